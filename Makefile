@@ -1,0 +1,107 @@
+# VND — build, test, demo.  Plain Make; see README.md.
+#
+#   make            programs into build/ (vnd, vnd-tabled)
+#   make check      install test deps, build normal + sanitizer, run the suite
+#   make demo       install deps, build, run the diagnosis story
+#   make fuzz       libFuzzer targets into build-fuzz/
+#   make SAN=1      address+undefined sanitizer build into build-san/
+
+CC      ?= cc
+SAN     ?=
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD   ?= build
+OPT     := -O2
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla
+CFLAGS  ?=
+CPPFLAGS += -Isrc -D_GNU_SOURCE
+ALLCFLAGS = -std=c11 -g $(OPT) $(WARN) $(CFLAGS) $(shell pkg-config --cflags libpq 2>/dev/null)
+LDLIBS  := -lpcap -lsqlite3 -ljansson -lmicrohttpd -lcurl -lpq -lm -lpthread
+
+# The library: every folder under src/ except the programs'.
+PROG_DIRS := src/cli src/tabled
+LIB_SRCS  := $(filter-out $(addsuffix /%,$(PROG_DIRS)),$(wildcard src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libvnd.a
+
+VND_SRCS    := $(wildcard src/cli/*.c)
+TABLED_SRCS := $(wildcard src/tabled/*.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+BENCH_SRCS  := $(wildcard bench/*.c)
+BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+PROGS := $(BUILD)/vnd $(if $(TABLED_SRCS),$(BUILD)/vnd-tabled)
+
+all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vnd: $(VND_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
+	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/vnd-tabled: $(TABLED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
+	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+# Fuzz targets replayed on their stored inputs by a plain main().
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+san:
+	$(MAKE) SAN=1
+
+# libFuzzer builds: clang, fuzzer+address+undefined, into build-fuzz/.
+FUZZ_BUILD := build-fuzz
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libvnd.a
+	@mkdir -p $(FUZZ_BUILD)/fuzz
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $$f \
+	    $(FUZZ_BUILD)/libvnd.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/$$n || exit 1; done
+
+deps:
+	scripts/install-deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	$(MAKE) fuzz
+	tests/run.sh
+
+demo: deps all
+	$(BUILD)/vnd demo
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all san fuzz deps check demo bench clean
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

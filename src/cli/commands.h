@@ -1,0 +1,11 @@
+/* commands.h — the `vnd` subcommands, one file each (cmd_NAME.c).
+ * Each takes argv from the subcommand name on and returns the exit
+ * status. */
+#ifndef VND_CLI_COMMANDS_H
+#define VND_CLI_COMMANDS_H
+
+int cmd_parse(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_fields(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/* vnd.c — the tenant's command line: dispatch to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"parse", cmd_parse, "turn pcap/pcapng captures into SQL trace tables"},
+    {"query", cmd_query, "run read-only SQL on trace tables"},
+    {"fields", cmd_fields, "list the fields a parse configuration can name"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vnd COMMAND [options]\n"
+            "\n"
+            "VND — virtual network diagnosis: capture traces, parse them into SQL\n"
+            "tables, and diagnose a virtual network from its own traces.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`vnd COMMAND --help` explains each one.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")
+        || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vnd: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,137 @@
+/* packet.h — one decoded packet: the fields the decoders found, nothing more.
+ *
+ * The decoders (src/decode/*.c) fill a struct vnd_pkt from raw bytes; the
+ * field registry (src/fields/registry.h) names the fields and turns them into
+ * values; the filter and the row writer read them.  Decoding never allocates:
+ * address and string values point into the packet buffer or into the
+ * struct's own scratch space, so a vnd_pkt is valid only while the captured
+ * bytes it was decoded from are.
+ *
+ * A field is present when its bit is set in `present`; everything else is
+ * undefined and must not be read (values are not cleared between packets,
+ * which keeps decoding cheap).
+ */
+#ifndef VND_DECODE_PACKET_H
+#define VND_DECODE_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Every field the registry knows.  Order is the registry's order; keep
+ * src/fields/registry.c in step. */
+enum vnd_field {
+    /* frame */
+    VND_F_TIMESTAMP, VND_F_TIMESTAMP_NS, VND_F_FRAME_LEN, VND_F_FRAME_CAPLEN,
+    VND_F_TRACE,
+    /* ethernet */
+    VND_F_ETH_SRC, VND_F_ETH_DST, VND_F_ETH_TYPE, VND_F_VLAN_ID,
+    /* arp */
+    VND_F_ARP_OP, VND_F_ARP_SHA, VND_F_ARP_SPA, VND_F_ARP_THA, VND_F_ARP_TPA,
+    /* ip (v4 and v6) */
+    VND_F_IP_VERSION, VND_F_IP_SRC, VND_F_IP_DST, VND_F_IP_PROTO, VND_F_IP_ID,
+    VND_F_IP_TTL, VND_F_IP_LEN, VND_F_IP_DSCP, VND_F_IP_FLAGS, VND_F_IP_FRAG,
+    /* tcp */
+    VND_F_TCP_SRC, VND_F_TCP_DST, VND_F_TCP_SEQ, VND_F_TCP_ACK, VND_F_TCP_FLAGS,
+    VND_F_TCP_SYN, VND_F_TCP_FIN, VND_F_TCP_RST, VND_F_TCP_ACKFLAG,
+    VND_F_TCP_WINDOW, VND_F_TCP_SACK,
+    /* udp, icmp (v4 and v6) */
+    VND_F_UDP_SRC, VND_F_UDP_DST, VND_F_UDP_LEN, VND_F_ICMP_TYPE, VND_F_ICMP_CODE,
+    /* dns */
+    VND_F_DNS_ID, VND_F_DNS_QR, VND_F_DNS_QNAME, VND_F_DNS_QTYPE, VND_F_DNS_RCODE,
+    /* tunnels */
+    VND_F_VXLAN_VNI, VND_F_GRE_KEY, VND_F_GENEVE_VNI,
+    /* outermost headers of a tunnelled packet */
+    VND_F_OUTER_ETH_SRC, VND_F_OUTER_ETH_DST, VND_F_OUTER_IP_SRC,
+    VND_F_OUTER_IP_DST, VND_F_OUTER_IP_PROTO, VND_F_OUTER_UDP_SRC,
+    VND_F_OUTER_UDP_DST,
+    /* derived */
+    VND_F_PAYLOAD_LEN, VND_F_PAYLOAD_HASH, VND_F_PKT_ID,
+    VND_F_COUNT
+};
+
+_Static_assert(VND_F_COUNT <= 64, "present mask is one 64-bit word");
+
+/* Link types the decoder accepts (libpcap DLT_ values as pcap_datalink()
+ * returns them, plus the LINKTYPE_ numbers that differ). */
+#define VND_DLT_NULL 0      /* BSD loopback, host-order AF_ word */
+#define VND_DLT_EN10MB 1
+#define VND_DLT_RAW 12      /* DLT_RAW on Linux; LINKTYPE_RAW is 101 */
+#define VND_DLT_RAW_BSD 14
+#define VND_LINKTYPE_RAW 101
+#define VND_DLT_LOOP 108    /* OpenBSD loopback, network-order AF_ word */
+#define VND_DLT_LINUX_SLL 113
+#define VND_LINKTYPE_IPV4 228
+#define VND_LINKTYPE_IPV6 229
+#define VND_DLT_LINUX_SLL2 276
+
+/* Anomalies the decoder noticed; the packet is kept either way. */
+#define VND_PKT_TRUNCATED 0x01    /* a header ran past the captured bytes */
+#define VND_PKT_MALFORMED 0x02    /* a length or version field made no sense */
+#define VND_PKT_DEPTH_CAP 0x04    /* tunnel/extension nesting hit the cap */
+#define VND_PKT_FRAGMENT 0x08     /* not the first fragment: no L4 fields */
+#define VND_PKT_UNKNOWN_LINK 0x10 /* link type not supported */
+
+#define VND_TUNNEL_DEPTH_MAX 4    /* tunnels within tunnels before we stop */
+#define VND_IPV6_EXT_MAX 8        /* extension headers followed per IPv6 hdr */
+#define VND_DNS_HOPS_MAX 16       /* compression pointers followed per name */
+#define VND_SACK_MAX 4            /* SACK blocks in one TCP option */
+
+union vnd_pkt_val {
+    uint64_t u;                  /* numeric fields */
+    struct {
+        const uint8_t *p;        /* bytes fields: addresses, names */
+        uint32_t n;
+    } b;
+};
+
+struct vnd_pkt {
+    uint64_t present;            /* bit (1 << field) set when field is set */
+    uint32_t anomalies;          /* VND_PKT_* */
+    union vnd_pkt_val v[VND_F_COUNT];
+
+    /* L4 payload, for payload.hash (computed only when asked for). */
+    const uint8_t *payload;
+    uint32_t payload_caplen;     /* bytes of payload actually captured */
+
+    /* Scratch the decoders write into when a value is not a plain slice of
+     * the packet: decompressed DNS name, SACK blocks. */
+    char qname[256];
+    uint32_t sack[2 * VND_SACK_MAX];
+    uint8_t nsack;
+};
+
+static inline bool vnd_pkt_has(const struct vnd_pkt *p, enum vnd_field f)
+{
+    return (p->present >> f) & 1;
+}
+
+static inline void vnd_pkt_set_u(struct vnd_pkt *p, enum vnd_field f, uint64_t u)
+{
+    p->v[f].u = u;
+    p->present |= UINT64_C(1) << f;
+}
+
+static inline void vnd_pkt_set_b(struct vnd_pkt *p, enum vnd_field f,
+                                 const uint8_t *b, uint32_t n)
+{
+    p->v[f].b.p = b;
+    p->v[f].b.n = n;
+    p->present |= UINT64_C(1) << f;
+}
+
+static inline void vnd_pkt_clear(struct vnd_pkt *p, enum vnd_field f)
+{
+    p->present &= ~(UINT64_C(1) << f);
+}
+
+/* Decodes one captured frame of link type `linktype` (a VND_DLT_ value).
+ * `caplen` bytes are readable at `data`; `len` is the length on the wire.
+ * Sets the frame fields, every header field found, and the derived fields.
+ * Never reads past data[caplen - 1].  Returns pkt->anomalies. */
+uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
+                    uint32_t caplen, uint32_t len, int64_t ts_ns);
+
+/* True when the decoder knows `linktype`. */
+bool vnd_decode_linktype_supported(int linktype);
+
+#endif

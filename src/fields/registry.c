@@ -1,0 +1,273 @@
+/* registry.c — field names, aliases, types, and value formatting. */
+#include "fields/registry.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define F(id, name, aliases, type, doc) [id] = {id, name, aliases, type, doc}
+
+static const struct vnd_field_info fields[VND_F_COUNT] = {
+    F(VND_F_TIMESTAMP, "timestamp", "frame.time_epoch", VND_FT_REAL,
+      "capture time, seconds since the epoch (REAL)"),
+    F(VND_F_TIMESTAMP_NS, "timestamp_ns", NULL, VND_FT_UINT,
+      "capture time, nanoseconds since the epoch"),
+    F(VND_F_FRAME_LEN, "frame.len", NULL, VND_FT_UINT, "bytes on the wire"),
+    F(VND_F_FRAME_CAPLEN, "frame.caplen", "frame.cap_len", VND_FT_UINT,
+      "bytes captured"),
+    F(VND_F_TRACE, "trace", NULL, VND_FT_STR, "trace id the packet belongs to"),
+    F(VND_F_ETH_SRC, "eth.src", NULL, VND_FT_MAC, "Ethernet source"),
+    F(VND_F_ETH_DST, "eth.dst", NULL, VND_FT_MAC, "Ethernet destination"),
+    F(VND_F_ETH_TYPE, "eth.type", NULL, VND_FT_UINT,
+      "EtherType after any VLAN tags"),
+    F(VND_F_VLAN_ID, "vlan.id", NULL, VND_FT_UINT, "innermost 802.1Q VLAN id"),
+    F(VND_F_ARP_OP, "arp.op", "arp.opcode", VND_FT_UINT, "ARP opcode"),
+    F(VND_F_ARP_SHA, "arp.sha", "arp.src.hw_mac", VND_FT_MAC,
+      "ARP sender hardware address"),
+    F(VND_F_ARP_SPA, "arp.spa", "arp.src.proto_ipv4", VND_FT_IP,
+      "ARP sender protocol address"),
+    F(VND_F_ARP_THA, "arp.tha", "arp.dst.hw_mac", VND_FT_MAC,
+      "ARP target hardware address"),
+    F(VND_F_ARP_TPA, "arp.tpa", "arp.dst.proto_ipv4", VND_FT_IP,
+      "ARP target protocol address"),
+    F(VND_F_IP_VERSION, "ip.version", NULL, VND_FT_UINT, "4 or 6"),
+    F(VND_F_IP_SRC, "ip.src", "ipv6.src", VND_FT_IP, "IP source"),
+    F(VND_F_IP_DST, "ip.dst", "ipv6.dst", VND_FT_IP, "IP destination"),
+    F(VND_F_IP_PROTO, "ip.proto", "ipv6.nxt", VND_FT_UINT,
+      "transport protocol (after IPv6 extension headers)"),
+    F(VND_F_IP_ID, "ip.id", NULL, VND_FT_UINT,
+      "IPv4 identification (IPv6: fragment header id)"),
+    F(VND_F_IP_TTL, "ip.ttl", "ipv6.hlim", VND_FT_UINT, "TTL / hop limit"),
+    F(VND_F_IP_LEN, "ip.len", NULL, VND_FT_UINT,
+      "IP total length (IPv6: 40 + payload length)"),
+    F(VND_F_IP_DSCP, "ip.dscp", "ip.dsfield.dscp", VND_FT_UINT, "DSCP"),
+    F(VND_F_IP_FLAGS, "ip.flags", NULL, VND_FT_UINT,
+      "IPv4 flags (0x2 DF, 0x1 MF)"),
+    F(VND_F_IP_FRAG, "ip.frag", "ip.frag_offset", VND_FT_UINT,
+      "fragment offset in bytes"),
+    F(VND_F_TCP_SRC, "tcp.src", "tcp.srcport", VND_FT_UINT, "TCP source port"),
+    F(VND_F_TCP_DST, "tcp.dst", "tcp.dstport", VND_FT_UINT,
+      "TCP destination port"),
+    F(VND_F_TCP_SEQ, "tcp.seq", "tcp.seq_raw", VND_FT_UINT,
+      "TCP sequence number (absolute)"),
+    F(VND_F_TCP_ACK, "tcp.ack", "tcp.ack_raw", VND_FT_UINT,
+      "TCP acknowledgement number (absolute)"),
+    F(VND_F_TCP_FLAGS, "tcp.flags", NULL, VND_FT_UINT, "TCP flags byte"),
+    F(VND_F_TCP_SYN, "tcp.syn", "tcp.flags.syn", VND_FT_UINT, "SYN flag"),
+    F(VND_F_TCP_FIN, "tcp.fin", "tcp.flags.fin", VND_FT_UINT, "FIN flag"),
+    F(VND_F_TCP_RST, "tcp.rst", "tcp.flags.reset", VND_FT_UINT, "RST flag"),
+    F(VND_F_TCP_ACKFLAG, "tcp.ackflag", "tcp.flags.ack", VND_FT_UINT,
+      "ACK flag"),
+    F(VND_F_TCP_WINDOW, "tcp.window", "tcp.window_size_value", VND_FT_UINT,
+      "TCP window (unscaled)"),
+    F(VND_F_TCP_SACK, "tcp.sack", "tcp.options.sack", VND_FT_SACK,
+      "SACK blocks as left-right pairs"),
+    F(VND_F_UDP_SRC, "udp.src", "udp.srcport", VND_FT_UINT, "UDP source port"),
+    F(VND_F_UDP_DST, "udp.dst", "udp.dstport", VND_FT_UINT,
+      "UDP destination port"),
+    F(VND_F_UDP_LEN, "udp.len", "udp.length", VND_FT_UINT, "UDP length"),
+    F(VND_F_ICMP_TYPE, "icmp.type", "icmpv6.type", VND_FT_UINT,
+      "ICMP or ICMPv6 type"),
+    F(VND_F_ICMP_CODE, "icmp.code", "icmpv6.code", VND_FT_UINT,
+      "ICMP or ICMPv6 code"),
+    F(VND_F_DNS_ID, "dns.id", NULL, VND_FT_UINT, "DNS transaction id"),
+    F(VND_F_DNS_QR, "dns.qr", "dns.flags.response", VND_FT_UINT,
+      "1 for a response"),
+    F(VND_F_DNS_QNAME, "dns.qname", "dns.qry.name", VND_FT_STR,
+      "first question's name"),
+    F(VND_F_DNS_QTYPE, "dns.qtype", "dns.qry.type", VND_FT_UINT,
+      "first question's type"),
+    F(VND_F_DNS_RCODE, "dns.rcode", "dns.flags.rcode", VND_FT_UINT,
+      "response code"),
+    F(VND_F_VXLAN_VNI, "vxlan.vni", NULL, VND_FT_UINT, "VXLAN network id"),
+    F(VND_F_GRE_KEY, "gre.key", NULL, VND_FT_UINT, "GRE key (NVGRE: VSID<<8|flow id)"),
+    F(VND_F_GENEVE_VNI, "geneve.vni", NULL, VND_FT_UINT, "Geneve network id"),
+    F(VND_F_OUTER_ETH_SRC, "outer.eth.src", NULL, VND_FT_MAC,
+      "outermost Ethernet source of a tunnelled packet"),
+    F(VND_F_OUTER_ETH_DST, "outer.eth.dst", NULL, VND_FT_MAC,
+      "outermost Ethernet destination"),
+    F(VND_F_OUTER_IP_SRC, "outer.ip.src", NULL, VND_FT_IP,
+      "outermost IP source (tunnel endpoint)"),
+    F(VND_F_OUTER_IP_DST, "outer.ip.dst", NULL, VND_FT_IP,
+      "outermost IP destination (tunnel endpoint)"),
+    F(VND_F_OUTER_IP_PROTO, "outer.ip.proto", NULL, VND_FT_UINT,
+      "outermost IP protocol"),
+    F(VND_F_OUTER_UDP_SRC, "outer.udp.src", NULL, VND_FT_UINT,
+      "outermost UDP source port"),
+    F(VND_F_OUTER_UDP_DST, "outer.udp.dst", NULL, VND_FT_UINT,
+      "outermost UDP destination port"),
+    F(VND_F_PAYLOAD_LEN, "payload.len", NULL, VND_FT_UINT,
+      "L4 payload bytes (from the headers' lengths, not the capture)"),
+    F(VND_F_PAYLOAD_HASH, "payload.hash", NULL, VND_FT_UINT,
+      "64-bit hash of the captured L4 payload"),
+    F(VND_F_PKT_ID, "pkt.id", NULL, VND_FT_UINT,
+      "packet ID: ip.id + (tcp.seq << 16), the paper's fingerprint"),
+};
+
+const struct vnd_field_info *vnd_field_info(enum vnd_field f)
+{
+    return (unsigned)f < VND_F_COUNT ? &fields[f] : NULL;
+}
+
+/* True when `word` (len bytes) equals one of the space-separated names. */
+static int name_in_list(const char *list, const char *word, size_t len)
+{
+    const char *p = list;
+    while (p && *p) {
+        const char *end = strchr(p, ' ');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncasecmp(p, word, len) == 0)
+            return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+const struct vnd_field_info *vnd_field_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < VND_F_COUNT; i++) {
+        const struct vnd_field_info *fi = &fields[i];
+        if ((strlen(fi->name) == len && strncasecmp(fi->name, name, len) == 0)
+            || (fi->aliases && name_in_list(fi->aliases, name, len)))
+            return fi;
+    }
+    return NULL;
+}
+
+enum vnd_sql_type vnd_field_sql_type(enum vnd_field f)
+{
+    switch (fields[f].type) {
+    case VND_FT_UINT: return VND_SQL_INTEGER;
+    case VND_FT_REAL: return VND_SQL_REAL;
+    default: return VND_SQL_TEXT;
+    }
+}
+
+const char *vnd_sql_type_name(enum vnd_sql_type t)
+{
+    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL" : "TEXT";
+}
+
+size_t vnd_format_mac(const uint8_t m[6], char buf[18])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 6; i++) {
+        buf[i * 3] = hex[m[i] >> 4];
+        buf[i * 3 + 1] = hex[m[i] & 15];
+        buf[i * 3 + 2] = i < 5 ? ':' : '\0';
+    }
+    return 17;
+}
+
+/* Dotted quad without snprintf: this runs for every stored address. */
+static size_t format_ipv4(const uint8_t *a, char *buf)
+{
+    char *o = buf;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100) { *o++ = (char)('0' + v / 100); v %= 100; *o++ = (char)('0' + v / 10); }
+        else if (v >= 10) *o++ = (char)('0' + v / 10);
+        *o++ = (char)('0' + v % 10);
+        if (i < 3) *o++ = '.';
+    }
+    *o = '\0';
+    return (size_t)(o - buf);
+}
+
+size_t vnd_format_ip(const uint8_t *addr, uint32_t n, char buf[46])
+{
+    if (n == 4)
+        return format_ipv4(addr, buf);
+    if (n == 16 && inet_ntop(AF_INET6, addr, buf, 46))
+        return strlen(buf);
+    buf[0] = '\0';
+    return 0;
+}
+
+uint64_t vnd_payload_hash(const uint8_t *p, size_t n)
+{
+    /* 64-bit multiply-xorshift over 8-byte words; the tail is folded in
+     * byte by byte.  Good spread, a few cycles per word. */
+    const uint64_t m = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (n * m);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h ^= w * m;
+        h = (h << 31 | h >> 33) * UINT64_C(0xbf58476d1ce4e5b9);
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    h ^= h >> 29;
+    h *= UINT64_C(0x94d049bb133111eb);
+    h ^= h >> 32;
+    return h;
+}
+
+int vnd_field_value(const struct vnd_pkt *pkt, enum vnd_field f, char *buf,
+                    struct vnd_value *out)
+{
+    if (f == VND_F_TIMESTAMP) {
+        if (!vnd_pkt_has(pkt, VND_F_TIMESTAMP_NS))
+            return 0;
+        out->type = VND_SQL_REAL;
+        out->d = (double)(int64_t)pkt->v[VND_F_TIMESTAMP_NS].u / 1e9;
+        return 1;
+    }
+    if (f == VND_F_PAYLOAD_HASH) {
+        if (!pkt->payload || !vnd_pkt_has(pkt, VND_F_PAYLOAD_LEN))
+            return 0;
+        out->type = VND_SQL_INTEGER;
+        out->i = (int64_t)vnd_payload_hash(pkt->payload, pkt->payload_caplen);
+        return 1;
+    }
+    if (!vnd_pkt_has(pkt, f))
+        return 0;
+
+    const union vnd_pkt_val *v = &pkt->v[f];
+    switch (fields[f].type) {
+    case VND_FT_UINT:
+        out->type = VND_SQL_INTEGER;
+        out->i = (int64_t)v->u;
+        return 1;
+    case VND_FT_REAL:
+        out->type = VND_SQL_REAL;
+        out->d = (double)v->u;
+        return 1;
+    case VND_FT_MAC:
+        if (v->b.n != 6)
+            return 0;
+        out->type = VND_SQL_TEXT;
+        out->slen = vnd_format_mac(v->b.p, buf);
+        out->s = buf;
+        return 1;
+    case VND_FT_IP:
+        out->type = VND_SQL_TEXT;
+        out->slen = vnd_format_ip(v->b.p, v->b.n, buf);
+        out->s = buf;
+        return out->slen > 0;
+    case VND_FT_STR: {
+        size_t n = v->b.n < VND_VALUE_TEXT_MAX - 1 ? v->b.n : VND_VALUE_TEXT_MAX - 1;
+        memcpy(buf, v->b.p, n);
+        buf[n] = '\0';
+        out->type = VND_SQL_TEXT;
+        out->s = buf;
+        out->slen = n;
+        return 1;
+    }
+    case VND_FT_SACK: {
+        size_t o = 0;
+        for (unsigned i = 0; i < pkt->nsack && i < VND_SACK_MAX; i++)
+            o += (size_t)snprintf(buf + o, VND_VALUE_TEXT_MAX - o, "%s%u-%u",
+                                  i ? "," : "", pkt->sack[2 * i],
+                                  pkt->sack[2 * i + 1]);
+        out->type = VND_SQL_TEXT;
+        out->s = buf;
+        out->slen = o;
+        return 1;
+    }
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* registry.h — the field registry: names, aliases, SQL types, values.
+ *
+ * Every name a tenant may write in a parse configuration or a filter is
+ * here: the paper's names (ip.src, tcp.seq, ...) and Wireshark's as
+ * aliases (ip.src, tcp.srcport, ...).  The registry also turns a decoded
+ * packet's field into the value stored in a trace table: addresses as text
+ * in their usual notation, numbers as integers, timestamps as REAL seconds.
+ */
+#ifndef VND_FIELDS_REGISTRY_H
+#define VND_FIELDS_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/packet.h"
+
+enum vnd_field_type {
+    VND_FT_UINT,    /* unsigned integer (fits in 63 bits unless noted) */
+    VND_FT_REAL,    /* seconds as a double (timestamp) */
+    VND_FT_MAC,     /* 6 bytes, shown 02:00:00:00:00:01 */
+    VND_FT_IP,      /* 4 or 16 bytes, shown 10.0.0.6 or fe80::1 */
+    VND_FT_STR,     /* text (dns.qname, trace) */
+    VND_FT_SACK,    /* SACK blocks, shown "left-right,left-right" */
+};
+
+enum vnd_sql_type { VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_TEXT };
+
+struct vnd_field_info {
+    enum vnd_field id;
+    const char *name;        /* canonical (paper) name */
+    const char *aliases;     /* space-separated Wireshark names, or NULL */
+    enum vnd_field_type type;
+    const char *doc;         /* one line for `vnd fields` */
+};
+
+/* Info of a field by id. */
+const struct vnd_field_info *vnd_field_info(enum vnd_field f);
+
+/* Looks a field up by canonical name or alias (case-insensitive); `len`
+ * bytes of `name` are used.  Returns NULL when unknown. */
+const struct vnd_field_info *vnd_field_lookup(const char *name, size_t len);
+
+enum vnd_sql_type vnd_field_sql_type(enum vnd_field f);
+const char *vnd_sql_type_name(enum vnd_sql_type t);
+
+/* A field's value as a trace table stores it. */
+struct vnd_value {
+    enum vnd_sql_type type;
+    int64_t i;
+    double d;
+    const char *s;           /* TEXT: points into the caller's buffer */
+    size_t slen;
+};
+
+#define VND_VALUE_TEXT_MAX 320 /* enough for any text field */
+
+/* Fills `out` with field `f` of `pkt`; text is formatted into `buf` (at
+ * least VND_VALUE_TEXT_MAX bytes).  Returns 0 when the field is absent (the
+ * value is NULL), 1 when present. Derived fields are computed here. */
+int vnd_field_value(const struct vnd_pkt *pkt, enum vnd_field f,
+                    char *buf, struct vnd_value *out);
+
+/* Text forms; each returns the length written (buffers as noted). */
+size_t vnd_format_mac(const uint8_t mac[6], char buf[18]);
+size_t vnd_format_ip(const uint8_t *addr, uint32_t n, char buf[46]);
+
+/* The hash payload.hash stores: 64 bits of a fast non-cryptographic hash
+ * over the captured payload bytes. */
+uint64_t vnd_payload_hash(const uint8_t *p, size_t n);
+
+#endif

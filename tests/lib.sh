@@ -1,0 +1,16 @@
+# lib.sh — helpers for shell tests: TAP lines, temp dirs, skips.
+# Source it; set VND (path to the vnd binary) before. Each test script
+# prints "ok N - ..." / "not ok N - ..." lines; tests/run.sh counts them.
+T_N=0
+T_FAILED=0
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N - $* # SKIP"; }
+# check DESC CMD...: runs CMD, ok when it exits 0.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check_eq DESC GOT WANT
+check_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  $2"; echo "#   want: $3"; fi
+}
+done_testing() { echo "# $T_N checks, $T_FAILED failed"; [ "$T_FAILED" -eq 0 ]; }
+CORPUS=${CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/corpus}

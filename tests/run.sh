@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# run.sh — the whole suite: unit tests, fuzz replays, golden tests and
+# integration tests, once against build/ and once against the sanitizer
+# build (build-san/), then short libFuzzer runs.  Ends with the line
+# "N passed, N failed, N skipped".
+#
+#   tests/run.sh                 everything
+#   tests/run.sh -b build        one build only
+#   tests/run.sh -k PATTERN      only tests whose name matches PATTERN
+set -u
+cd "$(dirname "$0")/.."
+TOP=$(pwd)
+BUILDS=()
+PATTERN=
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+while getopts "b:k:" o; do
+    case $o in
+    b) BUILDS+=("$OPTARG") ;;
+    k) PATTERN=$OPTARG ;;
+    *) echo "usage: tests/run.sh [-b BUILD]... [-k PATTERN]" >&2; exit 2 ;;
+    esac
+done
+[ ${#BUILDS[@]} -gt 0 ] || BUILDS=(build build-san)
+
+PASSED=0 FAILED=0 SKIPPED=0
+FAILED_NAMES=()
+LOG=$(mktemp -d /tmp/vnd-tests.XXXXXX)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# run_one NAME CMD...: runs a test program, counts its TAP lines.
+run_one() {
+    local name=$1; shift
+    if [ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]]; then return; fi
+    local out="$LOG/$(echo "$name" | tr '/ ' '__').log"
+    local t0=$SECONDS
+    "$@" >"$out" 2>&1 </dev/null
+    local rc=$?
+    local p f s
+    p=$(grep -c '^ok ' "$out" | head -1); s=$(grep -c '^ok .*# SKIP' "$out" | head -1)
+    f=$(grep -c '^not ok ' "$out" | head -1)
+    p=$((p - s))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1; echo "not ok - $name exited with status $rc" >>"$out"
+    fi
+    PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+    printf '%-50s %4d passed %3d failed %3d skipped  %3ds\n' "$name" "$p" "$f" "$s" $((SECONDS - t0))
+    if [ "$f" -gt 0 ]; then
+        FAILED_NAMES+=("$name")
+        grep -E '^not ok|^#' "$out" | head -40 | sed 's/^/    /'
+        tail -20 "$out" | sed 's/^/    | /'
+    fi
+}
+
+# replay NAME BIN DIR...: a fuzz target on every stored input.
+replay() {
+    local bin=$2; shift 2
+    local files=()
+    for d in "$@"; do [ -d "$d" ] && while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$d" -type f -print0); done
+    [ ${#files[@]} -gt 0 ] || { echo "ok 1 - no stored inputs # SKIP"; return 0; }
+    if "$bin" "${files[@]}"; then echo "ok 1 - replayed ${#files[@]} inputs"; else echo "not ok 1 - replay crashed"; return 1; fi
+}
+
+for B in "${BUILDS[@]}"; do
+    [ -x "$B/vnd" ] || { echo "missing $B/vnd: run make (and make SAN=1)"; FAILED=$((FAILED + 1)); continue; }
+    export VND="$TOP/$B/vnd" VND_TABLED="$TOP/$B/vnd-tabled" VND_BUILD="$TOP/$B"
+    for t in "$B"/tests/test_*; do
+        [ -x "$t" ] && run_one "$B/unit/$(basename "$t")" "$t"
+    done
+    for r in "$B"/tests/replay_fuzz_*; do
+        [ -x "$r" ] || continue
+        n=${r##*/replay_fuzz_}
+        run_one "$B/fuzz-replay/$n" replay "$n" "$r" "tests/fuzz/crashers/$n" "tests/fuzz/seeds/$n"
+    done
+    for s in tests/golden/*.sh tests/integration/*.sh; do
+        [ -f "$s" ] && run_one "$B/${s#tests/}" bash "$s"
+    done
+done
+
+# Short coverage-guided runs of every fuzz target (clang libFuzzer build).
+if [ -d build-fuzz/fuzz ] && [ "$FUZZ_SECONDS" -gt 0 ]; then
+    for f in build-fuzz/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        run_one "fuzz/$(basename "$f")" tests/fuzz/run-libfuzzer.sh "$f" "$FUZZ_SECONDS"
+    done
+fi
+
+echo
+[ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}" && echo "logs in $LOG"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]

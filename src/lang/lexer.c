@@ -132,7 +132,7 @@ static void advance(struct vnd_lexer *lx, size_t n)
     }
 }
 
-static void skip_space(struct vnd_lexer *lx)
+void vnd_lex_skip_space(struct vnd_lexer *lx)
 {
     for (;;) {
         char c = *lx->p;
@@ -296,7 +296,7 @@ static int lex_string(struct vnd_lexer *lx, struct vnd_tok *t, char **err)
 
 int vnd_lex_next(struct vnd_lexer *lx, struct vnd_tok *t, char **err)
 {
-    skip_space(lx);
+    vnd_lex_skip_space(lx);
     memset(t, 0, sizeof *t);
     t->line = lx->line;
     t->col = lx->col;

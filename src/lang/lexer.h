@@ -63,6 +63,10 @@ void vnd_lex_init(struct vnd_lexer *lx, const char *text, const char *origin,
  * *err.  At the end of the text it keeps returning VND_TOK_EOF. */
 int vnd_lex_next(struct vnd_lexer *lx, struct vnd_tok *t, char **err);
 
+/* Skips blanks, line breaks and comments, so that lx->p is where the next
+ * token starts (for callers that read a word their own way). */
+void vnd_lex_skip_space(struct vnd_lexer *lx);
+
 /* How a token reads in "found X": end of input, 80, 10.0.0.1, "str", or
  * quoted: 'ip.src', '}'.  Long tokens are shortened. */
 void vnd_tok_describe(const struct vnd_tok *t, char *buf, size_t size);

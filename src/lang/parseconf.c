@@ -281,21 +281,33 @@ static int parse_fields(struct pc *p, const char *text, int line, int col)
         if (!fi) {
             char hint[100];
             vnd_suggest_field(t.s, t.len, NULL, hint, sizeof hint);
-            return fail(p, t.line, t.col, "unknown field '%.*s'%s (vnd fields lists them)",
-                        (int)(t.len > 60 ? 60 : t.len), t.s, hint);
+            return fail(p, t.line, t.col, "unknown field '%.*s'%s",
+                        (int)(t.len > 60 ? 60 : t.len), t.s,
+                        *hint ? hint : " (`vnd fields` lists the known ones)");
         }
         NEXT();
         struct vnd_tok ct = ft;
         if (vnd_tok_is_word(&t, "as")) {
-            NEXT();
-            ct = t;
-            if (t.kind != VND_TOK_IDENT || !vnd_is_sql_identifier(t.s, t.len)) {
-                vnd_tok_describe(&t, found, sizeof found);
-                return fail(p, t.line, t.col, "invalid column name %s after 'as': use "
-                            "letters, digits and _, not starting with a digit, at most 63 "
-                            "characters", found);
+            /* the name is read here, not lexed: `as 1x` is a bad name,
+             * not a bad number */
+            vnd_lex_skip_space(&lx);
+            const char *w = lx.p;
+            size_t n = 0;
+            while (w[n] && !strchr(" \t\r\n\f\v,#", w[n]))
+                n++;
+            ct.line = lx.line;
+            ct.col = lx.col;
+            if (!vnd_is_sql_identifier(w, n)) {
+                if (n)
+                    return fail(p, ct.line, ct.col, "invalid column name '%.*s' after 'as': "
+                                "use letters, digits and _, not starting with a digit, at "
+                                "most 63 characters", (int)(n > 60 ? 60 : n), w);
+                return fail(p, ct.line, ct.col, "expected a column name after 'as', found %s",
+                            *w == ',' ? "','" : "end of input");
             }
-            snprintf(colname, sizeof colname, "%.*s", (int)t.len, t.s);
+            snprintf(colname, sizeof colname, "%.*s", (int)n, w);
+            lx.p += n;
+            lx.col += (int)n;
             NEXT();
         } else {
             /* ip.src -> ip_src */

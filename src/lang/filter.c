@@ -816,13 +816,19 @@ struct sqlx {
     char *err;
 };
 
-static void sql_literal(struct sqlx *x, const struct fval *v)
+static void sql_literal(struct sqlx *x, const struct fval *v, int field)
 {
     char buf[80];
     switch (v->kind) {
     case V_UINT:
-        /* stored as a signed 64-bit integer, as vnd_field_value gives it */
-        snprintf(buf, sizeof buf, "%lld", (long long)(int64_t)v->v.u);
+        /* Tables store integers signed (vnd_field_value).  payload.hash
+         * uses all 64 bits, so its literal is cast alike; for any other
+         * field a literal past INT64_MAX is above every stored value, and
+         * a REAL keeps it so. */
+        if (v->v.u <= INT64_MAX || field == VND_F_PAYLOAD_HASH)
+            snprintf(buf, sizeof buf, "%lld", (long long)(int64_t)v->v.u);
+        else
+            snprintf(buf, sizeof buf, "%.17g", (double)v->v.u);
         sb_str(&x->b, buf);
         break;
     case V_REAL:
@@ -853,13 +859,13 @@ static void sql_prefix(struct sqlx *x, const char *q, const struct fval *v, bool
         sb_str(&x->b, "(");
         sb_str(&x->b, q);
         sb_str(&x->b, "::inet <<= ");
-        sql_literal(x, v);
+        sql_literal(x, v, -1);
         sb_str(&x->b, "::inet)");
     } else {
         sb_str(&x->b, "vnd_in_prefix(");
         sb_str(&x->b, q);
         sb_str(&x->b, ", ");
-        sql_literal(x, v);
+        sql_literal(x, v, -1);
         sb_str(&x->b, ")");
     }
 }
@@ -929,7 +935,7 @@ static int sql_node(struct sqlx *x, int ni, bool negated)
             sb_str(&x->b, " ");
             sb_str(&x->b, op_sql[n->op]);
             sb_str(&x->b, " ");
-            sql_literal(x, &vals[0]);
+            sql_literal(x, &vals[0], n->field);
         }
     } else {
         int nexact = 0, nprefix = 0;
@@ -949,7 +955,7 @@ static int sql_node(struct sqlx *x, int ni, bool negated)
                 if (!first_item)
                     sb_str(&x->b, ", ");
                 first_item = false;
-                sql_literal(x, &vals[k]);
+                sql_literal(x, &vals[k], n->field);
             }
             sb_str(&x->b, ")");
             first = false;

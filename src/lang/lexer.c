@@ -231,6 +231,8 @@ static int lex_word(struct vnd_lexer *lx, struct vnd_tok *t, char **err)
             buf[n] = '\0';
             t->kind = VND_TOK_REAL;
             t->d = strtod(buf, NULL);
+            if (t->d > 1e300)
+                goto too_large;
         } else {
             goto malformed;
         }

@@ -21,7 +21,9 @@
 #include "lang/lexer.h"
 #include "lang/suggest.h"
 
-#define MAX_DEPTH 64          /* nested '(' and 'not' */
+/* Nested '(' and 'not'.  Far more than a person writes, and low enough
+ * that the SQL form stays within SQLite's parser stack. */
+#define MAX_DEPTH 24
 #define ACCEPT (-1)
 #define REJECT (-2)
 
@@ -194,6 +196,17 @@ static int new_node(struct cc *c, enum ntype type, const struct vnd_tok *at)
 static void add_child(struct cc *c, int parent, int child)
 {
     struct node *p = &c->nodes[parent];
+    const struct node *ch = &c->nodes[child];
+    if (ch->type == p->type && (p->type == N_AND || p->type == N_OR)) {
+        /* (a and b) and c: one chain, so the SQL does not nest */
+        if (p->last < 0)
+            p->first = ch->first;
+        else
+            c->nodes[p->last].next = ch->first;
+        p->last = ch->last;
+        p->size += ch->size;
+        return;
+    }
     if (p->last < 0)
         p->first = child;
     else
@@ -891,12 +904,19 @@ static int sql_node(struct sqlx *x, int ni, bool negated)
         }
         sb_str(&x->b, ")");
         return 0;
-    case N_NOT:
-        sb_str(&x->b, "NOT (");
+    case N_NOT: {
+        const struct node *ch = &f->nodes[n->first];
+        if (ch->type == N_NOT)    /* not not e = e, also for NULL */
+            return sql_node(x, ch->first, negated);
+        /* and/or bring their own parentheses */
+        bool paren = ch->type != N_AND && ch->type != N_OR;
+        sb_str(&x->b, paren ? "NOT (" : "NOT ");
         if (sql_node(x, n->first, !negated))
             return -1;
-        sb_str(&x->b, ")");
+        if (paren)
+            sb_str(&x->b, ")");
         return 0;
+    }
     default:
         break;
     }

@@ -339,12 +339,12 @@ static void errors(void)
     char deep[200];
     memset(deep, '(', 70);
     snprintf(deep + 70, sizeof deep - 70, "tcp");
-    error_is(deep, 1, 1, "t:1:65: filter nested too deeply (more than 64 levels of '(' and 'not')");
+    error_is(deep, 1, 1, "t:1:25: filter nested too deeply (more than 24 levels of '(' and 'not')");
     error_is("not not not not not not not not not not not not not not not not not not not not "
              "not not not not not not not not not not not not not not not not not not not not "
              "not not not not not not not not not not not not not not not not not not not not "
              "not not not not not not not not not not tcp", 1, 1,
-             "t:1:257: filter nested too deeply (more than 64 levels of '(' and 'not')");
+             "t:1:97: filter nested too deeply (more than 24 levels of '(' and 'not')");
 
     char *err = NULL;
     struct vnd_filter *f = vnd_filter_compile("x", NULL, 1, 1, &err);
@@ -428,8 +428,13 @@ static void sql_text(void)
     sql_is("not tcp.dst = 80", false, false,
            "NOT ((\"dst_port\" IS NOT NULL AND \"dst_port\" = 80))");
     sql_is("not (tcp.dst != 80 or not udp.src < 5)", false, false,
-           "NOT (((\"dst_port\" IS NOT NULL AND \"dst_port\" <> 80) OR "
-           "NOT (\"src_port\" < 5)))");
+           "NOT ((\"dst_port\" IS NOT NULL AND \"dst_port\" <> 80) OR "
+           "NOT (\"src_port\" < 5))");
+    sql_is("not not tcp.dst = 80", false, false, "\"dst_port\" = 80");
+    sql_is("not not not tcp.dst = 80", false, false,
+           "NOT ((\"dst_port\" IS NOT NULL AND \"dst_port\" = 80))");
+    sql_is("(tcp.dst = 1 and (tcp.dst = 2 and tcp.dst = 3)) and ((tcp.dst = 4))", false, false,
+           "(\"dst_port\" = 1 AND \"dst_port\" = 2 AND \"dst_port\" = 3 AND \"dst_port\" = 4)");
     sql_is("timestamp >= 1370000000.25", false, false, "\"ts\" >= 1370000000.25");
     sql_is("trace = tr_1", false, false, "\"trace\" = 'tr_1'");
     /* hostile text stays inside one literal */
@@ -477,7 +482,7 @@ static const struct { const char *col; enum vnd_field f[2]; int nf; } cols[] = {
 
 static int sql_count(sqlite3 *db, const char *where)
 {
-    char q[2048];
+    char q[8192];
     snprintf(q, sizeof q, "SELECT count(*) FROM t WHERE %s", where);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) {
@@ -500,13 +505,13 @@ static void sql_runs(void)
     const struct vnd_pkt *pkts[] = {&tcp4, &udp6, &arp, &bare};
     sqlite3_stmt *ins;
     sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &ins, NULL);
-    char text[NCOLS][VND_VALUE_TEXT_MAX];
+    char coltext[NCOLS][VND_VALUE_TEXT_MAX];
     for (size_t p = 0; p < 4; p++) {
         for (size_t c = 0; c < NCOLS; c++) {
             struct vnd_value v;
             int found = 0;
             for (int i = 0; i < cols[c].nf && !found; i++)
-                found = vnd_field_value(pkts[p], cols[c].f[i], text[c], &v);
+                found = vnd_field_value(pkts[p], cols[c].f[i], coltext[c], &v);
             int k = (int)c + 1;
             if (!found)
                 sqlite3_bind_null(ins, k);
@@ -535,12 +540,31 @@ static void sql_runs(void)
         "not timestamp < 1370000001.5", "trace in {tr_1, tr_2}", "not trace = tr_1",
         "(tcp or udp) and not (ip.dst = 10.0.0.8 or dns.qname > a)", "ipv6 or ip",
     };
-    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+    /* the deepest filters the compiler takes must still parse in SQLite */
+    static char deep_andor[2048], deep_not[2048];
+    size_t o = 0, o2 = 0;
+    for (int i = 0; i < 24; i++)
+        o += (size_t)snprintf(deep_andor + o, sizeof deep_andor - o, "(tcp.dst = %d %s ", i,
+                              i % 2 ? "and" : "or");
+    o += (size_t)snprintf(deep_andor + o, sizeof deep_andor - o, "tcp");
+    for (int i = 0; i < 24; i++)
+        deep_andor[o++] = ')';
+    for (int i = 0; i < 12; i++)
+        o2 += (size_t)snprintf(deep_not + o2, sizeof deep_not - o2, "not (udp.dst = %d %s ",
+                               i, i % 2 ? "and" : "or");
+    o2 += (size_t)snprintf(deep_not + o2, sizeof deep_not - o2, "udp");
+    for (int i = 0; i < 12; i++)
+        deep_not[o2++] = ')';
+    const char *deep[] = {deep_andor, deep_not};
+
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0] + 2; i++) {
         char *err = NULL;
-        struct vnd_filter *f = vnd_filter_compile(filters[i], "t", 1, 1, &err);
+        const char *text = i < sizeof filters / sizeof filters[0] ? filters[i]
+                           : deep[i - sizeof filters / sizeof filters[0]];
+        struct vnd_filter *f = vnd_filter_compile(text, "t", 1, 1, &err);
         char *sql = f ? vnd_filter_to_sql(f, std_column, NULL, false, &err) : NULL;
         if (!sql) {
-            CHECK(0, "'%s' compiles to SQL: %s", filters[i], err);
+            CHECK(0, "'%.60s' compiles to SQL: %s", text, err);
             free(err);
             vnd_filter_free(f);
             continue;
@@ -548,7 +572,7 @@ static void sql_runs(void)
         int want = 0;
         for (size_t p = 0; p < 4; p++)
             want += vnd_filter_match(f, pkts[p]);
-        CHECK_EQ_INT(sql_count(db, sql), want, "SQL and match agree on '%s' (%s)", filters[i],
+        CHECK_EQ_INT(sql_count(db, sql), want, "SQL and match agree on '%.60s' (%.200s)", text,
                      sql);
         free(sql);
         vnd_filter_free(f);

@@ -97,6 +97,21 @@ static void figure7(void)
     vnd_parseconf_free(c);
 }
 
+static void design_example(void)
+{
+    /* DESIGN.md's example, comments and all */
+    struct vnd_parse_conf *c = parse(
+        "Trace ID all                     # or one or more trace ids\n"
+        "Table ID flows                   # optional; default: one table per trace\n"
+        "Filter: ip.proto = tcp or ip.proto = udp\n"
+        "Fields: timestamp as ts, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto,\n"
+        "        tcp.src as src_port, tcp.dst as dst_port, udp.src as src_port, "
+        "udp.dst as dst_port\n");
+    CHECK(c && c->nrules == 1 && c->rules[0].ncolumns == 6 && c->rules[0].nfields == 8
+          && !strcmp(c->rules[0].table, "flows"), "DESIGN.md example");
+    vnd_parseconf_free(c);
+}
+
 static void rules(void)
 {
     const char *text =
@@ -288,6 +303,7 @@ static void errors(void)
 int main(void)
 {
     figure7();
+    design_example();
     rules();
     default_conf();
     errors();

@@ -212,10 +212,15 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
     t->o.direction = dup_or_null(o->direction);
     t->o.pattern = dup_or_null(o->pattern);
     t->status = "ingesting";
-    t->sinks = vnd_xcalloc((size_t)ing->conf->nrules, sizeof *t->sinks);
+    const struct vnd_parse_conf *conf = o->conf ? o->conf : ing->conf;
+    if (!conf) {
+        *err = vnd_strdup_printf("trace %s has no parse configuration", o->id);
+        goto out_free;
+    }
+    t->sinks = vnd_xcalloc((size_t)conf->nrules, sizeof *t->sinks);
 
-    for (int r = 0; r < ing->conf->nrules; r++) {
-        const struct vnd_parse_rule *rule = &ing->conf->rules[r];
+    for (int r = 0; r < conf->nrules; r++) {
+        const struct vnd_parse_rule *rule = &conf->rules[r];
         if (!vnd_parse_rule_covers(rule, o->id))
             continue;
         struct sink *k = &t->sinks[t->nsinks++];

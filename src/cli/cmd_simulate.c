@@ -46,15 +46,20 @@ static void usage(FILE *f)
 "                       ring = VM i to VM i+1 mod n (n flows); chain = a pipeline,\n"
 "                       VM i to i+1 (n-1 flows); pairs = one flow per pair of VMs\n"
 "                       (n(n-1)/2 flows)\n"
-"  --place traffic      \"most available resources\": traffic = the server with\n"
-"                       the least traffic sent + received by its VMs; vms = the\n"
-"                       fewest VMs; random = any server (no balancing).  Ties go\n"
-"                       to the lowest server number.  VMs are placed one by one.\n"
+"  --place sent         \"most available resources\", VM by VM: sent = the server\n"
+"                       whose VMs send the least traffic (what its switch\n"
+"                       forwards and mirrors and its executor queries: the\n"
+"                       rule that reproduces Table 4); traffic = least sent +\n"
+"                       received; max = least of max(sent, received); vms =\n"
+"                       fewest VMs; random = any server (no balancing).  Ties\n"
+"                       go to the lowest server number.  Only servers the VM\n"
+"                       fits on are candidates: its sent and received rates\n"
+"                       within the NIC and the switch even if no peer lands\n"
+"                       beside it (filter, then weigh, as cloud schedulers do)\n"
 "  allocation round     tenants arrive one by one until the mean NIC utilization\n"
-"                       (sum of inter-server traffic / (servers x NIC)) reaches\n"
-"                       the target; the tenant crossing it stays.  A tenant that\n"
-"                       would overload a NIC direction or a virtual switch is\n"
-"                       not placed and ends the round early (allocation=full).\n"
+"                       (inter-server traffic / (servers x NIC)) reaches the\n"
+"                       target; the tenant crossing it stays.  A tenant with a\n"
+"                       VM that fits nowhere ends the round (allocation=full).\n"
 "                       Traffic between co-located VMs uses no link.\n"
 "  --switch-load sender what the switch forwards before it can mirror: sender =\n"
 "                       each flow once, on its sender's server (what Table 4's\n"
@@ -66,8 +71,9 @@ static void usage(FILE *f)
 "  a request            needs, on every server it touches, spare switch capacity\n"
 "                       (and, for a query, spare executor capacity) for all of\n"
 "                       its traffic there; all or nothing\n"
-"  --order random       the tenants' requests come in a seeded random order, or\n"
-"                       in arrival order\n"
+"  --order arrival      tenants request diagnosis in the order they were placed\n"
+"                       (the paper's numbers come out this way), or random\n"
+"                       (a seeded shuffle)\n"
 "  --stop first-reject  stop at the first rejected request (the paper), or try\n"
 "                       every tenant (all)\n"
 "  --seed S             the random seed (1); rates are integer kbit/s and the\n"
@@ -172,7 +178,7 @@ static int bad(const char *opt, const char *takes, const char *got)
 int cmd_simulate(int argc, char **argv)
 {
     static const char *const flows_names[] = {"random", "ring", "chain", "pairs"};
-    static const char *const place_names[] = {"traffic", "vms", "random"};
+    static const char *const place_names[] = {"traffic", "sent", "max", "vms", "random"};
     static const char *const load_names[] = {"sender", "both"};
     static const char *const order_names[] = {"random", "arrival"};
     static const char *const stop_names[] = {"first-reject", "all"};
@@ -251,8 +257,8 @@ int cmd_simulate(int argc, char **argv)
                 return bad(opt, "random, ring, chain or pairs", val);
             p.flows = (enum vnd_sim_flows)k;
         } else if (!strcmp(opt, "--place")) {
-            if ((k = pick(val, place_names, 3)) < 0)
-                return bad(opt, "traffic, vms or random", val);
+            if ((k = pick(val, place_names, 5)) < 0)
+                return bad(opt, "traffic, sent, max, vms or random", val);
             p.place = (enum vnd_sim_place)k;
         } else if (!strcmp(opt, "--switch-load")) {
             if ((k = pick(val, load_names, 2)) < 0)

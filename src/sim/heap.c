@@ -65,3 +65,46 @@ void vnd_heap_set(struct vnd_heap *h, int id, int64_t key)
     }
     put(h, i, id);
 }
+
+/* Candidates are heap positions kept in a small heap of their own: the
+ * next-smallest server is always the smallest child of one already seen. */
+int vnd_heap_first(const struct vnd_heap *h, int limit, int (*ok)(void *ctx, int id), void *ctx)
+{
+    int cand[2 * VND_HEAP_SCAN_MAX + 2];
+    int nc = 0;
+    if (limit > VND_HEAP_SCAN_MAX)
+        limit = VND_HEAP_SCAN_MAX;
+    if (h->n > 0)
+        cand[nc++] = 0;
+    for (int seen = 0; seen < limit && nc > 0; seen++) {
+        int top = cand[0];
+        /* pop the smallest candidate */
+        int last = cand[--nc], i = 0;
+        for (;;) {
+            int c = 2 * i + 1;
+            if (c >= nc)
+                break;
+            if (c + 1 < nc && less(h, h->slot[cand[c + 1]], h->slot[cand[c]]))
+                c++;
+            if (!less(h, h->slot[cand[c]], h->slot[last]))
+                break;
+            cand[i] = cand[c];
+            i = c;
+        }
+        if (nc > 0)
+            cand[i] = last;
+        int id = h->slot[top];
+        if (ok(ctx, id))
+            return id;
+        /* push its children */
+        for (int c = 2 * top + 1; c <= 2 * top + 2 && c < h->n; c++) {
+            int j = nc++;
+            while (j > 0 && less(h, h->slot[c], h->slot[cand[(j - 1) / 2]])) {
+                cand[j] = cand[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            cand[j] = c;
+        }
+    }
+    return -1;
+}

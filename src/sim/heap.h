@@ -27,6 +27,12 @@ static inline int vnd_heap_top(const struct vnd_heap *h)
     return h->slot[0];
 }
 
+/* The first server, in (key, id) order, for which ok(ctx, id) is true,
+ * looking at no more than `limit` (<= VND_HEAP_SCAN_MAX) servers; -1 when
+ * none of them is.  O(limit · log limit), whatever the heap's size. */
+#define VND_HEAP_SCAN_MAX 256
+int vnd_heap_first(const struct vnd_heap *h, int limit, int (*ok)(void *ctx, int id), void *ctx);
+
 /* Sets server id's key and restores the heap order. */
 void vnd_heap_set(struct vnd_heap *h, int id, int64_t key);
 

@@ -35,9 +35,9 @@ void vnd_sim_params_default(struct vnd_sim_params *p)
     p->flow_min_kbps = 1000;
     p->flow_max_kbps = 100000;
     p->flows = VND_SIM_FLOWS_RANDOM;
-    p->place = VND_SIM_PLACE_TRAFFIC;
+    p->place = VND_SIM_PLACE_SENT;
     p->switch_load = VND_SIM_SWITCH_SENDER;
-    p->order = VND_SIM_ORDER_RANDOM;
+    p->order = VND_SIM_ORDER_ARRIVAL;
     p->stop = VND_SIM_STOP_FIRST;
     p->seed = 1;
 }
@@ -126,8 +126,9 @@ struct vnd_sim_dc {
     int *f_src;                /* per flow: its sender's server (= its capture point) */
     int64_t *f_kbps;
     int64_t nf, cap_fsrc, cap_fkbps;
-    int64_t *weight;           /* scratch: per VM of the tenant being placed */
-    int64_t cap_weight;
+    int64_t *ptx, *prx;        /* per server: sum of its VMs' sent / received rates */
+    int64_t *wout, *win;       /* scratch: per VM of the tenant being placed */
+    int64_t cap_weight, cap_win;
 };
 
 /* a, grown (doubling) to hold `need` elements of `elem` bytes; NULL when
@@ -166,10 +167,12 @@ int vnd_sim_dc_new(const struct vnd_sim_params *p, struct vnd_sim_dc **out)
     dc->rx = calloc(n, sizeof *dc->rx);
     dc->local = calloc(n, sizeof *dc->local);
     dc->vms = calloc(n, sizeof *dc->vms);
+    dc->ptx = calloc(n, sizeof *dc->ptx);
+    dc->prx = calloc(n, sizeof *dc->prx);
     dc->t_vm0 = calloc(1, sizeof *dc->t_vm0);
     dc->t_f0 = calloc(1, sizeof *dc->t_f0);
     dc->cap_tvm = dc->cap_tf = 1; /* entry 0: where tenant 0 starts */
-    if (!dc->tx || !dc->rx || !dc->local || !dc->vms || !dc->t_vm0 || !dc->t_f0
+    if (!dc->tx || !dc->rx || !dc->local || !dc->vms || !dc->ptx || !dc->prx || !dc->t_vm0 || !dc->t_f0
         || vnd_heap_init(&dc->heap, p->servers)) {
         vnd_sim_dc_free(dc);
         return ENOMEM;
@@ -192,7 +195,10 @@ void vnd_sim_dc_free(struct vnd_sim_dc *dc)
     free(dc->vm_server);
     free(dc->f_src);
     free(dc->f_kbps);
-    free(dc->weight);
+    free(dc->wout);
+    free(dc->win);
+    free(dc->ptx);
+    free(dc->prx);
     free(dc);
 }
 
@@ -220,6 +226,47 @@ static void apply_flows(struct vnd_sim_dc *dc, const int *srv, const struct vnd_
     }
 }
 
+/* The placement key of server s: smaller = more available. */
+static int64_t key_of(const struct vnd_sim_dc *dc, int s)
+{
+    switch (dc->p.place) {
+    case VND_SIM_PLACE_TRAFFIC: return dc->ptx[s] + dc->prx[s];
+    case VND_SIM_PLACE_SENT: return dc->ptx[s];
+    case VND_SIM_PLACE_MAX: return dc->ptx[s] > dc->prx[s] ? dc->ptx[s] : dc->prx[s];
+    case VND_SIM_PLACE_VMS: return dc->vms[s];
+    case VND_SIM_PLACE_RANDOM: return 0;
+    }
+    return 0;
+}
+
+/* Puts (sign 1) or takes back (sign -1) a VM sending `out` and receiving
+ * `in` kbit/s on server s. */
+static void place_vm(struct vnd_sim_dc *dc, int s, int64_t out, int64_t in, int sign)
+{
+    dc->vms[s] += sign;
+    dc->ptx[s] += sign * out;
+    dc->prx[s] += sign * in;
+    if (dc->p.place != VND_SIM_PLACE_RANDOM)
+        vnd_heap_set(&dc->heap, s, key_of(dc, s));
+}
+
+/* A VM about to be placed, for vm_fits. */
+struct vm_fit {
+    const struct vnd_sim_dc *dc;
+    int64_t out, in;
+};
+
+/* Can server s take the VM?  ptx and prx count every flow as if it left
+ * the server, which co-location only lowers, so a yes here stays a yes. */
+static int vm_fits(void *ctx, int s)
+{
+    const struct vm_fit *f = ctx;
+    const struct vnd_sim_dc *dc = f->dc;
+    int64_t tx = dc->ptx[s] + f->out, rx = dc->prx[s] + f->in;
+    int64_t fwd = dc->p.switch_load == VND_SIM_SWITCH_BOTH ? tx + rx : tx;
+    return tx <= dc->p.nic_kbps && rx <= dc->p.nic_kbps && fwd <= dc->p.switch_kbps;
+}
+
 int vnd_sim_dc_add_tenant(struct vnd_sim_dc *dc, int n, const struct vnd_sim_flow *flows,
                           int nflows, struct vnd_rng *r)
 {
@@ -236,29 +283,38 @@ int vnd_sim_dc_add_tenant(struct vnd_sim_dc *dc, int n, const struct vnd_sim_flo
     GROW(dc, vm_server, cap_vm, dc->nvm + n);
     GROW(dc, f_src, cap_fsrc, dc->nf + nflows);
     GROW(dc, f_kbps, cap_fkbps, dc->nf + nflows);
-    GROW(dc, weight, cap_weight, n);
+    GROW(dc, wout, cap_weight, n);
+    GROW(dc, win, cap_win, n);
 
-    /* Place VM by VM.  A VM's weight is the traffic it sends plus what it
-     * receives, so a server's key is exactly tx + rx + 2·local there. */
-    int64_t *w = dc->weight;
-    for (int i = 0; i < n; i++)
-        w[i] = dc->p.place == VND_SIM_PLACE_VMS ? 1 : 0;
-    if (dc->p.place == VND_SIM_PLACE_TRAFFIC)
-        for (int i = 0; i < nflows; i++) {
-            w[flows[i].src] += flows[i].kbps;
-            w[flows[i].dst] += flows[i].kbps;
-        }
+    /* Place VM by VM, each on the server whose key is smallest. */
+    int64_t *wo = dc->wout, *wi = dc->win;
+    memset(wo, 0, (size_t)n * sizeof *wo);
+    memset(wi, 0, (size_t)n * sizeof *wi);
+    for (int i = 0; i < nflows; i++) {
+        wo[flows[i].src] += flows[i].kbps;
+        wi[flows[i].dst] += flows[i].kbps;
+    }
     int *srv = dc->vm_server + dc->nvm;
-    for (int i = 0; i < n; i++) {
+    int placed = 0;
+    for (; placed < n; placed++) {
         int s;
         if (dc->p.place == VND_SIM_PLACE_RANDOM) {
             s = (int)vnd_rng_range(r, 0, dc->p.servers - 1);
         } else {
-            s = vnd_heap_top(&dc->heap);
-            vnd_heap_set(&dc->heap, s, dc->heap.key[s] + w[i]);
+            /* Filter, then weigh: the most available server that can
+             * take this VM even if none of its peers ends up beside it. */
+            struct vm_fit fit = {dc, wo[placed], wi[placed]};
+            s = vnd_heap_first(&dc->heap, VND_HEAP_SCAN_MAX, vm_fits, &fit);
+            if (s < 0)
+                break;
         }
-        srv[i] = s;
-        dc->vms[s]++;
+        srv[placed] = s;
+        place_vm(dc, s, wo[placed], wi[placed], 1);
+    }
+    if (placed < n) {
+        while (placed-- > 0)
+            place_vm(dc, srv[placed], wo[placed], wi[placed], -1);
+        return ENOSPC;
     }
     apply_flows(dc, srv, flows, nflows, 1);
 
@@ -271,12 +327,8 @@ int vnd_sim_dc_add_tenant(struct vnd_sim_dc *dc, int n, const struct vnd_sim_flo
     }
     if (!fits) {
         apply_flows(dc, srv, flows, nflows, -1);
-        for (int i = n - 1; i >= 0; i--) {
-            int s = srv[i];
-            dc->vms[s]--;
-            if (dc->p.place != VND_SIM_PLACE_RANDOM)
-                vnd_heap_set(&dc->heap, s, dc->heap.key[s] - w[i]);
-        }
+        for (int i = n - 1; i >= 0; i--)
+            place_vm(dc, srv[i], wo[i], wi[i], -1);
         return ENOSPC;
     }
 

@@ -13,11 +13,14 @@
  *    `flows` (see enum vnd_sim_flows); each flow's rate is uniform in
  *    [flow_min_kbps, flow_max_kbps].
  *  - Tenants arrive one at a time.  Each VM goes to the server with the
- *    most free resources (enum vnd_sim_place); ties go to the lowest
- *    server id.  A tenant that would push any server's tx or rx past the
- *    NIC, or its virtual switch's forwarding past switch_kbps, is not
- *    placed and ends the allocation ("full").  Otherwise allocation ends
- *    as soon as link utilization reaches the target.
+ *    most free resources (enum vnd_sim_place; ties go to the lowest server
+ *    id) among those it fits on: its sent and received rates within the
+ *    NIC and the virtual switch even if no peer ends up beside it (filter,
+ *    then weigh, as cloud schedulers do; the first VND_HEAP_SCAN_MAX
+ *    servers by rank are tried).  A tenant with a VM that fits nowhere, or
+ *    placed at random onto a server it overloads, is not placed and ends
+ *    the allocation ("full").  Otherwise allocation ends as soon as link
+ *    utilization reaches the target; the tenant that crosses it stays.
  *  - Diagnosing a tenant captures all of its traffic once: every VM's
  *    output port is a capture point, so each flow is mirrored by the
  *    virtual switch on its sender's server, into the table server on
@@ -50,6 +53,9 @@ enum vnd_sim_flows {
 enum vnd_sim_place {
     VND_SIM_PLACE_TRAFFIC, /* least traffic terminated there: sum over its
                             * VMs of (sent + received) */
+    VND_SIM_PLACE_SENT,    /* least traffic sent by its VMs: what its switch
+                            * forwards and mirrors, its executor queries */
+    VND_SIM_PLACE_MAX,     /* least of max(sent, received): both NIC directions */
     VND_SIM_PLACE_VMS,     /* fewest VMs (a slot-counting scheduler) */
     VND_SIM_PLACE_RANDOM,  /* any server, uniformly: no balancing at all */
 };
@@ -63,7 +69,8 @@ enum vnd_sim_switch {
 
 enum vnd_sim_order {
     VND_SIM_ORDER_RANDOM,  /* tenants diagnose in a seeded random order */
-    VND_SIM_ORDER_ARRIVAL, /* in the order they were placed */
+    VND_SIM_ORDER_ARRIVAL, /* in the order they were placed (the paper's
+                            * numbers come out this way) */
 };
 
 enum vnd_sim_stop {
@@ -91,9 +98,9 @@ struct vnd_sim_params {
     int64_t flow_min_kbps;     /* flow rate, uniform; 1 Mbit/s */
     int64_t flow_max_kbps;     /* 100 Mbit/s */
     enum vnd_sim_flows flows;  /* random */
-    enum vnd_sim_place place;  /* traffic */
+    enum vnd_sim_place place;  /* sent */
     enum vnd_sim_switch switch_load; /* sender */
-    enum vnd_sim_order order;  /* random */
+    enum vnd_sim_order order;  /* arrival */
     enum vnd_sim_stop stop;    /* first */
     uint64_t seed;             /* 1 */
 };

@@ -16,7 +16,7 @@
  *    most free resources (enum vnd_sim_place; ties go to the lowest server
  *    id) among those it fits on: its sent and received rates within the
  *    NIC and the virtual switch even if no peer ends up beside it (filter,
- *    then weigh, as cloud schedulers do; the first VND_HEAP_SCAN_MAX
+ *    then weigh, as cloud schedulers do; the first 256
  *    servers by rank are tried).  A tenant with a VM that fits nowhere, or
  *    placed at random onto a server it overloads, is not placed and ends
  *    the allocation ("full").  Otherwise allocation ends as soon as link

@@ -6,7 +6,7 @@
  * first, then each header is pushed in front, so every length field is
  * known when its header is written.
  *
- *   make_captures DIR     (tests/golden/regen.sh runs it)
+ *   make_captures DIR     (tests/golden/regen runs it)
  */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>

@@ -781,6 +781,25 @@ static void test_gre_geneve_ipip(void)
     CHECK_EQ_INT(fu(VND_F_UDP_SRC), 53, "geneve inner udp.src after the options");
     CHECK_EQ_STR(fs(VND_F_DNS_QNAME), "x", "geneve inner dns.qname");
 
+    /* ERSPAN type II (GRE 0x88be with a sequence number, 8-byte header)
+     * and type III (0x22eb, 12 bytes + 8 with O set). */
+    for (int type = 2; type <= 3; type++) {
+        b_init(&b);
+        b_eth(&b, MAC_B, MAC_A, 0x0800);
+        b_ipv4(&b, 47, V4C, V4D, 1, 0, 0);
+        put16(&b, 0x1000); put16(&b, type == 2 ? 0x88be : 0x22eb); put32(&b, 5);
+        if (type == 2) { put32(&b, 0x10000001); put32(&b, 0); }
+        else { put32(&b, 0x20000001); put32(&b, 0); put32(&b, 1); put32(&b, 0); put32(&b, 0); }
+        b_eth(&b, ib, ia, 0x8100);
+        b_vlan(&b, 30, 0x0800);
+        b_ipv4(&b, 6, V4A, V4B, 2, 0, 0);
+        b_tcp(&b, 80, 1024, 1, 2, 0x10, NULL, 0);
+        CHECK_EQ_INT(dec(VND_DLT_EN10MB, &b), 0, "erspan %d: no anomalies", type);
+        CHECK_EQ_INT(fu(VND_F_VLAN_ID), 30, "erspan %d: mirrored frame's vlan.id", type);
+        CHECK_EQ_INT(fu(VND_F_TCP_SRC), 80, "erspan %d: mirrored tcp.src", type);
+        CHECK_EQ_STR(fs(VND_F_OUTER_IP_DST), "192.168.1.2", "erspan %d: outer.ip.dst", type);
+    }
+
     /* IPv4 in IPv4. */
     b_init(&b);
     b_eth(&b, MAC_B, MAC_A, 0x0800);
@@ -984,8 +1003,8 @@ static void test_truncation_everywhere(void)
         {VND_F_TCP_SEQ, 0, 84 + 8, true},
         {VND_F_TCP_ACK, 0, 84 + 12, true},
         {VND_F_TCP_FLAGS, 0, 84 + 14, true},
+        {VND_F_PAYLOAD_LEN, 0, 84 + 16, true},   /* set before the options */
         {VND_F_TCP_WINDOW, 0, 84 + 16, true},
-        {VND_F_PAYLOAD_LEN, 0, 104, true},
     };
 
     struct vnd_pkt full;

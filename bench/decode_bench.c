@@ -62,10 +62,16 @@ int main(int argc, char **argv)
     struct vnd_pkt pkt;
     uint64_t sink = 0, n = 0;
 
-    /* 1. libpcap alone */
+    /* 0. an untimed pass, so both timed passes find the file in the page cache */
     pcap_t *p = open_file(argv[1]);
     if (!p)
         return 1;
+    while (pcap_next_ex(p, &h, &d) == 1)
+        sink += h->caplen;
+    pcap_close(p);
+
+    /* 1. libpcap alone */
+    p = open_file(argv[1]);
     int link = pcap_datalink(p);
     double t0 = now();
     while (pcap_next_ex(p, &h, &d) == 1) {

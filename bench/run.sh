@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 B=${BUILD:-build}
 run() { echo; echo "=== $*"; "$@"; }
 run bench/parse_bench.sh 1000000 "$B"
-run "$B/bench/decode_bench"
+cap=$(mktemp /tmp/vnd-bench-XXXXXX.pcap)
+"$B/bench/gen_capture" "$cap" 300000 64
+run "$B/bench/decode_bench" "$cap"
+rm -f "$cap"
 [ -x bench/diag_bench.sh ] && run bench/diag_bench.sh
 [ -x bench/simulate.sh ] && run bench/simulate.sh
 [ -x bench/tabled_capture.sh ] && [ "$(id -u)" = 0 ] && run bench/tabled_capture.sh

@@ -7,6 +7,13 @@
  * and the vnd_meta counters that describe them, so the store never holds a
  * half batch and the counters never disagree with the rows.
  *
+ * Threads: rows are written to SQLite by a writer thread the ingest owns,
+ * on the store's connection, which is not thread-safe (opened without
+ * SQLite's mutexes: they cost 10% of ingest).  So the store may be used by
+ * anyone else only after vnd_ingest_flush (or finish/drop) returned, before
+ * the next vnd_ingest_packet; and all vnd_ingest_* calls come from one
+ * thread at a time.
+ *
  * Per trace: 1-in-N sampling (systematic: every Nth packet is kept) and a
  * snap length (bytes kept per packet, the cheapest lever on capture cost)
  * are applied before decoding. */
@@ -28,6 +35,10 @@ struct vnd_trace_opts {
     uint32_t snaplen;        /* bytes kept per packet; 0: all */
     bool replace;            /* drop this trace's existing tables first */
     bool append;             /* add rows to existing tables of the trace */
+    /* The parse configuration of this trace (must outlive the trace);
+     * NULL: the one given to vnd_ingest_new.  A table server gives each
+     * trace its own. */
+    const struct vnd_parse_conf *conf;
     /* vnd_meta description (may be NULL) */
     const char *source, *tenant, *cap_point, *direction, *pattern;
 };
@@ -44,7 +55,7 @@ struct vnd_trace_stats {
 };
 
 /* A parser writing into `st` with the rules of `conf` (both must outlive
- * it).  Batches close after `batch_packets` packets or `batch_seconds` of
+ * it; `conf` may be NULL when every trace brings its own).  Batches close after `batch_packets` packets or `batch_seconds` of
  * wall time, whichever is first (see vnd_ingest_batch_due). */
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st,
                                   const struct vnd_parse_conf *conf,
@@ -66,8 +77,13 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int t, int64_t ts_ns,
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,
                           uint64_t queue);
 
-/* True when the open batch should be flushed now. */
+/* True when the open batch should be flushed now.  Cheap enough to call
+ * after every packet (reads the clock only every 256 packets). */
 bool vnd_ingest_batch_due(const struct vnd_ingest *ing);
+
+/* True when the open batch is older than the batch time: for a live
+ * capture between bursts (always reads the clock). */
+bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
 
 /* Commits the open batch and every trace's counters.  Returns 0 or an
  * errno with *err (the batch is rolled back; earlier batches stay). */

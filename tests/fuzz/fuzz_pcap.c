@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capture/pcap_file.h"
 #include "decode/packet.h"
 #include "fields/registry.h"
 
@@ -32,8 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (n++ < 10000 && pcap_next_ex(p, &h, &bytes) == 1) {
         if (!vnd_decode_linktype_supported(lt))
             continue;
-        vnd_decode(&pkt, lt, bytes, h->caplen, h->len,
-                   (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec);
+        vnd_decode(&pkt, lt, bytes, h->caplen, h->len, vnd_pcap_ts_ns(h));
         for (int f = 0; f < VND_F_COUNT; f++) {
             struct vnd_value v;
             vnd_field_value(&pkt, (enum vnd_field)f, buf, &v);

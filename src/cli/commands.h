@@ -7,5 +7,6 @@
 int cmd_parse(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

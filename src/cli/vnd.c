@@ -12,6 +12,7 @@ static const struct command {
     {"parse", cmd_parse, "turn pcap/pcapng captures into SQL trace tables"},
     {"query", cmd_query, "run read-only SQL on trace tables"},
     {"fields", cmd_fields, "list the fields a parse configuration can name"},
+    {"simulate", cmd_simulate, "simulate a data center of tenants diagnosing (paper Table 4)"},
 };
 
 static void usage(FILE *f)

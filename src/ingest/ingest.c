@@ -8,17 +8,17 @@
 
 #include "decode/packet.h"
 #include "fields/registry.h"
+#include "ingest/rowpipe.h"
 #include "util/util.h"
 
 /* One rule applied to one trace: where its rows go. */
 struct sink {
     const struct vnd_parse_rule *rule;
     char *table;
-    sqlite3_stmt *insert;
+    struct vnd_rowpipe_target insert;   /* one row, and MANY rows */
     int *col_first;          /* column c's fields: fields[col_first[c] ..] */
     enum vnd_field *col_fields;
     int *col_nfields;
-    char (*text)[VND_VALUE_TEXT_MAX];   /* per column, bound SQLITE_STATIC */
     uint64_t matched, stored;
     bool own_table;          /* the table is this trace's alone */
 };
@@ -47,6 +47,7 @@ struct vnd_ingest {
     int store_error;
     char *store_errmsg;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
+    struct vnd_rowpipe *pipe;   /* rows to the writer thread */
 };
 
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_conf *conf,
@@ -57,6 +58,7 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->conf = conf;
     ing->batch_packets = batch_packets ? batch_packets : 65536;
     ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
+    ing->pipe = vnd_rowpipe_new();
     return ing;
 }
 
@@ -67,12 +69,12 @@ static char *dup_or_null(const char *s)
 
 static void sink_free(struct sink *k)
 {
-    sqlite3_finalize(k->insert);
+    sqlite3_finalize(k->insert.one);
+    sqlite3_finalize(k->insert.many);
     free(k->table);
     free(k->col_first);
     free(k->col_fields);
     free(k->col_nfields);
-    free(k->text);
 }
 
 static void trace_free(struct trace *t)
@@ -100,7 +102,6 @@ static void sink_layout(struct sink *k)
     k->col_first = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_first);
     k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
     k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
-    k->text = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->text);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
         k->col_first[c] = o;
@@ -111,21 +112,35 @@ static void sink_layout(struct sink *k)
     }
 }
 
+/* "INSERT INTO t VALUES (?,?,...)" with `rows` rows of placeholders. */
+static int prepare_insert_rows(sqlite3 *db, const char *table, int ncols, int rows,
+                               sqlite3_stmt **out)
+{
+    size_t one = 2 * (size_t)ncols + 2;         /* "(?,?,?)," */
+    char *values = vnd_xmalloc(one * (size_t)rows + 1);
+    size_t o = 0;
+    for (int r = 0; r < rows; r++) {
+        values[o++] = '(';
+        for (int c = 0; c < ncols; c++) {
+            values[o++] = '?';
+            values[o++] = c + 1 < ncols ? ',' : ')';
+        }
+        values[o++] = r + 1 < rows ? ',' : '\0';
+    }
+    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES %s", table, values);
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    free(sql);
+    free(values);
+    return rc;
+}
+
 static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
-    size_t n = (size_t)k->rule->ncolumns;
-    char *marks = vnd_xmalloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        marks[2 * i] = '?';
-        marks[2 * i + 1] = ',';
-    }
-    marks[2 * n - 1] = '\0';
-    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES (%s)", k->table, marks);
     sqlite3 *db = vnd_store_db(ing->st);
-    int rc = sqlite3_prepare_v2(db, sql, -1, &k->insert, NULL);
-    free(sql);
-    free(marks);
-    if (rc != SQLITE_OK) {
+    k->insert.ncols = k->rule->ncolumns;
+    if (prepare_insert_rows(db, k->table, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
+        || prepare_insert_rows(db, k->table, k->insert.ncols, VND_ROWPIPE_MANY,
+                               &k->insert.many) != SQLITE_OK) {
         *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
         return EIO;
     }
@@ -285,29 +300,21 @@ out_free:
     return -1;
 }
 
-/* Binds column values of the packet to the sink's INSERT and runs it. */
-static int store_row(struct sink *k, const struct vnd_pkt *pkt)
+/* Extracts the sink's columns from the packet into the row pipe: for each
+ * column the first of its fields that the packet has. */
+static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd_pkt *pkt)
 {
-    sqlite3_stmt *s = k->insert;
     const struct vnd_parse_rule *r = k->rule;
+    vnd_rowpipe_begin_row(pipe, &k->insert);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
         int found = 0;
         const enum vnd_field *f = &k->col_fields[k->col_first[c]];
         for (int i = 0; i < k->col_nfields[c] && !found; i++)
-            found = vnd_field_value(pkt, f[i], k->text[c], &v);
-        if (!found)
-            sqlite3_bind_null(s, c + 1);
-        else if (v.type == VND_SQL_INTEGER)
-            sqlite3_bind_int64(s, c + 1, v.i);
-        else if (v.type == VND_SQL_REAL)
-            sqlite3_bind_double(s, c + 1, v.d);
-        else
-            sqlite3_bind_text(s, c + 1, v.s, (int)v.slen, SQLITE_STATIC);
+            found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), &v);
+        vnd_rowpipe_put(pipe, found ? &v : NULL);
     }
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : rc;
+    vnd_rowpipe_end_row(pipe);
 }
 
 void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
@@ -348,13 +355,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
             continue;
         matched = true;
         k->matched++;
-        int rc = store_row(k, pkt);
-        if (rc) {
-            ing->store_error = EIO;
-            ing->store_errmsg = vnd_strdup_printf("writing table %s: %s", k->table,
-                                                  sqlite3_errstr(rc));
-            return;
-        }
+        store_row(ing->pipe, k, pkt);
         k->stored++;
         t->s.stored++;
     }
@@ -370,12 +371,29 @@ void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel, uint64
 
 bool vnd_ingest_batch_due(const struct vnd_ingest *ing)
 {
-    return ing->in_txn && (ing->pending >= ing->batch_packets
-                           || vnd_now() - ing->batch_start >= ing->batch_seconds);
+    if (!ing->in_txn)
+        return false;
+    if (ing->pending >= ing->batch_packets)
+        return true;
+    /* The clock is read every 256 packets: cheap per packet, and still
+     * well within the batch time at any rate that matters.  A live
+     * capture that goes quiet asks vnd_ingest_batch_expired() instead. */
+    return (ing->pending & 255) == 0 && vnd_now() - ing->batch_start >= ing->batch_seconds;
+}
+
+bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
+{
+    return ing->in_txn && vnd_now() - ing->batch_start >= ing->batch_seconds;
 }
 
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 {
+    char *msg = NULL;
+    if (vnd_rowpipe_drain(ing->pipe, &msg) && !ing->store_error) {
+        ing->store_error = EIO;
+        ing->store_errmsg = vnd_strdup_printf("writing rows: %s", msg);
+    }
+    free(msg);
     if (ing->store_error) {
         if (ing->in_txn)
             vnd_store_rollback(ing->st);
@@ -449,6 +467,7 @@ void vnd_ingest_free(struct vnd_ingest *ing)
 {
     if (!ing)
         return;
+    vnd_rowpipe_free(ing->pipe);
     if (ing->in_txn)
         vnd_store_rollback(ing->st);
     for (int i = 0; i < ing->ntraces; i++)

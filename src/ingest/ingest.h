@@ -70,8 +70,13 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int t, int64_t ts_ns,
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,
                           uint64_t queue);
 
-/* True when the open batch should be flushed now. */
+/* True when the open batch should be flushed now.  Cheap enough to call
+ * after every packet (reads the clock only every 256 packets). */
 bool vnd_ingest_batch_due(const struct vnd_ingest *ing);
+
+/* True when the open batch is older than the batch time: for a live
+ * capture between bursts (always reads the clock). */
+bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
 
 /* Commits the open batch and every trace's counters.  Returns 0 or an
  * errno with *err (the batch is rolled back; earlier batches stay). */

@@ -1,0 +1,46 @@
+/* rowpipe.h — rows handed from the parsing thread to a writer thread.
+ *
+ * Decoding and extracting a packet's columns costs about as much as
+ * SQLite's INSERT of the row, so `vnd parse` and vnd-tabled run the two
+ * on two cores: the caller fills blocks of rows (values already in their
+ * stored form), a writer thread binds and steps them.  Blocks are recycled;
+ * memory is bounded by ROWPIPE_BLOCKS blocks whatever the capture size. */
+#ifndef VND_INGEST_ROWPIPE_H
+#define VND_INGEST_ROWPIPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "fields/registry.h"
+
+struct vnd_rowpipe;
+
+/* Where a row goes: INSERT statements the caller prepared on the store's
+ * connection, for one row and for VND_ROWPIPE_MANY rows at once (NULL if
+ * not prepared).  Several rows per statement halve SQLite's per-row cost. */
+#define VND_ROWPIPE_MANY 16
+struct vnd_rowpipe_target {
+    sqlite3_stmt *one, *many;
+    int ncols;
+};
+
+struct vnd_rowpipe *vnd_rowpipe_new(void);
+void vnd_rowpipe_free(struct vnd_rowpipe *p);
+
+/* Starts a row for `target` (which must stay valid until the next drain);
+ * then one vnd_rowpipe_put per column, in order, text formatted into the
+ * buffer vnd_rowpipe_text_buf returns (VND_VALUE_TEXT_MAX bytes); then
+ * vnd_rowpipe_end_row. */
+void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, const struct vnd_rowpipe_target *target);
+char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p);
+/* `v` NULL: SQL NULL.  Text must lie in the buffer text_buf returned. */
+void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v);
+void vnd_rowpipe_end_row(struct vnd_rowpipe *p);
+
+/* Waits until every row handed in is written.  Returns 0, or the SQLite
+ * error code of the first failed step since the last call (*msg gets
+ * SQLite's text, malloc'd). */
+int vnd_rowpipe_drain(struct vnd_rowpipe *p, char **msg);
+
+#endif

@@ -165,10 +165,9 @@ static void qstream_free(void *cls)
     struct qstream *q = cls;
     if (!q)
         return;
-    if (q->out) {
-        /* Finishing would append the closing bracket: write it nowhere. */
-        vnd_out_finish(q->out);
-    }
+    /* A stream cut short still frees its writer; what it appends then
+     * goes nowhere, the response is over. */
+    vnd_out_finish(q->out);
     if (q->f)
         fclose(q->f);
     sqlite3_finalize(q->stmt);
@@ -485,11 +484,11 @@ int vnd_api_start(struct vnd_tabled *td, const char *listen, struct vnd_api **ou
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
                               MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
                               MHD_OPTION_CONNECTION_LIMIT, 64u,
                               MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
                               MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!a->mhd) {

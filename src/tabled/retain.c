@@ -129,7 +129,8 @@ int vnd_retain_open(const char *dir, uint64_t limit, uint32_t snaplen,
     }
     if (d)
         closedir(d);
-    qsort(r->seqs, (size_t)r->n, sizeof *r->seqs, cmp_u32);
+    if (r->n)
+        qsort(r->seqs, (size_t)r->n, sizeof *r->seqs, cmp_u32);
     r->sizes = vnd_xcalloc((size_t)r->n + 1, sizeof *r->sizes);
     for (int i = 0; i < r->n; i++) {
         char *p = file_path(r, r->seqs[i]);

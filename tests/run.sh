@@ -73,6 +73,7 @@ for B in "${BUILDS[@]}"; do
         run_one "$B/fuzz-replay/$n" replay "$n" "$r" "tests/fuzz/crashers/$n" "tests/fuzz/seeds/$n"
     done
     for s in tests/golden/*.sh tests/integration/*.sh; do
+        [[ $(basename "$s") == lib-* ]] && continue   # sourced by tests, not one
         [ -f "$s" ] && run_one "$B/${s#tests/}" bash "$s"
     done
 done

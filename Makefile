@@ -44,26 +44,31 @@ all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/vnd: $(VND_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
-	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/vnd-tabled: $(TABLED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
-	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 # Fuzz targets replayed on their stored inputs by a plain main().
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(@D)
@@ -71,7 +76,8 @@ $(BUILD)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 san:
 	$(MAKE) SAN=1
@@ -105,3 +111,4 @@ clean:
 
 .PHONY: all san fuzz deps check demo bench clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+.SECONDARY:

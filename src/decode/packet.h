@@ -1,6 +1,6 @@
 /* packet.h — one decoded packet: the fields the decoders found, nothing more.
  *
- * The decoders (src/decode/*.c) fill a struct vnd_pkt from raw bytes; the
+ * The decoders (src/decode/) fill a struct vnd_pkt from raw bytes; the
  * field registry (src/fields/registry.h) names the fields and turns them into
  * values; the filter and the row writer read them.  Decoding never allocates:
  * address and string values point into the packet buffer or into the

@@ -1,0 +1,290 @@
+/* cmd_parse.c — `vnd parse`: capture files into trace tables. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/pcap_file.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "ingest/ingest.h"
+#include "lang/parseconf.h"
+#include "store/store.h"
+#include "util/util.h"
+
+/* Exit statuses, distinct so scripts can tell them apart. */
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
+
+static const char usage_text[] =
+    "usage: vnd parse [-c PARSE.conf] -o TRACES.db [options] [ID=]FILE...\n"
+    "\n"
+    "Parses pcap/pcapng capture files into SQL trace tables (SQLite).  Each FILE\n"
+    "is one trace; its id is ID when given as ID=FILE, else the file's name\n"
+    "without directory and extension.\n"
+    "\n"
+    "Without -c, every trace gets one table named after it (letters, digits\n"
+    "and _ kept, other characters become _) with the standard columns the\n"
+    "diagnostic applications use:\n"
+    "    ts, id, src_ip, dst_ip, proto, src_port, dst_port, seq, ack, flags,\n"
+    "    payload_len\n"
+    "With -c, the parse configuration's rules decide tables, filters and\n"
+    "columns (see `vnd fields` for the field names).\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE    parse configuration\n"
+    "  -o, --output DB      trace database to create or add to (required)\n"
+    "      --replace        parse a trace again that the database already has\n"
+    "      --append         add rows to a trace the database already has\n"
+    "      --sampling N     keep 1 packet in N (systematic sampling)\n"
+    "      --snaplen N      decode only the first N bytes of each packet\n"
+    "      --batch N        packets per committed batch (default 65536)\n"
+    "  -q, --quiet          no progress line\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "The database's vnd_meta table records per trace and table: packets seen,\n"
+    "matched, stored, sampled out, first/last timestamps and a status\n"
+    "(complete, truncated, failed, or ingesting while a parse runs or after\n"
+    "one was killed — the rows of every committed batch are then intact).\n"
+    "\n"
+    "exit status: 0 done; 1 error (see message); 2 usage; 3 a capture file\n"
+    "ends in the middle of a record (every whole packet before it is stored).\n";
+
+struct input {
+    char *id;
+    const char *path;
+    struct vnd_pcap_file *file;
+    int trace;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v > UINT32_MAX) {
+        fprintf(stderr, "vnd parse: %s takes a whole number, not '%s'\n", opt, s);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* "ID=path" → id and path; "dir/name.pcap" → "name". */
+static void split_input(char *arg, struct input *in)
+{
+    char *eq = strchr(arg, '=');
+    if (eq && eq != arg && !memchr(arg, '/', (size_t)(eq - arg))) {
+        in->id = vnd_xstrndup(arg, (size_t)(eq - arg));
+        in->path = eq + 1;
+        return;
+    }
+    in->path = arg;
+    const char *base = strrchr(arg, '/');
+    base = base ? base + 1 : arg;
+    const char *dot = strchr(base, '.');
+    in->id = dot && dot != base ? vnd_xstrndup(base, (size_t)(dot - base)) : vnd_xstrdup(base);
+}
+
+static struct vnd_parse_conf *load_config(const char *path)
+{
+    if (!path)
+        return vnd_parseconf_default();
+    char *text = NULL;
+    int rc = vnd_read_file(path, &text, NULL);
+    if (rc) {
+        fprintf(stderr, "vnd parse: %s: %s\n", path, strerror(rc));
+        return NULL;
+    }
+    struct vnd_parse_conf *conf = NULL;
+    char *err = NULL;
+    if (vnd_parseconf_parse(text, path, &conf, &err)) {
+        fprintf(stderr, "vnd parse: %s\n", err);
+        free(err);
+    }
+    free(text);
+    return conf;
+}
+
+/* Reads one file into its trace.  Returns an exit status. */
+static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_progress *pr)
+{
+    struct pcap_pkthdr *h;
+    const uint8_t *data;
+    char *err = NULL;
+    enum vnd_pcap_next r;
+    int status = EXIT_OK;
+
+    vnd_progress_start(pr, in->id, in->file->size);
+    while ((r = vnd_pcap_file_next(in->file, &h, &data, &err)) == VND_PCAP_PACKET) {
+        vnd_ingest_packet(ing, in->trace, vnd_pcap_ts_ns(h), data, h->caplen, h->len);
+        if ((in->file->packets & 1023) == 0) {
+            if (interrupted)
+                break;
+            vnd_progress_update(pr, in->file->packets, vnd_pcap_file_offset(in->file));
+        }
+        if (vnd_ingest_batch_due(ing) && vnd_ingest_flush(ing, &err))
+            break;
+    }
+    vnd_progress_done(pr, in->file->packets);
+
+    const char *st = "complete";
+    if (err && r == VND_PCAP_PACKET) {           /* the store failed */
+        fprintf(stderr, "vnd parse: %s\n", err);
+        st = "failed";
+        status = EXIT_ERROR;
+    } else if (interrupted) {
+        err = vnd_strdup_printf("interrupted after %llu packets",
+                                (unsigned long long)in->file->packets);
+        fprintf(stderr, "vnd parse: %s: %s\n", in->path, err);
+        st = "failed";
+        status = EXIT_ERROR;
+    } else if (r == VND_PCAP_TRUNCATED) {
+        fprintf(stderr, "vnd parse: %s; the %llu whole packets before it are stored\n",
+                err, (unsigned long long)in->file->packets);
+        st = "truncated";
+        status = EXIT_TRUNCATED;
+    } else if (r == VND_PCAP_ERROR) {
+        fprintf(stderr, "vnd parse: %s; the %llu packets before it are stored\n",
+                err, (unsigned long long)in->file->packets);
+        st = "failed";
+        status = EXIT_ERROR;
+    }
+    char *ferr = NULL;
+    if (vnd_ingest_finish_trace(ing, in->trace, st, err, &ferr)) {
+        fprintf(stderr, "vnd parse: %s: %s\n", in->path, ferr);
+        free(ferr);
+        status = EXIT_ERROR;
+    }
+    free(err);
+    return status;
+}
+
+int cmd_parse(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},
+        {"replace", no_argument, NULL, 'R'},
+        {"append", no_argument, NULL, 'A'},
+        {"sampling", required_argument, NULL, 'S'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'b'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *config = NULL, *output = NULL;
+    bool replace = false, append = false, quiet = false;
+    uint32_t sampling = 0, snaplen = 0, batch = 65536;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'o': output = optarg; break;
+        case 'R': replace = true; break;
+        case 'A': append = true; break;
+        case 'q': quiet = true; break;
+        case 'S': if (parse_u32("--sampling", optarg, &sampling)) return EXIT_USAGE; break;
+        case 's': if (parse_u32("--snaplen", optarg, &snaplen)) return EXIT_USAGE; break;
+        case 'b': if (parse_u32("--batch", optarg, &batch) || !batch) return EXIT_USAGE; break;
+        case 'h': fputs(usage_text, stdout); return EXIT_OK;
+        default: fputs("try `vnd parse --help`\n", stderr); return EXIT_USAGE;
+        }
+    }
+    if (!output || optind >= argc) {
+        fprintf(stderr, "vnd parse: %s\n%s", !output ? "-o TRACES.db is required"
+                                                     : "no capture file given", usage_text);
+        return EXIT_USAGE;
+    }
+    if (replace && append) {
+        fprintf(stderr, "vnd parse: --replace and --append exclude each other\n");
+        return EXIT_USAGE;
+    }
+
+    int status = EXIT_OK;
+    int n = argc - optind;
+    struct input *in = vnd_xcalloc((size_t)n, sizeof *in);
+    struct vnd_parse_conf *conf = NULL;
+    struct vnd_store *st = NULL;
+    struct vnd_ingest *ing = NULL;
+    char *err = NULL;
+
+    /* Every input is opened before anything is written: a bad file costs
+     * nothing. */
+    for (int i = 0; i < n; i++) {
+        split_input(argv[optind + i], &in[i]);
+        if (vnd_pcap_file_open(in[i].path, &in[i].file, &err)) {
+            fprintf(stderr, "vnd parse: %s\n", err);
+            free(err);
+            err = NULL;
+            status = EXIT_ERROR;
+        }
+    }
+    if (status)
+        goto out;
+    if (!(conf = load_config(config))) {
+        status = EXIT_ERROR;
+        goto out;
+    }
+    if (vnd_store_open(output, &st, &err)) {
+        fprintf(stderr, "vnd parse: %s\n", err);
+        status = EXIT_ERROR;
+        goto out;
+    }
+    ing = vnd_ingest_new(st, conf, batch, 1.0);
+    for (int i = 0; i < n; i++) {
+        struct vnd_trace_opts o = {
+            .id = in[i].id, .linktype = in[i].file->linktype, .sampling = sampling,
+            .snaplen = snaplen, .replace = replace, .append = append, .source = in[i].path,
+        };
+        if ((in[i].trace = vnd_ingest_add_trace(ing, &o, &err)) < 0) {
+            fprintf(stderr, "vnd parse: %s: %s\n", in[i].path, err);
+            status = EXIT_ERROR;
+            goto out;
+        }
+    }
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct vnd_progress pr;
+    vnd_progress_init(&pr, !quiet && isatty(STDERR_FILENO));
+    for (int i = 0; i < n && !interrupted; i++) {
+        int s = ingest_file(ing, &in[i], &pr);
+        if (s == EXIT_ERROR || (s == EXIT_TRUNCATED && status == EXIT_OK))
+            status = s;
+    }
+    if (!quiet) {
+        for (int i = 0; i < n; i++) {
+            const struct vnd_trace_stats *s = vnd_ingest_stats(ing, in[i].trace);
+            fprintf(stderr, "%s: %llu packets, %llu matched, %llu rows stored%s\n", in[i].id,
+                    (unsigned long long)s->seen, (unsigned long long)s->matched,
+                    (unsigned long long)s->stored,
+                    s->sampled_out ? " (sampling)" : "");
+        }
+    }
+
+out:
+    free(err);
+    vnd_ingest_free(ing);
+    vnd_store_close(st);
+    vnd_parseconf_free(conf);
+    for (int i = 0; i < n; i++) {
+        vnd_pcap_file_close(in[i].file);
+        free(in[i].id);
+    }
+    free(in);
+    return status;
+}

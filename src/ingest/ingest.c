@@ -1,0 +1,465 @@
+/* ingest.c — decode, filter, extract, batch into the store. */
+#include "ingest/ingest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/packet.h"
+#include "fields/registry.h"
+#include "util/util.h"
+
+/* One rule applied to one trace: where its rows go. */
+struct sink {
+    const struct vnd_parse_rule *rule;
+    char *table;
+    sqlite3_stmt *insert;
+    int *col_first;          /* column c's fields: fields[col_first[c] ..] */
+    enum vnd_field *col_fields;
+    int *col_nfields;
+    char (*text)[VND_VALUE_TEXT_MAX];   /* per column, bound SQLITE_STATIC */
+    uint64_t matched, stored;
+    bool own_table;          /* the table is this trace's alone */
+};
+
+struct trace {
+    struct vnd_trace_opts o; /* strings owned */
+    struct vnd_trace_stats s;
+    uint64_t sample_count;
+    int nsinks;
+    struct sink *sinks;
+    const char *status;
+    char *message;
+};
+
+struct vnd_ingest {
+    struct vnd_store *st;
+    const struct vnd_parse_conf *conf;
+    uint32_t batch_packets;
+    double batch_seconds;
+    int ntraces;
+    struct trace **traces;
+    /* the open batch */
+    bool in_txn;
+    uint32_t pending;
+    double batch_start;
+    int store_error;
+    char *store_errmsg;
+    struct vnd_pkt pkt;      /* reused: decoding never allocates */
+};
+
+struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_conf *conf,
+                                  uint32_t batch_packets, double batch_seconds)
+{
+    struct vnd_ingest *ing = vnd_xcalloc(1, sizeof *ing);
+    ing->st = st;
+    ing->conf = conf;
+    ing->batch_packets = batch_packets ? batch_packets : 65536;
+    ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
+    return ing;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? vnd_xstrdup(s) : NULL;
+}
+
+static void sink_free(struct sink *k)
+{
+    sqlite3_finalize(k->insert);
+    free(k->table);
+    free(k->col_first);
+    free(k->col_fields);
+    free(k->col_nfields);
+    free(k->text);
+}
+
+static void trace_free(struct trace *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->nsinks; i++)
+        sink_free(&t->sinks[i]);
+    free(t->sinks);
+    free((char *)t->o.id);
+    free((char *)t->o.source);
+    free((char *)t->o.tenant);
+    free((char *)t->o.cap_point);
+    free((char *)t->o.direction);
+    free((char *)t->o.pattern);
+    free(t->message);
+    free(t);
+}
+
+/* Groups the rule's fields by column, in the order written, so binding a
+ * row walks each column's candidates and takes the first present. */
+static void sink_layout(struct sink *k)
+{
+    const struct vnd_parse_rule *r = k->rule;
+    k->col_first = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_first);
+    k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
+    k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
+    k->text = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->text);
+    int o = 0;
+    for (int c = 0; c < r->ncolumns; c++) {
+        k->col_first[c] = o;
+        for (int i = 0; i < r->nfields; i++)
+            if (r->field_col[i] == c)
+                k->col_fields[o++] = r->fields[i];
+        k->col_nfields[c] = o - k->col_first[c];
+    }
+}
+
+static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
+{
+    size_t n = (size_t)k->rule->ncolumns;
+    char *marks = vnd_xmalloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        marks[2 * i] = '?';
+        marks[2 * i + 1] = ',';
+    }
+    marks[2 * n - 1] = '\0';
+    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES (%s)", k->table, marks);
+    sqlite3 *db = vnd_store_db(ing->st);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &k->insert, NULL);
+    free(sql);
+    free(marks);
+    if (rc != SQLITE_OK) {
+        *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
+        return EIO;
+    }
+    return 0;
+}
+
+/* Counters of an earlier run of the same trace and table, for --append and
+ * for a table server that restarts. */
+static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *k)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(vnd_store_db(ing->st),
+            "SELECT packets_seen, packets_matched, packets_stored, sampled_out,"
+            " dropped_kernel, dropped_queue, decode_anomalies,"
+            " CAST(round(first_ts * 1e9) AS INTEGER), CAST(round(last_ts * 1e9) AS INTEGER)"
+            " FROM vnd_meta WHERE trace = ? AND tbl = ?", -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(s, 1, t->o.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, k->table, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        t->s.seen = (uint64_t)sqlite3_column_int64(s, 0);
+        k->matched = (uint64_t)sqlite3_column_int64(s, 1);
+        k->stored = (uint64_t)sqlite3_column_int64(s, 2);
+        t->s.sampled_out = (uint64_t)sqlite3_column_int64(s, 3);
+        t->s.dropped_kernel = (uint64_t)sqlite3_column_int64(s, 4);
+        t->s.dropped_queue = (uint64_t)sqlite3_column_int64(s, 5);
+        t->s.anomalies = (uint64_t)sqlite3_column_int64(s, 6);
+        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+            t->s.first_ns = sqlite3_column_int64(s, 7);
+            t->s.last_ns = sqlite3_column_int64(s, 8);
+        }
+    }
+    sqlite3_finalize(s);
+}
+
+static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
+{
+    struct vnd_meta m = {
+        .trace = t->o.id, .table = k->table, .tenant = t->o.tenant,
+        .cap_point = t->o.cap_point, .direction = t->o.direction,
+        .pattern = t->o.pattern, .source = t->o.source,
+        .parse_filter = k->rule->filter_text, .parse_fields = k->rule->fields_text,
+        .linktype = t->o.linktype, .seen = t->s.seen, .matched = k->matched,
+        .stored = k->stored, .sampled_out = t->s.sampled_out,
+        .dropped_kernel = t->s.dropped_kernel, .dropped_queue = t->s.dropped_queue,
+        .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
+        .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
+        .status = t->status, .message = t->message,
+    };
+    return vnd_store_put_meta(ing->st, &m, err);
+}
+
+static int begin_batch(struct vnd_ingest *ing, char **err)
+{
+    if (ing->in_txn)
+        return 0;
+    int rc = vnd_store_begin(ing->st, err);
+    if (rc == 0) {
+        ing->in_txn = true;
+        ing->pending = 0;
+        ing->batch_start = vnd_now();
+    }
+    return rc;
+}
+
+int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o, char **err)
+{
+    if (!o->id || !o->id[0]) {
+        *err = vnd_strdup_printf("a trace needs an id");
+        return -1;
+    }
+    for (int i = 0; i < ing->ntraces; i++)
+        if (ing->traces[i] && !strcmp(ing->traces[i]->o.id, o->id)) {
+            *err = vnd_strdup_printf("trace %s is given twice", o->id);
+            return -1;
+        }
+
+    struct trace *t = vnd_xcalloc(1, sizeof *t);
+    t->o = *o;
+    t->o.id = vnd_xstrdup(o->id);
+    t->o.source = dup_or_null(o->source);
+    t->o.tenant = dup_or_null(o->tenant);
+    t->o.cap_point = dup_or_null(o->cap_point);
+    t->o.direction = dup_or_null(o->direction);
+    t->o.pattern = dup_or_null(o->pattern);
+    t->status = "ingesting";
+    t->sinks = vnd_xcalloc((size_t)ing->conf->nrules, sizeof *t->sinks);
+
+    for (int r = 0; r < ing->conf->nrules; r++) {
+        const struct vnd_parse_rule *rule = &ing->conf->rules[r];
+        if (!vnd_parse_rule_covers(rule, o->id))
+            continue;
+        struct sink *k = &t->sinks[t->nsinks++];
+        k->rule = rule;
+        if (rule->table) {
+            k->table = vnd_xstrdup(rule->table);
+        } else {
+            size_t n = strlen(o->id) + 3;
+            k->table = vnd_xmalloc(n);
+            vnd_store_table_name(o->id, k->table, n);
+            k->own_table = true;
+        }
+        sink_layout(k);
+    }
+    if (t->nsinks == 0) {
+        *err = vnd_strdup_printf("no rule of the parse configuration covers trace %s "
+                                 "(add it to a `Trace ID` line, or use `Trace ID all`)", o->id);
+        goto out_free;
+    }
+
+    /* Tables and meta rows are made in one transaction with the batch. */
+    if (ing->in_txn && vnd_ingest_flush(ing, err))
+        goto out_free;
+    if (begin_batch(ing, err))
+        goto out_free;
+    for (int i = 0; i < t->nsinks; i++) {
+        struct sink *k = &t->sinks[i];
+        if (vnd_store_has_trace(ing->st, o->id, k->table)) {
+            if (o->replace) {
+                if (vnd_store_drop_trace(ing->st, o->id, k->own_table ? k->table : NULL, err))
+                    goto out_rollback;
+            } else if (!o->append) {
+                *err = vnd_strdup_printf("trace %s is already stored (table %s); use "
+                                         "--replace to parse it again or --append to add "
+                                         "to it", o->id, k->table);
+                goto out_rollback;
+            }
+        } else if (o->replace && k->own_table) {
+            char *ignored = NULL;
+            vnd_store_drop_trace(ing->st, o->id, k->table, &ignored);
+            free(ignored);
+        }
+        if (vnd_store_ensure_table(ing->st, k->table, k->rule, err)
+            || prepare_insert(ing, k, err))
+            goto out_rollback;
+        if (o->append)
+            load_counters(ing, t, k);
+        if (put_meta(ing, t, k, err))
+            goto out_rollback;
+    }
+    ing->traces = vnd_xrealloc(ing->traces, (size_t)(ing->ntraces + 1) * sizeof *ing->traces);
+    ing->traces[ing->ntraces] = t;
+    if (vnd_ingest_flush(ing, err))
+        return -1;
+    return ing->ntraces++;
+
+out_rollback:
+    vnd_store_rollback(ing->st);
+    ing->in_txn = false;
+out_free:
+    trace_free(t);
+    return -1;
+}
+
+/* Binds column values of the packet to the sink's INSERT and runs it. */
+static int store_row(struct sink *k, const struct vnd_pkt *pkt)
+{
+    sqlite3_stmt *s = k->insert;
+    const struct vnd_parse_rule *r = k->rule;
+    for (int c = 0; c < r->ncolumns; c++) {
+        struct vnd_value v;
+        int found = 0;
+        const enum vnd_field *f = &k->col_fields[k->col_first[c]];
+        for (int i = 0; i < k->col_nfields[c] && !found; i++)
+            found = vnd_field_value(pkt, f[i], k->text[c], &v);
+        if (!found)
+            sqlite3_bind_null(s, c + 1);
+        else if (v.type == VND_SQL_INTEGER)
+            sqlite3_bind_int64(s, c + 1, v.i);
+        else if (v.type == VND_SQL_REAL)
+            sqlite3_bind_double(s, c + 1, v.d);
+        else
+            sqlite3_bind_text(s, c + 1, v.s, (int)v.slen, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : rc;
+}
+
+void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
+                       uint32_t caplen, uint32_t len)
+{
+    struct trace *t = ing->traces[ti];
+    t->s.seen++;
+    if (!t->s.first_ns)
+        t->s.first_ns = ts_ns;
+    t->s.last_ns = ts_ns;
+    if (t->o.sampling > 1 && t->sample_count++ % t->o.sampling != 0) {
+        t->s.sampled_out++;
+        return;
+    }
+    if (ing->store_error)
+        return;
+    if (!ing->in_txn) {
+        char *err = NULL;
+        if (begin_batch(ing, &err)) {
+            ing->store_error = EIO;
+            ing->store_errmsg = err;
+            return;
+        }
+    }
+    ing->pending++;
+    if (t->o.snaplen && caplen > t->o.snaplen)
+        caplen = t->o.snaplen;
+
+    struct vnd_pkt *pkt = &ing->pkt;
+    if (vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns))
+        t->s.anomalies++;
+    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, (uint32_t)strlen(t->o.id));
+
+    bool matched = false;
+    for (int i = 0; i < t->nsinks; i++) {
+        struct sink *k = &t->sinks[i];
+        if (k->rule->filter && !vnd_filter_match(k->rule->filter, pkt))
+            continue;
+        matched = true;
+        k->matched++;
+        int rc = store_row(k, pkt);
+        if (rc) {
+            ing->store_error = EIO;
+            ing->store_errmsg = vnd_strdup_printf("writing table %s: %s", k->table,
+                                                  sqlite3_errstr(rc));
+            return;
+        }
+        k->stored++;
+        t->s.stored++;
+    }
+    if (matched)
+        t->s.matched++;
+}
+
+void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel, uint64_t queue)
+{
+    ing->traces[t]->s.dropped_kernel = kernel;
+    ing->traces[t]->s.dropped_queue = queue;
+}
+
+bool vnd_ingest_batch_due(const struct vnd_ingest *ing)
+{
+    if (!ing->in_txn)
+        return false;
+    if (ing->pending >= ing->batch_packets)
+        return true;
+    /* The clock is read every 256 packets: cheap per packet, and still
+     * well within the batch time at any rate that matters.  A live
+     * capture that goes quiet asks vnd_ingest_batch_expired() instead. */
+    return (ing->pending & 255) == 0 && vnd_now() - ing->batch_start >= ing->batch_seconds;
+}
+
+bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
+{
+    return ing->in_txn && vnd_now() - ing->batch_start >= ing->batch_seconds;
+}
+
+int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
+{
+    if (ing->store_error) {
+        if (ing->in_txn)
+            vnd_store_rollback(ing->st);
+        ing->in_txn = false;
+        *err = vnd_xstrdup(ing->store_errmsg ? ing->store_errmsg : "store error");
+        return ing->store_error;
+    }
+    int rc = begin_batch(ing, err);
+    for (int i = 0; !rc && i < ing->ntraces; i++) {
+        struct trace *t = ing->traces[i];
+        for (int k = 0; t && !rc && k < t->nsinks; k++)
+            rc = put_meta(ing, t, &t->sinks[k], err);
+    }
+    if (!rc)
+        rc = vnd_store_commit(ing->st, err);
+    if (rc) {
+        vnd_store_rollback(ing->st);
+        ing->store_error = rc;
+        ing->store_errmsg = vnd_xstrdup(*err);
+    }
+    ing->in_txn = false;
+    ing->pending = 0;
+    return rc;
+}
+
+int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,
+                            const char *message, char **err)
+{
+    struct trace *t = ing->traces[ti];
+    t->status = status;
+    free(t->message);
+    t->message = dup_or_null(message);
+    return vnd_ingest_flush(ing, err);
+}
+
+int vnd_ingest_drop_trace(struct vnd_ingest *ing, int ti, char **err)
+{
+    int rc = vnd_ingest_flush(ing, err);
+    if (rc)
+        return rc;
+    struct trace *t = ing->traces[ti];
+    if ((rc = vnd_store_begin(ing->st, err)))
+        return rc;
+    for (int k = 0; !rc && k < t->nsinks; k++)
+        rc = vnd_store_drop_trace(ing->st, t->o.id, t->sinks[k].own_table ? t->sinks[k].table : NULL,
+                                  err);
+    if (!rc)
+        rc = vnd_store_commit(ing->st, err);
+    if (rc) {
+        vnd_store_rollback(ing->st);
+        return rc;
+    }
+    trace_free(t);
+    ing->traces[ti] = NULL;
+    return 0;
+}
+
+const struct vnd_trace_stats *vnd_ingest_stats(const struct vnd_ingest *ing, int t)
+{
+    if (t < 0 || t >= ing->ntraces || !ing->traces[t])
+        return NULL;
+    return &ing->traces[t]->s;
+}
+
+int vnd_ingest_ntraces(const struct vnd_ingest *ing)
+{
+    return ing->ntraces;
+}
+
+void vnd_ingest_free(struct vnd_ingest *ing)
+{
+    if (!ing)
+        return;
+    if (ing->in_txn)
+        vnd_store_rollback(ing->st);
+    for (int i = 0; i < ing->ntraces; i++)
+        trace_free(ing->traces[i]);
+    free(ing->traces);
+    free(ing->store_errmsg);
+    free(ing);
+}

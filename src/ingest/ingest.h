@@ -1,0 +1,98 @@
+/* ingest.h — the trace parser: packets in, rows of trace tables out.
+ *
+ * This is the paper's trace parser + the writing half of its query
+ * executor, shared by `vnd parse` (capture files) and vnd-tabled (live
+ * mirror ports).  A caller registers its traces, hands packets in one at a
+ * time, and flushes: each flush is one transaction holding the batch's rows
+ * and the vnd_meta counters that describe them, so the store never holds a
+ * half batch and the counters never disagree with the rows.
+ *
+ * Per trace: 1-in-N sampling (systematic: every Nth packet is kept) and a
+ * snap length (bytes kept per packet, the cheapest lever on capture cost)
+ * are applied before decoding. */
+#ifndef VND_INGEST_INGEST_H
+#define VND_INGEST_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lang/parseconf.h"
+#include "store/store.h"
+
+struct vnd_ingest;
+
+struct vnd_trace_opts {
+    const char *id;          /* trace id (required) */
+    int linktype;            /* VND_DLT_* of the packets handed in */
+    uint32_t sampling;       /* keep 1 in N; 0 or 1: all */
+    uint32_t snaplen;        /* bytes kept per packet; 0: all */
+    bool replace;            /* drop this trace's existing tables first */
+    bool append;             /* add rows to existing tables of the trace */
+    /* vnd_meta description (may be NULL) */
+    const char *source, *tenant, *cap_point, *direction, *pattern;
+};
+
+struct vnd_trace_stats {
+    uint64_t seen;           /* packets handed in */
+    uint64_t sampled_out;    /* skipped by sampling */
+    uint64_t anomalies;      /* decoded with VND_PKT_* anomalies (kept) */
+    uint64_t dropped_kernel; /* as reported by the capture (pcap_stats) */
+    uint64_t dropped_queue;  /* dropped by the caller's own queues */
+    uint64_t matched;        /* matched at least one rule's filter */
+    uint64_t stored;         /* rows written, all tables */
+    int64_t first_ns, last_ns;
+};
+
+/* A parser writing into `st` with the rules of `conf` (both must outlive
+ * it).  Batches close after `batch_packets` packets or `batch_seconds` of
+ * wall time, whichever is first (see vnd_ingest_batch_due). */
+struct vnd_ingest *vnd_ingest_new(struct vnd_store *st,
+                                  const struct vnd_parse_conf *conf,
+                                  uint32_t batch_packets, double batch_seconds);
+
+/* Registers a trace: creates the tables its rules name and its vnd_meta
+ * rows (status "ingesting").  Returns the trace's index (>= 0), or -1 and
+ * *err: a rule's table exists with other columns, the trace is already
+ * stored (without replace/append), no rule covers it. */
+int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
+                         char **err);
+
+/* One captured packet of trace `t`.  Never fails: a store error is kept
+ * and returned by the next flush, and later packets are not stored. */
+void vnd_ingest_packet(struct vnd_ingest *ing, int t, int64_t ts_ns,
+                       const uint8_t *data, uint32_t caplen, uint32_t len);
+
+/* Drop counts reported by the capture for trace `t` (absolute values). */
+void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,
+                          uint64_t queue);
+
+/* True when the open batch should be flushed now.  Cheap enough to call
+ * after every packet (reads the clock only every 256 packets). */
+bool vnd_ingest_batch_due(const struct vnd_ingest *ing);
+
+/* True when the open batch is older than the batch time: for a live
+ * capture between bursts (always reads the clock). */
+bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
+
+/* Commits the open batch and every trace's counters.  Returns 0 or an
+ * errno with *err (the batch is rolled back; earlier batches stay). */
+int vnd_ingest_flush(struct vnd_ingest *ing, char **err);
+
+/* Flushes, then marks trace `t` finished: status "complete", "truncated"
+ * or "failed", with an optional message for vnd_meta. */
+int vnd_ingest_finish_trace(struct vnd_ingest *ing, int t, const char *status,
+                            const char *message, char **err);
+
+/* Flushes, then removes trace `t`: its tables (those only it writes) and
+ * its vnd_meta rows.  The index is not reused. */
+int vnd_ingest_drop_trace(struct vnd_ingest *ing, int t, char **err);
+
+const struct vnd_trace_stats *vnd_ingest_stats(const struct vnd_ingest *ing, int t);
+
+/* Number of trace slots (some may have been dropped: stats NULL). */
+int vnd_ingest_ntraces(const struct vnd_ingest *ing);
+
+/* Flushes nothing: call vnd_ingest_flush or finish first. */
+void vnd_ingest_free(struct vnd_ingest *ing);
+
+#endif

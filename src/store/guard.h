@@ -1,0 +1,42 @@
+/* guard.h — tenant SQL, read-only and contained.
+ *
+ * Every path that runs SQL a tenant wrote goes through a guarded
+ * connection: opened read-only, defensive mode on, extension loading off,
+ * no attached databases, and an authorizer that allows only reading
+ * (SELECT, reads of permitted tables, ordinary functions, CTEs).  ATTACH,
+ * PRAGMA, writes, schema changes, VACUUM and load_extension() are refused
+ * with a message that says so.  One statement per call.  A time limit
+ * interrupts long queries. */
+#ifndef VND_STORE_GUARD_H
+#define VND_STORE_GUARD_H
+
+#include <stdbool.h>
+#include <sqlite3.h>
+
+struct vnd_guard;
+
+/* Opens `path` read-only for tenant SQL.  When `tables` is non-NULL (a
+ * NULL-terminated list), only those tables may be read: the
+ * isolation a multi-tenant table server needs (not vnd_meta, not the
+ * schema: both name other tenants' traces).  Returns 0, or errno and
+ * *err. */
+int vnd_guard_open(const char *path, const char *const *tables,
+                   struct vnd_guard **out, char **err);
+void vnd_guard_close(struct vnd_guard *g);
+sqlite3 *vnd_guard_db(struct vnd_guard *g);
+
+/* Limits the next statements to `seconds` of run time (0: none). */
+void vnd_guard_set_timeout(struct vnd_guard *g, double seconds);
+
+/* Prepares exactly one read-only statement of tenant SQL.  Returns 0 and
+ * *stmt, or EPERM (refused: *err says which construct), EINVAL (syntax or
+ * unknown table/column: SQLite's message) with *err. */
+int vnd_guard_prepare(struct vnd_guard *g, const char *sql,
+                      sqlite3_stmt **stmt, char **err);
+
+/* Starts the time limit for a statement about to be stepped; call before
+ * the first sqlite3_step.  True once the limit has been hit. */
+void vnd_guard_start(struct vnd_guard *g);
+bool vnd_guard_timed_out(const struct vnd_guard *g);
+
+#endif

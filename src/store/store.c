@@ -1,0 +1,282 @@
+/* store.c — SQLite trace store: schema, vnd_meta, batches. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/util.h"
+
+struct vnd_store {
+    sqlite3 *db;
+    sqlite3_stmt *put_meta;
+};
+
+static const char meta_schema[] =
+    "CREATE TABLE IF NOT EXISTS vnd_meta ("
+    " trace TEXT NOT NULL, tbl TEXT NOT NULL, tenant TEXT,"
+    " cap_point TEXT, direction TEXT, pattern TEXT, source TEXT,"
+    " linktype INTEGER, parse_filter TEXT, parse_fields TEXT,"
+    " packets_seen INTEGER, packets_matched INTEGER, packets_stored INTEGER,"
+    " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
+    " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
+    " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
+    " PRIMARY KEY (trace, tbl))";
+
+static int fail(sqlite3 *db, char **err, const char *what)
+{
+    *err = vnd_strdup_printf("%s: %s", what, sqlite3_errmsg(db));
+    return EIO;
+}
+
+static int exec(sqlite3 *db, const char *sql, char **err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        *err = vnd_strdup_printf("%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return EIO;
+    }
+    return 0;
+}
+
+int vnd_store_open(const char *path, struct vnd_store **out, char **err)
+{
+    struct vnd_store *st = vnd_xcalloc(1, sizeof *st);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        *err = vnd_strdup_printf("%s: cannot open: %s", path,
+                                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto out_close;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL: readers (tenant queries, --follow) never block the writer, and
+     * a killed writer loses only the uncommitted batch.  synchronous=NORMAL
+     * is durable against process death; only power loss may drop the last
+     * batches, never corrupt. */
+    if (exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
+        || exec(st->db, meta_schema, err))
+        goto out_close_prefixed;
+    if (sqlite3_prepare_v2(st->db,
+            "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+            "?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
+        fail(st->db, err, path);
+        goto out_close;
+    }
+    *out = st;
+    return 0;
+
+out_close_prefixed: {
+        char *e = *err;
+        *err = vnd_strdup_printf("%s: %s (is it a VND trace database?)", path, e);
+        free(e);
+    }
+out_close:
+    sqlite3_close(st->db);
+    free(st);
+    return EIO;
+}
+
+void vnd_store_close(struct vnd_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_finalize(st->put_meta);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+sqlite3 *vnd_store_db(struct vnd_store *st)
+{
+    return st->db;
+}
+
+void vnd_store_table_name(const char *id, char *out, size_t outsz)
+{
+    size_t o = 0;
+    if ((id[0] >= '0' && id[0] <= '9') || id[0] == '\0') {
+        out[o++] = 't';
+        out[o++] = '_';
+    }
+    for (const char *p = id; *p && o + 1 < outsz; p++) {
+        char c = *p;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                   || (c >= '0' && c <= '9') || c == '_';
+        out[o++] = keep ? c : '_';
+    }
+    out[o] = '\0';
+}
+
+bool vnd_store_valid_identifier(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63)
+        return false;
+    if (!strncasecmp(name, "sqlite_", 7) || !strncasecmp(name, "vnd_", 4))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
+                 || (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The columns `table` has now, as "name TYPE, name TYPE"; NULL if none. */
+static char *existing_columns(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?)", -1, &s, NULL)
+        != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    char *acc = NULL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        char *next = vnd_strdup_printf("%s%s%s %s", acc ? acc : "", acc ? ", " : "",
+                                       sqlite3_column_text(s, 0), sqlite3_column_text(s, 1));
+        free(acc);
+        acc = next;
+    }
+    sqlite3_finalize(s);
+    return acc;
+}
+
+int vnd_store_ensure_table(struct vnd_store *st, const char *table,
+                           const struct vnd_parse_rule *rule, char **err)
+{
+    if (!vnd_store_valid_identifier(table)) {
+        *err = vnd_strdup_printf("'%s' is not a usable table name (letters, digits, _; "
+                                 "not starting with a digit, sqlite_ or vnd_)", table);
+        return EINVAL;
+    }
+    char *want = NULL;
+    for (int i = 0; i < rule->ncolumns; i++) {
+        char *next = vnd_strdup_printf("%s%s%s %s", want ? want : "", want ? ", " : "",
+                                       rule->columns[i],
+                                       vnd_sql_type_name(rule->coltypes[i]));
+        free(want);
+        want = next;
+    }
+    char *have = existing_columns(st->db, table);
+    int rc = 0;
+    if (have) {
+        if (strcmp(have, want) != 0) {
+            *err = vnd_strdup_printf("table %s exists with other columns (%s); this "
+                                     "configuration makes (%s)", table, have, want);
+            rc = EEXIST;
+        }
+    } else {
+        char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, want);
+        rc = exec(st->db, sql, err);
+        free(sql);
+    }
+    free(have);
+    free(want);
+    return rc;
+}
+
+int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
+                         const char *table, char **err)
+{
+    int rc;
+    if (table) {
+        char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", table);
+        rc = exec(st->db, sql, err);
+        free(sql);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM vnd_meta WHERE trace = ?", -1, &s, NULL)
+        != SQLITE_OK)
+        return fail(st->db, err, "vnd_meta");
+    sqlite3_bind_text(s, 1, trace, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+bool vnd_store_has_trace(struct vnd_store *st, const char *trace, const char *table)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM vnd_meta WHERE trace = ? AND tbl = ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(s, 1, trace, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *m, char **err)
+{
+    sqlite3_stmt *s = st->put_meta;
+    int i = 1;
+    bind_text_or_null(s, i++, m->trace);
+    bind_text_or_null(s, i++, m->table);
+    bind_text_or_null(s, i++, m->tenant);
+    bind_text_or_null(s, i++, m->cap_point);
+    bind_text_or_null(s, i++, m->direction);
+    bind_text_or_null(s, i++, m->pattern);
+    bind_text_or_null(s, i++, m->source);
+    sqlite3_bind_int(s, i++, m->linktype);
+    bind_text_or_null(s, i++, m->parse_filter);
+    bind_text_or_null(s, i++, m->parse_fields);
+    const uint64_t counters[] = {m->seen, m->matched, m->stored, m->sampled_out,
+                                 m->dropped_kernel, m->dropped_queue, m->anomalies};
+    for (size_t k = 0; k < sizeof counters / sizeof *counters; k++)
+        sqlite3_bind_int64(s, i++, (sqlite3_int64)counters[k]);
+    sqlite3_bind_int64(s, i++, m->sampling ? m->sampling : 1);
+    if (m->snaplen)
+        sqlite3_bind_int64(s, i++, m->snaplen);
+    else
+        sqlite3_bind_null(s, i++);
+    if (m->first_ns || m->last_ns) {
+        sqlite3_bind_double(s, i++, (double)m->first_ns / 1e9);
+        sqlite3_bind_double(s, i++, (double)m->last_ns / 1e9);
+    } else {
+        sqlite3_bind_null(s, i++);
+        sqlite3_bind_null(s, i++);
+    }
+    bind_text_or_null(s, i++, m->status);
+    bind_text_or_null(s, i++, m->message);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
+int vnd_store_begin(struct vnd_store *st, char **err)
+{
+    return exec(st->db, "BEGIN IMMEDIATE", err);
+}
+
+int vnd_store_commit(struct vnd_store *st, char **err)
+{
+    return exec(st->db, "COMMIT", err);
+}
+
+int vnd_store_rollback(struct vnd_store *st)
+{
+    char *err = NULL;
+    int rc = exec(st->db, "ROLLBACK", &err);
+    free(err);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* store.h — the embedded trace store: trace tables and vnd_meta in one
+ * SQLite file.
+ *
+ * Writers (vnd parse, vnd-tabled) open it with vnd_store_open(): WAL
+ * journal, so readers never block the writer and a killed writer leaves
+ * only whole committed batches.  Each batch is one transaction that also
+ * updates the counters in vnd_meta, so the counters always describe exactly
+ * the rows that are there.
+ *
+ * Tenants read through vnd_guard_open() (guard.h), never through this. */
+#ifndef VND_STORE_STORE_H
+#define VND_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "lang/parseconf.h"
+
+struct vnd_store;
+
+/* Opens or creates the store at `path`.  Returns 0, or an errno-style code
+ * and a malloc'd message in *err. */
+int vnd_store_open(const char *path, struct vnd_store **out, char **err);
+void vnd_store_close(struct vnd_store *st);
+sqlite3 *vnd_store_db(struct vnd_store *st);
+
+/* Turns a trace id into a table name: letters, digits and '_' kept, every
+ * other byte becomes '_', a leading digit gets a "t_" prefix.  `out` holds
+ * at least strlen(id) + 3 bytes. */
+void vnd_store_table_name(const char *id, char *out, size_t outsz);
+
+/* True when `name` is a plain SQL identifier we accept for tables and
+ * columns ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, not sqlite_/vnd_). */
+bool vnd_store_valid_identifier(const char *name);
+
+/* Creates `table` with the rule's columns, or checks that an existing one
+ * has exactly those columns.  Returns 0, or EEXIST/EINVAL and *err. */
+int vnd_store_ensure_table(struct vnd_store *st, const char *table,
+                           const struct vnd_parse_rule *rule, char **err);
+
+/* Drops `table` (unless NULL) and the vnd_meta rows of `trace`. */
+int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
+                         const char *table, char **err);
+
+/* True when vnd_meta already has a row for (trace, table). */
+bool vnd_store_has_trace(struct vnd_store *st, const char *trace,
+                         const char *table);
+
+/* One vnd_meta row: per trace and table. Strings may be NULL. */
+struct vnd_meta {
+    const char *trace, *table;
+    const char *tenant, *cap_point, *direction, *pattern;
+    const char *source;          /* file name or interface */
+    const char *parse_filter, *parse_fields;
+    int linktype;
+    uint64_t seen, matched, stored, sampled_out, dropped_kernel,
+             dropped_queue, anomalies;
+    uint32_t sampling, snaplen;  /* 0: none */
+    int64_t first_ns, last_ns;   /* 0 when no packet yet */
+    const char *status;          /* ingesting, complete, truncated, failed */
+    const char *message;
+};
+
+/* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */
+int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *meta,
+                       char **err);
+
+/* Transactions around a batch. */
+int vnd_store_begin(struct vnd_store *st, char **err);
+int vnd_store_commit(struct vnd_store *st, char **err);
+int vnd_store_rollback(struct vnd_store *st);
+
+#endif

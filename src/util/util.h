@@ -1,0 +1,26 @@
+/* util.h — small helpers every module uses: allocation that aborts on
+ * failure (a daemon cannot do anything sensible out of memory), printf
+ * into a fresh string, monotonic time. */
+#ifndef VND_UTIL_UTIL_H
+#define VND_UTIL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *vnd_xmalloc(size_t n);
+void *vnd_xcalloc(size_t n, size_t size);
+void *vnd_xrealloc(void *p, size_t n);
+char *vnd_xstrdup(const char *s);
+char *vnd_xstrndup(const char *s, size_t n);
+
+/* A malloc'd formatted string (never NULL). */
+char *vnd_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Seconds on the monotonic clock. */
+double vnd_now(void);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer.  Returns 0 or
+ * errno; *len (if given) gets the size. */
+int vnd_read_file(const char *path, char **out, size_t *len);
+
+#endif

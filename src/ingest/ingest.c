@@ -8,6 +8,7 @@
 
 #include "decode/packet.h"
 #include "fields/registry.h"
+#include "ingest/rowpipe.h"
 #include "util/util.h"
 
 /* One rule applied to one trace: where its rows go. */
@@ -18,7 +19,6 @@ struct sink {
     int *col_first;          /* column c's fields: fields[col_first[c] ..] */
     enum vnd_field *col_fields;
     int *col_nfields;
-    char (*text)[VND_VALUE_TEXT_MAX];   /* per column, bound SQLITE_STATIC */
     uint64_t matched, stored;
     bool own_table;          /* the table is this trace's alone */
 };
@@ -47,6 +47,7 @@ struct vnd_ingest {
     int store_error;
     char *store_errmsg;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
+    struct vnd_rowpipe *pipe;   /* rows to the writer thread */
 };
 
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_conf *conf,
@@ -57,6 +58,7 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->conf = conf;
     ing->batch_packets = batch_packets ? batch_packets : 65536;
     ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
+    ing->pipe = vnd_rowpipe_new();
     return ing;
 }
 
@@ -72,7 +74,6 @@ static void sink_free(struct sink *k)
     free(k->col_first);
     free(k->col_fields);
     free(k->col_nfields);
-    free(k->text);
 }
 
 static void trace_free(struct trace *t)
@@ -100,7 +101,6 @@ static void sink_layout(struct sink *k)
     k->col_first = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_first);
     k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
     k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
-    k->text = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->text);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
         k->col_first[c] = o;
@@ -212,10 +212,15 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
     t->o.direction = dup_or_null(o->direction);
     t->o.pattern = dup_or_null(o->pattern);
     t->status = "ingesting";
-    t->sinks = vnd_xcalloc((size_t)ing->conf->nrules, sizeof *t->sinks);
+    const struct vnd_parse_conf *conf = o->conf ? o->conf : ing->conf;
+    if (!conf) {
+        *err = vnd_strdup_printf("trace %s has no parse configuration", o->id);
+        goto out_free;
+    }
+    t->sinks = vnd_xcalloc((size_t)conf->nrules, sizeof *t->sinks);
 
-    for (int r = 0; r < ing->conf->nrules; r++) {
-        const struct vnd_parse_rule *rule = &ing->conf->rules[r];
+    for (int r = 0; r < conf->nrules; r++) {
+        const struct vnd_parse_rule *rule = &conf->rules[r];
         if (!vnd_parse_rule_covers(rule, o->id))
             continue;
         struct sink *k = &t->sinks[t->nsinks++];
@@ -280,29 +285,21 @@ out_free:
     return -1;
 }
 
-/* Binds column values of the packet to the sink's INSERT and runs it. */
-static int store_row(struct sink *k, const struct vnd_pkt *pkt)
+/* Extracts the sink's columns from the packet into the row pipe: for each
+ * column the first of its fields that the packet has. */
+static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd_pkt *pkt)
 {
-    sqlite3_stmt *s = k->insert;
     const struct vnd_parse_rule *r = k->rule;
+    vnd_rowpipe_begin_row(pipe, k->insert, r->ncolumns);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
         int found = 0;
         const enum vnd_field *f = &k->col_fields[k->col_first[c]];
         for (int i = 0; i < k->col_nfields[c] && !found; i++)
-            found = vnd_field_value(pkt, f[i], k->text[c], &v);
-        if (!found)
-            sqlite3_bind_null(s, c + 1);
-        else if (v.type == VND_SQL_INTEGER)
-            sqlite3_bind_int64(s, c + 1, v.i);
-        else if (v.type == VND_SQL_REAL)
-            sqlite3_bind_double(s, c + 1, v.d);
-        else
-            sqlite3_bind_text(s, c + 1, v.s, (int)v.slen, SQLITE_STATIC);
+            found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), &v);
+        vnd_rowpipe_put(pipe, found ? &v : NULL);
     }
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : rc;
+    vnd_rowpipe_end_row(pipe);
 }
 
 void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
@@ -343,13 +340,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
             continue;
         matched = true;
         k->matched++;
-        int rc = store_row(k, pkt);
-        if (rc) {
-            ing->store_error = EIO;
-            ing->store_errmsg = vnd_strdup_printf("writing table %s: %s", k->table,
-                                                  sqlite3_errstr(rc));
-            return;
-        }
+        store_row(ing->pipe, k, pkt);
         k->stored++;
         t->s.stored++;
     }
@@ -382,6 +373,12 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
 
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 {
+    char *msg = NULL;
+    if (vnd_rowpipe_drain(ing->pipe, &msg) && !ing->store_error) {
+        ing->store_error = EIO;
+        ing->store_errmsg = vnd_strdup_printf("writing rows: %s", msg);
+    }
+    free(msg);
     if (ing->store_error) {
         if (ing->in_txn)
             vnd_store_rollback(ing->st);
@@ -455,6 +452,7 @@ void vnd_ingest_free(struct vnd_ingest *ing)
 {
     if (!ing)
         return;
+    vnd_rowpipe_free(ing->pipe);
     if (ing->in_txn)
         vnd_store_rollback(ing->st);
     for (int i = 0; i < ing->ntraces; i++)

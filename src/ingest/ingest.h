@@ -28,6 +28,10 @@ struct vnd_trace_opts {
     uint32_t snaplen;        /* bytes kept per packet; 0: all */
     bool replace;            /* drop this trace's existing tables first */
     bool append;             /* add rows to existing tables of the trace */
+    /* The parse configuration of this trace (must outlive the trace);
+     * NULL: the one given to vnd_ingest_new.  A table server gives each
+     * trace its own. */
+    const struct vnd_parse_conf *conf;
     /* vnd_meta description (may be NULL) */
     const char *source, *tenant, *cap_point, *direction, *pattern;
 };
@@ -44,7 +48,7 @@ struct vnd_trace_stats {
 };
 
 /* A parser writing into `st` with the rules of `conf` (both must outlive
- * it).  Batches close after `batch_packets` packets or `batch_seconds` of
+ * it; `conf` may be NULL when every trace brings its own).  Batches close after `batch_packets` packets or `batch_seconds` of
  * wall time, whichever is first (see vnd_ingest_batch_due). */
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st,
                                   const struct vnd_parse_conf *conf,

@@ -1,0 +1,248 @@
+/* request.c — routing and strict JSON checks of control API requests. */
+#include "api/request.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+bool vnd_api_valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > VND_API_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static int refuse(char **err, int status, const char *fmt, const char *arg)
+{
+    *err = vnd_strdup_printf(fmt, arg);
+    return status;
+}
+
+/* An integer member in [lo, hi]; absent leaves *out alone. */
+static int get_uint(json_t *obj, const char *key, long long lo, long long hi, uint32_t *out,
+                    char **err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        *err = vnd_strdup_printf("\"%s\" must be an integer from %lld to %lld", key, lo, hi);
+        return 400;
+    }
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+/* Refuses members not in `known` (NULL-terminated). */
+static int only_keys(json_t *obj, const char *const *known, char **err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        const char *const *k = known;
+        while (*k && strcmp(*k, key))
+            k++;
+        if (!*k)
+            return refuse(err, 400, "unknown member \"%s\" in the request body", key);
+    }
+    return 0;
+}
+
+static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
+{
+    static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
+                                        "retain_mb", NULL};
+    int rc = only_keys(obj, known, err);
+    if (rc)
+        return rc;
+    json_t *id = json_object_get(obj, "id");
+    if (!json_is_string(id))
+        return refuse(err, 400, "%s", "\"id\" (a string) is required");
+    if (!vnd_api_valid_id(json_string_value(id)))
+        return refuse(err, 400, "\"id\" must be 1 to 63 letters, digits, '_', '-' or '.'; "
+                                "got \"%.80s\"", json_string_value(id));
+    r->id = vnd_xstrdup(json_string_value(id));
+    json_t *tag = json_object_get(obj, "tag");
+    if (!tag)
+        return refuse(err, 400, "%s", "\"tag\" (the VLAN id the capture rules push) is required");
+    uint32_t t = 0;
+    if ((rc = get_uint(obj, "tag", VND_API_TAG_MIN, VND_API_TAG_MAX, &t, err)))
+        return rc;
+    r->tag = (int)t;
+    json_t *parse = json_object_get(obj, "parse");
+    if (parse && !json_is_null(parse)) {
+        if (!json_is_string(parse))
+            return refuse(err, 400, "%s", "\"parse\" must be the parse configuration as a string");
+        /* The configuration language is text: embedded NULs would cut it. */
+        if (strlen(json_string_value(parse)) != json_string_length(parse))
+            return refuse(err, 400, "%s", "\"parse\" contains a NUL character");
+        r->parse = vnd_xstrdup(json_string_value(parse));
+    }
+    if ((rc = get_uint(obj, "snaplen", 0, VND_API_SNAPLEN_MAX, &r->snaplen, err))
+        || (rc = get_uint(obj, "sampling", 1, VND_API_SAMPLING_MAX, &r->sampling, err))
+        || (rc = get_uint(obj, "retain_mb", 0, VND_API_RETAIN_MB_MAX, &r->retain_mb, err)))
+        return rc;
+    if (r->snaplen && r->snaplen < 14)
+        return refuse(err, 400, "%s", "\"snaplen\" below 14 would not keep an Ethernet header "
+                                      "(0 keeps whole packets)");
+    return 0;
+}
+
+static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
+{
+    static const char *const known[] = {"sql", "format", "traces", NULL};
+    int rc = only_keys(obj, known, err);
+    if (rc)
+        return rc;
+    json_t *sql = json_object_get(obj, "sql");
+    if (!json_is_string(sql) || json_string_length(sql) == 0)
+        return refuse(err, 400, "%s", "\"sql\" (a non-empty string) is required");
+    if (strlen(json_string_value(sql)) != json_string_length(sql))
+        return refuse(err, 400, "%s", "\"sql\" contains a NUL character");
+    r->sql = vnd_xstrdup(json_string_value(sql));
+    r->fmt = VND_FMT_JSON;
+    json_t *fmt = json_object_get(obj, "format");
+    if (fmt) {
+        const char *f = json_is_string(fmt) ? json_string_value(fmt) : "";
+        if (!strcmp(f, "json"))
+            r->fmt = VND_FMT_JSON;
+        else if (!strcmp(f, "csv"))
+            r->fmt = VND_FMT_CSV;
+        else
+            return refuse(err, 400, "%s", "\"format\" must be \"json\" or \"csv\"");
+    }
+    json_t *traces = json_object_get(obj, "traces");
+    if (traces) {
+        if (!json_is_array(traces) || json_array_size(traces) > VND_API_TRACES_MAX)
+            return refuse(err, 400, "%s", "\"traces\" must be an array of at most 1024 trace ids");
+        r->traces = vnd_xcalloc(json_array_size(traces) + 1, sizeof *r->traces);
+        size_t i;
+        json_t *v;
+        json_array_foreach(traces, i, v) {
+            if (!json_is_string(v) || !vnd_api_valid_id(json_string_value(v)))
+                return refuse(err, 400, "%s", "\"traces\" holds something that is not a trace id");
+            r->traces[r->ntraces++] = vnd_xstrdup(json_string_value(v));
+        }
+    }
+    return 0;
+}
+
+static json_t *load_object(const char *body, size_t len, int *status, char **err)
+{
+    if (!body || len == 0) {
+        *status = refuse(err, 400, "%s", "this request needs a JSON object as its body");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!obj) {
+        *err = vnd_strdup_printf("body:%d:%d: malformed JSON: %s", je.line, je.column, je.text);
+        *status = 400;
+        return NULL;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        *status = refuse(err, 400, "%s", "the body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}
+
+int vnd_api_parse_request(const char *method, const char *path, const char *body,
+                          size_t len, struct vnd_api_request *r, char **err)
+{
+    memset(r, 0, sizeof *r);
+    r->sampling = 1;
+    if (len > VND_API_BODY_MAX)
+        return refuse(err, 413, "%s", "the request body is larger than 1 MiB");
+
+    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST"),
+         del = !strcmp(method, "DELETE");
+    const char *rest;
+    if (!strcmp(path, "/v1/query")) {
+        if (!post)
+            return refuse(err, 405, "%s", "/v1/query takes POST");
+        r->op = VND_API_QUERY;
+    } else if (!strcmp(path, "/v1/traces") || !strcmp(path, "/v1/traces/")) {
+        if (get)
+            r->op = VND_API_LIST;
+        else if (post)
+            r->op = VND_API_CREATE;
+        else
+            return refuse(err, 405, "%s", "/v1/traces takes GET or POST");
+    } else if (!strncmp(path, "/v1/traces/", 11)) {
+        rest = path + 11;
+        const char *slash = strchr(rest, '/');
+        size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+        r->id = vnd_xstrndup(rest, n);
+        if (!vnd_api_valid_id(r->id))
+            return refuse(err, 404, "%s", "no such trace (not a valid trace id)");
+        if (slash && !strcmp(slash, "/pcap")) {
+            if (!get)
+                return refuse(err, 405, "%s", "/v1/traces/{id}/pcap takes GET");
+            r->op = VND_API_PCAP;
+        } else if (slash) {
+            return refuse(err, 404, "%s", "no such resource (try /v1/traces/{id} or "
+                                          "/v1/traces/{id}/pcap)");
+        } else if (get) {
+            r->op = VND_API_GET;
+        } else if (del) {
+            r->op = VND_API_DELETE;
+        } else {
+            return refuse(err, 405, "%s", "/v1/traces/{id} takes GET or DELETE");
+        }
+    } else {
+        return refuse(err, 404, "%s", "no such resource (the API lives under /v1/traces "
+                                      "and /v1/query)");
+    }
+
+    if (r->op != VND_API_CREATE && r->op != VND_API_QUERY)
+        return 0;
+    int status = 0;
+    json_t *obj = load_object(body, len, &status, err);
+    if (!obj)
+        return status;
+    status = r->op == VND_API_CREATE ? parse_create(obj, r, err) : parse_query(obj, r, err);
+    json_decref(obj);
+    return status;
+}
+
+void vnd_api_request_clear(struct vnd_api_request *r)
+{
+    free(r->id);
+    free(r->parse);
+    free(r->sql);
+    for (int i = 0; i < r->ntraces; i++)
+        free(r->traces[i]);
+    free(r->traces);
+    memset(r, 0, sizeof *r);
+}
+
+char *vnd_api_error_json(const char *msg)
+{
+    /* Messages may echo bytes a client sent: keep them valid UTF-8. */
+    char *clean = vnd_xstrdup(msg ? msg : "error");
+    for (unsigned char *p = (unsigned char *)clean; *p; p++)
+        if (*p >= 0x80 || *p < 0x20)
+            *p = '?';
+    json_t *o = json_pack("{s:s}", "error", clean);
+    free(clean);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s)
+        return vnd_xstrdup("{\"error\":\"error\"}");
+    char *copy = vnd_xstrdup(s);   /* callers free() with libc; jansson may use its own */
+    free(s);
+    return copy;
+}

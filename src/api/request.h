@@ -1,0 +1,70 @@
+/* request.h — the table server's control API on the wire: requests from
+ * the control server (or curl) checked and turned into a struct.
+ *
+ *   POST   /v1/traces            {"id", "tag", "parse", "snaplen", "sampling", "retain_mb"}
+ *   GET    /v1/traces            every trace with its counters
+ *   GET    /v1/traces/{id}       one trace
+ *   DELETE /v1/traces/{id}       the trace, its tables and raw files
+ *   GET    /v1/traces/{id}/pcap  the retained raw packets
+ *   POST   /v1/query             {"sql", "format": "json"|"csv", "traces": [ids]}
+ *
+ * Kept apart from the HTTP server (src/tabled/api.c) so that it can be
+ * fuzzed on its own and the control server can share the limits.  Bodies
+ * are strict: unknown keys and wrong types are refused, so a typo in a
+ * field name never silently falls back to a default. */
+#ifndef VND_API_REQUEST_H
+#define VND_API_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/output.h"
+
+#define VND_API_TAG_MIN 1
+#define VND_API_TAG_MAX 4094        /* 802.1Q VIDs 0 and 4095 are reserved */
+#define VND_API_ID_MAX 63
+#define VND_API_SNAPLEN_MAX 262144
+#define VND_API_SAMPLING_MAX 1000000
+#define VND_API_RETAIN_MB_MAX 1048576
+#define VND_API_BODY_MAX (1024 * 1024)
+#define VND_API_TRACES_MAX 1024     /* ids in one query's "traces" */
+
+enum vnd_api_op {
+    VND_API_CREATE, VND_API_LIST, VND_API_GET, VND_API_DELETE, VND_API_PCAP,
+    VND_API_QUERY,
+};
+
+struct vnd_api_request {
+    enum vnd_api_op op;
+    char *id;               /* CREATE, GET, DELETE, PCAP */
+    /* CREATE */
+    int tag;
+    char *parse;            /* NULL: the standard columns */
+    uint32_t snaplen;       /* 0: whole packets */
+    uint32_t sampling;      /* 1: every packet */
+    uint32_t retain_mb;     /* 0: no raw packets kept */
+    /* QUERY */
+    char *sql;
+    enum vnd_fmt fmt;       /* VND_FMT_JSON or VND_FMT_CSV */
+    char **traces;          /* NULL: every trace; else ntraces ids */
+    int ntraces;
+};
+
+/* True for a usable trace id: 1..63 bytes of letters, digits, '_', '-', '.'. */
+bool vnd_api_valid_id(const char *id);
+
+/* Checks one request (method, path without query string, body of `len`
+ * bytes, may be NULL) and fills *req.  Returns 0, or the HTTP status to
+ * answer (400 malformed, 404 no such resource, 405 method not allowed,
+ * 413 body too large) with a malloc'd message in *err.  *req must be
+ * released with vnd_api_request_clear either way. */
+int vnd_api_parse_request(const char *method, const char *path, const char *body,
+                          size_t len, struct vnd_api_request *req, char **err);
+
+void vnd_api_request_clear(struct vnd_api_request *req);
+
+/* A malloc'd JSON object {"error": msg} (the body of every 4xx/5xx). */
+char *vnd_api_error_json(const char *msg);
+
+#endif

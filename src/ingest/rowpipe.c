@@ -1,0 +1,249 @@
+/* rowpipe.c — blocks of rows, a writer thread, two condition variables. */
+#include "ingest/rowpipe.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+#define ROWPIPE_BLOCKS 4
+#define BLOCK_ROWS 4096
+#define BLOCK_CELLS (BLOCK_ROWS * 12)
+#define BLOCK_TEXT (BLOCK_ROWS * 48)
+
+struct cell {
+    uint8_t type;               /* VND_SQL_* or CELL_NULL */
+    uint32_t len;
+    union { int64_t i; double d; uint32_t off; } u;
+};
+#define CELL_NULL 255
+
+struct row {
+    sqlite3_stmt *insert;
+    uint32_t first, n;          /* cells[first .. first + n) */
+};
+
+struct block {
+    uint32_t nrows, ncells, ntext;
+    struct row rows[BLOCK_ROWS];
+    struct cell cells[BLOCK_CELLS];
+    char text[BLOCK_TEXT];
+    struct block *next;
+};
+
+struct vnd_rowpipe {
+    pthread_t writer;
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    struct block *full_head, *full_tail;   /* waiting for the writer */
+    struct block *free_list;
+    struct block *cur;                     /* being filled by the caller */
+    int busy;                              /* blocks handed over, not yet written */
+    bool quit;
+    int error;                             /* first failed step */
+    char *errmsg;
+};
+
+static void write_block(struct vnd_rowpipe *p, struct block *b)
+{
+    for (uint32_t r = 0; r < b->nrows; r++) {
+        const struct row *row = &b->rows[r];
+        sqlite3_stmt *s = row->insert;
+        for (uint32_t c = 0; c < row->n; c++) {
+            const struct cell *cl = &b->cells[row->first + c];
+            switch (cl->type) {
+            case VND_SQL_INTEGER: sqlite3_bind_int64(s, (int)c + 1, cl->u.i); break;
+            case VND_SQL_REAL: sqlite3_bind_double(s, (int)c + 1, cl->u.d); break;
+            case VND_SQL_TEXT:
+                sqlite3_bind_text(s, (int)c + 1, b->text + cl->u.off, (int)cl->len, SQLITE_STATIC);
+                break;
+            default: sqlite3_bind_null(s, (int)c + 1); break;
+            }
+        }
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) {
+            pthread_mutex_lock(&p->lock);
+            if (!p->error) {
+                p->error = rc;
+                p->errmsg = vnd_xstrdup(sqlite3_errmsg(sqlite3_db_handle(s)));
+            }
+            pthread_mutex_unlock(&p->lock);
+            return;             /* the batch will be rolled back */
+        }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct vnd_rowpipe *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->full_head && !p->quit)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (!p->full_head)
+            break;
+        struct block *b = p->full_head;
+        p->full_head = b->next;
+        if (!p->full_head)
+            p->full_tail = NULL;
+        bool skip = p->error != 0;
+        pthread_mutex_unlock(&p->lock);
+        if (!skip)
+            write_block(p, b);
+        pthread_mutex_lock(&p->lock);
+        b->next = p->free_list;
+        p->free_list = b;
+        p->busy--;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+struct vnd_rowpipe *vnd_rowpipe_new(void)
+{
+    struct vnd_rowpipe *p = vnd_xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (int i = 0; i < ROWPIPE_BLOCKS; i++) {
+        struct block *b = vnd_xmalloc(sizeof *b);
+        b->next = p->free_list;
+        p->free_list = b;
+    }
+    if (pthread_create(&p->writer, NULL, writer_main, p) != 0)
+        abort();
+    return p;
+}
+
+/* Hands the current block to the writer. */
+static void submit(struct vnd_rowpipe *p)
+{
+    struct block *b = p->cur;
+    p->cur = NULL;
+    if (!b)
+        return;
+    if (b->nrows == 0) {
+        pthread_mutex_lock(&p->lock);
+        b->next = p->free_list;
+        p->free_list = b;
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    b->next = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->full_tail)
+        p->full_tail->next = b;
+    else
+        p->full_head = b;
+    p->full_tail = b;
+    p->busy++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void take_block(struct vnd_rowpipe *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->free_list)
+        pthread_cond_wait(&p->done, &p->lock);
+    struct block *b = p->free_list;
+    p->free_list = b->next;
+    pthread_mutex_unlock(&p->lock);
+    b->nrows = b->ncells = b->ntext = 0;
+    p->cur = b;
+}
+
+void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, sqlite3_stmt *insert, int ncols)
+{
+    struct block *b = p->cur;
+    /* A row must fit whole: its cells and a full text buffer per column
+     * would be too much to reserve, so reserve cells and one text max;
+     * vnd_rowpipe_text_buf re-checks per column. */
+    if (b && (b->nrows == BLOCK_ROWS || b->ncells + (uint32_t)ncols > BLOCK_CELLS
+              || b->ntext + (uint32_t)ncols * VND_VALUE_TEXT_MAX > BLOCK_TEXT))
+        submit(p);
+    if (!p->cur)
+        take_block(p);
+    b = p->cur;
+    struct row *r = &b->rows[b->nrows];
+    r->insert = insert;
+    r->first = b->ncells;
+    r->n = 0;
+}
+
+char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p)
+{
+    return p->cur->text + p->cur->ntext;
+}
+
+void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v)
+{
+    struct block *b = p->cur;
+    struct cell *c = &b->cells[b->ncells++];
+    b->rows[b->nrows].n++;
+    if (!v) {
+        c->type = CELL_NULL;
+        return;
+    }
+    c->type = (uint8_t)v->type;
+    if (v->type == VND_SQL_INTEGER) {
+        c->u.i = v->i;
+    } else if (v->type == VND_SQL_REAL) {
+        c->u.d = v->d;
+    } else {
+        /* The registry formatted the text into our buffer (text_buf). */
+        c->u.off = b->ntext;
+        c->len = (uint32_t)v->slen;
+        b->ntext += (uint32_t)v->slen;
+    }
+}
+
+void vnd_rowpipe_end_row(struct vnd_rowpipe *p)
+{
+    p->cur->nrows++;
+}
+
+int vnd_rowpipe_drain(struct vnd_rowpipe *p, char **msg)
+{
+    submit(p);
+    pthread_mutex_lock(&p->lock);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->lock);
+    int rc = p->error;
+    if (rc && msg)
+        *msg = p->errmsg ? p->errmsg : vnd_xstrdup("write failed");
+    else
+        free(p->errmsg);
+    p->error = 0;
+    p->errmsg = NULL;
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+void vnd_rowpipe_free(struct vnd_rowpipe *p)
+{
+    if (!p)
+        return;
+    vnd_rowpipe_drain(p, NULL);
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->writer, NULL);
+    if (p->cur) {
+        p->cur->next = p->free_list;
+        p->free_list = p->cur;
+    }
+    while (p->free_list) {
+        struct block *b = p->free_list;
+        p->free_list = b->next;
+        free(b);
+    }
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p);
+}

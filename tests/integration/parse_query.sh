@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# parse_query.sh — `vnd parse` and `vnd query` end to end: tables and
+# vnd_meta, trace naming, bad and truncated inputs, re-parsing, sampling,
+# snaplen, crash safety, flat memory, and every refused SQL form.
+source "$(dirname "$0")/../lib.sh"
+GEN="$VND_BUILD/bench/gen_capture"
+W=$(mktemp -d /tmp/vnd-pq.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+q() { "$VND" query -d "$1" -f csv "$2" | tail -n +2; }
+
+"$GEN" "$W/small.pcap" 3000 4
+cp "$W/small.pcap" "$W/other.capture.pcap"
+
+# --- default configuration: one table per trace, the standard columns
+"$VND" parse -q -o "$W/t.db" "$W/small.pcap" A="$W/other.capture.pcap"
+check "parse exits 0" test $? -eq 0
+check_eq "table named after the file stem" "$(q "$W/t.db" "select count(*) from small")" 3000
+check_eq "ID=FILE names the trace" "$(q "$W/t.db" "select count(*) from A")" 3000
+check_eq "standard columns in order" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select * from small limit 0')" \
+    "ts,id,src_ip,dst_ip,proto,src_port,dst_port,seq,ack,flags,payload_len"
+check_eq "vnd_meta: seen = stored, status complete" \
+    "$(q "$W/t.db" "select packets_seen, packets_stored, status from vnd_meta where trace='small'")" \
+    "3000,3000,complete"
+check_eq "addresses are text, proto a number" \
+    "$(q "$W/t.db" "select typeof(src_ip), typeof(proto), typeof(ts) from small limit 1")" "text,integer,real"
+check_eq "pkt.id = ip.id + (seq << 16)" \
+    "$(q "$W/t.db" "select count(*) from small where id % 65536 > 65535 or (id >> 16) != seq")" 0
+json=$("$VND" query -d "$W/t.db" -f json "select src_ip, proto from small limit 3")
+check "JSON is an array of objects" bash -c '[[ "$1" == "["*"]" ]] && [ "$(grep -o "{\"src_ip\":\"[0-9.]*\",\"proto\":6}" <<<"$1" | wc -l)" -eq 3 ]' _ "$json"
+
+# --- the same trace again: refused, --replace, --append
+"$VND" parse -q -o "$W/t.db" "$W/small.pcap" 2>"$W/err"
+check "parsing a stored trace again is refused" test $? -eq 1
+check "... and says to use --replace or --append" grep -q -- "--replace" "$W/err"
+"$VND" parse -q --append -o "$W/t.db" "$W/small.pcap"
+check_eq "--append adds rows and counts" \
+    "$(q "$W/t.db" "select (select count(*) from small), packets_stored from vnd_meta where trace='small'")" "6000,6000"
+"$VND" parse -q --replace -o "$W/t.db" "$W/small.pcap"
+check_eq "--replace starts over" "$(q "$W/t.db" "select count(*) from small")" 3000
+
+# --- bad inputs: nothing half-written
+printf 'this is not a capture' > "$W/bad.pcap"
+"$VND" parse -q -o "$W/bad.db" "$W/small.pcap" "$W/bad.pcap" 2>"$W/err"
+check "an unreadable file fails with status 1" test $? -eq 1
+check "... naming the file" grep -q "bad.pcap" "$W/err"
+check "... and writes nothing" test ! -e "$W/bad.db"
+"$VND" parse -q -o "$W/x.db" "$W/nonexistent.pcap" 2>/dev/null
+check "a missing file fails" test $? -eq 1
+"$VND" parse 2>/dev/null; check "no arguments is a usage error (2)" test $? -eq 2
+
+# --- a capture cut short mid-record: whole packets kept, status 3
+size=$(stat -c %s "$W/small.pcap")
+head -c $((size - 700)) "$W/small.pcap" > "$W/cut.pcap"
+"$VND" parse -q -o "$W/cut.db" "$W/cut.pcap" 2>"$W/err"
+check_eq "truncated capture exits 3" "$?" 3
+check "... and says the file is truncated" grep -qi "truncated" "$W/err"
+stored=$(q "$W/cut.db" "select count(*) from cut")
+check "... storing every whole packet ($stored)" test "$stored" -ge 2998 -a "$stored" -lt 3000
+check_eq "... with status truncated in vnd_meta" \
+    "$(q "$W/cut.db" "select status, packets_stored = $stored from vnd_meta")" "truncated,1"
+
+# --- sampling and snaplen
+"$VND" parse -q --sampling 10 -o "$W/s.db" "$W/small.pcap"
+check_eq "1-in-10 sampling stores a tenth and says so" \
+    "$(q "$W/s.db" "select (select count(*) from small), packets_seen, sampled_out, sampling from vnd_meta")" \
+    "300,3000,2700,10"
+"$VND" parse -q --snaplen 38 -o "$W/sn.db" "$W/small.pcap"
+check_eq "snaplen 38 keeps IP and the ports, not the sequence numbers" \
+    "$(q "$W/sn.db" "select count(src_ip), count(src_port), count(seq) from small")" "3000,3000,0"
+
+# --- crash safety: SIGKILL mid-parse leaves whole batches only
+"$GEN" "$W/big.pcap" 1500000 16
+"$VND" parse -q --batch 10000 -o "$W/k.db" "$W/big.pcap" &
+pid=$!
+for _ in $(seq 100); do
+    sleep 0.1
+    n=$(q "$W/k.db" "select count(*) from big" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 100000 ] && break
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check_eq "killed database passes integrity_check" "$(sqlite3 "$W/k.db" 'PRAGMA integrity_check')" ok
+rows=$(q "$W/k.db" "select count(*) from big")
+check "... holds whole batches only ($rows rows)" test $((rows % 10000)) -eq 0 -a "$rows" -gt 0
+check_eq "... and vnd_meta agrees with the rows, status ingesting" \
+    "$(q "$W/k.db" "select packets_stored, status from vnd_meta")" "$rows,ingesting"
+
+# --- memory stays flat: 100K vs 1.5M packets
+"$GEN" "$W/m.pcap" 100000 16
+/usr/bin/time -f %M -o "$W/m1" "$VND" parse -q -o "$W/m1.db" "$W/m.pcap"
+/usr/bin/time -f %M -o "$W/m2" "$VND" parse -q -o "$W/m2.db" "$W/big.pcap"
+m1=$(cat "$W/m1"); m2=$(cat "$W/m2")
+check "peak memory flat: ${m1} KB for 100K packets, ${m2} KB for 1.5M" test $((m2 - m1)) -lt 8192
+
+# --- tenant SQL is read-only and contained
+refused() {
+    local desc=$1 sql=$2
+    "$VND" query -d "$W/t.db" "$sql" >/dev/null 2>"$W/err"
+    local rc=$?
+    if [ $rc -eq 2 ] && grep -q "refused" "$W/err"; then ok "refused: $desc"; else not_ok "refused: $desc (rc=$rc: $(cat "$W/err"))"; fi
+}
+refused ATTACH "ATTACH '$W/evil.db' AS e"
+refused PRAGMA "PRAGMA table_info(small)"
+refused "PRAGMA function" "select * from pragma_database_list"
+refused INSERT "INSERT INTO small(ts) VALUES (1)"
+refused UPDATE "UPDATE small SET proto = 0"
+refused DELETE "DELETE FROM small"
+refused "CREATE TABLE" "CREATE TABLE x(a)"
+refused "CREATE VIEW" "CREATE VIEW v AS SELECT 1"
+refused "CREATE TEMP TABLE" "CREATE TEMP TABLE x(a)"
+refused "DROP TABLE" "DROP TABLE small"
+refused "ALTER TABLE" "ALTER TABLE small ADD COLUMN z"
+refused "VACUUM INTO another file" "VACUUM INTO '$W/copy.db'"
+refused load_extension "SELECT load_extension('/lib/x86_64-linux-gnu/libc.so.6')"
+refused "two statements" "SELECT 1; DELETE FROM small"
+refused BEGIN "BEGIN"
+refused REINDEX "REINDEX"
+check "no file was created by refused SQL" test ! -e "$W/evil.db" -a ! -e "$W/copy.db"
+check_eq "the data is intact after all that" "$(q "$W/t.db" "select count(*) from small")" 3000
+"$VND" query -d "$W/t.db" --timeout 1 \
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c" >/dev/null 2>"$W/err"
+check "a runaway query stops at the time limit" grep -q "time limit" "$W/err"
+"$VND" query -d "$W/t.db" "select * from no_such_table" 2>"$W/err"
+check "an unknown table is a clear error" grep -q "no such table" "$W/err"
+"$VND" query -d "$W/bad.pcap" "select 1" 2>"$W/err"
+check "a non-database file is refused" test $? -eq 1
+done_testing

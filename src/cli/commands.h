@@ -7,5 +7,7 @@
 int cmd_parse(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

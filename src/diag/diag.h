@@ -212,10 +212,15 @@ struct vnd_bottleneck_verdict {
 void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series,
                           const int *n, struct vnd_bottleneck_verdict *v);
 
-/* Runs the bottleneck app and its verdict: rows to `out`, then (unless
- * `quiet`) a sentence to `msg`.  Fills *v.  Returns 0 or -1 and *err. */
+struct vnd_plot;
+
+/* Runs the bottleneck app and its verdict: rows with t >= min_t to `out`
+ * (may be NULL), processing time and loss to the plots (may be NULL), then
+ * a sentence to `msg` (may be NULL).  Fills *v.  Returns 0 or -1 and
+ * *err. */
 int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o,
-                       struct vnd_out *out, FILE *msg,
+                       struct vnd_out *out, double min_t, struct vnd_plot *proc,
+                       struct vnd_plot *loss, FILE *msg,
                        struct vnd_bottleneck_verdict *v, char **err);
 
 #endif

@@ -13,6 +13,7 @@
  * became one at the first congested slot after which it stays congested in
  * at least two thirds of the slots. */
 #include "diag/diag.h"
+#include "diag/plot.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -167,7 +168,8 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
 }
 
 int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_out *out,
-                       FILE *msg, struct vnd_bottleneck_verdict *v, char **err)
+                       double min_t, struct vnd_plot *proc, struct vnd_plot *loss, FILE *msg,
+                       struct vnd_bottleneck_verdict *v, char **err)
 {
     char *sql = vnd_diag_sql(&vnd_diag_bottleneck, db, o, err);
     if (!sql)
@@ -206,7 +208,13 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_ou
             s->sent = sqlite3_column_int64(st, 6);
             s->lost = sqlite3_column_int64(st, 7);
         }
-        if (!out)
+        double t = sqlite3_column_double(st, 2);
+        const char *span = (const char *)sqlite3_column_text(st, 1);
+        if (proc && sqlite3_column_type(st, 5) != SQLITE_NULL)
+            vnd_plot_add(proc, span, t, sqlite3_column_double(st, 5));
+        if (loss)
+            vnd_plot_add(loss, span, t, (double)sqlite3_column_int64(st, 7));
+        if (!out || t < min_t)
             continue;
         for (int i = 0; i < ncol; i++)
             switch (sqlite3_column_type(st, i)) {

@@ -96,15 +96,16 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM seg\n"
                       "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0 FROM ak),\n"
                       "cov AS (SELECT ts, " FLOW ", is_ack, retx,\n"
-                      "         min(CASE WHEN is_ack = 1 THEN ts END) OVER (PARTITION BY " FLOW
-                      "\n"
+                      "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
+                      "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
+                      "       FROM ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
-                      " PRECEDING) AS ack_ts\n"
-                      "       FROM ev),\n"
-                      /* one sample per ACK; none when it covers a retransmission */
+                      " PRECEDING)),\n"
+                      /* one sample per ACK (its ack number names it: ACKs share
+                       * timestamps); none when it covers a retransmission */
                       "smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
                       "       FROM cov WHERE is_ack = 0 AND ack_ts >= ts\n"
-                      "       GROUP BY " FLOW ", ack_ts),\n"
+                      "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
                       "r AS (SELECT ");
     vnd_diag_slot_expr(c, sb, "smp.ts", "origin.t0");
     vnd_sb_printf(sb, " AS t, ");

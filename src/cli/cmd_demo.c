@@ -199,8 +199,7 @@ int cmd_demo(int argc, char **argv)
     o.table = "A";
     o.by_flow = true;
     o.where = "ip.src = 10.0.0.10";
-    double m;
-    if (series(g, &vnd_diag_throughput, &o, "bps", "flow", "A", tp, &m))
+    if (series(g, &vnd_diag_throughput, &o, "bps", "flow", "A", tp, NULL))
         goto out_guard;
     if (tp)
         vnd_plot_draw(tp, stdout, 64, 10);
@@ -208,48 +207,43 @@ int cmd_demo(int argc, char **argv)
     o.where = NULL;
     o.by_flow = false;
 
-    printf("\n4. RTT at each capture point (data segment to the ACK that covers it):\n"
-           "   $ vnd diag rtt -d %s -t A --plot      (and -t B, -t C)\n", db);
-    struct vnd_plot *rp = plot ? vnd_plot_new("mean RTT at A, B, C", "ms") : NULL;
-    double rtt_mean[3];
-    for (int i = 0; i < 3; i++) {
-        o.table = path[i];
-        if (series(g, &vnd_diag_rtt, &o, "mean_ms", NULL, path[i], rp, &rtt_mean[i]))
-            goto out_guard;
-    }
-    if (rp)
-        vnd_plot_draw(rp, stdout, 64, 12);
-    vnd_plot_free(rp);
-    printf("   RTT averaged over the slots: A %.2f ms, B %.2f ms, C %.2f ms\n", rtt_mean[0],
-           rtt_mean[1], rtt_mean[2]);
-
-    printf("\n5. Per-hop processing time (RTT differences: RE = RTT_B - RTT_A,\n"
-           "   IDS = RTT_C - RTT_B) and per-hop loss (packets in, never out):\n"
-           "   $ vnd diag bottleneck -d %s --path A,B,C --plot\n", db);
+    printf("\n4. RTT at each capture point (data segment to the ACK that first covers\n"
+           "   it), the processing time of each middlebox as the RTT difference of its\n"
+           "   two sides (RE = RTT_B - RTT_A, IDS = RTT_C - RTT_B), and per-hop loss\n"
+           "   (packets that entered a hop and never left it):\n"
+           "   $ vnd diag bottleneck -d %s --path A,B,C --plot\n"
+           "   (the same series one by one: vnd diag rtt -t A; vnd diag loss --in B --out C)\n",
+           db);
     o.table = NULL;
+    o.by_flow = false;
     o.npath = 3;
     for (int i = 0; i < 3; i++)
         o.path[i] = path[i];
-    struct vnd_plot *pp = plot ? vnd_plot_new("processing time per hop", "ms") : NULL;
-    struct vnd_plot *lp = plot ? vnd_plot_new("packets lost per hop", "per slot") : NULL;
+    struct vnd_bottleneck_plots bp = {NULL, NULL, NULL};
+    if (plot) {
+        bp.rtt = vnd_plot_new("mean RTT at A, B, C", "ms");
+        bp.proc = vnd_plot_new("processing time per hop (A>B: RE, B>C: IDS)", "ms");
+        bp.loss = vnd_plot_new("packets lost per hop (A>B: RE, B>C: IDS)", "per slot");
+    }
     struct vnd_bottleneck_verdict v;
     vnd_guard_start(g);
-    if (vnd_bottleneck_run(vnd_guard_db(g), &o, NULL, 0, pp, lp, NULL, &v, &err)) {
+    int brc = vnd_bottleneck_run(vnd_guard_db(g), &o, NULL, 0, &bp, NULL, &v, &err);
+    if (!brc && plot) {
+        vnd_plot_draw(bp.rtt, stdout, 64, 12);
+        vnd_plot_draw(bp.proc, stdout, 64, 12);
+        vnd_plot_draw(bp.loss, stdout, 64, 8);
+    }
+    vnd_plot_free(bp.rtt);
+    vnd_plot_free(bp.proc);
+    vnd_plot_free(bp.loss);
+    if (brc) {
         fprintf(stderr, "vnd demo: %s\n", err);
         free(err);
-        vnd_plot_free(pp);
-        vnd_plot_free(lp);
         goto out_guard;
     }
-    if (pp) {
-        vnd_plot_draw(pp, stdout, 64, 12);
-        vnd_plot_draw(lp, stdout, 64, 8);
-    }
-    vnd_plot_free(pp);
-    vnd_plot_free(lp);
 
     const char *hopname[] = {"the RE (between A and B)", "the IDS (between B and C)"};
-    printf("\n6. Conclusion: ");
+    printf("\n5. Conclusion: ");
     if (v.hop < 0)
         printf("no hop lost packets or slowed down: no bottleneck.\n");
     else
@@ -257,8 +251,9 @@ int cmd_demo(int argc, char **argv)
                "   %.2f ms to %.2f ms and it lost %lld packets.  Scale it up.\n",
                v.hop < 2 ? hopname[v.hop] : "?", v.since, v.base_ms, v.peak_ms, v.lost);
     printf("\n   Ground truth from the model: the RE lost %lld packets, the IDS %lld;\n"
-           "   the second client joined at t = %g s.  (%s)\n",
-           t.lost[0][0] + t.lost[0][1], t.lost[1][0] + t.lost[1][1], p.join_at, truth);
+           "   the second client joined at t = %g s.%s%s\n",
+           t.lost[0][0] + t.lost[0][1], t.lost[1][0] + t.lost[1][1], p.join_at,
+           own_dir ? "" : "  Details: ", own_dir ? "" : truth);
     printf("\n   Every step above is SQL: add --show-sql to any `vnd diag` command.\n"
            "   Done in %.1f s.\n", now_s() - t0);
     status = 0;

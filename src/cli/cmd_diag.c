@@ -229,7 +229,8 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
         struct vnd_plot *lp = plot ? vnd_plot_new("packets lost per hop", "per slot") : NULL;
         struct vnd_bottleneck_verdict v;
         vnd_guard_start(g);
-        if (vnd_bottleneck_run(vnd_guard_db(g), o, out, min_t, pp, lp, NULL, &v, &err))
+        struct vnd_bottleneck_plots bp = {NULL, pp, lp};
+        if (vnd_bottleneck_run(vnd_guard_db(g), o, out, min_t, &bp, NULL, &v, &err))
             ret = -1;
         vnd_out_finish(out);
         if (!ret) {
@@ -241,7 +242,7 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
                 printf("\nno bottleneck: no hop lost packets or slowed down on this path\n");
             else if (verdict)
                 printf("\nbottleneck: the hop between %s and %s, from t = %g s (processing"
-                       " time %.2f ms at its quietest, %.2f ms at its worst; %lld packets"
+                       " time %.2f ms when quiet, %.2f ms at its worst; %lld packets"
                        " lost there)\n",
                        o->path[v.hop], o->path[v.hop + 1], v.since, v.base_ms, v.peak_ms,
                        v.lost);

@@ -214,13 +214,18 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series,
 
 struct vnd_plot;
 
+/* Where the bottleneck app's series go when drawn (each may be NULL): RTT
+ * at every capture point, processing time and loss per hop. */
+struct vnd_bottleneck_plots {
+    struct vnd_plot *rtt, *proc, *loss;
+};
+
 /* Runs the bottleneck app and its verdict: rows with t >= min_t to `out`
- * (may be NULL), processing time and loss to the plots (may be NULL), then
- * a sentence to `msg` (may be NULL).  Fills *v.  Returns 0 or -1 and
- * *err. */
+ * (may be NULL), series to `plots` (may be NULL), then a sentence to `msg`
+ * (may be NULL).  Fills *v.  Returns 0 or -1 and *err. */
 int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o,
-                       struct vnd_out *out, double min_t, struct vnd_plot *proc,
-                       struct vnd_plot *loss, FILE *msg,
+                       struct vnd_out *out, double min_t,
+                       const struct vnd_bottleneck_plots *plots, FILE *msg,
                        struct vnd_bottleneck_verdict *v, char **err);
 
 #endif

@@ -8,7 +8,8 @@
  * and the packets that entered each hop and were lost there (the loss app,
  * both directions).  A thin C step then judges the series: a hop is
  * congested in a slot when it loses at least 0.1% of what enters it, or
- * its processing time is at least 1.5 times its quietest slot's plus
+ * its processing time is at least 1.5 times its quiet level (the first
+ * quartile of its slots) plus
  * 0.2 ms; the bottleneck is the hop congested in the most slots, and it
  * became one at the first congested slot after which it stays congested in
  * at least two thirds of the slots. */
@@ -110,6 +111,12 @@ const struct vnd_diag_app vnd_diag_bottleneck = {
 
 /* ---- the verdict ---- */
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int congested(const struct vnd_hop_slot *s, double base)
 {
     if (s->sent > 0 && s->lost * 1000 >= s->sent)
@@ -128,17 +135,25 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
     long long best_lost = 0;
     for (int h = 0; h < nhops; h++) {
         const struct vnd_hop_slot *s = series[h];
-        double base = NAN, peak = NAN;
+        double peak = NAN;
         long long lost = 0;
+        double *vals = malloc(((size_t)n[h] + 1) * sizeof *vals);
+        if (!vals)
+            abort();
+        int nv = 0;
         for (int i = 0; i < n[h]; i++) {
             lost += s[i].lost;
             if (isnan(s[i].proc_ms))
                 continue;
-            if (isnan(base) || s[i].proc_ms < base)
-                base = s[i].proc_ms;
+            vals[nv++] = s[i].proc_ms;
             if (isnan(peak) || s[i].proc_ms > peak)
                 peak = s[i].proc_ms;
         }
+        /* the quiet level: the first quartile of the slots, so a few odd
+         * slots (the last, half-empty one) do not set it */
+        qsort(vals, (size_t)nv, sizeof *vals, cmp_double);
+        double base = nv ? vals[(nv - 1) / 4] : NAN;
+        free(vals);
         /* a negative floor is noise around zero processing time */
         if (!isnan(base) && base < 0)
             base = 0;
@@ -168,7 +183,7 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
 }
 
 int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_out *out,
-                       double min_t, struct vnd_plot *proc, struct vnd_plot *loss, FILE *msg,
+                       double min_t, const struct vnd_bottleneck_plots *plots, FILE *msg,
                        struct vnd_bottleneck_verdict *v, char **err)
 {
     char *sql = vnd_diag_sql(&vnd_diag_bottleneck, db, o, err);
@@ -210,10 +225,17 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_ou
         }
         double t = sqlite3_column_double(st, 2);
         const char *span = (const char *)sqlite3_column_text(st, 1);
-        if (proc && sqlite3_column_type(st, 5) != SQLITE_NULL)
-            vnd_plot_add(proc, span, t, sqlite3_column_double(st, 5));
-        if (loss)
-            vnd_plot_add(loss, span, t, (double)sqlite3_column_int64(st, 7));
+        if (plots && plots->proc && sqlite3_column_type(st, 5) != SQLITE_NULL)
+            vnd_plot_add(plots->proc, span, t, sqlite3_column_double(st, 5));
+        if (plots && plots->loss)
+            vnd_plot_add(plots->loss, span, t, (double)sqlite3_column_int64(st, 7));
+        if (plots && plots->rtt && h >= 0 && h < nh) {
+            /* every hop carries both its points; draw each point once */
+            if (h == 0 && sqlite3_column_type(st, 3) != SQLITE_NULL)
+                vnd_plot_add(plots->rtt, o->path[0], t, sqlite3_column_double(st, 3));
+            if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+                vnd_plot_add(plots->rtt, o->path[h + 1], t, sqlite3_column_double(st, 4));
+        }
         if (!out || t < min_t)
             continue;
         for (int i = 0; i < ncol; i++)
@@ -239,7 +261,7 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_ou
         else if (msg)
             fprintf(msg,
                     "bottleneck: the hop between %s and %s, from t = %g s: processing time"
-                    " %.2f ms at its quietest, %.2f ms at its worst; %lld packets lost there\n",
+                    " %.2f ms when quiet, %.2f ms at its worst; %lld packets lost there\n",
                     o->path[v->hop], o->path[v->hop + 1], v->since, v->base_ms, v->peak_ms,
                     v->lost);
     }

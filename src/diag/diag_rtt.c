@@ -59,7 +59,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
                       "         seq - lag(seq) OVER w AS ds\n"
                       "       FROM p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "d2 AS (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
+                      "d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
     seqdiff(sb, "ds");
     vnd_sb_printf(sb, ", 0))\n"
                       "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"

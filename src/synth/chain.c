@@ -78,6 +78,7 @@ struct conn {
     bool s_fin_rcvd;
     /* client control segments: 0 SYN, 1 request, 2 FIN, 3 done */
     int ctl, ctl_gen;
+    double c_last_emit;      /* the client's NIC sends in order */
     bool ctl_acked;
     struct seen seen[VND_CHAIN_POINTS];
 };
@@ -317,8 +318,10 @@ static void mbox_enter(struct sim *s, int h, struct pkt *pk)
     double dep = m->busy_until + m->prm.latency + m->prm.jitter * (2 * urand(s) - 1);
     if (dep < m->busy_until)
         dep = m->busy_until;
-    if (dep < m->last_depart)
-        dep = m->last_depart;
+    /* one packet at a time on the wire out (1 Gbit/s): no two leave at once */
+    double wire = (54.0 + pk->len) * 8 / 1e9;
+    if (dep < m->last_depart + wire)
+        dep = m->last_depart + wire;
     m->last_depart = dep;
     pk->entered = s->now;
     push(s, dep, EV_DEPART, h, 0, pk);
@@ -361,8 +364,11 @@ static void server_emit(struct sim *s, struct pkt *pk)
 
 static void client_emit(struct sim *s, struct pkt *pk)
 {
-    pk->ipid = s->c[pk->flow].c_ipid++;
-    push(s, s->now + s->p->link_client, EV_ENTER, 0, UP, pk);
+    struct conn *c = &s->c[pk->flow];
+    pk->ipid = c->c_ipid++;
+    double t = s->now > c->c_last_emit + 1e-6 ? s->now : c->c_last_emit + 1e-6;
+    c->c_last_emit = t;
+    push(s, t + s->p->link_client, EV_ENTER, 0, UP, pk);
 }
 
 /* ---- the server ---- */
@@ -570,6 +576,16 @@ static void client_ctl_send(struct sim *s, int f)
     push(s, s->now + (c->ctl == 0 ? 1.0 : 0.2), EV_CTL_RTO, f, c->ctl_gen, NULL);
 }
 
+/* When a packet the client answers now leaves it. */
+static double client_leave(struct sim *s, struct conn *c)
+{
+    double t = s->now + s->p->turnaround + s->p->turnaround_jitter * urand(s);
+    if (t < c->c_last_emit + 1e-6)
+        t = c->c_last_emit + 1e-6;
+    c->c_last_emit = t;
+    return t;
+}
+
 static void client_ack(struct sim *s, int f)
 {
     struct conn *c = &s->c[f];
@@ -581,10 +597,9 @@ static void client_ack(struct sim *s, int f)
     pk->has_trig = true;
     c->unacked = 0;
     c->delack_gen++;
-    double ta = s->p->turnaround + s->p->turnaround_jitter * urand(s);
-    /* the ACK leaves after the turnaround; emit it from then */
+    /* the ACK leaves after the turnaround, in order with what went before */
     pk->ipid = c->c_ipid++;
-    push(s, s->now + ta + s->p->link_client, EV_ENTER, 0, UP, pk);
+    push(s, client_leave(s, c) + s->p->link_client, EV_ENTER, 0, UP, pk);
 }
 
 static void client_rx(struct sim *s, struct pkt *pk)
@@ -605,8 +620,7 @@ static void client_rx(struct sim *s, struct pkt *pk)
             memcpy(rq->trig_at, pk->t_at, sizeof rq->trig_at);
             rq->has_trig = true;
             rq->ipid = c->c_ipid++;
-            double ta = s->p->turnaround + s->p->turnaround_jitter * urand(s);
-            push(s, s->now + ta + s->p->link_client, EV_ENTER, 0, UP, rq);
+            push(s, client_leave(s, c) + s->p->link_client, EV_ENTER, 0, UP, rq);
             c->ctl_gen++;
             push(s, s->now + 0.2, EV_CTL_RTO, f, c->ctl_gen, NULL);
         } else {

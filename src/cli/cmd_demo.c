@@ -29,7 +29,14 @@ static const char usage_text[] =
     "directory, removed afterwards), parses them into DIR/traces.db, and runs the\n"
     "diagnostic applications, printing each command so you can run it yourself.\n"
     "\n"
-    "  --generate-only   write the captures and truth.txt, then stop\n";
+    "  --generate-only   write the captures and truth.txt, then stop\n"
+    "\n"
+    "the model (for tests; defaults are the paper's scenario):\n"
+    "  --re-loss P --ids-loss P   random loss probability at the RE / IDS\n"
+    "  --ids-pps N       packets per second the IDS can process (15000)\n"
+    "  --jitter S        latency jitter of both middleboxes, seconds\n"
+    "  --isn N           the server's first sequence number (near 2^32: wrap)\n"
+    "  --turnaround S    the client's time to answer a segment, seconds\n";
 
 static double now_s(void)
 {
@@ -89,6 +96,9 @@ int cmd_demo(int argc, char **argv)
         {"dir", required_argument, NULL, 'D'},  {"seed", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 'T'}, {"join", required_argument, NULL, 'j'},
         {"no-plot", no_argument, NULL, 'n'},    {"generate-only", no_argument, NULL, 'g'},
+        {"re-loss", required_argument, NULL, 'r'}, {"ids-loss", required_argument, NULL, 'i'},
+        {"ids-pps", required_argument, NULL, 'p'}, {"jitter", required_argument, NULL, 'J'},
+        {"isn", required_argument, NULL, 'N'},  {"turnaround", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},       {0, 0, 0, 0},
     };
     struct vnd_chain_params p;
@@ -105,9 +115,20 @@ int cmd_demo(int argc, char **argv)
         case 'j': p.join_at = atof(optarg); break;
         case 'n': plot = false; break;
         case 'g': gen_only = true; break;
+        case 'r': p.mb[0].loss = atof(optarg); break;
+        case 'i': p.mb[1].loss = atof(optarg); break;
+        case 'p': p.mb[1].service_pps = atof(optarg); break;
+        case 'J': p.mb[0].jitter = p.mb[1].jitter = atof(optarg); break;
+        case 'N': p.isn = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 'a': p.turnaround = atof(optarg); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs("try `vnd demo --help`\n", stderr); return 2;
         }
+    }
+    if (!(p.mb[1].service_pps > 0) || p.mb[0].loss < 0 || p.mb[0].loss >= 1
+        || p.mb[1].loss < 0 || p.mb[1].loss >= 1) {
+        fprintf(stderr, "vnd demo: losses take 0 <= P < 1, --ids-pps a positive rate\n");
+        return 2;
     }
     if (!(p.duration > 0) || p.duration > 600) {
         fprintf(stderr, "vnd demo: --duration takes 0 < S <= 600 seconds\n");

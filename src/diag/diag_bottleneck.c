@@ -58,7 +58,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         char *q = vnd_diag_sql(&vnd_diag_rtt, c->db, &sub, err);
         if (!q)
             return -1;
-        vnd_sb_printf(sb, "%sr%d AS (SELECT t, mean_ms FROM (\n%s\n) x)", i ? ",\n" : "", i, q);
+        vnd_sb_printf(sb, "%svnd_r%d AS (SELECT t, mean_ms FROM (\n%s\n) x)", i ? ",\n" : "", i, q);
         free(q);
     }
     for (int i = 0; i + 1 < n; i++) {
@@ -67,18 +67,18 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         char *q = vnd_diag_sql(&vnd_diag_loss, c->db, &sub, err);
         if (!q)
             return -1;
-        vnd_sb_printf(sb, ",\nl%d AS (SELECT t, sum(packets) AS sent, sum(lost) AS lost FROM (\n"
+        vnd_sb_printf(sb, ",\nvnd_l%d AS (SELECT t, sum(packets) AS sent, sum(lost) AS lost FROM (\n"
                           "%s\n) x GROUP BY t)", i, q);
         free(q);
     }
     /* orientation: +1 when RTT grows along the path (data flows against it) */
-    vnd_sb_printf(sb, ",\norient AS (SELECT CASE WHEN (SELECT avg(mean_ms) FROM r%d) >="
-                      " (SELECT avg(mean_ms) FROM r0) THEN 1 ELSE -1 END AS s),\nslots AS (",
+    vnd_sb_printf(sb, ",\nvnd_orient AS (SELECT CASE WHEN (SELECT avg(mean_ms) FROM vnd_r%d) >="
+                      " (SELECT avg(mean_ms) FROM vnd_r0) THEN 1 ELSE -1 END AS s),\nvnd_slots AS (",
                   n - 1);
     for (int i = 0; i < n; i++)
-        vnd_sb_printf(sb, "%sSELECT t FROM r%d", i ? " UNION " : "", i);
+        vnd_sb_printf(sb, "%sSELECT t FROM vnd_r%d", i ? " UNION " : "", i);
     for (int i = 0; i + 1 < n; i++)
-        vnd_sb_printf(sb, " UNION SELECT t FROM l%d", i);
+        vnd_sb_printf(sb, " UNION SELECT t FROM vnd_l%d", i);
     vnd_sb_printf(sb, ")\n");
     for (int i = 0; i + 1 < n; i++) {
         struct vnd_sb hop = {0};
@@ -86,14 +86,14 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_sb_printf(sb, "%sSELECT %d AS hop, ", i ? "UNION ALL\n" : "", i);
         vnd_sb_str(sb, hop.s);
         vnd_sb_free(&hop);
-        vnd_sb_printf(sb, " AS span, slots.t, a.mean_ms AS rtt_from_ms, b.mean_ms AS"
+        vnd_sb_printf(sb, " AS span, vnd_slots.t, a.mean_ms AS rtt_from_ms, b.mean_ms AS"
                           " rtt_to_ms,\n"
-                          "       (b.mean_ms - a.mean_ms) * orient.s AS proc_ms,"
+                          "       (b.mean_ms - a.mean_ms) * vnd_orient.s AS proc_ms,"
                           " coalesce(l.sent, 0) AS sent, coalesce(l.lost, 0) AS lost,\n"
                           "       coalesce(l.lost * 1.0 / l.sent, 0) AS loss_rate\n"
-                          "FROM slots CROSS JOIN orient LEFT JOIN r%d a ON a.t = slots.t"
-                          " LEFT JOIN r%d b ON b.t = slots.t\n"
-                          "  LEFT JOIN l%d l ON l.t = slots.t\n",
+                          "FROM vnd_slots CROSS JOIN vnd_orient LEFT JOIN vnd_r%d a ON a.t = vnd_slots.t"
+                          " LEFT JOIN vnd_r%d b ON b.t = vnd_slots.t\n"
+                          "  LEFT JOIN vnd_l%d l ON l.t = vnd_slots.t\n",
                       i, i + 1, i);
     }
     vnd_sb_printf(sb, "ORDER BY 1, 3");

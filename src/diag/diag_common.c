@@ -473,7 +473,7 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         || vnd_diag_require(c, o->out, payload ? need_pl : need_id, err))
         return -1;
     const char *tab[2] = {o->in, o->out};
-    const char *nm[2] = {"pi", "po"};
+    const char *nm[2] = {"vnd_pi", "vnd_po"};
     for (int k = 0; k < 2; k++) {
         vnd_sb_printf(sb, ",\n%s AS (SELECT ts, %s AS k, src_ip, src_port, dst_ip, dst_port,"
                           " proto FROM ", nm[k], payload ? "payload_hash" : "id");
@@ -482,19 +482,19 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         /* empty payloads all hash alike: they cannot be told apart */
         vnd_sb_printf(sb, " s WHERE %s)", payload ? "payload_len > 0" : "id IS NOT NULL");
     }
-    vnd_sb_printf(sb, ",\nmatch AS (SELECT pi.ts AS i_ts, pi.k AS i_k, pi.src_ip AS i_src_ip,"
-                      " pi.src_port AS i_src_port,\n"
-                      "       pi.dst_ip AS i_dst_ip, pi.dst_port AS i_dst_port,"
-                      " pi.proto AS i_proto, po.ts AS o_ts,\n"
-                      "       po.src_ip AS o_src_ip, po.src_port AS o_src_port,"
-                      " po.dst_ip AS o_dst_ip, po.dst_port AS o_dst_port,\n"
-                      "       po.ts - pi.ts AS d,\n"
-                      "       row_number() OVER (PARTITION BY pi.k, pi.ts"
-                      " ORDER BY abs(po.ts - pi.ts)) AS r\n"
-                      "  FROM pi JOIN po ON po.k = pi.k AND po.ts BETWEEN pi.ts - ");
+    vnd_sb_printf(sb, ",\nvnd_match AS (SELECT vnd_pi.ts AS i_ts, vnd_pi.k AS i_k, vnd_pi.src_ip AS i_src_ip,"
+                      " vnd_pi.src_port AS i_src_port,\n"
+                      "       vnd_pi.dst_ip AS i_dst_ip, vnd_pi.dst_port AS i_dst_port,"
+                      " vnd_pi.proto AS i_proto, vnd_po.ts AS o_ts,\n"
+                      "       vnd_po.src_ip AS o_src_ip, vnd_po.src_port AS o_src_port,"
+                      " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
+                      "       vnd_po.ts - vnd_pi.ts AS d,\n"
+                      "       row_number() OVER (PARTITION BY vnd_pi.k, vnd_pi.ts"
+                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts)) AS vnd_r\n"
+                      "  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
-    vnd_sb_printf(sb, " AND pi.ts + ");
+    vnd_sb_printf(sb, " AND vnd_pi.ts + ");
     vnd_sb_real(sb, o->window);
-    vnd_sb_printf(sb, "),\npairs AS (SELECT * FROM match WHERE r = 1)");
+    vnd_sb_printf(sb, "),\nvnd_pairs AS (SELECT * FROM vnd_match WHERE vnd_r = 1)");
     return 0;
 }

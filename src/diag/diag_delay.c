@@ -33,13 +33,13 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         return -1;
     }
     const char *tables[] = {o->in, o->out, NULL};
-    vnd_sb_printf(sb, "WITH origin AS (");
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, ")");
     if (vnd_diag_pairs(c, sb, err))
         return -1;
-    vnd_sb_printf(sb, ",\ndl AS (SELECT ");
-    vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "origin.t0");
+    vnd_sb_printf(sb, ",\nvnd_dl AS (SELECT ");
+    vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t,\n       ");
     vnd_diag_dir_expr(c, sb, "d");
     vnd_sb_printf(sb, " AS dir,\n       ");
@@ -50,8 +50,8 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_diag_flow_label(sb, "o_");
         vnd_sb_printf(sb, " END AS flow, ");
     }
-    vnd_sb_printf(sb, "abs(d) AS v FROM pairs CROSS JOIN origin)\n");
-    vnd_diag_stats(sb, "dl", o->by_flow ? "dir, flow, t" : "dir, t", NULL);
+    vnd_sb_printf(sb, "abs(d) AS v FROM vnd_pairs CROSS JOIN vnd_origin)\n");
+    vnd_diag_stats(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t", NULL);
     return 0;
 }
 

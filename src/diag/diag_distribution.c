@@ -7,7 +7,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     const char *need[] = {c->o->field, NULL};
     if (vnd_diag_require(c, c->o->table, need, err))
         return -1;
-    vnd_sb_printf(sb, "WITH src AS (SELECT ");
+    vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
     vnd_sb_ident(sb, c->o->field);
     vnd_sb_printf(sb, " AS v FROM ");
     if (vnd_diag_source(c, sb, c->o->table, true, err))
@@ -15,8 +15,8 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     vnd_sb_printf(sb, " s)\nSELECT v AS ");
     vnd_sb_ident(sb, c->o->field);
     vnd_sb_printf(sb, ", count(*) AS count,\n"
-                      "       count(*) * 1.0 / (SELECT count(*) FROM src) AS fraction\n"
-                      "FROM src GROUP BY v ORDER BY count DESC, v");
+                      "       count(*) * 1.0 / (SELECT count(*) FROM vnd_src) AS fraction\n"
+                      "FROM vnd_src GROUP BY v ORDER BY count DESC, v");
     return 0;
 }
 

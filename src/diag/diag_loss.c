@@ -17,10 +17,10 @@ static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const c
 {
     const char *is = vnd_diag_is(c);
     vnd_sb_printf(sb,
-                  " LEFT JOIN orient_%s f ON f.src_ip %s %s.src_ip AND f.src_port %s %s.src_port"
+                  " LEFT JOIN vnd_orient_%s f ON f.src_ip %s %s.src_ip AND f.src_port %s %s.src_port"
                   " AND f.dst_ip %s %s.dst_ip AND f.dst_port %s %s.dst_port\n"
-                  "   LEFT JOIN orient_%s r ON r.src_ip %s %s.dst_ip AND r.src_port %s %s.dst_port"
-                  " AND r.dst_ip %s %s.src_ip AND r.dst_port %s %s.src_port\n",
+                  "   LEFT JOIN vnd_orient_%s vnd_r ON vnd_r.src_ip %s %s.dst_ip AND vnd_r.src_port %s %s.dst_port"
+                  " AND vnd_r.dst_ip %s %s.src_ip AND vnd_r.dst_port %s %s.src_port\n",
                   side, is, x, is, x, is, x, is, x, side, is, x, is, x, is, x, is, x);
 }
 
@@ -48,51 +48,51 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
             return -1;
     }
     const char *tables[] = {o->in, o->out, NULL};
-    vnd_sb_printf(sb, "WITH origin AS (");
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, ")");
     if (vnd_diag_pairs(c, sb, err))
         return -1;
     /* +1: the direction travels in→out */
-    vnd_sb_printf(sb, ",\norient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"
+    vnd_sb_printf(sb, ",\nvnd_orient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"
                       " i_dst_ip AS dst_ip, i_dst_port AS dst_port,\n"
                       "       CASE WHEN sum(CASE WHEN d >= 0 THEN 1 ELSE -1 END) >= 0"
                       " THEN 1 ELSE -1 END AS s\n"
-                      "  FROM pairs GROUP BY i_src_ip, i_src_port, i_dst_ip, i_dst_port),\n"
-                      "orient_o AS (SELECT o_src_ip AS src_ip, o_src_port AS src_port,"
+                      "  FROM vnd_pairs GROUP BY i_src_ip, i_src_port, i_dst_ip, i_dst_port),\n"
+                      "vnd_orient_o AS (SELECT o_src_ip AS src_ip, o_src_port AS src_port,"
                       " o_dst_ip AS dst_ip, o_dst_port AS dst_port,\n"
                       "       CASE WHEN sum(CASE WHEN d >= 0 THEN 1 ELSE -1 END) >= 0"
                       " THEN 1 ELSE -1 END AS s\n"
-                      "  FROM pairs GROUP BY o_src_ip, o_src_port, o_dst_ip, o_dst_port),\n"
-                      "entered AS (SELECT 1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
+                      "  FROM vnd_pairs GROUP BY o_src_ip, o_src_port, o_dst_ip, o_dst_port),\n"
+                      "vnd_entered AS (SELECT 1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
                       " x.dst_port, ");
-    exists_other(c, sb, "x", "po");
-    vnd_sb_printf(sb, " AS lost\n  FROM pi x");
+    exists_other(c, sb, "x", "vnd_po");
+    vnd_sb_printf(sb, " AS lost\n  FROM vnd_pi x");
     orient_join(c, sb, "x", "i");
-    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -r.s, 1) = 1\n"
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = 1\n"
                       "  UNION ALL\n"
                       "  SELECT -1, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip, x.dst_port, ");
-    exists_other(c, sb, "x", "pi");
-    vnd_sb_printf(sb, "\n  FROM po x");
+    exists_other(c, sb, "x", "vnd_pi");
+    vnd_sb_printf(sb, "\n  FROM vnd_po x");
     orient_join(c, sb, "x", "o");
-    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -r.s, 1) = -1)\n");
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = -1)\n");
     if (o->list) {
         vnd_sb_printf(sb, "SELECT ");
-        vnd_diag_slot_expr(c, sb, "e.ts", "origin.t0");
+        vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
         vnd_sb_printf(sb, " AS t, e.ts, ");
         vnd_diag_dir_expr(c, sb, "e.dirn");
         vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port\n"
-                          "FROM entered e CROSS JOIN origin WHERE e.lost = 1 ORDER BY e.ts",
+                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1 ORDER BY e.ts",
                       o->by == VND_BY_PAYLOAD ? "payload_hash" : "id");
         return 0;
     }
     vnd_sb_printf(sb, "SELECT ");
-    vnd_diag_slot_expr(c, sb, "e.ts", "origin.t0");
+    vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     vnd_diag_dir_expr(c, sb, "e.dirn");
     vnd_sb_printf(sb, " AS dir,\n       count(*) AS packets, sum(e.lost) AS lost,"
                       " sum(e.lost) * 1.0 / count(*) AS loss_rate\n"
-                      "FROM entered e CROSS JOIN origin GROUP BY 1, 2 ORDER BY 2, 1");
+                      "FROM vnd_entered e CROSS JOIN vnd_origin GROUP BY 1, 2 ORDER BY 2, 1");
     return 0;
 }
 

@@ -42,10 +42,10 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
     const char *tables[] = {o->table, NULL};
-    vnd_sb_printf(sb, "WITH origin AS (");
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, "),\n"
-                      "p AS (SELECT ts, " FLOW ", seq, ack, flags,\n"
+                      "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags,\n"
                       "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
                       "      FROM ");
     /* the whole table: unwrapping needs every segment from the first */
@@ -56,75 +56,75 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         return -1;
     vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n"
                       /* data directions: unwrapped seq */
-                      "d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
+                      "vnd_d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
                       "         seq - lag(seq) OVER w AS ds\n"
-                      "       FROM p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
+                      "       FROM vnd_p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
+                      "vnd_d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
     seqdiff(sb, "ds");
     vnd_sb_printf(sb, ", 0))\n"
                       "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS us FROM d1),\n"
-                      "seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
+                      " ROWS UNBOUNDED PRECEDING) AS us FROM vnd_d1),\n"
+                      "vnd_seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
                       "         max(us + len) OVER (PARTITION BY " FLOW " ORDER BY ts, us\n"
                       "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent\n"
-                      "       FROM d2 WHERE len > 0),\n"
-                      "base AS (SELECT DISTINCT " FLOW ", s0 FROM d2),\n"
+                      "       FROM vnd_d2 WHERE len > 0),\n"
+                      "vnd_base AS (SELECT DISTINCT " FLOW ", s0 FROM vnd_d2),\n"
                       /* ACK directions: unwrapped ack in the peer's seq space */
-                      "a1 AS (SELECT ts, " FLOW ", seq, ack, first_value(ack) OVER w AS a0,\n"
+                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack, first_value(ack) OVER w AS a0,\n"
                       "         ack - lag(ack) OVER w AS da\n"
-                      "       FROM p WHERE (flags & 16) <> 0\n"
+                      "       FROM vnd_p WHERE (flags & 16) <> 0\n"
                       "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "a2 AS (SELECT ts, " FLOW ", a0, sum(coalesce(");
+                      "vnd_a2 AS (SELECT ts, " FLOW ", a0, sum(coalesce(");
     seqdiff(sb, "da");
     vnd_sb_printf(sb, ", 0))\n"
                       "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS cum FROM a1),\n"
+                      " ROWS UNBOUNDED PRECEDING) AS cum FROM vnd_a1),\n"
                       /* keyed by the data direction the ACK answers */
-                      "a3 AS (SELECT a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,\n"
+                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,\n"
                       "         ");
-    seqdiff(sb, "a2.a0 - b.s0");
-    vnd_sb_printf(sb, " + a2.cum AS ua\n"
-                      "       FROM a2 JOIN base b ON b.src_ip = a2.dst_ip AND b.src_port ="
-                      " a2.dst_port\n"
-                      "         AND b.dst_ip = a2.src_ip AND b.dst_port = a2.src_port),\n"
-                      "ak AS (SELECT ts, " FLOW ", max(ua) OVER (PARTITION BY " FLOW
+    seqdiff(sb, "vnd_a2.a0 - b.s0");
+    vnd_sb_printf(sb, " + vnd_a2.cum AS ua\n"
+                      "       FROM vnd_a2 JOIN vnd_base b ON b.src_ip = vnd_a2.dst_ip AND b.src_port ="
+                      " vnd_a2.dst_port\n"
+                      "         AND b.dst_ip = vnd_a2.src_ip AND b.dst_port = vnd_a2.src_port),\n"
+                      "vnd_ak AS (SELECT ts, " FLOW ", max(ua) OVER (PARTITION BY " FLOW
                       " ORDER BY ts, ua\n"
-                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM a3),\n"
+                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n"
                       /* first ACK (in time) whose running max reaches e: the
                        * earliest of the ACKs at or after e in key order */
-                      "ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM seg\n"
-                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0 FROM ak),\n"
-                      "cov AS (SELECT ts, " FLOW ", is_ack, retx,\n"
+                      "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
+                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0 FROM vnd_ak),\n"
+                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx,\n"
                       "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
-                      "       FROM ev WINDOW w AS (PARTITION BY " FLOW "\n"
+                      "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
                       " PRECEDING)),\n"
                       /* one sample per ACK (its ack number names it: ACKs share
                        * timestamps); none when it covers a retransmission */
-                      "smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
-                      "       FROM cov WHERE is_ack = 0 AND ack_ts >= ts\n"
+                      "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
+                      "       FROM vnd_cov WHERE is_ack = 0 AND ack_ts >= ts\n"
                       "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
-                      "r AS (SELECT ");
-    vnd_diag_slot_expr(c, sb, "smp.ts", "origin.t0");
+                      "vnd_r AS (SELECT ");
+    vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     if (o->by_flow) {
-        vnd_diag_flow_label(sb, "smp.");
+        vnd_diag_flow_label(sb, "vnd_smp.");
         vnd_sb_printf(sb, " AS flow, ");
     }
-    vnd_sb_printf(sb, "ack_ts - smp.ts AS v\n"
-                      "       FROM smp CROSS JOIN origin WHERE retx = 0");
+    vnd_sb_printf(sb, "ack_ts - vnd_smp.ts AS v\n"
+                      "       FROM vnd_smp CROSS JOIN vnd_origin WHERE retx = 0");
     if (!isnan(o->since)) {
-        vnd_sb_printf(sb, " AND smp.ts >= ");
+        vnd_sb_printf(sb, " AND vnd_smp.ts >= ");
         vnd_sb_real(sb, o->since);
     }
     if (!isnan(o->until)) {
-        vnd_sb_printf(sb, " AND smp.ts < ");
+        vnd_sb_printf(sb, " AND vnd_smp.ts < ");
         vnd_sb_real(sb, o->until);
     }
     vnd_sb_printf(sb, ")\n");
-    vnd_diag_stats(sb, "r", o->by_flow ? "flow, t" : "t", NULL);
+    vnd_diag_stats(sb, "vnd_r", o->by_flow ? "flow, t" : "t", NULL);
     return 0;
 }
 

@@ -11,10 +11,10 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     if (vnd_diag_require(c, o->table, o->by_flow ? need_flow : need, err))
         return -1;
     const char *tables[] = {o->table, NULL};
-    vnd_sb_printf(sb, "WITH origin AS (");
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, ")\nSELECT ");
-    vnd_diag_slot_expr(c, sb, "s.ts", "origin.t0");
+    vnd_diag_slot_expr(c, sb, "s.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t,\n       ");
     if (o->by_flow) {
         vnd_diag_flow_label(sb, "s.");
@@ -26,7 +26,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     vnd_sb_printf(sb, " AS bps\nFROM ");
     if (vnd_diag_source(c, sb, o->table, true, err))
         return -1;
-    vnd_sb_printf(sb, " s CROSS JOIN origin\nGROUP BY %s\nORDER BY %s",
+    vnd_sb_printf(sb, " s CROSS JOIN vnd_origin\nGROUP BY %s\nORDER BY %s",
                   o->by_flow ? "1, 2" : "1", o->by_flow ? "2, 1" : "1");
     return 0;
 }

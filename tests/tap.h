@@ -13,11 +13,12 @@
 static int tap_n, tap_failed;
 
 #define CHECK(cond, ...) do {                                            \
+        int c_ = !!(cond);      /* evaluated once */                     \
         tap_n++;                                                         \
-        if (cond) { printf("ok %d - ", tap_n); }                         \
+        if (c_) { printf("ok %d - ", tap_n); }                           \
         else { tap_failed++; printf("not ok %d - ", tap_n); }            \
         printf(__VA_ARGS__);                                             \
-        if (!(cond)) printf("  (%s:%d: %s)", __FILE__, __LINE__, #cond); \
+        if (!c_) printf("  (%s:%d: %s)", __FILE__, __LINE__, #cond);     \
         printf("\n");                                                    \
     } while (0)
 

@@ -13,10 +13,21 @@
 int vnd_pcap_file_open(const char *path, struct vnd_pcap_file **out, char **err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO,
-                                                        errbuf);
+    /* We open the stream ourselves to give it a 1 MiB buffer: libpcap
+     * reads record by record, and stdio's default 4 KiB buffer would make
+     * that a read(2) every few packets. */
+    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!fp) {
+        *err = vnd_strdup_printf("%s: %s", path, strerror(errno));
+        return errno;
+    }
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+                                                         errbuf);
     if (!p) {
         *err = vnd_strdup_printf("%s: cannot read as pcap or pcapng: %s", path, errbuf);
+        if (fp != stdin)
+            fclose(fp);
         return EINVAL;
     }
     int lt = pcap_datalink(p);

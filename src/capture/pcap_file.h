@@ -36,10 +36,12 @@ int64_t vnd_pcap_file_offset(const struct vnd_pcap_file *f);
 void vnd_pcap_file_close(struct vnd_pcap_file *f);
 
 /* Timestamp of a record in nanoseconds (the file is opened with nanosecond
- * precision, so ts.tv_usec holds nanoseconds). */
+ * precision, so ts.tv_usec holds nanoseconds).  pcapng can carry times far
+ * beyond 2262, which do not fit: the arithmetic wraps (unsigned) instead
+ * of overflowing, and such packets get a meaningless but defined time. */
 static inline int64_t vnd_pcap_ts_ns(const struct pcap_pkthdr *h)
 {
-    return (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+    return (int64_t)((uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec);
 }
 
 #endif

@@ -14,6 +14,7 @@ static const struct command {
     {"fields", cmd_fields, "list the fields a parse configuration can name"},
     {"diag", cmd_diag, "diagnostic applications: throughput, RTT, delay, loss, bottleneck..."},
     {"demo", cmd_demo, "the paper's bottlenecked-middlebox diagnosis, start to finish"},
+    {"simulate", cmd_simulate, "simulate a data center of tenants diagnosing (paper Table 4)"},
 };
 
 static void usage(FILE *f)

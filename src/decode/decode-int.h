@@ -136,6 +136,8 @@ void vnd_dn_dns(struct vnd_dissect *d, uint32_t off);
 void vnd_dn_vxlan(struct vnd_dissect *d, uint32_t off);
 void vnd_dn_geneve(struct vnd_dissect *d, uint32_t off);
 void vnd_dn_gre(struct vnd_dissect *d, uint32_t off);
+/* ERSPAN type 1, 2 or 3 at off (right after GRE). */
+void vnd_dn_erspan(struct vnd_dissect *d, uint32_t off, int type);
 
 /* ---- shared steps (decode.c) ------------------------------------------ */
 

@@ -89,6 +89,10 @@ void vnd_dn_ip_proto(struct vnd_dissect *d, uint32_t off, uint32_t proto)
         if (vnd_dn_enter_tunnel(d))
             vnd_dn_ipv6(d, off);
         break;
+    case 143:   /* Ethernet in IPv6, SRv6 L2 services (RFC 8986) */
+        if (vnd_dn_enter_tunnel(d))
+            vnd_dn_ether(d, off);
+        break;
     default: break;
     }
 }

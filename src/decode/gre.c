@@ -14,7 +14,7 @@
  * |                 Sequence Number (optional)                    |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * Version 1 (PPTP's enhanced GRE) carries PPP and the R bit (RFC 1701
+ * ERSPAN (0x88be, 0x22eb) goes to erspan.c.  Version 1 (PPTP's enhanced GRE) carries PPP and the R bit (RFC 1701
  * source routing) is obsolete: neither is followed.
  */
 #include "decode/decode-int.h"
@@ -42,6 +42,10 @@ void vnd_dn_gre(struct vnd_dissect *d, uint32_t off)
     if (fl & GRE_S)
         o += 4;
     DN_READ(dn_have(d, off, o - off));
+    if (proto == 0x88be || proto == 0x22eb) {
+        vnd_dn_erspan(d, o, proto == 0x22eb ? 3 : fl & GRE_S ? 2 : 1);
+        return;
+    }
     if (proto != 0x6558 && proto != 0x0800 && proto != 0x86dd)
         return;
     if (!vnd_dn_enter_tunnel(d))

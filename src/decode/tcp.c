@@ -94,14 +94,14 @@ void vnd_dn_tcp(struct vnd_dissect *d, uint32_t off)
         dn_flag(d, VND_PKT_MALFORMED);
         return;
     }
-    tcp_options(d, off + 20, off + hlen);
-    DN_READ(dn_have(d, off, hlen));
-
+    /* the lengths are known now, whether or not the options were captured */
     uint32_t poff = off + hlen;
     if (d->end_from_ip && poff > d->end)
         dn_flag(d, VND_PKT_MALFORMED);    /* header longer than the datagram */
     uint32_t plen = dn_remaining(d, poff);
     vnd_dn_payload(d, poff, plen);
+    tcp_options(d, off + 20, poff);
+    DN_READ(dn_have(d, off, hlen));
 
     uint32_t dnslen;
     if ((sport == 53 || dport == 53) && plen >= 2 + 12

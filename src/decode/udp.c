@@ -31,8 +31,6 @@ void vnd_dn_udp(struct vnd_dissect *d, uint32_t off)
     dn_set(d, VND_F_UDP_DST, dport);
     DN_READ(dn_be16(d, off + 4, &ulen));
     dn_set(d, VND_F_UDP_LEN, ulen);
-    DN_READ(dn_have(d, off, 8));
-
     uint32_t poff = off + 8, plen, left = dn_remaining(d, poff);
     if (ulen < 8)
         dn_flag(d, VND_PKT_MALFORMED);
@@ -42,6 +40,7 @@ void vnd_dn_udp(struct vnd_dissect *d, uint32_t off)
         plen = ulen - 8;
     vnd_dn_payload(d, poff, plen);
     d->end = poff + plen;    /* a tunnelled packet ends with the datagram */
+    DN_READ(dn_have(d, off, 8));    /* the checksum */
 
     if (dport == PORT_VXLAN || dport == PORT_VXLAN_LINUX)
         vnd_dn_vxlan(d, poff);

@@ -273,7 +273,7 @@ static const char *column_of(enum vnd_field f, void *vctx)
 char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
                          const char *where, char **err)
 {
-    struct vnd_filter *f = vnd_filter_compile(where, "--where", 1, 1, err);
+    struct vnd_filter *f = vnd_filter_compile_where(where, "--where", 1, 1, err);
     if (!f)
         return NULL;
     struct where_ctx w = {c, table};

@@ -15,7 +15,7 @@
 struct sink {
     const struct vnd_parse_rule *rule;
     char *table;
-    sqlite3_stmt *insert;
+    struct vnd_rowpipe_target insert;   /* one row, and MANY rows */
     int *col_first;          /* column c's fields: fields[col_first[c] ..] */
     enum vnd_field *col_fields;
     int *col_nfields;
@@ -69,7 +69,8 @@ static char *dup_or_null(const char *s)
 
 static void sink_free(struct sink *k)
 {
-    sqlite3_finalize(k->insert);
+    sqlite3_finalize(k->insert.one);
+    sqlite3_finalize(k->insert.many);
     free(k->table);
     free(k->col_first);
     free(k->col_fields);
@@ -111,21 +112,35 @@ static void sink_layout(struct sink *k)
     }
 }
 
+/* "INSERT INTO t VALUES (?,?,...)" with `rows` rows of placeholders. */
+static int prepare_insert_rows(sqlite3 *db, const char *table, int ncols, int rows,
+                               sqlite3_stmt **out)
+{
+    size_t one = 2 * (size_t)ncols + 2;         /* "(?,?,?)," */
+    char *values = vnd_xmalloc(one * (size_t)rows + 1);
+    size_t o = 0;
+    for (int r = 0; r < rows; r++) {
+        values[o++] = '(';
+        for (int c = 0; c < ncols; c++) {
+            values[o++] = '?';
+            values[o++] = c + 1 < ncols ? ',' : ')';
+        }
+        values[o++] = r + 1 < rows ? ',' : '\0';
+    }
+    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES %s", table, values);
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    free(sql);
+    free(values);
+    return rc;
+}
+
 static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
-    size_t n = (size_t)k->rule->ncolumns;
-    char *marks = vnd_xmalloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        marks[2 * i] = '?';
-        marks[2 * i + 1] = ',';
-    }
-    marks[2 * n - 1] = '\0';
-    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES (%s)", k->table, marks);
     sqlite3 *db = vnd_store_db(ing->st);
-    int rc = sqlite3_prepare_v2(db, sql, -1, &k->insert, NULL);
-    free(sql);
-    free(marks);
-    if (rc != SQLITE_OK) {
+    k->insert.ncols = k->rule->ncolumns;
+    if (prepare_insert_rows(db, k->table, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
+        || prepare_insert_rows(db, k->table, k->insert.ncols, VND_ROWPIPE_MANY,
+                               &k->insert.many) != SQLITE_OK) {
         *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
         return EIO;
     }
@@ -290,7 +305,7 @@ out_free:
 static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd_pkt *pkt)
 {
     const struct vnd_parse_rule *r = k->rule;
-    vnd_rowpipe_begin_row(pipe, k->insert, r->ncolumns);
+    vnd_rowpipe_begin_row(pipe, &k->insert);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
         int found = 0;

@@ -7,6 +7,13 @@
  * and the vnd_meta counters that describe them, so the store never holds a
  * half batch and the counters never disagree with the rows.
  *
+ * Threads: rows are written to SQLite by a writer thread the ingest owns,
+ * on the store's connection, which is not thread-safe (opened without
+ * SQLite's mutexes: they cost 10% of ingest).  So the store may be used by
+ * anyone else only after vnd_ingest_flush (or finish/drop) returned, before
+ * the next vnd_ingest_packet; and all vnd_ingest_* calls come from one
+ * thread at a time.
+ *
  * Per trace: 1-in-N sampling (systematic: every Nth packet is kept) and a
  * snap length (bytes kept per packet, the cheapest lever on capture cost)
  * are applied before decoding. */

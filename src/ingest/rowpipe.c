@@ -20,7 +20,7 @@ struct cell {
 #define CELL_NULL 255
 
 struct row {
-    sqlite3_stmt *insert;
+    const struct vnd_rowpipe_target *target;
     uint32_t first, n;          /* cells[first .. first + n) */
 };
 
@@ -45,22 +45,50 @@ struct vnd_rowpipe {
     char *errmsg;
 };
 
+static void bind_row(sqlite3_stmt *s, int base, const struct block *b, const struct row *row)
+{
+    for (uint32_t c = 0; c < row->n; c++) {
+        const struct cell *cl = &b->cells[row->first + c];
+        int i = base + (int)c + 1;
+        switch (cl->type) {
+        case VND_SQL_INTEGER: sqlite3_bind_int64(s, i, cl->u.i); break;
+        case VND_SQL_REAL: sqlite3_bind_double(s, i, cl->u.d); break;
+        case VND_SQL_TEXT:
+            sqlite3_bind_text(s, i, b->text + cl->u.off, (int)cl->len, SQLITE_STATIC);
+            break;
+        default: sqlite3_bind_null(s, i); break;
+        }
+    }
+}
+
+/* True when rows r .. r+MANY-1 all go to the same target. */
+static bool run_of_many(const struct block *b, uint32_t r)
+{
+    const struct vnd_rowpipe_target *t = b->rows[r].target;
+    if (!t->many || r + VND_ROWPIPE_MANY > b->nrows)
+        return false;
+    for (uint32_t k = 1; k < VND_ROWPIPE_MANY; k++)
+        if (b->rows[r + k].target != t)
+            return false;
+    return true;
+}
+
 static void write_block(struct vnd_rowpipe *p, struct block *b)
 {
-    for (uint32_t r = 0; r < b->nrows; r++) {
-        const struct row *row = &b->rows[r];
-        sqlite3_stmt *s = row->insert;
-        for (uint32_t c = 0; c < row->n; c++) {
-            const struct cell *cl = &b->cells[row->first + c];
-            switch (cl->type) {
-            case VND_SQL_INTEGER: sqlite3_bind_int64(s, (int)c + 1, cl->u.i); break;
-            case VND_SQL_REAL: sqlite3_bind_double(s, (int)c + 1, cl->u.d); break;
-            case VND_SQL_TEXT:
-                sqlite3_bind_text(s, (int)c + 1, b->text + cl->u.off, (int)cl->len, SQLITE_STATIC);
-                break;
-            default: sqlite3_bind_null(s, (int)c + 1); break;
-            }
+    uint32_t r = 0;
+    while (r < b->nrows) {
+        const struct vnd_rowpipe_target *t = b->rows[r].target;
+        sqlite3_stmt *s;
+        uint32_t n;
+        if (run_of_many(b, r)) {
+            s = t->many;
+            n = VND_ROWPIPE_MANY;
+        } else {
+            s = t->one;
+            n = 1;
         }
+        for (uint32_t k = 0; k < n; k++)
+            bind_row(s, (int)k * t->ncols, b, &b->rows[r + k]);
         int rc = sqlite3_step(s);
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) {
@@ -72,6 +100,7 @@ static void write_block(struct vnd_rowpipe *p, struct block *b)
             pthread_mutex_unlock(&p->lock);
             return;             /* the batch will be rolled back */
         }
+        r += n;
     }
 }
 
@@ -156,20 +185,21 @@ static void take_block(struct vnd_rowpipe *p)
     p->cur = b;
 }
 
-void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, sqlite3_stmt *insert, int ncols)
+void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, const struct vnd_rowpipe_target *target)
 {
+    uint32_t ncols = (uint32_t)target->ncols;
     struct block *b = p->cur;
     /* A row must fit whole: its cells and a full text buffer per column
      * would be too much to reserve, so reserve cells and one text max;
      * vnd_rowpipe_text_buf re-checks per column. */
-    if (b && (b->nrows == BLOCK_ROWS || b->ncells + (uint32_t)ncols > BLOCK_CELLS
-              || b->ntext + (uint32_t)ncols * VND_VALUE_TEXT_MAX > BLOCK_TEXT))
+    if (b && (b->nrows == BLOCK_ROWS || b->ncells + ncols > BLOCK_CELLS
+              || b->ntext + ncols * VND_VALUE_TEXT_MAX > BLOCK_TEXT))
         submit(p);
     if (!p->cur)
         take_block(p);
     b = p->cur;
     struct row *r = &b->rows[b->nrows];
-    r->insert = insert;
+    r->target = target;
     r->first = b->ncells;
     r->n = 0;
 }

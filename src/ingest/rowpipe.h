@@ -16,15 +16,23 @@
 
 struct vnd_rowpipe;
 
-/* Rows are written with `insert` statements the caller prepared on the
- * store's connection. */
+/* Where a row goes: INSERT statements the caller prepared on the store's
+ * connection, for one row and for VND_ROWPIPE_MANY rows at once (NULL if
+ * not prepared).  Several rows per statement halve SQLite's per-row cost. */
+#define VND_ROWPIPE_MANY 16
+struct vnd_rowpipe_target {
+    sqlite3_stmt *one, *many;
+    int ncols;
+};
+
 struct vnd_rowpipe *vnd_rowpipe_new(void);
 void vnd_rowpipe_free(struct vnd_rowpipe *p);
 
-/* Starts a row for `insert` with `ncols` columns, returns a buffer the
- * caller may format text into (VND_VALUE_TEXT_MAX bytes); then one
- * vnd_rowpipe_put per column, in order; then vnd_rowpipe_end_row. */
-void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, sqlite3_stmt *insert, int ncols);
+/* Starts a row for `target` (which must stay valid until the next drain);
+ * then one vnd_rowpipe_put per column, in order, text formatted into the
+ * buffer vnd_rowpipe_text_buf returns (VND_VALUE_TEXT_MAX bytes); then
+ * vnd_rowpipe_end_row. */
+void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, const struct vnd_rowpipe_target *target);
 char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p);
 /* `v` NULL: SQL NULL.  Text must lie in the buffer text_buf returned. */
 void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v);

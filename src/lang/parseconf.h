@@ -8,9 +8,21 @@
  *   Fields: timestamp as ts, ip.src as src_ip, tcp.src as src_port,
  *           udp.src as src_port    (may continue on following lines)
  *
- * Each `Trace ID` line starts a rule.  Keywords are case-insensitive,
- * `#` starts a comment.  Several fields may share a column: the first one
- * present in a packet fills it. */
+ * Each `Trace ID` line starts a rule.  Keywords are case-insensitive, the
+ * colon after them is optional, `#` starts a comment.  Trace ids are
+ * letters, digits, '_', '.' and '-', separated by commas and/or blanks.
+ * A line that does not start with a keyword continues the Filter: or
+ * Fields: above it; errors inside point at the line and column where the
+ * tenant wrote the text.
+ *
+ * Without `as`, a field's column is its name as written with '.' turned
+ * into '_' (ip.src -> ip_src).  Column and table names are SQL
+ * identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 characters); table names
+ * starting with vnd_ or sqlite_ are reserved.  Several fields may share a
+ * column (the first one present in a packet fills it) when their SQL types
+ * agree; the same field twice in one column is an error.  Rules that write
+ * the same table (one Table ID, or per-trace tables of overlapping traces)
+ * must have the same columns. */
 #ifndef VND_LANG_PARSECONF_H
 #define VND_LANG_PARSECONF_H
 

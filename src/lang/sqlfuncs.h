@@ -1,11 +1,18 @@
-/* sqlfuncs.h — SQL functions VND adds to SQLite connections:
- * vnd_in_prefix(addr, 'prefix/len') for CIDR tests in filters. */
+/* sqlfuncs.h — SQL functions the filter's SQLite form relies on.
+ *
+ *   vnd_in_prefix(addr, prefix)
+ *       1 when the address text `addr` (10.0.0.6, fe80::1) lies in
+ *       `prefix` (10.0.0.0/24, fe80::/64, or a plain address), else 0;
+ *       addresses of the other family are never inside.  NULL when either
+ *       argument is NULL or `addr` is not an address; an error when
+ *       `prefix` is not a prefix.  Deterministic.
+ */
 #ifndef VND_LANG_SQLFUNCS_H
 #define VND_LANG_SQLFUNCS_H
 
 #include <sqlite3.h>
 
-/* Registers VND's functions on `db`.  Returns an SQLite code. */
+/* Registers the functions on `db`.  Returns an SQLite result code. */
 int vnd_sql_register_functions(sqlite3 *db);
 
 #endif

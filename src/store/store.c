@@ -45,14 +45,14 @@ static int exec(sqlite3 *db, const char *sql, char **err)
 int vnd_store_open(const char *path, struct vnd_store **out, char **err)
 {
     struct vnd_store *st = vnd_xcalloc(1, sizeof *st);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
         != SQLITE_OK) {
         *err = vnd_strdup_printf("%s: cannot open: %s", path,
                                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
         goto out_close;
     }
-    /* Serialized: the ingest's writer thread inserts rows while the
-     * owner may touch the store between batches. */
+    /* No connection mutex: one thread at a time uses a store (see the
+     * threading note in ingest/ingest.h). */
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL: readers (tenant queries, --follow) never block the writer, and
      * a killed writer loses only the uncommitted batch.  synchronous=NORMAL

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# run.sh — every benchmark, each printing its figures beside its reference
+# run (tshark, a plain libpcap loop, the papers' figures) in the same
+# invocation.  `make bench` runs it.  Machines are shared and noisy: read
+# the ratios, not the absolute numbers.
+set -u
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+run() { echo; echo "=== $*"; "$@"; }
+run bench/parse_bench.sh 1000000 "$B"
+cap=$(mktemp /tmp/vnd-bench-XXXXXX.pcap)
+"$B/bench/gen_capture" "$cap" 300000 64
+run "$B/bench/decode_bench" "$cap"
+rm -f "$cap"
+[ -x bench/diag_bench.sh ] && run bench/diag_bench.sh
+[ -x bench/simulate.sh ] && run bench/simulate.sh
+[ -x bench/tabled_capture.sh ] && [ "$(id -u)" = 0 ] && run bench/tabled_capture.sh
+exit 0

@@ -249,6 +249,29 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
         }
         vnd_plot_free(pp);
         vnd_plot_free(lp);
+    } else if (app == &vnd_diag_rtt) {
+        /* the C step; rows and plot as run_sql would make them */
+        struct vnd_rtt_result res = {0};
+        struct vnd_diag_ctx cx = {vnd_guard_db(g), o};
+        char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
+        vnd_guard_start(g);
+        if (!sql || vnd_rtt_compute(&cx, &res, &err)) {
+            ret = -1;
+        } else {
+            vnd_rtt_result_write(&res, o->by_flow, min_t, out);
+        }
+        vnd_out_finish(out);
+        if (!ret && plot) {
+            struct vnd_plot *pl = vnd_plot_new("mean RTT", "ms");
+            for (size_t i = 0; i < res.n; i++)
+                if (res.rows[i].t >= min_t)
+                    vnd_plot_add(pl, res.rows[i].flow ? res.rows[i].flow : "mean_ms",
+                                 res.rows[i].t, res.rows[i].mean_ms);
+            vnd_plot_draw(pl, stdout, 64, 12);
+            vnd_plot_free(pl);
+        }
+        vnd_rtt_result_free(&res);
+        free(sql);
     } else {
         char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
         const struct plot_spec *ps = NULL;

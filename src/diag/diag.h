@@ -95,6 +95,9 @@ struct vnd_diag_app {
     /* Writes the app's SQL (one statement) into `sb`.  Returns 0, or -1
      * and a malloc'd message in *err. */
     int (*build)(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+    /* Optional: the same result computed by a C step over the app's rows
+     * (SQLite only), used instead of running the SQL; rows go to `out`. */
+    int (*run)(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
 };
 
 /* Every application, NULL-terminated. */
@@ -191,6 +194,29 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
 /* Appends CASE giving the direction 'IN>OUT' when `d` >= 0, else
  * 'OUT>IN' (table names of --in and --out). */
 void vnd_diag_dir_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *d);
+
+/* ---- the rtt app's C step (diag_rtt_step.c) ---- */
+struct vnd_rtt_row {
+    char *flow;                     /* NULL unless by_flow */
+    double t;
+    long long packets;
+    double mean_ms, min_ms, p50_ms, p99_ms, max_ms;
+};
+
+struct vnd_rtt_result {
+    struct vnd_rtt_row *rows;       /* ordered by (flow,) t, as the SQL */
+    size_t n, cap;
+};
+
+/* What the rtt app's SQL yields, computed in one pass over c->o->table's
+ * TCP rows in time order.  Returns 0 or -1 and *err. */
+int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err);
+/* The rows with t >= min_t, with the SQL's columns. */
+void vnd_rtt_result_write(const struct vnd_rtt_result *res, bool by_flow, double min_t,
+                          struct vnd_out *out);
+void vnd_rtt_result_free(struct vnd_rtt_result *res);
+/* vnd_rtt_compute, then vnd_rtt_result_write: the rtt app's `run`. */
+int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

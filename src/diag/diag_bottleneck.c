@@ -12,7 +12,11 @@
  * quartile of its slots) plus
  * 0.2 ms; the bottleneck is the hop congested in the most slots, and it
  * became one at the first congested slot after which it stays congested in
- * at least two thirds of the slots. */
+ * at least two thirds of the slots.
+ *
+ * On SQLite the per-point RTT comes from the rtt app's C step and the
+ * table is put together in C; --show-sql prints the one statement that
+ * yields the same rows (the tests compare them). */
 #include "diag/diag.h"
 #include "diag/plot.h"
 
@@ -182,90 +186,246 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
     }
 }
 
+/* One row of the app's result. */
+struct brow {
+    int hop;
+    double t, rtt_from, rtt_to, proc;   /* NaN: NULL */
+    long long sent, lost;
+};
+
+static double rtt_at(const struct vnd_rtt_result *r, double t)
+{
+    size_t lo = 0, hi = r->n;            /* rows sorted by t */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->rows[mid].t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && r->rows[lo].t == t ? r->rows[lo].mean_ms : NAN;
+}
+
+static int cmp_t(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct lossrow {
+    double t;
+    long long sent, lost;
+};
+
+/* The result table the SQL of build() yields, computed from the rtt C step
+ * per point and the loss SQL per hop.  Returns 0 or -1 and *err. */
+static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **rows_out,
+                   size_t *nrows, char **err)
+{
+    struct vnd_diag_opts sub = *o;
+    if (isnan(sub.origin) && path_origin(db, o, &sub.origin, err))
+        return -1;
+    sub.by_flow = false;
+    sub.list = false;
+    sub.by = VND_BY_ID;
+    int n = o->npath, ret = -1;
+    struct vnd_rtt_result rtt[VND_DIAG_PATH_MAX] = {0};
+    struct lossrow *loss[VND_DIAG_PATH_MAX] = {0};
+    size_t nloss[VND_DIAG_PATH_MAX] = {0};
+    double *slots = NULL;
+    size_t nslots = 0, capslots = 0;
+    struct brow *rows = NULL;
+    size_t nr = 0;
+    for (int i = 0; i < n; i++) {
+        sub.table = o->path[i];
+        struct vnd_diag_ctx c = {db, &sub};
+        char *q = vnd_diag_sql(&vnd_diag_rtt, db, &sub, err);   /* checks columns */
+        if (!q || vnd_rtt_compute(&c, &rtt[i], err)) {
+            free(q);
+            goto out_free;
+        }
+        free(q);
+        for (size_t k = 0; k < rtt[i].n; k++) {
+            if (nslots == capslots) {
+                capslots = capslots ? 2 * capslots : 256;
+                slots = realloc(slots, capslots * sizeof *slots);
+                if (!slots)
+                    abort();
+            }
+            slots[nslots++] = rtt[i].rows[k].t;
+        }
+    }
+    for (int i = 0; i + 1 < n; i++) {
+        sub.in = o->path[i];
+        sub.out = o->path[i + 1];
+        char *q = vnd_diag_sql(&vnd_diag_loss, db, &sub, err);
+        if (!q)
+            goto out_free;
+        struct vnd_sb sb = {0};
+        vnd_sb_printf(&sb, "SELECT t, sum(packets), sum(lost) FROM (\n%s\n) x GROUP BY t"
+                           " ORDER BY t", q);
+        free(q);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
+        vnd_sb_free(&sb);
+        if (rc != SQLITE_OK) {
+            *err = vnd_diag_errf("bottleneck: %s", sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            goto out_free;
+        }
+        size_t cap = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (nloss[i] == cap) {
+                cap = cap ? 2 * cap : 64;
+                loss[i] = realloc(loss[i], cap * sizeof *loss[i]);
+                if (!loss[i])
+                    abort();
+            }
+            struct lossrow *l = &loss[i][nloss[i]++];
+            l->t = sqlite3_column_double(st, 0);
+            l->sent = sqlite3_column_int64(st, 1);
+            l->lost = sqlite3_column_int64(st, 2);
+            if (nslots == capslots) {
+                capslots = capslots ? 2 * capslots : 256;
+                slots = realloc(slots, capslots * sizeof *slots);
+                if (!slots)
+                    abort();
+            }
+            slots[nslots++] = l->t;
+        }
+        if (rc != SQLITE_DONE) {
+            *err = vnd_diag_errf("bottleneck: %s", rc == SQLITE_INTERRUPT
+                                                       ? "interrupted (time limit?)"
+                                                       : sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            goto out_free;
+        }
+        sqlite3_finalize(st);
+    }
+    if (nslots)
+        qsort(slots, nslots, sizeof *slots, cmp_t);
+    size_t u = 0;
+    for (size_t k = 0; k < nslots; k++)
+        if (!u || slots[k] != slots[u - 1])
+            slots[u++] = slots[k];
+    nslots = u;
+    /* orientation, as the SQL: RTT growing along the path means +1 */
+    double first = 0, last = 0;
+    for (size_t k = 0; k < rtt[0].n; k++)
+        first += rtt[0].rows[k].mean_ms;
+    for (size_t k = 0; k < rtt[n - 1].n; k++)
+        last += rtt[n - 1].rows[k].mean_ms;
+    int s = rtt[0].n && rtt[n - 1].n
+                && last / (double)rtt[n - 1].n >= first / (double)rtt[0].n ? 1 : -1;
+    rows = calloc((size_t)(n - 1) * nslots + 1, sizeof *rows);
+    if (!rows)
+        abort();
+    for (int i = 0; i + 1 < n; i++) {
+        size_t li = 0;
+        for (size_t k = 0; k < nslots; k++) {
+            struct brow *r = &rows[nr++];
+            r->hop = i;
+            r->t = slots[k];
+            r->rtt_from = rtt_at(&rtt[i], slots[k]);
+            r->rtt_to = rtt_at(&rtt[i + 1], slots[k]);
+            r->proc = isnan(r->rtt_from) || isnan(r->rtt_to)
+                          ? NAN : (r->rtt_to - r->rtt_from) * s;
+            while (li < nloss[i] && loss[i][li].t < slots[k])
+                li++;
+            if (li < nloss[i] && loss[i][li].t == slots[k]) {
+                r->sent = loss[i][li].sent;
+                r->lost = loss[i][li].lost;
+            }
+        }
+    }
+    *rows_out = rows;
+    *nrows = nr;
+    rows = NULL;
+    ret = 0;
+out_free:
+    for (int i = 0; i < n; i++) {
+        vnd_rtt_result_free(&rtt[i]);
+        free(loss[i]);
+    }
+    free(slots);
+    free(rows);
+    return ret;
+}
+
 int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_out *out,
                        double min_t, const struct vnd_bottleneck_plots *plots, FILE *msg,
                        struct vnd_bottleneck_verdict *v, char **err)
 {
-    char *sql = vnd_diag_sql(&vnd_diag_bottleneck, db, o, err);
+    char *sql = vnd_diag_sql(&vnd_diag_bottleneck, db, o, err);   /* checks options */
     if (!sql)
         return -1;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     free(sql);
-    if (rc != SQLITE_OK) {
-        *err = vnd_diag_errf("bottleneck: SQL does not prepare: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
+    struct brow *rows = NULL;
+    size_t nr = 0;
+    if (compute(db, o, &rows, &nr, err))
         return -1;
-    }
     int nh = o->npath - 1;
     struct vnd_hop_slot *series[VND_DIAG_PATH_MAX] = {0};
-    int n[VND_DIAG_PATH_MAX] = {0}, cap[VND_DIAG_PATH_MAX] = {0};
-    int ncol = sqlite3_column_count(st);
-    const char *names[16];
-    for (int i = 0; i < ncol && i < 16; i++)
-        names[i] = sqlite3_column_name(st, i);
+    int n[VND_DIAG_PATH_MAX] = {0};
+    for (int h = 0; h < nh; h++) {
+        series[h] = calloc(nr / (size_t)nh + 1, sizeof *series[h]);
+        if (!series[h])
+            abort();
+    }
+    const char *names[] = {"hop", "span", "t", "rtt_from_ms", "rtt_to_ms", "proc_ms", "sent",
+                           "lost", "loss_rate"};
     if (out)
-        vnd_out_columns(out, ncol, names);
-    int ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int h = sqlite3_column_int(st, 0);
-        if (h >= 0 && h < nh) {
-            if (n[h] == cap[h]) {
-                cap[h] = cap[h] ? 2 * cap[h] : 64;
-                series[h] = realloc(series[h], (size_t)cap[h] * sizeof *series[h]);
-                if (!series[h])
-                    abort();
-            }
-            struct vnd_hop_slot *s = &series[h][n[h]++];
-            s->t = sqlite3_column_double(st, 2);
-            s->proc_ms = sqlite3_column_type(st, 5) == SQLITE_NULL
-                             ? NAN : sqlite3_column_double(st, 5);
-            s->sent = sqlite3_column_int64(st, 6);
-            s->lost = sqlite3_column_int64(st, 7);
-        }
-        double t = sqlite3_column_double(st, 2);
-        const char *span = (const char *)sqlite3_column_text(st, 1);
-        if (plots && plots->proc && sqlite3_column_type(st, 5) != SQLITE_NULL)
-            vnd_plot_add(plots->proc, span, t, sqlite3_column_double(st, 5));
+        vnd_out_columns(out, 9, names);
+    for (size_t k = 0; k < nr; k++) {
+        const struct brow *r = &rows[k];
+        int h = r->hop;
+        char span[300];
+        snprintf(span, sizeof span, "%s>%s", o->path[h], o->path[h + 1]);
+        struct vnd_hop_slot *s = &series[h][n[h]++];
+        s->t = r->t;
+        s->proc_ms = r->proc;
+        s->sent = r->sent;
+        s->lost = r->lost;
+        if (plots && plots->proc)
+            vnd_plot_add(plots->proc, span, r->t, r->proc);
         if (plots && plots->loss)
-            vnd_plot_add(plots->loss, span, t, (double)sqlite3_column_int64(st, 7));
-        if (plots && plots->rtt && h >= 0 && h < nh) {
+            vnd_plot_add(plots->loss, span, r->t, (double)r->lost);
+        if (plots && plots->rtt) {
             /* every hop carries both its points; draw each point once */
-            if (h == 0 && sqlite3_column_type(st, 3) != SQLITE_NULL)
-                vnd_plot_add(plots->rtt, o->path[0], t, sqlite3_column_double(st, 3));
-            if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-                vnd_plot_add(plots->rtt, o->path[h + 1], t, sqlite3_column_double(st, 4));
+            if (h == 0)
+                vnd_plot_add(plots->rtt, o->path[0], r->t, r->rtt_from);
+            vnd_plot_add(plots->rtt, o->path[h + 1], r->t, r->rtt_to);
         }
-        if (!out || t < min_t)
+        if (!out || r->t < min_t)
             continue;
-        for (int i = 0; i < ncol; i++)
-            switch (sqlite3_column_type(st, i)) {
-            case SQLITE_INTEGER: vnd_out_int(out, sqlite3_column_int64(st, i)); break;
-            case SQLITE_FLOAT: vnd_out_real(out, sqlite3_column_double(st, i)); break;
-            case SQLITE_NULL: vnd_out_null(out); break;
-            default: vnd_out_text(out, (const char *)sqlite3_column_text(st, i)); break;
-            }
+        vnd_out_int(out, h);
+        vnd_out_text(out, span);
+        vnd_out_real(out, r->t);
+        const double reals[] = {r->rtt_from, r->rtt_to, r->proc};
+        for (int i = 0; i < 3; i++)
+            if (isnan(reals[i]))
+                vnd_out_null(out);
+            else
+                vnd_out_real(out, reals[i]);
+        vnd_out_int(out, r->sent);
+        vnd_out_int(out, r->lost);
+        if (r->sent)
+            vnd_out_real(out, (double)r->lost / (double)r->sent);
+        else
+            vnd_out_int(out, 0);
         vnd_out_end_row(out);
     }
-    if (rc != SQLITE_DONE) {
-        *err = vnd_diag_errf("bottleneck: %s", rc == SQLITE_INTERRUPT
-                                                   ? "interrupted (time limit?)"
-                                                   : sqlite3_errmsg(db));
-        ret = -1;
-    }
-    sqlite3_finalize(st);
-    if (!ret) {
-        vnd_bottleneck_judge(nh, series, n, v);
-        if (msg && v->hop < 0)
-            fprintf(msg, "no bottleneck: no hop lost packets or slowed down on this path\n");
-        else if (msg)
-            fprintf(msg,
-                    "bottleneck: the hop between %s and %s, from t = %g s: processing time"
-                    " %.2f ms when quiet, %.2f ms at its worst; %lld packets lost there\n",
-                    o->path[v->hop], o->path[v->hop + 1], v->since, v->base_ms, v->peak_ms,
-                    v->lost);
-    }
+    free(rows);
+    vnd_bottleneck_judge(nh, series, n, v);
+    if (msg && v->hop < 0)
+        fprintf(msg, "no bottleneck: no hop lost packets or slowed down on this path\n");
+    else if (msg)
+        fprintf(msg,
+                "bottleneck: the hop between %s and %s, from t = %g s: processing time"
+                " %.2f ms when quiet, %.2f ms at its worst; %lld packets lost there\n",
+                o->path[v->hop], o->path[v->hop + 1], v->since, v->base_ms, v->peak_ms,
+                v->lost);
     for (int h = 0; h < nh; h++)
         free(series[h]);
-    return ret;
+    return 0;
 }

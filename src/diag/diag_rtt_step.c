@@ -199,7 +199,8 @@ static double origin_of(const struct vnd_diag_ctx *c, int *ok)
 static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_rtt_result *res)
 {
     bool by_flow = c->o->by_flow;
-    qsort_r(S->s, S->ns, sizeof *S->s, cmp_sample, S->dirs);
+    if (S->ns)
+        qsort_r(S->s, S->ns, sizeof *S->s, cmp_sample, S->dirs);
     for (size_t i = 0; i < S->ns;) {
         size_t j = i;
         while (j < S->ns && S->s[j].t == S->s[i].t

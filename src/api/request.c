@@ -17,7 +17,7 @@ bool vnd_api_valid_id(const char *id)
     for (size_t i = 0; i < n; i++) {
         char c = id[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '-' || c == '.'))
+              || c == '_' || c == '-'))
             return false;
     }
     return true;
@@ -62,7 +62,8 @@ static int only_keys(json_t *obj, const char *const *known, char **err)
 static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
-                                        "retain_mb", NULL};
+                                        "retain_mb", "tenant", "cap_point", "direction",
+                                        "pattern", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -70,7 +71,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     if (!json_is_string(id))
         return refuse(err, 400, "%s", "\"id\" (a string) is required");
     if (!vnd_api_valid_id(json_string_value(id)))
-        return refuse(err, 400, "\"id\" must be 1 to 63 letters, digits, '_', '-' or '.'; "
+        return refuse(err, 400, "\"id\" must be 1 to 63 letters, digits, '_' or '-'; "
                                 "got \"%.80s\"", json_string_value(id));
     r->id = vnd_xstrdup(json_string_value(id));
     json_t *tag = json_object_get(obj, "tag");
@@ -93,6 +94,20 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
         || (rc = get_uint(obj, "sampling", 1, VND_API_SAMPLING_MAX, &r->sampling, err))
         || (rc = get_uint(obj, "retain_mb", 0, VND_API_RETAIN_MB_MAX, &r->retain_mb, err)))
         return rc;
+    struct { const char *key; char **dst; } desc[] = {
+        {"tenant", &r->tenant}, {"cap_point", &r->cap_point},
+        {"direction", &r->direction}, {"pattern", &r->pattern},
+    };
+    for (size_t i = 0; i < sizeof desc / sizeof *desc; i++) {
+        json_t *v = json_object_get(obj, desc[i].key);
+        if (!v || json_is_null(v))
+            continue;
+        if (!json_is_string(v) || json_string_length(v) > 1024
+            || strlen(json_string_value(v)) != json_string_length(v))
+            return refuse(err, 400, "\"%s\" must be a string of at most 1024 bytes",
+                          desc[i].key);
+        *desc[i].dst = vnd_xstrdup(json_string_value(v));
+    }
     if (r->snaplen && r->snaplen < 14)
         return refuse(err, 400, "%s", "\"snaplen\" below 14 would not keep an Ethernet header "
                                       "(0 keeps whole packets)");
@@ -222,6 +237,10 @@ void vnd_api_request_clear(struct vnd_api_request *r)
 {
     free(r->id);
     free(r->parse);
+    free(r->tenant);
+    free(r->cap_point);
+    free(r->direction);
+    free(r->pattern);
     free(r->sql);
     for (int i = 0; i < r->ntraces; i++)
         free(r->traces[i]);

@@ -1,7 +1,8 @@
 /* request.h — the table server's control API on the wire: requests from
  * the control server (or curl) checked and turned into a struct.
  *
- *   POST   /v1/traces            {"id", "tag", "parse", "snaplen", "sampling", "retain_mb"}
+ *   POST   /v1/traces            {"id", "tag", "parse", "snaplen", "sampling", "retain_mb",
+ *                                  "tenant", "cap_point", "direction", "pattern"}
  *   GET    /v1/traces            every trace with its counters
  *   GET    /v1/traces/{id}       one trace
  *   DELETE /v1/traces/{id}       the trace, its tables and raw files
@@ -44,6 +45,8 @@ struct vnd_api_request {
     uint32_t snaplen;       /* 0: whole packets */
     uint32_t sampling;      /* 1: every packet */
     uint32_t retain_mb;     /* 0: no raw packets kept */
+    /* optional description for vnd_meta (virtual names only) */
+    char *tenant, *cap_point, *direction, *pattern;
     /* QUERY */
     char *sql;
     enum vnd_fmt fmt;       /* VND_FMT_JSON or VND_FMT_CSV */
@@ -51,7 +54,7 @@ struct vnd_api_request {
     int ntraces;
 };
 
-/* True for a usable trace id: 1..63 bytes of letters, digits, '_', '-', '.'. */
+/* True for a usable trace id: 1..63 bytes of letters, digits, '_', '-' (safe as a file name). */
 bool vnd_api_valid_id(const char *id);
 
 /* Checks one request (method, path without query string, body of `len`

@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,73 @@
 struct vnd_store {
     sqlite3 *db;
     sqlite3_stmt *put_meta;
+    /* Checkpoints (copying the WAL into the database file) run on a
+     * thread of their own with its own connection, so a batch's commit
+     * never waits for them: they cost as much as the commit itself. */
+    sqlite3 *ckpt_db;
+    pthread_t ckpt_thread;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_cond;
+    unsigned commits;       /* commits not yet checkpointed */
+    bool ckpt_running, ckpt_quit;
 };
+
+static void *checkpointer(void *arg)
+{
+    struct vnd_store *st = arg;
+    pthread_mutex_lock(&st->ckpt_lock);
+    for (;;) {
+        while (!st->commits && !st->ckpt_quit)
+            pthread_cond_wait(&st->ckpt_cond, &st->ckpt_lock);
+        if (st->ckpt_quit)
+            break;
+        st->commits = 0;
+        pthread_mutex_unlock(&st->ckpt_lock);
+        /* PASSIVE: copies what no reader still needs, never blocks the
+         * writer; the WAL restarts from its beginning once all is copied. */
+        sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&st->ckpt_lock);
+    }
+    pthread_mutex_unlock(&st->ckpt_lock);
+    return NULL;
+}
+
+/* Starts the checkpointer; without it (no second connection, no thread)
+ * SQLite's own automatic checkpoints stay on. */
+static void start_checkpointer(struct vnd_store *st, const char *path)
+{
+    if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        sqlite3_close(st->ckpt_db);
+        st->ckpt_db = NULL;
+        return;
+    }
+    sqlite3_busy_timeout(st->ckpt_db, 100);
+    pthread_mutex_init(&st->ckpt_lock, NULL);
+    pthread_cond_init(&st->ckpt_cond, NULL);
+    if (pthread_create(&st->ckpt_thread, NULL, checkpointer, st) != 0) {
+        sqlite3_close(st->ckpt_db);
+        st->ckpt_db = NULL;
+        return;
+    }
+    st->ckpt_running = true;
+    sqlite3_wal_autocheckpoint(st->db, 0);
+}
+
+static void stop_checkpointer(struct vnd_store *st)
+{
+    if (!st->ckpt_running)
+        return;
+    pthread_mutex_lock(&st->ckpt_lock);
+    st->ckpt_quit = true;
+    pthread_cond_signal(&st->ckpt_cond);
+    pthread_mutex_unlock(&st->ckpt_lock);
+    pthread_join(st->ckpt_thread, NULL);
+    sqlite3_close(st->ckpt_db);
+    pthread_mutex_destroy(&st->ckpt_lock);
+    pthread_cond_destroy(&st->ckpt_cond);
+    st->ckpt_running = false;
+}
 
 static const char meta_schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_meta ("
@@ -68,6 +135,7 @@ int vnd_store_open(const char *path, struct vnd_store **out, char **err)
         fail(st->db, err, path);
         goto out_close;
     }
+    start_checkpointer(st, path);
     *out = st;
     return 0;
 
@@ -86,8 +154,9 @@ void vnd_store_close(struct vnd_store *st)
 {
     if (!st)
         return;
+    stop_checkpointer(st);
     sqlite3_finalize(st->put_meta);
-    sqlite3_close(st->db);
+    sqlite3_close(st->db);   /* the last connection checkpoints the rest */
     free(st);
 }
 
@@ -272,7 +341,14 @@ int vnd_store_begin(struct vnd_store *st, char **err)
 
 int vnd_store_commit(struct vnd_store *st, char **err)
 {
-    return exec(st->db, "COMMIT", err);
+    int rc = exec(st->db, "COMMIT", err);
+    if (rc == 0 && st->ckpt_running) {
+        pthread_mutex_lock(&st->ckpt_lock);
+        st->commits++;
+        pthread_cond_signal(&st->ckpt_cond);
+        pthread_mutex_unlock(&st->ckpt_lock);
+    }
+    return rc;
 }
 
 int vnd_store_rollback(struct vnd_store *st)

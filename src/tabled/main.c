@@ -1,0 +1,498 @@
+/* main.c — vnd-tabled: flags and config file, signals, the parser loop.
+ *
+ *   vnd-tabled --interface IF --db PATH --listen HOST:PORT --secret-file FILE
+ *
+ * The main thread is the paper's trace parser: it drains the collectors'
+ * packet queue into the trace tables and, every half second, commits the
+ * batch together with every trace's counters. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tabled/api.h"
+#include "tabled/collector.h"
+#include "tabled/log.h"
+#include "tabled/retain.h"
+#include "tabled/tabled.h"
+#include "tabled/traces.h"
+#include "util/util.h"
+
+static const char usage_text[] =
+    "usage: vnd-tabled --interface IF --db PATH --listen HOST:PORT --secret-file FILE\n"
+    "                  [options]\n"
+    "       vnd-tabled --config FILE [options]\n"
+    "\n"
+    "The VND table server: captures the mirror port(s) of this hypervisor, files\n"
+    "each packet under the trace its VLAN tag names, and keeps the traces' tables\n"
+    "in a local store that the control server queries over HTTP.\n"
+    "\n"
+    "options (each may also be a `name = value` line of the config file;\n"
+    "the command line wins):\n"
+    "  -i, --interface IF     mirror interface to capture (repeatable)\n"
+    "  -d, --db PATH          the store (SQLite, created if absent)\n"
+    "  -l, --listen ADDR      control API address (default 127.0.0.1:7410)\n"
+    "  -s, --secret-file F    file holding the secret shared with the control server\n"
+    "  -c, --config FILE      read options from FILE first\n"
+    "      --raw-dir DIR      retained pcap files (default PATH.raw)\n"
+    "      --buffer-mb N      kernel capture ring per interface (default 64)\n"
+    "      --queue-mb N       tabled's own packet queue (default 64)\n"
+    "      --capture-snaplen N  bytes libpcap keeps per frame (default 65535)\n"
+    "      --query-timeout S  time limit of one query (default 30)\n"
+    "      --log-file FILE    log there instead of stderr (SIGHUP reopens it)\n"
+    "      --log-level L      error, warn, info (default) or debug\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "SIGTERM/SIGINT: commit what is queued and exit.  SIGHUP: reopen the log.\n"
+    "Docs: docs/tabled.md.\n";
+
+struct settings {
+    char **interfaces;
+    int ninterfaces;
+    char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level;
+    long buffer_mb, queue_mb, capture_snaplen;
+    double query_timeout;
+};
+
+enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_LIST };
+
+/* The options, once: the command line and the config file share it. */
+static const struct opt_def {
+    const char *name;
+    int key;
+    enum opt_type type;
+    size_t off;
+    double lo, hi;
+} opt_defs[] = {
+    {"interface", 'i', OPT_LIST, offsetof(struct settings, interfaces), 0, 0},
+    {"db", 'd', OPT_STR, offsetof(struct settings, db), 0, 0},
+    {"listen", 'l', OPT_STR, offsetof(struct settings, listen), 0, 0},
+    {"secret-file", 's', OPT_STR, offsetof(struct settings, secret_file), 0, 0},
+    {"raw-dir", 1001, OPT_STR, offsetof(struct settings, raw_dir), 0, 0},
+    {"buffer-mb", 1002, OPT_LONG, offsetof(struct settings, buffer_mb), 1, 4096},
+    {"queue-mb", 1003, OPT_LONG, offsetof(struct settings, queue_mb), 2, 4096},
+    {"capture-snaplen", 1004, OPT_LONG, offsetof(struct settings, capture_snaplen), 64, 262144},
+    {"query-timeout", 1005, OPT_DOUBLE, offsetof(struct settings, query_timeout), 0, 86400},
+    {"log-file", 1006, OPT_STR, offsetof(struct settings, log_file), 0, 0},
+    {"log-level", 1007, OPT_STR, offsetof(struct settings, log_level), 0, 0},
+};
+#define NOPTS (sizeof opt_defs / sizeof *opt_defs)
+
+/* Sets option `d` from `value`; `where` prefixes errors. */
+static int set_option(struct settings *s, const struct opt_def *d, const char *value,
+                      const char *where)
+{
+    char *p = (char *)s + d->off;
+    char *end;
+    switch (d->type) {
+    case OPT_STR:
+        free(*(char **)p);
+        *(char **)p = vnd_xstrdup(value);
+        return 0;
+    case OPT_LIST:
+        s->interfaces = vnd_xrealloc(s->interfaces,
+                                     (size_t)(s->ninterfaces + 1) * sizeof *s->interfaces);
+        s->interfaces[s->ninterfaces++] = vnd_xstrdup(value);
+        return 0;
+    case OPT_LONG: {
+        long v = strtol(value, &end, 10);
+        if (*end || end == value || v < d->lo || v > d->hi) {
+            fprintf(stderr, "vnd-tabled: %s%s takes a whole number from %.0f to %.0f, not "
+                            "'%s'\n", where, d->name, d->lo, d->hi, value);
+            return -1;
+        }
+        *(long *)p = v;
+        return 0;
+    }
+    case OPT_DOUBLE: {
+        double v = strtod(value, &end);
+        if (*end || end == value || v < d->lo || v > d->hi) {
+            fprintf(stderr, "vnd-tabled: %s%s takes seconds from %.0f to %.0f, not '%s'\n",
+                    where, d->name, d->lo, d->hi, value);
+            return -1;
+        }
+        *(double *)p = v;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        *--e = '\0';
+    return s;
+}
+
+/* `name = value` lines; `#` comments; names are the long options. */
+static int load_config(struct settings *s, const char *path)
+{
+    char *text = NULL;
+    int rc = vnd_read_file(path, &text, NULL);
+    if (rc) {
+        fprintf(stderr, "vnd-tabled: %s: %s\n", path, strerror(rc));
+        return -1;
+    }
+    int line = 0, status = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !status;
+         l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *hash = strchr(l, '#');
+        if (hash)
+            *hash = '\0';
+        char *t = trim(l);
+        if (!*t)
+            continue;
+        char *eq = strchr(t, '=');
+        if (!eq) {
+            fprintf(stderr, "vnd-tabled: %s:%d:%d: expected `name = value`\n", path, line,
+                    (int)(t - l) + 1);
+            status = -1;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(t), *value = trim(eq + 1);
+        const struct opt_def *d = NULL;
+        for (size_t i = 0; i < NOPTS; i++)
+            if (!strcmp(opt_defs[i].name, name))
+                d = &opt_defs[i];
+        char where[512];
+        snprintf(where, sizeof where, "%s:%d:%d: ", path, line, (int)(value - l) + 1);
+        if (!d) {
+            fprintf(stderr, "vnd-tabled: %s:%d:%d: unknown option '%s' (see vnd-tabled "
+                            "--help)\n", path, line, (int)(name - l) + 1, name);
+            status = -1;
+        } else if (set_option(s, d, value, where)) {
+            status = -1;
+        }
+    }
+    free(text);
+    return status;
+}
+
+static void settings_free(struct settings *s)
+{
+    for (int i = 0; i < s->ninterfaces; i++)
+        free(s->interfaces[i]);
+    free(s->interfaces);
+    free(s->db);
+    free(s->listen);
+    free(s->secret_file);
+    free(s->raw_dir);
+    free(s->log_file);
+    free(s->log_level);
+}
+
+/* Returns 0 to run, 1 to exit 0 (help), 2 on usage errors. */
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+    struct option lo[NOPTS + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTS; i++)
+        lo[n++] = (struct option){opt_defs[i].name, required_argument, NULL, opt_defs[i].key};
+    lo[n++] = (struct option){"config", required_argument, NULL, 'c'};
+    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n] = (struct option){0, 0, 0, 0};
+
+    /* The config file first, so the command line overrides it. */
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:d:l:s:c:h", lo, NULL)) != -1)
+        if (c == 'c' && load_config(s, optarg))
+            return 2;
+    int file_ifaces = s->ninterfaces;
+    opterr = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:d:l:s:c:h", lo, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return 1;
+        }
+        if (c == 'c')
+            continue;
+        const struct opt_def *d = NULL;
+        for (size_t i = 0; i < NOPTS; i++)
+            if (opt_defs[i].key == c)
+                d = &opt_defs[i];
+        if (!d) {
+            fputs("try `vnd-tabled --help`\n", stderr);
+            return 2;
+        }
+        /* Interfaces given on the command line replace the file's. */
+        if (d->type == OPT_LIST && file_ifaces) {
+            for (int i = 0; i < s->ninterfaces; i++)
+                free(s->interfaces[i]);
+            s->ninterfaces = 0;
+            file_ifaces = 0;
+        }
+        if (set_option(s, d, optarg, "--"))
+            return 2;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "vnd-tabled: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    const char *missing = !s->ninterfaces ? "--interface" : !s->db ? "--db"
+                          : !s->secret_file ? "--secret-file" : NULL;
+    if (missing) {
+        fprintf(stderr, "vnd-tabled: %s is required\n%s", missing, usage_text);
+        return 2;
+    }
+    return 0;
+}
+
+static int read_secret(const char *path, char **out)
+{
+    char *text = NULL;
+    int rc = vnd_read_file(path, &text, NULL);
+    if (rc) {
+        vnd_err("secret file %s: %s", path, strerror(rc));
+        return rc;
+    }
+    char *t = trim(text);
+    if (strlen(t) < 16 || strchr(t, '\n')) {
+        vnd_err("secret file %s: needs one line of at least 16 characters", path);
+        free(text);
+        return EINVAL;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+        vnd_warn("secret file %s can be read by other users (chmod 600 it)", path);
+    *out = vnd_xstrdup(t);
+    free(text);
+    return 0;
+}
+
+/* Tells systemd (Type=notify) that we are up, without libsystemd. */
+static void notify_ready(void)
+{
+    const char *sock = getenv("NOTIFY_SOCKET");
+    if (!sock || (sock[0] != '/' && sock[0] != '@'))
+        return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(sock);
+    if (n >= sizeof sa.sun_path)
+        return;
+    memcpy(sa.sun_path, sock, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    static const char msg[] = "READY=1";
+    if (sendto(fd, msg, sizeof msg - 1, 0, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+        vnd_debug("sd_notify: %s", strerror(errno));
+    close(fd);
+}
+
+static volatile sig_atomic_t stop_signal, hup_signal;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        hup_signal = 1;
+    else
+        stop_signal = sig;
+}
+
+/* Files every packet of a batch under its trace. */
+static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
+{
+    size_t off = 0;
+    const uint8_t *data;
+    const struct vnd_pktrec *r;
+    while ((r = vnd_batch_next(b, &off, &data))) {
+        if (r->index < 0 || r->index >= td->nindex || !td->by_index[r->index])
+            continue;        /* deleted while queued */
+        struct vnd_tabled_trace *t = td->by_index[r->index];
+        const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+        uint64_t sampled = s->sampled_out;
+        vnd_ingest_packet(td->ing, t->index, r->ts_ns, data, r->caplen, r->len);
+        if (t->retain && s->sampled_out == sampled
+            && vnd_retain_write(t->retain, r->ts_ns, data, r->caplen, r->len)) {
+            vnd_err("trace %s: writing raw packets failed; no more are kept", t->id);
+            vnd_retain_close(t->retain, 0);
+            t->retain = NULL;
+            t->retain_failed = true;
+        }
+    }
+}
+
+/* Commits the batch and the counters; logs store errors once. */
+static void commit(struct vnd_tabled *td, bool *failed)
+{
+    vnd_traces_update_drops(td);
+    char *err = NULL;
+    if (vnd_ingest_flush(td->ing, &err)) {
+        if (!*failed)
+            vnd_err("store: %s; rows are no longer stored (restart after fixing it)", err);
+        *failed = true;
+        free(err);
+    }
+    for (int i = 0; i < td->ntraces; i++)
+        vnd_retain_flush(td->traces[i]->retain);
+    vnd_traces_save_capture(td);
+}
+
+int main(int argc, char **argv)
+{
+    struct settings s = {.buffer_mb = 64, .queue_mb = 64, .capture_snaplen = 65535,
+                         .query_timeout = 30};
+    int status = parse_args(argc, argv, &s);
+    if (status) {
+        settings_free(&s);
+        return status == 1 ? 0 : 2;
+    }
+    enum vnd_log_level level = VND_LOG_INFO;
+    if (s.log_level && vnd_log_level_parse(s.log_level, &level)) {
+        fprintf(stderr, "vnd-tabled: --log-level takes error, warn, info or debug\n");
+        settings_free(&s);
+        return 2;
+    }
+    if (vnd_log_open(s.log_file, level)) {
+        fprintf(stderr, "vnd-tabled: %s: %s\n", s.log_file, strerror(errno));
+        settings_free(&s);
+        return 1;
+    }
+
+    struct vnd_tabled td = {.query_timeout = s.query_timeout};
+    pthread_mutex_init(&td.lock, NULL);
+    td.db_path = vnd_xstrdup(s.db);
+    td.raw_dir = s.raw_dir ? vnd_xstrdup(s.raw_dir) : vnd_strdup_printf("%s.raw", s.db);
+    struct vnd_pktq *q = NULL;
+    struct vnd_api *api = NULL;
+    char *err = NULL;
+    status = 1;
+
+    if (read_secret(s.secret_file, &td.secret))
+        goto out;
+    if (mkdir(td.raw_dir, 0750) && errno != EEXIST) {
+        vnd_err("%s: cannot create: %s", td.raw_dir, strerror(errno));
+        goto out;
+    }
+    if (vnd_store_open(td.db_path, &td.st, &err)) {
+        vnd_err("%s", err);
+        goto out;
+    }
+    td.ing = vnd_ingest_new(td.st, NULL, 65536, 0.5);
+    q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
+    struct vnd_collector_opts co = {.buffer_mb = (int)s.buffer_mb,
+                                    .snaplen = (int)s.capture_snaplen};
+    td.coll = vnd_xcalloc((size_t)s.ninterfaces, sizeof *td.coll);
+    for (int i = 0; i < s.ninterfaces; i++) {
+        if (vnd_collector_open(s.interfaces[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
+            vnd_err("%s", err);
+            goto out;
+        }
+        td.ncoll++;
+    }
+    if (vnd_traces_restore(&td, &err)) {
+        vnd_err("%s: %s", td.db_path, err);
+        goto out;
+    }
+
+    /* Signals go to this thread only: the others start with them blocked. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (vnd_api_start(&td, s.listen ? s.listen : "127.0.0.1:7410", &api, &err)) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        vnd_err("%s", err);
+        goto out;
+    }
+    for (int i = 0; i < td.ncoll; i++)
+        if (vnd_collector_start(td.coll[i])) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            vnd_err("cannot start the capture thread of %s", vnd_collector_name(td.coll[i]));
+            goto out;
+        }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigdelset(&old, SIGTERM);
+    sigdelset(&old, SIGINT);
+    sigdelset(&old, SIGHUP);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    vnd_info("vnd-tabled up: %d interface%s, %d trace%s, store %s, API on %s",
+             td.ncoll, td.ncoll == 1 ? "" : "s", td.ntraces, td.ntraces == 1 ? "" : "s",
+             td.db_path, s.listen ? s.listen : "127.0.0.1:7410");
+    notify_ready();
+
+    bool store_failed = false;
+    double last_commit = vnd_now();
+    while (!stop_signal) {
+        struct vnd_batch *b = vnd_pktq_take(q, 0.1);
+        pthread_mutex_lock(&td.lock);
+        if (b)
+            parse_batch(&td, b);
+        double now = vnd_now();
+        if (now - last_commit >= 0.5 || vnd_ingest_batch_due(td.ing)) {
+            commit(&td, &store_failed);
+            last_commit = now;
+        }
+        pthread_mutex_unlock(&td.lock);
+        if (b)
+            vnd_pktq_release(q, b);
+        if (hup_signal) {
+            hup_signal = 0;
+            int rc = vnd_log_reopen();
+            vnd_info("SIGHUP: log reopened%s%s", rc ? ": " : "", rc ? strerror(rc) : "");
+        }
+    }
+    vnd_info("signal %d: stopping", (int)stop_signal);
+
+    /* Stop taking requests and packets, then store what is queued. */
+    vnd_api_stop(api);
+    api = NULL;
+    for (int i = 0; i < td.ncoll; i++)
+        vnd_collector_stop(td.coll[i]);
+    struct vnd_batch *b;
+    pthread_mutex_lock(&td.lock);
+    while ((b = vnd_pktq_take(q, 0))) {
+        parse_batch(&td, b);
+        vnd_pktq_release(q, b);
+    }
+    commit(&td, &store_failed);
+    pthread_mutex_unlock(&td.lock);
+    status = store_failed ? 1 : 0;
+    vnd_info("stopped%s", store_failed ? " (the store had failed)" : "");
+
+out:
+    free(err);
+    vnd_api_stop(api);
+    for (int i = 0; i < td.ncoll; i++)
+        vnd_collector_free(td.coll[i]);
+    free(td.coll);
+    vnd_ingest_free(td.ing);
+    vnd_traces_free_all(&td);
+    vnd_pktq_free(q);
+    vnd_store_close(td.st);
+    pthread_mutex_destroy(&td.lock);
+    free(td.db_path);
+    free(td.raw_dir);
+    free(td.secret);
+    settings_free(&s);
+    vnd_log_close();
+    return status;
+}

@@ -1,0 +1,282 @@
+/* retain.c — bounded rings of pcap files. */
+#include "tabled/retain.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+#define PCAP_HDR 24
+#define REC_HDR 16
+
+struct vnd_retain {
+    char *dir;
+    uint64_t limit, file_limit, total;
+    uint32_t snaplen;
+    uint32_t *seqs;          /* files in the ring, oldest first */
+    uint64_t *sizes;
+    int n;
+    FILE *cur;               /* the newest file, open for appending */
+    uint64_t cur_size;
+};
+
+static char *file_path(const struct vnd_retain *r, uint32_t seq)
+{
+    return vnd_strdup_printf("%s/%08u.pcap", r->dir, seq);
+}
+
+/* Cuts a file a crash left mid-record back to its last whole record, so
+ * downloads stay valid pcap. */
+static void repair(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size < PCAP_HDR) {
+        unlink(path);
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    uint8_t h[REC_HDR];
+    off_t good = 0;
+    if (fseeko(f, PCAP_HDR, SEEK_SET) == 0) {
+        good = PCAP_HDR;
+        while (fread(h, 1, REC_HDR, f) == REC_HDR) {
+            uint32_t caplen = h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24;
+            if (caplen > 262144 || fseeko(f, caplen, SEEK_CUR))
+                break;
+            off_t end = ftello(f);
+            struct stat sb;
+            if (fstat(fileno(f), &sb) || end > sb.st_size)
+                break;
+            good = end;
+        }
+    }
+    fclose(f);
+    if (truncate(path, good) != 0)
+        return;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static int start_file(struct vnd_retain *r)
+{
+    uint32_t seq = r->n ? r->seqs[r->n - 1] + 1 : 1;
+    char *path = file_path(r, seq);
+    FILE *f = fopen(path, "wbx");
+    free(path);
+    if (!f)
+        return errno;
+    setvbuf(f, NULL, _IOFBF, 64 * 1024);
+    uint8_t h[PCAP_HDR] = {0};
+    put32le(h, 0xa1b23c4d);          /* nanosecond timestamps */
+    h[4] = 2; h[6] = 4;              /* version 2.4 */
+    put32le(h + 16, r->snaplen ? r->snaplen : 262144);
+    put32le(h + 20, 1);              /* LINKTYPE_ETHERNET */
+    if (fwrite(h, 1, sizeof h, f) != sizeof h) {
+        fclose(f);
+        return EIO;
+    }
+    if (r->cur)
+        fclose(r->cur);
+    r->cur = f;
+    r->cur_size = PCAP_HDR;
+    r->seqs = vnd_xrealloc(r->seqs, (size_t)(r->n + 1) * sizeof *r->seqs);
+    r->sizes = vnd_xrealloc(r->sizes, (size_t)(r->n + 1) * sizeof *r->sizes);
+    r->seqs[r->n] = seq;
+    r->sizes[r->n] = PCAP_HDR;
+    r->n++;
+    r->total += PCAP_HDR;
+    return 0;
+}
+
+int vnd_retain_open(const char *dir, uint64_t limit, uint32_t snaplen,
+                    struct vnd_retain **out, char **err)
+{
+    if (mkdir(dir, 0750) && errno != EEXIST) {
+        *err = vnd_strdup_printf("%s: cannot create: %s", dir, strerror(errno));
+        return errno;
+    }
+    struct vnd_retain *r = vnd_xcalloc(1, sizeof *r);
+    r->dir = vnd_xstrdup(dir);
+    r->limit = limit;
+    r->file_limit = limit / 8 > 65536 ? limit / 8 : 65536;
+    r->snaplen = snaplen;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        unsigned seq;
+        char tail;
+        if (sscanf(e->d_name, "%8u.pcap%c", &seq, &tail) != 1 || strlen(e->d_name) != 13)
+            continue;
+        r->seqs = vnd_xrealloc(r->seqs, (size_t)(r->n + 1) * sizeof *r->seqs);
+        r->seqs[r->n++] = seq;
+    }
+    if (d)
+        closedir(d);
+    if (r->n)
+        qsort(r->seqs, (size_t)r->n, sizeof *r->seqs, cmp_u32);
+    r->sizes = vnd_xcalloc((size_t)r->n + 1, sizeof *r->sizes);
+    for (int i = 0; i < r->n; i++) {
+        char *p = file_path(r, r->seqs[i]);
+        if (i == r->n - 1)
+            repair(p);
+        struct stat sb;
+        r->sizes[i] = stat(p, &sb) ? 0 : (uint64_t)sb.st_size;
+        r->total += r->sizes[i];
+        free(p);
+    }
+    /* A file cut by a crash may end mid-record: start a fresh one rather
+     * than append after a partial record. */
+    int rc = start_file(r);
+    if (rc) {
+        *err = vnd_strdup_printf("%s: cannot write a pcap file: %s", dir, strerror(rc));
+        vnd_retain_close(r, 0);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+static void trim(struct vnd_retain *r)
+{
+    while (r->n > 1 && r->total > r->limit) {
+        char *p = file_path(r, r->seqs[0]);
+        unlink(p);
+        free(p);
+        r->total -= r->sizes[0];
+        memmove(r->seqs, r->seqs + 1, (size_t)(r->n - 1) * sizeof *r->seqs);
+        memmove(r->sizes, r->sizes + 1, (size_t)(r->n - 1) * sizeof *r->sizes);
+        r->n--;
+    }
+}
+
+int vnd_retain_write(struct vnd_retain *r, int64_t ts_ns, const uint8_t *data,
+                     uint32_t caplen, uint32_t len)
+{
+    if (!r->cur)
+        return EIO;
+    if (r->cur_size >= r->file_limit) {
+        int rc = start_file(r);
+        if (rc)
+            return rc;
+    }
+    uint8_t h[REC_HDR];
+    put32le(h, (uint32_t)(ts_ns / 1000000000));
+    put32le(h + 4, (uint32_t)(ts_ns % 1000000000));
+    put32le(h + 8, caplen);
+    put32le(h + 12, len);
+    if (fwrite(h, 1, sizeof h, r->cur) != sizeof h || fwrite(data, 1, caplen, r->cur) != caplen)
+        return EIO;
+    uint64_t add = REC_HDR + caplen;
+    r->cur_size += add;
+    r->sizes[r->n - 1] += add;
+    r->total += add;
+    trim(r);
+    return 0;
+}
+
+void vnd_retain_flush(struct vnd_retain *r)
+{
+    if (r && r->cur)
+        fflush(r->cur);
+}
+
+uint64_t vnd_retain_bytes(const struct vnd_retain *r)
+{
+    return r ? r->total : 0;
+}
+
+int vnd_retain_snapshot(struct vnd_retain *r, struct vnd_retain_view **out)
+{
+    vnd_retain_flush(r);
+    struct vnd_retain_view *v = vnd_xcalloc(1, sizeof *v);
+    v->fds = vnd_xcalloc((size_t)r->n, sizeof *v->fds);
+    v->sizes = vnd_xcalloc((size_t)r->n, sizeof *v->sizes);
+    for (int i = 0; i < r->n; i++) {
+        char *p = file_path(r, r->seqs[i]);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        free(p);
+        struct stat sb;
+        if (fd < 0 || fstat(fd, &sb) || sb.st_size < PCAP_HDR) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        v->fds[v->n] = fd;
+        v->sizes[v->n] = sb.st_size;
+        v->n++;
+    }
+    v->off = 0;
+    *out = v;
+    return 0;
+}
+
+ssize_t vnd_retain_view_read(struct vnd_retain_view *v, char *buf, size_t max)
+{
+    while (v->cur < v->n) {
+        /* Only the first file's header goes out. */
+        if (v->off == 0 && v->cur > 0)
+            v->off = PCAP_HDR;
+        if (v->off >= v->sizes[v->cur]) {
+            v->cur++;
+            v->off = 0;
+            continue;
+        }
+        size_t want = (size_t)(v->sizes[v->cur] - v->off);
+        if (want > max)
+            want = max;
+        ssize_t got = pread(v->fds[v->cur], buf, want, v->off);
+        if (got <= 0)
+            return -1;
+        v->off += got;
+        return got;
+    }
+    return 0;
+}
+
+void vnd_retain_view_free(struct vnd_retain_view *v)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < v->n; i++)
+        close(v->fds[i]);
+    free(v->fds);
+    free(v->sizes);
+    free(v);
+}
+
+void vnd_retain_close(struct vnd_retain *r, int remove)
+{
+    if (!r)
+        return;
+    if (r->cur)
+        fclose(r->cur);
+    if (remove) {
+        for (int i = 0; i < r->n; i++) {
+            char *p = file_path(r, r->seqs[i]);
+            unlink(p);
+            free(p);
+        }
+        rmdir(r->dir);
+    }
+    free(r->dir);
+    free(r->seqs);
+    free(r->sizes);
+    free(r);
+}

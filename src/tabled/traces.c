@@ -1,0 +1,443 @@
+/* traces.c — the trace registry, persisted in vnd_traces. */
+#include "tabled/traces.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/packet.h"
+#include "tabled/log.h"
+#include "util/util.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS vnd_traces ("
+    " id TEXT PRIMARY KEY, tag INTEGER NOT NULL UNIQUE, parse TEXT NOT NULL,"
+    " snaplen INTEGER NOT NULL, sampling INTEGER NOT NULL, retain_mb INTEGER NOT NULL,"
+    " tenant TEXT, cap_point TEXT, direction TEXT, pattern TEXT, created REAL);"
+    "CREATE TABLE IF NOT EXISTS vnd_capture ("
+    " interface TEXT PRIMARY KEY, received INTEGER, untagged INTEGER,"
+    " unknown_tag INTEGER, queue_dropped INTEGER, kernel_received INTEGER,"
+    " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL)";
+
+static int exec_sql(struct vnd_tabled *td, const char *sql, char **err)
+{
+    char *msg = NULL;
+    sqlite3 *db = vnd_store_db(td->st);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        *err = vnd_strdup_printf("store: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return 500;
+    }
+    return 0;
+}
+
+static void trace_free(struct vnd_tabled_trace *t)
+{
+    if (!t)
+        return;
+    free(t->id);
+    free(t->parse);
+    vnd_parseconf_free(t->conf);
+    for (int i = 0; i < t->ntables; i++)
+        free(t->tables[i]);
+    free(t->tables);
+    vnd_retain_close(t->retain, 0);
+    free(t->kdrop_at);
+    free(t->qdrop_at);
+    free(t);
+}
+
+/* The tables the conf's rules make for trace `id`, without repeats. */
+static void collect_tables(struct vnd_tabled_trace *t)
+{
+    for (int r = 0; r < t->conf->nrules; r++) {
+        const struct vnd_parse_rule *rule = &t->conf->rules[r];
+        if (!vnd_parse_rule_covers(rule, t->id))
+            continue;
+        char buf[VND_API_ID_MAX + 4];
+        const char *name = rule->table;
+        if (!name) {
+            vnd_store_table_name(t->id, buf, sizeof buf);
+            name = buf;
+        }
+        bool seen = false;
+        for (int i = 0; i < t->ntables; i++)
+            seen |= !strcmp(t->tables[i], name);
+        if (seen)
+            continue;
+        t->tables = vnd_xrealloc(t->tables, (size_t)(t->ntables + 1) * sizeof *t->tables);
+        t->tables[t->ntables++] = vnd_xstrdup(name);
+    }
+}
+
+static int open_retain(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
+{
+    if (!t->retain_mb)
+        return 0;
+    char *dir = vnd_strdup_printf("%s/%s", td->raw_dir, t->id);
+    int rc = vnd_retain_open(dir, (uint64_t)t->retain_mb * 1024 * 1024, t->snaplen,
+                             &t->retain, err);
+    free(dir);
+    return rc;
+}
+
+/* Links a trace the parser knows into the registry and the tag map. */
+static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
+{
+    const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+    t->kdrop_base = s->dropped_kernel;
+    t->qdrop_base = s->dropped_queue;
+    t->kdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->kdrop_at);
+    t->qdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->qdrop_at);
+    for (int c = 0; c < td->ncoll; c++) {
+        struct vnd_collector_stats cs;
+        vnd_collector_stats(td->coll[c], &cs);
+        t->kdrop_at[c] = cs.kernel_dropped;
+        t->qdrop_at[c] = vnd_collector_tag_drops(td->coll[c], t->tag);
+    }
+    td->traces = vnd_xrealloc(td->traces, (size_t)(td->ntraces + 1) * sizeof *td->traces);
+    td->traces[td->ntraces++] = t;
+    if (t->index >= td->nindex) {
+        int n = t->index + 16;
+        td->by_index = vnd_xrealloc(td->by_index, (size_t)n * sizeof *td->by_index);
+        for (int i = td->nindex; i < n; i++)
+            td->by_index[i] = NULL;
+        td->nindex = n;
+    }
+    td->by_index[t->index] = t;
+    vnd_tagmap_set(&td->tagmap, t->tag, t->index, t->snaplen);
+}
+
+static int add_to_parser(struct vnd_tabled *td, struct vnd_tabled_trace *t, bool append,
+                         const char *tenant, const char *cap_point, const char *direction,
+                         const char *pattern, char **err)
+{
+    struct vnd_trace_opts o = {
+        .id = t->id, .linktype = VND_DLT_EN10MB, .sampling = t->sampling,
+        .snaplen = t->snaplen, .append = append, .conf = t->conf,
+        .source = "vnd-tabled", .tenant = tenant, .cap_point = cap_point,
+        .direction = direction, .pattern = pattern,
+    };
+    t->index = vnd_ingest_add_trace(td->ing, &o, err);
+    return t->index < 0 ? 400 : 0;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+int vnd_traces_restore(struct vnd_tabled *td, char **err)
+{
+    if (exec_sql(td, schema, err))
+        return EIO;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(vnd_store_db(td->st),
+            "SELECT id, tag, parse, snaplen, sampling, retain_mb, tenant, cap_point,"
+            " direction, pattern FROM vnd_traces ORDER BY created, id", -1, &s, NULL)
+        != SQLITE_OK) {
+        *err = vnd_strdup_printf("vnd_traces: %s", sqlite3_errmsg(vnd_store_db(td->st)));
+        return EIO;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct vnd_tabled_trace *t = vnd_xcalloc(1, sizeof *t);
+        t->id = vnd_xstrdup(col_text(s, 0));
+        t->tag = sqlite3_column_int(s, 1);
+        t->parse = vnd_xstrdup(col_text(s, 2) ? col_text(s, 2) : "");
+        t->snaplen = (uint32_t)sqlite3_column_int64(s, 3);
+        t->sampling = (uint32_t)sqlite3_column_int64(s, 4);
+        t->retain_mb = (uint32_t)sqlite3_column_int64(s, 5);
+        char *msg = NULL;
+        if (vnd_parseconf_parse(t->parse, t->id, &t->conf, &msg)
+            || add_to_parser(td, t, true, col_text(s, 6), col_text(s, 7), col_text(s, 8),
+                             col_text(s, 9), &msg)) {
+            vnd_err("trace %s: cannot restore, its rows stay but nothing is added: %s",
+                    t->id, msg);
+            free(msg);
+            trace_free(t);
+            continue;
+        }
+        collect_tables(t);
+        if (open_retain(td, t, &msg)) {
+            vnd_err("trace %s: raw packets are not kept: %s", t->id, msg);
+            free(msg);
+            t->retain_failed = true;
+        }
+        enlist(td, t);
+        vnd_info("trace %s restored (tag %d, %d table%s)", t->id, t->tag, t->ntables,
+                 t->ntables == 1 ? "" : "s");
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id)
+{
+    for (int i = 0; i < td->ntraces; i++)
+        if (!strcmp(td->traces[i]->id, id))
+            return td->traces[i];
+    return NULL;
+}
+
+/* Runs one statement with text/integer parameters ('s' or 'i' in `types`). */
+static int run(struct vnd_tabled *td, const char *sql, const char *types, const void *const *args,
+               char **err)
+{
+    sqlite3 *db = vnd_store_db(td->st);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out_fail;
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 's')
+            sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(s, i + 1, *(const int64_t *)args[i]);
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        sqlite3_finalize(s);
+        goto out_fail;
+    }
+    sqlite3_finalize(s);
+    return 0;
+out_fail:
+    *err = vnd_strdup_printf("store: %s", sqlite3_errmsg(db));
+    return 500;
+}
+
+/* Removes what an earlier, unregistered trace of the same id or a crash
+ * between steps left: its tables and vnd_meta rows. */
+static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
+{
+    for (int i = 0; i < t->ntables; i++) {
+        char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", t->tables[i]);
+        int rc = exec_sql(td, sql, err);
+        free(sql);
+        if (rc)
+            return rc;
+    }
+    const void *args[] = {t->id};
+    return run(td, "DELETE FROM vnd_meta WHERE trace = ?", "s", args, err);
+}
+
+int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
+                      struct vnd_tabled_trace **out, char **err)
+{
+    if (vnd_traces_find(td, req->id)) {
+        *err = vnd_strdup_printf("trace %s exists (DELETE it first to change it)", req->id);
+        return 409;
+    }
+    for (int i = 0; i < td->ntraces; i++)
+        if (td->traces[i]->tag == req->tag) {
+            *err = vnd_strdup_printf("tag %d is in use by another trace", req->tag);
+            return 409;
+        }
+    struct vnd_tabled_trace *t = vnd_xcalloc(1, sizeof *t);
+    t->id = vnd_xstrdup(req->id);
+    t->tag = req->tag;
+    t->parse = vnd_xstrdup(req->parse ? req->parse : vnd_parseconf_default_text);
+    t->snaplen = req->snaplen;
+    t->sampling = req->sampling ? req->sampling : 1;
+    t->retain_mb = req->retain_mb;
+    int status = 400;
+    if (vnd_parseconf_parse(t->parse, "parse", &t->conf, err))
+        goto out_free;
+    collect_tables(t);
+    if (t->ntables == 0) {
+        *err = vnd_strdup_printf("no rule of the parse configuration covers trace %s "
+                                 "(name it on a `Trace ID` line, or use `Trace ID all`)", t->id);
+        goto out_free;
+    }
+    for (int i = 0; i < t->ntables; i++) {
+        if (!vnd_store_valid_identifier(t->tables[i])) {
+            *err = vnd_strdup_printf("'%s' is not a usable table name (letters, digits, _; "
+                                     "not starting with a digit, sqlite_ or vnd_)", t->tables[i]);
+            goto out_free;
+        }
+        for (int j = 0; j < td->ntraces; j++)
+            for (int k = 0; k < td->traces[j]->ntables; k++)
+                if (!strcasecmp(td->traces[j]->tables[k], t->tables[i])) {
+                    *err = vnd_strdup_printf("table %s is written by another trace: each "
+                                             "trace needs tables of its own", t->tables[i]);
+                    status = 409;
+                    goto out_free;
+                }
+    }
+
+    /* Registered first: a crash after this re-creates the trace on
+     * restart; a crash before leaves nothing. */
+    status = 500;
+    if ((status = vnd_ingest_flush(td->ing, err) ? 500 : 0)
+        || (status = exec_sql(td, "BEGIN", err)))
+        goto out_free;
+    int64_t tag = t->tag, snap = t->snaplen, samp = t->sampling, ret = t->retain_mb;
+    const void *args[] = {t->id, &tag, t->parse, &snap, &samp, &ret, req->tenant,
+                          req->cap_point, req->direction, req->pattern};
+    if ((status = clear_leftovers(td, t, err))
+        || (status = run(td, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
+                             " julianday('now'))", "sisiiissss", args, err))
+        || (status = exec_sql(td, "COMMIT", err))) {
+        exec_sql(td, "ROLLBACK", &(char *){NULL});
+        goto out_free;
+    }
+    if ((status = open_retain(td, t, err) ? 500 : 0)
+        || (status = add_to_parser(td, t, false, req->tenant, req->cap_point, req->direction,
+                                   req->pattern, err))) {
+        char *ignored = NULL;
+        const void *idarg[] = {t->id};
+        run(td, "DELETE FROM vnd_traces WHERE id = ?", "s", idarg, &ignored);
+        free(ignored);
+        if (t->retain) {
+            vnd_retain_close(t->retain, 1);
+            t->retain = NULL;
+        }
+        goto out_free;
+    }
+    enlist(td, t);
+    vnd_info("trace %s created: tag %d, snaplen %u, sampling 1/%u, retain %u MB, tables %d",
+             t->id, t->tag, t->snaplen, t->sampling, t->retain_mb, t->ntables);
+    *out = t;
+    return 0;
+
+out_free:
+    trace_free(t);
+    return status;
+}
+
+int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
+{
+    int at = -1;
+    for (int i = 0; i < td->ntraces; i++)
+        if (!strcmp(td->traces[i]->id, id))
+            at = i;
+    if (at < 0) {
+        *err = vnd_strdup_printf("no trace %s", id);
+        return 404;
+    }
+    struct vnd_tabled_trace *t = td->traces[at];
+    /* No new packets for it; queued ones find by_index NULL. */
+    vnd_tagmap_clear(&td->tagmap, t->tag);
+    const void *args[] = {t->id};
+    if (vnd_ingest_flush(td->ing, err)
+        || run(td, "DELETE FROM vnd_traces WHERE id = ?", "s", args, err))
+        return 500;
+    td->by_index[t->index] = NULL;
+    memmove(td->traces + at, td->traces + at + 1,
+            (size_t)(td->ntraces - at - 1) * sizeof *td->traces);
+    td->ntraces--;
+    /* From here the trace is gone for a restart; what remains is
+     * cleaning up, and a leftover table is removed by the next create of
+     * the same id. */
+    int status = 0;
+    if (vnd_ingest_drop_trace(td->ing, t->index, err) || clear_leftovers(td, t, err))
+        status = 500;
+    if (t->retain) {
+        vnd_retain_close(t->retain, 1);
+        t->retain = NULL;
+    }
+    vnd_info("trace %s deleted%s", t->id, status ? " (some tables remain, see above)" : "");
+    if (status)
+        vnd_err("trace %s: %s", t->id, *err);
+    trace_free(t);
+    return status;
+}
+
+void vnd_traces_update_drops(struct vnd_tabled *td)
+{
+    for (int i = 0; i < td->ntraces; i++) {
+        struct vnd_tabled_trace *t = td->traces[i];
+        uint64_t k = t->kdrop_base, q = t->qdrop_base;
+        for (int c = 0; c < td->ncoll; c++) {
+            struct vnd_collector_stats cs;
+            vnd_collector_stats(td->coll[c], &cs);
+            k += cs.kernel_dropped - t->kdrop_at[c];
+            q += vnd_collector_tag_drops(td->coll[c], t->tag) - t->qdrop_at[c];
+        }
+        vnd_ingest_set_drops(td->ing, t->index, k, q);
+    }
+}
+
+void vnd_traces_save_capture(struct vnd_tabled *td)
+{
+    for (int c = 0; c < td->ncoll; c++) {
+        struct vnd_collector_stats cs;
+        vnd_collector_stats(td->coll[c], &cs);
+        int64_t v[] = {(int64_t)cs.received, (int64_t)cs.untagged, (int64_t)cs.unknown_tag,
+                       (int64_t)cs.queue_dropped, (int64_t)cs.kernel_received,
+                       (int64_t)cs.kernel_dropped, (int64_t)cs.if_dropped};
+        const void *args[] = {vnd_collector_name(td->coll[c]), &v[0], &v[1], &v[2], &v[3],
+                              &v[4], &v[5], &v[6]};
+        char *err = NULL;
+        if (run(td, "INSERT OR REPLACE INTO vnd_capture VALUES (?,?,?,?,?,?,?,?,"
+                    " julianday('now'))", "siiiiiii", args, &err)) {
+            vnd_warn("vnd_capture: %s", err);
+            free(err);
+        }
+    }
+}
+
+static json_t *ts_json(int64_t ns)
+{
+    return ns ? json_real((double)ns / 1e9) : json_null();
+}
+
+json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t)
+{
+    const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+    json_t *tables = json_array();
+    for (int i = 0; i < t->ntables; i++)
+        json_array_append_new(tables, json_string(t->tables[i]));
+    json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:o}",
+                          "id", t->id, "tag", t->tag, "parse", t->parse,
+                          "snaplen", (json_int_t)t->snaplen, "sampling", (json_int_t)t->sampling,
+                          "retain_mb", (json_int_t)t->retain_mb, "tables", tables);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "seen", json_integer((json_int_t)s->seen));
+    json_object_set_new(o, "matched", json_integer((json_int_t)s->matched));
+    json_object_set_new(o, "stored", json_integer((json_int_t)s->stored));
+    json_object_set_new(o, "sampled_out", json_integer((json_int_t)s->sampled_out));
+    json_object_set_new(o, "dropped_kernel", json_integer((json_int_t)s->dropped_kernel));
+    json_object_set_new(o, "dropped_queue", json_integer((json_int_t)s->dropped_queue));
+    json_object_set_new(o, "anomalies", json_integer((json_int_t)s->anomalies));
+    json_object_set_new(o, "first_ts", ts_json(s->first_ns));
+    json_object_set_new(o, "last_ts", ts_json(s->last_ns));
+    json_object_set_new(o, "retained_bytes", json_integer((json_int_t)vnd_retain_bytes(t->retain)));
+    if (t->retain_failed)
+        json_object_set_new(o, "retain_error", json_string("raw packets could not be kept "
+                                                           "(see the table server's log)"));
+    return o;
+}
+
+json_t *vnd_traces_capture_json(struct vnd_tabled *td)
+{
+    json_t *a = json_array();
+    for (int c = 0; c < td->ncoll; c++) {
+        struct vnd_collector_stats cs;
+        vnd_collector_stats(td->coll[c], &cs);
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                              "interface", vnd_collector_name(td->coll[c]),
+                              "received", (json_int_t)cs.received,
+                              "untagged", (json_int_t)cs.untagged,
+                              "unknown_tag", (json_int_t)cs.unknown_tag,
+                              "queue_dropped", (json_int_t)cs.queue_dropped,
+                              "kernel_received", (json_int_t)cs.kernel_received,
+                              "kernel_dropped", (json_int_t)cs.kernel_dropped,
+                              "if_dropped", (json_int_t)cs.if_dropped);
+        if (vnd_collector_error(td->coll[c]))
+            json_object_set_new(o, "error", json_string(vnd_collector_error(td->coll[c])));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+void vnd_traces_free_all(struct vnd_tabled *td)
+{
+    for (int i = 0; i < td->ntraces; i++)
+        trace_free(td->traces[i]);
+    free(td->traces);
+    free(td->by_index);
+    td->traces = NULL;
+    td->by_index = NULL;
+    td->ntraces = td->nindex = 0;
+}

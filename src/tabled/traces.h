@@ -1,0 +1,68 @@
+/* traces.h — the trace registry: which traces this table server keeps,
+ * persisted in the store's `vnd_traces` table so a restart re-creates
+ * them (appending to their tables, counters continued).
+ *
+ *   vnd_traces(id, tag, parse, snaplen, sampling, retain_mb, tenant,
+ *              cap_point, direction, pattern, created)
+ *
+ * Every function here is called with the tabled's lock held. */
+#ifndef VND_TABLED_TRACES_H
+#define VND_TABLED_TRACES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/request.h"
+#include "lang/parseconf.h"
+#include "tabled/retain.h"
+#include "tabled/tabled.h"
+
+struct vnd_tabled_trace {
+    char *id;
+    int tag;
+    char *parse;                 /* the parse configuration as given */
+    struct vnd_parse_conf *conf;
+    uint32_t snaplen, sampling, retain_mb;
+    int index;                   /* in the trace parser */
+    char **tables;               /* tables its rules write, only it */
+    int ntables;
+    struct vnd_retain *retain;   /* NULL: no raw packets kept */
+    bool retain_failed;
+    /* Drop attribution (see docs/tabled.md): counters stored before this
+     * run, and each collector's counters when the trace was registered. */
+    uint64_t kdrop_base, qdrop_base;
+    uint64_t *kdrop_at, *qdrop_at;
+};
+
+/* Creates vnd_traces if needed and re-creates every stored trace.  A
+ * trace that cannot be restored is logged and skipped (its rows stay). */
+int vnd_traces_restore(struct vnd_tabled *td, char **err);
+
+/* A new trace from a checked POST /v1/traces.  Returns 0 and *out, or an
+ * HTTP status (400 bad parse configuration, 409 id, tag or table taken,
+ * 500 store) and *err. */
+int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
+                      struct vnd_tabled_trace **out, char **err);
+
+/* Removes the trace, its tables, its vnd_meta rows and raw files.
+ * Returns 0, 404 or 500 and *err. */
+int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err);
+
+struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id);
+
+/* Pushes the capture's drop counts into the parser (before a flush). */
+void vnd_traces_update_drops(struct vnd_tabled *td);
+
+/* Records the collectors' counters in vnd_capture (after a flush). */
+void vnd_traces_save_capture(struct vnd_tabled *td);
+
+/* {"id", "tag", ..., "seen", ...}: settings and counters of one trace. */
+json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t);
+
+/* [{"interface", "received", ...}]: the collectors' counters. */
+json_t *vnd_traces_capture_json(struct vnd_tabled *td);
+
+void vnd_traces_free_all(struct vnd_tabled *td);
+
+#endif

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# tabled_api.sh — vnd-tabled without OVS: a veth pair in a namespace of the
+# test's own, tagged frames sent on one end (bench/pktsend, as a capture
+# rule would push them), the table server capturing the other.  Covers the
+# control API (and every refusal), tag demultiplexing, sampling, snaplen,
+# raw retention, counters in vnd_meta, SIGKILL + restart, SIGTERM, SIGHUP.
+source "$(dirname "$0")/../lib.sh"
+TABLED=${VND_TABLED:-$VND_BUILD/vnd-tabled}
+GEN="$VND_BUILD/bench/gen_capture"
+SEND="$VND_BUILD/bench/pktsend"
+if [ "$(id -u)" -ne 0 ] || ! ip netns add "vndapi$$" 2>/dev/null; then
+    skip "vnd-tabled API test: needs root and network namespaces"
+    done_testing; exit 0
+fi
+NS=vndapi$$
+W=$(mktemp -d /tmp/vnd-tabled.XXXXXX)
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    [ "${KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+# A hard limit for the whole test: CI must not hang.
+( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 150 >/dev/null & s=$!; wait $s
+  echo "not ok - tabled_api.sh timed out"; kill -TERM $$ ) 2>/dev/null &
+WATCHDOG=$!
+trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
+
+nsx() { ip netns exec "$NS" "$@"; }
+nsx ip link set lo up
+nsx ip link add va type veth peer name vb
+nsx ip link set va up
+nsx ip link set vb up
+head -c 24 /dev/urandom | base64 >"$W/secret"
+chmod 600 "$W/secret"
+SECRET=$(cat "$W/secret")
+PORT=7420
+URL=http://127.0.0.1:$PORT
+
+# `ip netns exec` forks: the pid to signal is the table server's own
+# (written by the shell that execs it), the job to wait for is ip's, which
+# exits with the table server's status.
+start() {
+    rm -f "$W/pid"
+    nsx sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid" "$TABLED" --interface vb --db "$W/t.db" \
+        --listen 127.0.0.1:$PORT --secret-file "$W/secret" --log-file "$W/log" "$@" &
+    JOB=$!
+    for _ in $(seq 20); do [ -s "$W/pid" ] && break; sleep 0.05; done
+    PID=$(cat "$W/pid")
+    for _ in $(seq 50); do
+        nsx curl -s -o /dev/null --max-time 1 "$URL/v1/traces" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# api METHOD PATH [BODY] [AUTH-HEADER]: sets CODE and BODY.
+api() {
+    local auth=${4-Authorization: Bearer $SECRET}
+    BODY=$(nsx curl -s --max-time 10 -X "$1" -H "$auth" ${3:+--data-binary "$3"} \
+           -w '\n%{http_code}' "$URL$2")
+    CODE=${BODY##*$'\n'}
+    BODY=${BODY%$'\n'*}
+}
+num() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
+qcount() { api POST /v1/query "{\"sql\": \"select count(*) from $1\", \"format\": \"csv\"}"; sed -n 2p <<<"$BODY"; }
+meta() { "$VND" query -d "$W/t.db" -f csv "$1" | tail -n +2; }
+
+"$GEN" "$W/in.pcap" 3000 4 >/dev/null
+check "vnd-tabled starts and answers" start
+
+# --- authentication
+api GET /v1/traces "" "X-Nothing: 1"
+check_eq "no Authorization header: 401" "$CODE" 401
+check "... with a JSON message" grep -q '"error":"missing' <<<"$BODY"
+api GET /v1/traces "" "Authorization: Bearer wrong-secret-0123456789"
+check_eq "wrong secret: 401" "$CODE" 401
+
+# --- creating traces, and refusals
+api POST /v1/traces '{"id": "tr_1", "tag": 7}'
+check_eq "create tr_1 (default parse configuration): 201" "$CODE" 201
+api POST /v1/traces '{"id": "tr_2", "tag": 8, "snaplen": 64, "sampling": 10, "retain_mb": 1,
+  "parse": "Trace ID all\nFields: timestamp as ts, frame.caplen as caplen, frame.len as len, ip.src as src\n"}'
+check_eq "create tr_2 (snaplen 64, 1-in-10, raw kept, own columns): 201" "$CODE" 201
+api POST /v1/traces '{"id": "tr_3", "tag": 7}'
+check_eq "a tag in use: 409" "$CODE" 409
+api POST /v1/traces '{"id": "tr_1", "tag": 11}'
+check_eq "an id in use: 409" "$CODE" 409
+api POST /v1/traces '{"id": "tr_3", "tag": 12,'
+check_eq "malformed JSON: 400" "$CODE" 400
+check "... says where" grep -q 'body:1:' <<<"$BODY"
+api POST /v1/traces '{"id": "tr_3", "tag": 12, "snaplne": 5}'
+check "a misspelt member: 400 naming it" bash -c '[ "$1" = 400 ] && grep -q snaplne <<<"$2"' _ "$CODE" "$BODY"
+api POST /v1/traces '{"id": "../etc", "tag": 12}'
+check_eq "an id that is not a name: 400" "$CODE" 400
+api POST /v1/traces '{"id": "tr_3", "tag": 4095}'
+check_eq "a reserved VLAN id: 400" "$CODE" 400
+api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID all\nFilter: ip.proto = \nFields: ip.src\n"}'
+check_eq "parse rules with an error: 400" "$CODE" 400
+check "... and the message names line and column" grep -q '"error":"parse:2:' <<<"$BODY"
+api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID other\nFields: ip.src\n"}'
+check "parse rules that do not cover the trace: 400" bash -c '[ "$1" = 400 ] && grep -q "covers" <<<"$2"' _ "$CODE" "$BODY"
+api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID all\nTable ID tr_1\nFields: ip.src\n"}'
+check_eq "a table another trace writes: 409" "$CODE" 409
+api GET /v1/traces/nope
+check_eq "GET an unknown trace: 404" "$CODE" 404
+api DELETE /v1/traces/nope
+check_eq "DELETE an unknown trace: 404" "$CODE" 404
+api GET /v1/traces/nope/pcap
+check_eq "pcap of an unknown trace: 404" "$CODE" 404
+api GET /v1/traces/tr_1/pcap
+check "pcap of a trace that keeps none: 404, says retain_mb" \
+    bash -c '[ "$1" = 404 ] && grep -q retain_mb <<<"$2"' _ "$CODE" "$BODY"
+api PUT /v1/traces/tr_1
+check_eq "a wrong method: 405" "$CODE" 405
+api GET /v2/anything
+check_eq "an unknown path: 404" "$CODE" 404
+
+# --- traffic: tags 7, 8, 9 in turn (9 has no trace)
+sent=$(nsx "$SEND" -i va -t 7 -t 8 -t 9 "$W/in.pcap")
+check_eq "pktsend sent every frame" "$sent" 3000
+t0=$(date +%s.%N)
+for _ in $(seq 40); do [ "$(qcount tr_1)" = 1000 ] && break; sleep 0.05; done
+t1=$(date +%s.%N)
+check_eq "tr_1 holds its 1000 frames" "$(qcount tr_1)" 1000
+check "... stored within a second of the last frame" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1.0) }'
+api GET /v1/traces/tr_2
+check_eq "tr_2 saw 1000" "$(num seen "$BODY")" 1000
+check_eq "tr_2 stored 1 in 10" "$(num stored "$BODY")" 100
+check_eq "tr_2 sampled out the rest" "$(num sampled_out "$BODY")" 900
+check_eq "snaplen: no row keeps more than 64 bytes" "$(qcount 'tr_2 where caplen > 64')" 0
+long=$(qcount "tr_2 where len > 64")
+check "snaplen: frame.len is still the wire length ($long rows > 64)" test "${long:-0}" -gt 0
+api GET /v1/traces
+check_eq "unknown tag 9: counted, not stored" "$(num unknown_tag "$BODY")" 1000
+sleep 0.7
+check_eq "vnd_meta: seen, matched, stored, sampled out, drops of tr_2" \
+    "$(meta "select packets_seen, packets_matched, packets_stored, sampled_out, dropped_kernel, dropped_queue, sampling, snaplen from vnd_meta where trace = 'tr_2'")" \
+    "1000,100,100,900,0,0,10,64"
+check_eq "vnd_capture: the interface's counters" \
+    "$(meta "select received - untagged, unknown_tag, queue_dropped, kernel_dropped from vnd_capture where interface = 'vb'")" \
+    "3000,1000,0,0"
+nsx curl -s --max-time 10 -H "Authorization: Bearer $SECRET" -o "$W/raw.pcap" "$URL/v1/traces/tr_2/pcap"
+check_eq "raw packets of tr_2: the 100 stored, as pcap" "$(tcpdump -nr "$W/raw.pcap" 2>/dev/null | wc -l)" 100
+check_eq "... untagged and cut to 64 bytes" \
+    "$(tcpdump -enr "$W/raw.pcap" 2>/dev/null | grep -c -e 802.1Q)" 0
+
+# --- queries: JSON, CSV, containment
+api POST /v1/query '{"sql": "select src_ip, proto from tr_1 order by ts limit 2"}'
+check "JSON is an array of objects" bash -c '[ "$1" = 200 ] && [ "$(grep -c "^{\"src_ip\":\"10\.[0-9.]*\",\"proto\":6}" <<<"$2")" = 2 ] && [ "$(head -1 <<<"$2")" = "[" ]' _ "$CODE" "$BODY"
+for sql in "attach database '/tmp/x' as x" "pragma table_info(tr_1)" "select * from vnd_meta" \
+           "select * from vnd_traces" "select * from sqlite_master" "delete from tr_1" \
+           "select load_extension('x')" "create table z(a)"; do
+    api POST /v1/query "{\"sql\": \"$sql\"}"
+    check "refused SQL: $sql → 403" bash -c '[ "$1" = 403 ] && grep -q error <<<"$2"' _ "$CODE" "$BODY"
+done
+api POST /v1/query '{"sql": "select count(*) from tr_2", "traces": ["tr_1"]}'
+check_eq "a query limited to tr_1 cannot read tr_2: 403" "$CODE" 403
+api POST /v1/query '{"sql": "select count(*) from tr_1", "traces": ["tr_1"], "format": "csv"}'
+check_eq "... and can read tr_1" "$(sed -n 2p <<<"$BODY")" 1000
+api POST /v1/query '{"sql": "select count(*) from tr_1", "traces": ["nope"]}'
+check_eq "a query naming an unknown trace: 404" "$CODE" 404
+api POST /v1/query '{"sql": "select nosuchcol from tr_1"}'
+check_eq "SQL errors: 400" "$CODE" 400
+api POST /v1/query '{"sql": "select 1; select 2"}'
+check "two statements: refused" bash -c '[ "$1" -ge 400 ] && [ "$1" -lt 500 ]' _ "$CODE"
+
+# --- SIGKILL: committed batches stay, the traces come back
+kill -9 "$PID"; wait "$JOB" 2>/dev/null; PID=
+check "restart after SIGKILL" start
+check_eq "tr_1's rows survived" "$(qcount tr_1)" 1000
+api GET /v1/traces/tr_2
+check_eq "tr_2's settings survived" "$(num sampling "$BODY"),$(num snaplen "$BODY"),$(num seen "$BODY")" "10,64,1000"
+check "integrity check of the store" bash -c '[ "$(sqlite3 "$1" "pragma integrity_check")" = ok ]' _ "$W/t.db"
+nsx "$SEND" -i va -t 7 -n 300 "$W/in.pcap" >/dev/null
+for _ in $(seq 40); do [ "$(qcount tr_1)" = 1300 ] && break; sleep 0.05; done
+check_eq "capture continues into the same table" "$(qcount tr_1)" 1300
+sleep 0.7
+check_eq "... and vnd_meta counts on from before" \
+    "$(meta "select packets_seen, packets_stored from vnd_meta where trace = 'tr_1'")" "1300,1300"
+
+# --- SIGHUP reopens the log
+mv "$W/log" "$W/log.1"
+kill -HUP "$PID"; sleep 0.3
+check "SIGHUP: a new log file" grep -q "log reopened" "$W/log"
+
+# --- DELETE: tables and raw files go
+api DELETE /v1/traces/tr_2
+check_eq "DELETE tr_2: 200" "$CODE" 200
+check_eq "its table is gone" "$(sqlite3 "$W/t.db" "select count(*) from sqlite_master where name = 'tr_2'")" 0
+check_eq "its vnd_meta rows are gone" "$(meta "select count(*) from vnd_meta where trace = 'tr_2'")" 0
+check "its raw files are gone" test ! -e "$W/t.db.raw/tr_2"
+api GET /v1/traces/tr_2
+check_eq "GET tr_2 now: 404" "$CODE" 404
+check_eq "tr_1 untouched" "$(qcount tr_1)" 1300
+
+# --- SIGTERM: clean exit
+kill -TERM "$PID"; wait "$JOB"; rc=$?; PID=
+check_eq "SIGTERM: exit status 0" "$rc" 0
+check "... logged as a clean stop" grep -q "stopped$" "$W/log"
+done_testing

@@ -7,6 +7,8 @@
 int cmd_parse(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const struct command {
     {"parse", cmd_parse, "turn pcap/pcapng captures into SQL trace tables"},
     {"query", cmd_query, "run read-only SQL on trace tables"},
     {"fields", cmd_fields, "list the fields a parse configuration can name"},
+    {"diag", cmd_diag, "diagnostic applications: throughput, RTT, delay, loss, bottleneck..."},
+    {"demo", cmd_demo, "the paper's bottlenecked-middlebox diagnosis, start to finish"},
     {"simulate", cmd_simulate, "simulate a data center of tenants diagnosing (paper Table 4)"},
 };
 

@@ -1,0 +1,257 @@
+/* diag.h — diagnostic applications (paper §3.3.1, §3.5, §5.1).
+ *
+ * An application is a name, the options it needs, and a function that
+ * writes its SQL.  The SQL is the whole computation (plus, for the
+ * bottleneck locator, a thin C step that reads its result and names the
+ * hop); `vnd diag --show-sql` prints it and it runs unchanged on SQLite
+ * and, with `pg` set, on PostgreSQL.
+ *
+ * Tables and columns come from the tenant: every identifier is checked
+ * against the database (vnd_diag_require) and quoted when it is written.
+ *
+ * Trace tables have the standard columns of `vnd parse` without -c:
+ *   ts REAL seconds, id INTEGER (pkt.id), src_ip, dst_ip TEXT, proto,
+ *   src_port, dst_port, seq, ack, flags, payload_len INTEGER
+ * Applications name the columns they use; a table without one is an
+ * error that names the column and the parse field that provides it.
+ *
+ * Time: every app reports `t`, the start of its slot in seconds since the
+ * first packet of the tables it reads (so "at 10 s" means the same in every
+ * table of a path). */
+#ifndef VND_DIAG_DIAG_H
+#define VND_DIAG_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sqlite3.h>
+
+#include "output/output.h"
+
+/* ---- a growing SQL string ---- */
+struct vnd_sb {
+    char *s;
+    size_t n, cap;
+};
+
+void vnd_sb_printf(struct vnd_sb *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends `name` as a quoted SQL identifier ("a""b"). */
+void vnd_sb_ident(struct vnd_sb *sb, const char *name);
+void vnd_sb_free(struct vnd_sb *sb);
+/* Takes the string out (the caller frees it); sb is left empty. */
+char *vnd_sb_take(struct vnd_sb *sb);
+
+/* ---- options ---- */
+enum vnd_diag_by { VND_BY_ID, VND_BY_PAYLOAD, VND_BY_ORDER };
+
+#define VND_DIAG_PATH_MAX 16
+#define VND_DIAG_FIELDS_MAX 16
+
+struct vnd_diag_opts {
+    const char *table;              /* -t */
+    const char *in, *out;           /* --in, --out */
+    const char *path[VND_DIAG_PATH_MAX];   /* --path A,B,C */
+    int npath;
+    const char *field;              /* --field */
+    const char *fields[VND_DIAG_FIELDS_MAX]; /* --fields a,b */
+    int nfields;
+    const char *where;              /* --where, filter language */
+    double slot;                    /* --slot seconds (> 0) */
+    enum vnd_diag_by by;            /* --by */
+    bool by_flow;                   /* --by-flow */
+    bool list;                      /* --list */
+    double window;                  /* --window: an ID seen again this many
+                                       seconds away is another packet */
+    double origin;                  /* time 0 of `t`; NaN: first packet */
+    double since;                   /* only rows with ts >= since (--follow);
+                                       NaN: every row */
+    double until;                   /* only rows with ts < until; NaN: all */
+    bool pg;                        /* PostgreSQL dialect */
+};
+
+/* Defaults: slot 1 s, by id, window 1 s, origin/since/until NaN. */
+void vnd_diag_opts_init(struct vnd_diag_opts *o);
+
+/* ---- applications ---- */
+#define VND_NEED_TABLE 0x01
+#define VND_NEED_INOUT 0x02
+#define VND_NEED_PATH 0x04
+#define VND_NEED_FIELD 0x08
+#define VND_NEED_FIELDS 0x10
+#define VND_NEED_WHERE 0x20
+
+struct vnd_diag_ctx {
+    sqlite3 *db;                    /* for checking tables and columns */
+    const struct vnd_diag_opts *o;
+};
+
+struct vnd_diag_app {
+    const char *name;
+    const char *summary;
+    const char *usage;              /* the app's own options */
+    unsigned need;                  /* VND_NEED_* */
+    bool timed;                     /* has slots: --follow, --plot apply */
+    /* Writes the app's SQL (one statement) into `sb`.  Returns 0, or -1
+     * and a malloc'd message in *err. */
+    int (*build)(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+    /* Optional: the same result computed by a C step over the app's rows
+     * (SQLite only), used instead of running the SQL; rows go to `out`. */
+    int (*run)(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
+};
+
+/* Every application, NULL-terminated. */
+extern const struct vnd_diag_app *const vnd_diag_apps[];
+const struct vnd_diag_app *vnd_diag_find(const char *name);
+extern const struct vnd_diag_app vnd_diag_distribution, vnd_diag_groups, vnd_diag_filter,
+    vnd_diag_throughput, vnd_diag_rtt, vnd_diag_delay, vnd_diag_loss, vnd_diag_correlate,
+    vnd_diag_bottleneck;
+
+/* Builds app's SQL after checking options: a malloc'd string, or NULL and
+ * a malloc'd *err. */
+char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
+                   const struct vnd_diag_opts *o, char **err);
+
+/* Builds and runs; rows go to `out` (which gets the columns).  Returns 0,
+ * or -1 and *err. */
+int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
+                 const struct vnd_diag_opts *o, struct vnd_out *out,
+                 char **err);
+
+/* ---- helpers the apps share (diag_common.c) ---- */
+
+/* Checks that `table` exists and has every column in the NULL-terminated
+ * `cols`.  The message names the missing column and the parse field that
+ * fills it.  Returns 0 or -1 and *err. */
+int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
+                     const char *const *cols, char **err);
+
+/* True when `table` has column `col` (false when either is absent). */
+bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
+                         const char *col);
+
+/* The parse field that fills standard column `col`, or NULL. */
+const char *vnd_diag_field_of(const char *col);
+
+/* Appends the rows of `table` the options select (time range and --where)
+ * as a parenthesised sub-select "(SELECT * FROM t WHERE ...)".  Returns 0
+ * or -1 and *err (a --where that does not compile). */
+int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                    const char *table, bool with_where, char **err);
+
+/* Appends the expression giving time 0: the option's origin, or the
+ * smallest ts of the NULL-terminated `tables`. */
+void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                     const char *const *tables);
+
+/* Appends `s` as an SQL string literal ('it''s'). */
+void vnd_sb_str(struct vnd_sb *sb, const char *s);
+
+/* Appends a number in a form both SQL dialects read back exactly. */
+void vnd_sb_real(struct vnd_sb *sb, double v);
+
+/* Appends the SQL that turns text `expr` into the start of its slot
+ * relative to `origin_expr`: floor((expr - origin) / slot) * slot. */
+void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                        const char *expr, const char *origin_expr);
+
+/* A malloc'd printf-style message (for *err). */
+char *vnd_diag_errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The per-direction flow label "src:sport>dst:dport" of columns with the
+ * given prefix ("" or "x."). */
+void vnd_diag_flow_label(struct vnd_sb *sb, const char *prefix);
+
+/* Translates a --where filter into an SQL condition over a table with the
+ * standard columns (lang/filter.h).  Returns a malloc'd string or NULL and
+ * *err. */
+char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
+                         const char *where, char **err);
+
+/* Appends "SELECT g, packets, mean_ms, min_ms, p50_ms, p99_ms, max_ms"
+ * over the rows of `from` (an SQL FROM item with columns `group_cols`, a
+ * comma-separated list, and `v`, seconds), one row per group.  Percentiles
+ * are nearest-rank, computed with window functions so both dialects run
+ * them. */
+void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *group_cols,
+                    const char *order);
+
+/* Signed difference of two 32-bit sequence numbers, as SQL around the
+ * expression `x`: the value in [-2^31, 2^31) congruent to x mod 2^32. */
+void vnd_diag_seqdiff(struct vnd_sb *sb, const char *x);
+
+/* The null-safe equality operator of the dialect ("IS" or
+ * "IS NOT DISTINCT FROM"). */
+const char *vnd_diag_is(const struct vnd_diag_ctx *c);
+
+/* Appends the CTE bodies `pi` and `po`: the rows of --in and --out with
+ * their matching key k (id, or payload_hash for payloads), and `pairs`:
+ * each in-row with its nearest out-row of the same key within --window
+ * (columns i_*, o_* for ts and the 4-tuple, d = o_ts - i_ts).  Starts with
+ * ", pi AS (...)".  Returns 0 or -1 and *err. */
+int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+
+/* Appends CASE giving the direction 'IN>OUT' when `d` >= 0, else
+ * 'OUT>IN' (table names of --in and --out). */
+void vnd_diag_dir_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *d);
+
+/* ---- the rtt app's C step (diag_rtt_step.c) ---- */
+struct vnd_rtt_row {
+    char *flow;                     /* NULL unless by_flow */
+    double t;
+    long long packets;
+    double mean_ms, min_ms, p50_ms, p99_ms, max_ms;
+};
+
+struct vnd_rtt_result {
+    struct vnd_rtt_row *rows;       /* ordered by (flow,) t, as the SQL */
+    size_t n, cap;
+};
+
+/* What the rtt app's SQL yields, computed in one pass over c->o->table's
+ * TCP rows in time order.  Returns 0 or -1 and *err. */
+int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err);
+/* The rows with t >= min_t, with the SQL's columns. */
+void vnd_rtt_result_write(const struct vnd_rtt_result *res, bool by_flow, double min_t,
+                          struct vnd_out *out);
+void vnd_rtt_result_free(struct vnd_rtt_result *res);
+/* vnd_rtt_compute, then vnd_rtt_result_write: the rtt app's `run`. */
+int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
+
+/* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
+struct vnd_hop_slot {
+    double t;
+    double proc_ms;                 /* NaN when no RTT sample */
+    long long sent, lost;
+};
+
+struct vnd_bottleneck_verdict {
+    int hop;                        /* index into path (between hop and
+                                       hop+1), -1: no bottleneck */
+    double since;                   /* t at which it became one */
+    double base_ms, peak_ms;        /* processing time before / at worst */
+    long long lost;                 /* packets lost at that hop */
+};
+
+/* Names the bottleneck from per-hop series (series[h] has n[h] slots,
+ * sorted by t).  Pure: no SQL; tested on its own. */
+void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series,
+                          const int *n, struct vnd_bottleneck_verdict *v);
+
+struct vnd_plot;
+
+/* Where the bottleneck app's series go when drawn (each may be NULL): RTT
+ * at every capture point, processing time and loss per hop. */
+struct vnd_bottleneck_plots {
+    struct vnd_plot *rtt, *proc, *loss;
+};
+
+/* Runs the bottleneck app and its verdict: rows with t >= min_t to `out`
+ * (may be NULL), series to `plots` (may be NULL), then a sentence to `msg`
+ * (may be NULL).  Fills *v.  Returns 0 or -1 and *err. */
+int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o,
+                       struct vnd_out *out, double min_t,
+                       const struct vnd_bottleneck_plots *plots, FILE *msg,
+                       struct vnd_bottleneck_verdict *v, char **err);
+
+#endif

@@ -1,0 +1,431 @@
+/* diag_bottleneck.c — `bottleneck`: which middlebox of a chain is the
+ * bottleneck, and since when (paper §5.1.1, Fig. 11).
+ *
+ * --path lists the capture points in the order packets pass them.  The
+ * SQL computes, per slot: the mean RTT at every point (the rtt app), the
+ * processing time of each hop as the RTT difference of its two points
+ * (oriented so that the point nearer the data sender has the larger RTT),
+ * and the packets that entered each hop and were lost there (the loss app,
+ * both directions).  A thin C step then judges the series: a hop is
+ * congested in a slot when it loses at least 0.1% of what enters it, or
+ * its processing time is at least 1.5 times its quiet level (the first
+ * quartile of its slots) plus
+ * 0.2 ms; the bottleneck is the hop congested in the most slots, and it
+ * became one at the first congested slot after which it stays congested in
+ * at least two thirds of the slots.
+ *
+ * On SQLite the per-point RTT comes from the rtt app's C step and the
+ * table is put together in C; --show-sql prints the one statement that
+ * yields the same rows (the tests compare them). */
+#include "diag/diag.h"
+#include "diag/plot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The smallest ts of the path's tables: the shared time 0. */
+static int path_origin(sqlite3 *db, const struct vnd_diag_opts *o, double *t0, char **err)
+{
+    struct vnd_sb sb = {0};
+    struct vnd_diag_ctx c = {db, o};
+    vnd_diag_origin(&c, &sb, o->path);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
+    vnd_sb_free(&sb);
+    if (rc != SQLITE_OK) {
+        *err = vnd_diag_errf("bottleneck: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *t0 = NAN;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *t0 = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    if (isnan(*t0))
+        *t0 = 0;        /* every table empty: any origin will do */
+    return 0;
+}
+
+static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    struct vnd_diag_opts sub = *c->o;
+    if (isnan(sub.origin) && path_origin(c->db, c->o, &sub.origin, err))
+        return -1;
+    sub.by_flow = false;
+    sub.list = false;
+    sub.by = VND_BY_ID;
+    int n = c->o->npath;
+    vnd_sb_printf(sb, "WITH ");
+    for (int i = 0; i < n; i++) {
+        sub.table = c->o->path[i];
+        char *q = vnd_diag_sql(&vnd_diag_rtt, c->db, &sub, err);
+        if (!q)
+            return -1;
+        vnd_sb_printf(sb, "%svnd_r%d AS (SELECT t, mean_ms FROM (\n%s\n) x)", i ? ",\n" : "", i, q);
+        free(q);
+    }
+    for (int i = 0; i + 1 < n; i++) {
+        sub.in = c->o->path[i];
+        sub.out = c->o->path[i + 1];
+        char *q = vnd_diag_sql(&vnd_diag_loss, c->db, &sub, err);
+        if (!q)
+            return -1;
+        vnd_sb_printf(sb, ",\nvnd_l%d AS (SELECT t, sum(packets) AS sent, sum(lost) AS lost FROM (\n"
+                          "%s\n) x GROUP BY t)", i, q);
+        free(q);
+    }
+    /* orientation: +1 when RTT grows along the path (data flows against it) */
+    vnd_sb_printf(sb, ",\nvnd_orient AS (SELECT CASE WHEN (SELECT avg(mean_ms) FROM vnd_r%d) >="
+                      " (SELECT avg(mean_ms) FROM vnd_r0) THEN 1 ELSE -1 END AS s),\nvnd_slots AS (",
+                  n - 1);
+    for (int i = 0; i < n; i++)
+        vnd_sb_printf(sb, "%sSELECT t FROM vnd_r%d", i ? " UNION " : "", i);
+    for (int i = 0; i + 1 < n; i++)
+        vnd_sb_printf(sb, " UNION SELECT t FROM vnd_l%d", i);
+    vnd_sb_printf(sb, ")\n");
+    for (int i = 0; i + 1 < n; i++) {
+        struct vnd_sb hop = {0};
+        vnd_sb_printf(&hop, "%s>%s", c->o->path[i], c->o->path[i + 1]);
+        vnd_sb_printf(sb, "%sSELECT %d AS hop, ", i ? "UNION ALL\n" : "", i);
+        vnd_sb_str(sb, hop.s);
+        vnd_sb_free(&hop);
+        vnd_sb_printf(sb, " AS span, vnd_slots.t, a.mean_ms AS rtt_from_ms, b.mean_ms AS"
+                          " rtt_to_ms,\n"
+                          "       (b.mean_ms - a.mean_ms) * vnd_orient.s AS proc_ms,"
+                          " coalesce(l.sent, 0) AS sent, coalesce(l.lost, 0) AS lost,\n"
+                          "       coalesce(l.lost * 1.0 / l.sent, 0) AS loss_rate\n"
+                          "FROM vnd_slots CROSS JOIN vnd_orient LEFT JOIN vnd_r%d a ON a.t = vnd_slots.t"
+                          " LEFT JOIN vnd_r%d b ON b.t = vnd_slots.t\n"
+                          "  LEFT JOIN vnd_l%d l ON l.t = vnd_slots.t\n",
+                      i, i + 1, i);
+    }
+    vnd_sb_printf(sb, "ORDER BY 1, 3");
+    return 0;
+}
+
+const struct vnd_diag_app vnd_diag_bottleneck = {
+    .name = "bottleneck",
+    .summary = "per-hop processing time and loss along a path; names the bottleneck",
+    .usage = "--path T1,T2,T3 (capture points in path order) [--slot S] [--window S]",
+    .need = VND_NEED_PATH,
+    .timed = true,
+    .build = build,
+};
+
+/* ---- the verdict ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int congested(const struct vnd_hop_slot *s, double base)
+{
+    if (s->sent > 0 && s->lost * 1000 >= s->sent)
+        return 1;
+    return !isnan(s->proc_ms) && !isnan(base) && s->proc_ms >= 1.5 * base + 0.2;
+}
+
+void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const int *n,
+                          struct vnd_bottleneck_verdict *v)
+{
+    v->hop = -1;
+    v->since = NAN;
+    v->base_ms = v->peak_ms = NAN;
+    v->lost = 0;
+    int best_score = 0;
+    long long best_lost = 0;
+    for (int h = 0; h < nhops; h++) {
+        const struct vnd_hop_slot *s = series[h];
+        double peak = NAN;
+        long long lost = 0;
+        double *vals = malloc(((size_t)n[h] + 1) * sizeof *vals);
+        if (!vals)
+            abort();
+        int nv = 0;
+        for (int i = 0; i < n[h]; i++) {
+            lost += s[i].lost;
+            if (isnan(s[i].proc_ms))
+                continue;
+            vals[nv++] = s[i].proc_ms;
+            if (isnan(peak) || s[i].proc_ms > peak)
+                peak = s[i].proc_ms;
+        }
+        /* the quiet level: the first quartile of the slots, so a few odd
+         * slots (the last, half-empty one) do not set it */
+        qsort(vals, (size_t)nv, sizeof *vals, cmp_double);
+        double base = nv ? vals[(nv - 1) / 4] : NAN;
+        free(vals);
+        /* a negative floor is noise around zero processing time */
+        if (!isnan(base) && base < 0)
+            base = 0;
+        int score = 0;
+        for (int i = 0; i < n[h]; i++)
+            score += congested(&s[i], base);
+        if (score == 0 || score < best_score || (score == best_score && lost <= best_lost))
+            continue;
+        best_score = score;
+        best_lost = lost;
+        v->hop = h;
+        v->base_ms = base;
+        v->peak_ms = peak;
+        v->lost = lost;
+        /* onset: first congested slot that stays congested mostly */
+        v->since = NAN;
+        for (int i = 0; i < n[h] && isnan(v->since); i++) {
+            if (!congested(&s[i], base))
+                continue;
+            int hot = 0;
+            for (int j = i; j < n[h]; j++)
+                hot += congested(&s[j], base);
+            if (3 * hot >= 2 * (n[h] - i))
+                v->since = s[i].t;
+        }
+    }
+}
+
+/* One row of the app's result. */
+struct brow {
+    int hop;
+    double t, rtt_from, rtt_to, proc;   /* NaN: NULL */
+    long long sent, lost;
+};
+
+static double rtt_at(const struct vnd_rtt_result *r, double t)
+{
+    size_t lo = 0, hi = r->n;            /* rows sorted by t */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->rows[mid].t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && r->rows[lo].t == t ? r->rows[lo].mean_ms : NAN;
+}
+
+static int cmp_t(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct lossrow {
+    double t;
+    long long sent, lost;
+};
+
+/* The result table the SQL of build() yields, computed from the rtt C step
+ * per point and the loss SQL per hop.  Returns 0 or -1 and *err. */
+static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **rows_out,
+                   size_t *nrows, char **err)
+{
+    struct vnd_diag_opts sub = *o;
+    if (isnan(sub.origin) && path_origin(db, o, &sub.origin, err))
+        return -1;
+    sub.by_flow = false;
+    sub.list = false;
+    sub.by = VND_BY_ID;
+    int n = o->npath, ret = -1;
+    struct vnd_rtt_result rtt[VND_DIAG_PATH_MAX] = {0};
+    struct lossrow *loss[VND_DIAG_PATH_MAX] = {0};
+    size_t nloss[VND_DIAG_PATH_MAX] = {0};
+    double *slots = NULL;
+    size_t nslots = 0, capslots = 0;
+    struct brow *rows = NULL;
+    size_t nr = 0;
+    for (int i = 0; i < n; i++) {
+        sub.table = o->path[i];
+        struct vnd_diag_ctx c = {db, &sub};
+        char *q = vnd_diag_sql(&vnd_diag_rtt, db, &sub, err);   /* checks columns */
+        if (!q || vnd_rtt_compute(&c, &rtt[i], err)) {
+            free(q);
+            goto out_free;
+        }
+        free(q);
+        for (size_t k = 0; k < rtt[i].n; k++) {
+            if (nslots == capslots) {
+                capslots = capslots ? 2 * capslots : 256;
+                slots = realloc(slots, capslots * sizeof *slots);
+                if (!slots)
+                    abort();
+            }
+            slots[nslots++] = rtt[i].rows[k].t;
+        }
+    }
+    for (int i = 0; i + 1 < n; i++) {
+        sub.in = o->path[i];
+        sub.out = o->path[i + 1];
+        char *q = vnd_diag_sql(&vnd_diag_loss, db, &sub, err);
+        if (!q)
+            goto out_free;
+        struct vnd_sb sb = {0};
+        vnd_sb_printf(&sb, "SELECT t, sum(packets), sum(lost) FROM (\n%s\n) x GROUP BY t"
+                           " ORDER BY t", q);
+        free(q);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
+        vnd_sb_free(&sb);
+        if (rc != SQLITE_OK) {
+            *err = vnd_diag_errf("bottleneck: %s", sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            goto out_free;
+        }
+        size_t cap = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (nloss[i] == cap) {
+                cap = cap ? 2 * cap : 64;
+                loss[i] = realloc(loss[i], cap * sizeof *loss[i]);
+                if (!loss[i])
+                    abort();
+            }
+            struct lossrow *l = &loss[i][nloss[i]++];
+            l->t = sqlite3_column_double(st, 0);
+            l->sent = sqlite3_column_int64(st, 1);
+            l->lost = sqlite3_column_int64(st, 2);
+            if (nslots == capslots) {
+                capslots = capslots ? 2 * capslots : 256;
+                slots = realloc(slots, capslots * sizeof *slots);
+                if (!slots)
+                    abort();
+            }
+            slots[nslots++] = l->t;
+        }
+        if (rc != SQLITE_DONE) {
+            *err = vnd_diag_errf("bottleneck: %s", rc == SQLITE_INTERRUPT
+                                                       ? "interrupted (time limit?)"
+                                                       : sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            goto out_free;
+        }
+        sqlite3_finalize(st);
+    }
+    if (nslots)
+        qsort(slots, nslots, sizeof *slots, cmp_t);
+    size_t u = 0;
+    for (size_t k = 0; k < nslots; k++)
+        if (!u || slots[k] != slots[u - 1])
+            slots[u++] = slots[k];
+    nslots = u;
+    /* orientation, as the SQL: RTT growing along the path means +1 */
+    double first = 0, last = 0;
+    for (size_t k = 0; k < rtt[0].n; k++)
+        first += rtt[0].rows[k].mean_ms;
+    for (size_t k = 0; k < rtt[n - 1].n; k++)
+        last += rtt[n - 1].rows[k].mean_ms;
+    int s = rtt[0].n && rtt[n - 1].n
+                && last / (double)rtt[n - 1].n >= first / (double)rtt[0].n ? 1 : -1;
+    rows = calloc((size_t)(n - 1) * nslots + 1, sizeof *rows);
+    if (!rows)
+        abort();
+    for (int i = 0; i + 1 < n; i++) {
+        size_t li = 0;
+        for (size_t k = 0; k < nslots; k++) {
+            struct brow *r = &rows[nr++];
+            r->hop = i;
+            r->t = slots[k];
+            r->rtt_from = rtt_at(&rtt[i], slots[k]);
+            r->rtt_to = rtt_at(&rtt[i + 1], slots[k]);
+            r->proc = isnan(r->rtt_from) || isnan(r->rtt_to)
+                          ? NAN : (r->rtt_to - r->rtt_from) * s;
+            while (li < nloss[i] && loss[i][li].t < slots[k])
+                li++;
+            if (li < nloss[i] && loss[i][li].t == slots[k]) {
+                r->sent = loss[i][li].sent;
+                r->lost = loss[i][li].lost;
+            }
+        }
+    }
+    *rows_out = rows;
+    *nrows = nr;
+    rows = NULL;
+    ret = 0;
+out_free:
+    for (int i = 0; i < n; i++) {
+        vnd_rtt_result_free(&rtt[i]);
+        free(loss[i]);
+    }
+    free(slots);
+    free(rows);
+    return ret;
+}
+
+int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_out *out,
+                       double min_t, const struct vnd_bottleneck_plots *plots, FILE *msg,
+                       struct vnd_bottleneck_verdict *v, char **err)
+{
+    char *sql = vnd_diag_sql(&vnd_diag_bottleneck, db, o, err);   /* checks options */
+    if (!sql)
+        return -1;
+    free(sql);
+    struct brow *rows = NULL;
+    size_t nr = 0;
+    if (compute(db, o, &rows, &nr, err))
+        return -1;
+    int nh = o->npath - 1;
+    struct vnd_hop_slot *series[VND_DIAG_PATH_MAX] = {0};
+    int n[VND_DIAG_PATH_MAX] = {0};
+    for (int h = 0; h < nh; h++) {
+        series[h] = calloc(nr / (size_t)nh + 1, sizeof *series[h]);
+        if (!series[h])
+            abort();
+    }
+    const char *names[] = {"hop", "span", "t", "rtt_from_ms", "rtt_to_ms", "proc_ms", "sent",
+                           "lost", "loss_rate"};
+    if (out)
+        vnd_out_columns(out, 9, names);
+    for (size_t k = 0; k < nr; k++) {
+        const struct brow *r = &rows[k];
+        int h = r->hop;
+        char span[300];
+        snprintf(span, sizeof span, "%s>%s", o->path[h], o->path[h + 1]);
+        struct vnd_hop_slot *s = &series[h][n[h]++];
+        s->t = r->t;
+        s->proc_ms = r->proc;
+        s->sent = r->sent;
+        s->lost = r->lost;
+        if (plots && plots->proc)
+            vnd_plot_add(plots->proc, span, r->t, r->proc);
+        if (plots && plots->loss)
+            vnd_plot_add(plots->loss, span, r->t, (double)r->lost);
+        if (plots && plots->rtt) {
+            /* every hop carries both its points; draw each point once */
+            if (h == 0)
+                vnd_plot_add(plots->rtt, o->path[0], r->t, r->rtt_from);
+            vnd_plot_add(plots->rtt, o->path[h + 1], r->t, r->rtt_to);
+        }
+        if (!out || r->t < min_t)
+            continue;
+        vnd_out_int(out, h);
+        vnd_out_text(out, span);
+        vnd_out_real(out, r->t);
+        const double reals[] = {r->rtt_from, r->rtt_to, r->proc};
+        for (int i = 0; i < 3; i++)
+            if (isnan(reals[i]))
+                vnd_out_null(out);
+            else
+                vnd_out_real(out, reals[i]);
+        vnd_out_int(out, r->sent);
+        vnd_out_int(out, r->lost);
+        if (r->sent)
+            vnd_out_real(out, (double)r->lost / (double)r->sent);
+        else
+            vnd_out_int(out, 0);
+        vnd_out_end_row(out);
+    }
+    free(rows);
+    vnd_bottleneck_judge(nh, series, n, v);
+    if (msg && v->hop < 0)
+        fprintf(msg, "no bottleneck: no hop lost packets or slowed down on this path\n");
+    else if (msg)
+        fprintf(msg,
+                "bottleneck: the hop between %s and %s, from t = %g s: processing time"
+                " %.2f ms when quiet, %.2f ms at its worst; %lld packets lost there\n",
+                o->path[v->hop], o->path[v->hop + 1], v->since, v->base_ms, v->peak_ms,
+                v->lost);
+    for (int h = 0; h < nh; h++)
+        free(series[h]);
+    return 0;
+}

@@ -1,0 +1,509 @@
+/* diag_common.c — what the applications share: SQL text, identifier
+ * checks, the row source, time slots, running an app. */
+#include "diag/diag.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields/registry.h"
+#include "lang/filter.h"
+
+/* ---- SQL text ---- */
+
+static void sb_grow(struct vnd_sb *sb, size_t more)
+{
+    if (sb->n + more + 1 <= sb->cap)
+        return;
+    size_t cap = sb->cap ? sb->cap : 256;
+    while (cap < sb->n + more + 1)
+        cap *= 2;
+    char *s = realloc(sb->s, cap);
+    if (!s)
+        abort();
+    sb->s = s;
+    sb->cap = cap;
+}
+
+void vnd_sb_printf(struct vnd_sb *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    sb_grow(sb, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(sb->s + sb->n, sb->cap - sb->n, fmt, ap);
+    va_end(ap);
+    sb->n += (size_t)n;
+}
+
+void vnd_sb_ident(struct vnd_sb *sb, const char *name)
+{
+    sb_grow(sb, 2 * strlen(name) + 2);
+    sb->s[sb->n++] = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            sb->s[sb->n++] = '"';
+        sb->s[sb->n++] = *p;
+    }
+    sb->s[sb->n++] = '"';
+    sb->s[sb->n] = 0;
+}
+
+void vnd_sb_str(struct vnd_sb *sb, const char *str)
+{
+    sb_grow(sb, 2 * strlen(str) + 2);
+    sb->s[sb->n++] = '\'';
+    for (const char *p = str; *p; p++) {
+        if (*p == '\'')
+            sb->s[sb->n++] = '\'';
+        sb->s[sb->n++] = *p;
+    }
+    sb->s[sb->n++] = '\'';
+    sb->s[sb->n] = 0;
+}
+
+void vnd_sb_real(struct vnd_sb *sb, double v)
+{
+    size_t at = sb->n;
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v)     /* shortest of the two that reads back */
+        snprintf(buf, sizeof buf, "%.17g", v);
+    vnd_sb_printf(sb, "%s", buf);
+    /* keep it a REAL in both dialects (integer division otherwise) */
+    if (!strpbrk(sb->s + at, ".eEni"))
+        vnd_sb_printf(sb, ".0");
+}
+
+void vnd_sb_free(struct vnd_sb *sb)
+{
+    free(sb->s);
+    sb->s = NULL;
+    sb->n = sb->cap = 0;
+}
+
+char *vnd_sb_take(struct vnd_sb *sb)
+{
+    char *s = sb->s ? sb->s : strdup("");
+    if (!s)
+        abort();
+    sb->s = NULL;
+    sb->n = sb->cap = 0;
+    return s;
+}
+
+char *vnd_diag_errf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return s;
+}
+
+/* ---- options ---- */
+
+void vnd_diag_opts_init(struct vnd_diag_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->slot = 1.0;
+    o->by = VND_BY_ID;
+    o->window = 1.0;
+    o->origin = NAN;
+    o->since = NAN;
+    o->until = NAN;
+}
+
+/* ---- tables and columns ---- */
+
+/* Standard column → the parse field that fills it. */
+static const struct {
+    const char *col, *field;
+} std_cols[] = {
+    {"ts", "timestamp"},     {"id", "pkt.id"},        {"src_ip", "ip.src"},
+    {"dst_ip", "ip.dst"},    {"proto", "ip.proto"},   {"src_port", "tcp.src"},
+    {"dst_port", "tcp.dst"}, {"seq", "tcp.seq"},      {"ack", "tcp.ack"},
+    {"flags", "tcp.flags"},  {"payload_len", "payload.len"},
+    {"payload_hash", "payload.hash"}, {"sack", "tcp.sack"},
+};
+
+const char *vnd_diag_field_of(const char *col)
+{
+    for (size_t i = 0; i < sizeof std_cols / sizeof *std_cols; i++)
+        if (!strcmp(std_cols[i].col, col))
+            return std_cols[i].field;
+    return NULL;
+}
+
+/* The columns of `table` (NULL-terminated, malloc'd), or NULL when there
+ * is no such table. */
+static char **table_columns(sqlite3 *db, const char *table)
+{
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT * FROM ");
+    vnd_sb_ident(&sb, table);
+    vnd_sb_printf(&sb, " LIMIT 0");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
+    vnd_sb_free(&sb);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    int n = sqlite3_column_count(st);
+    char **cols = calloc((size_t)n + 1, sizeof *cols);
+    if (!cols)
+        abort();
+    for (int i = 0; i < n; i++) {
+        cols[i] = strdup(sqlite3_column_name(st, i));
+        if (!cols[i])
+            abort();
+    }
+    sqlite3_finalize(st);
+    return cols;
+}
+
+static void free_columns(char **cols)
+{
+    if (!cols)
+        return;
+    for (char **p = cols; *p; p++)
+        free(*p);
+    free(cols);
+}
+
+/* "a, b, c": the database's tables, for an error message. */
+static char *table_list(sqlite3 *db)
+{
+    struct vnd_sb sb = {0};
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_master WHERE type IN ('table','view')"
+                           " AND name NOT LIKE 'sqlite_%' AND name <> 'vnd_meta' ORDER BY name",
+                           -1, &st, NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW)
+            vnd_sb_printf(&sb, "%s%s", sb.n ? ", " : "",
+                          (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (!sb.n)
+        vnd_sb_printf(&sb, "none");
+    return vnd_sb_take(&sb);
+}
+
+bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
+                         const char *col)
+{
+    char **cols = table_columns(c->db, table);
+    bool found = false;
+    for (char **p = cols; p && *p; p++)
+        if (!strcasecmp(*p, col))
+            found = true;
+    free_columns(cols);
+    return found;
+}
+
+int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
+                     const char *const *need, char **err)
+{
+    if (!table || !*table) {
+        *err = vnd_diag_errf("empty table name");
+        return -1;
+    }
+    char **cols = table_columns(c->db, table);
+    if (!cols) {
+        char *list = table_list(c->db);
+        *err = vnd_diag_errf("no table '%s' in the database (tables: %s)", table, list);
+        free(list);
+        return -1;
+    }
+    int rc = 0;
+    for (const char *const *n = need; *n && !rc; n++) {
+        bool found = false;
+        for (char **p = cols; *p; p++)
+            if (!strcasecmp(*p, *n))
+                found = true;
+        if (found)
+            continue;
+        const char *f = vnd_diag_field_of(*n);
+        if (f)
+            *err = vnd_diag_errf("table %s has no column '%s' (parse field %s provides it;"
+                                 " add `%s as %s` to the Fields: line)",
+                                 table, *n, f, f, *n);
+        else
+            *err = vnd_diag_errf("table %s has no column '%s'", table, *n);
+        rc = -1;
+    }
+    free_columns(cols);
+    return rc;
+}
+
+/* ---- --where ---- */
+
+struct where_ctx {
+    const struct vnd_diag_ctx *c;
+    const char *table;
+};
+
+/* The column of `table` that holds registry field `f`: the standard
+ * column the default parse configuration fills with it. */
+static const char *column_of(enum vnd_field f, void *vctx)
+{
+    struct where_ctx *w = vctx;
+    const char *name = vnd_field_info(f)->name;
+    /* udp ports share the tcp port columns, as in the paper's example */
+    if (!strcmp(name, "udp.src"))
+        name = "tcp.src";
+    else if (!strcmp(name, "udp.dst"))
+        name = "tcp.dst";
+    for (size_t i = 0; i < sizeof std_cols / sizeof *std_cols; i++)
+        if (!strcmp(std_cols[i].field, name)
+            && vnd_diag_has_column(w->c, w->table, std_cols[i].col))
+            return std_cols[i].col;
+    return NULL;
+}
+
+char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
+                         const char *where, char **err)
+{
+    struct vnd_filter *f = vnd_filter_compile_where(where, "--where", 1, 1, err);
+    if (!f)
+        return NULL;
+    struct where_ctx w = {c, table};
+    char *sql = vnd_filter_to_sql(f, column_of, &w, c->o->pg, err);
+    vnd_filter_free(f);
+    return sql;
+}
+
+/* ---- row sources, time ---- */
+
+int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                    const char *table, bool with_where, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    bool w = with_where && o->where && *o->where;
+    if (!w && isnan(o->since) && isnan(o->until)) {
+        vnd_sb_ident(sb, table);
+        return 0;
+    }
+    char *cond = NULL;
+    if (w && !(cond = vnd_diag_where_sql(c, table, o->where, err)))
+        return -1;
+    vnd_sb_printf(sb, "(SELECT * FROM ");
+    vnd_sb_ident(sb, table);
+    const char *and = " WHERE ";
+    if (!isnan(o->since)) {
+        vnd_sb_printf(sb, "%sts >= ", and);
+        vnd_sb_real(sb, o->since);
+        and = " AND ";
+    }
+    if (!isnan(o->until)) {
+        vnd_sb_printf(sb, "%sts < ", and);
+        vnd_sb_real(sb, o->until);
+        and = " AND ";
+    }
+    if (cond)
+        vnd_sb_printf(sb, "%s(%s)", and, cond);
+    vnd_sb_printf(sb, ")");
+    free(cond);
+    return 0;
+}
+
+void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                     const char *const *tables)
+{
+    if (!isnan(c->o->origin)) {
+        vnd_sb_printf(sb, "SELECT ");
+        vnd_sb_real(sb, c->o->origin);
+        vnd_sb_printf(sb, " AS t0");
+        return;
+    }
+    vnd_sb_printf(sb, "SELECT min(m) AS t0 FROM (");
+    for (int i = 0; tables[i]; i++) {
+        vnd_sb_printf(sb, "%sSELECT min(ts) AS m FROM ", i ? " UNION ALL " : "");
+        vnd_sb_ident(sb, tables[i]);
+    }
+    vnd_sb_printf(sb, ") om");
+}
+
+void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                        const char *expr, const char *origin_expr)
+{
+    vnd_sb_printf(sb, "floor((%s - %s) / ", expr, origin_expr);
+    vnd_sb_real(sb, c->o->slot);
+    vnd_sb_printf(sb, ") * ");
+    vnd_sb_real(sb, c->o->slot);
+}
+
+void vnd_diag_flow_label(struct vnd_sb *sb, const char *p)
+{
+    vnd_sb_printf(sb,
+                  "%ssrc_ip || ':' || CAST(%ssrc_port AS TEXT) || '>' || %sdst_ip"
+                  " || ':' || CAST(%sdst_port AS TEXT)",
+                  p, p, p, p);
+}
+
+/* ---- applications ---- */
+
+const struct vnd_diag_app *vnd_diag_find(const char *name)
+{
+    for (int i = 0; vnd_diag_apps[i]; i++)
+        if (!strcmp(vnd_diag_apps[i]->name, name))
+            return vnd_diag_apps[i];
+    return NULL;
+}
+
+char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
+                   const struct vnd_diag_opts *o, char **err)
+{
+    *err = NULL;
+    if ((app->need & VND_NEED_TABLE) && !o->table) {
+        *err = vnd_diag_errf("%s needs -t TABLE", app->name);
+        return NULL;
+    }
+    if ((app->need & VND_NEED_INOUT) && (!o->in || !o->out)) {
+        *err = vnd_diag_errf("%s needs --in TABLE and --out TABLE", app->name);
+        return NULL;
+    }
+    if ((app->need & VND_NEED_PATH) && o->npath < 2) {
+        *err = vnd_diag_errf("%s needs --path with at least two tables (A,B[,C...])",
+                             app->name);
+        return NULL;
+    }
+    if ((app->need & VND_NEED_FIELD) && !o->field) {
+        *err = vnd_diag_errf("%s needs --field COLUMN", app->name);
+        return NULL;
+    }
+    if ((app->need & VND_NEED_FIELDS) && o->nfields < 1) {
+        *err = vnd_diag_errf("%s needs --fields C1,C2,...", app->name);
+        return NULL;
+    }
+    if ((app->need & VND_NEED_WHERE) && !o->where) {
+        *err = vnd_diag_errf("%s needs --where 'EXPR'", app->name);
+        return NULL;
+    }
+    if (!(o->slot > 0) || !isfinite(o->slot)) {
+        *err = vnd_diag_errf("--slot must be a positive number of seconds");
+        return NULL;
+    }
+    struct vnd_diag_ctx c = {db, o};
+    struct vnd_sb sb = {0};
+    if (app->build(&c, &sb, err)) {
+        vnd_sb_free(&sb);
+        return NULL;
+    }
+    return vnd_sb_take(&sb);
+}
+
+int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
+                 const struct vnd_diag_opts *o, struct vnd_out *out, char **err)
+{
+    if (app->run && !o->pg) {
+        /* the options are checked by building the SQL, which the step matches */
+        char *sql = vnd_diag_sql(app, db, o, err);
+        if (!sql)
+            return -1;
+        free(sql);
+        struct vnd_diag_ctx c = {db, o};
+        return app->run(&c, out, err);
+    }
+    char *sql = vnd_diag_sql(app, db, o, err);
+    if (!sql)
+        return -1;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        *err = vnd_diag_errf("%s: SQL does not prepare: %s", app->name, sqlite3_errmsg(db));
+        free(sql);
+        return -1;
+    }
+    free(sql);
+    rc = vnd_out_stmt(out, st);
+    int ret = 0;
+    if (rc != SQLITE_DONE) {
+        *err = vnd_diag_errf("%s: %s", app->name,
+                             rc == SQLITE_INTERRUPT ? "interrupted (time limit?)"
+                                                    : sqlite3_errmsg(db));
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- shared SQL pieces ---- */
+
+void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *g,
+                    const char *order)
+{
+    bool grouped = g && *g;
+    vnd_sb_printf(sb,
+                  "SELECT %s%scount(*) AS packets, avg(v) * 1000 AS mean_ms,"
+                  " min(v) * 1000 AS min_ms,\n"
+                  "       min(CASE WHEN rn >= 0.5 * cnt THEN v END) * 1000 AS p50_ms,\n"
+                  "       min(CASE WHEN rn >= 0.99 * cnt THEN v END) * 1000 AS p99_ms,"
+                  " max(v) * 1000 AS max_ms\n"
+                  "FROM (SELECT %s%sv, row_number() OVER (%s%s ORDER BY v) AS rn,\n"
+                  "             count(*) OVER (%s%s) AS cnt FROM %s) st\n",
+                  grouped ? g : "", grouped ? ", " : "",
+                  grouped ? g : "", grouped ? ", " : "",
+                  grouped ? "PARTITION BY " : "", grouped ? g : "",
+                  grouped ? "PARTITION BY " : "", grouped ? g : "", from);
+    if (grouped)
+        vnd_sb_printf(sb, "GROUP BY %s ORDER BY %s", g, order ? order : g);
+}
+
+void vnd_diag_seqdiff(struct vnd_sb *sb, const char *x)
+{
+    vnd_sb_printf(sb, "((((%s) %% 4294967296 + 4294967296 + 2147483648) %% 4294967296)"
+                      " - 2147483648)", x);
+}
+
+const char *vnd_diag_is(const struct vnd_diag_ctx *c)
+{
+    return c->o->pg ? "IS NOT DISTINCT FROM" : "IS";
+}
+
+int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    bool payload = o->by == VND_BY_PAYLOAD;
+    const char *need_id[] = {"ts", "id", "src_ip", "dst_ip", "src_port", "dst_port",
+                             "proto", NULL};
+    const char *need_pl[] = {"ts", "payload_hash", "payload_len", "src_ip", "dst_ip",
+                             "src_port", "dst_port", "proto", NULL};
+    if (vnd_diag_require(c, o->in, payload ? need_pl : need_id, err)
+        || vnd_diag_require(c, o->out, payload ? need_pl : need_id, err))
+        return -1;
+    const char *tab[2] = {o->in, o->out};
+    const char *nm[2] = {"vnd_pi", "vnd_po"};
+    for (int k = 0; k < 2; k++) {
+        vnd_sb_printf(sb, ",\n%s AS (SELECT ts, %s AS k, src_ip, src_port, dst_ip, dst_port,"
+                          " proto FROM ", nm[k], payload ? "payload_hash" : "id");
+        if (vnd_diag_source(c, sb, tab[k], true, err))
+            return -1;
+        /* empty payloads all hash alike: they cannot be told apart */
+        vnd_sb_printf(sb, " s WHERE %s)", payload ? "payload_len > 0" : "id IS NOT NULL");
+    }
+    vnd_sb_printf(sb, ",\nvnd_match AS (SELECT vnd_pi.ts AS i_ts, vnd_pi.k AS i_k, vnd_pi.src_ip AS i_src_ip,"
+                      " vnd_pi.src_port AS i_src_port,\n"
+                      "       vnd_pi.dst_ip AS i_dst_ip, vnd_pi.dst_port AS i_dst_port,"
+                      " vnd_pi.proto AS i_proto, vnd_po.ts AS o_ts,\n"
+                      "       vnd_po.src_ip AS o_src_ip, vnd_po.src_port AS o_src_port,"
+                      " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
+                      "       vnd_po.ts - vnd_pi.ts AS d,\n"
+                      "       row_number() OVER (PARTITION BY vnd_pi.k, vnd_pi.ts"
+                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts)) AS vnd_r\n"
+                      "  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
+    vnd_sb_real(sb, o->window);
+    vnd_sb_printf(sb, " AND vnd_pi.ts + ");
+    vnd_sb_real(sb, o->window);
+    vnd_sb_printf(sb, "),\nvnd_pairs AS (SELECT * FROM vnd_match WHERE vnd_r = 1)");
+    return 0;
+}

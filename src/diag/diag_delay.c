@@ -1,0 +1,66 @@
+/* diag_delay.c — `delay`: one-hop delay from the input and output traces
+ * of a hop, joined by packet ID (paper §3.5 case 1: the hop keeps ip.id and
+ * tcp.seq) or by payload hash (case 2: a NAT or L4 balancer rewrites the
+ * headers but not the payload).
+ *
+ * Both tables usually see both directions of a flow, so each matched
+ * packet is filed under the direction it travelled: whichever table saw it
+ * first is where it entered the hop.  Its delay is the time between. */
+#include "diag/diag.h"
+
+#include <stdlib.h>
+
+void vnd_diag_dir_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *d)
+{
+    struct vnd_sb a = {0}, b = {0};
+    vnd_sb_printf(&a, "%s>%s", c->o->in, c->o->out);
+    vnd_sb_printf(&b, "%s>%s", c->o->out, c->o->in);
+    vnd_sb_printf(sb, "CASE WHEN %s >= 0 THEN ", d);
+    vnd_sb_str(sb, a.s);
+    vnd_sb_printf(sb, " ELSE ");
+    vnd_sb_str(sb, b.s);
+    vnd_sb_printf(sb, " END");
+    vnd_sb_free(&a);
+    vnd_sb_free(&b);
+}
+
+static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    if (o->by == VND_BY_ORDER) {
+        *err = vnd_diag_errf("delay joins packets by id or payload; --by order only"
+                             " pairs connections (use correlate)");
+        return -1;
+    }
+    const char *tables[] = {o->in, o->out, NULL};
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    vnd_diag_origin(c, sb, tables);
+    vnd_sb_printf(sb, ")");
+    if (vnd_diag_pairs(c, sb, err))
+        return -1;
+    vnd_sb_printf(sb, ",\nvnd_dl AS (SELECT ");
+    vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "vnd_origin.t0");
+    vnd_sb_printf(sb, " AS t,\n       ");
+    vnd_diag_dir_expr(c, sb, "d");
+    vnd_sb_printf(sb, " AS dir,\n       ");
+    if (o->by_flow) {
+        vnd_sb_printf(sb, "CASE WHEN d >= 0 THEN ");
+        vnd_diag_flow_label(sb, "i_");
+        vnd_sb_printf(sb, " ELSE ");
+        vnd_diag_flow_label(sb, "o_");
+        vnd_sb_printf(sb, " END AS flow, ");
+    }
+    vnd_sb_printf(sb, "abs(d) AS v FROM vnd_pairs CROSS JOIN vnd_origin)\n");
+    vnd_diag_stats(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t", NULL);
+    return 0;
+}
+
+const struct vnd_diag_app vnd_diag_delay = {
+    .name = "delay",
+    .summary = "one-hop delay per slot and direction, input joined to output",
+    .usage = "--in TABLE --out TABLE [--by id|payload] [--slot S] [--by-flow]"
+             " [--window S]",
+    .need = VND_NEED_INOUT,
+    .timed = true,
+    .build = build,
+};

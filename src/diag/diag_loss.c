@@ -1,0 +1,106 @@
+/* diag_loss.c — `loss`: packets that entered a hop and never left it
+ * (paper §3.3.1, Packet loss: an anti-join of input and output).
+ *
+ * With both directions captured, a packet enters from the side it travels
+ * from.  Each direction of each flow is oriented by its matched packets
+ * (most were seen first in --in, or first in --out); a direction with no
+ * matched packet takes the opposite of its reverse direction, and one with
+ * neither is taken to travel --in to --out.  A packet counts as lost when
+ * it entered on its side and no packet with its key was seen on the other
+ * within --window seconds.  Matching by payload cannot follow packets
+ * without payload (pure ACKs): they are left out. */
+#include "diag/diag.h"
+
+/* orientation of a direction by its own pairs, else its reverse's */
+static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *x,
+                        const char *side)
+{
+    const char *is = vnd_diag_is(c);
+    vnd_sb_printf(sb,
+                  " LEFT JOIN vnd_orient_%s f ON f.src_ip %s %s.src_ip AND f.src_port %s %s.src_port"
+                  " AND f.dst_ip %s %s.dst_ip AND f.dst_port %s %s.dst_port\n"
+                  "   LEFT JOIN vnd_orient_%s vnd_r ON vnd_r.src_ip %s %s.dst_ip AND vnd_r.src_port %s %s.dst_port"
+                  " AND vnd_r.dst_ip %s %s.src_ip AND vnd_r.dst_port %s %s.src_port\n",
+                  side, is, x, is, x, is, x, is, x, side, is, x, is, x, is, x, is, x);
+}
+
+static void exists_other(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *x,
+                         const char *other)
+{
+    vnd_sb_printf(sb, "CASE WHEN EXISTS (SELECT 1 FROM %s y WHERE y.k = %s.k AND y.ts BETWEEN"
+                      " %s.ts - ", other, x, x);
+    vnd_sb_real(sb, c->o->window);
+    vnd_sb_printf(sb, " AND %s.ts + ", x);
+    vnd_sb_real(sb, c->o->window);
+    vnd_sb_printf(sb, ") THEN 0 ELSE 1 END");
+}
+
+static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    if (o->by == VND_BY_ORDER) {
+        *err = vnd_diag_errf("loss matches packets by id or payload, not --by order");
+        return -1;
+    }
+    if (o->list) {
+        const char *need[] = {"seq", "payload_len", NULL};
+        if (vnd_diag_require(c, o->in, need, err) || vnd_diag_require(c, o->out, need, err))
+            return -1;
+    }
+    const char *tables[] = {o->in, o->out, NULL};
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    vnd_diag_origin(c, sb, tables);
+    vnd_sb_printf(sb, ")");
+    if (vnd_diag_pairs(c, sb, err))
+        return -1;
+    /* +1: the direction travels in→out */
+    vnd_sb_printf(sb, ",\nvnd_orient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"
+                      " i_dst_ip AS dst_ip, i_dst_port AS dst_port,\n"
+                      "       CASE WHEN sum(CASE WHEN d >= 0 THEN 1 ELSE -1 END) >= 0"
+                      " THEN 1 ELSE -1 END AS s\n"
+                      "  FROM vnd_pairs GROUP BY i_src_ip, i_src_port, i_dst_ip, i_dst_port),\n"
+                      "vnd_orient_o AS (SELECT o_src_ip AS src_ip, o_src_port AS src_port,"
+                      " o_dst_ip AS dst_ip, o_dst_port AS dst_port,\n"
+                      "       CASE WHEN sum(CASE WHEN d >= 0 THEN 1 ELSE -1 END) >= 0"
+                      " THEN 1 ELSE -1 END AS s\n"
+                      "  FROM vnd_pairs GROUP BY o_src_ip, o_src_port, o_dst_ip, o_dst_port),\n"
+                      "vnd_entered AS (SELECT 1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
+                      " x.dst_port, ");
+    exists_other(c, sb, "x", "vnd_po");
+    vnd_sb_printf(sb, " AS lost\n  FROM vnd_pi x");
+    orient_join(c, sb, "x", "i");
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = 1\n"
+                      "  UNION ALL\n"
+                      "  SELECT -1, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip, x.dst_port, ");
+    exists_other(c, sb, "x", "vnd_pi");
+    vnd_sb_printf(sb, "\n  FROM vnd_po x");
+    orient_join(c, sb, "x", "o");
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = -1)\n");
+    if (o->list) {
+        vnd_sb_printf(sb, "SELECT ");
+        vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
+        vnd_sb_printf(sb, " AS t, e.ts, ");
+        vnd_diag_dir_expr(c, sb, "e.dirn");
+        vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port\n"
+                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1 ORDER BY e.ts",
+                      o->by == VND_BY_PAYLOAD ? "payload_hash" : "id");
+        return 0;
+    }
+    vnd_sb_printf(sb, "SELECT ");
+    vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
+    vnd_sb_printf(sb, " AS t, ");
+    vnd_diag_dir_expr(c, sb, "e.dirn");
+    vnd_sb_printf(sb, " AS dir,\n       count(*) AS packets, sum(e.lost) AS lost,"
+                      " sum(e.lost) * 1.0 / count(*) AS loss_rate\n"
+                      "FROM vnd_entered e CROSS JOIN vnd_origin GROUP BY 1, 2 ORDER BY 2, 1");
+    return 0;
+}
+
+const struct vnd_diag_app vnd_diag_loss = {
+    .name = "loss",
+    .summary = "packets that entered a hop and never left: per slot and direction",
+    .usage = "--in TABLE --out TABLE [--by id|payload] [--slot S] [--list] [--window S]",
+    .need = VND_NEED_INOUT,
+    .timed = true,
+    .build = build,
+};

@@ -1,0 +1,144 @@
+/* diag_rtt.c — `rtt`: round-trip time seen at one capture point (paper
+ * §3.3.1, RTT): a data segment and the ACK of the reverse direction of the
+ * same connection that first covers it.
+ *
+ * How the SQL below pairs them, per direction of each TCP connection:
+ *  - Sequence numbers are unwrapped: each segment's seq minus the previous
+ *    one's, taken modulo 2^32 as a signed number, summed from the first
+ *    segment; ACK numbers the same way from the first ACK, anchored to the
+ *    data direction's first seq.  So wrap-around (and flows longer than
+ *    4 GiB) compare correctly.
+ *  - A segment occupies [s, e) with e = s + payload + SYN + FIN.  It is a
+ *    retransmission when s is below the highest e sent before it.
+ *  - Its covering ACK is the first ACK (in time) whose running maximum
+ *    reaches e; "running maximum" ignores reordered older ACKs.
+ *  - An ACK that covers several segments (delayed or cumulative ACKs)
+ *    gives one sample: from the last segment it newly covers to the ACK.
+ *  - Karn: an ACK that covers any retransmitted segment gives no sample
+ *    (the original and the copy are ambiguous), nor do segments first
+ *    covered before they were sent (spurious copies).
+ *  - SACK: the standard table has no SACK column, so segments held by the
+ *    receiver behind a hole are covered only by the cumulative ACK after
+ *    the repair, which also covers the retransmission: they give no sample
+ *    rather than a wrong, inflated one.
+ * Samples are filed under the slot of the data segment.
+ *
+ * On SQLite the same computation runs as a C step in one pass over the
+ * rows in time order (diag_rtt_step.c): the seven window passes below take
+ * about 20 µs per row there.  --show-sql prints this SQL, which PostgreSQL
+ * runs, and the tests check that both give the same rows. */
+#include "diag/diag.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define FLOW "src_ip, src_port, dst_ip, dst_port"
+
+static void seqdiff(struct vnd_sb *sb, const char *x)
+{
+    vnd_diag_seqdiff(sb, x);
+}
+
+static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
+                          "seq", "ack", "flags", "payload_len", NULL};
+    if (vnd_diag_require(c, o->table, need, err))
+        return -1;
+    const char *tables[] = {o->table, NULL};
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    vnd_diag_origin(c, sb, tables);
+    vnd_sb_printf(sb, "),\n"
+                      "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags,\n"
+                      "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
+                      "      FROM ");
+    /* the whole table: unwrapping needs every segment from the first */
+    struct vnd_diag_opts all = *o;
+    all.since = all.until = (double)NAN;
+    struct vnd_diag_ctx call = {c->db, &all};
+    if (vnd_diag_source(&call, sb, o->table, true, err))
+        return -1;
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n"
+                      /* data directions: unwrapped seq */
+                      "vnd_d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
+                      "         seq - lag(seq) OVER w AS ds\n"
+                      "       FROM vnd_p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
+                      "vnd_d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
+    seqdiff(sb, "ds");
+    vnd_sb_printf(sb, ", 0))\n"
+                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
+                      " ROWS UNBOUNDED PRECEDING) AS us FROM vnd_d1),\n"
+                      "vnd_seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
+                      "         max(us + len) OVER (PARTITION BY " FLOW " ORDER BY ts, us\n"
+                      "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent\n"
+                      "       FROM vnd_d2 WHERE len > 0),\n"
+                      "vnd_base AS (SELECT DISTINCT " FLOW ", s0 FROM vnd_d2),\n"
+                      /* ACK directions: unwrapped ack in the peer's seq space */
+                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack, first_value(ack) OVER w AS a0,\n"
+                      "         ack - lag(ack) OVER w AS da\n"
+                      "       FROM vnd_p WHERE (flags & 16) <> 0\n"
+                      "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
+                      "vnd_a2 AS (SELECT ts, " FLOW ", a0, sum(coalesce(");
+    seqdiff(sb, "da");
+    vnd_sb_printf(sb, ", 0))\n"
+                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
+                      " ROWS UNBOUNDED PRECEDING) AS cum FROM vnd_a1),\n"
+                      /* keyed by the data direction the ACK answers */
+                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,\n"
+                      "         ");
+    seqdiff(sb, "vnd_a2.a0 - b.s0");
+    vnd_sb_printf(sb, " + vnd_a2.cum AS ua\n"
+                      "       FROM vnd_a2 JOIN vnd_base b ON b.src_ip = vnd_a2.dst_ip AND b.src_port ="
+                      " vnd_a2.dst_port\n"
+                      "         AND b.dst_ip = vnd_a2.src_ip AND b.dst_port = vnd_a2.src_port),\n"
+                      "vnd_ak AS (SELECT ts, " FLOW ", max(ua) OVER (PARTITION BY " FLOW
+                      " ORDER BY ts, ua\n"
+                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n"
+                      /* first ACK (in time) whose running max reaches e: the
+                       * earliest of the ACKs at or after e in key order */
+                      "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
+                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0 FROM vnd_ak),\n"
+                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx,\n"
+                      "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
+                      "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
+                      "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
+                      "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
+                      " PRECEDING)),\n"
+                      /* one sample per ACK (its ack number names it: ACKs share
+                       * timestamps); none when it covers a retransmission */
+                      "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
+                      "       FROM vnd_cov WHERE is_ack = 0 AND ack_ts >= ts\n"
+                      "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
+                      "vnd_r AS (SELECT ");
+    vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");
+    vnd_sb_printf(sb, " AS t, ");
+    if (o->by_flow) {
+        vnd_diag_flow_label(sb, "vnd_smp.");
+        vnd_sb_printf(sb, " AS flow, ");
+    }
+    vnd_sb_printf(sb, "ack_ts - vnd_smp.ts AS v\n"
+                      "       FROM vnd_smp CROSS JOIN vnd_origin WHERE retx = 0");
+    if (!isnan(o->since)) {
+        vnd_sb_printf(sb, " AND vnd_smp.ts >= ");
+        vnd_sb_real(sb, o->since);
+    }
+    if (!isnan(o->until)) {
+        vnd_sb_printf(sb, " AND vnd_smp.ts < ");
+        vnd_sb_real(sb, o->until);
+    }
+    vnd_sb_printf(sb, ")\n");
+    vnd_diag_stats(sb, "vnd_r", o->by_flow ? "flow, t" : "t", NULL);
+    return 0;
+}
+
+const struct vnd_diag_app vnd_diag_rtt = {
+    .name = "rtt",
+    .summary = "RTT at a capture point: data segment to the ACK that first covers it",
+    .usage = "-t TABLE [--slot S] [--by-flow] [--where EXPR]",
+    .need = VND_NEED_TABLE,
+    .timed = true,
+    .build = build,
+    .run = vnd_diag_rtt_step,
+};

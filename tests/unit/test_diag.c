@@ -1,0 +1,391 @@
+/* test_diag.c — the diagnostic applications' SQL on small hand-made trace
+ * tables whose answers are known: edge cases the chain model does not
+ * produce on purpose (empty tables, one-packet flows, everything lost,
+ * sequence wrap-around, retransmissions, interleaved flows, missing
+ * columns, odd table names) and the bottleneck judge on its own. */
+#include "../tap.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/diag.h"
+#include "lang/sqlfuncs.h"
+#include "output/output.h"
+
+#define STD_COLS "ts REAL, id INTEGER, src_ip TEXT, dst_ip TEXT, proto INTEGER, " \
+                 "src_port INTEGER, dst_port INTEGER, seq INTEGER, ack INTEGER, " \
+                 "flags INTEGER, payload_len INTEGER"
+
+static sqlite3 *db;
+
+static void exec(const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        printf("# setup failed: %s: %s\n", sql, err);
+        exit(1);
+    }
+}
+
+static void table(const char *name)
+{
+    char sql[512], q[128];
+    size_t n = 0;
+    for (const char *p = name; *p && n + 2 < sizeof q; p++) {   /* " doubled */
+        if (*p == '"')
+            q[n++] = '"';
+        q[n++] = *p;
+    }
+    q[n] = 0;
+    snprintf(sql, sizeof sql, "CREATE TABLE \"%s\" (" STD_COLS ")", q);
+    exec(sql);
+}
+
+/* One TCP row.  a = 10.0.0.1:1000, b = 10.0.0.2:80; dir 0 is a→b. */
+static void row(const char *tab, double ts, long long id, int dir, long long seq, long long ack,
+                int flags, int len)
+{
+    char sql[512], t[128];
+    size_t n = 0;
+    for (const char *p = tab; *p && n + 2 < sizeof t; p++) {
+        if (*p == '"')
+            t[n++] = '"';
+        t[n++] = *p;
+    }
+    t[n] = 0;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO \"%s\" VALUES (%.9f, %lld, '%s', '%s', 6, %d, %d, %lld, %lld, %d, %d)",
+             t, ts, id, dir ? "10.0.0.2" : "10.0.0.1", dir ? "10.0.0.1" : "10.0.0.2",
+             dir ? 80 : 1000, dir ? 1000 : 80, seq, ack, flags, len);
+    exec(sql);
+}
+
+/* Runs app, returns its rows as CSV (malloc'd) or "ERROR: message". */
+static char *run(const struct vnd_diag_app *app, const struct vnd_diag_opts *o)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    struct vnd_out *out = vnd_out_new(f, VND_FMT_CSV);
+    char *err = NULL;
+    int rc = vnd_diag_run(app, db, o, out, &err);
+    vnd_out_finish(out);
+    fclose(f);
+    if (rc) {
+        free(buf);
+        char *m = NULL;
+        if (asprintf(&m, "ERROR: %s", err) < 0)
+            abort();
+        free(err);
+        return m;
+    }
+    return buf;
+}
+
+/* The value of column `col` in data row `r` (0-based) of CSV `csv`. */
+static double cell(const char *csv, int r, int col)
+{
+    const char *p = strchr(csv, '\n');
+    for (int i = 0; p && i < r; i++)
+        p = strchr(p + 1, '\n');
+    if (!p || !p[1])
+        return NAN;
+    p++;
+    for (int c = 0; c < col; c++) {
+        p = strpbrk(p, ",\n");
+        if (!p || *p == '\n')
+            return NAN;
+        p++;
+    }
+    return strtod(p, NULL);
+}
+
+static int rows(const char *csv)
+{
+    int n = -1;
+    for (const char *p = csv; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+static void test_missing_and_quoting(void)
+{
+    exec("CREATE TABLE noseq (ts REAL, src_ip TEXT, dst_ip TEXT, proto INTEGER,"
+         " src_port INTEGER, dst_port INTEGER, ack INTEGER, flags INTEGER,"
+         " payload_len INTEGER)");
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "noseq";
+    char *r = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_STR(r, "ERROR: table noseq has no column 'seq' (parse field tcp.seq provides it;"
+                    " add `tcp.seq as seq` to the Fields: line)",
+                 "missing column names the column and the parse field");
+    free(r);
+    o.table = "nope";
+    r = run(&vnd_diag_throughput, &o);
+    CHECK(!strncmp(r, "ERROR: no table 'nope' in the database (tables: ", 48),
+          "unknown table is an error listing the tables: %s", r);
+    free(r);
+    o.table = NULL;
+    o.in = "noseq";
+    o.out = "noseq";
+    o.by = VND_BY_PAYLOAD;
+    r = run(&vnd_diag_delay, &o);
+    CHECK(strstr(r, "no column 'payload_hash' (parse field payload.hash") != NULL,
+          "--by payload needs payload_hash: %s", r);
+    free(r);
+
+    table("we\"ird; drop");
+    row("we\"ird; drop", 100.5, 1, 0, 1, 0, 0x18, 100);
+    vnd_diag_opts_init(&o);
+    o.table = "we\"ird; drop";
+    r = run(&vnd_diag_throughput, &o);
+    CHECK_EQ_STR(r, "t,packets,bytes,bps\n0.0,1,100,800.0\n", "odd table names are quoted");
+    free(r);
+}
+
+static void test_empty(void)
+{
+    table("empty");
+    table("empty2");
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "empty";
+    const struct vnd_diag_app *apps[] = {&vnd_diag_rtt, &vnd_diag_throughput};
+    for (int i = 0; i < 2; i++) {
+        char *r = run(apps[i], &o);
+        CHECK(rows(r) == 0 && strncmp(r, "ERROR", 5), "%s on an empty table: no rows, no error",
+              apps[i]->name);
+        free(r);
+    }
+    o.field = "src_ip";
+    char *r = run(&vnd_diag_distribution, &o);
+    CHECK(rows(r) == 0 && strncmp(r, "ERROR", 5), "distribution on an empty table");
+    free(r);
+    vnd_diag_opts_init(&o);
+    o.in = "empty";
+    o.out = "empty2";
+    r = run(&vnd_diag_loss, &o);
+    CHECK(rows(r) == 0 && strncmp(r, "ERROR", 5), "loss between empty tables");
+    free(r);
+    o.npath = 2;
+    o.path[0] = "empty";
+    o.path[1] = "empty2";
+    struct vnd_bottleneck_verdict v;
+    char *err = NULL;
+    CHECK(vnd_bottleneck_run(db, &o, NULL, 0, NULL, NULL, &v, &err) == 0 && v.hop == -1,
+          "bottleneck on empty tables: no bottleneck");
+    free(err);
+}
+
+static void test_rtt(void)
+{
+    /* a→b data of 100 bytes, b→a ACKs.  Segment k at ts 10 + k*0.010.
+     * seq starts near 2^32 so the stream wraps after the second segment. */
+    table("r");
+    long long isn = 4294967296LL - 150;
+    row("r", 9.990, 1, 0, isn - 1, 0, 0x02, 0);          /* SYN */
+    row("r", 9.995, 2, 1, 5000, isn, 0x12, 0);           /* SYN-ACK: 5 ms */
+    row("r", 9.996, 3, 0, isn, 5001, 0x10, 0);           /* ACK */
+    for (int k = 0; k < 6; k++) {
+        long long s = (isn + 100LL * k) % 4294967296LL;
+        row("r", 10 + k * 0.010, 10 + k, 0, s, 5001, 0x18, 100);
+    }
+    /* delayed ACK covering segments 0 and 1: one sample, from segment 1:
+     * 10.012 - 10.010 = 2 ms */
+    row("r", 10.012, 30, 1, 5001, (isn + 200) % 4294967296LL, 0x10, 0);
+    /* segment 2 retransmitted at 10.025; the ACK covering 2..3 at 10.034
+     * covers a retransmission: no sample (Karn) */
+    row("r", 10.025, 40, 0, (isn + 200) % 4294967296LL, 5001, 0x18, 100);
+    row("r", 10.034, 31, 1, 5001, (isn + 400) % 4294967296LL, 0x10, 0);
+    /* segment 4: ACK at 10.043 (3 ms); duplicate of that ACK at 10.044:
+     * not a sample; segment 5: ACK at 10.054 (4 ms) */
+    row("r", 10.043, 32, 1, 5001, (isn + 500) % 4294967296LL, 0x10, 0);
+    row("r", 10.044, 33, 1, 5001, (isn + 500) % 4294967296LL, 0x10, 0);
+    row("r", 10.054, 34, 1, 5001, (isn + 600) % 4294967296LL, 0x10, 0);
+    /* a one-packet flow from elsewhere: no sample, no error */
+    exec("INSERT INTO r VALUES (10.1, 99, '10.9.9.9', '10.0.0.2', 6, 5555, 80, 7, 0, 2, 0)");
+
+    /* a→b samples: SYN→SYN-ACK 5 ms, segment 1 2 ms, segment 4 3 ms,
+     * segment 5 4 ms; b→a: SYN-ACK→ACK 1 ms */
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "r";
+    o.slot = 100;
+    o.by_flow = true;
+    char *r = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_INT(rows(r), 2, "two directions give samples; the one-packet flow none");
+    CHECK_EQ_INT((long long)cell(r, 0, 2), 4, "a→b: 4 samples (one per advancing ACK, Karn)");
+    CHECK(fabs(cell(r, 0, 3) - 3.5) < 1e-6, "a→b mean 3.5 ms across the wrap (got %g)",
+          cell(r, 0, 3));
+    CHECK(fabs(cell(r, 0, 4) - 2.0) < 1e-6, "smallest: the delayed ACK, from the last"
+                                            " segment it covers (got %g)", cell(r, 0, 4));
+    CHECK(fabs(cell(r, 0, 7) - 5.0) < 1e-6, "largest: the handshake (got %g)", cell(r, 0, 7));
+    CHECK(fabs(cell(r, 1, 3) - 1.0) < 1e-6 && cell(r, 1, 2) == 1, "b→a: the SYN-ACK's 1 ms");
+    free(r);
+    o.by_flow = false;
+    o.slot = 0.035;
+    r = run(&vnd_diag_rtt, &o);
+    /* time 0 is the SYN at 9.990; samples are filed by the data segment:
+     * SYN 9.990, SYN-ACK 9.995, segment 1 10.010 in [0, .035); segments 4
+     * and 5 (10.040, 10.050) in [.035, .07) */
+    CHECK_EQ_INT(rows(r), 2, "per slot");
+    CHECK_EQ_INT((long long)cell(r, 0, 1), 3, "first slot: 3 samples");
+    CHECK(fabs(cell(r, 1, 1) - 2) < 1e-9 && fabs(cell(r, 1, 5) - 4.0) < 1e-6,
+          "second slot: 2 samples, p99 4 ms");
+    free(r);
+}
+
+static void test_loss_delay(void)
+{
+    table("li");
+    table("lo");
+    /* a→b packets 1..5 enter li; 1, 2, 4 leave lo 2 ms later; b→a packets
+     * 100, 101 enter lo and leave li 1 ms later; 102 lost on the way back */
+    for (int k = 1; k <= 5; k++) {
+        row("li", 20 + k * 0.1, k, 0, 1000 + k, 1, 0x18, 10);
+        if (k != 3 && k != 5)
+            row("lo", 20 + k * 0.1 + 0.002, k, 0, 1000 + k, 1, 0x18, 10);
+    }
+    for (int k = 0; k < 3; k++) {
+        row("lo", 20.05 + k * 0.1, 100 + k, 1, 1, 1000, 0x10, 0);
+        if (k != 2)
+            row("li", 20.05 + k * 0.1 + 0.001, 100 + k, 1, 1, 1000, 0x10, 0);
+    }
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.in = "li";
+    o.out = "lo";
+    o.slot = 100;
+    char *r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,5,2,0.4\n0.0,lo>li,3,1,"
+                    "0.3333333333\n",
+                 "loss per direction: 2 of 5 one way, 1 of 3 the other");
+    free(r);
+    o.list = true;
+    r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_INT(rows(r), 3, "--list gives the three lost packets");
+    CHECK(strstr(r, ",lo>li,102,") != NULL, "--list names the lost ACK by its id");
+    free(r);
+    o.list = false;
+    r = run(&vnd_diag_delay, &o);
+    CHECK(fabs(cell(r, 0, 3) - 2.0) < 1e-6 && fabs(cell(r, 1, 3) - 1.0) < 1e-6
+              && cell(r, 0, 2) == 3 && cell(r, 1, 2) == 2,
+          "delay: 3 packets at 2 ms one way, 2 at 1 ms the other");
+    free(r);
+
+    /* everything lost */
+    table("gone");
+    vnd_diag_opts_init(&o);
+    o.in = "li";
+    o.out = "gone";
+    o.slot = 100;
+    r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+                 "all packets lost: every packet of --in counted");
+    free(r);
+}
+
+static void test_correlate_order(void)
+{
+    /* clients c1, c2 connect to a balancer 10.0.0.100; it opens server
+     * connections in the same order */
+    exec("CREATE TABLE fe (" STD_COLS ")");
+    exec("CREATE TABLE be (" STD_COLS ")");
+    exec("INSERT INTO fe VALUES (1.000, 1, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 10, 0, 2, 0),"
+         "(1.001, 2, '10.0.0.100', '10.1.0.1', 6, 80, 4001, 50, 11, 18, 0),"
+         "(1.002, 3, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 11, 51, 16, 0),"
+         "(1.0005, 4, '10.1.0.2', '10.0.0.100', 6, 4002, 80, 20, 0, 2, 0),"
+         "(1.0015, 5, '10.0.0.100', '10.1.0.2', 6, 80, 4002, 60, 21, 18, 0),"
+         "(1.004, 6, '10.1.0.2', '10.0.0.100', 6, 4002, 80, 21, 61, 16, 0)");
+    exec("INSERT INTO be VALUES (1.003, 7, '10.0.0.100', '10.2.0.9', 6, 7001, 80, 5, 0, 2, 0),"
+         "(1.0031, 8, '10.2.0.9', '10.0.0.100', 6, 80, 7001, 9, 6, 18, 0),"
+         "(1.005, 9, '10.0.0.100', '10.2.0.8', 6, 7002, 80, 5, 0, 2, 0)");
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.in = "fe";
+    o.out = "be";
+    o.by = VND_BY_ORDER;
+    char *r = run(&vnd_diag_correlate, &o);
+    CHECK(strstr(r, "1,10.1.0.1:4001>10.0.0.100:80,") && strstr(r, ",10.0.0.100:7001>10.2.0.9:80,")
+              && strstr(r, "2,10.1.0.2:4002>10.0.0.100:80,")
+              && strstr(r, ",10.0.0.100:7002>10.2.0.8:80,"),
+          "connection order pairs the first client ACK with the first balancer SYN");
+    free(r);
+}
+
+static void test_distribution_groups(void)
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "li";
+    o.field = "src_ip";
+    char *r = run(&vnd_diag_distribution, &o);
+    CHECK_EQ_STR(r, "src_ip,count,fraction\n10.0.0.1,5,0.7142857143\n10.0.0.2,2,0.2857142857\n",
+                 "distribution: count and fraction per value");
+    free(r);
+    o.nfields = 2;
+    o.fields[0] = "src_ip";
+    o.fields[1] = "dst_port";
+    r = run(&vnd_diag_groups, &o);
+    CHECK_EQ_STR(r, "src_ip,dst_port,packets,bytes\n10.0.0.1,80,5,50\n10.0.0.2,1000,2,0\n",
+                 "groups: distinct tuples with packets and bytes");
+    free(r);
+}
+
+static void test_pg_dialect(void)
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.in = "li";
+    o.out = "lo";
+    o.pg = true;
+    char *err = NULL;
+    char *sql = vnd_diag_sql(&vnd_diag_loss, db, &o, &err);
+    CHECK(sql && strstr(sql, "IS NOT DISTINCT FROM") && !strstr(sql, " IS f."),
+          "PostgreSQL dialect uses IS NOT DISTINCT FROM");
+    free(sql);
+    free(err);
+}
+
+static void test_judge(void)
+{
+    /* hop 0 steady at 2 ms; hop 1 at 3 ms, then from t=5 at 9 ms with loss */
+    struct vnd_hop_slot a[10], b[10];
+    for (int i = 0; i < 10; i++) {
+        a[i] = (struct vnd_hop_slot){i, 2.0 + 0.05 * (i % 2), 1000, 0};
+        b[i] = (struct vnd_hop_slot){i, i < 5 ? 3.0 : 9.0, 1000, i < 5 ? 0 : 20};
+    }
+    b[9].proc_ms = -1;      /* a half-empty last slot */
+    b[9].lost = 0;
+    struct vnd_hop_slot *series[2] = {a, b};
+    int n[2] = {10, 10};
+    struct vnd_bottleneck_verdict v;
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK_EQ_INT(v.hop, 1, "the slowing, losing hop is the bottleneck");
+    CHECK(v.since == 5, "from the slot it started (got %g)", v.since);
+    CHECK_EQ_INT(v.lost, 80, "its losses are summed");
+    for (int i = 0; i < 10; i++)
+        b[i] = (struct vnd_hop_slot){i, 3.0, 1000, 0};
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK_EQ_INT(v.hop, -1, "steady hops: no bottleneck");
+}
+
+int main(void)
+{
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+        return 1;
+    vnd_sql_register_functions(db);
+    test_missing_and_quoting();
+    test_empty();
+    test_rtt();
+    test_loss_delay();
+    test_correlate_order();
+    test_distribution_groups();
+    test_pg_dialect();
+    test_judge();
+    sqlite3_close(db);
+    return tap_done();
+}

@@ -238,10 +238,13 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
                 vnd_plot_draw(pp, stdout, 64, 12);
                 vnd_plot_draw(lp, stdout, 64, 8);
             }
+            /* The verdict is prose: beside a table, but on stderr when
+             * stdout carries CSV or JSON for a program. */
+            FILE *vf = fmt == VND_FMT_TABLE ? stdout : stderr;
             if (verdict && v.hop < 0)
-                printf("\nno bottleneck: no hop lost packets or slowed down on this path\n");
+                fprintf(vf, "\nno bottleneck: no hop lost packets or slowed down on this path\n");
             else if (verdict)
-                printf("\nbottleneck: the hop between %s and %s, from t = %g s (processing"
+                fprintf(vf, "\nbottleneck: the hop between %s and %s, from t = %g s (processing"
                        " time %.2f ms when quiet, %.2f ms at its worst; %lld packets"
                        " lost there)\n",
                        o->path[v.hop], o->path[v.hop + 1], v.since, v.base_ms, v.peak_ms,

@@ -81,8 +81,9 @@ void vnd_out_columns(struct vnd_out *o, int n, const char *const *names)
     }
 }
 
-/* Text of a REAL: integral values keep one decimal, timestamps keep
- * microseconds, small values keep ten significant digits. */
+/* Text of a REAL for people (the table format): integral values keep one
+ * decimal, timestamps keep microseconds, small values ten significant
+ * digits. */
 static void real_text(double v, char buf[64])
 {
     if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
@@ -91,6 +92,20 @@ static void real_text(double v, char buf[64])
         snprintf(buf, 64, "%.6f", v);
     else
         snprintf(buf, 64, "%.10g", v);
+}
+
+/* Text of a REAL for programs (CSV): the shortest form that reads back as
+ * the same double, so an export loses nothing. */
+static void real_exact(double v, char buf[64])
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 64, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    size_t n = strlen(buf);
+    if (isfinite(v) && !strpbrk(buf, ".en"))    /* keep it visibly REAL */
+        snprintf(buf + n, 64 - n, ".0");
 }
 
 static void put_cell(struct vnd_out *o, const char *text, json_t *jv)
@@ -136,7 +151,10 @@ void vnd_out_int(struct vnd_out *o, int64_t v)
 void vnd_out_real(struct vnd_out *o, double v)
 {
     char buf[64];
-    real_text(v, buf);
+    if (o->fmt == VND_FMT_TABLE)
+        real_text(v, buf);
+    else
+        real_exact(v, buf);
     put_cell(o, buf, o->fmt == VND_FMT_JSON ? (isfinite(v) ? json_real(v) : json_null()) : NULL);
 }
 

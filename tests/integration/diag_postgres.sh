@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# diag_postgres.sh — the diagnostic applications' SQL is portable: each
+# app's PostgreSQL form (`vnd diag ... --show-sql --pg`) runs on a real
+# PostgreSQL holding the same trace tables and gives the rows `vnd diag`
+# gives on SQLite (numbers equal to 1e-6 relative).  Starts a private
+# PostgreSQL in a temporary directory on a Unix socket only; stops and
+# removes it on exit, failure included.
+source "$(dirname "$0")/../lib.sh"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    skip "PostgreSQL portability (needs the postgresql package and root to run it as postgres)"
+    done_testing; exit
+fi
+W=$(mktemp -d /tmp/vnd-pg.XXXXXX)
+chmod 755 "$W"; chown postgres "$W"   # socket and log live here
+PGDATA="$W/pg"
+pg() { runuser -u postgres -- "$@"; }
+cleanup() {
+    [ -f "$PGDATA/postmaster.pid" ] && pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1
+    rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir "$PGDATA" && chown postgres "$PGDATA"
+if ! pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U vnd --no-sync >"$W/initdb.log" 2>&1 ||
+   ! pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -l "$W/pg.log" \
+        -o "-k $W -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1; then
+    skip "PostgreSQL portability (PostgreSQL did not start: $(tail -1 "$W/pg.log" "$W/initdb.log" 2>/dev/null | tr '\n' ' '))"
+    done_testing; exit
+fi
+psql_() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W" -U vnd -d postgres "$@"; }
+
+# The demo's chain, short: A, B, C with loss at the IDS.
+"$VND" demo --generate-only --duration 4 --join 2 --dir "$W" >/dev/null 2>&1
+"$VND" parse -q -o "$W/t.db" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
+for t in A B C; do
+    "$VND" query -d "$W/t.db" -f csv "select * from $t" > "$W/$t.csv"
+    psql_ -c "CREATE TABLE \"$t\" (ts double precision, id bigint, src_ip text, dst_ip text,
+              proto integer, src_port integer, dst_port integer, seq bigint, ack bigint,
+              flags integer, payload_len integer)" \
+          -c "\\copy \"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)"
+done
+check_eq "PostgreSQL holds the same rows" "$(psql_ -At -c 'select count(*) from "B"')" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from B' | tail -1)"
+
+# same_rows FILE1 FILE2: CSV equal, numbers to 1e-6 relative.
+same_rows() {
+    awk -F, 'NR == FNR { a[FNR] = $0; n = FNR; next }
+        { if (!(FNR in a)) { bad = "extra row " FNR; exit }
+          m = split(a[FNR], x, ","); k = split($0, y, ",")
+          if (m != k) { bad = "row " FNR ": " m " vs " k " fields"; exit }
+          for (i = 1; i <= m; i++) {
+              if (x[i] == y[i]) continue
+              if (x[i] ~ /^-?[0-9.e+-]+$/ && y[i] ~ /^-?[0-9.e+-]+$/) {
+                  d = x[i] - y[i]; if (d < 0) d = -d
+                  s = (x[i] < 0 ? -x[i] : x[i]) + 1e-9
+                  if (d / s < 1e-6 || d < 1e-9) continue
+              }
+              bad = "row " FNR " field " i ": " x[i] " vs " y[i]; exit
+          }
+          rows = FNR }
+        END { if (!bad && rows != n) bad = "rows: " n " vs " rows
+              if (bad) { print bad; exit 1 } }' "$1" "$2"
+}
+
+# app NAME ARGS...: SQLite result vs PostgreSQL result of the --pg SQL.
+app() {
+    local name=$1; shift
+    "$VND" diag "$@" -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag failed: $(cat "$W/err")"; return; }
+    "$VND" diag "$@" -d "$W/t.db" --show-sql --pg > "$W/q.sql"
+    if ! psql_ --csv -f "$W/q.sql" > "$W/pg.csv" 2>"$W/err"; then
+        not_ok "$name: PostgreSQL refused the SQL: $(head -3 "$W/err")"; return
+    fi
+    local why
+    if why=$(same_rows "$W/lite.csv" "$W/pg.csv"); then
+        ok "$name: $(($(wc -l < "$W/lite.csv") - 1)) rows, same on PostgreSQL"
+    else
+        not_ok "$name: PostgreSQL differs: $why"
+    fi
+}
+app distribution distribution -t A --field dst_port
+app groups       groups -t B --fields src_ip,dst_ip,dst_port
+app filter       filter -t C --where 'tcp.dst = 80 and payload.len > 0'
+app "filter CIDR" filter -t C --where 'ip.src = 10.0.0.0/24'
+app throughput   throughput -t A --slot 0.5
+app "throughput by flow" throughput -t A --by-flow --where 'ip.src = 10.0.0.10'
+app rtt          rtt -t B
+app "rtt by flow" rtt -t C --by-flow
+app delay        delay --in B --out C
+app loss         loss --in B --out C
+app "loss list"  loss --in B --out C --list
+app correlate    correlate --in A --out B --by id
+app bottleneck   bottleneck --path A,B,C
+done_testing

@@ -232,29 +232,6 @@ static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_
     }
 }
 
-void vnd_rtt_result_write(const struct vnd_rtt_result *res, bool by_flow, double min_t,
-                          struct vnd_out *out)
-{
-    const char *cols[] = {"flow", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
-                          "max_ms"};
-    vnd_out_columns(out, by_flow ? 8 : 7, by_flow ? cols : cols + 1);
-    for (size_t i = 0; i < res->n; i++) {
-        const struct vnd_rtt_row *r = &res->rows[i];
-        if (r->t < min_t)
-            continue;
-        if (by_flow)
-            vnd_out_text(out, r->flow ? r->flow : "");
-        vnd_out_real(out, r->t);
-        vnd_out_int(out, r->packets);
-        vnd_out_real(out, r->mean_ms);
-        vnd_out_real(out, r->min_ms);
-        vnd_out_real(out, r->p50_ms);
-        vnd_out_real(out, r->p99_ms);
-        vnd_out_real(out, r->max_ms);
-        vnd_out_end_row(out);
-    }
-}
-
 void vnd_rtt_result_free(struct vnd_rtt_result *res)
 {
     for (size_t i = 0; i < res->n; i++)
@@ -263,12 +240,27 @@ void vnd_rtt_result_free(struct vnd_rtt_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err)
+int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
 {
     struct vnd_rtt_result res = {0};
     if (vnd_rtt_compute(c, &res, err))
         return -1;
-    vnd_rtt_result_write(&res, c->o->by_flow, -INFINITY, out);
+    bool by_flow = c->o->by_flow;
+    const char *cols[] = {"flow", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
+                          "max_ms"};
+    vnd_rows_columns(rows, by_flow ? 8 : 7, by_flow ? cols : cols + 1);
+    for (size_t i = 0; i < res.n; i++) {
+        const struct vnd_rtt_row *r = &res.rows[i];
+        if (by_flow)
+            vnd_rows_text(rows, r->flow ? r->flow : "");
+        vnd_rows_real(rows, r->t);
+        vnd_rows_int(rows, r->packets);
+        vnd_rows_real(rows, r->mean_ms);
+        vnd_rows_real(rows, r->min_ms);
+        vnd_rows_real(rows, r->p50_ms);
+        vnd_rows_real(rows, r->p99_ms);
+        vnd_rows_real(rows, r->max_ms);
+    }
     vnd_rtt_result_free(&res);
     return 0;
 }

@@ -10,7 +10,7 @@
  * highest end sent before it; each ACK that first covers some segments
  * gives one sample from the last of them, none when one of them is a
  * retransmission, and segments already covered when sent give none. */
-#include "diag/diag.h"
+#include "diag/step.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,9 +24,8 @@ struct seg {
 };
 
 struct dir {
-    char *key;               /* "src|sport|dst|dport" */
-    char *label;             /* "src:sport>dst:dport" */
-    int idx;                 /* in creation order */
+    const char *label;       /* "src:sport>dst:dport" (the flow's) */
+    int idx;                 /* the flow's index */
     struct dir *rev;
     /* as a data direction */
     int have_s0;
@@ -46,10 +45,22 @@ struct sample {
     double t, v;
 };
 
+/* A row as the step uses it; rows of equal ts wait in a buffer to be
+ * put in (seq, ack) order. */
+struct row {
+    double ts;
+    int flow;
+    uint32_t seq, ack;
+    int ack_null;
+    int flags;
+    int64_t len;
+};
+
 struct state {
-    struct dir **tab;        /* open addressing on key */
-    size_t cap, n;
-    struct dir **dirs;       /* in creation order */
+    struct vnd_flows fl;
+    struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
+    size_t n;                /* dirs in use (flows) */
+    size_t capdirs;
     struct sample *s;
     size_t ns, caps;
 };
@@ -60,14 +71,6 @@ static int64_t seqdiff(int64_t x)
     return m - 2147483648LL;
 }
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
@@ -76,44 +79,35 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static struct dir *lookup(struct state *st, const char *key, bool create)
+/* The direction of flow f, made on first sight and linked to its reverse. */
+static struct dir *dir_of(struct state *S, int f)
 {
-    if (create && 2 * (st->n + 1) > st->cap) {
-        size_t cap = st->cap ? 2 * st->cap : 64;
-        struct dir **t = calloc(cap, sizeof *t);
-        if (!t)
+    if ((size_t)f >= S->capdirs) {
+        size_t cap = S->capdirs ? 2 * S->capdirs : 64;
+        while (cap <= (size_t)f)
+            cap *= 2;
+        S->dirs = realloc(S->dirs, cap * sizeof *S->dirs);
+        if (!S->dirs)
             abort();
-        for (size_t i = 0; i < st->cap; i++)
-            if (st->tab[i]) {
-                size_t j = hash(st->tab[i]->key) & (cap - 1);
-                while (t[j])
-                    j = (j + 1) & (cap - 1);
-                t[j] = st->tab[i];
-            }
-        free(st->tab);
-        st->tab = t;
-        st->cap = cap;
-        st->dirs = realloc(st->dirs, cap * sizeof *st->dirs);
-        if (!st->dirs)
-            abort();
+        memset(S->dirs + S->capdirs, 0, (cap - S->capdirs) * sizeof *S->dirs);
+        S->capdirs = cap;
     }
-    if (!st->cap)
-        return NULL;
-    size_t j = hash(key) & (st->cap - 1);
-    while (st->tab[j]) {
-        if (!strcmp(st->tab[j]->key, key))
-            return st->tab[j];
-        j = (j + 1) & (st->cap - 1);
-    }
-    if (!create)
-        return NULL;
-    struct dir *d = calloc(1, sizeof *d);
+    if ((size_t)f >= S->n)
+        S->n = (size_t)f + 1;
+    struct dir *d = S->dirs[f];
+    if (d)
+        return d;
+    d = calloc(1, sizeof *d);
     if (!d)
         abort();
-    d->key = xstrdup(key);
-    st->tab[j] = d;
-    d->idx = (int)st->n;
-    st->dirs[st->n++] = d;
+    S->dirs[f] = d;
+    d->idx = f;
+    d->label = S->fl.f[f].label;
+    int r = vnd_flows_rev(&S->fl, f);
+    if (r >= 0 && (size_t)r < S->capdirs && S->dirs[r]) {
+        d->rev = S->dirs[r];
+        d->rev->rev = d;
+    }
     return d;
 }
 
@@ -173,26 +167,6 @@ static int cmp_sample(const void *x, const void *y, void *ctx)
     if (a->t != b->t)
         return a->t < b->t ? -1 : 1;
     return a->v < b->v ? -1 : a->v > b->v;
-}
-
-static double origin_of(const struct vnd_diag_ctx *c, int *ok)
-{
-    *ok = 1;
-    if (!isnan(c->o->origin))
-        return c->o->origin;
-    struct vnd_sb sb = {0};
-    const char *tabs[] = {c->o->table, NULL};
-    vnd_diag_origin(c, &sb, tabs);
-    sqlite3_stmt *st = NULL;
-    double t0 = NAN;
-    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        t0 = sqlite3_column_double(st, 0);
-    else if (!st)
-        *ok = 0;
-    sqlite3_finalize(st);
-    vnd_sb_free(&sb);
-    return t0;
 }
 
 /* Sorted samples → one row per (flow,) slot, as the SQL's aggregation. */
@@ -265,15 +239,120 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
     return 0;
 }
 
-int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err)
+/* One row, in (ts, seq, ack) order: d's data and d's ACKs for d->rev. */
+static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
+                    const struct row *rw)
+{
+    const struct vnd_flow *fw = &S->fl.f[rw->flow];
+    /* NULL ports and addresses join nothing in the SQL either */
+    if (!fw->src || !fw->dst || fw->nulls)
+        return;
+    struct dir *d = dir_of(S, rw->flow);
+    double ts = rw->ts;
+    uint32_t seq = rw->seq, ack = rw->ack;
+    int64_t len = rw->len;
+    /* d as a data direction */
+    if (!d->have_s0) {
+        d->have_s0 = 1;
+        d->s0 = d->last_seq = seq;
+    } else {
+        d->us += seqdiff((int64_t)seq - (int64_t)d->last_seq);
+        d->last_seq = seq;
+    }
+    if (len > 0) {
+        struct seg sg = {d->us + len, ts, d->any_seg && d->us < d->max_e};
+        if (!d->any_seg || sg.e > d->max_e)
+            d->max_e = sg.e;
+        d->any_seg = 1;
+        /* first covered before it was sent: no ACK claims it */
+        if (!(d->rev && d->rev->have_a0 && sg.e <= ack_ra(d, d->rev)))
+            heap_push(d, sg);
+    }
+    /* d as the sender of ACKs for rev */
+    if (!(rw->flags & 16))
+        return;
+    if (!d->have_a0) {
+        d->have_a0 = 1;
+        d->a0 = d->last_ack = ack;
+    } else {
+        d->cum += seqdiff((int64_t)ack - (int64_t)d->last_ack);
+        d->last_ack = ack;
+        if (d->cum > d->max_cum)
+            d->max_cum = d->cum;
+    }
+    struct dir *r = d->rev;
+    if (!r || !r->nheap)
+        return;
+    int64_t ra = ack_ra(r, d);
+    double last = -INFINITY;
+    int retx = 0, n = 0;
+    while (r->nheap && r->heap[0].e <= ra) {
+        struct seg sg = heap_pop(r);
+        last = sg.ts > last ? sg.ts : last;
+        retx |= sg.retx;
+        n++;
+    }
+    if (!n || retx)
+        return;
+    if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
+        return;
+    if (S->ns == S->caps) {
+        S->caps = S->caps ? 2 * S->caps : 4096;
+        S->s = realloc(S->s, S->caps * sizeof *S->s);
+        if (!S->s)
+            abort();
+    }
+    struct sample *sm = &S->s[S->ns++];
+    sm->flow = o->by_flow ? r->idx : 0;
+    sm->t = floor((last - t0) / o->slot) * o->slot;
+    sm->v = ts - last;
+}
+
+static void state_free(struct state *S)
+{
+    for (size_t i = 0; i < S->n; i++)
+        if (S->dirs[i]) {
+            free(S->dirs[i]->heap);
+            free(S->dirs[i]);
+        }
+    free(S->dirs);
+    free(S->s);
+    vnd_flows_free(&S->fl);
+    memset(S, 0, sizeof *S);
+}
+
+/* (seq, ack) with a NULL ack first: the SQL's ORDER BY within one ts */
+static int row_before(const struct row *a, const struct row *b)
+{
+    if (a->seq != b->seq)
+        return a->seq < b->seq;
+    if (a->ack_null != b->ack_null)
+        return a->ack_null;
+    return !a->ack_null && a->ack < b->ack;
+}
+
+/* Stable insertion sort of the rows of one timestamp (a handful). */
+static void sort_tie(struct row *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct row x = b[i];
+        size_t j = i;
+        while (j > 0 && row_before(&x, &b[j - 1])) {
+            b[j] = b[j - 1];
+            j--;
+        }
+        b[j] = x;
+    }
+}
+
+/* One pass over the TCP rows.  Unordered: in table order (the order the
+ * capture wrote them), which is time order for tables `vnd parse` made;
+ * returns VND_DIAG_USE_SQL at the first row earlier than the one before
+ * (the caller then asks SQLite to sort).  Returns 0 or -1 and *err. */
+static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool ordered,
+                char **err)
 {
     const struct vnd_diag_opts *o = c->o;
-    const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
-                          "seq", "ack", "flags", "payload_len", NULL};
-    if (vnd_diag_require(c, o->table, need, err))
-        return -1;
-    int ok;
-    double t0 = origin_of(c, &ok);
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
                        " payload_len FROM ");
@@ -284,114 +363,89 @@ int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, ch
         vnd_sb_free(&sb);
         return -1;
     }
-    vnd_sb_printf(&sb, " s WHERE proto = 6 AND seq IS NOT NULL ORDER BY ts, seq, ack");
+    vnd_sb_printf(&sb, " s WHERE proto = 6 AND seq IS NOT NULL%s",
+                  ordered ? " ORDER BY ts, seq, ack" : "");
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) != SQLITE_OK) {
-        *err = vnd_diag_errf("rtt: %s", sqlite3_errmsg(c->db));
-        vnd_sb_free(&sb);
-        return -1;
-    }
+    int rc = vnd_step_prepare(c, "rtt", sb.s, &st, err);
     vnd_sb_free(&sb);
-    struct state S = {0};
-    int rc;
-    char key[400], rkey[400];
+    if (rc)
+        return -1;
+    struct row *buf = NULL;
+    size_t nb = 0, capb = 0;
+    int ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double ts = sqlite3_column_double(st, 0);
-        const char *src = (const char *)sqlite3_column_text(st, 1);
-        long long sp = sqlite3_column_int64(st, 2);
-        const char *dst = (const char *)sqlite3_column_text(st, 3);
-        long long dp = sqlite3_column_int64(st, 4);
-        uint32_t seq = (uint32_t)sqlite3_column_int64(st, 5);
-        uint32_t ack = (uint32_t)sqlite3_column_int64(st, 6);
-        int flags = sqlite3_column_int(st, 7);
-        int64_t len = sqlite3_column_int64(st, 8) + (flags & 1) + ((flags >> 1) & 1);
-        /* NULL ports and addresses join nothing in the SQL either */
-        if (!src || !dst || sqlite3_column_type(st, 2) == SQLITE_NULL
-            || sqlite3_column_type(st, 4) == SQLITE_NULL)
-            continue;
-        snprintf(key, sizeof key, "%s|%lld|%s|%lld", src, sp, dst, dp);
-        struct dir *d = lookup(&S, key, true);
-        if (!d->label) {
-            snprintf(rkey, sizeof rkey, "%s:%lld>%s:%lld", src, sp, dst, dp);
-            d->label = xstrdup(rkey);
-            snprintf(rkey, sizeof rkey, "%s|%lld|%s|%lld", dst, dp, src, sp);
-            if ((d->rev = lookup(&S, rkey, false)))
-                d->rev->rev = d;
+        int tt = sqlite3_column_type(st, 0);
+        struct row rw;
+        rw.ts = sqlite3_column_double(st, 0);
+        if (!ordered && ((tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) || isnan(rw.ts)
+                         || (nb && rw.ts < buf[0].ts))) {
+            ret = VND_DIAG_USE_SQL;
+            break;
         }
-        /* d as a data direction */
-        if (!d->have_s0) {
-            d->have_s0 = 1;
-            d->s0 = d->last_seq = seq;
-        } else {
-            d->us += seqdiff((int64_t)seq - (int64_t)d->last_seq);
-            d->last_seq = seq;
+        rw.flow = vnd_flows_row(&S->fl, st, 1);
+        if (rw.flow < 0) {
+            *err = vnd_diag_errf("rtt: addresses must be text and ports integers"
+                                 " (columns src_ip, src_port, dst_ip, dst_port)");
+            ret = -1;
+            break;
         }
-        if (len > 0) {
-            struct seg s = {d->us + len, ts, d->any_seg && d->us < d->max_e};
-            if (!d->any_seg || s.e > d->max_e)
-                d->max_e = s.e;
-            d->any_seg = 1;
-            /* first covered before it was sent: no ACK claims it */
-            if (!(d->rev && d->rev->have_a0 && s.e <= ack_ra(d, d->rev)))
-                heap_push(d, s);
+        rw.seq = (uint32_t)sqlite3_column_int64(st, 5);
+        rw.ack_null = sqlite3_column_type(st, 6) == SQLITE_NULL;
+        rw.ack = (uint32_t)sqlite3_column_int64(st, 6);
+        rw.flags = sqlite3_column_int(st, 7);
+        /* NULL flags or payload: the SQL's length is NULL, no segment */
+        if (sqlite3_column_type(st, 7) == SQLITE_NULL
+            || sqlite3_column_type(st, 8) == SQLITE_NULL)
+            rw.len = 0;
+        else
+            rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
+        if (nb && rw.ts != buf[0].ts) {
+            sort_tie(buf, nb);
+            for (size_t i = 0; i < nb; i++)
+                process(S, o, t0, &buf[i]);
+            nb = 0;
         }
-        /* d as the sender of ACKs for rev */
-        if (!(flags & 16))
-            continue;
-        if (!d->have_a0) {
-            d->have_a0 = 1;
-            d->a0 = d->last_ack = ack;
-        } else {
-            d->cum += seqdiff((int64_t)ack - (int64_t)d->last_ack);
-            d->last_ack = ack;
-            if (d->cum > d->max_cum)
-                d->max_cum = d->cum;
-        }
-        struct dir *r = d->rev;
-        if (!r || !r->nheap)
-            continue;
-        int64_t ra = ack_ra(r, d);
-        double last = -INFINITY;
-        int retx = 0, n = 0;
-        while (r->nheap && r->heap[0].e <= ra) {
-            struct seg s = heap_pop(r);
-            last = s.ts > last ? s.ts : last;
-            retx |= s.retx;
-            n++;
-        }
-        if (!n || retx)
-            continue;
-        if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
-            continue;
-        if (S.ns == S.caps) {
-            S.caps = S.caps ? 2 * S.caps : 4096;
-            S.s = realloc(S.s, S.caps * sizeof *S.s);
-            if (!S.s)
+        if (nb == capb) {
+            capb = capb ? 2 * capb : 64;
+            buf = realloc(buf, capb * sizeof *buf);
+            if (!buf)
                 abort();
         }
-        struct sample *sm = &S.s[S.ns++];
-        sm->flow = o->by_flow ? r->idx : 0;
-        sm->t = floor((last - t0) / o->slot) * o->slot;
-        sm->v = ts - last;
+        buf[nb++] = rw;
     }
-    int ret = 0;
-    if (rc != SQLITE_DONE) {
-        *err = vnd_diag_errf("rtt: %s", rc == SQLITE_INTERRUPT ? "interrupted (time limit?)"
-                                                              : sqlite3_errmsg(c->db));
+    if (!ret && rc != SQLITE_DONE) {
+        *err = vnd_step_error(c, "rtt", rc);
         ret = -1;
-    } else {
-        aggregate(c, &S, res);
     }
+    if (!ret) {
+        sort_tie(buf, nb);
+        for (size_t i = 0; i < nb; i++)
+            process(S, o, t0, &buf[i]);
+    }
+    free(buf);
     sqlite3_finalize(st);
-    for (size_t i = 0; i < S.n; i++) {
-        free(S.dirs[i]->key);
-        free(S.dirs[i]->label);
-        free(S.dirs[i]->heap);
-        free(S.dirs[i]);
-    }
-    free(S.dirs);
-    free(S.tab);
-    free(S.s);
-    (void)ok;
     return ret;
+}
+
+int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
+                          "seq", "ack", "flags", "payload_len", NULL};
+    if (vnd_diag_require(c, o->table, need, err))
+        return -1;
+    const char *tables[] = {o->table, NULL};
+    double t0;
+    if (vnd_step_t0(c, tables, &t0, err))
+        return -1;
+    struct state S = {0};
+    int rc = pass(c, &S, t0, false, err);
+    if (rc == VND_DIAG_USE_SQL) {
+        state_free(&S);
+        rc = pass(c, &S, t0, true, err);
+    }
+    if (!rc)
+        aggregate(c, &S, res);
+    state_free(&S);
+    return rc ? -1 : 0;
 }

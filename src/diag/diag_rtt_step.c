@@ -155,55 +155,73 @@ static int64_t ack_ra(const struct dir *d, const struct dir *a)
     return seqdiff((int64_t)a->a0 - (int64_t)d->s0) + a->max_cum;
 }
 
-static int cmp_sample(const void *x, const void *y, void *ctx)
+struct sgroup {
+    const char *label;       /* by flow; NULL otherwise */
+    double t;
+    size_t at, n;
+};
+
+static int cmp_sgroup(const void *x, const void *y)
 {
-    const struct sample *a = x, *b = y;
-    struct dir **dirs = ctx;
-    if (a->flow != b->flow) {
-        int c = strcmp(dirs[a->flow]->label, dirs[b->flow]->label);
-        if (c)
-            return c;
-    }
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->v < b->v ? -1 : a->v > b->v;
+    const struct sgroup *a = x, *b = y;
+    int c = vnd_cmp_text(a->label, b->label);
+    if (c)
+        return c;
+    return a->t < b->t ? -1 : a->t > b->t;
 }
 
-/* Sorted samples → one row per (flow,) slot, as the SQL's aggregation. */
+/* Samples → one row per (flow,) slot, as the SQL's aggregation: grouped
+ * in a hash table, each group's values sorted. */
 static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_rtt_result *res)
 {
     bool by_flow = c->o->by_flow;
-    if (S->ns)
-        qsort_r(S->s, S->ns, sizeof *S->s, cmp_sample, S->dirs);
-    for (size_t i = 0; i < S->ns;) {
-        size_t j = i;
-        while (j < S->ns && S->s[j].t == S->s[i].t
-               && (!by_flow || !strcmp(S->dirs[S->s[j].flow]->label,
-                                       S->dirs[S->s[i].flow]->label)))
-            j++;
-        long long n = (long long)(j - i);
-        double sum = 0;
-        for (size_t k = i; k < j; k++)
-            sum += S->s[k].v;
-        /* nearest rank, as the SQL: the smallest rank >= p * n */
-        size_t r50 = (size_t)ceil(0.5 * (double)n), r99 = (size_t)ceil(0.99 * (double)n);
-        if (res->n == res->cap) {
-            res->cap = res->cap ? 2 * res->cap : 64;
-            res->rows = realloc(res->rows, res->cap * sizeof *res->rows);
-            if (!res->rows)
-                abort();
-        }
-        struct vnd_rtt_row *r = &res->rows[res->n++];
-        r->flow = by_flow ? xstrdup(S->dirs[S->s[i].flow]->label) : NULL;
-        r->t = S->s[i].t;
-        r->packets = n;
-        r->mean_ms = sum / (double)n * 1000;
-        r->min_ms = S->s[i].v * 1000;
-        r->p50_ms = S->s[i + (r50 ? r50 - 1 : 0)].v * 1000;
-        r->p99_ms = S->s[i + (r99 ? r99 - 1 : 0)].v * 1000;
-        r->max_ms = S->s[j - 1].v * 1000;
-        i = j;
+    struct vnd_gmap m = {0};
+    uint32_t *gof = malloc((S->ns + 1) * sizeof *gof);
+    if (!gof)
+        abort();
+    for (size_t i = 0; i < S->ns; i++)
+        gof[i] = vnd_gmap_get(&m, vnd_dkey(S->s[i].t), by_flow ? S->s[i].flow : 0, 0);
+    struct sgroup *gs = calloc((size_t)m.n + 1, sizeof *gs);
+    double *v = malloc((S->ns + 1) * sizeof *v);
+    if (!gs || !v)
+        abort();
+    for (size_t i = 0; i < S->ns; i++)
+        gs[gof[i]].n++;
+    size_t at = 0;
+    for (uint32_t g = 0; g < m.n; g++) {
+        gs[g].at = at;
+        at += gs[g].n;
+        gs[g].n = 0;
+        gs[g].t = vnd_keyd(m.k[3 * (size_t)g]);
+        gs[g].label = by_flow ? S->dirs[m.k[3 * (size_t)g + 1]]->label : NULL;
     }
+    for (size_t i = 0; i < S->ns; i++) {
+        struct sgroup *g = &gs[gof[i]];
+        v[g->at + g->n++] = S->s[i].v;
+    }
+    if (m.n)
+        qsort(gs, m.n, sizeof *gs, cmp_sgroup);
+    res->rows = calloc((size_t)m.n + 1, sizeof *res->rows);
+    if (!res->rows)
+        abort();
+    res->cap = (size_t)m.n + 1;
+    for (uint32_t g = 0; g < m.n; g++) {
+        double st[5];
+        vnd_step_stats(v + gs[g].at, gs[g].n, st);
+        struct vnd_rtt_row *r = &res->rows[res->n++];
+        r->flow = gs[g].label ? xstrdup(gs[g].label) : NULL;
+        r->t = gs[g].t;
+        r->packets = (long long)gs[g].n;
+        r->mean_ms = st[0];
+        r->min_ms = st[1];
+        r->p50_ms = st[2];
+        r->p99_ms = st[3];
+        r->max_ms = st[4];
+    }
+    free(v);
+    free(gs);
+    free(gof);
+    vnd_gmap_free(&m);
 }
 
 void vnd_rtt_result_free(struct vnd_rtt_result *res)

@@ -113,27 +113,39 @@ static void flow_rehash(struct vnd_flows *fl)
 
 int vnd_flows_row(struct vnd_flows *fl, sqlite3_stmt *st, int col)
 {
-    int ts = sqlite3_column_type(st, col), tsp = sqlite3_column_type(st, col + 1);
-    int td = sqlite3_column_type(st, col + 2), tdp = sqlite3_column_type(st, col + 3);
+    /* one API call per column: each sqlite3_column_* call costs as much as
+     * the work done here */
+    sqlite3_value *vs = sqlite3_column_value(st, col), *vsp = sqlite3_column_value(st, col + 1);
+    sqlite3_value *vd = sqlite3_column_value(st, col + 2), *vdp = sqlite3_column_value(st, col + 3);
+    int ts = sqlite3_value_type(vs), tsp = sqlite3_value_type(vsp);
+    int td = sqlite3_value_type(vd), tdp = sqlite3_value_type(vdp);
     if ((ts != SQLITE_TEXT && ts != SQLITE_NULL) || (td != SQLITE_TEXT && td != SQLITE_NULL)
         || (tsp != SQLITE_INTEGER && tsp != SQLITE_NULL)
         || (tdp != SQLITE_INTEGER && tdp != SQLITE_NULL))
         return -1;
-    const char *src = ts == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, col) : NULL;
-    size_t sl = src ? (size_t)sqlite3_column_bytes(st, col) : 0;
-    const char *dst = td == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, col + 2) : NULL;
-    size_t dl = dst ? (size_t)sqlite3_column_bytes(st, col + 2) : 0;
+    const char *src = ts == SQLITE_TEXT ? (const char *)sqlite3_value_text(vs) : NULL;
+    size_t sl = src ? (size_t)sqlite3_value_bytes(vs) : 0;
+    const char *dst = td == SQLITE_TEXT ? (const char *)sqlite3_value_text(vd) : NULL;
+    size_t dl = dst ? (size_t)sqlite3_value_bytes(vd) : 0;
     unsigned nulls = (tsp == SQLITE_NULL) | (tdp == SQLITE_NULL) << 1;
-    int64_t sport = tsp == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col + 1);
-    int64_t dport = tdp == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col + 3);
+    int64_t sport = tsp == SQLITE_NULL ? 0 : sqlite3_value_int64(vsp);
+    int64_t dport = tdp == SQLITE_NULL ? 0 : sqlite3_value_int64(vdp);
     /* text with a NUL inside does not compare as C strings do */
-    if ((src && strlen(src) != sl) || (dst && strlen(dst) != dl))
+    if ((src && memchr(src, 0, sl)) || (dst && memchr(dst, 0, dl)))
         return -1;
+    /* the two directions of a connection alternate: remember two flows */
     if (fl->n && flow_eq(&fl->f[fl->last], src, sl, sport, dst, dl, dport, nulls))
         return fl->last;
+    if (fl->n > 1 && flow_eq(&fl->f[fl->prev], src, sl, sport, dst, dl, dport, nulls)) {
+        int t = fl->last;
+        fl->last = fl->prev;
+        fl->prev = t;
+        return fl->last;
+    }
     uint64_t h = flow_hash(src, sl, sport, dst, dl, dport, nulls);
     size_t slot = 0;
     int i = flow_find(fl, h, src, sl, sport, dst, dl, dport, nulls, &slot);
+    fl->prev = fl->last;
     if (i >= 0)
         return fl->last = i;
     if (2 * ((size_t)fl->n + 1) > fl->tabcap) {
@@ -363,15 +375,64 @@ double vnd_step_slot(double ts, double t0, double slot)
     return floor((ts - t0) / slot) * slot;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* A double's bits as an unsigned number in the same order (no NaN here). */
+static uint64_t sortable(double d)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u >> 63 ? ~u : u | 0x8000000000000000ULL;
+}
+
+/* Sorts doubles ascending: insertion sort when few, else a radix sort on
+ * their bits (four 16-bit passes, linear in n). */
+static void sort_doubles(double *v, size_t n)
+{
+    if (n < 64) {
+        for (size_t i = 1; i < n; i++) {
+            double x = v[i];
+            size_t j = i;
+            while (j > 0 && v[j - 1] > x) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        return;
+    }
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!a || !b || !count)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        a[i] = sortable(v[i]);
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(a[i] >> shift) & 0xffff]++;
+        size_t at = 0;
+        for (size_t k = 0; k < 65536; k++) {
+            size_t c = count[k];
+            count[k] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[count[(a[i] >> shift) & 0xffff]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = a[i] >> 63 ? a[i] & 0x7fffffffffffffffULL : ~a[i];
+        memcpy(&v[i], &u, sizeof u);
+    }
+    free(a);
+    free(b);
+    free(count);
 }
 
 void vnd_step_stats(double *v, size_t n, double out[5])
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    sort_doubles(v, n);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];

@@ -28,7 +28,7 @@ struct vnd_flows {
     int n, cap;
     int *tab;                       /* open addressing: index + 1, 0 empty */
     size_t tabcap;
-    int last;                       /* the previous row's flow: rows come in runs */
+    int last, prev;                 /* the last two rows' flows: rows come in runs */
 };
 
 /* The flow of the current row of `st` (columns src, sport, dst, dport at

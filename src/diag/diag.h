@@ -4,7 +4,9 @@
  * writes its SQL.  The SQL is the whole computation (plus, for the
  * bottleneck locator, a thin C step that reads its result and names the
  * hop); `vnd diag --show-sql` prints it and it runs unchanged on SQLite
- * and, with `pg` set, on PostgreSQL.
+ * and, with `pg` set, on PostgreSQL.  On SQLite most apps compute the
+ * same rows in a thin C step (`run`) over plain SELECTs of their columns;
+ * the tests compare the two.
  *
  * Tables and columns come from the tenant: every identifier is checked
  * against the database (vnd_diag_require) and quoted when it is written.

@@ -160,19 +160,26 @@ static void tmap_free(struct tmap *m)
 /* A value as a key: (class, value); classes in SQLite's order. */
 enum { V_NULL = 0, V_INT = 1, V_TEXT = 2 };
 
-/* Returns -1 for a type the step leaves to the SQL. */
-static int value_key(sqlite3_stmt *st, int col, struct texts *tx, int64_t *cls, int64_t *v)
+/* Returns -1 for a type the step leaves to the SQL.  `last` remembers the
+ * column's previous text: values repeat in runs, and hashing is the cost. */
+static int value_key(sqlite3_stmt *st, int col, struct texts *tx, int64_t *last, int64_t *cls,
+                     int64_t *v)
 {
-    switch (sqlite3_column_type(st, col)) {
+    sqlite3_value *x = sqlite3_column_value(st, col);
+    switch (sqlite3_value_type(x)) {
     case SQLITE_NULL: *cls = V_NULL; *v = 0; return 0;
-    case SQLITE_INTEGER: *cls = V_INT; *v = sqlite3_column_int64(st, col); return 0;
+    case SQLITE_INTEGER: *cls = V_INT; *v = sqlite3_value_int64(x); return 0;
     case SQLITE_TEXT: {
-        const char *s = (const char *)sqlite3_column_text(st, col);
-        size_t n = (size_t)sqlite3_column_bytes(st, col);
-        if (strlen(s) != n)
+        const char *s = (const char *)sqlite3_value_text(x);
+        size_t n = (size_t)sqlite3_value_bytes(x);
+        if (memchr(s, 0, n))
             return -1;
         *cls = V_TEXT;
-        *v = text_id(tx, s, n);
+        if (*last >= 0 && tx->len[*last] == n && !memcmp(tx->s[*last], s, n)) {
+            *v = *last;
+            return 0;
+        }
+        *v = *last = text_id(tx, s, n);
         return 0;
     }
     default: return -1;
@@ -334,6 +341,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
 
 struct gp {
     int nf;
+    int64_t last[VND_DIAG_FIELDS_MAX];      /* per column: its last text */
     bool bytes;                     /* last column is payload_len */
     struct texts tx;
     struct tmap m;
@@ -345,7 +353,7 @@ static int gp_row(sqlite3_stmt *st, void *ctx)
     struct gp *G = ctx;
     int64_t key[2 * VND_DIAG_FIELDS_MAX];
     for (int i = 0; i < G->nf; i++)
-        if (value_key(st, i, &G->tx, &key[2 * i], &key[2 * i + 1]))
+        if (value_key(st, i, &G->tx, &G->last[i], &key[2 * i], &key[2 * i + 1]))
             return VND_DIAG_USE_SQL;
     uint32_t g = tmap_get(&G->m, key);
     G->m.packets[g]++;
@@ -379,6 +387,8 @@ static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *con
     G->nf = nf;
     G->bytes = bytes;
     G->m.w = 2 * nf;
+    for (int i = 0; i < nf; i++)
+        G->last[i] = -1;
     struct vnd_sb cols = {0};
     for (int i = 0; i < nf; i++) {
         if (i)

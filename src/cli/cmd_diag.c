@@ -158,6 +158,29 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     return rc;
 }
 
+/* The plot of rows a C step made, as run_sql draws a statement's. */
+static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct plot_spec *ps,
+                      struct vnd_plot *plot)
+{
+    int tcol = vnd_rows_col(r, "t"), ycol = vnd_rows_col(r, ps->col);
+    int keys[2] = {vnd_rows_col(r, "dir"), vnd_rows_col(r, "flow")};
+    if (tcol < 0 || ycol < 0)
+        return;
+    for (size_t k = 0; k < vnd_rows_count(r); k++) {
+        const struct vnd_cell *row = &r->c[k * (size_t)r->ncols];
+        double t = row[tcol].type == VND_CELL_REAL ? row[tcol].r : (double)row[tcol].i;
+        if (t < min_t || row[ycol].type == VND_CELL_NULL)
+            continue;
+        char key[256] = "";
+        for (int i = 0; i < 2; i++)
+            if (keys[i] >= 0)
+                snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s", *key ? " " : "",
+                         row[keys[i]].s ? row[keys[i]].s : "");
+        double y = row[ycol].type == VND_CELL_REAL ? row[ycol].r : (double)row[ycol].i;
+        vnd_plot_add(plot, *key ? key : ps->col, t, y);
+    }
+}
+
 /* Largest ts of the app's tables (NaN when empty). */
 static double newest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
@@ -252,43 +275,39 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
         }
         vnd_plot_free(pp);
         vnd_plot_free(lp);
-    } else if (app == &vnd_diag_rtt) {
-        /* the C step; rows and plot as run_sql would make them */
-        struct vnd_rtt_result res = {0};
-        struct vnd_diag_ctx cx = {vnd_guard_db(g), o};
-        char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
-        vnd_guard_start(g);
-        if (!sql || vnd_rtt_compute(&cx, &res, &err)) {
-            ret = -1;
-        } else {
-            vnd_rtt_result_write(&res, o->by_flow, min_t, out);
-        }
-        vnd_out_finish(out);
-        if (!ret && plot) {
-            struct vnd_plot *pl = vnd_plot_new("mean RTT", "ms");
-            for (size_t i = 0; i < res.n; i++)
-                if (res.rows[i].t >= min_t)
-                    vnd_plot_add(pl, res.rows[i].flow ? res.rows[i].flow : "mean_ms",
-                                 res.rows[i].t, res.rows[i].mean_ms);
-            vnd_plot_draw(pl, stdout, 64, 12);
-            vnd_plot_free(pl);
-        }
-        vnd_rtt_result_free(&res);
-        free(sql);
     } else {
-        char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
         const struct plot_spec *ps = NULL;
         for (size_t i = 0; i < sizeof plot_specs / sizeof *plot_specs; i++)
             if (!strcmp(plot_specs[i].app, app->name))
                 ps = &plot_specs[i];
         struct vnd_plot *pl = plot && ps ? vnd_plot_new(ps->title, ps->unit) : NULL;
-        if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err) != SQLITE_DONE)
+        /* the app's C step when it has one; its SQL otherwise */
+        struct vnd_diag_rows rows = {0};
+        vnd_guard_start(g);
+        int rc = vnd_diag_run_step(app, vnd_guard_db(g), o, &rows, &err);
+        if (rc == 0) {
+            vnd_rows_write(&rows, out, min_t);
+            if (pl)
+                plot_rows(&rows, min_t, ps, pl);
+        } else if (rc == VND_DIAG_USE_SQL) {
+            free(err);
+            err = NULL;
+            char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
+            if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err) != SQLITE_DONE)
+                ret = -1;
+            free(sql);
+        } else {
+            if (vnd_guard_timed_out(g)) {
+                free(err);
+                err = vnd_diag_errf("stopped at the time limit (raise it with --timeout)");
+            }
             ret = -1;
+        }
         vnd_out_finish(out);
         if (!ret && pl)
             vnd_plot_draw(pl, stdout, 64, 12);
         vnd_plot_free(pl);
-        free(sql);
+        vnd_rows_free(&rows);
     }
     fflush(stdout);
     if (ret) {

@@ -4,7 +4,9 @@
  * writes its SQL.  The SQL is the whole computation (plus, for the
  * bottleneck locator, a thin C step that reads its result and names the
  * hop); `vnd diag --show-sql` prints it and it runs unchanged on SQLite
- * and, with `pg` set, on PostgreSQL.
+ * and, with `pg` set, on PostgreSQL.  On SQLite most apps compute the
+ * same rows in a thin C step (`run`) over plain SELECTs of their columns;
+ * the tests compare the two.
  *
  * Tables and columns come from the tenant: every identifier is checked
  * against the database (vnd_diag_require) and quoted when it is written.
@@ -24,6 +26,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 #include "output/output.h"
@@ -73,6 +76,38 @@ struct vnd_diag_opts {
 /* Defaults: slot 1 s, by id, window 1 s, origin/since/until NaN. */
 void vnd_diag_opts_init(struct vnd_diag_opts *o);
 
+/* ---- a result held in memory: what the C steps produce ---- */
+enum vnd_cell_type { VND_CELL_NULL, VND_CELL_INT, VND_CELL_REAL, VND_CELL_TEXT };
+
+struct vnd_cell {
+    enum vnd_cell_type type;
+    int64_t i;
+    double r;
+    char *s;                        /* owned */
+};
+
+struct vnd_diag_rows {
+    int ncols;
+    char **cols;
+    struct vnd_cell *c;             /* row-major, ncols per row */
+    size_t n, cap;                  /* cells */
+};
+
+/* Column names, once, before the first cell (copied). */
+void vnd_rows_columns(struct vnd_diag_rows *r, int n, const char *const *names);
+void vnd_rows_null(struct vnd_diag_rows *r);
+void vnd_rows_int(struct vnd_diag_rows *r, int64_t v);
+void vnd_rows_real(struct vnd_diag_rows *r, double v);
+/* NULL s writes a NULL cell. */
+void vnd_rows_text(struct vnd_diag_rows *r, const char *s);
+size_t vnd_rows_count(const struct vnd_diag_rows *r);
+/* Index of column `name`, or -1. */
+int vnd_rows_col(const struct vnd_diag_rows *r, const char *name);
+/* Columns, then the rows whose column `t` (if any) is >= min_t, as
+ * run_sql writes a statement's rows. */
+void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double min_t);
+void vnd_rows_free(struct vnd_diag_rows *r);
+
 /* ---- applications ---- */
 #define VND_NEED_TABLE 0x01
 #define VND_NEED_INOUT 0x02
@@ -95,10 +130,15 @@ struct vnd_diag_app {
     /* Writes the app's SQL (one statement) into `sb`.  Returns 0, or -1
      * and a malloc'd message in *err. */
     int (*build)(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
-    /* Optional: the same result computed by a C step over the app's rows
-     * (SQLite only), used instead of running the SQL; rows go to `out`. */
-    int (*run)(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
+    /* Optional: the same rows computed by a C step over plain SELECTs of
+     * the app's columns (SQLite only), used instead of running the SQL.
+     * Returns 0 (rows filled), -1 and *err, or VND_DIAG_USE_SQL when the
+     * table holds something the step does not model (values of another
+     * type, say): the caller then runs the SQL. */
+    int (*run)(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 };
+
+#define VND_DIAG_USE_SQL 1
 
 /* Every application, NULL-terminated. */
 extern const struct vnd_diag_app *const vnd_diag_apps[];
@@ -107,13 +147,19 @@ extern const struct vnd_diag_app vnd_diag_distribution, vnd_diag_groups, vnd_dia
     vnd_diag_throughput, vnd_diag_rtt, vnd_diag_delay, vnd_diag_loss, vnd_diag_correlate,
     vnd_diag_bottleneck;
 
+/* Runs app's C step into `rows` when it has one and it applies (SQLite,
+ * values it models): 0, or VND_DIAG_USE_SQL (rows left empty: run the
+ * SQL), or -1 and *err.  Checks the options as vnd_diag_sql does. */
+int vnd_diag_run_step(const struct vnd_diag_app *app, sqlite3 *db,
+                      const struct vnd_diag_opts *o, struct vnd_diag_rows *rows, char **err);
+
 /* Builds app's SQL after checking options: a malloc'd string, or NULL and
  * a malloc'd *err. */
 char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
                    const struct vnd_diag_opts *o, char **err);
 
-/* Builds and runs; rows go to `out` (which gets the columns).  Returns 0,
- * or -1 and *err. */
+/* Builds and runs (the app's C step when it has one, else its SQL); rows
+ * go to `out` (which gets the columns).  Returns 0, or -1 and *err. */
 int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
                  const struct vnd_diag_opts *o, struct vnd_out *out,
                  char **err);
@@ -211,12 +257,21 @@ struct vnd_rtt_result {
 /* What the rtt app's SQL yields, computed in one pass over c->o->table's
  * TCP rows in time order.  Returns 0 or -1 and *err. */
 int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err);
-/* The rows with t >= min_t, with the SQL's columns. */
-void vnd_rtt_result_write(const struct vnd_rtt_result *res, bool by_flow, double min_t,
-                          struct vnd_out *out);
 void vnd_rtt_result_free(struct vnd_rtt_result *res);
-/* vnd_rtt_compute, then vnd_rtt_result_write: the rtt app's `run`. */
-int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err);
+/* vnd_rtt_compute, then the rows: the rtt app's `run`. */
+int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
+
+/* ---- the C steps of the other apps (diag_pairs_step.c, diag_scan_step.c):
+ * each an app's `run` ---- */
+int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
+int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
+int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                            char **err);
+int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                             char **err);
+int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                               char **err);
+int vnd_diag_groups_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

@@ -217,6 +217,90 @@ struct lossrow {
     long long sent, lost;
 };
 
+static int cmp_lossrow(const void *a, const void *b)
+{
+    const struct lossrow *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static void add_lossrow(struct lossrow **l, size_t *n, size_t *cap, double t, long long sent,
+                        long long lost)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *l = realloc(*l, *cap * sizeof **l);
+        if (!*l)
+            abort();
+    }
+    (*l)[(*n)++] = (struct lossrow){t, sent, lost};
+}
+
+/* The hop's loss per slot, both directions summed (vnd_l<i> of the SQL):
+ * from the loss app's C step, or its SQL when the step hands it back.
+ * Sorted by t.  Returns 0 or -1 and *err. */
+static int hop_loss(sqlite3 *db, const struct vnd_diag_opts *sub, struct lossrow **out,
+                    size_t *nout, char **err)
+{
+    struct lossrow *l = NULL;
+    size_t n = 0, cap = 0;
+    struct vnd_diag_rows rows = {0};
+    int rc = vnd_diag_run_step(&vnd_diag_loss, db, sub, &rows, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        int ct = vnd_rows_col(&rows, "t"), cp = vnd_rows_col(&rows, "packets"),
+            cl = vnd_rows_col(&rows, "lost");
+        for (size_t k = 0; k < vnd_rows_count(&rows); k++) {
+            const struct vnd_cell *r = &rows.c[k * (size_t)rows.ncols];
+            add_lossrow(&l, &n, &cap, r[ct].r, r[cp].i, r[cl].i);
+        }
+        vnd_rows_free(&rows);
+        if (n)
+            qsort(l, n, sizeof *l, cmp_lossrow);
+        size_t u = 0;               /* GROUP BY t: the two directions */
+        for (size_t k = 0; k < n; k++) {
+            if (u && l[u - 1].t == l[k].t) {
+                l[u - 1].sent += l[k].sent;
+                l[u - 1].lost += l[k].lost;
+            } else {
+                l[u++] = l[k];
+            }
+        }
+        *out = l;
+        *nout = u;
+        return 0;
+    }
+    char *q = vnd_diag_sql(&vnd_diag_loss, db, sub, err);
+    if (!q)
+        return -1;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT t, sum(packets), sum(lost) FROM (\n%s\n) x GROUP BY t"
+                       " ORDER BY t", q);
+    free(q);
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
+    vnd_sb_free(&sb);
+    if (rc != SQLITE_OK) {
+        *err = vnd_diag_errf("bottleneck: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        add_lossrow(&l, &n, &cap, sqlite3_column_double(st, 0), sqlite3_column_int64(st, 1),
+                    sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        *err = vnd_diag_errf("bottleneck: %s", rc == SQLITE_INTERRUPT
+                                                   ? "interrupted (time limit?)"
+                                                   : sqlite3_errmsg(db));
+        free(l);
+        return -1;
+    }
+    *out = l;
+    *nout = n;
+    return 0;
+}
+
 /* The result table the SQL of build() yields, computed from the rtt C step
  * per point and the loss SQL per hop.  Returns 0 or -1 and *err. */
 static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **rows_out,
@@ -258,49 +342,17 @@ static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **row
     for (int i = 0; i + 1 < n; i++) {
         sub.in = o->path[i];
         sub.out = o->path[i + 1];
-        char *q = vnd_diag_sql(&vnd_diag_loss, db, &sub, err);
-        if (!q)
+        if (hop_loss(db, &sub, &loss[i], &nloss[i], err))
             goto out_free;
-        struct vnd_sb sb = {0};
-        vnd_sb_printf(&sb, "SELECT t, sum(packets), sum(lost) FROM (\n%s\n) x GROUP BY t"
-                           " ORDER BY t", q);
-        free(q);
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(db, sb.s, -1, &st, NULL);
-        vnd_sb_free(&sb);
-        if (rc != SQLITE_OK) {
-            *err = vnd_diag_errf("bottleneck: %s", sqlite3_errmsg(db));
-            sqlite3_finalize(st);
-            goto out_free;
-        }
-        size_t cap = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (nloss[i] == cap) {
-                cap = cap ? 2 * cap : 64;
-                loss[i] = realloc(loss[i], cap * sizeof *loss[i]);
-                if (!loss[i])
-                    abort();
-            }
-            struct lossrow *l = &loss[i][nloss[i]++];
-            l->t = sqlite3_column_double(st, 0);
-            l->sent = sqlite3_column_int64(st, 1);
-            l->lost = sqlite3_column_int64(st, 2);
+        for (size_t k = 0; k < nloss[i]; k++) {
             if (nslots == capslots) {
                 capslots = capslots ? 2 * capslots : 256;
                 slots = realloc(slots, capslots * sizeof *slots);
                 if (!slots)
                     abort();
             }
-            slots[nslots++] = l->t;
+            slots[nslots++] = loss[i][k].t;
         }
-        if (rc != SQLITE_DONE) {
-            *err = vnd_diag_errf("bottleneck: %s", rc == SQLITE_INTERRUPT
-                                                       ? "interrupted (time limit?)"
-                                                       : sqlite3_errmsg(db));
-            sqlite3_finalize(st);
-            goto out_free;
-        }
-        sqlite3_finalize(st);
     }
     if (nslots)
         qsort(slots, nslots, sizeof *slots, cmp_t);

@@ -402,23 +402,40 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
     return vnd_sb_take(&sb);
 }
 
+int vnd_diag_run_step(const struct vnd_diag_app *app, sqlite3 *db,
+                      const struct vnd_diag_opts *o, struct vnd_diag_rows *rows, char **err)
+{
+    if (!app->run || o->pg)
+        return VND_DIAG_USE_SQL;
+    /* the options are checked by building the SQL, which the step matches */
+    char *sql = vnd_diag_sql(app, db, o, err);
+    if (!sql)
+        return -1;
+    free(sql);
+    struct vnd_diag_ctx c = {db, o};
+    int rc = app->run(&c, rows, err);
+    if (rc)
+        vnd_rows_free(rows);
+    return rc;
+}
+
 int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
                  const struct vnd_diag_opts *o, struct vnd_out *out, char **err)
 {
-    if (app->run && !o->pg) {
-        /* the options are checked by building the SQL, which the step matches */
-        char *sql = vnd_diag_sql(app, db, o, err);
-        if (!sql)
-            return -1;
-        free(sql);
-        struct vnd_diag_ctx c = {db, o};
-        return app->run(&c, out, err);
+    struct vnd_diag_rows rows = {0};
+    int rc = vnd_diag_run_step(app, db, o, &rows, err);
+    if (rc == 0) {
+        vnd_rows_write(&rows, out, -INFINITY);
+        vnd_rows_free(&rows);
+        return 0;
     }
+    if (rc < 0)
+        return -1;
     char *sql = vnd_diag_sql(app, db, o, err);
     if (!sql)
         return -1;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
         *err = vnd_diag_errf("%s: SQL does not prepare: %s", app->name, sqlite3_errmsg(db));
         free(sql);
@@ -498,8 +515,12 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "       vnd_po.src_ip AS o_src_ip, vnd_po.src_port AS o_src_port,"
                       " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
                       "       vnd_po.ts - vnd_pi.ts AS d,\n"
+                      /* the nearest; ties by time, then by the tuples, so the
+                       * choice does not depend on how the rows are stored */
                       "       row_number() OVER (PARTITION BY vnd_pi.k, vnd_pi.ts"
-                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts)) AS vnd_r\n"
+                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts), vnd_po.ts,\n"
+                      "         vnd_po.src_ip, vnd_po.src_port, vnd_po.dst_ip, vnd_po.dst_port,"
+                      " vnd_pi.src_ip, vnd_pi.src_port, vnd_pi.dst_ip, vnd_pi.dst_port) AS vnd_r\n"
                       "  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
     vnd_sb_printf(sb, " AND vnd_pi.ts + ");

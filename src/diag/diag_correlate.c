@@ -77,7 +77,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "FROM vnd_pairs CROSS JOIN vnd_origin\n"
                       "GROUP BY i_src_ip, i_src_port, i_dst_ip, i_dst_port,"
                       " o_src_ip, o_src_port, o_dst_ip, o_dst_port\n"
-                      "ORDER BY first_t, in_flow");
+                      "ORDER BY first_t, in_flow, out_flow");
     return 0;
 }
 
@@ -87,4 +87,5 @@ const struct vnd_diag_app vnd_diag_correlate = {
     .usage = "--in TABLE --out TABLE --by id|payload|order [--window S]",
     .need = VND_NEED_INOUT,
     .build = build,
+    .run = vnd_diag_correlate_step,
 };

@@ -63,4 +63,5 @@ const struct vnd_diag_app vnd_diag_delay = {
     .need = VND_NEED_INOUT,
     .timed = true,
     .build = build,
+    .run = vnd_diag_delay_step,
 };

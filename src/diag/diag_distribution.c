@@ -26,4 +26,5 @@ const struct vnd_diag_app vnd_diag_distribution = {
     .usage = "-t TABLE --field COLUMN [--where EXPR]",
     .need = VND_NEED_TABLE | VND_NEED_FIELD,
     .build = build,
+    .run = vnd_diag_distribution_step,
 };

@@ -103,4 +103,5 @@ const struct vnd_diag_app vnd_diag_loss = {
     .need = VND_NEED_INOUT,
     .timed = true,
     .build = build,
+    .run = vnd_diag_loss_step,
 };

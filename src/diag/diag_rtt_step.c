@@ -10,7 +10,7 @@
  * highest end sent before it; each ACK that first covers some segments
  * gives one sample from the last of them, none when one of them is a
  * retransmission, and segments already covered when sent give none. */
-#include "diag/diag.h"
+#include "diag/step.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,9 +24,8 @@ struct seg {
 };
 
 struct dir {
-    char *key;               /* "src|sport|dst|dport" */
-    char *label;             /* "src:sport>dst:dport" */
-    int idx;                 /* in creation order */
+    const char *label;       /* "src:sport>dst:dport" (the flow's) */
+    int idx;                 /* the flow's index */
     struct dir *rev;
     /* as a data direction */
     int have_s0;
@@ -46,10 +45,22 @@ struct sample {
     double t, v;
 };
 
+/* A row as the step uses it; rows of equal ts wait in a buffer to be
+ * put in (seq, ack) order. */
+struct row {
+    double ts;
+    int flow;
+    uint32_t seq, ack;
+    int ack_null;
+    int flags;
+    int64_t len;
+};
+
 struct state {
-    struct dir **tab;        /* open addressing on key */
-    size_t cap, n;
-    struct dir **dirs;       /* in creation order */
+    struct vnd_flows fl;
+    struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
+    size_t n;                /* dirs in use (flows) */
+    size_t capdirs;
     struct sample *s;
     size_t ns, caps;
 };
@@ -60,14 +71,6 @@ static int64_t seqdiff(int64_t x)
     return m - 2147483648LL;
 }
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
@@ -76,44 +79,35 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static struct dir *lookup(struct state *st, const char *key, bool create)
+/* The direction of flow f, made on first sight and linked to its reverse. */
+static struct dir *dir_of(struct state *S, int f)
 {
-    if (create && 2 * (st->n + 1) > st->cap) {
-        size_t cap = st->cap ? 2 * st->cap : 64;
-        struct dir **t = calloc(cap, sizeof *t);
-        if (!t)
+    if ((size_t)f >= S->capdirs) {
+        size_t cap = S->capdirs ? 2 * S->capdirs : 64;
+        while (cap <= (size_t)f)
+            cap *= 2;
+        S->dirs = realloc(S->dirs, cap * sizeof *S->dirs);
+        if (!S->dirs)
             abort();
-        for (size_t i = 0; i < st->cap; i++)
-            if (st->tab[i]) {
-                size_t j = hash(st->tab[i]->key) & (cap - 1);
-                while (t[j])
-                    j = (j + 1) & (cap - 1);
-                t[j] = st->tab[i];
-            }
-        free(st->tab);
-        st->tab = t;
-        st->cap = cap;
-        st->dirs = realloc(st->dirs, cap * sizeof *st->dirs);
-        if (!st->dirs)
-            abort();
+        memset(S->dirs + S->capdirs, 0, (cap - S->capdirs) * sizeof *S->dirs);
+        S->capdirs = cap;
     }
-    if (!st->cap)
-        return NULL;
-    size_t j = hash(key) & (st->cap - 1);
-    while (st->tab[j]) {
-        if (!strcmp(st->tab[j]->key, key))
-            return st->tab[j];
-        j = (j + 1) & (st->cap - 1);
-    }
-    if (!create)
-        return NULL;
-    struct dir *d = calloc(1, sizeof *d);
+    if ((size_t)f >= S->n)
+        S->n = (size_t)f + 1;
+    struct dir *d = S->dirs[f];
+    if (d)
+        return d;
+    d = calloc(1, sizeof *d);
     if (!d)
         abort();
-    d->key = xstrdup(key);
-    st->tab[j] = d;
-    d->idx = (int)st->n;
-    st->dirs[st->n++] = d;
+    S->dirs[f] = d;
+    d->idx = f;
+    d->label = S->fl.f[f].label;
+    int r = vnd_flows_rev(&S->fl, f);
+    if (r >= 0 && (size_t)r < S->capdirs && S->dirs[r]) {
+        d->rev = S->dirs[r];
+        d->rev->rev = d;
+    }
     return d;
 }
 
@@ -161,98 +155,73 @@ static int64_t ack_ra(const struct dir *d, const struct dir *a)
     return seqdiff((int64_t)a->a0 - (int64_t)d->s0) + a->max_cum;
 }
 
-static int cmp_sample(const void *x, const void *y, void *ctx)
+struct sgroup {
+    const char *label;       /* by flow; NULL otherwise */
+    double t;
+    size_t at, n;
+};
+
+static int cmp_sgroup(const void *x, const void *y)
 {
-    const struct sample *a = x, *b = y;
-    struct dir **dirs = ctx;
-    if (a->flow != b->flow) {
-        int c = strcmp(dirs[a->flow]->label, dirs[b->flow]->label);
-        if (c)
-            return c;
-    }
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->v < b->v ? -1 : a->v > b->v;
+    const struct sgroup *a = x, *b = y;
+    int c = vnd_cmp_text(a->label, b->label);
+    if (c)
+        return c;
+    return a->t < b->t ? -1 : a->t > b->t;
 }
 
-static double origin_of(const struct vnd_diag_ctx *c, int *ok)
-{
-    *ok = 1;
-    if (!isnan(c->o->origin))
-        return c->o->origin;
-    struct vnd_sb sb = {0};
-    const char *tabs[] = {c->o->table, NULL};
-    vnd_diag_origin(c, &sb, tabs);
-    sqlite3_stmt *st = NULL;
-    double t0 = NAN;
-    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        t0 = sqlite3_column_double(st, 0);
-    else if (!st)
-        *ok = 0;
-    sqlite3_finalize(st);
-    vnd_sb_free(&sb);
-    return t0;
-}
-
-/* Sorted samples → one row per (flow,) slot, as the SQL's aggregation. */
+/* Samples → one row per (flow,) slot, as the SQL's aggregation: grouped
+ * in a hash table, each group's values sorted. */
 static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_rtt_result *res)
 {
     bool by_flow = c->o->by_flow;
-    if (S->ns)
-        qsort_r(S->s, S->ns, sizeof *S->s, cmp_sample, S->dirs);
-    for (size_t i = 0; i < S->ns;) {
-        size_t j = i;
-        while (j < S->ns && S->s[j].t == S->s[i].t
-               && (!by_flow || !strcmp(S->dirs[S->s[j].flow]->label,
-                                       S->dirs[S->s[i].flow]->label)))
-            j++;
-        long long n = (long long)(j - i);
-        double sum = 0;
-        for (size_t k = i; k < j; k++)
-            sum += S->s[k].v;
-        /* nearest rank, as the SQL: the smallest rank >= p * n */
-        size_t r50 = (size_t)ceil(0.5 * (double)n), r99 = (size_t)ceil(0.99 * (double)n);
-        if (res->n == res->cap) {
-            res->cap = res->cap ? 2 * res->cap : 64;
-            res->rows = realloc(res->rows, res->cap * sizeof *res->rows);
-            if (!res->rows)
-                abort();
-        }
+    struct vnd_gmap m = {0};
+    uint32_t *gof = malloc((S->ns + 1) * sizeof *gof);
+    if (!gof)
+        abort();
+    for (size_t i = 0; i < S->ns; i++)
+        gof[i] = vnd_gmap_get(&m, vnd_dkey(S->s[i].t), by_flow ? S->s[i].flow : 0, 0);
+    struct sgroup *gs = calloc((size_t)m.n + 1, sizeof *gs);
+    double *v = malloc((S->ns + 1) * sizeof *v);
+    if (!gs || !v)
+        abort();
+    for (size_t i = 0; i < S->ns; i++)
+        gs[gof[i]].n++;
+    size_t at = 0;
+    for (uint32_t g = 0; g < m.n; g++) {
+        gs[g].at = at;
+        at += gs[g].n;
+        gs[g].n = 0;
+        gs[g].t = vnd_keyd(m.k[3 * (size_t)g]);
+        gs[g].label = by_flow ? S->dirs[m.k[3 * (size_t)g + 1]]->label : NULL;
+    }
+    for (size_t i = 0; i < S->ns; i++) {
+        struct sgroup *g = &gs[gof[i]];
+        v[g->at + g->n++] = S->s[i].v;
+    }
+    if (m.n)
+        qsort(gs, m.n, sizeof *gs, cmp_sgroup);
+    res->rows = calloc((size_t)m.n + 1, sizeof *res->rows);
+    if (!res->rows)
+        abort();
+    res->cap = (size_t)m.n + 1;
+    for (uint32_t g = 0; g < m.n; g++) {
+        double st[5];
+        vnd_step_stats(v + gs[g].at, gs[g].n, st);
         struct vnd_rtt_row *r = &res->rows[res->n++];
-        r->flow = by_flow ? xstrdup(S->dirs[S->s[i].flow]->label) : NULL;
-        r->t = S->s[i].t;
-        r->packets = n;
-        r->mean_ms = sum / (double)n * 1000;
-        r->min_ms = S->s[i].v * 1000;
-        r->p50_ms = S->s[i + (r50 ? r50 - 1 : 0)].v * 1000;
-        r->p99_ms = S->s[i + (r99 ? r99 - 1 : 0)].v * 1000;
-        r->max_ms = S->s[j - 1].v * 1000;
-        i = j;
+        r->flow = gs[g].label ? xstrdup(gs[g].label) : NULL;
+        r->t = gs[g].t;
+        r->packets = (long long)gs[g].n;
+        r->mean_ms = st[0];
+        r->min_ms = st[1];
+        r->p50_ms = st[2];
+        r->p99_ms = st[3];
+        r->max_ms = st[4];
     }
-}
-
-void vnd_rtt_result_write(const struct vnd_rtt_result *res, bool by_flow, double min_t,
-                          struct vnd_out *out)
-{
-    const char *cols[] = {"flow", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
-                          "max_ms"};
-    vnd_out_columns(out, by_flow ? 8 : 7, by_flow ? cols : cols + 1);
-    for (size_t i = 0; i < res->n; i++) {
-        const struct vnd_rtt_row *r = &res->rows[i];
-        if (r->t < min_t)
-            continue;
-        if (by_flow)
-            vnd_out_text(out, r->flow ? r->flow : "");
-        vnd_out_real(out, r->t);
-        vnd_out_int(out, r->packets);
-        vnd_out_real(out, r->mean_ms);
-        vnd_out_real(out, r->min_ms);
-        vnd_out_real(out, r->p50_ms);
-        vnd_out_real(out, r->p99_ms);
-        vnd_out_real(out, r->max_ms);
-        vnd_out_end_row(out);
-    }
+    free(v);
+    free(gs);
+    free(gof);
+    vnd_gmap_free(&m);
 }
 
 void vnd_rtt_result_free(struct vnd_rtt_result *res)
@@ -263,25 +232,145 @@ void vnd_rtt_result_free(struct vnd_rtt_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_out *out, char **err)
+int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
 {
     struct vnd_rtt_result res = {0};
     if (vnd_rtt_compute(c, &res, err))
         return -1;
-    vnd_rtt_result_write(&res, c->o->by_flow, -INFINITY, out);
+    bool by_flow = c->o->by_flow;
+    const char *cols[] = {"flow", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
+                          "max_ms"};
+    vnd_rows_columns(rows, by_flow ? 8 : 7, by_flow ? cols : cols + 1);
+    for (size_t i = 0; i < res.n; i++) {
+        const struct vnd_rtt_row *r = &res.rows[i];
+        if (by_flow)
+            vnd_rows_text(rows, r->flow ? r->flow : "");
+        vnd_rows_real(rows, r->t);
+        vnd_rows_int(rows, r->packets);
+        vnd_rows_real(rows, r->mean_ms);
+        vnd_rows_real(rows, r->min_ms);
+        vnd_rows_real(rows, r->p50_ms);
+        vnd_rows_real(rows, r->p99_ms);
+        vnd_rows_real(rows, r->max_ms);
+    }
     vnd_rtt_result_free(&res);
     return 0;
 }
 
-int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err)
+/* One row, in (ts, seq, ack) order: d's data and d's ACKs for d->rev. */
+static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
+                    const struct row *rw)
+{
+    const struct vnd_flow *fw = &S->fl.f[rw->flow];
+    /* NULL ports and addresses join nothing in the SQL either */
+    if (!fw->src || !fw->dst || fw->nulls)
+        return;
+    struct dir *d = dir_of(S, rw->flow);
+    double ts = rw->ts;
+    uint32_t seq = rw->seq, ack = rw->ack;
+    int64_t len = rw->len;
+    /* d as a data direction */
+    if (!d->have_s0) {
+        d->have_s0 = 1;
+        d->s0 = d->last_seq = seq;
+    } else {
+        d->us += seqdiff((int64_t)seq - (int64_t)d->last_seq);
+        d->last_seq = seq;
+    }
+    if (len > 0) {
+        struct seg sg = {d->us + len, ts, d->any_seg && d->us < d->max_e};
+        if (!d->any_seg || sg.e > d->max_e)
+            d->max_e = sg.e;
+        d->any_seg = 1;
+        /* first covered before it was sent: no ACK claims it */
+        if (!(d->rev && d->rev->have_a0 && sg.e <= ack_ra(d, d->rev)))
+            heap_push(d, sg);
+    }
+    /* d as the sender of ACKs for rev */
+    if (!(rw->flags & 16))
+        return;
+    if (!d->have_a0) {
+        d->have_a0 = 1;
+        d->a0 = d->last_ack = ack;
+    } else {
+        d->cum += seqdiff((int64_t)ack - (int64_t)d->last_ack);
+        d->last_ack = ack;
+        if (d->cum > d->max_cum)
+            d->max_cum = d->cum;
+    }
+    struct dir *r = d->rev;
+    if (!r || !r->nheap)
+        return;
+    int64_t ra = ack_ra(r, d);
+    double last = -INFINITY;
+    int retx = 0, n = 0;
+    while (r->nheap && r->heap[0].e <= ra) {
+        struct seg sg = heap_pop(r);
+        last = sg.ts > last ? sg.ts : last;
+        retx |= sg.retx;
+        n++;
+    }
+    if (!n || retx)
+        return;
+    if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
+        return;
+    if (S->ns == S->caps) {
+        S->caps = S->caps ? 2 * S->caps : 4096;
+        S->s = realloc(S->s, S->caps * sizeof *S->s);
+        if (!S->s)
+            abort();
+    }
+    struct sample *sm = &S->s[S->ns++];
+    sm->flow = o->by_flow ? r->idx : 0;
+    sm->t = floor((last - t0) / o->slot) * o->slot;
+    sm->v = ts - last;
+}
+
+static void state_free(struct state *S)
+{
+    for (size_t i = 0; i < S->n; i++)
+        if (S->dirs[i]) {
+            free(S->dirs[i]->heap);
+            free(S->dirs[i]);
+        }
+    free(S->dirs);
+    free(S->s);
+    vnd_flows_free(&S->fl);
+    memset(S, 0, sizeof *S);
+}
+
+/* (seq, ack) with a NULL ack first: the SQL's ORDER BY within one ts */
+static int row_before(const struct row *a, const struct row *b)
+{
+    if (a->seq != b->seq)
+        return a->seq < b->seq;
+    if (a->ack_null != b->ack_null)
+        return a->ack_null;
+    return !a->ack_null && a->ack < b->ack;
+}
+
+/* Stable insertion sort of the rows of one timestamp (a handful). */
+static void sort_tie(struct row *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct row x = b[i];
+        size_t j = i;
+        while (j > 0 && row_before(&x, &b[j - 1])) {
+            b[j] = b[j - 1];
+            j--;
+        }
+        b[j] = x;
+    }
+}
+
+/* One pass over the TCP rows.  Unordered: in table order (the order the
+ * capture wrote them), which is time order for tables `vnd parse` made;
+ * returns VND_DIAG_USE_SQL at the first row earlier than the one before
+ * (the caller then asks SQLite to sort).  Returns 0 or -1 and *err. */
+static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool ordered,
+                char **err)
 {
     const struct vnd_diag_opts *o = c->o;
-    const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
-                          "seq", "ack", "flags", "payload_len", NULL};
-    if (vnd_diag_require(c, o->table, need, err))
-        return -1;
-    int ok;
-    double t0 = origin_of(c, &ok);
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
                        " payload_len FROM ");
@@ -292,114 +381,89 @@ int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, ch
         vnd_sb_free(&sb);
         return -1;
     }
-    vnd_sb_printf(&sb, " s WHERE proto = 6 AND seq IS NOT NULL ORDER BY ts, seq, ack");
+    vnd_sb_printf(&sb, " s WHERE proto = 6 AND seq IS NOT NULL%s",
+                  ordered ? " ORDER BY ts, seq, ack" : "");
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) != SQLITE_OK) {
-        *err = vnd_diag_errf("rtt: %s", sqlite3_errmsg(c->db));
-        vnd_sb_free(&sb);
-        return -1;
-    }
+    int rc = vnd_step_prepare(c, "rtt", sb.s, &st, err);
     vnd_sb_free(&sb);
-    struct state S = {0};
-    int rc;
-    char key[400], rkey[400];
+    if (rc)
+        return -1;
+    struct row *buf = NULL;
+    size_t nb = 0, capb = 0;
+    int ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double ts = sqlite3_column_double(st, 0);
-        const char *src = (const char *)sqlite3_column_text(st, 1);
-        long long sp = sqlite3_column_int64(st, 2);
-        const char *dst = (const char *)sqlite3_column_text(st, 3);
-        long long dp = sqlite3_column_int64(st, 4);
-        uint32_t seq = (uint32_t)sqlite3_column_int64(st, 5);
-        uint32_t ack = (uint32_t)sqlite3_column_int64(st, 6);
-        int flags = sqlite3_column_int(st, 7);
-        int64_t len = sqlite3_column_int64(st, 8) + (flags & 1) + ((flags >> 1) & 1);
-        /* NULL ports and addresses join nothing in the SQL either */
-        if (!src || !dst || sqlite3_column_type(st, 2) == SQLITE_NULL
-            || sqlite3_column_type(st, 4) == SQLITE_NULL)
-            continue;
-        snprintf(key, sizeof key, "%s|%lld|%s|%lld", src, sp, dst, dp);
-        struct dir *d = lookup(&S, key, true);
-        if (!d->label) {
-            snprintf(rkey, sizeof rkey, "%s:%lld>%s:%lld", src, sp, dst, dp);
-            d->label = xstrdup(rkey);
-            snprintf(rkey, sizeof rkey, "%s|%lld|%s|%lld", dst, dp, src, sp);
-            if ((d->rev = lookup(&S, rkey, false)))
-                d->rev->rev = d;
+        int tt = sqlite3_column_type(st, 0);
+        struct row rw;
+        rw.ts = sqlite3_column_double(st, 0);
+        if (!ordered && ((tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) || isnan(rw.ts)
+                         || (nb && rw.ts < buf[0].ts))) {
+            ret = VND_DIAG_USE_SQL;
+            break;
         }
-        /* d as a data direction */
-        if (!d->have_s0) {
-            d->have_s0 = 1;
-            d->s0 = d->last_seq = seq;
-        } else {
-            d->us += seqdiff((int64_t)seq - (int64_t)d->last_seq);
-            d->last_seq = seq;
+        rw.flow = vnd_flows_row(&S->fl, st, 1);
+        if (rw.flow < 0) {
+            *err = vnd_diag_errf("rtt: addresses must be text and ports integers"
+                                 " (columns src_ip, src_port, dst_ip, dst_port)");
+            ret = -1;
+            break;
         }
-        if (len > 0) {
-            struct seg s = {d->us + len, ts, d->any_seg && d->us < d->max_e};
-            if (!d->any_seg || s.e > d->max_e)
-                d->max_e = s.e;
-            d->any_seg = 1;
-            /* first covered before it was sent: no ACK claims it */
-            if (!(d->rev && d->rev->have_a0 && s.e <= ack_ra(d, d->rev)))
-                heap_push(d, s);
+        rw.seq = (uint32_t)sqlite3_column_int64(st, 5);
+        rw.ack_null = sqlite3_column_type(st, 6) == SQLITE_NULL;
+        rw.ack = (uint32_t)sqlite3_column_int64(st, 6);
+        rw.flags = sqlite3_column_int(st, 7);
+        /* NULL flags or payload: the SQL's length is NULL, no segment */
+        if (sqlite3_column_type(st, 7) == SQLITE_NULL
+            || sqlite3_column_type(st, 8) == SQLITE_NULL)
+            rw.len = 0;
+        else
+            rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
+        if (nb && rw.ts != buf[0].ts) {
+            sort_tie(buf, nb);
+            for (size_t i = 0; i < nb; i++)
+                process(S, o, t0, &buf[i]);
+            nb = 0;
         }
-        /* d as the sender of ACKs for rev */
-        if (!(flags & 16))
-            continue;
-        if (!d->have_a0) {
-            d->have_a0 = 1;
-            d->a0 = d->last_ack = ack;
-        } else {
-            d->cum += seqdiff((int64_t)ack - (int64_t)d->last_ack);
-            d->last_ack = ack;
-            if (d->cum > d->max_cum)
-                d->max_cum = d->cum;
-        }
-        struct dir *r = d->rev;
-        if (!r || !r->nheap)
-            continue;
-        int64_t ra = ack_ra(r, d);
-        double last = -INFINITY;
-        int retx = 0, n = 0;
-        while (r->nheap && r->heap[0].e <= ra) {
-            struct seg s = heap_pop(r);
-            last = s.ts > last ? s.ts : last;
-            retx |= s.retx;
-            n++;
-        }
-        if (!n || retx)
-            continue;
-        if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
-            continue;
-        if (S.ns == S.caps) {
-            S.caps = S.caps ? 2 * S.caps : 4096;
-            S.s = realloc(S.s, S.caps * sizeof *S.s);
-            if (!S.s)
+        if (nb == capb) {
+            capb = capb ? 2 * capb : 64;
+            buf = realloc(buf, capb * sizeof *buf);
+            if (!buf)
                 abort();
         }
-        struct sample *sm = &S.s[S.ns++];
-        sm->flow = o->by_flow ? r->idx : 0;
-        sm->t = floor((last - t0) / o->slot) * o->slot;
-        sm->v = ts - last;
+        buf[nb++] = rw;
     }
-    int ret = 0;
-    if (rc != SQLITE_DONE) {
-        *err = vnd_diag_errf("rtt: %s", rc == SQLITE_INTERRUPT ? "interrupted (time limit?)"
-                                                              : sqlite3_errmsg(c->db));
+    if (!ret && rc != SQLITE_DONE) {
+        *err = vnd_step_error(c, "rtt", rc);
         ret = -1;
-    } else {
-        aggregate(c, &S, res);
     }
+    if (!ret) {
+        sort_tie(buf, nb);
+        for (size_t i = 0; i < nb; i++)
+            process(S, o, t0, &buf[i]);
+    }
+    free(buf);
     sqlite3_finalize(st);
-    for (size_t i = 0; i < S.n; i++) {
-        free(S.dirs[i]->key);
-        free(S.dirs[i]->label);
-        free(S.dirs[i]->heap);
-        free(S.dirs[i]);
-    }
-    free(S.dirs);
-    free(S.tab);
-    free(S.s);
-    (void)ok;
     return ret;
+}
+
+int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
+                          "seq", "ack", "flags", "payload_len", NULL};
+    if (vnd_diag_require(c, o->table, need, err))
+        return -1;
+    const char *tables[] = {o->table, NULL};
+    double t0;
+    if (vnd_step_t0(c, tables, &t0, err))
+        return -1;
+    struct state S = {0};
+    int rc = pass(c, &S, t0, false, err);
+    if (rc == VND_DIAG_USE_SQL) {
+        state_free(&S);
+        rc = pass(c, &S, t0, true, err);
+    }
+    if (!rc)
+        aggregate(c, &S, res);
+    state_free(&S);
+    return rc ? -1 : 0;
 }

@@ -11,9 +11,14 @@ trap '[ -n "$FPID" ] && kill "$FPID" 2>/dev/null; rm -rf "$T"' EXIT
 "$VND" demo --generate-only --dir "$T" --duration 3 --join 1.5 --seed 5 >/dev/null
 "$VND" parse -q -o "$T/t.db" "A=$T/A.pcap" "B=$T/B.pcap" "C=$T/C.pcap"
 
-for app in "rtt -t B" "loss --in B --out C" "delay --in A --out B --by-flow" \
+# every app with a C step: its rows are the printed SQL's
+for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "loss --in B --out C" \
+           "loss --in C --out B --slot 0.1" "delay --in A --out B --by-flow" "delay --in B --out C" \
            "throughput -t A --where 'ip.src = 10.0.0.10 and tcp.dst = 40001'" \
-           "correlate --in B --out C --by id" "bottleneck --path A,B,C"; do
+           "throughput -t B --by-flow --slot 0.25" "distribution -t A --field dst_port" \
+           "distribution -t C --field src_ip" "groups -t B --fields src_ip,dst_port,flags" \
+           "correlate --in B --out C --by id" "correlate --in A --out B --by id" \
+           "bottleneck --path A,B,C"; do
     eval "set -- $app"
     sql=$("$VND" diag "$@" -d "$T/t.db" --show-sql)
     if [ "$1" = bottleneck ]; then
@@ -22,8 +27,8 @@ for app in "rtt -t B" "loss --in B --out C" "delay --in A --out B --by-flow" \
         want=$("$VND" diag "$@" -d "$T/t.db" -f csv)
     fi
     got=$("$VND" query -d "$T/t.db" -f csv "$sql")
-    if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "$1: --show-sql runs unchanged in vnd query"
-    else not_ok "$1: --show-sql output differs in vnd query"; fi
+    if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "$app: --show-sql runs unchanged in vnd query"
+    else not_ok "$app: --show-sql output differs in vnd query"; fi
 done
 check "--show-sql --pg prints the PostgreSQL dialect" \
     bash -c "'$VND' diag loss -d '$T/t.db' --in A --out B --show-sql --pg | grep -q 'IS NOT DISTINCT FROM'"

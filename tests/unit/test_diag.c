@@ -350,6 +350,137 @@ static void test_pg_dialect(void)
     free(err);
 }
 
+/* The app's SQL run by SQLite, as CSV (what `vnd query` gives). */
+static char *run_sql(const struct vnd_diag_app *app, const struct vnd_diag_opts *o)
+{
+    char *err = NULL;
+    char *sql = vnd_diag_sql(app, db, o, &err);
+    if (!sql) {
+        char *m = NULL;
+        if (asprintf(&m, "ERROR: %s", err) < 0)
+            abort();
+        free(err);
+        return m;
+    }
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    struct vnd_out *out = vnd_out_new(f, VND_FMT_CSV);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+        vnd_out_stmt(out, st);
+    else
+        fprintf(f, "PREPARE: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    vnd_out_finish(out);
+    fclose(f);
+    free(sql);
+    return buf;
+}
+
+/* The C step (through vnd_diag_run) gives the SQL's rows. */
+static void same(const struct vnd_diag_app *app, const struct vnd_diag_opts *o, const char *what)
+{
+    char *a = run(app, o), *b = run_sql(app, o);
+    bool eq = !strcmp(a, b) && strncmp(a, "ERROR", 5);
+    CHECK(eq, "%s %s: C step = SQL", app->name, what);
+    if (!eq)
+        printf("# step:\n%s\n# SQL:\n%s\n", a, b);
+    free(a);
+    free(b);
+}
+
+/* Every app with a C step, on tables the chain model never writes. */
+static void test_steps_equal_sql(void)
+{
+    /* duplicates of ids: id 1 twice in --in within the window, id 2 in
+     * --out twice at the same distance (before and after), id 3 in --out
+     * twice at the same ts with different tuples, id 4 again 5 s later
+     * (another packet: the window), NULL ids on both sides, an id that
+     * wraps around (seen again 100 s later), NULL ports and addresses */
+    exec("CREATE TABLE di (" STD_COLS ")");
+    exec("CREATE TABLE do_ (" STD_COLS ")");
+    exec("INSERT INTO di VALUES"
+         " (1.000, 1, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 1, 0, 24, 100),"
+         " (1.001, 1, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 1, 0, 24, 100),"
+         " (1.010, 2, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 101, 0, 24, 100),"
+         " (1.020, 3, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 201, 0, 24, 100),"
+         " (1.020, 3, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 201, 0, 24, 100),"
+         " (1.030, 4, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 301, 0, 24, 100),"
+         " (6.030, 4, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 401, 0, 24, 100),"
+         " (1.040, NULL, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 501, 0, 24, 100),"
+         " (1.050, 5, '10.0.0.2', '10.0.0.1', 6, 80, 1000, 9, 101, 16, 0),"
+         " (1.060, 6, NULL, '10.0.0.1', 6, NULL, 1000, 9, 201, 16, 0),"
+         " (2.000, 7, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 601, 0, 24, 100),"
+         " (102.000, 7, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 601, 0, 24, 100)");
+    exec("INSERT INTO do_ VALUES"
+         " (1.0015, 1, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 1, 0, 24, 100),"
+         " (1.008, 2, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 101, 0, 24, 100),"
+         " (1.012, 2, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 101, 0, 24, 100),"
+         " (1.022, 3, '10.0.0.9', '10.0.0.2', 6, 1000, 80, 201, 0, 24, 100),"
+         " (1.022, 3, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 201, 0, 24, 100),"
+         " (1.031, 4, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 301, 0, 24, 100),"
+         " (1.049, 5, '10.0.0.2', '10.0.0.1', 6, 80, 1000, 9, 101, 16, 0),"
+         " (1.058, 6, NULL, '10.0.0.1', 6, NULL, 1000, 9, 201, 16, 0),"
+         " (1.070, NULL, '10.0.0.2', '10.0.0.1', 6, 80, 1000, 9, 301, 16, 0),"
+         " (102.0005, 7, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 601, 0, 24, 100)");
+    /* rows out of time order: the rtt step must sort */
+    exec("CREATE TABLE shuf AS SELECT * FROM r ORDER BY id DESC");
+    struct vnd_diag_opts o;
+    const char *pairs[][2] = {{"di", "do_"}, {"do_", "di"}, {"li", "lo"}, {"empty", "empty2"},
+                              {"li", "empty"}};
+    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s→%s", pairs[k][0], pairs[k][1]);
+        for (int v = 0; v < 4; v++) {
+            vnd_diag_opts_init(&o);
+            o.in = pairs[k][0];
+            o.out = pairs[k][1];
+            o.slot = v == 1 ? 0.01 : 1;
+            o.by_flow = v == 2;
+            if (v == 3)
+                o.window = 0.0015;
+            same(&vnd_diag_delay, &o, what);
+            same(&vnd_diag_loss, &o, what);
+            same(&vnd_diag_correlate, &o, what);
+        }
+    }
+    const char *tabs[] = {"di", "do_", "r", "shuf", "li", "empty"};
+    for (size_t k = 0; k < sizeof tabs / sizeof *tabs; k++) {
+        vnd_diag_opts_init(&o);
+        o.table = tabs[k];
+        same(&vnd_diag_throughput, &o, tabs[k]);
+        same(&vnd_diag_rtt, &o, tabs[k]);
+        o.slot = 0.005;
+        o.by_flow = true;
+        same(&vnd_diag_throughput, &o, tabs[k]);
+        same(&vnd_diag_rtt, &o, tabs[k]);
+        o.where = "ip.src = 10.0.0.1";
+        same(&vnd_diag_throughput, &o, tabs[k]);
+        o.where = NULL;
+        const char *fields[] = {"id", "src_ip", "src_port", "ts", "payload_len"};
+        for (int f = 0; f < 5; f++) {
+            o.field = fields[f];
+            same(&vnd_diag_distribution, &o, fields[f]);
+        }
+        o.nfields = 3;
+        o.fields[0] = "src_ip";
+        o.fields[1] = "id";
+        o.fields[2] = "dst_port";
+        same(&vnd_diag_groups, &o, tabs[k]);
+    }
+    vnd_diag_opts_init(&o);
+    o.table = "shuf";
+    o.slot = 100;
+    o.by_flow = true;
+    char *a = run(&vnd_diag_rtt, &o);
+    o.table = "r";
+    char *b = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_STR(a, b, "rtt: a table out of time order gives the rows of the ordered one");
+    free(a);
+    free(b);
+}
+
 static void test_judge(void)
 {
     /* hop 0 steady at 2 ms; hop 1 at 3 ms, then from t=5 at 9 ms with loss */
@@ -385,6 +516,7 @@ int main(void)
     test_correlate_order();
     test_distribution_groups();
     test_pg_dialect();
+    test_steps_equal_sql();
     test_judge();
     sqlite3_close(db);
     return tap_done();

@@ -1,0 +1,546 @@
+/* diag_pairs_step.c — the thin C step of delay, loss and correlate (by id
+ * or payload): what vnd_diag_pairs' SQL and the apps around it compute,
+ * from one plain SELECT of each table.
+ *
+ * Without indexes (the tenant's connection cannot make any) SQLite builds
+ * an automatic index on every run and probes it per row.  Here each table
+ * is read once; its rows are grouped by key (id or payload hash) in a
+ * hash table and sorted by time within a group, so every in-row finds
+ * the out-rows of its key within --window by binary search, as the SQL's
+ * join does: `po.k = pi.k AND po.ts BETWEEN pi.ts - w AND pi.ts + w`,
+ * keeping, per (key, ts) of --in, the nearest out-row (ties: earlier, then
+ * the smaller tuples, as the SQL's ORDER BY).  The tests compare the rows
+ * with the SQL's through `vnd query`. */
+#include "diag/step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct side {
+    uint32_t n, cap;
+    double *ts;
+    int64_t *k;
+    unsigned char *has;             /* k not NULL */
+    int32_t *flow;
+    struct vnd_keyidx idx;
+};
+
+struct pair {
+    uint32_t i, o;
+    double d;                       /* o.ts - i.ts */
+};
+
+struct pairs_state {
+    const struct vnd_diag_ctx *c;
+    const char *app;
+    struct vnd_flows flows;
+    struct side s[2];               /* in, out */
+    struct pair *p;
+    size_t np, capp;
+    double t0;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* Reads one table's rows as vnd_diag_pairs' vnd_pi / vnd_po select them.
+ * Returns 0, -1 (*err) or VND_DIAG_USE_SQL. */
+static int read_side(struct pairs_state *S, struct side *sd, const char *table, char **err)
+{
+    const struct vnd_diag_ctx *c = S->c;
+    bool payload = c->o->by == VND_BY_PAYLOAD;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT ts, %s, src_ip, src_port, dst_ip, dst_port FROM ",
+                  payload ? "payload_hash" : "id");
+    if (vnd_diag_source(c, &sb, table, true, err)) {
+        vnd_sb_free(&sb);
+        return -1;
+    }
+    vnd_sb_printf(&sb, " s WHERE %s", payload ? "payload_len > 0" : "id IS NOT NULL");
+    sqlite3_stmt *st = NULL;
+    int rc = vnd_step_prepare(c, S->app, sb.s, &st, err);
+    vnd_sb_free(&sb);
+    if (rc)
+        return -1;
+    int ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int tt = sqlite3_column_type(st, 0), tk = sqlite3_column_type(st, 1);
+        int f = vnd_flows_row(&S->flows, st, 2);
+        /* NULL or text times, non-integer keys: the SQL's comparisons */
+        if ((tt != SQLITE_FLOAT && tt != SQLITE_INTEGER)
+            || (tk != SQLITE_INTEGER && tk != SQLITE_NULL) || f < 0) {
+            ret = VND_DIAG_USE_SQL;
+            break;
+        }
+        if (sd->n == UINT32_MAX - 1) {
+            *err = vnd_diag_errf("%s: more than 2^32 rows in %s", S->app, table);
+            ret = -1;
+            break;
+        }
+        if (sd->n == sd->cap) {
+            sd->cap = sd->cap ? 2 * sd->cap : 65536;
+            sd->ts = xrealloc(sd->ts, sd->cap * sizeof *sd->ts);
+            sd->k = xrealloc(sd->k, sd->cap * sizeof *sd->k);
+            sd->has = xrealloc(sd->has, sd->cap * sizeof *sd->has);
+            sd->flow = xrealloc(sd->flow, sd->cap * sizeof *sd->flow);
+        }
+        uint32_t i = sd->n++;
+        sd->ts[i] = sqlite3_column_double(st, 0);
+        sd->has[i] = tk == SQLITE_INTEGER;
+        sd->k[i] = sd->has[i] ? sqlite3_column_int64(st, 1) : 0;
+        sd->flow[i] = f;
+        if (isnan(sd->ts[i])) {
+            ret = VND_DIAG_USE_SQL;
+            break;
+        }
+    }
+    if (!ret && rc != SQLITE_DONE) {
+        *err = vnd_step_error(c, S->app, rc);
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    if (!ret)
+        vnd_keyidx_build(&sd->idx, sd->k, sd->has, sd->ts, sd->n);
+    return ret;
+}
+
+/* First position in group rows r[0..m) with ts >= lo. */
+static uint32_t lower(const struct side *sd, const uint32_t *r, uint32_t m, double lo)
+{
+    uint32_t a = 0, b = m;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (sd->ts[r[mid]] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a;
+}
+
+/* A row of `sd` with key k within the window of ts (the SQL's EXISTS). */
+static bool exists(const struct side *sd, bool has, int64_t k, double ts, double w)
+{
+    if (!has)
+        return false;
+    int64_t g = vnd_keyidx_find(&sd->idx, k);
+    if (g < 0)
+        return false;
+    const uint32_t *r = sd->idx.rows + sd->idx.start[g];
+    uint32_t m = sd->idx.start[g + 1] - sd->idx.start[g];
+    uint32_t a = lower(sd, r, m, ts - w);
+    return a < m && sd->ts[r[a]] <= ts + w;
+}
+
+static void push_pair(struct pairs_state *S, uint32_t i, uint32_t o, double d)
+{
+    if (S->np == S->capp) {
+        S->capp = S->capp ? 2 * S->capp : 65536;
+        S->p = xrealloc(S->p, S->capp * sizeof *S->p);
+    }
+    S->p[S->np++] = (struct pair){i, o, d};
+}
+
+/* vnd_pairs: per (key, ts) of --in, the nearest out-row in the window. */
+static void make_pairs(struct pairs_state *S)
+{
+    const struct side *in = &S->s[0], *out = &S->s[1];
+    double w = S->c->o->window;
+    for (uint32_t g = 0; g < in->idx.ngroups; g++) {
+        int64_t og = vnd_keyidx_find(&out->idx, in->idx.keys[g]);
+        if (og < 0)
+            continue;
+        const uint32_t *ir = in->idx.rows + in->idx.start[g];
+        uint32_t im = in->idx.start[g + 1] - in->idx.start[g];
+        const uint32_t *orw = out->idx.rows + out->idx.start[og];
+        uint32_t om = out->idx.start[og + 1] - out->idx.start[og];
+        uint32_t lo = 0;
+        for (uint32_t a = 0; a < im;) {
+            double ts = in->ts[ir[a]];
+            uint32_t b = a + 1;
+            while (b < im && in->ts[ir[b]] == ts)
+                b++;
+            double from = ts - w, to = ts + w;
+            while (lo < om && out->ts[orw[lo]] < from)
+                lo++;
+            int64_t best = -1;
+            double bd = 0;
+            for (uint32_t j = lo; j < om && out->ts[orw[j]] <= to; j++) {
+                uint32_t o = orw[j];
+                double ad = fabs(out->ts[o] - ts);
+                if (best >= 0) {
+                    if (ad > bd)
+                        continue;
+                    if (ad == bd) {
+                        uint32_t bo = (uint32_t)best;
+                        if (out->ts[o] > out->ts[bo])
+                            continue;
+                        if (out->ts[o] == out->ts[bo]
+                            && vnd_flows_cmp_tuple(&S->flows, out->flow[o], out->flow[bo]) >= 0)
+                            continue;
+                    }
+                }
+                best = o;
+                bd = ad;
+            }
+            if (best >= 0) {
+                uint32_t i = ir[a];
+                for (uint32_t k = a + 1; k < b; k++)
+                    if (vnd_flows_cmp_tuple(&S->flows, in->flow[ir[k]], in->flow[i]) < 0)
+                        i = ir[k];
+                push_pair(S, i, (uint32_t)best, out->ts[best] - ts);
+            }
+            a = b;
+        }
+    }
+}
+
+static int load(struct pairs_state *S, const struct vnd_diag_ctx *c, const char *app,
+                char **err)
+{
+    memset(S, 0, sizeof *S);
+    S->c = c;
+    S->app = app;
+    const char *tables[] = {c->o->in, c->o->out, NULL};
+    if (vnd_step_t0(c, tables, &S->t0, err))
+        return -1;
+    int rc = read_side(S, &S->s[0], c->o->in, err);
+    if (!rc)
+        rc = read_side(S, &S->s[1], c->o->out, err);
+    if (!rc)
+        make_pairs(S);
+    return rc;
+}
+
+static void side_free(struct side *sd)
+{
+    free(sd->ts);
+    free(sd->k);
+    free(sd->has);
+    free(sd->flow);
+    vnd_keyidx_free(&sd->idx);
+}
+
+static void unload(struct pairs_state *S)
+{
+    side_free(&S->s[0]);
+    side_free(&S->s[1]);
+    free(S->p);
+    vnd_flows_free(&S->flows);
+}
+
+/* "IN>OUT" (dirn 0) and "OUT>IN" (1), and which sorts first. */
+struct dirs {
+    char *name[2];
+    int first;
+};
+
+static void dirs_init(struct dirs *d, const struct vnd_diag_opts *o)
+{
+    struct vnd_sb a = {0}, b = {0};
+    vnd_sb_printf(&a, "%s>%s", o->in, o->out);
+    vnd_sb_printf(&b, "%s>%s", o->out, o->in);
+    d->name[0] = vnd_sb_take(&a);
+    d->name[1] = vnd_sb_take(&b);
+    d->first = strcmp(d->name[0], d->name[1]) <= 0 ? 0 : 1;
+}
+
+static void dirs_free(struct dirs *d)
+{
+    free(d->name[0]);
+    free(d->name[1]);
+}
+
+/* ---- delay ---- */
+
+struct dgroup {
+    int dir;
+    const char *flow;               /* its label; NULL: NULL or not by flow */
+    double t;
+    uint32_t n, at;
+};
+
+static const struct dirs *sort_dirs;
+
+static int cmp_dgroup(const void *x, const void *y)
+{
+    const struct dgroup *a = x, *b = y;
+    if (a->dir != b->dir)
+        return a->dir == sort_dirs->first ? -1 : 1;
+    int c = vnd_cmp_text(a->flow, b->flow);
+    if (c)
+        return c;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
+{
+    struct pairs_state S;
+    int rc = load(&S, c, "delay", err);
+    if (rc) {
+        unload(&S);
+        return rc;
+    }
+    bool by_flow = c->o->by_flow;
+    struct vnd_gmap m = {0};
+    uint32_t *gof = xrealloc(NULL, (S.np + 1) * sizeof *gof);
+    struct dgroup *gs = NULL;
+    size_t capg = 0;
+    for (size_t k = 0; k < S.np; k++) {
+        const struct pair *p = &S.p[k];
+        int dir = p->d >= 0 ? 0 : 1;
+        double t = vnd_step_slot(dir == 0 ? S.s[0].ts[p->i] : S.s[1].ts[p->o], S.t0,
+                                 c->o->slot);
+        int flow = !by_flow ? -1 : dir == 0 ? S.s[0].flow[p->i] : S.s[1].flow[p->o];
+        /* NULL labels are one group, as in the SQL's GROUP BY flow */
+        if (flow >= 0 && !S.flows.f[flow].label)
+            flow = -1;
+        uint32_t g = vnd_gmap_get(&m, vnd_dkey(t), flow, dir);
+        if (g >= capg) {
+            capg = capg ? 2 * capg : 256;
+            gs = xrealloc(gs, capg * sizeof *gs);
+        }
+        gof[k] = g;
+    }
+    for (uint32_t g = 0; g < m.n; g++) {
+        const int64_t *key = &m.k[3 * (size_t)g];
+        gs[g] = (struct dgroup){(int)key[2], key[1] >= 0 ? S.flows.f[key[1]].label : NULL,
+                                vnd_keyd(key[0]), 0, 0};
+    }
+    for (size_t k = 0; k < S.np; k++)
+        gs[gof[k]].n++;
+    uint32_t at = 0;
+    for (uint32_t g = 0; g < m.n; g++) {
+        gs[g].at = at;
+        at += gs[g].n;
+        gs[g].n = 0;
+    }
+    double *v = xrealloc(NULL, (S.np + 1) * sizeof *v);
+    for (size_t k = 0; k < S.np; k++) {
+        struct dgroup *g = &gs[gof[k]];
+        v[g->at + g->n++] = fabs(S.p[k].d);
+    }
+    struct dirs dn;
+    dirs_init(&dn, c->o);
+    sort_dirs = &dn;
+    if (m.n)
+        qsort(gs, m.n, sizeof *gs, cmp_dgroup);
+    const char *cols[] = {"dir", "flow", "t", "packets", "mean_ms", "min_ms", "p50_ms",
+                          "p99_ms", "max_ms"};
+    const char *cols_nf[] = {"dir", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
+                             "max_ms"};
+    if (by_flow)
+        vnd_rows_columns(rows, 9, cols);
+    else
+        vnd_rows_columns(rows, 8, cols_nf);
+    for (uint32_t k = 0; k < m.n; k++) {
+        const struct dgroup *g = &gs[k];
+        double st[5];
+        vnd_step_stats(v + g->at, g->n, st);
+        vnd_rows_text(rows, dn.name[g->dir]);
+        if (by_flow)
+            vnd_rows_text(rows, g->flow);
+        vnd_rows_real(rows, g->t);
+        vnd_rows_int(rows, g->n);
+        for (int i = 0; i < 5; i++)
+            vnd_rows_real(rows, st[i]);
+    }
+    sort_dirs = NULL;
+    dirs_free(&dn);
+    free(v);
+    free(gs);
+    free(gof);
+    vnd_gmap_free(&m);
+    unload(&S);
+    return 0;
+}
+
+/* ---- loss ---- */
+
+struct lgroup {
+    double t;
+    int dir;
+    int64_t packets, lost;
+};
+
+static int cmp_lgroup(const void *x, const void *y)
+{
+    const struct lgroup *a = x, *b = y;
+    if (a->dir != b->dir)
+        return a->dir == sort_dirs->first ? -1 : 1;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* +1: the flow travels in→out by its pairs; -1 the other way; 0: no pairs */
+static int orientation(struct pairs_state *S, const int64_t *sum, const unsigned char *has,
+                       int f)
+{
+    if (has[f])
+        return sum[f] >= 0 ? 1 : -1;
+    int r = vnd_flows_rev(&S->flows, f);
+    if (r >= 0 && has[r])
+        return sum[r] >= 0 ? -1 : 1;
+    return 1;
+}
+
+int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
+{
+    if (c->o->list)
+        return VND_DIAG_USE_SQL;    /* the lost packets themselves: few rows, the SQL */
+    struct pairs_state S;
+    int rc = load(&S, c, "loss", err);
+    if (rc) {
+        unload(&S);
+        return rc;
+    }
+    size_t nf = (size_t)S.flows.n + 1;
+    int64_t *sum[2] = {calloc(nf, sizeof(int64_t)), calloc(nf, sizeof(int64_t))};
+    unsigned char *has[2] = {calloc(nf, 1), calloc(nf, 1)};
+    if (!sum[0] || !sum[1] || !has[0] || !has[1])
+        abort();
+    for (size_t k = 0; k < S.np; k++) {
+        int s = S.p[k].d >= 0 ? 1 : -1;
+        int fi = S.s[0].flow[S.p[k].i], fo = S.s[1].flow[S.p[k].o];
+        sum[0][fi] += s;
+        has[0][fi] = 1;
+        sum[1][fo] += s;
+        has[1][fo] = 1;
+    }
+    /* per flow, memoised: does it enter on this side? */
+    signed char *enters[2] = {calloc(nf, 1), calloc(nf, 1)};
+    if (!enters[0] || !enters[1])
+        abort();
+    double w = c->o->window;
+    struct vnd_gmap m = {0};
+    struct lgroup *gs = NULL;
+    size_t capg = 0;
+    for (int side = 0; side < 2; side++) {
+        const struct side *x = &S.s[side], *other = &S.s[1 - side];
+        int want = side == 0 ? 1 : -1;
+        for (uint32_t i = 0; i < x->n; i++) {
+            int f = x->flow[i];
+            if (!enters[side][f])
+                enters[side][f] = orientation(&S, sum[side], has[side], f) == want ? 1 : -1;
+            if (enters[side][f] < 0)
+                continue;
+            double t = vnd_step_slot(x->ts[i], S.t0, c->o->slot);
+            uint32_t before = m.n;
+            uint32_t g = vnd_gmap_get(&m, vnd_dkey(t), side, 0);
+            if (g >= capg) {
+                capg = capg ? 2 * capg : 256;
+                gs = xrealloc(gs, capg * sizeof *gs);
+            }
+            if (m.n != before)
+                gs[g] = (struct lgroup){t, side, 0, 0};
+            gs[g].packets++;
+            gs[g].lost += !exists(other, x->has[i], x->k[i], x->ts[i], w);
+        }
+    }
+    struct dirs dn;
+    dirs_init(&dn, c->o);
+    sort_dirs = &dn;
+    if (m.n)
+        qsort(gs, m.n, sizeof *gs, cmp_lgroup);
+    sort_dirs = NULL;
+    const char *cols[] = {"t", "dir", "packets", "lost", "loss_rate"};
+    vnd_rows_columns(rows, 5, cols);
+    for (uint32_t k = 0; k < m.n; k++) {
+        vnd_rows_real(rows, gs[k].t);
+        vnd_rows_text(rows, dn.name[gs[k].dir]);
+        vnd_rows_int(rows, gs[k].packets);
+        vnd_rows_int(rows, gs[k].lost);
+        vnd_rows_real(rows, (double)gs[k].lost * 1.0 / (double)gs[k].packets);
+    }
+    dirs_free(&dn);
+    free(gs);
+    vnd_gmap_free(&m);
+    for (int i = 0; i < 2; i++) {
+        free(sum[i]);
+        free(has[i]);
+        free(enters[i]);
+    }
+    unload(&S);
+    return 0;
+}
+
+/* ---- correlate ---- */
+
+struct cgroup {
+    int fi, fo;
+    int64_t packets;
+    double first, last, sum;
+};
+
+static const struct vnd_flows *sort_flows;
+static double sort_t0;
+
+static int cmp_cgroup(const void *x, const void *y)
+{
+    const struct cgroup *a = x, *b = y;
+    double fa = a->first - sort_t0, fb = b->first - sort_t0;
+    if (fa != fb)
+        return fa < fb ? -1 : 1;
+    int c = vnd_flows_cmp_label(sort_flows, a->fi, b->fi);
+    return c ? c : vnd_flows_cmp_label(sort_flows, a->fo, b->fo);
+}
+
+int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                            char **err)
+{
+    if (c->o->by == VND_BY_ORDER)
+        return VND_DIAG_USE_SQL;    /* connections, not packets: a small GROUP BY */
+    struct pairs_state S;
+    int rc = load(&S, c, "correlate", err);
+    if (rc) {
+        unload(&S);
+        return rc;
+    }
+    struct vnd_gmap m = {0};
+    struct cgroup *gs = NULL;
+    size_t capg = 0;
+    for (size_t k = 0; k < S.np; k++) {
+        const struct pair *p = &S.p[k];
+        int fi = S.s[0].flow[p->i], fo = S.s[1].flow[p->o];
+        double its = S.s[0].ts[p->i];
+        uint32_t before = m.n;
+        uint32_t g = vnd_gmap_get(&m, fi, fo, 0);
+        if (g >= capg) {
+            capg = capg ? 2 * capg : 256;
+            gs = xrealloc(gs, capg * sizeof *gs);
+        }
+        struct cgroup *cg = &gs[g];
+        if (m.n != before)
+            *cg = (struct cgroup){fi, fo, 0, its, its, 0};
+        cg->packets++;
+        cg->first = its < cg->first ? its : cg->first;
+        cg->last = its > cg->last ? its : cg->last;
+        cg->sum += fabs(p->d);
+    }
+    sort_flows = &S.flows;
+    sort_t0 = S.t0;
+    if (m.n)
+        qsort(gs, m.n, sizeof *gs, cmp_cgroup);
+    sort_flows = NULL;
+    const char *cols[] = {"in_flow", "out_flow", "packets", "first_t", "last_t",
+                          "mean_delay_ms"};
+    vnd_rows_columns(rows, 6, cols);
+    for (uint32_t k = 0; k < m.n; k++) {
+        const struct cgroup *g = &gs[k];
+        vnd_rows_text(rows, S.flows.f[g->fi].label);
+        vnd_rows_text(rows, S.flows.f[g->fo].label);
+        vnd_rows_int(rows, g->packets);
+        vnd_rows_real(rows, g->first - S.t0);
+        vnd_rows_real(rows, g->last - S.t0);
+        vnd_rows_real(rows, g->sum / (double)g->packets * 1000);
+    }
+    free(gs);
+    vnd_gmap_free(&m);
+    unload(&S);
+    return 0;
+}

@@ -1,0 +1,463 @@
+/* diag_scan_step.c — the thin C steps of the one-table GROUP BY apps
+ * (throughput, distribution, groups): one plain SELECT of the columns the
+ * SQL reads, aggregated in a hash table instead of SQLite's sorter, then
+ * the few groups sorted as the SQL's ORDER BY sorts them.
+ *
+ * Values are compared as SQLite compares them for the types these tables
+ * hold (INTEGER, TEXT with the BINARY collation, NULL); a REAL or BLOB
+ * value where the step expects a key (SQLite would compare 1 and 1.0 as
+ * one value) hands the work back to the SQL. */
+#include "diag/step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* ---- texts interned to small integers ---- */
+struct texts {
+    char **s;
+    size_t *len;
+    uint32_t n, cap;
+    uint32_t *tab;                  /* index + 1 */
+    size_t tabcap;
+};
+
+static uint64_t text_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint32_t text_id(struct texts *t, const char *s, size_t n)
+{
+    if (2 * ((size_t)t->n + 1) > t->tabcap) {
+        size_t cap = t->tabcap ? 2 * t->tabcap : 256;
+        uint32_t *tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            abort();
+        for (uint32_t i = 0; i < t->n; i++) {
+            size_t j = text_hash(t->s[i], t->len[i]) & (cap - 1);
+            while (tab[j])
+                j = (j + 1) & (cap - 1);
+            tab[j] = i + 1;
+        }
+        free(t->tab);
+        t->tab = tab;
+        t->tabcap = cap;
+    }
+    size_t j = text_hash(s, n) & (t->tabcap - 1);
+    while (t->tab[j]) {
+        uint32_t i = t->tab[j] - 1;
+        if (t->len[i] == n && !memcmp(t->s[i], s, n))
+            return i;
+        j = (j + 1) & (t->tabcap - 1);
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 256;
+        t->s = xrealloc(t->s, t->cap * sizeof *t->s);
+        t->len = xrealloc(t->len, t->cap * sizeof *t->len);
+    }
+    char *d = malloc(n + 1);
+    if (!d)
+        abort();
+    memcpy(d, s, n);
+    d[n] = 0;
+    t->s[t->n] = d;
+    t->len[t->n] = n;
+    t->tab[j] = t->n + 1;
+    return t->n++;
+}
+
+static void texts_free(struct texts *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        free(t->s[i]);
+    free(t->s);
+    free(t->len);
+    free(t->tab);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- groups keyed by W int64 ---- */
+struct tmap {
+    int w;
+    int64_t *k;                     /* w per group */
+    int64_t *packets, *bytes;
+    uint32_t n, cap;
+    uint32_t *tab;
+    size_t tabcap;
+    uint32_t last;
+};
+
+static uint64_t keys_hash(const int64_t *k, int w)
+{
+    uint64_t h = 0x84222325cbf29ce4ULL;
+    for (int i = 0; i < w; i++) {
+        h ^= (uint64_t)k[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdULL;
+    }
+    return h ^ (h >> 31);
+}
+
+static uint32_t tmap_get(struct tmap *m, const int64_t *key)
+{
+    size_t ks = (size_t)m->w * sizeof *key;
+    if (m->n && !memcmp(&m->k[(size_t)m->last * (size_t)m->w], key, ks))
+        return m->last;
+    if (2 * ((size_t)m->n + 1) > m->tabcap) {
+        size_t cap = m->tabcap ? 2 * m->tabcap : 256;
+        uint32_t *tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            abort();
+        for (uint32_t g = 0; g < m->n; g++) {
+            size_t j = keys_hash(&m->k[(size_t)g * (size_t)m->w], m->w) & (cap - 1);
+            while (tab[j])
+                j = (j + 1) & (cap - 1);
+            tab[j] = g + 1;
+        }
+        free(m->tab);
+        m->tab = tab;
+        m->tabcap = cap;
+    }
+    size_t j = keys_hash(key, m->w) & (m->tabcap - 1);
+    while (m->tab[j]) {
+        uint32_t g = m->tab[j] - 1;
+        if (!memcmp(&m->k[(size_t)g * (size_t)m->w], key, ks))
+            return m->last = g;
+        j = (j + 1) & (m->tabcap - 1);
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 256;
+        m->k = xrealloc(m->k, m->cap * ks);
+        m->packets = xrealloc(m->packets, m->cap * sizeof *m->packets);
+        m->bytes = xrealloc(m->bytes, m->cap * sizeof *m->bytes);
+    }
+    memcpy(&m->k[(size_t)m->n * (size_t)m->w], key, ks);
+    m->packets[m->n] = m->bytes[m->n] = 0;
+    m->tab[j] = m->n + 1;
+    return m->last = m->n++;
+}
+
+static void tmap_free(struct tmap *m)
+{
+    free(m->k);
+    free(m->packets);
+    free(m->bytes);
+    free(m->tab);
+    memset(m, 0, sizeof *m);
+}
+
+/* A value as a key: (class, value); classes in SQLite's order. */
+enum { V_NULL = 0, V_INT = 1, V_TEXT = 2 };
+
+/* Returns -1 for a type the step leaves to the SQL.  `last` remembers the
+ * column's previous text: values repeat in runs, and hashing is the cost. */
+static int value_key(sqlite3_stmt *st, int col, struct texts *tx, int64_t *last, int64_t *cls,
+                     int64_t *v)
+{
+    sqlite3_value *x = sqlite3_column_value(st, col);
+    switch (sqlite3_value_type(x)) {
+    case SQLITE_NULL: *cls = V_NULL; *v = 0; return 0;
+    case SQLITE_INTEGER: *cls = V_INT; *v = sqlite3_value_int64(x); return 0;
+    case SQLITE_TEXT: {
+        const char *s = (const char *)sqlite3_value_text(x);
+        size_t n = (size_t)sqlite3_value_bytes(x);
+        if (memchr(s, 0, n))
+            return -1;
+        *cls = V_TEXT;
+        if (*last >= 0 && tx->len[*last] == n && !memcmp(tx->s[*last], s, n)) {
+            *v = *last;
+            return 0;
+        }
+        *v = *last = text_id(tx, s, n);
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+static int cmp_value(const struct texts *tx, int64_t ca, int64_t va, int64_t cb, int64_t vb)
+{
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    if (ca == V_INT)
+        return va < vb ? -1 : va > vb;
+    if (ca == V_TEXT)
+        return va == vb ? 0 : strcmp(tx->s[va], tx->s[vb]);
+    return 0;
+}
+
+static void put_value(struct vnd_diag_rows *rows, const struct texts *tx, int64_t c, int64_t v)
+{
+    if (c == V_INT)
+        vnd_rows_int(rows, v);
+    else if (c == V_TEXT)
+        vnd_rows_text(rows, tx->s[v]);
+    else
+        vnd_rows_null(rows);
+}
+
+/* Adds the payload_len of column `col` to *sum; -1 for a type the SQL's
+ * sum would treat otherwise (REAL sums). */
+static int add_len(sqlite3_stmt *st, int col, int64_t *sum)
+{
+    int t = sqlite3_column_type(st, col);
+    if (t == SQLITE_INTEGER)
+        *sum += sqlite3_column_int64(st, col);
+    else if (t != SQLITE_NULL)
+        return -1;
+    return 0;
+}
+
+/* The scan all three share: prepare, step, finish.  row() returns 0, or
+ * VND_DIAG_USE_SQL to stop. */
+static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
+                int (*row)(sqlite3_stmt *st, void *ctx), void *ctx, char **err)
+{
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT %s FROM ", cols);
+    if (vnd_diag_source(c, &sb, c->o->table, true, err)) {
+        vnd_sb_free(&sb);
+        return -1;
+    }
+    vnd_sb_printf(&sb, " s");
+    sqlite3_stmt *st = NULL;
+    int rc = vnd_step_prepare(c, app, sb.s, &st, err);
+    vnd_sb_free(&sb);
+    if (rc)
+        return -1;
+    int ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((ret = row(st, ctx)))
+            break;
+    if (!ret && rc != SQLITE_DONE) {
+        *err = vnd_step_error(c, app, rc);
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- throughput ---- */
+
+struct tp {
+    double t0, slot;
+    bool by_flow;
+    struct vnd_flows flows;
+    struct tmap m;
+};
+
+static int tp_row(sqlite3_stmt *st, void *ctx)
+{
+    struct tp *T = ctx;
+    int tt = sqlite3_column_type(st, 0);
+    if (tt != SQLITE_FLOAT && tt != SQLITE_INTEGER)
+        return VND_DIAG_USE_SQL;
+    int64_t key[2] = {vnd_dkey(vnd_step_slot(sqlite3_column_double(st, 0), T->t0, T->slot)),
+                      -1};
+    if (T->by_flow) {
+        int f = vnd_flows_row(&T->flows, st, 2);
+        if (f < 0)
+            return VND_DIAG_USE_SQL;
+        key[1] = T->flows.f[f].label ? f : -1;  /* NULL labels: one group */
+    }
+    uint32_t g = tmap_get(&T->m, key);
+    T->m.packets[g]++;
+    return add_len(st, 1, &T->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
+}
+
+static const struct tp *sort_tp;
+
+static int cmp_tp(const void *x, const void *y)
+{
+    const int64_t *a = &sort_tp->m.k[2 * (size_t)*(const uint32_t *)x];
+    const int64_t *b = &sort_tp->m.k[2 * (size_t)*(const uint32_t *)y];
+    if (a[1] != b[1]) {
+        int c = vnd_cmp_text(a[1] >= 0 ? sort_tp->flows.f[a[1]].label : NULL,
+                             b[1] >= 0 ? sort_tp->flows.f[b[1]].label : NULL);
+        if (c)
+            return c;
+    }
+    double ta = vnd_keyd(a[0]), tb = vnd_keyd(b[0]);
+    return ta < tb ? -1 : ta > tb;
+}
+
+static uint32_t *order(uint32_t n, int (*cmp)(const void *, const void *))
+{
+    uint32_t *ix = xrealloc(NULL, ((size_t)n + 1) * sizeof *ix);
+    for (uint32_t i = 0; i < n; i++)
+        ix[i] = i;
+    if (n)
+        qsort(ix, n, sizeof *ix, cmp);
+    return ix;
+}
+
+int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                             char **err)
+{
+    struct tp T = {.slot = c->o->slot, .by_flow = c->o->by_flow, .m = {.w = 2}};
+    const char *tables[] = {c->o->table, NULL};
+    int rc = vnd_step_t0(c, tables, &T.t0, err);
+    if (!rc)
+        rc = scan(c, "throughput",
+                  T.by_flow ? "ts, payload_len, src_ip, src_port, dst_ip, dst_port"
+                            : "ts, payload_len",
+                  tp_row, &T, err);
+    if (!rc) {
+        sort_tp = &T;
+        uint32_t *ix = order(T.m.n, cmp_tp);
+        sort_tp = NULL;
+        const char *cols[] = {"t", "flow", "packets", "bytes", "bps"};
+        const char *cols_nf[] = {"t", "packets", "bytes", "bps"};
+        vnd_rows_columns(rows, T.by_flow ? 5 : 4, T.by_flow ? cols : cols_nf);
+        for (uint32_t k = 0; k < T.m.n; k++) {
+            uint32_t g = ix[k];
+            const int64_t *key = &T.m.k[2 * (size_t)g];
+            vnd_rows_real(rows, vnd_keyd(key[0]));
+            if (T.by_flow)
+                vnd_rows_text(rows, key[1] >= 0 ? T.flows.f[key[1]].label : NULL);
+            vnd_rows_int(rows, T.m.packets[g]);
+            vnd_rows_int(rows, T.m.bytes[g]);
+            vnd_rows_real(rows, (double)T.m.bytes[g] * 8.0 / T.slot);
+        }
+        free(ix);
+    }
+    tmap_free(&T.m);
+    vnd_flows_free(&T.flows);
+    return rc;
+}
+
+/* ---- distribution and groups: tuples of values ---- */
+
+struct gp {
+    int nf;
+    int64_t last[VND_DIAG_FIELDS_MAX];      /* per column: its last text */
+    bool bytes;                     /* last column is payload_len */
+    struct texts tx;
+    struct tmap m;
+    int64_t total;
+};
+
+static int gp_row(sqlite3_stmt *st, void *ctx)
+{
+    struct gp *G = ctx;
+    int64_t key[2 * VND_DIAG_FIELDS_MAX];
+    for (int i = 0; i < G->nf; i++)
+        if (value_key(st, i, &G->tx, &G->last[i], &key[2 * i], &key[2 * i + 1]))
+            return VND_DIAG_USE_SQL;
+    uint32_t g = tmap_get(&G->m, key);
+    G->m.packets[g]++;
+    G->total++;
+    return G->bytes && add_len(st, G->nf, &G->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
+}
+
+static const struct gp *sort_gp;
+
+/* count DESC, then the values */
+static int cmp_gp(const void *x, const void *y)
+{
+    uint32_t ga = *(const uint32_t *)x, gb = *(const uint32_t *)y;
+    const struct gp *G = sort_gp;
+    if (G->m.packets[ga] != G->m.packets[gb])
+        return G->m.packets[ga] > G->m.packets[gb] ? -1 : 1;
+    const int64_t *a = &G->m.k[(size_t)ga * (size_t)G->m.w];
+    const int64_t *b = &G->m.k[(size_t)gb * (size_t)G->m.w];
+    for (int i = 0; i < G->nf; i++) {
+        int c = cmp_value(&G->tx, a[2 * i], a[2 * i + 1], b[2 * i], b[2 * i + 1]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *const *fields,
+                  int nf, bool bytes, struct gp *G, uint32_t **ix, char **err)
+{
+    memset(G, 0, sizeof *G);
+    G->nf = nf;
+    G->bytes = bytes;
+    G->m.w = 2 * nf;
+    for (int i = 0; i < nf; i++)
+        G->last[i] = -1;
+    struct vnd_sb cols = {0};
+    for (int i = 0; i < nf; i++) {
+        if (i)
+            vnd_sb_printf(&cols, ", ");
+        vnd_sb_ident(&cols, fields[i]);
+    }
+    if (bytes)
+        vnd_sb_printf(&cols, ", payload_len");
+    int rc = scan(c, app, cols.s, gp_row, G, err);
+    vnd_sb_free(&cols);
+    if (!rc) {
+        sort_gp = G;
+        *ix = order(G->m.n, cmp_gp);
+        sort_gp = NULL;
+    }
+    return rc;
+}
+
+static void gp_free(struct gp *G)
+{
+    texts_free(&G->tx);
+    tmap_free(&G->m);
+}
+
+int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                               char **err)
+{
+    struct gp G;
+    uint32_t *ix = NULL;
+    const char *fields[] = {c->o->field};
+    int rc = gp_run(c, "distribution", fields, 1, false, &G, &ix, err);
+    if (!rc) {
+        const char *cols[] = {c->o->field, "count", "fraction"};
+        vnd_rows_columns(rows, 3, cols);
+        for (uint32_t k = 0; k < G.m.n; k++) {
+            uint32_t g = ix[k];
+            put_value(rows, &G.tx, G.m.k[2 * (size_t)g], G.m.k[2 * (size_t)g + 1]);
+            vnd_rows_int(rows, G.m.packets[g]);
+            vnd_rows_real(rows, (double)G.m.packets[g] * 1.0 / (double)G.total);
+        }
+    }
+    free(ix);
+    gp_free(&G);
+    return rc;
+}
+
+int vnd_diag_groups_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
+{
+    struct gp G;
+    uint32_t *ix = NULL;
+    const struct vnd_diag_opts *o = c->o;
+    int rc = gp_run(c, "groups", o->fields, o->nfields, true, &G, &ix, err);
+    if (!rc) {
+        const char *cols[VND_DIAG_FIELDS_MAX + 2];
+        for (int i = 0; i < o->nfields; i++)
+            cols[i] = o->fields[i];
+        cols[o->nfields] = "packets";
+        cols[o->nfields + 1] = "bytes";
+        vnd_rows_columns(rows, o->nfields + 2, cols);
+        for (uint32_t k = 0; k < G.m.n; k++) {
+            uint32_t g = ix[k];
+            const int64_t *key = &G.m.k[(size_t)g * (size_t)G.m.w];
+            for (int i = 0; i < o->nfields; i++)
+                put_value(rows, &G.tx, key[2 * i], key[2 * i + 1]);
+            vnd_rows_int(rows, G.m.packets[g]);
+            vnd_rows_int(rows, G.m.bytes[g]);
+        }
+    }
+    free(ix);
+    gp_free(&G);
+    return rc;
+}

@@ -82,7 +82,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_sb_printf(sb, " AS t, e.ts, ");
         vnd_diag_dir_expr(c, sb, "e.dirn");
         vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port\n"
-                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1 ORDER BY e.ts",
+                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1 ORDER BY e.ts, e.dirn DESC, e.k",
                       o->by == VND_BY_PAYLOAD ? "payload_hash" : "id");
         return 0;
     }

@@ -261,7 +261,7 @@ static void test_loss_delay(void)
     o.slot = 100;
     char *r = run(&vnd_diag_loss, &o);
     CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,5,2,0.4\n0.0,lo>li,3,1,"
-                    "0.3333333333\n",
+                    "0.3333333333333333\n",
                  "loss per direction: 2 of 5 one way, 1 of 3 the other");
     free(r);
     o.list = true;
@@ -323,7 +323,7 @@ static void test_distribution_groups(void)
     o.table = "li";
     o.field = "src_ip";
     char *r = run(&vnd_diag_distribution, &o);
-    CHECK_EQ_STR(r, "src_ip,count,fraction\n10.0.0.1,5,0.7142857143\n10.0.0.2,2,0.2857142857\n",
+    CHECK_EQ_STR(r, "src_ip,count,fraction\n10.0.0.1,5,0.7142857142857143\n10.0.0.2,2,0.2857142857142857\n",
                  "distribution: count and fraction per value");
     free(r);
     o.nfields = 2;

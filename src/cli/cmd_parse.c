@@ -134,17 +134,13 @@ static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_prog
                 break;
             vnd_progress_update(pr, in->file->packets, vnd_pcap_file_offset(in->file));
         }
-        if (vnd_ingest_batch_due(ing) && vnd_ingest_flush(ing, &err))
-            break;
+        if (vnd_ingest_batch_due(ing))
+            vnd_ingest_flush_async(ing);   /* store errors come back at finish */
     }
     vnd_progress_done(pr, in->file->packets);
 
     const char *st = "complete";
-    if (err && r == VND_PCAP_PACKET) {           /* the store failed */
-        fprintf(stderr, "vnd parse: %s\n", err);
-        st = "failed";
-        status = EXIT_ERROR;
-    } else if (interrupted) {
+    if (interrupted) {
         err = vnd_strdup_printf("interrupted after %llu packets",
                                 (unsigned long long)in->file->packets);
         fprintf(stderr, "vnd parse: %s: %s\n", in->path, err);

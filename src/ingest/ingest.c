@@ -176,7 +176,8 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
     sqlite3_finalize(s);
 }
 
-static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
+/* The vnd_meta row of a trace's sink as of now. */
+static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
 {
     struct vnd_meta m = {
         .trace = t->o.id, .table = k->table, .tenant = t->o.tenant,
@@ -190,6 +191,12 @@ static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, cha
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
         .status = t->status, .message = t->message,
     };
+    return m;
+}
+
+static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
+{
+    struct vnd_meta m = meta_of(t, k);
     return vnd_store_put_meta(ing->st, &m, err);
 }
 
@@ -417,6 +424,50 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     ing->in_txn = false;
     ing->pending = 0;
     return rc;
+}
+
+/* A batch's end, as the writer thread carries it out: the counters as
+ * they were when the batch was closed, the commit, and the next batch's
+ * BEGIN.  The strings in `m` belong to traces, which live until a
+ * synchronous flush (drop_trace drains first). */
+struct commit_job {
+    struct vnd_store *st;
+    int n;
+    struct vnd_meta m[];
+};
+
+static int commit_op(void *arg, char **msg)
+{
+    struct commit_job *j = arg;
+    int rc = 0;
+    for (int i = 0; !rc && i < j->n; i++)
+        rc = vnd_store_put_meta(j->st, &j->m[i], msg);
+    if (!rc)
+        rc = vnd_store_commit(j->st, msg);
+    if (!rc)
+        rc = vnd_store_begin(j->st, msg);
+    free(j);
+    return rc;
+}
+
+void vnd_ingest_flush_async(struct vnd_ingest *ing)
+{
+    if (!ing->in_txn || ing->store_error)
+        return;
+    int n = 0;
+    for (int i = 0; i < ing->ntraces; i++)
+        n += ing->traces[i] ? ing->traces[i]->nsinks : 0;
+    struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->m[0]);
+    j->st = ing->st;
+    j->n = 0;
+    for (int i = 0; i < ing->ntraces; i++) {
+        struct trace *t = ing->traces[i];
+        for (int k = 0; t && k < t->nsinks; k++)
+            j->m[j->n++] = meta_of(t, &t->sinks[k]);
+    }
+    vnd_rowpipe_run(ing->pipe, commit_op, j);
+    ing->pending = 0;
+    ing->batch_start = vnd_now();
 }
 
 int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,

@@ -89,6 +89,12 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
  * errno with *err (the batch is rolled back; earlier batches stay). */
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err);
 
+/* Closes the open batch without waiting: the writer thread commits it
+ * (rows and counters) after its rows, while the caller goes on parsing.
+ * A failure is returned by the next vnd_ingest_flush/finish/drop.  The
+ * store must not be used by the caller until such a synchronous call. */
+void vnd_ingest_flush_async(struct vnd_ingest *ing);
+
 /* Flushes, then marks trace `t` finished: status "complete", "truncated"
  * or "failed", with an optional message for vnd_meta. */
 int vnd_ingest_finish_trace(struct vnd_ingest *ing, int t, const char *status,

@@ -26,6 +26,10 @@ struct row {
 
 struct block {
     uint32_t nrows, ncells, ntext;
+    /* Run on the writer thread after the block's rows, in order with
+     * them: how a batch is committed without the parsing thread waiting. */
+    int (*op)(void *arg, char **msg);
+    void *op_arg;
     struct row rows[BLOCK_ROWS];
     struct cell cells[BLOCK_CELLS];
     char text[BLOCK_TEXT];
@@ -121,6 +125,20 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (!skip)
             write_block(p, b);
+        if (b->op) {
+            char *msg = NULL;
+            /* Runs even after an error: it owns op_arg and must free it. */
+            int rc = b->op(b->op_arg, &msg);
+            pthread_mutex_lock(&p->lock);
+            if (rc && !p->error) {
+                p->error = rc;
+                p->errmsg = msg;
+                msg = NULL;
+            }
+            pthread_mutex_unlock(&p->lock);
+            free(msg);
+            b->op = NULL;
+        }
         pthread_mutex_lock(&p->lock);
         b->next = p->free_list;
         p->free_list = b;
@@ -154,7 +172,7 @@ static void submit(struct vnd_rowpipe *p)
     p->cur = NULL;
     if (!b)
         return;
-    if (b->nrows == 0) {
+    if (b->nrows == 0 && !b->op) {
         pthread_mutex_lock(&p->lock);
         b->next = p->free_list;
         p->free_list = b;
@@ -182,6 +200,7 @@ static void take_block(struct vnd_rowpipe *p)
     p->free_list = b->next;
     pthread_mutex_unlock(&p->lock);
     b->nrows = b->ncells = b->ntext = 0;
+    b->op = NULL;
     p->cur = b;
 }
 
@@ -234,6 +253,15 @@ void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v)
 void vnd_rowpipe_end_row(struct vnd_rowpipe *p)
 {
     p->cur->nrows++;
+}
+
+void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), void *arg)
+{
+    if (!p->cur)
+        take_block(p);
+    p->cur->op = op;
+    p->cur->op_arg = arg;
+    submit(p);
 }
 
 int vnd_rowpipe_drain(struct vnd_rowpipe *p, char **msg)

@@ -38,6 +38,12 @@ char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p);
 void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v);
 void vnd_rowpipe_end_row(struct vnd_rowpipe *p);
 
+/* Hands `op` to the writer thread, to run after every row handed in so
+ * far (and before any handed in later).  It returns 0 or an SQLite code
+ * (with a malloc'd *msg), reported like a failed row by the next drain; it
+ * runs even after an earlier failure, so it can free `arg`. */
+void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), void *arg);
+
 /* Waits until every row handed in is written.  Returns 0, or the SQLite
  * error code of the first failed step since the last call (*msg gets
  * SQLite's text, malloc'd). */

@@ -78,7 +78,7 @@ printf '\n%-36s %9s %7s %11s %7s %11s %11s %7s\n' app rows seconds rows/s floor_
 bench() {
     local name=$1 n=$2 paper=$3 tabs=$4 cols=$5 origin=$6; shift 6
     local s f
-    s=$(best "$VND" diag "$@" -d "$D/t.db" -f csv)
+    s=$(best "$VND" diag "$@" -d "$D/t.db" -f csv 2>/dev/null)   # the bottleneck verdict goes to stderr
     f=$(floor_of "$tabs" "$cols" "$origin")
     awk -v name="$name" -v n="$n" -v s="$s" -v f="$f" -v p="$paper" \
         'BEGIN { r = n / s; printf "%-36s %9d %7.3f %11.0f %7.3f %11.0f %11.0f %6.1fx\n",

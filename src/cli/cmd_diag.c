@@ -181,10 +181,9 @@ static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct 
     }
 }
 
-/* Largest ts of the app's tables (NaN when empty). */
-static double newest(sqlite3 *db, const struct vnd_diag_opts *o)
+/* The tables an app reads, NULL-terminated; returns how many. */
+static int app_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_PATH_MAX + 4])
 {
-    const char *tabs[VND_DIAG_PATH_MAX + 2];
     int n = 0;
     if (o->table)
         tabs[n++] = o->table;
@@ -194,6 +193,15 @@ static double newest(sqlite3 *db, const struct vnd_diag_opts *o)
         tabs[n++] = o->out;
     for (int i = 0; i < o->npath; i++)
         tabs[n++] = o->path[i];
+    tabs[n] = NULL;
+    return n;
+}
+
+/* Largest ts of the app's tables (NaN when empty). */
+static double newest(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    int n = app_tables(o, tabs);
     double m = NAN;
     for (int i = 0; i < n; i++) {
         struct vnd_sb sb = {0};
@@ -215,17 +223,8 @@ static double newest(sqlite3 *db, const struct vnd_diag_opts *o)
 static double oldest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     struct vnd_sb sb = {0};
-    const char *tabs[VND_DIAG_PATH_MAX + 3];
-    int n = 0;
-    if (o->table)
-        tabs[n++] = o->table;
-    if (o->in)
-        tabs[n++] = o->in;
-    if (o->out)
-        tabs[n++] = o->out;
-    for (int i = 0; i < o->npath; i++)
-        tabs[n++] = o->path[i];
-    tabs[n] = NULL;
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    app_tables(o, tabs);
     struct vnd_diag_ctx c = {db, o};
     vnd_diag_origin(&c, &sb, tabs);
     double v = NAN;

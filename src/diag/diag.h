@@ -237,6 +237,10 @@ const char *vnd_diag_is(const struct vnd_diag_ctx *c);
  * ", pi AS (...)".  Returns 0 or -1 and *err. */
 int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
 
+/* "WITH vnd_origin AS (...)" over --in and --out, then vnd_diag_pairs:
+ * how delay, loss and correlate start. */
+int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+
 /* Appends CASE giving the direction 'IN>OUT' when `d` >= 0, else
  * 'OUT>IN' (table names of --in and --out). */
 void vnd_diag_dir_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *d);

@@ -487,6 +487,15 @@ const char *vnd_diag_is(const struct vnd_diag_ctx *c)
     return c->o->pg ? "IS NOT DISTINCT FROM" : "IS";
 }
 
+int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const char *tables[] = {c->o->in, c->o->out, NULL};
+    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    vnd_diag_origin(c, sb, tables);
+    vnd_sb_printf(sb, ")");
+    return vnd_diag_pairs(c, sb, err);
+}
+
 int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;

@@ -61,11 +61,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     const struct vnd_diag_opts *o = c->o;
     if (o->by == VND_BY_ORDER)
         return build_order(c, sb, err);
-    const char *tables[] = {o->in, o->out, NULL};
-    vnd_sb_printf(sb, "WITH vnd_origin AS (");
-    vnd_diag_origin(c, sb, tables);
-    vnd_sb_printf(sb, ")");
-    if (vnd_diag_pairs(c, sb, err))
+    if (vnd_diag_hop_prologue(c, sb, err))
         return -1;
     vnd_sb_printf(sb, "\nSELECT ");
     vnd_diag_flow_label(sb, "i_");

@@ -47,11 +47,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         if (vnd_diag_require(c, o->in, need, err) || vnd_diag_require(c, o->out, need, err))
             return -1;
     }
-    const char *tables[] = {o->in, o->out, NULL};
-    vnd_sb_printf(sb, "WITH vnd_origin AS (");
-    vnd_diag_origin(c, sb, tables);
-    vnd_sb_printf(sb, ")");
-    if (vnd_diag_pairs(c, sb, err))
+    if (vnd_diag_hop_prologue(c, sb, err))
         return -1;
     /* +1: the direction travels in→out */
     vnd_sb_printf(sb, ",\nvnd_orient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"

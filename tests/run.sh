@@ -89,4 +89,5 @@ fi
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}" && echo "logs in $LOG"
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ] && rm -rf "$LOG"   # logs are kept only when something failed
 [ "$FAILED" -eq 0 ]

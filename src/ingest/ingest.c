@@ -26,6 +26,7 @@ struct sink {
 struct trace {
     struct vnd_trace_opts o; /* strings owned */
     struct vnd_trace_stats s;
+    uint32_t id_len;         /* strlen(o.id), for the per-packet trace field */
     uint64_t sample_count;
     int nsinks;
     struct sink *sinks;
@@ -228,6 +229,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
     struct trace *t = vnd_xcalloc(1, sizeof *t);
     t->o = *o;
     t->o.id = vnd_xstrdup(o->id);
+    t->id_len = (uint32_t)strlen(o->id);
     t->o.source = dup_or_null(o->source);
     t->o.tenant = dup_or_null(o->tenant);
     t->o.cap_point = dup_or_null(o->cap_point);
@@ -353,7 +355,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
     struct vnd_pkt *pkt = &ing->pkt;
     if (vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns))
         t->s.anomalies++;
-    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, (uint32_t)strlen(t->o.id));
+    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, t->id_len);
 
     bool matched = false;
     for (int i = 0; i < t->nsinks; i++) {

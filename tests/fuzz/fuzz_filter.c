@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "fields/registry.h"
+#include "util/util.h"
 #include "lang/filter.h"
 #include "lang/sqlfuncs.h"
 
@@ -128,11 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size > 8192)
         return 0;
-    char *text = malloc(size + 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = vnd_xstrndup((const char *)data, size);
 
     char *err = NULL;
     struct vnd_filter *f = vnd_filter_compile(text, "fuzz", 1, 1, &err);

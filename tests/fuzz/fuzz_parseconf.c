@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
 #include "lang/lexer.h"
 #include "lang/parseconf.h"
 
@@ -23,11 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 16384)
         return 0;
-    char *text = malloc(size + 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = vnd_xstrndup((const char *)data, size);
 
     struct vnd_parse_conf *c = NULL;
     char *err = NULL;

@@ -184,6 +184,12 @@ const char *vnd_diag_field_of(const char *col);
  * or -1 and *err (a --where that does not compile). */
 int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                     const char *table, bool with_where, char **err);
+/* The same with one more condition on the table's rows (`cond`: SQL, or
+ * NULL), e.g. the rowid range of one part of a parallel scan. */
+int vnd_diag_source_if(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                       const char *table, bool with_where, const char *cond, char **err);
+/* True when the app reads `table` whole: no --where, --since or --until. */
+bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where);
 
 /* Appends the expression giving time 0: the option's origin, or the
  * smallest ts of the NULL-terminated `tables`. */

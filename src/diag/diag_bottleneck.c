@@ -19,6 +19,7 @@
  * yields the same rows (the tests compare them). */
 #include "diag/diag.h"
 #include "diag/plot.h"
+#include "diag/step.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -301,8 +302,39 @@ static int hop_loss(sqlite3 *db, const struct vnd_diag_opts *sub, struct lossrow
     return 0;
 }
 
+/* The path's pieces, independent of each other: the RTT at every point and
+ * the loss of every hop, computed on as many threads as there are CPUs. */
+struct pieces {
+    const struct vnd_diag_opts *o, *sub;
+    int n;                                  /* points */
+    struct vnd_rtt_result rtt[VND_DIAG_PATH_MAX];
+    struct lossrow *loss[VND_DIAG_PATH_MAX];
+    size_t nloss[VND_DIAG_PATH_MAX];
+    char *err[2 * VND_DIAG_PATH_MAX];       /* by piece: points, then hops */
+};
+
+/* Task i: the hops first (each reads two tables), then the points. */
+static int piece(sqlite3 *db, int i, void *vp)
+{
+    struct pieces *P = vp;
+    struct vnd_diag_opts sub = *P->sub;
+    if (i < P->n - 1) {
+        sub.in = P->o->path[i];
+        sub.out = P->o->path[i + 1];
+        return hop_loss(db, &sub, &P->loss[i], &P->nloss[i], &P->err[P->n + i]);
+    }
+    int k = i - (P->n - 1);
+    sub.table = P->o->path[k];
+    struct vnd_diag_ctx c = {db, &sub};
+    char *q = vnd_diag_sql(&vnd_diag_rtt, db, &sub, &P->err[k]);   /* checks columns */
+    if (!q)
+        return -1;
+    free(q);
+    return vnd_rtt_compute(&c, &P->rtt[k], &P->err[k]) ? -1 : 0;
+}
+
 /* The result table the SQL of build() yields, computed from the rtt C step
- * per point and the loss SQL per hop.  Returns 0 or -1 and *err. */
+ * per point and the loss step (or SQL) per hop.  Returns 0 or -1 and *err. */
 static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **rows_out,
                    size_t *nrows, char **err)
 {
@@ -313,22 +345,30 @@ static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **row
     sub.list = false;
     sub.by = VND_BY_ID;
     int n = o->npath, ret = -1;
-    struct vnd_rtt_result rtt[VND_DIAG_PATH_MAX] = {0};
-    struct lossrow *loss[VND_DIAG_PATH_MAX] = {0};
-    size_t nloss[VND_DIAG_PATH_MAX] = {0};
+    struct pieces *P = calloc(1, sizeof *P);
+    if (!P)
+        abort();
+    P->o = o;
+    P->sub = &sub;
+    P->n = n;
+    struct vnd_rtt_result *rtt = P->rtt;
+    struct lossrow **loss = P->loss;
+    size_t *nloss = P->nloss;
     double *slots = NULL;
     size_t nslots = 0, capslots = 0;
     struct brow *rows = NULL;
     size_t nr = 0;
-    for (int i = 0; i < n; i++) {
-        sub.table = o->path[i];
-        struct vnd_diag_ctx c = {db, &sub};
-        char *q = vnd_diag_sql(&vnd_diag_rtt, db, &sub, err);   /* checks columns */
-        if (!q || vnd_rtt_compute(&c, &rtt[i], err)) {
-            free(q);
-            goto out_free;
-        }
-        free(q);
+    if (vnd_diag_parallel(db, 2 * n - 1, vnd_diag_threads(), piece, P)) {
+        for (int i = 0; i < 2 * n - 1 && !*err; i++)
+            if (P->err[i]) {
+                *err = P->err[i];
+                P->err[i] = NULL;
+            }
+        if (!*err)
+            *err = vnd_diag_errf("bottleneck: failed");
+        goto out_free;
+    }
+    for (int i = 0; i < n; i++)
         for (size_t k = 0; k < rtt[i].n; k++) {
             if (nslots == capslots) {
                 capslots = capslots ? 2 * capslots : 256;
@@ -338,12 +378,7 @@ static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **row
             }
             slots[nslots++] = rtt[i].rows[k].t;
         }
-    }
-    for (int i = 0; i + 1 < n; i++) {
-        sub.in = o->path[i];
-        sub.out = o->path[i + 1];
-        if (hop_loss(db, &sub, &loss[i], &nloss[i], err))
-            goto out_free;
+    for (int i = 0; i + 1 < n; i++)
         for (size_t k = 0; k < nloss[i]; k++) {
             if (nslots == capslots) {
                 capslots = capslots ? 2 * capslots : 256;
@@ -353,7 +388,6 @@ static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **row
             }
             slots[nslots++] = loss[i][k].t;
         }
-    }
     if (nslots)
         qsort(slots, nslots, sizeof *slots, cmp_t);
     size_t u = 0;
@@ -399,6 +433,9 @@ out_free:
         vnd_rtt_result_free(&rtt[i]);
         free(loss[i]);
     }
+    for (int i = 0; i < 2 * n - 1; i++)
+        free(P->err[i]);
+    free(P);
     free(slots);
     free(rows);
     return ret;

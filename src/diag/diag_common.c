@@ -284,12 +284,24 @@ char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
 
 /* ---- row sources, time ---- */
 
+bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where)
+{
+    const struct vnd_diag_opts *o = c->o;
+    return !(with_where && o->where && *o->where) && isnan(o->since) && isnan(o->until);
+}
+
 int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                     const char *table, bool with_where, char **err)
 {
+    return vnd_diag_source_if(c, sb, table, with_where, NULL, err);
+}
+
+int vnd_diag_source_if(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                       const char *table, bool with_where, const char *extra, char **err)
+{
     const struct vnd_diag_opts *o = c->o;
     bool w = with_where && o->where && *o->where;
-    if (!w && isnan(o->since) && isnan(o->until)) {
+    if (!extra && vnd_diag_source_plain(c, with_where)) {
         vnd_sb_ident(sb, table);
         return 0;
     }
@@ -299,6 +311,10 @@ int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
     vnd_sb_printf(sb, "(SELECT * FROM ");
     vnd_sb_ident(sb, table);
     const char *and = " WHERE ";
+    if (extra) {
+        vnd_sb_printf(sb, "%s%s", and, extra);
+        and = " AND ";
+    }
     if (!isnan(o->since)) {
         vnd_sb_printf(sb, "%sts >= ", and);
         vnd_sb_real(sb, o->since);

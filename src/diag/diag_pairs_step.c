@@ -266,7 +266,7 @@ struct dgroup {
     uint32_t n, at;
 };
 
-static const struct dirs *sort_dirs;
+static _Thread_local const struct dirs *sort_dirs;
 
 static int cmp_dgroup(const void *x, const void *y)
 {
@@ -477,8 +477,8 @@ struct cgroup {
     double first, last, sum;
 };
 
-static const struct vnd_flows *sort_flows;
-static double sort_t0;
+static _Thread_local const struct vnd_flows *sort_flows;
+static _Thread_local double sort_t0;
 
 static int cmp_cgroup(const void *x, const void *y)
 {

@@ -219,32 +219,122 @@ static int add_len(sqlite3_stmt *st, int col, int64_t *sum)
     return 0;
 }
 
-/* The scan all three share: prepare, step, finish.  row() returns 0, or
- * VND_DIAG_USE_SQL to stop. */
-static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
-                int (*row)(sqlite3_stmt *st, void *ctx), void *ctx, char **err)
+/* ---- the scan all three share ----
+ *
+ * On a big table the rowid range is cut in parts, one per thread, each
+ * aggregated on its own and merged at the end (sums of integers: the
+ * result does not depend on the cut).  Rows appended while the parts run
+ * lie beyond the range and are left out by all of them alike. */
+
+#define SCAN_PART_ROWS 65536    /* a thread and a connection pay from here up */
+
+struct scan {
+    const struct vnd_diag_ctx *c;
+    const char *app;
+    char *sql;                      /* with ?1, ?2 (rowid range) when nparts > 1 */
+    int64_t lo;                     /* the range: lo, lo + step, ..., lo + span */
+    uint64_t step, span;
+    int nparts;
+    int (*row)(sqlite3_stmt *st, void *ctx);
+    void **ctx;                     /* per part */
+    char *err[VND_DIAG_THREADS_MAX];
+};
+
+struct cut {
+    int n;                          /* parts */
+    int64_t lo;
+    uint64_t step, span;
+};
+
+/* How many parts: one per thread, each of at least SCAN_PART_ROWS rows
+ * (any size when VND_THREADS asks for threads: the tests' small tables). */
+static void scan_cut(const struct vnd_diag_ctx *c, struct cut *cut)
 {
+    cut->n = 1;
+    int n = vnd_diag_threads();
+    if (n < 2)
+        return;
+    struct vnd_sb sb = {0};
+    /* two sub-selects: SQLite looks up a lone min() or max() of the rowid
+     * in the b-tree, but scans the table for both in one SELECT */
+    vnd_sb_printf(&sb, "SELECT (SELECT min(_rowid_) FROM ");
+    vnd_sb_ident(&sb, c->o->table);
+    vnd_sb_printf(&sb, "), (SELECT max(_rowid_) FROM ");
+    vnd_sb_ident(&sb, c->o->table);
+    vnd_sb_printf(&sb, ")");
+    sqlite3_stmt *st = NULL;
+    int have = sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) == SQLITE_OK
+               && sqlite3_step(st) == SQLITE_ROW
+               && sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+    int64_t a = have ? sqlite3_column_int64(st, 0) : 0, b = have ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
+    if (!have)                      /* a view, or empty: one plain scan */
+        return;
+    uint64_t span = (uint64_t)b - (uint64_t)a;   /* rows - 1 at most */
+    uint64_t min_rows = getenv("VND_THREADS") ? 1 : SCAN_PART_ROWS;
+    if (span > UINT64_MAX - 2 * VND_DIAG_THREADS_MAX)
+        return;
+    while (n > 1 && (span + 1) / (uint64_t)n < min_rows)
+        n--;
+    *cut = (struct cut){n, a, span / (uint64_t)n + 1, span};
+}
+
+static int scan_part(sqlite3 *db, int i, void *vs)
+{
+    struct scan *S = vs;
+    struct vnd_diag_ctx c = {db, S->c->o};
+    sqlite3_stmt *st = NULL;
+    if (vnd_step_prepare(&c, S->app, S->sql, &st, &S->err[i]))
+        return -1;
+    if (S->nparts > 1) {
+        uint64_t off = (uint64_t)i * S->step, end = off + S->step - 1;
+        if (end > S->span)
+            end = S->span;          /* lo + end must not wrap past the top */
+        sqlite3_bind_int64(st, 1, (int64_t)((uint64_t)S->lo + off));
+        sqlite3_bind_int64(st, 2, (int64_t)((uint64_t)S->lo + end));
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((ret = S->row(st, S->ctx[i])))
+            break;
+
+    if (!ret && rc != SQLITE_DONE) {
+        S->err[i] = vnd_step_error(&c, S->app, rc);
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Reads `cols` of the app's rows into the parts' contexts ctx[0..nparts-1]
+ * (nparts from scan_cut).  row() returns 0, or VND_DIAG_USE_SQL to stop. */
+
+static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
+                const struct cut *cut, int (*row)(sqlite3_stmt *st, void *ctx), void **ctx,
+                char **err)
+{
+    int nparts = cut->n;
+    struct scan S = {.c = c, .app = app, .lo = cut->lo, .step = cut->step, .span = cut->span,
+                     .nparts = nparts, .row = row, .ctx = ctx};
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT %s FROM ", cols);
-    if (vnd_diag_source(c, &sb, c->o->table, true, err)) {
+    if (vnd_diag_source_if(c, &sb, c->o->table, true,
+                           nparts > 1 ? "_rowid_ BETWEEN ?1 AND ?2" : NULL, err)) {
         vnd_sb_free(&sb);
         return -1;
     }
     vnd_sb_printf(&sb, " s");
-    sqlite3_stmt *st = NULL;
-    int rc = vnd_step_prepare(c, app, sb.s, &st, err);
-    vnd_sb_free(&sb);
-    if (rc)
-        return -1;
-    int ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if ((ret = row(st, ctx)))
-            break;
-    if (!ret && rc != SQLITE_DONE) {
-        *err = vnd_step_error(c, app, rc);
-        ret = -1;
+    S.sql = sb.s;
+    int ret = vnd_diag_parallel(c->db, nparts, nparts, scan_part, &S);
+    for (int i = 0; i < nparts; i++) {
+        if (ret == -1 && S.err[i] && !*err) {
+            *err = S.err[i];
+            S.err[i] = NULL;
+        }
+        free(S.err[i]);
     }
-    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
     return ret;
 }
 
@@ -253,6 +343,7 @@ static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
 struct tp {
     double t0, slot;
     bool by_flow;
+    double min_ts;                  /* the smallest ts read */
     struct vnd_flows flows;
     struct tmap m;
 };
@@ -260,11 +351,14 @@ struct tp {
 static int tp_row(sqlite3_stmt *st, void *ctx)
 {
     struct tp *T = ctx;
-    int tt = sqlite3_column_type(st, 0);
+    sqlite3_value *vts = sqlite3_column_value(st, 0);
+    int tt = sqlite3_value_type(vts);
     if (tt != SQLITE_FLOAT && tt != SQLITE_INTEGER)
         return VND_DIAG_USE_SQL;
-    int64_t key[2] = {vnd_dkey(vnd_step_slot(sqlite3_column_double(st, 0), T->t0, T->slot)),
-                      -1};
+    double ts = sqlite3_value_double(vts);
+    if (ts < T->min_ts)
+        T->min_ts = ts;
+    int64_t key[2] = {vnd_dkey(vnd_step_slot(ts, T->t0, T->slot)), -1};
     if (T->by_flow) {
         int f = vnd_flows_row(&T->flows, st, 2);
         if (f < 0)
@@ -276,7 +370,74 @@ static int tp_row(sqlite3_stmt *st, void *ctx)
     return add_len(st, 1, &T->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
 }
 
-static const struct tp *sort_tp;
+/* Adds part `from`'s groups to `into`'s (flows looked up by their values). */
+static void tp_merge(struct tp *into, const struct tp *from)
+{
+    for (uint32_t g = 0; g < from->m.n; g++) {
+        int64_t key[2] = {from->m.k[2 * (size_t)g], from->m.k[2 * (size_t)g + 1]};
+        if (key[1] >= 0) {
+            const struct vnd_flow *f = &from->flows.f[key[1]];
+            key[1] = vnd_flows_get(&into->flows, f->src, f->src ? strlen(f->src) : 0, f->sport,
+                                   f->dst, f->dst ? strlen(f->dst) : 0, f->dport, f->nulls);
+        }
+        uint32_t h = tmap_get(&into->m, key);
+        into->m.packets[h] += from->m.packets[g];
+        into->m.bytes[h] += from->m.bytes[g];
+    }
+    if (from->min_ts < into->min_ts)
+        into->min_ts = from->min_ts;
+}
+
+static void tp_free(struct tp *T)
+{
+    tmap_free(&T->m);
+    vnd_flows_free(&T->flows);
+}
+
+/* The ts of the table's first row: time 0 when the rows come in time order,
+ * as captures do; NaN when there is none or it is not a number. */
+static double first_ts(const struct vnd_diag_ctx *c)
+{
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT ts FROM ");
+    vnd_sb_ident(&sb, c->o->table);
+    vnd_sb_printf(&sb, " ORDER BY _rowid_ LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    double t = NAN;
+    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW) {
+        int tt = sqlite3_column_type(st, 0);
+        if (tt == SQLITE_FLOAT || tt == SQLITE_INTEGER)
+            t = sqlite3_column_double(st, 0);
+    }
+    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
+    return t;
+}
+
+/* Reads the rows into T (parts merged into T[0]) with time 0 `t0`. */
+static int tp_scan(const struct vnd_diag_ctx *c, const struct cut *cut, struct tp *T,
+                   double t0, char **err)
+{
+    void *ctx[VND_DIAG_THREADS_MAX];
+    for (int i = 0; i < cut->n; i++) {
+        T[i] = (struct tp){.t0 = t0, .slot = c->o->slot, .by_flow = c->o->by_flow,
+                           .min_ts = INFINITY, .m = {.w = 2}};
+        ctx[i] = &T[i];
+    }
+    int rc = scan(c, "throughput",
+                  c->o->by_flow ? "ts, payload_len, src_ip, src_port, dst_ip, dst_port"
+                                : "ts, payload_len",
+                  cut, tp_row, ctx, err);
+    for (int i = 1; i < cut->n; i++) {
+        if (!rc)
+            tp_merge(&T[0], &T[i]);
+        tp_free(&T[i]);
+    }
+    return rc;
+}
+
+static _Thread_local const struct tp *sort_tp;
 
 static int cmp_tp(const void *x, const void *y)
 {
@@ -305,14 +466,32 @@ static uint32_t *order(uint32_t n, int (*cmp)(const void *, const void *))
 int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                              char **err)
 {
-    struct tp T = {.slot = c->o->slot, .by_flow = c->o->by_flow, .m = {.w = 2}};
-    const char *tables[] = {c->o->table, NULL};
-    int rc = vnd_step_t0(c, tables, &T.t0, err);
+    struct tp parts[VND_DIAG_THREADS_MAX], T = {.m = {.w = 2}};
+    struct cut cut;
+    scan_cut(c, &cut);
+    double t0 = NAN;
+    int rc = 0;
+    /* Time 0 is the table's smallest ts, which costs a scan of its own.
+     * Reading the whole table, the step guesses the first row's ts instead
+     * and checks the guess against the smallest ts it read: right for rows
+     * in time order, else a second pass with the true time 0. */
+    if (isnan(c->o->origin) && vnd_diag_source_plain(c, true) && !isnan(t0 = first_ts(c))) {
+        rc = tp_scan(c, &cut, parts, t0, err);
+        if (!rc && parts[0].min_ts != t0) {
+            t0 = parts[0].min_ts;
+            tp_free(&parts[0]);
+            rc = tp_scan(c, &cut, parts, t0, err);
+        }
+    } else {
+        const char *tables[] = {c->o->table, NULL};
+        rc = vnd_step_t0(c, tables, &t0, err);
+        if (!rc)
+            rc = tp_scan(c, &cut, parts, t0, err);
+    }
     if (!rc)
-        rc = scan(c, "throughput",
-                  T.by_flow ? "ts, payload_len, src_ip, src_port, dst_ip, dst_port"
-                            : "ts, payload_len",
-                  tp_row, &T, err);
+        T = parts[0];
+    else
+        tp_free(&parts[0]);
     if (!rc) {
         sort_tp = &T;
         uint32_t *ix = order(T.m.n, cmp_tp);
@@ -361,7 +540,7 @@ static int gp_row(sqlite3_stmt *st, void *ctx)
     return G->bytes && add_len(st, G->nf, &G->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
 }
 
-static const struct gp *sort_gp;
+static _Thread_local const struct gp *sort_gp;
 
 /* count DESC, then the values */
 static int cmp_gp(const void *x, const void *y)
@@ -380,15 +559,42 @@ static int cmp_gp(const void *x, const void *y)
     return 0;
 }
 
+static void gp_free(struct gp *G);
+
+/* Adds part `from`'s groups to `into`'s (texts looked up by their bytes). */
+static void gp_merge(struct gp *into, const struct gp *from)
+{
+    int64_t key[2 * VND_DIAG_FIELDS_MAX];
+    for (uint32_t g = 0; g < from->m.n; g++) {
+        memcpy(key, &from->m.k[(size_t)g * (size_t)from->m.w], (size_t)from->m.w * sizeof *key);
+        for (int i = 0; i < from->nf; i++)
+            if (key[2 * i] == V_TEXT)
+                key[2 * i + 1] = text_id(&into->tx, from->tx.s[key[2 * i + 1]],
+                                         from->tx.len[key[2 * i + 1]]);
+        uint32_t h = tmap_get(&into->m, key);
+        into->m.packets[h] += from->m.packets[g];
+        into->m.bytes[h] += from->m.bytes[g];
+    }
+    into->total += from->total;
+}
+
 static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *const *fields,
                   int nf, bool bytes, struct gp *G, uint32_t **ix, char **err)
 {
-    memset(G, 0, sizeof *G);
-    G->nf = nf;
-    G->bytes = bytes;
-    G->m.w = 2 * nf;
-    for (int i = 0; i < nf; i++)
-        G->last[i] = -1;
+    struct cut cut;
+    scan_cut(c, &cut);
+    struct gp parts[VND_DIAG_THREADS_MAX];
+    void *ctx[VND_DIAG_THREADS_MAX];
+    for (int k = 0; k < cut.n; k++) {
+        struct gp *P = &parts[k];
+        memset(P, 0, sizeof *P);
+        P->nf = nf;
+        P->bytes = bytes;
+        P->m.w = 2 * nf;
+        for (int i = 0; i < nf; i++)
+            P->last[i] = -1;
+        ctx[k] = P;
+    }
     struct vnd_sb cols = {0};
     for (int i = 0; i < nf; i++) {
         if (i)
@@ -397,8 +603,14 @@ static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *con
     }
     if (bytes)
         vnd_sb_printf(&cols, ", payload_len");
-    int rc = scan(c, app, cols.s, gp_row, G, err);
+    int rc = scan(c, app, cols.s, &cut, gp_row, ctx, err);
     vnd_sb_free(&cols);
+    for (int k = 1; k < cut.n; k++) {
+        if (!rc)
+            gp_merge(&parts[0], &parts[k]);
+        gp_free(&parts[k]);
+    }
+    *G = parts[0];
     if (!rc) {
         sort_gp = G;
         *ix = order(G->m.n, cmp_gp);

@@ -133,6 +133,12 @@ int vnd_flows_row(struct vnd_flows *fl, sqlite3_stmt *st, int col)
     /* text with a NUL inside does not compare as C strings do */
     if ((src && memchr(src, 0, sl)) || (dst && memchr(dst, 0, dl)))
         return -1;
+    return vnd_flows_get(fl, src, sl, sport, dst, dl, dport, nulls);
+}
+
+int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t sport,
+                  const char *dst, size_t dl, int64_t dport, unsigned nulls)
+{
     /* the two directions of a connection alternate: remember two flows */
     if (fl->n && flow_eq(&fl->f[fl->last], src, sl, sport, dst, dl, dport, nulls))
         return fl->last;
@@ -252,7 +258,7 @@ int64_t vnd_keyidx_find(const struct vnd_keyidx *x, int64_t key)
     return -1;
 }
 
-static const double *sort_ts;
+static _Thread_local const double *sort_ts;
 
 static int cmp_row_ts(const void *a, const void *b)
 {

@@ -36,6 +36,10 @@ struct vnd_flows {
  * -1 when a column holds a type the SQL would compare differently (REAL
  * or BLOB ports, non-text addresses): the step then leaves it to the SQL. */
 int vnd_flows_row(struct vnd_flows *fl, sqlite3_stmt *st, int col);
+/* The flow of these values (src/dst NULL: SQL NULL; `nulls` as in struct
+ * vnd_flow), created when new: what vnd_flows_row does after reading. */
+int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t sport,
+                  const char *dst, size_t dl, int64_t dport, unsigned nulls);
 /* The reverse of flow i (src and dst swapped), or -1 when never seen. */
 int vnd_flows_rev(struct vnd_flows *fl, int i);
 /* SQLite's order of the flows' tuples (NULL first, text by bytes). */
@@ -101,5 +105,19 @@ int vnd_step_prepare(const struct vnd_diag_ctx *c, const char *app, const char *
                      sqlite3_stmt **st, char **err);
 /* The error of a scan that ended with `rc` (not SQLITE_DONE). */
 char *vnd_step_error(const struct vnd_diag_ctx *c, const char *app, int rc);
+
+/* ---- threads ---- */
+
+#define VND_DIAG_THREADS_MAX 8
+
+/* How many threads a step may use: VND_THREADS when set (tests compare
+ * runs on 1 and on several), else the CPUs online. */
+int vnd_diag_threads(void);
+/* Runs task(db', i, arg) for i = 0..ntasks-1 on up to `nthreads` threads:
+ * the caller's on `db`, the others each on a twin connection (fewer when a
+ * twin cannot be opened).  A task reports its errors through `arg`.
+ * Returns the first non-zero task result in task order, else 0. */
+int vnd_diag_parallel(sqlite3 *db, int ntasks, int nthreads,
+                      int (*task)(sqlite3 *db, int i, void *arg), void *arg);
 
 #endif

@@ -2,6 +2,8 @@
 #include "store/guard.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +15,33 @@ struct vnd_guard {
     sqlite3 *db;
     char **tables;         /* NULL: every table */
     double timeout, deadline;
-    bool timed_out;
+    atomic_bool timed_out;
     const char *refused;   /* what the authorizer refused last, static text */
     char refused_name[128];
+    struct vnd_guard *parent;   /* a twin's: whose deadline it keeps */
+    struct vnd_guard *next;     /* in the list of open guards */
 };
+
+/* Open guards, so that a C step holding only a connection can open a twin
+ * with the same protections for another thread. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vnd_guard *open_guards;
+
+static void listed(struct vnd_guard *g, bool add)
+{
+    pthread_mutex_lock(&open_lock);
+    if (add) {
+        g->next = open_guards;
+        open_guards = g;
+    } else {
+        for (struct vnd_guard **p = &open_guards; *p; p = &(*p)->next)
+            if (*p == g) {
+                *p = g->next;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&open_lock);
+}
 
 /* Single-tenant files (vnd parse output) may read everything; a table
  * server's file holds many tenants, so there only the listed tables may be
@@ -87,17 +112,24 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 static int progress(void *ctx)
 {
     struct vnd_guard *g = ctx;
-    if (g->deadline > 0 && vnd_now() > g->deadline) {
-        g->timed_out = true;
+    /* a twin stops at its parent's deadline, and a twin's stop is the
+     * parent's (the run it belongs to has hit the limit) */
+    struct vnd_guard *root = g->parent ? g->parent : g;
+    if (atomic_load(&root->timed_out)) {
+        atomic_store(&g->timed_out, true);
+        return 1;
+    }
+    if (root->deadline > 0 && vnd_now() > root->deadline) {
+        atomic_store(&g->timed_out, true);
+        atomic_store(&root->timed_out, true);
         return 1;
     }
     return 0;
 }
 
-int vnd_guard_open(const char *path, const char *const *tables,
-                   struct vnd_guard **out, char **err)
+static int open_guarded(struct vnd_guard *g, const char *path, const char *const *tables,
+                        char **err)
 {
-    struct vnd_guard *g = vnd_xcalloc(1, sizeof *g);
     /* Read-only, no URI filenames (so the path cannot carry options), no
      * shared cache.  NOMUTEX: a guarded connection is used by one thread
      * at a time, and the serialized mode's mutex on every sqlite3_column_*
@@ -107,7 +139,7 @@ int vnd_guard_open(const char *path, const char *const *tables,
                         NULL) != SQLITE_OK) {
         *err = vnd_strdup_printf("%s: cannot open: %s", path,
                                  g->db ? sqlite3_errmsg(g->db) : "out of memory");
-        goto out_free;
+        goto out_close;
     }
     sqlite3_db_config(g->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(g->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -115,11 +147,15 @@ int vnd_guard_open(const char *path, const char *const *tables,
     sqlite3_limit(g->db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_limit(g->db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
     sqlite3_busy_timeout(g->db, 5000);
+    /* Reads through a mapping, not a copy per page: the apps' scans are
+     * bound by how fast rows come out of SQLite.  Only the database file
+     * is mapped (not the WAL), and it never shrinks under a reader here. */
+    sqlite3_exec(g->db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
     /* The file must be a database now, not at the first query. */
     if (sqlite3_exec(g->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL)
         != SQLITE_OK) {
         *err = vnd_strdup_printf("%s: not a trace database: %s", path, sqlite3_errmsg(g->db));
-        goto out_free;
+        goto out_close;
     }
     if (tables) {
         size_t n = 0;
@@ -131,19 +167,54 @@ int vnd_guard_open(const char *path, const char *const *tables,
     }
     sqlite3_set_authorizer(g->db, authorize, g);
     sqlite3_progress_handler(g->db, 2000, progress, g);
-    *out = g;
     return 0;
 
-out_free:
+out_close:
     sqlite3_close(g->db);
-    free(g);
+    g->db = NULL;
     return EIO;
+}
+
+int vnd_guard_open(const char *path, const char *const *tables,
+                   struct vnd_guard **out, char **err)
+{
+    struct vnd_guard *g = vnd_xcalloc(1, sizeof *g);
+    if (open_guarded(g, path, tables, err)) {
+        free(g);
+        return EIO;
+    }
+    listed(g, true);
+    *out = g;
+    return 0;
+}
+
+struct vnd_guard *vnd_guard_twin(sqlite3 *db)
+{
+    const char *path = sqlite3_db_filename(db, "main");
+    if (!path || !*path)
+        return NULL;            /* in memory: nothing to open again */
+    pthread_mutex_lock(&open_lock);
+    struct vnd_guard *parent = open_guards;
+    while (parent && parent->db != db)
+        parent = parent->next;
+    pthread_mutex_unlock(&open_lock);
+    struct vnd_guard *g = vnd_xcalloc(1, sizeof *g);
+    char *err = NULL;
+    if (open_guarded(g, path, parent ? (const char *const *)parent->tables : NULL, &err)) {
+        free(err);
+        free(g);
+        return NULL;
+    }
+    g->parent = parent;
+    return g;
 }
 
 void vnd_guard_close(struct vnd_guard *g)
 {
     if (!g)
         return;
+    if (!g->parent)
+        listed(g, false);
     sqlite3_close(g->db);
     if (g->tables)
         for (char **t = g->tables; *t; t++)
@@ -164,13 +235,13 @@ void vnd_guard_set_timeout(struct vnd_guard *g, double seconds)
 
 void vnd_guard_start(struct vnd_guard *g)
 {
-    g->timed_out = false;
+    atomic_store(&g->timed_out, false);
     g->deadline = g->timeout > 0 ? vnd_now() + g->timeout : 0;
 }
 
 bool vnd_guard_timed_out(const struct vnd_guard *g)
 {
-    return g->timed_out;
+    return atomic_load(&g->timed_out);
 }
 
 int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,

@@ -25,6 +25,14 @@ int vnd_guard_open(const char *path, const char *const *tables,
 void vnd_guard_close(struct vnd_guard *g);
 sqlite3 *vnd_guard_db(struct vnd_guard *g);
 
+/* Another connection to the file of `db` for a reader on another thread:
+ * read-only, and when `db` is a guard's, with that guard's permitted
+ * tables and its time limit (a twin stops at its parent's deadline, and
+ * its stop marks the parent timed out).  An unguarded `db` gets a plain
+ * read-only twin.  NULL when the file cannot be opened again (an
+ * in-memory database).  Close it with vnd_guard_close() before the parent. */
+struct vnd_guard *vnd_guard_twin(sqlite3 *db);
+
 /* Limits the next statements to `seconds` of run time (0: none). */
 void vnd_guard_set_timeout(struct vnd_guard *g, double seconds);
 

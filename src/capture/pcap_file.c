@@ -14,20 +14,26 @@ int vnd_pcap_file_open(const char *path, struct vnd_pcap_file **out, char **err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     /* We open the stream ourselves to give it a 1 MiB buffer: libpcap
-     * reads record by record, and stdio's default 4 KiB buffer would make
-     * that a read(2) every few packets. */
+     * reads record by record, and stdio's default 4 KiB buffer makes that
+     * a read(2) every few packets.  The buffer must be ours: glibc's
+     * setvbuf ignores the size when it is to allocate the buffer itself.
+     * Not for stdin, which outlives pcap_close() and so would its buffer. */
     FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!fp) {
         *err = vnd_strdup_printf("%s: %s", path, strerror(errno));
         return errno;
     }
-    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    enum { IOBUF = 1 << 20 };
+    char *iobuf = fp != stdin ? vnd_xmalloc(IOBUF) : NULL;
+    if (iobuf)
+        setvbuf(fp, iobuf, _IOFBF, IOBUF);
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
                                                          errbuf);
     if (!p) {
         *err = vnd_strdup_printf("%s: cannot read as pcap or pcapng: %s", path, errbuf);
         if (fp != stdin)
             fclose(fp);
+        free(iobuf);
         return EINVAL;
     }
     int lt = pcap_datalink(p);
@@ -37,10 +43,12 @@ int vnd_pcap_file_open(const char *path, struct vnd_pcap_file **out, char **err)
                                  "Linux cooked (SLL, SLL2), raw IP and BSD loopback captures",
                                  path, lt, name ? name : "unknown");
         pcap_close(p);
+        free(iobuf);
         return ENOTSUP;
     }
     struct vnd_pcap_file *f = vnd_xcalloc(1, sizeof *f);
     f->pcap = p;
+    f->iobuf = iobuf;
     f->path = vnd_xstrdup(path);
     f->linktype = lt;
     struct stat sb;
@@ -80,6 +88,7 @@ void vnd_pcap_file_close(struct vnd_pcap_file *f)
     if (!f)
         return;
     pcap_close(f->pcap);
+    free(f->iobuf);
     free(f->path);
     free(f);
 }

@@ -12,6 +12,7 @@ struct vnd_pcap_file {
     int linktype;         /* pcap_datalink() */
     int64_t size;         /* bytes, -1 when unknown (a pipe) */
     uint64_t packets;     /* records read so far */
+    char *iobuf;          /* the stream's buffer (freed after the stream) */
 };
 
 /* Opens `path` ("-" for standard input).  Refuses link types the decoder

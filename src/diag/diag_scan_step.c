@@ -38,6 +38,10 @@ static uint64_t text_hash(const char *s, size_t n)
     return h;
 }
 
+#define NO_TEXT UINT32_MAX
+
+/* The number of text s[0..n-1], new when not seen; NO_TEXT for text with a
+ * NUL inside, which the step leaves to the SQL. */
 static uint32_t text_id(struct texts *t, const char *s, size_t n)
 {
     if (2 * ((size_t)t->n + 1) > t->tabcap) {
@@ -62,6 +66,10 @@ static uint32_t text_id(struct texts *t, const char *s, size_t n)
             return i;
         j = (j + 1) & (t->tabcap - 1);
     }
+    /* Text with a NUL inside does not compare as C strings do: checked
+     * only for new texts (one found above has the same bytes). */
+    if (memchr(s, 0, n))
+        return NO_TEXT;
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 256;
         t->s = xrealloc(t->s, t->cap * sizeof *t->s);
@@ -172,14 +180,15 @@ static int value_key(sqlite3_stmt *st, int col, struct texts *tx, int64_t *last,
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_value_text(x);
         size_t n = (size_t)sqlite3_value_bytes(x);
-        if (memchr(s, 0, n))
-            return -1;
         *cls = V_TEXT;
         if (*last >= 0 && tx->len[*last] == n && !memcmp(tx->s[*last], s, n)) {
             *v = *last;
             return 0;
         }
-        *v = *last = text_id(tx, s, n);
+        uint32_t id = text_id(tx, s, n);
+        if (id == NO_TEXT)
+            return -1;
+        *v = *last = id;
         return 0;
     }
     default: return -1;
@@ -377,8 +386,8 @@ static void tp_merge(struct tp *into, const struct tp *from)
         int64_t key[2] = {from->m.k[2 * (size_t)g], from->m.k[2 * (size_t)g + 1]};
         if (key[1] >= 0) {
             const struct vnd_flow *f = &from->flows.f[key[1]];
-            key[1] = vnd_flows_get(&into->flows, f->src, f->src ? strlen(f->src) : 0, f->sport,
-                                   f->dst, f->dst ? strlen(f->dst) : 0, f->dport, f->nulls);
+            key[1] = vnd_flows_get(&into->flows, f->src, f->src_len, f->sport, f->dst,
+                                   f->dst_len, f->dport, f->nulls);
         }
         uint32_t h = tmap_get(&into->m, key);
         into->m.packets[h] += from->m.packets[g];

@@ -59,18 +59,18 @@ static uint64_t flow_hash(const char *src, size_t sl, int64_t sport, const char 
     return mix(h, nulls);
 }
 
-static bool str_eq(const char *a, const char *b, size_t bl)
+static bool str_eq(const char *a, size_t al, const char *b, size_t bl)
 {
     if (!a || !b)
         return !a && !b;
-    return !memcmp(a, b, bl) && a[bl] == 0;
+    return al == bl && !memcmp(a, b, bl);
 }
 
 static bool flow_eq(const struct vnd_flow *f, const char *src, size_t sl, int64_t sport,
                     const char *dst, size_t dl, int64_t dport, unsigned nulls)
 {
     return f->nulls == nulls && f->sport == sport && f->dport == dport
-           && str_eq(f->src, src, sl) && str_eq(f->dst, dst, dl);
+           && str_eq(f->src, f->src_len, src, sl) && str_eq(f->dst, f->dst_len, dst, dl);
 }
 
 static int flow_find(struct vnd_flows *fl, uint64_t h, const char *src, size_t sl,
@@ -99,8 +99,8 @@ static void flow_rehash(struct vnd_flows *fl)
         abort();
     for (int i = 0; i < fl->n; i++) {
         const struct vnd_flow *f = &fl->f[i];
-        uint64_t h = flow_hash(f->src, f->src ? strlen(f->src) : 0, f->sport, f->dst,
-                               f->dst ? strlen(f->dst) : 0, f->dport, f->nulls);
+        uint64_t h = flow_hash(f->src, f->src_len, f->sport, f->dst, f->dst_len, f->dport,
+                               f->nulls);
         size_t j = h & (cap - 1);
         while (t[j])
             j = (j + 1) & (cap - 1);
@@ -130,9 +130,6 @@ int vnd_flows_row(struct vnd_flows *fl, sqlite3_stmt *st, int col)
     unsigned nulls = (tsp == SQLITE_NULL) | (tdp == SQLITE_NULL) << 1;
     int64_t sport = tsp == SQLITE_NULL ? 0 : sqlite3_value_int64(vsp);
     int64_t dport = tdp == SQLITE_NULL ? 0 : sqlite3_value_int64(vdp);
-    /* text with a NUL inside does not compare as C strings do */
-    if ((src && memchr(src, 0, sl)) || (dst && memchr(dst, 0, dl)))
-        return -1;
     return vnd_flows_get(fl, src, sl, sport, dst, dl, dport, nulls);
 }
 
@@ -154,6 +151,10 @@ int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t spor
     fl->prev = fl->last;
     if (i >= 0)
         return fl->last = i;
+    /* Text with a NUL inside does not compare as C strings do.  Checked
+     * only here: a flow found above has the same bytes as one without. */
+    if ((src && memchr(src, 0, sl)) || (dst && memchr(dst, 0, dl)))
+        return -1;
     if (2 * ((size_t)fl->n + 1) > fl->tabcap) {
         flow_rehash(fl);
         flow_find(fl, h, src, sl, sport, dst, dl, dport, nulls, &slot);
@@ -166,6 +167,8 @@ int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t spor
     memset(f, 0, sizeof *f);
     f->src = src ? xstrndup(src, sl) : NULL;
     f->dst = dst ? xstrndup(dst, dl) : NULL;
+    f->src_len = src ? sl : 0;
+    f->dst_len = dst ? dl : 0;
     f->sport = sport;
     f->dport = dport;
     f->nulls = nulls;
@@ -189,7 +192,7 @@ int vnd_flows_rev(struct vnd_flows *fl, int i)
     if (f->rev != -2)
         return f->rev;
     unsigned nulls = (f->nulls >> 1 & 1) | (f->nulls & 1) << 1;
-    size_t sl = f->dst ? strlen(f->dst) : 0, dl = f->src ? strlen(f->src) : 0;
+    size_t sl = f->dst_len, dl = f->src_len;
     uint64_t h = flow_hash(f->dst, sl, f->dport, f->src, dl, f->sport, nulls);
     f->rev = flow_find(fl, h, f->dst, sl, f->dport, f->src, dl, f->sport, nulls, NULL);
     if (f->rev >= 0)

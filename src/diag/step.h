@@ -17,6 +17,7 @@
 /* ---- flows: (src_ip, src_port, dst_ip, dst_port), NULLs included ---- */
 struct vnd_flow {
     char *src, *dst;                /* NULL: SQL NULL */
+    size_t src_len, dst_len;
     int64_t sport, dport;
     unsigned nulls;                 /* bit 0 sport, bit 1 dport NULL */
     char *label;                    /* "src:sport>dst:dport"; NULL when a part is */

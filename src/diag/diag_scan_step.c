@@ -104,7 +104,7 @@ struct tmap {
     uint32_t n, cap;
     uint32_t *tab;
     size_t tabcap;
-    uint32_t last;
+    uint32_t last, prev;            /* the groups of the last two lookups */
 };
 
 static uint64_t keys_hash(const int64_t *k, int w)
@@ -117,11 +117,26 @@ static uint64_t keys_hash(const int64_t *k, int w)
     return h ^ (h >> 31);
 }
 
+static inline bool keys_eq(const int64_t *a, const int64_t *b, int w)
+{
+    for (int i = 0; i < w; i++)     /* a loop: memcmp's call costs more for 2-8 words */
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static uint32_t tmap_get(struct tmap *m, const int64_t *key)
 {
     size_t ks = (size_t)m->w * sizeof *key;
-    if (m->n && !memcmp(&m->k[(size_t)m->last * (size_t)m->w], key, ks))
+    /* rows come in runs, and a connection's two directions alternate */
+    if (m->n && keys_eq(&m->k[(size_t)m->last * (size_t)m->w], key, m->w))
         return m->last;
+    if (m->n && keys_eq(&m->k[(size_t)m->prev * (size_t)m->w], key, m->w)) {
+        uint32_t g = m->prev;
+        m->prev = m->last;
+        return m->last = g;
+    }
+    m->prev = m->last;
     if (2 * ((size_t)m->n + 1) > m->tabcap) {
         size_t cap = m->tabcap ? 2 * m->tabcap : 256;
         uint32_t *tab = calloc(cap, sizeof *tab);
@@ -140,7 +155,7 @@ static uint32_t tmap_get(struct tmap *m, const int64_t *key)
     size_t j = keys_hash(key, m->w) & (m->tabcap - 1);
     while (m->tab[j]) {
         uint32_t g = m->tab[j] - 1;
-        if (!memcmp(&m->k[(size_t)g * (size_t)m->w], key, ks))
+        if (keys_eq(&m->k[(size_t)g * (size_t)m->w], key, m->w))
             return m->last = g;
         j = (j + 1) & (m->tabcap - 1);
     }

@@ -25,9 +25,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The smallest ts of the path's tables: the shared time 0. */
+/* Each table's smallest ts, read side by side. */
+struct mins {
+    const struct vnd_diag_opts *o;
+    double m[VND_DIAG_PATH_MAX];
+    int type[VND_DIAG_PATH_MAX];            /* SQLite's type of min(ts); 0: failed */
+};
+
+static int table_min(sqlite3 *db, int i, void *vm)
+{
+    struct mins *M = vm;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT min(ts) FROM ");
+    vnd_sb_ident(&sb, M->o->path[i]);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW) {
+        M->type[i] = sqlite3_column_type(st, 0);
+        M->m[i] = sqlite3_column_double(st, 0);
+    }
+    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
+    return 0;
+}
+
+/* The smallest ts of the path's tables: the shared time 0.  The tables'
+ * minima come side by side; when one is not a number (or its query
+ * failed) the one statement of vnd_diag_origin decides, as the SQL does. */
 static int path_origin(sqlite3 *db, const struct vnd_diag_opts *o, double *t0, char **err)
 {
+    struct mins M = {.o = o};
+    vnd_diag_parallel(db, o->npath, vnd_diag_threads(), table_min, &M);
+    bool numbers = true;
+    *t0 = NAN;
+    for (int i = 0; i < o->npath; i++) {
+        if (M.type[i] == SQLITE_INTEGER || M.type[i] == SQLITE_FLOAT)
+            *t0 = isnan(*t0) || M.m[i] < *t0 ? M.m[i] : *t0;
+        else if (M.type[i] != SQLITE_NULL)
+            numbers = false;
+    }
+    if (numbers) {
+        if (isnan(*t0))
+            *t0 = 0;    /* every table empty: any origin will do */
+        return 0;
+    }
     struct vnd_sb sb = {0};
     struct vnd_diag_ctx c = {db, o};
     vnd_diag_origin(&c, &sb, o->path);

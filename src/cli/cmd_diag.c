@@ -50,7 +50,10 @@ static void usage(FILE *f)
             "      --plot          draw the time series in the terminal\n"
             "      --follow        run each slot as rows arrive, until interrupted\n"
             "      --interval S    --follow: seconds between runs (default: the slot)\n"
-            "      --timeout S     stop a run after S seconds (default 300; 0: none)\n");
+            "      --timeout S     stop a run after S seconds (default 300; 0: none)\n"
+            "\nenvironment:\n"
+            "  VND_THREADS=N       threads for the apps' C steps (default: one per CPU);\n"
+            "                      large tables are read in parts side by side\n");
 }
 
 static volatile sig_atomic_t stop;

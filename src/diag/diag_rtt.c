@@ -106,20 +106,23 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       "         WHERE b < floor((br - 1) / 1048576.0)),\n"
                       /* each segment's first ACK (ts, running max) that SACKs
                        * it, among those after it */
-                      "vnd_sc AS (SELECT g." FLOWG ", g.sid, k.ta, k.ra,\n"
+                      "vnd_sc AS (SELECT " FLOW ", sid, ta, ra FROM (SELECT g." FLOWG ", g.sid,"
+                      " k.ta, k.ra,\n"
                       "         row_number() OVER (PARTITION BY g." FLOWG ", g.sid"
                       " ORDER BY k.ta, k.ra) AS rk\n"
                       "       FROM vnd_seg g JOIN vnd_kb k ON k.src_ip = g.src_ip"
                       " AND k.src_port = g.src_port\n"
-                      "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port"
-                      " AND k.b = floor(g.s / 1048576.0)\n"
-                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta > g.ts),\n"
-                      "vnd_sg AS (SELECT g.ts, g." FLOWG ", g.s, g.e, g.sent, k.ta AS sack_ts,"
-                      " k.ra AS sack_ra\n"
-                      "       FROM vnd_seg g LEFT JOIN vnd_sc k ON k.rk = 1 AND k.src_ip = g.src_ip"
-                      " AND k.src_port = g.src_port\n"
-                      "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port"
-                      " AND k.sid = g.sid),\n");
+                      "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port AND k.b = g.bk\n"
+                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta > g.ts) x WHERE rk = 1),\n"
+                      /* onto the segments (a join SQLite would not index) */
+                      "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
+                      " max(sent) AS sent,\n"
+                      "         max(sack_ts) AS sack_ts, max(sack_ra) AS sack_ra FROM (\n"
+                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts, NULL AS sack_ra"
+                      " FROM vnd_seg\n"
+                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta, ra"
+                      " FROM vnd_sc) u\n"
+                      "       GROUP BY " FLOW ", sid),\n");
 }
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
@@ -167,7 +170,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
                       "vnd_a2 AS (SELECT ts, " FLOW ", a0%s, sum(coalesce(",
                   sk ? ",\n         row_number() OVER (PARTITION BY " FLOW " ORDER BY ts, us)"
-                       " AS sid"
+                       " AS sid, floor(us / 1048576.0) AS bk"
                      : "",
                   sack, sk ? ", ack, sack" : "");
     seqdiff(sb, "da");

@@ -20,7 +20,13 @@
  *  - SACK: the standard table has no SACK column, so segments held by the
  *    receiver behind a hole are covered only by the cumulative ACK after
  *    the repair, which also covers the retransmission: they give no sample
- *    rather than a wrong, inflated one.
+ *    rather than a wrong, inflated one.  When the table has a `sack`
+ *    column (tcp.sack), a segment is covered by the first ACK, in (ts,
+ *    running max), whose running max reaches e or, if it comes strictly
+ *    after the segment, one of whose SACK blocks contains [s, e); block
+ *    edges are unwrapped from the ACK's own ack number.  ACKs are named by
+ *    (ts, running max) throughout.  Malformed SACK text is no SACK
+ *    (vnd_rtt_sack_parse's rule).
  * Samples are filed under the slot of the data segment.
  *
  * On SQLite the same computation runs as a C step in one pass over the

@@ -36,7 +36,10 @@ static const char usage_text[] =
     "  --ids-pps N       packets per second the IDS can process (15000)\n"
     "  --jitter S        latency jitter of both middleboxes, seconds\n"
     "  --isn N           the server's first sequence number (near 2^32: wrap)\n"
-    "  --turnaround S    the client's time to answer a segment, seconds\n";
+    "  --turnaround S    the client's time to answer a segment, seconds\n"
+    "  --sack            the clients send SACK blocks (truth.txt then also holds\n"
+    "                    X.rtt_sack.n and X.rtt_sack_ms: rtt on a table with a\n"
+    "                    sack column, see docs/diagnosis.md)\n";
 
 static double now_s(void)
 {
@@ -99,6 +102,7 @@ int cmd_demo(int argc, char **argv)
         {"re-loss", required_argument, NULL, 'r'}, {"ids-loss", required_argument, NULL, 'i'},
         {"ids-pps", required_argument, NULL, 'p'}, {"jitter", required_argument, NULL, 'J'},
         {"isn", required_argument, NULL, 'N'},  {"turnaround", required_argument, NULL, 'a'},
+        {"sack", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},       {0, 0, 0, 0},
     };
     struct vnd_chain_params p;
@@ -121,6 +125,7 @@ int cmd_demo(int argc, char **argv)
         case 'J': p.mb[0].jitter = p.mb[1].jitter = atof(optarg); break;
         case 'N': p.isn = (uint32_t)strtoul(optarg, NULL, 0); break;
         case 'a': p.turnaround = atof(optarg); break;
+        case 'S': p.sack = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs("try `vnd demo --help`\n", stderr); return 2;
         }

@@ -268,6 +268,15 @@ struct vnd_rtt_result {
  * TCP rows in time order.  Returns 0 or -1 and *err. */
 int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err);
 void vnd_rtt_result_free(struct vnd_rtt_result *res);
+/* The column rtt reads SACK blocks from when the table has it (parse
+ * field tcp.sack), and the blocks one ACK carries at most. */
+#define VND_RTT_SACK_COL "sack"
+#define VND_RTT_SACK_MAX 4
+/* The blocks of tcp.sack's text "L-R,L-R" (raw 32-bit edges) into edges
+ * (L0, R0, L1, R1, ...); returns how many.  NULL, empty or malformed text
+ * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no
+ * SACK.  The rtt SQL applies the same rule. */
+int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX]);
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 

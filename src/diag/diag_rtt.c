@@ -20,7 +20,13 @@
  *  - SACK: the standard table has no SACK column, so segments held by the
  *    receiver behind a hole are covered only by the cumulative ACK after
  *    the repair, which also covers the retransmission: they give no sample
- *    rather than a wrong, inflated one.
+ *    rather than a wrong, inflated one.  When the table has a `sack`
+ *    column (tcp.sack), a segment is covered by the first ACK, in (ts,
+ *    running max), whose running max reaches e or, if it comes strictly
+ *    after the segment, one of whose SACK blocks contains [s, e); block
+ *    edges are unwrapped from the ACK's own ack number.  ACKs are named by
+ *    (ts, running max) throughout.  Malformed SACK text is no SACK
+ *    (vnd_rtt_sack_parse's rule).
  * Samples are filed under the slot of the data segment.
  *
  * On SQLite the same computation runs as a C step in one pass over the
@@ -33,10 +39,96 @@
 #include <stdlib.h>
 
 #define FLOW "src_ip, src_port, dst_ip, dst_port"
+#define FLOWG "src_ip, g.src_port, g.dst_ip, g.dst_port"
 
 static void seqdiff(struct vnd_sb *sb, const char *x)
 {
     vnd_diag_seqdiff(sb, x);
+}
+
+/* The condition that `sack` holds 1 to 4 blocks "N-N" joined by ",", N of
+ * 1 to 10 digits (vnd_rtt_sack_parse's rule; the values' range is checked
+ * per block in vnd_k3). */
+static void sack_wellformed(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
+{
+    if (c->o->pg) {
+        vnd_sb_printf(sb, "sack ~ '^[0-9]{1,10}-[0-9]{1,10}(,[0-9]{1,10}-[0-9]{1,10}){0,3}$'");
+        return;
+    }
+    /* without the digits: the separators' pattern; every number non-empty
+     * and at most 10 digits */
+    vnd_sb_printf(sb, "sack GLOB '[0-9]*[0-9]' AND sack NOT GLOB '*[-,][-,]*'"
+                      " AND sack NOT GLOB '*");
+    for (int i = 0; i < 11; i++)
+        vnd_sb_printf(sb, "[0-9]");
+    vnd_sb_printf(sb, "*'\n         AND ");
+    for (int i = 0; i < 10; i++)
+        vnd_sb_printf(sb, "replace(");
+    vnd_sb_printf(sb, "sack");
+    for (int i = 0; i < 10; i++)
+        vnd_sb_printf(sb, ", '%d', '')", i);
+    vnd_sb_printf(sb, " IN ('-', '-,-', '-,-,-', '-,-,-,-')");
+}
+
+/* The SACK blocks of the ACKs in vnd_ak, as rows of vnd_kb: (data
+ * direction, ACK ts and running max, unwrapped [bl, br)), one per 2^20
+ * bucket of sequence space the block spans, so that segments find theirs
+ * by equality. */
+static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
+{
+    const char *pos = c->o->pg ? "strpos" : "instr";
+    vnd_sb_printf(sb, "vnd_k0 AS (SELECT ts AS ta, " FLOW ", ra, ua, ack, sack FROM vnd_ak\n"
+                      "       WHERE ");
+    sack_wellformed(c, sb);
+    vnd_sb_printf(sb, "),\n"
+                      /* peel off one block per step */
+                      "vnd_k1 (ta, src_ip, src_port, dst_ip, dst_port, ra, ua, ack, sack, blk, rest)"
+                      " AS (\n"
+                      "       SELECT ta, " FLOW ", ra, ua, ack, sack, CAST('' AS TEXT),"
+                      " sack || ',' FROM vnd_k0\n"
+                      "       UNION ALL SELECT ta, " FLOW ", ra, ua, ack, sack,"
+                      " substr(rest, 1, %s(rest, ',') - 1),\n"
+                      "         substr(rest, %s(rest, ',') + 1) FROM vnd_k1 WHERE rest <> ''),\n"
+                      "vnd_k2 AS (SELECT ta, " FLOW ", ra, ua, ack, sack,\n"
+                      "         CAST(substr(blk, 1, %s(blk, '-') - 1) AS BIGINT) AS l,\n"
+                      "         CAST(substr(blk, %s(blk, '-') + 1) AS BIGINT) AS r"
+                      " FROM vnd_k1 WHERE blk <> ''),\n"
+                      /* edges from the ACK's own ack number; an edge of 2^32
+                       * or more spoils the whole option */
+                      "vnd_k3 AS (SELECT ta, " FLOW ", ra, ua + ",
+                  pos, pos, pos, pos);
+    seqdiff(sb, "l - ack");
+    vnd_sb_printf(sb, " AS bl,\n         ua + ");
+    seqdiff(sb, "r - ack");
+    vnd_sb_printf(sb, " AS br,\n"
+                      "         min(CASE WHEN l <= 4294967295 AND r <= 4294967295 THEN 1 ELSE 0 END)"
+                      " OVER (PARTITION BY " FLOW ", ta, ua, ack, sack) AS ok FROM vnd_k2),\n"
+                      /* blocks at or below the cumulative ACK (D-SACK) cover
+                       * nothing it has not */
+                      "vnd_kb (src_ip, src_port, dst_ip, dst_port, ta, ra, bl, br, b) AS (\n"
+                      "       SELECT " FLOW ", ta, ra, bl, br, floor(bl / 1048576.0) FROM vnd_k3\n"
+                      "         WHERE ok = 1 AND br > ra AND br > bl\n"
+                      "       UNION ALL SELECT " FLOW ", ta, ra, bl, br, b + 1 FROM vnd_kb\n"
+                      "         WHERE b < floor((br - 1) / 1048576.0)),\n"
+                      /* each segment's first ACK (ts, running max) that SACKs
+                       * it, among those after it */
+                      "vnd_sc AS (SELECT " FLOW ", sid, ta, ra FROM (SELECT g." FLOWG ", g.sid,"
+                      " k.ta, k.ra,\n"
+                      "         row_number() OVER (PARTITION BY g." FLOWG ", g.sid"
+                      " ORDER BY k.ta, k.ra) AS rk\n"
+                      "       FROM vnd_seg g JOIN vnd_kb k ON k.src_ip = g.src_ip"
+                      " AND k.src_port = g.src_port\n"
+                      "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port AND k.b = g.bk\n"
+                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta > g.ts) x WHERE rk = 1),\n"
+                      /* onto the segments (a join SQLite would not index) */
+                      "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
+                      " max(sent) AS sent,\n"
+                      "         max(sack_ts) AS sack_ts, max(sack_ra) AS sack_ra FROM (\n"
+                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts, NULL AS sack_ra"
+                      " FROM vnd_seg\n"
+                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta, ra"
+                      " FROM vnd_sc) u\n"
+                      "       GROUP BY " FLOW ", sid),\n");
 }
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
@@ -46,13 +138,16 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                           "seq", "ack", "flags", "payload_len", NULL};
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
+    /* the SACK column: extra columns carried along, the blocks' CTEs */
+    bool sk = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
+    const char *sack = sk ? ", sack" : "";
     const char *tables[] = {o->table, NULL};
-    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    vnd_sb_printf(sb, "WITH %svnd_origin AS (", sk ? "RECURSIVE " : "");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, "),\n"
-                      "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags,\n"
+                      "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
                       "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
-                      "      FROM ");
+                      "      FROM ", sack);
     /* the whole table: unwrapping needs every segment from the first */
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
@@ -71,47 +166,72 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " ROWS UNBOUNDED PRECEDING) AS us FROM vnd_d1),\n"
                       "vnd_seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
                       "         max(us + len) OVER (PARTITION BY " FLOW " ORDER BY ts, us\n"
-                      "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent\n"
+                      "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent%s\n"
                       "       FROM vnd_d2 WHERE len > 0),\n"
                       "vnd_base AS (SELECT DISTINCT " FLOW ", s0 FROM vnd_d2),\n"
                       /* ACK directions: unwrapped ack in the peer's seq space */
-                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack, first_value(ack) OVER w AS a0,\n"
+                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack%s, first_value(ack) OVER w AS a0,\n"
                       "         ack - lag(ack) OVER w AS da\n"
                       "       FROM vnd_p WHERE (flags & 16) <> 0\n"
                       "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "vnd_a2 AS (SELECT ts, " FLOW ", a0, sum(coalesce(");
+                      "vnd_a2 AS (SELECT ts, " FLOW ", a0%s, sum(coalesce(",
+                  sk ? ",\n         row_number() OVER (PARTITION BY " FLOW " ORDER BY ts, us)"
+                       " AS sid, floor(us / 1048576.0) AS bk"
+                     : "",
+                  sack, sk ? ", ack, sack" : "");
     seqdiff(sb, "da");
     vnd_sb_printf(sb, ", 0))\n"
                       "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
                       " ROWS UNBOUNDED PRECEDING) AS cum FROM vnd_a1),\n"
                       /* keyed by the data direction the ACK answers */
-                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,\n"
-                      "         ");
+                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,%s\n"
+                      "         ",
+                  sk ? " vnd_a2.ack, vnd_a2.sack," : "");
     seqdiff(sb, "vnd_a2.a0 - b.s0");
     vnd_sb_printf(sb, " + vnd_a2.cum AS ua\n"
                       "       FROM vnd_a2 JOIN vnd_base b ON b.src_ip = vnd_a2.dst_ip AND b.src_port ="
                       " vnd_a2.dst_port\n"
                       "         AND b.dst_ip = vnd_a2.src_ip AND b.dst_port = vnd_a2.src_port),\n"
-                      "vnd_ak AS (SELECT ts, " FLOW ", max(ua) OVER (PARTITION BY " FLOW
+                      "vnd_ak AS (SELECT ts, " FLOW "%s, max(ua) OVER (PARTITION BY " FLOW
                       " ORDER BY ts, ua\n"
-                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n"
-                      /* first ACK (in time) whose running max reaches e: the
-                       * earliest of the ACKs at or after e in key order */
-                      "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
-                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0 FROM vnd_ak),\n"
-                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx,\n"
+                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n",
+                  sk ? ", ua, ack, sack" : "");
+    if (sk)
+        sack_blocks(c, sb);
+    /* first ACK (in time) whose running max reaches e: the earliest of the
+     * ACKs at or after e in key order */
+    vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx%s FROM %s\n"
+                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0%s FROM vnd_ak),\n"
+                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
                       "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
                       "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
-                      " PRECEDING)),\n"
-                      /* one sample per ACK (its ack number names it: ACKs share
-                       * timestamps); none when it covers a retransmission */
-                      "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
-                      "       FROM vnd_cov WHERE is_ack = 0 AND ack_ts >= ts\n"
+                      " PRECEDING)),\n",
+                  sk ? ", sack_ts, sack_ra" : "", sk ? "vnd_sg" : "vnd_seg",
+                  sk ? ", NULL, NULL" : "", sk ? ", sack_ts, sack_ra" : "");
+    if (sk)
+        /* the earlier, in (ts, running max), of the cumulative and the
+         * SACK cover; none for segments acknowledged before they were sent */
+        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx, sack_ts, sack_ra, ack_ts, ack_key,\n"
+                          "         CASE WHEN sack_ts IS NOT NULL AND (ack_ts IS NULL OR sack_ts <"
+                          " ack_ts\n"
+                          "           OR (sack_ts = ack_ts AND sack_ra < ack_key)) THEN 1 ELSE 0"
+                          " END AS by_sack\n"
+                          "       FROM vnd_cov WHERE is_ack = 0 AND (ack_ts IS NULL OR ack_ts >="
+                          " ts)),\n"
+                          "vnd_c2 AS (SELECT ts, " FLOW ", retx,\n"
+                          "         CASE WHEN by_sack = 1 THEN sack_ts ELSE ack_ts END AS ack_ts,\n"
+                          "         CASE WHEN by_sack = 1 THEN sack_ra ELSE ack_key END AS ack_key"
+                          " FROM vnd_c1),\n");
+    /* one sample per ACK (its ack number names it: ACKs share
+     * timestamps); none when it covers a retransmission */
+    vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
+                      "       FROM %s\n"
                       "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
-                      "vnd_r AS (SELECT ");
+                      "vnd_r AS (SELECT ",
+                  sk ? "vnd_c2 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
     vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     if (o->by_flow) {

@@ -9,8 +9,17 @@
  * first seq; a segment is a retransmission when it starts below the
  * highest end sent before it; each ACK that first covers some segments
  * gives one sample from the last of them, none when one of them is a
- * retransmission, and segments already covered when sent give none. */
+ * retransmission, and segments already covered when sent give none.
+ *
+ * With a `sack` column, an ACK also covers the segments one of its SACK
+ * blocks contains (edges unwrapped from the ACK's own ack number), if
+ * they were sent before it (a strictly earlier ts).  Several ACKs with
+ * the same (ts, running maximum) are one ACK, as the SQL names an ACK so:
+ * their segments give one sample.  Segments covered by SACK stay in the
+ * heap, marked, until the cumulative ACK passes them; the heap is rebuilt
+ * without them when walking past them has cost more than its size. */
 #include "diag/step.h"
+#include "decode/packet.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -20,8 +29,14 @@
 struct seg {
     int64_t e;
     double ts;
-    int retx;
+    int32_t len;             /* s = e - len */
+    int32_t fl;              /* SEG_RETX, SEG_COVERED */
 };
+
+_Static_assert(VND_RTT_SACK_MAX == VND_SACK_MAX, "tcp.sack holds VND_SACK_MAX blocks");
+
+#define SEG_RETX 1
+#define SEG_COVERED 2        /* by a SACK block: the cumulative ACK skips it */
 
 struct dir {
     const char *label;       /* "src:sport>dst:dport" (the flow's) */
@@ -38,6 +53,14 @@ struct dir {
     int have_a0;
     uint32_t a0, last_ack;
     int64_t cum, max_cum;
+    /* with SACK: covered segments still in the heap, and the cost of
+     * walking past them since the last rebuild */
+    int ncov;
+    int64_t wasted;
+    /* with SACK: the open ACK (ts, running max) and what it covered */
+    int gopen, gretx, gn;
+    double gts, glast;
+    int64_t gra;
 };
 
 struct sample {
@@ -54,6 +77,8 @@ struct row {
     int ack_null;
     int flags;
     int64_t len;
+    int nsack;               /* SACK blocks (0 without the column) */
+    uint32_t sack[2 * VND_RTT_SACK_MAX];
 };
 
 struct state {
@@ -63,6 +88,9 @@ struct state {
     size_t capdirs;
     struct sample *s;
     size_t ns, caps;
+    bool sack;               /* the table has a sack column */
+    int *stack;              /* heap walk */
+    size_t capstack;
 };
 
 static int64_t seqdiff(int64_t x)
@@ -257,6 +285,173 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
     return 0;
 }
 
+static void add_sample(struct state *S, const struct vnd_diag_opts *o, double t0, int flow,
+                       double last, double ts)
+{
+    if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
+        return;
+    if (S->ns == S->caps) {
+        S->caps = S->caps ? 2 * S->caps : 4096;
+        S->s = realloc(S->s, S->caps * sizeof *S->s);
+        if (!S->s)
+            abort();
+    }
+    struct sample *sm = &S->s[S->ns++];
+    sm->flow = o->by_flow ? flow : 0;
+    sm->t = floor((last - t0) / o->slot) * o->slot;
+    sm->v = ts - last;
+}
+
+int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX])
+{
+    if (!txt)
+        return 0;
+    int n = 0;
+    const char *p = txt;
+    for (;;) {
+        for (int k = 0; k < 2; k++) {
+            uint64_t v = 0;
+            int digits = 0;
+            while (*p >= '0' && *p <= '9' && digits <= 10) {
+                v = 10 * v + (uint64_t)(*p++ - '0');
+                digits++;
+            }
+            if (!digits || digits > 10 || v > UINT32_MAX)
+                return 0;
+            edges[2 * n + k] = (uint32_t)v;
+            if (k == 0 && *p++ != '-')
+                return 0;
+        }
+        n++;
+        if (!*p)
+            return n;
+        if (*p++ != ',' || n == VND_RTT_SACK_MAX)
+            return 0;
+    }
+}
+
+/* The ACK d sent for r, keyed (ts, ra), covers sg: into d's open ACK. */
+static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
+                      double ts, int64_t ra, const struct seg *sg)
+{
+    if (d->gopen && (d->gts != ts || d->gra != ra)) {
+        if (!d->gretx)
+            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+        d->gopen = 0;
+    }
+    if (!d->gopen) {
+        d->gopen = 1;
+        d->gts = ts;
+        d->gra = ra;
+        d->glast = -INFINITY;
+        d->gretx = d->gn = 0;
+    }
+    d->glast = sg->ts > d->glast ? sg->ts : d->glast;
+    d->gretx |= sg->fl & SEG_RETX;
+    d->gn++;
+}
+
+static void sift_down(struct dir *d, int i)
+{
+    struct seg x = d->heap[i];
+    for (;;) {
+        int l = 2 * i + 1, m = l;
+        if (l >= d->nheap)
+            break;
+        if (l + 1 < d->nheap && d->heap[l + 1].e < d->heap[l].e)
+            m = l + 1;
+        if (d->heap[m].e >= x.e)
+            break;
+        d->heap[i] = d->heap[m];
+        i = m;
+    }
+    d->heap[i] = x;
+}
+
+/* Drops the SACK-covered segments from r's heap. */
+static void heap_rebuild(struct dir *r)
+{
+    int n = 0;
+    for (int i = 0; i < r->nheap; i++)
+        if (!(r->heap[i].fl & SEG_COVERED))
+            r->heap[n++] = r->heap[i];
+    r->nheap = n;
+    for (int i = n / 2 - 1; i >= 0; i--)
+        sift_down(r, i);
+    r->ncov = 0;
+    r->wasted = 0;
+}
+
+/* An ACK d sends for r, with SACK: the cumulative part, then the segments
+ * (sent before it) that one of its blocks contains. */
+static void ack_sack(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
+                     const struct row *rw)
+{
+    struct dir *r = d->rev;
+    if (!r || !r->nheap)
+        return;
+    double ts = rw->ts;
+    int64_t ra = ack_ra(r, d);
+    while (r->nheap && r->heap[0].e <= ra) {
+        struct seg sg = heap_pop(r);
+        if (sg.fl & SEG_COVERED) {
+            r->ncov--;
+            continue;
+        }
+        group_add(S, o, t0, d, ts, ra, &sg);
+    }
+    /* blocks in r's unwrapped space, from this ACK's own ack number; those
+     * at or below the cumulative ACK (D-SACK) cover nothing new */
+    int64_t bl[VND_RTT_SACK_MAX], br[VND_RTT_SACK_MAX], maxr = INT64_MIN;
+    int nb = 0;
+    int64_t ua = seqdiff((int64_t)d->a0 - (int64_t)r->s0) + d->cum;
+    for (int i = 0; i < rw->nsack; i++) {
+        int64_t l = ua + seqdiff((int64_t)rw->sack[2 * i] - (int64_t)rw->ack);
+        int64_t h = ua + seqdiff((int64_t)rw->sack[2 * i + 1] - (int64_t)rw->ack);
+        if (h <= ra || h <= l)
+            continue;
+        bl[nb] = l;
+        br[nb++] = h;
+        maxr = h > maxr ? h : maxr;
+    }
+    if (!nb || !r->nheap)
+        return;
+    /* walk the heap where e <= maxr (children never end earlier) */
+    if (S->capstack < (size_t)r->nheap) {
+        S->capstack = (size_t)r->nheap * 2;
+        S->stack = realloc(S->stack, S->capstack * sizeof *S->stack);
+        if (!S->stack)
+            abort();
+    }
+    size_t top = 0;
+    S->stack[top++] = 0;
+    while (top) {
+        int i = S->stack[--top];
+        struct seg *sg = &r->heap[i];
+        if (sg->e > maxr)
+            continue;
+        if (sg->fl & SEG_COVERED) {
+            r->wasted++;
+        } else if (sg->ts < ts) {
+            int64_t s = sg->e - sg->len;
+            for (int k = 0; k < nb; k++)
+                if (bl[k] <= s && sg->e <= br[k]) {
+                    sg->fl |= SEG_COVERED;
+                    r->ncov++;
+                    group_add(S, o, t0, d, ts, ra, sg);
+                    break;
+                }
+        }
+        /* each element is pushed once, by its parent: nheap suffices */
+        if (2 * i + 1 < r->nheap)
+            S->stack[top++] = 2 * i + 1;
+        if (2 * i + 2 < r->nheap)
+            S->stack[top++] = 2 * i + 2;
+    }
+    if (r->ncov && r->wasted > r->nheap)
+        heap_rebuild(r);
+}
+
 /* One row, in (ts, seq, ack) order: d's data and d's ACKs for d->rev. */
 static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
                     const struct row *rw)
@@ -278,7 +473,8 @@ static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
         d->last_seq = seq;
     }
     if (len > 0) {
-        struct seg sg = {d->us + len, ts, d->any_seg && d->us < d->max_e};
+        struct seg sg = {d->us + len, ts, (int32_t)len,
+                         d->any_seg && d->us < d->max_e ? SEG_RETX : 0};
         if (!d->any_seg || sg.e > d->max_e)
             d->max_e = sg.e;
         d->any_seg = 1;
@@ -298,6 +494,10 @@ static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
         if (d->cum > d->max_cum)
             d->max_cum = d->cum;
     }
+    if (S->sack) {
+        ack_sack(S, o, t0, d, rw);
+        return;
+    }
     struct dir *r = d->rev;
     if (!r || !r->nheap)
         return;
@@ -307,23 +507,24 @@ static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
     while (r->nheap && r->heap[0].e <= ra) {
         struct seg sg = heap_pop(r);
         last = sg.ts > last ? sg.ts : last;
-        retx |= sg.retx;
+        retx |= sg.fl & SEG_RETX;
         n++;
     }
     if (!n || retx)
         return;
-    if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
-        return;
-    if (S->ns == S->caps) {
-        S->caps = S->caps ? 2 * S->caps : 4096;
-        S->s = realloc(S->s, S->caps * sizeof *S->s);
-        if (!S->s)
-            abort();
+    add_sample(S, o, t0, r->idx, last, ts);
+}
+
+/* The ACKs still open at the end of the rows (SACK only). */
+static void flush_groups(struct state *S, const struct vnd_diag_opts *o, double t0)
+{
+    for (size_t i = 0; i < S->n; i++) {
+        struct dir *d = S->dirs[i];
+        if (d && d->gopen && !d->gretx)
+            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+        if (d)
+            d->gopen = 0;
     }
-    struct sample *sm = &S->s[S->ns++];
-    sm->flow = o->by_flow ? r->idx : 0;
-    sm->t = floor((last - t0) / o->slot) * o->slot;
-    sm->v = ts - last;
 }
 
 static void state_free(struct state *S)
@@ -335,6 +536,7 @@ static void state_free(struct state *S)
         }
     free(S->dirs);
     free(S->s);
+    free(S->stack);
     vnd_flows_free(&S->fl);
     memset(S, 0, sizeof *S);
 }
@@ -372,8 +574,9 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
 {
     const struct vnd_diag_opts *o = c->o;
     struct vnd_sb sb = {0};
+    S->sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
-                       " payload_len FROM ");
+                       " payload_len%s FROM ", S->sack ? ", " VND_RTT_SACK_COL : "");
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
     struct vnd_diag_ctx call = {c->db, &all};
@@ -417,6 +620,9 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
             rw.len = 0;
         else
             rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
+        rw.nsack = S->sack && (rw.flags & 16)
+                       ? vnd_rtt_sack_parse((const char *)sqlite3_column_text(st, 9), rw.sack)
+                       : 0;
         if (nb && rw.ts != buf[0].ts) {
             sort_tie(buf, nb);
             for (size_t i = 0; i < nb; i++)
@@ -439,6 +645,7 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
         sort_tie(buf, nb);
         for (size_t i = 0; i < nb; i++)
             process(S, o, t0, &buf[i]);
+        flush_groups(S, o, t0);
     }
     free(buf);
     sqlite3_finalize(st);

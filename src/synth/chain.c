@@ -30,6 +30,15 @@ struct pkt {
                                           triggered it passed each point */
     bool has_trig;
     double entered;          /* when it entered the current middlebox */
+    /* client ACKs with SACK: blocks [left, right) relative to the server's
+     * ISN, the first holding the segment that triggered it; sack_new: that
+     * segment was not held before (this ACK is the first to SACK it), and
+     * passed each point at sack_at (trig_at stays the last in-order one:
+     * what the ACK number covers) */
+    uint64_t sack[2 * VND_CHAIN_SACK_MAX];
+    int nsack;
+    bool sack_new;
+    double sack_at[VND_CHAIN_POINTS];
 };
 
 struct event {
@@ -53,6 +62,9 @@ struct seen {
     uint64_t *retx_ends;     /* ends of copies seen as retransmissions,
                                 not yet acknowledged */
     int nretx, capretx;
+    uint64_t *sretx;         /* the same copies as [start, end) pairs, not
+                                yet acknowledged nor SACKed (SACK truth) */
+    int nsretx, capsretx;
 };
 
 struct conn {
@@ -73,6 +85,7 @@ struct conn {
     /* client receiver */
     uint64_t rnxt;
     uint64_t ooo[RING];      /* rseq+1 of held out-of-order segments */
+    uint64_t ooo_end;        /* end of the highest one held */
     int unacked, delack_gen;
     double last_trig[VND_CHAIN_POINTS];
     bool s_fin_rcvd;
@@ -195,7 +208,7 @@ static void payload(uint8_t *dst, int flow, int dir, uint64_t off, uint32_t n)
 
 static void capture(struct sim *s, int point, struct pkt *pk)
 {
-    uint8_t f[14 + 20 + 20 + MSS];
+    uint8_t f[14 + 20 + 60 + MSS];
     uint8_t srv[4] = {10, 0, 0, 10}, cli[4] = {10, 0, 0, (uint8_t)(1 + pk->flow)};
     const struct conn *c = &s->c[pk->flow];
     bool down = pk->dir == DOWN;
@@ -203,11 +216,14 @@ static void capture(struct sim *s, int point, struct pkt *pk)
                    : "\x02\x00\x00\x00\x00\x0a\x02\x00\x00\x00\x00\x01", 12);
     f[12] = 0x08;
     f[13] = 0x00;
-    uint8_t *ip = f + 14, *tcp = f + 34, *pl = f + 54;
-    uint32_t len = 54 + pk->len;
+    /* SACK option: NOP, NOP, kind 5, length, the blocks (RFC 2018) */
+    uint32_t optlen = pk->nsack ? 4 + 8 * (uint32_t)pk->nsack : 0;
+    uint32_t thl = 20 + optlen;
+    uint8_t *ip = f + 14, *tcp = f + 34, *pl = tcp + thl;
+    uint32_t len = 34 + thl + pk->len;
     memset(ip, 0, 40);
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(40 + pk->len));
+    put16(ip + 2, (uint16_t)(20 + thl + pk->len));
     put16(ip + 4, pk->ipid);
     ip[6] = 0x40;
     ip[8] = 64;
@@ -220,17 +236,25 @@ static void capture(struct sim *s, int point, struct pkt *pk)
     put16(tcp + 2, down ? cport : sport);
     put32(tcp + 4, (uint32_t)((down ? c->s_isn : c->c_isn) + pk->rseq));
     put32(tcp + 8, (pk->flags & 0x10) ? (uint32_t)((down ? c->c_isn : c->s_isn) + pk->rack) : 0);
-    tcp[12] = 5 << 4;
+    tcp[12] = (uint8_t)((thl / 4) << 4);
     tcp[13] = pk->flags;
     put16(tcp + 14, 65535);
+    if (optlen) {
+        uint8_t *o = tcp + 20;
+        o[0] = o[1] = 1;
+        o[2] = 5;
+        o[3] = (uint8_t)(2 + 8 * pk->nsack);
+        for (int i = 0; i < 2 * pk->nsack; i++)
+            put32(o + 4 + 4 * i, (uint32_t)(c->s_isn + pk->sack[i]));
+    }
     if (pk->len)
         payload(pl, pk->flow, pk->dir, pk->rseq, pk->len);
     uint8_t pseudo[12];
     memcpy(pseudo, ip + 12, 8);
     pseudo[8] = 0;
     pseudo[9] = 6;
-    put16(pseudo + 10, (uint16_t)(20 + pk->len));
-    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, 20 + pk->len)));
+    put16(pseudo + 10, (uint16_t)(thl + pk->len));
+    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, thl + pk->len)));
     struct pcap_pkthdr h;
     int64_t ns = s->epoch_ns + llround(s->now * 1e9);
     h.ts.tv_sec = (time_t)(ns / 1000000000);
@@ -259,14 +283,53 @@ static void seen_segment(struct conn *c, int point, const struct pkt *pk)
                 abort();
         }
         sn->retx_ends[sn->nretx++] = e;
+        if (sn->nsretx == sn->capsretx) {
+            sn->capsretx = sn->capsretx ? 2 * sn->capsretx : 16;
+            sn->sretx = realloc(sn->sretx, (size_t)sn->capsretx * 2 * sizeof *sn->sretx);
+            if (!sn->sretx)
+                abort();
+        }
+        sn->sretx[2 * sn->nsretx] = pk->rseq;
+        sn->sretx[2 * sn->nsretx++ + 1] = e;
     }
     if (e > sn->max_end)
         sn->max_end = e;
 }
 
+/* The SACK truth: as seen_ack, and an ACK whose SACK newly covers the
+ * segment that triggered it gives a sample too; Karn counts the copies it
+ * covers either way. */
+static void seen_ack_sack(struct sim *s, struct conn *c, int point, const struct pkt *pk)
+{
+    struct seen *sn = &c->seen[point];
+    bool karn_ok = true;
+    int keep = 0;
+    for (int i = 0; i < sn->nsretx; i++) {
+        uint64_t a = sn->sretx[2 * i], e = sn->sretx[2 * i + 1];
+        bool cov = e <= pk->rack;
+        for (int k = 0; k < pk->nsack && !cov; k++)
+            cov = pk->sack[2 * k] <= a && e <= pk->sack[2 * k + 1];
+        if (cov) {
+            karn_ok = false;
+        } else {
+            sn->sretx[2 * keep] = a;
+            sn->sretx[2 * keep++ + 1] = e;
+        }
+    }
+    sn->nsretx = keep;
+    bool covers = pk->rack > (sn->any_ack ? sn->acked : 0) && pk->rack <= sn->max_end;
+    /* the segment SACKed came after those the ACK number covers */
+    if (karn_ok && (covers || pk->sack_new) && pk->has_trig) {
+        s->t->rtt_sack_n[point]++;
+        s->t->rtt_sack_sum[point] += s->now - (pk->sack_new ? pk->sack_at : pk->trig_at)[point];
+    }
+}
+
 static void seen_ack(struct sim *s, struct conn *c, int point, const struct pkt *pk)
 {
     struct seen *sn = &c->seen[point];
+    if ((pk->flags & 0x10) && s->p->sack)
+        seen_ack_sack(s, c, point, pk);
     if (!(pk->flags & 0x10) || (sn->any_ack && pk->rack <= sn->acked))
         return;
     bool karn_ok = true;
@@ -586,7 +649,47 @@ static double client_leave(struct sim *s, struct conn *c)
     return t;
 }
 
-static void client_ack(struct sim *s, int f)
+static bool held(const struct conn *c, uint64_t rseq)
+{
+    return c->ooo[(rseq / MSS) % RING] == rseq + 1;
+}
+
+/* The SACK blocks of what the client holds beyond rnxt: the run holding
+ * `latest` (a segment just held, or 0) first, then the others from the
+ * highest down, at most VND_CHAIN_SACK_MAX (RFC 2018). */
+static void sack_blocks(const struct conn *c, uint64_t latest, struct pkt *pk)
+{
+    uint64_t other[2 * VND_CHAIN_SACK_MAX];
+    int nother = 0;
+    pk->nsack = 0;
+    /* walk down from the top, so the highest runs are found first */
+    for (uint64_t x = c->ooo_end; x >= c->rnxt + MSS;) {
+        if (!held(c, x - MSS)) {
+            x -= MSS;
+            continue;
+        }
+        uint64_t end = x, start = x - MSS;
+        while (start >= c->rnxt + MSS && held(c, start - MSS))
+            start -= MSS;
+        if (latest && start <= latest && latest < end) {
+            pk->sack[0] = start;
+            pk->sack[1] = end;
+            pk->nsack = 1;
+        } else if (nother < VND_CHAIN_SACK_MAX) {
+            other[2 * nother] = start;
+            other[2 * nother++ + 1] = end;
+        }
+        x = start;
+    }
+    for (int i = 0; i < nother && pk->nsack < VND_CHAIN_SACK_MAX; i++, pk->nsack++) {
+        pk->sack[2 * pk->nsack] = other[2 * i];
+        pk->sack[2 * pk->nsack + 1] = other[2 * i + 1];
+    }
+}
+
+/* An ACK; `ooo`: the out-of-order segment that makes the client send it
+ * at once (with SACK it triggers the ACK and leads its blocks). */
+static void client_ack(struct sim *s, int f, const struct pkt *ooo, bool fresh)
 {
     struct conn *c = &s->c[f];
     struct pkt *pk = new_pkt(f, UP);
@@ -595,6 +698,14 @@ static void client_ack(struct sim *s, int f)
     pk->flags = 0x10;
     memcpy(pk->trig_at, c->last_trig, sizeof pk->trig_at);
     pk->has_trig = true;
+    if (s->p->sack && c->ooo_end > c->rnxt) {
+        bool held_it = ooo && ooo->len && ooo->rseq > c->rnxt;
+        sack_blocks(c, held_it ? ooo->rseq : 0, pk);
+        if (held_it && fresh) {
+            memcpy(pk->sack_at, ooo->t_at, sizeof pk->sack_at);
+            pk->sack_new = true;
+        }
+    }
     c->unacked = 0;
     c->delack_gen++;
     /* the ACK leaves after the turnaround, in order with what went before */
@@ -624,7 +735,7 @@ static void client_rx(struct sim *s, struct pkt *pk)
             c->ctl_gen++;
             push(s, s->now + 0.2, EV_CTL_RTO, f, c->ctl_gen, NULL);
         } else {
-            client_ack(s, f);
+            client_ack(s, f, NULL, false);
         }
         return;
     }
@@ -655,21 +766,26 @@ static void client_rx(struct sim *s, struct pkt *pk)
         }
         if (pk->flags & 0x01) {
             c->s_fin_rcvd = true;
-            client_ack(s, f);
+            client_ack(s, f, NULL, false);
             c->ctl = 2;                        /* then our own FIN */
             client_ctl_send(s, f);
             return;
         }
         if (filled || ++c->unacked >= s->p->ack_every) {
-            client_ack(s, f);
+            client_ack(s, f, NULL, false);
         } else {
             c->delack_gen++;
             push(s, s->now + s->p->delack, EV_DELACK, f, c->delack_gen, NULL);
         }
     } else {
-        if (pk->rseq > c->rnxt && pk->len)
+        bool fresh = false;
+        if (pk->rseq > c->rnxt && pk->len) {
+            fresh = !held(c, pk->rseq);
             c->ooo[(pk->rseq / MSS) % RING] = pk->rseq + 1;
-        client_ack(s, f);                      /* duplicate ACK at once */
+            if (pk->rseq + pk->len > c->ooo_end)
+                c->ooo_end = pk->rseq + pk->len;
+        }
+        client_ack(s, f, pk, fresh);           /* duplicate ACK at once */
     }
 }
 
@@ -701,6 +817,7 @@ int vnd_chain_generate(const struct vnd_chain_params *p, const char *dir,
     if (!s)
         abort();
     memset(t, 0, sizeof *t);
+    t->sack = p->sack;
     s->p = p;
     s->t = t;
     s->rng = mix64(p->seed) | 1;
@@ -774,7 +891,7 @@ int vnd_chain_generate(const struct vnd_chain_params *p, const char *dir,
             break;
         case EV_DELACK:
             if (e.gen == c->delack_gen && c->unacked)
-                client_ack(s, e.a);
+                client_ack(s, e.a, NULL, false);
             break;
         case EV_CTL_RTO:
             if (e.gen == c->ctl_gen && c->ctl < 3)
@@ -793,7 +910,10 @@ out_close:
         free(s->mb[h].ends);
     for (int f = 0; f < VND_CHAIN_CLIENTS; f++)
         for (int i = 0; i < VND_CHAIN_POINTS; i++)
+        {
             free(s->c[f].seen[i].retx_ends);
+            free(s->c[f].seen[i].sretx);
+        }
     free(s->heap);
     free(s);
     return ret;
@@ -814,6 +934,11 @@ void vnd_chain_truth_write(const struct vnd_chain_truth *t, FILE *f)
         fprintf(f, "%s.rtt_ms %.6f\n", pt[i],
                 t->rtt_n[i] ? 1000 * t->rtt_sum[i] / (double)t->rtt_n[i] : 0);
         fprintf(f, "%s.packets %lld\n", pt[i], t->captured[i]);
+        if (t->sack) {
+            fprintf(f, "%s.rtt_sack.n %lld\n", pt[i], t->rtt_sack_n[i]);
+            fprintf(f, "%s.rtt_sack_ms %.6f\n", pt[i],
+                    t->rtt_sack_n[i] ? 1000 * t->rtt_sack_sum[i] / (double)t->rtt_sack_n[i] : 0);
+        }
     }
     for (int c = 0; c < VND_CHAIN_CLIENTS; c++)
         fprintf(f, "client%d.segments %lld\nclient%d.retransmissions %lld\n"

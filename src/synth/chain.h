@@ -9,7 +9,10 @@
  * `rate_bps` per connection, a cwnd with slow start, AIMD, fast retransmit,
  * NewReno partial ACKs and an RTO; the client ACKs every `ack_every`
  * segments after `turnaround` (+ up to `turnaround_jitter`), at once when a
- * segment is out of order, or after `delack`.  Each middlebox is one FIFO
+ * segment is out of order, or after `delack`; with `sack`, ACKs carry SACK
+ * blocks (RFC 2018) of what the client holds out of order, the first one
+ * holding the segment just received (the sender ignores them: the packets
+ * are the same as without, but for the option).  Each middlebox is one FIFO
  * shared by both directions: a service time of 1/service_pps per packet,
  * then `latency` ± `jitter` (order kept), random loss with probability
  * `loss`, tail drop beyond `queue` packets.  Capture points A, B, C record
@@ -23,16 +26,20 @@
  * acknowledged gives one sample, from the segment that made the client
  * send it, unless it covers a segment the point saw as a retransmission),
  * computed here from the model's own knowledge of which segment triggered
- * each ACK. */
+ * each ACK.  With `sack`, also the samples as rtt defines them for a table
+ * with a sack column: an ACK that first SACKs the segment that triggered it
+ * gives a sample too, and Karn looks at the copies it SACKs. */
 #ifndef VND_SYNTH_CHAIN_H
 #define VND_SYNTH_CHAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define VND_CHAIN_POINTS 3   /* A, B, C */
 #define VND_CHAIN_HOPS 2     /* RE (A-B), IDS (B-C) */
 #define VND_CHAIN_CLIENTS 2
+#define VND_CHAIN_SACK_MAX 4 /* blocks in one ACK: no timestamps option */
 
 struct vnd_mbox_params {
     double latency, jitter;  /* seconds */
@@ -55,6 +62,7 @@ struct vnd_chain_params {
                                 from the seed.  Near 2^32 to test wrap. */
     uint32_t snaplen;
     double epoch;            /* timestamp of t = 0 */
+    bool sack;               /* the client sends SACK blocks (default off) */
 };
 
 /* The paper's scenario: 20 s, client 2 at 10 s, 100 Mbit/s, an IDS of
@@ -69,6 +77,10 @@ struct vnd_chain_truth {
     /* [point]: RTT samples of the server's data (the download direction) */
     long long rtt_n[VND_CHAIN_POINTS];
     double rtt_sum[VND_CHAIN_POINTS];
+    /* with sack: the samples of rtt on a table with the sack column */
+    bool sack;
+    long long rtt_sack_n[VND_CHAIN_POINTS];
+    double rtt_sack_sum[VND_CHAIN_POINTS];
     long long captured[VND_CHAIN_POINTS];
     long long data_segments[VND_CHAIN_CLIENTS], retransmissions[VND_CHAIN_CLIENTS];
     uint64_t bytes_delivered[VND_CHAIN_CLIENTS];

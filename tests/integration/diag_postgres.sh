@@ -40,6 +40,18 @@ for t in A B C; do
           -c "\\copy \"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
           -c "CREATE INDEX ON \"$t\" (id)" -c "ANALYZE \"$t\""   # speed only, not results
 done
+# The same with SACK blocks, parsed with a sack column (tables SA, SB, SC).
+mkdir "$W/s"
+"$VND" demo --generate-only --duration 1.5 --join 0.5 --re-loss 0.01 --sack --dir "$W/s" >/dev/null 2>&1
+printf 'Trace ID all\nFields: timestamp as ts, pkt.id as id, ip.src as src_ip, ip.dst as dst_ip,\n  ip.proto as proto, tcp.src as src_port, tcp.dst as dst_port, tcp.seq as seq,\n  tcp.ack as ack, tcp.flags as flags, payload.len as payload_len, tcp.sack as sack\n' >"$W/sack.conf"
+"$VND" parse -q -c "$W/sack.conf" -o "$W/t.db" SA="$W/s/A.pcap" SB="$W/s/B.pcap" SC="$W/s/C.pcap"
+for t in SA SB SC; do
+    "$VND" query -d "$W/t.db" -f csv "select * from $t" > "$W/$t.csv"
+    psql_ -c "CREATE TABLE \"$t\" (ts double precision, id bigint, src_ip text, dst_ip text,
+              proto integer, src_port integer, dst_port integer, seq bigint, ack bigint,
+              flags integer, payload_len integer, sack text)" \
+          -c "\\copy \"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" -c "ANALYZE \"$t\""
+done
 check_eq "PostgreSQL holds the same rows" "$(psql_ -At -c 'select count(*) from "B"')" \
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from B' | tail -1)"
 
@@ -91,4 +103,7 @@ app loss         loss --in B --out C
 app "loss list"  loss --in B --out C --list
 app correlate    correlate --in A --out B --by id
 app bottleneck   bottleneck --path A,B,C
+app "rtt sack"   rtt -t SB
+app "rtt sack by flow" rtt -t SA --by-flow --slot 0.25
+app "bottleneck sack" bottleneck --path SA,SB,SC
 done_testing

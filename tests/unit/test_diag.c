@@ -481,6 +481,174 @@ static void test_steps_equal_sql(void)
     free(b);
 }
 
+/* ---- rtt with a sack column ---- */
+
+/* One TCP row of a table with STD_COLS and sack; dir as row(). */
+static void srow(const char *tab, double ts, int dir, long long seq, long long ack, int flags,
+                 int len, const char *sack)
+{
+    char sql[1024];
+    char q[512] = "NULL";
+    if (sack)
+        snprintf(q, sizeof q, "'%s'", sack);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s VALUES (%.9f, 0, '%s', '%s', 6, %d, %d, %lld, %lld, %d, %d, %s)", tab,
+             ts, dir ? "10.0.0.2" : "10.0.0.1", dir ? "10.0.0.1" : "10.0.0.2", dir ? 80 : 1000,
+             dir ? 1000 : 80, seq % 4294967296LL, ack % 4294967296LL, flags, len, q);
+    exec(sql);
+}
+
+/* The SACK story, a→b data of 100 bytes, seq from isn (near 2^32: the
+ * blocks straddle the wrap).  Segment 1 is lost: three duplicate ACKs
+ * SACK segments 2, 3, 4 (3, 4, 5 ms after each), the repair's ACK covers
+ * the copy (Karn), a spurious copy of segment 3 draws a D-SACK below the
+ * cumulative ACK, which the next ACK repeats; segment 5 then takes 2 ms.
+ * fmt(valid, out) writes each SACK text (NULL: as is); with_col false: no
+ * sack column. */
+static void sack_story(const char *tab, long long isn, bool with_col,
+                       void (*fmt)(const char *valid, char *out, size_t n))
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (" STD_COLS "%s)", tab, with_col ? ", sack TEXT" : "");
+    exec(sql);
+#define S(k) ((isn + 100LL * (k)) % 4294967296LL)
+    char blk[5][64], txt[5][400];
+    snprintf(blk[0], sizeof blk[0], "%lld-%lld", S(2), S(3));
+    snprintf(blk[1], sizeof blk[1], "%lld-%lld", S(2), S(4));
+    snprintf(blk[2], sizeof blk[2], "%lld-%lld", S(2), S(5));
+    snprintf(blk[3], sizeof blk[3], "%lld-%lld", S(3), S(4));
+    snprintf(blk[4], sizeof blk[4], "%lld-%lld", S(3), S(4));
+    for (int i = 0; i < 5; i++) {
+        if (fmt)
+            fmt(blk[i], txt[i], sizeof txt[i]);
+        else
+            snprintf(txt[i], sizeof txt[i], "%s", blk[i]);
+    }
+    /* a row with or without the column */
+#define R(ts, dir, seq, ack, fl, len, sk)                                                         \
+    do {                                                                                          \
+        if (with_col)                                                                             \
+            srow(tab, ts, dir, seq, ack, fl, len, sk);                                            \
+        else                                                                                      \
+            row(tab, ts, 0, dir, (seq) % 4294967296LL, (ack) % 4294967296LL, fl, len);           \
+    } while (0)
+    for (int k = 0; k < 5; k++)
+        R(10 + 0.010 * k, 0, S(k), 5001, 0x18, 100, NULL);
+    R(10.005, 1, 5001, S(1), 0x10, 0, NULL);
+    R(10.023, 1, 5001, S(1), 0x10, 0, txt[0]);
+    R(10.034, 1, 5001, S(1), 0x10, 0, txt[1]);
+    R(10.045, 1, 5001, S(1), 0x10, 0, txt[2]);
+    R(10.050, 0, S(1), 5001, 0x18, 100, NULL);          /* the repair */
+    R(10.056, 1, 5001, S(5), 0x10, 0, NULL);
+    R(10.060, 0, S(3), 5001, 0x18, 100, NULL);          /* spurious copy */
+    R(10.065, 1, 5001, S(5), 0x10, 0, txt[3]);          /* D-SACK */
+    R(10.070, 0, S(5), 5001, 0x18, 100, NULL);
+    R(10.072, 1, 5001, S(6), 0x10, 0, txt[4]);          /* the D-SACK again */
+#undef R
+#undef S
+}
+
+static void fmt_empty(const char *v, char *o, size_t n) { (void)v; snprintf(o, n, "%s", ""); }
+static void fmt_comma(const char *v, char *o, size_t n) { snprintf(o, n, "%s,", v); }
+static void fmt_space(const char *v, char *o, size_t n) { snprintf(o, n, " %s", v); }
+static void fmt_five(const char *v, char *o, size_t n) { snprintf(o, n, "%s,1-2,3-4,5-6,7-8", v); }
+static void fmt_range(const char *v, char *o, size_t n)
+{
+    snprintf(o, n, "%s,4294967296-4294967297", v);
+}
+static void fmt_long(const char *v, char *o, size_t n) { snprintf(o, n, "0000000000%s", v); }
+static void fmt_dash(const char *v, char *o, size_t n) { snprintf(o, n, "%s-7", v); }
+static void fmt_junk(const char *v, char *o, size_t n) { (void)v; snprintf(o, n, "%s", "left-right"); }
+
+static void test_rtt_sack(void)
+{
+    uint32_t e[8];
+    CHECK_EQ_INT(vnd_rtt_sack_parse("1-2,4294967295-0", e), 2, "parse: two blocks");
+    CHECK(e[0] == 1 && e[1] == 2 && e[2] == 4294967295u && e[3] == 0, "parse: the raw edges");
+    CHECK_EQ_INT(vnd_rtt_sack_parse("1-2,3-4,5-6,7-8", e), 4, "parse: four blocks");
+    const char *bad[] = {"", "1-2,", ",1-2", "1-2,3-4,5-6,7-8,9-10", "1-", "-2", "1--2", "1-2 ",
+                         "12345678901-1", "4294967296-1", "1-2;3-4", "a-b", "1-2-3", "1,2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_EQ_INT(vnd_rtt_sack_parse(bad[i], e), 0, "parse: '%s' is no SACK", bad[i]);
+    CHECK_EQ_INT(vnd_rtt_sack_parse(NULL, e), 0, "parse: NULL is no SACK");
+
+    long long isn = 4294967296LL - 250;     /* segment 2 starts 50 below 2^32 */
+    sack_story("sk", isn, true, NULL);
+    sack_story("nosk", isn, false, NULL);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.slot = 100;
+    o.table = "sk";
+    char *r = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_INT((long long)cell(r, 0, 1), 5,
+                 "SACK: the three SACKed segments before the cumulative ACK give samples;"
+                 " the repair and the D-SACKs none");
+    CHECK(fabs(cell(r, 0, 2) - 3.8) < 1e-6 && fabs(cell(r, 0, 3) - 2.0) < 1e-6
+              && fabs(cell(r, 0, 6) - 5.0) < 1e-6,
+          "SACK: 5, 3, 4, 5 and 2 ms across the wrap (mean %g, min %g, max %g)", cell(r, 0, 2),
+          cell(r, 0, 3), cell(r, 0, 6));
+    free(r);
+    same(&vnd_diag_rtt, &o, "sack");
+    o.table = "nosk";
+    char *want = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_INT((long long)cell(want, 0, 1), 2,
+                 "no sack column: segments behind the hole are Karn's (5 and 2 ms only)");
+
+    /* malformed texts: as if there were no SACK */
+    void (*fmts[])(const char *, char *, size_t) = {fmt_empty, fmt_comma, fmt_space, fmt_five,
+                                                    fmt_range, fmt_long, fmt_dash, fmt_junk};
+    for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
+        char tab[16];
+        snprintf(tab, sizeof tab, "skbad%zu", i);
+        sack_story(tab, isn, true, fmts[i]);
+        o.table = tab;
+        r = run(&vnd_diag_rtt, &o);
+        CHECK_EQ_STR(r, want, "malformed SACK text %zu is no SACK", i);
+        free(r);
+        same(&vnd_diag_rtt, &o, tab);
+    }
+    free(want);
+
+    /* two ACKs at one ts with one ack number are one ACK: one sample */
+    exec("CREATE TABLE skm (" STD_COLS ", sack TEXT)");
+    for (int k = 0; k < 4; k++)
+        srow("skm", 10 + 0.010 * k, 0, 1000 + 100 * k, 1, 0x18, 100, NULL);
+    srow("skm", 10.035, 1, 1, 1000, 0x10, 0, "1100-1200");
+    srow("skm", 10.035, 1, 1, 1000, 0x10, 0, "1100-1300");
+    vnd_diag_opts_init(&o);
+    o.table = "skm";
+    o.slot = 100;
+    r = run(&vnd_diag_rtt, &o);
+    CHECK(cell(r, 0, 1) == 1 && fabs(cell(r, 0, 2) - 15.0) < 1e-6,
+          "ACKs sharing ts and ack number: one sample from the last segment they SACK");
+    free(r);
+    same(&vnd_diag_rtt, &o, "one ACK");
+
+    /* a long recovery: 600 segments SACKed one by one behind a hole
+     * (the step drops covered segments from its heap on the way) */
+    exec("CREATE TABLE skl (" STD_COLS ", sack TEXT)");
+    exec("BEGIN");
+    for (int k = 0; k < 600; k++) {
+        char t[64];
+        srow("skl", 1 + 1e-4 * k, 0, 1000 + 100LL * k, 1, 0x18, 100, NULL);
+        snprintf(t, sizeof t, "1100-%d", 1100 + 100 * k);
+        if (k)
+            srow("skl", 1 + 1e-4 * k + 5e-5, 1, 1, 1000, 0x10, 0, t);
+    }
+    srow("skl", 1.1, 0, 1000, 1, 0x18, 100, NULL);
+    srow("skl", 1.101, 1, 1, 1000 + 100 * 600, 0x10, 0, NULL);
+    exec("COMMIT");
+    o.table = "skl";
+    r = run(&vnd_diag_rtt, &o);
+    CHECK(cell(r, 0, 1) == 599 && fabs(cell(r, 0, 6) - 0.05) < 1e-6,
+          "long recovery: 599 SACK samples of 0.05 ms, the repair none");
+    free(r);
+    same(&vnd_diag_rtt, &o, "long recovery");
+    o.by_flow = true;
+    o.slot = 0.01;
+    same(&vnd_diag_rtt, &o, "long recovery by flow");
+}
+
 static void test_judge(void)
 {
     /* hop 0 steady at 2 ms; hop 1 at 3 ms, then from t=5 at 9 ms with loss */
@@ -517,6 +685,7 @@ int main(void)
     test_distribution_groups();
     test_pg_dialect();
     test_steps_equal_sql();
+    test_rtt_sack();
     test_judge();
     sqlite3_close(db);
     return tap_done();

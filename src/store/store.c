@@ -124,8 +124,12 @@ int vnd_store_open(const char *path, struct vnd_store **out, char **err)
     /* WAL: readers (tenant queries, --follow) never block the writer, and
      * a killed writer loses only the uncommitted batch.  synchronous=NORMAL
      * is durable against process death; only power loss may drop the last
-     * batches, never corrupt. */
-    if (exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+     * batches, never corrupt.  16 KiB pages (for a new file; an existing
+     * one keeps its own): a quarter of the pages, WAL frames and write
+     * calls of SQLite's 4 KiB for the same rows cut `vnd parse`'s CPU time
+     * by a sixth; larger pages gained little more here, and every commit
+     * of a table server rewrites each active trace's last page. */
+    if (exec(st->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
         || exec(st->db, meta_schema, err))
         goto out_close_prefixed;

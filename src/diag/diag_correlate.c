@@ -8,38 +8,54 @@
  *                 server-side connection after the client's handshake
  *                 completes, so the n-th client connection (ordered by the
  *                 client's first ACK without SYN) is the n-th server-side
- *                 connection (ordered by the balancer's first SYN). */
+ *                 connection (ordered by the balancer's first SYN).  That
+ *                 holds while the balancer opens them in the order it
+ *                 accepted the clients (docs/diagnosis.md).  Connections
+ *                 are told apart by 4-tuple and ISN, since long captures
+ *                 see ports used again. */
 #include "diag/diag.h"
 
 static int build_order(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
-                          "flags", NULL};
+                          "seq", "flags", NULL};
     if (vnd_diag_require(c, o->in, need, err) || vnd_diag_require(c, o->out, need, err))
         return -1;
     const char *tables[] = {o->in, o->out, NULL};
     vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
-    /* connection openers: directions that sent a SYN without ACK */
-    vnd_sb_printf(sb, "),\nvnd_ci AS (SELECT src_ip, src_port, dst_ip, dst_port,"
-                      " min(CASE WHEN (flags & 18) = 16 THEN ts END) AS t\n"
-                      "  FROM ");
+    vnd_sb_printf(sb, "),\nvnd_ti AS (SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, flags"
+                      " FROM ");
     if (vnd_diag_source(c, sb, o->in, true, err))
         return -1;
-    vnd_sb_printf(sb, " s WHERE proto = 6 GROUP BY src_ip, src_port, dst_ip, dst_port\n"
-                      "  HAVING max(CASE WHEN (flags & 18) = 2 THEN 1 ELSE 0 END) = 1\n"
-                      "     AND min(CASE WHEN (flags & 18) = 16 THEN ts END) IS NOT NULL),\n"
-                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port,"
-                      " min(CASE WHEN (flags & 18) = 2 THEN ts END) AS t\n  FROM ");
+    /* a connection is a 4-tuple and the ISN of its SYN: retransmitted SYNs
+     * are one connection, a 4-tuple used again with a new ISN another */
+    vnd_sb_printf(sb, " s WHERE proto = 6),\n"
+                      "vnd_si AS (SELECT src_ip, src_port, dst_ip, dst_port, seq, min(ts) AS syn_t"
+                      " FROM vnd_ti\n"
+                      "  WHERE (flags & 18) = 2 GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
+                      "vnd_sn AS (SELECT vnd_si.*, lead(syn_t) OVER (PARTITION BY src_ip, src_port,"
+                      " dst_ip, dst_port ORDER BY syn_t, seq) AS next_t FROM vnd_si),\n"
+                      /* made: its first ACK without SYN, before the 4-tuple's next SYN */
+                      "vnd_ci AS (SELECT sn.src_ip, sn.src_port, sn.dst_ip, sn.dst_port, sn.seq,"
+                      " min(a.ts) AS t\n"
+                      "  FROM vnd_sn sn JOIN vnd_ti a ON a.src_ip = sn.src_ip AND a.src_port ="
+                      " sn.src_port\n"
+                      "    AND a.dst_ip = sn.dst_ip AND a.dst_port = sn.dst_port\n"
+                      "  WHERE (a.flags & 18) = 16 AND a.ts >= sn.syn_t"
+                      " AND (sn.next_t IS NULL OR a.ts < sn.next_t)\n"
+                      "  GROUP BY sn.src_ip, sn.src_port, sn.dst_ip, sn.dst_port, sn.seq, sn.syn_t),\n"
+                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port, seq, min(ts) AS t\n"
+                      "  FROM ");
     if (vnd_diag_source(c, sb, o->out, true, err))
         return -1;
-    vnd_sb_printf(sb, " s WHERE proto = 6 GROUP BY src_ip, src_port, dst_ip, dst_port\n"
-                      "  HAVING max(CASE WHEN (flags & 18) = 2 THEN 1 ELSE 0 END) = 1),\n"
-                      "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port)"
-                      " AS n FROM vnd_ci),\n"
-                      "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port)"
-                      " AS n FROM vnd_co)\n"
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND (flags & 18) = 2"
+                      " GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
+                      "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
+                      " dst_ip, dst_port, seq) AS n FROM vnd_ci),\n"
+                      "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
+                      " dst_ip, dst_port, seq) AS n FROM vnd_co)\n"
                       "SELECT coalesce(vnd_ri.n, vnd_ro.n) AS n, ");
     vnd_diag_flow_label(sb, "vnd_ri.");
     vnd_sb_printf(sb, " AS in_flow,\n       vnd_ri.t - vnd_origin.t0 AS in_ack_t, ");

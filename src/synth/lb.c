@@ -39,6 +39,7 @@ struct conn {
     uint32_t c_isn, l_isn, lb_isn, b_isn;   /* client, balancer (both sides), backend */
     uint16_t cport, lport;
     int ack_rank, syn_rank;
+    bool ack_tied;                   /* another ACK has the same stored time */
 };
 
 /* one packet as a capture point sees it */
@@ -429,10 +430,14 @@ static int write_truth(struct model *m, const char *path, struct vnd_lb_truth *t
         }
         qsort(r, (size_t)n, sizeof *r, cmp_rank);
         for (int k = 0; k < n; k++) {
-            if (side == 0)
+            if (side == 0) {
                 m->c[r[k].conn].ack_rank = k + 1;
-            else
+                m->c[r[k].conn].ack_tied = (k > 0 && r[k - 1].t == r[k].t)
+                                           || (k + 1 < n && r[k + 1].t == r[k].t);
+                t->ack_ties += m->c[r[k].conn].ack_tied;
+            } else {
                 m->c[r[k].conn].syn_rank = k + 1;
+            }
         }
     }
     FILE *f = fopen(path, "w");
@@ -455,8 +460,10 @@ static int write_truth(struct model *m, const char *path, struct vnd_lb_truth *t
         flow_label(in, sizeof in, client_ip(c->client), c->cport, VIP, VPORT);
         flow_label(out, sizeof out, LB_BE, c->lport, backend_ip(c->backend), BPORT);
         fprintf(f, "%d,%s,%s,%d\n", k + 1, in, out, c->syn_rank);
-        if (c->syn_rank != k + 1)
+        if (c->syn_rank != k + 1) {
             t->reordered++;
+            t->reordered_untied += !c->ack_tied;
+        }
     }
     t->conns = n;
     free(by_ack);
@@ -577,9 +584,11 @@ int vnd_lb_generate(const struct vnd_lb_params *p, const char *dir, struct vnd_l
 
 void vnd_lb_truth_write(const struct vnd_lb_truth *t, FILE *f)
 {
-    fprintf(f, "connections %lld\nreordered %lld\nsyn_drops %lld\n"
+    fprintf(f, "connections %lld\nreordered %lld\nack_ties %lld\nreordered_untied %lld\n"
+               "syn_drops %lld\n"
                "client_port_reuses %lld\nlb_port_reuses %lld\n"
                "packets.FE %lld\npackets.BE %lld\nend %.6f\n",
-            t->conns, t->reordered, t->syn_drops, t->client_port_reuses, t->lb_port_reuses,
+            t->conns, t->reordered, t->ack_ties, t->reordered_untied, t->syn_drops,
+            t->client_port_reuses, t->lb_port_reuses,
             t->packets_fe, t->packets_be, t->end);
 }

@@ -78,6 +78,11 @@ const char *vnd_lb_check(const struct vnd_lb_params *p);
 struct vnd_lb_truth {
     long long conns;                 /* connections whose handshake completed */
     long long reordered;             /* ... whose backend SYN has another rank */
+    /* ... whose ACK time, as vnd parse stores it (REAL seconds: steps of
+     * 2^-22 s near today's epoch), equals another's: their order is the
+     * addresses', not the balancer's */
+    long long ack_ties;
+    long long reordered_untied;      /* reordered without such a tie */
     long long syn_drops;
     long long client_port_reuses, lb_port_reuses;  /* 4-tuples used again */
     long long packets_fe, packets_be;

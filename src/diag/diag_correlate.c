@@ -29,33 +29,38 @@ static int build_order(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **e
                       " FROM ");
     if (vnd_diag_source(c, sb, o->in, true, err))
         return -1;
-    /* a connection is a 4-tuple and the ISN of its SYN: retransmitted SYNs
-     * are one connection, a 4-tuple used again with a new ISN another */
-    vnd_sb_printf(sb, " s WHERE proto = 6),\n"
-                      "vnd_si AS (SELECT src_ip, src_port, dst_ip, dst_port, seq, min(ts) AS syn_t"
+    /* A connection is a 4-tuple and the ISN of its SYN: resent SYNs are
+     * one connection, a 4-tuple used again with a new ISN another.  Its
+     * ACK is the first ACK without SYN after its SYN and before the
+     * 4-tuple's next one: the connection each packet belongs to is the
+     * latest start up to it (a running max, one sort; a join of packets
+     * to connections would be a nested loop on SQLite). */
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND ts IS NOT NULL),\n"
+                      "vnd_si AS (SELECT src_ip, src_port, dst_ip, dst_port, min(ts) AS syn_t"
                       " FROM vnd_ti\n"
                       "  WHERE (flags & 18) = 2 GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
-                      "vnd_sn AS (SELECT vnd_si.*, lead(syn_t) OVER (PARTITION BY src_ip, src_port,"
-                      " dst_ip, dst_port ORDER BY syn_t, seq) AS next_t FROM vnd_si),\n"
-                      /* made: its first ACK without SYN, before the 4-tuple's next SYN */
-                      "vnd_ci AS (SELECT sn.src_ip, sn.src_port, sn.dst_ip, sn.dst_port, sn.seq,"
-                      " min(a.ts) AS t\n"
-                      "  FROM vnd_sn sn JOIN vnd_ti a ON a.src_ip = sn.src_ip AND a.src_port ="
-                      " sn.src_port\n"
-                      "    AND a.dst_ip = sn.dst_ip AND a.dst_port = sn.dst_port\n"
-                      "  WHERE (a.flags & 18) = 16 AND a.ts >= sn.syn_t"
-                      " AND (sn.next_t IS NULL OR a.ts < sn.next_t)\n"
-                      "  GROUP BY sn.src_ip, sn.src_port, sn.dst_ip, sn.dst_port, sn.seq, sn.syn_t),\n"
-                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port, seq, min(ts) AS t\n"
+                      "vnd_st AS (SELECT src_ip, src_port, dst_ip, dst_port, syn_t AS ts, 0 AS kind,"
+                      " syn_t FROM vnd_si\n"
+                      "  UNION ALL SELECT src_ip, src_port, dst_ip, dst_port, ts, 1, NULL FROM vnd_ti"
+                      " WHERE (flags & 18) = 16),\n"
+                      "vnd_sa AS (SELECT src_ip, src_port, dst_ip, dst_port, ts, kind,"
+                      " max(syn_t) OVER (PARTITION BY src_ip, src_port, dst_ip, dst_port\n"
+                      "    ORDER BY ts, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+                      " AS start FROM vnd_st),\n"
+                      "vnd_ci AS (SELECT src_ip, src_port, dst_ip, dst_port, start AS syn_t,"
+                      " min(ts) AS t FROM vnd_sa\n"
+                      "  WHERE kind = 1 AND start IS NOT NULL"
+                      " GROUP BY src_ip, src_port, dst_ip, dst_port, start),\n"
+                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port, min(ts) AS t\n"
                       "  FROM ");
     if (vnd_diag_source(c, sb, o->out, true, err))
         return -1;
-    vnd_sb_printf(sb, " s WHERE proto = 6 AND (flags & 18) = 2"
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND (flags & 18) = 2 AND ts IS NOT NULL"
                       " GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
                       "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
-                      " dst_ip, dst_port, seq) AS n FROM vnd_ci),\n"
+                      " dst_ip, dst_port, syn_t) AS n FROM vnd_ci),\n"
                       "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
-                      " dst_ip, dst_port, seq) AS n FROM vnd_co)\n"
+                      " dst_ip, dst_port) AS n FROM vnd_co)\n"
                       "SELECT coalesce(vnd_ri.n, vnd_ro.n) AS n, ");
     vnd_diag_flow_label(sb, "vnd_ri.");
     vnd_sb_printf(sb, " AS in_flow,\n       vnd_ri.t - vnd_origin.t0 AS in_ack_t, ");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/demo_lb.h"
 #include "diag/diag.h"
 #include "diag/plot.h"
 #include "lang/sqlfuncs.h"
@@ -20,6 +21,8 @@
 static const char usage_text[] =
     "usage: vnd demo [--dir DIR] [--seed N] [--duration S] [--join S] [--no-plot]\n"
     "                [--generate-only]\n"
+    "       vnd demo lb [...]   the split-connection load balancer of §3.5 case 3\n"
+    "                           (vnd demo lb --help)\n"
     "\n"
     "The diagnosis of paper §5.1.1: client -> RE -> IDS -> server, capture points\n"
     "A (client side of the RE), B (between RE and IDS), C (server side of the\n"
@@ -105,6 +108,8 @@ int cmd_demo(int argc, char **argv)
         {"sack", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},       {0, 0, 0, 0},
     };
+    if (argc > 1 && !strcmp(argv[1], "lb"))
+        return demo_lb(argc - 1, argv + 1);
     struct vnd_chain_params p;
     vnd_chain_defaults(&p);
     const char *dir = NULL;

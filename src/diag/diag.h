@@ -236,6 +236,12 @@ void vnd_diag_seqdiff(struct vnd_sb *sb, const char *x);
  * "IS NOT DISTINCT FROM"). */
 const char *vnd_diag_is(const struct vnd_diag_ctx *c);
 
+/* Appends "a IS b" (SQLite), or for PostgreSQL the same null-safe equality
+ * with an equality on the text of both sides in front, which the planner
+ * can use as a hash join key (IS NOT DISTINCT FROM is none). */
+void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *a,
+                   const char *b);
+
 /* Appends the CTE bodies `pi` and `po`: the rows of --in and --out with
  * their matching key k (id, or payload_hash for payloads), and `pairs`:
  * each in-row with its nearest out-row of the same key within --window

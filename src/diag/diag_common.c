@@ -503,6 +503,19 @@ const char *vnd_diag_is(const struct vnd_diag_ctx *c)
     return c->o->pg ? "IS NOT DISTINCT FROM" : "IS";
 }
 
+void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *a, const char *b)
+{
+    if (!c->o->pg) {
+        vnd_sb_printf(sb, "%s IS %s", a, b);
+        return;
+    }
+    /* IS NOT DISTINCT FROM alone is no hash key: PostgreSQL would compare
+     * every pair of rows.  Equal values have equal text, so the text (''
+     * for NULL) is one, and IS NOT DISTINCT FROM keeps the result exact. */
+    vnd_sb_printf(sb, "coalesce(CAST(%s AS TEXT), '') = coalesce(CAST(%s AS TEXT), '')"
+                      " AND %s IS NOT DISTINCT FROM %s", a, b, a, b);
+}
+
 int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const char *tables[] = {c->o->in, c->o->out, NULL};

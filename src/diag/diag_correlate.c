@@ -8,38 +8,59 @@
  *                 server-side connection after the client's handshake
  *                 completes, so the n-th client connection (ordered by the
  *                 client's first ACK without SYN) is the n-th server-side
- *                 connection (ordered by the balancer's first SYN). */
+ *                 connection (ordered by the balancer's first SYN).  That
+ *                 holds while the balancer opens them in the order it
+ *                 accepted the clients (docs/diagnosis.md).  Connections
+ *                 are told apart by 4-tuple and ISN, since long captures
+ *                 see ports used again. */
 #include "diag/diag.h"
 
 static int build_order(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     const char *need[] = {"ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
-                          "flags", NULL};
+                          "seq", "flags", NULL};
     if (vnd_diag_require(c, o->in, need, err) || vnd_diag_require(c, o->out, need, err))
         return -1;
     const char *tables[] = {o->in, o->out, NULL};
     vnd_sb_printf(sb, "WITH vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
-    /* connection openers: directions that sent a SYN without ACK */
-    vnd_sb_printf(sb, "),\nvnd_ci AS (SELECT src_ip, src_port, dst_ip, dst_port,"
-                      " min(CASE WHEN (flags & 18) = 16 THEN ts END) AS t\n"
-                      "  FROM ");
+    vnd_sb_printf(sb, "),\nvnd_ti AS (SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, flags"
+                      " FROM ");
     if (vnd_diag_source(c, sb, o->in, true, err))
         return -1;
-    vnd_sb_printf(sb, " s WHERE proto = 6 GROUP BY src_ip, src_port, dst_ip, dst_port\n"
-                      "  HAVING max(CASE WHEN (flags & 18) = 2 THEN 1 ELSE 0 END) = 1\n"
-                      "     AND min(CASE WHEN (flags & 18) = 16 THEN ts END) IS NOT NULL),\n"
-                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port,"
-                      " min(CASE WHEN (flags & 18) = 2 THEN ts END) AS t\n  FROM ");
+    /* A connection is a 4-tuple and the ISN of its SYN: resent SYNs are
+     * one connection, a 4-tuple used again with a new ISN another.  Its
+     * ACK is the first ACK without SYN after its SYN and before the
+     * 4-tuple's next one: the connection each packet belongs to is the
+     * latest start up to it (a running max, one sort; a join of packets
+     * to connections would be a nested loop on SQLite). */
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND ts IS NOT NULL),\n"
+                      "vnd_si AS (SELECT src_ip, src_port, dst_ip, dst_port, min(ts) AS syn_t"
+                      " FROM vnd_ti\n"
+                      "  WHERE (flags & 18) = 2 GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
+                      "vnd_st AS (SELECT src_ip, src_port, dst_ip, dst_port, syn_t AS ts, 0 AS kind,"
+                      " syn_t FROM vnd_si\n"
+                      "  UNION ALL SELECT src_ip, src_port, dst_ip, dst_port, ts, 1, NULL FROM vnd_ti"
+                      " WHERE (flags & 18) = 16),\n"
+                      "vnd_sa AS (SELECT src_ip, src_port, dst_ip, dst_port, ts, kind,"
+                      " max(syn_t) OVER (PARTITION BY src_ip, src_port, dst_ip, dst_port\n"
+                      "    ORDER BY ts, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+                      " AS start FROM vnd_st),\n"
+                      "vnd_ci AS (SELECT src_ip, src_port, dst_ip, dst_port, start AS syn_t,"
+                      " min(ts) AS t FROM vnd_sa\n"
+                      "  WHERE kind = 1 AND start IS NOT NULL"
+                      " GROUP BY src_ip, src_port, dst_ip, dst_port, start),\n"
+                      "vnd_co AS (SELECT src_ip, src_port, dst_ip, dst_port, min(ts) AS t\n"
+                      "  FROM ");
     if (vnd_diag_source(c, sb, o->out, true, err))
         return -1;
-    vnd_sb_printf(sb, " s WHERE proto = 6 GROUP BY src_ip, src_port, dst_ip, dst_port\n"
-                      "  HAVING max(CASE WHEN (flags & 18) = 2 THEN 1 ELSE 0 END) = 1),\n"
-                      "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port)"
-                      " AS n FROM vnd_ci),\n"
-                      "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port)"
-                      " AS n FROM vnd_co)\n"
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND (flags & 18) = 2 AND ts IS NOT NULL"
+                      " GROUP BY src_ip, src_port, dst_ip, dst_port, seq),\n"
+                      "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
+                      " dst_ip, dst_port, syn_t) AS n FROM vnd_ci),\n"
+                      "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
+                      " dst_ip, dst_port) AS n FROM vnd_co)\n"
                       "SELECT coalesce(vnd_ri.n, vnd_ro.n) AS n, ");
     vnd_diag_flow_label(sb, "vnd_ri.");
     vnd_sb_printf(sb, " AS in_flow,\n       vnd_ri.t - vnd_origin.t0 AS in_ack_t, ");

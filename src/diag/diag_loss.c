@@ -11,28 +11,38 @@
  * without payload (pure ACKs): they are left out. */
 #include "diag/diag.h"
 
-/* orientation of a direction by its own pairs, else its reverse's */
-static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *x,
-                        const char *side)
+/* orientation of a direction by its own pairs, else its reverse's; the
+ * joins are null-safe (ICMP rows have no ports) */
+static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *side)
 {
-    const char *is = vnd_diag_is(c);
-    vnd_sb_printf(sb,
-                  " LEFT JOIN vnd_orient_%s f ON f.src_ip %s %s.src_ip AND f.src_port %s %s.src_port"
-                  " AND f.dst_ip %s %s.dst_ip AND f.dst_port %s %s.dst_port\n"
-                  "   LEFT JOIN vnd_orient_%s vnd_r ON vnd_r.src_ip %s %s.dst_ip AND vnd_r.src_port %s %s.dst_port"
-                  " AND vnd_r.dst_ip %s %s.src_ip AND vnd_r.dst_port %s %s.src_port\n",
-                  side, is, x, is, x, is, x, is, x, side, is, x, is, x, is, x, is, x);
+    static const char *const col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
+    static const char *const rev[4] = {"dst_ip", "dst_port", "src_ip", "src_port"};
+    char a[32], b[32];
+    for (int r = 0; r < 2; r++) {
+        const char *alias = r ? "vnd_r" : "f";
+        vnd_sb_printf(sb, "%sLEFT JOIN vnd_orient_%s %s ON ", r ? "\n   " : " ", side, alias);
+        for (int i = 0; i < 4; i++) {
+            snprintf(a, sizeof a, "%s.%s", alias, col[i]);
+            snprintf(b, sizeof b, "x.%s", r ? rev[i] : col[i]);
+            vnd_sb_printf(sb, "%s", i ? " AND " : "");
+            vnd_diag_same(c, sb, a, b);
+        }
+    }
+    vnd_sb_printf(sb, "\n");
 }
 
-static void exists_other(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *x,
-                         const char *other)
+/* "EXISTS (...)": a row of `other` with e's key within --window of e.ts.
+ * In a WHERE clause, EXISTS and NOT EXISTS are semi- and anti-joins that
+ * PostgreSQL hashes on the key; in a select list they would be a subquery
+ * run per row. */
+static void found(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *other)
 {
-    vnd_sb_printf(sb, "CASE WHEN EXISTS (SELECT 1 FROM %s y WHERE y.k = %s.k AND y.ts BETWEEN"
-                      " %s.ts - ", other, x, x);
+    vnd_sb_printf(sb, "EXISTS (SELECT 1 FROM %s y WHERE y.k = e.k AND y.ts BETWEEN e.ts - ",
+                  other);
     vnd_sb_real(sb, c->o->window);
-    vnd_sb_printf(sb, " AND %s.ts + ", x);
+    vnd_sb_printf(sb, " AND e.ts + ");
     vnd_sb_real(sb, c->o->window);
-    vnd_sb_printf(sb, ") THEN 0 ELSE 1 END");
+    vnd_sb_printf(sb, ")");
 }
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
@@ -60,25 +70,33 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "       CASE WHEN sum(CASE WHEN d >= 0 THEN 1 ELSE -1 END) >= 0"
                       " THEN 1 ELSE -1 END AS s\n"
                       "  FROM vnd_pairs GROUP BY o_src_ip, o_src_port, o_dst_ip, o_dst_port),\n"
-                      "vnd_entered AS (SELECT 1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
-                      " x.dst_port, ");
-    exists_other(c, sb, "x", "vnd_po");
-    vnd_sb_printf(sb, " AS lost\n  FROM vnd_pi x");
-    orient_join(c, sb, "x", "i");
-    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = 1\n"
-                      "  UNION ALL\n"
-                      "  SELECT -1, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip, x.dst_port, ");
-    exists_other(c, sb, "x", "vnd_pi");
-    vnd_sb_printf(sb, "\n  FROM vnd_po x");
-    orient_join(c, sb, "x", "o");
-    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = -1)\n");
+                      "vnd_ei AS (SELECT 1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
+                      " x.dst_port\n  FROM vnd_pi x");
+    orient_join(c, sb, "i");
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = 1),\n"
+                      "vnd_eo AS (SELECT -1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
+                      " x.dst_port\n  FROM vnd_po x");
+    orient_join(c, sb, "o");
+    vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = -1),\n");
+    /* every entered packet once: left (lost 0) or not (lost 1) */
+    vnd_sb_printf(sb, "vnd_entered AS (");
+    for (int k = 0; k < 4; k++) {
+        bool out = k >= 2, lost = k & 1;
+        vnd_sb_printf(sb, "%sSELECT e.dirn, e.ts, e.k, e.src_ip, e.src_port, e.dst_ip, e.dst_port,"
+                          " %d AS lost FROM %s e\n    WHERE %s", k ? "\n  UNION ALL " : "",
+                      lost, out ? "vnd_eo" : "vnd_ei", lost ? "NOT " : "");
+        found(c, sb, out ? "vnd_pi" : "vnd_po");
+    }
+    vnd_sb_printf(sb, ")\n");
     if (o->list) {
         vnd_sb_printf(sb, "SELECT ");
         vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
         vnd_sb_printf(sb, " AS t, e.ts, ");
         vnd_diag_dir_expr(c, sb, "e.dirn");
         vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port\n"
-                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1 ORDER BY e.ts, e.dirn DESC, e.k",
+                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1\n"
+                          "ORDER BY e.ts, e.dirn DESC, e.k, e.src_ip, e.src_port, e.dst_ip,"
+                          " e.dst_port",
                       o->by == VND_BY_PAYLOAD ? "payload_hash" : "id");
         return 0;
     }

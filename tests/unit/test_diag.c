@@ -316,6 +316,34 @@ static void test_correlate_order(void)
     free(r);
 }
 
+static void test_correlate_order_reuse(void)
+{
+    /* one client port twice (ISNs 100 and 900), the first SYN sent twice;
+     * the balancer also uses one source port twice */
+    exec("CREATE TABLE fe2 (" STD_COLS ")");
+    exec("CREATE TABLE be2 (" STD_COLS ")");
+    exec("INSERT INTO fe2 VALUES (1.0, 1, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 100, 0, 2, 0),"
+         "(2.0, 2, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 100, 0, 2, 0),"
+         "(2.001, 3, '10.0.0.100', '10.1.0.1', 6, 80, 4001, 50, 101, 18, 0),"
+         "(2.002, 4, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 101, 51, 16, 0),"
+         "(2.5, 5, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 101, 51, 17, 0),"
+         "(3.0, 6, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 900, 0, 2, 0),"
+         "(3.001, 7, '10.0.0.100', '10.1.0.1', 6, 80, 4001, 70, 901, 18, 0),"
+         "(3.002, 8, '10.1.0.1', '10.0.0.100', 6, 4001, 80, 901, 71, 16, 0)");
+    exec("INSERT INTO be2 VALUES (2.003, 9, '10.0.1.100', '10.0.2.11', 6, 7001, 8080, 5, 0, 2, 0),"
+         "(3.003, 10, '10.0.1.100', '10.0.2.11', 6, 7001, 8080, 77, 0, 2, 0)");
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.in = "fe2";
+    o.out = "be2";
+    o.by = VND_BY_ORDER;
+    char *r = run(&vnd_diag_correlate, &o);
+    CHECK(r && strstr(r, "\n1,10.1.0.1:4001>10.0.0.100:80,1.00") && strstr(r, "\n2,10.1.0.1:4001>10.0.0.100:80,2.002")
+              && !strstr(r, "\n3,"),
+          "a 4-tuple used again is a second connection; a resent SYN is not");
+    free(r);
+}
+
 static void test_distribution_groups(void)
 {
     struct vnd_diag_opts o;
@@ -682,6 +710,7 @@ int main(void)
     test_rtt();
     test_loss_delay();
     test_correlate_order();
+    test_correlate_order_reuse();
     test_distribution_groups();
     test_pg_dialect();
     test_steps_equal_sql();

@@ -2,6 +2,7 @@
  * simulation of TCP downloads through two FIFO middleboxes, writing what
  * three capture points see. */
 #include "synth/chain.h"
+#include "synth/frame.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSS 1448
+#define MSS VND_FRAME_MSS
 #define REQ_LEN 64
 #define RING 8192            /* segments tracked per connection */
 #define CWND_MAX 400.0       /* the client's receive window, in segments */
@@ -176,25 +177,6 @@ static struct event pop(struct sim *s)
 
 /* ---- frames ---- */
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)(p[n - 1] << 8);
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* The payload of connection `flow` at stream offset `off`: distinct per
  * segment from its first byte, so payload hashes tell segments apart. */
 static void payload(uint8_t *dst, int flow, int dir, uint64_t off, uint32_t n)
@@ -208,60 +190,35 @@ static void payload(uint8_t *dst, int flow, int dir, uint64_t off, uint32_t n)
 
 static void capture(struct sim *s, int point, struct pkt *pk)
 {
-    uint8_t f[14 + 20 + 60 + MSS];
-    uint8_t srv[4] = {10, 0, 0, 10}, cli[4] = {10, 0, 0, (uint8_t)(1 + pk->flow)};
+    const uint32_t srv = 0x0a00000a, cli = 0x0a000000 | (uint32_t)(1 + pk->flow);
     const struct conn *c = &s->c[pk->flow];
     bool down = pk->dir == DOWN;
-    memcpy(f, down ? "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x0a"
-                   : "\x02\x00\x00\x00\x00\x0a\x02\x00\x00\x00\x00\x01", 12);
-    f[12] = 0x08;
-    f[13] = 0x00;
     /* SACK option: NOP, NOP, kind 5, length, the blocks (RFC 2018) */
+    uint8_t opts[40], pl[MSS], f[VND_FRAME_MAX];
     uint32_t optlen = pk->nsack ? 4 + 8 * (uint32_t)pk->nsack : 0;
-    uint32_t thl = 20 + optlen;
-    uint8_t *ip = f + 14, *tcp = f + 34, *pl = tcp + thl;
-    uint32_t len = 34 + thl + pk->len;
-    memset(ip, 0, 40);
-    ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(20 + thl + pk->len));
-    put16(ip + 4, pk->ipid);
-    ip[6] = 0x40;
-    ip[8] = 64;
-    ip[9] = 6;
-    memcpy(ip + 12, down ? srv : cli, 4);
-    memcpy(ip + 16, down ? cli : srv, 4);
-    put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
-    uint16_t sport = 80, cport = (uint16_t)(40001 + pk->flow);
-    put16(tcp, down ? sport : cport);
-    put16(tcp + 2, down ? cport : sport);
-    put32(tcp + 4, (uint32_t)((down ? c->s_isn : c->c_isn) + pk->rseq));
-    put32(tcp + 8, (pk->flags & 0x10) ? (uint32_t)((down ? c->c_isn : c->s_isn) + pk->rack) : 0);
-    tcp[12] = (uint8_t)((thl / 4) << 4);
-    tcp[13] = pk->flags;
-    put16(tcp + 14, 65535);
     if (optlen) {
-        uint8_t *o = tcp + 20;
-        o[0] = o[1] = 1;
-        o[2] = 5;
-        o[3] = (uint8_t)(2 + 8 * pk->nsack);
-        for (int i = 0; i < 2 * pk->nsack; i++)
-            put32(o + 4 + 4 * i, (uint32_t)(c->s_isn + pk->sack[i]));
+        opts[0] = opts[1] = 1;
+        opts[2] = 5;
+        opts[3] = (uint8_t)(2 + 8 * pk->nsack);
+        for (int i = 0; i < 2 * pk->nsack; i++) {
+            uint32_t edge = (uint32_t)(c->s_isn + pk->sack[i]);
+            for (int k = 0; k < 4; k++)
+                opts[4 + 4 * i + k] = (uint8_t)(edge >> (24 - 8 * k));
+        }
     }
     if (pk->len)
         payload(pl, pk->flow, pk->dir, pk->rseq, pk->len);
-    uint8_t pseudo[12];
-    memcpy(pseudo, ip + 12, 8);
-    pseudo[8] = 0;
-    pseudo[9] = 6;
-    put16(pseudo + 10, (uint16_t)(thl + pk->len));
-    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, thl + pk->len)));
-    struct pcap_pkthdr h;
-    int64_t ns = s->epoch_ns + llround(s->now * 1e9);
-    h.ts.tv_sec = (time_t)(ns / 1000000000);
-    h.ts.tv_usec = (suseconds_t)(ns % 1000000000);   /* nanosecond file */
-    h.len = len;
-    h.caplen = s->p->snaplen && s->p->snaplen < len ? s->p->snaplen : len;
-    pcap_dump((u_char *)s->dump[point], &h, f);
+    struct vnd_tcp_frame t = {
+        .src = down ? srv : cli, .dst = down ? cli : srv,
+        .sport = down ? 80 : (uint16_t)(40001 + pk->flow),
+        .dport = down ? (uint16_t)(40001 + pk->flow) : 80,
+        .seq = (uint32_t)((down ? c->s_isn : c->c_isn) + pk->rseq),
+        .ack = (uint32_t)((down ? c->c_isn : c->s_isn) + pk->rack),
+        .flags = pk->flags, .ipid = pk->ipid,
+        .payload = pl, .len = pk->len, .opts = opts, .optlen = optlen,
+    };
+    uint32_t len = vnd_frame_tcp(f, &t);
+    vnd_frame_dump(s->dump[point], s->epoch_ns + llround(s->now * 1e9), f, len, s->p->snaplen);
     s->t->captured[point]++;
 }
 
@@ -824,8 +781,7 @@ int vnd_chain_generate(const struct vnd_chain_params *p, const char *dir,
     s->epoch_ns = (int64_t)floor(p->epoch) * 1000000000
                   + llround((p->epoch - floor(p->epoch)) * 1e9);
     int ret = -1;
-    s->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
-                                                   PCAP_TSTAMP_PRECISION_NANO);
+    s->dead = vnd_frame_dead();
     const char *names[VND_CHAIN_POINTS] = {"A", "B", "C"};
     for (int i = 0; i < VND_CHAIN_POINTS; i++) {
         char path[4096];

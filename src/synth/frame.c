@@ -42,6 +42,8 @@ static void mac(uint8_t *m, uint32_t ip)
 uint32_t vnd_frame_tcp(uint8_t *f, const struct vnd_tcp_frame *t)
 {
     uint32_t plen = t->len > VND_FRAME_MSS ? VND_FRAME_MSS : t->len;
+    uint32_t olen = t->optlen > 40 ? 40 : t->optlen & ~3u;
+    uint32_t thl = 20 + olen;
     mac(f, t->dst);
     mac(f + 6, t->src);
     f[12] = 0x08;
@@ -49,7 +51,7 @@ uint32_t vnd_frame_tcp(uint8_t *f, const struct vnd_tcp_frame *t)
     uint8_t *ip = f + 14, *tcp = f + 34;
     memset(ip, 0, 40);
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(40 + plen));
+    put16(ip + 2, (uint16_t)(20 + thl + plen));
     put16(ip + 4, t->ipid);
     ip[6] = 0x40;               /* don't fragment */
     ip[8] = 64;
@@ -61,18 +63,20 @@ uint32_t vnd_frame_tcp(uint8_t *f, const struct vnd_tcp_frame *t)
     put16(tcp + 2, t->dport);
     put32(tcp + 4, t->seq);
     put32(tcp + 8, (t->flags & VND_TCP_ACK) ? t->ack : 0);
-    tcp[12] = 5 << 4;
+    tcp[12] = (uint8_t)((thl / 4) << 4);
     tcp[13] = t->flags;
     put16(tcp + 14, 65535);
+    if (olen)
+        memcpy(tcp + 20, t->opts, olen);
     if (plen)
-        memcpy(tcp + 20, t->payload, plen);
+        memcpy(tcp + thl, t->payload, plen);
     uint8_t pseudo[12];
     memcpy(pseudo, ip + 12, 8);
     pseudo[8] = 0;
     pseudo[9] = 6;
-    put16(pseudo + 10, (uint16_t)(20 + plen));
-    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, 20 + plen)));
-    return 54 + plen;
+    put16(pseudo + 10, (uint16_t)(thl + plen));
+    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, thl + plen)));
+    return 34 + thl + plen;
 }
 
 void vnd_frame_dump(pcap_dumper_t *d, int64_t ns, const uint8_t *f, uint32_t len,

@@ -1,8 +1,5 @@
-/* frame.h — what the capture models share: Ethernet/IPv4/TCP frames with
- * correct checksums, written to a nanosecond pcap file.
- *
- * (chain.c predates this module and still has its own copy of the same
- * few lines; lb.c uses this one.) */
+/* frame.h — what the capture models share (chain.c, lb.c): Ethernet/IPv4/TCP
+ * frames with correct checksums, written to a nanosecond pcap file. */
 #ifndef VND_SYNTH_FRAME_H
 #define VND_SYNTH_FRAME_H
 
@@ -10,7 +7,7 @@
 #include <stdint.h>
 
 #define VND_FRAME_MSS 1448
-#define VND_FRAME_MAX (14 + 20 + 20 + VND_FRAME_MSS)
+#define VND_FRAME_MAX (14 + 20 + 60 + VND_FRAME_MSS)
 
 #define VND_TCP_FIN 0x01
 #define VND_TCP_SYN 0x02
@@ -26,6 +23,8 @@ struct vnd_tcp_frame {
     uint16_t ipid;
     const uint8_t *payload;     /* len bytes, len <= VND_FRAME_MSS */
     uint32_t len;
+    const uint8_t *opts;        /* TCP options: optlen bytes, a multiple of 4, <= 40 */
+    uint32_t optlen;
 };
 
 /* Writes the frame (MACs 02:00:<IPv4 address>) into f, which holds

@@ -299,10 +299,6 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
                 ret = -1;
             free(sql);
         } else {
-            if (vnd_guard_timed_out(g)) {
-                free(err);
-                err = vnd_diag_errf("stopped at the time limit (raise it with --timeout)");
-            }
             ret = -1;
         }
         vnd_out_finish(out);
@@ -312,6 +308,10 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
         vnd_rows_free(&rows);
     }
     fflush(stdout);
+    if (ret && vnd_guard_timed_out(g)) {    /* whichever piece or thread noticed */
+        free(err);
+        err = vnd_diag_errf("stopped at the time limit (raise it with --timeout)");
+    }
     if (ret) {
         fprintf(stderr, "vnd diag %s: %s\n", app->name, err ? err : "failed");
         free(err);

@@ -40,4 +40,14 @@ done
 err=$(VND_THREADS=3 "$VND" diag bottleneck --path A,B,NOPE -d "$T/t.db" 2>&1 >/dev/null); rc=$?
 check_eq "bottleneck with a missing table: exit status" "$rc" 1
 check "bottleneck with a missing table: names it" grep -q NOPE <<<"$err"
+# --timeout stops every thread: a bigger table, a 1 ms limit
+mkdir -p "$T/big"
+"$VND" demo --generate-only --dir "$T/big" --duration 20 --join -1 --seed 3 >/dev/null
+"$VND" parse -q -o "$T/big.db" "A=$T/big/A.pcap" "B=$T/big/B.pcap"
+for app in "throughput -t A --by-flow" "groups -t A --fields src_ip,dst_ip" "bottleneck --path A,B"; do
+    eval "set -- $app"
+    err=$(VND_THREADS=2 "$VND" diag "$@" -d "$T/big.db" --timeout 0.001 -f csv 2>&1 >/dev/null); rc=$?
+    check_eq "$app: stopped at a 1 ms limit on 2 threads: exit status" "$rc" 1
+    check "$app: says it hit the time limit" grep -q "stopped at the time limit" <<<"$err"
+done
 done_testing

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/demo_dir.h"
 #include "cli/demo_lb.h"
 #include "diag/diag.h"
 #include "diag/plot.h"
@@ -144,12 +145,11 @@ int cmd_demo(int argc, char **argv)
         fprintf(stderr, "vnd demo: --duration takes 0 < S <= 600 seconds\n");
         return 2;
     }
-    char tmp[] = "/tmp/vnd-demo.XXXXXX";
-    bool own_dir = !dir;
-    if (own_dir && !(dir = mkdtemp(tmp))) {
-        fprintf(stderr, "vnd demo: cannot make a temporary directory: %s\n", strerror(errno));
+    struct demo_dir wd;
+    if (demo_dir_open(&wd, dir, "demo"))
         return 1;
-    }
+    dir = wd.path;
+    bool own_dir = wd.own;
     char pa[4096], pb[4096], pc[4096], db[4096], truth[4096];
     snprintf(pa, sizeof pa, "A=%s/A.pcap", dir);
     snprintf(pb, sizeof pb, "B=%s/B.pcap", dir);
@@ -291,15 +291,10 @@ int cmd_demo(int argc, char **argv)
 out_guard:
     vnd_guard_close(g);
 out_dir:
-    if (own_dir) {
+    {
         const char *files[] = {"A.pcap", "B.pcap", "C.pcap", "traces.db", "traces.db-wal",
-                               "traces.db-shm", "truth.txt"};
-        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-            char f[4200];
-            snprintf(f, sizeof f, "%s/%s", dir, files[i]);
-            unlink(f);
-        }
-        rmdir(dir);
+                               "traces.db-shm", "truth.txt", NULL};
+        demo_dir_close(&wd, files);
     }
     return status;
 }

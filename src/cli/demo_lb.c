@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/demo_dir.h"
 #include "diag/diag.h"
 #include "lang/sqlfuncs.h"
 #include "store/guard.h"
@@ -203,12 +204,10 @@ int demo_lb(int argc, char **argv)
         fprintf(stderr, "vnd demo lb: %s\n", bad);
         return 2;
     }
-    char tmp[] = "/tmp/vnd-demo-lb.XXXXXX";
-    bool own_dir = !dir;
-    if (own_dir && !(dir = mkdtemp(tmp))) {
-        fprintf(stderr, "vnd demo lb: cannot make a temporary directory: %s\n", strerror(errno));
+    struct demo_dir wd;
+    if (demo_dir_open(&wd, dir, "demo-lb"))
         return 1;
-    }
+    dir = wd.path;
     char fe[4096], be[4096], db[4096], truth[4096], pairs[4096];
     snprintf(fe, sizeof fe, "FE=%s/FE.pcap", dir);
     snprintf(be, sizeof be, "BE=%s/BE.pcap", dir);
@@ -270,15 +269,10 @@ int demo_lb(int argc, char **argv)
     }
     free_truth(&tr);
 out_dir:
-    if (own_dir) {
+    {
         const char *files[] = {"FE.pcap", "BE.pcap", "traces.db", "traces.db-wal",
-                               "traces.db-shm", "truth.txt", "pairs.csv"};
-        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-            char f[4200];
-            snprintf(f, sizeof f, "%s/%s", dir, files[i]);
-            unlink(f);
-        }
-        rmdir(dir);
+                               "traces.db-shm", "truth.txt", "pairs.csv", NULL};
+        demo_dir_close(&wd, files);
     }
     return status;
 }

@@ -141,8 +141,12 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     /* the SACK column: extra columns carried along, the blocks' CTEs */
     bool sk = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
     const char *sack = sk ? ", sack" : "";
+    /* a NULL ack first, as SQLite and the C step order them */
+    const char *nf = o->pg ? " NULLS FIRST" : "";
     const char *tables[] = {o->table, NULL};
-    vnd_sb_printf(sb, "WITH %svnd_origin AS (", sk ? "RECURSIVE " : "");
+    /* materialized: PostgreSQL would otherwise rescan the table's min(ts)
+     * once per sample in the final cross join */
+    vnd_sb_printf(sb, "WITH %svnd_origin AS MATERIALIZED (", sk ? "RECURSIVE " : "");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, "),\n"
                       "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
@@ -154,63 +158,64 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     struct vnd_diag_ctx call = {c->db, &all};
     if (vnd_diag_source(&call, sb, o->table, true, err))
         return -1;
+    /* every row as data of its direction (k = 0) and every ACK as
+     * acknowledging the reverse one (k = 1), keyed by that data direction:
+     * window passes then do what joining the two would (a join whose size
+     * PostgreSQL cannot estimate) */
     vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n"
-                      /* data directions: unwrapped seq */
-                      "vnd_d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
-                      "         seq - lag(seq) OVER w AS ds\n"
-                      "       FROM vnd_p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "vnd_d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
-    seqdiff(sb, "ds");
+                      "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len%s FROM vnd_p\n"
+                      "       UNION ALL SELECT ts, dst_ip, dst_port, src_ip, src_port, 1, seq, ack,"
+                      " ack, NULL%s FROM vnd_p\n"
+                      "       WHERE (flags & 16) <> 0 AND src_ip IS NOT NULL AND src_port IS NOT NULL\n"
+                      "         AND dst_ip IS NOT NULL AND dst_port IS NOT NULL),\n"
+                      /* unwrapped, in (ts, seq, ack) order: seq from the
+                       * direction's first; ACKs, after its data, from it too
+                       * (the first ACK's difference is taken from it) */
+                      "vnd_u1 AS (SELECT ts, " FLOW ", k, seq, ack, len%s, first_value(k) OVER w AS k0,\n"
+                      "         CASE WHEN lag(k) OVER w = k THEN v - lag(v) OVER w\n"
+                      "           WHEN k = 1 THEN v - first_value(v) OVER w END AS dx\n"
+                      "       FROM vnd_u WINDOW w AS (PARTITION BY " FLOW " ORDER BY k, ts, seq, ack%s)),\n"
+                      "vnd_u2 AS (SELECT ts, " FLOW ", k, seq, ack, len%s, sum(coalesce(",
+                  sk ? ", CAST(NULL AS TEXT) AS sack" : "", sack, sack, nf, sack);
+    seqdiff(sb, "dx");
+    /* none for ACKs of a direction that sent nothing */
     vnd_sb_printf(sb, ", 0))\n"
-                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS us FROM vnd_d1),\n"
-                      "vnd_seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
-                      "         max(us + len) OVER (PARTITION BY " FLOW " ORDER BY ts, us\n"
-                      "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent%s\n"
-                      "       FROM vnd_d2 WHERE len > 0),\n"
-                      "vnd_base AS (SELECT DISTINCT " FLOW ", s0 FROM vnd_d2),\n"
-                      /* ACK directions: unwrapped ack in the peer's seq space */
-                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack%s, first_value(ack) OVER w AS a0,\n"
-                      "         ack - lag(ack) OVER w AS da\n"
-                      "       FROM vnd_p WHERE (flags & 16) <> 0\n"
-                      "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "vnd_a2 AS (SELECT ts, " FLOW ", a0%s, sum(coalesce(",
-                  sk ? ",\n         row_number() OVER (PARTITION BY " FLOW " ORDER BY ts, us)"
-                       " AS sid, floor(us / 1048576.0) AS bk"
-                     : "",
-                  sack, sk ? ", ack, sack" : "");
-    seqdiff(sb, "da");
-    vnd_sb_printf(sb, ", 0))\n"
-                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS cum FROM vnd_a1),\n"
-                      /* keyed by the data direction the ACK answers */
-                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,%s\n"
-                      "         ",
-                  sk ? " vnd_a2.ack, vnd_a2.sack," : "");
-    seqdiff(sb, "vnd_a2.a0 - b.s0");
-    vnd_sb_printf(sb, " + vnd_a2.cum AS ua\n"
-                      "       FROM vnd_a2 JOIN vnd_base b ON b.src_ip = vnd_a2.dst_ip AND b.src_port ="
-                      " vnd_a2.dst_port\n"
-                      "         AND b.dst_ip = vnd_a2.src_ip AND b.dst_port = vnd_a2.src_port),\n"
-                      "vnd_ak AS (SELECT ts, " FLOW "%s, max(ua) OVER (PARTITION BY " FLOW
-                      " ORDER BY ts, ua\n"
-                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n",
-                  sk ? ", ua, ack, sack" : "");
-    if (sk)
+                      "         OVER (PARTITION BY " FLOW ", k ORDER BY ts, seq, ack%s"
+                      " ROWS UNBOUNDED PRECEDING) AS u\n"
+                      "       FROM vnd_u1 WHERE k0 = 0),\n"
+                      /* segments [s, e): the highest end sent before */
+                      "vnd_seg AS (SELECT ts, " FLOW ", u AS s, u + len AS e,\n"
+                      "         max(u + len) OVER w AS sent%s\n"
+                      "       FROM vnd_u2 WHERE k = 0 AND len > 0 WINDOW w AS (PARTITION BY " FLOW "\n"
+                      "           ORDER BY ts, seq, ack%s ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
+                      " PRECEDING)),\n",
+                  nf, sk ? ",\n         row_number() OVER w AS sid, floor(u / 1048576.0) AS bk" : "",
+                  nf);
+    if (sk) {
+        /* the running maximum of the ACKs, the same for all of one ts */
+        vnd_sb_printf(sb, "vnd_ak AS (SELECT ts, " FLOW ", u AS ua, ack, sack,\n"
+                          "         max(u) OVER (PARTITION BY " FLOW " ORDER BY ts\n"
+                          "           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ra\n"
+                          "       FROM vnd_u2 WHERE k = 1),\n");
         sack_blocks(c, sb);
+        vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, sack_ts, sack_ra"
+                          " FROM vnd_sg\n"
+                          "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0, NULL, NULL FROM vnd_ak),\n");
+    } else {
+        vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
+                          "       UNION ALL SELECT ts, " FLOW ", u, 1, 0 FROM vnd_u2 WHERE k = 1),\n");
+    }
     /* first ACK (in time) whose running max reaches e: the earliest of the
      * ACKs at or after e in key order */
-    vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx%s FROM %s\n"
-                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0%s FROM vnd_ak),\n"
-                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
+    vnd_sb_printf(sb, "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
                       "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
                       "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
                       " PRECEDING)),\n",
-                  sk ? ", sack_ts, sack_ra" : "", sk ? "vnd_sg" : "vnd_seg",
-                  sk ? ", NULL, NULL" : "", sk ? ", sack_ts, sack_ra" : "");
+                  sk ? ", sack_ts, sack_ra" : "");
     if (sk)
         /* the earlier, in (ts, running max), of the cumulative and the
          * SACK cover; none for segments acknowledged before they were sent */
@@ -229,7 +234,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
      * timestamps); none when it covers a retransmission */
     vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
                       "       FROM %s\n"
-                      "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
+                      "       GROUP BY " FLOW ", ack_ts),\n"
                       "vnd_r AS (SELECT ",
                   sk ? "vnd_c2 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
     vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");

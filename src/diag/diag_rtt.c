@@ -119,7 +119,7 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       "       FROM vnd_seg g JOIN vnd_kb k ON k.src_ip = g.src_ip"
                       " AND k.src_port = g.src_port\n"
                       "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port AND k.b = g.bk\n"
-                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta > g.ts) x WHERE rk = 1),\n"
+                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta >= g.ts) x WHERE rk = 1),\n"
                       /* onto the segments (a join SQLite would not index) */
                       "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
                       " max(sent) AS sent,\n"

@@ -21,16 +21,25 @@
  *    receiver behind a hole are covered only by the cumulative ACK after
  *    the repair, which also covers the retransmission: they give no sample
  *    rather than a wrong, inflated one.  When the table has a `sack`
- *    column (tcp.sack), a segment is covered by the first ACK, in (ts,
- *    running max), whose running max reaches e or, if it comes strictly
- *    after the segment, one of whose SACK blocks contains [s, e); block
- *    edges are unwrapped from the ACK's own ack number.  ACKs are named by
- *    (ts, running max) throughout.  Malformed SACK text is no SACK
+ *    column (tcp.sack), a segment is covered by the first ACK whose
+ *    running max reaches e or, if it does not come before the segment, one
+ *    of whose SACK blocks contains [s, e); block edges are unwrapped from
+ *    the ACK's own ack number.  Malformed SACK text is no SACK
  *    (vnd_rtt_sack_parse's rule).
+ *  - Rows of one ts (their capture order is unknown): unwrapping and the
+ *    retransmission test take them in (seq, ack) order; segments count as
+ *    sent before the ACKs of their ts (an ACK covering new data followed
+ *    it: a sample of 0 is below the clock's resolution, not an artefact);
+ *    the ACKs of one direction at one ts are one ACK, named by that ts,
+ *    their running max the highest of them.
  * Samples are filed under the slot of the data segment.
  *
+ * No join pairs ACKs with their data direction: one UNION ALL keyed by the
+ * data direction and window passes do it, which PostgreSQL plans in
+ * n log n on tables without indexes (it misestimated the join it replaces
+ * at one row, then rescanned the table's time 0 per sample: quadratic).
  * On SQLite the same computation runs as a C step in one pass over the
- * rows in time order (diag_rtt_step.c): the seven window passes below take
+ * rows in time order (diag_rtt_step.c): the window passes below take
  * about 20 µs per row there.  --show-sql prints this SQL, which PostgreSQL
  * runs, and the tests check that both give the same rows. */
 #include "diag/diag.h"
@@ -110,8 +119,8 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       "         WHERE ok = 1 AND br > ra AND br > bl\n"
                       "       UNION ALL SELECT " FLOW ", ta, ra, bl, br, b + 1 FROM vnd_kb\n"
                       "         WHERE b < floor((br - 1) / 1048576.0)),\n"
-                      /* each segment's first ACK (ts, running max) that SACKs
-                       * it, among those after it */
+                      /* each segment's first ACK that SACKs it, among those
+                       * not before it */
                       "vnd_sc AS (SELECT " FLOW ", sid, ta, ra FROM (SELECT g." FLOWG ", g.sid,"
                       " k.ta, k.ra,\n"
                       "         row_number() OVER (PARTITION BY g." FLOWG ", g.sid"
@@ -171,26 +180,27 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       /* unwrapped, in (ts, seq, ack) order: seq from the
                        * direction's first; ACKs, after its data, from it too
                        * (the first ACK's difference is taken from it) */
-                      "vnd_u1 AS (SELECT ts, " FLOW ", k, seq, ack, len%s, first_value(k) OVER w AS k0,\n"
+                      "vnd_u1 AS (SELECT ts, " FLOW ", k, len%s, first_value(k) OVER w AS k0,\n"
+                      "         row_number() OVER w AS rn,\n"
                       "         CASE WHEN lag(k) OVER w = k THEN v - lag(v) OVER w\n"
                       "           WHEN k = 1 THEN v - first_value(v) OVER w END AS dx\n"
                       "       FROM vnd_u WINDOW w AS (PARTITION BY " FLOW " ORDER BY k, ts, seq, ack%s)),\n"
-                      "vnd_u2 AS (SELECT ts, " FLOW ", k, seq, ack, len%s, sum(coalesce(",
-                  sk ? ", CAST(NULL AS TEXT) AS sack" : "", sack, sack, nf, sack);
+                      "vnd_u2 AS (SELECT ts, " FLOW ", k, rn, len%s, sum(coalesce(",
+                  sk ? ", CAST(NULL AS TEXT) AS sack" : "", sack, sk ? ", ack, sack" : "", nf,
+                  sk ? ", ack, sack" : "");
     seqdiff(sb, "dx");
     /* none for ACKs of a direction that sent nothing */
     vnd_sb_printf(sb, ", 0))\n"
-                      "         OVER (PARTITION BY " FLOW ", k ORDER BY ts, seq, ack%s"
+                      "         OVER (PARTITION BY " FLOW ", k ORDER BY rn"
                       " ROWS UNBOUNDED PRECEDING) AS u\n"
                       "       FROM vnd_u1 WHERE k0 = 0),\n"
                       /* segments [s, e): the highest end sent before */
                       "vnd_seg AS (SELECT ts, " FLOW ", u AS s, u + len AS e,\n"
                       "         max(u + len) OVER w AS sent%s\n"
                       "       FROM vnd_u2 WHERE k = 0 AND len > 0 WINDOW w AS (PARTITION BY " FLOW "\n"
-                      "           ORDER BY ts, seq, ack%s ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
+                      "           ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
                       " PRECEDING)),\n",
-                  nf, sk ? ",\n         row_number() OVER w AS sid, floor(u / 1048576.0) AS bk" : "",
-                  nf);
+                  sk ? ",\n         row_number() OVER w AS sid, floor(u / 1048576.0) AS bk" : "");
     if (sk) {
         /* the running maximum of the ACKs, the same for all of one ts */
         vnd_sb_printf(sb, "vnd_ak AS (SELECT ts, " FLOW ", u AS ua, ack, sack,\n"

@@ -1,6 +1,6 @@
 /* diag_rtt_step.c — the rtt app's thin C step: the pairing of diag_rtt.c
  * done in one pass over the table's TCP rows in time order, so RTT keeps
- * up with real time on SQLite (the pure SQL takes seven window passes).
+ * up with real time on SQLite (the pure SQL takes several sorting window passes).
  *
  * It computes exactly what the SQL `vnd diag rtt --show-sql` prints does
  * (tests/integration/diag_cli.sh compares the two): per direction, seq
@@ -13,9 +13,9 @@
  *
  * With a `sack` column, an ACK also covers the segments one of its SACK
  * blocks contains (edges unwrapped from the ACK's own ack number), if
- * they were sent before it (a strictly earlier ts).  Several ACKs with
- * the same (ts, running maximum) are one ACK, as the SQL names an ACK so:
- * their segments give one sample.  Segments covered by SACK stay in the
+ * they were not sent after it.  The rows of one ts take effect as the SQL
+ * has them (process_ts): segments first, then the ACK numbers, then what
+ * the ACKs of each direction cover, as one ACK.  Segments covered by SACK stay in the
  * heap, marked, until the cumulative ACK passes them; the heap is rebuilt
  * without them when walking past them has cost more than its size. */
 #include "diag/step.h"

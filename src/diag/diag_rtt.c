@@ -80,7 +80,7 @@ static void sack_wellformed(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
 }
 
 /* The SACK blocks of the ACKs in vnd_ak, as rows of vnd_kb: (data
- * direction, ACK ts and running max, unwrapped [bl, br)), one per 2^20
+ * direction, ACK ts and number, unwrapped [bl, br)), one per 2^20
  * bucket of sequence space the block spans, so that segments find theirs
  * by equality. */
 static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
@@ -121,21 +121,18 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       "         WHERE b < floor((br - 1) / 1048576.0)),\n"
                       /* each segment's first ACK that SACKs it, among those
                        * not before it */
-                      "vnd_sc AS (SELECT " FLOW ", sid, ta, ra FROM (SELECT g." FLOWG ", g.sid,"
-                      " k.ta, k.ra,\n"
-                      "         row_number() OVER (PARTITION BY g." FLOWG ", g.sid"
-                      " ORDER BY k.ta, k.ra) AS rk\n"
+                      "vnd_sc AS (SELECT g." FLOWG ", g.sid, min(k.ta) AS ta\n"
                       "       FROM vnd_seg g JOIN vnd_kb k ON k.src_ip = g.src_ip"
                       " AND k.src_port = g.src_port\n"
                       "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port AND k.b = g.bk\n"
-                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta >= g.ts) x WHERE rk = 1),\n"
+                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta >= g.ts\n"
+                      "       GROUP BY g." FLOWG ", g.sid),\n"
                       /* onto the segments (a join SQLite would not index) */
                       "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
                       " max(sent) AS sent,\n"
-                      "         max(sack_ts) AS sack_ts, max(sack_ra) AS sack_ra FROM (\n"
-                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts, NULL AS sack_ra"
-                      " FROM vnd_seg\n"
-                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta, ra"
+                      "         max(sack_ts) AS sack_ts FROM (\n"
+                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts FROM vnd_seg\n"
+                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta"
                       " FROM vnd_sc) u\n"
                       "       GROUP BY " FLOW ", sid),\n");
 }
@@ -202,16 +199,16 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " PRECEDING)),\n",
                   sk ? ",\n         row_number() OVER w AS sid, floor(u / 1048576.0) AS bk" : "");
     if (sk) {
-        /* the running maximum of the ACKs, the same for all of one ts */
-        vnd_sb_printf(sb, "vnd_ak AS (SELECT ts, " FLOW ", u AS ua, ack, sack,\n"
-                          "         max(u) OVER (PARTITION BY " FLOW " ORDER BY ts\n"
-                          "           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ra\n"
-                          "       FROM vnd_u2 WHERE k = 1),\n");
+        /* ra: what the blocks must pass to cover anything new; the ACK's
+         * own number will do (a block at or below the running maximum of
+         * its ts covers only what the cumulative ACK has covered by then) */
+        vnd_sb_printf(sb, "vnd_ak AS (SELECT ts, " FLOW ", u AS ua, ack, sack, u AS ra"
+                          " FROM vnd_u2 WHERE k = 1),\n");
         sack_blocks(c, sb);
         vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, sack_ts, sack_ra"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, sack_ts"
                           " FROM vnd_sg\n"
-                          "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0, NULL, NULL FROM vnd_ak),\n");
+                          "       UNION ALL SELECT ts, " FLOW ", ua, 1, 0, NULL FROM vnd_ak),\n");
     } else {
         vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
                           "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
@@ -220,33 +217,27 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     /* first ACK (in time) whose running max reaches e: the earliest of the
      * ACKs at or after e in key order */
     vnd_sb_printf(sb, "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
-                      "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
                       "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
                       " PRECEDING)),\n",
-                  sk ? ", sack_ts, sack_ra" : "");
+                  sk ? ", sack_ts" : "");
     if (sk)
-        /* the earlier, in (ts, running max), of the cumulative and the
-         * SACK cover; none for segments acknowledged before they were sent */
-        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx, sack_ts, sack_ra, ack_ts, ack_key,\n"
+        /* the earlier of the cumulative and the SACK cover; none for
+         * segments acknowledged before they were sent */
+        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx,\n"
                           "         CASE WHEN sack_ts IS NOT NULL AND (ack_ts IS NULL OR sack_ts <"
-                          " ack_ts\n"
-                          "           OR (sack_ts = ack_ts AND sack_ra < ack_key)) THEN 1 ELSE 0"
-                          " END AS by_sack\n"
+                          " ack_ts)\n"
+                          "           THEN sack_ts ELSE ack_ts END AS ack_ts\n"
                           "       FROM vnd_cov WHERE is_ack = 0 AND (ack_ts IS NULL OR ack_ts >="
-                          " ts)),\n"
-                          "vnd_c2 AS (SELECT ts, " FLOW ", retx,\n"
-                          "         CASE WHEN by_sack = 1 THEN sack_ts ELSE ack_ts END AS ack_ts,\n"
-                          "         CASE WHEN by_sack = 1 THEN sack_ra ELSE ack_key END AS ack_key"
-                          " FROM vnd_c1),\n");
-    /* one sample per ACK (its ack number names it: ACKs share
-     * timestamps); none when it covers a retransmission */
+                          " ts)),\n");
+    /* one sample per ACK (its ts names it: the ACKs of one direction at
+     * one ts are one); none when it covers a retransmission */
     vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
                       "       FROM %s\n"
                       "       GROUP BY " FLOW ", ack_ts),\n"
                       "vnd_r AS (SELECT ",
-                  sk ? "vnd_c2 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
+                  sk ? "vnd_c1 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
     vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     if (o->by_flow) {

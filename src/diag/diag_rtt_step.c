@@ -1,6 +1,6 @@
 /* diag_rtt_step.c — the rtt app's thin C step: the pairing of diag_rtt.c
  * done in one pass over the table's TCP rows in time order, so RTT keeps
- * up with real time on SQLite (the pure SQL takes several sorting window passes).
+ * up with real time on SQLite (the pure SQL sorts them four times).
  *
  * It computes exactly what the SQL `vnd diag rtt --show-sql` prints does
  * (tests/integration/diag_cli.sh compares the two): per direction, seq

@@ -21,16 +21,25 @@
  *    receiver behind a hole are covered only by the cumulative ACK after
  *    the repair, which also covers the retransmission: they give no sample
  *    rather than a wrong, inflated one.  When the table has a `sack`
- *    column (tcp.sack), a segment is covered by the first ACK, in (ts,
- *    running max), whose running max reaches e or, if it comes strictly
- *    after the segment, one of whose SACK blocks contains [s, e); block
- *    edges are unwrapped from the ACK's own ack number.  ACKs are named by
- *    (ts, running max) throughout.  Malformed SACK text is no SACK
+ *    column (tcp.sack), a segment is covered by the first ACK whose
+ *    running max reaches e or, if it does not come before the segment, one
+ *    of whose SACK blocks contains [s, e); block edges are unwrapped from
+ *    the ACK's own ack number.  Malformed SACK text is no SACK
  *    (vnd_rtt_sack_parse's rule).
+ *  - Rows of one ts (their capture order is unknown): unwrapping and the
+ *    retransmission test take them in (seq, ack) order; segments count as
+ *    sent before the ACKs of their ts (an ACK covering new data followed
+ *    it: a sample of 0 is below the clock's resolution, not an artefact);
+ *    the ACKs of one direction at one ts are one ACK, named by that ts,
+ *    their running max the highest of them.
  * Samples are filed under the slot of the data segment.
  *
+ * No join pairs ACKs with their data direction: one UNION ALL keyed by the
+ * data direction and window passes do it, which PostgreSQL plans in
+ * n log n on tables without indexes (it misestimated the join it replaces
+ * at one row, then rescanned the table's time 0 per sample: quadratic).
  * On SQLite the same computation runs as a C step in one pass over the
- * rows in time order (diag_rtt_step.c): the seven window passes below take
+ * rows in time order (diag_rtt_step.c): the window passes below take
  * about 20 µs per row there.  --show-sql prints this SQL, which PostgreSQL
  * runs, and the tests check that both give the same rows. */
 #include "diag/diag.h"
@@ -71,7 +80,7 @@ static void sack_wellformed(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
 }
 
 /* The SACK blocks of the ACKs in vnd_ak, as rows of vnd_kb: (data
- * direction, ACK ts and running max, unwrapped [bl, br)), one per 2^20
+ * direction, ACK ts and number, unwrapped [bl, br)), one per 2^20
  * bucket of sequence space the block spans, so that segments find theirs
  * by equality. */
 static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
@@ -110,23 +119,20 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       "         WHERE ok = 1 AND br > ra AND br > bl\n"
                       "       UNION ALL SELECT " FLOW ", ta, ra, bl, br, b + 1 FROM vnd_kb\n"
                       "         WHERE b < floor((br - 1) / 1048576.0)),\n"
-                      /* each segment's first ACK (ts, running max) that SACKs
-                       * it, among those after it */
-                      "vnd_sc AS (SELECT " FLOW ", sid, ta, ra FROM (SELECT g." FLOWG ", g.sid,"
-                      " k.ta, k.ra,\n"
-                      "         row_number() OVER (PARTITION BY g." FLOWG ", g.sid"
-                      " ORDER BY k.ta, k.ra) AS rk\n"
+                      /* each segment's first ACK that SACKs it, among those
+                       * not before it */
+                      "vnd_sc AS (SELECT g." FLOWG ", g.sid, min(k.ta) AS ta\n"
                       "       FROM vnd_seg g JOIN vnd_kb k ON k.src_ip = g.src_ip"
                       " AND k.src_port = g.src_port\n"
                       "         AND k.dst_ip = g.dst_ip AND k.dst_port = g.dst_port AND k.b = g.bk\n"
-                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta > g.ts) x WHERE rk = 1),\n"
+                      "         AND k.bl <= g.s AND g.e <= k.br AND k.ta >= g.ts\n"
+                      "       GROUP BY g." FLOWG ", g.sid),\n"
                       /* onto the segments (a join SQLite would not index) */
                       "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
                       " max(sent) AS sent,\n"
-                      "         max(sack_ts) AS sack_ts, max(sack_ra) AS sack_ra FROM (\n"
-                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts, NULL AS sack_ra"
-                      " FROM vnd_seg\n"
-                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta, ra"
+                      "         max(sack_ts) AS sack_ts FROM (\n"
+                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts FROM vnd_seg\n"
+                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta"
                       " FROM vnd_sc) u\n"
                       "       GROUP BY " FLOW ", sid),\n");
 }
@@ -141,8 +147,12 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     /* the SACK column: extra columns carried along, the blocks' CTEs */
     bool sk = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
     const char *sack = sk ? ", sack" : "";
+    /* a NULL ack first, as SQLite and the C step order them */
+    const char *nf = o->pg ? " NULLS FIRST" : "";
     const char *tables[] = {o->table, NULL};
-    vnd_sb_printf(sb, "WITH %svnd_origin AS (", sk ? "RECURSIVE " : "");
+    /* materialized: PostgreSQL would otherwise rescan the table's min(ts)
+     * once per sample in the final cross join */
+    vnd_sb_printf(sb, "WITH %svnd_origin AS MATERIALIZED (", sk ? "RECURSIVE " : "");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, "),\n"
                       "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
@@ -154,84 +164,80 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     struct vnd_diag_ctx call = {c->db, &all};
     if (vnd_diag_source(&call, sb, o->table, true, err))
         return -1;
+    /* every row as data of its direction (k = 0) and every ACK as
+     * acknowledging the reverse one (k = 1), keyed by that data direction:
+     * window passes then do what joining the two would (a join whose size
+     * PostgreSQL cannot estimate) */
     vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n"
-                      /* data directions: unwrapped seq */
-                      "vnd_d1 AS (SELECT ts, " FLOW ", seq, ack, len, first_value(seq) OVER w AS s0,\n"
-                      "         seq - lag(seq) OVER w AS ds\n"
-                      "       FROM vnd_p WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "vnd_d2 AS MATERIALIZED (SELECT ts, " FLOW ", len, s0, sum(coalesce(");
-    seqdiff(sb, "ds");
+                      "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len%s FROM vnd_p\n"
+                      "       UNION ALL SELECT ts, dst_ip, dst_port, src_ip, src_port, 1, seq, ack,"
+                      " ack, NULL%s FROM vnd_p\n"
+                      "       WHERE (flags & 16) <> 0 AND src_ip IS NOT NULL AND src_port IS NOT NULL\n"
+                      "         AND dst_ip IS NOT NULL AND dst_port IS NOT NULL),\n"
+                      /* unwrapped, in (ts, seq, ack) order: seq from the
+                       * direction's first; ACKs, after its data, from it too
+                       * (the first ACK's difference is taken from it) */
+                      "vnd_u1 AS (SELECT ts, " FLOW ", k, len%s, first_value(k) OVER w AS k0,\n"
+                      "         row_number() OVER w AS rn,\n"
+                      "         CASE WHEN lag(k) OVER w = k THEN v - lag(v) OVER w\n"
+                      "           WHEN k = 1 THEN v - first_value(v) OVER w END AS dx\n"
+                      "       FROM vnd_u WINDOW w AS (PARTITION BY " FLOW " ORDER BY k, ts, seq, ack%s)),\n"
+                      "vnd_u2 AS (SELECT ts, " FLOW ", k, rn, len%s, sum(coalesce(",
+                  sk ? ", CAST(NULL AS TEXT) AS sack" : "", sack, sk ? ", ack, sack" : "", nf,
+                  sk ? ", ack, sack" : "");
+    seqdiff(sb, "dx");
+    /* none for ACKs of a direction that sent nothing */
     vnd_sb_printf(sb, ", 0))\n"
-                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS us FROM vnd_d1),\n"
-                      "vnd_seg AS (SELECT ts, " FLOW ", us AS s, us + len AS e,\n"
-                      "         max(us + len) OVER (PARTITION BY " FLOW " ORDER BY ts, us\n"
-                      "           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sent%s\n"
-                      "       FROM vnd_d2 WHERE len > 0),\n"
-                      "vnd_base AS (SELECT DISTINCT " FLOW ", s0 FROM vnd_d2),\n"
-                      /* ACK directions: unwrapped ack in the peer's seq space */
-                      "vnd_a1 AS (SELECT ts, " FLOW ", seq, ack%s, first_value(ack) OVER w AS a0,\n"
-                      "         ack - lag(ack) OVER w AS da\n"
-                      "       FROM vnd_p WHERE (flags & 16) <> 0\n"
-                      "       WINDOW w AS (PARTITION BY " FLOW " ORDER BY ts, seq, ack)),\n"
-                      "vnd_a2 AS (SELECT ts, " FLOW ", a0%s, sum(coalesce(",
-                  sk ? ",\n         row_number() OVER (PARTITION BY " FLOW " ORDER BY ts, us)"
-                       " AS sid, floor(us / 1048576.0) AS bk"
-                     : "",
-                  sack, sk ? ", ack, sack" : "");
-    seqdiff(sb, "da");
-    vnd_sb_printf(sb, ", 0))\n"
-                      "         OVER (PARTITION BY " FLOW " ORDER BY ts, seq, ack"
-                      " ROWS UNBOUNDED PRECEDING) AS cum FROM vnd_a1),\n"
-                      /* keyed by the data direction the ACK answers */
-                      "vnd_a3 AS (SELECT vnd_a2.ts, b.src_ip, b.src_port, b.dst_ip, b.dst_port,%s\n"
-                      "         ",
-                  sk ? " vnd_a2.ack, vnd_a2.sack," : "");
-    seqdiff(sb, "vnd_a2.a0 - b.s0");
-    vnd_sb_printf(sb, " + vnd_a2.cum AS ua\n"
-                      "       FROM vnd_a2 JOIN vnd_base b ON b.src_ip = vnd_a2.dst_ip AND b.src_port ="
-                      " vnd_a2.dst_port\n"
-                      "         AND b.dst_ip = vnd_a2.src_ip AND b.dst_port = vnd_a2.src_port),\n"
-                      "vnd_ak AS (SELECT ts, " FLOW "%s, max(ua) OVER (PARTITION BY " FLOW
-                      " ORDER BY ts, ua\n"
-                      "         ROWS UNBOUNDED PRECEDING) AS ra FROM vnd_a3),\n",
-                  sk ? ", ua, ack, sack" : "");
-    if (sk)
+                      "         OVER (PARTITION BY " FLOW ", k ORDER BY rn"
+                      " ROWS UNBOUNDED PRECEDING) AS u\n"
+                      "       FROM vnd_u1 WHERE k0 = 0),\n"
+                      /* segments [s, e): the highest end sent before */
+                      "vnd_seg AS (SELECT ts, " FLOW ", u AS s, u + len AS e,\n"
+                      "         max(u + len) OVER w AS sent%s\n"
+                      "       FROM vnd_u2 WHERE k = 0 AND len > 0 WINDOW w AS (PARTITION BY " FLOW "\n"
+                      "           ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
+                      " PRECEDING)),\n",
+                  sk ? ",\n         row_number() OVER w AS sid, floor(u / 1048576.0) AS bk" : "");
+    if (sk) {
+        /* ra: what the blocks must pass to cover anything new; the ACK's
+         * own number will do (a block at or below the running maximum of
+         * its ts covers only what the cumulative ACK has covered by then) */
+        vnd_sb_printf(sb, "vnd_ak AS (SELECT ts, " FLOW ", u AS ua, ack, sack, u AS ra"
+                          " FROM vnd_u2 WHERE k = 1),\n");
         sack_blocks(c, sb);
+        vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, sack_ts"
+                          " FROM vnd_sg\n"
+                          "       UNION ALL SELECT ts, " FLOW ", ua, 1, 0, NULL FROM vnd_ak),\n");
+    } else {
+        vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
+                          "       UNION ALL SELECT ts, " FLOW ", u, 1, 0 FROM vnd_u2 WHERE k = 1),\n");
+    }
     /* first ACK (in time) whose running max reaches e: the earliest of the
      * ACKs at or after e in key order */
-    vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                      "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx%s FROM %s\n"
-                      "       UNION ALL SELECT ts, " FLOW ", ra, 1, 0%s FROM vnd_ak),\n"
-                      "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
-                      "         min(CASE WHEN is_ack = 1 THEN key END) OVER w AS ack_key,\n"
+    vnd_sb_printf(sb, "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
                       "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
                       " PRECEDING)),\n",
-                  sk ? ", sack_ts, sack_ra" : "", sk ? "vnd_sg" : "vnd_seg",
-                  sk ? ", NULL, NULL" : "", sk ? ", sack_ts, sack_ra" : "");
+                  sk ? ", sack_ts" : "");
     if (sk)
-        /* the earlier, in (ts, running max), of the cumulative and the
-         * SACK cover; none for segments acknowledged before they were sent */
-        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx, sack_ts, sack_ra, ack_ts, ack_key,\n"
+        /* the earlier of the cumulative and the SACK cover; none for
+         * segments acknowledged before they were sent */
+        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx,\n"
                           "         CASE WHEN sack_ts IS NOT NULL AND (ack_ts IS NULL OR sack_ts <"
-                          " ack_ts\n"
-                          "           OR (sack_ts = ack_ts AND sack_ra < ack_key)) THEN 1 ELSE 0"
-                          " END AS by_sack\n"
+                          " ack_ts)\n"
+                          "           THEN sack_ts ELSE ack_ts END AS ack_ts\n"
                           "       FROM vnd_cov WHERE is_ack = 0 AND (ack_ts IS NULL OR ack_ts >="
-                          " ts)),\n"
-                          "vnd_c2 AS (SELECT ts, " FLOW ", retx,\n"
-                          "         CASE WHEN by_sack = 1 THEN sack_ts ELSE ack_ts END AS ack_ts,\n"
-                          "         CASE WHEN by_sack = 1 THEN sack_ra ELSE ack_key END AS ack_key"
-                          " FROM vnd_c1),\n");
-    /* one sample per ACK (its ack number names it: ACKs share
-     * timestamps); none when it covers a retransmission */
+                          " ts)),\n");
+    /* one sample per ACK (its ts names it: the ACKs of one direction at
+     * one ts are one); none when it covers a retransmission */
     vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
                       "       FROM %s\n"
-                      "       GROUP BY " FLOW ", ack_key, ack_ts),\n"
+                      "       GROUP BY " FLOW ", ack_ts),\n"
                       "vnd_r AS (SELECT ",
-                  sk ? "vnd_c2 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
+                  sk ? "vnd_c1 WHERE ack_ts IS NOT NULL" : "vnd_cov WHERE is_ack = 0 AND ack_ts >= ts");
     vnd_diag_slot_expr(c, sb, "vnd_smp.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     if (o->by_flow) {

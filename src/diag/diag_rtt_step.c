@@ -1,6 +1,6 @@
 /* diag_rtt_step.c — the rtt app's thin C step: the pairing of diag_rtt.c
  * done in one pass over the table's TCP rows in time order, so RTT keeps
- * up with real time on SQLite (the pure SQL takes seven window passes).
+ * up with real time on SQLite (the pure SQL sorts them four times).
  *
  * It computes exactly what the SQL `vnd diag rtt --show-sql` prints does
  * (tests/integration/diag_cli.sh compares the two): per direction, seq
@@ -13,9 +13,9 @@
  *
  * With a `sack` column, an ACK also covers the segments one of its SACK
  * blocks contains (edges unwrapped from the ACK's own ack number), if
- * they were sent before it (a strictly earlier ts).  Several ACKs with
- * the same (ts, running maximum) are one ACK, as the SQL names an ACK so:
- * their segments give one sample.  Segments covered by SACK stay in the
+ * they were not sent after it.  The rows of one ts take effect as the SQL
+ * has them (process_ts): segments first, then the ACK numbers, then what
+ * the ACKs of each direction cover, as one ACK.  Segments covered by SACK stay in the
  * heap, marked, until the cumulative ACK passes them; the heap is rebuilt
  * without them when walking past them has cost more than its size. */
 #include "diag/step.h"
@@ -57,6 +57,8 @@ struct dir {
      * walking past them since the last rebuild */
     int ncov;
     int64_t wasted;
+    /* the rows of one ts: this direction's ACKs have covered (its stamp) */
+    unsigned long stamp;
     /* with SACK: the open ACK (ts, running max) and what it covered */
     int gopen, gretx, gn;
     double gts, glast;
@@ -77,6 +79,7 @@ struct row {
     int ack_null;
     int flags;
     int64_t len;
+    int64_t cum;             /* the ACK's unwrapped ack, from its first ACK */
     int nsack;               /* SACK blocks (0 without the column) */
     uint32_t sack[2 * VND_RTT_SACK_MAX];
 };
@@ -91,6 +94,7 @@ struct state {
     bool sack;               /* the table has a sack column */
     int *stack;              /* heap walk */
     size_t capstack;
+    unsigned long stamp;     /* counts the timestamps processed */
 };
 
 static int64_t seqdiff(int64_t x)
@@ -382,29 +386,48 @@ static void heap_rebuild(struct dir *r)
     r->wasted = 0;
 }
 
-/* An ACK d sends for r, with SACK: the cumulative part, then the segments
- * (sent before it) that one of its blocks contains. */
-static void ack_sack(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                     const struct row *rw)
+/* The segments of d->rev that d's ACKs up to ts cover cumulatively: one
+ * sample without SACK, into d's open ACK with it. */
+static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
+                      double ts)
+{
+    struct dir *r = d->rev;
+    if (!r || !r->nheap)
+        return;
+    int64_t ra = ack_ra(r, d);
+    double last = -INFINITY;
+    int retx = 0, n = 0;
+    while (r->nheap && r->heap[0].e <= ra) {
+        struct seg sg = heap_pop(r);
+        if (!S->sack) {
+            last = sg.ts > last ? sg.ts : last;
+            retx |= sg.fl & SEG_RETX;
+            n++;
+        } else if (sg.fl & SEG_COVERED) {
+            r->ncov--;
+        } else {
+            group_add(S, o, t0, d, ts, ra, &sg);
+        }
+    }
+    if (n && !retx)
+        add_sample(S, o, t0, r->idx, last, ts);
+}
+
+/* The segments of r = d->rev (sent at or before the ACK rw) that one of
+ * rw's SACK blocks contains, into d's open ACK (ts, running max). */
+static void cover_sack(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
+                       const struct row *rw)
 {
     struct dir *r = d->rev;
     if (!r || !r->nheap)
         return;
     double ts = rw->ts;
     int64_t ra = ack_ra(r, d);
-    while (r->nheap && r->heap[0].e <= ra) {
-        struct seg sg = heap_pop(r);
-        if (sg.fl & SEG_COVERED) {
-            r->ncov--;
-            continue;
-        }
-        group_add(S, o, t0, d, ts, ra, &sg);
-    }
     /* blocks in r's unwrapped space, from this ACK's own ack number; those
      * at or below the cumulative ACK (D-SACK) cover nothing new */
     int64_t bl[VND_RTT_SACK_MAX], br[VND_RTT_SACK_MAX], maxr = INT64_MIN;
     int nb = 0;
-    int64_t ua = seqdiff((int64_t)d->a0 - (int64_t)r->s0) + d->cum;
+    int64_t ua = seqdiff((int64_t)d->a0 - (int64_t)r->s0) + rw->cum;
     for (int i = 0; i < rw->nsack; i++) {
         int64_t l = ua + seqdiff((int64_t)rw->sack[2 * i] - (int64_t)rw->ack);
         int64_t h = ua + seqdiff((int64_t)rw->sack[2 * i + 1] - (int64_t)rw->ack);
@@ -414,7 +437,7 @@ static void ack_sack(struct state *S, const struct vnd_diag_opts *o, double t0, 
         br[nb++] = h;
         maxr = h > maxr ? h : maxr;
     }
-    if (!nb || !r->nheap)
+    if (!nb)
         return;
     /* walk the heap where e <= maxr (children never end earlier) */
     if (S->capstack < (size_t)r->nheap) {
@@ -432,7 +455,7 @@ static void ack_sack(struct state *S, const struct vnd_diag_opts *o, double t0, 
             continue;
         if (sg->fl & SEG_COVERED) {
             r->wasted++;
-        } else if (sg->ts < ts) {
+        } else if (sg->ts <= ts) {
             int64_t s = sg->e - sg->len;
             for (int k = 0; k < nb; k++)
                 if (bl[k] <= s && sg->e <= br[k]) {
@@ -452,19 +475,26 @@ static void ack_sack(struct state *S, const struct vnd_diag_opts *o, double t0, 
         heap_rebuild(r);
 }
 
-/* One row, in (ts, seq, ack) order: d's data and d's ACKs for d->rev. */
-static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
-                    const struct row *rw)
+/* The direction of a row; NULL for NULL ports and addresses, which join
+ * nothing in the SQL either. */
+static struct dir *row_dir(struct state *S, const struct row *rw)
 {
     const struct vnd_flow *fw = &S->fl.f[rw->flow];
-    /* NULL ports and addresses join nothing in the SQL either */
     if (!fw->src || !fw->dst || fw->nulls)
+        return NULL;
+    return dir_of(S, rw->flow);
+}
+
+/* A row as data of its direction d: seq unwrapped, a segment kept unless
+ * ACKs of earlier timestamps cover it already. */
+static void process_data(struct state *S, const struct row *rw)
+{
+    struct dir *d = row_dir(S, rw);
+    if (!d)
         return;
-    struct dir *d = dir_of(S, rw->flow);
     double ts = rw->ts;
-    uint32_t seq = rw->seq, ack = rw->ack;
+    uint32_t seq = rw->seq;
     int64_t len = rw->len;
-    /* d as a data direction */
     if (!d->have_s0) {
         d->have_s0 = 1;
         d->s0 = d->last_seq = seq;
@@ -482,9 +512,17 @@ static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
         if (!(d->rev && d->rev->have_a0 && sg.e <= ack_ra(d, d->rev)))
             heap_push(d, sg);
     }
-    /* d as the sender of ACKs for rev */
+}
+
+/* A row as an ACK d sends for d->rev: ack unwrapped (into rw->cum). */
+static void process_ack(struct state *S, struct row *rw)
+{
     if (!(rw->flags & 16))
         return;
+    struct dir *d = row_dir(S, rw);
+    if (!d)
+        return;
+    uint32_t ack = rw->ack;
     if (!d->have_a0) {
         d->have_a0 = 1;
         d->a0 = d->last_ack = ack;
@@ -494,25 +532,35 @@ static void process(struct state *S, const struct vnd_diag_opts *o, double t0,
         if (d->cum > d->max_cum)
             d->max_cum = d->cum;
     }
-    if (S->sack) {
-        ack_sack(S, o, t0, d, rw);
-        return;
+    rw->cum = d->cum;
+}
+
+/* The rows of one timestamp, in (seq, ack) order.  Their capture order is
+ * unknown, so: every segment counts as sent before every ACK (an ACK can
+ * cover a segment of its own ts, as it must have followed the segment if
+ * it covers new data), and the ACKs of one direction are one ACK, with
+ * the highest ack among them. */
+static void process_ts(struct state *S, const struct vnd_diag_opts *o, double t0,
+                       struct row *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        process_data(S, &b[i]);
+    for (size_t i = 0; i < n; i++)
+        process_ack(S, &b[i]);
+    S->stamp++;
+    for (size_t i = 0; i < n; i++) {
+        if (!(b[i].flags & 16))
+            continue;
+        struct dir *d = row_dir(S, &b[i]);
+        if (!d)
+            continue;
+        if (d->stamp != S->stamp) {
+            d->stamp = S->stamp;
+            cover_cum(S, o, t0, d, b[i].ts);
+        }
+        if (S->sack)
+            cover_sack(S, o, t0, d, &b[i]);
     }
-    struct dir *r = d->rev;
-    if (!r || !r->nheap)
-        return;
-    int64_t ra = ack_ra(r, d);
-    double last = -INFINITY;
-    int retx = 0, n = 0;
-    while (r->nheap && r->heap[0].e <= ra) {
-        struct seg sg = heap_pop(r);
-        last = sg.ts > last ? sg.ts : last;
-        retx |= sg.fl & SEG_RETX;
-        n++;
-    }
-    if (!n || retx)
-        return;
-    add_sample(S, o, t0, r->idx, last, ts);
 }
 
 /* The ACKs still open at the end of the rows (SACK only). */
@@ -614,6 +662,7 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
         rw.ack_null = sqlite3_column_type(st, 6) == SQLITE_NULL;
         rw.ack = (uint32_t)sqlite3_column_int64(st, 6);
         rw.flags = sqlite3_column_int(st, 7);
+        rw.cum = 0;
         /* NULL flags or payload: the SQL's length is NULL, no segment */
         if (sqlite3_column_type(st, 7) == SQLITE_NULL
             || sqlite3_column_type(st, 8) == SQLITE_NULL)
@@ -625,8 +674,7 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
                        : 0;
         if (nb && rw.ts != buf[0].ts) {
             sort_tie(buf, nb);
-            for (size_t i = 0; i < nb; i++)
-                process(S, o, t0, &buf[i]);
+            process_ts(S, o, t0, buf, nb);
             nb = 0;
         }
         if (nb == capb) {
@@ -643,8 +691,7 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
     }
     if (!ret) {
         sort_tie(buf, nb);
-        for (size_t i = 0; i < nb; i++)
-            process(S, o, t0, &buf[i]);
+        process_ts(S, o, t0, buf, nb);
         flush_groups(S, o, t0);
     }
     free(buf);

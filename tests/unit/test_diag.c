@@ -700,6 +700,8 @@ static void test_judge(void)
     CHECK_EQ_INT(v.hop, -1, "steady hops: no bottleneck");
 }
 
+static void test_rtt_ties(void);
+
 int main(void)
 {
     if (sqlite3_open(":memory:", &db) != SQLITE_OK)
@@ -715,7 +717,85 @@ int main(void)
     test_pg_dialect();
     test_steps_equal_sql();
     test_rtt_sack();
+    test_rtt_ties();
     test_judge();
     sqlite3_close(db);
     return tap_done();
+}
+
+/* ---- rtt: rows that share a timestamp ---- */
+
+/* Their capture order is unknown, so the rule must not depend on the
+ * order rows of one ts come in (the step sorts them by (seq, ack), which
+ * across the two directions means nothing): segments count as sent before
+ * the ACKs of their ts, and the ACKs of one direction at one ts are one
+ * ACK.  A data direction a→b of 100-byte segments from seq 1000; b's ACKs
+ * carry seq 1 or 2 (before a's rows at their ts) or 9000 (after). */
+static void test_rtt_ties(void)
+{
+    table("tie");
+    row("tie", 1.000, 1, 0, 1000, 1, 0x18, 100);
+    row("tie", 1.003, 2, 1, 1, 1100, 0x10, 0);        /* 3 ms */
+    /* an ACK of the segment's own ts covers it: 0 ms (it must have followed
+     * the new data it covers), whichever of the two sorts first */
+    row("tie", 1.010, 3, 0, 1100, 1, 0x18, 100);
+    row("tie", 1.010, 4, 1, 1, 1200, 0x10, 0);
+    row("tie", 1.015, 5, 0, 1200, 1, 0x18, 100);
+    row("tie", 1.015, 6, 1, 9000, 1300, 0x10, 0);
+    /* two ACKs at one ts, the higher first in (seq, ack): one ACK, one
+     * sample from the later segment, 4 ms */
+    row("tie", 1.020, 7, 0, 1300, 1, 0x18, 100);
+    row("tie", 1.021, 8, 0, 1400, 1, 0x18, 100);
+    row("tie", 1.025, 9, 1, 1, 1500, 0x10, 0);
+    row("tie", 1.025, 10, 1, 2, 1400, 0x10, 0);
+    /* a retransmission at the ts of the ACK covering its original: the
+     * ACK may answer either (Karn), no sample */
+    row("tie", 1.030, 11, 0, 1500, 1, 0x18, 100);
+    row("tie", 1.040, 12, 1, 1, 1600, 0x10, 0);
+    row("tie", 1.040, 13, 0, 1500, 1, 0x18, 100);
+    /* then as usual: 2 ms */
+    row("tie", 1.050, 14, 0, 1600, 1, 0x18, 100);
+    row("tie", 1.052, 15, 1, 1, 1700, 0x10, 0);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "tie";
+    o.slot = 100;
+    char *r = run(&vnd_diag_rtt, &o);
+    CHECK_EQ_INT((long long)cell(r, 0, 1), 5, "ties: 5 samples (3, 0, 0, 4, 2 ms) (got %s)", r);
+    CHECK(cell(r, 0, 3) == 0 && fabs(cell(r, 0, 6) - 4.0) < 1e-6,
+          "ties: smallest 0 ms (same-ts ACK), largest 4 ms (one ACK of two)");
+    CHECK(fabs(cell(r, 0, 2) - 1.8) < 1e-6, "ties: mean 1.8 ms (got %g)", cell(r, 0, 2));
+    free(r);
+    same(&vnd_diag_rtt, &o, "ties");
+    o.by_flow = true;
+    o.slot = 0.01;
+    same(&vnd_diag_rtt, &o, "ties by flow");
+    /* the same rows in reverse table order: the step sorts them */
+    exec("CREATE TABLE tier AS SELECT * FROM tie ORDER BY id DESC");
+    o.table = "tier";
+    same(&vnd_diag_rtt, &o, "ties reversed");
+
+    /* with SACK: a block of an ACK of the segment's own ts covers it too */
+    exec("CREATE TABLE tis (" STD_COLS ", sack TEXT)");
+    srow("tis", 2.000, 0, 1000, 1, 0x18, 100, NULL);         /* lost further on */
+    srow("tis", 2.010, 0, 1100, 1, 0x18, 100, NULL);
+    srow("tis", 2.010, 1, 1, 1000, 0x10, 0, "1100-1200");    /* 0 ms */
+    srow("tis", 2.011, 0, 1200, 1, 0x18, 100, NULL);
+    srow("tis", 2.014, 1, 1, 1000, 0x10, 0, "1100-1300");    /* 3 ms */
+    srow("tis", 2.020, 0, 1000, 1, 0x18, 100, NULL);         /* the repair */
+    srow("tis", 2.025, 1, 1, 1300, 0x10, 0, NULL);           /* Karn */
+    srow("tis", 2.030, 0, 1300, 1, 0x18, 100, NULL);
+    srow("tis", 2.032, 1, 9000, 1400, 0x10, 0, NULL);        /* 2 ms, */
+    srow("tis", 2.032, 1, 1, 1350, 0x10, 0, "1350-1400");    /* one ACK */
+    vnd_diag_opts_init(&o);
+    o.table = "tis";
+    o.slot = 100;
+    r = run(&vnd_diag_rtt, &o);
+    CHECK(cell(r, 0, 1) == 3 && cell(r, 0, 3) == 0 && fabs(cell(r, 0, 6) - 3.0) < 1e-6,
+          "ties with SACK: 3 samples, 0 to 3 ms (got %s)", r);
+    free(r);
+    same(&vnd_diag_rtt, &o, "ties with SACK");
+    o.by_flow = true;
+    o.slot = 0.01;
+    same(&vnd_diag_rtt, &o, "ties with SACK by flow");
 }

@@ -5,12 +5,18 @@
 #   make demo       install deps, build, run the diagnosis story
 #   make fuzz       libFuzzer targets into build-fuzz/
 #   make SAN=1      address+undefined sanitizer build into build-san/
+#   make TSAN=1     thread sanitizer build into build-tsan/ (make check
+#                   runs the multi-threaded tests on it)
 
 CC      ?= cc
 SAN     ?=
+TSAN    ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(TSAN),1)
+BUILD   ?= build-tsan
+OPT     := -O1 -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD   ?= build
 OPT     := -O2
@@ -104,6 +110,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
+	$(MAKE) TSAN=1 all
 	$(MAKE) fuzz
 	tests/run.sh
 

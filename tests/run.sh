@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — the whole suite: unit tests, fuzz replays, golden tests and
 # integration tests, once against build/ and once against the sanitizer
-# build (build-san/), then short libFuzzer runs.  Ends with the line
+# build (build-san/), the multi-threaded ones against the thread-sanitizer
+# build (build-tsan/), then short libFuzzer runs.  Ends with the line
 # "N passed, N failed, N skipped".
 #
 #   tests/run.sh                 everything
@@ -20,13 +21,20 @@ while getopts "b:k:" o; do
     *) echo "usage: tests/run.sh [-b BUILD]... [-k PATTERN]" >&2; exit 2 ;;
     esac
 done
-[ ${#BUILDS[@]} -gt 0 ] || BUILDS=(build build-san)
+# The thread-sanitizer build (make TSAN=1), when there is
+# one, runs only the tests whose programs use several threads.
+if [ ${#BUILDS[@]} -eq 0 ]; then
+    BUILDS=(build build-san)
+    [ -x build-tsan/vnd ] && BUILDS+=(build-tsan)
+fi
+THREADED=(integration/diag_parallel.sh integration/parse_query.sh)
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_NAMES=()
 LOG=$(mktemp -d /tmp/vnd-tests.XXXXXX)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 
 # run_one NAME CMD...: runs a test program, counts its TAP lines.
 run_one() {
@@ -64,6 +72,10 @@ replay() {
 for B in "${BUILDS[@]}"; do
     [ -x "$B/vnd" ] || { echo "missing $B/vnd: run make (and make SAN=1)"; FAILED=$((FAILED + 1)); continue; }
     export VND="$TOP/$B/vnd" VND_TABLED="$TOP/$B/vnd-tabled" VND_BUILD="$TOP/$B"
+    if [ "$B" = build-tsan ]; then
+        for s in "${THREADED[@]}"; do run_one "$B/$s" bash "tests/$s"; done
+        continue
+    fi
     for t in "$B"/tests/test_*; do
         [ -x "$t" ] && run_one "$B/unit/$(basename "$t")" "$t"
     done

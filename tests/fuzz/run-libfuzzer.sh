@@ -17,7 +17,7 @@ fi
 mkdir -p "$top/tests/fuzz/crashers/$name"
 if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$top/tests/fuzz/crashers/$name/" "$work" "${seeds[@]}" >"$work/log" 2>&1; then
-    echo "ok 1 - $name fuzzed ${secs}s: $(grep -o '#[0-9]*' "$work/log" | tail -1 | tr -d '#') execs"
+    echo "ok 1 - $name fuzzed ${secs}s: $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$work/log") runs"
 else
     echo "not ok 1 - $name: crash saved in tests/fuzz/crashers/$name/"
     grep -A30 'ERROR\|SUMMARY' "$work/log" | head -40 | sed 's/^/# /'

@@ -91,7 +91,7 @@ check_eq "... and vnd_meta agrees with the rows, status ingesting" \
 /usr/bin/time -f %M -o "$W/m2" "$VND" parse -q -o "$W/m2.db" "$W/big.pcap"
 m1=$(cat "$W/m1"); m2=$(cat "$W/m2")
 if [[ $VND_BUILD == *san* ]]; then
-    skip "peak memory flat (AddressSanitizer's quarantine grows by design)"
+    skip "peak memory flat (a sanitizer's quarantine and shadow memory grow by design)"
 else check "peak memory flat: ${m1} KB for 100K packets, ${m2} KB for 1.5M" test $((m2 - m1)) -lt 8192
 fi
 

@@ -252,22 +252,20 @@ static int add_len(sqlite3_stmt *st, int col, int64_t *sum)
 
 #define SCAN_PART_ROWS 65536    /* a thread and a connection pay from here up */
 
+struct cut {
+    int n;                          /* parts */
+    int64_t lo;                     /* part i: lo + i * step ... (at most lo + span) */
+    uint64_t step, span;
+};
+
 struct scan {
     const struct vnd_diag_ctx *c;
     const char *app;
-    char *sql;                      /* with ?1, ?2 (rowid range) when nparts > 1 */
-    int64_t lo;                     /* the range: lo, lo + step, ..., lo + span */
-    uint64_t step, span;
-    int nparts;
+    char *sql;                      /* with ?1, ?2 (rowid range) when cut.n > 1 */
+    struct cut cut;
     int (*row)(sqlite3_stmt *st, void *ctx);
     void **ctx;                     /* per part */
     char *err[VND_DIAG_THREADS_MAX];
-};
-
-struct cut {
-    int n;                          /* parts */
-    int64_t lo;
-    uint64_t step, span;
 };
 
 /* How many parts: one per thread, each of at least SCAN_PART_ROWS rows
@@ -311,18 +309,18 @@ static int scan_part(sqlite3 *db, int i, void *vs)
     sqlite3_stmt *st = NULL;
     if (vnd_step_prepare(&c, S->app, S->sql, &st, &S->err[i]))
         return -1;
-    if (S->nparts > 1) {
-        uint64_t off = (uint64_t)i * S->step, end = off + S->step - 1;
-        if (end > S->span)
-            end = S->span;          /* lo + end must not wrap past the top */
-        sqlite3_bind_int64(st, 1, (int64_t)((uint64_t)S->lo + off));
-        sqlite3_bind_int64(st, 2, (int64_t)((uint64_t)S->lo + end));
+    const struct cut *cut = &S->cut;
+    if (cut->n > 1) {
+        uint64_t off = (uint64_t)i * cut->step, end = off + cut->step - 1;
+        if (end > cut->span)
+            end = cut->span;        /* lo + end must not wrap past the top */
+        sqlite3_bind_int64(st, 1, (int64_t)((uint64_t)cut->lo + off));
+        sqlite3_bind_int64(st, 2, (int64_t)((uint64_t)cut->lo + end));
     }
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if ((ret = S->row(st, S->ctx[i])))
             break;
-
     if (!ret && rc != SQLITE_DONE) {
         S->err[i] = vnd_step_error(&c, S->app, rc);
         ret = -1;
@@ -331,16 +329,14 @@ static int scan_part(sqlite3 *db, int i, void *vs)
     return ret;
 }
 
-/* Reads `cols` of the app's rows into the parts' contexts ctx[0..nparts-1]
- * (nparts from scan_cut).  row() returns 0, or VND_DIAG_USE_SQL to stop. */
-
+/* Reads `cols` of the app's rows into the parts' contexts ctx[0..cut->n-1]
+ * (the cut from scan_cut).  row() returns 0, or VND_DIAG_USE_SQL to stop. */
 static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
                 const struct cut *cut, int (*row)(sqlite3_stmt *st, void *ctx), void **ctx,
                 char **err)
 {
     int nparts = cut->n;
-    struct scan S = {.c = c, .app = app, .lo = cut->lo, .step = cut->step, .span = cut->span,
-                     .nparts = nparts, .row = row, .ctx = ctx};
+    struct scan S = {.c = c, .app = app, .cut = *cut, .row = row, .ctx = ctx};
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT %s FROM ", cols);
     if (vnd_diag_source_if(c, &sb, c->o->table, true,

@@ -486,7 +486,8 @@ static uint32_t *order(uint32_t n, int (*cmp)(const void *, const void *))
 int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                              char **err)
 {
-    struct tp parts[VND_DIAG_THREADS_MAX], T = {.m = {.w = 2}};
+    /* parts[0] zeroed: freed below even when no scan filled it */
+    struct tp parts[VND_DIAG_THREADS_MAX] = {{.m = {.w = 2}}}, T = {.m = {.w = 2}};
     struct cut cut;
     scan_cut(c, &cut);
     double t0 = NAN;

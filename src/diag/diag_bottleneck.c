@@ -343,6 +343,17 @@ static int hop_loss(sqlite3 *db, const struct vnd_diag_opts *sub, struct lossrow
     return 0;
 }
 
+static void push_slot(double **slots, size_t *n, size_t *cap, double t)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *slots = realloc(*slots, *cap * sizeof **slots);
+        if (!*slots)
+            abort();
+    }
+    (*slots)[(*n)++] = t;
+}
+
 /* The path's pieces, independent of each other: the RTT at every point and
  * the loss of every hop, computed on as many threads as there are CPUs. */
 struct pieces {
@@ -410,25 +421,11 @@ static int compute(sqlite3 *db, const struct vnd_diag_opts *o, struct brow **row
         goto out_free;
     }
     for (int i = 0; i < n; i++)
-        for (size_t k = 0; k < rtt[i].n; k++) {
-            if (nslots == capslots) {
-                capslots = capslots ? 2 * capslots : 256;
-                slots = realloc(slots, capslots * sizeof *slots);
-                if (!slots)
-                    abort();
-            }
-            slots[nslots++] = rtt[i].rows[k].t;
-        }
+        for (size_t k = 0; k < rtt[i].n; k++)
+            push_slot(&slots, &nslots, &capslots, rtt[i].rows[k].t);
     for (int i = 0; i + 1 < n; i++)
-        for (size_t k = 0; k < nloss[i]; k++) {
-            if (nslots == capslots) {
-                capslots = capslots ? 2 * capslots : 256;
-                slots = realloc(slots, capslots * sizeof *slots);
-                if (!slots)
-                    abort();
-            }
-            slots[nslots++] = loss[i][k].t;
-        }
+        for (size_t k = 0; k < nloss[i]; k++)
+            push_slot(&slots, &nslots, &capslots, loss[i][k].t);
     if (nslots)
         qsort(slots, nslots, sizeof *slots, cmp_t);
     size_t u = 0;

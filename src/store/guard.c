@@ -9,14 +9,31 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lang/sqlfuncs.h"
 #include "util/util.h"
+
+/* Each root page (b-tree) of the file a statement may open: the allowed
+ * tables' and their indexes'.  Filled just before each prepare. */
+struct root_set {
+    int *pages;
+    char **names;          /* the table each page belongs to (messages) */
+    int n;
+};
 
 struct vnd_guard {
     sqlite3 *db;
     char **tables;         /* NULL: every table */
+    /* With a table list: every table and view name of the file, to tell
+     * "not yours" (answered as "no such table") from a CTE or alias. */
+    char **schema_names;
+    int nschema_names;
+    struct root_set roots;
+    bool internal;         /* our own statements: the authorizer lets them be */
+    const char *sql;       /* the statement being prepared (messages) */
     double timeout, deadline;
     atomic_bool timed_out;
     const char *refused;   /* what the authorizer refused last, static text */
+    bool refused_unknown;  /* answer as SQLite does for a missing table */
     char refused_name[128];
     struct vnd_guard *parent;   /* a twin's: whose deadline it keeps */
     struct vnd_guard *next;     /* in the list of open guards */
@@ -52,9 +69,36 @@ static bool table_allowed(const struct vnd_guard *g, const char *table)
     if (!g->tables || !table)
         return true;
     for (char **t = g->tables; *t; t++)
-        if (!strcmp(*t, table))
+        if (!strcasecmp(*t, table))
             return true;
     return false;
+}
+
+/* True when `name` is a table or view of the file (or SQLite's own schema
+ * table): a name the tenant may not read unless it is listed.  Any other
+ * name read is a CTE, a subquery's alias or json_each/json_tree, which
+ * hold nothing but what the query computes from readable tables. */
+static bool schema_name(const struct vnd_guard *g, const char *name)
+{
+    if (!strncasecmp(name, "sqlite_", 7))
+        return true;
+    for (int i = 0; i < g->nschema_names; i++)
+        if (!strcasecmp(g->schema_names[i], name))
+            return true;
+    return false;
+}
+
+/* Refuses a table the tenant may not read with the answer SQLite gives
+ * for a table that does not exist, so a caller cannot learn which names
+ * exist by trying them. */
+static int deny_unknown(struct vnd_guard *g, const char *name)
+{
+    if (!g->refused) {
+        g->refused = "no such table";
+        g->refused_unknown = true;
+        snprintf(g->refused_name, sizeof g->refused_name, "%s", name);
+    }
+    return SQLITE_DENY;
 }
 
 /* Keeps the first refusal: it names what the tenant wrote (CREATE TABLE
@@ -64,6 +108,10 @@ static int deny(struct vnd_guard *g, const char *what, const char *name)
     if (!g->refused) {
         /* Schema statements show up first as writes to sqlite_schema. */
         g->refused = name && !strncmp(name, "sqlite_", 7) ? "changing the schema" : what;
+        /* pragma_table_info() and its kin first register themselves in
+         * the schema: name what the tenant wrote */
+        if (name && !strncmp(name, "sqlite_", 7) && g->sql && strcasestr(g->sql, "pragma_"))
+            g->refused = "a PRAGMA function (pragma_...)";
         if (name && !strncmp(name, "sqlite_", 7))
             name = NULL;
         snprintf(g->refused_name, sizeof g->refused_name, "%s", name ? name : "");
@@ -76,6 +124,8 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
 {
     struct vnd_guard *g = ctx;
     (void)trigger;
+    if (g->internal)
+        return SQLITE_OK;
     if (dbname && strcmp(dbname, "main") && strcmp(dbname, "temp"))
         return deny(g, "another database", dbname);
     switch (action) {
@@ -83,8 +133,8 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
     case SQLITE_RECURSIVE:
         return SQLITE_OK;
     case SQLITE_READ:
-        if (!table_allowed(g, a))
-            return deny(g, "a table that is not yours", a);
+        if (!table_allowed(g, a) && schema_name(g, a))
+            return deny_unknown(g, a);
         return SQLITE_OK;
     case SQLITE_FUNCTION:
         if (b && (!strcasecmp(b, "load_extension") || !strcasecmp(b, "readfile")
@@ -127,6 +177,8 @@ static int progress(void *ctx)
     return 0;
 }
 
+static void free_schema(struct vnd_guard *g);
+
 static int open_guarded(struct vnd_guard *g, const char *path, const char *const *tables,
                         char **err)
 {
@@ -146,6 +198,10 @@ static int open_guarded(struct vnd_guard *g, const char *path, const char *const
     sqlite3_db_config(g->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_limit(g->db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_limit(g->db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+    /* No string or blob larger than this: one expression cannot allocate
+     * gigabytes or run for a minute where the time limit cannot reach
+     * (printf and format fail past it, see lang/sqlfuncs.c). */
+    sqlite3_limit(g->db, SQLITE_LIMIT_LENGTH, VND_GUARD_MAX_VALUE);
     sqlite3_busy_timeout(g->db, 5000);
     /* Reads through a mapping, not a copy per page: the apps' scans are
      * bound by how fast rows come out of SQLite.  Only the database file
@@ -157,6 +213,15 @@ static int open_guarded(struct vnd_guard *g, const char *path, const char *const
         *err = vnd_strdup_printf("%s: not a trace database: %s", path, sqlite3_errmsg(g->db));
         goto out_close;
     }
+    /* Table-valued functions: json_each and json_tree only.  Their first
+     * use registers them in the schema, which the authorizer would see as
+     * a schema change, so they are registered now; every other virtual
+     * table module (dbstat, fts, rtree, sqlite_stmt) is removed, so it
+     * does not exist for the tenant. */
+    static const char *keep_modules[] = {"json_each", "json_tree", NULL};
+    sqlite3_exec(g->db, "SELECT 1 FROM json_each('[]'), json_tree('[]')", NULL, NULL, NULL);
+    sqlite3_drop_modules(g->db, keep_modules);
+    vnd_sql_register_functions(g->db);
     if (tables) {
         size_t n = 0;
         while (tables[n])
@@ -216,6 +281,7 @@ void vnd_guard_close(struct vnd_guard *g)
     if (!g->parent)
         listed(g, false);
     sqlite3_close(g->db);
+    free_schema(g);
     if (g->tables)
         for (char **t = g->tables; *t; t++)
             free(*t);
@@ -244,15 +310,144 @@ bool vnd_guard_timed_out(const struct vnd_guard *g)
     return atomic_load(&g->timed_out);
 }
 
+static void free_schema(struct vnd_guard *g)
+{
+    for (int i = 0; i < g->nschema_names; i++)
+        free(g->schema_names[i]);
+    free(g->schema_names);
+    for (int i = 0; i < g->roots.n; i++)
+        free(g->roots.names[i]);
+    free(g->roots.names);
+    free(g->roots.pages);
+    g->schema_names = NULL;
+    g->nschema_names = 0;
+    g->roots = (struct root_set){0};
+}
+
+/* Reads the file's table names and the root pages of the allowed tables
+ * (and of their indexes) as the schema is now, just before a prepare. */
+static int load_schema(struct vnd_guard *g)
+{
+    free_schema(g);
+    sqlite3_stmt *s;
+    g->internal = true;
+    int rc = sqlite3_prepare_v2(g->db, "SELECT type, name, tbl_name, rootpage FROM "
+                                       "main.sqlite_schema", -1, &s, NULL);
+    g->internal = false;
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(s, 0);
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        const char *tbl = (const char *)sqlite3_column_text(s, 2);
+        int root = sqlite3_column_int(s, 3);
+        if (!type || !name || !tbl)
+            continue;
+        if (!strcmp(type, "table") || !strcmp(type, "view")) {
+            g->schema_names = vnd_xrealloc(g->schema_names, (size_t)(g->nschema_names + 1)
+                                                            * sizeof *g->schema_names);
+            g->schema_names[g->nschema_names++] = vnd_xstrdup(name);
+        }
+        if (root > 0) {
+            struct root_set *r = &g->roots;
+            r->pages = vnd_xrealloc(r->pages, (size_t)(r->n + 1) * sizeof *r->pages);
+            r->names = vnd_xrealloc(r->names, (size_t)(r->n + 1) * sizeof *r->names);
+            /* a negative page marks a b-tree of a table the tenant may
+             * not open; kept to name it in the refusal */
+            r->pages[r->n] = table_allowed(g, tbl) ? root : -root;
+            r->names[r->n++] = vnd_xstrdup(tbl);
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The part of `sql` after a leading EXPLAIN [QUERY PLAN], or NULL when
+ * it does not start with one in plain words. */
+static const char *after_explain(const char *sql)
+{
+    static const char *const words[] = {"explain", "query", "plan"};
+    const char *p = sql, *after = NULL;
+    for (int w = 0; w < 3; w++) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        size_t n = strlen(words[w]);
+        if (strncasecmp(p, words[w], n) || (p[n] && !strchr(" \t\n\r", p[n])))
+            break;
+        p += n;
+        if (w == 0 || w == 2)
+            after = p;
+    }
+    return after;
+}
+
+/* The second wall: whatever the authorizer missed (it is never told of
+ * the tables a USING or NATURAL join reads for count(*)), the program
+ * SQLite compiled must open no b-tree but those of the allowed tables.
+ * EXPLAIN lists that program; OpenRead/OpenWrite/ReopenIdx name the root
+ * page (p2) of the b-tree and the database (p3: 0 main, 1 temp). */
+static int check_program(struct vnd_guard *g, const char *sql, bool is_explain, char **err)
+{
+    const char *body = sql;
+    if (is_explain && !(body = after_explain(sql))) {
+        *err = vnd_strdup_printf("refused: EXPLAIN is allowed only as the first word of a "
+                                 "query on a shared table server");
+        return EPERM;
+    }
+    char *text = vnd_strdup_printf("EXPLAIN %s", body);
+    sqlite3_stmt *e = NULL;
+    g->internal = true;
+    int rc = sqlite3_prepare_v2(g->db, text, -1, &e, NULL);
+    g->internal = false;
+    free(text);
+    if (rc != SQLITE_OK) {
+        *err = vnd_strdup_printf("refused: the query could not be checked (%s)",
+                                 sqlite3_errmsg(g->db));
+        return EPERM;
+    }
+    int status = 0;
+    while (!status && sqlite3_step(e) == SQLITE_ROW) {
+        const char *op = (const char *)sqlite3_column_text(e, 1);
+        if (!op || (strcmp(op, "OpenRead") && strcmp(op, "OpenWrite")
+                    && strcmp(op, "ReopenIdx")))
+            continue;
+        int page = sqlite3_column_int(e, 3), dbi = sqlite3_column_int(e, 4);
+        const char *name = NULL;
+        bool allowed = false;
+        for (int i = 0; i < g->roots.n; i++)
+            if (g->roots.pages[i] == page || g->roots.pages[i] == -page) {
+                allowed = dbi == 0 && g->roots.pages[i] == page;
+                name = g->roots.names[i];
+                break;
+            }
+        if (!allowed) {
+            *err = vnd_strdup_printf("no such table: %s", name ? name : "?");
+            status = EINVAL;
+        }
+    }
+    sqlite3_finalize(e);
+    return status;
+}
+
 int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,
                       char **err)
 {
     const char *tail = NULL;
     g->refused = NULL;
+    g->refused_unknown = false;
     vnd_guard_start(g);   /* preparing can be slow too (huge SQL) */
+    if (g->tables && load_schema(g) != SQLITE_OK) {
+        *err = vnd_strdup_printf("cannot read the schema: %s", sqlite3_errmsg(g->db));
+        *stmt = NULL;
+        return EIO;
+    }
+    g->sql = sql;
     int rc = sqlite3_prepare_v2(g->db, sql, -1, stmt, &tail);
+    g->sql = NULL;
     if (rc != SQLITE_OK) {
-        if (g->refused)
+        if (g->refused_unknown)
+            *err = vnd_strdup_printf("no such table: %s", g->refused_name);
+        else if (g->refused)
             *err = vnd_strdup_printf("refused: %s%s%s%s is not allowed in tenant queries "
                                      "(they are read-only)", g->refused,
                                      g->refused_name[0] ? " (" : "", g->refused_name,
@@ -260,7 +455,7 @@ int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,
         else
             *err = vnd_strdup_printf("%s", sqlite3_errmsg(g->db));
         *stmt = NULL;
-        return g->refused ? EPERM : EINVAL;
+        return g->refused && !g->refused_unknown ? EPERM : EINVAL;
     }
     if (!*stmt) {
         *err = vnd_strdup_printf("no SQL statement given");
@@ -281,6 +476,14 @@ int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,
         *stmt = NULL;
         *err = vnd_strdup_printf("refused: only read-only statements are allowed");
         return EPERM;
+    }
+    if (g->tables) {
+        int status = check_program(g, sql, sqlite3_stmt_isexplain(*stmt) != 0, err);
+        if (status) {
+            sqlite3_finalize(*stmt);
+            *stmt = NULL;
+            return status;
+        }
     }
     return 0;
 }

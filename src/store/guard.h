@@ -6,7 +6,16 @@
  * (SELECT, reads of permitted tables, ordinary functions, CTEs).  ATTACH,
  * PRAGMA, writes, schema changes, VACUUM and load_extension() are refused
  * with a message that says so.  One statement per call.  A time limit
- * interrupts long queries. */
+ * interrupts long queries, and no string or blob may grow past
+ * VND_GUARD_MAX_VALUE bytes.
+ *
+ * With a table list (a tenant on a shared file) there are two walls: the
+ * authorizer refuses reads of tables not listed, and the program SQLite
+ * compiled is checked to open no b-tree but theirs (the authorizer alone
+ * misses tables a USING or NATURAL join reads).  A table not listed is
+ * answered as one that does not exist.  On a table server the first wall
+ * is the file itself: each tenant's traces live in a database of their
+ * own (see docs/isolation.md). */
 #ifndef VND_STORE_GUARD_H
 #define VND_STORE_GUARD_H
 
@@ -15,11 +24,12 @@
 
 struct vnd_guard;
 
+#define VND_GUARD_MAX_VALUE (64 * 1024 * 1024)
+
 /* Opens `path` read-only for tenant SQL.  When `tables` is non-NULL (a
- * NULL-terminated list), only those tables may be read: the
- * isolation a multi-tenant table server needs (not vnd_meta, not the
- * schema: both name other tenants' traces).  Returns 0, or errno and
- * *err. */
+ * NULL-terminated list), only those tables may be read (not the schema
+ * either); CTEs, aliases and json_each/json_tree stay usable.  Returns 0,
+ * or errno and *err. */
 int vnd_guard_open(const char *path, const char *const *tables,
                    struct vnd_guard **out, char **err);
 void vnd_guard_close(struct vnd_guard *g);
@@ -38,7 +48,8 @@ void vnd_guard_set_timeout(struct vnd_guard *g, double seconds);
 
 /* Prepares exactly one read-only statement of tenant SQL.  Returns 0 and
  * *stmt, or EPERM (refused: *err says which construct), EINVAL (syntax or
- * unknown table/column: SQLite's message) with *err. */
+ * unknown table/column: SQLite's message; a table not listed is "no such
+ * table" too) with *err. */
 int vnd_guard_prepare(struct vnd_guard *g, const char *sql,
                       sqlite3_stmt **stmt, char **err);
 

@@ -4,10 +4,21 @@
  * /v1/query) goes through here, so the three formats look the same
  * everywhere.  Cells are written one at a time, row by row; CSV and JSON
  * stream, the table format holds rows until vnd_out_finish() to size its
- * columns. */
+ * columns.
+ *
+ * Nothing is dropped (docs/output.md):
+ * - Text is written with its length.  Bytes that are not valid UTF-8 become
+ *   the four characters \xNN (lower-case hex), and a backslash followed by
+ *   'x' in the text becomes \x5c, so every \xNN in the output is an escape.
+ *   NUL is "\u0000" in JSON and \x00 in CSV and table; the table also
+ *   escapes the other control characters.
+ * - A BLOB is the text x'0a0b' (lower-case hex) in every format.
+ * - JSON objects take the column names made unique with
+ *   vnd_out_unique_names(): a repeated name N becomes N_2, N_3, ... */
 #ifndef VND_OUTPUT_OUTPUT_H
 #define VND_OUTPUT_OUTPUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
@@ -28,8 +39,36 @@ void vnd_out_columns(struct vnd_out *o, int n, const char *const *names);
 void vnd_out_null(struct vnd_out *o);
 void vnd_out_int(struct vnd_out *o, int64_t v);
 void vnd_out_real(struct vnd_out *o, double v);
+/* NUL-terminated text; NULL s writes NULL. */
 void vnd_out_text(struct vnd_out *o, const char *s);
+/* n bytes of text, any bytes (escaped as above). */
+void vnd_out_textn(struct vnd_out *o, const char *s, size_t n);
+/* n bytes of a BLOB, written x'...'. */
+void vnd_out_blob(struct vnd_out *o, const void *p, size_t n);
+/* Column i of stmt's current row, by its type.  SQLITE_OK, or SQLITE_NOMEM
+ * when SQLite could not give the value (a NULL cell is written). */
+int vnd_out_value(struct vnd_out *o, sqlite3_stmt *stmt, int i);
 void vnd_out_end_row(struct vnd_out *o);
+
+/* JSON keys for columns `names`, the rule of every JSON object made from
+ * SQL rows: left to right, a column keeps its name unless an earlier
+ * column has it; then it is name_K for the smallest K >= 2 that no column
+ * has as its name and no earlier column was given.  So (s, s) → (s, s_2)
+ * and (a, a, a_2) → (a, a_3, a_2).  Returns n malloc'd strings in a
+ * malloc'd array. */
+char **vnd_out_unique_names(int n, const char *const *names);
+
+/* JSON: the rows become the member "rows" of an object,
+ * {"rows":[...]}, that records (vnd_out_record) add members to.  Call
+ * before vnd_out_columns; no effect on CSV and table. */
+void vnd_out_object(struct vnd_out *o);
+
+/* After the last row: a record `name` that is not a row (a verdict, say)
+ * with n fields, filled with the cell functions and ended with
+ * vnd_out_end_row.  JSON (after vnd_out_object): the member "name":{...}
+ * after "rows"; CSV: one line "# name: {...}" holding the same JSON
+ * object; table: nothing, print it as prose.  Not counted as a row. */
+void vnd_out_record(struct vnd_out *o, const char *name, int n, const char *const *fields);
 
 /* Columns from `stmt`, then every row it yields.  Stops early, returning
  * the SQLite error code, when a step fails (an interrupted query says

@@ -110,16 +110,15 @@ static ssize_t cookie_write(void *c, const char *data, size_t n)
 
 static void write_row(struct qstream *q)
 {
+    /* vnd_out_value, as `vnd query`: text with its length, BLOBs in hex */
     int n = sqlite3_column_count(q->stmt);
-    for (int i = 0; i < n; i++) {
-        switch (sqlite3_column_type(q->stmt, i)) {
-        case SQLITE_NULL: vnd_out_null(q->out); break;
-        case SQLITE_INTEGER: vnd_out_int(q->out, sqlite3_column_int64(q->stmt, i)); break;
-        case SQLITE_FLOAT: vnd_out_real(q->out, sqlite3_column_double(q->stmt, i)); break;
-        case SQLITE_BLOB: vnd_out_text(q->out, "<blob>"); break;
-        default: vnd_out_text(q->out, (const char *)sqlite3_column_text(q->stmt, i)); break;
+    for (int i = 0; i < n; i++)
+        if (vnd_out_value(q->out, q->stmt, i) != SQLITE_OK) {
+            /* out of memory: not a NULL; the next step fails the stream */
+            vnd_warn("query: a value of row %lld could not be read (out of memory)",
+                     (long long)vnd_out_rows(q->out) + 1);
+            sqlite3_interrupt(vnd_guard_db(q->g));
         }
-    }
     vnd_out_end_row(q->out);
 }
 

@@ -72,6 +72,19 @@ static enum MHD_Result send_error(struct MHD_Connection *mc, unsigned status, co
     return send_text(mc, status, t, "application/json");
 }
 
+/* The credentials of `Authorization: Bearer <token>`, or NULL.  The
+ * scheme name is case-insensitive and one or more spaces follow it
+ * (RFC 9110 11.4, RFC 6750 2.1). */
+static const char *bearer_token(const char *auth)
+{
+    if (!auth || strncasecmp(auth, "Bearer", 6) || (auth[6] != ' ' && auth[6] != '\t'))
+        return NULL;
+    auth += 6;
+    while (*auth == ' ' || *auth == '\t')
+        auth++;
+    return *auth ? auth : NULL;
+}
+
 /* Compares in time independent of where the strings differ. */
 static bool secret_equal(const char *given, const char *secret)
 {
@@ -400,12 +413,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 
     const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncmp(auth, "Bearer ", 7)) {
+    const char *token = bearer_token(auth);
+    if (!token) {
         vnd_debug("%s %s: refused, no bearer token", method, url);
         return send_error(mc, MHD_HTTP_UNAUTHORIZED,
                           "missing \"Authorization: Bearer <secret>\" header");
     }
-    if (!secret_equal(auth + 7, a->td->secret)) {
+    if (!secret_equal(token, a->td->secret)) {
         vnd_warn("%s %s: refused, wrong secret", method, url);
         return send_error(mc, MHD_HTTP_UNAUTHORIZED, "wrong secret");
     }

@@ -108,6 +108,10 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
                           desc[i].key);
         *desc[i].dst = vnd_xstrdup(json_string_value(v));
     }
+    /* The tenant names the database its traces live in. */
+    if (r->tenant && !vnd_api_valid_id(r->tenant))
+        return refuse(err, 400, "\"tenant\" must be 1 to 63 letters, digits, '_' or '-'; "
+                                "got \"%.80s\"", r->tenant);
     if (r->snaplen && r->snaplen < 14)
         return refuse(err, 400, "%s", "\"snaplen\" below 14 would not keep an Ethernet header "
                                       "(0 keeps whole packets)");
@@ -116,7 +120,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
 
 static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
 {
-    static const char *const known[] = {"sql", "format", "traces", NULL};
+    static const char *const known[] = {"sql", "format", "traces", "tenant", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -136,6 +140,13 @@ static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
             r->fmt = VND_FMT_CSV;
         else
             return refuse(err, 400, "%s", "\"format\" must be \"json\" or \"csv\"");
+    }
+    json_t *tenant = json_object_get(obj, "tenant");
+    if (tenant && !json_is_null(tenant)) {
+        if (!json_is_string(tenant) || !vnd_api_valid_id(json_string_value(tenant)))
+            return refuse(err, 400, "%s", "\"tenant\" must be 1 to 63 letters, digits, "
+                                          "'_' or '-'");
+        r->tenant = vnd_xstrdup(json_string_value(tenant));
     }
     json_t *traces = json_object_get(obj, "traces");
     if (traces) {

@@ -7,7 +7,10 @@
  *   GET    /v1/traces/{id}       one trace
  *   DELETE /v1/traces/{id}       the trace, its tables and raw files
  *   GET    /v1/traces/{id}/pcap  the retained raw packets
- *   POST   /v1/query             {"sql", "format": "json"|"csv", "traces": [ids]}
+ *   POST   /v1/query             {"sql", "format": "json"|"csv", "tenant", "traces": [ids]}
+ *
+ * Every trace belongs to a tenant ("tenant" when it is created, else the
+ * tenant "default"), and a query reads the database of one tenant only. 
  *
  * Kept apart from the HTTP server (src/tabled/api.c) so that it can be
  * fuzzed on its own and the control server can share the limits.  Bodies
@@ -45,8 +48,10 @@ struct vnd_api_request {
     uint32_t snaplen;       /* 0: whole packets */
     uint32_t sampling;      /* 1: every packet */
     uint32_t retain_mb;     /* 0: no raw packets kept */
+    /* CREATE and QUERY: the tenant (an id; NULL: "default") */
+    char *tenant;
     /* optional description for vnd_meta (virtual names only) */
-    char *tenant, *cap_point, *direction, *pattern;
+    char *cap_point, *direction, *pattern;
     /* QUERY */
     char *sql;
     enum vnd_fmt fmt;       /* VND_FMT_JSON or VND_FMT_CSV */

@@ -6,23 +6,32 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "lang/sqlfuncs.h"
 #include "output/output.h"
 #include "store/guard.h"
+#include "store/tenant.h"
 #include "util/util.h"
 
 static const char usage_text[] =
-    "usage: vnd query -d TRACES.db [-f table|csv|json] [--timeout S] 'SQL'\n"
+    "usage: vnd query -d TRACES.db [--tenant T] [--trace ID]... [-f table|csv|json]\n"
+    "                 [--timeout S] 'SQL'\n"
     "\n"
     "Runs one read-only SQL statement on a trace database made by `vnd parse`\n"
     "(SQLite dialect).  Tables: one per trace (see `SELECT * FROM vnd_meta`).\n"
-    "ATTACH, PRAGMA, writes, schema changes and extension loading are refused.\n"
+    "ATTACH, PRAGMA, writes, schema changes and extension loading are refused;\n"
+    "no string or blob may exceed 64 MiB.\n"
     "The SQL function vnd_in_prefix(addr, 'a.b.c.d/len') tests prefix membership.\n"
     "\n"
+    "On a table server's store (vnd-tabled --db FILE), each tenant's traces are\n"
+    "in a database of their own: --tenant T opens T's and nothing else.\n"
+    "\n"
     "options:\n"
-    "  -d, --db FILE        the trace database (required)\n"
+    "  -d, --db FILE        the trace database, or a table server's store (required)\n"
+    "      --tenant T       the tenant whose traces to read (a table server's store)\n"
+    "      --trace ID       only this trace's tables and vnd_meta may be read\n"
+    "                       (repeatable; as the table server's \"traces\" list)\n"
     "  -f, --format FMT     table (default), csv, or json (an array of objects)\n"
-    "  -t, --timeout S      stop the query after S seconds (default 60; 0: none)\n"
+    "  -t, --timeout S      stop the query after S seconds (default 60; 0: none;\n"
+    "                       at most 86400)\n"
     "  -h, --help           this text\n"
     "\n"
     "exit status: 0 done; 1 the query failed or timed out; 2 usage or refused SQL.\n";
@@ -33,10 +42,14 @@ int cmd_query(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
         {"timeout", required_argument, NULL, 't'},
+        {"tenant", required_argument, NULL, 1001},
+        {"trace", required_argument, NULL, 1002},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *db = NULL;
+    const char *db = NULL, *tenant = NULL;
+    const char **traces = NULL;
+    int ntraces = 0;
     enum vnd_fmt fmt = VND_FMT_TABLE;
     double timeout = 60;
     int c;
@@ -52,17 +65,26 @@ int cmd_query(int argc, char **argv)
             }
             break;
         case 't':
+            /* nan, inf and 1e10 would mean no limit at all */
             timeout = strtod(optarg, &end);
-            if (*end || end == optarg || timeout < 0) {
-                fprintf(stderr, "vnd query: --timeout takes seconds, not '%s'\n", optarg);
+            if (*end || end == optarg || !(timeout >= 0 && timeout <= 86400)) {
+                fprintf(stderr, "vnd query: --timeout takes seconds from 0 to 86400 "
+                                "(0: none), not '%s'\n", optarg);
+                free(traces);
                 return 2;
             }
             break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: fputs("try `vnd query --help`\n", stderr); return 2;
+        case 1001: tenant = optarg; break;
+        case 1002:
+            traces = vnd_xrealloc(traces, (size_t)(ntraces + 1) * sizeof *traces);
+            traces[ntraces++] = optarg;
+            break;
+        case 'h': fputs(usage_text, stdout); free(traces); return 0;
+        default: fputs("try `vnd query --help`\n", stderr); free(traces); return 2;
         }
     }
     if (!db || optind != argc - 1) {
+        free(traces);
         fprintf(stderr, "vnd query: %s\n%s",
                 !db ? "-d TRACES.db is required" : "give exactly one SQL statement (quoted)",
                 usage_text);
@@ -73,14 +95,15 @@ int cmd_query(int argc, char **argv)
     char *err = NULL;
     sqlite3_stmt *stmt = NULL;
     int status = 0;
-    if (vnd_guard_open(db, NULL, &g, &err)) {
+    int rc = vnd_tenant_guard_open(db, tenant, traces, ntraces, &g, &err);
+    free(traces);
+    if (rc) {
         fprintf(stderr, "vnd query: %s\n", err);
         free(err);
         return 1;
     }
-    vnd_sql_register_functions(vnd_guard_db(g));
     vnd_guard_set_timeout(g, timeout);
-    int rc = vnd_guard_prepare(g, argv[optind], &stmt, &err);
+    rc = vnd_guard_prepare(g, argv[optind], &stmt, &err);
     if (rc) {
         fprintf(stderr, "vnd query: %s\n", err);
         free(err);
@@ -92,11 +115,10 @@ int cmd_query(int argc, char **argv)
     rc = vnd_out_stmt(o, stmt);
     vnd_out_finish(o);
     if (rc != SQLITE_DONE) {
-        if (vnd_guard_timed_out(g))
-            fprintf(stderr, "vnd query: stopped after the time limit of %g s "
-                            "(raise it with --timeout)\n", timeout);
-        else
-            fprintf(stderr, "vnd query: %s\n", sqlite3_errmsg(vnd_guard_db(g)));
+        char *why = vnd_guard_step_error(g, rc);
+        fprintf(stderr, "vnd query: %s%s\n", why,
+                vnd_guard_timed_out(g) ? " (raise it with --timeout)" : "");
+        free(why);
         status = 1;
     }
     sqlite3_finalize(stmt);

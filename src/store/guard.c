@@ -487,3 +487,19 @@ int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,
     }
     return 0;
 }
+
+char *vnd_guard_step_error(struct vnd_guard *g, int rc)
+{
+    struct vnd_guard *root = g->parent ? g->parent : g;
+    if (vnd_guard_timed_out(g))
+        return vnd_strdup_printf("stopped at the time limit of %g s", root->timeout);
+    switch (rc & 0xff) {
+    case SQLITE_TOOBIG:
+        return vnd_strdup_printf("a string or blob would be longer than %d MiB, the most "
+                                 "one value may hold", VND_GUARD_MAX_VALUE >> 20);
+    case SQLITE_NOMEM:
+        return vnd_strdup_printf("the query needs more memory than one query may use");
+    default:
+        return vnd_strdup_printf("%s", sqlite3_errmsg(g->db));
+    }
+}

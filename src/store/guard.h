@@ -58,4 +58,9 @@ int vnd_guard_prepare(struct vnd_guard *g, const char *sql,
 void vnd_guard_start(struct vnd_guard *g);
 bool vnd_guard_timed_out(const struct vnd_guard *g);
 
+/* Why a step that returned `rc` (not ROW or DONE) failed, in words a
+ * tenant can act on: the time limit, a value over the size limit, out of
+ * the query's memory, or SQLite's message.  Malloc'd. */
+char *vnd_guard_step_error(struct vnd_guard *g, int rc);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
 #include "store/guard.h"
+#include "store/tenant.h"
 #include "tabled/log.h"
 #include "tabled/traces.h"
 #include "util/util.h"
@@ -21,6 +23,7 @@
 struct vnd_api {
     struct MHD_Daemon *mhd;
     struct vnd_tabled *td;
+    unsigned timeout;        /* s idle before a request is authenticated */
 };
 
 /* One request's body as it arrives. */
@@ -156,9 +159,9 @@ static ssize_t query_reader(void *cls, uint64_t pos, char *buf, size_t max)
                 /* The status line is gone: end the stream without its
                  * closing so the client sees an incomplete answer. */
                 q->failed = true;
-                vnd_warn("query stopped while streaming: %s",
-                         vnd_guard_timed_out(q->g) ? "time limit reached"
-                                                   : sqlite3_errmsg(vnd_guard_db(q->g)));
+                char *why = vnd_guard_step_error(q->g, q->rc);
+                vnd_warn("query stopped while streaming: %s", why);
+                free(why);
             } else {
                 vnd_out_finish(q->out);
                 q->out = NULL;
@@ -192,60 +195,33 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
                                 const struct vnd_api_request *req)
 {
     struct vnd_tabled *td = a->td;
-    /* The tables this query may read: the listed traces', or every
-     * trace's.  Never vnd_meta, vnd_traces or vnd_capture. */
-    const char **tables = NULL;
-    int n = 0;
-    pthread_mutex_lock(&td->lock);
-    for (int i = 0; i < td->ntraces; i++) {
-        struct vnd_tabled_trace *t = td->traces[i];
-        bool wanted = !req->traces;
-        for (int k = 0; !wanted && k < req->ntraces; k++)
-            wanted = !strcmp(req->traces[k], t->id);
-        if (!wanted)
-            continue;
-        tables = vnd_xrealloc(tables, (size_t)(n + t->ntables + 1) * sizeof *tables);
-        for (int k = 0; k < t->ntables; k++)
-            tables[n++] = vnd_xstrdup(t->tables[k]);
-    }
-    char *missing = NULL;
-    for (int k = 0; k < req->ntraces && !missing; k++)
-        if (!vnd_traces_find(td, req->traces[k]))
-            missing = vnd_strdup_printf("no trace %s", req->traces[k]);
-    pthread_mutex_unlock(&td->lock);
-    tables = vnd_xrealloc(tables, (size_t)(n + 1) * sizeof *tables);
-    tables[n] = NULL;
-
+    /* The query opens its tenant's database and nothing else; with a
+     * trace list, only those traces' tables and vnd_meta may be read in
+     * it.  A trace of another tenant is as missing as one that never
+     * was.  No lock: the database is read through its own connection. */
     enum MHD_Result ret;
     struct qstream *q = vnd_xcalloc(1, sizeof *q);
     char *err = NULL;
-    if (missing) {
-        ret = send_error(mc, MHD_HTTP_NOT_FOUND, missing);
-        goto out_free_tables;
-    }
-    int rc = vnd_guard_open(td->db_path, tables, &q->g, &err);
+    int rc = vnd_tenant_guard_open(td->db_path, req->tenant ? req->tenant : VND_TENANT_DEFAULT,
+                                   (const char *const *)req->traces, req->ntraces, &q->g, &err);
     if (rc) {
-        ret = send_error(mc, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-        goto out_free_tables;
+        ret = send_error(mc, rc == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         err);
+        goto out_free;
     }
-    vnd_sql_register_functions(vnd_guard_db(q->g));
     vnd_guard_set_timeout(q->g, td->query_timeout);
     rc = vnd_guard_prepare(q->g, req->sql, &q->stmt, &err);
     if (rc) {
         ret = send_error(mc, rc == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST, err);
-        goto out_free_tables;
+        goto out_free;
     }
     vnd_guard_start(q->g);
     q->rc = sqlite3_step(q->stmt);
     if (q->rc != SQLITE_ROW && q->rc != SQLITE_DONE) {
-        if (vnd_guard_timed_out(q->g)) {
-            err = vnd_strdup_printf("the query was stopped after the time limit of %g s",
-                                    td->query_timeout);
-            ret = send_error(mc, MHD_HTTP_SERVICE_UNAVAILABLE, err);
-        } else {
-            ret = send_error(mc, MHD_HTTP_BAD_REQUEST, sqlite3_errmsg(vnd_guard_db(q->g)));
-        }
-        goto out_free_tables;
+        err = vnd_guard_step_error(q->g, q->rc);
+        ret = send_error(mc, vnd_guard_timed_out(q->g) ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                       : MHD_HTTP_BAD_REQUEST, err);
+        goto out_free;
     }
     static const cookie_io_functions_t io = {.write = cookie_write};
     q->f = fopencookie(q, "w", io);
@@ -264,11 +240,7 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
     MHD_destroy_response(r);
     q = NULL;                /* the response owns it */
 
-out_free_tables:
-    for (int i = 0; i < n; i++)
-        free((char *)tables[i]);
-    free(tables);
-    free(missing);
+out_free:
     free(err);
     qstream_free(q);
     return ret;
@@ -423,6 +395,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         vnd_warn("%s %s: refused, wrong secret", method, url);
         return send_error(mc, MHD_HTTP_UNAUTHORIZED, "wrong secret");
     }
+    /* The short timeout is for clients that have not proven anything.
+     * This one may now run a query, which sends nothing until its next
+     * rows are ready: the query's own limit bounds it (0: none). */
+    MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT,
+                              a->td->query_timeout > 0
+                                  ? a->timeout + (unsigned)ceil(a->td->query_timeout) : 0u);
 
     struct vnd_api_request req;
     char *err = NULL;
@@ -464,8 +442,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     vnd_warn("http: %s", buf);
 }
 
-int vnd_api_start(struct vnd_tabled *td, const char *listen, struct vnd_api **out, char **err)
+int vnd_api_start(struct vnd_tabled *td, const char *listen, const struct vnd_api_limits *lim,
+                  struct vnd_api **out, char **err)
 {
+    static const struct vnd_api_limits defaults = {VND_API_TIMEOUT, VND_API_MAX_CONNECTIONS,
+                                                   VND_API_PER_ADDRESS};
+    if (!lim)
+        lim = &defaults;
     /* HOST:PORT, [V6]:PORT, :PORT */
     char host[256] = "", port[16] = "";
     const char *colon = strrchr(listen, ':');
@@ -492,7 +475,19 @@ int vnd_api_start(struct vnd_tabled *td, const char *listen, struct vnd_api **ou
     }
     struct vnd_api *a = vnd_xcalloc(1, sizeof *a);
     a->td = td;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION
+    a->timeout = lim->timeout;
+    /* A thread per connection, not a pool: a query's rows are made by
+     * its content reader (query_reader steps SQLite, seconds at a time),
+     * and libmicrohttpd's pool threads and epoll loop run every callback
+     * of their connections on one thread, so one slow query would stall
+     * every client sharing it (manual, "Flow control"); suspending the
+     * connection while another thread steps the query is the way out of
+     * that, a larger change.  Slow and half-open clients are bounded
+     * instead: the idle timeout (raised once a request is authenticated,
+     * see on_request), a cap per address, a global cap.  AUTO picks poll()
+     * for the connection threads: select() fails on descriptors past
+     * FD_SETSIZE (1024), which a thousand connections reach. */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION
                      | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -500,8 +495,9 @@ int vnd_api_start(struct vnd_tabled *td, const char *listen, struct vnd_api **ou
                               MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
                               MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-                              MHD_OPTION_CONNECTION_LIMIT, 64u,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+                              MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_address,
+                              MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout,
                               MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!a->mhd) {

@@ -46,6 +46,11 @@ static const char usage_text[] =
     "      --queue-mb N       tabled's own packet queue (default 64)\n"
     "      --capture-snaplen N  bytes libpcap keeps per frame (default 65535)\n"
     "      --query-timeout S  time limit of one query (default 30)\n"
+    "      --http-timeout S   close an API connection idle this long before it\n"
+    "                         sends an authenticated request (default 10)\n"
+    "      --http-max-connections N  API connections at once (default 1024)\n"
+    "      --http-per-address N  API connections from one address (default 64,\n"
+    "                         0: no cap)\n"
     "      --log-file FILE    log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L      error, warn, info (default) or debug\n"
     "  -h, --help             this text\n"
@@ -59,6 +64,7 @@ struct settings {
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
+    long http_timeout, http_max_connections, http_per_address;
 };
 
 enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_LIST };
@@ -82,6 +88,10 @@ static const struct opt_def {
     {"query-timeout", 1005, OPT_DOUBLE, offsetof(struct settings, query_timeout), 0, 86400},
     {"log-file", 1006, OPT_STR, offsetof(struct settings, log_file), 0, 0},
     {"log-level", 1007, OPT_STR, offsetof(struct settings, log_level), 0, 0},
+    {"http-timeout", 1008, OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
+    {"http-max-connections", 1009, OPT_LONG, offsetof(struct settings, http_max_connections),
+     1, 65536},
+    {"http-per-address", 1010, OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
 };
 #define NOPTS (sizeof opt_defs / sizeof *opt_defs)
 
@@ -315,12 +325,13 @@ static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
     const uint8_t *data;
     const struct vnd_pktrec *r;
     while ((r = vnd_batch_next(b, &off, &data))) {
-        if (r->index < 0 || r->index >= td->nindex || !td->by_index[r->index])
+        if (r->index < 0 || r->index >= td->nslots || !td->by_slot[r->index])
             continue;        /* deleted while queued */
-        struct vnd_tabled_trace *t = td->by_index[r->index];
-        const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+        struct vnd_tabled_trace *t = td->by_slot[r->index];
+        struct vnd_ingest *ing = t->tenant->ing;
+        const struct vnd_trace_stats *s = vnd_ingest_stats(ing, t->index);
         uint64_t sampled = s->sampled_out;
-        vnd_ingest_packet(td->ing, t->index, r->ts_ns, data, r->caplen, r->len);
+        vnd_ingest_packet(ing, t->index, r->ts_ns, data, r->caplen, r->len);
         if (t->retain && s->sampled_out == sampled
             && vnd_retain_write(t->retain, r->ts_ns, data, r->caplen, r->len)) {
             vnd_err("trace %s: writing raw packets failed; no more are kept", t->id);
@@ -336,7 +347,7 @@ static void commit(struct vnd_tabled *td, bool *failed)
 {
     vnd_traces_update_drops(td);
     char *err = NULL;
-    if (vnd_ingest_flush(td->ing, &err)) {
+    if (vnd_traces_flush(td, &err)) {
         if (!*failed)
             vnd_err("store: %s; rows are no longer stored (restart after fixing it)", err);
         *failed = true;
@@ -350,7 +361,9 @@ static void commit(struct vnd_tabled *td, bool *failed)
 int main(int argc, char **argv)
 {
     struct settings s = {.buffer_mb = 64, .queue_mb = 64, .capture_snaplen = 65535,
-                         .query_timeout = 30};
+                         .query_timeout = 30, .http_timeout = VND_API_TIMEOUT,
+                         .http_max_connections = VND_API_MAX_CONNECTIONS,
+                         .http_per_address = VND_API_PER_ADDRESS};
     int status = parse_args(argc, argv, &s);
     if (status) {
         settings_free(&s);
@@ -387,7 +400,6 @@ int main(int argc, char **argv)
         vnd_err("%s", err);
         goto out;
     }
-    td.ing = vnd_ingest_new(td.st, NULL, 65536, 0.5);
     q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
     struct vnd_collector_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
@@ -412,7 +424,9 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    if (vnd_api_start(&td, s.listen ? s.listen : "127.0.0.1:7410", &api, &err)) {
+    struct vnd_api_limits lim = {(unsigned)s.http_timeout, (unsigned)s.http_max_connections,
+                                 (unsigned)s.http_per_address};
+    if (vnd_api_start(&td, s.listen ? s.listen : "127.0.0.1:7410", &lim, &api, &err)) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         vnd_err("%s", err);
         goto out;
@@ -447,7 +461,7 @@ int main(int argc, char **argv)
         if (b)
             parse_batch(&td, b);
         double now = vnd_now();
-        if (now - last_commit >= 0.5 || vnd_ingest_batch_due(td.ing)) {
+        if (now - last_commit >= 0.5 || vnd_traces_batch_due(&td)) {
             commit(&td, &store_failed);
             last_commit = now;
         }
@@ -484,7 +498,6 @@ out:
     for (int i = 0; i < td.ncoll; i++)
         vnd_collector_free(td.coll[i]);
     free(td.coll);
-    vnd_ingest_free(td.ing);
     vnd_traces_free_all(&td);
     vnd_pktq_free(q);
     vnd_store_close(td.st);

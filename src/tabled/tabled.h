@@ -1,12 +1,12 @@
-/* tabled.h — the table server's shared state: one store, one trace
- * parser, the trace registry, the collectors.
+/* tabled.h — the table server's shared state: the registry's store, a
+ * store and a trace parser per tenant, the trace registry, the collectors.
  *
  * Threads: one per collector (capture → packet queue), libmicrohttpd's
- * (control API, a thread per connection), and the main thread (packet
- * queue → trace parser → store, once a second the counters).  `lock`
- * guards the store's writing connection, the parser and the registry;
- * queries read through their own read-only connections (WAL) and never
- * take it. */
+ * (control API), each tenant's parser's writer, and the main thread
+ * (packet queue → trace parsers → stores, twice a second the counters).
+ * `lock` guards the stores' writing connections, the parsers and the
+ * registry; queries read through their own read-only connections (WAL)
+ * and never take it. */
 #ifndef VND_TABLED_TABLED_H
 #define VND_TABLED_TABLED_H
 
@@ -18,6 +18,14 @@
 
 struct vnd_tabled_trace;
 
+/* A tenant's database (DB.tenants/NAME.db, see store/tenant.h) and the
+ * trace parser writing into it; opened with its first trace. */
+struct vnd_tabled_tenant {
+    char *name;
+    struct vnd_store *st;
+    struct vnd_ingest *ing;
+};
+
 struct vnd_tabled {
     /* settings, fixed after start */
     char *db_path;
@@ -26,12 +34,13 @@ struct vnd_tabled {
     char *secret;
 
     pthread_mutex_t lock;
-    struct vnd_store *st;
-    struct vnd_ingest *ing;
+    struct vnd_store *st;                /* the registry: vnd_traces, vnd_capture */
+    struct vnd_tabled_tenant **tenants;
+    int ntenants;
     struct vnd_tabled_trace **traces;    /* the registry, creation order */
     int ntraces;
-    struct vnd_tabled_trace **by_index;  /* by vnd_ingest index; NULL: deleted */
-    int nindex;
+    struct vnd_tabled_trace **by_slot;   /* by the slot the tag map names; NULL: deleted */
+    int nslots;
     struct vnd_collector **coll;
     int ncoll;
 

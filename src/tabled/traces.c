@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decode/packet.h"
+#include "store/tenant.h"
 #include "tabled/log.h"
 #include "util/util.h"
 
@@ -20,10 +22,11 @@ static const char schema[] =
     " unknown_tag INTEGER, queue_dropped INTEGER, kernel_received INTEGER,"
     " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL)";
 
-static int exec_sql(struct vnd_tabled *td, const char *sql, char **err)
+/* Runs `sql` on the store `st` (the registry's or a tenant's). */
+static int exec_sql(struct vnd_store *st, const char *sql, char **err)
 {
     char *msg = NULL;
-    sqlite3 *db = vnd_store_db(td->st);
+    sqlite3 *db = vnd_store_db(st);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         *err = vnd_strdup_printf("store: %s", msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
@@ -82,10 +85,38 @@ static int open_retain(struct vnd_tabled *td, struct vnd_tabled_trace *t, char *
     return rc;
 }
 
+/* The tenant called `name`, its database opened (and created) when it
+ * is new here.  NULL and *err when the database cannot be opened. */
+static struct vnd_tabled_tenant *tenant_get(struct vnd_tabled *td, const char *name, char **err)
+{
+    if (!name)
+        name = VND_TENANT_DEFAULT;
+    for (int i = 0; i < td->ntenants; i++)
+        if (!strcmp(td->tenants[i]->name, name))
+            return td->tenants[i];
+    char *dir = vnd_tenant_dir(td->db_path);
+    char *path = vnd_tenant_db_path(td->db_path, name);
+    struct vnd_tabled_tenant *tn = NULL;
+    struct vnd_store *st = NULL;
+    if (mkdir(dir, 0750) && errno != EEXIST)
+        *err = vnd_strdup_printf("%s: cannot create: %s", dir, strerror(errno));
+    else if (!vnd_store_open(path, &st, err)) {
+        tn = vnd_xcalloc(1, sizeof *tn);
+        tn->name = vnd_xstrdup(name);
+        tn->st = st;
+        tn->ing = vnd_ingest_new(st, NULL, 65536, 0.5);
+        td->tenants = vnd_xrealloc(td->tenants, (size_t)(td->ntenants + 1) * sizeof *td->tenants);
+        td->tenants[td->ntenants++] = tn;
+    }
+    free(dir);
+    free(path);
+    return tn;
+}
+
 /* Links a trace the parser knows into the registry and the tag map. */
 static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
 {
-    const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+    const struct vnd_trace_stats *s = vnd_ingest_stats(t->tenant->ing, t->index);
     t->kdrop_base = s->dropped_kernel;
     t->qdrop_base = s->dropped_queue;
     t->kdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->kdrop_at);
@@ -98,28 +129,25 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
     }
     td->traces = vnd_xrealloc(td->traces, (size_t)(td->ntraces + 1) * sizeof *td->traces);
     td->traces[td->ntraces++] = t;
-    if (t->index >= td->nindex) {
-        int n = t->index + 16;
-        td->by_index = vnd_xrealloc(td->by_index, (size_t)n * sizeof *td->by_index);
-        for (int i = td->nindex; i < n; i++)
-            td->by_index[i] = NULL;
-        td->nindex = n;
-    }
-    td->by_index[t->index] = t;
-    vnd_tagmap_set(&td->tagmap, t->tag, t->index, t->snaplen);
+    /* Slots are never reused: a packet queued for a deleted trace finds
+     * NULL, not a newer trace. */
+    t->slot = td->nslots;
+    td->by_slot = vnd_xrealloc(td->by_slot, (size_t)(td->nslots + 1) * sizeof *td->by_slot);
+    td->by_slot[td->nslots++] = t;
+    vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
 }
 
-static int add_to_parser(struct vnd_tabled *td, struct vnd_tabled_trace *t, bool append,
-                         const char *tenant, const char *cap_point, const char *direction,
+static int add_to_parser(struct vnd_tabled_trace *t, bool append,
+                         const char *cap_point, const char *direction,
                          const char *pattern, char **err)
 {
     struct vnd_trace_opts o = {
         .id = t->id, .linktype = VND_DLT_EN10MB, .sampling = t->sampling,
         .snaplen = t->snaplen, .append = append, .conf = t->conf,
-        .source = "vnd-tabled", .tenant = tenant, .cap_point = cap_point,
+        .source = "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
         .direction = direction, .pattern = pattern,
     };
-    t->index = vnd_ingest_add_trace(td->ing, &o, err);
+    t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
     return t->index < 0 ? 400 : 0;
 }
 
@@ -130,7 +158,7 @@ static const char *col_text(sqlite3_stmt *s, int i)
 
 int vnd_traces_restore(struct vnd_tabled *td, char **err)
 {
-    if (exec_sql(td, schema, err))
+    if (exec_sql(td->st, schema, err))
         return EIO;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(vnd_store_db(td->st),
@@ -150,8 +178,8 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->retain_mb = (uint32_t)sqlite3_column_int64(s, 5);
         char *msg = NULL;
         if (vnd_parseconf_parse(t->parse, t->id, &t->conf, &msg)
-            || add_to_parser(td, t, true, col_text(s, 6), col_text(s, 7), col_text(s, 8),
-                             col_text(s, 9), &msg)) {
+            || !(t->tenant = tenant_get(td, col_text(s, 6), &msg))
+            || add_to_parser(t, true, col_text(s, 7), col_text(s, 8), col_text(s, 9), &msg)) {
             vnd_err("trace %s: cannot restore, its rows stay but nothing is added: %s",
                     t->id, msg);
             free(msg);
@@ -180,11 +208,12 @@ struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id)
     return NULL;
 }
 
-/* Runs one statement with text/integer parameters ('s' or 'i' in `types`). */
-static int run(struct vnd_tabled *td, const char *sql, const char *types, const void *const *args,
+/* Runs one statement on the store `st` with text/integer parameters ('s'
+ * or 'i' in `types`). */
+static int run(struct vnd_store *st, const char *sql, const char *types, const void *const *args,
                char **err)
 {
-    sqlite3 *db = vnd_store_db(td->st);
+    sqlite3 *db = vnd_store_db(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         goto out_fail;
@@ -205,19 +234,23 @@ out_fail:
     return 500;
 }
 
-/* Removes what an earlier, unregistered trace of the same id or a crash
- * between steps left: its tables and vnd_meta rows. */
-static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
+/* Removes from the tenant's database what an earlier, unregistered trace
+ * of the same id or a crash between steps left: its tables and vnd_meta
+ * rows.  The tenant's parser must have been flushed. */
+static int clear_leftovers(struct vnd_tabled_trace *t, char **err)
 {
-    for (int i = 0; i < t->ntables; i++) {
+    struct vnd_store *st = t->tenant->st;
+    int rc = exec_sql(st, "BEGIN", err);
+    for (int i = 0; !rc && i < t->ntables; i++) {
         char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", t->tables[i]);
-        int rc = exec_sql(td, sql, err);
+        rc = exec_sql(st, sql, err);
         free(sql);
-        if (rc)
-            return rc;
     }
     const void *args[] = {t->id};
-    return run(td, "DELETE FROM vnd_meta WHERE trace = ?", "s", args, err);
+    if (rc || (rc = run(st, "DELETE FROM vnd_meta WHERE trace = ?", "s", args, err))
+        || (rc = exec_sql(st, "COMMIT", err)))
+        exec_sql(st, "ROLLBACK", &(char *){NULL});
+    return rc;
 }
 
 int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
@@ -254,7 +287,11 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
                                      "not starting with a digit, sqlite_ or vnd_)", t->tables[i]);
             goto out_free;
         }
-        for (int j = 0; j < td->ntraces; j++)
+        /* Tables of other tenants are in other files: names may repeat. */
+        const char *tenant = req->tenant ? req->tenant : VND_TENANT_DEFAULT;
+        for (int j = 0; j < td->ntraces; j++) {
+            if (strcmp(td->traces[j]->tenant->name, tenant))
+                continue;
             for (int k = 0; k < td->traces[j]->ntables; k++)
                 if (!strcasecmp(td->traces[j]->tables[k], t->tables[i])) {
                     *err = vnd_strdup_printf("table %s is written by another trace: each "
@@ -262,30 +299,28 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
                     status = 409;
                     goto out_free;
                 }
+        }
     }
 
-    /* Registered first: a crash after this re-creates the trace on
-     * restart; a crash before leaves nothing. */
     status = 500;
-    if ((status = vnd_ingest_flush(td->ing, err) ? 500 : 0)
-        || (status = exec_sql(td, "BEGIN", err)))
+    if (!(t->tenant = tenant_get(td, req->tenant, err)))
         goto out_free;
+    /* Leftovers first, then registered: a crash after the registration
+     * re-creates the trace on restart; a crash before leaves nothing. */
     int64_t tag = t->tag, snap = t->snaplen, samp = t->sampling, ret = t->retain_mb;
-    const void *args[] = {t->id, &tag, t->parse, &snap, &samp, &ret, req->tenant,
+    const void *args[] = {t->id, &tag, t->parse, &snap, &samp, &ret, t->tenant->name,
                           req->cap_point, req->direction, req->pattern};
-    if ((status = clear_leftovers(td, t, err))
-        || (status = run(td, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
-                             " julianday('now'))", "sisiiissss", args, err))
-        || (status = exec_sql(td, "COMMIT", err))) {
-        exec_sql(td, "ROLLBACK", &(char *){NULL});
+    if ((status = vnd_ingest_flush(t->tenant->ing, err) ? 500 : 0)
+        || (status = clear_leftovers(t, err))
+        || (status = run(td->st, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
+                                 " julianday('now'))", "sisiiissss", args, err)))
         goto out_free;
-    }
     if ((status = open_retain(td, t, err) ? 500 : 0)
-        || (status = add_to_parser(td, t, false, req->tenant, req->cap_point, req->direction,
-                                   req->pattern, err))) {
+        || (status = add_to_parser(t, false, req->cap_point, req->direction, req->pattern,
+                                   err))) {
         char *ignored = NULL;
         const void *idarg[] = {t->id};
-        run(td, "DELETE FROM vnd_traces WHERE id = ?", "s", idarg, &ignored);
+        run(td->st, "DELETE FROM vnd_traces WHERE id = ?", "s", idarg, &ignored);
         free(ignored);
         if (t->retain) {
             vnd_retain_close(t->retain, 1);
@@ -315,13 +350,13 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
         return 404;
     }
     struct vnd_tabled_trace *t = td->traces[at];
-    /* No new packets for it; queued ones find by_index NULL. */
+    /* No new packets for it; queued ones find by_slot NULL. */
     vnd_tagmap_clear(&td->tagmap, t->tag);
     const void *args[] = {t->id};
-    if (vnd_ingest_flush(td->ing, err)
-        || run(td, "DELETE FROM vnd_traces WHERE id = ?", "s", args, err))
+    if (vnd_ingest_flush(t->tenant->ing, err)
+        || run(td->st, "DELETE FROM vnd_traces WHERE id = ?", "s", args, err))
         return 500;
-    td->by_index[t->index] = NULL;
+    td->by_slot[t->slot] = NULL;
     memmove(td->traces + at, td->traces + at + 1,
             (size_t)(td->ntraces - at - 1) * sizeof *td->traces);
     td->ntraces--;
@@ -329,7 +364,7 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
      * cleaning up, and a leftover table is removed by the next create of
      * the same id. */
     int status = 0;
-    if (vnd_ingest_drop_trace(td->ing, t->index, err) || clear_leftovers(td, t, err))
+    if (vnd_ingest_drop_trace(t->tenant->ing, t->index, err) || clear_leftovers(t, err))
         status = 500;
     if (t->retain) {
         vnd_retain_close(t->retain, 1);
@@ -353,7 +388,7 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
             k += cs.kernel_dropped - t->kdrop_at[c];
             q += vnd_collector_tag_drops(td->coll[c], t->tag) - t->qdrop_at[c];
         }
-        vnd_ingest_set_drops(td->ing, t->index, k, q);
+        vnd_ingest_set_drops(t->tenant->ing, t->index, k, q);
     }
 }
 
@@ -368,7 +403,7 @@ void vnd_traces_save_capture(struct vnd_tabled *td)
         const void *args[] = {vnd_collector_name(td->coll[c]), &v[0], &v[1], &v[2], &v[3],
                               &v[4], &v[5], &v[6]};
         char *err = NULL;
-        if (run(td, "INSERT OR REPLACE INTO vnd_capture VALUES (?,?,?,?,?,?,?,?,"
+        if (run(td->st, "INSERT OR REPLACE INTO vnd_capture VALUES (?,?,?,?,?,?,?,?,"
                     " julianday('now'))", "siiiiiii", args, &err)) {
             vnd_warn("vnd_capture: %s", err);
             free(err);
@@ -383,7 +418,8 @@ static json_t *ts_json(int64_t ns)
 
 json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t)
 {
-    const struct vnd_trace_stats *s = vnd_ingest_stats(td->ing, t->index);
+    (void)td;
+    const struct vnd_trace_stats *s = vnd_ingest_stats(t->tenant->ing, t->index);
     json_t *tables = json_array();
     for (int i = 0; i < t->ntables; i++)
         json_array_append_new(tables, json_string(t->tables[i]));
@@ -393,6 +429,7 @@ json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t)
                           "retain_mb", (json_int_t)t->retain_mb, "tables", tables);
     if (!o)
         return NULL;
+    json_object_set_new(o, "tenant", json_string(t->tenant->name));
     json_object_set_new(o, "seen", json_integer((json_int_t)s->seen));
     json_object_set_new(o, "matched", json_integer((json_int_t)s->matched));
     json_object_set_new(o, "stored", json_integer((json_int_t)s->stored));
@@ -431,13 +468,46 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
     return a;
 }
 
+int vnd_traces_flush(struct vnd_tabled *td, char **err)
+{
+    int status = 0;
+    for (int i = 0; i < td->ntenants; i++) {
+        char *e = NULL;
+        if (vnd_ingest_flush(td->tenants[i]->ing, &e)) {
+            if (!status) {
+                *err = vnd_strdup_printf("tenant %s: %s", td->tenants[i]->name, e);
+                status = EIO;
+            }
+            free(e);
+        }
+    }
+    return status;
+}
+
+bool vnd_traces_batch_due(const struct vnd_tabled *td)
+{
+    for (int i = 0; i < td->ntenants; i++)
+        if (vnd_ingest_batch_due(td->tenants[i]->ing))
+            return true;
+    return false;
+}
+
 void vnd_traces_free_all(struct vnd_tabled *td)
 {
     for (int i = 0; i < td->ntraces; i++)
         trace_free(td->traces[i]);
     free(td->traces);
-    free(td->by_index);
+    free(td->by_slot);
     td->traces = NULL;
-    td->by_index = NULL;
-    td->ntraces = td->nindex = 0;
+    td->by_slot = NULL;
+    td->ntraces = td->nslots = 0;
+    for (int i = 0; i < td->ntenants; i++) {
+        vnd_ingest_free(td->tenants[i]->ing);
+        vnd_store_close(td->tenants[i]->st);
+        free(td->tenants[i]->name);
+        free(td->tenants[i]);
+    }
+    free(td->tenants);
+    td->tenants = NULL;
+    td->ntenants = 0;
 }

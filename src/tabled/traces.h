@@ -1,6 +1,7 @@
 /* traces.h — the trace registry: which traces this table server keeps,
- * persisted in the store's `vnd_traces` table so a restart re-creates
- * them (appending to their tables, counters continued).
+ * persisted in the registry's `vnd_traces` table so a restart re-creates
+ * them (appending to their tables, counters continued).  A trace's tables
+ * and vnd_meta rows live in its tenant's database, never in the registry.
  *
  *   vnd_traces(id, tag, parse, snaplen, sampling, retain_mb, tenant,
  *              cap_point, direction, pattern, created)
@@ -24,7 +25,9 @@ struct vnd_tabled_trace {
     char *parse;                 /* the parse configuration as given */
     struct vnd_parse_conf *conf;
     uint32_t snaplen, sampling, retain_mb;
-    int index;                   /* in the trace parser */
+    struct vnd_tabled_tenant *tenant;    /* whose database holds its tables */
+    int index;                   /* in the tenant's trace parser */
+    int slot;                    /* in the tag map and td->by_slot */
     char **tables;               /* tables its rules write, only it */
     int ntables;
     struct vnd_retain *retain;   /* NULL: no raw packets kept */
@@ -44,6 +47,13 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err);
  * 500 store) and *err. */
 int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
                       struct vnd_tabled_trace **out, char **err);
+
+/* Flushes every tenant's open batch.  Returns 0, or errno and *err (the
+ * first failure; the other tenants are flushed still). */
+int vnd_traces_flush(struct vnd_tabled *td, char **err);
+
+/* True when some tenant's parser has a full batch. */
+bool vnd_traces_batch_due(const struct vnd_tabled *td);
 
 /* Removes the trace, its tables, its vnd_meta rows and raw files.
  * Returns 0, 404 or 500 and *err. */

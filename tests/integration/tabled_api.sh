@@ -64,7 +64,10 @@ api() {
 }
 num() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 qcount() { api POST /v1/query "{\"sql\": \"select count(*) from $1\", \"format\": \"csv\"}"; sed -n 2p <<<"$BODY"; }
-meta() { "$VND" query -d "$W/t.db" -f csv "$1" | tail -n +2; }
+# Traces created without a tenant live in the tenant "default"'s database;
+# the registry (vnd_traces, vnd_capture) stays in t.db.
+meta() { "$VND" query -d "$W/t.db" --tenant default -f csv "$1" | tail -n +2; }
+reg() { "$VND" query -d "$W/t.db" -f csv "$1" | tail -n +2; }
 
 "$GEN" "$W/in.pcap" 3000 4 >/dev/null
 check "vnd-tabled starts and answers" start
@@ -138,7 +141,7 @@ check_eq "vnd_meta: seen, matched, stored, sampled out, drops of tr_2" \
     "$(meta "select packets_seen, packets_matched, packets_stored, sampled_out, dropped_kernel, dropped_queue, sampling, snaplen from vnd_meta where trace = 'tr_2'")" \
     "1000,100,100,900,0,0,10,64"
 check_eq "vnd_capture: the interface's counters" \
-    "$(meta "select received - untagged, unknown_tag, queue_dropped, kernel_dropped from vnd_capture where interface = 'vb'")" \
+    "$(reg "select received - untagged, unknown_tag, queue_dropped, kernel_dropped from vnd_capture where interface = 'vb'")" \
     "3000,1000,0,0"
 nsx curl -s --max-time 10 -H "Authorization: Bearer $SECRET" -o "$W/raw.pcap" "$URL/v1/traces/tr_2/pcap"
 check_eq "raw packets of tr_2: the 100 stored, as pcap" "$(tcpdump -nr "$W/raw.pcap" 2>/dev/null | wc -l)" 100
@@ -148,14 +151,19 @@ check_eq "... untagged and cut to 64 bytes" \
 # --- queries: JSON, CSV, containment
 api POST /v1/query '{"sql": "select src_ip, proto from tr_1 order by ts limit 2"}'
 check "JSON is an array of objects" bash -c '[ "$1" = 200 ] && [ "$(grep -c "^{\"src_ip\":\"10\.[0-9.]*\",\"proto\":6}" <<<"$2")" = 2 ] && [ "$(head -1 <<<"$2")" = "[" ]' _ "$CODE" "$BODY"
-for sql in "attach database '/tmp/x' as x" "pragma table_info(tr_1)" "select * from vnd_meta" \
-           "select * from vnd_traces" "select * from sqlite_master" "delete from tr_1" \
+for sql in "attach database '/tmp/x' as x" "pragma table_info(tr_1)" "delete from tr_1" \
            "select load_extension('x')" "create table z(a)"; do
     api POST /v1/query "{\"sql\": \"$sql\"}"
     check "refused SQL: $sql → 403" bash -c '[ "$1" = 403 ] && grep -q error <<<"$2"' _ "$CODE" "$BODY"
 done
+api POST /v1/query '{"sql": "select * from vnd_traces"}'
+check "the registry is not in a tenant's database: 400 no such table" \
+    bash -c '[ "$1" = 400 ] && grep -q "no such table: vnd_traces" <<<"$2"' _ "$CODE" "$BODY"
+api POST /v1/query '{"sql": "select group_concat(trace, ' ') from (select distinct trace from vnd_meta order by 1)", "format": "csv"}'
+check_eq "the tenant's own vnd_meta: its traces only" "$(sed -n 2p <<<"$BODY")" "tr_1 tr_2"
 api POST /v1/query '{"sql": "select count(*) from tr_2", "traces": ["tr_1"]}'
-check_eq "a query limited to tr_1 cannot read tr_2: 403" "$CODE" 403
+check "a query limited to tr_1 cannot read tr_2: 400 no such table" \
+    bash -c '[ "$1" = 400 ] && grep -q "no such table: tr_2" <<<"$2"' _ "$CODE" "$BODY"
 api POST /v1/query '{"sql": "select count(*) from tr_1", "traces": ["tr_1"], "format": "csv"}'
 check_eq "... and can read tr_1" "$(sed -n 2p <<<"$BODY")" 1000
 api POST /v1/query '{"sql": "select count(*) from tr_1", "traces": ["nope"]}'
@@ -171,7 +179,7 @@ check "restart after SIGKILL" start
 check_eq "tr_1's rows survived" "$(qcount tr_1)" 1000
 api GET /v1/traces/tr_2
 check_eq "tr_2's settings survived" "$(num sampling "$BODY"),$(num snaplen "$BODY"),$(num seen "$BODY")" "10,64,1000"
-check "integrity check of the store" bash -c '[ "$(sqlite3 "$1" "pragma integrity_check")" = ok ]' _ "$W/t.db"
+check "integrity check of the store" bash -c '[ "$(sqlite3 "$1" "pragma integrity_check")" = ok ]' _ "$W/t.db.tenants/default.db"
 nsx "$SEND" -i va -t 7 -n 300 "$W/in.pcap" >/dev/null
 for _ in $(seq 40); do [ "$(qcount tr_1)" = 1300 ] && break; sleep 0.05; done
 check_eq "capture continues into the same table" "$(qcount tr_1)" 1300
@@ -187,7 +195,7 @@ check "SIGHUP: a new log file" grep -q "log reopened" "$W/log"
 # --- DELETE: tables and raw files go
 api DELETE /v1/traces/tr_2
 check_eq "DELETE tr_2: 200" "$CODE" 200
-check_eq "its table is gone" "$(sqlite3 "$W/t.db" "select count(*) from sqlite_master where name = 'tr_2'")" 0
+check_eq "its table is gone" "$(meta "select count(*) from sqlite_master where name = 'tr_2'")" 0
 check_eq "its vnd_meta rows are gone" "$(meta "select count(*) from vnd_meta where trace = 'tr_2'")" 0
 check "its raw files are gone" test ! -e "$W/t.db.raw/tr_2"
 api GET /v1/traces/tr_2

@@ -165,6 +165,12 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
         t->s.seen = (uint64_t)sqlite3_column_int64(s, 0);
         k->matched = (uint64_t)sqlite3_column_int64(s, 1);
         k->stored = (uint64_t)sqlite3_column_int64(s, 2);
+        /* The trace's own counters go on from its tables': stored is
+         * their sum; matched (packets matching any rule) is exact for one
+         * table and at least the largest table's for several. */
+        t->s.stored += k->stored;
+        if (k->matched > t->s.matched)
+            t->s.matched = k->matched;
         t->s.sampled_out = (uint64_t)sqlite3_column_int64(s, 3);
         t->s.dropped_kernel = (uint64_t)sqlite3_column_int64(s, 4);
         t->s.dropped_queue = (uint64_t)sqlite3_column_int64(s, 5);

@@ -136,13 +136,11 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
         double t = tcol >= 0 ? sqlite3_column_double(st, tcol) : 0;
         if (tcol >= 0 && t < min_t)
             continue;
-        for (int i = 0; i < n; i++)
-            switch (sqlite3_column_type(st, i)) {
-            case SQLITE_INTEGER: vnd_out_int(out, sqlite3_column_int64(st, i)); break;
-            case SQLITE_FLOAT: vnd_out_real(out, sqlite3_column_double(st, i)); break;
-            case SQLITE_NULL: vnd_out_null(out); break;
-            default: vnd_out_text(out, (const char *)sqlite3_column_text(st, i)); break;
-            }
+        for (int i = 0; i < n && rc == SQLITE_ROW; i++)
+            if (vnd_out_value(out, st, i) != SQLITE_OK)
+                rc = SQLITE_NOMEM;
+        if (rc != SQLITE_ROW)
+            break;
         vnd_out_end_row(out);
         if (plot && ycol >= 0 && tcol >= 0 && sqlite3_column_type(st, ycol) != SQLITE_NULL) {
             char key[256] = "";
@@ -156,7 +154,8 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     if (rc != SQLITE_DONE)
         *err = vnd_diag_errf("%s", vnd_guard_timed_out(g) ? "stopped at the time limit"
                                                            " (raise it with --timeout)"
-                                                         : sqlite3_errmsg(vnd_guard_db(g)));
+                                   : rc == SQLITE_NOMEM ? "out of memory reading a value"
+                                                        : sqlite3_errmsg(vnd_guard_db(g)));
     sqlite3_finalize(st);
     return rc;
 }
@@ -255,25 +254,25 @@ static int run_once(struct vnd_guard *g, const struct vnd_diag_app *app,
         struct vnd_bottleneck_verdict v;
         vnd_guard_start(g);
         struct vnd_bottleneck_plots bp = {NULL, pp, lp};
+        /* JSON: {"rows":[...],"verdict":{...}}; CSV: "# verdict: {...}"
+         * after the rows; the table: a sentence under the plots */
+        if (verdict)
+            vnd_out_object(out);
         if (vnd_bottleneck_run(vnd_guard_db(g), o, out, min_t, &bp, NULL, &v, &err))
             ret = -1;
+        if (!ret && verdict && fmt != VND_FMT_TABLE)
+            vnd_bottleneck_verdict_out(out, o, &v);
         vnd_out_finish(out);
         if (!ret) {
             if (pp) {
                 vnd_plot_draw(pp, stdout, 64, 12);
                 vnd_plot_draw(lp, stdout, 64, 8);
             }
-            /* The verdict is prose: beside a table, but on stderr when
-             * stdout carries CSV or JSON for a program. */
-            FILE *vf = fmt == VND_FMT_TABLE ? stdout : stderr;
-            if (verdict && v.hop < 0)
-                fprintf(vf, "\nno bottleneck: no hop lost packets or slowed down on this path\n");
-            else if (verdict)
-                fprintf(vf, "\nbottleneck: the hop between %s and %s, from t = %g s (processing"
-                       " time %.2f ms when quiet, %.2f ms at its worst; %lld packets"
-                       " lost there)\n",
-                       o->path[v.hop], o->path[v.hop + 1], v.since, v.base_ms, v.peak_ms,
-                       v.lost);
+            if (verdict && fmt == VND_FMT_TABLE) {
+                char *text = vnd_bottleneck_verdict_text(o, &v);
+                printf("\n%s\n", text);
+                free(text);
+            }
         }
         vnd_plot_free(pp);
         vnd_plot_free(lp);

@@ -334,4 +334,17 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o,
                        const struct vnd_bottleneck_plots *plots, FILE *msg,
                        struct vnd_bottleneck_verdict *v, char **err);
 
+/* The verdict as the sentence `vnd diag bottleneck` prints under its table
+ * ("bottleneck: the hop between B and C, from t = 10 s (...)", or "no
+ * bottleneck: ..."); malloc'd. */
+char *vnd_bottleneck_verdict_text(const struct vnd_diag_opts *o,
+                                  const struct vnd_bottleneck_verdict *v);
+
+/* The verdict as the record "verdict" after the rows (vnd_out_record; in
+ * JSON after vnd_out_object): hop (the rows' hop), span ("B>C"), from, to,
+ * since_s (a `t`), base_ms, peak_ms, lost, text (the sentence); all but
+ * text are null when there is no bottleneck.  docs/diagnosis.md. */
+void vnd_bottleneck_verdict_out(struct vnd_out *out, const struct vnd_diag_opts *o,
+                                const struct vnd_bottleneck_verdict *v);
+
 #endif

@@ -20,6 +20,7 @@
 #include "diag/diag.h"
 #include "diag/plot.h"
 #include "diag/step.h"
+#include "util/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -544,15 +545,65 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_ou
     }
     free(rows);
     vnd_bottleneck_judge(nh, series, n, v);
-    if (msg && v->hop < 0)
-        fprintf(msg, "no bottleneck: no hop lost packets or slowed down on this path\n");
-    else if (msg)
-        fprintf(msg,
-                "bottleneck: the hop between %s and %s, from t = %g s: processing time"
-                " %.2f ms when quiet, %.2f ms at its worst; %lld packets lost there\n",
-                o->path[v->hop], o->path[v->hop + 1], v->since, v->base_ms, v->peak_ms,
-                v->lost);
+    if (msg) {
+        char *text = vnd_bottleneck_verdict_text(o, v);
+        fprintf(msg, "%s\n", text);
+        free(text);
+    }
     for (int h = 0; h < nh; h++)
         free(series[h]);
     return 0;
+}
+
+char *vnd_bottleneck_verdict_text(const struct vnd_diag_opts *o,
+                                  const struct vnd_bottleneck_verdict *v)
+{
+    if (v->hop < 0)
+        return vnd_xstrdup("no bottleneck: no hop lost packets or slowed down on this path");
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "bottleneck: the hop between %s and %s", o->path[v->hop],
+                  o->path[v->hop + 1]);
+    if (!isnan(v->since))       /* no onset when it never stays congested */
+        vnd_sb_printf(&sb, ", from t = %g s", v->since);
+    if (isnan(v->base_ms))      /* loss alone, no RTT samples */
+        vnd_sb_printf(&sb, " (%lld packets lost there)", v->lost);
+    else
+        vnd_sb_printf(&sb, " (processing time %.2f ms when quiet, %.2f ms at its worst;"
+                      " %lld packets lost there)", v->base_ms, v->peak_ms, v->lost);
+    return vnd_sb_take(&sb);
+}
+
+static void out_real_or_null(struct vnd_out *out, double v)
+{
+    if (isnan(v))
+        vnd_out_null(out);
+    else
+        vnd_out_real(out, v);
+}
+
+void vnd_bottleneck_verdict_out(struct vnd_out *out, const struct vnd_diag_opts *o,
+                                const struct vnd_bottleneck_verdict *v)
+{
+    static const char *const fields[] = {"hop", "span", "from", "to", "since_s", "base_ms",
+                                         "peak_ms", "lost", "text"};
+    vnd_out_record(out, "verdict", 9, fields);
+    if (v->hop < 0) {
+        for (int i = 0; i < 8; i++)
+            vnd_out_null(out);
+    } else {
+        char span[300];         /* as the rows' span column */
+        snprintf(span, sizeof span, "%s>%s", o->path[v->hop], o->path[v->hop + 1]);
+        vnd_out_int(out, v->hop);
+        vnd_out_text(out, span);
+        vnd_out_text(out, o->path[v->hop]);
+        vnd_out_text(out, o->path[v->hop + 1]);
+        out_real_or_null(out, v->since);
+        out_real_or_null(out, v->base_ms);
+        out_real_or_null(out, v->peak_ms);
+        vnd_out_int(out, v->lost);
+    }
+    char *text = vnd_bottleneck_verdict_text(o, v);
+    vnd_out_text(out, text);
+    free(text);
+    vnd_out_end_row(out);
 }

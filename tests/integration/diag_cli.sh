@@ -22,7 +22,7 @@ for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "loss --in B --out C" \
     eval "set -- $app"
     sql=$("$VND" diag "$@" -d "$T/t.db" --show-sql)
     if [ "$1" = bottleneck ]; then
-        want=$("$VND" diag "$@" -d "$T/t.db" -f csv | grep -v '^bottleneck:' | grep -v '^$')
+        want=$("$VND" diag "$@" -d "$T/t.db" -f csv | grep -v '^# verdict: ')
     else
         want=$("$VND" diag "$@" -d "$T/t.db" -f csv)
     fi
@@ -30,6 +30,39 @@ for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "loss --in B --out C" \
     if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "$app: --show-sql runs unchanged in vnd query"
     else not_ok "$app: --show-sql output differs in vnd query"; fi
 done
+
+# the bottleneck's verdict is part of the result: JSON {"rows":[...],"verdict":{...}},
+# CSV a last line "# verdict: {...}" (the same object), the table a sentence
+j=$("$VND" diag bottleneck --path A,B,C -d "$T/t.db" -f json 2>"$T/err")
+check "bottleneck -f json: rows, then the verdict naming B>C" \
+    grep -q '^],"verdict":{"hop":1,"span":"B>C","from":"B","to":"C","since_s":[0-9.]*,"base_ms":' <<<"$j"
+check "bottleneck -f json: starts with the rows" test "$(head -1 <<<"$j")" = '{"rows":['
+check "bottleneck -f json: the verdict's sentence" \
+    grep -q '"text":"bottleneck: the hop between B and C, from t = ' <<<"$j"
+check_eq "bottleneck -f json: nothing on stderr" "$(cat "$T/err")" ""
+c=$("$VND" diag bottleneck --path A,B,C -d "$T/t.db" -f csv)
+check "bottleneck -f csv: the last line is the verdict" \
+    grep -q '^# verdict: {"hop":1,"span":"B>C","from":"B","to":"C",' <<<"$(tail -1 <<<"$c")"
+check_eq "bottleneck -f csv: one verdict line, after the rows" "$(grep -n '^#' <<<"$c" | cut -d: -f1)" \
+    "$(wc -l <<<"$c" | tr -d ' ')"
+check "bottleneck -f table: the sentence under the table" \
+    grep -q '^bottleneck: the hop between B and C, from t = ' \
+    <<<"$("$VND" diag bottleneck --path A,B,C -d "$T/t.db")"
+check "bottleneck without one: the verdict says so, hop null" \
+    grep -q '"verdict":{"hop":null,.*"text":"no bottleneck: ' \
+    <<<"$("$VND" diag bottleneck --path A,B -d "$T/t.db" -f json)"
+check "other apps' JSON is still an array of rows" \
+    test "$("$VND" diag throughput -t A -d "$T/t.db" -f json | head -1)" = "["
+if command -v python3 >/dev/null; then
+    check "bottleneck: JSON parses; its verdict equals the CSV's" python3 -c '
+import json, sys
+j = json.loads(sys.argv[1]); c = sys.argv[2].splitlines()
+v = json.loads(c[-1][len("# verdict: "):])
+assert j["verdict"] == v and v["hop"] == 1 and len(j["rows"]) == len(c) - 2
+assert all(r["hop"] in (0, 1) for r in j["rows"])' "$j" "$c"
+else
+    skip "bottleneck JSON parsed (python3 not installed)"
+fi
 
 # SACK: a lossy capture whose ACKs carry SACK blocks, parsed with a sack
 # column; rtt's step and its SQL (which then reads the blocks) agree
@@ -43,7 +76,7 @@ for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "rtt -t C --by-flow --wher
            "rtt -t B --slot 0.25" "bottleneck --path A,B,C"; do
     eval "set -- $app"
     sql=$("$VND" diag "$@" -d "$T/s.db" --show-sql)
-    want=$("$VND" diag "$@" -d "$T/s.db" -f csv | grep -v '^bottleneck:' | grep -v '^$')
+    want=$("$VND" diag "$@" -d "$T/s.db" -f csv | grep -v '^# verdict: ')
     got=$("$VND" query -d "$T/s.db" -f csv "$sql")
     if [ -n "$want" ] && [ "$got" = "$want" ] && [[ "$sql" == *vnd_kb* ]]; then
         ok "sack $app: the step's rows are the SACK SQL's"

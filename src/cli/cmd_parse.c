@@ -117,6 +117,24 @@ static struct vnd_parse_conf *load_config(const char *path)
     return conf;
 }
 
+/* A trace id too long for a table name gets a shortened one (see
+ * vnd_store_table_name): the user has to know it to query the table. */
+static void say_long_table_name(const struct vnd_parse_conf *conf, const struct input *in)
+{
+    for (int r = 0; r < conf->nrules; r++) {
+        if (conf->rules[r].table || !vnd_parse_rule_covers(&conf->rules[r], in->id))
+            continue;
+        size_t n = strlen(in->id) + 3;
+        char *name = vnd_xmalloc(n);
+        if (vnd_store_table_name(in->id, name, n))
+            fprintf(stderr, "vnd parse: %s: the table of trace %s is named %s (a table name "
+                    "holds at most %d characters); to choose the name, give the file as "
+                    "NAME=%s\n", in->path, in->id, name, VND_STORE_NAME_MAX, in->path);
+        free(name);
+        return;
+    }
+}
+
 /* Reads one file into its trace.  Returns an exit status. */
 static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_progress *pr)
 {
@@ -240,6 +258,8 @@ int cmd_parse(int argc, char **argv)
         status = EXIT_ERROR;
         goto out;
     }
+    for (int i = 0; i < n; i++)
+        say_long_table_name(conf, &in[i]);
     ing = vnd_ingest_new(st, conf, batch, 1.0);
     for (int i = 0; i < n; i++) {
         struct vnd_trace_opts o = {

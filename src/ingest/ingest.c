@@ -113,10 +113,18 @@ static void sink_layout(struct sink *k)
     }
 }
 
-/* "INSERT INTO t VALUES (?,?,...)" with `rows` rows of placeholders. */
-static int prepare_insert_rows(sqlite3 *db, const char *table, int ncols, int rows,
-                               sqlite3_stmt **out)
+/* "INSERT INTO "t" ("a","b") VALUES (?,?),..." with `rows` rows of
+ * placeholders; names are quoted, so SQL keywords are column names too. */
+static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *columns,
+                               int ncols, int rows, sqlite3_stmt **out)
 {
+    char *names = NULL;
+    for (int c = 0; c < ncols; c++) {
+        char *next = vnd_strdup_printf("%s%s\"%s\"", names ? names : "", c ? "," : "",
+                                       columns[c]);
+        free(names);
+        names = next;
+    }
     size_t one = 2 * (size_t)ncols + 2;         /* "(?,?,?)," */
     char *values = vnd_xmalloc(one * (size_t)rows + 1);
     size_t o = 0;
@@ -128,9 +136,10 @@ static int prepare_insert_rows(sqlite3 *db, const char *table, int ncols, int ro
         }
         values[o++] = r + 1 < rows ? ',' : '\0';
     }
-    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" VALUES %s", table, values);
+    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" (%s) VALUES %s", table, names, values);
     int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
     free(sql);
+    free(names);
     free(values);
     return rc;
 }
@@ -139,8 +148,9 @@ static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
     sqlite3 *db = vnd_store_db(ing->st);
     k->insert.ncols = k->rule->ncolumns;
-    if (prepare_insert_rows(db, k->table, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
-        || prepare_insert_rows(db, k->table, k->insert.ncols, VND_ROWPIPE_MANY,
+    char *const *cols = k->rule->columns;
+    if (prepare_insert_rows(db, k->table, cols, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
+        || prepare_insert_rows(db, k->table, cols, k->insert.ncols, VND_ROWPIPE_MANY,
                                &k->insert.many) != SQLITE_OK) {
         *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
         return EIO;

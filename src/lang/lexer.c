@@ -53,6 +53,39 @@ bool vnd_is_sql_identifier(const char *s, size_t n)
     return true;
 }
 
+static bool word_is(const char *s, size_t n, const char *w)
+{
+    return strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+const char *vnd_sql_reserved_table(const char *s, size_t n)
+{
+    /* `pragma module_list` of SQLite 3.40 with its usual extensions (the
+     * shell's too: a tenant may read a file with it); pragma_* are the
+     * eponymous tables of every PRAGMA that returns rows. */
+    static const char *const builtin[] = {
+        "json_each", "json_tree", "dbstat", "fts3", "fts4", "fts4aux", "fts3tokenize",
+        "fts5", "fts5vocab", "rtree", "rtree_i32", "geopoly", "generate_series",
+        "carray", "completion", "fsdir", "zipfile",
+    };
+    if ((n >= 4 && strncasecmp(s, "vnd_", 4) == 0) || (n >= 7 && strncasecmp(s, "sqlite_", 7) == 0))
+        return "names starting with vnd_ or sqlite_ belong to VND and SQLite";
+    bool taken = n >= 7 && strncasecmp(s, "pragma_", 7) == 0;
+    for (size_t i = 0; !taken && i < sizeof builtin / sizeof *builtin; i++)
+        taken = word_is(s, n, builtin[i]);
+    if (taken)
+        return "SQLite's own tables and modules (pragma_*, json_each, json_tree, dbstat, "
+               "fts*, rtree, ...) have that name";
+    return NULL;
+}
+
+const char *vnd_sql_reserved_column(const char *s, size_t n)
+{
+    if (word_is(s, n, "rowid") || word_is(s, n, "oid") || word_is(s, n, "_rowid_"))
+        return "it is SQLite's name for the row id, which VND sets";
+    return NULL;
+}
+
 void vnd_mask_prefix(uint8_t *addr, int alen, int plen)
 {
     for (int i = 0; i < alen; i++) {

@@ -88,6 +88,17 @@ char *vnd_lang_error(const char *origin, int line, int col, const char *fmt, ...
  * written into SQL as table or column names. */
 bool vnd_is_sql_identifier(const char *s, size_t n);
 
+/* Why the identifier s (n bytes) may not name a table VND creates, or NULL
+ * when it may: names starting with vnd_ or sqlite_ belong to VND and
+ * SQLite; pragma_*, json_each, json_tree, dbstat and SQLite's other
+ * built-in virtual tables and modules (fts*, rtree, ...) are names SQLite
+ * resolves to its own tables, so a query would not read ours. */
+const char *vnd_sql_reserved_table(const char *s, size_t n);
+
+/* Why the identifier may not name a column (rowid, oid, _rowid_: SQLite's
+ * names of the row id, which VND sets), or NULL. */
+const char *vnd_sql_reserved_column(const char *s, size_t n);
+
 /* Parses "10.0.0.0/24", "fe80::1", "::/0" (n bytes of s).  Returns 4 or 16
  * with the address in addr and *plen the prefix length (-1 when there is
  * no /len), or 0 when it is not an address or the length is out of range. */

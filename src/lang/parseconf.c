@@ -235,9 +235,9 @@ static int parse_table(struct pc *p, const char *s, const char *end, int line, i
     if (!vnd_is_sql_identifier(b, n))
         return fail(p, line, col, "invalid table name '%.*s': use letters, digits and _, "
                     "not starting with a digit, at most 63 characters", (int)(n > 60 ? 60 : n), b);
-    if ((n >= 4 && strncasecmp(b, "vnd_", 4) == 0) || (n >= 7 && strncasecmp(b, "sqlite_", 7) == 0))
-        return fail(p, line, col, "table name '%.*s' is reserved (names starting with vnd_ "
-                    "or sqlite_ belong to VND and SQLite)", (int)n, b);
+    const char *why = vnd_sql_reserved_table(b, n);
+    if (why)
+        return fail(p, line, col, "table name '%.*s' is reserved (%s)", (int)n, b, why);
     int ccol = col + (int)(q - b);
     while (q < end && is_blank(*q))
         q++, ccol++;
@@ -305,6 +305,10 @@ static int parse_fields(struct pc *p, const char *text, int line, int col)
                 return fail(p, ct.line, ct.col, "expected a column name after 'as', found %s",
                             *w == ',' ? "','" : "end of input");
             }
+            const char *why = vnd_sql_reserved_column(w, n);
+            if (why)
+                return fail(p, ct.line, ct.col, "column name '%.*s' is reserved (%s): give "
+                            "the column another name", (int)n, w, why);
             snprintf(colname, sizeof colname, "%.*s", (int)n, w);
             lx.p += n;
             lx.col += (int)n;
@@ -338,6 +342,10 @@ static int parse_fields(struct pc *p, const char *text, int line, int col)
                             vnd_sql_type_name(type));
             }
         } else {
+            if (r->ncolumns == VND_PARSE_MAX_COLUMNS)
+                return fail(p, ct.line, ct.col, "too many columns: %s would be column %d, and "
+                            "a table holds at most %d (SQLite's limit)", colname,
+                            r->ncolumns + 1, VND_PARSE_MAX_COLUMNS);
             if (r->ncolumns == capc) {
                 capc = capc ? capc * 2 : 16;
                 char **nc = realloc(r->columns, (size_t)capc * sizeof *nc);

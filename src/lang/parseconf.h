@@ -17,8 +17,12 @@
  *
  * Without `as`, a field's column is its name as written with '.' turned
  * into '_' (ip.src -> ip_src).  Column and table names are SQL
- * identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 characters); table names
- * starting with vnd_ or sqlite_ are reserved.  Several fields may share a
+ * identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 characters), quoted
+ * wherever VND writes them into SQL, so keywords (select, check) work too;
+ * table names starting with vnd_ or sqlite_ and the names of SQLite's
+ * built-in tables (pragma_*, json_each, dbstat, ...) are reserved, and so
+ * are the column names rowid, oid and _rowid_.  A rule makes at most
+ * VND_PARSE_MAX_COLUMNS columns.  Several fields may share a
  * column (the first one present in a packet fills it) when their SQL types
  * agree; the same field twice in one column is an error.  Rules that write
  * the same table (one Table ID, or per-trace tables of overlapping traces)
@@ -28,6 +32,9 @@
 
 #include "fields/registry.h"
 #include "lang/filter.h"
+
+/* SQLite's limit on the columns of a table (SQLITE_MAX_COLUMN). */
+#define VND_PARSE_MAX_COLUMNS 2000
 
 struct vnd_parse_rule {
     char **traces;          /* trace ids this rule applies to */

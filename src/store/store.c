@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lang/lexer.h"
 #include "util/util.h"
 
 struct vnd_store {
@@ -169,12 +170,22 @@ sqlite3 *vnd_store_db(struct vnd_store *st)
     return st->db;
 }
 
-void vnd_store_table_name(const char *id, char *out, size_t outsz)
+/* FNV-1a: a short, stable tag of a long id. */
+static uint32_t fnv1a(const char *s)
 {
-    size_t o = 0;
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+bool vnd_store_table_name(const char *id, char *out, size_t outsz)
+{
+    size_t o = 0, full = strlen(id);
     if ((id[0] >= '0' && id[0] <= '9') || id[0] == '\0') {
         out[o++] = 't';
         out[o++] = '_';
+        full += 2;
     }
     for (const char *p = id; *p && o + 1 < outsz; p++) {
         char c = *p;
@@ -183,23 +194,25 @@ void vnd_store_table_name(const char *id, char *out, size_t outsz)
         out[o++] = keep ? c : '_';
     }
     out[o] = '\0';
+    if (full <= VND_STORE_NAME_MAX)
+        return false;
+    /* Too long for an identifier: the first 54 characters stay readable,
+     * a hash of the whole id keeps two long ids that share them apart. */
+    snprintf(out + VND_STORE_NAME_MAX - 9, 10, "_%08x", fnv1a(id));
+    return true;
 }
 
 bool vnd_store_valid_identifier(const char *name)
 {
+    return vnd_store_identifier_problem(name) == NULL;
+}
+
+const char *vnd_store_identifier_problem(const char *name)
+{
     size_t n = strlen(name);
-    if (n == 0 || n > 63)
-        return false;
-    if (!strncasecmp(name, "sqlite_", 7) || !strncasecmp(name, "vnd_", 4))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-                 || (i > 0 && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return true;
+    if (!vnd_is_sql_identifier(name, n))
+        return "use letters, digits and _, not starting with a digit, at most 63 characters";
+    return vnd_sql_reserved_table(name, n);
 }
 
 /* The columns `table` has now, as "name TYPE, name TYPE"; NULL if none. */
@@ -224,18 +237,38 @@ static char *existing_columns(sqlite3 *db, const char *table)
 int vnd_store_ensure_table(struct vnd_store *st, const char *table,
                            const struct vnd_parse_rule *rule, char **err)
 {
-    if (!vnd_store_valid_identifier(table)) {
-        *err = vnd_strdup_printf("'%s' is not a usable table name (letters, digits, _; "
-                                 "not starting with a digit, sqlite_ or vnd_)", table);
+    const char *why = vnd_store_identifier_problem(table);
+    if (why) {
+        *err = vnd_strdup_printf("'%s' is not a usable table name: %s", table, why);
         return EINVAL;
     }
-    char *want = NULL;
+    /* Whatever else this SQLite knows as a module (an extension loaded
+     * since the list in vnd_sql_reserved_table was made) is refused too. */
+    sqlite3_stmt *ms;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_module_list WHERE name = ? COLLATE NOCASE",
+                           -1, &ms, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(ms, 1, table, -1, SQLITE_STATIC);
+        bool module = sqlite3_step(ms) == SQLITE_ROW;
+        sqlite3_finalize(ms);
+        if (module) {
+            *err = vnd_strdup_printf("'%s' is not a usable table name: SQLite has a module "
+                                     "of that name", table);
+            return EINVAL;
+        }
+    }
+    /* `want` compares with what pragma_table_info says; `cols` is the
+     * same with the names quoted, for CREATE (a column may be a keyword). */
+    char *want = NULL, *cols = NULL;
     for (int i = 0; i < rule->ncolumns; i++) {
+        const char *type = vnd_sql_type_name(rule->coltypes[i]);
         char *next = vnd_strdup_printf("%s%s%s %s", want ? want : "", want ? ", " : "",
-                                       rule->columns[i],
-                                       vnd_sql_type_name(rule->coltypes[i]));
+                                       rule->columns[i], type);
         free(want);
         want = next;
+        next = vnd_strdup_printf("%s%s\"%s\" %s", cols ? cols : "", cols ? ", " : "",
+                                 rule->columns[i], type);
+        free(cols);
+        cols = next;
     }
     char *have = existing_columns(st->db, table);
     int rc = 0;
@@ -246,12 +279,13 @@ int vnd_store_ensure_table(struct vnd_store *st, const char *table,
             rc = EEXIST;
         }
     } else {
-        char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, want);
+        char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, cols);
         rc = exec(st->db, sql, err);
         free(sql);
     }
     free(have);
     free(want);
+    free(cols);
     return rc;
 }
 

@@ -25,14 +25,24 @@ int vnd_store_open(const char *path, struct vnd_store **out, char **err);
 void vnd_store_close(struct vnd_store *st);
 sqlite3 *vnd_store_db(struct vnd_store *st);
 
-/* Turns a trace id into a table name: letters, digits and '_' kept, every
- * other byte becomes '_', a leading digit gets a "t_" prefix.  `out` holds
- * at least strlen(id) + 3 bytes. */
-void vnd_store_table_name(const char *id, char *out, size_t outsz);
+/* The longest table or column name VND makes or accepts. */
+#define VND_STORE_NAME_MAX 63
 
-/* True when `name` is a plain SQL identifier we accept for tables and
- * columns ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, not sqlite_/vnd_). */
+/* Turns a trace id into a table name: letters, digits and '_' kept, every
+ * other byte becomes '_', a leading digit gets a "t_" prefix.  A name
+ * longer than VND_STORE_NAME_MAX is cut to its first 54 characters, '_'
+ * and 8 hex digits of a hash of the whole id, and true is returned.
+ * `out` holds at least min(strlen(id) + 3, VND_STORE_NAME_MAX + 1) bytes. */
+bool vnd_store_table_name(const char *id, char *out, size_t outsz);
+
+/* True when `name` is a plain SQL identifier we accept for tables
+ * ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, not sqlite_/vnd_, not a name
+ * of SQLite's built-in tables such as pragma_*, json_each or dbstat). */
 bool vnd_store_valid_identifier(const char *name);
+
+/* Why `name` is not a valid table name (a sentence for a message), or
+ * NULL when it is. */
+const char *vnd_store_identifier_problem(const char *name);
 
 /* Creates `table` with the rule's columns, or checks that an existing one
  * has exactly those columns.  Returns 0, or EEXIST/EINVAL and *err. */

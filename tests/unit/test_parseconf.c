@@ -293,11 +293,86 @@ static void errors(void)
              "rule and the rule at line 1 fill the same per-trace tables with different "
              "columns: give one a 'Table ID'");
 
+    /* names SQLite keeps for itself */
+    error_is("Trace ID a\nTable ID dbstat\nFields: ip.src\n", "c.conf:2:10: table name "
+             "'dbstat' is reserved (SQLite's own tables and modules (pragma_*, json_each, "
+             "json_tree, dbstat, fts*, rtree, ...) have that name)");
+    error_is("Trace ID a\nTable ID  JSON_each\n", "c.conf:2:11: table name 'JSON_each' is "
+             "reserved (SQLite's own tables and modules (pragma_*, json_each, json_tree, "
+             "dbstat, fts*, rtree, ...) have that name)");
+    error_is("Trace ID a\nTable ID pragma_table_info\n", "c.conf:2:10: table name "
+             "'pragma_table_info' is reserved (SQLite's own tables and modules (pragma_*, "
+             "json_each, json_tree, dbstat, fts*, rtree, ...) have that name)");
+    error_is("Trace ID a\nTable ID json_tree\n", "c.conf:2:10: table name 'json_tree' is "
+             "reserved (SQLite's own tables and modules (pragma_*, json_each, json_tree, "
+             "dbstat, fts*, rtree, ...) have that name)");
+    error_is("Trace ID a\nTable ID fts5\n", "c.conf:2:10: table name 'fts5' is reserved "
+             "(SQLite's own tables and modules (pragma_*, json_each, json_tree, dbstat, fts*, "
+             "rtree, ...) have that name)");
+    error_is("Trace ID a\nFields: ip.src,\n  ip.dst as RowId\n", "c.conf:3:13: column name "
+             "'RowId' is reserved (it is SQLite's name for the row id, which VND sets): give "
+             "the column another name");
+    error_is("Trace ID a\nFields: ip.src as oid\n", "c.conf:2:19: column name 'oid' is "
+             "reserved (it is SQLite's name for the row id, which VND sets): give the column "
+             "another name");
+
     char *err = NULL;
     struct vnd_parse_conf *c = NULL;
     int rc = vnd_parseconf_parse("x", NULL, &c, &err);
     CHECK(rc == -1 && err && !strncmp(err, "<input>:1:1: ", 13), "NULL origin reads <input>");
     free(err);
+}
+
+/* SQL keywords are column names like any other: the store quotes them. */
+static void keyword_columns(void)
+{
+    struct vnd_parse_conf *c = parse("Trace ID a\nTable ID t\n"
+                                     "Fields: ip.src as select, ip.dst as primary, "
+                                     "tcp.flags as check\n");
+    CHECK(c != NULL, "columns named select, primary, check parse");
+    if (c) {
+        static const char *const cols[] = {"select", "primary", "check"};
+        columns_are(&c->rules[0], cols, 3, "keywords");
+    }
+    vnd_parseconf_free(c);
+}
+
+/* VND_PARSE_MAX_COLUMNS columns are fine; the field that would make one
+ * more is refused where it is written. */
+static void column_limit(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fprintf(f, "Trace ID all\nFields: ip.src as c0");
+    for (int i = 1; i < VND_PARSE_MAX_COLUMNS; i++)
+        fprintf(f, ",\n  tcp.src as c%d", i);
+    fclose(f);
+    struct vnd_parse_conf *c = parse(text);
+    CHECK(c && c->rules[0].ncolumns == VND_PARSE_MAX_COLUMNS, "%d columns parse",
+          VND_PARSE_MAX_COLUMNS);
+    vnd_parseconf_free(c);
+
+    char *more = NULL;
+    f = open_memstream(&more, &len);
+    fprintf(f, "%s,\n  tcp.src as c%d, tcp.dst as d\n", text, VND_PARSE_MAX_COLUMNS);
+    fclose(f);
+    char want[200];
+    snprintf(want, sizeof want, "c.conf:%d:14: too many columns: c2000 would be column 2001, "
+             "and a table holds at most 2000 (SQLite's limit)", VND_PARSE_MAX_COLUMNS + 2);
+    error_is(more, want);
+    /* a field that shares a column is no new column */
+    free(more);
+    f = open_memstream(&more, &len);
+    fprintf(f, "%s,\n  udp.src as c1\n", text);
+    fclose(f);
+    c = parse(more);
+    CHECK(c && c->rules[0].ncolumns == VND_PARSE_MAX_COLUMNS
+          && c->rules[0].nfields == VND_PARSE_MAX_COLUMNS + 1,
+          "a field in a column of its own kind at the limit is fine");
+    vnd_parseconf_free(c);
+    free(more);
+    free(text);
 }
 
 int main(void)
@@ -307,5 +382,7 @@ int main(void)
     rules();
     default_conf();
     errors();
+    keyword_columns();
+    column_limit();
     return tap_done();
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "store/sqlmem.h"
 
 static const struct command {
     const char *name;
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* before SQLite starts: each tenant query's memory is budgeted */
+    vnd_sqlmem_install();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")
         || !strcmp(argv[1], "help")) {
         usage(stdout);

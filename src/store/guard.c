@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lang/sqlfuncs.h"
+#include "store/sqlmem.h"
 #include "util/util.h"
 
 /* Each root page (b-tree) of the file a statement may open: the allowed
@@ -35,6 +36,8 @@ struct vnd_guard {
     const char *refused;   /* what the authorizer refused last, static text */
     bool refused_unknown;  /* answer as SQLite does for a missing table */
     char refused_name[128];
+    struct vnd_sqlmem_budget *mem;   /* what its queries may allocate */
+    uint64_t mem_limit;
     struct vnd_guard *parent;   /* a twin's: whose deadline it keeps */
     struct vnd_guard *next;     /* in the list of open guards */
 };
@@ -243,8 +246,13 @@ out_close:
 int vnd_guard_open(const char *path, const char *const *tables,
                    struct vnd_guard **out, char **err)
 {
+    vnd_sqlmem_install();   /* no-op when the program did it, as it should */
     struct vnd_guard *g = vnd_xcalloc(1, sizeof *g);
+    g->mem_limit = VND_GUARD_MEMORY_DEFAULT;
+    g->mem = vnd_sqlmem_acquire(g->mem_limit);
+    vnd_sqlmem_enter(g->mem);
     if (open_guarded(g, path, tables, err)) {
+        vnd_sqlmem_release(g->mem);
         free(g);
         return EIO;
     }
@@ -265,6 +273,9 @@ struct vnd_guard *vnd_guard_twin(sqlite3 *db)
     pthread_mutex_unlock(&open_lock);
     struct vnd_guard *g = vnd_xcalloc(1, sizeof *g);
     char *err = NULL;
+    /* a twin's allocations are its parent's query's */
+    if (parent)
+        vnd_sqlmem_enter(parent->mem);
     if (open_guarded(g, path, parent ? (const char *const *)parent->tables : NULL, &err)) {
         free(err);
         free(g);
@@ -282,6 +293,8 @@ void vnd_guard_close(struct vnd_guard *g)
         listed(g, false);
     sqlite3_close(g->db);
     free_schema(g);
+    if (!g->parent)
+        vnd_sqlmem_release(g->mem);
     if (g->tables)
         for (char **t = g->tables; *t; t++)
             free(*t);
@@ -299,8 +312,19 @@ void vnd_guard_set_timeout(struct vnd_guard *g, double seconds)
     g->timeout = seconds;
 }
 
+void vnd_guard_set_memory_limit(struct vnd_guard *g, uint64_t bytes)
+{
+    if (g->mem) {
+        vnd_sqlmem_release(g->mem);
+        g->mem = vnd_sqlmem_acquire(bytes);
+        g->mem_limit = bytes;
+    }
+}
+
 void vnd_guard_start(struct vnd_guard *g)
 {
+    struct vnd_guard *root = g->parent ? g->parent : g;
+    vnd_sqlmem_enter(root->mem);
     atomic_store(&g->timed_out, false);
     g->deadline = g->timeout > 0 ? vnd_now() + g->timeout : 0;
 }
@@ -498,7 +522,10 @@ char *vnd_guard_step_error(struct vnd_guard *g, int rc)
         return vnd_strdup_printf("a string or blob would be longer than %d MiB, the most "
                                  "one value may hold", VND_GUARD_MAX_VALUE >> 20);
     case SQLITE_NOMEM:
-        return vnd_strdup_printf("the query needs more memory than one query may use");
+        if (root->mem && vnd_sqlmem_peak(root->mem) > 0)
+            return vnd_strdup_printf("the query needs more memory than one query may use "
+                                     "(%llu MiB)", (unsigned long long)(root->mem_limit >> 20));
+        return vnd_strdup_printf("out of memory");
     default:
         return vnd_strdup_printf("%s", sqlite3_errmsg(g->db));
     }

@@ -20,11 +20,14 @@
 #define VND_STORE_GUARD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 struct vnd_guard;
 
 #define VND_GUARD_MAX_VALUE (64 * 1024 * 1024)
+/* What one query may allocate inside SQLite unless told (sqlmem.h). */
+#define VND_GUARD_MEMORY_DEFAULT (256ull * 1024 * 1024)
 
 /* Opens `path` read-only for tenant SQL.  When `tables` is non-NULL (a
  * NULL-terminated list), only those tables may be read (not the schema
@@ -42,6 +45,9 @@ sqlite3 *vnd_guard_db(struct vnd_guard *g);
  * read-only twin.  NULL when the file cannot be opened again (an
  * in-memory database).  Close it with vnd_guard_close() before the parent. */
 struct vnd_guard *vnd_guard_twin(sqlite3 *db);
+
+/* Limits what its statements may allocate inside SQLite (0: no limit). */
+void vnd_guard_set_memory_limit(struct vnd_guard *g, uint64_t bytes);
 
 /* Limits the next statements to `seconds` of run time (0: none). */
 void vnd_guard_set_timeout(struct vnd_guard *g, double seconds);

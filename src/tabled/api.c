@@ -210,6 +210,7 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
         goto out_free;
     }
     vnd_guard_set_timeout(q->g, td->query_timeout);
+    vnd_guard_set_memory_limit(q->g, td->query_memory);
     rc = vnd_guard_prepare(q->g, req->sql, &q->stmt, &err);
     if (rc) {
         ret = send_error(mc, rc == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST, err);

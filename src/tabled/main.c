@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "store/sqlmem.h"
 #include "tabled/api.h"
 #include "tabled/collector.h"
 #include "tabled/log.h"
@@ -46,6 +47,7 @@ static const char usage_text[] =
     "      --queue-mb N       tabled's own packet queue (default 64)\n"
     "      --capture-snaplen N  bytes libpcap keeps per frame (default 65535)\n"
     "      --query-timeout S  time limit of one query (default 30)\n"
+    "      --query-memory-mb N  what one query may allocate in SQLite (default 256)\n"
     "      --http-timeout S   close an API connection idle this long before it\n"
     "                         sends an authenticated request (default 10)\n"
     "      --http-max-connections N  API connections at once (default 1024)\n"
@@ -64,6 +66,7 @@ struct settings {
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
+    long query_memory_mb;
     long http_timeout, http_max_connections, http_per_address;
 };
 
@@ -86,6 +89,7 @@ static const struct opt_def {
     {"queue-mb", 1003, OPT_LONG, offsetof(struct settings, queue_mb), 2, 4096},
     {"capture-snaplen", 1004, OPT_LONG, offsetof(struct settings, capture_snaplen), 64, 262144},
     {"query-timeout", 1005, OPT_DOUBLE, offsetof(struct settings, query_timeout), 0, 86400},
+    {"query-memory-mb", 1011, OPT_LONG, offsetof(struct settings, query_memory_mb), 16, 65536},
     {"log-file", 1006, OPT_STR, offsetof(struct settings, log_file), 0, 0},
     {"log-level", 1007, OPT_STR, offsetof(struct settings, log_level), 0, 0},
     {"http-timeout", 1008, OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
@@ -360,8 +364,10 @@ static void commit(struct vnd_tabled *td, bool *failed)
 
 int main(int argc, char **argv)
 {
+    /* before SQLite starts: each query's memory is budgeted */
+    vnd_sqlmem_install();
     struct settings s = {.buffer_mb = 64, .queue_mb = 64, .capture_snaplen = 65535,
-                         .query_timeout = 30, .http_timeout = VND_API_TIMEOUT,
+                         .query_timeout = 30, .query_memory_mb = 256, .http_timeout = VND_API_TIMEOUT,
                          .http_max_connections = VND_API_MAX_CONNECTIONS,
                          .http_per_address = VND_API_PER_ADDRESS};
     int status = parse_args(argc, argv, &s);
@@ -381,7 +387,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct vnd_tabled td = {.query_timeout = s.query_timeout};
+    struct vnd_tabled td = {.query_timeout = s.query_timeout,
+                            .query_memory = (uint64_t)s.query_memory_mb << 20};
     pthread_mutex_init(&td.lock, NULL);
     td.db_path = vnd_xstrdup(s.db);
     td.raw_dir = s.raw_dir ? vnd_xstrdup(s.raw_dir) : vnd_strdup_printf("%s.raw", s.db);

@@ -31,6 +31,7 @@ struct vnd_tabled {
     char *db_path;
     char *raw_dir;               /* retained pcap rings: RAW_DIR/<trace id>/ */
     double query_timeout;
+    uint64_t query_memory;       /* bytes one query may allocate in SQLite */
     char *secret;
 
     pthread_mutex_t lock;

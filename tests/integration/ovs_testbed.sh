@@ -91,7 +91,7 @@ want=$(( (P1 + 9) / 10 ))
 check_eq "s_h1: 1 in 10 of point 1 stored" "$(q 'select count(*) from s_h1')" "$want"
 check_eq "s_h1: seen and sampled out say so" "$(trace s_h1 seen),$(trace s_h1 sampled_out)" "$P1,$((P1 - want))"
 check_eq "s_h1: vnd_meta records sampling and snaplen" \
-    "$("$VND" query -d "$W/t.db" -f csv "select sampling, snaplen, packets_seen, sampled_out from vnd_meta where trace = 's_h1'" | tail -1)" \
+    "$("$VND" query -d "$W/t.db" --tenant default -f csv "select sampling, snaplen, packets_seen, sampled_out from vnd_meta where trace = 's_h1'" | tail -1)" \
     "10,96,$P1,$((P1 - want))"
 check_eq "snaplen: nothing kept beyond 96 bytes" "$(q 'select max(caplen) <= 96 from s_h1')" 1
 check_eq "snaplen: the wire length stays" "$(q 'select max(len) > 1000 from s_h1')" 1
@@ -113,7 +113,7 @@ sleep 1.5
 P1b=$(ovs_rule_packets 0x1)
 check_eq "capture continues after the restart: rows = OVS counter" \
     "$(q 'select count(*) from in_h1')" "$P1b"
-check "sqlite integrity" test "$(sqlite3 "$W/t.db" 'pragma integrity_check')" = ok
+check "sqlite integrity" test "$(sqlite3 "$W/t.db.tenants/default.db" 'pragma integrity_check')" = ok
 kill -TERM "$PID"; wait "$JOB"; rc=$?; PID=
 check_eq "SIGTERM: clean exit" "$rc" 0
 done_testing

@@ -932,8 +932,10 @@ static bool nondeterministic(const char *sql)
 /* The first rows of twin v, as text, for the report. */
 static void dump(const struct run *r, int v, FILE *f)
 {
+    if (!r->out.p)
+        return;
     const char *p = r->out.p, *end = p + r->out.len;
-    for (int rows = 0; p && p + 2 <= end && rows < 3; rows++) {
+    for (int rows = 0; p + 2 <= end && rows < 3; rows++) {
         uint16_t n;
         memcpy(&n, p, sizeof n);
         p += sizeof n;
@@ -971,8 +973,10 @@ static void markers(const struct run *r, int v, FILE *f)
     int hits = 0;
     if (r->out.p && memmem(r->out.p, r->out.len, va->mark, strlen(va->mark)))
         fprintf(f, "  twin %c: text %s... (B's values)\n", "XY"[v], va->mark), hits++;
+    if (!r->out.p)
+        return;
     const char *p = r->out.p, *end = p + r->out.len;
-    while (p && p + 2 <= end && hits < 6) {
+    while (p + 2 <= end && hits < 6) {
         uint16_t n;
         memcpy(&n, p, sizeof n);
         p += sizeof n;

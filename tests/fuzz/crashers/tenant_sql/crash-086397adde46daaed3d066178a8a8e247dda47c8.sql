@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(name) AS (VALUES('n0'),('b1'),('bsecret'),('a-6')) SELECT NOT EXISTS (VALUES('%')) FROM (SELECT name FROM a1 JOIN sqlite_schema USING(name)) AS t0, (SELECT '10.0.0.1' AS src_ip UNION SELECT '10.0.0.2' UNION SELECT '10.9.9.9') AS t1 ORDER BY 1

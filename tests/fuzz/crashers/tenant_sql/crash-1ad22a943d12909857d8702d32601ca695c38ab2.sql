@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(k) AS (SELECT 24 UNION ALL SELECT k+1 FROM c0 WHERE k < 301) SELECT (SELECT abs(abs(NULL)) AS dst_port FROM main.n0 INNER JOIN (SELECT 'tb' AS trace UNION SELECT 'tb1' UNION SELECT 'ta') AS t1 USING(trace) WHERE abs(abs(NULL)) LIMIT 29) AS name, * FROM (SELECT name FROM a1 JOIN sqlite_schema USING(name)) AS t0

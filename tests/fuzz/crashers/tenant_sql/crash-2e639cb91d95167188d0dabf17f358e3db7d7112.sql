@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(name) AS (VALUES('n0'),('b1'),('bsecret'),('a-6')) SELECT json_extract(NULL, '$.secret') FROM (SELECT name FROM a1 JOIN sqlite_schema USING(name)) AS t0

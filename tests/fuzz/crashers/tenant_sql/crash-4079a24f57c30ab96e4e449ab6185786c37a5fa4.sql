@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(dst_port) AS (SELECT 43 UNION ALL SELECT dst_port+1 FROM c0 WHERE dst_port < 1), c1 AS (SELECT CAST(abs(pageno) AS INTEGER) AS dst_port FROM (SELECT * FROM a1 JOIN n0 USING(dst_port)) AS t0 LEFT JOIN dbstat AS t1 USING(s) JOIN sqlite_schema) SELECT * FROM (SELECT name FROM a1 JOIN sqlite_schema USING(name)) AS t2

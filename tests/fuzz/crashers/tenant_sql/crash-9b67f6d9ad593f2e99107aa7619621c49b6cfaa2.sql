@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(k) AS (SELECT 0 UNION ALL SELECT k+1 FROM c0 WHERE k < 1) SELECT 1 AS dst_port, substr(row_number() OVER (), 1, 4) FROM vnd_meta NATURAL JOIN n0 AS t0

@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(trace) AS (VALUES('tb'),('tb1'),('ta')) SELECT * FROM (SELECT name FROM a1 JOIN sqlite_schema USING(name)) AS t0

@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(src_ip) AS (VALUES('10.0.0.1'),('10.0.0.3'),('10.9.9.9')) SELECT DISTINCT * FROM (WITH RECURSIVE c(dst_port) AS (SELECT 1 UNION ALL SELECT dst_port+1 FROM c WHERE dst_port < 1000) SELECT dst_port, count(*) AS n FROM c JOIN n0 USING(dst_port) GROUP BY dst_port) AS t0

@@ -1,0 +1,1 @@
+ÿWITH RECURSIVE c0(name) AS (VALUES('n0'),('b1'),('bsecret'),('a-6')) SELECT substr(substr(CAST('' AS INTEGER) IS NOT NULL, 1, 4), 1, 4) AS dst_port FROM bsecret NATURAL JOIN sqlite_temp_master LIMIT 14

@@ -184,6 +184,18 @@ check_eq "one file, --trace A: A itself" \
 out=$("$VND" query -d "$W/one.db" --trace C -f csv "select 1" 2>&1)
 check "one file, --trace of a trace it does not hold: says so" grep -q "no trace C" <<<"$out"
 
+# --- the CLI: limits that hold, and no NULL from a failed allocation
+t0=$(date +%s.%N)
+out=$("$VND" query -d "$W/one.db" --timeout 2 -f csv "select length(printf('%.*c',2000000000,'x')), length(printf('%.*c',2000000000,'x')), length(printf('%.*c',2000000000,'x')), length(printf('%.*c',2000000000,'x'))" 2>&1)
+rc=$?
+t1=$(date +%s.%N)
+check "CLI: four 2 GB printfs fail, saying why" bash -c '[ $1 = 1 ] && grep -q "longer than 64 MiB" <<<"$2"' _ $rc "$out"
+check "... within the time limit" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2) }'
+for t in nan inf 1e10 -1; do
+    "$VND" query -d "$W/one.db" --timeout $t "select 1" >/dev/null 2>&1
+    check_eq "CLI: --timeout $t is refused" $? 2
+done
+
 # --- one query must not take the daemon down
 hwm() { awk '/VmHWM/ { print $2 }' "/proc/$PID/status"; }
 t0=$(date +%s.%N)

@@ -438,7 +438,10 @@ static int check_program(struct vnd_guard *g, const char *sql, bool is_explain, 
         int page = sqlite3_column_int(e, 3), dbi = sqlite3_column_int(e, 4);
         const char *name = NULL;
         bool allowed = false;
-        for (int i = 0; i < g->roots.n; i++)
+        /* p5 flag 0x02 (OPFLAG_P2ISREG): p2 is a register, not a page;
+         * only statements that create b-trees have it */
+        bool p2_is_register = sqlite3_column_int(e, 6) & 0x02;
+        for (int i = 0; i < g->roots.n && !p2_is_register; i++)
             if (g->roots.pages[i] == page || g->roots.pages[i] == -page) {
                 allowed = dbi == 0 && g->roots.pages[i] == page;
                 name = g->roots.names[i];

@@ -109,12 +109,21 @@ struct qstream {
     size_t len, cap, pos;
     int rc;                  /* last sqlite3_step result */
     bool finished, failed;
+    bool too_big;            /* a row's text would pass ROW_TEXT_MAX */
     double timeout;
 };
+
+/* The most one row may take as JSON or CSV in memory: a row within the
+ * query's SQLite budget can still grow six-fold when escaped. */
+#define ROW_TEXT_MAX (128u * 1024 * 1024)
 
 static ssize_t cookie_write(void *c, const char *data, size_t n)
 {
     struct qstream *q = c;
+    if (q->too_big || q->len + n > ROW_TEXT_MAX) {
+        q->too_big = true;
+        return (ssize_t)n;   /* dropped: the stream ends as failed */
+    }
     if (q->len + n > q->cap) {
         q->cap = (q->len + n) * 2;
         q->buf = vnd_xrealloc(q->buf, q->cap);
@@ -148,10 +157,17 @@ static ssize_t query_reader(void *cls, uint64_t pos, char *buf, size_t max)
             return q->failed ? MHD_CONTENT_READER_END_WITH_ERROR
                              : MHD_CONTENT_READER_END_OF_STREAM;
         /* Rows until 64 KiB are ready or the statement ends. */
-        while (q->rc == SQLITE_ROW && q->len < 65536) {
+        while (q->rc == SQLITE_ROW && q->len < 65536 && !q->too_big) {
             write_row(q);
             fflush(q->f);
             q->rc = sqlite3_step(q->stmt);
+        }
+        if (q->too_big) {
+            q->finished = q->failed = true;
+            q->pos = q->len = 0;
+            vnd_warn("query stopped while streaming: a row is longer than %u MiB as %s",
+                     ROW_TEXT_MAX >> 20, "text");
+            return MHD_CONTENT_READER_END_WITH_ERROR;
         }
         if (q->rc != SQLITE_ROW) {
             q->finished = true;

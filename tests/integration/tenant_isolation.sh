@@ -209,6 +209,10 @@ check "four 2 GB printfs: an error, not NULLs" bash -c '[ "$1" = 400 ] && ! grep
 q a '' "select printf('%.*c', 60000000, 'a'), printf('%.*c', 60000000, 'b'), printf('%.*c', 60000000, 'c'), printf('%.*c', 60000000, 'd'), printf('%.*c', 60000000, 'e')"
 check "a row of five 60 MB values: 400, over the query's memory" \
     bash -c '[ "$1" = 400 ] && grep -q "more memory than one query may use" <<<"$2"' _ "$CODE" "$BODY"
+big="select printf('%.*c', 40000000, char(1)) a, printf('%.*c', 40000000, char(1)) b, printf('%.*c', 40000000, char(1)) c"
+nsx curl -s --max-time 30 -o /dev/null -H "Authorization: Bearer $SECRET" \
+    --data-binary "{\"tenant\": \"a\", \"sql\": \"$big\"}" "$URL/v1/query"
+check "a row that would be 720 MB as JSON: the stream is cut, not held (curl $?)" test $? -ne 0
 t0=$(date +%s.%N)
 q a '' "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 t1=$(date +%s.%N)

@@ -2,10 +2,17 @@
 # query_output.sh — `vnd query` writes every column of every row
 # (docs/output.md): repeated names in JSON get _2, _3; text keeps a NUL
 # and bytes that are not UTF-8 (as \xNN); a BLOB is x'...'; JSON, CSV and
-# table alike.
+# table alike; and the table server's POST /v1/query answers the same.
 source "$(dirname "$0")/../lib.sh"
 W=$(mktemp -d /tmp/vnd-qout.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+NS=
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null
+    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
 CAP=$(cd "$(dirname "$0")/../golden/captures" && pwd)
 
 "$VND" parse -q -o "$W/t.db" "T=$CAP/basic.pcap"
@@ -52,5 +59,34 @@ for r in rows:
         "$out" "$(c 'select count(*) from T' | tail -1)"
 else
     skip "json parsed back (python3 not installed)"
+fi
+
+# the table server writes rows as `vnd query` does (a trace of its own,
+# in a network namespace of the test's own, as tabled_api.sh)
+TABLED=${VND_TABLED:-$VND_BUILD/vnd-tabled}
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$TABLED" ] || ! ip netns add "vndqout$$" 2>/dev/null; then
+    skip "POST /v1/query writes as vnd query (needs root, network namespaces, vnd-tabled)"
+    skip "POST /v1/query CSV"
+else
+    NS=vndqout$$
+    nsx() { ip netns exec "$NS" "$@"; }
+    nsx ip link set lo up
+    head -c 24 /dev/urandom | base64 >"$W/secret"
+    chmod 600 "$W/secret"
+    AUTH="Authorization: Bearer $(cat "$W/secret")"
+    URL=http://127.0.0.1:7410
+    nsx sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid" "$TABLED" --interface lo --db "$W/api.db" \
+        --listen 127.0.0.1:7410 --secret-file "$W/secret" --log-file "$W/log" &
+    for _ in $(seq 20); do [ -s "$W/pid" ] && break; sleep 0.05; done
+    PID=$(cat "$W/pid")
+    for _ in $(seq 50); do nsx curl -s -o /dev/null --max-time 1 "$URL/v1/traces" && break; sleep 0.1; done
+    nsx curl -s -o /dev/null --max-time 10 -H "$AUTH" --data-binary '{"id":"qo","tag":7}' "$URL/v1/traces"
+    SQL="select 1 as a, 2 as a, cast(x'41ff42' as text) as t, 'a'||char(0)||'b' as n, x'0a0b' as b"
+    for f in json csv; do
+        got=$(nsx curl -s --max-time 10 -H "$AUTH" \
+              --data-binary "{\"sql\":\"$SQL\",\"traces\":[\"qo\"],\"format\":\"$f\"}" "$URL/v1/query")
+        check_eq "POST /v1/query $f: every column, as vnd query writes it" "$got" \
+            "$("$VND" query -d "$W/t.db" -f "$f" "$SQL")"
+    done
 fi
 done_testing

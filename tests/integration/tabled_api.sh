@@ -159,7 +159,7 @@ done
 api POST /v1/query '{"sql": "select * from vnd_traces"}'
 check "the registry is not in a tenant's database: 400 no such table" \
     bash -c '[ "$1" = 400 ] && grep -q "no such table: vnd_traces" <<<"$2"' _ "$CODE" "$BODY"
-api POST /v1/query '{"sql": "select group_concat(trace, ' ') from (select distinct trace from vnd_meta order by 1)", "format": "csv"}'
+api POST /v1/query '{"sql": "select group_concat(trace, char(32)) from (select distinct trace from vnd_meta order by 1)", "format": "csv"}'
 check_eq "the tenant's own vnd_meta: its traces only" "$(sed -n 2p <<<"$BODY")" "tr_1 tr_2"
 api POST /v1/query '{"sql": "select count(*) from tr_2", "traces": ["tr_1"]}'
 check "a query limited to tr_1 cannot read tr_2: 400 no such table" \

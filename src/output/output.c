@@ -28,6 +28,8 @@ struct vnd_out {
     char *rec;
     int rec_n;
     char **rec_keys;
+    char *esc;             /* escape_buf's buffer for cells */
+    size_t esccap;
     /* table: every cell as text, row-major, NULL for SQL NULL */
     char **cells;
     size_t ncells, cap;
@@ -86,24 +88,36 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
  * a backslash followed by 'x' becomes \x5c so that the only \xNN in the
  * result are escapes.  CSV and table also escape NUL that way (JSON has
  * \u0000), the table every control character (it goes to a terminal).
- * Returns a malloc'd, NUL-terminated string of *len bytes. */
-static char *escape_text(const char *s, size_t n, enum vnd_fmt fmt, size_t *len)
+ * Into *buf (grown as needed, NUL-terminated); returns the length. */
+static size_t escape_buf(char **buf, size_t *cap, const char *s, size_t n, enum vnd_fmt fmt)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    char *d = vnd_xmalloc(4 * n + 1);
+    if (*cap < 4 * n + 1) {
+        *cap = 4 * n + 1 > 2 * *cap ? 4 * n + 1 : 2 * *cap;
+        free(*buf);
+        *buf = vnd_xmalloc(*cap);
+    }
+    char *d = *buf;
     size_t k = 0;
+    unsigned ctl = fmt == VND_FMT_TABLE ? 0x20 : fmt == VND_FMT_CSV ? 1 : 0;
     for (size_t i = 0; i < n;) {
+        unsigned c = u[i];
+        if (c < 0x80 && c >= ctl && c != '\\' && c != 0x7f) {    /* most bytes */
+            d[k++] = (char)c;
+            i++;
+            continue;
+        }
         size_t m = utf8_seq(u + i, n - i);
         bool esc = m == 0
-                   || (u[i] == '\\' && i + 1 < n && u[i + 1] == 'x')
-                   || (u[i] == 0 && fmt != VND_FMT_JSON)
-                   || ((u[i] < 0x20 || u[i] == 0x7f) && fmt == VND_FMT_TABLE);
+                   || (c == '\\' && i + 1 < n && u[i + 1] == 'x')
+                   || c < ctl
+                   || (c == 0x7f && fmt == VND_FMT_TABLE);
         if (esc) {
             d[k++] = '\\';
             d[k++] = 'x';
-            d[k++] = hex[u[i] >> 4];
-            d[k++] = hex[u[i] & 15];
+            d[k++] = hex[c >> 4];
+            d[k++] = hex[c & 15];
             i++;
         } else {
             memcpy(d + k, u + i, m);
@@ -112,8 +126,16 @@ static char *escape_text(const char *s, size_t n, enum vnd_fmt fmt, size_t *len)
         }
     }
     d[k] = 0;
-    *len = k;
-    return d;
+    return k;
+}
+
+/* The same, malloc'd. */
+static char *escape_text(const char *s, size_t n, enum vnd_fmt fmt, size_t *len)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = escape_buf(&buf, &cap, s, n, fmt);
+    return buf;
 }
 
 static char *escape_name(const char *s, enum vnd_fmt fmt)
@@ -343,11 +365,9 @@ void vnd_out_real(struct vnd_out *o, double v)
 
 void vnd_out_textn(struct vnd_out *o, const char *s, size_t n)
 {
-    size_t len;
     /* a record is JSON in every format */
-    char *e = escape_text(s, n, o->rec ? VND_FMT_JSON : o->fmt, &len);
-    put_cell(o, e, wants_json(o) ? json_stringn_nocheck(e, len) : NULL);
-    free(e);
+    size_t len = escape_buf(&o->esc, &o->esccap, s, n, o->rec ? VND_FMT_JSON : o->fmt);
+    put_cell(o, o->esc, wants_json(o) ? json_stringn_nocheck(o->esc, len) : NULL);
 }
 
 void vnd_out_text(struct vnd_out *o, const char *s)
@@ -565,6 +585,7 @@ void vnd_out_finish(struct vnd_out *o)
     free(o->cells);
     free_names(o->names, o->ncols);
     free_names(o->keys, o->ncols);
+    free(o->esc);
     fflush(o->f);
     free(o);
 }

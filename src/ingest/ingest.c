@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decode/packet.h"
 #include "fields/registry.h"
@@ -20,7 +21,9 @@ struct sink {
     enum vnd_field *col_fields;
     int *col_nfields;
     uint64_t matched, stored;
-    bool own_table;          /* the table is this trace's alone */
+    struct vnd_store_rows rows;  /* rowids of this trace's rows (store.h) */
+    bool own_table;          /* a table named after the trace */
+    bool replacing;          /* its old rows are still there: no vnd_meta yet */
 };
 
 struct trace {
@@ -32,6 +35,12 @@ struct trace {
     struct sink *sinks;
     const char *status;
     char *message;
+    /* --replace: the tables whose rows of this trace go in the transaction
+     * of its first new rows (see start_replacing) */
+    struct vnd_ingest *ing;
+    char **old;
+    int nold;
+    bool replace_due;        /* start_replacing has not run yet */
 };
 
 struct vnd_ingest {
@@ -92,6 +101,9 @@ static void trace_free(struct trace *t)
     free((char *)t->o.direction);
     free((char *)t->o.pattern);
     free(t->message);
+    for (int i = 0; i < t->nold; i++)
+        free(t->old[i]);
+    free(t->old);
     free(t);
 }
 
@@ -113,15 +125,15 @@ static void sink_layout(struct sink *k)
     }
 }
 
-/* "INSERT INTO "t" ("a","b") VALUES (?,?),..." with `rows` rows of
- * placeholders; names are quoted, so SQL keywords are column names too. */
+/* "INSERT INTO "t" (rowid,"a","b") VALUES (?,?,?),..." with `rows` rows of
+ * placeholders (ncols counts the rowid); names are quoted, so SQL keywords
+ * are column names too. */
 static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *columns,
                                int ncols, int rows, sqlite3_stmt **out)
 {
-    char *names = NULL;
-    for (int c = 0; c < ncols; c++) {
-        char *next = vnd_strdup_printf("%s%s\"%s\"", names ? names : "", c ? "," : "",
-                                       columns[c]);
+    char *names = vnd_xstrdup("rowid");     /* from the trace's slot */
+    for (int c = 0; c + 1 < ncols; c++) {
+        char *next = vnd_strdup_printf("%s,\"%s\"", names, columns[c]);
         free(names);
         names = next;
     }
@@ -147,7 +159,7 @@ static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *colu
 static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
     sqlite3 *db = vnd_store_db(ing->st);
-    k->insert.ncols = k->rule->ncolumns;
+    k->insert.ncols = k->rule->ncolumns + 1;
     char *const *cols = k->rule->columns;
     if (prepare_insert_rows(db, k->table, cols, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
         || prepare_insert_rows(db, k->table, cols, k->insert.ncols, VND_ROWPIPE_MANY,
@@ -281,40 +293,71 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         goto out_free;
     }
 
-    /* Tables and meta rows are made in one transaction with the batch. */
+    /* Tables, slots and meta rows are made in one transaction.  With
+     * --replace the trace's old rows stay until its first new ones: they go
+     * in the same transaction (start_replacing), so a crash leaves either
+     * the old rows or the first batch of new ones, never a trace without
+     * both; until then its vnd_meta rows still describe the old rows. */
     if (ing->in_txn && vnd_ingest_flush(ing, err))
         goto out_free;
     if (begin_batch(ing, err))
         goto out_free;
+    t->ing = ing;
+    if (o->replace && vnd_store_trace_tables(ing->st, o->id, &t->old, &t->nold, err))
+        goto out_rollback;
+    bool keep_open = false;
     for (int i = 0; i < t->nsinks; i++) {
         struct sink *k = &t->sinks[i];
-        if (vnd_store_has_trace(ing->st, o->id, k->table)) {
-            if (o->replace) {
-                if (vnd_store_drop_trace(ing->st, o->id, k->own_table ? k->table : NULL, err))
-                    goto out_rollback;
-            } else if (!o->append) {
-                *err = vnd_strdup_printf("trace %s is already stored (table %s); use "
-                                         "--replace to parse it again or --append to add "
-                                         "to it", o->id, k->table);
-                goto out_rollback;
-            }
-        } else if (o->replace && k->own_table) {
-            char *ignored = NULL;
-            vnd_store_drop_trace(ing->st, o->id, k->table, &ignored);
-            free(ignored);
+        int old = -1;
+        for (int j = 0; j < t->nold; j++)
+            if (!strcasecmp(t->old[j], k->table))
+                old = j;
+        if (old < 0 && vnd_store_has_trace(ing->st, o->id, k->table) && !o->append) {
+            *err = vnd_strdup_printf("trace %s is already stored (table %s); use "
+                                     "--replace to parse it again or --append to add "
+                                     "to it", o->id, k->table);
+            goto out_rollback;
         }
-        if (vnd_store_ensure_table(ing->st, k->table, k->rule, err)
+        /* a table named after the trace that no trace claims: a leftover */
+        if (old < 0 && o->replace && k->own_table
+            && vnd_store_only_trace(ing->st, o->id, k->table)
+            && vnd_store_drop_trace(ing->st, o->id, k->table, err))
+            goto out_rollback;
+        k->replacing = old >= 0;
+        int rc = vnd_store_ensure_table(ing->st, k->table, k->rule, err);
+        if (rc == EEXIST && k->replacing && vnd_store_only_trace(ing->st, o->id, k->table)) {
+            /* New columns for a table of this trace alone: the old rows
+             * cannot stay in it, so they go now, in a transaction that
+             * stays open for the first batch (which may be another
+             * trace's when several are registered before parsing). */
+            free(*err);
+            *err = NULL;
+            if (vnd_store_drop_trace(ing->st, o->id, k->table, err))
+                goto out_rollback;
+            free(t->old[old]);
+            t->old[old] = t->old[--t->nold];
+            k->replacing = false;
+            keep_open = true;
+            rc = vnd_store_ensure_table(ing->st, k->table, k->rule, err);
+        }
+        if (rc || vnd_store_trace_rows(ing->st, o->id, k->table, &k->rows, err)
             || prepare_insert(ing, k, err))
             goto out_rollback;
+        if (k->replacing)
+            k->rows.next = k->rows.lo ? k->rows.lo : 1;   /* the old rows will be gone */
         if (o->append)
             load_counters(ing, t, k);
-        if (put_meta(ing, t, k, err))
+        if (!k->replacing && put_meta(ing, t, k, err))
             goto out_rollback;
     }
+    t->replace_due = t->nold > 0;
     ing->traces = vnd_xrealloc(ing->traces, (size_t)(ing->ntraces + 1) * sizeof *ing->traces);
     ing->traces[ing->ntraces] = t;
-    if (vnd_ingest_flush(ing, err))
+    if (!keep_open && vnd_ingest_flush(ing, err)) {
+        ing->traces[ing->ntraces] = NULL;
+        trace_free(t);
         return -1;
+    }
     return ing->ntraces++;
 
 out_rollback:
@@ -325,12 +368,42 @@ out_free:
     return -1;
 }
 
+/* A replaced trace's old rows and vnd_meta rows go, on the writer thread,
+ * before its first new row and in the same transaction; its sinks' meta
+ * rows are written again by the commit. */
+static int replace_op(void *arg, char **msg)
+{
+    struct trace *t = arg;
+    int rc = 0;
+    for (int i = 0; !rc && i < t->nold; i++) {
+        bool kept = false;
+        for (int k = 0; k < t->nsinks; k++)
+            kept |= !strcasecmp(t->sinks[k].table, t->old[i]);
+        /* a table the trace no longer writes loses the trace entirely */
+        rc = kept ? vnd_store_clear_trace(t->ing->st, t->o.id, t->old[i], msg)
+                  : vnd_store_drop_trace(t->ing->st, t->o.id, t->old[i], msg);
+    }
+    return rc;
+}
+
+/* In an open batch: queues the deletion of trace t's old rows ahead of
+ * anything it writes from now on. */
+static void start_replacing(struct vnd_ingest *ing, struct trace *t)
+{
+    vnd_rowpipe_run(ing->pipe, replace_op, t);
+    for (int k = 0; k < t->nsinks; k++)
+        t->sinks[k].replacing = false;
+    t->replace_due = false;
+}
+
 /* Extracts the sink's columns from the packet into the row pipe: for each
  * column the first of its fields that the packet has. */
 static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd_pkt *pkt)
 {
     const struct vnd_parse_rule *r = k->rule;
     vnd_rowpipe_begin_row(pipe, &k->insert);
+    struct vnd_value id = {.type = VND_SQL_INTEGER, .i = k->rows.next++};
+    vnd_rowpipe_put(pipe, &id);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
         int found = 0;
@@ -364,6 +437,8 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
             return;
         }
     }
+    if (t->replace_due)
+        start_replacing(ing, t);
     ing->pending++;
     if (t->o.snaplen && caplen > t->o.snaplen)
         caplen = t->o.snaplen;
@@ -378,6 +453,14 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
         struct sink *k = &t->sinks[i];
         if (k->rule->filter && !vnd_filter_match(k->rule->filter, pkt))
             continue;
+        if (k->rows.next > k->rows.hi) {
+            /* 2^44 rows of one trace in one table: the next would be
+             * another trace's (see store.h) */
+            ing->store_error = ENOSPC;
+            ing->store_errmsg = vnd_strdup_printf("trace %s: table %s holds as many rows of "
+                                                  "it as it can", t->o.id, k->table);
+            return;
+        }
         matched = true;
         k->matched++;
         store_row(ing->pipe, k, pkt);
@@ -430,7 +513,8 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     for (int i = 0; !rc && i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && !rc && k < t->nsinks; k++)
-            rc = put_meta(ing, t, &t->sinks[k], err);
+            if (!t->sinks[k].replacing)
+                rc = put_meta(ing, t, &t->sinks[k], err);
     }
     if (!rc)
         rc = vnd_store_commit(ing->st, err);
@@ -474,14 +558,16 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
         return;
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
-        n += ing->traces[i] ? ing->traces[i]->nsinks : 0;
+        for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
+            n += !ing->traces[i]->sinks[k].replacing;
     struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->m[0]);
     j->st = ing->st;
     j->n = 0;
     for (int i = 0; i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && k < t->nsinks; k++)
-            j->m[j->n++] = meta_of(t, &t->sinks[k]);
+            if (!t->sinks[k].replacing)
+                j->m[j->n++] = meta_of(t, &t->sinks[k]);
     }
     vnd_rowpipe_run(ing->pipe, commit_op, j);
     ing->pending = 0;
@@ -495,6 +581,12 @@ int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,
     t->status = status;
     free(t->message);
     t->message = dup_or_null(message);
+    /* no packet came: the old rows go with this commit */
+    if (t->replace_due && !ing->store_error) {
+        if (!ing->in_txn && begin_batch(ing, err))
+            return EIO;
+        start_replacing(ing, t);
+    }
     return vnd_ingest_flush(ing, err);
 }
 
@@ -506,9 +598,8 @@ int vnd_ingest_drop_trace(struct vnd_ingest *ing, int ti, char **err)
     struct trace *t = ing->traces[ti];
     if ((rc = vnd_store_begin(ing->st, err)))
         return rc;
-    for (int k = 0; !rc && k < t->nsinks; k++)
-        rc = vnd_store_drop_trace(ing->st, t->o.id, t->sinks[k].own_table ? t->sinks[k].table : NULL,
-                                  err);
+    /* every table it has rows in, those of a --replace not yet begun too */
+    rc = vnd_store_drop_trace(ing->st, t->o.id, NULL, err);
     if (!rc)
         rc = vnd_store_commit(ing->st, err);
     if (rc) {

@@ -33,7 +33,8 @@ struct vnd_trace_opts {
     int linktype;            /* VND_DLT_* of the packets handed in */
     uint32_t sampling;       /* keep 1 in N; 0 or 1: all */
     uint32_t snaplen;        /* bytes kept per packet; 0: all */
-    bool replace;            /* drop this trace's existing tables first */
+    bool replace;            /* parse it again: its old rows, in every table,
+                              * go in the transaction of its first new row */
     bool append;             /* add rows to existing tables of the trace */
     /* The parse configuration of this trace (must outlive the trace);
      * NULL: the one given to vnd_ingest_new.  A table server gives each
@@ -61,10 +62,14 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st,
                                   const struct vnd_parse_conf *conf,
                                   uint32_t batch_packets, double batch_seconds);
 
-/* Registers a trace: creates the tables its rules name and its vnd_meta
- * rows (status "ingesting").  Returns the trace's index (>= 0), or -1 and
- * *err: a rule's table exists with other columns, the trace is already
- * stored (without replace/append), no rule covers it. */
+/* Registers a trace: creates the tables its rules name, its rowid slots
+ * and its vnd_meta rows (status "ingesting"; with replace, the old ones
+ * stay until its first packet), and commits them.  Returns the trace's
+ * index (>= 0), or -1 and *err: a rule's table exists with other columns,
+ * the trace is already stored (without replace/append), no rule covers it.
+ * One exception to the commit: a replace that changes the columns of a
+ * table only this trace has rows in drops that table now and leaves the
+ * transaction open, to commit with the next batch. */
 int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
                          char **err);
 
@@ -100,8 +105,9 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing);
 int vnd_ingest_finish_trace(struct vnd_ingest *ing, int t, const char *status,
                             const char *message, char **err);
 
-/* Flushes, then removes trace `t`: its tables (those only it writes) and
- * its vnd_meta rows.  The index is not reused. */
+/* Flushes, then removes trace `t`: its rows in every table (tables no
+ * other trace has rows in are dropped) and its vnd_meta rows.  The index
+ * is not reused. */
 int vnd_ingest_drop_trace(struct vnd_ingest *ing, int t, char **err);
 
 const struct vnd_trace_stats *vnd_ingest_stats(const struct vnd_ingest *ing, int t);

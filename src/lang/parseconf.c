@@ -344,8 +344,8 @@ static int parse_fields(struct pc *p, const char *text, int line, int col)
         } else {
             if (r->ncolumns == VND_PARSE_MAX_COLUMNS)
                 return fail(p, ct.line, ct.col, "too many columns: %s would be column %d, and "
-                            "a table holds at most %d (SQLite's limit)", colname,
-                            r->ncolumns + 1, VND_PARSE_MAX_COLUMNS);
+                            "a table holds at most %d (SQLite's limit of 2000, less the row "
+                            "id)", colname, r->ncolumns + 1, VND_PARSE_MAX_COLUMNS);
             if (r->ncolumns == capc) {
                 capc = capc ? capc * 2 : 16;
                 char **nc = realloc(r->columns, (size_t)capc * sizeof *nc);

@@ -33,8 +33,9 @@
 #include "fields/registry.h"
 #include "lang/filter.h"
 
-/* SQLite's limit on the columns of a table (SQLITE_MAX_COLUMN). */
-#define VND_PARSE_MAX_COLUMNS 2000
+/* SQLite's limit on the columns of a table and of a row written
+ * (SQLITE_MAX_COLUMN, 2000), less the rowid VND writes with each row. */
+#define VND_PARSE_MAX_COLUMNS 1999
 
 struct vnd_parse_rule {
     char **traces;          /* trace ids this rule applies to */

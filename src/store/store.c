@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,30 @@ static const char meta_schema[] =
     " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
     " PRIMARY KEY (trace, tbl))";
 
+/* Which rows of a table are whose: see "rowid slots" in store.h. */
+static const char slots_schema[] =
+    "CREATE TABLE IF NOT EXISTS vnd_slots ("
+    " trace TEXT NOT NULL, tbl TEXT NOT NULL COLLATE NOCASE, slot INTEGER NOT NULL,"
+    " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
+
+static bool has_trace_db(sqlite3 *db, const char *trace, const char *table);
+
+static void bind_text_or_null0(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 static int fail(sqlite3 *db, char **err, const char *what)
 {
     *err = vnd_strdup_printf("%s: %s", what, sqlite3_errmsg(db));
     return EIO;
 }
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *kinds, ...);
+static int run(sqlite3 *db, sqlite3_stmt *s, int64_t *first, const char *what, char **err);
 
 static int exec(sqlite3 *db, const char *sql, char **err)
 {
@@ -132,7 +152,7 @@ int vnd_store_open(const char *path, struct vnd_store **out, char **err)
      * of a table server rewrites each active trace's last page. */
     if (exec(st->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
-        || exec(st->db, meta_schema, err))
+        || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
         goto out_close_prefixed;
     if (sqlite3_prepare_v2(st->db,
             "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
@@ -282,6 +302,10 @@ int vnd_store_ensure_table(struct vnd_store *st, const char *table,
         char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, cols);
         rc = exec(st->db, sql, err);
         free(sql);
+        /* slots of a table of the same name that someone else dropped */
+        if (!rc)
+            rc = run(st->db, prep(st->db, "DELETE FROM vnd_slots WHERE tbl = ?", "s", table),
+                     NULL, "vnd_slots", err);
     }
     free(have);
     free(want);
@@ -289,38 +313,287 @@ int vnd_store_ensure_table(struct vnd_store *st, const char *table,
     return rc;
 }
 
+/* ---- which rows are whose: rowid slots (see store.h) ---- */
+
+#define SLOT_ROWS ((int64_t)1 << VND_STORE_SLOT_BITS)
+#define SLOT_MAX ((INT64_MAX >> VND_STORE_SLOT_BITS) - 1)
+
+/* A statement with text parameters (NULL: NULL) and 64-bit integers, as
+ * `kinds` says: "ssi" = text, text, integer. */
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *kinds, ...)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return NULL;
+    va_list ap;
+    va_start(ap, kinds);
+    for (int i = 0; kinds[i]; i++) {
+        if (kinds[i] == 's')
+            bind_text_or_null0(s, i + 1, va_arg(ap, const char *));
+        else
+            sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+    }
+    va_end(ap);
+    return s;
+}
+
+/* Steps a statement made by prep() to its end (or its first row, whose
+ * first column lands in *first when not NULL) and finalizes it.  Returns
+ * 0, or EIO with *err naming `what`. */
+static int run(sqlite3 *db, sqlite3_stmt *s, int64_t *first, const char *what, char **err)
+{
+    if (!s)
+        return fail(db, err, what);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && first && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        *first = sqlite3_column_int64(s, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail(db, err, what);
+        sqlite3_finalize(s);
+        return EIO;
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static bool table_exists(sqlite3 *db, const char *table)
+{
+    int64_t n = 0;
+    char *e = NULL;
+    run(db, prep(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
+                     " name = ? COLLATE NOCASE", "s", table), &n, "", &e);
+    free(e);
+    return n > 0;
+}
+
+/* True when no trace but `trace` has a vnd_meta row or a slot in `table`. */
+static int only_trace(sqlite3 *db, const char *trace, const char *table, bool *only, char **err)
+{
+    int64_t n = 0;
+    int rc = run(db, prep(db, "SELECT (SELECT count(*) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE"
+                              " AND trace <> ?2) + (SELECT count(*) FROM vnd_slots WHERE"
+                              " tbl = ?1 AND trace <> ?2)", "ss", table, trace),
+                 &n, "vnd_meta", err);
+    *only = n == 0;
+    return rc;
+}
+
+/* The slot of (trace, table): from vnd_slots, or for a trace whose rows
+ * were written before there were slots, slot 0 — when it is the one such
+ * trace of the table; *slot = -1 when the trace has no rows there.
+ * Returns EEXIST when rows from before slots cannot be told apart. */
+static int find_slot(sqlite3 *db, const char *trace, const char *table, int64_t *slot,
+                     char **err)
+{
+    *slot = -1;
+    int rc = run(db, prep(db, "SELECT slot FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
+                          trace, table), slot, "vnd_slots", err);
+    if (rc || *slot >= 0 || !has_trace_db(db, trace, table))
+        return rc;
+    /* Rows from before vnd_slots: slot 0 is this trace's unless another
+     * trace of the table has such rows or slot 0 is taken. */
+    sqlite3_stmt *s = prep(db, "SELECT group_concat(trace, ', ') FROM (SELECT trace FROM"
+                               " vnd_meta m WHERE tbl = ?1 COLLATE NOCASE AND trace <> ?2 AND"
+                               " NOT EXISTS (SELECT 1 FROM vnd_slots v WHERE v.trace = m.trace"
+                               " AND v.tbl = ?1) UNION SELECT trace FROM vnd_slots WHERE"
+                               " tbl = ?1 AND slot = 0 AND trace <> ?2)", "ss", table, trace);
+    if (!s)
+        return fail(db, err, "vnd_meta");
+    char *others = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        others = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (others) {
+        *err = vnd_strdup_printf("table %s holds rows of traces %s and %s that an older VND "
+                                 "wrote without recording which rows are whose, so they "
+                                 "cannot be told apart: parse these traces again into a new "
+                                 "database", table, trace, others);
+        free(others);
+        return EEXIST;
+    }
+    *slot = 0;
+    return 0;
+}
+
+static void slot_range(int64_t slot, struct vnd_store_rows *r)
+{
+    r->lo = slot * SLOT_ROWS;
+    r->hi = r->lo + (SLOT_ROWS - 1);
+    r->next = r->lo ? r->lo : 1;
+}
+
+int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,
+                         struct vnd_store_rows *out, char **err)
+{
+    sqlite3 *db = st->db;
+    int64_t slot, owned = -1;
+    int rc = find_slot(db, trace, table, &slot, err);
+    if (!rc)
+        rc = run(db, prep(db, "SELECT slot FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
+                          trace, table), &owned, "vnd_slots", err);
+    if (rc)
+        return rc;
+    if (slot < 0) {
+        /* A new trace of the table: slot 0 when nobody has rows there
+         * (the usual table of one trace keeps rowids 1, 2, 3...). */
+        int64_t zero_used = 0, top = -1;
+        char *sql = vnd_strdup_printf("SELECT EXISTS (SELECT 1 FROM vnd_slots WHERE tbl = ?1 AND"
+                                      " slot = 0) OR EXISTS (SELECT 1 FROM vnd_meta WHERE"
+                                      " tbl = ?1 COLLATE NOCASE) OR EXISTS (SELECT 1 FROM \"%s\""
+                                      " WHERE rowid BETWEEN ?2 AND ?3)", table);
+        rc = run(db, prep(db, sql, "sii", table, (int64_t)INT64_MIN, SLOT_ROWS - 1),
+                 &zero_used, table, err);
+        free(sql);
+        if (!rc && zero_used)
+            rc = run(db, prep(db, "SELECT max(slot) FROM vnd_slots WHERE tbl = ?", "s", table),
+                     &top, "vnd_slots", err);
+        if (rc)
+            return rc;
+        slot = zero_used ? (top < 1 ? 1 : top + 1) : 0;
+        if (slot > SLOT_MAX) {
+            *err = vnd_strdup_printf("table %s: no more traces fit in it (at most %lld)", table,
+                                     (long long)SLOT_MAX);
+            return ENOSPC;
+        }
+    }
+    if (owned < 0 && (rc = run(db, prep(db, "INSERT INTO vnd_slots VALUES (?, ?, ?)", "ssi",
+                                        trace, table, slot), NULL, "vnd_slots", err)))
+        return rc;
+    slot_range(slot, out);
+    int64_t last = -1;
+    char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\" WHERE rowid BETWEEN ? AND ?",
+                                  table);
+    rc = run(db, prep(db, sql, "ii", out->lo, out->hi), &last, table, err);
+    free(sql);
+    if (!rc && last >= out->next)
+        out->next = last + 1;
+    return rc;
+}
+
+/* Deletes the rows of `trace` from `table` (all of them when only it has
+ * rows there: SQLite empties a table without reading it). */
+static int delete_rows(sqlite3 *db, const char *trace, const char *table, char **err)
+{
+    if (!table_exists(db, table))
+        return 0;
+    bool only;
+    int64_t slot = -1;
+    int rc = only_trace(db, trace, table, &only, err);
+    if (!rc && !only)
+        rc = find_slot(db, trace, table, &slot, err);
+    if (rc || (!only && slot < 0))
+        return rc;
+    struct vnd_store_rows r;
+    slot_range(slot, &r);
+    if (slot == 0)
+        r.lo = INT64_MIN;   /* and whatever an older VND wrote below 1 */
+    char *sql = vnd_strdup_printf(only ? "DELETE FROM \"%s\"" : "DELETE FROM \"%s\" WHERE rowid"
+                                  " BETWEEN ? AND ?", table);
+    rc = run(db, only ? prep(db, sql, "") : prep(db, sql, "ii", r.lo, r.hi), NULL, table, err);
+    free(sql);
+    return rc;
+}
+
+int vnd_store_clear_trace(struct vnd_store *st, const char *trace, const char *table,
+                          char **err)
+{
+    int rc = delete_rows(st->db, trace, table, err);
+    if (!rc)
+        rc = run(st->db, prep(st->db, "DELETE FROM vnd_meta WHERE trace = ? AND"
+                                      " tbl = ? COLLATE NOCASE", "ss", trace, table),
+                 NULL, "vnd_meta", err);
+    return rc;
+}
+
 int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
                          const char *table, char **err)
 {
+    sqlite3 *db = st->db;
     int rc;
-    if (table) {
-        char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", table);
-        rc = exec(st->db, sql, err);
-        free(sql);
-        if (rc)
+    if (!table) {
+        char **tables;
+        int n;
+        if ((rc = vnd_store_trace_tables(st, trace, &tables, &n, err)))
             return rc;
+        for (int i = 0; i < n; i++) {
+            if (!rc)
+                rc = vnd_store_drop_trace(st, trace, tables[i], err);
+            free(tables[i]);
+        }
+        free(tables);
+        return rc;
     }
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM vnd_meta WHERE trace = ?", -1, &s, NULL)
-        != SQLITE_OK)
-        return fail(st->db, err, "vnd_meta");
-    sqlite3_bind_text(s, 1, trace, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
-    sqlite3_finalize(s);
+    bool only;
+    if ((rc = only_trace(db, trace, table, &only, err)))
+        return rc;
+    if (only) {
+        /* nobody else's rows: the table goes, and with it every slot */
+        char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", table);
+        rc = exec(db, sql, err);
+        free(sql);
+        if (!rc)
+            rc = run(db, prep(db, "DELETE FROM vnd_slots WHERE tbl = ?", "s", table), NULL,
+                     "vnd_slots", err);
+    } else {
+        rc = delete_rows(db, trace, table, err);
+        if (!rc)
+            rc = run(db, prep(db, "DELETE FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
+                              trace, table), NULL, "vnd_slots", err);
+    }
+    if (!rc)
+        rc = run(db, prep(db, "DELETE FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE",
+                          "ss", trace, table), NULL, "vnd_meta", err);
     return rc;
+}
+
+bool vnd_store_only_trace(struct vnd_store *st, const char *trace, const char *table)
+{
+    bool only = false;
+    char *e = NULL;
+    only_trace(st->db, trace, table, &only, &e);
+    free(e);
+    return only;
+}
+
+int vnd_store_trace_tables(struct vnd_store *st, const char *trace, char ***tables, int *n,
+                           char **err)
+{
+    *tables = NULL;
+    *n = 0;
+    sqlite3_stmt *s = prep(st->db, "SELECT tbl FROM vnd_meta WHERE trace = ?1 UNION"
+                                   " SELECT tbl FROM vnd_slots WHERE trace = ?1", "s", trace);
+    if (!s)
+        return fail(st->db, err, "vnd_meta");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *tables = vnd_xrealloc(*tables, (size_t)(*n + 1) * sizeof **tables);
+        (*tables)[(*n)++] = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            free((*tables)[i]);
+        free(*tables);
+        *tables = NULL;
+        *n = 0;
+        return fail(st->db, err, "vnd_meta");
+    }
+    return 0;
+}
+
+static bool has_trace_db(sqlite3 *db, const char *trace, const char *table)
+{
+    int64_t n = 0;
+    char *e = NULL;
+    run(db, prep(db, "SELECT count(*) FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE",
+                 "ss", trace, table), &n, "vnd_meta", &e);
+    free(e);
+    return n > 0;
 }
 
 bool vnd_store_has_trace(struct vnd_store *st, const char *trace, const char *table)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM vnd_meta WHERE trace = ? AND tbl = ?",
-                           -1, &s, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_text(s, 1, trace, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return found;
+    return has_trace_db(st->db, trace, table);
 }
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)

@@ -49,9 +49,53 @@ const char *vnd_store_identifier_problem(const char *name);
 int vnd_store_ensure_table(struct vnd_store *st, const char *table,
                            const struct vnd_parse_rule *rule, char **err);
 
-/* Drops `table` (unless NULL) and the vnd_meta rows of `trace`. */
+/* Rowid slots: which rows of a table are whose.
+ *
+ * Traces may share a table (one Table ID for several traces), and rows
+ * carry no trace column: the standard columns stay what the diagnostic
+ * applications and tenants read, and a column per row would cost space
+ * for what a table of one trace never needs.  Instead every (trace, table)
+ * owns a slot of rowids, [slot << 44, (slot + 1) << 44), kept in vnd_slots,
+ * and the ingest gives each row its rowid from its slot.  Replacing or
+ * dropping a trace deletes exactly its rowid range, a b-tree range, in
+ * whatever order the traces' rows arrived (a table server interleaves
+ * them: ranges recorded per batch would need an entry per run of rows).
+ * The first trace of a table takes slot 0, so a table of one trace (the
+ * usual case) keeps the rowids 1, 2, 3, ... it always had.  Rows written
+ * before vnd_slots existed lie in slot 0 and belong to the one trace of
+ * the table without a slot; when several such traces share a table their
+ * rows cannot be told apart, and replacing, appending to or dropping one of
+ * them is refused (EEXIST). */
+#define VND_STORE_SLOT_BITS 44
+
+struct vnd_store_rows {
+    int64_t lo, hi;          /* the trace's rowids in the table */
+    int64_t next;            /* the rowid of its next row */
+};
+
+/* The slot of (trace, table), assigned when it has none; `table` exists.
+ * Returns 0, or an errno and *err. */
+int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,
+                         struct vnd_store_rows *out, char **err);
+
+/* Deletes the rows of `trace` from `table` and its vnd_meta row there
+ * (keeping its slot: new rows of the trace follow). */
+int vnd_store_clear_trace(struct vnd_store *st, const char *trace, const char *table,
+                          char **err);
+
+/* Removes `trace` from `table`: its rows, slot and vnd_meta row; the table
+ * itself when no other trace has rows in it.  `table` NULL: from every
+ * table vnd_meta and vnd_slots list for it. */
 int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
                          const char *table, char **err);
+
+/* True when no trace but `trace` has rows or a vnd_meta row in `table`. */
+bool vnd_store_only_trace(struct vnd_store *st, const char *trace, const char *table);
+
+/* The tables `trace` has rows or a vnd_meta row in: *n malloc'd names in a
+ * malloc'd array. */
+int vnd_store_trace_tables(struct vnd_store *st, const char *trace, char ***tables, int *n,
+                           char **err);
 
 /* True when vnd_meta already has a row for (trace, table). */
 bool vnd_store_has_trace(struct vnd_store *st, const char *trace,

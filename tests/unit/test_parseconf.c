@@ -358,8 +358,9 @@ static void column_limit(void)
     fprintf(f, "%s,\n  tcp.src as c%d, tcp.dst as d\n", text, VND_PARSE_MAX_COLUMNS);
     fclose(f);
     char want[200];
-    snprintf(want, sizeof want, "c.conf:%d:14: too many columns: c2000 would be column 2001, "
-             "and a table holds at most 2000 (SQLite's limit)", VND_PARSE_MAX_COLUMNS + 2);
+    snprintf(want, sizeof want, "c.conf:%d:14: too many columns: c1999 would be column 2000, "
+             "and a table holds at most 1999 (SQLite's limit of 2000, less the row id)",
+             VND_PARSE_MAX_COLUMNS + 2);
     error_is(more, want);
     /* a field that shares a column is no new column */
     free(more);

@@ -113,7 +113,10 @@ int cmd_query(int argc, char **argv)
     struct vnd_out *o = vnd_out_new(stdout, fmt);
     vnd_guard_start(g);
     rc = vnd_out_stmt(o, stmt);
-    vnd_out_finish(o);
+    if (rc == SQLITE_DONE)
+        vnd_out_finish(o);
+    else
+        vnd_out_abandon(o);
     if (rc != SQLITE_DONE) {
         char *why = vnd_guard_step_error(g, rc);
         fprintf(stderr, "vnd query: %s%s\n", why,

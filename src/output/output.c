@@ -24,6 +24,7 @@ struct vnd_out {
     bool object;           /* JSON: {"rows":[...], records...} */
     bool opened;           /* JSON: the rows' '[' is written */
     bool closed;           /* JSON: ... and its ']' */
+    bool cut;              /* the result failed part way (vnd_out_abandon) */
     /* a record (vnd_out_record) being filled instead of a row */
     char *rec;
     int rec_n;
@@ -563,8 +564,20 @@ static void table_flush(struct vnd_out *o)
         else
             fputc('\n', o->f);
     }
-    fprintf(o->f, "(%lld row%s)\n", (long long)o->rows, o->rows == 1 ? "" : "s");
+    if (o->cut)
+        fprintf(o->f, "(cut short after %lld row%s)\n", (long long)o->rows,
+                o->rows == 1 ? "" : "s");
+    else
+        fprintf(o->f, "(%lld row%s)\n", (long long)o->rows, o->rows == 1 ? "" : "s");
     free(w);
+}
+
+void vnd_out_abandon(struct vnd_out *o)
+{
+    if (!o)
+        return;
+    o->cut = true;
+    vnd_out_finish(o);
 }
 
 void vnd_out_finish(struct vnd_out *o)
@@ -575,7 +588,7 @@ void vnd_out_finish(struct vnd_out *o)
         end_record(o);
     if (o->fmt == VND_FMT_TABLE) {
         table_flush(o);
-    } else if (o->fmt == VND_FMT_JSON && o->opened) {
+    } else if (o->fmt == VND_FMT_JSON && o->opened && !o->cut) {
         json_close_rows(o);
         fputs(o->object ? "}\n" : "\n", o->f);
     }

@@ -81,4 +81,9 @@ int64_t vnd_out_rows(const struct vnd_out *o);
 /* Flushes what is held, closes the JSON array, frees `o` (NULL is fine). */
 void vnd_out_finish(struct vnd_out *o);
 
+/* As vnd_out_finish for a result that failed part way: the table says
+ * "(cut short after N rows)" instead of "(N rows)"; JSON is left without
+ * its closing bracket, so no parser takes it for a whole answer. */
+void vnd_out_abandon(struct vnd_out *o);
+
 #endif

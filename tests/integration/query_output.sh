@@ -45,6 +45,12 @@ check_eq "json: a text \\x reads back (\\x5c)" "$(j "select '\\x41' as s" | sed 
 check_eq "json: a blob is hex" "$(j "select x'0a0b' as b" | sed -n 2p)" "{\"b\":\"x'0a0b'\"}"
 check_eq "csv: a blob is hex" "$(c "select x'0a0b' as b" | tail -1)" "x'0a0b'"
 check "table: a blob is hex" grep -q "^x'0a0b'" <<<"$("$VND" query -d "$W/t.db" "select x'0a0b' as b")"
+# a result that fails part way never looks whole
+CUT="select 1 as a union all select length(printf('%.*c', 900000000, 'x'))"
+check "table: a failed result says it was cut short, not (1 row)" \
+    grep -q "^(cut short after 1 row)" <<<"$("$VND" query -d "$W/t.db" "$CUT" 2>/dev/null)"
+check "json: a failed result is not valid JSON" \
+    bash -c '! "$1" query -d "$2" -f json "$3" 2>/dev/null | jq . >/dev/null 2>&1' _ "$VND" "$W/t.db" "$CUT"
 
 # every row, every column, read back by a JSON parser
 if command -v python3 >/dev/null; then

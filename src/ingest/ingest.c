@@ -22,6 +22,9 @@ struct sink {
     int *col_nfields;
     uint64_t matched, stored;
     struct vnd_store_rows rows;  /* rowids of this trace's rows (store.h) */
+    /* The first sink of the trace that writes the same table (maybe this
+     * one): rules with one Table ID share its rowids and vnd_meta row. */
+    struct sink *owner;
     bool own_table;          /* a table named after the trace */
     bool replacing;          /* its old rows are still there: no vnd_meta yet */
 };
@@ -179,7 +182,7 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
             "SELECT packets_seen, packets_matched, packets_stored, sampled_out,"
             " dropped_kernel, dropped_queue, decode_anomalies,"
             " CAST(round(first_ts * 1e9) AS INTEGER), CAST(round(last_ts * 1e9) AS INTEGER)"
-            " FROM vnd_meta WHERE trace = ? AND tbl = ?", -1, &s, NULL) != SQLITE_OK)
+            " FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(s, 1, t->o.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, k->table, -1, SQLITE_STATIC);
@@ -205,16 +208,46 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
     sqlite3_finalize(s);
 }
 
-/* The vnd_meta row of a trace's sink as of now. */
+/* Table names are case-insensitive: an existing table keeps the spelling
+ * it was made with, so vnd_meta has one row per trace and table. */
+static void canonical_table(sqlite3 *db, char **table)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND"
+                               " name = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(s, 1, *table, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        char *name = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
+        free(*table);
+        *table = name;
+    }
+    sqlite3_finalize(s);
+}
+
+/* True when sink k writes its table's vnd_meta row now. */
+static bool writes_meta(const struct sink *k)
+{
+    return k->owner == k && !k->replacing;
+}
+
+/* The vnd_meta row of a trace's table (k its owner) as of now: the
+ * counts of every sink of the trace that writes the table. */
 static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
 {
+    uint64_t matched = 0, stored = 0;
+    for (int i = 0; i < t->nsinks; i++)
+        if (t->sinks[i].owner == k) {
+            matched += t->sinks[i].matched;
+            stored += t->sinks[i].stored;
+        }
     struct vnd_meta m = {
         .trace = t->o.id, .table = k->table, .tenant = t->o.tenant,
         .cap_point = t->o.cap_point, .direction = t->o.direction,
         .pattern = t->o.pattern, .source = t->o.source,
         .parse_filter = k->rule->filter_text, .parse_fields = k->rule->fields_text,
-        .linktype = t->o.linktype, .seen = t->s.seen, .matched = k->matched,
-        .stored = k->stored, .sampled_out = t->s.sampled_out,
+        .linktype = t->o.linktype, .seen = t->s.seen, .matched = matched,
+        .stored = stored, .sampled_out = t->s.sampled_out,
         .dropped_kernel = t->s.dropped_kernel, .dropped_queue = t->s.dropped_queue,
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
@@ -286,6 +319,12 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             k->own_table = true;
         }
         sink_layout(k);
+        k->owner = k;
+        for (int j = 0; j + 1 < t->nsinks; j++)
+            if (t->sinks[j].owner == &t->sinks[j] && !strcasecmp(t->sinks[j].table, k->table)) {
+                k->owner = &t->sinks[j];
+                break;
+            }
     }
     if (t->nsinks == 0) {
         *err = vnd_strdup_printf("no rule of the parse configuration covers trace %s "
@@ -312,6 +351,15 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         for (int j = 0; j < t->nold; j++)
             if (!strcasecmp(t->old[j], k->table))
                 old = j;
+        if (k->owner != k) {
+            /* another rule's table: as its owner is */
+            free(k->table);
+            k->table = vnd_xstrdup(k->owner->table);
+            k->replacing = k->owner->replacing;
+            if (vnd_store_ensure_table(ing->st, k->table, k->rule, err) || prepare_insert(ing, k, err))
+                goto out_rollback;
+            continue;
+        }
         if (old < 0 && vnd_store_has_trace(ing->st, o->id, k->table) && !o->append) {
             *err = vnd_strdup_printf("trace %s is already stored (table %s); use "
                                      "--replace to parse it again or --append to add "
@@ -324,6 +372,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             && vnd_store_drop_trace(ing->st, o->id, k->table, err))
             goto out_rollback;
         k->replacing = old >= 0;
+        canonical_table(vnd_store_db(ing->st), &k->table);
         int rc = vnd_store_ensure_table(ing->st, k->table, k->rule, err);
         if (rc == EEXIST && k->replacing && vnd_store_only_trace(ing->st, o->id, k->table)) {
             /* New columns for a table of this trace alone: the old rows
@@ -347,7 +396,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             k->rows.next = k->rows.lo ? k->rows.lo : 1;   /* the old rows will be gone */
         if (o->append)
             load_counters(ing, t, k);
-        if (!k->replacing && put_meta(ing, t, k, err))
+        if (writes_meta(k) && put_meta(ing, t, k, err))
             goto out_rollback;
     }
     t->replace_due = t->nold > 0;
@@ -402,7 +451,7 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
 {
     const struct vnd_parse_rule *r = k->rule;
     vnd_rowpipe_begin_row(pipe, &k->insert);
-    struct vnd_value id = {.type = VND_SQL_INTEGER, .i = k->rows.next++};
+    struct vnd_value id = {.type = VND_SQL_INTEGER, .i = k->owner->rows.next++};
     vnd_rowpipe_put(pipe, &id);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
@@ -453,7 +502,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
         struct sink *k = &t->sinks[i];
         if (k->rule->filter && !vnd_filter_match(k->rule->filter, pkt))
             continue;
-        if (k->rows.next > k->rows.hi) {
+        if (k->owner->rows.next > k->owner->rows.hi) {
             /* 2^44 rows of one trace in one table: the next would be
              * another trace's (see store.h) */
             ing->store_error = ENOSPC;
@@ -513,7 +562,7 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     for (int i = 0; !rc && i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && !rc && k < t->nsinks; k++)
-            if (!t->sinks[k].replacing)
+            if (writes_meta(&t->sinks[k]))
                 rc = put_meta(ing, t, &t->sinks[k], err);
     }
     if (!rc)
@@ -559,14 +608,14 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
-            n += !ing->traces[i]->sinks[k].replacing;
+            n += writes_meta(&ing->traces[i]->sinks[k]);
     struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->m[0]);
     j->st = ing->st;
     j->n = 0;
     for (int i = 0; i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && k < t->nsinks; k++)
-            if (!t->sinks[k].replacing)
+            if (writes_meta(&t->sinks[k]))
                 j->m[j->n++] = meta_of(t, &t->sinks[k]);
     }
     vnd_rowpipe_run(ing->pipe, commit_op, j);

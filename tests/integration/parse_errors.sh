@@ -121,6 +121,33 @@ shared "$W/s.db"
 check "... but not for a table other traces' rows are in" grep -q "table A exists with other columns" "$W/err"
 check_eq "... which stays as it was" "$(rows "$W/s.db")" "4000,4000,A:2000 B:2000"
 
+# Two rules of one trace into one table (spelled T and t): one slot, one
+# vnd_meta row counting both
+cat > "$W/two.conf" <<'EOF'
+Trace ID all
+Table ID T
+Filter: tcp.dst = 40002
+Fields: ip.src as src_ip, tcp.dst as port
+Trace ID all
+Table ID t
+Filter: tcp.dst = 40003
+Fields: ip.src as src_ip, tcp.dst as port
+EOF
+two() { q "$W/two.db" "select (select count(*) from T) n, (select group_concat(trace || ':' || tbl || ':' || packets_stored, ' ') from (select * from vnd_meta order by trace)) m"; }
+rm -f "$W/two.db"*
+"$VND" parse -q -c "$W/two.conf" -o "$W/two.db" x="$W/x.pcap" y="$W/x.pcap"
+want=$(q "$W/two.db" "select count(*) from T where port in (40002, 40003)")
+check "two rules into one table: rows of both filters ($want of 4000)" test "$want" -gt 0 -a "$want" -lt 4000
+check_eq "... one vnd_meta row per trace, counting both rules" "$(two)" "$want,x:T:$((want / 2)) y:T:$((want / 2))"
+"$VND" parse -q --replace -c "$W/two.conf" -o "$W/two.db" x="$W/x.pcap"
+check_eq "... --replace x" "$(two)" "$want,x:T:$((want / 2)) y:T:$((want / 2))"
+"$VND" parse -q --append -c "$W/two.conf" -o "$W/two.db" y="$W/x.pcap"
+check_eq "... --append y" "$(two)" "$((want * 3 / 2)),x:T:$((want / 2)) y:T:$want"
+sed 's/Table ID A/Table ID a/' "$W/shared.conf" > "$W/shared-a.conf"
+shared "$W/s.db"
+"$VND" parse -q --append -c "$W/shared-a.conf" -o "$W/s.db" B="$W/x.pcap"
+check_eq "--append B with Table ID a for table A: one vnd_meta row" "$(rows "$W/s.db")" "6000,6000,A:2000 B:4000"
+
 # A parse killed before its first batch is committed leaves the old rows:
 # their deletion commits with the first new rows, not before.
 shared "$W/s.db"

@@ -24,8 +24,9 @@
  * (nondeterministic), and refusal messages (only refused vs accepted).
  *
  * Input: a first byte 0xFF means the rest is SQL text (the seed corpus
- * holds the known escapes of issue 9 this way); otherwise the bytes choose
- * the productions of a small SELECT grammar: joins with USING, NATURAL, ON
+ * holds the known escapes of issue 9 this way); 0xFE and 0xFD put EXPLAIN
+ * or EXPLAIN QUERY PLAN before what the rest generates; otherwise the bytes
+ * choose the productions of a small SELECT grammar: joins with USING, NATURAL, ON
  * and subqueries, compound selects, CTEs (recursive candidate lists too),
  * window functions, aggregates, json_each/json_tree, IN/EXISTS/scalar
  * subqueries, over table names drawn from A's, B's, vnd_meta, vnd_traces,
@@ -315,6 +316,7 @@ struct gen {
     const uint8_t *d;
     size_t n, i;
     int depth, ncte, nalias;
+    bool last_values;      /* the last select core was VALUES: no ORDER BY */
     struct sbuf *out;
     struct {
         char name[8];
@@ -698,7 +700,9 @@ static void select_core(struct gen *g, const struct scope *outer, int ncols)
 {
     struct sbuf from = {0}, *saved = g->out;
     struct scope sc = {.outer = outer};
+    g->last_values = false;
     if (pick(g, 8) == 0) {
+        g->last_values = true;
         /* VALUES */
         emit(g, "VALUES(");
         int n = ncols ? ncols : 1 + (int)pick(g, 3);
@@ -836,11 +840,16 @@ static void select_stmt(struct gen *g, const struct scope *outer, int ncols)
             select_core(g, outer, ncols);
         }
     }
-    if (pick(g, 4) == 0)
+    /* (the bytes are taken either way, so inputs keep their meaning) */
+    bool values = g->last_values;
+    if (pick(g, 4) == 0 && !values)
         emit(g, " ORDER BY 1");
     if (pick(g, 4) == 0) {
-        emit(g, " LIMIT ");
-        sb_int(g->out, pick(g, 50));
+        unsigned n = pick(g, 50);
+        if (!values) {
+            emit(g, " LIMIT ");
+            sb_int(g->out, n);
+        }
     }
     g->ncte = saved_ncte;
     g->depth--;
@@ -1032,6 +1041,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sb_addn(&sql, (const char *)data + 1, n);
     } else {
         struct gen g = {.d = data, .n = size, .out = &sql};
+        if (size > 0 && (data[0] == 0xFE || data[0] == 0xFD)) {
+            sb_add(&sql, data[0] == 0xFE ? "EXPLAIN " : "EXPLAIN QUERY PLAN ");
+            g.i = 1;
+        }
         select_stmt(&g, NULL, 0);
     }
     if (sql.len == 0 || sql.len > MAX_SQL || nondeterministic(sql.p)) {

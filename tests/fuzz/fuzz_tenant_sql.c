@@ -888,6 +888,7 @@ static void run_one(int v, const char *sql, struct run *r)
     r->accepted = true;
     vnd_guard_start(gd);
     int ncol = sqlite3_column_count(st);
+    bool explain = sqlite3_stmt_isexplain(st) == 1;
     struct sbuf row = {0};
     /* every row goes into the hash (the time limit bounds the run); the
      * first ones are kept for the report */
@@ -909,6 +910,9 @@ static void run_one(int v, const char *sql, struct run *r)
                 const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, i)
                                                  : sqlite3_column_blob(st, i);
                 uint32_t len = p ? (uint32_t)sqlite3_column_bytes(st, i) : 0;
+                /* EXPLAIN shows a virtual table as its address */
+                if (explain && i == 5 && len > 5 && !memcmp(p, "vtab:", 5))
+                    len = 5;
                 put(&row, &len, sizeof len);
                 if (len)
                     put(&row, p, len);
@@ -995,8 +999,7 @@ static void markers(const struct run *r, int v, FILE *f)
                 int64_t x;
                 memcpy(&x, p, sizeof x);
                 p += sizeof x;
-                if ((x >= va->base && x < va->base + 100000) || x == va->rows_n0
-                    || x == va->rows_b1) {
+                if ((x >= va->base && x < va->base + 100000) || x == va->rows_n0) {
                     fprintf(f, "  twin %c: integer %lld (B's)\n", "XY"[v], (long long)x);
                     hits++;
                 }
@@ -1057,9 +1060,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_one(0, sql.p, &r[0]);
     run_one(1, sql.p, &r[1]);
     if (!r[0].timed_out && !r[1].timed_out) {
-        if (r[0].accepted != r[1].accepted)
+        /* FUZZ_TENANT_SQL_ROWS_ONLY=1: only rows count (to look past a
+         * known name probe for leaks of data) */
+        if (r[0].accepted != r[1].accepted && !getenv("FUZZ_TENANT_SQL_ROWS_ONLY"))
             report(sql.p, r, "accepted on one twin, refused on the other");
-        if (r[0].accepted) {
+        if (r[0].accepted && r[1].accepted) {
             if (r[0].rows != r[1].rows || r[0].hash != r[1].hash)
                 report(sql.p, r, "different rows");
             if (r[0].rc != r[1].rc)

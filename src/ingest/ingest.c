@@ -27,6 +27,11 @@ struct sink {
     struct sink *owner;
     bool own_table;          /* a table named after the trace */
     bool replacing;          /* its old rows are still there: no vnd_meta yet */
+    /* Rows take SQLite's own rowid (the table's largest + 1) instead of
+     * rows.next: a third cheaper to insert, and the same rowids while the
+     * trace is alone in its table with slot 0.  Checked at every commit
+     * (check_auto); off once another trace writes the table. */
+    bool auto_rowid;
 };
 
 struct trace {
@@ -129,14 +134,15 @@ static void sink_layout(struct sink *k)
 }
 
 /* "INSERT INTO "t" (rowid,"a","b") VALUES (?,?,?),..." with `rows` rows of
- * placeholders (ncols counts the rowid); names are quoted, so SQL keywords
- * are column names too. */
+ * placeholders, without the rowid when `rowid` is false (ncols counts
+ * what is written); names are quoted, so SQL keywords are column names
+ * too. */
 static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *columns,
-                               int ncols, int rows, sqlite3_stmt **out)
+                               bool rowid, int ncols, int rows, sqlite3_stmt **out)
 {
-    char *names = vnd_xstrdup("rowid");     /* from the trace's slot */
-    for (int c = 0; c + 1 < ncols; c++) {
-        char *next = vnd_strdup_printf("%s,\"%s\"", names, columns[c]);
+    char *names = vnd_xstrdup(rowid ? "rowid" : "");
+    for (int c = 0; c < ncols - rowid; c++) {
+        char *next = vnd_strdup_printf("%s%s\"%s\"", names, *names ? "," : "", columns[c]);
         free(names);
         names = next;
     }
@@ -159,13 +165,20 @@ static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *colu
     return rc;
 }
 
+/* The sink's INSERTs, with the rowid or without (auto_rowid of its
+ * owner); again when that changes (no rows of it may be in the pipe). */
 static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
     sqlite3 *db = vnd_store_db(ing->st);
-    k->insert.ncols = k->rule->ncolumns + 1;
+    bool rowid = !k->owner->auto_rowid;
+    sqlite3_finalize(k->insert.one);
+    sqlite3_finalize(k->insert.many);
+    k->insert.one = k->insert.many = NULL;
+    k->insert.ncols = k->rule->ncolumns + rowid;
     char *const *cols = k->rule->columns;
-    if (prepare_insert_rows(db, k->table, cols, k->insert.ncols, 1, &k->insert.one) != SQLITE_OK
-        || prepare_insert_rows(db, k->table, cols, k->insert.ncols, VND_ROWPIPE_MANY,
+    if (prepare_insert_rows(db, k->table, cols, rowid, k->insert.ncols, 1, &k->insert.one)
+            != SQLITE_OK
+        || prepare_insert_rows(db, k->table, cols, rowid, k->insert.ncols, VND_ROWPIPE_MANY,
                                &k->insert.many) != SQLITE_OK) {
         *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
         return EIO;
@@ -206,6 +219,57 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
         }
     }
     sqlite3_finalize(s);
+}
+
+/* Whether sink k (an owner) may let SQLite number its rows: slot 0, no
+ * other trace in the table (nor in this ingest), every row of the table
+ * in slot 0.  A trace of this ingest already writing the table without
+ * rowids starts writing them (the pipe is empty: add_trace flushed). */
+static int choose_rowids(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
+{
+    bool shared = false;
+    for (int i = 0; i < ing->ntraces; i++) {
+        struct trace *u = ing->traces[i];
+        for (int j = 0; u && u != t && j < u->nsinks; j++) {
+            struct sink *o = &u->sinks[j];
+            if (strcasecmp(o->table, k->table))
+                continue;
+            shared = true;
+            if (o->owner->auto_rowid) {
+                o->owner->auto_rowid = false;
+                for (int m = 0; m < u->nsinks; m++)
+                    if (u->sinks[m].owner == o->owner && prepare_insert(ing, &u->sinks[m], err))
+                        return EIO;
+            }
+        }
+    }
+    k->auto_rowid = false;
+    if (shared || k->rows.lo != 0 || !vnd_store_only_trace(ing->st, t->o.id, k->table))
+        return 0;
+    sqlite3_stmt *s;
+    char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\"", k->table);
+    int rc = sqlite3_prepare_v2(vnd_store_db(ing->st), sql, -1, &s, NULL);
+    free(sql);
+    if (rc != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        k->auto_rowid = sqlite3_column_type(s, 0) == SQLITE_NULL
+                        || sqlite3_column_int64(s, 0) < k->rows.hi;
+    sqlite3_finalize(s);
+    return 0;
+}
+
+/* A table written with SQLite's rowids must still be the trace's alone
+ * when its rows commit: another writer's trace there (whose slot the next
+ * rowids would fall into) fails the batch rather than mix their rows. */
+static int check_auto(struct vnd_store *st, const char *trace, const char *table, char **err)
+{
+    if (vnd_store_only_trace(st, trace, table))
+        return 0;
+    *err = vnd_strdup_printf("table %s: another program added a trace to it while trace %s "
+                             "was written into it; the last batch of %s is not stored (parse "
+                             "it again)", table, trace, trace);
+    return EBUSY;
 }
 
 /* Table names are case-insensitive: an existing table keeps the spelling
@@ -390,7 +454,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             rc = vnd_store_ensure_table(ing->st, k->table, k->rule, err);
         }
         if (rc || vnd_store_trace_rows(ing->st, o->id, k->table, &k->rows, err)
-            || prepare_insert(ing, k, err))
+            || choose_rowids(ing, t, k, err) || prepare_insert(ing, k, err))
             goto out_rollback;
         if (k->replacing)
             k->rows.next = k->rows.lo ? k->rows.lo : 1;   /* the old rows will be gone */
@@ -452,7 +516,8 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
     const struct vnd_parse_rule *r = k->rule;
     vnd_rowpipe_begin_row(pipe, &k->insert);
     struct vnd_value id = {.type = VND_SQL_INTEGER, .i = k->owner->rows.next++};
-    vnd_rowpipe_put(pipe, &id);
+    if (!k->owner->auto_rowid)
+        vnd_rowpipe_put(pipe, &id);
     for (int c = 0; c < r->ncolumns; c++) {
         struct vnd_value v;
         int found = 0;
@@ -562,8 +627,11 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     for (int i = 0; !rc && i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && !rc && k < t->nsinks; k++)
-            if (writes_meta(&t->sinks[k]))
+            if (writes_meta(&t->sinks[k])) {
                 rc = put_meta(ing, t, &t->sinks[k], err);
+                if (!rc && t->sinks[k].auto_rowid)
+                    rc = check_auto(ing->st, t->o.id, t->sinks[k].table, err);
+            }
     }
     if (!rc)
         rc = vnd_store_commit(ing->st, err);
@@ -584,15 +652,21 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 struct commit_job {
     struct vnd_store *st;
     int n;
-    struct vnd_meta m[];
+    struct {
+        struct vnd_meta m;
+        bool check;         /* check_auto */
+    } e[];
 };
 
 static int commit_op(void *arg, char **msg)
 {
     struct commit_job *j = arg;
     int rc = 0;
-    for (int i = 0; !rc && i < j->n; i++)
-        rc = vnd_store_put_meta(j->st, &j->m[i], msg);
+    for (int i = 0; !rc && i < j->n; i++) {
+        rc = vnd_store_put_meta(j->st, &j->e[i].m, msg);
+        if (!rc && j->e[i].check)
+            rc = check_auto(j->st, j->e[i].m.trace, j->e[i].m.table, msg);
+    }
     if (!rc)
         rc = vnd_store_commit(j->st, msg);
     if (!rc)
@@ -609,14 +683,16 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
             n += writes_meta(&ing->traces[i]->sinks[k]);
-    struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->m[0]);
+    struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->e[0]);
     j->st = ing->st;
     j->n = 0;
     for (int i = 0; i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
         for (int k = 0; t && k < t->nsinks; k++)
-            if (writes_meta(&t->sinks[k]))
-                j->m[j->n++] = meta_of(t, &t->sinks[k]);
+            if (writes_meta(&t->sinks[k])) {
+                j->e[j->n].m = meta_of(t, &t->sinks[k]);
+                j->e[j->n++].check = t->sinks[k].auto_rowid;
+            }
     }
     vnd_rowpipe_run(ing->pipe, commit_op, j);
     ing->pending = 0;

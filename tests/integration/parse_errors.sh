@@ -160,6 +160,34 @@ kill -9 $pid; wait $pid 2>/dev/null
 exec 3>&-
 check_eq "--replace B killed mid-parse: the old rows and counts, 4000" "$(rows "$W/s.db")" "4000,4000,A:2000 B:2000"
 
+# Two traces into one table in one run; then replace one of them
+rm -f "$W/s.db"*
+"$VND" parse -q -c "$W/shared.conf" -o "$W/s.db" A="$W/x.pcap" B="$W/x.pcap"
+"$VND" parse -q --replace -c "$W/shared.conf" -o "$W/s.db" A="$W/x.pcap"
+check_eq "A and B into A in one run, then --replace A: 4000 rows" "$(rows "$W/s.db")" "4000,4000,A:2000 B:2000"
+
+# Another program adds a trace to the table while a parse of A waits for
+# its first packet: A's rows may not take rowids in B's slot; the batch
+# fails instead, and nothing is mixed.
+rm -f "$W/s.db"* "$W/fifo2"
+mkfifo "$W/fifo2"
+"$VND" parse -q -c "$W/shared.conf" -o "$W/s.db" A=- <"$W/fifo2" 2>"$W/err" & pid=$!
+exec 4>"$W/fifo2"
+head -c 24 "$W/x.pcap" >&4          # the header: A is registered, waits for packets
+for i in $(seq 50); do [ -s "$W/s.db-wal" ] || [ -s "$W/s.db" ] && break; sleep 0.1; done
+sleep 0.5
+"$VND" parse -q -c "$W/shared.conf" -o "$W/s.db" B="$W/x.pcap"
+tail -c +25 "$W/x.pcap" >&4
+exec 4>&-
+wait $pid
+check_eq "a trace added by another program mid-parse: the parse fails (1)" "$?" 1
+check "... saying why" grep -q "another program added a trace to it while trace A" "$W/err"
+check_eq "... B's rows are all there, A's are not mixed in" "$(rows "$W/s.db")" "2000,2000,A:0 B:2000"
+"$VND" parse -q --replace -c "$W/shared.conf" -o "$W/s.db" A="$W/x.pcap"
+check_eq "... and --replace A then gives 4000" "$(rows "$W/s.db")" "4000,4000,A:2000 B:2000"
+"$VND" parse -q --replace -c "$W/shared.conf" -o "$W/s.db" B="$W/x.pcap"
+check_eq "... as does --replace B" "$(rows "$W/s.db")" "4000,4000,A:2000 B:2000"
+
 # A database of an older VND (no vnd_slots): rows of two traces in one
 # table cannot be told apart; a table of one trace works as before.
 shared "$W/s.db"

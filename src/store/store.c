@@ -98,7 +98,9 @@ static const char meta_schema[] =
 static const char slots_schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_slots ("
     " trace TEXT NOT NULL, tbl TEXT NOT NULL COLLATE NOCASE, slot INTEGER NOT NULL,"
-    " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
+    " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot));"
+    /* whose rows a table holds: asked at every commit (ingest's check_auto) */
+    "CREATE INDEX IF NOT EXISTS vnd_meta_tbl ON vnd_meta (tbl COLLATE NOCASE)";
 
 static bool has_trace_db(sqlite3 *db, const char *trace, const char *table);
 

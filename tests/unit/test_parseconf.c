@@ -4,6 +4,7 @@
 #include "../tap.h"
 
 #include "lang/parseconf.h"
+#include "store/store.h"
 
 static struct vnd_parse_conf *parse(const char *text)
 {
@@ -376,6 +377,37 @@ static void column_limit(void)
     free(text);
 }
 
+/* The table server checks table names with the store's test: the same
+ * names are refused there as here. */
+static void store_names(void)
+{
+    static const char *const bad[] = {"dbstat", "json_each", "JSON_TREE", "pragma_table_info",
+                                      "pragma_x", "fts5", "rtree", "sqlite_stmt", "vnd_meta",
+                                      "1x", "a-b", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(!vnd_store_valid_identifier(bad[i]) && vnd_store_identifier_problem(bad[i]),
+              "the store refuses table name '%s'", bad[i]);
+    static const char *const good[] = {"select", "A", "flows_1", "pragmatic", "json", "dbstats"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        CHECK(vnd_store_valid_identifier(good[i]), "the store takes table name '%s'", good[i]);
+
+    char name[80], again[80];
+    CHECK(!vnd_store_table_name("2024-01.cap", name, sizeof name) && !strcmp(name, "t_2024_01_cap"),
+          "a short id: its table name as before (%s)", name);
+    const char *id = "0123456789012345678901234567890123456789012345678901234567890";
+    CHECK(!vnd_store_table_name(id, name, sizeof name) && strlen(name) == 63,
+          "61 characters and t_: 63, kept whole");
+    const char *longer = "01234567890123456789012345678901234567890123456789012345678901";
+    bool cut = vnd_store_table_name(longer, name, sizeof name);
+    vnd_store_table_name(longer, again, sizeof again);
+    CHECK(cut && strlen(name) == 63 && !strncmp(name, "t_0123456789", 12) && name[54] == '_'
+          && vnd_store_valid_identifier(name) && !strcmp(name, again),
+          "64 with t_: cut to 63, 54 + _ + 8 hex, the same every time (%s)", name);
+    vnd_store_table_name("01234567890123456789012345678901234567890123456789012345678902",
+                         again, sizeof again);
+    CHECK(strcmp(name, again) != 0, "ids that differ past the cut get different names");
+}
+
 int main(void)
 {
     figure7();
@@ -385,5 +417,6 @@ int main(void)
     errors();
     keyword_columns();
     column_limit();
+    store_names();
     return tap_done();
 }

@@ -6,6 +6,12 @@
  *       addresses of the other family are never inside.  NULL when either
  *       argument is NULL or `addr` is not an address; an error when
  *       `prefix` is not a prefix.  Deterministic.
+ *
+ *   printf(format, ...), format(format, ...)
+ *       SQLite's own, result for result, except that a result longer than
+ *       the connection's SQLITE_LIMIT_LENGTH (or a width or precision over
+ *       it) is an SQLITE_TOOBIG error and running out of memory an
+ *       SQLITE_NOMEM error, where SQLite's returns NULL.
  */
 #ifndef VND_LANG_SQLFUNCS_H
 #define VND_LANG_SQLFUNCS_H

@@ -261,11 +261,12 @@ static void printf_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         case 'd': case 'i': case 'r':
             sqlite3_str_appendf(s, spec, int_arg(&a));
             break;
-        case 'u': case 'x': case 'X': case 'o': case 'p':
+        case 'u': case 'x': case 'X': case 'o': case 'p': {
             /* appendf reads %p as a pointer-sized integer */
             _Static_assert(sizeof(void *) == sizeof(sqlite3_uint64), "%p is 64 bits");
             sqlite3_str_appendf(s, spec, (sqlite3_uint64)int_arg(&a));
             break;
+        }
         case 'f': case 'e': case 'E': case 'g': case 'G':
             sqlite3_str_appendf(s, spec,
                                 a.used < a.n ? sqlite3_value_double(a.v[a.used++]) : 0.0);

@@ -33,7 +33,10 @@
  * sqlite_schema, dbstat, pragma_table_info('n0'), main.n0, temp.x.
  *
  * The twin files live in /dev/shm (or /tmp) and are removed at exit; a
- * crashed run's files are removed by the next run. */
+ * crashed run's files are removed by the next run.  Environment:
+ * FUZZ_TENANT_SQL_PRINT=1 prints each statement and both twins' outcome,
+ * FUZZ_TENANT_SQL_ROWS_ONLY=1 ignores refused-on-one-twin (name probes) to
+ * look for leaks of rows, FUZZ_TENANT_SQL_KEEP=1 keeps the files. */
 #include <errno.h>
 #include <glob.h>
 #include <signal.h>

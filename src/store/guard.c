@@ -386,85 +386,6 @@ static int load_schema(struct vnd_guard *g)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* True for a name the tenant may not read: a table or view of the file
- * not listed, or SQLite's schema tables.  (SQLite functions named
- * sqlite_... are not names of the schema.) */
-static bool forbidden_name(const struct vnd_guard *g, const char *name)
-{
-    static const char *const schema_tables[] = {"sqlite_schema", "sqlite_master",
-                                                "sqlite_temp_schema", "sqlite_temp_master"};
-    for (size_t i = 0; i < sizeof schema_tables / sizeof *schema_tables; i++)
-        if (!strcasecmp(name, schema_tables[i]))
-            return true;
-    if (table_allowed(g, name))
-        return false;
-    for (int i = 0; i < g->nschema_names; i++)
-        if (!strcasecmp(g->schema_names[i], name))
-            return true;
-    return false;
-}
-
-/* The third check: no identifier of the statement may be the name of a
- * table the tenant may not read, wherever it stands.  SQLite resolves a
- * subquery it then drops unused (EXISTS (SELECT ... FROM x WHERE NULL))
- * and neither tells the authorizer nor opens x, so without this the
- * statement would be accepted where x exists and refused where it does
- * not: one bit about another's schema.  A column or alias spelt like such
- * a table is refused too; that is the price.  Returns the first such name
- * (malloc'd) or NULL. */
-static char *forbidden_identifier(const struct vnd_guard *g, const char *sql)
-{
-    const char *p = sql;
-    while (*p) {
-        char c = *p;
-        if (c == '\'' || ((c == 'x' || c == 'X') && p[1] == '\'')) {   /* literals */
-            p += c == '\'' ? 1 : 2;
-            while (*p && !(*p == '\'' && p[1] != '\''))
-                p += *p == '\'' ? 2 : 1;
-            p += *p ? 1 : 0;
-        } else if (c == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (c == '/' && p[1] == '*') {
-            const char *e = strstr(p + 2, "*/");
-            p = e ? e + 2 : p + strlen(p);
-        } else if (c == '"' || c == '`' || c == '[') {           /* quoted names */
-            char close = c == '[' ? ']' : c;
-            char name[256];
-            size_t n = 0;
-            for (p++; *p; p++) {
-                if (*p == close && (close == ']' || p[1] != close))
-                    break;
-                if (*p == close)
-                    p++;               /* a doubled quote is one */
-                if (n + 1 < sizeof name)
-                    name[n++] = *p;
-            }
-            p += *p ? 1 : 0;
-            name[n] = '\0';
-            if (forbidden_name(g, name))
-                return vnd_xstrdup(name);
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-                   || (unsigned char)c >= 0x80) {
-            const char *b = p;
-            while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'
-                   || *p == '$' || (*p >= '0' && *p <= '9') || (unsigned char)*p >= 0x80)
-                p++;
-            char *name = vnd_xstrndup(b, (size_t)(p - b));
-            if (forbidden_name(g, name))
-                return name;
-            free(name);
-        } else if (c >= '0' && c <= '9') {    /* 1e5, 0x1f: not names */
-            while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-                   || (*p >= 'A' && *p <= 'Z') || *p == '.' || *p == '_')
-                p++;
-        } else {
-            p++;
-        }
-    }
-    return NULL;
-}
-
 /* The part of `sql` after a leading EXPLAIN [QUERY PLAN], or NULL when
  * it does not start with one in plain words. */
 static const char *after_explain(const char *sql)
@@ -546,15 +467,6 @@ int vnd_guard_prepare(struct vnd_guard *g, const char *sql, sqlite3_stmt **stmt,
         *err = vnd_strdup_printf("cannot read the schema: %s", sqlite3_errmsg(g->db));
         *stmt = NULL;
         return EIO;
-    }
-    if (g->tables) {
-        char *name = forbidden_identifier(g, sql);
-        if (name) {
-            *err = vnd_strdup_printf("no such table: %s", name);
-            free(name);
-            *stmt = NULL;
-            return EINVAL;
-        }
     }
     g->sql = sql;
     int rc = sqlite3_prepare_v2(g->db, sql, -1, stmt, &tail);

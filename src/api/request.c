@@ -11,16 +11,7 @@
 
 bool vnd_api_valid_id(const char *id)
 {
-    size_t n = strlen(id);
-    if (n == 0 || n > VND_API_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return vnd_plain_name(id);
 }
 
 static int refuse(char **err, int status, const char *fmt, const char *arg)

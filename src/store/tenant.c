@@ -11,16 +11,7 @@
 
 bool vnd_tenant_valid(const char *tenant)
 {
-    size_t n = strlen(tenant);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = tenant[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return vnd_plain_name(tenant);
 }
 
 char *vnd_tenant_dir(const char *db_path)

@@ -94,3 +94,17 @@ int vnd_read_file(const char *path, char **out, size_t *len)
         *len = n;
     return 0;
 }
+
+bool vnd_plain_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}

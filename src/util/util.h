@@ -4,6 +4,7 @@
 #ifndef VND_UTIL_UTIL_H
 #define VND_UTIL_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@ char *vnd_xstrndup(const char *s, size_t n);
 
 /* A malloc'd formatted string (never NULL). */
 char *vnd_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True for 1 to 63 letters, digits, '_' or '-': a name safe as a file
+ * name and in a URL path (trace ids, tenant names). */
+bool vnd_plain_name(const char *s);
 
 /* Seconds on the monotonic clock. */
 double vnd_now(void);

@@ -5,63 +5,11 @@
 # control API (and every refusal), tag demultiplexing, sampling, snaplen,
 # raw retention, counters in vnd_meta, SIGKILL + restart, SIGTERM, SIGHUP.
 source "$(dirname "$0")/../lib.sh"
-TABLED=${VND_TABLED:-$VND_BUILD/vnd-tabled}
+source "$(dirname "$0")/lib-tabled.sh"
 GEN="$VND_BUILD/bench/gen_capture"
 SEND="$VND_BUILD/bench/pktsend"
-if [ "$(id -u)" -ne 0 ] || ! ip netns add "vndapi$$" 2>/dev/null; then
-    skip "vnd-tabled API test: needs root and network namespaces"
-    done_testing; exit 0
-fi
-NS=vndapi$$
-W=$(mktemp -d /tmp/vnd-tabled.XXXXXX)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    [ "${KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-# A hard limit for the whole test: CI must not hang.
-( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 150 >/dev/null & s=$!; wait $s
-  echo "not ok - tabled_api.sh timed out"; kill -TERM $$ ) 2>/dev/null &
-WATCHDOG=$!
-trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
-
-nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx ip link add va type veth peer name vb
-nsx ip link set va up
-nsx ip link set vb up
-head -c 24 /dev/urandom | base64 >"$W/secret"
-chmod 600 "$W/secret"
-SECRET=$(cat "$W/secret")
-PORT=7420
-URL=http://127.0.0.1:$PORT
-
-# `ip netns exec` forks: the pid to signal is the table server's own
-# (written by the shell that execs it), the job to wait for is ip's, which
-# exits with the table server's status.
-start() {
-    rm -f "$W/pid"
-    nsx sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid" "$TABLED" --interface vb --db "$W/t.db" \
-        --listen 127.0.0.1:$PORT --secret-file "$W/secret" --log-file "$W/log" "$@" &
-    JOB=$!
-    for _ in $(seq 20); do [ -s "$W/pid" ] && break; sleep 0.05; done
-    PID=$(cat "$W/pid")
-    for _ in $(seq 50); do
-        nsx curl -s -o /dev/null --max-time 1 "$URL/v1/traces" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# api METHOD PATH [BODY] [AUTH-HEADER]: sets CODE and BODY.
-api() {
-    local auth=${4-Authorization: Bearer $SECRET}
-    BODY=$(nsx curl -s --max-time 10 -X "$1" -H "$auth" ${3:+--data-binary "$3"} \
-           -w '\n%{http_code}' "$URL$2")
-    CODE=${BODY##*$'\n'}
-    BODY=${BODY%$'\n'*}
-}
+tabled_setup api 7420 150
+start() { tabled_start "$@"; }
 num() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 qcount() { api POST /v1/query "{\"sql\": \"select count(*) from $1\", \"format\": \"csv\"}"; sed -n 2p <<<"$BODY"; }
 # Traces created without a tenant live in the tenant "default"'s database;

@@ -9,51 +9,11 @@
 # daemon lives.  Also: the Bearer scheme in any case, and a query whose
 # first row takes longer than the connection timeout still gets its rows.
 source "$(dirname "$0")/../lib.sh"
-TABLED=${VND_TABLED:-$VND_BUILD/vnd-tabled}
-if [ "$(id -u)" -ne 0 ] || ! command -v python3 >/dev/null || ! ip netns add "vndconn$$" 2>/dev/null; then
-    skip "vnd-tabled connection test: needs root, python3 and network namespaces"
-    done_testing; exit 0
-fi
-NS=vndconn$$
-W=$(mktemp -d /tmp/vnd-conn.XXXXXX)
-PID= HOLDER=
-cleanup() {
-    [ -n "$HOLDER" ] && kill -9 "$HOLDER" 2>/dev/null
-    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    [ "${KEEP:-}" ] && echo "# kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-# A hard limit for the whole test: CI must not hang.
-( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 120 >/dev/null & s=$!; wait $s
-  echo "not ok - tabled_connections.sh timed out"; kill -TERM $$ ) 2>/dev/null &
-WATCHDOG=$!
-trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
-
-nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx ip link add va type veth peer name vb
-nsx ip link set va up
-nsx ip link set vb up
-head -c 24 /dev/urandom | base64 >"$W/secret"
-chmod 600 "$W/secret"
-SECRET=$(cat "$W/secret")
+source "$(dirname "$0")/lib-tabled.sh"
+command -v python3 >/dev/null || { skip "vnd-tabled connection test: needs python3"; done_testing; exit 0; }
+tabled_setup conn 7421 120
 PORT=7421
-URL=http://127.0.0.1:$PORT
-
-start() {
-    rm -f "$W/pid"
-    nsx sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid" "$TABLED" --interface vb --db "$W/t.db" \
-        --listen 127.0.0.1:$PORT --secret-file "$W/secret" --log-file "$W/log" "$@" &
-    JOB=$!
-    for _ in $(seq 20); do [ -s "$W/pid" ] && break; sleep 0.05; done
-    PID=$(cat "$W/pid")
-    for _ in $(seq 50); do
-        nsx curl -s -o /dev/null --max-time 1 "$URL/v1/traces" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+start() { tabled_start "$@"; }
 stop() { [ -n "$PID" ] && kill -TERM "$PID"; wait "$JOB" 2>/dev/null; PID=; }
 # req AUTH-HEADER [curl options...]: sets CODE, RC (curl's exit) and SECS.
 req() {
@@ -129,7 +89,7 @@ check_eq "Bearerx (not the scheme): 401" "$CODE" 401
 # default; the holder waits 14.
 nsx python3 "$W/holder.py" "$PORT" "$W/ready" "$W/report" 14 \
     127.0.0.2=50 127.0.0.3=50 127.0.0.4=50 127.0.0.5=50 127.0.0.6=100 &
-HOLDER=$!
+HOLDER=$!; CLEANUP_PIDS=$HOLDER
 for _ in $(seq 100); do [ -s "$W/ready" ] && break; sleep 0.05; done
 check "300 half-requests are open" test -s "$W/ready"
 sleep 0.5
@@ -146,7 +106,7 @@ req "Authorization: Bearer $SECRET" --interface 127.0.0.6
 check "a 65th connection from an address that holds 64 is closed at once (curl exit $RC, $SECS s)" \
     bash -c '[ "$1" = 52 ] || [ "$1" = 56 ]' _ "$RC"
 check "the daemon is alive" kill -0 "$PID"
-wait "$HOLDER"; HOLDER=
+wait "$HOLDER"; CLEANUP_PIDS=
 cat "$W/report" | sed 's/^/# address, connections, closed by the server within 2 s, within 14 s: /'
 check_eq "50 from each of 4 addresses are all held (none closed within 2 s)" \
     "$(awk '$1 != "127.0.0.6" { s += $3 } END { print s }' "$W/report")" 0

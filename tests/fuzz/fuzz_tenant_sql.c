@@ -54,6 +54,7 @@
 
 #include "lang/sqlfuncs.h"
 #include "store/guard.h"
+#include "store/store.h"
 #include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -225,15 +226,6 @@ static void build(sqlite3 *db, const struct variant *v)
         v->extra, mk, mk, v->base, mk));
     /* the table server's registry, both tenants' rows */
     exec_or_die(db, vnd_strdup_printf(
-        "CREATE TABLE vnd_meta ("
-        " trace TEXT NOT NULL, tbl TEXT NOT NULL, tenant TEXT,"
-        " cap_point TEXT, direction TEXT, pattern TEXT, source TEXT,"
-        " linktype INTEGER, parse_filter TEXT, parse_fields TEXT,"
-        " packets_seen INTEGER, packets_matched INTEGER, packets_stored INTEGER,"
-        " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
-        " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
-        " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
-        " PRIMARY KEY (trace, tbl));"
         "INSERT INTO vnd_meta VALUES"
         " ('ta','a1','tenantA','cap1','in','*','a.pcap',1,'','',24,24,24,0,0,0,0,1,65535,"
         "  1.5,2.5,'done','',3.5),"
@@ -268,6 +260,12 @@ static void setup(void)
         snprintf(paths[v], sizeof paths[v], "%s/vnd-tsql-%ld-%c.db", dir, (long)getpid(),
                  "xy"[v]);
         remove_file(v);
+        /* vnd_meta and the store's own tables as the store makes them */
+        struct vnd_store *st = NULL;
+        char *serr = NULL;
+        if (vnd_store_open(paths[v], &st, &serr))
+            die(paths[v], serr);
+        vnd_store_close(st);
         sqlite3 *db = NULL;
         if (sqlite3_open(paths[v], &db) != SQLITE_OK)
             die(paths[v], db ? sqlite3_errmsg(db) : "cannot open");

@@ -282,9 +282,9 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
         goto out_free;
     }
     for (int i = 0; i < t->ntables; i++) {
-        if (!vnd_store_valid_identifier(t->tables[i])) {
-            *err = vnd_strdup_printf("'%s' is not a usable table name (letters, digits, _; "
-                                     "not starting with a digit, sqlite_ or vnd_)", t->tables[i]);
+        const char *problem = vnd_store_identifier_problem(t->tables[i]);
+        if (problem) {
+            *err = vnd_strdup_printf("table %s: %s", t->tables[i], problem);
             goto out_free;
         }
         /* Tables of other tenants are in other files: names may repeat. */

@@ -53,6 +53,17 @@ api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID other\nFields:
 check "parse rules that do not cover the trace: 400" bash -c '[ "$1" = 400 ] && grep -q "covers" <<<"$2"' _ "$CODE" "$BODY"
 api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID all\nTable ID tr_1\nFields: ip.src\n"}'
 check_eq "a table another trace writes: 409" "$CODE" 409
+for name in dbstat json_each pragma_table_info; do
+    api POST /v1/traces "{\"id\": \"tr_3\", \"tag\": 12, \"parse\": \"Trace ID all\\nTable ID $name\\nFields: ip.src\\n\"}"
+    check "a table named $name (SQLite's own): 400 at its place" \
+        bash -c '[ "$1" = 400 ] && grep -q "parse:2:" <<<"$2"' _ "$CODE" "$BODY"
+done
+api POST /v1/traces '{"id": "dbstat", "tag": 12}'
+check "a trace whose default table would be dbstat: 400 saying why" \
+    bash -c '[ "$1" = 400 ] && grep -q "SQLite" <<<"$2"' _ "$CODE" "$BODY"
+api POST /v1/traces '{"id": "tr_3", "tag": 12, "parse": "Trace ID all\nFields: ip.src as select, ip.dst as primary, ip.proto as check\n"}'
+check_eq "columns named select, primary, check: 201" "$CODE" 201
+api DELETE /v1/traces/tr_3
 api GET /v1/traces/nope
 check_eq "GET an unknown trace: 404" "$CODE" 404
 api DELETE /v1/traces/nope

@@ -13,6 +13,7 @@ cap=$(mktemp /tmp/vnd-bench-XXXXXX.pcap)
 run "$B/bench/decode_bench" "$cap"
 rm -f "$cap"
 [ -x bench/diag_bench.sh ] && run bench/diag_bench.sh
+run bench/guard_bench.sh 1000000 "$B"
 [ -x bench/simulate.sh ] && run bench/simulate.sh
 [ -x bench/tabled_capture.sh ] && [ "$(id -u)" = 0 ] && run bench/tabled_capture.sh
 exit 0

@@ -16,7 +16,7 @@
 #include "output/output.h"
 #include "store/guard.h"
 #include "store/tenant.h"
-#include "tabled/log.h"
+#include "daemon/log.h"
 #include "tabled/traces.h"
 #include "util/util.h"
 

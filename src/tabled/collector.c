@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tabled/log.h"
+#include "daemon/log.h"
 #include "util/util.h"
 
 void vnd_tagmap_set(struct vnd_tagmap *m, int tag, int index, uint32_t snaplen)

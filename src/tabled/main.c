@@ -6,7 +6,6 @@
  * packet queue into the trace tables and, every half second, commits the
  * batch together with every trace's counters. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,10 +16,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/log.h"
+#include "daemon/options.h"
 #include "store/sqlmem.h"
 #include "tabled/api.h"
 #include "tabled/collector.h"
-#include "tabled/log.h"
 #include "tabled/retain.h"
 #include "tabled/tabled.h"
 #include "tabled/traces.h"
@@ -61,8 +61,7 @@ static const char usage_text[] =
     "Docs: docs/tabled.md.\n";
 
 struct settings {
-    char **interfaces;
-    int ninterfaces;
+    struct vnd_opt_list interfaces;
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
@@ -70,195 +69,35 @@ struct settings {
     long http_timeout, http_max_connections, http_per_address;
 };
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_LIST };
-
 /* The options, once: the command line and the config file share it. */
-static const struct opt_def {
-    const char *name;
-    int key;
-    enum opt_type type;
-    size_t off;
-    double lo, hi;
-} opt_defs[] = {
-    {"interface", 'i', OPT_LIST, offsetof(struct settings, interfaces), 0, 0},
-    {"db", 'd', OPT_STR, offsetof(struct settings, db), 0, 0},
-    {"listen", 'l', OPT_STR, offsetof(struct settings, listen), 0, 0},
-    {"secret-file", 's', OPT_STR, offsetof(struct settings, secret_file), 0, 0},
-    {"raw-dir", 1001, OPT_STR, offsetof(struct settings, raw_dir), 0, 0},
-    {"buffer-mb", 1002, OPT_LONG, offsetof(struct settings, buffer_mb), 1, 4096},
-    {"queue-mb", 1003, OPT_LONG, offsetof(struct settings, queue_mb), 2, 4096},
-    {"capture-snaplen", 1004, OPT_LONG, offsetof(struct settings, capture_snaplen), 64, 262144},
-    {"query-timeout", 1005, OPT_DOUBLE, offsetof(struct settings, query_timeout), 0, 86400},
-    {"query-memory-mb", 1011, OPT_LONG, offsetof(struct settings, query_memory_mb), 16, 65536},
-    {"log-file", 1006, OPT_STR, offsetof(struct settings, log_file), 0, 0},
-    {"log-level", 1007, OPT_STR, offsetof(struct settings, log_level), 0, 0},
-    {"http-timeout", 1008, OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
-    {"http-max-connections", 1009, OPT_LONG, offsetof(struct settings, http_max_connections),
+static const struct vnd_opt_def opt_defs[] = {
+    {"interface", 'i', VND_OPT_LIST, offsetof(struct settings, interfaces), 0, 0},
+    {"db", 'd', VND_OPT_STR, offsetof(struct settings, db), 0, 0},
+    {"listen", 'l', VND_OPT_STR, offsetof(struct settings, listen), 0, 0},
+    {"secret-file", 's', VND_OPT_STR, offsetof(struct settings, secret_file), 0, 0},
+    {"raw-dir", 1001, VND_OPT_STR, offsetof(struct settings, raw_dir), 0, 0},
+    {"buffer-mb", 1002, VND_OPT_LONG, offsetof(struct settings, buffer_mb), 1, 4096},
+    {"queue-mb", 1003, VND_OPT_LONG, offsetof(struct settings, queue_mb), 2, 4096},
+    {"capture-snaplen", 1004, VND_OPT_LONG, offsetof(struct settings, capture_snaplen), 64, 262144},
+    {"query-timeout", 1005, VND_OPT_DOUBLE, offsetof(struct settings, query_timeout), 0, 86400},
+    {"query-memory-mb", 1011, VND_OPT_LONG, offsetof(struct settings, query_memory_mb), 16, 65536},
+    {"log-file", 1006, VND_OPT_STR, offsetof(struct settings, log_file), 0, 0},
+    {"log-level", 1007, VND_OPT_STR, offsetof(struct settings, log_level), 0, 0},
+    {"http-timeout", 1008, VND_OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
+    {"http-max-connections", 1009, VND_OPT_LONG, offsetof(struct settings, http_max_connections),
      1, 65536},
-    {"http-per-address", 1010, OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
+    {"http-per-address", 1010, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
 };
-#define NOPTS (sizeof opt_defs / sizeof *opt_defs)
-
-/* Sets option `d` from `value`; `where` prefixes errors. */
-static int set_option(struct settings *s, const struct opt_def *d, const char *value,
-                      const char *where)
-{
-    char *p = (char *)s + d->off;
-    char *end;
-    switch (d->type) {
-    case OPT_STR:
-        free(*(char **)p);
-        *(char **)p = vnd_xstrdup(value);
-        return 0;
-    case OPT_LIST:
-        s->interfaces = vnd_xrealloc(s->interfaces,
-                                     (size_t)(s->ninterfaces + 1) * sizeof *s->interfaces);
-        s->interfaces[s->ninterfaces++] = vnd_xstrdup(value);
-        return 0;
-    case OPT_LONG: {
-        long v = strtol(value, &end, 10);
-        if (*end || end == value || v < d->lo || v > d->hi) {
-            fprintf(stderr, "vnd-tabled: %s%s takes a whole number from %.0f to %.0f, not "
-                            "'%s'\n", where, d->name, d->lo, d->hi, value);
-            return -1;
-        }
-        *(long *)p = v;
-        return 0;
-    }
-    case OPT_DOUBLE: {
-        double v = strtod(value, &end);
-        if (*end || end == value || v < d->lo || v > d->hi) {
-            fprintf(stderr, "vnd-tabled: %s%s takes seconds from %.0f to %.0f, not '%s'\n",
-                    where, d->name, d->lo, d->hi, value);
-            return -1;
-        }
-        *(double *)p = v;
-        return 0;
-    }
-    }
-    return -1;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        *--e = '\0';
-    return s;
-}
-
-/* `name = value` lines; `#` comments; names are the long options. */
-static int load_config(struct settings *s, const char *path)
-{
-    char *text = NULL;
-    int rc = vnd_read_file(path, &text, NULL);
-    if (rc) {
-        fprintf(stderr, "vnd-tabled: %s: %s\n", path, strerror(rc));
-        return -1;
-    }
-    int line = 0, status = 0;
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !status;
-         l = strtok_r(NULL, "\n", &save)) {
-        line++;
-        char *hash = strchr(l, '#');
-        if (hash)
-            *hash = '\0';
-        char *t = trim(l);
-        if (!*t)
-            continue;
-        char *eq = strchr(t, '=');
-        if (!eq) {
-            fprintf(stderr, "vnd-tabled: %s:%d:%d: expected `name = value`\n", path, line,
-                    (int)(t - l) + 1);
-            status = -1;
-            break;
-        }
-        *eq = '\0';
-        char *name = trim(t), *value = trim(eq + 1);
-        const struct opt_def *d = NULL;
-        for (size_t i = 0; i < NOPTS; i++)
-            if (!strcmp(opt_defs[i].name, name))
-                d = &opt_defs[i];
-        char where[512];
-        snprintf(where, sizeof where, "%s:%d:%d: ", path, line, (int)(value - l) + 1);
-        if (!d) {
-            fprintf(stderr, "vnd-tabled: %s:%d:%d: unknown option '%s' (see vnd-tabled "
-                            "--help)\n", path, line, (int)(name - l) + 1, name);
-            status = -1;
-        } else if (set_option(s, d, value, where)) {
-            status = -1;
-        }
-    }
-    free(text);
-    return status;
-}
-
-static void settings_free(struct settings *s)
-{
-    for (int i = 0; i < s->ninterfaces; i++)
-        free(s->interfaces[i]);
-    free(s->interfaces);
-    free(s->db);
-    free(s->listen);
-    free(s->secret_file);
-    free(s->raw_dir);
-    free(s->log_file);
-    free(s->log_level);
-}
+static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
+                                     sizeof opt_defs / sizeof *opt_defs};
 
 /* Returns 0 to run, 1 to exit 0 (help), 2 on usage errors. */
 static int parse_args(int argc, char **argv, struct settings *s)
 {
-    struct option lo[NOPTS + 3];
-    size_t n = 0;
-    for (size_t i = 0; i < NOPTS; i++)
-        lo[n++] = (struct option){opt_defs[i].name, required_argument, NULL, opt_defs[i].key};
-    lo[n++] = (struct option){"config", required_argument, NULL, 'c'};
-    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
-    lo[n] = (struct option){0, 0, 0, 0};
-
-    /* The config file first, so the command line overrides it. */
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "i:d:l:s:c:h", lo, NULL)) != -1)
-        if (c == 'c' && load_config(s, optarg))
-            return 2;
-    int file_ifaces = s->ninterfaces;
-    opterr = 1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "i:d:l:s:c:h", lo, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 1;
-        }
-        if (c == 'c')
-            continue;
-        const struct opt_def *d = NULL;
-        for (size_t i = 0; i < NOPTS; i++)
-            if (opt_defs[i].key == c)
-                d = &opt_defs[i];
-        if (!d) {
-            fputs("try `vnd-tabled --help`\n", stderr);
-            return 2;
-        }
-        /* Interfaces given on the command line replace the file's. */
-        if (d->type == OPT_LIST && file_ifaces) {
-            for (int i = 0; i < s->ninterfaces; i++)
-                free(s->interfaces[i]);
-            s->ninterfaces = 0;
-            file_ifaces = 0;
-        }
-        if (set_option(s, d, optarg, "--"))
-            return 2;
-    }
-    if (optind != argc) {
-        fprintf(stderr, "vnd-tabled: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    const char *missing = !s->ninterfaces ? "--interface" : !s->db ? "--db"
+    int status = vnd_opts_parse(&opts, argc, argv, s);
+    if (status)
+        return status;
+    const char *missing = !s->interfaces.n ? "--interface" : !s->db ? "--db"
                           : !s->secret_file ? "--secret-file" : NULL;
     if (missing) {
         fprintf(stderr, "vnd-tabled: %s is required\n%s", missing, usage_text);
@@ -275,7 +114,7 @@ static int read_secret(const char *path, char **out)
         vnd_err("secret file %s: %s", path, strerror(rc));
         return rc;
     }
-    char *t = trim(text);
+    char *t = vnd_opts_trim(text);
     if (strlen(t) < 16 || strchr(t, '\n')) {
         vnd_err("secret file %s: needs one line of at least 16 characters", path);
         free(text);
@@ -372,18 +211,18 @@ int main(int argc, char **argv)
                          .http_per_address = VND_API_PER_ADDRESS};
     int status = parse_args(argc, argv, &s);
     if (status) {
-        settings_free(&s);
+        vnd_opts_free(&opts, &s);
         return status == 1 ? 0 : 2;
     }
     enum vnd_log_level level = VND_LOG_INFO;
     if (s.log_level && vnd_log_level_parse(s.log_level, &level)) {
         fprintf(stderr, "vnd-tabled: --log-level takes error, warn, info or debug\n");
-        settings_free(&s);
+        vnd_opts_free(&opts, &s);
         return 2;
     }
     if (vnd_log_open(s.log_file, level)) {
         fprintf(stderr, "vnd-tabled: %s: %s\n", s.log_file, strerror(errno));
-        settings_free(&s);
+        vnd_opts_free(&opts, &s);
         return 1;
     }
 
@@ -410,9 +249,9 @@ int main(int argc, char **argv)
     q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
     struct vnd_collector_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
-    td.coll = vnd_xcalloc((size_t)s.ninterfaces, sizeof *td.coll);
-    for (int i = 0; i < s.ninterfaces; i++) {
-        if (vnd_collector_open(s.interfaces[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
+    td.coll = vnd_xcalloc((size_t)s.interfaces.n, sizeof *td.coll);
+    for (int i = 0; i < s.interfaces.n; i++) {
+        if (vnd_collector_open(s.interfaces.v[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
             vnd_err("%s", err);
             goto out;
         }
@@ -512,7 +351,7 @@ out:
     free(td.db_path);
     free(td.raw_dir);
     free(td.secret);
-    settings_free(&s);
+    vnd_opts_free(&opts, &s);
     vnd_log_close();
     return status;
 }

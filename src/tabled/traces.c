@@ -9,7 +9,7 @@
 
 #include "decode/packet.h"
 #include "store/tenant.h"
-#include "tabled/log.h"
+#include "daemon/log.h"
 #include "util/util.h"
 
 static const char schema[] =

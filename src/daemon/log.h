@@ -1,8 +1,8 @@
-/* log.h — the table server's log: one line per event with time, level
- * and message, to stderr (systemd's journal) or a file that SIGHUP
- * reopens (for logrotate).  Thread-safe. */
-#ifndef VND_TABLED_LOG_H
-#define VND_TABLED_LOG_H
+/* log.h — a daemon's log (vnd-tabled, the control server): one line per
+ * event with time, level and message, to stderr (systemd's journal) or a
+ * file that SIGHUP reopens (for logrotate).  Thread-safe. */
+#ifndef VND_DAEMON_LOG_H
+#define VND_DAEMON_LOG_H
 
 enum vnd_log_level { VND_LOG_ERROR, VND_LOG_WARN, VND_LOG_INFO, VND_LOG_DEBUG };
 

@@ -1,5 +1,5 @@
 /* log.c — leveled log lines, reopened on SIGHUP. */
-#include "tabled/log.h"
+#include "daemon/log.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -5,98 +5,24 @@
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "api/request.h"
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
 #include "store/guard.h"
 #include "store/tenant.h"
+#include "daemon/http.h"
 #include "daemon/log.h"
 #include "tabled/traces.h"
 #include "util/util.h"
 
 struct vnd_api {
-    struct MHD_Daemon *mhd;
+    struct vnd_http *http;
     struct vnd_tabled *td;
-    unsigned timeout;        /* s idle before a request is authenticated */
 };
-
-/* One request's body as it arrives. */
-struct conn {
-    char *body;
-    size_t len;
-    bool too_large;
-};
-
-static enum MHD_Result send_text(struct MHD_Connection *mc, unsigned status, char *text,
-                                 const char *type)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
-                                                             MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    enum MHD_Result ret = MHD_queue_response(mc, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* Sends `j` (reference taken). */
-static enum MHD_Result send_json(struct MHD_Connection *mc, unsigned status, json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(j);
-    if (!s)
-        return send_text(mc, 500, vnd_api_error_json("out of memory"), "application/json");
-    size_t n = strlen(s);
-    char *t = vnd_xmalloc(n + 2);
-    memcpy(t, s, n);
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    free(s);
-    return send_text(mc, status, t, "application/json");
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *mc, unsigned status, const char *msg)
-{
-    size_t n;
-    char *j = vnd_api_error_json(msg);
-    n = strlen(j);
-    char *t = vnd_xmalloc(n + 2);
-    memcpy(t, j, n);
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    free(j);
-    return send_text(mc, status, t, "application/json");
-}
-
-/* The credentials of `Authorization: Bearer <token>`, or NULL.  The
- * scheme name is case-insensitive and one or more spaces follow it
- * (RFC 9110 11.4, RFC 6750 2.1). */
-static const char *bearer_token(const char *auth)
-{
-    if (!auth || strncasecmp(auth, "Bearer", 6) || (auth[6] != ' ' && auth[6] != '\t'))
-        return NULL;
-    auth += 6;
-    while (*auth == ' ' || *auth == '\t')
-        auth++;
-    return *auth ? auth : NULL;
-}
-
-/* Compares in time independent of where the strings differ. */
-static bool secret_equal(const char *given, const char *secret)
-{
-    size_t a = strlen(given), b = strlen(secret);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < b; i++)
-        diff |= (unsigned char)(secret[i] ^ (i < a ? given[i] : 0));
-    return diff == 0;
-}
 
 /* ---- query results, streamed ---- */
 
@@ -221,23 +147,25 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
     int rc = vnd_tenant_guard_open(td->db_path, req->tenant ? req->tenant : VND_TENANT_DEFAULT,
                                    (const char *const *)req->traces, req->ntraces, &q->g, &err);
     if (rc) {
-        ret = send_error(mc, rc == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         err);
+        ret = vnd_http_send_error(mc, rc == ENOENT ? MHD_HTTP_NOT_FOUND
+                                                   : MHD_HTTP_INTERNAL_SERVER_ERROR, err);
         goto out_free;
     }
     vnd_guard_set_timeout(q->g, td->query_timeout);
     vnd_guard_set_memory_limit(q->g, td->query_memory);
     rc = vnd_guard_prepare(q->g, req->sql, &q->stmt, &err);
     if (rc) {
-        ret = send_error(mc, rc == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST, err);
+        ret = vnd_http_send_error(mc, rc == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST,
+                                  err);
         goto out_free;
     }
     vnd_guard_start(q->g);
     q->rc = sqlite3_step(q->stmt);
     if (q->rc != SQLITE_ROW && q->rc != SQLITE_DONE) {
         err = vnd_guard_step_error(q->g, q->rc);
-        ret = send_error(mc, vnd_guard_timed_out(q->g) ? MHD_HTTP_SERVICE_UNAVAILABLE
-                                                       : MHD_HTTP_BAD_REQUEST, err);
+        ret = vnd_http_send_error(mc, vnd_guard_timed_out(q->g)
+                                          ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                          : MHD_HTTP_BAD_REQUEST, err);
         goto out_free;
     }
     static const cookie_io_functions_t io = {.write = cookie_write};
@@ -300,7 +228,7 @@ static enum MHD_Result do_pcap(struct vnd_api *a, struct MHD_Connection *mc, con
     }
     pthread_mutex_unlock(&td->lock);
     if (status) {
-        enum MHD_Result ret = send_error(mc, status, err);
+        enum MHD_Result ret = vnd_http_send_error(mc, status, err);
         free(err);
         return ret;
     }
@@ -369,94 +297,34 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         break;
     }
     if (err) {
-        enum MHD_Result ret = send_error(mc, status, err);
+        enum MHD_Result ret = vnd_http_send_error(mc, status, err);
         free(err);
         return ret;
     }
-    return send_json(mc, status, j);
+    return vnd_http_send_json(mc, status, j);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+/* An authenticated request (daemon/http.c checked the secret). */
+static enum MHD_Result on_request(void *ctx, struct MHD_Connection *mc,
+                                  const struct vnd_http_request *hr)
 {
-    struct vnd_api *a = cls;
-    struct conn *c = *con_cls;
-    (void)version;
-    if (!c) {
-        *con_cls = vnd_xcalloc(1, sizeof *c);
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (c->len + *upload_size > VND_API_BODY_MAX) {
-            c->too_large = true;
-        } else {
-            c->body = vnd_xrealloc(c->body, c->len + *upload_size + 1);
-            memcpy(c->body + c->len, upload, *upload_size);
-            c->len += *upload_size;
-            c->body[c->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-
-    const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION);
-    const char *token = bearer_token(auth);
-    if (!token) {
-        vnd_debug("%s %s: refused, no bearer token", method, url);
-        return send_error(mc, MHD_HTTP_UNAUTHORIZED,
-                          "missing \"Authorization: Bearer <secret>\" header");
-    }
-    if (!secret_equal(token, a->td->secret)) {
-        vnd_warn("%s %s: refused, wrong secret", method, url);
-        return send_error(mc, MHD_HTTP_UNAUTHORIZED, "wrong secret");
-    }
-    /* The short timeout is for clients that have not proven anything.
-     * This one may now run a query, which sends nothing until its next
-     * rows are ready: the query's own limit bounds it (0: none). */
-    MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT,
-                              a->td->query_timeout > 0
-                                  ? a->timeout + (unsigned)ceil(a->td->query_timeout) : 0u);
-
+    struct vnd_api *a = ctx;
     struct vnd_api_request req;
     char *err = NULL;
-    int status = vnd_api_parse_request(method, url, c->body,
-                                       c->too_large ? VND_API_BODY_MAX + 1 : c->len, &req, &err);
+    int status = vnd_api_parse_request(hr->method, hr->url, hr->body,
+                                       hr->too_large ? VND_API_BODY_MAX + 1 : hr->len, &req,
+                                       &err);
     enum MHD_Result ret;
     if (status) {
-        vnd_debug("%s %s: %d %s", method, url, status, err);
-        ret = send_error(mc, (unsigned)status, err);
+        vnd_debug("%s %s: %d %s", hr->method, hr->url, status, err);
+        ret = vnd_http_send_error(mc, (unsigned)status, err);
     } else {
-        vnd_debug("%s %s", method, url);
+        vnd_debug("%s %s", hr->method, hr->url);
         ret = dispatch(a, mc, &req);
     }
     free(err);
     vnd_api_request_clear(&req);
     return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls; (void)mc; (void)toe;
-    struct conn *c = *con_cls;
-    if (c) {
-        free(c->body);
-        free(c);
-    }
-    *con_cls = NULL;
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char buf[512];
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    size_t n = strlen(buf);
-    while (n && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    vnd_warn("http: %s", buf);
 }
 
 int vnd_api_start(struct vnd_tabled *td, const char *listen, const struct vnd_api_limits *lim,
@@ -466,62 +334,22 @@ int vnd_api_start(struct vnd_tabled *td, const char *listen, const struct vnd_ap
                                                    VND_API_PER_ADDRESS};
     if (!lim)
         lim = &defaults;
-    /* HOST:PORT, [V6]:PORT, :PORT */
-    char host[256] = "", port[16] = "";
-    const char *colon = strrchr(listen, ':');
-    if (!colon || !colon[1] || strlen(colon + 1) >= sizeof port
-        || (size_t)(colon - listen) >= sizeof host) {
-        *err = vnd_strdup_printf("--listen %s: expected HOST:PORT (e.g. 127.0.0.1:7410)", listen);
-        return EINVAL;
-    }
-    const char *h = listen;
-    size_t hl = (size_t)(colon - listen);
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
-    if (gai) {
-        *err = vnd_strdup_printf("--listen %s: %s", listen, gai_strerror(gai));
-        return EINVAL;
-    }
+    /* Once a request is authenticated it may run a query, which sends
+     * nothing until its next rows are ready: the query's own time limit
+     * bounds it (0: no limit, no timeout). */
+    struct vnd_http_limits hl = {
+        .timeout = lim->timeout,
+        .authed_timeout = td->query_timeout > 0
+                              ? lim->timeout + (unsigned)ceil(td->query_timeout) : 0u,
+        .max_connections = lim->max_connections, .per_address = lim->per_address,
+        .body_max = VND_API_BODY_MAX,
+    };
     struct vnd_api *a = vnd_xcalloc(1, sizeof *a);
     a->td = td;
-    a->timeout = lim->timeout;
-    /* A thread per connection, not a pool: a query's rows are made by
-     * its content reader (query_reader steps SQLite, seconds at a time),
-     * and libmicrohttpd's pool threads and epoll loop run every callback
-     * of their connections on one thread, so one slow query would stall
-     * every client sharing it (manual, "Flow control"); suspending the
-     * connection while another thread steps the query is the way out of
-     * that, a larger change.  Slow and half-open clients are bounded
-     * instead: the idle timeout (raised once a request is authenticated,
-     * see on_request), a cap per address, a global cap.  AUTO picks poll()
-     * for the connection threads: select() fails on descriptors past
-     * FD_SETSIZE (1024), which a thousand connections reach. */
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION
-                     | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
-                              MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-                              MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
-                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_address,
-                              MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout,
-                              MHD_OPTION_END);
-    freeaddrinfo(ai);
-    if (!a->mhd) {
-        *err = vnd_strdup_printf("--listen %s: cannot listen (address in use, or not "
-                                 "an address of this host?)", listen);
+    int rc = vnd_http_start(listen, &hl, td->secret, on_request, a, &a->http, err);
+    if (rc) {
         free(a);
-        return EADDRINUSE;
+        return rc;
     }
     *out = a;
     return 0;
@@ -531,6 +359,6 @@ void vnd_api_stop(struct vnd_api *a)
 {
     if (!a)
         return;
-    MHD_stop_daemon(a->mhd);
+    vnd_http_stop(a->http);
     free(a);
 }

@@ -1,7 +1,7 @@
-/* api.h — the control API over HTTP (libmicrohttpd, a thread per
- * connection, bounded by struct vnd_api_limits).  Routes and bodies are checked by api/request.h; every
- * request must carry `Authorization: Bearer <secret>`.  Answers are JSON
- * (errors: {"error": "..."} with a 4xx/5xx status); query results and
+/* api.h — the table server's control API: its routes over the daemon's
+ * HTTP server (daemon/http.h: listening, bounds, the Bearer secret, JSON
+ * answers).  Routes and bodies are checked by api/request.h.  Answers are
+ * JSON (errors: {"error": "..."} with a 4xx/5xx status); query results and
  * pcap downloads stream. */
 #ifndef VND_TABLED_API_H
 #define VND_TABLED_API_H

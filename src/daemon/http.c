@@ -1,0 +1,235 @@
+/* http.c — listening, bounds, bodies, the Bearer check, JSON answers. */
+#include "daemon/http.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "api/request.h"
+#include "daemon/log.h"
+#include "util/util.h"
+
+struct vnd_http {
+    struct MHD_Daemon *mhd;
+    struct vnd_http_limits lim;
+    char *secret;
+    vnd_http_handler handler;
+    void *ctx;
+};
+
+/* One request's body as it arrives. */
+struct conn {
+    char *body;
+    size_t len;
+    bool too_large;
+};
+
+enum MHD_Result vnd_http_send_text(struct MHD_Connection *mc, unsigned status, char *text,
+                                   const char *type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
+                                                             MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(mc, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* `s` (malloc'd, taken) with a newline after it, as a JSON answer. */
+static enum MHD_Result send_json_text(struct MHD_Connection *mc, unsigned status, char *s)
+{
+    size_t n = strlen(s);
+    char *t = vnd_xmalloc(n + 2);
+    memcpy(t, s, n);
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    free(s);
+    return vnd_http_send_text(mc, status, t, "application/json");
+}
+
+enum MHD_Result vnd_http_send_json(struct MHD_Connection *mc, unsigned status, json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!s)
+        return send_json_text(mc, 500, vnd_api_error_json("out of memory"));
+    return send_json_text(mc, status, s);
+}
+
+enum MHD_Result vnd_http_send_error(struct MHD_Connection *mc, unsigned status,
+                                    const char *msg)
+{
+    return send_json_text(mc, status, vnd_api_error_json(msg));
+}
+
+/* The scheme name is case-insensitive and one or more spaces follow it
+ * (RFC 9110 11.4, RFC 6750 2.1). */
+const char *vnd_http_bearer_token(const char *auth)
+{
+    if (!auth || strncasecmp(auth, "Bearer", 6) || (auth[6] != ' ' && auth[6] != '\t'))
+        return NULL;
+    auth += 6;
+    while (*auth == ' ' || *auth == '\t')
+        auth++;
+    return *auth ? auth : NULL;
+}
+
+/* Compares in time independent of where the strings differ. */
+static bool secret_equal(const char *given, const char *secret)
+{
+    size_t a = strlen(given), b = strlen(secret);
+    unsigned char diff = (unsigned char)(a != b);
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)(secret[i] ^ (i < a ? given[i] : 0));
+    return diff == 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct vnd_http *h = cls;
+    struct conn *c = *con_cls;
+    (void)version;
+    if (!c) {
+        *con_cls = vnd_xcalloc(1, sizeof *c);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (c->len + *upload_size > h->lim.body_max) {
+            c->too_large = true;
+        } else {
+            c->body = vnd_xrealloc(c->body, c->len + *upload_size + 1);
+            memcpy(c->body + c->len, upload, *upload_size);
+            c->len += *upload_size;
+            c->body[c->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+
+    const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *token = vnd_http_bearer_token(auth);
+    if (!token) {
+        vnd_debug("%s %s: refused, no bearer token", method, url);
+        return vnd_http_send_error(mc, MHD_HTTP_UNAUTHORIZED,
+                                   "missing \"Authorization: Bearer <secret>\" header");
+    }
+    if (!secret_equal(token, h->secret)) {
+        vnd_warn("%s %s: refused, wrong secret", method, url);
+        return vnd_http_send_error(mc, MHD_HTTP_UNAUTHORIZED, "wrong secret");
+    }
+    /* The short timeout is for clients that have not proven anything.
+     * This one may now run a query, which sends nothing until its next
+     * rows are ready. */
+    MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, h->lim.authed_timeout);
+    struct vnd_http_request req = {method, url, c->body, c->len, c->too_large};
+    return h->handler(h->ctx, mc, &req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls; (void)mc; (void)toe;
+    struct conn *c = *con_cls;
+    if (c) {
+        free(c->body);
+        free(c);
+    }
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    vnd_warn("http: %s", buf);
+}
+
+/* HOST:PORT, [V6]:PORT, :PORT → an address to listen on. */
+static int resolve_listen(const char *listen, struct addrinfo **ai, char **err)
+{
+    char host[256] = "", port[16] = "";
+    const char *colon = strrchr(listen, ':');
+    if (!colon || !colon[1] || strlen(colon + 1) >= sizeof port
+        || (size_t)(colon - listen) >= sizeof host) {
+        *err = vnd_strdup_printf("--listen %s: expected HOST:PORT (e.g. 127.0.0.1:7410)", listen);
+        return EINVAL;
+    }
+    const char *h = listen;
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, ai);
+    if (gai) {
+        *err = vnd_strdup_printf("--listen %s: %s", listen, gai_strerror(gai));
+        return EINVAL;
+    }
+    return 0;
+}
+
+int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const char *secret,
+                   vnd_http_handler handler, void *ctx, struct vnd_http **out, char **err)
+{
+    struct addrinfo *ai = NULL;
+    int rc = resolve_listen(listen, &ai, err);
+    if (rc)
+        return rc;
+    struct vnd_http *h = vnd_xcalloc(1, sizeof *h);
+    h->lim = *lim;
+    h->secret = vnd_xstrdup(secret);
+    h->handler = handler;
+    h->ctx = ctx;
+    /* AUTO picks poll() for the connection threads: select() fails on
+     * descriptors past FD_SETSIZE (1024), which a thousand connections
+     * reach. */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION
+                     | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                              MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                              MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_address,
+                              MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout,
+                              MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!h->mhd) {
+        *err = vnd_strdup_printf("--listen %s: cannot listen (address in use, or not "
+                                 "an address of this host?)", listen);
+        free(h->secret);
+        free(h);
+        return EADDRINUSE;
+    }
+    *out = h;
+    return 0;
+}
+
+void vnd_http_stop(struct vnd_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->mhd);
+    free(h->secret);
+    free(h);
+}

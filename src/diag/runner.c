@@ -1,0 +1,238 @@
+/* runner.c — one run of a diagnostic application, as the CLI and the
+ * control server show it: its C step or its SQL, rows from a time on, the
+ * plot series, the bottleneck verdict. */
+#include "diag/runner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/plot.h"
+#include "output/output.h"
+
+struct plot_spec {
+    const char *app, *col, *title, *unit;
+};
+
+static const struct plot_spec plot_specs[] = {
+    {"throughput", "bps", "throughput", "bit/s"},
+    {"rtt", "mean_ms", "mean RTT", "ms"},
+    {"delay", "mean_ms", "mean one-hop delay", "ms"},
+    {"loss", "lost", "packets lost", "packets per slot"},
+};
+
+/* Column index by name, or -1. */
+static int column(sqlite3_stmt *st, const char *name)
+{
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        if (!strcmp(sqlite3_column_name(st, i), name))
+            return i;
+    return -1;
+}
+
+/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns the
+ * SQLite code of the last step. */
+static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, double min_t,
+                   const struct plot_spec *ps, struct vnd_plot *plot, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = vnd_guard_prepare(g, sql, &st, err);
+    if (rc)
+        return SQLITE_ERROR;
+    int n = sqlite3_column_count(st);
+    const char **names = calloc((size_t)n, sizeof *names);
+    if (!names)
+        abort();
+    for (int i = 0; i < n; i++)
+        names[i] = sqlite3_column_name(st, i);
+    vnd_out_columns(out, n, names);
+    free(names);
+    int tcol = column(st, "t"), ycol = ps ? column(st, ps->col) : -1;
+    int keys[2] = {column(st, "dir"), column(st, "flow")};
+    vnd_guard_start(g);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        double t = tcol >= 0 ? sqlite3_column_double(st, tcol) : 0;
+        if (tcol >= 0 && t < min_t)
+            continue;
+        for (int i = 0; i < n && rc == SQLITE_ROW; i++)
+            if (vnd_out_value(out, st, i) != SQLITE_OK)
+                rc = SQLITE_NOMEM;
+        if (rc != SQLITE_ROW)
+            break;
+        vnd_out_end_row(out);
+        if (plot && ycol >= 0 && tcol >= 0 && sqlite3_column_type(st, ycol) != SQLITE_NULL) {
+            char key[256] = "";
+            for (int k = 0; k < 2; k++)
+                if (keys[k] >= 0)
+                    snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
+                             *key ? " " : "", (const char *)sqlite3_column_text(st, keys[k]));
+            vnd_plot_add(plot, *key ? key : ps->col, t, sqlite3_column_double(st, ycol));
+        }
+    }
+    if (rc != SQLITE_DONE)
+        *err = vnd_diag_errf("%s", vnd_guard_timed_out(g) ? "stopped at the time limit"
+                                   : rc == SQLITE_NOMEM ? "out of memory reading a value"
+                                                        : sqlite3_errmsg(vnd_guard_db(g)));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The plot of rows a C step made, as run_sql draws a statement's. */
+static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct plot_spec *ps,
+                      struct vnd_plot *plot)
+{
+    int tcol = vnd_rows_col(r, "t"), ycol = vnd_rows_col(r, ps->col);
+    int keys[2] = {vnd_rows_col(r, "dir"), vnd_rows_col(r, "flow")};
+    if (tcol < 0 || ycol < 0)
+        return;
+    for (size_t k = 0; k < vnd_rows_count(r); k++) {
+        const struct vnd_cell *row = &r->c[k * (size_t)r->ncols];
+        double t = row[tcol].type == VND_CELL_REAL ? row[tcol].r : (double)row[tcol].i;
+        if (t < min_t || row[ycol].type == VND_CELL_NULL)
+            continue;
+        char key[256] = "";
+        for (int i = 0; i < 2; i++)
+            if (keys[i] >= 0)
+                snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s", *key ? " " : "",
+                         row[keys[i]].s ? row[keys[i]].s : "");
+        double y = row[ycol].type == VND_CELL_REAL ? row[ycol].r : (double)row[ycol].i;
+        vnd_plot_add(plot, *key ? key : ps->col, t, y);
+    }
+}
+
+/* The tables an app reads, NULL-terminated; returns how many. */
+static int app_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_PATH_MAX + 4])
+{
+    int n = 0;
+    if (o->table)
+        tabs[n++] = o->table;
+    if (o->in)
+        tabs[n++] = o->in;
+    if (o->out)
+        tabs[n++] = o->out;
+    for (int i = 0; i < o->npath; i++)
+        tabs[n++] = o->path[i];
+    tabs[n] = NULL;
+    return n;
+}
+
+double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    int n = app_tables(o, tabs);
+    double m = NAN;
+    for (int i = 0; i < n; i++) {
+        struct vnd_sb sb = {0};
+        vnd_sb_printf(&sb, "SELECT max(ts) FROM ");
+        vnd_sb_ident(&sb, tabs[i]);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
+            && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            double v = sqlite3_column_double(st, 0);
+            /* two tables: what the slower one has is what is complete */
+            m = isnan(m) ? v : (o->table ? fmax(m, v) : fmin(m, v));
+        }
+        sqlite3_finalize(st);
+        vnd_sb_free(&sb);
+    }
+    return m;
+}
+
+double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    struct vnd_sb sb = {0};
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    app_tables(o, tabs);
+    struct vnd_diag_ctx c = {db, o};
+    vnd_diag_origin(&c, &sb, tabs);
+    double v = NAN;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
+    return v;
+}
+
+int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
+                    const struct vnd_diag_opts *o, const struct vnd_diag_view *r, char **errp)
+{
+    char *err = NULL;
+    enum vnd_fmt fmt = r->fmt;
+    double min_t = r->min_t;
+    bool plot = r->plot, verdict = r->verdict;
+    FILE *f = r->out;
+    struct vnd_out *out = vnd_out_new(f, fmt);
+    int ret = 0;
+    if (app == &vnd_diag_bottleneck) {
+        struct vnd_plot *pp = plot ? vnd_plot_new("processing time per hop", "ms") : NULL;
+        struct vnd_plot *lp = plot ? vnd_plot_new("packets lost per hop", "per slot") : NULL;
+        struct vnd_bottleneck_verdict v;
+        vnd_guard_start(g);
+        struct vnd_bottleneck_plots bp = {NULL, pp, lp};
+        /* JSON: {"rows":[...],"verdict":{...}}; CSV: "# verdict: {...}"
+         * after the rows; the table: a sentence under the plots */
+        if (verdict)
+            vnd_out_object(out);
+        if (vnd_bottleneck_run(vnd_guard_db(g), o, out, min_t, &bp, NULL, &v, &err))
+            ret = -1;
+        if (!ret && verdict && fmt != VND_FMT_TABLE)
+            vnd_bottleneck_verdict_out(out, o, &v);
+        vnd_out_finish(out);
+        if (!ret) {
+            if (pp) {
+                vnd_plot_draw(pp, f, 64, 12);
+                vnd_plot_draw(lp, f, 64, 8);
+            }
+            if (verdict && fmt == VND_FMT_TABLE) {
+                char *text = vnd_bottleneck_verdict_text(o, &v);
+                fprintf(f, "\n%s\n", text);
+                free(text);
+            }
+        }
+        vnd_plot_free(pp);
+        vnd_plot_free(lp);
+    } else {
+        const struct plot_spec *ps = NULL;
+        for (size_t i = 0; i < sizeof plot_specs / sizeof *plot_specs; i++)
+            if (!strcmp(plot_specs[i].app, app->name))
+                ps = &plot_specs[i];
+        struct vnd_plot *pl = plot && ps ? vnd_plot_new(ps->title, ps->unit) : NULL;
+        /* the app's C step when it has one; its SQL otherwise */
+        struct vnd_diag_rows rows = {0};
+        vnd_guard_start(g);
+        int rc = vnd_diag_run_step(app, vnd_guard_db(g), o, &rows, &err);
+        if (rc == 0) {
+            vnd_rows_write(&rows, out, min_t);
+            if (pl)
+                plot_rows(&rows, min_t, ps, pl);
+        } else if (rc == VND_DIAG_USE_SQL) {
+            free(err);
+            err = NULL;
+            char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
+            if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err) != SQLITE_DONE)
+                ret = -1;
+            free(sql);
+        } else {
+            ret = -1;
+        }
+        vnd_out_finish(out);
+        if (!ret && pl)
+            vnd_plot_draw(pl, f, 64, 12);
+        vnd_plot_free(pl);
+        vnd_rows_free(&rows);
+    }
+    fflush(f);
+    if (ret && vnd_guard_timed_out(g)) {    /* whichever piece or thread noticed */
+        free(err);
+        err = vnd_diag_errf("stopped at the time limit");
+    }
+    if (ret)
+        *errp = err ? err : vnd_diag_errf("failed");
+    else
+        free(err);
+    return ret;
+}
+

@@ -1,0 +1,37 @@
+/* runner.h — one run of a diagnostic application behind one call, shared
+ * by `vnd diag` and the control server: the app's C step when it has one
+ * (its SQL otherwise), the rows with t >= min_t in a format, the terminal
+ * plot of its time series, and for the bottleneck locator its verdict
+ * (JSON {"rows":[...],"verdict":{...}}, CSV a last "# verdict:" line, the
+ * table a sentence).  --follow is a loop of runs with a rising min_t over
+ * [vnd_diag_oldest, vnd_diag_newest]. */
+#ifndef VND_DIAG_RUNNER_H
+#define VND_DIAG_RUNNER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag/diag.h"
+#include "output/output.h"
+#include "store/guard.h"
+
+struct vnd_diag_view {
+    FILE *out;          /* where the result goes */
+    enum vnd_fmt fmt;
+    double min_t;       /* rows with t < min_t are left out (-INFINITY: none) */
+    bool plot;          /* draw the time series under the rows */
+    bool verdict;       /* bottleneck: the verdict with the rows */
+};
+
+/* Runs `app` with `o` on the guarded connection `g` (its time limit
+ * applies).  Returns 0, or -1 and *err (malloc'd). */
+int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
+                    const struct vnd_diag_opts *o, const struct vnd_diag_view *v,
+                    char **err);
+
+/* The largest ts of the app's tables (of two, the smaller: what both hold)
+ * and the origin of its time axis; NaN when empty. */
+double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o);
+double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o);
+
+#endif

@@ -15,7 +15,6 @@
 #include "cli/demo_lb.h"
 #include "diag/diag.h"
 #include "diag/plot.h"
-#include "lang/sqlfuncs.h"
 #include "store/guard.h"
 #include "synth/chain.h"
 
@@ -205,7 +204,6 @@ int cmd_demo(int argc, char **argv)
         free(err);
         goto out_dir;
     }
-    vnd_sql_register_functions(vnd_guard_db(g));
     struct vnd_diag_opts o;
     vnd_diag_opts_init(&o);
     const char *path[] = {"A", "B", "C"};

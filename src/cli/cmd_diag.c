@@ -13,7 +13,6 @@
 #include "cli/commands.h"
 #include "diag/diag.h"
 #include "diag/runner.h"
-#include "lang/sqlfuncs.h"
 #include "output/output.h"
 #include "store/guard.h"
 
@@ -226,7 +225,6 @@ int cmd_diag(int argc, char **argv)
         free(err);
         return 1;
     }
-    vnd_sql_register_functions(vnd_guard_db(g));
     vnd_guard_set_timeout(g, timeout);
     int status = 0;
     if (show_sql) {

@@ -15,7 +15,6 @@
 #include "cli/commands.h"
 #include "cli/demo_dir.h"
 #include "diag/diag.h"
-#include "lang/sqlfuncs.h"
 #include "store/guard.h"
 #include "synth/lb.h"
 
@@ -107,7 +106,6 @@ static int judge(const char *db, const struct truth *tr, int *right, int *rows)
         free(err);
         return -1;
     }
-    vnd_sql_register_functions(vnd_guard_db(g));
     struct vnd_diag_opts o;
     vnd_diag_opts_init(&o);
     o.in = "FE";

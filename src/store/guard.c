@@ -109,13 +109,14 @@ static int deny_unknown(struct vnd_guard *g, const char *name)
 static int deny(struct vnd_guard *g, const char *what, const char *name)
 {
     if (!g->refused) {
-        /* Schema statements show up first as writes to sqlite_schema. */
-        g->refused = name && !strncmp(name, "sqlite_", 7) ? "changing the schema" : what;
-        /* pragma_table_info() and its kin first register themselves in
-         * the schema: name what the tenant wrote */
-        if (name && !strncmp(name, "sqlite_", 7) && g->sql && strcasestr(g->sql, "pragma_"))
-            g->refused = "a PRAGMA function (pragma_...)";
-        if (name && !strncmp(name, "sqlite_", 7))
+        /* Schema statements show up first as writes to sqlite_schema;
+         * pragma_table_info() and its kin first register themselves there:
+         * name what the tenant wrote */
+        bool schema = name && !strncmp(name, "sqlite_", 7);
+        g->refused = !schema ? what
+                     : g->sql && strcasestr(g->sql, "pragma_") ? "a PRAGMA function (pragma_...)"
+                                                               : "changing the schema";
+        if (schema)
             name = NULL;
         snprintf(g->refused_name, sizeof g->refused_name, "%s", name ? name : "");
     }
@@ -525,7 +526,7 @@ char *vnd_guard_step_error(struct vnd_guard *g, int rc)
         return vnd_strdup_printf("a string or blob would be longer than %d MiB, the most "
                                  "one value may hold", VND_GUARD_MAX_VALUE >> 20);
     case SQLITE_NOMEM:
-        if (root->mem && vnd_sqlmem_peak(root->mem) > 0)
+        if (root->mem && root->mem_limit)
             return vnd_strdup_printf("the query needs more memory than one query may use "
                                      "(%llu MiB)", (unsigned long long)(root->mem_limit >> 20));
         return vnd_strdup_printf("out of memory");

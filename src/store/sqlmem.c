@@ -11,7 +11,7 @@
  * thread may still point at a budget released since.  A released budget
  * charges nothing and refuses nothing. */
 struct vnd_sqlmem_budget {
-    atomic_llong used, peak;
+    atomic_llong used;
     long long limit;
     atomic_bool in_use;
 };
@@ -36,12 +36,8 @@ static bool over(struct vnd_sqlmem_budget *b, long long more)
 
 static void charge(struct vnd_sqlmem_budget *b, long long n)
 {
-    if (!b)
-        return;
-    long long now = atomic_fetch_add(&b->used, n) + n;
-    long long peak = atomic_load(&b->peak);
-    while (now > peak && !atomic_compare_exchange_weak(&b->peak, &peak, now))
-        ;
+    if (b)
+        atomic_fetch_add(&b->used, n);
 }
 
 static void *mem_malloc(int n)
@@ -126,8 +122,6 @@ struct vnd_sqlmem_budget *vnd_sqlmem_acquire(uint64_t limit)
         if (atomic_compare_exchange_strong(&budgets[i].in_use, &free_slot, true)) {
             struct vnd_sqlmem_budget *b = &budgets[i];
             b->limit = (long long)limit;
-            /* what is still charged from an earlier query is not ours */
-            atomic_store(&b->peak, atomic_load(&b->used));
             return b;
         }
     }
@@ -146,16 +140,4 @@ void vnd_sqlmem_release(struct vnd_sqlmem_budget *b)
 void vnd_sqlmem_enter(struct vnd_sqlmem_budget *b)
 {
     current = b;
-}
-
-uint64_t vnd_sqlmem_used(const struct vnd_sqlmem_budget *b)
-{
-    long long u = atomic_load(&b->used);
-    return u > 0 ? (uint64_t)u : 0;
-}
-
-uint64_t vnd_sqlmem_peak(const struct vnd_sqlmem_budget *b)
-{
-    long long p = atomic_load(&b->peak);
-    return p > 0 ? (uint64_t)p : 0;
 }

@@ -30,8 +30,4 @@ void vnd_sqlmem_release(struct vnd_sqlmem_budget *b);
 /* Charges this thread's SQLite allocations to `b` (NULL: to none). */
 void vnd_sqlmem_enter(struct vnd_sqlmem_budget *b);
 
-/* Bytes charged to `b` now, and the most it ever held. */
-uint64_t vnd_sqlmem_used(const struct vnd_sqlmem_budget *b);
-uint64_t vnd_sqlmem_peak(const struct vnd_sqlmem_budget *b);
-
 #endif

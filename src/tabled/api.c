@@ -36,7 +36,6 @@ struct qstream {
     int rc;                  /* last sqlite3_step result */
     bool finished, failed;
     bool too_big;            /* a row's text would pass ROW_TEXT_MAX */
-    double timeout;
 };
 
 /* The most one row may take as JSON or CSV in memory: a row within the
@@ -264,7 +263,7 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         status = (unsigned)vnd_traces_create(td, req, &t, &err);
         if (!status) {
             status = MHD_HTTP_CREATED;
-            j = vnd_traces_json(td, t);
+            j = vnd_traces_json(t);
         }
         pthread_mutex_unlock(&td->lock);
         break;
@@ -272,14 +271,14 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         pthread_mutex_lock(&td->lock);
         j = json_array();
         for (int i = 0; i < td->ntraces; i++)
-            json_array_append_new(j, vnd_traces_json(td, td->traces[i]));
+            json_array_append_new(j, vnd_traces_json(td->traces[i]));
         j = json_pack("{s:o, s:o}", "traces", j, "capture", vnd_traces_capture_json(td));
         pthread_mutex_unlock(&td->lock);
         break;
     case VND_API_GET:
         pthread_mutex_lock(&td->lock);
         if ((t = vnd_traces_find(td, req->id)))
-            j = vnd_traces_json(td, t);
+            j = vnd_traces_json(t);
         else {
             status = MHD_HTTP_NOT_FOUND;
             err = vnd_strdup_printf("no trace %s", req->id);

@@ -416,9 +416,8 @@ static json_t *ts_json(int64_t ns)
     return ns ? json_real((double)ns / 1e9) : json_null();
 }
 
-json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t)
+json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
 {
-    (void)td;
     const struct vnd_trace_stats *s = vnd_ingest_stats(t->tenant->ing, t->index);
     json_t *tables = json_array();
     for (int i = 0; i < t->ntables; i++)

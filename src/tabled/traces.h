@@ -68,7 +68,7 @@ void vnd_traces_update_drops(struct vnd_tabled *td);
 void vnd_traces_save_capture(struct vnd_tabled *td);
 
 /* {"id", "tag", ..., "seen", ...}: settings and counters of one trace. */
-json_t *vnd_traces_json(struct vnd_tabled *td, const struct vnd_tabled_trace *t);
+json_t *vnd_traces_json(const struct vnd_tabled_trace *t);
 
 /* [{"interface", "received", ...}]: the collectors' counters. */
 json_t *vnd_traces_capture_json(struct vnd_tabled *td);

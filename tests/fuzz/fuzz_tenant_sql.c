@@ -52,7 +52,6 @@
 
 #include <sqlite3.h>
 
-#include "lang/sqlfuncs.h"
 #include "store/guard.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -280,7 +279,6 @@ static void setup(void)
                            &err))
             die("vnd_guard_open", err);
         sqlite3 *db = vnd_guard_db(guards[v]);
-        vnd_sql_register_functions(db);
         vnd_guard_set_timeout(guards[v], TIMEOUT_S);
         sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1000000);
         sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 200);

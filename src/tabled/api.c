@@ -206,6 +206,16 @@ static void pcap_free(void *cls)
     vnd_retain_view_free(cls);
 }
 
+/* The trace `id`, or NULL; with `?tenant=T` on the request, only when it
+ * is T's: another tenant's trace is as missing as one that never was. */
+static struct vnd_tabled_trace *find_trace(struct vnd_tabled *td, struct MHD_Connection *mc,
+                                           const char *id)
+{
+    struct vnd_tabled_trace *t = vnd_traces_find(td, id);
+    const char *tenant = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "tenant");
+    return t && tenant && strcmp(t->tenant->name, tenant) ? NULL : t;
+}
+
 static enum MHD_Result do_pcap(struct vnd_api *a, struct MHD_Connection *mc, const char *id)
 {
     struct vnd_tabled *td = a->td;
@@ -213,7 +223,7 @@ static enum MHD_Result do_pcap(struct vnd_api *a, struct MHD_Connection *mc, con
     char *err = NULL;
     unsigned status = 0;
     pthread_mutex_lock(&td->lock);
-    struct vnd_tabled_trace *t = vnd_traces_find(td, id);
+    struct vnd_tabled_trace *t = find_trace(td, mc, id);
     if (!t) {
         status = MHD_HTTP_NOT_FOUND;
         err = vnd_strdup_printf("no trace %s", id);
@@ -277,7 +287,7 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         break;
     case VND_API_GET:
         pthread_mutex_lock(&td->lock);
-        if ((t = vnd_traces_find(td, req->id)))
+        if ((t = find_trace(td, mc, req->id)))
             j = vnd_traces_json(t);
         else {
             status = MHD_HTTP_NOT_FOUND;

@@ -102,6 +102,16 @@ q a '["nope"]' "select 1"; c2=$CODE b2=${BODY/nope/X}
 check_eq "another tenant's trace and a missing trace: same status ($c1)" "$c1" "$c2"
 check_eq "... and the same message" "$b1" "$b2"
 
+# GET and pcap of a trace, scoped to a tenant by ?tenant=
+api GET "/v1/traces/n0?tenant=a"; c1=$CODE b1=${BODY/n0/X}
+api GET "/v1/traces/nope?tenant=a"; c2=$CODE b2=${BODY/nope/X}
+check_eq "GET another tenant's trace with ?tenant=a: as missing ($c1)" "$c1,$b1" "$c2,$b2"
+api GET "/v1/traces/n0/pcap?tenant=a"
+check "its raw packets with ?tenant=a: 404 no trace" \
+    bash -c '[ "$1" = 404 ] && grep -q "\"no trace n0\"" <<<"$2"' _ "$CODE" "$BODY"
+api GET "/v1/traces/t1?tenant=a"
+check_eq "GET its own trace with ?tenant=a: 200" "$CODE" 200
+
 # --- safe queries work, with what they are
 q a '["t1"]' "with recursive c(x) as (select 1 union all select x + 1 from c where x < 5) select sum(x) from c"
 check_eq "a recursive CTE of its own: 200" "$CODE,$(sed -n 2p <<<"$BODY")" "200,15"

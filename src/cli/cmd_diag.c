@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "diag/diag.h"
+#include "diag/opts_json.h"
 #include "diag/runner.h"
 #include "output/output.h"
 #include "store/guard.h"
@@ -63,30 +64,25 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static int split_list(char *s, const char **out, int max, const char *what)
+/* An option refused by a check of diag/opts_json.h: said, and -1. */
+static int said(char *err)
 {
-    int n = 0;
+    fprintf(stderr, "vnd diag: %s\n", err);
+    free(err);
+    return -1;
+}
+
+/* A comma-separated list onto `list`, each name checked as the JSON's. */
+static int split_list(char *s, const char **list, int *n, int max, const char *opt)
+{
+    char *err = NULL;
+    *n = 0;
     for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
         while (*tok == ' ')
             tok++;
-        if (n == max) {
-            fprintf(stderr, "vnd diag: at most %d %s\n", max, what);
-            return -1;
-        }
-        out[n++] = tok;
+        if (vnd_diag_opt_add(opt, tok, list, n, max, &err))
+            return said(err);
     }
-    return n;
-}
-
-static int parse_seconds(const char *s, const char *opt, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || end == s || !(v >= 0) || !isfinite(v)) {
-        fprintf(stderr, "vnd diag: %s takes seconds, not '%s'\n", opt, s);
-        return -1;
-    }
-    *out = v;
     return 0;
 }
 
@@ -145,64 +141,53 @@ int cmd_diag(int argc, char **argv)
     optind = 1;
     argv++;
     argc--;
+    char *err = NULL;
     while ((c = getopt_long(argc, argv, "d:t:f:h", lopts, NULL)) != -1) {
+        int bad = 0;
         switch (c) {
         case 'd': db = optarg; break;
-        case 't': o.table = optarg; break;
+        case 't': bad = vnd_diag_opt_name("-t", optarg, &o.table, &err); break;
         case 'f':
             if (vnd_fmt_parse(optarg, &fmt)) {
                 fprintf(stderr, "vnd diag: -f takes table, csv or json, not '%s'\n", optarg);
                 return 2;
             }
             break;
-        case O_IN: o.in = optarg; break;
-        case O_OUT: o.out = optarg; break;
+        case O_IN: bad = vnd_diag_opt_name("--in", optarg, &o.in, &err); break;
+        case O_OUT: bad = vnd_diag_opt_name("--out", optarg, &o.out, &err); break;
         case O_PATH:
-            if ((o.npath = split_list(optarg, o.path, VND_DIAG_PATH_MAX, "tables in --path")) < 0)
+            if (split_list(optarg, o.path, &o.npath, VND_DIAG_PATH_MAX, "--path"))
                 return 2;
             break;
-        case O_FIELD: o.field = optarg; break;
+        case O_FIELD: bad = vnd_diag_opt_name("--field", optarg, &o.field, &err); break;
         case O_FIELDS:
-            if ((o.nfields = split_list(optarg, o.fields, VND_DIAG_FIELDS_MAX, "fields")) < 0)
+            if (split_list(optarg, o.fields, &o.nfields, VND_DIAG_FIELDS_MAX, "--fields"))
                 return 2;
             break;
         case O_WHERE: o.where = optarg; break;
-        case O_SLOT:
-            if (parse_seconds(optarg, "--slot", &o.slot))
-                return 2;
-            break;
-        case O_BY:
-            if (!strcmp(optarg, "id"))
-                o.by = VND_BY_ID;
-            else if (!strcmp(optarg, "payload"))
-                o.by = VND_BY_PAYLOAD;
-            else if (!strcmp(optarg, "order"))
-                o.by = VND_BY_ORDER;
-            else {
-                fprintf(stderr, "vnd diag: --by takes id, payload or order, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
+        case O_SLOT: bad = vnd_diag_opt_seconds_text("--slot", optarg, true, &o.slot, &err); break;
+        case O_BY: bad = vnd_diag_opt_by("--by", optarg, &o.by, &err); break;
         case O_BYFLOW: o.by_flow = true; break;
         case O_LIST: o.list = true; break;
         case O_WINDOW:
-            if (parse_seconds(optarg, "--window", &o.window))
-                return 2;
+            bad = vnd_diag_opt_seconds_text("--window", optarg, false, &o.window, &err);
             break;
         case O_SHOWSQL: show_sql = true; break;
         case O_PG: o.pg = true; break;
         case O_PLOT: plot = true; break;
         case O_FOLLOW: follow = true; break;
         case O_INTERVAL:
-            if (parse_seconds(optarg, "--interval", &interval))
-                return 2;
+            bad = vnd_diag_opt_seconds_text("--interval", optarg, false, &interval, &err);
             break;
         case O_TIMEOUT:
-            if (parse_seconds(optarg, "--timeout", &timeout))
-                return 2;
+            bad = vnd_diag_opt_seconds_text("--timeout", optarg, false, &timeout, &err);
             break;
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "try `vnd diag --help`\n"); return 2;
+        }
+        if (bad) {
+            said(err);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -219,7 +204,6 @@ int cmd_diag(int argc, char **argv)
         return 2;
     }
     struct vnd_guard *g = NULL;
-    char *err = NULL;
     if (vnd_guard_open(db, NULL, &g, &err)) {
         fprintf(stderr, "vnd diag: %s\n", err);
         free(err);

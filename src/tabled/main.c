@@ -11,13 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/service.h"
 #include "store/sqlmem.h"
 #include "tabled/api.h"
 #include "tabled/collector.h"
@@ -106,51 +105,6 @@ static int parse_args(int argc, char **argv, struct settings *s)
     return 0;
 }
 
-static int read_secret(const char *path, char **out)
-{
-    char *text = NULL;
-    int rc = vnd_read_file(path, &text, NULL);
-    if (rc) {
-        vnd_err("secret file %s: %s", path, strerror(rc));
-        return rc;
-    }
-    char *t = vnd_opts_trim(text);
-    if (strlen(t) < 16 || strchr(t, '\n')) {
-        vnd_err("secret file %s: needs one line of at least 16 characters", path);
-        free(text);
-        return EINVAL;
-    }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-        vnd_warn("secret file %s can be read by other users (chmod 600 it)", path);
-    *out = vnd_xstrdup(t);
-    free(text);
-    return 0;
-}
-
-/* Tells systemd (Type=notify) that we are up, without libsystemd. */
-static void notify_ready(void)
-{
-    const char *sock = getenv("NOTIFY_SOCKET");
-    if (!sock || (sock[0] != '/' && sock[0] != '@'))
-        return;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t n = strlen(sock);
-    if (n >= sizeof sa.sun_path)
-        return;
-    memcpy(sa.sun_path, sock, n);
-    if (sa.sun_path[0] == '@')
-        sa.sun_path[0] = '\0';
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    static const char msg[] = "READY=1";
-    if (sendto(fd, msg, sizeof msg - 1, 0, (struct sockaddr *)&sa,
-               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
-        vnd_debug("sd_notify: %s", strerror(errno));
-    close(fd);
-}
-
 static volatile sig_atomic_t stop_signal, hup_signal;
 
 static void on_signal(int sig)
@@ -236,7 +190,7 @@ int main(int argc, char **argv)
     char *err = NULL;
     status = 1;
 
-    if (read_secret(s.secret_file, &td.secret))
+    if (vnd_daemon_read_secret(s.secret_file, &td.secret))
         goto out;
     if (mkdir(td.raw_dir, 0750) && errno != EEXIST) {
         vnd_err("%s: cannot create: %s", td.raw_dir, strerror(errno));
@@ -297,7 +251,7 @@ int main(int argc, char **argv)
     vnd_info("vnd-tabled up: %d interface%s, %d trace%s, store %s, API on %s",
              td.ncoll, td.ncoll == 1 ? "" : "s", td.ntraces, td.ntraces == 1 ? "" : "s",
              td.db_path, s.listen ? s.listen : "127.0.0.1:7410");
-    notify_ready();
+    vnd_daemon_notify_ready();
 
     bool store_failed = false;
     double last_commit = vnd_now();

@@ -36,6 +36,7 @@ struct vnd_http_request {
     const char *body;
     size_t len;
     bool too_large;
+    const char *token;      /* the Bearer credentials, or NULL */
 };
 
 typedef enum MHD_Result (*vnd_http_handler)(void *ctx, struct MHD_Connection *mc,
@@ -43,7 +44,9 @@ typedef enum MHD_Result (*vnd_http_handler)(void *ctx, struct MHD_Connection *mc
 
 /* Listens on `listen` ("HOST:PORT", "[v6]:PORT" or ":PORT" for every
  * address); every request must carry `Authorization: Bearer <secret>`
- * (the scheme in any case, RFC 9110), else 401.  Returns 0, or errno and
+ * (the scheme in any case, RFC 9110), else 401.  With `secret` NULL the
+ * handler checks req->token itself (the control server: a token per
+ * tenant).  Returns 0, or errno and
  * *err. */
 int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const char *secret,
                    vnd_http_handler handler, void *ctx, struct vnd_http **out, char **err);

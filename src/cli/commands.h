@@ -10,5 +10,12 @@ int cmd_fields(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+/* the control server's tenant API (cmd_service.c) */
+int cmd_submit(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_fetch_pcap(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
 
 #endif

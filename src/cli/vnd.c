@@ -16,6 +16,12 @@ static const struct command {
     {"diag", cmd_diag, "diagnostic applications: throughput, RTT, delay, loss, bottleneck..."},
     {"demo", cmd_demo, "the paper's bottlenecked-middlebox diagnosis, start to finish"},
     {"simulate", cmd_simulate, "simulate a data center of tenants diagnosing (paper Table 4)"},
+    {"submit", cmd_submit, "start a diagnosis on the control server (collect + parse config)"},
+    {"list", cmd_list, "your diagnoses on the control server"},
+    {"status", cmd_status, "a diagnosis's traces: seen, stored, sampled out, dropped"},
+    {"stop", cmd_stop, "end a diagnosis: its rules, traces and tables go"},
+    {"fetch-pcap", cmd_fetch_pcap, "download a trace's raw packets as pcap"},
+    {"admin", cmd_admin, "operator: every tenant's diagnoses, a diagnosis's policy"},
 };
 
 static void usage(FILE *f)

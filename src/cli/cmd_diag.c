@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/remote.h"
 #include "diag/diag.h"
 #include "diag/opts_json.h"
 #include "diag/runner.h"
@@ -22,6 +23,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vnd diag APP -d TRACES.db [options] [-f table|csv|json]\n"
             "                [--show-sql [--pg]] [--plot] [--follow [--interval S]]\n"
+            "       vnd diag APP --diagnosis ID [options] [-f FMT] [--plot] [--follow]\n"
             "\n"
             "Diagnostic applications on trace tables with the standard columns of\n"
             "`vnd parse` (ts, id, src_ip, dst_ip, proto, src_port, dst_port, seq, ack,\n"
@@ -35,6 +37,10 @@ static void usage(FILE *f)
     fprintf(f,
             "\noptions:\n"
             "  -d, --db FILE       the trace database\n"
+            "      --diagnosis ID  run on the control server, on diagnosis ID's\n"
+            "                      traces (--url, --token or VND_URL, VND_TOKEN);\n"
+            "                      --follow asks every --interval S (default 1) for\n"
+            "                      the rows past the last t received\n"
             "  -t, --table T       the table (one-table apps)\n"
             "      --in T --out T  a hop's input and output tables\n"
             "      --path A,B,C    capture points in the order packets pass them\n"
@@ -116,6 +122,7 @@ int cmd_diag(int argc, char **argv)
     }
     enum { O_IN = 256, O_OUT, O_PATH, O_FIELD, O_FIELDS, O_WHERE, O_SLOT, O_BY, O_BYFLOW,
            O_LIST, O_WINDOW, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
+    const char *diagnosis = NULL, *url = NULL, *token = NULL;
     static const struct option lopts[] = {
         {"db", required_argument, NULL, 'd'},   {"table", required_argument, NULL, 't'},
         {"format", required_argument, NULL, 'f'}, {"in", required_argument, NULL, O_IN},
@@ -129,6 +136,9 @@ int cmd_diag(int argc, char **argv)
         {"plot", no_argument, NULL, O_PLOT},    {"follow", no_argument, NULL, O_FOLLOW},
         {"interval", required_argument, NULL, O_INTERVAL},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"diagnosis", required_argument, NULL, VND_REMOTE_OPT_DIAGNOSIS},
+        {"url", required_argument, NULL, VND_REMOTE_OPT_URL},
+        {"token", required_argument, NULL, VND_REMOTE_OPT_TOKEN},
         {"help", no_argument, NULL, 'h'},       {0, 0, 0, 0},
     };
     struct vnd_diag_opts o;
@@ -182,6 +192,9 @@ int cmd_diag(int argc, char **argv)
         case O_TIMEOUT:
             bad = vnd_diag_opt_seconds_text("--timeout", optarg, false, &timeout, &err);
             break;
+        case VND_REMOTE_OPT_DIAGNOSIS: diagnosis = optarg; break;
+        case VND_REMOTE_OPT_URL: url = optarg; break;
+        case VND_REMOTE_OPT_TOKEN: token = optarg; break;
         case 'h': usage(stdout); return 0;
         default: fprintf(stderr, "try `vnd diag --help`\n"); return 2;
         }
@@ -194,14 +207,23 @@ int cmd_diag(int argc, char **argv)
         fprintf(stderr, "vnd diag: unexpected '%s' (try `vnd diag --help`)\n", argv[optind]);
         return 2;
     }
-    if (!db) {
-        fprintf(stderr, "vnd diag: -d TRACES.db is required\n");
+    if (!db == !diagnosis) {
+        fprintf(stderr, "vnd diag: %s\n", db ? "give -d TRACES.db or --diagnosis ID, not both"
+                                             : "-d TRACES.db or --diagnosis ID is required");
         return 2;
     }
     if (follow && !app->timed) {
         fprintf(stderr, "vnd diag: --follow needs an app with time slots"
                         " (throughput, rtt, delay, loss, bottleneck)\n");
         return 2;
+    }
+    if (diagnosis) {
+        if (show_sql || o.pg) {
+            fprintf(stderr, "vnd diag: --show-sql and --pg read a local database (-d)\n");
+            return 2;
+        }
+        return vnd_remote_diag(url, token, diagnosis, app, &o, fmt, plot, follow,
+                               isnan(interval) ? 1 : interval);
     }
     struct vnd_guard *g = NULL;
     if (vnd_guard_open(db, NULL, &g, &err)) {

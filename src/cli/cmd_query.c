@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/remote.h"
 #include "output/output.h"
 #include "store/guard.h"
 #include "store/tenant.h"
@@ -14,6 +15,7 @@
 static const char usage_text[] =
     "usage: vnd query -d TRACES.db [--tenant T] [--trace ID]... [-f table|csv|json]\n"
     "                 [--timeout S] 'SQL'\n"
+    "       vnd query --diagnosis ID [-f table|csv|json] [--url URL] [--token T] 'SQL'\n"
     "\n"
     "Runs one read-only SQL statement on a trace database made by `vnd parse`\n"
     "(SQLite dialect).  Tables: one per trace (see `SELECT * FROM vnd_meta`).\n"
@@ -25,7 +27,10 @@ static const char usage_text[] =
     "in a database of their own: --tenant T opens T's and nothing else.\n"
     "\n"
     "options:\n"
-    "  -d, --db FILE        the trace database, or a table server's store (required)\n"
+    "  -d, --db FILE        the trace database, or a table server's store\n"
+    "      --diagnosis ID   instead of -d: on the control server, the tables of\n"
+    "                       diagnosis ID (its limits apply; --url, --token or\n"
+    "                       VND_URL, VND_TOKEN)\n"
     "      --tenant T       the tenant whose traces to read (a table server's store)\n"
     "      --trace ID       only this trace's tables and vnd_meta may be read\n"
     "                       (repeatable; as the table server's \"traces\" list)\n"
@@ -44,10 +49,14 @@ int cmd_query(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"tenant", required_argument, NULL, 1001},
         {"trace", required_argument, NULL, 1002},
+        {"diagnosis", required_argument, NULL, VND_REMOTE_OPT_DIAGNOSIS},
+        {"url", required_argument, NULL, VND_REMOTE_OPT_URL},
+        {"token", required_argument, NULL, VND_REMOTE_OPT_TOKEN},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *db = NULL, *tenant = NULL;
+    const char *diagnosis = NULL, *url = NULL, *token = NULL;
     const char **traces = NULL;
     int ntraces = 0;
     enum vnd_fmt fmt = VND_FMT_TABLE;
@@ -79,16 +88,29 @@ int cmd_query(int argc, char **argv)
             traces = vnd_xrealloc(traces, (size_t)(ntraces + 1) * sizeof *traces);
             traces[ntraces++] = optarg;
             break;
+        case VND_REMOTE_OPT_DIAGNOSIS: diagnosis = optarg; break;
+        case VND_REMOTE_OPT_URL: url = optarg; break;
+        case VND_REMOTE_OPT_TOKEN: token = optarg; break;
         case 'h': fputs(usage_text, stdout); free(traces); return 0;
         default: fputs("try `vnd query --help`\n", stderr); free(traces); return 2;
         }
     }
-    if (!db || optind != argc - 1) {
+    if (!db == !diagnosis || optind != argc - 1) {
         free(traces);
         fprintf(stderr, "vnd query: %s\n%s",
-                !db ? "-d TRACES.db is required" : "give exactly one SQL statement (quoted)",
+                db && diagnosis ? "give -d TRACES.db or --diagnosis ID, not both"
+                : !db && !diagnosis ? "-d TRACES.db or --diagnosis ID is required"
+                                    : "give exactly one SQL statement (quoted)",
                 usage_text);
         return 2;
+    }
+    if (diagnosis) {
+        free(traces);
+        if (tenant || ntraces) {
+            fprintf(stderr, "vnd query: --tenant and --trace read a table server's store (-d)\n");
+            return 2;
+        }
+        return vnd_remote_query(url, token, diagnosis, argv[optind], fmt);
     }
 
     struct vnd_guard *g = NULL;

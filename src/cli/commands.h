@@ -10,6 +10,7 @@ int cmd_fields(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_testbed(int argc, char **argv);
 /* the control server's tenant API (cmd_service.c) */
 int cmd_submit(int argc, char **argv);
 int cmd_list(int argc, char **argv);

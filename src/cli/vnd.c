@@ -16,6 +16,7 @@ static const struct command {
     {"diag", cmd_diag, "diagnostic applications: throughput, RTT, delay, loss, bottleneck..."},
     {"demo", cmd_demo, "the paper's bottlenecked-middlebox diagnosis, start to finish"},
     {"simulate", cmd_simulate, "simulate a data center of tenants diagnosing (paper Table 4)"},
+    {"testbed", cmd_testbed, "operator: build or remove the OVS test bed (root)"},
     {"submit", cmd_submit, "start a diagnosis on the control server (collect + parse config)"},
     {"list", cmd_list, "your diagnoses on the control server"},
     {"status", cmd_status, "a diagnosis's traces: seen, stored, sampled out, dropped"},

@@ -165,11 +165,9 @@ static int follow_print(const struct vnd_response *r, enum vnd_fmt fmt, double *
     }
     vnd_out_finish(o);
     free(names);
-    if (verdict && fmt == VND_FMT_TABLE) {
-        char *s = json_dumps(verdict, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        printf("\nverdict: %s\n", s ? s : "");
-        free(s);
-    }
+    /* the table: the verdict's sentence, as `vnd diag` prints it */
+    if (verdict && fmt == VND_FMT_TABLE && json_is_string(json_object_get(verdict, "text")))
+        printf("\n%s\n", json_string_value(json_object_get(verdict, "text")));
     fputs(rest, stdout);
     fflush(stdout);
     json_decref(j);

@@ -1,0 +1,122 @@
+/* ovs.c — capture rules through ovs-ofctl. */
+#include "control/ovs.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/run.h"
+#include "util/util.h"
+
+#define OFCTL_TIMEOUT 10.0
+
+char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
+{
+    return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"
+                             "actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:%d,"
+                             "pop_vlan,load:1->NXM_NX_REG7[%d],resubmit(,0)",
+                             VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit, r->match,
+                             4096 | r->tag, r->mirror_port, r->bit);
+}
+
+/* Runs ovs-ofctl with OpenFlow 1.4 (bundles) and `input` on stdin. */
+static int ofctl(char *const *args, int nargs, const char *input, char **out, char **err)
+{
+    char *argv[12] = {"ovs-ofctl", "-O", "OpenFlow14", "--timeout=10"};
+    int k = 4;
+    for (int i = 0; i < nargs && k < 11; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    char *o = NULL, *e = NULL;
+    int st = vnd_run(argv, input, OFCTL_TIMEOUT, &o, &e);
+    if (st != 0) {
+        size_t n = strlen(e);
+        while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
+            e[--n] = 0;
+        *err = vnd_strdup_printf("ovs-ofctl %s: %s", args[0], *e ? e : "failed");
+        free(o);
+        free(e);
+        return -1;
+    }
+    free(e);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    return 0;
+}
+
+int vnd_ovs_add(const char *target, const struct vnd_capture_rule *rules, int n, char **err)
+{
+    if (n <= 0)
+        return 0;
+    size_t len = 0, cap = 1024;
+    char *in = vnd_xmalloc(cap);
+    in[0] = 0;
+    for (int i = 0; i < n; i++) {
+        char *t = vnd_capture_rule_text(&rules[i]);
+        size_t tl = strlen(t);
+        if (len + tl + 6 > cap) {
+            cap = (len + tl + 6) * 2;
+            in = vnd_xrealloc(in, cap);
+        }
+        len += (size_t)sprintf(in + len, "add %s\n", t);
+        free(t);
+    }
+    char *args[] = {"--bundle", "add-flows", (char *)target, "-"};
+    int rc = ofctl(args, 4, in, NULL, err);
+    free(in);
+    return rc;
+}
+
+int vnd_ovs_delete(const char *target, uint64_t cookie, uint64_t mask, char **err)
+{
+    char spec[96];
+    snprintf(spec, sizeof spec, "table=0,cookie=0x%016" PRIx64 "/0x%016" PRIx64, cookie, mask);
+    char *args[] = {"del-flows", (char *)target, spec};
+    return ofctl(args, 3, NULL, NULL, err);
+}
+
+int vnd_ovs_cookies(const char *target, uint64_t **cookies, int *n, char **err)
+{
+    char spec[96];
+    snprintf(spec, sizeof spec, "table=0,cookie=0x%016" PRIx64 "/0x%016" PRIx64,
+             VND_COOKIE_MAGIC << 48, VND_COOKIE_MAGIC_MASK);
+    char *args[] = {"dump-flows", (char *)target, spec};
+    char *out = NULL;
+    *cookies = NULL;
+    *n = 0;
+    if (ofctl(args, 3, NULL, &out, err))
+        return -1;
+    for (char *p = out; (p = strstr(p, "cookie=0x")); ) {
+        p += 9;
+        uint64_t c = strtoull(p, &p, 16);
+        *cookies = vnd_xrealloc(*cookies, (size_t)(*n + 1) * sizeof **cookies);
+        (*cookies)[(*n)++] = c;
+    }
+    free(out);
+    return 0;
+}
+
+int vnd_ovs_ensure_layout(const char *target, int *added, char **err)
+{
+    char *args[] = {"dump-flows", (char *)target, "table=0"};
+    char *out = NULL;
+    *added = 0;
+    if (ofctl(args, 3, NULL, &out, err))
+        return -1;
+    bool present = false;
+    for (char *line = strtok(out, "\n"); line && !present; line = strtok(NULL, "\n"))
+        present = (strstr(line, "priority=0 ") || strstr(line, "priority=0,"))
+                  && strstr(line, "goto_table:1");
+    free(out);
+    if (present)
+        return 0;
+    char *add[] = {"add-flow", (char *)target, "table=0,priority=0,actions=goto_table:1"};
+    if (ofctl(add, 3, NULL, NULL, err))
+        return -1;
+    *added = 1;
+    return 0;
+}

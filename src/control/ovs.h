@@ -1,0 +1,59 @@
+/* ovs.h — the OVS adapter (paper §3.4.2, Fig. 9): capture rules into
+ * table 0 of a bridge through ovs-ofctl, Open vSwitch's own tool.
+ *
+ * Layout (DESIGN.md): capture rules live in table 0, table 0's lowest
+ * rule is goto_table:1, forwarding lives in table 1 and is never touched.
+ * Every VND rule carries a cookie: VND_COOKIE_MAGIC in its top 16 bits,
+ * the diagnosis in the next 32, the trace in the low 16, so one
+ * diagnosis's rules go with one masked delete and a restarted control
+ * server finds its own rules among anyone else's.
+ *
+ * A packet may belong to several traces on one bridge (the output of one
+ * VM is the input of the next appliance), but OpenFlow runs only the
+ * best rule of a table.  So a capture rule copies the packet, sets its
+ * own bit in reg7, and looks table 0 up again with that bit set: the next
+ * matching capture rule runs, and so on, until the lowest rule sends the
+ * packet on to forwarding:
+ *   reg7=0/BIT,MATCH actions=push_vlan:0x8100,set_field:4096|TAG->vlan_vid,
+ *       output:MIRROR,pop_vlan,load:1->NXM_NX_REG7[B],resubmit(,0)
+ * Rules that can never see the same packet may share a bit, so the 32
+ * bits of reg7 bound only the rules that overlap on one bridge. */
+#ifndef VND_CONTROL_OVS_H
+#define VND_CONTROL_OVS_H
+
+#include <stdint.h>
+
+#define VND_COOKIE_MAGIC UINT64_C(0x564e)            /* "VN" */
+#define VND_COOKIE(diag, trace) \
+    ((VND_COOKIE_MAGIC << 48) | ((uint64_t)(uint32_t)(diag) << 16) | (uint16_t)(trace))
+#define VND_COOKIE_DIAG_MASK UINT64_C(0xffffffffffff0000)
+#define VND_COOKIE_MAGIC_MASK UINT64_C(0xffff000000000000)
+#define VND_CAPTURE_PRIORITY 100
+#define VND_CAPTURE_BITS 32                    /* reg7 */
+
+struct vnd_capture_rule {
+    uint64_t cookie;
+    char *match;            /* vnd_capture_match_text */
+    int tag;                /* the trace's VLAN tag on the mirror port */
+    int bit;                /* its reg7 bit */
+    int mirror_port;
+};
+
+/* The flow as ovs-ofctl's add-flow takes it (malloc'd). */
+char *vnd_capture_rule_text(const struct vnd_capture_rule *r);
+
+/* Adds the rules to bridge `target` (ovs-ofctl's switch argument) in one
+ * OpenFlow 1.4 bundle: all of them or none.  Returns 0, or -1 and *err. */
+int vnd_ovs_add(const char *target, const struct vnd_capture_rule *rules, int n, char **err);
+
+/* Deletes table 0's rules whose cookie matches `cookie` under `mask`. */
+int vnd_ovs_delete(const char *target, uint64_t cookie, uint64_t mask, char **err);
+
+/* The cookies of table 0's rules with VND's magic (malloc'd array). */
+int vnd_ovs_cookies(const char *target, uint64_t **cookies, int *n, char **err);
+
+/* Makes sure table 0 ends in goto_table:1 (adds it when missing).
+ * *added tells whether it had to. */
+int vnd_ovs_ensure_layout(const char *target, int *added, char **err);
+
+#endif

@@ -1,0 +1,87 @@
+/* policy.h — the policy manager (paper §3.2.1, Fig. 6): a tenant's trace
+ * collection configuration, checked against the tenant's own part of the
+ * NIB, becomes the collection policy: one trace per capture point and
+ * direction, each with the bridge where the port lives and the OpenFlow
+ * match that copies exactly its packets.
+ *
+ * Where a capture point is a port P of node N (MAC M, OpenFlow port p on
+ * host H's bridge):
+ *   out of N through P:  in_port=p  and the pattern
+ *   into N through P:    dl_dst=M   and the pattern (on H's bridge, where
+ *                        every packet bound for P passes whatever its
+ *                        in_port: the local ports' or the uplink's)
+ * Both are scoped to the tenant's own port: a port number or a MAC is one
+ * tenant's (the NIB refuses sharing), so tenants with the same private
+ * addresses never see each other's packets.
+ *
+ *   Node Cap input   → N_in  (into N via its input port)
+ *   Node Cap output  → N_out (out of N via its output port)
+ *   Link L Cap N     → L_N   (into N via its end of L)
+ *   dualDirect       → also NAME_rev: the reverse pattern, other direction
+ *
+ * Nothing here talks to OVS or a table server (control/ovs.h and the
+ * control server do); the policy is data, so it can be tested alone. */
+#ifndef VND_CONTROL_POLICY_H
+#define VND_CONTROL_POLICY_H
+
+#include <stdbool.h>
+
+#include "control/nib.h"
+#include "lang/collectconf.h"
+#include "lang/parseconf.h"
+
+/* The part of an OpenFlow match a capture rule sets. */
+struct vnd_capture_match {
+    int in_port;                    /* 0: any */
+    char dl_dst[18];                /* "": any */
+    struct vnd_cc_pattern pattern;
+};
+
+struct vnd_policy_trace {
+    char *name;                     /* the tenant's name for it: ids_in */
+    char *node;                     /* virtual node */
+    char *point;                    /* "input", "output", or the link's name */
+    bool into;                      /* into the node (else out of it) */
+    int host;                       /* NIB host index */
+    int ofport;                     /* the capture point's port */
+    char *port_name;                /* node.port, for the operator's view */
+    struct vnd_capture_match match;
+    int sampling, snaplen;
+};
+
+struct vnd_policy {
+    struct vnd_policy_trace *traces;
+    int ntraces;
+};
+
+/* Compiles `cc` for tenant `t`.  A name the tenant does not own is an
+ * error at its line:col ("origin:3:16: no appliance ids9 in your
+ * network"), worded the same whether it exists for another tenant or not
+ * at all.  Returns 0 and *out, or -1 and *err (malloc'd). */
+int vnd_policy_compile(const struct vnd_nib *nib, const struct vnd_nib_tenant *t,
+                       const struct vnd_collect_conf *cc, const char *origin,
+                       struct vnd_policy **out, char **err);
+void vnd_policy_free(struct vnd_policy *p);
+
+/* The match as ovs-ofctl writes it: "dl_dst=02:..,tcp,nw_src=10.0.0.6/32".
+ * malloc'd. */
+char *vnd_capture_match_text(const struct vnd_capture_match *m);
+
+/* False when no packet can match both (conservative: true when unsure). */
+bool vnd_capture_match_overlap(const struct vnd_capture_match *a,
+                               const struct vnd_capture_match *b);
+
+/* Checks the tenant's parse configuration against the policy's traces: a
+ * Trace ID it names must be one of them (error at its line), every trace
+ * must be covered by a rule.  Returns 0, or -1 and *err. */
+int vnd_policy_check_parse(const struct vnd_policy *p, const struct vnd_parse_conf *pc,
+                           const char *origin, char **err);
+
+/* The parse configuration a table server gets for trace `name`: the
+ * tenant's rules that cover it, each as "Trace ID all" with its table
+ * named (the rule's Table ID, else the trace's own name).  *tables gets
+ * the table names (malloc'd array of malloc'd strings).  malloc'd. */
+char *vnd_policy_parse_for(const struct vnd_parse_conf *pc, const char *name,
+                           char ***tables, int *ntables);
+
+#endif

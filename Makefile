@@ -1,6 +1,6 @@
 # VND — build, test, demo.  Plain Make; see README.md.
 #
-#   make            programs into build/ (vnd, vnd-tabled)
+#   make            programs into build/ (vnd, vnd-tabled, vnd-controld)
 #   make check      install test deps, build normal + sanitizer, run the suite
 #   make demo       install deps, build, run the diagnosis story
 #   make fuzz       libFuzzer targets into build-fuzz/
@@ -27,16 +27,17 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?=
 CPPFLAGS += -Isrc -D_GNU_SOURCE
 ALLCFLAGS = -std=c11 -g $(OPT) $(WARN) $(CFLAGS) $(shell pkg-config --cflags libpq 2>/dev/null)
-LDLIBS  := -lpcap -lsqlite3 -ljansson -lmicrohttpd -lcurl -lpq -lm -lpthread
+LDLIBS  := -lpcap -lsqlite3 -ljansson -lmicrohttpd -lcurl -lpq -lcrypto -lm -lpthread
 
 # The library: every folder under src/ except the programs'.
-PROG_DIRS := src/cli src/tabled
+PROG_DIRS := src/cli src/tabled src/controld
 LIB_SRCS  := $(filter-out $(addsuffix /%,$(PROG_DIRS)),$(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvnd.a
 
 VND_SRCS    := $(wildcard src/cli/*.c)
 TABLED_SRCS := $(wildcard src/tabled/*.c)
+CONTROLD_SRCS := $(wildcard src/controld/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -46,7 +47,7 @@ TOOL_BINS   := $(TOOL_SRCS:tests/golden/%.c=$(BUILD)/tests/golden_%)
 BENCH_SRCS  := $(wildcard bench/*.c)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-PROGS := $(BUILD)/vnd $(if $(TABLED_SRCS),$(BUILD)/vnd-tabled)
+PROGS := $(BUILD)/vnd $(BUILD)/vnd-tabled $(BUILD)/vnd-controld
 
 all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS)
 
@@ -64,6 +65,10 @@ $(BUILD)/vnd: $(VND_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/vnd-tabled: $(TABLED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/vnd-controld: $(CONTROLD_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@echo "  LD  $@"
 	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
 

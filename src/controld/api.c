@@ -1,0 +1,363 @@
+/* api.c — routes of the control server's API.
+ *
+ * Answers to tenants never name a host, bridge, port, table server or
+ * another tenant: the diagnoses module words its errors so, and what the
+ * table servers answer is passed on only for 4xx (the tenant's own SQL or
+ * options at fault), never their 5xx or transport errors. */
+#include "controld/api.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/nib.h"
+#include "control/tsclient.h"
+#include "controld/diagnoses.h"
+#include "controld/state.h"
+#include "daemon/log.h"
+#include "util/util.h"
+
+#define STREAM_TIMEOUT 3600.0      /* s: the table server's query limit ends it first */
+
+struct who {
+    bool admin;
+    char tenant[VND_NIB_TENANT_ID_MAX + 1];
+};
+
+static bool secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < lb; i++)
+        d |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
+    return d == 0;
+}
+
+/* Who holds `token`: the operator, a tenant, or nobody (false). */
+static bool authenticate(struct vnd_controld *cd, const char *token, struct who *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!token)
+        return false;
+    bool admin = secret_equal(token, cd->admin_secret);
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    const struct vnd_nib_tenant *t = vnd_nib_tenant_by_token(cd->nib, token);
+    if (t)
+        snprintf(w->tenant, sizeof w->tenant, "%s", t->id);
+    pthread_rwlock_unlock(&cd->nib_lock);
+    w->admin = admin;
+    return admin || t;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *mc, int status, json_t *reply, char *err)
+{
+    if (status >= 200 && status < 300) {
+        free(err);
+        return vnd_http_send_json(mc, (unsigned)status, reply);
+    }
+    json_decref(reply);
+    enum MHD_Result r = vnd_http_send_error(mc, (unsigned)status, err ? err : "failed");
+    free(err);
+    return r;
+}
+
+/* ---- streams from a table server ---- */
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    ssize_t n = vnd_ts_stream_read(cls, buf, max);
+    return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                              : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    vnd_ts_stream_close(cls);
+}
+
+/* METHOD path on the routed table server, its answer streamed through. */
+static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *r,
+                             const char *method, const char *path, json_t *body)
+{
+    char *why = NULL;
+    struct vnd_ts_stream *s = vnd_ts_stream_open(r->url, r->secret, method, path, body,
+                                                 STREAM_TIMEOUT, &why);
+    if (!s) {
+        vnd_err("%s %s: %s", method, path, why);
+        free(why);
+        return vnd_http_send_error(mc, 503, "the capture host of this trace did not answer; "
+                                   "try again later");
+    }
+    long status = vnd_ts_stream_status(s);
+    if (status != 200) {
+        char *text = vnd_ts_stream_slurp(s, 64 * 1024);
+        vnd_ts_stream_close(s);
+        json_t *j = json_loads(text, 0, NULL);
+        const char *msg = json_string_value(json_object_get(j, "error"));
+        enum MHD_Result res;
+        if (status >= 400 && status < 500 && msg) {
+            res = vnd_http_send_error(mc, (unsigned)status, msg);
+        } else {
+            vnd_err("%s %s: table server answered %ld: %s", method, path, status, text);
+            res = vnd_http_send_error(mc, 502, "the capture host of this trace failed to "
+                                      "answer; try again later");
+        }
+        json_decref(j);
+        free(text);
+        return res;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                  stream_reader, s, stream_free);
+    if (!resp) {
+        vnd_ts_stream_close(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, vnd_ts_stream_type(s));
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result res = MHD_queue_response(mc, 200, resp);
+    MHD_destroy_response(resp);
+    return res;
+}
+
+/* Strict body checks: only `allowed` keys. */
+static json_t *body_object(const struct vnd_http_request *req, const char *const *allowed,
+                           char **err)
+{
+    if (req->too_large) {
+        *err = vnd_xstrdup("the request body is too large");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = req->body ? json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!j || !json_is_object(j)) {
+        *err = j ? vnd_xstrdup("the body must be a JSON object")
+                 : req->body ? vnd_strdup_printf("the body is not JSON: line %d column %d: %s",
+                                                 je.line, je.column, je.text)
+                             : vnd_xstrdup("a JSON body is required");
+        json_decref(j);
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        bool ok = false;
+        for (int i = 0; allowed[i] && !ok; i++)
+            ok = strcmp(key, allowed[i]) == 0;
+        if (!ok) {
+            *err = vnd_strdup_printf("unknown key \"%.40s\"", key);
+            json_decref(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+static enum MHD_Result do_query(struct vnd_controld *cd, struct MHD_Connection *mc,
+                                const struct who *w, const char *id,
+                                const struct vnd_http_request *req)
+{
+    static const char *const keys[] = {"sql", "format", NULL};
+    char *err = NULL;
+    json_t *j = body_object(req, keys, &err);
+    const char *sql = json_string_value(json_object_get(j, "sql"));
+    if (j && !sql)
+        err = vnd_xstrdup("\"sql\" (a string) is required");
+    if (!j || !sql) {
+        json_decref(j);
+        return answer(mc, 400, NULL, err);
+    }
+    struct vnd_route r;
+    int status = vnd_diagnosis_route(cd, w->tenant, id, sql, NULL, 0, &r, &err);
+    if (status) {
+        json_decref(j);
+        return answer(mc, status, NULL, err);
+    }
+    json_object_set_new(j, "tenant", json_string(r.ts_tenant));
+    json_object_set(j, "traces", r.traces);
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/query", j);
+    vnd_state_audit(cd->db, w->tenant, "query", id, 200, NULL);
+    json_decref(j);
+    vnd_route_clear(&r);
+    return res;
+}
+
+static enum MHD_Result do_diag(struct vnd_controld *cd, struct MHD_Connection *mc,
+                               const struct who *w, const char *id,
+                               const struct vnd_http_request *req)
+{
+    static const char *const keys[] = {"app", "options", "format", "min_t", "plot", NULL};
+    char *err = NULL;
+    json_t *j = body_object(req, keys, &err);
+    if (!j)
+        return answer(mc, 400, NULL, err);
+    /* The tables the app reads decide where it runs. */
+    json_t *o = json_object_get(j, "options");
+    const char *tables[2 + 16];
+    int nt = 0;
+    const char *single[] = {"table", "in", "out"};
+    for (int i = 0; i < 3; i++)
+        if (json_is_string(json_object_get(o, single[i])))
+            tables[nt++] = json_string_value(json_object_get(o, single[i]));
+    size_t k;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "path"), k, x)
+        if (json_is_string(x) && nt < (int)(sizeof tables / sizeof *tables))
+            tables[nt++] = json_string_value(x);
+    struct vnd_route r;
+    int status = vnd_diagnosis_route(cd, w->tenant, id, NULL, tables, nt, &r, &err);
+    if (status) {
+        json_decref(j);
+        return answer(mc, status, NULL, err);
+    }
+    json_object_set_new(j, "tenant", json_string(r.ts_tenant));
+    json_object_set(j, "traces", r.traces);
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/diag", j);
+    const char *app = json_string_value(json_object_get(j, "app"));
+    vnd_state_audit(cd->db, w->tenant, "diag", id, 200, app);
+    json_decref(j);
+    vnd_route_clear(&r);
+    return res;
+}
+
+static enum MHD_Result do_pcap(struct vnd_controld *cd, struct MHD_Connection *mc,
+                               const struct who *w, const char *id, const char *name)
+{
+    struct vnd_route r;
+    char *err = NULL, *ts_id = NULL;
+    int status = vnd_diagnosis_route_trace(cd, w->tenant, id, name, &r, &ts_id, &err);
+    if (status)
+        return answer(mc, status, NULL, err);
+    char *path = vnd_strdup_printf("/v1/traces/%s/pcap?tenant=%s", ts_id, r.ts_tenant);
+    enum MHD_Result res = proxy(mc, &r, "GET", path, NULL);
+    vnd_state_audit(cd->db, w->tenant, "pcap", id, 200, name);
+    free(path);
+    free(ts_id);
+    vnd_route_clear(&r);
+    return res;
+}
+
+/* Splits "/v1/diagnoses/ID[/REST]" (a copy in buf). */
+static bool split_id(const char *url, const char *prefix, char *buf, size_t size,
+                     const char **id, const char **rest)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(url, prefix, pl) != 0 || !url[pl] || strlen(url + pl) >= size)
+        return false;
+    snprintf(buf, size, "%s", url + pl);
+    char *slash = strchr(buf, '/');
+    *rest = "";
+    if (slash) {
+        *slash = 0;
+        *rest = slash + 1;
+    }
+    *id = buf;
+    return **id != 0;
+}
+
+static enum MHD_Result tenant_routes(struct vnd_controld *cd, struct MHD_Connection *mc,
+                                     const struct who *w, const struct vnd_http_request *req)
+{
+    const char *m = req->method, *url = req->url;
+    json_t *reply = NULL;
+    char *err = NULL;
+    if (strcmp(url, "/v1/diagnoses") == 0) {
+        if (strcmp(m, "GET") == 0)
+            return answer(mc, vnd_diagnosis_list(cd, w->tenant, &reply), reply, NULL);
+        if (strcmp(m, "POST") != 0)
+            return vnd_http_send_error(mc, 405, "use GET or POST on /v1/diagnoses");
+        static const char *const keys[] = {"collect", "parse", "collect_name", "parse_name",
+                                           "duration", NULL};
+        json_t *j = body_object(req, keys, &err);
+        if (!j)
+            return answer(mc, 400, NULL, err);
+        int status = vnd_diagnosis_create(cd, w->tenant, j, &reply, &err);
+        json_decref(j);
+        return answer(mc, status, reply, err);
+    }
+    char buf[512];
+    const char *id, *rest;
+    if (!split_id(url, "/v1/diagnoses/", buf, sizeof buf, &id, &rest))
+        return vnd_http_send_error(mc, 404, "no such resource (see docs/api/controld.yaml)");
+    if (!*rest) {
+        if (strcmp(m, "GET") == 0)
+            return answer(mc, vnd_diagnosis_show(cd, w->tenant, id, &reply, &err), reply, err);
+        if (strcmp(m, "DELETE") == 0)
+            return answer(mc, vnd_diagnosis_delete(cd, w->tenant, id, &reply, &err), reply, err);
+        return vnd_http_send_error(mc, 405, "use GET or DELETE on a diagnosis");
+    }
+    if (strcmp(rest, "query") == 0 || strcmp(rest, "diag") == 0) {
+        if (strcmp(m, "POST") != 0)
+            return vnd_http_send_error(mc, 405, "use POST");
+        return rest[0] == 'q' ? do_query(cd, mc, w, id, req) : do_diag(cd, mc, w, id, req);
+    }
+    if (strncmp(rest, "traces/", 7) == 0) {
+        char *name = vnd_xstrdup(rest + 7);
+        char *p = strstr(name, "/pcap");
+        enum MHD_Result res;
+        if (!p || p[5] || p == name)
+            res = vnd_http_send_error(mc, 404, "no such resource (see docs/api/controld.yaml)");
+        else if (strcmp(m, "GET") != 0)
+            res = vnd_http_send_error(mc, 405, "use GET");
+        else {
+            *p = 0;
+            res = do_pcap(cd, mc, w, id, name);
+        }
+        free(name);
+        return res;
+    }
+    return vnd_http_send_error(mc, 404, "no such resource (see docs/api/controld.yaml)");
+}
+
+static enum MHD_Result admin_routes(struct vnd_controld *cd, struct MHD_Connection *mc,
+                                    const struct vnd_http_request *req)
+{
+    const char *m = req->method, *url = req->url;
+    json_t *reply = NULL;
+    char *err = NULL;
+    if (strcmp(url, "/v1/admin/diagnoses") == 0 && strcmp(m, "GET") == 0)
+        return answer(mc, vnd_diagnosis_list(cd, NULL, &reply), reply, NULL);
+    if (strcmp(url, "/v1/admin/reconcile") == 0 && strcmp(m, "POST") == 0) {
+        int fixes = vnd_diagnosis_reconcile(cd);
+        return vnd_http_send_json(mc, 200, json_pack("{s:i}", "fixes", fixes));
+    }
+    char buf[512];
+    const char *id, *rest;
+    if (split_id(url, "/v1/admin/diagnoses/", buf, sizeof buf, &id, &rest)
+        && strcmp(rest, "policy") == 0 && strcmp(m, "GET") == 0) {
+        char *text = NULL;
+        int status = vnd_diagnosis_policy(cd, id, &text, &err);
+        if (status != 200)
+            return answer(mc, status, NULL, err);
+        return vnd_http_send_text(mc, 200, text, "text/plain; charset=utf-8");
+    }
+    return vnd_http_send_error(mc, 404, "no such admin resource (see docs/api/controld.yaml)");
+}
+
+static enum MHD_Result handle(void *ctx, struct MHD_Connection *mc,
+                              const struct vnd_http_request *req)
+{
+    struct vnd_controld *cd = ctx;
+    struct who w;
+    if (!authenticate(cd, req->token, &w)) {
+        if (req->token)
+            vnd_warn("%s %s: refused, unknown token", req->method, req->url);
+        return vnd_http_send_error(mc, 401, req->token ? "unknown token"
+                                   : "missing \"Authorization: Bearer <token>\" header");
+    }
+    if (strncmp(req->url, "/v1/admin/", 10) == 0) {
+        if (!w.admin)
+            return vnd_http_send_error(mc, 404, "no such resource (see docs/api/controld.yaml)");
+        return admin_routes(cd, mc, req);
+    }
+    if (!w.tenant[0])
+        return vnd_http_send_error(mc, 403, "the operator's secret is for /v1/admin/ only");
+    return tenant_routes(cd, mc, &w, req);
+}
+
+int vnd_controld_api_start(struct vnd_controld *cd, const char *listen,
+                           const struct vnd_http_limits *lim, struct vnd_http **out, char **err)
+{
+    return vnd_http_start(listen, lim, NULL, handle, cd, out, err);
+}

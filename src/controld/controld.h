@@ -1,0 +1,37 @@
+/* controld.h — the control server's state shared by its threads.
+ *
+ * Threads: libmicrohttpd's, one per API connection; the maintenance
+ * thread (durations, quotas, retention, reconcile, SIGHUP); main, which
+ * waits for signals.  `lock` serializes every change of diagnoses, the
+ * state database, rules and table-server traces, so two requests never
+ * pick the same tag; reading rows and streaming results happen outside
+ * it.  The NIB is swapped whole on SIGHUP under `nib_lock`. */
+#ifndef VND_CONTROLD_CONTROLD_H
+#define VND_CONTROLD_CONTROLD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "control/nib.h"
+
+struct vnd_controld {
+    /* settings */
+    char *nib_path;
+    char *admin_secret;
+    double reconcile_interval;      /* s */
+    int retain_mb;                  /* raw packets kept per trace */
+    double query_timeout;           /* s, passed on to table servers */
+
+    pthread_rwlock_t nib_lock;
+    struct vnd_nib *nib;
+
+    pthread_mutex_t lock;
+    sqlite3 *db;                    /* the state: diagnoses, traces, audit */
+
+    volatile sig_atomic_t reload;   /* SIGHUP seen */
+    volatile sig_atomic_t stopping;
+};
+
+#endif

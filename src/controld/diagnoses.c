@@ -1,0 +1,1259 @@
+/* diagnoses.c — create, show, stop and reconcile diagnoses.
+ *
+ * A diagnosis d<N> of tenant T lives in three places, always changed
+ * together under cd->lock:
+ *   - the state database (controld/state.h);
+ *   - the table servers of its capture hosts: one trace per capture point
+ *     and direction, id "d<N>_<i>", in the table server's tenant "T-d<N>"
+ *     (a database of its own, so the tenant's own virtual names can be its
+ *     table names: `select ... from ids_in`);
+ *   - the bridges: one table-0 rule per trace, cookie VND_COOKIE(N, i).
+ * Creation goes table servers first, rules second (no copy ever arrives
+ * for a trace that does not exist yet); stopping goes the other way. */
+#include "controld/diagnoses.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "control/ovs.h"
+#include "control/policy.h"
+#include "control/tsclient.h"
+#include "controld/state.h"
+#include "daemon/log.h"
+#include "lang/collectconf.h"
+#include "lang/parseconf.h"
+#include "util/util.h"
+
+#define MAX_DURATION (7 * 86400.0)
+#define TAG_MAX 4094
+
+/* ---- small helpers ---- */
+
+static int fail(char **err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char **err, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    *err = vnd_xstrdup(msg);
+    return status;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static json_t *iso_time(double t)
+{
+    if (!(t > 0))
+        return json_null();
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+/* "d12" → 12; anything else → 0 (no diagnosis has number 0). */
+static long long diag_num(const char *id)
+{
+    if (!id || id[0] != 'd' || !isdigit((unsigned char)id[1]) || strlen(id) > 12)
+        return 0;
+    char *end;
+    long long n = strtoll(id + 1, &end, 10);
+    return *end || n <= 0 ? 0 : n;
+}
+
+static const struct vnd_nib_host *host_by_name(const struct vnd_nib *nib, const char *name)
+{
+    for (int i = 0; i < nib->nhosts; i++)
+        if (strcmp(nib->hosts[i].name, name) == 0)
+            return &nib->hosts[i];
+    return NULL;
+}
+
+/* A copy of what talking to one host takes, so the NIB may be swapped
+ * while we talk. */
+struct host {
+    char *name, *ofctl, *url, *secret;
+    int mirror;
+};
+
+static bool host_get(struct vnd_controld *cd, const char *name, struct host *h)
+{
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    const struct vnd_nib_host *n = host_by_name(cd->nib, name);
+    if (n) {
+        h->name = vnd_xstrdup(n->name);
+        h->ofctl = vnd_xstrdup(n->ofctl);
+        h->url = vnd_xstrdup(n->tabled_url);
+        h->secret = vnd_xstrdup(n->tabled_secret ? n->tabled_secret : "");
+        h->mirror = n->mirror_port;
+    }
+    pthread_rwlock_unlock(&cd->nib_lock);
+    return n != NULL;
+}
+
+static void host_clear(struct host *h)
+{
+    free(h->name);
+    free(h->ofctl);
+    free(h->url);
+    free(h->secret);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---- traces as stored ---- */
+
+struct trow {
+    long long diag;
+    int idx;
+    char *name, *node, *point, *direction, *pattern, *tables, *host, *port, *match;
+    int ofport, tag, bit, sampling, snaplen;
+    char *parse_text;
+    long long stored, bytes;
+    struct vnd_capture_match m;
+    char *tenant, *state;
+};
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return vnd_xstrdup(t ? (const char *)t : "");
+}
+
+#define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
+    " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
+    " t.stored, t.bytes, t.match_blob, d.tenant, d.state"
+
+static void trow_read(sqlite3_stmt *st, struct trow *r)
+{
+    memset(r, 0, sizeof *r);
+    r->diag = sqlite3_column_int64(st, 0);
+    r->idx = sqlite3_column_int(st, 1);
+    r->name = col_dup(st, 2);
+    r->node = col_dup(st, 3);
+    r->point = col_dup(st, 4);
+    r->direction = col_dup(st, 5);
+    r->pattern = col_dup(st, 6);
+    r->tables = col_dup(st, 7);
+    r->host = col_dup(st, 8);
+    r->port = col_dup(st, 9);
+    r->match = col_dup(st, 10);
+    r->ofport = sqlite3_column_int(st, 11);
+    r->tag = sqlite3_column_int(st, 12);
+    r->bit = sqlite3_column_int(st, 13);
+    r->sampling = sqlite3_column_int(st, 14);
+    r->snaplen = sqlite3_column_int(st, 15);
+    r->parse_text = col_dup(st, 16);
+    r->stored = sqlite3_column_int64(st, 17);
+    r->bytes = sqlite3_column_int64(st, 18);
+    if (sqlite3_column_bytes(st, 19) == (int)sizeof r->m)
+        memcpy(&r->m, sqlite3_column_blob(st, 19), sizeof r->m);
+    r->tenant = col_dup(st, 20);
+    r->state = col_dup(st, 21);
+}
+
+static void trow_clear(struct trow *r)
+{
+    free(r->name); free(r->node); free(r->point); free(r->direction); free(r->pattern);
+    free(r->tables); free(r->host); free(r->port); free(r->match); free(r->parse_text);
+    free(r->tenant); free(r->state);
+}
+
+/* The traces of a query with TROW_COLS (malloc'd array). */
+static struct trow *trows_load(sqlite3_stmt *st, int *n)
+{
+    struct trow *v = NULL;
+    *n = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        v = vnd_xrealloc(v, (size_t)(*n + 1) * sizeof *v);
+        trow_read(st, &v[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void trows_free(struct trow *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        trow_clear(&v[i]);
+    free(v);
+}
+
+static struct trow *diag_traces(struct vnd_controld *cd, long long num, int *n)
+{
+    return trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t JOIN diagnosis d"
+                                      " ON d.num = t.diag WHERE t.diag = ? ORDER BY t.idx",
+                                      "I", num), n);
+}
+
+/* The tenant's diagnosis `id`: 0 and its state, or 404. */
+static int diag_find(struct vnd_controld *cd, const char *tenant, const char *id,
+                     long long *num, char **state, char **err)
+{
+    long long n = diag_num(id);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT state FROM diagnosis WHERE num = ?"
+                                       " AND (? IS NULL OR tenant = ?)", "Iss", n, tenant, tenant);
+    int found = st && sqlite3_step(st) == SQLITE_ROW;
+    if (found && state)
+        *state = col_dup(st, 0);
+    sqlite3_finalize(st);
+    if (!found)
+        return fail(err, 404, "no diagnosis %.40s", id ? id : "");
+    *num = n;
+    return 0;
+}
+
+static char *ts_tenant(const char *tenant, long long num)
+{
+    return vnd_strdup_printf("%s-d%lld", tenant, num);
+}
+
+static char *ts_trace_id(long long num, int idx)
+{
+    return vnd_strdup_printf("d%lld_%d", num, idx);
+}
+
+/* ---- table servers ---- */
+
+static int ts_create(const struct host *h, const char *tenant, const struct trow *r,
+                     int retain_mb, char **why)
+{
+    char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(tenant, r->diag);
+    char *cap = vnd_strdup_printf("%s %s", r->node, r->point);
+    json_t *body = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s}",
+                             "id", id, "tag", r->tag, "tenant", tt, "parse", r->parse_text,
+                             "sampling", r->sampling, "snaplen", r->snaplen,
+                             "retain_mb", retain_mb, "cap_point", cap,
+                             "direction", r->direction, "pattern", r->pattern);
+    long status = 0;
+    json_t *reply = NULL;
+    int rc = vnd_ts_call(h->url, h->secret, "POST", "/v1/traces", body, &status, &reply, why);
+    if (rc == 0 && status != 201) {
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        *why = vnd_strdup_printf("table server %s: %ld %s", h->url, status, e ? e : "");
+        rc = -1;
+    }
+    json_decref(body);
+    json_decref(reply);
+    free(id);
+    free(tt);
+    free(cap);
+    return rc;
+}
+
+static int ts_delete(const struct host *h, const char *tenant, long long num, int idx, char **why)
+{
+    char *id = ts_trace_id(num, idx), *tt = ts_tenant(tenant, num);
+    char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt);
+    long status = 0;
+    json_t *reply = NULL;
+    int rc = vnd_ts_call(h->url, h->secret, "DELETE", path, NULL, &status, &reply, why);
+    if (rc == 0 && status != 200 && status != 204 && status != 404) {
+        *why = vnd_strdup_printf("table server %s: DELETE %s: %ld", h->url, id, status);
+        rc = -1;
+    }
+    json_decref(reply);
+    free(path);
+    free(id);
+    free(tt);
+    return rc;
+}
+
+/* ---- rules ---- */
+
+static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
+{
+    return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
+                                     mirror};
+}
+
+/* Installs the rules of `v` (n traces) host by host, a bundle each; on a
+ * failure removes what it installed. */
+static int rules_install(struct vnd_controld *cd, long long num, struct trow *v, int n,
+                         char **why)
+{
+    bool *done = vnd_xcalloc((size_t)n, sizeof *done);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        if (done[i])
+            continue;
+        struct host h;
+        if (!host_get(cd, v[i].host, &h)) {
+            *why = vnd_strdup_printf("host %s is no longer in the NIB", v[i].host);
+            rc = -1;
+            break;
+        }
+        struct vnd_capture_rule *rules = vnd_xcalloc((size_t)n, sizeof *rules);
+        int k = 0;
+        for (int j = i; j < n; j++)
+            if (!done[j] && strcmp(v[j].host, v[i].host) == 0) {
+                rules[k++] = rule_of(&v[j], h.mirror);
+                done[j] = true;
+            }
+        rc = vnd_ovs_add(h.ofctl, rules, k, why);
+        free(rules);
+        host_clear(&h);
+    }
+    if (rc) {
+        char *e2 = NULL;
+        for (int i = 0; i < n; i++) {
+            struct host h;
+            if (done[i] && host_get(cd, v[i].host, &h)) {
+                if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &e2)) {
+                    vnd_warn("d%lld: removing its rules again: %s", num, e2);
+                    free(e2);
+                    e2 = NULL;
+                }
+                host_clear(&h);
+            }
+        }
+    }
+    free(done);
+    return rc;
+}
+
+/* Removes the diagnosis's rules from every host it has traces on. */
+static int rules_remove(struct vnd_controld *cd, long long num, struct trow *v, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            first &= strcmp(v[j].host, v[i].host) != 0;
+        struct host h;
+        if (!first || !host_get(cd, v[i].host, &h))
+            continue;
+        char *why = NULL;
+        if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &why)) {
+            vnd_err("d%lld: removing its rules on %s: %s", num, h.name, why);
+            free(why);
+            rc = -1;
+        }
+        host_clear(&h);
+    }
+    return rc;
+}
+
+/* ---- creating ---- */
+
+/* The lowest tag free on `host` and the lowest reg7 bit that no live rule
+ * overlapping `m` on it uses (also among the traces of `v` given before). */
+static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct vnd_capture_match *m,
+                        struct trow *v, int n, int *tag, int *bit)
+{
+    static unsigned char used_tag[TAG_MAX + 1];
+    memset(used_tag, 0, sizeof used_tag);
+    uint32_t used_bits = 0;
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t JOIN diagnosis d"
+                                       " ON d.num = t.diag WHERE t.host = ?", "s", host);
+    int nl = 0;
+    struct trow *live = trows_load(st, &nl);
+    for (int i = 0; i < nl; i++) {
+        if (live[i].tag >= 1 && live[i].tag <= TAG_MAX)
+            used_tag[live[i].tag] = 1;
+        if (strcmp(live[i].state, "running") == 0 && vnd_capture_match_overlap(&live[i].m, m))
+            used_bits |= 1u << live[i].bit;
+    }
+    trows_free(live, nl);
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].host, host) == 0) {
+            used_tag[v[i].tag] = 1;
+            if (vnd_capture_match_overlap(&v[i].m, m))
+                used_bits |= 1u << v[i].bit;
+        }
+    *tag = *bit = -1;
+    for (int t = 1; t <= TAG_MAX && *tag < 0; t++)
+        if (!used_tag[t])
+            *tag = t;
+    for (int b = 0; b < VND_CAPTURE_BITS && *bit < 0; b++)
+        if (!(used_bits & (1u << b)))
+            *bit = b;
+    return *tag < 0 ? -1 : *bit < 0 ? -2 : 0;
+}
+
+struct create_req {
+    const char *collect, *parse, *collect_name, *parse_name;
+    double duration;
+};
+
+static int read_body(const json_t *body, struct create_req *q, char **err)
+{
+    memset(q, 0, sizeof *q);
+    q->collect_name = "collect.conf";
+    q->parse_name = "parse.conf";
+    if (!json_is_object(body))
+        return fail(err, 400, "the body must be a JSON object with \"collect\" (and optionally "
+                    "\"parse\", \"duration\")");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v) {
+        const char **s = !strcmp(key, "collect") ? &q->collect : !strcmp(key, "parse") ? &q->parse
+                         : !strcmp(key, "collect_name") ? &q->collect_name
+                         : !strcmp(key, "parse_name") ? &q->parse_name : NULL;
+        if (s) {
+            if (!json_is_string(v))
+                return fail(err, 400, "\"%s\" must be a string", key);
+            *s = json_string_value(v);
+        } else if (!strcmp(key, "duration")) {
+            if (!json_is_number(v) || !(json_number_value(v) > 0)
+                || json_number_value(v) > MAX_DURATION)
+                return fail(err, 400, "\"duration\" must be a number of seconds in (0, %.0f]",
+                            MAX_DURATION);
+            q->duration = json_number_value(v);
+        } else {
+            return fail(err, 400, "unknown key \"%.40s\" (expected collect, parse, collect_name, "
+                        "parse_name, duration)", key);
+        }
+    }
+    if (!q->collect)
+        return fail(err, 400, "\"collect\" (the trace collection configuration) is required");
+    const char *names[] = {q->collect_name, q->parse_name};
+    for (int i = 0; i < 2; i++) {
+        bool ok = names[i][0] && strlen(names[i]) <= 63;
+        for (const char *c = names[i]; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || strchr("._-", *c);
+        if (!ok)
+            return fail(err, 400, "\"collect_name\" and \"parse_name\" are file names: 1 to 63 "
+                        "letters, digits, '.', '_' or '-'");
+    }
+    return 0;
+}
+
+static json_t *trace_json(const struct trow *r)
+{
+    json_t *tables = json_loads(r->tables, 0, NULL);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i}", "name", r->name, "node", r->node,
+                     "point", r->point, "direction", r->direction, "pattern", r->pattern,
+                     "tables", tables ? tables : json_array(), "sampling", r->sampling,
+                     "snaplen", r->snaplen);
+}
+
+static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
+{
+    /* num, tenant, state, created, ends, stopped, reason, ntraces */
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_sprintf("d%lld", sqlite3_column_int64(st, 0)));
+    if (with_tenant)
+        json_object_set_new(o, "tenant", json_string((const char *)sqlite3_column_text(st, 1)));
+    json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(st, 2)));
+    json_object_set_new(o, "created", iso_time(sqlite3_column_double(st, 3)));
+    json_object_set_new(o, "ends", iso_time(sqlite3_column_double(st, 4)));
+    json_object_set_new(o, "stopped", iso_time(sqlite3_column_double(st, 5)));
+    const unsigned char *why = sqlite3_column_text(st, 6);
+    json_object_set_new(o, "reason", why ? json_string((const char *)why) : json_null());
+    json_object_set_new(o, "traces", json_integer(sqlite3_column_int(st, 7)));
+    return o;
+}
+
+#define SUMMARY_SQL "SELECT d.num, d.tenant, d.state, d.created, d.ends, d.stopped, d.reason," \
+    " (SELECT count(*) FROM trace t WHERE t.diag = d.num) FROM diagnosis d"
+
+static void undo_create(struct vnd_controld *cd, const char *tenant, long long num,
+                        struct trow *v, int created)
+{
+    for (int i = 0; i < created; i++) {
+        struct host h;
+        char *why = NULL;
+        if (host_get(cd, v[i].host, &h)) {
+            if (ts_delete(&h, tenant, num, v[i].idx, &why)) {
+                vnd_warn("d%lld: removing trace %s again: %s", num, v[i].name, why);
+                free(why);
+            }
+            host_clear(&h);
+        }
+    }
+    vnd_state_exec(cd->db, "DELETE FROM trace WHERE diag = ?", "I", num);
+    vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
+}
+
+int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant, const json_t *body,
+                         json_t **reply, char **err)
+{
+    struct create_req q;
+    int status = read_body(body, &q, err);
+    if (status)
+        return status;
+    struct vnd_collect_conf *cc = NULL;
+    struct vnd_parse_conf *pc = NULL;
+    struct vnd_policy *pol = NULL;
+    struct trow *v = NULL;
+    int n = 0, created = 0;
+    long long num = 0;
+    char *why = NULL;
+    if (vnd_collectconf_parse(q.collect, q.collect_name, &cc, err))
+        return 400;
+    const char *parse_text = q.parse ? q.parse : vnd_parseconf_default_text;
+    if (vnd_parseconf_parse(parse_text, q.parse_name, &pc, err)) {
+        status = 400;
+        goto out;
+    }
+
+    /* The policy, and the hosts' names it lands on, from the NIB as it is now. */
+    struct vnd_nib_quota quota = {0};
+    char **hostnames = NULL;
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    const struct vnd_nib_tenant *t = vnd_nib_tenant_by_id(cd->nib, tenant);
+    if (!t) {
+        status = fail(err, 401, "unknown tenant");
+    } else if (vnd_policy_compile(cd->nib, t, cc, q.collect_name, &pol, err)) {
+        status = 400;
+    } else {
+        quota = t->quota;
+        hostnames = vnd_xcalloc((size_t)pol->ntraces + 1, sizeof *hostnames);
+        for (int i = 0; i < pol->ntraces; i++)
+            hostnames[i] = vnd_xstrdup(cd->nib->hosts[pol->traces[i].host].name);
+    }
+    pthread_rwlock_unlock(&cd->nib_lock);
+    if (status)
+        goto out;
+    if (pol->ntraces == 0) {
+        status = fail(err, 400, "%s: no capture point", q.collect_name);
+        goto out_hosts;
+    }
+    if (vnd_policy_check_parse(pol, pc, q.parse_name, err)) {
+        status = 400;
+        goto out_hosts;
+    }
+
+    pthread_mutex_lock(&cd->lock);
+    /* Quotas, counted from the state. */
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*) FROM diagnosis WHERE tenant = ?",
+                                       "s", tenant);
+    long long live = 0, rows = 0, bytes = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        live = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = vnd_state_query(cd->db, "SELECT coalesce(sum(stored),0), coalesce(sum(bytes),0) FROM"
+                         " trace t JOIN diagnosis d ON d.num = t.diag WHERE d.tenant = ?", "s",
+                         tenant);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        rows = sqlite3_column_int64(st, 0);
+        bytes = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (quota.live_diagnoses && live >= quota.live_diagnoses) {
+        status = fail(err, 403, "quota: %lld of %d diagnoses already exist; stop one first "
+                      "(vnd stop ID)", live, quota.live_diagnoses);
+        goto out_unlock;
+    }
+    if ((quota.rows && rows >= quota.rows) || (quota.bytes && bytes >= quota.bytes)) {
+        status = fail(err, 403, "quota: your diagnoses already store %lld rows (%lld bytes of "
+                      "raw packets), the most your cloud allows; stop one first", rows, bytes);
+        goto out_unlock;
+    }
+
+    double now = wall_now();
+    if (vnd_state_exec(cd->db, "INSERT INTO diagnosis (tenant, state, created, ends, collect,"
+                       " parse, collect_name, parse_name) VALUES (?, 'starting', ?, ?, ?, ?, ?, ?)",
+                       "sddssss", tenant, now, now, q.collect, parse_text,
+                       q.collect_name, q.parse_name)) {
+        status = fail(err, 500, "the control server could not record the diagnosis");
+        goto out_unlock;
+    }
+    num = sqlite3_last_insert_rowid(cd->db);
+    if (q.duration > 0)
+        vnd_state_exec(cd->db, "UPDATE diagnosis SET ends = ? WHERE num = ?", "dI",
+                       now + q.duration, num);
+    else
+        vnd_state_exec(cd->db, "UPDATE diagnosis SET ends = NULL WHERE num = ?", "I", num);
+
+    /* Traces: tag and bit, the table server's parse configuration. */
+    v = vnd_xcalloc((size_t)pol->ntraces, sizeof *v);
+    for (int i = 0; i < pol->ntraces; i++) {
+        const struct vnd_policy_trace *pt = &pol->traces[i];
+        struct trow *r = &v[n];
+        r->diag = num;
+        r->idx = i + 1;
+        r->m = pt->match;
+        r->host = vnd_xstrdup(hostnames[i]);
+        int rc = pick_tag_bit(cd, r->host, &r->m, v, n, &r->tag, &r->bit);
+        if (rc) {
+            free(r->host);
+            status = rc == -1
+                ? fail(err, 503, "no capture tag is left for %s (a capture host carries at most "
+                       "%d live traces): stop a diagnosis, or ask your cloud's operator",
+                       pt->name, TAG_MAX)
+                : fail(err, 503, "%s overlaps %d capture rules already live on its capture host;"
+                       " stop a diagnosis that captures the same packets", pt->name,
+                       VND_CAPTURE_BITS);
+            goto out_undo;
+        }
+        n++;
+        r->name = vnd_xstrdup(pt->name);
+        r->node = vnd_xstrdup(pt->node);
+        r->point = vnd_xstrdup(pt->point);
+        r->direction = vnd_xstrdup(pt->into ? "in" : "out");
+        r->pattern = vnd_cc_pattern_text(&pt->match.pattern, false);
+        r->port = vnd_xstrdup(pt->port_name);
+        r->ofport = pt->ofport;
+        r->match = vnd_capture_match_text(&pt->match);
+        r->sampling = pt->sampling;
+        r->snaplen = pt->snaplen;
+        char **tables = NULL;
+        int ntables = 0;
+        r->parse_text = vnd_policy_parse_for(pc, pt->name, &tables, &ntables);
+        json_t *ta = json_array();
+        for (int k = 0; k < ntables; k++) {
+            json_array_append_new(ta, json_string(tables[k]));
+            free(tables[k]);
+        }
+        free(tables);
+        r->tables = json_dumps(ta, JSON_COMPACT);
+        json_decref(ta);
+        r->tenant = vnd_xstrdup(tenant);
+        r->state = vnd_xstrdup("starting");
+        sqlite3_stmt *ins = vnd_state_query(cd->db,
+            "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
+            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iisssssssssiiisiis",
+            num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
+            r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
+            r->parse_text, "");
+        if (ins) {
+            sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                vnd_err("state: %s", sqlite3_errmsg(cd->db));
+        }
+        sqlite3_finalize(ins);
+    }
+
+    /* The table servers first: a copy never arrives for a trace they lack. */
+    for (; created < n; created++) {
+        struct host h;
+        if (!host_get(cd, v[created].host, &h)) {
+            why = vnd_strdup_printf("host %s is no longer in the NIB", v[created].host);
+        } else {
+            int rc = ts_create(&h, tenant, &v[created], cd->retain_mb, &why);
+            host_clear(&h);
+            if (!rc)
+                continue;
+        }
+        vnd_err("d%lld: creating trace %s: %s", num, v[created].name, why);
+        status = fail(err, 502, "a capture host of this diagnosis did not take its trace %s; "
+                      "try again later (the operator's log has the details)", v[created].name);
+        goto out_undo;
+    }
+    if (rules_install(cd, num, v, n, &why)) {
+        vnd_err("d%lld: installing its capture rules: %s", num, why);
+        status = fail(err, 502, "the capture rules of this diagnosis could not be installed; "
+                      "try again later (the operator's log has the details)");
+        goto out_undo;
+    }
+    vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'running' WHERE num = ?", "I", num);
+    char id[32];
+    snprintf(id, sizeof id, "d%lld", num);
+    vnd_state_audit(cd->db, tenant, "create", id, 201, NULL);
+    st = vnd_state_query(cd->db, SUMMARY_SQL " WHERE d.num = ?", "I", num);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *reply = summary_json(st, false);
+        json_t *ta = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(ta, trace_json(&v[i]));
+        json_object_set_new(*reply, "traces", ta);
+    }
+    sqlite3_finalize(st);
+    status = *reply ? 201 : fail(err, 500, "the diagnosis was created but cannot be read back");
+    goto out_unlock;
+
+out_undo:
+    undo_create(cd, tenant, num, v, created);
+    vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
+out_unlock:
+    pthread_mutex_unlock(&cd->lock);
+out_hosts:
+    for (int i = 0; hostnames && hostnames[i]; i++)
+        free(hostnames[i]);
+    free(hostnames);
+out:
+    free(why);
+    trows_free(v, n);
+    vnd_policy_free(pol);
+    vnd_parseconf_free(pc);
+    vnd_collectconf_free(cc);
+    if (status >= 400 && status != 401 && num == 0)
+        vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
+    return status;
+}
+
+/* ---- reading ---- */
+
+int vnd_diagnosis_list(struct vnd_controld *cd, const char *tenant, json_t **reply)
+{
+    sqlite3_stmt *st = vnd_state_query(cd->db, SUMMARY_SQL " WHERE (? IS NULL OR d.tenant = ?)"
+                                       " ORDER BY d.num", "ss", tenant, tenant);
+    json_t *a = json_array();
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(a, summary_json(st, tenant == NULL));
+    sqlite3_finalize(st);
+    *reply = json_pack("{s:o}", "diagnoses", a);
+    return 200;
+}
+
+/* Completeness counters of one trace, from its table server. */
+static void add_counters(struct vnd_controld *cd, const struct trow *r, json_t *o)
+{
+    static const char *const keys[] = {"seen", "matched", "stored", "sampled_out",
+                                       "dropped_kernel", "dropped_queue", "first_ts", "last_ts",
+                                       "retained_bytes"};
+    struct host h;
+    json_t *reply = NULL;
+    long status = 0;
+    char *why = NULL;
+    if (host_get(cd, r->host, &h)) {
+        char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(r->tenant, r->diag);
+        char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt);
+        if (vnd_ts_call(h.url, h.secret, "GET", path, NULL, &status, &reply, &why)) {
+            vnd_warn("d%lld: counters of %s: %s", r->diag, r->name, why);
+            free(why);
+        }
+        free(path);
+        free(id);
+        free(tt);
+        host_clear(&h);
+    }
+    if (status != 200 || !json_is_object(reply)) {
+        json_object_set_new(o, "counters", json_string("unavailable: its capture host did not "
+                                                       "answer"));
+        json_decref(reply);
+        return;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        json_t *x = json_object_get(reply, keys[i]);
+        json_object_set(o, keys[i], x ? x : json_null());
+    }
+    json_decref(reply);
+}
+
+int vnd_diagnosis_show(struct vnd_controld *cd, const char *tenant, const char *id,
+                       json_t **reply, char **err)
+{
+    long long num;
+    int status = diag_find(cd, tenant, id, &num, NULL, err);
+    if (status)
+        return status;
+    sqlite3_stmt *st = vnd_state_query(cd->db, SUMMARY_SQL " WHERE d.num = ?", "I", num);
+    if (!st || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return fail(err, 404, "no diagnosis %.40s", id);
+    }
+    *reply = summary_json(st, tenant == NULL);
+    sqlite3_finalize(st);
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = trace_json(&v[i]);
+        add_counters(cd, &v[i], o);
+        json_array_append_new(a, o);
+    }
+    json_object_set_new(*reply, "traces", a);
+    trows_free(v, n);
+    return 200;
+}
+
+/* ---- stopping ---- */
+
+/* Removes everything of diagnosis `num` (cd->lock held). */
+static void remove_all(struct vnd_controld *cd, long long num, const char *tenant)
+{
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    rules_remove(cd, num, v, n);
+    for (int i = 0; i < n; i++) {
+        struct host h;
+        char *why = NULL;
+        if (host_get(cd, v[i].host, &h)) {
+            if (ts_delete(&h, tenant, num, v[i].idx, &why)) {
+                /* reconcile removes it once the table server answers */
+                vnd_warn("d%lld: trace %s: %s", num, v[i].name, why);
+                free(why);
+            }
+            host_clear(&h);
+        }
+    }
+    vnd_state_exec(cd->db, "DELETE FROM trace WHERE diag = ?", "I", num);
+    vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
+    trows_free(v, n);
+}
+
+int vnd_diagnosis_delete(struct vnd_controld *cd, const char *tenant, const char *id,
+                         json_t **reply, char **err)
+{
+    long long num;
+    pthread_mutex_lock(&cd->lock);
+    int status = diag_find(cd, tenant, id, &num, NULL, err);
+    if (!status) {
+        remove_all(cd, num, tenant);
+        *reply = json_pack("{s:s, s:s}", "id", id, "state", "deleted");
+        status = 200;
+    }
+    vnd_state_audit(cd->db, tenant, "delete", id, status, NULL);
+    pthread_mutex_unlock(&cd->lock);
+    return status;
+}
+
+/* Ends capture (rules go, tables stay). */
+static void finish(struct vnd_controld *cd, long long num, const char *tenant, const char *reason)
+{
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    rules_remove(cd, num, v, n);
+    trows_free(v, n);
+    vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'done', stopped = ?, reason = ?"
+                   " WHERE num = ?", "dsI", wall_now(), reason, num);
+    char id[32];
+    snprintf(id, sizeof id, "d%lld", num);
+    vnd_state_audit(cd->db, tenant, "finish", id, 200, reason);
+}
+
+/* ---- the operator's view ---- */
+
+int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, char **err)
+{
+    long long num;
+    char *state = NULL;
+    int status = diag_find(cd, NULL, id, &num, &state, err);
+    if (status)
+        return status;
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    size_t len = 0;
+    char *s = NULL;
+    FILE *f = open_memstream(&s, &len);
+    fprintf(f, "# collection policy of diagnosis %s of tenant %s (%s)\n", id,
+            n ? v[0].tenant : "?", state);
+    for (int i = 0; i < n; i++) {
+        struct trow *r = &v[i];
+        struct host h;
+        bool known = host_get(cd, r->host, &h);
+        struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
+        char *rt = vnd_capture_rule_text(&rule);
+        fprintf(f, "Trace ID d%lld_%d (%s, table server tenant %s-d%lld)\n", num, r->idx,
+                r->name, r->tenant, num);
+        fprintf(f, "Pattern %s\n", r->pattern);
+        fprintf(f, "Physical Cap Point %s/%s port %d (%s of %s, %s)\n", r->host,
+                known ? h.ofctl : "?", r->ofport, r->direction, r->node, r->port);
+        fprintf(f, "Collector table server at %s (%s)\n", r->host, known ? h.url : "not in the NIB");
+        fprintf(f, "Path %s/%s, mirror port %d with VLAN tag %d, %s\n", r->host,
+                known ? h.ofctl : "?", known ? h.mirror : 0, r->tag, known ? h.url : "?");
+        fprintf(f, "Rule %s\n", rt);
+        free(rt);
+        if (known)
+            host_clear(&h);
+    }
+    fclose(f);
+    trows_free(v, n);
+    free(state);
+    *text = s;
+    return 200;
+}
+
+/* ---- routing a tenant's SQL ---- */
+
+/* True when `sql` names `table` as an identifier (outside strings and
+ * comments; quoted or not).  Over-approximates: a column of the same name
+ * counts too, which only ever sends a query to the table server that has
+ * the table. */
+static bool sql_names(const char *sql, const char *table)
+{
+    size_t tl = strlen(table);
+    for (const char *p = sql; *p;) {
+        if (*p == '\'') {
+            for (p++; *p && !(*p == '\'' && p[1] != '\''); p += *p == '\'' ? 2 : 1)
+                ;
+            if (*p)
+                p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else if (*p == '"' || *p == '`' || *p == '[') {
+            char close = *p == '[' ? ']' : *p;
+            const char *start = ++p;
+            while (*p && *p != close)
+                p++;
+            if ((size_t)(p - start) == tl && strncasecmp(start, table, tl) == 0)
+                return true;
+            if (*p)
+                p++;
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            const char *start = p;
+            while (isalnum((unsigned char)*p) || *p == '_' || *p == '$')
+                p++;
+            if ((size_t)(p - start) == tl && strncasecmp(start, table, tl) == 0)
+                return true;
+        } else {
+            p++;
+        }
+    }
+    return false;
+}
+
+void vnd_route_clear(struct vnd_route *r)
+{
+    free(r->url);
+    free(r->secret);
+    free(r->ts_tenant);
+    json_decref(r->traces);
+    memset(r, 0, sizeof *r);
+}
+
+static int route_to(struct vnd_controld *cd, const char *host, long long num, const char *tenant,
+                    struct trow *v, int n, struct vnd_route *r, char **err)
+{
+    struct host h;
+    if (!host_get(cd, host, &h))
+        return fail(err, 503, "a capture host of this diagnosis is out of service; ask your "
+                    "cloud's operator");
+    r->url = h.url;
+    r->secret = h.secret;
+    h.url = h.secret = NULL;
+    host_clear(&h);
+    r->ts_tenant = ts_tenant(tenant, num);
+    r->traces = json_array();
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].host, host) == 0)
+            json_array_append_new(r->traces, json_sprintf("d%lld_%d", num, v[i].idx));
+    return 0;
+}
+
+int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char *id,
+                        const char *sql, const char *const *tables, int ntables,
+                        struct vnd_route *r, char **err)
+{
+    memset(r, 0, sizeof *r);
+    long long num;
+    int status = diag_find(cd, tenant, id, &num, NULL, err);
+    if (status)
+        return status;
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    /* Which hosts hold a table the request names. */
+    const char *host = NULL, *t_here = NULL, *t_there = NULL;
+    bool spans = false;
+    for (int i = 0; i < n && !spans; i++) {
+        json_t *ta = json_loads(v[i].tables, 0, NULL);
+        size_t k;
+        json_t *x;
+        json_array_foreach(ta, k, x) {
+            const char *tn = json_string_value(x);
+            bool named = sql && sql_names(sql, tn);
+            for (int j = 0; j < ntables && !named; j++)
+                named = tables[j] && strcasecmp(tables[j], tn) == 0;
+            if (!named)
+                continue;
+            if (!host) {
+                host = v[i].host;
+                t_here = v[i].name;
+            } else if (strcmp(host, v[i].host) != 0) {
+                spans = true;
+                t_there = v[i].name;
+            }
+        }
+        json_decref(ta);
+    }
+    if (spans)
+        status = fail(err, 400, "this query reads traces captured on different hosts (%s and "
+                      "%s); joining them needs VND's distributed mode, which this cloud does not "
+                      "run yet: query each trace on its own", t_here, t_there);
+    else if (n == 0)
+        status = fail(err, 404, "diagnosis %.40s has no traces", id);
+    else
+        status = route_to(cd, host ? host : v[0].host, num, tenant, v, n, r, err);
+    trows_free(v, n);
+    return status;
+}
+
+int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
+                              const char *name, struct vnd_route *r, char **ts_id, char **err)
+{
+    memset(r, 0, sizeof *r);
+    long long num;
+    int status = diag_find(cd, tenant, id, &num, NULL, err);
+    if (status)
+        return status;
+    int n;
+    struct trow *v = diag_traces(cd, num, &n);
+    status = fail(err, 404, "no trace %.64s in diagnosis %.40s", name, id);
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0) {
+            free(*err);
+            *err = NULL;
+            status = route_to(cd, v[i].host, num, tenant, &v[i], 1, r, err);
+            if (!status)
+                *ts_id = ts_trace_id(num, v[i].idx);
+            break;
+        }
+    trows_free(v, n);
+    return status;
+}
+
+/* ---- upkeep ---- */
+
+/* The last counters of every trace, for quotas (outside cd->lock: one
+ * call per trace to its table server). */
+static void poll_counters(struct vnd_controld *cd)
+{
+    pthread_mutex_lock(&cd->lock);
+    int n;
+    struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t JOIN"
+                                                " diagnosis d ON d.num = t.diag", ""), &n);
+    pthread_mutex_unlock(&cd->lock);
+    for (int i = 0; i < n; i++) {
+        struct host h;
+        if (!host_get(cd, v[i].host, &h))
+            continue;
+        char *id = ts_trace_id(v[i].diag, v[i].idx), *tt = ts_tenant(v[i].tenant, v[i].diag);
+        char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt), *why = NULL;
+        json_t *reply = NULL;
+        long status = 0;
+        if (vnd_ts_call(h.url, h.secret, "GET", path, NULL, &status, &reply, &why) == 0
+            && status == 200)
+            vnd_state_exec(cd->db, "UPDATE trace SET stored = ?, bytes = ? WHERE diag = ? AND"
+                           " idx = ?", "IIIi",
+                           (long long)json_integer_value(json_object_get(reply, "stored")),
+                           (long long)json_integer_value(json_object_get(reply, "retained_bytes")),
+                           v[i].diag, v[i].idx);
+        free(why);
+        json_decref(reply);
+        free(path);
+        free(id);
+        free(tt);
+        host_clear(&h);
+    }
+    trows_free(v, n);
+}
+
+void vnd_diagnosis_maintain(struct vnd_controld *cd)
+{
+    static double last_poll;
+    double mono = vnd_now();
+    if (mono - last_poll >= 5) {
+        last_poll = mono;
+        poll_counters(cd);
+    }
+    double now = wall_now();
+    pthread_mutex_lock(&cd->lock);
+    /* Durations that ended. */
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis WHERE state ="
+                                       " 'running' AND ends IS NOT NULL AND ends <= ?", "d", now);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        char *tenant = col_dup(st, 1);
+        finish(cd, sqlite3_column_int64(st, 0), tenant, "its duration ended");
+        free(tenant);
+    }
+    sqlite3_finalize(st);
+    /* Quotas and retention, per tenant of the NIB. */
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    for (int i = 0; i < cd->nib->ntenants; i++) {
+        const struct vnd_nib_tenant *t = &cd->nib->tenants[i];
+        const struct vnd_nib_quota *q = &t->quota;
+        if (q->rows || q->bytes) {
+            st = vnd_state_query(cd->db, "SELECT coalesce(sum(stored),0), coalesce(sum(bytes),0)"
+                                 " FROM trace t JOIN diagnosis d ON d.num = t.diag WHERE"
+                                 " d.tenant = ?", "s", t->id);
+            long long rows = 0, bytes = 0;
+            if (st && sqlite3_step(st) == SQLITE_ROW) {
+                rows = sqlite3_column_int64(st, 0);
+                bytes = sqlite3_column_int64(st, 1);
+            }
+            sqlite3_finalize(st);
+            if ((q->rows && rows >= q->rows) || (q->bytes && bytes >= q->bytes)) {
+                st = vnd_state_query(cd->db, "SELECT num FROM diagnosis WHERE tenant = ? AND"
+                                     " state = 'running'", "s", t->id);
+                while (st && sqlite3_step(st) == SQLITE_ROW)
+                    finish(cd, sqlite3_column_int64(st, 0), t->id,
+                           q->rows && rows >= q->rows ? "quota: rows stored"
+                                                      : "quota: bytes of raw packets");
+                sqlite3_finalize(st);
+            }
+        }
+        if (q->retention_s) {
+            st = vnd_state_query(cd->db, "SELECT num FROM diagnosis WHERE tenant = ? AND"
+                                 " created < ?", "sd", t->id, now - (double)q->retention_s);
+            while (st && sqlite3_step(st) == SQLITE_ROW) {
+                long long num = sqlite3_column_int64(st, 0);
+                char id[32];
+                snprintf(id, sizeof id, "d%lld", num);
+                remove_all(cd, num, t->id);
+                vnd_state_audit(cd->db, t->id, "expire", id, 200, "retention");
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    pthread_rwlock_unlock(&cd->nib_lock);
+    pthread_mutex_unlock(&cd->lock);
+}
+
+/* One host: rules of running diagnoses present and nothing else of VND's;
+ * traces on its table server exactly those of the state. */
+static int reconcile_host(struct vnd_controld *cd, const struct host *h)
+{
+    int fixes = 0, added = 0;
+    char *why = NULL;
+    int n;
+    struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t JOIN"
+                                                " diagnosis d ON d.num = t.diag WHERE t.host = ?",
+                                                "s", h->name), &n);
+    if (vnd_ovs_ensure_layout(h->ofctl, &added, &why)) {
+        vnd_err("reconcile %s: %s", h->name, why);
+        free(why);
+        trows_free(v, n);
+        return 0;
+    }
+    if (added) {
+        vnd_warn("reconcile %s: table 0 had no goto_table:1 rule; added it", h->name);
+        fixes++;
+    }
+    uint64_t *cookies = NULL;
+    int nc = 0;
+    if (vnd_ovs_cookies(h->ofctl, &cookies, &nc, &why) == 0) {
+        for (int c = 0; c < nc; c++) {
+            bool wanted = false;
+            for (int i = 0; i < n && !wanted; i++)
+                wanted = strcmp(v[i].state, "running") == 0
+                         && VND_COOKIE(v[i].diag, v[i].idx) == cookies[c];
+            if (wanted)
+                continue;
+            if (vnd_ovs_delete(h->ofctl, cookies[c], UINT64_MAX, &why) == 0) {
+                vnd_warn("reconcile %s: removed orphan rule cookie=0x%llx", h->name,
+                         (unsigned long long)cookies[c]);
+                fixes++;
+            }
+        }
+        struct vnd_capture_rule *missing = vnd_xcalloc((size_t)n + 1, sizeof *missing);
+        int nm = 0;
+        for (int i = 0; i < n; i++) {
+            if (strcmp(v[i].state, "running") != 0)
+                continue;
+            bool present = false;
+            for (int c = 0; c < nc && !present; c++)
+                present = cookies[c] == VND_COOKIE(v[i].diag, v[i].idx);
+            if (!present)
+                missing[nm++] = rule_of(&v[i], h->mirror);
+        }
+        if (nm && vnd_ovs_add(h->ofctl, missing, nm, &why) == 0) {
+            vnd_warn("reconcile %s: reinstalled %d missing rule%s", h->name, nm, nm == 1 ? "" : "s");
+            fixes += nm;
+        }
+        free(missing);
+    }
+    if (why) {
+        vnd_err("reconcile %s: %s", h->name, why);
+        free(why);
+        why = NULL;
+    }
+    free(cookies);
+
+    /* The table server: our traces are "d<N>_<i>". */
+    json_t *reply = NULL;
+    long status = 0;
+    if (vnd_ts_call(h->url, h->secret, "GET", "/v1/traces", NULL, &status, &reply, &why) == 0
+        && status == 200) {
+        json_t *list = json_is_array(reply) ? reply : json_object_get(reply, "traces");
+        size_t k;
+        json_t *x;
+        json_array_foreach(list, k, x) {
+            const char *id = json_string_value(json_object_get(x, "id"));
+            long long num;
+            int idx;
+            char tail;
+            if (!id || sscanf(id, "d%lld_%d%c", &num, &idx, &tail) != 2)
+                continue;
+            bool known = false;
+            for (int i = 0; i < n && !known; i++)
+                known = v[i].diag == num && v[i].idx == idx;
+            if (known)
+                continue;
+            char *path = vnd_strdup_printf("/v1/traces/%s", id);
+            json_t *r2 = NULL;
+            long s2 = 0;
+            if (vnd_ts_call(h->url, h->secret, "DELETE", path, NULL, &s2, &r2, &why) == 0) {
+                vnd_warn("reconcile %s: removed orphan trace %s from its table server",
+                         h->name, id);
+                fixes++;
+            }
+            free(why);
+            why = NULL;
+            json_decref(r2);
+            free(path);
+        }
+        for (int i = 0; i < n; i++) {
+            char *id = ts_trace_id(v[i].diag, v[i].idx);
+            bool there = false;
+            json_array_foreach(list, k, x) {
+                const char *tid = json_string_value(json_object_get(x, "id"));
+                there |= tid && strcmp(tid, id) == 0;
+            }
+            if (!there) {
+                if (ts_create(h, v[i].tenant, &v[i], cd->retain_mb, &why) == 0) {
+                    vnd_warn("reconcile %s: its table server had lost trace %s (d%lld %s); "
+                             "created it again", h->name, id, v[i].diag, v[i].name);
+                    fixes++;
+                } else {
+                    vnd_err("reconcile %s: creating trace %s again: %s", h->name, id, why);
+                }
+                free(why);
+                why = NULL;
+            }
+            free(id);
+        }
+    } else {
+        vnd_err("reconcile %s: table server: %s", h->name, why ? why : "no answer");
+    }
+    free(why);
+    json_decref(reply);
+    trows_free(v, n);
+    return fixes;
+}
+
+int vnd_diagnosis_reconcile(struct vnd_controld *cd)
+{
+    pthread_mutex_lock(&cd->lock);
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    int nh = cd->nib->nhosts;
+    char **names = vnd_xcalloc((size_t)nh + 1, sizeof *names);
+    for (int i = 0; i < nh; i++)
+        names[i] = vnd_xstrdup(cd->nib->hosts[i].name);
+    pthread_rwlock_unlock(&cd->nib_lock);
+    int fixes = 0;
+    for (int i = 0; i < nh; i++) {
+        struct host h;
+        if (host_get(cd, names[i], &h)) {
+            fixes += reconcile_host(cd, &h);
+            host_clear(&h);
+        }
+        free(names[i]);
+    }
+    free(names);
+    /* Traces on hosts the NIB no longer has cannot be reached. */
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT DISTINCT host FROM trace", "");
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        struct host h;
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (host_get(cd, name, &h))
+            host_clear(&h);
+        else
+            vnd_err("reconcile: diagnoses have traces on host %s, which the NIB no longer "
+                    "lists; they cannot be captured or queried until it is back", name);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&cd->lock);
+    return fixes;
+}

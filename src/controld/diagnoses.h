@@ -1,0 +1,55 @@
+/* diagnoses.h — the control server's diagnoses: created from a tenant's
+ * configurations, shown with their traces' completeness, stopped, and
+ * kept consistent with the bridges and table servers (reconcile).
+ *
+ * Every function that takes a tenant answers "not yours" exactly as
+ * "does not exist" (404 "no diagnosis ID").  They return an HTTP status;
+ * with 2xx *reply is set, else *err (malloc'd) is the message for the
+ * tenant, which never names a host, bridge, port or table server. */
+#ifndef VND_CONTROLD_DIAGNOSES_H
+#define VND_CONTROLD_DIAGNOSES_H
+
+#include <jansson.h>
+
+#include "controld/controld.h"
+
+/* POST /v1/diagnoses: {"collect", "parse", "collect_name", "parse_name",
+ * "duration"}. */
+int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant, const json_t *body,
+                         json_t **reply, char **err);
+/* The tenant's diagnoses (tenant NULL: everyone's, for the operator). */
+int vnd_diagnosis_list(struct vnd_controld *cd, const char *tenant, json_t **reply);
+int vnd_diagnosis_show(struct vnd_controld *cd, const char *tenant, const char *id,
+                       json_t **reply, char **err);
+/* Rules, traces, tables and raw files go. */
+int vnd_diagnosis_delete(struct vnd_controld *cd, const char *tenant, const char *id,
+                         json_t **reply, char **err);
+/* The collection policy as text (operator only). */
+int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, char **err);
+
+/* Where a tenant's SQL or app runs: the one table server that holds every
+ * table it names (all of them from one host), with the table server's
+ * tenant and trace ids. */
+struct vnd_route {
+    char *url, *secret;
+    char *ts_tenant;
+    json_t *traces;         /* array of the table server's trace ids */
+};
+int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char *id,
+                        const char *sql, const char *const *tables, int ntables,
+                        struct vnd_route *r, char **err);
+/* The table server's id of the tenant's trace `name` of diagnosis `id`. */
+int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
+                              const char *name, struct vnd_route *r, char **ts_id, char **err);
+void vnd_route_clear(struct vnd_route *r);
+
+/* Durations that ended, quotas passed, retention: capture stops or the
+ * diagnosis goes.  Called about once a second. */
+void vnd_diagnosis_maintain(struct vnd_controld *cd);
+
+/* Bridges and table servers brought back to the state: missing rules
+ * installed, orphan rules and traces removed, traces a table server lost
+ * created again.  Returns the number of fixes. */
+int vnd_diagnosis_reconcile(struct vnd_controld *cd);
+
+#endif

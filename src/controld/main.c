@@ -1,0 +1,241 @@
+/* main.c — vnd-controld: flags and config file, signals, the upkeep loop.
+ *
+ *   vnd-controld --nib FILE --state FILE --admin-secret-file FILE [--listen ADDR]
+ *
+ * The main thread loads the NIB, reconciles the bridges and table servers
+ * with the state, starts the API, and then runs the upkeep once a second:
+ * durations, quotas, retention, a reconcile every --reconcile-interval,
+ * and the NIB reloaded on SIGHUP. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/nib.h"
+#include "controld/api.h"
+#include "controld/controld.h"
+#include "controld/diagnoses.h"
+#include "controld/state.h"
+#include "daemon/log.h"
+#include "daemon/options.h"
+#include "daemon/service.h"
+#include "util/util.h"
+
+static const char usage_text[] =
+    "usage: vnd-controld --nib FILE --state FILE --admin-secret-file FILE [options]\n"
+    "       vnd-controld --config FILE [options]\n"
+    "\n"
+    "The VND control server: tenants submit trace collection and parse\n"
+    "configurations through its API; it compiles them into capture rules on the\n"
+    "Open vSwitch bridges of the NIB and traces on their table servers, and runs\n"
+    "the tenants' SQL and diagnostic apps where the tables are.\n"
+    "\n"
+    "options (each may also be a `name = value` line of the config file;\n"
+    "the command line wins):\n"
+    "  -n, --nib FILE          the network information base (JSON, docs/nib.md)\n"
+    "  -s, --state FILE        the control server's own database (SQLite, created)\n"
+    "  -a, --admin-secret-file F  the operator's secret for /v1/admin/\n"
+    "  -l, --listen ADDR       API address (default 127.0.0.1:7420)\n"
+    "  -c, --config FILE       read options from FILE first\n"
+    "      --reconcile-interval S  bring bridges and table servers back to the state\n"
+    "                          this often (default 30; it also runs at start)\n"
+    "      --retain-mb N       raw packets kept per trace for pcap download\n"
+    "                          (default 64; 0: none)\n"
+    "      --fill-from-ovs yes take ports' ofport and MAC from OVS's external_ids\n"
+    "                          (iface-id) for ports the NIB gives only iface_id\n"
+    "      --http-timeout S    close an API connection idle this long before it\n"
+    "                          sends a request (default 10)\n"
+    "      --http-max-connections N  API connections at once (default 1024)\n"
+    "      --http-per-address N  API connections from one address (default 64)\n"
+    "      --log-file FILE     log there instead of stderr (SIGHUP reopens it)\n"
+    "      --log-level L       error, warn, info (default) or debug\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "SIGHUP: reload the NIB (running diagnoses keep going; a NIB with an error is\n"
+    "refused and the old one kept) and reopen the log.  SIGTERM/SIGINT: exit;\n"
+    "diagnoses, rules and traces stay and are reconciled at the next start.\n"
+    "Docs: docs/controld.md, docs/nib.md, docs/api/controld.yaml.\n";
+
+struct settings {
+    char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
+    double reconcile_interval;
+    long retain_mb, http_timeout, http_max_connections, http_per_address;
+};
+
+static const struct vnd_opt_def opt_defs[] = {
+    {"nib", 'n', VND_OPT_STR, offsetof(struct settings, nib), 0, 0},
+    {"state", 's', VND_OPT_STR, offsetof(struct settings, state), 0, 0},
+    {"admin-secret-file", 'a', VND_OPT_STR, offsetof(struct settings, admin_secret_file), 0, 0},
+    {"listen", 'l', VND_OPT_STR, offsetof(struct settings, listen), 0, 0},
+    {"reconcile-interval", 1001, VND_OPT_DOUBLE, offsetof(struct settings, reconcile_interval),
+     1, 86400},
+    {"retain-mb", 1002, VND_OPT_LONG, offsetof(struct settings, retain_mb), 0, 1048576},
+    {"fill-from-ovs", 1003, VND_OPT_STR, offsetof(struct settings, fill), 0, 0},
+    {"http-timeout", 1004, VND_OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
+    {"http-max-connections", 1005, VND_OPT_LONG, offsetof(struct settings, http_max_connections),
+     1, 65536},
+    {"http-per-address", 1006, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
+    {"log-file", 1007, VND_OPT_STR, offsetof(struct settings, log_file), 0, 0},
+    {"log-level", 1008, VND_OPT_STR, offsetof(struct settings, log_level), 0, 0},
+};
+static const struct vnd_opts opts = {"vnd-controld", usage_text, opt_defs,
+                                     sizeof opt_defs / sizeof *opt_defs};
+
+static volatile sig_atomic_t stop_signal, hup_signal;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        hup_signal = 1;
+    else
+        stop_signal = sig;
+}
+
+static int load_nib(const char *path, bool fill, struct vnd_nib **out)
+{
+    char *err = NULL;
+    if (vnd_nib_load(path, out, &err) || (fill && vnd_nib_fill_from_ovs(*out, &err))) {
+        vnd_err("%s", err);
+        free(err);
+        vnd_nib_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void reload(struct vnd_controld *cd, bool fill)
+{
+    int rc = vnd_log_reopen();
+    if (rc)
+        vnd_warn("SIGHUP: reopening the log: %s", strerror(rc));
+    struct vnd_nib *nib = NULL;
+    if (load_nib(cd->nib_path, fill, &nib)) {
+        vnd_err("SIGHUP: the NIB %s has an error (above); the old one stays", cd->nib_path);
+        return;
+    }
+    pthread_rwlock_wrlock(&cd->nib_lock);
+    struct vnd_nib *old = cd->nib;
+    cd->nib = nib;
+    pthread_rwlock_unlock(&cd->nib_lock);
+    vnd_nib_free(old);
+    vnd_info("SIGHUP: NIB reloaded: %d hosts, %d tenants", nib->nhosts, nib->ntenants);
+    int fixes = vnd_diagnosis_reconcile(cd);
+    vnd_info("reconcile after reload: %d fix%s", fixes, fixes == 1 ? "" : "es");
+}
+
+int main(int argc, char **argv)
+{
+    struct settings s = {.reconcile_interval = 30, .retain_mb = 64, .http_timeout = 10,
+                         .http_max_connections = 1024, .http_per_address = 64};
+    int status = vnd_opts_parse(&opts, argc, argv, &s);
+    if (status) {
+        vnd_opts_free(&opts, &s);
+        return status == 1 ? 0 : 2;
+    }
+    const char *missing = !s.nib ? "--nib" : !s.state ? "--state"
+                          : !s.admin_secret_file ? "--admin-secret-file" : NULL;
+    if (missing) {
+        fprintf(stderr, "vnd-controld: %s is required\n%s", missing, usage_text);
+        vnd_opts_free(&opts, &s);
+        return 2;
+    }
+    bool fill = s.fill && strcmp(s.fill, "no") != 0 && strcmp(s.fill, "0") != 0;
+    enum vnd_log_level level = VND_LOG_INFO;
+    if (s.log_level && vnd_log_level_parse(s.log_level, &level)) {
+        fprintf(stderr, "vnd-controld: --log-level takes error, warn, info or debug\n");
+        vnd_opts_free(&opts, &s);
+        return 2;
+    }
+    if (vnd_log_open(s.log_file, level)) {
+        fprintf(stderr, "vnd-controld: %s: %s\n", s.log_file, strerror(errno));
+        vnd_opts_free(&opts, &s);
+        return 1;
+    }
+    struct vnd_controld cd = {.reconcile_interval = s.reconcile_interval,
+                              .retain_mb = (int)s.retain_mb};
+    pthread_rwlock_init(&cd.nib_lock, NULL);
+    pthread_mutex_init(&cd.lock, NULL);
+    cd.nib_path = vnd_xstrdup(s.nib);
+    struct vnd_http *http = NULL;
+    char *err = NULL;
+    status = 1;
+    const char *listen = s.listen ? s.listen : "127.0.0.1:7420";
+
+    if (vnd_daemon_read_secret(s.admin_secret_file, &cd.admin_secret))
+        goto out;
+    if (load_nib(cd.nib_path, fill, &cd.nib))
+        goto out;
+    if (vnd_state_open(s.state, &cd.db, &err)) {
+        vnd_err("%s", err);
+        goto out;
+    }
+    int fixes = vnd_diagnosis_reconcile(&cd);
+    vnd_info("reconcile at start: %d fix%s", fixes, fixes == 1 ? "" : "es");
+
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    struct vnd_http_limits lim = {.timeout = (unsigned)s.http_timeout, .authed_timeout = 3600,
+                                  .max_connections = (unsigned)s.http_max_connections,
+                                  .per_address = (unsigned)s.http_per_address,
+                                  .body_max = 1024 * 1024};
+    int rc = vnd_controld_api_start(&cd, listen, &lim, &http, &err);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigdelset(&old, SIGTERM);
+    sigdelset(&old, SIGINT);
+    sigdelset(&old, SIGHUP);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        vnd_err("%s", err);
+        goto out;
+    }
+    vnd_info("vnd-controld up: %d hosts, %d tenants, API on %s", cd.nib->nhosts,
+             cd.nib->ntenants, listen);
+    vnd_daemon_notify_ready();
+
+    double last_reconcile = vnd_now();
+    while (!stop_signal) {
+        sleep(1);     /* a signal cuts it short */
+        if (stop_signal)
+            break;
+        if (hup_signal) {
+            hup_signal = 0;
+            reload(&cd, fill);
+        }
+        vnd_diagnosis_maintain(&cd);
+        if (vnd_now() - last_reconcile >= cd.reconcile_interval) {
+            last_reconcile = vnd_now();
+            fixes = vnd_diagnosis_reconcile(&cd);
+            if (fixes)
+                vnd_info("reconcile: %d fix%s", fixes, fixes == 1 ? "" : "es");
+        }
+    }
+    vnd_info("signal %d: stopping (diagnoses stay; rules and traces are reconciled at the "
+             "next start)", (int)stop_signal);
+    status = 0;
+out:
+    free(err);
+    vnd_http_stop(http);
+    sqlite3_close(cd.db);
+    vnd_nib_free(cd.nib);
+    pthread_mutex_destroy(&cd.lock);
+    pthread_rwlock_destroy(&cd.nib_lock);
+    free(cd.nib_path);
+    free(cd.admin_secret);
+    vnd_opts_free(&opts, &s);
+    vnd_log_close();
+    return status;
+}

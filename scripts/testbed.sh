@@ -227,6 +227,8 @@ fail() {
 trap '[ "$DONE" = 1 ] || fail "interrupted"' EXIT
 trap 'fail "interrupted"' INT TERM
 record() { echo "$*" >>"$DIR/state"; }   # KIND NAME [PID], before making it
+# alive PID: running, not a zombie.
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^Z'; }
 # daemon NAME LOG PROG ARGS...: in the background, in a session of its own
 # (it outlives this script); its pid goes into DIR/state.  The subshell
 # execs setsid, which execs PROG (no fork: not a group leader), so $! is PROG.
@@ -295,8 +297,14 @@ link_root "$MIR1" "$CAP1"
 link_root "$MIR2" "$CAP2"
 add_port "$BR1" "$MIR1" 9 4094
 add_port "$BR2" "$MIR2" 9 4094
-ofctl mod-port "$OFCTL1" "$MIR1" no-flood && ofctl mod-port "$OFCTL2" "$MIR2" no-flood \
-    || fail "ovs-ofctl mod-port no-flood failed"
+# OpenFlow 1.0: OF 1.1+ have no NO_FLOOD bit, and `ovs-ofctl -O OpenFlow13
+# mod-port ... no-flood` succeeds without setting anything.
+for b in 1 2; do
+    of=OFCTL$b mir=MIR$b
+    ovs-ofctl -O OpenFlow10 mod-port "${!of}" "${!mir}" no-flood \
+        && ovs-ofctl -O OpenFlow10 show "${!of}" | grep -A1 "^ 9(" | grep -q NO_FLOOD \
+        || fail "cannot make ${!mir} no-flood"
+done
 say "mirror ports: port 9 ($MIR1, $MIR2; no-flood, VLAN 4094), captured on $CAP1 and $CAP2"
 
 # --- VND's two-table layout: capture rules will go into table 0
@@ -467,8 +475,6 @@ chmod 600 "$DIR/hv1/secret" "$DIR/hv2/secret" "$DIR/admin.secret"
 TOKEN_ALICE=$(rand_hex) TOKEN_BOB=$(rand_hex)
 
 # --- table servers, one per host, in the root namespace
-# alive PID: running, not a zombie.
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^Z'; }
 # wait_http NAME PID URL HEADER LOG...: until URL answers 200, while PID
 # lives; else the end of its logs (removed with the bed) and fail.
 wait_http() {

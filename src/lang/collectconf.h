@@ -31,7 +31,7 @@
  *   - several pattern fields on one line, separated by commas, optionally
  *     after "Flow Pattern" or "Pattern" (Fig. 4): so the canonical text of
  *     vnd_cc_pattern_text reads back as the same pattern, and
- *     "Pattern any" (or "Pattern *") states that every packet matches;
+ *     "Pattern any" (or "Pattern *") is accepted and sets nothing;
  *   - "Mode", "Snaplen", "Sampling", "Cap" and the block headers take an
  *     optional ':' or '=' after the keyword; pattern fields need their '='.
  * One Cap line names one point; a configuration holds at most

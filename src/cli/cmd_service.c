@@ -123,7 +123,7 @@ static const char submit_usage[] =
     "become rows of which tables with which columns (default: the standard\n"
     "columns).  Prints the new diagnosis's id on the first line, then its\n"
     "traces.  An error in a file is reported at its place, e.g.\n"
-    "collect.conf:3:7: ..., with the file names as given here.\n"
+    "collect.conf:3:7: ..., under the files' names without their folders.\n"
     "\n"
     "options:\n"
     "  -c, --collect FILE   the trace collection configuration (required)\n"
@@ -153,6 +153,26 @@ static json_t *conf_text(const struct common *k, const char *path)
     if (!s)
         fprintf(stderr, "vnd %s: %s is not UTF-8 text\n", k->cmd, path);
     return s;
+}
+
+/* The name a file is sent under (collect_name, parse_name): its last
+ * component, in the characters the server takes (letters, digits, '.',
+ * '_', '-'; others become '_'), at most 63 bytes.  Malloc'd. */
+static char *file_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash && slash[1] ? slash + 1 : path;
+    size_t n = strlen(base) < 63 ? strlen(base) : 63;
+    char *name = vnd_xstrndup(base, n);
+    for (char *c = name; *c; c++)
+        if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9')
+              || strchr("._-", *c)))
+            *c = '_';
+    if (!*name) {
+        free(name);
+        name = vnd_xstrdup("conf");
+    }
+    return name;
 }
 
 /* The error of a refused configuration goes out as the server wrote it
@@ -222,20 +242,23 @@ int cmd_submit(int argc, char **argv)
         return 1;
     }
     json_object_set_new(body, "collect", ctext);
-    json_object_set_new(body, "collect_name", json_string(collect));
+    char *cname = file_name(collect), *pname = parse ? file_name(parse) : NULL;
+    json_object_set_new(body, "collect_name", json_string(cname));
     if (ptext) {
         json_object_set_new(body, "parse", ptext);
-        json_object_set_new(body, "parse_name", json_string(parse));
+        json_object_set_new(body, "parse_name", json_string(pname));
     }
     if (!isnan(duration))
         json_object_set_new(body, "duration", json_real(duration));
-    /* a file name that is not UTF-8 makes no JSON string: left out */
     char *err = NULL;
     json_t *d = vnd_client_json(&cl, "POST", "/v1/diagnoses", body, NULL, &err);
     json_decref(body);
     vnd_client_clear(&cl);
+    if (!d)
+        submit_error(err, cname, pname);
+    free(cname);
+    free(pname);
     if (!d) {
-        submit_error(err, collect, parse);
         free(err);
         return 1;
     }

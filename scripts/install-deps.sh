@@ -4,7 +4,7 @@
 set -eu
 pkgs=(build-essential pkg-config clang
       libpcap-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev
-      libcurl4-openssl-dev libpq-dev
+      libcurl4-openssl-dev libpq-dev libssl-dev
       tshark tcpdump sqlite3 curl jq python3
       openvswitch-switch iproute2 ethtool iperf3 iputils-ping haproxy
       postgresql postgresql-contrib)

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag/opts_json.h"
 #include "util/util.h"
 
 bool vnd_api_valid_id(const char *id)
@@ -109,29 +111,14 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     return 0;
 }
 
-static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
+/* "format", "tenant" and "traces": what queries and diagnostic
+ * applications share. */
+static int parse_reader(json_t *obj, struct vnd_api_request *r, char **err)
 {
-    static const char *const known[] = {"sql", "format", "traces", "tenant", NULL};
-    int rc = only_keys(obj, known, err);
-    if (rc)
-        return rc;
-    json_t *sql = json_object_get(obj, "sql");
-    if (!json_is_string(sql) || json_string_length(sql) == 0)
-        return refuse(err, 400, "%s", "\"sql\" (a non-empty string) is required");
-    if (strlen(json_string_value(sql)) != json_string_length(sql))
-        return refuse(err, 400, "%s", "\"sql\" contains a NUL character");
-    r->sql = vnd_xstrdup(json_string_value(sql));
     r->fmt = VND_FMT_JSON;
     json_t *fmt = json_object_get(obj, "format");
-    if (fmt) {
-        const char *f = json_is_string(fmt) ? json_string_value(fmt) : "";
-        if (!strcmp(f, "json"))
-            r->fmt = VND_FMT_JSON;
-        else if (!strcmp(f, "csv"))
-            r->fmt = VND_FMT_CSV;
-        else
-            return refuse(err, 400, "%s", "\"format\" must be \"json\" or \"csv\"");
-    }
+    if (fmt && (!json_is_string(fmt) || vnd_fmt_parse(json_string_value(fmt), &r->fmt)))
+        return refuse(err, 400, "%s", "\"format\" must be \"json\", \"csv\" or \"table\"");
     json_t *tenant = json_object_get(obj, "tenant");
     if (tenant && !json_is_null(tenant)) {
         if (!json_is_string(tenant) || !vnd_api_valid_id(json_string_value(tenant)))
@@ -152,6 +139,71 @@ static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
             r->traces[r->ntraces++] = vnd_xstrdup(json_string_value(v));
         }
     }
+    return 0;
+}
+
+static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
+{
+    static const char *const known[] = {"sql", "format", "traces", "tenant", NULL};
+    int rc = only_keys(obj, known, err);
+    if (rc)
+        return rc;
+    json_t *sql = json_object_get(obj, "sql");
+    if (!json_is_string(sql) || json_string_length(sql) == 0)
+        return refuse(err, 400, "%s", "\"sql\" (a non-empty string) is required");
+    if (strlen(json_string_value(sql)) != json_string_length(sql))
+        return refuse(err, 400, "%s", "\"sql\" contains a NUL character");
+    r->sql = vnd_xstrdup(json_string_value(sql));
+    return parse_reader(obj, r, err);
+}
+
+static int parse_diag(json_t *obj, struct vnd_api_request *r, char **err)
+{
+    static const char *const known[] = {"app", "options", "format", "traces", "tenant",
+                                        "min_t", "plot", NULL};
+    int rc = only_keys(obj, known, err);
+    if (rc)
+        return rc;
+    json_t *app = json_object_get(obj, "app");
+    if (!json_is_string(app))
+        return refuse(err, 400, "%s", "\"app\" (the name of a diagnostic application) "
+                                      "is required");
+    if (!(r->app = vnd_diag_find(json_string_value(app)))) {
+        char names[256] = "";
+        for (int i = 0; vnd_diag_apps[i]; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     i ? ", " : "", vnd_diag_apps[i]->name);
+        *err = vnd_strdup_printf("no application \"%.80s\" (applications: %s)",
+                                 json_string_value(app), names);
+        return 400;
+    }
+    /* The options' strings stay in their object, which the request holds. */
+    json_t *opts = json_object_get(obj, "options");
+    r->diag_json = opts ? json_incref(opts) : json_object();
+    char *why = NULL;
+    if (vnd_diag_opts_from_json(r->diag_json, &r->diag, &why)) {
+        *err = vnd_strdup_printf("\"options\": %s", why);
+        free(why);
+        return 400;
+    }
+    r->min_t = -INFINITY;
+    json_t *min_t = json_object_get(obj, "min_t");
+    if (min_t) {
+        if (!json_is_number(min_t) || !isfinite(json_number_value(min_t)))
+            return refuse(err, 400, "%s", "\"min_t\" must be a number (seconds, as t)");
+        r->min_t = json_number_value(min_t);
+    }
+    json_t *plot = json_object_get(obj, "plot");
+    if (plot) {
+        if (!json_is_boolean(plot))
+            return refuse(err, 400, "%s", "\"plot\" must be true or false");
+        r->plot = json_is_true(plot);
+    }
+    if ((rc = parse_reader(obj, r, err)))
+        return rc;
+    /* the plot is text: under a table, not inside JSON or CSV */
+    if (r->plot && r->fmt != VND_FMT_TABLE)
+        return refuse(err, 400, "%s", "\"plot\" needs \"format\": \"table\"");
     return 0;
 }
 
@@ -191,6 +243,10 @@ int vnd_api_parse_request(const char *method, const char *path, const char *body
         if (!post)
             return refuse(err, 405, "%s", "/v1/query takes POST");
         r->op = VND_API_QUERY;
+    } else if (!strcmp(path, "/v1/diag")) {
+        if (!post)
+            return refuse(err, 405, "%s", "/v1/diag takes POST");
+        r->op = VND_API_DIAG;
     } else if (!strcmp(path, "/v1/traces") || !strcmp(path, "/v1/traces/")) {
         if (get)
             r->op = VND_API_LIST;
@@ -220,17 +276,19 @@ int vnd_api_parse_request(const char *method, const char *path, const char *body
             return refuse(err, 405, "%s", "/v1/traces/{id} takes GET or DELETE");
         }
     } else {
-        return refuse(err, 404, "%s", "no such resource (the API lives under /v1/traces "
-                                      "and /v1/query)");
+        return refuse(err, 404, "%s", "no such resource (the API lives under /v1/traces, "
+                                      "/v1/query and /v1/diag)");
     }
 
-    if (r->op != VND_API_CREATE && r->op != VND_API_QUERY)
+    if (r->op != VND_API_CREATE && r->op != VND_API_QUERY && r->op != VND_API_DIAG)
         return 0;
     int status = 0;
     json_t *obj = load_object(body, len, &status, err);
     if (!obj)
         return status;
-    status = r->op == VND_API_CREATE ? parse_create(obj, r, err) : parse_query(obj, r, err);
+    status = r->op == VND_API_CREATE ? parse_create(obj, r, err)
+             : r->op == VND_API_QUERY ? parse_query(obj, r, err)
+                                      : parse_diag(obj, r, err);
     json_decref(obj);
     return status;
 }
@@ -247,6 +305,7 @@ void vnd_api_request_clear(struct vnd_api_request *r)
     for (int i = 0; i < r->ntraces; i++)
         free(r->traces[i]);
     free(r->traces);
+    json_decref(r->diag_json);
     memset(r, 0, sizeof *r);
 }
 

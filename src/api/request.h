@@ -7,10 +7,17 @@
  *   GET    /v1/traces/{id}       one trace
  *   DELETE /v1/traces/{id}       the trace, its tables and raw files
  *   GET    /v1/traces/{id}/pcap  the retained raw packets
- *   POST   /v1/query             {"sql", "format": "json"|"csv", "tenant", "traces": [ids]}
+ *   POST   /v1/query             {"sql", "format": "json"|"csv"|"table", "tenant",
+ *                                  "traces": [ids]}
+ *   POST   /v1/diag              {"app", "options": {...}, "format": "json"|"csv"|"table",
+ *                                  "tenant", "traces": [ids], "min_t", "plot"}
  *
  * Every trace belongs to a tenant ("tenant" when it is created, else the
- * tenant "default"), and a query reads the database of one tenant only. 
+ * tenant "default"), and a query or a diagnostic application reads the
+ * database of one tenant only.  "app" is a name of vnd_diag_apps and
+ * "options" its options as diag/opts_json.h reads them (the long options
+ * of `vnd diag`); "min_t" leaves out rows with t below it, "plot" draws
+ * the time series under the rows (format table). 
  *
  * Kept apart from the HTTP server (src/tabled/api.c) so that it can be
  * fuzzed on its own and the control server can share the limits.  Bodies
@@ -23,7 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diag/diag.h"
 #include "output/output.h"
+
+struct json_t;
 
 #define VND_API_TAG_MIN 1
 #define VND_API_TAG_MAX 4094        /* 802.1Q VIDs 0 and 4095 are reserved */
@@ -36,7 +46,7 @@
 
 enum vnd_api_op {
     VND_API_CREATE, VND_API_LIST, VND_API_GET, VND_API_DELETE, VND_API_PCAP,
-    VND_API_QUERY,
+    VND_API_QUERY, VND_API_DIAG,
 };
 
 struct vnd_api_request {
@@ -48,15 +58,21 @@ struct vnd_api_request {
     uint32_t snaplen;       /* 0: whole packets */
     uint32_t sampling;      /* 1: every packet */
     uint32_t retain_mb;     /* 0: no raw packets kept */
-    /* CREATE and QUERY: the tenant (an id; NULL: "default") */
+    /* CREATE, QUERY and DIAG: the tenant (an id; NULL: "default") */
     char *tenant;
     /* optional description for vnd_meta (virtual names only) */
     char *cap_point, *direction, *pattern;
-    /* QUERY */
-    char *sql;
-    enum vnd_fmt fmt;       /* VND_FMT_JSON or VND_FMT_CSV */
+    /* QUERY and DIAG */
+    char *sql;              /* QUERY */
+    enum vnd_fmt fmt;       /* default VND_FMT_JSON */
     char **traces;          /* NULL: every trace; else ntraces ids */
     int ntraces;
+    /* DIAG */
+    const struct vnd_diag_app *app;
+    struct vnd_diag_opts diag;      /* checked; its strings are diag_json's */
+    struct json_t *diag_json;       /* the "options" object, held */
+    double min_t;                   /* -INFINITY: every row */
+    bool plot;
 };
 
 /* True for a usable trace id: 1..63 bytes of letters, digits, '_', '-' (safe as a file name). */

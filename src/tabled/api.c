@@ -16,6 +16,7 @@
 #include "store/tenant.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
+#include "tabled/diag_route.h"
 #include "tabled/traces.h"
 #include "util/util.h"
 
@@ -108,6 +109,13 @@ static ssize_t query_reader(void *cls, uint64_t pos, char *buf, size_t max)
                 q->out = NULL;
             }
             fflush(q->f);
+            /* the table format writes all its rows here, at the end */
+            if (q->too_big) {
+                q->failed = true;
+                q->pos = q->len = 0;
+                vnd_warn("query stopped: its table is longer than %u MiB", ROW_TEXT_MAX >> 20);
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
         }
     }
     size_t n = q->len - q->pos < max ? q->len - q->pos : max;
@@ -179,7 +187,9 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                query_reader, q, qstream_free);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            req->fmt == VND_FMT_CSV ? "text/csv" : "application/json");
+                            req->fmt == VND_FMT_CSV    ? "text/csv"
+                            : req->fmt == VND_FMT_JSON ? "application/json"
+                                                       : "text/plain; charset=utf-8");
     ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     q = NULL;                /* the response owns it */
@@ -266,6 +276,8 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
     switch (req->op) {
     case VND_API_QUERY:
         return do_query(a, mc, req);
+    case VND_API_DIAG:
+        return vnd_tabled_diag(td, mc, req);
     case VND_API_PCAP:
         return do_pcap(a, mc, req->id);
     case VND_API_CREATE:

@@ -3,7 +3,9 @@
 # test's own, tagged frames sent on one end (bench/pktsend, as a capture
 # rule would push them), the table server capturing the other.  Covers the
 # control API (and every refusal), tag demultiplexing, sampling, snaplen,
-# raw retention, counters in vnd_meta, SIGKILL + restart, SIGTERM, SIGHUP.
+# raw retention, counters in vnd_meta, diagnostic apps where the tables are
+# (POST /v1/diag, compared with `vnd diag`), SIGKILL + restart, SIGTERM,
+# SIGHUP.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib-tabled.sh"
 GEN="$VND_BUILD/bench/gen_capture"
@@ -11,6 +13,8 @@ SEND="$VND_BUILD/bench/pktsend"
 tabled_setup api 7420 150
 start() { tabled_start "$@"; }
 num() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
+# The Content-Type of an answer to POST PATH BODY.
+ctype() { nsx curl -s --max-time 30 -o /dev/null -w '%{content_type}' -H "Authorization: Bearer $SECRET" --data-binary "$2" "$URL$1"; }
 qcount() { api POST /v1/query "{\"sql\": \"select count(*) from $1\", \"format\": \"csv\"}"; sed -n 2p <<<"$BODY"; }
 # Traces created without a tenant live in the tenant "default"'s database;
 # the registry (vnd_traces, vnd_capture) stays in t.db.
@@ -131,6 +135,88 @@ api POST /v1/query '{"sql": "select nosuchcol from tr_1"}'
 check_eq "SQL errors: 400" "$CODE" 400
 api POST /v1/query '{"sql": "select 1; select 2"}'
 check "two statements: refused" bash -c '[ "$1" -ge 400 ] && [ "$1" -lt 500 ]' _ "$CODE"
+
+api POST /v1/query '{"sql": "select src_ip, count(*) as n from tr_1 group by 1 order by 1", "format": "table"}'
+check_eq "format table on /v1/query: as vnd query -f table" "$CODE ${BODY%$'\n'}" \
+    "200 $("$VND" query -d "$W/t.db.tenants/default.db" -f table "select src_ip, count(*) as n from tr_1 group by 1 order by 1")"
+check_eq "... as text/plain" "$(ctype /v1/query '{"sql": "select 1", "format": "table"}')" "text/plain; charset=utf-8"
+
+# --- diagnostic apps on the table server: the rows of `vnd diag` on the same tables
+TDB="$W/t.db.tenants/default.db"
+# POST /v1/diag BODY (@S: the slot), the answer without its last newline
+# as $(vnd ...) gives it
+dg() { local b=${1//@S/$S}; api POST /v1/diag "${b//@M/$M}"; BODY=${BODY%$'\n'}; }
+# tr_1's frames came in a burst: slots of a tenth of it
+S=$("$VND" query -d "$TDB" -f csv "select printf('%.6f', (max(ts) - min(ts)) / 10) from tr_1" | tail -1)
+M=$(awk -v s="$S" 'BEGIN { print 3 * s }')     # min_t: from the fourth slot on
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "csv", "traces": ["tr_1"]}'
+want=$("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S -f csv)
+check_eq "diag throughput (CSV): the rows of vnd diag throughput" "$CODE $BODY" "200 $want"
+check "... several slots of them ($(wc -l <<<"$want") lines)" test "$(wc -l <<<"$want")" -gt 2
+check_eq "... as text/csv" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}, "format": "csv"}')" "text/csv"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S, "by_flow": true}, "format": "csv"}'
+check_eq "diag throughput by flow: the same as --by-flow" "$CODE $BODY" \
+    "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S --by-flow -f csv)"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}}'
+check_eq "diag in JSON (the default): as vnd diag -f json" "$CODE $BODY" \
+    "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S -f json)"
+check_eq "... as application/json" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}}')" "application/json"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "table"}'
+check_eq "diag in format table: as vnd diag" "$CODE $BODY" \
+    "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S)"
+check_eq "... as text/plain" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}, "format": "table"}')" "text/plain; charset=utf-8"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "table", "plot": true}'
+check "... with the plot under it" bash -c '[ "$1" = 200 ] && grep -q "throughput" <<<"$2" && [ "$(wc -l <<<"$2")" -gt "$3" ]' _ "$CODE" "$BODY" "$(wc -l <<<"$want")"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "csv", "min_t": @M}'
+check_eq "min_t leaves out the rows before it" "$CODE $BODY" \
+    "200 $(awk -F, -v m="$M" 'NR == 1 || $1 >= m + 0' <<<"$want")"
+dg '{"app": "distribution", "options": {"table": "tr_1", "field": "dst_port", "where": "tcp.src = 80 or tcp.dst = 80"}, "format": "csv"}'
+check_eq "distribution with --where: as vnd diag" "$CODE $BODY" \
+    "200 $("$VND" diag distribution -d "$TDB" -t tr_1 --field dst_port --where 'tcp.src = 80 or tcp.dst = 80' -f csv)"
+dg '{"app": "bottleneck", "options": {"path": ["tr_1", "tr_1"]}}'
+check "bottleneck: JSON rows and its verdict" bash -c '[ "$1" = 200 ] && jq -e ".rows and .verdict.text" <<<"$2" >/dev/null' _ "$CODE" "$BODY"
+check_eq "... the verdict of vnd diag bottleneck" "$(jq -c .verdict <<<"$BODY")" \
+    "$("$VND" diag bottleneck -d "$TDB" --path tr_1,tr_1 -f json | jq -c .verdict)"
+dg '{"app": "bottleneck", "options": {"path": ["tr_1", "tr_1"]}, "format": "table"}'
+check "... and in format table, its sentence" bash -c '[ "$1" = 200 ] && grep -q "bottleneck" <<<"$(tail -1 <<<"$2")"' _ "$CODE" "$BODY"
+
+# --- diag refusals
+dg '{"app": "thruput", "options": {"table": "tr_1"}}'
+check "an unknown app: 400 naming it" bash -c '[ "$1" = 400 ] && grep -q thruput <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": 0}}'
+check "slot 0: 400 naming slot" bash -c '[ "$1" = 400 ] && grep -q "slot" <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "throughput", "options": {"tabel": "tr_1"}}'
+check "a misspelt option: 400 naming it" bash -c '[ "$1" = 400 ] && grep -q tabel <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "format": "csv", "plot": true}'
+check_eq "plot needs the table format: 400" "$CODE" 400
+dg '{"app": "throughput", "options": {}}'
+check "an app without its table: 400 saying so" bash -c '[ "$1" = 400 ] && grep -q "needs -t" <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "rtt", "options": {"table": "tr_2"}}'
+check "a table without the app's columns: 400 naming the column" \
+    bash -c '[ "$1" = 400 ] && grep -q "has no column" <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "rtt", "options": {"table": "tr_1", "where": "ip.src ="}}'
+check_eq "a --where that does not compile: 400" "$CODE" 400
+dg '{"app": "throughput", "options": {"table": "nosuch"}}'
+nosuch=$BODY
+check "a table that does not exist: 400 no such table, as /v1/query says" \
+    bash -c '[ "$1" = 400 ] && grep -q "no such table: nosuch" <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "throughput", "options": {"table": "tr_2"}, "traces": ["tr_1"]}'
+check_eq "a table outside the listed traces: 400 as one that does not exist" \
+    "$CODE ${BODY//tr_2/nosuch}" "400 ${nosuch}"
+api POST /v1/traces '{"id": "tr_t2", "tag": 20, "tenant": "t2"}'
+check_eq "a trace of tenant t2: 201" "$CODE" 201
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "traces": ["nope"]}'
+missing="$CODE ${BODY//nope/X}"
+check "a trace that does not exist: 404 no trace" bash -c '[ "$1" = 404 ] && grep -q "no trace nope" <<<"$2"' _ "$CODE" "$BODY"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "traces": ["tr_t2"]}'
+check_eq "another tenant's trace: 404 exactly as a missing one" "$CODE ${BODY//tr_t2/X}" "$missing"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "tenant": "t2"}'
+other=$BODY
+dg '{"app": "throughput", "options": {"table": "nosuch"}, "tenant": "t2"}'
+check_eq "another tenant's table: 400 exactly as a missing one" "$CODE ${other//tr_1/nosuch}" "400 $BODY"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "tenant": "t3"}'
+check_eq "a tenant with no traces here: 404" "$CODE" 404
+api DELETE /v1/traces/tr_t2
 
 # --- SIGKILL: committed batches stay, the traces come back
 kill -9 "$PID"; wait "$JOB" 2>/dev/null; PID=

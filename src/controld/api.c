@@ -263,8 +263,10 @@ static enum MHD_Result tenant_routes(struct vnd_controld *cd, struct MHD_Connect
     json_t *reply = NULL;
     char *err = NULL;
     if (strcmp(url, "/v1/diagnoses") == 0) {
-        if (strcmp(m, "GET") == 0)
-            return answer(mc, vnd_diagnosis_list(cd, w->tenant, &reply), reply, NULL);
+        if (strcmp(m, "GET") == 0) {
+            int status = vnd_diagnosis_list(cd, w->tenant, &reply);
+            return answer(mc, status, reply, NULL);
+        }
         if (strcmp(m, "POST") != 0)
             return vnd_http_send_error(mc, 405, "use GET or POST on /v1/diagnoses");
         static const char *const keys[] = {"collect", "parse", "collect_name", "parse_name",
@@ -281,11 +283,14 @@ static enum MHD_Result tenant_routes(struct vnd_controld *cd, struct MHD_Connect
     if (!split_id(url, "/v1/diagnoses/", buf, sizeof buf, &id, &rest))
         return vnd_http_send_error(mc, 404, "no such resource (see docs/api/controld.yaml)");
     if (!*rest) {
+        int status;
         if (strcmp(m, "GET") == 0)
-            return answer(mc, vnd_diagnosis_show(cd, w->tenant, id, &reply, &err), reply, err);
-        if (strcmp(m, "DELETE") == 0)
-            return answer(mc, vnd_diagnosis_delete(cd, w->tenant, id, &reply, &err), reply, err);
-        return vnd_http_send_error(mc, 405, "use GET or DELETE on a diagnosis");
+            status = vnd_diagnosis_show(cd, w->tenant, id, &reply, &err);
+        else if (strcmp(m, "DELETE") == 0)
+            status = vnd_diagnosis_delete(cd, w->tenant, id, &reply, &err);
+        else
+            return vnd_http_send_error(mc, 405, "use GET or DELETE on a diagnosis");
+        return answer(mc, status, reply, err);
     }
     if (strcmp(rest, "query") == 0 || strcmp(rest, "diag") == 0) {
         if (strcmp(m, "POST") != 0)
@@ -316,8 +321,10 @@ static enum MHD_Result admin_routes(struct vnd_controld *cd, struct MHD_Connecti
     const char *m = req->method, *url = req->url;
     json_t *reply = NULL;
     char *err = NULL;
-    if (strcmp(url, "/v1/admin/diagnoses") == 0 && strcmp(m, "GET") == 0)
-        return answer(mc, vnd_diagnosis_list(cd, NULL, &reply), reply, NULL);
+    if (strcmp(url, "/v1/admin/diagnoses") == 0 && strcmp(m, "GET") == 0) {
+        int status = vnd_diagnosis_list(cd, NULL, &reply);
+        return answer(mc, status, reply, NULL);
+    }
     if (strcmp(url, "/v1/admin/reconcile") == 0 && strcmp(m, "POST") == 0) {
         int fixes = vnd_diagnosis_reconcile(cd);
         return vnd_http_send_json(mc, 200, json_pack("{s:i}", "fixes", fixes));

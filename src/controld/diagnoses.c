@@ -619,7 +619,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant, const json
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iisssssssssiiisiis",
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiiss",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
             r->parse_text, "");

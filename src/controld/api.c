@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/tenant_request.h"
 #include "control/nib.h"
 #include "control/tsclient.h"
 #include "controld/diagnoses.h"
@@ -121,64 +122,25 @@ static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *
     return res;
 }
 
-/* Strict body checks: only `allowed` keys. */
-static json_t *body_object(const struct vnd_http_request *req, const char *const *allowed,
-                           char **err)
-{
-    if (req->too_large) {
-        *err = vnd_xstrdup("the request body is too large");
-        return NULL;
-    }
-    json_error_t je;
-    json_t *j = req->body ? json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &je) : NULL;
-    if (!j || !json_is_object(j)) {
-        *err = j ? vnd_xstrdup("the body must be a JSON object")
-                 : req->body ? vnd_strdup_printf("the body is not JSON: line %d column %d: %s",
-                                                 je.line, je.column, je.text)
-                             : vnd_xstrdup("a JSON body is required");
-        json_decref(j);
-        return NULL;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v) {
-        bool ok = false;
-        for (int i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (!ok) {
-            *err = vnd_strdup_printf("unknown key \"%.40s\"", key);
-            json_decref(j);
-            return NULL;
-        }
-    }
-    return j;
-}
-
 static enum MHD_Result do_query(struct vnd_controld *cd, struct MHD_Connection *mc,
                                 const struct who *w, const char *id,
                                 const struct vnd_http_request *req)
 {
-    static const char *const keys[] = {"sql", "format", NULL};
     char *err = NULL;
-    json_t *j = body_object(req, keys, &err);
-    const char *sql = json_string_value(json_object_get(j, "sql"));
-    if (j && !sql)
-        err = vnd_xstrdup("\"sql\" (a string) is required");
-    if (!j || !sql) {
-        json_decref(j);
-        return answer(mc, 400, NULL, err);
-    }
+    struct vnd_treq q;
+    int status = vnd_treq_parse(VND_TREQ_QUERY, req->body, req->len, req->too_large, &q, &err);
     struct vnd_route r;
-    int status = vnd_diagnosis_route(cd, w->tenant, id, sql, NULL, 0, &r, &err);
+    if (!status)
+        status = vnd_diagnosis_route(cd, w->tenant, id, q.sql, NULL, 0, &r, &err);
     if (status) {
-        json_decref(j);
+        vnd_treq_clear(&q);
         return answer(mc, status, NULL, err);
     }
-    json_object_set_new(j, "tenant", json_string(r.ts_tenant));
-    json_object_set(j, "traces", r.traces);
-    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/query", j);
+    json_object_set_new(q.json, "tenant", json_string(r.ts_tenant));
+    json_object_set(q.json, "traces", r.traces);
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/query", q.json);
     vnd_state_audit(cd->db, w->tenant, "query", id, 200, NULL);
-    json_decref(j);
+    vnd_treq_clear(&q);
     vnd_route_clear(&r);
     return res;
 }
@@ -187,36 +149,22 @@ static enum MHD_Result do_diag(struct vnd_controld *cd, struct MHD_Connection *m
                                const struct who *w, const char *id,
                                const struct vnd_http_request *req)
 {
-    static const char *const keys[] = {"app", "options", "format", "min_t", "plot", NULL};
     char *err = NULL;
-    json_t *j = body_object(req, keys, &err);
-    if (!j)
-        return answer(mc, 400, NULL, err);
-    /* The tables the app reads decide where it runs. */
-    json_t *o = json_object_get(j, "options");
-    const char *tables[2 + 16];
-    int nt = 0;
-    const char *single[] = {"table", "in", "out"};
-    for (int i = 0; i < 3; i++)
-        if (json_is_string(json_object_get(o, single[i])))
-            tables[nt++] = json_string_value(json_object_get(o, single[i]));
-    size_t k;
-    json_t *x;
-    json_array_foreach(json_object_get(o, "path"), k, x)
-        if (json_is_string(x) && nt < (int)(sizeof tables / sizeof *tables))
-            tables[nt++] = json_string_value(x);
+    struct vnd_treq q;
+    int status = vnd_treq_parse(VND_TREQ_DIAG, req->body, req->len, req->too_large, &q, &err);
     struct vnd_route r;
-    int status = vnd_diagnosis_route(cd, w->tenant, id, NULL, tables, nt, &r, &err);
+    /* The tables the app reads decide where it runs. */
+    if (!status)
+        status = vnd_diagnosis_route(cd, w->tenant, id, NULL, q.tables, q.ntables, &r, &err);
     if (status) {
-        json_decref(j);
+        vnd_treq_clear(&q);
         return answer(mc, status, NULL, err);
     }
-    json_object_set_new(j, "tenant", json_string(r.ts_tenant));
-    json_object_set(j, "traces", r.traces);
-    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/diag", j);
-    const char *app = json_string_value(json_object_get(j, "app"));
-    vnd_state_audit(cd->db, w->tenant, "diag", id, 200, app);
-    json_decref(j);
+    json_object_set_new(q.json, "tenant", json_string(r.ts_tenant));
+    json_object_set(q.json, "traces", r.traces);
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/diag", q.json);
+    vnd_state_audit(cd->db, w->tenant, "diag", id, 200, q.app);
+    vnd_treq_clear(&q);
     vnd_route_clear(&r);
     return res;
 }
@@ -269,13 +217,12 @@ static enum MHD_Result tenant_routes(struct vnd_controld *cd, struct MHD_Connect
         }
         if (strcmp(m, "POST") != 0)
             return vnd_http_send_error(mc, 405, "use GET or POST on /v1/diagnoses");
-        static const char *const keys[] = {"collect", "parse", "collect_name", "parse_name",
-                                           "duration", NULL};
-        json_t *j = body_object(req, keys, &err);
-        if (!j)
-            return answer(mc, 400, NULL, err);
-        int status = vnd_diagnosis_create(cd, w->tenant, j, &reply, &err);
-        json_decref(j);
+        struct vnd_treq q;
+        int status = vnd_treq_parse(VND_TREQ_CREATE, req->body, req->len, req->too_large, &q,
+                                    &err);
+        if (!status)
+            status = vnd_diagnosis_create(cd, w->tenant, &q, &reply, &err);
+        vnd_treq_clear(&q);
         return answer(mc, status, reply, err);
     }
     char buf[512];

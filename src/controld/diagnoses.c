@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/tenant_request.h"
 #include "control/ovs.h"
 #include "control/policy.h"
 #include "control/tsclient.h"
@@ -30,7 +31,6 @@
 #include "lang/parseconf.h"
 #include "util/util.h"
 
-#define MAX_DURATION (7 * 86400.0)
 #define TAG_MAX 4094
 
 /* ---- small helpers ---- */
@@ -385,54 +385,6 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
     return *tag < 0 ? -1 : *bit < 0 ? -2 : 0;
 }
 
-struct create_req {
-    const char *collect, *parse, *collect_name, *parse_name;
-    double duration;
-};
-
-static int read_body(const json_t *body, struct create_req *q, char **err)
-{
-    memset(q, 0, sizeof *q);
-    q->collect_name = "collect.conf";
-    q->parse_name = "parse.conf";
-    if (!json_is_object(body))
-        return fail(err, 400, "the body must be a JSON object with \"collect\" (and optionally "
-                    "\"parse\", \"duration\")");
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)body, key, v) {
-        const char **s = !strcmp(key, "collect") ? &q->collect : !strcmp(key, "parse") ? &q->parse
-                         : !strcmp(key, "collect_name") ? &q->collect_name
-                         : !strcmp(key, "parse_name") ? &q->parse_name : NULL;
-        if (s) {
-            if (!json_is_string(v))
-                return fail(err, 400, "\"%s\" must be a string", key);
-            *s = json_string_value(v);
-        } else if (!strcmp(key, "duration")) {
-            if (!json_is_number(v) || !(json_number_value(v) > 0)
-                || json_number_value(v) > MAX_DURATION)
-                return fail(err, 400, "\"duration\" must be a number of seconds in (0, %.0f]",
-                            MAX_DURATION);
-            q->duration = json_number_value(v);
-        } else {
-            return fail(err, 400, "unknown key \"%.40s\" (expected collect, parse, collect_name, "
-                        "parse_name, duration)", key);
-        }
-    }
-    if (!q->collect)
-        return fail(err, 400, "\"collect\" (the trace collection configuration) is required");
-    const char *names[] = {q->collect_name, q->parse_name};
-    for (int i = 0; i < 2; i++) {
-        bool ok = names[i][0] && strlen(names[i]) <= 63;
-        for (const char *c = names[i]; *c && ok; c++)
-            ok = isalnum((unsigned char)*c) || strchr("._-", *c);
-        if (!ok)
-            return fail(err, 400, "\"collect_name\" and \"parse_name\" are file names: 1 to 63 "
-                        "letters, digits, '.', '_' or '-'");
-    }
-    return 0;
-}
-
 static json_t *trace_json(const struct trow *r)
 {
     json_t *tables = json_loads(r->tables, 0, NULL);
@@ -480,13 +432,11 @@ static void undo_create(struct vnd_controld *cd, const char *tenant, long long n
     vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
 }
 
-int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant, const json_t *body,
-                         json_t **reply, char **err)
+int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
+                         const struct vnd_treq *req, json_t **reply, char **err)
 {
-    struct create_req q;
-    int status = read_body(body, &q, err);
-    if (status)
-        return status;
+    const struct vnd_treq q = *req;
+    int status = 0;
     struct vnd_collect_conf *cc = NULL;
     struct vnd_parse_conf *pc = NULL;
     struct vnd_policy *pol = NULL;

@@ -11,12 +11,12 @@
 
 #include <jansson.h>
 
+#include "api/tenant_request.h"
 #include "controld/controld.h"
 
-/* POST /v1/diagnoses: {"collect", "parse", "collect_name", "parse_name",
- * "duration"}. */
-int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant, const json_t *body,
-                         json_t **reply, char **err);
+/* POST /v1/diagnoses, its body checked (api/tenant_request.h). */
+int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
+                         const struct vnd_treq *req, json_t **reply, char **err);
 /* The tenant's diagnoses (tenant NULL: everyone's, for the operator). */
 int vnd_diagnosis_list(struct vnd_controld *cd, const char *tenant, json_t **reply);
 int vnd_diagnosis_show(struct vnd_controld *cd, const char *tenant, const char *id,

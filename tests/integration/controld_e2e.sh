@@ -133,6 +133,11 @@ check "throughput agrees with iperf3 within 5%" \
 MID=$(awk -F, 'NR > 2 { v[NR] = $NF } END { n = 0; for (i in v) n++; print v[int(NR / 2) + 1] }' "$W/thr.csv")
 echo "# diag throughput rows: $(($(wc -l <"$W/thr.csv") - 1)), a middle slot: $MID"
 
+alice diag throughput --diagnosis "$ID" -t ids_out --plot >"$W/plot.txt" 2>&1
+check "vnd diag --plot over the API draws the series" test "$(wc -l <"$W/plot.txt")" -gt 8
+timeout 3 env VND_TOKEN=$VND_TOKEN_ALICE "$VND" diag throughput --diagnosis "$ID" -t ids_out --follow -f csv >"$W/follow.csv" 2>&1
+check "vnd diag --follow over the API prints rows until stopped" test "$(grep -c '^[0-9]' "$W/follow.csv")" -ge 3
+cat "$W/plot.txt" "$W/follow.csv" >>"$W/seen"
 alice diag delay --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/delay.csv" 2>&1
 check "vnd diag delay --diagnosis runs" test $? -eq 0
 cat "$W/delay.csv" >>"$W/seen"
@@ -219,9 +224,18 @@ for _ in $(seq 50); do kill -0 "$OLD" 2>/dev/null || break; sleep 0.1; done
 COOKIE=$(flows "$TB_OFCTL_HV1" | grep -o 'cookie=0x564e[0-9a-f]*' | head -1 | cut -d= -f2)
 ovs-ofctl -O OpenFlow13 del-flows "$TB_OFCTL_HV1" "cookie=$COOKIE/-1"
 check_eq "a rule deleted by hand" "$(flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e')" 3
+# ... and the NIB now gives bob's server port by its iface-id only (as
+# OpenStack sets it): the restarted control server reads it from OVS.
+BOBSRV=$(ovs-ofctl -O OpenFlow13 show "$TB_OFCTL_HV2" | sed -n 's/^ *2(\([^)]*\)):.*/\1/p')
+BOBMAC=$(jq -r '.tenants[] | select(.id=="bob") | .nodes[] | select(.name=="server") | .ports[0].mac' "$BED/nib.json")
+ovs-vsctl --db="$TB_OVSDB" set interface "$BOBSRV" external_ids:iface-id=bob-server-eth0 \
+    "external_ids:attached-mac=\"$BOBMAC\""
+cp "$BED/nib.json" "$W/nib.orig"
+jq '(.tenants[] | select(.id=="bob") | .nodes[] | select(.name=="server") | .ports[0])
+    |= (del(.ofport, .mac) + {"iface_id": "bob-server-eth0"})' "$W/nib.orig" >"$BED/nib.json"
 ( exec setsid "$VND_CONTROLD" --nib "$BED/nib.json" --state "$BED/controld.db" --listen "${VND_URL#http://}" \
       --admin-secret-file "$BED/admin.secret" --log-file "$BED/controld.log" --reconcile-interval 2 \
-      </dev/null >>"$BED/controld.stderr" 2>&1 ) &
+      --fill-from-ovs yes </dev/null >>"$BED/controld.stderr" 2>&1 ) &
 NEWPID=$!
 echo "pid controld2 $NEWPID" >>"$BED/state"
 for _ in $(seq 50); do curl -s -o /dev/null -H "Authorization: Bearer $VND_TOKEN_ALICE" "$VND_URL/v1/diagnoses" && break; sleep 0.1; done
@@ -232,6 +246,23 @@ check_eq "the rule deleted by hand is back (reconcile at start)" \
     "$(flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e')" 4
 grep -q 'reinstalled 1 missing rule' "$BED/controld.log"
 check "the control server's log says so" test $? -eq 0
+printf 'VM Node : server\nCap input\n' >"$W/bobsrv.conf"
+bob submit -c "$W/bobsrv.conf" >"$W/bobsrv.out" 2>&1
+check "a port known by its iface-id only is placed from OVS's external_ids" test $? -eq 0
+check "its rule matches the MAC OVS gave (attached-mac)" grep -q "dl_dst=$BOBMAC" <(flows "$TB_OFCTL_HV2")
+bob stop "$(head -1 "$W/bobsrv.out" | grep -o 'd[0-9]*' | head -1)" >/dev/null 2>&1
+# SIGHUP: a NIB with an error is refused and the old one kept; a good one is taken.
+printf '{"hosts": [' >"$BED/nib.json"
+kill -HUP "$NEWPID"
+for _ in $(seq 30); do grep -q 'has an error' "$BED/controld.log" && break; sleep 0.1; done
+check "SIGHUP with a broken NIB: refused, the log says so" grep -q 'SIGHUP: the NIB .* has an error' "$BED/controld.log"
+api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$ID"
+check_eq "and the running diagnosis is undisturbed" "$CODE $(jq -r .state <<<"$BODY")" "200 running"
+cp "$W/nib.orig" "$BED/nib.json"
+kill -HUP "$NEWPID"
+for _ in $(seq 30); do grep -q 'NIB reloaded' "$BED/controld.log" && break; sleep 0.1; done
+check "SIGHUP with a good NIB: reloaded" grep -q 'SIGHUP: NIB reloaded' "$BED/controld.log"
+check_eq "still 4 capture rules after the reloads" "$(flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e')" 4
 # a trace the table server lost (deleted behind the control server's back)
 TSID=$(curl -s -H "Authorization: Bearer $(cat "$TB_TABLED_SECRET_HV1")" "$TB_TABLED_URL_HV1/v1/traces" \
        | jq -r '[.. | objects | select(.id? and (.id | test("^d[0-9]+_1$"))) | .id][0]')

@@ -5,7 +5,7 @@ set -eu
 pkgs=(build-essential pkg-config clang
       libpcap-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev
       libcurl4-openssl-dev libpq-dev libssl-dev
-      tshark tcpdump sqlite3 curl jq python3
+      tshark tcpdump sqlite3 curl jq python3 python3-yaml python3-jsonschema
       openvswitch-switch iproute2 ethtool iperf3 iputils-ping haproxy
       postgresql postgresql-contrib)
 missing=()

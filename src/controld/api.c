@@ -98,7 +98,8 @@ static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *
         json_t *j = json_loads(text, 0, NULL);
         const char *msg = json_string_value(json_object_get(j, "error"));
         enum MHD_Result res;
-        if (status >= 400 && status < 500 && msg) {
+        /* 4xx: the tenant's SQL or options; 503: its time limit. */
+        if (((status >= 400 && status < 500) || status == 503) && msg) {
             res = vnd_http_send_error(mc, (unsigned)status, msg);
         } else {
             vnd_err("%s %s: table server answered %ld: %s", method, path, status, text);

@@ -87,7 +87,7 @@ static const struct vnd_nib_host *host_by_name(const struct vnd_nib *nib, const 
 /* A copy of what talking to one host takes, so the NIB may be swapped
  * while we talk. */
 struct host {
-    char *name, *ofctl, *url, *secret;
+    char *name, *bridge, *ofctl, *url, *secret;
     int mirror;
 };
 
@@ -97,6 +97,7 @@ static bool host_get(struct vnd_controld *cd, const char *name, struct host *h)
     const struct vnd_nib_host *n = host_by_name(cd->nib, name);
     if (n) {
         h->name = vnd_xstrdup(n->name);
+        h->bridge = vnd_xstrdup(n->bridge);
         h->ofctl = vnd_xstrdup(n->ofctl);
         h->url = vnd_xstrdup(n->tabled_url);
         h->secret = vnd_xstrdup(n->tabled_secret ? n->tabled_secret : "");
@@ -109,6 +110,7 @@ static bool host_get(struct vnd_controld *cd, const char *name, struct host *h)
 static void host_clear(struct host *h)
 {
     free(h->name);
+    free(h->bridge);
     free(h->ofctl);
     free(h->url);
     free(h->secret);
@@ -795,11 +797,13 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
         fprintf(f, "Trace ID d%lld_%d (%s, table server tenant %s-d%lld)\n", num, r->idx,
                 r->name, r->tenant, num);
         fprintf(f, "Pattern %s\n", r->pattern);
-        fprintf(f, "Physical Cap Point %s/%s port %d (%s of %s, %s)\n", r->host,
-                known ? h.ofctl : "?", r->ofport, r->direction, r->node, r->port);
+        fprintf(f, "Physical Cap Point %s/%s port %d (%s %s %s, port %s)\n", r->host,
+                known ? h.bridge : "?", r->ofport, r->direction, strcmp(r->direction, "in")
+                ? "of" : "to", r->node, r->port);
         fprintf(f, "Collector table server at %s (%s)\n", r->host, known ? h.url : "not in the NIB");
-        fprintf(f, "Path %s/%s, mirror port %d with VLAN tag %d, %s\n", r->host,
-                known ? h.ofctl : "?", known ? h.mirror : 0, r->tag, known ? h.url : "?");
+        fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
+                known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
+                known ? h.url : "?");
         fprintf(f, "Rule %s\n", rt);
         free(rt);
         if (known)
@@ -1171,6 +1175,27 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
     json_decref(reply);
     trows_free(v, n);
     return fixes;
+}
+
+int vnd_diagnosis_recover(struct vnd_controld *cd)
+{
+    pthread_mutex_lock(&cd->lock);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis WHERE state ="
+                                       " 'starting'", "");
+    int n = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        long long num = sqlite3_column_int64(st, 0);
+        char *tenant = col_dup(st, 1), id[32];
+        snprintf(id, sizeof id, "d%lld", num);
+        remove_all(cd, num, tenant);
+        vnd_state_audit(cd->db, tenant, "abandon", id, 500,
+                        "the control server stopped while creating it");
+        free(tenant);
+        n++;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&cd->lock);
+    return n;
 }
 
 int vnd_diagnosis_reconcile(struct vnd_controld *cd)

@@ -47,6 +47,11 @@ void vnd_route_clear(struct vnd_route *r);
  * diagnosis goes.  Called about once a second. */
 void vnd_diagnosis_maintain(struct vnd_controld *cd);
 
+/* Diagnoses the control server stopped in the middle of creating (state
+ * "starting") are removed with whatever they had made.  At start, before
+ * the API.  Returns how many. */
+int vnd_diagnosis_recover(struct vnd_controld *cd);
+
 /* Bridges and table servers brought back to the state: missing rules
  * installed, orphan rules and traces removed, traces a table server lost
  * created again.  Returns the number of fixes. */

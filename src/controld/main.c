@@ -173,6 +173,10 @@ int main(int argc, char **argv)
         vnd_err("%s", err);
         goto out;
     }
+    int abandoned = vnd_diagnosis_recover(&cd);
+    if (abandoned)
+        vnd_warn("%d diagnos%s left half made by the last run removed", abandoned,
+                 abandoned == 1 ? "is" : "es");
     int fixes = vnd_diagnosis_reconcile(&cd);
     vnd_info("reconcile at start: %d fix%s", fixes, fixes == 1 ? "" : "es");
 

@@ -50,11 +50,19 @@ export VND_URL
 alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
 bob() { VND_TOKEN=$VND_TOKEN_BOB "$VND" "$@"; }
 # Every answer a tenant sees goes to $W/seen (checked for physical names at the end).
+# ... and to $CAP, one file per exchange, for the OpenAPI check at the end.
+CAP=$W/api; mkdir -p "$CAP"; NCAP=0
 api() {   # TOKEN METHOD PATH [BODY]
-    BODY=$(curl -s --max-time 20 -X "$2" -H "Authorization: Bearer $1" \
-           ${4:+-H 'Content-Type: application/json' --data-binary "$4"} -w '\n%{http_code}' "$VND_URL$3")
-    CODE=${BODY##*$'\n'}; BODY=${BODY%$'\n'*}
-    printf '%s\n' "$BODY" >>"$W/seen"
+    local w
+    w=$(curl -s --max-time 20 -X "$2" -H "Authorization: Bearer $1" \
+        ${4:+-H 'Content-Type: application/json' --data-binary "$4"} \
+        -o "$W/body" -w '%{http_code} %{content_type}' "$VND_URL$3")
+    CODE=${w%% *}; local ct=${w#* }; BODY=$(tr -d '\0' <"$W/body")
+    NCAP=$((NCAP + 1))
+    { printf '%s %s %s %s\n' "$2" "$3" "$CODE" "${ct:--}"; cat "$W/body"; } >"$CAP/$(printf %04d $NCAP)"
+    # the operator's answers are not a tenant's
+    [ "$1" != "$(cat "$VND_ADMIN_SECRET_FILE")" ] && printf '%s\n' "$BODY" >>"$W/seen"
+    return 0
 }
 flows() { ovs-ofctl -O OpenFlow13 dump-flows "$1" table=0 | grep -o 'cookie=0x[0-9a-f]*.*actions=.*' \
           | sed 's/duration=[^,]*, //; s/n_packets=[^,]*, //; s/n_bytes=[^,]*, //; s/idle_age=[^,]*, //' | sort; }
@@ -141,11 +149,12 @@ cat "$W/plot.txt" "$W/follow.csv" >>"$W/seen"
 alice diag delay --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/delay.csv" 2>&1
 check "vnd diag delay --diagnosis runs" test $? -eq 0
 cat "$W/delay.csv" >>"$W/seen"
-alice query --diagnosis "$ID" -f csv "select avg(o.ts - i.ts) * 1000 from ids_in i join ids_out o on o.id = i.id and o.ts >= i.ts and o.ts - i.ts < 1" >"$W/delay_sql.csv" 2>&1
+# the median: a delay line in user space adds its own scheduling delay on a busy machine
+alice query --diagnosis "$ID" -f csv "with d as (select (o.ts - i.ts) * 1000 as ms from ids_in i join ids_out o on o.id = i.id and o.ts >= i.ts and o.ts - i.ts < 1) select ms from d order by ms limit 1 offset (select count(*) / 2 from d)" >"$W/delay_sql.csv" 2>&1
 DELAY_MS=$(tail -n +2 "$W/delay_sql.csv" | head -1)
-echo "# delay through the ids: $DELAY_MS ms (bed: $TB_DELAY_MS ms by $TB_DELAY_METHOD)"
-check "delay at the ids recovers the bed's ${TB_DELAY_MS} ms (within 1.5 ms)" \
-    awk -v a="$DELAY_MS" -v b="$TB_DELAY_MS" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1.5) }'
+echo "# delay through the ids (median): $DELAY_MS ms (bed: $TB_DELAY_MS ms by $TB_DELAY_METHOD)"
+check "delay at the ids recovers the bed's ${TB_DELAY_MS} ms (median within -0.5..+2 ms)" \
+    awk -v a="$DELAY_MS" -v b="$TB_DELAY_MS" 'BEGIN { d = a - b; exit !(a > 0 && d >= -0.5 && d <= 2) }'
 alice diag loss --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/loss.csv" 2>&1
 check "vnd diag loss --diagnosis runs" test $? -eq 0
 cat "$W/loss.csv" >>"$W/seen"
@@ -267,12 +276,12 @@ check_eq "still 4 capture rules after the reloads" "$(flows "$TB_OFCTL_HV1" | gr
 TSID=$(curl -s -H "Authorization: Bearer $(cat "$TB_TABLED_SECRET_HV1")" "$TB_TABLED_URL_HV1/v1/traces" \
        | jq -r '[.. | objects | select(.id? and (.id | test("^d[0-9]+_1$"))) | .id][0]')
 curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $(cat "$TB_TABLED_SECRET_HV1")" "$TB_TABLED_URL_HV1/v1/traces/$TSID"
-curl -s -o /dev/null -X POST -H "Authorization: Bearer $(cat "$VND_ADMIN_SECRET_FILE")" "$VND_URL/v1/admin/reconcile"
+api "$(cat "$VND_ADMIN_SECRET_FILE")" POST /v1/admin/reconcile
 check "a trace the table server lost is created again on reconcile" \
     grep -q "had lost trace $TSID" "$BED/controld.log"
 # an orphan rule of a diagnosis nobody knows is removed
 ovs-ofctl -O OpenFlow13 add-flow "$TB_OFCTL_HV1" "table=0,priority=100,cookie=0x564e00000fff0001,in_port=1,actions=goto_table:1"
-curl -s -o /dev/null -X POST -H "Authorization: Bearer $(cat "$VND_ADMIN_SECRET_FILE")" "$VND_URL/v1/admin/reconcile"
+api "$(cat "$VND_ADMIN_SECRET_FILE")" POST /v1/admin/reconcile
 check_eq "an orphan VND rule is removed on reconcile" \
     "$(flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e00000fff')" 0
 
@@ -305,6 +314,51 @@ check "the 9th live diagnosis is refused" test $? -ne 0
 check "with a message about the quota" grep -q 'quota' "$W/quota.out"
 cat "$W/quota.out" >>"$W/seen"
 for d in $(alice list -f json | jq -r '.diagnoses[].id'); do alice stop "$d" >/dev/null 2>&1; done
+
+# More of the API, for the OpenAPI check: every route and its errors.
+api "$VND_TOKEN_ALICE" POST /v1/diagnoses "{\"collect\": $(jq -Rs . "$W/collect.conf"), \"duration\": 30}"
+NID=$(jq -r .id <<<"$BODY")
+check_eq "POST /v1/diagnoses answers 201" "$CODE" 201
+api "$VND_TOKEN_ALICE" GET /v1/diagnoses
+api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$NID"
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/query" '{"sql": "select count(*) as n from ids_in", "format": "json"}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/query" '{"sql": "select count(*) as n from ids_in", "format": "csv"}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/query" '{"sql": "select nonsense from", "format": "csv"}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "options": {"table": "ids_out"}}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "options": {"table": "ids_out"}, "format": "table"}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "nope"}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "options": {"tabel": "x"}}'
+api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$NID/traces/ids_out/pcap"
+api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$NID/traces/nothere/pcap"
+api "$VND_TOKEN_ALICE" POST /v1/diagnoses '{"collect": "Appliance Node : ids\nCap sideways\n"}'
+check "a bad configuration is 400 with file:line:col" test "$CODE" = 400 -a -n "$(jq -r .error <<<"$BODY" | grep 'collect.conf:2:')"
+api "$VND_TOKEN_ALICE" POST /v1/diagnoses '{"collect": "x", "colect": 1}'
+{ printf '{"collect": "'; head -c 1100000 /dev/zero | tr '\0' a; printf '"}'; } >"$W/big.json"
+api "$VND_TOKEN_ALICE" POST /v1/diagnoses "@$W/big.json"
+check_eq "a body over 1 MiB is 413" "$CODE" 413
+api "$VND_TOKEN_ALICE" PUT /v1/diagnoses
+check_eq "a path not in the API is 404" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VND_TOKEN_ALICE" "$VND_URL/v1/nothing")" 404
+api "$(cat "$VND_ADMIN_SECRET_FILE")" GET /v1/admin/diagnoses
+api "$(cat "$VND_ADMIN_SECRET_FILE")" GET "/v1/admin/diagnoses/$NID/policy"
+api "$(cat "$VND_ADMIN_SECRET_FILE")" GET /v1/diagnoses
+api "$VND_TOKEN_ALICE" DELETE "/v1/diagnoses/$NID"
+api "" GET /v1/diagnoses
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+if python3 -c 'import yaml, jsonschema' 2>/dev/null; then
+    out=$(python3 "$TOP/tests/integration/openapi_check.py" "$TOP/docs/api/controld.yaml" "$CAP"); rc=$?
+    check_eq "every captured answer is as docs/api/controld.yaml says ($(grep -c '^ok ' <<<"$out") exchanges)" "$rc" 0
+    grep -v '^ok ' <<<"$out" | sed 's/^/#   /'
+else
+    skip "OpenAPI check: python3-yaml/python3-jsonschema are not installed"
+fi
+
+# The daemons end cleanly (the sanitizer builds report here).
+kill "$NEWPID"; for _ in $(seq 50); do kill -0 "$NEWPID" 2>/dev/null || break; sleep 0.1; done; NEWPID=
+for p in $(awk '$1 == "pid" && $2 ~ /^tabled/ { print $3 }' "$BED/state"); do kill "$p" 2>/dev/null; done
+sleep 1
+SAN_ERR=$(cat "$BED/controld.stderr" "$BED"/hv*/tabled.stderr 2>/dev/null | grep -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error|WARNING: ThreadSanitizer' | head -3)
+check_eq "no sanitizer report from vnd-controld or the table servers" "$SAN_ERR" ""
+[ -n "$SAN_ERR" ] && cat "$BED/controld.stderr" "$BED"/hv*/tabled.stderr | head -60 | sed 's/^/#   /'
 
 # Nothing a tenant saw names the physical world or the other tenant.
 LEAK=

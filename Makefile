@@ -7,6 +7,9 @@
 #   make SAN=1      address+undefined sanitizer build into build-san/
 #   make TSAN=1     thread sanitizer build into build-tsan/ (make check
 #                   runs the multi-threaded tests on it)
+#   make install    programs, units, man pages, docs under PREFIX (/usr/local)
+#                   inside DESTDIR; make uninstall removes them (docs/packaging.md)
+#   make package-check  build the Debian packages, install, run, purge them (root)
 
 CC      ?= cc
 SAN     ?=
@@ -128,6 +131,15 @@ bench: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all san fuzz deps check demo bench clean
+# Installation: dist/install.sh does the copying (docs/packaging.md).
+PREFIX  ?= /usr/local
+install: $(PROGS)
+	BUILD=$(BUILD) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) dist/install.sh install
+uninstall:
+	BUILD=$(BUILD) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) dist/install.sh uninstall
+package-check:
+	scripts/package-check.sh
+
+.PHONY: all san fuzz deps check demo bench clean install uninstall package-check
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

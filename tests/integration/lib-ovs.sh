@@ -69,7 +69,11 @@ ovs_bed_up() {
         -- add-port "$B_BR" $B_PM -- set interface $B_PM ofport_request=9 \
         || { OVS_WHY="cannot add ports"; return 1; }
     # Only tagged copies reach the mirror port: NORMAL would flood to it.
-    ofctl mod-port "$B_BR" $B_PM no-flood || { OVS_WHY="mod-port no-flood failed"; return 1; }
+    # OpenFlow 1.0: 1.1+ have no NO_FLOOD bit, and `-O OpenFlow13 mod-port
+    # ... no-flood` succeeds without setting anything.
+    ovs-ofctl -O OpenFlow10 mod-port "$B_BR" $B_PM no-flood \
+        && ovs-ofctl -O OpenFlow10 show "$B_BR" | grep -A1 "^ 9(" | grep -q NO_FLOOD \
+        || { OVS_WHY="mod-port no-flood failed"; return 1; }
     ofctl del-flows "$B_BR"
     ofctl add-flow "$B_BR" "table=0,priority=0,actions=goto_table:1" \
         && ofctl add-flow "$B_BR" "table=1,priority=0,actions=NORMAL" \

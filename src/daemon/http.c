@@ -11,6 +11,7 @@
 
 #include "api/request.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "util/util.h"
 
 struct vnd_http {
@@ -19,6 +20,11 @@ struct vnd_http {
     char *secret;
     vnd_http_handler handler;
     void *ctx;
+    /* metrics (NULL: none, /metrics goes to the handler like any path) */
+    struct vnd_metrics *reg;
+    char *metrics_secret;                /* NULL: /metrics answers 404 */
+    const char *(*route)(const char *method, const char *url);
+    struct vnd_metric *requests, *seconds;
 };
 
 /* One request's body as it arrives. */
@@ -26,6 +32,8 @@ struct conn {
     char *body;
     size_t len;
     bool too_large;
+    const char *route, *method;          /* metric labels (static strings) */
+    double t0;
 };
 
 enum MHD_Result vnd_http_send_text(struct MHD_Connection *mc, unsigned status, char *text,
@@ -90,6 +98,27 @@ static bool secret_equal(const char *given, const char *secret)
     return diff == 0;
 }
 
+/* GET /metrics: the operator's own secret, nothing else. */
+static enum MHD_Result serve_metrics(struct vnd_http *h, struct MHD_Connection *mc,
+                                     const char *method, const char *token)
+{
+    if (!h->metrics_secret)
+        return vnd_http_send_error(mc, MHD_HTTP_NOT_FOUND,
+                                   "no metrics here (the server was started without "
+                                   "--metrics-secret-file)");
+    if (!token)
+        return vnd_http_send_error(mc, MHD_HTTP_UNAUTHORIZED,
+                                   "missing \"Authorization: Bearer <metrics secret>\" header");
+    if (!secret_equal(token, h->metrics_secret)) {
+        vnd_warn("%s /metrics: refused, not the metrics secret", method);
+        return vnd_http_send_error(mc, MHD_HTTP_UNAUTHORIZED, "not the metrics secret");
+    }
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return vnd_http_send_error(mc, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET on /metrics");
+    return vnd_http_send_text(mc, MHD_HTTP_OK, vnd_metrics_render(h->reg),
+                              VND_METRICS_CONTENT_TYPE);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -98,7 +127,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     struct conn *c = *con_cls;
     (void)version;
     if (!c) {
-        *con_cls = vnd_xcalloc(1, sizeof *c);
+        *con_cls = c = vnd_xcalloc(1, sizeof *c);
+        if (h->reg) {
+            static const char *const methods[] = {"GET", "POST", "DELETE", "PUT", "HEAD",
+                                                  "PATCH", "OPTIONS"};
+            c->method = "other";
+            for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+                if (!strcmp(method, methods[i]))
+                    c->method = methods[i];
+            c->route = !strcmp(url, "/metrics") ? "/metrics"
+                       : h->route ? h->route(method, url) : NULL;
+            if (!c->route)
+                c->route = "other";
+            c->t0 = vnd_now();
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -117,6 +159,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_AUTHORIZATION);
     const char *token = vnd_http_bearer_token(auth);
+    if (h->reg && !strcmp(url, "/metrics"))
+        return serve_metrics(h, mc, method, token);
     if (h->secret) {
         if (!token) {
             vnd_debug("%s %s: refused, no bearer token", method, url);
@@ -141,8 +185,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls; (void)mc; (void)toe;
+    struct vnd_http *h = cls;
+    (void)toe;
     struct conn *c = *con_cls;
+    if (c && c->route) {
+        /* A request that got no answer (the client left first) has no
+         * status and is not counted. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (ci && ci->http_status) {
+            char code[16];
+            snprintf(code, sizeof code, "%u", ci->http_status);
+            vnd_metric_add(h->requests, 1, c->route, c->method, code);
+            vnd_metric_observe(h->seconds, vnd_now() - c->t0, c->route, c->method);
+        }
+    }
     if (c) {
         free(c->body);
         free(c);
@@ -193,6 +250,13 @@ static int resolve_listen(const char *listen, struct addrinfo **ai, char **err)
 int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const char *secret,
                    vnd_http_handler handler, void *ctx, struct vnd_http **out, char **err)
 {
+    return vnd_http_start_metrics(listen, lim, secret, handler, ctx, NULL, out, err);
+}
+
+int vnd_http_start_metrics(const char *listen, const struct vnd_http_limits *lim,
+                           const char *secret, vnd_http_handler handler, void *ctx,
+                           const struct vnd_http_metrics *mx, struct vnd_http **out, char **err)
+{
     struct addrinfo *ai = NULL;
     int rc = resolve_listen(listen, &ai, err);
     if (rc)
@@ -202,6 +266,18 @@ int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const 
     h->secret = secret ? vnd_xstrdup(secret) : NULL;
     h->handler = handler;
     h->ctx = ctx;
+    if (mx && mx->reg) {
+        h->reg = mx->reg;
+        h->metrics_secret = mx->secret ? vnd_xstrdup(mx->secret) : NULL;
+        h->route = mx->route;
+        h->requests = vnd_metrics_counter(h->reg, "vnd_http_requests_total",
+                                          "HTTP requests answered, by route template, method "
+                                          "and status code", "route,method,code");
+        h->seconds = vnd_metrics_histogram(h->reg, "vnd_http_request_duration_seconds",
+                                           "Time from a request's first byte to the end of "
+                                           "its answer (streamed answers included)",
+                                           "route,method", NULL, 0);
+    }
     /* AUTO picks poll() for the connection threads: select() fails on
      * descriptors past FD_SETSIZE (1024), which a thousand connections
      * reach. */
@@ -222,6 +298,7 @@ int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const 
         *err = vnd_strdup_printf("--listen %s: cannot listen (address in use, or not "
                                  "an address of this host?)", listen);
         free(h->secret);
+        free(h->metrics_secret);
         free(h);
         return EADDRINUSE;
     }
@@ -235,5 +312,6 @@ void vnd_http_stop(struct vnd_http *h)
         return;
     MHD_stop_daemon(h->mhd);
     free(h->secret);
+    free(h->metrics_secret);
     free(h);
 }

@@ -50,6 +50,22 @@ typedef enum MHD_Result (*vnd_http_handler)(void *ctx, struct MHD_Connection *mc
  * *err. */
 int vnd_http_start(const char *listen, const struct vnd_http_limits *lim, const char *secret,
                    vnd_http_handler handler, void *ctx, struct vnd_http **out, char **err);
+/* Prometheus metrics on the same listener (docs/metrics.md): every
+ * request is counted by route template, method and status, and timed, in
+ * `reg`; GET /metrics answers reg's exposition text to the bearer of
+ * `secret` only (its own: neither the API's secret nor a tenant's token
+ * opens it, 401), and 404 when `secret` is NULL.  `route` names a request
+ * by its template ("/v1/traces/{id}"), never by its raw path; NULL, or a
+ * NULL answer, counts it as "other". */
+struct vnd_metrics;
+struct vnd_http_metrics {
+    struct vnd_metrics *reg;
+    const char *secret;
+    const char *(*route)(const char *method, const char *url);
+};
+int vnd_http_start_metrics(const char *listen, const struct vnd_http_limits *lim,
+                           const char *secret, vnd_http_handler handler, void *ctx,
+                           const struct vnd_http_metrics *mx, struct vnd_http **out, char **err);
 void vnd_http_stop(struct vnd_http *h);
 
 /* Answers: `text` is taken (freed by libmicrohttpd); `j` is taken. */

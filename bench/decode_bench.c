@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     while (pcap_next_ex(p, &h, &d) == 1) {
         vnd_decode(&pkt, link, d, h->caplen, h->len,
                    (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec);
-        sink += pkt.present;
+        sink += pkt.present[0];
         n++;
     }
     row("pcap_next_ex+decode", n, now() - t0);
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     for (uint64_t r = 0; r < rounds; r++)
         for (uint64_t i = 0; i < nf; i++) {
             vnd_decode(&pkt, link, fr[i].data, fr[i].caplen, fr[i].len, fr[i].ts);
-            sink += pkt.present;
+            sink += pkt.present[0];
             total++;
         }
     row("vnd_decode, all frames", total, now() - t0);
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     while (total < min_packets)
         for (uint64_t i = 0; i < hot; i++) {
             vnd_decode(&pkt, link, fr[i].data, fr[i].caplen, fr[i].len, fr[i].ts);
-            sink += pkt.present;
+            sink += pkt.present[0];
             total++;
         }
     row("vnd_decode, in cache", total, now() - t0);

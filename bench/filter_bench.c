@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     double t0 = now_ns();
     for (long it = 0; it < iters; it++)
         for (int i = 0; i < NPKTS; i++) {
-            sink += pkts[i].present;
+            sink += pkts[i].present[0];
             __asm__ volatile("" ::: "memory");
         }
     double t1 = now_ns();

@@ -6,11 +6,15 @@
 
 #include "decode/decode-int.h"
 
-#define BIT(f) (UINT64_C(1) << (f))
+/* Bit of field f in word w of the present mask (0 when f is elsewhere). */
+#define WBIT(w, f) ((unsigned)(f) >> 6 == (w) ? UINT64_C(1) << ((unsigned)(f) & 63) : 0)
 /* Fields a tunnel's inner packet replaces: eth .. dns are contiguous in
- * enum vnd_field, then the L4 payload. */
-#define INNER_FIELDS \
-    ((BIT(VND_F_DNS_RCODE + 1) - BIT(VND_F_ETH_SRC)) | BIT(VND_F_PAYLOAD_LEN))
+ * enum vnd_field (and all in word 0), then the L4 payload. */
+_Static_assert(VND_F_DNS_RCODE < 64, "eth .. dns in word 0 of the present mask");
+#define INNER_W0 \
+    (((UINT64_C(1) << (VND_F_DNS_RCODE + 1)) - (UINT64_C(1) << VND_F_ETH_SRC)) \
+     | WBIT(0, VND_F_PAYLOAD_LEN))
+#define INNER_W1 WBIT(1, VND_F_PAYLOAD_LEN)
 
 bool vnd_decode_linktype_supported(int linktype)
 {
@@ -42,11 +46,13 @@ bool vnd_dn_enter_tunnel(struct vnd_dissect *d)
     if (d->tunnels++ == 0) {
         for (size_t i = 0; i < sizeof outer / sizeof outer[0]; i++)
             if (vnd_pkt_has(pkt, outer[i].from)) {
-                pkt->v[outer[i].to] = pkt->v[outer[i].from];
-                pkt->present |= BIT(outer[i].to);
+                union vnd_pkt_val v = pkt->v[outer[i].from];
+                vnd_pkt_set_b(pkt, outer[i].to, v.b.p, v.b.n);  /* marks it present */
+                pkt->v[outer[i].to] = v;
             }
     }
-    pkt->present &= ~INNER_FIELDS;
+    pkt->present[0] &= ~INNER_W0;
+    pkt->present[1] &= ~INNER_W1;
     pkt->payload = NULL;
     pkt->payload_caplen = 0;
     d->end_from_ip = false;
@@ -107,7 +113,8 @@ uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
         .end = len >= caplen ? len : caplen,
     };
 
-    pkt->present = 0;
+    pkt->present[0] = 0;
+    pkt->present[1] = 0;
     pkt->anomalies = 0;
     pkt->payload = NULL;
     pkt->payload_caplen = 0;

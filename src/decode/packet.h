@@ -7,7 +7,8 @@
  * struct's own scratch space, so a vnd_pkt is valid only while the captured
  * bytes it was decoded from are.
  *
- * A field is present when its bit is set in `present`; everything else is
+ * A field is present when its bit is set in `present` (vnd_pkt_has());
+ * everything else is
  * undefined and must not be read (values are not cleared between packets,
  * which keeps decoding cheap).
  */
@@ -49,7 +50,9 @@ enum vnd_field {
     VND_F_COUNT
 };
 
-_Static_assert(VND_F_COUNT <= 64, "present mask is one 64-bit word");
+/* The present mask: one bit per field, in 64-bit words. */
+#define VND_PKT_PRESENT_WORDS 2
+_Static_assert(VND_F_COUNT <= 64 * VND_PKT_PRESENT_WORDS, "present mask too narrow");
 
 /* Link types the decoder accepts (libpcap DLT_ values as pcap_datalink()
  * returns them, plus the LINKTYPE_ numbers that differ). */
@@ -85,7 +88,8 @@ union vnd_pkt_val {
 };
 
 struct vnd_pkt {
-    uint64_t present;            /* bit (1 << field) set when field is set */
+    /* bit (f & 63) of word (f >> 6) set when field f is set */
+    uint64_t present[VND_PKT_PRESENT_WORDS];
     uint32_t anomalies;          /* VND_PKT_* */
     union vnd_pkt_val v[VND_F_COUNT];
 
@@ -102,13 +106,13 @@ struct vnd_pkt {
 
 static inline bool vnd_pkt_has(const struct vnd_pkt *p, enum vnd_field f)
 {
-    return (p->present >> f) & 1;
+    return (p->present[(unsigned)f >> 6] >> ((unsigned)f & 63)) & 1;
 }
 
 static inline void vnd_pkt_set_u(struct vnd_pkt *p, enum vnd_field f, uint64_t u)
 {
     p->v[f].u = u;
-    p->present |= UINT64_C(1) << f;
+    p->present[(unsigned)f >> 6] |= UINT64_C(1) << ((unsigned)f & 63);
 }
 
 static inline void vnd_pkt_set_b(struct vnd_pkt *p, enum vnd_field f,
@@ -116,12 +120,12 @@ static inline void vnd_pkt_set_b(struct vnd_pkt *p, enum vnd_field f,
 {
     p->v[f].b.p = b;
     p->v[f].b.n = n;
-    p->present |= UINT64_C(1) << f;
+    p->present[(unsigned)f >> 6] |= UINT64_C(1) << ((unsigned)f & 63);
 }
 
 static inline void vnd_pkt_clear(struct vnd_pkt *p, enum vnd_field f)
 {
-    p->present &= ~(UINT64_C(1) << f);
+    p->present[(unsigned)f >> 6] &= ~(UINT64_C(1) << ((unsigned)f & 63));
 }
 
 /* Decodes one captured frame of link type `linktype` (a VND_DLT_ value).

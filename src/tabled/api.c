@@ -16,6 +16,7 @@
 #include "store/tenant.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "tabled/diag_route.h"
 #include "tabled/traces.h"
 #include "util/util.h"
@@ -37,6 +38,8 @@ struct qstream {
     int rc;                  /* last sqlite3_step result */
     bool finished, failed;
     bool too_big;            /* a row's text would pass ROW_TEXT_MAX */
+    struct vnd_metric *seconds;  /* vnd_query_seconds{app="sql"}: observed when freed */
+    double t0;
 };
 
 /* The most one row may take as JSON or CSV in memory: a row within the
@@ -129,6 +132,7 @@ static void qstream_free(void *cls)
     struct qstream *q = cls;
     if (!q)
         return;
+    vnd_metric_observe(q->seconds, vnd_now() - q->t0, "sql");
     /* A stream cut short still frees its writer; what it appends then
      * goes nowhere, the response is over. */
     vnd_out_finish(q->out);
@@ -150,6 +154,8 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
      * was.  No lock: the database is read through its own connection. */
     enum MHD_Result ret;
     struct qstream *q = vnd_xcalloc(1, sizeof *q);
+    q->seconds = td->mx.query_seconds;
+    q->t0 = vnd_now();
     char *err = NULL;
     int rc = vnd_tenant_guard_open(td->db_path, req->tenant ? req->tenant : VND_TENANT_DEFAULT,
                                    (const char *const *)req->traces, req->ntraces, &q->g, &err);
@@ -276,8 +282,12 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
     switch (req->op) {
     case VND_API_QUERY:
         return do_query(a, mc, req);
-    case VND_API_DIAG:
-        return vnd_tabled_diag(td, mc, req);
+    case VND_API_DIAG: {
+        double t0 = vnd_now();
+        enum MHD_Result ret = vnd_tabled_diag(td, mc, req);
+        vnd_metric_observe(td->mx.query_seconds, vnd_now() - t0, req->app->name);
+        return ret;
+    }
     case VND_API_PCAP:
         return do_pcap(a, mc, req->id);
     case VND_API_CREATE:
@@ -348,6 +358,21 @@ static enum MHD_Result on_request(void *ctx, struct MHD_Connection *mc,
     return ret;
 }
 
+/* The route template of a request, for vnd_http_requests_total. */
+static const char *route_of(const char *method, const char *url)
+{
+    (void)method;
+    if (!strcmp(url, "/v1/traces") || !strcmp(url, "/v1/query") || !strcmp(url, "/v1/diag"))
+        return !strcmp(url, "/v1/traces") ? "/v1/traces"
+               : !strcmp(url, "/v1/query") ? "/v1/query" : "/v1/diag";
+    if (strncmp(url, "/v1/traces/", 11) || !url[11])
+        return NULL;
+    const char *slash = strchr(url + 11, '/');
+    if (!slash)
+        return "/v1/traces/{id}";
+    return !strcmp(slash, "/pcap") ? "/v1/traces/{id}/pcap" : NULL;
+}
+
 int vnd_api_start(struct vnd_tabled *td, const char *listen, const struct vnd_api_limits *lim,
                   struct vnd_api **out, char **err)
 {
@@ -367,7 +392,8 @@ int vnd_api_start(struct vnd_tabled *td, const char *listen, const struct vnd_ap
     };
     struct vnd_api *a = vnd_xcalloc(1, sizeof *a);
     a->td = td;
-    int rc = vnd_http_start(listen, &hl, td->secret, on_request, a, &a->http, err);
+    struct vnd_http_metrics mx = {td->mx.reg, td->metrics_secret, route_of};
+    int rc = vnd_http_start_metrics(listen, &hl, td->secret, on_request, a, &mx, &a->http, err);
     if (rc) {
         free(a);
         return rc;

@@ -66,6 +66,17 @@ void vnd_pktq_free(struct vnd_pktq *q)
     free(q);
 }
 
+int vnd_pktq_depth(struct vnd_pktq *q, int *capacity)
+{
+    int n = 0;
+    pthread_mutex_lock(&q->lock);
+    for (struct vnd_batch *b = q->full_head; b; b = b->next)
+        n++;
+    pthread_mutex_unlock(&q->lock);
+    *capacity = q->nall;
+    return n;
+}
+
 static struct vnd_batch *pktq_get_free(struct vnd_pktq *q)
 {
     pthread_mutex_lock(&q->lock);

@@ -60,6 +60,8 @@ void vnd_pktq_free(struct vnd_pktq *q);
 /* Next full batch, waiting up to `seconds`; NULL if none. */
 struct vnd_batch *vnd_pktq_take(struct vnd_pktq *q, double seconds);
 void vnd_pktq_release(struct vnd_pktq *q, struct vnd_batch *b);
+/* Full batches waiting for the parser; *capacity: batches in all. */
+int vnd_pktq_depth(struct vnd_pktq *q, int *capacity);
 
 /* What a collector counted since it started.  All packets the kernel
  * passed us: received = untagged + unknown_tag + queued + queue_dropped. */

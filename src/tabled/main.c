@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/options.h"
 #include "daemon/service.h"
 #include "store/sqlmem.h"
@@ -52,6 +53,8 @@ static const char usage_text[] =
     "      --http-max-connections N  API connections at once (default 1024)\n"
     "      --http-per-address N  API connections from one address (default 64,\n"
     "                         0: no cap)\n"
+    "      --metrics-secret-file F  the operator's secret for GET /metrics\n"
+    "                         (Prometheus; without it /metrics answers 404)\n"
     "      --log-file FILE    log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L      error, warn, info (default) or debug\n"
     "  -h, --help             this text\n"
@@ -61,7 +64,7 @@ static const char usage_text[] =
 
 struct settings {
     struct vnd_opt_list interfaces;
-    char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level;
+    char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level, *metrics_secret_file;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
     long query_memory_mb;
@@ -86,6 +89,7 @@ static const struct vnd_opt_def opt_defs[] = {
     {"http-max-connections", 1009, VND_OPT_LONG, offsetof(struct settings, http_max_connections),
      1, 65536},
     {"http-per-address", 1010, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
+    {"metrics-secret-file", 1012, VND_OPT_STR, offsetof(struct settings, metrics_secret_file), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -115,9 +119,85 @@ static void on_signal(int sig)
         stop_signal = sig;
 }
 
+/* The metrics (docs/metrics.md), registered when /metrics is served. */
+static void metrics_init(struct vnd_tabled_metrics *m)
+{
+    static const double fast[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                  0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    struct vnd_metrics *r = m->reg = vnd_metrics_new();
+    const char *t = "trace";
+    m->seen = vnd_metrics_counter(r, "vnd_tabled_packets_seen_total",
+                                  "Frames with the trace's tag handed to its parser", t);
+    m->sampled_out = vnd_metrics_counter(r, "vnd_tabled_packets_sampled_out_total",
+                                         "Frames skipped by the trace's 1-in-N sampling", t);
+    m->matched = vnd_metrics_counter(r, "vnd_tabled_packets_matched_total",
+                                     "Kept frames that matched a rule's filter", t);
+    m->stored = vnd_metrics_counter(r, "vnd_tabled_packets_stored_total",
+                                    "Rows written (a frame matching two rules makes two)", t);
+    m->dropped = vnd_metrics_counter(r, "vnd_tabled_packets_dropped_total",
+                                     "Frames lost: reason=queue the trace's own (full packet "
+                                     "queue), reason=kernel the mirror interfaces' drops while "
+                                     "the trace existed (an upper bound)", "trace,reason");
+    m->anomalies = vnd_metrics_counter(r, "vnd_tabled_decode_anomalies_total",
+                                       "Frames the decoder flagged (truncated, malformed)", t);
+    m->retained = vnd_metrics_gauge(r, "vnd_tabled_retained_bytes",
+                                    "Bytes of raw packets kept in the trace's pcap ring", t);
+    m->traces = vnd_metrics_gauge(r, "vnd_tabled_traces", "Traces registered", NULL);
+    const char *i = "interface";
+    m->cap_received = vnd_metrics_counter(r, "vnd_tabled_capture_received_total",
+                                          "Frames libpcap handed to the collector", i);
+    m->cap_untagged = vnd_metrics_counter(r, "vnd_tabled_capture_untagged_total",
+                                          "Frames without an 802.1Q tag (not VND's)", i);
+    m->cap_unknown = vnd_metrics_counter(r, "vnd_tabled_capture_unknown_tag_total",
+                                         "Frames whose tag no trace has", i);
+    m->cap_kernel_dropped = vnd_metrics_counter(r, "vnd_tabled_capture_kernel_dropped_total",
+                                                "Frames the kernel could not put in the "
+                                                "capture ring (pcap_stats ps_drop)", i);
+    m->cap_if_dropped = vnd_metrics_counter(r, "vnd_tabled_capture_if_dropped_total",
+                                            "Frames the interface dropped (pcap_stats "
+                                            "ps_ifdrop)", i);
+    m->cap_up = vnd_metrics_gauge(r, "vnd_tabled_capture_up",
+                                  "1 while the interface is captured, 0 after it failed", i);
+    m->queue_batches = vnd_metrics_gauge(r, "vnd_tabled_queue_batches",
+                                         "Full packet-queue batches waiting for the parser", NULL);
+    m->queue_capacity = vnd_metrics_gauge(r, "vnd_tabled_queue_capacity_batches",
+                                          "Batches of the packet queue in all (--queue-mb)", NULL);
+    m->batch_seconds = vnd_metrics_histogram(r, "vnd_tabled_ingest_batch_seconds",
+                                             "Time to parse one packet-queue batch (sampling, "
+                                             "decode, filter, rows to the writers); _count is "
+                                             "the number of batches", NULL, fast,
+                                             (int)(sizeof fast / sizeof *fast));
+    m->commit_seconds = vnd_metrics_histogram(r, "vnd_tabled_commit_seconds",
+                                              "Time to commit every tenant's open batch of rows "
+                                              "with its counters (each 0.5 s)", NULL, fast,
+                                              (int)(sizeof fast / sizeof *fast));
+    m->store_failed = vnd_metrics_gauge(r, "vnd_tabled_store_failed",
+                                        "1 once a commit failed: rows are no longer stored", NULL);
+    m->query_seconds = vnd_metrics_histogram(r, "vnd_query_seconds",
+                                             "Time of a tenant query (app=\"sql\") or diagnostic "
+                                             "app, to the end of its answer", "app", NULL, 0);
+}
+
+struct scrape_ctx {
+    struct vnd_tabled *td;
+    struct vnd_pktq *q;
+};
+
+static void collect_metrics(void *ctx)
+{
+    struct scrape_ctx *c = ctx;
+    pthread_mutex_lock(&c->td->lock);
+    vnd_traces_metrics(c->td);
+    pthread_mutex_unlock(&c->td->lock);
+    int cap = 0, depth = vnd_pktq_depth(c->q, &cap);
+    vnd_metric_set(c->td->mx.queue_batches, depth);
+    vnd_metric_set(c->td->mx.queue_capacity, cap);
+}
+
 /* Files every packet of a batch under its trace. */
 static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
 {
+    double t0 = vnd_now();
     size_t off = 0;
     const uint8_t *data;
     const struct vnd_pktrec *r;
@@ -137,11 +217,13 @@ static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
             t->retain_failed = true;
         }
     }
+    vnd_metric_observe(td->mx.batch_seconds, vnd_now() - t0);
 }
 
 /* Commits the batch and the counters; logs store errors once. */
 static void commit(struct vnd_tabled *td, bool *failed)
 {
+    double t0 = vnd_now();
     vnd_traces_update_drops(td);
     char *err = NULL;
     if (vnd_traces_flush(td, &err)) {
@@ -153,6 +235,8 @@ static void commit(struct vnd_tabled *td, bool *failed)
     for (int i = 0; i < td->ntraces; i++)
         vnd_retain_flush(td->traces[i]->retain);
     vnd_traces_save_capture(td);
+    vnd_metric_observe(td->mx.commit_seconds, vnd_now() - t0);
+    vnd_metric_set(td->mx.store_failed, *failed ? 1 : 0);
 }
 
 int main(int argc, char **argv)
@@ -192,6 +276,16 @@ int main(int argc, char **argv)
 
     if (vnd_daemon_read_secret(s.secret_file, &td.secret))
         goto out;
+    if (s.metrics_secret_file) {
+        if (vnd_daemon_read_secret(s.metrics_secret_file, &td.metrics_secret))
+            goto out;
+        if (!strcmp(td.metrics_secret, td.secret)) {
+            vnd_err("--metrics-secret-file: the metrics secret must differ from the API's "
+                    "(--secret-file), or the control server's secret would read /metrics");
+            goto out;
+        }
+        metrics_init(&td.mx);
+    }
     if (mkdir(td.raw_dir, 0750) && errno != EEXIST) {
         vnd_err("%s: cannot create: %s", td.raw_dir, strerror(errno));
         goto out;
@@ -201,6 +295,8 @@ int main(int argc, char **argv)
         goto out;
     }
     q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
+    struct scrape_ctx scrape = {&td, q};
+    vnd_metrics_on_collect(td.mx.reg, collect_metrics, &scrape);
     struct vnd_collector_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
     td.coll = vnd_xcalloc((size_t)s.interfaces.n, sizeof *td.coll);
@@ -305,6 +401,8 @@ out:
     free(td.db_path);
     free(td.raw_dir);
     free(td.secret);
+    free(td.metrics_secret);
+    vnd_metrics_free(td.mx.reg);
     vnd_opts_free(&opts, &s);
     vnd_log_close();
     return status;

@@ -17,6 +17,22 @@
 #include "tabled/collector.h"
 
 struct vnd_tabled_trace;
+struct vnd_metrics;
+struct vnd_metric;
+
+/* Prometheus metrics (docs/metrics.md).  The registry and the families
+ * updated as things happen; the per-trace and per-interface ones are set
+ * at each scrape from the counters they describe (vnd_traces_metrics).
+ * Without --metrics-secret-file all are NULL and every update is a no-op. */
+struct vnd_tabled_metrics {
+    struct vnd_metrics *reg;
+    struct vnd_metric *batch_seconds, *commit_seconds, *query_seconds, *store_failed;
+    struct vnd_metric *traces, *seen, *sampled_out, *matched, *stored, *dropped,
+                      *anomalies, *retained;
+    struct vnd_metric *cap_received, *cap_untagged, *cap_unknown, *cap_kernel_dropped,
+                      *cap_if_dropped, *cap_up;
+    struct vnd_metric *queue_batches, *queue_capacity;
+};
 
 /* A tenant's database (DB.tenants/NAME.db, see store/tenant.h) and the
  * trace parser writing into it; opened with its first trace. */
@@ -33,6 +49,7 @@ struct vnd_tabled {
     double query_timeout;
     uint64_t query_memory;       /* bytes one query may allocate in SQLite */
     char *secret;
+    char *metrics_secret;        /* GET /metrics's own; NULL: /metrics answers 404 */
 
     pthread_mutex_t lock;
     struct vnd_store *st;                /* the registry: vnd_traces, vnd_capture */
@@ -46,6 +63,7 @@ struct vnd_tabled {
     int ncoll;
 
     struct vnd_tagmap tagmap;            /* lock-free, see collector.h */
+    struct vnd_tabled_metrics mx;
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/metrics.h"
 #include "decode/packet.h"
 #include "store/tenant.h"
 #include "daemon/log.h"
@@ -408,6 +409,42 @@ void vnd_traces_save_capture(struct vnd_tabled *td)
             vnd_warn("vnd_capture: %s", err);
             free(err);
         }
+    }
+}
+
+void vnd_traces_metrics(struct vnd_tabled *td)
+{
+    const struct vnd_tabled_metrics *m = &td->mx;
+    if (!m->reg)
+        return;
+    /* Rebuilt whole: a deleted trace's series go with it. */
+    struct vnd_metric *per_trace[] = {m->seen, m->sampled_out, m->matched, m->stored,
+                                      m->dropped, m->anomalies, m->retained};
+    for (size_t i = 0; i < sizeof per_trace / sizeof *per_trace; i++)
+        vnd_metric_clear(per_trace[i]);
+    vnd_metric_set(m->traces, td->ntraces);
+    for (int i = 0; i < td->ntraces; i++) {
+        const struct vnd_tabled_trace *t = td->traces[i];
+        const struct vnd_trace_stats *s = vnd_ingest_stats(t->tenant->ing, t->index);
+        vnd_metric_set(m->seen, (double)s->seen, t->id);
+        vnd_metric_set(m->sampled_out, (double)s->sampled_out, t->id);
+        vnd_metric_set(m->matched, (double)s->matched, t->id);
+        vnd_metric_set(m->stored, (double)s->stored, t->id);
+        vnd_metric_set(m->dropped, (double)s->dropped_kernel, t->id, "kernel");
+        vnd_metric_set(m->dropped, (double)s->dropped_queue, t->id, "queue");
+        vnd_metric_set(m->anomalies, (double)s->anomalies, t->id);
+        vnd_metric_set(m->retained, (double)vnd_retain_bytes(t->retain), t->id);
+    }
+    for (int c = 0; c < td->ncoll; c++) {
+        struct vnd_collector_stats cs;
+        vnd_collector_stats(td->coll[c], &cs);
+        const char *ifn = vnd_collector_name(td->coll[c]);
+        vnd_metric_set(m->cap_received, (double)cs.received, ifn);
+        vnd_metric_set(m->cap_untagged, (double)cs.untagged, ifn);
+        vnd_metric_set(m->cap_unknown, (double)cs.unknown_tag, ifn);
+        vnd_metric_set(m->cap_kernel_dropped, (double)cs.kernel_dropped, ifn);
+        vnd_metric_set(m->cap_if_dropped, (double)cs.if_dropped, ifn);
+        vnd_metric_set(m->cap_up, vnd_collector_error(td->coll[c]) ? 0 : 1, ifn);
     }
 }
 

@@ -67,6 +67,10 @@ void vnd_traces_update_drops(struct vnd_tabled *td);
 /* Records the collectors' counters in vnd_capture (after a flush). */
 void vnd_traces_save_capture(struct vnd_tabled *td);
 
+/* Sets the per-trace and per-interface metrics from the counters (the
+ * ones GET /v1/traces shows); before a scrape. */
+void vnd_traces_metrics(struct vnd_tabled *td);
+
 /* {"id", "tag", ..., "seen", ...}: settings and counters of one trace. */
 json_t *vnd_traces_json(const struct vnd_tabled_trace *t);
 

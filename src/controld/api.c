@@ -17,6 +17,8 @@
 #include "controld/diagnoses.h"
 #include "controld/state.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "diag/diag.h"
 #include "util/util.h"
 
 #define STREAM_TIMEOUT 3600.0      /* s: the table server's query limit ends it first */
@@ -65,22 +67,46 @@ static enum MHD_Result answer(struct MHD_Connection *mc, int status, json_t *rep
 
 /* ---- streams from a table server ---- */
 
+/* A query's or app's time, to the end of its answer: vnd_query_seconds. */
+struct timing {
+    struct vnd_metric *hist;     /* NULL: not timed (pcap) */
+    char app[32];
+    double t0;
+};
+
+static void timing_done(const struct timing *t)
+{
+    if (t)
+        vnd_metric_observe(t->hist, vnd_now() - t->t0, t->app);
+}
+
+struct pstream {
+    struct vnd_ts_stream *s;
+    struct timing t;
+};
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
-    ssize_t n = vnd_ts_stream_read(cls, buf, max);
+    struct pstream *p = cls;
+    ssize_t n = vnd_ts_stream_read(p->s, buf, max);
     return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
                               : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 static void stream_free(void *cls)
 {
-    vnd_ts_stream_close(cls);
+    struct pstream *p = cls;
+    vnd_ts_stream_close(p->s);
+    timing_done(&p->t);
+    free(p);
 }
 
-/* METHOD path on the routed table server, its answer streamed through. */
+/* METHOD path on the routed table server, its answer streamed through;
+ * `t` (may be NULL) is observed when the answer ends. */
 static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *r,
-                             const char *method, const char *path, json_t *body)
+                             const char *method, const char *path, json_t *body,
+                             const struct timing *t)
 {
     char *why = NULL;
     struct vnd_ts_stream *s = vnd_ts_stream_open(r->url, r->secret, method, path, body,
@@ -88,6 +114,7 @@ static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *
     if (!s) {
         vnd_err("%s %s: %s", method, path, why);
         free(why);
+        timing_done(t);
         return vnd_http_send_error(mc, 503, "the capture host of this trace did not answer; "
                                    "try again later");
     }
@@ -108,12 +135,17 @@ static enum MHD_Result proxy(struct MHD_Connection *mc, const struct vnd_route *
         }
         json_decref(j);
         free(text);
+        timing_done(t);
         return res;
     }
+    struct pstream *p = vnd_xcalloc(1, sizeof *p);
+    p->s = s;
+    if (t)
+        p->t = *t;
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
-                                                                  stream_reader, s, stream_free);
+                                                                  stream_reader, p, stream_free);
     if (!resp) {
-        vnd_ts_stream_close(s);
+        stream_free(p);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, vnd_ts_stream_type(s));
@@ -139,7 +171,8 @@ static enum MHD_Result do_query(struct vnd_controld *cd, struct MHD_Connection *
     }
     json_object_set_new(q.json, "tenant", json_string(r.ts_tenant));
     json_object_set(q.json, "traces", r.traces);
-    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/query", q.json);
+    struct timing t = {cd->m_query_seconds, "sql", vnd_now()};
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/query", q.json, &t);
     vnd_state_audit(cd->db, w->tenant, "query", id, 200, NULL);
     vnd_treq_clear(&q);
     vnd_route_clear(&r);
@@ -163,7 +196,11 @@ static enum MHD_Result do_diag(struct vnd_controld *cd, struct MHD_Connection *m
     }
     json_object_set_new(q.json, "tenant", json_string(r.ts_tenant));
     json_object_set(q.json, "traces", r.traces);
-    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/diag", q.json);
+    /* only names of real apps become label values */
+    const struct vnd_diag_app *app = vnd_diag_find(q.app);
+    struct timing t = {cd->m_query_seconds, "", vnd_now()};
+    snprintf(t.app, sizeof t.app, "%s", app ? app->name : "other");
+    enum MHD_Result res = proxy(mc, &r, "POST", "/v1/diag", q.json, &t);
     vnd_state_audit(cd->db, w->tenant, "diag", id, 200, q.app);
     vnd_treq_clear(&q);
     vnd_route_clear(&r);
@@ -179,7 +216,7 @@ static enum MHD_Result do_pcap(struct vnd_controld *cd, struct MHD_Connection *m
     if (status)
         return answer(mc, status, NULL, err);
     char *path = vnd_strdup_printf("/v1/traces/%s/pcap?tenant=%s", ts_id, r.ts_tenant);
-    enum MHD_Result res = proxy(mc, &r, "GET", path, NULL);
+    enum MHD_Result res = proxy(mc, &r, "GET", path, NULL, NULL);
     vnd_state_audit(cd->db, w->tenant, "pcap", id, 200, name);
     free(path);
     free(ts_id);
@@ -311,8 +348,39 @@ static enum MHD_Result handle(void *ctx, struct MHD_Connection *mc,
     return tenant_routes(cd, mc, &w, req);
 }
 
+/* The route template of a request, for vnd_http_requests_total: ids and
+ * trace names never become label values. */
+static const char *route_of(const char *method, const char *url)
+{
+    (void)method;
+    static const char *const fixed[] = {"/v1/diagnoses", "/v1/admin/diagnoses",
+                                        "/v1/admin/reconcile"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        if (!strcmp(url, fixed[i]))
+            return fixed[i];
+    const char *prefix = !strncmp(url, "/v1/diagnoses/", 14) ? "/v1/diagnoses/"
+                         : !strncmp(url, "/v1/admin/diagnoses/", 20) ? "/v1/admin/diagnoses/"
+                                                                     : NULL;
+    if (!prefix || !url[strlen(prefix)])
+        return NULL;
+    const char *rest = strchr(url + strlen(prefix), '/');
+    if (prefix[4] == 'a')
+        return rest && !strcmp(rest, "/policy") ? "/v1/admin/diagnoses/{id}/policy" : NULL;
+    if (!rest)
+        return "/v1/diagnoses/{id}";
+    if (!strcmp(rest, "/query"))
+        return "/v1/diagnoses/{id}/query";
+    if (!strcmp(rest, "/diag"))
+        return "/v1/diagnoses/{id}/diag";
+    size_t n = strlen(rest);
+    if (!strncmp(rest, "/traces/", 8) && n > 13 && !strcmp(rest + n - 5, "/pcap"))
+        return "/v1/diagnoses/{id}/traces/{name}/pcap";
+    return NULL;
+}
+
 int vnd_controld_api_start(struct vnd_controld *cd, const char *listen,
                            const struct vnd_http_limits *lim, struct vnd_http **out, char **err)
 {
-    return vnd_http_start(listen, lim, NULL, handle, cd, out, err);
+    struct vnd_http_metrics mx = {cd->metrics, cd->metrics_secret, route_of};
+    return vnd_http_start_metrics(listen, lim, NULL, handle, cd, &mx, out, err);
 }

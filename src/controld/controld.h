@@ -16,6 +16,9 @@
 
 #include "control/nib.h"
 
+struct vnd_metrics;
+struct vnd_metric;
+
 struct vnd_controld {
     /* settings */
     char *nib_path;
@@ -29,6 +32,13 @@ struct vnd_controld {
 
     pthread_mutex_t lock;
     sqlite3 *db;                    /* the state: diagnoses, traces, audit */
+
+    /* Prometheus metrics (docs/metrics.md); all NULL without
+     * --metrics-secret-file, and then every update is a no-op. */
+    char *metrics_secret;
+    struct vnd_metrics *metrics;
+    struct vnd_metric *m_reconcile_runs, *m_reconcile_fixes, *m_reconcile_seconds;
+    struct vnd_metric *m_query_seconds, *m_live, *m_diagnoses, *m_rules;
 
     volatile sig_atomic_t reload;   /* SIGHUP seen */
     volatile sig_atomic_t stopping;

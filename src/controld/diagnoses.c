@@ -27,6 +27,7 @@
 #include "control/tsclient.h"
 #include "controld/state.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "lang/collectconf.h"
 #include "lang/parseconf.h"
 #include "util/util.h"
@@ -1200,6 +1201,7 @@ int vnd_diagnosis_recover(struct vnd_controld *cd)
 
 int vnd_diagnosis_reconcile(struct vnd_controld *cd)
 {
+    double t0 = vnd_now();
     pthread_mutex_lock(&cd->lock);
     pthread_rwlock_rdlock(&cd->nib_lock);
     int nh = cd->nib->nhosts;
@@ -1230,5 +1232,8 @@ int vnd_diagnosis_reconcile(struct vnd_controld *cd)
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&cd->lock);
+    vnd_metric_add(cd->m_reconcile_runs, 1);
+    vnd_metric_add(cd->m_reconcile_fixes, fixes);
+    vnd_metric_observe(cd->m_reconcile_seconds, vnd_now() - t0);
     return fixes;
 }

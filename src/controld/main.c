@@ -20,6 +20,7 @@
 #include "controld/diagnoses.h"
 #include "controld/state.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/options.h"
 #include "daemon/service.h"
 #include "util/util.h"
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "                          sends a request (default 10)\n"
     "      --http-max-connections N  API connections at once (default 1024)\n"
     "      --http-per-address N  API connections from one address (default 64)\n"
+    "      --metrics-secret-file F  the operator's secret for GET /metrics\n"
+    "                          (Prometheus; without it /metrics answers 404)\n"
     "      --log-file FILE     log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L       error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
@@ -61,6 +64,7 @@ static const char usage_text[] =
 
 struct settings {
     char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
+    char *metrics_secret_file;
     double reconcile_interval;
     long retain_mb, http_timeout, http_max_connections, http_per_address;
 };
@@ -80,6 +84,8 @@ static const struct vnd_opt_def opt_defs[] = {
     {"http-per-address", 1006, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
     {"log-file", 1007, VND_OPT_STR, offsetof(struct settings, log_file), 0, 0},
     {"log-level", 1008, VND_OPT_STR, offsetof(struct settings, log_level), 0, 0},
+    {"metrics-secret-file", 1009, VND_OPT_STR, offsetof(struct settings, metrics_secret_file),
+     0, 0},
 };
 static const struct vnd_opts opts = {"vnd-controld", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -92,6 +98,75 @@ static void on_signal(int sig)
         hup_signal = 1;
     else
         stop_signal = sig;
+}
+
+/* ---- metrics (docs/metrics.md) ---- */
+
+static void metrics_init(struct vnd_controld *cd)
+{
+    struct vnd_metrics *r = cd->metrics = vnd_metrics_new();
+    cd->m_live = vnd_metrics_gauge(r, "vnd_controld_live_diagnoses",
+                                   "Diagnoses capturing now (state running), by tenant as an "
+                                   "opaque id (SHA-256 prefix of its name)", "tenant");
+    cd->m_diagnoses = vnd_metrics_gauge(r, "vnd_controld_diagnoses",
+                                        "Diagnoses in the state, by state (starting, running, "
+                                        "done)", "state");
+    cd->m_rules = vnd_metrics_gauge(r, "vnd_controld_ovs_rules_installed",
+                                    "Capture rules the control server keeps in table 0 of the "
+                                    "host's bridge (one per trace of a running diagnosis)",
+                                    "host");
+    cd->m_reconcile_runs = vnd_metrics_counter(r, "vnd_controld_reconcile_runs_total",
+                                               "Reconcile runs (start, interval, SIGHUP, "
+                                               "POST /v1/admin/reconcile)", NULL);
+    cd->m_reconcile_fixes = vnd_metrics_counter(r, "vnd_controld_reconcile_fixes_total",
+                                                "Differences reconcile fixed: rules or traces "
+                                                "missing or orphaned, table 0's last rule", NULL);
+    cd->m_reconcile_seconds = vnd_metrics_histogram(r, "vnd_controld_reconcile_seconds",
+                                                    "Time of one reconcile run", NULL, NULL, 0);
+    cd->m_query_seconds = vnd_metrics_histogram(r, "vnd_query_seconds",
+                                                "Time of a tenant query (app=\"sql\") or "
+                                                "diagnostic app through the control server, to "
+                                                "the end of its answer", "app", NULL, 0);
+}
+
+/* At each scrape, from the state.  Without cd->lock (a reconcile holds it
+ * for seconds): the state's connection is serialized by SQLite and these
+ * are single statements, stepped to the end at once. */
+static void collect_metrics(void *ctx)
+{
+    struct vnd_controld *cd = ctx;
+    char id[9];
+    vnd_metric_clear(cd->m_live);
+    vnd_metric_clear(cd->m_rules);
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    for (int i = 0; i < cd->nib->ntenants; i++) {
+        vnd_metrics_opaque_id(cd->nib->tenants[i].id, id);
+        vnd_metric_set(cd->m_live, 0, id);
+    }
+    for (int i = 0; i < cd->nib->nhosts; i++)
+        vnd_metric_set(cd->m_rules, 0, cd->nib->hosts[i].name);
+    pthread_rwlock_unlock(&cd->nib_lock);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT tenant, count(*) FROM diagnosis WHERE"
+                                       " state = 'running' GROUP BY tenant", "");
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        vnd_metrics_opaque_id((const char *)sqlite3_column_text(st, 0), id);
+        vnd_metric_set(cd->m_live, (double)sqlite3_column_int64(st, 1), id);
+    }
+    sqlite3_finalize(st);
+    static const char *const states[] = {"starting", "running", "done"};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
+        vnd_metric_set(cd->m_diagnoses, 0, states[i]);
+    st = vnd_state_query(cd->db, "SELECT state, count(*) FROM diagnosis GROUP BY state", "");
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        vnd_metric_set(cd->m_diagnoses, (double)sqlite3_column_int64(st, 1),
+                       (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    st = vnd_state_query(cd->db, "SELECT t.host, count(*) FROM trace t JOIN diagnosis d"
+                         " ON d.num = t.diag WHERE d.state = 'running' GROUP BY t.host", "");
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        vnd_metric_set(cd->m_rules, (double)sqlite3_column_int64(st, 1),
+                       (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
 }
 
 static int load_nib(const char *path, bool fill, struct vnd_nib **out)
@@ -169,6 +244,18 @@ int main(int argc, char **argv)
         goto out;
     if (load_nib(cd.nib_path, fill, &cd.nib))
         goto out;
+    if (s.metrics_secret_file) {
+        if (vnd_daemon_read_secret(s.metrics_secret_file, &cd.metrics_secret))
+            goto out;
+        if (!strcmp(cd.metrics_secret, cd.admin_secret)
+            || vnd_nib_tenant_by_token(cd.nib, cd.metrics_secret)) {
+            vnd_err("--metrics-secret-file: the metrics secret must differ from the admin "
+                    "secret and from every tenant's token");
+            goto out;
+        }
+        metrics_init(&cd);
+        vnd_metrics_on_collect(cd.metrics, collect_metrics, &cd);
+    }
     if (vnd_state_open(s.state, &cd.db, &err)) {
         vnd_err("%s", err);
         goto out;
@@ -239,6 +326,8 @@ out:
     pthread_rwlock_destroy(&cd.nib_lock);
     free(cd.nib_path);
     free(cd.admin_secret);
+    free(cd.metrics_secret);
+    vnd_metrics_free(cd.metrics);
     vnd_opts_free(&opts, &s);
     vnd_log_close();
     return status;

@@ -27,7 +27,7 @@ if [ ${#BUILDS[@]} -eq 0 ]; then
     BUILDS=(build build-san)
     [ -x build-tsan/vnd ] && BUILDS+=(build-tsan)
 fi
-THREADED=(integration/diag_parallel.sh integration/parse_query.sh)
+THREADED=(integration/diag_parallel.sh integration/parse_query.sh integration/controld_e2e.sh)
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_NAMES=()

@@ -153,8 +153,10 @@ cat "$W/delay.csv" >>"$W/seen"
 alice query --diagnosis "$ID" -f csv "with d as (select (o.ts - i.ts) * 1000 as ms from ids_in i join ids_out o on o.id = i.id and o.ts >= i.ts and o.ts - i.ts < 1) select ms from d order by ms limit 1 offset (select count(*) / 2 from d)" >"$W/delay_sql.csv" 2>&1
 DELAY_MS=$(tail -n +2 "$W/delay_sql.csv" | head -1)
 echo "# delay through the ids (median): $DELAY_MS ms (bed: $TB_DELAY_MS ms by $TB_DELAY_METHOD)"
-check "delay at the ids recovers the bed's ${TB_DELAY_MS} ms (median within -0.5..+2 ms)" \
-    awk -v a="$DELAY_MS" -v b="$TB_DELAY_MS" 'BEGIN { d = a - b; exit !(a > 0 && d >= -0.5 && d <= 2) }'
+# (+3 ms: the bed's delay line runs in user space, and the sanitizer builds
+# of the daemons share the two CPUs with it)
+check "delay at the ids recovers the bed's ${TB_DELAY_MS} ms (median within -0.5..+3 ms)" \
+    awk -v a="$DELAY_MS" -v b="$TB_DELAY_MS" 'BEGIN { d = a - b; exit !(a > 0 && d >= -0.5 && d <= 3) }'
 alice diag loss --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/loss.csv" 2>&1
 check "vnd diag loss --diagnosis runs" test $? -eq 0
 cat "$W/loss.csv" >>"$W/seen"

@@ -14,7 +14,8 @@
 #include "util/util.h"
 
 /* Each root page (b-tree) of the file a statement may open: the allowed
- * tables' and their indexes'.  Filled just before each prepare. */
+ * tables' and their indexes'.  Filled when the guard (or a twin) opens
+ * and again just before each vnd_guard_prepare. */
 struct root_set {
     int *pages;
     char **names;          /* the table each page belongs to (messages) */
@@ -91,6 +92,13 @@ static bool schema_name(const struct vnd_guard *g, const char *name)
     return false;
 }
 
+/* json_each and json_tree: read as tables of "main", holding only what
+ * the query gives them. */
+static bool json_table(const char *name)
+{
+    return !strcasecmp(name, "json_each") || !strcasecmp(name, "json_tree");
+}
+
 /* Refuses a table the tenant may not read with the answer SQLite gives
  * for a table that does not exist, so a caller cannot learn which names
  * exist by trying them. */
@@ -137,7 +145,19 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
     case SQLITE_RECURSIVE:
         return SQLITE_OK;
     case SQLITE_READ:
-        if (!table_allowed(g, a) && schema_name(g, a))
+        /* Every statement on the connection comes here, however it was
+         * prepared (vnd_guard_prepare, or the diag apps' own prepares on
+         * this connection and its twins), so this is where the table list
+         * holds.  A column (b not empty) is reported only for a table of
+         * the file (SQLite does not call for a subquery's or a CTE's), so
+         * there a name not listed is refused even if the file gained it
+         * after the schema was read; json_each and json_tree are the one
+         * exception (eponymous tables of the main schema).  An empty
+         * column (a table no column of which is read: count(*)) may be a
+         * CTE's name, so there only the file's names are refused. */
+        if (table_allowed(g, a))
+            return SQLITE_OK;
+        if (schema_name(g, a) || (b && *b && !json_table(a)))
             return deny_unknown(g, a);
         return SQLITE_OK;
     case SQLITE_FUNCTION:
@@ -182,6 +202,16 @@ static int progress(void *ctx)
 }
 
 static void free_schema(struct vnd_guard *g);
+static int load_schema(struct vnd_guard *g);
+
+static void free_tables(struct vnd_guard *g)
+{
+    if (g->tables)
+        for (char **t = g->tables; *t; t++)
+            free(*t);
+    free(g->tables);
+    g->tables = NULL;
+}
 
 static int open_guarded(struct vnd_guard *g, const char *path, const char *const *tables,
                         char **err)
@@ -236,6 +266,16 @@ static int open_guarded(struct vnd_guard *g, const char *path, const char *const
     }
     sqlite3_set_authorizer(g->db, authorize, g);
     sqlite3_progress_handler(g->db, 2000, progress, g);
+    /* The file's names and the listed tables' root pages, now: the
+     * authorizer refuses the tables not listed from the first statement
+     * on, whoever prepares it (vnd_guard_prepare reads them again before
+     * each of its statements, for the program check). */
+    if (g->tables && load_schema(g) != SQLITE_OK) {
+        *err = vnd_strdup_printf("%s: cannot read the schema: %s", path, sqlite3_errmsg(g->db));
+        free_schema(g);
+        free_tables(g);
+        goto out_close;
+    }
     return 0;
 
 out_close:
@@ -296,10 +336,7 @@ void vnd_guard_close(struct vnd_guard *g)
     free_schema(g);
     if (!g->parent)
         vnd_sqlmem_release(g->mem);
-    if (g->tables)
-        for (char **t = g->tables; *t; t++)
-            free(*t);
-    free(g->tables);
+    free_tables(g);
     free(g);
 }
 
@@ -350,7 +387,8 @@ static void free_schema(struct vnd_guard *g)
 }
 
 /* Reads the file's table names and the root pages of the allowed tables
- * (and of their indexes) as the schema is now, just before a prepare. */
+ * (and of their indexes) as the schema is now: at open, and just before
+ * each vnd_guard_prepare. */
 static int load_schema(struct vnd_guard *g)
 {
     free_schema(g);

@@ -10,12 +10,18 @@
  * VND_GUARD_MAX_VALUE bytes.
  *
  * With a table list (a tenant on a shared file) there are two walls: the
- * authorizer refuses reads of tables not listed, and the program SQLite
- * compiled is checked to open no b-tree but theirs (the authorizer alone
- * misses tables a USING or NATURAL join reads).  A table not listed is
- * answered as one that does not exist.  On a table server the first wall
- * is the file itself: each tenant's traces live in a database of their
- * own (see docs/isolation.md). */
+ * authorizer refuses reads of tables not listed, on every statement
+ * prepared on the guard's connection or a twin's, through
+ * vnd_guard_prepare or sqlite3_prepare_v2 alike (the file's names are read
+ * when the guard or twin opens); and vnd_guard_prepare checks the program
+ * SQLite compiled to open no b-tree but theirs (the authorizer alone
+ * misses tables a USING or NATURAL join reads).  So SQL a tenant wrote
+ * must go through vnd_guard_prepare; only SQL VND builds from checked
+ * names, with no USING or NATURAL join (the diag apps'), may be prepared
+ * directly.  A table not listed is answered by vnd_guard_prepare as one
+ * that does not exist; a direct prepare gets SQLITE_AUTH.  On a table
+ * server the first wall is the file itself: each tenant's traces live in
+ * a database of their own (see docs/isolation.md). */
 #ifndef VND_STORE_GUARD_H
 #define VND_STORE_GUARD_H
 
@@ -40,9 +46,10 @@ sqlite3 *vnd_guard_db(struct vnd_guard *g);
 
 /* Another connection to the file of `db` for a reader on another thread:
  * read-only, and when `db` is a guard's, with that guard's permitted
- * tables and its time limit (a twin stops at its parent's deadline, and
- * its stop marks the parent timed out).  An unguarded `db` gets a plain
- * read-only twin.  NULL when the file cannot be opened again (an
+ * tables (held by the twin's own authorizer, with the file's names read
+ * as it opens) and its time limit (a twin stops at its parent's deadline,
+ * and its stop marks the parent timed out).  An unguarded `db` gets a
+ * plain read-only twin.  NULL when the file cannot be opened again (an
  * in-memory database).  Close it with vnd_guard_close() before the parent. */
 struct vnd_guard *vnd_guard_twin(sqlite3 *db);
 

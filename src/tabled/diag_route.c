@@ -43,12 +43,15 @@ static ssize_t result_write(void *c, const char *data, size_t n)
 }
 
 /* Each table the options name, prepared through the guard before the app
- * runs.  The apps read with plain prepares on the guard's connection and
- * its twins, which see the guard's table list but not the schema the
- * guard loads in vnd_guard_prepare: without this a table of the tenant
- * outside "traces" would be readable.  A table that does not exist, one
- * outside the list and another tenant's all get the guard's "no such
- * table: T", as in /v1/query.  Returns 0, or EINVAL/EPERM/EIO and *err. */
+ * runs, for the answer, not as a wall: the guard's authorizer keeps its
+ * table list on every statement of its connection and its twins (the
+ * apps' own prepares included), but an app refused a table says so in its
+ * own words ("no table 'T' in the database (tables: none)", or SQLite's
+ * "access to T.ts is prohibited" where a step reads before it checks),
+ * and those differ from a missing table's.  Here a table that does not
+ * exist, one outside the list and another tenant's all get the guard's
+ * "no such table: T", as in /v1/query.  Returns 0, or EINVAL/EPERM/EIO
+ * and *err. */
 static int tables_readable(struct vnd_guard *g, const struct vnd_diag_opts *o, char **err)
 {
     const char *tabs[VND_DIAG_PATH_MAX + 3];

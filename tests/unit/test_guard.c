@@ -139,6 +139,114 @@ static void allowed(struct vnd_guard *g)
     }
 }
 
+/* Prepares `sql` straight on `db` with sqlite3_prepare_v2, as the diag
+ * apps do on the guard's connection and its twins, and steps it once:
+ * SQLITE_OK and the first value in `first`, or the prepare's code and
+ * SQLite's message. */
+static int raw(sqlite3 *db, const char *sql, char *first, size_t firstsz)
+{
+    sqlite3_stmt *s = NULL;
+    first[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(first, firstsz, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+        return rc;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(first, firstsz, "%s",
+                 sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "NULL");
+    sqlite3_finalize(s);
+    return SQLITE_OK;
+}
+
+/* The table list holds for every statement on the guard's connections,
+ * not only those of vnd_guard_prepare: a statement prepared directly on
+ * the guard's connection or on a twin (a diag app's) may not read t2 or
+ * n0 either, from the first statement after the open on. */
+static void direct(void)
+{
+    static const char *const reads[] = {
+        "select * from \"t2\" limit 0",        /* how the apps look at a table */
+        "select min(dst_port) from t2",
+        "select count(*) from t2",
+        "select * from n0",
+        "select count(*) from n0",
+        "select * from t1 where src_ip in (select src_ip from t2)",
+        "select src_ip from t1 union select src_ip from n0",
+        "select count(*) from t1 a join t1 b on a.src_ip in (select src_ip from n0)",
+        "select sum(dst_port) over (order by src_ip) from n0",
+        "select count(*) from t1, json_each((select json_group_array(src_ip) from n0))",
+        "select * from v_n0",
+        "select * from main.n0",
+        "select name from sqlite_schema",
+        "select src_ip from t3",                 /* created after the guard opened */
+    };
+    static const struct { const char *sql, *want; } ok[] = {
+        {"select count(*) from t1", "3"},
+        {"select \"src_ip\" from \"t1\" order by 1 limit 1", "10.0.0.1"},
+        {"with recursive c(x) as (select 1 union all select x + 1 from c where x < 4) "
+         "select sum(x) from c", "10"},
+        {"with c(x) as (select 1) select count(*) from c", "1"},
+        {"select count(*) from t1, json_each(json_array(t1.src_ip, 1))", "6"},
+        {"select max(r) from (select row_number() over (order by dst_port) r from t1)", "3"},
+    };
+    struct vnd_guard *g = NULL;
+    char *err = NULL;
+    const char *const tables[] = {"t1", NULL};
+    if (vnd_guard_open(path, tables, &g, &err)) {
+        CHECK(0, "open for direct prepares: %s", err);
+        free(err);
+        return;
+    }
+    make_db(path, "create table t3(src_ip text); insert into t3 values ('10.9.9.9');");
+    struct vnd_guard *twin = vnd_guard_twin(vnd_guard_db(g));
+    CHECK(twin != NULL, "a twin of the restricted guard opens");
+    struct vnd_guard *gs[2] = {g, twin};
+    const char *which[2] = {"guard", "twin"};
+    char first[256];
+    for (int c = 0; c < 2 && gs[c]; c++) {
+        sqlite3 *db = vnd_guard_db(gs[c]);
+        for (size_t i = 0; i < sizeof reads / sizeof *reads; i++) {
+            int rc = raw(db, reads[i], first, sizeof first);
+            CHECK(rc == SQLITE_AUTH, "%s, sqlite3_prepare_v2: refused: %s", which[c], reads[i]);
+            if (rc != SQLITE_AUTH)
+                printf("#   rc %d, %s\n", rc, first);
+        }
+        for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+            int rc = raw(db, ok[i].sql, first, sizeof first);
+            CHECK(rc == SQLITE_OK && !strcmp(first, ok[i].want),
+                  "%s, sqlite3_prepare_v2: allowed: %s = %s", which[c], ok[i].sql, ok[i].want);
+            if (rc != SQLITE_OK || strcmp(first, ok[i].want))
+                printf("#   rc %d, %s\n", rc, first);
+        }
+    }
+    /* the guard's own answer for such a table is still "no such table" */
+    sqlite3_stmt *s = NULL;
+    int rc = vnd_guard_prepare(g, "select src_ip from t3", &s, &err);
+    CHECK(rc == EINVAL && err && !strcmp(err, "no such table: t3"),
+          "... and through vnd_guard_prepare: no such table: t3");
+    free(err);
+    sqlite3_finalize(s);
+    vnd_guard_close(twin);
+    vnd_guard_close(g);
+    make_db(path, "drop table t3;");
+    /* without a table list, a twin reads what its guard reads */
+    if (vnd_guard_open(path, NULL, &g, &err) == 0) {
+        twin = vnd_guard_twin(vnd_guard_db(g));
+        int r1 = raw(vnd_guard_db(g), "select count(*) from t2", first, sizeof first);
+        int r2 = twin ? raw(vnd_guard_db(twin), "select count(*) from n0", first, sizeof first)
+                      : -1;
+        CHECK(r1 == SQLITE_OK && r2 == SQLITE_OK && !strcmp(first, "2"),
+              "unrestricted: the guard and its twin read every table");
+        vnd_guard_close(twin);
+        vnd_guard_close(g);
+    } else {
+        CHECK(0, "open unrestricted: %s", err);
+        free(err);
+    }
+}
+
 static void limits(struct vnd_guard *g)
 {
     char msg[256], first[256];
@@ -234,6 +342,7 @@ int main(void)
     allowed(g);
     limits(g);
     vnd_guard_close(g);
+    direct();
     tenants();
     unlink(path);
     rmdir(dir);

@@ -198,6 +198,15 @@ for path in query diag; do
     api "$VND_TOKEN_BOB" POST "/v1/diagnoses/d99999/$path" "$body"; C2=$CODE B2=${BODY//d99999/X}
     check_eq "bob: POST $path on alice's diagnosis answers as a missing one ($C1)" "$C1 $B1" "$C2 $B2"
 done
+# ... nor from the time it takes to answer: 30 of each, interleaved, medians.
+for i in $(seq 30); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $VND_TOKEN_BOB" "$VND_URL/v1/diagnoses/$ID" >>"$W/t_theirs"
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $VND_TOKEN_BOB" "$VND_URL/v1/diagnoses/d9999$i" >>"$W/t_missing"
+done
+T1=$(sort -n "$W/t_theirs" | sed -n 15p); T2=$(sort -n "$W/t_missing" | sed -n 15p)
+echo "# median answer time: alice's diagnosis $T1 s, a missing one $T2 s"
+check "bob cannot tell alice's diagnosis from a missing one by time" \
+    awk -v a="$T1" -v b="$T2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a > b ? a : b; exit !(d < 0.002 || d < 0.3 * m) }'
 api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$ID"
 check_eq "alice's diagnosis is still there after bob's tries" "$CODE" 200
 api "$VND_TOKEN_BOB" GET "/v1/admin/diagnoses"

@@ -138,6 +138,31 @@ void vnd_dn_geneve(struct vnd_dissect *d, uint32_t off);
 void vnd_dn_gre(struct vnd_dissect *d, uint32_t off);
 /* ERSPAN type 1, 2 or 3 at off (right after GRE). */
 void vnd_dn_erspan(struct vnd_dissect *d, uint32_t off, int type);
+/* VXLAN-GPE (UDP 4790): VXLAN with a next-protocol byte. */
+void vnd_dn_vxlan_gpe(struct vnd_dissect *d, uint32_t off);
+/* An MPLS label stack at off and what its bottom entry carries. */
+void vnd_dn_mpls(struct vnd_dissect *d, uint32_t off);
+/* A Network Service Header at off. */
+void vnd_dn_nsh(struct vnd_dissect *d, uint32_t off);
+/* 802.1ah I-TAG at off (after EtherType 0x88e7), then the customer frame. */
+void vnd_dn_pbb(struct vnd_dissect *d, uint32_t off);
+/* PPPoE session header at off (after EtherType 0x8864). */
+void vnd_dn_pppoe(struct vnd_dissect *d, uint32_t off);
+/* Cisco FabricPath: `off` is the outer frame's start (its EtherType is
+ * 0x8903). */
+void vnd_dn_fabricpath(struct vnd_dissect *d, uint32_t off);
+
+/* A network-layer packet named by an EtherType-valued protocol field
+ * (GRE, NSH, VXLAN-GPE after mapping): IPv4, IPv6, MPLS, NSH.  Does not
+ * set eth.type.  False when the type is none of them (nothing read). */
+bool vnd_dn_l3(struct vnd_dissect *d, uint32_t off, uint32_t type);
+
+/* True when vnd_dn_l3 decodes `type` (to decide before entering a tunnel). */
+static inline bool vnd_dn_l3_known(uint32_t type)
+{
+    return type == 0x0800 || type == 0x86dd || type == 0x8847 || type == 0x8848
+           || type == 0x894f;
+}
 
 /* ---- shared steps (decode.c) ------------------------------------------ */
 

@@ -14,7 +14,10 @@
  * |                 Sequence Number (optional)                    |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * ERSPAN (0x88be, 0x22eb) goes to erspan.c.  Version 1 (PPTP's enhanced GRE) carries PPP and the R bit (RFC 1701
+ * ERSPAN (0x88be, 0x22eb) goes to erspan.c; MPLS (0x8847, RFC 4023) to
+ * mpls.c; NSH (0x894f) to nsh.c.  Cisco MetaData (0x8909, as TrustSec
+ * tunnels add it: in GRE the EtherType of what follows comes first, then
+ * version, length, option and SGT, 8 bytes in all) is skipped.  Version 1 (PPTP's enhanced GRE) carries PPP and the R bit (RFC 1701
  * source routing) is obsolete: neither is followed.
  */
 #include "decode/decode-int.h"
@@ -46,7 +49,12 @@ void vnd_dn_gre(struct vnd_dissect *d, uint32_t off)
         vnd_dn_erspan(d, o, proto == 0x22eb ? 3 : fl & GRE_S ? 2 : 1);
         return;
     }
-    if (proto != 0x6558 && proto != 0x0800 && proto != 0x86dd)
+    if (proto == 0x8909) {     /* Cisco MetaData */
+        DN_READ(dn_be16(d, o, &proto));
+        DN_READ(dn_have(d, o, 8));
+        o += 8;
+    }
+    if (proto != 0x6558 && !vnd_dn_l3_known(proto))
         return;
     if (!vnd_dn_enter_tunnel(d))
         return;
@@ -54,8 +62,6 @@ void vnd_dn_gre(struct vnd_dissect *d, uint32_t off)
         dn_set(d, VND_F_GRE_KEY, key);
     if (proto == 0x6558)
         vnd_dn_ether(d, o);
-    else if (proto == 0x0800)
-        vnd_dn_ipv4(d, o);
     else
-        vnd_dn_ipv6(d, o);
+        vnd_dn_l3(d, o, proto);
 }

@@ -41,6 +41,12 @@ enum vnd_field {
     VND_F_DNS_ID, VND_F_DNS_QR, VND_F_DNS_QNAME, VND_F_DNS_QTYPE, VND_F_DNS_RCODE,
     /* tunnels */
     VND_F_VXLAN_VNI, VND_F_GRE_KEY, VND_F_GENEVE_VNI,
+    /* data-center encapsulations (mpls.c, nsh.c, pbb.c, ether.c tags,
+     * pppoe.c, fabricpath.c, erspan.c) */
+    VND_F_MPLS_LABEL, VND_F_MPLS_TC, VND_F_MPLS_TTL, VND_F_MPLS_BOTTOM_LABEL,
+    VND_F_MPLS_DEPTH, VND_F_NSH_SPI, VND_F_NSH_SI, VND_F_NSH_NP, VND_F_PBB_ISID,
+    VND_F_ETAG_ECID, VND_F_VNTAG_DVIF, VND_F_VNTAG_SVIF, VND_F_PPPOE_SESSION,
+    VND_F_FP_SWID, VND_F_FP_FTAG, VND_F_ERSPAN_VERSION, VND_F_ERSPAN_SESSION,
     /* outermost headers of a tunnelled packet */
     VND_F_OUTER_ETH_SRC, VND_F_OUTER_ETH_DST, VND_F_OUTER_IP_SRC,
     VND_F_OUTER_IP_DST, VND_F_OUTER_IP_PROTO, VND_F_OUTER_UDP_SRC,
@@ -78,6 +84,8 @@ _Static_assert(VND_F_COUNT <= 64 * VND_PKT_PRESENT_WORDS, "present mask too narr
 #define VND_IPV6_EXT_MAX 8        /* extension headers followed per IPv6 hdr */
 #define VND_DNS_HOPS_MAX 16       /* compression pointers followed per name */
 #define VND_SACK_MAX 4            /* SACK blocks in one TCP option */
+#define VND_MPLS_LABELS_MAX 16    /* label stack entries followed */
+#define VND_NSH_NEST_MAX 4        /* NSH headers within NSH */
 
 union vnd_pkt_val {
     uint64_t u;                  /* numeric fields */

@@ -1,6 +1,6 @@
 /* udp.c — User Datagram Protocol, RFC 768, and what rides on it here:
- * VXLAN (4789, and 8472, Linux's pre-IANA default), Geneve (6081), DNS
- * (53).  Tunnels are recognised by destination port, as senders pick
+ * VXLAN (4789, and 8472, Linux's pre-IANA default), VXLAN-GPE (4790),
+ * Geneve (6081), MPLS (6635, RFC 7510), DNS (53).  Tunnels are recognised by destination port, as senders pick
  * the source port from a flow hash.
  *
  *  0                   1                   2                   3
@@ -19,7 +19,9 @@
 #define PORT_DNS 53
 #define PORT_VXLAN 4789
 #define PORT_VXLAN_LINUX 8472
+#define PORT_VXLAN_GPE 4790
 #define PORT_GENEVE 6081
+#define PORT_MPLS 6635
 
 void vnd_dn_udp(struct vnd_dissect *d, uint32_t off)
 {
@@ -46,6 +48,12 @@ void vnd_dn_udp(struct vnd_dissect *d, uint32_t off)
         vnd_dn_vxlan(d, poff);
     else if (dport == PORT_GENEVE)
         vnd_dn_geneve(d, poff);
+    else if (dport == PORT_VXLAN_GPE)
+        vnd_dn_vxlan_gpe(d, poff);
+    else if (dport == PORT_MPLS) {
+        if (vnd_dn_enter_tunnel(d))
+            vnd_dn_mpls(d, poff);
+    }
     else if (sport == PORT_DNS || dport == PORT_DNS)
         vnd_dn_dns(d, poff);
 }

@@ -6,30 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/util.h"
 
 #define CALL_TIMEOUT 15L
 #define CONNECT_TIMEOUT 5L
 
-struct buf {
-    char *s;
-    size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *d, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->s = vnd_xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->n, d, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
 static size_t on_body(char *d, size_t size, size_t n, void *ctx)
 {
-    buf_add(ctx, d, size * n);
+    vnd_buf_add(ctx, d, size * n);
     return size * n;
 }
 
@@ -65,7 +50,7 @@ int vnd_ts_call(const char *url, const char *secret, const char *method, const c
 {
     char *text;
     struct curl_slist *h;
-    struct buf b = {0};
+    struct vnd_buf b = {0};
     *reply = NULL;
     CURL *c = prepare(url, secret, method, path, body, &text, &h);
     if (!c) {
@@ -82,8 +67,8 @@ int vnd_ts_call(const char *url, const char *secret, const char *method, const c
         ret = -1;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-        if (b.n)
-            *reply = json_loadb(b.s, b.n, 0, NULL);
+        if (b.len)
+            *reply = json_loadb(b.s, b.len, 0, NULL);
     }
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
@@ -99,7 +84,7 @@ struct vnd_ts_stream {
     CURL *c;
     struct curl_slist *h;
     char *text;
-    struct buf b;           /* received, not yet read */
+    struct vnd_buf b;           /* received, not yet read */
     size_t pos;
     bool done, failed;
     long status;
@@ -112,11 +97,11 @@ static size_t on_piece(char *d, size_t size, size_t n, void *ctx)
     struct vnd_ts_stream *s = ctx;
     /* Hold back while the reader has not taken the last piece, so a slow
      * client slows the table server down instead of filling memory. */
-    if (s->b.n - s->pos > 4u << 20)
+    if (s->b.len - s->pos > 4u << 20)
         return CURL_WRITEFUNC_PAUSE;
-    if (s->pos == s->b.n)
-        s->pos = s->b.n = 0;
-    buf_add(&s->b, d, size * n);
+    if (s->pos == s->b.len)
+        s->pos = s->b.len = 0;
+    vnd_buf_add(&s->b, d, size * n);
     return size * n;
 }
 
@@ -126,7 +111,7 @@ static void pump(struct vnd_ts_stream *s, double wait_s)
     int running = 0;
     curl_easy_pause(s->c, CURLPAUSE_CONT);
     curl_multi_perform(s->m, &running);
-    if (running && s->pos == s->b.n) {
+    if (running && s->pos == s->b.len) {
         curl_multi_poll(s->m, NULL, 0, (int)(wait_s * 1000), NULL);
         curl_multi_perform(s->m, &running);
     }
@@ -188,11 +173,11 @@ const char *vnd_ts_stream_type(const struct vnd_ts_stream *s)
 
 ssize_t vnd_ts_stream_read(struct vnd_ts_stream *s, char *buf, size_t max)
 {
-    while (s->pos == s->b.n && !s->done)
+    while (s->pos == s->b.len && !s->done)
         pump(s, 1.0);
-    if (s->pos == s->b.n)
+    if (s->pos == s->b.len)
         return s->failed ? -1 : 0;
-    size_t n = s->b.n - s->pos < max ? s->b.n - s->pos : max;
+    size_t n = s->b.len - s->pos < max ? s->b.len - s->pos : max;
     memcpy(buf, s->b.s + s->pos, n);
     s->pos += n;
     return (ssize_t)n;
@@ -200,12 +185,12 @@ ssize_t vnd_ts_stream_read(struct vnd_ts_stream *s, char *buf, size_t max)
 
 char *vnd_ts_stream_slurp(struct vnd_ts_stream *s, size_t max)
 {
-    struct buf all = {0};
-    buf_add(&all, "", 0);
+    struct vnd_buf all = {0};
+    vnd_buf_add(&all, "", 0);
     char piece[8192];
     ssize_t k;
-    while (all.n < max && (k = vnd_ts_stream_read(s, piece, sizeof piece)) > 0)
-        buf_add(&all, piece, (size_t)k);
+    while (all.len < max && (k = vnd_ts_stream_read(s, piece, sizeof piece)) > 0)
+        vnd_buf_add(&all, piece, (size_t)k);
     return all.s;
 }
 

@@ -417,15 +417,18 @@ static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
 #define SUMMARY_SQL "SELECT d.num, d.tenant, d.state, d.created, d.ends, d.stopped, d.reason," \
     " (SELECT count(*) FROM trace t WHERE t.diag = d.num) FROM diagnosis d"
 
-static void undo_create(struct vnd_controld *cd, const char *tenant, long long num,
-                        struct trow *v, int created)
+/* Deletes the table server traces of `v` (n of diagnosis num) and the
+ * diagnosis from the state.  A trace a table server could not delete now
+ * is an orphan that reconcile removes once it answers. */
+static void forget(struct vnd_controld *cd, const char *tenant, long long num,
+                   struct trow *v, int n)
 {
-    for (int i = 0; i < created; i++) {
+    for (int i = 0; i < n; i++) {
         struct host h;
         char *why = NULL;
         if (host_get(cd, v[i].host, &h)) {
             if (ts_delete(&h, tenant, num, v[i].idx, &why)) {
-                vnd_warn("d%lld: removing trace %s again: %s", num, v[i].name, why);
+                vnd_warn("d%lld: trace %s: %s", num, v[i].name, why);
                 free(why);
             }
             host_clear(&h);
@@ -623,7 +626,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
     goto out_unlock;
 
 out_undo:
-    undo_create(cd, tenant, num, v, created);
+    forget(cd, tenant, num, v, created);
     vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
 out_unlock:
     pthread_mutex_unlock(&cd->lock);
@@ -726,20 +729,7 @@ static void remove_all(struct vnd_controld *cd, long long num, const char *tenan
     int n;
     struct trow *v = diag_traces(cd, num, &n);
     rules_remove(cd, num, v, n);
-    for (int i = 0; i < n; i++) {
-        struct host h;
-        char *why = NULL;
-        if (host_get(cd, v[i].host, &h)) {
-            if (ts_delete(&h, tenant, num, v[i].idx, &why)) {
-                /* reconcile removes it once the table server answers */
-                vnd_warn("d%lld: trace %s: %s", num, v[i].name, why);
-                free(why);
-            }
-            host_clear(&h);
-        }
-    }
-    vnd_state_exec(cd->db, "DELETE FROM trace WHERE diag = ?", "I", num);
-    vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
+    forget(cd, tenant, num, v, n);
     trows_free(v, n);
 }
 

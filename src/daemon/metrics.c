@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/util.h"
 
 enum kind { COUNTER, GAUGE, HISTOGRAM };
@@ -296,29 +297,18 @@ void vnd_metrics_on_collect(struct vnd_metrics *reg, vnd_metrics_collect_fn fn, 
 
 /* ---- rendering ---- */
 
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
+static void put(struct vnd_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = vnd_xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    vnd_buf_add(b, s, n);
 }
 
-static void puts_(struct buf *b, const char *s)
+static void puts_(struct vnd_buf *b, const char *s)
 {
     put(b, s, strlen(s));
 }
 
 /* `s` escaped: \ and newline always, " inside label values. */
-static void put_escaped(struct buf *b, const char *s, bool quote)
+static void put_escaped(struct vnd_buf *b, const char *s, bool quote)
 {
     for (; *s; s++) {
         if (*s == '\\')
@@ -334,7 +324,7 @@ static void put_escaped(struct buf *b, const char *s, bool quote)
 
 /* The shortest text that reads back as `v`; +Inf, -Inf, NaN as Go's
  * ParseFloat takes them. */
-static void put_double(struct buf *b, double v)
+static void put_double(struct vnd_buf *b, double v)
 {
     char t[40];
     if (isnan(v))
@@ -351,7 +341,7 @@ static void put_double(struct buf *b, double v)
 }
 
 /* name[suffix]{labels[,le="x"]} value */
-static void put_sample(struct buf *b, const struct vnd_metric *m, const struct series *s,
+static void put_sample(struct vnd_buf *b, const struct vnd_metric *m, const struct series *s,
                        const char *suffix, const double *le, double value)
 {
     puts_(b, m->name);
@@ -380,7 +370,7 @@ static void put_sample(struct buf *b, const struct vnd_metric *m, const struct s
 
 char *vnd_metrics_render(struct vnd_metrics *reg)
 {
-    struct buf b = {0};
+    struct vnd_buf b = {0};
     puts_(&b, "");
     if (!reg)
         return b.s;

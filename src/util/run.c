@@ -13,35 +13,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/util.h"
 
 extern char **environ;
 
-struct sink {
-    char *s;
-    size_t n, cap;
-};
-
-static void sink_add(struct sink *k, const char *data, size_t n)
-{
-    if (k->n + n + 1 > k->cap) {
-        k->cap = (k->n + n + 1) * 2;
-        k->s = vnd_xrealloc(k->s, k->cap);
-    }
-    memcpy(k->s + k->n, data, n);
-    k->n += n;
-    k->s[k->n] = 0;
-}
-
 int vnd_run(char *const argv[], const char *input, double timeout, char **out, char **errout)
 {
     int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
-    struct sink so = {0}, se = {0};
-    sink_add(&so, "", 0);
-    sink_add(&se, "", 0);
+    struct vnd_buf so = {0}, se = {0};
+    vnd_buf_add(&so, "", 0);
+    vnd_buf_add(&se, "", 0);
     int status = -1;
     if (pipe2(in, O_CLOEXEC) || pipe2(o, O_CLOEXEC) || pipe2(e, O_CLOEXEC)) {
-        sink_add(&se, strerror(errno), strlen(strerror(errno)));
+        vnd_buf_add(&se, strerror(errno), strlen(strerror(errno)));
         goto done;
     }
     posix_spawn_file_actions_t fa;
@@ -59,7 +44,7 @@ int vnd_run(char *const argv[], const char *input, double timeout, char **out, c
     if (rc) {
         char msg[256];
         snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror(rc));
-        sink_add(&se, msg, strlen(msg));
+        vnd_buf_add(&se, msg, strlen(msg));
         goto done;
     }
     /* The input is small (a bundle of flows); a full pipe is still
@@ -89,7 +74,7 @@ int vnd_run(char *const argv[], const char *input, double timeout, char **out, c
                 continue;
             ssize_t k = read(p[i].fd, buf, sizeof buf);
             if (k > 0) {
-                sink_add(i ? &se : &so, buf, (size_t)k);
+                vnd_buf_add(i ? &se : &so, buf, (size_t)k);
             } else if (k == 0 || errno != EINTR) {
                 close(p[i].fd);
                 *(i ? &e[0] : &o[0]) = -1;
@@ -113,13 +98,13 @@ int vnd_run(char *const argv[], const char *input, double timeout, char **out, c
     if (killed) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s took longer than %.0f s and was stopped", argv[0], timeout);
-        sink_add(&se, msg, strlen(msg));
+        vnd_buf_add(&se, msg, strlen(msg));
     } else if (WIFEXITED(ws)) {
         status = WEXITSTATUS(ws);
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "%s ended by signal %d", argv[0], WTERMSIG(ws));
-        sink_add(&se, msg, strlen(msg));
+        vnd_buf_add(&se, msg, strlen(msg));
     }
 done:
     for (int i = 0; i < 2; i++) {

@@ -312,6 +312,127 @@ static int tunnels(const char *dir)
     return 0;
 }
 
+/* One MPLS label stack entry; the caller pushes entries bottom first. */
+static void mpls(struct pkt *p, uint32_t label, unsigned tc, int bos, unsigned ttl)
+{
+    w32(push(p, 4), label << 12 | tc << 9 | (bos ? 0x100u : 0) | (ttl & 0xff));
+}
+
+/* NSH, MD type 1 (four 4-byte context headers): 24 bytes. */
+static void nsh(struct pkt *p, unsigned np, uint32_t spi, unsigned si)
+{
+    uint8_t *h = push(p, 24);
+    w16(h, 63 << 6 | 6); h[2] = 1; h[3] = (uint8_t)np;
+    w32(h + 4, spi << 8 | si);
+    w32(h + 8, 0x11111111); w32(h + 12, 0x22222222);
+}
+
+/* Ethernet with chosen addresses (the outer frame of PBB, FabricPath). */
+static void eth_addr(struct pkt *p, const uint8_t dst[6], const uint8_t src[6], unsigned type)
+{
+    uint8_t *h = push(p, 14);
+    memcpy(h, dst, 6); memcpy(h + 6, src, 6);
+    w16(h + 12, type);
+}
+
+/* What data-center networks carry (src/decode/mpls.c, nsh.c, pbb.c,
+ * pppoe.c, fabricpath.c, the tags of ether.c, erspan.c). */
+static int datacenter(const char *dir)
+{
+    static const uint8_t bda[6] = {0x00, 0x1e, 0xbd, 0x00, 0x00, 0x0b},
+                         bsa[6] = {0x00, 0x1e, 0xbd, 0x00, 0x00, 0x0a},
+                         /* FabricPath: switch id 0x123, sub-switch 4, LID 5 */
+                         fpda[6] = {0x02, 0x01, 0x23, 0x04, 0x00, 0x05},
+                         fpsa[6] = {0x02, 0x00, 0x42, 0x00, 0x00, 0x07};
+    struct out o;
+    struct pkt p;
+    if (open_out(&o, dir, "dc", DLT_EN10MB))
+        return -1;
+    /* 1. two labels (transport 1000, VPN 16) over Ethernet, IPv4 TCP */
+    tcp4(&p, "10.1.0.1", "10.1.0.2", 40100, 443, 1000, 2000, 0x18, 10, 101);
+    mpls(&p, 16, 0, 1, 63); mpls(&p, 1000, 5, 0, 64); eth(&p, 0x8847); emit(&o, &p);
+    /* 2. IPv6 explicit null (label 2) carrying IPv6 UDP */
+    pkt_init(&p); payload(&p, 12, 1); udp(&p, 5000, 6000);
+    ipv6(&p, 17, "2001:db8::1", "2001:db8::2"); mpls(&p, 2, 0, 1, 32); eth(&p, 0x8847); emit(&o, &p);
+    /* 3. MPLS over UDP (RFC 7510) carrying IPv4 ICMP */
+    pkt_init(&p); payload(&p, 16, 2); icmp(&p, 8, 0, 7, 1);
+    ipv4(&p, 1, "10.2.0.1", "10.2.0.2", 41, 64, 0, NULL, 0, 0); mpls(&p, 300, 0, 1, 64);
+    udp(&p, 49999, 6635);
+    ipv4(&p, 17, "192.0.2.10", "192.0.2.11", 42, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 4. MPLS over GRE (RFC 4023) carrying IPv4 TCP */
+    tcp4(&p, "10.3.0.1", "10.3.0.2", 40200, 22, 5, 6, 0x10, 0, 43);
+    mpls(&p, 400, 0, 1, 64); gre(&p, 0x8847, 0, 0);
+    ipv4(&p, 47, "192.0.2.12", "192.0.2.13", 44, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 5. Ethernet pseudowire: control word and a customer frame, IPv4 UDP */
+    pkt_init(&p); payload(&p, 10, 3); udp(&p, 7000, 7001);
+    ipv4(&p, 17, "10.4.0.1", "10.4.0.2", 45, 64, 0, NULL, 0, 0); eth(&p, 0x0800);
+    w32(push(&p, 4), 0); mpls(&p, 500, 0, 1, 64); mpls(&p, 600, 0, 0, 64);
+    eth(&p, 0x8847); emit(&o, &p);
+    /* 6. NSH on Ethernet carrying IPv4 TCP (SPI 42, SI 255) */
+    tcp4(&p, "10.5.0.1", "10.5.0.2", 40300, 80, 7, 8, 0x18, 20, 46);
+    nsh(&p, 1, 42, 255); eth(&p, 0x894f); emit(&o, &p);
+    /* 7. VXLAN-GPE (UDP 4790) + NSH + Ethernet + IPv4 TCP */
+    tcp4(&p, "10.6.0.1", "10.6.0.2", 40400, 8080, 9, 10, 0x18, 30, 47); eth(&p, 0x0800);
+    nsh(&p, 3, 0x0abcde, 254);
+    { uint8_t *h = push(&p, 8); h[0] = 0x0c; h[3] = 4; w32(h + 4, 700u << 8); }
+    udp(&p, 50000, 4790);
+    ipv4(&p, 17, "192.0.2.14", "192.0.2.15", 48, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 8. PBB: B-TAG 100, I-TAG I-SID 0x10203, customer IPv4 UDP */
+    pkt_init(&p); payload(&p, 8, 4); udp(&p, 8000, 8001);
+    ipv4(&p, 17, "10.7.0.1", "10.7.0.2", 49, 64, 0, NULL, 0, 0); eth(&p, 0x0800);
+    w32(push(&p, 4), 0x10203); vlan(&p, 0x88e7, 100); eth_addr(&p, bda, bsa, 0x88a8); emit(&o, &p);
+    /* 9. 802.1BR E-Tag (E-CID base 0x123, GRP 1, ext 2), IPv4 TCP */
+    tcp4(&p, "10.8.0.1", "10.8.0.2", 40500, 25, 11, 12, 0x10, 0, 50);
+    { uint8_t *h = push(&p, 8); w16(h, 0x2000); w16(h + 2, 1u << 12 | 0x123); h[5] = 2;
+      w16(h + 6, 0x0800); }
+    eth(&p, 0x893f); emit(&o, &p);
+    /* 10. VN-Tag (dvif 33, svif 44) then 802.1Q 10, IPv4 UDP */
+    pkt_init(&p); payload(&p, 6, 5); udp(&p, 9000, 9001);
+    ipv4(&p, 17, "10.9.0.1", "10.9.0.2", 51, 64, 0, NULL, 0, 0); vlan(&p, 0x0800, 10);
+    { uint8_t *h = push(&p, 6); w32(h, 33u << 16 | 44); w16(h + 4, 0x8100); }
+    eth(&p, 0x8926); emit(&o, &p);
+    /* 11. PPPoE session 0x1234 carrying IPv4 TCP */
+    tcp4(&p, "10.10.0.1", "10.10.0.2", 40600, 110, 13, 14, 0x18, 4, 52);
+    { size_t n = len(&p) + 2; uint8_t *h = push(&p, 8); h[0] = 0x11; w16(h + 2, 0x1234);
+      w16(h + 4, (unsigned)n); w16(h + 6, 0x0021); }
+    eth(&p, 0x8864); emit(&o, &p);
+    /* 12. PPPoE session carrying IPv6 UDP */
+    pkt_init(&p); payload(&p, 9, 6); udp(&p, 546, 547);
+    ipv6(&p, 17, "2001:db8:1::1", "2001:db8:1::2");
+    { size_t n = len(&p) + 2; uint8_t *h = push(&p, 8); h[0] = 0x11; w16(h + 2, 0x4321);
+      w16(h + 4, (unsigned)n); w16(h + 6, 0x0057); }
+    eth(&p, 0x8864); emit(&o, &p);
+    /* 13. Cisco FabricPath (switch 0x123, FTag 1, TTL 32) over IPv4 TCP */
+    tcp4(&p, "10.11.0.1", "10.11.0.2", 40700, 3306, 15, 16, 0x18, 8, 53); eth(&p, 0x0800);
+    w16(push(&p, 2), 1u << 6 | 32); eth_addr(&p, fpda, fpsa, 0x8903); emit(&o, &p);
+    /* 14. ARP in VXLAN: no inner IP; outer.ip.* are the tunnel's */
+    pkt_init(&p);
+    { uint8_t *a = push(&p, 28); w16(a, 1); w16(a + 2, 0x0800); a[4] = 6; a[5] = 4; w16(a + 6, 1);
+      memcpy(a + 8, "\x02\x00\x00\x00\x00\x01", 6); inet_pton(AF_INET, "10.0.0.6", a + 14);
+      inet_pton(AF_INET, "10.0.0.8", a + 24); }
+    eth(&p, 0x0806); vxlan(&p, 5001); udp(&p, 49155, 4789);
+    ipv4(&p, 17, "192.0.2.1", "192.0.2.2", 54, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 15. ERSPAN type II (session 77) mirroring IPv4 TCP */
+    tcp4(&p, "10.12.0.1", "10.12.0.2", 40800, 443, 17, 18, 0x18, 12, 55); eth(&p, 0x0800);
+    { uint8_t *h = push(&p, 8); w32(h, 1u << 28 | 77); w32(h + 4, 9); }
+    { uint8_t *h = push(&p, 8); w16(h, 0x1000); w16(h + 2, 0x88be); w32(h + 4, 1); }
+    ipv4(&p, 47, "192.0.2.16", "192.0.2.17", 56, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 16. ERSPAN type III (session 88, FT 0, O set: platform subheader) */
+    tcp4(&p, "10.13.0.1", "10.13.0.2", 40900, 443, 19, 20, 0x18, 12, 57); eth(&p, 0x0800);
+    { uint8_t *h = push(&p, 20); w32(h, 2u << 28 | 88); w32(h + 4, 123456); w32(h + 8, 1);
+      w32(h + 12, 3u << 26); }
+    { uint8_t *h = push(&p, 8); w16(h, 0x1000); w16(h + 2, 0x22eb); w32(h + 4, 2); }
+    ipv4(&p, 47, "192.0.2.18", "192.0.2.19", 58, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    /* 17. GRE with Cisco MetaData (SGT 10) carrying IPv4 ICMP */
+    pkt_init(&p); payload(&p, 8, 7); icmp(&p, 8, 0, 3, 3);
+    ipv4(&p, 1, "10.14.0.1", "10.14.0.2", 59, 64, 0, NULL, 0, 0);
+    { uint8_t *h = push(&p, 8); w16(h, 0x0800); h[2] = 1; h[3] = 1; w16(h + 4, 1); w16(h + 6, 10); }
+    gre(&p, 0x8909, 0, 0);
+    ipv4(&p, 47, "192.0.2.20", "192.0.2.21", 60, 64, 0x4000, NULL, 0, 0); eth(&p, 0x0800); emit(&o, &p);
+    close_out(&o);
+    return 0;
+}
+
 static int dns(const char *dir)
 {
     struct out o;
@@ -398,5 +519,6 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *d = argv[1];
-    return basic(d) || vlans(d) || v6(d) || tunnels(d) || dns(d) || links(d) || truncated(d);
+    return basic(d) || vlans(d) || v6(d) || tunnels(d) || dns(d) || links(d) || truncated(d)
+           || datacenter(d);
 }

@@ -21,6 +21,7 @@ struct vnd_http {
     vnd_http_handler handler;
     void *ctx;
     /* metrics (NULL: none, /metrics goes to the handler like any path) */
+    bool metrics;                        /* /metrics is ours (even without reg) */
     struct vnd_metrics *reg;
     char *metrics_secret;                /* NULL: /metrics answers 404 */
     const char *(*route)(const char *method, const char *url);
@@ -102,7 +103,7 @@ static bool secret_equal(const char *given, const char *secret)
 static enum MHD_Result serve_metrics(struct vnd_http *h, struct MHD_Connection *mc,
                                      const char *method, const char *token)
 {
-    if (!h->metrics_secret)
+    if (!h->metrics_secret || !h->reg)
         return vnd_http_send_error(mc, MHD_HTTP_NOT_FOUND,
                                    "no metrics here (the server was started without "
                                    "--metrics-secret-file)");
@@ -159,7 +160,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_AUTHORIZATION);
     const char *token = vnd_http_bearer_token(auth);
-    if (h->reg && !strcmp(url, "/metrics"))
+    if (h->metrics && !strcmp(url, "/metrics"))
         return serve_metrics(h, mc, method, token);
     if (h->secret) {
         if (!token) {
@@ -266,6 +267,7 @@ int vnd_http_start_metrics(const char *listen, const struct vnd_http_limits *lim
     h->secret = secret ? vnd_xstrdup(secret) : NULL;
     h->handler = handler;
     h->ctx = ctx;
+    h->metrics = mx != NULL;
     if (mx && mx->reg) {
         h->reg = mx->reg;
         h->metrics_secret = mx->secret ? vnd_xstrdup(mx->secret) : NULL;

@@ -7,7 +7,11 @@ pkgs=(build-essential pkg-config clang
       libcurl4-openssl-dev libpq-dev libssl-dev
       tshark tcpdump sqlite3 curl jq python3 python3-yaml python3-jsonschema
       openvswitch-switch iproute2 ethtool iperf3 iputils-ping haproxy
-      postgresql postgresql-contrib)
+      postgresql postgresql-contrib
+      # tests/integration/metrics.sh reads /metrics with a well-kept parser of
+      # the Prometheus text format (prometheus_client.parser); Debian's
+      # prometheus package (promtool) is ~100 MB, so it is used only if present
+      python3-prometheus-client)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

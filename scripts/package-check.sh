@@ -58,9 +58,16 @@ T0=$(date +%s)
 if [ -n "${VND_PKG_DEBS:-}" ]; then
     cp "$VND_PKG_DEBS"/*.deb "$TMP/" || die "no .deb in $VND_PKG_DEBS"
 else
-    for t in dpkg-buildpackage dh lintian; do
-        command -v $t >/dev/null || die "$t missing: apt-get install dpkg-dev debhelper lintian fakeroot"
+    # The packaging tools (as scripts/install-deps.sh does for the build).
+    need=()
+    for p in dpkg-dev debhelper lintian fakeroot man-db; do
+        dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || need+=("$p")
     done
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "# installing ${need[*]}"
+        apt-get install -y --no-install-recommends "${need[@]}" >"$TMP/tools.log" 2>&1 ||
+            { tail "$TMP/tools.log"; die "cannot install ${need[*]}"; }
+    fi
     mkdir -p "$TMP/src/vnd"
     git ls-files -co --exclude-standard -z | grep -zv '^build' |
         tar -C "$SRC" --null -T - -cf - | tar -C "$TMP/src/vnd" -xf -

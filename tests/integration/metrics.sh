@@ -398,6 +398,16 @@ check_eq "live diagnoses: alice 0 after stopping" "$(val "$W/c5" "vnd_controld_l
 check_eq "OVS rules on hv1 = dump-flows after the stop ($(rules "$TB_OFCTL_HV1"))" \
     "$(val "$W/c5" 'vnd_controld_ovs_rules_installed{host="hv1"}')" "$(rules "$TB_OFCTL_HV1")"
 
+# docs/metrics.md lists every family scraped; the dashboard uses only those.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+fams() { sed -n 's/^# TYPE \([^ ]*\) .*/\1/p' "$@" | sort -u; }
+UNDOC=$(for f in $(fams "$W/m2" "$W/c4" "$W/t3"); do grep -qF "\`$f\`" "$TOP/docs/metrics.md" || echo "$f"; done)
+check_eq "docs/metrics.md lists every metric both daemons expose ($(fams "$W/m2" "$W/c4" | wc -l))" "$UNDOC" ""
+UNKNOWN=$(for f in $(jq -r '.. | .expr? // empty' "$TOP/docs/grafana-vnd.json" | grep -o 'vnd_[a-z_]*' \
+                     | sed -E 's/_(bucket|count|sum)$//' | sort -u); do
+              fams "$W/m2" "$W/c4" | grep -qx "$f" || echo "$f"; done)
+check_eq "docs/grafana-vnd.json uses only metrics the daemons expose" "$UNKNOWN" ""
+
 # The daemons end cleanly (the sanitizer builds report here).
 for p in $NEWPIDS; do stop "$p"; done
 NEWPIDS=

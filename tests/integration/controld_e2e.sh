@@ -278,11 +278,31 @@ for _ in $(seq 30); do grep -q 'has an error' "$BED/controld.log" && break; slee
 check "SIGHUP with a broken NIB: refused, the log says so" grep -q 'SIGHUP: the NIB .* has an error' "$BED/controld.log"
 api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$ID"
 check_eq "and the running diagnosis is undisturbed" "$CODE $(jq -r .state <<<"$BODY")" "200 running"
-cp "$W/nib.orig" "$BED/nib.json"
+# the good NIB gives bob a quota of 100 rows, which his diagnosis has passed
+jq '(.tenants[] | select(.id=="bob") | .quota) |= (. // {} | .rows = 100)' "$W/nib.orig" >"$BED/nib.json"
 kill -HUP "$NEWPID"
 for _ in $(seq 30); do grep -q 'NIB reloaded' "$BED/controld.log" && break; sleep 0.1; done
 check "SIGHUP with a good NIB: reloaded" grep -q 'SIGHUP: NIB reloaded' "$BED/controld.log"
-check_eq "still 4 capture rules after the reloads" "$(flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e')" 4
+for _ in $(seq 80); do
+    api "$VND_TOKEN_BOB" GET "/v1/diagnoses/$BID"; [ "$(jq -r .state <<<"$BODY")" = done ] && break; sleep 0.1
+done
+check_eq "over his rows quota, bob's diagnosis stops capturing" "$(jq -r '.state + ": " + .reason' <<<"$BODY")" \
+    "done: quota: rows stored"
+api "$VND_TOKEN_BOB" POST /v1/diagnoses "{\"collect\": $(jq -Rs . "$W/bob.conf")}"
+check "and a new one is refused: 403 quota ($(jq -r .error <<<"$BODY" | cut -c1-50)...)" \
+    test "$CODE" = 403 -a -n "$(jq -r .error <<<"$BODY" | grep quota)"
+check_eq "alice's 3 capture rules are still there after the reloads" \
+    "$(flows "$TB_OFCTL_HV1" | grep -c "cookie=0x564e$(printf %08x "${ID#d}")")" 3
+# a query across two hosts: the ids on hv1 and alice's server on hv2
+printf 'Appliance Node : ids\nCap output\nproto=ICMP\nVM Node : server\nCap input\nproto=ICMP\n' >"$W/two.conf"
+alice submit -c "$W/two.conf" >"$W/two.out" 2>&1
+TID=$(head -1 "$W/two.out" | grep -o 'd[0-9]*' | head -1)
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$TID/query" '{"sql": "select count(*) from ids_out o join server_in s on s.id = o.id"}'
+check "a join across two hosts gets 400 naming the distributed mode" \
+    test "$CODE" = 400 -a -n "$(jq -r .error <<<"$BODY" | grep 'distributed mode')"
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$TID/query" '{"sql": "select count(*) from server_in"}'
+check_eq "one table of either host is fine" "$CODE" 200
+alice stop "$TID" >/dev/null 2>&1
 # a trace the table server lost (deleted behind the control server's back)
 TSID=$(curl -s -H "Authorization: Bearer $(cat "$TB_TABLED_SECRET_HV1")" "$TB_TABLED_URL_HV1/v1/traces" \
        | jq -r '[.. | objects | select(.id? and (.id | test("^d[0-9]+_1$"))) | .id][0]')
@@ -362,6 +382,10 @@ if python3 -c 'import yaml, jsonschema' 2>/dev/null; then
 else
     skip "OpenAPI check: python3-yaml/python3-jsonschema are not installed"
 fi
+
+# The audit log: every tenant action, in the state.
+AUD=$(sqlite3 "$BED/controld.db" "select group_concat(distinct action) from (select action from audit where tenant = 'alice' order by action)")
+check_eq "the audit log has alice's actions" "$AUD" "create,delete,diag,finish,pcap,query"
 
 # The daemons end cleanly (the sanitizer builds report here).
 kill "$NEWPID"; for _ in $(seq 50); do kill -0 "$NEWPID" 2>/dev/null || break; sleep 0.1; done; NEWPID=

@@ -12,7 +12,9 @@
  *
  * The stack has no payload type: the bottom label 0 (IPv4 explicit null)
  * or 2 (IPv6 explicit null) names it, otherwise the first nibble after
- * the stack does, as routers and tshark guess it.  Ethernet after a
+ * the stack does, as routers and tshark guess it.  Nibble 0 is an
+ * Ethernet pseudowire (RFC 4448), with a control word unless an
+ * EtherType we know sits 12 bytes in (a frame without one).  Ethernet after a
  * control word (VPLS, EVPN) is a tunnel's inner frame; IP is not (the
  * labels replace no header).  Stacks deeper than VND_MPLS_LABELS_MAX
  * stop with DEPTH_CAP.
@@ -25,6 +27,12 @@
 #define MPLS_S 0x100u
 #define LABEL_IPV4_NULL 0
 #define LABEL_IPV6_NULL 2
+
+static bool plain_type(uint32_t t)
+{
+    return t == 0x0800 || t == 0x86dd || t == 0x0806 || t == 0x8100 || t == 0x88a8
+           || t == 0x8847;
+}
 
 void vnd_dn_mpls(struct vnd_dissect *d, uint32_t off)
 {
@@ -54,9 +62,14 @@ void vnd_dn_mpls(struct vnd_dissect *d, uint32_t off)
     else if (label == LABEL_IPV6_NULL || first >> 4 == 6)
         vnd_dn_ipv6(d, off);
     else if (first >> 4 == 0) {
-        /* control word, then the emulated Ethernet */
-        DN_READ(dn_have(d, off, 4));
+        /* An Ethernet pseudowire, with or without the control word: a
+         * destination MAC may begin with nibble 0 too, so the frame is
+         * taken without a control word when an EtherType we know sits
+         * where it would then be, and with one otherwise. */
+        uint32_t t;
+        uint32_t cw = dn_be16(d, off + 12, &t) && plain_type(t) ? 0 : 4;
+        DN_READ(dn_have(d, off, cw));
         if (vnd_dn_enter_tunnel(d))
-            vnd_dn_ether(d, off + 4);
+            vnd_dn_ether(d, off + cw);
     }
 }

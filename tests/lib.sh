@@ -14,3 +14,8 @@ check_eq() {
 }
 done_testing() { echo "# $T_N checks, $T_FAILED failed"; [ "$T_FAILED" -eq 0 ]; }
 CORPUS=${CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/corpus}
+# bed_lock: one OVS test bed at a time on a machine (the userspace
+# datapath's ovs-netdev device is shared): holds /tmp/vnd-ovs-bed.lock on
+# fd 9 until the script exits.  Start daemons with 9>&- so that they never
+# keep it.  Returns 1 when it was not free within 600 s.
+bed_lock() { exec 9>>/tmp/vnd-ovs-bed.lock; flock -w 600 9; }

@@ -29,6 +29,7 @@ cleanup() {
     [ -f "$BED/state" ] && "$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
     rm -rf "$W"
 }
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
 ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 300 >/dev/null & s=$!; wait $s
   echo "not ok - controld_e2e.sh timed out"; kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
@@ -38,7 +39,7 @@ if [ "$(id -u)" -ne 0 ]; then skip "control server end to end: needs root"; done
 for t in ovs-vswitchd iperf3 jq curl; do
     command -v $t >/dev/null || { skip "control server end to end: $t is not installed"; done_testing; exit 0; }
 done
-if ! "$VND" testbed up --dir "$BED" --delay 5 --loss 1 --port-base 7460 >"$W/up.log" 2>&1; then
+if ! "$VND" testbed up --dir "$BED" --delay 5 --loss 1 --port-base 7460 >"$W/up.log" 2>&1 9>&-; then
     if grep -q 'cannot\|did not start' "$W/up.log" && grep -qi 'ovs\|open vswitch' "$W/up.log"; then
         skip "control server end to end: OVS bed: $(tail -1 "$W/up.log")"; done_testing; exit 0
     fi
@@ -255,7 +256,7 @@ jq '(.tenants[] | select(.id=="bob") | .nodes[] | select(.name=="server") | .por
     |= (del(.ofport, .mac) + {"iface_id": "bob-server-eth0"})' "$W/nib.orig" >"$BED/nib.json"
 ( exec setsid "$VND_CONTROLD" --nib "$BED/nib.json" --state "$BED/controld.db" --listen "${VND_URL#http://}" \
       --admin-secret-file "$BED/admin.secret" --log-file "$BED/controld.log" --reconcile-interval 2 \
-      --fill-from-ovs yes </dev/null >>"$BED/controld.stderr" 2>&1 ) &
+      --fill-from-ovs yes </dev/null >>"$BED/controld.stderr" 2>&1 9>&- ) &
 NEWPID=$!
 echo "pid controld2 $NEWPID" >>"$BED/state"
 for _ in $(seq 50); do curl -s -o /dev/null -H "Authorization: Bearer $VND_TOKEN_ALICE" "$VND_URL/v1/diagnoses" && break; sleep 0.1; done

@@ -42,16 +42,17 @@ ovs_bed_up() {
         command -v $t >/dev/null || { OVS_WHY="$t is not installed"; return 1; }
     done
     [ -f "$schema" ] || { OVS_WHY="no $schema"; return 1; }
+    bed_lock || { OVS_WHY="another OVS test bed held /tmp/vnd-ovs-bed.lock for 600 s"; return 1; }
     _b_other_ovs && B_OTHER_OVS=1
     B_DIR=$(mktemp -d /tmp/vnd-ovs.XXXXXX)
     export OVS_RUNDIR=$B_DIR OVS_LOGDIR=$B_DIR OVS_DBDIR=$B_DIR
     ovsdb-tool create "$B_DIR/conf.db" "$schema" >/dev/null || { OVS_WHY="ovsdb-tool create failed"; return 1; }
     ovsdb-server "$B_DIR/conf.db" --remote="punix:$B_DIR/db.sock" --pidfile="$B_DIR/ovsdb.pid" \
-        --unixctl="$B_DIR/ovsdb.ctl" --log-file="$B_DIR/ovsdb.log" --detach --no-chdir 2>/dev/null \
+        --unixctl="$B_DIR/ovsdb.ctl" --log-file="$B_DIR/ovsdb.log" --detach --no-chdir 2>/dev/null 9>&- \
         || { OVS_WHY="ovsdb-server did not start"; return 1; }
     vsctl --no-wait init || { OVS_WHY="ovs-vsctl init failed"; return 1; }
     ovs-vswitchd "unix:$B_DIR/db.sock" --pidfile="$B_DIR/vswitchd.pid" \
-        --unixctl="$B_DIR/vswitchd.ctl" --log-file="$B_DIR/vswitchd.log" --detach --no-chdir 2>/dev/null \
+        --unixctl="$B_DIR/vswitchd.ctl" --log-file="$B_DIR/vswitchd.log" --detach --no-chdir 2>/dev/null 9>&- \
         || { OVS_WHY="ovs-vswitchd did not start (see $B_DIR/vswitchd.log)"; return 1; }
     vsctl add-br "$B_BR" -- set bridge "$B_BR" datapath_type=netdev \
         || { OVS_WHY="cannot add a netdev bridge"; return 1; }

@@ -37,6 +37,7 @@ cleanup() {
     done
     rm -f "$LOG"
 }
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
 ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 150 >/dev/null & s=$!; wait $s
   echo "not ok - testbed_cmd.sh timed out"; kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
@@ -44,7 +45,7 @@ trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
 
 DELAY=20
 t0=$(date +%s.%N)
-"$VND" testbed up --no-controld --dir "$DIR" --delay "$DELAY" --port-base "$PB" >"$LOG" 2>&1
+"$VND" testbed up --no-controld --dir "$DIR" --delay "$DELAY" --port-base "$PB" >"$LOG" 2>&1 9>&-
 rc=$?
 t1=$(date +%s.%N)
 if [ $rc -ne 0 ] && grep -qE 'did not start|is not installed|ovs-vsctl init failed|cannot add the netdev bridge' "$LOG"; then
@@ -142,7 +143,7 @@ done
 rm -rf "$W"
 
 # --- a second up on the same folder is refused and harms nothing
-"$VND" testbed up --no-controld --dir "$DIR" --port-base $((PB + 3)) >"$LOG" 2>&1
+"$VND" testbed up --no-controld --dir "$DIR" --port-base $((PB + 3)) >"$LOG" 2>&1 9>&-
 check "up on a folder holding a bed is refused" test $? -ne 0
 check "... with a reason" grep -q "not an empty directory" "$LOG"
 nx "$TB_ALICE_CLIENT" ping -n -q -c 3 -i 0.1 -W 2 10.0.2.2 >/dev/null
@@ -175,7 +176,7 @@ if ! ps -C ovs-vswitchd -o stat= | grep -qv '^Z'; then
 fi
 
 # --- a failing up removes what it made
-VND_CONTROLD=/bin/false "$VND" testbed up --dir "$DIR2" --port-base $((PB + 3)) >"$LOG" 2>&1
+VND_CONTROLD=/bin/false "$VND" testbed up --dir "$DIR2" --port-base $((PB + 3)) >"$LOG" 2>&1 9>&-
 rc=$?
 check "up fails when the control server exits" test $rc -ne 0
 check "... saying so" grep -q "vnd-controld exited" "$LOG"

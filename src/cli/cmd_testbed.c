@@ -5,6 +5,7 @@
  *
  * The script is $VND_TESTBED_SCRIPT, else <dir of vnd>/../scripts/testbed.sh
  * (the source tree: build/vnd -> scripts/testbed.sh), else
+ * <dir of vnd>/../share/vnd/testbed.sh (make install with any PREFIX), else
  * /usr/share/vnd/testbed.sh.  It learns the vnd binary's folder from
  * $VND_BIN_DIR, to find vnd-tabled and vnd-controld next to it. */
 #include <errno.h>
@@ -45,10 +46,15 @@ int cmd_testbed(int argc, char **argv)
     const char *script = getenv("VND_TESTBED_SCRIPT");
     if (!script || !*script) {
         script = INSTALLED_SCRIPT;
-        if (have_dir) {
-            snprintf(path, sizeof path, "%s/../scripts/testbed.sh", dir);
-            if (access(path, R_OK) == 0)
+        /* the source tree, then an install under any PREFIX */
+        static const char *const near[] = {"%s/../scripts/testbed.sh",
+                                           "%s/../share/vnd/testbed.sh"};
+        for (int i = 0; have_dir && i < 2; i++) {
+            snprintf(path, sizeof path, near[i], dir);
+            if (access(path, R_OK) == 0) {
                 script = path;
+                break;
+            }
         }
     }
     if (access(script, R_OK) != 0) {

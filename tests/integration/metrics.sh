@@ -144,7 +144,7 @@ check_eq "a metrics secret equal to the API secret: refused at start (exit 1)" "
 check "... saying so" grep -q 'metrics secret must differ' "$W/same.out"
 
 check "vnd-tabled starts with --metrics-secret-file" tabled_start --metrics-secret-file "$W/msecret" \
-    --queue-mb 16
+    --queue-mb 16 2>>"$W/stderr"
 scrape "$URL" "" "$W/m" ns
 check_eq "/metrics without a token: 401" "$CODE" 401
 scrape "$URL" "$SECRET" "$W/m" ns
@@ -248,7 +248,7 @@ scrape "$URL" "$MSECRET" "$W/c" ns
 check_eq "a deleted trace's series go" "$(grep -c 'trace="tr_2"' "$W/c")" 0
 kill "$PID"; wait "$JOB" 2>/dev/null; PID=
 check "vnd-tabled with metrics ends cleanly (SIGTERM: exit 0)" test "$(tail -1 "$W/log" | grep -c stopped)" = 1
-SAN=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$W/log" 2>/dev/null | head -3)
+SAN=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$W/stderr" 2>/dev/null | head -3)
 check_eq "no sanitizer report from the table server" "$SAN" ""
 
 # ===================== 2. the control server, on the OVS test bed =========

@@ -20,7 +20,7 @@
 #include "daemon/service.h"
 #include "store/sqlmem.h"
 #include "tabled/api.h"
-#include "tabled/collector.h"
+#include "capture/pcap_live.h"
 #include "tabled/retain.h"
 #include "tabled/tabled.h"
 #include "tabled/traces.h"
@@ -297,11 +297,11 @@ int main(int argc, char **argv)
     q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
     struct scrape_ctx scrape = {&td, q};
     vnd_metrics_on_collect(td.mx.reg, collect_metrics, &scrape);
-    struct vnd_collector_opts co = {.buffer_mb = (int)s.buffer_mb,
+    struct vnd_pcap_live_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
     td.coll = vnd_xcalloc((size_t)s.interfaces.n, sizeof *td.coll);
     for (int i = 0; i < s.interfaces.n; i++) {
-        if (vnd_collector_open(s.interfaces.v[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
+        if (vnd_pcap_live_open(s.interfaces.v[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
             vnd_err("%s", err);
             goto out;
         }
@@ -328,9 +328,9 @@ int main(int argc, char **argv)
         goto out;
     }
     for (int i = 0; i < td.ncoll; i++)
-        if (vnd_collector_start(td.coll[i])) {
+        if (vnd_source_start(td.coll[i])) {
             pthread_sigmask(SIG_SETMASK, &old, NULL);
-            vnd_err("cannot start the capture thread of %s", vnd_collector_name(td.coll[i]));
+            vnd_err("cannot start the capture thread of %s", vnd_source_name(td.coll[i]));
             goto out;
         }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -376,7 +376,7 @@ int main(int argc, char **argv)
     vnd_api_stop(api);
     api = NULL;
     for (int i = 0; i < td.ncoll; i++)
-        vnd_collector_stop(td.coll[i]);
+        vnd_source_stop(td.coll[i]);
     struct vnd_batch *b;
     pthread_mutex_lock(&td.lock);
     while ((b = vnd_pktq_take(q, 0))) {
@@ -392,7 +392,7 @@ out:
     free(err);
     vnd_api_stop(api);
     for (int i = 0; i < td.ncoll; i++)
-        vnd_collector_free(td.coll[i]);
+        vnd_source_free(td.coll[i]);
     free(td.coll);
     vnd_traces_free_all(&td);
     vnd_pktq_free(q);

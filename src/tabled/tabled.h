@@ -1,7 +1,7 @@
 /* tabled.h — the table server's shared state: the registry's store, a
- * store and a trace parser per tenant, the trace registry, the collectors.
+ * store and a trace parser per tenant, the trace registry, the capture sources (capture/source.h).
  *
- * Threads: one per collector (capture → packet queue), libmicrohttpd's
+ * Threads: one per capture source (capture → packet queue), libmicrohttpd's
  * (control API), each tenant's parser's writer, and the main thread
  * (packet queue → trace parsers → stores, twice a second the counters).
  * `lock` guards the stores' writing connections, the parsers and the
@@ -14,7 +14,7 @@
 
 #include "ingest/ingest.h"
 #include "store/store.h"
-#include "tabled/collector.h"
+#include "capture/pcap_live.h"
 
 struct vnd_tabled_trace;
 struct vnd_metrics;
@@ -59,10 +59,10 @@ struct vnd_tabled {
     int ntraces;
     struct vnd_tabled_trace **by_slot;   /* by the slot the tag map names; NULL: deleted */
     int nslots;
-    struct vnd_collector **coll;
+    struct vnd_source **coll;
     int ncoll;
 
-    struct vnd_tagmap tagmap;            /* lock-free, see collector.h */
+    struct vnd_tagmap tagmap;            /* lock-free, see capture/pcap_live.h */
     struct vnd_tabled_metrics mx;
 };
 

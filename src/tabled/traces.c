@@ -123,10 +123,10 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
     t->kdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->kdrop_at);
     t->qdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->qdrop_at);
     for (int c = 0; c < td->ncoll; c++) {
-        struct vnd_collector_stats cs;
-        vnd_collector_stats(td->coll[c], &cs);
+        struct vnd_source_stats cs;
+        vnd_source_stats(td->coll[c], &cs);
         t->kdrop_at[c] = cs.kernel_dropped;
-        t->qdrop_at[c] = vnd_collector_tag_drops(td->coll[c], t->tag);
+        t->qdrop_at[c] = vnd_source_tag_drops(td->coll[c], t->tag);
     }
     td->traces = vnd_xrealloc(td->traces, (size_t)(td->ntraces + 1) * sizeof *td->traces);
     td->traces[td->ntraces++] = t;
@@ -384,10 +384,10 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
         struct vnd_tabled_trace *t = td->traces[i];
         uint64_t k = t->kdrop_base, q = t->qdrop_base;
         for (int c = 0; c < td->ncoll; c++) {
-            struct vnd_collector_stats cs;
-            vnd_collector_stats(td->coll[c], &cs);
+            struct vnd_source_stats cs;
+            vnd_source_stats(td->coll[c], &cs);
             k += cs.kernel_dropped - t->kdrop_at[c];
-            q += vnd_collector_tag_drops(td->coll[c], t->tag) - t->qdrop_at[c];
+            q += vnd_source_tag_drops(td->coll[c], t->tag) - t->qdrop_at[c];
         }
         vnd_ingest_set_drops(t->tenant->ing, t->index, k, q);
     }
@@ -396,12 +396,12 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
 void vnd_traces_save_capture(struct vnd_tabled *td)
 {
     for (int c = 0; c < td->ncoll; c++) {
-        struct vnd_collector_stats cs;
-        vnd_collector_stats(td->coll[c], &cs);
+        struct vnd_source_stats cs;
+        vnd_source_stats(td->coll[c], &cs);
         int64_t v[] = {(int64_t)cs.received, (int64_t)cs.untagged, (int64_t)cs.unknown_tag,
                        (int64_t)cs.queue_dropped, (int64_t)cs.kernel_received,
                        (int64_t)cs.kernel_dropped, (int64_t)cs.if_dropped};
-        const void *args[] = {vnd_collector_name(td->coll[c]), &v[0], &v[1], &v[2], &v[3],
+        const void *args[] = {vnd_source_name(td->coll[c]), &v[0], &v[1], &v[2], &v[3],
                               &v[4], &v[5], &v[6]};
         char *err = NULL;
         if (run(td->st, "INSERT OR REPLACE INTO vnd_capture VALUES (?,?,?,?,?,?,?,?,"
@@ -436,15 +436,15 @@ void vnd_traces_metrics(struct vnd_tabled *td)
         vnd_metric_set(m->retained, (double)vnd_retain_bytes(t->retain), t->id);
     }
     for (int c = 0; c < td->ncoll; c++) {
-        struct vnd_collector_stats cs;
-        vnd_collector_stats(td->coll[c], &cs);
-        const char *ifn = vnd_collector_name(td->coll[c]);
+        struct vnd_source_stats cs;
+        vnd_source_stats(td->coll[c], &cs);
+        const char *ifn = vnd_source_name(td->coll[c]);
         vnd_metric_set(m->cap_received, (double)cs.received, ifn);
         vnd_metric_set(m->cap_untagged, (double)cs.untagged, ifn);
         vnd_metric_set(m->cap_unknown, (double)cs.unknown_tag, ifn);
         vnd_metric_set(m->cap_kernel_dropped, (double)cs.kernel_dropped, ifn);
         vnd_metric_set(m->cap_if_dropped, (double)cs.if_dropped, ifn);
-        vnd_metric_set(m->cap_up, vnd_collector_error(td->coll[c]) ? 0 : 1, ifn);
+        vnd_metric_set(m->cap_up, vnd_source_error(td->coll[c]) ? 0 : 1, ifn);
     }
 }
 
@@ -486,10 +486,10 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
 {
     json_t *a = json_array();
     for (int c = 0; c < td->ncoll; c++) {
-        struct vnd_collector_stats cs;
-        vnd_collector_stats(td->coll[c], &cs);
+        struct vnd_source_stats cs;
+        vnd_source_stats(td->coll[c], &cs);
         json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                              "interface", vnd_collector_name(td->coll[c]),
+                              "interface", vnd_source_name(td->coll[c]),
                               "received", (json_int_t)cs.received,
                               "untagged", (json_int_t)cs.untagged,
                               "unknown_tag", (json_int_t)cs.unknown_tag,
@@ -497,8 +497,8 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
                               "kernel_received", (json_int_t)cs.kernel_received,
                               "kernel_dropped", (json_int_t)cs.kernel_dropped,
                               "if_dropped", (json_int_t)cs.if_dropped);
-        if (vnd_collector_error(td->coll[c]))
-            json_object_set_new(o, "error", json_string(vnd_collector_error(td->coll[c])));
+        if (vnd_source_error(td->coll[c]))
+            json_object_set_new(o, "error", json_string(vnd_source_error(td->coll[c])));
         json_array_append_new(a, o);
     }
     return a;

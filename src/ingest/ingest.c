@@ -529,39 +529,37 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
     vnd_rowpipe_end_row(pipe);
 }
 
-void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
-                       uint32_t caplen, uint32_t len)
+/* The start of a packet or record of trace t: counts it, samples.
+ * False when it goes no further. */
+static bool admit(struct vnd_ingest *ing, struct trace *t, int64_t ts_ns)
 {
-    struct trace *t = ing->traces[ti];
     t->s.seen++;
     if (!t->s.first_ns)
         t->s.first_ns = ts_ns;
     t->s.last_ns = ts_ns;
-    if (t->o.sampling > 1 && t->sample_count++ % t->o.sampling != 0) {
+    if (!t->o.presampled && t->o.sampling > 1 && t->sample_count++ % t->o.sampling != 0) {
         t->s.sampled_out++;
-        return;
+        return false;
     }
     if (ing->store_error)
-        return;
+        return false;
     if (!ing->in_txn) {
         char *err = NULL;
         if (begin_batch(ing, &err)) {
             ing->store_error = EIO;
             ing->store_errmsg = err;
-            return;
+            return false;
         }
     }
     if (t->replace_due)
         start_replacing(ing, t);
     ing->pending++;
-    if (t->o.snaplen && caplen > t->o.snaplen)
-        caplen = t->o.snaplen;
+    return true;
+}
 
-    struct vnd_pkt *pkt = &ing->pkt;
-    if (vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns))
-        t->s.anomalies++;
-    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, t->id_len);
-
+/* The rules of trace t on a packet or record whose fields are known. */
+static void store_rules(struct vnd_ingest *ing, struct trace *t, const struct vnd_pkt *pkt)
+{
     bool matched = false;
     for (int i = 0; i < t->nsinks; i++) {
         struct sink *k = &t->sinks[i];
@@ -583,6 +581,46 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
     }
     if (matched)
         t->s.matched++;
+}
+
+void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
+                       uint32_t caplen, uint32_t len)
+{
+    struct trace *t = ing->traces[ti];
+    struct vnd_pkt *pkt = &ing->pkt;
+    uint32_t anomalies = 0;
+    if (t->o.match) {
+        /* the pattern first: a packet outside it is not the trace's */
+        if (t->o.snaplen && caplen > t->o.snaplen)
+            caplen = t->o.snaplen;
+        anomalies = vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
+        if (!vnd_filter_match(t->o.match, pkt))
+            return;
+        if (!admit(ing, t, ts_ns))
+            return;
+    } else {
+        if (!admit(ing, t, ts_ns))
+            return;
+        if (t->o.snaplen && caplen > t->o.snaplen)
+            caplen = t->o.snaplen;
+        anomalies = vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
+    }
+    if (anomalies)
+        t->s.anomalies++;
+    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, t->id_len);
+    store_rules(ing, t, pkt);
+}
+
+void vnd_ingest_record(struct vnd_ingest *ing, int ti, int64_t ts_ns, struct vnd_pkt *pkt)
+{
+    struct trace *t = ing->traces[ti];
+    vnd_pkt_set_u(pkt, VND_F_TIMESTAMP_NS, (uint64_t)ts_ns);
+    vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, t->id_len);
+    if (t->o.match && !vnd_filter_match(t->o.match, pkt))
+        return;
+    if (!admit(ing, t, ts_ns))
+        return;
+    store_rules(ing, t, pkt);
 }
 
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel, uint64_t queue)

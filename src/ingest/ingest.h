@@ -40,6 +40,14 @@ struct vnd_trace_opts {
      * NULL: the one given to vnd_ingest_new.  A table server gives each
      * trace its own. */
     const struct vnd_parse_conf *conf;
+    /* The trace's flow pattern, applied here (NULL: none).  A mirror
+     * trace's pattern is the switch's rule; a sampled source (sFlow) sees
+     * every port's samples, so the pattern is checked on each decoded
+     * packet or record, and one outside it is not counted at all. */
+    const struct vnd_filter *match;
+    /* The source sampled already (sFlow, IPFIX): `sampling` is what
+     * vnd_meta records, not applied again. */
+    bool presampled;
     /* vnd_meta description (may be NULL) */
     const char *source, *tenant, *cap_point, *direction, *pattern;
 };
@@ -77,6 +85,14 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
  * and returned by the next flush, and later packets are not stored. */
 void vnd_ingest_packet(struct vnd_ingest *ing, int t, int64_t ts_ns,
                        const uint8_t *data, uint32_t caplen, uint32_t len);
+
+/* A record whose fields are known without decoding (a flow record of an
+ * IPFIX collector, an sFlow flow sample's decoded fields): `fields` has
+ * them set (vnd_pkt_set_*, the present mask); the frame fields
+ * timestamp, timestamp_ns and trace are set here.  The trace's pattern,
+ * its sampling (unless presampled) and its rules apply as to a packet.
+ * `fields` is the caller's and may be changed. */
+void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_pkt *fields);
 
 /* Drop counts reported by the capture for trace `t` (absolute values). */
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,

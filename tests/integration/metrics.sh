@@ -28,7 +28,7 @@ export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$B
 GEN="$VND_BUILD/bench/gen_capture"
 SEND="$VND_BUILD/bench/pktsend"
 PY=/usr/bin/python3
-tabled_setup metrics 7410 700
+tabled_setup metrics 7410 900
 
 if ! "$PY" -c 'import prometheus_client' 2>/dev/null; then
     skip "metrics: python3-prometheus-client is not installed (scripts/install-deps.sh)"
@@ -265,8 +265,7 @@ bed_down() {
 trap 'kill $WATCHDOG 2>/dev/null; bed_down; tabled_cleanup' EXIT
 # One OVS bed at a time on this machine: hold the lock until the end (the
 # daemons started below do not inherit it).
-exec 9>/tmp/vnd-ovs-bed.lock
-flock -w 450 9 || { not_ok "the OVS bed lock (/tmp/vnd-ovs-bed.lock) was not free in 450 s"; done_testing; exit 1; }
+bed_lock || { not_ok "the OVS bed lock (/tmp/vnd-ovs-bed.lock) was not free in 600 s"; done_testing; exit 1; }
 if ! "$VND" testbed up --dir "$BED" --port-base 7500 >"$W/up.log" 2>&1 9>&-; then
     if grep -qi 'ovs\|open vswitch' "$W/up.log"; then
         skip "control server metrics: OVS bed: $(tail -1 "$W/up.log")"; done_testing; exit

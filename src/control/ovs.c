@@ -14,11 +14,17 @@
 
 char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
 {
+    char out[64];
+    if (r->max_len > 0)
+        snprintf(out, sizeof out, "output(port=%d,max_len=%d)", r->mirror_port,
+                 r->max_len + 4);
+    else
+        snprintf(out, sizeof out, "output:%d", r->mirror_port);
     return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"
-                             "actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:%d,"
+                             "actions=push_vlan:0x8100,set_field:%d->vlan_vid,%s,"
                              "pop_vlan,load:1->NXM_NX_REG7[%d],resubmit(,0)",
                              VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit, r->match,
-                             4096 | r->tag, r->mirror_port, r->bit);
+                             4096 | r->tag, out, r->bit);
 }
 
 /* Runs ovs-ofctl with OpenFlow 1.4 (bundles) and `input` on stdin. */
@@ -118,5 +124,126 @@ int vnd_ovs_ensure_layout(const char *target, int *added, char **err)
     if (ofctl(add, 3, NULL, NULL, err))
         return -1;
     *added = 1;
+    return 0;
+}
+
+/* Runs ovs-vsctl (with --db when given) on `args`. */
+static int vsctl(const char *ovsdb, char *const *args, int nargs, char **out, char **err)
+{
+    char *argv[32];
+    int k = 0;
+    char *db = ovsdb ? vnd_strdup_printf("--db=%s", ovsdb) : NULL;
+    argv[k++] = "ovs-vsctl";
+    if (db)
+        argv[k++] = db;
+    argv[k++] = "--timeout=10";
+    for (int i = 0; i < nargs && k < 31; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    char *o = NULL, *e = NULL;
+    int st = vnd_run(argv, NULL, OFCTL_TIMEOUT, &o, &e);
+    free(db);
+    if (st != 0) {
+        size_t n = e ? strlen(e) : 0;
+        while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
+            e[--n] = 0;
+        *err = vnd_strdup_printf("ovs-vsctl: %s", e && *e ? e : "failed");
+        free(o);
+        free(e);
+        return -1;
+    }
+    free(e);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    return 0;
+}
+
+int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sflow_conf *c,
+                      char **err)
+{
+    if (!c || !c->target) {
+        char *args[] = {"clear", "bridge", (char *)bridge, "sflow"};
+        return vsctl(ovsdb, args, 4, NULL, err);
+    }
+    char *targets = vnd_strdup_printf("targets=\"%s\"", c->target);
+    char *header = vnd_strdup_printf("header=%d", c->header > 0 ? c->header : 128);
+    char *sampling = vnd_strdup_printf("sampling=%d", c->sampling > 0 ? c->sampling : 1);
+    char *polling = vnd_strdup_printf("polling=%d", c->polling > 0 ? c->polling : 10);
+    char *agent = c->agent ? vnd_strdup_printf("agent=%s", c->agent) : NULL;
+    char *set = vnd_strdup_printf("sflow=@s");
+    char *args[16];
+    int k = 0;
+    args[k++] = "--";
+    args[k++] = "--id=@s";
+    args[k++] = "create";
+    args[k++] = "sflow";
+    args[k++] = targets;
+    args[k++] = header;
+    args[k++] = sampling;
+    args[k++] = polling;
+    if (agent)
+        args[k++] = agent;
+    args[k++] = "--";
+    args[k++] = "set";
+    args[k++] = "bridge";
+    args[k++] = (char *)bridge;
+    args[k++] = set;
+    int rc = vsctl(ovsdb, args, k, NULL, err);
+    free(targets);
+    free(header);
+    free(sampling);
+    free(polling);
+    free(agent);
+    free(set);
+    return rc;
+}
+
+int vnd_ovs_ifindex(const char *ovsdb, const char *bridge, int ofport, uint32_t *ifindex,
+                    char **err)
+{
+    /* the bridge's interfaces, then every interface's number and ifindex:
+     * OpenFlow port numbers are per bridge */
+    char *args[] = {"--format=csv", "--no-headings", "list-ifaces", (char *)bridge, "--",
+                    "--columns=name,ofport,ifindex", "list", "Interface"};
+    char *out = NULL;
+    if (vsctl(ovsdb, args, 8, &out, err))
+        return -1;
+    *ifindex = 0;
+    char **names = NULL;
+    int nnames = 0, rows = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char *c1 = strchr(line, ',');
+        if (!c1) {
+            names = vnd_xrealloc(names, (size_t)(nnames + 1) * sizeof *names);
+            names[nnames++] = line;
+            continue;
+        }
+        *c1 = 0;
+        char *name = line;
+        if (*name == '"') {
+            name++;
+            name[strcspn(name, "\"")] = 0;
+        }
+        bool ours = false;
+        for (int i = 0; i < nnames && !ours; i++)
+            ours = !strcmp(names[i], name);
+        char *c2 = strchr(c1 + 1, ',');
+        if (!ours || !c2 || atoi(c1 + 1) != ofport)
+            continue;
+        rows++;
+        *ifindex = (uint32_t)strtoul(c2 + 1, NULL, 10);
+    }
+    free(names);
+    free(out);
+    if (rows != 1 || !*ifindex) {
+        *err = vnd_strdup_printf("%s port %d: %s", bridge, ofport,
+                                 rows == 0 ? "no such interface"
+                                 : rows > 1 ? "several interfaces have this number"
+                                            : "its interface has no ifindex (sFlow cannot "
+                                              "name it)");
+        return -1;
+    }
     return 0;
 }

@@ -37,9 +37,14 @@ struct vnd_capture_rule {
     int tag;                /* the trace's VLAN tag on the mirror port */
     int bit;                /* its reg7 bit */
     int mirror_port;
+    int max_len;            /* Snaplen: bytes of the (untagged) packet the copy
+                             * keeps, cut in the switch; 0: whole packets */
 };
 
-/* The flow as ovs-ofctl's add-flow takes it (malloc'd). */
+/* The flow as ovs-ofctl's add-flow takes it (malloc'd).  With max_len the
+ * copy is output(port=MIRROR,max_len=max_len+4): OVS truncates it in the
+ * datapath, after the 4-byte tag was pushed, so the table server gets
+ * max_len bytes of the packet and the switch copies no more. */
 char *vnd_capture_rule_text(const struct vnd_capture_rule *r);
 
 /* Adds the rules to bridge `target` (ovs-ofctl's switch argument) in one
@@ -55,5 +60,25 @@ int vnd_ovs_cookies(const char *target, uint64_t **cookies, int *n, char **err);
 /* Makes sure table 0 ends in goto_table:1 (adds it when missing).
  * *added tells whether it had to. */
 int vnd_ovs_ensure_layout(const char *target, int *added, char **err);
+
+/* sFlow on a bridge (OVS samples per bridge, not per flow; see
+ * ovs-vswitchd.conf.db(5), table sFlow): `ovs-vsctl -- --id=@s create
+ * sflow targets="TARGET" header=H sampling=N polling=P [agent=A] -- set
+ * bridge BR sflow=@s`.  A NULL `target` clears the bridge's sflow column
+ * (OVS then stops sampling; the unreferenced row is garbage-collected). */
+struct vnd_sflow_conf {
+    const char *target;     /* "127.0.0.1:6343": the table server's collector */
+    int sampling;           /* 1 in N */
+    int header;             /* bytes of each sampled packet */
+    int polling;            /* seconds between interface counter samples */
+    const char *agent;      /* an interface name or address; NULL: OVS picks */
+};
+int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sflow_conf *c,
+                      char **err);
+
+/* The ifIndex OVS gives the port of `bridge` with OpenFlow number `ofport`
+ * (Interface:ifindex, what sFlow samples name).  0 and *err when none. */
+int vnd_ovs_ifindex(const char *ovsdb, const char *bridge, int ofport, uint32_t *ifindex,
+                    char **err);
 
 #endif

@@ -73,6 +73,7 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
         snprintf(t->match.dl_dst, sizeof t->match.dl_dst, "%s", port->mac);
     else
         t->match.in_port = port->ofport;
+    t->mode = cap->mode;
     t->sampling = cap->sampling > 0 ? cap->sampling : 1;
     t->snaplen = cap->snaplen;
     return 0;
@@ -96,10 +97,10 @@ static int compile_cap(struct vnd_policy *p, const struct vnd_nib_tenant *t,
                        const struct vnd_cc_target *tg, const struct vnd_cc_cap *cap,
                        const char *origin, char **err)
 {
-    if (cap->mode != VND_CC_MIRROR)
+    if (cap->mode == VND_CC_IPFIX)
         return fail(err, origin, cap->line, cap->col,
-                    "Mode %s is not available on this cloud yet: use Mode mirror",
-                    cap->mode == VND_CC_SFLOW ? "sflow" : "ipfix");
+                    "Mode ipfix is not available on this cloud yet: use Mode mirror or "
+                    "Mode sflow");
     char name[VND_NIB_NAME_MAX * 2 + 8];
     if (tg->kind == VND_CC_LINK) {
         const struct vnd_nib_link *l = vnd_nib_link(t, tg->name);
@@ -247,6 +248,55 @@ char *vnd_capture_match_text(const struct vnd_capture_match *m)
     if (p->dst_port >= 0)
         put(&b, "tp_dst=%d", p->dst_port);
     return vnd_xstrdup(b.s);
+}
+
+char *vnd_capture_filter_text(const struct vnd_capture_match *m)
+{
+    char s[640];
+    size_t n = 0;
+    s[0] = 0;
+#define ADD(...) do { \
+        if (n < sizeof s) \
+            n += (size_t)snprintf(s + n, sizeof s - n, "%s", n ? " and " : ""); \
+        if (n < sizeof s) \
+            n += (size_t)snprintf(s + n, sizeof s - n, __VA_ARGS__); \
+    } while (0)
+    if (m->dl_dst[0])
+        ADD("eth.dst = %s", m->dl_dst);
+    const struct vnd_cc_pattern *p = &m->pattern;
+    char a[INET6_ADDRSTRLEN];
+    if (p->proto_kind == VND_CC_ARP) {
+        ADD("eth.type = 0x0806");
+        if (p->src.set) {
+            inet_ntop(p->src.family, p->src.addr, a, sizeof a);
+            ADD("arp.spa = %s/%d", a, p->src.len);
+        }
+        if (p->dst.set) {
+            inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
+            ADD("arp.tpa = %s/%d", a, p->dst.len);
+        }
+        return vnd_xstrdup(s);
+    }
+    if (p->proto_kind == VND_CC_IPPROTO) {
+        int proto = p->proto;
+        if (pattern_family(p) == AF_INET6 && proto == 1)
+            proto = 58;
+        ADD("ip.proto = %d", proto);
+    }
+    if (p->src.set) {
+        inet_ntop(p->src.family, p->src.addr, a, sizeof a);
+        ADD("ip.src = %s/%d", a, p->src.len);
+    }
+    if (p->dst.set) {
+        inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
+        ADD("ip.dst = %s/%d", a, p->dst.len);
+    }
+    if (p->src_port >= 0)
+        ADD("(tcp.src = %d or udp.src = %d)", p->src_port, p->src_port);
+    if (p->dst_port >= 0)
+        ADD("(tcp.dst = %d or udp.dst = %d)", p->dst_port, p->dst_port);
+#undef ADD
+    return vnd_xstrdup(s);
 }
 
 /* True when one prefix contains the other (both set, same family). */

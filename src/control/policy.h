@@ -19,6 +19,11 @@
  *   Link L Cap N     → L_N   (into N via its end of L)
  *   dualDirect       → also NAME_rev: the reverse pattern, other direction
  *
+ * Mode sflow: the same traces, but no rule: the host's bridge samples
+ * (OVS's sFlow agent, per bridge) and the table server keeps the samples
+ * of the capture point's port that match the pattern
+ * (vnd_capture_filter_text).  Mode ipfix is refused (not built yet).
+ *
  * Nothing here talks to OVS or a table server (control/ovs.h and the
  * control server do); the policy is data, so it can be tested alone. */
 #ifndef VND_CONTROL_POLICY_H
@@ -46,7 +51,8 @@ struct vnd_policy_trace {
     int ofport;                     /* the capture point's port */
     char *port_name;                /* node.port, for the operator's view */
     struct vnd_capture_match match;
-    int sampling, snaplen;
+    enum vnd_cc_mode mode;          /* mirror or sflow */
+    int sampling, snaplen;          /* sflow: 1 in N in the switch, header bytes */
 };
 
 struct vnd_policy {
@@ -66,6 +72,13 @@ void vnd_policy_free(struct vnd_policy *p);
 /* The match as ovs-ofctl writes it: "dl_dst=02:..,tcp,nw_src=10.0.0.6/32".
  * malloc'd. */
 char *vnd_capture_match_text(const struct vnd_capture_match *m);
+
+/* The match as a filter expression (lang/filter.h) the table server
+ * applies to sampled packets: "eth.dst = 02:.. and ip.proto = 6 and
+ * ip.src = 10.0.0.6/32 and (tcp.dst = 80 or udp.dst = 80)"; "" when it
+ * takes everything.  The port (in_port) is not in it: an sFlow trace is
+ * keyed to its port by the sample's ifIndex.  malloc'd. */
+char *vnd_capture_filter_text(const struct vnd_capture_match *m);
 
 /* False when no packet can match both (conservative: true when unsure). */
 bool vnd_capture_match_overlap(const struct vnd_capture_match *a,

@@ -88,7 +88,7 @@ static const struct vnd_nib_host *host_by_name(const struct vnd_nib *nib, const 
 /* A copy of what talking to one host takes, so the NIB may be swapped
  * while we talk. */
 struct host {
-    char *name, *bridge, *ofctl, *url, *secret;
+    char *name, *bridge, *ofctl, *url, *secret, *ovsdb;
     int mirror;
 };
 
@@ -103,6 +103,7 @@ static bool host_get(struct vnd_controld *cd, const char *name, struct host *h)
         h->url = vnd_xstrdup(n->tabled_url);
         h->secret = vnd_xstrdup(n->tabled_secret ? n->tabled_secret : "");
         h->mirror = n->mirror_port;
+        h->ovsdb = n->ovsdb ? vnd_xstrdup(n->ovsdb) : NULL;
     }
     pthread_rwlock_unlock(&cd->nib_lock);
     return n != NULL;
@@ -115,6 +116,7 @@ static void host_clear(struct host *h)
     free(h->ofctl);
     free(h->url);
     free(h->secret);
+    free(h->ovsdb);
     memset(h, 0, sizeof *h);
 }
 
@@ -232,6 +234,34 @@ static char *ts_trace_id(long long num, int idx)
 
 /* ---- table servers ---- */
 
+/* An sFlow trace has no rule (and no reg7 bit): its host's bridge samples. */
+#define TROW_SFLOW(r) ((r)->bit < 0)
+
+/* Where each host's table server collects sFlow ("127.0.0.1:6343"), as its
+ * answers to POST /v1/traces said (cd->lock held). */
+static struct { char *host, *target; } sflow_targets[64];
+
+static void sflow_target_note(const char *host, const char *target)
+{
+    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets; i++)
+        if (!sflow_targets[i].host || !strcmp(sflow_targets[i].host, host)) {
+            if (!sflow_targets[i].host)
+                sflow_targets[i].host = vnd_xstrdup(host);
+            free(sflow_targets[i].target);
+            sflow_targets[i].target = vnd_xstrdup(target);
+            return;
+        }
+}
+
+static const char *sflow_target(const char *host)
+{
+    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets && sflow_targets[i].host;
+         i++)
+        if (!strcmp(sflow_targets[i].host, host))
+            return sflow_targets[i].target;
+    return NULL;
+}
+
 static int ts_create(const struct host *h, const char *tenant, const struct trow *r,
                      int retain_mb, char **why)
 {
@@ -244,12 +274,33 @@ static int ts_create(const struct host *h, const char *tenant, const struct trow
                              "direction", r->direction, "pattern", r->pattern);
     long status = 0;
     json_t *reply = NULL;
-    int rc = vnd_ts_call(h->url, h->secret, "POST", "/v1/traces", body, &status, &reply, why);
+    int rc = 0;
+    if (TROW_SFLOW(r)) {
+        /* the samples of the port's ifIndex, the pattern applied there */
+        uint32_t ifindex = 0;
+        if (vnd_ovs_ifindex(h->ovsdb, h->bridge, r->ofport, &ifindex, why)) {
+            json_decref(body);
+            free(id);
+            free(tt);
+            free(cap);
+            return -1;
+        }
+        char *match = vnd_capture_filter_text(&r->m);
+        json_object_set_new(body, "mode", json_string("sflow"));
+        json_object_set_new(body, "ifindex", json_integer(ifindex));
+        if (*match)
+            json_object_set_new(body, "match", json_string(match));
+        free(match);
+    }
+    rc = vnd_ts_call(h->url, h->secret, "POST", "/v1/traces", body, &status, &reply, why);
     if (rc == 0 && status != 201) {
         const char *e = json_string_value(json_object_get(reply, "error"));
         *why = vnd_strdup_printf("table server %s: %ld %s", h->url, status, e ? e : "");
         rc = -1;
     }
+    const char *coll = json_string_value(json_object_get(reply, "collector"));
+    if (rc == 0 && coll)
+        sflow_target_note(h->name, coll);
     json_decref(body);
     json_decref(reply);
     free(id);
@@ -281,7 +332,67 @@ static int ts_delete(const struct host *h, const char *tenant, long long num, in
 static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 {
     return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
-                                     mirror};
+                                     mirror, r->snaplen};
+}
+
+/* Sets the sFlow agent of `host`'s bridge from the sFlow traces of
+ * diagnoses starting or running there: 1 in the smallest N they ask (the
+ * table server keeps 1 in N of each trace's), the largest header; none
+ * left: sFlow off.  OVS samples per bridge, so this is the one setting of
+ * the bridge (cd->lock held). */
+#define SFLOW_POLLING 5
+#define SFLOW_HEADER 128
+static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
+{
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.sampling),"
+                                       " max(t.snaplen) FROM trace t JOIN diagnosis d"
+                                       " ON d.num = t.diag WHERE t.host = ? AND t.bit < 0"
+                                       " AND d.state IN ('starting', 'running')", "s", host);
+    int count = 0, sampling = 1, header = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        count = sqlite3_column_int(st, 0);
+        sampling = sqlite3_column_int(st, 1);
+        header = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    struct host h;
+    if (!host_get(cd, host, &h))
+        return 0;
+    const char *target = sflow_target(host);
+    struct vnd_sflow_conf c = {target, sampling > 0 ? sampling : 1,
+                               header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+    char *e = NULL;
+    int rc = 0;
+    if (!count || target)
+        rc = vnd_ovs_sflow_set(h.ovsdb, h.bridge, count ? &c : NULL, &e);
+    if (rc) {
+        if (why)
+            *why = e;
+        else {
+            vnd_warn("sflow on %s: %s", host, e);
+            free(e);
+        }
+    } else if (count) {
+        vnd_info("sflow on %s/%s: 1 in %d, %d header bytes, to %s", host, h.bridge, c.sampling,
+                 c.header, target);
+    }
+    host_clear(&h);
+    return rc;
+}
+
+/* sflow_apply on every host of `v` that has an sFlow trace there. */
+static int sflow_apply_all(struct vnd_controld *cd, const struct trow *v, int n, char **why)
+{
+    for (int i = 0; i < n; i++) {
+        if (!TROW_SFLOW(&v[i]))
+            continue;
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            first &= !(TROW_SFLOW(&v[j]) && strcmp(v[j].host, v[i].host) == 0);
+        if (first && sflow_apply(cd, v[i].host, why))
+            return -1;
+    }
+    return 0;
 }
 
 /* Installs the rules of `v` (n traces) host by host, a bundle each; on a
@@ -292,7 +403,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
     bool *done = vnd_xcalloc((size_t)n, sizeof *done);
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
-        if (done[i])
+        if (done[i] || TROW_SFLOW(&v[i]))
             continue;
         struct host h;
         if (!host_get(cd, v[i].host, &h)) {
@@ -303,7 +414,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
         struct vnd_capture_rule *rules = vnd_xcalloc((size_t)n, sizeof *rules);
         int k = 0;
         for (int j = i; j < n; j++)
-            if (!done[j] && strcmp(v[j].host, v[i].host) == 0) {
+            if (!done[j] && !TROW_SFLOW(&v[j]) && strcmp(v[j].host, v[i].host) == 0) {
                 rules[k++] = rule_of(&v[j], h.mirror);
                 done[j] = true;
             }
@@ -368,14 +479,15 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
     for (int i = 0; i < nl; i++) {
         if (live[i].tag >= 1 && live[i].tag <= TAG_MAX)
             used_tag[live[i].tag] = 1;
-        if (strcmp(live[i].state, "running") == 0 && vnd_capture_match_overlap(&live[i].m, m))
+        if (live[i].bit >= 0 && strcmp(live[i].state, "running") == 0
+            && vnd_capture_match_overlap(&live[i].m, m))
             used_bits |= 1u << live[i].bit;
     }
     trows_free(live, nl);
     for (int i = 0; i < n; i++)
         if (strcmp(v[i].host, host) == 0) {
             used_tag[v[i].tag] = 1;
-            if (vnd_capture_match_overlap(&v[i].m, m))
+            if (v[i].bit >= 0 && vnd_capture_match_overlap(&v[i].m, m))
                 used_bits |= 1u << v[i].bit;
         }
     *tag = *bit = -1;
@@ -391,10 +503,11 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
 static json_t *trace_json(const struct trow *r)
 {
     json_t *tables = json_loads(r->tables, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i}", "name", r->name, "node", r->node,
-                     "point", r->point, "direction", r->direction, "pattern", r->pattern,
-                     "tables", tables ? tables : json_array(), "sampling", r->sampling,
-                     "snaplen", r->snaplen);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s}", "name", r->name,
+                     "node", r->node, "point", r->point, "direction", r->direction,
+                     "pattern", r->pattern, "tables", tables ? tables : json_array(),
+                     "sampling", r->sampling, "snaplen", r->snaplen,
+                     "mode", TROW_SFLOW(r) ? "sflow" : "mirror");
 }
 
 static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
@@ -549,6 +662,8 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
             goto out_undo;
         }
         n++;
+        if (pt->mode == VND_CC_SFLOW)
+            r->bit = -1;
         r->name = vnd_xstrdup(pt->name);
         r->node = vnd_xstrdup(pt->node);
         r->point = vnd_xstrdup(pt->point);
@@ -603,7 +718,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
                       "try again later (the operator's log has the details)", v[created].name);
         goto out_undo;
     }
-    if (rules_install(cd, num, v, n, &why)) {
+    if (rules_install(cd, num, v, n, &why) || sflow_apply_all(cd, v, n, &why)) {
         vnd_err("d%lld: installing its capture rules: %s", num, why);
         status = fail(err, 502, "the capture rules of this diagnosis could not be installed; "
                       "try again later (the operator's log has the details)");
@@ -730,6 +845,7 @@ static void remove_all(struct vnd_controld *cd, long long num, const char *tenan
     struct trow *v = diag_traces(cd, num, &n);
     rules_remove(cd, num, v, n);
     forget(cd, tenant, num, v, n);
+    sflow_apply_all(cd, v, n, NULL);
     trows_free(v, n);
 }
 
@@ -755,9 +871,10 @@ static void finish(struct vnd_controld *cd, long long num, const char *tenant, c
     int n;
     struct trow *v = diag_traces(cd, num, &n);
     rules_remove(cd, num, v, n);
-    trows_free(v, n);
     vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'done', stopped = ?, reason = ?"
                    " WHERE num = ?", "dsI", wall_now(), reason, num);
+    sflow_apply_all(cd, v, n, NULL);
+    trows_free(v, n);
     char id[32];
     snprintf(id, sizeof id, "d%lld", num);
     vnd_state_audit(cd->db, tenant, "finish", id, 200, reason);
@@ -1072,7 +1189,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         for (int c = 0; c < nc; c++) {
             bool wanted = false;
             for (int i = 0; i < n && !wanted; i++)
-                wanted = strcmp(v[i].state, "running") == 0
+                wanted = strcmp(v[i].state, "running") == 0 && !TROW_SFLOW(&v[i])
                          && VND_COOKIE(v[i].diag, v[i].idx) == cookies[c];
             if (wanted)
                 continue;
@@ -1085,7 +1202,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         struct vnd_capture_rule *missing = vnd_xcalloc((size_t)n + 1, sizeof *missing);
         int nm = 0;
         for (int i = 0; i < n; i++) {
-            if (strcmp(v[i].state, "running") != 0)
+            if (strcmp(v[i].state, "running") != 0 || TROW_SFLOW(&v[i]))
                 continue;
             bool present = false;
             for (int c = 0; c < nc && !present; c++)

@@ -38,6 +38,8 @@ static const char usage_text[] =
     "options (each may also be a `name = value` line of the config file;\n"
     "the command line wins):\n"
     "  -i, --interface IF     mirror interface to capture (repeatable)\n"
+    "      --sflow-listen ADDR  also collect sFlow v5 from OVS on UDP ADDR\n"
+    "                         (HOST:PORT, e.g. 127.0.0.1:6343) for sflow traces\n"
     "  -d, --db PATH          the store (SQLite, created if absent)\n"
     "  -l, --listen ADDR      control API address (default 127.0.0.1:7410)\n"
     "  -s, --secret-file F    file holding the secret shared with the control server\n"
@@ -65,6 +67,7 @@ static const char usage_text[] =
 struct settings {
     struct vnd_opt_list interfaces;
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level, *metrics_secret_file;
+    char *sflow_listen;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
     long query_memory_mb;
@@ -90,6 +93,7 @@ static const struct vnd_opt_def opt_defs[] = {
      1, 65536},
     {"http-per-address", 1010, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
     {"metrics-secret-file", 1012, VND_OPT_STR, offsetof(struct settings, metrics_secret_file), 0, 0},
+    {"sflow-listen", 1013, VND_OPT_STR, offsetof(struct settings, sflow_listen), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -206,6 +210,14 @@ static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
             continue;        /* deleted while queued */
         struct vnd_tabled_trace *t = td->by_slot[r->index];
         struct vnd_ingest *ing = t->tenant->ing;
+        if (r->type == VND_REC_COUNTERS) {
+            struct vnd_ifcounters k;
+            memcpy(&k, data, sizeof k);
+            vnd_traces_add_counters(t, r->ts_ns, &k);
+            continue;
+        }
+        if (r->type != VND_REC_PACKET)
+            continue;
         const struct vnd_trace_stats *s = vnd_ingest_stats(ing, t->index);
         uint64_t sampled = s->sampled_out;
         vnd_ingest_packet(ing, t->index, r->ts_ns, data, r->caplen, r->len);
@@ -234,6 +246,8 @@ static void commit(struct vnd_tabled *td, bool *failed)
     }
     for (int i = 0; i < td->ntraces; i++)
         vnd_retain_flush(td->traces[i]->retain);
+    if (!*failed)
+        vnd_traces_write_counters(td);
     vnd_traces_save_capture(td);
     vnd_metric_observe(td->mx.commit_seconds, vnd_now() - t0);
     vnd_metric_set(td->mx.store_failed, *failed ? 1 : 0);
@@ -299,9 +313,17 @@ int main(int argc, char **argv)
     vnd_metrics_on_collect(td.mx.reg, collect_metrics, &scrape);
     struct vnd_pcap_live_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
-    td.coll = vnd_xcalloc((size_t)s.interfaces.n, sizeof *td.coll);
+    td.coll = vnd_xcalloc((size_t)s.interfaces.n + 1, sizeof *td.coll);
     for (int i = 0; i < s.interfaces.n; i++) {
         if (vnd_pcap_live_open(s.interfaces.v[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
+            vnd_err("%s", err);
+            goto out;
+        }
+        td.ncoll++;
+    }
+    if (s.sflow_listen) {
+        td.portmap = vnd_portmap_new();
+        if (vnd_sflow_source_open(s.sflow_listen, td.portmap, q, &td.coll[td.ncoll], &err)) {
             vnd_err("%s", err);
             goto out;
         }
@@ -396,6 +418,7 @@ out:
     free(td.coll);
     vnd_traces_free_all(&td);
     vnd_pktq_free(q);
+    vnd_portmap_free(td.portmap);
     vnd_store_close(td.st);
     pthread_mutex_destroy(&td.lock);
     free(td.db_path);

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 #include "capture/pcap_live.h"
+#include "capture/sflow_source.h"
 
 struct vnd_tabled_trace;
 struct vnd_metrics;
@@ -62,6 +63,7 @@ struct vnd_tabled {
     struct vnd_source **coll;
     int ncoll;
 
+    struct vnd_portmap *portmap;         /* sFlow samples by port; NULL: no collector */
     struct vnd_tagmap tagmap;            /* lock-free, see capture/pcap_live.h */
     struct vnd_tabled_metrics mx;
 };

@@ -21,7 +21,16 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_capture ("
     " interface TEXT PRIMARY KEY, received INTEGER, untagged INTEGER,"
     " unknown_tag INTEGER, queue_dropped INTEGER, kernel_received INTEGER,"
-    " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL)";
+    " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL);"
+    "CREATE TABLE IF NOT EXISTS vnd_trace_source ("
+    " id TEXT PRIMARY KEY, mode TEXT NOT NULL, ifindex INTEGER, match TEXT)";
+
+static const char counters_schema[] =
+    "CREATE TABLE IF NOT EXISTS sflow_counters ("
+    " ts REAL, trace TEXT, if_index INTEGER, if_speed INTEGER, if_status INTEGER,"
+    " in_octets INTEGER, in_ucast INTEGER, in_mcast INTEGER, in_bcast INTEGER,"
+    " in_discards INTEGER, in_errors INTEGER, out_octets INTEGER, out_ucast INTEGER,"
+    " out_mcast INTEGER, out_bcast INTEGER, out_discards INTEGER, out_errors INTEGER)";
 
 /* Runs `sql` on the store `st` (the registry's or a tenant's). */
 static int exec_sql(struct vnd_store *st, const char *sql, char **err)
@@ -49,7 +58,27 @@ static void trace_free(struct vnd_tabled_trace *t)
     vnd_retain_close(t->retain, 0);
     free(t->kdrop_at);
     free(t->qdrop_at);
+    free(t->mode);
+    free(t->match);
+    free(t->collector);
+    vnd_filter_free(t->matchf);
+    free(t->counters);
+    free(t->counters_ts);
     free(t);
+}
+
+static bool is_sflow(const struct vnd_tabled_trace *t)
+{
+    return t->mode && !strcmp(t->mode, "sflow");
+}
+
+/* The address of this table server's sFlow collector ("sflow:ADDR"). */
+static char *sflow_collector(const struct vnd_tabled *td)
+{
+    for (int c = 0; c < td->ncoll; c++)
+        if (!strcmp(vnd_source_kind(td->coll[c]), "sflow"))
+            return vnd_xstrdup(vnd_source_name(td->coll[c]) + 6);
+    return NULL;
 }
 
 /* The tables the conf's rules make for trace `id`, without repeats. */
@@ -135,17 +164,25 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
     t->slot = td->nslots;
     td->by_slot = vnd_xrealloc(td->by_slot, (size_t)(td->nslots + 1) * sizeof *td->by_slot);
     td->by_slot[td->nslots++] = t;
-    vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
+    if (is_sflow(t) && !t->collector)
+        t->collector = sflow_collector(td);
+    if (is_sflow(t))
+        vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex,
+                        t->cap_dir_out, t->sampling);
+    else
+        vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
 }
 
 static int add_to_parser(struct vnd_tabled_trace *t, bool append,
                          const char *cap_point, const char *direction,
                          const char *pattern, char **err)
 {
+    t->cap_dir_out = direction && !strcmp(direction, "out");
     struct vnd_trace_opts o = {
         .id = t->id, .linktype = VND_DLT_EN10MB, .sampling = t->sampling,
         .snaplen = t->snaplen, .append = append, .conf = t->conf,
-        .source = "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
+        .match = t->matchf, .presampled = is_sflow(t),
+        .source = is_sflow(t) ? "vnd-tabled sflow" : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
         .direction = direction, .pattern = pattern,
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
@@ -163,8 +200,10 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         return EIO;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(vnd_store_db(td->st),
-            "SELECT id, tag, parse, snaplen, sampling, retain_mb, tenant, cap_point,"
-            " direction, pattern FROM vnd_traces ORDER BY created, id", -1, &s, NULL)
+            "SELECT t.id, t.tag, t.parse, t.snaplen, t.sampling, t.retain_mb, t.tenant,"
+            " t.cap_point, t.direction, t.pattern, s.mode, s.ifindex, s.match"
+            " FROM vnd_traces t LEFT JOIN vnd_trace_source s ON s.id = t.id"
+            " ORDER BY t.created, t.id", -1, &s, NULL)
         != SQLITE_OK) {
         *err = vnd_strdup_printf("vnd_traces: %s", sqlite3_errmsg(vnd_store_db(td->st)));
         return EIO;
@@ -177,8 +216,17 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->snaplen = (uint32_t)sqlite3_column_int64(s, 3);
         t->sampling = (uint32_t)sqlite3_column_int64(s, 4);
         t->retain_mb = (uint32_t)sqlite3_column_int64(s, 5);
+        t->mode = col_text(s, 10) ? vnd_xstrdup(col_text(s, 10)) : NULL;
+        t->ifindex = (uint32_t)sqlite3_column_int64(s, 11);
+        t->match = col_text(s, 12) ? vnd_xstrdup(col_text(s, 12)) : NULL;
         char *msg = NULL;
-        if (vnd_parseconf_parse(t->parse, t->id, &t->conf, &msg)
+        if (is_sflow(t) && !td->portmap) {
+            vnd_err("trace %s: an sflow trace, but no --sflow-listen: not restored", t->id);
+            trace_free(t);
+            continue;
+        }
+        if ((t->match && !(t->matchf = vnd_filter_compile(t->match, "match", 1, 1, &msg)))
+            || vnd_parseconf_parse(t->parse, t->id, &t->conf, &msg)
             || !(t->tenant = tenant_get(td, col_text(s, 6), &msg))
             || add_to_parser(t, true, col_text(s, 7), col_text(s, 8), col_text(s, 9), &msg)) {
             vnd_err("trace %s: cannot restore, its rows stay but nothing is added: %s",
@@ -273,7 +321,18 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     t->snaplen = req->snaplen;
     t->sampling = req->sampling ? req->sampling : 1;
     t->retain_mb = req->retain_mb;
+    t->mode = req->mode ? vnd_xstrdup(req->mode) : NULL;
+    t->ifindex = req->ifindex;
+    t->match = req->match ? vnd_xstrdup(req->match) : NULL;
     int status = 400;
+    if (is_sflow(t) && !td->portmap) {
+        *err = vnd_strdup_printf("this table server has no sFlow collector (start it with "
+                                 "--sflow-listen)");
+        status = 409;
+        goto out_free;
+    }
+    if (t->match && !(t->matchf = vnd_filter_compile(t->match, "match", 1, 1, err)))
+        goto out_free;
     if (vnd_parseconf_parse(t->parse, "parse", &t->conf, err))
         goto out_free;
     collect_tables(t);
@@ -316,6 +375,11 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
         || (status = run(td->st, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
                                  " julianday('now'))", "sisiiissss", args, err)))
         goto out_free;
+    int64_t ifx = t->ifindex;
+    const void *sargs[] = {t->id, t->mode ? t->mode : "mirror", &ifx, t->match};
+    if ((status = run(td->st, "INSERT OR REPLACE INTO vnd_trace_source VALUES (?,?,?,?)",
+                      "ssis", sargs, err)))
+        goto out_free;
     if ((status = open_retain(td, t, err) ? 500 : 0)
         || (status = add_to_parser(t, false, req->cap_point, req->direction, req->pattern,
                                    err))) {
@@ -352,11 +416,17 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
     }
     struct vnd_tabled_trace *t = td->traces[at];
     /* No new packets for it; queued ones find by_slot NULL. */
-    vnd_tagmap_clear(&td->tagmap, t->tag);
+    if (is_sflow(t))
+        vnd_portmap_clear(td->portmap, t->slot);
+    else
+        vnd_tagmap_clear(&td->tagmap, t->tag);
     const void *args[] = {t->id};
     if (vnd_ingest_flush(t->tenant->ing, err)
         || run(td->st, "DELETE FROM vnd_traces WHERE id = ?", "s", args, err))
         return 500;
+    char *ignored = NULL;
+    run(td->st, "DELETE FROM vnd_trace_source WHERE id = ?", "s", args, &ignored);
+    free(ignored);
     td->by_slot[t->slot] = NULL;
     memmove(td->traces + at, td->traces + at + 1,
             (size_t)(td->ntraces - at - 1) * sizeof *td->traces);
@@ -466,6 +536,11 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
     if (!o)
         return NULL;
     json_object_set_new(o, "tenant", json_string(t->tenant->name));
+    json_object_set_new(o, "mode", json_string(t->mode ? t->mode : "mirror"));
+    if (is_sflow(t))
+        json_object_set_new(o, "ifindex", json_integer((json_int_t)t->ifindex));
+    if (t->collector)
+        json_object_set_new(o, "collector", json_string(t->collector));
     json_object_set_new(o, "seen", json_integer((json_int_t)s->seen));
     json_object_set_new(o, "matched", json_integer((json_int_t)s->matched));
     json_object_set_new(o, "stored", json_integer((json_int_t)s->stored));
@@ -480,6 +555,61 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
         json_object_set_new(o, "retain_error", json_string("raw packets could not be kept "
                                                            "(see the table server's log)"));
     return o;
+}
+
+void vnd_traces_add_counters(struct vnd_tabled_trace *t, int64_t ts_ns,
+                             const struct vnd_ifcounters *k)
+{
+    if (t->ncounters >= 4096)       /* a commit is at most 0.5 s away */
+        return;
+    t->counters = vnd_xrealloc(t->counters, (size_t)(t->ncounters + 1) * sizeof *t->counters);
+    t->counters_ts = vnd_xrealloc(t->counters_ts,
+                                  (size_t)(t->ncounters + 1) * sizeof *t->counters_ts);
+    t->counters[t->ncounters] = *k;
+    t->counters_ts[t->ncounters++] = ts_ns;
+}
+
+void vnd_traces_write_counters(struct vnd_tabled *td)
+{
+    for (int i = 0; i < td->ntraces; i++) {
+        struct vnd_tabled_trace *t = td->traces[i];
+        if (!t->ncounters)
+            continue;
+        struct vnd_store *st = t->tenant->st;
+        sqlite3 *db = vnd_store_db(st);
+        char *err = NULL;
+        sqlite3_stmt *s = NULL;
+        /* the tenant knows the trace by its table's name */
+        const char *name = t->ntables ? t->tables[0] : t->id;
+        if (exec_sql(st, counters_schema, &err) || exec_sql(st, "BEGIN", &err)
+            || sqlite3_prepare_v2(db, "INSERT INTO sflow_counters VALUES (?,?,?,?,?,?,?,?,?,"
+                                  "?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK) {
+            vnd_warn("trace %s: sflow_counters: %s", t->id, err ? err : sqlite3_errmsg(db));
+            free(err);
+            t->ncounters = 0;
+            continue;
+        }
+        for (int j = 0; j < t->ncounters; j++) {
+            const struct vnd_ifcounters *k = &t->counters[j];
+            int64_t v[] = {k->if_index, (int64_t)k->if_speed, k->if_status,
+                           (int64_t)k->in_octets, k->in_ucast, k->in_mcast, k->in_bcast,
+                           k->in_discards, k->in_errors, (int64_t)k->out_octets, k->out_ucast,
+                           k->out_mcast, k->out_bcast, k->out_discards, k->out_errors};
+            sqlite3_bind_double(s, 1, (double)t->counters_ts[j] / 1e9);
+            sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+            for (size_t c = 0; c < sizeof v / sizeof *v; c++)
+                sqlite3_bind_int64(s, (int)c + 3, v[c]);
+            sqlite3_step(s);
+            sqlite3_reset(s);
+        }
+        sqlite3_finalize(s);
+        if (exec_sql(st, "COMMIT", &err)) {
+            vnd_warn("trace %s: sflow_counters: %s", t->id, err);
+            free(err);
+            exec_sql(st, "ROLLBACK", &(char *){NULL});
+        }
+        t->ncounters = 0;
+    }
 }
 
 json_t *vnd_traces_capture_json(struct vnd_tabled *td)
@@ -497,6 +627,9 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
                               "kernel_received", (json_int_t)cs.kernel_received,
                               "kernel_dropped", (json_int_t)cs.kernel_dropped,
                               "if_dropped", (json_int_t)cs.if_dropped);
+        json_object_set_new(o, "kind", json_string(vnd_source_kind(td->coll[c])));
+        if (cs.malformed)
+            json_object_set_new(o, "malformed", json_integer((json_int_t)cs.malformed));
         if (vnd_source_error(td->coll[c]))
             json_object_set_new(o, "error", json_string(vnd_source_error(td->coll[c])));
         json_array_append_new(a, o);

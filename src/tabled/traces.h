@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "api/request.h"
+#include "capture/flowrec.h"
+#include "lang/filter.h"
 #include "lang/parseconf.h"
 #include "tabled/retain.h"
 #include "tabled/tabled.h"
@@ -25,6 +27,19 @@ struct vnd_tabled_trace {
     char *parse;                 /* the parse configuration as given */
     struct vnd_parse_conf *conf;
     uint32_t snaplen, sampling, retain_mb;
+    /* "mirror" (tagged copies on the mirror port) or "sflow" (samples of
+     * the port with `ifindex`, `match` applied here; see
+     * capture/sflow_source.h); kept in vnd_trace_source */
+    char *mode;
+    uint32_t ifindex;
+    char *match;
+    struct vnd_filter *matchf;
+    char *collector;             /* sflow: where OVS is to send (the reply says) */
+    /* counter samples of its port waiting for the next commit */
+    bool cap_dir_out;            /* direction "out": samples whose input is the port */
+    struct vnd_ifcounters *counters;
+    int64_t *counters_ts;
+    int ncounters;
     struct vnd_tabled_tenant *tenant;    /* whose database holds its tables */
     int index;                   /* in the tenant's trace parser */
     int slot;                    /* in the tag map and td->by_slot */
@@ -63,6 +78,14 @@ struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id);
 
 /* Pushes the capture's drop counts into the parser (before a flush). */
 void vnd_traces_update_drops(struct vnd_tabled *td);
+
+/* Counter samples of trace t's port (sFlow), kept for the next commit. */
+void vnd_traces_add_counters(struct vnd_tabled_trace *t, int64_t ts_ns,
+                             const struct vnd_ifcounters *k);
+
+/* Writes the kept counter samples into each tenant's sflow_counters table
+ * (after a flush: the parsers' transactions are closed). */
+void vnd_traces_write_counters(struct vnd_tabled *td);
 
 /* Records the collectors' counters in vnd_capture (after a flush). */
 void vnd_traces_save_capture(struct vnd_tabled *td);

@@ -10,6 +10,7 @@
 #include "control/nib.h"
 #include "control/ovs.h"
 #include "control/policy.h"
+#include "lang/filter.h"
 #include "lang/collectconf.h"
 #include "lang/parseconf.h"
 #include "util/util.h"
@@ -137,19 +138,57 @@ int main(void)
             "c.conf:1:11: ids is an appliance, not a VM: write Appliance Node : ids");
     refused("alice", "Appliance Node : ids\nCap input\nCap input\n",
             "c.conf:3:5: this capture point is already captured above (trace ids_in)");
-    refused("alice", "Appliance Node : ids\nCap input\nMode sflow\n",
-            "c.conf:2:5: Mode sflow is not available on this cloud yet: use Mode mirror");
+    /* Mode sflow: the same traces, the pattern as the table server's filter */
+    struct vnd_policy *ps = compile("alice",
+        "Appliance Node : ids\n"
+        "Cap input\n"
+        "srcIP=10.0.1.2/32\n"
+        "proto=TCP\n"
+        "dstPort=5201\n"
+        "Mode sflow\n"
+        "Sampling 100\n"
+        "Snaplen 128\n", &err);
+    CHECK(ps != NULL, "Mode sflow compiles%s%s", err ? ": " : "", err ? err : "");
+    if (ps) {
+        CHECK(ps->ntraces == 1 && ps->traces[0].mode == VND_CC_SFLOW, "an sflow trace");
+        CHECK_EQ_INT(ps->traces[0].sampling, 100, "sflow sampling 1 in 100");
+        CHECK_EQ_INT(ps->traces[0].snaplen, 128, "header bytes");
+        char *f = vnd_capture_filter_text(&ps->traces[0].match);
+        CHECK_EQ_STR(f, "eth.dst = 02:00:00:00:01:03 and ip.proto = 6 and ip.src = 10.0.1.2/32"
+                        " and (tcp.dst = 5201 or udp.dst = 5201)", "the pattern as a filter");
+        char *ferr = NULL;
+        struct vnd_filter *cf = vnd_filter_compile(f, "match", 1, 1, &ferr);
+        CHECK(cf != NULL, "the table server can compile it%s%s", ferr ? ": " : "",
+              ferr ? ferr : "");
+        vnd_filter_free(cf);
+        free(ferr);
+        free(f);
+        vnd_policy_free(ps);
+    }
+    free(err);
+    err = NULL;
+    refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\n",
+            "c.conf:2:5: Mode ipfix is not available on this cloud yet: use Mode mirror or "
+            "Mode sflow");
     /* bob's server has only an iface_id: not placed until filled from OVS */
     refused("bob", "VM Node : server\nCap input\n",
             "c.conf:2:5: server.eth0 cannot be captured now: its placement is not known "
             "(ask your cloud's operator)");
 
     /* The OpenFlow rule. */
-    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9};
+    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9, 0};
     char *rt = vnd_capture_rule_text(&r);
     CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
                      "actions=push_vlan:0x8100,set_field:4113->vlan_vid,output:9,pop_vlan,"
                      "load:1->NXM_NX_REG7[3],resubmit(,0)", "rule text");
+    free(rt);
+    /* Snaplen: truncated in the switch, the tag's 4 bytes on top */
+    r.max_len = 128;
+    rt = vnd_capture_rule_text(&r);
+    CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
+                     "actions=push_vlan:0x8100,set_field:4113->vlan_vid,"
+                     "output(port=9,max_len=132),pop_vlan,load:1->NXM_NX_REG7[3],resubmit(,0)",
+                     "rule text with Snaplen 128: output max_len");
     free(rt);
     CHECK((VND_COOKIE(7, 2) & VND_COOKIE_DIAG_MASK) == VND_COOKIE(7, 0), "diagnosis mask");
 

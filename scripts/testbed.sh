@@ -495,7 +495,7 @@ for h in 1 2; do
     port=$((PORT_BASE + h)) cap=CAP$h
     daemon tabled-hv$h "$DIR/hv$h/tabled.stderr" "$TABLED" --interface "${!cap}" \
         --db "$DIR/hv$h/traces.db" --listen "127.0.0.1:$port" --secret-file "$DIR/hv$h/secret" \
-        --log-file "$DIR/hv$h/tabled.log"
+        --log-file "$DIR/hv$h/tabled.log" --sflow-listen "127.0.0.1:$((port + 10))"
     wait_http "vnd-tabled of hv$h" "$DPID" "http://127.0.0.1:$port/v1/traces" \
         "Authorization: Bearer $(cat "$DIR/hv$h/secret")" "$DIR/hv$h/tabled.log" "$DIR/hv$h/tabled.stderr"
     say "table server hv$h: $TABLED on 127.0.0.1:$port capturing ${!cap} (pid $DPID)"

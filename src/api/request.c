@@ -56,7 +56,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
                                         "retain_mb", "tenant", "cap_point", "direction",
-                                        "pattern", NULL};
+                                        "pattern", "mode", "ifindex", "match", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -90,6 +90,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     struct { const char *key; char **dst; } desc[] = {
         {"tenant", &r->tenant}, {"cap_point", &r->cap_point},
         {"direction", &r->direction}, {"pattern", &r->pattern},
+        {"mode", &r->mode}, {"match", &r->match},
     };
     for (size_t i = 0; i < sizeof desc / sizeof *desc; i++) {
         json_t *v = json_object_get(obj, desc[i].key);
@@ -108,6 +109,18 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     if (r->snaplen && r->snaplen < 14)
         return refuse(err, 400, "%s", "\"snaplen\" below 14 would not keep an Ethernet header "
                                       "(0 keeps whole packets)");
+    /* sFlow: the samples of the tenant's port (its ifIndex) matching the
+     * trace's pattern ("match", a filter) */
+    if (r->mode && strcmp(r->mode, "mirror") && strcmp(r->mode, "sflow"))
+        return refuse(err, 400, "\"mode\" must be \"mirror\" or \"sflow\", not \"%.20s\"",
+                      r->mode);
+    if ((rc = get_uint(obj, "ifindex", 1, 0x3fffffff, &r->ifindex, err)))
+        return rc;
+    if (r->mode && !strcmp(r->mode, "sflow")
+        && (!r->ifindex || !r->direction
+            || (strcmp(r->direction, "in") && strcmp(r->direction, "out"))))
+        return refuse(err, 400, "%s", "an sflow trace needs \"ifindex\" (its port's) and "
+                                      "\"direction\" (\"in\" or \"out\")");
     return 0;
 }
 
@@ -301,6 +314,8 @@ void vnd_api_request_clear(struct vnd_api_request *r)
     free(r->cap_point);
     free(r->direction);
     free(r->pattern);
+    free(r->mode);
+    free(r->match);
     free(r->sql);
     for (int i = 0; i < r->ntraces; i++)
         free(r->traces[i]);

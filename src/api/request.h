@@ -2,7 +2,8 @@
  * the control server (or curl) checked and turned into a struct.
  *
  *   POST   /v1/traces            {"id", "tag", "parse", "snaplen", "sampling", "retain_mb",
- *                                  "tenant", "cap_point", "direction", "pattern"}
+ *                                  "tenant", "cap_point", "direction", "pattern",
+ *                                  "mode", "ifindex", "match"}
  *   GET    /v1/traces            every trace with its counters
  *   GET    /v1/traces/{id}       one trace
  *   DELETE /v1/traces/{id}       the trace, its tables and raw files
@@ -62,6 +63,10 @@ struct vnd_api_request {
     char *tenant;
     /* optional description for vnd_meta (virtual names only) */
     char *cap_point, *direction, *pattern;
+    /* CREATE: "mirror" (NULL) or "sflow"; an sflow trace's port (ifIndex)
+     * and pattern as a filter expression (lang/filter.h) */
+    char *mode, *match;
+    uint32_t ifindex;
     /* QUERY and DIAG */
     char *sql;              /* QUERY */
     enum vnd_fmt fmt;       /* default VND_FMT_JSON */

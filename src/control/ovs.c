@@ -16,8 +16,7 @@ char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
 {
     char out[64];
     if (r->max_len > 0)
-        snprintf(out, sizeof out, "output(port=%d,max_len=%d)", r->mirror_port,
-                 r->max_len + 4);
+        snprintf(out, sizeof out, "output(port=%d,max_len=%d)", r->mirror_port, r->max_len);
     else
         snprintf(out, sizeof out, "output:%d", r->mirror_port);
     return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"

@@ -42,9 +42,11 @@ struct vnd_capture_rule {
 };
 
 /* The flow as ovs-ofctl's add-flow takes it (malloc'd).  With max_len the
- * copy is output(port=MIRROR,max_len=max_len+4): OVS truncates it in the
- * datapath, after the 4-byte tag was pushed, so the table server gets
- * max_len bytes of the packet and the switch copies no more. */
+ * copy is output(port=MIRROR,max_len=max_len): OVS truncates it in the
+ * datapath before the tag is pushed (its datapath actions are
+ * trunc(N),push_vlan,output; seen on the bed: 100 + 4 bytes arrive), so
+ * the table server gets max_len bytes of the packet and the switch copies
+ * no more. */
 char *vnd_capture_rule_text(const struct vnd_capture_rule *r);
 
 /* Adds the rules to bridge `target` (ovs-ofctl's switch argument) in one

@@ -182,12 +182,12 @@ int main(void)
                      "actions=push_vlan:0x8100,set_field:4113->vlan_vid,output:9,pop_vlan,"
                      "load:1->NXM_NX_REG7[3],resubmit(,0)", "rule text");
     free(rt);
-    /* Snaplen: truncated in the switch, the tag's 4 bytes on top */
+    /* Snaplen: truncated in the switch (before the tag is pushed) */
     r.max_len = 128;
     rt = vnd_capture_rule_text(&r);
     CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
                      "actions=push_vlan:0x8100,set_field:4113->vlan_vid,"
-                     "output(port=9,max_len=132),pop_vlan,load:1->NXM_NX_REG7[3],resubmit(,0)",
+                     "output(port=9,max_len=128),pop_vlan,load:1->NXM_NX_REG7[3],resubmit(,0)",
                      "rule text with Snaplen 128: output max_len");
     free(rt);
     CHECK((VND_COOKIE(7, 2) & VND_COOKIE_DIAG_MASK) == VND_COOKIE(7, 0), "diagnosis mask");

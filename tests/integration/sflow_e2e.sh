@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# sflow_e2e.sh — Mode sflow and Mode mirror with Snaplen on the OVS test
+# bed (`vnd testbed up`), end to end through the control server:
+#   - alice's `Mode sflow, Sampling 10` on her ids input: the control
+#     server configures OVS's own sFlow agent on the bridge (ovs-vsctl list
+#     sflow), installs no capture rule, the table server keys the samples
+#     to her trace by her port's ifIndex; iperf3 through the ids: the
+#     sampled bytes x 10 estimate iperf3's rate within 10%; no sample of
+#     bob's identical addresses reaches her table; the sflow_counters
+#     table fills from the agent's interface counters; stopping clears the
+#     bridge's sFlow;
+#   - `Mode mirror, Snaplen 100`: the rule outputs with max_len and every
+#     stored packet's captured length is at most 100.
+# Skips without root or when OVS cannot start.
+source "$(dirname "$0")/../lib.sh"
+VND=${VND:-$VND_BUILD/vnd}
+BIN=$(cd "$(dirname "$VND")" && pwd)
+export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$BIN/vnd-controld}
+W=$(mktemp -d /tmp/vnd-sflow.XXXXXX)
+BED=$W/bed
+cleanup() {
+    [ -f "$BED/state" ] && "$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
+    rm -rf "$W"
+}
+if [ "$(id -u)" -ne 0 ]; then skip "sflow end to end: needs root"; done_testing; exit 0; fi
+for t in ovs-vswitchd iperf3 jq curl; do
+    command -v $t >/dev/null || { skip "sflow end to end: $t is not installed"; done_testing; exit 0; }
+done
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
+trap cleanup EXIT
+if ! "$VND" testbed up --dir "$BED" --delay 1 --loss 0 --port-base 7540 >"$W/up.log" 2>&1 9>&-; then
+    not_ok "vnd testbed up"; sed 's/^/#   /' "$W/up.log"; done_testing; exit 1
+fi
+ok "vnd testbed up"
+source "$BED/env"
+export VND_URL
+alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
+bob() { VND_TOKEN=$VND_TOKEN_BOB "$VND" "$@"; }
+vsctl() { ovs-vsctl --db="$TB_OVSDB" "$@"; }
+
+printf 'Appliance Node : ids\nCap input\nproto=TCP\nMode sflow\nSampling 10\n' >"$W/sflow.conf"
+alice submit -c "$W/sflow.conf" >"$W/submit.out" 2>&1
+check "alice submits Mode sflow, Sampling 10" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
+ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
+check "OVS's sFlow agent is on the bridge, 1 in 10" \
+    sh -c "ovs-vsctl --db='$TB_OVSDB' --columns=sampling,header,polling,targets list sflow | tee '$W/sflow.list' | grep -q 'sampling *: 10'"
+sed 's/^/# /' "$W/sflow.list"
+NRULES=$(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e' || true)
+NRULES2=$(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV2" | grep -c 'cookie=0x564e' || true)
+check "no capture rule for an sflow trace" test $((NRULES + NRULES2)) -eq 0
+
+# bob's traffic (same addresses) and alice's, at the same time
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+sleep 0.5
+ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 4 -b 20M >/dev/null 2>&1 &
+ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 4 -b 40M -J >"$W/iperf.json" 2>&1
+check "iperf3 alice client -> server through the ids" test $? -eq 0
+wait
+IPERF_BYTES=$(jq '.end.sum_sent.bytes' "$W/iperf.json")
+sleep 3    # OVS sends a datagram when full or each second; one commit more
+alice query --diagnosis "$ID" -f csv "select count(*), coalesce(sum(payload_len),0), sum(dst_port = 5202) from ids_in" >"$W/q.csv" 2>&1
+check "alice queries her sflow trace" test $? -eq 0
+IFS=, read -r NS BYTES BOBS < <(tail -n +2 "$W/q.csv" | head -1)
+EST=$((BYTES * 10))
+echo "# samples: $NS, sampled payload bytes: $BYTES (x10 = $EST), iperf3 sent: $IPERF_BYTES"
+check "samples arrived ($NS)" test "${NS:-0}" -gt 50
+check "1-in-10 estimate of the bytes within 10% of iperf3's" \
+    awk -v a="$EST" -v b="$IPERF_BYTES" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.10) }'
+check "none of bob's packets (port 5202) in alice's table" test "${BOBS:-1}" = 0
+alice query --diagnosis "$ID" -f csv "select sampling, source from vnd_meta" >"$W/meta.csv" 2>&1
+check "vnd_meta says sampling 10 and sflow" grep -q '^10,vnd-tabled sflow' "$W/meta.csv"
+sleep 6
+alice query --diagnosis "$ID" -f csv "select count(*), max(in_octets) > 0 from sflow_counters" >"$W/cnt.csv" 2>&1
+check "the sflow_counters table fills from the interface counters" \
+    sh -c "tail -n +2 '$W/cnt.csv' | grep -q '^[1-9][0-9]*,1'"
+sed 's/^/# /' "$W/cnt.csv"
+alice stop "$ID" >/dev/null 2>&1
+check "stopping the last sflow trace clears the bridge's sFlow" \
+    sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --columns=sflow --bare list bridge | tr -d ' \n')\""
+
+# Mode mirror with Snaplen: cut in the switch
+printf 'Appliance Node : ids\nCap input\nproto=TCP\nSnaplen 100\n' >"$W/snap.conf"
+alice submit -c "$W/snap.conf" >"$W/submit2.out" 2>&1
+check "alice submits Mode mirror, Snaplen 100" test $? -eq 0
+ID2=$(grep -o 'd[0-9]*' "$W/submit2.out" | head -1)
+ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1" >"$W/flows" 2>&1; ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV2" >>"$W/flows" 2>&1
+check "output(port=...,max_len=100) in the capture rule" grep -q 'max_len=100' "$W/flows"
+# what reaches the mirror port itself (the table server would cut too)
+MIR=$TB_MIRROR_HV1
+grep -q 'max_len=100' <(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1") || MIR=$TB_MIRROR_HV2
+timeout 8 tcpdump -i "$MIR" -c 200 -w "$W/mirror.pcap" >/dev/null 2>&1 9>&- &
+TD=$!
+sleep 1
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+sleep 0.5
+ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 2 -b 20M >/dev/null 2>&1
+wait $TD
+tcpdump -r "$W/mirror.pcap" -nn -e 2>/dev/null | awk '{for (i = 1; i <= NF; i++) if ($i == "length") { v = $(i + 1); sub(/[:,]/, "", v); if (v + 0 > m) m = v + 0 } n++} END {print n + 0, m + 0}' >"$W/mir.txt"
+read -r NP MAXLEN <"$W/mir.txt"
+MAXCAP=$(python3 -c "
+import struct,sys
+d=open('$W/mirror.pcap','rb').read(); o=24; m=0
+while o+16<=len(d):
+    _,_,cl,ol=struct.unpack('<IIII',d[o:o+16]); m=max(m,cl); o+=16+cl
+print(m)" 2>/dev/null)
+echo "# mirror port with Snaplen 100: $NP copies, largest captured $MAXCAP bytes (tag included), largest on the wire $MAXLEN"
+check "copies reach the mirror port cut by the switch to 104 bytes (the packet's 100 + the tag)" \
+    sh -c "test '${NP:-0}' -gt 50 && test '${MAXCAP:-999}' -le 104 && test '${MAXCAP:-0}' -gt 60"
+alice stop "$ID2" >/dev/null 2>&1
+done_testing

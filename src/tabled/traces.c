@@ -283,14 +283,48 @@ out_fail:
     return 500;
 }
 
+static bool table_exists(struct vnd_store *st, const char *table)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(vnd_store_db(st), "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                           " AND name = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    bool yes = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return yes;
+}
+
+/* True when a registered trace of t's tenant other than t writes `table`. */
+static bool table_shared(const struct vnd_tabled *td, const struct vnd_tabled_trace *t,
+                         const char *table)
+{
+    for (int j = 0; j < td->ntraces; j++) {
+        const struct vnd_tabled_trace *o = td->traces[j];
+        if (o == t || o->tenant != t->tenant)
+            continue;
+        for (int k = 0; k < o->ntables; k++)
+            if (!strcasecmp(o->tables[k], table))
+                return true;
+    }
+    return false;
+}
+
 /* Removes from the tenant's database what an earlier, unregistered trace
- * of the same id or a crash between steps left: its tables and vnd_meta
- * rows.  The tenant's parser must have been flushed. */
-static int clear_leftovers(struct vnd_tabled_trace *t, char **err)
+ * of the same id or a crash between steps left: its rows and vnd_meta
+ * rows, and its tables unless another trace of the tenant writes them
+ * too.  The tenant's parser must have been flushed. */
+static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
 {
     struct vnd_store *st = t->tenant->st;
     int rc = exec_sql(st, "BEGIN", err);
     for (int i = 0; !rc && i < t->ntables; i++) {
+        if (table_shared(td, t, t->tables[i])) {
+            /* the other trace's table stays, even while it has no rows */
+            if (table_exists(st, t->tables[i]))
+                rc = vnd_store_clear_trace(st, t->id, t->tables[i], err) ? 500 : 0;
+            continue;
+        }
         char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", t->tables[i]);
         rc = exec_sql(st, sql, err);
         free(sql);
@@ -347,19 +381,10 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
             *err = vnd_strdup_printf("table %s: %s", t->tables[i], problem);
             goto out_free;
         }
-        /* Tables of other tenants are in other files: names may repeat. */
-        const char *tenant = req->tenant ? req->tenant : VND_TENANT_DEFAULT;
-        for (int j = 0; j < td->ntraces; j++) {
-            if (strcmp(td->traces[j]->tenant->name, tenant))
-                continue;
-            for (int k = 0; k < td->traces[j]->ntables; k++)
-                if (!strcasecmp(td->traces[j]->tables[k], t->tables[i])) {
-                    *err = vnd_strdup_printf("table %s is written by another trace: each "
-                                             "trace needs tables of its own", t->tables[i]);
-                    status = 409;
-                    goto out_free;
-                }
-        }
+        /* Tables of other tenants are in other files: names may repeat.
+         * A table the tenant's other traces write is shared (a Table ID
+         * of several traces, paper Fig. 7): the store checks its columns
+         * agree and keeps each trace's rows apart (vnd_slots). */
     }
 
     status = 500;
@@ -371,7 +396,7 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     const void *args[] = {t->id, &tag, t->parse, &snap, &samp, &ret, t->tenant->name,
                           req->cap_point, req->direction, req->pattern};
     if ((status = vnd_ingest_flush(t->tenant->ing, err) ? 500 : 0)
-        || (status = clear_leftovers(t, err))
+        || (status = clear_leftovers(td, t, err))
         || (status = run(td->st, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
                                  " julianday('now'))", "sisiiissss", args, err)))
         goto out_free;
@@ -435,7 +460,7 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
      * cleaning up, and a leftover table is removed by the next create of
      * the same id. */
     int status = 0;
-    if (vnd_ingest_drop_trace(t->tenant->ing, t->index, err) || clear_leftovers(t, err))
+    if (vnd_ingest_drop_trace(t->tenant->ing, t->index, err) || clear_leftovers(td, t, err))
         status = 500;
     if (t->retain) {
         vnd_retain_close(t->retain, 1);

@@ -19,6 +19,7 @@ PROG="vnd testbed"
 usage() {
     cat <<'EOF'
 usage: vnd testbed up [--dir DIR] [--delay MS] [--loss PCT] [--port-base N] [--no-controld]
+                     [--chain MBIT]
        vnd testbed down --dir DIR
 
 Builds (up) or removes (down) the VND test bed on this machine (root only):
@@ -55,6 +56,10 @@ options of up:
   --port-base N   TCP ports N (control), N+1, N+2 (table servers)
                   on 127.0.0.1 (default 7440)
   --no-controld   do not start the control server
+  --chain MBIT    also tenant carol, the middlebox chain of paper §5.1.1:
+                  clients c1, c2 -> re -> ids -> server, the ids limited
+                  to MBIT Mbit/s toward the clients, the re to twice that
+                  (tc tbf); what `vnd demo --live` runs on
 
 down removes every namespace, link, bridge, daemon and file of the bed in
 DIR, then DIR.
@@ -71,7 +76,7 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 # ------------------------------------------------------------------ options
 CMD=${1:-}
 [ $# -gt 0 ] && shift
-DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1
+DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1 CHAIN=
 case $CMD in
 -h|--help|help) usage; exit 0 ;;
 up|down) ;;
@@ -86,6 +91,7 @@ while [ $# -gt 0 ]; do
     --loss) LOSS=${2:?--loss needs a percentage}; shift ;;
     --port-base) PORT_BASE=${2:?--port-base needs a port}; shift ;;
     --no-controld) CONTROLD=0 ;;
+    --chain) CHAIN=${2:?--chain needs the IDS capacity in Mbit/s}; shift ;;
     *) echo "$PROG: unexpected '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -94,6 +100,8 @@ done
 [[ $DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--delay takes milliseconds, e.g. 5 or 0.5"
 [[ $LOSS =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN{exit !($LOSS <= 100)}" \
     || die "--loss takes a percentage from 0 to 100"
+{ [ -z "$CHAIN" ] || { [[ $CHAIN =~ ^[0-9]+$ ]] && [ "$CHAIN" -ge 1 ]; }; } \
+    || die "--chain takes the ids's capacity in Mbit/s, e.g. 60"
 [[ $PORT_BASE =~ ^[0-9]+$ ]] && [ "$PORT_BASE" -ge 1 ] && [ "$PORT_BASE" -le 65533 ] \
     || die "--port-base takes a TCP port from 1 to 65533"
 
@@ -295,6 +303,12 @@ say "hosts: bridges $BR1 (hv1) and $BR2 (hv2), joined by $TRK1<->$TRK2 on port 1
 # mirror port gets nothing from NORMAL; capture rules output to it directly.
 link_root "$MIR1" "$CAP1"
 link_root "$MIR2" "$CAP2"
+# A copy carries the trace's VLAN tag over the tenant's own (a frame from
+# the trunk is tagged already): two tags on a full-size frame pass a veth
+# only with a larger MTU.  (Real mirror ports need the same: tenant MTU + 8.)
+for e in "$MIR1" "$CAP1" "$MIR2" "$CAP2"; do
+    ip link set "$e" mtu 9000 || fail "cannot set the MTU of $e"
+done
 add_port "$BR1" "$MIR1" 9 4094
 add_port "$BR2" "$MIR2" 9 4094
 # OpenFlow 1.0: OF 1.1+ have no NO_FLOOD bit, and `ovs-ofctl -O OpenFlow13
@@ -465,6 +479,42 @@ fi
 tenant alice a a1 101 102 1 3 4 1
 tenant bob   b b1 201 202 5 6 7 2
 
+# --- with --chain: tenant carol, the middlebox chain of paper §5.1.1
+#
+#   c1, c2 (10.0.1.2, .3) -- [out] re [in] -- [out] ids [in] -- server 10.0.3.2
+#           net1 VLAN 301   10.0.1.1  10.0.2.1  10.0.2.2  10.0.3.1   net3 VLAN 303 (hv2)
+#                                      net2 VLAN 302
+#
+# The clients download from the server, so data enters each middlebox at
+# its "in" (server side) and leaves at its "out".  The ids forwards at most
+# CHAIN Mbit/s toward the clients (tc tbf on its out, a 20 ms queue), the
+# re twice that: one client at CHAIN/2 fits, two saturate the ids.
+# Everything but the server is on hv1, so one table server holds the
+# tables a path query joins.
+chain() {
+    local m=02:00:00:c1:00 re=$NS_PREFIX-carol-re ids=$NS_PREFIX-carol-ids
+    local c1=$NS_PREFIX-carol-c1 c2=$NS_PREFIX-carol-c2 srv=$NS_PREFIX-carol-server
+    for ns in "$c1" "$c2" "$re" "$ids" "$srv"; do make_ns "$ns"; done
+    nic "$c1"  eth0 "$m:02" 10.0.1.2/24 "$BR1" "vnd${ID}cc1"  11 301
+    nic "$c2"  eth0 "$m:03" 10.0.1.3/24 "$BR1" "vnd${ID}cc2"  12 301
+    nic "$re"  out  "$m:01" 10.0.1.1/24 "$BR1" "vnd${ID}cro"  13 301
+    nic "$re"  in   "$m:21" 10.0.2.1/24 "$BR1" "vnd${ID}cri"  14 302
+    nic "$ids" out  "$m:22" 10.0.2.2/24 "$BR1" "vnd${ID}cio"  15 302
+    nic "$ids" in   "$m:31" 10.0.3.1/24 "$BR1" "vnd${ID}cii"  16 303
+    nic "$srv" eth0 "$m:32" 10.0.3.2/24 "$BR2" "vnd${ID}csrv" 3  303
+    for c in "$c1" "$c2"; do ip -n "$c" route add default via 10.0.1.1 || fail "no route in $c"; done
+    ip -n "$re" route add 10.0.3.0/24 via 10.0.2.2 || fail "no route in $re"
+    ip -n "$ids" route add 10.0.1.0/24 via 10.0.2.1 || fail "no route in $ids"
+    ip -n "$srv" route add default via 10.0.3.1 || fail "no route in $srv"
+    for r in "$re" "$ids"; do ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 || fail "ip_forward in $r"; done
+    tc -n "$ids" qdisc add dev out root tbf rate "${CHAIN}mbit" burst 32kb latency 20ms \
+        || fail "tc tbf on $ids out failed"
+    tc -n "$re" qdisc add dev out root tbf rate "$((CHAIN * 2))mbit" burst 64kb latency 20ms \
+        || fail "tc tbf on $re out failed"
+    say "tenant carol (--chain): $c1, $c2 -> re -> ids (${CHAIN} Mbit/s) -> $srv; VLANs 301-303"
+}
+[ -n "$CHAIN" ] && chain
+
 # --- secrets and tokens
 rand_b64() { head -c 24 /dev/urandom | base64; }
 rand_hex() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
@@ -472,7 +522,7 @@ sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 rand_b64 >"$DIR/hv1/secret" && rand_b64 >"$DIR/hv2/secret" && rand_b64 >"$DIR/admin.secret" \
     || fail "cannot write the secrets"
 chmod 600 "$DIR/hv1/secret" "$DIR/hv2/secret" "$DIR/admin.secret"
-TOKEN_ALICE=$(rand_hex) TOKEN_BOB=$(rand_hex)
+TOKEN_ALICE=$(rand_hex) TOKEN_BOB=$(rand_hex) TOKEN_CAROL=$(rand_hex)
 
 # --- table servers, one per host, in the root namespace
 # wait_http NAME PID URL HEADER LOG...: until URL answers 200, while PID
@@ -532,6 +582,27 @@ nib_tenant() {  # NAME TOKEN MACBYTE OFPORT_CLIENT IN OUT SERVER
                {"name": "l2", "ends": ["ids.out", "server.eth0"]}]}
 EOF
 }
+nib_carol() {
+    local m=02:00:00:c1:00
+    cat <<EOF
+    {"id": "carol",
+     "token_sha256": "$(sha "$TOKEN_CAROL")",
+     "quota": {"live_diagnoses": 8},
+     "nodes": [
+       {"name": "c1", "kind": "vm", "ports": [$(port eth0 hv1 11 "$m:02" 10.0.1.2)]},
+       {"name": "c2", "kind": "vm", "ports": [$(port eth0 hv1 12 "$m:03" 10.0.1.3)]},
+       {"name": "re", "kind": "appliance", "input": "in", "output": "out",
+        "ports": [$(port in hv1 14 "$m:21" 10.0.2.1), $(port out hv1 13 "$m:01" 10.0.1.1)]},
+       {"name": "ids", "kind": "appliance", "input": "in", "output": "out",
+        "ports": [$(port in hv1 16 "$m:31" 10.0.3.1), $(port out hv1 15 "$m:22" 10.0.2.2)]},
+       {"name": "server", "kind": "vm", "ports": [$(port eth0 hv2 3 "$m:32" 10.0.3.2)]}
+     ],
+     "links": [{"name": "l1", "ends": ["c1.eth0", "re.out"]},
+               {"name": "l2", "ends": ["c2.eth0", "re.out"]},
+               {"name": "l3", "ends": ["re.in", "ids.out"]},
+               {"name": "l4", "ends": ["ids.in", "server.eth0"]}]}
+EOF
+}
 {
     echo '{'
     echo '  "hosts": ['
@@ -540,6 +611,7 @@ EOF
     echo '  "tenants": ['
     nib_tenant alice "$TOKEN_ALICE" a1 1 3 4 1; echo '    ,'
     nib_tenant bob "$TOKEN_BOB" b1 5 6 7 2
+    [ -n "$CHAIN" ] && { echo '    ,'; nib_carol; }
     echo '  ]'
     echo '}'
 } >"$DIR/nib.json" || fail "cannot write $DIR/nib.json"
@@ -579,6 +651,11 @@ fi
         q TB_${t}_IDS "$NS_PREFIX-$lt-ids"
         q TB_${t}_SERVER "$NS_PREFIX-$lt-server"
     done
+    if [ -n "$CHAIN" ]; then
+        q VND_TOKEN_CAROL "$TOKEN_CAROL"
+        q TB_CHAIN_MBIT "$CHAIN"
+        for n in c1 c2 re ids server; do q "TB_CAROL_$(tr a-z A-Z <<<"$n")" "$NS_PREFIX-carol-$n"; done
+    fi
     q TB_BRIDGE_HV1 "$BR1"
     q TB_BRIDGE_HV2 "$BR2"
     q TB_OFCTL_HV1 "$OFCTL1"

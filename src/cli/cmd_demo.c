@@ -23,6 +23,8 @@ static const char usage_text[] =
     "                [--generate-only]\n"
     "       vnd demo lb [...]   the split-connection load balancer of §3.5 case 3\n"
     "                           (vnd demo lb --help)\n"
+    "       vnd demo --live [...]  the same diagnosis on real middleboxes through the\n"
+    "                           service, on the test bed (root; vnd demo --live --help)\n"
     "\n"
     "The diagnosis of paper §5.1.1: client -> RE -> IDS -> server, capture points\n"
     "A (client side of the RE), B (between RE and IDS), C (server side of the\n"
@@ -110,6 +112,13 @@ int cmd_demo(int argc, char **argv)
     };
     if (argc > 1 && !strcmp(argv[1], "lb"))
         return demo_lb(argc - 1, argv + 1);
+    /* --live: the same story on the live test bed, through the service */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--live")) {
+            for (int k = i; k < argc - 1; k++)
+                argv[k] = argv[k + 1];
+            return vnd_run_script("demo-live", "demo --live", argc - 1, argv);
+        }
     struct vnd_chain_params p;
     vnd_chain_defaults(&p);
     const char *dir = NULL;

@@ -11,6 +11,8 @@ int cmd_diag(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_testbed(int argc, char **argv);
+/* Runs scripts/NAME.sh (cmd_testbed.c); returns only on failure. */
+int vnd_run_script(const char *name, const char *what, int argc, char **argv);
 /* the control server's tenant API (cmd_service.c) */
 int cmd_submit(int argc, char **argv);
 int cmd_list(int argc, char **argv);

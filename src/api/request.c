@@ -173,7 +173,7 @@ static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
 static int parse_diag(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"app", "options", "format", "traces", "tenant",
-                                        "min_t", "plot", NULL};
+                                        "min_t", "plot", "show_sql", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -211,6 +211,12 @@ static int parse_diag(json_t *obj, struct vnd_api_request *r, char **err)
         if (!json_is_boolean(plot))
             return refuse(err, 400, "%s", "\"plot\" must be true or false");
         r->plot = json_is_true(plot);
+    }
+    json_t *show = json_object_get(obj, "show_sql");
+    if (show) {
+        if (!json_is_boolean(show))
+            return refuse(err, 400, "%s", "\"show_sql\" must be true or false");
+        r->show_sql = json_is_true(show);
     }
     if ((rc = parse_reader(obj, r, err)))
         return rc;

@@ -78,6 +78,7 @@ struct vnd_api_request {
     struct json_t *diag_json;       /* the "options" object, held */
     double min_t;                   /* -INFINITY: every row */
     bool plot;
+    bool show_sql;                  /* answer the app's SQL, not its rows */
 };
 
 /* True for a usable trace id: 1..63 bytes of letters, digits, '_', '-' (safe as a file name). */

@@ -18,6 +18,7 @@
 #include "controld/state.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
+#include "daemon/static.h"
 #include "diag/diag.h"
 #include "util/util.h"
 
@@ -224,6 +225,46 @@ static enum MHD_Result do_pcap(struct vnd_controld *cd, struct MHD_Connection *m
     return res;
 }
 
+/* GET /v1/topology: the tenant's own virtual network, as it drew it in
+ * the NIB: nodes (kind, ports with the addresses it gave them, an
+ * appliance's input and output) and links.  Never a host, bridge,
+ * OpenFlow port, MAC or iface-id. */
+static json_t *topology(struct vnd_controld *cd, const char *tenant)
+{
+    json_t *nodes = json_array(), *links = json_array();
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    const struct vnd_nib_tenant *t = vnd_nib_tenant_by_id(cd->nib, tenant);
+    for (int i = 0; t && i < t->nnodes; i++) {
+        const struct vnd_nib_node *n = &t->nodes[i];
+        json_t *ports = json_array();
+        for (int p = 0; p < n->nports; p++) {
+            json_t *port = json_pack("{s:s}", "name", n->ports[p].name);
+            json_object_set_new(port, "ip", n->ports[p].ip ? json_string(n->ports[p].ip)
+                                                           : json_null());
+            json_array_append_new(ports, port);
+        }
+        json_t *node = json_pack("{s:s, s:s, s:o}", "name", n->name, "kind",
+                                 n->kind == VND_NIB_VM ? "vm" : "appliance", "ports", ports);
+        json_object_set_new(node, "input", n->input >= 0 && n->input < n->nports
+                            ? json_string(n->ports[n->input].name) : json_null());
+        json_object_set_new(node, "output", n->output >= 0 && n->output < n->nports
+                            ? json_string(n->ports[n->output].name) : json_null());
+        json_array_append_new(nodes, node);
+    }
+    for (int i = 0; t && i < t->nlinks; i++) {
+        const struct vnd_nib_link *l = &t->links[i];
+        json_t *ends = json_array();
+        for (int e = 0; e < 2; e++) {
+            const struct vnd_nib_node *n = &t->nodes[l->node[e]];
+            json_array_append_new(ends, json_pack("{s:s, s:s}", "node", n->name, "port",
+                                                  n->ports[l->port[e]].name));
+        }
+        json_array_append_new(links, json_pack("{s:s, s:o}", "name", l->name, "ends", ends));
+    }
+    pthread_rwlock_unlock(&cd->nib_lock);
+    return json_pack("{s:o, s:o}", "nodes", nodes, "links", links);
+}
+
 /* Splits "/v1/diagnoses/ID[/REST]" (a copy in buf). */
 static bool split_id(const char *url, const char *prefix, char *buf, size_t size,
                      const char **id, const char **rest)
@@ -248,6 +289,11 @@ static enum MHD_Result tenant_routes(struct vnd_controld *cd, struct MHD_Connect
     const char *m = req->method, *url = req->url;
     json_t *reply = NULL;
     char *err = NULL;
+    if (strcmp(url, "/v1/topology") == 0) {
+        if (strcmp(m, "GET") != 0)
+            return vnd_http_send_error(mc, 405, "use GET on /v1/topology");
+        return vnd_http_send_json(mc, 200, topology(cd, w->tenant));
+    }
     if (strcmp(url, "/v1/diagnoses") == 0) {
         if (strcmp(m, "GET") == 0) {
             int status = vnd_diagnosis_list(cd, w->tenant, &reply);
@@ -332,6 +378,9 @@ static enum MHD_Result handle(void *ctx, struct MHD_Connection *mc,
 {
     struct vnd_controld *cd = ctx;
     struct who w;
+    /* the console's files hold no data: no token (docs/console.md) */
+    if (vnd_static_is_console(req->url))
+        return vnd_static_serve(mc, cd->www_dir, req->method, req->url);
     if (!authenticate(cd, req->token, &w)) {
         if (req->token)
             vnd_warn("%s %s: refused, unknown token", req->method, req->url);
@@ -354,7 +403,9 @@ static const char *route_of(const char *method, const char *url)
 {
     (void)method;
     static const char *const fixed[] = {"/v1/diagnoses", "/v1/admin/diagnoses",
-                                        "/v1/admin/reconcile"};
+                                        "/v1/admin/reconcile", "/v1/topology"};
+    if (vnd_static_is_console(url))
+        return "/console";
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         if (!strcmp(url, fixed[i]))
             return fixed[i];

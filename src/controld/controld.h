@@ -26,6 +26,7 @@ struct vnd_controld {
     double reconcile_interval;      /* s */
     int retain_mb;                  /* raw packets kept per trace */
     double query_timeout;           /* s, passed on to table servers */
+    char *www_dir;                  /* the web console's files (NULL: none) */
 
     pthread_rwlock_t nib_lock;
     struct vnd_nib *nib;

@@ -23,6 +23,7 @@
 #include "daemon/metrics.h"
 #include "daemon/options.h"
 #include "daemon/service.h"
+#include "daemon/static.h"
 #include "util/util.h"
 
 static const char usage_text[] =
@@ -53,6 +54,10 @@ static const char usage_text[] =
     "      --http-per-address N  API connections from one address (default 64)\n"
     "      --metrics-secret-file F  the operator's secret for GET /metrics\n"
     "                          (Prometheus; without it /metrics answers 404)\n"
+    "      --www-dir DIR       the web console's files, served at / and /console/\n"
+    "                          without a token (default: ../www beside the binary\n"
+    "                          in the source tree, else /usr/share/vnd/www;\n"
+    "                          \"none\": no console; docs/console.md)\n"
     "      --log-file FILE     log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L       error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
@@ -64,7 +69,7 @@ static const char usage_text[] =
 
 struct settings {
     char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
-    char *metrics_secret_file;
+    char *metrics_secret_file, *www_dir;
     double reconcile_interval;
     long retain_mb, http_timeout, http_max_connections, http_per_address;
 };
@@ -86,6 +91,7 @@ static const struct vnd_opt_def opt_defs[] = {
     {"log-level", 1008, VND_OPT_STR, offsetof(struct settings, log_level), 0, 0},
     {"metrics-secret-file", 1009, VND_OPT_STR, offsetof(struct settings, metrics_secret_file),
      0, 0},
+    {"www-dir", 1010, VND_OPT_STR, offsetof(struct settings, www_dir), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-controld", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -235,6 +241,10 @@ int main(int argc, char **argv)
     pthread_rwlock_init(&cd.nib_lock, NULL);
     pthread_mutex_init(&cd.lock, NULL);
     cd.nib_path = vnd_xstrdup(s.nib);
+    if (!s.www_dir)
+        cd.www_dir = vnd_static_default_root("/usr/share/vnd/www");
+    else if (strcmp(s.www_dir, "none") != 0)
+        cd.www_dir = vnd_xstrdup(s.www_dir);
     struct vnd_http *http = NULL;
     char *err = NULL;
     status = 1;
@@ -293,8 +303,8 @@ int main(int argc, char **argv)
         vnd_err("%s", err);
         goto out;
     }
-    vnd_info("vnd-controld up: %d hosts, %d tenants, API on %s", cd.nib->nhosts,
-             cd.nib->ntenants, listen);
+    vnd_info("vnd-controld up: %d hosts, %d tenants, API on %s, console from %s",
+             cd.nib->nhosts, cd.nib->ntenants, listen, cd.www_dir ? cd.www_dir : "(none)");
     vnd_daemon_notify_ready();
 
     double last_reconcile = vnd_now();
@@ -325,6 +335,7 @@ out:
     pthread_mutex_destroy(&cd.lock);
     pthread_rwlock_destroy(&cd.nib_lock);
     free(cd.nib_path);
+    free(cd.www_dir);
     free(cd.admin_secret);
     free(cd.metrics_secret);
     vnd_metrics_free(cd.metrics);

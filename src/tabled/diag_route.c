@@ -106,6 +106,21 @@ enum MHD_Result vnd_tabled_diag(struct vnd_tabled *td, struct MHD_Connection *mc
         status = rc == EIO ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_BAD_REQUEST;
         goto out;
     }
+    if (req->show_sql) {
+        /* the SQL `vnd diag --show-sql` prints, checked against the tables */
+        char *sql = vnd_diag_sql(req->app, vnd_guard_db(g), &req->diag, &err);
+        if (!sql) {
+            status = MHD_HTTP_BAD_REQUEST;
+            goto out;
+        }
+        json_t *j = json_pack("{s:s, s:s}", "app", req->app->name, "sql", sql);
+        char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(j);
+        free(sql);
+        res.len = strlen(text);
+        res.buf = text;
+        goto out;
+    }
     static const cookie_io_functions_t io = {.write = result_write};
     FILE *f = fopencookie(&res, "w", io);
     if (!f) {
@@ -136,7 +151,8 @@ out:
         struct MHD_Response *r = MHD_create_response_from_buffer(res.len, res.buf,
                                                                  MHD_RESPMEM_MUST_FREE);
         res.buf = NULL;     /* the response's now */
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(req->fmt));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->show_sql ? "application/json" : content_type(req->fmt));
         ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
         MHD_destroy_response(r);
     }

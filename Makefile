@@ -52,7 +52,21 @@ BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 PROGS := $(BUILD)/vnd $(BUILD)/vnd-tabled $(BUILD)/vnd-controld
 
-all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS)
+all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) www
+
+# The web console's chart library, uPlot, from the npm registry at the
+# version www/package-lock.json pins, copied into www/vendor/ (served by
+# vnd-controld; docs/console.md).  Without npm the console says so where a
+# chart would be.
+WWW_VENDOR := www/vendor/uPlot.esm.js
+www: $(WWW_VENDOR)
+$(WWW_VENDOR): www/package.json www/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  echo "  NPM www/vendor (uplot)"; \
+	  cd www && npm ci --no-audit --no-fund --ignore-scripts --silent && mkdir -p vendor && \
+	  cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css vendor/ && \
+	  cp node_modules/uplot/LICENSE vendor/uPlot.LICENSE.txt; \
+	else echo "  (npm is not installed: no charts in the web console; make www)"; fi
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -140,6 +154,6 @@ uninstall:
 package-check:
 	scripts/package-check.sh
 
-.PHONY: all san fuzz deps check demo bench clean install uninstall package-check
+.PHONY: all san fuzz deps check demo bench clean install uninstall package-check www
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -11,7 +11,10 @@ pkgs=(build-essential pkg-config clang
       # tests/integration/metrics.sh reads /metrics with a well-kept parser of
       # the Prometheus text format (prometheus_client.parser); Debian's
       # prometheus package (promtool) is ~100 MB, so it is used only if present
-      python3-prometheus-client)
+      python3-prometheus-client
+      # the web console's browser tests (tests/integration/console.sh); npm only
+      # when no node came with its own (playwright-core needs node >= 20)
+      chromium chromium-driver nodejs $(command -v npm >/dev/null || echo npm))
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

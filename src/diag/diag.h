@@ -278,6 +278,16 @@ void vnd_rtt_result_free(struct vnd_rtt_result *res);
  * field tcp.sack), and the blocks one ACK carries at most. */
 #define VND_RTT_SACK_COL "sack"
 #define VND_RTT_SACK_MAX 4
+/* Copies of one frame seen on several interfaces are not retransmissions:
+ * with an `id` column (ip.id), a TCP row of the same direction, id, seq,
+ * ack, flags and payload_len as one less than VND_RTT_DUP_WINDOW seconds
+ * before it is a copy and is left out (before Karn's rule could see it).
+ * 0.2 s is Linux's smallest retransmission timeout: a real retransmission
+ * comes later, and with a new IP id from every common stack.  An id of 0
+ * identifies nothing (stacks that send DF packets with id 0): such rows
+ * are never copies. */
+#define VND_RTT_ID_COL "id"
+#define VND_RTT_DUP_WINDOW 0.2
 /* The blocks of tcp.sack's text "L-R,L-R" (raw 32-bit edges) into edges
  * (L0, R0, L1, R1, ...); returns how many.  NULL, empty or malformed text
  * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no

@@ -154,10 +154,21 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
      * once per sample in the final cross join */
     vnd_sb_printf(sb, "WITH %svnd_origin AS MATERIALIZED (", sk ? "RECURSIVE " : "");
     vnd_diag_origin(c, sb, tables);
-    vnd_sb_printf(sb, "),\n"
-                      "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
-                      "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
-                      "      FROM ", sack);
+    /* copies of one frame (several interfaces): the same direction, id,
+     * seq, ack, flags and length less than VND_RTT_DUP_WINDOW after the
+     * previous one are left out */
+    bool ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
+    if (ids)
+        vnd_sb_printf(sb, "),\n"
+                          "vnd_p0 AS (SELECT ts, " FLOW ", seq, ack, flags%s, payload_len, id,\n"
+                          "        lag(ts) OVER (PARTITION BY " FLOW ", id, seq, ack, flags,"
+                          " payload_len ORDER BY ts) AS pts\n"
+                          "      FROM ", sack);
+    else
+        vnd_sb_printf(sb, "),\n"
+                          "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
+                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
+                          "      FROM ", sack);
     /* the whole table: unwrapping needs every segment from the first */
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
@@ -168,8 +179,16 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
      * acknowledging the reverse one (k = 1), keyed by that data direction:
      * window passes then do what joining the two would (a join whose size
      * PostgreSQL cannot estimate) */
-    vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n"
-                      "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len%s FROM vnd_p\n"
+    vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n");
+    if (ids) {
+        vnd_sb_printf(sb, "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
+                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
+                          "      FROM vnd_p0 WHERE id IS NULL OR id = 0 OR pts IS NULL OR ts - pts >= ",
+                      sack);
+        vnd_sb_real(sb, VND_RTT_DUP_WINDOW);
+        vnd_sb_printf(sb, "),\n");
+    }
+    vnd_sb_printf(sb, "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len%s FROM vnd_p\n"
                       "       UNION ALL SELECT ts, dst_ip, dst_port, src_ip, src_port, 1, seq, ack,"
                       " ack, NULL%s FROM vnd_p\n"
                       "       WHERE (flags & 16) <> 0 AND src_ip IS NOT NULL AND src_port IS NOT NULL\n"

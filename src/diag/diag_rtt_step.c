@@ -11,6 +11,12 @@
  * gives one sample from the last of them, none when one of them is a
  * retransmission, and segments already covered when sent give none.
  *
+ * With an `id` column, copies of one frame (the same direction, id, seq,
+ * ack, flags and length within VND_RTT_DUP_WINDOW of the previous one:
+ * the frame seen on several interfaces) are left out first, as the SQL's
+ * vnd_p does; two generations of keys bound the memory to the rows of
+ * two windows.
+ *
  * With a `sack` column, an ACK also covers the segments one of its SACK
  * blocks contains (edges unwrapped from the ACK's own ack number), if
  * they were not sent after it.  The rows of one ts take effect as the SQL
@@ -81,11 +87,25 @@ struct row {
     int64_t len;
     int64_t cum;             /* the ACK's unwrapped ack, from its first ACK */
     int nsack;               /* SACK blocks (0 without the column) */
+    int id_null;
+    int64_t id;
     uint32_t sack[2 * VND_RTT_SACK_MAX];
+};
+
+/* Keys of the rows seen in one window of time, and when each was last
+ * seen (by group). */
+struct dupgen {
+    struct vnd_gmap m;
+    double *last;
+    size_t cap;
+    double start;
 };
 
 struct state {
     struct vnd_flows fl;
+    bool ids;                /* the table has an id column */
+    struct dupgen gen[2];
+    int cur, gen_used;
     struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
     size_t n;                /* dirs in use (flows) */
     size_t capdirs;
@@ -575,8 +595,58 @@ static void flush_groups(struct state *S, const struct vnd_diag_opts *o, double 
     }
 }
 
+static void gen_reset(struct dupgen *g)
+{
+    vnd_gmap_free(&g->m);
+    memset(&g->m, 0, sizeof g->m);
+}
+
+/* The last time the key k was seen in g (NAN: not in this window), and now ts. */
+static double gen_touch(struct dupgen *g, const int64_t k[3], double ts)
+{
+    uint32_t n0 = g->m.n;
+    uint32_t i = vnd_gmap_get(&g->m, k[0], k[1], k[2]);
+    if (i >= g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 1024;
+        g->last = realloc(g->last, g->cap * sizeof *g->last);
+        if (!g->last)
+            abort();
+    }
+    double prev = g->m.n > n0 ? (double)NAN : g->last[i];
+    g->last[i] = ts;
+    return prev;
+}
+
+/* True when rw is a copy of a row less than VND_RTT_DUP_WINDOW before it. */
+static bool is_copy(struct state *S, const struct row *rw)
+{
+    if (!S->ids || rw->id_null || rw->id == 0)
+        return false;
+    if (!S->gen_used) {
+        S->gen_used = 1;
+        S->gen[S->cur].start = rw->ts;
+    } else if (rw->ts - S->gen[S->cur].start >= VND_RTT_DUP_WINDOW) {
+        S->cur ^= 1;
+        gen_reset(&S->gen[S->cur]);
+        S->gen[S->cur].start = rw->ts;
+    }
+    const int64_t k[3] = {
+        rw->flow, (int64_t)((uint64_t)rw->id << 32 | rw->seq),
+        (int64_t)((uint64_t)rw->ack << 32 | (uint64_t)rw->ack_null << 31
+                  | (uint64_t)(rw->flags & 0xff) << 23 | (uint64_t)(rw->len & 0x7fffff)),
+    };
+    double prev = gen_touch(&S->gen[S->cur], k, rw->ts);
+    if (isnan(prev))
+        prev = gen_touch(&S->gen[!S->cur], k, rw->ts);
+    return !isnan(prev) && rw->ts - prev < VND_RTT_DUP_WINDOW;
+}
+
 static void state_free(struct state *S)
 {
+    for (int i = 0; i < 2; i++) {
+        vnd_gmap_free(&S->gen[i].m);
+        free(S->gen[i].last);
+    }
     for (size_t i = 0; i < S->n; i++)
         if (S->dirs[i]) {
             free(S->dirs[i]->heap);
@@ -623,8 +693,10 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
     const struct vnd_diag_opts *o = c->o;
     struct vnd_sb sb = {0};
     S->sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
+    S->ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
-                       " payload_len%s FROM ", S->sack ? ", " VND_RTT_SACK_COL : "");
+                       " payload_len, %s%s FROM ", S->ids ? VND_RTT_ID_COL : "NULL",
+                  S->sack ? ", " VND_RTT_SACK_COL : "");
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
     struct vnd_diag_ctx call = {c->db, &all};
@@ -670,8 +742,12 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
         else
             rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
         rw.nsack = S->sack && (rw.flags & 16)
-                       ? vnd_rtt_sack_parse((const char *)sqlite3_column_text(st, 9), rw.sack)
+                       ? vnd_rtt_sack_parse((const char *)sqlite3_column_text(st, 10), rw.sack)
                        : 0;
+        rw.id_null = sqlite3_column_type(st, 9) == SQLITE_NULL;
+        rw.id = sqlite3_column_int64(st, 9);
+        if (is_copy(S, &rw))
+            continue;
         if (nb && rw.ts != buf[0].ts) {
             sort_tie(buf, nb);
             process_ts(S, o, t0, buf, nb);

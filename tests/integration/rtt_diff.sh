@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# rtt_diff.sh — `vnd diag rtt` against tshark's tcp.analysis.ack_rtt, capture
+# by capture, over the real (not crafted) captures of ${CORPUS}/tcpdump of
+# the link types vnd decodes that give tshark at least one sample.
+#
+# Per capture: the number of samples must be equal and their sum agree to
+# 1 µs per sample (tshark prints microseconds), except for the captures in
+# KNOWN, whose difference docs/tshark-differences.md explains; those must
+# still differ exactly as written there, so a change shows.
+#
+# Environment: CORPUS (tests/lib.sh), KEEP=1 keeps the work folder.
+source "$(dirname "$0")/../lib.sh"
+DIR="$CORPUS/tcpdump"
+if [ ! -d "$DIR" ]; then skip "no corpus at $DIR"; done_testing; exit; fi
+for t in tshark capinfos; do
+    if ! command -v $t >/dev/null; then skip "$t not installed"; done_testing; exit; fi
+done
+TMP=$(mktemp -d /tmp/vnd-rtt-diff.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+CRAFTED='oobr|overflow|asan|segv|seg-fault|invalid|bogus|crash|fuzz|cve-|malformed|truncat|bad-|heap|underflow|-ub|leftshift|zlip|kday'
+# capture -> "tshark vnd" sample counts, with the reason in the docs
+declare -A KNOWN=(
+    [ssh.pcap]="27 26"    # Karn: ACKs covering a retransmission give tshark a sample, vnd none
+)
+
+(cd "$DIR" && capinfos -T -r -E -- *.pcap *.pcapng 2>/dev/null) \
+    | awk -F'\t' '$2 == "ether" || $2 == "linux-sll" || $2 == "linux-sll2" || $2 == "null" \
+                  || $2 == "loop" || $2 ~ /^rawip/ { print $1 }' | grep -vE "$CRAFTED" >"$TMP/files"
+# tshark's samples per capture; those with at least one become a table each
+i=0; args=()
+while read -r f; do
+    tshark -r "$DIR/$f" -n -o tcp.desegment_tcp_streams:FALSE -o ip.defragment:FALSE \
+        -Y tcp.analysis.ack_rtt -T fields -e tcp.analysis.ack_rtt 2>/dev/null >"$TMP/one"
+    [ -s "$TMP/one" ] || continue
+    i=$((i + 1))
+    awk -v t="t$i" -v f="$f" '{ n++; s += $1 } END { printf "%s\t%s\t%d\t%.6f\n", t, f, n, s }' \
+        "$TMP/one" >>"$TMP/tshark"
+    args+=("t$i=$DIR/$f")
+done <"$TMP/files"
+if [ "$i" -eq 0 ]; then skip "no capture gives tshark an RTT sample"; done_testing; exit; fi
+"$VND" parse -q -o "$TMP/vnd.db" "${args[@]}" 2>"$TMP/parse.err"
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then not_ok "vnd parse failed ($rc)"; done_testing; exit; fi
+
+same=0; samples=0; vsamples=0
+while IFS=$'\t' read -r t f n s; do
+    read -r vn vs < <("$VND" diag rtt -d "$TMP/vnd.db" -t "$t" --slot 1000000000 -f csv 2>/dev/null \
+                      | awk -F, 'NR > 1 { n += $2; s += $2 * $3 / 1000 } END { printf "%d %.6f\n", n, s }')
+    samples=$((samples + n)); vsamples=$((vsamples + vn))
+    if [ -n "${KNOWN[$f]:-}" ]; then
+        check_eq "$f: tshark and vnd sample counts as docs/tshark-differences.md explains" \
+            "$n $vn" "${KNOWN[$f]}"
+        continue
+    fi
+    if [ "$n" = "$vn" ] && awk -v a="$s" -v b="$vs" -v n="$n" 'BEGIN { d = a - b; exit !(d < 1e-6 * n + 1e-9 && -d < 1e-6 * n + 1e-9) }'; then
+        same=$((same + 1))
+    else
+        not_ok "$f: tshark $n samples summing to $s s, vnd $vn summing to $vs s"
+    fi
+done <"$TMP/tshark"
+ok "rtt: $same of $i captures give the same samples as tshark ($vsamples vnd, $samples tshark samples in all; ${#KNOWN[@]} explained)"
+done_testing

@@ -16,5 +16,7 @@ rm -f "$cap"
 run bench/guard_bench.sh 1000000 "$B"
 [ -x bench/simulate.sh ] && run bench/simulate.sh
 [ -x bench/tabled_capture.sh ] && [ "$(id -u)" = 0 ] && run bench/tabled_capture.sh
+[ -x bench/correlate_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/correlate_bench.sh "$B"
+[ -x bench/capture_overhead.sh ] && [ "$(id -u)" = 0 ] && run bench/capture_overhead.sh "$B"
 [ -x bench/controld_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/controld_bench.sh "$B"
 exit 0

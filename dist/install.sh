@@ -49,6 +49,11 @@ install)
     install -m 755 "$BUILD/vnd" "$D$BINDIR/vnd"
     install -m 755 "$BUILD/vnd-tabled" "$BUILD/vnd-controld" "$D$SBINDIR/"
     install -m 755 scripts/testbed.sh "$D$DATADIR/vnd/testbed.sh"
+    install -m 755 scripts/demo-live.sh "$D$DATADIR/vnd/demo-live.sh"
+    # the web console (vnd-controld --www-dir; its chart library from npm)
+    install -d "$D$DATADIR/vnd/www" "$D$DATADIR/vnd/www/vendor"
+    install -m 644 www/*.html www/*.js www/*.css "$D$DATADIR/vnd/www/"
+    [ -d www/vendor ] && install -m 644 www/vendor/* "$D$DATADIR/vnd/www/vendor/"
     install -m 644 $MAN1 "$D$MANDIR/man1/"
     install -m 644 $MAN5 "$D$MANDIR/man5/"
     install -m 644 $MAN8 "$D$MANDIR/man8/"
@@ -71,7 +76,8 @@ install)
     ;;
 uninstall)
     rm -f "$D$BINDIR/vnd" "$D$SBINDIR/vnd-tabled" "$D$SBINDIR/vnd-controld" \
-          "$D$DATADIR/vnd/testbed.sh" "$D$COMPLETIONDIR/vnd"
+          "$D$DATADIR/vnd/testbed.sh" "$D$DATADIR/vnd/demo-live.sh" "$D$COMPLETIONDIR/vnd"
+    rm -rf "$D$DATADIR/vnd/www"
     for m in $MAN1; do rm -f "$D$MANDIR/man1/${m#man/}"; done
     for m in $MAN5; do rm -f "$D$MANDIR/man5/${m#man/}"; done
     for m in $MAN8; do rm -f "$D$MANDIR/man8/${m#man/}"; done

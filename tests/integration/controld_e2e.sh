@@ -360,6 +360,15 @@ api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "op
 api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "options": {"table": "ids_out"}, "format": "table"}'
 api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "nope"}'
 api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "throughput", "options": {"tabel": "x"}}'
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$NID/diag" '{"app": "delay", "options": {"in": "ids_in", "out": "ids_out"}, "show_sql": true}'
+check "an app's SQL from the API (show_sql)" test "$CODE" = 200 -a -n "$(jq -r .sql <<<"$BODY" | grep -i select)"
+api "$VND_TOKEN_BOB" GET /v1/topology
+check "bob's topology: his virtual names, nothing physical" \
+    test "$CODE" = 200 -a -n "$(jq -r '.nodes[].name' <<<"$BODY" | grep -x ids)" -a \
+         -z "$(grep -E 'ofport|mac|host|hv[12]|02:00:00' <<<"$BODY")"
+api "$VND_TOKEN_ALICE" GET /v1/topology
+api "$VND_TOKEN_ALICE" POST /v1/topology '{}'
+check_eq "POST /v1/topology: 405" "$CODE" 405
 api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$NID/traces/ids_out/pcap"
 api "$VND_TOKEN_ALICE" GET "/v1/diagnoses/$NID/traces/nothere/pcap"
 api "$VND_TOKEN_ALICE" POST /v1/diagnoses '{"collect": "Appliance Node : ids\nCap sideways\n"}'

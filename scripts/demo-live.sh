@@ -31,7 +31,7 @@ VND's findings are checked against the truth (exit 1 when one is off):
     (tc -s qdisc) within 1%.
 
   --ids-mbit N   the ids's capacity toward the clients (default 40)
-  --rate MBIT    each client's download rate (default 30: one fits, two do not)
+  --rate MBIT    each client's download rate (default 25: one fits, two do not)
   --duration S   how long c1 downloads (default 16)
   --join S       when c2 starts (default 6)
   --port-base N  ports of the bed's daemons (default 7560)
@@ -44,7 +44,7 @@ with the paper's.
 EOF
 }
 
-IDS_MBIT=40 RATE=30 DURATION=16 JOIN=6 PORT_BASE=7560 KEEP= BED=
+IDS_MBIT=40 RATE=25 DURATION=16 JOIN=6 PORT_BASE=7560 KEEP= BED=
 while [ $# -gt 0 ]; do
     case $1 in
     -h|--help) usage; exit 0 ;;

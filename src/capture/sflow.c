@@ -128,7 +128,8 @@ int vnd_sflow_parse(const uint8_t *p, size_t n, const struct vnd_sflow_handler *
     struct vnd_sflow_counts local;
     struct vnd_sflow_counts *c = counts ? counts : &local;
     memset(c, 0, sizeof *c);
-    struct rd r = {p, p + n, 0};
+    /* (NULL + 0 is undefined in C: an empty datagram may come as NULL) */
+    struct rd r = {p, p ? p + n : p, 0};
     struct vnd_sflow_datagram d;
     memset(&d, 0, sizeof d);
     if (u32(&r) != 5) {

@@ -30,9 +30,13 @@ static char **tables_of(const char *path, const char *const *traces, int ntraces
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
-    char **tables = vnd_xcalloc(2, sizeof *tables);
+    char **tables = vnd_xcalloc(3, sizeof *tables);
     int n = 0;
+    /* The tenant's own tables beside its traces': vnd_meta, and the
+     * interface counters of its ports that sFlow agents send
+     * (sflow_counters, docs/capture.md). */
     tables[n++] = vnd_xstrdup("vnd_meta");
+    tables[n++] = vnd_xstrdup("sflow_counters");
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "SELECT DISTINCT tbl FROM vnd_meta WHERE trace = ?", -1, &s,
                               NULL) != SQLITE_OK) {

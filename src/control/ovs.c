@@ -26,21 +26,17 @@ char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
                              4096 | r->tag, out, r->bit);
 }
 
-/* Runs ovs-ofctl with OpenFlow 1.4 (bundles) and `input` on stdin. */
-static int ofctl(char *const *args, int nargs, const char *input, char **out, char **err)
+/* Runs argv (an OVS tool) with `input` on stdin; on failure *err is
+ * "LABEL: what it printed". */
+static int tool(char *const *argv, const char *label, const char *input, char **out, char **err)
 {
-    char *argv[12] = {"ovs-ofctl", "-O", "OpenFlow14", "--timeout=10"};
-    int k = 4;
-    for (int i = 0; i < nargs && k < 11; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
     char *o = NULL, *e = NULL;
     int st = vnd_run(argv, input, OFCTL_TIMEOUT, &o, &e);
     if (st != 0) {
-        size_t n = strlen(e);
+        size_t n = e ? strlen(e) : 0;
         while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
             e[--n] = 0;
-        *err = vnd_strdup_printf("ovs-ofctl %s: %s", args[0], *e ? e : "failed");
+        *err = vnd_strdup_printf("%s: %s", label, e && *e ? e : "failed");
         free(o);
         free(e);
         return -1;
@@ -51,6 +47,19 @@ static int ofctl(char *const *args, int nargs, const char *input, char **out, ch
     else
         free(o);
     return 0;
+}
+
+/* Runs ovs-ofctl with OpenFlow 1.4 (bundles) and `input` on stdin. */
+static int ofctl(char *const *args, int nargs, const char *input, char **out, char **err)
+{
+    char *argv[12] = {"ovs-ofctl", "-O", "OpenFlow14", "--timeout=10"};
+    int k = 4;
+    for (int i = 0; i < nargs && k < 11; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    char label[64];
+    snprintf(label, sizeof label, "ovs-ofctl %s", args[0]);
+    return tool(argv, label, input, out, err);
 }
 
 int vnd_ovs_add(const char *target, const struct vnd_capture_rule *rules, int n, char **err)
@@ -139,24 +148,9 @@ static int vsctl(const char *ovsdb, char *const *args, int nargs, char **out, ch
     for (int i = 0; i < nargs && k < 31; i++)
         argv[k++] = args[i];
     argv[k] = NULL;
-    char *o = NULL, *e = NULL;
-    int st = vnd_run(argv, NULL, OFCTL_TIMEOUT, &o, &e);
+    int rc = tool(argv, "ovs-vsctl", NULL, out, err);
     free(db);
-    if (st != 0) {
-        size_t n = e ? strlen(e) : 0;
-        while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
-            e[--n] = 0;
-        *err = vnd_strdup_printf("ovs-vsctl: %s", e && *e ? e : "failed");
-        free(o);
-        free(e);
-        return -1;
-    }
-    free(e);
-    if (out)
-        *out = o;
-    else
-        free(o);
-    return 0;
+    return rc;
 }
 
 int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sflow_conf *c,

@@ -96,16 +96,6 @@ static const struct vnd_opt_def opt_defs[] = {
 static const struct vnd_opts opts = {"vnd-controld", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
 
-static volatile sig_atomic_t stop_signal, hup_signal;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        hup_signal = 1;
-    else
-        stop_signal = sig;
-}
-
 /* ---- metrics (docs/metrics.md) ---- */
 
 static void metrics_init(struct vnd_controld *cd)
@@ -277,28 +267,14 @@ int main(int argc, char **argv)
     int fixes = vnd_diagnosis_reconcile(&cd);
     vnd_info("reconcile at start: %d fix%s", fixes, fixes == 1 ? "" : "es");
 
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    vnd_daemon_block_signals(&old);
     struct vnd_http_limits lim = {.timeout = (unsigned)s.http_timeout, .authed_timeout = 3600,
                                   .max_connections = (unsigned)s.http_max_connections,
                                   .per_address = (unsigned)s.http_per_address,
                                   .body_max = 1024 * 1024};
     int rc = vnd_controld_api_start(&cd, listen, &lim, &http, &err);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigdelset(&old, SIGTERM);
-    sigdelset(&old, SIGINT);
-    sigdelset(&old, SIGHUP);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    vnd_daemon_catch_signals(&old);
     if (rc) {
         vnd_err("%s", err);
         goto out;
@@ -308,12 +284,12 @@ int main(int argc, char **argv)
     vnd_daemon_notify_ready();
 
     double last_reconcile = vnd_now();
-    while (!stop_signal) {
+    while (!vnd_daemon_stop) {
         sleep(1);     /* a signal cuts it short */
-        if (stop_signal)
+        if (vnd_daemon_stop)
             break;
-        if (hup_signal) {
-            hup_signal = 0;
+        if (vnd_daemon_hup) {
+            vnd_daemon_hup = 0;
             reload(&cd, fill);
         }
         vnd_diagnosis_maintain(&cd);
@@ -325,7 +301,7 @@ int main(int argc, char **argv)
         }
     }
     vnd_info("signal %d: stopping (diagnoses stay; rules and traces are reconciled at the "
-             "next start)", (int)stop_signal);
+             "next start)", (int)vnd_daemon_stop);
     status = 0;
 out:
     free(err);

@@ -2,6 +2,8 @@
 #include "daemon/service.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +59,40 @@ void vnd_daemon_notify_ready(void)
                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
         vnd_debug("sd_notify: %s", strerror(errno));
     close(fd);
+}
+
+volatile sig_atomic_t vnd_daemon_stop, vnd_daemon_hup;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        vnd_daemon_hup = 1;
+    else
+        vnd_daemon_stop = sig;
+}
+
+void vnd_daemon_block_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+void vnd_daemon_catch_signals(const sigset_t *old)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t mask = *old;
+    sigdelset(&mask, SIGTERM);
+    sigdelset(&mask, SIGINT);
+    sigdelset(&mask, SIGHUP);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }

@@ -8,6 +8,17 @@
  * (malloc'd), or errno after logging why. */
 int vnd_daemon_read_secret(const char *path, char **out);
 
+/* Signals, the same in every daemon: SIGTERM/SIGINT set vnd_daemon_stop
+ * (to the signal's number), SIGHUP sets vnd_daemon_hup, SIGPIPE is
+ * ignored.  Only the main thread takes them: vnd_daemon_block_signals
+ * before starting threads (they inherit the mask), then
+ * vnd_daemon_catch_signals with what it returned in *old. */
+#include <signal.h>
+
+extern volatile sig_atomic_t vnd_daemon_stop, vnd_daemon_hup;
+void vnd_daemon_block_signals(sigset_t *old);
+void vnd_daemon_catch_signals(const sigset_t *old);
+
 /* Sends READY=1 to $NOTIFY_SOCKET, without libsystemd. */
 void vnd_daemon_notify_ready(void);
 

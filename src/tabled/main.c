@@ -113,16 +113,6 @@ static int parse_args(int argc, char **argv, struct settings *s)
     return 0;
 }
 
-static volatile sig_atomic_t stop_signal, hup_signal;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        hup_signal = 1;
-    else
-        stop_signal = sig;
-}
-
 /* The metrics (docs/metrics.md), registered when /metrics is served. */
 static void metrics_init(struct vnd_tabled_metrics *m)
 {
@@ -335,13 +325,8 @@ int main(int argc, char **argv)
     }
 
     /* Signals go to this thread only: the others start with them blocked. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    vnd_daemon_block_signals(&old);
     struct vnd_api_limits lim = {(unsigned)s.http_timeout, (unsigned)s.http_max_connections,
                                  (unsigned)s.http_per_address};
     if (vnd_api_start(&td, s.listen ? s.listen : "127.0.0.1:7410", &lim, &api, &err)) {
@@ -355,16 +340,7 @@ int main(int argc, char **argv)
             vnd_err("cannot start the capture thread of %s", vnd_source_name(td.coll[i]));
             goto out;
         }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigdelset(&old, SIGTERM);
-    sigdelset(&old, SIGINT);
-    sigdelset(&old, SIGHUP);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    vnd_daemon_catch_signals(&old);
 
     vnd_info("vnd-tabled up: %d interface%s, %d trace%s, store %s, API on %s",
              td.ncoll, td.ncoll == 1 ? "" : "s", td.ntraces, td.ntraces == 1 ? "" : "s",
@@ -373,7 +349,7 @@ int main(int argc, char **argv)
 
     bool store_failed = false;
     double last_commit = vnd_now();
-    while (!stop_signal) {
+    while (!vnd_daemon_stop) {
         struct vnd_batch *b = vnd_pktq_take(q, 0.1);
         pthread_mutex_lock(&td.lock);
         if (b)
@@ -386,13 +362,13 @@ int main(int argc, char **argv)
         pthread_mutex_unlock(&td.lock);
         if (b)
             vnd_pktq_release(q, b);
-        if (hup_signal) {
-            hup_signal = 0;
+        if (vnd_daemon_hup) {
+            vnd_daemon_hup = 0;
             int rc = vnd_log_reopen();
             vnd_info("SIGHUP: log reopened%s%s", rc ? ": " : "", rc ? strerror(rc) : "");
         }
     }
-    vnd_info("signal %d: stopping", (int)stop_signal);
+    vnd_info("signal %d: stopping", (int)vnd_daemon_stop);
 
     /* Stop taking requests and packets, then store what is queued. */
     vnd_api_stop(api);

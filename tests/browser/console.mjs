@@ -197,13 +197,15 @@ async function test() {
     ok(span1 < span0 * 0.6 && Math.abs(span2 - span0) < 1e-9, `dragging zooms the time axis, a double-click zooms back (${span0} s → ${span1.toFixed(2)} s → ${span2} s)`);
     await shot(page, 'console-throughput.png');
 
-    // RTT at the ids input.  (Each trace holds one direction, so on the
-    // bed a table has data segments or their ACKs, not both, and RTT has
-    // no samples there; what the API returns is what the chart shows.)
-    await runApp(page, 'rtt', async () => {});
-    const api_rtt = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'rtt', options: { table: 'ids_in', slot: 1 } })).json;
-    const rtt = api_rtt.length ? await chartData(page, 1) : await page.$eval('#chart', e => ({ data: e.vndData || [[], []] }));
-    const d3 = sameSeries(api_rtt, rtt.data[0], rtt.data[1] || [], 'mean_ms');
+    // RTT at the ids input: ids_both holds both directions (a Table ID over
+    // ids_in and ids_in_rev), so segments meet their ACKs there.
+    await runApp(page, 'rtt', async () => {
+      await page.$$eval('#opt-table input', els => els.forEach(e => { if (e.checked) e.click(); }));
+      await page.check('#opt-table input[value="ids_both"]');
+    });
+    const api_rtt = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'rtt', options: { table: 'ids_both', slot: 1 } })).json;
+    const rtt = await chartData(page, 1);
+    const d3 = sameSeries(api_rtt, rtt.data[0], rtt.data[1] || [], 'mean_ms') || (api_rtt.length ? null : 'no RTT samples');
     ok(!d3, `rtt: the chart has the points the API returned (${api_rtt.length})`, d3);
     ok(/rows?/.test(await page.textContent('#app-count')) && /select/i.test(await page.textContent('#app-sql').catch(() => 'select')), 'rtt: its rows and its SQL');
     // delay at the ids (input joined to output by packet id): a hop's two capture points

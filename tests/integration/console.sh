@@ -86,9 +86,15 @@ dualDirect=True
 Cap output
 proto=TCP
 CONF
-# (no parse configuration: each trace gets a table of the standard columns)
+# Each trace gets a table of the standard columns; both directions of the
+# ids's input also go into ids_both, where RTT finds segments and their ACKs.
+STD='Fields: timestamp as ts, pkt.id as id, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto,
+        tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port, udp.dst as dst_port,
+        tcp.seq as seq, tcp.ack as ack, tcp.flags as flags, payload.len as payload_len'
+printf 'Trace ID all\n%s\nTrace ID ids_in, ids_in_rev\nTable ID ids_both\n%s\n' "$STD" "$STD" >"$W/parse.conf"
 curl -s -H "Authorization: Bearer $VND_TOKEN_ALICE" -H 'Content-Type: application/json' \
-    -d "{\"collect\": $(jq -Rs . "$W/collect.conf")}" "$VND_URL/v1/diagnoses" >"$W/create.json"
+    -d "{\"collect\": $(jq -Rs . "$W/collect.conf"), \"parse\": $(jq -Rs . "$W/parse.conf")}" \
+    "$VND_URL/v1/diagnoses" >"$W/create.json"
 ID=$(jq -r .id "$W/create.json")
 check "tenant A's diagnosis ($ID)" test "$(jq -r .state "$W/create.json")" = running
 [ "$ID" = null ] && sed 's/^/#   /' "$W/create.json"

@@ -389,24 +389,38 @@ static json_int_t num(const json_t *obj, const char *key)
     return json_is_integer(v) ? json_integer_value(v) : (json_int_t)json_number_value(v);
 }
 
+/* `vnd CMD ID`: the options, then METHOD /v1/diagnoses/ID.  Returns the
+ * answer, or NULL with the exit status in *rc. */
+static json_t *on_diagnosis(struct common *k, int argc, char **argv, const char *usage,
+                            const char *method, int *rc)
+{
+    int r = parse_common(k, argc, argv, usage, 1);
+    if (r >= 0) {
+        *rc = r;
+        return NULL;
+    }
+    const char *id = argv[optind];
+    *rc = 2;
+    if (!vnd_remote_name_ok(k->cmd, "diagnosis id", id))
+        return NULL;
+    struct vnd_client cl;
+    *rc = 1;
+    if (vnd_remote_client(&cl, k->cmd, k->url, k->token))
+        return NULL;
+    char *path = vnd_strdup_printf("/v1/diagnoses/%s", id);
+    json_t *d = call(k, &cl, method, path, NULL);
+    free(path);
+    vnd_client_clear(&cl);
+    return d;
+}
+
 int cmd_status(int argc, char **argv)
 {
     struct common k = {.cmd = "status"};
-    int r = parse_common(&k, argc, argv, status_usage, 1);
-    if (r >= 0)
-        return r;
-    const char *id = argv[optind];
-    if (!vnd_remote_name_ok(k.cmd, "diagnosis id", id))
-        return 2;
-    struct vnd_client cl;
-    if (vnd_remote_client(&cl, k.cmd, k.url, k.token))
-        return 1;
-    char *path = vnd_strdup_printf("/v1/diagnoses/%s", id);
-    json_t *d = call(&k, &cl, "GET", path, NULL);
-    free(path);
-    vnd_client_clear(&cl);
+    int rc;
+    json_t *d = on_diagnosis(&k, argc, argv, status_usage, "GET", &rc);
     if (!d)
-        return 1;
+        return rc;
     if (k.fmt == VND_FMT_JSON) {
         print_json(d);
         json_decref(d);
@@ -461,21 +475,10 @@ static const char stop_usage[] =
 int cmd_stop(int argc, char **argv)
 {
     struct common k = {.cmd = "stop"};
-    int r = parse_common(&k, argc, argv, stop_usage, 1);
-    if (r >= 0)
-        return r;
-    const char *id = argv[optind];
-    if (!vnd_remote_name_ok(k.cmd, "diagnosis id", id))
-        return 2;
-    struct vnd_client cl;
-    if (vnd_remote_client(&cl, k.cmd, k.url, k.token))
-        return 1;
-    char *path = vnd_strdup_printf("/v1/diagnoses/%s", id);
-    json_t *d = call(&k, &cl, "DELETE", path, NULL);
-    free(path);
-    vnd_client_clear(&cl);
+    int rc;
+    json_t *d = on_diagnosis(&k, argc, argv, stop_usage, "DELETE", &rc);
     if (!d)
-        return 1;
+        return rc;
     if (k.fmt == VND_FMT_JSON) {
         print_json(d);
     } else {

@@ -215,16 +215,10 @@ int main(int argc, char **argv)
         return 2;
     }
     bool fill = s.fill && strcmp(s.fill, "no") != 0 && strcmp(s.fill, "0") != 0;
-    enum vnd_log_level level = VND_LOG_INFO;
-    if (s.log_level && vnd_log_level_parse(s.log_level, &level)) {
-        fprintf(stderr, "vnd-controld: --log-level takes error, warn, info or debug\n");
+    int logrc = vnd_daemon_open_log("vnd-controld", s.log_file, s.log_level);
+    if (logrc) {
         vnd_opts_free(&opts, &s);
-        return 2;
-    }
-    if (vnd_log_open(s.log_file, level)) {
-        fprintf(stderr, "vnd-controld: %s: %s\n", s.log_file, strerror(errno));
-        vnd_opts_free(&opts, &s);
-        return 1;
+        return logrc;
     }
     struct vnd_controld cd = {.reconcile_interval = s.reconcile_interval,
                               .retain_mb = (int)s.retain_mb};

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,4 +96,18 @@ void vnd_daemon_catch_signals(const sigset_t *old)
     sigdelset(&mask, SIGINT);
     sigdelset(&mask, SIGHUP);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
+}
+
+int vnd_daemon_open_log(const char *prog, const char *file, const char *level)
+{
+    enum vnd_log_level l = VND_LOG_INFO;
+    if (level && vnd_log_level_parse(level, &l)) {
+        fprintf(stderr, "%s: --log-level takes error, warn, info or debug\n", prog);
+        return 2;
+    }
+    if (vnd_log_open(file, l)) {
+        fprintf(stderr, "%s: %s: %s\n", prog, file, strerror(errno));
+        return 1;
+    }
+    return 0;
 }

@@ -19,6 +19,11 @@ extern volatile sig_atomic_t vnd_daemon_stop, vnd_daemon_hup;
 void vnd_daemon_block_signals(sigset_t *old);
 void vnd_daemon_catch_signals(const sigset_t *old);
 
+/* Opens the log from --log-file FILE (NULL: stderr) and --log-level L
+ * (NULL: info), saying on stderr what is wrong as PROG: ...  Returns 0,
+ * 2 for a bad level (a usage error) or 1 when the file cannot be opened. */
+int vnd_daemon_open_log(const char *prog, const char *file, const char *level);
+
 /* Sends READY=1 to $NOTIFY_SOCKET, without libsystemd. */
 void vnd_daemon_notify_ready(void);
 

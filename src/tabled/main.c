@@ -256,16 +256,10 @@ int main(int argc, char **argv)
         vnd_opts_free(&opts, &s);
         return status == 1 ? 0 : 2;
     }
-    enum vnd_log_level level = VND_LOG_INFO;
-    if (s.log_level && vnd_log_level_parse(s.log_level, &level)) {
-        fprintf(stderr, "vnd-tabled: --log-level takes error, warn, info or debug\n");
+    int logrc = vnd_daemon_open_log("vnd-tabled", s.log_file, s.log_level);
+    if (logrc) {
         vnd_opts_free(&opts, &s);
-        return 2;
-    }
-    if (vnd_log_open(s.log_file, level)) {
-        fprintf(stderr, "vnd-tabled: %s: %s\n", s.log_file, strerror(errno));
-        vnd_opts_free(&opts, &s);
-        return 1;
+        return logrc;
     }
 
     struct vnd_tabled td = {.query_timeout = s.query_timeout,

@@ -193,6 +193,54 @@ int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sf
     return rc;
 }
 
+/* An integer column as ovs-vsctl prints it: "10", or "[]" when empty (0). */
+static int int_column(const char *line)
+{
+    return line && *line >= '0' && *line <= '9' ? atoi(line) : 0;
+}
+
+int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_state *s,
+                      char **err)
+{
+    memset(s, 0, sizeof *s);
+    char *args[] = {"get", "bridge", (char *)bridge, "sflow"};
+    char *out = NULL;
+    if (vsctl(ovsdb, args, 4, &out, err))
+        return -1;
+    char uuid[64];
+    size_t n = strspn(out, "0123456789abcdef-");
+    bool has = n >= 36 && n < sizeof uuid;
+    if (has)
+        snprintf(uuid, sizeof uuid, "%.*s", (int)n, out);
+    free(out);
+    if (!has)
+        return 0;
+    char *cols[] = {"get", "sflow", uuid, "sampling", "header", "polling", "targets"};
+    out = NULL;
+    if (vsctl(ovsdb, cols, 7, &out, err))
+        return -1;
+    char *line[4] = {NULL};
+    char *save = NULL;
+    line[0] = strtok_r(out, "\n", &save);
+    for (int i = 1; i < 4 && line[i - 1]; i++)
+        line[i] = strtok_r(NULL, "\n", &save);
+    s->set = true;
+    s->sampling = int_column(line[0]);
+    s->header = int_column(line[1]);
+    s->polling = int_column(line[2]);
+    /* targets: ["127.0.0.1:6343"] or ["a", "b"] */
+    for (const char *p = line[3]; p && (p = strchr(p, '"')); ) {
+        const char *e = strchr(++p, '"');
+        if (!e)
+            break;
+        if (s->ntargets++ == 0)
+            snprintf(s->target, sizeof s->target, "%.*s", (int)(e - p), p);
+        p = e + 1;
+    }
+    free(out);
+    return 0;
+}
+
 int vnd_ovs_ifindex(const char *ovsdb, const char *bridge, int ofport, uint32_t *ifindex,
                     char **err)
 {

@@ -21,6 +21,7 @@
 #ifndef VND_CONTROL_OVS_H
 #define VND_CONTROL_OVS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VND_COOKIE_MAGIC UINT64_C(0x564e)            /* "VN" */
@@ -76,6 +77,19 @@ struct vnd_sflow_conf {
     const char *agent;      /* an interface name or address; NULL: OVS picks */
 };
 int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sflow_conf *c,
+                      char **err);
+
+/* What the bridge's sflow column holds now (`ovs-vsctl get bridge BR
+ * sflow`, then the row's columns): `set` false when the column is empty.
+ * A column OVS leaves empty reads as 0 (OVS then uses its default); of
+ * several targets, `target` is the first and `ntargets` says how many. */
+struct vnd_sflow_state {
+    bool set;
+    int sampling, header, polling;
+    int ntargets;
+    char target[128];
+};
+int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_state *s,
                       char **err);
 
 /* The ifIndex OVS gives the port of `bridge` with OpenFlow number `ofport`

@@ -237,40 +237,34 @@ static char *ts_trace_id(long long num, int idx)
 /* An sFlow trace has no rule (and no reg7 bit): its host's bridge samples. */
 #define TROW_SFLOW(r) ((r)->bit < 0)
 
-/* Where each host's table server collects sFlow ("127.0.0.1:6343"), as its
- * answers to POST /v1/traces said (cd->lock held). */
-static struct { char *host, *target; } sflow_targets[64];
-
-static void sflow_target_note(const char *host, const char *target)
+/* Where `host`'s table server collects sFlow ("127.0.0.1:6343"), as its
+ * answers said: kept in the state, so a restarted control server can set
+ * the bridge's agent again (cd->lock held). */
+static void sflow_target_note(struct vnd_controld *cd, const char *host, const char *target)
 {
-    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets; i++)
-        if (!sflow_targets[i].host || !strcmp(sflow_targets[i].host, host)) {
-            if (!sflow_targets[i].host)
-                sflow_targets[i].host = vnd_xstrdup(host);
-            free(sflow_targets[i].target);
-            sflow_targets[i].target = vnd_xstrdup(target);
-            return;
-        }
+    vnd_state_exec(cd->db, "INSERT OR REPLACE INTO sflow_target (host, target) VALUES (?, ?)",
+                   "ss", host, target);
 }
 
-static const char *sflow_target(const char *host)
+/* malloc'd, or NULL when the host's table server never said. */
+static char *sflow_target(struct vnd_controld *cd, const char *host)
 {
-    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets && sflow_targets[i].host;
-         i++)
-        if (!strcmp(sflow_targets[i].host, host))
-            return sflow_targets[i].target;
-    return NULL;
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT target FROM sflow_target WHERE host = ?",
+                                       "s", host);
+    char *t = st && sqlite3_step(st) == SQLITE_ROW ? col_dup(st, 0) : NULL;
+    sqlite3_finalize(st);
+    return t;
 }
 
-static int ts_create(const struct host *h, const char *tenant, const struct trow *r,
-                     int retain_mb, char **why)
+static int ts_create(struct vnd_controld *cd, const struct host *h, const char *tenant,
+                     const struct trow *r, char **why)
 {
     char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(tenant, r->diag);
     char *cap = vnd_strdup_printf("%s %s", r->node, r->point);
     json_t *body = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s}",
                              "id", id, "tag", r->tag, "tenant", tt, "parse", r->parse_text,
                              "sampling", r->sampling, "snaplen", r->snaplen,
-                             "retain_mb", retain_mb, "cap_point", cap,
+                             "retain_mb", cd->retain_mb, "cap_point", cap,
                              "direction", r->direction, "pattern", r->pattern);
     long status = 0;
     json_t *reply = NULL;
@@ -300,7 +294,7 @@ static int ts_create(const struct host *h, const char *tenant, const struct trow
     }
     const char *coll = json_string_value(json_object_get(reply, "collector"));
     if (rc == 0 && coll)
-        sflow_target_note(h->name, coll);
+        sflow_target_note(cd, h->name, coll);
     json_decref(body);
     json_decref(reply);
     free(id);
@@ -335,14 +329,15 @@ static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
                                      mirror, r->snaplen};
 }
 
-/* Sets the sFlow agent of `host`'s bridge from the sFlow traces of
- * diagnoses starting or running there: 1 in the smallest N they ask (the
- * table server keeps 1 in N of each trace's), the largest header; none
- * left: sFlow off.  OVS samples per bridge, so this is the one setting of
- * the bridge (cd->lock held). */
+/* What the sFlow agent of `host`'s bridge should be, from the sFlow traces
+ * of diagnoses starting or running there: 1 in the smallest N they ask
+ * (the table server keeps 1 in N of each trace's), the largest header.
+ * OVS samples per bridge, so this is the one setting of the bridge.
+ * Returns how many traces want it; c->target is malloc'd (NULL when the
+ * host's table server never said where it collects).  cd->lock held. */
 #define SFLOW_POLLING 5
 #define SFLOW_HEADER 128
-static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
+static int sflow_wanted(struct vnd_controld *cd, const char *host, struct vnd_sflow_conf *c)
 {
     sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.sampling),"
                                        " max(t.snaplen) FROM trace t JOIN diagnosis d"
@@ -355,15 +350,25 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
         header = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(st);
+    *c = (struct vnd_sflow_conf){sflow_target(cd, host), sampling > 0 ? sampling : 1,
+                                 header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+    return count;
+}
+
+/* Sets the sFlow agent of `host`'s bridge as sflow_wanted says; none
+ * wanted: sFlow off (cd->lock held). */
+static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
+{
+    struct vnd_sflow_conf c;
+    int count = sflow_wanted(cd, host, &c);
     struct host h;
-    if (!host_get(cd, host, &h))
+    if (!host_get(cd, host, &h)) {
+        free((char *)c.target);
         return 0;
-    const char *target = sflow_target(host);
-    struct vnd_sflow_conf c = {target, sampling > 0 ? sampling : 1,
-                               header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+    }
     char *e = NULL;
     int rc = 0;
-    if (!count || target)
+    if (!count || c.target)
         rc = vnd_ovs_sflow_set(h.ovsdb, h.bridge, count ? &c : NULL, &e);
     if (rc) {
         if (why)
@@ -374,9 +379,10 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
         }
     } else if (count) {
         vnd_info("sflow on %s/%s: 1 in %d, %d header bytes, to %s", host, h.bridge, c.sampling,
-                 c.header, target);
+                 c.header, c.target);
     }
     host_clear(&h);
+    free((char *)c.target);
     return rc;
 }
 
@@ -708,7 +714,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         if (!host_get(cd, v[created].host, &h)) {
             why = vnd_strdup_printf("host %s is no longer in the NIB", v[created].host);
         } else {
-            int rc = ts_create(&h, tenant, &v[created], cd->retain_mb, &why);
+            int rc = ts_create(cd, &h, tenant, &v[created], &why);
             host_clear(&h);
             if (!rc)
                 continue;
@@ -1163,6 +1169,53 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd)
     pthread_mutex_unlock(&cd->lock);
 }
 
+/* The bridge's sFlow agent as the live sFlow traces want it (a restarted
+ * OVS or an operator's ovs-vsctl may have lost or changed it); when none
+ * is left, off, but only where it still sends to this host's table server
+ * (an agent sending elsewhere is not VND's).  Returns the fixes made. */
+static int reconcile_sflow(struct vnd_controld *cd, const struct host *h)
+{
+    struct vnd_sflow_conf c;
+    int count = sflow_wanted(cd, h->name, &c), fixes = 0;
+    struct vnd_sflow_state now;
+    char *why = NULL;
+    bool ours = false, same = false;
+    if (vnd_ovs_sflow_get(h->ovsdb, h->bridge, &now, &why)) {
+        vnd_err("reconcile %s: reading the sFlow agent of %s: %s", h->name, h->bridge, why);
+        goto out;
+    }
+    ours = now.set && c.target && now.ntargets == 1 && strcmp(now.target, c.target) == 0;
+    same = ours && now.sampling == c.sampling && now.header == c.header
+           && now.polling == c.polling;
+    if (count && !c.target) {
+        vnd_err("reconcile %s: %d sFlow trace%s, but its table server has not said where it "
+                "collects sFlow (is it running with --sflow-listen?)", h->name, count,
+                count == 1 ? "" : "s");
+    } else if (count && !same) {
+        if (vnd_ovs_sflow_set(h->ovsdb, h->bridge, &c, &why) == 0) {
+            vnd_warn("reconcile %s: the sFlow agent of %s was %s; set it again: 1 in %d, %d "
+                     "header bytes, polling %d s, to %s", h->name, h->bridge,
+                     !now.set ? "gone" : ours ? "changed" : "sending elsewhere", c.sampling,
+                     c.header, c.polling, c.target);
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: setting the sFlow agent of %s: %s", h->name, h->bridge, why);
+        }
+    } else if (!count && ours) {
+        if (vnd_ovs_sflow_set(h->ovsdb, h->bridge, NULL, &why) == 0) {
+            vnd_warn("reconcile %s: no sFlow trace is live; removed the sFlow agent of %s",
+                     h->name, h->bridge);
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: removing the sFlow agent of %s: %s", h->name, h->bridge, why);
+        }
+    }
+out:
+    free(why);
+    free((char *)c.target);
+    return fixes;
+}
+
 /* One host: rules of running diagnoses present and nothing else of VND's;
  * traces on its table server exactly those of the state. */
 static int reconcile_host(struct vnd_controld *cd, const struct host *h)
@@ -1241,6 +1294,9 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
             bool known = false;
             for (int i = 0; i < n && !known; i++)
                 known = v[i].diag == num && v[i].idx == idx;
+            const char *coll = json_string_value(json_object_get(x, "collector"));
+            if (known && coll)
+                sflow_target_note(cd, h->name, coll);
             if (known)
                 continue;
             char *path = vnd_strdup_printf("/v1/traces/%s", id);
@@ -1264,7 +1320,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
                 there |= tid && strcmp(tid, id) == 0;
             }
             if (!there) {
-                if (ts_create(h, v[i].tenant, &v[i], cd->retain_mb, &why) == 0) {
+                if (ts_create(cd, h, v[i].tenant, &v[i], &why) == 0) {
                     vnd_warn("reconcile %s: its table server had lost trace %s (d%lld %s); "
                              "created it again", h->name, id, v[i].diag, v[i].name);
                     fixes++;
@@ -1282,7 +1338,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
     free(why);
     json_decref(reply);
     trows_free(v, n);
-    return fixes;
+    return fixes + reconcile_sflow(cd, h);
 }
 
 int vnd_diagnosis_recover(struct vnd_controld *cd)

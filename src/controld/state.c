@@ -22,6 +22,8 @@ static const char schema[] =
     " parse_text TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0,"
     " bytes INTEGER NOT NULL DEFAULT 0, match_blob BLOB NOT NULL,"
     " PRIMARY KEY (diag, idx), UNIQUE (host, tag));"
+    "CREATE TABLE IF NOT EXISTS sflow_target ("
+    " host TEXT PRIMARY KEY, target TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit ("
     " ts TEXT NOT NULL, tenant TEXT, action TEXT NOT NULL, diagnosis TEXT,"
     " status INTEGER NOT NULL, detail TEXT);";

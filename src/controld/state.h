@@ -6,6 +6,9 @@
  *   trace(diag, idx, name, node, point, direction, pattern, tables,
  *         host, ofport, tag, bit, match, sampling, snaplen, parse_text,
  *         stored, bytes)          -- stored/bytes: last counters seen
+ *   sflow_target(host, target) -- where each host's table server collects
+ *                                 sFlow, as it last said: the bridge's agent
+ *                                 is re-applied from it after a restart
  *   audit(ts, tenant, action, diagnosis, status, detail)
  *
  * A diagnosis is "d<num>" to its tenant; <num> is never reused, so an old

@@ -915,10 +915,27 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
                 known ? h.bridge : "?", r->ofport, r->direction, strcmp(r->direction, "in")
                 ? "of" : "to", r->node, r->port);
         fprintf(f, "Collector table server at %s (%s)\n", r->host, known ? h.url : "not in the NIB");
-        fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
-                known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
-                known ? h.url : "?");
-        fprintf(f, "Rule %s\n", rt);
+        if (TROW_SFLOW(r)) {
+            /* no rule: the bridge's own agent samples, the table server
+             * keeps this port's samples that match the pattern */
+            struct vnd_sflow_conf c;
+            int users = sflow_wanted(cd, r->host, &c);
+            char *filter = vnd_capture_filter_text(&r->m);
+            fprintf(f, "Mode sflow: no capture rule; the table server keeps the samples of "
+                    "port %d that match%s%s, 1 in %d\n", r->ofport, *filter ? ": " : "",
+                    filter, r->sampling);
+            fprintf(f, "sFlow agent %s/%s: sampling 1 in %d, header %d bytes, polling %d s, "
+                    "target %s (%d live sFlow trace%s on this host)\n", r->host,
+                    known ? h.bridge : "?", c.sampling, c.header, c.polling,
+                    c.target ? c.target : "not known yet", users, users == 1 ? "" : "s");
+            free(filter);
+            free((char *)c.target);
+        } else {
+            fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
+                    known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
+                    known ? h.url : "?");
+            fprintf(f, "Rule %s\n", rt);
+        }
         free(rt);
         if (known)
             host_clear(&h);

@@ -9,7 +9,8 @@
 #     bob's identical addresses reaches her table; the sflow_counters
 #     table fills from the agent's interface counters; stopping clears the
 #     bridge's sFlow;
-#     the agent removed by hand (while the control server is down, and while it
+#     the operator's policy view shows the agent's settings; the agent
+#     removed by hand (while the control server is down, and while it
 #     runs) or changed comes back on reconcile; a leftover agent sending
 #     to the table server goes, one sending elsewhere stays;
 #   - `Mode mirror, Snaplen 100`: the rule outputs with max_len and every
@@ -50,6 +51,15 @@ check "OVS's sFlow agent is on the bridge, 1 in 10" \
 sed 's/^/# /' "$W/sflow.list"
 TARGET=$(ovs-vsctl --db="$TB_OVSDB" get sflow "$(ovs-vsctl --db="$TB_OVSDB" get bridge "$TB_BRIDGE_HV1" sflow)" targets | grep -o '[0-9.]*:[0-9]*' | head -1)
 echo "# the table server's sFlow collector: ${TARGET:-none}"
+
+# The operator's view: the bridge's agent, not a mirror rule
+VND_ADMIN_SECRET_FILE=$VND_ADMIN_SECRET_FILE "$VND" admin policy "$ID" >"$W/policy.txt" 2>&1
+sed 's/^/# /' "$W/policy.txt"
+check "the policy view shows the sFlow agent (bridge, sampling, header, polling, target)" \
+    grep -qF "sFlow agent hv1/$TB_BRIDGE_HV1: sampling 1 in 10, header 128 bytes, polling 5 s, target $TARGET" "$W/policy.txt"
+check "... and the port and pattern the table server keeps" \
+    grep -qF "no capture rule; the table server keeps the samples of port 3 that match: eth.dst = 02:00:00:a1:00:01 and ip.proto = 6, 1 in 10" "$W/policy.txt"
+check "... and no mirror rule" sh -c "! grep -qE '^Rule |mirror port' '$W/policy.txt'"
 
 # Restart of the control server; the bridge's sFlow removed while it is down
 sflow_of() { ovs-vsctl --db="$TB_OVSDB" --columns=sflow --bare list bridge "$TB_BRIDGE_HV1" | tr -d ' \n'; }

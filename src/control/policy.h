@@ -53,6 +53,7 @@ struct vnd_policy_trace {
     struct vnd_capture_match match;
     enum vnd_cc_mode mode;          /* mirror or sflow */
     int sampling, snaplen;          /* sflow: 1 in N in the switch, header bytes */
+    int flow_sampling;              /* mirror: 1 flow in N copied by the switch */
 };
 
 struct vnd_policy {

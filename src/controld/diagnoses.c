@@ -126,7 +126,7 @@ struct trow {
     long long diag;
     int idx;
     char *name, *node, *point, *direction, *pattern, *tables, *host, *port, *match;
-    int ofport, tag, bit, sampling, snaplen;
+    int ofport, tag, bit, sampling, snaplen, flow_sampling;
     char *parse_text;
     long long stored, bytes;
     struct vnd_capture_match m;
@@ -141,7 +141,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
-    " t.stored, t.bytes, t.match_blob, d.tenant, d.state"
+    " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.flow_sampling"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -169,6 +169,7 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
         memcpy(&r->m, sqlite3_column_blob(st, 19), sizeof r->m);
     r->tenant = col_dup(st, 20);
     r->state = col_dup(st, 21);
+    r->flow_sampling = sqlite3_column_int(st, 22);
 }
 
 static void trow_clear(struct trow *r)
@@ -269,6 +270,9 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
     long status = 0;
     json_t *reply = NULL;
     int rc = 0;
+    if (r->flow_sampling > 1)   /* the share the switch really copies: vnd_meta's */
+        json_object_set_new(body, "flow_sampling",
+                            json_real(vnd_flow_sampling_effective(r->flow_sampling)));
     if (TROW_SFLOW(r)) {
         /* the samples of the port's ifIndex, the pattern applied there */
         uint32_t ifindex = 0;
@@ -326,7 +330,7 @@ static int ts_delete(const struct host *h, const char *tenant, long long num, in
 static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 {
     return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
-                                     mirror, r->snaplen};
+                                     mirror, r->snaplen, r->flow_sampling};
 }
 
 /* What the sFlow agent of `host`'s bridge should be, from the sFlow traces
@@ -401,6 +405,31 @@ static int sflow_apply_all(struct vnd_controld *cd, const struct trow *v, int n,
     return 0;
 }
 
+/* The tags of the flow-sampled traces of `v` on `host`: their groups'
+ * ids (malloc'd, *k of them). */
+static int *group_tags(const struct trow *v, int n, const char *host, int *k)
+{
+    int *tags = vnd_xcalloc((size_t)n + 1, sizeof *tags);
+    *k = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i].flow_sampling > 1 && !TROW_SFLOW(&v[i]) && strcmp(v[i].host, host) == 0)
+            tags[(*k)++] = v[i].tag;
+    return tags;
+}
+
+/* Removes the rules of diagnosis `num` from host `h`, then their groups. */
+static int rules_remove_host(const struct host *h, long long num, const struct trow *v, int n,
+                             char **why)
+{
+    if (vnd_ovs_delete(h->ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, why))
+        return -1;
+    int k;
+    int *tags = group_tags(v, n, h->name, &k);
+    int rc = vnd_ovs_delete_groups(h->ofctl, tags, k, why);
+    free(tags);
+    return rc;
+}
+
 /* Installs the rules of `v` (n traces) host by host, a bundle each; on a
  * failure removes what it installed. */
 static int rules_install(struct vnd_controld *cd, long long num, struct trow *v, int n,
@@ -433,7 +462,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
         for (int i = 0; i < n; i++) {
             struct host h;
             if (done[i] && host_get(cd, v[i].host, &h)) {
-                if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &e2)) {
+                if (rules_remove_host(&h, num, v, n, &e2)) {
                     vnd_warn("d%lld: removing its rules again: %s", num, e2);
                     free(e2);
                     e2 = NULL;
@@ -458,7 +487,7 @@ static int rules_remove(struct vnd_controld *cd, long long num, struct trow *v, 
         if (!first || !host_get(cd, v[i].host, &h))
             continue;
         char *why = NULL;
-        if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &why)) {
+        if (rules_remove_host(&h, num, v, n, &why)) {
             vnd_err("d%lld: removing its rules on %s: %s", num, h.name, why);
             free(why);
             rc = -1;
@@ -509,11 +538,12 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
 static json_t *trace_json(const struct trow *r)
 {
     json_t *tables = json_loads(r->tables, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s}", "name", r->name,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:i}", "name", r->name,
                      "node", r->node, "point", r->point, "direction", r->direction,
                      "pattern", r->pattern, "tables", tables ? tables : json_array(),
                      "sampling", r->sampling, "snaplen", r->snaplen,
-                     "mode", TROW_SFLOW(r) ? "sflow" : "mirror");
+                     "mode", TROW_SFLOW(r) ? "sflow" : "mirror",
+                     "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
 
 static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
@@ -680,6 +710,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->match = vnd_capture_match_text(&pt->match);
         r->sampling = pt->sampling;
         r->snaplen = pt->snaplen;
+        r->flow_sampling = pt->flow_sampling;
         char **tables = NULL;
         int ntables = 0;
         r->parse_text = vnd_policy_parse_for(pc, pt->name, &tables, &ntables);
@@ -695,11 +726,11 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->state = vnd_xstrdup("starting");
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
-            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiiss",
-            num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
-            r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
-            r->parse_text, "");
+            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob,"
+            " flow_sampling) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "Iissssssssiiisiissi", num, r->idx, r->name, r->node, r->point, r->direction,
+            r->pattern, r->tables, r->host, r->port, r->ofport, r->tag, r->bit, r->match,
+            r->sampling, r->snaplen, r->parse_text, "", r->flow_sampling);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -935,6 +966,14 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
                     known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
                     known ? h.url : "?");
             fprintf(f, "Rule %s\n", rt);
+            char *gt = vnd_capture_group_text(&rule);
+            if (gt) {
+                fprintf(f, "Flow sampling 1 flow in %d: %d of %d hash values copy (1 in %.3g)\n",
+                        r->flow_sampling, vnd_flow_sampling_share(r->flow_sampling),
+                        VND_FLOW_HASH_VALUES, vnd_flow_sampling_effective(r->flow_sampling));
+                fprintf(f, "Group %s\n", gt);
+            }
+            free(gt);
         }
         free(rt);
         if (known)
@@ -1253,6 +1292,32 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         vnd_warn("reconcile %s: table 0 had no goto_table:1 rule; added it", h->name);
         fixes++;
     }
+    /* VND's groups (flow sampling): those of no running trace go; a
+     * running trace whose group is gone gets its rule and group again. */
+    int *gtags = NULL, ng = 0;
+    bool groups_known = vnd_ovs_group_tags(h->ofctl, &gtags, &ng, &why) == 0;
+    if (!groups_known) {
+        vnd_err("reconcile %s: %s", h->name, why);
+        free(why);
+        why = NULL;
+    }
+    for (int g = 0; g < ng; g++) {
+        bool wanted = false;
+        for (int i = 0; i < n && !wanted; i++)
+            wanted = strcmp(v[i].state, "running") == 0 && !TROW_SFLOW(&v[i])
+                     && v[i].flow_sampling > 1 && v[i].tag == gtags[g];
+        if (wanted)
+            continue;
+        if (vnd_ovs_delete_groups(h->ofctl, &gtags[g], 1, &why) == 0) {
+            vnd_warn("reconcile %s: removed orphan group %u", h->name,
+                     (unsigned)VND_GROUP_ID(gtags[g]));
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: %s", h->name, why);
+            free(why);
+            why = NULL;
+        }
+    }
     uint64_t *cookies = NULL;
     int nc = 0;
     if (vnd_ovs_cookies(h->ofctl, &cookies, &nc, &why) == 0) {
@@ -1277,7 +1342,10 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
             bool present = false;
             for (int c = 0; c < nc && !present; c++)
                 present = cookies[c] == VND_COOKIE(v[i].diag, v[i].idx);
-            if (!present)
+            bool group_there = v[i].flow_sampling <= 1 || !groups_known;
+            for (int g = 0; g < ng && !group_there; g++)
+                group_there = gtags[g] == v[i].tag;
+            if (!present || !group_there)
                 missing[nm++] = rule_of(&v[i], h->mirror);
         }
         if (nm && vnd_ovs_add(h->ofctl, missing, nm, &why) == 0) {
@@ -1292,6 +1360,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         why = NULL;
     }
     free(cookies);
+    free(gtags);
 
     /* The table server: our traces are "d<N>_<i>". */
     json_t *reply = NULL;

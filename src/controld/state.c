@@ -46,6 +46,10 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         *db = NULL;
         return -1;
     }
+    /* Columns added since the first schema: a state of an older control
+     * server gets them (the error of a column already there is no error). */
+    sqlite3_exec(*db, "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
+                 NULL, NULL, NULL);
     return 0;
 }
 

@@ -937,8 +937,6 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
         struct trow *r = &v[i];
         struct host h;
         bool known = host_get(cd, r->host, &h);
-        struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
-        char *rt = vnd_capture_rule_text(&rule);
         fprintf(f, "Trace ID d%lld_%d (%s, table server tenant %s-d%lld)\n", num, r->idx,
                 r->name, r->tenant, num);
         fprintf(f, "Pattern %s\n", r->pattern);
@@ -962,6 +960,9 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
             free(filter);
             free((char *)c.target);
         } else {
+            /* (an sflow trace has no reg7 bit: no rule text for it) */
+            struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
+            char *rt = vnd_capture_rule_text(&rule);
             fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
                     known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
                     known ? h.url : "?");
@@ -974,8 +975,8 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
                 fprintf(f, "Group %s\n", gt);
             }
             free(gt);
+            free(rt);
         }
-        free(rt);
         if (known)
             host_clear(&h);
     }

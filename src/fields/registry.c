@@ -178,7 +178,8 @@ enum vnd_sql_type vnd_field_sql_type(enum vnd_field f)
 
 const char *vnd_sql_type_name(enum vnd_sql_type t)
 {
-    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL" : "TEXT";
+    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL"
+           : t == VND_SQL_BLOB ? "BLOB" : t == VND_SQL_NULL ? "NULL" : "TEXT";
 }
 
 size_t vnd_format_mac(const uint8_t m[6], char buf[18])

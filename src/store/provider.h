@@ -144,6 +144,7 @@ struct vnd_store {
 };
 
 extern const struct vnd_store_provider vnd_store_sqlite;
+extern const struct vnd_store_provider vnd_store_postgresql;
 
 
 /* The provider a store location names: "pg:CONNINFO" or "postgresql:..."

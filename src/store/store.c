@@ -19,7 +19,7 @@ const struct vnd_store_provider *vnd_store_provider_for(const char *location,
         size_t n = strlen(pg_prefixes[i]);
         if (!strncmp(location, pg_prefixes[i], n)) {
             *where = location + n;
-            return NULL;    /* no PostgreSQL provider yet */
+            return &vnd_store_postgresql;
         }
     }
     *where = location;
@@ -35,10 +35,6 @@ int vnd_store_open(const char *location, struct vnd_store **out, char **err)
 {
     const char *where;
     const struct vnd_store_provider *p = vnd_store_provider_for(location, &where);
-    if (!p) {
-        *err = vnd_strdup_printf("%s: this build has no PostgreSQL store", location);
-        return ENOTSUP;
-    }
     return p->open(where, out, err);
 }
 

@@ -40,7 +40,11 @@ static const char usage_text[] =
     "  -i, --interface IF     mirror interface to capture (repeatable)\n"
     "      --sflow-listen ADDR  also collect sFlow v5 from OVS on UDP ADDR\n"
     "                         (HOST:PORT, e.g. 127.0.0.1:6343) for sflow traces\n"
-    "  -d, --db PATH          the store (SQLite, created if absent)\n"
+    "  -d, --db PATH          the store (SQLite, created if absent): the trace\n"
+    "                         registry, and the tenants' traces beside it\n"
+    "      --trace-store pg:CONNINFO  keep the tenants' trace tables in this\n"
+    "                         PostgreSQL instead, a schema per tenant (the\n"
+    "                         distributed mode: docs/distributed.md)\n"
     "  -l, --listen ADDR      control API address (default 127.0.0.1:7410)\n"
     "  -s, --secret-file F    file holding the secret shared with the control server\n"
     "  -c, --config FILE      read options from FILE first\n"
@@ -68,6 +72,7 @@ struct settings {
     struct vnd_opt_list interfaces;
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level, *metrics_secret_file;
     char *sflow_listen;
+    char *trace_store;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
     long query_memory_mb;
@@ -94,6 +99,7 @@ static const struct vnd_opt_def opt_defs[] = {
     {"http-per-address", 1010, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
     {"metrics-secret-file", 1012, VND_OPT_STR, offsetof(struct settings, metrics_secret_file), 0, 0},
     {"sflow-listen", 1013, VND_OPT_STR, offsetof(struct settings, sflow_listen), 0, 0},
+    {"trace-store", 1020, VND_OPT_STR, offsetof(struct settings, trace_store), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -266,6 +272,7 @@ int main(int argc, char **argv)
                             .query_memory = (uint64_t)s.query_memory_mb << 20};
     pthread_mutex_init(&td.lock, NULL);
     td.db_path = vnd_xstrdup(s.db);
+    td.trace_store = s.trace_store ? vnd_xstrdup(s.trace_store) : NULL;
     td.raw_dir = s.raw_dir ? vnd_xstrdup(s.raw_dir) : vnd_strdup_printf("%s.raw", s.db);
     struct vnd_pktq *q = NULL;
     struct vnd_api *api = NULL;
@@ -392,6 +399,7 @@ out:
     vnd_store_close(td.st);
     pthread_mutex_destroy(&td.lock);
     free(td.db_path);
+    free(td.trace_store);
     free(td.raw_dir);
     free(td.secret);
     free(td.metrics_secret);

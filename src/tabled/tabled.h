@@ -37,6 +37,12 @@ struct vnd_tabled_metrics {
 
 /* A tenant's database (DB.tenants/NAME.db, see store/tenant.h) and the
  * trace parser writing into it; opened with its first trace. */
+/* What a query to a table server whose traces are in PostgreSQL gets:
+ * tenants read them through the control server's coordinator, under
+ * their own role (docs/distributed.md). */
+#define DISTRIBUTED_QUERY "this table server keeps its traces in PostgreSQL: query them " \
+    "through the control server (distributed mode), not here"
+
 struct vnd_tabled_tenant {
     char *name;
     struct vnd_store *st;
@@ -46,6 +52,9 @@ struct vnd_tabled_tenant {
 struct vnd_tabled {
     /* settings, fixed after start */
     char *db_path;
+    /* "pg:CONNINFO": tenants' traces in PostgreSQL, a schema each; NULL:
+     * SQLite files beside db_path (tenant.h) */
+    char *trace_store;
     char *raw_dir;               /* retained pcap rings: RAW_DIR/<trace id>/ */
     double query_timeout;
     uint64_t query_memory;       /* bytes one query may allocate in SQLite */

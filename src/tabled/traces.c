@@ -124,11 +124,12 @@ static struct vnd_tabled_tenant *tenant_get(struct vnd_tabled *td, const char *n
     for (int i = 0; i < td->ntenants; i++)
         if (!strcmp(td->tenants[i]->name, name))
             return td->tenants[i];
-    char *dir = vnd_tenant_dir(td->db_path);
-    char *path = vnd_tenant_db_path(td->db_path, name);
+    char *dir = td->trace_store ? NULL : vnd_tenant_dir(td->db_path);
+    char *path = td->trace_store ? vnd_strdup_printf("%s#%s", td->trace_store, name)
+                                 : vnd_tenant_db_path(td->db_path, name);
     struct vnd_tabled_tenant *tn = NULL;
     struct vnd_store *st = NULL;
-    if (mkdir(dir, 0750) && errno != EEXIST)
+    if (dir && mkdir(dir, 0750) && errno != EEXIST)
         *err = vnd_strdup_printf("%s: cannot create: %s", dir, strerror(errno));
     else if (!vnd_store_open(path, &st, err)) {
         tn = vnd_xcalloc(1, sizeof *tn);
@@ -317,6 +318,17 @@ static bool table_shared(const struct vnd_tabled *td, const struct vnd_tabled_tr
 static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
 {
     struct vnd_store *st = t->tenant->st;
+    if (!vnd_store_db(st)) {
+        /* another provider: its own way of removing a trace */
+        int rc = vnd_store_begin(st, err) ? 500 : 0;
+        if (!rc && vnd_store_drop_trace(st, t->id, NULL, err))
+            rc = 500;
+        if (!rc && vnd_store_commit(st, err))
+            rc = 500;
+        if (rc)
+            vnd_store_rollback(st);
+        return rc;
+    }
     int rc = exec_sql(st, "BEGIN", err);
     for (int i = 0; !rc && i < t->ntables; i++) {
         if (table_shared(td, t, t->tables[i])) {
@@ -603,6 +615,12 @@ void vnd_traces_write_counters(struct vnd_tabled *td)
         struct vnd_store *st = t->tenant->st;
         sqlite3 *db = vnd_store_db(st);
         char *err = NULL;
+        if (!db) {
+            vnd_warn("trace %s: sflow_counters are kept in SQLite stores only (%d samples "
+                     "not stored)", t->id, t->ncounters);
+            t->ncounters = 0;
+            continue;
+        }
         sqlite3_stmt *s = NULL;
         /* the tenant knows the trace by its table's name */
         const char *name = t->ntables ? t->tables[0] : t->id;

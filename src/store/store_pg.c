@@ -152,6 +152,30 @@ static void pg_close(struct vnd_store *vs)
     free(st);
 }
 
+/* The session's settings, the schema and its tables. */
+static int session_setup(struct pg_store *st, char **err)
+{
+    /* Rows are replaceable captures, not bank records: a commit need not
+     * wait for the WAL's flush (a crash loses at most the last batches,
+     * never a half one). */
+    char *sql = vnd_strdup_printf("SET client_min_messages = warning;"
+                                  " SET synchronous_commit = off;"
+                                  " CREATE SCHEMA IF NOT EXISTS %1$s; SET search_path = %1$s",
+                                  st->schema);
+    PGresult *r = PQexec(st->conn, sql);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "PostgreSQL", err);
+    PQclear(r);
+    sql = vnd_strdup_printf(meta_schema, st->schema);
+    r = PQexec(st->conn, sql);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "PostgreSQL: vnd_meta", err);
+    PQclear(r);
+    return 0;
+}
+
 /* "CONNINFO#SCHEMA": the schema after the last '#', when there is one. */
 static int pg_open(const char *where, struct vnd_store **out, char **err)
 {
@@ -171,30 +195,10 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
         return EIO;
     }
     st->schema = quote_ident(schema);
-    /* Rows are replaceable captures, not bank records: a commit need not
-     * wait for the WAL's flush (a crash loses at most the last batches,
-     * never a half one). */
-    char *sql = vnd_strdup_printf("SET client_min_messages = warning;"
-                                  " SET synchronous_commit = off;"
-                                  " CREATE SCHEMA IF NOT EXISTS %1$s; SET search_path = %1$s",
-                                  st->schema);
-    PGresult *r = PQexec(st->conn, sql);
-    free(sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pg_fail(st, r, "PostgreSQL", err);
+    if (session_setup(st, err)) {
         pg_close(&st->up);
         return EIO;
     }
-    PQclear(r);
-    sql = vnd_strdup_printf(meta_schema, st->schema);
-    r = PQexec(st->conn, sql);
-    free(sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pg_fail(st, r, "PostgreSQL: vnd_meta", err);
-        pg_close(&st->up);
-        return EIO;
-    }
-    PQclear(r);
     *out = &st->up;
     return 0;
 }

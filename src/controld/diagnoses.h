@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "api/tenant_request.h"
+#include "control/coordinator.h"
 #include "controld/controld.h"
 
 /* POST /v1/diagnoses, its body checked (api/tenant_request.h). */
@@ -38,6 +39,14 @@ struct vnd_route {
 int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char *id,
                         const char *sql, const char *const *tables, int ntables,
                         struct vnd_route *r, char **err);
+/* The distributed mode: the diagnosis's number and its capture points
+ * (host, virtual name, tables) for a coordinator session.  Returns 0, or
+ * 404 and *err.  Free the points with vnd_diagnosis_scope_free. */
+int vnd_diagnosis_scope(struct vnd_controld *cd, const char *tenant, const char *id,
+                        long long *num, struct vnd_coord_point **points, int *npoints,
+                        char **err);
+void vnd_diagnosis_scope_free(struct vnd_coord_point *points, int n);
+
 /* The table server's id of the tenant's trace `name` of diagnosis `id`. */
 int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
                               const char *name, struct vnd_route *r, char **ts_id, char **err);

@@ -56,6 +56,14 @@ static char *pq_message(const char *m)
     return s;
 }
 
+/* NOTICEs ("already exists, skipping", "drop cascades to ...") are not
+ * for anyone: libpq would print them on stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static PGconn *connect_as_admin(const struct vnd_coord *c, const char *app, char **err)
 {
     const char *keys[] = {"dbname", "password", "application_name", NULL};
@@ -66,6 +74,7 @@ static PGconn *connect_as_admin(const struct vnd_coord *c, const char *app, char
         keys[2] = vals[2] = NULL;
     }
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(conn, ignore_notice, NULL);
     if (PQstatus(conn) != CONNECTION_OK) {
         char *m = pq_message(PQerrorMessage(conn));
         failf(err, "the coordinator PostgreSQL (%s): %s", c->conninfo, m);
@@ -508,7 +517,12 @@ static int ensure_role(struct vnd_coord *c, const char *tenant, char **err)
         vnd_sb_printf(&sb, "CREATE ROLE ");
         sb_ident(&sb, role);
         vnd_sb_printf(&sb, " NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
-                           " NOREPLICATION NOBYPASSRLS");
+                           " NOREPLICATION NOBYPASSRLS;\n");
+        /* SET ROLE needs the session's role to be a member (a superuser
+         * need not, but the control server should not be one) */
+        vnd_sb_printf(&sb, "GRANT ");
+        sb_ident(&sb, role);
+        vnd_sb_printf(&sb, " TO CURRENT_USER");
         rc = admin_exec(c, sb.s, err);
         vnd_sb_free(&sb);
     }
@@ -726,6 +740,46 @@ static int tenant_error(struct vnd_coord_session *s, const PGresult *r, char **e
     return status;
 }
 
+/* The statement's first word, past blanks and comments (lower case, at
+ * most 15 letters). */
+static void first_word(const char *p, char out[16])
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '(')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            int depth = 1;          /* PostgreSQL's comments nest */
+            for (p += 2; *p && depth; p++) {
+                if (p[0] == '/' && p[1] == '*')
+                    depth++, p++;
+                else if (p[0] == '*' && p[1] == '/')
+                    depth--, p++;
+            }
+        } else {
+            break;
+        }
+    }
+    int n = 0;
+    while (n < 15 && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        out[n++] = (char)(*p++ | 0x20);
+    out[n] = 0;
+}
+
+/* Reading statements only: SET ROLE, RESET, COMMIT and the like would
+ * change the session the tenant runs in. */
+static bool reading_statement(const char *sql)
+{
+    static const char *const ok[] = {"select", "with", "values", "table", "explain", NULL};
+    char w[16];
+    first_word(sql, w);
+    for (const char *const *k = ok; *k; k++)
+        if (!strcmp(w, *k))
+            return true;
+    return false;
+}
+
 int vnd_coord_exec(struct vnd_coord_session *s, const char *sql, char **err)
 {
     if (!s->done)
@@ -735,6 +789,11 @@ int vnd_coord_exec(struct vnd_coord_session *s, const char *sql, char **err)
     s->row = s->cols = NULL;
     s->pending = false;
     s->done = true;
+    if (!reading_statement(sql)) {
+        *err = vnd_xstrdup("not allowed: only SELECT, WITH, VALUES, TABLE and EXPLAIN "
+                           "statements run on the trace tables");
+        return 403;
+    }
     /* the extended protocol: exactly one statement */
     if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         char *m = pq_message(PQerrorMessage(s->conn));

@@ -93,7 +93,8 @@ static int admin_exec(struct vnd_coord *c, const char *sql, char **err)
     ExecStatusType st = PQresultStatus(r);
     int rc = 0;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        char *m = pq_message(PQresultErrorMessage(r));
+        const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        char *m = pq_message(primary ? primary : PQresultErrorMessage(r));
         rc = failf(err, "the coordinator PostgreSQL: %s", m);
         free(m);
     }
@@ -151,8 +152,15 @@ int vnd_coord_open(const char *conninfo, const char *password, double timeout,
     c->password = password ? vnd_xstrdup(password) : NULL;
     c->timeout = timeout > 0 ? timeout : 60;
     pthread_mutex_init(&c->lock, NULL);
-    if (admin_ready(c, err) || admin_exec(c, "CREATE EXTENSION IF NOT EXISTS postgres_fdw", err)
-        || check_prepared(c, err)) {
+    if (admin_ready(c, err) || check_prepared(c, err)) {
+        vnd_coord_close(c);
+        return -1;
+    }
+    if (admin_exec(c, "CREATE EXTENSION IF NOT EXISTS postgres_fdw", err)) {
+        char *e = *err;
+        *err = vnd_strdup_printf("%s (postgres_fdw: run `scripts/vnd-pg-setup coordinator` on "
+                                 "it as its superuser; docs/distributed.md)", e);
+        free(e);
         vnd_coord_close(c);
         return -1;
     }

@@ -1376,6 +1376,32 @@ int vnd_diagnosis_recover(struct vnd_controld *cd)
     return n;
 }
 
+int vnd_diagnosis_coord_restore(struct vnd_controld *cd)
+{
+    if (!cd->coord)
+        return 0;
+    pthread_mutex_lock(&cd->lock);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis ORDER BY num",
+                                       "");
+    int failed = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        long long num = sqlite3_column_int64(st, 0);
+        char *tenant = col_dup(st, 1), *why = NULL;
+        int n;
+        struct trow *v = diag_traces(cd, num, &n);
+        if (coord_create(cd, tenant, num, v, n, &why)) {
+            vnd_err("d%lld: its tables on the coordinator: %s", num, why);
+            free(why);
+            failed++;
+        }
+        trows_free(v, n);
+        free(tenant);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&cd->lock);
+    return failed;
+}
+
 int vnd_diagnosis_reconcile(struct vnd_controld *cd)
 {
     double t0 = vnd_now();

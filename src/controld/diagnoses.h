@@ -61,6 +61,11 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd);
  * the API.  Returns how many. */
 int vnd_diagnosis_recover(struct vnd_controld *cd);
 
+/* The distributed mode, at start: every diagnosis's foreign tables and
+ * views made on the coordinator where missing (a new or restored
+ * coordinator).  Returns how many diagnoses failed (logged). */
+int vnd_diagnosis_coord_restore(struct vnd_controld *cd);
+
 /* Bridges and table servers brought back to the state: missing rules
  * installed, orphan rules and traces removed, traces a table server lost
  * created again.  Returns the number of fixes. */

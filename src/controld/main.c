@@ -294,6 +294,9 @@ int main(int argc, char **argv)
     if (abandoned)
         vnd_warn("%d diagnos%s left half made by the last run removed", abandoned,
                  abandoned == 1 ? "is" : "es");
+    if (vnd_diagnosis_coord_restore(&cd))
+        vnd_warn("some diagnoses cannot be queried until the coordinator takes their tables "
+                 "(above); they are made again at the next start");
     int fixes = vnd_diagnosis_reconcile(&cd);
     vnd_info("reconcile at start: %d fix%s", fixes, fixes == 1 ? "" : "es");
 

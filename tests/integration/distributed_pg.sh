@@ -224,6 +224,88 @@ dt=$((SECONDS - t0))
 check "a runaway query stops at the time limit (503, ${dt}s): $(cat "$W/err")" \
     sh -c "grep -q '^503: stopped at the time limit' '$W/err' && [ $dt -le 15 ]"
 
+# ---- the same through vnd-controld --coordinator and the tenant API ----
+# A NIB whose hosts ts1 and ts2 have table_server.postgres; their bridges
+# and table servers are absent (capture is not under test here), so the
+# diagnosis is put into the control server's state as a finished one, and
+# the control server makes its coordinator views when it starts.
+PORT=$((20000 + RANDOM % 20000))
+umask 077
+head -c 24 /dev/urandom | base64 > "$W/admin.secret"; head -c 24 /dev/urandom | base64 > "$W/ts.secret"
+umask 022
+TOKEN=alice-token-$RANDOM$RANDOM
+cat > "$W/nib.json" <<NIB
+{"hosts": [
+  {"name": "ts1", "bridge": "vnd-absent-1", "mirror_port": 9,
+   "table_server": {"url": "http://127.0.0.1:1", "secret_file": "ts.secret",
+                    "postgres": {"conninfo": "host=$W/sts1 dbname=vnd user=vnd_fdw", "password_file": "fdw.pw"}}},
+  {"name": "ts2", "bridge": "vnd-absent-2", "mirror_port": 9,
+   "table_server": {"url": "http://127.0.0.1:1", "secret_file": "ts.secret",
+                    "postgres": {"conninfo": "host=$W/sts2 dbname=vnd user=vnd_fdw", "password_file": "fdw.pw"}}}],
+ "tenants": [{"id": "alice", "token_sha256": "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)",
+   "nodes": [{"name": "ids", "kind": "appliance", "input": "in", "output": "out",
+              "ports": [{"name": "in", "host": "ts1", "ofport": 3, "mac": "02:00:00:00:01:03"},
+                        {"name": "out", "host": "ts2", "ofport": 4, "mac": "02:00:00:00:01:04"}]}]}]}
+NIB
+CONTROLD=${VND_CONTROLD:-$(dirname "$VND")/vnd-controld}
+CDPID=
+start_controld() {
+    "$CONTROLD" --nib "$W/nib.json" --state "$W/state.db" --admin-secret-file "$W/admin.secret" \
+        --listen "127.0.0.1:$PORT" --coordinator "$CI" --coordinator-password-file "$W/coord.pw" \
+        --query-timeout 5 --reconcile-interval 86400 --www-dir none --log-file "$W/controld.log" &
+    CDPID=$!
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/topology" && return 0
+        kill -0 "$CDPID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+stop_controld() { [ -n "$CDPID" ] && kill "$CDPID" 2>/dev/null && wait "$CDPID" 2>/dev/null; CDPID=; }
+trap 'stop_controld; cleanup' EXIT
+# an unprepared coordinator is refused with what to do
+psql_ c -d postgres -c "CREATE DATABASE raw OWNER vnd_coord" >/dev/null
+"$CONTROLD" --nib "$W/nib.json" --state "$W/state0.db" --admin-secret-file "$W/admin.secret" \
+    --listen "127.0.0.1:$PORT" --coordinator "host=$W/sc dbname=raw user=vnd_coord" \
+    --coordinator-password-file "$W/coord.pw" --www-dir none >"$W/raw.log" 2>&1
+check "vnd-controld refuses an unprepared coordinator, saying what to run: $(tail -1 "$W/raw.log")" \
+    grep -q 'not prepared for tenants.*vnd-pg-setup coordinator' "$W/raw.log"
+if start_controld; then stop_controld; else not_ok "vnd-controld --coordinator did not start: $(tail -3 "$W/controld.log")"; fi
+PARSE=$(printf 'Trace ID all\nTable ID %%s\nFields: timestamp as ts, pkt.id as id, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto, tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port, udp.dst as dst_port, tcp.seq as seq, tcp.ack as ack, tcp.flags as flags, payload.len as payload_len\n')
+{
+    echo "INSERT INTO diagnosis (num, tenant, state, created, ends, stopped, reason, collect, parse) VALUES (1, 'alice', 'done', $(date +%s), NULL, $(date +%s), 'test', '', '');"
+    i=0
+    for p in ts1:A ts1:B ts2:C; do
+        i=$((i + 1)); h=${p%%:*}; t=${p#*:}
+        echo "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host, port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob) VALUES (1, $i, '$t', 'ids', 'in', 'in', '', '[\"$t\"]', '$h', 'in', 3, $i, -1, '', 1, 0, '$(printf "$PARSE" "$t")', x'');"
+    done
+} | sqlite3 "$W/state.db"
+if ! start_controld; then
+    not_ok "vnd-controld --coordinator did not start: $(tail -3 "$W/controld.log")"
+else
+    ok "vnd-controld --coordinator up; it made d1's views at start"
+    check "its log: both table servers' PostgreSQL mapped" grep -q '2 of 2 table servers' "$W/controld.log"
+    export VND_URL=http://127.0.0.1:$PORT VND_TOKEN=$TOKEN
+    check_eq "vnd query --diagnosis d1: C's rows through the API" \
+        "$("$VND" query --diagnosis d1 -f csv 'select count(*) from "C"' 2>&1 | tail -1)" \
+        "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
+    for a in "throughput -t A --slot 0.5" "delay --in B --out C" "loss --in B --out C" "bottleneck --path A,B,C"; do
+        "$VND" diag $a -d "$W/t.db" -f csv > "$W/lite.csv" 2>&1
+        "$VND" diag $a --diagnosis d1 -f csv > "$W/api.csv" 2>"$W/err"
+        if why=$(same_rows "$W/lite.csv" "$W/api.csv"); then ok "vnd diag $a --diagnosis d1: the rows and verdict of embedded mode"
+        else not_ok "vnd diag $a --diagnosis d1: $why $(head -2 "$W/err")"; fi
+    done
+    "$VND" diag bottleneck --path A,B,C -d "$W/t.db" > "$W/lite.txt" 2>&1
+    "$VND" diag bottleneck --path A,B,C --diagnosis d1 > "$W/api.txt" 2>&1
+    check_eq "the bottleneck's sentence, as embedded" "$(tail -1 "$W/api.txt")" "$(tail -1 "$W/lite.txt")"
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"sql": "select count(*) from vnd_remote_d1.\"f0_A\""}' "$VND_URL/v1/diagnoses/d1/query")
+    check "the API: the foreign tables are 403 to alice ($code $(cat "$W/body"))" [ "$code" = 403 ]
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"app": "delay", "options": {"in": "B", "out": "C"}, "show_sql": true}' "$VND_URL/v1/diagnoses/d1/diag")
+    check "the API: show_sql gives the app's PostgreSQL ($code)" sh -c "[ $code = 200 ] && jq -e '.sql | test(\"IS NOT DISTINCT FROM|WITH\")' '$W/body' >/dev/null"
+fi
+
 # ---- a table server down ----
 pg "$PGBIN/pg_ctl" -D "$W/ts2" -m fast stop >/dev/null 2>&1
 q 'select count(*) from "C"' > /dev/null 2>"$W/err"
@@ -232,6 +314,12 @@ check "ts2 down: a query on C fails with 503 naming capture point C: $(cat "$W/e
 check "... and never the host, server or socket" sh -c "! grep -qE 'ts2|vnd_ts|$W|socket|port' '$W/err'"
 co diag alice 1 csv delay '{"in":"B","out":"C"}' $PTS > /dev/null 2>"$W/err"
 check "ts2 down: an app reading C names C too" grep -q '^503: capture point C' "$W/err"
+if [ -n "$CDPID" ]; then
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"sql": "select count(*) from \"C\""}' "$VND_URL/v1/diagnoses/d1/query")
+    check "ts2 down, the API: 503 naming capture point C ($code $(cat "$W/body"))" \
+        sh -c "[ $code = 503 ] && grep -q 'capture point C' '$W/body' && ! grep -qE 'ts2|vnd_ts|$W' '$W/body'"
+fi
 check_eq "ts2 down: A and B still answer" \
     "$(q 'select (select count(*) from "A") + (select count(*) from "B")' | tail -1)" \
     "$("$VND" query -d "$W/t.db" -f csv 'select (select count(*) from A) + (select count(*) from B)' | tail -1)"

@@ -34,6 +34,9 @@ fi
 [ -x "$TOOL" ] || { not_ok "no $TOOL (make builds it)"; done_testing; exit; }
 W=$(mktemp -d /tmp/vnd-dist.XXXXXX)
 chmod 755 "$W"; chown postgres "$W"   # sockets and logs live here
+# a sanitizer build's reports, error paths included, land here (checked at the end)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$W/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$W/asan"
 pg() { runuser -u postgres -- "$@"; }
 INSTANCES="c ts1 ts2"
 cleanup() {
@@ -150,12 +153,13 @@ same_rows() {
 app() {     # NAME OPTIONS-JSON VND-DIAG-ARGS...
     local name=$1 json=$2; shift 2
     "$VND" diag "$@" -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag: $(cat "$W/err")"; return; }
+    local t0=$(date +%s%N)
     if ! co diag alice 1 csv "$name" "$json" $PTS > "$W/coord.csv" 2>"$W/err"; then
         not_ok "$name on the coordinator: $(cat "$W/err")"; return
     fi
-    local why
+    local ms=$((($(date +%s%N) - t0) / 1000000)) why
     if why=$(same_rows "$W/lite.csv" "$W/coord.csv"); then
-        ok "$name: $(($(wc -l < "$W/lite.csv") - 1)) rows, the same on the coordinator"
+        ok "$name: $(($(wc -l < "$W/lite.csv") - 1)) rows, the same on the coordinator (${ms} ms)"
     else
         not_ok "$name: the coordinator differs: $why"
     fi
@@ -252,7 +256,7 @@ CDPID=
 start_controld() {
     "$CONTROLD" --nib "$W/nib.json" --state "$W/state.db" --admin-secret-file "$W/admin.secret" \
         --listen "127.0.0.1:$PORT" --coordinator "$CI" --coordinator-password-file "$W/coord.pw" \
-        --query-timeout 5 --reconcile-interval 86400 --www-dir none --log-file "$W/controld.log" &
+        --query-timeout 60 --reconcile-interval 86400 --www-dir none --log-file "$W/controld.log" &
     CDPID=$!
     for _ in $(seq 100); do
         curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/topology" && return 0
@@ -334,4 +338,7 @@ check_eq "d1 dropped: no schema of it is left on the coordinator" \
     "$(psql_ c -d vnd_coord -At -c "select count(*) from pg_namespace where nspname in ('d1', 'vnd_remote_d1')")" 0
 q 'select count(*) from "A"' >/dev/null 2>"$W/err"
 check "d1 dropped: alice's query on it finds nothing: $(cat "$W/err")" grep -q '^400: .*does not exist' "$W/err"
+stop_controld
+check "no sanitizer report from any program: $(cat "$W"/asan.* 2>/dev/null | head -5)" \
+    sh -c "! ls '$W'/asan.* >/dev/null 2>&1"
 done_testing

@@ -608,7 +608,7 @@ int vnd_coord_session_open(struct vnd_coord *c, const char *tenant, long long nu
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld;"
                        " SET LOCAL idle_in_transaction_session_timeout = %lld;"
-                       " SET LOCAL search_path = \"d%lld\"; SET LOCAL ROLE ",
+                       " SET LOCAL search_path = \"d%lld\", pg_catalog; SET LOCAL ROLE ",
                   (long long)ceil(c->timeout * 1000), (long long)ceil(c->timeout * 2000), num);
     sb_ident(&sb, role);
     free(role);

@@ -128,8 +128,9 @@ measure() {
         : > "$W/bytes"
         local t0 t1
         t0=$(date +%s.%N)
-        rows=$(co query alice 1 csv "$sql" ts1:B ts2:C | tail -n +2 | wc -l)
+        co query alice 1 csv "$sql" ts1:B ts2:C > "$W/out" || { echo "$name: failed"; return; }
         t1=$(date +%s.%N)
+        rows=$(tail -n +2 "$W/out" | wc -l)
         sleep 0.2       # the relay logs a connection when it closes
         bytes=$(awk '{ s += $1 } END { print s + 0 }' "$W/bytes")
         best=$(awk -v a="$t0" -v c="$t1" -v b="$best" 'BEGIN { d = c - a; print (b == "" || d < b) ? d : b }')

@@ -215,6 +215,10 @@ refused "lo_import"                 "select lo_import('/etc/passwd')"
 refused "pg_read_file"              "select pg_read_file('/etc/passwd')"
 refused "dblink"                    'create extension dblink'
 refused "a user mapping"            'create user mapping for current_user server vnd_ts_ts1'
+check_eq "information_schema shows her no server, table or mapping options" \
+    "$(q "select (select count(*) from information_schema.foreign_server_options)
+              + (select count(*) from information_schema.foreign_table_options)
+              + (select count(*) from information_schema.user_mapping_options)" | tail -1)" 0
 check_eq "pg_user_mappings shows her no password" \
     "$(q "select count(*) from pg_user_mappings where umoptions::text like '%password%'" | tail -1)" 0
 check_eq "bob sees his A, not alice's B" \

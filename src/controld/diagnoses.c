@@ -25,6 +25,7 @@
 #include "control/ovs.h"
 #include "control/policy.h"
 #include "control/tsclient.h"
+#include "controld/distributed.h"
 #include "controld/state.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -547,8 +548,24 @@ static void forget(struct vnd_controld *cd, const char *tenant, long long num,
             host_clear(&h);
         }
     }
+    vnd_distributed_drop(cd, num);
     vnd_state_exec(cd->db, "DELETE FROM trace WHERE diag = ?", "I", num);
     vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
+}
+
+/* The diagnosis's foreign tables and views on the coordinator (none in
+ * the embedded mode).  Returns 0 or -1 and *why. */
+static int coord_create(struct vnd_controld *cd, const char *tenant, long long num,
+                        const struct trow *v, int n, char **why)
+{
+    if (!cd->coord)
+        return 0;
+    struct vnd_dtrace *t = vnd_xcalloc((size_t)n + 1, sizeof *t);
+    for (int i = 0; i < n; i++)
+        t[i] = (struct vnd_dtrace){v[i].host, v[i].name, v[i].parse_text};
+    int rc = vnd_distributed_create(cd, tenant, num, t, n, why);
+    free(t);
+    return rc;
 }
 
 int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
@@ -716,6 +733,12 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         vnd_err("d%lld: creating trace %s: %s", num, v[created].name, why);
         status = fail(err, 502, "a capture host of this diagnosis did not take its trace %s; "
                       "try again later (the operator's log has the details)", v[created].name);
+        goto out_undo;
+    }
+    if (coord_create(cd, tenant, num, v, n, &why)) {
+        vnd_err("d%lld: its tables on the coordinator: %s", num, why);
+        status = fail(err, 502, "the query service could not take the tables of this "
+                      "diagnosis; try again later (the operator's log has the details)");
         goto out_undo;
     }
     if (rules_install(cd, num, v, n, &why) || sflow_apply_all(cd, v, n, &why)) {
@@ -1042,6 +1065,53 @@ int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char 
     return status;
 }
 
+int vnd_diagnosis_scope(struct vnd_controld *cd, const char *tenant, const char *id,
+                        long long *num, struct vnd_coord_point **points, int *npoints,
+                        char **err)
+{
+    *points = NULL;
+    *npoints = 0;
+    pthread_mutex_lock(&cd->lock);
+    int status = diag_find(cd, tenant, id, num, NULL, err);
+    int n = 0;
+    struct trow *v = status ? NULL : diag_traces(cd, *num, &n);
+    pthread_mutex_unlock(&cd->lock);
+    if (status)
+        return status;
+    if (n == 0) {
+        trows_free(v, n);
+        return fail(err, 404, "diagnosis %.40s has no traces", id);
+    }
+    struct vnd_coord_point *p = vnd_xcalloc((size_t)n, sizeof *p);
+    for (int i = 0; i < n; i++) {
+        json_t *ta = json_loads(v[i].tables, 0, NULL);
+        size_t nt = json_array_size(ta);
+        char **tabs = vnd_xcalloc(nt + 1, sizeof *tabs);
+        for (size_t k = 0; k < nt; k++)
+            tabs[k] = vnd_xstrdup(json_string_value(json_array_get(ta, k))
+                                  ? json_string_value(json_array_get(ta, k)) : "");
+        json_decref(ta);
+        p[i] = (struct vnd_coord_point){vnd_xstrdup(v[i].host), vnd_xstrdup(v[i].name),
+                                        (const char *const *)tabs, (int)nt};
+    }
+    trows_free(v, n);
+    *points = p;
+    *npoints = n;
+    return 0;
+}
+
+void vnd_diagnosis_scope_free(struct vnd_coord_point *points, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((char *)points[i].host);
+        free((char *)points[i].point);
+        for (int k = 0; k < points[i].ntables; k++)
+            free((char *)points[i].tables[k]);
+        free((char **)points[i].tables);
+    }
+    free(points);
+}
+
 int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
                               const char *name, struct vnd_route *r, char **ts_id, char **err)
 {
@@ -1304,6 +1374,32 @@ int vnd_diagnosis_recover(struct vnd_controld *cd)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&cd->lock);
     return n;
+}
+
+int vnd_diagnosis_coord_restore(struct vnd_controld *cd)
+{
+    if (!cd->coord)
+        return 0;
+    pthread_mutex_lock(&cd->lock);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis ORDER BY num",
+                                       "");
+    int failed = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        long long num = sqlite3_column_int64(st, 0);
+        char *tenant = col_dup(st, 1), *why = NULL;
+        int n;
+        struct trow *v = diag_traces(cd, num, &n);
+        if (coord_create(cd, tenant, num, v, n, &why)) {
+            vnd_err("d%lld: its tables on the coordinator: %s", num, why);
+            free(why);
+            failed++;
+        }
+        trows_free(v, n);
+        free(tenant);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&cd->lock);
+    return failed;
 }
 
 int vnd_diagnosis_reconcile(struct vnd_controld *cd)

@@ -571,6 +571,30 @@ int vnd_coord_diagnosis_drop(struct vnd_coord *c, long long num, char **err)
     return rc;
 }
 
+int vnd_coord_diagnoses(struct vnd_coord *c, long long **nums, int *n, char **err)
+{
+    *nums = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->lock);
+    int rc = admin_ready(c, err);
+    PGresult *r = rc ? NULL
+                     : PQexec(c->admin, "SELECT DISTINCT substring(nspname from '[0-9]+$')::bigint"
+                                        " FROM pg_namespace WHERE nspname ~ '^(vnd_remote_)?d[0-9]{1,15}$'"
+                                        " ORDER BY 1");
+    if (!rc && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char *m = pq_message(PQresultErrorMessage(r));
+        rc = failf(err, "the coordinator PostgreSQL: %s", m);
+        free(m);
+    } else if (!rc) {
+        *nums = vnd_xcalloc((size_t)PQntuples(r) + 1, sizeof **nums);
+        for (int i = 0; i < PQntuples(r); i++)
+            (*nums)[(*n)++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 /* ---- tenant sessions ---- */
 
 struct vnd_coord_session {

@@ -79,6 +79,9 @@ int vnd_coord_diagnosis_create(struct vnd_coord *c, const char *tenant, long lon
                                int n, char **err);
 /* Drops all of diagnosis `num` from the coordinator (a no-op when absent). */
 int vnd_coord_diagnosis_drop(struct vnd_coord *c, long long num, char **err);
+/* The diagnoses that have objects on the coordinator (schemas d<N> or
+ * vnd_remote_d<N>): *nums malloc'd, *n of them.  Returns 0 or -1 and *err. */
+int vnd_coord_diagnoses(struct vnd_coord *c, long long **nums, int *n, char **err);
 
 /* ---- tenant sessions ---- */
 

@@ -293,6 +293,8 @@ if ! start_controld; then
 else
     ok "vnd-controld --coordinator up; it made d1's views at start"
     check "its log: both table servers' PostgreSQL mapped" grep -q '2 of 2 table servers' "$W/controld.log"
+    check_eq "at start it dropped d2's views, a diagnosis its state does not have" \
+        "$(psql_ c -d vnd_coord -At -c "select count(*) from pg_namespace where nspname in ('d2', 'vnd_remote_d2')")" 0
     export VND_URL=http://127.0.0.1:$PORT VND_TOKEN=$TOKEN
     check_eq "vnd query --diagnosis d1: C's rows through the API" \
         "$("$VND" query --diagnosis d1 -f csv 'select count(*) from "C"' 2>&1 | tail -1)" \

@@ -799,9 +799,7 @@ static void first_word(const char *p, char out[16])
     out[n] = 0;
 }
 
-/* Reading statements only: SET ROLE, RESET, COMMIT and the like would
- * change the session the tenant runs in. */
-static bool reading_statement(const char *sql)
+bool vnd_coord_reading_statement(const char *sql)
 {
     static const char *const ok[] = {"select", "with", "values", "table", "explain", NULL};
     char w[16];
@@ -821,7 +819,7 @@ int vnd_coord_exec(struct vnd_coord_session *s, const char *sql, char **err)
     s->row = s->cols = NULL;
     s->pending = false;
     s->done = true;
-    if (!reading_statement(sql)) {
+    if (!vnd_coord_reading_statement(sql)) {
         *err = vnd_xstrdup("not allowed: only SELECT, WITH, VALUES, TABLE and EXPLAIN "
                            "statements run on the trace tables");
         return 403;

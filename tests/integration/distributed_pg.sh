@@ -106,6 +106,8 @@ load() {    # INSTANCE SCHEMA TABLE...
 load ts1 alice-d1 A B
 load ts2 alice-d1 C
 load ts1 bob-d2 A
+load ts1 carol-d3 A    # one table on two hosts (one Table ID over traces on both)
+load ts2 carol-d3 A
 check_eq "ts2 holds C's rows" "$(psql_ ts2 -d vnd -At -c 'select count(*) from "alice-d1"."C"')" \
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
 
@@ -224,6 +226,14 @@ check_eq "pg_user_mappings shows her no password" \
 check_eq "bob sees his A, not alice's B" \
     "$(co query bob 2 csv 'select count(*) from "A"' ts1:A | tail -1),$(co query bob 2 csv 'select count(*) from "B"' ts1:A 2>&1 | grep -c 'does not exist')" \
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from A' | tail -1),1"
+
+co create carol 3 ts1:A ts2:A
+check_eq "a table held on two hosts is one view over both (UNION ALL)" \
+    "$(co query carol 3 csv 'select count(*) from "A"' ts1:A ts2:A | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select 2 * count(*) from A' | tail -1)"
+check_eq "... and its vnd_meta has the rows of both hosts" \
+    "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
+co drop 3
 
 # ---- a runaway query ----
 t0=$SECONDS

@@ -544,8 +544,10 @@ int vnd_coord_diagnosis_create(struct vnd_coord *c, const char *tenant, long lon
                                int n, char **err)
 {
     struct vnd_sb sb = {0};
-    if (build_create(tenant, num, remote_schema, t, n, &sb, err))
+    if (build_create(tenant, num, remote_schema, t, n, &sb, err)) {
+        vnd_sb_free(&sb);
         return -1;
+    }
     pthread_mutex_lock(&c->lock);
     int rc = admin_ready(c, err);
     if (!rc)

@@ -544,8 +544,10 @@ int vnd_coord_diagnosis_create(struct vnd_coord *c, const char *tenant, long lon
                                int n, char **err)
 {
     struct vnd_sb sb = {0};
-    if (build_create(tenant, num, remote_schema, t, n, &sb, err))
+    if (build_create(tenant, num, remote_schema, t, n, &sb, err)) {
+        vnd_sb_free(&sb);
         return -1;
+    }
     pthread_mutex_lock(&c->lock);
     int rc = admin_ready(c, err);
     if (!rc)
@@ -568,6 +570,30 @@ int vnd_coord_diagnosis_drop(struct vnd_coord *c, long long num, char **err)
         admin_exec(c, "ROLLBACK", &(char *){NULL});
     pthread_mutex_unlock(&c->lock);
     free(sql);
+    return rc;
+}
+
+int vnd_coord_diagnoses(struct vnd_coord *c, long long **nums, int *n, char **err)
+{
+    *nums = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->lock);
+    int rc = admin_ready(c, err);
+    PGresult *r = rc ? NULL
+                     : PQexec(c->admin, "SELECT DISTINCT substring(nspname from '[0-9]+$')::bigint"
+                                        " FROM pg_namespace WHERE nspname ~ '^(vnd_remote_)?d[0-9]{1,15}$'"
+                                        " ORDER BY 1");
+    if (!rc && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char *m = pq_message(PQresultErrorMessage(r));
+        rc = failf(err, "the coordinator PostgreSQL: %s", m);
+        free(m);
+    } else if (!rc) {
+        *nums = vnd_xcalloc((size_t)PQntuples(r) + 1, sizeof **nums);
+        for (int i = 0; i < PQntuples(r); i++)
+            (*nums)[(*n)++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
@@ -775,9 +801,7 @@ static void first_word(const char *p, char out[16])
     out[n] = 0;
 }
 
-/* Reading statements only: SET ROLE, RESET, COMMIT and the like would
- * change the session the tenant runs in. */
-static bool reading_statement(const char *sql)
+bool vnd_coord_reading_statement(const char *sql)
 {
     static const char *const ok[] = {"select", "with", "values", "table", "explain", NULL};
     char w[16];
@@ -797,7 +821,7 @@ int vnd_coord_exec(struct vnd_coord_session *s, const char *sql, char **err)
     s->row = s->cols = NULL;
     s->pending = false;
     s->done = true;
-    if (!reading_statement(sql)) {
+    if (!vnd_coord_reading_statement(sql)) {
         *err = vnd_xstrdup("not allowed: only SELECT, WITH, VALUES, TABLE and EXPLAIN "
                            "statements run on the trace tables");
         return 403;

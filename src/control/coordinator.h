@@ -79,6 +79,9 @@ int vnd_coord_diagnosis_create(struct vnd_coord *c, const char *tenant, long lon
                                int n, char **err);
 /* Drops all of diagnosis `num` from the coordinator (a no-op when absent). */
 int vnd_coord_diagnosis_drop(struct vnd_coord *c, long long num, char **err);
+/* The diagnoses that have objects on the coordinator (schemas d<N> or
+ * vnd_remote_d<N>): *nums malloc'd, *n of them.  Returns 0 or -1 and *err. */
+int vnd_coord_diagnoses(struct vnd_coord *c, long long **nums, int *n, char **err);
 
 /* ---- tenant sessions ---- */
 
@@ -104,6 +107,11 @@ void vnd_coord_session_close(struct vnd_coord_session *s);
  * 403 what it may not do, 503 the time limit or a capture point whose
  * host does not answer, 502 another failure of a table server. */
 int vnd_coord_exec(struct vnd_coord_session *s, const char *sql, char **err);
+/* What vnd_coord_exec lets through: a statement whose first word (past
+ * blanks, '(' and comments, nested ones too) is SELECT, WITH, VALUES,
+ * TABLE or EXPLAIN.  SET ROLE, RESET, COMMIT and the like would change
+ * the session the tenant runs in. */
+bool vnd_coord_reading_statement(const char *sql);
 int vnd_coord_ncols(const struct vnd_coord_session *s);
 const char *vnd_coord_colname(const struct vnd_coord_session *s, int i);
 /* The next row: 1, or 0 at the end, or an HTTP status and *err. */

@@ -1398,6 +1398,26 @@ int vnd_diagnosis_coord_restore(struct vnd_controld *cd)
         free(tenant);
     }
     sqlite3_finalize(st);
+    /* what a diagnosis removed while the coordinator did not answer left */
+    long long *nums = NULL;
+    int nn = 0;
+    char *why = NULL;
+    if (vnd_coord_diagnoses(cd->coord, &nums, &nn, &why)) {
+        vnd_err("coordinator: %s", why);
+        free(why);
+    }
+    for (int i = 0; i < nn; i++) {
+        sqlite3_stmt *q = vnd_state_query(cd->db, "SELECT 1 FROM diagnosis WHERE num = ?", "I",
+                                          nums[i]);
+        bool known = q && sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+        if (!known) {
+            vnd_warn("coordinator: d%lld is in no state; its views and foreign tables go",
+                     nums[i]);
+            vnd_distributed_drop(cd, nums[i]);
+        }
+    }
+    free(nums);
     pthread_mutex_unlock(&cd->lock);
     return failed;
 }

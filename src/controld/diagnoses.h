@@ -63,7 +63,8 @@ int vnd_diagnosis_recover(struct vnd_controld *cd);
 
 /* The distributed mode, at start: every diagnosis's foreign tables and
  * views made on the coordinator where missing (a new or restored
- * coordinator).  Returns how many diagnoses failed (logged). */
+ * coordinator), and those of diagnoses the state no longer has dropped.
+ * Returns how many diagnoses failed (logged). */
 int vnd_diagnosis_coord_restore(struct vnd_controld *cd);
 
 /* Bridges and table servers brought back to the state: missing rules

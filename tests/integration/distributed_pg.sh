@@ -106,6 +106,8 @@ load() {    # INSTANCE SCHEMA TABLE...
 load ts1 alice-d1 A B
 load ts2 alice-d1 C
 load ts1 bob-d2 A
+load ts1 carol-d3 A    # one table on two hosts (one Table ID over traces on both)
+load ts2 carol-d3 A
 check_eq "ts2 holds C's rows" "$(psql_ ts2 -d vnd -At -c 'select count(*) from "alice-d1"."C"')" \
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
 
@@ -225,6 +227,14 @@ check_eq "bob sees his A, not alice's B" \
     "$(co query bob 2 csv 'select count(*) from "A"' ts1:A | tail -1),$(co query bob 2 csv 'select count(*) from "B"' ts1:A 2>&1 | grep -c 'does not exist')" \
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from A' | tail -1),1"
 
+co create carol 3 ts1:A ts2:A
+check_eq "a table held on two hosts is one view over both (UNION ALL)" \
+    "$(co query carol 3 csv 'select count(*) from "A"' ts1:A ts2:A | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select 2 * count(*) from A' | tail -1)"
+check_eq "... and its vnd_meta has the rows of both hosts" \
+    "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
+co drop 3
+
 # ---- a runaway query ----
 t0=$SECONDS
 TIMEOUT=2 co query alice 1 csv 'select count(*) from generate_series(1, 100000000) a, generate_series(1, 100000000) b' $PTS >/dev/null 2>"$W/err"
@@ -293,6 +303,8 @@ if ! start_controld; then
 else
     ok "vnd-controld --coordinator up; it made d1's views at start"
     check "its log: both table servers' PostgreSQL mapped" grep -q '2 of 2 table servers' "$W/controld.log"
+    check_eq "at start it dropped d2's views, a diagnosis its state does not have" \
+        "$(psql_ c -d vnd_coord -At -c "select count(*) from pg_namespace where nspname in ('d2', 'vnd_remote_d2')")" 0
     export VND_URL=http://127.0.0.1:$PORT VND_TOKEN=$TOKEN
     check_eq "vnd query --diagnosis d1: C's rows through the API" \
         "$("$VND" query --diagnosis d1 -f csv 'select count(*) from "C"' 2>&1 | tail -1)" \

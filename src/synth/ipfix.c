@@ -62,11 +62,17 @@ void vnd_ipfixw_begin_v9(struct vnd_ipfixw *w, uint32_t uptime_ms, uint32_t unix
     w->set_at = 0;
     w->overflow = false;
     vnd_ipfixw_u16(w, 9);
-    vnd_ipfixw_u16(w, 0);            /* count: VND does not read it */
+    vnd_ipfixw_u16(w, 0);            /* count: vnd_ipfixw_v9_count; VND does not read it */
     vnd_ipfixw_u32(w, uptime_ms);
     vnd_ipfixw_u32(w, unix_secs);
     vnd_ipfixw_u32(w, seq);
     vnd_ipfixw_u32(w, source_id);
+}
+
+void vnd_ipfixw_v9_count(struct vnd_ipfixw *w, uint16_t count)
+{
+    if (w->n >= 4)
+        put16_at(w, 2, count);
 }
 
 static void close_set(struct vnd_ipfixw *w)
@@ -111,7 +117,7 @@ static const struct { uint16_t ie, len; uint32_t pen; } ovs_fields[] = {
     {4, 1, 0},                   /* protocolIdentifier */
     {8, 4, 0}, {12, 4, 0},       /* source/destinationIPv4Address */
     {7, 2, 0}, {11, 2, 0},       /* source/destinationTransportPort */
-    {100, 4, 6876},              /* an enterprise field VND does not know */
+    {100, 4, 32473},             /* an enterprise field (the documentation PEN) */
     {158, 4, 0}, {159, 4, 0},    /* flowStart/EndDeltaMicroseconds */
     {2, 8, 0},                   /* packetDeltaCount */
     {352, 8, 0},                 /* layer2OctetDeltaCount */

@@ -23,6 +23,9 @@ void vnd_ipfixw_begin(struct vnd_ipfixw *w, uint32_t export_time, uint32_t seq, 
 /* Starts a NetFlow v9 packet. */
 void vnd_ipfixw_begin_v9(struct vnd_ipfixw *w, uint32_t uptime_ms, uint32_t unix_secs,
                          uint32_t seq, uint32_t source_id);
+/* A NetFlow v9 packet's count: its template, options and data records
+ * (RFC 3954 §5.1; tshark reads no more records than it says). */
+void vnd_ipfixw_v9_count(struct vnd_ipfixw *w, uint16_t count);
 /* Opens a set (closing the open one). */
 void vnd_ipfixw_set(struct vnd_ipfixw *w, uint16_t id);
 void vnd_ipfixw_u8(struct vnd_ipfixw *w, uint8_t v);

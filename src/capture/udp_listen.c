@@ -34,7 +34,10 @@ int vnd_udp_listen(const char *addr, const char *flag, int *e, char **err)
     int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int one = 1, rcvbuf = 8 << 20;
     if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        /* past net.core.rmem_max when allowed (CAP_NET_ADMIN): exporters
+         * send in bursts */
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
         setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
     }
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen)) {

@@ -1,5 +1,6 @@
 /* udp_listen.h — the UDP socket a collector source (sFlow, IPFIX) reads:
- * "HOST:PORT" (IPv6 in brackets), an 8 MB receive buffer, and the
+ * "HOST:PORT" (IPv6 in brackets), an 8 MB receive buffer (beyond
+ * net.core.rmem_max when the process may: SO_RCVBUFFORCE), and the
  * kernel's count of datagrams dropped on a full buffer (SO_RXQ_OVFL,
  * read with vnd_udp_recv). */
 #ifndef VND_CAPTURE_UDP_LISTEN_H

@@ -37,7 +37,8 @@ static const char usage_text[] =
     "\n"
     "options (each may also be a `name = value` line of the config file;\n"
     "the command line wins):\n"
-    "  -i, --interface IF     mirror interface to capture (repeatable)\n"
+    "  -i, --interface IF     mirror interface to capture (repeatable; none when\n"
+    "                         a collector below feeds the table server alone)\n"
     "      --sflow-listen ADDR  also collect sFlow v5 from OVS on UDP ADDR\n"
     "                         (HOST:PORT, e.g. 127.0.0.1:6343) for sflow traces\n"
     "      --ipfix-listen ADDR  also collect IPFIX (and NetFlow v9) from OVS on UDP\n"
@@ -107,7 +108,11 @@ static int parse_args(int argc, char **argv, struct settings *s)
     int status = vnd_opts_parse(&opts, argc, argv, s);
     if (status)
         return status;
-    const char *missing = !s->interfaces.n ? "--interface" : !s->db ? "--db"
+    /* a table server fed by a collector alone needs no mirror port */
+    bool collects = s->sflow_listen || s->ipfix_listen;
+    const char *missing = !s->interfaces.n && !collects ? "--interface (or a collector: "
+                                                          "--sflow-listen, --ipfix-listen)"
+                          : !s->db ? "--db"
                           : !s->secret_file ? "--secret-file" : NULL;
     if (missing) {
         fprintf(stderr, "vnd-tabled: %s is required\n%s", missing, usage_text);

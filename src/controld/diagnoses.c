@@ -132,6 +132,8 @@ struct trow {
     long long stored, bytes;
     struct vnd_capture_match m;
     char *tenant, *state;
+    char *mode;                     /* "mirror", "sflow" or "ipfix" */
+    int ipfix_timeout, ipfix_flows;
 };
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -142,7 +144,8 @@ static char *col_dup(sqlite3_stmt *st, int i)
 
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
-    " t.stored, t.bytes, t.match_blob, d.tenant, d.state"
+    " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
+    " t.ipfix_flows"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -170,13 +173,16 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
         memcpy(&r->m, sqlite3_column_blob(st, 19), sizeof r->m);
     r->tenant = col_dup(st, 20);
     r->state = col_dup(st, 21);
+    r->mode = col_dup(st, 22);
+    r->ipfix_timeout = sqlite3_column_int(st, 23);
+    r->ipfix_flows = sqlite3_column_int(st, 24);
 }
 
 static void trow_clear(struct trow *r)
 {
     free(r->name); free(r->node); free(r->point); free(r->direction); free(r->pattern);
     free(r->tables); free(r->host); free(r->port); free(r->match); free(r->parse_text);
-    free(r->tenant); free(r->state);
+    free(r->tenant); free(r->state); free(r->mode);
 }
 
 /* The traces of a query with TROW_COLS (malloc'd array). */
@@ -237,6 +243,8 @@ static char *ts_trace_id(long long num, int idx)
 
 /* An sFlow trace has no rule (and no reg7 bit): its host's bridge samples. */
 #define TROW_SFLOW(r) ((r)->bit < 0)
+/* An IPFIX trace's rule samples into the bridge's VND collector set. */
+#define TROW_IPFIX(r) (strcmp((r)->mode, "ipfix") == 0)
 
 /* Where each host's table server collects sFlow ("127.0.0.1:6343"), as its
  * answers to POST /v1/traces said (cd->lock held). */
@@ -260,6 +268,30 @@ static const char *sflow_target(const char *host)
          i++)
         if (!strcmp(sflow_targets[i].host, host))
             return sflow_targets[i].target;
+    return NULL;
+}
+
+/* Where each host's table server collects IPFIX, likewise. */
+static struct { char *host, *target; } ipfix_targets[64];
+
+static void ipfix_target_note(const char *host, const char *target)
+{
+    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets; i++)
+        if (!ipfix_targets[i].host || !strcmp(ipfix_targets[i].host, host)) {
+            if (!ipfix_targets[i].host)
+                ipfix_targets[i].host = vnd_xstrdup(host);
+            free(ipfix_targets[i].target);
+            ipfix_targets[i].target = vnd_xstrdup(target);
+            return;
+        }
+}
+
+static const char *ipfix_target(const char *host)
+{
+    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets && ipfix_targets[i].host;
+         i++)
+        if (!strcmp(ipfix_targets[i].host, host))
+            return ipfix_targets[i].target;
     return NULL;
 }
 
@@ -292,6 +324,9 @@ static int ts_create(const struct host *h, const char *tenant, const struct trow
         if (*match)
             json_object_set_new(body, "match", json_string(match));
         free(match);
+    } else if (TROW_IPFIX(r)) {
+        /* the records whose observation point is the trace's tag */
+        json_object_set_new(body, "mode", json_string("ipfix"));
     }
     rc = vnd_ts_call(h->url, h->secret, "POST", "/v1/traces", body, &status, &reply, why);
     if (rc == 0 && status != 201) {
@@ -300,7 +335,9 @@ static int ts_create(const struct host *h, const char *tenant, const struct trow
         rc = -1;
     }
     const char *coll = json_string_value(json_object_get(reply, "collector"));
-    if (rc == 0 && coll)
+    if (rc == 0 && coll && TROW_IPFIX(r))
+        ipfix_target_note(h->name, coll);
+    else if (rc == 0 && coll)
         sflow_target_note(h->name, coll);
     json_decref(body);
     json_decref(reply);
@@ -333,7 +370,8 @@ static int ts_delete(const struct host *h, const char *tenant, long long num, in
 static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 {
     return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
-                                     mirror, r->snaplen};
+                                     mirror, TROW_IPFIX(r) ? 0 : r->snaplen,
+                                     TROW_IPFIX(r) ? r->sampling : 0};
 }
 
 /* Sets the sFlow agent of `host`'s bridge from the sFlow traces of
@@ -379,6 +417,64 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
     }
     host_clear(&h);
     return rc;
+}
+
+/* Sets the IPFIX exporter of `host`'s bridge (VND's flow sample collector
+ * set, which the ipfix rules' sample actions name) from the IPFIX traces
+ * of diagnoses starting or running there: the shortest active timeout
+ * and the largest cache they ask; none left: the set goes (OVS flushes
+ * its cache to the collector first).  Sampling is each rule's own
+ * (cd->lock held). */
+static int ipfix_apply(struct vnd_controld *cd, const char *host, char **why)
+{
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.ipfix_timeout),"
+                                       " max(t.ipfix_flows) FROM trace t JOIN diagnosis d"
+                                       " ON d.num = t.diag WHERE t.host = ? AND t.mode = 'ipfix'"
+                                       " AND d.state IN ('starting', 'running')", "s", host);
+    int count = 0, timeout = 0, flows = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        count = sqlite3_column_int(st, 0);
+        timeout = sqlite3_column_int(st, 1);
+        flows = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    struct host h;
+    if (!host_get(cd, host, &h))
+        return 0;
+    const char *target = ipfix_target(host);
+    struct vnd_ipfix_conf c = {target, timeout, flows};
+    char *e = NULL;
+    int rc = 0;
+    if (!count || target)
+        rc = vnd_ovs_ipfix_set(h.ovsdb, h.bridge, count ? &c : NULL, &e);
+    if (rc) {
+        if (why)
+            *why = e;
+        else {
+            vnd_warn("ipfix on %s: %s", host, e);
+            free(e);
+        }
+    } else if (count) {
+        vnd_info("ipfix on %s/%s: cache %d s, %d flows, to %s", host, h.bridge, c.active_timeout,
+                 c.max_flows, target);
+    }
+    host_clear(&h);
+    return rc;
+}
+
+/* ipfix_apply on every host of `v` that has an IPFIX trace there. */
+static int ipfix_apply_all(struct vnd_controld *cd, const struct trow *v, int n, char **why)
+{
+    for (int i = 0; i < n; i++) {
+        if (!TROW_IPFIX(&v[i]))
+            continue;
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            first &= !(TROW_IPFIX(&v[j]) && strcmp(v[j].host, v[i].host) == 0);
+        if (first && ipfix_apply(cd, v[i].host, why))
+            return -1;
+    }
+    return 0;
 }
 
 /* sflow_apply on every host of `v` that has an sFlow trace there. */
@@ -508,7 +604,7 @@ static json_t *trace_json(const struct trow *r)
                      "node", r->node, "point", r->point, "direction", r->direction,
                      "pattern", r->pattern, "tables", tables ? tables : json_array(),
                      "sampling", r->sampling, "snaplen", r->snaplen,
-                     "mode", TROW_SFLOW(r) ? "sflow" : "mirror");
+                     "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror");
 }
 
 static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
@@ -574,7 +670,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
     const struct vnd_treq q = *req;
     int status = 0;
     struct vnd_collect_conf *cc = NULL;
-    struct vnd_parse_conf *pc = NULL;
+    struct vnd_parse_conf *pc = NULL, *fpc = NULL;
     struct vnd_policy *pol = NULL;
     struct trow *v = NULL;
     int n = 0, created = 0;
@@ -583,7 +679,8 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
     if (vnd_collectconf_parse(q.collect, q.collect_name, &cc, err))
         return 400;
     const char *parse_text = q.parse ? q.parse : vnd_parseconf_default_text;
-    if (vnd_parseconf_parse(parse_text, q.parse_name, &pc, err)) {
+    if (vnd_parseconf_parse(parse_text, q.parse_name, &pc, err)
+        || vnd_parseconf_parse(vnd_parseconf_flow_default_text, "flow default", &fpc, err)) {
         status = 400;
         goto out;
     }
@@ -691,9 +788,14 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->match = vnd_capture_match_text(&pt->match);
         r->sampling = pt->sampling;
         r->snaplen = pt->snaplen;
+        r->mode = vnd_xstrdup(vnd_cc_mode_name(pt->mode));
+        r->ipfix_timeout = pt->active_timeout;
+        r->ipfix_flows = pt->max_flows;
         char **tables = NULL;
         int ntables = 0;
-        r->parse_text = vnd_policy_parse_for(pc, pt->name, &tables, &ntables);
+        /* flow records get the flow columns unless the tenant chose */
+        r->parse_text = vnd_policy_parse_for(pt->mode == VND_CC_IPFIX && !q.parse ? fpc : pc,
+                                             pt->name, &tables, &ntables);
         json_t *ta = json_array();
         for (int k = 0; k < ntables; k++) {
             json_array_append_new(ta, json_string(tables[k]));
@@ -706,11 +808,12 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->state = vnd_xstrdup("starting");
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
-            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiiss",
+            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
+            " ipfix_timeout, ipfix_flows)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssii",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
-            r->parse_text, "");
+            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -741,7 +844,9 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
                       "diagnosis; try again later (the operator's log has the details)");
         goto out_undo;
     }
-    if (rules_install(cd, num, v, n, &why) || sflow_apply_all(cd, v, n, &why)) {
+    /* the collector set before the rules that sample into it */
+    if (ipfix_apply_all(cd, v, n, &why) || rules_install(cd, num, v, n, &why)
+        || sflow_apply_all(cd, v, n, &why)) {
         vnd_err("d%lld: installing its capture rules: %s", num, why);
         status = fail(err, 502, "the capture rules of this diagnosis could not be installed; "
                       "try again later (the operator's log has the details)");
@@ -765,6 +870,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
 
 out_undo:
     forget(cd, tenant, num, v, created);
+    ipfix_apply_all(cd, v, n, NULL);         /* without this diagnosis's traces */
     vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
 out_unlock:
     pthread_mutex_unlock(&cd->lock);
@@ -777,6 +883,7 @@ out:
     trows_free(v, n);
     vnd_policy_free(pol);
     vnd_parseconf_free(pc);
+    vnd_parseconf_free(fpc);
     vnd_collectconf_free(cc);
     if (status >= 400 && status != 401 && num == 0)
         vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
@@ -869,6 +976,7 @@ static void remove_all(struct vnd_controld *cd, long long num, const char *tenan
     rules_remove(cd, num, v, n);
     forget(cd, tenant, num, v, n);
     sflow_apply_all(cd, v, n, NULL);
+    ipfix_apply_all(cd, v, n, NULL);
     trows_free(v, n);
 }
 
@@ -897,6 +1005,7 @@ static void finish(struct vnd_controld *cd, long long num, const char *tenant, c
     vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'done', stopped = ?, reason = ?"
                    " WHERE num = ?", "dsI", wall_now(), reason, num);
     sflow_apply_all(cd, v, n, NULL);
+    ipfix_apply_all(cd, v, n, NULL);
     trows_free(v, n);
     char id[32];
     snprintf(id, sizeof id, "d%lld", num);

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 #include "capture/pcap_live.h"
+#include "capture/ipfix_source.h"
 #include "capture/sflow_source.h"
 
 struct vnd_tabled_trace;
@@ -73,6 +74,8 @@ struct vnd_tabled {
     int ncoll;
 
     struct vnd_portmap *portmap;         /* sFlow samples by port; NULL: no collector */
+    struct vnd_obsmap *obsmap;           /* IPFIX records by observation point; NULL: none */
+    struct vnd_pkt flow_pkt;             /* a flow record's fields (the parser's thread) */
     struct vnd_tagmap tagmap;            /* lock-free, see capture/pcap_live.h */
     struct vnd_tabled_metrics mx;
 };

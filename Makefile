@@ -47,12 +47,15 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 TOOL_SRCS   := $(wildcard tests/golden/*.c)
 TOOL_BINS   := $(TOOL_SRCS:tests/golden/%.c=$(BUILD)/tests/golden_%)
+# programs the integration tests drive library modules with
+TESTTOOL_SRCS := $(wildcard tests/tools/*.c)
+TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tool_%)
 BENCH_SRCS  := $(wildcard bench/*.c)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 PROGS := $(BUILD)/vnd $(BUILD)/vnd-tabled $(BUILD)/vnd-controld
 
-all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) www
+all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) $(TESTTOOL_BINS) www
 
 # The web console's chart library, uPlot, from the npm registry at the
 # version www/package-lock.json pins, copied into www/vendor/ (served by
@@ -105,6 +108,11 @@ $(BUILD)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c $< -o $@
 
 $(BUILD)/tests/golden_%: $(BUILD)/obj/tests/golden/%.o $(LIB)
+	@mkdir -p $(@D)
+	@echo "  LD  $@"
+	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/tool_%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LD  $@"
 	@$(CC) $(ALLCFLAGS) $^ $(LDLIBS) -o $@

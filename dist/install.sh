@@ -48,6 +48,7 @@ install)
                "$D$COMPLETIONDIR" "$D$SYSCONFDIR/vnd"
     install -m 755 "$BUILD/vnd" "$D$BINDIR/vnd"
     install -m 755 "$BUILD/vnd-tabled" "$BUILD/vnd-controld" "$D$SBINDIR/"
+    install -m 755 scripts/vnd-pg-setup "$D$SBINDIR/vnd-pg-setup"
     install -m 755 scripts/testbed.sh "$D$DATADIR/vnd/testbed.sh"
     install -m 755 scripts/demo-live.sh "$D$DATADIR/vnd/demo-live.sh"
     # the web console (vnd-controld --www-dir; its chart library from npm)
@@ -75,7 +76,7 @@ install)
     done
     ;;
 uninstall)
-    rm -f "$D$BINDIR/vnd" "$D$SBINDIR/vnd-tabled" "$D$SBINDIR/vnd-controld" \
+    rm -f "$D$BINDIR/vnd" "$D$SBINDIR/vnd-tabled" "$D$SBINDIR/vnd-controld" "$D$SBINDIR/vnd-pg-setup" \
           "$D$DATADIR/vnd/testbed.sh" "$D$DATADIR/vnd/demo-live.sh" "$D$COMPLETIONDIR/vnd"
     rm -rf "$D$DATADIR/vnd/www"
     for m in $MAN1; do rm -f "$D$MANDIR/man1/${m#man/}"; done

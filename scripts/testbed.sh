@@ -41,7 +41,8 @@ Builds (up) or removes (down) the VND test bed on this machine (root only):
                           python3 program between "out" and OVS)
                   server  10.0.2.2/24   namespace on hv2
   table servers vnd-tabled per host on 127.0.0.1:PORT_BASE+1 (hv1) and
-                PORT_BASE+2 (hv2), capturing that host's mirror port
+                PORT_BASE+2 (hv2), capturing that host's mirror port, with
+                their sFlow collector on UDP port +10 and IPFIX on +20
   control       vnd-controld on 127.0.0.1:PORT_BASE (unless --no-controld)
   DIR/nib.json  the NIB (src/control/nib.h) describing all of it
   DIR/env       sourceable: VND_URL, VND_TOKEN_ALICE, VND_TOKEN_BOB,
@@ -545,7 +546,8 @@ for h in 1 2; do
     port=$((PORT_BASE + h)) cap=CAP$h
     daemon tabled-hv$h "$DIR/hv$h/tabled.stderr" "$TABLED" --interface "${!cap}" \
         --db "$DIR/hv$h/traces.db" --listen "127.0.0.1:$port" --secret-file "$DIR/hv$h/secret" \
-        --log-file "$DIR/hv$h/tabled.log" --sflow-listen "127.0.0.1:$((port + 10))"
+        --log-file "$DIR/hv$h/tabled.log" --sflow-listen "127.0.0.1:$((port + 10))" \
+        --ipfix-listen "127.0.0.1:$((port + 20))"
     wait_http "vnd-tabled of hv$h" "$DPID" "http://127.0.0.1:$port/v1/traces" \
         "Authorization: Bearer $(cat "$DIR/hv$h/secret")" "$DIR/hv$h/tabled.log" "$DIR/hv$h/tabled.stderr"
     say "table server hv$h: $TABLED on 127.0.0.1:$port capturing ${!cap} (pid $DPID)"

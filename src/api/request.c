@@ -112,9 +112,10 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
                                       "(0 keeps whole packets)");
     /* sFlow: the samples of the tenant's port (its ifIndex) matching the
      * trace's pattern ("match", a filter) */
-    if (r->mode && strcmp(r->mode, "mirror") && strcmp(r->mode, "sflow"))
-        return refuse(err, 400, "\"mode\" must be \"mirror\" or \"sflow\", not \"%.20s\"",
-                      r->mode);
+    if (r->mode && strcmp(r->mode, "mirror") && strcmp(r->mode, "sflow")
+        && strcmp(r->mode, "ipfix"))
+        return refuse(err, 400, "\"mode\" must be \"mirror\", \"sflow\" or \"ipfix\", not "
+                      "\"%.20s\"", r->mode);
     if ((rc = get_uint(obj, "ifindex", 1, 0x3fffffff, &r->ifindex, err)))
         return rc;
     json_t *fs = json_object_get(obj, "flow_sampling");

@@ -63,8 +63,9 @@ struct vnd_api_request {
     char *tenant;
     /* optional description for vnd_meta (virtual names only) */
     char *cap_point, *direction, *pattern;
-    /* CREATE: "mirror" (NULL) or "sflow"; an sflow trace's port (ifIndex)
-     * and pattern as a filter expression (lang/filter.h) */
+    /* CREATE: "mirror" (NULL), "sflow" or "ipfix"; an sflow trace's port
+     * (ifIndex) and pattern as a filter expression (lang/filter.h); an
+     * ipfix trace takes the records whose observationPointId is its tag */
     char *mode, *match;
     uint32_t ifindex;
     /* CREATE, mirror: 1 flow in this many (a real: the switch's share,

@@ -15,6 +15,7 @@
 
 #include "capture/flowrec.h"
 #include "capture/sflow.h"
+#include "capture/udp_listen.h"
 #include "daemon/log.h"
 #include "util/util.h"
 
@@ -158,40 +159,10 @@ static void on_counters(void *ctx, const struct vnd_sflow_datagram *d,
 int vnd_sflow_source_open(const char *addr, struct vnd_portmap *map, struct vnd_pktq *q,
                           struct vnd_source **out, char **err)
 {
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host || !colon[1]) {
-        *err = vnd_strdup_printf("--sflow-listen %s: give HOST:PORT (e.g. 127.0.0.1:6343)", addr);
-        return EINVAL;
-    }
-    memcpy(host, addr, (size_t)(colon - addr));
-    host[colon - addr] = 0;
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV}, *ai = NULL;
-    int g = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (g) {
-        *err = vnd_strdup_printf("--sflow-listen %s: %s", addr, gai_strerror(g));
-        return EINVAL;
-    }
-    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int one = 1, rcvbuf = 8 << 20;
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
-    }
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen)) {
-        int e = errno;
-        *err = vnd_strdup_printf("--sflow-listen %s: %s", addr, strerror(e));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
+    int e = 0;
+    int fd = vnd_udp_listen(addr, "--sflow-listen", &e, err);
+    if (fd < 0)
         return e;
-    }
-    freeaddrinfo(ai);
     struct sflow_src *c = vnd_xcalloc(1, sizeof *c);
     c->up.cls = &sflow_class;
     c->up.name = vnd_strdup_printf("sflow:%s", addr);
@@ -207,7 +178,6 @@ static void *run(void *arg)
     struct sflow_src *c = arg;
     struct vnd_sflow_handler h = {on_flow, on_counters, c};
     static _Thread_local uint8_t buf[65536];
-    char cbuf[CMSG_SPACE(sizeof(uint32_t))];
     while (!atomic_load(&c->stop)) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
         int pr = poll(&pfd, 1, 100);
@@ -217,18 +187,12 @@ static void *run(void *arg)
         }
         /* a burst: read what is there, then hand the batch over */
         for (int k = 0; k < 256; k++) {
-            struct iovec iov = {buf, sizeof buf};
-            struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                                .msg_controllen = sizeof cbuf};
-            ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+            uint32_t drops = UINT32_MAX;
+            ssize_t n = vnd_udp_recv(c->fd, buf, sizeof buf, NULL, &drops);
             if (n < 0)
                 break;
-            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
-                    uint32_t drops;
-                    memcpy(&drops, CMSG_DATA(cm), sizeof drops);
-                    atomic_store(&c->sock_drops, drops);
-                }
+            if (drops != UINT32_MAX)
+                atomic_store(&c->sock_drops, drops);
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             c->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;

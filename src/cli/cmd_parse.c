@@ -21,8 +21,10 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
 
 static const char usage_text[] =
     "usage: vnd parse [-c PARSE.conf] -o TRACES.db [options] [ID=]FILE...\n"
+    "       vnd parse [-c PARSE.conf] --pg CONNINFO[#SCHEMA] [options] [ID=]FILE...\n"
     "\n"
-    "Parses pcap/pcapng capture files into SQL trace tables (SQLite).  Each FILE\n"
+    "Parses pcap/pcapng capture files into SQL trace tables (SQLite, or\n"
+    "PostgreSQL with --pg).  Each FILE\n"
     "is one trace; its id is ID when given as ID=FILE, else the file's name\n"
     "without directory and extension.\n"
     "\n"
@@ -37,7 +39,11 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -c, --config FILE    parse configuration\n"
-    "  -o, --output DB      trace database to create or add to (required)\n"
+    "  -o, --output DB      trace database to create or add to\n"
+    "      --pg CONNINFO    write into PostgreSQL instead (a libpq connection\n"
+    "                       string, e.g. \"host=/run/postgresql dbname=vnd\"; the\n"
+    "                       tables go into schema vnd, or SCHEMA after a '#'),\n"
+    "                       with COPY; the same as -o pg:CONNINFO\n"
     "      --replace        parse a trace again that the database already has\n"
     "                       (its old rows go with its first new ones; other\n"
     "                       traces' rows in a shared table stay)\n"
@@ -193,6 +199,7 @@ int cmd_parse(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"output", required_argument, NULL, 'o'},
+        {"pg", required_argument, NULL, 'P'},
         {"replace", no_argument, NULL, 'R'},
         {"append", no_argument, NULL, 'A'},
         {"sampling", required_argument, NULL, 'S'},
@@ -203,6 +210,7 @@ int cmd_parse(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *config = NULL, *output = NULL;
+    char *pg_output = NULL;
     bool replace = false, append = false, quiet = false;
     uint32_t sampling = 0, snaplen = 0, batch = 65536;
     int c;
@@ -211,6 +219,10 @@ int cmd_parse(int argc, char **argv)
         switch (c) {
         case 'c': config = optarg; break;
         case 'o': output = optarg; break;
+        case 'P':
+            free(pg_output);
+            output = pg_output = vnd_strdup_printf("pg:%s", optarg);
+            break;
         case 'R': replace = true; break;
         case 'A': append = true; break;
         case 'q': quiet = true; break;
@@ -222,12 +234,14 @@ int cmd_parse(int argc, char **argv)
         }
     }
     if (!output || optind >= argc) {
-        fprintf(stderr, "vnd parse: %s\n%s", !output ? "-o TRACES.db is required"
+        fprintf(stderr, "vnd parse: %s\n%s", !output ? "-o TRACES.db (or --pg) is required"
                                                      : "no capture file given", usage_text);
+        free(pg_output);
         return EXIT_USAGE;
     }
     if (replace && append) {
         fprintf(stderr, "vnd parse: --replace and --append exclude each other\n");
+        free(pg_output);
         return EXIT_USAGE;
     }
 
@@ -305,5 +319,6 @@ out:
         free(in[i].id);
     }
     free(in);
+    free(pg_output);
     return status;
 }

@@ -439,6 +439,45 @@ out_free_full:
 
 /* ---- hosts ----------------------------------------------------------------- */
 
+/* table_server.postgres: where the distributed mode's coordinator finds
+ * the table server's PostgreSQL (docs/distributed.md).  The conninfo holds
+ * no password: that comes from password_file, like the table server's
+ * secret. */
+static int parse_host_postgres(struct ctx *c, const char *tp, json_t *ts, struct vnd_nib_host *h)
+{
+    static const char *const known[] = {"conninfo", "password_file", NULL};
+    char pp[200], p[240];
+    if (!json_object_get(ts, "postgres"))
+        return 0;
+    sub(pp, sizeof pp, tp, "postgres");
+    json_t *pg = member(c, tp, ts, "postgres", JSON_OBJECT, true,
+                        "{\"conninfo\": \"host=... port=5432 dbname=vnd user=vnd_fdw\", "
+                        "\"password_file\": ...}");
+    if (!pg || only_keys(c, pp, pg, known))
+        return -1;
+    const char *conninfo, *password_file;
+    if (get_str(c, pp, pg, "conninfo", true, "the table server's PostgreSQL (libpq conninfo)",
+                &conninfo))
+        return -1;
+    if (!*conninfo || strlen(conninfo) > MAX_TEXT || strpbrk(conninfo, "\n\r")
+        || strstr(conninfo, "password"))
+        return fail(c, sub(p, sizeof p, pp, "conninfo"), "not a conninfo without a password "
+                    "(%s); write e.g. \"host=10.0.0.2 port=5432 dbname=vnd user=vnd_fdw\" and "
+                    "put the password in password_file", quote(conninfo).s);
+    h->pg_conninfo = vnd_xstrdup(conninfo);
+    if (get_str(c, pp, pg, "password_file", false, "the file holding its password",
+                &password_file))
+        return -1;
+    if (password_file) {
+        sub(p, sizeof p, pp, "password_file");
+        if (!*password_file || strlen(password_file) > MAX_TEXT || strchr(password_file, '\n'))
+            return fail(c, p, "not a file name (%s)", quote(password_file).s);
+        if (c->base_dir && read_secret(c, p, password_file, &h->pg_password))
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_nib_host *h)
 {
     static const char *const known[] = {"name", "bridge", "ofctl", "ovsdb", "mirror_port",
@@ -480,7 +519,7 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
         return -1;
     h->mirror_port = (int)port;
 
-    static const char *const ts_known[] = {"url", "secret_file", NULL};
+    static const char *const ts_known[] = {"url", "secret_file", "postgres", NULL};
     char tp[160];
     sub(tp, sizeof tp, path, "table_server");
     json_t *ts = member(c, path, obj, "table_server", JSON_OBJECT, true,
@@ -511,7 +550,7 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
         return fail(c, p, "not a file name (%s)", quote(secret_file).s);
     if (c->base_dir && read_secret(c, p, secret_file, &h->tabled_secret))
         return -1;
-    return 0;
+    return parse_host_postgres(c, tp, ts, h);
 }
 
 /* ---- tenants --------------------------------------------------------------- */
@@ -1118,6 +1157,11 @@ void vnd_nib_free(struct vnd_nib *nib)
         free(h->ofctl);
         free(h->ovsdb);
         free(h->tabled_url);
+        free(h->pg_conninfo);
+        if (h->pg_password) {
+            OPENSSL_cleanse(h->pg_password, strlen(h->pg_password));
+            free(h->pg_password);
+        }
         if (h->tabled_secret) {
             OPENSSL_cleanse(h->tabled_secret, strlen(h->tabled_secret));
             free(h->tabled_secret);

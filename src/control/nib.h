@@ -11,7 +11,11 @@
  *                                                         external_ids)
  *        "mirror_port": 9,                 (OpenFlow port number)
  *        "table_server": {"url": "http://127.0.0.1:7430",
- *                         "secret_file": "/etc/vnd/hv1.secret"}}
+ *                         "secret_file": "/etc/vnd/hv1.secret",
+ *                         "postgres": {"conninfo": "host=10.0.0.2 dbname=vnd user=vnd_fdw",
+ *                                      "password_file": "/etc/vnd/hv1.pgpass"}}}
+ *                         (postgres: optional; the distributed mode's
+ *                          coordinator reads its trace tables there)
  *     ],
  *     "tenants": [
  *       {"id": "alice",                    ([a-z0-9_], 1..32: it names the
@@ -59,6 +63,9 @@ struct vnd_nib_host {
     int mirror_port;        /* OpenFlow port number */
     char *tabled_url;       /* without a trailing '/' */
     char *tabled_secret;    /* read from secret_file, trailing blanks cut */
+    /* table_server.postgres (distributed mode): NULL when not given */
+    char *pg_conninfo;      /* libpq conninfo of its PostgreSQL, no password */
+    char *pg_password;      /* read from password_file (NULL: none) */
 };
 
 struct vnd_nib_port {

@@ -64,6 +64,15 @@ char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
                                  "actions=group:%" PRIu32 ",load:1->NXM_NX_REG7[%d],"
                                  "resubmit(,0)", VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit,
                                  r->match, VND_GROUP_ID(r->tag), r->bit);
+    if (r->sampling > 0)
+        /* OVS counts each sample as 65535/probability packets */
+        return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"
+                                 "actions=sample(probability=%d,collector_set_id=%d,"
+                                 "obs_domain_id=%d,obs_point_id=%d),"
+                                 "load:1->NXM_NX_REG7[%d],resubmit(,0)",
+                                 VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit, r->match,
+                                 65535 / r->sampling, VND_IPFIX_SET, VND_IPFIX_SET, r->tag,
+                                 r->bit);
     char out[64];
     if (r->max_len > 0)
         snprintf(out, sizeof out, "output(port=%d,max_len=%d)", r->mirror_port, r->max_len);
@@ -370,6 +379,65 @@ int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_st
     }
     free(out);
     return 0;
+}
+
+int vnd_ovs_ipfix_set(const char *ovsdb, const char *bridge, const struct vnd_ipfix_conf *c,
+                      char **err)
+{
+    /* the bridge's set, if any: sets are found by id and bridge (no name) */
+    char *get[] = {"--bare", "get", "bridge", (char *)bridge, "_uuid"};
+    char *br = NULL, *found = NULL;
+    if (vsctl(ovsdb, get, 5, &br, err))
+        return -1;
+    br[strcspn(br, "\r\n")] = 0;
+    char *id = vnd_strdup_printf("id=%d", VND_IPFIX_SET);
+    char *on = vnd_strdup_printf("bridge=%s", br);
+    char *find[] = {"--bare", "--columns=_uuid", "find", "flow_sample_collector_set", id, on};
+    int rc = vsctl(ovsdb, find, 6, &found, err);
+    if (!rc)
+        found[strcspn(found, "\r\n")] = 0;
+    if (!rc && !c) {
+        if (*found) {
+            char *destroy[] = {"destroy", "flow_sample_collector_set", found};
+            rc = vsctl(ovsdb, destroy, 3, NULL, err);
+        }
+    } else if (!rc) {
+        char *targets = vnd_strdup_printf("targets=\"%s\"", c->target);
+        char *timeout = vnd_strdup_printf("cache_active_timeout=%d", c->active_timeout);
+        char *flows = vnd_strdup_printf("cache_max_flows=%d", c->max_flows);
+        char *set_br = vnd_strdup_printf("bridge=%s", br);
+        char *args[16];
+        int k = 0;
+        args[k++] = "--";
+        args[k++] = "--id=@i";
+        args[k++] = "create";
+        args[k++] = "ipfix";
+        args[k++] = targets;
+        args[k++] = timeout;
+        args[k++] = flows;
+        args[k++] = "--";
+        if (*found) {
+            args[k++] = "set";
+            args[k++] = "flow_sample_collector_set";
+            args[k++] = found;
+        } else {
+            args[k++] = "create";
+            args[k++] = "flow_sample_collector_set";
+            args[k++] = id;
+            args[k++] = set_br;
+        }
+        args[k++] = "ipfix=@i";
+        rc = vsctl(ovsdb, args, k, NULL, err);
+        free(targets);
+        free(timeout);
+        free(flows);
+        free(set_br);
+    }
+    free(id);
+    free(on);
+    free(br);
+    free(found);
+    return rc;
 }
 
 int vnd_ovs_ifindex(const char *ovsdb, const char *bridge, int ofport, uint32_t *ifindex,

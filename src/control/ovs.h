@@ -60,8 +60,15 @@ struct vnd_capture_rule {
     int mirror_port;
     int max_len;            /* Snaplen: bytes of the (untagged) packet the copy
                              * keeps, cut in the switch; 0: whole packets */
+    int sampling;           /* > 0: Mode ipfix: no copy, but OVS's sample action,
+                             * 1 in N, into collector set VND_IPFIX_SET with the
+                             * tag as obs_point_id */
     int flow_sampling;      /* 1 flow in N copied (a select group); 0, 1: all */
 };
+
+/* The flow sample collector set (and observation domain) of VND's ipfix
+ * rules on every bridge: "VN". */
+#define VND_IPFIX_SET 22094
 
 /* Of the 256 hash values, how many the copying bucket of `flow_sampling`
  * N gets (round(256/N), at least 1), and the 1-in-X share that makes
@@ -130,6 +137,20 @@ struct vnd_sflow_state {
     char target[128];
 };
 int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_state *s,
+                      char **err);
+
+/* The bridge's IPFIX exporter for VND's sample actions (ovs-vswitchd.conf.db(5),
+ * tables Flow_Sample_Collector_Set and IPFIX): `ovs-vsctl -- --id=@i create
+ * IPFIX targets="TARGET" cache_active_timeout=T cache_max_flows=M --
+ * create Flow_Sample_Collector_Set id=VND_IPFIX_SET bridge=BR ipfix=@i`,
+ * or `set` on the bridge's existing set.  A NULL `c` destroys the set
+ * (OVS flushes its cache first; the IPFIX row goes with it). */
+struct vnd_ipfix_conf {
+    const char *target;     /* "127.0.0.1:4739": the table server's collector */
+    int active_timeout;     /* seconds; 0: no cache, a record per sampled packet */
+    int max_flows;
+};
+int vnd_ovs_ipfix_set(const char *ovsdb, const char *bridge, const struct vnd_ipfix_conf *c,
                       char **err);
 
 /* The ifIndex OVS gives the port of `bridge` with OpenFlow number `ofport`

@@ -77,6 +77,9 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
     t->sampling = cap->sampling > 0 ? cap->sampling : 1;
     t->snaplen = cap->snaplen;
     t->flow_sampling = cap->flow_sampling > 0 ? cap->flow_sampling : 1;
+    t->active_timeout = cap->active_timeout >= 0 ? cap->active_timeout
+                                                 : VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT;
+    t->max_flows = cap->max_flows >= 0 ? cap->max_flows : VND_IPFIX_MAX_FLOWS_DEFAULT;
     return 0;
 }
 
@@ -98,10 +101,15 @@ static int compile_cap(struct vnd_policy *p, const struct vnd_nib_tenant *t,
                        const struct vnd_cc_target *tg, const struct vnd_cc_cap *cap,
                        const char *origin, char **err)
 {
-    if (cap->mode == VND_CC_IPFIX)
+    /* the IPFIX cache's settings mean nothing to a mirror or sFlow */
+    if (cap->mode != VND_CC_IPFIX && (cap->active_timeout >= 0 || cap->max_flows >= 0))
         return fail(err, origin, cap->line, cap->col,
-                    "Mode ipfix is not available on this cloud yet: use Mode mirror or "
-                    "Mode sflow");
+                    "ActiveTimeout and MaxFlows set OVS's IPFIX cache: they go with Mode "
+                    "ipfix, not Mode %s", vnd_cc_mode_name(cap->mode));
+    if (cap->mode == VND_CC_IPFIX && cap->snaplen)
+        return fail(err, origin, cap->line, cap->col,
+                    "Mode ipfix exports flow records, not packet bytes: Snaplen goes with "
+                    "Mode mirror or Mode sflow");
     char name[VND_NIB_NAME_MAX * 2 + 8];
     if (tg->kind == VND_CC_LINK) {
         const struct vnd_nib_link *l = vnd_nib_link(t, tg->name);

@@ -22,7 +22,16 @@
  * Mode sflow: the same traces, but no rule: the host's bridge samples
  * (OVS's sFlow agent, per bridge) and the table server keeps the samples
  * of the capture point's port that match the pattern
- * (vnd_capture_filter_text).  Mode ipfix is refused (not built yet).
+ * (vnd_capture_filter_text).
+ *
+ * Mode ipfix: the same traces and the same rule, but the rule's action is
+ * OVS's `sample` (1 in N, the trace's tag as the observation point) into
+ * the bridge's VND flow sample collector set instead of a copy to the
+ * mirror port: the switch exports IPFIX flow records of exactly the
+ * rule's packets, which the table server files under the trace by that
+ * observation point (capture/ipfix_source.h).  ActiveTimeout and MaxFlows
+ * set the switch's flow cache (ActiveTimeout 0: a record per sampled
+ * packet); they and Snaplen are refused with other modes.
  *
  * Nothing here talks to OVS or a table server (control/ovs.h and the
  * control server do); the policy is data, so it can be tested alone. */
@@ -51,10 +60,14 @@ struct vnd_policy_trace {
     int ofport;                     /* the capture point's port */
     char *port_name;                /* node.port, for the operator's view */
     struct vnd_capture_match match;
-    enum vnd_cc_mode mode;          /* mirror or sflow */
+    enum vnd_cc_mode mode;          /* mirror, sflow or ipfix */
     int sampling, snaplen;          /* sflow: 1 in N in the switch, header bytes */
     int flow_sampling;              /* mirror: 1 flow in N copied by the switch */
+    int active_timeout, max_flows;  /* ipfix: the switch's flow cache */
 };
+
+#define VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT 5   /* seconds */
+#define VND_IPFIX_MAX_FLOWS_DEFAULT 8192
 
 struct vnd_policy {
     struct vnd_policy_trace *traces;

@@ -14,6 +14,7 @@
 #include "api/tenant_request.h"
 #include "control/nib.h"
 #include "control/tsclient.h"
+#include "controld/coord_routes.h"
 #include "controld/diagnoses.h"
 #include "controld/state.h"
 #include "daemon/log.h"
@@ -163,6 +164,11 @@ static enum MHD_Result do_query(struct vnd_controld *cd, struct MHD_Connection *
     char *err = NULL;
     struct vnd_treq q;
     int status = vnd_treq_parse(VND_TREQ_QUERY, req->body, req->len, req->too_large, &q, &err);
+    if (!status && cd->coord) {         /* the distributed mode */
+        enum MHD_Result res = vnd_coord_route_query(cd, mc, w->tenant, id, &q);
+        vnd_treq_clear(&q);
+        return res;
+    }
     struct vnd_route r;
     if (!status)
         status = vnd_diagnosis_route(cd, w->tenant, id, q.sql, NULL, 0, &r, &err);
@@ -187,6 +193,11 @@ static enum MHD_Result do_diag(struct vnd_controld *cd, struct MHD_Connection *m
     char *err = NULL;
     struct vnd_treq q;
     int status = vnd_treq_parse(VND_TREQ_DIAG, req->body, req->len, req->too_large, &q, &err);
+    if (!status && cd->coord) {         /* the distributed mode */
+        enum MHD_Result res = vnd_coord_route_diag(cd, mc, w->tenant, id, &q);
+        vnd_treq_clear(&q);
+        return res;
+    }
     struct vnd_route r;
     /* The tables the app reads decide where it runs. */
     if (!status)

@@ -18,6 +18,7 @@
 
 struct vnd_metrics;
 struct vnd_metric;
+struct vnd_coord;
 
 struct vnd_controld {
     /* settings */
@@ -25,7 +26,11 @@ struct vnd_controld {
     char *admin_secret;
     double reconcile_interval;      /* s */
     int retain_mb;                  /* raw packets kept per trace */
-    double query_timeout;           /* s, passed on to table servers */
+    double query_timeout;           /* s, of a tenant's statement on the coordinator */
+    /* The distributed mode (--coordinator; docs/distributed.md): tenant
+     * SQL and apps run there.  NULL: embedded, proxied to the one table
+     * server that holds every table a query names. */
+    struct vnd_coord *coord;
     char *www_dir;                  /* the web console's files (NULL: none) */
 
     pthread_rwlock_t nib_lock;

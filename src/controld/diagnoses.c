@@ -25,6 +25,7 @@
 #include "control/ovs.h"
 #include "control/policy.h"
 #include "control/tsclient.h"
+#include "controld/distributed.h"
 #include "controld/state.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -131,6 +132,8 @@ struct trow {
     long long stored, bytes;
     struct vnd_capture_match m;
     char *tenant, *state;
+    char *mode;                     /* "mirror", "sflow" or "ipfix" */
+    int ipfix_timeout, ipfix_flows;
 };
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -141,7 +144,8 @@ static char *col_dup(sqlite3_stmt *st, int i)
 
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
-    " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.flow_sampling"
+    " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
+    " t.ipfix_flows, t.flow_sampling"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -169,14 +173,17 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
         memcpy(&r->m, sqlite3_column_blob(st, 19), sizeof r->m);
     r->tenant = col_dup(st, 20);
     r->state = col_dup(st, 21);
-    r->flow_sampling = sqlite3_column_int(st, 22);
+    r->mode = col_dup(st, 22);
+    r->ipfix_timeout = sqlite3_column_int(st, 23);
+    r->ipfix_flows = sqlite3_column_int(st, 24);
+    r->flow_sampling = sqlite3_column_int(st, 25);
 }
 
 static void trow_clear(struct trow *r)
 {
     free(r->name); free(r->node); free(r->point); free(r->direction); free(r->pattern);
     free(r->tables); free(r->host); free(r->port); free(r->match); free(r->parse_text);
-    free(r->tenant); free(r->state);
+    free(r->tenant); free(r->state); free(r->mode);
 }
 
 /* The traces of a query with TROW_COLS (malloc'd array). */
@@ -237,6 +244,8 @@ static char *ts_trace_id(long long num, int idx)
 
 /* An sFlow trace has no rule (and no reg7 bit): its host's bridge samples. */
 #define TROW_SFLOW(r) ((r)->bit < 0)
+/* An IPFIX trace's rule samples into the bridge's VND collector set. */
+#define TROW_IPFIX(r) (strcmp((r)->mode, "ipfix") == 0)
 
 /* Where `host`'s table server collects sFlow ("127.0.0.1:6343"), as its
  * answers said: kept in the state, so a restarted control server can set
@@ -255,6 +264,30 @@ static char *sflow_target(struct vnd_controld *cd, const char *host)
     char *t = st && sqlite3_step(st) == SQLITE_ROW ? col_dup(st, 0) : NULL;
     sqlite3_finalize(st);
     return t;
+}
+
+/* Where each host's table server collects IPFIX, likewise. */
+static struct { char *host, *target; } ipfix_targets[64];
+
+static void ipfix_target_note(const char *host, const char *target)
+{
+    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets; i++)
+        if (!ipfix_targets[i].host || !strcmp(ipfix_targets[i].host, host)) {
+            if (!ipfix_targets[i].host)
+                ipfix_targets[i].host = vnd_xstrdup(host);
+            free(ipfix_targets[i].target);
+            ipfix_targets[i].target = vnd_xstrdup(target);
+            return;
+        }
+}
+
+static const char *ipfix_target(const char *host)
+{
+    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets && ipfix_targets[i].host;
+         i++)
+        if (!strcmp(ipfix_targets[i].host, host))
+            return ipfix_targets[i].target;
+    return NULL;
 }
 
 static int ts_create(struct vnd_controld *cd, const struct host *h, const char *tenant,
@@ -289,6 +322,9 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
         if (*match)
             json_object_set_new(body, "match", json_string(match));
         free(match);
+    } else if (TROW_IPFIX(r)) {
+        /* the records whose observation point is the trace's tag */
+        json_object_set_new(body, "mode", json_string("ipfix"));
     }
     rc = vnd_ts_call(h->url, h->secret, "POST", "/v1/traces", body, &status, &reply, why);
     if (rc == 0 && status != 201) {
@@ -297,7 +333,9 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
         rc = -1;
     }
     const char *coll = json_string_value(json_object_get(reply, "collector"));
-    if (rc == 0 && coll)
+    if (rc == 0 && coll && TROW_IPFIX(r))
+        ipfix_target_note(h->name, coll);
+    else if (rc == 0 && coll)
         sflow_target_note(cd, h->name, coll);
     json_decref(body);
     json_decref(reply);
@@ -330,7 +368,8 @@ static int ts_delete(const struct host *h, const char *tenant, long long num, in
 static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 {
     return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
-                                     mirror, r->snaplen, r->flow_sampling};
+                                     mirror, TROW_IPFIX(r) ? 0 : r->snaplen,
+                                     TROW_IPFIX(r) ? r->sampling : 0, r->flow_sampling};
 }
 
 /* What the sFlow agent of `host`'s bridge should be, from the sFlow traces
@@ -388,6 +427,64 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
     host_clear(&h);
     free((char *)c.target);
     return rc;
+}
+
+/* Sets the IPFIX exporter of `host`'s bridge (VND's flow sample collector
+ * set, which the ipfix rules' sample actions name) from the IPFIX traces
+ * of diagnoses starting or running there: the shortest active timeout
+ * and the largest cache they ask; none left: the set goes (OVS flushes
+ * its cache to the collector first).  Sampling is each rule's own
+ * (cd->lock held). */
+static int ipfix_apply(struct vnd_controld *cd, const char *host, char **why)
+{
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.ipfix_timeout),"
+                                       " max(t.ipfix_flows) FROM trace t JOIN diagnosis d"
+                                       " ON d.num = t.diag WHERE t.host = ? AND t.mode = 'ipfix'"
+                                       " AND d.state IN ('starting', 'running')", "s", host);
+    int count = 0, timeout = 0, flows = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        count = sqlite3_column_int(st, 0);
+        timeout = sqlite3_column_int(st, 1);
+        flows = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    struct host h;
+    if (!host_get(cd, host, &h))
+        return 0;
+    const char *target = ipfix_target(host);
+    struct vnd_ipfix_conf c = {target, timeout, flows};
+    char *e = NULL;
+    int rc = 0;
+    if (!count || target)
+        rc = vnd_ovs_ipfix_set(h.ovsdb, h.bridge, count ? &c : NULL, &e);
+    if (rc) {
+        if (why)
+            *why = e;
+        else {
+            vnd_warn("ipfix on %s: %s", host, e);
+            free(e);
+        }
+    } else if (count) {
+        vnd_info("ipfix on %s/%s: cache %d s, %d flows, to %s", host, h.bridge, c.active_timeout,
+                 c.max_flows, target);
+    }
+    host_clear(&h);
+    return rc;
+}
+
+/* ipfix_apply on every host of `v` that has an IPFIX trace there. */
+static int ipfix_apply_all(struct vnd_controld *cd, const struct trow *v, int n, char **why)
+{
+    for (int i = 0; i < n; i++) {
+        if (!TROW_IPFIX(&v[i]))
+            continue;
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            first &= !(TROW_IPFIX(&v[j]) && strcmp(v[j].host, v[i].host) == 0);
+        if (first && ipfix_apply(cd, v[i].host, why))
+            return -1;
+    }
+    return 0;
 }
 
 /* sflow_apply on every host of `v` that has an sFlow trace there. */
@@ -542,7 +639,7 @@ static json_t *trace_json(const struct trow *r)
                      "node", r->node, "point", r->point, "direction", r->direction,
                      "pattern", r->pattern, "tables", tables ? tables : json_array(),
                      "sampling", r->sampling, "snaplen", r->snaplen,
-                     "mode", TROW_SFLOW(r) ? "sflow" : "mirror",
+                     "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror",
                      "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
 
@@ -583,8 +680,24 @@ static void forget(struct vnd_controld *cd, const char *tenant, long long num,
             host_clear(&h);
         }
     }
+    vnd_distributed_drop(cd, num);
     vnd_state_exec(cd->db, "DELETE FROM trace WHERE diag = ?", "I", num);
     vnd_state_exec(cd->db, "DELETE FROM diagnosis WHERE num = ?", "I", num);
+}
+
+/* The diagnosis's foreign tables and views on the coordinator (none in
+ * the embedded mode).  Returns 0 or -1 and *why. */
+static int coord_create(struct vnd_controld *cd, const char *tenant, long long num,
+                        const struct trow *v, int n, char **why)
+{
+    if (!cd->coord)
+        return 0;
+    struct vnd_dtrace *t = vnd_xcalloc((size_t)n + 1, sizeof *t);
+    for (int i = 0; i < n; i++)
+        t[i] = (struct vnd_dtrace){v[i].host, v[i].name, v[i].parse_text};
+    int rc = vnd_distributed_create(cd, tenant, num, t, n, why);
+    free(t);
+    return rc;
 }
 
 int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
@@ -593,7 +706,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
     const struct vnd_treq q = *req;
     int status = 0;
     struct vnd_collect_conf *cc = NULL;
-    struct vnd_parse_conf *pc = NULL;
+    struct vnd_parse_conf *pc = NULL, *fpc = NULL;
     struct vnd_policy *pol = NULL;
     struct trow *v = NULL;
     int n = 0, created = 0;
@@ -602,7 +715,8 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
     if (vnd_collectconf_parse(q.collect, q.collect_name, &cc, err))
         return 400;
     const char *parse_text = q.parse ? q.parse : vnd_parseconf_default_text;
-    if (vnd_parseconf_parse(parse_text, q.parse_name, &pc, err)) {
+    if (vnd_parseconf_parse(parse_text, q.parse_name, &pc, err)
+        || vnd_parseconf_parse(vnd_parseconf_flow_default_text, "flow default", &fpc, err)) {
         status = 400;
         goto out;
     }
@@ -711,9 +825,14 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->sampling = pt->sampling;
         r->snaplen = pt->snaplen;
         r->flow_sampling = pt->flow_sampling;
+        r->mode = vnd_xstrdup(vnd_cc_mode_name(pt->mode));
+        r->ipfix_timeout = pt->active_timeout;
+        r->ipfix_flows = pt->max_flows;
         char **tables = NULL;
         int ntables = 0;
-        r->parse_text = vnd_policy_parse_for(pc, pt->name, &tables, &ntables);
+        /* flow records get the flow columns unless the tenant chose */
+        r->parse_text = vnd_policy_parse_for(pt->mode == VND_CC_IPFIX && !q.parse ? fpc : pc,
+                                             pt->name, &tables, &ntables);
         json_t *ta = json_array();
         for (int k = 0; k < ntables; k++) {
             json_array_append_new(ta, json_string(tables[k]));
@@ -726,11 +845,12 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->state = vnd_xstrdup("starting");
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
-            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob,"
-            " flow_sampling) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            "Iissssssssiiisiissi", num, r->idx, r->name, r->node, r->point, r->direction,
-            r->pattern, r->tables, r->host, r->port, r->ofport, r->tag, r->bit, r->match,
-            r->sampling, r->snaplen, r->parse_text, "", r->flow_sampling);
+            " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
+            " ipfix_timeout, ipfix_flows, flow_sampling)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssiii",
+            num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
+            r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
+            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -755,7 +875,15 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
                       "try again later (the operator's log has the details)", v[created].name);
         goto out_undo;
     }
-    if (rules_install(cd, num, v, n, &why) || sflow_apply_all(cd, v, n, &why)) {
+    if (coord_create(cd, tenant, num, v, n, &why)) {
+        vnd_err("d%lld: its tables on the coordinator: %s", num, why);
+        status = fail(err, 502, "the query service could not take the tables of this "
+                      "diagnosis; try again later (the operator's log has the details)");
+        goto out_undo;
+    }
+    /* the collector set before the rules that sample into it */
+    if (ipfix_apply_all(cd, v, n, &why) || rules_install(cd, num, v, n, &why)
+        || sflow_apply_all(cd, v, n, &why)) {
         vnd_err("d%lld: installing its capture rules: %s", num, why);
         status = fail(err, 502, "the capture rules of this diagnosis could not be installed; "
                       "try again later (the operator's log has the details)");
@@ -779,6 +907,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
 
 out_undo:
     forget(cd, tenant, num, v, created);
+    ipfix_apply_all(cd, v, n, NULL);         /* without this diagnosis's traces */
     vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
 out_unlock:
     pthread_mutex_unlock(&cd->lock);
@@ -791,6 +920,7 @@ out:
     trows_free(v, n);
     vnd_policy_free(pol);
     vnd_parseconf_free(pc);
+    vnd_parseconf_free(fpc);
     vnd_collectconf_free(cc);
     if (status >= 400 && status != 401 && num == 0)
         vnd_state_audit(cd->db, tenant, "create", NULL, status, *err);
@@ -883,6 +1013,7 @@ static void remove_all(struct vnd_controld *cd, long long num, const char *tenan
     rules_remove(cd, num, v, n);
     forget(cd, tenant, num, v, n);
     sflow_apply_all(cd, v, n, NULL);
+    ipfix_apply_all(cd, v, n, NULL);
     trows_free(v, n);
 }
 
@@ -911,6 +1042,7 @@ static void finish(struct vnd_controld *cd, long long num, const char *tenant, c
     vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'done', stopped = ?, reason = ?"
                    " WHERE num = ?", "dsI", wall_now(), reason, num);
     sflow_apply_all(cd, v, n, NULL);
+    ipfix_apply_all(cd, v, n, NULL);
     trows_free(v, n);
     char id[32];
     snprintf(id, sizeof id, "d%lld", num);
@@ -1103,6 +1235,53 @@ int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char 
         status = route_to(cd, host ? host : v[0].host, num, tenant, v, n, r, err);
     trows_free(v, n);
     return status;
+}
+
+int vnd_diagnosis_scope(struct vnd_controld *cd, const char *tenant, const char *id,
+                        long long *num, struct vnd_coord_point **points, int *npoints,
+                        char **err)
+{
+    *points = NULL;
+    *npoints = 0;
+    pthread_mutex_lock(&cd->lock);
+    int status = diag_find(cd, tenant, id, num, NULL, err);
+    int n = 0;
+    struct trow *v = status ? NULL : diag_traces(cd, *num, &n);
+    pthread_mutex_unlock(&cd->lock);
+    if (status)
+        return status;
+    if (n == 0) {
+        trows_free(v, n);
+        return fail(err, 404, "diagnosis %.40s has no traces", id);
+    }
+    struct vnd_coord_point *p = vnd_xcalloc((size_t)n, sizeof *p);
+    for (int i = 0; i < n; i++) {
+        json_t *ta = json_loads(v[i].tables, 0, NULL);
+        size_t nt = json_array_size(ta);
+        char **tabs = vnd_xcalloc(nt + 1, sizeof *tabs);
+        for (size_t k = 0; k < nt; k++)
+            tabs[k] = vnd_xstrdup(json_string_value(json_array_get(ta, k))
+                                  ? json_string_value(json_array_get(ta, k)) : "");
+        json_decref(ta);
+        p[i] = (struct vnd_coord_point){vnd_xstrdup(v[i].host), vnd_xstrdup(v[i].name),
+                                        (const char *const *)tabs, (int)nt};
+    }
+    trows_free(v, n);
+    *points = p;
+    *npoints = n;
+    return 0;
+}
+
+void vnd_diagnosis_scope_free(struct vnd_coord_point *points, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((char *)points[i].host);
+        free((char *)points[i].point);
+        for (int k = 0; k < points[i].ntables; k++)
+            free((char *)points[i].tables[k]);
+        free((char **)points[i].tables);
+    }
+    free(points);
 }
 
 int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
@@ -1382,7 +1561,8 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
             for (int i = 0; i < n && !known; i++)
                 known = v[i].diag == num && v[i].idx == idx;
             const char *coll = json_string_value(json_object_get(x, "collector"));
-            if (known && coll)
+            const char *xmode = json_string_value(json_object_get(x, "mode"));
+            if (known && coll && xmode && strcmp(xmode, "sflow") == 0)
                 sflow_target_note(cd, h->name, coll);
             if (known)
                 continue;
@@ -1447,6 +1627,52 @@ int vnd_diagnosis_recover(struct vnd_controld *cd)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&cd->lock);
     return n;
+}
+
+int vnd_diagnosis_coord_restore(struct vnd_controld *cd)
+{
+    if (!cd->coord)
+        return 0;
+    pthread_mutex_lock(&cd->lock);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis ORDER BY num",
+                                       "");
+    int failed = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        long long num = sqlite3_column_int64(st, 0);
+        char *tenant = col_dup(st, 1), *why = NULL;
+        int n;
+        struct trow *v = diag_traces(cd, num, &n);
+        if (coord_create(cd, tenant, num, v, n, &why)) {
+            vnd_err("d%lld: its tables on the coordinator: %s", num, why);
+            free(why);
+            failed++;
+        }
+        trows_free(v, n);
+        free(tenant);
+    }
+    sqlite3_finalize(st);
+    /* what a diagnosis removed while the coordinator did not answer left */
+    long long *nums = NULL;
+    int nn = 0;
+    char *why = NULL;
+    if (vnd_coord_diagnoses(cd->coord, &nums, &nn, &why)) {
+        vnd_err("coordinator: %s", why);
+        free(why);
+    }
+    for (int i = 0; i < nn; i++) {
+        sqlite3_stmt *q = vnd_state_query(cd->db, "SELECT 1 FROM diagnosis WHERE num = ?", "I",
+                                          nums[i]);
+        bool known = q && sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+        if (!known) {
+            vnd_warn("coordinator: d%lld is in no state; its views and foreign tables go",
+                     nums[i]);
+            vnd_distributed_drop(cd, nums[i]);
+        }
+    }
+    free(nums);
+    pthread_mutex_unlock(&cd->lock);
+    return failed;
 }
 
 int vnd_diagnosis_reconcile(struct vnd_controld *cd)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "api/tenant_request.h"
+#include "control/coordinator.h"
 #include "controld/controld.h"
 
 /* POST /v1/diagnoses, its body checked (api/tenant_request.h). */
@@ -38,6 +39,14 @@ struct vnd_route {
 int vnd_diagnosis_route(struct vnd_controld *cd, const char *tenant, const char *id,
                         const char *sql, const char *const *tables, int ntables,
                         struct vnd_route *r, char **err);
+/* The distributed mode: the diagnosis's number and its capture points
+ * (host, virtual name, tables) for a coordinator session.  Returns 0, or
+ * 404 and *err.  Free the points with vnd_diagnosis_scope_free. */
+int vnd_diagnosis_scope(struct vnd_controld *cd, const char *tenant, const char *id,
+                        long long *num, struct vnd_coord_point **points, int *npoints,
+                        char **err);
+void vnd_diagnosis_scope_free(struct vnd_coord_point *points, int n);
+
 /* The table server's id of the tenant's trace `name` of diagnosis `id`. */
 int vnd_diagnosis_route_trace(struct vnd_controld *cd, const char *tenant, const char *id,
                               const char *name, struct vnd_route *r, char **ts_id, char **err);
@@ -51,6 +60,12 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd);
  * "starting") are removed with whatever they had made.  At start, before
  * the API.  Returns how many. */
 int vnd_diagnosis_recover(struct vnd_controld *cd);
+
+/* The distributed mode, at start: every diagnosis's foreign tables and
+ * views made on the coordinator where missing (a new or restored
+ * coordinator), and those of diagnoses the state no longer has dropped.
+ * Returns how many diagnoses failed (logged). */
+int vnd_diagnosis_coord_restore(struct vnd_controld *cd);
 
 /* Bridges and table servers brought back to the state: missing rules
  * installed, orphan rules and traces removed, traces a table server lost

@@ -18,6 +18,7 @@
 #include "controld/api.h"
 #include "controld/controld.h"
 #include "controld/diagnoses.h"
+#include "controld/distributed.h"
 #include "controld/state.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -58,6 +59,15 @@ static const char usage_text[] =
     "                          without a token (default: ../www beside the binary\n"
     "                          in the source tree, else /usr/share/vnd/www;\n"
     "                          \"none\": no console; docs/console.md)\n"
+    "      --coordinator CONNINFO  the distributed mode: tenant SQL and apps run on\n"
+    "                          this PostgreSQL (libpq conninfo, no password), which\n"
+    "                          reads each trace table where it was captured\n"
+    "                          (postgres_fdw; the NIB's table_server.postgres;\n"
+    "                          docs/distributed.md).  Default: none, each query\n"
+    "                          goes to the one table server holding its tables\n"
+    "      --coordinator-password-file F  the coordinator role's password\n"
+    "      --query-timeout S   time limit of a tenant's statement on the\n"
+    "                          coordinator (default 60)\n"
     "      --log-file FILE     log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L       error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
@@ -69,8 +79,8 @@ static const char usage_text[] =
 
 struct settings {
     char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
-    char *metrics_secret_file, *www_dir;
-    double reconcile_interval;
+    char *metrics_secret_file, *www_dir, *coordinator, *coordinator_password_file;
+    double reconcile_interval, query_timeout;
     long retain_mb, http_timeout, http_max_connections, http_per_address;
 };
 
@@ -92,6 +102,11 @@ static const struct vnd_opt_def opt_defs[] = {
     {"metrics-secret-file", 1009, VND_OPT_STR, offsetof(struct settings, metrics_secret_file),
      0, 0},
     {"www-dir", 1010, VND_OPT_STR, offsetof(struct settings, www_dir), 0, 0},
+    {"coordinator", 1011, VND_OPT_STR, offsetof(struct settings, coordinator), 0, 0},
+    {"coordinator-password-file", 1012, VND_OPT_STR,
+     offsetof(struct settings, coordinator_password_file), 0, 0},
+    {"query-timeout", 1013, VND_OPT_DOUBLE, offsetof(struct settings, query_timeout), 0.1,
+     86400},
 };
 static const struct vnd_opts opts = {"vnd-controld", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -194,13 +209,15 @@ static void reload(struct vnd_controld *cd, bool fill)
     pthread_rwlock_unlock(&cd->nib_lock);
     vnd_nib_free(old);
     vnd_info("SIGHUP: NIB reloaded: %d hosts, %d tenants", nib->nhosts, nib->ntenants);
+    vnd_distributed_servers(cd);
     int fixes = vnd_diagnosis_reconcile(cd);
     vnd_info("reconcile after reload: %d fix%s", fixes, fixes == 1 ? "" : "es");
 }
 
 int main(int argc, char **argv)
 {
-    struct settings s = {.reconcile_interval = 30, .retain_mb = 64, .http_timeout = 10,
+    struct settings s = {.reconcile_interval = 30, .query_timeout = 60, .retain_mb = 64,
+                         .http_timeout = 10,
                          .http_max_connections = 1024, .http_per_address = 64};
     int status = vnd_opts_parse(&opts, argc, argv, &s);
     if (status) {
@@ -221,7 +238,7 @@ int main(int argc, char **argv)
         return logrc;
     }
     struct vnd_controld cd = {.reconcile_interval = s.reconcile_interval,
-                              .retain_mb = (int)s.retain_mb};
+                              .retain_mb = (int)s.retain_mb, .query_timeout = s.query_timeout};
     pthread_rwlock_init(&cd.nib_lock, NULL);
     pthread_mutex_init(&cd.lock, NULL);
     cd.nib_path = vnd_xstrdup(s.nib);
@@ -231,6 +248,7 @@ int main(int argc, char **argv)
         cd.www_dir = vnd_xstrdup(s.www_dir);
     struct vnd_http *http = NULL;
     char *err = NULL;
+    int rc;
     status = 1;
     const char *listen = s.listen ? s.listen : "127.0.0.1:7420";
 
@@ -250,6 +268,24 @@ int main(int argc, char **argv)
         metrics_init(&cd);
         vnd_metrics_on_collect(cd.metrics, collect_metrics, &cd);
     }
+    if (s.coordinator) {
+        char *pw = NULL;
+        if (s.coordinator_password_file
+            && vnd_daemon_read_secret(s.coordinator_password_file, &pw))
+            goto out;
+        rc = vnd_coord_open(s.coordinator, pw, cd.query_timeout, &cd.coord, &err);
+        if (pw) {
+            memset(pw, 0, strlen(pw));
+            free(pw);
+        }
+        if (rc) {
+            vnd_err("--coordinator: %s", err);
+            goto out;
+        }
+        int failed = vnd_distributed_servers(&cd);
+        vnd_info("distributed mode: coordinator %s, %d of %d table servers' PostgreSQL "
+                 "mapped", s.coordinator, cd.nib->nhosts - failed, cd.nib->nhosts);
+    }
     if (vnd_state_open(s.state, &cd.db, &err)) {
         vnd_err("%s", err);
         goto out;
@@ -258,6 +294,9 @@ int main(int argc, char **argv)
     if (abandoned)
         vnd_warn("%d diagnos%s left half made by the last run removed", abandoned,
                  abandoned == 1 ? "is" : "es");
+    if (vnd_diagnosis_coord_restore(&cd))
+        vnd_warn("some diagnoses cannot be queried until the coordinator takes their tables "
+                 "(above); they are made again at the next start");
     int fixes = vnd_diagnosis_reconcile(&cd);
     vnd_info("reconcile at start: %d fix%s", fixes, fixes == 1 ? "" : "es");
 
@@ -267,7 +306,7 @@ int main(int argc, char **argv)
                                   .max_connections = (unsigned)s.http_max_connections,
                                   .per_address = (unsigned)s.http_per_address,
                                   .body_max = 1024 * 1024};
-    int rc = vnd_controld_api_start(&cd, listen, &lim, &http, &err);
+    rc = vnd_controld_api_start(&cd, listen, &lim, &http, &err);
     vnd_daemon_catch_signals(&old);
     if (rc) {
         vnd_err("%s", err);
@@ -302,6 +341,7 @@ out:
     vnd_http_stop(http);
     sqlite3_close(cd.db);
     vnd_nib_free(cd.nib);
+    vnd_coord_close(cd.coord);
     pthread_mutex_destroy(&cd.lock);
     pthread_rwlock_destroy(&cd.nib_lock);
     free(cd.nib_path);

@@ -46,10 +46,17 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         *db = NULL;
         return -1;
     }
-    /* Columns added since the first schema: a state of an older control
-     * server gets them (the error of a column already there is no error). */
-    sqlite3_exec(*db, "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
-                 NULL, NULL, NULL);
+    /* Columns added since the first schema: a database written before
+     * them gets them with their defaults (the error of a column already
+     * there is the expected one). */
+    static const char *const added[] = {
+        "ALTER TABLE trace ADD COLUMN mode TEXT NOT NULL DEFAULT 'mirror'",
+        "ALTER TABLE trace ADD COLUMN ipfix_timeout INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trace ADD COLUMN ipfix_flows INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
+    };
+    for (size_t i = 0; i < sizeof added / sizeof *added; i++)
+        sqlite3_exec(*db, added[i], NULL, NULL, NULL);
     return 0;
 }
 

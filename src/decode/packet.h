@@ -53,6 +53,11 @@ enum vnd_field {
     VND_F_OUTER_UDP_DST,
     /* derived */
     VND_F_PAYLOAD_LEN, VND_F_PAYLOAD_HASH, VND_F_PKT_ID,
+    /* flow records of an IPFIX collector (capture/ipfix_source.h), set by
+     * the collector, never by the decoders; times in ns like timestamp_ns */
+    VND_F_FLOW_START, VND_F_FLOW_END, VND_F_FLOW_PACKETS, VND_F_FLOW_BYTES,
+    VND_F_FLOW_L2_BYTES, VND_F_FLOW_END_REASON, VND_F_FLOW_IN_IF, VND_F_FLOW_OUT_IF,
+    VND_F_FLOW_OBS_POINT,
     VND_F_COUNT
 };
 

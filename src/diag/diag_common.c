@@ -210,6 +210,21 @@ bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
     return found;
 }
 
+/* True when vnd_meta says an IPFIX collector wrote `table` (no vnd_meta,
+ * as in a database of other origin: false). */
+static bool flow_records(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (db && sqlite3_prepare_v2(db, "SELECT 1 FROM vnd_meta WHERE tbl = ?1 AND source LIKE "
+                                 "'% ipfix' LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
 int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
                      const char *const *need, char **err)
 {
@@ -233,7 +248,14 @@ int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
         if (found)
             continue;
         const char *f = vnd_diag_field_of(*n);
-        if (f)
+        if (flow_records(c->db, table))
+            *err = vnd_diag_errf("table %s holds flow records (Mode ipfix: a row per flow, not "
+                                 "per packet), so it has no column '%s': this application "
+                                 "needs packets (Mode mirror or sflow).  Ask flow records with "
+                                 "SQL, e.g. the throughput in bits/s: SELECT sum(bytes) * 8 / "
+                                 "(max(end_ts) - min(start_ts)) FROM %s (docs/capture.md)",
+                                 table, *n, table);
+        else if (f)
             *err = vnd_diag_errf("table %s has no column '%s' (parse field %s provides it;"
                                  " add `%s as %s` to the Fields: line)",
                                  table, *n, f, f, *n);

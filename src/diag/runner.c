@@ -22,6 +22,19 @@ static const struct plot_spec plot_specs[] = {
     {"loss", "lost", "packets lost", "packets per slot"},
 };
 
+bool vnd_diag_plot_spec(const char *app, const char **col, const char **title,
+                        const char **unit)
+{
+    for (size_t i = 0; i < sizeof plot_specs / sizeof *plot_specs; i++)
+        if (!strcmp(plot_specs[i].app, app)) {
+            *col = plot_specs[i].col;
+            *title = plot_specs[i].title;
+            *unit = plot_specs[i].unit;
+            return true;
+        }
+    return false;
+}
+
 /* Column index by name, or -1. */
 static int column(sqlite3_stmt *st, const char *name)
 {

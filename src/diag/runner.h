@@ -29,6 +29,11 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
                     const struct vnd_diag_opts *o, const struct vnd_diag_view *v,
                     char **err);
 
+/* The series `app` draws under its rows: the column of y, the chart's
+ * title and unit.  False for apps without a chart. */
+bool vnd_diag_plot_spec(const char *app, const char **col, const char **title,
+                        const char **unit);
+
 /* The largest ts of the app's tables (of two, the smaller: what both hold)
  * and the origin of its time axis; NaN when empty. */
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o);

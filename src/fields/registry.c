@@ -135,6 +135,24 @@ static const struct vnd_field_info fields[VND_F_COUNT] = {
       "64-bit hash of the captured L4 payload"),
     F(VND_F_PKT_ID, "pkt.id", NULL, VND_FT_UINT,
       "packet ID: ip.id + (tcp.seq << 16), the paper's fingerprint"),
+    F(VND_F_FLOW_START, "flow.start", "cflow.timestart", VND_FT_REAL,
+      "flow record: first packet's time, seconds since the epoch (REAL)"),
+    F(VND_F_FLOW_END, "flow.end", "cflow.timeend", VND_FT_REAL,
+      "flow record: last packet's time, seconds since the epoch (REAL)"),
+    F(VND_F_FLOW_PACKETS, "flow.packets", "cflow.packets", VND_FT_UINT,
+      "flow record: packets (the exporter's estimate when it samples)"),
+    F(VND_F_FLOW_BYTES, "flow.bytes", "cflow.octets", VND_FT_UINT,
+      "flow record: IP bytes (octetDeltaCount)"),
+    F(VND_F_FLOW_L2_BYTES, "flow.l2_bytes", NULL, VND_FT_UINT,
+      "flow record: Ethernet bytes (layer2OctetDeltaCount, what OVS's rule counters count)"),
+    F(VND_F_FLOW_END_REASON, "flow.end_reason", NULL, VND_FT_UINT,
+      "flow record: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 no resources"),
+    F(VND_F_FLOW_IN_IF, "flow.in_if", "cflow.inputint", VND_FT_UINT,
+      "flow record: ingressInterface (the port's ifIndex)"),
+    F(VND_F_FLOW_OUT_IF, "flow.out_if", "cflow.outputint", VND_FT_UINT,
+      "flow record: egressInterface (the port's ifIndex)"),
+    F(VND_F_FLOW_OBS_POINT, "flow.obs_point", NULL, VND_FT_UINT,
+      "flow record: observationPointId (OVS: the sample action's obs_point_id)"),
 };
 
 const struct vnd_field_info *vnd_field_info(enum vnd_field f)
@@ -178,7 +196,8 @@ enum vnd_sql_type vnd_field_sql_type(enum vnd_field f)
 
 const char *vnd_sql_type_name(enum vnd_sql_type t)
 {
-    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL" : "TEXT";
+    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL"
+           : t == VND_SQL_BLOB ? "BLOB" : t == VND_SQL_NULL ? "NULL" : "TEXT";
 }
 
 size_t vnd_format_mac(const uint8_t m[6], char buf[18])
@@ -246,6 +265,13 @@ int vnd_field_value(const struct vnd_pkt *pkt, enum vnd_field f, char *buf,
             return 0;
         out->type = VND_SQL_REAL;
         out->d = (double)(int64_t)pkt->v[VND_F_TIMESTAMP_NS].u / 1e9;
+        return 1;
+    }
+    if (f == VND_F_FLOW_START || f == VND_F_FLOW_END) {
+        if (!vnd_pkt_has(pkt, f))
+            return 0;
+        out->type = VND_SQL_REAL;
+        out->d = (double)(int64_t)pkt->v[f].u / 1e9;
         return 1;
     }
     if (f == VND_F_PAYLOAD_HASH) {

@@ -23,7 +23,9 @@ enum vnd_field_type {
     VND_FT_SACK,    /* SACK blocks, shown "left-right,left-right" */
 };
 
-enum vnd_sql_type { VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_TEXT };
+/* The stored types of columns; BLOB and NULL occur only in values read
+ * back (a cursor's cells), never as a field's type. */
+enum vnd_sql_type { VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_TEXT, VND_SQL_BLOB, VND_SQL_NULL };
 
 struct vnd_field_info {
     enum vnd_field id;

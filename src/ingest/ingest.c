@@ -10,6 +10,7 @@
 #include "decode/packet.h"
 #include "fields/registry.h"
 #include "ingest/rowpipe.h"
+#include "store/provider.h"
 #include "util/util.h"
 
 /* One rule applied to one trace: where its rows go. */
@@ -87,8 +88,7 @@ static char *dup_or_null(const char *s)
 
 static void sink_free(struct sink *k)
 {
-    sqlite3_finalize(k->insert.one);
-    sqlite3_finalize(k->insert.many);
+    vnd_store_writer_free(k->insert.writer);
     free(k->table);
     free(k->col_first);
     free(k->col_fields);
@@ -133,95 +133,45 @@ static void sink_layout(struct sink *k)
     }
 }
 
-/* "INSERT INTO "t" (rowid,"a","b") VALUES (?,?,?),..." with `rows` rows of
- * placeholders, without the rowid when `rowid` is false (ncols counts
- * what is written); names are quoted, so SQL keywords are column names
- * too. */
-static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *columns,
-                               bool rowid, int ncols, int rows, sqlite3_stmt **out)
-{
-    char *names = vnd_xstrdup(rowid ? "rowid" : "");
-    for (int c = 0; c < ncols - rowid; c++) {
-        char *next = vnd_strdup_printf("%s%s\"%s\"", names, *names ? "," : "", columns[c]);
-        free(names);
-        names = next;
-    }
-    size_t one = 2 * (size_t)ncols + 2;         /* "(?,?,?)," */
-    char *values = vnd_xmalloc(one * (size_t)rows + 1);
-    size_t o = 0;
-    for (int r = 0; r < rows; r++) {
-        values[o++] = '(';
-        for (int c = 0; c < ncols; c++) {
-            values[o++] = '?';
-            values[o++] = c + 1 < ncols ? ',' : ')';
-        }
-        values[o++] = r + 1 < rows ? ',' : '\0';
-    }
-    char *sql = vnd_strdup_printf("INSERT INTO \"%s\" (%s) VALUES %s", table, names, values);
-    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
-    free(sql);
-    free(names);
-    free(values);
-    return rc;
-}
-
-/* The sink's INSERTs, with the rowid or without (auto_rowid of its
+/* The sink's writer, with the rowid or without (auto_rowid of its
  * owner); again when that changes (no rows of it may be in the pipe). */
 static int prepare_insert(struct vnd_ingest *ing, struct sink *k, char **err)
 {
-    sqlite3 *db = vnd_store_db(ing->st);
     bool rowid = !k->owner->auto_rowid;
-    sqlite3_finalize(k->insert.one);
-    sqlite3_finalize(k->insert.many);
-    k->insert.one = k->insert.many = NULL;
+    vnd_store_writer_free(k->insert.writer);
     k->insert.ncols = k->rule->ncolumns + rowid;
-    char *const *cols = k->rule->columns;
-    if (prepare_insert_rows(db, k->table, cols, rowid, k->insert.ncols, 1, &k->insert.one)
-            != SQLITE_OK
-        || prepare_insert_rows(db, k->table, cols, rowid, k->insert.ncols, VND_ROWPIPE_MANY,
-                               &k->insert.many) != SQLITE_OK) {
-        *err = vnd_strdup_printf("table %s: %s", k->table, sqlite3_errmsg(db));
-        return EIO;
-    }
-    return 0;
+    k->insert.writer = vnd_store_writer_new(ing->st, k->table, k->rule->columns,
+                                            k->rule->ncolumns, rowid, err);
+    return k->insert.writer ? 0 : EIO;
 }
 
 /* Counters of an earlier run of the same trace and table, for --append and
  * for a table server that restarts. */
 static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *k)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(vnd_store_db(ing->st),
-            "SELECT packets_seen, packets_matched, packets_stored, sampled_out,"
-            " dropped_kernel, dropped_queue, decode_anomalies,"
-            " CAST(round(first_ts * 1e9) AS INTEGER), CAST(round(last_ts * 1e9) AS INTEGER)"
-            " FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
+    struct vnd_meta m;
+    if (vnd_store_get_meta(ing->st, t->o.id, k->table, &m) != 1)
         return;
-    sqlite3_bind_text(s, 1, t->o.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, k->table, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        t->s.seen = (uint64_t)sqlite3_column_int64(s, 0);
-        k->matched = (uint64_t)sqlite3_column_int64(s, 1);
-        k->stored = (uint64_t)sqlite3_column_int64(s, 2);
-        /* The trace's own counters go on from its tables': stored is
-         * their sum; matched (packets matching any rule) is exact for one
-         * table and at least the largest table's for several. */
-        t->s.stored += k->stored;
-        if (k->matched > t->s.matched)
-            t->s.matched = k->matched;
-        t->s.sampled_out = (uint64_t)sqlite3_column_int64(s, 3);
-        t->s.dropped_kernel = (uint64_t)sqlite3_column_int64(s, 4);
-        t->s.dropped_queue = (uint64_t)sqlite3_column_int64(s, 5);
-        t->s.anomalies = (uint64_t)sqlite3_column_int64(s, 6);
-        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
-            t->s.first_ns = sqlite3_column_int64(s, 7);
-            t->s.last_ns = sqlite3_column_int64(s, 8);
-        }
+    t->s.seen = m.seen;
+    k->matched = m.matched;
+    k->stored = m.stored;
+    /* The trace's own counters go on from its tables': stored is their
+     * sum; matched (packets matching any rule) is exact for one table and
+     * at least the largest table's for several. */
+    t->s.stored += k->stored;
+    if (k->matched > t->s.matched)
+        t->s.matched = k->matched;
+    t->s.sampled_out = m.sampled_out;
+    t->s.dropped_kernel = m.dropped_kernel;
+    t->s.dropped_queue = m.dropped_queue;
+    t->s.anomalies = m.anomalies;
+    if (m.first_ns || m.last_ns) {
+        t->s.first_ns = m.first_ns;
+        t->s.last_ns = m.last_ns;
     }
-    sqlite3_finalize(s);
 }
 
-/* Whether sink k (an owner) may let SQLite number its rows: slot 0, no
+/* Whether sink k (an owner) may let the store number its rows: slot 0, no
  * other trace in the table (nor in this ingest), every row of the table
  * in slot 0.  A trace of this ingest already writing the table without
  * rowids starts writing them (the pipe is empty: add_trace flushed). */
@@ -246,16 +196,8 @@ static int choose_rowids(struct vnd_ingest *ing, struct trace *t, struct sink *k
     k->auto_rowid = false;
     if (shared || k->rows.lo != 0 || !vnd_store_only_trace(ing->st, t->o.id, k->table))
         return 0;
-    sqlite3_stmt *s;
-    char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\"", k->table);
-    int rc = sqlite3_prepare_v2(vnd_store_db(ing->st), sql, -1, &s, NULL);
-    free(sql);
-    if (rc != SQLITE_OK)
-        return 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        k->auto_rowid = sqlite3_column_type(s, 0) == SQLITE_NULL
-                        || sqlite3_column_int64(s, 0) < k->rows.hi;
-    sqlite3_finalize(s);
+    int64_t top = vnd_store_max_rowid(ing->st, k->table);
+    k->auto_rowid = top >= 0 && top < k->rows.hi;
     return 0;
 }
 
@@ -274,19 +216,13 @@ static int check_auto(struct vnd_store *st, const char *trace, const char *table
 
 /* Table names are case-insensitive: an existing table keeps the spelling
  * it was made with, so vnd_meta has one row per trace and table. */
-static void canonical_table(sqlite3 *db, char **table)
+static void canonical_table(struct vnd_store *st, char **table)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND"
-                               " name = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(s, 1, *table, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        char *name = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
+    char *name = vnd_store_canonical_table(st, *table);
+    if (name) {
         free(*table);
         *table = name;
     }
-    sqlite3_finalize(s);
 }
 
 /* True when sink k writes its table's vnd_meta row now. */
@@ -437,7 +373,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             && vnd_store_drop_trace(ing->st, o->id, k->table, err))
             goto out_rollback;
         k->replacing = old >= 0;
-        canonical_table(vnd_store_db(ing->st), &k->table);
+        canonical_table(ing->st, &k->table);
         int rc = vnd_store_ensure_table(ing->st, k->table, k->rule, err);
         if (rc == EEXIST && k->replacing && vnd_store_only_trace(ing->st, o->id, k->table)) {
             /* New columns for a table of this trace alone: the old rows

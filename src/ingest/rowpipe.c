@@ -11,6 +11,7 @@
 #define BLOCK_ROWS 4096
 #define BLOCK_CELLS (BLOCK_ROWS * 12)
 #define BLOCK_TEXT (BLOCK_ROWS * 48)
+#define RUN_ROWS 256            /* rows per call of a store writer */
 
 struct cell {
     uint8_t type;               /* VND_SQL_* or CELL_NULL */
@@ -45,63 +46,58 @@ struct vnd_rowpipe {
     struct block *cur;                     /* being filled by the caller */
     int busy;                              /* blocks handed over, not yet written */
     bool quit;
-    int error;                             /* first failed step */
+    int error;                             /* first failed write */
     char *errmsg;
+    struct vnd_value *values;              /* the writer thread's run of rows */
+    size_t nvalues;
 };
 
-static void bind_row(sqlite3_stmt *s, int base, const struct block *b, const struct row *row)
+/* Cell c of block b as the store's value. */
+static void cell_value(const struct block *b, const struct cell *cl, struct vnd_value *v)
 {
-    for (uint32_t c = 0; c < row->n; c++) {
-        const struct cell *cl = &b->cells[row->first + c];
-        int i = base + (int)c + 1;
-        switch (cl->type) {
-        case VND_SQL_INTEGER: sqlite3_bind_int64(s, i, cl->u.i); break;
-        case VND_SQL_REAL: sqlite3_bind_double(s, i, cl->u.d); break;
-        case VND_SQL_TEXT:
-            sqlite3_bind_text(s, i, b->text + cl->u.off, (int)cl->len, SQLITE_STATIC);
-            break;
-        default: sqlite3_bind_null(s, i); break;
-        }
+    v->type = cl->type == CELL_NULL ? VND_SQL_NULL : (enum vnd_sql_type)cl->type;
+    if (cl->type == VND_SQL_INTEGER) {
+        v->i = cl->u.i;
+    } else if (cl->type == VND_SQL_REAL) {
+        v->d = cl->u.d;
+    } else if (cl->type == VND_SQL_TEXT) {
+        v->s = b->text + cl->u.off;
+        v->slen = cl->len;
     }
 }
 
-/* True when rows r .. r+MANY-1 all go to the same target. */
-static bool run_of_many(const struct block *b, uint32_t r)
-{
-    const struct vnd_rowpipe_target *t = b->rows[r].target;
-    if (!t->many || r + VND_ROWPIPE_MANY > b->nrows)
-        return false;
-    for (uint32_t k = 1; k < VND_ROWPIPE_MANY; k++)
-        if (b->rows[r + k].target != t)
-            return false;
-    return true;
-}
-
+/* Hands the block's rows to their writers, a run of rows of one writer at
+ * a time (a writer batches its statements: SQLite binds 16 rows to one
+ * INSERT, PostgreSQL's COPY takes them all). */
 static void write_block(struct vnd_rowpipe *p, struct block *b)
 {
     uint32_t r = 0;
     while (r < b->nrows) {
         const struct vnd_rowpipe_target *t = b->rows[r].target;
-        sqlite3_stmt *s;
-        uint32_t n;
-        if (run_of_many(b, r)) {
-            s = t->many;
-            n = VND_ROWPIPE_MANY;
-        } else {
-            s = t->one;
-            n = 1;
+        uint32_t n = 1;
+        while (r + n < b->nrows && b->rows[r + n].target == t && n < RUN_ROWS)
+            n++;
+        size_t need = (size_t)n * (size_t)t->ncols;
+        if (need > p->nvalues) {
+            p->values = vnd_xrealloc(p->values, need * sizeof *p->values);
+            p->nvalues = need;
         }
-        for (uint32_t k = 0; k < n; k++)
-            bind_row(s, (int)k * t->ncols, b, &b->rows[r + k]);
-        int rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) {
+        for (uint32_t k = 0; k < n; k++) {
+            const struct row *row = &b->rows[r + k];
+            for (uint32_t c = 0; c < row->n; c++)
+                cell_value(b, &b->cells[row->first + c], &p->values[k * (size_t)t->ncols + c]);
+        }
+        char *msg = NULL;
+        int rc = vnd_store_write_rows(t->writer, p->values, (int)n, &msg);
+        if (rc) {
             pthread_mutex_lock(&p->lock);
             if (!p->error) {
                 p->error = rc;
-                p->errmsg = vnd_xstrdup(sqlite3_errmsg(sqlite3_db_handle(s)));
+                p->errmsg = msg;
+                msg = NULL;
             }
             pthread_mutex_unlock(&p->lock);
+            free(msg);
             return;             /* the batch will be rolled back */
         }
         r += n;
@@ -300,6 +296,7 @@ void vnd_rowpipe_free(struct vnd_rowpipe *p)
         p->free_list = b->next;
         free(b);
     }
+    free(p->values);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);

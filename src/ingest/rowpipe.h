@@ -1,27 +1,27 @@
 /* rowpipe.h — rows handed from the parsing thread to a writer thread.
  *
  * Decoding and extracting a packet's columns costs about as much as
- * SQLite's INSERT of the row, so `vnd parse` and vnd-tabled run the two
- * on two cores: the caller fills blocks of rows (values already in their
- * stored form), a writer thread binds and steps them.  Blocks are recycled;
+ * the store's write of the row (SQLite's INSERT), so `vnd parse` and
+ * vnd-tabled run the two on two cores: the caller fills blocks of rows
+ * (values already in their stored form), a writer thread hands runs of
+ * them to the store's writer (provider.h).  Blocks are recycled;
  * memory is bounded by ROWPIPE_BLOCKS blocks whatever the capture size. */
 #ifndef VND_INGEST_ROWPIPE_H
 #define VND_INGEST_ROWPIPE_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "fields/registry.h"
 
 struct vnd_rowpipe;
 
-/* Where a row goes: INSERT statements the caller prepared on the store's
- * connection, for one row and for VND_ROWPIPE_MANY rows at once (NULL if
- * not prepared).  Several rows per statement halve SQLite's per-row cost. */
-#define VND_ROWPIPE_MANY 16
+#include "store/provider.h"
+
+/* Where a row goes: a writer of the store's provider for one table, with
+ * `ncols` values per row. */
 struct vnd_rowpipe_target {
-    sqlite3_stmt *one, *many;
+    struct vnd_store_writer *writer;
     int ncols;
 };
 
@@ -39,14 +39,14 @@ void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v);
 void vnd_rowpipe_end_row(struct vnd_rowpipe *p);
 
 /* Hands `op` to the writer thread, to run after every row handed in so
- * far (and before any handed in later).  It returns 0 or an SQLite code
+ * far (and before any handed in later).  It returns 0 or an errno
  * (with a malloc'd *msg), reported like a failed row by the next drain; it
  * runs even after an earlier failure, so it can free `arg`. */
 void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), void *arg);
 
-/* Waits until every row handed in is written.  Returns 0, or the SQLite
- * error code of the first failed step since the last call (*msg gets
- * SQLite's text, malloc'd). */
+/* Waits until every row handed in is written.  Returns 0, or the error
+ * code of the first failed write since the last call (*msg gets the
+ * store's text, malloc'd). */
 int vnd_rowpipe_drain(struct vnd_rowpipe *p, char **msg);
 
 #endif

@@ -13,6 +13,8 @@
  *   Snaplen 128                    # bytes kept of each packet (0: all)
  *   Sampling 10                    # 1 in N (1: every packet)
  *   Flow Sampling 4                # mirror: the switch copies 1 flow in N
+ *   ActiveTimeout 5                # ipfix: seconds a flow is cached (0: no cache)
+ *   MaxFlows 8192                  # ipfix: flows the switch's cache holds
  *   Cap output
  *   ...
  *   Virtual Appliance Link : l1    # a link's capture points are the
@@ -51,6 +53,8 @@
 #define VND_CC_SNAPLEN_MAX 65535
 #define VND_CC_SAMPLING_MAX 1000000
 #define VND_CC_FLOW_SAMPLING_MAX 256  /* a select group hashes to 256 values */
+#define VND_CC_ACTIVE_TIMEOUT_MAX 3600
+#define VND_CC_MAX_FLOWS_MAX 1000000
 #define VND_CC_MAX_CAPS 256      /* Cap blocks in one configuration */
 
 /* An address prefix as written: IPv4 or IPv6. */
@@ -82,6 +86,8 @@ struct vnd_cc_cap {
     int snaplen;            /* 0: whole packets */
     int sampling;           /* 1 in N; 1: every packet */
     int flow_sampling;      /* mirror: 1 flow in N picked in the switch; 1: all */
+    int active_timeout;     /* ipfix: seconds; -1: not given */
+    int max_flows;          /* ipfix: flows in the switch's cache; -1: not given */
     int line, col;          /* of the point's name, for the policy's errors */
 };
 

@@ -26,6 +26,15 @@ const char vnd_parseconf_default_text[] =
     "        tcp.dst as dst_port, udp.dst as dst_port, tcp.seq as seq, tcp.ack as ack,\n"
     "        tcp.flags as flags, payload.len as payload_len\n";
 
+const char vnd_parseconf_flow_default_text[] =
+    "# The standard columns of flow records (Mode ipfix): ts is the flow's end.\n"
+    "Trace ID all\n"
+    "Fields: timestamp as ts, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto,\n"
+    "        tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port,\n"
+    "        udp.dst as dst_port, tcp.flags as flags, flow.start as start_ts,\n"
+    "        flow.end as end_ts, flow.packets as packets, flow.bytes as bytes,\n"
+    "        flow.l2_bytes as l2_bytes\n";
+
 enum kw { KW_NONE, KW_TRACE, KW_TABLE, KW_FILTER, KW_FIELDS };
 static const char *const kw_name[] = {"", "Trace ID", "Table ID", "Filter:", "Fields:"};
 

@@ -73,6 +73,11 @@ struct vnd_parse_conf *vnd_parseconf_default(void);
 /* The default configuration's text (what vnd_parseconf_default parses). */
 extern const char vnd_parseconf_default_text[];
 
+/* The default of a flow-record trace (Mode ipfix): ts (the flow's end),
+ * src_ip, dst_ip, proto, src_port, dst_port, flags (the OR of the flow's
+ * TCP flags), start_ts, end_ts, packets, bytes (IP), l2_bytes (Ethernet). */
+extern const char vnd_parseconf_flow_default_text[];
+
 /* True when the rule applies to trace `id`. */
 bool vnd_parse_rule_covers(const struct vnd_parse_rule *r, const char *id);
 

@@ -4,6 +4,8 @@
  * quoting; docs/output.md is the reader's side of the same rules. */
 #include "output/output.h"
 
+#include "store/provider.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -513,6 +515,32 @@ int vnd_out_stmt(struct vnd_out *o, sqlite3_stmt *stmt)
         for (int i = 0; i < n; i++)
             if (vnd_out_value(o, stmt, i) != SQLITE_OK)
                 return SQLITE_NOMEM;
+        vnd_out_end_row(o);
+    }
+    return rc;
+}
+
+void vnd_out_cell(struct vnd_out *o, const struct vnd_value *v)
+{
+    switch (v->type) {
+    case VND_SQL_INTEGER: vnd_out_int(o, v->i); break;
+    case VND_SQL_REAL: vnd_out_real(o, v->d); break;
+    case VND_SQL_TEXT: vnd_out_textn(o, v->s ? v->s : "", v->slen); break;
+    case VND_SQL_BLOB: vnd_out_blob(o, v->s ? v->s : "", v->slen); break;
+    default: vnd_out_null(o); break;
+    }
+}
+
+int vnd_out_cursor(struct vnd_out *o, struct vnd_cursor *c, int *code, char **err)
+{
+    vnd_out_columns(o, c->ncols, (const char *const *)c->cols);
+    int rc;
+    while ((rc = vnd_cursor_next(c, code, err)) == 1) {
+        for (int i = 0; i < c->ncols; i++) {
+            struct vnd_value v;
+            vnd_cursor_cell(c, i, &v);
+            vnd_out_cell(o, &v);
+        }
         vnd_out_end_row(o);
     }
     return rc;

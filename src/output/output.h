@@ -75,6 +75,16 @@ void vnd_out_record(struct vnd_out *o, const char *name, int n, const char *cons
  * SQLITE_INTERRUPT); SQLITE_DONE when all rows were written. */
 int vnd_out_stmt(struct vnd_out *o, sqlite3_stmt *stmt);
 
+/* One cell from a store's value (provider.h): NULL, integer, real, text
+ * with its length, BLOB. */
+struct vnd_value;
+void vnd_out_cell(struct vnd_out *o, const struct vnd_value *v);
+/* Columns from cursor `c`, then every row it yields, from any store
+ * (provider.h).  Returns 0 when all rows were written, -1 when the
+ * cursor failed part way (*err, and *code when not NULL, as
+ * vnd_cursor_next sets them). */
+struct vnd_cursor;
+int vnd_out_cursor(struct vnd_out *o, struct vnd_cursor *c, int *code, char **err);
 /* Rows written so far. */
 int64_t vnd_out_rows(const struct vnd_out *o);
 

@@ -1,200 +1,177 @@
-/* store.c — SQLite trace store: schema, vnd_meta, batches. */
+/* store.c — the trace store's front: picks the provider a location names
+ * and hands each operation to it (provider.h); table names. */
 #include "store/store.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lang/lexer.h"
+#include "store/provider.h"
 #include "util/util.h"
 
-struct vnd_store {
-    sqlite3 *db;
-    sqlite3_stmt *put_meta;
-    /* Checkpoints (copying the WAL into the database file) run on a
-     * thread of their own with its own connection, so a batch's commit
-     * never waits for them: they cost as much as the commit itself. */
-    sqlite3 *ckpt_db;
-    pthread_t ckpt_thread;
-    pthread_mutex_t ckpt_lock;
-    pthread_cond_t ckpt_cond;
-    unsigned commits;       /* commits not yet checkpointed */
-    bool ckpt_running, ckpt_quit;
-};
-
-static void *checkpointer(void *arg)
+const struct vnd_store_provider *vnd_store_provider_for(const char *location,
+                                                        const char **where)
 {
-    struct vnd_store *st = arg;
-    pthread_mutex_lock(&st->ckpt_lock);
-    for (;;) {
-        while (!st->commits && !st->ckpt_quit)
-            pthread_cond_wait(&st->ckpt_cond, &st->ckpt_lock);
-        if (st->ckpt_quit)
-            break;
-        st->commits = 0;
-        pthread_mutex_unlock(&st->ckpt_lock);
-        /* PASSIVE: copies what no reader still needs, never blocks the
-         * writer; the WAL restarts from its beginning once all is copied. */
-        sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        pthread_mutex_lock(&st->ckpt_lock);
+    static const char *const pg_prefixes[] = {"pg:", "postgresql:"};
+    for (size_t i = 0; i < sizeof pg_prefixes / sizeof *pg_prefixes; i++) {
+        size_t n = strlen(pg_prefixes[i]);
+        if (!strncmp(location, pg_prefixes[i], n)) {
+            *where = location + n;
+            return &vnd_store_postgresql;
+        }
     }
-    pthread_mutex_unlock(&st->ckpt_lock);
-    return NULL;
+    *where = location;
+    return &vnd_store_sqlite;
 }
 
-/* Starts the checkpointer; without it (no second connection, no thread)
- * SQLite's own automatic checkpoints stay on. */
-static void start_checkpointer(struct vnd_store *st, const char *path)
+const struct vnd_store_provider *vnd_store_provider_of(const struct vnd_store *st)
 {
-    if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK) {
-        sqlite3_close(st->ckpt_db);
-        st->ckpt_db = NULL;
-        return;
-    }
-    sqlite3_busy_timeout(st->ckpt_db, 100);
-    pthread_mutex_init(&st->ckpt_lock, NULL);
-    pthread_cond_init(&st->ckpt_cond, NULL);
-    if (pthread_create(&st->ckpt_thread, NULL, checkpointer, st) != 0) {
-        sqlite3_close(st->ckpt_db);
-        st->ckpt_db = NULL;
-        return;
-    }
-    st->ckpt_running = true;
-    sqlite3_wal_autocheckpoint(st->db, 0);
+    return st->cls;
 }
 
-static void stop_checkpointer(struct vnd_store *st)
+int vnd_store_open(const char *location, struct vnd_store **out, char **err)
 {
-    if (!st->ckpt_running)
-        return;
-    pthread_mutex_lock(&st->ckpt_lock);
-    st->ckpt_quit = true;
-    pthread_cond_signal(&st->ckpt_cond);
-    pthread_mutex_unlock(&st->ckpt_lock);
-    pthread_join(st->ckpt_thread, NULL);
-    sqlite3_close(st->ckpt_db);
-    pthread_mutex_destroy(&st->ckpt_lock);
-    pthread_cond_destroy(&st->ckpt_cond);
-    st->ckpt_running = false;
-}
-
-static const char meta_schema[] =
-    "CREATE TABLE IF NOT EXISTS vnd_meta ("
-    " trace TEXT NOT NULL, tbl TEXT NOT NULL, tenant TEXT,"
-    " cap_point TEXT, direction TEXT, pattern TEXT, source TEXT,"
-    " linktype INTEGER, parse_filter TEXT, parse_fields TEXT,"
-    " packets_seen INTEGER, packets_matched INTEGER, packets_stored INTEGER,"
-    " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
-    " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
-    " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
-    " flow_sampling REAL, PRIMARY KEY (trace, tbl))";
-
-/* Which rows of a table are whose: see "rowid slots" in store.h. */
-static const char slots_schema[] =
-    "CREATE TABLE IF NOT EXISTS vnd_slots ("
-    " trace TEXT NOT NULL, tbl TEXT NOT NULL COLLATE NOCASE, slot INTEGER NOT NULL,"
-    " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot));"
-    /* whose rows a table holds: asked at every commit (ingest's check_auto) */
-    "CREATE INDEX IF NOT EXISTS vnd_meta_tbl ON vnd_meta (tbl COLLATE NOCASE)";
-
-static bool has_trace_db(sqlite3 *db, const char *trace, const char *table);
-
-static void bind_text_or_null0(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static int fail(sqlite3 *db, char **err, const char *what)
-{
-    *err = vnd_strdup_printf("%s: %s", what, sqlite3_errmsg(db));
-    return EIO;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *kinds, ...);
-static int run(sqlite3 *db, sqlite3_stmt *s, int64_t *first, const char *what, char **err);
-
-static int exec(sqlite3 *db, const char *sql, char **err)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        *err = vnd_strdup_printf("%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return EIO;
-    }
-    return 0;
-}
-
-int vnd_store_open(const char *path, struct vnd_store **out, char **err)
-{
-    struct vnd_store *st = vnd_xcalloc(1, sizeof *st);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK) {
-        *err = vnd_strdup_printf("%s: cannot open: %s", path,
-                                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        goto out_close;
-    }
-    /* No connection mutex: one thread at a time uses a store (see the
-     * threading note in ingest/ingest.h). */
-    sqlite3_busy_timeout(st->db, 5000);
-    /* WAL: readers (tenant queries, --follow) never block the writer, and
-     * a killed writer loses only the uncommitted batch.  synchronous=NORMAL
-     * is durable against process death; only power loss may drop the last
-     * batches, never corrupt.  16 KiB pages (for a new file; an existing
-     * one keeps its own): a quarter of the pages, WAL frames and write
-     * calls of SQLite's 4 KiB for the same rows cut `vnd parse`'s CPU time
-     * by a sixth; larger pages gained little more here, and every commit
-     * of a table server rewrites each active trace's last page. */
-    if (exec(st->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
-        || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
-        goto out_close_prefixed;
-    /* flow_sampling came later: appended to an older database's vnd_meta
-     * (the error of a column already there is no error) */
-    sqlite3_exec(st->db, "ALTER TABLE vnd_meta ADD COLUMN flow_sampling REAL", NULL, NULL, NULL);
-    if (sqlite3_prepare_v2(st->db,
-            "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
-        fail(st->db, err, path);
-        goto out_close;
-    }
-    start_checkpointer(st, path);
-    *out = st;
-    return 0;
-
-out_close_prefixed: {
-        char *e = *err;
-        *err = vnd_strdup_printf("%s: %s (is it a VND trace database?)", path, e);
-        free(e);
-    }
-out_close:
-    sqlite3_close(st->db);
-    free(st);
-    return EIO;
+    const char *where;
+    const struct vnd_store_provider *p = vnd_store_provider_for(location, &where);
+    return p->open(where, out, err);
 }
 
 void vnd_store_close(struct vnd_store *st)
 {
-    if (!st)
-        return;
-    stop_checkpointer(st);
-    sqlite3_finalize(st->put_meta);
-    sqlite3_close(st->db);   /* the last connection checkpoints the rest */
-    free(st);
+    if (st)
+        st->cls->close(st);
 }
 
 sqlite3 *vnd_store_db(struct vnd_store *st)
 {
-    return st->db;
+    return st->cls->sqlite ? st->cls->sqlite(st) : NULL;
 }
 
+int vnd_store_ensure_table(struct vnd_store *st, const char *table,
+                           const struct vnd_parse_rule *rule, char **err)
+{
+    return st->cls->ensure_table(st, table, rule, err);
+}
+
+int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,
+                         struct vnd_store_rows *out, char **err)
+{
+    return st->cls->trace_rows(st, trace, table, out, err);
+}
+
+int vnd_store_clear_trace(struct vnd_store *st, const char *trace, const char *table,
+                          char **err)
+{
+    return st->cls->clear_trace(st, trace, table, err);
+}
+
+int vnd_store_drop_trace(struct vnd_store *st, const char *trace, const char *table,
+                         char **err)
+{
+    return st->cls->drop_trace(st, trace, table, err);
+}
+
+bool vnd_store_only_trace(struct vnd_store *st, const char *trace, const char *table)
+{
+    return st->cls->only_trace(st, trace, table);
+}
+
+int vnd_store_trace_tables(struct vnd_store *st, const char *trace, char ***tables, int *n,
+                           char **err)
+{
+    return st->cls->trace_tables(st, trace, tables, n, err);
+}
+
+bool vnd_store_has_trace(struct vnd_store *st, const char *trace, const char *table)
+{
+    return st->cls->has_trace(st, trace, table);
+}
+
+int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *meta, char **err)
+{
+    return st->cls->put_meta(st, meta, err);
+}
+
+int vnd_store_get_meta(struct vnd_store *st, const char *trace, const char *table,
+                       struct vnd_meta *out)
+{
+    return st->cls->get_meta(st, trace, table, out);
+}
+
+int vnd_store_begin(struct vnd_store *st, char **err)
+{
+    return st->cls->begin(st, err);
+}
+
+int vnd_store_commit(struct vnd_store *st, char **err)
+{
+    return st->cls->commit(st, err);
+}
+
+int vnd_store_rollback(struct vnd_store *st)
+{
+    return st->cls->rollback(st);
+}
+
+struct vnd_store_writer *vnd_store_writer_new(struct vnd_store *st, const char *table,
+                                              char *const *columns, int ncols, bool rowid,
+                                              char **err)
+{
+    return st->cls->writer_new(st, table, columns, ncols, rowid, err);
+}
+
+int vnd_store_write_rows(struct vnd_store_writer *w, const struct vnd_value *values, int nrows,
+                         char **err)
+{
+    return w->cls->write_rows(w, values, nrows, err);
+}
+
+void vnd_store_writer_free(struct vnd_store_writer *w)
+{
+    if (w)
+        w->cls->writer_free(w);
+}
+
+char *vnd_store_canonical_table(struct vnd_store *st, const char *table)
+{
+    return st->cls->canonical_table(st, table);
+}
+
+int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table)
+{
+    return st->cls->max_rowid(st, table);
+}
+
+int vnd_store_query(struct vnd_store *st, const char *sql, double seconds,
+                    struct vnd_cursor **out, char **err)
+{
+    return st->cls->query(st, sql, seconds, out, err);
+}
+
+/* ---- cursors ---- */
+
+void vnd_cursor_set_columns(struct vnd_cursor *c, int n, const char *const *names)
+{
+    c->ncols = n;
+    c->cols = vnd_xcalloc((size_t)n + 1, sizeof *c->cols);
+    for (int i = 0; i < n; i++)
+        c->cols[i] = vnd_xstrdup(names[i]);
+}
+
+void vnd_cursor_close(struct vnd_cursor *c)
+{
+    if (!c)
+        return;
+    c->cls->close(c);
+    for (int i = 0; i < c->ncols; i++)
+        free(c->cols[i]);
+    free(c->cols);
+    free(c);
+}
+
+/* ---- names ---- */
 /* FNV-1a: a short, stable tag of a long id. */
 static uint32_t fnv1a(const char *s)
 {
@@ -240,438 +217,3 @@ const char *vnd_store_identifier_problem(const char *name)
     return vnd_sql_reserved_table(name, n);
 }
 
-/* The columns `table` has now, as "name TYPE, name TYPE"; NULL if none. */
-static char *existing_columns(sqlite3 *db, const char *table)
-{
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?)", -1, &s, NULL)
-        != SQLITE_OK)
-        return NULL;
-    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-    char *acc = NULL;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        char *next = vnd_strdup_printf("%s%s%s %s", acc ? acc : "", acc ? ", " : "",
-                                       sqlite3_column_text(s, 0), sqlite3_column_text(s, 1));
-        free(acc);
-        acc = next;
-    }
-    sqlite3_finalize(s);
-    return acc;
-}
-
-int vnd_store_ensure_table(struct vnd_store *st, const char *table,
-                           const struct vnd_parse_rule *rule, char **err)
-{
-    const char *why = vnd_store_identifier_problem(table);
-    if (why) {
-        *err = vnd_strdup_printf("'%s' is not a usable table name: %s", table, why);
-        return EINVAL;
-    }
-    /* Whatever else this SQLite knows as a module (an extension loaded
-     * since the list in vnd_sql_reserved_table was made) is refused too. */
-    sqlite3_stmt *ms;
-    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_module_list WHERE name = ? COLLATE NOCASE",
-                           -1, &ms, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(ms, 1, table, -1, SQLITE_STATIC);
-        bool module = sqlite3_step(ms) == SQLITE_ROW;
-        sqlite3_finalize(ms);
-        if (module) {
-            *err = vnd_strdup_printf("'%s' is not a usable table name: SQLite has a module "
-                                     "of that name", table);
-            return EINVAL;
-        }
-    }
-    /* `want` compares with what pragma_table_info says; `cols` is the
-     * same with the names quoted, for CREATE (a column may be a keyword). */
-    char *want = NULL, *cols = NULL;
-    for (int i = 0; i < rule->ncolumns; i++) {
-        const char *type = vnd_sql_type_name(rule->coltypes[i]);
-        char *next = vnd_strdup_printf("%s%s%s %s", want ? want : "", want ? ", " : "",
-                                       rule->columns[i], type);
-        free(want);
-        want = next;
-        next = vnd_strdup_printf("%s%s\"%s\" %s", cols ? cols : "", cols ? ", " : "",
-                                 rule->columns[i], type);
-        free(cols);
-        cols = next;
-    }
-    char *have = existing_columns(st->db, table);
-    int rc = 0;
-    if (have) {
-        if (strcmp(have, want) != 0) {
-            *err = vnd_strdup_printf("table %s exists with other columns (%s); this "
-                                     "configuration makes (%s)", table, have, want);
-            rc = EEXIST;
-        }
-    } else {
-        char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, cols);
-        rc = exec(st->db, sql, err);
-        free(sql);
-        /* slots of a table of the same name that someone else dropped */
-        if (!rc)
-            rc = run(st->db, prep(st->db, "DELETE FROM vnd_slots WHERE tbl = ?", "s", table),
-                     NULL, "vnd_slots", err);
-    }
-    free(have);
-    free(want);
-    free(cols);
-    return rc;
-}
-
-/* ---- which rows are whose: rowid slots (see store.h) ---- */
-
-#define SLOT_ROWS ((int64_t)1 << VND_STORE_SLOT_BITS)
-#define SLOT_MAX ((INT64_MAX >> VND_STORE_SLOT_BITS) - 1)
-
-/* A statement with text parameters (NULL: NULL) and 64-bit integers, as
- * `kinds` says: "ssi" = text, text, integer. */
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *kinds, ...)
-{
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return NULL;
-    va_list ap;
-    va_start(ap, kinds);
-    for (int i = 0; kinds[i]; i++) {
-        if (kinds[i] == 's')
-            bind_text_or_null0(s, i + 1, va_arg(ap, const char *));
-        else
-            sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
-    }
-    va_end(ap);
-    return s;
-}
-
-/* Steps a statement made by prep() to its end (or its first row, whose
- * first column lands in *first when not NULL) and finalizes it.  Returns
- * 0, or EIO with *err naming `what`. */
-static int run(sqlite3 *db, sqlite3_stmt *s, int64_t *first, const char *what, char **err)
-{
-    if (!s)
-        return fail(db, err, what);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && first && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        *first = sqlite3_column_int64(s, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        fail(db, err, what);
-        sqlite3_finalize(s);
-        return EIO;
-    }
-    sqlite3_finalize(s);
-    return 0;
-}
-
-static bool table_exists(sqlite3 *db, const char *table)
-{
-    int64_t n = 0;
-    char *e = NULL;
-    run(db, prep(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
-                     " name = ? COLLATE NOCASE", "s", table), &n, "", &e);
-    free(e);
-    return n > 0;
-}
-
-/* True when no trace but `trace` has a vnd_meta row or a slot in `table`. */
-static int only_trace(sqlite3 *db, const char *trace, const char *table, bool *only, char **err)
-{
-    int64_t n = 0;
-    int rc = run(db, prep(db, "SELECT (SELECT count(*) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE"
-                              " AND trace <> ?2) + (SELECT count(*) FROM vnd_slots WHERE"
-                              " tbl = ?1 AND trace <> ?2)", "ss", table, trace),
-                 &n, "vnd_meta", err);
-    *only = n == 0;
-    return rc;
-}
-
-/* The slot of (trace, table): from vnd_slots, or for a trace whose rows
- * were written before there were slots, slot 0 — when it is the one such
- * trace of the table; *slot = -1 when the trace has no rows there.
- * Returns EEXIST when rows from before slots cannot be told apart. */
-static int find_slot(sqlite3 *db, const char *trace, const char *table, int64_t *slot,
-                     char **err)
-{
-    *slot = -1;
-    int rc = run(db, prep(db, "SELECT slot FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
-                          trace, table), slot, "vnd_slots", err);
-    if (rc || *slot >= 0 || !has_trace_db(db, trace, table))
-        return rc;
-    /* Rows from before vnd_slots: slot 0 is this trace's unless another
-     * trace of the table has such rows or slot 0 is taken. */
-    sqlite3_stmt *s = prep(db, "SELECT group_concat(trace, ', ') FROM (SELECT trace FROM"
-                               " vnd_meta m WHERE tbl = ?1 COLLATE NOCASE AND trace <> ?2 AND"
-                               " NOT EXISTS (SELECT 1 FROM vnd_slots v WHERE v.trace = m.trace"
-                               " AND v.tbl = ?1) UNION SELECT trace FROM vnd_slots WHERE"
-                               " tbl = ?1 AND slot = 0 AND trace <> ?2)", "ss", table, trace);
-    if (!s)
-        return fail(db, err, "vnd_meta");
-    char *others = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        others = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    if (others) {
-        *err = vnd_strdup_printf("table %s holds rows of traces %s and %s that an older VND "
-                                 "wrote without recording which rows are whose, so they "
-                                 "cannot be told apart: parse these traces again into a new "
-                                 "database", table, trace, others);
-        free(others);
-        return EEXIST;
-    }
-    *slot = 0;
-    return 0;
-}
-
-static void slot_range(int64_t slot, struct vnd_store_rows *r)
-{
-    r->lo = slot * SLOT_ROWS;
-    r->hi = r->lo + (SLOT_ROWS - 1);
-    r->next = r->lo ? r->lo : 1;
-}
-
-int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,
-                         struct vnd_store_rows *out, char **err)
-{
-    sqlite3 *db = st->db;
-    int64_t slot, owned = -1;
-    int rc = find_slot(db, trace, table, &slot, err);
-    if (!rc)
-        rc = run(db, prep(db, "SELECT slot FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
-                          trace, table), &owned, "vnd_slots", err);
-    if (rc)
-        return rc;
-    if (slot < 0) {
-        /* A new trace of the table: slot 0 when nobody has rows there
-         * (the usual table of one trace keeps rowids 1, 2, 3...). */
-        int64_t zero_used = 0, top = -1;
-        char *sql = vnd_strdup_printf("SELECT EXISTS (SELECT 1 FROM vnd_slots WHERE tbl = ?1 AND"
-                                      " slot = 0) OR EXISTS (SELECT 1 FROM vnd_meta WHERE"
-                                      " tbl = ?1 COLLATE NOCASE) OR EXISTS (SELECT 1 FROM \"%s\""
-                                      " WHERE rowid BETWEEN ?2 AND ?3)", table);
-        rc = run(db, prep(db, sql, "sii", table, (int64_t)INT64_MIN, SLOT_ROWS - 1),
-                 &zero_used, table, err);
-        free(sql);
-        if (!rc && zero_used)
-            rc = run(db, prep(db, "SELECT max(slot) FROM vnd_slots WHERE tbl = ?", "s", table),
-                     &top, "vnd_slots", err);
-        if (rc)
-            return rc;
-        slot = zero_used ? (top < 1 ? 1 : top + 1) : 0;
-        if (slot > SLOT_MAX) {
-            *err = vnd_strdup_printf("table %s: no more traces fit in it (at most %lld)", table,
-                                     (long long)SLOT_MAX);
-            return ENOSPC;
-        }
-    }
-    if (owned < 0 && (rc = run(db, prep(db, "INSERT INTO vnd_slots VALUES (?, ?, ?)", "ssi",
-                                        trace, table, slot), NULL, "vnd_slots", err)))
-        return rc;
-    slot_range(slot, out);
-    int64_t last = -1;
-    char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\" WHERE rowid BETWEEN ? AND ?",
-                                  table);
-    rc = run(db, prep(db, sql, "ii", out->lo, out->hi), &last, table, err);
-    free(sql);
-    if (!rc && last >= out->next)
-        out->next = last + 1;
-    return rc;
-}
-
-/* Deletes the rows of `trace` from `table` (all of them when only it has
- * rows there: SQLite empties a table without reading it). */
-static int delete_rows(sqlite3 *db, const char *trace, const char *table, char **err)
-{
-    if (!table_exists(db, table))
-        return 0;
-    bool only;
-    int64_t slot = -1;
-    int rc = only_trace(db, trace, table, &only, err);
-    if (!rc && !only)
-        rc = find_slot(db, trace, table, &slot, err);
-    if (rc || (!only && slot < 0))
-        return rc;
-    struct vnd_store_rows r;
-    slot_range(slot, &r);
-    if (slot == 0)
-        r.lo = INT64_MIN;   /* and whatever an older VND wrote below 1 */
-    char *sql = vnd_strdup_printf(only ? "DELETE FROM \"%s\"" : "DELETE FROM \"%s\" WHERE rowid"
-                                  " BETWEEN ? AND ?", table);
-    rc = run(db, only ? prep(db, sql, "") : prep(db, sql, "ii", r.lo, r.hi), NULL, table, err);
-    free(sql);
-    return rc;
-}
-
-int vnd_store_clear_trace(struct vnd_store *st, const char *trace, const char *table,
-                          char **err)
-{
-    int rc = delete_rows(st->db, trace, table, err);
-    if (!rc)
-        rc = run(st->db, prep(st->db, "DELETE FROM vnd_meta WHERE trace = ? AND"
-                                      " tbl = ? COLLATE NOCASE", "ss", trace, table),
-                 NULL, "vnd_meta", err);
-    return rc;
-}
-
-int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
-                         const char *table, char **err)
-{
-    sqlite3 *db = st->db;
-    int rc;
-    if (!table) {
-        char **tables;
-        int n;
-        if ((rc = vnd_store_trace_tables(st, trace, &tables, &n, err)))
-            return rc;
-        for (int i = 0; i < n; i++) {
-            if (!rc)
-                rc = vnd_store_drop_trace(st, trace, tables[i], err);
-            free(tables[i]);
-        }
-        free(tables);
-        return rc;
-    }
-    bool only;
-    if ((rc = only_trace(db, trace, table, &only, err)))
-        return rc;
-    if (only) {
-        /* nobody else's rows: the table goes, and with it every slot */
-        char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\"", table);
-        rc = exec(db, sql, err);
-        free(sql);
-        if (!rc)
-            rc = run(db, prep(db, "DELETE FROM vnd_slots WHERE tbl = ?", "s", table), NULL,
-                     "vnd_slots", err);
-    } else {
-        rc = delete_rows(db, trace, table, err);
-        if (!rc)
-            rc = run(db, prep(db, "DELETE FROM vnd_slots WHERE trace = ? AND tbl = ?", "ss",
-                              trace, table), NULL, "vnd_slots", err);
-    }
-    if (!rc)
-        rc = run(db, prep(db, "DELETE FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE",
-                          "ss", trace, table), NULL, "vnd_meta", err);
-    return rc;
-}
-
-bool vnd_store_only_trace(struct vnd_store *st, const char *trace, const char *table)
-{
-    bool only = false;
-    char *e = NULL;
-    only_trace(st->db, trace, table, &only, &e);
-    free(e);
-    return only;
-}
-
-int vnd_store_trace_tables(struct vnd_store *st, const char *trace, char ***tables, int *n,
-                           char **err)
-{
-    *tables = NULL;
-    *n = 0;
-    sqlite3_stmt *s = prep(st->db, "SELECT tbl FROM vnd_meta WHERE trace = ?1 UNION"
-                                   " SELECT tbl FROM vnd_slots WHERE trace = ?1", "s", trace);
-    if (!s)
-        return fail(st->db, err, "vnd_meta");
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        *tables = vnd_xrealloc(*tables, (size_t)(*n + 1) * sizeof **tables);
-        (*tables)[(*n)++] = vnd_xstrdup((const char *)sqlite3_column_text(s, 0));
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        for (int i = 0; i < *n; i++)
-            free((*tables)[i]);
-        free(*tables);
-        *tables = NULL;
-        *n = 0;
-        return fail(st->db, err, "vnd_meta");
-    }
-    return 0;
-}
-
-static bool has_trace_db(sqlite3 *db, const char *trace, const char *table)
-{
-    int64_t n = 0;
-    char *e = NULL;
-    run(db, prep(db, "SELECT count(*) FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE",
-                 "ss", trace, table), &n, "vnd_meta", &e);
-    free(e);
-    return n > 0;
-}
-
-bool vnd_store_has_trace(struct vnd_store *st, const char *trace, const char *table)
-{
-    return has_trace_db(st->db, trace, table);
-}
-
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *m, char **err)
-{
-    sqlite3_stmt *s = st->put_meta;
-    int i = 1;
-    bind_text_or_null(s, i++, m->trace);
-    bind_text_or_null(s, i++, m->table);
-    bind_text_or_null(s, i++, m->tenant);
-    bind_text_or_null(s, i++, m->cap_point);
-    bind_text_or_null(s, i++, m->direction);
-    bind_text_or_null(s, i++, m->pattern);
-    bind_text_or_null(s, i++, m->source);
-    sqlite3_bind_int(s, i++, m->linktype);
-    bind_text_or_null(s, i++, m->parse_filter);
-    bind_text_or_null(s, i++, m->parse_fields);
-    const uint64_t counters[] = {m->seen, m->matched, m->stored, m->sampled_out,
-                                 m->dropped_kernel, m->dropped_queue, m->anomalies};
-    for (size_t k = 0; k < sizeof counters / sizeof *counters; k++)
-        sqlite3_bind_int64(s, i++, (sqlite3_int64)counters[k]);
-    sqlite3_bind_int64(s, i++, m->sampling ? m->sampling : 1);
-    if (m->snaplen)
-        sqlite3_bind_int64(s, i++, m->snaplen);
-    else
-        sqlite3_bind_null(s, i++);
-    if (m->first_ns || m->last_ns) {
-        sqlite3_bind_double(s, i++, (double)m->first_ns / 1e9);
-        sqlite3_bind_double(s, i++, (double)m->last_ns / 1e9);
-    } else {
-        sqlite3_bind_null(s, i++);
-        sqlite3_bind_null(s, i++);
-    }
-    bind_text_or_null(s, i++, m->status);
-    bind_text_or_null(s, i++, m->message);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
-    sqlite3_bind_double(s, i++, m->flow_sampling > 1 ? m->flow_sampling : 1);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc;
-}
-
-int vnd_store_begin(struct vnd_store *st, char **err)
-{
-    return exec(st->db, "BEGIN IMMEDIATE", err);
-}
-
-int vnd_store_commit(struct vnd_store *st, char **err)
-{
-    int rc = exec(st->db, "COMMIT", err);
-    if (rc == 0 && st->ckpt_running) {
-        pthread_mutex_lock(&st->ckpt_lock);
-        st->commits++;
-        pthread_cond_signal(&st->ckpt_cond);
-        pthread_mutex_unlock(&st->ckpt_lock);
-    }
-    return rc;
-}
-
-int vnd_store_rollback(struct vnd_store *st)
-{
-    char *err = NULL;
-    int rc = exec(st->db, "ROLLBACK", &err);
-    free(err);
-    return rc;
-}

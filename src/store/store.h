@@ -1,5 +1,5 @@
-/* store.h — the embedded trace store: trace tables and vnd_meta in one
- * SQLite file.
+/* store.h — the trace store: trace tables and vnd_meta, in one SQLite
+ * file (the embedded store) or a PostgreSQL database (provider.h).
  *
  * Writers (vnd parse, vnd-tabled) open it with vnd_store_open(): WAL
  * journal, so readers never block the writer and a killed writer leaves
@@ -18,12 +18,19 @@
 #include "lang/parseconf.h"
 
 struct vnd_store;
+struct vnd_cursor;
 
-/* Opens or creates the store at `path`.  Returns 0, or an errno-style code
- * and a malloc'd message in *err. */
-int vnd_store_open(const char *path, struct vnd_store **out, char **err);
+/* Opens or creates the store at `location`: a SQLite file's path, or
+ * "pg:CONNINFO" for a PostgreSQL database (provider.h).  Returns 0, or an
+ * errno-style code and a malloc'd message in *err. */
+int vnd_store_open(const char *location, struct vnd_store **out, char **err);
 void vnd_store_close(struct vnd_store *st);
+/* The SQLite connection of an embedded store; NULL for PostgreSQL. */
 sqlite3 *vnd_store_db(struct vnd_store *st);
+
+/* A cursor (provider.h) over a prepared SQLite statement, finalized on
+ * close when `owns`. */
+struct vnd_cursor *vnd_cursor_sqlite(sqlite3_stmt *stmt, bool owns);
 
 /* The longest table or column name VND makes or accepts. */
 #define VND_STORE_NAME_MAX 63

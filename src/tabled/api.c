@@ -157,6 +157,10 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
     q->seconds = td->mx.query_seconds;
     q->t0 = vnd_now();
     char *err = NULL;
+    if (td->trace_store) {
+        free(q);
+        return vnd_http_send_error(mc, MHD_HTTP_CONFLICT, DISTRIBUTED_QUERY);
+    }
     int rc = vnd_tenant_guard_open(td->db_path, req->tenant ? req->tenant : VND_TENANT_DEFAULT,
                                    (const char *const *)req->traces, req->ntraces, &q->g, &err);
     if (rc) {

@@ -94,6 +94,8 @@ enum MHD_Result vnd_tabled_diag(struct vnd_tabled *td, struct MHD_Connection *mc
     char *err = NULL;
     unsigned status = MHD_HTTP_OK;
     struct result res = {.max = td->query_memory ? td->query_memory : SIZE_MAX};
+    if (td->trace_store)
+        return vnd_http_send_error(mc, MHD_HTTP_CONFLICT, DISTRIBUTED_QUERY);
     int rc = vnd_tenant_guard_open(td->db_path, req->tenant ? req->tenant : VND_TENANT_DEFAULT,
                                    (const char *const *)req->traces, req->ntraces, &g, &err);
     if (rc) {

@@ -37,10 +37,17 @@ static const char usage_text[] =
     "\n"
     "options (each may also be a `name = value` line of the config file;\n"
     "the command line wins):\n"
-    "  -i, --interface IF     mirror interface to capture (repeatable)\n"
+    "  -i, --interface IF     mirror interface to capture (repeatable; none when\n"
+    "                         a collector below feeds the table server alone)\n"
     "      --sflow-listen ADDR  also collect sFlow v5 from OVS on UDP ADDR\n"
     "                         (HOST:PORT, e.g. 127.0.0.1:6343) for sflow traces\n"
-    "  -d, --db PATH          the store (SQLite, created if absent)\n"
+    "      --ipfix-listen ADDR  also collect IPFIX (and NetFlow v9) from OVS on UDP\n"
+    "                         ADDR (e.g. 127.0.0.1:4739) for ipfix traces\n"
+    "  -d, --db PATH          the store (SQLite, created if absent): the trace\n"
+    "                         registry, and the tenants' traces beside it\n"
+    "      --trace-store pg:CONNINFO  keep the tenants' trace tables in this\n"
+    "                         PostgreSQL instead, a schema per tenant (the\n"
+    "                         distributed mode: docs/distributed.md)\n"
     "  -l, --listen ADDR      control API address (default 127.0.0.1:7410)\n"
     "  -s, --secret-file F    file holding the secret shared with the control server\n"
     "  -c, --config FILE      read options from FILE first\n"
@@ -67,7 +74,8 @@ static const char usage_text[] =
 struct settings {
     struct vnd_opt_list interfaces;
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level, *metrics_secret_file;
-    char *sflow_listen;
+    char *sflow_listen, *ipfix_listen;
+    char *trace_store;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
     long query_memory_mb;
@@ -94,6 +102,8 @@ static const struct vnd_opt_def opt_defs[] = {
     {"http-per-address", 1010, VND_OPT_LONG, offsetof(struct settings, http_per_address), 0, 65536},
     {"metrics-secret-file", 1012, VND_OPT_STR, offsetof(struct settings, metrics_secret_file), 0, 0},
     {"sflow-listen", 1013, VND_OPT_STR, offsetof(struct settings, sflow_listen), 0, 0},
+    {"ipfix-listen", 1014, VND_OPT_STR, offsetof(struct settings, ipfix_listen), 0, 0},
+    {"trace-store", 1020, VND_OPT_STR, offsetof(struct settings, trace_store), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -104,7 +114,11 @@ static int parse_args(int argc, char **argv, struct settings *s)
     int status = vnd_opts_parse(&opts, argc, argv, s);
     if (status)
         return status;
-    const char *missing = !s->interfaces.n ? "--interface" : !s->db ? "--db"
+    /* a table server fed by a collector alone needs no mirror port */
+    bool collects = s->sflow_listen || s->ipfix_listen;
+    const char *missing = !s->interfaces.n && !collects ? "--interface (or a collector: "
+                                                          "--sflow-listen, --ipfix-listen)"
+                          : !s->db ? "--db"
                           : !s->secret_file ? "--secret-file" : NULL;
     if (missing) {
         fprintf(stderr, "vnd-tabled: %s is required\n%s", missing, usage_text);
@@ -206,6 +220,16 @@ static void parse_batch(struct vnd_tabled *td, const struct vnd_batch *b)
             vnd_traces_add_counters(t, r->ts_ns, &k);
             continue;
         }
+        if (r->type == VND_REC_FLOW) {
+            /* a copy: the batch's bytes need not be aligned for it */
+            struct vnd_ipfix_flow f;
+            if (r->caplen != sizeof f)
+                continue;
+            memcpy(&f, data, sizeof f);
+            vnd_ipfix_flow_fields(&f, &td->flow_pkt);
+            vnd_ingest_record(ing, t->index, r->ts_ns, &td->flow_pkt);
+            continue;
+        }
         if (r->type != VND_REC_PACKET)
             continue;
         const struct vnd_trace_stats *s = vnd_ingest_stats(ing, t->index);
@@ -266,6 +290,7 @@ int main(int argc, char **argv)
                             .query_memory = (uint64_t)s.query_memory_mb << 20};
     pthread_mutex_init(&td.lock, NULL);
     td.db_path = vnd_xstrdup(s.db);
+    td.trace_store = s.trace_store ? vnd_xstrdup(s.trace_store) : NULL;
     td.raw_dir = s.raw_dir ? vnd_xstrdup(s.raw_dir) : vnd_strdup_printf("%s.raw", s.db);
     struct vnd_pktq *q = NULL;
     struct vnd_api *api = NULL;
@@ -297,7 +322,7 @@ int main(int argc, char **argv)
     vnd_metrics_on_collect(td.mx.reg, collect_metrics, &scrape);
     struct vnd_pcap_live_opts co = {.buffer_mb = (int)s.buffer_mb,
                                     .snaplen = (int)s.capture_snaplen};
-    td.coll = vnd_xcalloc((size_t)s.interfaces.n + 1, sizeof *td.coll);
+    td.coll = vnd_xcalloc((size_t)s.interfaces.n + 2, sizeof *td.coll);
     for (int i = 0; i < s.interfaces.n; i++) {
         if (vnd_pcap_live_open(s.interfaces.v[i], &co, &td.tagmap, q, &td.coll[i], &err)) {
             vnd_err("%s", err);
@@ -308,6 +333,14 @@ int main(int argc, char **argv)
     if (s.sflow_listen) {
         td.portmap = vnd_portmap_new();
         if (vnd_sflow_source_open(s.sflow_listen, td.portmap, q, &td.coll[td.ncoll], &err)) {
+            vnd_err("%s", err);
+            goto out;
+        }
+        td.ncoll++;
+    }
+    if (s.ipfix_listen) {
+        td.obsmap = vnd_obsmap_new();
+        if (vnd_ipfix_source_open(s.ipfix_listen, td.obsmap, q, &td.coll[td.ncoll], &err)) {
             vnd_err("%s", err);
             goto out;
         }
@@ -389,9 +422,11 @@ out:
     vnd_traces_free_all(&td);
     vnd_pktq_free(q);
     vnd_portmap_free(td.portmap);
+    vnd_obsmap_free(td.obsmap);
     vnd_store_close(td.st);
     pthread_mutex_destroy(&td.lock);
     free(td.db_path);
+    free(td.trace_store);
     free(td.raw_dir);
     free(td.secret);
     free(td.metrics_secret);

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 #include "capture/pcap_live.h"
+#include "capture/ipfix_source.h"
 #include "capture/sflow_source.h"
 
 struct vnd_tabled_trace;
@@ -37,6 +38,12 @@ struct vnd_tabled_metrics {
 
 /* A tenant's database (DB.tenants/NAME.db, see store/tenant.h) and the
  * trace parser writing into it; opened with its first trace. */
+/* What a query to a table server whose traces are in PostgreSQL gets:
+ * tenants read them through the control server's coordinator, under
+ * their own role (docs/distributed.md). */
+#define DISTRIBUTED_QUERY "this table server keeps its traces in PostgreSQL: query them " \
+    "through the control server (distributed mode), not here"
+
 struct vnd_tabled_tenant {
     char *name;
     struct vnd_store *st;
@@ -46,6 +53,9 @@ struct vnd_tabled_tenant {
 struct vnd_tabled {
     /* settings, fixed after start */
     char *db_path;
+    /* "pg:CONNINFO": tenants' traces in PostgreSQL, a schema each; NULL:
+     * SQLite files beside db_path (tenant.h) */
+    char *trace_store;
     char *raw_dir;               /* retained pcap rings: RAW_DIR/<trace id>/ */
     double query_timeout;
     uint64_t query_memory;       /* bytes one query may allocate in SQLite */
@@ -64,6 +74,8 @@ struct vnd_tabled {
     int ncoll;
 
     struct vnd_portmap *portmap;         /* sFlow samples by port; NULL: no collector */
+    struct vnd_obsmap *obsmap;           /* IPFIX records by observation point; NULL: none */
+    struct vnd_pkt flow_pkt;             /* a flow record's fields (the parser's thread) */
     struct vnd_tagmap tagmap;            /* lock-free, see capture/pcap_live.h */
     struct vnd_tabled_metrics mx;
 };

@@ -78,12 +78,24 @@ static bool is_sflow(const struct vnd_tabled_trace *t)
     return t->mode && !strcmp(t->mode, "sflow");
 }
 
-/* The address of this table server's sFlow collector ("sflow:ADDR"). */
-static char *sflow_collector(const struct vnd_tabled *td)
+static bool is_ipfix(const struct vnd_tabled_trace *t)
+{
+    return t->mode && !strcmp(t->mode, "ipfix");
+}
+
+/* A trace fed by a collector (sampled in the switch), not the mirror port. */
+static bool is_collected(const struct vnd_tabled_trace *t)
+{
+    return is_sflow(t) || is_ipfix(t);
+}
+
+/* The address of this table server's collector of `kind` ("sflow:ADDR",
+ * "ipfix:ADDR"). */
+static char *collector_of(const struct vnd_tabled *td, const char *kind)
 {
     for (int c = 0; c < td->ncoll; c++)
-        if (!strcmp(vnd_source_kind(td->coll[c]), "sflow"))
-            return vnd_xstrdup(vnd_source_name(td->coll[c]) + 6);
+        if (!strcmp(vnd_source_kind(td->coll[c]), kind))
+            return vnd_xstrdup(vnd_source_name(td->coll[c]) + strlen(kind) + 1);
     return NULL;
 }
 
@@ -130,11 +142,12 @@ static struct vnd_tabled_tenant *tenant_get(struct vnd_tabled *td, const char *n
     for (int i = 0; i < td->ntenants; i++)
         if (!strcmp(td->tenants[i]->name, name))
             return td->tenants[i];
-    char *dir = vnd_tenant_dir(td->db_path);
-    char *path = vnd_tenant_db_path(td->db_path, name);
+    char *dir = td->trace_store ? NULL : vnd_tenant_dir(td->db_path);
+    char *path = td->trace_store ? vnd_strdup_printf("%s#%s", td->trace_store, name)
+                                 : vnd_tenant_db_path(td->db_path, name);
     struct vnd_tabled_tenant *tn = NULL;
     struct vnd_store *st = NULL;
-    if (mkdir(dir, 0750) && errno != EEXIST)
+    if (dir && mkdir(dir, 0750) && errno != EEXIST)
         *err = vnd_strdup_printf("%s: cannot create: %s", dir, strerror(errno));
     else if (!vnd_store_open(path, &st, err)) {
         tn = vnd_xcalloc(1, sizeof *tn);
@@ -170,11 +183,13 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
     t->slot = td->nslots;
     td->by_slot = vnd_xrealloc(td->by_slot, (size_t)(td->nslots + 1) * sizeof *td->by_slot);
     td->by_slot[td->nslots++] = t;
-    if (is_sflow(t) && !t->collector)
-        t->collector = sflow_collector(td);
+    if (is_collected(t) && !t->collector)
+        t->collector = collector_of(td, t->mode);
     if (is_sflow(t))
         vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex,
                         t->cap_dir_out, t->sampling);
+    else if (is_ipfix(t))
+        vnd_obsmap_set(td->obsmap, t->slot, t->tag, (uint64_t)t->tag);
     else
         vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
 }
@@ -187,8 +202,9 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
     struct vnd_trace_opts o = {
         .id = t->id, .linktype = VND_DLT_EN10MB, .sampling = t->sampling,
         .snaplen = t->snaplen, .append = append, .conf = t->conf,
-        .match = t->matchf, .presampled = is_sflow(t),
-        .source = is_sflow(t) ? "vnd-tabled sflow" : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
+        .match = t->matchf, .presampled = is_collected(t),
+        .source = is_sflow(t) ? "vnd-tabled sflow" : is_ipfix(t) ? "vnd-tabled ipfix"
+                  : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
         .direction = direction, .pattern = pattern, .flow_sampling = t->flow_sampling,
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
@@ -230,8 +246,9 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->match = col_text(s, 12) ? vnd_xstrdup(col_text(s, 12)) : NULL;
         t->flow_sampling = sqlite3_column_double(s, 13) > 1 ? sqlite3_column_double(s, 13) : 1;
         char *msg = NULL;
-        if (is_sflow(t) && !td->portmap) {
-            vnd_err("trace %s: an sflow trace, but no --sflow-listen: not restored", t->id);
+        if ((is_sflow(t) && !td->portmap) || (is_ipfix(t) && !td->obsmap)) {
+            vnd_err("trace %s: an %s trace, but no --%s-listen: not restored", t->id, t->mode,
+                    t->mode);
             trace_free(t);
             continue;
         }
@@ -327,6 +344,17 @@ static bool table_shared(const struct vnd_tabled *td, const struct vnd_tabled_tr
 static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, char **err)
 {
     struct vnd_store *st = t->tenant->st;
+    if (!vnd_store_db(st)) {
+        /* another provider: its own way of removing a trace */
+        int rc = vnd_store_begin(st, err) ? 500 : 0;
+        if (!rc && vnd_store_drop_trace(st, t->id, NULL, err))
+            rc = 500;
+        if (!rc && vnd_store_commit(st, err))
+            rc = 500;
+        if (rc)
+            vnd_store_rollback(st);
+        return rc;
+    }
     int rc = exec_sql(st, "BEGIN", err);
     for (int i = 0; !rc && i < t->ntables; i++) {
         if (table_shared(td, t, t->tables[i])) {
@@ -361,7 +389,10 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     struct vnd_tabled_trace *t = vnd_xcalloc(1, sizeof *t);
     t->id = vnd_xstrdup(req->id);
     t->tag = req->tag;
-    t->parse = vnd_xstrdup(req->parse ? req->parse : vnd_parseconf_default_text);
+    t->parse = vnd_xstrdup(req->parse ? req->parse
+                           : req->mode && !strcmp(req->mode, "ipfix")
+                               ? vnd_parseconf_flow_default_text
+                               : vnd_parseconf_default_text);
     t->snaplen = req->snaplen;
     t->sampling = req->sampling ? req->sampling : 1;
     t->retain_mb = req->retain_mb;
@@ -373,6 +404,12 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     if (is_sflow(t) && !td->portmap) {
         *err = vnd_strdup_printf("this table server has no sFlow collector (start it with "
                                  "--sflow-listen)");
+        status = 409;
+        goto out_free;
+    }
+    if (is_ipfix(t) && !td->obsmap) {
+        *err = vnd_strdup_printf("this table server has no IPFIX collector (start it with "
+                                 "--ipfix-listen)");
         status = 409;
         goto out_free;
     }
@@ -466,6 +503,8 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
     /* No new packets for it; queued ones find by_slot NULL. */
     if (is_sflow(t))
         vnd_portmap_clear(td->portmap, t->slot);
+    else if (is_ipfix(t))
+        vnd_obsmap_clear(td->obsmap, t->slot);
     else
         vnd_tagmap_clear(&td->tagmap, t->tag);
     const void *args[] = {t->id};
@@ -628,6 +667,12 @@ void vnd_traces_write_counters(struct vnd_tabled *td)
         struct vnd_store *st = t->tenant->st;
         sqlite3 *db = vnd_store_db(st);
         char *err = NULL;
+        if (!db) {
+            vnd_warn("trace %s: sflow_counters are kept in SQLite stores only (%d samples "
+                     "not stored)", t->id, t->ncounters);
+            t->ncounters = 0;
+            continue;
+        }
         sqlite3_stmt *s = NULL;
         /* the tenant knows the trace by its table's name */
         const char *name = t->ntables ? t->tables[0] : t->id;
@@ -680,6 +725,16 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
         json_object_set_new(o, "kind", json_string(vnd_source_kind(td->coll[c])));
         if (cs.malformed)
             json_object_set_new(o, "malformed", json_integer((json_int_t)cs.malformed));
+        if (!strcmp(vnd_source_kind(td->coll[c]), "ipfix")) {
+            struct vnd_ipfix_source_counts ic;
+            vnd_ipfix_source_counts(td->coll[c], &ic);
+            json_object_set_new(o, "templates", json_integer((json_int_t)ic.templates));
+            json_object_set_new(o, "withdrawals", json_integer((json_int_t)ic.withdrawals));
+            json_object_set_new(o, "unknown_template",
+                                json_integer((json_int_t)ic.unknown_template));
+            json_object_set_new(o, "refused_templates",
+                                json_integer((json_int_t)ic.refused_templates));
+        }
         if (vnd_source_error(td->coll[c]))
             json_object_set_new(o, "error", json_string(vnd_source_error(td->coll[c])));
         json_array_append_new(a, o);

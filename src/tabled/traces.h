@@ -27,14 +27,16 @@ struct vnd_tabled_trace {
     char *parse;                 /* the parse configuration as given */
     struct vnd_parse_conf *conf;
     uint32_t snaplen, sampling, retain_mb;
-    /* "mirror" (tagged copies on the mirror port) or "sflow" (samples of
+    /* "mirror" (tagged copies on the mirror port), "sflow" (samples of
      * the port with `ifindex`, `match` applied here; see
-     * capture/sflow_source.h); kept in vnd_trace_source */
+     * capture/sflow_source.h) or "ipfix" (flow records whose
+     * observationPointId is the trace's tag: capture/ipfix_source.h);
+     * kept in vnd_trace_source */
     char *mode;
     uint32_t ifindex;
     char *match;
     struct vnd_filter *matchf;
-    char *collector;             /* sflow: where OVS is to send (the reply says) */
+    char *collector;             /* sflow, ipfix: where OVS is to send (the reply says) */
     double flow_sampling;        /* mirror: 1 flow in this many copied by the switch */
     /* counter samples of its port waiting for the next commit */
     bool cap_dir_out;            /* direction "out": samples whose input is the port */

@@ -300,6 +300,16 @@ HA
     # in one batch and sends the copies out grouped by datapath flow (per
     # backend for the SYNs), not in the order they came: real-time priority
     # for it and haproxy keeps batches short (VND_LB_RT=0: leave them be).
+    # Within one batch the datapath also groups frames by datapath flow:
+    # with megaflows the backend SYNs of different connections share a
+    # flow per backend, and their copies leave grouped by backend, out of
+    # haproxy's order.  Exact-match datapath flows (one per connection)
+    # keep the order of first appearance, which is the wire order of the
+    # SYNs (VND_LB_EXACT=0: megaflows, as OVS runs by default;
+    # docs/paper.md §5.1.2 has both).
+    if [ "${VND_LB_EXACT:-1}" = 1 ]; then
+        ovs-appctl -t "$B_DIR/vswitchd.ctl" upcall/disable-megaflows >/dev/null || return 1
+    fi
     if [ "${VND_LB_RT:-1}" = 1 ]; then
         local p t
         for p in $(cat "$B_DIR/vswitchd.pid") ${B_LB_PIDS##* }; do

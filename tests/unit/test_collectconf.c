@@ -334,7 +334,7 @@ static void limits_and_bytes(void)
 
 #define BLOCKS "\"VM Node :\", \"Appliance Node :\" or \"Virtual Appliance Link :\""
 #define KEYWORDS "(expected " BLOCKS ", Cap, a pattern field such as srcIP=, Mode, Snaplen, " \
-                 "Sampling or Flow Sampling)"
+                 "Sampling, ActiveTimeout, MaxFlows or Flow Sampling)"
 #define VC "VM Node : a\nCap input\n"
 
 static void errors(void)
@@ -396,6 +396,13 @@ static void errors(void)
 
     /* keywords */
     error_is(VC "foo bar\n", "collect.conf:3:1: unknown keyword \"foo\" " KEYWORDS);
+    error_is(VC "Mode ipfix\nActiveTimeout 4000\n", "collect.conf:4:15: ActiveTimeout 4000 is out "
+             "of range (expected 0..3600: seconds the switch aggregates a flow before exporting "
+             "it, 0: no cache)");
+    error_is(VC "Mode ipfix\nMaxFlows 0\n", "collect.conf:4:10: MaxFlows 0 is out of range "
+             "(expected 1..1000000: flows the switch's IPFIX cache holds)");
+    error_is(VC "MaxFlows 5\nmaxflows=6\n", "collect.conf:4:1: MaxFlows given twice in one Cap "
+             "block (first at line 3)");
     error_is(VC "  srcAddr=1.2.3.4\n", "collect.conf:3:3: unknown keyword \"srcAddr\" " KEYWORDS);
     error_is(VC "srcIP2=1.2.3.4\n", "collect.conf:3:1: unknown keyword \"srcIP2\" " KEYWORDS);
     error_is(VC "Capture input\n", "collect.conf:3:9: expected \"Point\" after \"Capture\", "

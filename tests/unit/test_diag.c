@@ -378,6 +378,36 @@ static void test_pg_dialect(void)
     free(err);
 }
 
+/* A table of flow records (vnd_meta: an IPFIX collector wrote it): a
+ * packet app refuses it, saying why; one whose columns it has runs. */
+static void test_flow_records(void)
+{
+    sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS vnd_meta (trace TEXT, tbl TEXT, source TEXT);"
+                     "INSERT INTO vnd_meta VALUES ('d1_1', 'fr', 'vnd-tabled ipfix');"
+                     "CREATE TABLE fr (ts REAL, src_ip TEXT, dst_ip TEXT, proto INTEGER,"
+                     " src_port INTEGER, dst_port INTEGER, start_ts REAL, end_ts REAL,"
+                     " packets INTEGER, bytes INTEGER);"
+                     "INSERT INTO fr VALUES (2, '10.0.0.1', '10.0.0.2', 6, 1, 2, 1, 2, 10, 1000)",
+                 NULL, NULL, NULL);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "fr";
+    char *err = NULL;
+    char *sql = vnd_diag_sql(&vnd_diag_throughput, db, &o, &err);
+    CHECK(!sql && err && strstr(err, "holds flow records") && strstr(err, "payload_len")
+          && strstr(err, "sum(bytes) * 8"), "throughput refuses flow records, saying what to "
+          "do: %s", err ? err : "(none)");
+    free(sql);
+    free(err);
+    err = NULL;
+    o.field = "bytes";
+    sql = vnd_diag_sql(&vnd_diag_distribution, db, &o, &err);
+    CHECK(sql != NULL, "an app whose columns a flow table has runs on it%s%s", err ? ": " : "",
+          err ? err : "");
+    free(sql);
+    free(err);
+}
+
 /* The app's SQL run by SQLite, as CSV (what `vnd query` gives). */
 static char *run_sql(const struct vnd_diag_app *app, const struct vnd_diag_opts *o)
 {
@@ -715,6 +745,7 @@ int main(void)
     test_correlate_order_reuse();
     test_distribution_groups();
     test_pg_dialect();
+    test_flow_records();
     test_steps_equal_sql();
     test_rtt_sack();
     test_rtt_ties();

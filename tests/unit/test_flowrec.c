@@ -6,12 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/ipfix.h"
+#include "capture/ipfix_source.h"
 #include "decode/packet.h"
 #include "ingest/ingest.h"
 #include "lang/filter.h"
 #include "lang/parseconf.h"
 #include "store/store.h"
 #include "synth/frame.h"
+#include "synth/ipfix.h"
 #include "../tap.h"
 
 static long long one(struct vnd_store *st, const char *sql)
@@ -23,6 +26,70 @@ static long long one(struct vnd_store *st, const char *sql)
         v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     return v;
+}
+
+static struct vnd_ingest *rec_ing;
+static struct vnd_parse_conf *fc;        /* outlives the ingest */
+static int rec_trace;
+
+static void ingest_flow(void *ctx, const struct vnd_ipfix_flow *f)
+{
+    (void)ctx;
+    struct vnd_pkt p;
+    vnd_ipfix_flow_fields(f, &p);
+    vnd_ingest_record(rec_ing, rec_trace, f->end_ns, &p);
+}
+
+/* IPFIX records, decoded and stored with the flow-record columns. */
+static void test_ipfix_records(struct vnd_ingest *ing, struct vnd_store *st)
+{
+    char *err = NULL;
+    CHECK(vnd_parseconf_parse(vnd_parseconf_flow_default_text, "flow default", &fc, &err) == 0,
+          "the flow-record default parses: %s", err ? err : "");
+    struct vnd_trace_opts o = {.id = "x1", .linktype = VND_DLT_EN10MB, .sampling = 1,
+                               .presampled = true, .conf = fc, .source = "test ipfix"};
+    rec_ing = ing;
+    rec_trace = vnd_ingest_add_trace(ing, &o, &err);
+    CHECK(rec_trace >= 0, "a flow-record trace is added");
+    static struct vnd_ipfixw w;
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    vnd_ipfixw_ovs_template(&w, 256);
+    vnd_ipfixw_set(&w, 256);
+    for (uint32_t k = 0; k < 4; k++) {
+        struct vnd_ipfix_flow f;
+        memset(&f, 0, sizeof f);
+        f.obs_point = 9;
+        f.proto = k == 3 ? 17 : 6;
+        memcpy(f.src, "\x0a\0\0\x06", 4);
+        memcpy(f.dst, "\x0a\0\0\x08", 4);
+        f.sport = (uint16_t)(1000 + k);
+        f.dport = 5201;
+        f.packets = 100;
+        f.octets = 100000 + k;
+        f.l2_octets = 101400 + k;
+        f.tcp_flags = 0x1b;
+        vnd_ipfixw_ovs_record(&w, &f, 4000000, 1000000);
+    }
+    size_t n = vnd_ipfixw_end(&w);
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    const char *why = NULL;
+    CHECK(vnd_ipfix_parse(c, "s", 1, 1, w.buf, n, ingest_flow, NULL, NULL, &why) == 0,
+          "the message reads");
+    vnd_ipfix_cache_free(c);
+    CHECK(vnd_ingest_flush(ing, &err) == 0, "flush");
+    CHECK_EQ_INT(one(st, "SELECT count(*) FROM x1"), 4, "four flow records stored");
+    CHECK_EQ_INT(one(st, "SELECT sum(bytes) FROM x1"), 400006, "bytes (octetDeltaCount)");
+    CHECK_EQ_INT(one(st, "SELECT sum(l2_bytes) FROM x1"), 405606, "l2_bytes");
+    CHECK_EQ_INT(one(st, "SELECT sum(packets) FROM x1"), 400, "packets");
+    CHECK_EQ_INT(one(st, "SELECT count(*) FROM x1 WHERE src_ip = '10.0.0.6' AND dst_port = 5201"
+                         " AND proto IN (6, 17)"), 4, "5-tuple columns, TCP and UDP ports");
+    CHECK_EQ_INT(one(st, "SELECT count(*) FROM x1 WHERE flags = 27"), 3,
+                 "TCP flags of the TCP records only");
+    CHECK_EQ_INT(one(st, "SELECT round((end_ts - start_ts) * 1000) FROM x1 LIMIT 1"), 3000,
+                 "start_ts and end_ts from the delta microseconds");
+    CHECK_EQ_INT(one(st, "SELECT ts = end_ts FROM x1 LIMIT 1"), 1, "ts is the flow's end");
+    CHECK_EQ_INT(one(st, "SELECT count(*) FROM x1 WHERE ts = 1700000000 - 1"), 4,
+                 "end = export time - flowEndDeltaMicroseconds");
 }
 
 int main(void)
@@ -84,7 +151,9 @@ int main(void)
     CHECK_EQ_INT(one(st, "SELECT count(*) FROM p1"), 3, "only the pattern's packets stored");
     CHECK_EQ_INT(one(st, "SELECT packets_seen FROM vnd_meta WHERE trace = 'p1'"), 3,
                  "the others are not even seen");
+    test_ipfix_records(ing, st);
     vnd_ingest_free(ing);
+    vnd_parseconf_free(fc);
     vnd_filter_free(m);
     vnd_parseconf_free(pc);
     vnd_store_close(st);

@@ -694,6 +694,41 @@ static void from_ovs(void)
     free(saved);
 }
 
+/* table_server.postgres: the distributed mode's conninfo, no password. */
+static void postgres_field(void)
+{
+    char *text = mutate("hosts.0.table_server.postgres",
+                        json_pack("{s:s}", "conninfo", "host=10.0.0.2 dbname=vnd user=vnd_fdw"));
+    struct vnd_nib *nib = parse(text, NULL);
+    free(text);
+    CHECK(nib && nib->hosts[0].pg_conninfo
+          && !strcmp(nib->hosts[0].pg_conninfo, "host=10.0.0.2 dbname=vnd user=vnd_fdw"),
+          "postgres.conninfo kept");
+    CHECK(nib && !nib->hosts[1].pg_conninfo && !nib->hosts[0].pg_password,
+          "no postgres: NULL; no password_file: NULL");
+    vnd_nib_free(nib);
+    text = mutate("hosts.0.table_server.postgres",
+                  json_pack("{s:s}", "conninfo", "host=h password=hunter2"));
+    struct vnd_nib *bad = NULL;
+    char *err = NULL;
+    int rc = vnd_nib_parse(text, strlen(text), "t.json", NULL, &bad, &err);
+    CHECK(rc != 0 && err && strstr(err, "hosts[0].table_server.postgres.conninfo: not a conninfo "
+                                        "without a password")
+          && strstr(err, "password_file"), "a password in the conninfo is refused");
+    vnd_nib_free(bad);
+    free(err);
+    free(text);
+    text = mutate("hosts.0.table_server.postgres",
+                  json_pack("{s:s, s:s}", "conninfo", "host=h", "pasword_file", "x"));
+    bad = NULL;
+    err = NULL;
+    rc = vnd_nib_parse(text, strlen(text), "t.json", NULL, &bad, &err);
+    CHECK(rc != 0 && err && strstr(err, "pasword_file"), "a misspelt key is named");
+    vnd_nib_free(bad);
+    free(err);
+    free(text);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -705,6 +740,7 @@ int main(void)
     errors();
     tokens();
     secrets();
+    postgres_field();
     from_ovs();
     rmdir(tmpdir);
     return tap_done();

@@ -167,16 +167,46 @@ int main(void)
     }
     free(err);
     err = NULL;
-    refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\n",
-            "c.conf:2:5: Mode ipfix is not available on this cloud yet: use Mode mirror or "
-            "Mode sflow");
+    /* Mode ipfix: the rule's traces, with the flow cache's settings */
+    struct vnd_policy *pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\n"
+                                    "Sampling 10\nActiveTimeout 2\nMaxFlows 100\n", &err);
+    CHECK(pi != NULL, "Mode ipfix compiles%s%s", err ? ": " : "", err ? err : "");
+    if (pi) {
+        CHECK(pi->ntraces == 1 && pi->traces[0].mode == VND_CC_IPFIX, "an ipfix trace");
+        CHECK(pi->traces[0].sampling == 10 && pi->traces[0].active_timeout == 2
+              && pi->traces[0].max_flows == 100, "sampling, active timeout, max flows");
+        vnd_policy_free(pi);
+    }
+    pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\n", &err);
+    CHECK(pi && pi->traces[0].active_timeout == VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT
+          && pi->traces[0].max_flows == VND_IPFIX_MAX_FLOWS_DEFAULT, "the cache's defaults");
+    vnd_policy_free(pi);
+    refused("alice", "Appliance Node : ids\nCap input\nMode sflow\nActiveTimeout 3\n",
+            "c.conf:2:5: ActiveTimeout and MaxFlows set OVS's IPFIX cache: they go with Mode "
+            "ipfix, not Mode sflow");
+    refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSnaplen 64\n",
+            "c.conf:2:5: Mode ipfix exports flow records, not packet bytes: Snaplen goes with "
+            "Mode mirror or Mode sflow");
     /* bob's server has only an iface_id: not placed until filled from OVS */
     refused("bob", "VM Node : server\nCap input\n",
             "c.conf:2:5: server.eth0 cannot be captured now: its placement is not known "
             "(ask your cloud's operator)");
 
+    /* The OpenFlow rule of an ipfix trace: a sample instead of a copy */
+    struct vnd_capture_rule ri = {.cookie = VND_COOKIE(7, 3), .match = "in_port=4,tcp",
+                                  .tag = 17, .bit = 2, .mirror_port = 9, .sampling = 10};
+    char *rit = vnd_capture_rule_text(&ri);
+    CHECK_EQ_STR(rit, "table=0,priority=100,cookie=0x564e000000070003,reg7=0/0x4,in_port=4,tcp,"
+                      "actions=sample(probability=6553,collector_set_id=22094,"
+                      "obs_domain_id=22094,obs_point_id=17),load:1->NXM_NX_REG7[2],resubmit(,0)",
+                 "ipfix rule text");
+    free(rit);
+    ri.sampling = 1;
+    rit = vnd_capture_rule_text(&ri);
+    CHECK(strstr(rit, "sample(probability=65535,") != NULL, "Sampling 1: every packet");
+    free(rit);
     /* The OpenFlow rule. */
-    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9, 0, 0};
+    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9, 0, 0, 0};
     char *rt = vnd_capture_rule_text(&r);
     CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
                      "actions=push_vlan:0x8100,set_field:4113->vlan_vid,output:9,pop_vlan,"

@@ -1,0 +1,204 @@
+/* flowsend.c — replays flow export datagrams over UDP: the sender of the
+ * collector benchmark (bench/collector_bench.sh).  The datagrams are what
+ * Open vSwitch sends: sFlow v5 flow samples of 128-byte TCP headers, or
+ * IPFIX with OVS's template (resent every 100 datagrams) and records of
+ * its fields; the same bytes for every collector of a run (SEED).
+ *
+ *   flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]
+ *            [-i ID] [-s SEED]
+ *
+ * -r: samples or records per datagram (default 7 sFlow, 16 IPFIX: about
+ * 1400 bytes, as OVS fills them); -i: the sFlow samples' input ifIndex or
+ * the IPFIX records' observationPointId (default 1); -p: datagrams per
+ * second (default: as fast as the socket takes them).  Prints
+ * "DATAGRAMS RECORDS SECONDS PACKETS", PACKETS the packets the records
+ * count (sFlow: one a sample; IPFIX: their packetDeltaCount). */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "synth/frame.h"
+#include "synth/ipfix.h"
+
+static void usage(void)
+{
+    fputs("usage: flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]"
+          " [-i ID] [-s SEED]\n", stderr);
+    exit(2);
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* sFlow v5 (XDR: big-endian words). */
+static size_t sflow_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint32_t ifindex)
+{
+    w->n = 0;
+    w->set_at = 0;
+    w->overflow = false;
+    vnd_ipfixw_u32(w, 5);
+    vnd_ipfixw_u32(w, 1);                  /* agent IPv4 */
+    vnd_ipfixw_bytes(w, "\x7f\0\0\x01", 4);
+    vnd_ipfixw_u32(w, 0);                  /* sub-agent */
+    vnd_ipfixw_u32(w, seq);
+    vnd_ipfixw_u32(w, seq * 10);           /* uptime ms */
+    vnd_ipfixw_u32(w, (uint32_t)nrec);
+    static uint8_t frame[VND_FRAME_MAX];
+    static uint8_t payload[VND_FRAME_MSS];
+    for (int i = 0; i < nrec; i++) {
+        struct vnd_tcp_frame f = {.src = 0x0a000006, .dst = 0x0a000008,
+                                  .sport = (uint16_t)(40000 + next() % 64), .dport = 5201,
+                                  .seq = next(), .ack = next(), .flags = VND_TCP_ACK,
+                                  .ipid = (uint16_t)next(), .payload = payload,
+                                  .len = VND_FRAME_MSS};
+        uint32_t flen = vnd_frame_tcp(frame, &f);
+        uint32_t hlen = 128;
+        uint32_t rec_len = 16 + hlen;                 /* raw header record */
+        uint32_t sample_len = 32 + 8 + rec_len;       /* 8 words, nrec, fmt+len */
+        vnd_ipfixw_u32(w, 1);                         /* flow sample */
+        vnd_ipfixw_u32(w, sample_len);
+        vnd_ipfixw_u32(w, seq * 64 + (uint32_t)i);
+        vnd_ipfixw_u32(w, ifindex);                   /* source id: class 0 */
+        vnd_ipfixw_u32(w, 1);                         /* sampling rate */
+        vnd_ipfixw_u32(w, seq * 64 + (uint32_t)i);    /* pool */
+        vnd_ipfixw_u32(w, 0);                         /* drops */
+        vnd_ipfixw_u32(w, ifindex);                   /* input */
+        vnd_ipfixw_u32(w, ifindex + 1);               /* output */
+        vnd_ipfixw_u32(w, 1);                         /* one record */
+        vnd_ipfixw_u32(w, 1);                         /* raw packet header */
+        vnd_ipfixw_u32(w, rec_len);
+        vnd_ipfixw_u32(w, 1);                         /* Ethernet */
+        vnd_ipfixw_u32(w, flen + 4);                  /* frame length, FCS included */
+        vnd_ipfixw_u32(w, 4);                         /* stripped: the FCS */
+        vnd_ipfixw_u32(w, hlen);
+        vnd_ipfixw_bytes(w, frame, hlen);
+    }
+    return w->n;
+}
+
+static uint64_t packets_sent;
+
+static size_t ipfix_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint32_t obs)
+{
+    vnd_ipfixw_begin(w, (uint32_t)time(NULL), seq, 22094);
+    if (seq % 100 == 0)
+        vnd_ipfixw_ovs_template(w, 256);
+    vnd_ipfixw_set(w, 256);
+    for (int i = 0; i < nrec; i++) {
+        struct vnd_ipfix_flow f;
+        memset(&f, 0, sizeof f);
+        f.obs_point = obs;
+        memcpy(f.src_mac, "\x02\0\x0a\0\0\x06", 6);
+        memcpy(f.dst_mac, "\x02\0\x0a\0\0\x08", 6);
+        f.in_if = 7;
+        f.proto = 6;
+        uint32_t s = htonl(0x0a000006), d = htonl(0x0a000008 + next() % 16);
+        memcpy(f.src, &s, 4);
+        memcpy(f.dst, &d, 4);
+        f.sport = (uint16_t)(40000 + next() % 4096);
+        f.dport = 5201;
+        f.packets = next() % 1000 + 1;
+        packets_sent += f.packets;
+        f.octets = f.packets * 1500;
+        f.l2_octets = f.packets * 1514;
+        f.end_reason = 2;
+        f.tcp_flags = 0x18;
+        vnd_ipfixw_ovs_record(w, &f, 1000000 + next() % 1000000, next() % 1000);
+    }
+    return vnd_ipfixw_end(w);
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind = NULL, *dest = NULL;
+    long n = 0;
+    int nrec = 0, c;
+    double pps = 0;
+    uint32_t id = 1;
+    while ((c = getopt(argc, argv, "k:d:n:r:p:i:s:")) != -1) {
+        switch (c) {
+        case 'k': kind = optarg; break;
+        case 'd': dest = optarg; break;
+        case 'n': n = atol(optarg); break;
+        case 'r': nrec = atoi(optarg); break;
+        case 'p': pps = atof(optarg); break;
+        case 'i': id = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 's': rng = strtoull(optarg, NULL, 10) * 2654435761ULL + 1; break;
+        default: usage();
+        }
+    }
+    if (!kind || !dest || n <= 0 || (strcmp(kind, "sflow") && strcmp(kind, "ipfix")))
+        usage();
+    bool sflow = !strcmp(kind, "sflow");
+    if (nrec <= 0)
+        nrec = sflow ? 7 : 16;
+    if (nrec > 64)
+        usage();
+    char host[256];
+    const char *colon = strrchr(dest, ':');
+    if (!colon || (size_t)(colon - dest) >= sizeof host)
+        usage();
+    memcpy(host, dest, (size_t)(colon - dest));
+    host[colon - dest] = 0;
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *ai;
+    if (getaddrinfo(host, colon + 1, &hints, &ai)) {
+        fprintf(stderr, "flowsend: %s: not an address\n", dest);
+        return 2;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+        perror("flowsend");
+        return 1;
+    }
+    freeaddrinfo(ai);
+    static struct vnd_ipfixw w;
+    double t0 = now();
+    long records = 0;
+    for (long i = 0; i < n; i++) {
+        size_t len = sflow ? sflow_datagram(&w, (uint32_t)i, nrec, id)
+                           : ipfix_datagram(&w, (uint32_t)i, nrec, id);
+        if (w.overflow) {
+            fputs("flowsend: a datagram does not fit\n", stderr);
+            return 1;
+        }
+        /* loopback: send blocks while the receiver's buffer is full only
+         * for the sender's own queue; a full receiver drops */
+        if (send(fd, w.buf, len, 0) < 0) {
+            perror("flowsend: send");
+            return 1;
+        }
+        records += nrec;
+        if (sflow)
+            packets_sent += (uint64_t)nrec;
+        if (pps > 0) {
+            double due = t0 + (double)(i + 1) / pps, t = now();
+            if (due > t) {
+                struct timespec d = {(time_t)(due - t), (long)((due - t - (long)(due - t)) * 1e9)};
+                nanosleep(&d, NULL);
+            }
+        }
+    }
+    printf("%ld %ld %.3f %llu\n", n, records, now() - t0, (unsigned long long)packets_sent);
+    close(fd);
+    return 0;
+}

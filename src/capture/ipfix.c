@@ -1,0 +1,701 @@
+/* ipfix.c — reading IPFIX messages and NetFlow v9 packets against a
+ * template cache (see ipfix.h).  Every read goes through `struct rd`,
+ * which never moves past its end and remembers that it tried. */
+#include "capture/ipfix.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+/* ---- bounded reads ---- */
+
+struct rd {
+    const uint8_t *p, *end;
+    int bad;
+};
+
+static size_t left(const struct rd *r)
+{
+    return (size_t)(r->end - r->p);
+}
+
+static uint64_t be(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint32_t rd_n(struct rd *r, size_t n)
+{
+    if (r->bad || left(r) < n) {
+        r->bad = 1;
+        return 0;
+    }
+    uint32_t v = (uint32_t)be(r->p, n);
+    r->p += n;
+    return v;
+}
+
+/* A sub-reader over the next `n` bytes. */
+static struct rd sub(struct rd *r, size_t n)
+{
+    struct rd s = {r->p, r->p, 1};
+    if (r->bad || left(r) < n) {
+        r->bad = 1;
+        return s;
+    }
+    s.end = r->p + n;
+    s.bad = 0;
+    r->p += n;
+    return s;
+}
+
+/* ---- the template cache ---- */
+
+struct fspec {
+    uint16_t ie, len;            /* len 65535: variable */
+    uint32_t pen;                /* enterprise number; 0: IANA */
+};
+
+struct tmpl {
+    struct tmpl *next;           /* in its bucket */
+    uint8_t session[VND_IPFIX_SESSION_MAX];
+    uint8_t slen, version;
+    bool options;
+    uint32_t domain;
+    uint16_t id, nfields, nscope;
+    uint32_t min_len;            /* bytes of the shortest record */
+    double refreshed;
+    struct fspec f[];
+};
+
+#define NBUCKETS 1024
+
+struct vnd_ipfix_cache {
+    struct tmpl *b[NBUCKETS];
+    uint32_t n, max;
+    double timeout;
+};
+
+struct vnd_ipfix_cache *vnd_ipfix_cache_new(uint32_t max_templates, uint32_t template_timeout)
+{
+    struct vnd_ipfix_cache *c = vnd_xcalloc(1, sizeof *c);
+    c->max = max_templates ? max_templates : 4096;
+    c->timeout = template_timeout ? template_timeout : 1800;
+    return c;
+}
+
+void vnd_ipfix_cache_free(struct vnd_ipfix_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < NBUCKETS; i++)
+        for (struct tmpl *t = c->b[i], *nx; t; t = nx) {
+            nx = t->next;
+            free(t);
+        }
+    free(c);
+}
+
+uint32_t vnd_ipfix_cache_size(const struct vnd_ipfix_cache *c)
+{
+    return c->n;
+}
+
+/* What names a template: the session, the version (a v9 and an IPFIX
+ * exporter on one port are two sessions), the domain and the id. */
+struct key {
+    const uint8_t *session;
+    size_t slen;
+    uint8_t version;
+    uint32_t domain;
+};
+
+static unsigned bucket(const struct key *k, uint16_t id)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < k->slen; i++)
+        h = (h ^ k->session[i]) * 16777619u;
+    h = (h ^ k->version) * 16777619u;
+    h = (h ^ k->domain) * 16777619u;
+    h = (h ^ id) * 16777619u;
+    return h % NBUCKETS;
+}
+
+static bool same_domain(const struct tmpl *t, const struct key *k)
+{
+    return t->slen == k->slen && t->version == k->version && t->domain == k->domain
+           && memcmp(t->session, k->session, k->slen) == 0;
+}
+
+static void unlink_at(struct vnd_ipfix_cache *c, struct tmpl **at)
+{
+    struct tmpl *t = *at;
+    *at = t->next;
+    free(t);
+    c->n--;
+}
+
+/* The live template `id`; an expired one is dropped on the way. */
+static const struct tmpl *find(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id,
+                               double now)
+{
+    for (struct tmpl **at = &c->b[bucket(k, id)]; *at; at = &(*at)->next) {
+        struct tmpl *t = *at;
+        if (t->id != id || !same_domain(t, k))
+            continue;
+        if (now - t->refreshed > c->timeout) {
+            unlink_at(c, at);
+            return NULL;
+        }
+        return t;
+    }
+    return NULL;
+}
+
+static void withdraw(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id)
+{
+    for (struct tmpl **at = &c->b[bucket(k, id)]; *at; at = &(*at)->next)
+        if ((*at)->id == id && same_domain(*at, k)) {
+            unlink_at(c, at);
+            return;
+        }
+}
+
+/* Every template (options: of options templates) of the domain. */
+static void withdraw_all(struct vnd_ipfix_cache *c, const struct key *k, bool options)
+{
+    for (int i = 0; i < NBUCKETS; i++)
+        for (struct tmpl **at = &c->b[i]; *at;)
+            if ((*at)->options == options && same_domain(*at, k))
+                unlink_at(c, at);
+            else
+                at = &(*at)->next;
+}
+
+/* Room for one more: the least recently refreshed template goes. */
+static void make_room(struct vnd_ipfix_cache *c)
+{
+    while (c->n >= c->max) {
+        struct tmpl **oldest = NULL;
+        for (int i = 0; i < NBUCKETS; i++)
+            for (struct tmpl **at = &c->b[i]; *at; at = &(*at)->next)
+                if (!oldest || (*at)->refreshed < (*oldest)->refreshed)
+                    oldest = at;
+        if (!oldest)
+            return;
+        unlink_at(c, oldest);
+    }
+}
+
+static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, bool options,
+                  const struct fspec *f, uint16_t nfields, uint16_t nscope, double now)
+{
+    withdraw(c, k, id);          /* a redefinition replaces */
+    make_room(c);
+    struct tmpl *t = vnd_xmalloc(sizeof *t + (size_t)nfields * sizeof *f);
+    memset(t, 0, sizeof *t);
+    memcpy(t->session, k->session, k->slen);
+    t->slen = (uint8_t)k->slen;
+    t->version = k->version;
+    t->domain = k->domain;
+    t->id = id;
+    t->options = options;
+    t->nfields = nfields;
+    t->nscope = nscope;
+    t->refreshed = now;
+    for (uint16_t i = 0; i < nfields; i++) {
+        t->f[i] = f[i];
+        t->min_len += f[i].len == 65535 ? 1 : f[i].len;
+    }
+    unsigned b = bucket(k, id);
+    t->next = c->b[b];
+    c->b[b] = t;
+    c->n++;
+}
+
+/* ---- data records ---- */
+
+/* The state of one message, what records are resolved against. */
+struct msg {
+    struct vnd_ipfix_cache *c;
+    struct key k;
+    double now;
+    uint32_t version, export_time, sys_uptime_ms;
+    vnd_ipfix_flow_fn fn;
+    void *ctx;
+    struct vnd_ipfix_counts *counts;
+};
+
+/* Times as the record sent them, resolved once all its fields are read. */
+struct times {
+    int64_t start_abs, end_abs;                 /* ns; INT64_MIN: not sent */
+    uint64_t start_delta_us, end_delta_us;      /* from the export time */
+    uint64_t start_up, end_up, init_ms;         /* system up time */
+    bool has_sd, has_ed, has_su, has_eu, has_init;
+};
+
+#define NTP_UNIX_OFFSET 2208988800ULL          /* 1900 to 1970, seconds */
+
+static int64_t ntp_ns(uint64_t v)
+{
+    uint64_t sec = v >> 32, frac = v & 0xffffffffu;
+    if (sec < NTP_UNIX_OFFSET)
+        return 0;
+    return (int64_t)(sec - NTP_UNIX_OFFSET) * 1000000000LL
+           + (int64_t)((frac * 1000000000ULL) >> 32);
+}
+
+/* One IANA field into `f`: false when not decoded. */
+static bool field(struct vnd_ipfix_flow *f, struct times *tm, uint16_t ie, const uint8_t *p,
+                  size_t n)
+{
+    bool num = n >= 1 && n <= 8;
+    uint64_t v = num ? be(p, n) : 0;
+    switch (ie) {
+    case 1:  case 85:            /* octetDeltaCount, octetTotalCount */
+        if (!num || (f->has & VND_IPFIX_HAS_OCTETS && ie == 85))
+            return false;
+        f->octets = v;
+        f->has |= VND_IPFIX_HAS_OCTETS;
+        return true;
+    case 352:                    /* layer2OctetDeltaCount */
+        if (!num)
+            return false;
+        f->l2_octets = v;
+        f->has |= VND_IPFIX_HAS_L2_OCTETS;
+        return true;
+    case 2:  case 86:            /* packetDeltaCount, packetTotalCount */
+        if (!num || (f->has & VND_IPFIX_HAS_PACKETS && ie == 86))
+            return false;
+        f->packets = v;
+        f->has |= VND_IPFIX_HAS_PACKETS;
+        return true;
+    case 4:                      /* protocolIdentifier */
+        if (!num)
+            return false;
+        f->proto = (uint8_t)v;
+        f->has |= VND_IPFIX_HAS_PROTO;
+        return true;
+    case 6:                      /* tcpControlBits */
+        if (!num)
+            return false;
+        f->tcp_flags = (uint16_t)(v & 0x1ff);
+        f->has |= VND_IPFIX_HAS_TCP_FLAGS;
+        return true;
+    case 7:  case 11:            /* source/destinationTransportPort */
+        if (!num)
+            return false;
+        if (ie == 7)
+            f->sport = (uint16_t)v;
+        else
+            f->dport = (uint16_t)v;
+        f->has |= ie == 7 ? VND_IPFIX_HAS_SPORT : VND_IPFIX_HAS_DPORT;
+        return true;
+    case 8:  case 12:  case 27:  case 28: {     /* addresses */
+        size_t want = ie == 8 || ie == 12 ? 4 : 16;
+        if (n != want || (f->has & VND_IPFIX_HAS_IP_VERSION && f->ip_version != (want == 4 ? 4 : 6)))
+            return false;
+        memcpy(ie == 8 || ie == 27 ? f->src : f->dst, p, n);
+        f->has |= ie == 8 || ie == 27 ? VND_IPFIX_HAS_SRC : VND_IPFIX_HAS_DST;
+        f->ip_version = want == 4 ? 4 : 6;
+        f->has |= VND_IPFIX_HAS_IP_VERSION;
+        return true;
+    }
+    case 60:                     /* ipVersion: the addresses say it */
+        return num && (v == 4 || v == 6);
+    case 10:  case 14:           /* ingressInterface, egressInterface */
+        if (!num)
+            return false;
+        if (ie == 10)
+            f->in_if = (uint32_t)v;
+        else
+            f->out_if = (uint32_t)v;
+        f->has |= ie == 10 ? VND_IPFIX_HAS_IN_IF : VND_IPFIX_HAS_OUT_IF;
+        return true;
+    case 32:  case 139:          /* icmpTypeCode{IPv4,IPv6} */
+        if (n != 2)
+            return false;
+        f->icmp_type = p[0];
+        f->icmp_code = p[1];
+        f->has |= VND_IPFIX_HAS_ICMP;
+        return true;
+    case 176:  case 178:         /* icmpType{IPv4,IPv6} */
+    case 177:  case 179:         /* icmpCode{IPv4,IPv6} */
+        if (n != 1)
+            return false;
+        if (ie == 176 || ie == 178)
+            f->icmp_type = p[0];
+        else
+            f->icmp_code = p[0];
+        f->has |= VND_IPFIX_HAS_ICMP;
+        return true;
+    case 34:  case 305:          /* samplingInterval, samplingPacketInterval */
+        if (!num)
+            return false;
+        f->sampling = (uint32_t)v;
+        f->has |= VND_IPFIX_HAS_SAMPLING;
+        return true;
+    case 56:  case 80:           /* source/destinationMacAddress */
+        if (n != 6)
+            return false;
+        memcpy(ie == 56 ? f->src_mac : f->dst_mac, p, 6);
+        f->has |= ie == 56 ? VND_IPFIX_HAS_SRC_MAC : VND_IPFIX_HAS_DST_MAC;
+        return true;
+    case 58:  case 243:          /* vlanId, dot1qVlanId */
+        if (!num)
+            return false;
+        if (!(f->has & VND_IPFIX_HAS_VLAN) || v)
+            f->vlan = (uint16_t)(v & 0xfff);
+        f->has |= VND_IPFIX_HAS_VLAN;
+        return true;
+    case 256:                    /* ethernetType */
+        if (!num)
+            return false;
+        f->eth_type = (uint16_t)v;
+        f->has |= VND_IPFIX_HAS_ETH_TYPE;
+        return true;
+    case 61:                     /* flowDirection */
+        if (!num)
+            return false;
+        f->direction = (uint8_t)v;
+        f->has |= VND_IPFIX_HAS_DIRECTION;
+        return true;
+    case 136:                    /* flowEndReason */
+        if (!num)
+            return false;
+        f->end_reason = (uint8_t)v;
+        f->has |= VND_IPFIX_HAS_END_REASON;
+        return true;
+    case 138:                    /* observationPointId */
+        if (!num)
+            return false;
+        f->obs_point = v;
+        f->has |= VND_IPFIX_HAS_OBS_POINT;
+        return true;
+    case 150:  case 151:         /* flowStart/EndSeconds */
+    case 152:  case 153:         /* ...Milliseconds */
+        if (!num) {
+            return false;
+        } else {
+            int64_t ns = ie <= 151 ? (int64_t)(v > 9000000000ULL ? 0 : v) * 1000000000LL
+                                   : (int64_t)(v > 9000000000000ULL ? 0 : v) * 1000000LL;
+            if (ie == 150 || ie == 152)
+                tm->start_abs = ns;
+            else
+                tm->end_abs = ns;
+            return true;
+        }
+    case 154:  case 155:         /* ...Microseconds, NTP format */
+    case 156:  case 157:         /* ...Nanoseconds, NTP format */
+        if (n != 8)
+            return false;
+        if (ie == 154 || ie == 156)
+            tm->start_abs = ntp_ns(v);
+        else
+            tm->end_abs = ntp_ns(v);
+        return true;
+    case 158:  case 159:         /* flowStart/EndDeltaMicroseconds */
+        if (!num)
+            return false;
+        if (ie == 158) {
+            tm->start_delta_us = v;
+            tm->has_sd = true;
+        } else {
+            tm->end_delta_us = v;
+            tm->has_ed = true;
+        }
+        return true;
+    case 21:  case 22:           /* flowEnd/StartSysUpTime (ms) */
+        if (!num)
+            return false;
+        if (ie == 22) {
+            tm->start_up = v;
+            tm->has_su = true;
+        } else {
+            tm->end_up = v;
+            tm->has_eu = true;
+        }
+        return true;
+    case 160:                    /* systemInitTimeMilliseconds */
+        if (!num)
+            return false;
+        tm->init_ms = v;
+        tm->has_init = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The record's times in ns since the epoch: absolute ones as sent,
+ * deltas from the export time, up times from the system's start (v9: the
+ * header's up time at export; IPFIX: systemInitTimeMilliseconds). */
+static void resolve_times(const struct msg *m, const struct times *tm, struct vnd_ipfix_flow *f)
+{
+    int64_t export_ns = (int64_t)m->export_time * 1000000000LL;
+    int64_t v[2] = {INT64_MIN, INT64_MIN};
+    v[0] = tm->start_abs;
+    v[1] = tm->end_abs;
+    if (v[0] == INT64_MIN && tm->has_sd && tm->start_delta_us <= UINT32_MAX * 1000000ULL)
+        v[0] = export_ns - (int64_t)tm->start_delta_us * 1000;
+    if (v[1] == INT64_MIN && tm->has_ed && tm->end_delta_us <= UINT32_MAX * 1000000ULL)
+        v[1] = export_ns - (int64_t)tm->end_delta_us * 1000;
+    for (int i = 0; i < 2; i++) {
+        bool has = i ? tm->has_eu : tm->has_su;
+        uint64_t up = i ? tm->end_up : tm->start_up;
+        if (v[i] != INT64_MIN || !has || up > UINT32_MAX)
+            continue;
+        if (m->version == 9)
+            v[i] = export_ns - ((int64_t)m->sys_uptime_ms - (int64_t)up) * 1000000LL;
+        else if (tm->has_init && tm->init_ms < 9000000000000ULL)
+            v[i] = ((int64_t)tm->init_ms + (int64_t)up) * 1000000LL;
+    }
+    if (v[0] != INT64_MIN) {
+        f->start_ns = v[0];
+        f->has |= VND_IPFIX_HAS_START;
+    }
+    if (v[1] != INT64_MIN) {
+        f->end_ns = v[1];
+        f->has |= VND_IPFIX_HAS_END;
+    }
+}
+
+/* The records of data set `r` (template `t`). */
+static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const char **why)
+{
+    while (left(r) >= t->min_len && left(r) > 0) {
+        struct vnd_ipfix_flow f;
+        memset(&f, 0, sizeof f);
+        struct times tm = {.start_abs = INT64_MIN, .end_abs = INT64_MIN};
+        f.version = m->version;
+        f.domain = m->k.domain;
+        f.export_time = m->export_time;
+        f.template_id = t->id;
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            size_t len = t->f[i].len;
+            if (len == 65535) {         /* RFC 7011 §7 */
+                len = rd_n(r, 1);
+                if (len == 255)
+                    len = rd_n(r, 2);
+            }
+            struct rd v = sub(r, len);
+            if (r->bad) {
+                *why = "a record runs past its set";
+                return -1;
+            }
+            if (t->f[i].pen || t->options || !field(&f, &tm, t->f[i].ie, v.p, len))
+                f.unknown_fields++;
+        }
+        if (t->options) {
+            m->counts->options_records++;
+            continue;
+        }
+        resolve_times(m, &tm, &f);
+        m->counts->records++;
+        if (m->fn)
+            m->fn(m->ctx, &f);
+    }
+    return 0;          /* what is left is padding (shorter than a record) */
+}
+
+/* ---- template sets ---- */
+
+/* One template or options template record of an IPFIX set (id 2 or 3):
+ * 0, 1 at the set's padding, or -1 when malformed. */
+static int ipfix_template(struct msg *m, struct rd *r, bool options, uint16_t set_id,
+                          const char **why)
+{
+    uint16_t id = (uint16_t)rd_n(r, 2), count = (uint16_t)rd_n(r, 2);
+    if (r->bad) {
+        *why = "a template header runs past its set";
+        return -1;
+    }
+    if (count == 0 && id < 256 && id != set_id)
+        return 1;                /* zeros: the set's padding */
+    if (count == 0) {            /* withdrawal (RFC 7011 §8.1) */
+        if (id == set_id)
+            withdraw_all(m->c, &m->k, options);
+        else
+            withdraw(m->c, &m->k, id);
+        m->counts->withdrawals++;
+        return 0;
+    }
+    uint16_t scope = 0;
+    if (options) {
+        scope = (uint16_t)rd_n(r, 2);
+        if (r->bad) {
+            *why = "an options template header runs past its set";
+            return -1;
+        }
+    }
+    static _Thread_local struct fspec f[VND_IPFIX_FIELDS_MAX];
+    bool usable = id >= 256 && count <= VND_IPFIX_FIELDS_MAX && (!options || (scope && scope <= count));
+    for (uint32_t i = 0; i < count; i++) {
+        uint16_t ie = (uint16_t)rd_n(r, 2), len = (uint16_t)rd_n(r, 2);
+        uint32_t pen = ie & 0x8000 ? rd_n(r, 4) : 0;
+        if (r->bad) {
+            *why = "a template's fields run past its set";
+            return -1;
+        }
+        if (len == 0)
+            usable = false;      /* a field of no bytes: a length that lies */
+        if (i < VND_IPFIX_FIELDS_MAX)
+            f[i] = (struct fspec){(uint16_t)(ie & 0x7fff), len, pen};
+    }
+    if (!usable) {
+        m->counts->refused_templates++;
+        withdraw(m->c, &m->k, id);   /* its data is of an unknown template now */
+        return 0;
+    }
+    store(m->c, &m->k, id, options, f, count, scope, m->now);
+    if (options)
+        m->counts->options_templates++;
+    else
+        m->counts->templates++;
+    return 0;
+}
+
+/* One template (flowset 0) or options template (flowset 1) of NetFlow v9. */
+static int v9_template(struct msg *m, struct rd *r, bool options, const char **why)
+{
+    uint16_t id = (uint16_t)rd_n(r, 2), count, scope = 0;
+    if (options) {
+        uint16_t scope_len = (uint16_t)rd_n(r, 2), opt_len = (uint16_t)rd_n(r, 2);
+        if (scope_len % 4 || opt_len % 4) {
+            *why = "a v9 options template's lengths are not whole fields";
+            return -1;
+        }
+        scope = scope_len / 4;
+        count = (uint16_t)(scope + opt_len / 4);
+    } else {
+        count = (uint16_t)rd_n(r, 2);
+    }
+    if (r->bad) {
+        *why = "a template header runs past its flowset";
+        return -1;
+    }
+    if (id == 0 && count == 0)
+        return 1;                /* zeros: the flowset's padding */
+    static _Thread_local struct fspec f[VND_IPFIX_FIELDS_MAX];
+    bool usable = id >= 256 && count > 0 && count <= VND_IPFIX_FIELDS_MAX;
+    for (uint32_t i = 0; i < count; i++) {
+        uint16_t type = (uint16_t)rd_n(r, 2), len = (uint16_t)rd_n(r, 2);
+        if (r->bad) {
+            *why = "a template's fields run past its flowset";
+            return -1;
+        }
+        if (len == 0 || len == 65535)   /* v9 has no variable-length fields */
+            usable = false;
+        if (i < VND_IPFIX_FIELDS_MAX)
+            f[i] = (struct fspec){type, len, 0};
+    }
+    if (!usable) {
+        m->counts->refused_templates++;
+        withdraw(m->c, &m->k, id);
+        return 0;
+    }
+    store(m->c, &m->k, id, options, f, count, scope, m->now);
+    if (options)
+        m->counts->options_templates++;
+    else
+        m->counts->templates++;
+    return 0;
+}
+
+/* ---- messages ---- */
+
+int vnd_ipfix_parse(struct vnd_ipfix_cache *c, const void *session, size_t slen, double now,
+                    const uint8_t *p, size_t n, vnd_ipfix_flow_fn fn, void *ctx,
+                    struct vnd_ipfix_counts *counts, const char **why)
+{
+    struct vnd_ipfix_counts local;
+    struct vnd_ipfix_counts *cn = counts ? counts : &local;
+    memset(cn, 0, sizeof *cn);
+    if (slen > VND_IPFIX_SESSION_MAX)
+        slen = VND_IPFIX_SESSION_MAX;
+    /* (NULL + 0 is undefined in C: an empty message may come as NULL) */
+    struct rd r = {p, p ? p + n : p, 0};
+    struct msg m = {.c = c, .k = {session, session ? slen : 0, 0, 0}, .now = now, .fn = fn,
+                    .ctx = ctx, .counts = cn};
+    m.version = rd_n(&r, 2);
+    if (r.bad) {
+        *why = "shorter than a header";
+        return -1;
+    }
+    if (m.version == 10) {
+        uint32_t len = rd_n(&r, 2);
+        m.export_time = rd_n(&r, 4);
+        rd_n(&r, 4);                       /* sequence number */
+        m.k.domain = rd_n(&r, 4);
+        if (r.bad) {
+            *why = "ends inside the IPFIX header";
+            return -1;
+        }
+        if (len < 16 || len > n) {
+            *why = "the header's length is not the message's";
+            return -1;
+        }
+        r.end = p + len;
+    } else if (m.version == 9) {
+        rd_n(&r, 2);                       /* record count: the flowsets say */
+        m.sys_uptime_ms = rd_n(&r, 4);
+        m.export_time = rd_n(&r, 4);
+        rd_n(&r, 4);                       /* sequence */
+        m.k.domain = rd_n(&r, 4);          /* source id */
+        if (r.bad) {
+            *why = "ends inside the NetFlow v9 header";
+            return -1;
+        }
+    } else {
+        *why = "neither IPFIX (version 10) nor NetFlow v9";
+        return -1;
+    }
+    m.k.version = (uint8_t)m.version;
+    for (int nsets = 0; left(&r) > 0; nsets++) {
+        if (nsets >= VND_IPFIX_SETS_MAX) {
+            *why = "more sets than a message may hold here";
+            return -1;
+        }
+        /* v9 may pad the packet's end; IPFIX may not, but a short tail is
+         * no set either way */
+        if (m.version == 9 && left(&r) < 4)
+            break;
+        uint16_t id = (uint16_t)rd_n(&r, 2), len = (uint16_t)rd_n(&r, 2);
+        if (r.bad || len < 4) {
+            *why = r.bad ? "ends inside a set header" : "a set shorter than its header";
+            return -1;
+        }
+        struct rd s = sub(&r, (size_t)len - 4);
+        if (r.bad) {
+            *why = "a set runs past the message";
+            return -1;
+        }
+        bool tmpl_set = m.version == 10 ? id == 2 || id == 3 : id == 0 || id == 1;
+        bool options = m.version == 10 ? id == 3 : id == 1;
+        if (tmpl_set) {
+            /* records until what is left cannot hold a header: padding */
+            /* an IPFIX withdrawal (4 bytes) is shorter than an options
+             * template's header (6) */
+            int rc = 0;
+            while (rc == 0 && left(&s) >= 4) {
+                rc = m.version == 10 ? ipfix_template(&m, &s, options, id, why)
+                                     : v9_template(&m, &s, options, why);
+                if (rc < 0)
+                    return -1;
+            }
+        } else if (id < 256) {
+            cn->skipped_sets++;
+        } else {
+            const struct tmpl *t = find(c, &m.k, id, now);
+            if (!t)
+                cn->unknown_template++;
+            else if (data_set(&m, t, &s, why))
+                return -1;
+        }
+    }
+    return 0;
+}

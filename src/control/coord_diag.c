@@ -1,0 +1,210 @@
+/* coord_diag.c — diagnostic applications on the coordinator
+ * (coord_diag.h).  The apps write their SQL after checking tables and
+ * columns on an SQLite database; here that database is an empty copy of
+ * the tenant's views (vnd_coord_schema), so the apps run unchanged and
+ * their PostgreSQL form runs where the tables are. */
+#include "control/coord_diag.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/plot.h"
+#include "util/util.h"
+
+/* The bottleneck app computes its time 0 before it writes its SQL (its
+ * per-point parts must share it): here from the coordinator's rows. */
+static int bottleneck_origin(struct vnd_coord_session *s, sqlite3 *schema,
+                             struct vnd_diag_opts *o, char **err)
+{
+    struct vnd_diag_ctx c = {schema, o};
+    /* the tables exist before their rows are asked for */
+    char *probe = vnd_diag_sql(&vnd_diag_bottleneck, schema, o, err);
+    if (!probe)
+        return 400;
+    free(probe);
+    struct vnd_sb sb = {0};
+    vnd_diag_origin(&c, &sb, o->path);
+    int st = vnd_coord_exec(s, sb.s, err);
+    vnd_sb_free(&sb);
+    if (st)
+        return st;
+    o->origin = 0;              /* every table empty: any origin will do */
+    int rc;
+    while ((rc = vnd_coord_fetch(s, err)) == 1) {
+        struct vnd_cell cell;
+        vnd_coord_cell(s, 0, &cell);
+        if (cell.type == VND_CELL_REAL)
+            o->origin = cell.r;
+        else if (cell.type == VND_CELL_INT)
+            o->origin = (double)cell.i;
+        free(cell.s);
+    }
+    return rc;
+}
+
+static double cell_num(const struct vnd_cell *c)
+{
+    return c->type == VND_CELL_REAL ? c->r : c->type == VND_CELL_INT ? (double)c->i : NAN;
+}
+
+/* The bottleneck's rows (hop, span, t, rtt_from_ms, rtt_to_ms, proc_ms,
+ * sent, lost, loss_rate, ordered by hop and t) to `out` and judged. */
+static int bottleneck_rows(struct vnd_coord_session *s, const struct vnd_diag_opts *o,
+                           const struct vnd_diag_view *v, struct vnd_out *out,
+                           struct vnd_plot *pp, struct vnd_plot *lp,
+                           struct vnd_bottleneck_verdict *verdict, char **err)
+{
+    int nh = o->npath - 1;
+    struct vnd_hop_slot *series[VND_DIAG_PATH_MAX] = {0};
+    int n[VND_DIAG_PATH_MAX] = {0}, cap[VND_DIAG_PATH_MAX] = {0};
+    int ncols = vnd_coord_ncols(s);
+    const char **names = vnd_xcalloc((size_t)ncols + 1, sizeof *names);
+    for (int i = 0; i < ncols; i++)
+        names[i] = vnd_coord_colname(s, i);
+    vnd_out_columns(out, ncols, names);
+    free(names);
+    int rc;
+    while ((rc = vnd_coord_fetch(s, err)) == 1) {
+        struct vnd_cell c[9];
+        for (int i = 0; i < 9; i++)
+            vnd_coord_cell(s, i < ncols ? i : 0, &c[i]);
+        int h = c[0].type == VND_CELL_INT ? (int)c[0].i : -1;
+        double t = cell_num(&c[2]);
+        if (h >= 0 && h < nh) {
+            if (n[h] == cap[h]) {
+                cap[h] = cap[h] ? 2 * cap[h] : 64;
+                series[h] = vnd_xrealloc(series[h], (size_t)cap[h] * sizeof *series[h]);
+            }
+            struct vnd_hop_slot *slot = &series[h][n[h]++];
+            slot->t = t;
+            slot->proc_ms = cell_num(&c[5]);
+            slot->sent = (long long)cell_num(&c[6]);
+            slot->lost = (long long)cell_num(&c[7]);
+            if (pp)
+                vnd_plot_add(pp, c[1].s ? c[1].s : "?", t, slot->proc_ms);
+            if (lp)
+                vnd_plot_add(lp, c[1].s ? c[1].s : "?", t, (double)slot->lost);
+        }
+        if (!(t < v->min_t))
+            vnd_coord_out_row(s, out);
+        for (int i = 0; i < 9; i++)
+            free(c[i].s);
+    }
+    if (rc == 0)
+        vnd_bottleneck_judge(nh, series, n, verdict);
+    for (int h = 0; h < nh; h++)
+        free(series[h]);
+    return rc;
+}
+
+/* Rows with t >= min_t to `out`, their series to `plot` (may be NULL). */
+static int plain_rows(struct vnd_coord_session *s, const struct vnd_diag_view *v,
+                      struct vnd_out *out, const char *ycol, struct vnd_plot *plot, char **err)
+{
+    int ncols = vnd_coord_ncols(s), tcol = -1, y = -1, keys[2] = {-1, -1};
+    const char **names = vnd_xcalloc((size_t)ncols + 1, sizeof *names);
+    for (int i = 0; i < ncols; i++) {
+        names[i] = vnd_coord_colname(s, i);
+        tcol = !strcmp(names[i], "t") ? i : tcol;
+        y = ycol && !strcmp(names[i], ycol) ? i : y;
+        keys[0] = !strcmp(names[i], "dir") ? i : keys[0];
+        keys[1] = !strcmp(names[i], "flow") ? i : keys[1];
+    }
+    vnd_out_columns(out, ncols, names);
+    free(names);
+    int rc;
+    while ((rc = vnd_coord_fetch(s, err)) == 1) {
+        double t = 0;
+        if (tcol >= 0) {
+            struct vnd_cell c;
+            vnd_coord_cell(s, tcol, &c);
+            t = cell_num(&c);
+            free(c.s);
+            if (t < v->min_t)
+                continue;
+        }
+        vnd_coord_out_row(s, out);
+        if (plot && y >= 0 && tcol >= 0) {
+            struct vnd_cell c;
+            vnd_coord_cell(s, y, &c);
+            char key[256] = "";
+            for (int k = 0; k < 2; k++)
+                if (keys[k] >= 0) {
+                    struct vnd_cell kc;
+                    vnd_coord_cell(s, keys[k], &kc);
+                    snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
+                             *key ? " " : "", kc.s ? kc.s : "");
+                    free(kc.s);
+                }
+            if (c.type != VND_CELL_NULL)
+                vnd_plot_add(plot, *key ? key : ycol, t, cell_num(&c));
+            free(c.s);
+        }
+    }
+    return rc;
+}
+
+int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
+                   const struct vnd_diag_opts *o0, const struct vnd_diag_view *v, char **sql,
+                   char **err)
+{
+    sqlite3 *schema = NULL;
+    int st = vnd_coord_schema(s, &schema, err);
+    if (st)
+        return st;
+    struct vnd_diag_opts o = *o0;
+    o.pg = true;
+    bool bottleneck = app == &vnd_diag_bottleneck;
+    if (bottleneck && isnan(o.origin) && !sql && (st = bottleneck_origin(s, schema, &o, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
+    char *q = vnd_diag_sql(app, schema, &o, err);
+    sqlite3_close(schema);
+    if (!q)
+        return 400;
+    if (sql) {
+        *sql = q;
+        return 0;
+    }
+    st = vnd_coord_exec(s, q, err);
+    free(q);
+    if (st)
+        return st;
+    struct vnd_out *out = vnd_out_new(v->out, v->fmt);
+    int rc;
+    if (bottleneck) {
+        struct vnd_plot *pp = v->plot ? vnd_plot_new("processing time per hop", "ms") : NULL;
+        struct vnd_plot *lp = v->plot ? vnd_plot_new("packets lost per hop", "per slot") : NULL;
+        struct vnd_bottleneck_verdict verdict;
+        if (v->verdict)
+            vnd_out_object(out);
+        rc = bottleneck_rows(s, &o, v, out, pp, lp, &verdict, err);
+        if (!rc && v->verdict && v->fmt != VND_FMT_TABLE)
+            vnd_bottleneck_verdict_out(out, &o, &verdict);
+        vnd_out_finish(out);
+        if (!rc && pp) {
+            vnd_plot_draw(pp, v->out, 64, 12);
+            vnd_plot_draw(lp, v->out, 64, 8);
+        }
+        if (!rc && v->verdict && v->fmt == VND_FMT_TABLE) {
+            char *text = vnd_bottleneck_verdict_text(&o, &verdict);
+            fprintf(v->out, "\n%s\n", text);
+            free(text);
+        }
+        vnd_plot_free(pp);
+        vnd_plot_free(lp);
+    } else {
+        const char *ycol = NULL, *title = NULL, *unit = NULL;
+        struct vnd_plot *plot = v->plot && vnd_diag_plot_spec(app->name, &ycol, &title, &unit)
+                                    ? vnd_plot_new(title, unit) : NULL;
+        rc = plain_rows(s, v, out, ycol, plot, err);
+        vnd_out_finish(out);
+        if (!rc && plot)
+            vnd_plot_draw(plot, v->out, 64, 12);
+        vnd_plot_free(plot);
+    }
+    fflush(v->out);
+    return rc;
+}

@@ -1,0 +1,180 @@
+/* provider.h — the trace store behind one small table of operations.
+ *
+ * In the manner of Open vSwitch's netdev-provider.h and libpcap's
+ * pcap-int.h: ingest, output, the table server and the apps talk to a
+ * `struct vnd_store_provider`, and each store (SQLite, PostgreSQL) fills
+ * the table.  The SQL dialect is the provider's: a provider runs SQL it
+ * is given, it never translates it.
+ *
+ *   sqlite      the embedded store (store.c): one file, WAL, rowid slots,
+ *               the guard (guard.c) for tenant SQL.  The default.
+ *   postgresql  a PostgreSQL on the table server's host (store_pg.c), via
+ *               libpq; rows go in with COPY in binary form.  Tenants reach
+ *               it only through the control server's coordinator (its
+ *               postgres_fdw foreign tables), never directly.
+ *
+ * Writing (ingest): open, ensure a table from a list of columns, begin a
+ * batch, write rows into a table's writer, write vnd_meta, commit.  Only
+ * one batch is open at a time, on one thread.
+ *
+ * Reading: a cursor over one statement (columns, next row, cells), the
+ * same for SQLite and PostgreSQL, so output and the HTTP APIs stream rows
+ * without knowing where they come from. */
+#ifndef VND_STORE_PROVIDER_H
+#define VND_STORE_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fields/registry.h"
+
+struct vnd_store;
+struct vnd_meta;
+struct vnd_parse_rule;
+struct vnd_store_rows;
+
+/* Where a batch's rows for one table go: made by the provider for a
+ * (table, columns) pair; `rowid` says each row starts with its rowid
+ * (store.h's slots).  Written on the ingest's writer thread.  A
+ * provider's own writer struct starts with this. */
+struct vnd_store_writer {
+    const struct vnd_store_provider *cls;
+};
+
+/* A read cursor over the rows of one statement. */
+struct vnd_cursor;
+
+struct vnd_cursor_class {
+    /* 1: a row is ready; 0: no more rows; -1: failed, *err set
+     * (malloc'd).  A query stopped by its time limit fails with ETIMEDOUT
+     * in *code when code is non-NULL. */
+    int (*next)(struct vnd_cursor *, int *code, char **err);
+    /* Cell i of the current row: its value (text points into the
+     * cursor's memory, valid until the next call). */
+    void (*cell)(struct vnd_cursor *, int i, struct vnd_value *out);
+    void (*close)(struct vnd_cursor *);
+};
+
+struct vnd_cursor {
+    const struct vnd_cursor_class *cls;
+    int ncols;
+    char **cols;                    /* column names, ncols of them */
+};
+
+static inline int vnd_cursor_next(struct vnd_cursor *c, int *code, char **err)
+{
+    return c->cls->next(c, code, err);
+}
+static inline void vnd_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *out)
+{
+    c->cls->cell(c, i, out);
+}
+/* Closes and frees (NULL is fine). */
+void vnd_cursor_close(struct vnd_cursor *c);
+/* For providers: sets the column names (copied). */
+void vnd_cursor_set_columns(struct vnd_cursor *c, int n, const char *const *names);
+
+struct vnd_store_provider {
+    const char *name;               /* "sqlite", "postgresql" */
+
+    /* Opens or creates the store `where` (a file path; a libpq conninfo).
+     * 0, or an errno and a malloc'd *err. */
+    int (*open)(const char *where, struct vnd_store **out, char **err);
+    void (*close)(struct vnd_store *);
+
+    /* Creates `table` with the rule's columns, or checks that an existing
+     * one has exactly those columns: 0, EEXIST or another errno, *err. */
+    int (*ensure_table)(struct vnd_store *, const char *table,
+                        const struct vnd_parse_rule *rule, char **err);
+
+    int (*begin)(struct vnd_store *, char **err);
+    int (*commit)(struct vnd_store *, char **err);
+    int (*rollback)(struct vnd_store *);
+
+    /* A writer for `table` with `ncols` values per row (rowid first when
+     * `rowid`); freed with writer_free.  NULL and *err when the table
+     * cannot take rows. */
+    struct vnd_store_writer *(*writer_new)(struct vnd_store *, const char *table,
+                                           char *const *columns, int ncols, bool rowid,
+                                           char **err);
+    /* Writes `nrows` rows of `ncols` values each (NULL type: SQL NULL), in
+     * the open batch.  0, or an errno and *err. */
+    int (*write_rows)(struct vnd_store_writer *, const struct vnd_value *values, int nrows,
+                      char **err);
+    void (*writer_free)(struct vnd_store_writer *);
+
+    /* vnd_meta: one row per (trace, table). */
+    int (*put_meta)(struct vnd_store *, const struct vnd_meta *, char **err);
+    /* The stored counters of (trace, table) into *out (strings NULL):
+     * 1 found, 0 not there. */
+    int (*get_meta)(struct vnd_store *, const char *trace, const char *table,
+                    struct vnd_meta *out);
+
+    /* Rowid slots and traces (store.h). */
+    int (*trace_rows)(struct vnd_store *, const char *trace, const char *table,
+                      struct vnd_store_rows *out, char **err);
+    int (*clear_trace)(struct vnd_store *, const char *trace, const char *table, char **err);
+    int (*drop_trace)(struct vnd_store *, const char *trace, const char *table, char **err);
+    bool (*only_trace)(struct vnd_store *, const char *trace, const char *table);
+    bool (*has_trace)(struct vnd_store *, const char *trace, const char *table);
+    int (*trace_tables)(struct vnd_store *, const char *trace, char ***tables, int *n,
+                        char **err);
+    /* The stored spelling of `table` when it exists under another case
+     * (SQL names fold case), or NULL. */
+    char *(*canonical_table)(struct vnd_store *, const char *table);
+    /* The largest rowid of `table` (0 when empty); -1 when the store
+     * numbers no rows itself (every row is written with its rowid). */
+    int64_t (*max_rowid)(struct vnd_store *, const char *table);
+
+    /* Runs `sql`, one statement VND built from checked names (not tenant
+     * text: tenants go through the guard or the coordinator), as a cursor
+     * limited to `seconds` of run time (0: none). */
+    int (*query)(struct vnd_store *, const char *sql, double seconds,
+                 struct vnd_cursor **out, char **err);
+
+    /* The SQLite connection of an embedded store, for what runs inside
+     * SQLite (the guard, the apps' C steps); NULL for other providers. */
+    struct sqlite3 *(*sqlite)(struct vnd_store *);
+};
+
+/* The part every store shares; a provider's own struct starts with it. */
+struct vnd_store {
+    const struct vnd_store_provider *cls;
+};
+
+extern const struct vnd_store_provider vnd_store_sqlite;
+extern const struct vnd_store_provider vnd_store_postgresql;
+
+
+/* The provider a store location names: "pg:CONNINFO" or "postgresql:..."
+ * is PostgreSQL (*where then points at the conninfo), anything else a
+ * SQLite file. */
+const struct vnd_store_provider *vnd_store_provider_for(const char *location,
+                                                        const char **where);
+
+/* A cursor over `sql` on a libpq connection (PGconn), in single-row
+ * mode: rows reach the reader as PostgreSQL sends them.  The connection
+ * is busy until the cursor is closed (closing early cancels the rest).
+ * NULL and *err when the statement fails before its first row. */
+struct pg_conn;
+struct vnd_cursor *vnd_cursor_pg(struct pg_conn *conn, const char *sql, char **err);
+
+/* The provider of an open store. */
+const struct vnd_store_provider *vnd_store_provider_of(const struct vnd_store *st);
+
+/* Writers and queries of an open store (the provider's operations). */
+struct vnd_store_writer *vnd_store_writer_new(struct vnd_store *st, const char *table,
+                                              char *const *columns, int ncols, bool rowid,
+                                              char **err);
+int vnd_store_write_rows(struct vnd_store_writer *w, const struct vnd_value *values, int nrows,
+                         char **err);
+void vnd_store_writer_free(struct vnd_store_writer *w);
+int vnd_store_get_meta(struct vnd_store *st, const char *trace, const char *table,
+                       struct vnd_meta *out);
+char *vnd_store_canonical_table(struct vnd_store *st, const char *table);
+int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table);
+int vnd_store_query(struct vnd_store *st, const char *sql, double seconds,
+                    struct vnd_cursor **out, char **err);
+
+#endif

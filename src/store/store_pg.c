@@ -1,0 +1,950 @@
+/* store_pg.c — the PostgreSQL provider of the trace store (provider.h).
+ *
+ * A table server in distributed mode keeps its trace tables in a
+ * PostgreSQL on its own host; the control server's coordinator reaches
+ * them through postgres_fdw (docs/distributed.md).  Layout, which the
+ * coordinator relies on:
+ *   - one schema per tenant of the table server (the location's
+ *     "#SCHEMA", default "vnd"), holding
+ *   - the trace tables: `vnd_rowid bigint` (the row's slot rowid, store.h)
+ *     then the rule's columns, INTEGER → bigint, REAL → double precision,
+ *     TEXT → text;
+ *   - vnd_meta, with SQLite's columns, and vnd_slots.
+ *
+ * Rows go in with COPY in binary form: each table's rows of a batch are
+ * held as COPY data and sent when the batch commits (or when a table's
+ * buffer passes COPY_FLUSH_BYTES), one COPY per table, in the batch's
+ * transaction — so a batch is whole or absent, as on SQLite. */
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/provider.h"
+#include "util/util.h"
+
+#define COPY_FLUSH_BYTES (8u << 20)
+#define SLOT_ROWS ((int64_t)1 << VND_STORE_SLOT_BITS)
+
+struct pg_writer;
+
+struct pg_store {
+    struct vnd_store up;
+    PGconn *conn;
+    char *schema;                 /* quoted, ready for SQL */
+    struct pg_writer *writers;    /* open writers: their COPY data goes at commit */
+};
+
+struct pg_writer {
+    struct vnd_store_writer up;
+    struct pg_store *st;
+    char *copy_sql;               /* COPY "s"."t" (...) FROM STDIN (FORMAT binary) */
+    int ncols;
+    unsigned char *buf;           /* COPY data of rows not yet sent */
+    size_t len, cap;
+    struct pg_writer *next;
+};
+
+/* ---- small helpers ---- */
+
+static char *quote_ident(const char *name)
+{
+    size_t n = strlen(name);
+    char *q = vnd_xmalloc(2 * n + 3), *o = q;
+    *o++ = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            *o++ = '"';
+        *o++ = *p;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return q;
+}
+
+static int pg_fail(struct pg_store *st, PGresult *r, const char *what, char **err)
+{
+    const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn);
+    if (!m || !*m)
+        m = PQerrorMessage(st->conn);
+    char *msg = vnd_strdup_printf("%s: %s", what, m);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    *err = msg;
+    PQclear(r);
+    return EIO;
+}
+
+/* Runs `sql` with text parameters (NULL: SQL NULL); the result, or NULL
+ * and *err.  The caller PQclears. */
+static PGresult *pg_run(struct pg_store *st, const char *sql, int n, const char *const *params,
+                        const char *what, char **err)
+{
+    PGresult *r = PQexecParams(st->conn, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        pg_fail(st, r, what, err);
+        return NULL;
+    }
+    return r;
+}
+
+static int pg_exec(struct pg_store *st, const char *sql, int n, const char *const *params,
+                   const char *what, char **err)
+{
+    PGresult *r = pg_run(st, sql, n, params, what, err);
+    if (!r)
+        return EIO;
+    PQclear(r);
+    return 0;
+}
+
+/* The first column of the first row as an integer; `dflt` when NULL or
+ * no row (or on error, with *err). */
+static int64_t pg_int(struct pg_store *st, const char *sql, int n, const char *const *params,
+                      int64_t dflt, char **err)
+{
+    PGresult *r = pg_run(st, sql, n, params, "PostgreSQL", err);
+    int64_t v = dflt;
+    if (r && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+static char *sql_f(struct pg_store *st, const char *fmt, const char *table)
+{
+    char *qt = quote_ident(table);
+    char *sql = vnd_strdup_printf(fmt, st->schema, qt);
+    free(qt);
+    return sql;
+}
+
+/* ---- open, close ---- */
+
+static const char meta_schema[] =
+    "CREATE TABLE IF NOT EXISTS %1$s.vnd_meta ("
+    " trace text NOT NULL, tbl text NOT NULL, tenant text,"
+    " cap_point text, direction text, pattern text, source text,"
+    " linktype bigint, parse_filter text, parse_fields text,"
+    " packets_seen bigint, packets_matched bigint, packets_stored bigint,"
+    " sampled_out bigint, dropped_kernel bigint, dropped_queue bigint,"
+    " decode_anomalies bigint, sampling bigint, snaplen bigint,"
+    " first_ts double precision, last_ts double precision, status text, message text,"
+    " updated double precision, flow_sampling double precision, PRIMARY KEY (trace, tbl));"
+    /* a column added since: an older schema gets it */
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS flow_sampling double precision;"
+    "CREATE TABLE IF NOT EXISTS %1$s.vnd_slots ("
+    " trace text NOT NULL, tbl text NOT NULL, slot bigint NOT NULL,"
+    " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
+
+static void pg_close(struct vnd_store *vs)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (!st)
+        return;
+    PQfinish(st->conn);
+    free(st->schema);
+    free(st);
+}
+
+/* The session's settings, the schema and its tables. */
+static int session_setup(struct pg_store *st, char **err)
+{
+    /* Rows are replaceable captures, not bank records: a commit need not
+     * wait for the WAL's flush (a crash loses at most the last batches,
+     * never a half one). */
+    char *sql = vnd_strdup_printf("SET client_min_messages = warning;"
+                                  " SET synchronous_commit = off;"
+                                  " CREATE SCHEMA IF NOT EXISTS %1$s; SET search_path = %1$s",
+                                  st->schema);
+    PGresult *r = PQexec(st->conn, sql);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "PostgreSQL", err);
+    PQclear(r);
+    sql = vnd_strdup_printf(meta_schema, st->schema);
+    r = PQexec(st->conn, sql);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "PostgreSQL: vnd_meta", err);
+    PQclear(r);
+    return 0;
+}
+
+/* "CONNINFO#SCHEMA": the schema after the last '#', when there is one. */
+static int pg_open(const char *where, struct vnd_store **out, char **err)
+{
+    const char *hash = strrchr(where, '#');
+    char *conninfo = hash ? vnd_xstrndup(where, (size_t)(hash - where)) : vnd_xstrdup(where);
+    const char *schema = hash && hash[1] ? hash + 1 : "vnd";
+    struct pg_store *st = vnd_xcalloc(1, sizeof *st);
+    st->up.cls = &vnd_store_postgresql;
+    st->conn = PQconnectdb(conninfo);
+    free(conninfo);
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        *err = vnd_strdup_printf("PostgreSQL: cannot connect: %s", PQerrorMessage(st->conn));
+        size_t n = strlen(*err);
+        while (n && (*err)[n - 1] == '\n')
+            (*err)[--n] = '\0';
+        pg_close(&st->up);
+        return EIO;
+    }
+    st->schema = quote_ident(schema);
+    if (session_setup(st, err)) {
+        pg_close(&st->up);
+        return EIO;
+    }
+    *out = &st->up;
+    return 0;
+}
+
+/* ---- tables ---- */
+
+static const char *pg_type(enum vnd_sql_type t)
+{
+    return t == VND_SQL_INTEGER ? "bigint" : t == VND_SQL_REAL ? "double precision"
+         : t == VND_SQL_BLOB ? "bytea" : "text";
+}
+
+static int pg_ensure_table(struct vnd_store *vs, const char *table,
+                           const struct vnd_parse_rule *rule, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    const char *why = vnd_store_identifier_problem(table);
+    if (why) {
+        *err = vnd_strdup_printf("'%s' is not a usable table name: %s", table, why);
+        return EINVAL;
+    }
+    char *want = vnd_xstrdup("vnd_rowid bigint"), *cols = vnd_xstrdup("vnd_rowid bigint");
+    for (int i = 0; i < rule->ncolumns; i++) {
+        const char *type = pg_type(rule->coltypes[i]);
+        char *next = vnd_strdup_printf("%s, %s %s", want, rule->columns[i], type);
+        free(want);
+        want = next;
+        char *q = quote_ident(rule->columns[i]);
+        next = vnd_strdup_printf("%s, %s %s", cols, q, type);
+        free(q);
+        free(cols);
+        cols = next;
+    }
+    /* The schema's name unquoted, for the catalog. */
+    const char *params[2] = {NULL, table};
+    char *schema = vnd_xstrndup(st->schema + 1, strlen(st->schema) - 2);
+    params[0] = schema;
+    PGresult *r = pg_run(st, "SELECT string_agg(column_name || ' ' || data_type, ', '"
+                             " ORDER BY ordinal_position) FROM information_schema.columns"
+                             " WHERE table_schema = $1 AND table_name = $2", 2, params,
+                         "PostgreSQL", err);
+    free(schema);
+    int rc = 0;
+    if (!r) {
+        rc = EIO;
+    } else if (!PQgetisnull(r, 0, 0)) {
+        if (strcmp(PQgetvalue(r, 0, 0), want)) {
+            *err = vnd_strdup_printf("table %s exists with other columns (%s); this "
+                                     "configuration makes (%s)", table, PQgetvalue(r, 0, 0),
+                                     want);
+            rc = EEXIST;
+        }
+    } else {
+        char *qt = quote_ident(table);
+        char *sql = vnd_strdup_printf("CREATE TABLE %s.%s (%s)", st->schema, qt, cols);
+        free(qt);
+        rc = pg_exec(st, sql, 0, NULL, table, err);
+        free(sql);
+        const char *p1[] = {table};
+        if (!rc) {
+            char *del = vnd_strdup_printf("DELETE FROM %s.vnd_slots WHERE tbl = $1", st->schema);
+            rc = pg_exec(st, del, 1, p1, "vnd_slots", err);
+            free(del);
+        }
+    }
+    PQclear(r);
+    free(want);
+    free(cols);
+    return rc;
+}
+
+/* ---- batches ---- */
+
+static int flush_writer(struct pg_writer *w, char **err)
+{
+    if (!w->len)
+        return 0;
+    struct pg_store *st = w->st;
+    PGresult *r = PQexec(st->conn, w->copy_sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN)
+        return pg_fail(st, r, "COPY", err);
+    PQclear(r);
+    static const unsigned char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    static const unsigned char trailer[2] = {0xff, 0xff};
+    int ok = PQputCopyData(st->conn, (const char *)header, sizeof header) == 1
+             && PQputCopyData(st->conn, (const char *)w->buf, (int)w->len) == 1
+             && PQputCopyData(st->conn, (const char *)trailer, sizeof trailer) == 1;
+    if (PQputCopyEnd(st->conn, ok ? NULL : "VND could not send the rows") != 1)
+        ok = 0;
+    int rc = 0;
+    while ((r = PQgetResult(st->conn))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
+            rc = pg_fail(st, r, "COPY", err);
+        else
+            PQclear(r);
+    }
+    if (!ok && !rc)
+        rc = pg_fail(st, NULL, "COPY", err);
+    w->len = 0;
+    return rc;
+}
+
+static int flush_all(struct pg_store *st, char **err)
+{
+    for (struct pg_writer *w = st->writers; w; w = w->next) {
+        int rc = flush_writer(w, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void drop_buffers(struct pg_store *st)
+{
+    for (struct pg_writer *w = st->writers; w; w = w->next)
+        w->len = 0;
+}
+
+static int pg_begin(struct vnd_store *vs, char **err)
+{
+    return pg_exec((struct pg_store *)vs, "BEGIN", 0, NULL, "BEGIN", err);
+}
+
+static int pg_commit(struct vnd_store *vs, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    int rc = flush_all(st, err);
+    if (rc) {
+        drop_buffers(st);
+        return rc;
+    }
+    return pg_exec(st, "COMMIT", 0, NULL, "COMMIT", err);
+}
+
+static int pg_rollback(struct vnd_store *vs)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    drop_buffers(st);
+    char *e = NULL;
+    int rc = pg_exec(st, "ROLLBACK", 0, NULL, "ROLLBACK", &e);
+    free(e);
+    return rc;
+}
+
+/* ---- rows in: binary COPY data ---- */
+
+static void put_bytes(struct pg_writer *w, const void *p, size_t n)
+{
+    if (w->len + n > w->cap) {
+        w->cap = (w->len + n) * 2 + 4096;
+        w->buf = vnd_xrealloc(w->buf, w->cap);
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void put_u32(struct pg_writer *w, uint32_t v)
+{
+    v = htonl(v);
+    put_bytes(w, &v, 4);
+}
+
+static void put_u64(struct pg_writer *w, uint64_t v)
+{
+    put_u32(w, (uint32_t)(v >> 32));
+    put_u32(w, (uint32_t)v);
+}
+
+static struct vnd_store_writer *pg_writer_new(struct vnd_store *vs, const char *table,
+                                              char *const *columns, int ncols, bool rowid,
+                                              char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (!rowid) {
+        *err = vnd_xstrdup("PostgreSQL tables take every row with its rowid");
+        return NULL;
+    }
+    struct pg_writer *w = vnd_xcalloc(1, sizeof *w);
+    w->up.cls = &vnd_store_postgresql;
+    w->st = st;
+    w->ncols = ncols + 1;
+    char *qt = quote_ident(table);
+    char *names = vnd_xstrdup("vnd_rowid");
+    for (int c = 0; c < ncols; c++) {
+        char *q = quote_ident(columns[c]);
+        char *next = vnd_strdup_printf("%s, %s", names, q);
+        free(q);
+        free(names);
+        names = next;
+    }
+    w->copy_sql = vnd_strdup_printf("COPY %s.%s (%s) FROM STDIN (FORMAT binary)", st->schema,
+                                    qt, names);
+    free(qt);
+    free(names);
+    w->next = st->writers;
+    st->writers = w;
+    return &w->up;
+}
+
+static int pg_write_rows(struct vnd_store_writer *vw, const struct vnd_value *values, int nrows,
+                         char **err)
+{
+    struct pg_writer *w = (struct pg_writer *)vw;
+    for (int r = 0; r < nrows; r++) {
+        const struct vnd_value *v = values + (size_t)r * (size_t)w->ncols;
+        uint16_t n = htons((uint16_t)w->ncols);
+        put_bytes(w, &n, 2);
+        for (int c = 0; c < w->ncols; c++) {
+            switch (v[c].type) {
+            case VND_SQL_INTEGER:
+                put_u32(w, 8);
+                put_u64(w, (uint64_t)v[c].i);
+                break;
+            case VND_SQL_REAL: {
+                uint64_t bits;
+                memcpy(&bits, &v[c].d, 8);
+                put_u32(w, 8);
+                put_u64(w, bits);
+                break;
+            }
+            case VND_SQL_TEXT:
+            case VND_SQL_BLOB:
+                put_u32(w, (uint32_t)v[c].slen);
+                put_bytes(w, v[c].s, v[c].slen);
+                break;
+            default:
+                put_u32(w, 0xffffffffu);         /* NULL */
+                break;
+            }
+        }
+    }
+    /* A long batch of one table need not be held whole. */
+    return w->len >= COPY_FLUSH_BYTES ? flush_writer(w, err) : 0;
+}
+
+static void pg_writer_free(struct vnd_store_writer *vw)
+{
+    struct pg_writer *w = (struct pg_writer *)vw;
+    if (!w)
+        return;
+    for (struct pg_writer **p = &w->st->writers; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    free(w->copy_sql);
+    free(w->buf);
+    free(w);
+}
+
+/* ---- vnd_meta ---- */
+
+static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    char num[12][32];
+    const uint64_t counters[] = {m->seen, m->matched, m->stored, m->sampled_out,
+                                 m->dropped_kernel, m->dropped_queue, m->anomalies};
+    snprintf(num[0], 32, "%d", m->linktype);
+    for (int k = 0; k < 7; k++)
+        snprintf(num[1 + k], 32, "%llu", (unsigned long long)counters[k]);
+    snprintf(num[8], 32, "%u", m->sampling ? m->sampling : 1);
+    snprintf(num[9], 32, "%u", m->snaplen);
+    snprintf(num[10], 32, "%.9f", (double)m->first_ns / 1e9);
+    snprintf(num[11], 32, "%.9f", (double)m->last_ns / 1e9);
+    bool times = m->first_ns || m->last_ns;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char updated[32], flow[32];
+    snprintf(updated, sizeof updated, "%.6f", (double)now.tv_sec + now.tv_nsec / 1e9);
+    snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
+    const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
+                       m->source, num[0], m->parse_filter, m->parse_fields,
+                       num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8],
+                       m->snaplen ? num[9] : NULL, times ? num[10] : NULL,
+                       times ? num[11] : NULL, m->status, m->message, updated, flow};
+    char *sql = vnd_strdup_printf(
+        "INSERT INTO %s.vnd_meta VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
+        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) ON CONFLICT (trace, tbl) DO UPDATE SET"
+        " tenant = EXCLUDED.tenant, cap_point = EXCLUDED.cap_point,"
+        " direction = EXCLUDED.direction, pattern = EXCLUDED.pattern,"
+        " source = EXCLUDED.source, linktype = EXCLUDED.linktype,"
+        " parse_filter = EXCLUDED.parse_filter, parse_fields = EXCLUDED.parse_fields,"
+        " packets_seen = EXCLUDED.packets_seen, packets_matched = EXCLUDED.packets_matched,"
+        " packets_stored = EXCLUDED.packets_stored, sampled_out = EXCLUDED.sampled_out,"
+        " dropped_kernel = EXCLUDED.dropped_kernel, dropped_queue = EXCLUDED.dropped_queue,"
+        " decode_anomalies = EXCLUDED.decode_anomalies, sampling = EXCLUDED.sampling,"
+        " snaplen = EXCLUDED.snaplen, first_ts = EXCLUDED.first_ts,"
+        " last_ts = EXCLUDED.last_ts, status = EXCLUDED.status, message = EXCLUDED.message,"
+        " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling", st->schema);
+    int rc = pg_exec(st, sql, 25, p, "vnd_meta", err);
+    free(sql);
+    return rc;
+}
+
+static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *table,
+                       struct vnd_meta *m)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    const char *p[] = {trace, table};
+    char *e = NULL;
+    char *sql = vnd_strdup_printf(
+        "SELECT packets_seen, packets_matched, packets_stored, sampled_out, dropped_kernel,"
+        " dropped_queue, decode_anomalies, round(first_ts * 1e9)::bigint,"
+        " round(last_ts * 1e9)::bigint FROM %s.vnd_meta WHERE trace = $1 AND tbl = $2",
+        st->schema);
+    PGresult *r = pg_run(st, sql, 2, p, "vnd_meta", &e);
+    free(sql);
+    free(e);
+    int found = r && PQntuples(r) > 0;
+    if (found) {
+        memset(m, 0, sizeof *m);
+        uint64_t *f[] = {&m->seen, &m->matched, &m->stored, &m->sampled_out,
+                         &m->dropped_kernel, &m->dropped_queue, &m->anomalies};
+        for (int k = 0; k < 7; k++)
+            *f[k] = strtoull(PQgetvalue(r, 0, k), NULL, 10);
+        if (!PQgetisnull(r, 0, 7)) {
+            m->first_ns = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+            m->last_ns = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
+        }
+    }
+    PQclear(r);
+    return found;
+}
+
+/* ---- traces: rowid slots, as on SQLite (store.h) ---- */
+
+static bool table_exists(struct pg_store *st, const char *table)
+{
+    char *schema = vnd_xstrndup(st->schema + 1, strlen(st->schema) - 2);
+    const char *p[] = {schema, table};
+    char *e = NULL;
+    int64_t n = pg_int(st, "SELECT count(*) FROM information_schema.tables WHERE"
+                           " table_schema = $1 AND table_name = $2", 2, p, 0, &e);
+    free(e);
+    free(schema);
+    return n > 0;
+}
+
+static int only_trace(struct pg_store *st, const char *trace, const char *table, bool *only,
+                      char **err)
+{
+    const char *p[] = {table, trace};
+    char *sql = vnd_strdup_printf("SELECT (SELECT count(*) FROM %1$s.vnd_meta WHERE tbl = $1"
+                                  " AND trace <> $2) + (SELECT count(*) FROM %1$s.vnd_slots"
+                                  " WHERE tbl = $1 AND trace <> $2)", st->schema);
+    char *e = NULL;
+    int64_t n = pg_int(st, sql, 2, p, -1, &e);
+    free(sql);
+    *only = n == 0;
+    if (e) {
+        *err = e;
+        return EIO;
+    }
+    return 0;
+}
+
+static bool pg_only_trace(struct vnd_store *vs, const char *trace, const char *table)
+{
+    bool only = false;
+    char *e = NULL;
+    only_trace((struct pg_store *)vs, trace, table, &only, &e);
+    free(e);
+    return only;
+}
+
+static int64_t find_slot(struct pg_store *st, const char *trace, const char *table, char **err)
+{
+    const char *p[] = {trace, table};
+    char *sql = vnd_strdup_printf("SELECT slot FROM %s.vnd_slots WHERE trace = $1 AND tbl = $2",
+                                  st->schema);
+    int64_t slot = pg_int(st, sql, 2, p, -1, err);
+    free(sql);
+    return slot;
+}
+
+static int pg_trace_rows(struct vnd_store *vs, const char *trace, const char *table,
+                         struct vnd_store_rows *out, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    char *e = NULL;
+    int64_t slot = find_slot(st, trace, table, &e);
+    if (e) {
+        *err = e;
+        return EIO;
+    }
+    if (slot < 0) {
+        /* A new trace of the table: slot 0 when nobody has rows there. */
+        const char *p[] = {table};
+        char *sql = vnd_strdup_printf("SELECT CASE WHEN EXISTS (SELECT 1 FROM %1$s.vnd_slots"
+                                      " WHERE tbl = $1) OR EXISTS (SELECT 1 FROM %1$s.vnd_meta"
+                                      " WHERE tbl = $1) THEN greatest(1, (SELECT coalesce("
+                                      "max(slot), 0) + 1 FROM %1$s.vnd_slots WHERE tbl = $1))"
+                                      " ELSE 0 END", st->schema);
+        slot = pg_int(st, sql, 1, p, -1, &e);
+        free(sql);
+        if (e) {
+            *err = e;
+            return EIO;
+        }
+        char sbuf[24];
+        snprintf(sbuf, sizeof sbuf, "%lld", (long long)slot);
+        const char *q[] = {trace, table, sbuf};
+        sql = vnd_strdup_printf("INSERT INTO %s.vnd_slots VALUES ($1, $2, $3)", st->schema);
+        int rc = pg_exec(st, sql, 3, q, "vnd_slots", err);
+        free(sql);
+        if (rc)
+            return rc;
+    }
+    out->lo = slot * SLOT_ROWS;
+    out->hi = out->lo + (SLOT_ROWS - 1);
+    out->next = out->lo ? out->lo : 1;
+    char lo[24], hi[24];
+    snprintf(lo, sizeof lo, "%lld", (long long)out->lo);
+    snprintf(hi, sizeof hi, "%lld", (long long)out->hi);
+    const char *p[] = {lo, hi};
+    char *sql = sql_f(st, "SELECT max(vnd_rowid) FROM %s.%s WHERE vnd_rowid BETWEEN $1 AND $2",
+                      table);
+    int64_t last = pg_int(st, sql, 2, p, -1, &e);
+    free(sql);
+    if (e) {
+        *err = e;
+        return EIO;
+    }
+    if (last >= out->next)
+        out->next = last + 1;
+    return 0;
+}
+
+static int delete_rows(struct pg_store *st, const char *trace, const char *table, char **err)
+{
+    if (!table_exists(st, table))
+        return 0;
+    bool only;
+    int rc = only_trace(st, trace, table, &only, err);
+    if (rc)
+        return rc;
+    if (only) {
+        char *sql = sql_f(st, "DELETE FROM %s.%s", table);
+        rc = pg_exec(st, sql, 0, NULL, table, err);
+        free(sql);
+        return rc;
+    }
+    char *e = NULL;
+    int64_t slot = find_slot(st, trace, table, &e);
+    if (e) {
+        *err = e;
+        return EIO;
+    }
+    if (slot < 0)
+        return 0;
+    char lo[24], hi[24];
+    snprintf(lo, sizeof lo, "%lld", (long long)(slot * SLOT_ROWS));
+    snprintf(hi, sizeof hi, "%lld", (long long)(slot * SLOT_ROWS + SLOT_ROWS - 1));
+    const char *p[] = {lo, hi};
+    char *sql = sql_f(st, "DELETE FROM %s.%s WHERE vnd_rowid BETWEEN $1 AND $2", table);
+    rc = pg_exec(st, sql, 2, p, table, err);
+    free(sql);
+    return rc;
+}
+
+static int delete_meta(struct pg_store *st, const char *what, const char *trace,
+                       const char *table, char **err)
+{
+    const char *p[] = {trace, table};
+    char *sql = vnd_strdup_printf("DELETE FROM %s.%s WHERE trace = $1 AND tbl = $2", st->schema,
+                                  what);
+    int rc = pg_exec(st, sql, 2, p, what, err);
+    free(sql);
+    return rc;
+}
+
+static int pg_clear_trace(struct vnd_store *vs, const char *trace, const char *table, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    int rc = delete_rows(st, trace, table, err);
+    return rc ? rc : delete_meta(st, "vnd_meta", trace, table, err);
+}
+
+static int pg_trace_tables(struct vnd_store *vs, const char *trace, char ***tables, int *n,
+                           char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    *tables = NULL;
+    *n = 0;
+    const char *p[] = {trace};
+    char *sql = vnd_strdup_printf("SELECT tbl FROM %1$s.vnd_meta WHERE trace = $1 UNION"
+                                  " SELECT tbl FROM %1$s.vnd_slots WHERE trace = $1", st->schema);
+    PGresult *r = pg_run(st, sql, 1, p, "vnd_meta", err);
+    free(sql);
+    if (!r)
+        return EIO;
+    *n = PQntuples(r);
+    *tables = vnd_xcalloc((size_t)*n + 1, sizeof **tables);
+    for (int i = 0; i < *n; i++)
+        (*tables)[i] = vnd_xstrdup(PQgetvalue(r, i, 0));
+    PQclear(r);
+    return 0;
+}
+
+static int pg_drop_trace(struct vnd_store *vs, const char *trace, const char *table, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    int rc;
+    if (!table) {
+        char **tables;
+        int n;
+        if ((rc = pg_trace_tables(vs, trace, &tables, &n, err)))
+            return rc;
+        for (int i = 0; i < n; i++) {
+            if (!rc)
+                rc = pg_drop_trace(vs, trace, tables[i], err);
+            free(tables[i]);
+        }
+        free(tables);
+        return rc;
+    }
+    bool only;
+    if ((rc = only_trace(st, trace, table, &only, err)))
+        return rc;
+    if (only) {
+        char *sql = sql_f(st, "DROP TABLE IF EXISTS %s.%s", table);
+        rc = pg_exec(st, sql, 0, NULL, table, err);
+        free(sql);
+        const char *p[] = {table};
+        if (!rc) {
+            sql = vnd_strdup_printf("DELETE FROM %s.vnd_slots WHERE tbl = $1", st->schema);
+            rc = pg_exec(st, sql, 1, p, "vnd_slots", err);
+            free(sql);
+        }
+    } else {
+        rc = delete_rows(st, trace, table, err);
+        if (!rc)
+            rc = delete_meta(st, "vnd_slots", trace, table, err);
+    }
+    return rc ? rc : delete_meta(st, "vnd_meta", trace, table, err);
+}
+
+static bool pg_has_trace(struct vnd_store *vs, const char *trace, const char *table)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    const char *p[] = {trace, table};
+    char *sql = vnd_strdup_printf("SELECT count(*) FROM %s.vnd_meta WHERE trace = $1 AND"
+                                  " tbl = $2", st->schema);
+    char *e = NULL;
+    int64_t n = pg_int(st, sql, 2, p, 0, &e);
+    free(sql);
+    free(e);
+    return n > 0;
+}
+
+/* PostgreSQL keeps a quoted name as written. */
+static char *pg_canonical_table(struct vnd_store *vs, const char *table)
+{
+    (void)vs;
+    (void)table;
+    return NULL;
+}
+
+static int64_t pg_max_rowid(struct vnd_store *vs, const char *table)
+{
+    (void)vs;
+    (void)table;
+    return -1;
+}
+
+/* ---- rows out: a cursor in single-row mode ---- */
+
+struct pg_cursor {
+    struct vnd_cursor up;
+    PGconn *conn;
+    PGresult *row;               /* the current row's result */
+    PGresult *first;             /* the first row, read with the columns */
+    bool done;
+};
+
+static int pg_cursor_next(struct vnd_cursor *c, int *code, char **err)
+{
+    struct pg_cursor *q = (struct pg_cursor *)c;
+    PQclear(q->row);
+    q->row = NULL;
+    if (q->first) {
+        q->row = q->first;
+        q->first = NULL;
+        return 1;
+    }
+    if (q->done)
+        return 0;
+    PGresult *r = PQgetResult(q->conn);
+    if (!r) {
+        q->done = true;
+        return 0;
+    }
+    ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_SINGLE_TUPLE) {
+        q->row = r;
+        return 1;
+    }
+    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+        PQclear(r);
+        while ((r = PQgetResult(q->conn)))
+            PQclear(r);
+        q->done = true;
+        return 0;
+    }
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (code)
+        *code = state && !strcmp(state, "57014") ? ETIMEDOUT : EIO;   /* query_canceled */
+    *err = vnd_xstrdup(PQresultErrorMessage(r));
+    size_t n = strlen(*err);
+    while (n && (*err)[n - 1] == '\n')
+        (*err)[--n] = '\0';
+    PQclear(r);
+    while ((r = PQgetResult(q->conn)))
+        PQclear(r);
+    q->done = true;
+    return -1;
+}
+
+static void pg_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *v)
+{
+    struct pg_cursor *q = (struct pg_cursor *)c;
+    memset(v, 0, sizeof *v);
+    if (!q->row || PQgetisnull(q->row, 0, i)) {
+        v->type = VND_SQL_NULL;
+        return;
+    }
+    const char *s = PQgetvalue(q->row, 0, i);
+    switch (PQftype(q->row, i)) {
+    case 20: case 21: case 23: case 16:          /* int8, int2, int4, bool */
+        v->type = VND_SQL_INTEGER;
+        v->i = PQftype(q->row, i) == 16 ? (s[0] == 't') : strtoll(s, NULL, 10);
+        return;
+    case 700: case 701: case 1700:               /* float4, float8, numeric */
+        v->type = VND_SQL_REAL;
+        v->d = strtod(s, NULL);
+        return;
+    default:
+        v->type = VND_SQL_TEXT;
+        v->s = s;
+        v->slen = (size_t)PQgetlength(q->row, 0, i);
+        return;
+    }
+}
+
+static void pg_cursor_close(struct vnd_cursor *c)
+{
+    struct pg_cursor *q = (struct pg_cursor *)c;
+    PQclear(q->row);
+    PQclear(q->first);
+    if (!q->done) {
+        /* Stop the rest: cancel, then read what is left. */
+        PGcancel *cancel = PQgetCancel(q->conn);
+        char buf[256];
+        if (cancel) {
+            PQcancel(cancel, buf, sizeof buf);
+            PQfreeCancel(cancel);
+        }
+        PGresult *r;
+        while ((r = PQgetResult(q->conn)))
+            PQclear(r);
+    }
+}
+
+static const struct vnd_cursor_class pg_cursor_class = {
+    pg_cursor_next, pg_cursor_cell, pg_cursor_close,
+};
+
+struct vnd_cursor *vnd_cursor_pg(PGconn *conn, const char *sql, char **err)
+{
+    if (!PQsendQuery(conn, sql) || !PQsetSingleRowMode(conn)) {
+        *err = vnd_xstrdup(PQerrorMessage(conn));
+        return NULL;
+    }
+    struct pg_cursor *q = vnd_xcalloc(1, sizeof *q);
+    q->up.cls = &pg_cursor_class;
+    q->conn = conn;
+    /* The columns come with the first result. */
+    PGresult *r = PQgetResult(conn);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+        *err = vnd_xstrdup(PQresultErrorMessage(r));
+        size_t n = strlen(*err);
+        while (n && (*err)[n - 1] == '\n')
+            (*err)[--n] = '\0';
+        PQclear(r);
+        while ((r = PQgetResult(conn)))
+            PQclear(r);
+        free(q);
+        return NULL;
+    }
+    int n = PQnfields(r);
+    const char **names = vnd_xcalloc((size_t)n + 1, sizeof *names);
+    for (int i = 0; i < n; i++)
+        names[i] = PQfname(r, i);
+    vnd_cursor_set_columns(&q->up, n, names);
+    free(names);
+    if (s == PGRES_SINGLE_TUPLE) {
+        q->first = r;           /* next() returns it first */
+    } else {
+        PQclear(r);
+        while ((r = PQgetResult(conn)))
+            PQclear(r);
+        q->done = true;
+    }
+    return &q->up;
+}
+
+static int pg_query(struct vnd_store *vs, const char *sql, double seconds,
+                    struct vnd_cursor **out, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    char set[128];
+    snprintf(set, sizeof set, "SET statement_timeout = %lld; SET search_path = %s",
+             (long long)(seconds * 1000), st->schema);
+    PGresult *r = PQexec(st->conn, set);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "PostgreSQL", err);
+    PQclear(r);
+    *out = vnd_cursor_pg(st->conn, sql, err);
+    return *out ? 0 : EINVAL;
+}
+
+const struct vnd_store_provider vnd_store_postgresql = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .ensure_table = pg_ensure_table,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .writer_new = pg_writer_new,
+    .write_rows = pg_write_rows,
+    .writer_free = pg_writer_free,
+    .put_meta = pg_put_meta,
+    .get_meta = pg_get_meta,
+    .trace_rows = pg_trace_rows,
+    .clear_trace = pg_clear_trace,
+    .drop_trace = pg_drop_trace,
+    .only_trace = pg_only_trace,
+    .has_trace = pg_has_trace,
+    .trace_tables = pg_trace_tables,
+    .canonical_table = pg_canonical_table,
+    .max_rowid = pg_max_rowid,
+    .query = pg_query,
+    .sqlite = NULL,
+};

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# distributed_pg.sh — the distributed mode's coordinator (control/
+# coordinator.h, docs/distributed.md) on three private PostgreSQL
+# instances: a coordinator and two table servers, each prepared with
+# scripts/vnd-pg-setup, Unix sockets only, password logins for the
+# control server's and the coordinator's roles.  A diagnosis of tenant
+# alice has the demo chain's capture points A and B (the IDS's input) on
+# table server ts1 and C (its output) on ts2, in the table servers'
+# layout (schema "alice-d1", vnd_rowid first, vnd_meta).  Checked through
+# the coordinator code as vnd-controld calls it (tests/tools/coord.c):
+#   - throughput, rtt, delay, loss, correlate and bottleneck give the
+#     rows `vnd diag` gives on SQLite (numbers to 1e-6 relative);
+#   - EXPLAIN VERBOSE: the remote SQL carries the WHERE and the GROUP BY;
+#   - a join of B (ts1) and C (ts2) works;
+#   - isolation: no other tenant's views, no foreign tables, no
+#     passwords, no CREATE, SET ROLE, set_config, DO, COPY TO PROGRAM,
+#     lo_import, dblink, pg_read_file, foreign server options;
+#   - a runaway query stops at the time limit;
+#   - ts2 stopped: a query on C names capture point C, not a host or
+#     socket; A and B still answer;
+#   - dropping the diagnosis leaves nothing of it on the coordinator.
+# Everything lives in a temporary directory; the instances are stopped
+# and removed on exit, failure included.
+source "$(dirname "$0")/../lib.sh"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+TOOL=${VND_BUILD:-$(dirname "$VND")}/tests/tool_coord
+SETUP=$(cd "$(dirname "$0")/../.." && pwd)/scripts/vnd-pg-setup
+if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1 || [ "$(id -u)" != 0 ] ||
+   [ ! -d "$(ls -d /usr/share/postgresql/*/extension 2>/dev/null | tail -1)" ] ||
+   ! ls /usr/share/postgresql/*/extension/postgres_fdw.control >/dev/null 2>&1; then
+    skip "distributed mode (needs postgresql with postgres_fdw and root to run it as postgres)"
+    done_testing; exit
+fi
+[ -x "$TOOL" ] || { not_ok "no $TOOL (make builds it)"; done_testing; exit; }
+W=$(mktemp -d /tmp/vnd-dist.XXXXXX)
+chmod 755 "$W"; chown postgres "$W"   # sockets and logs live here
+# a sanitizer build's reports, error paths included, land here (checked at the end)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$W/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$W/asan"
+pg() { runuser -u postgres -- "$@"; }
+INSTANCES="c ts1 ts2"
+cleanup() {
+    for i in $INSTANCES; do
+        [ -f "$W/$i/postmaster.pid" ] && pg "$PGBIN/pg_ctl" -D "$W/$i" -m immediate stop >/dev/null 2>&1
+    done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+for i in $INSTANCES; do
+    mkdir "$W/$i" "$W/s$i" && chown postgres "$W/$i" "$W/s$i"
+    if ! pg "$PGBIN/initdb" -D "$W/$i" -A trust -U vnd --no-sync >"$W/initdb-$i.log" 2>&1 ||
+       ! pg "$PGBIN/pg_ctl" -D "$W/$i" -w -t 30 -l "$W/$i.log" \
+            -o "-k $W/s$i -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1; then
+        skip "distributed mode (PostgreSQL did not start: $(tail -1 "$W/$i.log" "$W/initdb-$i.log" 2>/dev/null | tr '\n' ' '))"
+        done_testing; exit
+    fi
+done
+# the superuser (vnd) by trust; every other role by password, as in production
+for i in $INSTANCES; do
+    printf 'local all vnd trust\nlocal all all scram-sha-256\n' > "$W/$i/pg_hba.conf"
+    chown postgres "$W/$i/pg_hba.conf"
+done
+umask 077
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$W/coord.pw"
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$W/fdw.pw"
+umask 022
+setup() {   # INSTANCE MODE ARGS...
+    local i=$1; shift
+    PGHOST=$W/s$i PGUSER=vnd "$SETUP" "$@" --from local --hba "$W/$i/pg_hba.conf" >"$W/setup-$i.log" 2>&1
+}
+if setup c coordinator --role vnd_coord --db vnd_coord --password-file "$W/coord.pw" &&
+   setup ts1 table-server --role vnd_fdw --db vnd --password-file "$W/fdw.pw" &&
+   setup ts2 table-server --role vnd_fdw --db vnd --password-file "$W/fdw.pw"; then
+    ok "vnd-pg-setup prepared the coordinator and both table servers"
+else
+    not_ok "vnd-pg-setup failed: $(cat "$W"/setup-*.log | tail -5)"; done_testing; exit
+fi
+check "pg_hba.conf: the coordinator role from the socket, by password" \
+    grep -qx "local vnd_coord vnd_coord scram-sha-256" "$W/c/pg_hba.conf"
+psql_() { local i=$1; shift; "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W/s$i" -U vnd "$@"; }
+
+# ---- trace tables in the table servers' layout ----
+"$VND" demo --generate-only --duration 1.5 --join 0.5 --dir "$W" >/dev/null 2>&1
+"$VND" parse -q -o "$W/t.db" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
+COLS="vnd_rowid bigint, ts double precision, id bigint, src_ip text, dst_ip text, proto bigint,
+      src_port bigint, dst_port bigint, seq bigint, ack bigint, flags bigint, payload_len bigint"
+META="trace text, tbl text, tenant text, cap_point text, direction text, pattern text, source text,
+      linktype bigint, parse_filter text, parse_fields text, packets_seen bigint,
+      packets_matched bigint, packets_stored bigint, sampled_out bigint, dropped_kernel bigint,
+      dropped_queue bigint, decode_anomalies bigint, sampling bigint, snaplen bigint,
+      first_ts double precision, last_ts double precision, status text, message text,
+      updated double precision"
+load() {    # INSTANCE SCHEMA TABLE...
+    local i=$1 schema=$2 t; shift 2
+    psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \
+        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META)"
+    for t in "$@"; do
+        "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, * from $t" > "$W/$t.csv"
+        "$VND" query -d "$W/t.db" -f csv "select * from vnd_meta where tbl = '$t'" > "$W/$t.meta.csv"
+        psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
+            -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "\\copy \"$schema\".vnd_meta FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "ANALYZE \"$schema\".\"$t\""
+    done
+}
+load ts1 alice-d1 A B
+load ts2 alice-d1 C
+load ts1 bob-d2 A
+load ts1 carol-d3 A    # one table on two hosts (one Table ID over traces on both)
+load ts2 carol-d3 A
+check_eq "ts2 holds C's rows" "$(psql_ ts2 -d vnd -At -c 'select count(*) from "alice-d1"."C"')" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
+
+# ---- the coordinator ----
+CI="host=$W/sc dbname=vnd_coord user=vnd_coord"
+co() { "$TOOL" -p "$W/coord.pw" -t "${TIMEOUT:-60}" "$CI" "$@"; }
+PTS="ts1:A ts1:B ts2:C"
+if co server ts1 "host=$W/sts1 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>"$W/err" &&
+   co server ts2 "host=$W/sts2 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>>"$W/err" &&
+   co create alice 1 $PTS 2>>"$W/err" && co create bob 2 ts1:A 2>>"$W/err"; then
+    ok "foreign servers, diagnosis d1 of alice (A, B on ts1; C on ts2) and d2 of bob"
+else
+    not_ok "coordinator setup: $(cat "$W/err")"; done_testing; exit
+fi
+co server ts1 "host=$W/sts1 dbname=vnd user=vnd_fdw" "$W/fdw.pw" && co create alice 1 $PTS
+check "making them again changes nothing (idempotent)" [ $? = 0 ]
+q() { co query alice 1 "${FMT:-csv}" "$1" $PTS; }
+check_eq "alice reads C (ts2) through her view" "$(q 'select count(*) from "C"' | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
+check_eq "her vnd_meta: her three tables, from both hosts" \
+    "$(q 'select string_agg(tbl, $$+$$ order by tbl) from vnd_meta' | tail -1)" "A+B+C"
+check_eq "the views show the rule's columns, not vnd_rowid" \
+    "$(q 'select * from "A" limit 0' | head -1)" \
+    "ts,id,src_ip,dst_ip,proto,src_port,dst_port,seq,ack,flags,payload_len"
+
+# ---- the apps: the same rows as embedded mode ----
+same_rows() {
+    awk -F, 'NR == FNR { a[FNR] = $0; n = FNR; next }
+        { if (!(FNR in a)) { bad = "extra row " FNR; exit }
+          m = split(a[FNR], x, ","); k = split($0, y, ",")
+          if (m != k) { bad = "row " FNR ": " m " vs " k " fields"; exit }
+          for (i = 1; i <= m; i++) {
+              if (x[i] == y[i]) continue
+              if (x[i] ~ /^-?[0-9.e+-]+$/ && y[i] ~ /^-?[0-9.e+-]+$/) {
+                  d = x[i] - y[i]; if (d < 0) d = -d
+                  s = (x[i] < 0 ? -x[i] : x[i]) + 1e-9
+                  if (d / s < 1e-6 || d < 1e-9) continue
+              }
+              bad = "row " FNR " field " i ": " x[i] " vs " y[i]; exit
+          }
+          rows = FNR }
+        END { if (!bad && rows != n) bad = "rows: " n " vs " rows
+              if (bad) { print bad; exit 1 } }' "$1" "$2"
+}
+app() {     # NAME OPTIONS-JSON VND-DIAG-ARGS...
+    local name=$1 json=$2; shift 2
+    "$VND" diag "$@" -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag: $(cat "$W/err")"; return; }
+    local t0=$(date +%s%N)
+    if ! co diag alice 1 csv "$name" "$json" $PTS > "$W/coord.csv" 2>"$W/err"; then
+        not_ok "$name on the coordinator: $(cat "$W/err")"; return
+    fi
+    local ms=$((($(date +%s%N) - t0) / 1000000)) why
+    if why=$(same_rows "$W/lite.csv" "$W/coord.csv"); then
+        ok "$name: $(($(wc -l < "$W/lite.csv") - 1)) rows, the same on the coordinator (${ms} ms)"
+    else
+        not_ok "$name: the coordinator differs: $why"
+    fi
+}
+app throughput '{"table":"A","slot":0.5}' throughput -t A --slot 0.5
+app rtt        '{"table":"B"}' rtt -t B
+app delay      '{"in":"B","out":"C"}' delay --in B --out C
+app loss       '{"in":"B","out":"C"}' loss --in B --out C
+app correlate  '{"in":"A","out":"C","by":"id"}' correlate --in A --out C --by id
+app bottleneck '{"path":["A","B","C"]}' bottleneck --path A,B,C
+check "bottleneck's verdict as on SQLite" \
+    [ "$(grep '^# verdict' "$W/coord.csv")" = "$(grep '^# verdict' "$W/lite.csv")" ]
+co diag alice 1 csv groups '{"table":"A","fields":["nope"]}' $PTS >/dev/null 2>"$W/err"
+check "a column the views lack: 400 naming it: $(cat "$W/err")" grep -q "^400: .*no column 'nope'" "$W/err"
+
+# ---- pushdown and joins across hosts ----
+FMT=table q "EXPLAIN VERBOSE SELECT dst_port, count(*) FROM \"C\" WHERE proto = 6 AND payload_len > 0 GROUP BY dst_port" > "$W/plan.txt" 2>&1
+remote=$(grep 'Remote SQL' "$W/plan.txt")
+check "EXPLAIN VERBOSE: the remote SQL filters (WHERE)" grep -q 'WHERE' <<<"$remote"
+check "EXPLAIN VERBOSE: the remote SQL aggregates (GROUP BY)" grep -q 'GROUP BY' <<<"$remote"
+check "EXPLAIN VERBOSE names no host or socket" sh -c "! grep -q '$W' '$W/plan.txt'"
+joined=$(q 'SELECT count(*) FROM "B" b JOIN "C" c ON b.id = c.id AND b.src_ip = c.src_ip' | tail -1)
+check_eq "a join of B (ts1) and C (ts2)" "$joined" \
+    "$("$VND" query -d "$W/t.db" -f csv 'SELECT count(*) FROM B b JOIN C c ON b.id = c.id AND b.src_ip = c.src_ip' | tail -1)"
+
+# ---- isolation ----
+refused() {     # WHAT SQL [PATTERN]: alice's SQL is refused (status 4xx), no row comes
+    local what=$1 sql=$2 pat=${3:-}
+    if q "$sql" > "$W/out" 2>"$W/err"; then
+        not_ok "$what: answered $(head -c 200 "$W/out")"
+    elif ! grep -q '^40[03]: ' "$W/err"; then
+        not_ok "$what: not a 400/403: $(cat "$W/err")"
+    elif [ -n "$pat" ] && ! grep -qi "$pat" "$W/err"; then
+        not_ok "$what: the message lacks '$pat': $(cat "$W/err")"
+    else
+        ok "$what: refused ($(head -c 90 "$W/err"))"
+    fi
+}
+refused "bob's view"                'select count(*) from d2."A"' "permission denied"
+refused "the foreign tables"        'select count(*) from vnd_remote_d1."f0_A"' "permission denied"
+refused "foreign server options"    'select srvoptions from pg_foreign_server'
+refused "foreign table options"     'select ftoptions from pg_foreign_table'
+refused "CREATE TABLE"              'create table d1.x (a int)'
+refused "CREATE TEMP TABLE"         'create temp table x (a int)'
+refused "SET ROLE"                  'set role vnd_coord'
+refused "RESET ROLE, hidden"        '/* select */ reset role'
+refused "SET ROLE to bob"           'set role vnd_t_bob'
+refused "set_config(role)"          "select set_config('role', 'vnd_coord', true), count(*) from vnd_remote_d1.\"f0_A\""
+refused "a DO block"                'do $$ begin reset role; end $$'
+refused "two statements"            'reset role; select count(*) from vnd_remote_d1."f0_A"'
+refused "COPY TO PROGRAM"           "copy (select 1) to program 'id'"
+refused "lo_import"                 "select lo_import('/etc/passwd')"
+refused "pg_read_file"              "select pg_read_file('/etc/passwd')"
+refused "dblink"                    'create extension dblink'
+refused "a user mapping"            'create user mapping for current_user server vnd_ts_ts1'
+check_eq "information_schema shows her no server, table or mapping options" \
+    "$(q "select (select count(*) from information_schema.foreign_server_options)
+              + (select count(*) from information_schema.foreign_table_options)
+              + (select count(*) from information_schema.user_mapping_options)" | tail -1)" 0
+check_eq "pg_user_mappings shows her no password" \
+    "$(q "select count(*) from pg_user_mappings where umoptions::text like '%password%'" | tail -1)" 0
+check_eq "bob sees his A, not alice's B" \
+    "$(co query bob 2 csv 'select count(*) from "A"' ts1:A | tail -1),$(co query bob 2 csv 'select count(*) from "B"' ts1:A 2>&1 | grep -c 'does not exist')" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from A' | tail -1),1"
+
+co create carol 3 ts1:A ts2:A
+check_eq "a table held on two hosts is one view over both (UNION ALL)" \
+    "$(co query carol 3 csv 'select count(*) from "A"' ts1:A ts2:A | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select 2 * count(*) from A' | tail -1)"
+check_eq "... and its vnd_meta has the rows of both hosts" \
+    "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
+co drop 3
+
+# ---- a runaway query ----
+t0=$SECONDS
+TIMEOUT=2 co query alice 1 csv 'select count(*) from generate_series(1, 100000000) a, generate_series(1, 100000000) b' $PTS >/dev/null 2>"$W/err"
+dt=$((SECONDS - t0))
+check "a runaway query stops at the time limit (503, ${dt}s): $(cat "$W/err")" \
+    sh -c "grep -q '^503: stopped at the time limit' '$W/err' && [ $dt -le 15 ]"
+
+# ---- the same through vnd-controld --coordinator and the tenant API ----
+# A NIB whose hosts ts1 and ts2 have table_server.postgres; their bridges
+# and table servers are absent (capture is not under test here), so the
+# diagnosis is put into the control server's state as a finished one, and
+# the control server makes its coordinator views when it starts.
+PORT=$((20000 + RANDOM % 20000))
+umask 077
+head -c 24 /dev/urandom | base64 > "$W/admin.secret"; head -c 24 /dev/urandom | base64 > "$W/ts.secret"
+umask 022
+TOKEN=alice-token-$RANDOM$RANDOM
+cat > "$W/nib.json" <<NIB
+{"hosts": [
+  {"name": "ts1", "bridge": "vnd-absent-1", "mirror_port": 9,
+   "table_server": {"url": "http://127.0.0.1:1", "secret_file": "ts.secret",
+                    "postgres": {"conninfo": "host=$W/sts1 dbname=vnd user=vnd_fdw", "password_file": "fdw.pw"}}},
+  {"name": "ts2", "bridge": "vnd-absent-2", "mirror_port": 9,
+   "table_server": {"url": "http://127.0.0.1:1", "secret_file": "ts.secret",
+                    "postgres": {"conninfo": "host=$W/sts2 dbname=vnd user=vnd_fdw", "password_file": "fdw.pw"}}}],
+ "tenants": [{"id": "alice", "token_sha256": "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)",
+   "nodes": [{"name": "ids", "kind": "appliance", "input": "in", "output": "out",
+              "ports": [{"name": "in", "host": "ts1", "ofport": 3, "mac": "02:00:00:00:01:03"},
+                        {"name": "out", "host": "ts2", "ofport": 4, "mac": "02:00:00:00:01:04"}]}]}]}
+NIB
+CONTROLD=${VND_CONTROLD:-$(dirname "$VND")/vnd-controld}
+CDPID=
+start_controld() {
+    "$CONTROLD" --nib "$W/nib.json" --state "$W/state.db" --admin-secret-file "$W/admin.secret" \
+        --listen "127.0.0.1:$PORT" --coordinator "$CI" --coordinator-password-file "$W/coord.pw" \
+        --query-timeout 60 --reconcile-interval 86400 --www-dir none --log-file "$W/controld.log" &
+    CDPID=$!
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/topology" && return 0
+        kill -0 "$CDPID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+stop_controld() { [ -n "$CDPID" ] && kill "$CDPID" 2>/dev/null && wait "$CDPID" 2>/dev/null; CDPID=; }
+trap 'stop_controld; cleanup' EXIT
+# an unprepared coordinator is refused with what to do
+psql_ c -d postgres -c "CREATE DATABASE raw OWNER vnd_coord" >/dev/null
+"$CONTROLD" --nib "$W/nib.json" --state "$W/state0.db" --admin-secret-file "$W/admin.secret" \
+    --listen "127.0.0.1:$PORT" --coordinator "host=$W/sc dbname=raw user=vnd_coord" \
+    --coordinator-password-file "$W/coord.pw" --www-dir none >"$W/raw.log" 2>&1
+check "vnd-controld refuses an unprepared coordinator, saying what to run: $(tail -1 "$W/raw.log")" \
+    grep -q 'not prepared for tenants.*vnd-pg-setup coordinator' "$W/raw.log"
+if start_controld; then stop_controld; else not_ok "vnd-controld --coordinator did not start: $(tail -3 "$W/controld.log")"; fi
+PARSE=$(printf 'Trace ID all\nTable ID %%s\nFields: timestamp as ts, pkt.id as id, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto, tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port, udp.dst as dst_port, tcp.seq as seq, tcp.ack as ack, tcp.flags as flags, payload.len as payload_len\n')
+{
+    echo "INSERT INTO diagnosis (num, tenant, state, created, ends, stopped, reason, collect, parse) VALUES (1, 'alice', 'done', $(date +%s), NULL, $(date +%s), 'test', '', '');"
+    i=0
+    for p in ts1:A ts1:B ts2:C; do
+        i=$((i + 1)); h=${p%%:*}; t=${p#*:}
+        echo "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host, port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob) VALUES (1, $i, '$t', 'ids', 'in', 'in', '', '[\"$t\"]', '$h', 'in', 3, $i, -1, '', 1, 0, '$(printf "$PARSE" "$t")', x'');"
+    done
+} | sqlite3 "$W/state.db"
+if ! start_controld; then
+    not_ok "vnd-controld --coordinator did not start: $(tail -3 "$W/controld.log")"
+else
+    ok "vnd-controld --coordinator up; it made d1's views at start"
+    check "its log: both table servers' PostgreSQL mapped" grep -q '2 of 2 table servers' "$W/controld.log"
+    check_eq "at start it dropped d2's views, a diagnosis its state does not have" \
+        "$(psql_ c -d vnd_coord -At -c "select count(*) from pg_namespace where nspname in ('d2', 'vnd_remote_d2')")" 0
+    export VND_URL=http://127.0.0.1:$PORT VND_TOKEN=$TOKEN
+    check_eq "vnd query --diagnosis d1: C's rows through the API" \
+        "$("$VND" query --diagnosis d1 -f csv 'select count(*) from "C"' 2>&1 | tail -1)" \
+        "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
+    for a in "throughput -t A --slot 0.5" "delay --in B --out C" "loss --in B --out C" "bottleneck --path A,B,C"; do
+        "$VND" diag $a -d "$W/t.db" -f csv > "$W/lite.csv" 2>&1
+        "$VND" diag $a --diagnosis d1 -f csv > "$W/api.csv" 2>"$W/err"
+        if why=$(same_rows "$W/lite.csv" "$W/api.csv"); then ok "vnd diag $a --diagnosis d1: the rows and verdict of embedded mode"
+        else not_ok "vnd diag $a --diagnosis d1: $why $(head -2 "$W/err")"; fi
+    done
+    "$VND" diag bottleneck --path A,B,C -d "$W/t.db" > "$W/lite.txt" 2>&1
+    "$VND" diag bottleneck --path A,B,C --diagnosis d1 > "$W/api.txt" 2>&1
+    check_eq "the bottleneck's sentence, as embedded" "$(tail -1 "$W/api.txt")" "$(tail -1 "$W/lite.txt")"
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"sql": "select count(*) from vnd_remote_d1.\"f0_A\""}' "$VND_URL/v1/diagnoses/d1/query")
+    check "the API: the foreign tables are 403 to alice ($code $(cat "$W/body"))" [ "$code" = 403 ]
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"app": "delay", "options": {"in": "B", "out": "C"}, "show_sql": true}' "$VND_URL/v1/diagnoses/d1/diag")
+    check "the API: show_sql gives the app's PostgreSQL ($code)" sh -c "[ $code = 200 ] && jq -e '.sql | test(\"IS NOT DISTINCT FROM|WITH\")' '$W/body' >/dev/null"
+fi
+
+# ---- a table server down ----
+pg "$PGBIN/pg_ctl" -D "$W/ts2" -m fast stop >/dev/null 2>&1
+q 'select count(*) from "C"' > /dev/null 2>"$W/err"
+check "ts2 down: a query on C fails with 503 naming capture point C: $(cat "$W/err")" \
+    grep -q '^503: capture point C of this diagnosis cannot be read now' "$W/err"
+check "... and never the host, server or socket" sh -c "! grep -qE 'ts2|vnd_ts|$W|socket|port' '$W/err'"
+co diag alice 1 csv delay '{"in":"B","out":"C"}' $PTS > /dev/null 2>"$W/err"
+check "ts2 down: an app reading C names C too" grep -q '^503: capture point C' "$W/err"
+if [ -n "$CDPID" ]; then
+    code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"sql": "select count(*) from \"C\""}' "$VND_URL/v1/diagnoses/d1/query")
+    check "ts2 down, the API: 503 naming capture point C ($code $(cat "$W/body"))" \
+        sh -c "[ $code = 503 ] && grep -q 'capture point C' '$W/body' && ! grep -qE 'ts2|vnd_ts|$W' '$W/body'"
+fi
+check_eq "ts2 down: A and B still answer" \
+    "$(q 'select (select count(*) from "A") + (select count(*) from "B")' | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select (select count(*) from A) + (select count(*) from B)' | tail -1)"
+pg "$PGBIN/pg_ctl" -D "$W/ts2" -w -t 30 -l "$W/ts2.log" \
+    -o "-k $W/sts2 -c listen_addresses='' -c fsync=off" start >/dev/null 2>&1
+check_eq "ts2 back: C answers again, nothing lost" "$(q 'select count(*) from "C"' | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
+
+# ---- dropping the diagnosis ----
+co drop 1
+check_eq "d1 dropped: no schema of it is left on the coordinator" \
+    "$(psql_ c -d vnd_coord -At -c "select count(*) from pg_namespace where nspname in ('d1', 'vnd_remote_d1')")" 0
+q 'select count(*) from "A"' >/dev/null 2>"$W/err"
+check "d1 dropped: alice's query on it finds nothing: $(cat "$W/err")" grep -q '^400: .*does not exist' "$W/err"
+stop_controld
+check "no sanitizer report from any program: $(cat "$W"/asan.* 2>/dev/null | head -5)" \
+    sh -c "! ls '$W'/asan.* >/dev/null 2>&1"
+done_testing

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# ipfix_e2e.sh — Mode ipfix on the OVS test bed (`vnd testbed up`), end to
+# end through the control server:
+#   - alice's `Mode ipfix, Sampling 1, ActiveTimeout 1` on her ids input:
+#     the control server creates the bridge's flow sample collector set
+#     (Flow_Sample_Collector_Set id 22094 with an IPFIX row aimed at the
+#     table server's --ipfix-listen) and a capture rule whose action is
+#     sample(probability=65535, obs_point_id=TAG); iperf3 through the ids
+#     while bob runs the same addresses through his own ids;
+#   - the table server files OVS's flow records under her trace by their
+#     observation point: the sum of their Ethernet bytes and packets
+#     equals her rule's n_bytes and n_packets exactly (OVS's counters of
+#     the very packets sampled 1 in 1); none of bob's records (port 5202)
+#     in her table; vnd_meta says sampling 1 and ipfix; the collector
+#     counted templates and no malformed message;
+#   - stopping removes the collector set.
+# Skips without root or when OVS cannot start.
+source "$(dirname "$0")/../lib.sh"
+VND=${VND:-$VND_BUILD/vnd}
+BIN=$(cd "$(dirname "$VND")" && pwd)
+export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$BIN/vnd-controld}
+W=$(mktemp -d /tmp/vnd-ipfix.XXXXXX)
+BED=$W/bed
+cleanup() {
+    [ -f "$BED/state" ] && "$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
+    rm -rf "$W"
+}
+if [ "$(id -u)" -ne 0 ]; then skip "ipfix end to end: needs root"; done_testing; exit 0; fi
+for t in ovs-vswitchd iperf3 jq curl; do
+    command -v $t >/dev/null || { skip "ipfix end to end: $t is not installed"; done_testing; exit 0; }
+done
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
+trap cleanup EXIT
+T0=$(date +%s)
+if ! "$VND" testbed up --dir "$BED" --delay 1 --loss 0 --port-base 7560 >"$W/up.log" 2>&1 9>&-; then
+    not_ok "vnd testbed up"; sed 's/^/#   /' "$W/up.log"; done_testing; exit 1
+fi
+ok "vnd testbed up"
+source "$BED/env"
+export VND_URL
+alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
+
+printf 'Appliance Node : ids\nCap input\nproto=TCP\nMode ipfix\nSampling 1\nActiveTimeout 1\nMaxFlows 1024\n' >"$W/ipfix.conf"
+alice submit -c "$W/ipfix.conf" >"$W/submit.out" 2>&1
+check "alice submits Mode ipfix, Sampling 1, ActiveTimeout 1" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
+ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
+ovs-vsctl --db="$TB_OVSDB" --columns=id,bridge,ipfix list flow_sample_collector_set >"$W/fscs" 2>&1
+ovs-vsctl --db="$TB_OVSDB" --columns=targets,cache_active_timeout,cache_max_flows list ipfix >"$W/ipfix.list" 2>&1
+sed 's/^/# /' "$W/fscs" "$W/ipfix.list"
+check "the bridge's flow sample collector set 22094 exists" grep -q '^id *: 22094' "$W/fscs"
+check "its IPFIX exporter aims at the table server, cache 1 s, 1024 flows" \
+    sh -c "grep -q 'targets.*127.0.0.1:75[0-9][0-9]' '$W/ipfix.list' && grep -q 'cache_active_timeout *: 1\$' '$W/ipfix.list' && grep -q 'cache_max_flows *: 1024' '$W/ipfix.list'"
+OFCTL=$TB_OFCTL_HV1
+ovs-ofctl -O OpenFlow13 dump-flows "$OFCTL" | grep -q 'sample(' || OFCTL=$TB_OFCTL_HV2
+ovs-ofctl -O OpenFlow13 dump-flows "$OFCTL" | grep 'sample(' >"$W/rule" 2>&1
+sed 's/^/# /' "$W/rule"
+check "one capture rule, sampling 1 in 1 into set 22094 (no copy to the mirror port)" \
+    sh -c "test \$(wc -l <'$W/rule') -eq 1 && grep -q 'sample(probability=65535,collector_set_id=22094,obs_domain_id=22094,obs_point_id=[0-9]*)' '$W/rule' && ! grep -q 'push_vlan' '$W/rule'"
+
+# bob's traffic (same addresses) and alice's, at the same time
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+sleep 0.5
+ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 3 -b 20M >/dev/null 2>&1 &
+ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 3 -b 40M -J >"$W/iperf.json" 2>&1
+check "iperf3 alice client -> server through the ids" test $? -eq 0
+wait
+sleep 3    # the cache exports within its 1 s; the table server commits each 0.5 s
+read -r NP NB < <(ovs-ofctl -O OpenFlow13 dump-flows "$OFCTL" | grep 'sample(' \
+    | sed -n 's/.*n_packets=\([0-9]*\), n_bytes=\([0-9]*\).*/\1 \2/p')
+alice query --diagnosis "$ID" -f csv "select count(*), coalesce(sum(l2_bytes),0), coalesce(sum(packets),0), sum(src_port = 5202 or dst_port = 5202), coalesce(sum(bytes),0) from ids_in" >"$W/q.csv" 2>&1
+check "alice queries her ipfix trace" test $? -eq 0 || sed 's/^/#   /' "$W/q.csv"
+IFS=, read -r NR L2 PK BOBS IPB < <(tail -n +2 "$W/q.csv" | head -1)
+echo "# flow records: $NR; their packets $PK, Ethernet bytes $L2 (IP bytes $IPB); the rule's n_packets $NP, n_bytes $NB"
+check "flow records arrived ($NR)" test "${NR:-0}" -gt 0
+check "the records' Ethernet bytes equal the rule's n_bytes ($L2 = $NB)" test "${L2:-x}" = "${NB:-y}"
+check "the records' packets equal the rule's n_packets ($PK = $NP)" test "${PK:-x}" = "${NP:-y}"
+check "none of bob's records (port 5202) in alice's table" test "${BOBS:-1}" = 0
+alice query --diagnosis "$ID" -f csv "select sampling, source from vnd_meta" >"$W/meta.csv" 2>&1
+check "vnd_meta says sampling 1 and ipfix" grep -q '^1,vnd-tabled ipfix' "$W/meta.csv"
+SECRET=$(cat "$BED/hv1/secret" 2>/dev/null)
+curl -s -H "Authorization: Bearer $SECRET" "$TB_TABLED_URL_HV1/v1/traces" >"$W/traces.json"
+SECRET=$(cat "$BED/hv2/secret" 2>/dev/null)
+curl -s -H "Authorization: Bearer $SECRET" "$TB_TABLED_URL_HV2/v1/traces" >>"$W/traces.json"
+jq -c '.capture[]? | select(.kind == "ipfix")' "$W/traces.json" >"$W/cap.json" 2>/dev/null
+sed 's/^/# /' "$W/cap.json"
+check "the IPFIX collector read templates and no malformed message" \
+    sh -c "jq -s -e 'any(.[]; .templates > 0) and all(.[]; (.malformed // 0) == 0)' '$W/cap.json' >/dev/null"
+alice stop "$ID" >/dev/null 2>&1
+check "stopping the last ipfix trace removes the collector set" \
+    sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --bare --columns=_uuid list flow_sample_collector_set)\""
+echo "# $(( $(date +%s) - T0 )) s on the bed"
+done_testing

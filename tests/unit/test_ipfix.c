@@ -1,0 +1,402 @@
+/* test_ipfix.c — the IPFIX / NetFlow v9 reader on messages built here:
+ * templates, options templates, withdrawal, unknown and expired
+ * templates, redefinition, variable-length and enterprise fields, caps,
+ * and every truncation point of a message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/ipfix.h"
+#include "synth/ipfix.h"
+#include "../tap.h"
+
+#define MAXF 64
+static struct vnd_ipfix_flow got[MAXF];
+static int ngot;
+
+static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
+{
+    (void)ctx;
+    if (ngot < MAXF)
+        got[ngot] = *f;
+    ngot++;
+}
+
+static struct vnd_ipfix_counts cnt;
+static const char *why;
+
+static int parse(struct vnd_ipfix_cache *c, const char *session, double now,
+                 const uint8_t *p, size_t n)
+{
+    ngot = 0;
+    why = NULL;
+    return vnd_ipfix_parse(c, session, strlen(session), now, p, n, on_flow, NULL, &cnt, &why);
+}
+
+static struct vnd_ipfix_flow sample_flow(uint32_t k)
+{
+    struct vnd_ipfix_flow f;
+    memset(&f, 0, sizeof f);
+    f.obs_point = 7;
+    f.direction = 0;
+    memcpy(f.src_mac, "\x02\0\0\0\0\x01", 6);
+    memcpy(f.dst_mac, "\x02\0\0\0\0\x02", 6);
+    f.in_if = 12;
+    f.proto = 6;
+    memcpy(f.src, "\x0a\0\0\x06", 4);
+    memcpy(f.dst, "\x0a\0\0\x08", 4);
+    f.sport = (uint16_t)(40000 + k);
+    f.dport = 5201;
+    f.packets = 10 + k;
+    f.l2_octets = 15140 + k;
+    f.octets = 15000 + k;
+    f.end_reason = 2;
+    f.tcp_flags = 0x18;
+    return f;
+}
+
+/* A template and `nrec` records of it, one message. */
+static size_t ovs_message(struct vnd_ipfixw *w, uint32_t domain, int nrec)
+{
+    vnd_ipfixw_begin(w, 1700000000, 1, domain);
+    vnd_ipfixw_ovs_template(w, 256);
+    vnd_ipfixw_set(w, 256);
+    for (int i = 0; i < nrec; i++) {
+        struct vnd_ipfix_flow f = sample_flow((uint32_t)i);
+        vnd_ipfixw_ovs_record(w, &f, 2000000, 500000);
+    }
+    return vnd_ipfixw_end(w);
+}
+
+static void test_ovs_template(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    size_t n = ovs_message(&w, 5, 3);
+    CHECK(parse(c, "a", 100, w.buf, n) == 0, "an OVS-like message reads (%s)", why ? why : "");
+    CHECK_EQ_INT(cnt.templates, 1, "one template");
+    CHECK_EQ_INT(ngot, 3, "three records");
+    const struct vnd_ipfix_flow *f = &got[1];
+    CHECK_EQ_INT(f->domain, 5, "domain");
+    CHECK_EQ_INT(f->obs_point, 7, "observationPointId");
+    CHECK_EQ_INT(f->in_if, 12, "ingressInterface");
+    CHECK_EQ_INT(f->proto, 6, "protocolIdentifier");
+    CHECK_EQ_INT(f->sport, 40001, "sourceTransportPort");
+    CHECK_EQ_INT(f->dport, 5201, "destinationTransportPort");
+    CHECK(f->ip_version == 4 && !memcmp(f->src, "\x0a\0\0\x06", 4)
+          && !memcmp(f->dst, "\x0a\0\0\x08", 4), "IPv4 addresses");
+    CHECK(!memcmp(f->src_mac, "\x02\0\0\0\0\x01", 6), "source MAC");
+    CHECK_EQ_INT((long long)f->packets, 11, "packetDeltaCount");
+    CHECK_EQ_INT((long long)f->octets, 15001, "octetDeltaCount");
+    CHECK_EQ_INT((long long)f->l2_octets, 15141, "layer2OctetDeltaCount");
+    CHECK_EQ_INT(f->tcp_flags, 0x18, "tcpControlBits");
+    CHECK_EQ_INT(f->end_reason, 2, "flowEndReason");
+    CHECK((f->has & (VND_IPFIX_HAS_START | VND_IPFIX_HAS_END))
+          == (VND_IPFIX_HAS_START | VND_IPFIX_HAS_END), "start and end resolved");
+    CHECK_EQ_INT(f->start_ns, 1700000000LL * 1000000000 - 2000000000LL,
+                 "start = export time - flowStartDeltaMicroseconds");
+    CHECK_EQ_INT(f->end_ns, 1700000000LL * 1000000000 - 500000000LL, "end likewise");
+    CHECK_EQ_INT(f->unknown_fields, 2, "the enterprise and the variable-length field skipped");
+
+    /* the template stays: the next message's data alone reads */
+    vnd_ipfixw_begin(&w, 1700000001, 2, 5);
+    vnd_ipfixw_set(&w, 256);
+    struct vnd_ipfix_flow s = sample_flow(9);
+    vnd_ipfixw_ovs_record(&w, &s, 0, 0);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "a", 101, w.buf, n) == 0 && ngot == 1 && got[0].sport == 40009,
+          "a later data set uses the cached template");
+    CHECK(parse(c, "b", 101, w.buf, n) == 0 && ngot == 0 && cnt.unknown_template == 1,
+          "another exporter's session does not");
+    /* another domain of the same exporter neither */
+    w.buf[12] = 0;
+    w.buf[15] = 6;
+    CHECK(parse(c, "a", 101, w.buf, n) == 0 && ngot == 0 && cnt.unknown_template == 1,
+          "nor another observation domain");
+    w.buf[15] = 5;
+    CHECK(parse(c, "a", 100 + 1801, w.buf, n) == 0 && ngot == 0 && cnt.unknown_template == 1,
+          "an expired template (not refreshed for the timeout) is unknown");
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 0, "and gone from the cache");
+    vnd_ipfix_cache_free(c);
+}
+
+static void test_unknown_first(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    vnd_ipfixw_set(&w, 300);
+    vnd_ipfixw_u32(&w, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 300);
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_field(&w, 2, 4, 0);
+    vnd_ipfixw_set(&w, 300);
+    vnd_ipfixw_u32(&w, 42);
+    vnd_ipfixw_u32(&w, 43);
+    size_t n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "x", 1, w.buf, n) == 0, "reads");
+    CHECK_EQ_INT(cnt.unknown_template, 1, "the data set before its template is counted");
+    CHECK(ngot == 2 && got[0].packets == 42 && got[1].packets == 43,
+          "the one after it is decoded (4-byte packetDeltaCount: reduced size)");
+
+    /* redefinition: id 300 now has an 8-byte octet count */
+    vnd_ipfixw_begin(&w, 1700000000, 2, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 300);
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_field(&w, 1, 8, 0);
+    vnd_ipfixw_set(&w, 300);
+    vnd_ipfixw_u64(&w, 123456789012ULL);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "x", 2, w.buf, n) == 0 && ngot == 1 && got[0].octets == 123456789012ULL
+          && !(got[0].has & VND_IPFIX_HAS_PACKETS), "a redefined template replaces the old");
+
+    /* withdrawal of one, then of all */
+    vnd_ipfixw_begin(&w, 1700000000, 3, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 300);
+    vnd_ipfixw_u16(&w, 0);
+    vnd_ipfixw_set(&w, 300);
+    vnd_ipfixw_u64(&w, 1);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "x", 3, w.buf, n) == 0 && cnt.withdrawals == 1 && ngot == 0
+          && cnt.unknown_template == 1, "a withdrawn template's data is unknown");
+
+    vnd_ipfixw_begin(&w, 1700000000, 4, 1);
+    vnd_ipfixw_set(&w, 2);
+    for (uint16_t id = 400; id < 403; id++) {
+        vnd_ipfixw_u16(&w, id);
+        vnd_ipfixw_u16(&w, 1);
+        vnd_ipfixw_field(&w, 2, 8, 0);
+    }
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "x", 4, w.buf, n) == 0 && cnt.templates == 3
+          && vnd_ipfix_cache_size(c) == 3, "three templates in one set");
+    vnd_ipfixw_begin(&w, 1700000000, 5, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 2);
+    vnd_ipfixw_u16(&w, 0);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "x", 5, w.buf, n) == 0 && vnd_ipfix_cache_size(c) == 0,
+          "template id 2 with no fields withdraws every template of the domain");
+    vnd_ipfix_cache_free(c);
+}
+
+static void test_options_and_variable(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    vnd_ipfixw_set(&w, 3);              /* OVS's exporter statistics */
+    vnd_ipfixw_u16(&w, 257);
+    vnd_ipfixw_u16(&w, 2);
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_field(&w, 144, 4, 0);    /* exportingProcessId (scope) */
+    vnd_ipfixw_field(&w, 167, 8, 0);    /* notSentPacketTotalCount */
+    vnd_ipfixw_set(&w, 257);
+    vnd_ipfixw_u32(&w, 1);
+    vnd_ipfixw_u64(&w, 0);
+    /* a template with variable-length and enterprise fields around the
+     * ones read */
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 258);
+    vnd_ipfixw_u16(&w, 5);
+    vnd_ipfixw_field(&w, 82, 65535, 0);
+    vnd_ipfixw_field(&w, 7, 2, 0);
+    vnd_ipfixw_field(&w, 9999, 65535, 29305);
+    vnd_ipfixw_field(&w, 11, 2, 0);
+    vnd_ipfixw_field(&w, 27, 16, 0);
+    vnd_ipfixw_set(&w, 258);
+    static const uint8_t v6[16] = {0xfe, 0x80, [15] = 1};
+    uint8_t big[300];
+    memset(big, 'x', sizeof big);
+    vnd_ipfixw_u8(&w, 3);               /* short form */
+    vnd_ipfixw_bytes(&w, "eth", 3);
+    vnd_ipfixw_u16(&w, 1111);
+    vnd_ipfixw_u8(&w, 255);             /* long form: 255, then 2 bytes */
+    vnd_ipfixw_u16(&w, sizeof big);
+    vnd_ipfixw_bytes(&w, big, sizeof big);
+    vnd_ipfixw_u16(&w, 2222);
+    vnd_ipfixw_bytes(&w, v6, 16);
+    vnd_ipfixw_u8(&w, 0);               /* empty variable field */
+    vnd_ipfixw_u16(&w, 3333);
+    vnd_ipfixw_u8(&w, 0);
+    vnd_ipfixw_u16(&w, 4444);
+    vnd_ipfixw_bytes(&w, v6, 16);
+    vnd_ipfixw_u8(&w, 0);               /* padding (shorter than a record) */
+    size_t n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "v", 1, w.buf, n) == 0, "reads (%s)", why ? why : "");
+    CHECK_EQ_INT(cnt.options_templates, 1, "an options template");
+    CHECK_EQ_INT(cnt.options_records, 1, "its record read, not handed over");
+    CHECK_EQ_INT(ngot, 2, "two flow records");
+    CHECK(got[0].sport == 1111 && got[0].dport == 2222 && got[0].ip_version == 6
+          && !memcmp(got[0].src, v6, 16), "fields after 3- and 300-byte variable ones");
+    CHECK(got[1].sport == 3333 && got[1].dport == 4444, "and after empty ones");
+    CHECK_EQ_INT(got[0].unknown_fields, 2, "the variable and enterprise fields skipped");
+
+    /* a variable-length field that claims more than the set has */
+    vnd_ipfixw_begin(&w, 1700000000, 2, 1);
+    vnd_ipfixw_set(&w, 258);
+    vnd_ipfixw_u8(&w, 200);
+    vnd_ipfixw_bytes(&w, big, 30);      /* longer than a record's least */
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "v", 2, w.buf, n) == -1 && ngot == 0, "a variable length that lies: "
+          "malformed (%s)", why ? why : "");
+    vnd_ipfix_cache_free(c);
+}
+
+static void test_refused_and_caps(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(2, 0);
+    static struct vnd_ipfixw w;
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 500);            /* too many fields */
+    vnd_ipfixw_u16(&w, VND_IPFIX_FIELDS_MAX + 1);
+    for (int i = 0; i <= VND_IPFIX_FIELDS_MAX; i++)
+        vnd_ipfixw_field(&w, 2, 1, 0);
+    vnd_ipfixw_u16(&w, 501);            /* a field of no bytes */
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_field(&w, 2, 0, 0);
+    vnd_ipfixw_u16(&w, 100);            /* a data id below 256 */
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_field(&w, 2, 4, 0);
+    vnd_ipfixw_set(&w, 3);              /* options: scope count 0 */
+    vnd_ipfixw_u16(&w, 502);
+    vnd_ipfixw_u16(&w, 1);
+    vnd_ipfixw_u16(&w, 0);
+    vnd_ipfixw_field(&w, 2, 4, 0);
+    vnd_ipfixw_set(&w, 500);
+    vnd_ipfixw_u32(&w, 0);
+    vnd_ipfixw_set(&w, 77);             /* reserved set id */
+    vnd_ipfixw_u32(&w, 0);
+    size_t n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "r", 1, w.buf, n) == 0, "reads (%s)", why ? why : "");
+    CHECK_EQ_INT(cnt.refused_templates, 4, "four unusable templates refused");
+    CHECK_EQ_INT(cnt.unknown_template, 1, "the refused template's data is unknown");
+    CHECK_EQ_INT(cnt.skipped_sets, 1, "a reserved set id skipped");
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 0, "nothing cached");
+
+    for (uint16_t id = 256; id < 259; id++) {
+        vnd_ipfixw_begin(&w, 1700000000, id, 1);
+        vnd_ipfixw_set(&w, 2);
+        vnd_ipfixw_u16(&w, id);
+        vnd_ipfixw_u16(&w, 1);
+        vnd_ipfixw_field(&w, 2, 4, 0);
+        n = vnd_ipfixw_end(&w);
+        parse(c, "r", id, w.buf, n);
+    }
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 2, "the cache holds at most its cap");
+    vnd_ipfixw_begin(&w, 1700000000, 9, 1);
+    vnd_ipfixw_set(&w, 256);
+    vnd_ipfixw_u32(&w, 5);
+    vnd_ipfixw_set(&w, 258);
+    vnd_ipfixw_u32(&w, 6);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "r", 300, w.buf, n) == 0 && cnt.unknown_template == 1 && ngot == 1
+          && got[0].packets == 6, "the least recently refreshed template went");
+
+    /* sets: past the message, shorter than a header, too many */
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    vnd_ipfixw_set(&w, 256);
+    vnd_ipfixw_u32(&w, 1);
+    n = vnd_ipfixw_end(&w);
+    w.buf[19] = 200;
+    CHECK(parse(c, "r", 1, w.buf, n) == -1, "a set longer than the message: %s", why);
+    w.buf[19] = 2;
+    CHECK(parse(c, "r", 1, w.buf, n) == -1, "a set shorter than its header: %s", why);
+    vnd_ipfixw_begin(&w, 1700000000, 1, 1);
+    for (int i = 0; i <= VND_IPFIX_SETS_MAX; i++)
+        vnd_ipfixw_set(&w, 77);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "r", 1, w.buf, n) == -1, "more than %d sets: %s", VND_IPFIX_SETS_MAX, why);
+    w.buf[1] = 11;
+    CHECK(parse(c, "r", 1, w.buf, n) == -1, "version 11: %s", why);
+    CHECK(parse(c, "r", 1, NULL, 0) == -1, "nothing: %s", why);
+    vnd_ipfix_cache_free(c);
+}
+
+static void test_truncation(void)
+{
+    /* every prefix of a message, with the header's length made to agree
+     * (the deepest checks) and as it was (the header's) */
+    static struct vnd_ipfixw w;
+    size_t n = ovs_message(&w, 1, 2);
+    static uint8_t cut[65535];
+    int malformed = 0, fewer = 0, bad_len = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+        memcpy(cut, w.buf, k);
+        if (k >= 4) {
+            cut[2] = (uint8_t)(k >> 8);
+            cut[3] = (uint8_t)k;
+        }
+        int rc = parse(c, "t", 1, cut, k);
+        malformed += rc == -1;
+        fewer += rc == 0 && ngot < 2;
+        vnd_ipfix_cache_free(c);
+        c = vnd_ipfix_cache_new(0, 0);
+        bad_len += parse(c, "t", 1, w.buf, k) == -1;
+        vnd_ipfix_cache_free(c);
+    }
+    CHECK_EQ_INT(malformed + fewer, (long long)n, "every cut of %zu bytes: malformed or fewer "
+                 "records (%d malformed)", n, malformed);
+    CHECK(malformed > (int)n / 2, "most cuts are malformed");
+    CHECK_EQ_INT(bad_len, (long long)n, "every cut is shorter than its header says");
+}
+
+static void test_v9(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    vnd_ipfixw_begin_v9(&w, 100000, 1700000000, 1, 3);
+    vnd_ipfixw_set(&w, 0);
+    vnd_ipfixw_u16(&w, 260);
+    vnd_ipfixw_u16(&w, 7);
+    vnd_ipfixw_field(&w, 8, 4, 0);
+    vnd_ipfixw_field(&w, 12, 4, 0);
+    vnd_ipfixw_field(&w, 4, 1, 0);
+    vnd_ipfixw_field(&w, 1, 4, 0);
+    vnd_ipfixw_field(&w, 2, 4, 0);
+    vnd_ipfixw_field(&w, 22, 4, 0);     /* FIRST_SWITCHED */
+    vnd_ipfixw_field(&w, 21, 4, 0);     /* LAST_SWITCHED */
+    vnd_ipfixw_u16(&w, 0);              /* padding */
+    vnd_ipfixw_set(&w, 1);              /* options: sampling interval */
+    vnd_ipfixw_u16(&w, 261);
+    vnd_ipfixw_u16(&w, 4);
+    vnd_ipfixw_u16(&w, 4);
+    vnd_ipfixw_field(&w, 1, 2, 0);      /* scope: system */
+    vnd_ipfixw_field(&w, 34, 4, 0);
+    vnd_ipfixw_set(&w, 261);
+    vnd_ipfixw_u16(&w, 0);
+    vnd_ipfixw_u32(&w, 100);
+    vnd_ipfixw_set(&w, 260);
+    vnd_ipfixw_bytes(&w, "\x0a\0\0\x01\x0a\0\0\x02\x11", 9);
+    vnd_ipfixw_u32(&w, 5000);
+    vnd_ipfixw_u32(&w, 5);
+    vnd_ipfixw_u32(&w, 90000);
+    vnd_ipfixw_u32(&w, 99000);
+    vnd_ipfixw_bytes(&w, "\0\0\0", 3);  /* padding */
+    size_t n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "n", 1, w.buf, n) == 0, "a NetFlow v9 packet reads (%s)", why ? why : "");
+    CHECK(cnt.templates == 1 && cnt.options_templates == 1 && cnt.options_records == 1,
+          "template, options template and its record");
+    CHECK(ngot == 1 && got[0].version == 9 && got[0].proto == 17 && got[0].octets == 5000
+          && got[0].packets == 5 && got[0].domain == 3, "the flow record");
+    CHECK_EQ_INT(got[0].start_ns, 1700000000LL * 1000000000 - 10000LL * 1000000,
+                 "FIRST_SWITCHED: 10 s before the export (up time 100 s, switched at 90 s)");
+    CHECK_EQ_INT(got[0].end_ns, 1700000000LL * 1000000000 - 1000LL * 1000000, "LAST_SWITCHED");
+    vnd_ipfix_cache_free(c);
+}
+
+int main(void)
+{
+    test_ovs_template();
+    test_unknown_first();
+    test_options_and_variable();
+    test_refused_and_caps();
+    test_truncation();
+    test_v9();
+    return tap_done();
+}

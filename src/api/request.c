@@ -56,7 +56,8 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
                                         "retain_mb", "tenant", "cap_point", "direction",
-                                        "pattern", "mode", "ifindex", "match", NULL};
+                                        "pattern", "mode", "ifindex", "match",
+                                        "flow_sampling", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -117,6 +118,16 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
                       "\"%.20s\"", r->mode);
     if ((rc = get_uint(obj, "ifindex", 1, 0x3fffffff, &r->ifindex, err)))
         return rc;
+    json_t *fs = json_object_get(obj, "flow_sampling");
+    if (fs) {
+        if (!json_is_number(fs) || !(json_number_value(fs) >= 1)
+            || json_number_value(fs) > 256)
+            return refuse(err, 400, "%s", "\"flow_sampling\" must be a number from 1 to 256 "
+                                          "(1 flow in N copied by the switch)");
+        r->flow_sampling = json_number_value(fs);
+        if (r->flow_sampling > 1 && r->mode && strcmp(r->mode, "mirror"))
+            return refuse(err, 400, "%s", "\"flow_sampling\" goes with mode mirror only");
+    }
     if (r->mode && !strcmp(r->mode, "sflow")
         && (!r->ifindex || !r->direction
             || (strcmp(r->direction, "in") && strcmp(r->direction, "out"))))
@@ -253,6 +264,7 @@ int vnd_api_parse_request(const char *method, const char *path, const char *body
 {
     memset(r, 0, sizeof *r);
     r->sampling = 1;
+    r->flow_sampling = 1;
     if (len > VND_API_BODY_MAX)
         return refuse(err, 413, "%s", "the request body is larger than 1 MiB");
 

@@ -68,6 +68,10 @@ struct vnd_api_request {
      * ipfix trace takes the records whose observationPointId is its tag */
     char *mode, *match;
     uint32_t ifindex;
+    /* CREATE, mirror: 1 flow in this many (a real: the switch's share,
+     * control/ovs.h) is copied by the switch; 1: every flow.  Recorded in
+     * vnd_meta, not applied here. */
+    double flow_sampling;
     /* QUERY and DIAG */
     char *sql;              /* QUERY */
     enum vnd_fmt fmt;       /* default VND_FMT_JSON */

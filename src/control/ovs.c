@@ -12,8 +12,58 @@
 
 #define OFCTL_TIMEOUT 10.0
 
+/* The copy: tagged with the trace's VLAN, out of the mirror port. */
+static void copy_actions(const struct vnd_capture_rule *r, char *buf, size_t size)
+{
+    char out[64];
+    if (r->max_len > 0)
+        snprintf(out, sizeof out, "output(port=%d,max_len=%d)", r->mirror_port, r->max_len);
+    else
+        snprintf(out, sizeof out, "output:%d", r->mirror_port);
+    snprintf(buf, size, "push_vlan:0x8100,set_field:%d->vlan_vid,%s", 4096 | r->tag, out);
+}
+
+int vnd_flow_sampling_share(int flow_sampling)
+{
+    if (flow_sampling <= 1)
+        return VND_FLOW_HASH_VALUES;
+    int s = (2 * VND_FLOW_HASH_VALUES + flow_sampling) / (2 * flow_sampling);
+    return s < 1 ? 1 : s;
+}
+
+double vnd_flow_sampling_effective(int flow_sampling)
+{
+    return (double)VND_FLOW_HASH_VALUES / vnd_flow_sampling_share(flow_sampling);
+}
+
+/* OVS_HASH_ALG_SYM_L4 (datapath/linux/compat/include/linux/openvswitch.h):
+ * in selection_method_param's upper 32 bits, the basis (0) in the lower. */
+#define OVS_HASH_ALG_SYM_L4 1
+
+char *vnd_capture_group_text(const struct vnd_capture_rule *r)
+{
+    if (r->flow_sampling <= 1)
+        return NULL;
+    char copy[160];
+    copy_actions(r, copy, sizeof copy);
+    int s = vnd_flow_sampling_share(r->flow_sampling);
+    return vnd_strdup_printf("group_id=%" PRIu32 ",type=select,selection_method=dp_hash,"
+                             "selection_method_param=0x%llx,"
+                             "bucket=bucket_id:0,weight:%d,actions=%s,"
+                             "bucket=bucket_id:1,weight:%d,actions=drop,"
+                             "bucket=bucket_id:2,weight:1,actions=drop",
+                             VND_GROUP_ID(r->tag),
+                             (unsigned long long)OVS_HASH_ALG_SYM_L4 << 32, s, copy,
+                             VND_FLOW_HASH_VALUES - 1 - s);
+}
+
 char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
 {
+    if (r->flow_sampling > 1)
+        return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"
+                                 "actions=group:%" PRIu32 ",load:1->NXM_NX_REG7[%d],"
+                                 "resubmit(,0)", VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit,
+                                 r->match, VND_GROUP_ID(r->tag), r->bit);
     if (r->sampling > 0)
         /* OVS counts each sample as 65535/probability packets */
         return vnd_strdup_printf("table=0,priority=%d,cookie=0x%016" PRIx64 ",reg7=0/0x%x,%s,"
@@ -58,10 +108,11 @@ static int tool(char *const *argv, const char *label, const char *input, char **
     return 0;
 }
 
-/* Runs ovs-ofctl with OpenFlow 1.4 (bundles) and `input` on stdin. */
-static int ofctl(char *const *args, int nargs, const char *input, char **out, char **err)
+/* Runs ovs-ofctl with OpenFlow `version` and `input` on stdin. */
+static int ofctl_v(const char *version, char *const *args, int nargs, const char *input,
+                   char **out, char **err)
 {
-    char *argv[12] = {"ovs-ofctl", "-O", "OpenFlow14", "--timeout=10"};
+    char *argv[12] = {"ovs-ofctl", "-O", (char *)version, "--timeout=10"};
     int k = 4;
     for (int i = 0; i < nargs && k < 11; i++)
         argv[k++] = args[i];
@@ -71,10 +122,55 @@ static int ofctl(char *const *args, int nargs, const char *input, char **out, ch
     return tool(argv, label, input, out, err);
 }
 
+/* ... with OpenFlow 1.4 (bundles). */
+static int ofctl(char *const *args, int nargs, const char *input, char **out, char **err)
+{
+    return ofctl_v("OpenFlow14", args, nargs, input, out, err);
+}
+
+/* Appends "PREFIX TEXT\n" to the growing buffer *in (len, cap). */
+static void append_line(char **in, size_t *len, size_t *cap, const char *prefix,
+                        const char *text)
+{
+    size_t need = *len + strlen(prefix) + strlen(text) + 3;
+    if (need > *cap) {
+        *cap = need * 2;
+        *in = vnd_xrealloc(*in, *cap);
+    }
+    *len += (size_t)sprintf(*in + *len, "%s %s\n", prefix, text);
+}
+
+/* Groups and flows in one OpenFlow 1.5 bundle (selection_method needs 1.5). */
+static int add_with_groups(const char *target, const struct vnd_capture_rule *rules, int n,
+                           char **err)
+{
+    size_t len = 0, cap = 1024;
+    char *in = vnd_xmalloc(cap);
+    in[0] = 0;
+    for (int i = 0; i < n; i++) {
+        char *g = vnd_capture_group_text(&rules[i]);
+        if (g)
+            append_line(&in, &len, &cap, "group add_or_mod", g);
+        free(g);
+    }
+    for (int i = 0; i < n; i++) {
+        char *t = vnd_capture_rule_text(&rules[i]);
+        append_line(&in, &len, &cap, "flow add", t);
+        free(t);
+    }
+    char *args[] = {"bundle", (char *)target, "-"};
+    int rc = ofctl_v("OpenFlow15", args, 3, in, NULL, err);
+    free(in);
+    return rc;
+}
+
 int vnd_ovs_add(const char *target, const struct vnd_capture_rule *rules, int n, char **err)
 {
     if (n <= 0)
         return 0;
+    for (int i = 0; i < n; i++)
+        if (rules[i].flow_sampling > 1)
+            return add_with_groups(target, rules, n, err);
     size_t len = 0, cap = 1024;
     char *in = vnd_xmalloc(cap);
     in[0] = 0;
@@ -100,6 +196,41 @@ int vnd_ovs_delete(const char *target, uint64_t cookie, uint64_t mask, char **er
     snprintf(spec, sizeof spec, "table=0,cookie=0x%016" PRIx64 "/0x%016" PRIx64, cookie, mask);
     char *args[] = {"del-flows", (char *)target, spec};
     return ofctl(args, 3, NULL, NULL, err);
+}
+
+int vnd_ovs_delete_groups(const char *target, const int *tags, int n, char **err)
+{
+    if (n <= 0)
+        return 0;
+    char *in = vnd_xmalloc((size_t)n * 32 + 1);
+    size_t len = 0;
+    in[0] = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)sprintf(in + len, "group_id=%" PRIu32 "\n", VND_GROUP_ID(tags[i]));
+    char *args[] = {"del-groups", (char *)target, "-"};
+    int rc = ofctl_v("OpenFlow15", args, 3, in, NULL, err);
+    free(in);
+    return rc;
+}
+
+int vnd_ovs_group_tags(const char *target, int **tags, int *n, char **err)
+{
+    char *args[] = {"dump-groups", (char *)target};
+    char *out = NULL;
+    *tags = NULL;
+    *n = 0;
+    if (ofctl_v("OpenFlow15", args, 2, NULL, &out, err))
+        return -1;
+    for (char *p = out; (p = strstr(p, "group_id=")); ) {
+        p += 9;
+        unsigned long id = strtoul(p, &p, 10);
+        if ((id & VND_GROUP_MASK) != VND_GROUP_ID(0))
+            continue;
+        *tags = vnd_xrealloc(*tags, (size_t)(*n + 1) * sizeof **tags);
+        (*tags)[(*n)++] = (int)(id & 0xffff);
+    }
+    free(out);
+    return 0;
 }
 
 int vnd_ovs_cookies(const char *target, uint64_t **cookies, int *n, char **err)
@@ -200,6 +331,54 @@ int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sf
     free(agent);
     free(set);
     return rc;
+}
+
+/* An integer column as ovs-vsctl prints it: "10", or "[]" when empty (0). */
+static int int_column(const char *line)
+{
+    return line && *line >= '0' && *line <= '9' ? atoi(line) : 0;
+}
+
+int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_state *s,
+                      char **err)
+{
+    memset(s, 0, sizeof *s);
+    char *args[] = {"get", "bridge", (char *)bridge, "sflow"};
+    char *out = NULL;
+    if (vsctl(ovsdb, args, 4, &out, err))
+        return -1;
+    char uuid[64];
+    size_t n = strspn(out, "0123456789abcdef-");
+    bool has = n >= 36 && n < sizeof uuid;
+    if (has)
+        snprintf(uuid, sizeof uuid, "%.*s", (int)n, out);
+    free(out);
+    if (!has)
+        return 0;
+    char *cols[] = {"get", "sflow", uuid, "sampling", "header", "polling", "targets"};
+    out = NULL;
+    if (vsctl(ovsdb, cols, 7, &out, err))
+        return -1;
+    char *line[4] = {NULL};
+    char *save = NULL;
+    line[0] = strtok_r(out, "\n", &save);
+    for (int i = 1; i < 4 && line[i - 1]; i++)
+        line[i] = strtok_r(NULL, "\n", &save);
+    s->set = true;
+    s->sampling = int_column(line[0]);
+    s->header = int_column(line[1]);
+    s->polling = int_column(line[2]);
+    /* targets: ["127.0.0.1:6343"] or ["a", "b"] */
+    for (const char *p = line[3]; p && (p = strchr(p, '"')); ) {
+        const char *e = strchr(++p, '"');
+        if (!e)
+            break;
+        if (s->ntargets++ == 0)
+            snprintf(s->target, sizeof s->target, "%.*s", (int)(e - p), p);
+        p = e + 1;
+    }
+    free(out);
+    return 0;
 }
 
 int vnd_ovs_ipfix_set(const char *ovsdb, const char *bridge, const struct vnd_ipfix_conf *c,

@@ -17,10 +17,28 @@
  *   reg7=0/BIT,MATCH actions=push_vlan:0x8100,set_field:4096|TAG->vlan_vid,
  *       output:MIRROR,pop_vlan,load:1->NXM_NX_REG7[B],resubmit(,0)
  * Rules that can never see the same packet may share a bit, so the 32
- * bits of reg7 bound only the rules that overlap on one bridge. */
+ * bits of reg7 bound only the rules that overlap on one bridge.
+ *
+ * Flow sampling (Flow Sampling N): the copy goes through a select group
+ * of the trace, group_id VND_GROUP_ID(tag) (tags are unique per host):
+ *   reg7=0/BIT,MATCH actions=group:G,load:1->NXM_NX_REG7[B],resubmit(,0)
+ *   group_id=G,type=select,selection_method=dp_hash,
+ *       selection_method_param=SYM_L4<<32,
+ *       bucket=weight:S,actions=push_vlan:0x8100,set_field:..->vlan_vid,output:M
+ *       bucket=weight:255-S,actions=drop  bucket=weight:1,actions=drop
+ * OVS (ofproto-dpif.c, group_set_selection_method) hashes each packet in
+ * the datapath with the symmetric L3/L4 hash (addresses, TCP/SCTP ports;
+ * the same both ways, no MACs, so the same at every capture point) into
+ * 256 values, shared among the buckets by weight (Webster's method: exact
+ * when the weights add up to 256 and one is 1, which makes it use all
+ * 256); so S/256 of the connections are copied whole and the others not
+ * at all.  A bucket is an action set: it runs after the group with the
+ * packet as it was before (a clone), and it cannot run output(max_len),
+ * so Snaplen does not go with flow sampling. */
 #ifndef VND_CONTROL_OVS_H
 #define VND_CONTROL_OVS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VND_COOKIE_MAGIC UINT64_C(0x564e)            /* "VN" */
@@ -30,6 +48,9 @@
 #define VND_COOKIE_MAGIC_MASK UINT64_C(0xffff000000000000)
 #define VND_CAPTURE_PRIORITY 100
 #define VND_CAPTURE_BITS 32                    /* reg7 */
+#define VND_GROUP_ID(tag) ((uint32_t)(VND_COOKIE_MAGIC << 16) | (uint16_t)(tag))
+#define VND_GROUP_MASK UINT32_C(0xffff0000)
+#define VND_FLOW_HASH_VALUES 256               /* OVS's dp_hash select groups */
 
 struct vnd_capture_rule {
     uint64_t cookie;
@@ -42,11 +63,22 @@ struct vnd_capture_rule {
     int sampling;           /* > 0: Mode ipfix: no copy, but OVS's sample action,
                              * 1 in N, into collector set VND_IPFIX_SET with the
                              * tag as obs_point_id */
+    int flow_sampling;      /* 1 flow in N copied (a select group); 0, 1: all */
 };
 
 /* The flow sample collector set (and observation domain) of VND's ipfix
  * rules on every bridge: "VN". */
 #define VND_IPFIX_SET 22094
+
+/* Of the 256 hash values, how many the copying bucket of `flow_sampling`
+ * N gets (round(256/N), at least 1), and the 1-in-X share that makes
+ * (256 / that): what vnd_meta records and results scale by. */
+int vnd_flow_sampling_share(int flow_sampling);
+double vnd_flow_sampling_effective(int flow_sampling);
+
+/* The rule's select group as ovs-ofctl's add-group takes it (OpenFlow
+ * 1.5), malloc'd; NULL when the rule copies every flow. */
+char *vnd_capture_group_text(const struct vnd_capture_rule *r);
 
 /* The flow as ovs-ofctl's add-flow takes it (malloc'd).  With max_len the
  * copy is output(port=MIRROR,max_len=max_len): OVS truncates it in the
@@ -57,8 +89,17 @@ struct vnd_capture_rule {
 char *vnd_capture_rule_text(const struct vnd_capture_rule *r);
 
 /* Adds the rules to bridge `target` (ovs-ofctl's switch argument) in one
- * OpenFlow 1.4 bundle: all of them or none.  Returns 0, or -1 and *err. */
+ * OpenFlow 1.4 bundle: all of them or none.  With flow sampling, their
+ * groups first (add or modify: a group may be left from a rule lost), all
+ * in one OpenFlow 1.5 bundle.  Returns 0, or -1 and *err. */
 int vnd_ovs_add(const char *target, const struct vnd_capture_rule *rules, int n, char **err);
+
+/* Deletes the groups of `tags` (VND_GROUP_ID); groups that are not there
+ * are no error. */
+int vnd_ovs_delete_groups(const char *target, const int *tags, int n, char **err);
+
+/* The tags of VND's groups on the bridge (malloc'd array). */
+int vnd_ovs_group_tags(const char *target, int **tags, int *n, char **err);
 
 /* Deletes table 0's rules whose cookie matches `cookie` under `mask`. */
 int vnd_ovs_delete(const char *target, uint64_t cookie, uint64_t mask, char **err);
@@ -83,6 +124,19 @@ struct vnd_sflow_conf {
     const char *agent;      /* an interface name or address; NULL: OVS picks */
 };
 int vnd_ovs_sflow_set(const char *ovsdb, const char *bridge, const struct vnd_sflow_conf *c,
+                      char **err);
+
+/* What the bridge's sflow column holds now (`ovs-vsctl get bridge BR
+ * sflow`, then the row's columns): `set` false when the column is empty.
+ * A column OVS leaves empty reads as 0 (OVS then uses its default); of
+ * several targets, `target` is the first and `ntargets` says how many. */
+struct vnd_sflow_state {
+    bool set;
+    int sampling, header, polling;
+    int ntargets;
+    char target[128];
+};
+int vnd_ovs_sflow_get(const char *ovsdb, const char *bridge, struct vnd_sflow_state *s,
                       char **err);
 
 /* The bridge's IPFIX exporter for VND's sample actions (ovs-vswitchd.conf.db(5),

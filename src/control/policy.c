@@ -76,6 +76,7 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
     t->mode = cap->mode;
     t->sampling = cap->sampling > 0 ? cap->sampling : 1;
     t->snaplen = cap->snaplen;
+    t->flow_sampling = cap->flow_sampling > 0 ? cap->flow_sampling : 1;
     t->active_timeout = cap->active_timeout >= 0 ? cap->active_timeout
                                                  : VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT;
     t->max_flows = cap->max_flows >= 0 ? cap->max_flows : VND_IPFIX_MAX_FLOWS_DEFAULT;

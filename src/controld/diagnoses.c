@@ -127,7 +127,7 @@ struct trow {
     long long diag;
     int idx;
     char *name, *node, *point, *direction, *pattern, *tables, *host, *port, *match;
-    int ofport, tag, bit, sampling, snaplen;
+    int ofport, tag, bit, sampling, snaplen, flow_sampling;
     char *parse_text;
     long long stored, bytes;
     struct vnd_capture_match m;
@@ -145,7 +145,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
     " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
-    " t.ipfix_flows"
+    " t.ipfix_flows, t.flow_sampling"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -176,6 +176,7 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
     r->mode = col_dup(st, 22);
     r->ipfix_timeout = sqlite3_column_int(st, 23);
     r->ipfix_flows = sqlite3_column_int(st, 24);
+    r->flow_sampling = sqlite3_column_int(st, 25);
 }
 
 static void trow_clear(struct trow *r)
@@ -246,29 +247,23 @@ static char *ts_trace_id(long long num, int idx)
 /* An IPFIX trace's rule samples into the bridge's VND collector set. */
 #define TROW_IPFIX(r) (strcmp((r)->mode, "ipfix") == 0)
 
-/* Where each host's table server collects sFlow ("127.0.0.1:6343"), as its
- * answers to POST /v1/traces said (cd->lock held). */
-static struct { char *host, *target; } sflow_targets[64];
-
-static void sflow_target_note(const char *host, const char *target)
+/* Where `host`'s table server collects sFlow ("127.0.0.1:6343"), as its
+ * answers said: kept in the state, so a restarted control server can set
+ * the bridge's agent again (cd->lock held). */
+static void sflow_target_note(struct vnd_controld *cd, const char *host, const char *target)
 {
-    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets; i++)
-        if (!sflow_targets[i].host || !strcmp(sflow_targets[i].host, host)) {
-            if (!sflow_targets[i].host)
-                sflow_targets[i].host = vnd_xstrdup(host);
-            free(sflow_targets[i].target);
-            sflow_targets[i].target = vnd_xstrdup(target);
-            return;
-        }
+    vnd_state_exec(cd->db, "INSERT OR REPLACE INTO sflow_target (host, target) VALUES (?, ?)",
+                   "ss", host, target);
 }
 
-static const char *sflow_target(const char *host)
+/* malloc'd, or NULL when the host's table server never said. */
+static char *sflow_target(struct vnd_controld *cd, const char *host)
 {
-    for (size_t i = 0; i < sizeof sflow_targets / sizeof *sflow_targets && sflow_targets[i].host;
-         i++)
-        if (!strcmp(sflow_targets[i].host, host))
-            return sflow_targets[i].target;
-    return NULL;
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT target FROM sflow_target WHERE host = ?",
+                                       "s", host);
+    char *t = st && sqlite3_step(st) == SQLITE_ROW ? col_dup(st, 0) : NULL;
+    sqlite3_finalize(st);
+    return t;
 }
 
 /* Where each host's table server collects IPFIX, likewise. */
@@ -295,19 +290,22 @@ static const char *ipfix_target(const char *host)
     return NULL;
 }
 
-static int ts_create(const struct host *h, const char *tenant, const struct trow *r,
-                     int retain_mb, char **why)
+static int ts_create(struct vnd_controld *cd, const struct host *h, const char *tenant,
+                     const struct trow *r, char **why)
 {
     char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(tenant, r->diag);
     char *cap = vnd_strdup_printf("%s %s", r->node, r->point);
     json_t *body = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s}",
                              "id", id, "tag", r->tag, "tenant", tt, "parse", r->parse_text,
                              "sampling", r->sampling, "snaplen", r->snaplen,
-                             "retain_mb", retain_mb, "cap_point", cap,
+                             "retain_mb", cd->retain_mb, "cap_point", cap,
                              "direction", r->direction, "pattern", r->pattern);
     long status = 0;
     json_t *reply = NULL;
     int rc = 0;
+    if (r->flow_sampling > 1)   /* the share the switch really copies: vnd_meta's */
+        json_object_set_new(body, "flow_sampling",
+                            json_real(vnd_flow_sampling_effective(r->flow_sampling)));
     if (TROW_SFLOW(r)) {
         /* the samples of the port's ifIndex, the pattern applied there */
         uint32_t ifindex = 0;
@@ -338,7 +336,7 @@ static int ts_create(const struct host *h, const char *tenant, const struct trow
     if (rc == 0 && coll && TROW_IPFIX(r))
         ipfix_target_note(h->name, coll);
     else if (rc == 0 && coll)
-        sflow_target_note(h->name, coll);
+        sflow_target_note(cd, h->name, coll);
     json_decref(body);
     json_decref(reply);
     free(id);
@@ -371,17 +369,18 @@ static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 {
     return (struct vnd_capture_rule){VND_COOKIE(r->diag, r->idx), r->match, r->tag, r->bit,
                                      mirror, TROW_IPFIX(r) ? 0 : r->snaplen,
-                                     TROW_IPFIX(r) ? r->sampling : 0};
+                                     TROW_IPFIX(r) ? r->sampling : 0, r->flow_sampling};
 }
 
-/* Sets the sFlow agent of `host`'s bridge from the sFlow traces of
- * diagnoses starting or running there: 1 in the smallest N they ask (the
- * table server keeps 1 in N of each trace's), the largest header; none
- * left: sFlow off.  OVS samples per bridge, so this is the one setting of
- * the bridge (cd->lock held). */
+/* What the sFlow agent of `host`'s bridge should be, from the sFlow traces
+ * of diagnoses starting or running there: 1 in the smallest N they ask
+ * (the table server keeps 1 in N of each trace's), the largest header.
+ * OVS samples per bridge, so this is the one setting of the bridge.
+ * Returns how many traces want it; c->target is malloc'd (NULL when the
+ * host's table server never said where it collects).  cd->lock held. */
 #define SFLOW_POLLING 5
 #define SFLOW_HEADER 128
-static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
+static int sflow_wanted(struct vnd_controld *cd, const char *host, struct vnd_sflow_conf *c)
 {
     sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.sampling),"
                                        " max(t.snaplen) FROM trace t JOIN diagnosis d"
@@ -394,15 +393,25 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
         header = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(st);
+    *c = (struct vnd_sflow_conf){sflow_target(cd, host), sampling > 0 ? sampling : 1,
+                                 header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+    return count;
+}
+
+/* Sets the sFlow agent of `host`'s bridge as sflow_wanted says; none
+ * wanted: sFlow off (cd->lock held). */
+static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
+{
+    struct vnd_sflow_conf c;
+    int count = sflow_wanted(cd, host, &c);
     struct host h;
-    if (!host_get(cd, host, &h))
+    if (!host_get(cd, host, &h)) {
+        free((char *)c.target);
         return 0;
-    const char *target = sflow_target(host);
-    struct vnd_sflow_conf c = {target, sampling > 0 ? sampling : 1,
-                               header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+    }
     char *e = NULL;
     int rc = 0;
-    if (!count || target)
+    if (!count || c.target)
         rc = vnd_ovs_sflow_set(h.ovsdb, h.bridge, count ? &c : NULL, &e);
     if (rc) {
         if (why)
@@ -413,9 +422,10 @@ static int sflow_apply(struct vnd_controld *cd, const char *host, char **why)
         }
     } else if (count) {
         vnd_info("sflow on %s/%s: 1 in %d, %d header bytes, to %s", host, h.bridge, c.sampling,
-                 c.header, target);
+                 c.header, c.target);
     }
     host_clear(&h);
+    free((char *)c.target);
     return rc;
 }
 
@@ -492,6 +502,31 @@ static int sflow_apply_all(struct vnd_controld *cd, const struct trow *v, int n,
     return 0;
 }
 
+/* The tags of the flow-sampled traces of `v` on `host`: their groups'
+ * ids (malloc'd, *k of them). */
+static int *group_tags(const struct trow *v, int n, const char *host, int *k)
+{
+    int *tags = vnd_xcalloc((size_t)n + 1, sizeof *tags);
+    *k = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i].flow_sampling > 1 && !TROW_SFLOW(&v[i]) && strcmp(v[i].host, host) == 0)
+            tags[(*k)++] = v[i].tag;
+    return tags;
+}
+
+/* Removes the rules of diagnosis `num` from host `h`, then their groups. */
+static int rules_remove_host(const struct host *h, long long num, const struct trow *v, int n,
+                             char **why)
+{
+    if (vnd_ovs_delete(h->ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, why))
+        return -1;
+    int k;
+    int *tags = group_tags(v, n, h->name, &k);
+    int rc = vnd_ovs_delete_groups(h->ofctl, tags, k, why);
+    free(tags);
+    return rc;
+}
+
 /* Installs the rules of `v` (n traces) host by host, a bundle each; on a
  * failure removes what it installed. */
 static int rules_install(struct vnd_controld *cd, long long num, struct trow *v, int n,
@@ -524,7 +559,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
         for (int i = 0; i < n; i++) {
             struct host h;
             if (done[i] && host_get(cd, v[i].host, &h)) {
-                if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &e2)) {
+                if (rules_remove_host(&h, num, v, n, &e2)) {
                     vnd_warn("d%lld: removing its rules again: %s", num, e2);
                     free(e2);
                     e2 = NULL;
@@ -549,7 +584,7 @@ static int rules_remove(struct vnd_controld *cd, long long num, struct trow *v, 
         if (!first || !host_get(cd, v[i].host, &h))
             continue;
         char *why = NULL;
-        if (vnd_ovs_delete(h.ofctl, VND_COOKIE(num, 0), VND_COOKIE_DIAG_MASK, &why)) {
+        if (rules_remove_host(&h, num, v, n, &why)) {
             vnd_err("d%lld: removing its rules on %s: %s", num, h.name, why);
             free(why);
             rc = -1;
@@ -600,11 +635,12 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
 static json_t *trace_json(const struct trow *r)
 {
     json_t *tables = json_loads(r->tables, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s}", "name", r->name,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:i}", "name", r->name,
                      "node", r->node, "point", r->point, "direction", r->direction,
                      "pattern", r->pattern, "tables", tables ? tables : json_array(),
                      "sampling", r->sampling, "snaplen", r->snaplen,
-                     "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror");
+                     "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror",
+                     "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
 
 static json_t *summary_json(sqlite3_stmt *st, bool with_tenant)
@@ -788,6 +824,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->match = vnd_capture_match_text(&pt->match);
         r->sampling = pt->sampling;
         r->snaplen = pt->snaplen;
+        r->flow_sampling = pt->flow_sampling;
         r->mode = vnd_xstrdup(vnd_cc_mode_name(pt->mode));
         r->ipfix_timeout = pt->active_timeout;
         r->ipfix_flows = pt->max_flows;
@@ -809,11 +846,11 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
-            " ipfix_timeout, ipfix_flows)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssii",
+            " ipfix_timeout, ipfix_flows, flow_sampling)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssiii",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
-            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows);
+            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -828,7 +865,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         if (!host_get(cd, v[created].host, &h)) {
             why = vnd_strdup_printf("host %s is no longer in the NIB", v[created].host);
         } else {
-            int rc = ts_create(&h, tenant, &v[created], cd->retain_mb, &why);
+            int rc = ts_create(cd, &h, tenant, &v[created], &why);
             host_clear(&h);
             if (!rc)
                 continue;
@@ -1032,8 +1069,6 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
         struct trow *r = &v[i];
         struct host h;
         bool known = host_get(cd, r->host, &h);
-        struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
-        char *rt = vnd_capture_rule_text(&rule);
         fprintf(f, "Trace ID d%lld_%d (%s, table server tenant %s-d%lld)\n", num, r->idx,
                 r->name, r->tenant, num);
         fprintf(f, "Pattern %s\n", r->pattern);
@@ -1041,11 +1076,39 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
                 known ? h.bridge : "?", r->ofport, r->direction, strcmp(r->direction, "in")
                 ? "of" : "to", r->node, r->port);
         fprintf(f, "Collector table server at %s (%s)\n", r->host, known ? h.url : "not in the NIB");
-        fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
-                known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
-                known ? h.url : "?");
-        fprintf(f, "Rule %s\n", rt);
-        free(rt);
+        if (TROW_SFLOW(r)) {
+            /* no rule: the bridge's own agent samples, the table server
+             * keeps this port's samples that match the pattern */
+            struct vnd_sflow_conf c;
+            int users = sflow_wanted(cd, r->host, &c);
+            char *filter = vnd_capture_filter_text(&r->m);
+            fprintf(f, "Mode sflow: no capture rule; the table server keeps the samples of "
+                    "port %d that match%s%s, 1 in %d\n", r->ofport, *filter ? ": " : "",
+                    filter, r->sampling);
+            fprintf(f, "sFlow agent %s/%s: sampling 1 in %d, header %d bytes, polling %d s, "
+                    "target %s (%d live sFlow trace%s on this host)\n", r->host,
+                    known ? h.bridge : "?", c.sampling, c.header, c.polling,
+                    c.target ? c.target : "not known yet", users, users == 1 ? "" : "s");
+            free(filter);
+            free((char *)c.target);
+        } else {
+            /* (an sflow trace has no reg7 bit: no rule text for it) */
+            struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
+            char *rt = vnd_capture_rule_text(&rule);
+            fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
+                    known ? h.bridge : "?", known ? h.ofctl : "?", known ? h.mirror : 0, r->tag,
+                    known ? h.url : "?");
+            fprintf(f, "Rule %s\n", rt);
+            char *gt = vnd_capture_group_text(&rule);
+            if (gt) {
+                fprintf(f, "Flow sampling 1 flow in %d: %d of %d hash values copy (1 in %.3g)\n",
+                        r->flow_sampling, vnd_flow_sampling_share(r->flow_sampling),
+                        VND_FLOW_HASH_VALUES, vnd_flow_sampling_effective(r->flow_sampling));
+                fprintf(f, "Group %s\n", gt);
+            }
+            free(gt);
+            free(rt);
+        }
         if (known)
             host_clear(&h);
     }
@@ -1342,6 +1405,53 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd)
     pthread_mutex_unlock(&cd->lock);
 }
 
+/* The bridge's sFlow agent as the live sFlow traces want it (a restarted
+ * OVS or an operator's ovs-vsctl may have lost or changed it); when none
+ * is left, off, but only where it still sends to this host's table server
+ * (an agent sending elsewhere is not VND's).  Returns the fixes made. */
+static int reconcile_sflow(struct vnd_controld *cd, const struct host *h)
+{
+    struct vnd_sflow_conf c;
+    int count = sflow_wanted(cd, h->name, &c), fixes = 0;
+    struct vnd_sflow_state now;
+    char *why = NULL;
+    bool ours = false, same = false;
+    if (vnd_ovs_sflow_get(h->ovsdb, h->bridge, &now, &why)) {
+        vnd_err("reconcile %s: reading the sFlow agent of %s: %s", h->name, h->bridge, why);
+        goto out;
+    }
+    ours = now.set && c.target && now.ntargets == 1 && strcmp(now.target, c.target) == 0;
+    same = ours && now.sampling == c.sampling && now.header == c.header
+           && now.polling == c.polling;
+    if (count && !c.target) {
+        vnd_err("reconcile %s: %d sFlow trace%s, but its table server has not said where it "
+                "collects sFlow (is it running with --sflow-listen?)", h->name, count,
+                count == 1 ? "" : "s");
+    } else if (count && !same) {
+        if (vnd_ovs_sflow_set(h->ovsdb, h->bridge, &c, &why) == 0) {
+            vnd_warn("reconcile %s: the sFlow agent of %s was %s; set it again: 1 in %d, %d "
+                     "header bytes, polling %d s, to %s", h->name, h->bridge,
+                     !now.set ? "gone" : ours ? "changed" : "sending elsewhere", c.sampling,
+                     c.header, c.polling, c.target);
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: setting the sFlow agent of %s: %s", h->name, h->bridge, why);
+        }
+    } else if (!count && ours) {
+        if (vnd_ovs_sflow_set(h->ovsdb, h->bridge, NULL, &why) == 0) {
+            vnd_warn("reconcile %s: no sFlow trace is live; removed the sFlow agent of %s",
+                     h->name, h->bridge);
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: removing the sFlow agent of %s: %s", h->name, h->bridge, why);
+        }
+    }
+out:
+    free(why);
+    free((char *)c.target);
+    return fixes;
+}
+
 /* One host: rules of running diagnoses present and nothing else of VND's;
  * traces on its table server exactly those of the state. */
 static int reconcile_host(struct vnd_controld *cd, const struct host *h)
@@ -1361,6 +1471,32 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
     if (added) {
         vnd_warn("reconcile %s: table 0 had no goto_table:1 rule; added it", h->name);
         fixes++;
+    }
+    /* VND's groups (flow sampling): those of no running trace go; a
+     * running trace whose group is gone gets its rule and group again. */
+    int *gtags = NULL, ng = 0;
+    bool groups_known = vnd_ovs_group_tags(h->ofctl, &gtags, &ng, &why) == 0;
+    if (!groups_known) {
+        vnd_err("reconcile %s: %s", h->name, why);
+        free(why);
+        why = NULL;
+    }
+    for (int g = 0; g < ng; g++) {
+        bool wanted = false;
+        for (int i = 0; i < n && !wanted; i++)
+            wanted = strcmp(v[i].state, "running") == 0 && !TROW_SFLOW(&v[i])
+                     && v[i].flow_sampling > 1 && v[i].tag == gtags[g];
+        if (wanted)
+            continue;
+        if (vnd_ovs_delete_groups(h->ofctl, &gtags[g], 1, &why) == 0) {
+            vnd_warn("reconcile %s: removed orphan group %u", h->name,
+                     (unsigned)VND_GROUP_ID(gtags[g]));
+            fixes++;
+        } else {
+            vnd_err("reconcile %s: %s", h->name, why);
+            free(why);
+            why = NULL;
+        }
     }
     uint64_t *cookies = NULL;
     int nc = 0;
@@ -1386,7 +1522,10 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
             bool present = false;
             for (int c = 0; c < nc && !present; c++)
                 present = cookies[c] == VND_COOKIE(v[i].diag, v[i].idx);
-            if (!present)
+            bool group_there = v[i].flow_sampling <= 1 || !groups_known;
+            for (int g = 0; g < ng && !group_there; g++)
+                group_there = gtags[g] == v[i].tag;
+            if (!present || !group_there)
                 missing[nm++] = rule_of(&v[i], h->mirror);
         }
         if (nm && vnd_ovs_add(h->ofctl, missing, nm, &why) == 0) {
@@ -1401,6 +1540,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         why = NULL;
     }
     free(cookies);
+    free(gtags);
 
     /* The table server: our traces are "d<N>_<i>". */
     json_t *reply = NULL;
@@ -1420,6 +1560,10 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
             bool known = false;
             for (int i = 0; i < n && !known; i++)
                 known = v[i].diag == num && v[i].idx == idx;
+            const char *coll = json_string_value(json_object_get(x, "collector"));
+            const char *xmode = json_string_value(json_object_get(x, "mode"));
+            if (known && coll && xmode && strcmp(xmode, "sflow") == 0)
+                sflow_target_note(cd, h->name, coll);
             if (known)
                 continue;
             char *path = vnd_strdup_printf("/v1/traces/%s", id);
@@ -1443,7 +1587,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
                 there |= tid && strcmp(tid, id) == 0;
             }
             if (!there) {
-                if (ts_create(h, v[i].tenant, &v[i], cd->retain_mb, &why) == 0) {
+                if (ts_create(cd, h, v[i].tenant, &v[i], &why) == 0) {
                     vnd_warn("reconcile %s: its table server had lost trace %s (d%lld %s); "
                              "created it again", h->name, id, v[i].diag, v[i].name);
                     fixes++;
@@ -1461,7 +1605,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
     free(why);
     json_decref(reply);
     trows_free(v, n);
-    return fixes;
+    return fixes + reconcile_sflow(cd, h);
 }
 
 int vnd_diagnosis_recover(struct vnd_controld *cd)

@@ -22,6 +22,8 @@ static const char schema[] =
     " parse_text TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0,"
     " bytes INTEGER NOT NULL DEFAULT 0, match_blob BLOB NOT NULL,"
     " PRIMARY KEY (diag, idx), UNIQUE (host, tag));"
+    "CREATE TABLE IF NOT EXISTS sflow_target ("
+    " host TEXT PRIMARY KEY, target TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit ("
     " ts TEXT NOT NULL, tenant TEXT, action TEXT NOT NULL, diagnosis TEXT,"
     " status INTEGER NOT NULL, detail TEXT);";
@@ -51,6 +53,7 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         "ALTER TABLE trace ADD COLUMN mode TEXT NOT NULL DEFAULT 'mirror'",
         "ALTER TABLE trace ADD COLUMN ipfix_timeout INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE trace ADD COLUMN ipfix_flows INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);

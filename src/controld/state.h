@@ -5,7 +5,11 @@
  *             collect, parse, collect_name, parse_name)
  *   trace(diag, idx, name, node, point, direction, pattern, tables,
  *         host, ofport, tag, bit, match, sampling, snaplen, parse_text,
- *         stored, bytes)          -- stored/bytes: last counters seen
+ *         stored, bytes,          -- stored/bytes: last counters seen
+ *         flow_sampling)          -- mirror: 1 flow in N copied by the switch
+ *   sflow_target(host, target) -- where each host's table server collects
+ *                                 sFlow, as it last said: the bridge's agent
+ *                                 is re-applied from it after a restart
  *   audit(ts, tenant, action, diagnosis, status, detail)
  *
  * A diagnosis is "d<num>" to its tenant; <num> is never reused, so an old

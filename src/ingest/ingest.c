@@ -251,6 +251,7 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .dropped_kernel = t->s.dropped_kernel, .dropped_queue = t->s.dropped_queue,
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
+        .flow_sampling = t->o.flow_sampling,
         .status = t->status, .message = t->message,
     };
     return m;

@@ -50,6 +50,9 @@ struct vnd_trace_opts {
     bool presampled;
     /* vnd_meta description (may be NULL) */
     const char *source, *tenant, *cap_point, *direction, *pattern;
+    /* Mirror with flow sampling: the switch copied 1 flow in this many
+     * (0 or 1: every flow); recorded in vnd_meta, not applied here. */
+    double flow_sampling;
 };
 
 struct vnd_trace_stats {

@@ -2,7 +2,7 @@
  *
  * The text is read line by line.  A line starts with a keyword: a block
  * header (VM Node, Appliance [Type] Node, Virtual Appliance Link), Cap (or
- * Capture Point), a setting (Mode, Snaplen, Sampling), Flow Pattern /
+ * Capture Point), a setting (Mode, Snaplen, Sampling, Flow Sampling), Flow Pattern /
  * Pattern, or a pattern field (srcIP= ...), which may be followed by more
  * fields after commas.  Everything after '#' is a comment.  Each error
  * names the line and column of the token at fault, counted in bytes from 1
@@ -22,10 +22,10 @@
 
 /* What a Cap block may set, each at most once. */
 enum fld { F_SRCIP, F_DSTIP, F_PROTO, F_SRCPORT, F_DSTPORT, F_DUAL, F_MODE, F_SNAPLEN,
-           F_SAMPLING, F_ACTIVE_TIMEOUT, F_MAX_FLOWS, F_COUNT };
+           F_SAMPLING, F_ACTIVE_TIMEOUT, F_MAX_FLOWS, F_FLOW_SAMPLING, F_COUNT };
 static const char *const fld_name[F_COUNT] = {
     "srcIP", "dstIP", "proto", "srcPort", "dstPort", "dualDirect", "Mode", "Snaplen",
-    "Sampling", "ActiveTimeout", "MaxFlows",
+    "Sampling", "ActiveTimeout", "MaxFlows", "Flow Sampling",
 };
 
 #define BLOCK_HEADERS "\"VM Node :\", \"Appliance Node :\" or \"Virtual Appliance Link :\""
@@ -379,6 +379,7 @@ static int cap_line(struct cc *p, int kcol, const char *kw, const char *q)
     c->snaplen = 0;
     c->sampling = 1;
     c->active_timeout = c->max_flows = -1;
+    c->flow_sampling = 1;
     c->line = p->line;
     c->col = pcol;
     p->ci = t->ncaps++;
@@ -429,7 +430,38 @@ static long decimal(const char *v, size_t n)
     return x;
 }
 
-/* Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows; q is past the keyword. */
+/* Flow Sampling is a select group in the switch (control/ovs.h): only
+ * Mode mirror copies through the switch, and OVS runs no truncating
+ * output in a group's bucket, so no Snaplen with it.  f was just set at
+ * p->line:col; the settings may come in any order. */
+static int flow_sampling_agrees(struct cc *p, enum fld f, int col)
+{
+    const struct vnd_cc_cap *c = cap(p);
+    if (c->flow_sampling <= 1)
+        return 0;
+    if (c->mode != VND_CC_MIRROR)
+        return f == F_MODE
+            ? fail(p, p->line, col, "Mode %s cannot take Flow Sampling (line %d): flows are "
+                   "picked in the switch for Mode mirror only (use Sampling for %s)",
+                   vnd_cc_mode_name(c->mode), p->seen_line[F_FLOW_SAMPLING],
+                   vnd_cc_mode_name(c->mode))
+            : fail(p, p->line, col, "Flow Sampling needs Mode mirror, but Mode is %s (line "
+                   "%d): use Sampling for %s", vnd_cc_mode_name(c->mode),
+                   p->seen_line[F_MODE], vnd_cc_mode_name(c->mode));
+    if (c->snaplen > 0)
+        return f == F_SNAPLEN
+            ? fail(p, p->line, col, "Snaplen cannot go with Flow Sampling (line %d): the "
+                   "switch cannot cut the copies of sampled flows; drop one of them",
+                   p->seen_line[F_FLOW_SAMPLING])
+            : fail(p, p->line, col, "Flow Sampling cannot go with Snaplen (line %d): the "
+                   "switch cannot cut the copies of sampled flows; drop one of them",
+                   p->seen_line[F_SNAPLEN]);
+    return 0;
+}
+
+/* Mode, Snaplen, Sampling, Flow Sampling; q is past the keyword. */
+/* Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows, Flow Sampling; q is past
+ * the keyword. */
 static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
 {
     char sh[200], fb[220];
@@ -455,16 +487,19 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
         else
             return fail(p, p->line, vcol, "unknown mode \"%s\" (expected mirror, sflow or "
                         "ipfix)", show(sh, sizeof sh, v, n));
-        return end_of_line(p, q, v, n);
+        return end_of_line(p, q, v, n) || flow_sampling_agrees(p, f, kcol);
     }
     long lo = f == F_SNAPLEN || f == F_ACTIVE_TIMEOUT ? 0 : 1;
     long hi = f == F_SNAPLEN ? VND_CC_SNAPLEN_MAX
               : f == F_ACTIVE_TIMEOUT ? VND_CC_ACTIVE_TIMEOUT_MAX
-              : f == F_MAX_FLOWS ? VND_CC_MAX_FLOWS_MAX : VND_CC_SAMPLING_MAX;
+              : f == F_MAX_FLOWS ? VND_CC_MAX_FLOWS_MAX
+              : f == F_FLOW_SAMPLING ? VND_CC_FLOW_SAMPLING_MAX : VND_CC_SAMPLING_MAX;
     const char *meaning = f == F_SNAPLEN ? "bytes kept of each packet, 0: whole packets"
                           : f == F_ACTIVE_TIMEOUT ? "seconds the switch aggregates a flow "
                                                     "before exporting it, 0: no cache"
                           : f == F_MAX_FLOWS ? "flows the switch's IPFIX cache holds"
+                          : f == F_FLOW_SAMPLING ? "1 flow in N picked in the switch, 1: every "
+                                                   "flow"
                                              : "1 packet in N, 1: every packet";
     long x = decimal(v, n);
     if (x == -1)
@@ -475,13 +510,15 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
                     fld_name[f], show(sh, sizeof sh, v, n), lo, hi, meaning);
     if (f == F_SNAPLEN)
         c->snaplen = (int)x;
+    else if (f == F_FLOW_SAMPLING)
+        c->flow_sampling = (int)x;
     else if (f == F_ACTIVE_TIMEOUT)
         c->active_timeout = (int)x;
     else if (f == F_MAX_FLOWS)
         c->max_flows = (int)x;
     else
         c->sampling = (int)x;
-    return end_of_line(p, q, v, n);
+    return end_of_line(p, q, v, n) || flow_sampling_agrees(p, f, kcol);
 }
 
 static bool has_v6(const struct vnd_cc_pattern *pt, int *which)
@@ -712,7 +749,8 @@ static int unknown_keyword(struct cc *p, const char *q, int kcol)
 {
     char fb[220];
     return fail(p, p->line, kcol, "unknown keyword %s (expected " BLOCK_HEADERS ", Cap, a "
-                "pattern field such as srcIP=, Mode, Snaplen, Sampling, ActiveTimeout or MaxFlows)",
+                "pattern field such as srcIP=, Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows or "
+                "Flow Sampling)",
                 found(p, q, ":=", fb, sizeof fb));
 }
 
@@ -758,6 +796,11 @@ static int handle_line(struct cc *p)
         return cap_line(p, kcol, "Capture Point", after);
     }
     if (word_is(w, n, "flow")) {
+        const char *s2 = skip_blanks(p, after);
+        size_t m = letters(p, s2);
+        if (s2 > after && word_is(s2, m, "sampling")
+            && !(s2 + m < p->le && name_char(s2[m])))
+            return setting_line(p, F_FLOW_SAMPLING, kcol, s2 + m);
         if (expect_word(p, &after, "Flow", "Pattern"))
             return -1;
         return pattern_line(p, kcol, "Flow Pattern", after);

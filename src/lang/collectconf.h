@@ -12,6 +12,7 @@
  *   Mode mirror                    # mirror (default) | sflow | ipfix
  *   Snaplen 128                    # bytes kept of each packet (0: all)
  *   Sampling 10                    # 1 in N (1: every packet)
+ *   Flow Sampling 4                # mirror: the switch copies 1 flow in N
  *   ActiveTimeout 5                # ipfix: seconds a flow is cached (0: no cache)
  *   MaxFlows 8192                  # ipfix: flows the switch's cache holds
  *   Cap output
@@ -34,7 +35,7 @@
  *     after "Flow Pattern" or "Pattern" (Fig. 4): so the canonical text of
  *     vnd_cc_pattern_text reads back as the same pattern, and
  *     "Pattern any" (or "Pattern *") is accepted and sets nothing;
- *   - "Mode", "Snaplen", "Sampling", "Cap" and the block headers take an
+ *   - "Mode", "Snaplen", "Sampling", "Flow Sampling", "Cap" and the block headers take an
  *     optional ':' or '=' after the keyword; pattern fields need their '='.
  * One Cap line names one point; a configuration holds at most
  * VND_CC_MAX_CAPS Cap blocks.  A node may have one block header (VM and
@@ -51,6 +52,7 @@
 #define VND_CC_NAME_MAX 63
 #define VND_CC_SNAPLEN_MAX 65535
 #define VND_CC_SAMPLING_MAX 1000000
+#define VND_CC_FLOW_SAMPLING_MAX 256  /* a select group hashes to 256 values */
 #define VND_CC_ACTIVE_TIMEOUT_MAX 3600
 #define VND_CC_MAX_FLOWS_MAX 1000000
 #define VND_CC_MAX_CAPS 256      /* Cap blocks in one configuration */
@@ -83,6 +85,7 @@ struct vnd_cc_cap {
     enum vnd_cc_mode mode;
     int snaplen;            /* 0: whole packets */
     int sampling;           /* 1 in N; 1: every packet */
+    int flow_sampling;      /* mirror: 1 flow in N picked in the switch; 1: all */
     int active_timeout;     /* ipfix: seconds; -1: not given */
     int max_flows;          /* ipfix: flows in the switch's cache; -1: not given */
     int line, col;          /* of the point's name, for the policy's errors */
@@ -107,7 +110,8 @@ struct vnd_collect_conf {
 /* Parses `text` (named `origin` in errors).  Returns 0 and *out, or -1
  * and a malloc'd "origin:line:col: ..." message in *err.  A block without
  * a Cap, a Cap without a block, a field given twice in one Cap, ports
- * without TCP/UDP, Snaplen/Sampling out of range and an empty
+ * without TCP/UDP, Snaplen/Sampling/Flow Sampling out of range, Flow
+ * Sampling with a Mode other than mirror or with Snaplen, and an empty
  * configuration are errors. */
 int vnd_collectconf_parse(const char *text, const char *origin,
                           struct vnd_collect_conf **out, char **err);

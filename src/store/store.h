@@ -121,6 +121,7 @@ struct vnd_meta {
     int64_t first_ns, last_ns;   /* 0 when no packet yet */
     const char *status;          /* ingesting, complete, truncated, failed */
     const char *message;
+    double flow_sampling;        /* 1 flow in N copied by the switch; 0: every flow */
 };
 
 /* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */

@@ -137,7 +137,9 @@ static const char meta_schema[] =
     " sampled_out bigint, dropped_kernel bigint, dropped_queue bigint,"
     " decode_anomalies bigint, sampling bigint, snaplen bigint,"
     " first_ts double precision, last_ts double precision, status text, message text,"
-    " updated double precision, PRIMARY KEY (trace, tbl));"
+    " updated double precision, flow_sampling double precision, PRIMARY KEY (trace, tbl));"
+    /* a column added since: an older schema gets it */
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS flow_sampling double precision;"
     "CREATE TABLE IF NOT EXISTS %1$s.vnd_slots ("
     " trace text NOT NULL, tbl text NOT NULL, slot bigint NOT NULL,"
     " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
@@ -467,16 +469,17 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     bool times = m->first_ns || m->last_ns;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    char updated[32];
+    char updated[32], flow[32];
     snprintf(updated, sizeof updated, "%.6f", (double)now.tv_sec + now.tv_nsec / 1e9);
+    snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
     const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
                        m->source, num[0], m->parse_filter, m->parse_fields,
                        num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8],
                        m->snaplen ? num[9] : NULL, times ? num[10] : NULL,
-                       times ? num[11] : NULL, m->status, m->message, updated};
+                       times ? num[11] : NULL, m->status, m->message, updated, flow};
     char *sql = vnd_strdup_printf(
         "INSERT INTO %s.vnd_meta VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-        "$16,$17,$18,$19,$20,$21,$22,$23,$24) ON CONFLICT (trace, tbl) DO UPDATE SET"
+        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) ON CONFLICT (trace, tbl) DO UPDATE SET"
         " tenant = EXCLUDED.tenant, cap_point = EXCLUDED.cap_point,"
         " direction = EXCLUDED.direction, pattern = EXCLUDED.pattern,"
         " source = EXCLUDED.source, linktype = EXCLUDED.linktype,"
@@ -487,8 +490,8 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
         " decode_anomalies = EXCLUDED.decode_anomalies, sampling = EXCLUDED.sampling,"
         " snaplen = EXCLUDED.snaplen, first_ts = EXCLUDED.first_ts,"
         " last_ts = EXCLUDED.last_ts, status = EXCLUDED.status, message = EXCLUDED.message,"
-        " updated = EXCLUDED.updated", st->schema);
-    int rc = pg_exec(st, sql, 24, p, "vnd_meta", err);
+        " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling", st->schema);
+    int rc = pg_exec(st, sql, 25, p, "vnd_meta", err);
     free(sql);
     return rc;
 }

@@ -95,7 +95,7 @@ static const char meta_schema[] =
     " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
     " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
     " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
-    " PRIMARY KEY (trace, tbl))";
+    " flow_sampling REAL, PRIMARY KEY (trace, tbl))";
 
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
@@ -161,9 +161,12 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
         || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
         goto out_close_prefixed;
+    /* flow_sampling came later: appended to an older database's vnd_meta
+     * (the error of a column already there is no error) */
+    sqlite3_exec(st->db, "ALTER TABLE vnd_meta ADD COLUMN flow_sampling REAL", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(st->db,
             "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
+            "?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
         fail(st->db, err, path);
         goto out_close;
     }
@@ -606,6 +609,7 @@ static int sq_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
+    sqlite3_bind_double(s, i++, m->flow_sampling > 1 ? m->flow_sampling : 1);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);

@@ -25,6 +25,12 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_trace_source ("
     " id TEXT PRIMARY KEY, mode TEXT NOT NULL, ifindex INTEGER, match TEXT)";
 
+/* Columns added since: appended to older registries (the error of a
+ * column already there is no error). */
+static const char *const schema_added[] = {
+    "ALTER TABLE vnd_traces ADD COLUMN flow_sampling REAL",
+};
+
 static const char counters_schema[] =
     "CREATE TABLE IF NOT EXISTS sflow_counters ("
     " ts REAL, trace TEXT, if_index INTEGER, if_speed INTEGER, if_status INTEGER,"
@@ -199,7 +205,7 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
         .match = t->matchf, .presampled = is_collected(t),
         .source = is_sflow(t) ? "vnd-tabled sflow" : is_ipfix(t) ? "vnd-tabled ipfix"
                   : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
-        .direction = direction, .pattern = pattern,
+        .direction = direction, .pattern = pattern, .flow_sampling = t->flow_sampling,
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
     return t->index < 0 ? 400 : 0;
@@ -214,10 +220,13 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
 {
     if (exec_sql(td->st, schema, err))
         return EIO;
+    for (size_t i = 0; i < sizeof schema_added / sizeof *schema_added; i++)
+        sqlite3_exec(vnd_store_db(td->st), schema_added[i], NULL, NULL, NULL);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(vnd_store_db(td->st),
             "SELECT t.id, t.tag, t.parse, t.snaplen, t.sampling, t.retain_mb, t.tenant,"
-            " t.cap_point, t.direction, t.pattern, s.mode, s.ifindex, s.match"
+            " t.cap_point, t.direction, t.pattern, s.mode, s.ifindex, s.match,"
+            " t.flow_sampling"
             " FROM vnd_traces t LEFT JOIN vnd_trace_source s ON s.id = t.id"
             " ORDER BY t.created, t.id", -1, &s, NULL)
         != SQLITE_OK) {
@@ -235,6 +244,7 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->mode = col_text(s, 10) ? vnd_xstrdup(col_text(s, 10)) : NULL;
         t->ifindex = (uint32_t)sqlite3_column_int64(s, 11);
         t->match = col_text(s, 12) ? vnd_xstrdup(col_text(s, 12)) : NULL;
+        t->flow_sampling = sqlite3_column_double(s, 13) > 1 ? sqlite3_column_double(s, 13) : 1;
         char *msg = NULL;
         if ((is_sflow(t) && !td->portmap) || (is_ipfix(t) && !td->obsmap)) {
             vnd_err("trace %s: an %s trace, but no --%s-listen: not restored", t->id, t->mode,
@@ -389,6 +399,7 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     t->mode = req->mode ? vnd_xstrdup(req->mode) : NULL;
     t->ifindex = req->ifindex;
     t->match = req->match ? vnd_xstrdup(req->match) : NULL;
+    t->flow_sampling = req->flow_sampling > 1 ? req->flow_sampling : 1;
     int status = 400;
     if (is_sflow(t) && !td->portmap) {
         *err = vnd_strdup_printf("this table server has no sFlow collector (start it with "
@@ -434,9 +445,21 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
                           req->cap_point, req->direction, req->pattern};
     if ((status = vnd_ingest_flush(t->tenant->ing, err) ? 500 : 0)
         || (status = clear_leftovers(td, t, err))
-        || (status = run(td->st, "INSERT INTO vnd_traces VALUES (?,?,?,?,?,?,?,?,?,?,"
-                                 " julianday('now'))", "sisiiissss", args, err)))
+        || (status = run(td->st, "INSERT INTO vnd_traces (id, tag, parse, snaplen,"
+                                 " sampling, retain_mb, tenant, cap_point, direction, pattern,"
+                                 " created) VALUES (?,?,?,?,?,?,?,?,?,?, julianday('now'))", "sisiiissss", args, err)))
         goto out_free;
+    /* flow_sampling is a later column: set apart from the positional insert */
+    sqlite3_stmt *fs = NULL;
+    if (sqlite3_prepare_v2(vnd_store_db(td->st), "UPDATE vnd_traces SET flow_sampling = ?"
+                           " WHERE id = ?", -1, &fs, NULL) == SQLITE_OK) {
+        sqlite3_bind_double(fs, 1, t->flow_sampling);
+        sqlite3_bind_text(fs, 2, t->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(fs) != SQLITE_DONE)
+            vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id,
+                     sqlite3_errmsg(vnd_store_db(td->st)));
+    }
+    sqlite3_finalize(fs);
     int64_t ifx = t->ifindex;
     const void *sargs[] = {t->id, t->mode ? t->mode : "mirror", &ifx, t->match};
     if ((status = run(td->st, "INSERT OR REPLACE INTO vnd_trace_source VALUES (?,?,?,?)",
@@ -601,6 +624,8 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
         return NULL;
     json_object_set_new(o, "tenant", json_string(t->tenant->name));
     json_object_set_new(o, "mode", json_string(t->mode ? t->mode : "mirror"));
+    if (t->flow_sampling > 1)
+        json_object_set_new(o, "flow_sampling", json_real(t->flow_sampling));
     if (is_sflow(t))
         json_object_set_new(o, "ifindex", json_integer((json_int_t)t->ifindex));
     if (t->collector)

@@ -4,7 +4,7 @@
  * and vnd_meta rows live in its tenant's database, never in the registry.
  *
  *   vnd_traces(id, tag, parse, snaplen, sampling, retain_mb, tenant,
- *              cap_point, direction, pattern, created)
+ *              cap_point, direction, pattern, created, flow_sampling)
  *
  * Every function here is called with the tabled's lock held. */
 #ifndef VND_TABLED_TRACES_H
@@ -37,6 +37,7 @@ struct vnd_tabled_trace {
     char *match;
     struct vnd_filter *matchf;
     char *collector;             /* sflow, ipfix: where OVS is to send (the reply says) */
+    double flow_sampling;        /* mirror: 1 flow in this many copied by the switch */
     /* counter samples of its port waiting for the next commit */
     bool cap_dir_out;            /* direction "out": samples whose input is the port */
     struct vnd_ifcounters *counters;

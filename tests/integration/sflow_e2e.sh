@@ -9,6 +9,10 @@
 #     bob's identical addresses reaches her table; the sflow_counters
 #     table fills from the agent's interface counters; stopping clears the
 #     bridge's sFlow;
+#     the operator's policy view shows the agent's settings; the agent
+#     removed by hand (while the control server is down, and while it
+#     runs) or changed comes back on reconcile; a leftover agent sending
+#     to the table server goes, one sending elsewhere stays;
 #   - `Mode mirror, Snaplen 100`: the rule outputs with max_len and every
 #     stored packet's captured length is at most 100.
 # Skips without root or when OVS cannot start.
@@ -45,6 +49,50 @@ ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
 check "OVS's sFlow agent is on the bridge, 1 in 10" \
     sh -c "ovs-vsctl --db='$TB_OVSDB' --columns=sampling,header,polling,targets list sflow | tee '$W/sflow.list' | grep -q 'sampling *: 10'"
 sed 's/^/# /' "$W/sflow.list"
+TARGET=$(ovs-vsctl --db="$TB_OVSDB" get sflow "$(ovs-vsctl --db="$TB_OVSDB" get bridge "$TB_BRIDGE_HV1" sflow)" targets | grep -o '[0-9.]*:[0-9]*' | head -1)
+echo "# the table server's sFlow collector: ${TARGET:-none}"
+
+# The operator's view: the bridge's agent, not a mirror rule
+VND_ADMIN_SECRET_FILE=$VND_ADMIN_SECRET_FILE "$VND" admin policy "$ID" >"$W/policy.txt" 2>&1
+sed 's/^/# /' "$W/policy.txt"
+check "the policy view shows the sFlow agent (bridge, sampling, header, polling, target)" \
+    grep -qF "sFlow agent hv1/$TB_BRIDGE_HV1: sampling 1 in 10, header 128 bytes, polling 5 s, target $TARGET" "$W/policy.txt"
+check "... and the port and pattern the table server keeps" \
+    grep -qF "no capture rule; the table server keeps the samples of port 3 that match: eth.dst = 02:00:00:a1:00:01 and ip.proto = 6, 1 in 10" "$W/policy.txt"
+check "... and no mirror rule" sh -c "! grep -qE '^Rule |mirror port' '$W/policy.txt'"
+
+# Restart of the control server; the bridge's sFlow removed while it is down
+sflow_of() { ovs-vsctl --db="$TB_OVSDB" --columns=sflow --bare list bridge "$TB_BRIDGE_HV1" | tr -d ' \n'; }
+agent_is() {   # SAMPLING: the bridge's agent samples 1 in SAMPLING and sends to TARGET
+    local u; u=$(sflow_of); [ -n "$u" ] || return 1
+    [ "$(vsctl get sflow "$u" sampling)" = "$1" ] && vsctl get sflow "$u" targets | grep -qF "\"$TARGET\""
+}
+admin_api() {  # METHOD PATH: the operator's call, its status in CODE
+    CODE=$(curl -s --max-time 30 -X "$1" -H "Authorization: Bearer $(cat "$VND_ADMIN_SECRET_FILE")" \
+        -o "$W/admin.body" -w '%{http_code}' "$VND_URL$2")
+}
+OLD=$(awk '$1 == "pid" && $2 == "controld" { print $3 }' "$BED/state")
+kill "$OLD"
+for _ in $(seq 50); do kill -0 "$OLD" 2>/dev/null || break; sleep 0.1; done
+vsctl clear bridge "$TB_BRIDGE_HV1" sflow
+check "the bridge's sFlow removed by hand while the control server is down" test -z "$(sflow_of)"
+# not a child of this shell (the `wait`s below wait for iperf3 only)
+( ( exec setsid "$VND_CONTROLD" --nib "$BED/nib.json" --state "$BED/controld.db" --listen "${VND_URL#http://}" \
+      --admin-secret-file "$BED/admin.secret" --log-file "$BED/controld.log" \
+      </dev/null >>"$BED/controld.stderr" 2>&1 9>&- ) & echo "pid controld2 $!" >>"$BED/state" )
+for _ in $(seq 100); do curl -s -o /dev/null -H "Authorization: Bearer $VND_TOKEN_ALICE" "$VND_URL/v1/diagnoses" && break; sleep 0.1; done
+check "after the restart the sFlow agent is back, 1 in 10 to the table server (reconcile at start)" agent_is 10
+check "the control server's log says so" grep -q "sFlow agent of $TB_BRIDGE_HV1 was gone; set it again" "$BED/controld.log"
+# ... and removed again while it runs: POST /v1/admin/reconcile puts it back
+vsctl clear bridge "$TB_BRIDGE_HV1" sflow
+admin_api POST /v1/admin/reconcile
+check_eq "POST /v1/admin/reconcile" "$CODE" 200
+check "the sFlow agent removed by hand is back after reconcile" agent_is 10
+# ... and set to another rate by hand: reconcile sets the diagnosis's again
+vsctl -- --id=@s create sflow "targets=\"$TARGET\"" sampling=1000 header=64 polling=30 -- set bridge "$TB_BRIDGE_HV1" sflow=@s >/dev/null
+admin_api POST /v1/admin/reconcile
+check "an agent changed by hand (1 in 1000) is set back to 1 in 10" agent_is 10
+
 NRULES=$(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1" | grep -c 'cookie=0x564e' || true)
 NRULES2=$(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV2" | grep -c 'cookie=0x564e' || true)
 check "no capture rule for an sflow trace" test $((NRULES + NRULES2)) -eq 0
@@ -78,6 +126,15 @@ sed 's/^/# /' "$W/cnt.csv"
 alice stop "$ID" >/dev/null 2>&1
 check "stopping the last sflow trace clears the bridge's sFlow" \
     sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --columns=sflow --bare list bridge | tr -d ' \n')\""
+# an agent left sending to the table server with no sFlow trace live goes
+# on reconcile; one sending elsewhere (the operator's own) stays
+vsctl -- --id=@s create sflow "targets=\"$TARGET\"" sampling=10 -- set bridge "$TB_BRIDGE_HV1" sflow=@s >/dev/null
+admin_api POST /v1/admin/reconcile
+check "a leftover agent sending to the table server is removed on reconcile" test -z "$(sflow_of)"
+vsctl -- --id=@s create sflow 'targets="127.0.0.1:9"' sampling=100 -- set bridge "$TB_BRIDGE_HV1" sflow=@s >/dev/null
+admin_api POST /v1/admin/reconcile
+check "an agent sending elsewhere is left alone" test -n "$(sflow_of)"
+vsctl clear bridge "$TB_BRIDGE_HV1" sflow
 
 # Mode mirror with Snaplen: cut in the switch
 printf 'Appliance Node : ids\nCap input\nproto=TCP\nSnaplen 100\n' >"$W/snap.conf"

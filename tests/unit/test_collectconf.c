@@ -334,7 +334,7 @@ static void limits_and_bytes(void)
 
 #define BLOCKS "\"VM Node :\", \"Appliance Node :\" or \"Virtual Appliance Link :\""
 #define KEYWORDS "(expected " BLOCKS ", Cap, a pattern field such as srcIP=, Mode, Snaplen, " \
-                 "Sampling, ActiveTimeout or MaxFlows)"
+                 "Sampling, ActiveTimeout, MaxFlows or Flow Sampling)"
 #define VC "VM Node : a\nCap input\n"
 
 static void errors(void)
@@ -571,6 +571,57 @@ static void errors(void)
              "\"\\x1b[31m\" " KEYWORDS);
 }
 
+/* Flow Sampling N: Mode mirror only, not with Snaplen, 1..256, in any
+ * order with the other settings; "Flow Pattern" still reads as before. */
+static void flow_sampling(void)
+{
+    struct vnd_collect_conf *c = parse("VM Node : a\nCap input\nproto=TCP\nFlow Sampling 4\n"
+                                       "Sampling 2\nCap output\nflow sampling: 256\n"
+                                       "Mode mirror\nCap output\nFlow Pattern proto=UDP\n"
+                                       "Flow  Sampling=1\n");
+    CHECK(c != NULL, "Flow Sampling parses");
+    if (c && c->targets[0].ncaps == 3) {
+        const struct vnd_cc_cap *k = c->targets[0].caps;
+        CHECK(k[0].flow_sampling == 4 && k[0].sampling == 2 && k[0].mode == VND_CC_MIRROR,
+              "flow 1 in 4 beside packet sampling 1 in 2 at the table server");
+        CHECK_EQ_INT(k[1].flow_sampling, 256, "lower case, ':' and the largest N");
+        CHECK(k[2].flow_sampling == 1 && k[2].pattern.proto == 17,
+              "Flow Pattern and Flow Sampling 1 in one Cap");
+    }
+    vnd_collectconf_free(c);
+    c = parse("VM Node : a\nCap input\n");
+    CHECK(c && c->targets[0].caps[0].flow_sampling == 1, "default: every flow");
+    vnd_collectconf_free(c);
+    error_is(VC "Flow Sampling 0\n", "collect.conf:3:15: Flow Sampling 0 is out of range "
+             "(expected 1..256: 1 flow in N picked in the switch, 1: every flow)");
+    error_is(VC "Flow Sampling 257\n", "collect.conf:3:15: Flow Sampling 257 is out of range "
+             "(expected 1..256: 1 flow in N picked in the switch, 1: every flow)");
+    error_is(VC "Flow Sampling ten\n", "collect.conf:3:15: expected a number 1..256 after "
+             "\"Flow Sampling\" (1 flow in N picked in the switch, 1: every flow), found "
+             "\"ten\"");
+    error_is(VC "Flow Sampling 4\nFlow Sampling 4\n", "collect.conf:4:1: Flow Sampling given "
+             "twice in one Cap block (first at line 3)");
+    error_is(VC "Flow Sampling 4\nMode sflow\n", "collect.conf:4:1: Mode sflow cannot take "
+             "Flow Sampling (line 3): flows are picked in the switch for Mode mirror only (use "
+             "Sampling for sflow)");
+    error_is(VC "Mode ipfix\nFlow Sampling 4\n", "collect.conf:4:1: Flow Sampling needs Mode "
+             "mirror, but Mode is ipfix (line 3): use Sampling for ipfix");
+    error_is(VC "Flow Sampling 4\nSnaplen 128\n", "collect.conf:4:1: Snaplen cannot go with "
+             "Flow Sampling (line 3): the switch cannot cut the copies of sampled flows; drop "
+             "one of them");
+    error_is(VC "Snaplen 128\nFlow Sampling 4\n", "collect.conf:4:1: Flow Sampling cannot go "
+             "with Snaplen (line 3): the switch cannot cut the copies of sampled flows; drop "
+             "one of them");
+    error_is("Flow Sampling 4\n", "collect.conf:1:1: \"Flow Sampling\" before any block: "
+             "start with a " BLOCKS " line and a Cap line");
+    error_is(VC "Flow Samplingx 4\n", "collect.conf:3:6: expected \"Pattern\" after \"Flow\", "
+             "found \"Samplingx\"");
+    /* Mode sflow with Flow Sampling 1 is no sampling in the switch: fine */
+    c = parse(VC "Mode sflow\nFlow Sampling 1\n");
+    CHECK(c != NULL, "Flow Sampling 1 goes with any mode");
+    vnd_collectconf_free(c);
+}
+
 int main(void)
 {
     figure5();
@@ -580,5 +631,6 @@ int main(void)
     round_trip();
     limits_and_bytes();
     errors();
+    flow_sampling();
     return tap_done();
 }

@@ -206,7 +206,7 @@ int main(void)
     CHECK(strstr(rit, "sample(probability=65535,") != NULL, "Sampling 1: every packet");
     free(rit);
     /* The OpenFlow rule. */
-    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9, 0, 0};
+    struct vnd_capture_rule r = {VND_COOKIE(7, 2), "in_port=4,tcp", 17, 3, 9, 0, 0, 0};
     char *rt = vnd_capture_rule_text(&r);
     CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
                      "actions=push_vlan:0x8100,set_field:4113->vlan_vid,output:9,pop_vlan,"
@@ -221,6 +221,32 @@ int main(void)
                      "rule text with Snaplen 128: output max_len");
     free(rt);
     CHECK((VND_COOKIE(7, 2) & VND_COOKIE_DIAG_MASK) == VND_COOKIE(7, 0), "diagnosis mask");
+    CHECK(vnd_capture_group_text(&r) == NULL, "no group without flow sampling");
+    /* Flow Sampling 4: the copy goes through the trace's select group */
+    r.max_len = 0;
+    r.flow_sampling = 4;
+    rt = vnd_capture_rule_text(&r);
+    CHECK_EQ_STR(rt, "table=0,priority=100,cookie=0x564e000000070002,reg7=0/0x8,in_port=4,tcp,"
+                     "actions=group:1447952401,load:1->NXM_NX_REG7[3],resubmit(,0)",
+                     "rule text with Flow Sampling 4: group 0x564e0011 (tag 17)");
+    free(rt);
+    rt = vnd_capture_group_text(&r);
+    CHECK_EQ_STR(rt, "group_id=1447952401,type=select,selection_method=dp_hash,"
+                     "selection_method_param=0x100000000,"
+                     "bucket=bucket_id:0,weight:64,actions=push_vlan:0x8100,"
+                     "set_field:4113->vlan_vid,output:9,"
+                     "bucket=bucket_id:1,weight:191,actions=drop,"
+                     "bucket=bucket_id:2,weight:1,actions=drop",
+                     "group: 64 of 256 hash values copy, symmetric L4 dp_hash");
+    free(rt);
+    CHECK_EQ_INT(vnd_flow_sampling_share(4), 64, "1 in 4: 64 of 256");
+    CHECK_EQ_INT(vnd_flow_sampling_share(10), 26, "1 in 10: 26 of 256 (rounded)");
+    CHECK_EQ_INT(vnd_flow_sampling_share(256), 1, "1 in 256: 1");
+    CHECK_EQ_INT(vnd_flow_sampling_share(200), 1, "1 in 200: 1 (rounded)");
+    CHECK_EQ_INT(vnd_flow_sampling_share(1), 256, "every flow");
+    CHECK(vnd_flow_sampling_effective(10) > 9.84 && vnd_flow_sampling_effective(10) < 9.85,
+          "1 in 10 is really 1 in 9.846");
+    CHECK(vnd_flow_sampling_effective(4) == 4.0, "1 in 4 is exact");
 
     /* Parse configuration per trace. */
     struct vnd_parse_conf *pc = NULL;

@@ -19,7 +19,7 @@ PROG="vnd testbed"
 usage() {
     cat <<'EOF'
 usage: vnd testbed up [--dir DIR] [--delay MS] [--loss PCT] [--port-base N] [--no-controld]
-                     [--chain MBIT]
+                     [--chain MBIT] [--pg]
        vnd testbed down --dir DIR
 
 Builds (up) or removes (down) the VND test bed on this machine (root only):
@@ -61,13 +61,21 @@ options of up:
                   clients c1, c2 -> re -> ids -> server, the ids limited
                   to MBIT Mbit/s toward the clients, the re to twice that
                   (tc tbf); what `vnd demo --live` runs on
+  --pg            the distributed mode (docs/distributed.md): a PostgreSQL
+                  per host that its table server writes the traces into
+                  (--trace-store), and a coordinator PostgreSQL the control
+                  server runs tenant SQL and the apps on (--coordinator);
+                  each prepared with vnd-pg-setup, Unix sockets only (in
+                  a directory of /tmp that PostgreSQL's user can reach;
+                  DIR/pg links to it)
 
 down removes every namespace, link, bridge, daemon and file of the bed in
 DIR, then DIR.
 
 Programs: vnd-tabled and vnd-controld are $VND_TABLED / $VND_CONTROLD, else
 next to the vnd binary, else on PATH.  Needs openvswitch-switch, iproute2,
-ethtool, curl (and python3 without netem).  docs/testbed.md has the details.
+ethtool, curl (and python3 without netem); --pg needs postgresql and
+postgresql-contrib (postgres_fdw).  docs/testbed.md has the details.
 EOF
 }
 
@@ -77,7 +85,7 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 # ------------------------------------------------------------------ options
 CMD=${1:-}
 [ $# -gt 0 ] && shift
-DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1 CHAIN=
+DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1 CHAIN= PG=0
 case $CMD in
 -h|--help|help) usage; exit 0 ;;
 up|down) ;;
@@ -93,6 +101,7 @@ while [ $# -gt 0 ]; do
     --port-base) PORT_BASE=${2:?--port-base needs a port}; shift ;;
     --no-controld) CONTROLD=0 ;;
     --chain) CHAIN=${2:?--chain needs the IDS capacity in Mbit/s}; shift ;;
+    --pg) PG=1 ;;
     *) echo "$PROG: unexpected '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -135,6 +144,8 @@ stop_pid() {  # PID: TERM, up to 3 s, then KILL
     for i in $(seq 20); do ours "$p" || return 0; sleep 0.1; done
 }
 
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
 # Another live ovs-vswitchd on the machine (zombies do not count).
 other_ovs() { ps -C ovs-vswitchd -o stat= 2>/dev/null | grep -qv '^Z'; }
 
@@ -146,6 +157,13 @@ teardown() {
     [ -f "$st" ] || return 0
     while read -r kind name pid; do
         [ "$kind" = pid ] && stop_pid "$pid"
+    done <"$st"
+    while read -r kind name pid; do    # PostgreSQL instances: pg DATADIR
+        [ "$kind" = pg ] && [ -f "$name/postmaster.pid" ] &&
+            runuser -u postgres -- "$PGBIN/pg_ctl" -D "$name" -m fast -w -t 10 stop >/dev/null 2>&1
+    done <"$st"
+    while read -r kind name pid; do    # their directory, outside DIR
+        [ "$kind" = pgroot ] && case $name in /tmp/vnd-testbed-pg.*) rm -rf "$name" ;; esac
     done <"$st"
     if grep -q '^ovs ' "$st"; then
         for p in vswitchd ovsdb; do
@@ -198,6 +216,15 @@ TABLED=$(find_prog vnd-tabled VND_TABLED) \
 if [ "$CONTROLD" = 1 ]; then
     CONTROLD_BIN=$(find_prog vnd-controld VND_CONTROLD) \
         || die "vnd-controld not found (set VND_CONTROLD, build it next to vnd, or put it on PATH; --no-controld builds the bed without it)"
+fi
+if [ "$PG" = 1 ]; then
+    [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || die "--pg: PostgreSQL is not installed (postgresql)"
+    ls /usr/share/postgresql/*/extension/postgres_fdw.control >/dev/null 2>&1 \
+        || die "--pg: postgres_fdw is not installed (postgresql-contrib)"
+    id postgres >/dev/null 2>&1 || die "--pg: no postgres user to run PostgreSQL as"
+    PG_SETUP=$(dirname "$0")/vnd-pg-setup
+    [ -x "$PG_SETUP" ] || PG_SETUP=$(command -v vnd-pg-setup) \
+        || die "--pg: vnd-pg-setup not found (next to this script or on PATH)"
 fi
 for p in $PORT_BASE $((PORT_BASE + 1)) $((PORT_BASE + 2)); do
     ss -Hltn "sport = :$p" 2>/dev/null | grep -q . \
@@ -542,12 +569,50 @@ wait_http() {
     fi
     fail "$name exited"
 }
+# --- with --pg: a PostgreSQL per host and the coordinator's
+# pg_start NAME: an instance in PGROOT/NAME, its socket in PGROOT/s-NAME;
+# the superuser vnd by trust on the socket, every other role by password.
+pg_start() {
+    local n=$1 d=$PGROOT/$1
+    mkdir -p "$d" "$PGROOT/s-$n" && chown postgres "$d" "$PGROOT/s-$n" || fail "cannot make $d"
+    record pg "$d"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$d" -A trust -U vnd --no-sync >"$PGROOT/$n.initdb.log" 2>&1 \
+        || fail "initdb $n: $(tail -2 "$PGROOT/$n.initdb.log")"
+    printf 'local all vnd trust\nlocal all all scram-sha-256\n' >"$d/pg_hba.conf"
+    : >"$PGROOT/$n.log"
+    chown postgres "$d/pg_hba.conf" "$PGROOT/$n.log"
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -w -t 30 -l "$PGROOT/$n.log" \
+        -o "-k $PGROOT/s-$n -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 \
+        || fail "PostgreSQL $n did not start: $(tail -2 "$PGROOT/$n.log")"
+}
+if [ "$PG" = 1 ]; then
+    # PostgreSQL runs as postgres, which must reach its directory: DIR may
+    # lie under a private one, so the instances live in /tmp.
+    PGROOT=$(mktemp -d /tmp/vnd-testbed-pg.XXXXXX) || fail "mktemp failed"
+    record pgroot "$PGROOT"
+    chmod 711 "$PGROOT"
+    ln -s "$PGROOT" "$DIR/pg"
+    rand_hex >"$PGROOT/coord.pw"; rand_hex >"$PGROOT/fdw.pw"
+    for n in hv1 hv2 coord; do pg_start $n; done
+    for n in hv1 hv2; do
+        PGHOST=$PGROOT/s-$n PGUSER=vnd "$PG_SETUP" table-server --role vnd_fdw --db vnd \
+            --password-file "$PGROOT/fdw.pw" --from local --hba "$PGROOT/$n/pg_hba.conf" \
+            >"$PGROOT/$n.setup.log" 2>&1 || fail "vnd-pg-setup $n: $(tail -2 "$PGROOT/$n.setup.log")"
+    done
+    PGHOST=$PGROOT/s-coord PGUSER=vnd "$PG_SETUP" coordinator --role vnd_coord --db vnd_coord \
+        --password-file "$PGROOT/coord.pw" --from local --hba "$PGROOT/coord/pg_hba.conf" \
+        >"$PGROOT/coord.setup.log" 2>&1 || fail "vnd-pg-setup coord: $(tail -2 "$PGROOT/coord.setup.log")"
+    say "PostgreSQL: hv1, hv2 (the table servers' stores) and the coordinator, sockets in $DIR/pg"
+fi
+
 for h in 1 2; do
     port=$((PORT_BASE + h)) cap=CAP$h
+    store=()
+    [ "$PG" = 1 ] && store=(--trace-store "pg:host=$PGROOT/s-hv$h dbname=vnd user=vnd")
     daemon tabled-hv$h "$DIR/hv$h/tabled.stderr" "$TABLED" --interface "${!cap}" \
         --db "$DIR/hv$h/traces.db" --listen "127.0.0.1:$port" --secret-file "$DIR/hv$h/secret" \
         --log-file "$DIR/hv$h/tabled.log" --sflow-listen "127.0.0.1:$((port + 10))" \
-        --ipfix-listen "127.0.0.1:$((port + 20))"
+        --ipfix-listen "127.0.0.1:$((port + 20))" "${store[@]}"
     wait_http "vnd-tabled of hv$h" "$DPID" "http://127.0.0.1:$port/v1/traces" \
         "Authorization: Bearer $(cat "$DIR/hv$h/secret")" "$DIR/hv$h/tabled.log" "$DIR/hv$h/tabled.stderr"
     say "table server hv$h: $TABLED on 127.0.0.1:$port capturing ${!cap} (pid $DPID)"
@@ -562,8 +627,13 @@ host() {
     {"name": "hv$h", "bridge": "${!br}", "ofctl": "${!of}", "ovsdb": "$OVSDB",
      "mirror_port": 9,
      "table_server": {"url": "http://127.0.0.1:$((PORT_BASE + h))",
-                      "secret_file": "$DIR/hv$h/secret"}}
+                      "secret_file": "$DIR/hv$h/secret"$(nib_postgres "$h")}}
 EOF
+}
+nib_postgres() {  # HOST: with --pg, where the coordinator reads its tables
+    [ "$PG" = 1 ] || return 0
+    printf ',\n                      "postgres": {"conninfo": "host=%s dbname=vnd user=vnd_fdw",\n                                   "password_file": "%s"}' \
+        "$PGROOT/s-hv$1" "$PGROOT/fdw.pw"
 }
 nib_tenant() {  # NAME TOKEN MACBYTE OFPORT_CLIENT IN OUT SERVER
     local m=02:00:00:$3:00
@@ -622,9 +692,12 @@ say "NIB: $DIR/nib.json (hosts hv1, hv2; tenants alice, bob with nodes client, i
 # --- the control server
 URL=http://127.0.0.1:$PORT_BASE
 if [ "$CONTROLD" = 1 ]; then
+    coord=()
+    [ "$PG" = 1 ] && coord=(--coordinator "host=$PGROOT/s-coord dbname=vnd_coord user=vnd_coord"
+                            --coordinator-password-file "$PGROOT/coord.pw")
     daemon controld "$DIR/controld.stderr" "$CONTROLD_BIN" --nib "$DIR/nib.json" \
         --state "$DIR/controld.db" --listen "127.0.0.1:$PORT_BASE" \
-        --admin-secret-file "$DIR/admin.secret" --log-file "$DIR/controld.log"
+        --admin-secret-file "$DIR/admin.secret" --log-file "$DIR/controld.log" "${coord[@]}"
     wait_http "vnd-controld" "$DPID" "$URL/v1/diagnoses" "Authorization: Bearer $TOKEN_ALICE" \
         "$DIR/controld.log" "$DIR/controld.stderr"
     say "control server: $CONTROLD_BIN on $URL (pid $DPID)"
@@ -669,6 +742,12 @@ fi
     q TB_TABLED_URL_HV2 "http://127.0.0.1:$((PORT_BASE + 2))"
     q TB_TABLED_SECRET_HV1 "$DIR/hv1/secret"
     q TB_TABLED_SECRET_HV2 "$DIR/hv2/secret"
+    q TB_PG "$PG"
+    if [ "$PG" = 1 ]; then
+        q TB_PG_HV1 "host=$PGROOT/s-hv1 dbname=vnd user=vnd"
+        q TB_PG_HV2 "host=$PGROOT/s-hv2 dbname=vnd user=vnd"
+        q TB_PG_COORD "host=$PGROOT/s-coord dbname=vnd_coord user=vnd"
+    fi
 } >"$DIR/env" || fail "cannot write $DIR/env"
 chmod 600 "$DIR/env"
 

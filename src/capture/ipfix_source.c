@@ -228,14 +228,20 @@ static void *run(void *arg)
 {
     struct ipfix_src *c = arg;
     static _Thread_local uint8_t buf[65536];
+    int64_t handed_ns = 0;
     while (!atomic_load(&c->stop)) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, 100);
+        /* A batch being filled waits up to 5 ms for more records, and is
+         * handed over at the latest 50 ms after the last one: handing each
+         * burst over (a datagram or two when the collector keeps up) would
+         * fill the queue's buffers with a few records each, and drop. */
+        bool filling = c->w.cur && c->w.cur->n;
+        int pr = poll(&pfd, 1, filling ? 5 : 100);
         if (pr <= 0) {
             vnd_pktq_hand_over(&c->w);
             continue;
         }
-        /* a burst: read what is there, then hand the batch over */
+        /* a burst: read what is there */
         for (int k = 0; k < 256; k++) {
             struct sockaddr_storage from;
             memset(&from, 0, sizeof from);
@@ -263,7 +269,10 @@ static void *run(void *arg)
             add(&c->unknown_template, cn.unknown_template);
             add(&c->refused, cn.refused_templates);
         }
-        vnd_pktq_hand_over(&c->w);
+        if (c->now_ns - handed_ns > 50000000) {
+            vnd_pktq_hand_over(&c->w);
+            handed_ns = c->now_ns;
+        }
     }
     vnd_pktq_hand_over(&c->w);
     return NULL;

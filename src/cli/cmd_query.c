@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "cli/commands.h"
 #include "cli/remote.h"
 #include "output/output.h"
 #include "store/guard.h"
+#include "store/provider.h"
 #include "store/tenant.h"
 #include "util/util.h"
 
@@ -26,8 +29,14 @@ static const char usage_text[] =
     "On a table server's store (vnd-tabled --db FILE), each tenant's traces are\n"
     "in a database of their own: --tenant T opens T's and nothing else.\n"
     "\n"
+    "-d pg:CONNINFO reads a PostgreSQL store (vnd parse --pg, vnd-tabled\n"
+    "--trace-store) in PostgreSQL's dialect, for operators: a read-only\n"
+    "transaction in schema vnd, or the table server tenant's schema with\n"
+    "--tenant T (tenants read it through the control server instead).\n"
+    "\n"
     "options:\n"
     "  -d, --db FILE        the trace database, or a table server's store\n"
+    "                       (pg:CONNINFO: a PostgreSQL one)\n"
     "      --diagnosis ID   instead of -d: on the control server, the tables of\n"
     "                       diagnosis ID (its limits apply; --url, --token or\n"
     "                       VND_URL, VND_TOKEN)\n"
@@ -40,6 +49,57 @@ static const char usage_text[] =
     "  -h, --help           this text\n"
     "\n"
     "exit status: 0 done; 1 the query failed or timed out; 2 usage or refused SQL.\n";
+
+/* An operator's read of a PostgreSQL store: one statement in a read-only
+ * transaction, in the tenant's schema (default vnd), under a time limit;
+ * rows through the PostgreSQL cursor (provider.h). */
+static int query_pg(const char *conninfo, const char *tenant, const char *sql, double timeout,
+                    enum vnd_fmt fmt)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "vnd query: PostgreSQL: cannot connect: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return 1;
+    }
+    const char *schema = tenant ? tenant : "vnd";
+    char *ident = PQescapeIdentifier(conn, schema, strlen(schema));
+    char *setup = vnd_strdup_printf("SET client_min_messages = warning;"
+                                    " SET default_transaction_read_only = on;"
+                                    " SET statement_timeout = %lld; SET search_path = %s",
+                                    (long long)(timeout * 1000), ident ? ident : "vnd");
+    PQfreemem(ident);
+    PGresult *r = PQexec(conn, setup);
+    free(setup);
+    int status = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "vnd query: PostgreSQL: %s", PQresultErrorMessage(r));
+        status = 1;
+    }
+    PQclear(r);
+    char *err = NULL;
+    struct vnd_cursor *c = status ? NULL : vnd_cursor_pg(conn, sql, &err);
+    if (!status && !c) {
+        fprintf(stderr, "vnd query: %s\n", err);
+        status = 1;
+    }
+    if (c) {
+        struct vnd_out *o = vnd_out_new(stdout, fmt);
+        int code = 0;
+        if (vnd_out_cursor(o, c, &code, &err) == 0) {
+            vnd_out_finish(o);
+        } else {
+            vnd_out_abandon(o);
+            fprintf(stderr, "vnd query: %s%s\n", err,
+                    code == ETIMEDOUT ? " (raise the time limit with --timeout)" : "");
+            status = 1;
+        }
+        vnd_cursor_close(c);
+    }
+    free(err);
+    PQfinish(conn);
+    return status;
+}
 
 int cmd_query(int argc, char **argv)
 {
@@ -113,6 +173,15 @@ int cmd_query(int argc, char **argv)
         return vnd_remote_query(url, token, diagnosis, argv[optind], fmt);
     }
 
+    if (!strncmp(db, "pg:", 3)) {
+        free(traces);
+        if (ntraces) {
+            fprintf(stderr, "vnd query: --trace reads a SQLite store; on PostgreSQL name the "
+                            "tables in the SQL\n");
+            return 2;
+        }
+        return query_pg(db + 3, tenant, argv[optind], timeout, fmt);
+    }
     struct vnd_guard *g = NULL;
     char *err = NULL;
     sqlite3_stmt *stmt = NULL;

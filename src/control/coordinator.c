@@ -3,6 +3,8 @@
  * (coordinator.h). */
 #include "control/coordinator.h"
 
+#include "store/provider.h"
+
 #include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,16 +17,6 @@
 #include "diag/diag.h"
 #include "util/util.h"
 
-/* type OIDs of pg_type.h (stable since PostgreSQL 7) */
-#define OID_BOOL 16
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_OID 26
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
-#define OID_NUMERIC 1700
 
 struct vnd_coord {
     char *conninfo, *password;
@@ -909,55 +901,31 @@ void vnd_coord_out_row(const struct vnd_coord_session *s, struct vnd_out *out)
 {
     const PGresult *r = cur(s);
     for (int i = 0; i < PQnfields(r); i++) {
-        if (PQgetisnull(r, 0, i)) {
-            vnd_out_null(out);
-            continue;
-        }
-        const char *v = PQgetvalue(r, 0, i);
-        switch (PQftype(r, i)) {
-        case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
-            vnd_out_int(out, strtoll(v, NULL, 10));
-            break;
-        case OID_BOOL:
-            vnd_out_int(out, v[0] == 't');
-            break;
-        case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
-            vnd_out_real(out, strtod(v, NULL));
-            break;
-        case OID_BYTEA: {
-            size_t n = 0;
-            unsigned char *b = PQunescapeBytea((const unsigned char *)v, &n);
-            vnd_out_blob(out, b, n);
-            PQfreemem(b);
-            break;
-        }
-        default:
-            vnd_out_textn(out, v, (size_t)PQgetlength(r, 0, i));
-        }
+        struct vnd_value v;
+        void *blob;
+        vnd_pg_value(r, 0, i, &v, &blob);
+        vnd_out_cell(out, &v);
+        PQfreemem(blob);
     }
     vnd_out_end_row(out);
 }
 
 void vnd_coord_cell(const struct vnd_coord_session *s, int i, struct vnd_cell *cell)
 {
-    const PGresult *r = cur(s);
+    struct vnd_value v;
+    void *blob;
+    vnd_pg_value(cur(s), 0, i, &v, &blob);
     memset(cell, 0, sizeof *cell);
-    if (PQgetisnull(r, 0, i))
-        return;
-    const char *v = PQgetvalue(r, 0, i);
-    switch (PQftype(r, i)) {
-    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: case OID_BOOL:
-        cell->type = VND_CELL_INT;
-        cell->i = PQftype(r, i) == OID_BOOL ? v[0] == 't' : strtoll(v, NULL, 10);
-        break;
-    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
-        cell->type = VND_CELL_REAL;
-        cell->r = strtod(v, NULL);
-        break;
+    switch (v.type) {
+    case VND_SQL_INTEGER: cell->type = VND_CELL_INT; cell->i = v.i; break;
+    case VND_SQL_REAL: cell->type = VND_CELL_REAL; cell->r = v.d; break;
+    case VND_SQL_NULL: break;
     default:
         cell->type = VND_CELL_TEXT;
-        cell->s = vnd_xstrdup(v);
+        cell->s = vnd_xstrndup(v.s, v.slen);
+        break;
     }
+    PQfreemem(blob);
 }
 
 int vnd_coord_schema(struct vnd_coord_session *s, sqlite3 **out, char **err)

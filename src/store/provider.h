@@ -160,6 +160,13 @@ const struct vnd_store_provider *vnd_store_provider_for(const char *location,
 struct pg_conn;
 struct vnd_cursor *vnd_cursor_pg(struct pg_conn *conn, const char *sql, char **err);
 
+/* Cell (row, i) of a libpq result (PGresult) as a value: integers,
+ * booleans and integral numerics (PostgreSQL's sum and count of bigints)
+ * as INTEGER, other numbers REAL, bytea a BLOB (unescaped into *freeme,
+ * which the caller PQfreemem()s after use), the rest TEXT. */
+struct pg_result;
+void vnd_pg_value(const struct pg_result *r, int row, int i, struct vnd_value *v, void **freeme);
+
 /* The provider of an open store. */
 const struct vnd_store_provider *vnd_store_provider_of(const struct vnd_store *st);
 

@@ -774,6 +774,7 @@ struct pg_cursor {
     PGconn *conn;
     PGresult *row;               /* the current row's result */
     PGresult *first;             /* the first row, read with the columns */
+    void *blob;                  /* the last bytea cell, unescaped */
     bool done;
 };
 
@@ -820,30 +821,80 @@ static int pg_cursor_next(struct vnd_cursor *c, int *code, char **err)
     return -1;
 }
 
-static void pg_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *v)
+/* PostgreSQL's type OIDs (catalog/pg_type_d.h, stable across versions). */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+       OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
+
+/* A numeric's text as an integer when it is one that fits: sum() and
+ * count() of bigints are numeric in PostgreSQL, integers in SQLite. */
+static bool numeric_integer(const char *s, int64_t *out)
 {
-    struct pg_cursor *q = (struct pg_cursor *)c;
+    if (!*s || strpbrk(s, ".eEN"))
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+void vnd_pg_value(const struct pg_result *r, int row, int i, struct vnd_value *v, void **freeme)
+{
     memset(v, 0, sizeof *v);
-    if (!q->row || PQgetisnull(q->row, 0, i)) {
+    *freeme = NULL;
+    if (PQgetisnull(r, row, i)) {
         v->type = VND_SQL_NULL;
         return;
     }
-    const char *s = PQgetvalue(q->row, 0, i);
-    switch (PQftype(q->row, i)) {
-    case 20: case 21: case 23: case 16:          /* int8, int2, int4, bool */
+    const char *s = PQgetvalue(r, row, i);
+    switch (PQftype(r, i)) {
+    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
         v->type = VND_SQL_INTEGER;
-        v->i = PQftype(q->row, i) == 16 ? (s[0] == 't') : strtoll(s, NULL, 10);
+        v->i = strtoll(s, NULL, 10);
         return;
-    case 700: case 701: case 1700:               /* float4, float8, numeric */
+    case OID_BOOL:
+        v->type = VND_SQL_INTEGER;
+        v->i = s[0] == 't';
+        return;
+    case OID_NUMERIC:
+        if (numeric_integer(s, &v->i)) {
+            v->type = VND_SQL_INTEGER;
+            return;
+        }
+        /* fall through */
+    case OID_FLOAT4: case OID_FLOAT8:
         v->type = VND_SQL_REAL;
         v->d = strtod(s, NULL);
         return;
+    case OID_BYTEA: {
+        size_t n = 0;
+        unsigned char *b = PQunescapeBytea((const unsigned char *)s, &n);
+        v->type = b ? VND_SQL_BLOB : VND_SQL_NULL;
+        v->s = (const char *)b;
+        v->slen = n;
+        *freeme = b;
+        return;
+    }
     default:
         v->type = VND_SQL_TEXT;
         v->s = s;
-        v->slen = (size_t)PQgetlength(q->row, 0, i);
+        v->slen = (size_t)PQgetlength(r, row, i);
         return;
     }
+}
+
+static void pg_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *v)
+{
+    struct pg_cursor *q = (struct pg_cursor *)c;
+    if (!q->row) {
+        memset(v, 0, sizeof *v);
+        v->type = VND_SQL_NULL;
+        return;
+    }
+    PQfreemem(q->blob);
+    vnd_pg_value(q->row, 0, i, v, &q->blob);
 }
 
 static void pg_cursor_close(struct vnd_cursor *c)
@@ -851,6 +902,7 @@ static void pg_cursor_close(struct vnd_cursor *c)
     struct pg_cursor *q = (struct pg_cursor *)c;
     PQclear(q->row);
     PQclear(q->first);
+    PQfreemem(q->blob);
     if (!q->done) {
         /* Stop the rest: cancel, then read what is left. */
         PGcancel *cancel = PQgetCancel(q->conn);

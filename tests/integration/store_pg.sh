@@ -53,6 +53,17 @@ check_eq "vnd_meta: the same counters" \
     "$(psql_ -F, -c "select trace, $M from vnd.vnd_meta order by trace")" \
     "$("$VND" query -d "$W/t.db" -f csv "select trace, $M from vnd_meta order by trace" | tail -n +2)"
 
+# --- an operator's read: vnd query -d pg:
+check_eq "vnd query -d pg: reads the store (PostgreSQL's dialect)" \
+    "$("$VND" query -d "pg:$CONN" -f csv 'select count(*), sum(payload_len) from "B"' | tail -1)" \
+    "$("$VND" query -d "$W/t.db" -f csv 'select count(*), sum(payload_len) from B' | tail -1)"
+out=$("$VND" query -d "pg:$CONN" 'delete from "B"' 2>&1); rc=$?
+check "... in a read-only transaction (a DELETE fails, exit 1)" \
+    bash -c '[ "$1" = 1 ] && grep -q "read-only transaction" <<<"$2"' _ "$rc" "$out"
+check_eq "... and nothing was deleted" "$(psql_ -c 'select count(*) from vnd."B"')" "$(wc -l <"$W/B.pg")"
+out=$("$VND" query -t 1 -d "pg:$CONN" 'select pg_sleep(5)' 2>&1); rc=$?
+check "... under its time limit" bash -c '[ "$1" = 1 ] && grep -q "statement timeout" <<<"$2"' _ "$rc" "$out"
+
 # --- again, replace, append
 out=$("$VND" parse -q --pg "$CONN" A="$W/A.pcap" 2>&1)
 check "a trace stored already: refused, says --replace" grep -q -- "--replace" <<<"$out"

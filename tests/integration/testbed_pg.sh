@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# testbed_pg.sh — the distributed mode end to end on the OVS test bed
+# (`vnd testbed up --pg`): each host's vnd-tabled writes its traces into
+# that host's PostgreSQL (--trace-store), vnd-controld runs tenant SQL and
+# the apps on a coordinator PostgreSQL through postgres_fdw.
+#   - alice captures her ids's output (hv1) and her server's input (hv2);
+#     TCP traffic crosses both;
+#   - each table server's PostgreSQL holds its trace, in the tenant's
+#     schema; the coordinator answers her SQL with the same counts;
+#   - `vnd diag delay` and `loss` join the two hosts' tables (the query
+#     moves rows between hosts only for that join): no loss between ids
+#     and server, a small positive delay; throughput as the rows say;
+#   - bob's identical addresses never reach her tables, and his SQL
+#     cannot name her diagnosis;
+#   - stopping the diagnosis drops its tables on both table servers and
+#     its views on the coordinator; `vnd testbed down` removes the
+#     PostgreSQL instances with the rest.
+# Skips without root, OVS or PostgreSQL with postgres_fdw.
+source "$(dirname "$0")/../lib.sh"
+VND=${VND:-$VND_BUILD/vnd}
+BIN=$(cd "$(dirname "$VND")" && pwd)
+export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$BIN/vnd-controld}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ "$(id -u)" -ne 0 ]; then skip "testbed --pg: needs root"; done_testing; exit 0; fi
+for t in ovs-vswitchd iperf3 jq; do
+    command -v $t >/dev/null || { skip "testbed --pg: $t is not installed"; done_testing; exit 0; }
+done
+if [ -z "$PGBIN" ] || ! ls /usr/share/postgresql/*/extension/postgres_fdw.control >/dev/null 2>&1; then
+    skip "testbed --pg: needs postgresql with postgres_fdw"; done_testing; exit 0
+fi
+W=$(mktemp -d /tmp/vnd-tbpg.XXXXXX)
+BED=$W/bed
+cleanup() {
+    [ -f "$BED/state" ] && "$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
+    rm -rf "$W"
+}
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
+trap cleanup EXIT
+if ! "$VND" testbed up --pg --dir "$BED" --delay 1 --loss 0 --port-base 7560 >"$W/up.log" 2>&1 9>&-; then
+    not_ok "vnd testbed up --pg"; sed 's/^/#   /' "$W/up.log"; done_testing; exit 1
+fi
+ok "vnd testbed up --pg"
+source "$BED/env"
+export VND_URL
+alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
+bob() { VND_TOKEN=$VND_TOKEN_BOB "$VND" "$@"; }
+psql_() { local c=$1; shift; "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$c" "$@"; }
+check "the control server runs in the distributed mode" grep -q "distributed mode" "$BED/controld.log"
+
+printf 'Appliance Node : ids\nCap output\nproto=TCP\nVM Node : server\nCap input\nproto=TCP\n' >"$W/two.conf"
+alice submit -c "$W/two.conf" >"$W/submit.out" 2>&1
+check "alice submits ids output (hv1) and server input (hv2)" test $? -eq 0 || sed 's/^/#   /' "$W/submit.out"
+ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
+N=${ID#d}
+
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+sleep 0.5
+ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 2 -b 10M >/dev/null 2>&1 &
+ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 2 -b 20M >/dev/null 2>&1
+check "iperf3 alice client -> server" test $? -eq 0
+wait
+sleep 1.5    # the table servers' last batches
+
+# what each host's PostgreSQL holds, read directly
+H1=$(psql_ "$TB_PG_HV1" -c "select count(*) from \"alice-d$N\".ids_out" 2>&1)
+H2=$(psql_ "$TB_PG_HV2" -c "select count(*) from \"alice-d$N\".server_in" 2>&1)
+check "hv1's PostgreSQL holds ids_out ($H1 rows)" test "${H1:-0}" -gt 100 2>/dev/null
+check "hv2's PostgreSQL holds server_in ($H2 rows)" test "${H2:-0}" -gt 100 2>/dev/null
+check "no table server keeps this trace in SQLite" \
+    test -z "$(ls "$BED"/hv1/traces.db.tenants/ "$BED"/hv2/traces.db.tenants/ 2>/dev/null | grep "alice-d$N")"
+
+alice query --diagnosis "$ID" -f csv "select (select count(*) from ids_out), (select count(*) from server_in), (select count(*) from ids_out where dst_port = 5202)" >"$W/q.csv" 2>&1
+check "alice's SQL through the coordinator" test $? -eq 0 || sed 's/^/#   /' "$W/q.csv"
+check_eq "... sees both hosts' rows, none of bob's" "$(tail -1 "$W/q.csv")" "$H1,$H2,0"
+alice query --diagnosis "$ID" -f csv "select string_agg(tbl, '+' order by tbl), sum(packets_stored) from vnd_meta" >"$W/meta.csv" 2>&1
+check_eq "her vnd_meta from both hosts" "$(tail -1 "$W/meta.csv")" "ids_out+server_in,$((H1 + H2))"
+
+alice diag loss --diagnosis "$ID" --in ids_out --out server_in -f csv >"$W/loss.csv" 2>&1
+check "vnd diag loss across the hosts" test $? -eq 0 || sed 's/^/#   /' "$W/loss.csv"
+sed 's/^/# /' "$W/loss.csv"
+check "... nothing lost between ids and server" \
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "lost") c = i; next } c && $c > 0 { bad = 1 } END { exit bad || !c }' "$W/loss.csv"
+alice diag delay --diagnosis "$ID" --in ids_out --out server_in -f json >"$W/delay.json" 2>&1
+check "vnd diag delay across the hosts" jq -e 'length > 0' "$W/delay.json"
+check "... a small positive delay (under 50 ms)" \
+    jq -e '[.[] | .mean_ms] | length > 0 and all(. >= 0 and . < 50)' "$W/delay.json"
+alice diag throughput --diagnosis "$ID" -t server_in -f csv >"$W/thr.csv" 2>&1
+check "vnd diag throughput on hv2's trace" test $? -eq 0
+check_eq "... counts every row" \
+    "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "packets") c = i; next } { s += $c } END { print s }' "$W/thr.csv")" "$H2"
+
+bob query --diagnosis "$ID" -f csv "select count(*) from ids_out" >"$W/bob.txt" 2>&1
+check "bob cannot query alice's diagnosis" test $? -ne 0
+check "... told it does not exist, not whose it is" grep -qi "no diagnosis\|not found" "$W/bob.txt"
+
+alice stop "$ID" >/dev/null 2>&1
+check "stopping it drops ids_out on hv1" \
+    test "$(psql_ "$TB_PG_HV1" -c "select count(*) from information_schema.tables where table_schema = 'alice-d$N'")" = 0 -o \
+         "$(psql_ "$TB_PG_HV1" -c "select count(*) from information_schema.tables where table_schema = 'alice-d$N' and table_name = 'ids_out'")" = 0
+check "... and its views on the coordinator" \
+    test "$(psql_ "$TB_PG_COORD" -c "select count(*) from information_schema.views where table_schema = 'd$N'")" = 0
+
+PGROOT=$(readlink "$BED/pg")
+"$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
+check "vnd testbed down" test $? -eq 0
+check "... stops the PostgreSQL instances and removes them" \
+    test -n "$PGROOT" -a -z "$(pgrep -f "$PGROOT/" || true)" -a ! -e "$PGROOT"
+done_testing

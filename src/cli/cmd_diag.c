@@ -49,6 +49,9 @@ static void usage(FILE *f)
             "      --slot S        time slot in seconds (default 1)\n"
             "      --by id|payload|order   how input packets are found in the output\n"
             "      --by-flow       one series per flow\n"
+            "      --kind K        rtt: the samples of handshake (SYN to SYN/ACK, SYN/ACK\n"
+            "                      to ACK), data or fin segments, or all (default, as\n"
+            "                      tshark's tcp.analysis.ack_rtt)\n"
             "      --list          loss: the lost packets themselves\n"
             "      --window S      an ID seen again further than S apart is another\n"
             "                      packet (default 1)\n"
@@ -121,7 +124,7 @@ int cmd_diag(int argc, char **argv)
         return 2;
     }
     enum { O_IN = 256, O_OUT, O_PATH, O_FIELD, O_FIELDS, O_WHERE, O_SLOT, O_BY, O_BYFLOW,
-           O_LIST, O_WINDOW, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
+           O_LIST, O_WINDOW, O_KIND, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
     const char *diagnosis = NULL, *url = NULL, *token = NULL;
     static const struct option lopts[] = {
         {"db", required_argument, NULL, 'd'},   {"table", required_argument, NULL, 't'},
@@ -132,6 +135,7 @@ int cmd_diag(int argc, char **argv)
         {"where", required_argument, NULL, O_WHERE}, {"slot", required_argument, NULL, O_SLOT},
         {"by", required_argument, NULL, O_BY},  {"by-flow", no_argument, NULL, O_BYFLOW},
         {"list", no_argument, NULL, O_LIST},    {"window", required_argument, NULL, O_WINDOW},
+        {"kind", required_argument, NULL, O_KIND},
         {"show-sql", no_argument, NULL, O_SHOWSQL}, {"pg", no_argument, NULL, O_PG},
         {"plot", no_argument, NULL, O_PLOT},    {"follow", no_argument, NULL, O_FOLLOW},
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -179,6 +183,7 @@ int cmd_diag(int argc, char **argv)
         case O_BY: bad = vnd_diag_opt_by("--by", optarg, &o.by, &err); break;
         case O_BYFLOW: o.by_flow = true; break;
         case O_LIST: o.list = true; break;
+        case O_KIND: bad = vnd_diag_opt_rtt_kind("--kind", optarg, &o.rtt_kind, &err); break;
         case O_WINDOW:
             bad = vnd_diag_opt_seconds_text("--window", optarg, false, &o.window, &err);
             break;

@@ -48,6 +48,11 @@ char *vnd_sb_take(struct vnd_sb *sb);
 /* ---- options ---- */
 enum vnd_diag_by { VND_BY_ID, VND_BY_PAYLOAD, VND_BY_ORDER };
 
+/* rtt --kind: which samples (diag_rtt.c says how a sample gets its kind).
+ * The code of a kind, as the SQL's column kd holds it, is its value - 1. */
+enum vnd_rtt_kind { VND_RTT_ALL, VND_RTT_DATA, VND_RTT_FIN, VND_RTT_HANDSHAKE };
+#define vnd_rtt_kind_code(k) ((int)(k) - 1)
+
 #define VND_DIAG_PATH_MAX 16
 #define VND_DIAG_FIELDS_MAX 16
 
@@ -63,6 +68,7 @@ struct vnd_diag_opts {
     double slot;                    /* --slot seconds (> 0) */
     enum vnd_diag_by by;            /* --by */
     bool by_flow;                   /* --by-flow */
+    enum vnd_rtt_kind rtt_kind;     /* rtt --kind (default all) */
     bool list;                      /* --list */
     double window;                  /* --window: an ID seen again this many
                                        seconds away is another packet */

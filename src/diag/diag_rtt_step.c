@@ -43,6 +43,14 @@ _Static_assert(VND_RTT_SACK_MAX == VND_SACK_MAX, "tcp.sack holds VND_SACK_MAX bl
 
 #define SEG_RETX 1
 #define SEG_COVERED 2        /* by a SACK block: the cumulative ACK skips it */
+#define SEG_KIND_SHIFT 2     /* then the kind's code (SYN 2, FIN 1, data 0) */
+#define SEG_KIND(fl) ((fl) >> SEG_KIND_SHIFT)
+
+/* A segment's kind code from its flags, as diag_rtt.c's KIND_CODE. */
+static int kind_code(int flags)
+{
+    return (flags & 2) ? 2 : (flags & 1) ? 1 : 0;
+}
 
 struct dir {
     const char *label;       /* "src:sport>dst:dport" (the flow's) */
@@ -66,7 +74,7 @@ struct dir {
     /* the rows of one ts: this direction's ACKs have covered (its stamp) */
     unsigned long stamp;
     /* with SACK: the open ACK (ts, running max) and what it covered */
-    int gopen, gretx, gn;
+    int gopen, gretx, gn, gkind;
     double gts, glast;
     int64_t gra;
 };
@@ -310,9 +318,11 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
 }
 
 static void add_sample(struct state *S, const struct vnd_diag_opts *o, double t0, int flow,
-                       double last, double ts)
+                       double last, double ts, int kind)
 {
     if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
+        return;
+    if (o->rtt_kind != VND_RTT_ALL && kind != vnd_rtt_kind_code(o->rtt_kind))
         return;
     if (S->ns == S->caps) {
         S->caps = S->caps ? 2 * S->caps : 4096;
@@ -360,7 +370,7 @@ static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0,
 {
     if (d->gopen && (d->gts != ts || d->gra != ra)) {
         if (!d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts, d->gkind);
         d->gopen = 0;
     }
     if (!d->gopen) {
@@ -368,10 +378,12 @@ static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0,
         d->gts = ts;
         d->gra = ra;
         d->glast = -INFINITY;
-        d->gretx = d->gn = 0;
+        d->gretx = d->gn = d->gkind = 0;
     }
     d->glast = sg->ts > d->glast ? sg->ts : d->glast;
     d->gretx |= sg->fl & SEG_RETX;
+    if (SEG_KIND(sg->fl) > d->gkind)
+        d->gkind = SEG_KIND(sg->fl);
     d->gn++;
 }
 
@@ -416,12 +428,13 @@ static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0,
         return;
     int64_t ra = ack_ra(r, d);
     double last = -INFINITY;
-    int retx = 0, n = 0;
+    int retx = 0, n = 0, kind = 0;
     while (r->nheap && r->heap[0].e <= ra) {
         struct seg sg = heap_pop(r);
         if (!S->sack) {
             last = sg.ts > last ? sg.ts : last;
             retx |= sg.fl & SEG_RETX;
+            kind = SEG_KIND(sg.fl) > kind ? SEG_KIND(sg.fl) : kind;
             n++;
         } else if (sg.fl & SEG_COVERED) {
             r->ncov--;
@@ -430,7 +443,7 @@ static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0,
         }
     }
     if (n && !retx)
-        add_sample(S, o, t0, r->idx, last, ts);
+        add_sample(S, o, t0, r->idx, last, ts, kind);
 }
 
 /* The segments of r = d->rev (sent at or before the ACK rw) that one of
@@ -524,7 +537,8 @@ static void process_data(struct state *S, const struct row *rw)
     }
     if (len > 0) {
         struct seg sg = {d->us + len, ts, (int32_t)len,
-                         d->any_seg && d->us < d->max_e ? SEG_RETX : 0};
+                         (d->any_seg && d->us < d->max_e ? SEG_RETX : 0)
+                             | kind_code(rw->flags) << SEG_KIND_SHIFT};
         if (!d->any_seg || sg.e > d->max_e)
             d->max_e = sg.e;
         d->any_seg = 1;
@@ -589,7 +603,7 @@ static void flush_groups(struct state *S, const struct vnd_diag_opts *o, double 
     for (size_t i = 0; i < S->n; i++) {
         struct dir *d = S->dirs[i];
         if (d && d->gopen && !d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts, d->gkind);
         if (d)
             d->gopen = 0;
     }

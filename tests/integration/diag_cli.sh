@@ -12,7 +12,8 @@ trap '[ -n "$FPID" ] && kill "$FPID" 2>/dev/null; rm -rf "$T"' EXIT
 "$VND" parse -q -o "$T/t.db" "A=$T/A.pcap" "B=$T/B.pcap" "C=$T/C.pcap"
 
 # every app with a C step: its rows are the printed SQL's
-for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "loss --in B --out C" \
+for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "rtt -t B --kind handshake" \
+           "rtt -t A --by-flow --kind data" "loss --in B --out C" \
            "loss --in C --out B --slot 0.1" "delay --in A --out B --by-flow" "delay --in B --out C" \
            "throughput -t A --where 'ip.src = 10.0.0.10 and tcp.dst = 40001'" \
            "throughput -t B --by-flow --slot 0.25" "distribution -t A --field dst_port" \

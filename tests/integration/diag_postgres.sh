@@ -105,6 +105,8 @@ app throughput   throughput -t A --slot 0.5
 app "throughput by flow" throughput -t A --by-flow --where 'ip.src = 10.0.0.10'
 app rtt          rtt -t B
 app "rtt by flow" rtt -t C --by-flow
+app "rtt handshake" rtt -t C --by-flow --kind handshake
+app "rtt data"   rtt -t B --kind data
 app delay        delay --in B --out C
 app loss         loss --in B --out C
 app "loss list"  loss --in B --out C --list

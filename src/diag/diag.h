@@ -299,6 +299,36 @@ void vnd_rtt_result_free(struct vnd_rtt_result *res);
  * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no
  * SACK.  The rtt SQL applies the same rule. */
 int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX]);
+/* The pairing itself, rows in and samples out, for the step above and
+ * for the rollups of ingest (ingest/rollup.c): the same samples.  Rows
+ * come in time order (rows of one ts in any order); flows are indexes of
+ * vnd_rtt_machine_flows (diag/step.h).  Each sample is emitted once: the
+ * data direction's flow, the ts of the segment it is timed from (its
+ * slot), the ACK's ts, and its kind's code (vnd_rtt_kind_code). */
+struct vnd_rtt_machine;
+struct vnd_flows;
+struct vnd_rtt_in {
+    double ts;
+    int flow;
+    uint32_t seq, ack;
+    int ack_null;
+    int flags;
+    int64_t len;                    /* payload + SYN + FIN; 0 when NULL */
+    int id_null;
+    int64_t id;
+    const char *sack;               /* tcp.sack text or NULL */
+};
+typedef void (*vnd_rtt_emit)(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+/* `ids`: rows carry ip.id (copies are recognised); `sack`: SACK text. */
+struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit emit, void *arg);
+struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m);
+/* 0, or VND_DIAG_USE_SQL for a row earlier than the one before (or a NaN
+ * ts): the machine then stays as it was. */
+int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
+/* The last timestamp's rows and the ACKs still open: call once, at the end. */
+void vnd_rtt_machine_end(struct vnd_rtt_machine *m);
+void vnd_rtt_machine_free(struct vnd_rtt_machine *m);
+
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 

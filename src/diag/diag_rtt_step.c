@@ -111,14 +111,16 @@ struct dupgen {
 
 struct state {
     struct vnd_flows fl;
+    vnd_rtt_emit emit;       /* where samples go */
+    void *arg;
+    struct row *buf;         /* the rows of the current ts */
+    size_t nb, capb;
     bool ids;                /* the table has an id column */
     struct dupgen gen[2];
     int cur, gen_used;
     struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
     size_t n;                /* dirs in use (flows) */
     size_t capdirs;
-    struct sample *s;
-    size_t ns, caps;
     bool sack;               /* the table has a sack column */
     int *stack;              /* heap walk */
     size_t capstack;
@@ -215,6 +217,15 @@ static int64_t ack_ra(const struct dir *d, const struct dir *a)
     return seqdiff((int64_t)a->a0 - (int64_t)d->s0) + a->max_cum;
 }
 
+/* The samples the step keeps: those of the options' range and kind, in
+ * their slots. */
+struct samples {
+    const struct vnd_diag_opts *o;
+    double t0;
+    struct sample *s;
+    size_t ns, caps;
+};
+
 struct sgroup {
     const char *label;       /* by flow; NULL otherwise */
     double t;
@@ -232,7 +243,8 @@ static int cmp_sgroup(const void *x, const void *y)
 
 /* Samples → one row per (flow,) slot, as the SQL's aggregation: grouped
  * in a hash table, each group's values sorted. */
-static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_rtt_result *res)
+static void aggregate(const struct vnd_diag_ctx *c, const struct vnd_flows *fl,
+                      const struct samples *S, struct vnd_rtt_result *res)
 {
     bool by_flow = c->o->by_flow;
     struct vnd_gmap m = {0};
@@ -253,7 +265,7 @@ static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_
         at += gs[g].n;
         gs[g].n = 0;
         gs[g].t = vnd_keyd(m.k[3 * (size_t)g]);
-        gs[g].label = by_flow ? S->dirs[m.k[3 * (size_t)g + 1]]->label : NULL;
+        gs[g].label = by_flow ? fl->f[m.k[3 * (size_t)g + 1]].label : NULL;
     }
     for (size_t i = 0; i < S->ns; i++) {
         struct sgroup *g = &gs[gof[i]];
@@ -317,23 +329,30 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
     return 0;
 }
 
-static void add_sample(struct state *S, const struct vnd_diag_opts *o, double t0, int flow,
-                       double last, double ts, int kind)
+
+static void keep_sample(void *arg, int flow, double last, double ts, int kind)
 {
+    struct samples *K = arg;
+    const struct vnd_diag_opts *o = K->o;
     if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
         return;
     if (o->rtt_kind != VND_RTT_ALL && kind != vnd_rtt_kind_code(o->rtt_kind))
         return;
-    if (S->ns == S->caps) {
-        S->caps = S->caps ? 2 * S->caps : 4096;
-        S->s = realloc(S->s, S->caps * sizeof *S->s);
-        if (!S->s)
+    if (K->ns == K->caps) {
+        K->caps = K->caps ? 2 * K->caps : 4096;
+        K->s = realloc(K->s, K->caps * sizeof *K->s);
+        if (!K->s)
             abort();
     }
-    struct sample *sm = &S->s[S->ns++];
+    struct sample *sm = &K->s[K->ns++];
     sm->flow = o->by_flow ? flow : 0;
-    sm->t = floor((last - t0) / o->slot) * o->slot;
+    sm->t = floor((last - K->t0) / o->slot) * o->slot;
     sm->v = ts - last;
+}
+
+static void add_sample(struct state *S, int flow, double last, double ts, int kind)
+{
+    S->emit(S->arg, flow, last, ts, kind);
 }
 
 int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX])
@@ -365,12 +384,12 @@ int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX])
 }
 
 /* The ACK d sent for r, keyed (ts, ra), covers sg: into d's open ACK. */
-static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                      double ts, int64_t ra, const struct seg *sg)
+static void group_add(struct state *S, struct dir *d, double ts, int64_t ra,
+                      const struct seg *sg)
 {
     if (d->gopen && (d->gts != ts || d->gra != ra)) {
         if (!d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts, d->gkind);
+            add_sample(S, d->rev->idx, d->glast, d->gts, d->gkind);
         d->gopen = 0;
     }
     if (!d->gopen) {
@@ -420,8 +439,7 @@ static void heap_rebuild(struct dir *r)
 
 /* The segments of d->rev that d's ACKs up to ts cover cumulatively: one
  * sample without SACK, into d's open ACK with it. */
-static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                      double ts)
+static void cover_cum(struct state *S, struct dir *d, double ts)
 {
     struct dir *r = d->rev;
     if (!r || !r->nheap)
@@ -439,17 +457,16 @@ static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0,
         } else if (sg.fl & SEG_COVERED) {
             r->ncov--;
         } else {
-            group_add(S, o, t0, d, ts, ra, &sg);
+            group_add(S, d, ts, ra, &sg);
         }
     }
     if (n && !retx)
-        add_sample(S, o, t0, r->idx, last, ts, kind);
+        add_sample(S, r->idx, last, ts, kind);
 }
 
 /* The segments of r = d->rev (sent at or before the ACK rw) that one of
  * rw's SACK blocks contains, into d's open ACK (ts, running max). */
-static void cover_sack(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                       const struct row *rw)
+static void cover_sack(struct state *S, struct dir *d, const struct row *rw)
 {
     struct dir *r = d->rev;
     if (!r || !r->nheap)
@@ -494,7 +511,7 @@ static void cover_sack(struct state *S, const struct vnd_diag_opts *o, double t0
                 if (bl[k] <= s && sg->e <= br[k]) {
                     sg->fl |= SEG_COVERED;
                     r->ncov++;
-                    group_add(S, o, t0, d, ts, ra, sg);
+                    group_add(S, d, ts, ra, sg);
                     break;
                 }
         }
@@ -574,8 +591,7 @@ static void process_ack(struct state *S, struct row *rw)
  * cover a segment of its own ts, as it must have followed the segment if
  * it covers new data), and the ACKs of one direction are one ACK, with
  * the highest ack among them. */
-static void process_ts(struct state *S, const struct vnd_diag_opts *o, double t0,
-                       struct row *b, size_t n)
+static void process_ts(struct state *S, struct row *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         process_data(S, &b[i]);
@@ -590,20 +606,20 @@ static void process_ts(struct state *S, const struct vnd_diag_opts *o, double t0
             continue;
         if (d->stamp != S->stamp) {
             d->stamp = S->stamp;
-            cover_cum(S, o, t0, d, b[i].ts);
+            cover_cum(S, d, b[i].ts);
         }
         if (S->sack)
-            cover_sack(S, o, t0, d, &b[i]);
+            cover_sack(S, d, &b[i]);
     }
 }
 
 /* The ACKs still open at the end of the rows (SACK only). */
-static void flush_groups(struct state *S, const struct vnd_diag_opts *o, double t0)
+static void flush_groups(struct state *S)
 {
     for (size_t i = 0; i < S->n; i++) {
         struct dir *d = S->dirs[i];
         if (d && d->gopen && !d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts, d->gkind);
+            add_sample(S, d->rev->idx, d->glast, d->gts, d->gkind);
         if (d)
             d->gopen = 0;
     }
@@ -667,7 +683,7 @@ static void state_free(struct state *S)
             free(S->dirs[i]);
         }
     free(S->dirs);
-    free(S->s);
+    free(S->buf);
     free(S->stack);
     vnd_flows_free(&S->fl);
     memset(S, 0, sizeof *S);
@@ -697,20 +713,88 @@ static void sort_tie(struct row *b, size_t n)
     }
 }
 
+/* ---- the machine: rows in, samples out ---- */
+
+struct vnd_rtt_machine {
+    struct state S;
+};
+
+struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit emit, void *arg)
+{
+    struct vnd_rtt_machine *m = calloc(1, sizeof *m);
+    if (!m)
+        abort();
+    m->S.ids = ids;
+    m->S.sack = sack;
+    m->S.emit = emit;
+    m->S.arg = arg;
+    return m;
+}
+
+struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m)
+{
+    return &m->S.fl;
+}
+
+int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
+{
+    struct state *S = &m->S;
+    if (isnan(in->ts) || (S->nb && in->ts < S->buf[0].ts))
+        return VND_DIAG_USE_SQL;
+    struct row rw = {
+        .ts = in->ts, .flow = in->flow, .seq = in->seq, .ack = in->ack,
+        .ack_null = in->ack_null, .flags = in->flags, .len = in->len, .cum = 0,
+        .nsack = 0, .id_null = in->id_null, .id = in->id,
+    };
+    if (S->sack && (in->flags & 16))
+        rw.nsack = vnd_rtt_sack_parse(in->sack, rw.sack);
+    if (is_copy(S, &rw))
+        return 0;
+    if (S->nb && rw.ts != S->buf[0].ts) {
+        sort_tie(S->buf, S->nb);
+        process_ts(S, S->buf, S->nb);
+        S->nb = 0;
+    }
+    if (S->nb == S->capb) {
+        S->capb = S->capb ? 2 * S->capb : 64;
+        S->buf = realloc(S->buf, S->capb * sizeof *S->buf);
+        if (!S->buf)
+            abort();
+    }
+    S->buf[S->nb++] = rw;
+    return 0;
+}
+
+void vnd_rtt_machine_end(struct vnd_rtt_machine *m)
+{
+    struct state *S = &m->S;
+    sort_tie(S->buf, S->nb);
+    process_ts(S, S->buf, S->nb);
+    S->nb = 0;
+    flush_groups(S);
+}
+
+void vnd_rtt_machine_free(struct vnd_rtt_machine *m)
+{
+    if (!m)
+        return;
+    state_free(&m->S);
+    free(m);
+}
+
 /* One pass over the TCP rows.  Unordered: in table order (the order the
  * capture wrote them), which is time order for tables `vnd parse` made;
  * returns VND_DIAG_USE_SQL at the first row earlier than the one before
  * (the caller then asks SQLite to sort).  Returns 0 or -1 and *err. */
-static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool ordered,
+static int pass(const struct vnd_diag_ctx *c, struct vnd_rtt_machine *m, bool ordered,
                 char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     struct vnd_sb sb = {0};
-    S->sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
-    S->ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
+    bool sack = m->S.sack, ids = m->S.ids;
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
-                       " payload_len, %s%s FROM ", S->ids ? VND_RTT_ID_COL : "NULL",
-                  S->sack ? ", " VND_RTT_SACK_COL : "");
+                       " payload_len, %s%s FROM ", ids ? VND_RTT_ID_COL : "NULL",
+                  sack ? ", " VND_RTT_SACK_COL : "");
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
     struct vnd_diag_ctx call = {c->db, &all};
@@ -725,19 +809,16 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
     vnd_sb_free(&sb);
     if (rc)
         return -1;
-    struct row *buf = NULL;
-    size_t nb = 0, capb = 0;
     int ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int tt = sqlite3_column_type(st, 0);
-        struct row rw;
-        rw.ts = sqlite3_column_double(st, 0);
-        if (!ordered && ((tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) || isnan(rw.ts)
-                         || (nb && rw.ts < buf[0].ts))) {
+        if (!ordered && tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) {
             ret = VND_DIAG_USE_SQL;
             break;
         }
-        rw.flow = vnd_flows_row(&S->fl, st, 1);
+        struct vnd_rtt_in rw;
+        rw.ts = sqlite3_column_double(st, 0);
+        rw.flow = vnd_flows_row(&m->S.fl, st, 1);
         if (rw.flow < 0) {
             *err = vnd_diag_errf("rtt: addresses must be text and ports integers"
                                  " (columns src_ip, src_port, dst_ip, dst_port)");
@@ -748,43 +829,31 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
         rw.ack_null = sqlite3_column_type(st, 6) == SQLITE_NULL;
         rw.ack = (uint32_t)sqlite3_column_int64(st, 6);
         rw.flags = sqlite3_column_int(st, 7);
-        rw.cum = 0;
         /* NULL flags or payload: the SQL's length is NULL, no segment */
         if (sqlite3_column_type(st, 7) == SQLITE_NULL
             || sqlite3_column_type(st, 8) == SQLITE_NULL)
             rw.len = 0;
         else
             rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
-        rw.nsack = S->sack && (rw.flags & 16)
-                       ? vnd_rtt_sack_parse((const char *)sqlite3_column_text(st, 10), rw.sack)
-                       : 0;
+        rw.sack = sack ? (const char *)sqlite3_column_text(st, 10) : NULL;
         rw.id_null = sqlite3_column_type(st, 9) == SQLITE_NULL;
         rw.id = sqlite3_column_int64(st, 9);
-        if (is_copy(S, &rw))
-            continue;
-        if (nb && rw.ts != buf[0].ts) {
-            sort_tie(buf, nb);
-            process_ts(S, o, t0, buf, nb);
-            nb = 0;
+        if (vnd_rtt_machine_row(m, &rw)) {
+            if (ordered) {
+                *err = vnd_diag_errf("rtt: the rows are not in time order after sorting");
+                ret = -1;
+            } else {
+                ret = VND_DIAG_USE_SQL;
+            }
+            break;
         }
-        if (nb == capb) {
-            capb = capb ? 2 * capb : 64;
-            buf = realloc(buf, capb * sizeof *buf);
-            if (!buf)
-                abort();
-        }
-        buf[nb++] = rw;
     }
     if (!ret && rc != SQLITE_DONE) {
         *err = vnd_step_error(c, "rtt", rc);
         ret = -1;
     }
-    if (!ret) {
-        sort_tie(buf, nb);
-        process_ts(S, o, t0, buf, nb);
-        flush_groups(S, o, t0);
-    }
-    free(buf);
+    if (!ret)
+        vnd_rtt_machine_end(m);
     sqlite3_finalize(st);
     return ret;
 }
@@ -797,17 +866,22 @@ int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, ch
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
     const char *tables[] = {o->table, NULL};
-    double t0;
-    if (vnd_step_t0(c, tables, &t0, err))
+    struct samples K = {.o = o};
+    if (vnd_step_t0(c, tables, &K.t0, err))
         return -1;
-    struct state S = {0};
-    int rc = pass(c, &S, t0, false, err);
+    bool sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
+    bool ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
+    struct vnd_rtt_machine *m = vnd_rtt_machine_new(ids, sack, keep_sample, &K);
+    int rc = pass(c, m, false, err);
     if (rc == VND_DIAG_USE_SQL) {
-        state_free(&S);
-        rc = pass(c, &S, t0, true, err);
+        vnd_rtt_machine_free(m);
+        K.ns = 0;
+        m = vnd_rtt_machine_new(ids, sack, keep_sample, &K);
+        rc = pass(c, m, true, err);
     }
     if (!rc)
-        aggregate(c, &S, res);
-    state_free(&S);
+        aggregate(c, vnd_rtt_machine_flows(m), &K, res);
+    vnd_rtt_machine_free(m);
+    free(K.s);
     return rc ? -1 : 0;
 }

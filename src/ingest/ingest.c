@@ -9,6 +9,7 @@
 
 #include "decode/packet.h"
 #include "fields/registry.h"
+#include "ingest/rollup.h"
 #include "ingest/rowpipe.h"
 #include "util/util.h"
 
@@ -32,6 +33,11 @@ struct sink {
      * trace is alone in its table with slot 0.  Checked at every commit
      * (check_auto); off once another trace writes the table. */
     bool auto_rowid;
+    /* The table's rollup (rollup.h; owners only, NULL: none) and a
+     * stored row's values as it sees them. */
+    struct vnd_rollup *rollup;
+    struct vnd_value *vals;
+    bool *present;
 };
 
 struct trace {
@@ -89,6 +95,9 @@ static void sink_free(struct sink *k)
 {
     sqlite3_finalize(k->insert.one);
     sqlite3_finalize(k->insert.many);
+    vnd_rollup_free(k->rollup);
+    free(k->vals);
+    free(k->present);
     free(k->table);
     free(k->col_first);
     free(k->col_fields);
@@ -123,6 +132,8 @@ static void sink_layout(struct sink *k)
     k->col_first = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_first);
     k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
     k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
+    k->vals = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->vals);
+    k->present = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->present);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
         k->col_first[c] = o;
@@ -320,10 +331,36 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
     return m;
 }
 
+/* The vnd_meta row of the rollup of k's table (rollup.h). */
+static struct vnd_meta rollup_meta_of(const struct trace *t, const struct sink *k)
+{
+    struct vnd_meta m = meta_of(t, k);
+    m.table = vnd_rollup_table(k->rollup);
+    m.matched = m.stored = vnd_rollup_packets(k->rollup);
+    m.parse_filter = m.parse_fields = NULL;
+    m.status = vnd_rollup_status(k->rollup);
+    m.message = vnd_rollup_message(k->rollup);
+    return m;
+}
+
 static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
 {
     struct vnd_meta m = meta_of(t, k);
-    return vnd_store_put_meta(ing->st, &m, err);
+    int rc = vnd_store_put_meta(ing->st, &m, err);
+    if (!rc && k->rollup) {
+        m = rollup_meta_of(t, k);
+        rc = vnd_store_put_meta(ing->st, &m, err);
+    }
+    return rc;
+}
+
+/* Every rollup's rows of the batch, into the pipe ahead of its commit. */
+static void emit_rollups(struct vnd_ingest *ing)
+{
+    for (int i = 0; i < ing->ntraces; i++)
+        for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
+            if (ing->traces[i]->sinks[k].rollup)
+                vnd_rollup_emit(ing->traces[i]->sinks[k].rollup, ing->pipe);
 }
 
 static int begin_batch(struct vnd_ingest *ing, char **err)
@@ -456,6 +493,12 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         if (rc || vnd_store_trace_rows(ing->st, o->id, k->table, &k->rows, err)
             || choose_rowids(ing, t, k, err) || prepare_insert(ing, k, err))
             goto out_rollback;
+        /* a rollup for a new trace alone in its table (rollup.h) */
+        if (!o->replace && !o->append && vnd_store_only_trace(ing->st, o->id, k->table)) {
+            k->rollup = vnd_rollup_new(vnd_store_db(ing->st), k->table, k->rule, err);
+            if (!k->rollup && *err)
+                goto out_rollback;
+        }
         if (k->replacing)
             k->rows.next = k->rows.lo ? k->rows.lo : 1;   /* the old rows will be gone */
         if (o->append)
@@ -525,7 +568,11 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
         for (int i = 0; i < k->col_nfields[c] && !found; i++)
             found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), &v);
         vnd_rowpipe_put(pipe, found ? &v : NULL);
+        k->vals[c] = v;
+        k->present[c] = found;
     }
+    if (k->owner->rollup)
+        vnd_rollup_row(k->owner->rollup, k->vals, k->present);
     vnd_rowpipe_end_row(pipe);
 }
 
@@ -649,6 +696,8 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 {
     char *msg = NULL;
+    if (!ing->store_error)
+        emit_rollups(ing);
     if (vnd_rowpipe_drain(ing->pipe, &msg) && !ing->store_error) {
         ing->store_error = EIO;
         ing->store_errmsg = vnd_strdup_printf("writing rows: %s", msg);
@@ -717,10 +766,11 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
 {
     if (!ing->in_txn || ing->store_error)
         return;
+    emit_rollups(ing);
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
-            n += writes_meta(&ing->traces[i]->sinks[k]);
+            n += writes_meta(&ing->traces[i]->sinks[k]) * (1 + !!ing->traces[i]->sinks[k].rollup);
     struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->e[0]);
     j->st = ing->st;
     j->n = 0;
@@ -730,6 +780,10 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
             if (writes_meta(&t->sinks[k])) {
                 j->e[j->n].m = meta_of(t, &t->sinks[k]);
                 j->e[j->n++].check = t->sinks[k].auto_rowid;
+                if (t->sinks[k].rollup) {
+                    j->e[j->n].m = rollup_meta_of(t, &t->sinks[k]);
+                    j->e[j->n++].check = false;
+                }
             }
     }
     vnd_rowpipe_run(ing->pipe, commit_op, j);
@@ -741,6 +795,9 @@ int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,
                             const char *message, char **err)
 {
     struct trace *t = ing->traces[ti];
+    for (int k = 0; k < t->nsinks; k++)
+        if (t->sinks[k].rollup)
+            vnd_rollup_finish(t->sinks[k].rollup);
     t->status = status;
     free(t->message);
     t->message = dup_or_null(message);

@@ -181,6 +181,39 @@ static int get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
     return -1;
 }
 
+size_t vnd_dds_encode_part(const struct vnd_dds *s, int *from, uint8_t *out, size_t max)
+{
+    if (max < 4 + 20 + 20)
+        return 0;
+    out[0] = 'D';
+    out[1] = 'D';
+    out[2] = 1;
+    out[3] = (uint8_t)s->alpha_pm;
+    /* the bin count is written once known: reserve its widest form */
+    size_t n = 4;
+    n += put_varint(out + n, *from == 0 ? s->zeros : 0);
+    size_t at_nb = n;
+    n += 2;                          /* at most VND_DDS_MAX_BINS: two bytes */
+    int64_t prev = 0;
+    int i = *from;
+    for (; i < s->nb; i++) {
+        uint8_t tmp[20];
+        int64_t d = (int64_t)s->b[i].idx - prev;
+        size_t k = put_varint(tmp, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+        k += put_varint(tmp + k, s->b[i].n);
+        if (n + k > max)
+            break;
+        memcpy(out + n, tmp, k);
+        n += k;
+        prev = s->b[i].idx;
+    }
+    unsigned nb = (unsigned)(i - *from);
+    out[at_nb] = (uint8_t)((nb & 0x7f) | 0x80);       /* two-byte varint */
+    out[at_nb + 1] = (uint8_t)(nb >> 7);
+    *from = i;
+    return n;
+}
+
 uint8_t *vnd_dds_encode(const struct vnd_dds *s, size_t *len)
 {
     /* 4 bytes of header, then at most 10 bytes per varint */

@@ -61,6 +61,12 @@ int vnd_dds_merge(struct vnd_dds *s, const struct vnd_dds *o);
 double vnd_dds_quantile(const struct vnd_dds *s, double q);
 /* The serialized form, malloc'd, its length in *len. */
 uint8_t *vnd_dds_encode(const struct vnd_dds *s, size_t *len);
+/* Part of the serialized form into out (max bytes, at least 44): the
+ * zeros when *from is 0, then bins from *from on while they fit; *from
+ * moves past them.  The parts of a sketch are sketches whose merge is
+ * the whole.  Returns the length written (0: max too small).  The count
+ * of bins is written as a two-byte varint (readers accept any form). */
+size_t vnd_dds_encode_part(const struct vnd_dds *s, int *from, uint8_t *out, size_t max);
 /* Reads a serialized form into `s` (initialized here): 0, or -1 when
  * malformed (s is then empty). */
 int vnd_dds_decode(struct vnd_dds *s, const uint8_t *p, size_t len);

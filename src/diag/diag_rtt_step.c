@@ -625,10 +625,13 @@ static void flush_groups(struct state *S)
     }
 }
 
+/* Empties g, keeping its memory (a window's worth of keys comes again). */
 static void gen_reset(struct dupgen *g)
 {
-    vnd_gmap_free(&g->m);
-    memset(&g->m, 0, sizeof g->m);
+    if (g->m.tab)
+        memset(g->m.tab, 0, g->m.tabcap * sizeof *g->m.tab);
+    g->m.n = 0;
+    g->m.last = 0;
 }
 
 /* The last time the key k was seen in g (NAN: not in this window), and now ts. */
@@ -666,8 +669,13 @@ static bool is_copy(struct state *S, const struct row *rw)
                   | (uint64_t)(rw->flags & 0xff) << 23 | (uint64_t)(rw->len & 0x7fffff)),
     };
     double prev = gen_touch(&S->gen[S->cur], k, rw->ts);
-    if (isnan(prev))
-        prev = gen_touch(&S->gen[!S->cur], k, rw->ts);
+    if (isnan(prev)) {
+        /* the older window: looked up only (the key is in the current
+         * one now, which later rows ask first) */
+        const struct dupgen *o = &S->gen[!S->cur];
+        int64_t i = vnd_gmap_find(&o->m, k[0], k[1], k[2]);
+        prev = i < 0 ? (double)NAN : o->last[i];
+    }
     return !isnan(prev) && rw->ts - prev < VND_RTT_DUP_WINDOW;
 }
 

@@ -491,7 +491,14 @@ double vnd_keyd(int64_t k)
 
 static uint64_t gkey_hash(int64_t a, int64_t b, int64_t c)
 {
-    return mix(mix(key_hash(a), (uint64_t)b * 0xff51afd7ed558ccdULL), (uint64_t)c);
+    uint64_t h = mix(mix(key_hash(a), (uint64_t)b * 0xff51afd7ed558ccdULL), (uint64_t)c);
+    /* the table takes the low bits, which mix leaves much as c's were
+     * (rtt's copy keys hold payload lengths there): a finalizer spreads
+     * every bit over them (MurmurHash3's fmix64) */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
 }
 
 uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)
@@ -535,6 +542,21 @@ uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)
     k[2] = c;
     m->tab[j] = m->n + 1;
     return m->last = m->n++;
+}
+
+int64_t vnd_gmap_find(const struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)
+{
+    if (!m->tabcap)
+        return -1;
+    size_t j = gkey_hash(a, b, c) & (m->tabcap - 1);
+    while (m->tab[j]) {
+        uint32_t g = m->tab[j] - 1;
+        const int64_t *k = &m->k[3 * (size_t)g];
+        if (k[0] == a && k[1] == b && k[2] == c)
+            return g;
+        j = (j + 1) & (m->tabcap - 1);
+    }
+    return -1;
 }
 
 void vnd_gmap_free(struct vnd_gmap *m)

@@ -72,6 +72,7 @@ struct vnd_ingest {
     char *store_errmsg;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
     struct vnd_rowpipe *pipe;   /* rows to the writer thread */
+    bool rollups;            /* keep them (rollup.h); VND_ROLLUP=0: not */
 };
 
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_conf *conf,
@@ -83,6 +84,8 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->batch_packets = batch_packets ? batch_packets : 65536;
     ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
     ing->pipe = vnd_rowpipe_new();
+    const char *ru = getenv("VND_ROLLUP");
+    ing->rollups = !ru || strcmp(ru, "0") != 0;
     return ing;
 }
 
@@ -494,7 +497,8 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
             || choose_rowids(ing, t, k, err) || prepare_insert(ing, k, err))
             goto out_rollback;
         /* a rollup for a new trace alone in its table (rollup.h) */
-        if (!o->replace && !o->append && vnd_store_only_trace(ing->st, o->id, k->table)) {
+        if (ing->rollups && !o->replace && !o->append
+            && vnd_store_only_trace(ing->st, o->id, k->table)) {
             k->rollup = vnd_rollup_new(vnd_store_db(ing->st), k->table, k->rule, err);
             if (!k->rollup && *err)
                 goto out_rollback;

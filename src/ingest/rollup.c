@@ -54,6 +54,14 @@ struct vnd_rollup {
     struct vnd_gmap cells;
     struct cell *c;
     size_t cap;
+    /* per flow, the packets cell it last used: most rows find theirs here
+     * without hashing */
+    struct flowcell {
+        int64_t slot, proto;
+        uint32_t cell;
+        bool set;
+    } *fc;
+    size_t fccap;
 };
 
 /* Answers less from now on: `status` if lower than the current one. */
@@ -146,6 +154,8 @@ static void cells_reset(struct vnd_rollup *r)
         }
     vnd_gmap_free(&r->cells);
     memset(&r->cells, 0, sizeof r->cells);
+    for (size_t i = 0; i < r->fccap; i++)
+        r->fc[i].set = false;
 }
 
 void vnd_rollup_free(struct vnd_rollup *r)
@@ -154,6 +164,7 @@ void vnd_rollup_free(struct vnd_rollup *r)
         return;
     cells_reset(r);
     free(r->c);
+    free(r->fc);
     vnd_rtt_machine_free(r->m);
     sqlite3_finalize(r->ins.one);
     sqlite3_finalize(r->ins.many);
@@ -293,7 +304,23 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_TOTALS, "a row before the first");
     }
     int64_t slot = timed && r->have_t0 ? slot_of(r, ts) : -1;
-    struct cell *c = cell_of(r, slot, flow, present[pr] ? v[pr].i : -1, -1);
+    int64_t proto = present[pr] ? v[pr].i : -1;
+    if ((size_t)flow >= r->fccap) {
+        size_t cap = r->fccap ? 2 * r->fccap : 256;
+        while (cap <= (size_t)flow)
+            cap *= 2;
+        r->fc = vnd_xrealloc(r->fc, cap * sizeof *r->fc);
+        memset(r->fc + r->fccap, 0, (cap - r->fccap) * sizeof *r->fc);
+        r->fccap = cap;
+    }
+    struct flowcell *f = &r->fc[flow];
+    struct cell *c;
+    if (f->set && f->slot == slot && f->proto == proto) {
+        c = &r->c[f->cell];
+    } else {
+        c = cell_of(r, slot, flow, proto, -1);
+        *f = (struct flowcell){slot, proto, (uint32_t)(c - r->c), true};
+    }
     c->packets++;
     r->packets++;
     if (present[ln])

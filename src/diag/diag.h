@@ -77,6 +77,8 @@ struct vnd_diag_opts {
                                        NaN: every row */
     double until;                   /* only rows with ts < until; NaN: all */
     bool pg;                        /* PostgreSQL dialect */
+    bool no_rollup;                 /* --no-rollup: the rows, never the
+                                       rollup (also VND_ROLLUP=0) */
 };
 
 /* Defaults: slot 1 s, by id, window 1 s, origin/since/until NaN. */
@@ -169,6 +171,19 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
 int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
                  const struct vnd_diag_opts *o, struct vnd_out *out,
                  char **err);
+
+/* ---- answers from the rollups (diag_rollup.c, ingest/rollup.h) ---- */
+
+/* The SQL answering `app` from o->table's rollup when the question fits
+ * it, its first line a comment saying so: 1 and *sql (malloc'd).  0 when
+ * it does not: *why (malloc'd) is then a comment line saying why when the
+ * table has a rollup, else NULL.  -1 and *err for a --where that does not
+ * compile. */
+int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
+                        char **why, char **err);
+/* The newest (else oldest) ts of o->table from its rollup, through the
+ * rollup's slot index; NaN when it has no rollup fit for time. */
+double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest);
 
 /* ---- helpers the apps share (diag_common.c) ---- */
 

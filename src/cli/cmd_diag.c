@@ -55,6 +55,8 @@ static void usage(FILE *f)
             "      --list          loss: the lost packets themselves\n"
             "      --window S      an ID seen again further than S apart is another\n"
             "                      packet (default 1)\n"
+            "      --since TS --until TS   only rows with TS <= ts < TS (as the API's\n"
+            "                      \"since\", \"until\"; --follow asks for each new slot so)\n"
             "      --no-rollup     throughput, groups, rtt: from the rows, not the\n"
             "                      table's rollup (which answers when the question fits\n"
             "                      it: --show-sql says which)\n"
@@ -128,7 +130,7 @@ int cmd_diag(int argc, char **argv)
         return 2;
     }
     enum { O_IN = 256, O_OUT, O_PATH, O_FIELD, O_FIELDS, O_WHERE, O_SLOT, O_BY, O_BYFLOW,
-           O_LIST, O_WINDOW, O_KIND, O_NOROLLUP, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
+           O_LIST, O_WINDOW, O_KIND, O_NOROLLUP, O_SINCE, O_UNTIL, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
     const char *diagnosis = NULL, *url = NULL, *token = NULL;
     static const struct option lopts[] = {
         {"db", required_argument, NULL, 'd'},   {"table", required_argument, NULL, 't'},
@@ -141,6 +143,7 @@ int cmd_diag(int argc, char **argv)
         {"list", no_argument, NULL, O_LIST},    {"window", required_argument, NULL, O_WINDOW},
         {"kind", required_argument, NULL, O_KIND},
         {"no-rollup", no_argument, NULL, O_NOROLLUP},
+        {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
         {"show-sql", no_argument, NULL, O_SHOWSQL}, {"pg", no_argument, NULL, O_PG},
         {"plot", no_argument, NULL, O_PLOT},    {"follow", no_argument, NULL, O_FOLLOW},
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -189,6 +192,18 @@ int cmd_diag(int argc, char **argv)
         case O_BYFLOW: o.by_flow = true; break;
         case O_LIST: o.list = true; break;
         case O_NOROLLUP: o.no_rollup = true; break;
+        case O_SINCE:
+        case O_UNTIL: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !isfinite(v)) {
+                fprintf(stderr, "vnd diag: --%s takes a ts (seconds), not '%s'\n",
+                        c == O_SINCE ? "since" : "until", optarg);
+                return 2;
+            }
+            *(c == O_SINCE ? &o.since : &o.until) = v;
+            break;
+        }
         case O_KIND: bad = vnd_diag_opt_rtt_kind("--kind", optarg, &o.rtt_kind, &err); break;
         case O_WINDOW:
             bad = vnd_diag_opt_seconds_text("--window", optarg, false, &o.window, &err);

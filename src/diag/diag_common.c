@@ -435,7 +435,7 @@ int vnd_diag_run_step(const struct vnd_diag_app *app, sqlite3 *db,
     if (!sql)
         return -1;
     /* the rollup's SQL is the quick way: no step */
-    bool rollup = !strncmp(sql, "-- answered from the rollup", 27);
+    bool rollup = !strncmp(sql, "/* answered from the rollup", 27);
     free(sql);
     if (rollup)
         return VND_DIAG_USE_SQL;

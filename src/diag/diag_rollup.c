@@ -12,7 +12,8 @@
  *    proto), none for rtt (the pairing needs both directions whole);
  *    groups: --fields among the flow columns.
  *
- * The answer is SQL over the rollup, with a first comment line saying
+ * The answer is SQL over the rollup, with a first comment line (a C-style
+ * one: `vnd query` would take a leading "--" for an option) saying
  * why it was chosen; when the table has a rollup that does not fit, the
  * rows' SQL gets a comment saying why not.  Counts, sums, min and max are
  * the rows' exactly (means to the rounding of a sum taken in another
@@ -93,14 +94,14 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
 {
     memset(r, 0, sizeof *r);
     sqlite3_stmt *s = NULL;
+    /* a file made before rollups has no rollup column: no rollup */
     if (sqlite3_prepare_v2(db,
-            "SELECT r.tbl, r.status, t.status, r.packets_stored = t.packets_stored"
+            "SELECT rollup, rollup_status, status, rollup_packets = packets_stored"
             " AND (SELECT count(*) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE) = 1"
             " AND EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table'"
-            " AND name = r.tbl COLLATE NOCASE)"
-            " FROM vnd_meta t JOIN vnd_meta r ON r.trace = t.trace"
-            " AND r.tbl = ?1 || '" VND_ROLLUP_SUFFIX "' COLLATE NOCASE"
-            " WHERE t.tbl = ?1 COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK) {
+            " AND name = rollup COLLATE NOCASE)"
+            " FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE AND rollup IS NOT NULL", -1, &s,
+            NULL) != SQLITE_OK) {
         sqlite3_finalize(s);
         return 0;
     }
@@ -112,6 +113,10 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
         r->status = col_text(s, 1);
         r->trace_status = col_text(s, 2);
         r->agree = sqlite3_column_int(s, 3) == 1;
+        /* the status without its reason */
+        char *colon = r->status ? strchr(r->status, ':') : NULL;
+        if (colon)
+            *colon = 0;
         if (!r->name || !r->status) {
             rinfo_free(r);
             found = 0;
@@ -178,16 +183,16 @@ static const char *fit(const struct vnd_diag_ctx *c, const struct vnd_diag_app *
     if (!r->agree)
         return "the rollup does not hold the table's rows (another trace, or rows it did not see)";
     if (!strcmp(r->status, VND_ROLLUP_STATUS_NONE))
-        return "the rollup answers nothing (vnd_meta's message says why)";
+        return "the rollup answers nothing (vnd_meta's rollup_status says why)";
     if (timed && !strcmp(r->status, VND_ROLLUP_STATUS_TOTALS))
-        return "the rollup has no time slots (vnd_meta's message says why)";
+        return "the rollup has no time slots (vnd_meta's rollup_status says why)";
     if (rtt && strcmp(r->status, VND_ROLLUP_STATUS_ALL))
-        return "the rollup has no RTT samples (vnd_meta's message says why)";
+        return "the rollup has no RTT samples (vnd_meta's rollup_status says why)";
     if (rtt && (!r->trace_status || strcmp(r->trace_status, "complete")))
         return "the trace is still being written (its last RTT samples are pending)";
     bool ranged = !isnan(o->since) || !isnan(o->until);
     if (!timed && ranged && !strcmp(r->status, VND_ROLLUP_STATUS_TOTALS))
-        return "the rollup has no time slots (vnd_meta's message says why)";
+        return "the rollup has no time slots (vnd_meta's rollup_status says why)";
     if (timed) {
         double m = o->slot / VND_ROLLUP_SLOT;
         if (m < 1 || m != floor(m))
@@ -256,8 +261,8 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
                   const char *name, const char *cond, double lo, double hi, struct vnd_sb *sb)
 {
     const struct vnd_diag_opts *o = c->o;
-    vnd_sb_printf(sb, "-- answered from the rollup %s: per 1 s slot and flow, it holds the"
-                      " table's rows whole, and the question fits it (docs/rollups.md)\n"
+    vnd_sb_printf(sb, "/* answered from the rollup %s: per 1 s slot and flow, it holds the"
+                      " table's rows whole, and the question fits it (docs/rollups.md) */\n"
                       "SELECT ", name);
     if (app == &vnd_diag_groups) {
         for (int i = 0; i < o->nfields; i++) {
@@ -340,7 +345,7 @@ int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app 
         return -1;
     }
     if (no) {
-        *why = vnd_diag_errf("-- from the rows, not the rollup %s: %s\n", r.name, no);
+        *why = vnd_diag_errf("/* from the rows, not the rollup %s: %s */\n", r.name, no);
         rinfo_free(&r);
         return 0;
     }

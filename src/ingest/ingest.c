@@ -330,31 +330,17 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
         .status = t->status, .message = t->message,
+        .rollup = k->rollup ? vnd_rollup_table(k->rollup) : NULL,
+        .rollup_status = k->rollup ? vnd_rollup_status(k->rollup) : NULL,
+        .rollup_packets = k->rollup ? vnd_rollup_packets(k->rollup) : 0,
     };
-    return m;
-}
-
-/* The vnd_meta row of the rollup of k's table (rollup.h). */
-static struct vnd_meta rollup_meta_of(const struct trace *t, const struct sink *k)
-{
-    struct vnd_meta m = meta_of(t, k);
-    m.table = vnd_rollup_table(k->rollup);
-    m.matched = m.stored = vnd_rollup_packets(k->rollup);
-    m.parse_filter = m.parse_fields = NULL;
-    m.status = vnd_rollup_status(k->rollup);
-    m.message = vnd_rollup_message(k->rollup);
     return m;
 }
 
 static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
 {
     struct vnd_meta m = meta_of(t, k);
-    int rc = vnd_store_put_meta(ing->st, &m, err);
-    if (!rc && k->rollup) {
-        m = rollup_meta_of(t, k);
-        rc = vnd_store_put_meta(ing->st, &m, err);
-    }
-    return rc;
+    return vnd_store_put_meta(ing->st, &m, err);
 }
 
 /* Every rollup's rows of the batch, into the pipe ahead of its commit. */
@@ -496,10 +482,13 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         if (rc || vnd_store_trace_rows(ing->st, o->id, k->table, &k->rows, err)
             || choose_rowids(ing, t, k, err) || prepare_insert(ing, k, err))
             goto out_rollback;
-        /* a rollup for a new trace alone in its table (rollup.h) */
-        if (ing->rollups && !o->replace && !o->append
-            && vnd_store_only_trace(ing->st, o->id, k->table)) {
-            k->rollup = vnd_rollup_new(vnd_store_db(ing->st), k->table, k->rule, err);
+        /* a rollup for a new trace alone in its table (rollup.h); one
+         * made before no longer holds the rows of a trace parsed again */
+        if (vnd_store_only_trace(ing->st, o->id, k->table)) {
+            if (ing->rollups && !o->replace && !o->append)
+                k->rollup = vnd_rollup_new(vnd_store_db(ing->st), k->table, k->rule, err);
+            else if (vnd_rollup_drop(vnd_store_db(ing->st), k->table, err))
+                goto out_rollback;
             if (!k->rollup && *err)
                 goto out_rollback;
         }
@@ -774,7 +763,7 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
-            n += writes_meta(&ing->traces[i]->sinks[k]) * (1 + !!ing->traces[i]->sinks[k].rollup);
+            n += writes_meta(&ing->traces[i]->sinks[k]);
     struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->e[0]);
     j->st = ing->st;
     j->n = 0;
@@ -784,10 +773,6 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
             if (writes_meta(&t->sinks[k])) {
                 j->e[j->n].m = meta_of(t, &t->sinks[k]);
                 j->e[j->n++].check = t->sinks[k].auto_rowid;
-                if (t->sinks[k].rollup) {
-                    j->e[j->n].m = rollup_meta_of(t, &t->sinks[k]);
-                    j->e[j->n++].check = false;
-                }
             }
     }
     vnd_rowpipe_run(ing->pipe, commit_op, j);

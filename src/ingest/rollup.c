@@ -3,6 +3,7 @@
  * and per batch one row per touched (slot, flow, kind) cell. */
 #include "ingest/rollup.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ struct vnd_rollup {
     struct vnd_rtt_machine *m;       /* also interns the flows */
     bool rtt;                        /* RTT samples are the app's */
     const char *status;
-    char *why;
+    char *status_text;               /* status, and ": why" when not all */
     bool have_t0;
     double t0;
     uint64_t packets;
@@ -79,8 +80,8 @@ static void degrade(struct vnd_rollup *r, const char *status, const char *why)
     if (want <= now)
         return;
     r->status = order[want];
-    free(r->why);
-    r->why = vnd_xstrdup(why);
+    free(r->status_text);
+    r->status_text = vnd_strdup_printf("%s: %s", r->status, why);
     r->rtt = false;
 }
 
@@ -116,11 +117,10 @@ struct vnd_rollup *vnd_rollup_new(sqlite3 *db, const char *table,
     memcpy(r->col, col, sizeof col);
     r->table = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
     r->status = VND_ROLLUP_STATUS_ALL;
+    r->status_text = vnd_xstrdup(r->status);
     r->rtt = col[C_SEQ] >= 0 && col[C_ACK] >= 0 && col[C_FLAGS] >= 0;
-    if (!r->rtt) {
-        r->status = VND_ROLLUP_STATUS_NO_RTT;
-        r->why = vnd_xstrdup("the table has no seq, ack or flags column");
-    }
+    if (!r->rtt)
+        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
     r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
     /* a rollup of that name is a leftover: the table is this trace's alone */
     char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\";"
@@ -143,6 +143,19 @@ struct vnd_rollup *vnd_rollup_new(sqlite3 *db, const char *table,
         return NULL;
     }
     return r;
+}
+
+int vnd_rollup_drop(sqlite3 *db, const char *table, char **err)
+{
+    char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s" VND_ROLLUP_SUFFIX "\"", table);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    free(sql);
+    if (rc == SQLITE_OK)
+        return 0;
+    *err = vnd_strdup_printf("table %s" VND_ROLLUP_SUFFIX ": %s", table, msg);
+    sqlite3_free(msg);
+    return EIO;
 }
 
 static void cells_reset(struct vnd_rollup *r)
@@ -169,7 +182,7 @@ void vnd_rollup_free(struct vnd_rollup *r)
     sqlite3_finalize(r->ins.one);
     sqlite3_finalize(r->ins.many);
     free(r->table);
-    free(r->why);
+    free(r->status_text);
     free(r);
 }
 
@@ -434,15 +447,10 @@ const char *vnd_rollup_table(const struct vnd_rollup *r)
 
 const char *vnd_rollup_status(const struct vnd_rollup *r)
 {
-    return r->status;
+    return r->status_text;
 }
 
 uint64_t vnd_rollup_packets(const struct vnd_rollup *r)
 {
     return r->packets;
-}
-
-const char *vnd_rollup_message(const struct vnd_rollup *r)
-{
-    return r->why;
 }

@@ -10,10 +10,11 @@
  * (util/ddsketch.h).  Rows are deltas: each batch adds one row per cell
  * it touched, readers sum (and merge the sketches of) equal keys.
  *
- * The rollup is listed in vnd_meta as a row (trace, "T__rollup") whose
- * status says what it can answer (VND_ROLLUP_STATUS_*), packets_stored
- * the rows of T it holds, and message why it answers less.  The apps
- * (diag_rollup.c) answer from it only when that row agrees with T's. */
+ * The rollup is listed in T's vnd_meta row: `rollup` names it,
+ * `rollup_status` says what it can answer (VND_ROLLUP_STATUS_*, then
+ * after ": " why not more), `rollup_packets` the rows of T it holds.  The
+ * apps (diag_rollup.c) answer from it only when that agrees with T's
+ * packets_stored and T has no other trace. */
 #ifndef VND_INGEST_ROLLUP_H
 #define VND_INGEST_ROLLUP_H
 
@@ -42,6 +43,9 @@ struct vnd_rollup;
 struct vnd_rollup *vnd_rollup_new(sqlite3 *db, const char *table,
                                   const struct vnd_parse_rule *rule, char **err);
 void vnd_rollup_free(struct vnd_rollup *r);
+/* Drops table's rollup if there is one (a trace parsed again or added to
+ * keeps none: its rows would no longer be the rollup's).  0 or an errno. */
+int vnd_rollup_drop(sqlite3 *db, const char *table, char **err);
 
 /* One stored row of the table: its values by column (type NULL... as the
  * row pipe got them; `present[c]` false: SQL NULL). */
@@ -54,11 +58,10 @@ void vnd_rollup_finish(struct vnd_rollup *r);
  * accumulators start again from zero). */
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe);
 
-/* For the rollup's vnd_meta row: its table, status, the packets it holds,
- * and why it answers less (NULL: it answers everything). */
+/* For the table's vnd_meta row: the rollup's table, its status text
+ ("rollup", or "rollup-no-rtt: why" ...) and the rows it holds. */
 const char *vnd_rollup_table(const struct vnd_rollup *r);
 const char *vnd_rollup_status(const struct vnd_rollup *r);
 uint64_t vnd_rollup_packets(const struct vnd_rollup *r);
-const char *vnd_rollup_message(const struct vnd_rollup *r);
 
 #endif

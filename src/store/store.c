@@ -92,7 +92,12 @@ static const char meta_schema[] =
     " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
     " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
     " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
+    " rollup TEXT, rollup_status TEXT, rollup_packets INTEGER,"
     " PRIMARY KEY (trace, tbl))";
+/* The rollup columns came later: a file made before gets them (its
+ * readers name the columns they read). */
+static const char *const meta_added[] = {"rollup TEXT", "rollup_status TEXT",
+                                         "rollup_packets INTEGER"};
 
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
@@ -156,9 +161,19 @@ int vnd_store_open(const char *path, struct vnd_store **out, char **err)
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
         || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
         goto out_close_prefixed;
+    for (size_t i = 0; i < sizeof meta_added / sizeof *meta_added; i++) {
+        char *sql = vnd_strdup_printf("ALTER TABLE vnd_meta ADD COLUMN %s", meta_added[i]);
+        sqlite3_exec(st->db, sql, NULL, NULL, NULL);      /* fails when it is there */
+        free(sql);
+    }
     if (sqlite3_prepare_v2(st->db,
-            "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
+            "INSERT OR REPLACE INTO vnd_meta (trace, tbl, tenant, cap_point, direction,"
+            " pattern, source, linktype, parse_filter, parse_fields, packets_seen,"
+            " packets_matched, packets_stored, sampled_out, dropped_kernel, dropped_queue,"
+            " decode_anomalies, sampling, snaplen, first_ts, last_ts, status, message, updated,"
+            " rollup, rollup_status, rollup_packets)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta,
+            NULL) != SQLITE_OK) {
         fail(st->db, err, path);
         goto out_close;
     }
@@ -641,6 +656,12 @@ int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *m, char **er
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
+    bind_text_or_null(s, i++, m->rollup);
+    bind_text_or_null(s, i++, m->rollup_status);
+    if (m->rollup)
+        sqlite3_bind_int64(s, i++, (sqlite3_int64)m->rollup_packets);
+    else
+        sqlite3_bind_null(s, i++);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);

@@ -114,6 +114,11 @@ struct vnd_meta {
     int64_t first_ns, last_ns;   /* 0 when no packet yet */
     const char *status;          /* ingesting, complete, truncated, failed */
     const char *message;
+    /* The table's rollup (ingest/rollup.h): its table (NULL: none), what
+     * it answers ("rollup", ... and after ": " why not more), and the
+     * rows of the table it holds. */
+    const char *rollup, *rollup_status;
+    uint64_t rollup_packets;
 };
 
 /* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */

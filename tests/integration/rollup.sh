@@ -31,7 +31,7 @@ compare() {
     local first
     first=$("$VND" diag "$@" -d "$db" --show-sql | head -1)
     case "$want:$first" in
-    "rollup:-- answered from the rollup"*|"rows:-- from the rows, not the rollup"*) ;;
+    "rollup:/* answered from the rollup"*|"rows:/* from the rows, not the rollup"*) ;;
     *) not_ok "$*: --show-sql's first line: want $want, got: $first"; return ;;
     esac
     if ! "$VND" diag "$@" -d "$db" -f csv >"$T/r.csv" 2>"$T/err" \
@@ -61,6 +61,19 @@ compare "$T/t.db" rows groups -t B --fields src_ip,flags
 compare "$T/t.db" rows rtt -t A --where 'ip.src = 10.0.0.1 or ip.dst = 10.0.0.1'
 compare "$T/t.db" rows rtt -t A --slot 1.5
 
+# --since/--until (the API's, and --follow's) on slot boundaries: the
+# rollup; inside a slot: the rows
+# at TABLE D: the ts D seconds after the table's first
+at() {
+    awk -v t="$("$VND" query -d "$T/t.db" -f csv "select min(ts) from $1" | tail -1)" -v d="$2" \
+        'BEGIN { printf "%.17g", t + d }'
+}
+compare "$T/t.db" rollup throughput -t A --by-flow --since "$(at A 1)" --until "$(at A 3)"
+compare "$T/t.db" rollup rtt -t B --since "$(at B 2)"
+compare "$T/t.db" rollup groups -t C --fields src_ip,dst_port --until "$(at C 2)"
+compare "$T/t.db" rows throughput -t A --since "$(at A 1.5)"
+compare "$T/t.db" rows rtt -t B --until "$(at B 2.25)"
+
 # --follow reads the rollup's newest slot: its rows are those of the rows
 timeout 8 "$VND" diag throughput -t A -d "$T/t.db" -f csv --follow --interval 0.2 >"$T/f.csv" 2>"$T/f.err" &
 fpid=$!
@@ -74,10 +87,10 @@ check_eq "--follow (rollup): the complete slots' rows" "$(grep -v '^t,' "$T/f.cs
 args=(); i=0
 for f in "$TOP"/tests/golden/captures/*.pcap; do i=$((i + 1)); args+=("g$i=$f"); done
 "$VND" parse -q -o "$T/g.db" "${args[@]}" 2>/dev/null
-rolled=$("$VND" query -d "$T/g.db" -f csv "select count(*) from vnd_meta where tbl like '%\_\_rollup' escape '\\' and status = 'rollup'" | tail -1)
+rolled=$("$VND" query -d "$T/g.db" -f csv "select count(*) from vnd_meta where rollup_status = 'rollup'" | tail -1)
 check "golden captures: $rolled of $i tables have a full rollup" test "$rolled" -ge $((i - 2))
 for ((k = 1; k <= i; k++)); do
-    st=$("$VND" query -d "$T/g.db" -f csv "select status from vnd_meta where tbl = 'g${k}__rollup'" | tail -1)
+    st=$("$VND" query -d "$T/g.db" -f csv "select rollup_status from vnd_meta where tbl = 'g$k'" | tail -1)
     [ "$st" = rollup ] || continue
     n=$("$VND" query -d "$T/g.db" -f csv "select count(*) from g$k" | tail -1)
     r=$("$VND" query -d "$T/g.db" -f csv "select sum(packets) from g${k}__rollup" | tail -1)
@@ -92,11 +105,26 @@ done
 # --append adds rows the rollup did not see: the rows answer
 "$VND" parse -q --append -o "$T/t.db" "A=$T/B.pcap"
 first=$("$VND" diag throughput -t A -d "$T/t.db" --show-sql | head -1)
-check "--append: the rollup is not used ($first)" grep -q 'does not hold the table' <<<"$first"
+check "--append: the rollup is not used ($first)" test "${first:0:3}" != "/* "
+check_eq "--append: ... and it is gone" \
+    "$("$VND" query -d "$T/t.db" -f csv "select count(*) from sqlite_schema where name = 'A__rollup'" | tail -1)" 0
+# a second trace into a table (a shared Table ID) stops the first's rollup
+cat >"$T/shared.conf" <<'EOF'
+Trace ID all
+Table ID shared
+Fields: timestamp as ts, ip.id as id, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto, tcp.src as src_port, tcp.dst as dst_port, tcp.seq as seq, tcp.ack as ack, tcp.flags as flags, payload.len as payload_len
+EOF
+"$VND" parse -q -c "$T/shared.conf" -o "$T/s.db" "A=$T/A.pcap"
+compare "$T/s.db" rollup throughput -t shared
+"$VND" parse -q -c "$T/shared.conf" -o "$T/s.db" "B=$T/B.pcap"
+first=$("$VND" diag throughput -t shared -d "$T/s.db" --show-sql | head -1)
+check "two traces in one table: the first's rollup is not used ($first)" \
+    grep -q 'does not hold the table' <<<"$first"
+compare "$T/s.db" rows throughput -t shared --by-flow
 # VND_ROLLUP=0: no rollup at all, and the rows' SQL has no comment
 VND_ROLLUP=0 "$VND" parse -q -o "$T/n.db" "A=$T/A.pcap"
 check_eq "VND_ROLLUP=0: no rollup in vnd_meta" \
-    "$("$VND" query -d "$T/n.db" -f csv "select count(*) from vnd_meta where tbl like '%rollup'" | tail -1)" 0
+    "$("$VND" query -d "$T/n.db" -f csv "select count(*) from vnd_meta where rollup is not null" | tail -1)" 0
 check "VND_ROLLUP=0: the SQL is the rows'" \
     bash -c "'$VND' diag throughput -t A -d '$T/n.db' --show-sql | head -1 | grep -q '^WITH vnd_origin'"
 done_testing

@@ -76,8 +76,8 @@ check "the sack column holds SACK blocks" \
 for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "rtt -t C --by-flow --where 'tcp.dst = 40001 or tcp.src = 40001'" \
            "rtt -t B --slot 0.25" "bottleneck --path A,B,C"; do
     eval "set -- $app"
-    sql=$("$VND" diag "$@" -d "$T/s.db" --show-sql)
-    want=$("$VND" diag "$@" -d "$T/s.db" -f csv | grep -v '^# verdict: ')
+    sql=$("$VND" diag "$@" -d "$T/s.db" --show-sql --no-rollup)
+    want=$("$VND" diag "$@" -d "$T/s.db" -f csv --no-rollup | grep -v '^# verdict: ')
     got=$("$VND" query -d "$T/s.db" -f csv "$sql")
     if [ -n "$want" ] && [ "$got" = "$want" ] && [[ "$sql" == *vnd_kb* ]]; then
         ok "sack $app: the step's rows are the SACK SQL's"

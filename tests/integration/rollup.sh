@@ -61,6 +61,24 @@ compare "$T/t.db" rows groups -t B --fields src_ip,flags
 compare "$T/t.db" rows rtt -t A --where 'ip.src = 10.0.0.1 or ip.dst = 10.0.0.1'
 compare "$T/t.db" rows rtt -t A --slot 1.5
 
+# SACK and copies: a lossy capture whose ACKs carry SACK blocks, with the
+# sack column; every frame of A twice (two interfaces): RTT samples the
+# rollup takes from the same machine as the rows
+mkdir "$T/s"
+"$VND" demo --generate-only --dir "$T/s" --duration 3 --join 1.5 --seed 6 --re-loss 0.01 --sack >/dev/null
+printf 'Trace ID all\nFields: timestamp as ts, ip.id as id, ip.src as src_ip, ip.dst as dst_ip,\n  ip.proto as proto, tcp.src as src_port, tcp.dst as dst_port, tcp.seq as seq,\n  tcp.ack as ack, tcp.flags as flags, payload.len as payload_len, tcp.sack as sack\n' >"$T/sack.conf"
+"$VND" parse -q -c "$T/sack.conf" -o "$T/s.db" "A=$T/s/A.pcap" "B=$T/s/B.pcap"
+compare "$T/s.db" rollup rtt -t A --by-flow
+compare "$T/s.db" rollup rtt -t B --slot 2
+if command -v mergecap >/dev/null; then
+    mergecap -F pcap -w "$T/dup.pcap" "$T/A.pcap" "$T/A.pcap"
+    "$VND" parse -q -o "$T/d.db" "D=$T/dup.pcap"
+    compare "$T/d.db" rollup rtt -t D --by-flow
+    compare "$T/d.db" rollup throughput -t D
+else
+    skip "copies of frames: mergecap not installed"
+fi
+
 # --since/--until (the API's, and --follow's) on slot boundaries: the
 # rollup; inside a slot: the rows
 # at TABLE D: the ts D seconds after the table's first

@@ -14,8 +14,8 @@
  * With an `id` column, copies of one frame (the same direction, id, seq,
  * ack, flags and length within VND_RTT_DUP_WINDOW of the previous one:
  * the frame seen on several interfaces) are left out first, as the SQL's
- * vnd_p does; two generations of keys bound the memory to the rows of
- * two windows.
+ * vnd_p does; the keys' table keeps those of the last window when it
+ * fills, which bounds its memory to the rows of a few windows.
  *
  * With a `sack` column, an ACK also covers the segments one of its SACK
  * blocks contains (edges unwrapped from the ACK's own ack number), if
@@ -100,14 +100,27 @@ struct row {
     uint32_t sack[2 * VND_RTT_SACK_MAX];
 };
 
-/* Keys of the rows seen in one window of time, and when each was last
- * seen (by group). */
-struct dupgen {
-    struct vnd_gmap m;
-    double *last;
-    size_t cap;
-    double start;
+/* The keys of recent rows and when each was last seen, inline in one
+ * open-addressed table (one cache line per row: this runs on every TCP
+ * row, at ingest too); keys older than VND_RTT_DUP_WINDOW are dropped
+ * when it fills. */
+struct dupent {
+    int64_t k[3];            /* k[0]: the table's epoch << 32 | flow + 1 */
+    double ts;
 };
+struct dupset {
+    struct dupent *e;
+    size_t cap, n;
+    uint32_t epoch;          /* entries of another epoch are empty: a
+                              * rebuild clears nothing (never 0) */
+    struct dupent *spare;    /* the other table: rebuilt into, not allocated */
+    size_t sparecap;
+};
+
+static bool dup_used(const struct dupset *d, const struct dupent *e)
+{
+    return (uint64_t)e->k[0] >> 32 == d->epoch;
+}
 
 struct state {
     struct vnd_flows fl;
@@ -116,8 +129,7 @@ struct state {
     struct row *buf;         /* the rows of the current ts */
     size_t nb, capb;
     bool ids;                /* the table has an id column */
-    struct dupgen gen[2];
-    int cur, gen_used;
+    struct dupset dup;
     struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
     size_t n;                /* dirs in use (flows) */
     size_t capdirs;
@@ -625,29 +637,62 @@ static void flush_groups(struct state *S)
     }
 }
 
-/* Empties g, keeping its memory (a window's worth of keys comes again). */
-static void gen_reset(struct dupgen *g)
+static size_t dup_hash(const int64_t k[3])
 {
-    if (g->m.tab)
-        memset(g->m.tab, 0, g->m.tabcap * sizeof *g->m.tab);
-    g->m.n = 0;
-    g->m.last = 0;
+    uint64_t h = ((uint64_t)k[0] & 0xffffffff) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (uint64_t)k[1]) * 0xff51afd7ed558ccdULL;
+    h = (h ^ (h >> 29) ^ (uint64_t)k[2]) * 0xc4ceb9fe1a85ec53ULL;
+    return (size_t)(h ^ (h >> 32));
 }
 
-/* The last time the key k was seen in g (NAN: not in this window), and now ts. */
-static double gen_touch(struct dupgen *g, const int64_t k[3], double ts)
+/* The entry of k, or the empty one where it goes. */
+static struct dupent *dup_slot(struct dupset *d, const int64_t k[3])
 {
-    uint32_t n0 = g->m.n;
-    uint32_t i = vnd_gmap_get(&g->m, k[0], k[1], k[2]);
-    if (i >= g->cap) {
-        g->cap = g->cap ? 2 * g->cap : 1024;
-        g->last = realloc(g->last, g->cap * sizeof *g->last);
-        if (!g->last)
+    size_t j = dup_hash(k) & (d->cap - 1);
+    while (dup_used(d, &d->e[j]) && memcmp(d->e[j].k, k, sizeof d->e[j].k))
+        j = (j + 1) & (d->cap - 1);
+    return &d->e[j];
+}
+
+/* Full: again with the keys seen since now - window, at a quarter full,
+ * in the other table under the next epoch. */
+static void dup_rebuild(struct dupset *d, double now)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        live += dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW;
+    size_t cap = 1024;
+    while (cap < 4 * (live + 1))
+        cap *= 2;
+    /* fresh memory costs a page fault per 4 KiB: the spare is reused, and
+     * its entries, of older epochs, are empty already */
+    if (d->sparecap != cap) {
+        free(d->spare);
+        d->spare = calloc(cap, sizeof *d->spare);
+        if (!d->spare)
             abort();
+        d->sparecap = cap;
     }
-    double prev = g->m.n > n0 ? (double)NAN : g->last[i];
-    g->last[i] = ts;
-    return prev;
+    uint32_t epoch = d->epoch + 1 ? d->epoch + 1 : 1;
+    struct dupset nd = {d->spare, cap, 0, epoch, d->e, d->cap};
+    for (size_t i = 0; i < d->cap; i++)
+        if (dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW) {
+            struct dupent x = d->e[i];
+            x.k[0] = (int64_t)((uint64_t)epoch << 32 | ((uint64_t)x.k[0] & 0xffffffff));
+            *dup_slot(&nd, x.k) = x;
+            nd.n++;
+        }
+    *d = nd;
+}
+
+/* The key of a row in the copies' table (k[0] is never 0). */
+static void dup_key(int64_t k[3], int flow, int64_t id, uint32_t seq, uint32_t ack, int ack_null,
+                    int flags, int64_t len)
+{
+    k[0] = (int64_t)flow + 1;
+    k[1] = (int64_t)((uint64_t)id << 32 | seq);
+    k[2] = (int64_t)((uint64_t)ack << 32 | (uint64_t)ack_null << 31 | (uint64_t)(flags & 0xff) << 23
+                     | (uint64_t)(len & 0x7fffff));
 }
 
 /* True when rw is a copy of a row less than VND_RTT_DUP_WINDOW before it. */
@@ -655,36 +700,27 @@ static bool is_copy(struct state *S, const struct row *rw)
 {
     if (!S->ids || rw->id_null || rw->id == 0)
         return false;
-    if (!S->gen_used) {
-        S->gen_used = 1;
-        S->gen[S->cur].start = rw->ts;
-    } else if (rw->ts - S->gen[S->cur].start >= VND_RTT_DUP_WINDOW) {
-        S->cur ^= 1;
-        gen_reset(&S->gen[S->cur]);
-        S->gen[S->cur].start = rw->ts;
+    struct dupset *d = &S->dup;
+    if (2 * (d->n + 1) > d->cap)
+        dup_rebuild(d, rw->ts);
+    int64_t k[3];
+    dup_key(k, rw->flow, rw->id, rw->seq, rw->ack, rw->ack_null, rw->flags, rw->len);
+    k[0] |= (int64_t)((uint64_t)d->epoch << 32);
+    struct dupent *e = dup_slot(d, k);
+    bool used = dup_used(d, e);
+    bool copy = used && rw->ts - e->ts < VND_RTT_DUP_WINDOW;
+    if (!used) {
+        memcpy(e->k, k, sizeof e->k);
+        d->n++;
     }
-    const int64_t k[3] = {
-        rw->flow, (int64_t)((uint64_t)rw->id << 32 | rw->seq),
-        (int64_t)((uint64_t)rw->ack << 32 | (uint64_t)rw->ack_null << 31
-                  | (uint64_t)(rw->flags & 0xff) << 23 | (uint64_t)(rw->len & 0x7fffff)),
-    };
-    double prev = gen_touch(&S->gen[S->cur], k, rw->ts);
-    if (isnan(prev)) {
-        /* the older window: looked up only (the key is in the current
-         * one now, which later rows ask first) */
-        const struct dupgen *o = &S->gen[!S->cur];
-        int64_t i = vnd_gmap_find(&o->m, k[0], k[1], k[2]);
-        prev = i < 0 ? (double)NAN : o->last[i];
-    }
-    return !isnan(prev) && rw->ts - prev < VND_RTT_DUP_WINDOW;
+    e->ts = rw->ts;
+    return copy;
 }
 
 static void state_free(struct state *S)
 {
-    for (int i = 0; i < 2; i++) {
-        vnd_gmap_free(&S->gen[i].m);
-        free(S->gen[i].last);
-    }
+    free(S->dup.e);
+    free(S->dup.spare);
     for (size_t i = 0; i < S->n; i++)
         if (S->dirs[i]) {
             free(S->dirs[i]->heap);
@@ -737,6 +773,16 @@ struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit em
     m->S.emit = emit;
     m->S.arg = arg;
     return m;
+}
+
+void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
+{
+    const struct dupset *d = &m->S.dup;
+    if (!m->S.ids || in->id_null || in->id == 0 || !d->cap)
+        return;
+    int64_t k[3];
+    dup_key(k, in->flow, in->id, in->seq, in->ack, in->ack_null, in->flags, in->len);
+    __builtin_prefetch(&d->e[dup_hash(k) & (d->cap - 1)]);
 }
 
 struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m)

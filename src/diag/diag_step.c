@@ -544,21 +544,6 @@ uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)
     return m->last = m->n++;
 }
 
-int64_t vnd_gmap_find(const struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)
-{
-    if (!m->tabcap)
-        return -1;
-    size_t j = gkey_hash(a, b, c) & (m->tabcap - 1);
-    while (m->tab[j]) {
-        uint32_t g = m->tab[j] - 1;
-        const int64_t *k = &m->k[3 * (size_t)g];
-        if (k[0] == a && k[1] == b && k[2] == c)
-            return g;
-        j = (j + 1) & (m->tabcap - 1);
-    }
-    return -1;
-}
-
 void vnd_gmap_free(struct vnd_gmap *m)
 {
     free(m->k);

@@ -81,8 +81,6 @@ struct vnd_gmap {
 /* The group of (a, b, c), created when new (groups are numbered 0, 1, ...
  * in order of creation). */
 uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c);
-/* The group of (a, b, c), or -1 when there is none (nothing is made). */
-int64_t vnd_gmap_find(const struct vnd_gmap *m, int64_t a, int64_t b, int64_t c);
 void vnd_gmap_free(struct vnd_gmap *m);
 /* A double as a key: equal values (0.0 and -0.0 too) give equal keys. */
 int64_t vnd_dkey(double v);

@@ -31,6 +31,9 @@ static const char rollup_schema[] =
     " rtt_max REAL, rtt_sketch BLOB";
 /* The sketch goes through the row pipe as text: the INSERT makes it a BLOB. */
 #define SKETCH_MAX 4096
+/* TCP rows wait in groups this big before the RTT machine takes them, so
+ * that the misses of its copies' table overlap (prefetched) */
+#define PENDING 32
 
 struct cell {
     uint64_t packets, bytes;
@@ -57,6 +60,9 @@ struct vnd_rollup {
     size_t cap;
     /* per flow, the packets cell it last used: most rows find theirs here
      * without hashing */
+    struct vnd_rtt_in pend[PENDING];
+    char pend_sack[PENDING][VND_VALUE_TEXT_MAX + 1];
+    int npend;
     struct flowcell {
         int64_t slot, proto;
         uint32_t cell;
@@ -239,6 +245,16 @@ static bool is(const struct vnd_value *v, const bool *present, int c, enum vnd_s
     return present[c] && v[c].type == t;
 }
 
+/* The waiting rows into the machine. */
+static void drain(struct vnd_rollup *r)
+{
+    for (int i = 0; i < r->npend && r->rtt; i++)
+        if (vnd_rtt_machine_row(r->m, &r->pend[i]))
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT,
+                    "rows out of time order (the rtt app sorts them)");
+    r->npend = 0;
+}
+
 /* The row's TCP fields into the RTT machine, as the rtt step reads them. */
 static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool *present,
                      int flow, double ts)
@@ -271,7 +287,7 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
         in.id_null = 0;
         in.id = v[col[C_ID]].i;
     }
-    char sack[VND_VALUE_TEXT_MAX + 1];
+    char *sack = r->pend_sack[r->npend];
     if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT) {
         size_t n = v[col[C_SACK]].slen < VND_VALUE_TEXT_MAX ? v[col[C_SACK]].slen
                                                             : VND_VALUE_TEXT_MAX;
@@ -279,8 +295,10 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
         sack[n] = 0;
         in.sack = sack;
     }
-    if (vnd_rtt_machine_row(r->m, &in))
-        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "rows out of time order (the rtt app sorts them)");
+    r->pend[r->npend++] = in;
+    vnd_rtt_machine_prefetch(r->m, &in);
+    if (r->npend == PENDING)
+        drain(r);
 }
 
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
@@ -354,6 +372,7 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
 
 void vnd_rollup_finish(struct vnd_rollup *r)
 {
+    drain(r);
     if (r->rtt)
         vnd_rtt_machine_end(r->m);
 }
@@ -384,6 +403,7 @@ static void put_text(struct vnd_rowpipe *p, const char *s, size_t n)
 
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
+    drain(r);
     const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);
     for (uint32_t i = 0; i < r->cells.n; i++) {
         const int64_t *k = &r->cells.k[3 * (size_t)i];

@@ -91,6 +91,21 @@ static void degrade(struct vnd_rollup *r, const char *status, const char *why)
     r->rtt = false;
 }
 
+/* True when a trace writes a table of that name itself (a trace named
+ * "X__rollup"): it is not a rollup to make or drop. */
+static bool trace_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s = NULL;
+    bool taken = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM vnd_meta WHERE tbl = ? COLLATE NOCASE", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        taken = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return taken;
+}
+
 static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind);
 
 static int prepare(sqlite3 *db, const char *table, int rows, sqlite3_stmt **out)
@@ -119,9 +134,14 @@ struct vnd_rollup *vnd_rollup_new(sqlite3 *db, const char *table,
         if (k <= C_LEN && col[k] < 0)
             return NULL;             /* not a standard table: no rollup */
     }
+    char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
+    if (trace_table(db, name)) {
+        free(name);
+        return NULL;
+    }
     struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
     memcpy(r->col, col, sizeof col);
-    r->table = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
+    r->table = name;
     r->status = VND_ROLLUP_STATUS_ALL;
     r->status_text = vnd_xstrdup(r->status);
     r->rtt = col[C_SEQ] >= 0 && col[C_ACK] >= 0 && col[C_FLAGS] >= 0;
@@ -153,6 +173,11 @@ struct vnd_rollup *vnd_rollup_new(sqlite3 *db, const char *table,
 
 int vnd_rollup_drop(sqlite3 *db, const char *table, char **err)
 {
+    char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
+    bool taken = trace_table(db, name);
+    free(name);
+    if (taken)
+        return 0;
     char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s" VND_ROLLUP_SUFFIX "\"", table);
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);

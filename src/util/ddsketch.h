@@ -71,7 +71,8 @@ size_t vnd_dds_encode_part(const struct vnd_dds *s, int *from, uint8_t *out, siz
  * malformed (s is then empty). */
 int vnd_dds_decode(struct vnd_dds *s, const uint8_t *p, size_t len);
 /* Merges a serialized form into s (initialized, any alpha when empty): 0,
- * or -1 when malformed or of another alpha. */
+ * or -1 when malformed or of another alpha (s is then partly merged: a
+ * caller that goes on must start again). */
 int vnd_dds_merge_encoded(struct vnd_dds *s, const uint8_t *p, size_t len);
 
 #endif

@@ -139,6 +139,10 @@ first=$("$VND" diag throughput -t shared -d "$T/s.db" --show-sql | head -1)
 check "two traces in one table: the first's rollup is not used ($first)" \
     grep -q 'does not hold the table' <<<"$first"
 compare "$T/s.db" rows throughput -t shared --by-flow
+# a trace whose table is named like a rollup keeps it: X's rollup is not made
+"$VND" parse -q -o "$T/x.db" "X__rollup=$T/B.pcap" "X=$T/A.pcap"
+check_eq "a trace table named X__rollup keeps its rows; X has no rollup" \
+    "$("$VND" query -d "$T/x.db" -f csv "select (select count(*) from X__rollup) = (select packets_stored from vnd_meta where tbl = 'X__rollup'), (select rollup from vnd_meta where tbl = 'X')" | tail -1)" "1,"
 # VND_ROLLUP=0: no rollup at all, and the rows' SQL has no comment
 VND_ROLLUP=0 "$VND" parse -q -o "$T/n.db" "A=$T/A.pcap"
 check_eq "VND_ROLLUP=0: no rollup in vnd_meta" \

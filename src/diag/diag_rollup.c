@@ -2,9 +2,9 @@
  * rollup (ingest/rollup.h, docs/rollups.md) when the question fits it:
  *
  *  - SQLite (the sketch functions are lang/sqlfuncs.h's), no --no-rollup;
- *  - the rollup agrees with the table: one trace in the table, the
- *    rollup's vnd_meta row holds as many packets as the table's, and its
- *    status covers the question (rtt also needs the trace complete: the
+ *  - the rollup agrees with the table: it holds as many rows as every
+ *    trace of the table has stored (another trace's rows, which it did
+ *    not see, make it disagree), and its status covers the question (rtt also needs the trace complete: the
  *    samples of its last timestamp wait for the next rows until then);
  *  - time: the slot a whole number of rollup slots, time 0 the table's
  *    first row, --since/--until on slot boundaries;
@@ -96,8 +96,8 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
     sqlite3_stmt *s = NULL;
     /* a file made before rollups has no rollup column: no rollup */
     if (sqlite3_prepare_v2(db,
-            "SELECT rollup, rollup_status, status, rollup_packets = packets_stored"
-            " AND (SELECT count(*) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE) = 1"
+            "SELECT rollup, rollup_status, status, rollup_packets ="
+            " (SELECT sum(packets_stored) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE)"
             " FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE AND rollup IS NOT NULL", -1, &s,
             NULL) != SQLITE_OK) {
         sqlite3_finalize(s);

@@ -309,14 +309,18 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
         vnd_sb_printf(sb, " AS flow,\n       ");
     }
     if (app == &vnd_diag_throughput) {
-        /* the deltas of one slot and flow first (in slot order, through
-         * the slot index), then the app's slots and flow labels */
+        /* the deltas of one slot and flow first, then the app's slots and
+         * flow labels */
         const char *fl = o->by_flow ? ", src_ip, src_port, dst_ip, dst_port" : "";
         vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes, sum(b) * 8.0 / ");
         vnd_sb_real(sb, o->slot);
         vnd_sb_printf(sb, " AS bps\nFROM (SELECT slot%s, sum(packets) AS p, sum(bytes) AS b FROM ",
                       fl);
         vnd_sb_ident(sb, name);
+        /* the whole rollup: in table order (through the slot index, every
+         * row would be a lookup); a range of slots: through the index */
+        if (isnan(lo) && isnan(hi))
+            vnd_sb_printf(sb, " NOT INDEXED");
         where(sb, "kind IS NULL", cond, lo, hi);
         vnd_sb_printf(sb, " GROUP BY slot%s) r\nGROUP BY %s\nORDER BY %s", fl,
                       o->by_flow ? "2, 1" : "1", o->by_flow ? "2, 1" : "1");

@@ -784,9 +784,13 @@ int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,
                             const char *message, char **err)
 {
     struct trace *t = ing->traces[ti];
+    /* the last RTT samples: rollup rows, in the batch that commits them */
     for (int k = 0; k < t->nsinks; k++)
-        if (t->sinks[k].rollup)
+        if (t->sinks[k].rollup) {
+            if (!ing->in_txn && !ing->store_error && begin_batch(ing, err))
+                return EIO;
             vnd_rollup_finish(t->sinks[k].rollup);
+        }
     t->status = status;
     free(t->message);
     t->message = dup_or_null(message);

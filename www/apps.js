@@ -12,7 +12,8 @@ export const APPS = {
   },
   rtt: {
     summary: 'RTT at a capture point: data segment to the ACK that first covers it',
-    opts: [['table', 'tables'], ['slot', 'seconds', 1], ['by_flow', 'flag'], ['where', 'text']],
+    opts: [['table', 'tables'], ['slot', 'seconds', 1], ['by_flow', 'flag'], ['where', 'text'],
+           ['kind', 'choice', 'all', ['all', 'handshake', 'data', 'fin']]],
     y: ['mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'max_ms', 'packets'],
   },
   delay: {

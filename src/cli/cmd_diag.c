@@ -49,15 +49,24 @@ static void usage(FILE *f)
             "      --slot S        time slot in seconds (default 1)\n"
             "      --by id|payload|order   how input packets are found in the output\n"
             "      --by-flow       one series per flow\n"
+            "      --kind K        rtt: the samples of handshake (SYN to SYN/ACK, SYN/ACK\n"
+            "                      to ACK), data or fin segments, or all (default, as\n"
+            "                      tshark's tcp.analysis.ack_rtt)\n"
             "      --list          loss: the lost packets themselves\n"
             "      --window S      an ID seen again further than S apart is another\n"
             "                      packet (default 1)\n"
+            "      --since TS --until TS   only rows with TS <= ts < TS (as the API's\n"
+            "                      \"since\", \"until\"; --follow asks for each new slot so)\n"
+            "      --no-rollup     throughput, groups, rtt: from the rows, not the\n"
+            "                      table's rollup (which answers when the question fits\n"
+            "                      it: --show-sql says which)\n"
             "  -f, --format FMT    table (default), csv, json\n"
             "      --plot          draw the time series in the terminal\n"
             "      --follow        run each slot as rows arrive, until interrupted\n"
             "      --interval S    --follow: seconds between runs (default: the slot)\n"
             "      --timeout S     stop a run after S seconds (default 300; 0: none)\n"
             "\nenvironment:\n"
+            "  VND_ROLLUP=0        as --no-rollup\n"
             "  VND_THREADS=N       threads for the apps' C steps (default: one per CPU);\n"
             "                      large tables are read in parts side by side\n");
 }
@@ -121,7 +130,7 @@ int cmd_diag(int argc, char **argv)
         return 2;
     }
     enum { O_IN = 256, O_OUT, O_PATH, O_FIELD, O_FIELDS, O_WHERE, O_SLOT, O_BY, O_BYFLOW,
-           O_LIST, O_WINDOW, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
+           O_LIST, O_WINDOW, O_KIND, O_NOROLLUP, O_SINCE, O_UNTIL, O_SHOWSQL, O_PG, O_PLOT, O_FOLLOW, O_INTERVAL, O_TIMEOUT };
     const char *diagnosis = NULL, *url = NULL, *token = NULL;
     static const struct option lopts[] = {
         {"db", required_argument, NULL, 'd'},   {"table", required_argument, NULL, 't'},
@@ -132,6 +141,9 @@ int cmd_diag(int argc, char **argv)
         {"where", required_argument, NULL, O_WHERE}, {"slot", required_argument, NULL, O_SLOT},
         {"by", required_argument, NULL, O_BY},  {"by-flow", no_argument, NULL, O_BYFLOW},
         {"list", no_argument, NULL, O_LIST},    {"window", required_argument, NULL, O_WINDOW},
+        {"kind", required_argument, NULL, O_KIND},
+        {"no-rollup", no_argument, NULL, O_NOROLLUP},
+        {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
         {"show-sql", no_argument, NULL, O_SHOWSQL}, {"pg", no_argument, NULL, O_PG},
         {"plot", no_argument, NULL, O_PLOT},    {"follow", no_argument, NULL, O_FOLLOW},
         {"interval", required_argument, NULL, O_INTERVAL},
@@ -179,6 +191,20 @@ int cmd_diag(int argc, char **argv)
         case O_BY: bad = vnd_diag_opt_by("--by", optarg, &o.by, &err); break;
         case O_BYFLOW: o.by_flow = true; break;
         case O_LIST: o.list = true; break;
+        case O_NOROLLUP: o.no_rollup = true; break;
+        case O_SINCE:
+        case O_UNTIL: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !isfinite(v)) {
+                fprintf(stderr, "vnd diag: --%s takes a ts (seconds), not '%s'\n",
+                        c == O_SINCE ? "since" : "until", optarg);
+                return 2;
+            }
+            *(c == O_SINCE ? &o.since : &o.until) = v;
+            break;
+        }
+        case O_KIND: bad = vnd_diag_opt_rtt_kind("--kind", optarg, &o.rtt_kind, &err); break;
         case O_WINDOW:
             bad = vnd_diag_opt_seconds_text("--window", optarg, false, &o.window, &err);
             break;

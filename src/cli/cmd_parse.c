@@ -58,6 +58,10 @@ static const char usage_text[] =
     "matched, stored, sampled out, first/last timestamps and a status\n"
     "(complete, truncated, failed, or ingesting while a parse runs or after\n"
     "one was killed — the rows of every committed batch are then intact).\n"
+    "A table with the standard columns also gets a rollup, T__rollup: per 1 s\n"
+    "and flow, packets, bytes and RTT samples, from which `vnd diag` answers\n"
+    "throughput, groups and rtt in a time that does not grow with the capture\n"
+    "(vnd_meta's rollup columns; docs/rollups.md).  VND_ROLLUP=0 keeps none.\n"
     "\n"
     "exit status: 0 done; 1 error (see message); 2 usage; 3 a capture file\n"
     "ends in the middle of a record (every whole packet before it is stored).\n";

@@ -48,6 +48,11 @@ char *vnd_sb_take(struct vnd_sb *sb);
 /* ---- options ---- */
 enum vnd_diag_by { VND_BY_ID, VND_BY_PAYLOAD, VND_BY_ORDER };
 
+/* rtt --kind: which samples (diag_rtt.c says how a sample gets its kind).
+ * The code of a kind, as the SQL's column kd holds it, is its value - 1. */
+enum vnd_rtt_kind { VND_RTT_ALL, VND_RTT_DATA, VND_RTT_FIN, VND_RTT_HANDSHAKE };
+#define vnd_rtt_kind_code(k) ((int)(k) - 1)
+
 #define VND_DIAG_PATH_MAX 16
 #define VND_DIAG_FIELDS_MAX 16
 
@@ -63,6 +68,7 @@ struct vnd_diag_opts {
     double slot;                    /* --slot seconds (> 0) */
     enum vnd_diag_by by;            /* --by */
     bool by_flow;                   /* --by-flow */
+    enum vnd_rtt_kind rtt_kind;     /* rtt --kind (default all) */
     bool list;                      /* --list */
     double window;                  /* --window: an ID seen again this many
                                        seconds away is another packet */
@@ -71,6 +77,8 @@ struct vnd_diag_opts {
                                        NaN: every row */
     double until;                   /* only rows with ts < until; NaN: all */
     bool pg;                        /* PostgreSQL dialect */
+    bool no_rollup;                 /* --no-rollup: the rows, never the
+                                       rollup (also VND_ROLLUP=0) */
 };
 
 /* Defaults: slot 1 s, by id, window 1 s, origin/since/until NaN. */
@@ -163,6 +171,19 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
 int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
                  const struct vnd_diag_opts *o, struct vnd_out *out,
                  char **err);
+
+/* ---- answers from the rollups (diag_rollup.c, ingest/rollup.h) ---- */
+
+/* The SQL answering `app` from o->table's rollup when the question fits
+ * it, its first line a comment saying so: 1 and *sql (malloc'd).  0 when
+ * it does not: *why (malloc'd) is then a comment line saying why when the
+ * table has a rollup, else NULL.  -1 and *err for a --where that does not
+ * compile. */
+int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
+                        char **why, char **err);
+/* The newest (else oldest) ts of o->table from its rollup, through the
+ * rollup's slot index; NaN when it has no rollup fit for time. */
+double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest);
 
 /* ---- helpers the apps share (diag_common.c) ---- */
 
@@ -293,6 +314,40 @@ void vnd_rtt_result_free(struct vnd_rtt_result *res);
  * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no
  * SACK.  The rtt SQL applies the same rule. */
 int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX]);
+/* The pairing itself, rows in and samples out, for the step above and
+ * for the rollups of ingest (ingest/rollup.c): the same samples.  Rows
+ * come in time order (rows of one ts in any order); flows are indexes of
+ * vnd_rtt_machine_flows (diag/step.h).  Each sample is emitted once: the
+ * data direction's flow, the ts of the segment it is timed from (its
+ * slot), the ACK's ts, and its kind's code (vnd_rtt_kind_code). */
+struct vnd_rtt_machine;
+struct vnd_flows;
+struct vnd_rtt_in {
+    double ts;
+    int flow;
+    uint32_t seq, ack;
+    int ack_null;
+    int flags;
+    int64_t len;                    /* payload + SYN + FIN; 0 when NULL */
+    int id_null;
+    int64_t id;
+    const char *sack;               /* tcp.sack text or NULL */
+};
+typedef void (*vnd_rtt_emit)(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+/* `ids`: rows carry ip.id (copies are recognised); `sack`: SACK text. */
+struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit emit, void *arg);
+struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m);
+/* 0, or VND_DIAG_USE_SQL for a row earlier than the one before (or a NaN
+ * ts): the machine then stays as it was. */
+int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
+/* A hint that `in` comes soon: its cache lines are fetched meanwhile (the
+ * copies' table is large; a caller that feeds rows in groups overlaps
+ * their misses). */
+void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
+/* The last timestamp's rows and the ACKs still open: call once, at the end. */
+void vnd_rtt_machine_end(struct vnd_rtt_machine *m);
+void vnd_rtt_machine_free(struct vnd_rtt_machine *m);
+
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 
@@ -302,11 +357,8 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                             char **err);
-int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                             char **err);
 int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                                char **err);
-int vnd_diag_groups_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

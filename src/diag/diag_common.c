@@ -432,7 +432,14 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
         return NULL;
     }
     struct vnd_diag_ctx c = {db, o};
+    char *rsql = NULL, *why = NULL;
+    int r = vnd_diag_rollup_sql(&c, app, &rsql, &why, err);
+    if (r)
+        return r > 0 ? rsql : NULL;
     struct vnd_sb sb = {0};
+    if (why)
+        vnd_sb_printf(&sb, "%s", why);
+    free(why);
     if (app->build(&c, &sb, err)) {
         vnd_sb_free(&sb);
         return NULL;
@@ -449,7 +456,11 @@ int vnd_diag_run_step(const struct vnd_diag_app *app, sqlite3 *db,
     char *sql = vnd_diag_sql(app, db, o, err);
     if (!sql)
         return -1;
+    /* the rollup's SQL is the quick way: no step */
+    bool rollup = !strncmp(sql, "/* answered from the rollup", 27);
     free(sql);
+    if (rollup)
+        return VND_DIAG_USE_SQL;
     struct vnd_diag_ctx c = {db, o};
     int rc = app->run(&c, rows, err);
     if (rc)

@@ -41,5 +41,4 @@ const struct vnd_diag_app vnd_diag_groups = {
     .usage = "-t TABLE --fields C1,C2,... [--where EXPR]",
     .need = VND_NEED_TABLE | VND_NEED_FIELDS,
     .build = build,
-    .run = vnd_diag_groups_step,
 };

@@ -34,6 +34,12 @@
  *    their running max the highest of them.
  * Samples are filed under the slot of the data segment.
  *
+ * Kind: a sample is `handshake` when a segment it covers carries SYN (the
+ * SYN answered by the SYN/ACK, the SYN/ACK by the client's ACK), else
+ * `fin` when one carries FIN, else `data` (the highest of its segments'
+ * codes 2, 1, 0).  --kind keeps one kind; the default, all, mixes them as
+ * tshark's tcp.analysis.ack_rtt does.
+ *
  * No join pairs ACKs with their data direction: one UNION ALL keyed by the
  * data direction and window passes do it, which PostgreSQL plans in
  * n log n on tables without indexes (it misestimated the join it replaces
@@ -49,6 +55,8 @@
 
 #define FLOW "src_ip, src_port, dst_ip, dst_port"
 #define FLOWG "src_ip, g.src_port, g.dst_ip, g.dst_port"
+/* A segment's kind (vnd_rtt_kind_code): SYN 2, else FIN 1, else data 0 */
+#define KIND_CODE "CASE WHEN (flags & 2) <> 0 THEN 2 WHEN (flags & 1) <> 0 THEN 1 ELSE 0 END AS kd"
 
 static void seqdiff(struct vnd_sb *sb, const char *x)
 {
@@ -130,9 +138,9 @@ static void sack_blocks(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
                       /* onto the segments (a join SQLite would not index) */
                       "vnd_sg AS (SELECT max(ts) AS ts, " FLOW ", max(s) AS s, max(e) AS e,"
                       " max(sent) AS sent,\n"
-                      "         max(sack_ts) AS sack_ts FROM (\n"
-                      "         SELECT ts, " FLOW ", sid, s, e, sent, NULL AS sack_ts FROM vnd_seg\n"
-                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, ta"
+                      "         max(kd) AS kd, max(sack_ts) AS sack_ts FROM (\n"
+                      "         SELECT ts, " FLOW ", sid, s, e, sent, kd, NULL AS sack_ts FROM vnd_seg\n"
+                      "         UNION ALL SELECT NULL, " FLOW ", sid, NULL, NULL, NULL, NULL, ta"
                       " FROM vnd_sc) u\n"
                       "       GROUP BY " FLOW ", sid),\n");
 }
@@ -167,7 +175,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     else
         vnd_sb_printf(sb, "),\n"
                           "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
-                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
+                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len, " KIND_CODE "\n"
                           "      FROM ", sack);
     /* the whole table: unwrapping needs every segment from the first */
     struct vnd_diag_opts all = *o;
@@ -182,26 +190,26 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     vnd_sb_printf(sb, " s WHERE proto = 6 AND seq IS NOT NULL),\n");
     if (ids) {
         vnd_sb_printf(sb, "vnd_p AS (SELECT ts, " FLOW ", seq, ack, flags%s,\n"
-                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len\n"
+                          "        payload_len + (flags & 1) + ((flags / 2) & 1) AS len, " KIND_CODE "\n"
                           "      FROM vnd_p0 WHERE id IS NULL OR id = 0 OR pts IS NULL OR ts - pts >= ",
                       sack);
         vnd_sb_real(sb, VND_RTT_DUP_WINDOW);
         vnd_sb_printf(sb, "),\n");
     }
-    vnd_sb_printf(sb, "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len%s FROM vnd_p\n"
+    vnd_sb_printf(sb, "vnd_u AS (SELECT ts, " FLOW ", 0 AS k, seq, ack, seq AS v, len, kd%s FROM vnd_p\n"
                       "       UNION ALL SELECT ts, dst_ip, dst_port, src_ip, src_port, 1, seq, ack,"
-                      " ack, NULL%s FROM vnd_p\n"
+                      " ack, NULL, NULL%s FROM vnd_p\n"
                       "       WHERE (flags & 16) <> 0 AND src_ip IS NOT NULL AND src_port IS NOT NULL\n"
                       "         AND dst_ip IS NOT NULL AND dst_port IS NOT NULL),\n"
                       /* unwrapped, in (ts, seq, ack) order: seq from the
                        * direction's first; ACKs, after its data, from it too
                        * (the first ACK's difference is taken from it) */
-                      "vnd_u1 AS (SELECT ts, " FLOW ", k, len%s, first_value(k) OVER w AS k0,\n"
+                      "vnd_u1 AS (SELECT ts, " FLOW ", k, len, kd%s, first_value(k) OVER w AS k0,\n"
                       "         row_number() OVER w AS rn,\n"
                       "         CASE WHEN lag(k) OVER w = k THEN v - lag(v) OVER w\n"
                       "           WHEN k = 1 THEN v - first_value(v) OVER w END AS dx\n"
                       "       FROM vnd_u WINDOW w AS (PARTITION BY " FLOW " ORDER BY k, ts, seq, ack%s)),\n"
-                      "vnd_u2 AS (SELECT ts, " FLOW ", k, rn, len%s, sum(coalesce(",
+                      "vnd_u2 AS (SELECT ts, " FLOW ", k, rn, len, kd%s, sum(coalesce(",
                   sk ? ", CAST(NULL AS TEXT) AS sack" : "", sack, sk ? ", ack, sack" : "", nf,
                   sk ? ", ack, sack" : "");
     seqdiff(sb, "dx");
@@ -211,7 +219,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " ROWS UNBOUNDED PRECEDING) AS u\n"
                       "       FROM vnd_u1 WHERE k0 = 0),\n"
                       /* segments [s, e): the highest end sent before */
-                      "vnd_seg AS (SELECT ts, " FLOW ", u AS s, u + len AS e,\n"
+                      "vnd_seg AS (SELECT ts, " FLOW ", u AS s, u + len AS e, kd,\n"
                       "         max(u + len) OVER w AS sent%s\n"
                       "       FROM vnd_u2 WHERE k = 0 AND len > 0 WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
@@ -225,17 +233,17 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                           " FROM vnd_u2 WHERE k = 1),\n");
         sack_blocks(c, sb);
         vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, sack_ts"
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, kd, sack_ts"
                           " FROM vnd_sg\n"
-                          "       UNION ALL SELECT ts, " FLOW ", ua, 1, 0, NULL FROM vnd_ak),\n");
+                          "       UNION ALL SELECT ts, " FLOW ", ua, 1, 0, NULL, NULL FROM vnd_ak),\n");
     } else {
         vnd_sb_printf(sb, "vnd_ev AS (SELECT ts, " FLOW ", e AS key, 0 AS is_ack,\n"
-                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx FROM vnd_seg\n"
-                          "       UNION ALL SELECT ts, " FLOW ", u, 1, 0 FROM vnd_u2 WHERE k = 1),\n");
+                          "         CASE WHEN s < sent THEN 1 ELSE 0 END AS retx, kd FROM vnd_seg\n"
+                          "       UNION ALL SELECT ts, " FLOW ", u, 1, 0, NULL FROM vnd_u2 WHERE k = 1),\n");
     }
     /* first ACK (in time) whose running max reaches e: the earliest of the
      * ACKs at or after e in key order */
-    vnd_sb_printf(sb, "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx%s,\n"
+    vnd_sb_printf(sb, "vnd_cov AS (SELECT ts, " FLOW ", is_ack, retx, kd%s,\n"
                       "         min(CASE WHEN is_ack = 1 THEN ts END) OVER w AS ack_ts\n"
                       "       FROM vnd_ev WINDOW w AS (PARTITION BY " FLOW "\n"
                       "           ORDER BY key DESC, is_ack DESC, ts DESC ROWS UNBOUNDED"
@@ -244,7 +252,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     if (sk)
         /* the earlier of the cumulative and the SACK cover; none for
          * segments acknowledged before they were sent */
-        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx,\n"
+        vnd_sb_printf(sb, "vnd_c1 AS (SELECT ts, " FLOW ", retx, kd,\n"
                           "         CASE WHEN sack_ts IS NOT NULL AND (ack_ts IS NULL OR sack_ts <"
                           " ack_ts)\n"
                           "           THEN sack_ts ELSE ack_ts END AS ack_ts\n"
@@ -252,7 +260,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                           " ts)),\n");
     /* one sample per ACK (its ts names it: the ACKs of one direction at
      * one ts are one); none when it covers a retransmission */
-    vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx\n"
+    vnd_sb_printf(sb, "vnd_smp AS (SELECT " FLOW ", ack_ts, max(ts) AS ts, max(retx) AS retx, max(kd) AS kd\n"
                       "       FROM %s\n"
                       "       GROUP BY " FLOW ", ack_ts),\n"
                       "vnd_r AS (SELECT ",
@@ -263,8 +271,11 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_diag_flow_label(sb, "vnd_smp.");
         vnd_sb_printf(sb, " AS flow, ");
     }
-    vnd_sb_printf(sb, "ack_ts - vnd_smp.ts AS v\n"
+    vnd_sb_printf(sb, "CASE kd WHEN 2 THEN 'handshake' WHEN 1 THEN 'fin' ELSE 'data' END"
+                      " AS kind,\n       ack_ts - vnd_smp.ts AS v\n"
                       "       FROM vnd_smp CROSS JOIN vnd_origin WHERE retx = 0");
+    if (o->rtt_kind != VND_RTT_ALL)
+        vnd_sb_printf(sb, " AND kd = %d", vnd_rtt_kind_code(o->rtt_kind));
     if (!isnan(o->since)) {
         vnd_sb_printf(sb, " AND vnd_smp.ts >= ");
         vnd_sb_real(sb, o->since);
@@ -281,7 +292,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 const struct vnd_diag_app vnd_diag_rtt = {
     .name = "rtt",
     .summary = "RTT at a capture point: data segment to the ACK that first covers it",
-    .usage = "-t TABLE [--slot S] [--by-flow] [--where EXPR]",
+    .usage = "-t TABLE [--slot S] [--by-flow] [--where EXPR] [--kind K]",
     .need = VND_NEED_TABLE,
     .timed = true,
     .build = build,

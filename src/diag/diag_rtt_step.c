@@ -14,8 +14,8 @@
  * With an `id` column, copies of one frame (the same direction, id, seq,
  * ack, flags and length within VND_RTT_DUP_WINDOW of the previous one:
  * the frame seen on several interfaces) are left out first, as the SQL's
- * vnd_p does; two generations of keys bound the memory to the rows of
- * two windows.
+ * vnd_p does; the keys' table keeps those of the last window when it
+ * fills, which bounds its memory to the rows of a few windows.
  *
  * With a `sack` column, an ACK also covers the segments one of its SACK
  * blocks contains (edges unwrapped from the ACK's own ack number), if
@@ -43,6 +43,14 @@ _Static_assert(VND_RTT_SACK_MAX == VND_SACK_MAX, "tcp.sack holds VND_SACK_MAX bl
 
 #define SEG_RETX 1
 #define SEG_COVERED 2        /* by a SACK block: the cumulative ACK skips it */
+#define SEG_KIND_SHIFT 2     /* then the kind's code (SYN 2, FIN 1, data 0) */
+#define SEG_KIND(fl) ((fl) >> SEG_KIND_SHIFT)
+
+/* A segment's kind code from its flags, as diag_rtt.c's KIND_CODE. */
+static int kind_code(int flags)
+{
+    return (flags & 2) ? 2 : (flags & 1) ? 1 : 0;
+}
 
 struct dir {
     const char *label;       /* "src:sport>dst:dport" (the flow's) */
@@ -66,7 +74,7 @@ struct dir {
     /* the rows of one ts: this direction's ACKs have covered (its stamp) */
     unsigned long stamp;
     /* with SACK: the open ACK (ts, running max) and what it covered */
-    int gopen, gretx, gn;
+    int gopen, gretx, gn, gkind;
     double gts, glast;
     int64_t gra;
 };
@@ -92,25 +100,39 @@ struct row {
     uint32_t sack[2 * VND_RTT_SACK_MAX];
 };
 
-/* Keys of the rows seen in one window of time, and when each was last
- * seen (by group). */
-struct dupgen {
-    struct vnd_gmap m;
-    double *last;
-    size_t cap;
-    double start;
+/* The keys of recent rows and when each was last seen, inline in one
+ * open-addressed table (one cache line per row: this runs on every TCP
+ * row, at ingest too); keys older than VND_RTT_DUP_WINDOW are dropped
+ * when it fills. */
+struct dupent {
+    int64_t k[3];            /* k[0]: the table's epoch << 32 | flow + 1 */
+    double ts;
 };
+struct dupset {
+    struct dupent *e;
+    size_t cap, n;
+    uint32_t epoch;          /* entries of another epoch are empty: a
+                              * rebuild clears nothing (never 0) */
+    struct dupent *spare;    /* the other table: rebuilt into, not allocated */
+    size_t sparecap;
+};
+
+static bool dup_used(const struct dupset *d, const struct dupent *e)
+{
+    return (uint64_t)e->k[0] >> 32 == d->epoch;
+}
 
 struct state {
     struct vnd_flows fl;
+    vnd_rtt_emit emit;       /* where samples go */
+    void *arg;
+    struct row *buf;         /* the rows of the current ts */
+    size_t nb, capb;
     bool ids;                /* the table has an id column */
-    struct dupgen gen[2];
-    int cur, gen_used;
+    struct dupset dup;
     struct dir **dirs;       /* by flow index; NULL: not seen as a direction */
     size_t n;                /* dirs in use (flows) */
     size_t capdirs;
-    struct sample *s;
-    size_t ns, caps;
     bool sack;               /* the table has a sack column */
     int *stack;              /* heap walk */
     size_t capstack;
@@ -207,6 +229,15 @@ static int64_t ack_ra(const struct dir *d, const struct dir *a)
     return seqdiff((int64_t)a->a0 - (int64_t)d->s0) + a->max_cum;
 }
 
+/* The samples the step keeps: those of the options' range and kind, in
+ * their slots. */
+struct samples {
+    const struct vnd_diag_opts *o;
+    double t0;
+    struct sample *s;
+    size_t ns, caps;
+};
+
 struct sgroup {
     const char *label;       /* by flow; NULL otherwise */
     double t;
@@ -224,7 +255,8 @@ static int cmp_sgroup(const void *x, const void *y)
 
 /* Samples → one row per (flow,) slot, as the SQL's aggregation: grouped
  * in a hash table, each group's values sorted. */
-static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_rtt_result *res)
+static void aggregate(const struct vnd_diag_ctx *c, const struct vnd_flows *fl,
+                      const struct samples *S, struct vnd_rtt_result *res)
 {
     bool by_flow = c->o->by_flow;
     struct vnd_gmap m = {0};
@@ -245,7 +277,7 @@ static void aggregate(const struct vnd_diag_ctx *c, struct state *S, struct vnd_
         at += gs[g].n;
         gs[g].n = 0;
         gs[g].t = vnd_keyd(m.k[3 * (size_t)g]);
-        gs[g].label = by_flow ? S->dirs[m.k[3 * (size_t)g + 1]]->label : NULL;
+        gs[g].label = by_flow ? fl->f[m.k[3 * (size_t)g + 1]].label : NULL;
     }
     for (size_t i = 0; i < S->ns; i++) {
         struct sgroup *g = &gs[gof[i]];
@@ -309,21 +341,30 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
     return 0;
 }
 
-static void add_sample(struct state *S, const struct vnd_diag_opts *o, double t0, int flow,
-                       double last, double ts)
+
+static void keep_sample(void *arg, int flow, double last, double ts, int kind)
 {
+    struct samples *K = arg;
+    const struct vnd_diag_opts *o = K->o;
     if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
         return;
-    if (S->ns == S->caps) {
-        S->caps = S->caps ? 2 * S->caps : 4096;
-        S->s = realloc(S->s, S->caps * sizeof *S->s);
-        if (!S->s)
+    if (o->rtt_kind != VND_RTT_ALL && kind != vnd_rtt_kind_code(o->rtt_kind))
+        return;
+    if (K->ns == K->caps) {
+        K->caps = K->caps ? 2 * K->caps : 4096;
+        K->s = realloc(K->s, K->caps * sizeof *K->s);
+        if (!K->s)
             abort();
     }
-    struct sample *sm = &S->s[S->ns++];
+    struct sample *sm = &K->s[K->ns++];
     sm->flow = o->by_flow ? flow : 0;
-    sm->t = floor((last - t0) / o->slot) * o->slot;
+    sm->t = floor((last - K->t0) / o->slot) * o->slot;
     sm->v = ts - last;
+}
+
+static void add_sample(struct state *S, int flow, double last, double ts, int kind)
+{
+    S->emit(S->arg, flow, last, ts, kind);
 }
 
 int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX])
@@ -355,12 +396,12 @@ int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX])
 }
 
 /* The ACK d sent for r, keyed (ts, ra), covers sg: into d's open ACK. */
-static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                      double ts, int64_t ra, const struct seg *sg)
+static void group_add(struct state *S, struct dir *d, double ts, int64_t ra,
+                      const struct seg *sg)
 {
     if (d->gopen && (d->gts != ts || d->gra != ra)) {
         if (!d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+            add_sample(S, d->rev->idx, d->glast, d->gts, d->gkind);
         d->gopen = 0;
     }
     if (!d->gopen) {
@@ -368,10 +409,12 @@ static void group_add(struct state *S, const struct vnd_diag_opts *o, double t0,
         d->gts = ts;
         d->gra = ra;
         d->glast = -INFINITY;
-        d->gretx = d->gn = 0;
+        d->gretx = d->gn = d->gkind = 0;
     }
     d->glast = sg->ts > d->glast ? sg->ts : d->glast;
     d->gretx |= sg->fl & SEG_RETX;
+    if (SEG_KIND(sg->fl) > d->gkind)
+        d->gkind = SEG_KIND(sg->fl);
     d->gn++;
 }
 
@@ -408,35 +451,34 @@ static void heap_rebuild(struct dir *r)
 
 /* The segments of d->rev that d's ACKs up to ts cover cumulatively: one
  * sample without SACK, into d's open ACK with it. */
-static void cover_cum(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                      double ts)
+static void cover_cum(struct state *S, struct dir *d, double ts)
 {
     struct dir *r = d->rev;
     if (!r || !r->nheap)
         return;
     int64_t ra = ack_ra(r, d);
     double last = -INFINITY;
-    int retx = 0, n = 0;
+    int retx = 0, n = 0, kind = 0;
     while (r->nheap && r->heap[0].e <= ra) {
         struct seg sg = heap_pop(r);
         if (!S->sack) {
             last = sg.ts > last ? sg.ts : last;
             retx |= sg.fl & SEG_RETX;
+            kind = SEG_KIND(sg.fl) > kind ? SEG_KIND(sg.fl) : kind;
             n++;
         } else if (sg.fl & SEG_COVERED) {
             r->ncov--;
         } else {
-            group_add(S, o, t0, d, ts, ra, &sg);
+            group_add(S, d, ts, ra, &sg);
         }
     }
     if (n && !retx)
-        add_sample(S, o, t0, r->idx, last, ts);
+        add_sample(S, r->idx, last, ts, kind);
 }
 
 /* The segments of r = d->rev (sent at or before the ACK rw) that one of
  * rw's SACK blocks contains, into d's open ACK (ts, running max). */
-static void cover_sack(struct state *S, const struct vnd_diag_opts *o, double t0, struct dir *d,
-                       const struct row *rw)
+static void cover_sack(struct state *S, struct dir *d, const struct row *rw)
 {
     struct dir *r = d->rev;
     if (!r || !r->nheap)
@@ -481,7 +523,7 @@ static void cover_sack(struct state *S, const struct vnd_diag_opts *o, double t0
                 if (bl[k] <= s && sg->e <= br[k]) {
                     sg->fl |= SEG_COVERED;
                     r->ncov++;
-                    group_add(S, o, t0, d, ts, ra, sg);
+                    group_add(S, d, ts, ra, sg);
                     break;
                 }
         }
@@ -524,7 +566,8 @@ static void process_data(struct state *S, const struct row *rw)
     }
     if (len > 0) {
         struct seg sg = {d->us + len, ts, (int32_t)len,
-                         d->any_seg && d->us < d->max_e ? SEG_RETX : 0};
+                         (d->any_seg && d->us < d->max_e ? SEG_RETX : 0)
+                             | kind_code(rw->flags) << SEG_KIND_SHIFT};
         if (!d->any_seg || sg.e > d->max_e)
             d->max_e = sg.e;
         d->any_seg = 1;
@@ -560,8 +603,7 @@ static void process_ack(struct state *S, struct row *rw)
  * cover a segment of its own ts, as it must have followed the segment if
  * it covers new data), and the ACKs of one direction are one ACK, with
  * the highest ack among them. */
-static void process_ts(struct state *S, const struct vnd_diag_opts *o, double t0,
-                       struct row *b, size_t n)
+static void process_ts(struct state *S, struct row *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         process_data(S, &b[i]);
@@ -576,45 +618,81 @@ static void process_ts(struct state *S, const struct vnd_diag_opts *o, double t0
             continue;
         if (d->stamp != S->stamp) {
             d->stamp = S->stamp;
-            cover_cum(S, o, t0, d, b[i].ts);
+            cover_cum(S, d, b[i].ts);
         }
         if (S->sack)
-            cover_sack(S, o, t0, d, &b[i]);
+            cover_sack(S, d, &b[i]);
     }
 }
 
 /* The ACKs still open at the end of the rows (SACK only). */
-static void flush_groups(struct state *S, const struct vnd_diag_opts *o, double t0)
+static void flush_groups(struct state *S)
 {
     for (size_t i = 0; i < S->n; i++) {
         struct dir *d = S->dirs[i];
         if (d && d->gopen && !d->gretx)
-            add_sample(S, o, t0, d->rev->idx, d->glast, d->gts);
+            add_sample(S, d->rev->idx, d->glast, d->gts, d->gkind);
         if (d)
             d->gopen = 0;
     }
 }
 
-static void gen_reset(struct dupgen *g)
+static size_t dup_hash(const int64_t k[3])
 {
-    vnd_gmap_free(&g->m);
-    memset(&g->m, 0, sizeof g->m);
+    uint64_t h = ((uint64_t)k[0] & 0xffffffff) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (uint64_t)k[1]) * 0xff51afd7ed558ccdULL;
+    h = (h ^ (h >> 29) ^ (uint64_t)k[2]) * 0xc4ceb9fe1a85ec53ULL;
+    return (size_t)(h ^ (h >> 32));
 }
 
-/* The last time the key k was seen in g (NAN: not in this window), and now ts. */
-static double gen_touch(struct dupgen *g, const int64_t k[3], double ts)
+/* The entry of k, or the empty one where it goes. */
+static struct dupent *dup_slot(struct dupset *d, const int64_t k[3])
 {
-    uint32_t n0 = g->m.n;
-    uint32_t i = vnd_gmap_get(&g->m, k[0], k[1], k[2]);
-    if (i >= g->cap) {
-        g->cap = g->cap ? 2 * g->cap : 1024;
-        g->last = realloc(g->last, g->cap * sizeof *g->last);
-        if (!g->last)
+    size_t j = dup_hash(k) & (d->cap - 1);
+    while (dup_used(d, &d->e[j]) && memcmp(d->e[j].k, k, sizeof d->e[j].k))
+        j = (j + 1) & (d->cap - 1);
+    return &d->e[j];
+}
+
+/* Full: again with the keys seen since now - window, at a quarter full,
+ * in the other table under the next epoch. */
+static void dup_rebuild(struct dupset *d, double now)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        live += dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW;
+    size_t cap = 1024;
+    while (cap < 4 * (live + 1))
+        cap *= 2;
+    /* fresh memory costs a page fault per 4 KiB: the spare is reused, and
+     * its entries, of older epochs, are empty already */
+    if (d->sparecap != cap) {
+        free(d->spare);
+        d->spare = calloc(cap, sizeof *d->spare);
+        if (!d->spare)
             abort();
+        d->sparecap = cap;
     }
-    double prev = g->m.n > n0 ? (double)NAN : g->last[i];
-    g->last[i] = ts;
-    return prev;
+    uint32_t epoch = d->epoch + 1 ? d->epoch + 1 : 1;
+    struct dupset nd = {d->spare, cap, 0, epoch, d->e, d->cap};
+    for (size_t i = 0; i < d->cap; i++)
+        if (dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW) {
+            struct dupent x = d->e[i];
+            x.k[0] = (int64_t)((uint64_t)epoch << 32 | ((uint64_t)x.k[0] & 0xffffffff));
+            *dup_slot(&nd, x.k) = x;
+            nd.n++;
+        }
+    *d = nd;
+}
+
+/* The key of a row in the copies' table (k[0] is never 0). */
+static void dup_key(int64_t k[3], int flow, int64_t id, uint32_t seq, uint32_t ack, int ack_null,
+                    int flags, int64_t len)
+{
+    k[0] = (int64_t)flow + 1;
+    k[1] = (int64_t)((uint64_t)id << 32 | seq);
+    k[2] = (int64_t)((uint64_t)ack << 32 | (uint64_t)ack_null << 31 | (uint64_t)(flags & 0xff) << 23
+                     | (uint64_t)(len & 0x7fffff));
 }
 
 /* True when rw is a copy of a row less than VND_RTT_DUP_WINDOW before it. */
@@ -622,38 +700,34 @@ static bool is_copy(struct state *S, const struct row *rw)
 {
     if (!S->ids || rw->id_null || rw->id == 0)
         return false;
-    if (!S->gen_used) {
-        S->gen_used = 1;
-        S->gen[S->cur].start = rw->ts;
-    } else if (rw->ts - S->gen[S->cur].start >= VND_RTT_DUP_WINDOW) {
-        S->cur ^= 1;
-        gen_reset(&S->gen[S->cur]);
-        S->gen[S->cur].start = rw->ts;
+    struct dupset *d = &S->dup;
+    if (2 * (d->n + 1) > d->cap)
+        dup_rebuild(d, rw->ts);
+    int64_t k[3];
+    dup_key(k, rw->flow, rw->id, rw->seq, rw->ack, rw->ack_null, rw->flags, rw->len);
+    k[0] |= (int64_t)((uint64_t)d->epoch << 32);
+    struct dupent *e = dup_slot(d, k);
+    bool used = dup_used(d, e);
+    bool copy = used && rw->ts - e->ts < VND_RTT_DUP_WINDOW;
+    if (!used) {
+        memcpy(e->k, k, sizeof e->k);
+        d->n++;
     }
-    const int64_t k[3] = {
-        rw->flow, (int64_t)((uint64_t)rw->id << 32 | rw->seq),
-        (int64_t)((uint64_t)rw->ack << 32 | (uint64_t)rw->ack_null << 31
-                  | (uint64_t)(rw->flags & 0xff) << 23 | (uint64_t)(rw->len & 0x7fffff)),
-    };
-    double prev = gen_touch(&S->gen[S->cur], k, rw->ts);
-    if (isnan(prev))
-        prev = gen_touch(&S->gen[!S->cur], k, rw->ts);
-    return !isnan(prev) && rw->ts - prev < VND_RTT_DUP_WINDOW;
+    e->ts = rw->ts;
+    return copy;
 }
 
 static void state_free(struct state *S)
 {
-    for (int i = 0; i < 2; i++) {
-        vnd_gmap_free(&S->gen[i].m);
-        free(S->gen[i].last);
-    }
+    free(S->dup.e);
+    free(S->dup.spare);
     for (size_t i = 0; i < S->n; i++)
         if (S->dirs[i]) {
             free(S->dirs[i]->heap);
             free(S->dirs[i]);
         }
     free(S->dirs);
-    free(S->s);
+    free(S->buf);
     free(S->stack);
     vnd_flows_free(&S->fl);
     memset(S, 0, sizeof *S);
@@ -683,20 +757,98 @@ static void sort_tie(struct row *b, size_t n)
     }
 }
 
+/* ---- the machine: rows in, samples out ---- */
+
+struct vnd_rtt_machine {
+    struct state S;
+};
+
+struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit emit, void *arg)
+{
+    struct vnd_rtt_machine *m = calloc(1, sizeof *m);
+    if (!m)
+        abort();
+    m->S.ids = ids;
+    m->S.sack = sack;
+    m->S.emit = emit;
+    m->S.arg = arg;
+    return m;
+}
+
+void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
+{
+    const struct dupset *d = &m->S.dup;
+    if (!m->S.ids || in->id_null || in->id == 0 || !d->cap)
+        return;
+    int64_t k[3];
+    dup_key(k, in->flow, in->id, in->seq, in->ack, in->ack_null, in->flags, in->len);
+    __builtin_prefetch(&d->e[dup_hash(k) & (d->cap - 1)]);
+}
+
+struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m)
+{
+    return &m->S.fl;
+}
+
+int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
+{
+    struct state *S = &m->S;
+    if (isnan(in->ts) || (S->nb && in->ts < S->buf[0].ts))
+        return VND_DIAG_USE_SQL;
+    struct row rw = {
+        .ts = in->ts, .flow = in->flow, .seq = in->seq, .ack = in->ack,
+        .ack_null = in->ack_null, .flags = in->flags, .len = in->len, .cum = 0,
+        .nsack = 0, .id_null = in->id_null, .id = in->id,
+    };
+    if (S->sack && (in->flags & 16))
+        rw.nsack = vnd_rtt_sack_parse(in->sack, rw.sack);
+    if (is_copy(S, &rw))
+        return 0;
+    if (S->nb && rw.ts != S->buf[0].ts) {
+        sort_tie(S->buf, S->nb);
+        process_ts(S, S->buf, S->nb);
+        S->nb = 0;
+    }
+    if (S->nb == S->capb) {
+        S->capb = S->capb ? 2 * S->capb : 64;
+        S->buf = realloc(S->buf, S->capb * sizeof *S->buf);
+        if (!S->buf)
+            abort();
+    }
+    S->buf[S->nb++] = rw;
+    return 0;
+}
+
+void vnd_rtt_machine_end(struct vnd_rtt_machine *m)
+{
+    struct state *S = &m->S;
+    sort_tie(S->buf, S->nb);
+    process_ts(S, S->buf, S->nb);
+    S->nb = 0;
+    flush_groups(S);
+}
+
+void vnd_rtt_machine_free(struct vnd_rtt_machine *m)
+{
+    if (!m)
+        return;
+    state_free(&m->S);
+    free(m);
+}
+
 /* One pass over the TCP rows.  Unordered: in table order (the order the
  * capture wrote them), which is time order for tables `vnd parse` made;
  * returns VND_DIAG_USE_SQL at the first row earlier than the one before
  * (the caller then asks SQLite to sort).  Returns 0 or -1 and *err. */
-static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool ordered,
+static int pass(const struct vnd_diag_ctx *c, struct vnd_rtt_machine *m, bool ordered,
                 char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     struct vnd_sb sb = {0};
-    S->sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
-    S->ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
+    bool sack = m->S.sack, ids = m->S.ids;
     vnd_sb_printf(&sb, "SELECT ts, src_ip, src_port, dst_ip, dst_port, seq, ack, flags,"
-                       " payload_len, %s%s FROM ", S->ids ? VND_RTT_ID_COL : "NULL",
-                  S->sack ? ", " VND_RTT_SACK_COL : "");
+                       " payload_len, %s%s FROM ", ids ? VND_RTT_ID_COL : "NULL",
+                  sack ? ", " VND_RTT_SACK_COL : "");
     struct vnd_diag_opts all = *o;
     all.since = all.until = (double)NAN;
     struct vnd_diag_ctx call = {c->db, &all};
@@ -711,19 +863,16 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
     vnd_sb_free(&sb);
     if (rc)
         return -1;
-    struct row *buf = NULL;
-    size_t nb = 0, capb = 0;
     int ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int tt = sqlite3_column_type(st, 0);
-        struct row rw;
-        rw.ts = sqlite3_column_double(st, 0);
-        if (!ordered && ((tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) || isnan(rw.ts)
-                         || (nb && rw.ts < buf[0].ts))) {
+        if (!ordered && tt != SQLITE_FLOAT && tt != SQLITE_INTEGER) {
             ret = VND_DIAG_USE_SQL;
             break;
         }
-        rw.flow = vnd_flows_row(&S->fl, st, 1);
+        struct vnd_rtt_in rw;
+        rw.ts = sqlite3_column_double(st, 0);
+        rw.flow = vnd_flows_row(&m->S.fl, st, 1);
         if (rw.flow < 0) {
             *err = vnd_diag_errf("rtt: addresses must be text and ports integers"
                                  " (columns src_ip, src_port, dst_ip, dst_port)");
@@ -734,43 +883,31 @@ static int pass(const struct vnd_diag_ctx *c, struct state *S, double t0, bool o
         rw.ack_null = sqlite3_column_type(st, 6) == SQLITE_NULL;
         rw.ack = (uint32_t)sqlite3_column_int64(st, 6);
         rw.flags = sqlite3_column_int(st, 7);
-        rw.cum = 0;
         /* NULL flags or payload: the SQL's length is NULL, no segment */
         if (sqlite3_column_type(st, 7) == SQLITE_NULL
             || sqlite3_column_type(st, 8) == SQLITE_NULL)
             rw.len = 0;
         else
             rw.len = sqlite3_column_int64(st, 8) + (rw.flags & 1) + ((rw.flags >> 1) & 1);
-        rw.nsack = S->sack && (rw.flags & 16)
-                       ? vnd_rtt_sack_parse((const char *)sqlite3_column_text(st, 10), rw.sack)
-                       : 0;
+        rw.sack = sack ? (const char *)sqlite3_column_text(st, 10) : NULL;
         rw.id_null = sqlite3_column_type(st, 9) == SQLITE_NULL;
         rw.id = sqlite3_column_int64(st, 9);
-        if (is_copy(S, &rw))
-            continue;
-        if (nb && rw.ts != buf[0].ts) {
-            sort_tie(buf, nb);
-            process_ts(S, o, t0, buf, nb);
-            nb = 0;
+        if (vnd_rtt_machine_row(m, &rw)) {
+            if (ordered) {
+                *err = vnd_diag_errf("rtt: the rows are not in time order after sorting");
+                ret = -1;
+            } else {
+                ret = VND_DIAG_USE_SQL;
+            }
+            break;
         }
-        if (nb == capb) {
-            capb = capb ? 2 * capb : 64;
-            buf = realloc(buf, capb * sizeof *buf);
-            if (!buf)
-                abort();
-        }
-        buf[nb++] = rw;
     }
     if (!ret && rc != SQLITE_DONE) {
         *err = vnd_step_error(c, "rtt", rc);
         ret = -1;
     }
-    if (!ret) {
-        sort_tie(buf, nb);
-        process_ts(S, o, t0, buf, nb);
-        flush_groups(S, o, t0);
-    }
-    free(buf);
+    if (!ret)
+        vnd_rtt_machine_end(m);
     sqlite3_finalize(st);
     return ret;
 }
@@ -783,17 +920,22 @@ int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, ch
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
     const char *tables[] = {o->table, NULL};
-    double t0;
-    if (vnd_step_t0(c, tables, &t0, err))
+    struct samples K = {.o = o};
+    if (vnd_step_t0(c, tables, &K.t0, err))
         return -1;
-    struct state S = {0};
-    int rc = pass(c, &S, t0, false, err);
+    bool sack = vnd_diag_has_column(c, o->table, VND_RTT_SACK_COL);
+    bool ids = vnd_diag_has_column(c, o->table, VND_RTT_ID_COL);
+    struct vnd_rtt_machine *m = vnd_rtt_machine_new(ids, sack, keep_sample, &K);
+    int rc = pass(c, m, false, err);
     if (rc == VND_DIAG_USE_SQL) {
-        state_free(&S);
-        rc = pass(c, &S, t0, true, err);
+        vnd_rtt_machine_free(m);
+        K.ns = 0;
+        m = vnd_rtt_machine_new(ids, sack, keep_sample, &K);
+        rc = pass(c, m, true, err);
     }
     if (!rc)
-        aggregate(c, &S, res);
-    state_free(&S);
+        aggregate(c, vnd_rtt_machine_flows(m), &K, res);
+    vnd_rtt_machine_free(m);
+    free(K.s);
     return rc ? -1 : 0;
 }

@@ -1,7 +1,8 @@
-/* diag_scan_step.c — the thin C steps of the one-table GROUP BY apps
- * (throughput, distribution, groups): one plain SELECT of the columns the
- * SQL reads, aggregated in a hash table instead of SQLite's sorter, then
- * the few groups sorted as the SQL's ORDER BY sorts them.
+/* diag_scan_step.c — the thin C step of distribution: one plain SELECT of
+ * the column the SQL reads, aggregated in a hash table instead of
+ * SQLite's sorter, then the few groups sorted as the SQL's ORDER BY sorts
+ * them.  (throughput and groups had steps here too: the table's rollup
+ * answers them now, diag_rollup.c, and their SQL the rest.)
  *
  * Values are compared as SQLite compares them for the types these tables
  * hold (INTEGER, TEXT with the BINARY collation, NULL); a REAL or BLOB
@@ -100,7 +101,7 @@ static void texts_free(struct texts *t)
 struct tmap {
     int w;
     int64_t *k;                     /* w per group */
-    int64_t *packets, *bytes;
+    int64_t *packets;
     uint32_t n, cap;
     uint32_t *tab;
     size_t tabcap;
@@ -163,10 +164,9 @@ static uint32_t tmap_get(struct tmap *m, const int64_t *key)
         m->cap = m->cap ? 2 * m->cap : 256;
         m->k = xrealloc(m->k, m->cap * ks);
         m->packets = xrealloc(m->packets, m->cap * sizeof *m->packets);
-        m->bytes = xrealloc(m->bytes, m->cap * sizeof *m->bytes);
     }
     memcpy(&m->k[(size_t)m->n * (size_t)m->w], key, ks);
-    m->packets[m->n] = m->bytes[m->n] = 0;
+    m->packets[m->n] = 0;
     m->tab[j] = m->n + 1;
     return m->last = m->n++;
 }
@@ -175,7 +175,6 @@ static void tmap_free(struct tmap *m)
 {
     free(m->k);
     free(m->packets);
-    free(m->bytes);
     free(m->tab);
     memset(m, 0, sizeof *m);
 }
@@ -231,19 +230,7 @@ static void put_value(struct vnd_diag_rows *rows, const struct texts *tx, int64_
         vnd_rows_null(rows);
 }
 
-/* Adds the payload_len of column `col` to *sum; -1 for a type the SQL's
- * sum would treat otherwise (REAL sums). */
-static int add_len(sqlite3_stmt *st, int col, int64_t *sum)
-{
-    int t = sqlite3_column_type(st, col);
-    if (t == SQLITE_INTEGER)
-        *sum += sqlite3_column_int64(st, col);
-    else if (t != SQLITE_NULL)
-        return -1;
-    return 0;
-}
-
-/* ---- the scan all three share ----
+/* ---- the scan ----
  *
  * On a big table the rowid range is cut in parts, one per thread, each
  * aggregated on its own and merged at the end (sums of integers: the
@@ -358,121 +345,6 @@ static int scan(const struct vnd_diag_ctx *c, const char *app, const char *cols,
     return ret;
 }
 
-/* ---- throughput ---- */
-
-struct tp {
-    double t0, slot;
-    bool by_flow;
-    double min_ts;                  /* the smallest ts read */
-    struct vnd_flows flows;
-    struct tmap m;
-};
-
-static int tp_row(sqlite3_stmt *st, void *ctx)
-{
-    struct tp *T = ctx;
-    sqlite3_value *vts = sqlite3_column_value(st, 0);
-    int tt = sqlite3_value_type(vts);
-    if (tt != SQLITE_FLOAT && tt != SQLITE_INTEGER)
-        return VND_DIAG_USE_SQL;
-    double ts = sqlite3_value_double(vts);
-    if (ts < T->min_ts)
-        T->min_ts = ts;
-    int64_t key[2] = {vnd_dkey(vnd_step_slot(ts, T->t0, T->slot)), -1};
-    if (T->by_flow) {
-        int f = vnd_flows_row(&T->flows, st, 2);
-        if (f < 0)
-            return VND_DIAG_USE_SQL;
-        key[1] = T->flows.f[f].label ? f : -1;  /* NULL labels: one group */
-    }
-    uint32_t g = tmap_get(&T->m, key);
-    T->m.packets[g]++;
-    return add_len(st, 1, &T->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
-}
-
-/* Adds part `from`'s groups to `into`'s (flows looked up by their values). */
-static void tp_merge(struct tp *into, const struct tp *from)
-{
-    for (uint32_t g = 0; g < from->m.n; g++) {
-        int64_t key[2] = {from->m.k[2 * (size_t)g], from->m.k[2 * (size_t)g + 1]};
-        if (key[1] >= 0) {
-            const struct vnd_flow *f = &from->flows.f[key[1]];
-            key[1] = vnd_flows_get(&into->flows, f->src, f->src_len, f->sport, f->dst,
-                                   f->dst_len, f->dport, f->nulls);
-        }
-        uint32_t h = tmap_get(&into->m, key);
-        into->m.packets[h] += from->m.packets[g];
-        into->m.bytes[h] += from->m.bytes[g];
-    }
-    if (from->min_ts < into->min_ts)
-        into->min_ts = from->min_ts;
-}
-
-static void tp_free(struct tp *T)
-{
-    tmap_free(&T->m);
-    vnd_flows_free(&T->flows);
-}
-
-/* The ts of the table's first row: time 0 when the rows come in time order,
- * as captures do; NaN when there is none or it is not a number. */
-static double first_ts(const struct vnd_diag_ctx *c)
-{
-    struct vnd_sb sb = {0};
-    vnd_sb_printf(&sb, "SELECT ts FROM ");
-    vnd_sb_ident(&sb, c->o->table);
-    vnd_sb_printf(&sb, " ORDER BY _rowid_ LIMIT 1");
-    sqlite3_stmt *st = NULL;
-    double t = NAN;
-    if (sqlite3_prepare_v2(c->db, sb.s, -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW) {
-        int tt = sqlite3_column_type(st, 0);
-        if (tt == SQLITE_FLOAT || tt == SQLITE_INTEGER)
-            t = sqlite3_column_double(st, 0);
-    }
-    sqlite3_finalize(st);
-    vnd_sb_free(&sb);
-    return t;
-}
-
-/* Reads the rows into T (parts merged into T[0]) with time 0 `t0`. */
-static int tp_scan(const struct vnd_diag_ctx *c, const struct cut *cut, struct tp *T,
-                   double t0, char **err)
-{
-    void *ctx[VND_DIAG_THREADS_MAX];
-    for (int i = 0; i < cut->n; i++) {
-        T[i] = (struct tp){.t0 = t0, .slot = c->o->slot, .by_flow = c->o->by_flow,
-                           .min_ts = INFINITY, .m = {.w = 2}};
-        ctx[i] = &T[i];
-    }
-    int rc = scan(c, "throughput",
-                  c->o->by_flow ? "ts, payload_len, src_ip, src_port, dst_ip, dst_port"
-                                : "ts, payload_len",
-                  cut, tp_row, ctx, err);
-    for (int i = 1; i < cut->n; i++) {
-        if (!rc)
-            tp_merge(&T[0], &T[i]);
-        tp_free(&T[i]);
-    }
-    return rc;
-}
-
-static _Thread_local const struct tp *sort_tp;
-
-static int cmp_tp(const void *x, const void *y)
-{
-    const int64_t *a = &sort_tp->m.k[2 * (size_t)*(const uint32_t *)x];
-    const int64_t *b = &sort_tp->m.k[2 * (size_t)*(const uint32_t *)y];
-    if (a[1] != b[1]) {
-        int c = vnd_cmp_text(a[1] >= 0 ? sort_tp->flows.f[a[1]].label : NULL,
-                             b[1] >= 0 ? sort_tp->flows.f[b[1]].label : NULL);
-        if (c)
-            return c;
-    }
-    double ta = vnd_keyd(a[0]), tb = vnd_keyd(b[0]);
-    return ta < tb ? -1 : ta > tb;
-}
-
 static uint32_t *order(uint32_t n, int (*cmp)(const void *, const void *))
 {
     uint32_t *ix = xrealloc(NULL, ((size_t)n + 1) * sizeof *ix);
@@ -483,66 +355,11 @@ static uint32_t *order(uint32_t n, int (*cmp)(const void *, const void *))
     return ix;
 }
 
-int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                             char **err)
-{
-    /* parts[0] zeroed: freed below even when no scan filled it */
-    struct tp parts[VND_DIAG_THREADS_MAX] = {{.m = {.w = 2}}}, T = {.m = {.w = 2}};
-    struct cut cut;
-    scan_cut(c, &cut);
-    double t0 = NAN;
-    int rc = 0;
-    /* Time 0 is the table's smallest ts, which costs a scan of its own.
-     * Reading the whole table, the step guesses the first row's ts instead
-     * and checks the guess against the smallest ts it read: right for rows
-     * in time order, else a second pass with the true time 0. */
-    if (isnan(c->o->origin) && vnd_diag_source_plain(c, true) && !isnan(t0 = first_ts(c))) {
-        rc = tp_scan(c, &cut, parts, t0, err);
-        if (!rc && parts[0].min_ts != t0) {
-            t0 = parts[0].min_ts;
-            tp_free(&parts[0]);
-            rc = tp_scan(c, &cut, parts, t0, err);
-        }
-    } else {
-        const char *tables[] = {c->o->table, NULL};
-        rc = vnd_step_t0(c, tables, &t0, err);
-        if (!rc)
-            rc = tp_scan(c, &cut, parts, t0, err);
-    }
-    if (!rc)
-        T = parts[0];
-    else
-        tp_free(&parts[0]);
-    if (!rc) {
-        sort_tp = &T;
-        uint32_t *ix = order(T.m.n, cmp_tp);
-        sort_tp = NULL;
-        const char *cols[] = {"t", "flow", "packets", "bytes", "bps"};
-        const char *cols_nf[] = {"t", "packets", "bytes", "bps"};
-        vnd_rows_columns(rows, T.by_flow ? 5 : 4, T.by_flow ? cols : cols_nf);
-        for (uint32_t k = 0; k < T.m.n; k++) {
-            uint32_t g = ix[k];
-            const int64_t *key = &T.m.k[2 * (size_t)g];
-            vnd_rows_real(rows, vnd_keyd(key[0]));
-            if (T.by_flow)
-                vnd_rows_text(rows, key[1] >= 0 ? T.flows.f[key[1]].label : NULL);
-            vnd_rows_int(rows, T.m.packets[g]);
-            vnd_rows_int(rows, T.m.bytes[g]);
-            vnd_rows_real(rows, (double)T.m.bytes[g] * 8.0 / T.slot);
-        }
-        free(ix);
-    }
-    tmap_free(&T.m);
-    vnd_flows_free(&T.flows);
-    return rc;
-}
-
-/* ---- distribution and groups: tuples of values ---- */
+/* ---- distribution: tuples of values ---- */
 
 struct gp {
     int nf;
     int64_t last[VND_DIAG_FIELDS_MAX];      /* per column: its last text */
-    bool bytes;                     /* last column is payload_len */
     struct texts tx;
     struct tmap m;
     int64_t total;
@@ -558,7 +375,7 @@ static int gp_row(sqlite3_stmt *st, void *ctx)
     uint32_t g = tmap_get(&G->m, key);
     G->m.packets[g]++;
     G->total++;
-    return G->bytes && add_len(st, G->nf, &G->m.bytes[g]) ? VND_DIAG_USE_SQL : 0;
+    return 0;
 }
 
 static _Thread_local const struct gp *sort_gp;
@@ -594,13 +411,12 @@ static void gp_merge(struct gp *into, const struct gp *from)
                                          from->tx.len[key[2 * i + 1]]);
         uint32_t h = tmap_get(&into->m, key);
         into->m.packets[h] += from->m.packets[g];
-        into->m.bytes[h] += from->m.bytes[g];
     }
     into->total += from->total;
 }
 
 static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *const *fields,
-                  int nf, bool bytes, struct gp *G, uint32_t **ix, char **err)
+                  int nf, struct gp *G, uint32_t **ix, char **err)
 {
     struct cut cut;
     scan_cut(c, &cut);
@@ -610,7 +426,6 @@ static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *con
         struct gp *P = &parts[k];
         memset(P, 0, sizeof *P);
         P->nf = nf;
-        P->bytes = bytes;
         P->m.w = 2 * nf;
         for (int i = 0; i < nf; i++)
             P->last[i] = -1;
@@ -622,8 +437,6 @@ static int gp_run(const struct vnd_diag_ctx *c, const char *app, const char *con
             vnd_sb_printf(&cols, ", ");
         vnd_sb_ident(&cols, fields[i]);
     }
-    if (bytes)
-        vnd_sb_printf(&cols, ", payload_len");
     int rc = scan(c, app, cols.s, &cut, gp_row, ctx, err);
     vnd_sb_free(&cols);
     for (int k = 1; k < cut.n; k++) {
@@ -652,7 +465,7 @@ int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_row
     struct gp G;
     uint32_t *ix = NULL;
     const char *fields[] = {c->o->field};
-    int rc = gp_run(c, "distribution", fields, 1, false, &G, &ix, err);
+    int rc = gp_run(c, "distribution", fields, 1, &G, &ix, err);
     if (!rc) {
         const char *cols[] = {c->o->field, "count", "fraction"};
         vnd_rows_columns(rows, 3, cols);
@@ -661,33 +474,6 @@ int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_row
             put_value(rows, &G.tx, G.m.k[2 * (size_t)g], G.m.k[2 * (size_t)g + 1]);
             vnd_rows_int(rows, G.m.packets[g]);
             vnd_rows_real(rows, (double)G.m.packets[g] * 1.0 / (double)G.total);
-        }
-    }
-    free(ix);
-    gp_free(&G);
-    return rc;
-}
-
-int vnd_diag_groups_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
-{
-    struct gp G;
-    uint32_t *ix = NULL;
-    const struct vnd_diag_opts *o = c->o;
-    int rc = gp_run(c, "groups", o->fields, o->nfields, true, &G, &ix, err);
-    if (!rc) {
-        const char *cols[VND_DIAG_FIELDS_MAX + 2];
-        for (int i = 0; i < o->nfields; i++)
-            cols[i] = o->fields[i];
-        cols[o->nfields] = "packets";
-        cols[o->nfields + 1] = "bytes";
-        vnd_rows_columns(rows, o->nfields + 2, cols);
-        for (uint32_t k = 0; k < G.m.n; k++) {
-            uint32_t g = ix[k];
-            const int64_t *key = &G.m.k[(size_t)g * (size_t)G.m.w];
-            for (int i = 0; i < o->nfields; i++)
-                put_value(rows, &G.tx, key[2 * i], key[2 * i + 1]);
-            vnd_rows_int(rows, G.m.packets[g]);
-            vnd_rows_int(rows, G.m.bytes[g]);
         }
     }
     free(ix);

@@ -491,7 +491,14 @@ double vnd_keyd(int64_t k)
 
 static uint64_t gkey_hash(int64_t a, int64_t b, int64_t c)
 {
-    return mix(mix(key_hash(a), (uint64_t)b * 0xff51afd7ed558ccdULL), (uint64_t)c);
+    uint64_t h = mix(mix(key_hash(a), (uint64_t)b * 0xff51afd7ed558ccdULL), (uint64_t)c);
+    /* the table takes the low bits, which mix leaves much as c's were
+     * (rtt's copy keys hold payload lengths there): a finalizer spreads
+     * every bit over them (MurmurHash3's fmix64) */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
 }
 
 uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c)

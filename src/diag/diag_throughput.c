@@ -38,5 +38,4 @@ const struct vnd_diag_app vnd_diag_throughput = {
     .need = VND_NEED_TABLE,
     .timed = true,
     .build = build,
-    .run = vnd_diag_throughput_step,
 };

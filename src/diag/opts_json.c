@@ -26,6 +26,24 @@ int vnd_diag_opt_by(const char *name, const char *s, enum vnd_diag_by *dst, char
     return -1;
 }
 
+static const char *const kind_names[] = {"all", "data", "fin", "handshake"};
+
+const char *vnd_diag_rtt_kind_name(enum vnd_rtt_kind k)
+{
+    return (unsigned)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "?";
+}
+
+int vnd_diag_opt_rtt_kind(const char *name, const char *s, enum vnd_rtt_kind *dst, char **err)
+{
+    for (size_t i = 0; i < sizeof kind_names / sizeof *kind_names; i++)
+        if (!strcmp(s, kind_names[i])) {
+            *dst = (enum vnd_rtt_kind)i;
+            return 0;
+        }
+    *err = vnd_diag_errf("%s takes all, handshake, data or fin, not '%.80s'", name, s);
+    return -1;
+}
+
 int vnd_diag_opt_name(const char *name, const char *s, const char **dst, char **err)
 {
     if (!*s) {
@@ -74,7 +92,7 @@ int vnd_diag_opt_seconds_text(const char *name, const char *s, bool positive, do
 
 /* ---- JSON ---- */
 
-enum kind { K_NAME, K_TEXT, K_LIST, K_SLOT, K_SECONDS, K_TIME, K_BY, K_BOOL };
+enum kind { K_NAME, K_TEXT, K_LIST, K_SLOT, K_SECONDS, K_TIME, K_BY, K_BOOL, K_KIND };
 
 static const struct key {
     const char *key;
@@ -83,7 +101,7 @@ static const struct key {
     {"table", K_NAME},   {"in", K_NAME},      {"out", K_NAME},      {"field", K_NAME},
     {"where", K_TEXT},   {"path", K_LIST},    {"fields", K_LIST},   {"slot", K_SLOT},
     {"window", K_SECONDS}, {"by", K_BY},      {"by_flow", K_BOOL},  {"list", K_BOOL},
-    {"since", K_TIME},   {"until", K_TIME},
+    {"since", K_TIME},   {"until", K_TIME},   {"kind", K_KIND},
 };
 
 /* The string of `v`, or NULL and *err. */
@@ -155,6 +173,9 @@ static int set_one(struct vnd_diag_opts *o, const struct key *k, const json_t *v
         return 0;
     case K_BY:
         return (s = string_of(name, v, err)) ? vnd_diag_opt_by(name, s, &o->by, err) : -1;
+    case K_KIND:
+        return (s = string_of(name, v, err)) ? vnd_diag_opt_rtt_kind(name, s, &o->rtt_kind, err)
+                                             : -1;
     case K_BOOL:
         if (!json_is_boolean(v)) {
             *err = vnd_diag_errf("%s must be true or false", name);
@@ -184,7 +205,7 @@ int vnd_diag_opts_from_json(const json_t *j, struct vnd_diag_opts *o, char **err
         if (!k) {
             *err = vnd_diag_errf("unknown option \"%.80s\" (options: table, in, out, path, "
                                  "field, fields, where, slot, by, by_flow, list, window, "
-                                 "since, until)", key);
+                                 "since, until, kind)", key);
             return -1;
         }
         if (set_one(o, k, v, err))
@@ -226,6 +247,8 @@ json_t *vnd_diag_opts_to_json(const struct vnd_diag_opts *o)
         json_object_set_new(j, "by", json_string(vnd_diag_by_name(o->by)));
     if (o->by_flow)
         json_object_set_new(j, "by_flow", json_true());
+    if (o->rtt_kind != d.rtt_kind)
+        json_object_set_new(j, "kind", json_string(vnd_diag_rtt_kind_name(o->rtt_kind)));
     if (o->list)
         json_object_set_new(j, "list", json_true());
     if (!isnan(o->since))

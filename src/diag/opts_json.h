@@ -11,6 +11,7 @@
  *   "slot"                             seconds, > 0
  *   "window"                           seconds, >= 0
  *   "by"                               "id" | "payload" | "order"
+ *   "kind"                             "all" | "handshake" | "data" | "fin"
  *   "by_flow", "list"                  true | false
  *   "since", "until"                   numbers (ts): only rows with
  *                                      since <= ts < until
@@ -53,5 +54,8 @@ int vnd_diag_opt_seconds_text(const char *name, const char *s, bool positive, do
 /* "id", "payload" or "order". */
 int vnd_diag_opt_by(const char *name, const char *s, enum vnd_diag_by *dst, char **err);
 const char *vnd_diag_by_name(enum vnd_diag_by by);
+/* "all", "handshake", "data" or "fin" (rtt --kind). */
+int vnd_diag_opt_rtt_kind(const char *name, const char *s, enum vnd_rtt_kind *dst, char **err);
+const char *vnd_diag_rtt_kind_name(enum vnd_rtt_kind k);
 
 #endif

@@ -132,6 +132,10 @@ static int app_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_P
 
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
+    /* a rollup's newest slot: a cost that does not grow with the table */
+    double r = vnd_diag_rollup_ts(db, o, true);
+    if (!isnan(r))
+        return r;
     const char *tabs[VND_DIAG_PATH_MAX + 4];
     int n = app_tables(o, tabs);
     double m = NAN;
@@ -154,6 +158,9 @@ double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
 
 double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
+    double r = vnd_diag_rollup_ts(db, o, false);
+    if (!isnan(r))
+        return r;
     struct vnd_sb sb = {0};
     const char *tabs[VND_DIAG_PATH_MAX + 4];
     app_tables(o, tabs);

@@ -9,6 +9,7 @@
 
 #include "decode/packet.h"
 #include "fields/registry.h"
+#include "ingest/rollup.h"
 #include "ingest/rowpipe.h"
 #include "store/provider.h"
 #include "util/util.h"
@@ -33,6 +34,11 @@ struct sink {
      * trace is alone in its table with slot 0.  Checked at every commit
      * (check_auto); off once another trace writes the table. */
     bool auto_rowid;
+    /* The table's rollup (rollup.h; owners only, NULL: none) and a
+     * stored row's values as it sees them. */
+    struct vnd_rollup *rollup;
+    struct vnd_value *vals;
+    bool *present;
 };
 
 struct trace {
@@ -67,6 +73,7 @@ struct vnd_ingest {
     char *store_errmsg;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
     struct vnd_rowpipe *pipe;   /* rows to the writer thread */
+    bool rollups;            /* keep them (rollup.h); VND_ROLLUP=0: not */
 };
 
 struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_conf *conf,
@@ -78,6 +85,8 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->batch_packets = batch_packets ? batch_packets : 65536;
     ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
     ing->pipe = vnd_rowpipe_new();
+    const char *ru = getenv("VND_ROLLUP");
+    ing->rollups = !ru || strcmp(ru, "0") != 0;
     return ing;
 }
 
@@ -89,6 +98,9 @@ static char *dup_or_null(const char *s)
 static void sink_free(struct sink *k)
 {
     vnd_store_writer_free(k->insert.writer);
+    vnd_rollup_free(k->rollup);
+    free(k->vals);
+    free(k->present);
     free(k->table);
     free(k->col_first);
     free(k->col_fields);
@@ -123,6 +135,8 @@ static void sink_layout(struct sink *k)
     k->col_first = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_first);
     k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
     k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
+    k->vals = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->vals);
+    k->present = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->present);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
         k->col_first[c] = o;
@@ -253,6 +267,9 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
         .flow_sampling = t->o.flow_sampling,
         .status = t->status, .message = t->message,
+        .rollup = k->rollup ? vnd_rollup_table(k->rollup) : NULL,
+        .rollup_status = k->rollup ? vnd_rollup_status(k->rollup) : NULL,
+        .rollup_packets = k->rollup ? vnd_rollup_packets(k->rollup) : 0,
     };
     return m;
 }
@@ -261,6 +278,15 @@ static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, cha
 {
     struct vnd_meta m = meta_of(t, k);
     return vnd_store_put_meta(ing->st, &m, err);
+}
+
+/* Every rollup's rows of the batch, into the pipe ahead of its commit. */
+static void emit_rollups(struct vnd_ingest *ing)
+{
+    for (int i = 0; i < ing->ntraces; i++)
+        for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
+            if (ing->traces[i]->sinks[k].rollup)
+                vnd_rollup_emit(ing->traces[i]->sinks[k].rollup, ing->pipe);
 }
 
 static int begin_batch(struct vnd_ingest *ing, char **err)
@@ -393,6 +419,16 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         if (rc || vnd_store_trace_rows(ing->st, o->id, k->table, &k->rows, err)
             || choose_rowids(ing, t, k, err) || prepare_insert(ing, k, err))
             goto out_rollback;
+        /* a rollup for a new trace alone in its table (rollup.h); one
+         * made before no longer holds the rows of a trace parsed again */
+        if (vnd_store_only_trace(ing->st, o->id, k->table)) {
+            if (ing->rollups && !o->replace && !o->append)
+                k->rollup = vnd_rollup_new(ing->st, k->table, k->rule, err);
+            else if (vnd_rollup_drop(ing->st, k->table, err))
+                goto out_rollback;
+            if (!k->rollup && *err)
+                goto out_rollback;
+        }
         if (k->replacing)
             k->rows.next = k->rows.lo ? k->rows.lo : 1;   /* the old rows will be gone */
         if (o->append)
@@ -462,7 +498,11 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
         for (int i = 0; i < k->col_nfields[c] && !found; i++)
             found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), &v);
         vnd_rowpipe_put(pipe, found ? &v : NULL);
+        k->vals[c] = v;
+        k->present[c] = found;
     }
+    if (k->owner->rollup)
+        vnd_rollup_row(k->owner->rollup, k->vals, k->present);
     vnd_rowpipe_end_row(pipe);
 }
 
@@ -586,6 +626,8 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 {
     char *msg = NULL;
+    if (!ing->store_error)
+        emit_rollups(ing);
     if (vnd_rowpipe_drain(ing->pipe, &msg) && !ing->store_error) {
         ing->store_error = EIO;
         ing->store_errmsg = vnd_strdup_printf("writing rows: %s", msg);
@@ -654,6 +696,7 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
 {
     if (!ing->in_txn || ing->store_error)
         return;
+    emit_rollups(ing);
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
@@ -678,6 +721,13 @@ int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,
                             const char *message, char **err)
 {
     struct trace *t = ing->traces[ti];
+    /* the last RTT samples: rollup rows, in the batch that commits them */
+    for (int k = 0; k < t->nsinks; k++)
+        if (t->sinks[k].rollup) {
+            if (!ing->in_txn && !ing->store_error && begin_batch(ing, err))
+                return EIO;
+            vnd_rollup_finish(t->sinks[k].rollup);
+        }
     t->status = status;
     free(t->message);
     t->message = dup_or_null(message);

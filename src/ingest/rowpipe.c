@@ -60,7 +60,7 @@ static void cell_value(const struct block *b, const struct cell *cl, struct vnd_
         v->i = cl->u.i;
     } else if (cl->type == VND_SQL_REAL) {
         v->d = cl->u.d;
-    } else if (cl->type == VND_SQL_TEXT) {
+    } else if (cl->type == VND_SQL_TEXT || cl->type == VND_SQL_BLOB) {
         v->s = b->text + cl->u.off;
         v->slen = cl->len;
     }

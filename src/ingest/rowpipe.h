@@ -34,7 +34,8 @@ void vnd_rowpipe_free(struct vnd_rowpipe *p);
  * vnd_rowpipe_end_row. */
 void vnd_rowpipe_begin_row(struct vnd_rowpipe *p, const struct vnd_rowpipe_target *target);
 char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p);
-/* `v` NULL: SQL NULL.  Text must lie in the buffer text_buf returned. */
+/* `v` NULL: SQL NULL.  Text and BLOB bytes must lie in the buffer
+ * text_buf returned. */
 void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v);
 void vnd_rowpipe_end_row(struct vnd_rowpipe *p);
 

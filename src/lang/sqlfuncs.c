@@ -1,7 +1,10 @@
 /* sqlfuncs.c — vnd_in_prefix(), printf() and format() for SQLite. */
 #include "lang/sqlfuncs.h"
+#include "util/ddsketch.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -307,6 +310,65 @@ static void printf_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_free(z);
 }
 
+/* ---- DDSketch (util/ddsketch.h): the rollups' RTT quantiles ---- */
+
+/* vnd_dds_merge(sketch): aggregate; NULLs skipped, NULL when none. */
+static void dds_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    struct vnd_dds **acc = sqlite3_aggregate_context(ctx, sizeof *acc);
+    if (!acc) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (!*acc) {
+        *acc = malloc(sizeof **acc);
+        if (!*acc)
+            abort();
+        vnd_dds_init(*acc, VND_DDS_ALPHA_PERMILLE);
+    }
+    const uint8_t *p = sqlite3_value_blob(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (vnd_dds_merge_encoded(*acc, p, (size_t)n))
+        sqlite3_result_error(ctx, "vnd_dds_merge: not a sketch of this alpha (docs/rollups.md)",
+                             -1);
+}
+
+static void dds_final(sqlite3_context *ctx)
+{
+    struct vnd_dds **acc = sqlite3_aggregate_context(ctx, 0);
+    if (!acc || !*acc) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    size_t n;
+    uint8_t *p = vnd_dds_encode(*acc, &n);
+    sqlite3_result_blob(ctx, p, (int)n, free);
+    vnd_dds_free(*acc);
+    free(*acc);
+}
+
+/* vnd_dds_quantile(sketch, q): the sketch's nearest-rank q-quantile. */
+static void dds_quantile(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+        return;
+    struct vnd_dds s;
+    if (vnd_dds_decode(&s, sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]))) {
+        sqlite3_result_error(ctx, "vnd_dds_quantile: not a sketch (docs/rollups.md)", -1);
+        return;
+    }
+    double v = vnd_dds_quantile(&s, sqlite3_value_double(argv[1]));
+    vnd_dds_free(&s);
+    if (isnan(v))
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_double(ctx, v);
+}
+
 int vnd_sql_register_functions(sqlite3 *db)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
@@ -315,5 +377,11 @@ int vnd_sql_register_functions(sqlite3 *db)
         rc = sqlite3_create_function(db, "printf", -1, flags, "printf", printf_func, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "format", -1, flags, "format", printf_func, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "vnd_dds_merge", 1, flags, NULL, NULL, dds_step,
+                                     dds_final);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "vnd_dds_quantile", 2, flags, NULL, dds_quantile,
+                                     NULL, NULL);
     return rc;
 }

@@ -7,6 +7,13 @@
  *       argument is NULL or `addr` is not an address; an error when
  *       `prefix` is not a prefix.  Deterministic.
  *
+ *   vnd_dds_merge(sketch)                      (aggregate)
+ *   vnd_dds_quantile(sketch, q)
+ *       DDSketch (util/ddsketch.h), the rollups' RTT sketches: the merge
+ *       of a column of serialized sketches (NULLs skipped), and the
+ *       nearest-rank q-quantile one answers.  An error for a BLOB that is
+ *       not a sketch.
+ *
  *   printf(format, ...), format(format, ...)
  *       SQLite's own, result for result, except that a result longer than
  *       the connection's SQLITE_LIMIT_LENGTH (or a width or precision over

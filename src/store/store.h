@@ -122,6 +122,11 @@ struct vnd_meta {
     const char *status;          /* ingesting, complete, truncated, failed */
     const char *message;
     double flow_sampling;        /* 1 flow in N copied by the switch; 0: every flow */
+    /* The table's rollup (ingest/rollup.h): its table (NULL: none), what
+     * it answers ("rollup", ... and after ": " why not more), and the
+     * rows of the table it holds. */
+    const char *rollup, *rollup_status;
+    uint64_t rollup_packets;
 };
 
 /* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */

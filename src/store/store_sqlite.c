@@ -95,7 +95,13 @@ static const char meta_schema[] =
     " sampled_out INTEGER, dropped_kernel INTEGER, dropped_queue INTEGER,"
     " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
     " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
-    " flow_sampling REAL, PRIMARY KEY (trace, tbl))";
+    " flow_sampling REAL, rollup TEXT, rollup_status TEXT, rollup_packets INTEGER,"
+    " PRIMARY KEY (trace, tbl))";
+/* Columns that came later: a file made before gets them when opened (the
+ * error of a column already there is no error; readers name the columns
+ * they read). */
+static const char *const meta_added[] = {"flow_sampling REAL", "rollup TEXT",
+                                         "rollup_status TEXT", "rollup_packets INTEGER"};
 
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
@@ -161,12 +167,19 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
         || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
         goto out_close_prefixed;
-    /* flow_sampling came later: appended to an older database's vnd_meta
-     * (the error of a column already there is no error) */
-    sqlite3_exec(st->db, "ALTER TABLE vnd_meta ADD COLUMN flow_sampling REAL", NULL, NULL, NULL);
+    for (size_t i = 0; i < sizeof meta_added / sizeof *meta_added; i++) {
+        char *sql = vnd_strdup_printf("ALTER TABLE vnd_meta ADD COLUMN %s", meta_added[i]);
+        sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+        free(sql);
+    }
     if (sqlite3_prepare_v2(st->db,
-            "INSERT OR REPLACE INTO vnd_meta VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta, NULL) != SQLITE_OK) {
+            "INSERT OR REPLACE INTO vnd_meta (trace, tbl, tenant, cap_point, direction,"
+            " pattern, source, linktype, parse_filter, parse_fields, packets_seen,"
+            " packets_matched, packets_stored, sampled_out, dropped_kernel, dropped_queue,"
+            " decode_anomalies, sampling, snaplen, first_ts, last_ts, status, message, updated,"
+            " flow_sampling, rollup, rollup_status, rollup_packets)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta,
+            NULL) != SQLITE_OK) {
         fail(st->db, err, path);
         goto out_close;
     }
@@ -610,6 +623,12 @@ static int sq_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     clock_gettime(CLOCK_REALTIME, &now);
     sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
     sqlite3_bind_double(s, i++, m->flow_sampling > 1 ? m->flow_sampling : 1);
+    bind_text_or_null(s, i++, m->rollup);
+    bind_text_or_null(s, i++, m->rollup_status);
+    if (m->rollup)
+        sqlite3_bind_int64(s, i++, (sqlite3_int64)m->rollup_packets);
+    else
+        sqlite3_bind_null(s, i++);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);

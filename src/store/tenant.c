@@ -37,9 +37,14 @@ static char **tables_of(const char *path, const char *const *traces, int ntraces
      * (sflow_counters, docs/capture.md). */
     tables[n++] = vnd_xstrdup("vnd_meta");
     tables[n++] = vnd_xstrdup("sflow_counters");
+    /* a table's rollup (ingest/rollup.h) is the trace's too; a file made
+     * before rollups has no column for them */
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "SELECT DISTINCT tbl FROM vnd_meta WHERE trace = ?", -1, &s,
-                              NULL) != SQLITE_OK) {
+        || (sqlite3_prepare_v2(db, "SELECT tbl FROM vnd_meta WHERE trace = ?1 UNION"
+                                   " SELECT rollup FROM vnd_meta WHERE trace = ?1 AND rollup"
+                                   " IS NOT NULL", -1, &s, NULL) != SQLITE_OK
+            && sqlite3_prepare_v2(db, "SELECT DISTINCT tbl FROM vnd_meta WHERE trace = ?", -1,
+                                  &s, NULL) != SQLITE_OK)) {
         *err = vnd_strdup_printf("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         goto out_fail;
     }

@@ -12,7 +12,8 @@ trap '[ -n "$FPID" ] && kill "$FPID" 2>/dev/null; rm -rf "$T"' EXIT
 "$VND" parse -q -o "$T/t.db" "A=$T/A.pcap" "B=$T/B.pcap" "C=$T/C.pcap"
 
 # every app with a C step: its rows are the printed SQL's
-for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "loss --in B --out C" \
+for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "rtt -t B --kind handshake" \
+           "rtt -t A --by-flow --kind data" "loss --in B --out C" \
            "loss --in C --out B --slot 0.1" "delay --in A --out B --by-flow" "delay --in B --out C" \
            "throughput -t A --where 'ip.src = 10.0.0.10 and tcp.dst = 40001'" \
            "throughput -t B --by-flow --slot 0.25" "distribution -t A --field dst_port" \
@@ -75,8 +76,8 @@ check "the sack column holds SACK blocks" \
 for app in "rtt -t B" "rtt -t A --by-flow --slot 0.1" "rtt -t C --by-flow --where 'tcp.dst = 40001 or tcp.src = 40001'" \
            "rtt -t B --slot 0.25" "bottleneck --path A,B,C"; do
     eval "set -- $app"
-    sql=$("$VND" diag "$@" -d "$T/s.db" --show-sql)
-    want=$("$VND" diag "$@" -d "$T/s.db" -f csv | grep -v '^# verdict: ')
+    sql=$("$VND" diag "$@" -d "$T/s.db" --show-sql --no-rollup)
+    want=$("$VND" diag "$@" -d "$T/s.db" -f csv --no-rollup | grep -v '^# verdict: ')
     got=$("$VND" query -d "$T/s.db" -f csv "$sql")
     if [ -n "$want" ] && [ "$got" = "$want" ] && [[ "$sql" == *vnd_kb* ]]; then
         ok "sack $app: the step's rows are the SACK SQL's"

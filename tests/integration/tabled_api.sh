@@ -158,6 +158,13 @@ dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "c
 want=$("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S -f csv)
 check_eq "diag throughput (CSV): the rows of vnd diag throughput" "$CODE $BODY" "200 $want"
 check "... several slots of them ($(wc -l <<<"$want") lines)" test "$(wc -l <<<"$want")" -gt 2
+# a live trace's table has its rollup, which a trace-restricted guard may
+# read: a whole-second slot is answered from it (docs/rollups.md)
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": 1, "by_flow": true}, "show_sql": true, "traces": ["tr_1"]}'
+check "diag throughput, slot 1 s, through the API: from the rollup" grep -q "answered from the rollup" <<<"$BODY"
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": 1, "by_flow": true}, "format": "csv", "traces": ["tr_1"]}'
+check_eq "... the rows of --no-rollup" "$CODE $BODY" \
+    "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot 1 --by-flow -f csv --no-rollup)"
 check_eq "... as text/csv" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}, "format": "csv"}')" "text/csv"
 dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S, "by_flow": true}, "format": "csv"}'
 check_eq "diag throughput by flow: the same as --by-flow" "$CODE $BODY" \

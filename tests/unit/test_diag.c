@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "diag/diag.h"
+#include "diag/opts_json.h"
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
 
@@ -236,6 +237,55 @@ static void test_rtt(void)
     CHECK(fabs(cell(r, 1, 1) - 2) < 1e-9 && fabs(cell(r, 1, 5) - 4.0) < 1e-6,
           "second slot: 2 samples, p99 4 ms");
     free(r);
+}
+
+static void same(const struct vnd_diag_app *app, const struct vnd_diag_opts *o, const char *what);
+
+/* --kind: a whole connection, SYN to the last ACK of the close.
+ * handshake: SYN→SYN/ACK 4 ms (a→b), SYN/ACK→ACK 1 ms (b→a); data:
+ * 100 bytes → ACK 2 ms (a→b); fin: FIN→FIN/ACK 3 ms (a→b), FIN/ACK→ACK
+ * 6 ms (b→a). */
+static void test_rtt_kind(void)
+{
+    table("rk");
+    row("rk", 1.000, 1, 0, 100, 0, 0x02, 0);
+    row("rk", 1.004, 2, 1, 500, 101, 0x12, 0);
+    row("rk", 1.005, 3, 0, 101, 501, 0x10, 0);
+    row("rk", 1.010, 4, 0, 101, 501, 0x18, 100);
+    row("rk", 1.012, 5, 1, 501, 201, 0x10, 0);
+    row("rk", 1.020, 6, 0, 201, 501, 0x11, 0);
+    row("rk", 1.023, 7, 1, 501, 202, 0x11, 0);
+    row("rk", 1.029, 8, 0, 202, 502, 0x10, 0);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "rk";
+    o.slot = 100;
+    o.by_flow = true;
+    const struct {
+        enum vnd_rtt_kind k;
+        int rows;
+        double ab_n, ab_mean, ba_n, ba_mean;     /* a→b row first */
+    } want[] = {
+        {VND_RTT_ALL, 2, 3, 3.0, 2, 3.5},
+        {VND_RTT_HANDSHAKE, 2, 1, 4.0, 1, 1.0},
+        {VND_RTT_DATA, 1, 1, 2.0, 0, 0},
+        {VND_RTT_FIN, 2, 1, 3.0, 1, 6.0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        o.rtt_kind = want[i].k;
+        char *r = run(&vnd_diag_rtt, &o);
+        const char *name = vnd_diag_rtt_kind_name(want[i].k);
+        CHECK_EQ_INT(rows(r), want[i].rows, "--kind %s: rows", name);
+        CHECK(cell(r, 0, 2) == want[i].ab_n && fabs(cell(r, 0, 3) - want[i].ab_mean) < 1e-6,
+              "--kind %s: a→b %g samples of mean %g ms (got %g, %g)", name, want[i].ab_n,
+              want[i].ab_mean, cell(r, 0, 2), cell(r, 0, 3));
+        if (want[i].rows == 2)
+            CHECK(cell(r, 1, 2) == want[i].ba_n && fabs(cell(r, 1, 3) - want[i].ba_mean) < 1e-6,
+                  "--kind %s: b→a %g samples of mean %g ms (got %g, %g)", name, want[i].ba_n,
+                  want[i].ba_mean, cell(r, 1, 2), cell(r, 1, 3));
+        free(r);
+        same(&vnd_diag_rtt, &o, name);
+    }
 }
 
 static void test_loss_delay(void)
@@ -740,6 +790,7 @@ int main(void)
     test_missing_and_quoting();
     test_empty();
     test_rtt();
+    test_rtt_kind();
     test_loss_delay();
     test_correlate_order();
     test_correlate_order_reuse();

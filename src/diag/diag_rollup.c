@@ -1,0 +1,378 @@
+/* diag_rollup.c — throughput, groups and rtt answered from a table's
+ * rollup (ingest/rollup.h, docs/rollups.md) when the question fits it:
+ *
+ *  - SQLite (the sketch functions are lang/sqlfuncs.h's), no --no-rollup;
+ *  - the rollup agrees with the table: it holds as many rows as every
+ *    trace of the table has stored (another trace's rows, which it did
+ *    not see, make it disagree), and its status covers the question (rtt also needs the trace complete: the
+ *    samples of its last timestamp wait for the next rows until then);
+ *  - time: the slot a whole number of rollup slots, time 0 the table's
+ *    first row, --since/--until on slot boundaries;
+ *  - --where on flow columns only (src_ip, dst_ip, src_port, dst_port,
+ *    proto), none for rtt (the pairing needs both directions whole);
+ *    groups: --fields among the flow columns.
+ *
+ * The answer is SQL over the rollup, with a first comment line (a C-style
+ * one: `vnd query` would take a leading "--" for an option) saying
+ * why it was chosen; when the table has a rollup that does not fit, the
+ * rows' SQL gets a comment saying why not.  Counts, sums, min and max are
+ * the rows' exactly (means to the rounding of a sum taken in another
+ * order); p50 and p99 are the sketch's, within its alpha of the rows'. */
+#include "diag/diag.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ingest/rollup.h"
+#include "util/ddsketch.h"
+
+static const char *const flow_cols[] = {"src_ip", "dst_ip", "src_port", "dst_port", "proto"};
+
+static bool is_flow_col(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof flow_cols / sizeof *flow_cols; i++)
+        if (strlen(flow_cols[i]) == n && !strncasecmp(flow_cols[i], s, n))
+            return true;
+    return false;
+}
+
+/* True when every identifier of the filter's SQL (double-quoted by
+ * vnd_filter_to_sql) is a flow column; literals ('...') are skipped. */
+static bool flow_only(const char *sql)
+{
+    for (const char *p = sql; *p; p++) {
+        if (*p == '\'') {
+            for (p++; *p; p++) {
+                if (*p != '\'')
+                    continue;
+                if (p[1] != '\'')
+                    break;
+                p++;                 /* '' inside a literal */
+            }
+            if (!*p)
+                return false;
+        } else if (*p == '"') {
+            const char *e = strchr(p + 1, '"');
+            if (!e || !is_flow_col(p + 1, (size_t)(e - p - 1)))
+                return false;
+            p = e;
+        }
+    }
+    return true;
+}
+
+static bool disabled(const struct vnd_diag_opts *o)
+{
+    const char *e = getenv("VND_ROLLUP");
+    return o->no_rollup || (e && !strcmp(e, "0"));
+}
+
+/* What vnd_meta says of table's rollup. */
+struct rinfo {
+    char *name;                     /* the rollup table */
+    char *status, *trace_status;
+    bool agree;                     /* one trace, as many packets */
+};
+
+static void rinfo_free(struct rinfo *r)
+{
+    free(r->name);
+    free(r->status);
+    free(r->trace_status);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* 1: table has a rollup (*r filled), 0: none. */
+static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
+{
+    memset(r, 0, sizeof *r);
+    sqlite3_stmt *s = NULL;
+    /* a file made before rollups has no rollup column: no rollup */
+    if (sqlite3_prepare_v2(db,
+            "SELECT rollup, rollup_status, status, rollup_packets ="
+            " (SELECT sum(packets_stored) FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE)"
+            " FROM vnd_meta WHERE tbl = ?1 COLLATE NOCASE AND rollup IS NOT NULL", -1, &s,
+            NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return 0;
+    }
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    int found = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        found = 1;
+        r->name = col_text(s, 0);
+        r->status = col_text(s, 1);
+        r->trace_status = col_text(s, 2);
+        r->agree = sqlite3_column_int(s, 3) == 1;
+        /* the status without its reason */
+        char *colon = r->status ? strchr(r->status, ':') : NULL;
+        if (colon)
+            *colon = 0;
+        if (!r->name || !r->status) {
+            rinfo_free(r);
+            found = 0;
+        }
+    }
+    sqlite3_finalize(s);
+    /* the table is there with its columns, and this connection may read it
+     * (a tenant's guard hides sqlite_schema, so it is asked this way) */
+    if (found) {
+        struct vnd_sb sb = {0};
+        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch FROM ");
+        vnd_sb_ident(&sb, r->name);
+        vnd_sb_printf(&sb, " LIMIT 0");
+        if (sqlite3_prepare_v2(db, sb.s, -1, &s, NULL) != SQLITE_OK) {
+            rinfo_free(r);
+            found = 0;
+        }
+        sqlite3_finalize(s);
+        vnd_sb_free(&sb);
+    }
+    return found;
+}
+
+/* One number from `sql` over the rollup table (quoted into %s). */
+static double rollup_number(sqlite3 *db, const char *fmt, const char *name)
+{
+    struct vnd_sb sb = {0};
+    struct vnd_sb q = {0};
+    vnd_sb_ident(&q, name);
+    vnd_sb_printf(&sb, fmt, q.s, q.s);
+    double v = NAN;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sb.s, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW
+        && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    vnd_sb_free(&sb);
+    vnd_sb_free(&q);
+    return v;
+}
+
+/* Through the slot index: the first slot's and the last slot's rows. */
+#define T0_SQL "SELECT min(ts_min) FROM %s WHERE slot = (SELECT min(slot) FROM %s)"
+#define TMAX_SQL "SELECT max(ts_max) FROM %s WHERE slot = (SELECT max(slot) FROM %s)"
+
+double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest)
+{
+    if (!o->table || o->pg || disabled(o))
+        return NAN;
+    struct rinfo r;
+    if (!lookup(db, o->table, &r))
+        return NAN;
+    double v = NAN;
+    if (r.agree && (!strcmp(r.status, VND_ROLLUP_STATUS_ALL)
+                    || !strcmp(r.status, VND_ROLLUP_STATUS_NO_RTT)))
+        v = rollup_number(db, newest ? TMAX_SQL : T0_SQL, r.name);
+    rinfo_free(&r);
+    return v;
+}
+
+/* The slot bound of a --since/--until x: *k = (x - t0) / slot, when whole. */
+static bool slot_bound(double x, double t0, double *k)
+{
+    *k = (x - t0) / VND_ROLLUP_SLOT;
+    return isfinite(*k) && *k == floor(*k);
+}
+
+/* Why the question does not fit the rollup r (a static string), or NULL
+ * when it does; the filter's SQL in *cond (malloc'd, NULL: none), the
+ * slot range in *lo, *hi (NaN: open). */
+static const char *fit(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
+                       const struct rinfo *r, char **cond, double *lo, double *hi, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    bool rtt = app == &vnd_diag_rtt, timed = app->timed;
+    *cond = NULL;
+    *lo = *hi = NAN;
+    if (!r->agree)
+        return "the rollup does not hold the table's rows (another trace, or rows it did not see)";
+    if (!strcmp(r->status, VND_ROLLUP_STATUS_NONE))
+        return "the rollup answers nothing (vnd_meta's rollup_status says why)";
+    if (timed && !strcmp(r->status, VND_ROLLUP_STATUS_TOTALS))
+        return "the rollup has no time slots (vnd_meta's rollup_status says why)";
+    if (rtt && strcmp(r->status, VND_ROLLUP_STATUS_ALL))
+        return "the rollup has no RTT samples (vnd_meta's rollup_status says why)";
+    if (rtt && (!r->trace_status || strcmp(r->trace_status, "complete")))
+        return "the trace is still being written (its last RTT samples are pending)";
+    bool ranged = !isnan(o->since) || !isnan(o->until);
+    if (!timed && ranged && !strcmp(r->status, VND_ROLLUP_STATUS_TOTALS))
+        return "the rollup has no time slots (vnd_meta's rollup_status says why)";
+    if (timed) {
+        double m = o->slot / VND_ROLLUP_SLOT;
+        if (m < 1 || m != floor(m))
+            return "the slot is not a whole number of the rollup's 1 s slots";
+    }
+    if (ranged || (timed && !isnan(o->origin))) {
+        double t0 = rollup_number(c->db, T0_SQL, r->name);
+        if (timed && !isnan(o->origin) && o->origin != t0)
+            return "time 0 is not the table's first row";
+        if (!isnan(o->since) && !slot_bound(o->since, t0, lo))
+            return "--since falls inside a slot of the rollup";
+        if (!isnan(o->until) && !slot_bound(o->until, t0, hi))
+            return "--until falls inside a slot of the rollup";
+    }
+    if (app == &vnd_diag_groups)
+        for (int i = 0; i < o->nfields; i++)
+            if (!is_flow_col(o->fields[i], strlen(o->fields[i])))
+                return "a field is not a flow column (src_ip, dst_ip, src_port, dst_port, proto)";
+    if (o->where && *o->where) {
+        if (rtt)
+            return "rtt with --where reads the rows (the pairing needs both directions whole)";
+        char *sql = vnd_diag_where_sql(c, o->table, o->where, err);
+        if (!sql)
+            return NULL;             /* the rows' SQL says it the same way */
+        if (!flow_only(sql)) {
+            free(sql);
+            return "the filter reads more than the flow columns";
+        }
+        *cond = sql;
+    }
+    return NULL;
+}
+
+static void slot_t(struct vnd_sb *sb, double slot)
+{
+    vnd_sb_printf(sb, "floor((slot * 1.0) / ");
+    vnd_sb_real(sb, slot);
+    vnd_sb_printf(sb, ") * ");
+    vnd_sb_real(sb, slot);
+}
+
+static void where(struct vnd_sb *sb, const char *kind, const char *cond, double lo, double hi)
+{
+    vnd_sb_printf(sb, "\nWHERE %s", kind);
+    if (!isnan(lo)) {
+        vnd_sb_printf(sb, " AND slot >= ");
+        vnd_sb_real(sb, lo);
+    }
+    if (!isnan(hi)) {
+        vnd_sb_printf(sb, " AND slot < ");
+        vnd_sb_real(sb, hi);
+    }
+    if (cond)
+        vnd_sb_printf(sb, " AND (%s)", cond);
+}
+
+/* p: the sketch's q-quantile in ms, kept within the group's min and max
+ * (the sketch's answer for the extreme bins may fall just outside). */
+static void quantile(struct vnd_sb *sb, const char *q, const char *name)
+{
+    vnd_sb_printf(sb, "max(min(rtt_min), min(max(rtt_max), vnd_dds_quantile(vnd_dds_merge("
+                      "rtt_sketch), %s))) * 1000 AS %s", q, name);
+}
+
+static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
+                  const char *name, const char *cond, double lo, double hi, struct vnd_sb *sb)
+{
+    const struct vnd_diag_opts *o = c->o;
+    vnd_sb_printf(sb, "/* answered from the rollup %s: per 1 s slot and flow, it holds the"
+                      " table's rows whole, and the question fits it (docs/rollups.md) */\n"
+                      "SELECT ", name);
+    if (app == &vnd_diag_groups) {
+        for (int i = 0; i < o->nfields; i++) {
+            vnd_sb_ident(sb, o->fields[i]);
+            vnd_sb_printf(sb, ", ");
+        }
+        vnd_sb_printf(sb, "sum(packets) AS packets, sum(bytes) AS bytes\nFROM ");
+        vnd_sb_ident(sb, name);
+        where(sb, "kind IS NULL", cond, lo, hi);
+        vnd_sb_printf(sb, "\nGROUP BY ");
+        for (int i = 0; i < o->nfields; i++) {
+            vnd_sb_printf(sb, i ? ", " : "");
+            vnd_sb_ident(sb, o->fields[i]);
+        }
+        vnd_sb_printf(sb, "\nORDER BY packets DESC");
+        for (int i = 0; i < o->nfields; i++) {
+            vnd_sb_printf(sb, ", ");
+            vnd_sb_ident(sb, o->fields[i]);
+        }
+        return;
+    }
+    /* rtt's columns: (flow,) t; throughput's: t(, flow) */
+    bool rtt = app == &vnd_diag_rtt;
+    if (rtt && o->by_flow) {
+        vnd_diag_flow_label(sb, "");
+        vnd_sb_printf(sb, " AS flow, ");
+    }
+    slot_t(sb, o->slot);
+    vnd_sb_printf(sb, " AS t,\n       ");
+    if (!rtt && o->by_flow) {
+        vnd_diag_flow_label(sb, "");
+        vnd_sb_printf(sb, " AS flow,\n       ");
+    }
+    if (app == &vnd_diag_throughput) {
+        /* the deltas of one slot and flow first, then the app's slots and
+         * flow labels */
+        const char *fl = o->by_flow ? ", src_ip, src_port, dst_ip, dst_port" : "";
+        vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes, sum(b) * 8.0 / ");
+        vnd_sb_real(sb, o->slot);
+        vnd_sb_printf(sb, " AS bps\nFROM (SELECT slot%s, sum(packets) AS p, sum(bytes) AS b FROM ",
+                      fl);
+        vnd_sb_ident(sb, name);
+        /* the whole rollup: in table order (through the slot index, every
+         * row would be a lookup); a range of slots: through the index */
+        if (isnan(lo) && isnan(hi))
+            vnd_sb_printf(sb, " NOT INDEXED");
+        where(sb, "kind IS NULL", cond, lo, hi);
+        vnd_sb_printf(sb, " GROUP BY slot%s) r\nGROUP BY %s\nORDER BY %s", fl,
+                      o->by_flow ? "2, 1" : "1", o->by_flow ? "2, 1" : "1");
+        return;
+    }
+    /* rtt */
+    vnd_sb_printf(sb, "sum(rtt_n) AS packets, sum(rtt_sum) / sum(rtt_n) * 1000 AS mean_ms,"
+                      " min(rtt_min) * 1000 AS min_ms,\n       ");
+    quantile(sb, "0.5", "p50_ms");
+    vnd_sb_printf(sb, ",\n       ");
+    quantile(sb, "0.99", "p99_ms");
+    vnd_sb_printf(sb, ", max(rtt_max) * 1000 AS max_ms\nFROM ");
+    vnd_sb_ident(sb, name);
+    char kind[64];
+    if (o->rtt_kind == VND_RTT_ALL)
+        snprintf(kind, sizeof kind, "kind IS NOT NULL");
+    else
+        snprintf(kind, sizeof kind, "kind = %d", vnd_rtt_kind_code(o->rtt_kind));
+    where(sb, kind, NULL, lo, hi);
+    vnd_sb_printf(sb, "\nGROUP BY %s HAVING sum(rtt_n) > 0\nORDER BY %s",
+                  o->by_flow ? "1, 2" : "1", o->by_flow ? "1, 2" : "1");
+}
+
+int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
+                        char **why, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    *sql = *why = NULL;
+    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt)
+        return 0;
+    if (!o->table || o->pg || disabled(o))
+        return 0;
+    struct rinfo r;
+    if (!lookup(c->db, o->table, &r))
+        return 0;
+    char *cond = NULL;
+    double lo, hi;
+    *err = NULL;
+    const char *no = fit(c, app, &r, &cond, &lo, &hi, err);
+    if (*err) {
+        rinfo_free(&r);
+        return -1;
+    }
+    if (no) {
+        *why = vnd_diag_errf("/* from the rows, not the rollup %s: %s */\n", r.name, no);
+        rinfo_free(&r);
+        return 0;
+    }
+    struct vnd_sb sb = {0};
+    build(c, app, r.name, cond, lo, hi, &sb);
+    free(cond);
+    rinfo_free(&r);
+    *sql = vnd_sb_take(&sb);
+    return 1;
+}

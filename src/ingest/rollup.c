@@ -1,0 +1,500 @@
+/* rollup.c — a trace table's rollup (rollup.h), kept on the parser's
+ * thread: one hash lookup per stored row, the RTT machine on TCP rows,
+ * and per batch one row per touched (slot, flow, kind) cell. */
+#include "ingest/rollup.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "diag/diag.h"
+#include "diag/step.h"
+#include "store/store.h"
+#include "util/ddsketch.h"
+#include "util/util.h"
+
+/* The table's columns the rollup reads, by standard name. */
+enum { C_TS, C_SRC, C_SPORT, C_DST, C_DPORT, C_PROTO, C_LEN, C_SEQ, C_ACK, C_FLAGS, C_ID,
+       C_SACK, C_N };
+static const char *const col_names[C_N] = {
+    "ts", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "payload_len", "seq", "ack",
+    "flags", VND_RTT_ID_COL, VND_RTT_SACK_COL,
+};
+
+/* The rollup table: its columns, in the order rows are written. */
+#define ROLLUP_COLS 17
+static const char rollup_schema[] =
+    "slot INTEGER NOT NULL, src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,"
+    " proto INTEGER, kind INTEGER, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+    " flags INTEGER, ts_min REAL, ts_max REAL, rtt_n INTEGER, rtt_sum REAL, rtt_min REAL,"
+    " rtt_max REAL, rtt_sketch BLOB";
+/* the names of rollup_schema's columns, for the store's writer */
+static const char *const rollup_cols[ROLLUP_COLS] = {
+    "slot", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "kind", "packets", "bytes",
+    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch",
+};
+#define SKETCH_MAX 4096
+/* TCP rows wait in groups this big before the RTT machine takes them, so
+ * that the misses of its copies' table overlap (prefetched) */
+#define PENDING 32
+
+struct cell {
+    uint64_t packets, bytes;
+    int64_t flags;
+    double ts_min, ts_max;
+    uint64_t rtt_n;
+    double rsum, rmin, rmax;
+    struct vnd_dds *sk;
+};
+
+struct vnd_rollup {
+    char *table;
+    int col[C_N];                    /* the rule's column, -1: none */
+    struct vnd_rowpipe_target ins;
+    struct vnd_rtt_machine *m;       /* also interns the flows */
+    bool rtt;                        /* RTT samples are the app's */
+    const char *status;
+    char *status_text;               /* status, and ": why" when not all */
+    bool have_t0;
+    double t0;
+    uint64_t packets;
+    struct vnd_gmap cells;
+    struct cell *c;
+    size_t cap;
+    /* per flow, the packets cell it last used: most rows find theirs here
+     * without hashing */
+    struct vnd_rtt_in pend[PENDING];
+    char pend_sack[PENDING][VND_VALUE_TEXT_MAX + 1];
+    int npend;
+    struct flowcell {
+        int64_t slot, proto;
+        uint32_t cell;
+        bool set;
+    } *fc;
+    size_t fccap;
+};
+
+/* Answers less from now on: `status` if lower than the current one. */
+static void degrade(struct vnd_rollup *r, const char *status, const char *why)
+{
+    static const char *const order[] = {VND_ROLLUP_STATUS_ALL, VND_ROLLUP_STATUS_NO_RTT,
+                                        VND_ROLLUP_STATUS_TOTALS, VND_ROLLUP_STATUS_NONE};
+    int now = 0, want = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!strcmp(order[i], r->status))
+            now = i;
+        if (!strcmp(order[i], status))
+            want = i;
+    }
+    if (want <= now)
+        return;
+    r->status = order[want];
+    free(r->status_text);
+    r->status_text = vnd_strdup_printf("%s: %s", r->status, why);
+    r->rtt = false;
+}
+
+/* True when a trace writes a table of that name itself (a trace named
+ * "X__rollup"): it is not a rollup to make or drop. */
+static bool trace_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s = NULL;
+    bool taken = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM vnd_meta WHERE tbl = ? COLLATE NOCASE", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        taken = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return taken;
+}
+
+static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+
+struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
+                                  const struct vnd_parse_rule *rule, char **err)
+{
+    /* Made and read with SQLite's SQL (the sketches' functions are
+     * SQLite's): the embedded store only, for now. */
+    sqlite3 *db = vnd_store_db(st);
+    if (!db)
+        return NULL;
+    int col[C_N];
+    for (int k = 0; k < C_N; k++) {
+        col[k] = -1;
+        for (int c = 0; c < rule->ncolumns; c++)
+            if (!strcasecmp(rule->columns[c], col_names[k]))
+                col[k] = c;
+        if (k <= C_LEN && col[k] < 0)
+            return NULL;             /* not a standard table: no rollup */
+    }
+    char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
+    if (trace_table(db, name)) {
+        free(name);
+        return NULL;
+    }
+    struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
+    memcpy(r->col, col, sizeof col);
+    r->table = name;
+    r->status = VND_ROLLUP_STATUS_ALL;
+    r->status_text = vnd_xstrdup(r->status);
+    r->rtt = col[C_SEQ] >= 0 && col[C_ACK] >= 0 && col[C_FLAGS] >= 0;
+    if (!r->rtt)
+        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
+    r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
+    /* a rollup of that name is a leftover: the table is this trace's alone */
+    char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\";"
+                                  "CREATE TABLE \"%s\" (%s);"
+                                  "CREATE INDEX \"%s_slot\" ON \"%s\" (slot)",
+                                  r->table, r->table, rollup_schema, r->table, r->table);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        *err = vnd_strdup_printf("table %s: %s", r->table, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        vnd_rollup_free(r);
+        return NULL;
+    }
+    r->ins.ncols = ROLLUP_COLS;
+    r->ins.writer = vnd_store_writer_new(st, r->table, (char *const *)rollup_cols, ROLLUP_COLS,
+                                         false, err);
+    if (!r->ins.writer) {
+        vnd_rollup_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err)
+{
+    sqlite3 *db = vnd_store_db(st);
+    if (!db)
+        return 0;           /* no rollups outside SQLite */
+    char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
+    bool taken = trace_table(db, name);
+    free(name);
+    if (taken)
+        return 0;
+    char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s" VND_ROLLUP_SUFFIX "\"", table);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    free(sql);
+    if (rc == SQLITE_OK)
+        return 0;
+    *err = vnd_strdup_printf("table %s" VND_ROLLUP_SUFFIX ": %s", table, msg);
+    sqlite3_free(msg);
+    return EIO;
+}
+
+static void cells_reset(struct vnd_rollup *r)
+{
+    for (uint32_t i = 0; i < r->cells.n; i++)
+        if (r->c[i].sk) {
+            vnd_dds_free(r->c[i].sk);
+            free(r->c[i].sk);
+        }
+    vnd_gmap_free(&r->cells);
+    memset(&r->cells, 0, sizeof r->cells);
+    for (size_t i = 0; i < r->fccap; i++)
+        r->fc[i].set = false;
+}
+
+void vnd_rollup_free(struct vnd_rollup *r)
+{
+    if (!r)
+        return;
+    cells_reset(r);
+    free(r->c);
+    free(r->fc);
+    vnd_rtt_machine_free(r->m);
+    vnd_store_writer_free(r->ins.writer);
+    free(r->table);
+    free(r->status_text);
+    free(r);
+}
+
+/* The cell of (slot, flow, proto, kind): kind -1 for packets, else the
+ * RTT kind's code.  proto -1: NULL. */
+static struct cell *cell_of(struct vnd_rollup *r, int64_t slot, int flow, int64_t proto, int kind)
+{
+    uint32_t n0 = r->cells.n;
+    uint32_t i = vnd_gmap_get(&r->cells, slot, flow, proto * 4 + kind + 1);
+    if (r->cells.n == n0)
+        return &r->c[i];
+    if (i >= r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 1024;
+        r->c = vnd_xrealloc(r->c, r->cap * sizeof *r->c);
+    }
+    struct cell *c = &r->c[i];
+    memset(c, 0, sizeof *c);
+    c->ts_min = INFINITY;
+    c->ts_max = -INFINITY;
+    c->rmin = INFINITY;
+    c->rmax = -INFINITY;
+    return c;
+}
+
+/* The slot of ts: floor((ts - t0) / slot), as the apps' slots are taken. */
+static int64_t slot_of(const struct vnd_rollup *r, double ts)
+{
+    return (int64_t)floor((ts - r->t0) / VND_ROLLUP_SLOT);
+}
+
+static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind)
+{
+    struct vnd_rollup *r = arg;
+    if (!r->rtt)
+        return;
+    struct cell *c = cell_of(r, slot_of(r, seg_ts), flow, 6, kind);
+    double v = ack_ts - seg_ts;
+    if (!c->sk) {
+        c->sk = vnd_xmalloc(sizeof *c->sk);
+        vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
+    }
+    if (vnd_dds_add(c->sk, v)) {
+        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
+        return;
+    }
+    c->rtt_n++;
+    c->rsum += v;
+    c->rmin = v < c->rmin ? v : c->rmin;
+    c->rmax = v > c->rmax ? v : c->rmax;
+}
+
+static bool is(const struct vnd_value *v, const bool *present, int c, enum vnd_sql_type t)
+{
+    return present[c] && v[c].type == t;
+}
+
+/* The waiting rows into the machine. */
+static void drain(struct vnd_rollup *r)
+{
+    for (int i = 0; i < r->npend && r->rtt; i++)
+        if (vnd_rtt_machine_row(r->m, &r->pend[i]))
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT,
+                    "rows out of time order (the rtt app sorts them)");
+    r->npend = 0;
+}
+
+/* The row's TCP fields into the RTT machine, as the rtt step reads them. */
+static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool *present,
+                     int flow, double ts)
+{
+    const int *col = r->col;
+    if (!is(v, present, col[C_PROTO], VND_SQL_INTEGER) || v[col[C_PROTO]].i != 6
+        || !present[col[C_SEQ]])
+        return;
+    bool fl = present[col[C_FLAGS]];
+    if (!is(v, present, col[C_SEQ], VND_SQL_INTEGER)
+        || (present[col[C_ACK]] && v[col[C_ACK]].type != VND_SQL_INTEGER)
+        || (fl && v[col[C_FLAGS]].type != VND_SQL_INTEGER)
+        || (present[col[C_LEN]] && v[col[C_LEN]].type != VND_SQL_INTEGER)) {
+        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "a TCP field of another type than the rtt app's");
+        return;
+    }
+    struct vnd_rtt_in in = {
+        .ts = ts, .flow = flow, .seq = (uint32_t)v[col[C_SEQ]].i,
+        .ack_null = !present[col[C_ACK]],
+        .ack = present[col[C_ACK]] ? (uint32_t)v[col[C_ACK]].i : 0,
+        .flags = fl ? (int)v[col[C_FLAGS]].i : 0, .id_null = 1,
+    };
+    in.len = !fl || !present[col[C_LEN]]
+                 ? 0 : v[col[C_LEN]].i + (in.flags & 1) + ((in.flags >> 1) & 1);
+    if (col[C_ID] >= 0 && present[col[C_ID]]) {
+        if (v[col[C_ID]].type != VND_SQL_INTEGER) {
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an id that is not an integer");
+            return;
+        }
+        in.id_null = 0;
+        in.id = v[col[C_ID]].i;
+    }
+    char *sack = r->pend_sack[r->npend];
+    if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT) {
+        size_t n = v[col[C_SACK]].slen < VND_VALUE_TEXT_MAX ? v[col[C_SACK]].slen
+                                                            : VND_VALUE_TEXT_MAX;
+        memcpy(sack, v[col[C_SACK]].s, n);
+        sack[n] = 0;
+        in.sack = sack;
+    }
+    r->pend[r->npend++] = in;
+    vnd_rtt_machine_prefetch(r->m, &in);
+    if (r->npend == PENDING)
+        drain(r);
+}
+
+void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
+{
+    const int *col = r->col;
+    /* the types the apps' SQL and the rollup agree on */
+    int s = col[C_SRC], d = col[C_DST], sp = col[C_SPORT], dp = col[C_DPORT];
+    int pr = col[C_PROTO], ln = col[C_LEN];
+    if ((present[s] && v[s].type != VND_SQL_TEXT) || (present[d] && v[d].type != VND_SQL_TEXT)
+        || (present[sp] && v[sp].type != VND_SQL_INTEGER)
+        || (present[dp] && v[dp].type != VND_SQL_INTEGER)
+        || (present[pr] && (v[pr].type != VND_SQL_INTEGER || v[pr].i < 0 || v[pr].i > 65535))
+        || (present[ln] && v[ln].type != VND_SQL_INTEGER)) {
+        degrade(r, VND_ROLLUP_STATUS_NONE, "a flow column or payload_len of another type");
+        return;
+    }
+    int flow = vnd_flows_get(vnd_rtt_machine_flows(r->m), present[s] ? v[s].s : NULL,
+                             present[s] ? v[s].slen : 0, present[sp] ? v[sp].i : 0,
+                             present[d] ? v[d].s : NULL, present[d] ? v[d].slen : 0,
+                             present[dp] ? v[dp].i : 0, (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
+    if (flow < 0) {
+        degrade(r, VND_ROLLUP_STATUS_NONE, "an address with a NUL inside");
+        return;
+    }
+    int t = col[C_TS];
+    bool timed = present[t] && (v[t].type == VND_SQL_REAL || v[t].type == VND_SQL_INTEGER);
+    double ts = !timed ? NAN : v[t].type == VND_SQL_REAL ? v[t].d : (double)v[t].i;
+    if (!timed) {
+        degrade(r, VND_ROLLUP_STATUS_TOTALS, "a row without a ts");
+    } else if (!r->have_t0) {
+        r->have_t0 = true;
+        r->t0 = ts;
+    } else if (ts < r->t0) {
+        degrade(r, VND_ROLLUP_STATUS_TOTALS, "a row before the first");
+    }
+    int64_t slot = timed && r->have_t0 ? slot_of(r, ts) : -1;
+    int64_t proto = present[pr] ? v[pr].i : -1;
+    if ((size_t)flow >= r->fccap) {
+        size_t cap = r->fccap ? 2 * r->fccap : 256;
+        while (cap <= (size_t)flow)
+            cap *= 2;
+        r->fc = vnd_xrealloc(r->fc, cap * sizeof *r->fc);
+        memset(r->fc + r->fccap, 0, (cap - r->fccap) * sizeof *r->fc);
+        r->fccap = cap;
+    }
+    struct flowcell *f = &r->fc[flow];
+    struct cell *c;
+    if (f->set && f->slot == slot && f->proto == proto) {
+        c = &r->c[f->cell];
+    } else {
+        c = cell_of(r, slot, flow, proto, -1);
+        *f = (struct flowcell){slot, proto, (uint32_t)(c - r->c), true};
+    }
+    c->packets++;
+    r->packets++;
+    if (present[ln])
+        c->bytes += (uint64_t)v[ln].i;
+    if (col[C_FLAGS] >= 0 && is(v, present, col[C_FLAGS], VND_SQL_INTEGER))
+        c->flags |= v[col[C_FLAGS]].i;
+    if (timed) {
+        c->ts_min = ts < c->ts_min ? ts : c->ts_min;
+        c->ts_max = ts > c->ts_max ? ts : c->ts_max;
+    }
+    if (r->rtt) {
+        if (!timed)
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT, "a row without a ts");
+        else
+            feed_rtt(r, v, present, flow, ts);
+    }
+}
+
+void vnd_rollup_finish(struct vnd_rollup *r)
+{
+    drain(r);
+    if (r->rtt)
+        vnd_rtt_machine_end(r->m);
+}
+
+static void put_int(struct vnd_rowpipe *p, int64_t i)
+{
+    struct vnd_value v = {.type = VND_SQL_INTEGER, .i = i};
+    vnd_rowpipe_put(p, &v);
+}
+
+static void put_real(struct vnd_rowpipe *p, double d)
+{
+    struct vnd_value v = {.type = VND_SQL_REAL, .d = d};
+    vnd_rowpipe_put(p, isfinite(d) ? &v : NULL);
+}
+
+static void put_text(struct vnd_rowpipe *p, const char *s, size_t n)
+{
+    if (!s) {
+        vnd_rowpipe_put(p, NULL);
+        return;
+    }
+    char *buf = vnd_rowpipe_text_buf(p);
+    memcpy(buf, s, n);
+    struct vnd_value v = {.type = VND_SQL_TEXT, .s = buf, .slen = n};
+    vnd_rowpipe_put(p, &v);
+}
+
+void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
+{
+    drain(r);
+    const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);
+    for (uint32_t i = 0; i < r->cells.n; i++) {
+        const int64_t *k = &r->cells.k[3 * (size_t)i];
+        const struct cell *c = &r->c[i];
+        const struct vnd_flow *f = &fl->f[k[1]];
+        int64_t proto = (k[2] - ((k[2] % 4 + 4) % 4)) / 4;
+        int kind = (int)((k[2] % 4 + 4) % 4) - 1;
+        /* a sketch too long for one row goes in parts over several */
+        int from = 0;
+        do {
+            vnd_rowpipe_begin_row(pipe, &r->ins);
+            put_int(pipe, k[0]);
+            put_text(pipe, f->src, f->src_len);
+            if (f->nulls & 1)
+                vnd_rowpipe_put(pipe, NULL);
+            else
+                put_int(pipe, f->sport);
+            put_text(pipe, f->dst, f->dst_len);
+            if (f->nulls & 2)
+                vnd_rowpipe_put(pipe, NULL);
+            else
+                put_int(pipe, f->dport);
+            if (proto < 0)
+                vnd_rowpipe_put(pipe, NULL);
+            else
+                put_int(pipe, proto);
+            if (kind < 0)
+                vnd_rowpipe_put(pipe, NULL);
+            else
+                put_int(pipe, kind);
+            bool first = from == 0;
+            put_int(pipe, first ? (int64_t)c->packets : 0);
+            put_int(pipe, first ? (int64_t)c->bytes : 0);
+            put_int(pipe, first ? c->flags : 0);
+            put_real(pipe, first ? c->ts_min : NAN);
+            put_real(pipe, first ? c->ts_max : NAN);
+            if (kind < 0) {
+                for (int j = 0; j < 5; j++)
+                    vnd_rowpipe_put(pipe, NULL);
+                vnd_rowpipe_end_row(pipe);
+                break;
+            }
+            put_int(pipe, first ? (int64_t)c->rtt_n : 0);
+            put_real(pipe, first ? c->rsum : 0);
+            put_real(pipe, first ? c->rmin : NAN);
+            put_real(pipe, first ? c->rmax : NAN);
+            char *buf = vnd_rowpipe_text_buf(pipe);
+            size_t n = vnd_dds_encode_part(c->sk, &from, (uint8_t *)buf, SKETCH_MAX);
+            struct vnd_value v = {.type = VND_SQL_BLOB, .s = buf, .slen = n};
+            vnd_rowpipe_put(pipe, &v);
+            vnd_rowpipe_end_row(pipe);
+        } while (from < c->sk->nb);
+    }
+    cells_reset(r);
+}
+
+const char *vnd_rollup_table(const struct vnd_rollup *r)
+{
+    return r->table;
+}
+
+const char *vnd_rollup_status(const struct vnd_rollup *r)
+{
+    return r->status_text;
+}
+
+uint64_t vnd_rollup_packets(const struct vnd_rollup *r)
+{
+    return r->packets;
+}

@@ -44,17 +44,22 @@
 # flow's RTT can be monitored in real time" (RTT: 1 s of 100 Mbit/s in
 # 0.1 s: 0.1 s x P); their traffic: "little", no figure.
 #
+# Floors: a tenant session that touches no table server (SELECT 1), and
+# min(ts) over B, the time 0 every app computes over its whole tables.
+# EXPLAIN=1 first prints the remote SQL each app sends the table servers.
+# PERIODS and RATES (environment) change the points.  About 4 minutes.
+#
 # The machine is shared (2 cores, other engineers' builds and tests):
 # best of RUNS is the least disturbed run, not a quiet machine's.
 # Output: the tables on stdout, the same rows as CSV in $CSV (default
 # dist_bench.csv in the current directory).  Root (PostgreSQL runs as
 # postgres); exits 0 with a note without PostgreSQL and postgres_fdw.
 set -u
+CSV=${CSV:-$PWD/dist_bench.csv}
 cd "$(dirname "$0")/.."
 DUR=${1:-30}
 RUNS=${2:-3}
 B=${3:-build}
-CSV=${CSV:-dist_bench.csv}
 VND=$B/vnd
 TOOL=$B/tests/tool_coord
 PERIODS=${PERIODS:-1 2 5 10 20}
@@ -280,5 +285,20 @@ for r in $RATES; do
     point table3 "$r" "$(paper3 "$r")" "$n" \
         "loss|{\"in\":\"B\",\"out\":\"C\",\"where\":$(jstr "$w")}" loss --in B --out C --where "$w"
 done
+# What every run above pays before its own rows: a tenant session on the
+# coordinator (tool_coord's start, the connection, the role and time
+# limit), and each app's time 0, min(ts) over the whole table it reads,
+# which PostgreSQL sends to the table server as one aggregate (a full
+# scan there, a few bytes back; twice for loss).
+header "Floors: what each run pays whatever the period" what
+q1() { "$VND" query -d "$W/t.db" -f csv --timeout 0 "$1"; }
+for f in "select 1|SELECT 1" "min(ts) of B|SELECT min(ts) FROM \"B\""; do
+    name=${f%%|*} sql=${f#*|}
+    ts=$(best_of "$W/lite.csv" q1 "$sql")
+    tc=$(best_of "$W/coord.csv" co query alice 1 csv "$sql" $PTS)
+    printf '%-10s %8s %8s %10s %12s %12s %14s %5s\n' floor "${name// /_}" "$([ "$name" = "select 1" ] && echo 0 || echo "$NB")" - "$tc" "$ts" "$(cat "$W/best_bytes")" -
+    echo "floor,$name,$([ "$name" = "select 1" ] && echo 0 || echo "$NB"),,$tc,$ts,$(cat "$W/best_bytes")," >> "$CSV"
+done
+
 printf '\npaper Table 3 traffic (MB): 0.1 0.1 0.2 0.5 3.4 at 1E0..1E4 samples/s; CSV in %s\n' "$CSV"
 printf 'shared machine: %s CPUs, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -157,8 +157,16 @@ double vnd_dds_quantile(const struct vnd_dds *s, double q)
 {
     if (s->count == 0)
         return NAN;
+    /* q outside [0, 1] or NaN, and counts near 2^64 (a BLOB a tenant
+     * made): every conversion stays in uint64_t's range */
+    if (!(q >= 0))
+        q = 0;
+    if (q > 1)
+        q = 1;
     double r = ceil(q * (double)s->count);
-    uint64_t rank = r < 1 ? 1 : r > (double)s->count ? s->count : (uint64_t)r;
+    uint64_t rank = r < 1 ? 1 : r >= 18446744073709551616.0 ? s->count : (uint64_t)r;
+    if (rank > s->count)
+        rank = s->count;
     if (rank <= s->zeros)
         return 0;
     uint64_t seen = s->zeros;

@@ -112,15 +112,17 @@ PBOB=$!
 PIDS="$PA $PBOB"
 wait $PA; wait $PBOB; PIDS=
 recv() { grep -o '[0-9]* received' "$1" | cut -d' ' -f1; }
-avg() { sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p' "$1"; }
+# the least RTT: the delay line's delay shows in every reply, while a
+# stalled CPU (a sanitizer build beside) can push the mean up by seconds
+mn() { sed -n 's|.*= \([0-9.]*\)/[0-9.]*/.*|\1|p' "$1"; }
 echo "# alice: $(tail -2 "$W/alice" | tr '\n' ' ')"
 echo "# bob:   $(tail -2 "$W/bob" | tr '\n' ' ')"
 check "alice client -> 10.0.2.2 through alice's ids (>= 25 of 30 answered)" test "$(recv "$W/alice")" -ge 25
 check "bob client -> 10.0.2.2 at the same time (>= 25 of 30 answered)" test "$(recv "$W/bob")" -ge 25
-check "alice's RTT holds the ${DELAY} ms delay (avg $(avg "$W/alice") ms)" \
-    awk "BEGIN{exit !($(avg "$W/alice") >= $DELAY && $(avg "$W/alice") < $DELAY + 30)}"
-check "bob's RTT holds the ${DELAY} ms delay (avg $(avg "$W/bob") ms)" \
-    awk "BEGIN{exit !($(avg "$W/bob") >= $DELAY && $(avg "$W/bob") < $DELAY + 30)}"
+check "alice's RTT holds the ${DELAY} ms delay (least $(mn "$W/alice") ms)" \
+    awk "BEGIN{exit !($(mn "$W/alice") >= $DELAY && $(mn "$W/alice") < $DELAY + 30)}"
+check "bob's RTT holds the ${DELAY} ms delay (least $(mn "$W/bob") ms)" \
+    awk "BEGIN{exit !($(mn "$W/bob") >= $DELAY && $(mn "$W/bob") < $DELAY + 30)}"
 mac() { nx "$1" ip neigh show "$2" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
 check_eq "alice's client and server know alice's ids" \
     "$(mac "$TB_ALICE_CLIENT" 10.0.1.1) $(mac "$TB_ALICE_SERVER" 10.0.2.1)" "02:00:00:a1:00:01 02:00:00:a1:00:11"

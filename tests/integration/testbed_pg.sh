@@ -21,6 +21,13 @@ VND=${VND:-$VND_BUILD/vnd}
 BIN=$(cd "$(dirname "$VND")" && pwd)
 export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$BIN/vnd-controld}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+# The same daemons and code (the PostgreSQL store, the coordinator) run
+# under the sanitizers in store_pg.sh and distributed_pg.sh; this one
+# adds the bed's real traffic, on the optimized build.
+case $VND in
+*build-san/*|*build-tsan/*)
+    skip "testbed --pg: the bed's traffic, on the optimized build only"; done_testing; exit 0 ;;
+esac
 if [ "$(id -u)" -ne 0 ]; then skip "testbed --pg: needs root"; done_testing; exit 0; fi
 for t in ovs-vswitchd iperf3 jq; do
     command -v $t >/dev/null || { skip "testbed --pg: $t is not installed"; done_testing; exit 0; }

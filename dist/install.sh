@@ -27,7 +27,7 @@ D=$DESTDIR
 
 MAN1="man/vnd.1"
 MAN5="man/vnd-parse.conf.5 man/vnd-collect.conf.5 man/vnd-nib.5"
-MAN8="man/vnd-tabled.8 man/vnd-controld.8"
+MAN8="man/vnd-tabled.8 man/vnd-controld.8 man/vnd-pg-setup.8"
 UNITS="vnd-tabled.service vnd-controld.service"
 CONFS="tabled.conf controld.conf nib.json"
 

@@ -17,9 +17,10 @@
  * batch, write rows into a table's writer, write vnd_meta, commit.  Only
  * one batch is open at a time, on one thread.
  *
- * Reading: a cursor over one statement (columns, next row, cells), the
- * same for SQLite and PostgreSQL, so output and the HTTP APIs stream rows
- * without knowing where they come from. */
+ * Reading: a cursor over one statement (columns, next row, cells) that
+ * output prints whatever its source (vnd_out_cursor); PostgreSQL's is
+ * vnd_cursor_pg.  SQLite's readers still step their statements directly:
+ * tenant SQL there goes through the guard (guard.h). */
 #ifndef VND_STORE_PROVIDER_H
 #define VND_STORE_PROVIDER_H
 
@@ -127,12 +128,6 @@ struct vnd_store_provider {
      * numbers no rows itself (every row is written with its rowid). */
     int64_t (*max_rowid)(struct vnd_store *, const char *table);
 
-    /* Runs `sql`, one statement VND built from checked names (not tenant
-     * text: tenants go through the guard or the coordinator), as a cursor
-     * limited to `seconds` of run time (0: none). */
-    int (*query)(struct vnd_store *, const char *sql, double seconds,
-                 struct vnd_cursor **out, char **err);
-
     /* The SQLite connection of an embedded store, for what runs inside
      * SQLite (the guard, the apps' C steps); NULL for other providers. */
     struct sqlite3 *(*sqlite)(struct vnd_store *);
@@ -167,8 +162,6 @@ struct vnd_cursor *vnd_cursor_pg(struct pg_conn *conn, const char *sql, char **e
 struct pg_result;
 void vnd_pg_value(const struct pg_result *r, int row, int i, struct vnd_value *v, void **freeme);
 
-/* The provider of an open store. */
-const struct vnd_store_provider *vnd_store_provider_of(const struct vnd_store *st);
 
 /* Writers and queries of an open store (the provider's operations). */
 struct vnd_store_writer *vnd_store_writer_new(struct vnd_store *st, const char *table,
@@ -181,7 +174,5 @@ int vnd_store_get_meta(struct vnd_store *st, const char *trace, const char *tabl
                        struct vnd_meta *out);
 char *vnd_store_canonical_table(struct vnd_store *st, const char *table);
 int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table);
-int vnd_store_query(struct vnd_store *st, const char *sql, double seconds,
-                    struct vnd_cursor **out, char **err);
 
 #endif

@@ -26,11 +26,6 @@ const struct vnd_store_provider *vnd_store_provider_for(const char *location,
     return &vnd_store_sqlite;
 }
 
-const struct vnd_store_provider *vnd_store_provider_of(const struct vnd_store *st)
-{
-    return st->cls;
-}
-
 int vnd_store_open(const char *location, struct vnd_store **out, char **err)
 {
     const char *where;
@@ -142,12 +137,6 @@ char *vnd_store_canonical_table(struct vnd_store *st, const char *table)
 int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table)
 {
     return st->cls->max_rowid(st, table);
-}
-
-int vnd_store_query(struct vnd_store *st, const char *sql, double seconds,
-                    struct vnd_cursor **out, char **err)
-{
-    return st->cls->query(st, sql, seconds, out, err);
 }
 
 /* ---- cursors ---- */

@@ -18,7 +18,6 @@
 #include "lang/parseconf.h"
 
 struct vnd_store;
-struct vnd_cursor;
 
 /* Opens or creates the store at `location`: a SQLite file's path, or
  * "pg:CONNINFO" for a PostgreSQL database (provider.h).  Returns 0, or an
@@ -28,9 +27,6 @@ void vnd_store_close(struct vnd_store *st);
 /* The SQLite connection of an embedded store; NULL for PostgreSQL. */
 sqlite3 *vnd_store_db(struct vnd_store *st);
 
-/* A cursor (provider.h) over a prepared SQLite statement, finalized on
- * close when `owns`. */
-struct vnd_cursor *vnd_cursor_sqlite(sqlite3_stmt *stmt, bool owns);
 
 /* The longest table or column name VND makes or accepts. */
 #define VND_STORE_NAME_MAX 63

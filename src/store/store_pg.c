@@ -961,21 +961,6 @@ struct vnd_cursor *vnd_cursor_pg(PGconn *conn, const char *sql, char **err)
     return &q->up;
 }
 
-static int pg_query(struct vnd_store *vs, const char *sql, double seconds,
-                    struct vnd_cursor **out, char **err)
-{
-    struct pg_store *st = (struct pg_store *)vs;
-    char set[128];
-    snprintf(set, sizeof set, "SET statement_timeout = %lld; SET search_path = %s",
-             (long long)(seconds * 1000), st->schema);
-    PGresult *r = PQexec(st->conn, set);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return pg_fail(st, r, "PostgreSQL", err);
-    PQclear(r);
-    *out = vnd_cursor_pg(st->conn, sql, err);
-    return *out ? 0 : EINVAL;
-}
-
 const struct vnd_store_provider vnd_store_postgresql = {
     .name = "postgresql",
     .open = pg_open,
@@ -997,6 +982,5 @@ const struct vnd_store_provider vnd_store_postgresql = {
     .trace_tables = pg_trace_tables,
     .canonical_table = pg_canonical_table,
     .max_rowid = pg_max_rowid,
-    .query = pg_query,
     .sqlite = NULL,
 };

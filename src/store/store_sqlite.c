@@ -833,103 +833,6 @@ static int64_t sq_max_rowid(struct vnd_store *vs, const char *table)
     return top;
 }
 
-/* ---- rows out: a cursor over a statement ---- */
-
-struct sq_cursor {
-    struct vnd_cursor up;
-    sqlite3 *db;
-    sqlite3_stmt *stmt;
-    bool owns;                  /* finalize on close */
-};
-
-static int sq_cursor_next(struct vnd_cursor *c, int *code, char **err)
-{
-    struct sq_cursor *q = (struct sq_cursor *)c;
-    int rc = sqlite3_step(q->stmt);
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (code)
-        *code = rc == SQLITE_INTERRUPT ? ETIMEDOUT : EIO;
-    *err = vnd_xstrdup(rc == SQLITE_INTERRUPT ? "the query ran past its time limit"
-                                              : sqlite3_errmsg(q->db));
-    return -1;
-}
-
-static void sq_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *v)
-{
-    struct sq_cursor *q = (struct sq_cursor *)c;
-    memset(v, 0, sizeof *v);
-    switch (sqlite3_column_type(q->stmt, i)) {
-    case SQLITE_INTEGER:
-        v->type = VND_SQL_INTEGER;
-        v->i = sqlite3_column_int64(q->stmt, i);
-        break;
-    case SQLITE_FLOAT:
-        v->type = VND_SQL_REAL;
-        v->d = sqlite3_column_double(q->stmt, i);
-        break;
-    case SQLITE_TEXT:
-        v->type = VND_SQL_TEXT;
-        v->s = (const char *)sqlite3_column_text(q->stmt, i);
-        v->slen = (size_t)sqlite3_column_bytes(q->stmt, i);
-        break;
-    case SQLITE_BLOB:
-        v->type = VND_SQL_BLOB;
-        v->s = sqlite3_column_blob(q->stmt, i);
-        v->slen = (size_t)sqlite3_column_bytes(q->stmt, i);
-        break;
-    default:
-        v->type = VND_SQL_NULL;
-        break;
-    }
-}
-
-static void sq_cursor_close(struct vnd_cursor *c)
-{
-    struct sq_cursor *q = (struct sq_cursor *)c;
-    if (q->owns)
-        sqlite3_finalize(q->stmt);
-}
-
-static const struct vnd_cursor_class sq_cursor_class = {
-    sq_cursor_next, sq_cursor_cell, sq_cursor_close,
-};
-
-struct vnd_cursor *vnd_cursor_sqlite(sqlite3_stmt *stmt, bool owns)
-{
-    struct sq_cursor *q = vnd_xcalloc(1, sizeof *q);
-    q->up.cls = &sq_cursor_class;
-    q->db = sqlite3_db_handle(stmt);
-    q->stmt = stmt;
-    q->owns = owns;
-    int n = sqlite3_column_count(stmt);
-    const char **names = vnd_xcalloc((size_t)n + 1, sizeof *names);
-    for (int i = 0; i < n; i++) {
-        names[i] = sqlite3_column_name(stmt, i);
-        if (!names[i])
-            names[i] = "?";
-    }
-    vnd_cursor_set_columns(&q->up, n, names);
-    free(names);
-    return &q->up;
-}
-
-static int sq_query(struct vnd_store *vs, const char *sql, double seconds,
-                    struct vnd_cursor **out, char **err)
-{
-    struct sq_store *st = (struct sq_store *)vs;
-    (void)seconds;              /* VND's own SQL over its own tables */
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        *err = vnd_xstrdup(sqlite3_errmsg(st->db));
-        return EINVAL;
-    }
-    *out = vnd_cursor_sqlite(s, true);
-    return 0;
-}
-
 static sqlite3 *sq_sqlite(struct vnd_store *vs)
 {
     return ((struct sq_store *)vs)->db;
@@ -956,6 +859,5 @@ const struct vnd_store_provider vnd_store_sqlite = {
     .trace_tables = sq_trace_tables,
     .canonical_table = sq_canonical_table,
     .max_rowid = sq_max_rowid,
-    .query = sq_query,
     .sqlite = sq_sqlite,
 };

@@ -2,17 +2,13 @@
 #include "capture/ipfix_source.h"
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "capture/udp_listen.h"
-#include "daemon/log.h"
+#include "capture/udp_collector.h"
 #include "util/util.h"
 
 /* ---- the observation point map ---- */
@@ -133,77 +129,40 @@ void vnd_ipfix_flow_fields(const struct vnd_ipfix_flow *f, struct vnd_pkt *p)
 /* ---- the collector ---- */
 
 struct ipfix_src {
-    struct vnd_source up;
-    int fd;
+    struct vnd_udp_collector c;  /* first: the source */
     struct vnd_obsmap *map;
     struct vnd_ipfix_cache *cache;
-    struct vnd_pktq_writer w;
-    pthread_t thread;
-    bool running;
-    atomic_bool stop;
-    int64_t now_ns;              /* arrival of the message being read */
-    _Atomic uint64_t received, untagged, unknown_tag, queued, queue_dropped, malformed;
-    _Atomic uint64_t messages, sock_drops, templates, withdrawals, unknown_template, refused;
-    _Atomic uint64_t tag_drops[VND_TAGS];
+    _Atomic uint64_t templates, withdrawals, unknown_template, refused;
 };
 
 static const struct vnd_source_class ipfix_class;
 
-static inline void add(_Atomic uint64_t *v, uint64_t n)
-{
-    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
-
 static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
 {
-    struct ipfix_src *c = ctx;
-    add(&c->received, 1);
+    struct ipfix_src *X = ctx;
+    vnd_udp_count(&X->c.received, 1);
     if (!(f->has & VND_IPFIX_HAS_OBS_POINT)) {
-        add(&c->untagged, 1);
+        vnd_udp_count(&X->c.untagged, 1);
         return;
     }
     bool any = false;
-    int64_t ts = f->has & VND_IPFIX_HAS_END ? f->end_ns : c->now_ns;
-    pthread_mutex_lock(&c->map->lock);
-    for (int i = 0; i < c->map->n; i++) {
-        const struct oentry *e = &c->map->v[i];
+    int64_t ts = f->has & VND_IPFIX_HAS_END ? f->end_ns : X->c.now_ns;
+    pthread_mutex_lock(&X->map->lock);
+    for (int i = 0; i < X->map->n; i++) {
+        const struct oentry *e = &X->map->v[i];
         if (e->obs_point != f->obs_point)
             continue;
         any = true;
         struct vnd_pktrec r = {.ts_ns = ts, .index = e->slot, .caplen = sizeof *f,
                                .len = sizeof *f, .tag = (uint16_t)e->tag,
                                .type = VND_REC_FLOW};
-        unsigned char *d = vnd_pktq_append(&c->w, &r);
-        if (!d) {
-            add(&c->queue_dropped, 1);
-            add(&c->tag_drops[e->tag & (VND_TAGS - 1)], 1);
-            continue;
-        }
-        memcpy(d, f, sizeof *f);
-        add(&c->queued, 1);
+        unsigned char *d = vnd_udp_collector_put(&X->c, &r);
+        if (d)
+            memcpy(d, f, sizeof *f);
     }
-    pthread_mutex_unlock(&c->map->lock);
+    pthread_mutex_unlock(&X->map->lock);
     if (!any)
-        add(&c->unknown_tag, 1);
-}
-
-int vnd_ipfix_source_open(const char *addr, struct vnd_obsmap *map, struct vnd_pktq *q,
-                          struct vnd_source **out, char **err)
-{
-    int e = 0;
-    int fd = vnd_udp_listen(addr, "--ipfix-listen", &e, err);
-    if (fd < 0)
-        return e;
-    struct ipfix_src *c = vnd_xcalloc(1, sizeof *c);
-    c->up.cls = &ipfix_class;
-    c->up.name = vnd_strdup_printf("ipfix:%s", addr);
-    c->fd = fd;
-    c->map = map;
-    c->cache = vnd_ipfix_cache_new(0, 0);
-    c->w.q = q;
-    *out = &c->up;
-    return 0;
+        vnd_udp_count(&X->c.unknown_tag, 1);
 }
 
 /* The transport session of a sender: its address and port. */
@@ -224,114 +183,58 @@ static size_t session_of(const struct sockaddr_storage *ss, uint8_t *key)
     return 0;
 }
 
-static void *run(void *arg)
+static const char *read_message(struct vnd_udp_collector *c, const uint8_t *buf, size_t n,
+                                const struct sockaddr_storage *from)
 {
-    struct ipfix_src *c = arg;
-    static _Thread_local uint8_t buf[65536];
-    int64_t handed_ns = 0;
-    while (!atomic_load(&c->stop)) {
-        struct pollfd pfd = {c->fd, POLLIN, 0};
-        /* A batch being filled waits up to 5 ms for more records, and is
-         * handed over at the latest 50 ms after the last one: handing each
-         * burst over (a datagram or two when the collector keeps up) would
-         * fill the queue's buffers with a few records each, and drop. */
-        bool filling = c->w.cur && c->w.cur->n;
-        int pr = poll(&pfd, 1, filling ? 5 : 100);
-        if (pr <= 0) {
-            vnd_pktq_hand_over(&c->w);
-            continue;
-        }
-        /* a burst: read what is there */
-        for (int k = 0; k < 256; k++) {
-            struct sockaddr_storage from;
-            memset(&from, 0, sizeof from);
-            uint32_t drops = UINT32_MAX;
-            ssize_t n = vnd_udp_recv(c->fd, buf, sizeof buf, &from, &drops);
-            if (n < 0)
-                break;
-            if (drops != UINT32_MAX)
-                atomic_store(&c->sock_drops, drops);
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            c->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-            add(&c->messages, 1);
-            uint8_t key[VND_IPFIX_SESSION_MAX];
-            size_t klen = session_of(&from, key);
-            struct vnd_ipfix_counts cn;
-            const char *why = NULL;
-            if (vnd_ipfix_parse(c->cache, key, klen, (double)ts.tv_sec, buf, (size_t)n,
-                                on_flow, c, &cn, &why)) {
-                add(&c->malformed, 1);
-                vnd_debug("ipfix: a malformed message (%zd bytes): %s", n, why);
-            }
-            add(&c->templates, cn.templates + cn.options_templates);
-            add(&c->withdrawals, cn.withdrawals);
-            add(&c->unknown_template, cn.unknown_template);
-            add(&c->refused, cn.refused_templates);
-        }
-        if (c->now_ns - handed_ns > 50000000) {
-            vnd_pktq_hand_over(&c->w);
-            handed_ns = c->now_ns;
-        }
+    struct ipfix_src *X = (struct ipfix_src *)c;
+    uint8_t key[VND_IPFIX_SESSION_MAX];
+    size_t klen = session_of(from, key);
+    struct vnd_ipfix_counts cn;
+    const char *why = NULL;
+    int bad = vnd_ipfix_parse(X->cache, key, klen, (double)(c->now_ns / 1000000000), buf, n,
+                              on_flow, X, &cn, &why);
+    vnd_udp_count(&X->templates, cn.templates + cn.options_templates);
+    vnd_udp_count(&X->withdrawals, cn.withdrawals);
+    vnd_udp_count(&X->unknown_template, cn.unknown_template);
+    vnd_udp_count(&X->refused, cn.refused_templates);
+    return bad ? why : NULL;
+}
+
+int vnd_ipfix_source_open(const char *addr, struct vnd_obsmap *map, struct vnd_pktq *q,
+                          struct vnd_source **out, char **err)
+{
+    struct ipfix_src *X = vnd_xcalloc(1, sizeof *X);
+    int e = vnd_udp_collector_open(&X->c, &ipfix_class, addr, "--ipfix-listen", q,
+                                   read_message, err);
+    if (e) {
+        free(X);
+        return e;
     }
-    vnd_pktq_hand_over(&c->w);
-    return NULL;
-}
-
-static int ix_start(struct vnd_source *s)
-{
-    struct ipfix_src *c = (struct ipfix_src *)s;
-    int rc = pthread_create(&c->thread, NULL, run, c);
-    c->running = rc == 0;
-    return rc;
-}
-
-static void ix_stop(struct vnd_source *s)
-{
-    struct ipfix_src *c = (struct ipfix_src *)s;
-    if (!c->running)
-        return;
-    atomic_store(&c->stop, true);
-    pthread_join(c->thread, NULL);
-    c->running = false;
+    X->map = map;
+    X->cache = vnd_ipfix_cache_new(0, 0);
+    *out = &X->c.up;
+    return 0;
 }
 
 static void ix_destroy(struct vnd_source *s)
 {
-    struct ipfix_src *c = (struct ipfix_src *)s;
-    close(c->fd);
-    vnd_ipfix_cache_free(c->cache);
-    free(c);
-}
-
-static void ix_stats(const struct vnd_source *s, struct vnd_source_stats *st)
-{
-    const struct ipfix_src *c = (const struct ipfix_src *)s;
-    st->received = atomic_load(&c->received);
-    st->untagged = atomic_load(&c->untagged);
-    st->unknown_tag = atomic_load(&c->unknown_tag);
-    st->queued = atomic_load(&c->queued);
-    st->queue_dropped = atomic_load(&c->queue_dropped);
-    st->malformed = atomic_load(&c->malformed);
-    st->kernel_received = atomic_load(&c->messages);
-    st->kernel_dropped = atomic_load(&c->sock_drops);
+    struct ipfix_src *X = (struct ipfix_src *)s;
+    vnd_udp_collector_close(&X->c);
+    vnd_ipfix_cache_free(X->cache);
+    free(X);
 }
 
 void vnd_ipfix_source_counts(const struct vnd_source *s, struct vnd_ipfix_source_counts *out)
 {
-    const struct ipfix_src *c = (const struct ipfix_src *)s;
-    out->messages = atomic_load(&c->messages);
-    out->templates = atomic_load(&c->templates);
-    out->withdrawals = atomic_load(&c->withdrawals);
-    out->unknown_template = atomic_load(&c->unknown_template);
-    out->refused_templates = atomic_load(&c->refused);
-}
-
-static uint64_t ix_tag_drops(const struct vnd_source *s, int tag)
-{
-    return atomic_load(&((const struct ipfix_src *)s)->tag_drops[tag]);
+    const struct ipfix_src *X = (const struct ipfix_src *)s;
+    out->messages = atomic_load(&X->c.datagrams);
+    out->templates = atomic_load(&X->templates);
+    out->withdrawals = atomic_load(&X->withdrawals);
+    out->unknown_template = atomic_load(&X->unknown_template);
+    out->refused_templates = atomic_load(&X->refused);
 }
 
 static const struct vnd_source_class ipfix_class = {
-    "ipfix", ix_start, ix_stop, ix_destroy, ix_stats, ix_tag_drops, NULL,
+    "ipfix", vnd_udp_collector_start, vnd_udp_collector_stop, ix_destroy,
+    vnd_udp_collector_stats, vnd_udp_collector_tag_drops, NULL,
 };

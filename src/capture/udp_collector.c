@@ -1,0 +1,196 @@
+/* udp_collector.c — the UDP collectors' socket, thread and counters (see
+ * udp_collector.h). */
+#include "capture/udp_collector.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "util/util.h"
+
+/* ---- the socket ---- */
+
+static int udp_listen(const char *addr, const char *flag, int *e, char **err)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host || !colon[1]) {
+        *err = vnd_strdup_printf("%s %s: give HOST:PORT (e.g. 127.0.0.1:6343)", flag, addr);
+        *e = EINVAL;
+        return -1;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV}, *ai = NULL;
+    int g = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (g) {
+        *err = vnd_strdup_printf("%s %s: %s", flag, addr, gai_strerror(g));
+        *e = EINVAL;
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1, rcvbuf = 8 << 20;
+    if (fd >= 0) {
+        /* past net.core.rmem_max when allowed (CAP_NET_ADMIN): exporters
+         * send in bursts */
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+    }
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen)) {
+        *e = errno;
+        *err = vnd_strdup_printf("%s %s: %s", flag, addr, strerror(*e));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/* One datagram without waiting: its length, or -1 when none.  *drops gets
+ * the socket's drop count when the kernel reported it. */
+static ssize_t udp_recv(int fd, void *buf, size_t cap, struct sockaddr_storage *from,
+                     uint32_t *drops)
+{
+    char cbuf[CMSG_SPACE(sizeof(uint32_t))];
+    struct iovec iov = {buf, cap};
+    struct msghdr mh = {.msg_name = from, .msg_namelen = from ? sizeof *from : 0,
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                        .msg_controllen = sizeof cbuf};
+    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+    if (n < 0)
+        return -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL)
+            memcpy(drops, CMSG_DATA(cm), sizeof *drops);
+    return n;
+}
+
+/* ---- the collector ---- */
+
+int vnd_udp_collector_open(struct vnd_udp_collector *c, const struct vnd_source_class *cls,
+                           const char *addr, const char *flag, struct vnd_pktq *q,
+                           vnd_udp_reader *read, char **err)
+{
+    int e = 0;
+    int fd = udp_listen(addr, flag, &e, err);
+    if (fd < 0)
+        return e;
+    c->up.cls = cls;
+    c->up.name = vnd_strdup_printf("%s:%s", cls->kind, addr);
+    c->fd = fd;
+    c->read = read;
+    c->w.q = q;
+    return 0;
+}
+
+void vnd_udp_collector_close(struct vnd_udp_collector *c)
+{
+    close(c->fd);
+}
+
+unsigned char *vnd_udp_collector_put(struct vnd_udp_collector *c, const struct vnd_pktrec *r)
+{
+    unsigned char *d = vnd_pktq_append(&c->w, r);
+    if (!d) {
+        vnd_udp_count(&c->queue_dropped, 1);
+        vnd_udp_count(&c->tag_drops[r->tag & (VND_TAGS - 1)], 1);
+        return NULL;
+    }
+    vnd_udp_count(&c->queued, 1);
+    return d;
+}
+
+static void *run(void *arg)
+{
+    struct vnd_udp_collector *c = arg;
+    static _Thread_local uint8_t buf[65536];
+    int64_t handed_ns = 0;
+    while (!atomic_load(&c->stop)) {
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        /* A batch being filled waits up to 5 ms for more records, and is
+         * handed over at the latest 50 ms after the last one: handing each
+         * burst over (a datagram or two when the collector keeps up) would
+         * fill the queue's buffers with a few records each, and drop. */
+        bool filling = c->w.cur && c->w.cur->n;
+        int pr = poll(&pfd, 1, filling ? 5 : 100);
+        if (pr <= 0) {
+            vnd_pktq_hand_over(&c->w);
+            continue;
+        }
+        /* a burst: read what is there */
+        for (int k = 0; k < 256; k++) {
+            struct sockaddr_storage from;
+            memset(&from, 0, sizeof from);
+            uint32_t drops = UINT32_MAX;
+            ssize_t n = udp_recv(c->fd, buf, sizeof buf, &from, &drops);
+            if (n < 0)
+                break;
+            if (drops != UINT32_MAX)
+                atomic_store(&c->sock_drops, drops);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            c->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            vnd_udp_count(&c->datagrams, 1);
+            const char *why = c->read(c, buf, (size_t)n, &from);
+            if (why) {
+                vnd_udp_count(&c->malformed, 1);
+                vnd_debug("%s: a malformed datagram (%zd bytes): %s", c->up.name, n, why);
+            }
+        }
+        if (c->now_ns - handed_ns > 50000000) {
+            vnd_pktq_hand_over(&c->w);
+            handed_ns = c->now_ns;
+        }
+    }
+    vnd_pktq_hand_over(&c->w);
+    return NULL;
+}
+
+int vnd_udp_collector_start(struct vnd_source *s)
+{
+    struct vnd_udp_collector *c = (struct vnd_udp_collector *)s;
+    int rc = pthread_create(&c->thread, NULL, run, c);
+    c->running = rc == 0;
+    return rc;
+}
+
+void vnd_udp_collector_stop(struct vnd_source *s)
+{
+    struct vnd_udp_collector *c = (struct vnd_udp_collector *)s;
+    if (!c->running)
+        return;
+    atomic_store(&c->stop, true);
+    pthread_join(c->thread, NULL);
+    c->running = false;
+}
+
+void vnd_udp_collector_stats(const struct vnd_source *s, struct vnd_source_stats *st)
+{
+    const struct vnd_udp_collector *c = (const struct vnd_udp_collector *)s;
+    st->received = atomic_load(&c->received);
+    st->untagged = atomic_load(&c->untagged);
+    st->unknown_tag = atomic_load(&c->unknown_tag);
+    st->queued = atomic_load(&c->queued);
+    st->queue_dropped = atomic_load(&c->queue_dropped);
+    st->malformed = atomic_load(&c->malformed);
+    st->kernel_received = atomic_load(&c->datagrams);
+    st->kernel_dropped = atomic_load(&c->sock_drops);
+}
+
+uint64_t vnd_udp_collector_tag_drops(const struct vnd_source *s, int tag)
+{
+    return atomic_load(&((const struct vnd_udp_collector *)s)->tag_drops[tag]);
+}

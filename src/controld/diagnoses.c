@@ -247,47 +247,25 @@ static char *ts_trace_id(long long num, int idx)
 /* An IPFIX trace's rule samples into the bridge's VND collector set. */
 #define TROW_IPFIX(r) (strcmp((r)->mode, "ipfix") == 0)
 
-/* Where `host`'s table server collects sFlow ("127.0.0.1:6343"), as its
- * answers said: kept in the state, so a restarted control server can set
- * the bridge's agent again (cd->lock held). */
-static void sflow_target_note(struct vnd_controld *cd, const char *host, const char *target)
+/* Where `host`'s table server collects `kind` ("sflow", "ipfix"), e.g.
+ * "127.0.0.1:6343", as its answers said: kept in the state, so a restarted
+ * control server can set the bridge's agent or exporter again (cd->lock
+ * held). */
+static void collector_target_note(struct vnd_controld *cd, const char *kind, const char *host,
+                                  const char *target)
 {
-    vnd_state_exec(cd->db, "INSERT OR REPLACE INTO sflow_target (host, target) VALUES (?, ?)",
-                   "ss", host, target);
+    vnd_state_exec(cd->db, "INSERT OR REPLACE INTO collector_target (host, kind, target)"
+                   " VALUES (?, ?, ?)", "sss", host, kind, target);
 }
 
 /* malloc'd, or NULL when the host's table server never said. */
-static char *sflow_target(struct vnd_controld *cd, const char *host)
+static char *collector_target(struct vnd_controld *cd, const char *kind, const char *host)
 {
-    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT target FROM sflow_target WHERE host = ?",
-                                       "s", host);
+    sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT target FROM collector_target"
+                                       " WHERE host = ? AND kind = ?", "ss", host, kind);
     char *t = st && sqlite3_step(st) == SQLITE_ROW ? col_dup(st, 0) : NULL;
     sqlite3_finalize(st);
     return t;
-}
-
-/* Where each host's table server collects IPFIX, likewise. */
-static struct { char *host, *target; } ipfix_targets[64];
-
-static void ipfix_target_note(const char *host, const char *target)
-{
-    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets; i++)
-        if (!ipfix_targets[i].host || !strcmp(ipfix_targets[i].host, host)) {
-            if (!ipfix_targets[i].host)
-                ipfix_targets[i].host = vnd_xstrdup(host);
-            free(ipfix_targets[i].target);
-            ipfix_targets[i].target = vnd_xstrdup(target);
-            return;
-        }
-}
-
-static const char *ipfix_target(const char *host)
-{
-    for (size_t i = 0; i < sizeof ipfix_targets / sizeof *ipfix_targets && ipfix_targets[i].host;
-         i++)
-        if (!strcmp(ipfix_targets[i].host, host))
-            return ipfix_targets[i].target;
-    return NULL;
 }
 
 static int ts_create(struct vnd_controld *cd, const struct host *h, const char *tenant,
@@ -334,9 +312,9 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
     }
     const char *coll = json_string_value(json_object_get(reply, "collector"));
     if (rc == 0 && coll && TROW_IPFIX(r))
-        ipfix_target_note(h->name, coll);
+        collector_target_note(cd, "ipfix", h->name, coll);
     else if (rc == 0 && coll)
-        sflow_target_note(cd, h->name, coll);
+        collector_target_note(cd, "sflow", h->name, coll);
     json_decref(body);
     json_decref(reply);
     free(id);
@@ -393,7 +371,7 @@ static int sflow_wanted(struct vnd_controld *cd, const char *host, struct vnd_sf
         header = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(st);
-    *c = (struct vnd_sflow_conf){sflow_target(cd, host), sampling > 0 ? sampling : 1,
+    *c = (struct vnd_sflow_conf){collector_target(cd, "sflow", host), sampling > 0 ? sampling : 1,
                                  header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
     return count;
 }
@@ -451,7 +429,7 @@ static int ipfix_apply(struct vnd_controld *cd, const char *host, char **why)
     struct host h;
     if (!host_get(cd, host, &h))
         return 0;
-    const char *target = ipfix_target(host);
+    char *target = collector_target(cd, "ipfix", host);
     struct vnd_ipfix_conf c = {target, timeout, flows};
     char *e = NULL;
     int rc = 0;
@@ -468,6 +446,7 @@ static int ipfix_apply(struct vnd_controld *cd, const char *host, char **why)
         vnd_info("ipfix on %s/%s: cache %d s, %d flows, to %s", host, h.bridge, c.active_timeout,
                  c.max_flows, target);
     }
+    free(target);
     host_clear(&h);
     return rc;
 }
@@ -1562,8 +1541,8 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
                 known = v[i].diag == num && v[i].idx == idx;
             const char *coll = json_string_value(json_object_get(x, "collector"));
             const char *xmode = json_string_value(json_object_get(x, "mode"));
-            if (known && coll && xmode && strcmp(xmode, "sflow") == 0)
-                sflow_target_note(cd, h->name, coll);
+            if (known && coll && xmode && (!strcmp(xmode, "sflow") || !strcmp(xmode, "ipfix")))
+                collector_target_note(cd, xmode, h->name, coll);
             if (known)
                 continue;
             char *path = vnd_strdup_printf("/v1/traces/%s", id);

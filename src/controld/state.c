@@ -22,8 +22,11 @@ static const char schema[] =
     " parse_text TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0,"
     " bytes INTEGER NOT NULL DEFAULT 0, match_blob BLOB NOT NULL,"
     " PRIMARY KEY (diag, idx), UNIQUE (host, tag));"
-    "CREATE TABLE IF NOT EXISTS sflow_target ("
-    " host TEXT PRIMARY KEY, target TEXT NOT NULL);"
+    /* where each host's table server collects sFlow and IPFIX, as its
+     * answers said (sflow_target: the sFlow ones of an older state) */
+    "CREATE TABLE IF NOT EXISTS collector_target ("
+    " host TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,"
+    " PRIMARY KEY (host, kind));"
     "CREATE TABLE IF NOT EXISTS audit ("
     " ts TEXT NOT NULL, tenant TEXT, action TEXT NOT NULL, diagnosis TEXT,"
     " status INTEGER NOT NULL, detail TEXT);";
@@ -57,6 +60,14 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);
+    /* a state written before collector_target kept the sFlow targets apart */
+    sqlite3_stmt *old = NULL;
+    if (sqlite3_prepare_v2(*db, "SELECT 1 FROM sqlite_master WHERE name = 'sflow_target'", -1,
+                           &old, NULL) == SQLITE_OK && sqlite3_step(old) == SQLITE_ROW)
+        sqlite3_exec(*db, "INSERT OR IGNORE INTO collector_target (host, kind, target)"
+                     " SELECT host, 'sflow', target FROM sflow_target; DROP TABLE sflow_target",
+                     NULL, NULL, NULL);
+    sqlite3_finalize(old);
     return 0;
 }
 

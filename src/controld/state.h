@@ -7,9 +7,12 @@
  *         host, ofport, tag, bit, match, sampling, snaplen, parse_text,
  *         stored, bytes,          -- stored/bytes: last counters seen
  *         flow_sampling)          -- mirror: 1 flow in N copied by the switch
- *   sflow_target(host, target) -- where each host's table server collects
- *                                 sFlow, as it last said: the bridge's agent
- *                                 is re-applied from it after a restart
+ *   collector_target(host, kind, target)
+ *                              -- where each host's table server collects
+ *                                 kind 'sflow' or 'ipfix', as it last said:
+ *                                 the bridge's sFlow agent and IPFIX
+ *                                 exporter are re-applied from it after a
+ *                                 restart
  *   audit(ts, tenant, action, diagnosis, status, detail)
  *
  * A diagnosis is "d<num>" to its tenant; <num> is never reused, so an old

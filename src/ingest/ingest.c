@@ -177,6 +177,7 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
         t->s.matched = k->matched;
     t->s.sampled_out = m.sampled_out;
     t->s.dropped_kernel = m.dropped_kernel;
+    t->s.malformed = m.malformed;
     t->s.dropped_queue = m.dropped_queue;
     t->s.anomalies = m.anomalies;
     if (m.first_ns || m.last_ns) {
@@ -263,6 +264,7 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .linktype = t->o.linktype, .seen = t->s.seen, .matched = matched,
         .stored = stored, .sampled_out = t->s.sampled_out,
         .dropped_kernel = t->s.dropped_kernel, .dropped_queue = t->s.dropped_queue,
+        .malformed = t->s.malformed,
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
         .flow_sampling = t->o.flow_sampling,
@@ -604,6 +606,11 @@ void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel, uint64
 {
     ing->traces[t]->s.dropped_kernel = kernel;
     ing->traces[t]->s.dropped_queue = queue;
+}
+
+void vnd_ingest_set_malformed(struct vnd_ingest *ing, int t, uint64_t malformed)
+{
+    ing->traces[t]->s.malformed = malformed;
 }
 
 bool vnd_ingest_batch_due(const struct vnd_ingest *ing)

@@ -61,6 +61,7 @@ struct vnd_trace_stats {
     uint64_t anomalies;      /* decoded with VND_PKT_* anomalies (kept) */
     uint64_t dropped_kernel; /* as reported by the capture (pcap_stats) */
     uint64_t dropped_queue;  /* dropped by the caller's own queues */
+    uint64_t malformed;      /* datagrams of its collector that could not be read */
     uint64_t matched;        /* matched at least one rule's filter */
     uint64_t stored;         /* rows written, all tables */
     int64_t first_ns, last_ns;
@@ -100,6 +101,8 @@ void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_
 /* Drop counts reported by the capture for trace `t` (absolute values). */
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,
                           uint64_t queue);
+/* Malformed datagrams of trace `t`'s collector while it ran (absolute). */
+void vnd_ingest_set_malformed(struct vnd_ingest *ing, int t, uint64_t malformed);
 
 /* True when the open batch should be flushed now.  Cheap enough to call
  * after every packet (reads the clock only every 256 packets). */

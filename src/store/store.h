@@ -123,6 +123,9 @@ struct vnd_meta {
      * rows of the table it holds. */
     const char *rollup, *rollup_status;
     uint64_t rollup_packets;
+    /* Datagrams the trace's collector (sFlow, IPFIX) could not read while
+     * the trace ran: they may have held its records (0 for other modes). */
+    uint64_t malformed;
 };
 
 /* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */

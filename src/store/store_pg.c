@@ -137,9 +137,11 @@ static const char meta_schema[] =
     " sampled_out bigint, dropped_kernel bigint, dropped_queue bigint,"
     " decode_anomalies bigint, sampling bigint, snaplen bigint,"
     " first_ts double precision, last_ts double precision, status text, message text,"
-    " updated double precision, flow_sampling double precision, PRIMARY KEY (trace, tbl));"
-    /* a column added since: an older schema gets it */
+    " updated double precision, flow_sampling double precision, malformed bigint,"
+    " PRIMARY KEY (trace, tbl));"
+    /* columns added since: an older schema gets them */
     "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS flow_sampling double precision;"
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS malformed bigint;"
     "CREATE TABLE IF NOT EXISTS %1$s.vnd_slots ("
     " trace text NOT NULL, tbl text NOT NULL, slot bigint NOT NULL,"
     " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
@@ -456,7 +458,7 @@ static void pg_writer_free(struct vnd_store_writer *vw)
 static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **err)
 {
     struct pg_store *st = (struct pg_store *)vs;
-    char num[12][32];
+    char num[13][32];
     const uint64_t counters[] = {m->seen, m->matched, m->stored, m->sampled_out,
                                  m->dropped_kernel, m->dropped_queue, m->anomalies};
     snprintf(num[0], 32, "%d", m->linktype);
@@ -466,6 +468,7 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     snprintf(num[9], 32, "%u", m->snaplen);
     snprintf(num[10], 32, "%.9f", (double)m->first_ns / 1e9);
     snprintf(num[11], 32, "%.9f", (double)m->last_ns / 1e9);
+    snprintf(num[12], 32, "%llu", (unsigned long long)m->malformed);
     bool times = m->first_ns || m->last_ns;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -476,10 +479,10 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
                        m->source, num[0], m->parse_filter, m->parse_fields,
                        num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8],
                        m->snaplen ? num[9] : NULL, times ? num[10] : NULL,
-                       times ? num[11] : NULL, m->status, m->message, updated, flow};
+                       times ? num[11] : NULL, m->status, m->message, updated, flow, num[12]};
     char *sql = vnd_strdup_printf(
         "INSERT INTO %s.vnd_meta VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) ON CONFLICT (trace, tbl) DO UPDATE SET"
+        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) ON CONFLICT (trace, tbl) DO UPDATE SET"
         " tenant = EXCLUDED.tenant, cap_point = EXCLUDED.cap_point,"
         " direction = EXCLUDED.direction, pattern = EXCLUDED.pattern,"
         " source = EXCLUDED.source, linktype = EXCLUDED.linktype,"
@@ -490,8 +493,9 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
         " decode_anomalies = EXCLUDED.decode_anomalies, sampling = EXCLUDED.sampling,"
         " snaplen = EXCLUDED.snaplen, first_ts = EXCLUDED.first_ts,"
         " last_ts = EXCLUDED.last_ts, status = EXCLUDED.status, message = EXCLUDED.message,"
-        " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling", st->schema);
-    int rc = pg_exec(st, sql, 25, p, "vnd_meta", err);
+        " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling,"
+        " malformed = EXCLUDED.malformed", st->schema);
+    int rc = pg_exec(st, sql, 26, p, "vnd_meta", err);
     free(sql);
     return rc;
 }
@@ -505,7 +509,7 @@ static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
     char *sql = vnd_strdup_printf(
         "SELECT packets_seen, packets_matched, packets_stored, sampled_out, dropped_kernel,"
         " dropped_queue, decode_anomalies, round(first_ts * 1e9)::bigint,"
-        " round(last_ts * 1e9)::bigint FROM %s.vnd_meta WHERE trace = $1 AND tbl = $2",
+        " round(last_ts * 1e9)::bigint, coalesce(malformed, 0) FROM %s.vnd_meta WHERE trace = $1 AND tbl = $2",
         st->schema);
     PGresult *r = pg_run(st, sql, 2, p, "vnd_meta", &e);
     free(sql);
@@ -521,6 +525,7 @@ static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
             m->first_ns = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
             m->last_ns = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
         }
+        m->malformed = strtoull(PQgetvalue(r, 0, 9), NULL, 10);
     }
     PQclear(r);
     return found;

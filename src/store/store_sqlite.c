@@ -96,12 +96,14 @@ static const char meta_schema[] =
     " decode_anomalies INTEGER, sampling INTEGER, snaplen INTEGER,"
     " first_ts REAL, last_ts REAL, status TEXT, message TEXT, updated REAL,"
     " flow_sampling REAL, rollup TEXT, rollup_status TEXT, rollup_packets INTEGER,"
+    " malformed INTEGER,"
     " PRIMARY KEY (trace, tbl))";
 /* Columns that came later: a file made before gets them when opened (the
  * error of a column already there is no error; readers name the columns
  * they read). */
 static const char *const meta_added[] = {"flow_sampling REAL", "rollup TEXT",
-                                         "rollup_status TEXT", "rollup_packets INTEGER"};
+                                         "rollup_status TEXT", "rollup_packets INTEGER",
+                                         "malformed INTEGER"};
 
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
@@ -177,8 +179,8 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
             " pattern, source, linktype, parse_filter, parse_fields, packets_seen,"
             " packets_matched, packets_stored, sampled_out, dropped_kernel, dropped_queue,"
             " decode_anomalies, sampling, snaplen, first_ts, last_ts, status, message, updated,"
-            " flow_sampling, rollup, rollup_status, rollup_packets)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta,
+            " flow_sampling, rollup, rollup_status, rollup_packets, malformed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st->put_meta,
             NULL) != SQLITE_OK) {
         fail(st->db, err, path);
         goto out_close;
@@ -629,6 +631,7 @@ static int sq_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
         sqlite3_bind_int64(s, i++, (sqlite3_int64)m->rollup_packets);
     else
         sqlite3_bind_null(s, i++);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)m->malformed);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st->db, err, "vnd_meta");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -781,8 +784,8 @@ static int sq_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
     if (sqlite3_prepare_v2(st->db,
             "SELECT packets_seen, packets_matched, packets_stored, sampled_out,"
             " dropped_kernel, dropped_queue, decode_anomalies,"
-            " CAST(round(first_ts * 1e9) AS INTEGER), CAST(round(last_ts * 1e9) AS INTEGER)"
-            " FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
+            " CAST(round(first_ts * 1e9) AS INTEGER), CAST(round(last_ts * 1e9) AS INTEGER),"
+            " coalesce(malformed, 0) FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE", -1, &s, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(s, 1, trace, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
@@ -800,6 +803,7 @@ static int sq_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
             m->first_ns = sqlite3_column_int64(s, 7);
             m->last_ns = sqlite3_column_int64(s, 8);
         }
+        m->malformed = (uint64_t)sqlite3_column_int64(s, 9);
     }
     sqlite3_finalize(s);
     return found;

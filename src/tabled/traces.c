@@ -168,6 +168,7 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
     const struct vnd_trace_stats *s = vnd_ingest_stats(t->tenant->ing, t->index);
     t->kdrop_base = s->dropped_kernel;
     t->qdrop_base = s->dropped_queue;
+    t->malformed_base = s->malformed;
     t->kdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->kdrop_at);
     t->qdrop_at = vnd_xcalloc((size_t)td->ncoll + 1, sizeof *t->qdrop_at);
     for (int c = 0; c < td->ncoll; c++) {
@@ -175,6 +176,8 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
         vnd_source_stats(td->coll[c], &cs);
         t->kdrop_at[c] = cs.kernel_dropped;
         t->qdrop_at[c] = vnd_source_tag_drops(td->coll[c], t->tag);
+        if (t->mode && !strcmp(vnd_source_kind(td->coll[c]), t->mode))
+            t->malformed_at = cs.malformed;
     }
     td->traces = vnd_xrealloc(td->traces, (size_t)(td->ntraces + 1) * sizeof *td->traces);
     td->traces[td->ntraces++] = t;
@@ -539,14 +542,18 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
 {
     for (int i = 0; i < td->ntraces; i++) {
         struct vnd_tabled_trace *t = td->traces[i];
-        uint64_t k = t->kdrop_base, q = t->qdrop_base;
+        uint64_t k = t->kdrop_base, q = t->qdrop_base, bad = t->malformed_base;
         for (int c = 0; c < td->ncoll; c++) {
             struct vnd_source_stats cs;
             vnd_source_stats(td->coll[c], &cs);
             k += cs.kernel_dropped - t->kdrop_at[c];
             q += vnd_source_tag_drops(td->coll[c], t->tag) - t->qdrop_at[c];
+            /* a datagram that could not be read may have held its records */
+            if (t->mode && !strcmp(vnd_source_kind(td->coll[c]), t->mode))
+                bad += cs.malformed - t->malformed_at;
         }
         vnd_ingest_set_drops(t->tenant->ing, t->index, k, q);
+        vnd_ingest_set_malformed(t->tenant->ing, t->index, bad);
     }
 }
 
@@ -636,6 +643,8 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
     json_object_set_new(o, "sampled_out", json_integer((json_int_t)s->sampled_out));
     json_object_set_new(o, "dropped_kernel", json_integer((json_int_t)s->dropped_kernel));
     json_object_set_new(o, "dropped_queue", json_integer((json_int_t)s->dropped_queue));
+    if (is_collected(t))
+        json_object_set_new(o, "malformed", json_integer((json_int_t)s->malformed));
     json_object_set_new(o, "anomalies", json_integer((json_int_t)s->anomalies));
     json_object_set_new(o, "first_ts", ts_json(s->first_ns));
     json_object_set_new(o, "last_ts", ts_json(s->last_ns));

@@ -54,6 +54,9 @@ struct vnd_tabled_trace {
      * run, and each collector's counters when the trace was registered. */
     uint64_t kdrop_base, qdrop_base;
     uint64_t *kdrop_at, *qdrop_at;
+    /* Malformed datagrams: stored before this run, and its collector's
+     * count when the trace was registered (sFlow and IPFIX traces). */
+    uint64_t malformed_base, malformed_at;
 };
 
 /* Creates vnd_traces if needed and re-creates every stored trace.  A

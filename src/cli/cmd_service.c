@@ -122,8 +122,11 @@ static const char submit_usage[] =
     "nodes, links, capture points), the parse configuration which packets\n"
     "become rows of which tables with which columns (default: the standard\n"
     "columns).  Prints the new diagnosis's id on the first line, then its\n"
-    "traces.  An error in a file is reported at its place, e.g.\n"
-    "collect.conf:3:7: ..., under the files' names without their folders.\n"
+    "traces and how each is captured: mode (mirror, sflow, ipfix), sampling\n"
+    "(1 in N packets), snaplen (bytes kept) and flow_sampling (1 flow in N\n"
+    "copied by the switch, as really set).  An error in a file is reported\n"
+    "at its place, e.g. collect.conf:3:7: ..., under the files' names\n"
+    "without their folders.\n"
     "\n"
     "options:\n"
     "  -c, --collect FILE   the trace collection configuration (required)\n"
@@ -270,12 +273,13 @@ int cmd_submit(int argc, char **argv)
     if (k.fmt == VND_FMT_TABLE)
         printf("%s\n", str(d, "id"));
     struct vnd_out *o = vnd_out_new(stdout, k.fmt);
-    static const char *const tcols[] = {"trace", "node", "point", "direction", "pattern",
-                                        "tables", "sampling", "snaplen"};
+    /* how each point is captured: mode, 1-in-N at the table server (or
+     * the switch's for sflow/ipfix), bytes kept, 1 flow in N copied */
     static const char *const ccols[] = {"diagnosis", "trace", "node", "point", "direction",
-                                        "pattern", "tables", "sampling", "snaplen"};
+                                        "pattern", "tables", "mode", "sampling", "snaplen",
+                                        "flow_sampling"};
     bool csv = k.fmt == VND_FMT_CSV;
-    vnd_out_columns(o, csv ? 9 : 8, csv ? ccols : tcols);
+    vnd_out_columns(o, csv ? 11 : 10, csv ? ccols : ccols + 1);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(d, "traces"), i, t) {
@@ -298,8 +302,10 @@ int cmd_submit(int argc, char **argv)
         }
         vnd_out_text(o, list);
         free(list);
+        vnd_remote_cell(o, json_object_get(t, "mode"));
         vnd_remote_cell(o, json_object_get(t, "sampling"));
         vnd_remote_cell(o, json_object_get(t, "snaplen"));
+        vnd_remote_cell(o, json_object_get(t, "flow_sampling"));
         vnd_out_end_row(o);
     }
     vnd_out_finish(o);

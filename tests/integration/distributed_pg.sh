@@ -89,7 +89,7 @@ META="trace text, tbl text, tenant text, cap_point text, direction text, pattern
       packets_matched bigint, packets_stored bigint, sampled_out bigint, dropped_kernel bigint,
       dropped_queue bigint, decode_anomalies bigint, sampling bigint, snaplen bigint,
       first_ts double precision, last_ts double precision, status text, message text,
-      updated double precision, flow_sampling double precision"
+      updated double precision, flow_sampling double precision, malformed bigint"
 load() {    # INSTANCE SCHEMA TABLE...
     local i=$1 schema=$2 t; shift 2
     psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \

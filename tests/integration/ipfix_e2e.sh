@@ -43,6 +43,7 @@ alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
 printf 'Appliance Node : ids\nCap input\nproto=TCP\nMode ipfix\nSampling 1\nActiveTimeout 1\nMaxFlows 1024\n' >"$W/ipfix.conf"
 alice submit -c "$W/ipfix.conf" >"$W/submit.out" 2>&1
 check "alice submits Mode ipfix, Sampling 1, ActiveTimeout 1" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
+check "vnd submit's table says how the point is captured: ipfix" grep -qE '[| ]ipfix +' "$W/submit.out"
 ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
 ovs-vsctl --db="$TB_OVSDB" --columns=id,bridge,ipfix list flow_sample_collector_set >"$W/fscs" 2>&1
 ovs-vsctl --db="$TB_OVSDB" --columns=targets,cache_active_timeout,cache_max_flows list ipfix >"$W/ipfix.list" 2>&1
@@ -86,6 +87,17 @@ jq -c '.capture[]? | select(.kind == "ipfix")' "$W/traces.json" >"$W/cap.json" 2
 sed 's/^/# /' "$W/cap.json"
 check "the IPFIX collector read templates and no malformed message" \
     sh -c "jq -s -e 'any(.[]; .templates > 0) and all(.[]; (.malformed // 0) == 0)' '$W/cap.json' >/dev/null"
+check "the control server keeps where hv1 collects IPFIX in its state" \
+    sh -c "sqlite3 '$BED/controld.db' \"select target from collector_target where host = 'hv1' and kind = 'ipfix'\" | grep -q '^127.0.0.1:[0-9]*$'"
+# A message whose length lies (version 10, length 200, 16 bytes sent): counted
+# in vnd_meta, nothing stored is lost
+TARGET=$(grep -o '127.0.0.1:[0-9]*' "$W/ipfix.list" | head -1)
+printf '\0\12\0\310\0\0\0\0\0\0\0\0\0\0\126\116' >"$W/bad.ipfix"
+[ -n "$TARGET" ] && cat "$W/bad.ipfix" >"/dev/udp/${TARGET%:*}/${TARGET##*:}"   # one write: one datagram
+sleep 1.5
+alice query --diagnosis "$ID" -f csv "select malformed, (select count(*) from ids_in) >= ${NR:-0} from vnd_meta" >"$W/meta2.csv" 2>&1
+sed 's/^/# vnd_meta: /' "$W/meta2.csv"
+check "vnd_meta counts the malformed message, the records stored before stay" grep -q '^1,1$' "$W/meta2.csv"
 alice stop "$ID" >/dev/null 2>&1
 check "stopping the last ipfix trace removes the collector set" \
     sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --bare --columns=_uuid list flow_sample_collector_set)\""

@@ -127,21 +127,30 @@ san:
 
 # libFuzzer builds: clang, fuzzer+address+undefined, into build-fuzz/.
 FUZZ_BUILD := build-fuzz
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%)
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libvnd.a
-	@mkdir -p $(FUZZ_BUILD)/fuzz
-	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $$f \
-	    $(FUZZ_BUILD)/libvnd.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/$$n || exit 1; done
+	$(MAKE) fuzz-targets
+
+fuzz-targets: $(FUZZ_BINS)
+
+# (the library is made by `make fuzz` above, with clang and the fuzzer's flags)
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_BUILD)/libvnd.a
+	@mkdir -p $(@D)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $< \
+	    $(FUZZ_BUILD)/libvnd.a $(LDLIBS) -o $@
 
 deps:
 	scripts/install-deps.sh
 
+# The builds of make check use every CPU (the suite's time budget).
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 all
-	$(MAKE) TSAN=1 all
-	$(MAKE) fuzz
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SAN=1 all
+	$(MAKE) -j$(JOBS) TSAN=1 all
+	$(MAKE) -j$(JOBS) fuzz
 	tests/run.sh
 
 demo: deps all
@@ -162,6 +171,6 @@ uninstall:
 package-check:
 	scripts/package-check.sh
 
-.PHONY: all san fuzz deps check demo bench clean install uninstall package-check www
+.PHONY: all san fuzz fuzz-targets deps check demo bench clean install uninstall package-check www
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -774,8 +774,36 @@ static void test_judge(void)
     CHECK_EQ_INT(v.hop, 1, "the slowing, losing hop is the bottleneck");
     CHECK(v.since == 5, "from the slot it started (got %g)", v.since);
     CHECK_EQ_INT(v.lost, 80, "its losses are summed");
+    /* hop 0 slower from t=3 (a CPU it waits for), hop 1 slower only from
+     * t=6 but dropping packets: the queue that overflowed is the bottleneck */
+    for (int i = 0; i < 10; i++) {
+        a[i] = (struct vnd_hop_slot){i, i < 3 ? 2.0 : 8.0, 1000, 0};
+        b[i] = (struct vnd_hop_slot){i, i < 6 ? 10.0 : 20.0, 1000, i < 6 ? 0 : 5};
+    }
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK_EQ_INT(v.hop, 1, "a hop that loses packets before a hop that only got slower");
+    CHECK(v.since == 6, "from its first lossy slot (got %g)", v.since);
     for (int i = 0; i < 10; i++)
+        b[i].lost = 0;
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK_EQ_INT(v.hop, 0, "without loss, the longest wait beyond the quiet level (7 slots 6 ms"
+                           " over against 4 slots 10 ms over)");
+    /* one hop over 16 slots: a lone spike at t=1, congested 6..11, the
+     * queue drained 12..15: the onset is 6 */
+    struct vnd_hop_slot c[16];
+    for (int i = 0; i < 16; i++)
+        c[i] = (struct vnd_hop_slot){i, i == 1 || (i >= 6 && i < 12) ? 20.0 : 10.0, 1000,
+                                     i >= 7 && i < 11 ? 10 : 0};
+    struct vnd_hop_slot *one[1] = {c};
+    int n16[1] = {16};
+    vnd_bottleneck_judge(1, one, n16, &v);
+    CHECK_EQ_INT(v.hop, 0, "the congested hop");
+    CHECK(v.since == 6, "its onset past a lone spike and before the queue drained (got %g)",
+          v.since);
+    for (int i = 0; i < 10; i++) {
+        a[i] = (struct vnd_hop_slot){i, 2.0, 1000, 0};
         b[i] = (struct vnd_hop_slot){i, 3.0, 1000, 0};
+    }
     vnd_bottleneck_judge(2, series, n, &v);
     CHECK_EQ_INT(v.hop, -1, "steady hops: no bottleneck");
 }

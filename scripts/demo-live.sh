@@ -177,6 +177,11 @@ for c in c1 c2; do
     printf '   %s received %.1f Mbit/s (iperf3)\n' "$c" \
         "$(jq '.end.sum_received.bits_per_second / 1e6' "$WORK/$c.json")"
 done
+# The experiment needs a bed that carries one client at its rate: before c2
+# joins, c1 alone is under the ids's capacity and should get what it asks.
+ALONE=$(jq --argjson j "$JOIN" '[.intervals[] | select(.sum.end <= $j - 0.5) | .sum.bits_per_second]
+        | if length > 0 then add / length / 1e6 else 0 end' "$WORK/c1.json")
+printf '   c1 alone (before c2 joined): %.1f Mbit/s of the %s it asked\n' "$ALONE" "$RATE"
 took
 
 step "Completeness of the capture (vnd status $ID):"
@@ -233,8 +238,10 @@ verdict "the bottleneck" "hop $FROM>$TO" "the ids (B>C)" \
     "$([ "$FROM" = B ] && [ "$TO" = C ] && echo 1 || echo 0)"
 verdict "it began at" "t = $SINCE s" "t = $(printf %.2f "$JOIN_T") s (c2 starts)" \
     "$(awk -v s="$SINCE" -v j="$JOIN_T" 'BEGIN { d = s - j; if (d < 0) d = -d; print (s != "none" && d <= 1) ? 1 : 0 }')"
+# (TCP may share the ids's 20 ms queue without overflowing it: then the
+# truth is no loss, and VND must find none)
 verdict "packets lost at the ids" "$LOST" "$TC_DROPS (tc -s, the ids)" \
-    "$(awk -v l="$LOST" -v d="$TC_DROPS" 'BEGIN { x = l - d; if (x < 0) x = -x; print (d > 0 && x <= 0.01 * d) ? 1 : 0 }')"
+    "$(awk -v l="$LOST" -v d="$TC_DROPS" 'BEGIN { x = l - d; if (x < 0) x = -x; print (x <= 0.01 * d) ? 1 : 0 }')"
 took
 
 if [ -z "$OWN_BED" ] || [ -n "$KEEP" ]; then

@@ -356,7 +356,7 @@ static const char *const meta_cols[] = {
     "packets_stored bigint", "sampled_out bigint", "dropped_kernel bigint",
     "dropped_queue bigint", "decode_anomalies bigint", "sampling bigint", "snaplen bigint",
     "first_ts double precision", "last_ts double precision", "status text", "message text",
-    "updated double precision", "flow_sampling double precision",
+    "updated double precision", "flow_sampling double precision", "store_lost bigint",
 };
 
 static const char *pg_type(enum vnd_sql_type t)

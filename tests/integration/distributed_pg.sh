@@ -93,7 +93,7 @@ META="trace text, tbl text, tenant text, cap_point text, direction text, pattern
 load() {    # INSTANCE SCHEMA TABLE...
     local i=$1 schema=$2 t; shift 2
     psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \
-        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META)"
+        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META, store_lost bigint)"
     for t in "$@"; do
         "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, * from $t" > "$W/$t.csv"
         # the contract's columns (the table servers' PostgreSQL store writes
@@ -101,7 +101,7 @@ load() {    # INSTANCE SCHEMA TABLE...
         "$VND" query -d "$W/t.db" -f csv "select $(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,) from vnd_meta where tbl = '$t'" > "$W/$t.meta.csv"
         psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
             -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
-            -c "\\copy \"$schema\".vnd_meta FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "\\copy \"$schema\".vnd_meta ($(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,)) FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
             -c "ANALYZE \"$schema\".\"$t\""
     done
 }

@@ -156,7 +156,10 @@ static int coord_throughput_sql(struct vnd_coord_session *s, sqlite3 *schema,
                            " FROM ");
         if (vnd_diag_source(&c, &sb, parts[i], true, err))
             st = 400;
-        vnd_sb_printf(&sb, " s GROUP BY %s", keys);
+        /* true of every group; it tells the planner that the grouped rows
+         * are fewer than the rows, so it sends the GROUP BY however few
+         * rows it expects of the window */
+        vnd_sb_printf(&sb, " s GROUP BY %s HAVING count(*) > 0", keys);
     }
     if (n > 1)
         vnd_sb_printf(&sb, ") u\nGROUP BY %s\nORDER BY %s", keys, o->by_flow ? "2, 1" : "1");

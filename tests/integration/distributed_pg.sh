@@ -180,13 +180,15 @@ co diag alice 1 csv groups '{"table":"A","fields":["nope"]}' $PTS >/dev/null 2>"
 check "a column the views lack: 400 naming it: $(cat "$W/err")" grep -q "^400: .*no column 'nope'" "$W/err"
 
 # ---- the throughput app aggregates where the rows are ----
-tsql=$(co diag alice 1 sql throughput '{"table":"A","slot":0.5,"where":"timestamp >= 1"}' $PTS)
+# a window of A: half a second, 0.5 s after its first packet
+WIN=$("$VND" query -d "$W/t.db" -f csv 'select printf("timestamp >= %.6f and timestamp < %.6f", min(ts) + 0.5, min(ts) + 1) from A' | tail -1 | tr -d '"')
+tsql=$(co diag alice 1 sql throughput "{\"table\":\"A\",\"slot\":0.5,\"where\":\"$WIN\"}" $PTS)
 FMT=table q "EXPLAIN VERBOSE ${tsql%;}" > "$W/tplan.txt" 2>&1
 check "throughput: time 0 is a number in its SQL (no min(ts) subquery)" \
     bash -c '[ -n "$1" ] && ! grep -qiE "min\(|vnd_origin" <<<"$1"' _ "$tsql"
 check "throughput, EXPLAIN VERBOSE: the remote SQL groups by slot (GROUP BY) and filters (WHERE)" \
     grep -q 'Remote SQL: SELECT (floor.*WHERE.*GROUP BY' "$W/tplan.txt"
-app throughput '{"table":"A","slot":0.5,"where":"timestamp >= 1"}' throughput -t A --slot 0.5 --where 'timestamp >= 1'
+app throughput "{\"table\":\"A\",\"slot\":0.5,\"where\":\"$WIN\"}" throughput -t A --slot 0.5 --where "$WIN"
 app throughput '{"table":"C","by_flow":true}' throughput -t C --by-flow
 
 # ---- pushdown and joins across hosts ----

@@ -267,6 +267,21 @@ for p in $PERIODS; do
     point table1 "$p" "$(awk -v p="$p" 'BEGIN { print 0.03 * p }')" "$n" \
         "throughput|{\"table\":\"B\",\"where\":$(jstr "$w")}" throughput -t B --where "$w"
 done
+# The reference beside it: the app's own SQL (`vnd diag --show-sql --pg`,
+# what the coordinator ran before it grouped on the table servers: time 0
+# as a subquery, the GROUP BY on the coordinator) on the same views.
+header "Table 1, the app's own SQL on the coordinator (the window's rows move)" period_s
+for p in $PERIODS; do
+    w=$(win "$p")
+    n=$(lite "select count(*) from B where ts >= $E - $p and ts < $E")
+    sql=$("$VND" diag throughput -t B --where "$w" --show-sql --pg -d "$W/t.db")
+    "$VND" diag throughput -t B --where "$w" -d "$W/t.db" -f csv --timeout 0 > "$W/lite.csv"
+    tc=$(best_of "$W/coord.csv" co query alice 1 csv "${sql%;}" $PTS)
+    same=no
+    same_rows "$W/lite.csv" "$W/coord.csv" && same=yes
+    printf '%-10s %8s %8s %10s %12s %12s %14s %5s\n' table1-rows "$p" "$n" - "$tc" - "$(cat "$W/best_bytes")" "$same"
+    echo "table1-rows,$p,$n,,$tc,,$(cat "$W/best_bytes"),$same" >> "$CSV"
+done
 header "Table 2: RTT monitoring of B (ts1), the newest P seconds, 1 s slots" period_s
 for p in $PERIODS; do
     w=$(win "$p")

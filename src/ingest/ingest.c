@@ -752,6 +752,11 @@ double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg)
     return ing->down_since;
 }
 
+uint32_t vnd_ingest_pending(const struct vnd_ingest *ing)
+{
+    return ing->in_txn ? ing->pending : 0;
+}
+
 uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing)
 {
     uint64_t n = ing->lost_packets;

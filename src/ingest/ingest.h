@@ -129,6 +129,9 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err);
  * since which it has not, and in *msg (may be NULL) its last error. */
 double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg);
 
+/* Packets in the open batch (held, while the store does not answer). */
+uint32_t vnd_ingest_pending(const struct vnd_ingest *ing);
+
 /* Packets of batches given up since the last call. */
 uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing);
 

@@ -418,6 +418,16 @@ int main(int argc, char **argv)
         vnd_pktq_release(q, b);
     }
     commit(&td, &store_failed);
+    /* a store still down: what it holds goes with this process, said */
+    for (int i = 0; i < td.ntenants; i++) {
+        const char *why = NULL;
+        if (vnd_ingest_store_down(td.tenants[i]->ing, &why)) {
+            vnd_err("tenant %s: the store does not answer (%s): %u packets held for it are "
+                    "not stored", td.tenants[i]->name, why,
+                    vnd_ingest_pending(td.tenants[i]->ing));
+            store_failed = true;
+        }
+    }
     pthread_mutex_unlock(&td.lock);
     status = store_failed ? 1 : 0;
     vnd_info("stopped%s", store_failed ? " (the store had failed)" : "");

@@ -8,7 +8,9 @@
 #   3. PostgreSQL stopped for a while (VND_STORE_HOLD=4000 packets): GET
 #      /v1/traces, the log and /metrics say the store is down and since
 #      when; batches past the limit are given up and counted in
-#      vnd_meta.store_lost; once it is back, frames are stored again.
+#      vnd_meta.store_lost; once it is back, frames are stored again;
+#   4. stopped while PostgreSQL is down: exit 1, the log counts the frames
+#      it held.
 # At the end: stored + store_lost = frames sent, every stored row exactly
 # once (rowids 1..n, no gap or repeat: no half batch, nothing twice), and
 # the rows of step 1 all there.
@@ -122,4 +124,14 @@ check_eq "... the rows of step 1 are all there" "$(psql_ -c "select count(*) fro
 check "... and rows stored after the last restart" [ "$(psql_ -c "select count(*) from \"T\".r1 where ts > $t1")" -gt 0 ]
 kill -TERM "$PID"; wait "$JOB"
 check_eq "vnd-tabled stops cleanly (exit 0: no store failure)" "$?" 0
+
+# --- 4. stopped while its store is down: what it held is said, not lost silently
+check "vnd-tabled starts again (the trace restored)" tabled_start --trace-store "pg:$CONN"
+pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -m fast stop >/dev/null 2>&1
+sent=$(send "$W/a.pcap")
+sleep 1
+kill -TERM "$PID"; wait "$JOB"
+check_eq "step 4: stopped with its store down: exit 1" "$?" 1
+check "... the log counts the $sent packets held and not stored" \
+    grep -q "does not answer.*: $sent packets held for it are not stored" "$W/log"
 done_testing

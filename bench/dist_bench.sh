@@ -28,6 +28,10 @@
 #     hash of the packet) is at most K, K chosen so that B has exactly R
 #     rows in that second: a hash sample, the same packets at both points.
 #
+#   Table 1 again with the app's own SQL (`vnd diag --show-sql --pg`: time
+#     0 a subquery, the GROUP BY left to the coordinator's planner, which
+#     moves the window's rows): the reference beside the coordinator's
+#     throughput, whose slots are grouped on the table server.
 # response: wall time of one app run on the coordinator (tool_coord: the
 # connection, the app's SQL and C steps, the rows out), best of RUNS; the
 # embedded column is `vnd diag -d traces.db` with the same options.

@@ -28,6 +28,10 @@
 #     hash of the packet) is at most K, K chosen so that B has exactly R
 #     rows in that second: a hash sample, the same packets at both points.
 #
+#   Table 1 again with the app's own SQL (`vnd diag --show-sql --pg`: time
+#     0 a subquery, the GROUP BY left to the coordinator's planner, which
+#     moves the window's rows): the reference beside the coordinator's
+#     throughput, whose slots are grouped on the table server.
 # response: wall time of one app run on the coordinator (tool_coord: the
 # connection, the app's SQL and C steps, the rows out), best of RUNS; the
 # embedded column is `vnd diag -d traces.db` with the same options.
@@ -266,6 +270,21 @@ for p in $PERIODS; do
     n=$(lite "select count(*) from B where ts >= $E - $p and ts < $E")
     point table1 "$p" "$(awk -v p="$p" 'BEGIN { print 0.03 * p }')" "$n" \
         "throughput|{\"table\":\"B\",\"where\":$(jstr "$w")}" throughput -t B --where "$w"
+done
+# The reference beside it: the app's own SQL (`vnd diag --show-sql --pg`,
+# what the coordinator ran before it grouped on the table servers: time 0
+# as a subquery, the GROUP BY on the coordinator) on the same views.
+header "Table 1, the app's own SQL on the coordinator (the window's rows move)" period_s
+for p in $PERIODS; do
+    w=$(win "$p")
+    n=$(lite "select count(*) from B where ts >= $E - $p and ts < $E")
+    sql=$("$VND" diag throughput -t B --where "$w" --show-sql --pg -d "$W/t.db")
+    "$VND" diag throughput -t B --where "$w" -d "$W/t.db" -f csv --timeout 0 > "$W/lite.csv"
+    tc=$(best_of "$W/coord.csv" co query alice 1 csv "${sql%;}" $PTS)
+    same=no
+    same_rows "$W/lite.csv" "$W/coord.csv" && same=yes
+    printf '%-10s %8s %8s %10s %12s %12s %14s %5s\n' table1-rows "$p" "$n" - "$tc" - "$(cat "$W/best_bytes")" "$same"
+    echo "table1-rows,$p,$n,,$tc,,$(cat "$W/best_bytes"),$same" >> "$CSV"
 done
 header "Table 2: RTT monitoring of B (ts1), the newest P seconds, 1 s slots" period_s
 for p in $PERIODS; do

@@ -8,7 +8,10 @@
 # they send.  For each query: its rows, its time (best of RUNS, default 3)
 # and the bytes the table servers sent, beside the same aggregate with
 # pushdown defeated (OFFSET 0 keeps the planner from moving the GROUP BY
-# into the remote SQL, so every row comes over).  Then a full scan with
+# into the remote SQL, so every row comes over); then one table "D" held
+# on both hosts (ROWS rows on each), aggregated through the tenant's view
+# and per host ("D@1", "D@2") with the results combined on the
+# coordinator, as the apps do.  Then a full scan with
 # postgres_fdw's default fetch_size (100) against the coordinator's 10000.
 # Root (PostgreSQL runs as postgres); skips without PostgreSQL.
 set -u
@@ -56,25 +59,28 @@ for i in ts1 ts2; do
 done
 
 # rows in the table servers' layout, made where they live
-fill() {    # INSTANCE TABLE
+fill() {    # INSTANCE TABLE [SCHEMA]
+    local sc=${3:-alice-d1}
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W/s$1" -p "$(port "$1")" -U vnd -d vnd <<SQL
-CREATE SCHEMA "alice-d1";
-CREATE TABLE "alice-d1".vnd_meta (trace text, tbl text, tenant text, cap_point text,
+CREATE SCHEMA IF NOT EXISTS "$sc";
+CREATE TABLE IF NOT EXISTS "$sc".vnd_meta (trace text, tbl text, tenant text, cap_point text,
   direction text, pattern text, source text, linktype bigint, parse_filter text,
   parse_fields text, packets_seen bigint, packets_matched bigint, packets_stored bigint,
   sampled_out bigint, dropped_kernel bigint, dropped_queue bigint, decode_anomalies bigint,
   sampling bigint, snaplen bigint, first_ts double precision, last_ts double precision,
   status text, message text, updated double precision);
-CREATE TABLE "alice-d1"."$2" AS SELECT i AS vnd_rowid, i * 1e-5 AS ts, i % 65536 AS id,
+CREATE TABLE "$sc"."$2" AS SELECT i AS vnd_rowid, i * 1e-5 AS ts, i % 65536 AS id,
   '10.0.1.' || (i % 200) AS src_ip, '10.0.2.' || (i % 7) AS dst_ip, 6::bigint AS proto,
   (1024 + i % 30000)::bigint AS src_port, (80 + i % 50)::bigint AS dst_port,
   (i * 1448)::bigint AS seq, (i * 7)::bigint AS ack, 16::bigint AS flags,
   (i % 1449)::bigint AS payload_len FROM generate_series(1, $N) i;
-ANALYZE "alice-d1"."$2";
+ANALYZE "$sc"."$2";
 SQL
 }
 fill ts1 B
 fill ts2 C
+fill ts1 D alice-d2     # one table on both hosts (diagnosis 2)
+fill ts2 D alice-d2
 
 # the relay: counts the bytes each table server sends (one line per connection)
 cat > "$W/relay.py" <<'PY'
@@ -120,6 +126,8 @@ for i in ts1 ts2; do
     co server "$i" "host=127.0.0.1 port=$(($(port "$i") + 100)) dbname=vnd user=vnd_fdw" "$W/fdw.pw"
 done
 co create alice 1 ts1:B ts2:C
+co create alice 2 ts1:D ts2:D
+DIAG=1 PTS="ts1:B ts2:C"
 
 # measure NAME SQL: rows, best time, bytes the table servers sent (per run)
 measure() {
@@ -128,7 +136,7 @@ measure() {
         : > "$W/bytes"
         local t0 t1
         t0=$(date +%s.%N)
-        co query alice 1 csv "$sql" ts1:B ts2:C > "$W/out" || { echo "$name: failed"; return; }
+        co query alice "$DIAG" csv "$sql" $PTS > "$W/out" || { echo "$name: failed"; return; }
         t1=$(date +%s.%N)
         rows=$(tail -n +2 "$W/out" | wc -l)
         sleep 0.2       # the relay logs a connection when it closes
@@ -146,5 +154,17 @@ measure "B and C: each grouped on its host"        "SELECT 'B', $AGG FROM \"B\" 
 measure "B: WHERE dst_port = 81 (pushed down)"     "SELECT count(*) FROM \"B\" WHERE dst_port = 81"
 measure "B join C on id, src_port (across hosts)"  "SELECT count(*) FROM \"B\" b JOIN \"C\" c ON b.id = c.id AND b.src_port = c.src_port"
 measure "B: every ts, fetch_size 10000"            "SELECT count(*) FROM (SELECT ts FROM \"B\" OFFSET 0) s"
+
+# one table on both hosts: the tenant's view is the UNION ALL of the two,
+# below which PostgreSQL 15 sends no aggregate (nor below a partitioned
+# table's foreign partitions unless the GROUP BY holds the partition key);
+# the apps aggregate each part ("D@1", "D@2") on its host and combine
+DIAG=2 PTS="ts1:D ts2:D"
+echo "D: $N rows on ts1 and $N on ts2, one table (diagnosis 2)"
+measure "D: count, sum through the view (UNION ALL)" "SELECT count(*), sum(payload_len) FROM \"D\""
+measure "D: the same, per host there, summed here"   "SELECT sum(c), sum(s) FROM (SELECT count(*) c, sum(payload_len) s FROM \"D@1\" UNION ALL SELECT count(*), sum(payload_len) FROM \"D@2\") u"
+measure "D: GROUP BY dst_port through the view"      "SELECT $AGG FROM \"D\" GROUP BY 1"
+measure "D: the same, per host there, summed here"   "SELECT dst_port, sum(c), sum(s) FROM (SELECT $AGG FROM \"D@1\" GROUP BY 1 UNION ALL SELECT $AGG FROM \"D@2\" GROUP BY 1) u (dst_port, c, s) GROUP BY 1"
+DIAG=1 PTS="ts1:B ts2:C"
 "$PGBIN/psql" -X -q -h "$W/sc" -U vnd -d vnd_coord -c "ALTER SERVER vnd_ts_ts1 OPTIONS (SET fetch_size '100')"
 measure "B: every ts, fetch_size 100 (the default)" "SELECT count(*) FROM (SELECT ts FROM \"B\" OFFSET 0) s"

@@ -43,6 +43,138 @@ static int bottleneck_origin(struct vnd_coord_session *s, sqlite3 *schema,
     return rc;
 }
 
+/* ---- throughput, aggregated where the rows are ---- */
+
+/* The parts of `table` (coordinator.c, build_parts): "<table>@1", ...;
+ * their number, 0 when the coordinator made none. */
+static int table_parts(sqlite3 *schema, const char *table, char ***out)
+{
+    char **parts = NULL;
+    int n = 0;
+    for (;;) {
+        char *name = vnd_strdup_printf("%s@%d", table, n + 1);
+        sqlite3_stmt *st = NULL;
+        bool there = sqlite3_prepare_v2(schema, "SELECT 1 FROM sqlite_master WHERE type ="
+                                        " 'table' AND name = ?", -1, &st, NULL) == SQLITE_OK
+                     && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK
+                     && sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (!there) {
+            free(name);
+            break;
+        }
+        parts = vnd_xrealloc(parts, (size_t)(n + 2) * sizeof *parts);
+        parts[n++] = name;
+        parts[n] = NULL;
+    }
+    *out = parts;
+    return n;
+}
+
+static void free_parts(char **parts, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(parts[i]);
+    free(parts);
+}
+
+/* Time 0, min(ts) of the whole table, as one aggregate per part (FILTER
+ * keeps PostgreSQL from turning min into an ORDER BY ts the table server
+ * would sort and send). */
+static int parts_origin(struct vnd_coord_session *s, char **parts, int n, double *origin,
+                        char **err)
+{
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT min(m) FROM (");
+    for (int i = 0; i < n; i++) {
+        vnd_sb_printf(&sb, "%sSELECT min(ts) FILTER (WHERE ts IS NOT NULL) AS m FROM ",
+                      i ? " UNION ALL " : "");
+        vnd_sb_ident(&sb, parts[i]);
+    }
+    vnd_sb_printf(&sb, ") o");
+    int st = vnd_coord_exec(s, sb.s, err);
+    vnd_sb_free(&sb);
+    if (st)
+        return st;
+    *origin = 0;                /* every part empty: any origin will do */
+    int rc;
+    while ((rc = vnd_coord_fetch(s, err)) == 1) {
+        struct vnd_cell cell;
+        vnd_coord_cell(s, 0, &cell);
+        if (cell.type == VND_CELL_REAL)
+            *origin = cell.r;
+        else if (cell.type == VND_CELL_INT)
+            *origin = (double)cell.i;
+        free(cell.s);
+    }
+    return rc;
+}
+
+/* The throughput app's SQL for the coordinator: the embedded app's rows
+ * (t, [flow,] packets, bytes, bps), with time 0 asked first and written
+ * as a number and each part grouped by slot on its table server, so only
+ * the slots' rows cross (docs/distributed.md).  *sql NULL when the
+ * coordinator has no parts of the table (the app's own SQL then). */
+static int coord_throughput_sql(struct vnd_coord_session *s, sqlite3 *schema,
+                                struct vnd_diag_opts *o, char **sql, char **err)
+{
+    *sql = NULL;
+    /* the app's own checks: tables, columns, filter */
+    char *probe = vnd_diag_sql(&vnd_diag_throughput, schema, o, err);
+    if (!probe)
+        return 400;
+    free(probe);
+    char **parts;
+    int n = table_parts(schema, o->table, &parts);
+    if (!n)
+        return 0;
+    int st = 0;
+    if (isnan(o->origin) && (st = parts_origin(s, parts, n, &o->origin, err))) {
+        free_parts(parts, n);
+        return st;
+    }
+    struct vnd_diag_ctx c = {schema, o};
+    struct vnd_sb t0 = {0}, sb = {0};
+    vnd_sb_printf(&t0, "(");
+    vnd_sb_real(&t0, o->origin);
+    vnd_sb_printf(&t0, ")");
+    const char *keys = o->by_flow ? "1, 2" : "1";
+    vnd_sb_printf(&sb, "SELECT t, %s", o->by_flow ? "flow, " : "");
+    vnd_sb_printf(&sb, n > 1 ? "sum(packets) AS packets, sum(bytes) AS bytes,"
+                               " sum(bytes) * 8.0 / " : "packets, bytes, bytes * 8.0 / ");
+    vnd_sb_real(&sb, o->slot);
+    vnd_sb_printf(&sb, " AS bps\nFROM (");
+    for (int i = 0; i < n && !st; i++) {
+        vnd_sb_printf(&sb, "%sSELECT ", i ? "\n      UNION ALL " : "");
+        vnd_diag_slot_expr(&c, &sb, "s.ts", t0.s);
+        vnd_sb_printf(&sb, " AS t, ");
+        if (o->by_flow) {
+            vnd_diag_flow_label(&sb, "s.");
+            vnd_sb_printf(&sb, " AS flow, ");
+        }
+        vnd_sb_printf(&sb, "count(*) AS packets, coalesce(sum(s.payload_len), 0) AS bytes"
+                           " FROM ");
+        if (vnd_diag_source(&c, &sb, parts[i], true, err))
+            st = 400;
+        /* true of every group; it tells the planner that the grouped rows
+         * are fewer than the rows, so it sends the GROUP BY however few
+         * rows it expects of the window */
+        vnd_sb_printf(&sb, " s GROUP BY %s HAVING count(*) > 0", keys);
+    }
+    if (n > 1)
+        vnd_sb_printf(&sb, ") u\nGROUP BY %s\nORDER BY %s", keys, o->by_flow ? "2, 1" : "1");
+    else
+        vnd_sb_printf(&sb, ") u\nORDER BY %s", o->by_flow ? "2, 1" : "1");
+    free_parts(parts, n);
+    vnd_sb_free(&t0);
+    if (st) {
+        vnd_sb_free(&sb);
+        return st;
+    }
+    *sql = sb.s;
+    return 0;
+}
+
 static double cell_num(const struct vnd_cell *c)
 {
     return c->type == VND_CELL_REAL ? c->r : c->type == VND_CELL_INT ? (double)c->i : NAN;
@@ -160,7 +292,13 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         sqlite3_close(schema);
         return st;
     }
-    char *q = vnd_diag_sql(app, schema, &o, err);
+    char *q = NULL;
+    if (app == &vnd_diag_throughput && (st = coord_throughput_sql(s, schema, &o, &q, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
+    if (!q)
+        q = vnd_diag_sql(app, schema, &o, err);
     sqlite3_close(schema);
     if (!q)
         return 400;

@@ -357,6 +357,7 @@ static const char *const meta_cols[] = {
     "dropped_queue bigint", "decode_anomalies bigint", "sampling bigint", "snaplen bigint",
     "first_ts double precision", "last_ts double precision", "status text", "message text",
     "updated double precision", "flow_sampling double precision", "malformed bigint",
+    "store_lost bigint",
 };
 
 static const char *pg_type(enum vnd_sql_type t)
@@ -376,6 +377,68 @@ static char *foreign_name(int k, const char *table)
     if (strlen(s) > 63)         /* PostgreSQL's NAMEDATALEN - 1; the prefix keeps it unique */
         s[63] = 0;
     return s;
+}
+
+/* A table's parts, for the apps' aggregates (coord_diag.c): view
+ * "<table>@<n>" over the table's rows on its n-th host, through a foreign
+ * table "a<k>_<table>" that plans without the table server's estimates
+ * (use_remote_estimate false).  Asked for estimates, the table server
+ * expects a GROUP BY on an expression of ts (the apps' time slots) to make
+ * as many groups as rows, and PostgreSQL then aggregates here, moving
+ * every row; without them it sends the GROUP BY.  And PostgreSQL 15 sends
+ * no aggregate below the UNION ALL of a table on several hosts: the apps
+ * aggregate each part there and combine the results here.  The tenant may
+ * read them (its own rows); no name says a host.  Skipped for a table whose
+ * part names would pass PostgreSQL's 63 bytes. */
+static void build_parts(const char *schema, const char *priv, const char *remote_schema,
+                        const struct vnd_coord_table *t, int n, struct vnd_sb *sb)
+{
+    for (int i = 0; i < n; i++) {
+        int part = 1;
+        for (int j = 0; j < i; j++)
+            part += !strcmp(t[j].table, t[i].table);
+        char *view = vnd_strdup_printf("%s@%d", t[i].table, part);
+        char *fn = vnd_strdup_printf("a%d_%s", i, t[i].table);
+        if (strlen(view) > 63 || strlen(fn) > 63) {
+            free(view);
+            free(fn);
+            continue;
+        }
+        char *srv = server_name(t[i].host);
+        vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
+        sb_ident(sb, priv);
+        vnd_sb_printf(sb, ".");
+        sb_ident(sb, fn);
+        vnd_sb_printf(sb, " (");
+        for (int k = 0; k < t[i].ncols; k++) {
+            vnd_sb_printf(sb, "%s", k ? ", " : "");
+            sb_ident(sb, t[i].cols[k]);
+            vnd_sb_printf(sb, " %s", pg_type(t[i].types[k]));
+        }
+        vnd_sb_printf(sb, ") SERVER ");
+        sb_ident(sb, srv);
+        vnd_sb_printf(sb, " OPTIONS (schema_name ");
+        sb_lit(sb, remote_schema);
+        vnd_sb_printf(sb, ", table_name ");
+        sb_lit(sb, t[i].table);
+        vnd_sb_printf(sb, ", use_remote_estimate 'false');\nCREATE OR REPLACE VIEW ");
+        sb_ident(sb, schema);
+        vnd_sb_printf(sb, ".");
+        sb_ident(sb, view);
+        vnd_sb_printf(sb, " AS SELECT ");
+        for (int k = 0; k < t[i].ncols; k++) {
+            vnd_sb_printf(sb, "%s", k ? ", " : "");
+            sb_ident(sb, t[i].cols[k]);
+        }
+        vnd_sb_printf(sb, " FROM ");
+        sb_ident(sb, priv);
+        vnd_sb_printf(sb, ".");
+        sb_ident(sb, fn);
+        vnd_sb_printf(sb, ";\n");
+        free(srv);
+        free(view);
+        free(fn);
+    }
 }
 
 static int build_create(const char *tenant, long long num, const char *remote_schema,
@@ -475,6 +538,7 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
         }
         vnd_sb_printf(sb, ";\n");
     }
+    build_parts(schema, priv, remote_schema, t, n, sb);
     vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
     sb_ident(sb, schema);
     vnd_sb_printf(sb, ".vnd_meta AS ");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "decode/packet.h"
 #include "fields/registry.h"
@@ -23,6 +24,9 @@ struct sink {
     enum vnd_field *col_fields;
     int *col_nfields;
     uint64_t matched, stored;
+    uint64_t lost;           /* rows of batches given up (store down too long) */
+    uint64_t stored_at;      /* `stored` and rows.next when the open batch began */
+    int64_t next_at;
     struct vnd_store_rows rows;  /* rowids of this trace's rows (store.h) */
     /* The first sink of the trace that writes the same table (maybe this
      * one): rules with one Table ID share its rowids and vnd_meta row. */
@@ -44,6 +48,7 @@ struct sink {
 struct trace {
     struct vnd_trace_opts o; /* strings owned */
     struct vnd_trace_stats s;
+    uint64_t stored_at, matched_at;  /* when the open batch began */
     uint32_t id_len;         /* strlen(o.id), for the per-packet trace field */
     uint64_t sample_count;
     int nsinks;
@@ -71,6 +76,13 @@ struct vnd_ingest {
     double batch_start;
     int store_error;
     char *store_errmsg;
+    /* The store does not answer (its provider holds the open batch,
+     * store.h): since when (wall clock; 0: it answers), why, and how many
+     * packets a batch may reach before it is given up. */
+    double down_since;
+    char *down_msg;
+    uint32_t hold_packets;
+    uint64_t lost_packets;   /* of batches given up, since last asked */
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
     struct vnd_rowpipe *pipe;   /* rows to the writer thread */
     bool rollups;            /* keep them (rollup.h); VND_ROLLUP=0: not */
@@ -87,6 +99,10 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->pipe = vnd_rowpipe_new();
     const char *ru = getenv("VND_ROLLUP");
     ing->rollups = !ru || strcmp(ru, "0") != 0;
+    /* a store down holds up to 4 batches (VND_STORE_HOLD: packets, for tests) */
+    const char *hold = getenv("VND_STORE_HOLD");
+    long h = hold ? strtol(hold, NULL, 10) : 0;
+    ing->hold_packets = h > 0 && h < (1L << 30) ? (uint32_t)h : 4 * ing->batch_packets;
     return ing;
 }
 
@@ -169,6 +185,7 @@ static void load_counters(struct vnd_ingest *ing, struct trace *t, struct sink *
     t->s.seen = m.seen;
     k->matched = m.matched;
     k->stored = m.stored;
+    k->lost = m.store_lost;
     /* The trace's own counters go on from its tables': stored is their
      * sum; matched (packets matching any rule) is exact for one table and
      * at least the largest table's for several. */
@@ -250,11 +267,12 @@ static bool writes_meta(const struct sink *k)
  * counts of every sink of the trace that writes the table. */
 static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
 {
-    uint64_t matched = 0, stored = 0;
+    uint64_t matched = 0, stored = 0, lost = 0;
     for (int i = 0; i < t->nsinks; i++)
         if (t->sinks[i].owner == k) {
             matched += t->sinks[i].matched;
             stored += t->sinks[i].stored;
+            lost += t->sinks[i].lost;
         }
     struct vnd_meta m = {
         .trace = t->o.id, .table = k->table, .tenant = t->o.tenant,
@@ -262,7 +280,7 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .pattern = t->o.pattern, .source = t->o.source,
         .parse_filter = k->rule->filter_text, .parse_fields = k->rule->fields_text,
         .linktype = t->o.linktype, .seen = t->s.seen, .matched = matched,
-        .stored = stored, .sampled_out = t->s.sampled_out,
+        .stored = stored, .store_lost = lost, .sampled_out = t->s.sampled_out,
         .dropped_kernel = t->s.dropped_kernel, .dropped_queue = t->s.dropped_queue,
         .malformed = t->s.malformed,
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
@@ -291,6 +309,18 @@ static void emit_rollups(struct vnd_ingest *ing)
                 vnd_rollup_emit(ing->traces[i]->sinks[k].rollup, ing->pipe);
 }
 
+/* Where trace t's counters stand as a batch begins: a batch given up
+ * takes them back there. */
+static void mark_trace(struct trace *t)
+{
+    t->stored_at = t->s.stored;
+    t->matched_at = t->s.matched;
+    for (int k = 0; k < t->nsinks; k++) {
+        t->sinks[k].stored_at = t->sinks[k].stored;
+        t->sinks[k].next_at = t->sinks[k].rows.next;
+    }
+}
+
 static int begin_batch(struct vnd_ingest *ing, char **err)
 {
     if (ing->in_txn)
@@ -300,8 +330,36 @@ static int begin_batch(struct vnd_ingest *ing, char **err)
         ing->in_txn = true;
         ing->pending = 0;
         ing->batch_start = vnd_now();
+        for (int i = 0; i < ing->ntraces; i++)
+            if (ing->traces[i])
+                mark_trace(ing->traces[i]);
     }
     return rc;
+}
+
+/* The open batch is gone (rolled back): its rows were never stored.
+ * Every trace's stored counts go back to the batch's start, what it
+ * held goes to store_lost (rows per table, packets per trace), its
+ * rowids are free again. */
+static void lose_batch(struct vnd_ingest *ing)
+{
+    for (int i = 0; i < ing->ntraces; i++) {
+        struct trace *t = ing->traces[i];
+        if (!t)
+            continue;
+        uint64_t packets = t->s.matched - t->matched_at;
+        t->s.store_lost += packets;
+        ing->lost_packets += packets;
+        t->s.stored = t->stored_at;
+        for (int k = 0; k < t->nsinks; k++) {
+            struct sink *sk = &t->sinks[k];
+            sk->lost += sk->stored - sk->stored_at;
+            sk->stored = sk->stored_at;
+            sk->rows.next = sk->next_at;
+        }
+    }
+    ing->in_txn = false;
+    ing->pending = 0;
 }
 
 int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o, char **err)
@@ -441,6 +499,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
     t->replace_due = t->nold > 0;
     ing->traces = vnd_xrealloc(ing->traces, (size_t)(ing->ntraces + 1) * sizeof *ing->traces);
     ing->traces[ing->ntraces] = t;
+    mark_trace(t);
     if (!keep_open && vnd_ingest_flush(ing, err)) {
         ing->traces[ing->ntraces] = NULL;
         trace_free(t);
@@ -617,6 +676,8 @@ bool vnd_ingest_batch_due(const struct vnd_ingest *ing)
 {
     if (!ing->in_txn)
         return false;
+    if (ing->down_since)      /* held: the caller's own pace tries again */
+        return ing->pending >= ing->hold_packets;
     if (ing->pending >= ing->batch_packets)
         return true;
     /* The clock is read every 256 packets: cheap per packet, and still
@@ -659,14 +720,55 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     }
     if (!rc)
         rc = vnd_store_commit(ing->st, err);
+    if (rc == ENOTCONN || rc == ECONNABORTED) {
+        /* The store does not answer: the batch stays open, held, and
+         * takes more packets until a commit gets through — or until it
+         * holds too many (or could not be held whole): then it is given
+         * up, counted, and the next one starts. */
+        if (!ing->down_since) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            ing->down_since = (double)now.tv_sec + now.tv_nsec / 1e9;
+        }
+        free(ing->down_msg);
+        ing->down_msg = vnd_xstrdup(*err);
+        if (rc == ECONNABORTED || ing->pending >= ing->hold_packets) {
+            vnd_store_rollback(ing->st);
+            lose_batch(ing);
+        }
+        return rc;
+    }
     if (rc) {
         vnd_store_rollback(ing->st);
         ing->store_error = rc;
         ing->store_errmsg = vnd_xstrdup(*err);
+    } else if (ing->down_since) {
+        ing->down_since = 0;
+        free(ing->down_msg);
+        ing->down_msg = NULL;
     }
     ing->in_txn = false;
     ing->pending = 0;
     return rc;
+}
+
+double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg)
+{
+    if (msg)
+        *msg = ing->down_msg;
+    return ing->down_since;
+}
+
+uint32_t vnd_ingest_pending(const struct vnd_ingest *ing)
+{
+    return ing->in_txn ? ing->pending : 0;
+}
+
+uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing)
+{
+    uint64_t n = ing->lost_packets;
+    ing->lost_packets = 0;
+    return n;
 }
 
 /* A batch's end, as the writer thread carries it out: the counters as
@@ -791,5 +893,6 @@ void vnd_ingest_free(struct vnd_ingest *ing)
         trace_free(ing->traces[i]);
     free(ing->traces);
     free(ing->store_errmsg);
+    free(ing->down_msg);
     free(ing);
 }

@@ -64,6 +64,8 @@ struct vnd_trace_stats {
     uint64_t malformed;      /* datagrams of its collector that could not be read */
     uint64_t matched;        /* matched at least one rule's filter */
     uint64_t stored;         /* rows written, all tables */
+    uint64_t store_lost;     /* packets whose rows were lost: the store was
+                              * down longer than their batch could be held */
     int64_t first_ns, last_ns;
 };
 
@@ -113,8 +115,28 @@ bool vnd_ingest_batch_due(const struct vnd_ingest *ing);
 bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
 
 /* Commits the open batch and every trace's counters.  Returns 0 or an
- * errno with *err (the batch is rolled back; earlier batches stay). */
+ * errno with *err (the batch is rolled back; earlier batches stay).
+ *
+ * A store that does not answer (PostgreSQL restarting: the provider's
+ * commit says ENOTCONN, store.h) is no error that sticks: the flush
+ * returns ENOTCONN and the batch stays open, held by the provider, taking
+ * more packets; a later flush sends it whole once the store answers.  A
+ * batch that reaches 4 batches' packets (VND_STORE_HOLD in the
+ * environment: another number) while held, or that the provider could
+ * not hold whole (ECONNABORTED), is given up: its rows count as
+ * store_lost (vnd_meta, per table; the stats, packets per trace), never
+ * as stored, and the next batch starts. */
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err);
+
+/* 0 while the store answers; else the wall-clock time (Unix seconds)
+ * since which it has not, and in *msg (may be NULL) its last error. */
+double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg);
+
+/* Packets in the open batch (held, while the store does not answer). */
+uint32_t vnd_ingest_pending(const struct vnd_ingest *ing);
+
+/* Packets of batches given up since the last call. */
+uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing);
 
 /* Closes the open batch without waiting: the writer thread commits it
  * (rows and counters) after its rows, while the caller goes on parsing.

@@ -113,6 +113,9 @@ struct vnd_meta {
     int linktype;
     uint64_t seen, matched, stored, sampled_out, dropped_kernel,
              dropped_queue, anomalies;
+    /* rows of the table lost because the store was down longer than a
+     * batch could be held (ingest.h); kept by PostgreSQL's store */
+    uint64_t store_lost;
     uint32_t sampling, snaplen;  /* 0: none */
     int64_t first_ns, last_ns;   /* 0 when no packet yet */
     const char *status;          /* ingesting, complete, truncated, failed */

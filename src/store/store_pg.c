@@ -14,7 +14,17 @@
  * Rows go in with COPY in binary form: each table's rows of a batch are
  * held as COPY data and sent when the batch commits (or when a table's
  * buffer passes COPY_FLUSH_BYTES), one COPY per table, in the batch's
- * transaction — so a batch is whole or absent, as on SQLite. */
+ * transaction — so a batch is whole or absent, as on SQLite.
+ *
+ * A PostgreSQL that restarts (or a connection that breaks) loses the
+ * batch's transaction, not the batch: until it commits, the batch's
+ * statements (a journal) and its COPY data stay here.  The store goes
+ * "down"; writes of the open batch are held; commit reconnects (with
+ * backoff), sends the batch again whole and commits it, or answers
+ * ENOTCONN (down, batch held: call commit again) or ECONNABORTED (the
+ * batch could not be held whole: gone, the caller counts it).  A COMMIT
+ * whose answer was lost is looked up by its transaction id
+ * (txid_status) before anything is sent twice. */
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -29,15 +39,42 @@
 #include "util/util.h"
 
 #define COPY_FLUSH_BYTES (8u << 20)
+/* COPY data of one batch kept for sending again: past this a batch is
+ * no longer held whole (a connection lost then loses it, counted). */
+#define HOLD_BYTES ((size_t)256 << 20)
 #define SLOT_ROWS ((int64_t)1 << VND_STORE_SLOT_BITS)
+#define BACKOFF_MIN 0.25
+#define BACKOFF_MAX 4.0
 
 struct pg_writer;
+
+/* A statement of the open batch, kept to send again. */
+struct pg_stmt {
+    char *sql;
+    int n;
+    char **params;
+    struct pg_stmt *next;
+};
 
 struct pg_store {
     struct vnd_store up;
     PGconn *conn;
+    char *conninfo;               /* to connect again */
     char *schema;                 /* quoted, ready for SQL */
     struct pg_writer *writers;    /* open writers: their COPY data goes at commit */
+    /* the open batch, held until it commits */
+    bool in_batch;
+    bool whole;                   /* every statement and row of it is still held */
+    struct pg_stmt *journal, **tail;
+    size_t held;                  /* its COPY data, bytes */
+    /* down: the connection broke; held writes wait for the next try */
+    bool down;
+    double next_try, backoff;
+    /* a COMMIT whose answer was lost: its transaction, and what of the
+     * batch it carried (the statements up to `unsure_last`, each
+     * writer's first `unsure_len` bytes) */
+    int64_t unsure_xid;
+    struct pg_stmt *unsure_last;
 };
 
 struct pg_writer {
@@ -45,8 +82,10 @@ struct pg_writer {
     struct pg_store *st;
     char *copy_sql;               /* COPY "s"."t" (...) FROM STDIN (FORMAT binary) */
     int ncols;
-    unsigned char *buf;           /* COPY data of rows not yet sent */
+    unsigned char *buf;           /* the batch's COPY data, held until it commits */
     size_t len, cap;
+    size_t sent;                  /* of it, sent in the current transaction */
+    size_t unsure_len;
     struct pg_writer *next;
 };
 
@@ -81,26 +120,114 @@ static int pg_fail(struct pg_store *st, PGresult *r, const char *what, char **er
     return EIO;
 }
 
+/* The connection is gone (or going): the server shut down, crashed, or
+ * the link broke — as opposed to an error of the statement. */
+static bool conn_lost(const struct pg_store *st, const PGresult *r)
+{
+    if (PQstatus(st->conn) == CONNECTION_BAD)
+        return true;
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s && (!strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02")
+                 || !strcmp(s, "57P03"));
+}
+
+static void go_down(struct pg_store *st)
+{
+    if (!st->down) {
+        st->down = true;
+        st->backoff = BACKOFF_MIN;
+        st->next_try = vnd_now();     /* the first try may be at once */
+    }
+    /* the transaction is gone: all held data goes again */
+    for (struct pg_writer *w = st->writers; w; w = w->next)
+        w->sent = 0;
+}
+
+static int restore(struct pg_store *st, char **err);
+
 /* Runs `sql` with text parameters (NULL: SQL NULL); the result, or NULL
  * and *err.  The caller PQclears. */
 static PGresult *pg_run(struct pg_store *st, const char *sql, int n, const char *const *params,
                         const char *what, char **err)
 {
+    if (st->down && restore(st, err))
+        return NULL;
     PGresult *r = PQexecParams(st->conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        if (conn_lost(st, r))
+            go_down(st);
         pg_fail(st, r, what, err);
         return NULL;
     }
     return r;
 }
 
+static void journal_add(struct pg_store *st, const char *sql, int n, const char *const *params)
+{
+    struct pg_stmt *j = vnd_xcalloc(1, sizeof *j);
+    j->sql = vnd_xstrdup(sql);
+    j->n = n;
+    j->params = vnd_xcalloc((size_t)n + 1, sizeof *j->params);
+    for (int i = 0; i < n; i++)
+        j->params[i] = params[i] ? vnd_xstrdup(params[i]) : NULL;
+    *st->tail = j;
+    st->tail = &j->next;
+}
+
+static void stmt_free(struct pg_stmt *j)
+{
+    for (int i = 0; i < j->n; i++)
+        free(j->params[i]);
+    free(j->params);
+    free(j->sql);
+    free(j);
+}
+
+/* Frees the journal up to and including `last` (NULL: all of it). */
+static void journal_drop(struct pg_store *st, struct pg_stmt *last)
+{
+    struct pg_stmt *j = st->journal;
+    bool more = j != NULL;
+    while (more) {
+        struct pg_stmt *next = j->next;
+        more = next && j != last;
+        stmt_free(j);
+        j = next;
+    }
+    st->journal = last ? j : NULL;
+    if (!st->journal)
+        st->tail = &st->journal;
+}
+
+/* A statement that changes something.  In a batch it is kept for sending
+ * again; while the store is down (or when the connection breaks under
+ * it) it waits, held, for commit. */
 static int pg_exec(struct pg_store *st, const char *sql, int n, const char *const *params,
                    const char *what, char **err)
 {
+    if (st->in_batch) {
+        journal_add(st, sql, n, params);
+        if (st->down)
+            return 0;
+    }
     PGresult *r = pg_run(st, sql, n, params, what, err);
-    if (!r)
+    if (!r) {
+        if (st->in_batch && st->down) {
+            free(*err);
+            *err = NULL;
+            return 0;
+        }
+        if (st->in_batch) {      /* not kept: the batch fails with it */
+            struct pg_stmt **p = &st->journal;
+            while ((*p)->next)
+                p = &(*p)->next;
+            stmt_free(*p);
+            *p = NULL;
+            st->tail = p;
+        }
         return EIO;
+    }
     PQclear(r);
     return 0;
 }
@@ -142,6 +269,8 @@ static const char meta_schema[] =
     /* columns added since: an older schema gets them */
     "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS flow_sampling double precision;"
     "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS malformed bigint;"
+    /* rows not stored because the store was down too long (ingest.h) */
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS store_lost bigint;"
     "CREATE TABLE IF NOT EXISTS %1$s.vnd_slots ("
     " trace text NOT NULL, tbl text NOT NULL, slot bigint NOT NULL,"
     " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
@@ -152,6 +281,8 @@ static void pg_close(struct vnd_store *vs)
     if (!st)
         return;
     PQfinish(st->conn);
+    journal_drop(st, NULL);
+    free(st->conninfo);
     free(st->schema);
     free(st);
 }
@@ -188,8 +319,9 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
     const char *schema = hash && hash[1] ? hash + 1 : "vnd";
     struct pg_store *st = vnd_xcalloc(1, sizeof *st);
     st->up.cls = &vnd_store_postgresql;
+    st->tail = &st->journal;
     st->conn = PQconnectdb(conninfo);
-    free(conninfo);
+    st->conninfo = conninfo;
     if (PQstatus(st->conn) != CONNECTION_OK) {
         *err = vnd_strdup_printf("PostgreSQL: cannot connect: %s", PQerrorMessage(st->conn));
         size_t n = strlen(*err);
@@ -276,33 +408,62 @@ static int pg_ensure_table(struct vnd_store *vs, const char *table,
 
 /* ---- batches ---- */
 
+/* Sends the writer's COPY data not yet sent in this transaction.  Sent
+ * data stays held (for sending again) while the batch's data fits
+ * HOLD_BYTES; past that it is let go and the batch is no longer whole. */
 static int flush_writer(struct pg_writer *w, char **err)
 {
-    if (!w->len)
-        return 0;
     struct pg_store *st = w->st;
+    if (w->len == w->sent || st->down)
+        return 0;
     PGresult *r = PQexec(st->conn, w->copy_sql);
-    if (PQresultStatus(r) != PGRES_COPY_IN)
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        if (conn_lost(st, r)) {
+            PQclear(r);
+            go_down(st);
+            return 0;
+        }
         return pg_fail(st, r, "COPY", err);
+    }
     PQclear(r);
     static const unsigned char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
     static const unsigned char trailer[2] = {0xff, 0xff};
     int ok = PQputCopyData(st->conn, (const char *)header, sizeof header) == 1
-             && PQputCopyData(st->conn, (const char *)w->buf, (int)w->len) == 1
+             && PQputCopyData(st->conn, (const char *)w->buf + w->sent,
+                              (int)(w->len - w->sent)) == 1
              && PQputCopyData(st->conn, (const char *)trailer, sizeof trailer) == 1;
     if (PQputCopyEnd(st->conn, ok ? NULL : "VND could not send the rows") != 1)
         ok = 0;
     int rc = 0;
+    bool lost = false;
     while ((r = PQgetResult(st->conn))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
-            rc = pg_fail(st, r, "COPY", err);
-        else
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc && !lost) {
+            if (conn_lost(st, r)) {
+                lost = true;
+                PQclear(r);
+            } else {
+                rc = pg_fail(st, r, "COPY", err);
+            }
+        } else {
             PQclear(r);
+        }
+    }
+    if (lost || (!ok && !rc && conn_lost(st, NULL))) {
+        go_down(st);
+        return 0;
     }
     if (!ok && !rc)
         rc = pg_fail(st, NULL, "COPY", err);
-    w->len = 0;
-    return rc;
+    if (rc)
+        return rc;
+    w->sent = w->len;
+    if (st->held > HOLD_BYTES) {
+        /* too much to keep: sent rows are let go */
+        st->whole = false;
+        st->held -= w->len;
+        w->len = w->sent = 0;
+    }
+    return 0;
 }
 
 static int flush_all(struct pg_store *st, char **err)
@@ -315,36 +476,199 @@ static int flush_all(struct pg_store *st, char **err)
     return 0;
 }
 
-static void drop_buffers(struct pg_store *st)
+/* The batch is over (committed or given up): nothing of it is held. */
+static void batch_end(struct pg_store *st)
 {
     for (struct pg_writer *w = st->writers; w; w = w->next)
-        w->len = 0;
+        w->len = w->sent = w->unsure_len = 0;
+    journal_drop(st, NULL);
+    st->held = 0;
+    st->in_batch = false;
+    st->unsure_xid = 0;
+    st->unsure_last = NULL;
+}
+
+/* A COMMIT whose answer was lost did commit: what it carried is stored;
+ * only what the batch got since is still to send. */
+static void drop_committed(struct pg_store *st)
+{
+    if (st->unsure_last)
+        journal_drop(st, st->unsure_last);
+    for (struct pg_writer *w = st->writers; w; w = w->next) {
+        memmove(w->buf, w->buf + w->unsure_len, w->len - w->unsure_len);
+        w->len -= w->unsure_len;
+        st->held -= w->unsure_len;
+        w->unsure_len = 0;
+    }
+}
+
+static void pg_message(struct pg_store *st, const char *what, char **err)
+{
+    free(*err);
+    *err = vnd_strdup_printf("%s: %s", what, PQerrorMessage(st->conn));
+    size_t n = strlen(*err);
+    while (n && ((*err)[n - 1] == '\n' || (*err)[n - 1] == ' '))
+        (*err)[--n] = '\0';
+}
+
+static int session_setup(struct pg_store *st, char **err);
+
+/* Connects again after the store went down: the session, then the open
+ * batch sent again (its transaction, statements; COPY data at commit).
+ * Tries at most once per backoff interval.  0; ENOTCONN while the server
+ * does not answer (the batch stays held); ECONNABORTED when the batch
+ * could not be held whole (it is gone: the caller gives it up). */
+static int restore(struct pg_store *st, char **err)
+{
+    double now = vnd_now();
+    if (now < st->next_try) {
+        *err = vnd_xstrdup("PostgreSQL does not answer (trying again shortly)");
+        return ENOTCONN;
+    }
+    PQfinish(st->conn);
+    st->conn = PQconnectdb(st->conninfo);
+    int rc = PQstatus(st->conn) == CONNECTION_OK ? session_setup(st, err) : EIO;
+    if (rc) {
+        if (!*err)
+            pg_message(st, "PostgreSQL: cannot connect", err);
+        st->next_try = now + st->backoff;
+        st->backoff = st->backoff * 2 < BACKOFF_MAX ? st->backoff * 2 : BACKOFF_MAX;
+        return ENOTCONN;
+    }
+    st->down = false;
+    if (st->unsure_xid) {
+        char x[24];
+        snprintf(x, sizeof x, "%lld", (long long)st->unsure_xid);
+        const char *p[] = {x};
+        PGresult *r = PQexecParams(st->conn, "SELECT txid_status($1::bigint)", 1, NULL, p,
+                                   NULL, NULL, 0);
+        bool known = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        bool committed = known && !strcmp(PQgetvalue(r, 0, 0), "committed");
+        PQclear(r);
+        if (!known) {
+            go_down(st);
+            pg_message(st, "PostgreSQL: the last COMMIT's outcome", err);
+            return ENOTCONN;
+        }
+        if (committed)
+            drop_committed(st);
+        st->unsure_xid = 0;
+        st->unsure_last = NULL;
+    }
+    if (!st->in_batch)
+        return 0;
+    if (!st->whole) {
+        *err = vnd_xstrdup("PostgreSQL's connection broke during a batch too large to hold; "
+                           "the batch is not stored");
+        return ECONNABORTED;
+    }
+    PGresult *r = PQexec(st->conn, "BEGIN");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    for (struct pg_stmt *j = st->journal; ok && j; j = j->next) {
+        r = PQexecParams(st->conn, j->sql, j->n, NULL, (const char *const *)j->params, NULL,
+                         NULL, 0);
+        ExecStatusType s = PQresultStatus(r);
+        ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+        if (!ok && !conn_lost(st, r)) {
+            rc = pg_fail(st, r, "PostgreSQL: sending the batch again", err);
+            return rc;
+        }
+        PQclear(r);
+    }
+    if (!ok) {
+        go_down(st);
+        pg_message(st, "PostgreSQL", err);
+        return ENOTCONN;
+    }
+    return 0;
 }
 
 static int pg_begin(struct vnd_store *vs, char **err)
 {
-    return pg_exec((struct pg_store *)vs, "BEGIN", 0, NULL, "BEGIN", err);
+    struct pg_store *st = (struct pg_store *)vs;
+    batch_end(st);
+    st->in_batch = true;
+    st->whole = true;
+    if (st->down)
+        return 0;           /* held: sent by commit, once the server answers */
+    PGresult *r = PQexec(st->conn, "BEGIN");
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return 0;
+    }
+    if (conn_lost(st, r)) {
+        PQclear(r);
+        go_down(st);
+        return 0;
+    }
+    st->in_batch = false;
+    return pg_fail(st, r, "BEGIN", err);
 }
 
+/* 0: the batch is stored.  ENOTCONN: the server does not answer, the
+ * batch stays held (commit again later, or roll back to give it up);
+ * ECONNABORTED: the batch is gone; another errno: the batch failed. */
 static int pg_commit(struct vnd_store *vs, char **err)
 {
     struct pg_store *st = (struct pg_store *)vs;
-    int rc = flush_all(st, err);
-    if (rc) {
-        drop_buffers(st);
+    int rc = st->down ? restore(st, err) : 0;
+    if (rc)
         return rc;
+    if ((rc = flush_all(st, err)))
+        return rc;
+    if (st->down) {
+        *err = vnd_xstrdup("PostgreSQL's connection broke; the batch is held");
+        return ENOTCONN;
     }
-    return pg_exec(st, "COMMIT", 0, NULL, "COMMIT", err);
+    /* its transaction id first, to learn whether a COMMIT whose answer
+     * is lost did commit */
+    PGresult *r = PQexec(st->conn, "SELECT txid_current()");
+    int64_t xid = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        xid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else if (conn_lost(st, r)) {
+        PQclear(r);
+        go_down(st);
+        *err = vnd_xstrdup("PostgreSQL's connection broke; the batch is held");
+        return ENOTCONN;
+    } else
+        return pg_fail(st, r, "COMMIT", err);
+    PQclear(r);
+    r = PQexec(st->conn, "COMMIT");
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        batch_end(st);
+        return 0;
+    }
+    if (!conn_lost(st, r))
+        return pg_fail(st, r, "COMMIT", err);
+    PQclear(r);
+    /* maybe committed: what it carried is marked, looked up on reconnecting */
+    go_down(st);
+    st->unsure_xid = xid;
+    struct pg_stmt *last = st->journal;
+    while (last && last->next)
+        last = last->next;
+    st->unsure_last = last;
+    for (struct pg_writer *w = st->writers; w; w = w->next)
+        w->unsure_len = w->len;
+    *err = vnd_xstrdup("PostgreSQL's connection broke during COMMIT; the batch is held");
+    return ENOTCONN;
 }
 
 static int pg_rollback(struct vnd_store *vs)
 {
     struct pg_store *st = (struct pg_store *)vs;
-    drop_buffers(st);
-    char *e = NULL;
-    int rc = pg_exec(st, "ROLLBACK", 0, NULL, "ROLLBACK", &e);
-    free(e);
-    return rc;
+    bool was_sent = st->in_batch && !st->down;
+    batch_end(st);
+    if (!was_sent)
+        return 0;
+    PGresult *r = PQexec(st->conn, "ROLLBACK");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && conn_lost(st, r))
+        go_down(st);
+    PQclear(r);
+    return 0;
 }
 
 /* ---- rows in: binary COPY data ---- */
@@ -357,6 +681,7 @@ static void put_bytes(struct pg_writer *w, const void *p, size_t n)
     }
     memcpy(w->buf + w->len, p, n);
     w->len += n;
+    w->st->held += n;
 }
 
 static void put_u32(struct pg_writer *w, uint32_t v)
@@ -435,7 +760,7 @@ static int pg_write_rows(struct vnd_store_writer *vw, const struct vnd_value *va
         }
     }
     /* A long batch of one table need not be held whole. */
-    return w->len >= COPY_FLUSH_BYTES ? flush_writer(w, err) : 0;
+    return w->len - w->sent >= COPY_FLUSH_BYTES ? flush_writer(w, err) : 0;
 }
 
 static void pg_writer_free(struct vnd_store_writer *vw)
@@ -448,6 +773,7 @@ static void pg_writer_free(struct vnd_store_writer *vw)
             *p = w->next;
             break;
         }
+    w->st->held -= w->len;
     free(w->copy_sql);
     free(w->buf);
     free(w);
@@ -472,17 +798,24 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     bool times = m->first_ns || m->last_ns;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    char updated[32], flow[32];
+    char updated[32], flow[32], lost[24];
+    snprintf(lost, sizeof lost, "%llu", (unsigned long long)m->store_lost);
     snprintf(updated, sizeof updated, "%.6f", (double)now.tv_sec + now.tv_nsec / 1e9);
     snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
     const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
                        m->source, num[0], m->parse_filter, m->parse_fields,
                        num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8],
                        m->snaplen ? num[9] : NULL, times ? num[10] : NULL,
-                       times ? num[11] : NULL, m->status, m->message, updated, flow, num[12]};
+                       times ? num[11] : NULL, m->status, m->message, updated, flow, num[12],
+                       lost};
     char *sql = vnd_strdup_printf(
-        "INSERT INTO %s.vnd_meta VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) ON CONFLICT (trace, tbl) DO UPDATE SET"
+        /* named: columns added by ALTER come in the order a schema got them */
+        "INSERT INTO %s.vnd_meta (trace, tbl, tenant, cap_point, direction, pattern, source,"
+        " linktype, parse_filter, parse_fields, packets_seen, packets_matched, packets_stored,"
+        " sampled_out, dropped_kernel, dropped_queue, decode_anomalies, sampling, snaplen,"
+        " first_ts, last_ts, status, message, updated, flow_sampling, malformed, store_lost)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
+        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) ON CONFLICT (trace, tbl) DO UPDATE SET"
         " tenant = EXCLUDED.tenant, cap_point = EXCLUDED.cap_point,"
         " direction = EXCLUDED.direction, pattern = EXCLUDED.pattern,"
         " source = EXCLUDED.source, linktype = EXCLUDED.linktype,"
@@ -494,8 +827,8 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
         " snaplen = EXCLUDED.snaplen, first_ts = EXCLUDED.first_ts,"
         " last_ts = EXCLUDED.last_ts, status = EXCLUDED.status, message = EXCLUDED.message,"
         " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling,"
-        " malformed = EXCLUDED.malformed", st->schema);
-    int rc = pg_exec(st, sql, 26, p, "vnd_meta", err);
+        " malformed = EXCLUDED.malformed, store_lost = EXCLUDED.store_lost", st->schema);
+    int rc = pg_exec(st, sql, 27, p, "vnd_meta", err);
     free(sql);
     return rc;
 }
@@ -509,7 +842,8 @@ static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
     char *sql = vnd_strdup_printf(
         "SELECT packets_seen, packets_matched, packets_stored, sampled_out, dropped_kernel,"
         " dropped_queue, decode_anomalies, round(first_ts * 1e9)::bigint,"
-        " round(last_ts * 1e9)::bigint, coalesce(malformed, 0) FROM %s.vnd_meta WHERE trace = $1 AND tbl = $2",
+        " round(last_ts * 1e9)::bigint, coalesce(malformed, 0), coalesce(store_lost, 0)"
+        " FROM %s.vnd_meta WHERE trace = $1 AND tbl = $2",
         st->schema);
     PGresult *r = pg_run(st, sql, 2, p, "vnd_meta", &e);
     free(sql);
@@ -526,6 +860,7 @@ static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
             m->last_ns = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
         }
         m->malformed = strtoull(PQgetvalue(r, 0, 9), NULL, 10);
+        m->store_lost = strtoull(PQgetvalue(r, 0, 10), NULL, 10);
     }
     PQclear(r);
     return found;

@@ -181,6 +181,13 @@ static void metrics_init(struct vnd_tabled_metrics *m)
                                               (int)(sizeof fast / sizeof *fast));
     m->store_failed = vnd_metrics_gauge(r, "vnd_tabled_store_failed",
                                         "1 once a commit failed: rows are no longer stored", NULL);
+    m->store_down_since = vnd_metrics_gauge(r, "vnd_tabled_store_down_since",
+                                            "Unix time since which a tenant's store (its "
+                                            "PostgreSQL) does not answer, its rows held (the "
+                                            "earliest of several); 0 while all answer", NULL);
+    m->store_lost = vnd_metrics_counter(r, "vnd_tabled_packets_store_lost_total",
+                                        "Frames whose rows were not stored: the store was down "
+                                        "longer than their batch could be held", t);
     m->query_seconds = vnd_metrics_histogram(r, "vnd_query_seconds",
                                              "Time of a tenant query (app=\"sql\") or diagnostic "
                                              "app, to the end of its answer", "app", NULL, 0);
@@ -253,6 +260,8 @@ static void commit(struct vnd_tabled *td, bool *failed)
     vnd_traces_update_drops(td);
     char *err = NULL;
     if (vnd_traces_flush(td, &err)) {
+        /* a store that does not answer is no failure: vnd_traces_flush
+         * logs it, its rows are held */
         if (!*failed)
             vnd_err("store: %s; rows are no longer stored (restart after fixing it)", err);
         *failed = true;
@@ -409,6 +418,16 @@ int main(int argc, char **argv)
         vnd_pktq_release(q, b);
     }
     commit(&td, &store_failed);
+    /* a store still down: what it holds goes with this process, said */
+    for (int i = 0; i < td.ntenants; i++) {
+        const char *why = NULL;
+        if (vnd_ingest_store_down(td.tenants[i]->ing, &why)) {
+            vnd_err("tenant %s: the store does not answer (%s): %u packets held for it are "
+                    "not stored", td.tenants[i]->name, why,
+                    vnd_ingest_pending(td.tenants[i]->ing));
+            store_failed = true;
+        }
+    }
     pthread_mutex_unlock(&td.lock);
     status = store_failed ? 1 : 0;
     vnd_info("stopped%s", store_failed ? " (the store had failed)" : "");

@@ -29,8 +29,9 @@ struct vnd_metric;
 struct vnd_tabled_metrics {
     struct vnd_metrics *reg;
     struct vnd_metric *batch_seconds, *commit_seconds, *query_seconds, *store_failed;
+    struct vnd_metric *store_down_since;
     struct vnd_metric *traces, *seen, *sampled_out, *matched, *stored, *dropped,
-                      *anomalies, *retained;
+                      *anomalies, *retained, *store_lost;
     struct vnd_metric *cap_received, *cap_untagged, *cap_unknown, *cap_kernel_dropped,
                       *cap_if_dropped, *cap_up;
     struct vnd_metric *queue_batches, *queue_capacity;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "daemon/metrics.h"
 #include "decode/packet.h"
@@ -583,7 +584,7 @@ void vnd_traces_metrics(struct vnd_tabled *td)
         return;
     /* Rebuilt whole: a deleted trace's series go with it. */
     struct vnd_metric *per_trace[] = {m->seen, m->sampled_out, m->matched, m->stored,
-                                      m->dropped, m->anomalies, m->retained};
+                                      m->dropped, m->anomalies, m->retained, m->store_lost};
     for (size_t i = 0; i < sizeof per_trace / sizeof *per_trace; i++)
         vnd_metric_clear(per_trace[i]);
     vnd_metric_set(m->traces, td->ntraces);
@@ -598,7 +599,16 @@ void vnd_traces_metrics(struct vnd_tabled *td)
         vnd_metric_set(m->dropped, (double)s->dropped_queue, t->id, "queue");
         vnd_metric_set(m->anomalies, (double)s->anomalies, t->id);
         vnd_metric_set(m->retained, (double)vnd_retain_bytes(t->retain), t->id);
+        vnd_metric_set(m->store_lost, (double)s->store_lost, t->id);
     }
+    /* one series: tenant names stay out of the metrics */
+    double down = 0;
+    for (int i = 0; i < td->ntenants; i++) {
+        double d = vnd_ingest_store_down(td->tenants[i]->ing, NULL);
+        if (d && (!down || d < down))
+            down = d;
+    }
+    vnd_metric_set(m->store_down_since, down);
     for (int c = 0; c < td->ncoll; c++) {
         struct vnd_source_stats cs;
         vnd_source_stats(td->coll[c], &cs);
@@ -610,6 +620,15 @@ void vnd_traces_metrics(struct vnd_tabled *td)
         vnd_metric_set(m->cap_if_dropped, (double)cs.if_dropped, ifn);
         vnd_metric_set(m->cap_up, vnd_source_error(td->coll[c]) ? 0 : 1, ifn);
     }
+}
+
+/* "2026-12-01T10:22:59Z" */
+static void utc_text(double t, char *buf, size_t n)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static json_t *ts_json(int64_t ns)
@@ -640,6 +659,16 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
     json_object_set_new(o, "seen", json_integer((json_int_t)s->seen));
     json_object_set_new(o, "matched", json_integer((json_int_t)s->matched));
     json_object_set_new(o, "stored", json_integer((json_int_t)s->stored));
+    json_object_set_new(o, "store_lost", json_integer((json_int_t)s->store_lost));
+    const char *why = NULL;
+    double down = vnd_ingest_store_down(t->tenant->ing, &why);
+    json_object_set_new(o, "store", json_string(down ? "down" : "up"));
+    if (down) {
+        char when[32];
+        utc_text(down, when, sizeof when);
+        json_object_set_new(o, "store_down_since", json_string(when));
+        json_object_set_new(o, "store_error", json_string(why ? why : ""));
+    }
     json_object_set_new(o, "sampled_out", json_integer((json_int_t)s->sampled_out));
     json_object_set_new(o, "dropped_kernel", json_integer((json_int_t)s->dropped_kernel));
     json_object_set_new(o, "dropped_queue", json_integer((json_int_t)s->dropped_queue));
@@ -751,18 +780,40 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
     return a;
 }
 
+/* Commits every tenant's batch.  A store that does not answer (its rows
+ * held, ingest.h) is logged when it goes and when it comes back, and each
+ * batch given up; only other failures are returned (they stick). */
 int vnd_traces_flush(struct vnd_tabled *td, char **err)
 {
     int status = 0;
     for (int i = 0; i < td->ntenants; i++) {
+        struct vnd_tabled_tenant *tn = td->tenants[i];
+        double was = vnd_ingest_store_down(tn->ing, NULL);
         char *e = NULL;
-        if (vnd_ingest_flush(td->tenants[i]->ing, &e)) {
-            if (!status) {
-                *err = vnd_strdup_printf("tenant %s: %s", td->tenants[i]->name, e);
-                status = EIO;
-            }
-            free(e);
+        int rc = vnd_ingest_flush(tn->ing, &e);
+        const char *why = NULL;
+        double since = vnd_ingest_store_down(tn->ing, &why);
+        uint64_t lost = vnd_ingest_take_lost(tn->ing);
+        char when[32];
+        utc_text(since ? since : was, when, sizeof when);
+        if (since && !was)
+            vnd_err("tenant %s: the store does not answer since %s (%s); its rows are held "
+                    "and stored once it answers", tn->name, when, why);
+        if (lost)
+            vnd_err("tenant %s: the store has not answered since %s: a batch of %llu "
+                    "packets is not stored (counted as store_lost)", tn->name, when,
+                    (unsigned long long)lost);
+        if (was && !since) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            vnd_info("tenant %s: the store answers again (down since %s, %.1f s); the held "
+                     "rows are stored", tn->name, when, (double)now.tv_sec - was);
         }
+        if (rc && rc != ENOTCONN && rc != ECONNABORTED && !status) {
+            *err = vnd_strdup_printf("tenant %s: %s", tn->name, e);
+            status = EIO;
+        }
+        free(e);
     }
     return status;
 }

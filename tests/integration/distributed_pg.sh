@@ -93,7 +93,7 @@ META="trace text, tbl text, tenant text, cap_point text, direction text, pattern
 load() {    # INSTANCE SCHEMA TABLE...
     local i=$1 schema=$2 t; shift 2
     psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \
-        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META)"
+        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META, store_lost bigint)"
     for t in "$@"; do
         "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, * from $t" > "$W/$t.csv"
         # the contract's columns (the table servers' PostgreSQL store writes
@@ -101,7 +101,7 @@ load() {    # INSTANCE SCHEMA TABLE...
         "$VND" query -d "$W/t.db" -f csv "select $(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,) from vnd_meta where tbl = '$t'" > "$W/$t.meta.csv"
         psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
             -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
-            -c "\\copy \"$schema\".vnd_meta FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "\\copy \"$schema\".vnd_meta ($(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,)) FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
             -c "ANALYZE \"$schema\".\"$t\""
     done
 }
@@ -179,6 +179,18 @@ check "bottleneck's verdict as on SQLite" \
 co diag alice 1 csv groups '{"table":"A","fields":["nope"]}' $PTS >/dev/null 2>"$W/err"
 check "a column the views lack: 400 naming it: $(cat "$W/err")" grep -q "^400: .*no column 'nope'" "$W/err"
 
+# ---- the throughput app aggregates where the rows are ----
+# a window of A: half a second, 0.5 s after its first packet
+WIN=$("$VND" query -d "$W/t.db" -f csv 'select printf("timestamp >= %.6f and timestamp < %.6f", min(ts) + 0.5, min(ts) + 1) from A' | tail -1 | tr -d '"')
+tsql=$(co diag alice 1 sql throughput "{\"table\":\"A\",\"slot\":0.5,\"where\":\"$WIN\"}" $PTS)
+FMT=table q "EXPLAIN VERBOSE ${tsql%;}" > "$W/tplan.txt" 2>&1
+check "throughput: time 0 is a number in its SQL (no min(ts) subquery)" \
+    bash -c '[ -n "$1" ] && ! grep -qiE "min\(|vnd_origin" <<<"$1"' _ "$tsql"
+check "throughput, EXPLAIN VERBOSE: the remote SQL groups by slot (GROUP BY) and filters (WHERE)" \
+    grep -q 'Remote SQL: SELECT (floor.*WHERE.*GROUP BY' "$W/tplan.txt"
+app throughput "{\"table\":\"A\",\"slot\":0.5,\"where\":\"$WIN\"}" throughput -t A --slot 0.5 --where "$WIN"
+app throughput '{"table":"C","by_flow":true}' throughput -t C --by-flow
+
 # ---- pushdown and joins across hosts ----
 FMT=table q "EXPLAIN VERBOSE SELECT dst_port, count(*) FROM \"C\" WHERE proto = 6 AND payload_len > 0 GROUP BY dst_port" > "$W/plan.txt" 2>&1
 remote=$(grep 'Remote SQL' "$W/plan.txt")
@@ -204,6 +216,8 @@ refused() {     # WHAT SQL [PATTERN]: alice's SQL is refused (status 4xx), no ro
 }
 refused "bob's view"                'select count(*) from d2."A"' "permission denied"
 refused "the foreign tables"        'select count(*) from vnd_remote_d1."f0_A"' "permission denied"
+refused "the parts' foreign tables" 'select count(*) from vnd_remote_d1."a0_A"' "permission denied"
+refused "bob's part view"           'select count(*) from d2."A@1"' "permission denied"
 refused "foreign server options"    'select srvoptions from pg_foreign_server'
 refused "foreign table options"     'select ftoptions from pg_foreign_table'
 refused "CREATE TABLE"              'create table d1.x (a int)'
@@ -233,6 +247,14 @@ co create carol 3 ts1:A ts2:A
 check_eq "a table held on two hosts is one view over both (UNION ALL)" \
     "$(co query carol 3 csv 'select count(*) from "A"' ts1:A ts2:A | tail -1)" \
     "$("$VND" query -d "$W/t.db" -f csv 'select 2 * count(*) from A' | tail -1)"
+# throughput over it: each host's part grouped there, the sums here; the
+# same slots as embedded mode's A with every count doubled
+"$VND" diag throughput -t A --no-rollup -d "$W/t.db" -f csv | awk -F, 'NR == 1 { print; next } { printf "%s,%.0f,%.0f,%.17g\n", $1, 2 * $2, 2 * $3, 2 * $4 }' > "$W/lite2.csv"
+co diag carol 3 csv throughput '{"table":"A"}' ts1:A ts2:A > "$W/coord2.csv" 2>"$W/err"
+check "... throughput over both hosts: embedded's rows, doubled ($(($(wc -l < "$W/coord2.csv") - 1)) slots)" same_rows "$W/lite2.csv" "$W/coord2.csv"
+csql=$(co diag carol 3 sql throughput '{"table":"A"}' ts1:A ts2:A)
+check_eq "... EXPLAIN VERBOSE: a GROUP BY in the remote SQL of each host" \
+    "$(co query carol 3 csv "EXPLAIN VERBOSE ${csql%;}" ts1:A ts2:A | grep -c 'Remote SQL: SELECT (floor.*GROUP BY')" 2
 check_eq "... and its vnd_meta has the rows of both hosts" \
     "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
 co drop 3

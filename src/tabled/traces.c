@@ -369,6 +369,7 @@ static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, ch
     }
     const void *args[] = {t->id};
     if (rc || (rc = run(st, "DELETE FROM vnd_meta WHERE trace = ?", "s", args, err))
+        || (rc = run(st, "DELETE FROM vnd_sampling WHERE trace = ?", "s", args, err))
         || (rc = exec_sql(st, "COMMIT", err)))
         exec_sql(st, "ROLLBACK", &(char *){NULL});
     return rc;

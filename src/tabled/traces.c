@@ -633,6 +633,11 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
     json_object_set_new(o, "tenant", json_string(t->tenant->name));
     json_object_set_new(o, "mode", json_string(t->mode ? t->mode : "mirror"));
     json_object_set_new(o, "sampling_method", json_string(t->sampling_hash ? "hash" : "count"));
+    /* what the table server samples now: above "sampling" when the CPU
+     * budget raised it (budget.h) */
+    json_object_set_new(o, "sampling_now",
+                        json_integer((json_int_t)vnd_ingest_sampling(t->tenant->ing, t->index,
+                                                                     NULL)));
     if (t->flow_sampling > 1)
         json_object_set_new(o, "flow_sampling", json_real(t->flow_sampling));
     if (is_sflow(t))

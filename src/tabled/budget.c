@@ -25,7 +25,7 @@ struct vnd_budget {
     long ovs_pid;            /* whose last_ovs it is; 0: none yet */
     bool primed, measured;
     double share, ovs_share; /* the last period's; ovs -1: unknown */
-    int low_periods;
+    int low_periods, high_periods;
     uint64_t changes;
     double overhead;         /* CPU seconds the controller itself took */
     const char *state;       /* "off", "under", "over", "at limit" */
@@ -259,17 +259,26 @@ void vnd_budget_tick(struct vnd_budget *b, struct vnd_tabled *td, double now)
             vnd_metric_set(b->m_ovs, b->ovs_share);
         if (b->limit > 0) {
             if (b->share > VND_BUDGET_HIGH * b->limit) {
+                /* a one-period burst (the first frames touching the
+                 * packet queue's pages, a checkpoint) waits for a second
+                 * period; one far over the budget does not */
                 b->low_periods = 0;
-                raise_rates(b, td);
+                if (++b->high_periods >= 2 || b->share > VND_BUDGET_BURST * b->limit) {
+                    b->high_periods = 0;
+                    raise_rates(b, td);
+                } else {
+                    b->state = "over";
+                }
             } else if (b->share < VND_BUDGET_LOW * b->limit) {
                 b->state = "under";
+                b->high_periods = 0;
                 if (++b->low_periods >= VND_BUDGET_LOW_PERIODS) {
                     b->low_periods = 0;
                     lower_rates(b, td);
                 }
             } else {
                 b->state = "under";
-                b->low_periods = 0;
+                b->low_periods = b->high_periods = 0;
             }
         }
         if (b->ovs_share >= 0)

@@ -271,11 +271,11 @@ int cmd_submit(int argc, char **argv)
         printf("%s\n", str(d, "id"));
     struct vnd_out *o = vnd_out_new(stdout, k.fmt);
     static const char *const tcols[] = {"trace", "node", "point", "direction", "pattern",
-                                        "tables", "sampling", "snaplen"};
+                                        "tables", "sampling", "method", "snaplen"};
     static const char *const ccols[] = {"diagnosis", "trace", "node", "point", "direction",
-                                        "pattern", "tables", "sampling", "snaplen"};
+                                        "pattern", "tables", "sampling", "method", "snaplen"};
     bool csv = k.fmt == VND_FMT_CSV;
-    vnd_out_columns(o, csv ? 9 : 8, csv ? ccols : tcols);
+    vnd_out_columns(o, csv ? 10 : 9, csv ? ccols : tcols);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(d, "traces"), i, t) {
@@ -299,6 +299,8 @@ int cmd_submit(int argc, char **argv)
         vnd_out_text(o, list);
         free(list);
         vnd_remote_cell(o, json_object_get(t, "sampling"));
+        /* count or hash (an older control server: none) */
+        vnd_remote_cell(o, json_object_get(t, "sampling_method"));
         vnd_remote_cell(o, json_object_get(t, "snaplen"));
         vnd_out_end_row(o);
     }

@@ -103,7 +103,7 @@ create() {
 }
 
 # --- the request's sampling_method, checked before any traffic
-check "vnd-tabled starts (no budget)" tabled_start
+check "vnd-tabled starts (no budget)" tabled_start 2>"$W/err1"
 api POST /v1/traces '{"id": "h", "tag": 11, "sampling": 8, "sampling_method": "hash"}'
 check_eq "a trace with sampling_method hash: 201" "$CODE" 201
 check "... shown with its method and its rate now" \
@@ -138,7 +138,7 @@ rm -rf "$W"/t.db*
 
 # --- with the budget
 check "vnd-tabled starts with --cpu-budget $BUDGET" \
-    tabled_start --cpu-budget "$BUDGET" --metrics-secret-file "$W/msecret" --log-level ${BUDGET_LOG:-info}
+    tabled_start --cpu-budget "$BUDGET" --metrics-secret-file "$W/msecret" --log-level ${BUDGET_LOG:-info} 2>"$W/err2"
 check "the trace again: 201" create
 run_traffic
 echo "# budget ${BUDGET}%: share ${S1} at $R/s, ${S2} at $((MULT * R))/s after two periods"
@@ -177,4 +177,6 @@ check "the controller's own CPU is negligible (${ovh} s < 0.05 s)" \
     awk -v o="$ovh" 'BEGIN { exit !(o != "" && o < 0.05) }'
 kill "$PID"; wait "$JOB"
 check_eq "SIGTERM: exits 0" "$?" 0
+check "no sanitizer report from either table server" \
+    bash -c '! grep -qE "Sanitizer|runtime error" "$1" "$2"' _ "$W/err1" "$W/err2"
 done_testing

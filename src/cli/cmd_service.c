@@ -370,7 +370,9 @@ static const char status_usage[] =
     "  seen            packets with the trace's tag that reached its table server\n"
     "  matched         of those kept, the ones a parse rule's filter matched\n"
     "  stored          rows written\n"
-    "  sampled_out     skipped by 1-in-N sampling, as asked (not a loss)\n"
+    "  sampled_out     skipped by 1-in-N sampling (not a loss)\n"
+    "  sampling_now    the N the table server samples at now: above the trace's\n"
+    "                  sampling when its CPU budget raised it (docs/cost.md)\n"
     "  dropped_queue   lost because the table server's packet queue was full\n"
     "  dropped_kernel  frames the kernel dropped on the mirror interface while\n"
     "                  the trace existed: an upper bound on the trace's own\n"
@@ -435,17 +437,19 @@ int cmd_status(int argc, char **argv)
                json_is_string(ends) ? json_string_value(ends) : "");
     }
     static const char *const cols[] = {"trace", "node", "point", "direction", "seen",
-                                       "matched", "stored", "sampled_out", "dropped_queue",
-                                       "dropped_kernel", "complete", "first_ts", "last_ts"};
+                                       "matched", "stored", "sampled_out", "sampling_now",
+                                       "dropped_queue", "dropped_kernel", "complete", "first_ts",
+                                       "last_ts"};
+    const int ncols = (int)(sizeof cols / sizeof *cols);
     struct vnd_out *o = vnd_out_new(stdout, k.fmt);
-    vnd_out_columns(o, 13, cols);
+    vnd_out_columns(o, ncols, cols);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(d, "traces"), i, t) {
-        for (int c = 0; c < 13; c++) {
+        for (int c = 0; c < ncols; c++) {
             if (c == 0) {
                 vnd_out_text(o, str(t, "name"));
-            } else if (c == 10) {
+            } else if (!strcmp(cols[c], "complete")) {
                 json_int_t q = num(t, "dropped_queue"), kd = num(t, "dropped_kernel");
                 vnd_out_text(o, q > 0 ? "no" : kd > 0 ? "maybe" : "yes");
             } else {

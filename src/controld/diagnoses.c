@@ -953,9 +953,11 @@ int vnd_diagnosis_list(struct vnd_controld *cd, const char *tenant, json_t **rep
 /* Completeness counters of one trace, from its table server. */
 static void add_counters(struct vnd_controld *cd, const struct trow *r, json_t *o)
 {
+    /* sampling_now: the table server's 1 in N now, above the trace's
+     * sampling when its CPU budget raised it (null: an older one) */
     static const char *const keys[] = {"seen", "matched", "stored", "sampled_out",
-                                       "dropped_kernel", "dropped_queue", "first_ts", "last_ts",
-                                       "retained_bytes"};
+                                       "sampling_now", "dropped_kernel", "dropped_queue",
+                                       "first_ts", "last_ts", "retained_bytes"};
     struct host h;
     json_t *reply = NULL;
     long status = 0;

@@ -5,6 +5,9 @@
 #   - a plain libpcap read loop of the same file (the floor).
 # Prints packets/s, wall seconds and peak memory of each, and the ratios
 # the issue sets as targets (>= 30x tshark's rate, <= 3x the loop's time).
+# Also `vnd parse --sampling 8` by count and by hash (ingest/sampling.h:
+# hash decodes every packet to find its ID; count skips the ones it drops
+# undecoded): packets handed in per second.
 #
 # Each tool runs RUNS times (default 3); the best time and the largest peak
 # memory are shown.
@@ -41,6 +44,9 @@ run() {
 loop=$(run pcap_loop "$B/bench/pcap_loop" "$work/cap.pcap")
 vnd=$(run vnd_parse "$B/vnd" parse -q -o "$work/t.db" "$work/cap.pcap")
 rows=$("$B/vnd" query -d "$work/t.db" -f csv 'select count(*) from cap' | tail -1)
+s8c=$(run vnd_s8_count "$B/vnd" parse -q --sampling 8 -o "$work/t.db" "$work/cap.pcap")
+s8h=$(run vnd_s8_hash "$B/vnd" parse -q --sampling 8 --sampling-method hash -o "$work/t.db" \
+      "$work/cap.pcap")
 if command -v tshark >/dev/null; then
     ts=$(run tshark tshark -r "$work/cap.pcap" -n -T fields -E separator=, \
          -o tcp.desegment_tcp_streams:FALSE -o tcp.analyze_sequence_numbers:FALSE \
@@ -51,7 +57,7 @@ else
     ts="tshark - -"; tsrows=0
 fi
 printf '\n%-12s %10s %12s %12s %10s\n' tool rows seconds packets/s peak_MB
-for line in "$loop" "$vnd" "$ts"; do
+for line in "$loop" "$vnd" "$s8c" "$s8h" "$ts"; do
     read -r name secs kb <<<"$line"
     r=$N; [ "$name" = vnd_parse ] && r=$rows; [ "$name" = tshark ] && r=$tsrows
     if [ "$secs" = - ]; then printf '%-12s %10s\n' "$name" "not installed"; continue; fi
@@ -63,4 +69,8 @@ echo
 awk -v l="$ls" -v v="$vs" -v t="$tss" 'BEGIN {
     printf "vnd parse vs libpcap loop: %.1fx the wall time (target <= 3x)\n", (l > 0 ? v / l : 0)
     if (t != "-") printf "vnd parse vs tshark:       %.1fx the packet rate (target >= 30x)\n", (v > 0 ? t / v : 0)
+}'
+read -r _ cs _ <<<"$s8c"; read -r _ hs _ <<<"$s8h"
+awk -v c="$cs" -v h="$hs" -v v="$vs" 'BEGIN {
+    printf "sampling 1-in-8: count %.2f s, hash %.2f s (every packet stored: %.2f s)\n", c, h, v
 }'

@@ -2,8 +2,10 @@
  * each with an 802.1Q tag pushed, as an OVS capture rule would: the
  * traffic source of the table server's tests and capture benchmark.
  *
- *   pktsend -i IF -t TAG [-n MAX] [-p PPS] FILE.pcap
+ *   pktsend -i IF -t TAG [-n MAX] [-p PPS] [-l] FILE.pcap
  *
+ * -l: from the file's start again at its end, until MAX frames (a small
+ * file makes a long run of exactly known frames).
  * -t may be given several times: frame k goes out with tag k mod ntags.
  * Prints the number of frames sent.  Loopback or a test's own veth only. */
 #include <pcap/pcap.h>
@@ -16,7 +18,7 @@
 
 static void usage(void)
 {
-    fputs("usage: pktsend -i IF -t TAG [-t TAG...] [-n MAX] [-p PPS] FILE.pcap\n", stderr);
+    fputs("usage: pktsend -i IF -t TAG [-t TAG...] [-n MAX] [-p PPS] [-l] FILE.pcap\n", stderr);
     exit(2);
 }
 
@@ -26,7 +28,8 @@ int main(int argc, char **argv)
     int tags[16], ntags = 0, c;
     long max = -1;
     double pps = 0;
-    while ((c = getopt(argc, argv, "i:t:n:p:")) != -1) {
+    int loop = 0;
+    while ((c = getopt(argc, argv, "i:t:n:p:l")) != -1) {
         switch (c) {
         case 'i': ifname = optarg; break;
         case 't':
@@ -36,6 +39,7 @@ int main(int argc, char **argv)
             break;
         case 'n': max = atol(optarg); break;
         case 'p': pps = atof(optarg); break;
+        case 'l': loop = 1; break;
         default: usage();
         }
     }
@@ -62,7 +66,22 @@ int main(int argc, char **argv)
     long sent = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    while ((max < 0 || sent < max) && pcap_next_ex(in, &h, &data) == 1) {
+    if (loop && max < 0)
+        usage();
+    for (;;) {
+        if (max >= 0 && sent >= max)
+            break;
+        int rc = pcap_next_ex(in, &h, &data);
+        if (rc == PCAP_ERROR_BREAK && loop && sent > 0) {
+            pcap_close(in);
+            if (!(in = pcap_open_offline(argv[optind], ebuf))) {
+                fprintf(stderr, "pktsend: %s\n", ebuf);
+                return 1;
+            }
+            continue;
+        }
+        if (rc != 1)
+            break;
         if (h->caplen < 14 || h->caplen > 65536)
             continue;
         int tag = tags[sent % ntags];

@@ -57,7 +57,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
                                         "retain_mb", "tenant", "cap_point", "direction",
                                         "pattern", "mode", "ifindex", "match",
-                                        "flow_sampling", NULL};
+                                        "flow_sampling", "sampling_method", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -127,6 +127,18 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
         r->flow_sampling = json_number_value(fs);
         if (r->flow_sampling > 1 && r->mode && strcmp(r->mode, "mirror"))
             return refuse(err, 400, "%s", "\"flow_sampling\" goes with mode mirror only");
+    }
+    json_t *sm = json_object_get(obj, "sampling_method");
+    if (sm && !json_is_null(sm)) {
+        if (!json_is_string(sm)
+            || (strcmp(json_string_value(sm), "count") && strcmp(json_string_value(sm), "hash")))
+            return refuse(err, 400, "%s", "\"sampling_method\" must be \"count\" (every Nth "
+                                          "packet) or \"hash\" (packets whose ID hashes to 0 "
+                                          "mod N: the same at every capture point)");
+        r->sampling_hash = !strcmp(json_string_value(sm), "hash");
+        if (r->sampling_hash && r->mode && strcmp(r->mode, "mirror"))
+            return refuse(err, 400, "\"sampling_method\" \"hash\" goes with mode mirror only "
+                                    "(%s traces are sampled by the switch)", r->mode);
     }
     if (r->mode && !strcmp(r->mode, "sflow")
         && (!r->ifindex || !r->direction

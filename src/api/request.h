@@ -58,6 +58,7 @@ struct vnd_api_request {
     char *parse;            /* NULL: the standard columns */
     uint32_t snaplen;       /* 0: whole packets */
     uint32_t sampling;      /* 1: every packet */
+    bool sampling_hash;     /* "sampling_method": "hash" (ingest/sampling.h); false: count */
     uint32_t retain_mb;     /* 0: no raw packets kept */
     /* CREATE, QUERY and DIAG: the tenant (an id; NULL: "default") */
     char *tenant;

@@ -49,6 +49,9 @@ static const char usage_text[] =
     "                       traces' rows in a shared table stay)\n"
     "      --append         add rows to a trace the database already has\n"
     "      --sampling N     keep 1 packet in N (systematic sampling)\n"
+    "      --sampling-method count|hash  count: every Nth packet (default);\n"
+    "                       hash: packets whose ID hashes to 0 mod N, the same\n"
+    "                       packets at a middlebox's input and output\n"
     "      --snaplen N      decode only the first N bytes of each packet\n"
     "      --batch N        packets per committed batch (default 65536)\n"
     "  -q, --quiet          no progress line\n"
@@ -207,6 +210,7 @@ int cmd_parse(int argc, char **argv)
         {"replace", no_argument, NULL, 'R'},
         {"append", no_argument, NULL, 'A'},
         {"sampling", required_argument, NULL, 'S'},
+        {"sampling-method", required_argument, NULL, 'M'},
         {"snaplen", required_argument, NULL, 's'},
         {"batch", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},
@@ -217,6 +221,7 @@ int cmd_parse(int argc, char **argv)
     char *pg_output = NULL;
     bool replace = false, append = false, quiet = false;
     uint32_t sampling = 0, snaplen = 0, batch = 65536;
+    enum vnd_sample_method method = VND_SAMPLE_COUNT;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:o:qh", opts, NULL)) != -1) {
@@ -231,6 +236,14 @@ int cmd_parse(int argc, char **argv)
         case 'A': append = true; break;
         case 'q': quiet = true; break;
         case 'S': if (parse_u32("--sampling", optarg, &sampling)) return EXIT_USAGE; break;
+        case 'M':
+            if (!vnd_sample_method_parse(optarg, &method)) {
+                fprintf(stderr, "vnd parse: --sampling-method: '%s' is not count or hash\n",
+                        optarg);
+                free(pg_output);
+                return EXIT_USAGE;
+            }
+            break;
         case 's': if (parse_u32("--snaplen", optarg, &snaplen)) return EXIT_USAGE; break;
         case 'b': if (parse_u32("--batch", optarg, &batch) || !batch) return EXIT_USAGE; break;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
@@ -285,7 +298,7 @@ int cmd_parse(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         struct vnd_trace_opts o = {
             .id = in[i].id, .linktype = in[i].file->linktype, .sampling = sampling,
-            .snaplen = snaplen, .replace = replace, .append = append, .source = in[i].path,
+            .sampling_method = method, .snaplen = snaplen, .replace = replace, .append = append, .source = in[i].path,
         };
         if ((in[i].trace = vnd_ingest_add_trace(ing, &o, &err)) < 0) {
             fprintf(stderr, "vnd parse: %s: %s\n", in[i].path, err);

@@ -123,10 +123,10 @@ static const char submit_usage[] =
     "become rows of which tables with which columns (default: the standard\n"
     "columns).  Prints the new diagnosis's id on the first line, then its\n"
     "traces and how each is captured: mode (mirror, sflow, ipfix), sampling\n"
-    "(1 in N packets), snaplen (bytes kept) and flow_sampling (1 flow in N\n"
-    "copied by the switch, as really set).  An error in a file is reported\n"
-    "at its place, e.g. collect.conf:3:7: ..., under the files' names\n"
-    "without their folders.\n"
+    "(1 in N packets) and its method (count or hash), snaplen (bytes kept)\n"
+    "and flow_sampling (1 flow in N copied by the switch, as really set).\n"
+    "An error in a file is reported at its place, e.g. collect.conf:3:7: ...,\n"
+    "under the files' names without their folders.\n"
     "\n"
     "options:\n"
     "  -c, --collect FILE   the trace collection configuration (required)\n"
@@ -274,12 +274,13 @@ int cmd_submit(int argc, char **argv)
         printf("%s\n", str(d, "id"));
     struct vnd_out *o = vnd_out_new(stdout, k.fmt);
     /* how each point is captured: mode, 1-in-N at the table server (or
-     * the switch's for sflow/ipfix), bytes kept, 1 flow in N copied */
+     * the switch's for sflow/ipfix) and by what method, bytes kept, 1
+     * flow in N copied */
     static const char *const ccols[] = {"diagnosis", "trace", "node", "point", "direction",
-                                        "pattern", "tables", "mode", "sampling", "snaplen",
-                                        "flow_sampling"};
+                                        "pattern", "tables", "mode", "sampling", "method",
+                                        "snaplen", "flow_sampling"};
     bool csv = k.fmt == VND_FMT_CSV;
-    vnd_out_columns(o, csv ? 11 : 10, csv ? ccols : ccols + 1);
+    vnd_out_columns(o, csv ? 12 : 11, csv ? ccols : ccols + 1);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(d, "traces"), i, t) {
@@ -304,6 +305,8 @@ int cmd_submit(int argc, char **argv)
         free(list);
         vnd_remote_cell(o, json_object_get(t, "mode"));
         vnd_remote_cell(o, json_object_get(t, "sampling"));
+        /* count or hash (an older control server: none) */
+        vnd_remote_cell(o, json_object_get(t, "sampling_method"));
         vnd_remote_cell(o, json_object_get(t, "snaplen"));
         vnd_remote_cell(o, json_object_get(t, "flow_sampling"));
         vnd_out_end_row(o);
@@ -374,7 +377,9 @@ static const char status_usage[] =
     "  seen            packets with the trace's tag that reached its table server\n"
     "  matched         of those kept, the ones a parse rule's filter matched\n"
     "  stored          rows written\n"
-    "  sampled_out     skipped by 1-in-N sampling, as asked (not a loss)\n"
+    "  sampled_out     skipped by 1-in-N sampling (not a loss)\n"
+    "  sampling_now    the N the table server samples at now: above the trace's\n"
+    "                  sampling when its CPU budget raised it (docs/cost.md)\n"
     "  dropped_queue   lost because the table server's packet queue was full\n"
     "  dropped_kernel  frames the kernel dropped on the mirror interface while\n"
     "                  the trace existed: an upper bound on the trace's own\n"
@@ -439,17 +444,19 @@ int cmd_status(int argc, char **argv)
                json_is_string(ends) ? json_string_value(ends) : "");
     }
     static const char *const cols[] = {"trace", "node", "point", "direction", "seen",
-                                       "matched", "stored", "sampled_out", "dropped_queue",
-                                       "dropped_kernel", "complete", "first_ts", "last_ts"};
+                                       "matched", "stored", "sampled_out", "sampling_now",
+                                       "dropped_queue", "dropped_kernel", "complete", "first_ts",
+                                       "last_ts"};
+    const int ncols = (int)(sizeof cols / sizeof *cols);
     struct vnd_out *o = vnd_out_new(stdout, k.fmt);
-    vnd_out_columns(o, 13, cols);
+    vnd_out_columns(o, ncols, cols);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(d, "traces"), i, t) {
-        for (int c = 0; c < 13; c++) {
+        for (int c = 0; c < ncols; c++) {
             if (c == 0) {
                 vnd_out_text(o, str(t, "name"));
-            } else if (c == 10) {
+            } else if (!strcmp(cols[c], "complete")) {
                 json_int_t q = num(t, "dropped_queue"), kd = num(t, "dropped_kernel");
                 vnd_out_text(o, q > 0 ? "no" : kd > 0 ? "maybe" : "yes");
             } else {

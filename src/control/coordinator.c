@@ -360,6 +360,35 @@ static const char *const meta_cols[] = {
     "store_lost bigint",
 };
 
+/* vnd_sampling's (store/store.h): read like vnd_meta, the rate each
+ * trace's rows were kept at. */
+static const char *const sampling_cols[] = {
+    "trace text", "tbl text", "from_ts double precision", "sampling bigint", "method text",
+    "flow_sampling double precision", "reason text",
+};
+
+/* A host's foreign table `name` over the table server's `remote` (one of
+ * the store's own tables, with `cols`). */
+static void own_table(struct vnd_sb *sb, const char *priv, const char *name, const char *srv,
+                      const char *remote_schema, const char *remote,
+                      const char *const *cols, size_t ncols)
+{
+    vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
+    sb_ident(sb, priv);
+    vnd_sb_printf(sb, ".");
+    sb_ident(sb, name);
+    vnd_sb_printf(sb, " (");
+    for (size_t k = 0; k < ncols; k++)
+        vnd_sb_printf(sb, "%s%s", k ? ", " : "", cols[k]);
+    vnd_sb_printf(sb, ") SERVER ");
+    sb_ident(sb, srv);
+    vnd_sb_printf(sb, " OPTIONS (schema_name ");
+    sb_lit(sb, remote_schema);
+    vnd_sb_printf(sb, ", table_name ");
+    sb_lit(sb, remote);
+    vnd_sb_printf(sb, ");\n");
+}
+
 static const char *pg_type(enum vnd_sql_type t)
 {
     return t == VND_SQL_INTEGER ? "bigint" : t == VND_SQL_REAL ? "double precision" : "text";
@@ -457,7 +486,8 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
     vnd_sb_printf(sb, ";\nREVOKE ALL ON SCHEMA ");
     sb_ident(sb, schema);
     vnd_sb_printf(sb, " FROM PUBLIC;\n");
-    /* foreign tables: one per (host, table); vnd_meta once per host */
+    /* foreign tables: one per (host, table); vnd_meta and vnd_sampling
+     * once per host */
     const char **hosts = vnd_xcalloc((size_t)n + 1, sizeof *hosts);
     int nhosts = 0;
     for (int i = 0; i < n; i++) {
@@ -491,20 +521,14 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
             seen |= !strcmp(hosts[h], t[i].host);
         if (!seen) {
             char *mn = vnd_strdup_printf("m%d_vnd_meta", nhosts);
+            char *sn = vnd_strdup_printf("s%d_vnd_sampling", nhosts);
             hosts[nhosts++] = t[i].host;
-            vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
-            sb_ident(sb, priv);
-            vnd_sb_printf(sb, ".");
-            sb_ident(sb, mn);
-            vnd_sb_printf(sb, " (");
-            for (size_t k = 0; k < sizeof meta_cols / sizeof *meta_cols; k++)
-                vnd_sb_printf(sb, "%s%s", k ? ", " : "", meta_cols[k]);
-            vnd_sb_printf(sb, ") SERVER ");
-            sb_ident(sb, srv);
-            vnd_sb_printf(sb, " OPTIONS (schema_name ");
-            sb_lit(sb, remote_schema);
-            vnd_sb_printf(sb, ", table_name 'vnd_meta');\n");
+            own_table(sb, priv, mn, srv, remote_schema, "vnd_meta", meta_cols,
+                      sizeof meta_cols / sizeof *meta_cols);
+            own_table(sb, priv, sn, srv, remote_schema, "vnd_sampling", sampling_cols,
+                      sizeof sampling_cols / sizeof *sampling_cols);
             free(mn);
+            free(sn);
         }
         free(srv);
     }
@@ -546,6 +570,14 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
         vnd_sb_printf(sb, "%sSELECT * FROM ", h ? " UNION ALL " : "");
         sb_ident(sb, priv);
         vnd_sb_printf(sb, ".\"m%d_vnd_meta\"", h);
+    }
+    vnd_sb_printf(sb, ";\nCREATE OR REPLACE VIEW ");
+    sb_ident(sb, schema);
+    vnd_sb_printf(sb, ".vnd_sampling AS ");
+    for (int h = 0; h < nhosts; h++) {
+        vnd_sb_printf(sb, "%sSELECT * FROM ", h ? " UNION ALL " : "");
+        sb_ident(sb, priv);
+        vnd_sb_printf(sb, ".\"s%d_vnd_sampling\"", h);
     }
     vnd_sb_printf(sb, ";\n");
     free(hosts);

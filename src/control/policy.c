@@ -75,6 +75,7 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
         t->match.in_port = port->ofport;
     t->mode = cap->mode;
     t->sampling = cap->sampling > 0 ? cap->sampling : 1;
+    t->sampling_hash = cap->sampling_hash;
     t->snaplen = cap->snaplen;
     t->flow_sampling = cap->flow_sampling > 0 ? cap->flow_sampling : 1;
     t->active_timeout = cap->active_timeout >= 0 ? cap->active_timeout

@@ -62,6 +62,7 @@ struct vnd_policy_trace {
     struct vnd_capture_match match;
     enum vnd_cc_mode mode;          /* mirror, sflow or ipfix */
     int sampling, snaplen;          /* sflow: 1 in N in the switch, header bytes */
+    bool sampling_hash;             /* mirror: the table server samples by packet ID */
     int flow_sampling;              /* mirror: 1 flow in N copied by the switch */
     int active_timeout, max_flows;  /* ipfix: the switch's flow cache */
 };

@@ -134,6 +134,7 @@ struct trow {
     char *tenant, *state;
     char *mode;                     /* "mirror", "sflow" or "ipfix" */
     int ipfix_timeout, ipfix_flows;
+    bool sampling_hash;             /* sampling_method "hash" (ingest/sampling.h) */
 };
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -145,7 +146,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
     " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
-    " t.ipfix_flows, t.flow_sampling"
+    " t.ipfix_flows, t.flow_sampling, t.sampling_method"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -177,6 +178,8 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
     r->ipfix_timeout = sqlite3_column_int(st, 23);
     r->ipfix_flows = sqlite3_column_int(st, 24);
     r->flow_sampling = sqlite3_column_int(st, 25);
+    r->sampling_hash = sqlite3_column_text(st, 26)
+                       && !strcmp((const char *)sqlite3_column_text(st, 26), "hash");
 }
 
 static void trow_clear(struct trow *r)
@@ -284,6 +287,8 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
     if (r->flow_sampling > 1)   /* the share the switch really copies: vnd_meta's */
         json_object_set_new(body, "flow_sampling",
                             json_real(vnd_flow_sampling_effective(r->flow_sampling)));
+    if (r->sampling_hash)
+        json_object_set_new(body, "sampling_method", json_string("hash"));
     if (TROW_SFLOW(r)) {
         /* the samples of the port's ifIndex, the pattern applied there */
         uint32_t ifindex = 0;
@@ -614,10 +619,12 @@ static int pick_tag_bit(struct vnd_controld *cd, const char *host, const struct 
 static json_t *trace_json(const struct trow *r)
 {
     json_t *tables = json_loads(r->tables, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:i}", "name", r->name,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:s, s:i}", "name", r->name,
                      "node", r->node, "point", r->point, "direction", r->direction,
                      "pattern", r->pattern, "tables", tables ? tables : json_array(),
-                     "sampling", r->sampling, "snaplen", r->snaplen,
+                     "sampling", r->sampling,
+                     "sampling_method", r->sampling_hash ? "hash" : "count",
+                     "snaplen", r->snaplen,
                      "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror",
                      "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
@@ -802,6 +809,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         r->ofport = pt->ofport;
         r->match = vnd_capture_match_text(&pt->match);
         r->sampling = pt->sampling;
+        r->sampling_hash = pt->sampling_hash;
         r->snaplen = pt->snaplen;
         r->flow_sampling = pt->flow_sampling;
         r->mode = vnd_xstrdup(vnd_cc_mode_name(pt->mode));
@@ -825,11 +833,12 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
-            " ipfix_timeout, ipfix_flows, flow_sampling)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssiii",
+            " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssiiis",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
-            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling);
+            r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling,
+            r->sampling_hash ? "hash" : "count");
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -923,9 +932,11 @@ int vnd_diagnosis_list(struct vnd_controld *cd, const char *tenant, json_t **rep
 /* Completeness counters of one trace, from its table server. */
 static void add_counters(struct vnd_controld *cd, const struct trow *r, json_t *o)
 {
+    /* sampling_now: the table server's 1 in N now, above the trace's
+     * sampling when its CPU budget raised it (null: an older one) */
     static const char *const keys[] = {"seen", "matched", "stored", "sampled_out",
-                                       "dropped_kernel", "dropped_queue", "first_ts", "last_ts",
-                                       "retained_bytes"};
+                                       "sampling_now", "dropped_kernel", "dropped_queue",
+                                       "first_ts", "last_ts", "retained_bytes"};
     struct host h;
     json_t *reply = NULL;
     long status = 0;

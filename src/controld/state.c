@@ -57,6 +57,7 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         "ALTER TABLE trace ADD COLUMN ipfix_timeout INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE trace ADD COLUMN ipfix_flows INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE trace ADD COLUMN sampling_method TEXT NOT NULL DEFAULT 'count'",
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);

@@ -6,7 +6,8 @@
  *   trace(diag, idx, name, node, point, direction, pattern, tables,
  *         host, ofport, tag, bit, match, sampling, snaplen, parse_text,
  *         stored, bytes,          -- stored/bytes: last counters seen
- *         flow_sampling)          -- mirror: 1 flow in N copied by the switch
+ *         flow_sampling,          -- mirror: 1 flow in N copied by the switch
+ *         sampling_method)        -- "count" or "hash" (the table server's Sampling)
  *   collector_target(host, kind, target)
  *                              -- where each host's table server collects
  *                                 kind 'sflow' or 'ipfix', as it last said:

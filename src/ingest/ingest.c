@@ -61,6 +61,16 @@ struct trace {
     char **old;
     int nold;
     bool replace_due;        /* start_replacing has not run yet */
+    /* Sampling: a change asked for (vnd_ingest_set_sampling), applied at
+     * the next batch boundary; then a vnd_sampling row due from the first
+     * packet under it (row_from_ns once seen). */
+    bool change_due;
+    uint32_t next_sampling;
+    enum vnd_sample_method next_method;
+    char *next_reason;
+    bool row_due, row_from_set;
+    int64_t row_from_ns;
+    char *row_reason;
 };
 
 struct vnd_ingest {
@@ -137,6 +147,8 @@ static void trace_free(struct trace *t)
     free((char *)t->o.direction);
     free((char *)t->o.pattern);
     free(t->message);
+    free(t->next_reason);
+    free(t->row_reason);
     for (int i = 0; i < t->nold; i++)
         free(t->old[i]);
     free(t->old);
@@ -298,6 +310,101 @@ static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, cha
 {
     struct vnd_meta m = meta_of(t, k);
     return vnd_store_put_meta(ing->st, &m, err);
+}
+
+/* Trace t's vnd_sampling row of table k (its owner) from `from_ts`. */
+static struct vnd_sampling_row sampling_of(const struct trace *t, const struct sink *k,
+                                           double from_ts, const char *reason)
+{
+    struct vnd_sampling_row r = {
+        .trace = t->o.id, .table = k->table, .from_ts = from_ts,
+        .sampling = t->o.sampling ? t->o.sampling : 1,
+        .method = vnd_sample_method_name(t->o.presampled ? VND_SAMPLE_COUNT
+                                                         : t->o.sampling_method),
+        .flow_sampling = t->o.flow_sampling, .reason = reason,
+    };
+    return r;
+}
+
+/* The rows from the start ("configured") of every table trace t writes
+ * the vnd_meta row of, in the open batch (caller's or writer thread). */
+static int put_configured(struct vnd_store *st, struct trace *t, char **err)
+{
+    int rc = 0;
+    for (int k = 0; !rc && k < t->nsinks; k++)
+        if (t->sinks[k].owner == &t->sinks[k]) {
+            struct vnd_sampling_row r = sampling_of(t, &t->sinks[k], 0, "configured");
+            rc = vnd_store_put_sampling(st, &r, err);
+        }
+    return rc;
+}
+
+/* A rate change's rows, on the writer thread after the rows before it. */
+struct sampling_job {
+    struct vnd_store *st;
+    int n;
+    struct vnd_sampling_row *r;
+    char **strings;          /* owned: each row's table; trace, reason once */
+    int nstrings;
+};
+
+static int sampling_op(void *arg, char **msg)
+{
+    struct sampling_job *j = arg;
+    int rc = 0;
+    for (int i = 0; !rc && i < j->n; i++)
+        rc = vnd_store_put_sampling(j->st, &j->r[i], msg);
+    for (int i = 0; i < j->nstrings; i++)
+        free(j->strings[i]);
+    free(j->strings);
+    free(j->r);
+    free(j);
+    return rc;
+}
+
+/* In an open batch, before trace t's first row under a new rate: its
+ * vnd_sampling rows.  Copies: the trace may change again before the
+ * writer runs the job. */
+static void queue_sampling_rows(struct vnd_ingest *ing, struct trace *t)
+{
+    struct sampling_job *j = vnd_xcalloc(1, sizeof *j);
+    j->st = ing->st;
+    j->r = vnd_xcalloc((size_t)t->nsinks, sizeof *j->r);
+    j->strings = vnd_xcalloc((size_t)t->nsinks + 2, sizeof *j->strings);
+    char *id = j->strings[j->nstrings++] = vnd_xstrdup(t->o.id);
+    char *reason = t->row_reason ? (j->strings[j->nstrings++] = vnd_xstrdup(t->row_reason))
+                                 : NULL;
+    /* the very double the rows' ts get (fields/registry.c) */
+    double from = (double)t->row_from_ns / 1e9;
+    for (int k = 0; k < t->nsinks; k++)
+        if (writes_meta(&t->sinks[k])) {
+            j->r[j->n] = sampling_of(t, &t->sinks[k], from, reason);
+            j->r[j->n].trace = id;
+            j->r[j->n++].table = j->strings[j->nstrings++] = vnd_xstrdup(t->sinks[k].table);
+        }
+    vnd_rowpipe_run(ing->pipe, sampling_op, j);
+    t->row_due = false;
+}
+
+/* A batch boundary: the rate changes asked for take effect. */
+static void apply_changes(struct vnd_ingest *ing)
+{
+    for (int i = 0; i < ing->ntraces; i++) {
+        struct trace *t = ing->traces[i];
+        if (!t || !t->change_due)
+            continue;
+        t->change_due = false;
+        if (t->next_sampling == t->o.sampling && t->next_method == t->o.sampling_method)
+            continue;
+        t->o.sampling = t->next_sampling;
+        t->o.sampling_method = t->next_method;
+        t->sample_count = 0;
+        t->row_due = true;
+        t->row_from_set = false;
+        free(t->row_reason);
+        t->row_reason = t->next_reason;
+        t->next_reason = NULL;
+    }
 }
 
 /* Every rollup's rows of the batch, into the pipe ahead of its commit. */
@@ -496,6 +603,20 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
         if (writes_meta(k) && put_meta(ing, t, k, err))
             goto out_rollback;
     }
+    /* The sampling history: from the start for a new trace (a replaced
+     * one's comes with its first rows, replace_op); an appended run's
+     * from its first packet, as a rate change. */
+    if (o->append) {
+        t->row_due = true;
+        t->row_reason = vnd_xstrdup("configured");
+    } else {
+        for (int i = 0; i < t->nsinks; i++) {
+            struct sink *k = &t->sinks[i];
+            struct vnd_sampling_row r = sampling_of(t, k, 0, "configured");
+            if (writes_meta(k) && vnd_store_put_sampling(ing->st, &r, err))
+                goto out_rollback;
+        }
+    }
     t->replace_due = t->nold > 0;
     ing->traces = vnd_xrealloc(ing->traces, (size_t)(ing->ntraces + 1) * sizeof *ing->traces);
     ing->traces[ing->ntraces] = t;
@@ -530,7 +651,7 @@ static int replace_op(void *arg, char **msg)
         rc = kept ? vnd_store_clear_trace(t->ing->st, t->o.id, t->old[i], msg)
                   : vnd_store_drop_trace(t->ing->st, t->o.id, t->old[i], msg);
     }
-    return rc;
+    return rc ? rc : put_configured(t->ing->st, t, msg);
 }
 
 /* In an open batch: queues the deletion of trace t's old rows ahead of
@@ -567,15 +688,29 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
     vnd_rowpipe_end_row(pipe);
 }
 
-/* The start of a packet or record of trace t: counts it, samples.
- * False when it goes no further. */
-static bool admit(struct vnd_ingest *ing, struct trace *t, int64_t ts_ns)
+/* True when hash sampling needs the packet decoded before admit(). */
+static bool hashes(const struct trace *t)
+{
+    return t->o.sampling_method == VND_SAMPLE_HASH && t->o.sampling > 1 && !t->o.presampled;
+}
+
+/* The start of a packet or record of trace t: counts it, samples (`pkt`
+ * decoded when hashes(t)).  False when it goes no further. */
+static bool admit(struct vnd_ingest *ing, struct trace *t, int64_t ts_ns,
+                  const struct vnd_pkt *pkt, const uint8_t *frame, uint32_t caplen)
 {
     t->s.seen++;
     if (!t->s.first_ns)
         t->s.first_ns = ts_ns;
     t->s.last_ns = ts_ns;
-    if (!t->o.presampled && t->o.sampling > 1 && t->sample_count++ % t->o.sampling != 0) {
+    if (t->row_due && !t->row_from_set) {
+        /* the first packet under a new rate: its interval starts here */
+        t->row_from_ns = ts_ns;
+        t->row_from_set = true;
+    }
+    if (!t->o.presampled && t->o.sampling > 1
+        && (hashes(t) ? vnd_sample_key(pkt, frame, caplen) % t->o.sampling != 0
+                      : t->sample_count++ % t->o.sampling != 0)) {
         t->s.sampled_out++;
         return false;
     }
@@ -591,6 +726,8 @@ static bool admit(struct vnd_ingest *ing, struct trace *t, int64_t ts_ns)
     }
     if (t->replace_due)
         start_replacing(ing, t);
+    if (t->row_due)
+        queue_sampling_rows(ing, t);
     ing->pending++;
     return true;
 }
@@ -627,17 +764,18 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
     struct trace *t = ing->traces[ti];
     struct vnd_pkt *pkt = &ing->pkt;
     uint32_t anomalies = 0;
-    if (t->o.match) {
-        /* the pattern first: a packet outside it is not the trace's */
+    if (t->o.match || hashes(t)) {
+        /* the pattern first: a packet outside it is not the trace's; a
+         * hash sampler needs the packet's ID */
         if (t->o.snaplen && caplen > t->o.snaplen)
             caplen = t->o.snaplen;
         anomalies = vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
-        if (!vnd_filter_match(t->o.match, pkt))
+        if (t->o.match && !vnd_filter_match(t->o.match, pkt))
             return;
-        if (!admit(ing, t, ts_ns))
+        if (!admit(ing, t, ts_ns, pkt, data, caplen))
             return;
     } else {
-        if (!admit(ing, t, ts_ns))
+        if (!admit(ing, t, ts_ns, NULL, NULL, 0))
             return;
         if (t->o.snaplen && caplen > t->o.snaplen)
             caplen = t->o.snaplen;
@@ -656,9 +794,35 @@ void vnd_ingest_record(struct vnd_ingest *ing, int ti, int64_t ts_ns, struct vnd
     vnd_pkt_set_b(pkt, VND_F_TRACE, (const uint8_t *)t->o.id, t->id_len);
     if (t->o.match && !vnd_filter_match(t->o.match, pkt))
         return;
-    if (!admit(ing, t, ts_ns))
+    if (!admit(ing, t, ts_ns, pkt, NULL, 0))
         return;
     store_rules(ing, t, pkt);
+}
+
+int vnd_ingest_set_sampling(struct vnd_ingest *ing, int ti, uint32_t n,
+                            enum vnd_sample_method method, const char *reason)
+{
+    struct trace *t = ing->traces[ti];
+    if (t->o.presampled)
+        return EINVAL;
+    t->next_sampling = n ? n : 1;
+    t->next_method = method;
+    free(t->next_reason);
+    t->next_reason = dup_or_null(reason);
+    t->change_due = true;
+    if (!ing->in_txn)
+        apply_changes(ing);
+    return 0;
+}
+
+uint32_t vnd_ingest_sampling(const struct vnd_ingest *ing, int ti,
+                             enum vnd_sample_method *method)
+{
+    const struct trace *t = ing->traces[ti];
+    if (method)
+        *method = t->change_due ? t->next_method : t->o.sampling_method;
+    uint32_t n = t->change_due ? t->next_sampling : t->o.sampling;
+    return n ? n : 1;
 }
 
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel, uint64_t queue)
@@ -749,6 +913,7 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     }
     ing->in_txn = false;
     ing->pending = 0;
+    apply_changes(ing);
     return rc;
 }
 
@@ -824,6 +989,7 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
     vnd_rowpipe_run(ing->pipe, commit_op, j);
     ing->pending = 0;
     ing->batch_start = vnd_now();
+    apply_changes(ing);
 }
 
 int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,

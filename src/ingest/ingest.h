@@ -14,15 +14,18 @@
  * the next vnd_ingest_packet; and all vnd_ingest_* calls come from one
  * thread at a time.
  *
- * Per trace: 1-in-N sampling (systematic: every Nth packet is kept) and a
- * snap length (bytes kept per packet, the cheapest lever on capture cost)
- * are applied before decoding. */
+ * Per trace: 1-in-N sampling (count: every Nth packet, before decoding;
+ * hash: by packet ID, after decoding — ingest/sampling.h) and a snap
+ * length (bytes kept per packet, the cheapest lever on capture cost).
+ * The rate may change while the trace runs (vnd_ingest_set_sampling);
+ * each (trace, table) has its history in vnd_sampling (store.h). */
 #ifndef VND_INGEST_INGEST_H
 #define VND_INGEST_INGEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ingest/sampling.h"
 #include "lang/parseconf.h"
 #include "store/store.h"
 
@@ -32,6 +35,7 @@ struct vnd_trace_opts {
     const char *id;          /* trace id (required) */
     int linktype;            /* VND_DLT_* of the packets handed in */
     uint32_t sampling;       /* keep 1 in N; 0 or 1: all */
+    enum vnd_sample_method sampling_method;   /* count (default) or hash */
     uint32_t snaplen;        /* bytes kept per packet; 0: all */
     bool replace;            /* parse it again: its old rows, in every table,
                               * go in the transaction of its first new row */
@@ -99,6 +103,22 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int t, int64_t ts_ns,
  * its sampling (unless presampled) and its rules apply as to a packet.
  * `fields` is the caller's and may be changed. */
 void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_pkt *fields);
+
+/* Changes trace t's table-server sampling to 1 in n (0: 1) by `method`,
+ * at the next batch boundary (now when no batch is open).  The first
+ * packet handed in after that (past the trace's pattern, kept or not) is
+ * the first under the new rate: its timestamp is the from_ts of the
+ * vnd_sampling row written, with `reason`, in the transaction of the
+ * first row kept under it (none kept: no row).  A count sampler starts
+ * again (that packet is kept).  A second change before any packet
+ * replaces the first.  0, or EINVAL: a presampled trace (sFlow, IPFIX:
+ * the switch sampled). */
+int vnd_ingest_set_sampling(struct vnd_ingest *ing, int t, uint32_t n,
+                            enum vnd_sample_method method, const char *reason);
+
+/* Trace t's sampling now (a change not yet applied included). */
+uint32_t vnd_ingest_sampling(const struct vnd_ingest *ing, int t,
+                             enum vnd_sample_method *method);
 
 /* Drop counts reported by the capture for trace `t` (absolute values). */
 void vnd_ingest_set_drops(struct vnd_ingest *ing, int t, uint64_t kernel,

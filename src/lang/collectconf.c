@@ -437,6 +437,17 @@ static long decimal(const char *v, size_t n)
 static int flow_sampling_agrees(struct cc *p, enum fld f, int col)
 {
     const struct vnd_cc_cap *c = cap(p);
+    /* hash sampling is the table server's, on the packets it receives:
+     * sflow and ipfix records come sampled by the switch */
+    if (c->sampling_hash && c->mode != VND_CC_MIRROR)
+        return f == F_MODE
+            ? fail(p, p->line, col, "Mode %s cannot take \"Sampling N hash\" (line %d): the "
+                   "switch samples %s; hash sampling is for Mode mirror",
+                   vnd_cc_mode_name(c->mode), p->seen_line[F_SAMPLING],
+                   vnd_cc_mode_name(c->mode))
+            : fail(p, p->line, col, "\"Sampling N hash\" needs Mode mirror, but Mode is %s "
+                   "(line %d): the switch samples %s", vnd_cc_mode_name(c->mode),
+                   p->seen_line[F_MODE], vnd_cc_mode_name(c->mode));
     if (c->flow_sampling <= 1)
         return 0;
     if (c->mode != VND_CC_MIRROR)
@@ -518,6 +529,20 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
         c->max_flows = (int)x;
     else
         c->sampling = (int)x;
+    if (f == F_SAMPLING) {
+        /* an optional method: count (every Nth) or hash (by packet ID) */
+        const char *m = skip_blanks(p, q);
+        size_t mn = letters(p, m);
+        if (m > q && mn > 0) {
+            if (word_is(m, mn, "hash"))
+                c->sampling_hash = true;
+            else if (!word_is(m, mn, "count"))
+                return fail(p, p->line, COL(p, m), "unknown sampling method \"%s\" (expected "
+                            "count, every Nth packet, or hash, by packet ID)",
+                            show(sh, sizeof sh, m, mn));
+            return end_of_line(p, m + mn, m, mn) || flow_sampling_agrees(p, f, kcol);
+        }
+    }
     return end_of_line(p, q, v, n) || flow_sampling_agrees(p, f, kcol);
 }
 

@@ -11,7 +11,8 @@
  *   dualDirect=True                # also the reverse direction
  *   Mode mirror                    # mirror (default) | sflow | ipfix
  *   Snaplen 128                    # bytes kept of each packet (0: all)
- *   Sampling 10                    # 1 in N (1: every packet)
+ *   Sampling 10                    # 1 in N (1: every packet); "Sampling 8 hash":
+ *                                  #   by packet ID, the same packets at every point
  *   Flow Sampling 4                # mirror: the switch copies 1 flow in N
  *   ActiveTimeout 5                # ipfix: seconds a flow is cached (0: no cache)
  *   MaxFlows 8192                  # ipfix: flows the switch's cache holds
@@ -85,6 +86,7 @@ struct vnd_cc_cap {
     enum vnd_cc_mode mode;
     int snaplen;            /* 0: whole packets */
     int sampling;           /* 1 in N; 1: every packet */
+    bool sampling_hash;     /* "Sampling N hash": by packet ID (mirror only) */
     int flow_sampling;      /* mirror: 1 flow in N picked in the switch; 1: all */
     int active_timeout;     /* ipfix: seconds; -1: not given */
     int max_flows;          /* ipfix: flows in the switch's cache; -1: not given */

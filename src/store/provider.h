@@ -14,7 +14,8 @@
  *               postgres_fdw foreign tables), never directly.
  *
  * Writing (ingest): open, ensure a table from a list of columns, begin a
- * batch, write rows into a table's writer, write vnd_meta, commit.  Only
+ * batch, write rows into a table's writer, write vnd_meta (and a
+ * vnd_sampling row when the rate changes), commit.  Only
  * one batch is open at a time, on one thread.
  *
  * Reading: a cursor over one statement (columns, next row, cells) that
@@ -32,6 +33,7 @@
 
 struct vnd_store;
 struct vnd_meta;
+struct vnd_sampling_row;
 struct vnd_parse_rule;
 struct vnd_store_rows;
 
@@ -111,6 +113,10 @@ struct vnd_store_provider {
      * 1 found, 0 not there. */
     int (*get_meta)(struct vnd_store *, const char *trace, const char *table,
                     struct vnd_meta *out);
+
+    /* vnd_sampling: the sampling history of (trace, table) (store.h's
+     * vnd_store_put_sampling), in the open batch. */
+    int (*put_sampling)(struct vnd_store *, const struct vnd_sampling_row *, char **err);
 
     /* Rowid slots and traces (store.h). */
     int (*trace_rows)(struct vnd_store *, const char *trace, const char *table,

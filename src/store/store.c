@@ -95,6 +95,11 @@ int vnd_store_get_meta(struct vnd_store *st, const char *trace, const char *tabl
     return st->cls->get_meta(st, trace, table, out);
 }
 
+int vnd_store_put_sampling(struct vnd_store *st, const struct vnd_sampling_row *r, char **err)
+{
+    return st->cls->put_sampling(st, r, err);
+}
+
 int vnd_store_begin(struct vnd_store *st, char **err)
 {
     return st->cls->begin(st, err);

@@ -81,12 +81,13 @@ struct vnd_store_rows {
 int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,
                          struct vnd_store_rows *out, char **err);
 
-/* Deletes the rows of `trace` from `table` and its vnd_meta row there
- * (keeping its slot: new rows of the trace follow). */
+/* Deletes the rows of `trace` from `table` and its vnd_meta and
+ * vnd_sampling rows there (keeping its slot: new rows of the trace follow). */
 int vnd_store_clear_trace(struct vnd_store *st, const char *trace, const char *table,
                           char **err);
 
-/* Removes `trace` from `table`: its rows, slot and vnd_meta row; the table
+/* Removes `trace` from `table`: its rows, slot, vnd_meta and vnd_sampling
+ * rows; the table
  * itself when no other trace has rows in it.  `table` NULL: from every
  * table vnd_meta and vnd_slots list for it. */
 int vnd_store_drop_trace(struct vnd_store *st, const char *trace,
@@ -134,6 +135,26 @@ struct vnd_meta {
 /* Inserts or replaces the vnd_meta row of (meta->trace, meta->table). */
 int vnd_store_put_meta(struct vnd_store *st, const struct vnd_meta *meta,
                        char **err);
+
+/* One row of vnd_sampling: how the rows of (trace, table) with ts in
+ * [from_ts, the next row's from_ts) were sampled (docs/cost.md).
+ *   vnd_sampling(trace, tbl, from_ts, sampling, method, flow_sampling,
+ *                reason, PRIMARY KEY (trace, tbl, from_ts))
+ * from_ts 0: from the start.  vnd_meta.sampling keeps the current N. */
+struct vnd_sampling_row {
+    const char *trace, *table;
+    double from_ts;              /* capture time, seconds, as the rows' ts */
+    uint32_t sampling;           /* table server's 1-in-N; 0 or 1: every packet */
+    const char *method;          /* "count" (every Nth) or "hash" (packet ID) */
+    double flow_sampling;        /* switch's 1 flow in N; 0 or 1: every flow */
+    const char *reason;          /* "configured", "budget: ...", NULL */
+};
+
+/* Inserts or replaces the row of (trace, table, from_ts) in the open
+ * batch.  A row from 0 starts the history again: the older rows of
+ * (trace, table) go.  clear_trace and drop_trace remove them too. */
+int vnd_store_put_sampling(struct vnd_store *st, const struct vnd_sampling_row *r,
+                           char **err);
 
 /* Transactions around a batch. */
 int vnd_store_begin(struct vnd_store *st, char **err);

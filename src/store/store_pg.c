@@ -9,7 +9,7 @@
  *   - the trace tables: `vnd_rowid bigint` (the row's slot rowid, store.h)
  *     then the rule's columns, INTEGER → bigint, REAL → double precision,
  *     TEXT → text;
- *   - vnd_meta, with SQLite's columns, and vnd_slots.
+ *   - vnd_meta, with SQLite's columns, vnd_sampling and vnd_slots.
  *
  * Rows go in with COPY in binary form: each table's rows of a batch are
  * held as COPY data and sent when the batch commits (or when a table's
@@ -287,6 +287,8 @@ static void pg_close(struct vnd_store *vs)
     free(st);
 }
 
+static int sampling_setup(struct pg_store *st, char **err);
+
 /* The session's settings, the schema and its tables. */
 static int session_setup(struct pg_store *st, char **err)
 {
@@ -308,7 +310,7 @@ static int session_setup(struct pg_store *st, char **err)
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return pg_fail(st, r, "PostgreSQL: vnd_meta", err);
     PQclear(r);
-    return 0;
+    return sampling_setup(st, err);
 }
 
 /* "CONNINFO#SCHEMA": the schema after the last '#', when there is one. */
@@ -866,6 +868,57 @@ static int pg_get_meta(struct vnd_store *vs, const char *trace, const char *tabl
     return found;
 }
 
+/* ---- vnd_sampling: the sampling history (store.h), as on SQLite ---- */
+
+static int sampling_setup(struct pg_store *st, char **err)
+{
+    char *sql = vnd_strdup_printf(
+        "CREATE TABLE IF NOT EXISTS %s.vnd_sampling ("
+        " trace text NOT NULL, tbl text NOT NULL, from_ts double precision NOT NULL,"
+        " sampling bigint NOT NULL, method text NOT NULL,"
+        " flow_sampling double precision NOT NULL, reason text,"
+        " PRIMARY KEY (trace, tbl, from_ts))", st->schema);
+    int rc = pg_exec(st, sql, 0, NULL, "PostgreSQL: vnd_sampling", err);
+    free(sql);
+    return rc;
+}
+
+static int delete_sampling(struct pg_store *st, const char *trace, const char *table,
+                           char **err)
+{
+    const char *p[] = {trace, table};
+    char *sql = vnd_strdup_printf("DELETE FROM %s.vnd_sampling WHERE trace = $1 AND tbl = $2",
+                                  st->schema);
+    int rc = pg_exec(st, sql, 2, p, "vnd_sampling", err);
+    free(sql);
+    return rc;
+}
+
+static int pg_put_sampling(struct vnd_store *vs, const struct vnd_sampling_row *r, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (r->from_ts == 0) {
+        int rc = delete_sampling(st, r->trace, r->table, err);
+        if (rc)
+            return rc;
+    }
+    /* %.17g: the very double the rows' ts hold, so [from_ts, next) is exact */
+    char from[40], n[24], flow[40];
+    snprintf(from, sizeof from, "%.17g", r->from_ts);
+    snprintf(n, sizeof n, "%u", r->sampling > 1 ? r->sampling : 1);
+    snprintf(flow, sizeof flow, "%.17g", r->flow_sampling > 1 ? r->flow_sampling : 1);
+    const char *p[] = {r->trace, r->table, from, n, r->method ? r->method : "count", flow,
+                       r->reason};
+    char *sql = vnd_strdup_printf(
+        "INSERT INTO %s.vnd_sampling VALUES ($1,$2,$3,$4,$5,$6,$7)"
+        " ON CONFLICT (trace, tbl, from_ts) DO UPDATE SET sampling = EXCLUDED.sampling,"
+        " method = EXCLUDED.method, flow_sampling = EXCLUDED.flow_sampling,"
+        " reason = EXCLUDED.reason", st->schema);
+    int rc = pg_exec(st, sql, 7, p, "vnd_sampling", err);
+    free(sql);
+    return rc;
+}
+
 /* ---- traces: rowid slots, as on SQLite (store.h) ---- */
 
 static bool table_exists(struct pg_store *st, const char *table)
@@ -1017,6 +1070,8 @@ static int pg_clear_trace(struct vnd_store *vs, const char *trace, const char *t
 {
     struct pg_store *st = (struct pg_store *)vs;
     int rc = delete_rows(st, trace, table, err);
+    if (!rc)
+        rc = delete_sampling(st, trace, table, err);
     return rc ? rc : delete_meta(st, "vnd_meta", trace, table, err);
 }
 
@@ -1076,6 +1131,8 @@ static int pg_drop_trace(struct vnd_store *vs, const char *trace, const char *ta
         if (!rc)
             rc = delete_meta(st, "vnd_slots", trace, table, err);
     }
+    if (!rc)
+        rc = delete_sampling(st, trace, table, err);
     return rc ? rc : delete_meta(st, "vnd_meta", trace, table, err);
 }
 
@@ -1313,6 +1370,7 @@ const struct vnd_store_provider vnd_store_postgresql = {
     .write_rows = pg_write_rows,
     .writer_free = pg_writer_free,
     .put_meta = pg_put_meta,
+    .put_sampling = pg_put_sampling,
     .get_meta = pg_get_meta,
     .trace_rows = pg_trace_rows,
     .clear_trace = pg_clear_trace,

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct sq_store {
 
 static void *checkpointer(void *arg)
 {
+    prctl(PR_SET_NAME, "vnd-ckpt", 0, 0, 0);   /* not its creator's (tabled/budget.h) */
     struct sq_store *st = arg;
     pthread_mutex_lock(&st->ckpt_lock);
     for (;;) {
@@ -105,6 +107,13 @@ static const char *const meta_added[] = {"flow_sampling REAL", "rollup TEXT",
                                          "rollup_status TEXT", "rollup_packets INTEGER",
                                          "malformed INTEGER"};
 
+/* The sampling history of each (trace, table): store.h, docs/cost.md. */
+static const char sampling_schema[] =
+    "CREATE TABLE IF NOT EXISTS vnd_sampling ("
+    " trace TEXT NOT NULL, tbl TEXT NOT NULL, from_ts REAL NOT NULL,"
+    " sampling INTEGER NOT NULL, method TEXT NOT NULL, flow_sampling REAL NOT NULL,"
+    " reason TEXT, PRIMARY KEY (trace, tbl, from_ts))";
+
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_slots ("
@@ -167,7 +176,8 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
      * of a table server rewrites each active trace's last page. */
     if (exec(st->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
-        || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err))
+        || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err)
+        || exec(st->db, sampling_schema, err))
         goto out_close_prefixed;
     for (size_t i = 0; i < sizeof meta_added / sizeof *meta_added; i++) {
         char *sql = vnd_strdup_printf("ALTER TABLE vnd_meta ADD COLUMN %s", meta_added[i]);
@@ -473,6 +483,37 @@ static int delete_rows(sqlite3 *db, const char *trace, const char *table, char *
     return rc;
 }
 
+/* ---- vnd_sampling ---- */
+
+static int delete_sampling(sqlite3 *db, const char *trace, const char *table, char **err)
+{
+    return run(db, prep(db, "DELETE FROM vnd_sampling WHERE trace = ? AND tbl = ? COLLATE NOCASE",
+                        "ss", trace, table), NULL, "vnd_sampling", err);
+}
+
+static int sq_put_sampling(struct vnd_store *vs, const struct vnd_sampling_row *r, char **err)
+{
+    struct sq_store *st = (struct sq_store *)vs;
+    if (r->from_ts == 0) {
+        int rc = delete_sampling(st->db, r->trace, r->table, err);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO vnd_sampling (trace, tbl, from_ts,"
+                                   " sampling, method, flow_sampling, reason)"
+                                   " VALUES (?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+        return fail(st->db, err, "vnd_sampling");
+    sqlite3_bind_text(s, 1, r->trace, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, r->table, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 3, r->from_ts);
+    sqlite3_bind_int64(s, 4, r->sampling > 1 ? r->sampling : 1);
+    sqlite3_bind_text(s, 5, r->method ? r->method : "count", -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 6, r->flow_sampling > 1 ? r->flow_sampling : 1);
+    bind_text_or_null0(s, 7, r->reason);
+    return run(st->db, s, NULL, "vnd_sampling", err);
+}
+
 static int sq_clear_trace(struct vnd_store *vs, const char *trace, const char *table,
                           char **err)
 {
@@ -482,6 +523,8 @@ static int sq_clear_trace(struct vnd_store *vs, const char *trace, const char *t
         rc = run(st->db, prep(st->db, "DELETE FROM vnd_meta WHERE trace = ? AND"
                                       " tbl = ? COLLATE NOCASE", "ss", trace, table),
                  NULL, "vnd_meta", err);
+    if (!rc)
+        rc = delete_sampling(st->db, trace, table, err);
     return rc;
 }
 
@@ -524,6 +567,8 @@ static int sq_drop_trace(struct vnd_store *vs, const char *trace,
     if (!rc)
         rc = run(db, prep(db, "DELETE FROM vnd_meta WHERE trace = ? AND tbl = ? COLLATE NOCASE",
                           "ss", trace, table), NULL, "vnd_meta", err);
+    if (!rc)
+        rc = delete_sampling(db, trace, table, err);
     return rc;
 }
 
@@ -854,6 +899,7 @@ const struct vnd_store_provider vnd_store_sqlite = {
     .write_rows = sq_write_rows,
     .writer_free = sq_writer_free,
     .put_meta = sq_put_meta,
+    .put_sampling = sq_put_sampling,
     .get_meta = sq_get_meta,
     .trace_rows = sq_trace_rows,
     .clear_trace = sq_clear_trace,

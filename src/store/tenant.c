@@ -25,17 +25,19 @@ char *vnd_tenant_db_path(const char *db_path, const char *tenant)
 }
 
 /* The tables the traces write, from the database's own vnd_meta, plus
- * vnd_meta itself; NULL and *err when a trace is not there. */
+ * vnd_meta and vnd_sampling; NULL and *err when a trace is not there. */
 static char **tables_of(const char *path, const char *const *traces, int ntraces, char **err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
-    char **tables = vnd_xcalloc(3, sizeof *tables);
+    char **tables = vnd_xcalloc(4, sizeof *tables);
     int n = 0;
-    /* The tenant's own tables beside its traces': vnd_meta, and the
+    /* The tenant's own tables beside its traces': vnd_meta and the
+     * sampling history (vnd_sampling), and the
      * interface counters of its ports that sFlow agents send
      * (sflow_counters, docs/capture.md). */
     tables[n++] = vnd_xstrdup("vnd_meta");
+    tables[n++] = vnd_xstrdup("vnd_sampling");
     tables[n++] = vnd_xstrdup("sflow_counters");
     /* a table's rollup (ingest/rollup.h) is the trace's too; a file made
      * before rollups has no column for them */

@@ -18,6 +18,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "tabled/diag_route.h"
+#include "tabled/budget.h"
 #include "tabled/traces.h"
 #include "util/util.h"
 
@@ -309,6 +310,8 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         for (int i = 0; i < td->ntraces; i++)
             json_array_append_new(j, vnd_traces_json(td->traces[i]));
         j = json_pack("{s:o, s:o}", "traces", j, "capture", vnd_traces_capture_json(td));
+        if (td->budget)
+            json_object_set_new(j, "budget", vnd_budget_json(td->budget));
         pthread_mutex_unlock(&td->lock);
         break;
     case VND_API_GET:
@@ -346,6 +349,8 @@ static enum MHD_Result on_request(void *ctx, struct MHD_Connection *mc,
     struct vnd_api *a = ctx;
     struct vnd_api_request req;
     char *err = NULL;
+    /* a query's or an app's CPU is not capture work (budget.h) */
+    vnd_budget_api_thread();
     int status = vnd_api_parse_request(hr->method, hr->url, hr->body,
                                        hr->too_large ? VND_API_BODY_MAX + 1 : hr->len, &req,
                                        &err);

@@ -20,6 +20,7 @@
 #include "daemon/service.h"
 #include "store/sqlmem.h"
 #include "tabled/api.h"
+#include "tabled/budget.h"
 #include "capture/pcap_live.h"
 #include "tabled/retain.h"
 #include "tabled/tabled.h"
@@ -62,6 +63,19 @@ static const char usage_text[] =
     "      --http-max-connections N  API connections at once (default 1024)\n"
     "      --http-per-address N  API connections from one address (default 64,\n"
     "                         0: no cap)\n"
+    "      --cpu-budget PCT   the share of one core (percent) the table server's\n"
+    "                         capture work may take: every period it measures\n"
+    "                         its CPU (API threads left out) and doubles (or\n"
+    "                         more, by a power of two) the sampling of every\n"
+    "                         mirror trace above 90% of it for two periods\n"
+    "                         (or 150% for one),\n"
+    "                         halves it below 40% for 5 periods (never below\n"
+    "                         the trace's own Sampling); each change is a\n"
+    "                         vnd_sampling row (default: off)\n"
+    "      --budget-period S  seconds between measurements (default 2)\n"
+    "      --ovs-pidfile F    also measure ovs-vswitchd's CPU (its pid in F):\n"
+    "                         reported in GET /v1/traces and metrics, not\n"
+    "                         controlled\n"
     "      --metrics-secret-file F  the operator's secret for GET /metrics\n"
     "                         (Prometheus; without it /metrics answers 404)\n"
     "      --log-file FILE    log there instead of stderr (SIGHUP reopens it)\n"
@@ -76,6 +90,8 @@ struct settings {
     char *db, *listen, *secret_file, *raw_dir, *log_file, *log_level, *metrics_secret_file;
     char *sflow_listen, *ipfix_listen;
     char *trace_store;
+    double cpu_budget, budget_period;
+    char *ovs_pidfile;
     long buffer_mb, queue_mb, capture_snaplen;
     double query_timeout;
     long query_memory_mb;
@@ -104,6 +120,9 @@ static const struct vnd_opt_def opt_defs[] = {
     {"sflow-listen", 1013, VND_OPT_STR, offsetof(struct settings, sflow_listen), 0, 0},
     {"ipfix-listen", 1014, VND_OPT_STR, offsetof(struct settings, ipfix_listen), 0, 0},
     {"trace-store", 1020, VND_OPT_STR, offsetof(struct settings, trace_store), 0, 0},
+    {"cpu-budget", 1021, VND_OPT_DOUBLE, offsetof(struct settings, cpu_budget), 0, 6400},
+    {"budget-period", 1022, VND_OPT_DOUBLE, offsetof(struct settings, budget_period), 0.2, 3600},
+    {"ovs-pidfile", 1023, VND_OPT_STR, offsetof(struct settings, ovs_pidfile), 0, 0},
 };
 static const struct vnd_opts opts = {"vnd-tabled", usage_text, opt_defs,
                                      sizeof opt_defs / sizeof *opt_defs};
@@ -280,7 +299,7 @@ int main(int argc, char **argv)
 {
     /* before SQLite starts: each query's memory is budgeted */
     vnd_sqlmem_install();
-    struct settings s = {.buffer_mb = 64, .queue_mb = 64, .capture_snaplen = 65535,
+    struct settings s = {.budget_period = VND_BUDGET_PERIOD, .buffer_mb = 64, .queue_mb = 64, .capture_snaplen = 65535,
                          .query_timeout = 30, .query_memory_mb = 256, .http_timeout = VND_API_TIMEOUT,
                          .http_max_connections = VND_API_MAX_CONNECTIONS,
                          .http_per_address = VND_API_PER_ADDRESS};
@@ -355,6 +374,8 @@ int main(int argc, char **argv)
         }
         td.ncoll++;
     }
+    if (s.cpu_budget > 0 || s.ovs_pidfile)
+        td.budget = vnd_budget_new(s.cpu_budget, s.budget_period, s.ovs_pidfile, &td.mx);
     if (vnd_traces_restore(&td, &err)) {
         vnd_err("%s: %s", td.db_path, err);
         goto out;
@@ -395,6 +416,8 @@ int main(int argc, char **argv)
             commit(&td, &store_failed);
             last_commit = now;
         }
+        if (td.budget)
+            vnd_budget_tick(td.budget, &td, now);
         pthread_mutex_unlock(&td.lock);
         if (b)
             vnd_pktq_release(q, b);
@@ -439,6 +462,7 @@ out:
         vnd_source_free(td.coll[i]);
     free(td.coll);
     vnd_traces_free_all(&td);
+    vnd_budget_free(td.budget);
     vnd_pktq_free(q);
     vnd_portmap_free(td.portmap);
     vnd_obsmap_free(td.obsmap);

@@ -19,6 +19,7 @@
 #include "capture/sflow_source.h"
 
 struct vnd_tabled_trace;
+struct vnd_budget;
 struct vnd_metrics;
 struct vnd_metric;
 
@@ -79,6 +80,7 @@ struct vnd_tabled {
     struct vnd_pkt flow_pkt;             /* a flow record's fields (the parser's thread) */
     struct vnd_tagmap tagmap;            /* lock-free, see capture/pcap_live.h */
     struct vnd_tabled_metrics mx;
+    struct vnd_budget *budget;           /* the CPU budget (budget.h); NULL: none */
 };
 
 #endif

@@ -30,6 +30,7 @@ static const char schema[] =
  * column already there is no error). */
 static const char *const schema_added[] = {
     "ALTER TABLE vnd_traces ADD COLUMN flow_sampling REAL",
+    "ALTER TABLE vnd_traces ADD COLUMN sampling_method TEXT",
 };
 
 static const char counters_schema[] =
@@ -205,6 +206,7 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
     t->cap_dir_out = direction && !strcmp(direction, "out");
     struct vnd_trace_opts o = {
         .id = t->id, .linktype = VND_DLT_EN10MB, .sampling = t->sampling,
+        .sampling_method = t->sampling_hash ? VND_SAMPLE_HASH : VND_SAMPLE_COUNT,
         .snaplen = t->snaplen, .append = append, .conf = t->conf,
         .match = t->matchf, .presampled = is_collected(t),
         .source = is_sflow(t) ? "vnd-tabled sflow" : is_ipfix(t) ? "vnd-tabled ipfix"
@@ -230,7 +232,7 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
     if (sqlite3_prepare_v2(vnd_store_db(td->st),
             "SELECT t.id, t.tag, t.parse, t.snaplen, t.sampling, t.retain_mb, t.tenant,"
             " t.cap_point, t.direction, t.pattern, s.mode, s.ifindex, s.match,"
-            " t.flow_sampling"
+            " t.flow_sampling, t.sampling_method"
             " FROM vnd_traces t LEFT JOIN vnd_trace_source s ON s.id = t.id"
             " ORDER BY t.created, t.id", -1, &s, NULL)
         != SQLITE_OK) {
@@ -249,6 +251,7 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->ifindex = (uint32_t)sqlite3_column_int64(s, 11);
         t->match = col_text(s, 12) ? vnd_xstrdup(col_text(s, 12)) : NULL;
         t->flow_sampling = sqlite3_column_double(s, 13) > 1 ? sqlite3_column_double(s, 13) : 1;
+        t->sampling_hash = col_text(s, 14) && !strcmp(col_text(s, 14), "hash");
         char *msg = NULL;
         if ((is_sflow(t) && !td->portmap) || (is_ipfix(t) && !td->obsmap)) {
             vnd_err("trace %s: an %s trace, but no --%s-listen: not restored", t->id, t->mode,
@@ -373,6 +376,7 @@ static int clear_leftovers(struct vnd_tabled *td, struct vnd_tabled_trace *t, ch
     }
     const void *args[] = {t->id};
     if (rc || (rc = run(st, "DELETE FROM vnd_meta WHERE trace = ?", "s", args, err))
+        || (rc = run(st, "DELETE FROM vnd_sampling WHERE trace = ?", "s", args, err))
         || (rc = exec_sql(st, "COMMIT", err)))
         exec_sql(st, "ROLLBACK", &(char *){NULL});
     return rc;
@@ -404,6 +408,7 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     t->ifindex = req->ifindex;
     t->match = req->match ? vnd_xstrdup(req->match) : NULL;
     t->flow_sampling = req->flow_sampling > 1 ? req->flow_sampling : 1;
+    t->sampling_hash = req->sampling_hash;
     int status = 400;
     if (is_sflow(t) && !td->portmap) {
         *err = vnd_strdup_printf("this table server has no sFlow collector (start it with "
@@ -453,14 +458,16 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
                                  " sampling, retain_mb, tenant, cap_point, direction, pattern,"
                                  " created) VALUES (?,?,?,?,?,?,?,?,?,?, julianday('now'))", "sisiiissss", args, err)))
         goto out_free;
-    /* flow_sampling is a later column: set apart from the positional insert */
+    /* flow_sampling and sampling_method are later columns: set apart from
+     * the positional insert */
     sqlite3_stmt *fs = NULL;
-    if (sqlite3_prepare_v2(vnd_store_db(td->st), "UPDATE vnd_traces SET flow_sampling = ?"
-                           " WHERE id = ?", -1, &fs, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(vnd_store_db(td->st), "UPDATE vnd_traces SET flow_sampling = ?,"
+                           " sampling_method = ? WHERE id = ?", -1, &fs, NULL) == SQLITE_OK) {
         sqlite3_bind_double(fs, 1, t->flow_sampling);
-        sqlite3_bind_text(fs, 2, t->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fs, 2, t->sampling_hash ? "hash" : "count", -1, SQLITE_STATIC);
+        sqlite3_bind_text(fs, 3, t->id, -1, SQLITE_STATIC);
         if (sqlite3_step(fs) != SQLITE_DONE)
-            vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id,
+            vnd_warn("trace %s: flow_sampling, sampling_method not kept in vnd_traces: %s", t->id,
                      sqlite3_errmsg(vnd_store_db(td->st)));
     }
     sqlite3_finalize(fs);
@@ -483,8 +490,9 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
         goto out_free;
     }
     enlist(td, t);
-    vnd_info("trace %s created: tag %d, snaplen %u, sampling 1/%u, retain %u MB, tables %d",
-             t->id, t->tag, t->snaplen, t->sampling, t->retain_mb, t->ntables);
+    vnd_info("trace %s created: tag %d, snaplen %u, sampling 1/%u (%s), retain %u MB, tables %d",
+             t->id, t->tag, t->snaplen, t->sampling, t->sampling_hash ? "hash" : "count",
+             t->retain_mb, t->ntables);
     *out = t;
     return 0;
 
@@ -650,6 +658,12 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
         return NULL;
     json_object_set_new(o, "tenant", json_string(t->tenant->name));
     json_object_set_new(o, "mode", json_string(t->mode ? t->mode : "mirror"));
+    json_object_set_new(o, "sampling_method", json_string(t->sampling_hash ? "hash" : "count"));
+    /* what the table server samples now: above "sampling" when the CPU
+     * budget raised it (budget.h) */
+    json_object_set_new(o, "sampling_now",
+                        json_integer((json_int_t)vnd_ingest_sampling(t->tenant->ing, t->index,
+                                                                     NULL)));
     if (t->flow_sampling > 1)
         json_object_set_new(o, "flow_sampling", json_real(t->flow_sampling));
     if (is_sflow(t))

@@ -4,7 +4,8 @@
  * and vnd_meta rows live in its tenant's database, never in the registry.
  *
  *   vnd_traces(id, tag, parse, snaplen, sampling, retain_mb, tenant,
- *              cap_point, direction, pattern, created, flow_sampling)
+ *              cap_point, direction, pattern, created, flow_sampling,
+ *              sampling_method)
  *
  * Every function here is called with the tabled's lock held. */
 #ifndef VND_TABLED_TRACES_H
@@ -27,6 +28,7 @@ struct vnd_tabled_trace {
     char *parse;                 /* the parse configuration as given */
     struct vnd_parse_conf *conf;
     uint32_t snaplen, sampling, retain_mb;
+    bool sampling_hash;          /* sampling_method "hash" (ingest/sampling.h) */
     /* "mirror" (tagged copies on the mirror port), "sflow" (samples of
      * the port with `ifindex`, `match` applied here; see
      * capture/sflow_source.h) or "ipfix" (flow records whose

@@ -105,11 +105,15 @@ check_eq "three capture rules on hv1's bridge" "$(grep -c 'cookie=0x564e' "$W/fl
 check_eq "none on hv2's" "$(flows "$TB_OFCTL_HV2" | grep -c 'cookie=0x564e')" 0
 
 # bob watches his own ids at the same time: it must see none of alice's packets.
-printf 'Appliance Node : ids\nCap input\nproto=TCP\n' >"$W/bob.conf"
+printf 'Appliance Node : ids\nCap input\nproto=TCP\nSampling 2 hash\n' >"$W/bob.conf"
 bob submit -c "$W/bob.conf" >"$W/bob.out" 2>&1
 check "bob submits a diagnosis of his own ids" test $? -eq 0
 cat "$W/bob.out" >>"$W/seen"
 BID=$(head -1 "$W/bob.out" | grep -o 'd[0-9]*' | head -1)
+check "... sampled 1 in 2 by hash, as the submit's table says" grep -qE '\b2 +hash\b' "$W/bob.out"
+check_eq "... and as its table server records it (vnd_sampling)" \
+    "$(bob query --diagnosis "$BID" -f csv 'select sampling, method, reason from vnd_sampling' 2>&1 | tail -n +2)" \
+    "2,hash,configured"
 
 ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
 IPS=$!

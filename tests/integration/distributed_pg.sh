@@ -90,10 +90,13 @@ META="trace text, tbl text, tenant text, cap_point text, direction text, pattern
       dropped_queue bigint, decode_anomalies bigint, sampling bigint, snaplen bigint,
       first_ts double precision, last_ts double precision, status text, message text,
       updated double precision, flow_sampling double precision, malformed bigint"
+SAMPLING="trace text, tbl text, from_ts double precision, sampling bigint, method text,
+      flow_sampling double precision, reason text"
 load() {    # INSTANCE SCHEMA TABLE...
     local i=$1 schema=$2 t; shift 2
     psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \
-        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META, store_lost bigint)"
+        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_meta ($META, store_lost bigint)" \
+        -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_sampling ($SAMPLING)"
     for t in "$@"; do
         "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, * from $t" > "$W/$t.csv"
         # the contract's columns (the table servers' PostgreSQL store writes
@@ -102,6 +105,7 @@ load() {    # INSTANCE SCHEMA TABLE...
         psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
             -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
             -c "\\copy \"$schema\".vnd_meta ($(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,)) FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "INSERT INTO \"$schema\".vnd_sampling VALUES ('$t', '$t', 0, 1, 'count', 1, 'configured')" \
             -c "ANALYZE \"$schema\".\"$t\""
     done
 }
@@ -131,6 +135,9 @@ check_eq "alice reads C (ts2) through her view" "$(q 'select count(*) from "C"' 
     "$("$VND" query -d "$W/t.db" -f csv 'select count(*) from C' | tail -1)"
 check_eq "her vnd_meta: her three tables, from both hosts" \
     "$(q 'select string_agg(tbl, $$+$$ order by tbl) from vnd_meta' | tail -1)" "A+B+C"
+check_eq "her vnd_sampling: her three tables' rates, from both hosts" \
+    "$(q 'select string_agg(tbl || $$:$$ || sampling || $$:$$ || method, $$+$$ order by tbl) from vnd_sampling' | tail -1)" \
+    "A:1:count+B:1:count+C:1:count"
 check_eq "the views show the rule's columns, not vnd_rowid" \
     "$(q 'select * from "A" limit 0' | head -1)" \
     "ts,id,src_ip,dst_ip,proto,src_port,dst_port,seq,ack,flags,payload_len"

@@ -29,8 +29,8 @@ SUM='{"id":"d1","state":"running","created":"2026-12-01T02:30:00Z","ends":null,"
 DONE='{"id":"d2","state":"done","created":"2026-12-01T02:30:00Z","ends":"2026-12-01T02:31:00Z","stopped":"2026-12-01T02:31:00Z","reason":"its duration ended","traces":1}'
 TR='"name":"ids_in","node":"ids","point":"input","direction":"in","pattern":"srcIP=10.0.1.2/32, proto=TCP","tables":["ids_in"],"sampling":1,"snaplen":0'
 TR2='"name":"ids.a_out_rev","node":"ids.a","point":"output","direction":"in","pattern":"proto=TCP","tables":["t1","t2"],"sampling":4,"snaplen":96'
-CNT='"seen":10,"matched":9,"stored":9,"sampled_out":0,"dropped_kernel":0,"dropped_queue":0,"first_ts":1764556200.25,"last_ts":1764556201.5,"retained_bytes":1400'
-NOCNT='"seen":0,"matched":0,"stored":0,"sampled_out":0,"dropped_kernel":0,"dropped_queue":0,"first_ts":null,"last_ts":null,"retained_bytes":0'
+CNT='"seen":10,"matched":9,"stored":9,"sampled_out":0,"sampling_now":4,"dropped_kernel":0,"dropped_queue":0,"first_ts":1764556200.25,"last_ts":1764556201.5,"retained_bytes":1400'
+NOCNT='"seen":0,"matched":0,"stored":0,"sampled_out":0,"sampling_now":null,"dropped_kernel":0,"dropped_queue":0,"first_ts":null,"last_ts":null,"retained_bytes":0'
 SHOW_HEAD='"id":"d3","state":"running","created":"2026-12-01T02:30:00Z","ends":null,"stopped":null,"reason":null'
 E='{"error":"no diagnosis d9"}'
 

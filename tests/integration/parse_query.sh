@@ -65,6 +65,47 @@ check_eq "... with status truncated in vnd_meta" \
 check_eq "1-in-10 sampling stores a tenth and says so" \
     "$(q "$W/s.db" "select (select count(*) from small), packets_seen, sampled_out, sampling from vnd_meta")" \
     "300,3000,2700,10"
+check_eq "vnd_sampling: one row from the start, method count" \
+    "$(q "$W/s.db" "select trace, tbl, from_ts, sampling, method, flow_sampling, reason from vnd_sampling")" \
+    "small,small,0.0,10,count,1.0,configured"
+"$VND" parse -q --sampling 8 --sampling-method sometimes -o "$W/sm.db" "$W/small.pcap" 2>"$W/err"
+check_eq "--sampling-method other than count or hash: usage error" "$?" 2
+check "... naming the value" grep -q "'sometimes' is not count or hash" "$W/err"
+
+# --- hash sampling keeps the same packets at two points of a path: the
+# second point (a NAT's output) lost every 7th packet and has another
+# destination address; count sampling's picks drift apart, hash's do not
+python3 - "$W/small.pcap" "$W/nat.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out, off, i = [d[:24]], 24, 0
+while off + 16 <= len(d):
+    cl = struct.unpack('<I', d[off + 8:off + 12])[0]
+    rec = bytearray(d[off:off + 16 + cl])
+    off += 16 + cl
+    i += 1
+    if i % 7 == 0:
+        continue
+    rec[16 + 30:16 + 34] = bytes([192, 168, 7, 7])   # IPv4 destination
+    out.append(bytes(rec))
+open(sys.argv[2], 'wb').write(b''.join(out))
+PY
+for m in hash count; do
+    "$VND" parse -q --sampling 8 --sampling-method $m -o "$W/h_$m.db" in="$W/small.pcap" out="$W/nat.pcap"
+done
+check_eq "hash 1-in-8: vnd_sampling says hash" \
+    "$(q "$W/h_hash.db" "select group_concat(trace || ':' || sampling || ':' || method, ' ') as s from vnd_sampling")" \
+    "in:8:hash out:8:hash"
+kept=$(q "$W/h_hash.db" "select count(*) from \"out\"")
+check "hash 1-in-8 keeps about an eighth ($kept of 2572)" test "$kept" -gt 240 -a "$kept" -lt 400
+"$VND" parse -q -o "$W/h_hash.db" all_out="$W/nat.pcap"
+check_eq "hash: kept at the input and reaching the output = kept at the output" \
+    "$(q "$W/h_hash.db" "select (select count(*) from (select id from \"in\" where id in
+        (select id from all_out) except select id from \"out\")) as a, (select count(*) from
+        (select id from \"out\" except select id from \"in\")) as b")" "0,0"
+check "count sampling keeps different packets at the two points" \
+    test "$(q "$W/h_count.db" "select count(*) from \"out\" o where o.id not in (select id from \"in\")")" -gt 100
+
 "$VND" parse -q --snaplen 38 -o "$W/sn.db" "$W/small.pcap"
 check_eq "snaplen 38 keeps IP and the ports, not the sequence numbers" \
     "$(q "$W/sn.db" "select count(src_ip), count(src_port), count(seq) from small")" "3000,3000,0"

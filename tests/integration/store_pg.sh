@@ -73,6 +73,13 @@ check_eq "--replace: the same rows once" "$(psql_ -c 'select count(*) from vnd."
 "$VND" parse -q --append --pg "$CONN" A="$W/A.pcap"
 check_eq "--append: the rows twice" "$(psql_ -c 'select count(*) from vnd."A"')" "$((2 * n))"
 check_eq "... and vnd_meta counts them" "$(psql_ -c "select packets_stored from vnd.vnd_meta where trace = 'A'")" "$((2 * n))"
+check_eq "vnd_sampling: B's row from the start; A's again (--replace) and from its appended run" \
+    "$(psql_ -F, -c "select trace, from_ts = 0, sampling, method, reason from vnd.vnd_sampling where trace in ('A', 'B') order by trace, from_ts")" \
+    "$(printf 'A,t,1,count,configured\nA,f,1,count,configured\nB,t,1,count,configured')"
+"$VND" parse -q --sampling 4 --sampling-method hash --pg "$CONN#hashed" H="$W/A.pcap"
+check_eq "--sampling 4 --sampling-method hash: its row, the rows the same as SQLite's" \
+    "$(psql_ -F, -c "select sampling, method, (select count(*) from hashed.\"H\") from hashed.vnd_sampling")" \
+    "4,hash,$("$VND" parse -q --sampling 4 --sampling-method hash -o "$W/h.db" H="$W/A.pcap"; "$VND" query -d "$W/h.db" -f csv 'select count(*) from H' | tail -1)"
 
 # --- two traces in one table: slots keep them apart
 printf 'Trace ID all\nTable ID both\nFields: timestamp as ts, ip.src as src_ip, tcp.seq as seq\n' >"$W/both.conf"
@@ -115,4 +122,5 @@ check "... pointing at the control server" grep -q "through the control server" 
 api DELETE /v1/traces/d7_0
 check_eq "deleting the trace: 200" "$CODE" 200
 check_eq "... drops its table" "$(psql_ -c "select count(*) from information_schema.tables where table_schema = 'T-d7' and table_name = 'd7_0'")" 0
+check_eq "... and its vnd_sampling rows" "$(psql_ -c "select count(*) from \"T-d7\".vnd_sampling where trace = 'd7_0'")" 0
 done_testing

@@ -622,6 +622,34 @@ static void flow_sampling(void)
     vnd_collectconf_free(c);
 }
 
+/* "Sampling N hash": the table server samples by packet ID; count (the
+ * default) may be named; Mode mirror only, in either order. */
+static void sampling_method(void)
+{
+    struct vnd_collect_conf *c = parse(VC "Sampling 8 hash\nCap output\nSampling = 4 count\n"
+                                       "Cap output\nsampling 2  HASH   # both points\n");
+    CHECK(c != NULL, "Sampling N hash parses");
+    if (c && c->targets[0].ncaps == 3) {
+        const struct vnd_cc_cap *k = c->targets[0].caps;
+        CHECK(k[0].sampling == 8 && k[0].sampling_hash, "Sampling 8 hash");
+        CHECK(k[1].sampling == 4 && !k[1].sampling_hash, "Sampling = 4 count");
+        CHECK(k[2].sampling == 2 && k[2].sampling_hash, "case-insensitive, a comment after");
+    }
+    vnd_collectconf_free(c);
+    c = parse(VC "Sampling 8\n");
+    CHECK(c && !c->targets[0].caps[0].sampling_hash, "default: count");
+    vnd_collectconf_free(c);
+    error_is(VC "Sampling 8 often\n", "collect.conf:3:12: unknown sampling method \"often\" "
+             "(expected count, every Nth packet, or hash, by packet ID)");
+    error_is(VC "Sampling 8 hash 2\n", "collect.conf:3:17: expected the end of the line after "
+             "\"hash\", found \"2\"");
+    error_is(VC "Sampling 8 hash\nMode sflow\n", "collect.conf:4:1: Mode sflow cannot take "
+             "\"Sampling N hash\" (line 3): the switch samples sflow; hash sampling is for Mode "
+             "mirror");
+    error_is(VC "Mode ipfix\nSampling 8 hash\n", "collect.conf:4:1: \"Sampling N hash\" needs "
+             "Mode mirror, but Mode is ipfix (line 3): the switch samples ipfix");
+}
+
 int main(void)
 {
     figure5();
@@ -632,5 +660,6 @@ int main(void)
     limits_and_bytes();
     errors();
     flow_sampling();
+    sampling_method();
     return tap_done();
 }

@@ -1,6 +1,7 @@
 /* diag_common.c — what the applications share: SQL text, identifier
  * checks, the row source, time slots, running an app. */
 #include "diag/diag.h"
+#include "diag/diag_sampling.h"
 
 #include <errno.h>
 #include <math.h>
@@ -432,8 +433,13 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
         return NULL;
     }
     struct vnd_diag_ctx c = {db, o};
+    /* sampled input: refused by the apps that pair packets; throughput
+     * scales it, which a rollup's plain sums cannot (diag_sampling.h) */
+    if (vnd_diag_sampling_check(&c, app, err))
+        return NULL;
     char *rsql = NULL, *why = NULL;
-    int r = vnd_diag_rollup_sql(&c, app, &rsql, &why, err);
+    int r = vnd_diag_sampling_no_rollup(&c, app, &why) ? 0
+                                                      : vnd_diag_rollup_sql(&c, app, &rsql, &why, err);
     if (r)
         return r > 0 ? rsql : NULL;
     struct vnd_sb sb = {0};

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag/diag_sampling.h"
 #include "diag/plot.h"
 #include "output/output.h"
 
@@ -200,8 +201,12 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
             ret = -1;
         if (!ret && verdict && fmt != VND_FMT_TABLE)
             vnd_bottleneck_verdict_out(out, o, &v);
+        if (!ret && verdict)
+            vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
         vnd_out_finish(out);
         if (!ret) {
+            if (verdict && fmt == VND_FMT_TABLE)
+                vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
             if (pp) {
                 vnd_plot_draw(pp, f, 64, 12);
                 vnd_plot_draw(lp, f, 64, 8);
@@ -222,6 +227,8 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         struct vnd_plot *pl = plot && ps ? vnd_plot_new(ps->title, ps->unit) : NULL;
         /* the app's C step when it has one; its SQL otherwise */
         struct vnd_diag_rows rows = {0};
+        /* JSON: {"rows":[...],"sampling":[...]} */
+        vnd_out_object(out);
         vnd_guard_start(g);
         int rc = vnd_diag_run_step(app, vnd_guard_db(g), o, &rows, &err);
         if (rc == 0) {
@@ -238,7 +245,11 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         } else {
             ret = -1;
         }
+        if (!ret)
+            vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
         vnd_out_finish(out);
+        if (!ret && fmt == VND_FMT_TABLE)
+            vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
         if (!ret && pl)
             vnd_plot_draw(pl, f, 64, 12);
         vnd_plot_free(pl);

@@ -456,6 +456,7 @@ void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_di
     const char *tabs[VND_DIAG_PATH_MAX + 4];
     int n = vnd_diag_tables(o, tabs);
     json_t *arr = json_array();
+    bool sampled = false;
     for (int i = 0; i < n; i++) {
         struct vnd_samp s;
         vnd_samp_read(db, tabs[i], &s);
@@ -470,6 +471,7 @@ void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_di
                                                  "flow_sampling", s.iv[k].m));
         struct vnd_samp_iv one;
         char *text = sentence(app, &s, t);
+        sampled = sampled || t != T_EXACT;
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s, s:f, s:b, s:b, s:o, s:s, "
                                              "s:s}", "table", s.table, "mode", s.mode,
                                              "sampling", (json_int_t)cur->n, "method",
@@ -480,7 +482,12 @@ void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_di
         free(text);
         vnd_samp_free(&s);
     }
-    vnd_out_record_json(out, "sampling", arr);
+    /* CSV stays the rows alone when every row is a packet: the line is
+     * there when it changes what the rows mean */
+    if (vnd_out_format(out) == VND_FMT_CSV && !sampled)
+        json_decref(arr);
+    else
+        vnd_out_record_json(out, "sampling", arr);
 }
 
 void vnd_diag_sampling_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app,

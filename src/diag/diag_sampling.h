@@ -87,7 +87,8 @@ bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_
 int vnd_diag_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_PATH_MAX + 4]);
 
 /* The sampling of every table `app` read: JSON (after vnd_out_object)
- * the member "sampling":[{...}, ...], CSV a line "# sampling: [...]",
+ * the member "sampling":[{...}, ...], CSV a line "# sampling: [...]"
+ * when a table was sampled (else nothing: the rows alone, as before),
  * table nothing (vnd_diag_sampling_note prints it).  Call after the rows
  * (and the verdict). */
 void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,

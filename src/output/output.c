@@ -476,6 +476,11 @@ static void end_record(struct vnd_out *o)
     o->col = 0;
 }
 
+enum vnd_fmt vnd_out_format(const struct vnd_out *o)
+{
+    return o->fmt;
+}
+
 void vnd_out_record_json(struct vnd_out *o, const char *name, json_t *v)
 {
     if (o->rec)

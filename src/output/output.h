@@ -92,6 +92,8 @@ void vnd_out_cell(struct vnd_out *o, const struct vnd_value *v);
  * vnd_cursor_next sets them). */
 struct vnd_cursor;
 int vnd_out_cursor(struct vnd_out *o, struct vnd_cursor *c, int *code, char **err);
+/* The format `o` writes. */
+enum vnd_fmt vnd_out_format(const struct vnd_out *o);
 /* Rows written so far. */
 int64_t vnd_out_rows(const struct vnd_out *o);
 

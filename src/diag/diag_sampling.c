@@ -373,7 +373,10 @@ int vnd_diag_sampling_check(const struct vnd_diag_ctx *c, const struct vnd_diag_
                                       "other point did not keep the same packets (only 'hash' "
                                       "sampling at one 1-in-N throughout, or flow sampling at "
                                       "one rate, does)", app->name);
-            *err = refusal(app, sa ? a : b, why, TODO_PAIRS);
+            /* name the table that breaks it: one whose rate changed, else a sampled one */
+            struct vnd_samp_iv x;
+            struct vnd_samp *bad = !constant(a, &x) ? a : !constant(b, &x) ? b : sa ? a : b;
+            *err = refusal(app, bad, why, TODO_PAIRS);
             free(why);
             rc = -1;
         }

@@ -64,6 +64,13 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     free(names);
     int tcol = column(st, "t"), ycol = ps ? column(st, ps->col) : -1;
     int keys[2] = {column(st, "dir"), column(st, "flow")};
+    /* a sampled table's throughput: its 95% interval drawn around it (one
+     * series only: per flow the chart would run out of marks) */
+    int band[2] = {-1, -1};
+    if (plot && keys[0] < 0 && keys[1] < 0) {
+        band[0] = column(st, "bps_low");
+        band[1] = column(st, "bps_high");
+    }
     vnd_guard_start(g);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         double t = tcol >= 0 ? sqlite3_column_double(st, tcol) : 0;
@@ -82,6 +89,10 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
                     snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
                              *key ? " " : "", (const char *)sqlite3_column_text(st, keys[k]));
             vnd_plot_add(plot, *key ? key : ps->col, t, sqlite3_column_double(st, ycol));
+            for (int b = 0; b < 2; b++)
+                if (band[b] >= 0 && sqlite3_column_type(st, band[b]) != SQLITE_NULL)
+                    vnd_plot_add(plot, b ? "95% high" : "95% low", t,
+                                 sqlite3_column_double(st, band[b]));
         }
     }
     if (rc != SQLITE_DONE)

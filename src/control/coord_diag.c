@@ -149,17 +149,17 @@ static int plain_rows(struct vnd_coord_session *s, const struct vnd_diag_view *v
 /* The rows of `cols` from the coordinator's `table` into the schema's
  * empty copy of it, when the copy has those columns (a statement that
  * fails would end the session's transaction: none is tried). */
-static void copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *table,
-                      const char *cols, int ncols)
+static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *table,
+                     const char *cols, int ncols, char **err)
 {
     char *sql = vnd_strdup_printf("SELECT %s FROM %s", cols, table);
     char *ins = vnd_strdup_printf("INSERT INTO %s (%s) VALUES (?, ?, ?, ?, ?%s)", table, cols,
                                   ncols > 5 ? ", ?" : "");
     sqlite3_stmt *st = NULL;
-    char *err = NULL;
+    int rc = 0;
     if (sqlite3_prepare_v2(schema, ins, -1, &st, NULL) == SQLITE_OK
-        && vnd_coord_exec(s, sql, &err) == 0) {
-        while (vnd_coord_fetch(s, &err) == 1) {
+        && (rc = vnd_coord_exec(s, sql, err)) == 0) {
+        while ((rc = vnd_coord_fetch(s, err)) == 1) {
             for (int i = 0; i < ncols; i++) {
                 struct vnd_cell c;
                 vnd_coord_cell(s, i, &c);
@@ -178,19 +178,23 @@ static void copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *
         }
     }
     sqlite3_finalize(st);
-    free(err);
     free(sql);
     free(ins);
+    return rc;
 }
 
 /* How the tables were sampled, for the apps to read as on a table server
  * (diag_sampling.h): vnd_meta (a view here), and vnd_sampling when the
- * coordinator shows it (else vnd_meta's one interval). */
-static void copy_sampling(struct vnd_coord_session *s, sqlite3 *schema)
+ * coordinator shows it (else vnd_meta's one interval).  0, or the status
+ * of a host that did not answer (the session's transaction is over). */
+static int copy_sampling(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
-    copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling", 5);
-    copy_rows(s, schema, "vnd_sampling", "trace, tbl, from_ts, sampling, method, flow_sampling",
-              6);
+    int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling", 5,
+                       err);
+    if (!rc)
+        rc = copy_rows(s, schema, "vnd_sampling",
+                       "trace, tbl, from_ts, sampling, method, flow_sampling", 6, err);
+    return rc;
 }
 
 int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
@@ -201,7 +205,10 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     int st = vnd_coord_schema(s, &schema, err);
     if (st)
         return st;
-    copy_sampling(s, schema);
+    if ((st = copy_sampling(s, schema, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
     struct vnd_diag_opts o = *o0;
     o.pg = true;
     bool bottleneck = app == &vnd_diag_bottleneck;

@@ -121,14 +121,13 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
     }
     sqlite3_finalize(st);
     if (nh) {
+        for (int i = 1; i < nh; i++)
+            if (!same_hist(&h[0], &h[i]))
+                s->mixed = true;
         s->mode = h[0].mode;
         s->niv = h[0].n;
         s->iv = h[0].iv;
         h[0].iv = NULL;
-        for (int i = 1; i < nh; i++)
-            if (!same_hist(&h[0], &h[i]) && !(h[0].n == 1 && h[i].n == 1
-                                              && same_iv(&s->iv[0], &h[i].iv[0])))
-                s->mixed = true;
     } else {
         struct hist one = {0};
         add_iv(&one, 0, 1, false, 1);

@@ -297,6 +297,26 @@ static void reading(void)
     CHECK(!strcmp(s.mode, "ipfix") && vnd_samp_packets(&s) && !vnd_samp_scaled(&s),
           "ipfix: sampled, not scaled");
     vnd_samp_free(&s);
+    /* a table two traces write (one Table ID) */
+    exec("CREATE TABLE two (" STD_COLS ")");
+    exec("INSERT INTO vnd_meta VALUES ('t1', 'two', 'vnd-tabled', 10, 1),"
+         " ('t2', 'two', 'vnd-tabled', 10, 1)");
+    vnd_samp_read(db, "two", &s);
+    CHECK(!s.mixed && s.niv == 1 && s.iv[0].n == 10, "two traces sampled alike: one history");
+    vnd_samp_free(&s);
+    exec("UPDATE vnd_meta SET sampling = 5 WHERE trace = 't2'");
+    vnd_samp_read(db, "two", &s);
+    CHECK(s.mixed, "two traces sampled differently: said");
+    vnd_samp_free(&s);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "two";
+    char *err = NULL;
+    char *sql = vnd_diag_sql(&vnd_diag_throughput, db, &o, &err);
+    CHECK(!sql && err && strstr(err, "table two is sampled") && strstr(err, "own table"),
+          "throughput refuses a table whose traces were sampled differently: %s", err);
+    free(sql);
+    free(err);
     exec("CREATE TABLE z (" STD_COLS ")");
     meta("z", "z.pcap", 0, 0);
     vnd_samp_read(db, "z", &s);

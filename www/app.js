@@ -264,9 +264,9 @@ function appsPanel(box, id, tables) {
       const req = { app, options: tg.options };
       if (since !== undefined) req.min_t = since;
       let rows = await api.diag(id, req);
-      let v = null;
-      if (rows && !Array.isArray(rows)) { v = rows.verdict; rows = rows.rows; }
-      return { label: tg.label, rows, verdict: v, options: tg.options };
+      let v = null, sampling = [];
+      if (rows && !Array.isArray(rows)) { v = rows.verdict; sampling = rows.sampling || []; rows = rows.rows; }
+      return { label: tg.label, rows, verdict: v, sampling, options: tg.options };
     }));
   }
   async function run() {
@@ -307,6 +307,9 @@ function appsPanel(box, id, tables) {
     const v = runs.find(r => r.verdict);
     clear(verdict);
     if (v) verdict.append(h('strong', {}, 'Verdict: '), v.verdict.text);
+    // how each table was sampled (docs/capture.md), said when it matters
+    const notes = [...new Set(runs.flatMap(r => (r.sampling || []).filter(s => s.treatment !== 'exact').map(s => s.text)))];
+    for (const n of notes) verdict.append(h('br'), h('span', { class: 'sampling' }, `Sampling: ${n}`));
   }
 }
 

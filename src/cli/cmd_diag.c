@@ -30,7 +30,14 @@ static void usage(FILE *f)
             "flags, payload_len).  Each is one SQL statement: --show-sql prints it\n"
             "(SQLite dialect, or PostgreSQL's with --pg) instead of running it, and\n"
             "`vnd query` runs it unchanged.  Times `t` are slot starts in seconds since\n"
-            "the first packet of the tables an app reads.\n\napplications:\n");
+            "the first packet of the tables an app reads.\n"
+            "\n"
+            "Every result says how each table it read was sampled (a line under the\n"
+            "table, \"sampling\" in JSON, a last line \"# sampling:\" in CSV when one\n"
+            "was).  throughput scales a sampled table's rows and adds bps_low and\n"
+            "bps_high, a 95%% interval; delay, loss, correlate, bottleneck and rtt\n"
+            "refuse sampled tables unless the sampling is consistent (method hash at\n"
+            "one 1-in-N on both points, or flow sampling alike).\n\napplications:\n");
     for (int i = 0; vnd_diag_apps[i]; i++)
         fprintf(f, "  %-12s %s\n  %-12s   %s\n", vnd_diag_apps[i]->name,
                 vnd_diag_apps[i]->summary, "", vnd_diag_apps[i]->usage);

@@ -119,6 +119,7 @@ static int follow_print(const struct vnd_response *r, enum vnd_fmt fmt, double *
     const char *rest = r->body + je.position;
     json_t *rows = json_is_array(j) ? j : json_object_get(j, "rows");
     json_t *verdict = json_is_object(j) ? json_object_get(j, "verdict") : NULL;
+    json_t *sampling = json_is_object(j) ? json_object_get(j, "sampling") : NULL;
     if (!json_is_array(rows)) {
         json_decref(j);
         return -1;
@@ -129,7 +130,7 @@ static int follow_print(const struct vnd_response *r, enum vnd_fmt fmt, double *
         return 0;
     }
     struct vnd_out *o = vnd_out_new(stdout, fmt);
-    if (verdict)
+    if (verdict || sampling)
         vnd_out_object(o);
     /* columns: the first row's keys, in order */
     json_t *first = json_array_get(rows, 0);
@@ -163,8 +164,21 @@ static int follow_print(const struct vnd_response *r, enum vnd_fmt fmt, double *
         vnd_out_end_row(o);
         free(vk);
     }
+    /* how the tables were sampled, as `vnd diag` says it (CSV: when one was) */
+    bool sampled = false;
+    json_t *e;
+    json_array_foreach(sampling, i, e) {
+        const char *tr = json_string_value(json_object_get(e, "treatment"));
+        sampled = sampled || (tr && strcmp(tr, "exact"));
+    }
+    if (json_is_array(sampling) && fmt != VND_FMT_TABLE && (fmt == VND_FMT_JSON || sampled))
+        vnd_out_record_json(o, "sampling", json_incref(sampling));
     vnd_out_finish(o);
     free(names);
+    if (fmt == VND_FMT_TABLE)
+        json_array_foreach(sampling, i, e)
+            if (json_is_string(json_object_get(e, "text")))
+                printf("sampling: %s\n", json_string_value(json_object_get(e, "text")));
     /* the table: the verdict's sentence, as `vnd diag` prints it */
     if (verdict && fmt == VND_FMT_TABLE && json_is_string(json_object_get(verdict, "text")))
         printf("\n%s\n", json_string_value(json_object_get(verdict, "text")));

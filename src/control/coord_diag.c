@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag/diag_sampling.h"
 #include "diag/plot.h"
 #include "util/util.h"
 
@@ -277,6 +278,57 @@ static int plain_rows(struct vnd_coord_session *s, const struct vnd_diag_view *v
     return rc;
 }
 
+/* The rows of `cols` from the coordinator's `table` into the schema's
+ * empty copy of it, when the copy has those columns (a statement that
+ * fails would end the session's transaction: none is tried). */
+static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *table,
+                     const char *cols, int ncols, char **err)
+{
+    char *sql = vnd_strdup_printf("SELECT %s FROM %s", cols, table);
+    char *ins = vnd_strdup_printf("INSERT INTO %s (%s) VALUES (?, ?, ?, ?, ?%s)", table, cols,
+                                  ncols > 5 ? ", ?" : "");
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(schema, ins, -1, &st, NULL) == SQLITE_OK
+        && (rc = vnd_coord_exec(s, sql, err)) == 0) {
+        while ((rc = vnd_coord_fetch(s, err)) == 1) {
+            for (int i = 0; i < ncols; i++) {
+                struct vnd_cell c;
+                vnd_coord_cell(s, i, &c);
+                if (c.type == VND_CELL_INT)
+                    sqlite3_bind_int64(st, i + 1, c.i);
+                else if (c.type == VND_CELL_REAL)
+                    sqlite3_bind_double(st, i + 1, c.r);
+                else if (c.type == VND_CELL_TEXT)
+                    sqlite3_bind_text(st, i + 1, c.s, -1, SQLITE_TRANSIENT);
+                else
+                    sqlite3_bind_null(st, i + 1);
+                free(c.s);
+            }
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+    }
+    sqlite3_finalize(st);
+    free(sql);
+    free(ins);
+    return rc;
+}
+
+/* How the tables were sampled, for the apps to read as on a table server
+ * (diag_sampling.h): vnd_meta (a view here), and vnd_sampling when the
+ * coordinator shows it (else vnd_meta's one interval).  0, or the status
+ * of a host that did not answer (the session's transaction is over). */
+static int copy_sampling(struct vnd_coord_session *s, sqlite3 *schema, char **err)
+{
+    int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling", 5,
+                       err);
+    if (!rc)
+        rc = copy_rows(s, schema, "vnd_sampling",
+                       "trace, tbl, from_ts, sampling, method, flow_sampling", 6, err);
+    return rc;
+}
+
 int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
                    const struct vnd_diag_opts *o0, const struct vnd_diag_view *v, char **sql,
                    char **err)
@@ -285,6 +337,10 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     int st = vnd_coord_schema(s, &schema, err);
     if (st)
         return st;
+    if ((st = copy_sampling(s, schema, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
     struct vnd_diag_opts o = *o0;
     o.pg = true;
     bool bottleneck = app == &vnd_diag_bottleneck;
@@ -299,17 +355,19 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     }
     if (!q)
         q = vnd_diag_sql(app, schema, &o, err);
-    sqlite3_close(schema);
-    if (!q)
-        return 400;
-    if (sql) {
-        *sql = q;
-        return 0;
+    /* the schema stays open for the sampling notes after the rows */
+    if (!q || sql) {
+        sqlite3_close(schema);
+        if (q)
+            *sql = q;
+        return q ? 0 : 400;
     }
     st = vnd_coord_exec(s, q, err);
     free(q);
-    if (st)
+    if (st) {
+        sqlite3_close(schema);
         return st;
+    }
     struct vnd_out *out = vnd_out_new(v->out, v->fmt);
     int rc;
     if (bottleneck) {
@@ -321,7 +379,11 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         rc = bottleneck_rows(s, &o, v, out, pp, lp, &verdict, err);
         if (!rc && v->verdict && v->fmt != VND_FMT_TABLE)
             vnd_bottleneck_verdict_out(out, &o, &verdict);
+        if (!rc && v->verdict)
+            vnd_diag_sampling_out(out, schema, app, &o);
         vnd_out_finish(out);
+        if (!rc && v->verdict && v->fmt == VND_FMT_TABLE)
+            vnd_diag_sampling_note(v->out, schema, app, &o);
         if (!rc && pp) {
             vnd_plot_draw(pp, v->out, 64, 12);
             vnd_plot_draw(lp, v->out, 64, 8);
@@ -337,12 +399,18 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         const char *ycol = NULL, *title = NULL, *unit = NULL;
         struct vnd_plot *plot = v->plot && vnd_diag_plot_spec(app->name, &ycol, &title, &unit)
                                     ? vnd_plot_new(title, unit) : NULL;
+        vnd_out_object(out);
         rc = plain_rows(s, v, out, ycol, plot, err);
+        if (!rc)
+            vnd_diag_sampling_out(out, schema, app, &o);
         vnd_out_finish(out);
+        if (!rc && v->fmt == VND_FMT_TABLE)
+            vnd_diag_sampling_note(v->out, schema, app, &o);
         if (!rc && plot)
             vnd_plot_draw(plot, v->out, 64, 12);
         vnd_plot_free(plot);
     }
+    sqlite3_close(schema);
     fflush(v->out);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* diag_common.c — what the applications share: SQL text, identifier
  * checks, the row source, time slots, running an app. */
 #include "diag/diag.h"
+#include "diag/diag_sampling.h"
 
 #include <errno.h>
 #include <math.h>
@@ -432,15 +433,29 @@ char *vnd_diag_sql(const struct vnd_diag_app *app, sqlite3 *db,
         return NULL;
     }
     struct vnd_diag_ctx c = {db, o};
+    /* throughput scales a sampled table's rows, which a rollup's plain
+     * sums cannot (diag_sampling.h) */
     char *rsql = NULL, *why = NULL;
-    int r = vnd_diag_rollup_sql(&c, app, &rsql, &why, err);
-    if (r)
-        return r > 0 ? rsql : NULL;
+    int r = vnd_diag_sampling_no_rollup(&c, app, &why) ? 0
+                                                      : vnd_diag_rollup_sql(&c, app, &rsql, &why, err);
+    if (r < 0)
+        return NULL;
     struct vnd_sb sb = {0};
-    if (why)
-        vnd_sb_printf(&sb, "%s", why);
-    free(why);
-    if (app->build(&c, &sb, err)) {
+    if (r > 0) {
+        vnd_sb_printf(&sb, "%s", rsql);
+        free(rsql);
+    } else {
+        if (why)
+            vnd_sb_printf(&sb, "%s", why);
+        free(why);
+        if (app->build(&c, &sb, err)) {
+            vnd_sb_free(&sb);
+            return NULL;
+        }
+    }
+    /* sampled input, refused by the apps that pair packets: after the
+     * checks of tables and columns, which say what cannot run at all */
+    if (vnd_diag_sampling_check(&c, app, err)) {
         vnd_sb_free(&sb);
         return NULL;
     }

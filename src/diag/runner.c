@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag/diag_sampling.h"
 #include "diag/plot.h"
 #include "output/output.h"
 
@@ -63,6 +64,13 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     free(names);
     int tcol = column(st, "t"), ycol = ps ? column(st, ps->col) : -1;
     int keys[2] = {column(st, "dir"), column(st, "flow")};
+    /* a sampled table's throughput: its 95% interval drawn around it (one
+     * series only: per flow the chart would run out of marks) */
+    int band[2] = {-1, -1};
+    if (plot && keys[0] < 0 && keys[1] < 0) {
+        band[0] = column(st, "bps_low");
+        band[1] = column(st, "bps_high");
+    }
     vnd_guard_start(g);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         double t = tcol >= 0 ? sqlite3_column_double(st, tcol) : 0;
@@ -81,6 +89,10 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
                     snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
                              *key ? " " : "", (const char *)sqlite3_column_text(st, keys[k]));
             vnd_plot_add(plot, *key ? key : ps->col, t, sqlite3_column_double(st, ycol));
+            for (int b = 0; b < 2; b++)
+                if (band[b] >= 0 && sqlite3_column_type(st, band[b]) != SQLITE_NULL)
+                    vnd_plot_add(plot, b ? "95% high" : "95% low", t,
+                                 sqlite3_column_double(st, band[b]));
         }
     }
     if (rc != SQLITE_DONE)
@@ -200,8 +212,12 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
             ret = -1;
         if (!ret && verdict && fmt != VND_FMT_TABLE)
             vnd_bottleneck_verdict_out(out, o, &v);
+        if (!ret && verdict)
+            vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
         vnd_out_finish(out);
         if (!ret) {
+            if (verdict && fmt == VND_FMT_TABLE)
+                vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
             if (pp) {
                 vnd_plot_draw(pp, f, 64, 12);
                 vnd_plot_draw(lp, f, 64, 8);
@@ -222,6 +238,8 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         struct vnd_plot *pl = plot && ps ? vnd_plot_new(ps->title, ps->unit) : NULL;
         /* the app's C step when it has one; its SQL otherwise */
         struct vnd_diag_rows rows = {0};
+        /* JSON: {"rows":[...],"sampling":[...]} */
+        vnd_out_object(out);
         vnd_guard_start(g);
         int rc = vnd_diag_run_step(app, vnd_guard_db(g), o, &rows, &err);
         if (rc == 0) {
@@ -238,7 +256,11 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         } else {
             ret = -1;
         }
+        if (!ret)
+            vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
         vnd_out_finish(out);
+        if (!ret && fmt == VND_FMT_TABLE)
+            vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
         if (!ret && pl)
             vnd_plot_draw(pl, f, 64, 12);
         vnd_plot_free(pl);

@@ -3,7 +3,10 @@
  * (its SQL otherwise), the rows with t >= min_t in a format, the terminal
  * plot of its time series, and for the bottleneck locator its verdict
  * (JSON {"rows":[...],"verdict":{...}}, CSV a last "# verdict:" line, the
- * table a sentence).  --follow is a loop of runs with a rising min_t over
+ * table a sentence).  Every result says how each table it read was
+ * sampled (diag_sampling.h): JSON a member "sampling":[...] after the
+ * rows, CSV a line "# sampling: [...]", the table a line "sampling: ..."
+ * per table.  --follow is a loop of runs with a rising min_t over
  * [vnd_diag_oldest, vnd_diag_newest]. */
 #ifndef VND_DIAG_RUNNER_H
 #define VND_DIAG_RUNNER_H

@@ -476,6 +476,21 @@ static void end_record(struct vnd_out *o)
     o->col = 0;
 }
 
+enum vnd_fmt vnd_out_format(const struct vnd_out *o)
+{
+    return o->fmt;
+}
+
+void vnd_out_record_json(struct vnd_out *o, const char *name, json_t *v)
+{
+    if (o->rec)
+        end_record(o);
+    o->rec = vnd_xstrdup(name);
+    json_decref(o->row);
+    o->row = v;
+    end_record(o);
+}
+
 void vnd_out_end_row(struct vnd_out *o)
 {
     if (o->rec) {

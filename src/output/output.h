@@ -70,6 +70,13 @@ void vnd_out_object(struct vnd_out *o);
  * object; table: nothing, print it as prose.  Not counted as a row. */
 void vnd_out_record(struct vnd_out *o, const char *name, int n, const char *const *fields);
 
+/* After the last row: a record `name` holding JSON value `v` (taken:
+ * the caller's reference goes), written as vnd_out_record's are: JSON
+ * (after vnd_out_object) the member "name":v, CSV a line "# name: v",
+ * table nothing. */
+struct json_t;
+void vnd_out_record_json(struct vnd_out *o, const char *name, struct json_t *v);
+
 /* Columns from `stmt`, then every row it yields.  Stops early, returning
  * the SQLite error code, when a step fails (an interrupted query says
  * SQLITE_INTERRUPT); SQLITE_DONE when all rows were written. */
@@ -85,6 +92,8 @@ void vnd_out_cell(struct vnd_out *o, const struct vnd_value *v);
  * vnd_cursor_next sets them). */
 struct vnd_cursor;
 int vnd_out_cursor(struct vnd_out *o, struct vnd_cursor *c, int *code, char **err);
+/* The format `o` writes. */
+enum vnd_fmt vnd_out_format(const struct vnd_out *o);
 /* Rows written so far. */
 int64_t vnd_out_rows(const struct vnd_out *o);
 

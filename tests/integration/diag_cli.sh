@@ -52,8 +52,16 @@ check "bottleneck -f table: the sentence under the table" \
 check "bottleneck without one: the verdict says so, hop null" \
     grep -q '"verdict":{"hop":null,.*"text":"no bottleneck: ' \
     <<<"$("$VND" diag bottleneck --path A,B -d "$T/t.db" -f json)"
-check "other apps' JSON is still an array of rows" \
-    test "$("$VND" diag throughput -t A -d "$T/t.db" -f json | head -1)" = "["
+# every app's JSON: {"rows":[...],"sampling":[...]}, one object per table read
+check "other apps' JSON: the rows, then how each table was sampled" \
+    test "$("$VND" diag throughput -t A -d "$T/t.db" -f json | head -1)" = '{"rows":['
+check "delay -f json: the sampling of --in and --out, every packet" \
+    grep -q '^],"sampling":\[{"table":"A","mode":"file","sampling":1,.*"treatment":"exact".*{"table":"B",' \
+    <<<"$("$VND" diag delay --in A --out B -d "$T/t.db" -f json)"
+check "throughput -f table: a note under the rows" \
+    grep -q '^sampling: A (file: every packet)$' <<<"$("$VND" diag throughput -t A -d "$T/t.db")"
+check_eq "throughput -f csv of an unsampled table: the rows alone" \
+    "$("$VND" diag throughput -t A -d "$T/t.db" -f csv | grep -c '^#')" 0
 if command -v python3 >/dev/null; then
     check "bottleneck: JSON parses; its verdict equals the CSV's" python3 -c '
 import json, sys

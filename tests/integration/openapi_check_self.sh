@@ -46,7 +46,7 @@ ex "$G" 06 "POST /v1/diagnoses/d3/query 200 text/csv" $'ts,src\n1.5,10.0.1.2\n'
 ex "$G" 07 "POST /v1/diagnoses/d3/query 200 text/plain; charset=utf-8" $' n\n---\n 1\n(1 row)\n'
 ex "$G" 08 "POST /v1/diagnoses/d3/query 200 application/json" '[{"n":1,"s":"x","z":null}]'
 ex "$G" 09 "POST /v1/diagnoses/d3/diag 200 application/json" \
-   '{"rows":[{"t":0,"ms":5.1}],"verdict":{"hop":null,"span":null,"from":null,"to":null,"since_s":null,"base_ms":null,"peak_ms":null,"lost":null,"text":"no bottleneck"}}'
+   '{"rows":[{"t":0,"ms":5.1}],"verdict":{"hop":null,"span":null,"from":null,"to":null,"since_s":null,"base_ms":null,"peak_ms":null,"lost":null,"text":"no bottleneck"},"sampling":[{"table":"A","mode":"mirror","sampling":10,"method":"hash","flow_sampling":1.0,"varied":false,"history":true,"intervals":[{"from_ts":0.0,"sampling":10,"method":"hash","flow_sampling":1.0}],"treatment":"consistent","text":"A (mirror: 1-in-10 packets at the table server (method hash))"}]}'
 ex "$G" 10 "POST /v1/admin/reconcile 200 application/json" '{"fixes":2}'
 ex "$G" 11 "GET /v1/admin/diagnoses 200 application/json" \
    '{"diagnoses":[{"id":"d1","tenant":"alice","state":"starting","created":"2026-12-01T02:30:00Z","ends":null,"stopped":null,"reason":null,"traces":0}]}'

@@ -172,6 +172,9 @@ check_eq "diag throughput by flow: the same as --by-flow" "$CODE $BODY" \
 dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}}'
 check_eq "diag in JSON (the default): as vnd diag -f json" "$CODE $BODY" \
     "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S -f json)"
+check "... with how tr_1 was sampled: a mirror trace of the table server, every packet" \
+    jq -e '.sampling == [.sampling[0]] and (.sampling[0] | .table == "tr_1" and .mode == "mirror"
+           and .sampling == 1 and .treatment == "exact")' <<<"$BODY"
 check_eq "... as application/json" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}}')" "application/json"
 dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "table"}'
 check_eq "diag in format table: as vnd diag" "$CODE $BODY" \

@@ -1,0 +1,120 @@
+/* diag_sampling.h — how a trace table's rows were sampled, as the
+ * diagnostic apps account for it (docs/capture.md, "How results account
+ * for sampling").
+ *
+ * Read from the database the app runs on: vnd_sampling (trace, tbl,
+ * from_ts, sampling, method, flow_sampling, reason), the history of the
+ * rates, when it is there; else one interval from vnd_meta (sampling,
+ * flow_sampling) with method 'count'.  The mode comes from vnd_meta's
+ * source: "vnd-tabled" mirror, "vnd-tabled sflow", "vnd-tabled ipfix",
+ * anything else (a capture file's path, from `vnd parse`) file.
+ *
+ * What the apps do with it:
+ *  - throughput scales each row by its interval's factor (table-server N
+ *    times in-switch flow sampling M; sFlow rows by the switch's N; IPFIX
+ *    records not at all: the switch scaled them) and adds a 95% interval
+ *    (Horvitz-Thompson, vnd_ht_* below);
+ *  - apps that pair packets refuse sampled tables unless the sampling is
+ *    consistent (vnd_diag_sampling_check);
+ *  - every output says, per table, what it read (vnd_diag_sampling_out). */
+#ifndef VND_DIAG_SAMPLING_H
+#define VND_DIAG_SAMPLING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sqlite3.h>
+
+#include "diag/diag.h"
+#include "output/output.h"
+
+/* One interval of a table's history: rows with ts >= from_ts (up to the
+ * next interval's from_ts) were sampled so. */
+struct vnd_samp_iv {
+    double from_ts;
+    int64_t n;                      /* table-server 1-in-N (1: every packet) */
+    bool hash;                      /* method 'hash' (consistent); else 'count' */
+    double m;                       /* in-switch flow sampling (1: all flows) */
+};
+
+struct vnd_samp {
+    char *table;
+    const char *mode;               /* "mirror", "sflow", "ipfix", "file", "unknown" */
+    bool known;                     /* vnd_meta has the table */
+    bool history;                   /* read from vnd_sampling */
+    bool mixed;                     /* the table's traces were sampled differently */
+    int niv;
+    struct vnd_samp_iv *iv;         /* by from_ts; at least one */
+};
+
+/* What `table` holds: always fills *s (a table vnd_meta does not know is
+ * taken as every packet, mode "unknown"). */
+void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s);
+void vnd_samp_free(struct vnd_samp *s);
+
+/* Any interval with N > 1 (packets sampled: at the table server, or sFlow
+ * in the switch). */
+bool vnd_samp_packets(const struct vnd_samp *s);
+/* Any interval with flow sampling > 1. */
+bool vnd_samp_flows(const struct vnd_samp *s);
+/* Rows stand for more than themselves and the throughput scales them: the
+ * packets or flows were sampled and the switch did not scale the counts
+ * (every mode but ipfix). */
+bool vnd_samp_scaled(const struct vnd_samp *s);
+
+/* The SQL of a row's packet factor N and flow factor M as REAL
+ * expressions of the time column `ts` (a CASE over the intervals, or a
+ * constant). */
+void vnd_samp_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+
+/* Refuses a run of `app` whose per-packet pairing sampling would make
+ * wrong (delay, loss, correlate, bottleneck, rtt): -1 and *err naming the
+ * table, its sampling and what to do; 0 when it may run.  Throughput on a
+ * table whose traces were sampled differently is refused too (no single
+ * factor per time). */
+int vnd_diag_sampling_check(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
+                            char **err);
+
+/* True when `app`'s answer from o->table's rollup would be wrong because
+ * the table is sampled (the rollup holds unscaled sums): the caller reads
+ * the rows instead, and *why (malloc'd) is the --show-sql comment. */
+bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
+                                 char **why);
+
+/* The tables `app` reads (o's -t, --in, --out, --path; each once),
+ * NULL-terminated; returns how many. */
+int vnd_diag_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_PATH_MAX + 4]);
+
+/* The sampling of every table `app` read: JSON (after vnd_out_object)
+ * the member "sampling":[{...}, ...], CSV a line "# sampling: [...]"
+ * when a table was sampled (else nothing: the rows alone, as before),
+ * table nothing (vnd_diag_sampling_note prints it).  Call after the rows
+ * (and the verdict). */
+void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,
+                           const struct vnd_diag_opts *o);
+/* The table format's note: a line "sampling: ..." per table. */
+void vnd_diag_sampling_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app,
+                            const struct vnd_diag_opts *o);
+
+/* ---- the estimator (Horvitz-Thompson), for the C side and the tests ----
+ *
+ * A sampled flow f (kept with probability 1/M) whose sampled packets i
+ * (each kept with probability 1/N_i) have lengths x_i:
+ *   Y_f = sum N_i x_i,  V_f = sum (N_i^2 - N_i) x_i^2,
+ *   estimate = sum_f M Y_f,
+ *   variance = sum_f (M^2 - M) Y_f^2 + M V_f,
+ * and the 95% interval estimate +- 1.96 sqrt(variance), its low end no
+ * lower than the bytes seen.  With M = 1 it is Bernoulli packet sampling,
+ * sum (N^2 - N) x^2; with N = 1 flow sampling, (M^2 - M) sum Y_f^2. */
+struct vnd_ht {
+    double est, var, seen;
+};
+
+/* Adds one sampled flow's k packets (factors n[], lengths x[]) kept at
+ * flow rate 1/m. */
+void vnd_ht_flow(struct vnd_ht *h, double m, const double *n, const double *x, size_t k);
+/* The 95% interval of h. */
+void vnd_ht_interval(const struct vnd_ht *h, double *lo, double *hi);
+
+#endif

@@ -1,0 +1,474 @@
+/* test_diag_sampling.c — how the apps account for sampling
+ * (diag/diag_sampling.h): the Horvitz-Thompson estimator and its interval
+ * on hand cases and by simulation (unbiased, 95% coverage), throughput's
+ * SQL against the C estimator over a history of rates, reading
+ * vnd_meta/vnd_sampling, the refusals of the pairing apps, and what the
+ * output says. */
+#include "../tap.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/diag.h"
+#include "diag/diag_sampling.h"
+#include "output/output.h"
+
+#define STD_COLS "ts REAL, id INTEGER, src_ip TEXT, dst_ip TEXT, proto INTEGER, " \
+                 "src_port INTEGER, dst_port INTEGER, seq INTEGER, ack INTEGER, " \
+                 "flags INTEGER, payload_len INTEGER"
+#define SAMPLING_TABLE "CREATE TABLE vnd_sampling(trace TEXT NOT NULL, tbl TEXT NOT NULL," \
+    " from_ts REAL NOT NULL, sampling INTEGER NOT NULL, method TEXT NOT NULL," \
+    " flow_sampling REAL NOT NULL, reason TEXT, PRIMARY KEY (trace, tbl, from_ts))"
+
+static sqlite3 *db;
+
+static void exec(const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        printf("# setup failed: %s: %s\n", sql, err);
+        exit(1);
+    }
+}
+
+static void execf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void execf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    exec(s);
+    free(s);
+}
+
+static void meta(const char *tbl, const char *source, int n, double m)
+{
+    execf("INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling) VALUES"
+          " ('%s', '%s', '%s', %d, %g)", tbl, tbl, source, n, m);
+}
+
+/* xorshift: the same numbers on every run */
+static uint64_t rng = 88172645463325252ull;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static bool near(double a, double b, double rel)
+{
+    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + 1e-9;
+}
+
+static void hand_cases(void)
+{
+    struct vnd_ht h = {0};
+    double n[] = {10, 10}, x[] = {100, 200};
+    vnd_ht_flow(&h, 1, n, x, 2);
+    CHECK(h.est == 3000 && h.var == 90.0 * 50000 && h.seen == 300,
+          "packet sampling 1-in-10: estimate 3000, variance (N^2-N) sum x^2 = 4.5e6 (got %g, %g)",
+          h.est, h.var);
+    double lo, hi;
+    vnd_ht_interval(&h, &lo, &hi);
+    CHECK(near(hi - 3000, 1.96 * sqrt(4.5e6), 1e-12) && lo == 300,
+          "the interval: estimate + 1.96 sqrt(variance), the low end the bytes seen (%g..%g)",
+          lo, hi);
+    double n2[100], x2[100];
+    for (int i = 0; i < 100; i++) {
+        n2[i] = 2;
+        x2[i] = 1000;
+    }
+    struct vnd_ht h2 = {0};
+    vnd_ht_flow(&h2, 1, n2, x2, 100);
+    vnd_ht_interval(&h2, &lo, &hi);
+    CHECK(near(200000 - lo, 1.96 * sqrt(2e8), 1e-12) && near(hi - 200000, 1.96 * sqrt(2e8), 1e-12),
+          "the interval: estimate +- 1.96 sqrt(variance) (%g..%g)", lo, hi);
+
+    struct vnd_ht f = {0};
+    double one[] = {1}, y1[] = {1000}, y2[] = {3000};
+    vnd_ht_flow(&f, 4, one, y1, 1);
+    vnd_ht_flow(&f, 4, one, y2, 1);
+    CHECK(f.est == 16000 && f.var == 12.0 * (1e6 + 9e6),
+          "flow sampling 1-in-4: estimate 16000, variance (M^2-M) sum Y^2 = 1.2e8 (got %g, %g)",
+          f.est, f.var);
+
+    struct vnd_ht b = {0};
+    double n5[] = {5}, x100[] = {100};
+    vnd_ht_flow(&b, 2, n5, x100, 1);
+    CHECK(b.est == 1000 && b.var == 2.0 * 500 * 500 + 2.0 * 20 * 10000,
+          "both: (M^2-M) Y^2 + M V = 9e5 (got %g)", b.var);
+
+    struct vnd_ht e = {0};
+    vnd_ht_flow(&e, 1, one, x100, 1);
+    vnd_ht_interval(&e, &lo, &hi);
+    CHECK(e.var == 0 && lo == 100 && hi == 100, "every packet: no width");
+    struct vnd_ht w = {0};
+    double n100[] = {100};
+    vnd_ht_flow(&w, 1, n100, x100, 1);
+    vnd_ht_interval(&w, &lo, &hi);
+    CHECK(lo == 100 && hi > 10000, "the low end is never below the bytes seen (%g)", lo);
+}
+
+/* Many Bernoulli samples of one population: the estimate is unbiased, the
+ * variance estimate matches the true variance, the interval covers the
+ * truth about 95% of the time. */
+static void simulation(double N, double M, int trials, const char *what)
+{
+    enum { FLOWS = 60, PER = 50 };
+    double x[FLOWS][PER], truth = 0, truevar = 0;
+    for (int f = 0; f < FLOWS; f++) {
+        double yf = 0, vf = 0;
+        for (int i = 0; i < PER; i++) {
+            x[f][i] = 40 + floor(uniform() * 1460);
+            truth += x[f][i];
+            yf += x[f][i];
+            vf += (N - 1) * x[f][i] * x[f][i];
+        }
+        truevar += (M - 1) * yf * yf + M * vf;
+    }
+    double sum = 0, sumvar = 0;
+    int covered = 0;
+    for (int t = 0; t < trials; t++) {
+        struct vnd_ht h = {0};
+        for (int f = 0; f < FLOWS; f++) {
+            if (uniform() * M >= 1)
+                continue;
+            double n[PER], xs[PER];
+            size_t k = 0;
+            for (int i = 0; i < PER; i++)
+                if (uniform() * N < 1) {
+                    n[k] = N;
+                    xs[k++] = x[f][i];
+                }
+            vnd_ht_flow(&h, M, n, xs, k);
+        }
+        double lo, hi;
+        vnd_ht_interval(&h, &lo, &hi);
+        sum += h.est;
+        sumvar += h.var;
+        covered += lo <= truth && truth <= hi;
+    }
+    double mean = sum / trials, cover = (double)covered / trials;
+    double se = sqrt(truevar / trials);
+    CHECK(fabs(mean - truth) < 4 * se, "%s: unbiased (mean %.0f, truth %.0f, 4 s.e. %.0f)",
+          what, mean, truth, 4 * se);
+    CHECK(near(sumvar / trials, truevar, 0.08), "%s: the variance estimate's mean %.3g is the "
+          "true variance %.3g", what, sumvar / trials, truevar);
+    CHECK(cover > 0.92 && cover < 0.975, "%s: the 95%% interval covers the truth %.1f%% of the "
+          "time", what, 100 * cover);
+}
+
+/* throughput's SQL on `tbl` (slot 1 s), the rows read back. */
+struct trow {
+    double t, packets, bytes, bps, lo, hi;
+};
+
+static int throughput(const char *tbl, struct trow *rows, int max, char **sql_out)
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = tbl;
+    char *err = NULL;
+    char *sql = vnd_diag_sql(&vnd_diag_throughput, db, &o, &err);
+    if (!sql) {
+        printf("# %s\n", err);
+        free(err);
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        printf("# %s\n", sqlite3_errmsg(db));
+        free(sql);
+        return -1;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && n < max) {
+        struct trow *r = &rows[n++];
+        r->t = sqlite3_column_double(st, 0);
+        r->packets = sqlite3_column_double(st, 1);
+        r->bytes = sqlite3_column_double(st, 2);
+        r->bps = sqlite3_column_double(st, 3);
+        r->lo = sqlite3_column_count(st) > 4 ? sqlite3_column_double(st, 4) : NAN;
+        r->hi = sqlite3_column_count(st) > 5 ? sqlite3_column_double(st, 5) : NAN;
+    }
+    sqlite3_finalize(st);
+    if (sql_out)
+        *sql_out = sql;
+    else
+        free(sql);
+    return n;
+}
+
+/* The SQL against the C estimator: a table sampled 1-in-4 from ts 0, then
+ * 1-in-8 with flows 1-in-2 from ts 101.5 (a slot holds both). */
+static void sql_vs_c(void)
+{
+    exec("CREATE TABLE h (" STD_COLS ")");
+    meta("h", "vnd-tabled", 8, 2);
+    exec(SAMPLING_TABLE);
+    exec("INSERT INTO vnd_sampling VALUES ('h', 'h', 0, 4, 'count', 1, 'configured'),"
+         " ('h', 'h', 101.5, 8, 'count', 2, 'budget: test')");
+    /* 3 flows (ports 1..3), rows at 100.0 .. 102.9 */
+    struct { double ts; int port, len; } r[90];
+    for (int i = 0; i < 90; i++) {
+        r[i].ts = 100 + i * (3.0 / 90);
+        r[i].port = 1 + i % 3;
+        r[i].len = 100 + (i * 37) % 1400;
+        execf("INSERT INTO h VALUES (%.9f, %d, '10.0.0.1', '10.0.0.2', 6, %d, 80, 0, 0, 16, %d)",
+              r[i].ts, i, r[i].port, r[i].len);
+    }
+    struct trow rows[8];
+    char *sql = NULL;
+    int n = throughput("h", rows, 8, &sql);
+    CHECK(n == 3, "a sampled table: one row per slot (%d)", n);
+    CHECK(sql && strstr(sql, "/* from the rows, not a rollup: table h is sampled")
+              && strstr(sql, "CASE WHEN s.ts >= 101.5 THEN 8.0 ELSE 4.0 END"),
+          "--show-sql says so and shows each row's factor");
+    free(sql);
+    for (int s = 0; s < n && s < 3; s++) {
+        /* per slot, per (flow, M): the C estimator */
+        struct vnd_ht h = {0};
+        for (int port = 1; port <= 3; port++)
+            for (int pass = 0; pass < 2; pass++) {
+                double nn[90], xx[90], m = pass ? 2 : 1;
+                size_t k = 0;
+                for (int i = 0; i < 90; i++) {
+                    bool late = r[i].ts >= 101.5;
+                    if (floor(r[i].ts - 100) != s || r[i].port != port || late != pass)
+                        continue;
+                    nn[k] = late ? 8 : 4;
+                    xx[k++] = r[i].len;
+                }
+                if (k)
+                    vnd_ht_flow(&h, m, nn, xx, k);
+            }
+        double lo, hi;
+        vnd_ht_interval(&h, &lo, &hi);
+        CHECK(near(rows[s].bytes, h.est, 1e-12) && near(rows[s].bps, 8 * h.est, 1e-12)
+                  && near(rows[s].lo, 8 * lo, 1e-9) && near(rows[s].hi, 8 * hi, 1e-9),
+              "slot %d: the SQL's estimate and interval are the C estimator's (%g %g..%g vs "
+              "%g %g..%g)", s, rows[s].bps, rows[s].lo, rows[s].hi, 8 * h.est, 8 * lo, 8 * hi);
+    }
+    /* unsampled: the columns as before, no interval */
+    exec("CREATE TABLE plain AS SELECT * FROM h");
+    meta("plain", "plain.pcap", 1, 1);
+    n = throughput("plain", rows, 8, NULL);
+    CHECK(n == 3 && isnan(rows[0].lo) && rows[0].packets == 30,
+          "every packet: the rows counted as they are, no bps_low/bps_high");
+    /* IPFIX: the switch scaled the counts already */
+    exec("CREATE TABLE fx AS SELECT * FROM h");
+    meta("fx", "vnd-tabled ipfix", 100, 1);
+    n = throughput("fx", rows, 8, NULL);
+    CHECK(n == 3 && isnan(rows[0].lo) && rows[0].packets == 30, "ipfix: not scaled again");
+    /* sFlow: the switch's N */
+    exec("CREATE TABLE sf AS SELECT * FROM h");
+    meta("sf", "vnd-tabled sflow", 50, 1);
+    n = throughput("sf", rows, 8, NULL);
+    CHECK(n == 3 && rows[0].packets == 1500 && rows[0].hi > rows[0].bps,
+          "sflow: rows scaled by the switch's 1-in-50 (%g packets)", rows[0].packets);
+}
+
+static void reading(void)
+{
+    struct vnd_samp s;
+    vnd_samp_read(db, "nothing", &s);
+    CHECK(!s.known && !strcmp(s.mode, "unknown") && s.niv == 1 && s.iv[0].n == 1,
+          "a table vnd_meta does not know: every packet");
+    vnd_samp_free(&s);
+    vnd_samp_read(db, "h", &s);
+    CHECK(s.known && s.history && !strcmp(s.mode, "mirror") && s.niv == 2 && s.iv[1].n == 8
+              && s.iv[1].m == 2 && s.iv[1].from_ts == 101.5 && !s.iv[0].hash,
+          "vnd_sampling's history: two intervals, mirror");
+    vnd_samp_free(&s);
+    vnd_samp_read(db, "plain", &s);
+    CHECK(!s.history && !strcmp(s.mode, "file") && s.niv == 1 && !vnd_samp_scaled(&s),
+          "no history rows: vnd_meta's one interval, a file");
+    vnd_samp_free(&s);
+    vnd_samp_read(db, "fx", &s);
+    CHECK(!strcmp(s.mode, "ipfix") && vnd_samp_packets(&s) && !vnd_samp_scaled(&s),
+          "ipfix: sampled, not scaled");
+    vnd_samp_free(&s);
+    /* a table two traces write (one Table ID) */
+    exec("CREATE TABLE two (" STD_COLS ")");
+    exec("INSERT INTO vnd_meta VALUES ('t1', 'two', 'vnd-tabled', 10, 1),"
+         " ('t2', 'two', 'vnd-tabled', 10, 1)");
+    vnd_samp_read(db, "two", &s);
+    CHECK(!s.mixed && s.niv == 1 && s.iv[0].n == 10, "two traces sampled alike: one history");
+    vnd_samp_free(&s);
+    exec("UPDATE vnd_meta SET sampling = 5 WHERE trace = 't2'");
+    vnd_samp_read(db, "two", &s);
+    CHECK(s.mixed, "two traces sampled differently: said");
+    vnd_samp_free(&s);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "two";
+    char *err = NULL;
+    char *sql = vnd_diag_sql(&vnd_diag_throughput, db, &o, &err);
+    CHECK(!sql && err && strstr(err, "table two is sampled") && strstr(err, "own table"),
+          "throughput refuses a table whose traces were sampled differently: %s", err);
+    free(sql);
+    free(err);
+    exec("CREATE TABLE z (" STD_COLS ")");
+    meta("z", "z.pcap", 0, 0);
+    vnd_samp_read(db, "z", &s);
+    CHECK(s.iv[0].n == 1 && s.iv[0].m == 1, "sampling 0 (never set): every packet");
+    vnd_samp_free(&s);
+}
+
+static char *check_app(const struct vnd_diag_app *app, const char *t, const char *in,
+                       const char *out)
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = t;
+    o.in = in;
+    o.out = out;
+    struct vnd_diag_ctx c = {db, &o};
+    char *err = NULL;
+    if (vnd_diag_sampling_check(&c, app, &err) == 0)
+        return NULL;
+    return err ? err : strdup("?");
+}
+
+static void refusals(void)
+{
+    const char *names[] = {"ci", "co", "hi", "ho", "h8", "fi", "fo", NULL};
+    for (int i = 0; names[i]; i++)
+        execf("CREATE TABLE %s (" STD_COLS ")", names[i]);
+    meta("ci", "vnd-tabled", 10, 1);
+    meta("co", "vnd-tabled", 10, 1);
+    meta("hi", "vnd-tabled", 10, 1);
+    meta("ho", "vnd-tabled", 10, 1);
+    meta("h8", "vnd-tabled", 8, 1);
+    meta("fi", "vnd-tabled", 1, 4);
+    meta("fo", "vnd-tabled", 1, 4);
+    exec("INSERT INTO vnd_sampling VALUES ('hi', 'hi', 0, 10, 'hash', 1, 'configured'),"
+         " ('ho', 'ho', 0, 10, 'hash', 1, 'configured'), ('h8', 'h8', 0, 8, 'hash', 1, NULL)");
+    char *e = check_app(&vnd_diag_delay, NULL, "ci", "co");
+    CHECK(e && strstr(e, "table ci is sampled") && strstr(e, "1-in-10 packets")
+              && strstr(e, "method count") && strstr(e, "Sampling 1") && strstr(e, "'hash'"),
+          "delay refuses count sampling, naming the table, its sampling and what to do: %s", e);
+    free(e);
+    e = check_app(&vnd_diag_loss, NULL, "plain", "co");
+    CHECK(e && strstr(e, "table co is sampled"), "loss: either table sampled: refused");
+    free(e);
+    e = check_app(&vnd_diag_loss, NULL, "hi", "ho");
+    CHECK(!e, "loss on 'hash' 1-in-10 at both points: runs (%s)", e ? e : "");
+    free(e);
+    e = check_app(&vnd_diag_delay, NULL, "hi", "h8");
+    CHECK(e && strstr(e, "hash"), "delay: 'hash' at different N: refused");
+    free(e);
+    e = check_app(&vnd_diag_correlate, NULL, "hi", "ci");
+    CHECK(e != NULL, "correlate: 'hash' against 'count': refused");
+    free(e);
+    e = check_app(&vnd_diag_delay, NULL, "fi", "fo");
+    CHECK(!e, "delay on flow sampling at one rate at both points: runs");
+    free(e);
+    e = check_app(&vnd_diag_rtt, "hi", NULL, NULL);
+    CHECK(e && strstr(e, "ACK"), "rtt refuses packet sampling, hash too: %s", e);
+    free(e);
+    e = check_app(&vnd_diag_rtt, "fi", NULL, NULL);
+    CHECK(!e, "rtt on flow sampling (whole connections): runs");
+    free(e);
+    e = check_app(&vnd_diag_throughput, "ci", NULL, NULL);
+    CHECK(!e, "throughput on a sampled table: runs (scaled)");
+    free(e);
+    /* a history where 'hash' changed N: not the same packets throughout */
+    exec("INSERT INTO vnd_sampling VALUES ('ho', 'ho', 50, 20, 'hash', 1, 'budget')");
+    e = check_app(&vnd_diag_delay, NULL, "hi", "ho");
+    CHECK(e && strstr(e, "varied"), "delay: a history whose N changed: refused (%s)", e);
+    free(e);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.npath = 2;
+    o.path[0] = "fi";
+    o.path[1] = "hi";
+    struct vnd_diag_ctx c = {db, &o};
+    e = NULL;
+    CHECK(vnd_diag_sampling_check(&c, &vnd_diag_bottleneck, &e) == -1 && e
+              && strstr(e, "table hi"), "bottleneck refuses packet sampling on a point");
+    free(e);
+}
+
+static char *output(const struct vnd_diag_app *app, const char *t, const char *in,
+                    const char *out, enum vnd_fmt fmt)
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = t;
+    o.in = in;
+    o.out = out;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    struct vnd_out *w = vnd_out_new(f, fmt);
+    vnd_out_object(w);
+    const char *cols[] = {"x"};
+    vnd_out_columns(w, 1, cols);
+    vnd_out_int(w, 1);
+    vnd_out_end_row(w);
+    vnd_diag_sampling_out(w, db, app, &o);
+    vnd_out_finish(w);
+    if (fmt == VND_FMT_TABLE)
+        vnd_diag_sampling_note(f, db, app, &o);
+    fclose(f);
+    return buf;
+}
+
+static void saying(void)
+{
+    char *j = output(&vnd_diag_throughput, "h", NULL, NULL, VND_FMT_JSON);
+    CHECK(strstr(j, "],\"sampling\":[{\"table\":\"h\",\"mode\":\"mirror\",\"sampling\":8,"
+                    "\"method\":\"count\",\"flow_sampling\":2.0,\"varied\":true,\"history\":true,"
+                    "\"intervals\":[{\"from_ts\":0.0,\"sampling\":4,")
+              && strstr(j, "\"treatment\":\"scaled\""),
+          "JSON: the sampling of the table after the rows");
+    free(j);
+    j = output(&vnd_diag_delay, NULL, "hi", "hi", VND_FMT_JSON);
+    CHECK(strstr(j, "\"treatment\":\"consistent\"") && strstr(j, "consistent 1-in-10 samples")
+              && !strstr(j, "{\"table\":\"hi\"},{"),
+          "JSON: --in and --out the same table: one entry, measured on consistent samples");
+    free(j);
+    char *c = output(&vnd_diag_throughput, "plain", NULL, NULL, VND_FMT_CSV);
+    CHECK(!strchr(c, '#'), "CSV of an unsampled table: the rows alone");
+    free(c);
+    c = output(&vnd_diag_throughput, "ci", NULL, NULL, VND_FMT_CSV);
+    CHECK(strstr(c, "\n# sampling: [{\"table\":\"ci\""), "CSV of a sampled table: a # line");
+    free(c);
+    char *t = output(&vnd_diag_distribution, "ci", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "\nsampling: ci (mirror: 1-in-10 packets at the table server (method count))"
+                    "; counts are of the sampled rows, not scaled\n"),
+          "table: a note line per table");
+    free(t);
+    t = output(&vnd_diag_throughput, "h", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "1-in-4 to 1-in-8 packets") && strstr(t, "1-in-1 to 1-in-2 flows")
+              && strstr(t, "varied over 2 intervals"), "table: a history that varied");
+    free(t);
+}
+
+int main(void)
+{
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+        return 1;
+    exec("CREATE TABLE vnd_meta (trace TEXT, tbl TEXT, source TEXT, sampling INTEGER,"
+         " flow_sampling REAL)");
+    hand_cases();
+    simulation(10, 1, 2000, "packets 1-in-10");
+    simulation(1, 4, 2000, "flows 1-in-4");
+    simulation(5, 3, 2000, "flows 1-in-3, packets 1-in-5");
+    sql_vs_c();
+    reading();
+    refusals();
+    saying();
+    sqlite3_close(db);
+    return tap_done();
+}

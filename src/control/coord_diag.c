@@ -125,6 +125,14 @@ static int coord_throughput_sql(struct vnd_coord_session *s, sqlite3 *schema,
     if (!probe)
         return 400;
     free(probe);
+    /* sampled rows are scaled row by row (diag_sampling.h): the app's own
+     * SQL does that */
+    struct vnd_samp sp;
+    vnd_samp_read(schema, o->table, &sp);
+    bool scaled = vnd_samp_scaled(&sp);
+    vnd_samp_free(&sp);
+    if (scaled)
+        return 0;
     char **parts;
     int n = table_parts(schema, o->table, &parts);
     if (!n)

@@ -340,9 +340,9 @@ struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m);
 /* 0, or VND_DIAG_USE_SQL for a row earlier than the one before (or a NaN
  * ts): the machine then stays as it was. */
 int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
-/* A hint that `in` comes soon: its cache lines are fetched meanwhile (the
- * copies' table is large; a caller that feeds rows in groups overlaps
- * their misses). */
+/* A hint that `in` comes soon: its cache line in the copies' table is
+ * fetched meanwhile (a caller that feeds rows in groups overlaps the
+ * misses). */
 void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
 /* The last timestamp's rows and the ACKs still open: call once, at the end. */
 void vnd_rtt_machine_end(struct vnd_rtt_machine *m);

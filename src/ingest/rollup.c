@@ -38,7 +38,16 @@ static const char *const rollup_cols[ROLLUP_COLS] = {
 #define SKETCH_MAX 4096
 /* TCP rows wait in groups this big before the RTT machine takes them, so
  * that the misses of its copies' table overlap (prefetched) */
-#define PENDING 32
+#define PENDING 16
+
+/* The bins of a cell's RTT samples since its last row, kept dense (an
+ * add is an increment) within this many bins; samples beyond go to the
+ * sketch itself */
+#define DENSE_MAX 1024
+/* Cells of slots this far behind the newest stay in memory (their rows
+ * rewritten when touched again); older ones are let go (a late sample
+ * then makes another row of that key, which readers add) */
+#define KEEP_SLOTS 2
 
 struct cell {
     uint64_t packets, bytes;
@@ -47,12 +56,21 @@ struct cell {
     uint64_t rtt_n;
     double rsum, rmin, rmax;
     struct vnd_dds *sk;
+    uint64_t *dc;            /* dense bins dlo .. dlo + dn - 1 */
+    int32_t dlo;
+    int dn;
+    int64_t rowid;           /* its rows in the table: rowid .. + nrows - 1 */
+    int nrows;
+    bool dirty;              /* touched since they were written */
 };
 
 struct vnd_rollup {
     char *table;
     int col[C_N];                    /* the rule's column, -1: none */
-    struct vnd_rowpipe_target ins;
+    struct vnd_rowpipe_target ins;   /* rowid first */
+    sqlite3_stmt *del;               /* a cell's old rows, by rowid */
+    int64_t next_rowid;
+    int64_t slot_max;                /* the newest slot seen */
     struct vnd_rtt_machine *m;       /* also interns the flows */
     bool rtt;                        /* RTT samples are the app's */
     const char *status;
@@ -63,15 +81,20 @@ struct vnd_rollup {
     struct vnd_gmap cells;
     struct cell *c;
     size_t cap;
-    /* per flow, the packets cell it last used: most rows find theirs here
-     * without hashing */
     struct vnd_rtt_in pend[PENDING];
     char pend_sack[PENDING][VND_VALUE_TEXT_MAX + 1];
     int npend;
+    /* per flow, the packets cell it last used: most rows find theirs here
+     * without hashing */
     struct flowcell {
         int64_t slot, proto;
         uint32_t cell;
         bool set;
+        /* and the RTT cell it last filed a sample in */
+        bool rset;
+        int rkind;
+        int64_t rslot;
+        uint32_t rcell;
     } *fc;
     size_t fccap;
 };
@@ -158,13 +181,22 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         vnd_rollup_free(r);
         return NULL;
     }
-    r->ins.ncols = ROLLUP_COLS;
+    r->ins.ncols = ROLLUP_COLS + 1;
     r->ins.writer = vnd_store_writer_new(st, r->table, (char *const *)rollup_cols, ROLLUP_COLS,
-                                         false, err);
+                                         true, err);
     if (!r->ins.writer) {
         vnd_rollup_free(r);
         return NULL;
     }
+    sql = vnd_strdup_printf("DELETE FROM \"%s\" WHERE rowid >= ?1 AND rowid < ?2", r->table);
+    rc = sqlite3_prepare_v2(db, sql, -1, &r->del, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        *err = vnd_strdup_printf("table %s: %s", r->table, sqlite3_errmsg(db));
+        vnd_rollup_free(r);
+        return NULL;
+    }
+    r->next_rowid = 1;
     return r;
 }
 
@@ -189,25 +221,41 @@ int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err)
     return EIO;
 }
 
-static void cells_reset(struct vnd_rollup *r)
+static void cell_free(struct cell *c)
 {
-    for (uint32_t i = 0; i < r->cells.n; i++)
-        if (r->c[i].sk) {
-            vnd_dds_free(r->c[i].sk);
-            free(r->c[i].sk);
-        }
+    if (c->sk) {
+        vnd_dds_free(c->sk);
+        free(c->sk);
+    }
+    free(c->dc);
+}
+
+/* Lets go of the cells of slots before `keep` (all: INT64_MAX). */
+static void cells_evict(struct vnd_rollup *r, int64_t keep)
+{
+    struct vnd_gmap kept = {0};
+    uint32_t n = r->cells.n;
+    for (uint32_t i = 0; i < n; i++) {
+        const int64_t *k = &r->cells.k[3 * (size_t)i];
+        if (k[0] < keep)
+            cell_free(&r->c[i]);
+        else
+            r->c[vnd_gmap_get(&kept, k[0], k[1], k[2])] = r->c[i];   /* j <= i */
+    }
     vnd_gmap_free(&r->cells);
-    memset(&r->cells, 0, sizeof r->cells);
+    r->cells = kept;
     for (size_t i = 0; i < r->fccap; i++)
-        r->fc[i].set = false;
+        r->fc[i].set = r->fc[i].rset = false;
 }
 
 void vnd_rollup_free(struct vnd_rollup *r)
 {
     if (!r)
         return;
-    cells_reset(r);
+    cells_evict(r, INT64_MAX);
+    vnd_gmap_free(&r->cells);
     free(r->c);
+    sqlite3_finalize(r->del);
     free(r->fc);
     vnd_rtt_machine_free(r->m);
     vnd_store_writer_free(r->ins.writer);
@@ -243,21 +291,62 @@ static int64_t slot_of(const struct vnd_rollup *r, double ts)
     return (int64_t)floor((ts - r->t0) / VND_ROLLUP_SLOT);
 }
 
+/* v into c's dense bins (grown with some room), or its sketch when 0 or
+ * far from the others: 0, or -1 for a value a sketch cannot hold. */
+static int sample_add(struct cell *c, double v)
+{
+    if (!(v > 0) || !isfinite(v))
+        return vnd_dds_add(c->sk, v);
+    int32_t b = vnd_dds_bin(c->sk, v);
+    if (!c->dn || b < c->dlo || b >= c->dlo + c->dn) {
+        int64_t lo = c->dn ? c->dlo : b, hi = c->dn ? (int64_t)c->dlo + c->dn : (int64_t)b + 1;
+        if (b < lo)
+            lo = (int64_t)b - 16;
+        if (b >= hi)
+            hi = (int64_t)b + 17;
+        if (hi - lo > DENSE_MAX)
+            return vnd_dds_add(c->sk, v);
+        uint64_t *dc = vnd_xcalloc((size_t)(hi - lo), sizeof *dc);
+        if (c->dn)
+            memcpy(dc + (c->dlo - lo), c->dc, (size_t)c->dn * sizeof *dc);
+        free(c->dc);
+        c->dc = dc;
+        c->dlo = (int32_t)lo;
+        c->dn = (int)(hi - lo);
+    }
+    c->dc[b - c->dlo]++;
+    return 0;
+}
+
 static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind)
 {
     struct vnd_rollup *r = arg;
     if (!r->rtt)
         return;
-    struct cell *c = cell_of(r, slot_of(r, seg_ts), flow, 6, kind);
+    int64_t slot = slot_of(r, seg_ts);
+    struct flowcell *f = (size_t)flow < r->fccap ? &r->fc[flow] : NULL;
+    struct cell *c;
+    if (f && f->rset && f->rslot == slot && f->rkind == kind) {
+        c = &r->c[f->rcell];
+    } else {
+        c = cell_of(r, slot, flow, 6, kind);
+        if (f) {
+            f->rset = true;
+            f->rslot = slot;
+            f->rkind = kind;
+            f->rcell = (uint32_t)(c - r->c);
+        }
+    }
     double v = ack_ts - seg_ts;
     if (!c->sk) {
         c->sk = vnd_xmalloc(sizeof *c->sk);
         vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
     }
-    if (vnd_dds_add(c->sk, v)) {
+    if (sample_add(c, v)) {
         degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
         return;
     }
+    c->dirty = true;
     c->rtt_n++;
     c->rsum += v;
     c->rmin = v < c->rmin ? v : c->rmin;
@@ -311,8 +400,9 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
         in.id_null = 0;
         in.id = v[col[C_ID]].i;
     }
-    char *sack = r->pend_sack[r->npend];
-    if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT) {
+    if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT
+        && (in.flags & 16)) {
+        char *sack = r->pend_sack[r->npend];
         size_t n = v[col[C_SACK]].slen < VND_VALUE_TEXT_MAX ? v[col[C_SACK]].slen
                                                             : VND_VALUE_TEXT_MAX;
         memcpy(sack, v[col[C_SACK]].s, n);
@@ -359,6 +449,7 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_TOTALS, "a row before the first");
     }
     int64_t slot = timed && r->have_t0 ? slot_of(r, ts) : -1;
+    r->slot_max = slot > r->slot_max ? slot : r->slot_max;
     int64_t proto = present[pr] ? v[pr].i : -1;
     if ((size_t)flow >= r->fccap) {
         size_t cap = r->fccap ? 2 * r->fccap : 256;
@@ -374,8 +465,12 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         c = &r->c[f->cell];
     } else {
         c = cell_of(r, slot, flow, proto, -1);
-        *f = (struct flowcell){slot, proto, (uint32_t)(c - r->c), true};
+        f->slot = slot;
+        f->proto = proto;
+        f->cell = (uint32_t)(c - r->c);
+        f->set = true;
     }
+    c->dirty = true;
     c->packets++;
     r->packets++;
     if (present[ln])
@@ -425,13 +520,62 @@ static void put_text(struct vnd_rowpipe *p, const char *s, size_t n)
     vnd_rowpipe_put(p, &v);
 }
 
+/* The rowid ranges of rows to delete, run on the writer thread (in the
+ * batch, before its commit). */
+struct deletion {
+    sqlite3_stmt *del;
+    size_t n;
+    int64_t range[][2];
+};
+
+static int delete_op(void *arg, char **msg)
+{
+    struct deletion *d = arg;
+    int rc = SQLITE_DONE;
+    for (size_t i = 0; i < d->n && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(d->del, 1, d->range[i][0]);
+        sqlite3_bind_int64(d->del, 2, d->range[i][1]);
+        rc = sqlite3_step(d->del);
+        sqlite3_reset(d->del);
+    }
+    if (rc != SQLITE_DONE)
+        *msg = vnd_strdup_printf("rollup: %s", sqlite3_errmsg(sqlite3_db_handle(d->del)));
+    free(d);
+    return rc == SQLITE_DONE ? 0 : EIO;
+}
+
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
     drain(r);
+    /* one row per cell (the RTT machine's pending samples wait): a cell
+     * written before gets its rows replaced, so a (slot, flow, kind) has
+     * one row however many batches it spans */
+    size_t nold = 0;
+    for (uint32_t i = 0; i < r->cells.n; i++)
+        nold += r->c[i].dirty && r->c[i].nrows;
+    struct deletion *del = NULL;
+    if (nold) {
+        del = vnd_xmalloc(sizeof *del + nold * sizeof del->range[0]);
+        del->del = r->del;
+        del->n = 0;
+    }
     const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);
     for (uint32_t i = 0; i < r->cells.n; i++) {
         const int64_t *k = &r->cells.k[3 * (size_t)i];
-        const struct cell *c = &r->c[i];
+        struct cell *c = &r->c[i];
+        if (!c->dirty)
+            continue;
+        c->dirty = false;
+        if (c->nrows) {
+            del->range[del->n][0] = c->rowid;
+            del->range[del->n++][1] = c->rowid + c->nrows;
+        }
+        c->rowid = r->next_rowid;
+        c->nrows = 0;
+        if (c->dn) {
+            vnd_dds_add_bins(c->sk, c->dlo, c->dc, c->dn);
+            memset(c->dc, 0, (size_t)c->dn * sizeof *c->dc);
+        }
         const struct vnd_flow *f = &fl->f[k[1]];
         int64_t proto = (k[2] - ((k[2] % 4 + 4) % 4)) / 4;
         int kind = (int)((k[2] % 4 + 4) % 4) - 1;
@@ -439,6 +583,8 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
         int from = 0;
         do {
             vnd_rowpipe_begin_row(pipe, &r->ins);
+            put_int(pipe, r->next_rowid++);
+            c->nrows++;
             put_int(pipe, k[0]);
             put_text(pipe, f->src, f->src_len);
             if (f->nulls & 1)
@@ -481,7 +627,9 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             vnd_rowpipe_end_row(pipe);
         } while (from < c->sk->nb);
     }
-    cells_reset(r);
+    if (del)
+        vnd_rowpipe_run(pipe, delete_op, del);
+    cells_evict(r, r->slot_max - KEEP_SLOTS);
 }
 
 const char *vnd_rollup_table(const struct vnd_rollup *r)

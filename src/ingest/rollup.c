@@ -39,6 +39,8 @@ static const char *const rollup_cols[ROLLUP_COLS] = {
 /* TCP rows wait in groups this big before the RTT machine takes them, so
  * that the misses of its copies' table overlap (prefetched) */
 #define PENDING 16
+/* flows found without hashing their text (a power of 2) */
+#define FCACHE 512
 
 /* The bins of a cell's RTT samples since its last row, kept dense (an
  * add is an increment) within this many bins; samples beyond go to the
@@ -56,9 +58,6 @@ struct cell {
     uint64_t rtt_n;
     double rsum, rmin, rmax;
     struct vnd_dds *sk;
-    uint64_t *dc;            /* dense bins dlo .. dlo + dn - 1 */
-    int32_t dlo;
-    int dn;
     int64_t rowid;           /* its rows in the table: rowid .. + nrows - 1 */
     int nrows;
     bool dirty;              /* touched since they were written */
@@ -81,20 +80,33 @@ struct vnd_rollup {
     struct vnd_gmap cells;
     struct cell *c;
     size_t cap;
+    struct fcache {
+        uint64_t k[7];
+        int flow;                    /* + 1; 0: empty */
+    } fcache[FCACHE];
+    struct vnd_dds_binner bins;      /* the bin of a sample */
     struct vnd_rtt_in pend[PENDING];
     char pend_sack[PENDING][VND_VALUE_TEXT_MAX + 1];
     int npend;
-    /* per flow, the packets cell it last used: most rows find theirs here
-     * without hashing */
+    /* per flow, its rows' sums in one (slot, proto) until it changes (or
+     * the batch ends): one cache line per row, the cells touched per slot */
     struct flowcell {
         int64_t slot, proto;
-        uint32_t cell;
         bool set;
-        /* and the RTT cell it last filed a sample in */
+        uint64_t packets, bytes;
+        int64_t flags;
+        double ts_min, ts_max;
+        /* and the RTT samples of one (slot, kind) where it is the data
+         * direction: counted in dense bins (an add is an increment)
+         * until they go into the cell's sketch */
         bool rset;
         int rkind;
         int64_t rslot;
-        uint32_t rcell;
+        uint64_t rn;
+        double rsum, rmin, rmax;
+        uint64_t *dc;                /* bins dlo .. dlo + dn - 1 */
+        int32_t dlo;
+        int dn;
     } *fc;
     size_t fccap;
 };
@@ -197,6 +209,7 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         return NULL;
     }
     r->next_rowid = 1;
+    vnd_dds_binner_init(&r->bins, VND_DDS_ALPHA_PERMILLE);
     return r;
 }
 
@@ -227,7 +240,6 @@ static void cell_free(struct cell *c)
         vnd_dds_free(c->sk);
         free(c->sk);
     }
-    free(c->dc);
 }
 
 /* Lets go of the cells of slots before `keep` (all: INT64_MAX). */
@@ -255,7 +267,10 @@ void vnd_rollup_free(struct vnd_rollup *r)
     cells_evict(r, INT64_MAX);
     vnd_gmap_free(&r->cells);
     free(r->c);
+    for (size_t i = 0; i < r->fccap; i++)
+        free(r->fc[i].dc);
     sqlite3_finalize(r->del);
+    vnd_dds_binner_free(&r->bins);
     free(r->fc);
     vnd_rtt_machine_free(r->m);
     vnd_store_writer_free(r->ins.writer);
@@ -291,31 +306,61 @@ static int64_t slot_of(const struct vnd_rollup *r, double ts)
     return (int64_t)floor((ts - r->t0) / VND_ROLLUP_SLOT);
 }
 
-/* v into c's dense bins (grown with some room), or its sketch when 0 or
- * far from the others: 0, or -1 for a value a sketch cannot hold. */
-static int sample_add(struct cell *c, double v)
+/* The sketch of an RTT cell. */
+static struct vnd_dds *cell_sketch(struct cell *c)
+{
+    if (!c->sk) {
+        c->sk = vnd_xmalloc(sizeof *c->sk);
+        vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
+    }
+    return c->sk;
+}
+
+/* The samples flow's rows wait with, into their cell. */
+static void fold_rtt(struct vnd_rollup *r, int flow)
+{
+    struct flowcell *f = &r->fc[flow];
+    if (f->rset && f->rn) {
+        struct cell *c = cell_of(r, f->rslot, flow, 6, f->rkind);
+        vnd_dds_add_bins(cell_sketch(c), f->dlo, f->dc, f->dn);
+        memset(f->dc, 0, (size_t)f->dn * sizeof *f->dc);
+        c->dirty = true;
+        c->rtt_n += f->rn;
+        c->rsum += f->rsum;
+        c->rmin = f->rmin < c->rmin ? f->rmin : c->rmin;
+        c->rmax = f->rmax > c->rmax ? f->rmax : c->rmax;
+    }
+    f->rn = 0;
+    f->rsum = 0;
+    f->rmin = INFINITY;
+    f->rmax = -INFINITY;
+}
+
+/* v into f's dense bins (grown with some room): false when 0 or too far
+ * from the others, for the cell's sketch itself. */
+static bool dense_add(struct flowcell *f, struct vnd_dds_binner *bins, double v)
 {
     if (!(v > 0) || !isfinite(v))
-        return vnd_dds_add(c->sk, v);
-    int32_t b = vnd_dds_bin(c->sk, v);
-    if (!c->dn || b < c->dlo || b >= c->dlo + c->dn) {
-        int64_t lo = c->dn ? c->dlo : b, hi = c->dn ? (int64_t)c->dlo + c->dn : (int64_t)b + 1;
+        return false;
+    int32_t b = vnd_dds_binner_bin(bins, v);
+    if (!f->dn || b < f->dlo || b >= f->dlo + f->dn) {
+        int64_t lo = f->dn ? f->dlo : b, hi = f->dn ? (int64_t)f->dlo + f->dn : (int64_t)b + 1;
         if (b < lo)
             lo = (int64_t)b - 16;
         if (b >= hi)
             hi = (int64_t)b + 17;
         if (hi - lo > DENSE_MAX)
-            return vnd_dds_add(c->sk, v);
+            return false;
         uint64_t *dc = vnd_xcalloc((size_t)(hi - lo), sizeof *dc);
-        if (c->dn)
-            memcpy(dc + (c->dlo - lo), c->dc, (size_t)c->dn * sizeof *dc);
-        free(c->dc);
-        c->dc = dc;
-        c->dlo = (int32_t)lo;
-        c->dn = (int)(hi - lo);
+        if (f->dn)
+            memcpy(dc + (f->dlo - lo), f->dc, (size_t)f->dn * sizeof *dc);
+        free(f->dc);
+        f->dc = dc;
+        f->dlo = (int32_t)lo;
+        f->dn = (int)(hi - lo);
     }
-    c->dc[b - c->dlo]++;
-    return 0;
+    f->dc[b - f->dlo]++;
+    return true;
 }
 
 static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind)
@@ -324,33 +369,26 @@ static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int k
     if (!r->rtt)
         return;
     int64_t slot = slot_of(r, seg_ts);
-    struct flowcell *f = (size_t)flow < r->fccap ? &r->fc[flow] : NULL;
-    struct cell *c;
-    if (f && f->rset && f->rslot == slot && f->rkind == kind) {
-        c = &r->c[f->rcell];
-    } else {
-        c = cell_of(r, slot, flow, 6, kind);
-        if (f) {
-            f->rset = true;
-            f->rslot = slot;
-            f->rkind = kind;
-            f->rcell = (uint32_t)(c - r->c);
-        }
+    struct flowcell *f = &r->fc[flow];          /* the flow's rows came first */
+    if (!f->rset || f->rslot != slot || f->rkind != kind) {
+        fold_rtt(r, flow);
+        f->rset = true;
+        f->rslot = slot;
+        f->rkind = kind;
     }
     double v = ack_ts - seg_ts;
-    if (!c->sk) {
-        c->sk = vnd_xmalloc(sizeof *c->sk);
-        vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
+    if (!dense_add(f, &r->bins, v)) {
+        struct cell *c = cell_of(r, slot, flow, 6, kind);
+        if (vnd_dds_add(cell_sketch(c), v)) {
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
+            return;
+        }
+        c->dirty = true;
     }
-    if (sample_add(c, v)) {
-        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
-        return;
-    }
-    c->dirty = true;
-    c->rtt_n++;
-    c->rsum += v;
-    c->rmin = v < c->rmin ? v : c->rmin;
-    c->rmax = v > c->rmax ? v : c->rmax;
+    f->rn++;
+    f->rsum += v;
+    f->rmin = v < f->rmin ? v : f->rmin;
+    f->rmax = v > f->rmax ? v : f->rmax;
 }
 
 static bool is(const struct vnd_value *v, const bool *present, int c, enum vnd_sql_type t)
@@ -415,6 +453,71 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
         drain(r);
 }
 
+/* The sums flow's rows wait with, into their cell. */
+static void fold(struct vnd_rollup *r, int flow)
+{
+    struct flowcell *f = &r->fc[flow];
+    if (f->set && f->packets) {
+        struct cell *c = cell_of(r, f->slot, flow, f->proto, -1);
+        c->dirty = true;
+        c->packets += f->packets;
+        c->bytes += f->bytes;
+        c->flags |= f->flags;
+        c->ts_min = f->ts_min < c->ts_min ? f->ts_min : c->ts_min;
+        c->ts_max = f->ts_max > c->ts_max ? f->ts_max : c->ts_max;
+    }
+    f->packets = f->bytes = 0;
+    f->flags = 0;
+    f->ts_min = INFINITY;
+    f->ts_max = -INFINITY;
+}
+
+/* Text of at most 16 bytes as two words (with its length, exactly: the
+ * words of different texts of one length differ); false when longer. */
+static bool text_words(const char *p, size_t n, uint64_t w[2])
+{
+    w[0] = w[1] = 0;
+    if (!p)
+        return true;                /* NULL: as empty, told apart by `nulls` */
+    if (n > 16)
+        return false;
+    if (n >= 8) {
+        memcpy(&w[0], p, 8);
+        memcpy(&w[1], p + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w[0] = w[0] << 8 | (unsigned char)p[i];
+    }
+    return true;
+}
+
+/* The flow of a row: through a direct-mapped cache of flows whose
+ * addresses fit in two words each (IPv4 text), else the machine's table. */
+static int flow_of(struct vnd_rollup *r, const char *src, size_t sl, int64_t sport,
+                   const char *dst, size_t dl, int64_t dport, unsigned nulls)
+{
+    uint64_t k[7];
+    bool fits = text_words(src, sl, k) && text_words(dst, dl, k + 2);
+    k[4] = (uint64_t)sport;
+    k[5] = (uint64_t)dport;
+    k[6] = sl | dl << 8 | (uint64_t)nulls << 16 | (uint64_t)!src << 18 | (uint64_t)!dst << 19;
+    struct fcache *e = NULL;
+    if (fits) {
+        uint64_t h = 0;
+        for (int i = 0; i < 7; i++)
+            h = (h ^ k[i]) * 0x9e3779b97f4a7c15ULL;
+        e = &r->fcache[(h ^ h >> 32) & (FCACHE - 1)];
+        if (e->flow > 0 && !memcmp(e->k, k, sizeof k))
+            return e->flow - 1;
+    }
+    int flow = vnd_flows_get(vnd_rtt_machine_flows(r->m), src, sl, sport, dst, dl, dport, nulls);
+    if (e && flow >= 0) {
+        memcpy(e->k, k, sizeof k);
+        e->flow = flow + 1;
+    }
+    return flow;
+}
+
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
 {
     const int *col = r->col;
@@ -429,10 +532,10 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_NONE, "a flow column or payload_len of another type");
         return;
     }
-    int flow = vnd_flows_get(vnd_rtt_machine_flows(r->m), present[s] ? v[s].s : NULL,
-                             present[s] ? v[s].slen : 0, present[sp] ? v[sp].i : 0,
-                             present[d] ? v[d].s : NULL, present[d] ? v[d].slen : 0,
-                             present[dp] ? v[dp].i : 0, (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
+    int flow = flow_of(r, present[s] ? v[s].s : NULL, present[s] ? v[s].slen : 0,
+                       present[sp] ? v[sp].i : 0, present[d] ? v[d].s : NULL,
+                       present[d] ? v[d].slen : 0, present[dp] ? v[dp].i : 0,
+                       (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
     if (flow < 0) {
         degrade(r, VND_ROLLUP_STATUS_NONE, "an address with a NUL inside");
         return;
@@ -460,26 +563,21 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         r->fccap = cap;
     }
     struct flowcell *f = &r->fc[flow];
-    struct cell *c;
-    if (f->set && f->slot == slot && f->proto == proto) {
-        c = &r->c[f->cell];
-    } else {
-        c = cell_of(r, slot, flow, proto, -1);
+    if (!f->set || f->slot != slot || f->proto != proto) {
+        fold(r, flow);
         f->slot = slot;
         f->proto = proto;
-        f->cell = (uint32_t)(c - r->c);
         f->set = true;
     }
-    c->dirty = true;
-    c->packets++;
+    f->packets++;
     r->packets++;
     if (present[ln])
-        c->bytes += (uint64_t)v[ln].i;
+        f->bytes += (uint64_t)v[ln].i;
     if (col[C_FLAGS] >= 0 && is(v, present, col[C_FLAGS], VND_SQL_INTEGER))
-        c->flags |= v[col[C_FLAGS]].i;
+        f->flags |= v[col[C_FLAGS]].i;
     if (timed) {
-        c->ts_min = ts < c->ts_min ? ts : c->ts_min;
-        c->ts_max = ts > c->ts_max ? ts : c->ts_max;
+        f->ts_min = ts < f->ts_min ? ts : f->ts_min;
+        f->ts_max = ts > f->ts_max ? ts : f->ts_max;
     }
     if (r->rtt) {
         if (!timed)
@@ -547,6 +645,10 @@ static int delete_op(void *arg, char **msg)
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
     drain(r);
+    for (size_t i = 0; i < r->fccap; i++) {
+        fold(r, (int)i);
+        fold_rtt(r, (int)i);
+    }
     /* one row per cell (the RTT machine's pending samples wait): a cell
      * written before gets its rows replaced, so a (slot, flow, kind) has
      * one row however many batches it spans */
@@ -572,10 +674,6 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
         }
         c->rowid = r->next_rowid;
         c->nrows = 0;
-        if (c->dn) {
-            vnd_dds_add_bins(c->sk, c->dlo, c->dc, c->dn);
-            memset(c->dc, 0, (size_t)c->dn * sizeof *c->dc);
-        }
         const struct vnd_flow *f = &fl->f[k[1]];
         int64_t proto = (k[2] - ((k[2] % 4 + 4) % 4)) / 4;
         int kind = (int)((k[2] % 4 + 4) % 4) - 1;

@@ -125,7 +125,7 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
      * (a tenant's guard hides sqlite_schema, so it is asked this way) */
     if (found) {
         struct vnd_sb sb = {0};
-        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch FROM ");
+        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch, flow FROM ");
         vnd_sb_ident(&sb, r->name);
         vnd_sb_printf(&sb, " LIMIT 0");
         if (sqlite3_prepare_v2(db, sb.s, -1, &s, NULL) != SQLITE_OK) {
@@ -261,14 +261,6 @@ static void where(struct vnd_sb *sb, const char *kind, const char *cond, double 
         vnd_sb_printf(sb, " AND (%s)", cond);
 }
 
-/* p: the sketch's q-quantile in ms, kept within the group's min and max
- * (the sketch's answer for the extreme bins may fall just outside). */
-static void quantile(struct vnd_sb *sb, const char *q, const char *name)
-{
-    vnd_sb_printf(sb, "max(min(rtt_min), min(max(rtt_max), vnd_dds_quantile(vnd_dds_merge("
-                      "rtt_sketch), %s))) * 1000 AS %s", q, name);
-}
-
 static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
                   const char *name, const char *cond, double lo, double hi, struct vnd_sb *sb)
 {
@@ -281,10 +273,13 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
             vnd_sb_ident(sb, o->fields[i]);
             vnd_sb_printf(sb, ", ");
         }
-        vnd_sb_printf(sb, "sum(packets) AS packets, sum(bytes) AS bytes\nFROM ");
+        /* per 5-tuple first, in the order of its index (no sorting),
+         * then the few tuples by the fields */
+        vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes\nFROM (SELECT src_ip, src_port,"
+                          " dst_ip, dst_port, proto, sum(packets) AS p, sum(bytes) AS b FROM ");
         vnd_sb_ident(sb, name);
         where(sb, "kind IS NULL", cond, lo, hi);
-        vnd_sb_printf(sb, "\nGROUP BY ");
+        vnd_sb_printf(sb, "\nGROUP BY src_ip, src_port, dst_ip, dst_port, proto) r\nGROUP BY ");
         for (int i = 0; i < o->nfields; i++) {
             vnd_sb_printf(sb, i ? ", " : "");
             vnd_sb_ident(sb, o->fields[i]);
@@ -296,52 +291,54 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
         }
         return;
     }
-    /* rtt's columns: (flow,) t; throughput's: t(, flow) */
-    bool rtt = app == &vnd_diag_rtt;
-    if (rtt && o->by_flow) {
-        vnd_diag_flow_label(sb, "");
-        vnd_sb_printf(sb, " AS flow, ");
+    /* One GROUP BY (sums of integers, whatever rows a cell spans); at the
+     * rollup's own slot, by flow, in the order of its (flow, slot)
+     * indexes: nothing to sort.  rtt's columns: (flow,) t; throughput's:
+     * t(, flow). */
+    bool rtt = app == &vnd_diag_rtt, own = o->slot == VND_ROLLUP_SLOT;
+    const char *by = !o->by_flow ? "t" : own ? "flow, slot" : "flow, t";
+    const char *kind = "kind IS NULL";
+    char kbuf[64];
+    if (rtt && o->rtt_kind != VND_RTT_ALL) {
+        snprintf(kbuf, sizeof kbuf, "kind = %d", vnd_rtt_kind_code(o->rtt_kind));
+        kind = kbuf;
+    } else if (rtt) {
+        kind = "kind IS NOT NULL";
     }
+    if (rtt) {
+        /* each group's sketches merged once, its quantiles read from it
+         * (kept within the group's min and max: the sketch's answer for
+         * the extreme bins may fall just outside) */
+        vnd_sb_printf(sb, "%st, n AS packets, s / n * 1000 AS mean_ms, mn * 1000 AS min_ms,\n"
+                          "       max(mn, min(mx, vnd_dds_quantile(sk, 0.5))) * 1000 AS p50_ms,\n"
+                          "       max(mn, min(mx, vnd_dds_quantile(sk, 0.99))) * 1000 AS p99_ms,"
+                          " mx * 1000 AS max_ms\nFROM (SELECT ", o->by_flow ? "flow, " : "");
+    }
+    if (rtt && o->by_flow)
+        vnd_sb_printf(sb, "flow, ");
     slot_t(sb, o->slot);
     vnd_sb_printf(sb, " AS t,\n       ");
-    if (!rtt && o->by_flow) {
-        vnd_diag_flow_label(sb, "");
-        vnd_sb_printf(sb, " AS flow,\n       ");
-    }
-    if (app == &vnd_diag_throughput) {
-        /* the deltas of one slot and flow first, then the app's slots and
-         * flow labels */
-        const char *fl = o->by_flow ? ", src_ip, src_port, dst_ip, dst_port" : "";
-        vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes, sum(b) * 8.0 / ");
+    if (!rtt && o->by_flow)
+        vnd_sb_printf(sb, "flow,\n       ");
+    if (rtt)
+        vnd_sb_printf(sb, "sum(rtt_n) AS n, sum(rtt_sum) AS s, min(rtt_min) AS mn,"
+                          " max(rtt_max) AS mx, vnd_dds_merge(rtt_sketch) AS sk\nFROM ");
+    if (!rtt) {
+        vnd_sb_printf(sb, "sum(packets) AS packets, sum(bytes) AS bytes, sum(bytes) * 8.0 / ");
         vnd_sb_real(sb, o->slot);
-        vnd_sb_printf(sb, " AS bps\nFROM (SELECT slot%s, sum(packets) AS p, sum(bytes) AS b FROM ",
-                      fl);
-        vnd_sb_ident(sb, name);
-        /* the whole rollup: in table order (through the slot index, every
-         * row would be a lookup); a range of slots: through the index */
-        if (isnan(lo) && isnan(hi))
-            vnd_sb_printf(sb, " NOT INDEXED");
-        where(sb, "kind IS NULL", cond, lo, hi);
-        vnd_sb_printf(sb, " GROUP BY slot%s) r\nGROUP BY %s\nORDER BY %s", fl,
-                      o->by_flow ? "2, 1" : "1", o->by_flow ? "2, 1" : "1");
-        return;
+        vnd_sb_printf(sb, " AS bps\nFROM ");
     }
-    /* rtt */
-    vnd_sb_printf(sb, "sum(rtt_n) AS packets, sum(rtt_sum) / sum(rtt_n) * 1000 AS mean_ms,"
-                      " min(rtt_min) * 1000 AS min_ms,\n       ");
-    quantile(sb, "0.5", "p50_ms");
-    vnd_sb_printf(sb, ",\n       ");
-    quantile(sb, "0.99", "p99_ms");
-    vnd_sb_printf(sb, ", max(rtt_max) * 1000 AS max_ms\nFROM ");
     vnd_sb_ident(sb, name);
-    char kind[64];
-    if (o->rtt_kind == VND_RTT_ALL)
-        snprintf(kind, sizeof kind, "kind IS NOT NULL");
-    else
-        snprintf(kind, sizeof kind, "kind = %d", vnd_rtt_kind_code(o->rtt_kind));
-    where(sb, kind, NULL, lo, hi);
-    vnd_sb_printf(sb, "\nGROUP BY %s HAVING sum(rtt_n) > 0\nORDER BY %s",
-                  o->by_flow ? "1, 2" : "1", o->by_flow ? "1, 2" : "1");
+    /* the whole rollup but by flow: in table order (through the slot
+     * index, every row would be a lookup); a range of slots: through the
+     * index */
+    if (!o->by_flow && isnan(lo) && isnan(hi))
+        vnd_sb_printf(sb, " NOT INDEXED");
+    where(sb, kind, cond, lo, hi);
+    vnd_sb_printf(sb, "\nGROUP BY %s", by);
+    if (rtt)
+        vnd_sb_printf(sb, " HAVING sum(rtt_n) > 0) r");
+    vnd_sb_printf(sb, "\nORDER BY %s", rtt && o->by_flow ? "flow, t" : by);
 }
 
 int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,

@@ -198,12 +198,13 @@ int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t spor
     f->nulls = nulls;
     f->rev = -2;
     if (src && dst && !nulls) {
-        int n = snprintf(NULL, 0, "%s:%lld>%s:%lld", src, (long long)sport, dst,
+        /* from the copies: src and dst need not end in a NUL (ingest's) */
+        int n = snprintf(NULL, 0, "%s:%lld>%s:%lld", f->src, (long long)sport, f->dst,
                          (long long)dport);
         f->label = malloc((size_t)n + 1);
         if (!f->label)
             abort();
-        snprintf(f->label, (size_t)n + 1, "%s:%lld>%s:%lld", src, (long long)sport, dst,
+        snprintf(f->label, (size_t)n + 1, "%s:%lld>%s:%lld", f->src, (long long)sport, f->dst,
                  (long long)dport);
     }
     fl->tab[slot] = fl->n + 1;

@@ -24,16 +24,25 @@ static const char *const col_names[C_N] = {
 };
 
 /* The rollup table: its columns, in the order rows are written. */
-#define ROLLUP_COLS 17
+#define ROLLUP_COLS 18
 static const char rollup_schema[] =
     "slot INTEGER NOT NULL, src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,"
     " proto INTEGER, kind INTEGER, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
     " flags INTEGER, ts_min REAL, ts_max REAL, rtt_n INTEGER, rtt_sum REAL, rtt_min REAL,"
-    " rtt_max REAL, rtt_sketch BLOB";
+    " rtt_max REAL, rtt_sketch BLOB, flow TEXT";
+/* The apps' --by-flow questions read the rows of one kind in (flow, slot)
+ * order from these, groups in 5-tuple order, without sorting (the packets'
+ * ones cover them). */
+static const char rollup_indexes[] =
+    "CREATE INDEX \"%s_slot\" ON \"%s\" (slot);"
+    "CREATE INDEX \"%s_flow\" ON \"%s\" (flow, slot, packets, bytes) WHERE kind IS NULL;"
+    "CREATE INDEX \"%s_rtt\" ON \"%s\" (flow, slot) WHERE kind IS NOT NULL;"
+    "CREATE INDEX \"%s_tuple\" ON \"%s\" (src_ip, src_port, dst_ip, dst_port, proto, packets,"
+    " bytes) WHERE kind IS NULL";
 /* the names of rollup_schema's columns, for the store's writer */
 static const char *const rollup_cols[ROLLUP_COLS] = {
     "slot", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "kind", "packets", "bytes",
-    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch",
+    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch", "flow",
 };
 #define SKETCH_MAX 4096
 /* TCP rows wait in groups this big before the RTT machine takes them, so
@@ -180,10 +189,12 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
     r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
     /* a rollup of that name is a leftover: the table is this trace's alone */
+    char *idx = vnd_strdup_printf(rollup_indexes, r->table, r->table, r->table, r->table,
+                                  r->table, r->table, r->table, r->table);
     char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\";"
-                                  "CREATE TABLE \"%s\" (%s);"
-                                  "CREATE INDEX \"%s_slot\" ON \"%s\" (slot)",
-                                  r->table, r->table, rollup_schema, r->table, r->table);
+                                  "CREATE TABLE \"%s\" (%s);%s",
+                                  r->table, r->table, rollup_schema, idx);
+    free(idx);
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     free(sql);
@@ -711,6 +722,7 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             if (kind < 0) {
                 for (int j = 0; j < 5; j++)
                     vnd_rowpipe_put(pipe, NULL);
+                put_text(pipe, f->label, f->label ? strlen(f->label) : 0);
                 vnd_rowpipe_end_row(pipe);
                 break;
             }
@@ -722,6 +734,7 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             size_t n = vnd_dds_encode_part(c->sk, &from, (uint8_t *)buf, SKETCH_MAX);
             struct vnd_value v = {.type = VND_SQL_BLOB, .s = buf, .slen = n};
             vnd_rowpipe_put(pipe, &v);
+            put_text(pipe, f->label, f->label ? strlen(f->label) : 0);
             vnd_rowpipe_end_row(pipe);
         } while (from < c->sk->nb);
     }

@@ -351,14 +351,12 @@ void vnd_rtt_machine_free(struct vnd_rtt_machine *m);
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 
-/* ---- the C steps of the other apps (diag_pairs_step.c, diag_scan_step.c):
- * each an app's `run` ---- */
+/* ---- the C steps of the other apps (diag_pairs_step.c): each an app's
+ * `run` ---- */
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                             char **err);
-int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                               char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

@@ -1,5 +1,6 @@
-/* diag_rollup.c — throughput, groups and rtt answered from a table's
- * rollup (ingest/rollup.h, docs/rollups.md) when the question fits it:
+/* diag_rollup.c — throughput, groups, distribution and rtt answered from
+ * a table's rollup (ingest/rollup.h, docs/rollups.md) when the question
+ * fits it:
  *
  *  - SQLite (the sketch functions are lang/sqlfuncs.h's), no --no-rollup;
  *  - the rollup agrees with the table: it holds as many rows as every
@@ -10,7 +11,7 @@
  *    first row, --since/--until on slot boundaries;
  *  - --where on flow columns only (src_ip, dst_ip, src_port, dst_port,
  *    proto), none for rtt (the pairing needs both directions whole);
- *    groups: --fields among the flow columns.
+ *    groups: --fields among the flow columns, distribution: --field.
  *
  * The answer is SQL over the rollup, with a first comment line (a C-style
  * one: `vnd query` would take a leading "--" for an option) saying
@@ -223,6 +224,8 @@ static const char *fit(const struct vnd_diag_ctx *c, const struct vnd_diag_app *
         for (int i = 0; i < o->nfields; i++)
             if (!is_flow_col(o->fields[i], strlen(o->fields[i])))
                 return "a field is not a flow column (src_ip, dst_ip, src_port, dst_port, proto)";
+    if (app == &vnd_diag_distribution && !is_flow_col(o->field, strlen(o->field)))
+        return "the field is not a flow column (src_ip, dst_ip, src_port, dst_port, proto)";
     if (o->where && *o->where) {
         if (rtt)
             return "rtt with --where reads the rows (the pairing needs both directions whole)";
@@ -268,26 +271,33 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
     vnd_sb_printf(sb, "/* answered from the rollup %s: per 1 s slot and flow, it holds the"
                       " table's rows whole, and the question fits it (docs/rollups.md) */\n"
                       "SELECT ", name);
-    if (app == &vnd_diag_groups) {
-        for (int i = 0; i < o->nfields; i++) {
-            vnd_sb_ident(sb, o->fields[i]);
+    if (app == &vnd_diag_groups || app == &vnd_diag_distribution) {
+        /* distribution: one field, its packets and their share of all */
+        bool dist = app == &vnd_diag_distribution;
+        const char *const *fields = dist ? (const char *const *)&o->field
+                                         : (const char *const *)o->fields;
+        int n = dist ? 1 : o->nfields;
+        for (int i = 0; i < n; i++) {
+            vnd_sb_ident(sb, fields[i]);
             vnd_sb_printf(sb, ", ");
         }
         /* per 5-tuple first, in the order of its index (no sorting),
          * then the few tuples by the fields */
-        vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes\nFROM (SELECT src_ip, src_port,"
-                          " dst_ip, dst_port, proto, sum(packets) AS p, sum(bytes) AS b FROM ");
+        vnd_sb_printf(sb, dist ? "sum(p) AS count, sum(p) * 1.0 / sum(sum(p)) OVER () AS fraction"
+                               : "sum(p) AS packets, sum(b) AS bytes");
+        vnd_sb_printf(sb, "\nFROM (SELECT src_ip, src_port, dst_ip, dst_port, proto,"
+                          " sum(packets) AS p, sum(bytes) AS b FROM ");
         vnd_sb_ident(sb, name);
         where(sb, "kind IS NULL", cond, lo, hi);
         vnd_sb_printf(sb, "\nGROUP BY src_ip, src_port, dst_ip, dst_port, proto) r\nGROUP BY ");
-        for (int i = 0; i < o->nfields; i++) {
+        for (int i = 0; i < n; i++) {
             vnd_sb_printf(sb, i ? ", " : "");
-            vnd_sb_ident(sb, o->fields[i]);
+            vnd_sb_ident(sb, fields[i]);
         }
-        vnd_sb_printf(sb, "\nORDER BY packets DESC");
-        for (int i = 0; i < o->nfields; i++) {
+        vnd_sb_printf(sb, "\nORDER BY %s DESC", dist ? "count" : "packets");
+        for (int i = 0; i < n; i++) {
             vnd_sb_printf(sb, ", ");
-            vnd_sb_ident(sb, o->fields[i]);
+            vnd_sb_ident(sb, fields[i]);
         }
         return;
     }
@@ -346,7 +356,8 @@ int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app 
 {
     const struct vnd_diag_opts *o = c->o;
     *sql = *why = NULL;
-    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt)
+    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt
+        && app != &vnd_diag_distribution)
         return 0;
     if (!o->table || o->pg || disabled(o))
         return 0;

@@ -2,7 +2,7 @@
  * process, without a program's start (about 60-90 ms of dynamic linking
  * on the bench machine, which would hide what a rollup saves).
  *
- *   diag_time DB RUNS APP TABLE [by-flow] [no-rollup] [fields=a,b,...]
+ *   diag_time DB RUNS APP TABLE [by-flow] [no-rollup] [fields=a,b,...] [field=c]
  *             [since=TS] [until=TS] [slot=S]
  *
  * Runs the app RUNS times on one connection (as vnd diag does: the C step
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 {
     if (argc < 5) {
         fprintf(stderr, "usage: diag_time DB RUNS APP TABLE [by-flow] [no-rollup] "
-                        "[fields=a,b] [since=TS] [until=TS] [slot=S]\n");
+                        "[fields=a,b] [field=c] [since=TS] [until=TS] [slot=S]\n");
         return 2;
     }
     const struct vnd_diag_app *app = vnd_diag_find(argv[3]);
@@ -51,7 +51,9 @@ int main(int argc, char **argv)
             for (char *t = strtok(fields, ","); t && o.nfields < VND_DIAG_FIELDS_MAX;
                  t = strtok(NULL, ","))
                 o.fields[o.nfields++] = t;
-        } else if (!strncmp(argv[i], "since=", 6))
+        } else if (!strncmp(argv[i], "field=", 6))
+            o.field = argv[i] + 6;
+        else if (!strncmp(argv[i], "since=", 6))
             o.since = strtod(argv[i] + 6, NULL);
         else if (!strncmp(argv[i], "until=", 6))
             o.until = strtod(argv[i] + 6, NULL);

@@ -5,28 +5,31 @@
 # /tmp; payload lengths are the packets' own), in one run:
 #
 #   ingest   `vnd parse` with rollups (default) beside VND_ROLLUP=0, best
-#            of RUNS each, interleaved; packets per second
-#   apps     throughput, throughput --by-flow, groups of the 5-tuple, rtt,
-#            rtt --by-flow: from the rollup and from the rows (--no-rollup:
-#            the rows' SQL, or rtt's C step), timed inside one process
-#            (bench/diag_time), and with BASE (default /work/main/build/vnd
-#            if it is there: today's C steps, which know no rollup), timed
-#            as `vnd diag` less a program's start; best of RUNS, the
-#            speed-up of the rollup over the fastest scan, and the answers
-#            compared (equal; p50/p99 within the sketch's 1%, means 1e-9)
+#            of IRUNS (RUNS + 2) each, interleaved; packets per second
+#   apps     throughput, throughput --by-flow, groups of the 5-tuple,
+#            distribution of dst_port, rtt, rtt --by-flow: from the rollup
+#            and from the rows (--no-rollup: the rows' SQL, or rtt's C
+#            step), timed inside one process (bench/diag_time), and with
+#            BASE, a vnd from before rollups (today's scans: the C steps of
+#            throughput, groups, distribution, rtt), timed as `vnd diag`
+#            less a program's start; best of RUNS, the speed-up of the
+#            rollup over the fastest scan, and the answers compared (equal;
+#            p50/p99 within the sketch's 1%, means 1e-9)
 #   follow   the question --follow asks each slot (the last complete slot:
 #            --since/--until) on a capture of N/10 packets and of N
 #
 #   bench/rollup_bench.sh [PACKETS=10000000] [RUNS=3]
-# Environment: VND (default build/vnd), BASE (a vnd without rollups, or
-# "none"), KEEP=1 keeps the work folder.
+# Environment: VND (default build/vnd), BASE (a vnd without rollups, e.g.
+# of commit 0eabbd3: git archive 0eabbd3 | tar -x -C /tmp/ref && make -C
+# /tmp/ref build/vnd; none by default), KEEP=1 keeps the work folder.
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-10000000}
 RUNS=${2:-3}
+IRUNS=${IRUNS:-$((RUNS + 2))}
 VND=${VND:-build/vnd}
 GEN=$(dirname "$VND")/bench/gen_capture
-BASE=${BASE:-/work/main/build/vnd}
+BASE=${BASE:-none}
 [ "$BASE" != none ] && [ -x "$BASE" ] || BASE=
 W=$(mktemp -d /tmp/vnd-rollup-bench.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
@@ -41,7 +44,7 @@ echo "capture: $N packets, $(($(stat -c %s "$W/cap.pcap") / 1000000)) MB (bench/
 
 # ---- ingest, rollups on and off ----
 on=""; off=""
-for ((i = 0; i < RUNS; i++)); do
+for ((i = 0; i < IRUNS; i++)); do
     for r in 0 1; do
         rm -f "$W"/t.db*
         a=$(now); VND_ROLLUP=$r "$VND" parse -q -o "$W/t.db" "$W/cap.pcap"; e=$(now)
@@ -50,7 +53,7 @@ for ((i = 0; i < RUNS; i++)); do
 done
 # the last run kept its rollup: the database the apps read
 rate() { awk -v n="$N" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
-printf '\ningest (vnd parse, best of %d)\n' "$RUNS"
+printf '\ningest (vnd parse, best of %d; load average %s)\n' "$IRUNS" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  rollups off  %7.2f s  %9s packets/s\n' "$off" "$(rate "$off")"
 printf '  rollups on   %7.2f s  %9s packets/s  (%+.1f%% time)\n' "$on" "$(rate "$on")" \
     "$(awk -v a="$on" -v b="$off" 'BEGIN { print 100 * (a - b) / b }')"
@@ -83,6 +86,10 @@ same() {
 # costs 60-90 ms here, more than a rollup's answer
 DT=$(dirname "$VND")/bench/diag_time
 floor=""
+if [ -n "$BASE" ] && "$BASE" diag throughput -t cap -d "$W/t.db" --show-sql | grep -q "rollup"; then
+    echo "BASE $BASE knows rollups: it is not today's scan (BASE: a vnd of 0eabbd3)" >&2
+    BASE=
+fi
 if [ -n "$BASE" ]; then
     for ((i = 0; i < RUNS; i++)); do
         a=$(now); "$BASE" query -d "$W/t.db" -f csv "select 1" >/dev/null; e=$(now)
@@ -95,11 +102,12 @@ printf 'process; today: vnd diag of %s less its start, %.3f s)\n' "${BASE:-(none
 printf '%-32s %8s %8s %8s %9s  %s\n' app rollup rows today speed-up "same answer"
 for app in "throughput cap" "throughput cap by-flow" \
            "groups cap fields=src_ip,dst_ip,src_port,dst_port,proto" \
-           "rtt cap" "rtt cap by-flow"; do
+           "distribution cap field=dst_port" "rtt cap" "rtt cap by-flow"; do
     read -ra a <<<"$app"
     cli=(diag "${a[0]}" -t cap -d "$W/t.db" -f csv --timeout 0)
     case "$app" in *by-flow*) cli+=(--by-flow) ;; esac
     case "$app" in *fields=*) cli+=(--fields "${app#*fields=}") ;; esac
+    case "$app" in *field=*) cli+=(--field "${app#*field=}") ;; esac
     first=$("$VND" "${cli[@]}" --show-sql | head -c 27)
     [ "$first" = "/* answered from the rollup" ] || echo "  ($app: not from the rollup: $first)"
     # the rollup's answer takes milliseconds: more tries against the noise

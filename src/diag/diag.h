@@ -340,9 +340,9 @@ struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m);
 /* 0, or VND_DIAG_USE_SQL for a row earlier than the one before (or a NaN
  * ts): the machine then stays as it was. */
 int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
-/* A hint that `in` comes soon: its cache lines are fetched meanwhile (the
- * copies' table is large; a caller that feeds rows in groups overlaps
- * their misses). */
+/* A hint that `in` comes soon: its cache line in the copies' table is
+ * fetched meanwhile (a caller that feeds rows in groups overlaps the
+ * misses). */
 void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
 /* The last timestamp's rows and the ACKs still open: call once, at the end. */
 void vnd_rtt_machine_end(struct vnd_rtt_machine *m);
@@ -351,14 +351,12 @@ void vnd_rtt_machine_free(struct vnd_rtt_machine *m);
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 
-/* ---- the C steps of the other apps (diag_pairs_step.c, diag_scan_step.c):
- * each an app's `run` ---- */
+/* ---- the C steps of the other apps (diag_pairs_step.c): each an app's
+ * `run` ---- */
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                             char **err);
-int vnd_diag_distribution_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                               char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

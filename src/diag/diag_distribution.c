@@ -1,5 +1,7 @@
 /* diag_distribution.c — `distribution`: how a field's values are spread
- * (paper §3.3.1, Statistics): value, count, fraction of all rows. */
+ * (paper §3.3.1, Statistics): value, count, fraction of all rows.  A flow
+ * column's comes from the table's rollup (diag_rollup.c), any other's
+ * from this SQL. */
 #include "diag/diag.h"
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
@@ -26,5 +28,4 @@ const struct vnd_diag_app vnd_diag_distribution = {
     .usage = "-t TABLE --field COLUMN [--where EXPR]",
     .need = VND_NEED_TABLE | VND_NEED_FIELD,
     .build = build,
-    .run = vnd_diag_distribution_step,
 };

@@ -1,5 +1,6 @@
-/* diag_rollup.c — throughput, groups and rtt answered from a table's
- * rollup (ingest/rollup.h, docs/rollups.md) when the question fits it:
+/* diag_rollup.c — throughput, groups, distribution and rtt answered from
+ * a table's rollup (ingest/rollup.h, docs/rollups.md) when the question
+ * fits it:
  *
  *  - SQLite (the sketch functions are lang/sqlfuncs.h's), no --no-rollup;
  *  - the rollup agrees with the table: it holds as many rows as every
@@ -10,7 +11,7 @@
  *    first row, --since/--until on slot boundaries;
  *  - --where on flow columns only (src_ip, dst_ip, src_port, dst_port,
  *    proto), none for rtt (the pairing needs both directions whole);
- *    groups: --fields among the flow columns.
+ *    groups: --fields among the flow columns, distribution: --field.
  *
  * The answer is SQL over the rollup, with a first comment line (a C-style
  * one: `vnd query` would take a leading "--" for an option) saying
@@ -125,7 +126,7 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
      * (a tenant's guard hides sqlite_schema, so it is asked this way) */
     if (found) {
         struct vnd_sb sb = {0};
-        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch FROM ");
+        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch, flow FROM ");
         vnd_sb_ident(&sb, r->name);
         vnd_sb_printf(&sb, " LIMIT 0");
         if (sqlite3_prepare_v2(db, sb.s, -1, &s, NULL) != SQLITE_OK) {
@@ -223,6 +224,8 @@ static const char *fit(const struct vnd_diag_ctx *c, const struct vnd_diag_app *
         for (int i = 0; i < o->nfields; i++)
             if (!is_flow_col(o->fields[i], strlen(o->fields[i])))
                 return "a field is not a flow column (src_ip, dst_ip, src_port, dst_port, proto)";
+    if (app == &vnd_diag_distribution && !is_flow_col(o->field, strlen(o->field)))
+        return "the field is not a flow column (src_ip, dst_ip, src_port, dst_port, proto)";
     if (o->where && *o->where) {
         if (rtt)
             return "rtt with --where reads the rows (the pairing needs both directions whole)";
@@ -261,14 +264,6 @@ static void where(struct vnd_sb *sb, const char *kind, const char *cond, double 
         vnd_sb_printf(sb, " AND (%s)", cond);
 }
 
-/* p: the sketch's q-quantile in ms, kept within the group's min and max
- * (the sketch's answer for the extreme bins may fall just outside). */
-static void quantile(struct vnd_sb *sb, const char *q, const char *name)
-{
-    vnd_sb_printf(sb, "max(min(rtt_min), min(max(rtt_max), vnd_dds_quantile(vnd_dds_merge("
-                      "rtt_sketch), %s))) * 1000 AS %s", q, name);
-}
-
 static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
                   const char *name, const char *cond, double lo, double hi, struct vnd_sb *sb)
 {
@@ -276,72 +271,84 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
     vnd_sb_printf(sb, "/* answered from the rollup %s: per 1 s slot and flow, it holds the"
                       " table's rows whole, and the question fits it (docs/rollups.md) */\n"
                       "SELECT ", name);
-    if (app == &vnd_diag_groups) {
-        for (int i = 0; i < o->nfields; i++) {
-            vnd_sb_ident(sb, o->fields[i]);
+    if (app == &vnd_diag_groups || app == &vnd_diag_distribution) {
+        /* distribution: one field, its packets and their share of all */
+        bool dist = app == &vnd_diag_distribution;
+        const char *const *fields = dist ? (const char *const *)&o->field
+                                         : (const char *const *)o->fields;
+        int n = dist ? 1 : o->nfields;
+        for (int i = 0; i < n; i++) {
+            vnd_sb_ident(sb, fields[i]);
             vnd_sb_printf(sb, ", ");
         }
-        vnd_sb_printf(sb, "sum(packets) AS packets, sum(bytes) AS bytes\nFROM ");
+        /* per 5-tuple first, in the order of its index (no sorting),
+         * then the few tuples by the fields */
+        vnd_sb_printf(sb, dist ? "sum(p) AS count, sum(p) * 1.0 / sum(sum(p)) OVER () AS fraction"
+                               : "sum(p) AS packets, sum(b) AS bytes");
+        vnd_sb_printf(sb, "\nFROM (SELECT src_ip, src_port, dst_ip, dst_port, proto,"
+                          " sum(packets) AS p, sum(bytes) AS b FROM ");
         vnd_sb_ident(sb, name);
         where(sb, "kind IS NULL", cond, lo, hi);
-        vnd_sb_printf(sb, "\nGROUP BY ");
-        for (int i = 0; i < o->nfields; i++) {
+        vnd_sb_printf(sb, "\nGROUP BY src_ip, src_port, dst_ip, dst_port, proto) r\nGROUP BY ");
+        for (int i = 0; i < n; i++) {
             vnd_sb_printf(sb, i ? ", " : "");
-            vnd_sb_ident(sb, o->fields[i]);
+            vnd_sb_ident(sb, fields[i]);
         }
-        vnd_sb_printf(sb, "\nORDER BY packets DESC");
-        for (int i = 0; i < o->nfields; i++) {
+        vnd_sb_printf(sb, "\nORDER BY %s DESC", dist ? "count" : "packets");
+        for (int i = 0; i < n; i++) {
             vnd_sb_printf(sb, ", ");
-            vnd_sb_ident(sb, o->fields[i]);
+            vnd_sb_ident(sb, fields[i]);
         }
         return;
     }
-    /* rtt's columns: (flow,) t; throughput's: t(, flow) */
-    bool rtt = app == &vnd_diag_rtt;
-    if (rtt && o->by_flow) {
-        vnd_diag_flow_label(sb, "");
-        vnd_sb_printf(sb, " AS flow, ");
+    /* One GROUP BY (sums of integers, whatever rows a cell spans); at the
+     * rollup's own slot, by flow, in the order of its (flow, slot)
+     * indexes: nothing to sort.  rtt's columns: (flow,) t; throughput's:
+     * t(, flow). */
+    bool rtt = app == &vnd_diag_rtt, own = o->slot == VND_ROLLUP_SLOT;
+    const char *by = !o->by_flow ? "t" : own ? "flow, slot" : "flow, t";
+    const char *kind = "kind IS NULL";
+    char kbuf[64];
+    if (rtt && o->rtt_kind != VND_RTT_ALL) {
+        snprintf(kbuf, sizeof kbuf, "kind = %d", vnd_rtt_kind_code(o->rtt_kind));
+        kind = kbuf;
+    } else if (rtt) {
+        kind = "kind IS NOT NULL";
     }
+    if (rtt) {
+        /* each group's sketches merged once, its quantiles read from it
+         * (kept within the group's min and max: the sketch's answer for
+         * the extreme bins may fall just outside) */
+        vnd_sb_printf(sb, "%st, n AS packets, s / n * 1000 AS mean_ms, mn * 1000 AS min_ms,\n"
+                          "       max(mn, min(mx, vnd_dds_quantile(sk, 0.5))) * 1000 AS p50_ms,\n"
+                          "       max(mn, min(mx, vnd_dds_quantile(sk, 0.99))) * 1000 AS p99_ms,"
+                          " mx * 1000 AS max_ms\nFROM (SELECT ", o->by_flow ? "flow, " : "");
+    }
+    if (rtt && o->by_flow)
+        vnd_sb_printf(sb, "flow, ");
     slot_t(sb, o->slot);
     vnd_sb_printf(sb, " AS t,\n       ");
-    if (!rtt && o->by_flow) {
-        vnd_diag_flow_label(sb, "");
-        vnd_sb_printf(sb, " AS flow,\n       ");
-    }
-    if (app == &vnd_diag_throughput) {
-        /* the deltas of one slot and flow first, then the app's slots and
-         * flow labels */
-        const char *fl = o->by_flow ? ", src_ip, src_port, dst_ip, dst_port" : "";
-        vnd_sb_printf(sb, "sum(p) AS packets, sum(b) AS bytes, sum(b) * 8.0 / ");
+    if (!rtt && o->by_flow)
+        vnd_sb_printf(sb, "flow,\n       ");
+    if (rtt)
+        vnd_sb_printf(sb, "sum(rtt_n) AS n, sum(rtt_sum) AS s, min(rtt_min) AS mn,"
+                          " max(rtt_max) AS mx, vnd_dds_merge(rtt_sketch) AS sk\nFROM ");
+    if (!rtt) {
+        vnd_sb_printf(sb, "sum(packets) AS packets, sum(bytes) AS bytes, sum(bytes) * 8.0 / ");
         vnd_sb_real(sb, o->slot);
-        vnd_sb_printf(sb, " AS bps\nFROM (SELECT slot%s, sum(packets) AS p, sum(bytes) AS b FROM ",
-                      fl);
-        vnd_sb_ident(sb, name);
-        /* the whole rollup: in table order (through the slot index, every
-         * row would be a lookup); a range of slots: through the index */
-        if (isnan(lo) && isnan(hi))
-            vnd_sb_printf(sb, " NOT INDEXED");
-        where(sb, "kind IS NULL", cond, lo, hi);
-        vnd_sb_printf(sb, " GROUP BY slot%s) r\nGROUP BY %s\nORDER BY %s", fl,
-                      o->by_flow ? "2, 1" : "1", o->by_flow ? "2, 1" : "1");
-        return;
+        vnd_sb_printf(sb, " AS bps\nFROM ");
     }
-    /* rtt */
-    vnd_sb_printf(sb, "sum(rtt_n) AS packets, sum(rtt_sum) / sum(rtt_n) * 1000 AS mean_ms,"
-                      " min(rtt_min) * 1000 AS min_ms,\n       ");
-    quantile(sb, "0.5", "p50_ms");
-    vnd_sb_printf(sb, ",\n       ");
-    quantile(sb, "0.99", "p99_ms");
-    vnd_sb_printf(sb, ", max(rtt_max) * 1000 AS max_ms\nFROM ");
     vnd_sb_ident(sb, name);
-    char kind[64];
-    if (o->rtt_kind == VND_RTT_ALL)
-        snprintf(kind, sizeof kind, "kind IS NOT NULL");
-    else
-        snprintf(kind, sizeof kind, "kind = %d", vnd_rtt_kind_code(o->rtt_kind));
-    where(sb, kind, NULL, lo, hi);
-    vnd_sb_printf(sb, "\nGROUP BY %s HAVING sum(rtt_n) > 0\nORDER BY %s",
-                  o->by_flow ? "1, 2" : "1", o->by_flow ? "1, 2" : "1");
+    /* the whole rollup but by flow: in table order (through the slot
+     * index, every row would be a lookup); a range of slots: through the
+     * index */
+    if (!o->by_flow && isnan(lo) && isnan(hi))
+        vnd_sb_printf(sb, " NOT INDEXED");
+    where(sb, kind, cond, lo, hi);
+    vnd_sb_printf(sb, "\nGROUP BY %s", by);
+    if (rtt)
+        vnd_sb_printf(sb, " HAVING sum(rtt_n) > 0) r");
+    vnd_sb_printf(sb, "\nORDER BY %s", rtt && o->by_flow ? "flow, t" : by);
 }
 
 int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
@@ -349,7 +356,8 @@ int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app 
 {
     const struct vnd_diag_opts *o = c->o;
     *sql = *why = NULL;
-    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt)
+    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt
+        && app != &vnd_diag_distribution)
         return 0;
     if (!o->table || o->pg || disabled(o))
         return 0;

@@ -100,27 +100,25 @@ struct row {
     uint32_t sack[2 * VND_RTT_SACK_MAX];
 };
 
-/* The keys of recent rows and when each was last seen, inline in one
- * open-addressed table (one cache line per row: this runs on every TCP
- * row, at ingest too); keys older than VND_RTT_DUP_WINDOW are dropped
- * when it fills. */
-struct dupent {
-    int64_t k[3];            /* k[0]: the table's epoch << 32 | flow + 1 */
+/* The keys of recent rows (this runs on every TCP row, at ingest too):
+ * a log of the rows in time order, written in sequence, and an index of 4
+ * bytes per key (its log slot, and a tag of its hash above), small enough
+ * to stay in cache.  A tag that matches is checked against the key in the
+ * log, which holds the key's newest row or a later row.  The log grows while
+ * its oldest row is younger than VND_RTT_DUP_WINDOW; the index is built
+ * again from the log's rows of the last window when 3/4 full. */
+struct dupkey {
+    int64_t k[3];
     double ts;
 };
 struct dupset {
-    struct dupent *e;
+    struct dupkey *log;      /* row number x at log[x & (logcap - 1)] */
+    uint32_t logcap, lb;     /* logcap = 1 << lb */
+    uint32_t head;           /* the next row's number (mod 2^32) */
+    uint64_t rows;           /* rows appended */
+    uint32_t *ix;            /* tag | slot; 0 empty (tags have bit lb set) */
     size_t cap, n;
-    uint32_t epoch;          /* entries of another epoch are empty: a
-                              * rebuild clears nothing (never 0) */
-    struct dupent *spare;    /* the other table: rebuilt into, not allocated */
-    size_t sparecap;
 };
-
-static bool dup_used(const struct dupset *d, const struct dupent *e)
-{
-    return (uint64_t)e->k[0] >> 32 == d->epoch;
-}
 
 struct state {
     struct vnd_flows fl;
@@ -637,55 +635,84 @@ static void flush_groups(struct state *S)
     }
 }
 
-static size_t dup_hash(const int64_t k[3])
+static uint64_t dup_hash(const int64_t k[3])
 {
-    uint64_t h = ((uint64_t)k[0] & 0xffffffff) * 0x9e3779b97f4a7c15ULL;
+    uint64_t h = (uint64_t)k[0] * 0x9e3779b97f4a7c15ULL;
     h = (h ^ (uint64_t)k[1]) * 0xff51afd7ed558ccdULL;
     h = (h ^ (h >> 29) ^ (uint64_t)k[2]) * 0xc4ceb9fe1a85ec53ULL;
-    return (size_t)(h ^ (h >> 32));
+    return h ^ (h >> 29);
 }
 
-/* The entry of k, or the empty one where it goes. */
-static struct dupent *dup_slot(struct dupset *d, const int64_t k[3])
+static uint32_t dup_tag(const struct dupset *d, uint64_t h)
 {
-    size_t j = dup_hash(k) & (d->cap - 1);
-    while (dup_used(d, &d->e[j]) && memcmp(d->e[j].k, k, sizeof d->e[j].k))
-        j = (j + 1) & (d->cap - 1);
-    return &d->e[j];
+    return ((uint32_t)(h >> 32) | 1u << d->lb) & ~(d->logcap - 1);
 }
 
-/* Full: again with the keys seen since now - window, at a quarter full,
- * in the other table under the next epoch. */
+/* The index entry of key k (hash h), or the empty one where it goes. */
+static uint32_t *dup_find(struct dupset *d, const int64_t k[3], uint64_t h)
+{
+    uint32_t tag = dup_tag(d, h), slot = d->logcap - 1;
+    size_t j = h & (d->cap - 1);
+    for (; d->ix[j]; j = (j + 1) & (d->cap - 1))
+        if ((d->ix[j] & ~slot) == tag && !memcmp(d->log[d->ix[j] & slot].k, k, 3 * sizeof *k))
+            break;
+    return &d->ix[j];
+}
+
+/* The index again, from the log's rows of the last window before `now`. */
 static void dup_rebuild(struct dupset *d, double now)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < d->cap; i++)
-        live += dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW;
+    uint32_t live = 0;
+    while (live < d->logcap && live < d->rows
+           && now - d->log[(d->head - 1 - live) & (d->logcap - 1)].ts < VND_RTT_DUP_WINDOW)
+        live++;
     size_t cap = 1024;
-    while (cap < 4 * (live + 1))
+    while (cap < 2 * (size_t)live + 1024)
         cap *= 2;
-    /* fresh memory costs a page fault per 4 KiB: the spare is reused, and
-     * its entries, of older epochs, are empty already */
-    if (d->sparecap != cap) {
-        free(d->spare);
-        d->spare = calloc(cap, sizeof *d->spare);
-        if (!d->spare)
+    if (cap != d->cap) {
+        free(d->ix);
+        d->ix = malloc(cap * sizeof *d->ix);
+        if (!d->ix)
             abort();
-        d->sparecap = cap;
+        d->cap = cap;
     }
-    uint32_t epoch = d->epoch + 1 ? d->epoch + 1 : 1;
-    struct dupset nd = {d->spare, cap, 0, epoch, d->e, d->cap};
-    for (size_t i = 0; i < d->cap; i++)
-        if (dup_used(d, &d->e[i]) && now - d->e[i].ts < VND_RTT_DUP_WINDOW) {
-            struct dupent x = d->e[i];
-            x.k[0] = (int64_t)((uint64_t)epoch << 32 | ((uint64_t)x.k[0] & 0xffffffff));
-            *dup_slot(&nd, x.k) = x;
-            nd.n++;
-        }
-    *d = nd;
+    memset(d->ix, 0, cap * sizeof *d->ix);
+    d->n = 0;
+    for (uint32_t x = d->head - live; x != d->head; x++) {
+        uint32_t sl = x & (d->logcap - 1);
+        uint64_t h = dup_hash(d->log[sl].k);
+        uint32_t *e = dup_find(d, d->log[sl].k, h);
+        d->n += !*e;
+        *e = dup_tag(d, h) | sl;
+    }
 }
 
-/* The key of a row in the copies' table (k[0] is never 0). */
+/* Appends a row to the log, grown first (and the index rebuilt) when its
+ * oldest row, which would go, is younger than the window.  Its slot. */
+static uint32_t dup_append(struct dupset *d, const int64_t k[3], double ts)
+{
+    if (d->rows >= d->logcap
+        && (!d->logcap || ts - d->log[d->head & (d->logcap - 1)].ts < VND_RTT_DUP_WINDOW)) {
+        uint32_t lb = d->logcap ? d->lb + 1 : 12, cap = 1u << lb;
+        struct dupkey *log = malloc((size_t)cap * sizeof *log);
+        if (!log)
+            abort();
+        for (uint32_t x = d->head - d->logcap; x != d->head; x++)
+            log[x & (cap - 1)] = d->log[x & (d->logcap - 1)];
+        free(d->log);
+        d->log = log;
+        d->logcap = cap;
+        d->lb = lb;
+        dup_rebuild(d, ts);
+    }
+    uint32_t sl = d->head++ & (d->logcap - 1);
+    memcpy(d->log[sl].k, k, sizeof d->log[sl].k);
+    d->log[sl].ts = ts;
+    d->rows++;
+    return sl;
+}
+
+/* The key of a row in the copies' table. */
 static void dup_key(int64_t k[3], int flow, int64_t id, uint32_t seq, uint32_t ack, int ack_null,
                     int flags, int64_t len)
 {
@@ -701,26 +728,27 @@ static bool is_copy(struct state *S, const struct row *rw)
     if (!S->ids || rw->id_null || rw->id == 0)
         return false;
     struct dupset *d = &S->dup;
-    if (2 * (d->n + 1) > d->cap)
-        dup_rebuild(d, rw->ts);
     int64_t k[3];
     dup_key(k, rw->flow, rw->id, rw->seq, rw->ack, rw->ack_null, rw->flags, rw->len);
-    k[0] |= (int64_t)((uint64_t)d->epoch << 32);
-    struct dupent *e = dup_slot(d, k);
-    bool used = dup_used(d, e);
-    bool copy = used && rw->ts - e->ts < VND_RTT_DUP_WINDOW;
-    if (!used) {
-        memcpy(e->k, k, sizeof e->k);
-        d->n++;
-    }
-    e->ts = rw->ts;
+    uint64_t h = dup_hash(k);
+    if (4 * (d->n + 1) > 3 * d->cap)
+        dup_rebuild(d, rw->ts);
+    /* the key's newest row: the log holds it still (or one of the same
+     * key, later) when it is within the window */
+    uint32_t *e = dup_find(d, k, h);
+    bool copy = *e && rw->ts - d->log[*e & (d->logcap - 1)].ts < VND_RTT_DUP_WINDOW;
+    uint32_t logcap = d->logcap, sl = dup_append(d, k, rw->ts);
+    if (d->logcap != logcap)        /* grown: the index was built again */
+        e = dup_find(d, k, h);
+    d->n += !*e;
+    *e = dup_tag(d, h) | sl;
     return copy;
 }
 
 static void state_free(struct state *S)
 {
-    free(S->dup.e);
-    free(S->dup.spare);
+    free(S->dup.ix);
+    free(S->dup.log);
     for (size_t i = 0; i < S->n; i++)
         if (S->dirs[i]) {
             free(S->dirs[i]->heap);
@@ -782,7 +810,7 @@ void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_
         return;
     int64_t k[3];
     dup_key(k, in->flow, in->id, in->seq, in->ack, in->ack_null, in->flags, in->len);
-    __builtin_prefetch(&d->e[dup_hash(k) & (d->cap - 1)]);
+    __builtin_prefetch(&d->ix[dup_hash(k) & (d->cap - 1)]);
 }
 
 struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m)
@@ -795,16 +823,7 @@ int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
     struct state *S = &m->S;
     if (isnan(in->ts) || (S->nb && in->ts < S->buf[0].ts))
         return VND_DIAG_USE_SQL;
-    struct row rw = {
-        .ts = in->ts, .flow = in->flow, .seq = in->seq, .ack = in->ack,
-        .ack_null = in->ack_null, .flags = in->flags, .len = in->len, .cum = 0,
-        .nsack = 0, .id_null = in->id_null, .id = in->id,
-    };
-    if (S->sack && (in->flags & 16))
-        rw.nsack = vnd_rtt_sack_parse(in->sack, rw.sack);
-    if (is_copy(S, &rw))
-        return 0;
-    if (S->nb && rw.ts != S->buf[0].ts) {
+    if (S->nb && in->ts != S->buf[0].ts) {
         sort_tie(S->buf, S->nb);
         process_ts(S, S->buf, S->nb);
         S->nb = 0;
@@ -815,7 +834,21 @@ int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in)
         if (!S->buf)
             abort();
     }
-    S->buf[S->nb++] = rw;
+    /* filled in place (the SACK edges only when there are some) */
+    struct row *rw = &S->buf[S->nb];
+    rw->ts = in->ts;
+    rw->flow = in->flow;
+    rw->seq = in->seq;
+    rw->ack = in->ack;
+    rw->ack_null = in->ack_null;
+    rw->flags = in->flags;
+    rw->len = in->len;
+    rw->cum = 0;
+    rw->id_null = in->id_null;
+    rw->id = in->id;
+    rw->nsack = S->sack && (in->flags & 16) ? vnd_rtt_sack_parse(in->sack, rw->sack) : 0;
+    if (!is_copy(S, rw))
+        S->nb++;
     return 0;
 }
 

@@ -41,11 +41,21 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h;
 }
 
+/* Eight bytes at a time: addresses are hashed on every row of a scan and
+ * at ingest. */
 static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
 {
+    uint64_t w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
+    }
+    w = n;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+        w = w << 8 | (unsigned char)s[i];
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    return h ^ h >> 32;
 }
 
 static uint64_t flow_hash(const char *src, size_t sl, int64_t sport, const char *dst,
@@ -56,14 +66,28 @@ static uint64_t flow_hash(const char *src, size_t sl, int64_t sport, const char 
     h = mix(h, (uint64_t)sport);
     h = dst ? hash_bytes(h ^ 0xff, dst, dl) : mix(h, 2);
     h = mix(h, (uint64_t)dport);
-    return mix(h, nulls);
+    h = mix(h, nulls) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 32;
 }
 
 static bool str_eq(const char *a, size_t al, const char *b, size_t bl)
 {
     if (!a || !b)
         return !a && !b;
-    return al == bl && !memcmp(a, b, bl);
+    if (al != bl)
+        return false;
+    /* addresses are short: inline, eight bytes at a time */
+    uint64_t x, y;
+    for (; al >= 8; a += 8, b += 8, al -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    for (; al; al--)
+        if (*a++ != *b++)
+            return false;
+    return true;
 }
 
 static bool flow_eq(const struct vnd_flow *f, const char *src, size_t sl, int64_t sport,
@@ -174,12 +198,13 @@ int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t spor
     f->nulls = nulls;
     f->rev = -2;
     if (src && dst && !nulls) {
-        int n = snprintf(NULL, 0, "%s:%lld>%s:%lld", src, (long long)sport, dst,
+        /* from the copies: src and dst need not end in a NUL (ingest's) */
+        int n = snprintf(NULL, 0, "%s:%lld>%s:%lld", f->src, (long long)sport, f->dst,
                          (long long)dport);
         f->label = malloc((size_t)n + 1);
         if (!f->label)
             abort();
-        snprintf(f->label, (size_t)n + 1, "%s:%lld>%s:%lld", src, (long long)sport, dst,
+        snprintf(f->label, (size_t)n + 1, "%s:%lld>%s:%lld", f->src, (long long)sport, f->dst,
                  (long long)dport);
     }
     fl->tab[slot] = fl->n + 1;

@@ -24,21 +24,41 @@ static const char *const col_names[C_N] = {
 };
 
 /* The rollup table: its columns, in the order rows are written. */
-#define ROLLUP_COLS 17
+#define ROLLUP_COLS 18
 static const char rollup_schema[] =
     "slot INTEGER NOT NULL, src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,"
     " proto INTEGER, kind INTEGER, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
     " flags INTEGER, ts_min REAL, ts_max REAL, rtt_n INTEGER, rtt_sum REAL, rtt_min REAL,"
-    " rtt_max REAL, rtt_sketch BLOB";
+    " rtt_max REAL, rtt_sketch BLOB, flow TEXT";
+/* The apps' --by-flow questions read the rows of one kind in (flow, slot)
+ * order from these, groups in 5-tuple order, without sorting (the packets'
+ * ones cover them). */
+static const char rollup_indexes[] =
+    "CREATE INDEX \"%s_slot\" ON \"%s\" (slot);"
+    "CREATE INDEX \"%s_flow\" ON \"%s\" (flow, slot, packets, bytes) WHERE kind IS NULL;"
+    "CREATE INDEX \"%s_rtt\" ON \"%s\" (flow, slot) WHERE kind IS NOT NULL;"
+    "CREATE INDEX \"%s_tuple\" ON \"%s\" (src_ip, src_port, dst_ip, dst_port, proto, packets,"
+    " bytes) WHERE kind IS NULL";
 /* the names of rollup_schema's columns, for the store's writer */
 static const char *const rollup_cols[ROLLUP_COLS] = {
     "slot", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "kind", "packets", "bytes",
-    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch",
+    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch", "flow",
 };
 #define SKETCH_MAX 4096
 /* TCP rows wait in groups this big before the RTT machine takes them, so
  * that the misses of its copies' table overlap (prefetched) */
-#define PENDING 32
+#define PENDING 16
+/* flows found without hashing their text (a power of 2) */
+#define FCACHE 512
+
+/* The bins of a cell's RTT samples since its last row, kept dense (an
+ * add is an increment) within this many bins; samples beyond go to the
+ * sketch itself */
+#define DENSE_MAX 1024
+/* Cells of slots this far behind the newest stay in memory (their rows
+ * rewritten when touched again); older ones are let go (a late sample
+ * then makes another row of that key, which readers add) */
+#define KEEP_SLOTS 2
 
 struct cell {
     uint64_t packets, bytes;
@@ -47,12 +67,18 @@ struct cell {
     uint64_t rtt_n;
     double rsum, rmin, rmax;
     struct vnd_dds *sk;
+    int64_t rowid;           /* its rows in the table: rowid .. + nrows - 1 */
+    int nrows;
+    bool dirty;              /* touched since they were written */
 };
 
 struct vnd_rollup {
     char *table;
     int col[C_N];                    /* the rule's column, -1: none */
-    struct vnd_rowpipe_target ins;
+    struct vnd_rowpipe_target ins;   /* rowid first */
+    sqlite3_stmt *del;               /* a cell's old rows, by rowid */
+    int64_t next_rowid;
+    int64_t slot_max;                /* the newest slot seen */
     struct vnd_rtt_machine *m;       /* also interns the flows */
     bool rtt;                        /* RTT samples are the app's */
     const char *status;
@@ -63,15 +89,33 @@ struct vnd_rollup {
     struct vnd_gmap cells;
     struct cell *c;
     size_t cap;
-    /* per flow, the packets cell it last used: most rows find theirs here
-     * without hashing */
+    struct fcache {
+        uint64_t k[7];
+        int flow;                    /* + 1; 0: empty */
+    } fcache[FCACHE];
+    struct vnd_dds_binner bins;      /* the bin of a sample */
     struct vnd_rtt_in pend[PENDING];
     char pend_sack[PENDING][VND_VALUE_TEXT_MAX + 1];
     int npend;
+    /* per flow, its rows' sums in one (slot, proto) until it changes (or
+     * the batch ends): one cache line per row, the cells touched per slot */
     struct flowcell {
         int64_t slot, proto;
-        uint32_t cell;
         bool set;
+        uint64_t packets, bytes;
+        int64_t flags;
+        double ts_min, ts_max;
+        /* and the RTT samples of one (slot, kind) where it is the data
+         * direction: counted in dense bins (an add is an increment)
+         * until they go into the cell's sketch */
+        bool rset;
+        int rkind;
+        int64_t rslot;
+        uint64_t rn;
+        double rsum, rmin, rmax;
+        uint64_t *dc;                /* bins dlo .. dlo + dn - 1 */
+        int32_t dlo;
+        int dn;
     } *fc;
     size_t fccap;
 };
@@ -145,10 +189,12 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
     r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
     /* a rollup of that name is a leftover: the table is this trace's alone */
+    char *idx = vnd_strdup_printf(rollup_indexes, r->table, r->table, r->table, r->table,
+                                  r->table, r->table, r->table, r->table);
     char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\";"
-                                  "CREATE TABLE \"%s\" (%s);"
-                                  "CREATE INDEX \"%s_slot\" ON \"%s\" (slot)",
-                                  r->table, r->table, rollup_schema, r->table, r->table);
+                                  "CREATE TABLE \"%s\" (%s);%s",
+                                  r->table, r->table, rollup_schema, idx);
+    free(idx);
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     free(sql);
@@ -158,13 +204,23 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         vnd_rollup_free(r);
         return NULL;
     }
-    r->ins.ncols = ROLLUP_COLS;
+    r->ins.ncols = ROLLUP_COLS + 1;
     r->ins.writer = vnd_store_writer_new(st, r->table, (char *const *)rollup_cols, ROLLUP_COLS,
-                                         false, err);
+                                         true, err);
     if (!r->ins.writer) {
         vnd_rollup_free(r);
         return NULL;
     }
+    sql = vnd_strdup_printf("DELETE FROM \"%s\" WHERE rowid >= ?1 AND rowid < ?2", r->table);
+    rc = sqlite3_prepare_v2(db, sql, -1, &r->del, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        *err = vnd_strdup_printf("table %s: %s", r->table, sqlite3_errmsg(db));
+        vnd_rollup_free(r);
+        return NULL;
+    }
+    r->next_rowid = 1;
+    vnd_dds_binner_init(&r->bins, VND_DDS_ALPHA_PERMILLE);
     return r;
 }
 
@@ -189,25 +245,43 @@ int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err)
     return EIO;
 }
 
-static void cells_reset(struct vnd_rollup *r)
+static void cell_free(struct cell *c)
 {
-    for (uint32_t i = 0; i < r->cells.n; i++)
-        if (r->c[i].sk) {
-            vnd_dds_free(r->c[i].sk);
-            free(r->c[i].sk);
-        }
+    if (c->sk) {
+        vnd_dds_free(c->sk);
+        free(c->sk);
+    }
+}
+
+/* Lets go of the cells of slots before `keep` (all: INT64_MAX). */
+static void cells_evict(struct vnd_rollup *r, int64_t keep)
+{
+    struct vnd_gmap kept = {0};
+    uint32_t n = r->cells.n;
+    for (uint32_t i = 0; i < n; i++) {
+        const int64_t *k = &r->cells.k[3 * (size_t)i];
+        if (k[0] < keep)
+            cell_free(&r->c[i]);
+        else
+            r->c[vnd_gmap_get(&kept, k[0], k[1], k[2])] = r->c[i];   /* j <= i */
+    }
     vnd_gmap_free(&r->cells);
-    memset(&r->cells, 0, sizeof r->cells);
+    r->cells = kept;
     for (size_t i = 0; i < r->fccap; i++)
-        r->fc[i].set = false;
+        r->fc[i].set = r->fc[i].rset = false;
 }
 
 void vnd_rollup_free(struct vnd_rollup *r)
 {
     if (!r)
         return;
-    cells_reset(r);
+    cells_evict(r, INT64_MAX);
+    vnd_gmap_free(&r->cells);
     free(r->c);
+    for (size_t i = 0; i < r->fccap; i++)
+        free(r->fc[i].dc);
+    sqlite3_finalize(r->del);
+    vnd_dds_binner_free(&r->bins);
     free(r->fc);
     vnd_rtt_machine_free(r->m);
     vnd_store_writer_free(r->ins.writer);
@@ -243,25 +317,89 @@ static int64_t slot_of(const struct vnd_rollup *r, double ts)
     return (int64_t)floor((ts - r->t0) / VND_ROLLUP_SLOT);
 }
 
+/* The sketch of an RTT cell. */
+static struct vnd_dds *cell_sketch(struct cell *c)
+{
+    if (!c->sk) {
+        c->sk = vnd_xmalloc(sizeof *c->sk);
+        vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
+    }
+    return c->sk;
+}
+
+/* The samples flow's rows wait with, into their cell. */
+static void fold_rtt(struct vnd_rollup *r, int flow)
+{
+    struct flowcell *f = &r->fc[flow];
+    if (f->rset && f->rn) {
+        struct cell *c = cell_of(r, f->rslot, flow, 6, f->rkind);
+        vnd_dds_add_bins(cell_sketch(c), f->dlo, f->dc, f->dn);
+        memset(f->dc, 0, (size_t)f->dn * sizeof *f->dc);
+        c->dirty = true;
+        c->rtt_n += f->rn;
+        c->rsum += f->rsum;
+        c->rmin = f->rmin < c->rmin ? f->rmin : c->rmin;
+        c->rmax = f->rmax > c->rmax ? f->rmax : c->rmax;
+    }
+    f->rn = 0;
+    f->rsum = 0;
+    f->rmin = INFINITY;
+    f->rmax = -INFINITY;
+}
+
+/* v into f's dense bins (grown with some room): false when 0 or too far
+ * from the others, for the cell's sketch itself. */
+static bool dense_add(struct flowcell *f, struct vnd_dds_binner *bins, double v)
+{
+    if (!(v > 0) || !isfinite(v))
+        return false;
+    int32_t b = vnd_dds_binner_bin(bins, v);
+    if (!f->dn || b < f->dlo || b >= f->dlo + f->dn) {
+        int64_t lo = f->dn ? f->dlo : b, hi = f->dn ? (int64_t)f->dlo + f->dn : (int64_t)b + 1;
+        if (b < lo)
+            lo = (int64_t)b - 16;
+        if (b >= hi)
+            hi = (int64_t)b + 17;
+        if (hi - lo > DENSE_MAX)
+            return false;
+        uint64_t *dc = vnd_xcalloc((size_t)(hi - lo), sizeof *dc);
+        if (f->dn)
+            memcpy(dc + (f->dlo - lo), f->dc, (size_t)f->dn * sizeof *dc);
+        free(f->dc);
+        f->dc = dc;
+        f->dlo = (int32_t)lo;
+        f->dn = (int)(hi - lo);
+    }
+    f->dc[b - f->dlo]++;
+    return true;
+}
+
 static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind)
 {
     struct vnd_rollup *r = arg;
     if (!r->rtt)
         return;
-    struct cell *c = cell_of(r, slot_of(r, seg_ts), flow, 6, kind);
+    int64_t slot = slot_of(r, seg_ts);
+    struct flowcell *f = &r->fc[flow];          /* the flow's rows came first */
+    if (!f->rset || f->rslot != slot || f->rkind != kind) {
+        fold_rtt(r, flow);
+        f->rset = true;
+        f->rslot = slot;
+        f->rkind = kind;
+    }
     double v = ack_ts - seg_ts;
-    if (!c->sk) {
-        c->sk = vnd_xmalloc(sizeof *c->sk);
-        vnd_dds_init(c->sk, VND_DDS_ALPHA_PERMILLE);
+    if (!dense_add(f, &r->bins, v)) {
+        struct cell *c = cell_of(r, slot, flow, 6, kind);
+        if (vnd_dds_add(cell_sketch(c), v)) {
+            degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
+            return;
+        }
+        c->dirty = true;
     }
-    if (vnd_dds_add(c->sk, v)) {
-        degrade(r, VND_ROLLUP_STATUS_NO_RTT, "an RTT sample the sketch cannot hold");
-        return;
-    }
-    c->rtt_n++;
-    c->rsum += v;
-    c->rmin = v < c->rmin ? v : c->rmin;
-    c->rmax = v > c->rmax ? v : c->rmax;
+    f->rn++;
+    f->rsum += v;
+    f->rmin = v < f->rmin ? v : f->rmin;
+    f->rmax = v > f->rmax ? v : f->rmax;
 }
 
 static bool is(const struct vnd_value *v, const bool *present, int c, enum vnd_sql_type t)
@@ -311,8 +449,9 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
         in.id_null = 0;
         in.id = v[col[C_ID]].i;
     }
-    char *sack = r->pend_sack[r->npend];
-    if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT) {
+    if (col[C_SACK] >= 0 && present[col[C_SACK]] && v[col[C_SACK]].type == VND_SQL_TEXT
+        && (in.flags & 16)) {
+        char *sack = r->pend_sack[r->npend];
         size_t n = v[col[C_SACK]].slen < VND_VALUE_TEXT_MAX ? v[col[C_SACK]].slen
                                                             : VND_VALUE_TEXT_MAX;
         memcpy(sack, v[col[C_SACK]].s, n);
@@ -323,6 +462,71 @@ static void feed_rtt(struct vnd_rollup *r, const struct vnd_value *v, const bool
     vnd_rtt_machine_prefetch(r->m, &in);
     if (r->npend == PENDING)
         drain(r);
+}
+
+/* The sums flow's rows wait with, into their cell. */
+static void fold(struct vnd_rollup *r, int flow)
+{
+    struct flowcell *f = &r->fc[flow];
+    if (f->set && f->packets) {
+        struct cell *c = cell_of(r, f->slot, flow, f->proto, -1);
+        c->dirty = true;
+        c->packets += f->packets;
+        c->bytes += f->bytes;
+        c->flags |= f->flags;
+        c->ts_min = f->ts_min < c->ts_min ? f->ts_min : c->ts_min;
+        c->ts_max = f->ts_max > c->ts_max ? f->ts_max : c->ts_max;
+    }
+    f->packets = f->bytes = 0;
+    f->flags = 0;
+    f->ts_min = INFINITY;
+    f->ts_max = -INFINITY;
+}
+
+/* Text of at most 16 bytes as two words (with its length, exactly: the
+ * words of different texts of one length differ); false when longer. */
+static bool text_words(const char *p, size_t n, uint64_t w[2])
+{
+    w[0] = w[1] = 0;
+    if (!p)
+        return true;                /* NULL: as empty, told apart by `nulls` */
+    if (n > 16)
+        return false;
+    if (n >= 8) {
+        memcpy(&w[0], p, 8);
+        memcpy(&w[1], p + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w[0] = w[0] << 8 | (unsigned char)p[i];
+    }
+    return true;
+}
+
+/* The flow of a row: through a direct-mapped cache of flows whose
+ * addresses fit in two words each (IPv4 text), else the machine's table. */
+static int flow_of(struct vnd_rollup *r, const char *src, size_t sl, int64_t sport,
+                   const char *dst, size_t dl, int64_t dport, unsigned nulls)
+{
+    uint64_t k[7];
+    bool fits = text_words(src, sl, k) && text_words(dst, dl, k + 2);
+    k[4] = (uint64_t)sport;
+    k[5] = (uint64_t)dport;
+    k[6] = sl | dl << 8 | (uint64_t)nulls << 16 | (uint64_t)!src << 18 | (uint64_t)!dst << 19;
+    struct fcache *e = NULL;
+    if (fits) {
+        uint64_t h = 0;
+        for (int i = 0; i < 7; i++)
+            h = (h ^ k[i]) * 0x9e3779b97f4a7c15ULL;
+        e = &r->fcache[(h ^ h >> 32) & (FCACHE - 1)];
+        if (e->flow > 0 && !memcmp(e->k, k, sizeof k))
+            return e->flow - 1;
+    }
+    int flow = vnd_flows_get(vnd_rtt_machine_flows(r->m), src, sl, sport, dst, dl, dport, nulls);
+    if (e && flow >= 0) {
+        memcpy(e->k, k, sizeof k);
+        e->flow = flow + 1;
+    }
+    return flow;
 }
 
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
@@ -339,10 +543,10 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_NONE, "a flow column or payload_len of another type");
         return;
     }
-    int flow = vnd_flows_get(vnd_rtt_machine_flows(r->m), present[s] ? v[s].s : NULL,
-                             present[s] ? v[s].slen : 0, present[sp] ? v[sp].i : 0,
-                             present[d] ? v[d].s : NULL, present[d] ? v[d].slen : 0,
-                             present[dp] ? v[dp].i : 0, (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
+    int flow = flow_of(r, present[s] ? v[s].s : NULL, present[s] ? v[s].slen : 0,
+                       present[sp] ? v[sp].i : 0, present[d] ? v[d].s : NULL,
+                       present[d] ? v[d].slen : 0, present[dp] ? v[dp].i : 0,
+                       (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
     if (flow < 0) {
         degrade(r, VND_ROLLUP_STATUS_NONE, "an address with a NUL inside");
         return;
@@ -359,6 +563,7 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_TOTALS, "a row before the first");
     }
     int64_t slot = timed && r->have_t0 ? slot_of(r, ts) : -1;
+    r->slot_max = slot > r->slot_max ? slot : r->slot_max;
     int64_t proto = present[pr] ? v[pr].i : -1;
     if ((size_t)flow >= r->fccap) {
         size_t cap = r->fccap ? 2 * r->fccap : 256;
@@ -369,22 +574,21 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         r->fccap = cap;
     }
     struct flowcell *f = &r->fc[flow];
-    struct cell *c;
-    if (f->set && f->slot == slot && f->proto == proto) {
-        c = &r->c[f->cell];
-    } else {
-        c = cell_of(r, slot, flow, proto, -1);
-        *f = (struct flowcell){slot, proto, (uint32_t)(c - r->c), true};
+    if (!f->set || f->slot != slot || f->proto != proto) {
+        fold(r, flow);
+        f->slot = slot;
+        f->proto = proto;
+        f->set = true;
     }
-    c->packets++;
+    f->packets++;
     r->packets++;
     if (present[ln])
-        c->bytes += (uint64_t)v[ln].i;
+        f->bytes += (uint64_t)v[ln].i;
     if (col[C_FLAGS] >= 0 && is(v, present, col[C_FLAGS], VND_SQL_INTEGER))
-        c->flags |= v[col[C_FLAGS]].i;
+        f->flags |= v[col[C_FLAGS]].i;
     if (timed) {
-        c->ts_min = ts < c->ts_min ? ts : c->ts_min;
-        c->ts_max = ts > c->ts_max ? ts : c->ts_max;
+        f->ts_min = ts < f->ts_min ? ts : f->ts_min;
+        f->ts_max = ts > f->ts_max ? ts : f->ts_max;
     }
     if (r->rtt) {
         if (!timed)
@@ -425,13 +629,62 @@ static void put_text(struct vnd_rowpipe *p, const char *s, size_t n)
     vnd_rowpipe_put(p, &v);
 }
 
+/* The rowid ranges of rows to delete, run on the writer thread (in the
+ * batch, before its commit). */
+struct deletion {
+    sqlite3_stmt *del;
+    size_t n;
+    int64_t range[][2];
+};
+
+static int delete_op(void *arg, char **msg)
+{
+    struct deletion *d = arg;
+    int rc = SQLITE_DONE;
+    for (size_t i = 0; i < d->n && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(d->del, 1, d->range[i][0]);
+        sqlite3_bind_int64(d->del, 2, d->range[i][1]);
+        rc = sqlite3_step(d->del);
+        sqlite3_reset(d->del);
+    }
+    if (rc != SQLITE_DONE)
+        *msg = vnd_strdup_printf("rollup: %s", sqlite3_errmsg(sqlite3_db_handle(d->del)));
+    free(d);
+    return rc == SQLITE_DONE ? 0 : EIO;
+}
+
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
     drain(r);
+    for (size_t i = 0; i < r->fccap; i++) {
+        fold(r, (int)i);
+        fold_rtt(r, (int)i);
+    }
+    /* one row per cell (the RTT machine's pending samples wait): a cell
+     * written before gets its rows replaced, so a (slot, flow, kind) has
+     * one row however many batches it spans */
+    size_t nold = 0;
+    for (uint32_t i = 0; i < r->cells.n; i++)
+        nold += r->c[i].dirty && r->c[i].nrows;
+    struct deletion *del = NULL;
+    if (nold) {
+        del = vnd_xmalloc(sizeof *del + nold * sizeof del->range[0]);
+        del->del = r->del;
+        del->n = 0;
+    }
     const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);
     for (uint32_t i = 0; i < r->cells.n; i++) {
         const int64_t *k = &r->cells.k[3 * (size_t)i];
-        const struct cell *c = &r->c[i];
+        struct cell *c = &r->c[i];
+        if (!c->dirty)
+            continue;
+        c->dirty = false;
+        if (c->nrows) {
+            del->range[del->n][0] = c->rowid;
+            del->range[del->n++][1] = c->rowid + c->nrows;
+        }
+        c->rowid = r->next_rowid;
+        c->nrows = 0;
         const struct vnd_flow *f = &fl->f[k[1]];
         int64_t proto = (k[2] - ((k[2] % 4 + 4) % 4)) / 4;
         int kind = (int)((k[2] % 4 + 4) % 4) - 1;
@@ -439,6 +692,8 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
         int from = 0;
         do {
             vnd_rowpipe_begin_row(pipe, &r->ins);
+            put_int(pipe, r->next_rowid++);
+            c->nrows++;
             put_int(pipe, k[0]);
             put_text(pipe, f->src, f->src_len);
             if (f->nulls & 1)
@@ -467,6 +722,7 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             if (kind < 0) {
                 for (int j = 0; j < 5; j++)
                     vnd_rowpipe_put(pipe, NULL);
+                put_text(pipe, f->label, f->label ? strlen(f->label) : 0);
                 vnd_rowpipe_end_row(pipe);
                 break;
             }
@@ -478,10 +734,13 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             size_t n = vnd_dds_encode_part(c->sk, &from, (uint8_t *)buf, SKETCH_MAX);
             struct vnd_value v = {.type = VND_SQL_BLOB, .s = buf, .slen = n};
             vnd_rowpipe_put(pipe, &v);
+            put_text(pipe, f->label, f->label ? strlen(f->label) : 0);
             vnd_rowpipe_end_row(pipe);
         } while (from < c->sk->nb);
     }
-    cells_reset(r);
+    if (del)
+        vnd_rowpipe_run(pipe, delete_op, del);
+    cells_evict(r, r->slot_max - KEEP_SLOTS);
 }
 
 const char *vnd_rollup_table(const struct vnd_rollup *r)

@@ -82,15 +82,21 @@ static void add_bin_from(struct vnd_dds *s, int32_t idx, uint64_t n, int *at)
 /* Adds n to bin idx. */
 static void add_bin(struct vnd_dds *s, int32_t idx, uint64_t n)
 {
-    /* values mostly land in the last bins touched: search from the top */
-    int lo = 0, hi = s->nb;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->b[mid].idx < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* values of one flow and slot mostly land in the bin of the last */
+    if (s->last < s->nb && s->b[s->last].idx == idx) {
+        s->b[s->last].n += n;
+        return;
     }
+    /* the first bin >= idx, without branches to mispredict (values of
+     * one cell spread over tens of bins) */
+    int lo = 0;
+    if (s->nb) {
+        const struct vnd_dds_bin *base = s->b;
+        for (int len = s->nb; len > 1; len -= len / 2)
+            base = base[len / 2].idx < idx ? base + len / 2 : base;
+        lo = (int)(base - s->b) + (base->idx < idx);
+    }
+    s->last = lo;
     if (lo < s->nb && s->b[lo].idx == idx) {
         s->b[lo].n += n;
         return;
@@ -112,9 +118,65 @@ int vnd_dds_add(struct vnd_dds *s, double v)
         s->zeros++;
         return 0;
     }
-    double i = ceil(log(v) / s->lg);
-    add_bin(s, (int32_t)i, 1);
+    add_bin(s, vnd_dds_bin(s, v), 1);
     return 0;
+}
+
+int32_t vnd_dds_bin(const struct vnd_dds *s, double v)
+{
+    return (int32_t)ceil(log(v) / s->lg);
+}
+
+/* A sub-interval whose ends fall in different bins. */
+#define SPLIT INT32_MIN
+
+void vnd_dds_binner_init(struct vnd_dds_binner *b, int alpha_pm)
+{
+    memset(b, 0, sizeof *b);
+    vnd_dds_init(&b->shape, alpha_pm);
+}
+
+void vnd_dds_binner_free(struct vnd_dds_binner *b)
+{
+    for (int i = 0; i < VND_DDS_OCTAVES; i++)
+        free(b->oct[i]);
+    vnd_dds_free(&b->shape);
+}
+
+int32_t vnd_dds_binner_bin(struct vnd_dds_binner *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023 + VND_DDS_OCTAVES / 2;
+    if (e < 0 || e >= VND_DDS_OCTAVES || (bits >> 63))
+        return vnd_dds_bin(&b->shape, v);
+    int32_t *t = b->oct[e];
+    if (!t) {
+        /* bins are monotone in v: a sub-interval whose first and last
+         * values share a bin lies in it whole */
+        t = b->oct[e] = malloc(256 * sizeof *t);
+        if (!t)
+            abort();
+        for (int j = 0; j < 256; j++) {
+            int x = e - VND_DDS_OCTAVES / 2;
+            double lo = ldexp(1 + j / 256.0, x);
+            double hi = nextafter(ldexp(1 + (j + 1) / 256.0, x), 0);
+            int32_t bl = vnd_dds_bin(&b->shape, lo);
+            t[j] = bl == vnd_dds_bin(&b->shape, hi) ? bl : SPLIT;
+        }
+    }
+    int32_t i = t[(bits >> 44) & 0xff];
+    return i != SPLIT ? i : vnd_dds_bin(&b->shape, v);
+}
+
+void vnd_dds_add_bins(struct vnd_dds *s, int32_t lo, const uint64_t *c, int n)
+{
+    int at = 0;
+    for (int i = 0; i < n; i++)
+        if (c[i]) {
+            add_bin_from(s, lo + i, c[i], &at);
+            s->count += c[i];
+        }
 }
 
 int vnd_dds_merge(struct vnd_dds *s, const struct vnd_dds *o)

@@ -46,6 +46,7 @@ struct vnd_dds {
     uint64_t zeros, count;
     struct vnd_dds_bin *b;       /* sorted by idx, n >= 1 */
     int nb, cap;
+    int last;                    /* the bin added to last (a hint) */
 };
 
 /* An empty sketch of relative accuracy alpha_pm / 1000 (1..200). */
@@ -54,6 +55,23 @@ void vnd_dds_free(struct vnd_dds *s);
 void vnd_dds_clear(struct vnd_dds *s);
 /* Adds v (finite, >= 0): 0, or -1 for a value it cannot hold. */
 int vnd_dds_add(struct vnd_dds *s, double v);
+/* The bin of v > 0 (finite). */
+int32_t vnd_dds_bin(const struct vnd_dds *s, double v);
+
+/* vnd_dds_bin for many values (ingest's rollups): per octave of the
+ * values' binary exponent, a table of the bin of each 1/256 of it that
+ * lies in one bin, made when first needed; the log only for the others. */
+#define VND_DDS_OCTAVES 128              /* exponents -64 .. 63 */
+struct vnd_dds_binner {
+    struct vnd_dds shape;
+    int32_t *oct[VND_DDS_OCTAVES];
+};
+void vnd_dds_binner_init(struct vnd_dds_binner *b, int alpha_pm);
+void vnd_dds_binner_free(struct vnd_dds_binner *b);
+int32_t vnd_dds_binner_bin(struct vnd_dds_binner *b, double v);
+/* Adds c[i] values to bin lo + i, i < n (counted elsewhere, densely:
+ * ingest's rollups). */
+void vnd_dds_add_bins(struct vnd_dds *s, int32_t lo, const uint64_t *c, int n);
 /* Adds every value of `o` (same alpha): 0, or -1. */
 int vnd_dds_merge(struct vnd_dds *s, const struct vnd_dds *o);
 /* The nearest-rank q-quantile: the value of rank ceil(q * count) (at

@@ -51,6 +51,9 @@ for t in A B C; do
     compare "$T/t.db" rollup rtt -t $t --by-flow --slot 3
 done
 compare "$T/t.db" rollup groups -t B --fields dst_port --where 'tcp.dst = 80 or ip.src = 10.0.0.10'
+compare "$T/t.db" rollup distribution -t A --field dst_port
+compare "$T/t.db" rollup distribution -t C --field src_ip --where 'tcp.dst = 80'
+compare "$T/t.db" rollup throughput -t B --by-flow
 compare "$T/t.db" rollup throughput -t A --where 'ip.src = 10.0.0.10 and tcp.dst = 40001' --by-flow
 compare "$T/t.db" rollup rtt -t B --kind handshake --by-flow
 compare "$T/t.db" rollup rtt -t C --kind data --slot 2
@@ -58,6 +61,7 @@ compare "$T/t.db" rollup rtt -t C --kind data --slot 2
 compare "$T/t.db" rows throughput -t A --slot 0.5
 compare "$T/t.db" rows throughput -t A --where 'payload.len > 100'
 compare "$T/t.db" rows groups -t B --fields src_ip,flags
+compare "$T/t.db" rows distribution -t B --field flags
 compare "$T/t.db" rows rtt -t A --where 'ip.src = 10.0.0.1 or ip.dst = 10.0.0.1'
 compare "$T/t.db" rows rtt -t A --slot 1.5
 

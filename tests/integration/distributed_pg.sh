@@ -183,19 +183,21 @@ app correlate  '{"in":"A","out":"C","by":"id"}' correlate --in A --out C --by id
 app bottleneck '{"path":["A","B","C"]}' bottleneck --path A,B,C
 check "bottleneck's verdict as on SQLite" \
     [ "$(grep '^# verdict' "$W/coord.csv")" = "$(grep '^# verdict' "$W/lite.csv")" ]
-# how the tables were sampled: from the view vnd_meta (no vnd_sampling
-# here: its one interval); A as if sampled 1-in-10 at its table server
+# how the tables were sampled: from the views vnd_meta and vnd_sampling
+# (one interval, 'configured'); A as if sampled 1-in-10 at its table server
 co diag alice 1 json throughput '{"table":"A","slot":1000}' $PTS >"$W/samp.json" 2>"$W/err"
-check "throughput's JSON says A was read whole (its vnd_meta row through the view)" \
-    jq -e '.sampling[0] | .table == "A" and .sampling == 1 and .treatment == "exact" and (.history | not)' "$W/samp.json"
-psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET sampling = 10 WHERE tbl = 'A'"
+check "throughput's JSON says A was read whole (its rows of the views)" \
+    jq -e '.sampling[0] | .table == "A" and .sampling == 1 and .treatment == "exact"' "$W/samp.json"
+psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET sampling = 10 WHERE tbl = 'A'" \
+    -c "UPDATE \"alice-d1\".vnd_sampling SET sampling = 10 WHERE tbl = 'A'"
 co diag alice 1 json throughput '{"table":"A","slot":1000}' $PTS >"$W/samp.json" 2>"$W/err"
 check "A sampled 1-in-10: throughput scaled, with its interval, said so" \
     jq -e '(.sampling[0] | .sampling == 10 and .treatment == "scaled")
            and (.rows[0] | .bps_low < .bps and .bps < .bps_high)' "$W/samp.json"
 co diag alice 1 csv delay '{"in":"A","out":"C"}' $PTS >/dev/null 2>"$W/err"
 check "delay on A sampled 1-in-10: 400 naming A: $(cat "$W/err")" grep -q "^400: table A is sampled" "$W/err"
-psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET sampling = 1 WHERE tbl = 'A'"
+psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET sampling = 1 WHERE tbl = 'A'" \
+    -c "UPDATE \"alice-d1\".vnd_sampling SET sampling = 1 WHERE tbl = 'A'"
 co diag alice 1 csv groups '{"table":"A","fields":["nope"]}' $PTS >/dev/null 2>"$W/err"
 check "a column the views lack: 400 naming it: $(cat "$W/err")" grep -q "^400: .*no column 'nope'" "$W/err"
 

@@ -78,6 +78,12 @@ async function chartData(page, nseries) {
 // filling (traffic runs meanwhile), so it is compared by its presence only.
 // The API is asked after the chart was drawn, so it may also have one slot
 // more at the end (rows that arrived in between).
+// An app's JSON is its rows, or {rows, verdict, sampling} when it says more
+// about them than rows can (diag.h, diag_sampling.h).
+function diagRows(j) {
+  return Array.isArray(j) ? j : (j && Array.isArray(j.rows) ? j.rows : []);
+}
+
 function sameSeries(apiRows, xs, ys, col) {
   const want = new Map(apiRows.map(r => [r.t, r[col]]));
   const got = new Map();
@@ -171,8 +177,11 @@ async function test() {
       await page.check('#opt-table input[value="ids_out"]');
     });
     const thr = await chartData(page, 2);
-    const api_in = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'throughput', options: { table: 'ids_in', slot: 1 } })).json;
-    const api_out = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'throughput', options: { table: 'ids_out', slot: 1 } })).json;
+    const api_in_json = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'throughput', options: { table: 'ids_in', slot: 1 } })).json;
+    const api_in = diagRows(api_in_json);
+    ok(Array.isArray(api_in_json) || (Array.isArray(api_in_json.sampling) && api_in_json.sampling.every(s => s.treatment === 'exact')),
+       'throughput says how its rows were sampled (here: every packet, exact)', api_in_json.sampling);
+    const api_out = diagRows((await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'throughput', options: { table: 'ids_out', slot: 1 } })).json);
     const d1 = sameSeries(api_in, thr.data[0], thr.data[1], 'bps'), d2 = sameSeries(api_out, thr.data[0], thr.data[2], 'bps');
     ok(!d1 && !d2 && api_in.length > 1, `throughput: the chart has the points the API returned (ids_in ${api_in.length}, ids_out ${api_out.length}, one chart)`, d1 || d2);
     ok(thr.labels.join() === 'ids_in,ids_out', 'one series per capture point', thr.labels);
@@ -204,7 +213,7 @@ async function test() {
       await page.$$eval('#opt-table input', els => els.forEach(e => { if (e.checked) e.click(); }));
       await page.check('#opt-table input[value="ids_both"]');
     });
-    const api_rtt = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'rtt', options: { table: 'ids_both', slot: 1 } })).json;
+    const api_rtt = diagRows((await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'rtt', options: { table: 'ids_both', slot: 1 } })).json);
     const rtt = await chartData(page, 1);
     const d3 = sameSeries(api_rtt, rtt.data[0], rtt.data[1] || [], 'mean_ms') || (api_rtt.length ? null : 'no RTT samples');
     ok(!d3, `rtt: the chart has the points the API returned (${api_rtt.length})`, d3);
@@ -212,7 +221,7 @@ async function test() {
     // delay at the ids (input joined to output by packet id): a hop's two capture points
     await runApp(page, 'delay', async () => { await page.selectOption('#opt-in', 'ids_in'); await page.selectOption('#opt-out', 'ids_out'); });
     const dly = await chartData(page, 1);
-    const api_dly = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'delay', options: { in: 'ids_in', out: 'ids_out', by: 'id', slot: 1, window: 1 } })).json;
+    const api_dly = diagRows((await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'delay', options: { in: 'ids_in', out: 'ids_out', by: 'id', slot: 1, window: 1 } })).json);
     const d4 = sameSeries(api_dly, dly.data[0], dly.data[1], 'mean_ms');
     ok(!d4 && api_dly.length > 0, `delay: the chart has the points the API returned (${api_dly.length})`, d4);
     const meanD = api_dly.reduce((a, r) => a + r.mean_ms * r.packets, 0) / api_dly.reduce((a, r) => a + r.packets, 0);

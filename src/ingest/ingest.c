@@ -93,6 +93,10 @@ struct vnd_ingest {
     char *down_msg;
     uint32_t hold_packets;
     uint64_t lost_packets;   /* of batches given up, since last asked */
+    /* connections the store made again within a commit (never seen down
+     * here), since last asked, and when the last one broke */
+    uint64_t reconnects_seen, healed;
+    double healed_broke;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
     struct vnd_rowpipe *pipe;   /* rows to the writer thread */
     bool rollups;            /* keep them (rollup.h); VND_ROLLUP=0: not */
@@ -906,7 +910,16 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
         vnd_store_rollback(ing->st);
         ing->store_error = rc;
         ing->store_errmsg = vnd_xstrdup(*err);
-    } else if (ing->down_since) {
+    } else {
+        double broke;
+        uint64_t n = vnd_store_reconnects(ing->st, &broke);
+        if (n > ing->reconnects_seen && !ing->down_since) {
+            ing->healed += n - ing->reconnects_seen;
+            ing->healed_broke = broke;
+        }
+        ing->reconnects_seen = n;
+    }
+    if (!rc && ing->down_since) {
         ing->down_since = 0;
         free(ing->down_msg);
         ing->down_msg = NULL;
@@ -927,6 +940,14 @@ double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg)
 uint32_t vnd_ingest_pending(const struct vnd_ingest *ing)
 {
     return ing->in_txn ? ing->pending : 0;
+}
+
+uint64_t vnd_ingest_take_healed(struct vnd_ingest *ing, double *broke_at)
+{
+    uint64_t n = ing->healed;
+    *broke_at = ing->healed_broke;
+    ing->healed = 0;
+    return n;
 }
 
 uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing)

@@ -155,6 +155,11 @@ double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg);
 /* Packets in the open batch (held, while the store does not answer). */
 uint32_t vnd_ingest_pending(const struct vnd_ingest *ing);
 
+/* Breaks of the store's connection healed within a commit (the store
+ * never seemed down: the batch was sent again whole) since the last
+ * call, and in *broke_at when the last one began (Unix seconds). */
+uint64_t vnd_ingest_take_healed(struct vnd_ingest *ing, double *broke_at);
+
 /* Packets of batches given up since the last call. */
 uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing);
 

@@ -137,6 +137,10 @@ struct vnd_store_provider {
     /* The SQLite connection of an embedded store, for what runs inside
      * SQLite (the guard, the apps' C steps); NULL for other providers. */
     struct sqlite3 *(*sqlite)(struct vnd_store *);
+
+    /* How often the store's connection broke and was made again (0 for
+     * a store without one; NULL: never), and when it last broke. */
+    uint64_t (*reconnects)(struct vnd_store *, double *last_broke);
 };
 
 /* The part every store shares; a provider's own struct starts with it. */

@@ -115,6 +115,13 @@ int vnd_store_rollback(struct vnd_store *st)
     return st->cls->rollback(st);
 }
 
+uint64_t vnd_store_reconnects(struct vnd_store *st, double *last_broke)
+{
+    if (last_broke)
+        *last_broke = 0;
+    return st->cls->reconnects ? st->cls->reconnects(st, last_broke) : 0;
+}
+
 struct vnd_store_writer *vnd_store_writer_new(struct vnd_store *st, const char *table,
                                               char *const *columns, int ncols, bool rowid,
                                               char **err)

@@ -161,4 +161,9 @@ int vnd_store_begin(struct vnd_store *st, char **err);
 int vnd_store_commit(struct vnd_store *st, char **err);
 int vnd_store_rollback(struct vnd_store *st);
 
+/* How often the store's connection broke and was made again, and when it
+ * last broke (a server store; 0 for a file).  A break healed within one
+ * commit is seen only here: the commit itself succeeds. */
+uint64_t vnd_store_reconnects(struct vnd_store *st, double *last_broke);
+
 #endif

@@ -70,6 +70,8 @@ struct pg_store {
     /* down: the connection broke; held writes wait for the next try */
     bool down;
     double next_try, backoff;
+    double broke_at;            /* when it last went down (Unix seconds) */
+    uint64_t reconnects;        /* connections made again */
     /* a COMMIT whose answer was lost: its transaction, and what of the
      * batch it carried (the statements up to `unsure_last`, each
      * writer's first `unsure_len` bytes) */
@@ -135,6 +137,9 @@ static void go_down(struct pg_store *st)
 {
     if (!st->down) {
         st->down = true;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        st->broke_at = (double)now.tv_sec + now.tv_nsec / 1e9;
         st->backoff = BACKOFF_MIN;
         st->next_try = vnd_now();     /* the first try may be at once */
     }
@@ -538,6 +543,7 @@ static int restore(struct pg_store *st, char **err)
         return ENOTCONN;
     }
     st->down = false;
+    st->reconnects++;
     if (st->unsure_xid) {
         char x[24];
         snprintf(x, sizeof x, "%lld", (long long)st->unsure_xid);
@@ -584,6 +590,14 @@ static int restore(struct pg_store *st, char **err)
         return ENOTCONN;
     }
     return 0;
+}
+
+static uint64_t pg_reconnects(struct vnd_store *vs, double *last_broke)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (last_broke)
+        *last_broke = st->broke_at;
+    return st->reconnects;
 }
 
 static int pg_begin(struct vnd_store *vs, char **err)
@@ -1381,4 +1395,5 @@ const struct vnd_store_provider vnd_store_postgresql = {
     .canonical_table = pg_canonical_table,
     .max_rowid = pg_max_rowid,
     .sqlite = NULL,
+    .reconnects = pg_reconnects,
 };

@@ -808,11 +808,21 @@ int vnd_traces_flush(struct vnd_tabled *td, char **err)
         const char *why = NULL;
         double since = vnd_ingest_store_down(tn->ing, &why);
         uint64_t lost = vnd_ingest_take_lost(tn->ing);
+        double broke;
+        uint64_t healed = vnd_ingest_take_healed(tn->ing, &broke);
         char when[32];
         utc_text(since ? since : was, when, sizeof when);
         if (since && !was)
             vnd_err("tenant %s: the store does not answer since %s (%s); its rows are held "
                     "and stored once it answers", tn->name, when, why);
+        if (healed) {
+            char at[32];
+            utc_text(broke, at, sizeof at);
+            vnd_info("tenant %s: the store's connection broke at %s and the store answers "
+                     "again (%llu reconnect%s within a batch; the batch was sent again whole, "
+                     "nothing lost)", tn->name, at, (unsigned long long)healed,
+                     healed == 1 ? "" : "s");
+        }
         if (lost)
             vnd_err("tenant %s: the store has not answered since %s: a batch of %llu "
                     "packets is not stored (counted as store_lost)", tn->name, when,

@@ -201,8 +201,8 @@ echo "   time the ids holds a packet, B - A the re's)"
 for p in A B C; do
     "$VND" diag rtt --diagnosis "$ID" -t "$p" -f json >"$WORK/rtt_$p.json" 2>&1
     printf '   %s: %s ms over %s samples\n' "$p" \
-        "$(jq '([.[] | .mean_ms * .packets] | add) / ([.[] | .packets] | add) * 100 | round / 100' "$WORK/rtt_$p.json")" \
-        "$(jq '[.[] | .packets] | add // 0' "$WORK/rtt_$p.json")"
+        "$(jq '([.rows[] | .mean_ms * .packets] | add) / ([.rows[] | .packets] | add) * 100 | round / 100' "$WORK/rtt_$p.json")" \
+        "$(jq '[.rows[] | .packets] | add // 0' "$WORK/rtt_$p.json")"
 done
 took
 
@@ -214,7 +214,7 @@ took
 
 step "Packets lost at the ids (vnd diag loss --in C --out B):"
 "$VND" diag loss --diagnosis "$ID" --in C --out B -f json >"$WORK/loss.json" 2>&1
-LOST=$(jq '[.[] | .lost // 0] | add // 0' "$WORK/loss.json")
+LOST=$(jq '[.rows[] | .lost // 0] | add // 0' "$WORK/loss.json")
 echo "   $LOST packets entered the ids and never left it"
 took
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# run.sh — the whole suite: unit tests, fuzz replays, golden tests and
-# integration tests, once against build/ and once against the sanitizer
-# build (build-san/), the multi-threaded ones against the thread-sanitizer
-# build (build-tsan/), then short libFuzzer runs.  Ends with the line
+# run.sh — the whole suite: unit tests, fuzz replays and golden tests
+# against build/ and against the sanitizer build (build-san/); each
+# integration test once: under the sanitizer build, except those that
+# measure rates, delays or accuracy under load (MEASURING: the sanitizer
+# slows the programs past what they measure), which run against build/;
+# the multi-threaded ones again against the thread-sanitizer build
+# (build-tsan/); then short libFuzzer runs, two at a time (one a core).
+# With -b, every test runs against each build named.  Ends with the line
 # "N passed, N failed, N skipped".
 #
 #   tests/run.sh                 everything
@@ -28,6 +32,11 @@ if [ ${#BUILDS[@]} -eq 0 ]; then
     [ -x build-tsan/vnd ] && BUILDS+=(build-tsan)
 fi
 THREADED=(integration/diag_parallel.sh integration/parse_query.sh integration/controld_e2e.sh)
+MEASURING=(budget.sh correlate_haproxy.sh demo_live.sh diag_postgres.sh rtt_diff.sh testbed_pg.sh)
+# integration tests split between build/ and build-san/ when both run
+SPLIT=
+if [[ " ${BUILDS[*]} " == *" build "* && " ${BUILDS[*]} " == *" build-san "* ]]; then SPLIT=1; fi
+measuring() { [[ " ${MEASURING[*]} " == *" $1 "* ]]; }
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_NAMES=()
@@ -41,7 +50,7 @@ run_one() {
     local name=$1; shift
     if [ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]]; then return; fi
     local out="$LOG/$(echo "$name" | tr '/ ' '__').log"
-    local t0=$SECONDS
+    local t0=${RUN_T0:-$SECONDS}
     "$@" >"$out" 2>&1 </dev/null
     local rc=$?
     local p f s
@@ -85,16 +94,36 @@ for B in "${BUILDS[@]}"; do
         run_one "$B/fuzz-replay/$n" replay "$n" "$r" "tests/fuzz/crashers/$n" "tests/fuzz/seeds/$n"
     done
     for s in tests/golden/*.sh tests/integration/*.sh; do
-        [[ $(basename "$s") == lib-* ]] && continue   # sourced by tests, not one
+        n=$(basename "$s")
+        [[ $n == lib-* ]] && continue   # sourced by tests, not one
+        if [ -n "$SPLIT" ] && [[ $s == tests/integration/* ]]; then
+            if measuring "$n"; then [ "$B" = build ] || continue; else [ "$B" = build-san ] || continue; fi
+        fi
         [ -f "$s" ] && run_one "$B/${s#tests/}" bash "$s"
     done
 done
 
 # Short coverage-guided runs of every fuzz target (clang libFuzzer build).
+# Two at a time (a fuzzer keeps one core busy); each one's output is
+# counted when the pair is done.
+fuzzed() { cat "$1"; return "$(cat "$1.rc")"; }
 if [ -d build-fuzz/fuzz ] && [ "$FUZZ_SECONDS" -gt 0 ]; then
+    targets=()
     for f in build-fuzz/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
-        run_one "fuzz/$(basename "$f")" tests/fuzz/run-libfuzzer.sh "$f" "$FUZZ_SECONDS"
+        if [ -n "$PATTERN" ] && [[ fuzz/$(basename "$f") != *$PATTERN* ]]; then continue; fi
+        targets+=("$f")
+    done
+    for ((i = 0; i < ${#targets[@]}; i += 2)); do
+        RUN_T0=$SECONDS
+        pair=("${targets[@]:i:2}")
+        for f in "${pair[@]}"; do
+            (tests/fuzz/run-libfuzzer.sh "$f" "$FUZZ_SECONDS" >"$LOG/raw-${f##*/}" 2>&1 </dev/null
+             echo $? >"$LOG/raw-${f##*/}.rc") &
+        done
+        wait
+        for f in "${pair[@]}"; do run_one "fuzz/${f##*/}" fuzzed "$LOG/raw-${f##*/}"; done
+        unset RUN_T0
     done
 fi
 

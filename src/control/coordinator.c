@@ -408,6 +408,31 @@ static char *foreign_name(int k, const char *table)
     return s;
 }
 
+/* CREATE FOREIGN TABLE priv.name, t's columns, over t's table in
+ * remote_schema on server srv; `options` more OPTIONS (", key 'v'"). */
+static void foreign_table(struct vnd_sb *sb, const char *priv, const char *name,
+                          const char *srv, const char *remote_schema,
+                          const struct vnd_coord_table *t, const char *options)
+{
+    vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
+    sb_ident(sb, priv);
+    vnd_sb_printf(sb, ".");
+    sb_ident(sb, name);
+    vnd_sb_printf(sb, " (");
+    for (int k = 0; k < t->ncols; k++) {
+        vnd_sb_printf(sb, "%s", k ? ", " : "");
+        sb_ident(sb, t->cols[k]);
+        vnd_sb_printf(sb, " %s", pg_type(t->types[k]));
+    }
+    vnd_sb_printf(sb, ") SERVER ");
+    sb_ident(sb, srv);
+    vnd_sb_printf(sb, " OPTIONS (schema_name ");
+    sb_lit(sb, remote_schema);
+    vnd_sb_printf(sb, ", table_name ");
+    sb_lit(sb, t->table);
+    vnd_sb_printf(sb, "%s);\n", options);
+}
+
 /* A table's parts, for the apps' aggregates (coord_diag.c): view
  * "<table>@<n>" over the table's rows on its n-th host, through a foreign
  * table "a<k>_<table>" that plans without the table server's estimates
@@ -434,23 +459,8 @@ static void build_parts(const char *schema, const char *priv, const char *remote
             continue;
         }
         char *srv = server_name(t[i].host);
-        vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
-        sb_ident(sb, priv);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, fn);
-        vnd_sb_printf(sb, " (");
-        for (int k = 0; k < t[i].ncols; k++) {
-            vnd_sb_printf(sb, "%s", k ? ", " : "");
-            sb_ident(sb, t[i].cols[k]);
-            vnd_sb_printf(sb, " %s", pg_type(t[i].types[k]));
-        }
-        vnd_sb_printf(sb, ") SERVER ");
-        sb_ident(sb, srv);
-        vnd_sb_printf(sb, " OPTIONS (schema_name ");
-        sb_lit(sb, remote_schema);
-        vnd_sb_printf(sb, ", table_name ");
-        sb_lit(sb, t[i].table);
-        vnd_sb_printf(sb, ", use_remote_estimate 'false');\nCREATE OR REPLACE VIEW ");
+        foreign_table(sb, priv, fn, srv, remote_schema, &t[i], ", use_remote_estimate 'false'");
+        vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
         sb_ident(sb, schema);
         vnd_sb_printf(sb, ".");
         sb_ident(sb, view);
@@ -498,23 +508,7 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
                 return failf(err, "table %s twice on host %s", t[i].table, t[i].host);
             }
         char *srv = server_name(t[i].host), *fn = foreign_name(i, t[i].table);
-        vnd_sb_printf(sb, "CREATE FOREIGN TABLE IF NOT EXISTS ");
-        sb_ident(sb, priv);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, fn);
-        vnd_sb_printf(sb, " (");
-        for (int k = 0; k < t[i].ncols; k++) {
-            vnd_sb_printf(sb, "%s", k ? ", " : "");
-            sb_ident(sb, t[i].cols[k]);
-            vnd_sb_printf(sb, " %s", pg_type(t[i].types[k]));
-        }
-        vnd_sb_printf(sb, ") SERVER ");
-        sb_ident(sb, srv);
-        vnd_sb_printf(sb, " OPTIONS (schema_name ");
-        sb_lit(sb, remote_schema);
-        vnd_sb_printf(sb, ", table_name ");
-        sb_lit(sb, t[i].table);
-        vnd_sb_printf(sb, ");\n");
+        foreign_table(sb, priv, fn, srv, remote_schema, &t[i], "");
         free(fn);
         bool seen = false;
         for (int h = 0; h < nhosts; h++)

@@ -18,27 +18,13 @@ case ${VND:-} in
     skip "PostgreSQL portability: the SQL runs in PostgreSQL; run on the optimized build only"
     done_testing; exit 0 ;;
 esac
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    skip "PostgreSQL portability (needs the postgresql package and root to run it as postgres)"
-    done_testing; exit
-fi
+source "$(dirname "$0")/lib-pg.sh"
+pg_need "PostgreSQL portability"
 W=$(mktemp -d /tmp/vnd-pg.XXXXXX)
 chmod 755 "$W"; chown postgres "$W"   # socket and log live here
 PGDATA="$W/pg"
-pg() { runuser -u postgres -- "$@"; }
-cleanup() {
-    [ -f "$PGDATA/postmaster.pid" ] && pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1
-    rm -rf "$W"
-}
-trap cleanup EXIT
-mkdir "$PGDATA" && chown postgres "$PGDATA"
-if ! pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U vnd --no-sync >"$W/initdb.log" 2>&1 ||
-   ! pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -l "$W/pg.log" \
-        -o "-k $W -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1; then
-    skip "PostgreSQL portability (PostgreSQL did not start: $(tail -1 "$W/pg.log" "$W/initdb.log" 2>/dev/null | tr '\n' ' '))"
-    done_testing; exit
-fi
+trap 'pg_stop_all; rm -rf "$W"' EXIT
+pg_start "PostgreSQL portability" "$PGDATA" "$W"
 psql_() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W" -U vnd -d postgres "$@"; }
 
 # The demo's chain, short: A, B, C with loss at the IDS.

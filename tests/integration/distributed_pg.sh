@@ -22,38 +22,21 @@
 # Everything lives in a temporary directory; the instances are stopped
 # and removed on exit, failure included.
 source "$(dirname "$0")/../lib.sh"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+source "$(dirname "$0")/lib-pg.sh"
 TOOL=${VND_BUILD:-$(dirname "$VND")}/tests/tool_coord
 SETUP=$(cd "$(dirname "$0")/../.." && pwd)/scripts/vnd-pg-setup
-if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1 || [ "$(id -u)" != 0 ] ||
-   [ ! -d "$(ls -d /usr/share/postgresql/*/extension 2>/dev/null | tail -1)" ] ||
-   ! ls /usr/share/postgresql/*/extension/postgres_fdw.control >/dev/null 2>&1; then
-    skip "distributed mode (needs postgresql with postgres_fdw and root to run it as postgres)"
-    done_testing; exit
-fi
+pg_need "distributed mode" fdw
 [ -x "$TOOL" ] || { not_ok "no $TOOL (make builds it)"; done_testing; exit; }
 W=$(mktemp -d /tmp/vnd-dist.XXXXXX)
 chmod 755 "$W"; chown postgres "$W"   # sockets and logs live here
 # a sanitizer build's reports, error paths included, land here (checked at the end)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$W/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$W/asan"
-pg() { runuser -u postgres -- "$@"; }
 INSTANCES="c ts1 ts2"
-cleanup() {
-    for i in $INSTANCES; do
-        [ -f "$W/$i/postmaster.pid" ] && pg "$PGBIN/pg_ctl" -D "$W/$i" -m immediate stop >/dev/null 2>&1
-    done
-    rm -rf "$W"
-}
+cleanup() { pg_stop_all; rm -rf "$W"; }
 trap cleanup EXIT
 for i in $INSTANCES; do
-    mkdir "$W/$i" "$W/s$i" && chown postgres "$W/$i" "$W/s$i"
-    if ! pg "$PGBIN/initdb" -D "$W/$i" -A trust -U vnd --no-sync >"$W/initdb-$i.log" 2>&1 ||
-       ! pg "$PGBIN/pg_ctl" -D "$W/$i" -w -t 30 -l "$W/$i.log" \
-            -o "-k $W/s$i -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1; then
-        skip "distributed mode (PostgreSQL did not start: $(tail -1 "$W/$i.log" "$W/initdb-$i.log" 2>/dev/null | tr '\n' ' '))"
-        done_testing; exit
-    fi
+    pg_start "distributed mode" "$W/$i" "$W/s$i"
 done
 # the superuser (vnd) by trust; every other role by password, as in production
 for i in $INSTANCES; do

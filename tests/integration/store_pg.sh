@@ -13,27 +13,13 @@
 # only; stops and removes it on exit, failure included.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib-tabled.sh"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    skip "PostgreSQL store (needs the postgresql package and root to run it as postgres)"
-    done_testing; exit
-fi
+source "$(dirname "$0")/lib-pg.sh"
+pg_need "PostgreSQL store"
 tabled_setup pgstore 7436 240          # sets W, NS, the cleanup trap
 PGDATA="$W/pg"
 chmod 755 "$W"
-pg() { runuser -u postgres -- "$@"; }
-pg_cleanup() {
-    [ -f "$PGDATA/postmaster.pid" ] && pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1
-    tabled_cleanup
-}
-trap 'kill $WATCHDOG 2>/dev/null; pg_cleanup' EXIT
-mkdir "$PGDATA" && chown postgres "$PGDATA" "$W"
-if ! pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U vnd --no-sync >"$W/initdb.log" 2>&1 ||
-   ! pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -l "$W/pg.log" \
-        -o "-k $W -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1; then
-    skip "PostgreSQL store (PostgreSQL did not start: $(tail -1 "$W/pg.log" "$W/initdb.log" 2>/dev/null | tr '\n' ' '))"
-    done_testing; exit
-fi
+trap 'kill $WATCHDOG 2>/dev/null; pg_stop_all; tabled_cleanup' EXIT
+pg_start "PostgreSQL store" "$PGDATA" "$W"
 CONN="host=$W user=vnd dbname=postgres"
 psql_() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W" -U vnd -d postgres -At "$@"; }
 

@@ -86,11 +86,24 @@ check_eq "her vnd_meta from both hosts" "$(tail -1 "$W/meta.csv")" "ids_out+serv
 alice diag loss --diagnosis "$ID" --in ids_out --out server_in -f csv >"$W/loss.csv" 2>&1
 check "vnd diag loss across the hosts" test $? -eq 0 || sed 's/^/#   /' "$W/loss.csv"
 sed 's/^/# /' "$W/loss.csv"
-# No loss is set between the ids and the server; a loaded machine's
-# userspace datapath may still drop a few frames on the way.
-check "... pairs at least 99% of what left the ids with what reached the server" \
+# No loss is set between the ids and the server, but a loaded machine's
+# userspace datapath may still drop frames on the way (seen: 39 of 3,608
+# in one run, none in most).  The truth for a real drop: TCP sent the
+# segment again, so every packet VND calls lost has a later copy of its
+# sequence number at the ids's output.
+check "... pairs at least 95% of what left the ids with what reached the server" \
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "lost") l = i; if ($i == "packets") p = i }; next }
-             { lost += $l; n += $p } END { exit !(l && p && n > 0 && lost <= n / 100) }' "$W/loss.csv"
+             { lost += $l; n += $p } END { exit !(l && p && n > 0 && lost <= n / 20) }' "$W/loss.csv"
+alice diag loss --diagnosis "$ID" --in ids_out --out server_in --list -f csv >"$W/lost.csv" 2>&1
+LOST=$(awk -F, 'NR > 1 && $3 == "ids_out>server_in" { printf "%s(%s, %s)", (n++ ? ", " : ""), $2, $4 }
+               END { if (!n) printf "(0, 0)" }' "$W/lost.csv")
+alice query --diagnosis "$ID" -f csv "WITH lost(ts, id) AS (VALUES $LOST)
+    SELECT count(*), coalesce(sum(CASE WHEN EXISTS (SELECT 1 FROM ids_out r WHERE r.src_port = l.src_port
+        AND r.dst_port = l.dst_port AND r.seq = l.seq AND r.ts > l.ts) THEN 1 ELSE 0 END), 0)
+    FROM lost JOIN ids_out l ON l.id = lost.id AND abs(l.ts - lost.ts) < 1e-6" >"$W/resent.csv" 2>&1
+R=$(tail -1 "$W/resent.csv")
+check "... each packet it counts lost was sent again by TCP (really dropped: ${R%%,*} lost, ${R#*,} resent)" \
+    test "$R" = "$(( $(wc -l <"$W/lost.csv") - 1 )),$(( $(wc -l <"$W/lost.csv") - 1 ))"
 alice diag delay --diagnosis "$ID" --in ids_out --out server_in -f json >"$W/delay.json" 2>&1
 # the JSON is the rows, or {rows, sampling} when it says how they were sampled
 ROWS='if type == "array" then . else .rows end'

@@ -19,7 +19,8 @@
  * and congested after (the most quiet slots before it plus congested ones
  * from it on, each minus the other kind), provided it is congested in at
  * least half of the slots from there: a lone early spike does not move the
- * onset, nor does the queue draining before the capture ends.
+ * onset, nor does the queue draining before the capture ends.  A lossy
+ * hop with no such slot became one where it first lost 0.1%.
  *
  * On SQLite the per-point RTT comes from the rtt app's C step and the
  * table is put together in C; --show-sql prints the one statement that
@@ -251,6 +252,14 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
             before += hot ? -1 : 1;
             after -= hot ? 1 : -1;
         }
+        /* A queue that overflowed once and then carried the traffic at a
+         * level it already had (TCP backed off: seen on the live bed when
+         * the second client joined an ids already busy with the first)
+         * is never congested in half the slots after; it became the
+         * bottleneck when it first overflowed. */
+        for (int i = 0; isnan(v->since) && lossy && i < n[h]; i++)
+            if (s[i].sent > 0 && s[i].lost * 1000 >= s[i].sent)
+                v->since = s[i].t;
     }
 }
 

@@ -800,6 +800,19 @@ static void test_judge(void)
     CHECK_EQ_INT(v.hop, 0, "the congested hop");
     CHECK(v.since == 6, "its onset past a lone spike and before the queue drained (got %g)",
           v.since);
+    /* busy from the start (8 ms), one overflow at t=6 (TCP backs off),
+     * then as before: congested in one slot of the ten */
+    for (int i = 0; i < 10; i++) {
+        a[i] = (struct vnd_hop_slot){i, 2.0, 1000, 0};
+        b[i] = (struct vnd_hop_slot){i, i == 6 ? 14.0 : 8.0, 4000, i == 6 ? 18 : 0};
+    }
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK_EQ_INT(v.hop, 1, "one overflow makes the busy hop the bottleneck");
+    CHECK(v.since == 6, "from the slot its queue overflowed (got %g)", v.since);
+    for (int i = 0; i < 10; i++)
+        b[i].lost = 0;
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK(v.hop != 1 || isnan(v.since), "without the loss, one slow slot names no onset");
     for (int i = 0; i < 10; i++) {
         a[i] = (struct vnd_hop_slot){i, 2.0, 1000, 0};
         b[i] = (struct vnd_hop_slot){i, 3.0, 1000, 0};

@@ -148,7 +148,7 @@ echo "# diag throughput rows: $(($(wc -l <"$W/thr.csv") - 1)), a middle slot: $M
 
 alice diag throughput --diagnosis "$ID" -t ids_out --plot >"$W/plot.txt" 2>&1
 check "vnd diag --plot over the API draws the series" test "$(wc -l <"$W/plot.txt")" -gt 8
-timeout 3 env VND_TOKEN=$VND_TOKEN_ALICE "$VND" diag throughput --diagnosis "$ID" -t ids_out --follow -f csv >"$W/follow.csv" 2>&1
+timeout -k 10 3 env VND_TOKEN=$VND_TOKEN_ALICE "$VND" diag throughput --diagnosis "$ID" -t ids_out --follow -f csv >"$W/follow.csv" 2>&1
 check "vnd diag --follow over the API prints rows until stopped" test "$(grep -c '^[0-9]' "$W/follow.csv")" -ge 3
 cat "$W/plot.txt" "$W/follow.csv" >>"$W/seen"
 alice diag delay --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/delay.csv" 2>&1

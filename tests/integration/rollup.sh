@@ -97,7 +97,7 @@ compare "$T/t.db" rows throughput -t A --since "$(at A 1.5)"
 compare "$T/t.db" rows rtt -t B --until "$(at B 2.25)"
 
 # --follow reads the rollup's newest slot: its rows are those of the rows
-timeout 8 "$VND" diag throughput -t A -d "$T/t.db" -f csv --follow --interval 0.2 >"$T/f.csv" 2>"$T/f.err" &
+timeout -k 10 8 "$VND" diag throughput -t A -d "$T/t.db" -f csv --follow --interval 0.2 >"$T/f.csv" 2>"$T/f.err" &
 fpid=$!
 sleep 3; kill -INT $fpid 2>/dev/null; wait $fpid 2>/dev/null
 "$VND" diag throughput -t A -d "$T/t.db" -f csv --no-rollup >"$T/all.csv"

@@ -30,11 +30,8 @@ static int failf(char **err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    *err = vnd_strdup_vprintf(fmt, ap);
     va_end(ap);
-    *err = s;
     return -1;
 }
 

@@ -11,6 +11,7 @@
 
 #include "fields/registry.h"
 #include "lang/filter.h"
+#include "util/util.h"
 
 /* ---- SQL text ---- */
 
@@ -103,9 +104,7 @@ char *vnd_diag_errf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = vnd_strdup_vprintf(fmt, ap);
     va_end(ap);
     return s;
 }

@@ -51,15 +51,20 @@ char *vnd_xstrndup(const char *s, size_t n)
     return d;
 }
 
+char *vnd_strdup_vprintf(const char *fmt, va_list ap)
+{
+    char *s;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom();
+    return s;
+}
+
 char *vnd_strdup_printf(const char *fmt, ...)
 {
     va_list ap;
-    char *s;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    char *s = vnd_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        oom();
     return s;
 }
 

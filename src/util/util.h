@@ -5,6 +5,7 @@
 #define VND_UTIL_UTIL_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@ char *vnd_xstrndup(const char *s, size_t n);
 
 /* A malloc'd formatted string (never NULL). */
 char *vnd_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *vnd_strdup_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* True for 1 to 63 letters, digits, '_' or '-': a name safe as a file
  * name and in a URL path (trace ids, tenant names). */

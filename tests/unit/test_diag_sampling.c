@@ -16,6 +16,7 @@
 #include "diag/diag.h"
 #include "diag/diag_sampling.h"
 #include "output/output.h"
+#include "util/util.h"
 
 #define STD_COLS "ts REAL, id INTEGER, src_ip TEXT, dst_ip TEXT, proto INTEGER, " \
                  "src_port INTEGER, dst_port INTEGER, seq INTEGER, ack INTEGER, " \
@@ -40,9 +41,7 @@ static void execf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = vnd_strdup_vprintf(fmt, ap);
     va_end(ap);
     exec(s);
     free(s);

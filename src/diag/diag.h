@@ -103,7 +103,6 @@ struct vnd_diag_rows {
 
 /* Column names, once, before the first cell (copied). */
 void vnd_rows_columns(struct vnd_diag_rows *r, int n, const char *const *names);
-void vnd_rows_null(struct vnd_diag_rows *r);
 void vnd_rows_int(struct vnd_diag_rows *r, int64_t v);
 void vnd_rows_real(struct vnd_diag_rows *r, double v);
 /* NULL s writes a NULL cell. */

@@ -29,11 +29,6 @@ void vnd_rows_columns(struct vnd_diag_rows *r, int n, const char *const *names)
             abort();
 }
 
-void vnd_rows_null(struct vnd_diag_rows *r)
-{
-    cell(r)->type = VND_CELL_NULL;
-}
-
 void vnd_rows_int(struct vnd_diag_rows *r, int64_t v)
 {
     struct vnd_cell *c = cell(r);

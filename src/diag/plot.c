@@ -65,11 +65,6 @@ void vnd_plot_add(struct vnd_plot *p, const char *name, double x, double y)
     p->points++;
 }
 
-int vnd_plot_points(const struct vnd_plot *p)
-{
-    return p->points;
-}
-
 /* 1234567 → "1.23M": axis labels that fit in 8 columns */
 static void short_num(double v, char buf[16])
 {

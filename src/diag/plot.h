@@ -16,9 +16,6 @@ struct vnd_plot *vnd_plot_new(const char *title, const char *unit);
  * series, later ones are folded into the 8th).  NaN y is skipped. */
 void vnd_plot_add(struct vnd_plot *p, const char *name, double x, double y);
 
-/* Number of points added. */
-int vnd_plot_points(const struct vnd_plot *p);
-
 /* Draws the chart `width` x `height` characters of plotting area (plus
  * axes and legend) to `f`. */
 void vnd_plot_draw(const struct vnd_plot *p, FILE *f, int width, int height);

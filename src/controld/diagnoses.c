@@ -49,13 +49,6 @@ static int fail(char **err, int status, const char *fmt, ...)
     return status;
 }
 
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static json_t *iso_time(double t)
 {
     if (!(t > 0))
@@ -761,7 +754,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         goto out_unlock;
     }
 
-    double now = wall_now();
+    double now = vnd_wall_now();
     if (vnd_state_exec(cd->db, "INSERT INTO diagnosis (tenant, state, created, ends, collect,"
                        " parse, collect_name, parse_name) VALUES (?, 'starting', ?, ?, ?, ?, ?, ?)",
                        "sddssss", tenant, now, now, q.collect, parse_text,
@@ -1030,7 +1023,7 @@ static void finish(struct vnd_controld *cd, long long num, const char *tenant, c
     struct trow *v = diag_traces(cd, num, &n);
     rules_remove(cd, num, v, n);
     vnd_state_exec(cd->db, "UPDATE diagnosis SET state = 'done', stopped = ?, reason = ?"
-                   " WHERE num = ?", "dsI", wall_now(), reason, num);
+                   " WHERE num = ?", "dsI", vnd_wall_now(), reason, num);
     sflow_apply_all(cd, v, n, NULL);
     ipfix_apply_all(cd, v, n, NULL);
     trows_free(v, n);
@@ -1342,7 +1335,7 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd)
         last_poll = mono;
         poll_counters(cd);
     }
-    double now = wall_now();
+    double now = vnd_wall_now();
     pthread_mutex_lock(&cd->lock);
     /* Durations that ended. */
     sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT num, tenant FROM diagnosis WHERE state ="

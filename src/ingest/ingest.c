@@ -893,11 +893,8 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
          * takes more packets until a commit gets through — or until it
          * holds too many (or could not be held whole): then it is given
          * up, counted, and the next one starts. */
-        if (!ing->down_since) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            ing->down_since = (double)now.tv_sec + now.tv_nsec / 1e9;
-        }
+        if (!ing->down_since)
+            ing->down_since = vnd_wall_now();
         free(ing->down_msg);
         ing->down_msg = vnd_xstrdup(*err);
         if (rc == ECONNABORTED || ing->pending >= ing->hold_packets) {

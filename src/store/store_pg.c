@@ -137,9 +137,7 @@ static void go_down(struct pg_store *st)
 {
     if (!st->down) {
         st->down = true;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        st->broke_at = (double)now.tv_sec + now.tv_nsec / 1e9;
+        st->broke_at = vnd_wall_now();
         st->backoff = BACKOFF_MIN;
         st->next_try = vnd_now();     /* the first try may be at once */
     }
@@ -812,11 +810,9 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     snprintf(num[11], 32, "%.9f", (double)m->last_ns / 1e9);
     snprintf(num[12], 32, "%llu", (unsigned long long)m->malformed);
     bool times = m->first_ns || m->last_ns;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     char updated[32], flow[32], lost[24];
     snprintf(lost, sizeof lost, "%llu", (unsigned long long)m->store_lost);
-    snprintf(updated, sizeof updated, "%.6f", (double)now.tv_sec + now.tv_nsec / 1e9);
+    snprintf(updated, sizeof updated, "%.6f", vnd_wall_now());
     snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
     const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
                        m->source, num[0], m->parse_filter, m->parse_fields,

@@ -666,9 +666,7 @@ static int sq_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     }
     bind_text_or_null(s, i++, m->status);
     bind_text_or_null(s, i++, m->message);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    sqlite3_bind_double(s, i++, (double)now.tv_sec + now.tv_nsec / 1e9);
+    sqlite3_bind_double(s, i++, vnd_wall_now());
     sqlite3_bind_double(s, i++, m->flow_sampling > 1 ? m->flow_sampling : 1);
     bind_text_or_null(s, i++, m->rollup);
     bind_text_or_null(s, i++, m->rollup_status);

@@ -827,12 +827,9 @@ int vnd_traces_flush(struct vnd_tabled *td, char **err)
             vnd_err("tenant %s: the store has not answered since %s: a batch of %llu "
                     "packets is not stored (counted as store_lost)", tn->name, when,
                     (unsigned long long)lost);
-        if (was && !since) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
+        if (was && !since)
             vnd_info("tenant %s: the store answers again (down since %s, %.1f s); the held "
-                     "rows are stored", tn->name, when, (double)now.tv_sec - was);
-        }
+                     "rows are stored", tn->name, when, vnd_wall_now() - was);
         if (rc && rc != ENOTCONN && rc != ECONNABORTED && !status) {
             *err = vnd_strdup_printf("tenant %s: %s", tn->name, e);
             status = EIO;

@@ -68,6 +68,13 @@ char *vnd_strdup_printf(const char *fmt, ...)
     return s;
 }
 
+double vnd_wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 double vnd_now(void)
 {
     struct timespec t;

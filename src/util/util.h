@@ -25,6 +25,8 @@ bool vnd_plain_name(const char *s);
 
 /* Seconds on the monotonic clock. */
 double vnd_now(void);
+/* Wall-clock time, Unix seconds (timestamps people and rows read). */
+double vnd_wall_now(void);
 
 /* Reads a whole file into a malloc'd NUL-terminated buffer.  Returns 0 or
  * errno; *len (if given) gets the size. */

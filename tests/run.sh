@@ -39,8 +39,8 @@ BOTH=(parse_query.sh)
 # integration tests split between build/ and build-san/ when both run
 SPLIT=
 if [[ " ${BUILDS[*]} " == *" build "* && " ${BUILDS[*]} " == *" build-san "* ]]; then SPLIT=1; fi
-measuring() { [[ " ${MEASURING[*]} " == *" $1 "* ]]; }
-both() { [[ " ${BOTH[*]} " == *" $1 "* ]]; }
+# listed NAME WORD...: NAME is one of the words
+listed() { local n=$1; shift; [[ " $* " == *" $n "* ]]; }
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_NAMES=()
@@ -100,8 +100,8 @@ for B in "${BUILDS[@]}"; do
     for s in tests/golden/*.sh tests/integration/*.sh; do
         n=$(basename "$s")
         [[ $n == lib-* ]] && continue   # sourced by tests, not one
-        if [ -n "$SPLIT" ] && [[ $s == tests/integration/* ]] && ! both "$n"; then
-            if measuring "$n"; then [ "$B" = build ] || continue; else [ "$B" = build-san ] || continue; fi
+        if [ -n "$SPLIT" ] && [[ $s == tests/integration/* ]] && ! listed "$n" "${BOTH[@]}"; then
+            if listed "$n" "${MEASURING[@]}"; then [ "$B" = build ] || continue; else [ "$B" = build-san ] || continue; fi
         fi
         # a backstop: a test that hangs (seen: LeakSanitizer's exit-time
         # stop-the-world, google/sanitizers#777) fails after TEST_SECONDS

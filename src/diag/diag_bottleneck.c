@@ -172,9 +172,15 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A slot in which the hop lost at least 0.1% of what entered it. */
+static bool slot_lossy(const struct vnd_hop_slot *s)
+{
+    return s->sent > 0 && s->lost * 1000 >= s->sent;
+}
+
 static int congested(const struct vnd_hop_slot *s, double base)
 {
-    if (s->sent > 0 && s->lost * 1000 >= s->sent)
+    if (slot_lossy(s))
         return 1;
     return !isnan(s->proc_ms) && !isnan(base) && s->proc_ms >= 1.5 * base + 0.2;
 }
@@ -258,7 +264,7 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
          * is never congested in half the slots after; it became the
          * bottleneck when it first overflowed. */
         for (int i = 0; isnan(v->since) && lossy && i < n[h]; i++)
-            if (s[i].sent > 0 && s[i].lost * 1000 >= s[i].sent)
+            if (slot_lossy(&s[i]))
                 v->since = s[i].t;
     }
 }

@@ -102,8 +102,9 @@ alice query --diagnosis "$ID" -f csv "WITH lost(ts, id) AS (VALUES $LOST)
         AND r.dst_port = l.dst_port AND r.seq = l.seq AND r.ts > l.ts) THEN 1 ELSE 0 END), 0)
     FROM lost JOIN ids_out l ON l.id = lost.id AND abs(l.ts - lost.ts) < 1e-6" >"$W/resent.csv" 2>&1
 R=$(tail -1 "$W/resent.csv")
+NLOST=$(( $(wc -l <"$W/lost.csv") - 1 ))
 check "... each packet it counts lost was sent again by TCP (really dropped: ${R%%,*} lost, ${R#*,} resent)" \
-    test "$R" = "$(( $(wc -l <"$W/lost.csv") - 1 )),$(( $(wc -l <"$W/lost.csv") - 1 ))"
+    test "$R" = "$NLOST,$NLOST"
 alice diag delay --diagnosis "$ID" --in ids_out --out server_in -f json >"$W/delay.json" 2>&1
 # the JSON is the rows, or {rows, sampling} when it says how they were sampled
 ROWS='if type == "array" then . else .rows end'

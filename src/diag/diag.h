@@ -294,59 +294,7 @@ struct vnd_rtt_result {
  * TCP rows in time order.  Returns 0 or -1 and *err. */
 int vnd_rtt_compute(const struct vnd_diag_ctx *c, struct vnd_rtt_result *res, char **err);
 void vnd_rtt_result_free(struct vnd_rtt_result *res);
-/* The column rtt reads SACK blocks from when the table has it (parse
- * field tcp.sack), and the blocks one ACK carries at most. */
-#define VND_RTT_SACK_COL "sack"
-#define VND_RTT_SACK_MAX 4
-/* Copies of one frame seen on several interfaces are not retransmissions:
- * with an `id` column (ip.id), a TCP row of the same direction, id, seq,
- * ack, flags and payload_len as one less than VND_RTT_DUP_WINDOW seconds
- * before it is a copy and is left out (before Karn's rule could see it).
- * 0.2 s is Linux's smallest retransmission timeout: a real retransmission
- * comes later, and with a new IP id from every common stack.  An id of 0
- * identifies nothing (stacks that send DF packets with id 0): such rows
- * are never copies. */
-#define VND_RTT_ID_COL "id"
-#define VND_RTT_DUP_WINDOW 0.2
-/* The blocks of tcp.sack's text "L-R,L-R" (raw 32-bit edges) into edges
- * (L0, R0, L1, R1, ...); returns how many.  NULL, empty or malformed text
- * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no
- * SACK.  The rtt SQL applies the same rule. */
-int vnd_rtt_sack_parse(const char *txt, uint32_t edges[2 * VND_RTT_SACK_MAX]);
-/* The pairing itself, rows in and samples out, for the step above and
- * for the rollups of ingest (ingest/rollup.c): the same samples.  Rows
- * come in time order (rows of one ts in any order); flows are indexes of
- * vnd_rtt_machine_flows (diag/step.h).  Each sample is emitted once: the
- * data direction's flow, the ts of the segment it is timed from (its
- * slot), the ACK's ts, and its kind's code (vnd_rtt_kind_code). */
-struct vnd_rtt_machine;
-struct vnd_flows;
-struct vnd_rtt_in {
-    double ts;
-    int flow;
-    uint32_t seq, ack;
-    int ack_null;
-    int flags;
-    int64_t len;                    /* payload + SYN + FIN; 0 when NULL */
-    int id_null;
-    int64_t id;
-    const char *sack;               /* tcp.sack text or NULL */
-};
-typedef void (*vnd_rtt_emit)(void *arg, int flow, double seg_ts, double ack_ts, int kind);
-/* `ids`: rows carry ip.id (copies are recognised); `sack`: SACK text. */
-struct vnd_rtt_machine *vnd_rtt_machine_new(bool ids, bool sack, vnd_rtt_emit emit, void *arg);
-struct vnd_flows *vnd_rtt_machine_flows(struct vnd_rtt_machine *m);
-/* 0, or VND_DIAG_USE_SQL for a row earlier than the one before (or a NaN
- * ts): the machine then stays as it was. */
-int vnd_rtt_machine_row(struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
-/* A hint that `in` comes soon: its cache line in the copies' table is
- * fetched meanwhile (a caller that feeds rows in groups overlaps the
- * misses). */
-void vnd_rtt_machine_prefetch(const struct vnd_rtt_machine *m, const struct vnd_rtt_in *in);
-/* The last timestamp's rows and the ACKs still open: call once, at the end. */
-void vnd_rtt_machine_end(struct vnd_rtt_machine *m);
-void vnd_rtt_machine_free(struct vnd_rtt_machine *m);
-
+/* (the pairing itself, rows in and samples out: flow/tcp_rtt.h) */
 /* vnd_rtt_compute, then the rows: the rtt app's `run`. */
 int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 

@@ -49,6 +49,7 @@
  * about 20 µs per row there.  --show-sql prints this SQL, which PostgreSQL
  * runs, and the tests check that both give the same rows. */
 #include "diag/diag.h"
+#include "flow/tcp_rtt.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* step.h — what the diagnostic apps' C steps share (diag_step.c): flows
- * interned by their 4-tuple, rows grouped by an integer key and sorted by
+/* step.h — what the diagnostic apps' C steps share (diag_step.c): the
+ * flow of a row (flow/flows.h interns them), rows grouped by an integer key and sorted by
  * time, time 0, and the per-group statistics of vnd_diag_stats.
  *
  * Steps read rows with plain SELECTs of the columns they need and compute
@@ -13,44 +13,15 @@
 #include <sqlite3.h>
 
 #include "diag/diag.h"
+#include "flow/flows.h"
 
-/* ---- flows: (src_ip, src_port, dst_ip, dst_port), NULLs included ---- */
-struct vnd_flow {
-    char *src, *dst;                /* NULL: SQL NULL */
-    size_t src_len, dst_len;
-    int64_t sport, dport;
-    unsigned nulls;                 /* bit 0 sport, bit 1 dport NULL */
-    char *label;                    /* "src:sport>dst:dport"; NULL when a part is */
-    int rev;                        /* the reverse flow, -1: none, -2: not looked up */
-};
-
-struct vnd_flows {
-    struct vnd_flow *f;
-    int n, cap;
-    int *tab;                       /* open addressing: index + 1, 0 empty */
-    size_t tabcap;
-    int last, prev;                 /* the last two rows' flows: rows come in runs */
-};
+/* ---- flows (flow/flows.h): the one of a row ---- */
 
 /* The flow of the current row of `st` (columns src, sport, dst, dport at
  * `col`, col+1, col+2, col+3), created when new.  Returns its index, or
  * -1 when a column holds a type the SQL would compare differently (REAL
  * or BLOB ports, non-text addresses): the step then leaves it to the SQL. */
 int vnd_flows_row(struct vnd_flows *fl, sqlite3_stmt *st, int col);
-/* The flow of these values (src/dst NULL: SQL NULL; `nulls` as in struct
- * vnd_flow), created when new: what vnd_flows_row does after reading. */
-int vnd_flows_get(struct vnd_flows *fl, const char *src, size_t sl, int64_t sport,
-                  const char *dst, size_t dl, int64_t dport, unsigned nulls);
-/* The reverse of flow i (src and dst swapped), or -1 when never seen. */
-int vnd_flows_rev(struct vnd_flows *fl, int i);
-/* SQLite's order of the flows' tuples (NULL first, text by bytes). */
-int vnd_flows_cmp_tuple(const struct vnd_flows *fl, int a, int b);
-/* SQLite's order of their labels (NULL first). */
-int vnd_flows_cmp_label(const struct vnd_flows *fl, int a, int b);
-void vnd_flows_free(struct vnd_flows *fl);
-
-/* SQLite's order of two nullable strings (NULL first, bytes). */
-int vnd_cmp_text(const char *a, const char *b);
 
 /* ---- rows grouped by an int64 key, each group sorted by time ---- */
 struct vnd_keyidx {
@@ -68,23 +39,6 @@ void vnd_keyidx_build(struct vnd_keyidx *x, const int64_t *key, const unsigned c
 /* The group of `key`, or -1. */
 int64_t vnd_keyidx_find(const struct vnd_keyidx *x, int64_t key);
 void vnd_keyidx_free(struct vnd_keyidx *x);
-
-/* ---- groups by a key of three int64 (slot bits, flow, direction...) ---- */
-struct vnd_gmap {
-    int64_t *k;                     /* 3 per group */
-    uint32_t n, cap;
-    uint32_t *tab;                  /* group + 1, 0 empty */
-    size_t tabcap;
-    uint32_t last;
-};
-
-/* The group of (a, b, c), created when new (groups are numbered 0, 1, ...
- * in order of creation). */
-uint32_t vnd_gmap_get(struct vnd_gmap *m, int64_t a, int64_t b, int64_t c);
-void vnd_gmap_free(struct vnd_gmap *m);
-/* A double as a key: equal values (0.0 and -0.0 too) give equal keys. */
-int64_t vnd_dkey(double v);
-double vnd_keyd(int64_t k);
 
 /* ---- time ---- */
 

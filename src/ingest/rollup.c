@@ -9,8 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "diag/diag.h"
-#include "diag/step.h"
+#include "flow/tcp_rtt.h"
 #include "store/store.h"
 #include "util/ddsketch.h"
 #include "util/util.h"

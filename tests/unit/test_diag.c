@@ -12,6 +12,7 @@
 
 #include "diag/diag.h"
 #include "diag/opts_json.h"
+#include "flow/tcp_rtt.h"
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/budget_rule.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "tabled/traces.h"
@@ -25,7 +26,7 @@ struct vnd_budget {
     long ovs_pid;            /* whose last_ovs it is; 0: none yet */
     bool primed, measured;
     double share, ovs_share; /* the last period's; ovs -1: unknown */
-    int low_periods, high_periods;
+    struct vnd_budget_rule rule;
     uint64_t changes;
     double overhead;         /* CPU seconds the controller itself took */
     const char *state;       /* "off", "under", "over", "at limit" */
@@ -193,14 +194,10 @@ static void set_rate(struct vnd_budget *b, struct vnd_tabled_trace *t, uint32_t 
     vnd_info("budget: trace %s sampling 1/%u -> 1/%u (%s)", t->id, from, to, reason);
 }
 
-/* Over: every adaptable trace samples 2^k times fewer packets, k the
- * smallest that brings the measured share under 70% of the budget if
- * the cost were proportional to the packets kept (at least 1: doubling). */
-static void raise_rates(struct vnd_budget *b, struct vnd_tabled *td)
+/* Over: every adaptable trace samples 2^k times fewer packets
+ * (daemon/budget_rule.h). */
+static void raise_rates(struct vnd_budget *b, struct vnd_tabled *td, int k)
 {
-    int k = 1;
-    while (k < 10 && b->share / (double)(1 << k) > 0.7 * b->limit)
-        k++;
     char reason[160];
     snprintf(reason, sizeof reason, "budget: %.0f%% of a core > %.0f%% of %.0f%%",
              100 * b->share, 100 * VND_BUDGET_HIGH, 100 * b->limit);
@@ -258,27 +255,18 @@ void vnd_budget_tick(struct vnd_budget *b, struct vnd_tabled *td, double now)
         if (b->ovs_share >= 0)
             vnd_metric_set(b->m_ovs, b->ovs_share);
         if (b->limit > 0) {
-            if (b->share > VND_BUDGET_HIGH * b->limit) {
-                /* a one-period burst (the first frames touching the
-                 * packet queue's pages, a checkpoint) waits for a second
-                 * period; one far over the budget does not */
-                b->low_periods = 0;
-                if (++b->high_periods >= 2 || b->share > VND_BUDGET_BURST * b->limit) {
-                    b->high_periods = 0;
-                    raise_rates(b, td);
-                } else {
-                    b->state = "over";
-                }
-            } else if (b->share < VND_BUDGET_LOW * b->limit) {
+            int k, over;
+            switch (vnd_budget_rule_step(&b->rule, b->share, b->limit, &k, &over)) {
+            case VND_BUDGET_RAISE:
+                raise_rates(b, td, k);
+                break;
+            case VND_BUDGET_LOWER:
                 b->state = "under";
-                b->high_periods = 0;
-                if (++b->low_periods >= VND_BUDGET_LOW_PERIODS) {
-                    b->low_periods = 0;
-                    lower_rates(b, td);
-                }
-            } else {
-                b->state = "under";
-                b->low_periods = b->high_periods = 0;
+                lower_rates(b, td);
+                break;
+            case VND_BUDGET_HOLD:
+                b->state = over ? "over" : "under";
+                break;
             }
         }
         if (b->ovs_share >= 0)

@@ -29,11 +29,7 @@
 #include "tabled/tabled.h"
 
 #define VND_BUDGET_PERIOD 2.0       /* seconds between measurements */
-#define VND_BUDGET_HIGH 0.9         /* above this share of the budget for two
-                                     * periods: sample more */
-#define VND_BUDGET_BURST 1.5        /* ... or above this for one */
-#define VND_BUDGET_LOW 0.4          /* below it for VND_BUDGET_LOW_PERIODS: sample less */
-#define VND_BUDGET_LOW_PERIODS 5
+/* when to sample more or less: daemon/budget_rule.h */
 #define VND_BUDGET_MAX_SAMPLING 1024
 
 struct vnd_budget;

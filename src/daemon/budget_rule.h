@@ -1,0 +1,41 @@
+/* budget_rule.h — when a CPU budget's controller samples more or less
+ * (docs/cost.md, "Sampling chosen for a budget"): the rule the table
+ * server applies to its own sampling (tabled/budget.c) and the control
+ * server to the switch's flow sampling (controld/host_budget.c), given
+ * one measured share per period.
+ *
+ * Above VND_BUDGET_HIGH of the budget for two periods running, or above
+ * VND_BUDGET_BURST for one: sample 2^k times fewer, k the smallest (at
+ * least 1, at most 10) that would bring the share under VND_BUDGET_AIM of
+ * the budget if the cost were proportional to what is kept.  One period
+ * over is let pass: the first frames of a capture touch the packet
+ * queue's pages and a checkpoint lands now and then.  Below VND_BUDGET_LOW
+ * for VND_BUDGET_LOW_PERIODS running: halve (the caller keeps the rate
+ * the tenant asked for as its floor). */
+#ifndef VND_DAEMON_BUDGET_RULE_H
+#define VND_DAEMON_BUDGET_RULE_H
+
+#define VND_BUDGET_HIGH 0.9
+#define VND_BUDGET_BURST 1.5
+#define VND_BUDGET_AIM 0.7
+#define VND_BUDGET_LOW 0.4
+#define VND_BUDGET_LOW_PERIODS 5
+
+enum vnd_budget_step {
+    VND_BUDGET_HOLD,        /* within the budget, or over for one period */
+    VND_BUDGET_RAISE,       /* sample 2^k times fewer */
+    VND_BUDGET_LOWER,       /* sample half as many fewer (halve 1-in-N) */
+};
+
+/* The periods running over and under; zero it to start. */
+struct vnd_budget_rule {
+    int high, low;
+};
+
+/* One period's `share` against `limit` (the same unit, limit > 0): the
+ * step to take, and with VND_BUDGET_RAISE its k in *k.  *over says
+ * whether the share was above VND_BUDGET_HIGH of the limit. */
+enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double share, double limit,
+                                          int *k, int *over);
+
+#endif

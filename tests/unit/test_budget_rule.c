@@ -1,0 +1,53 @@
+/* test_budget_rule.c — the budget controllers' rule (daemon/budget_rule.h):
+ * one period over is let pass, two raise; a burst raises at once; k is
+ * the smallest power of two that brings a proportional cost under 70%;
+ * five periods under 40% lower; anything between resets both counts. */
+#include "../tap.h"
+
+#include "daemon/budget_rule.h"
+
+int main(void)
+{
+    struct vnd_budget_rule r = {0};
+    int k, over;
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.10, 0.10, &k, &over), VND_BUDGET_HOLD,
+                 "one period at 100%% of the budget holds");
+    CHECK(over, "... and says it was over");
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.10, 0.10, &k, &over), VND_BUDGET_RAISE,
+                 "a second period over raises");
+    CHECK_EQ_INT(k, 1, "100%% needs one doubling to get under 70%%");
+    CHECK_EQ_INT(r.high, 0, "the count starts again after a raise");
+
+    r = (struct vnd_budget_rule){0};
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.50, 0.10, &k, &over), VND_BUDGET_RAISE,
+                 "a burst (5x the budget) raises in its first period");
+    CHECK_EQ_INT(k, 3, "5x needs 2^3 (0.5/8 = 0.0625 < 0.07; 0.5/4 = 0.125 is not)");
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 1e9, 0.10, &k, &over), VND_BUDGET_RAISE,
+                 "far over: raises");
+    CHECK_EQ_INT(k, 10, "k stops at 10 (1024x)");
+
+    r = (struct vnd_budget_rule){0};
+    vnd_budget_rule_step(&r, 0.10, 0.10, &k, &over);
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.05, 0.10, &k, &over), VND_BUDGET_HOLD,
+                 "a period between 40%% and 90%% holds");
+    CHECK(!over && r.high == 0, "... and forgets the period over");
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.10, 0.10, &k, &over), VND_BUDGET_HOLD,
+                 "so the next period over is again the first");
+
+    r = (struct vnd_budget_rule){0};
+    int lowered_at = 0;
+    for (int i = 1; i <= 6 && !lowered_at; i++)
+        if (vnd_budget_rule_step(&r, 0.01, 0.10, &k, &over) == VND_BUDGET_LOWER)
+            lowered_at = i;
+    CHECK_EQ_INT(lowered_at, VND_BUDGET_LOW_PERIODS, "under 40%% lowers after %d periods",
+                 VND_BUDGET_LOW_PERIODS);
+    r = (struct vnd_budget_rule){0};
+    for (int i = 0; i < 4; i++)
+        vnd_budget_rule_step(&r, 0.01, 0.10, &k, &over);
+    vnd_budget_rule_step(&r, 0.05, 0.10, &k, &over);
+    CHECK_EQ_INT(vnd_budget_rule_step(&r, 0.01, 0.10, &k, &over), VND_BUDGET_HOLD,
+                 "a period in between starts the count under again");
+    vnd_budget_rule_step(&r, 0.01, 0.10, &k, &over);
+    CHECK_EQ_INT(r.low, 2, "... from one");
+    return tap_done();
+}

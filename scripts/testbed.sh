@@ -19,7 +19,7 @@ PROG="vnd testbed"
 usage() {
     cat <<'EOF'
 usage: vnd testbed up [--dir DIR] [--delay MS] [--loss PCT] [--port-base N] [--no-controld]
-                     [--chain MBIT] [--pg]
+                     [--chain MBIT] [--pg] [--budget PCT]
        vnd testbed down --dir DIR
 
 Builds (up) or removes (down) the VND test bed on this machine (root only):
@@ -68,6 +68,10 @@ options of up:
                   each prepared with vnd-pg-setup, Unix sockets only (in
                   a directory of /tmp that PostgreSQL's user can reach;
                   DIR/pg links to it)
+  --budget PCT    a CPU budget on each host in the NIB: ovs-vswitchd and the
+                  table server together may take PCT% of one core; the
+                  control server adapts the switch's flow sampling of the
+                  running mirror traces to it (docs/cost.md)
 
 down removes every namespace, link, bridge, daemon and file of the bed in
 DIR, then DIR.
@@ -85,7 +89,7 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 # ------------------------------------------------------------------ options
 CMD=${1:-}
 [ $# -gt 0 ] && shift
-DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1 CHAIN= PG=0
+DIR= DELAY=5 LOSS=1 PORT_BASE=7440 CONTROLD=1 CHAIN= PG=0 BUDGET=
 case $CMD in
 -h|--help|help) usage; exit 0 ;;
 up|down) ;;
@@ -102,6 +106,7 @@ while [ $# -gt 0 ]; do
     --no-controld) CONTROLD=0 ;;
     --chain) CHAIN=${2:?--chain needs the IDS capacity in Mbit/s}; shift ;;
     --pg) PG=1 ;;
+    --budget) BUDGET=${2:?--budget needs a percentage of one core}; shift ;;
     *) echo "$PROG: unexpected '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -612,7 +617,8 @@ for h in 1 2; do
     daemon tabled-hv$h "$DIR/hv$h/tabled.stderr" "$TABLED" --interface "${!cap}" \
         --db "$DIR/hv$h/traces.db" --listen "127.0.0.1:$port" --secret-file "$DIR/hv$h/secret" \
         --log-file "$DIR/hv$h/tabled.log" --sflow-listen "127.0.0.1:$((port + 10))" \
-        --ipfix-listen "127.0.0.1:$((port + 20))" "${store[@]}"
+        --ipfix-listen "127.0.0.1:$((port + 20))" --ovs-pidfile "$OVSDIR/vswitchd.pid" \
+        "${store[@]}"
     wait_http "vnd-tabled of hv$h" "$DPID" "http://127.0.0.1:$port/v1/traces" \
         "Authorization: Bearer $(cat "$DIR/hv$h/secret")" "$DIR/hv$h/tabled.log" "$DIR/hv$h/tabled.stderr"
     say "table server hv$h: $TABLED on 127.0.0.1:$port capturing ${!cap} (pid $DPID)"
@@ -625,10 +631,14 @@ host() {
     local h=$1 br=BR$1 of=OFCTL$1
     cat <<EOF
     {"name": "hv$h", "bridge": "${!br}", "ofctl": "${!of}", "ovsdb": "$OVSDB",
-     "mirror_port": 9,
+     "mirror_port": 9,$(nib_budget)
      "table_server": {"url": "http://127.0.0.1:$((PORT_BASE + h))",
                       "secret_file": "$DIR/hv$h/secret"$(nib_postgres "$h")}}
 EOF
+}
+nib_budget() {  # with --budget, each host's CPU budget
+    [ -n "$BUDGET" ] || return 0
+    printf '\n     "budget": {"cpu_pct": %s},' "$BUDGET"
 }
 nib_postgres() {  # HOST: with --pg, where the coordinator reads its tables
     [ "$PG" = 1 ] || return 0

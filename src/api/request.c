@@ -52,6 +52,43 @@ static int only_keys(json_t *obj, const char *const *known, char **err)
     return 0;
 }
 
+/* "flow_sampling": 1 flow in N copied by the switch, 1 to 256 (a real:
+ * control/ovs.h's effective share of the hash values). */
+static int get_flow_sampling(json_t *obj, bool required, double *out, char **err)
+{
+    json_t *fs = json_object_get(obj, "flow_sampling");
+    if (!fs && !required)
+        return 0;
+    if (!json_is_number(fs) || !(json_number_value(fs) >= 1) || json_number_value(fs) > 256)
+        return refuse(err, 400, "%s", "\"flow_sampling\" must be a number from 1 to 256 "
+                                      "(1 flow in N copied by the switch)");
+    *out = json_number_value(fs);
+    return 0;
+}
+
+/* PATCH /v1/traces/{id}: {"flow_sampling", "from_ts", "reason"}. */
+static int parse_update(json_t *obj, struct vnd_api_request *r, char **err)
+{
+    static const char *const known[] = {"flow_sampling", "from_ts", "reason", NULL};
+    int rc = only_keys(obj, known, err);
+    if (rc || (rc = get_flow_sampling(obj, true, &r->flow_sampling, err)))
+        return rc;
+    json_t *from = json_object_get(obj, "from_ts");
+    if (!json_is_number(from) || !(json_number_value(from) > 0)
+        || json_number_value(from) > 1e11)
+        return refuse(err, 400, "%s", "\"from_ts\" (Unix seconds: when the switch changed) "
+                                      "is required");
+    r->from_ts = json_number_value(from);
+    json_t *why = json_object_get(obj, "reason");
+    if (why && !json_is_null(why)) {
+        if (!json_is_string(why) || json_string_length(why) > 1024
+            || strlen(json_string_value(why)) != json_string_length(why))
+            return refuse(err, 400, "%s", "\"reason\" must be a string of at most 1024 bytes");
+        r->reason = vnd_xstrdup(json_string_value(why));
+    }
+    return 0;
+}
+
 static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
@@ -118,16 +155,10 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
                       "\"%.20s\"", r->mode);
     if ((rc = get_uint(obj, "ifindex", 1, 0x3fffffff, &r->ifindex, err)))
         return rc;
-    json_t *fs = json_object_get(obj, "flow_sampling");
-    if (fs) {
-        if (!json_is_number(fs) || !(json_number_value(fs) >= 1)
-            || json_number_value(fs) > 256)
-            return refuse(err, 400, "%s", "\"flow_sampling\" must be a number from 1 to 256 "
-                                          "(1 flow in N copied by the switch)");
-        r->flow_sampling = json_number_value(fs);
-        if (r->flow_sampling > 1 && r->mode && strcmp(r->mode, "mirror"))
-            return refuse(err, 400, "%s", "\"flow_sampling\" goes with mode mirror only");
-    }
+    if ((rc = get_flow_sampling(obj, false, &r->flow_sampling, err)))
+        return rc;
+    if (r->flow_sampling > 1 && r->mode && strcmp(r->mode, "mirror"))
+        return refuse(err, 400, "%s", "\"flow_sampling\" goes with mode mirror only");
     json_t *sm = json_object_get(obj, "sampling_method");
     if (sm && !json_is_null(sm)) {
         if (!json_is_string(sm)
@@ -281,7 +312,7 @@ int vnd_api_parse_request(const char *method, const char *path, const char *body
         return refuse(err, 413, "%s", "the request body is larger than 1 MiB");
 
     bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST"),
-         del = !strcmp(method, "DELETE");
+         del = !strcmp(method, "DELETE"), patch = !strcmp(method, "PATCH");
     const char *rest;
     if (!strcmp(path, "/v1/query")) {
         if (!post)
@@ -316,21 +347,25 @@ int vnd_api_parse_request(const char *method, const char *path, const char *body
             r->op = VND_API_GET;
         } else if (del) {
             r->op = VND_API_DELETE;
+        } else if (patch) {
+            r->op = VND_API_UPDATE;
         } else {
-            return refuse(err, 405, "%s", "/v1/traces/{id} takes GET or DELETE");
+            return refuse(err, 405, "%s", "/v1/traces/{id} takes GET, PATCH or DELETE");
         }
     } else {
         return refuse(err, 404, "%s", "no such resource (the API lives under /v1/traces, "
                                       "/v1/query and /v1/diag)");
     }
 
-    if (r->op != VND_API_CREATE && r->op != VND_API_QUERY && r->op != VND_API_DIAG)
+    if (r->op != VND_API_CREATE && r->op != VND_API_QUERY && r->op != VND_API_DIAG
+        && r->op != VND_API_UPDATE)
         return 0;
     int status = 0;
     json_t *obj = load_object(body, len, &status, err);
     if (!obj)
         return status;
     status = r->op == VND_API_CREATE ? parse_create(obj, r, err)
+             : r->op == VND_API_UPDATE ? parse_update(obj, r, err)
              : r->op == VND_API_QUERY ? parse_query(obj, r, err)
                                       : parse_diag(obj, r, err);
     json_decref(obj);
@@ -348,6 +383,7 @@ void vnd_api_request_clear(struct vnd_api_request *r)
     free(r->mode);
     free(r->match);
     free(r->sql);
+    free(r->reason);
     for (int i = 0; i < r->ntraces; i++)
         free(r->traces[i]);
     free(r->traces);

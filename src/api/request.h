@@ -47,12 +47,12 @@ struct json_t;
 
 enum vnd_api_op {
     VND_API_CREATE, VND_API_LIST, VND_API_GET, VND_API_DELETE, VND_API_PCAP,
-    VND_API_QUERY, VND_API_DIAG,
+    VND_API_QUERY, VND_API_DIAG, VND_API_UPDATE,
 };
 
 struct vnd_api_request {
     enum vnd_api_op op;
-    char *id;               /* CREATE, GET, DELETE, PCAP */
+    char *id;               /* CREATE, GET, DELETE, PCAP, UPDATE */
     /* CREATE */
     int tag;
     char *parse;            /* NULL: the standard columns */
@@ -73,6 +73,11 @@ struct vnd_api_request {
      * control/ovs.h) is copied by the switch; 1: every flow.  Recorded in
      * vnd_meta, not applied here. */
     double flow_sampling;
+    /* UPDATE (PATCH /v1/traces/{id}, the control server's): the switch
+     * copies 1 flow in flow_sampling since from_ts (Unix seconds, capture
+     * time), because of `reason` (NULL: none given) */
+    double from_ts;
+    char *reason;
     /* QUERY and DIAG */
     char *sql;              /* QUERY */
     enum vnd_fmt fmt;       /* default VND_FMT_JSON */

@@ -481,7 +481,7 @@ static int parse_host_postgres(struct ctx *c, const char *tp, json_t *ts, struct
 static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_nib_host *h)
 {
     static const char *const known[] = {"name", "bridge", "ofctl", "ovsdb", "mirror_port",
-                                        "table_server", NULL};
+                                        "table_server", "budget", NULL};
     char p[160];
     if (!json_is_object(obj))
         return fail(c, path, "expected an object (a host), found %s", type_name(obj));
@@ -518,6 +518,22 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
                 OFPP_MAX, &port, &present))
         return -1;
     h->mirror_port = (int)port;
+    /* "budget": {"cpu_pct": N}: the share of one core ovs-vswitchd and the
+     * table server may take together (controld/host_budget.c) */
+    static const char *const budget_known[] = {"cpu_pct", NULL};
+    char bp[160];
+    sub(bp, sizeof bp, path, "budget");
+    json_t *budget = member(c, path, obj, "budget", JSON_OBJECT, false, "{\"cpu_pct\": N}");
+    if (budget) {
+        json_int_t pct;
+        if (only_keys(c, bp, budget, budget_known)
+            || get_int(c, bp, budget, "cpu_pct", true, "percent of one core for ovs-vswitchd "
+                       "and the table server together", 1, 6400, &pct, &present))
+            return -1;
+        h->budget_cpu_pct = (int)pct;
+    } else if (c->err) {
+        return -1;
+    }
 
     static const char *const ts_known[] = {"url", "secret_file", "postgres", NULL};
     char tp[160];

@@ -16,6 +16,7 @@
 #include "control/tsclient.h"
 #include "controld/coord_routes.h"
 #include "controld/diagnoses.h"
+#include "controld/host_budget.h"
 #include "controld/state.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -367,6 +368,8 @@ static enum MHD_Result admin_routes(struct vnd_controld *cd, struct MHD_Connecti
         int status = vnd_diagnosis_list(cd, NULL, &reply);
         return answer(mc, status, reply, NULL);
     }
+    if (strcmp(url, "/v1/admin/budget") == 0 && strcmp(m, "GET") == 0)
+        return vnd_http_send_json(mc, 200, vnd_host_budgets_json(cd->budgets));
     if (strcmp(url, "/v1/admin/reconcile") == 0 && strcmp(m, "POST") == 0) {
         int fixes = vnd_diagnosis_reconcile(cd);
         return vnd_http_send_json(mc, 200, json_pack("{s:i}", "fixes", fixes));
@@ -414,7 +417,8 @@ static const char *route_of(const char *method, const char *url)
 {
     (void)method;
     static const char *const fixed[] = {"/v1/diagnoses", "/v1/admin/diagnoses",
-                                        "/v1/admin/reconcile", "/v1/topology"};
+                                        "/v1/admin/reconcile", "/v1/admin/budget",
+                                        "/v1/topology"};
     if (vnd_static_is_console(url))
         return "/console";
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)

@@ -19,6 +19,7 @@
 struct vnd_metrics;
 struct vnd_metric;
 struct vnd_coord;
+struct vnd_host_budgets;
 
 struct vnd_controld {
     /* settings */
@@ -45,6 +46,11 @@ struct vnd_controld {
     struct vnd_metrics *metrics;
     struct vnd_metric *m_reconcile_runs, *m_reconcile_fixes, *m_reconcile_seconds;
     struct vnd_metric *m_query_seconds, *m_live, *m_diagnoses, *m_rules;
+
+    /* each host's CPU budget and the switch's flow sampling it keeps to
+     * (host_budget.h); polled every budget_period s */
+    struct vnd_host_budgets *budgets;
+    double budget_period;
 
     volatile sig_atomic_t reload;   /* SIGHUP seen */
     volatile sig_atomic_t stopping;

@@ -121,6 +121,7 @@ struct trow {
     int idx;
     char *name, *node, *point, *direction, *pattern, *tables, *host, *port, *match;
     int ofport, tag, bit, sampling, snaplen, flow_sampling;
+    int flow_sampling_asked;        /* the tenant's; flow_sampling may be above (a host budget) */
     char *parse_text;
     long long stored, bytes;
     struct vnd_capture_match m;
@@ -139,7 +140,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
     " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
-    " t.ipfix_flows, t.flow_sampling, t.sampling_method"
+    " t.ipfix_flows, t.flow_sampling, t.sampling_method, t.flow_sampling_asked"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -173,6 +174,7 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
     r->flow_sampling = sqlite3_column_int(st, 25);
     r->sampling_hash = sqlite3_column_text(st, 26)
                        && !strcmp((const char *)sqlite3_column_text(st, 26), "hash");
+    r->flow_sampling_asked = sqlite3_column_int(st, 27);
 }
 
 static void trow_clear(struct trow *r)
@@ -826,12 +828,13 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
-            " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "Iissssssssiiisiisssiiis",
+            " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method, flow_sampling_asked)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "Iissssssssiiisiisssiiisi",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
             r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling,
-            r->sampling_hash ? "hash" : "count");
+            r->sampling_hash ? "hash" : "count", r->flow_sampling > 1 ? r->flow_sampling : 1);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -1325,6 +1328,77 @@ static void poll_counters(struct vnd_controld *cd)
         host_clear(&h);
     }
     trows_free(v, n);
+}
+
+int vnd_diagnosis_scale_flow_sampling(struct vnd_controld *cd, const char *host, int shift,
+                                      const char *reason, bool *at_limit)
+{
+    *at_limit = true;
+    struct host h;
+    if (!host_get(cd, host, &h))
+        return 0;
+    pthread_mutex_lock(&cd->lock);
+    int n, changed = 0;
+    struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t"
+                                                " JOIN diagnosis d ON d.num = t.diag WHERE"
+                                                " t.host = ? AND d.state = 'running'"
+                                                " AND t.mode = 'mirror' AND t.bit >= 0", "s",
+                                                host), &n);
+    for (int i = 0; i < n; i++) {
+        struct trow *r = &v[i];
+        int asked = r->flow_sampling_asked > 1 ? r->flow_sampling_asked : 1;
+        int cur = r->flow_sampling > 1 ? r->flow_sampling : 1, to = cur;
+        if (shift > 0)
+            for (int k = 0; k < shift && to < VND_FLOW_HASH_VALUES; k++)
+                to *= 2;
+        else
+            to = cur / 2;
+        if (to > VND_FLOW_HASH_VALUES)
+            to = VND_FLOW_HASH_VALUES;
+        if (to < asked)
+            to = asked;
+        if (shift > 0 ? to < VND_FLOW_HASH_VALUES : to > asked)
+            *at_limit = false;
+        if (to == cur)
+            continue;
+        /* the switch first: the table server's interval starts when the
+         * switch copies under the new rate (within this call's time) */
+        r->flow_sampling = to;
+        struct vnd_capture_rule rule = rule_of(r, h.mirror);
+        char *why = NULL;
+        if (vnd_ovs_add(h.ofctl, &rule, 1, &why)) {
+            vnd_err("budget %s: d%lld %s: flow sampling 1/%d -> 1/%d: %s", host, r->diag,
+                    r->name, cur, to, why);
+            free(why);
+            continue;
+        }
+        double from = vnd_wall_now();
+        vnd_state_exec(cd->db, "UPDATE trace SET flow_sampling = ? WHERE diag = ? AND idx = ?",
+                       "iIi", to, r->diag, r->idx);
+        changed++;
+        vnd_info("budget %s: d%lld %s: flow sampling 1/%d -> 1/%d (%s)", host, r->diag, r->name,
+                 cur, to, reason);
+        char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(r->tenant, r->diag);
+        char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt);
+        json_t *body = json_pack("{s:f, s:f, s:s}", "flow_sampling",
+                                 vnd_flow_sampling_effective(to), "from_ts", from,
+                                 "reason", reason), *reply = NULL;
+        long status = 0;
+        if (vnd_ts_call(h.url, h.secret, "PATCH", path, body, &status, &reply, &why)
+            || status != 200)
+            vnd_err("budget %s: d%lld %s: telling the table server the flow sampling 1/%d: %s",
+                    host, r->diag, r->name, to, why ? why : "refused");
+        free(why);
+        json_decref(body);
+        json_decref(reply);
+        free(path);
+        free(tt);
+        free(id);
+    }
+    pthread_mutex_unlock(&cd->lock);
+    trows_free(v, n);
+    host_clear(&h);
+    return changed;
 }
 
 void vnd_diagnosis_maintain(struct vnd_controld *cd)

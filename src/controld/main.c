@@ -18,6 +18,7 @@
 #include "controld/api.h"
 #include "controld/controld.h"
 #include "controld/diagnoses.h"
+#include "controld/host_budget.h"
 #include "controld/distributed.h"
 #include "controld/state.h"
 #include "daemon/log.h"
@@ -45,6 +46,9 @@ static const char usage_text[] =
     "  -c, --config FILE       read options from FILE first\n"
     "      --reconcile-interval S  bring bridges and table servers back to the state\n"
     "                          this often (default 30; it also runs at start)\n"
+    "      --budget-period S   how often the hosts with a CPU budget (the NIB's\n"
+    "                          \"budget\") are measured and their switches' flow\n"
+    "                          sampling adapted (default 5; docs/cost.md)\n"
     "      --retain-mb N       raw packets kept per trace for pcap download\n"
     "                          (default 64; 0: none)\n"
     "      --fill-from-ovs yes take ports' ofport and MAC from OVS's external_ids\n"
@@ -80,7 +84,7 @@ static const char usage_text[] =
 struct settings {
     char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
     char *metrics_secret_file, *www_dir, *coordinator, *coordinator_password_file;
-    double reconcile_interval, query_timeout;
+    double reconcile_interval, query_timeout, budget_period;
     long retain_mb, http_timeout, http_max_connections, http_per_address;
 };
 
@@ -91,6 +95,7 @@ static const struct vnd_opt_def opt_defs[] = {
     {"listen", 'l', VND_OPT_STR, offsetof(struct settings, listen), 0, 0},
     {"reconcile-interval", 1001, VND_OPT_DOUBLE, offsetof(struct settings, reconcile_interval),
      1, 86400},
+    {"budget-period", 1014, VND_OPT_DOUBLE, offsetof(struct settings, budget_period), 1, 3600},
     {"retain-mb", 1002, VND_OPT_LONG, offsetof(struct settings, retain_mb), 0, 1048576},
     {"fill-from-ovs", 1003, VND_OPT_STR, offsetof(struct settings, fill), 0, 0},
     {"http-timeout", 1004, VND_OPT_LONG, offsetof(struct settings, http_timeout), 1, 3600},
@@ -216,7 +221,7 @@ static void reload(struct vnd_controld *cd, bool fill)
 
 int main(int argc, char **argv)
 {
-    struct settings s = {.reconcile_interval = 30, .query_timeout = 60, .retain_mb = 64,
+    struct settings s = {.reconcile_interval = 30, .budget_period = 5, .query_timeout = 60, .retain_mb = 64,
                          .http_timeout = 10,
                          .http_max_connections = 1024, .http_per_address = 64};
     int status = vnd_opts_parse(&opts, argc, argv, &s);
@@ -286,6 +291,8 @@ int main(int argc, char **argv)
         vnd_info("distributed mode: coordinator %s, %d of %d table servers' PostgreSQL "
                  "mapped", s.coordinator, cd.nib->nhosts - failed, cd.nib->nhosts);
     }
+    cd.budgets = vnd_host_budgets_new(cd.metrics);
+    cd.budget_period = s.budget_period;
     if (vnd_state_open(s.state, &cd.db, &err)) {
         vnd_err("%s", err);
         goto out;
@@ -316,7 +323,7 @@ int main(int argc, char **argv)
              cd.nib->nhosts, cd.nib->ntenants, listen, cd.www_dir ? cd.www_dir : "(none)");
     vnd_daemon_notify_ready();
 
-    double last_reconcile = vnd_now();
+    double last_reconcile = vnd_now(), last_budget = vnd_now();
     while (!vnd_daemon_stop) {
         sleep(1);     /* a signal cuts it short */
         if (vnd_daemon_stop)
@@ -326,6 +333,10 @@ int main(int argc, char **argv)
             reload(&cd, fill);
         }
         vnd_diagnosis_maintain(&cd);
+        if (vnd_now() - last_budget >= cd.budget_period) {
+            last_budget = vnd_now();
+            vnd_host_budgets_poll(&cd, cd.budgets);
+        }
         if (vnd_now() - last_reconcile >= cd.reconcile_interval) {
             last_reconcile = vnd_now();
             fixes = vnd_diagnosis_reconcile(&cd);
@@ -348,6 +359,7 @@ out:
     free(cd.www_dir);
     free(cd.admin_secret);
     free(cd.metrics_secret);
+    vnd_host_budgets_free(cd.budgets);
     vnd_metrics_free(cd.metrics);
     vnd_opts_free(&opts, &s);
     vnd_log_close();

@@ -116,6 +116,15 @@ void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_
 int vnd_ingest_set_sampling(struct vnd_ingest *ing, int t, uint32_t n,
                             enum vnd_sample_method method, const char *reason);
 
+/* Trace t's flow sampling (the switch copies 1 flow in `fs`, a real:
+ * control/ovs.h's effective share) changed at `from_ns` (capture time):
+ * what the switch does, recorded here, not applied.  A vnd_sampling row
+ * from `from_ns`, with `reason`, is written with the next row kept; the
+ * vnd_meta row says `fs` from now.  0, or EINVAL: not a mirror trace, or
+ * fs below 1. */
+int vnd_ingest_set_flow_sampling(struct vnd_ingest *ing, int t, double fs, int64_t from_ns,
+                                 const char *reason);
+
 /* Trace t's sampling now (a change not yet applied included). */
 uint32_t vnd_ingest_sampling(const struct vnd_ingest *ing, int t,
                              enum vnd_sample_method *method);

@@ -324,6 +324,16 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         }
         pthread_mutex_unlock(&td->lock);
         break;
+    case VND_API_UPDATE:
+        pthread_mutex_lock(&td->lock);
+        status = (unsigned)vnd_traces_set_flow_sampling(td, req->id, req->flow_sampling,
+                                                        req->from_ts, req->reason, &err);
+        if (!status && (t = vnd_traces_find(td, req->id)))
+            j = vnd_traces_json(t);
+        pthread_mutex_unlock(&td->lock);
+        if (!status)
+            status = MHD_HTTP_OK;
+        break;
     case VND_API_DELETE:
         pthread_mutex_lock(&td->lock);
         status = (unsigned)vnd_traces_delete(td, req->id, &err);

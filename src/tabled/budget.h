@@ -13,10 +13,9 @@
  * schedstat).  A thread that ended within a period loses that period's
  * part (the process's threads live as long as it, but for the API's).
  *
- * ovs-vswitchd's CPU (--ovs-pidfile) is measured and reported, never
- * controlled: the switch's copying cost is set by the in-switch levers
- * chosen when the diagnosis is submitted (Snaplen, Flow Sampling, sFlow's
- * rate), not adapted here.
+ * ovs-vswitchd's CPU (--ovs-pidfile) is measured and reported here; the
+ * control server reads both shares and keeps a host's budget with the
+ * switch's flow sampling (controld/host_budget.h).
  *
  * Every function is called with the tabled's lock held (main thread). */
 #ifndef VND_TABLED_BUDGET_H

@@ -291,8 +291,8 @@ struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id)
     return NULL;
 }
 
-/* Runs one statement on the store `st` with text/integer parameters ('s'
- * or 'i' in `types`). */
+/* Runs one statement on the store `st` with text/integer/real parameters
+ * ('s', 'i' or 'd' in `types`). */
 static int run(struct vnd_store *st, const char *sql, const char *types, const void *const *args,
                char **err)
 {
@@ -303,6 +303,8 @@ static int run(struct vnd_store *st, const char *sql, const char *types, const v
     for (int i = 0; types[i]; i++) {
         if (types[i] == 's')
             sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
+        else if (types[i] == 'd')
+            sqlite3_bind_double(s, i + 1, *(const double *)args[i]);
         else
             sqlite3_bind_int64(s, i + 1, *(const int64_t *)args[i]);
     }
@@ -545,6 +547,39 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
         vnd_err("trace %s: %s", t->id, *err);
     trace_free(t);
     return status;
+}
+
+int vnd_traces_set_flow_sampling(struct vnd_tabled *td, const char *id, double fs,
+                                 double from_ts, const char *reason, char **err)
+{
+    struct vnd_tabled_trace *t = vnd_traces_find(td, id);
+    if (!t) {
+        *err = vnd_strdup_printf("no trace %s", id);
+        return 404;
+    }
+    if (t->mode && strcmp(t->mode, "mirror")) {
+        *err = vnd_strdup_printf("trace %s is a %s trace: flow sampling is a mirror trace's",
+                                 id, t->mode);
+        return 409;
+    }
+    if (vnd_ingest_set_flow_sampling(t->tenant->ing, t->index, fs, (int64_t)(from_ts * 1e9),
+                                     reason)) {
+        *err = vnd_strdup_printf("trace %s: flow sampling %g refused", id, fs);
+        return 400;
+    }
+    double was = t->flow_sampling;
+    t->flow_sampling = fs;
+    /* a restart records vnd_meta with the rate the switch applies now */
+    const void *args[] = {&fs, t->id};
+    char *ignored = NULL;
+    if (run(td->st, "UPDATE vnd_traces SET flow_sampling = ? WHERE id = ?", "ds", args,
+            &ignored)) {
+        vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id, ignored);
+        free(ignored);
+    }
+    vnd_info("trace %s: flow sampling 1/%g -> 1/%g from %.6f (%s)", t->id, was, fs, from_ts,
+             reason ? reason : "no reason given");
+    return 0;
 }
 
 void vnd_traces_update_drops(struct vnd_tabled *td)

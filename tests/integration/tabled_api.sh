@@ -77,6 +77,20 @@ api GET /v1/traces/nope
 check_eq "GET an unknown trace: 404" "$CODE" 404
 api DELETE /v1/traces/nope
 check_eq "DELETE an unknown trace: 404" "$CODE" 404
+# --- PATCH: the switch's flow sampling of a mirror trace (a host budget's)
+api POST /v1/traces '{"id": "tr_p", "tag": 15}'
+check_eq "create tr_p: 201" "$CODE" 201
+api PATCH /v1/traces/tr_p '{"flow_sampling": 4}'
+check "PATCH without from_ts: 400 saying so" bash -c '[ "$1" = 400 ] && grep -q from_ts <<<"$2"' _ "$CODE" "$BODY"
+api PATCH /v1/traces/tr_p '{"flow_sampling": 512, "from_ts": 1700000000}'
+check_eq "PATCH flow_sampling past 256: 400" "$CODE" 400
+api PATCH /v1/traces/nope '{"flow_sampling": 4, "from_ts": 1700000000}'
+check_eq "PATCH an unknown trace: 404" "$CODE" 404
+api PATCH /v1/traces/tr_p '{"flow_sampling": 4, "from_ts": 1700000000.5, "reason": "test budget"}'
+check_eq "PATCH tr_p flow_sampling 4 from a moment: 200" "$CODE" 200
+check "... the trace says so" grep -q '"flow_sampling":4' <<<"$BODY"
+check_eq "... and the registry keeps it for a restart" "$(reg "select flow_sampling from vnd_traces where id = 'tr_p'")" "4.0"
+api DELETE /v1/traces/tr_p
 api GET /v1/traces/nope/pcap
 check_eq "pcap of an unknown trace: 404" "$CODE" 404
 api GET /v1/traces/tr_1/pcap

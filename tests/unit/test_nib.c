@@ -255,7 +255,24 @@ static void errors(void)
     mutated_error_is("hosts.0", json_integer(5),
                      "t.json: hosts[0]: expected an object (a host), found an integer");
     mutated_error_is("hosts.0.brige", json_string("x"), "t.json: hosts[0]: unknown key \"brige\"; "
-                     "the keys here are name, bridge, ofctl, ovsdb, mirror_port, table_server");
+                     "the keys here are name, bridge, ofctl, ovsdb, mirror_port, table_server, "
+                     "budget");
+    mutated_error_is("hosts.0.budget", json_integer(30),
+                     "t.json: hosts[0].budget: expected an object ({\"cpu_pct\": N}), found an "
+                     "integer");
+    mutated_error_is("hosts.0.budget", json_pack("{s:i}", "cpu_pct", 0),
+                     "t.json: hosts[0].budget.cpu_pct: 0 is out of range (percent of one core for "
+                     "ovs-vswitchd and the table server together: 1 to 6400)");
+    mutated_error_is("hosts.0.budget", json_pack("{s:i}", "cpus", 30),
+                     "t.json: hosts[0].budget: unknown key \"cpus\"; the keys here are cpu_pct");
+    {
+        char *text = mutate("hosts.0.budget", json_pack("{s:i}", "cpu_pct", 40));
+        struct vnd_nib *nib = parse(text, NULL);
+        CHECK(nib && nib->hosts[0].budget_cpu_pct == 40 && nib->hosts[1].budget_cpu_pct == 0,
+              "a host's budget is read; a host without one has none");
+        vnd_nib_free(nib);
+        free(text);
+    }
     mutated_error_is("hosts.0.bridge", NULL,
                      "t.json: hosts[0]: missing \"bridge\" (the integration bridge)");
     mutated_error_is("hosts.0.name", json_string("hv 1"), "t.json: hosts[0].name: not a name "

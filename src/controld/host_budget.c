@@ -1,0 +1,182 @@
+/* host_budget.c — each host's CPU budget, kept with the switch's flow
+ * sampling (host_budget.h). */
+#include "controld/host_budget.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/tsclient.h"
+#include "controld/diagnoses.h"
+#include "daemon/budget_rule.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "util/util.h"
+
+struct hb {
+    char *host;
+    int cpu_pct;
+    struct vnd_budget_rule rule;
+    double share, tabled, ovs;      /* the last poll's, shares of a core; -1: unknown */
+    const char *state;              /* "unmeasured", "under", "over", "at limit" */
+    long long changes;
+};
+
+struct vnd_host_budgets {
+    pthread_mutex_t lock;           /* hosts: the API reads them */
+    struct hb *hosts;
+    int n;
+    struct vnd_metric *m_share, *m_limit, *m_changes;
+};
+
+struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
+{
+    struct vnd_host_budgets *b = vnd_xcalloc(1, sizeof *b);
+    pthread_mutex_init(&b->lock, NULL);
+    if (reg) {
+        b->m_share = vnd_metrics_gauge(reg, "vnd_controld_host_cpu_share",
+                                       "Share of one core ovs-vswitchd and the table server "
+                                       "took together over the table server's last period, by "
+                                       "host (hosts with a budget)", "host");
+        b->m_limit = vnd_metrics_gauge(reg, "vnd_controld_host_cpu_budget",
+                                       "The host's budget (NIB), share of one core", "host");
+        b->m_changes = vnd_metrics_counter(reg, "vnd_controld_host_budget_changes_total",
+                                           "Changes of the in-switch flow sampling the host's "
+                                           "budget made, by host", "host");
+    }
+    return b;
+}
+
+void vnd_host_budgets_free(struct vnd_host_budgets *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->n; i++)
+        free(b->hosts[i].host);
+    free(b->hosts);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+/* The host's entry, made on first sight; its budget as the NIB says now. */
+static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pct)
+{
+    for (int i = 0; i < b->n; i++)
+        if (!strcmp(b->hosts[i].host, host)) {
+            b->hosts[i].cpu_pct = cpu_pct;
+            return &b->hosts[i];
+        }
+    b->hosts = vnd_xrealloc(b->hosts, (size_t)(b->n + 1) * sizeof *b->hosts);
+    struct hb *e = &b->hosts[b->n++];
+    *e = (struct hb){vnd_xstrdup(host), cpu_pct, {0, 0}, -1, -1, -1, "unmeasured", 0};
+    return e;
+}
+
+/* The share (of a core) a budget object's member gives in percent; -1
+ * when absent or null (not measured yet, or no --ovs-pidfile). */
+static double pct_of(json_t *budget, const char *key)
+{
+    json_t *v = json_object_get(budget, key);
+    return json_is_number(v) ? json_number_value(v) / 100 : -1;
+}
+
+struct polled {
+    char *host, *url, *secret;
+    int cpu_pct;
+};
+
+void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
+{
+    /* the hosts with a budget, copied: no NIB lock across the calls */
+    pthread_rwlock_rdlock(&cd->nib_lock);
+    int n = 0;
+    struct polled *p = vnd_xcalloc((size_t)cd->nib->nhosts + 1, sizeof *p);
+    for (int i = 0; i < cd->nib->nhosts; i++) {
+        const struct vnd_nib_host *h = &cd->nib->hosts[i];
+        if (h->budget_cpu_pct > 0)
+            p[n++] = (struct polled){vnd_xstrdup(h->name), vnd_xstrdup(h->tabled_url),
+                                     vnd_xstrdup(h->tabled_secret ? h->tabled_secret : ""),
+                                     h->budget_cpu_pct};
+    }
+    pthread_rwlock_unlock(&cd->nib_lock);
+    for (int i = 0; i < n; i++) {
+        json_t *reply = NULL;
+        long status = 0;
+        char *why = NULL;
+        double tabled = -1, ovs = -1;
+        if (vnd_ts_call(p[i].url, p[i].secret, "GET", "/v1/traces", NULL, &status, &reply,
+                        &why) == 0 && status == 200) {
+            json_t *budget = json_object_get(reply, "budget");
+            tabled = pct_of(budget, "share_pct");
+            ovs = pct_of(budget, "ovs_share_pct");
+        }
+        json_decref(reply);
+        free(why);
+        double limit = p[i].cpu_pct / 100.0;
+        pthread_mutex_lock(&b->lock);
+        struct hb *e = entry(b, p[i].host, p[i].cpu_pct);
+        e->tabled = tabled;
+        e->ovs = ovs;
+        e->share = tabled >= 0 && ovs >= 0 ? tabled + ovs : -1;
+        double share = e->share;
+        int k = 0, over = 0;
+        enum vnd_budget_step step = VND_BUDGET_HOLD;
+        if (share >= 0)
+            step = vnd_budget_rule_step(&e->rule, share, limit, &k, &over);
+        pthread_mutex_unlock(&b->lock);
+        vnd_metric_set(b->m_limit, limit, p[i].host);
+        if (share >= 0)
+            vnd_metric_set(b->m_share, share, p[i].host);
+        const char *state = share < 0 ? "unmeasured" : over ? "over" : "under";
+        if (step != VND_BUDGET_HOLD) {
+            char reason[200];
+            snprintf(reason, sizeof reason, "host budget: ovs-vswitchd %.0f%% + table server "
+                     "%.0f%% of a core %s %.0f%% of %d%%", 100 * ovs, 100 * tabled,
+                     step == VND_BUDGET_RAISE ? ">" : "<",
+                     100 * (step == VND_BUDGET_RAISE ? VND_BUDGET_HIGH : VND_BUDGET_LOW),
+                     p[i].cpu_pct);
+            bool at_limit = false;
+            int changed = vnd_diagnosis_scale_flow_sampling(cd, p[i].host,
+                                                            step == VND_BUDGET_RAISE ? k : -1,
+                                                            reason, &at_limit);
+            if (changed)
+                vnd_metric_add(b->m_changes, changed, p[i].host);
+            if (step == VND_BUDGET_RAISE && at_limit)
+                state = "at limit";
+            pthread_mutex_lock(&b->lock);
+            e->changes += changed;      /* e stays: only this thread adds hosts */
+            pthread_mutex_unlock(&b->lock);
+        }
+        pthread_mutex_lock(&b->lock);
+        e->state = state;
+        pthread_mutex_unlock(&b->lock);
+        free(p[i].host);
+        free(p[i].url);
+        free(p[i].secret);
+    }
+    free(p);
+}
+
+static json_t *share_json(double v)
+{
+    return v >= 0 ? json_real(100 * v) : json_null();
+}
+
+json_t *vnd_host_budgets_json(struct vnd_host_budgets *b)
+{
+    json_t *hosts = json_array();
+    pthread_mutex_lock(&b->lock);
+    for (int i = 0; i < b->n; i++) {
+        const struct hb *e = &b->hosts[i];
+        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:o, s:o, s:s, s:I}",
+                                               "host", e->host, "cpu_pct", e->cpu_pct,
+                                               "share_pct", share_json(e->share),
+                                               "tabled_share_pct", share_json(e->tabled),
+                                               "ovs_share_pct", share_json(e->ovs),
+                                               "state", e->state,
+                                               "changes", (json_int_t)e->changes));
+    }
+    pthread_mutex_unlock(&b->lock);
+    return json_pack("{s:o}", "hosts", hosts);
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# host_budget.sh — a host's CPU budget kept by the switch's lever, on the
+# OVS test bed (`vnd testbed up --budget`), end to end:
+#   - alice mirrors every flow through her ids while 16 paced iperf3
+#     streams run; the control server reads what ovs-vswitchd and the
+#     table server take together (GET /v1/admin/budget, from the table
+#     server's measurements);
+#   - the operator lowers hv1's budget below that (the NIB, SIGHUP): the
+#     control server raises the in-switch flow sampling of the mirror
+#     traces on hv1 (their select groups rewritten), the cost drops, and
+#     the table server records each rate from the moment the switch changed
+#     (vnd_sampling's from_ts, flow_sampling, reason), which the tenant
+#     sees and throughput scales by.
+# Skips without root or when OVS cannot start.
+source "$(dirname "$0")/../lib.sh"
+VND=${VND:-$VND_BUILD/vnd}
+BIN=$(cd "$(dirname "$VND")" && pwd)
+export VND_TABLED=${VND_TABLED:-$BIN/vnd-tabled} VND_CONTROLD=${VND_CONTROLD:-$BIN/vnd-controld}
+W=$(mktemp -d /tmp/vnd-hostbudget.XXXXXX)
+BED=$W/bed
+SRV= CLI=
+cleanup() {
+    [ -n "$CLI" ] && kill "$CLI" 2>/dev/null
+    [ -n "$SRV" ] && kill "$SRV" 2>/dev/null
+    wait 2>/dev/null
+    [ -f "$BED/state" ] && "$VND" testbed down --dir "$BED" >"$W/down.log" 2>&1
+    rm -rf "$W"
+}
+if [ "$(id -u)" -ne 0 ]; then skip "host budget: needs root"; done_testing; exit 0; fi
+for t in ovs-vswitchd iperf3 jq curl; do
+    command -v $t >/dev/null || { skip "host budget: $t is not installed"; done_testing; exit 0; }
+done
+bed_lock || { not_ok "the OVS bed lock was not free in 600 s"; done_testing; exit 1; }
+trap cleanup EXIT
+# a budget no traffic here reaches: measured and reported, nothing changed
+if ! "$VND" testbed up --dir "$BED" --delay 1 --loss 0 --port-base 7720 --budget 6400 \
+        >"$W/up.log" 2>&1 9>&-; then
+    not_ok "vnd testbed up --budget 6400"; sed 's/^/#   /' "$W/up.log"; done_testing; exit 1
+fi
+ok "vnd testbed up --budget 6400"
+source "$BED/env"
+export VND_URL
+alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
+budget() {  # the hv1 entry of GET /v1/admin/budget
+    curl -s --max-time 10 -H "Authorization: Bearer $(cat "$VND_ADMIN_SECRET_FILE")" \
+        "$VND_URL/v1/admin/budget" | jq -c '.hosts[] | select(.host == "hv1")'
+}
+# the mean share of the next N polls (the control server polls every 5 s)
+mean_share() {
+    local n=$1 sum=0 got=0 last= b s
+    for _ in $(seq $((n * 6 + 6))); do
+        sleep 1
+        b=$(budget)
+        s=$(echo "$b" | jq -r '.share_pct // empty')
+        [ -n "$s" ] && [ "$b" != "$last" ] || continue
+        last=$b
+        echo "# poll: $b" >&2
+        sum=$(echo "$sum + $s" | bc -l); got=$((got + 1))
+        [ "$got" -ge "$n" ] && break
+    done
+    [ "$got" -gt 0 ] && printf '%.1f\n' "$(echo "$sum / $got" | bc -l)"
+}
+
+printf 'Appliance Node : ids\nCap input\nproto=TCP\ndualDirect=True\n' >"$W/all.conf"
+alice submit -c "$W/all.conf" >"$W/submit.out" 2>&1
+check "alice mirrors every TCP flow at her ids input" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
+ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
+
+# 16 streams at 3 Mbit/s each, long enough for both phases
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+SRV=$!
+sleep 0.5
+ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 16 -t 50 -b 3M -J >"$W/iperf.json" 2>&1 &
+CLI=$!
+T0=$(date +%s.%N)
+sleep 4
+S1=$(mean_share 2)
+echo "# ovs-vswitchd + table server with every flow copied: ${S1:-?}% of a core"
+# copies per second reaching the table server's capture interface
+copies() {
+    local f=/sys/class/net/$TB_MIRROR_HV1/statistics/rx_packets a b
+    a=$(cat "$f"); sleep 3; b=$(cat "$f"); echo $(((b - a) / 3))
+}
+C1=$(copies)
+check "the control server measures hv1 (ovs-vswitchd and the table server)" test -n "$S1"
+check "... and changes nothing under a budget of 6400%" \
+    test "$(budget | jq -r .changes)" = 0
+# below the share with every flow copied, above what forwarding alone takes
+# (the switch's share cannot fall below it: docs/cost.md)
+B=$(printf '%.0f' "$(echo "${S1:-10} * 0.85" | bc -l)")
+[ "$B" -ge 1 ] || B=1
+echo "# hv1's budget lowered to $B% of a core"
+sed -i "0,/\"cpu_pct\": 6400/s//\"cpu_pct\": $B/" "$TB_NIB"
+CPID=$(awk '$1 == "pid" && $2 == "controld" { print $3 }' "$BED/state")
+T1=$(date +%s.%N)
+kill -HUP "$CPID"
+for _ in $(seq 40); do
+    sleep 1
+    [ "$(budget | jq -r '.changes // 0')" -ge 1 ] && break
+done
+budget | sed 's/^/# after SIGHUP: /'
+check "the budget raised the flow sampling of hv1's mirror traces" \
+    test "$(budget | jq -r '.changes // 0')" -ge 1
+grep 'budget hv1' "$BED/controld.log" | sed 's/^/# /'
+check "the control server's log names the host, the trace, the rates and why" \
+    grep -q 'budget hv1: d[0-9]* ids_in: flow sampling 1/1 -> 1/[0-9]* (host budget: ovs-vswitchd' \
+    "$BED/controld.log"
+sleep 6
+S2=$(mean_share 2)
+echo "# after: ${S2:-?}% of a core (budget $B%, before $S1%)"
+check "the cost dropped with fewer flows copied ($S1% -> ${S2:-?}%)" \
+    sh -c "[ -n '$S2' ] && [ \$(echo '$S2 < $S1' | bc) = 1 ]"
+# the forwarding's own share varies by some percent from poll to poll here
+check "... to within 5% of the budget or under it (${S2:-?}% of $B%)" \
+    sh -c "[ -n '$S2' ] && [ \$(echo '$S2 <= $B * 1.05' | bc) = 1 ]"
+C2=$(copies)
+echo "# copies/s at the table server's capture: $C1 before, $C2 after"
+check "the switch copies at most half as many packets ($C1/s -> $C2/s)" test $((2 * C2)) -le "$C1"
+wait "$CLI"; CLI=
+wait "$SRV"; SRV=
+for _ in $(seq 10); do
+    sleep 1
+    N=$(alice query --diagnosis "$ID" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
+    [ "${N:-0}" -ge 2 ] && break
+done
+alice query --diagnosis "$ID" -f csv "select tbl, from_ts, sampling, flow_sampling, reason from vnd_sampling order by tbl, from_ts" >"$W/samp.csv" 2>&1
+sed 's/^/# vnd_sampling: /' "$W/samp.csv"
+check "vnd_sampling records the switch's new rate for ids_in from when it changed" \
+    awk -F, -v t1="$T1" '$1 == "ids_in" && $2 > t1 && $2 < t1 + 60 && $4 > 1 && $5 ~ /host budget/ { f = 1 } END { exit !f }' "$W/samp.csv"
+FS=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1 | cut -d: -f2)
+echo "# the group copies ${FS:-no} of 256 hash values"
+check "the switch copies by a select group now (fewer than 256 of 256 hash values)" \
+    test -n "$FS" -a "${FS:-256}" -lt 256
+alice query --diagnosis "$ID" -f csv "select tbl, flow_sampling from vnd_meta order by tbl" >"$W/meta.csv" 2>&1
+sed 's/^/# vnd_meta: /' "$W/meta.csv"
+check "vnd_meta says the rate the switch applies now" \
+    awk -F, -v fs="$FS" 'NR > 1 && $1 == "ids_in" && ($2 - 256 / fs < 0.01 && 256 / fs - $2 < 0.01) { f = 1 } END { exit !f }' "$W/meta.csv"
+# throughput scaled by each interval's rate: the whole run's bytes against iperf3's
+alice diag throughput --diagnosis "$ID" -t ids_in --slot 10 -f csv >"$W/tput.csv" 2>&1
+sed 's/^/# /' "$W/tput.csv"
+check "throughput answers on the flow-sampled trace" \
+    test "$(grep -vc '^#' "$W/tput.csv")" -ge 3
+check "throughput says it scaled by each interval's flow sampling" \
+    grep -q '^# sampling: .*"treatment":"scaled"' "$W/tput.csv"
+SENT=$(jq '.end.sum_received.bytes' "$W/iperf.json")
+# t,packets,bytes,bps,bps_low,bps_high: the slots' bytes and their intervals, summed
+read -r EST LO HI < <(awk -F, 'NR > 1 && !/^#/ { b += $3; l += $5 * 10 / 8; h += $6 * 10 / 8 }
+                                END { printf "%d %d %d\n", b, l, h }' "$W/tput.csv")
+echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' intervals summed: $LO .. $HI)"
+check "what iperf3 received is within the estimate's interval" \
+    awk -v l="$LO" -v h="$HI" -v s="$SENT" 'BEGIN { exit !(s > 0 && s >= l && s <= h) }'
+alice stop "$ID" >/dev/null 2>&1
+done_testing

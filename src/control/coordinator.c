@@ -21,6 +21,8 @@
 struct vnd_coord {
     char *conninfo, *password;
     double timeout;
+    long memory_kb;                 /* a tenant statement's bound (0: PostgreSQL's own) */
+    bool temp_limit;                /* the control server's role may set temp_file_limit */
     pthread_mutex_t lock;           /* the admin connection */
     PGconn *admin;
 };
@@ -169,6 +171,24 @@ void vnd_coord_close(struct vnd_coord *c)
         free(c->password);
     }
     free(c);
+}
+
+void vnd_coord_set_memory(struct vnd_coord *c, long mb)
+{
+    c->memory_kb = mb > 0 ? mb * 1024 : 0;
+    if (!c->memory_kb)
+        return;
+    pthread_mutex_lock(&c->lock);
+    PGresult *r = c->admin ? PQexec(c->admin, "SELECT has_parameter_privilege("
+                                              "'temp_file_limit', 'SET')") : NULL;
+    c->temp_limit = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                    && !strcmp(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    pthread_mutex_unlock(&c->lock);
+    if (!c->temp_limit)
+        vnd_warn("the coordinator: a tenant's statement can fill the disk with temporary "
+                 "files: this role may not set temp_file_limit (PostgreSQL 15 or later, "
+                 "prepared by `vnd-pg-setup coordinator`, grants it)");
 }
 
 double vnd_coord_timeout(const struct vnd_coord *c)
@@ -712,9 +732,19 @@ int vnd_coord_session_open(struct vnd_coord *c, const char *tenant, long long nu
     char *role = role_name(tenant);
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld;"
-                       " SET LOCAL idle_in_transaction_session_timeout = %lld;"
-                       " SET LOCAL search_path = \"d%lld\", pg_catalog; SET LOCAL ROLE ",
-                  (long long)ceil(c->timeout * 1000), (long long)ceil(c->timeout * 2000), num);
+                       " SET LOCAL idle_in_transaction_session_timeout = %lld;",
+                  (long long)ceil(c->timeout * 1000), (long long)ceil(c->timeout * 2000));
+    if (c->memory_kb) {
+        /* each sort or hash of the plan may take a quarter; what does not
+         * fit spills to temporary files, themselves bounded; the tenant's
+         * role cannot raise either (SET is not a reading statement, and
+         * set_config is revoked from it by vnd-pg-setup) */
+        vnd_sb_printf(&sb, " SET LOCAL work_mem = '%ldkB'; SET LOCAL hash_mem_multiplier = 1;",
+                      c->memory_kb / 4 > 64 ? c->memory_kb / 4 : 64);
+        if (c->temp_limit)
+            vnd_sb_printf(&sb, " SET LOCAL temp_file_limit = '%ldkB';", 4 * c->memory_kb);
+    }
+    vnd_sb_printf(&sb, " SET LOCAL search_path = \"d%lld\", pg_catalog; SET LOCAL ROLE ", num);
     sb_ident(&sb, role);
     free(role);
     PGresult *r = PQexec(conn, sb.s);

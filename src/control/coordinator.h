@@ -54,6 +54,10 @@ int vnd_coord_open(const char *conninfo, const char *password, double timeout,
                    struct vnd_coord **out, char **err);
 void vnd_coord_close(struct vnd_coord *c);
 double vnd_coord_timeout(const struct vnd_coord *c);
+/* A tenant statement's memory: each sort or hash node up to mb/4 MB
+ * (work_mem), then temporary files up to 4 x mb MB (temp_file_limit,
+ * where this role may set it; else a warning).  0: PostgreSQL's own. */
+void vnd_coord_set_memory(struct vnd_coord *c, long mb);
 
 /* Creates or updates host's foreign server from `conninfo` (libpq; its
  * "user" and `password` go into the user mapping) and the mapping.

@@ -72,6 +72,9 @@ static const char usage_text[] =
     "      --coordinator-password-file F  the coordinator role's password\n"
     "      --query-timeout S   time limit of a tenant's statement on the\n"
     "                          coordinator (default 60)\n"
+    "      --query-memory MB   memory of a tenant's statement on the coordinator:\n"
+    "                          each sort or hash up to MB/4, then temporary files\n"
+    "                          up to 4 x MB (default 256; 0: PostgreSQL's own)\n"
     "      --log-file FILE     log there instead of stderr (SIGHUP reopens it)\n"
     "      --log-level L       error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
@@ -85,7 +88,7 @@ struct settings {
     char *nib, *state, *admin_secret_file, *listen, *log_file, *log_level, *fill;
     char *metrics_secret_file, *www_dir, *coordinator, *coordinator_password_file;
     double reconcile_interval, query_timeout, budget_period;
-    long retain_mb, http_timeout, http_max_connections, http_per_address;
+    long retain_mb, http_timeout, http_max_connections, http_per_address, query_memory;
 };
 
 static const struct vnd_opt_def opt_defs[] = {
@@ -95,6 +98,7 @@ static const struct vnd_opt_def opt_defs[] = {
     {"listen", 'l', VND_OPT_STR, offsetof(struct settings, listen), 0, 0},
     {"reconcile-interval", 1001, VND_OPT_DOUBLE, offsetof(struct settings, reconcile_interval),
      1, 86400},
+    {"query-memory", 1015, VND_OPT_LONG, offsetof(struct settings, query_memory), 0, 1048576},
     {"budget-period", 1014, VND_OPT_DOUBLE, offsetof(struct settings, budget_period), 1, 3600},
     {"retain-mb", 1002, VND_OPT_LONG, offsetof(struct settings, retain_mb), 0, 1048576},
     {"fill-from-ovs", 1003, VND_OPT_STR, offsetof(struct settings, fill), 0, 0},
@@ -221,7 +225,7 @@ static void reload(struct vnd_controld *cd, bool fill)
 
 int main(int argc, char **argv)
 {
-    struct settings s = {.reconcile_interval = 30, .budget_period = 5, .query_timeout = 60, .retain_mb = 64,
+    struct settings s = {.reconcile_interval = 30, .budget_period = 5, .query_timeout = 60, .query_memory = 256, .retain_mb = 64,
                          .http_timeout = 10,
                          .http_max_connections = 1024, .http_per_address = 64};
     int status = vnd_opts_parse(&opts, argc, argv, &s);
@@ -287,6 +291,7 @@ int main(int argc, char **argv)
             vnd_err("--coordinator: %s", err);
             goto out;
         }
+        vnd_coord_set_memory(cd.coord, s.query_memory);
         int failed = vnd_distributed_servers(&cd);
         vnd_info("distributed mode: coordinator %s, %d of %d table servers' PostgreSQL "
                  "mapped", s.coordinator, cd.nib->nhosts - failed, cd.nib->nhosts);

@@ -299,7 +299,8 @@ CDPID=
 start_controld() {
     "$CONTROLD" --nib "$W/nib.json" --state "$W/state.db" --admin-secret-file "$W/admin.secret" \
         --listen "127.0.0.1:$PORT" --coordinator "$CI" --coordinator-password-file "$W/coord.pw" \
-        --query-timeout 60 --reconcile-interval 86400 --www-dir none --log-file "$W/controld.log" &
+        --query-timeout 60 --query-memory 16 --reconcile-interval 86400 --www-dir none \
+        --log-file "$W/controld.log" &
     CDPID=$!
     for _ in $(seq 100); do
         curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/topology" && return 0
@@ -353,6 +354,15 @@ else
     code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
         --data-binary '{"app": "delay", "options": {"in": "B", "out": "C"}, "show_sql": true}' "$VND_URL/v1/diagnoses/d1/diag")
     check "the API: show_sql gives the app's PostgreSQL ($code)" sh -c "[ $code = 200 ] && jq -e '.sql | test(\"IS NOT DISTINCT FROM|WITH\")' '$W/body' >/dev/null"
+    # --query-memory 16: each sort or hash 4 MB, temporary files 64 MB
+    check_eq "a tenant statement's memory is bounded (work_mem, temp_file_limit)" \
+        "$("$VND" query --diagnosis d1 -f csv "select current_setting('work_mem') || ' ' || current_setting('temp_file_limit')" 2>&1 | tail -1)" \
+        "4MB 64MB"
+    "$VND" query --diagnosis d1 -f csv "select set_config('work_mem', '1GB', true)" >"$W/out" 2>&1
+    check "... and alice cannot raise it: $(tail -1 "$W/out")" grep -q 'permission denied' "$W/out"
+    "$VND" query --diagnosis d1 -f csv "select count(*) from (select g from generate_series(1, 20000000) g order by g desc) s" >"$W/out" 2>&1
+    check "a sort past the bound stops at its temporary files: $(tail -1 "$W/out")" \
+        grep -q 'temp_file_limit' "$W/out"
 fi
 
 # ---- a table server down ----

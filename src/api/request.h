@@ -73,9 +73,12 @@ struct vnd_api_request {
      * control/ovs.h) is copied by the switch; 1: every flow.  Recorded in
      * vnd_meta, not applied here. */
     double flow_sampling;
-    /* UPDATE (PATCH /v1/traces/{id}, the control server's): the switch
-     * copies 1 flow in flow_sampling since from_ts (Unix seconds, capture
-     * time), because of `reason` (NULL: none given) */
+    /* UPDATE (PATCH /v1/traces/{id}, the control server's): since from_ts
+     * (Unix seconds, capture time) the switch copies 1 flow in
+     * flow_sampling (a mirror trace; 0: as it was) or its sFlow agent
+     * samples 1 in switch_sampling (an sflow trace; 0: as it was), because
+     * of `reason` (NULL: none given) */
+    uint32_t switch_sampling;
     double from_ts;
     char *reason;
     /* QUERY and DIAG */

@@ -121,7 +121,9 @@ struct trow {
     int idx;
     char *name, *node, *point, *direction, *pattern, *tables, *host, *port, *match;
     int ofport, tag, bit, sampling, snaplen, flow_sampling;
-    int flow_sampling_asked;        /* the tenant's; flow_sampling may be above (a host budget) */
+    /* the tenant's; flow_sampling and an sflow trace's sampling may be
+     * above them (a host budget) */
+    int flow_sampling_asked, sampling_asked;
     char *parse_text;
     long long stored, bytes;
     struct vnd_capture_match m;
@@ -140,7 +142,8 @@ static char *col_dup(sqlite3_stmt *st, int i)
 #define TROW_COLS "t.diag, t.idx, t.name, t.node, t.point, t.direction, t.pattern, t.tables," \
     " t.host, t.port, t.match, t.ofport, t.tag, t.bit, t.sampling, t.snaplen, t.parse_text," \
     " t.stored, t.bytes, t.match_blob, d.tenant, d.state, t.mode, t.ipfix_timeout," \
-    " t.ipfix_flows, t.flow_sampling, t.sampling_method, t.flow_sampling_asked"
+    " t.ipfix_flows, t.flow_sampling, t.sampling_method, t.flow_sampling_asked," \
+    " t.sampling_asked"
 
 static void trow_read(sqlite3_stmt *st, struct trow *r)
 {
@@ -175,6 +178,7 @@ static void trow_read(sqlite3_stmt *st, struct trow *r)
     r->sampling_hash = sqlite3_column_text(st, 26)
                        && !strcmp((const char *)sqlite3_column_text(st, 26), "hash");
     r->flow_sampling_asked = sqlite3_column_int(st, 27);
+    r->sampling_asked = sqlite3_column_int(st, 28);
 }
 
 static void trow_clear(struct trow *r)
@@ -828,13 +832,15 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
         sqlite3_stmt *ins = vnd_state_query(cd->db,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
-            " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method, flow_sampling_asked)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            "Iissssssssiiisiisssiiisi",
+            " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method, flow_sampling_asked,"
+            " sampling_asked)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "Iissssssssiiisiisssiiisii",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
             r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling,
-            r->sampling_hash ? "hash" : "count", r->flow_sampling > 1 ? r->flow_sampling : 1);
+            r->sampling_hash ? "hash" : "count", r->flow_sampling > 1 ? r->flow_sampling : 1,
+            r->sampling);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -1330,37 +1336,80 @@ static void poll_counters(struct vnd_controld *cd)
     trows_free(v, n);
 }
 
-int vnd_diagnosis_scale_flow_sampling(struct vnd_controld *cd, const char *host, int shift,
-                                      const char *reason, bool *at_limit)
+/* 1-in-`cur` times 2^shift (shift -1: halved), between `floor` and `cap`. */
+static int scaled(int cur, int shift, int floor, int cap)
+{
+    long long to = cur;
+    if (shift > 0)
+        for (int k = 0; k < shift && to < cap; k++)
+            to *= 2;
+    else
+        to = cur / 2;
+    return (int)(to > cap ? cap : to < floor ? floor : to);
+}
+
+/* Tells trace r's table server the switch's new rate (one of them 0: as
+ * it was) since `from`. */
+static void tell_rates(const struct host *h, const struct trow *r, int sampling, int fs,
+                       double from, const char *reason)
+{
+    char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(r->tenant, r->diag), *why = NULL;
+    char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt);
+    json_t *body = json_pack("{s:f, s:s}", "from_ts", from, "reason", reason), *reply = NULL;
+    if (fs)
+        json_object_set_new(body, "flow_sampling", json_real(vnd_flow_sampling_effective(fs)));
+    if (sampling)
+        json_object_set_new(body, "sampling", json_integer(sampling));
+    long status = 0;
+    if (vnd_ts_call(h->url, h->secret, "PATCH", path, body, &status, &reply, &why)
+        || status != 200)
+        vnd_err("budget %s: d%lld %s: telling the table server its new rate: %s", h->name,
+                r->diag, r->name, why ? why : "refused");
+    free(why);
+    json_decref(body);
+    json_decref(reply);
+    free(path);
+    free(tt);
+    free(id);
+}
+
+int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *host, int shift,
+                                        const char *reason, bool *at_limit)
 {
     *at_limit = true;
     struct host h;
     if (!host_get(cd, host, &h))
         return 0;
     pthread_mutex_lock(&cd->lock);
-    int n, changed = 0;
+    int n, changed = 0, nsflow = 0;
     struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t"
                                                 " JOIN diagnosis d ON d.num = t.diag WHERE"
                                                 " t.host = ? AND d.state = 'running'"
-                                                " AND t.mode = 'mirror' AND t.bit >= 0", "s",
+                                                " AND (t.mode = 'mirror' OR t.bit < 0)", "s",
                                                 host), &n);
+    int *was = vnd_xcalloc((size_t)n + 1, sizeof *was);
     for (int i = 0; i < n; i++) {
         struct trow *r = &v[i];
-        int asked = r->flow_sampling_asked > 1 ? r->flow_sampling_asked : 1;
-        int cur = r->flow_sampling > 1 ? r->flow_sampling : 1, to = cur;
-        if (shift > 0)
-            for (int k = 0; k < shift && to < VND_FLOW_HASH_VALUES; k++)
-                to *= 2;
-        else
-            to = cur / 2;
-        if (to > VND_FLOW_HASH_VALUES)
-            to = VND_FLOW_HASH_VALUES;
-        if (to < asked)
-            to = asked;
-        if (shift > 0 ? to < VND_FLOW_HASH_VALUES : to > asked)
+        bool sflow = TROW_SFLOW(r);
+        int cap = sflow ? VND_SFLOW_SAMPLING_MAX : VND_FLOW_HASH_VALUES;
+        int asked = sflow ? r->sampling_asked : r->flow_sampling_asked;
+        int cur = sflow ? r->sampling : r->flow_sampling;
+        asked = asked > 1 ? asked : 1;
+        cur = cur > 1 ? cur : 1;
+        int to = scaled(cur, shift, asked, cap);
+        if (shift > 0 ? to < cap : to > asked)
             *at_limit = false;
         if (to == cur)
             continue;
+        if (sflow) {
+            /* the agent is the bridge's: set once below, for them all */
+            vnd_state_exec(cd->db, "UPDATE trace SET sampling = ? WHERE diag = ? AND idx = ?",
+                           "iIi", to, r->diag, r->idx);
+            was[i] = cur;
+            r->sampling = to;
+            nsflow++;
+            continue;
+        }
         /* the switch first: the table server's interval starts when the
          * switch copies under the new rate (within this call's time) */
         r->flow_sampling = to;
@@ -1378,24 +1427,28 @@ int vnd_diagnosis_scale_flow_sampling(struct vnd_controld *cd, const char *host,
         changed++;
         vnd_info("budget %s: d%lld %s: flow sampling 1/%d -> 1/%d (%s)", host, r->diag, r->name,
                  cur, to, reason);
-        char *id = ts_trace_id(r->diag, r->idx), *tt = ts_tenant(r->tenant, r->diag);
-        char *path = vnd_strdup_printf("/v1/traces/%s?tenant=%s", id, tt);
-        json_t *body = json_pack("{s:f, s:f, s:s}", "flow_sampling",
-                                 vnd_flow_sampling_effective(to), "from_ts", from,
-                                 "reason", reason), *reply = NULL;
-        long status = 0;
-        if (vnd_ts_call(h.url, h.secret, "PATCH", path, body, &status, &reply, &why)
-            || status != 200)
-            vnd_err("budget %s: d%lld %s: telling the table server the flow sampling 1/%d: %s",
-                    host, r->diag, r->name, to, why ? why : "refused");
-        free(why);
-        json_decref(body);
-        json_decref(reply);
-        free(path);
-        free(tt);
-        free(id);
+        tell_rates(&h, r, 0, to, from, reason);
+    }
+    if (nsflow) {
+        /* the agent samples 1 in the smallest N of the bridge's traces; a
+         * trace's rate changes when the agent's does (raising) or when its
+         * table server keeps more of the agent's samples (lowering) */
+        char *why = NULL;
+        if (sflow_apply(cd, host, &why)) {
+            vnd_err("budget %s: the sFlow agent: %s", host, why);
+            free(why);
+        }
+        double from = vnd_wall_now();
+        for (int i = 0; i < n; i++)
+            if (was[i]) {
+                vnd_info("budget %s: d%lld %s: sFlow sampling 1/%d -> 1/%d (%s)", host,
+                         v[i].diag, v[i].name, was[i], v[i].sampling, reason);
+                tell_rates(&h, &v[i], v[i].sampling, 0, from, reason);
+                changed++;
+            }
     }
     pthread_mutex_unlock(&cd->lock);
+    free(was);
     trows_free(v, n);
     host_clear(&h);
     return changed;

@@ -56,14 +56,17 @@ void vnd_route_clear(struct vnd_route *r);
  * diagnosis goes.  Called about once a second. */
 void vnd_diagnosis_maintain(struct vnd_controld *cd);
 
-/* The in-switch flow sampling of every running mirror trace on `host`
- * times 2^shift (shift -1: halved), between what its tenant asked for
- * and 1 flow in VND_FLOW_HASH_VALUES: its rule and group rewritten, the
- * table server told since when (PATCH /v1/traces/{id}), `reason` logged
- * and recorded there.  Returns how many traces changed; *at_limit when
- * none could go further that way (or there are none). */
-int vnd_diagnosis_scale_flow_sampling(struct vnd_controld *cd, const char *host, int shift,
-                                      const char *reason, bool *at_limit);
+/* The switch's sampling on `host` times 2^shift (shift -1: halved): the
+ * flow sampling of every running mirror trace (its rule and select group
+ * rewritten; at most 1 flow in VND_FLOW_HASH_VALUES) and the 1-in-N of
+ * every running sflow trace (the bridge's agent set again; at most
+ * VND_SFLOW_SAMPLING_MAX), never below what its tenant asked for.  Each
+ * trace's table server is told since when (PATCH /v1/traces/{id}) and
+ * why (`reason`).  Returns how many traces changed; *at_limit when none
+ * could go further that way (or there are none). */
+#define VND_SFLOW_SAMPLING_MAX 65536
+int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *host, int shift,
+                                        const char *reason, bool *at_limit);
 
 /* Diagnoses the control server stopped in the middle of creating (state
  * "starting") are removed with whatever they had made.  At start, before

@@ -137,9 +137,9 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
                      100 * (step == VND_BUDGET_RAISE ? VND_BUDGET_HIGH : VND_BUDGET_LOW),
                      p[i].cpu_pct);
             bool at_limit = false;
-            int changed = vnd_diagnosis_scale_flow_sampling(cd, p[i].host,
-                                                            step == VND_BUDGET_RAISE ? k : -1,
-                                                            reason, &at_limit);
+            int changed = vnd_diagnosis_scale_switch_sampling(cd, p[i].host,
+                                                              step == VND_BUDGET_RAISE ? k : -1,
+                                                              reason, &at_limit);
             if (changed)
                 vnd_metric_add(b->m_changes, changed, p[i].host);
             if (step == VND_BUDGET_RAISE && at_limit)

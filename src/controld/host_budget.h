@@ -3,11 +3,12 @@
  * together there.  The control server reads both shares from the host's
  * table server (GET /v1/traces's "budget": it measures itself and, with
  * --ovs-pidfile, ovs-vswitchd) every poll, and applies daemon/
- * budget_rule.h to their sum with the switch's lever: the in-switch flow
+ * budget_rule.h to their sum with the switch's levers: the in-switch flow
  * sampling of the host's running mirror traces (diagnoses.c rewrites
- * their select groups), which cuts the switch's copies and the table
- * server's work alike.  The table server's own sampling stays its own
- * controller's (vnd-tabled --cpu-budget). */
+ * their select groups) and the 1-in-N of its sflow traces (the bridge's
+ * sFlow agent), which cut the switch's work and the table server's
+ * alike.  The table server's own sampling stays its own controller's
+ * (vnd-tabled --cpu-budget). */
 #ifndef VND_CONTROLD_HOST_BUDGET_H
 #define VND_CONTROLD_HOST_BUDGET_H
 

@@ -58,10 +58,12 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         "ALTER TABLE trace ADD COLUMN ipfix_flows INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE trace ADD COLUMN flow_sampling INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE trace ADD COLUMN sampling_method TEXT NOT NULL DEFAULT 'count'",
-        /* what the tenant asked for: the floor when a host budget has
-         * raised flow_sampling (host_budget.c) */
+        /* what the tenant asked for: the floors when a host budget has
+         * raised flow_sampling or an sflow trace's sampling (host_budget.c) */
         "ALTER TABLE trace ADD COLUMN flow_sampling_asked INTEGER NOT NULL DEFAULT 0",
         "UPDATE trace SET flow_sampling_asked = flow_sampling WHERE flow_sampling_asked = 0",
+        "ALTER TABLE trace ADD COLUMN sampling_asked INTEGER NOT NULL DEFAULT 0",
+        "UPDATE trace SET sampling_asked = sampling WHERE sampling_asked = 0",
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);

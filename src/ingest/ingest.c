@@ -819,17 +819,22 @@ int vnd_ingest_set_sampling(struct vnd_ingest *ing, int ti, uint32_t n,
     return 0;
 }
 
-int vnd_ingest_set_flow_sampling(struct vnd_ingest *ing, int ti, double fs, int64_t from_ns,
-                                 const char *reason)
+int vnd_ingest_switch_rates(struct vnd_ingest *ing, int ti, uint32_t sampling, double fs,
+                            int64_t from_ns, const char *reason)
 {
     struct trace *t = ing->traces[ti];
-    if (t->o.presampled || !(fs >= 1))
+    /* the switch samples packets only for a presampled trace (sFlow's
+     * agent), and flows only for a mirror one */
+    if ((sampling && !t->o.presampled) || (fs && (t->o.presampled || !(fs >= 1))))
         return EINVAL;
     /* The interval starts when the switch changed, not at the next packet
      * in (packets already queued were copied under the old rate); a row
      * not yet written for an earlier change is replaced: no row was kept
      * under it. */
-    t->o.flow_sampling = fs;
+    if (sampling)
+        t->o.sampling = sampling;
+    if (fs)
+        t->o.flow_sampling = fs;
     t->row_due = true;
     t->row_from_set = true;
     t->row_from_ns = from_ns;

@@ -116,14 +116,15 @@ void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_
 int vnd_ingest_set_sampling(struct vnd_ingest *ing, int t, uint32_t n,
                             enum vnd_sample_method method, const char *reason);
 
-/* Trace t's flow sampling (the switch copies 1 flow in `fs`, a real:
- * control/ovs.h's effective share) changed at `from_ns` (capture time):
- * what the switch does, recorded here, not applied.  A vnd_sampling row
- * from `from_ns`, with `reason`, is written with the next row kept; the
- * vnd_meta row says `fs` from now.  0, or EINVAL: not a mirror trace, or
- * fs below 1. */
-int vnd_ingest_set_flow_sampling(struct vnd_ingest *ing, int t, double fs, int64_t from_ns,
-                                 const char *reason);
+/* The switch's rates of trace t changed at `from_ns` (capture time):
+ * `sampling`, the 1-in-N of a presampled trace's agent (sFlow), or `fs`,
+ * the 1 flow in fs a mirror trace's select group copies (a real:
+ * control/ovs.h's effective share); 0 leaves one as it is.  What the
+ * switch does, recorded here, not applied: a vnd_sampling row from
+ * `from_ns`, with `reason`, is written with the next row kept; vnd_meta
+ * says the rates from now.  0, or EINVAL: a rate the trace has not. */
+int vnd_ingest_switch_rates(struct vnd_ingest *ing, int t, uint32_t sampling, double fs,
+                            int64_t from_ns, const char *reason);
 
 /* Trace t's sampling now (a change not yet applied included). */
 uint32_t vnd_ingest_sampling(const struct vnd_ingest *ing, int t,

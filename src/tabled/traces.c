@@ -549,36 +549,50 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
     return status;
 }
 
-int vnd_traces_set_flow_sampling(struct vnd_tabled *td, const char *id, double fs,
-                                 double from_ts, const char *reason, char **err)
+int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id, uint32_t sampling,
+                            double fs, double from_ts, const char *reason, char **err)
 {
     struct vnd_tabled_trace *t = vnd_traces_find(td, id);
     if (!t) {
         *err = vnd_strdup_printf("no trace %s", id);
         return 404;
     }
-    if (t->mode && strcmp(t->mode, "mirror")) {
-        *err = vnd_strdup_printf("trace %s is a %s trace: flow sampling is a mirror trace's",
-                                 id, t->mode);
+    bool mirror = !t->mode || !strcmp(t->mode, "mirror");
+    if ((fs && !mirror) || (sampling && !is_sflow(t))) {
+        *err = vnd_strdup_printf("trace %s is a %s trace: %s", id, mirror ? "mirror" : t->mode,
+                                 fs ? "flow sampling is a mirror trace's"
+                                    : "the switch samples packets for an sflow trace only");
         return 409;
     }
-    if (vnd_ingest_set_flow_sampling(t->tenant->ing, t->index, fs, (int64_t)(from_ts * 1e9),
-                                     reason)) {
-        *err = vnd_strdup_printf("trace %s: flow sampling %g refused", id, fs);
+    if (vnd_ingest_switch_rates(t->tenant->ing, t->index, sampling, fs,
+                                (int64_t)(from_ts * 1e9), reason)) {
+        *err = vnd_strdup_printf("trace %s: the rates refused", id);
         return 400;
     }
-    double was = t->flow_sampling;
-    t->flow_sampling = fs;
-    /* a restart records vnd_meta with the rate the switch applies now */
-    const void *args[] = {&fs, t->id};
     char *ignored = NULL;
-    if (run(td->st, "UPDATE vnd_traces SET flow_sampling = ? WHERE id = ?", "ds", args,
-            &ignored)) {
-        vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id, ignored);
-        free(ignored);
+    /* a restart records vnd_meta with the rates the switch applies now */
+    if (fs) {
+        vnd_info("trace %s: flow sampling 1/%g -> 1/%g from %.6f (%s)", t->id, t->flow_sampling,
+                 fs, from_ts, reason ? reason : "no reason given");
+        t->flow_sampling = fs;
+        const void *args[] = {&fs, t->id};
+        if (run(td->st, "UPDATE vnd_traces SET flow_sampling = ? WHERE id = ?", "ds", args,
+                &ignored))
+            vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id, ignored);
     }
-    vnd_info("trace %s: flow sampling 1/%g -> 1/%g from %.6f (%s)", t->id, was, fs, from_ts,
-             reason ? reason : "no reason given");
+    if (sampling) {
+        vnd_info("trace %s: the sFlow agent's 1/%u -> 1/%u from %.6f (%s)", t->id, t->sampling,
+                 sampling, from_ts, reason ? reason : "no reason given");
+        t->sampling = sampling;
+        /* the collector keeps 1 in sampling/(the agent's rate) of the port's samples */
+        vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex, t->cap_dir_out, sampling);
+        int64_t n = sampling;
+        const void *args[] = {&n, t->id};
+        if (run(td->st, "UPDATE vnd_traces SET sampling = ? WHERE id = ?", "is", args,
+                &ignored))
+            vnd_warn("trace %s: sampling not kept in vnd_traces: %s", t->id, ignored);
+    }
+    free(ignored);
     return 0;
 }
 

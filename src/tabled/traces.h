@@ -82,13 +82,14 @@ bool vnd_traces_batch_due(const struct vnd_tabled *td);
  * Returns 0, 404 or 500 and *err. */
 int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err);
 
-/* The switch copies 1 flow in `fs` of mirror trace `id` since `from_ts`
- * (the control server's flow sampling for a host budget, controld/
- * host_budget.c): recorded (vnd_ingest_set_flow_sampling) and kept for a
- * restart.  Returns 0, 404 (no such trace), 409 (not a mirror trace) or
- * 400, and *err. */
-int vnd_traces_set_flow_sampling(struct vnd_tabled *td, const char *id, double fs,
-                                 double from_ts, const char *reason, char **err);
+/* The switch's rates of trace `id` since `from_ts` (the control server's,
+ * for a host budget, controld/host_budget.c): `fs`, the 1 flow in fs a
+ * mirror trace's group copies, or `sampling`, the 1-in-N of an sflow
+ * trace's agent (0: as it was).  Recorded (vnd_ingest_switch_rates), the
+ * sFlow collector told, kept for a restart.  Returns 0, 404 (no such
+ * trace), 409 (a rate of another mode) or 400, and *err. */
+int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id, uint32_t sampling,
+                            double fs, double from_ts, const char *reason, char **err);
 
 struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id);
 

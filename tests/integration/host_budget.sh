@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # host_budget.sh — a host's CPU budget kept by the switch's lever, on the
 # OVS test bed (`vnd testbed up --budget`), end to end:
-#   - alice mirrors every flow through her ids while 16 paced iperf3
-#     streams run; the control server reads what ovs-vswitchd and the
+#   - alice mirrors every flow through her ids input and has OVS's sFlow
+#     agent sample 1 in 4 at its output while 16 paced iperf3 streams run; the control server reads what ovs-vswitchd and the
 #     table server take together (GET /v1/admin/budget, from the table
 #     server's measurements);
 #   - the operator lowers hv1's budget below that (the NIB, SIGHUP): the
 #     control server raises the in-switch flow sampling of the mirror
-#     traces on hv1 (their select groups rewritten), the cost drops, and
+#     traces on hv1 (their select groups rewritten) and the sFlow agent's
+#     1-in-N of the sflow trace, the cost drops, and
 #     the table server records each rate from the moment the switch changed
 #     (vnd_sampling's from_ts, flow_sampling, reason), which the tenant
 #     sees and throughput scales by.
@@ -65,6 +66,13 @@ printf 'Appliance Node : ids\nCap input\nproto=TCP\ndualDirect=True\n' >"$W/all.
 alice submit -c "$W/all.conf" >"$W/submit.out" 2>&1
 check "alice mirrors every TCP flow at her ids input" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
 ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
+printf 'Appliance Node : ids\nCap output\nproto=TCP\nMode sflow\nSampling 4\n' >"$W/sflow.conf"
+alice submit -c "$W/sflow.conf" >"$W/submit2.out" 2>&1
+check "... and samples 1 in 4 with sFlow at its output" test $? -eq 0 || sed "s/^/#   /" "$W/submit2.out"
+SID=$(grep -o 'd[0-9]*' "$W/submit2.out" | head -1)
+agent_sampling() {
+    ovs-vsctl --db="$TB_OVSDB" --columns=sampling list sflow | awk '{ print $3 }' | head -1
+}
 
 # 16 streams at 3 Mbit/s each, long enough for both phases
 ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
@@ -116,6 +124,11 @@ check "... to within 5% of the budget or under it (${S2:-?}% of $B%)" \
 C2=$(copies)
 echo "# copies/s at the table server's capture: $C1 before, $C2 after"
 check "the switch copies at most half as many packets ($C1/s -> $C2/s)" test $((2 * C2)) -le "$C1"
+AS=$(agent_sampling)
+echo "# the bridge's sFlow agent samples 1 in ${AS:-?} (asked: 4)"
+check "the sFlow agent samples fewer (1 in ${AS:-?}, asked 1 in 4)" test "${AS:-4}" -gt 4
+check "the control server's log names the sflow trace and its rates" \
+    grep -q "budget hv1: $SID ids_out: sFlow sampling 1/4 -> 1/8 (host budget" "$BED/controld.log"
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=
 for _ in $(seq 10); do
@@ -149,5 +162,13 @@ read -r EST LO HI < <(awk -F, 'NR > 1 && !/^#/ { b += $3; l += $5 * 10 / 8; h +=
 echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' intervals summed: $LO .. $HI)"
 check "what iperf3 received is within the estimate's interval" \
     awk -v l="$LO" -v h="$HI" -v s="$SENT" 'BEGIN { exit !(s > 0 && s >= l && s <= h) }'
+alice query --diagnosis "$SID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/ssamp.csv" 2>&1
+sed 's/^/# sflow vnd_sampling: /' "$W/ssamp.csv"
+check "vnd_sampling records the agent's rates of the sflow trace from when they changed" \
+    awk -F, -v t1="$T1" 'NR > 1 && $2 > t1 && $3 == 8 && $4 ~ /host budget/ { f = 1 } END { exit !f }' "$W/ssamp.csv"
+check_eq "its vnd_meta says the agent's rate now" \
+    "$(alice query --diagnosis "$SID" -f csv "select sampling from vnd_meta" 2>&1 | tail -1)" \
+    "$(agent_sampling)"
 alice stop "$ID" >/dev/null 2>&1
+alice stop "$SID" >/dev/null 2>&1
 done_testing

@@ -86,6 +86,11 @@ api PATCH /v1/traces/tr_p '{"flow_sampling": 512, "from_ts": 1700000000}'
 check_eq "PATCH flow_sampling past 256: 400" "$CODE" 400
 api PATCH /v1/traces/nope '{"flow_sampling": 4, "from_ts": 1700000000}'
 check_eq "PATCH an unknown trace: 404" "$CODE" 404
+api PATCH /v1/traces/tr_p '{"sampling": 8, "from_ts": 1700000000}'
+check "PATCH an sFlow agent's rate onto a mirror trace: 409 saying why" \
+    bash -c '[ "$1" = 409 ] && grep -q "sflow trace only" <<<"$2"' _ "$CODE" "$BODY"
+api PATCH /v1/traces/nope '{"flow_sampling": 4, "from_ts": 1700000000}'
+check_eq "PATCH an unknown trace: 404" "$CODE" 404
 api PATCH /v1/traces/tr_p '{"flow_sampling": 4, "from_ts": 1700000000.5, "reason": "test budget"}'
 check_eq "PATCH tr_p flow_sampling 4 from a moment: 200" "$CODE" 200
 check "... the trace says so" grep -q '"flow_sampling":4' <<<"$BODY"

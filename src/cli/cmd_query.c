@@ -202,20 +202,21 @@ int cmd_query(int argc, char **argv)
         return rc == EPERM ? 2 : 1;
     }
     struct vnd_out *o = vnd_out_new(stdout, fmt);
+    struct vnd_cursor *rows = vnd_guard_cursor(g, stmt);
     vnd_guard_start(g);
-    rc = vnd_out_stmt(o, stmt);
-    if (rc == SQLITE_DONE)
+    int code = 0;
+    rc = vnd_out_cursor(o, rows, &code, &err);
+    if (rc == 0)
         vnd_out_finish(o);
     else
         vnd_out_abandon(o);
-    if (rc != SQLITE_DONE) {
-        char *why = vnd_guard_step_error(g, rc);
-        fprintf(stderr, "vnd query: %s%s\n", why,
-                vnd_guard_timed_out(g) ? " (raise it with --timeout)" : "");
-        free(why);
+    if (rc) {
+        fprintf(stderr, "vnd query: %s%s\n", err,
+                code == ETIMEDOUT ? " (raise it with --timeout)" : "");
+        free(err);
         status = 1;
     }
-    sqlite3_finalize(stmt);
+    vnd_cursor_close(rows);
     vnd_guard_close(g);
     return status;
 }

@@ -11,6 +11,7 @@
 
 #include "fields/registry.h"
 #include "lang/filter.h"
+#include "store/provider.h"
 #include "util/util.h"
 
 /* ---- SQL text ---- */
@@ -505,15 +506,17 @@ int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
         return -1;
     }
     free(sql);
-    rc = vnd_out_stmt(out, st);
+    struct vnd_cursor *c = vnd_cursor_sqlite(st, NULL, NULL);
+    int code = 0;
+    char *why = NULL;
     int ret = 0;
-    if (rc != SQLITE_DONE) {
+    if (vnd_out_cursor(out, c, &code, &why)) {
         *err = vnd_diag_errf("%s: %s", app->name,
-                             rc == SQLITE_INTERRUPT ? "interrupted (time limit?)"
-                                                    : sqlite3_errmsg(db));
+                             code == ETIMEDOUT ? "interrupted (time limit?)" : why);
+        free(why);
         ret = -1;
     }
-    sqlite3_finalize(st);
+    vnd_cursor_close(c);
     return ret;
 }
 

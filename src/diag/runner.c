@@ -11,6 +11,8 @@
 #include "diag/diag_sampling.h"
 #include "diag/plot.h"
 #include "output/output.h"
+#include "store/provider.h"
+#include "util/util.h"
 
 struct plot_spec {
     const char *app, *col, *title, *unit;
@@ -37,70 +39,85 @@ bool vnd_diag_plot_spec(const char *app, const char **col, const char **title,
 }
 
 /* Column index by name, or -1. */
-static int column(sqlite3_stmt *st, const char *name)
+static int column(const struct vnd_cursor *c, const char *name)
 {
-    for (int i = 0; i < sqlite3_column_count(st); i++)
-        if (!strcmp(sqlite3_column_name(st, i), name))
+    for (int i = 0; i < c->ncols; i++)
+        if (!strcmp(c->cols[i], name))
             return i;
     return -1;
 }
 
-/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns the
- * SQLite code of the last step. */
+/* A cell as a number, as SQLite would read it. */
+static double number(const struct vnd_value *v)
+{
+    return v->type == VND_SQL_INTEGER ? (double)v->i : v->type == VND_SQL_REAL ? v->d
+           : v->type == VND_SQL_TEXT  ? strtod(v->s, NULL) : 0;
+}
+
+/* Appends a cell as text (a plot series' key) to key. */
+static void append_text(char *key, size_t size, const struct vnd_value *v)
+{
+    size_t at = strlen(key);
+    const char *sep = at ? " " : "";
+    if (v->type == VND_SQL_INTEGER)
+        snprintf(key + at, size - at, "%s%lld", sep, (long long)v->i);
+    else if (v->type == VND_SQL_REAL)
+        snprintf(key + at, size - at, "%s%g", sep, v->d);
+    else if (v->type == VND_SQL_TEXT)
+        snprintf(key + at, size - at, "%s%.*s", sep, (int)v->slen, v->s);
+}
+
+/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns 0,
+ * or -1 and *err. */
 static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, double min_t,
                    const struct plot_spec *ps, struct vnd_plot *plot, char **err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = vnd_guard_prepare(g, sql, &st, err);
-    if (rc)
-        return SQLITE_ERROR;
-    int n = sqlite3_column_count(st);
-    const char **names = calloc((size_t)n, sizeof *names);
-    if (!names)
-        abort();
-    for (int i = 0; i < n; i++)
-        names[i] = sqlite3_column_name(st, i);
-    vnd_out_columns(out, n, names);
-    free(names);
-    int tcol = column(st, "t"), ycol = ps ? column(st, ps->col) : -1;
-    int keys[2] = {column(st, "dir"), column(st, "flow")};
+    if (vnd_guard_prepare(g, sql, &st, err))
+        return -1;
+    struct vnd_cursor *c = vnd_guard_cursor(g, st);
+    int n = c->ncols;
+    vnd_out_columns(out, n, (const char *const *)c->cols);
+    int tcol = column(c, "t"), ycol = ps ? column(c, ps->col) : -1;
+    int keys[2] = {column(c, "dir"), column(c, "flow")};
     /* a sampled table's throughput: its 95% interval drawn around it (one
      * series only: per flow the chart would run out of marks) */
     int band[2] = {-1, -1};
     if (plot && keys[0] < 0 && keys[1] < 0) {
-        band[0] = column(st, "bps_low");
-        band[1] = column(st, "bps_high");
+        band[0] = column(c, "bps_low");
+        band[1] = column(c, "bps_high");
     }
+    struct vnd_value *v = vnd_xcalloc((size_t)n + 1, sizeof *v);
     vnd_guard_start(g);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double t = tcol >= 0 ? sqlite3_column_double(st, tcol) : 0;
+    int rc;
+    char *why = NULL;
+    while ((rc = vnd_cursor_next(c, NULL, &why)) == 1) {
+        for (int i = 0; i < n; i++)
+            vnd_cursor_cell(c, i, &v[i]);
+        double t = tcol >= 0 ? number(&v[tcol]) : 0;
         if (tcol >= 0 && t < min_t)
             continue;
-        for (int i = 0; i < n && rc == SQLITE_ROW; i++)
-            if (vnd_out_value(out, st, i) != SQLITE_OK)
-                rc = SQLITE_NOMEM;
-        if (rc != SQLITE_ROW)
-            break;
+        for (int i = 0; i < n; i++)
+            vnd_out_cell(out, &v[i]);
         vnd_out_end_row(out);
-        if (plot && ycol >= 0 && tcol >= 0 && sqlite3_column_type(st, ycol) != SQLITE_NULL) {
+        if (plot && ycol >= 0 && tcol >= 0 && v[ycol].type != VND_SQL_NULL) {
             char key[256] = "";
             for (int k = 0; k < 2; k++)
                 if (keys[k] >= 0)
-                    snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
-                             *key ? " " : "", (const char *)sqlite3_column_text(st, keys[k]));
-            vnd_plot_add(plot, *key ? key : ps->col, t, sqlite3_column_double(st, ycol));
+                    append_text(key, sizeof key, &v[keys[k]]);
+            vnd_plot_add(plot, *key ? key : ps->col, t, number(&v[ycol]));
             for (int b = 0; b < 2; b++)
-                if (band[b] >= 0 && sqlite3_column_type(st, band[b]) != SQLITE_NULL)
-                    vnd_plot_add(plot, b ? "95% high" : "95% low", t,
-                                 sqlite3_column_double(st, band[b]));
+                if (band[b] >= 0 && v[band[b]].type != VND_SQL_NULL)
+                    vnd_plot_add(plot, b ? "95% high" : "95% low", t, number(&v[band[b]]));
         }
     }
-    if (rc != SQLITE_DONE)
-        *err = vnd_diag_errf("%s", vnd_guard_timed_out(g) ? "stopped at the time limit"
-                                   : rc == SQLITE_NOMEM ? "out of memory reading a value"
-                                                        : sqlite3_errmsg(vnd_guard_db(g)));
-    sqlite3_finalize(st);
-    return rc;
+    if (rc < 0) {
+        *err = vnd_diag_errf("%s", why);
+        free(why);
+    }
+    free(v);
+    vnd_cursor_close(c);
+    return rc < 0 ? -1 : 0;
 }
 
 /* The plot of rows a C step made, as run_sql draws a statement's. */
@@ -250,7 +267,7 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
             free(err);
             err = NULL;
             char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
-            if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err) != SQLITE_DONE)
+            if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err))
                 ret = -1;
             free(sql);
         } else {

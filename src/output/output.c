@@ -399,36 +399,6 @@ void vnd_out_blob(struct vnd_out *o, const void *p, size_t n)
     free(s);
 }
 
-int vnd_out_value(struct vnd_out *o, sqlite3_stmt *stmt, int i)
-{
-    switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_NULL: vnd_out_null(o); break;
-    case SQLITE_INTEGER: vnd_out_int(o, sqlite3_column_int64(stmt, i)); break;
-    case SQLITE_FLOAT: vnd_out_real(o, sqlite3_column_double(stmt, i)); break;
-    case SQLITE_BLOB: {
-        const void *p = sqlite3_column_blob(stmt, i);
-        int n = sqlite3_column_bytes(stmt, i);
-        if (!p && n > 0) {
-            vnd_out_null(o);
-            return SQLITE_NOMEM;
-        }
-        vnd_out_blob(o, p ? p : "", (size_t)n);
-        break;
-    }
-    default: {
-        const char *s = (const char *)sqlite3_column_text(stmt, i);
-        int n = sqlite3_column_bytes(stmt, i);    /* after _text: its length */
-        if (!s) {                                 /* text is never NULL but out of memory */
-            vnd_out_null(o);
-            return SQLITE_NOMEM;
-        }
-        vnd_out_textn(o, s, (size_t)n);
-        break;
-    }
-    }
-    return SQLITE_OK;
-}
-
 /* JSON: ends the rows' array (once). */
 static void json_close_rows(struct vnd_out *o)
 {
@@ -514,25 +484,6 @@ void vnd_out_end_row(struct vnd_out *o)
     }
     o->col = 0;
     o->rows++;
-}
-
-int vnd_out_stmt(struct vnd_out *o, sqlite3_stmt *stmt)
-{
-    int n = sqlite3_column_count(stmt);
-    const char **names = vnd_xcalloc((size_t)n + 1, sizeof *names);
-    for (int i = 0; i < n; i++)
-        names[i] = sqlite3_column_name(stmt, i);
-    vnd_out_columns(o, n, names);
-    free(names);
-
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++)
-            if (vnd_out_value(o, stmt, i) != SQLITE_OK)
-                return SQLITE_NOMEM;
-        vnd_out_end_row(o);
-    }
-    return rc;
 }
 
 void vnd_out_cell(struct vnd_out *o, const struct vnd_value *v)

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sqlite3.h>
 
 enum vnd_fmt { VND_FMT_TABLE, VND_FMT_CSV, VND_FMT_JSON };
 
@@ -45,9 +44,6 @@ void vnd_out_text(struct vnd_out *o, const char *s);
 void vnd_out_textn(struct vnd_out *o, const char *s, size_t n);
 /* n bytes of a BLOB, written x'...'. */
 void vnd_out_blob(struct vnd_out *o, const void *p, size_t n);
-/* Column i of stmt's current row, by its type.  SQLITE_OK, or SQLITE_NOMEM
- * when SQLite could not give the value (a NULL cell is written). */
-int vnd_out_value(struct vnd_out *o, sqlite3_stmt *stmt, int i);
 void vnd_out_end_row(struct vnd_out *o);
 
 /* JSON keys for columns `names`, the rule of every JSON object made from
@@ -77,10 +73,6 @@ void vnd_out_record(struct vnd_out *o, const char *name, int n, const char *cons
 struct json_t;
 void vnd_out_record_json(struct vnd_out *o, const char *name, struct json_t *v);
 
-/* Columns from `stmt`, then every row it yields.  Stops early, returning
- * the SQLite error code, when a step fails (an interrupted query says
- * SQLITE_INTERRUPT); SQLITE_DONE when all rows were written. */
-int vnd_out_stmt(struct vnd_out *o, sqlite3_stmt *stmt);
 
 /* One cell from a store's value (provider.h): NULL, integer, real, text
  * with its length, BLOB. */

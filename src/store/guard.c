@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lang/sqlfuncs.h"
+#include "store/provider.h"
 #include "store/sqlmem.h"
 #include "util/util.h"
 
@@ -571,4 +572,19 @@ char *vnd_guard_step_error(struct vnd_guard *g, int rc)
     default:
         return vnd_strdup_printf("%s", sqlite3_errmsg(g->db));
     }
+}
+
+static char *guard_why(void *arg, int rc, int *code)
+{
+    struct vnd_guard *g = arg;
+    if (vnd_guard_timed_out(g))
+        *code = ETIMEDOUT;
+    else if (*code == ETIMEDOUT)
+        *code = EIO;        /* interrupted, but not by the time limit */
+    return vnd_guard_step_error(g, rc);
+}
+
+struct vnd_cursor *vnd_guard_cursor(struct vnd_guard *g, sqlite3_stmt *stmt)
+{
+    return vnd_cursor_sqlite(stmt, guard_why, g);
 }

@@ -76,4 +76,9 @@ bool vnd_guard_timed_out(const struct vnd_guard *g);
  * the query's memory, or SQLite's message.  Malloc'd. */
 char *vnd_guard_step_error(struct vnd_guard *g, int rc);
 
+/* A cursor over `stmt` (vnd_guard_prepare's; the cursor finalizes it)
+ * whose failures are vnd_guard_step_error's words, ETIMEDOUT in the code
+ * at the time limit.  Call vnd_guard_start before its first row. */
+struct vnd_cursor *vnd_guard_cursor(struct vnd_guard *g, sqlite3_stmt *stmt);
+
 #endif

@@ -19,9 +19,9 @@
  * one batch is open at a time, on one thread.
  *
  * Reading: a cursor over one statement (columns, next row, cells) that
- * output prints whatever its source (vnd_out_cursor); PostgreSQL's is
- * vnd_cursor_pg.  SQLite's readers still step their statements directly:
- * tenant SQL there goes through the guard (guard.h). */
+ * output prints whatever its source (vnd_out_cursor): PostgreSQL's is
+ * vnd_cursor_pg, SQLite's vnd_cursor_sqlite (tenant SQL there goes
+ * through the guard, guard.h, whose vnd_guard_cursor words its limits). */
 #ifndef VND_STORE_PROVIDER_H
 #define VND_STORE_PROVIDER_H
 
@@ -164,6 +164,15 @@ const struct vnd_store_provider *vnd_store_provider_for(const char *location,
  * NULL and *err when the statement fails before its first row. */
 struct pg_conn;
 struct vnd_cursor *vnd_cursor_pg(struct pg_conn *conn, const char *sql, char **err);
+
+/* A cursor over a prepared SQLite statement, which it finalizes when
+ * closed.  A failed step's message is why(arg, rc, &code) when `why` is
+ * given (code preset: ETIMEDOUT for an interrupt, ENOMEM, else EIO), else
+ * SQLite's. */
+struct sqlite3_stmt;
+typedef char *(*vnd_cursor_sqlite_why)(void *arg, int rc, int *code);
+struct vnd_cursor *vnd_cursor_sqlite(struct sqlite3_stmt *st, vnd_cursor_sqlite_why why,
+                                     void *arg);
 
 /* Cell (row, i) of a libpq result (PGresult) as a value: integers,
  * booleans and integral numerics (PostgreSQL's sum and count of bigints)

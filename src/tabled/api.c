@@ -13,6 +13,7 @@
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
 #include "store/guard.h"
+#include "store/provider.h"
 #include "store/tenant.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
@@ -31,12 +32,13 @@ struct vnd_api {
 
 struct qstream {
     struct vnd_guard *g;
-    sqlite3_stmt *stmt;
+    struct vnd_cursor *rows; /* the guard's cursor over the statement */
     struct vnd_out *out;
     FILE *f;                 /* fopencookie into buf */
     char *buf;
     size_t len, cap, pos;
-    int rc;                  /* last sqlite3_step result */
+    int rc;                  /* the cursor's last: 1 a row, 0 done, -1 failed */
+    char *why;               /* ... and why it failed */
     bool finished, failed;
     bool too_big;            /* a row's text would pass ROW_TEXT_MAX */
     struct vnd_metric *seconds;  /* vnd_query_seconds{app="sql"}: observed when freed */
@@ -65,15 +67,11 @@ static ssize_t cookie_write(void *c, const char *data, size_t n)
 
 static void write_row(struct qstream *q)
 {
-    /* vnd_out_value, as `vnd query`: text with its length, BLOBs in hex */
-    int n = sqlite3_column_count(q->stmt);
-    for (int i = 0; i < n; i++)
-        if (vnd_out_value(q->out, q->stmt, i) != SQLITE_OK) {
-            /* out of memory: not a NULL; the next step fails the stream */
-            vnd_warn("query: a value of row %lld could not be read (out of memory)",
-                     (long long)vnd_out_rows(q->out) + 1);
-            sqlite3_interrupt(vnd_guard_db(q->g));
-        }
+    for (int i = 0; i < q->rows->ncols; i++) {
+        struct vnd_value v;
+        vnd_cursor_cell(q->rows, i, &v);
+        vnd_out_cell(q->out, &v);
+    }
     vnd_out_end_row(q->out);
 }
 
@@ -87,10 +85,10 @@ static ssize_t query_reader(void *cls, uint64_t pos, char *buf, size_t max)
             return q->failed ? MHD_CONTENT_READER_END_WITH_ERROR
                              : MHD_CONTENT_READER_END_OF_STREAM;
         /* Rows until 64 KiB are ready or the statement ends. */
-        while (q->rc == SQLITE_ROW && q->len < 65536 && !q->too_big) {
+        while (q->rc == 1 && q->len < 65536 && !q->too_big) {
             write_row(q);
             fflush(q->f);
-            q->rc = sqlite3_step(q->stmt);
+            q->rc = vnd_cursor_next(q->rows, NULL, &q->why);
         }
         if (q->too_big) {
             q->finished = q->failed = true;
@@ -99,15 +97,13 @@ static ssize_t query_reader(void *cls, uint64_t pos, char *buf, size_t max)
                      ROW_TEXT_MAX >> 20, "text");
             return MHD_CONTENT_READER_END_WITH_ERROR;
         }
-        if (q->rc != SQLITE_ROW) {
+        if (q->rc != 1) {
             q->finished = true;
-            if (q->rc != SQLITE_DONE) {
+            if (q->rc < 0) {
                 /* The status line is gone: end the stream without its
                  * closing so the client sees an incomplete answer. */
                 q->failed = true;
-                char *why = vnd_guard_step_error(q->g, q->rc);
-                vnd_warn("query stopped while streaming: %s", why);
-                free(why);
+                vnd_warn("query stopped while streaming: %s", q->why);
             } else {
                 vnd_out_finish(q->out);
                 q->out = NULL;
@@ -139,7 +135,8 @@ static void qstream_free(void *cls)
     vnd_out_finish(q->out);
     if (q->f)
         fclose(q->f);
-    sqlite3_finalize(q->stmt);
+    vnd_cursor_close(q->rows);
+    free(q->why);
     vnd_guard_close(q->g);
     free(q->buf);
     free(q);
@@ -171,30 +168,26 @@ static enum MHD_Result do_query(struct vnd_api *a, struct MHD_Connection *mc,
     }
     vnd_guard_set_timeout(q->g, td->query_timeout);
     vnd_guard_set_memory_limit(q->g, td->query_memory);
-    rc = vnd_guard_prepare(q->g, req->sql, &q->stmt, &err);
+    sqlite3_stmt *stmt = NULL;
+    rc = vnd_guard_prepare(q->g, req->sql, &stmt, &err);
     if (rc) {
         ret = vnd_http_send_error(mc, rc == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST,
                                   err);
         goto out_free;
     }
+    q->rows = vnd_guard_cursor(q->g, stmt);
     vnd_guard_start(q->g);
-    q->rc = sqlite3_step(q->stmt);
-    if (q->rc != SQLITE_ROW && q->rc != SQLITE_DONE) {
-        err = vnd_guard_step_error(q->g, q->rc);
-        ret = vnd_http_send_error(mc, vnd_guard_timed_out(q->g)
-                                          ? MHD_HTTP_SERVICE_UNAVAILABLE
-                                          : MHD_HTTP_BAD_REQUEST, err);
+    int code = 0;
+    q->rc = vnd_cursor_next(q->rows, &code, &err);
+    if (q->rc < 0) {
+        ret = vnd_http_send_error(mc, code == ETIMEDOUT ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                        : MHD_HTTP_BAD_REQUEST, err);
         goto out_free;
     }
     static const cookie_io_functions_t io = {.write = cookie_write};
     q->f = fopencookie(q, "w", io);
     q->out = vnd_out_new(q->f, req->fmt);
-    int ncol = sqlite3_column_count(q->stmt);
-    const char **names = vnd_xcalloc((size_t)ncol + 1, sizeof *names);
-    for (int i = 0; i < ncol; i++)
-        names[i] = sqlite3_column_name(q->stmt, i);
-    vnd_out_columns(q->out, ncol, names);
-    free(names);
+    vnd_out_columns(q->out, q->rows->ncols, (const char *const *)q->rows->cols);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                query_reader, q, qstream_free);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,

@@ -15,6 +15,7 @@
 #include "flow/tcp_rtt.h"
 #include "lang/sqlfuncs.h"
 #include "output/output.h"
+#include "store/provider.h"
 
 #define STD_COLS "ts REAL, id INTEGER, src_ip TEXT, dst_ip TEXT, proto INTEGER, " \
                  "src_port INTEGER, dst_port INTEGER, seq INTEGER, ack INTEGER, " \
@@ -476,11 +477,15 @@ static char *run_sql(const struct vnd_diag_app *app, const struct vnd_diag_opts 
     FILE *f = open_memstream(&buf, &n);
     struct vnd_out *out = vnd_out_new(f, VND_FMT_CSV);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
-        vnd_out_stmt(out, st);
-    else
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        struct vnd_cursor *c = vnd_cursor_sqlite(st, NULL, NULL);
+        char *e = NULL;
+        vnd_out_cursor(out, c, NULL, &e);
+        free(e);
+        vnd_cursor_close(c);
+    } else {
         fprintf(f, "PREPARE: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    }
     vnd_out_finish(out);
     fclose(f);
     free(sql);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "output/output.h"
+#include "store/provider.h"
 #include "../tap.h"
 
 /* The output of `sql` in `fmt` (malloc'd). */
@@ -23,11 +24,14 @@ static char *run_sql(sqlite3 *db, enum vnd_fmt fmt, const char *sql)
         return strdup("(prepare failed)");
     }
     struct vnd_out *o = vnd_out_new(f, fmt);
-    int rc = vnd_out_stmt(o, st);
+    struct vnd_cursor *c = vnd_cursor_sqlite(st, NULL, NULL);
+    char *err = NULL;
+    int rc = vnd_out_cursor(o, c, NULL, &err);
     vnd_out_finish(o);
-    sqlite3_finalize(st);
+    vnd_cursor_close(c);
+    free(err);
     fclose(f);
-    if (rc != SQLITE_DONE) {
+    if (rc != 0) {
         free(buf);
         return strdup("(step failed)");
     }

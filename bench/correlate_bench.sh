@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' TERM INT
-printf '%-8s %-7s %10s %9s %6s %6s %6s %9s %10s %5s %8s %14s\n' nbthread target accepted/s "log lines" pairs right wrong accuracy "client err" lost batched "wrong unbatched"
+printf '%-8s %-7s %10s %9s %6s %6s %6s %9s %10s %5s %8s %14s %8s %14s\n' nbthread target accepted/s "log lines" pairs right wrong accuracy "client err" lost batched "wrong unbatched" certain "wrong certain"
 for nbt in 1 2; do
     ovs_bed_up || { echo "correlate_bench: cannot build the OVS test bed: $OVS_WHY"; exit 0; }
     ovs_tabled_up "$W" 7453 || { echo "correlate_bench: vnd-tabled did not start"; exit 0; }
@@ -38,10 +38,10 @@ for nbt in 1 2; do
     for r in $RATES; do
         rate=$r; [ "$r" = max ] && rate=0
         R=$(ovs_lb_run "$W" "p${nbt}_$r" "$rate" "$N") || { echo "correlate_bench: run at $r failed"; continue; }
-        read -r done arate pairs right logn errs lost batched walone <<<"$R"
-        printf '%-8s %-7s %10s %9s %6s %6s %6s %8s%% %10s %5s %8s %14s\n' $nbt "$r" "$arate" "$logn" "$pairs" "$right" \
+        read -r done arate pairs right logn errs lost batched walone certain wcertain <<<"$R"
+        printf '%-8s %-7s %10s %9s %6s %6s %6s %8s%% %10s %5s %8s %14s %8s %14s\n' $nbt "$r" "$arate" "$logn" "$pairs" "$right" \
             $((pairs - right)) "$(awk -v a="$right" -v b="$logn" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }')" \
-            "$errs" "$lost" "$batched" "$walone"
+            "$errs" "$lost" "$batched" "$walone" "$certain" "$wcertain"
         ovs_api DELETE /v1/traces/p${nbt}_${r}_fe; ovs_api DELETE /v1/traces/p${nbt}_${r}_be
     done
     cleanup; W=$(mktemp -d /tmp/vnd-corr-bench.XXXXXX)
@@ -49,4 +49,5 @@ done
 echo "# accepted/s: haproxy's accept rate as the capture saw it (client ACKs, first to last);"
 echo "# batched: connections whose backend SYN copy reached the mirror within 20 us of another's (one datapath batch);"
 echo "# wrong unbatched: wrong pairs outside such batches (haproxy itself connected out of accept order)"
+echo "# certain: pairs correlate marks certain (haproxy had that connection alone to open); wrong certain: of those, not as haproxy's log"
 echo "# accuracy: pairs that match haproxy's log / connections haproxy logged; lost: frames OVS copied that the table server did not store"

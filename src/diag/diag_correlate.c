@@ -10,7 +10,8 @@
  *                 client's first ACK without SYN) is the n-th server-side
  *                 connection (ordered by the balancer's first SYN).  That
  *                 holds while the balancer opens them in the order it
- *                 accepted the clients (docs/diagnosis.md).  Connections
+ *                 accepted the clients (docs/diagnosis.md); `certain`
+ *                 says which pairs cannot depend on that order.  Connections
  *                 are told apart by 4-tuple and ISN, since long captures
  *                 see ports used again. */
 #include "diag/diag.h"
@@ -60,18 +61,33 @@ static int build_order(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **e
                       "vnd_ri AS (SELECT vnd_ci.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
                       " dst_ip, dst_port, syn_t) AS n FROM vnd_ci),\n"
                       "vnd_ro AS (SELECT vnd_co.*, row_number() OVER (ORDER BY t, src_ip, src_port,"
-                      " dst_ip, dst_port) AS n FROM vnd_co)\n"
+                      " dst_ip, dst_port) AS n FROM vnd_co),\n"
+                      /* certain: the balancer had this connection alone
+                       * to open: the previous backend SYN was out before
+                       * this client's ACK, and this SYN before the next
+                       * client's ACK.  Two pending at once are opened in
+                       * an order only the balancer (and the switch's
+                       * batches) decide. */
+                      "vnd_pc AS (SELECT vnd_ri.n AS n, CASE WHEN vnd_ro.t IS NOT NULL"
+                      " AND vnd_ro.t >= vnd_ri.t\n"
+                      "    AND (lag(vnd_ro.t) OVER w IS NULL OR lag(vnd_ro.t) OVER w < vnd_ri.t)\n"
+                      "    AND (lead(vnd_ri.t) OVER w IS NULL OR vnd_ro.t < lead(vnd_ri.t) OVER w)"
+                      " THEN 1 ELSE 0 END"
+                      " AS certain\n"
+                      "  FROM vnd_ri LEFT JOIN vnd_ro ON vnd_ro.n = vnd_ri.n"
+                      " WINDOW w AS (ORDER BY vnd_ri.n))\n"
                       "SELECT coalesce(vnd_ri.n, vnd_ro.n) AS n, ");
     vnd_diag_flow_label(sb, "vnd_ri.");
     vnd_sb_printf(sb, " AS in_flow,\n       vnd_ri.t - vnd_origin.t0 AS in_ack_t, ");
     vnd_diag_flow_label(sb, "vnd_ro.");
     vnd_sb_printf(sb, " AS out_flow,\n       vnd_ro.t - vnd_origin.t0 AS out_syn_t,"
-                      " (vnd_ro.t - vnd_ri.t) * 1000 AS gap_ms\n"
-                      "FROM vnd_ri LEFT JOIN vnd_ro ON vnd_ro.n = vnd_ri.n CROSS JOIN vnd_origin\n"
+                      " (vnd_ro.t - vnd_ri.t) * 1000 AS gap_ms, vnd_pc.certain\n"
+                      "FROM vnd_ri LEFT JOIN vnd_ro ON vnd_ro.n = vnd_ri.n"
+                      " JOIN vnd_pc ON vnd_pc.n = vnd_ri.n CROSS JOIN vnd_origin\n"
                       "UNION ALL\n"
                       "SELECT vnd_ro.n, NULL, NULL, ");
     vnd_diag_flow_label(sb, "vnd_ro.");
-    vnd_sb_printf(sb, ", vnd_ro.t - vnd_origin.t0, NULL\n"
+    vnd_sb_printf(sb, ", vnd_ro.t - vnd_origin.t0, NULL, 0\n"
                       "FROM vnd_ro CROSS JOIN vnd_origin WHERE vnd_ro.n > (SELECT count(*) FROM vnd_ri)\n"
                       "ORDER BY 1");
     return 0;

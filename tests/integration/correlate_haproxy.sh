@@ -50,7 +50,7 @@ else
 fi
 t0=$(date +%s.%N)
 R=$(ovs_lb_run "$W" r$RATE "$RATE" "$N") || { not_ok "run: $(cat "$W/r$RATE.err" 2>/dev/null)"; done_testing; exit 1; }
-read -r DONE ARATE PAIRS RIGHT LOGN ERRS LOST BATCHED WALONE <<<"$R"
+read -r DONE ARATE PAIRS RIGHT LOGN ERRS LOST BATCHED WALONE CERTAIN WCERTAIN <<<"$R"
 echo "# $N connections at $RATE/s: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s;" \
      "haproxy accepted at $ARATE/s; correlate: $PAIRS pairs, $RIGHT as haproxy's log;" \
      "$BATCHED backend SYNs shared a datapath batch"
@@ -60,6 +60,9 @@ check_eq "the table server has every frame OVS copied" "$LOST" 0
 check "accept rate near $RATE/s ($ARATE)" test "$ARATE" -ge $((RATE * 9 / 10)) -a "$ARATE" -le $((RATE * 11 / 10))
 check_eq "correlate --by order lists every connection" "$PAIRS" "$N"
 check_eq "every pair whose backend SYN had a datapath batch of its own is right" "$WALONE" 0
+# what the tool itself can vouch for: a pair is certain when haproxy had
+# only that connection to open (docs/diagnosis.md)
+check_eq "every pair correlate marks certain is right ($CERTAIN of $N certain)" "$WCERTAIN" 0
 # The paper's 100%.  With megaflows (VND_LB_EXACT=0), SYNs that OVS's
 # userspace datapath read in one batch reach the mirror port grouped by
 # backend, not in wire order, and no capture-time method can order them:

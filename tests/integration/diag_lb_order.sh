@@ -55,22 +55,23 @@ run_set() {
         { rows++
           if ($2 == "") { extra++; next }
           if ($2 != tin[$1]) { order++; if (shown++ < 5) print "#   row " $1 ": client connection " $2 ", truth " tin[$1]; next }
-          seen[$1] = 1
+          seen[$1] = 1; certain += $7
           if ($4 == tout[$1]) { right++; if (trank[$1] != $1) lucky++ }
-          else { wrong++
+          else { wrong++; if ($7 == 1) wrong_certain++
                  if (trank[$1] == $1) { broken++; if (shown++ < 5) print "#   row " $1 ": " $2 " paired with " $4 ", truth " tout[$1] " (a pair the method promises)" }
                  else reord++ } }
         END { for (k = 1; k <= n; k++) if (!(k in seen) && tin[k] != "") missing++
-              printf "%d %d %d %d %d %d %d %d\n", rows, right, wrong + 0, broken + 0, reord + 0, order + 0, missing + 0, extra + 0 }' \
+              printf "%d %d %d %d %d %d %d %d %d %d\n", rows, right, wrong + 0, broken + 0, reord + 0, order + 0, missing + 0, extra + 0, certain + 0, wrong_certain + 0 }' \
         "$D/pairs.csv" "$D/got.csv")
-    local rows right wrong broken reord order missing extra
-    read -r rows right wrong broken reord order missing extra < <(echo "$report" | tail -1)
+    local rows right wrong broken reord order missing extra certain wrong_certain
+    read -r rows right wrong broken reord order missing extra certain wrong_certain < <(echo "$report" | tail -1)
     echo "$report" | grep '^#' | head -10
     check_eq "$name: every client connection listed once, in the truth's order" \
         "order=$order missing=$missing extra=$extra" "order=0 missing=0 extra=0"
     check_eq "$name: pairs the method promises are right ($right of $conns right)" "$broken" 0
     check_eq "$name: wrong pairs are the connections opened out of order" "$wrong" "$reord"
     check_eq "$name: pairs right: all but the $re out of order" "$right" $((conns - re))
+    check_eq "$name: every pair marked certain is right ($certain of $conns certain)" "$wrong_certain" 0
 }
 
 # one accept loop: handshakes overlap (client delays 0.1-50 ms), busy balancer

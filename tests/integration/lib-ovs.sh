@@ -192,8 +192,9 @@ ovs_tabled_down() {
 #   ovs_lb_run DIR NAME RATE N       # N connections at RATE/s (0: as fast as they go),
 #        # captured to traces NAME_fe and NAME_be; prints
 #        # "conns accept_rate pairs right log_lines client_errors capture_lost
-#        #  batched wrong_unbatched" (batched: pairs whose backend SYN copy
-#        #  reached the mirror within 20 us of another's)
+#        #  batched wrong_unbatched certain wrong_certain" (batched: pairs
+#        #  whose backend SYN copy reached the mirror within 20 us of
+#        #  another's; certain: pairs correlate marks certain)
 #   ovs_lb_down                      # haproxy and the backends (also from ovs_ns_down's caller)
 B_LB_PIDS= B_LB_TAG=300
 ovs_lb_up() {
@@ -365,12 +366,13 @@ ovs_lb_run() {
         NR == FNR { inlog[$0] = 1; nlog++; next }
         FNR == 1 { next }
         { pairs++; ok[pairs] = (($2 "," $4) in inlog); right += ok[pairs]; syn[pairs] = $5
+          certain += $7; if ($7 == 1 && !ok[pairs]) wrong_certain++
           if (pairs == 1) t0 = $3; t1 = $3 }
         END { rate = pairs > 1 && t1 > t0 ? (pairs - 1) / (t1 - t0) : 0
               # batched: the SYN copy within 20 us of another (one datapath batch)
               for (i = 1; i <= pairs; i++) {
                   b = (i > 1 && syn[i] - syn[i - 1] < 2e-5) || (i < pairs && syn[i + 1] - syn[i] < 2e-5)
                   batched += b; if (!b && !ok[i]) wrong_alone++ }
-              printf "%d %.0f %d %d %d %d %d %d %d\n", done, rate, pairs, right, nlog, errs, lost, batched, wrong_alone }' \
+              printf "%d %.0f %d %d %d %d %d %d %d %d %d\n", done, rate, pairs, right, nlog, errs, lost, batched, wrong_alone, certain, wrong_certain + 0 }' \
         "$dir/$name.log" "$dir/$name.csv"
 }

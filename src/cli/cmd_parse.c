@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture/pcap_file.h"
@@ -15,6 +16,10 @@
 #include "lang/parseconf.h"
 #include "store/store.h"
 #include "util/util.h"
+
+/* How long `vnd parse` waits for a store that stopped answering: a
+ * PostgreSQL restart takes seconds; a minute also covers a failover. */
+#define PG_RETRY_DEFAULT 60.0
 
 /* Exit statuses, distinct so scripts can tell them apart. */
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
@@ -44,6 +49,11 @@ static const char usage_text[] =
     "                       string, e.g. \"host=/run/postgresql dbname=vnd\"; the\n"
     "                       tables go into schema vnd, or SCHEMA after a '#'),\n"
     "                       with COPY; the same as -o pg:CONNINFO\n"
+    "      --pg-retry SECONDS  PostgreSQL stopped answering (a restart, a broken\n"
+    "                       connection): hold the open batch and try again for\n"
+    "                       up to SECONDS (default 60), then send it again whole\n"
+    "                       (no row lost or stored twice); past that, stop,\n"
+    "                       saying what is stored (exit 1)\n"
     "      --replace        parse a trace again that the database already has\n"
     "                       (its old rows go with its first new ones; other\n"
     "                       traces' rows in a shared table stay)\n"
@@ -74,6 +84,7 @@ struct input {
     const char *path;
     struct vnd_pcap_file *file;
     int trace;
+    bool stored;             /* every packet read is in the store */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -151,14 +162,62 @@ static void say_long_table_name(const struct vnd_parse_conf *conf, const struct 
     }
 }
 
-/* Reads one file into its trace.  Returns an exit status. */
-static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_progress *pr)
+/* A flush that found the store not answering (ENOTCONN: PostgreSQL
+ * restarting, a connection broken) left its batch held (ingest.h): the
+ * flush is tried again, at the store's own pace, until the store takes
+ * the batch or `retry` seconds have passed since it stopped answering.
+ * Returns the last flush's result (0: the batch is stored). */
+static int wait_for_store(struct vnd_ingest *ing, int rc, char **err, double retry,
+                          struct vnd_progress *pr)
+{
+    if (rc != ENOTCONN)
+        return rc;
+    double since = vnd_ingest_store_down(ing, NULL);
+    vnd_progress_clear(pr);
+    fprintf(stderr, "vnd parse: the store does not answer (%s); the open batch is held and "
+            "goes again whole once it does: trying for up to %g s (--pg-retry)\n", *err, retry);
+    const struct timespec pause = {0, 200 * 1000 * 1000};
+    bool lost = false;
+    while (rc == ENOTCONN && !interrupted && !lost && vnd_wall_now() - since < retry) {
+        nanosleep(&pause, NULL);
+        free(*err);
+        *err = NULL;
+        rc = vnd_ingest_flush(ing, err);
+        /* a batch the store could not hold (VND_STORE_HOLD) is given up:
+         * a file's parse stops rather than miss rows */
+        lost = vnd_ingest_take_lost(ing) > 0;
+    }
+    if (!rc) {
+        fprintf(stderr, "vnd parse: the store answers again after %.1f s; the held batch is "
+                "stored, parsing goes on\n", vnd_wall_now() - since);
+        return 0;
+    }
+    if (rc == ENOTCONN) {
+        char *why = *err;
+        if (lost)
+            *err = vnd_strdup_printf("the store does not answer and the open batch grew past "
+                                     "what may be held (%s)", why);
+        else if (interrupted)
+            *err = vnd_strdup_printf("interrupted while the store did not answer (%s)", why);
+        else
+            *err = vnd_strdup_printf("the store has not answered for %.0f s (--pg-retry): %s",
+                                     vnd_wall_now() - since, why);
+        free(why);
+    }
+    return rc;
+}
+
+/* Reads one file into its trace.  Returns an exit status; a store that
+ * failed (or did not come back) also sets *store_failed: nothing more
+ * can be stored. */
+static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_progress *pr,
+                       double retry, bool *store_failed)
 {
     struct pcap_pkthdr *h;
     const uint8_t *data;
     char *err = NULL;
     enum vnd_pcap_next r;
-    int status = EXIT_OK;
+    int status = EXIT_OK, rc = 0;
 
     vnd_progress_start(pr, in->id, in->file->size);
     while ((r = vnd_pcap_file_next(in->file, &h, &data, &err)) == VND_PCAP_PACKET) {
@@ -168,10 +227,18 @@ static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_prog
                 break;
             vnd_progress_update(pr, in->file->packets, vnd_pcap_file_offset(in->file));
         }
-        if (vnd_ingest_batch_due(ing))
-            vnd_ingest_flush_async(ing);   /* store errors come back at finish */
+        /* asynchronous: other store errors come back at finish */
+        if (vnd_ingest_batch_due(ing)
+            && (rc = wait_for_store(ing, vnd_ingest_flush_async(ing, &err), &err, retry, pr)))
+            break;
     }
     vnd_progress_done(pr, in->file->packets);
+    if (rc) {
+        fprintf(stderr, "vnd parse: %s: %s\n", in->path, err);
+        free(err);
+        *store_failed = true;
+        return EXIT_ERROR;
+    }
 
     const char *st = "complete";
     if (interrupted) {
@@ -192,13 +259,44 @@ static int ingest_file(struct vnd_ingest *ing, struct input *in, struct vnd_prog
         status = EXIT_ERROR;
     }
     char *ferr = NULL;
-    if (vnd_ingest_finish_trace(ing, in->trace, st, err, &ferr)) {
+    if (wait_for_store(ing, vnd_ingest_finish_trace(ing, in->trace, st, err, &ferr), &ferr,
+                       retry, pr)) {
         fprintf(stderr, "vnd parse: %s: %s\n", in->path, ferr);
         free(ferr);
+        *store_failed = true;
         status = EXIT_ERROR;
+    } else {
+        in->stored = true;
     }
     free(err);
     return status;
+}
+
+/* The store failed: what of each trace it holds (as its last batch
+ * committed) and what it does not, so the user knows what to parse
+ * again. */
+static void say_stored(const struct vnd_ingest *ing, const struct input *in, int n)
+{
+    bool again = false;
+    for (int i = 0; i < n; i++) {
+        uint64_t seen, stored;
+        vnd_ingest_committed(ing, in[i].trace, &seen, &stored);
+        if (in[i].stored) {
+            fprintf(stderr, "vnd parse: stored: %s, whole (%llu packets, %llu rows)\n", in[i].id,
+                    (unsigned long long)seen, (unsigned long long)stored);
+        } else if (seen) {
+            fprintf(stderr, "vnd parse: stored: %s, its first %llu packets (%llu rows); not "
+                    "stored: from packet %llu on\n", in[i].id, (unsigned long long)seen,
+                    (unsigned long long)stored, (unsigned long long)seen + 1);
+            again = true;
+        } else {
+            fprintf(stderr, "vnd parse: not stored: %s\n", in[i].id);
+            again = true;
+        }
+    }
+    if (again)
+        fprintf(stderr, "vnd parse: once the store answers, parse the traces not stored whole "
+                "again with --replace (their vnd_meta status stays 'ingesting')\n");
 }
 
 int cmd_parse(int argc, char **argv)
@@ -213,6 +311,7 @@ int cmd_parse(int argc, char **argv)
         {"sampling-method", required_argument, NULL, 'M'},
         {"snaplen", required_argument, NULL, 's'},
         {"batch", required_argument, NULL, 'b'},
+        {"pg-retry", required_argument, NULL, 'W'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
@@ -222,6 +321,7 @@ int cmd_parse(int argc, char **argv)
     bool replace = false, append = false, quiet = false;
     uint32_t sampling = 0, snaplen = 0, batch = 65536;
     enum vnd_sample_method method = VND_SAMPLE_COUNT;
+    double retry = PG_RETRY_DEFAULT;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:o:qh", opts, NULL)) != -1) {
@@ -246,6 +346,17 @@ int cmd_parse(int argc, char **argv)
             break;
         case 's': if (parse_u32("--snaplen", optarg, &snaplen)) return EXIT_USAGE; break;
         case 'b': if (parse_u32("--batch", optarg, &batch) || !batch) return EXIT_USAGE; break;
+        case 'W': {
+            char *end;
+            retry = strtod(optarg, &end);
+            if (end == optarg || *end || !(retry >= 0 && retry <= 1e9)) {
+                fprintf(stderr, "vnd parse: --pg-retry takes seconds (0 or more), not '%s'\n",
+                        optarg);
+                free(pg_output);
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         default: fputs("try `vnd parse --help`\n", stderr); return EXIT_USAGE;
         }
@@ -311,12 +422,17 @@ int cmd_parse(int argc, char **argv)
     signal(SIGTERM, on_signal);
     struct vnd_progress pr;
     vnd_progress_init(&pr, !quiet && isatty(STDERR_FILENO));
-    for (int i = 0; i < n && !interrupted; i++) {
-        int s = ingest_file(ing, &in[i], &pr);
+    bool store_failed = false;
+    for (int i = 0; i < n && !interrupted && !store_failed; i++) {
+        int s = ingest_file(ing, &in[i], &pr, retry, &store_failed);
         if (s == EXIT_ERROR || (s == EXIT_TRUNCATED && status == EXIT_OK))
             status = s;
     }
-    if (!quiet) {
+    double broke;
+    uint64_t reconnects = vnd_store_reconnects(st, &broke);
+    if (store_failed) {
+        say_stored(ing, in, n);
+    } else if (!quiet) {
         for (int i = 0; i < n; i++) {
             const struct vnd_trace_stats *s = vnd_ingest_stats(ing, in[i].trace);
             fprintf(stderr, "%s: %llu packets, %llu matched, %llu rows stored%s\n", in[i].id,
@@ -324,6 +440,10 @@ int cmd_parse(int argc, char **argv)
                     (unsigned long long)s->stored,
                     s->sampled_out ? " (sampling)" : "");
         }
+        if (reconnects)
+            fprintf(stderr, "the store's connection broke and was made again %llu time%s; "
+                    "each batch it held was sent again whole\n",
+                    (unsigned long long)reconnects, reconnects == 1 ? "" : "s");
     }
 
 out:

@@ -47,3 +47,9 @@ void vnd_progress_done(struct vnd_progress *p, uint64_t packets)
     fprintf(stderr, "\r\033[K%s: %llu packets in %.2fs\n", p->what,
             (unsigned long long)packets, el);
 }
+
+void vnd_progress_clear(struct vnd_progress *p)
+{
+    if (p->on)
+        fputs("\r\033[K", stderr);
+}

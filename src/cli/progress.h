@@ -18,5 +18,7 @@ void vnd_progress_start(struct vnd_progress *p, const char *what, int64_t total_
 /* Cheap to call often: redraws at most 4 times a second. */
 void vnd_progress_update(struct vnd_progress *p, uint64_t packets, int64_t bytes);
 void vnd_progress_done(struct vnd_progress *p, uint64_t packets);
+/* Clears the line, for a message of its own in the middle. */
+void vnd_progress_clear(struct vnd_progress *p);
 
 #endif

@@ -2,6 +2,7 @@
 #include "ingest/ingest.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ struct sink {
     int *col_nfields;
     uint64_t matched, stored;
     uint64_t lost;           /* rows of batches given up (store down too long) */
-    uint64_t stored_at;      /* `stored` and rows.next when the open batch began */
+    uint64_t stored_at;      /* `stored` and rows.next as the last batch committed */
     int64_t next_at;
     struct vnd_store_rows rows;  /* rowids of this trace's rows (store.h) */
     /* The first sink of the trace that writes the same table (maybe this
@@ -48,7 +49,9 @@ struct sink {
 struct trace {
     struct vnd_trace_opts o; /* strings owned */
     struct vnd_trace_stats s;
-    uint64_t stored_at, matched_at;  /* when the open batch began */
+    /* the counters as the last batch committed: a batch given up goes
+     * back to them, and they say what the store holds for sure */
+    uint64_t seen_at, stored_at, matched_at;
     uint32_t id_len;         /* strlen(o.id), for the per-packet trace field */
     uint64_t sample_count;
     int nsinks;
@@ -97,6 +100,10 @@ struct vnd_ingest {
      * here), since last asked, and when the last one broke */
     uint64_t reconnects_seen, healed;
     double healed_broke;
+    /* an asynchronous commit did not get through (set by the writer
+     * thread; the store did not answer, or failed): flushes are
+     * synchronous until one does */
+    atomic_bool sync_due;
     struct vnd_pkt pkt;      /* reused: decoding never allocates */
     struct vnd_rowpipe *pipe;   /* rows to the writer thread */
     bool rollups;            /* keep them (rollup.h); VND_ROLLUP=0: not */
@@ -111,6 +118,7 @@ struct vnd_ingest *vnd_ingest_new(struct vnd_store *st, const struct vnd_parse_c
     ing->batch_packets = batch_packets ? batch_packets : 65536;
     ing->batch_seconds = batch_seconds > 0 ? batch_seconds : 1.0;
     ing->pipe = vnd_rowpipe_new();
+    atomic_init(&ing->sync_due, false);
     const char *ru = getenv("VND_ROLLUP");
     ing->rollups = !ru || strcmp(ru, "0") != 0;
     /* a store down holds up to 4 batches (VND_STORE_HOLD: packets, for tests) */
@@ -420,10 +428,11 @@ static void emit_rollups(struct vnd_ingest *ing)
                 vnd_rollup_emit(ing->traces[i]->sinks[k].rollup, ing->pipe);
 }
 
-/* Where trace t's counters stand as a batch begins: a batch given up
+/* Where trace t's counters stand as a batch commits: a batch given up
  * takes them back there. */
 static void mark_trace(struct trace *t)
 {
+    t->seen_at = t->s.seen;
     t->stored_at = t->s.stored;
     t->matched_at = t->s.matched;
     for (int k = 0; k < t->nsinks; k++) {
@@ -939,6 +948,10 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
             ing->healed_broke = broke;
         }
         ing->reconnects_seen = n;
+        for (int i = 0; i < ing->ntraces; i++)
+            if (ing->traces[i])
+                mark_trace(ing->traces[i]);
+        atomic_store(&ing->sync_due, false);
     }
     if (!rc && ing->down_since) {
         ing->down_since = 0;
@@ -978,12 +991,58 @@ uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing)
     return n;
 }
 
+/* Every trace's counters in one array (mark_trace's, in the order of
+ * traces and sinks): taken as a batch closes, set once it commits.  No
+ * trace comes or goes while a commit is in flight (add_trace and
+ * drop_trace flush synchronously first). */
+static size_t marks_size(const struct vnd_ingest *ing)
+{
+    size_t n = 0;
+    for (int i = 0; i < ing->ntraces; i++)
+        if (ing->traces[i])
+            n += 3 + 2 * (size_t)ing->traces[i]->nsinks;
+    return n;
+}
+
+static void marks_take(const struct vnd_ingest *ing, uint64_t *v)
+{
+    for (int i = 0; i < ing->ntraces; i++) {
+        const struct trace *t = ing->traces[i];
+        if (!t)
+            continue;
+        *v++ = t->s.seen;
+        *v++ = t->s.stored;
+        *v++ = t->s.matched;
+        for (int k = 0; k < t->nsinks; k++) {
+            *v++ = t->sinks[k].stored;
+            *v++ = (uint64_t)t->sinks[k].rows.next;
+        }
+    }
+}
+
+static void marks_set(struct vnd_ingest *ing, const uint64_t *v)
+{
+    for (int i = 0; i < ing->ntraces; i++) {
+        struct trace *t = ing->traces[i];
+        if (!t)
+            continue;
+        t->seen_at = *v++;
+        t->stored_at = *v++;
+        t->matched_at = *v++;
+        for (int k = 0; k < t->nsinks; k++) {
+            t->sinks[k].stored_at = *v++;
+            t->sinks[k].next_at = (int64_t)*v++;
+        }
+    }
+}
+
 /* A batch's end, as the writer thread carries it out: the counters as
  * they were when the batch was closed, the commit, and the next batch's
  * BEGIN.  The strings in `m` belong to traces, which live until a
  * synchronous flush (drop_trace drains first). */
 struct commit_job {
-    struct vnd_store *st;
+    struct vnd_ingest *ing;
+    uint64_t *marks;        /* marks_take's, when the batch closed */
     int n;
     struct {
         struct vnd_meta m;
@@ -994,31 +1053,61 @@ struct commit_job {
 static int commit_op(void *arg, char **msg)
 {
     struct commit_job *j = arg;
+    struct vnd_ingest *ing = j->ing;
     int rc = 0;
+    /* rows of the batch failed: it must not commit without them (the
+     * next synchronous flush reports the failure and rolls back) */
+    if (vnd_rowpipe_failed(ing->pipe))
+        goto out;
     for (int i = 0; !rc && i < j->n; i++) {
-        rc = vnd_store_put_meta(j->st, &j->e[i].m, msg);
+        rc = vnd_store_put_meta(ing->st, &j->e[i].m, msg);
         if (!rc && j->e[i].check)
-            rc = check_auto(j->st, j->e[i].m.trace, j->e[i].m.table, msg);
+            rc = check_auto(ing->st, j->e[i].m.trace, j->e[i].m.table, msg);
     }
     if (!rc)
-        rc = vnd_store_commit(j->st, msg);
-    if (!rc)
-        rc = vnd_store_begin(j->st, msg);
+        rc = vnd_store_commit(ing->st, msg);
+    if (rc == ENOTCONN) {
+        /* The store does not answer: its provider holds the batch, and
+         * the rows handed in since join it; the parsing thread, told,
+         * flushes synchronously (and so waits) until a commit gets
+         * through. */
+        atomic_store(&ing->sync_due, true);
+        free(*msg);
+        *msg = NULL;
+        rc = 0;
+        goto out;
+    }
+    if (rc) {
+        /* failed, or the batch is gone (ECONNABORTED): nothing may commit
+         * after it; the next flush, synchronous, says why */
+        vnd_store_rollback(ing->st);
+        atomic_store(&ing->sync_due, true);
+    } else {
+        marks_set(ing, j->marks);
+        atomic_store(&ing->sync_due, false);
+        rc = vnd_store_begin(ing->st, msg);
+    }
+out:
+    free(j->marks);
     free(j);
     return rc;
 }
 
-void vnd_ingest_flush_async(struct vnd_ingest *ing)
+int vnd_ingest_flush_async(struct vnd_ingest *ing, char **err)
 {
+    if (atomic_load(&ing->sync_due))
+        return vnd_ingest_flush(ing, err);
     if (!ing->in_txn || ing->store_error)
-        return;
+        return 0;
     emit_rollups(ing);
     int n = 0;
     for (int i = 0; i < ing->ntraces; i++)
         for (int k = 0; ing->traces[i] && k < ing->traces[i]->nsinks; k++)
             n += writes_meta(&ing->traces[i]->sinks[k]);
     struct commit_job *j = vnd_xmalloc(sizeof *j + (size_t)n * sizeof j->e[0]);
-    j->st = ing->st;
+    j->ing = ing;
+    j->marks = vnd_xcalloc(marks_size(ing) + 1, sizeof *j->marks);
+    marks_take(ing, j->marks);
     j->n = 0;
     for (int i = 0; i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
@@ -1032,6 +1121,15 @@ void vnd_ingest_flush_async(struct vnd_ingest *ing)
     ing->pending = 0;
     ing->batch_start = vnd_now();
     apply_changes(ing);
+    return 0;
+}
+
+void vnd_ingest_committed(const struct vnd_ingest *ing, int ti, uint64_t *seen,
+                          uint64_t *stored)
+{
+    const struct trace *t = ing->traces[ti];
+    *seen = t->seen_at;
+    *stored = t->stored_at;
 }
 
 int vnd_ingest_finish_trace(struct vnd_ingest *ing, int ti, const char *status,

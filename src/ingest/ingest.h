@@ -176,8 +176,21 @@ uint64_t vnd_ingest_take_lost(struct vnd_ingest *ing);
 /* Closes the open batch without waiting: the writer thread commits it
  * (rows and counters) after its rows, while the caller goes on parsing.
  * A failure is returned by the next vnd_ingest_flush/finish/drop.  The
- * store must not be used by the caller until such a synchronous call. */
-void vnd_ingest_flush_async(struct vnd_ingest *ing);
+ * store must not be used by the caller until such a synchronous call.
+ *
+ * A store that did not answer such a commit (ENOTCONN) holds its batch,
+ * and the rows handed in since join it; the next vnd_ingest_flush_async
+ * then is a vnd_ingest_flush (it waits for the rows, sends the batch
+ * again), and returns what that returns: ENOTCONN while the store still
+ * does not answer (flush again at the caller's pace, as above), 0 once it
+ * does.  Otherwise it returns 0. */
+int vnd_ingest_flush_async(struct vnd_ingest *ing, char **err);
+
+/* What trace t has in the store for sure: its packets handed in and rows
+ * stored as the last batch committed (those since are held or not yet
+ * sent).  Only after a synchronous flush (which waits for the writer). */
+void vnd_ingest_committed(const struct vnd_ingest *ing, int t, uint64_t *seen,
+                          uint64_t *stored);
 
 /* Flushes, then marks trace `t` finished: status "complete", "truncated"
  * or "failed", with an optional message for vnd_meta. */

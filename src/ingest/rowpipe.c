@@ -265,6 +265,14 @@ void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), vo
     submit(p);
 }
 
+bool vnd_rowpipe_failed(struct vnd_rowpipe *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool failed = p->error != 0;
+    pthread_mutex_unlock(&p->lock);
+    return failed;
+}
+
 int vnd_rowpipe_drain(struct vnd_rowpipe *p, char **msg)
 {
     submit(p);

@@ -45,6 +45,10 @@ void vnd_rowpipe_end_row(struct vnd_rowpipe *p);
  * runs even after an earlier failure, so it can free `arg`. */
 void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), void *arg);
 
+/* True when a write failed since the last drain: for an op (run on the
+ * writer thread) that must not go on after one, such as a commit. */
+bool vnd_rowpipe_failed(struct vnd_rowpipe *p);
+
 /* Waits until every row handed in is written.  Returns 0, or the error
  * code of the first failed write since the last call (*msg gets the
  * store's text, malloc'd). */

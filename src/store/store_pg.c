@@ -71,6 +71,7 @@ struct pg_store {
     bool down;
     double next_try, backoff;
     double broke_at;            /* when it last went down (Unix seconds) */
+    char *why_down;             /* the last try's failure, to say it between tries */
     uint64_t reconnects;        /* connections made again */
     /* a COMMIT whose answer was lost: its transaction, and what of the
      * batch it carried (the statements up to `unsure_last`, each
@@ -123,14 +124,18 @@ static int pg_fail(struct pg_store *st, PGresult *r, const char *what, char **er
 }
 
 /* The connection is gone (or going): the server shut down, crashed, or
- * the link broke — as opposed to an error of the statement. */
+ * the link broke — as opposed to an error of the statement.  A failure
+ * without SQLSTATE is libpq's own (the server always sends one): it could
+ * not talk to the server.  The connection need not be marked bad yet: a
+ * write that failed (a server stopped by `pg_ctl -m immediate`) leaves
+ * it for reading the server's last words. */
 static bool conn_lost(const struct pg_store *st, const PGresult *r)
 {
     if (PQstatus(st->conn) == CONNECTION_BAD)
         return true;
     const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    return s && (!strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02")
-                 || !strcmp(s, "57P03"));
+    return !s || !strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02")
+           || !strcmp(s, "57P03");
 }
 
 static void go_down(struct pg_store *st)
@@ -285,6 +290,7 @@ static void pg_close(struct vnd_store *vs)
         return;
     PQfinish(st->conn);
     journal_drop(st, NULL);
+    free(st->why_down);
     free(st->conninfo);
     free(st->schema);
     free(st);
@@ -514,6 +520,15 @@ static void pg_message(struct pg_store *st, const char *what, char **err)
     size_t n = strlen(*err);
     while (n && ((*err)[n - 1] == '\n' || (*err)[n - 1] == ' '))
         (*err)[--n] = '\0';
+    /* libpq's hint on a line of its own ("\n\tIs the server running"):
+     * one line, for a log */
+    char *o = *err;
+    for (const char *p = *err; *p; p++)
+        if (*p != '\n' && *p != '\t')
+            *o++ = *p;
+        else if (o[-1] != ' ')
+            *o++ = ' ';
+    *o = '\0';
 }
 
 static int session_setup(struct pg_store *st, char **err);
@@ -527,7 +542,9 @@ static int restore(struct pg_store *st, char **err)
 {
     double now = vnd_now();
     if (now < st->next_try) {
-        *err = vnd_xstrdup("PostgreSQL does not answer (trying again shortly)");
+        *err = vnd_strdup_printf("%s (trying again in %.1f s)",
+                                 st->why_down ? st->why_down : "PostgreSQL does not answer",
+                                 st->next_try - now);
         return ENOTCONN;
     }
     PQfinish(st->conn);
@@ -536,6 +553,8 @@ static int restore(struct pg_store *st, char **err)
     if (rc) {
         if (!*err)
             pg_message(st, "PostgreSQL: cannot connect", err);
+        free(st->why_down);
+        st->why_down = vnd_xstrdup(*err);
         st->next_try = now + st->backoff;
         st->backoff = st->backoff * 2 < BACKOFF_MAX ? st->backoff * 2 : BACKOFF_MAX;
         return ENOTCONN;

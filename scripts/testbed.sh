@@ -70,8 +70,8 @@ options of up:
                   DIR/pg links to it)
   --budget PCT    a CPU budget on each host in the NIB: ovs-vswitchd and the
                   table server together may take PCT% of one core; the
-                  control server adapts the switch's flow sampling of the
-                  running mirror traces to it (docs/cost.md)
+                  control server adapts the switch's flow sampling and
+                  sFlow rate of the running traces to it (docs/cost.md)
 
 down removes every namespace, link, bridge, daemon and file of the bed in
 DIR, then DIR.

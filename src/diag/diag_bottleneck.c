@@ -18,9 +18,10 @@
  * one at the congested slot that best splits its series into quiet before
  * and congested after (the most quiet slots before it plus congested ones
  * from it on, each minus the other kind), provided it is congested in at
- * least half of the slots from there: a lone early spike does not move the
- * onset, nor does the queue draining before the capture ends.  A lossy
- * hop with no such slot became one where it first lost 0.1%.
+ * least half of the slots from there and in two of them at least: a lone
+ * early spike does not move the onset, nor does the queue draining before
+ * the capture ends.  A lossy hop with no such slot became one where it
+ * first lost 0.1%.
  *
  * On SQLite the per-point RTT comes from the rtt app's C step and the
  * table is put together in C; --show-sql prints the one statement that
@@ -247,16 +248,23 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
         /* onset: the split into quiet before and congested after */
         v->since = NAN;
         int before = 0, after = 0, best = 0;  /* (quiet - hot) before i, (hot - quiet) from i */
-        for (int i = 0; i < n[h]; i++)
+        int hot_after = 0;                     /* congested slots from i on */
+        for (int i = 0; i < n[h]; i++) {
             after += congested(&s[i], base) ? 1 : -1;
+            hot_after += congested(&s[i], base);
+        }
         for (int i = 0; i < n[h]; i++) {
             int hot = congested(&s[i], base);
-            if (hot && after >= 0 && (isnan(v->since) || before + after > best)) {
+            /* one congested slot left is no "from here on" (seen: the
+             * last, half-empty slot of a run slower as its queue drains) */
+            if (hot && after >= 0 && hot_after >= 2
+                && (isnan(v->since) || before + after > best)) {
                 best = before + after;
                 v->since = s[i].t;
             }
             before += hot ? -1 : 1;
             after -= hot ? 1 : -1;
+            hot_after -= hot;
         }
         /* A queue that overflowed once and then carried the traffic at a
          * level it already had (TCP backed off: seen on the live bed when

@@ -815,6 +815,15 @@ static void test_judge(void)
     vnd_bottleneck_judge(2, series, n, &v);
     CHECK_EQ_INT(v.hop, 1, "one overflow makes the busy hop the bottleneck");
     CHECK(v.since == 6, "from the slot its queue overflowed (got %g)", v.since);
+    /* ... and the last slot slow as the queue drains (seen on the live
+     * bed: 12.4 ms against 7.8 quiet in the last, half-empty slot): one
+     * slot is no "congested from here on" */
+    b[9].proc_ms = 14.0;
+    vnd_bottleneck_judge(2, series, n, &v);
+    CHECK(v.hop == 1 && v.since == 6,
+          "a slow last slot does not move the onset from the overflow (got hop %d, %g)", v.hop,
+          v.since);
+    b[9].proc_ms = 8.0;
     for (int i = 0; i < 10; i++)
         b[i].lost = 0;
     vnd_bottleneck_judge(2, series, n, &v);

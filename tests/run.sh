@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 TOP=$(pwd)
 BUILDS=()
 PATTERN=
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 while getopts "b:k:" o; do
     case $o in
     b) BUILDS+=("$OPTARG") ;;

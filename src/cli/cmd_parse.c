@@ -53,7 +53,8 @@ static const char usage_text[] =
     "                       connection): hold the open batch and try again for\n"
     "                       up to SECONDS (default 60), then send it again whole\n"
     "                       (no row lost or stored twice); past that, stop,\n"
-    "                       saying what is stored (exit 1)\n"
+    "                       saying what is stored (exit 1).  Not answering yet\n"
+    "                       at the start: wait as long for it\n"
     "      --replace        parse a trace again that the database already has\n"
     "                       (its old rows go with its first new ones; other\n"
     "                       traces' rows in a shared table stay)\n"
@@ -398,7 +399,25 @@ int cmd_parse(int argc, char **argv)
         status = EXIT_ERROR;
         goto out;
     }
-    if (vnd_store_open(output, &st, &err)) {
+    int orc = vnd_store_open(output, &st, &err);
+    if (orc == ENOTCONN && retry > 0) {
+        /* PostgreSQL not answering yet (starting, restarting): as a
+         * store that stops answering mid-parse, wait up to --pg-retry */
+        fprintf(stderr, "vnd parse: the store does not answer (%s): trying for up to %g s "
+                "(--pg-retry)\n", err, retry);
+        double since = vnd_wall_now();
+        const struct timespec pause = {0, 200 * 1000 * 1000};
+        while (orc == ENOTCONN && !interrupted && vnd_wall_now() - since < retry) {
+            nanosleep(&pause, NULL);
+            free(err);
+            err = NULL;
+            orc = vnd_store_open(output, &st, &err);
+        }
+        if (!orc)
+            fprintf(stderr, "vnd parse: the store answers after %.1f s\n",
+                    vnd_wall_now() - since);
+    }
+    if (orc) {
         fprintf(stderr, "vnd parse: %s\n", err);
         status = EXIT_ERROR;
         goto out;

@@ -338,8 +338,12 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
         size_t n = strlen(*err);
         while (n && (*err)[n - 1] == '\n')
             (*err)[--n] = '\0';
+        /* a server that does not answer, or is starting or stopping, may
+         * answer later (ENOTCONN: the caller may wait); one that answers
+         * and refuses (a password, a database) will not */
+        PGPing ping = PQping(conninfo);
         pg_close(&st->up);
-        return EIO;
+        return ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT ? ENOTCONN : EIO;
     }
     st->schema = quote_ident(schema);
     if (session_setup(st, err)) {

@@ -14,7 +14,10 @@
 #      (rowids 1..n), and so do vnd_meta's counters;
 #   2. stopped for longer than --pg-retry 2: exit 1, saying which packets
 #      are stored (vnd_meta and the table agree) and which not, and to
-#      parse again with --replace, which then stores the capture whole.
+#      parse again with --replace, which then stores the capture whole;
+#   3. PostgreSQL down when vnd parse starts: it waits for it (up to
+#      --pg-retry) and stores every row once; one that never answers ends
+#      in exit 1 after --pg-retry.
 # Starts a private PostgreSQL in a temporary directory on a Unix socket
 # only; stops it and removes everything on exit, failure included.
 source "$(dirname "$0")/../lib.sh"
@@ -141,4 +144,22 @@ check_eq "... and so does the table, with no half batch (rowids 1..30000)" \
 check_eq "--replace then stores it whole: SQLite's $total rows" \
     "$(psql_ -F ' ' -c "select count(*), count(distinct vnd_rowid), (select status from vnd.vnd_meta where trace = 'B') from vnd.\"B\"")" \
     "$total $total complete"
+
+# --- 3. PostgreSQL not answering yet when vnd parse starts: it waits
+pg_ctl_ -m fast stop
+"$VND" parse -q --pg "$CONN" C="$W/all.pcap" >"$W/out4" 2>"$W/err4" &
+PARSE=$!
+PIDS+=($PARSE)
+sleep 1.5
+pg_ctl_ start
+wait $PARSE; rc=$?
+check_eq "PostgreSQL down at the start: vnd parse waits for it and ends well (exit 0)" "$rc" 0
+check "... saying it is waiting, and when the store answered" \
+    sh -c "grep -q 'the store does not answer (PostgreSQL: cannot connect' '$W/err4' && grep -q 'the store answers after' '$W/err4'"
+check_eq "... every row stored once" \
+    "$(psql_ -F ' ' -c 'select count(*), count(distinct vnd_rowid) from vnd."C"')" "$total $total"
+pg_ctl_ -m fast stop
+"$VND" parse -q --pg-retry 1 --pg "$CONN" D="$W/all.pcap" >"$W/out5" 2>"$W/err5"
+check_eq "... and gives up after --pg-retry when it never answers (exit 1)" "$?" 1
+pg_ctl_ start
 done_testing

@@ -123,7 +123,10 @@ check "... to within 5% of the budget or under it (${S2:-?}% of $B%)" \
     sh -c "[ -n '$S2' ] && [ \$(echo '$S2 <= $B * 1.05' | bc) = 1 ]"
 C2=$(copies)
 echo "# copies/s at the table server's capture: $C1 before, $C2 after"
-check "the switch copies at most half as many packets ($C1/s -> $C2/s)" test $((2 * C2)) -le "$C1"
+# (flows, not packets, are sampled: at 1 in 2, 17 flows of one rate give
+# 0.5 +- 0.12 of the packets; 0.8 is 2.5 sd above)
+check "the switch copies fewer packets ($C1/s -> $C2/s, at most 0.8 of them)" \
+    test $((10 * C2)) -le $((8 * C1))
 AS=$(agent_sampling)
 echo "# the bridge's sFlow agent samples 1 in ${AS:-?} (asked: 4)"
 check "the sFlow agent samples fewer (1 in ${AS:-?}, asked 1 in 4)" test "${AS:-4}" -gt 4

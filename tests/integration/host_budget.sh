@@ -8,7 +8,8 @@
 #   - the operator lowers hv1's budget below that (the NIB, SIGHUP): the
 #     control server raises the in-switch flow sampling of the mirror
 #     traces on hv1 (their select groups rewritten) and the sFlow agent's
-#     1-in-N of the sflow trace, the cost drops, and
+#     1-in-N of the sflow trace, the copies and the table server's share
+#     drop (the switch's own share need not: below), and
 #     the table server records each rate from the moment the switch changed
 #     (vnd_sampling's from_ts, flow_sampling, reason), which the tenant
 #     sees and throughput scales by.
@@ -46,20 +47,22 @@ budget() {  # the hv1 entry of GET /v1/admin/budget
     curl -s --max-time 10 -H "Authorization: Bearer $(cat "$VND_ADMIN_SECRET_FILE")" \
         "$VND_URL/v1/admin/budget" | jq -c '.hosts[] | select(.host == "hv1")'
 }
-# the mean share of the next N polls (the control server polls every 5 s)
+# the mean shares of the next N polls (the control server polls every 5
+# s): "TOTAL TABLED" in percent of a core
 mean_share() {
-    local n=$1 sum=0 got=0 last= b s
+    local n=$1 sum=0 tsum=0 got=0 last= b s ts
     for _ in $(seq $((n * 6 + 6))); do
         sleep 1
         b=$(budget)
         s=$(echo "$b" | jq -r '.share_pct // empty')
-        [ -n "$s" ] && [ "$b" != "$last" ] || continue
+        ts=$(echo "$b" | jq -r '.tabled_share_pct // empty')
+        [ -n "$s" ] && [ -n "$ts" ] && [ "$b" != "$last" ] || continue
         last=$b
         echo "# poll: $b" >&2
-        sum=$(echo "$sum + $s" | bc -l); got=$((got + 1))
+        sum=$(echo "$sum + $s" | bc -l); tsum=$(echo "$tsum + $ts" | bc -l); got=$((got + 1))
         [ "$got" -ge "$n" ] && break
     done
-    [ "$got" -gt 0 ] && printf '%.1f\n' "$(echo "$sum / $got" | bc -l)"
+    [ "$got" -gt 0 ] && printf '%.1f %.1f\n' "$(echo "$sum / $got" | bc -l)" "$(echo "$tsum / $got" | bc -l)"
 }
 
 printf 'Appliance Node : ids\nCap input\nproto=TCP\ndualDirect=True\n' >"$W/all.conf"
@@ -82,8 +85,8 @@ ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 16 -t 50 -b 3M -J >"$W/ip
 CLI=$!
 T0=$(date +%s.%N)
 sleep 4
-S1=$(mean_share 2)
-echo "# ovs-vswitchd + table server with every flow copied: ${S1:-?}% of a core"
+read -r S1 T1S < <(mean_share 2)
+echo "# ovs-vswitchd + table server with every flow copied: ${S1:-?}% of a core (table server ${T1S:-?}%)"
 # copies per second reaching the table server's capture interface
 copies() {
     local f=/sys/class/net/$TB_MIRROR_HV1/statistics/rx_packets a b
@@ -114,13 +117,17 @@ check "the control server's log names the host, the trace, the rates and why" \
     grep -q 'budget hv1: d[0-9]* ids_in: flow sampling 1/1 -> 1/[0-9]* (host budget: ovs-vswitchd' \
     "$BED/controld.log"
 sleep 6
-S2=$(mean_share 2)
-echo "# after: ${S2:-?}% of a core (budget $B%, before $S1%)"
-check "the cost dropped with fewer flows copied ($S1% -> ${S2:-?}%)" \
-    sh -c "[ -n '$S2' ] && [ \$(echo '$S2 < $S1' | bc) = 1 ]"
-# the forwarding's own share varies by some percent from poll to poll here
-check "... to within 5% of the budget or under it (${S2:-?}% of $B%)" \
-    sh -c "[ -n '$S2' ] && [ \$(echo '$S2 <= $B * 1.05' | bc) = 1 ]"
+read -r S2 T2S < <(mean_share 3)
+echo "# after: ${S2:-?}% of a core (budget $B%, before $S1%); the table server ${T2S:-?}% (before $T1S%)"
+check "the table server's share dropped with fewer flows copied ($T1S% -> ${T2S:-?}%)" \
+    sh -c "[ -n '$T2S' ] && [ \$(echo '$T2S < $T1S * 0.8' | bc) = 1 ]"
+# What is not asserted: that the whole share got under the budget.  The
+# switch's share is mostly its forwarding, swings by a tenth and more
+# between polls here (31% and 43% with the same copies), and a flow-
+# sampled rule costs it a second datapath pass per packet (dp_hash
+# recirculation) that can outweigh the copies saved: seen both ways on
+# this bed (48.7% -> 38.5%; 35% -> 44%).  docs/cost.md, "The host's budget".
+echo "# the whole share against the budget: $S1% -> ${S2:-?}% (budget $B%)"
 C2=$(copies)
 echo "# copies/s at the table server's capture: $C1 before, $C2 after"
 # (flows, not packets, are sampled: at 1 in 2, 17 flows of one rate give

@@ -129,6 +129,7 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
         if (share >= 0)
             vnd_metric_set(b->m_share, share, p[i].host);
         const char *state = share < 0 ? "unmeasured" : over ? "over" : "under";
+        int changed = 0;
         if (step != VND_BUDGET_HOLD) {
             char reason[200];
             snprintf(reason, sizeof reason, "host budget: ovs-vswitchd %.0f%% + table server "
@@ -137,18 +138,16 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
                      100 * (step == VND_BUDGET_RAISE ? VND_BUDGET_HIGH : VND_BUDGET_LOW),
                      p[i].cpu_pct);
             bool at_limit = false;
-            int changed = vnd_diagnosis_scale_switch_sampling(cd, p[i].host,
-                                                              step == VND_BUDGET_RAISE ? k : -1,
-                                                              reason, &at_limit);
-            if (changed)
-                vnd_metric_add(b->m_changes, changed, p[i].host);
+            changed = vnd_diagnosis_scale_switch_sampling(cd, p[i].host,
+                                                          step == VND_BUDGET_RAISE ? k : -1,
+                                                          reason, &at_limit);
             if (step == VND_BUDGET_RAISE && at_limit)
                 state = "at limit";
-            pthread_mutex_lock(&b->lock);
-            e->changes += changed;      /* e stays: only this thread adds hosts */
-            pthread_mutex_unlock(&b->lock);
+            if (changed)
+                vnd_metric_add(b->m_changes, changed, p[i].host);
         }
         pthread_mutex_lock(&b->lock);
+        e->changes += changed;          /* e stays: only this thread adds hosts */
         e->state = state;
         pthread_mutex_unlock(&b->lock);
         free(p[i].host);

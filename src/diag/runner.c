@@ -92,13 +92,17 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     int rc;
     char *why = NULL;
     while ((rc = vnd_cursor_next(c, NULL, &why)) == 1) {
-        for (int i = 0; i < n; i++)
+        double t = 0;
+        if (tcol >= 0) {            /* rows before min_t: nothing else read */
+            vnd_cursor_cell(c, tcol, &v[tcol]);
+            t = number(&v[tcol]);
+            if (t < min_t)
+                continue;
+        }
+        for (int i = 0; i < n; i++) {
             vnd_cursor_cell(c, i, &v[i]);
-        double t = tcol >= 0 ? number(&v[tcol]) : 0;
-        if (tcol >= 0 && t < min_t)
-            continue;
-        for (int i = 0; i < n; i++)
             vnd_out_cell(out, &v[i]);
+        }
         vnd_out_end_row(out);
         if (plot && ycol >= 0 && tcol >= 0 && v[ycol].type != VND_SQL_NULL) {
             char key[256] = "";

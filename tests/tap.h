@@ -36,6 +36,13 @@ static int tap_n, tap_failed;
                          a_ ? a_ : "(null)", b_ ? b_ : "(null)");        \
     } while (0)
 
+#define CHECK_NEAR(a, b, tol, ...) do {                                 \
+        double a_ = (double)(a), b_ = (double)(b);                       \
+        int near_ = a_ - b_ <= (tol) && b_ - a_ <= (tol);                \
+        CHECK(near_, __VA_ARGS__);                                       \
+        if (!near_) printf("#   got %.17g, want %.17g\n", a_, b_);      \
+    } while (0)
+
 static inline int tap_done(void)
 {
     printf("# %d checks, %d failed\n", tap_n, tap_failed);

@@ -27,3 +27,12 @@ enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double shar
     r->low = 0;
     return VND_BUDGET_LOWER;
 }
+
+double vnd_budget_fixed_share(double s1, double q1, double s2, double q2)
+{
+    double v = (s1 - s2) / (q1 - q2);
+    if (!(v > 0))
+        return s2;
+    double f = s2 - v * q2;
+    return f > 0 ? f : 0;
+}

@@ -38,4 +38,12 @@ struct vnd_budget_rule {
 enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double share, double limit,
                                           int *k, int *over);
 
+/* A share that holds a part the levers do not touch (the switch's
+ * forwarding of every packet, copied or not): the cost modelled as
+ * F + V * q, q the fraction of what the tenants asked for that is kept.
+ * From two periods, share s1 with q1 kept and s2 with q2 (q1 != q2), the
+ * fixed part F (never below 0); when keeping less saved nothing (V <= 0),
+ * F is s2 itself. */
+double vnd_budget_fixed_share(double s1, double q1, double s2, double q2);
+
 #endif

@@ -1,7 +1,8 @@
 /* test_budget_rule.c — the budget controllers' rule (daemon/budget_rule.h):
  * one period over is let pass, two raise; a burst raises at once; k is
  * the smallest power of two that brings a proportional cost under 70%;
- * five periods under 40% lower; anything between resets both counts. */
+ * five periods under 40% lower; anything between resets both counts;
+ * the fixed part of a share, from two periods. */
 #include "../tap.h"
 
 #include "daemon/budget_rule.h"
@@ -49,5 +50,13 @@ int main(void)
                  "a period in between starts the count under again");
     vnd_budget_rule_step(&r, 0.01, 0.10, &k, &over);
     CHECK_EQ_INT(r.low, 2, "... from one");
+
+    /* 0.30 forwarding + 0.20 copying everything: 0.50 at q 1, 0.325 at 1/8 */
+    CHECK_NEAR(vnd_budget_fixed_share(0.50, 1, 0.325, 0.125), 0.30, 1e-12,
+               "the fixed part from two periods (0.30 of 0.50)");
+    CHECK_NEAR(vnd_budget_fixed_share(0.40, 0.5, 0.44, 0.25), 0.44, 1e-12,
+               "keeping less and paying more: all of it is fixed (the last share)");
+    CHECK_NEAR(vnd_budget_fixed_share(0.40, 1, 0.02, 0.5), 0, 1e-12,
+               "a fall steeper than proportional: no fixed part, never below 0");
     return tap_done();
 }

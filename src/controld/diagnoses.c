@@ -1374,9 +1374,10 @@ static void tell_rates(const struct host *h, const struct trow *r, int sampling,
 }
 
 int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *host, int shift,
-                                        const char *reason, bool *at_limit)
+                                        const char *reason, bool *at_limit, double kept[2])
 {
     *at_limit = true;
+    kept[0] = kept[1] = 1;
     struct host h;
     if (!host_get(cd, host, &h))
         return 0;
@@ -1388,6 +1389,7 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
                                                 " AND (t.mode = 'mirror' OR t.bit < 0)", "s",
                                                 host), &n);
     int *was = vnd_xcalloc((size_t)n + 1, sizeof *was);
+    double sum_before = 0, sum_after = 0;
     for (int i = 0; i < n; i++) {
         struct trow *r = &v[i];
         bool sflow = TROW_SFLOW(r);
@@ -1399,6 +1401,9 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
         int to = scaled(cur, shift, asked, cap);
         if (shift > 0 ? to < cap : to > asked)
             *at_limit = false;
+        /* what is kept of what the tenant asked for: the mean over traces */
+        sum_before += (double)asked / cur;
+        sum_after += (double)asked / to;
         if (to == cur)
             continue;
         if (sflow) {
@@ -1448,6 +1453,10 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
             }
     }
     pthread_mutex_unlock(&cd->lock);
+    if (n) {
+        kept[0] = sum_before / n;
+        kept[1] = sum_after / n;
+    }
     free(was);
     trows_free(v, n);
     host_clear(&h);

@@ -63,10 +63,12 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd);
  * VND_SFLOW_SAMPLING_MAX), never below what its tenant asked for.  Each
  * trace's table server is told since when (PATCH /v1/traces/{id}) and
  * why (`reason`).  Returns how many traces changed; *at_limit when none
- * could go further that way (or there are none). */
+ * could go further that way (or there are none); kept[0] and kept[1] the
+ * fraction of what the tenants asked for that the switch keeps, before
+ * and after (the mean over the traces of asked/rate; 1 with none). */
 #define VND_SFLOW_SAMPLING_MAX 65536
 int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *host, int shift,
-                                        const char *reason, bool *at_limit);
+                                        const char *reason, bool *at_limit, double kept[2]);
 
 /* Diagnoses the control server stopped in the middle of creating (state
  * "starting") are removed with whatever they had made.  At start, before

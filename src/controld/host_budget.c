@@ -2,6 +2,7 @@
  * sampling (host_budget.h). */
 #include "controld/host_budget.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +20,31 @@ struct hb {
     int cpu_pct;
     struct vnd_budget_rule rule;
     double share, tabled, ovs;      /* the last poll's, shares of a core; -1: unknown */
-    const char *state;              /* "unmeasured", "under", "over", "at limit" */
+    const char *state;              /* "unmeasured", "under", "over", "at limit", "at floor" */
     long long changes;
+    /* What copying less does not lower (budget_rule.h), learnt from the
+     * shares before and after each change of the levers: -1 unknown. */
+    double fixed;
+    double fixed_at;                /* the share it was learnt at */
+    int fixed_polls;                /* polls since */
+    bool probe;                     /* it aged out: the next raise is one doubling */
+    double kept;                    /* of what the tenants asked, kept now */
+    double changed_share, changed_kept;  /* before the last change, to judge it; -1: none */
 };
+
+/* A fixed part is learnt again after this many polls (a noisy pair may
+ * have said too much: the next raise is then one doubling, a probe), or
+ * once the share grows FIXED_DRIFT over where it was learnt (more
+ * traffic, more to copy: the rule's raise).  It is never more than the
+ * share itself. */
+#define FIXED_POLLS 12
+#define FIXED_DRIFT 0.25
 
 struct vnd_host_budgets {
     pthread_mutex_t lock;           /* hosts: the API reads them */
     struct hb *hosts;
     int n;
-    struct vnd_metric *m_share, *m_limit, *m_changes;
+    struct vnd_metric *m_share, *m_limit, *m_fixed, *m_changes;
 };
 
 struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
@@ -41,6 +58,10 @@ struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
                                        "host (hosts with a budget)", "host");
         b->m_limit = vnd_metrics_gauge(reg, "vnd_controld_host_cpu_budget",
                                        "The host's budget (NIB), share of one core", "host");
+        b->m_fixed = vnd_metrics_gauge(reg, "vnd_controld_host_cpu_fixed_share",
+                                       "Share of one core that copying less did not lower "
+                                       "(the switch's forwarding), learnt from the shares "
+                                       "before and after the last change, by host", "host");
         b->m_changes = vnd_metrics_counter(reg, "vnd_controld_host_budget_changes_total",
                                            "Changes of the in-switch flow sampling the host's "
                                            "budget made, by host", "host");
@@ -69,7 +90,9 @@ static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pc
         }
     b->hosts = vnd_xrealloc(b->hosts, (size_t)(b->n + 1) * sizeof *b->hosts);
     struct hb *e = &b->hosts[b->n++];
-    *e = (struct hb){vnd_xstrdup(host), cpu_pct, {0, 0}, -1, -1, -1, "unmeasured", 0};
+    *e = (struct hb){.host = vnd_xstrdup(host), .cpu_pct = cpu_pct, .share = -1, .tabled = -1,
+                     .ovs = -1, .state = "unmeasured", .fixed = -1, .kept = 1,
+                     .changed_share = -1};
     return e;
 }
 
@@ -79,6 +102,32 @@ static double pct_of(json_t *budget, const char *key)
 {
     json_t *v = json_object_get(budget, key);
     return json_is_number(v) ? json_number_value(v) / 100 : -1;
+}
+
+/* The poll after a change of the levers learns the fixed part from the
+ * shares before and after it; a known one ages and goes when the share
+ * drifts.  True when it was learnt now. */
+static bool learn_fixed(struct hb *e, double share)
+{
+    if (e->changed_share >= 0 && e->changed_kept != e->kept) {
+        e->fixed = vnd_budget_fixed_share(e->changed_share, e->changed_kept, share, e->kept);
+        e->fixed_at = share;
+        e->fixed_polls = 0;
+        e->changed_share = -1;
+        return true;
+    }
+    e->changed_share = -1;
+    if (e->fixed < 0)
+        return false;
+    if (share < e->fixed)
+        e->fixed = share;
+    if (++e->fixed_polls > FIXED_POLLS) {
+        e->fixed = -1;
+        e->probe = true;
+    } else if (share > (1 + FIXED_DRIFT) * e->fixed_at) {
+        e->fixed = -1;
+    }
+    return false;
 }
 
 struct polled {
@@ -122,14 +171,37 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
         double share = e->share;
         int k = 0, over = 0;
         enum vnd_budget_step step = VND_BUDGET_HOLD;
-        if (share >= 0)
+        bool learnt = false;
+        if (share >= 0) {
+            learnt = learn_fixed(e, share);
             step = vnd_budget_rule_step(&e->rule, share, limit, &k, &over);
+        }
+        double fixed = e->fixed, kept_now = e->kept;
+        bool probe = e->probe;
         pthread_mutex_unlock(&b->lock);
         vnd_metric_set(b->m_limit, limit, p[i].host);
         if (share >= 0)
             vnd_metric_set(b->m_share, share, p[i].host);
+        if (learnt) {
+            vnd_metric_set(b->m_fixed, fixed, p[i].host);
+            vnd_info("budget %s: %.0f%% of a core with %.3g of the asked copies kept: about "
+                     "%.0f%% does not depend on them (the switch's forwarding)", p[i].host,
+                     100 * share, kept_now, 100 * fixed);
+        }
         const char *state = share < 0 ? "unmeasured" : over ? "over" : "under";
+        /* A fixed part over the budget: no raise can meet it.  (It only
+         * stops raises: from one pair of noisy shares it is too rough to
+         * size them, which the rule's proportional k does.) */
+        bool at_floor = false;
+        if (step == VND_BUDGET_RAISE && fixed < 0 && probe)
+            k = 1;
+        if (step == VND_BUDGET_RAISE && fixed > VND_BUDGET_HIGH * limit) {
+            step = VND_BUDGET_HOLD;
+            at_floor = true;
+            state = "at floor";
+        }
         int changed = 0;
+        double kept[2] = {1, 1};
         if (step != VND_BUDGET_HOLD) {
             char reason[200];
             snprintf(reason, sizeof reason, "host budget: ovs-vswitchd %.0f%% + table server "
@@ -140,13 +212,24 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             bool at_limit = false;
             changed = vnd_diagnosis_scale_switch_sampling(cd, p[i].host,
                                                           step == VND_BUDGET_RAISE ? k : -1,
-                                                          reason, &at_limit);
+                                                          reason, &at_limit, kept);
             if (step == VND_BUDGET_RAISE && at_limit)
                 state = "at limit";
             if (changed)
                 vnd_metric_add(b->m_changes, changed, p[i].host);
         }
         pthread_mutex_lock(&b->lock);
+        if (at_floor && strcmp(e->state, "at floor"))
+            vnd_warn("budget %s: about %.0f%% of a core does not depend on what the switch "
+                     "copies, over the budget of %d%%: copying less cannot meet it, the "
+                     "switch's sampling stays as it is", p[i].host, 100 * fixed, p[i].cpu_pct);
+        if (changed) {
+            /* judged at the next poll, against the share then */
+            e->changed_share = share;
+            e->changed_kept = kept[0];
+            e->kept = kept[1];
+            e->probe = false;
+        }
         e->changes += changed;          /* e stays: only this thread adds hosts */
         e->state = state;
         pthread_mutex_unlock(&b->lock);
@@ -168,11 +251,12 @@ json_t *vnd_host_budgets_json(struct vnd_host_budgets *b)
     pthread_mutex_lock(&b->lock);
     for (int i = 0; i < b->n; i++) {
         const struct hb *e = &b->hosts[i];
-        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:o, s:o, s:s, s:I}",
+        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I}",
                                                "host", e->host, "cpu_pct", e->cpu_pct,
                                                "share_pct", share_json(e->share),
                                                "tabled_share_pct", share_json(e->tabled),
                                                "ovs_share_pct", share_json(e->ovs),
+                                               "fixed_pct", share_json(e->fixed),
                                                "state", e->state,
                                                "changes", (json_int_t)e->changes));
     }

@@ -12,7 +12,11 @@
 #     drop (the switch's own share need not: below), and
 #     the table server records each rate from the moment the switch changed
 #     (vnd_sampling's from_ts, flow_sampling, reason), which the tenant
-#     sees and throughput scales by.
+#     sees and throughput scales by;
+#   - a budget under what the switch's forwarding alone takes: the control
+#     server learns, from the shares before and after its changes, the
+#     part copying less does not lower, says "at floor" and stops raising
+#     (rather than drive every trace to 1 flow in 256 for nothing).
 # Skips without root or when OVS cannot start.
 source "$(dirname "$0")/../lib.sh"
 VND=${VND:-$VND_BUILD/vnd}
@@ -139,6 +143,7 @@ echo "# the bridge's sFlow agent samples 1 in ${AS:-?} (asked: 4)"
 check "the sFlow agent samples fewer (1 in ${AS:-?}, asked 1 in 4)" test "${AS:-4}" -gt 4
 check "the control server's log names the sflow trace and its rates" \
     grep -q "budget hv1: $SID ids_out: sFlow sampling 1/4 -> 1/8 (host budget" "$BED/controld.log"
+
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=
 for _ in $(seq 10); do
@@ -179,6 +184,39 @@ check "vnd_sampling records the agent's rates of the sflow trace from when they 
 check_eq "its vnd_meta says the agent's rate now" \
     "$(alice query --diagnosis "$SID" -f csv "select sampling from vnd_meta" 2>&1 | tail -1)" \
     "$(agent_sampling)"
+
+# a budget copying less cannot meet: 5% of a core, under what the switch
+# takes to forward alone (the part the shares before and after a change
+# say does not depend on the copies), with the same traffic again (after
+# the throughput check above, so that its rates are the two phases')
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+SRV=$!
+sleep 0.5
+ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 16 -t 30 -b 3M >/dev/null 2>&1 &
+CLI=$!
+sleep 6
+sed -i "0,/\"cpu_pct\": $B\b/s//\"cpu_pct\": 5/" "$TB_NIB"
+kill -HUP "$CPID"
+for _ in $(seq 40); do
+    sleep 1
+    [ "$(budget | jq -r .state)" = "at floor" ] && break
+done
+budget | sed 's/^/# budget 5%: /'
+check_eq "a budget of 5%: the control server says it is at the floor" "$(budget | jq -r .state)" "at floor"
+F=$(budget | jq -r '.fixed_pct // 0')
+check "... having learnt that about ${F}% of a core does not depend on the copies (> 4.5%)" \
+    awk -v f="$F" 'BEGIN { exit !(f > 4.5) }'
+check "... and its log says copying less cannot meet the budget" \
+    grep -q "budget hv1: about [0-9]*% of a core does not depend on what the switch copies, over the budget of 5%" "$BED/controld.log"
+N1=$(budget | jq -r .changes)
+G1=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1)
+sleep 11
+check_eq "... and changes nothing more over the next two polls" "$(budget | jq -r .changes)" "$N1"
+check_eq "... the switch's group as it was ($G1 of 256 hash values copied)" \
+    "$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1)" "$G1"
+grep 'budget hv1' "$BED/controld.log" | tail -n +4 | sed 's/^/# /'
+wait "$CLI"; CLI=
+wait "$SRV"; SRV=
 alice stop "$ID" >/dev/null 2>&1
 alice stop "$SID" >/dev/null 2>&1
 done_testing

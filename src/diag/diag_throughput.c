@@ -53,8 +53,13 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     vnd_sb_real(sb, o->slot);
     vnd_sb_printf(sb, " AS bps_low,\n       (sum(m * y) + %s) * 8.0 / ", hw);
     vnd_sb_real(sb, o->slot);
-    vnd_sb_printf(sb, " AS bps_high\nFROM vnd_f\nGROUP BY %s\nORDER BY %s",
-                  o->by_flow ? "1, 2" : "1", o->by_flow ? "2, 1" : "1");
+    vnd_sb_printf(sb, " AS bps_high");
+    /* the units of flow sampling the slot's estimate rests on: with a
+     * handful the normal interval is too narrow (capture.md) */
+    if (flows)
+        vnd_sb_printf(sb, ", count(*) AS flows_sampled");
+    vnd_sb_printf(sb, "\nFROM vnd_f\nGROUP BY %s\nORDER BY %s", o->by_flow ? "1, 2" : "1",
+                  o->by_flow ? "2, 1" : "1");
     return 0;
 }
 

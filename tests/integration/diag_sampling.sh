@@ -74,6 +74,15 @@ j=$("$VND" diag throughput -d "$DB" -t V -f json)
 check "JSON: the rows, then the table's sampling, its history varied" \
     grep -q '^],"sampling":\[{"table":"V","mode":"mirror","sampling":10,"method":"count","flow_sampling":1.0,"varied":true,"history":true,"intervals":\[{"from_ts":0.0,"sampling":2,' <<<"$j"
 check "JSON: rows carry bps_low and bps_high" grep -q '"bps_low":.*"bps_high":' <<<"$j"
+# flows kept whole, 1 in 2 by their ports (both directions alike): each
+# slot says how many sampled flows its interval rests on
+sqlite3 "$DB" "CREATE TABLE F2 AS SELECT * FROM A WHERE (src_port + dst_port) % 2 = 1;
+INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling) VALUES ('F2', 'F2', 'vnd-tabled', 1, 2);"
+NF=$(sqlite3 "$DB" 'SELECT count(*) FROM (SELECT DISTINCT src_ip, src_port, dst_ip, dst_port FROM F2)')
+check_eq "flow sampling: a column flows_sampled, the directed flows the slot's estimate rests on" \
+    "$("$VND" diag throughput -d "$DB" -t F2 --slot 1000 -f csv | grep -v '^#' | tail -1 | awk -F, '{ print $NF }')" "$NF"
+check "... named in the header" grep -q '^t,packets,bytes,bps,bps_low,bps_high,flows_sampled$' \
+    <<<"$("$VND" diag throughput -d "$DB" -t F2 -f csv | head -1)"
 check "table: a note names the table and its sampling" \
     grep -q '^sampling: S10 (file: 1-in-10 packets at the table server (method count)); scaled' \
     <<<"$("$VND" diag throughput -d "$DB" -t S10)"

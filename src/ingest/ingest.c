@@ -730,8 +730,13 @@ static bool admit(struct vnd_ingest *ing, struct trace *t, int64_t ts_ns,
     if (ing->store_error)
         return false;
     if (!ing->in_txn) {
+        /* this packet opens the batch: the marks a batch given up goes
+         * back to are taken before it */
         char *err = NULL;
-        if (begin_batch(ing, &err)) {
+        t->s.seen--;
+        int rc = begin_batch(ing, &err);
+        t->s.seen++;
+        if (rc) {
             ing->store_error = EIO;
             ing->store_errmsg = err;
             return false;

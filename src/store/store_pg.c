@@ -40,7 +40,8 @@
 
 #define COPY_FLUSH_BYTES (8u << 20)
 /* COPY data of one batch kept for sending again: past this a batch is
- * no longer held whole (a connection lost then loses it, counted). */
+ * no longer held whole (a connection lost then loses it, counted).
+ * VND_STORE_HOLD_BYTES sets another, for tests. */
 #define HOLD_BYTES ((size_t)256 << 20)
 #define SLOT_ROWS ((int64_t)1 << VND_STORE_SLOT_BITS)
 #define BACKOFF_MIN 0.25
@@ -67,6 +68,7 @@ struct pg_store {
     bool whole;                   /* every statement and row of it is still held */
     struct pg_stmt *journal, **tail;
     size_t held;                  /* its COPY data, bytes */
+    size_t hold_max;              /* HOLD_BYTES */
     /* down: the connection broke; held writes wait for the next try */
     bool down;
     double next_try, backoff;
@@ -107,6 +109,22 @@ static char *quote_ident(const char *name)
     *o++ = '"';
     *o = '\0';
     return q;
+}
+
+/* The server's notices (a WARNING as it shuts down, "there is no
+ * transaction in progress" for a ROLLBACK after a reconnect) are not
+ * printed: what the store has to say, it says in its own errors. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static PGconn *connect_quietly(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    PQsetNoticeProcessor(c, quiet_notice, NULL);
+    return c;
 }
 
 static int pg_fail(struct pg_store *st, PGresult *r, const char *what, char **err)
@@ -332,7 +350,10 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
     struct pg_store *st = vnd_xcalloc(1, sizeof *st);
     st->up.cls = &vnd_store_postgresql;
     st->tail = &st->journal;
-    st->conn = PQconnectdb(conninfo);
+    const char *hold = getenv("VND_STORE_HOLD_BYTES");
+    long long h = hold ? strtoll(hold, NULL, 10) : 0;
+    st->hold_max = h > 0 ? (size_t)h : HOLD_BYTES;
+    st->conn = connect_quietly(conninfo);
     st->conninfo = conninfo;
     if (PQstatus(st->conn) != CONNECTION_OK) {
         *err = vnd_strdup_printf("PostgreSQL: cannot connect: %s", PQerrorMessage(st->conn));
@@ -473,7 +494,7 @@ static int flush_writer(struct pg_writer *w, char **err)
     if (rc)
         return rc;
     w->sent = w->len;
-    if (st->held > HOLD_BYTES) {
+    if (st->held > st->hold_max) {
         /* too much to keep: sent rows are let go */
         st->whole = false;
         st->held -= w->len;
@@ -553,7 +574,7 @@ static int restore(struct pg_store *st, char **err)
         return ENOTCONN;
     }
     PQfinish(st->conn);
-    st->conn = PQconnectdb(st->conninfo);
+    st->conn = connect_quietly(st->conninfo);
     int rc = PQstatus(st->conn) == CONNECTION_OK ? session_setup(st, err) : EIO;
     if (rc) {
         if (!*err)

@@ -18,6 +18,10 @@
 #   3. PostgreSQL down when vnd parse starts: it waits for it (up to
 #      --pg-retry) and stores every row once; one that never answers ends
 #      in exit 1 after --pg-retry.
+#   5. a batch too large to hold whole (past VND_STORE_HOLD_BYTES, 1 MB
+#      here, 256 MiB otherwise: a table's COPY data already sent is let
+#      go) when the connection is lost: the batch is given up whole, none
+#      of it stored, and vnd parse says so (exit 1);
 #   4. a crash the moment vnd parse has said it stored the capture loses
 #      none of it: each commit waits for the WAL (the server runs with a
 #      10 s wal_writer_delay, so an asynchronous commit's last batch is
@@ -172,4 +176,33 @@ pg_ctl_ start
 check_eq "... and after recovery every row of E is there, and vnd_meta says so" \
     "$(psql_ -F ' ' -c "select count(*), (select packets_stored from vnd.vnd_meta where trace = 'E') from vnd.\"E\"")" \
     "$total $total"
+
+# --- 5. a batch too large to hold, the connection lost in its middle
+"$GEN" "$W/p4.pcap" 60000 64 128 >/dev/null
+tail -c +25 "$W/p4.pcap" >"$W/p4.rec"
+mkfifo "$W/f3"
+VND_STORE_HOLD_BYTES=1000000 "$VND" parse --batch 100000 --pg-retry 20 --pg "$CONN" \
+    G="$W/f3" >"$W/out6" 2>"$W/err6" &
+PARSE=$!
+PIDS+=($PARSE)
+exec 3>"$W/f3"
+cat "$W/p1.pcap" "$W/p4.rec" >&3
+# a table's COPY data goes at 8 MiB (about 57,000 of these rows), in the
+# batch's transaction, which stays open for the rest of the batch
+copied() { [ "$(psql_ -c "select count(*) from pg_stat_activity where state = 'idle in transaction' and query like 'COPY%'")" = 1 ]; }
+check "90000 packets into a batch of 100000: part of its rows went by COPY, in its transaction" \
+    until_ copied
+check "PostgreSQL stops as if it crashed" pg_ctl_ -m immediate stop
+pg_ctl_ start
+cat "$W/p3.rec" >&3
+exec 3>&-
+wait $PARSE
+check_eq "the batch could not be sent again whole: vnd parse ends in exit 1" "$?" 1
+sed 's/^/#   /' "$W/err6"
+check "... saying the batch was too large to hold and is not stored, nor any of G" \
+    sh -c "grep -q 'a batch too large to hold; the batch is not stored' '$W/err6' && grep -q '^vnd parse: not stored: G$' '$W/err6'"
+check "... and nothing else: the server's notices are not printed" \
+    sh -c "! grep -q WARNING '$W/err6'"
+check_eq "... and none of it is: no half batch" \
+    "$(psql_ -c "select count(*) from vnd.\"G\"" 2>/dev/null || echo 0)" 0
 done_testing

@@ -28,6 +28,7 @@ struct hb {
     double fixed_at;                /* the share it was learnt at */
     int fixed_polls;                /* polls since */
     bool probe;                     /* it aged out: the next raise is one doubling */
+    bool floor_said;                /* the log said this fixed part is over the budget */
     double kept;                    /* of what the tenants asked, kept now */
     double changed_share, changed_kept;  /* before the last change, to judge it; -1: none */
 };
@@ -85,6 +86,8 @@ static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pc
 {
     for (int i = 0; i < b->n; i++)
         if (!strcmp(b->hosts[i].host, host)) {
+            if (b->hosts[i].cpu_pct != cpu_pct)
+                b->hosts[i].floor_said = false;      /* a new budget: said again */
             b->hosts[i].cpu_pct = cpu_pct;
             return &b->hosts[i];
         }
@@ -114,6 +117,7 @@ static bool learn_fixed(struct hb *e, double share)
         e->fixed_at = share;
         e->fixed_polls = 0;
         e->changed_share = -1;
+        e->floor_said = false;
         return true;
     }
     e->changed_share = -1;
@@ -219,10 +223,13 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
                 vnd_metric_add(b->m_changes, changed, p[i].host);
         }
         pthread_mutex_lock(&b->lock);
-        if (at_floor && strcmp(e->state, "at floor"))
+        if (at_floor && !e->floor_said) {
             vnd_warn("budget %s: about %.0f%% of a core does not depend on what the switch "
-                     "copies, over the budget of %d%%: copying less cannot meet it, the "
-                     "switch's sampling stays as it is", p[i].host, 100 * fixed, p[i].cpu_pct);
+                     "copies, over %.0f%% of the budget of %d%%: copying less cannot meet it, "
+                     "the switch's sampling stays as it is", p[i].host, 100 * fixed,
+                     100 * VND_BUDGET_HIGH, p[i].cpu_pct);
+            e->floor_said = true;
+        }
         if (changed) {
             /* judged at the next poll, against the share then */
             e->changed_share = share;

@@ -142,7 +142,7 @@ AS=$(agent_sampling)
 echo "# the bridge's sFlow agent samples 1 in ${AS:-?} (asked: 4)"
 check "the sFlow agent samples fewer (1 in ${AS:-?}, asked 1 in 4)" test "${AS:-4}" -gt 4
 check "the control server's log names the sflow trace and its rates" \
-    grep -q "budget hv1: $SID ids_out: sFlow sampling 1/4 -> 1/8 (host budget" "$BED/controld.log"
+    grep -Eq "budget hv1: $SID ids_out: sFlow sampling 1/4 -> 1/(8|16|32|64|128|256) \(host budget" "$BED/controld.log"
 
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=
@@ -180,7 +180,7 @@ check "what iperf3 received is within the estimate's interval" \
 alice query --diagnosis "$SID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/ssamp.csv" 2>&1
 sed 's/^/# sflow vnd_sampling: /' "$W/ssamp.csv"
 check "vnd_sampling records the agent's rates of the sflow trace from when they changed" \
-    awk -F, -v t1="$T1" 'NR > 1 && $2 > t1 && $3 == 8 && $4 ~ /host budget/ { f = 1 } END { exit !f }' "$W/ssamp.csv"
+    awk -F, -v t1="$T1" 'NR > 1 && $2 > t1 && $3 > 4 && $4 ~ /host budget/ { f = 1 } END { exit !f }' "$W/ssamp.csv"
 check_eq "its vnd_meta says the agent's rate now" \
     "$(alice query --diagnosis "$SID" -f csv "select sampling from vnd_meta" 2>&1 | tail -1)" \
     "$(agent_sampling)"
@@ -207,7 +207,7 @@ F=$(budget | jq -r '.fixed_pct // 0')
 check "... having learnt that about ${F}% of a core does not depend on the copies (> 4.5%)" \
     awk -v f="$F" 'BEGIN { exit !(f > 4.5) }'
 check "... and its log says copying less cannot meet the budget" \
-    grep -q "budget hv1: about [0-9]*% of a core does not depend on what the switch copies, over the budget of 5%" "$BED/controld.log"
+    grep -q "budget hv1: about [0-9]*% of a core does not depend on what the switch copies, over 90% of the budget of 5%" "$BED/controld.log"
 N1=$(budget | jq -r .changes)
 G1=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1)
 sleep 11

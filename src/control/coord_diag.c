@@ -11,6 +11,7 @@
 
 #include "diag/diag_sampling.h"
 #include "diag/plot.h"
+#include "store/provider.h"
 #include "util/util.h"
 
 /* The bottleneck app computes its time 0 before it writes its SQL (its
@@ -239,53 +240,6 @@ static int bottleneck_rows(struct vnd_coord_session *s, const struct vnd_diag_op
     return rc;
 }
 
-/* Rows with t >= min_t to `out`, their series to `plot` (may be NULL). */
-static int plain_rows(struct vnd_coord_session *s, const struct vnd_diag_view *v,
-                      struct vnd_out *out, const char *ycol, struct vnd_plot *plot, char **err)
-{
-    int ncols = vnd_coord_ncols(s), tcol = -1, y = -1, keys[2] = {-1, -1};
-    const char **names = vnd_xcalloc((size_t)ncols + 1, sizeof *names);
-    for (int i = 0; i < ncols; i++) {
-        names[i] = vnd_coord_colname(s, i);
-        tcol = !strcmp(names[i], "t") ? i : tcol;
-        y = ycol && !strcmp(names[i], ycol) ? i : y;
-        keys[0] = !strcmp(names[i], "dir") ? i : keys[0];
-        keys[1] = !strcmp(names[i], "flow") ? i : keys[1];
-    }
-    vnd_out_columns(out, ncols, names);
-    free(names);
-    int rc;
-    while ((rc = vnd_coord_fetch(s, err)) == 1) {
-        double t = 0;
-        if (tcol >= 0) {
-            struct vnd_cell c;
-            vnd_coord_cell(s, tcol, &c);
-            t = cell_num(&c);
-            free(c.s);
-            if (t < v->min_t)
-                continue;
-        }
-        vnd_coord_out_row(s, out);
-        if (plot && y >= 0 && tcol >= 0) {
-            struct vnd_cell c;
-            vnd_coord_cell(s, y, &c);
-            char key[256] = "";
-            for (int k = 0; k < 2; k++)
-                if (keys[k] >= 0) {
-                    struct vnd_cell kc;
-                    vnd_coord_cell(s, keys[k], &kc);
-                    snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s",
-                             *key ? " " : "", kc.s ? kc.s : "");
-                    free(kc.s);
-                }
-            if (c.type != VND_CELL_NULL)
-                vnd_plot_add(plot, *key ? key : ycol, t, cell_num(&c));
-            free(c.s);
-        }
-    }
-    return rc;
-}
-
 /* The rows of `cols` from the coordinator's `table` into the schema's
  * empty copy of it, when the copy has those columns (a statement that
  * fails would end the session's transaction: none is tried). */
@@ -408,7 +362,10 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         struct vnd_plot *plot = v->plot && vnd_diag_plot_spec(app->name, &ycol, &title, &unit)
                                     ? vnd_plot_new(title, unit) : NULL;
         vnd_out_object(out);
-        rc = plain_rows(s, v, out, ycol, plot, err);
+        struct vnd_cursor *rows = vnd_coord_cursor(s);
+        int code = 0;
+        rc = vnd_diag_cursor_out(rows, out, v->min_t, ycol, plot, &code, err) ? code : 0;
+        vnd_cursor_close(rows);
         if (!rc)
             vnd_diag_sampling_out(out, schema, app, &o);
         vnd_out_finish(out);

@@ -1045,6 +1045,55 @@ void vnd_coord_cell(const struct vnd_coord_session *s, int i, struct vnd_cell *c
     PQfreemem(blob);
 }
 
+/* ---- the session's rows as a read cursor ---- */
+
+struct coord_cursor {
+    struct vnd_cursor up;
+    struct vnd_coord_session *s;
+    void *blob;                     /* the last bytea cell, unescaped */
+};
+
+static int coord_cursor_next(struct vnd_cursor *c, int *code, char **err)
+{
+    int rc = vnd_coord_fetch(((struct coord_cursor *)c)->s, err);
+    if (rc == 0 || rc == 1)
+        return rc;
+    if (code)
+        *code = rc;
+    return -1;
+}
+
+static void coord_cursor_cell(struct vnd_cursor *c, int i, struct vnd_value *v)
+{
+    struct coord_cursor *q = (struct coord_cursor *)c;
+    PQfreemem(q->blob);
+    q->blob = NULL;
+    vnd_pg_value(cur(q->s), 0, i, v, &q->blob);
+}
+
+static void coord_cursor_close(struct vnd_cursor *c)
+{
+    PQfreemem(((struct coord_cursor *)c)->blob);
+}
+
+static const struct vnd_cursor_class coord_cursor_class = {
+    coord_cursor_next, coord_cursor_cell, coord_cursor_close,
+};
+
+struct vnd_cursor *vnd_coord_cursor(struct vnd_coord_session *s)
+{
+    struct coord_cursor *q = vnd_xcalloc(1, sizeof *q);
+    q->up.cls = &coord_cursor_class;
+    q->s = s;
+    int n = vnd_coord_ncols(s);
+    const char **names = vnd_xcalloc((size_t)n + 1, sizeof *names);
+    for (int i = 0; i < n; i++)
+        names[i] = vnd_coord_colname(s, i);
+    vnd_cursor_set_columns(&q->up, n, names);
+    free(names);
+    return &q->up;
+}
+
 int vnd_coord_schema(struct vnd_coord_session *s, sqlite3 **out, char **err)
 {
     /* as the tenant: information_schema lists what its role may read */

@@ -126,6 +126,13 @@ void vnd_coord_out_row(const struct vnd_coord_session *s, struct vnd_out *out);
 /* Cell i as a diagnostic app's cell (bytea as its text form). */
 void vnd_coord_cell(const struct vnd_coord_session *s, int i, struct vnd_cell *cell);
 
+/* The statement vnd_coord_exec ran, as a read cursor (store/provider.h):
+ * its columns and rows, cells as vnd_coord_out_row types them, a failed
+ * fetch's HTTP status in *code.  Close it with vnd_cursor_close before
+ * the next statement. */
+struct vnd_cursor;
+struct vnd_cursor *vnd_coord_cursor(struct vnd_coord_session *s);
+
 /* The session's views and their columns as empty tables of an in-memory
  * SQLite database: what the diagnostic apps check their tables and
  * columns against before they write SQL.  Returns 0 and *out, or an HTTP

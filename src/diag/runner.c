@@ -67,18 +67,12 @@ static void append_text(char *key, size_t size, const struct vnd_value *v)
         snprintf(key + at, size - at, "%s%.*s", sep, (int)v->slen, v->s);
 }
 
-/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns 0,
- * or -1 and *err. */
-static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, double min_t,
-                   const struct plot_spec *ps, struct vnd_plot *plot, char **err)
+int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
+                        const char *ycol, struct vnd_plot *plot, int *code, char **why)
 {
-    sqlite3_stmt *st = NULL;
-    if (vnd_guard_prepare(g, sql, &st, err))
-        return -1;
-    struct vnd_cursor *c = vnd_guard_cursor(g, st);
     int n = c->ncols;
     vnd_out_columns(out, n, (const char *const *)c->cols);
-    int tcol = column(c, "t"), ycol = ps ? column(c, ps->col) : -1;
+    int tcol = column(c, "t"), y = ycol ? column(c, ycol) : -1;
     int keys[2] = {column(c, "dir"), column(c, "flow")};
     /* a sampled table's throughput: its 95% interval drawn around it (one
      * series only: per flow the chart would run out of marks) */
@@ -88,10 +82,8 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
         band[1] = column(c, "bps_high");
     }
     struct vnd_value *v = vnd_xcalloc((size_t)n + 1, sizeof *v);
-    vnd_guard_start(g);
     int rc;
-    char *why = NULL;
-    while ((rc = vnd_cursor_next(c, NULL, &why)) == 1) {
+    while ((rc = vnd_cursor_next(c, code, why)) == 1) {
         double t = 0;
         if (tcol >= 0) {            /* rows before min_t: nothing else read */
             vnd_cursor_cell(c, tcol, &v[tcol]);
@@ -104,24 +96,39 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
             vnd_out_cell(out, &v[i]);
         }
         vnd_out_end_row(out);
-        if (plot && ycol >= 0 && tcol >= 0 && v[ycol].type != VND_SQL_NULL) {
+        if (plot && y >= 0 && tcol >= 0 && v[y].type != VND_SQL_NULL) {
             char key[256] = "";
             for (int k = 0; k < 2; k++)
                 if (keys[k] >= 0)
                     append_text(key, sizeof key, &v[keys[k]]);
-            vnd_plot_add(plot, *key ? key : ps->col, t, number(&v[ycol]));
+            vnd_plot_add(plot, *key ? key : ycol, t, number(&v[y]));
             for (int b = 0; b < 2; b++)
                 if (band[b] >= 0 && v[band[b]].type != VND_SQL_NULL)
                     vnd_plot_add(plot, b ? "95% high" : "95% low", t, number(&v[band[b]]));
         }
     }
-    if (rc < 0) {
+    free(v);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns 0,
+ * or -1 and *err. */
+static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, double min_t,
+                   const struct plot_spec *ps, struct vnd_plot *plot, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    if (vnd_guard_prepare(g, sql, &st, err))
+        return -1;
+    struct vnd_cursor *c = vnd_guard_cursor(g, st);
+    vnd_guard_start(g);
+    char *why = NULL;
+    int rc = vnd_diag_cursor_out(c, out, min_t, ps ? ps->col : NULL, plot, NULL, &why);
+    if (rc) {
         *err = vnd_diag_errf("%s", why);
         free(why);
     }
-    free(v);
     vnd_cursor_close(c);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 /* The plot of rows a C step made, as run_sql draws a statement's. */

@@ -37,6 +37,17 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
 bool vnd_diag_plot_spec(const char *app, const char **col, const char **title,
                         const char **unit);
 
+/* The rows of cursor c with t >= min_t to out, its columns first; with
+ * plot, column ycol's values, a series per the rows' dir and flow (a
+ * sampled throughput's bps_low and bps_high drawn as its 95% band).
+ * What the runner does with an app's statement, and the control server
+ * with the coordinator's rows.  Returns 0, or -1 with the cursor's *why
+ * (malloc'd) and *code. */
+struct vnd_cursor;
+struct vnd_plot;
+int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
+                        const char *ycol, struct vnd_plot *plot, int *code, char **why);
+
 /* The largest ts of the app's tables (of two, the smaller: what both hold)
  * and the origin of its time axis; NaN when empty. */
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o);

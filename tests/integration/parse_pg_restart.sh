@@ -178,6 +178,9 @@ check_eq "... and after recovery every row of E is there, and vnd_meta says so" 
     "$total $total"
 
 # --- 5. a batch too large to hold, the connection lost in its middle
+# (not under TSan: its parse is slower than a batch's second, so the batch
+# closes by time before its rows reach the 8 MiB at which COPY data goes)
+case $VND in *tsan*) skip "a batch too large to hold (TSan: batches close by time first)"; done_testing; exit 0 ;; esac
 "$GEN" "$W/p4.pcap" 60000 64 128 >/dev/null
 tail -c +25 "$W/p4.pcap" >"$W/p4.rec"
 mkfifo "$W/f3"

@@ -26,20 +26,17 @@ struct hb {
      * shares before and after each change of the levers: -1 unknown. */
     double fixed;
     double fixed_at;                /* the share it was learnt at */
-    int fixed_polls;                /* polls since */
-    bool probe;                     /* it aged out: the next raise is one doubling */
     bool floor_said;                /* the log said this fixed part is over the budget */
     double kept;                    /* of what the tenants asked, kept now */
     double changed_share, changed_kept;  /* before the last change, to judge it; -1: none */
 };
 
-/* A fixed part is learnt again after this many polls (a noisy pair may
- * have said too much: the next raise is then one doubling, a probe), or
- * once the share grows FIXED_DRIFT over where it was learnt (more
- * traffic, more to copy: the rule's raise).  It is never more than the
- * share itself. */
-#define FIXED_POLLS 12
-#define FIXED_DRIFT 0.25
+/* A fixed part is learnt again once the share grows FIXED_DRIFT over
+ * where it was learnt (more traffic, more to copy; the share swings by a
+ * fifth between polls with the same traffic here).  It is never more
+ * than the share itself, so one a noisy pair set too high comes down as
+ * the share does. */
+#define FIXED_DRIFT 0.5
 
 struct vnd_host_budgets {
     pthread_mutex_t lock;           /* hosts: the API reads them */
@@ -115,7 +112,6 @@ static bool learn_fixed(struct hb *e, double share)
     if (e->changed_share >= 0 && e->changed_kept != e->kept) {
         e->fixed = vnd_budget_fixed_share(e->changed_share, e->changed_kept, share, e->kept);
         e->fixed_at = share;
-        e->fixed_polls = 0;
         e->changed_share = -1;
         e->floor_said = false;
         return true;
@@ -125,12 +121,8 @@ static bool learn_fixed(struct hb *e, double share)
         return false;
     if (share < e->fixed)
         e->fixed = share;
-    if (++e->fixed_polls > FIXED_POLLS) {
+    if (share > (1 + FIXED_DRIFT) * e->fixed_at)
         e->fixed = -1;
-        e->probe = true;
-    } else if (share > (1 + FIXED_DRIFT) * e->fixed_at) {
-        e->fixed = -1;
-    }
     return false;
 }
 
@@ -181,7 +173,6 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             step = vnd_budget_rule_step(&e->rule, share, limit, &k, &over);
         }
         double fixed = e->fixed, kept_now = e->kept;
-        bool probe = e->probe;
         pthread_mutex_unlock(&b->lock);
         vnd_metric_set(b->m_limit, limit, p[i].host);
         if (share >= 0)
@@ -197,8 +188,6 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
          * stops raises: from one pair of noisy shares it is too rough to
          * size them, which the rule's proportional k does.) */
         bool at_floor = false;
-        if (step == VND_BUDGET_RAISE && fixed < 0 && probe)
-            k = 1;
         if (step == VND_BUDGET_RAISE && fixed > VND_BUDGET_HIGH * limit) {
             step = VND_BUDGET_HOLD;
             at_floor = true;
@@ -235,7 +224,6 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             e->changed_share = share;
             e->changed_kept = kept[0];
             e->kept = kept[1];
-            e->probe = false;
         }
         e->changes += changed;          /* e stays: only this thread adds hosts */
         e->state = state;

@@ -2,7 +2,6 @@
  * sampling (host_budget.h). */
 #include "controld/host_budget.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +104,9 @@ static double pct_of(json_t *budget, const char *key)
 }
 
 /* The poll after a change of the levers learns the fixed part from the
- * shares before and after it; a known one ages and goes when the share
- * drifts.  True when it was learnt now. */
+ * shares before and after it; a known one follows the share down and
+ * goes when the share grows FIXED_DRIFT over it.  True when it was learnt
+ * now. */
 static bool learn_fixed(struct hb *e, double share)
 {
     if (e->changed_share >= 0 && e->changed_kept != e->kept) {

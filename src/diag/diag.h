@@ -30,20 +30,8 @@
 #include <sqlite3.h>
 
 #include "output/output.h"
+#include "util/sb.h"
 
-/* ---- a growing SQL string ---- */
-struct vnd_sb {
-    char *s;
-    size_t n, cap;
-};
-
-void vnd_sb_printf(struct vnd_sb *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Appends `name` as a quoted SQL identifier ("a""b"). */
-void vnd_sb_ident(struct vnd_sb *sb, const char *name);
-void vnd_sb_free(struct vnd_sb *sb);
-/* Takes the string out (the caller frees it); sb is left empty. */
-char *vnd_sb_take(struct vnd_sb *sb);
 
 /* ---- options ---- */
 enum vnd_diag_by { VND_BY_ID, VND_BY_PAYLOAD, VND_BY_ORDER };
@@ -215,12 +203,6 @@ bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where);
  * smallest ts of the NULL-terminated `tables`. */
 void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                      const char *const *tables);
-
-/* Appends `s` as an SQL string literal ('it''s'). */
-void vnd_sb_str(struct vnd_sb *sb, const char *s);
-
-/* Appends a number in a form both SQL dialects read back exactly. */
-void vnd_sb_real(struct vnd_sb *sb, double v);
 
 /* Appends the SQL that turns text `expr` into the start of its slot
  * relative to `origin_expr`: floor((expr - origin) / slot) * slot. */

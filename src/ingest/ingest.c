@@ -1170,6 +1170,10 @@ int vnd_ingest_drop_trace(struct vnd_ingest *ing, int ti, char **err)
         return rc;
     /* every table it has rows in, those of a --replace not yet begun too */
     rc = vnd_store_drop_trace(ing->st, t->o.id, NULL, err);
+    /* and the rollups it kept: they hold its rows only */
+    for (int k = 0; k < t->nsinks && !rc; k++)
+        if (t->sinks[k].rollup)
+            rc = vnd_rollup_drop(ing->st, t->sinks[k].table, err);
     if (!rc)
         rc = vnd_store_commit(ing->st, err);
     if (rc) {

@@ -24,24 +24,25 @@ static const char *const col_names[C_N] = {
 
 /* The rollup table: its columns, in the order rows are written. */
 #define ROLLUP_COLS 18
-static const char rollup_schema[] =
-    "slot INTEGER NOT NULL, src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER,"
-    " proto INTEGER, kind INTEGER, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
-    " flags INTEGER, ts_min REAL, ts_max REAL, rtt_n INTEGER, rtt_sum REAL, rtt_min REAL,"
-    " rtt_max REAL, rtt_sketch BLOB, flow TEXT";
+static const struct vnd_store_col rollup_cols[ROLLUP_COLS] = {
+    {"slot", VND_SQL_INTEGER, true}, {"src_ip", VND_SQL_TEXT, false},
+    {"src_port", VND_SQL_INTEGER, false}, {"dst_ip", VND_SQL_TEXT, false},
+    {"dst_port", VND_SQL_INTEGER, false}, {"proto", VND_SQL_INTEGER, false},
+    {"kind", VND_SQL_INTEGER, false}, {"packets", VND_SQL_INTEGER, true},
+    {"bytes", VND_SQL_INTEGER, true}, {"flags", VND_SQL_INTEGER, false},
+    {"ts_min", VND_SQL_REAL, false}, {"ts_max", VND_SQL_REAL, false},
+    {"rtt_n", VND_SQL_INTEGER, false}, {"rtt_sum", VND_SQL_REAL, false},
+    {"rtt_min", VND_SQL_REAL, false}, {"rtt_max", VND_SQL_REAL, false},
+    {"rtt_sketch", VND_SQL_BLOB, false}, {"flow", VND_SQL_TEXT, false},
+};
 /* The apps' --by-flow questions read the rows of one kind in (flow, slot)
  * order from these, groups in 5-tuple order, without sorting (the packets'
  * ones cover them). */
-static const char rollup_indexes[] =
-    "CREATE INDEX \"%s_slot\" ON \"%s\" (slot);"
-    "CREATE INDEX \"%s_flow\" ON \"%s\" (flow, slot, packets, bytes) WHERE kind IS NULL;"
-    "CREATE INDEX \"%s_rtt\" ON \"%s\" (flow, slot) WHERE kind IS NOT NULL;"
-    "CREATE INDEX \"%s_tuple\" ON \"%s\" (src_ip, src_port, dst_ip, dst_port, proto, packets,"
-    " bytes) WHERE kind IS NULL";
-/* the names of rollup_schema's columns, for the store's writer */
-static const char *const rollup_cols[ROLLUP_COLS] = {
-    "slot", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "kind", "packets", "bytes",
-    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch", "flow",
+static const struct vnd_store_index rollup_indexes[] = {
+    {"slot", "slot", NULL},
+    {"flow", "flow, slot, packets, bytes", "kind IS NULL"},
+    {"rtt", "flow, slot", "kind IS NOT NULL"},
+    {"tuple", "src_ip, src_port, dst_ip, dst_port, proto, packets, bytes", "kind IS NULL"},
 };
 #define SKETCH_MAX 4096
 /* TCP rows wait in groups this big before the RTT machine takes them, so
@@ -75,7 +76,7 @@ struct vnd_rollup {
     char *table;
     int col[C_N];                    /* the rule's column, -1: none */
     struct vnd_rowpipe_target ins;   /* rowid first */
-    sqlite3_stmt *del;               /* a cell's old rows, by rowid */
+    struct vnd_store *st;            /* a cell's old rows are deleted there */
     int64_t next_rowid;
     int64_t slot_max;                /* the newest slot seen */
     struct vnd_rtt_machine *m;       /* also interns the flows */
@@ -139,48 +140,59 @@ static void degrade(struct vnd_rollup *r, const char *status, const char *why)
     r->rtt = false;
 }
 
-/* True when a trace writes a table of that name itself (a trace named
- * "X__rollup"): it is not a rollup to make or drop. */
-static bool trace_table(sqlite3 *db, const char *name)
+static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+
+void vnd_rollup_columns(const char *const **names, const enum vnd_sql_type **types, int *n)
 {
-    sqlite3_stmt *s = NULL;
-    bool taken = false;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM vnd_meta WHERE tbl = ? COLLATE NOCASE", -1, &s,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-        taken = sqlite3_step(s) == SQLITE_ROW;
+    static const char *nm[ROLLUP_COLS];
+    static enum vnd_sql_type ty[ROLLUP_COLS];
+    for (int i = 0; i < ROLLUP_COLS; i++) {
+        nm[i] = rollup_cols[i].name;
+        ty[i] = rollup_cols[i].type;
     }
-    sqlite3_finalize(s);
-    return taken;
+    *names = nm;
+    *types = ty;
+    *n = ROLLUP_COLS;
 }
 
-static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+/* The rule's column of each col_names (-1: none); false when the table
+ * lacks one of the standard columns up to payload_len (no rollup). */
+static bool standard_columns(const char *const *columns, int ncolumns, int col[C_N])
+{
+    for (int k = 0; k < C_N; k++) {
+        col[k] = -1;
+        for (int c = 0; c < ncolumns; c++)
+            if (!strcasecmp(columns[c], col_names[k]))
+                col[k] = c;
+        if (k <= C_LEN && col[k] < 0)
+            return false;
+    }
+    return true;
+}
+
+bool vnd_rollup_kept_for(const char *const *columns, int ncolumns)
+{
+    int col[C_N];
+    return standard_columns(columns, ncolumns, col);
+}
 
 struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
                                   const struct vnd_parse_rule *rule, char **err)
 {
-    /* Made and read with SQLite's SQL (the sketches' functions are
-     * SQLite's): the embedded store only, for now. */
-    sqlite3 *db = vnd_store_db(st);
-    if (!db)
-        return NULL;
     int col[C_N];
-    for (int k = 0; k < C_N; k++) {
-        col[k] = -1;
-        for (int c = 0; c < rule->ncolumns; c++)
-            if (!strcasecmp(rule->columns[c], col_names[k]))
-                col[k] = c;
-        if (k <= C_LEN && col[k] < 0)
-            return NULL;             /* not a standard table: no rollup */
-    }
+    if (!standard_columns((const char *const *)rule->columns, rule->ncolumns, col))
+        return NULL;                 /* not a standard table: no rollup */
     char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
-    if (trace_table(db, name)) {
+    /* a trace may write a table of that name itself (a trace "X__rollup"):
+     * it is not a rollup to make */
+    if (vnd_store_trace_table(st, name)) {
         free(name);
         return NULL;
     }
     struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
     memcpy(r->col, col, sizeof col);
     r->table = name;
+    r->st = st;
     r->status = VND_ROLLUP_STATUS_ALL;
     r->status_text = vnd_xstrdup(r->status);
     r->rtt = col[C_SEQ] >= 0 && col[C_ACK] >= 0 && col[C_FLAGS] >= 0;
@@ -188,33 +200,22 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
     r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
     /* a rollup of that name is a leftover: the table is this trace's alone */
-    char *idx = vnd_strdup_printf(rollup_indexes, r->table, r->table, r->table, r->table,
-                                  r->table, r->table, r->table, r->table);
-    char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s\";"
-                                  "CREATE TABLE \"%s\" (%s);%s",
-                                  r->table, r->table, rollup_schema, idx);
-    free(idx);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    free(sql);
-    if (rc != SQLITE_OK) {
-        *err = vnd_strdup_printf("table %s: %s", r->table, msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
+    int rc = vnd_store_make_table(st, r->table, rollup_cols, ROLLUP_COLS, rollup_indexes,
+                                  (int)(sizeof rollup_indexes / sizeof *rollup_indexes), err);
+    if (rc == ENAMETOOLONG) {        /* a name the store cannot hold: no rollup */
+        free(*err);
+        *err = NULL;
+    }
+    if (rc) {
         vnd_rollup_free(r);
         return NULL;
     }
+    char *names[ROLLUP_COLS];
+    for (int i = 0; i < ROLLUP_COLS; i++)
+        names[i] = (char *)rollup_cols[i].name;
     r->ins.ncols = ROLLUP_COLS + 1;
-    r->ins.writer = vnd_store_writer_new(st, r->table, (char *const *)rollup_cols, ROLLUP_COLS,
-                                         true, err);
+    r->ins.writer = vnd_store_writer_new(st, r->table, names, ROLLUP_COLS, true, err);
     if (!r->ins.writer) {
-        vnd_rollup_free(r);
-        return NULL;
-    }
-    sql = vnd_strdup_printf("DELETE FROM \"%s\" WHERE rowid >= ?1 AND rowid < ?2", r->table);
-    rc = sqlite3_prepare_v2(db, sql, -1, &r->del, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
-        *err = vnd_strdup_printf("table %s: %s", r->table, sqlite3_errmsg(db));
         vnd_rollup_free(r);
         return NULL;
     }
@@ -225,23 +226,10 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
 
 int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err)
 {
-    sqlite3 *db = vnd_store_db(st);
-    if (!db)
-        return 0;           /* no rollups outside SQLite */
     char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
-    bool taken = trace_table(db, name);
+    int rc = vnd_store_trace_table(st, name) ? 0 : vnd_store_drop_table(st, name, err);
     free(name);
-    if (taken)
-        return 0;
-    char *sql = vnd_strdup_printf("DROP TABLE IF EXISTS \"%s" VND_ROLLUP_SUFFIX "\"", table);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    free(sql);
-    if (rc == SQLITE_OK)
-        return 0;
-    *err = vnd_strdup_printf("table %s" VND_ROLLUP_SUFFIX ": %s", table, msg);
-    sqlite3_free(msg);
-    return EIO;
+    return rc;
 }
 
 static void cell_free(struct cell *c)
@@ -279,7 +267,6 @@ void vnd_rollup_free(struct vnd_rollup *r)
     free(r->c);
     for (size_t i = 0; i < r->fccap; i++)
         free(r->fc[i].dc);
-    sqlite3_finalize(r->del);
     vnd_dds_binner_free(&r->bins);
     free(r->fc);
     vnd_rtt_machine_free(r->m);
@@ -631,7 +618,8 @@ static void put_text(struct vnd_rowpipe *p, const char *s, size_t n)
 /* The rowid ranges of rows to delete, run on the writer thread (in the
  * batch, before its commit). */
 struct deletion {
-    sqlite3_stmt *del;
+    struct vnd_store *st;
+    const char *table;
     size_t n;
     int64_t range[][2];
 };
@@ -639,17 +627,13 @@ struct deletion {
 static int delete_op(void *arg, char **msg)
 {
     struct deletion *d = arg;
-    int rc = SQLITE_DONE;
-    for (size_t i = 0; i < d->n && rc == SQLITE_DONE; i++) {
-        sqlite3_bind_int64(d->del, 1, d->range[i][0]);
-        sqlite3_bind_int64(d->del, 2, d->range[i][1]);
-        rc = sqlite3_step(d->del);
-        sqlite3_reset(d->del);
-    }
-    if (rc != SQLITE_DONE)
-        *msg = vnd_strdup_printf("rollup: %s", sqlite3_errmsg(sqlite3_db_handle(d->del)));
+    char *why = NULL;
+    int rc = vnd_store_delete_rowids(d->st, d->table, (const int64_t (*)[2])d->range, d->n, &why);
+    if (rc)
+        *msg = vnd_strdup_printf("rollup: %s", why);
+    free(why);
     free(d);
-    return rc == SQLITE_DONE ? 0 : EIO;
+    return rc;
 }
 
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
@@ -668,7 +652,8 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
     struct deletion *del = NULL;
     if (nold) {
         del = vnd_xmalloc(sizeof *del + nold * sizeof del->range[0]);
-        del->del = r->del;
+        del->st = r->st;
+        del->table = r->table;
         del->n = 0;
     }
     const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);

@@ -37,12 +37,18 @@ struct vnd_rollup;
 struct vnd_store;
 
 /* The rollup of table `table` of store `st` written by `rule`, made (and
- * an old one of that name dropped) in the open transaction; NULL when the
- * rule lacks a column the rollup needs or the store is not SQLite (no
- * rollup: not an error; docs/rollups.md), or NULL and *err. */
+ * an old one of that name dropped) in the open transaction, through the
+ * store's provider (SQLite or PostgreSQL); NULL when the rule lacks a
+ * column the rollup needs (no rollup: not an error; docs/rollups.md), or
+ * NULL and *err. */
 struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
                                   const struct vnd_parse_rule *rule, char **err);
 void vnd_rollup_free(struct vnd_rollup *r);
+/* True when a table of these columns gets a rollup (it has the standard
+ * ts, src_ip, src_port, dst_ip, dst_port, proto and payload_len). */
+bool vnd_rollup_kept_for(const char *const *columns, int ncolumns);
+/* The rollup table's columns after its rowid: names and types, *n. */
+void vnd_rollup_columns(const char *const **names, const enum vnd_sql_type **types, int *n);
 /* Drops table's rollup if there is one (a trace parsed again or added to
  * keeps none: its rows would no longer be the rollup's).  0 or an errno. */
 int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err);

@@ -37,6 +37,20 @@ struct vnd_sampling_row;
 struct vnd_parse_rule;
 struct vnd_store_rows;
 
+/* A column of a table the store keeps beside the traces' (make_table). */
+struct vnd_store_col {
+    const char *name;
+    enum vnd_sql_type type;
+    bool not_null;
+};
+
+/* An index of such a table: named table + suffix, on `cols` (column
+ * names, comma-separated), of the rows `where` holds for (NULL: all).
+ * Both are SQL that SQLite and PostgreSQL read alike. */
+struct vnd_store_index {
+    const char *suffix, *cols, *where;
+};
+
 /* Where a batch's rows for one table go: made by the provider for a
  * (table, columns) pair; `rowid` says each row starts with its rowid
  * (store.h's slots).  Written on the ingest's writer thread.  A
@@ -134,6 +148,21 @@ struct vnd_store_provider {
      * numbers no rows itself (every row is written with its rowid). */
     int64_t (*max_rowid)(struct vnd_store *, const char *table);
 
+    /* Tables kept beside the traces' (a table's rollup, ingest/rollup.h):
+     * make_table makes `table` anew (a leftover of that name goes) with
+     * `cols` after the rowid, and its indexes; delete_rowids deletes, in
+     * the open batch, the rows whose rowid lies in one of the n ranges
+     * [lo, hi); drop_table drops it if it is there.  0, or an errno and
+     * *err. */
+    int (*make_table)(struct vnd_store *, const char *table, const struct vnd_store_col *cols,
+                      int ncols, const struct vnd_store_index *idx, int nidx, char **err);
+    int (*delete_rowids)(struct vnd_store *, const char *table, const int64_t (*ranges)[2],
+                         size_t n, char **err);
+    int (*drop_table)(struct vnd_store *, const char *table, char **err);
+    /* True when a trace's vnd_meta row names `table` (in any case): it
+     * holds a trace's rows, not a table kept beside them. */
+    bool (*trace_table)(struct vnd_store *, const char *table);
+
     /* The SQLite connection of an embedded store, for what runs inside
      * SQLite (the guard, the apps' C steps); NULL for other providers. */
     struct sqlite3 *(*sqlite)(struct vnd_store *);
@@ -193,5 +222,12 @@ int vnd_store_get_meta(struct vnd_store *st, const char *trace, const char *tabl
                        struct vnd_meta *out);
 char *vnd_store_canonical_table(struct vnd_store *st, const char *table);
 int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table);
+int vnd_store_make_table(struct vnd_store *st, const char *table,
+                         const struct vnd_store_col *cols, int ncols,
+                         const struct vnd_store_index *idx, int nidx, char **err);
+int vnd_store_delete_rowids(struct vnd_store *st, const char *table,
+                            const int64_t (*ranges)[2], size_t n, char **err);
+int vnd_store_drop_table(struct vnd_store *st, const char *table, char **err);
+bool vnd_store_trace_table(struct vnd_store *st, const char *table);
 
 #endif

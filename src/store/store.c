@@ -151,6 +151,29 @@ int64_t vnd_store_max_rowid(struct vnd_store *st, const char *table)
     return st->cls->max_rowid(st, table);
 }
 
+int vnd_store_make_table(struct vnd_store *st, const char *table,
+                         const struct vnd_store_col *cols, int ncols,
+                         const struct vnd_store_index *idx, int nidx, char **err)
+{
+    return st->cls->make_table(st, table, cols, ncols, idx, nidx, err);
+}
+
+int vnd_store_delete_rowids(struct vnd_store *st, const char *table,
+                            const int64_t (*ranges)[2], size_t n, char **err)
+{
+    return n ? st->cls->delete_rowids(st, table, ranges, n, err) : 0;
+}
+
+int vnd_store_drop_table(struct vnd_store *st, const char *table, char **err)
+{
+    return st->cls->drop_table(st, table, err);
+}
+
+bool vnd_store_trace_table(struct vnd_store *st, const char *table)
+{
+    return st->cls->trace_table(st, table);
+}
+
 /* ---- cursors ---- */
 
 void vnd_cursor_set_columns(struct vnd_cursor *c, int n, const char *const *names)

@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "store/provider.h"
+#include "util/sb.h"
 #include "util/util.h"
 
 #define COPY_FLUSH_BYTES (8u << 20)
@@ -297,6 +298,10 @@ static const char meta_schema[] =
     "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS malformed bigint;"
     /* rows not stored because the store was down too long (ingest.h) */
     "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS store_lost bigint;"
+    /* the table's rollup (ingest/rollup.h) */
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS rollup text;"
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS rollup_status text;"
+    "ALTER TABLE %1$s.vnd_meta ADD COLUMN IF NOT EXISTS rollup_packets bigint;"
     "CREATE TABLE IF NOT EXISTS %1$s.vnd_slots ("
     " trace text NOT NULL, tbl text NOT NULL, slot bigint NOT NULL,"
     " PRIMARY KEY (trace, tbl), UNIQUE (tbl, slot))";
@@ -855,8 +860,9 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     snprintf(num[11], 32, "%.9f", (double)m->last_ns / 1e9);
     snprintf(num[12], 32, "%llu", (unsigned long long)m->malformed);
     bool times = m->first_ns || m->last_ns;
-    char updated[32], flow[32], lost[24];
+    char updated[32], flow[32], lost[24], rolled[24];
     snprintf(lost, sizeof lost, "%llu", (unsigned long long)m->store_lost);
+    snprintf(rolled, sizeof rolled, "%llu", (unsigned long long)m->rollup_packets);
     snprintf(updated, sizeof updated, "%.6f", vnd_wall_now());
     snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
     const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
@@ -864,15 +870,16 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
                        num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8],
                        m->snaplen ? num[9] : NULL, times ? num[10] : NULL,
                        times ? num[11] : NULL, m->status, m->message, updated, flow, num[12],
-                       lost};
+                       lost, m->rollup, m->rollup_status, m->rollup ? rolled : NULL};
     char *sql = vnd_strdup_printf(
         /* named: columns added by ALTER come in the order a schema got them */
         "INSERT INTO %s.vnd_meta (trace, tbl, tenant, cap_point, direction, pattern, source,"
         " linktype, parse_filter, parse_fields, packets_seen, packets_matched, packets_stored,"
         " sampled_out, dropped_kernel, dropped_queue, decode_anomalies, sampling, snaplen,"
-        " first_ts, last_ts, status, message, updated, flow_sampling, malformed, store_lost)"
+        " first_ts, last_ts, status, message, updated, flow_sampling, malformed, store_lost,"
+        " rollup, rollup_status, rollup_packets)"
         " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) ON CONFLICT (trace, tbl) DO UPDATE SET"
+        "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30) ON CONFLICT (trace, tbl) DO UPDATE SET"
         " tenant = EXCLUDED.tenant, cap_point = EXCLUDED.cap_point,"
         " direction = EXCLUDED.direction, pattern = EXCLUDED.pattern,"
         " source = EXCLUDED.source, linktype = EXCLUDED.linktype,"
@@ -884,8 +891,10 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
         " snaplen = EXCLUDED.snaplen, first_ts = EXCLUDED.first_ts,"
         " last_ts = EXCLUDED.last_ts, status = EXCLUDED.status, message = EXCLUDED.message,"
         " updated = EXCLUDED.updated, flow_sampling = EXCLUDED.flow_sampling,"
-        " malformed = EXCLUDED.malformed, store_lost = EXCLUDED.store_lost", st->schema);
-    int rc = pg_exec(st, sql, 27, p, "vnd_meta", err);
+        " malformed = EXCLUDED.malformed, store_lost = EXCLUDED.store_lost,"
+        " rollup = EXCLUDED.rollup, rollup_status = EXCLUDED.rollup_status,"
+        " rollup_packets = EXCLUDED.rollup_packets", st->schema);
+    int rc = pg_exec(st, sql, 30, p, "vnd_meta", err);
     free(sql);
     return rc;
 }
@@ -1219,6 +1228,106 @@ static int64_t pg_max_rowid(struct vnd_store *vs, const char *table)
     return -1;
 }
 
+/* ---- tables kept beside the traces' (provider.h) ---- */
+
+/* PostgreSQL's identifiers stop at 63 bytes (NAMEDATALEN - 1): a longer
+ * name would be cut short here and not found by the name others know it
+ * by. */
+#define PG_NAME_MAX 63
+
+static int pg_make_table(struct vnd_store *vs, const char *table,
+                         const struct vnd_store_col *cols, int ncols,
+                         const struct vnd_store_index *idx, int nidx, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (strlen(table) > PG_NAME_MAX) {
+        *err = vnd_strdup_printf("table %s: a name longer than PostgreSQL's %d bytes", table,
+                                 PG_NAME_MAX);
+        return ENAMETOOLONG;
+    }
+    char *qt = quote_ident(table);
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "CREATE TABLE %s.%s (vnd_rowid bigint", st->schema, qt);
+    for (int i = 0; i < ncols; i++) {
+        vnd_sb_printf(&sb, ", ");
+        vnd_sb_ident(&sb, cols[i].name);
+        vnd_sb_printf(&sb, " %s%s", pg_type(cols[i].type), cols[i].not_null ? " NOT NULL" : "");
+    }
+    vnd_sb_printf(&sb, ")");
+    char *drop = vnd_strdup_printf("DROP TABLE IF EXISTS %s.%s", st->schema, qt);
+    /* rows are deleted by rowid range (delete_rowids) */
+    char *by_rowid = vnd_strdup_printf("CREATE INDEX ON %s.%s (vnd_rowid)", st->schema, qt);
+    int rc = pg_exec(st, drop, 0, NULL, table, err);
+    if (!rc)
+        rc = pg_exec(st, sb.s, 0, NULL, table, err);
+    if (!rc)
+        rc = pg_exec(st, by_rowid, 0, NULL, table, err);
+    for (int i = 0; i < nidx && !rc; i++) {
+        char *name = vnd_strdup_printf("%s_%s", table, idx[i].suffix);
+        char *qn = quote_ident(name);
+        char *sql = vnd_strdup_printf("CREATE INDEX %s ON %s.%s (%s)%s%s",
+                                      strlen(name) > PG_NAME_MAX ? "" : qn, st->schema, qt,
+                                      idx[i].cols, idx[i].where ? " WHERE " : "",
+                                      idx[i].where ? idx[i].where : "");
+        rc = pg_exec(st, sql, 0, NULL, table, err);
+        free(sql);
+        free(qn);
+        free(name);
+    }
+    free(by_rowid);
+    free(drop);
+    vnd_sb_free(&sb);
+    free(qt);
+    return rc;
+}
+
+/* One statement, the ranges as two arrays: a batch may replace the rows
+ * of thousands of cells. */
+static int pg_delete_rowids(struct vnd_store *vs, const char *table, const int64_t (*ranges)[2],
+                            size_t n, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    struct vnd_sb lo = {0}, hi = {0};
+    for (size_t i = 0; i < n; i++) {
+        vnd_sb_printf(&lo, "%s%lld", i ? "," : "{", (long long)ranges[i][0]);
+        vnd_sb_printf(&hi, "%s%lld", i ? "," : "{", (long long)ranges[i][1]);
+    }
+    vnd_sb_printf(&lo, "}");
+    vnd_sb_printf(&hi, "}");
+    char *sql = sql_f(st, "DELETE FROM %s.%s t USING unnest($1::bigint[], $2::bigint[]) AS"
+                          " d(lo, hi) WHERE t.vnd_rowid >= d.lo AND t.vnd_rowid < d.hi", table);
+    const char *p[] = {lo.s, hi.s};
+    int rc = pg_exec(st, sql, 2, p, table, err);
+    free(sql);
+    vnd_sb_free(&lo);
+    vnd_sb_free(&hi);
+    return rc;
+}
+
+static int pg_drop_table(struct vnd_store *vs, const char *table, char **err)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    if (strlen(table) > PG_NAME_MAX)
+        return 0;                   /* never made (pg_make_table) */
+    char *sql = sql_f(st, "DROP TABLE IF EXISTS %s.%s", table);
+    int rc = pg_exec(st, sql, 0, NULL, table, err);
+    free(sql);
+    return rc;
+}
+
+static bool pg_trace_table(struct vnd_store *vs, const char *table)
+{
+    struct pg_store *st = (struct pg_store *)vs;
+    const char *p[] = {table};
+    char *sql = vnd_strdup_printf("SELECT count(*) FROM %s.vnd_meta WHERE lower(tbl) ="
+                                  " lower($1)", st->schema);
+    char *e = NULL;
+    int64_t n = pg_int(st, sql, 1, p, 0, &e);
+    free(e);
+    free(sql);
+    return n > 0;
+}
+
 /* ---- rows out: a cursor in single-row mode ---- */
 
 struct pg_cursor {
@@ -1435,6 +1544,10 @@ const struct vnd_store_provider vnd_store_postgresql = {
     .trace_tables = pg_trace_tables,
     .canonical_table = pg_canonical_table,
     .max_rowid = pg_max_rowid,
+    .make_table = pg_make_table,
+    .delete_rowids = pg_delete_rowids,
+    .drop_table = pg_drop_table,
+    .trace_table = pg_trace_table,
     .sqlite = NULL,
     .reconnects = pg_reconnects,
 };

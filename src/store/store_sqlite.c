@@ -2,6 +2,7 @@
  * one file, WAL, vnd_meta, rowid slots, batches. */
 #include "store/store.h"
 #include "store/provider.h"
+#include "util/sb.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -880,6 +881,99 @@ static int64_t sq_max_rowid(struct vnd_store *vs, const char *table)
     return top;
 }
 
+/* ---- tables kept beside the traces' ---- */
+
+static const char *sq_type(enum vnd_sql_type t)
+{
+    return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL"
+         : t == VND_SQL_BLOB ? "BLOB" : "TEXT";
+}
+
+static int sq_make_table(struct vnd_store *vs, const char *table,
+                         const struct vnd_store_col *cols, int ncols,
+                         const struct vnd_store_index *idx, int nidx, char **err)
+{
+    struct sq_store *st = (struct sq_store *)vs;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "DROP TABLE IF EXISTS ");
+    vnd_sb_ident(&sb, table);
+    vnd_sb_printf(&sb, "; CREATE TABLE ");
+    vnd_sb_ident(&sb, table);
+    for (int i = 0; i < ncols; i++) {
+        vnd_sb_printf(&sb, i ? ", " : " (");
+        vnd_sb_ident(&sb, cols[i].name);
+        vnd_sb_printf(&sb, " %s%s", sq_type(cols[i].type), cols[i].not_null ? " NOT NULL" : "");
+    }
+    vnd_sb_printf(&sb, ");");
+    for (int i = 0; i < nidx; i++) {
+        char *name = vnd_strdup_printf("%s_%s", table, idx[i].suffix);
+        vnd_sb_printf(&sb, " CREATE INDEX ");
+        vnd_sb_ident(&sb, name);
+        vnd_sb_printf(&sb, " ON ");
+        vnd_sb_ident(&sb, table);
+        vnd_sb_printf(&sb, " (%s)%s%s;", idx[i].cols, idx[i].where ? " WHERE " : "",
+                      idx[i].where ? idx[i].where : "");
+        free(name);
+    }
+    char *e = NULL;
+    int rc = exec(st->db, sb.s, &e);
+    vnd_sb_free(&sb);
+    if (rc) {
+        *err = vnd_strdup_printf("table %s: %s", table, e);
+        free(e);
+    }
+    return rc;
+}
+
+static int sq_delete_rowids(struct vnd_store *vs, const char *table, const int64_t (*ranges)[2],
+                            size_t n, char **err)
+{
+    struct sq_store *st = (struct sq_store *)vs;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "DELETE FROM ");
+    vnd_sb_ident(&sb, table);
+    vnd_sb_printf(&sb, " WHERE rowid >= ?1 AND rowid < ?2");
+    sqlite3_stmt *del = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sb.s, -1, &del, NULL) == SQLITE_OK ? SQLITE_DONE
+                                                                            : SQLITE_ERROR;
+    vnd_sb_free(&sb);
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(del, 1, ranges[i][0]);
+        sqlite3_bind_int64(del, 2, ranges[i][1]);
+        rc = sqlite3_step(del);
+        sqlite3_reset(del);
+    }
+    sqlite3_finalize(del);
+    return rc == SQLITE_DONE ? 0 : fail(st->db, err, table);
+}
+
+static int sq_drop_table(struct vnd_store *vs, const char *table, char **err)
+{
+    struct sq_store *st = (struct sq_store *)vs;
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "DROP TABLE IF EXISTS ");
+    vnd_sb_ident(&sb, table);
+    char *e = NULL;
+    int rc = exec(st->db, sb.s, &e);
+    vnd_sb_free(&sb);
+    if (rc) {
+        *err = vnd_strdup_printf("table %s: %s", table, e);
+        free(e);
+    }
+    return rc;
+}
+
+static bool sq_trace_table(struct vnd_store *vs, const char *table)
+{
+    struct sq_store *st = (struct sq_store *)vs;
+    int64_t n = 0;
+    char *e = NULL;
+    run(st->db, prep(st->db, "SELECT count(*) FROM vnd_meta WHERE tbl = ? COLLATE NOCASE", "s",
+                     table), &n, "vnd_meta", &e);
+    free(e);
+    return n > 0;
+}
+
 static sqlite3 *sq_sqlite(struct vnd_store *vs)
 {
     return ((struct sq_store *)vs)->db;
@@ -907,5 +1001,9 @@ const struct vnd_store_provider vnd_store_sqlite = {
     .trace_tables = sq_trace_tables,
     .canonical_table = sq_canonical_table,
     .max_rowid = sq_max_rowid,
+    .make_table = sq_make_table,
+    .delete_rowids = sq_delete_rowids,
+    .drop_table = sq_drop_table,
+    .trace_table = sq_trace_table,
     .sqlite = sq_sqlite,
 };

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # store_pg.sh — the PostgreSQL store provider (src/store/store_pg.c):
-#   - `vnd parse --pg` writes the same rows and vnd_meta counters as
-#     `vnd parse -o FILE.db` (SQLite) on the same captures, column by
-#     column; --replace, --append and traces sharing a table (rowid slots)
+#   - `vnd parse --pg` writes the same rows, vnd_meta counters and
+#     rollups as `vnd parse -o FILE.db` (SQLite) on the same captures,
+#     column by column; --replace, --append and traces sharing a table (rowid slots)
 #     behave as on SQLite; a bad connection or a table with other columns
 #     is a clear error that loses nothing stored;
 #   - vnd-tabled --trace-store pg:... files live frames into its tenant's
@@ -25,8 +25,10 @@ psql_() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$W" -U vnd -d postgres -At 
 
 # --- vnd parse: the same rows in both stores
 "$VND" demo --generate-only --duration 2 --join 0.5 --dir "$W" >/dev/null 2>&1
-"$VND" parse -q -o "$W/t.db" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
-check "vnd parse --pg writes three traces" "$VND" parse -q --pg "$CONN" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
+# batches of 500 packets: a rollup's cells span batches, their rows are
+# deleted and written again (delete_rowids)
+"$VND" parse -q --batch 500 -o "$W/t.db" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
+check "vnd parse --pg writes three traces" "$VND" parse -q --batch 500 --pg "$CONN" A="$W/A.pcap" B="$W/B.pcap" C="$W/C.pcap"
 COLS="CAST(round(ts * 1e9) AS INTEGER), id, src_ip, dst_ip, proto, src_port, dst_port, seq, ack, flags, payload_len"
 PGCOLS="round(ts * 1e9)::bigint, id, src_ip, dst_ip, proto, src_port, dst_port, seq, ack, flags, payload_len"
 for t in A B C; do
@@ -38,6 +40,21 @@ M="packets_seen, packets_matched, packets_stored, sampled_out, status, linktype,
 check_eq "vnd_meta: the same counters" \
     "$(psql_ -F, -c "select trace, $M from vnd.vnd_meta order by trace")" \
     "$("$VND" query -d "$W/t.db" -f csv "select trace, $M from vnd_meta order by trace" | tail -n +2)"
+
+# rollups (ingest/rollup.h): the same rows, sketches byte for byte
+RCOLS="slot, src_ip, src_port, dst_ip, dst_port, proto, kind, packets, bytes, flags, ts_min, ts_max, rtt_n, rtt_sum, rtt_min, rtt_max"
+for t in A B C; do
+    "$VND" query -d "$W/t.db" -f csv "select $RCOLS, hex(rtt_sketch), flow from ${t}__rollup order by slot, flow, kind, rowid" | tail -n +2 | tr -d '"' >"$W/$t.rsqlite"
+    psql_ -F, -c "select $RCOLS, upper(encode(rtt_sketch, 'hex')), flow from vnd.\"${t}__rollup\" order by slot, flow, kind nulls first, vnd_rowid" >"$W/$t.rpg"
+    check "rollup ${t}__rollup: the rows and sketches of SQLite's ($(wc -l <"$W/$t.rpg") rows)" \
+        sh -c "[ -s '$W/$t.rpg' ] && cmp -s '$W/$t.rsqlite' '$W/$t.rpg'"
+done
+check "... rewritten across batches: rowids deleted (max rowid past the rows)" \
+    [ "$(psql_ -c 'select max(vnd_rowid) > count(*) from vnd."A__rollup"')" = t ]
+R="rollup, rollup_status, rollup_packets"
+check_eq "vnd_meta: the rollup columns of SQLite's" \
+    "$(psql_ -F, -c "select trace, $R from vnd.vnd_meta order by trace")" \
+    "$("$VND" query -d "$W/t.db" -f csv "select trace, $R from vnd_meta order by trace" | tail -n +2)"
 
 # --- an operator's read: vnd query -d pg:
 check_eq "vnd query -d pg: reads the store (PostgreSQL's dialect)" \
@@ -56,6 +73,8 @@ check "a trace stored already: refused, says --replace" grep -q -- "--replace" <
 n=$(psql_ -c 'select count(*) from vnd."A"')
 "$VND" parse -q --replace --pg "$CONN" A="$W/A.pcap"
 check_eq "--replace: the same rows once" "$(psql_ -c 'select count(*) from vnd."A"')" "$n"
+check_eq "... and no rollup: the one kept before is dropped, vnd_meta names none" \
+    "$(psql_ -c "select (select count(*) from information_schema.tables where table_schema = 'vnd' and table_name = 'A__rollup') || ',' || coalesce(rollup, 'none') from vnd.vnd_meta where trace = 'A'")" "0,none"
 "$VND" parse -q --append --pg "$CONN" A="$W/A.pcap"
 check_eq "--append: the rows twice" "$(psql_ -c 'select count(*) from vnd."A"')" "$((2 * n))"
 check_eq "... and vnd_meta counts them" "$(psql_ -c "select packets_stored from vnd.vnd_meta where trace = 'A'")" "$((2 * n))"
@@ -105,8 +124,9 @@ check_eq "... with vnd_rowid first (the coordinator's layout)" \
 api POST /v1/query '{"sql": "select count(*) from d7_0", "tenant": "T-d7"}'
 check_eq "a tenant query to it: 409" "$CODE" 409
 check "... pointing at the control server" grep -q "through the control server" <<<"$BODY"
+check_eq "... and a rollup beside it" "$(psql_ -c "select count(*) from \"T-d7\".\"d7_0__rollup\"" 2>&1 | grep -c '^[1-9]')" 1
 api DELETE /v1/traces/d7_0
 check_eq "deleting the trace: 200" "$CODE" 200
-check_eq "... drops its table" "$(psql_ -c "select count(*) from information_schema.tables where table_schema = 'T-d7' and table_name = 'd7_0'")" 0
+check_eq "... drops its table and its rollup" "$(psql_ -c "select count(*) from information_schema.tables where table_schema = 'T-d7' and table_name in ('d7_0', 'd7_0__rollup')")" 0
 check_eq "... and its vnd_sampling rows" "$(psql_ -c "select count(*) from \"T-d7\".vnd_sampling where trace = 'd7_0'")" 0
 done_testing

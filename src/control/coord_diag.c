@@ -11,6 +11,7 @@
 
 #include "diag/diag_sampling.h"
 #include "diag/plot.h"
+#include "lang/sqlfuncs.h"
 #include "store/provider.h"
 #include "util/util.h"
 
@@ -240,55 +241,120 @@ static int bottleneck_rows(struct vnd_coord_session *s, const struct vnd_diag_op
     return rc;
 }
 
-/* The rows of `cols` from the coordinator's `table` into the schema's
- * empty copy of it, when the copy has those columns (a statement that
- * fails would end the session's transaction: none is tried). */
+/* The rows of `cols` ("*": all) from the coordinator's `table` into the
+ * schema's empty copy of it, when the copy has those columns (a statement
+ * that fails would end the session's transaction: none is tried). */
 static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *table,
-                     const char *cols, int ncols, char **err)
+                     const char *cols, char **err)
 {
-    char *sql = vnd_strdup_printf("SELECT %s FROM %s", cols, table);
-    char *ins = vnd_strdup_printf("INSERT INTO %s (%s) VALUES (?, ?, ?, ?, ?%s)", table, cols,
-                                  ncols > 5 ? ", ?" : "");
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(schema, ins, -1, &st, NULL) == SQLITE_OK
-        && (rc = vnd_coord_exec(s, sql, err)) == 0) {
-        while ((rc = vnd_coord_fetch(s, err)) == 1) {
-            for (int i = 0; i < ncols; i++) {
-                struct vnd_cell c;
-                vnd_coord_cell(s, i, &c);
-                if (c.type == VND_CELL_INT)
-                    sqlite3_bind_int64(st, i + 1, c.i);
-                else if (c.type == VND_CELL_REAL)
-                    sqlite3_bind_double(st, i + 1, c.r);
-                else if (c.type == VND_CELL_TEXT)
-                    sqlite3_bind_text(st, i + 1, c.s, -1, SQLITE_TRANSIENT);
-                else
-                    sqlite3_bind_null(st, i + 1);
-                free(c.s);
-            }
-            sqlite3_step(st);
-            sqlite3_reset(st);
+    struct vnd_sb sb = {0};
+    vnd_sb_printf(&sb, "SELECT %s FROM ", cols);
+    vnd_sb_ident(&sb, table);
+    sqlite3_stmt *probe = NULL;
+    bool there = sqlite3_prepare_v2(schema, sb.s, -1, &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    int rc = there ? vnd_coord_exec(s, sb.s, err) : 0;
+    vnd_sb_free(&sb);
+    if (!there || rc)
+        return rc;
+    struct vnd_cursor *c = vnd_coord_cursor(s);
+    vnd_sb_printf(&sb, "INSERT INTO ");
+    vnd_sb_ident(&sb, table);
+    for (int i = 0; i < c->ncols; i++) {
+        vnd_sb_printf(&sb, i ? ", " : " (");
+        vnd_sb_ident(&sb, c->cols[i]);
+    }
+    vnd_sb_printf(&sb, ") VALUES (");
+    for (int i = 0; i < c->ncols; i++)
+        vnd_sb_printf(&sb, i ? ", ?" : "?");
+    vnd_sb_printf(&sb, ")");
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(schema, sb.s, -1, &ins, NULL) != SQLITE_OK) {
+        *err = vnd_strdup_printf("the diagnosis's copy of %s: %s", table, sqlite3_errmsg(schema));
+        rc = 500;
+    }
+    vnd_sb_free(&sb);
+    int code = 0, more;
+    char *why = NULL;
+    while ((more = vnd_cursor_next(c, &code, &why)) == 1) {
+        for (int i = 0; i < c->ncols && ins; i++) {
+            struct vnd_value v;
+            vnd_cursor_cell(c, i, &v);
+            if (v.type == VND_SQL_INTEGER)
+                sqlite3_bind_int64(ins, i + 1, v.i);
+            else if (v.type == VND_SQL_REAL)
+                sqlite3_bind_double(ins, i + 1, v.d);
+            else if (v.type == VND_SQL_TEXT)
+                sqlite3_bind_text(ins, i + 1, v.s, (int)v.slen, SQLITE_TRANSIENT);
+            else if (v.type == VND_SQL_BLOB)
+                sqlite3_bind_blob(ins, i + 1, v.s, (int)v.slen, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(ins, i + 1);
+        }
+        if (ins) {
+            sqlite3_step(ins);
+            sqlite3_reset(ins);
         }
     }
-    sqlite3_finalize(st);
-    free(sql);
-    free(ins);
+    vnd_cursor_close(c);
+    sqlite3_finalize(ins);
+    if (more < 0 && !rc) {
+        *err = why;
+        return code ? code : 502;
+    }
+    free(why);
     return rc;
 }
 
 /* How the tables were sampled, for the apps to read as on a table server
- * (diag_sampling.h): vnd_meta (a view here), and vnd_sampling when the
- * coordinator shows it (else vnd_meta's one interval).  0, or the status
- * of a host that did not answer (the session's transaction is over). */
-static int copy_sampling(struct vnd_coord_session *s, sqlite3 *schema, char **err)
+ * (diag_sampling.h), and what rollups they have (diag_rollup.c): vnd_meta
+ * (a view here), and vnd_sampling when the coordinator shows it (else
+ * vnd_meta's one interval).  0, or the status of a host that did not
+ * answer (the session's transaction is over). */
+static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
-    int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling", 5,
-                       err);
+    int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling,"
+                       " status, packets_stored, rollup, rollup_status, rollup_packets", err);
     if (!rc)
         rc = copy_rows(s, schema, "vnd_sampling",
-                       "trace, tbl, from_ts, sampling, method, flow_sampling", 6, err);
+                       "trace, tbl, from_ts, sampling, method, flow_sampling", err);
     return rc;
+}
+
+/* Throughput, groups, distribution and rtt from the table's rollup, as in
+ * embedded mode (diag_rollup.c), when vnd_meta says it holds the table's
+ * rows: the rollup's rows (one per slot, flow and kind, however many
+ * packets) come here into the schema's copy, and the app's SQL over them
+ * runs in it with the sketch functions (SQLite's; PostgreSQL has none).
+ * 1 and *sql when the question fits the rollup; 0 and *why (a comment
+ * line, or NULL) when not; else a status and *err. */
+static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
+                            const struct vnd_diag_app *app, const struct vnd_diag_opts *o,
+                            char **sql, char **why, char **err)
+{
+    *sql = *why = NULL;
+    struct vnd_diag_opts lo = *o;
+    lo.pg = false;              /* the rollup's SQL is SQLite's, run here */
+    /* not wanted: asked all the same, for the comment saying why not */
+    char *name = vnd_diag_rollup_wanted(schema, app, &lo);
+    int st = name ? copy_rows(s, schema, name, "*", err) : 0;
+    if (name && !st && vnd_sql_register_functions(schema) != SQLITE_OK) {
+        *err = vnd_xstrdup("out of memory");
+        st = 500;
+    }
+    if (st) {
+        free(name);
+        return st;
+    }
+    struct vnd_diag_ctx c = {schema, &lo};
+    int rc = vnd_diag_rollup_sql(&c, app, sql, why, err);
+    if (rc == 1 && !name) {     /* never: the rows it would read are not here */
+        free(*sql);
+        *sql = NULL;
+        rc = 0;
+    }
+    free(name);
+    return rc < 0 ? 400 : rc;
 }
 
 int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
@@ -299,7 +365,7 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     int st = vnd_coord_schema(s, &schema, err);
     if (st)
         return st;
-    if ((st = copy_sampling(s, schema, err))) {
+    if ((st = copy_meta(s, schema, err))) {
         sqlite3_close(schema);
         return st;
     }
@@ -310,9 +376,19 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         sqlite3_close(schema);
         return st;
     }
-    char *q = NULL;
-    if (app == &vnd_diag_throughput && (st = coord_throughput_sql(s, schema, &o, &q, err))) {
+    char *q = NULL, *why = NULL;
+    /* sampled rows are scaled row by row (diag_sampling.h), which a
+     * rollup's sums are not: the rows answer, as in embedded mode */
+    int local = vnd_diag_sampling_no_rollup(&(struct vnd_diag_ctx){schema, &o}, app, &why)
+                    ? 0 : coord_rollup_sql(s, schema, app, &o, &q, &why, err);
+    if (local > 1) {
         sqlite3_close(schema);
+        return local;
+    }
+    if (!local && app == &vnd_diag_throughput
+        && (st = coord_throughput_sql(s, schema, &o, &q, err))) {
+        sqlite3_close(schema);
+        free(why);
         return st;
     }
     if (!q)
@@ -321,10 +397,20 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     if (!q || sql) {
         sqlite3_close(schema);
         if (q)
-            *sql = q;
+            *sql = why ? vnd_strdup_printf("%s%s", why, q) : q;
+        if (q && why)
+            free(q);
+        free(why);
         return q ? 0 : 400;
     }
-    st = vnd_coord_exec(s, q, err);
+    free(why);
+    sqlite3_stmt *lst = NULL;
+    if (local && sqlite3_prepare_v2(schema, q, -1, &lst, NULL) != SQLITE_OK) {
+        *err = vnd_strdup_printf("the rollup's SQL: %s", sqlite3_errmsg(schema));
+        st = 500;
+    } else if (!local) {
+        st = vnd_coord_exec(s, q, err);
+    }
     free(q);
     if (st) {
         sqlite3_close(schema);
@@ -362,7 +448,8 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         struct vnd_plot *plot = v->plot && vnd_diag_plot_spec(app->name, &ycol, &title, &unit)
                                     ? vnd_plot_new(title, unit) : NULL;
         vnd_out_object(out);
-        struct vnd_cursor *rows = vnd_coord_cursor(s);
+        struct vnd_cursor *rows = local ? vnd_cursor_sqlite(lst, NULL, NULL)
+                                        : vnd_coord_cursor(s);
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);

@@ -15,6 +15,7 @@
 
 #include "daemon/log.h"
 #include "diag/diag.h"
+#include "ingest/rollup.h"
 #include "util/util.h"
 
 
@@ -374,7 +375,7 @@ static const char *const meta_cols[] = {
     "dropped_queue bigint", "decode_anomalies bigint", "sampling bigint", "snaplen bigint",
     "first_ts double precision", "last_ts double precision", "status text", "message text",
     "updated double precision", "flow_sampling double precision", "malformed bigint",
-    "store_lost bigint",
+    "store_lost bigint", "rollup text", "rollup_status text", "rollup_packets bigint",
 };
 
 /* vnd_sampling's (store/store.h): read like vnd_meta, the rate each
@@ -408,7 +409,8 @@ static void own_table(struct vnd_sb *sb, const char *priv, const char *name, con
 
 static const char *pg_type(enum vnd_sql_type t)
 {
-    return t == VND_SQL_INTEGER ? "bigint" : t == VND_SQL_REAL ? "double precision" : "text";
+    return t == VND_SQL_INTEGER ? "bigint" : t == VND_SQL_REAL ? "double precision"
+         : t == VND_SQL_BLOB ? "bytea" : "text";
 }
 
 static char *role_name(const char *tenant)
@@ -497,6 +499,51 @@ static void build_parts(const char *schema, const char *priv, const char *remote
     }
 }
 
+/* A table's rollup (ingest/rollup.h), kept by its table server beside a
+ * table of the standard columns: foreign table "r<k>_<table>" over
+ * "<table>__rollup" and view "<table>__rollup", the name it has in
+ * embedded mode, for the apps (coord_diag.c) and the tenant's SQL.  Only
+ * for a table on one host (a rollup holds one trace's rows, its slots
+ * counted from that trace's first packet), and not when a trace's table
+ * already has that name or a name would pass PostgreSQL's 63 bytes. */
+static void build_rollups(const char *schema, const char *priv, const char *remote_schema,
+                          const struct vnd_coord_table *t, int n, struct vnd_sb *sb)
+{
+    const char *const *names;
+    const enum vnd_sql_type *types;
+    int ncols;
+    vnd_rollup_columns(&names, &types, &ncols);
+    for (int i = 0; i < n; i++) {
+        if (!vnd_rollup_kept_for(t[i].cols, t[i].ncols))
+            continue;
+        char *view = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, t[i].table);
+        char *fn = vnd_strdup_printf("r%d_%s", i, t[i].table);
+        bool skip = strlen(view) > 63 || strlen(fn) > 63;
+        for (int j = 0; j < n && !skip; j++)
+            skip = (j != i && !strcmp(t[j].table, t[i].table)) || !strcmp(t[j].table, view);
+        if (skip) {
+            free(view);
+            free(fn);
+            continue;
+        }
+        struct vnd_coord_table r = {t[i].host, view, ncols, names, types};
+        char *srv = server_name(t[i].host);
+        foreign_table(sb, priv, fn, srv, remote_schema, &r, "");
+        vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
+        sb_ident(sb, schema);
+        vnd_sb_printf(sb, ".");
+        sb_ident(sb, view);
+        vnd_sb_printf(sb, " AS SELECT * FROM ");
+        sb_ident(sb, priv);
+        vnd_sb_printf(sb, ".");
+        sb_ident(sb, fn);
+        vnd_sb_printf(sb, ";\n");
+        free(srv);
+        free(view);
+        free(fn);
+    }
+}
+
 static int build_create(const char *tenant, long long num, const char *remote_schema,
                         const struct vnd_coord_table *t, int n, struct vnd_sb *sb, char **err)
 {
@@ -574,6 +621,7 @@ static int build_create(const char *tenant, long long num, const char *remote_sc
         vnd_sb_printf(sb, ";\n");
     }
     build_parts(schema, priv, remote_schema, t, n, sb);
+    build_rollups(schema, priv, remote_schema, t, n, sb);
     vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
     sb_ident(sb, schema);
     vnd_sb_printf(sb, ".vnd_meta AS ");

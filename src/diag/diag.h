@@ -168,6 +168,13 @@ int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
  * compile. */
 int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
                         char **why, char **err);
+/* The rollup table (malloc'd) that may answer `app` on o->table: the
+ * table has one that holds its rows and answers something, and the app is
+ * one a rollup answers; NULL when not.  Whether the question fits it is
+ * vnd_diag_rollup_sql's to say, once its rows are at hand (the
+ * coordinator copies them first: coord_diag.c). */
+char *vnd_diag_rollup_wanted(sqlite3 *db, const struct vnd_diag_app *app,
+                             const struct vnd_diag_opts *o);
 /* The newest (else oldest) ts of o->table from its rollup, through the
  * rollup's slot index; NaN when it has no rollup fit for time. */
 double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest);

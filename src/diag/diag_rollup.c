@@ -351,15 +351,33 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
     vnd_sb_printf(sb, "\nORDER BY %s", rtt && o->by_flow ? "flow, t" : by);
 }
 
+static bool answers(const struct vnd_diag_app *app)
+{
+    return app == &vnd_diag_throughput || app == &vnd_diag_groups || app == &vnd_diag_rtt
+           || app == &vnd_diag_distribution;
+}
+
+char *vnd_diag_rollup_wanted(sqlite3 *db, const struct vnd_diag_app *app,
+                             const struct vnd_diag_opts *o)
+{
+    struct rinfo r;
+    if (!answers(app) || !o->table || disabled(o) || !lookup(db, o->table, &r))
+        return NULL;
+    char *name = NULL;
+    if (r.agree && strcmp(r.status, VND_ROLLUP_STATUS_NONE)) {
+        name = r.name;
+        r.name = NULL;
+    }
+    rinfo_free(&r);
+    return name;
+}
+
 int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app, char **sql,
                         char **why, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     *sql = *why = NULL;
-    if (app != &vnd_diag_throughput && app != &vnd_diag_groups && app != &vnd_diag_rtt
-        && app != &vnd_diag_distribution)
-        return 0;
-    if (!o->table || o->pg || disabled(o))
+    if (!answers(app) || !o->table || o->pg || disabled(o))
         return 0;
     struct rinfo r;
     if (!lookup(c->db, o->table, &r))

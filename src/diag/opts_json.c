@@ -101,7 +101,7 @@ static const struct key {
     {"table", K_NAME},   {"in", K_NAME},      {"out", K_NAME},      {"field", K_NAME},
     {"where", K_TEXT},   {"path", K_LIST},    {"fields", K_LIST},   {"slot", K_SLOT},
     {"window", K_SECONDS}, {"by", K_BY},      {"by_flow", K_BOOL},  {"list", K_BOOL},
-    {"since", K_TIME},   {"until", K_TIME},   {"kind", K_KIND},
+    {"since", K_TIME},   {"until", K_TIME},   {"kind", K_KIND},     {"no_rollup", K_BOOL},
 };
 
 /* The string of `v`, or NULL and *err. */
@@ -181,7 +181,9 @@ static int set_one(struct vnd_diag_opts *o, const struct key *k, const json_t *v
             *err = vnd_diag_errf("%s must be true or false", name);
             return -1;
         }
-        *(!strcmp(k->key, "list") ? &o->list : &o->by_flow) = json_is_true(v);
+        *(!strcmp(k->key, "list") ? &o->list : !strcmp(k->key, "no_rollup") ? &o->no_rollup
+                                                                              : &o->by_flow)
+            = json_is_true(v);
         return 0;
     }
     return -1;
@@ -205,7 +207,7 @@ int vnd_diag_opts_from_json(const json_t *j, struct vnd_diag_opts *o, char **err
         if (!k) {
             *err = vnd_diag_errf("unknown option \"%.80s\" (options: table, in, out, path, "
                                  "field, fields, where, slot, by, by_flow, list, window, "
-                                 "since, until, kind)", key);
+                                 "since, until, kind, no_rollup)", key);
             return -1;
         }
         if (set_one(o, k, v, err))
@@ -251,6 +253,8 @@ json_t *vnd_diag_opts_to_json(const struct vnd_diag_opts *o)
         json_object_set_new(j, "kind", json_string(vnd_diag_rtt_kind_name(o->rtt_kind)));
     if (o->list)
         json_object_set_new(j, "list", json_true());
+    if (o->no_rollup)
+        json_object_set_new(j, "no_rollup", json_true());
     if (!isnan(o->since))
         json_object_set_new(j, "since", json_real(o->since));
     if (!isnan(o->until))

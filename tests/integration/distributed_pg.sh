@@ -9,7 +9,9 @@
 # layout (schema "alice-d1", vnd_rowid first, vnd_meta).  Checked through
 # the coordinator code as vnd-controld calls it (tests/tools/coord.c):
 #   - throughput, rtt, delay, loss, correlate and bottleneck give the
-#     rows `vnd diag` gives on SQLite (numbers to 1e-6 relative);
+#     rows `vnd diag` gives on SQLite (numbers to 1e-6 relative); the
+#     apps a rollup answers read the table servers' rollups, as embedded
+#     mode does, and say so in their SQL;
 #   - EXPLAIN VERBOSE: the remote SQL carries the WHERE and the GROUP BY;
 #   - a join of B (ts1) and C (ts2) works;
 #   - isolation: no other tenant's views, no foreign tables, no
@@ -72,7 +74,14 @@ META="trace text, tbl text, tenant text, cap_point text, direction text, pattern
       packets_matched bigint, packets_stored bigint, sampled_out bigint, dropped_kernel bigint,
       dropped_queue bigint, decode_anomalies bigint, sampling bigint, snaplen bigint,
       first_ts double precision, last_ts double precision, status text, message text,
-      updated double precision, flow_sampling double precision, malformed bigint"
+      updated double precision, flow_sampling double precision, malformed bigint,
+      rollup text, rollup_status text, rollup_packets bigint"
+# a table's rollup (ingest/rollup.h) as the PostgreSQL store keeps it
+ROLLUP="vnd_rowid bigint, slot bigint NOT NULL, src_ip text, src_port bigint, dst_ip text,
+      dst_port bigint, proto bigint, kind bigint, packets bigint NOT NULL, bytes bigint NOT NULL,
+      flags bigint, ts_min double precision, ts_max double precision, rtt_n bigint,
+      rtt_sum double precision, rtt_min double precision, rtt_max double precision,
+      rtt_sketch text, flow text"
 SAMPLING="trace text, tbl text, from_ts double precision, sampling bigint, method text,
       flow_sampling double precision, reason text"
 load() {    # INSTANCE SCHEMA TABLE...
@@ -82,14 +91,18 @@ load() {    # INSTANCE SCHEMA TABLE...
         -c "CREATE TABLE IF NOT EXISTS \"$schema\".vnd_sampling ($SAMPLING)"
     for t in "$@"; do
         "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, * from $t" > "$W/$t.csv"
-        # the contract's columns (the table servers' PostgreSQL store writes
-        # no rollup columns: rollups are SQLite's)
+        # the contract's columns
         "$VND" query -d "$W/t.db" -f csv "select $(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,) from vnd_meta where tbl = '$t'" > "$W/$t.meta.csv"
         psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
             -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
             -c "\\copy \"$schema\".vnd_meta ($(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,)) FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
             -c "INSERT INTO \"$schema\".vnd_sampling VALUES ('$t', '$t', 0, 1, 'count', 1, 'configured')" \
             -c "ANALYZE \"$schema\".\"$t\""
+        # its rollup, the sketches as bytea
+        "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, $(tr ',' '\n' <<<"$ROLLUP" | awk 'NF && $1 != "vnd_rowid" { print $1 }' | paste -sd, | sed 's/rtt_sketch/case when rtt_sketch is null then null else hex(rtt_sketch) end/') from ${t}__rollup" > "$W/$t.rollup.csv"
+        psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"${t}__rollup\" ($ROLLUP)" \
+            -c "\\copy \"$schema\".\"${t}__rollup\" FROM '$W/$t.rollup.csv' WITH (FORMAT csv, HEADER true)" \
+            -c "ALTER TABLE \"$schema\".\"${t}__rollup\" ALTER rtt_sketch TYPE bytea USING decode(rtt_sketch, 'hex')"
     done
 }
 load ts1 alice-d1 A B
@@ -146,7 +159,7 @@ same_rows() {
 }
 app() {     # NAME OPTIONS-JSON VND-DIAG-ARGS...
     local name=$1 json=$2; shift 2
-    "$VND" diag "$@" --no-rollup -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag: $(cat "$W/err")"; return; }
+    "$VND" diag "$@" -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag: $(cat "$W/err")"; return; }
     local t0=$(date +%s%N)
     if ! co diag alice 1 csv "$name" "$json" $PTS > "$W/coord.csv" 2>"$W/err"; then
         not_ok "$name on the coordinator: $(cat "$W/err")"; return
@@ -159,7 +172,7 @@ app() {     # NAME OPTIONS-JSON VND-DIAG-ARGS...
     fi
 }
 app throughput '{"table":"A","slot":0.5}' throughput -t A --slot 0.5
-app rtt        '{"table":"B"}' rtt -t B
+app rtt        '{"table":"B","no_rollup":true}' rtt -t B --no-rollup
 app delay      '{"in":"B","out":"C"}' delay --in B --out C
 app loss       '{"in":"B","out":"C"}' loss --in B --out C
 app correlate  '{"in":"A","out":"C","by":"id"}' correlate --in A --out C --by id
@@ -194,7 +207,30 @@ check "throughput: time 0 is a number in its SQL (no min(ts) subquery)" \
 check "throughput, EXPLAIN VERBOSE: the remote SQL groups by slot (GROUP BY) and filters (WHERE)" \
     grep -q 'Remote SQL: SELECT (floor.*WHERE.*GROUP BY' "$W/tplan.txt"
 app throughput "{\"table\":\"A\",\"slot\":0.5,\"where\":\"$WIN\"}" throughput -t A --slot 0.5 --where "$WIN"
+app throughput '{"table":"C","by_flow":true,"no_rollup":true}' throughput -t C --by-flow --no-rollup
+
+# ---- rollups: the apps a rollup answers read its rows, not the packets ----
+# (B's rollup on ts1: a row per slot, flow and kind; the rows its SQL
+# reads come here, the embedded app's SQL runs on them)
+app rtt        '{"table":"B"}' rtt -t B
+app rtt        '{"table":"B","by_flow":true,"kind":"data","slot":2}' rtt -t B --by-flow --kind data --slot 2
 app throughput '{"table":"C","by_flow":true}' throughput -t C --by-flow
+app groups     '{"table":"A","fields":["dst_port"]}' groups -t A --fields dst_port
+app distribution '{"table":"C","field":"src_ip"}' distribution -t C --field src_ip
+rsql=$(co diag alice 1 sql rtt '{"table":"B"}' $PTS 2>&1)
+check "rtt's SQL says it is answered from the rollup B__rollup, as embedded mode's does" \
+    bash -c '[ "$(head -1 <<<"$1")" = "$(head -1 <<<"$2")" ] && grep -q "^/\* answered from the rollup B__rollup" <<<"$1"' _ \
+    "$rsql" "$("$VND" diag rtt -t B -d "$W/t.db" --show-sql)"
+check "... so the coordinator reads $(q 'select count(*) from "B__rollup"' | tail -1) rollup rows, not B's $(q 'select count(*) from "B"' | tail -1) packets" \
+    [ "$(q 'select count(*) from "B__rollup"' | tail -1)" -lt "$(( $(q 'select count(*) from "B"' | tail -1) / 100 ))" ]
+rsql=$(co diag alice 1 sql throughput '{"table":"A","slot":0.5}' $PTS 2>&1)
+check "a question the rollup does not fit (a 0.5 s slot): the rows, and the SQL says why" \
+    grep -q "^/\* from the rows, not the rollup A__rollup: the slot is not a whole number" <<<"$rsql"
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET rollup_packets = rollup_packets - 1 WHERE tbl = 'C'" >/dev/null
+rsql=$(co diag alice 1 sql throughput '{"table":"C"}' $PTS 2>&1)
+check "a rollup that does not hold the table's rows (vnd_meta): the rows" \
+    grep -q "^/\* from the rows, not the rollup C__rollup: the rollup does not hold" <<<"$rsql"
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET rollup_packets = rollup_packets + 1 WHERE tbl = 'C'" >/dev/null
 
 # ---- pushdown and joins across hosts ----
 FMT=table q "EXPLAIN VERBOSE SELECT dst_port, count(*) FROM \"C\" WHERE proto = 6 AND payload_len > 0 GROUP BY dst_port" > "$W/plan.txt" 2>&1
@@ -222,6 +258,8 @@ refused() {     # WHAT SQL [PATTERN]: alice's SQL is refused (status 4xx), no ro
 refused "bob's view"                'select count(*) from d2."A"' "permission denied"
 refused "the foreign tables"        'select count(*) from vnd_remote_d1."f0_A"' "permission denied"
 refused "the parts' foreign tables" 'select count(*) from vnd_remote_d1."a0_A"' "permission denied"
+refused "the rollups' foreign tables" 'select count(*) from vnd_remote_d1."r1_B"' "permission denied"
+refused "bob's rollup view"         'select count(*) from d2."A__rollup"' "permission denied"
 refused "bob's part view"           'select count(*) from d2."A@1"' "permission denied"
 refused "foreign server options"    'select srvoptions from pg_foreign_server'
 refused "foreign table options"     'select ftoptions from pg_foreign_table'

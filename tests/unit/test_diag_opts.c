@@ -34,7 +34,8 @@ static bool same_opts(const struct vnd_diag_opts *a, const struct vnd_diag_opts 
         if (!same_str(a->fields[i], b->fields[i]))
             return false;
     return same_num(a->slot, b->slot) && a->by == b->by && a->by_flow == b->by_flow
-           && a->list == b->list && same_num(a->window, b->window)
+           && a->list == b->list && a->no_rollup == b->no_rollup
+           && same_num(a->window, b->window)
            && same_num(a->origin, b->origin) && same_num(a->since, b->since)
            && same_num(a->until, b->until) && a->pg == b->pg;
 }
@@ -123,6 +124,11 @@ int main(void)
     round_trip(&o, "correlate --in B --out C --by payload --window 0 --list");
 
     vnd_diag_opts_init(&o);
+    o.table = "B";
+    o.no_rollup = true;
+    round_trip(&o, "rtt -t B --no-rollup");
+
+    vnd_diag_opts_init(&o);
     o.in = "B";
     o.out = "C";
     o.by = VND_BY_ORDER;
@@ -206,6 +212,7 @@ int main(void)
     refused("{\"by\": 1}", "\"by\"");
     refused("{\"by_flow\": 1}", "\"by_flow\"");
     refused("{\"list\": \"yes\"}", "\"list\"");
+    refused("{\"no_rollup\": \"yes\"}", "\"no_rollup\"");
     refused("{\"since\": \"0\"}", "\"since\"");
     refused("{\"until\": null}", "\"until\"");
     refused("[]", "object");

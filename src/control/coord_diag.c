@@ -11,9 +11,32 @@
 
 #include "diag/diag_sampling.h"
 #include "diag/plot.h"
+#include "ingest/rollup.h"
 #include "lang/sqlfuncs.h"
 #include "store/provider.h"
 #include "util/util.h"
+
+/* The first column of `sql`'s last row as a number (`dflt` when there is
+ * none or it is NULL): 0, or the status of a failure. */
+static int coord_number(struct vnd_coord_session *s, const char *sql, double dflt, double *v,
+                        char **err)
+{
+    int st = vnd_coord_exec(s, sql, err);
+    if (st)
+        return st;
+    *v = dflt;
+    int rc;
+    while ((rc = vnd_coord_fetch(s, err)) == 1) {
+        struct vnd_cell cell;
+        vnd_coord_cell(s, 0, &cell);
+        if (cell.type == VND_CELL_REAL)
+            *v = cell.r;
+        else if (cell.type == VND_CELL_INT)
+            *v = (double)cell.i;
+        free(cell.s);
+    }
+    return rc;
+}
 
 /* The bottleneck app computes its time 0 before it writes its SQL (its
  * per-point parts must share it): here from the coordinator's rows. */
@@ -28,22 +51,10 @@ static int bottleneck_origin(struct vnd_coord_session *s, sqlite3 *schema,
     free(probe);
     struct vnd_sb sb = {0};
     vnd_diag_origin(&c, &sb, o->path);
-    int st = vnd_coord_exec(s, sb.s, err);
+    /* every table empty: any origin will do */
+    int st = coord_number(s, sb.s, 0, &o->origin, err);
     vnd_sb_free(&sb);
-    if (st)
-        return st;
-    o->origin = 0;              /* every table empty: any origin will do */
-    int rc;
-    while ((rc = vnd_coord_fetch(s, err)) == 1) {
-        struct vnd_cell cell;
-        vnd_coord_cell(s, 0, &cell);
-        if (cell.type == VND_CELL_REAL)
-            o->origin = cell.r;
-        else if (cell.type == VND_CELL_INT)
-            o->origin = (double)cell.i;
-        free(cell.s);
-    }
-    return rc;
+    return st;
 }
 
 /* ---- throughput, aggregated where the rows are ---- */
@@ -95,22 +106,10 @@ static int parts_origin(struct vnd_coord_session *s, char **parts, int n, double
         vnd_sb_ident(&sb, parts[i]);
     }
     vnd_sb_printf(&sb, ") o");
-    int st = vnd_coord_exec(s, sb.s, err);
+    /* every part empty: any origin will do */
+    int st = coord_number(s, sb.s, 0, origin, err);
     vnd_sb_free(&sb);
-    if (st)
-        return st;
-    *origin = 0;                /* every part empty: any origin will do */
-    int rc;
-    while ((rc = vnd_coord_fetch(s, err)) == 1) {
-        struct vnd_cell cell;
-        vnd_coord_cell(s, 0, &cell);
-        if (cell.type == VND_CELL_REAL)
-            *origin = cell.r;
-        else if (cell.type == VND_CELL_INT)
-            *origin = (double)cell.i;
-        free(cell.s);
-    }
-    return rc;
+    return st;
 }
 
 /* The throughput app's SQL for the coordinator: the embedded app's rows
@@ -241,15 +240,18 @@ static int bottleneck_rows(struct vnd_coord_session *s, const struct vnd_diag_op
     return rc;
 }
 
-/* The rows of `cols` ("*": all) from the coordinator's `table` into the
- * schema's empty copy of it, when the copy has those columns (a statement
- * that fails would end the session's transaction: none is tried). */
+/* The rows of `cols` ("*": all) from the coordinator's `table` (those
+ * `where` holds, NULL: all) into the schema's empty copy of it, when the
+ * copy has those columns (a statement that fails would end the session's
+ * transaction: none is tried). */
 static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *table,
-                     const char *cols, char **err)
+                     const char *cols, const char *where, char **err)
 {
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT %s FROM ", cols);
     vnd_sb_ident(&sb, table);
+    if (where)
+        vnd_sb_printf(&sb, " WHERE %s", where);
     sqlite3_stmt *probe = NULL;
     bool there = sqlite3_prepare_v2(schema, sb.s, -1, &probe, NULL) == SQLITE_OK;
     sqlite3_finalize(probe);
@@ -314,11 +316,51 @@ static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *t
 static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
     int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling,"
-                       " status, packets_stored, rollup, rollup_status, rollup_packets", err);
+                       " status, packets_stored, rollup, rollup_status, rollup_packets", NULL,
+                       err);
     if (!rc)
         rc = copy_rows(s, schema, "vnd_sampling",
-                       "trace, tbl, from_ts, sampling, method, flow_sampling", err);
+                       "trace, tbl, from_ts, sampling, method, flow_sampling", NULL, err);
     return rc;
+}
+
+/* The rollup's rows a --since/--until question reads, as a condition
+ * the table server evaluates (*where, NULL: all rows): the slots of the
+ * range (whole slots from the rollup's time 0, as diag_rollup.c takes
+ * them) and the first slot, whose rows give time 0 here too.  Without a
+ * range the whole rollup comes: a row per slot, flow and kind. */
+static int rollup_window(struct vnd_coord_session *s, const char *name,
+                         const struct vnd_diag_opts *o, char **where, char **err)
+{
+    *where = NULL;
+    if (isnan(o->since) && isnan(o->until))
+        return 0;
+    struct vnd_sb sb = {0}, q = {0};
+    vnd_sb_ident(&q, name);
+    double first, t0;
+    vnd_sb_printf(&sb, "SELECT min(slot) FROM %s", q.s);
+    int st = coord_number(s, sb.s, NAN, &first, err);
+    vnd_sb_free(&sb);
+    if (!st && !isnan(first)) {
+        vnd_sb_printf(&sb, "SELECT min(ts_min) FROM %s WHERE slot = %.0f", q.s, first);
+        st = coord_number(s, sb.s, NAN, &t0, err);
+        vnd_sb_free(&sb);
+    }
+    vnd_sb_free(&q);
+    if (st || isnan(first) || isnan(t0))
+        return st;
+    /* kept inside bigint's range: a far --since is still a number there */
+    const double far = 1e15;
+    vnd_sb_printf(&sb, "slot = %.0f OR (true", first);
+    if (!isnan(o->since))
+        vnd_sb_printf(&sb, " AND slot >= %.0f",
+                      fmax(-far, fmin(far, floor((o->since - t0) / VND_ROLLUP_SLOT))));
+    if (!isnan(o->until))
+        vnd_sb_printf(&sb, " AND slot < %.0f",
+                      fmax(-far, fmin(far, ceil((o->until - t0) / VND_ROLLUP_SLOT))));
+    vnd_sb_printf(&sb, ")");
+    *where = vnd_sb_take(&sb);
+    return 0;
 }
 
 /* Throughput, groups, distribution and rtt from the table's rollup, as in
@@ -337,7 +379,11 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
     lo.pg = false;              /* the rollup's SQL is SQLite's, run here */
     /* not wanted: asked all the same, for the comment saying why not */
     char *name = vnd_diag_rollup_wanted(schema, app, &lo);
-    int st = name ? copy_rows(s, schema, name, "*", err) : 0;
+    char *where = NULL;
+    int st = name ? rollup_window(s, name, o, &where, err) : 0;
+    if (name && !st)
+        st = copy_rows(s, schema, name, "*", where, err);
+    free(where);
     if (name && !st && vnd_sql_register_functions(schema) != SQLITE_OK) {
         *err = vnd_xstrdup("out of memory");
         st = 500;

@@ -217,6 +217,14 @@ app rtt        '{"table":"B","by_flow":true,"kind":"data","slot":2}' rtt -t B --
 app throughput '{"table":"C","by_flow":true}' throughput -t C --by-flow
 app groups     '{"table":"A","fields":["dst_port"]}' groups -t A --fields dst_port
 app distribution '{"table":"C","field":"src_ip"}' distribution -t C --field src_ip
+# --since/--until on slot boundaries: only the range's slots (and the
+# first, time 0's) come from the table server
+at() {      # TABLE D: the ts D seconds after the table's first
+    awk -v t="$("$VND" query -d "$W/t.db" -f csv "select min(ts) from $1" | tail -1)" -v d="$2" \
+        'BEGIN { printf "%.17g", t + d }'
+}
+app rtt        "{\"table\":\"B\",\"since\":$(at B 1)}" rtt -t B --since "$(at B 1)"
+app throughput "{\"table\":\"A\",\"by_flow\":true,\"until\":$(at A 1)}" throughput -t A --by-flow --until "$(at A 1)"
 rsql=$(co diag alice 1 sql rtt '{"table":"B"}' $PTS 2>&1)
 check "rtt's SQL says it is answered from the rollup B__rollup, as embedded mode's does" \
     bash -c '[ "$(head -1 <<<"$1")" = "$(head -1 <<<"$2")" ] && grep -q "^/\* answered from the rollup B__rollup" <<<"$1"' _ \

@@ -28,6 +28,9 @@
 #     hash of the packet) is at most K, K chosen so that B has exactly R
 #     rows in that second: a hash sample, the same packets at both points.
 #
+#   Table 2 again from B's rollup: the same windows on B's whole seconds
+#     as --since/--until, which the rollup answers (one row per slot, flow
+#     and RTT kind moves, not the window's packets).
 #   Table 1 again with the app's own SQL (`vnd diag --show-sql --pg`: time
 #     0 a subquery, the GROUP BY left to the coordinator's planner, which
 #     moves the window's rows): the reference beside the coordinator's
@@ -292,6 +295,18 @@ for p in $PERIODS; do
     n=$(lite "select count(*) from B where ts >= $E - $p and ts < $E")
     point table2 "$p" "$(awk -v p="$p" 'BEGIN { print 0.1 * p }')" "$n" \
         "rtt|{\"table\":\"B\",\"where\":$(jstr "$w")}" rtt -t B --where "$w"
+done
+# The same windows as --since/--until on B's whole seconds (what the API
+# and --follow send): the rollup B__rollup answers (ingest/rollup.h), on
+# ts1 as in embedded mode, and only its rows of those slots move.
+header "Table 2, from the rollup: the newest P whole seconds of B, --since/--until" period_s
+TB=$(lite 'select min(ts) from B')
+EB=$(awk -v t="$TB" -v d="$DUR" 'BEGIN { printf "%.17g", t + int(d) }')
+for p in $PERIODS; do
+    since=$(awk -v e="$EB" -v p="$p" 'BEGIN { printf "%.17g", e - p }')
+    n=$(lite "select count(*) from B where ts >= $since and ts < $EB")
+    point table2-rollup "$p" "$(awk -v p="$p" 'BEGIN { print 0.1 * p }')" "$n" \
+        "rtt|{\"table\":\"B\",\"since\":$since,\"until\":$EB}" rtt -t B --since "$since" --until "$EB"
 done
 header "Table 3: loss, B (ts1) against C (ts2), one second, R samples/s (pkt.id hash sample)" samples/s
 paper3() { case $1 in 1|10) echo "<0.01";; 100) echo 0.01;; 1000) echo 0.03;; 10000) echo 0.2;; *) echo -;; esac; }

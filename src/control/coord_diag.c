@@ -324,6 +324,55 @@ static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
     return rc;
 }
 
+/* A rollup's first slot and time 0 (its first row's ts: min(ts_min) of
+ * that slot), each an aggregate the table server answers through the
+ * rollup's slot index; NaN when it is empty. */
+static int rollup_t0(struct vnd_coord_session *s, const char *name, double *first, double *t0,
+                     char **err)
+{
+    struct vnd_sb sb = {0}, q = {0};
+    vnd_sb_ident(&q, name);
+    *t0 = NAN;
+    vnd_sb_printf(&sb, "SELECT min(slot) FROM %s", q.s);
+    int st = coord_number(s, sb.s, NAN, first, err);
+    vnd_sb_free(&sb);
+    if (!st && !isnan(*first)) {
+        vnd_sb_printf(&sb, "SELECT min(ts_min) FROM %s WHERE slot = %.0f", q.s, *first);
+        st = coord_number(s, sb.s, NAN, t0, err);
+        vnd_sb_free(&sb);
+    }
+    vnd_sb_free(&q);
+    return st;
+}
+
+/* The apps' time 0, min(ts) over every table they read, from the tables'
+ * rollups when each has one that holds its rows in time: two aggregates
+ * on its slot index instead of a scan of the whole table on its table
+ * server (the same number: a rollup's time 0 is its table's first row,
+ * and a row before it would have stopped its slots).  o->origin stays
+ * NaN when a table has no such rollup. */
+static int rollup_origin(struct vnd_coord_session *s, sqlite3 *schema, struct vnd_diag_opts *o,
+                         char **err)
+{
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    int n = vnd_diag_tables(o, tabs);
+    double t = INFINITY;
+    for (int i = 0; i < n; i++) {
+        char *name = vnd_diag_rollup_timed(schema, o, tabs[i]);
+        double first, t0 = NAN;
+        int st = name ? rollup_t0(s, name, &first, &t0, err) : 0;
+        free(name);
+        if (st)
+            return st;
+        if (isnan(t0))
+            return 0;
+        t = fmin(t, t0);
+    }
+    if (n && isfinite(t))
+        o->origin = t;
+    return 0;
+}
+
 /* The rollup's rows a --since/--until question reads, as a condition
  * the table server evaluates (*where, NULL: all rows): the slots of the
  * range (whole slots from the rollup's time 0, as diag_rollup.c takes
@@ -335,20 +384,11 @@ static int rollup_window(struct vnd_coord_session *s, const char *name,
     *where = NULL;
     if (isnan(o->since) && isnan(o->until))
         return 0;
-    struct vnd_sb sb = {0}, q = {0};
-    vnd_sb_ident(&q, name);
     double first, t0;
-    vnd_sb_printf(&sb, "SELECT min(slot) FROM %s", q.s);
-    int st = coord_number(s, sb.s, NAN, &first, err);
-    vnd_sb_free(&sb);
-    if (!st && !isnan(first)) {
-        vnd_sb_printf(&sb, "SELECT min(ts_min) FROM %s WHERE slot = %.0f", q.s, first);
-        st = coord_number(s, sb.s, NAN, &t0, err);
-        vnd_sb_free(&sb);
-    }
-    vnd_sb_free(&q);
-    if (st || isnan(first) || isnan(t0))
+    int st = rollup_t0(s, name, &first, &t0, err);
+    if (st || isnan(t0))
         return st;
+    struct vnd_sb sb = {0};
     /* kept inside bigint's range: a far --since is still a number there */
     const double far = 1e15;
     vnd_sb_printf(&sb, "slot = %.0f OR (true", first);
@@ -417,6 +457,10 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     }
     struct vnd_diag_opts o = *o0;
     o.pg = true;
+    if (isnan(o.origin) && (st = rollup_origin(s, schema, &o, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
     bool bottleneck = app == &vnd_diag_bottleneck;
     if (bottleneck && isnan(o.origin) && !sql && (st = bottleneck_origin(s, schema, &o, err))) {
         sqlite3_close(schema);

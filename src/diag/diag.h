@@ -175,6 +175,10 @@ int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app 
  * coordinator copies them first: coord_diag.c). */
 char *vnd_diag_rollup_wanted(sqlite3 *db, const struct vnd_diag_app *app,
                              const struct vnd_diag_opts *o);
+/* The rollup (malloc'd) of `table` whose slots hold the table's rows in
+ * time (its first slot's first row is the table's first, min(ts)); NULL
+ * when it has none or --no-rollup. */
+char *vnd_diag_rollup_timed(sqlite3 *db, const struct vnd_diag_opts *o, const char *table);
 /* The newest (else oldest) ts of o->table from its rollup, through the
  * rollup's slot index; NaN when it has no rollup fit for time. */
 double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest);

@@ -161,18 +161,26 @@ static double rollup_number(sqlite3 *db, const char *fmt, const char *name)
 #define T0_SQL "SELECT min(ts_min) FROM %s WHERE slot = (SELECT min(slot) FROM %s)"
 #define TMAX_SQL "SELECT max(ts_max) FROM %s WHERE slot = (SELECT max(slot) FROM %s)"
 
+char *vnd_diag_rollup_timed(sqlite3 *db, const struct vnd_diag_opts *o, const char *table)
+{
+    struct rinfo r;
+    if (disabled(o) || !lookup(db, table, &r))
+        return NULL;
+    char *name = NULL;
+    if (r.agree && (!strcmp(r.status, VND_ROLLUP_STATUS_ALL)
+                    || !strcmp(r.status, VND_ROLLUP_STATUS_NO_RTT))) {
+        name = r.name;
+        r.name = NULL;
+    }
+    rinfo_free(&r);
+    return name;
+}
+
 double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest)
 {
-    if (!o->table || o->pg || disabled(o))
-        return NAN;
-    struct rinfo r;
-    if (!lookup(db, o->table, &r))
-        return NAN;
-    double v = NAN;
-    if (r.agree && (!strcmp(r.status, VND_ROLLUP_STATUS_ALL)
-                    || !strcmp(r.status, VND_ROLLUP_STATUS_NO_RTT)))
-        v = rollup_number(db, newest ? TMAX_SQL : T0_SQL, r.name);
-    rinfo_free(&r);
+    char *name = o->table && !o->pg ? vnd_diag_rollup_timed(db, o, o->table) : NULL;
+    double v = name ? rollup_number(db, newest ? TMAX_SQL : T0_SQL, name) : NAN;
+    free(name);
     return v;
 }
 

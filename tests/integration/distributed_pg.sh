@@ -231,6 +231,10 @@ check "rtt's SQL says it is answered from the rollup B__rollup, as embedded mode
     "$rsql" "$("$VND" diag rtt -t B -d "$W/t.db" --show-sql)"
 check "... so the coordinator reads $(q 'select count(*) from "B__rollup"' | tail -1) rollup rows, not B's $(q 'select count(*) from "B"' | tail -1) packets" \
     [ "$(q 'select count(*) from "B__rollup"' | tail -1)" -lt "$(( $(q 'select count(*) from "B"' | tail -1) / 100 ))" ]
+check "delay's time 0 from B's and C's rollups (a number, not a scan of both tables)" \
+    bash -c '[ -n "$1" ] && ! grep -q "min(ts)" <<<"$1"' _ "$(co diag alice 1 sql delay '{"in":"B","out":"C"}' $PTS 2>&1)"
+check "... and from the rows with no_rollup (min(ts) of both)" \
+    grep -q "min(ts)" <<<"$(co diag alice 1 sql delay '{"in":"B","out":"C","no_rollup":true}' $PTS 2>&1)"
 rsql=$(co diag alice 1 sql throughput '{"table":"A","slot":0.5}' $PTS 2>&1)
 check "a question the rollup does not fit (a 0.5 s slot): the rows, and the SQL says why" \
     grep -q "^/\* from the rows, not the rollup A__rollup: the slot is not a whole number" <<<"$rsql"

@@ -13,6 +13,7 @@
 #include "diag/plot.h"
 #include "ingest/rollup.h"
 #include "lang/sqlfuncs.h"
+#include "store/sqlmem.h"
 #include "store/provider.h"
 #include "util/util.h"
 
@@ -240,6 +241,36 @@ static int bottleneck_rows(struct vnd_coord_session *s, const struct vnd_diag_op
     return rc;
 }
 
+/* ---- the coordinator's own SQLite (the schema copy, a rollup's rows) ----
+ * bounded as a tenant's statement is on PostgreSQL: the session's time
+ * limit (a progress handler) and memory bound (store/sqlmem.h) */
+
+static int past_deadline(void *arg)
+{
+    return vnd_now() > *(const double *)arg;
+}
+
+/* The HTTP status of a failed step of the local SQLite. */
+static int local_status(int rc)
+{
+    return rc == SQLITE_INTERRUPT || rc == SQLITE_NOMEM ? 503 : 500;
+}
+
+static const char *local_message(int status)
+{
+    return status == 503 ? "stopped at the time limit or the memory bound of a statement; "
+                           "ask a shorter range or no_rollup"
+                         : "the coordinator's copy failed";
+}
+
+/* The local cursor's failures, as the coordinator's statuses. */
+static char *local_why(void *arg, int rc, int *code)
+{
+    sqlite3 *db = arg;
+    *code = local_status(rc == SQLITE_ERROR ? sqlite3_errcode(db) : rc);
+    return vnd_strdup_printf("%s: %s", local_message(*code), sqlite3_errmsg(db));
+}
+
 /* The rows of `cols` ("*": all) from the coordinator's `table` (those
  * `where` holds, NULL: all) into the schema's empty copy of it, when the
  * copy has those columns (a statement that fails would end the session's
@@ -293,10 +324,17 @@ static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *t
             else
                 sqlite3_bind_null(ins, i + 1);
         }
-        if (ins) {
-            sqlite3_step(ins);
-            sqlite3_reset(ins);
+        if (ins && sqlite3_step(ins) != SQLITE_DONE && !rc) {
+            /* past the statement's memory bound, or the time limit: the
+             * rest still comes (drained), nothing more is kept */
+            rc = local_status(sqlite3_errcode(schema));
+            *err = vnd_strdup_printf("%s (copying %s here)", local_message(rc),
+                                     table);
+            sqlite3_finalize(ins);
+            ins = NULL;
         }
+        if (ins)
+            sqlite3_reset(ins);
     }
     vnd_cursor_close(c);
     sqlite3_finalize(ins);
@@ -443,14 +481,17 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
     return rc < 0 ? 400 : rc;
 }
 
-int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
-                   const struct vnd_diag_opts *o0, const struct vnd_diag_view *v, char **sql,
-                   char **err)
+static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
+                    const struct vnd_diag_opts *o0, const struct vnd_diag_view *v, char **sql,
+                    char **err)
 {
     sqlite3 *schema = NULL;
     int st = vnd_coord_schema(s, &schema, err);
     if (st)
         return st;
+    double timeout = vnd_coord_timeout(vnd_coord_of(s));
+    double deadline = timeout > 0 ? vnd_now() + timeout : INFINITY;
+    sqlite3_progress_handler(schema, 10000, past_deadline, &deadline);
     if ((st = copy_meta(s, schema, err))) {
         sqlite3_close(schema);
         return st;
@@ -538,7 +579,7 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         struct vnd_plot *plot = v->plot && vnd_diag_plot_spec(app->name, &ycol, &title, &unit)
                                     ? vnd_plot_new(title, unit) : NULL;
         vnd_out_object(out);
-        struct vnd_cursor *rows = local ? vnd_cursor_sqlite(lst, NULL, NULL)
+        struct vnd_cursor *rows = local ? vnd_cursor_sqlite(lst, local_why, schema)
                                         : vnd_coord_cursor(s);
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, ycol, plot, &code, err) ? code : 0;
@@ -555,4 +596,17 @@ int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     sqlite3_close(schema);
     fflush(v->out);
     return rc;
+}
+
+int vnd_coord_diag(struct vnd_coord_session *s, const struct vnd_diag_app *app,
+                   const struct vnd_diag_opts *o, const struct vnd_diag_view *v, char **sql,
+                   char **err)
+{
+    uint64_t bound = vnd_coord_memory(vnd_coord_of(s));
+    struct vnd_sqlmem_budget *mem = bound ? vnd_sqlmem_acquire(bound) : NULL;
+    vnd_sqlmem_enter(mem);
+    int st = diag_run(s, app, o, v, sql, err);
+    vnd_sqlmem_enter(NULL);
+    vnd_sqlmem_release(mem);
+    return st;
 }

@@ -197,6 +197,12 @@ double vnd_coord_timeout(const struct vnd_coord *c)
     return c->timeout;
 }
 
+uint64_t vnd_coord_memory(const struct vnd_coord *c)
+{
+    return (uint64_t)c->memory_kb * 1024;
+}
+
+
 /* ---- SQL text ---- */
 
 static void sb_ident(struct vnd_sb *sb, const char *s)
@@ -756,6 +762,11 @@ struct vnd_coord_session {
     bool pending;           /* `row` fetched by exec, not yet handed out */
     bool done;
 };
+
+struct vnd_coord *vnd_coord_of(const struct vnd_coord_session *s)
+{
+    return s->c;
+}
 
 static void drain(struct vnd_coord_session *s)
 {

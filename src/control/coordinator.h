@@ -39,6 +39,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "diag/diag.h"
 #include "fields/registry.h"
@@ -54,6 +55,9 @@ int vnd_coord_open(const char *conninfo, const char *password, double timeout,
                    struct vnd_coord **out, char **err);
 void vnd_coord_close(struct vnd_coord *c);
 double vnd_coord_timeout(const struct vnd_coord *c);
+/* The bound of a tenant statement's memory (vnd_coord_set_memory), bytes;
+ * 0: none. */
+uint64_t vnd_coord_memory(const struct vnd_coord *c);
 /* A tenant statement's memory: each sort or hash node up to mb/4 MB
  * (work_mem), then temporary files up to 4 x mb MB (temp_file_limit,
  * where this role may set it; else a warning).  0: PostgreSQL's own. */
@@ -105,6 +109,8 @@ int vnd_coord_session_open(struct vnd_coord *c, const char *tenant, long long nu
                            const struct vnd_coord_point *points, int npoints,
                            struct vnd_coord_session **out, char **err);
 void vnd_coord_session_close(struct vnd_coord_session *s);
+/* The coordinator a session is on (its time limit and memory bound). */
+struct vnd_coord *vnd_coord_of(const struct vnd_coord_session *s);
 
 /* Runs one statement up to its first row.  Returns 0 (columns known,
  * rows to fetch), or an HTTP status and *err for the tenant: 400 its SQL,

@@ -26,6 +26,7 @@
 #include "daemon/options.h"
 #include "daemon/service.h"
 #include "daemon/static.h"
+#include "store/sqlmem.h"
 #include "util/util.h"
 
 static const char usage_text[] =
@@ -228,6 +229,9 @@ int main(int argc, char **argv)
     struct settings s = {.reconcile_interval = 30, .budget_period = 5, .query_timeout = 60, .query_memory = 256, .retain_mb = 64,
                          .http_timeout = 10,
                          .http_max_connections = 1024, .http_per_address = 64};
+    /* before SQLite is used: the apps' copies on the coordinator are held
+     * to a statement's memory bound (coord_diag.c) */
+    vnd_sqlmem_install();
     int status = vnd_opts_parse(&opts, argc, argv, &s);
     if (status) {
         vnd_opts_free(&opts, &s);

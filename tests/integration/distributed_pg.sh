@@ -115,7 +115,7 @@ check_eq "ts2 holds C's rows" "$(psql_ ts2 -d vnd -At -c 'select count(*) from "
 
 # ---- the coordinator ----
 CI="host=$W/sc dbname=vnd_coord user=vnd_coord"
-co() { "$TOOL" -p "$W/coord.pw" -t "${TIMEOUT:-60}" "$CI" "$@"; }
+co() { "$TOOL" -p "$W/coord.pw" -t "${TIMEOUT:-60}" -m "${MEMORY:-0}" "$CI" "$@"; }
 PTS="ts1:A ts1:B ts2:C"
 if co server ts1 "host=$W/sts1 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>"$W/err" &&
    co server ts2 "host=$W/sts2 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>>"$W/err" &&
@@ -313,6 +313,30 @@ check_eq "... EXPLAIN VERBOSE: a GROUP BY in the remote SQL of each host" \
 check_eq "... and its vnd_meta has the rows of both hosts" \
     "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
 co drop 3
+
+# ---- a large rollup: 20,000 flows, a statement's memory bound ----
+"$VND_BUILD/bench/gen_capture" "$W/m.pcap" 200000 20000 >/dev/null
+"$VND" parse -q -o "$W/t.db" M="$W/m.pcap"
+load ts1 alice-d5 M
+co create alice 5 ts1:M
+app5() {    # as app, on diagnosis d5
+    local name=$1 json=$2; shift 2
+    "$VND" diag "$@" -d "$W/t.db" -f csv > "$W/lite.csv" 2>"$W/err"
+    if ! co diag alice 5 csv "$name" "$json" ts1:M > "$W/coord.csv" 2>"$W/err"; then
+        not_ok "$name on M: $(cat "$W/err")"
+    elif why=$(same_rows "$W/lite.csv" "$W/coord.csv"); then
+        ok "$name on M from its rollup of $(co query alice 5 csv 'select count(*) from "M__rollup"' ts1:M | tail -1) rows: the rows of embedded mode"
+    else
+        not_ok "$name on M: the coordinator differs: $why"
+    fi
+}
+app5 rtt '{"table":"M"}' rtt -t M
+app5 groups '{"table":"M","fields":["proto"]}' groups -t M --fields proto
+MEMORY=4 co diag alice 5 csv rtt '{"table":"M"}' ts1:M > /dev/null 2>"$W/err"
+check "a rollup past a statement's memory bound (4 MB) here: 503 saying what to do: $(head -c 200 "$W/err")" \
+    grep -q "^503: stopped at the time limit or the memory bound.*no_rollup" "$W/err"
+check_eq "... and the session still answers" "$(MEMORY=4 co query alice 5 csv 'select count(*) from "M"' ts1:M | tail -1)" 200000
+co drop 5
 
 # ---- a runaway query ----
 t0=$SECONDS

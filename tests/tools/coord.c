@@ -3,7 +3,7 @@
  * bridges or table servers needed, the trace tables already in the table
  * servers' PostgreSQL.
  *
- *   tool_coord [-p PWFILE] [-t SECONDS] CONNINFO CMD ARGS...
+ *   tool_coord [-p PWFILE] [-t SECONDS] [-m MB] CONNINFO CMD ARGS...
  *     server HOST CONNINFO [PWFILE]          foreign server + user mapping
  *     create TENANT NUM HOST:TABLE...        a diagnosis (standard columns)
  *     drop NUM
@@ -24,6 +24,7 @@
 #include "control/coordinator.h"
 #include "diag/opts_json.h"
 #include "lang/parseconf.h"
+#include "store/sqlmem.h"
 #include "util/util.h"
 
 static int die(int status, char *err)
@@ -70,12 +71,16 @@ static void points_free(struct vnd_coord_point *p, int n)
 
 int main(int argc, char **argv)
 {
+    vnd_sqlmem_install();
     const char *pwfile = NULL;
     double timeout = 60;
+    long memory_mb = 0;
     int o;
-    while ((o = getopt(argc, argv, "+p:t:")) != -1) {
+    while ((o = getopt(argc, argv, "+p:t:m:")) != -1) {
         if (o == 'p')
             pwfile = optarg;
+        else if (o == 'm')
+            memory_mb = atol(optarg);
         else if (o == 't')
             timeout = atof(optarg);
         else
@@ -93,6 +98,7 @@ int main(int argc, char **argv)
     if (vnd_coord_open(conninfo, pw, timeout, &c, &err))
         return die(500, err);
     free(pw);
+    vnd_coord_set_memory(c, memory_mb);
     int ret = 0;
     if (!strcmp(cmd, "server") && na >= 2) {
         char *spw = read_pw(na > 2 ? a[2] : NULL);

@@ -458,6 +458,26 @@ static void foreign_table(struct vnd_sb *sb, const char *priv, const char *name,
     vnd_sb_printf(sb, "%s);\n", options);
 }
 
+/* CREATE OR REPLACE VIEW schema.view of t's columns over priv.fn. */
+static void view_over(struct vnd_sb *sb, const char *schema, const char *view,
+                      const struct vnd_coord_table *t, const char *priv, const char *fn)
+{
+    vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
+    sb_ident(sb, schema);
+    vnd_sb_printf(sb, ".");
+    sb_ident(sb, view);
+    vnd_sb_printf(sb, " AS SELECT ");
+    for (int k = 0; k < t->ncols; k++) {
+        vnd_sb_printf(sb, "%s", k ? ", " : "");
+        sb_ident(sb, t->cols[k]);
+    }
+    vnd_sb_printf(sb, " FROM ");
+    sb_ident(sb, priv);
+    vnd_sb_printf(sb, ".");
+    sb_ident(sb, fn);
+    vnd_sb_printf(sb, ";\n");
+}
+
 /* A table's parts, for the apps' aggregates (coord_diag.c): view
  * "<table>@<n>" over the table's rows on its n-th host, through a foreign
  * table "a<k>_<table>" that plans without the table server's estimates
@@ -485,20 +505,7 @@ static void build_parts(const char *schema, const char *priv, const char *remote
         }
         char *srv = server_name(t[i].host);
         foreign_table(sb, priv, fn, srv, remote_schema, &t[i], ", use_remote_estimate 'false'");
-        vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
-        sb_ident(sb, schema);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, view);
-        vnd_sb_printf(sb, " AS SELECT ");
-        for (int k = 0; k < t[i].ncols; k++) {
-            vnd_sb_printf(sb, "%s", k ? ", " : "");
-            sb_ident(sb, t[i].cols[k]);
-        }
-        vnd_sb_printf(sb, " FROM ");
-        sb_ident(sb, priv);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, fn);
-        vnd_sb_printf(sb, ";\n");
+        view_over(sb, schema, view, &t[i], priv, fn);
         free(srv);
         free(view);
         free(fn);
@@ -535,15 +542,7 @@ static void build_rollups(const char *schema, const char *priv, const char *remo
         struct vnd_coord_table r = {t[i].host, view, ncols, names, types};
         char *srv = server_name(t[i].host);
         foreign_table(sb, priv, fn, srv, remote_schema, &r, "");
-        vnd_sb_printf(sb, "CREATE OR REPLACE VIEW ");
-        sb_ident(sb, schema);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, view);
-        vnd_sb_printf(sb, " AS SELECT * FROM ");
-        sb_ident(sb, priv);
-        vnd_sb_printf(sb, ".");
-        sb_ident(sb, fn);
-        vnd_sb_printf(sb, ";\n");
+        view_over(sb, schema, view, &r, priv, fn);
         free(srv);
         free(view);
         free(fn);

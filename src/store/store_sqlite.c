@@ -889,6 +889,18 @@ static const char *sq_type(enum vnd_sql_type t)
          : t == VND_SQL_BLOB ? "BLOB" : "TEXT";
 }
 
+/* exec(), its failure said as table's. */
+static int exec_table(sqlite3 *db, const char *sql, const char *table, char **err)
+{
+    char *e = NULL;
+    int rc = exec(db, sql, &e);
+    if (rc) {
+        *err = vnd_strdup_printf("table %s: %s", table, e);
+        free(e);
+    }
+    return rc;
+}
+
 static int sq_make_table(struct vnd_store *vs, const char *table,
                          const struct vnd_store_col *cols, int ncols,
                          const struct vnd_store_index *idx, int nidx, char **err)
@@ -915,13 +927,8 @@ static int sq_make_table(struct vnd_store *vs, const char *table,
                       idx[i].where ? idx[i].where : "");
         free(name);
     }
-    char *e = NULL;
-    int rc = exec(st->db, sb.s, &e);
+    int rc = exec_table(st->db, sb.s, table, err);
     vnd_sb_free(&sb);
-    if (rc) {
-        *err = vnd_strdup_printf("table %s: %s", table, e);
-        free(e);
-    }
     return rc;
 }
 
@@ -953,13 +960,8 @@ static int sq_drop_table(struct vnd_store *vs, const char *table, char **err)
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "DROP TABLE IF EXISTS ");
     vnd_sb_ident(&sb, table);
-    char *e = NULL;
-    int rc = exec(st->db, sb.s, &e);
+    int rc = exec_table(st->db, sb.s, table, err);
     vnd_sb_free(&sb);
-    if (rc) {
-        *err = vnd_strdup_printf("table %s: %s", table, e);
-        free(e);
-    }
     return rc;
 }
 

@@ -314,8 +314,8 @@ check_eq "... and its vnd_meta has the rows of both hosts" \
     "$(co query carol 3 csv 'select count(*) from vnd_meta' ts1:A ts2:A | tail -1)" 2
 co drop 3
 
-# ---- a large rollup: 20,000 flows, a statement's memory bound ----
-"$VND_BUILD/bench/gen_capture" "$W/m.pcap" 200000 20000 >/dev/null
+# ---- a large rollup: 10,000 flows, a statement's memory bound ----
+"$VND_BUILD/bench/gen_capture" "$W/m.pcap" 100000 10000 >/dev/null
 "$VND" parse -q -o "$W/t.db" M="$W/m.pcap"
 load ts1 alice-d5 M
 co create alice 5 ts1:M
@@ -332,10 +332,10 @@ app5() {    # as app, on diagnosis d5
 }
 app5 rtt '{"table":"M"}' rtt -t M
 app5 groups '{"table":"M","fields":["proto"]}' groups -t M --fields proto
-MEMORY=4 co diag alice 5 csv rtt '{"table":"M"}' ts1:M > /dev/null 2>"$W/err"
-check "a rollup past a statement's memory bound (4 MB) here: 503 saying what to do: $(head -c 200 "$W/err")" \
+MEMORY=2 co diag alice 5 csv rtt '{"table":"M"}' ts1:M > /dev/null 2>"$W/err"
+check "a rollup past a statement's memory bound (2 MB) here: 503 saying what to do: $(head -c 200 "$W/err")" \
     grep -q "^503: stopped at the time limit or the memory bound.*no_rollup" "$W/err"
-check_eq "... and the session still answers" "$(MEMORY=4 co query alice 5 csv 'select count(*) from "M"' ts1:M | tail -1)" 200000
+check_eq "... and the session still answers" "$(MEMORY=2 co query alice 5 csv 'select count(*) from "M"' ts1:M | tail -1)" 100000
 co drop 5
 
 # ---- a runaway query ----

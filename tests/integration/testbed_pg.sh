@@ -12,6 +12,8 @@
 #     and server, a small positive delay; throughput as the rows say;
 #   - bob's identical addresses never reach her tables, and his SQL
 #     cannot name her diagnosis;
+#   - the table servers keep each trace's rollup in their PostgreSQL, and
+#     the coordinator answers throughput from it (the rows' answer);
 #   - stopping the diagnosis drops its tables on both table servers and
 #     its views on the coordinator; `vnd testbed down` removes the
 #     PostgreSQL instances with the rest.
@@ -115,6 +117,23 @@ alice diag throughput --diagnosis "$ID" -t server_in -f csv >"$W/thr.csv" 2>&1
 check "vnd diag throughput on hv2's trace" test $? -eq 0
 check_eq "... counts every row" \
     "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "packets") c = i; next } { s += $c } END { print s }' "$W/thr.csv")" "$H2"
+
+# the rollup hv2's table server keeps beside server_in (docs/rollups.md),
+# through which the coordinator answers throughput
+check_eq "hv2's PostgreSQL keeps server_in's rollup, holding its rows" \
+    "$(psql_ "$TB_PG_HV2" -c "select rollup || ',' || rollup_packets from \"alice-d$N\".vnd_meta where tbl = 'server_in'" 2>&1)" \
+    "server_in__rollup,$H2"
+curl -s -H "Authorization: Bearer $VND_TOKEN_ALICE" -o "$W/thr.json" \
+    --data-binary '{"app": "throughput", "options": {"table": "server_in"}, "show_sql": true}' \
+    "$VND_URL/v1/diagnoses/$ID/diag"
+check "... and the coordinator answers throughput from it: $(head -c 120 "$W/thr.json")" \
+    jq -e '.sql | startswith("/* answered from the rollup server_in__rollup")' "$W/thr.json"
+alice diag throughput --diagnosis "$ID" -t server_in --no-rollup -f csv >"$W/thr-rows.csv" 2>&1
+check "... the rows' answer (--no-rollup), slot for slot" \
+    awk -F, 'NR == FNR { a[FNR] = $0; n = FNR; next }
+             { split(a[FNR], x, ","); m = split($0, y, ",")
+               for (i = 1; i <= m; i++) { d = x[i] - y[i]; if (x[i] != y[i] && (d > 1e-6 || d < -1e-6)) exit 1 } }
+             END { exit FNR != n }' "$W/thr.csv" "$W/thr-rows.csv"
 
 bob query --diagnosis "$ID" -f csv "select count(*) from ids_out" >"$W/bob.txt" 2>&1
 check "bob cannot query alice's diagnosis" test $? -ne 0

@@ -154,22 +154,6 @@ static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct 
     }
 }
 
-/* The tables an app reads, NULL-terminated; returns how many. */
-static int app_tables(const struct vnd_diag_opts *o, const char *tabs[VND_DIAG_PATH_MAX + 4])
-{
-    int n = 0;
-    if (o->table)
-        tabs[n++] = o->table;
-    if (o->in)
-        tabs[n++] = o->in;
-    if (o->out)
-        tabs[n++] = o->out;
-    for (int i = 0; i < o->npath; i++)
-        tabs[n++] = o->path[i];
-    tabs[n] = NULL;
-    return n;
-}
-
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     /* a rollup's newest slot: a cost that does not grow with the table */
@@ -177,7 +161,7 @@ double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
     if (!isnan(r))
         return r;
     const char *tabs[VND_DIAG_PATH_MAX + 4];
-    int n = app_tables(o, tabs);
+    int n = vnd_diag_tables(o, tabs);
     double m = NAN;
     for (int i = 0; i < n; i++) {
         struct vnd_sb sb = {0};
@@ -203,7 +187,7 @@ double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
         return r;
     struct vnd_sb sb = {0};
     const char *tabs[VND_DIAG_PATH_MAX + 4];
-    app_tables(o, tabs);
+    vnd_diag_tables(o, tabs);
     struct vnd_diag_ctx c = {db, o};
     vnd_diag_origin(&c, &sb, tabs);
     double v = NAN;

@@ -360,6 +360,14 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
     st->hold_max = h > 0 ? (size_t)h : HOLD_BYTES;
     st->conn = connect_quietly(conninfo);
     st->conninfo = conninfo;
+    /* refused while starting up ("the database system is starting up")
+     * and ready by the time it is asked: once more, or the ping below
+     * would take the server's answer for a refusal that lasts (seen
+     * under load) */
+    if (PQstatus(st->conn) != CONNECTION_OK && PQping(conninfo) == PQPING_OK) {
+        PQfinish(st->conn);
+        st->conn = connect_quietly(conninfo);
+    }
     if (PQstatus(st->conn) != CONNECTION_OK) {
         *err = vnd_strdup_printf("PostgreSQL: cannot connect: %s", PQerrorMessage(st->conn));
         size_t n = strlen(*err);

@@ -364,22 +364,34 @@ static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 
 /* A rollup's first slot and time 0 (its first row's ts: min(ts_min) of
  * that slot), each an aggregate the table server answers through the
- * rollup's slot index; NaN when it is empty. */
-static int rollup_t0(struct vnd_coord_session *s, const char *name, double *first, double *t0,
+ * rollup's slot index; NaN when it is empty.  Asked once per run: time 0
+ * and a --since/--until range both need them. */
+struct rollup_start {
+    char *name;                     /* whose they are (NULL: none asked yet) */
+    double first, t0;
+};
+
+static int rollup_t0(struct vnd_coord_session *s, const char *name, struct rollup_start *rs,
                      char **err)
 {
+    if (rs->name && !strcmp(rs->name, name))
+        return 0;
+    free(rs->name);
+    rs->name = NULL;
     struct vnd_sb sb = {0}, q = {0};
     vnd_sb_ident(&q, name);
-    *t0 = NAN;
+    rs->t0 = NAN;
     vnd_sb_printf(&sb, "SELECT min(slot) FROM %s", q.s);
-    int st = coord_number(s, sb.s, NAN, first, err);
+    int st = coord_number(s, sb.s, NAN, &rs->first, err);
     vnd_sb_free(&sb);
-    if (!st && !isnan(*first)) {
-        vnd_sb_printf(&sb, "SELECT min(ts_min) FROM %s WHERE slot = %.0f", q.s, *first);
-        st = coord_number(s, sb.s, NAN, t0, err);
+    if (!st && !isnan(rs->first)) {
+        vnd_sb_printf(&sb, "SELECT min(ts_min) FROM %s WHERE slot = %.0f", q.s, rs->first);
+        st = coord_number(s, sb.s, NAN, &rs->t0, err);
         vnd_sb_free(&sb);
     }
     vnd_sb_free(&q);
+    if (!st)
+        rs->name = vnd_xstrdup(name);
     return st;
 }
 
@@ -390,21 +402,21 @@ static int rollup_t0(struct vnd_coord_session *s, const char *name, double *firs
  * and a row before it would have stopped its slots).  o->origin stays
  * NaN when a table has no such rollup. */
 static int rollup_origin(struct vnd_coord_session *s, sqlite3 *schema, struct vnd_diag_opts *o,
-                         char **err)
+                         struct rollup_start *rs, char **err)
 {
     const char *tabs[VND_DIAG_PATH_MAX + 4];
     int n = vnd_diag_tables(o, tabs);
     double t = INFINITY;
     for (int i = 0; i < n; i++) {
         char *name = vnd_diag_rollup_timed(schema, o, tabs[i]);
-        double first, t0 = NAN;
-        int st = name ? rollup_t0(s, name, &first, &t0, err) : 0;
+        int st = name ? rollup_t0(s, name, rs, err) : 0;
+        bool known = name && !st && !isnan(rs->t0);
         free(name);
         if (st)
             return st;
-        if (isnan(t0))
+        if (!known)
             return 0;
-        t = fmin(t, t0);
+        t = fmin(t, rs->t0);
     }
     if (n && isfinite(t))
         o->origin = t;
@@ -417,15 +429,16 @@ static int rollup_origin(struct vnd_coord_session *s, sqlite3 *schema, struct vn
  * them) and the first slot, whose rows give time 0 here too.  Without a
  * range the whole rollup comes: a row per slot, flow and kind. */
 static int rollup_window(struct vnd_coord_session *s, const char *name,
-                         const struct vnd_diag_opts *o, char **where, char **err)
+                         const struct vnd_diag_opts *o, struct rollup_start *rs, char **where,
+                         char **err)
 {
     *where = NULL;
     if (isnan(o->since) && isnan(o->until))
         return 0;
-    double first, t0;
-    int st = rollup_t0(s, name, &first, &t0, err);
-    if (st || isnan(t0))
+    int st = rollup_t0(s, name, rs, err);
+    if (st || isnan(rs->t0))
         return st;
+    double first = rs->first, t0 = rs->t0;
     struct vnd_sb sb = {0};
     /* kept inside bigint's range: a far --since is still a number there */
     const double far = 1e15;
@@ -450,7 +463,7 @@ static int rollup_window(struct vnd_coord_session *s, const char *name,
  * line, or NULL) when not; else a status and *err. */
 static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
                             const struct vnd_diag_app *app, const struct vnd_diag_opts *o,
-                            char **sql, char **why, char **err)
+                            struct rollup_start *rs, char **sql, char **why, char **err)
 {
     *sql = *why = NULL;
     struct vnd_diag_opts lo = *o;
@@ -458,7 +471,7 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
     /* not wanted: asked all the same, for the comment saying why not */
     char *name = vnd_diag_rollup_wanted(schema, app, &lo);
     char *where = NULL;
-    int st = name ? rollup_window(s, name, o, &where, err) : 0;
+    int st = name ? rollup_window(s, name, o, rs, &where, err) : 0;
     if (name && !st)
         st = copy_rows(s, schema, name, "*", where, err);
     free(where);
@@ -470,14 +483,9 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
         free(name);
         return st;
     }
+    free(name);
     struct vnd_diag_ctx c = {schema, &lo};
     int rc = vnd_diag_rollup_sql(&c, app, sql, why, err);
-    if (rc == 1 && !name) {     /* never: the rows it would read are not here */
-        free(*sql);
-        *sql = NULL;
-        rc = 0;
-    }
-    free(name);
     return rc < 0 ? 400 : rc;
 }
 
@@ -498,7 +506,9 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     }
     struct vnd_diag_opts o = *o0;
     o.pg = true;
-    if (isnan(o.origin) && (st = rollup_origin(s, schema, &o, err))) {
+    struct rollup_start rs = {0};
+    if (isnan(o.origin) && (st = rollup_origin(s, schema, &o, &rs, err))) {
+        free(rs.name);
         sqlite3_close(schema);
         return st;
     }
@@ -511,7 +521,8 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     /* sampled rows are scaled row by row (diag_sampling.h), which a
      * rollup's sums are not: the rows answer, as in embedded mode */
     int local = vnd_diag_sampling_no_rollup(&(struct vnd_diag_ctx){schema, &o}, app, &why)
-                    ? 0 : coord_rollup_sql(s, schema, app, &o, &q, &why, err);
+                    ? 0 : coord_rollup_sql(s, schema, app, &o, &rs, &q, &why, err);
+    free(rs.name);
     if (local > 1) {
         sqlite3_close(schema);
         return local;
@@ -527,10 +538,13 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     /* the schema stays open for the sampling notes after the rows */
     if (!q || sql) {
         sqlite3_close(schema);
-        if (q)
-            *sql = why ? vnd_strdup_printf("%s%s", why, q) : q;
-        if (q && why)
+        /* the rows' SQL under the comment saying why not the rollup */
+        if (q && why) {
+            *sql = vnd_strdup_printf("%s%s", why, q);
             free(q);
+        } else if (q) {
+            *sql = q;
+        }
         free(why);
         return q ? 0 : 400;
     }

@@ -22,18 +22,18 @@ static const char *const col_names[C_N] = {
     "flags", VND_RTT_ID_COL, VND_RTT_SACK_COL,
 };
 
-/* The rollup table: its columns, in the order rows are written. */
+/* The rollup table: its columns, in the order rows are written (slot,
+ * packets and bytes NOT NULL). */
 #define ROLLUP_COLS 18
-static const struct vnd_store_col rollup_cols[ROLLUP_COLS] = {
-    {"slot", VND_SQL_INTEGER, true}, {"src_ip", VND_SQL_TEXT, false},
-    {"src_port", VND_SQL_INTEGER, false}, {"dst_ip", VND_SQL_TEXT, false},
-    {"dst_port", VND_SQL_INTEGER, false}, {"proto", VND_SQL_INTEGER, false},
-    {"kind", VND_SQL_INTEGER, false}, {"packets", VND_SQL_INTEGER, true},
-    {"bytes", VND_SQL_INTEGER, true}, {"flags", VND_SQL_INTEGER, false},
-    {"ts_min", VND_SQL_REAL, false}, {"ts_max", VND_SQL_REAL, false},
-    {"rtt_n", VND_SQL_INTEGER, false}, {"rtt_sum", VND_SQL_REAL, false},
-    {"rtt_min", VND_SQL_REAL, false}, {"rtt_max", VND_SQL_REAL, false},
-    {"rtt_sketch", VND_SQL_BLOB, false}, {"flow", VND_SQL_TEXT, false},
+static const char *const rollup_names[ROLLUP_COLS] = {
+    "slot", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "kind", "packets", "bytes",
+    "flags", "ts_min", "ts_max", "rtt_n", "rtt_sum", "rtt_min", "rtt_max", "rtt_sketch", "flow",
+};
+static const enum vnd_sql_type rollup_types[ROLLUP_COLS] = {
+    VND_SQL_INTEGER, VND_SQL_TEXT, VND_SQL_INTEGER, VND_SQL_TEXT, VND_SQL_INTEGER,
+    VND_SQL_INTEGER, VND_SQL_INTEGER, VND_SQL_INTEGER, VND_SQL_INTEGER, VND_SQL_INTEGER,
+    VND_SQL_REAL, VND_SQL_REAL, VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_REAL, VND_SQL_REAL,
+    VND_SQL_BLOB, VND_SQL_TEXT,
 };
 /* The apps' --by-flow questions read the rows of one kind in (flow, slot)
  * order from these, groups in 5-tuple order, without sorting (the packets'
@@ -144,14 +144,8 @@ static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int k
 
 void vnd_rollup_columns(const char *const **names, const enum vnd_sql_type **types, int *n)
 {
-    static const char *nm[ROLLUP_COLS];
-    static enum vnd_sql_type ty[ROLLUP_COLS];
-    for (int i = 0; i < ROLLUP_COLS; i++) {
-        nm[i] = rollup_cols[i].name;
-        ty[i] = rollup_cols[i].type;
-    }
-    *names = nm;
-    *types = ty;
+    *names = rollup_names;
+    *types = rollup_types;
     *n = ROLLUP_COLS;
 }
 
@@ -200,7 +194,13 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         degrade(r, VND_ROLLUP_STATUS_NO_RTT, "the table has no seq, ack or flags column");
     r->m = vnd_rtt_machine_new(col[C_ID] >= 0, col[C_SACK] >= 0, emit_sample, r);
     /* a rollup of that name is a leftover: the table is this trace's alone */
-    int rc = vnd_store_make_table(st, r->table, rollup_cols, ROLLUP_COLS, rollup_indexes,
+    struct vnd_store_col cols[ROLLUP_COLS];
+    for (int i = 0; i < ROLLUP_COLS; i++)
+        cols[i] = (struct vnd_store_col){rollup_names[i], rollup_types[i],
+                                         !strcmp(rollup_names[i], "slot")
+                                             || !strcmp(rollup_names[i], "packets")
+                                             || !strcmp(rollup_names[i], "bytes")};
+    int rc = vnd_store_make_table(st, r->table, cols, ROLLUP_COLS, rollup_indexes,
                                   (int)(sizeof rollup_indexes / sizeof *rollup_indexes), err);
     if (rc == ENAMETOOLONG) {        /* a name the store cannot hold: no rollup */
         free(*err);
@@ -210,11 +210,9 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         vnd_rollup_free(r);
         return NULL;
     }
-    char *names[ROLLUP_COLS];
-    for (int i = 0; i < ROLLUP_COLS; i++)
-        names[i] = (char *)rollup_cols[i].name;
     r->ins.ncols = ROLLUP_COLS + 1;
-    r->ins.writer = vnd_store_writer_new(st, r->table, names, ROLLUP_COLS, true, err);
+    r->ins.writer = vnd_store_writer_new(st, r->table, (char *const *)rollup_names, ROLLUP_COLS,
+                                         true, err);
     if (!r->ins.writer) {
         vnd_rollup_free(r);
         return NULL;

@@ -1208,17 +1208,21 @@ static int pg_drop_trace(struct vnd_store *vs, const char *trace, const char *ta
     return rc ? rc : delete_meta(st, "vnd_meta", trace, table, err);
 }
 
-static bool pg_has_trace(struct vnd_store *vs, const char *trace, const char *table)
+/* True when vnd_meta has a row where `cond` (of parameters p) holds. */
+static bool meta_has(struct pg_store *st, const char *cond, int n, const char *const *p)
 {
-    struct pg_store *st = (struct pg_store *)vs;
-    const char *p[] = {trace, table};
-    char *sql = vnd_strdup_printf("SELECT count(*) FROM %s.vnd_meta WHERE trace = $1 AND"
-                                  " tbl = $2", st->schema);
+    char *sql = vnd_strdup_printf("SELECT count(*) FROM %s.vnd_meta WHERE %s", st->schema, cond);
     char *e = NULL;
-    int64_t n = pg_int(st, sql, 2, p, 0, &e);
+    int64_t rows = pg_int(st, sql, n, p, 0, &e);
     free(sql);
     free(e);
-    return n > 0;
+    return rows > 0;
+}
+
+static bool pg_has_trace(struct vnd_store *vs, const char *trace, const char *table)
+{
+    const char *p[] = {trace, table};
+    return meta_has((struct pg_store *)vs, "trace = $1 AND tbl = $2", 2, p);
 }
 
 /* PostgreSQL keeps a quoted name as written. */
@@ -1325,15 +1329,8 @@ static int pg_drop_table(struct vnd_store *vs, const char *table, char **err)
 
 static bool pg_trace_table(struct vnd_store *vs, const char *table)
 {
-    struct pg_store *st = (struct pg_store *)vs;
     const char *p[] = {table};
-    char *sql = vnd_strdup_printf("SELECT count(*) FROM %s.vnd_meta WHERE lower(tbl) ="
-                                  " lower($1)", st->schema);
-    char *e = NULL;
-    int64_t n = pg_int(st, sql, 1, p, 0, &e);
-    free(e);
-    free(sql);
-    return n > 0;
+    return meta_has((struct pg_store *)vs, "lower(tbl) = lower($1)", 1, p);
 }
 
 /* ---- rows out: a cursor in single-row mode ---- */

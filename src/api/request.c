@@ -66,19 +66,29 @@ static int get_flow_sampling(json_t *obj, bool required, double *out, char **err
     return 0;
 }
 
-/* PATCH /v1/traces/{id}: {"flow_sampling" or "sampling", "from_ts",
- * "reason"}. */
+/* PATCH /v1/traces/{id}: {"flow_sampling", "snaplen" or "sampling",
+ * "from_ts", "reason"}. */
 static int parse_update(json_t *obj, struct vnd_api_request *r, char **err)
 {
-    static const char *const known[] = {"flow_sampling", "sampling", "from_ts", "reason", NULL};
+    static const char *const known[] = {"flow_sampling", "sampling", "snaplen", "from_ts",
+                                         "reason", NULL};
     r->flow_sampling = 0;           /* 0: as it was */
+    r->switch_snaplen = -1;         /* as it was */
+    uint32_t snaplen = 0;
     int rc = only_keys(obj, known, err);
     if (rc || (rc = get_flow_sampling(obj, false, &r->flow_sampling, err))
-        || (rc = get_uint(obj, "sampling", 1, VND_API_SAMPLING_MAX, &r->switch_sampling, err)))
+        || (rc = get_uint(obj, "sampling", 1, VND_API_SAMPLING_MAX, &r->switch_sampling, err))
+        || (rc = get_uint(obj, "snaplen", 0, VND_API_SNAPLEN_MAX, &snaplen, err)))
         return rc;
-    if (!r->flow_sampling && !r->switch_sampling)
-        return refuse(err, 400, "%s", "give \"flow_sampling\" (a mirror trace's) or "
-                                      "\"sampling\" (an sflow trace's agent)");
+    if (json_object_get(obj, "snaplen")) {
+        if (snaplen && snaplen < 14)
+            return refuse(err, 400, "%s", "\"snaplen\" below 14 would not keep an Ethernet "
+                                          "header (0: whole packets)");
+        r->switch_snaplen = snaplen;
+    }
+    if (!r->flow_sampling && !r->switch_sampling && r->switch_snaplen < 0)
+        return refuse(err, 400, "%s", "give \"flow_sampling\" or \"snaplen\" (a mirror "
+                                      "trace's) or \"sampling\" (an sflow trace's agent)");
     json_t *from = json_object_get(obj, "from_ts");
     if (!json_is_number(from) || !(json_number_value(from) > 0)
         || json_number_value(from) > 1e11)

@@ -76,9 +76,12 @@ struct vnd_api_request {
     /* UPDATE (PATCH /v1/traces/{id}, the control server's): since from_ts
      * (Unix seconds, capture time) the switch copies 1 flow in
      * flow_sampling (a mirror trace; 0: as it was) or its sFlow agent
-     * samples 1 in switch_sampling (an sflow trace; 0: as it was), because
-     * of `reason` (NULL: none given) */
+     * samples 1 in switch_sampling (an sflow trace; 0: as it was), and a
+     * mirror trace's rule copies switch_snaplen bytes of each packet (0:
+     * whole packets; -1: as it was), because of `reason` (NULL: none
+     * given) */
     uint32_t switch_sampling;
+    int64_t switch_snaplen;
     double from_ts;
     char *reason;
     /* QUERY and DIAG */

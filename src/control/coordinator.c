@@ -388,7 +388,7 @@ static const char *const meta_cols[] = {
  * trace's rows were kept at. */
 static const char *const sampling_cols[] = {
     "trace text", "tbl text", "from_ts double precision", "sampling bigint", "method text",
-    "flow_sampling double precision", "reason text",
+    "flow_sampling double precision", "reason text", "snaplen bigint",
 };
 
 /* A host's foreign table `name` over the table server's `remote` (one of

@@ -31,7 +31,8 @@ struct hist {
     struct vnd_samp_iv *iv;
 };
 
-static void add_iv(struct hist *h, double from, int64_t n, bool hash, double m)
+static void add_iv(struct hist *h, double from, int64_t n, bool hash, double m,
+                   int64_t snaplen)
 {
     h->iv = realloc(h->iv, (size_t)(h->n + 1) * sizeof *h->iv);
     if (!h->iv)
@@ -39,7 +40,7 @@ static void add_iv(struct hist *h, double from, int64_t n, bool hash, double m)
     /* a rate below 1 (0: never set, as `vnd parse` without --sampling
      * writes) is every packet */
     h->iv[h->n++] = (struct vnd_samp_iv){isfinite(from) ? from : 0, n > 1 ? n : 1, hash,
-                                         m > 1 ? m : 1};
+                                         m > 1 ? m : 1, snaplen > 0 ? snaplen : 0};
 }
 
 static bool same_iv(const struct vnd_samp_iv *a, const struct vnd_samp_iv *b)
@@ -67,15 +68,21 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
     struct hist *h = NULL;
     int nh = 0;
     sqlite3_stmt *st = NULL;
-    /* vnd_meta: one row per trace of the table; flow_sampling came later */
-    if (sqlite3_prepare_v2(db, "SELECT trace, source, sampling, flow_sampling FROM vnd_meta"
-                               " WHERE tbl = ?1 COLLATE NOCASE ORDER BY trace", -1, &st, NULL)
-            != SQLITE_OK) {
-        sqlite3_finalize(st);
-        st = NULL;
-        sqlite3_prepare_v2(db, "SELECT trace, source, sampling, 1 FROM vnd_meta"
-                               " WHERE tbl = ?1 COLLATE NOCASE ORDER BY trace", -1, &st, NULL);
-    }
+    /* vnd_meta: one row per trace of the table; flow_sampling came later,
+     * and a coordinator's copy may lack snaplen */
+    static const char *const meta_sql[] = {
+        "SELECT trace, source, sampling, flow_sampling, snaplen FROM vnd_meta"
+        " WHERE tbl = ?1 COLLATE NOCASE ORDER BY trace",
+        "SELECT trace, source, sampling, flow_sampling, 0 FROM vnd_meta"
+        " WHERE tbl = ?1 COLLATE NOCASE ORDER BY trace",
+        "SELECT trace, source, sampling, 1, 0 FROM vnd_meta"
+        " WHERE tbl = ?1 COLLATE NOCASE ORDER BY trace",
+    };
+    for (size_t q = 0; q < sizeof meta_sql / sizeof *meta_sql && !st; q++)
+        if (sqlite3_prepare_v2(db, meta_sql[q], -1, &st, NULL) != SQLITE_OK) {
+            sqlite3_finalize(st);
+            st = NULL;
+        }
     if (st) {
         sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -88,7 +95,8 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
             if (!h[nh].trace)
                 abort();
             add_iv(&h[nh], 0, sqlite3_column_int64(st, 2), false,
-                   sqlite3_column_type(st, 3) == SQLITE_NULL ? 1 : sqlite3_column_double(st, 3));
+                   sqlite3_column_type(st, 3) == SQLITE_NULL ? 1 : sqlite3_column_double(st, 3),
+                   sqlite3_column_int64(st, 4));
             nh++;
         }
     }
@@ -97,9 +105,17 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
     s->known = nh > 0;
     /* vnd_sampling: the history, when this database has it (older files,
      * and views that do not show it, do not: one interval then) */
-    if (nh && sqlite3_prepare_v2(db, "SELECT from_ts, sampling, method, flow_sampling FROM"
-                                     " vnd_sampling WHERE trace = ?1 AND tbl = ?2 COLLATE NOCASE"
-                                     " ORDER BY from_ts", -1, &st, NULL) == SQLITE_OK) {
+    /* (snaplen came later: a row without it has vnd_meta's, which did
+     * not change then) */
+    if (nh && (sqlite3_prepare_v2(db, "SELECT from_ts, sampling, method, flow_sampling, snaplen"
+                                      " FROM vnd_sampling WHERE trace = ?1 AND tbl = ?2"
+                                      " COLLATE NOCASE ORDER BY from_ts", -1, &st, NULL)
+                   == SQLITE_OK
+               || (sqlite3_finalize(st),
+                   sqlite3_prepare_v2(db, "SELECT from_ts, sampling, method, flow_sampling,"
+                                          " NULL FROM vnd_sampling WHERE trace = ?1 AND tbl = ?2"
+                                          " COLLATE NOCASE ORDER BY from_ts", -1, &st, NULL)
+                       == SQLITE_OK))) {
         for (int i = 0; i < nh; i++) {
             struct hist got = {0};
             sqlite3_bind_text(st, 1, h[i].trace, -1, SQLITE_STATIC);
@@ -108,7 +124,9 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
                 const unsigned char *method = sqlite3_column_text(st, 2);
                 add_iv(&got, sqlite3_column_double(st, 0), sqlite3_column_int64(st, 1),
                        method && !strcmp((const char *)method, "hash"),
-                       sqlite3_column_double(st, 3));
+                       sqlite3_column_double(st, 3),
+                       sqlite3_column_type(st, 4) == SQLITE_NULL
+                           ? h[i].iv[0].snaplen : sqlite3_column_int64(st, 4));
             }
             sqlite3_reset(st);
             if (got.n) {
@@ -130,7 +148,7 @@ void vnd_samp_read(sqlite3 *db, const char *table, struct vnd_samp *s)
         h[0].iv = NULL;
     } else {
         struct hist one = {0};
-        add_iv(&one, 0, 1, false, 1);
+        add_iv(&one, 0, 1, false, 1, 0);
         s->niv = 1;
         s->iv = one.iv;
     }
@@ -255,9 +273,27 @@ static void describe(struct vnd_sb *sb, const struct vnd_samp *s)
         vnd_sb_printf(sb, ", 1-in-%g flows in the switch", mhi);
     else if (mhi > 1)
         vnd_sb_printf(sb, ", 1-in-%g to 1-in-%g flows in the switch", mlo, mhi);
+    /* bytes kept: the apps read lengths from the headers, so no factor */
+    int64_t slo = INT64_MAX, shi = 0;
+    for (int i = 0; i < s->niv; i++)
+        if (s->iv[i].snaplen) {
+            slo = s->iv[i].snaplen < slo ? s->iv[i].snaplen : slo;
+            shi = s->iv[i].snaplen > shi ? s->iv[i].snaplen : shi;
+        }
+    bool all_cut = true, snap_varied = false;
+    for (int i = 0; i < s->niv; i++) {
+        all_cut = all_cut && s->iv[i].snaplen;
+        snap_varied = snap_varied || s->iv[i].snaplen != s->iv[0].snaplen;
+    }
+    const char *when = all_cut ? "" : "at times ";
+    if (shi && slo == shi)
+        vnd_sb_printf(sb, ", %sthe first %lld bytes of each packet", when, (long long)shi);
+    else if (shi)
+        vnd_sb_printf(sb, ", %sthe first %lld to %lld bytes of each packet", when,
+                      (long long)slo, (long long)shi);
     if (s->niv > 1) {
         struct vnd_samp_iv one;
-        if (!constant(s, &one))
+        if (!constant(s, &one) || snap_varied)
             vnd_sb_printf(sb, "; it varied over %d intervals (vnd_sampling)", s->niv);
     }
     if (s->mixed)
@@ -466,11 +502,12 @@ void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_di
         const struct vnd_samp_iv *cur = &s.iv[s.niv - 1];
         json_t *ivs = json_array();
         for (int k = 0; k < s.niv; k++)
-            json_array_append_new(ivs, json_pack("{s:f, s:I, s:s, s:f}", "from_ts",
+            json_array_append_new(ivs, json_pack("{s:f, s:I, s:s, s:f, s:I}", "from_ts",
                                                  s.iv[k].from_ts, "sampling",
                                                  (json_int_t)s.iv[k].n, "method",
                                                  s.iv[k].hash ? "hash" : "count",
-                                                 "flow_sampling", s.iv[k].m));
+                                                 "flow_sampling", s.iv[k].m,
+                                                 "snaplen", (json_int_t)s.iv[k].snaplen));
         struct vnd_samp_iv one;
         char *text = sentence(app, &s, t);
         sampled = sampled || t != T_EXACT;

@@ -3,9 +3,9 @@
  * for sampling").
  *
  * Read from the database the app runs on: vnd_sampling (trace, tbl,
- * from_ts, sampling, method, flow_sampling, reason), the history of the
- * rates, when it is there; else one interval from vnd_meta (sampling,
- * flow_sampling) with method 'count'.  The mode comes from vnd_meta's
+ * from_ts, sampling, method, flow_sampling, reason, snaplen), the history
+ * of the rates, when it is there; else one interval from vnd_meta
+ * (sampling, flow_sampling, snaplen) with method 'count'.  The mode comes from vnd_meta's
  * source: "vnd-tabled" mirror, "vnd-tabled sflow", "vnd-tabled ipfix",
  * anything else (a capture file's path, from `vnd parse`) file.
  *
@@ -35,6 +35,8 @@ struct vnd_samp_iv {
     int64_t n;                      /* table-server 1-in-N (1: every packet) */
     bool hash;                      /* method 'hash' (consistent); else 'count' */
     double m;                       /* in-switch flow sampling (1: all flows) */
+    int64_t snaplen;                /* bytes of each packet kept (0: whole packets); no
+                                     * factor: the apps read lengths from the headers */
 };
 
 struct vnd_samp {

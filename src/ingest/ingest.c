@@ -333,7 +333,7 @@ static struct vnd_sampling_row sampling_of(const struct trace *t, const struct s
         .sampling = t->o.sampling ? t->o.sampling : 1,
         .method = vnd_sample_method_name(t->o.presampled ? VND_SAMPLE_COUNT
                                                          : t->o.sampling_method),
-        .flow_sampling = t->o.flow_sampling, .reason = reason,
+        .flow_sampling = t->o.flow_sampling, .snaplen = t->o.snaplen, .reason = reason,
     };
     return r;
 }
@@ -833,22 +833,27 @@ int vnd_ingest_set_sampling(struct vnd_ingest *ing, int ti, uint32_t n,
     return 0;
 }
 
-int vnd_ingest_switch_rates(struct vnd_ingest *ing, int ti, uint32_t sampling, double fs,
+int vnd_ingest_switch_rates(struct vnd_ingest *ing, int ti, const struct vnd_switch_rates *r,
                             int64_t from_ns, const char *reason)
 {
     struct trace *t = ing->traces[ti];
     /* the switch samples packets only for a presampled trace (sFlow's
-     * agent), and flows only for a mirror one */
-    if ((sampling && !t->o.presampled) || (fs && (t->o.presampled || !(fs >= 1))))
+     * agent), and flows only for a mirror one, and cuts a mirror trace's
+     * copies */
+    if ((r->sampling && !t->o.presampled)
+        || (r->flow_sampling && (t->o.presampled || !(r->flow_sampling >= 1)))
+        || (r->snaplen >= 0 && (t->o.presampled || r->snaplen > UINT32_MAX)))
         return EINVAL;
     /* The interval starts when the switch changed, not at the next packet
      * in (packets already queued were copied under the old rate); a row
      * not yet written for an earlier change is replaced: no row was kept
      * under it. */
-    if (sampling)
-        t->o.sampling = sampling;
-    if (fs)
-        t->o.flow_sampling = fs;
+    if (r->sampling)
+        t->o.sampling = r->sampling;
+    if (r->flow_sampling)
+        t->o.flow_sampling = r->flow_sampling;
+    if (r->snaplen >= 0)
+        t->o.snaplen = (uint32_t)r->snaplen;
     t->row_due = true;
     t->row_from_set = true;
     t->row_from_ns = from_ns;

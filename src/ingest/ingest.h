@@ -116,14 +116,23 @@ void vnd_ingest_record(struct vnd_ingest *ing, int t, int64_t ts_ns, struct vnd_
 int vnd_ingest_set_sampling(struct vnd_ingest *ing, int t, uint32_t n,
                             enum vnd_sample_method method, const char *reason);
 
-/* The switch's rates of trace t changed at `from_ns` (capture time):
- * `sampling`, the 1-in-N of a presampled trace's agent (sFlow), or `fs`,
- * the 1 flow in fs a mirror trace's select group copies (a real:
- * control/ovs.h's effective share); 0 leaves one as it is.  What the
- * switch does, recorded here, not applied: a vnd_sampling row from
- * `from_ns`, with `reason`, is written with the next row kept; vnd_meta
- * says the rates from now.  0, or EINVAL: a rate the trace has not. */
-int vnd_ingest_switch_rates(struct vnd_ingest *ing, int t, uint32_t sampling, double fs,
+/* What the switch does to trace t's packets: `sampling`, the 1-in-N of a
+ * presampled trace's agent (sFlow); `flow_sampling`, the 1 flow in N a
+ * mirror trace's select group copies (a real: control/ovs.h's effective
+ * share); `snaplen`, the bytes of each packet a mirror trace's rule copies
+ * (0: whole packets).  0 (snaplen: -1) leaves one as it is. */
+struct vnd_switch_rates {
+    uint32_t sampling;
+    double flow_sampling;
+    int64_t snaplen;
+};
+
+/* The switch's rates of trace t changed at `from_ns` (capture time).
+ * What the switch does, recorded here (and a snaplen applied to packets
+ * still queued): a vnd_sampling row from `from_ns`, with `reason`, is
+ * written with the next row kept; vnd_meta says the rates from now.  0,
+ * or EINVAL: a rate the trace has not. */
+int vnd_ingest_switch_rates(struct vnd_ingest *ing, int t, const struct vnd_switch_rates *r,
                             int64_t from_ns, const char *reason);
 
 /* Trace t's sampling now (a change not yet applied included). */

@@ -147,6 +147,7 @@ struct vnd_sampling_row {
     uint32_t sampling;           /* table server's 1-in-N; 0 or 1: every packet */
     const char *method;          /* "count" (every Nth) or "hash" (packet ID) */
     double flow_sampling;        /* switch's 1 flow in N; 0 or 1: every flow */
+    uint32_t snaplen;            /* bytes of each packet copied; 0: whole packets */
     const char *reason;          /* "configured", "budget: ...", NULL */
 };
 

@@ -952,6 +952,13 @@ static int sampling_setup(struct pg_store *st, char **err)
         " PRIMARY KEY (trace, tbl, from_ts))", st->schema);
     int rc = pg_exec(st, sql, 0, NULL, "PostgreSQL: vnd_sampling", err);
     free(sql);
+    if (rc)
+        return rc;
+    /* a column that came later */
+    sql = vnd_strdup_printf("ALTER TABLE %s.vnd_sampling ADD COLUMN IF NOT EXISTS snaplen bigint",
+                            st->schema);
+    rc = pg_exec(st, sql, 0, NULL, "PostgreSQL: vnd_sampling", err);
+    free(sql);
     return rc;
 }
 
@@ -975,18 +982,20 @@ static int pg_put_sampling(struct vnd_store *vs, const struct vnd_sampling_row *
             return rc;
     }
     /* %.17g: the very double the rows' ts hold, so [from_ts, next) is exact */
-    char from[40], n[24], flow[40];
+    char from[40], n[24], flow[40], snap[24];
     snprintf(from, sizeof from, "%.17g", r->from_ts);
     snprintf(n, sizeof n, "%u", r->sampling > 1 ? r->sampling : 1);
     snprintf(flow, sizeof flow, "%.17g", r->flow_sampling > 1 ? r->flow_sampling : 1);
+    snprintf(snap, sizeof snap, "%u", r->snaplen);
     const char *p[] = {r->trace, r->table, from, n, r->method ? r->method : "count", flow,
-                       r->reason};
+                       r->reason, snap};
     char *sql = vnd_strdup_printf(
-        "INSERT INTO %s.vnd_sampling VALUES ($1,$2,$3,$4,$5,$6,$7)"
+        "INSERT INTO %s.vnd_sampling (trace, tbl, from_ts, sampling, method, flow_sampling,"
+        " reason, snaplen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
         " ON CONFLICT (trace, tbl, from_ts) DO UPDATE SET sampling = EXCLUDED.sampling,"
         " method = EXCLUDED.method, flow_sampling = EXCLUDED.flow_sampling,"
-        " reason = EXCLUDED.reason", st->schema);
-    int rc = pg_exec(st, sql, 7, p, "vnd_sampling", err);
+        " reason = EXCLUDED.reason, snaplen = EXCLUDED.snaplen", st->schema);
+    int rc = pg_exec(st, sql, 8, p, "vnd_sampling", err);
     free(sql);
     return rc;
 }

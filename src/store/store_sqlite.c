@@ -113,7 +113,7 @@ static const char sampling_schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_sampling ("
     " trace TEXT NOT NULL, tbl TEXT NOT NULL, from_ts REAL NOT NULL,"
     " sampling INTEGER NOT NULL, method TEXT NOT NULL, flow_sampling REAL NOT NULL,"
-    " reason TEXT, PRIMARY KEY (trace, tbl, from_ts))";
+    " reason TEXT, snaplen INTEGER, PRIMARY KEY (trace, tbl, from_ts))";
 
 /* Which rows of a table are whose: see "rowid slots" in store.h. */
 static const char slots_schema[] =
@@ -185,6 +185,7 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
         sqlite3_exec(st->db, sql, NULL, NULL, NULL);
         free(sql);
     }
+    sqlite3_exec(st->db, "ALTER TABLE vnd_sampling ADD COLUMN snaplen INTEGER", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(st->db,
             "INSERT OR REPLACE INTO vnd_meta (trace, tbl, tenant, cap_point, direction,"
             " pattern, source, linktype, parse_filter, parse_fields, packets_seen,"
@@ -502,8 +503,8 @@ static int sq_put_sampling(struct vnd_store *vs, const struct vnd_sampling_row *
     }
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO vnd_sampling (trace, tbl, from_ts,"
-                                   " sampling, method, flow_sampling, reason)"
-                                   " VALUES (?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+                                   " sampling, method, flow_sampling, reason, snaplen)"
+                                   " VALUES (?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
         return fail(st->db, err, "vnd_sampling");
     sqlite3_bind_text(s, 1, r->trace, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, r->table, -1, SQLITE_STATIC);
@@ -512,6 +513,7 @@ static int sq_put_sampling(struct vnd_store *vs, const struct vnd_sampling_row *
     sqlite3_bind_text(s, 5, r->method ? r->method : "count", -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 6, r->flow_sampling > 1 ? r->flow_sampling : 1);
     bind_text_or_null0(s, 7, r->reason);
+    sqlite3_bind_int64(s, 8, r->snaplen);         /* NULL: a row from before the column */
     return run(st->db, s, NULL, "vnd_sampling", err);
 }
 

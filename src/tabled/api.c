@@ -319,9 +319,10 @@ static enum MHD_Result dispatch(struct vnd_api *a, struct MHD_Connection *mc,
         break;
     case VND_API_UPDATE:
         pthread_mutex_lock(&td->lock);
-        status = (unsigned)vnd_traces_switch_rates(td, req->id, req->switch_sampling,
-                                                   req->flow_sampling, req->from_ts,
-                                                   req->reason, &err);
+        status = (unsigned)vnd_traces_switch_rates(td, req->id, &(struct vnd_switch_rates){
+                                                       req->switch_sampling, req->flow_sampling,
+                                                       req->switch_snaplen},
+                                                   req->from_ts, req->reason, &err);
         if (!status && (t = vnd_traces_find(td, req->id)))
             j = vnd_traces_json(t);
         pthread_mutex_unlock(&td->lock);

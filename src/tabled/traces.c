@@ -549,8 +549,22 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
     return status;
 }
 
-int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id, uint32_t sampling,
-                            double fs, double from_ts, const char *reason, char **err)
+/* A rate of trace t in vnd_traces, for a restart. */
+static void keep_rate(struct vnd_tabled *td, const struct vnd_tabled_trace *t,
+                      const char *column, double value)
+{
+    char *sql = vnd_strdup_printf("UPDATE vnd_traces SET %s = ? WHERE id = ?", column);
+    char *ignored = NULL;
+    const void *args[] = {&value, t->id};
+    if (run(td->st, sql, "ds", args, &ignored))
+        vnd_warn("trace %s: %s not kept in vnd_traces: %s", t->id, column, ignored);
+    free(ignored);
+    free(sql);
+}
+
+int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id,
+                            const struct vnd_switch_rates *r, double from_ts, const char *reason,
+                            char **err)
 {
     struct vnd_tabled_trace *t = vnd_traces_find(td, id);
     if (!t) {
@@ -558,41 +572,39 @@ int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id, uint32_t samp
         return 404;
     }
     bool mirror = !t->mode || !strcmp(t->mode, "mirror");
-    if ((fs && !mirror) || (sampling && !is_sflow(t))) {
+    if (((r->flow_sampling || r->snaplen >= 0) && !mirror) || (r->sampling && !is_sflow(t))) {
         *err = vnd_strdup_printf("trace %s is a %s trace: %s", id, mirror ? "mirror" : t->mode,
-                                 fs ? "flow sampling is a mirror trace's"
-                                    : "the switch samples packets for an sflow trace only");
+                                 r->sampling ? "the switch samples packets for an sflow trace only"
+                                             : "flow sampling and snaplen are a mirror trace's");
         return 409;
     }
-    if (vnd_ingest_switch_rates(t->tenant->ing, t->index, sampling, fs,
-                                (int64_t)(from_ts * 1e9), reason)) {
+    if (vnd_ingest_switch_rates(t->tenant->ing, t->index, r, (int64_t)(from_ts * 1e9), reason)) {
         *err = vnd_strdup_printf("trace %s: the rates refused", id);
         return 400;
     }
-    char *ignored = NULL;
+    const char *why = reason ? reason : "no reason given";
     /* a restart records vnd_meta with the rates the switch applies now */
-    if (fs) {
+    if (r->flow_sampling) {
         vnd_info("trace %s: flow sampling 1/%g -> 1/%g from %.6f (%s)", t->id, t->flow_sampling,
-                 fs, from_ts, reason ? reason : "no reason given");
-        t->flow_sampling = fs;
-        const void *args[] = {&fs, t->id};
-        if (run(td->st, "UPDATE vnd_traces SET flow_sampling = ? WHERE id = ?", "ds", args,
-                &ignored))
-            vnd_warn("trace %s: flow_sampling not kept in vnd_traces: %s", t->id, ignored);
+                 r->flow_sampling, from_ts, why);
+        t->flow_sampling = r->flow_sampling;
+        keep_rate(td, t, "flow_sampling", r->flow_sampling);
     }
-    if (sampling) {
+    if (r->snaplen >= 0) {
+        vnd_info("trace %s: snaplen %u -> %lld bytes (0: whole packets) from %.6f (%s)", t->id,
+                 t->snaplen, (long long)r->snaplen, from_ts, why);
+        t->snaplen = (uint32_t)r->snaplen;
+        vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
+        keep_rate(td, t, "snaplen", (double)t->snaplen);
+    }
+    if (r->sampling) {
         vnd_info("trace %s: the sFlow agent's 1/%u -> 1/%u from %.6f (%s)", t->id, t->sampling,
-                 sampling, from_ts, reason ? reason : "no reason given");
-        t->sampling = sampling;
+                 r->sampling, from_ts, why);
+        t->sampling = r->sampling;
         /* the collector keeps 1 in sampling/(the agent's rate) of the port's samples */
-        vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex, t->cap_dir_out, sampling);
-        int64_t n = sampling;
-        const void *args[] = {&n, t->id};
-        if (run(td->st, "UPDATE vnd_traces SET sampling = ? WHERE id = ?", "is", args,
-                &ignored))
-            vnd_warn("trace %s: sampling not kept in vnd_traces: %s", t->id, ignored);
+        vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex, t->cap_dir_out, r->sampling);
+        keep_rate(td, t, "sampling", r->sampling);
     }
-    free(ignored);
     return 0;
 }
 

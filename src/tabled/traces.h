@@ -83,13 +83,15 @@ bool vnd_traces_batch_due(const struct vnd_tabled *td);
 int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err);
 
 /* The switch's rates of trace `id` since `from_ts` (the control server's,
- * for a host budget, controld/host_budget.c): `fs`, the 1 flow in fs a
- * mirror trace's group copies, or `sampling`, the 1-in-N of an sflow
- * trace's agent (0: as it was).  Recorded (vnd_ingest_switch_rates), the
- * sFlow collector told, kept for a restart.  Returns 0, 404 (no such
- * trace), 409 (a rate of another mode) or 400, and *err. */
-int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id, uint32_t sampling,
-                            double fs, double from_ts, const char *reason, char **err);
+ * for a host budget, controld/host_budget.c): a mirror trace's flow
+ * sampling and the bytes its rule copies, or the 1-in-N of an sflow
+ * trace's agent (ingest.h's vnd_switch_rates).  Recorded
+ * (vnd_ingest_switch_rates), the capture and the sFlow collector told,
+ * kept for a restart.  Returns 0, 404 (no such trace), 409 (a rate of
+ * another mode) or 400, and *err. */
+int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id,
+                            const struct vnd_switch_rates *r, double from_ts, const char *reason,
+                            char **err);
 
 struct vnd_tabled_trace *vnd_traces_find(struct vnd_tabled *td, const char *id);
 

@@ -61,7 +61,7 @@ INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling) VALUES ('V', 
 CREATE TABLE IF NOT EXISTS vnd_sampling(trace TEXT NOT NULL, tbl TEXT NOT NULL, from_ts REAL NOT NULL,
   sampling INTEGER NOT NULL, method TEXT NOT NULL, flow_sampling REAL NOT NULL, reason TEXT,
   PRIMARY KEY (trace, tbl, from_ts));
-INSERT INTO vnd_sampling VALUES ('V', 'V', 0, 2, 'count', 1, 'configured'),
+INSERT INTO vnd_sampling (trace, tbl, from_ts, sampling, method, flow_sampling, reason) VALUES ('V', 'V', 0, 2, 'count', 1, 'configured'),
   ('V', 'V', $MID, 10, 'count', 1, 'budget: test');"
 IFS=, read -r t pk by bps lo hi < <("$VND" diag throughput -d "$DB" -t V --slot 1000 -f csv | csv_rows)
 check "a history of 1-in-2 then 1-in-10: [$lo, $hi] holds $TRUTH" inside "$lo" "$TRUTH" "$hi"
@@ -124,7 +124,7 @@ check "the message says what consistent sampling is" \
 H='((id % 1000003) * 7919 + coalesce(ack, 0) % 1000003) % 4 = 0'
 sqlite3 "$DB" "CREATE TABLE HA AS SELECT * FROM A WHERE $H; CREATE TABLE HB AS SELECT * FROM B WHERE $H;
 INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling) VALUES ('HA', 'HA', 'vnd-tabled', 4, 1), ('HB', 'HB', 'vnd-tabled', 4, 1);
-INSERT INTO vnd_sampling VALUES ('HA', 'HA', 0, 4, 'hash', 1, 'configured'), ('HB', 'HB', 0, 4, 'hash', 1, 'configured');"
+INSERT INTO vnd_sampling (trace, tbl, from_ts, sampling, method, flow_sampling, reason) VALUES ('HA', 'HA', 0, 4, 'hash', 1, 'configured'), ('HB', 'HB', 0, 4, 'hash', 1, 'configured');"
 out=$("$VND" diag delay --in HA --out HB --slot 1000 -d "$DB" 2>&1)
 check "delay on 'hash' 1-in-4 at both points: runs, says it measured on consistent samples" \
     grep -q '^sampling: HA (mirror: 1-in-4 packets at the table server (method hash)); measured on consistent 1-in-4 samples' <<<"$out"

@@ -95,6 +95,18 @@ api PATCH /v1/traces/tr_p '{"flow_sampling": 4, "from_ts": 1700000000.5, "reason
 check_eq "PATCH tr_p flow_sampling 4 from a moment: 200" "$CODE" 200
 check "... the trace says so" grep -q '"flow_sampling":4' <<<"$BODY"
 check_eq "... and the registry keeps it for a restart" "$(reg "select flow_sampling from vnd_traces where id = 'tr_p'")" "4.0"
+api PATCH /v1/traces/tr_p '{"snaplen": 10, "from_ts": 1700000001}'
+check "PATCH snaplen 10 (no Ethernet header): 400 saying why" \
+    bash -c '[ "$1" = 400 ] && grep -q "Ethernet header" <<<"$2"' _ "$CODE" "$BODY"
+api PATCH /v1/traces/tr_p '{"snaplen": "128", "from_ts": 1700000001}'
+check_eq "PATCH snaplen as a string: 400" "$CODE" 400
+api PATCH /v1/traces/tr_p '{"snaplen": 128, "from_ts": 1700000001, "reason": "test budget"}'
+check_eq "PATCH tr_p snaplen 128 (the switch cuts its copies): 200" "$CODE" 200
+check "... the trace says so, its flow sampling as it was" \
+    bash -c 'grep -q "\"snaplen\":128" <<<"$1" && grep -q "\"flow_sampling\":4" <<<"$1"' _ "$BODY"
+check_eq "... kept for a restart" "$(reg "select snaplen from vnd_traces where id = 'tr_p'")" "128"
+api PATCH /v1/traces/tr_p '{"snaplen": 0, "from_ts": 1700000002}'
+check "PATCH snaplen 0: whole packets again" bash -c '[ "$1" = 200 ] && grep -q "\"snaplen\":0" <<<"$2"' _ "$CODE" "$BODY"
 api DELETE /v1/traces/tr_p
 api GET /v1/traces/nope/pcap
 check_eq "pcap of an unknown trace: 404" "$CODE" 404

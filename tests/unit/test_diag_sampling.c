@@ -454,6 +454,47 @@ static void saying(void)
     free(t);
 }
 
+/* Copies cut to their headers (a host budget's first lever): no factor,
+ * said in words and in the intervals; a history row from before the
+ * snaplen column has vnd_meta's bytes. */
+static void header_bytes(void)
+{
+    exec("ALTER TABLE vnd_meta ADD COLUMN snaplen INTEGER");
+    exec("ALTER TABLE vnd_sampling ADD COLUMN snaplen INTEGER");
+    exec("CREATE TABLE cut (" STD_COLS ")");
+    exec("INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling, snaplen) VALUES"
+         " ('cut', 'cut', 'vnd-tabled', 1, 1, 128), ('old', 'old', 'vnd-tabled', 1, 1, 200)");
+    exec("INSERT INTO vnd_sampling VALUES ('cut', 'cut', 0, 1, 'count', 1, 'configured', 0),"
+         " ('cut', 'cut', 50, 1, 'count', 1, 'host budget: test', 128),"
+         " ('old', 'old', 0, 1, 'count', 1, 'configured', NULL)");
+    struct vnd_samp s;
+    vnd_samp_read(db, "cut", &s);
+    CHECK(s.niv == 2 && s.iv[0].snaplen == 0 && s.iv[1].snaplen == 128 && !vnd_samp_scaled(&s),
+          "vnd_sampling's bytes: whole packets, then 128 from ts 50; nothing to scale");
+    vnd_samp_free(&s);
+    vnd_samp_read(db, "old", &s);
+    CHECK(s.niv == 1 && s.iv[0].snaplen == 200, "a row without snaplen: vnd_meta's (%lld)",
+          (long long)s.iv[0].snaplen);
+    vnd_samp_free(&s);
+    exec("CREATE TABLE old (" STD_COLS ")");
+    char *t = output(&vnd_diag_throughput, "cut", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "(mirror: every packet, at times the first 128 bytes of each packet; it "
+                    "varied over 2 intervals (vnd_sampling))"), "table: the bytes cut, at times");
+    free(t);
+    t = output(&vnd_diag_throughput, "old", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "(mirror: every packet, the first 200 bytes of each packet)"),
+          "table: the bytes cut, always");
+    free(t);
+    char *j = output(&vnd_diag_throughput, "cut", NULL, NULL, VND_FMT_JSON);
+    CHECK(strstr(j, "\"from_ts\":50.0,\"sampling\":1,\"method\":\"count\",\"flow_sampling\":1.0,"
+                    "\"snaplen\":128}") && strstr(j, "\"treatment\":\"exact\""),
+          "JSON: each interval's bytes; the rows are exact");
+    free(j);
+    char *c = output(&vnd_diag_throughput, "cut", NULL, NULL, VND_FMT_CSV);
+    CHECK(!strchr(c, '#'), "CSV: the rows alone (cutting changes no row's meaning)");
+    free(c);
+}
+
 int main(void)
 {
     if (sqlite3_open(":memory:", &db) != SQLITE_OK)
@@ -468,6 +509,7 @@ int main(void)
     reading();
     refusals();
     saying();
+    header_bytes();
     sqlite3_close(db);
     return tap_done();
 }

@@ -31,6 +31,8 @@ struct vnd_dissect {
      * count. */
     uint32_t end;
     bool end_from_ip;       /* `end` comes from a sane IP length field */
+    bool cut;               /* vnd_decode_cut: frame.len from the first IP header */
+    uint32_t wire_end;      /* where the first IP header says the frame ends; 0: none */
     uint8_t tunnels;        /* tunnels entered so far */
 };
 

@@ -103,14 +103,15 @@ void vnd_dn_ip_proto(struct vnd_dissect *d, uint32_t off, uint32_t proto)
     }
 }
 
-uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
-                    uint32_t caplen, uint32_t len, int64_t ts_ns)
+static uint32_t decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
+                       uint32_t caplen, uint32_t len, bool cut, int64_t ts_ns)
 {
     struct vnd_dissect d = {
-        .pkt = pkt, .p = data, .caplen = caplen,
+        .pkt = pkt, .p = data, .caplen = caplen, .cut = cut,
         /* a capture claiming fewer wire bytes than captured is wrong:
-         * trust the bytes we hold */
-        .end = len >= caplen ? len : caplen,
+         * trust the bytes we hold; a cut one's IP lengths say where the
+         * frame ended */
+        .end = cut ? UINT32_MAX : len >= caplen ? len : caplen,
     };
 
     pkt->present[0] = 0;
@@ -143,5 +144,19 @@ uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
         vnd_pkt_set_u(pkt, VND_F_PKT_ID,
                       (has_id ? pkt->v[VND_F_IP_ID].u : 0)
                       + (has_seq ? pkt->v[VND_F_TCP_SEQ].u << 16 : 0));
+    if (cut)
+        vnd_pkt_set_u(pkt, VND_F_FRAME_LEN, d.wire_end > caplen ? d.wire_end : caplen);
     return pkt->anomalies;
+}
+
+uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
+                    uint32_t caplen, uint32_t len, int64_t ts_ns)
+{
+    return decode(pkt, linktype, data, caplen, len, false, ts_ns);
+}
+
+uint32_t vnd_decode_cut(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
+                        uint32_t caplen, int64_t ts_ns)
+{
+    return decode(pkt, linktype, data, caplen, caplen, true, ts_ns);
 }

@@ -62,8 +62,12 @@ void vnd_dn_ipv4(struct vnd_dissect *d, uint32_t off)
     if (tot >= hlen && off + tot <= d->end) {
         d->end = off + tot;            /* drops Ethernet padding */
         d->end_from_ip = true;
+        if (!d->wire_end)
+            d->wire_end = off + tot;
     } else {
         d->end_from_ip = false;
+        if (d->cut && !d->wire_end)
+            d->end = d->caplen;        /* no length to go by: the bytes held */
         if (tot != 0 && tot < hlen)
             dn_flag(d, VND_PKT_MALFORMED);
     }

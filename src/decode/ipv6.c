@@ -57,8 +57,12 @@ void vnd_dn_ipv6(struct vnd_dissect *d, uint32_t off)
     if (plen != 0 && off + 40 + plen <= d->end) {
         d->end = off + 40 + plen;
         d->end_from_ip = true;
+        if (!d->wire_end)
+            d->wire_end = off + 40 + plen;
     } else {
         d->end_from_ip = false;
+        if (d->cut && !d->wire_end)
+            d->end = d->caplen;        /* no length to go by: the bytes held */
     }
     off += 40;
 

@@ -148,6 +148,14 @@ static inline void vnd_pkt_clear(struct vnd_pkt *p, enum vnd_field f)
 uint32_t vnd_decode(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
                     uint32_t caplen, uint32_t len, int64_t ts_ns);
 
+/* As vnd_decode, for a copy a switch may have cut (OVS's output
+ * max_len): the frame as received is all there is, so its length on the
+ * wire is unknown.  The outermost IP header's total length gives it (and
+ * frame.len); payload.len comes from the IP lengths as for a whole frame.
+ * Without an IP header, frame.len is caplen. */
+uint32_t vnd_decode_cut(struct vnd_pkt *pkt, int linktype, const uint8_t *data,
+                        uint32_t caplen, int64_t ts_ns);
+
 /* True when the decoder knows `linktype`. */
 bool vnd_decode_linktype_supported(int linktype);
 

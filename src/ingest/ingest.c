@@ -53,6 +53,7 @@ struct trace {
      * back to them, and they say what the store holds for sure */
     uint64_t seen_at, stored_at, matched_at;
     uint32_t id_len;         /* strlen(o.id), for the per-packet trace field */
+    uint32_t cut_max;        /* the largest snaplen the switch has cut to */
     uint64_t sample_count;
     int nsinks;
     struct sink *sinks;
@@ -496,6 +497,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
 
     struct trace *t = vnd_xcalloc(1, sizeof *t);
     t->o = *o;
+    t->cut_max = o->snaplen;
     t->o.id = vnd_xstrdup(o->id);
     t->id_len = (uint32_t)strlen(o->id);
     t->o.source = dup_or_null(o->source);
@@ -776,6 +778,16 @@ static void store_rules(struct vnd_ingest *ing, struct trace *t, const struct vn
         t->s.matched++;
 }
 
+/* Decodes a frame of trace t (caplen already cut to its snaplen): one
+ * no longer than what the switch cut to was perhaps cut there. */
+static uint32_t decode_frame(const struct trace *t, struct vnd_pkt *pkt, const uint8_t *data,
+                             uint32_t caplen, uint32_t len, int64_t ts_ns)
+{
+    if (t->o.cut_in_switch && len == caplen && len <= t->cut_max)
+        return vnd_decode_cut(pkt, t->o.linktype, data, caplen, ts_ns);
+    return vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
+}
+
 void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint8_t *data,
                        uint32_t caplen, uint32_t len)
 {
@@ -787,7 +799,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
          * hash sampler needs the packet's ID */
         if (t->o.snaplen && caplen > t->o.snaplen)
             caplen = t->o.snaplen;
-        anomalies = vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
+        anomalies = decode_frame(t, pkt, data, caplen, len, ts_ns);
         if (t->o.match && !vnd_filter_match(t->o.match, pkt))
             return;
         if (!admit(ing, t, ts_ns, pkt, data, caplen))
@@ -797,7 +809,7 @@ void vnd_ingest_packet(struct vnd_ingest *ing, int ti, int64_t ts_ns, const uint
             return;
         if (t->o.snaplen && caplen > t->o.snaplen)
             caplen = t->o.snaplen;
-        anomalies = vnd_decode(pkt, t->o.linktype, data, caplen, len, ts_ns);
+        anomalies = decode_frame(t, pkt, data, caplen, len, ts_ns);
     }
     if (anomalies)
         t->s.anomalies++;
@@ -852,8 +864,12 @@ int vnd_ingest_switch_rates(struct vnd_ingest *ing, int ti, const struct vnd_swi
         t->o.sampling = r->sampling;
     if (r->flow_sampling)
         t->o.flow_sampling = r->flow_sampling;
-    if (r->snaplen >= 0)
+    if (r->snaplen >= 0) {
         t->o.snaplen = (uint32_t)r->snaplen;
+        /* copies cut under the old length may still be queued */
+        if (t->o.snaplen > t->cut_max)
+            t->cut_max = t->o.snaplen;
+    }
     t->row_due = true;
     t->row_from_set = true;
     t->row_from_ns = from_ns;

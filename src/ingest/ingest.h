@@ -57,6 +57,11 @@ struct vnd_trace_opts {
     /* Mirror with flow sampling: the switch copied 1 flow in this many
      * (0 or 1: every flow); recorded in vnd_meta, not applied here. */
     double flow_sampling;
+    /* The switch cuts the copies to `snaplen` (a mirror trace of a table
+     * server: OVS's output max_len), so a frame of at most the largest
+     * snaplen the trace has had is decoded with vnd_decode_cut: its wire
+     * length is the IP header's, not the cut frame's. */
+    bool cut_in_switch;
 };
 
 struct vnd_trace_stats {

@@ -212,6 +212,8 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
         .source = is_sflow(t) ? "vnd-tabled sflow" : is_ipfix(t) ? "vnd-tabled ipfix"
                   : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
         .direction = direction, .pattern = pattern, .flow_sampling = t->flow_sampling,
+        /* a mirror trace's Snaplen is the switch's output max_len */
+        .cut_in_switch = !is_collected(t),
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
     return t->index < 0 ? 400 : 0;

@@ -1,10 +1,12 @@
 /* fuzz_decode.c — the packet decoders on arbitrary bytes.
  *
  * The first input byte picks the link type (tests/fuzz/decode_links.h;
- * its high bit also claims a longer wire length, as a snaplen cut does);
+ * its high bit also claims a longer wire length, as a snaplen cut does,
+ * and 0x40 decodes the frame as a copy a switch cut, vnd_decode_cut);
  * the rest is the captured frame.  Every field is then formatted through
  * the registry, so the formatting code is fuzzed too, and the decoder's
  * promises are checked: slices stay inside the frame, lengths are sane. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,14 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 1 << 20)
         return 0;
-    int link = vnd_fuzz_links[(data[0] & 0x7f) % VND_FUZZ_NLINKS];
+    int link = vnd_fuzz_links[(data[0] & 0x3f) % VND_FUZZ_NLINKS];
+    bool cut = data[0] & 0x40;
     const uint8_t *frame = data + 1;
     uint32_t caplen = (uint32_t)(size - 1);
     uint32_t len = data[0] & 0x80 ? caplen + 1000 : caplen;
 
     struct vnd_pkt pkt;
-    uint32_t an = vnd_decode(&pkt, link, frame, caplen, len, 42);
+    uint32_t an = cut ? vnd_decode_cut(&pkt, link, frame, caplen, 42)
+                      : vnd_decode(&pkt, link, frame, caplen, len, 42);
     check(an == pkt.anomalies);
+    /* a cut frame's wire length is at least what arrived, at most an IP
+     * datagram's behind its headers */
+    check(!cut || (pkt.v[VND_F_FRAME_LEN].u >= caplen
+                   && pkt.v[VND_F_FRAME_LEN].u <= (uint64_t)caplen + 65535 + 40));
     check(vnd_decode_linktype_supported(link));
 
     for (int f = 0; f < VND_F_COUNT; f++) {

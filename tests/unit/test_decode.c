@@ -1102,6 +1102,70 @@ static void test_datacenter_truncation(void)
     CHECK_EQ_INT(bad, 0, "data-center encapsulations cut at each of %d offsets", cuts);
 }
 
+/* A copy the switch cut (OVS output max_len): the wire length and the
+ * payload's come from the IP headers, not the cut frame. */
+static void test_cut_in_switch(void)
+{
+    struct b b;
+    static const uint8_t ts_opt[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    b_init(&b);
+    b_eth(&b, MAC_B, MAC_A, 0x0800);
+    b_ipv4(&b, 6, V4A, V4B, 7, 0x4000, 0);
+    b_tcp(&b, 40000, 5201, 1000, 2000, 0x10, ts_opt, 12);
+    b_payload(&b, 1448);
+    b_done(&b);
+    uint32_t a = vnd_decode_cut(&pkt, VND_DLT_EN10MB, b.buf, 128, 1700000000LL);
+    CHECK(a == 0, "IPv4/TCP cut to 128 bytes: no anomaly (%u)", a);
+    CHECK_EQ_INT(fu(VND_F_PAYLOAD_LEN), 1448, "payload.len from the IP length, not the cut");
+    CHECK_EQ_INT(fu(VND_F_FRAME_LEN), 1514, "frame.len: Ethernet + the IP total length");
+    CHECK_EQ_INT(fu(VND_F_FRAME_CAPLEN), 128, "frame.caplen: what arrived");
+    CHECK_EQ_INT(fu(VND_F_IP_LEN), 1500, "ip.len");
+    vnd_decode(&pkt, VND_DLT_EN10MB, b.buf, 128, 128, 1700000000LL);
+    CHECK_EQ_INT(fu(VND_F_PAYLOAD_LEN), 62,
+                 "the same bytes taken for a whole 128-byte frame: only what is there");
+    /* IPv6 behind a VLAN tag */
+    b_init(&b);
+    b_eth(&b, MAC_B, MAC_A, 0x8100);
+    b_vlan(&b, 101, 0x86dd);
+    b_ipv6(&b, 6, V6A, V6B);
+    b_tcp(&b, 40000, 5201, 1000, 2000, 0x10, NULL, 0);
+    b_payload(&b, 1000);
+    b_done(&b);
+    vnd_decode_cut(&pkt, VND_DLT_EN10MB, b.buf, 100, 1700000000LL);
+    CHECK(fu(VND_F_PAYLOAD_LEN) == 1000 && fu(VND_F_FRAME_LEN) == 18 + 40 + 20 + 1000,
+          "IPv6 in a VLAN, cut to 100: payload.len 1000, frame.len 1078 (%lld, %lld)",
+          fu(VND_F_PAYLOAD_LEN), fu(VND_F_FRAME_LEN));
+    /* a short frame, whole: its padding stays in frame.len */
+    b_init(&b);
+    b_eth(&b, MAC_B, MAC_A, 0x0800);
+    b_ipv4(&b, 6, V4A, V4B, 7, 0x4000, 0);
+    b_tcp(&b, 40000, 5201, 1000, 2000, 0x10, NULL, 0);
+    b_done(&b);
+    memset(b.buf + b.n, 0, 6);
+    vnd_decode_cut(&pkt, VND_DLT_EN10MB, b.buf, 60, 1700000000LL);
+    CHECK(fu(VND_F_PAYLOAD_LEN) == 0 && fu(VND_F_FRAME_LEN) == 60,
+          "a padded 60-byte ACK: payload 0, frame.len 60 (%lld, %lld)",
+          fu(VND_F_PAYLOAD_LEN), fu(VND_F_FRAME_LEN));
+    /* an IP length that cannot be (0, as a segmentation offload leaves it):
+     * the bytes held */
+    b_init(&b);
+    b_eth(&b, MAC_B, MAC_A, 0x0800);
+    b_ipv4(&b, 6, V4A, V4B, 7, 0x4000, 0);
+    b_tcp(&b, 40000, 5201, 1000, 2000, 0x10, NULL, 0);
+    b_payload(&b, 500);
+    b.buf[16] = b.buf[17] = 0;
+    vnd_decode_cut(&pkt, VND_DLT_EN10MB, b.buf, 128, 1700000000LL);
+    CHECK(fu(VND_F_PAYLOAD_LEN) == 128 - 54 && fu(VND_F_FRAME_LEN) == 128,
+          "IP total length 0: payload and frame from the bytes held (%lld, %lld)",
+          fu(VND_F_PAYLOAD_LEN), fu(VND_F_FRAME_LEN));
+    /* no IP at all */
+    b_init(&b);
+    b_eth(&b, MAC_B, MAC_A, 0x0806);
+    b_payload(&b, 28);
+    vnd_decode_cut(&pkt, VND_DLT_EN10MB, b.buf, b.n, 1700000000LL);
+    CHECK_EQ_INT(fu(VND_F_FRAME_LEN), 42, "ARP: frame.len is what arrived");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
@@ -1120,5 +1184,6 @@ int main(int argc, char **argv)
     test_nested_tunnels();
     test_link_types();
     test_truncation_everywhere();
+    test_cut_in_switch();
     return tap_done();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lang/filter.h"
 #include "util/util.h"
 
 #define MAX_TRACES 1024
@@ -389,6 +390,21 @@ int vnd_policy_check_parse(const struct vnd_policy *p, const struct vnd_parse_co
         }
     }
     return 0;
+}
+
+int vnd_policy_header_bytes(const struct vnd_parse_conf *pc, const char *name)
+{
+    for (int r = 0; r < pc->nrules; r++) {
+        const struct vnd_parse_rule *rule = &pc->rules[r];
+        if (!vnd_parse_rule_covers(rule, name))
+            continue;
+        if (vnd_filter_reads(rule->filter, vnd_field_needs_payload))
+            return 0;
+        for (int k = 0; k < rule->nfields; k++)
+            if (vnd_field_needs_payload(rule->fields[k]))
+                return 0;
+    }
+    return VND_HEADER_SNAPLEN;
 }
 
 char *vnd_policy_parse_for(const struct vnd_parse_conf *pc, const char *name,

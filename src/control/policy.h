@@ -109,6 +109,16 @@ int vnd_policy_check_parse(const struct vnd_policy *p, const struct vnd_parse_co
  * tenant's rules that cover it, each as "Trace ID all" with its table
  * named (the rule's Table ID, else the trace's own name).  *tables gets
  * the table names (malloc'd array of malloc'd strings).  malloc'd. */
+/* The bytes a copy of trace `name` may be cut to in the switch and still
+ * give every field the rules covering it read (their fields and
+ * filters): VND_HEADER_SNAPLEN when none reads the L4 payload, else 0.
+ * 128 bytes hold Ethernet, two VLAN tags, IPv6 (or IPv4 with 20 bytes of
+ * options) and TCP with all 40 bytes of options; a deeper header (a
+ * tunnel's inner packet) is cut, and counted in vnd_meta's
+ * decode_anomalies. */
+#define VND_HEADER_SNAPLEN 128
+int vnd_policy_header_bytes(const struct vnd_parse_conf *pc, const char *name);
+
 char *vnd_policy_parse_for(const struct vnd_parse_conf *pc, const char *name,
                            char ***tables, int *ntables);
 

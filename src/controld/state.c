@@ -64,6 +64,11 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         "UPDATE trace SET flow_sampling_asked = flow_sampling WHERE flow_sampling_asked = 0",
         "ALTER TABLE trace ADD COLUMN sampling_asked INTEGER NOT NULL DEFAULT 0",
         "UPDATE trace SET sampling_asked = sampling WHERE sampling_asked = 0",
+        /* the tenant's Snaplen, and the bytes a host budget may cut a
+         * mirror trace's copies to (0: its fields need the payload) */
+        "ALTER TABLE trace ADD COLUMN snaplen_asked INTEGER NOT NULL DEFAULT -1",
+        "UPDATE trace SET snaplen_asked = snaplen WHERE snaplen_asked = -1",
+        "ALTER TABLE trace ADD COLUMN header_bytes INTEGER NOT NULL DEFAULT 0",
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);

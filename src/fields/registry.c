@@ -194,6 +194,18 @@ enum vnd_sql_type vnd_field_sql_type(enum vnd_field f)
     }
 }
 
+bool vnd_field_needs_payload(enum vnd_field f)
+{
+    switch (f) {
+    case VND_F_PAYLOAD_HASH:
+    case VND_F_DNS_ID: case VND_F_DNS_QR: case VND_F_DNS_QNAME: case VND_F_DNS_QTYPE:
+    case VND_F_DNS_RCODE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 const char *vnd_sql_type_name(enum vnd_sql_type t)
 {
     return t == VND_SQL_INTEGER ? "INTEGER" : t == VND_SQL_REAL ? "REAL"

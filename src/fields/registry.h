@@ -9,6 +9,7 @@
 #ifndef VND_FIELDS_REGISTRY_H
 #define VND_FIELDS_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,11 @@ const struct vnd_field_info *vnd_field_info(enum vnd_field f);
 const struct vnd_field_info *vnd_field_lookup(const char *name, size_t len);
 
 enum vnd_sql_type vnd_field_sql_type(enum vnd_field f);
+
+/* True when the field's value is read from a packet's L4 payload (the
+ * payload's hash, DNS), so a copy cut to its headers would lose it.
+ * payload.len is not: it comes from the headers' lengths. */
+bool vnd_field_needs_payload(enum vnd_field f);
 const char *vnd_sql_type_name(enum vnd_sql_type t);
 
 /* A field's value as a trace table stores it. */

@@ -684,6 +684,14 @@ struct vnd_filter *vnd_filter_compile_where(const char *text, const char *origin
     return compile(text, origin, line, col, true, err);
 }
 
+bool vnd_filter_reads(const struct vnd_filter *f, bool (*pred)(enum vnd_field field))
+{
+    for (int i = 0; f && i < f->nnodes; i++)
+        if (f->nodes[i].field >= 0 && pred((enum vnd_field)f->nodes[i].field))
+            return true;
+    return false;
+}
+
 void vnd_filter_free(struct vnd_filter *f)
 {
     free(f);

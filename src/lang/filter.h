@@ -74,6 +74,9 @@ char *vnd_filter_to_sql(const struct vnd_filter *f,
                         const char *(*column_of)(enum vnd_field field, void *ctx),
                         void *ctx, bool pg, char **err);
 
+/* True when a comparison of the filter reads a field `pred` is true of. */
+bool vnd_filter_reads(const struct vnd_filter *f, bool (*pred)(enum vnd_field field));
+
 void vnd_filter_free(struct vnd_filter *f);
 
 #endif

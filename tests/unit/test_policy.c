@@ -268,6 +268,26 @@ int main(void)
         free(tables[i]);
     free(tables);
     free(pt);
+    /* The header lever: bytes a copy may be cut to and keep what the
+     * trace's rules read. */
+    CHECK_EQ_INT(vnd_policy_header_bytes(pc, "ids_in"), 128,
+                 "header fields only (both rules): its copies may be cut to 128 bytes");
+    struct vnd_parse_conf *pay = NULL;
+    CHECK(vnd_parseconf_parse("Trace ID ids_in\nFields: timestamp as ts, payload.hash as h\n"
+                              "Trace ID ids_out\nFilter: dns.qname = \"a.example\"\n"
+                              "Fields: timestamp as ts, ip.src as src\n"
+                              "Trace ID lb_in\nFields: timestamp as ts, payload.len as n, tcp.sack as sack\n",
+                              "q.conf", &pay, &err) == 0, "a parse configuration reading payloads");
+    CHECK_EQ_INT(vnd_policy_header_bytes(pay, "ids_in"), 0, "a field of the payload: not cut");
+    CHECK_EQ_INT(vnd_policy_header_bytes(pay, "ids_out"), 0, "a filter on DNS: not cut");
+    CHECK_EQ_INT(vnd_policy_header_bytes(pay, "lb_in"), 128,
+                 "payload.len and TCP options are the headers'");
+    CHECK_EQ_INT(vnd_policy_header_bytes(pay, "web_in"), 128, "no rule covers it: nothing read");
+    vnd_parseconf_free(pay);
+    struct vnd_parse_conf *dflt = vnd_parseconf_default();
+    CHECK_EQ_INT(vnd_policy_header_bytes(dflt, "ids_in"), 128,
+                 "the standard columns are the headers'");
+    vnd_parseconf_free(dflt);
     p = compile("alice", "Appliance Node : ids\nCap output\n", &err);
     CHECK(vnd_policy_check_parse(p, pc, "p.conf", &err) == -1, "a Trace ID not in the diagnosis");
     CHECK_EQ_STR(err, "p.conf:1:1: no trace ids_in in this diagnosis (its traces: ids_out)",

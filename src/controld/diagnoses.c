@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "api/tenant_request.h"
+#include "control/header_ladder.h"
 #include "control/ovs.h"
 #include "control/policy.h"
 #include "control/tsclient.h"
@@ -1389,52 +1390,9 @@ static void tell_rates(const struct host *h, const struct trow *r, int sampling,
     free(id);
 }
 
-/* The levers of a mirror trace the switch may cut to its headers
- * (r->header_bytes), as one ladder of levels: 0 is what the tenant asked;
- * 1 copies every flow's packets cut to the header bytes, which loses
- * nothing the trace's fields read; L >= 2 copies 1 flow in 2^L (a group's
- * bucket cannot truncate, so the two levers do not combine; the table
- * server still keeps only the bytes asked).  Each level costs about half
- * the one before: the table server took 6.8% of a core for copies cut to
- * 128 bytes against 14.7% for whole ones (docs/cost-targets-runs.csv).
- * The header lever comes first because it keeps every flow. */
-#define HEADER_LEVEL_MAX 8          /* 1 flow in 256 = VND_FLOW_HASH_VALUES */
-
 static bool on_header_ladder(const struct trow *r)
 {
     return r->header_bytes > 0 && !TROW_SFLOW(r);
-}
-
-static int header_level(const struct trow *r)
-{
-    if (r->flow_sampling > 1) {
-        int level = 2;
-        while (level < HEADER_LEVEL_MAX && (1 << level) < r->flow_sampling)
-            level++;
-        return level;
-    }
-    return r->snaplen == r->header_bytes && r->snaplen_asked != r->header_bytes;
-}
-
-static void header_levers(const struct trow *r, int level, int *snaplen, int *fs)
-{
-    *snaplen = level == 1 ? r->header_bytes : r->snaplen_asked;
-    *fs = level >= 2 ? 1 << level : 1;
-}
-
-/* "whole packets of every flow", "the first 128 bytes of 1 flow in 4" */
-static char *levers_text(int snaplen, int fs)
-{
-    char bytes[48], flows[32];
-    if (snaplen > 0 && fs <= 1)     /* a group copies whole packets */
-        snprintf(bytes, sizeof bytes, "the first %d bytes", snaplen);
-    else
-        snprintf(bytes, sizeof bytes, "whole packets");
-    if (fs > 1)
-        snprintf(flows, sizeof flows, "1 flow in %d", fs);
-    else
-        snprintf(flows, sizeof flows, "every flow");
-    return vnd_strdup_printf("%s of %s", bytes, flows);
 }
 
 /* Moves trace r of host h up or down its header ladder by `shift` levels
@@ -1444,38 +1402,38 @@ static char *levers_text(int snaplen, int fs)
 static int climb_header_ladder(struct vnd_controld *cd, const struct host *h, struct trow *r,
                                int shift, const char *reason, bool *at_limit, double kept[2])
 {
-    int level = header_level(r);
-    int to = shift > 0 ? level + shift : level - 1;
-    to = to > HEADER_LEVEL_MAX ? HEADER_LEVEL_MAX : to < 0 ? 0 : to;
-    if (shift > 0 ? to < HEADER_LEVEL_MAX : to > 0)
+    const struct vnd_ladder l = {r->snaplen_asked, r->header_bytes};
+    const struct vnd_levers was = {r->snaplen, r->flow_sampling > 1 ? r->flow_sampling : 1};
+    int level = vnd_ladder_level(&l, was), to = vnd_ladder_step(level, shift);
+    if (shift > 0 ? to < VND_LADDER_TOP : to > 0)
         *at_limit = false;
-    kept[0] += 1.0 / (1 << level);
-    kept[1] += 1.0 / (1 << to);
+    kept[0] += vnd_ladder_kept(level);
+    kept[1] += vnd_ladder_kept(to);
     if (to == level)
         return 0;
-    int was_snap = r->snaplen, was_fs = r->flow_sampling > 1 ? r->flow_sampling : 1, snap, fs;
-    header_levers(r, to, &snap, &fs);
-    r->snaplen = snap;
-    r->flow_sampling = fs;
+    const struct vnd_levers now = vnd_ladder_at(&l, to);
+    r->snaplen = now.snaplen;
+    r->flow_sampling = now.flow_sampling;
     struct vnd_capture_rule rule = rule_of(r, h->mirror);
     char *why = NULL;
     if (vnd_ovs_add(h->ofctl, &rule, 1, &why)) {
         vnd_err("budget %s: d%lld %s: %s: %s", h->name, r->diag, r->name,
-                fs > 1 ? "flow sampling" : "cutting the copies", why);
+                now.flow_sampling > 1 ? "flow sampling" : "cutting the copies", why);
         free(why);
-        r->snaplen = was_snap;
-        r->flow_sampling = was_fs;
+        r->snaplen = was.snaplen;
+        r->flow_sampling = was.flow_sampling;
         return 0;
     }
     double from = vnd_wall_now();
     vnd_state_exec(cd->db, "UPDATE trace SET snaplen = ?, flow_sampling = ? WHERE diag = ? AND"
-                   " idx = ?", "iiIi", snap, fs, r->diag, r->idx);
-    char *before = levers_text(was_snap, was_fs), *after = levers_text(snap, fs);
+                   " idx = ?", "iiIi", now.snaplen, now.flow_sampling, r->diag, r->idx);
+    char *before = vnd_levers_text(was), *after = vnd_levers_text(now);
     vnd_info("budget %s: d%lld %s: %s -> %s (%s)", h->name, r->diag, r->name, before, after,
              reason);
     free(before);
     free(after);
-    tell_rates(h, r, 0, fs != was_fs ? fs : 0, snap != was_snap ? snap : -1, from, reason);
+    tell_rates(h, r, 0, now.flow_sampling != was.flow_sampling ? now.flow_sampling : 0,
+               now.snaplen != was.snaplen ? now.snaplen : -1, from, reason);
     return 1;
 }
 

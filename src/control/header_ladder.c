@@ -30,6 +30,8 @@ struct vnd_levers vnd_ladder_at(const struct vnd_ladder *l, int level)
 
 int vnd_ladder_step(int level, int shift)
 {
+    if (level == 0 && shift > 0)
+        return 1;                   /* the cut alone first: it loses nothing */
     return clamp(shift > 0 ? level + shift : level - 1);
 }
 

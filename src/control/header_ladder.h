@@ -39,7 +39,9 @@ int vnd_ladder_level(const struct vnd_ladder *l, struct vnd_levers now);
 struct vnd_levers vnd_ladder_at(const struct vnd_ladder *l, int level);
 
 /* `level` moved up `shift` levels, or one down for shift <= 0, within
- * 0..VND_LADDER_TOP. */
+ * 0..VND_LADDER_TOP; from 0 up only to 1 whatever the shift: the cut,
+ * which loses nothing the trace reads, is tried alone for a period before
+ * any flow is given up (a burst's k of 2 or 3 would skip it). */
 int vnd_ladder_step(int level, int shift);
 
 /* The share of a whole copy of every flow that `level` costs: 2^-level. */

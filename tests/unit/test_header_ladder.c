@@ -52,7 +52,8 @@ int main(void)
 
     /* steps */
     CHECK_EQ_INT(vnd_ladder_step(0, 1), 1, "one up: cut first");
-    CHECK_EQ_INT(vnd_ladder_step(0, 3), 3, "the rule's k = 3: three levels");
+    CHECK_EQ_INT(vnd_ladder_step(0, 3), 1, "k = 3 from what was asked: the cut alone first");
+    CHECK_EQ_INT(vnd_ladder_step(1, 3), 4, "the rule's k = 3 from the cut: three levels");
     CHECK_EQ_INT(vnd_ladder_step(7, 5), VND_LADDER_TOP, "never past the top");
     CHECK_EQ_INT(vnd_ladder_step(2, -1), 1, "one down from 1 flow in 4: every flow, cut");
     CHECK_EQ_INT(vnd_ladder_step(1, 0), 0, "one down from cut: what was asked");

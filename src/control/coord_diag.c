@@ -354,11 +354,18 @@ static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *t
 static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
     int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling,"
-                       " status, packets_stored, rollup, rollup_status, rollup_packets", NULL,
-                       err);
+                       " snaplen, status, packets_stored, rollup, rollup_status, rollup_packets",
+                       NULL, err);
+    /* snaplen came later: a diagnosis's foreign table from before lacks it */
+    sqlite3_stmt *probe = NULL;
+    bool snaplen = sqlite3_prepare_v2(schema, "SELECT snaplen FROM vnd_sampling", -1, &probe,
+                                      NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
     if (!rc)
         rc = copy_rows(s, schema, "vnd_sampling",
-                       "trace, tbl, from_ts, sampling, method, flow_sampling", NULL, err);
+                       snaplen ? "trace, tbl, from_ts, sampling, method, flow_sampling, snaplen"
+                               : "trace, tbl, from_ts, sampling, method, flow_sampling",
+                       NULL, err);
     return rc;
 }
 

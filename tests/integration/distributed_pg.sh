@@ -83,7 +83,7 @@ ROLLUP="vnd_rowid bigint, slot bigint NOT NULL, src_ip text, src_port bigint, ds
       rtt_sum double precision, rtt_min double precision, rtt_max double precision,
       rtt_sketch text, flow text"
 SAMPLING="trace text, tbl text, from_ts double precision, sampling bigint, method text,
-      flow_sampling double precision, reason text"
+      flow_sampling double precision, reason text, snaplen bigint"
 load() {    # INSTANCE SCHEMA TABLE...
     local i=$1 schema=$2 t; shift 2
     psql_ "$i" -d vnd -c "CREATE SCHEMA IF NOT EXISTS \"$schema\"" \
@@ -96,7 +96,7 @@ load() {    # INSTANCE SCHEMA TABLE...
         psql_ "$i" -d vnd -c "CREATE TABLE \"$schema\".\"$t\" ($COLS)" \
             -c "\\copy \"$schema\".\"$t\" FROM '$W/$t.csv' WITH (FORMAT csv, HEADER true)" \
             -c "\\copy \"$schema\".vnd_meta ($(tr ',' '\n' <<<"$META" | awk 'NF { print $1 }' | paste -sd,)) FROM '$W/$t.meta.csv' WITH (FORMAT csv, HEADER true)" \
-            -c "INSERT INTO \"$schema\".vnd_sampling VALUES ('$t', '$t', 0, 1, 'count', 1, 'configured')" \
+            -c "INSERT INTO \"$schema\".vnd_sampling VALUES ('$t', '$t', 0, 1, 'count', 1, 'configured', 0)" \
             -c "ANALYZE \"$schema\".\"$t\""
         # its rollup, the sketches as bytea
         "$VND" query -d "$W/t.db" -f csv "select rowid as vnd_rowid, $(tr ',' '\n' <<<"$ROLLUP" | awk 'NF && $1 != "vnd_rowid" { print $1 }' | paste -sd, | sed 's/rtt_sketch/case when rtt_sketch is null then null else hex(rtt_sketch) end/') from ${t}__rollup" > "$W/$t.rollup.csv"
@@ -194,6 +194,16 @@ co diag alice 1 csv delay '{"in":"A","out":"C"}' $PTS >/dev/null 2>"$W/err"
 check "delay on A sampled 1-in-10: 400 naming A: $(cat "$W/err")" grep -q "^400: table A is sampled" "$W/err"
 psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET sampling = 1 WHERE tbl = 'A'" \
     -c "UPDATE \"alice-d1\".vnd_sampling SET sampling = 1 WHERE tbl = 'A'"
+# A's copies cut to 128 bytes in the switch from a moment on (a host
+# budget's header lever): said per interval, nothing scaled
+psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET snaplen = 128 WHERE tbl = 'A'" \
+    -c "INSERT INTO \"alice-d1\".vnd_sampling SELECT trace, tbl, 1700000002, 1, 'count', 1, 'host budget', 128 FROM \"alice-d1\".vnd_sampling WHERE tbl = 'A' AND from_ts = 0"
+co diag alice 1 json throughput '{"table":"A","slot":1000}' $PTS >"$W/samp.json" 2>"$W/err"
+check "A cut to 128 bytes from a moment: each interval's bytes through the coordinator, exact" \
+    jq -e '(.sampling[0] | .treatment == "exact" and ([.intervals[].snaplen] == [0, 128])
+            and (.text | test("at times the first 128 bytes of each packet")))' "$W/samp.json"
+psql_ ts1 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET snaplen = 0 WHERE tbl = 'A'" \
+    -c "DELETE FROM \"alice-d1\".vnd_sampling WHERE tbl = 'A' AND from_ts > 0"
 co diag alice 1 csv groups '{"table":"A","fields":["nope"]}' $PTS >/dev/null 2>"$W/err"
 check "a column the views lack: 400 naming it: $(cat "$W/err")" grep -q "^400: .*no column 'nope'" "$W/err"
 

@@ -307,8 +307,10 @@ function appsPanel(box, id, tables) {
     const v = runs.find(r => r.verdict);
     clear(verdict);
     if (v) verdict.append(h('strong', {}, 'Verdict: '), v.verdict.text);
-    // how each table was sampled (docs/capture.md), said when it matters
-    const notes = [...new Set(runs.flatMap(r => (r.sampling || []).filter(s => s.treatment !== 'exact').map(s => s.text)))];
+    // how each table was sampled (docs/capture.md), said when it matters:
+    // rows that stand for more than themselves, or copies cut in the switch
+    const said = s => s.treatment !== 'exact' || (s.intervals || []).some(i => i.snaplen > 0);
+    const notes = [...new Set(runs.flatMap(r => (r.sampling || []).filter(said).map(s => s.text)))];
     for (const n of notes) verdict.append(h('br'), h('span', { class: 'sampling' }, `Sampling: ${n}`));
   }
 }

@@ -185,6 +185,11 @@ async function test() {
     const d1 = sameSeries(api_in, thr.data[0], thr.data[1], 'bps'), d2 = sameSeries(api_out, thr.data[0], thr.data[2], 'bps');
     ok(!d1 && !d2 && api_in.length > 1, `throughput: the chart has the points the API returned (ids_in ${api_in.length}, ids_out ${api_out.length}, one chart)`, d1 || d2);
     ok(thr.labels.join() === 'ids_in,ids_out', 'one series per capture point', thr.labels);
+    // ids_out's copies are cut to 128 bytes in the switch (its Snaplen): said
+    // under the chart, though its rows are exact
+    const said = await page.textContent('#verdict');
+    ok(/Sampling: ids_out \(mirror: every packet, the first 128 bytes of each packet\)/.test(said)
+       && !/Sampling: ids_in\b/.test(said), 'the copies cut in the switch are said under the chart, for ids_out only', said);
     ok(/\d+ rows?/.test(await page.textContent('#app-count')), 'and the rows as a table');
     await page.waitForFunction(() => /select/i.test(document.getElementById('app-sql').textContent));
     ok(/ids_in/.test(await page.textContent('#app-sql')), 'the app\'s SQL is shown beside it');

@@ -86,6 +86,7 @@ proto=TCP
 dualDirect=True
 Cap output
 proto=TCP
+Snaplen 128
 CONF
 # Each trace gets a table of the standard columns; both directions of the
 # ids's input also go into ids_both, where RTT finds segments and their ACKs.

@@ -358,15 +358,20 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
     const char *hold = getenv("VND_STORE_HOLD_BYTES");
     long long h = hold ? strtoll(hold, NULL, 10) : 0;
     st->hold_max = h > 0 ? (size_t)h : HOLD_BYTES;
-    st->conn = connect_quietly(conninfo);
     st->conninfo = conninfo;
-    /* refused while starting up ("the database system is starting up")
-     * and ready by the time it is asked: once more, or the ping below
-     * would take the server's answer for a refusal that lasts (seen
-     * under load) */
-    if (PQstatus(st->conn) != CONNECTION_OK && PQping(conninfo) == PQPING_OK) {
+    /* A refused connection is classified by a ping taken after it, and
+     * the server may change state in between: refused while starting up
+     * ("the database system is starting up") and ready by the ping, so
+     * connect again while the ping says it answers; one whose refusal
+     * lasts (a password, a database) is refused again.  Classifying by a
+     * ping that answers while the refusal was "starting up" made a parse
+     * give up on a server seconds from ready. */
+    PGPing ping = PQPING_OK;
+    for (int tries = 0; tries < 3; tries++) {
         PQfinish(st->conn);
         st->conn = connect_quietly(conninfo);
+        if (PQstatus(st->conn) == CONNECTION_OK || (ping = PQping(conninfo)) != PQPING_OK)
+            break;
     }
     if (PQstatus(st->conn) != CONNECTION_OK) {
         *err = vnd_strdup_printf("PostgreSQL: cannot connect: %s", PQerrorMessage(st->conn));
@@ -376,7 +381,6 @@ static int pg_open(const char *where, struct vnd_store **out, char **err)
         /* a server that does not answer, or is starting or stopping, may
          * answer later (ENOTCONN: the caller may wait); one that answers
          * and refuses (a password, a database) will not */
-        PGPing ping = PQping(conninfo);
         pg_close(&st->up);
         return ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT ? ENOTCONN : EIO;
     }

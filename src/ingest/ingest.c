@@ -399,6 +399,24 @@ static void queue_sampling_rows(struct vnd_ingest *ing, struct trace *t)
     t->row_due = false;
 }
 
+/* A change the switch made (its time known) with no packet of trace t
+ * since: its vnd_sampling rows now, in the open batch with the pipe
+ * drained, so that it is on record as vnd_meta is (a flow sample may
+ * hold none of the flows, a cut trace may have gone quiet). */
+static int put_switch_change(struct vnd_ingest *ing, struct trace *t, char **err)
+{
+    int rc = 0;
+    for (int k = 0; !rc && k < t->nsinks; k++)
+        if (writes_meta(&t->sinks[k])) {
+            struct vnd_sampling_row r = sampling_of(t, &t->sinks[k],
+                                                    (double)t->row_from_ns / 1e9, t->row_reason);
+            rc = vnd_store_put_sampling(ing->st, &r, err);
+        }
+    if (!rc)
+        t->row_due = false;
+    return rc;
+}
+
 /* A batch boundary: the rate changes asked for take effect. */
 static void apply_changes(struct vnd_ingest *ing)
 {
@@ -938,6 +956,8 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
     int rc = begin_batch(ing, err);
     for (int i = 0; !rc && i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];
+        if (t && t->row_due && t->row_from_set)
+            rc = put_switch_change(ing, t, err);
         for (int k = 0; t && !rc && k < t->nsinks; k++)
             if (writes_meta(&t->sinks[k])) {
                 rc = put_meta(ing, t, &t->sinks[k], err);

@@ -135,7 +135,8 @@ struct vnd_switch_rates {
 /* The switch's rates of trace t changed at `from_ns` (capture time).
  * What the switch does, recorded here (and a snaplen applied to packets
  * still queued): a vnd_sampling row from `from_ns`, with `reason`, is
- * written with the next row kept; vnd_meta says the rates from now.  0,
+ * written with the next row kept, or at the next flush when none came
+ * (a flow sample may hold no flow); vnd_meta says the rates from now.  0,
  * or EINVAL: a rate the trace has not. */
 int vnd_ingest_switch_rates(struct vnd_ingest *ing, int t, const struct vnd_switch_rates *r,
                             int64_t from_ns, const char *reason);

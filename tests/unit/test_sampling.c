@@ -168,6 +168,27 @@ static void changes(void)
     CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'sf' and sampling = 16"),
                  1, "a presampled trace's row: the switch's rate");
 
+    /* the switch changes a mirror trace's levers and no packet follows
+     * (its flow sample holds none of the flows): on record at the flush
+     * all the same, from when the switch changed */
+    struct vnd_trace_opts q = {.id = "m", .linktype = VND_DLT_EN10MB, .sampling = 1};
+    int tm = vnd_ingest_add_trace(ing, &q, &err);
+    feed(ing, tm, 0, 10);
+    CHECK(vnd_ingest_flush(ing, &err) == 0, "flush");
+    struct vnd_switch_rates quiet = {.flow_sampling = 32, .snaplen = -1};
+    CHECK(vnd_ingest_switch_rates(ing, tm, &quiet, T0 + INT64_C(500000000), "test: 1 in 32") == 0,
+          "the switch's flow sampling told");
+    CHECK(vnd_ingest_flush(ing, &err) == 0, "flush with no packet since");
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'm' and"
+                         " flow_sampling = 32 and from_ts = 1700000000.5 and reason = 'test: 1 in 32'"),
+                 1, "a change no packet followed is recorded at the flush, from the switch's time");
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'm'"), 2,
+                 "... once (configured, 1 in 32)");
+    feed(ing, tm, 600, 610);
+    CHECK(vnd_ingest_flush(ing, &err) == 0, "flush");
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'm'"), 2,
+                 "... and not again when packets come");
+
     /* --replace starts the history again; drop removes it */
     vnd_ingest_free(ing);
     ing = vnd_ingest_new(st, conf, 100000, 60);

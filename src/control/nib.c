@@ -518,19 +518,30 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
                 OFPP_MAX, &port, &present))
         return -1;
     h->mirror_port = (int)port;
-    /* "budget": {"cpu_pct": N}: the share of one core ovs-vswitchd and the
-     * table server may take together (controld/host_budget.c) */
-    static const char *const budget_known[] = {"cpu_pct", NULL};
+    /* "budget": {"cpu_pct": N, "drop_pct": D}, either or both: the share
+     * of one core ovs-vswitchd and the table server may take together,
+     * the drop in tenant throughput copying may cost, in percent
+     * (controld/host_budget.c) */
+    static const char *const budget_known[] = {"cpu_pct", "drop_pct", NULL};
     char bp[160];
     sub(bp, sizeof bp, path, "budget");
-    json_t *budget = member(c, path, obj, "budget", JSON_OBJECT, false, "{\"cpu_pct\": N}");
+    json_t *budget = member(c, path, obj, "budget", JSON_OBJECT, false,
+                            "{\"cpu_pct\": N} or {\"drop_pct\": D}");
     if (budget) {
-        json_int_t pct;
+        json_int_t pct = 0, drop = 0;
+        bool has_drop;
         if (only_keys(c, bp, budget, budget_known)
-            || get_int(c, bp, budget, "cpu_pct", true, "percent of one core for ovs-vswitchd "
-                       "and the table server together", 1, 6400, &pct, &present))
+            || get_int(c, bp, budget, "cpu_pct", false, "percent of one core for ovs-vswitchd "
+                       "and the table server together", 1, 6400, &pct, &present)
+            || get_int(c, bp, budget, "drop_pct", false, "percent of tenant throughput copying "
+                       "may cost", 1, 90, &drop, &has_drop))
             return -1;
+        if (!present && !has_drop)
+            return fail(c, bp, "says no budget: give \"cpu_pct\" (percent of one core for "
+                        "ovs-vswitchd and the table server), \"drop_pct\" (percent of tenant "
+                        "throughput copying may cost), or both");
         h->budget_cpu_pct = (int)pct;
+        h->budget_drop_pct = (int)drop;
     } else if (c->err) {
         return -1;
     }

@@ -1,5 +1,6 @@
-/* host_budget.c — each host's CPU budget, kept with the switch's flow
- * sampling (host_budget.h). */
+/* host_budget.c — each host's budget, a share of a core or a tolerated
+ * drop in tenant throughput, kept with the switch's levers
+ * (host_budget.h). */
 #include "controld/host_budget.h"
 
 #include <pthread.h>
@@ -16,8 +17,9 @@
 
 struct hb {
     char *host;
-    int cpu_pct;
-    struct vnd_budget_rule rule;
+    int cpu_pct, drop_pct;          /* the NIB's; 0: that form not set */
+    struct vnd_budget_rule rule, drop_rule;
+    double drop;                    /* the estimated drop (budget_rule.h); -1: unknown */
     double share, tabled, ovs;      /* the last poll's, shares of a core; -1: unknown */
     const char *state;              /* "unmeasured", "under", "over", "at limit", "at floor" */
     long long changes;
@@ -41,7 +43,7 @@ struct vnd_host_budgets {
     pthread_mutex_t lock;           /* hosts: the API reads them */
     struct hb *hosts;
     int n;
-    struct vnd_metric *m_share, *m_limit, *m_fixed, *m_changes;
+    struct vnd_metric *m_share, *m_limit, *m_fixed, *m_changes, *m_drop, *m_drop_limit;
 };
 
 struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
@@ -59,6 +61,13 @@ struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
                                        "Share of one core that copying less did not lower "
                                        "(the switch's forwarding), learnt from the shares "
                                        "before and after the last change, by host", "host");
+        b->m_drop = vnd_metrics_gauge(reg, "vnd_controld_host_drop_estimate",
+                                      "The drop in tenant throughput copying is estimated to "
+                                      "cost: the part of ovs-vswitchd's and the table server's "
+                                      "share the copies add, by host (docs/cost.md)", "host");
+        b->m_drop_limit = vnd_metrics_gauge(reg, "vnd_controld_host_drop_budget",
+                                            "The tolerated drop in tenant throughput (NIB), "
+                                            "a fraction", "host");
         b->m_changes = vnd_metrics_counter(reg, "vnd_controld_host_budget_changes_total",
                                            "Changes of the in-switch flow sampling the host's "
                                            "budget made, by host", "host");
@@ -78,20 +87,27 @@ void vnd_host_budgets_free(struct vnd_host_budgets *b)
 }
 
 /* The host's entry, made on first sight; its budget as the NIB says now. */
-static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pct)
+static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pct,
+                        int drop_pct)
 {
     for (int i = 0; i < b->n; i++)
         if (!strcmp(b->hosts[i].host, host)) {
-            if (b->hosts[i].cpu_pct != cpu_pct)
-                b->hosts[i].floor_said = false;      /* a new budget: said again */
-            b->hosts[i].cpu_pct = cpu_pct;
-            return &b->hosts[i];
+            struct hb *e = &b->hosts[i];
+            if (e->cpu_pct != cpu_pct)
+                e->floor_said = false;      /* a new budget: said again */
+            if (!cpu_pct)
+                e->rule = (struct vnd_budget_rule){0};
+            if (!drop_pct)
+                e->drop_rule = (struct vnd_budget_rule){0};
+            e->cpu_pct = cpu_pct;
+            e->drop_pct = drop_pct;
+            return e;
         }
     b->hosts = vnd_xrealloc(b->hosts, (size_t)(b->n + 1) * sizeof *b->hosts);
     struct hb *e = &b->hosts[b->n++];
-    *e = (struct hb){.host = vnd_xstrdup(host), .cpu_pct = cpu_pct, .share = -1, .tabled = -1,
-                     .ovs = -1, .state = "unmeasured", .fixed = -1, .kept = 1,
-                     .changed_share = -1};
+    *e = (struct hb){.host = vnd_xstrdup(host), .cpu_pct = cpu_pct, .drop_pct = drop_pct,
+                     .share = -1, .tabled = -1, .ovs = -1, .drop = -1, .state = "unmeasured",
+                     .fixed = -1, .kept = 1, .changed_share = -1};
     return e;
 }
 
@@ -128,8 +144,28 @@ static bool learn_fixed(struct hb *e, double share)
 
 struct polled {
     char *host, *url, *secret;
-    int cpu_pct;
+    int cpu_pct, drop_pct;
 };
+
+/* The two forms' steps as one: a raise when either raises (by the larger
+ * k), a lowering when one lowers and the other (when set) is calm, its
+ * share counted under for a period or more. */
+static enum vnd_budget_step combine(const struct hb *e, enum vnd_budget_step cpu, int kc,
+                                    enum vnd_budget_step drop, int kd, int *k)
+{
+    *k = 0;
+    if (cpu == VND_BUDGET_RAISE || drop == VND_BUDGET_RAISE) {
+        kc = cpu == VND_BUDGET_RAISE ? kc : 0;
+        kd = drop == VND_BUDGET_RAISE ? kd : 0;
+        *k = kc > kd ? kc : kd;
+        return VND_BUDGET_RAISE;
+    }
+    bool cpu_calm = !e->cpu_pct || cpu == VND_BUDGET_LOWER || e->rule.low > 0;
+    bool drop_calm = !e->drop_pct || drop == VND_BUDGET_LOWER || e->drop_rule.low > 0;
+    if ((cpu == VND_BUDGET_LOWER || drop == VND_BUDGET_LOWER) && cpu_calm && drop_calm)
+        return VND_BUDGET_LOWER;
+    return VND_BUDGET_HOLD;
+}
 
 void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
 {
@@ -139,10 +175,10 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
     struct polled *p = vnd_xcalloc((size_t)cd->nib->nhosts + 1, sizeof *p);
     for (int i = 0; i < cd->nib->nhosts; i++) {
         const struct vnd_nib_host *h = &cd->nib->hosts[i];
-        if (h->budget_cpu_pct > 0)
+        if (h->budget_cpu_pct > 0 || h->budget_drop_pct > 0)
             p[n++] = (struct polled){vnd_xstrdup(h->name), vnd_xstrdup(h->tabled_url),
                                      vnd_xstrdup(h->tabled_secret ? h->tabled_secret : ""),
-                                     h->budget_cpu_pct};
+                                     h->budget_cpu_pct, h->budget_drop_pct};
     }
     pthread_rwlock_unlock(&cd->nib_lock);
     for (int i = 0; i < n; i++) {
@@ -158,50 +194,82 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
         }
         json_decref(reply);
         free(why);
-        double limit = p[i].cpu_pct / 100.0;
+        double limit = p[i].cpu_pct / 100.0, drop_limit = p[i].drop_pct / 100.0;
         pthread_mutex_lock(&b->lock);
-        struct hb *e = entry(b, p[i].host, p[i].cpu_pct);
+        struct hb *e = entry(b, p[i].host, p[i].cpu_pct, p[i].drop_pct);
         e->tabled = tabled;
         e->ovs = ovs;
         e->share = tabled >= 0 && ovs >= 0 ? tabled + ovs : -1;
         double share = e->share;
-        int k = 0, over = 0;
-        enum vnd_budget_step step = VND_BUDGET_HOLD;
+        int k = 0, kc = 0, kd = 0, over = 0, drop_over = 0;
+        enum vnd_budget_step step = VND_BUDGET_HOLD, cpu_step = VND_BUDGET_HOLD,
+                             drop_step = VND_BUDGET_HOLD;
         bool learnt = false;
+        e->drop = -1;
         if (share >= 0) {
             learnt = learn_fixed(e, share);
-            step = vnd_budget_rule_step(&e->rule, share, limit, &k, &over);
+            if (p[i].cpu_pct)
+                cpu_step = vnd_budget_rule_step(&e->rule, share, limit, &kc, &over);
+            /* until a change of the levers teaches the fixed part, the
+             * switch's share is taken as its forwarding alone (on the bed
+             * copying every packet moved it by under a percent at 100
+             * Mbit/s: docs/cost.md), the table server's as the copies' */
+            double f = e->fixed >= 0 ? e->fixed : ovs;
+            e->drop = vnd_budget_drop(share, f);
+            if (p[i].drop_pct)
+                drop_step = vnd_budget_drop_step(&e->drop_rule, share, f, e->kept, drop_limit,
+                                                 &kd, &drop_over);
         }
-        double fixed = e->fixed, kept_now = e->kept;
+        double fixed = e->fixed, kept_now = e->kept, drop = e->drop;
         pthread_mutex_unlock(&b->lock);
-        vnd_metric_set(b->m_limit, limit, p[i].host);
-        if (share >= 0)
+        if (p[i].cpu_pct)
+            vnd_metric_set(b->m_limit, limit, p[i].host);
+        if (p[i].drop_pct)
+            vnd_metric_set(b->m_drop_limit, drop_limit, p[i].host);
+        if (share >= 0) {
             vnd_metric_set(b->m_share, share, p[i].host);
+            vnd_metric_set(b->m_drop, drop, p[i].host);
+        }
         if (learnt) {
             vnd_metric_set(b->m_fixed, fixed, p[i].host);
             vnd_info("budget %s: %.0f%% of a core with %.3g of the asked copies kept: about "
                      "%.0f%% does not depend on them (the switch's forwarding)", p[i].host,
                      100 * share, kept_now, 100 * fixed);
         }
-        const char *state = share < 0 ? "unmeasured" : over ? "over" : "under";
-        /* A fixed part over the budget: no raise can meet it.  (It only
-         * stops raises: from one pair of noisy shares it is too rough to
-         * size them, which the rule's proportional k does.) */
+        const char *state = share < 0 ? "unmeasured" : over || drop_over ? "over" : "under";
+        /* A fixed part over the CPU budget: no raise can meet it.  (It
+         * only stops raises: from one pair of noisy shares it is too
+         * rough to size them, which the rule's proportional k does.)  A
+         * tolerated drop has no floor: copying less always lowers it. */
         bool at_floor = false;
-        if (step == VND_BUDGET_RAISE && fixed > VND_BUDGET_HIGH * limit) {
-            step = VND_BUDGET_HOLD;
+        if (cpu_step == VND_BUDGET_RAISE && fixed > VND_BUDGET_HIGH * limit) {
+            cpu_step = VND_BUDGET_HOLD;
             at_floor = true;
-            state = "at floor";
+            if (drop_step != VND_BUDGET_RAISE)
+                state = "at floor";
         }
+        pthread_mutex_lock(&b->lock);
+        step = combine(e, cpu_step, kc, drop_step, kd, &k);
+        pthread_mutex_unlock(&b->lock);
         int changed = 0;
         double kept[2] = {1, 1};
         if (step != VND_BUDGET_HOLD) {
-            char reason[200];
-            snprintf(reason, sizeof reason, "host budget: ovs-vswitchd %.0f%% + table server "
-                     "%.0f%% of a core %s %.0f%% of %d%%", 100 * ovs, 100 * tabled,
-                     step == VND_BUDGET_RAISE ? ">" : "<",
-                     100 * (step == VND_BUDGET_RAISE ? VND_BUDGET_HIGH : VND_BUDGET_LOW),
-                     p[i].cpu_pct);
+            char reason[240];
+            bool by_drop = step == VND_BUDGET_RAISE ? drop_step == VND_BUDGET_RAISE
+                                                    : drop_step == VND_BUDGET_LOWER;
+            if (by_drop)
+                snprintf(reason, sizeof reason, "host budget: copies estimated to cost %.1f%% "
+                         "of tenant throughput (ovs-vswitchd %.0f%% + table server %.0f%% of a "
+                         "core), %s of the %d%% tolerated", 100 * drop, 100 * ovs,
+                         100 * tabled, step == VND_BUDGET_RAISE ? "over 90%"
+                                                                : "under 70% with twice the copies",
+                         p[i].drop_pct);
+            else
+                snprintf(reason, sizeof reason, "host budget: ovs-vswitchd %.0f%% + table "
+                         "server %.0f%% of a core %s %.0f%% of %d%%", 100 * ovs, 100 * tabled,
+                         step == VND_BUDGET_RAISE ? ">" : "<",
+                         100 * (step == VND_BUDGET_RAISE ? VND_BUDGET_HIGH : VND_BUDGET_LOW),
+                         p[i].cpu_pct);
             bool at_limit = false;
             changed = vnd_diagnosis_scale_switch_sampling(cd, p[i].host,
                                                           step == VND_BUDGET_RAISE ? k : -1,
@@ -246,8 +314,13 @@ json_t *vnd_host_budgets_json(struct vnd_host_budgets *b)
     pthread_mutex_lock(&b->lock);
     for (int i = 0; i < b->n; i++) {
         const struct hb *e = &b->hosts[i];
-        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I}",
-                                               "host", e->host, "cpu_pct", e->cpu_pct,
+        json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}",
+                                               "host", e->host,
+                                               "cpu_pct", e->cpu_pct ? json_integer(e->cpu_pct)
+                                                                     : json_null(),
+                                               "drop_pct", e->drop_pct ? json_integer(e->drop_pct)
+                                                                       : json_null(),
+                                               "drop_est_pct", share_json(e->drop),
                                                "share_pct", share_json(e->share),
                                                "tabled_share_pct", share_json(e->tabled),
                                                "ovs_share_pct", share_json(e->ovs),

@@ -2,7 +2,8 @@
  * one period over is let pass, two raise; a burst raises at once; k is
  * the smallest power of two that brings a proportional cost under 70%;
  * five periods under 40% lower; anything between resets both counts;
- * the fixed part of a share, from two periods. */
+ * the fixed part of a share, from two periods; a tolerated drop: its
+ * estimate, raises sized to it, lowering when one step down stays under. */
 #include "../tap.h"
 
 #include "daemon/budget_rule.h"
@@ -58,5 +59,41 @@ int main(void)
                "keeping less and paying more: all of it is fixed (the last share)");
     CHECK_NEAR(vnd_budget_fixed_share(0.40, 1, 0.02, 0.5), 0, 1e-12,
                "a fall steeper than proportional: no fixed part, never below 0");
+
+    /* a tolerated drop: 0.30 forwarding, 0.10 of copies -> 25% */
+    CHECK_NEAR(vnd_budget_drop(0.40, 0.30), 0.25, 1e-12, "the copies add 0.10 of 0.40: 25%%");
+    CHECK_NEAR(vnd_budget_drop(0.40, 0.45), 0, 1e-12, "a fixed part over the share: 0");
+    CHECK_NEAR(vnd_budget_drop(0, 0), 0, 1e-12, "no share: 0");
+    r = (struct vnd_budget_rule){0};
+    CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, 0.30, 1, 0.20, &k, &over), VND_BUDGET_HOLD,
+                 "25%% against 20%% tolerated: one period over holds");
+    CHECK(over, "... saying it was over");
+    CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, 0.30, 1, 0.20, &k, &over), VND_BUDGET_RAISE,
+                 "the second raises");
+    /* 0.10/2^k of copies over 0.30 + that under 14%: 2^k >= 2.05 */
+    CHECK_EQ_INT(k, 2, "by 2^2 (0.025/0.325 = 7.7%%; at 2^1, 14.3%% is not under 14%%)");
+    CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, 0.30, 1, 0.10, &k, &over), VND_BUDGET_RAISE,
+                 "25%% against 10%%: over 1.5 times, raises at once");
+    CHECK_EQ_INT(k, 3, "by 2^3 (0.0125/0.3125 = 4%% under 7%%; 2^2's 7.7%% is not)");
+    r = (struct vnd_budget_rule){0};
+    CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, 0.30, 1, 0.05, &k, &over), VND_BUDGET_RAISE,
+                 "over 1.5 times the tolerated drop raises at once");
+    /* lowering: 0.30 + 0.01 with 1/8 kept: 3.2%; doubled 6.25% */
+    r = (struct vnd_budget_rule){0};
+    lowered_at = 0;
+    for (int i = 1; i <= 6 && !lowered_at; i++)
+        if (vnd_budget_drop_step(&r, 0.31, 0.30, 0.125, 0.10, &k, &over) == VND_BUDGET_LOWER)
+            lowered_at = i;
+    CHECK_EQ_INT(lowered_at, VND_BUDGET_LOW_PERIODS,
+                 "3.2%% with 1/8 kept, 6.25%% with 1/4 (under 7%%): lowers after %d periods",
+                 VND_BUDGET_LOW_PERIODS);
+    r = (struct vnd_budget_rule){0};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.32, 0.30, 0.125, 0.10, &k, &over),
+                     VND_BUDGET_HOLD, "6.25%% now, 11.8%% doubled: holds (period %d)", i + 1);
+    r = (struct vnd_budget_rule){0};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.30001, 0.30, 1, 0.10, &k, &over),
+                     VND_BUDGET_HOLD, "all kept already: nothing to lower (period %d)", i + 1);
     return tap_done();
 }

@@ -258,13 +258,29 @@ static void errors(void)
                      "the keys here are name, bridge, ofctl, ovsdb, mirror_port, table_server, "
                      "budget");
     mutated_error_is("hosts.0.budget", json_integer(30),
-                     "t.json: hosts[0].budget: expected an object ({\"cpu_pct\": N}), found an "
-                     "integer");
+                     "t.json: hosts[0].budget: expected an object ({\"cpu_pct\": N} or "
+                     "{\"drop_pct\": D}), found an integer");
     mutated_error_is("hosts.0.budget", json_pack("{s:i}", "cpu_pct", 0),
                      "t.json: hosts[0].budget.cpu_pct: 0 is out of range (percent of one core for "
                      "ovs-vswitchd and the table server together: 1 to 6400)");
     mutated_error_is("hosts.0.budget", json_pack("{s:i}", "cpus", 30),
-                     "t.json: hosts[0].budget: unknown key \"cpus\"; the keys here are cpu_pct");
+                     "t.json: hosts[0].budget: unknown key \"cpus\"; the keys here are cpu_pct, "
+                     "drop_pct");
+    mutated_error_is("hosts.0.budget", json_object(),
+                     "t.json: hosts[0].budget: says no budget: give \"cpu_pct\" (percent of one "
+                     "core for ovs-vswitchd and the table server), \"drop_pct\" (percent of tenant "
+                     "throughput copying may cost), or both");
+    mutated_error_is("hosts.0.budget", json_pack("{s:i}", "drop_pct", 95),
+                     "t.json: hosts[0].budget.drop_pct: 95 is out of range (percent of tenant "
+                     "throughput copying may cost: 1 to 90)");
+    {
+        char *text = mutate("hosts.0.budget", json_pack("{s:i}", "drop_pct", 5));
+        struct vnd_nib *nib = parse(text, NULL);
+        CHECK(nib && nib->hosts[0].budget_drop_pct == 5 && nib->hosts[0].budget_cpu_pct == 0,
+              "a tolerated drop alone is a budget");
+        vnd_nib_free(nib);
+        free(text);
+    }
     {
         char *text = mutate("hosts.0.budget", json_pack("{s:i}", "cpu_pct", 40));
         struct vnd_nib *nib = parse(text, NULL);

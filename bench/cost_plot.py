@@ -181,20 +181,16 @@ def targets(rows, runs):
 
 def drop_model(rows):
     """The control server's estimate of the drop copying costs the
-    tenants (daemon/budget_rule.h, vnd_budget_drop): at the fixed rate,
-    the part of the share (ovs-vswitchd + table server) over the share
-    with nothing copied, which plays the fixed part it learns; beside it
-    the throughput cost measured flat out, to show where it errs."""
-    base = next((r for r in rows if r["config"] == "none"), None)
-    if not base or not base["fixed_mbit"] > 0:
-        return []
-    f = base["fixed_ovs_cpu"] + base["fixed_tabled_cpu"]
+    tenants (controld/host_budget.c, vnd_budget_drop with the switch's
+    share as the fixed part): the table server's part of the share at
+    the fixed rate; beside it the throughput cost measured flat out, to
+    show where it errs."""
     out = []
     for r in rows:
         if r["config"] == "none" or not r["fixed_mbit"] > 0:
             continue
         s = r["fixed_ovs_cpu"] + r["fixed_tabled_cpu"]
-        est = 100 * max(0.0, s - f) / s
+        est = 100 * r["fixed_tabled_cpu"] / s if s > 0 else 0.0
         lo, hi = r["cost_ci"]
         where = "above" if est > hi else "below" if est < lo else "within"
         out.append((r["config"], est, r["cost_pct"], lo, hi, where))
@@ -242,8 +238,8 @@ def print_table(rows, checks):
     model = drop_model(rows)
     if model:
         print()
-        print("the control server's drop estimate (copies' part of the share at the fixed rate)"
-              " against the throughput cost measured flat out:")
+        print("the control server's drop estimate (the table server's part of the share at the"
+              " fixed rate) against the throughput cost measured flat out:")
         for name, est, cost, lo, hi, where in model:
             print(f"  {name:<24} estimate {est:5.1f}%   measured {cost:5.1f}% "
                   f"[{lo:5.1f},{hi:5.1f}]   {where} the interval")

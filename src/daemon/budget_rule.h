@@ -49,14 +49,15 @@ double vnd_budget_fixed_share(double s1, double q1, double s2, double q2);
 /* A budget as the tolerated drop in tenant throughput.  The drop copying
  * costs is estimated as the part of the capture work (ovs-vswitchd and
  * the table server, share `share` of a core) that the copies add over
- * the part that does not depend on them (`fixed`): (share - fixed) /
- * share, 0 for no share.  It is what the tenants' flows lose when that
- * work is what limits them (a switch flat out, or a host whose cores the
- * tenants' own processes need); with room to spare they lose less.  On
- * the test bed, at 100 Mbit/s, it gave 12.2%, 6.0%, 2.2% and 13.4% for
- * every packet mirrored, cut to 128 bytes, 1 flow in 10 and sFlow 1:1,
- * against 5.6%, 4.7%, 0.1% and 10.5% measured flat out (docs/cost.md,
- * "A tolerated drop"): it errs high, so a budget kept by it is kept. */
+ * the part that does not depend on them (`fixed`; the control server
+ * gives the switch's share): (share - fixed) / share, 0 for no share.
+ * It is what the tenants' flows lose when that work is what limits them
+ * (a switch flat out, or a host whose cores the tenants' own processes
+ * need); with room to spare they lose less.  On the test bed, at 100
+ * Mbit/s, it gave 15.5%, 8.6%, 6.2% and 13.1% for every packet mirrored,
+ * cut to 128 bytes, 1 flow in 10 and sFlow 1:1, against 5.6%, 4.7%,
+ * 0.1% and 10.5% measured flat out (docs/cost.md, "A tolerated drop"):
+ * it errs high, so a budget kept by it is kept. */
 double vnd_budget_drop(double share, double fixed);
 
 /* One period's step for a tolerated drop `limit` (a fraction), with

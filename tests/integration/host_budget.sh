@@ -23,8 +23,8 @@
 #     part copying less does not lower, says "at floor" and stops raising
 #     (rather than drive every trace to 1 flow in 256 for nothing);
 #   - the budget as a tolerated drop in tenant throughput: the control
-#     server estimates what the copies cost the tenants (their part of
-#     the share over the fixed part) and, that far under it, lowers the
+#     server estimates what the copies cost the tenants (the table
+#     server's part of the share) and, that far under it, lowers the
 #     levers again.
 # Skips without root or when OVS cannot start.
 source "$(dirname "$0")/../lib.sh"
@@ -267,7 +267,7 @@ check_eq "its vnd_meta says the agent's rate now" \
 ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
 SRV=$!
 sleep 0.5
-ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 75 -b 1500K >/dev/null 2>&1 &
+ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 80 -b 1500K >/dev/null 2>&1 &
 CLI=$!
 sleep 6
 sed -i "0,/\"cpu_pct\": $B\b/s//\"cpu_pct\": 5/" "$TB_NIB"
@@ -293,25 +293,27 @@ check_eq "... the switch's group as it was ($G1 of 256 hash values copied)" \
     "$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1)" "$G1"
 grep 'budget hv1' "$BED/controld.log" | tail -n +4 | sed 's/^/# /'
 
-# the budget as a tolerated drop in tenant throughput (20%), the levers
-# raised high by the phase before: the copies' part of the share (over
-# the fixed part learnt) is small, doubling it stays under 70% of 20%,
-# so the controller gives copies back, a step per five calm polls
+# the budget as a tolerated drop in tenant throughput (30%), the levers
+# raised high by the phase before: the copies' part of the share (the
+# table server's) is small, doubling it stays under 70% of 30%, so the
+# controller gives copies back, a step per five calm polls (raising on it
+# is test_budget_rule's)
 N2=$(budget | jq -r .changes)
-sed -i "0,/\"cpu_pct\": 5\b/s//\"drop_pct\": 20/" "$TB_NIB"
+sed -i "0,/\"cpu_pct\": 5\b/s//\"drop_pct\": 30/" "$TB_NIB"
 kill -HUP "$CPID"
-for _ in $(seq 45); do
+for _ in $(seq 50); do
     sleep 1
     [ "$(budget | jq -r .changes)" -gt "$N2" ] && break
 done
-budget | sed 's/^/# tolerated drop 20%: /'
-check_eq "a tolerated drop of 20%: the control server reports it (no CPU budget)" \
-    "$(budget | jq -r '"\(.drop_pct) \(.cpu_pct)"')" "20 null"
-DE=$(budget | jq -r '.drop_est_pct // empty')
-check "... with its estimate of what copying costs the tenants' throughput under it (${DE:-none}%)" \
-    awk -v d="$DE" 'BEGIN { exit !(d != "" && d >= 0 && d < 20) }'
+B3=$(budget)
+echo "$B3" | sed 's/^/# tolerated drop 30%: /'
+check_eq "a tolerated drop of 30%: the control server reports it (no CPU budget)" \
+    "$(echo "$B3" | jq -r '"\(.drop_pct) \(.cpu_pct)"')" "30 null"
+check_eq "... its estimate of what copying costs the tenants' throughput, the table server's part of the share, under it" \
+    "$(jq -r '.drop_est_pct != null and .drop_est_pct < 30 and ((.drop_est_pct - 100 * .tabled_share_pct / .share_pct) | fabs) < 0.01' \
+       <<<"$B3")" true
 check "... and gives copies back: a step down, the log saying why" \
-    grep -q "budget hv1: .*(host budget: copies estimated to cost [0-9.]*% of tenant throughput (ovs-vswitchd [0-9]*% + table server [0-9]*% of a core), under 70% with twice the copies of the 20% tolerated)" "$BED/controld.log"
+    grep -q "budget hv1: .*(host budget: copies estimated to cost [0-9.]*% of tenant throughput (ovs-vswitchd [0-9]*% + table server [0-9]*% of a core), under 70% with twice the copies of the 30% tolerated)" "$BED/controld.log"
 grep 'tolerated' "$BED/controld.log" | head -4 | sed 's/^/# /'
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=

@@ -20,8 +20,8 @@
  * from it on, each minus the other kind), provided it is congested in at
  * least half of the slots from there and in two of them at least: a lone
  * early spike does not move the onset, nor does the queue draining before
- * the capture ends.  A lossy hop with no such slot became one where it
- * first lost 0.1%.
+ * the capture ends.  A lossy hop became one where it first lost 0.1%
+ * when that is earlier (or there is no such slot).
  *
  * On SQLite the per-point RTT comes from the rtt app's C step and the
  * table is put together in C; --show-sql prints the one statement that
@@ -274,6 +274,17 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
         for (int i = 0; isnan(v->since) && lossy && i < n[h]; i++)
             if (slot_lossy(&s[i]))
                 v->since = s[i].t;
+        /* Nor is one whose queue overflowed, TCP backing off, and filled
+         * again slowly to stay full (seen on the live bed: 72 packets
+         * lost when the second client joined at 6 s, the processing time
+         * at its quiet level for 4 s, above it from 10 s on): a hop
+         * ranked for what it lost became the bottleneck when it first
+         * lost, before any later rise. */
+        for (int i = 0; lossy && i < n[h] && !isnan(v->since) && s[i].t < v->since; i++)
+            if (slot_lossy(&s[i])) {
+                v->since = s[i].t;
+                break;
+            }
     }
 }
 

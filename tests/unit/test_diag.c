@@ -823,6 +823,16 @@ static void test_judge(void)
     CHECK(v.hop == 1 && v.since == 6,
           "a slow last slot does not move the onset from the overflow (got hop %d, %g)", v.hop,
           v.since);
+    /* the live bed's: an overflow at t=6 as the second client joins, TCP
+     * backs off, the queue at its quiet level until it fills again and
+     * stays full from t=10: the onset is the overflow */
+    for (int i = 0; i < 16; i++)
+        c[i] = (struct vnd_hop_slot){i, i >= 10 ? 14.8 : 8.7, 4000, i == 6 ? 72 : 0};
+    c[6].proc_ms = NAN;
+    vnd_bottleneck_judge(1, one, n16, &v);
+    CHECK(v.hop == 0 && v.since == 6,
+          "an overflow before the queue stayed full: from the overflow (got hop %d, %g)", v.hop,
+          v.since);
     b[9].proc_ms = 8.0;
     for (int i = 0; i < 10; i++)
         b[i].lost = 0;

@@ -1,24 +1,42 @@
 /* budget_rule.c — the budget controllers' rule (budget_rule.h). */
 #include "daemon/budget_rule.h"
 
-enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double share, double limit,
-                                          int *k, int *over)
+#include <stdbool.h>
+
+/* What a measure of the cost would be with the copies scaled by `by`. */
+struct measure {
+    double share, fixed;    /* fixed < 0: the share scales whole */
+};
+
+static double scaled(const struct measure *m, double by)
+{
+    if (m->fixed < 0)
+        return m->share * by;
+    double f = m->fixed > 0 ? m->fixed : 0, c = (m->share - f) * by;
+    return c > 0 ? c / (f + c) : 0;
+}
+
+/* The rule on measure m against `limit`; `calm`: a step down would stay
+ * under (the count of calm periods lowers). */
+static enum vnd_budget_step step(struct vnd_budget_rule *r, const struct measure *m,
+                                 double limit, bool calm, int *k, int *over)
 {
     *k = 0;
-    *over = share > VND_BUDGET_HIGH * limit;
+    double now = scaled(m, 1);
+    *over = now > VND_BUDGET_HIGH * limit;
     if (*over) {
         r->low = 0;
-        if (++r->high < 2 && share <= VND_BUDGET_BURST * limit)
+        if (++r->high < 2 && now <= VND_BUDGET_BURST * limit)
             return VND_BUDGET_HOLD;
         r->high = 0;
         int j = 1;
-        while (j < 10 && share / (double)(1 << j) > VND_BUDGET_AIM * limit)
+        while (j < 10 && scaled(m, 1.0 / (double)(1 << j)) > VND_BUDGET_AIM * limit)
             j++;
         *k = j;
         return VND_BUDGET_RAISE;
     }
     r->high = 0;
-    if (share >= VND_BUDGET_LOW * limit) {
+    if (!calm) {
         r->low = 0;
         return VND_BUDGET_HOLD;
     }
@@ -26,6 +44,13 @@ enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double shar
         return VND_BUDGET_HOLD;
     r->low = 0;
     return VND_BUDGET_LOWER;
+}
+
+enum vnd_budget_step vnd_budget_rule_step(struct vnd_budget_rule *r, double share, double limit,
+                                          int *k, int *over)
+{
+    const struct measure m = {share, -1};
+    return step(r, &m, limit, share < VND_BUDGET_LOW * limit, k, over);
 }
 
 double vnd_budget_fixed_share(double s1, double q1, double s2, double q2)
@@ -44,39 +69,11 @@ double vnd_budget_drop(double share, double fixed)
     return (share - (fixed > 0 ? fixed : 0)) / share;
 }
 
-/* The estimate with the copies' part scaled by `by`. */
-static double drop_scaled(double share, double fixed, double by)
-{
-    double f = fixed > 0 ? fixed : 0, c = (share - f) * by;
-    return c > 0 ? c / (f + c) : 0;
-}
-
 enum vnd_budget_step vnd_budget_drop_step(struct vnd_budget_rule *r, double share, double fixed,
                                           double kept, double limit, int *k, int *over)
 {
-    *k = 0;
-    double d = vnd_budget_drop(share, fixed);
-    *over = d > VND_BUDGET_HIGH * limit;
-    if (*over) {
-        r->low = 0;
-        if (++r->high < 2 && d <= VND_BUDGET_BURST * limit)
-            return VND_BUDGET_HOLD;
-        r->high = 0;
-        int j = 1;
-        while (j < 10 && drop_scaled(share, fixed, 1.0 / (double)(1 << j)) > VND_BUDGET_AIM * limit)
-            j++;
-        *k = j;
-        return VND_BUDGET_RAISE;
-    }
-    r->high = 0;
+    const struct measure m = {share, fixed > 0 ? fixed : 0};
     /* one step down doubles what is kept (never past all of it) */
     double up = kept > 0 && kept < 0.5 ? 2 : kept > 0 && kept < 1 ? 1 / kept : 1;
-    if (up <= 1 || drop_scaled(share, fixed, up) > VND_BUDGET_AIM * limit) {
-        r->low = 0;
-        return VND_BUDGET_HOLD;
-    }
-    if (++r->low < VND_BUDGET_LOW_PERIODS)
-        return VND_BUDGET_HOLD;
-    r->low = 0;
-    return VND_BUDGET_LOWER;
+    return step(r, &m, limit, up > 1 && scaled(&m, up) <= VND_BUDGET_AIM * limit, k, over);
 }

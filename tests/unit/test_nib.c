@@ -273,19 +273,19 @@ static void errors(void)
     mutated_error_is("hosts.0.budget", json_pack("{s:i}", "drop_pct", 95),
                      "t.json: hosts[0].budget.drop_pct: 95 is out of range (percent of tenant "
                      "throughput copying may cost: 1 to 90)");
-    {
-        char *text = mutate("hosts.0.budget", json_pack("{s:i}", "drop_pct", 5));
+    /* {key: value} -> (cpu, drop) of hosts[0]; hosts[1] has none */
+    static const struct { const char *key; int value, cpu, drop; const char *what; } budgets[] = {
+        {"cpu_pct", 40, 40, 0, "a host's budget is read; a host without one has none"},
+        {"drop_pct", 5, 0, 5, "a tolerated drop alone is a budget"},
+    };
+    for (size_t i = 0; i < sizeof budgets / sizeof *budgets; i++) {
+        char *text = mutate("hosts.0.budget", json_pack("{s:i}", budgets[i].key,
+                                                        budgets[i].value));
         struct vnd_nib *nib = parse(text, NULL);
-        CHECK(nib && nib->hosts[0].budget_drop_pct == 5 && nib->hosts[0].budget_cpu_pct == 0,
-              "a tolerated drop alone is a budget");
-        vnd_nib_free(nib);
-        free(text);
-    }
-    {
-        char *text = mutate("hosts.0.budget", json_pack("{s:i}", "cpu_pct", 40));
-        struct vnd_nib *nib = parse(text, NULL);
-        CHECK(nib && nib->hosts[0].budget_cpu_pct == 40 && nib->hosts[1].budget_cpu_pct == 0,
-              "a host's budget is read; a host without one has none");
+        CHECK(nib && nib->hosts[0].budget_cpu_pct == budgets[i].cpu
+                  && nib->hosts[0].budget_drop_pct == budgets[i].drop
+                  && nib->hosts[1].budget_cpu_pct == 0 && nib->hosts[1].budget_drop_pct == 0,
+              "%s", budgets[i].what);
         vnd_nib_free(nib);
         free(text);
     }

@@ -124,7 +124,14 @@ echo "# captured connections with their FIN or RST seen: $(awk -F, '$5 > 0' "$W/
 awk -F, 'NR == FNR { sent[$1] = $2; next } ($1 in sent) { n++; if ($3 < sent[$1] || $3 > sent[$1] * 1.05 + 65536) bad++ }
          END { print n + 0, bad + 0 }' <(tr ' ' , <"$W/port_bytes") "$W/conns" >"$W/whole"
 read -r NSTREAM_CAP BAD <"$W/whole"
-DROPS=$(( $(host_drops) - DROPS0 ))
+awk -F, 'NR == FNR { sent[$1] = $2; next } ($1 in sent) && ($3 < sent[$1] || $3 > sent[$1] * 1.05 + 65536) {
+         print "# off: port " $1 ": " $3 " bytes captured, " sent[$1] " received" }' \
+    <(tr ' ' , <"$W/port_bytes") "$W/conns"
+# and what the table server's capture socket dropped (libpcap's count, in
+# vnd_meta: the interface's, while the traces existed)
+TSDROPS=$(alice query --diagnosis "$ID" -f csv \
+    "select coalesce(max(dropped_kernel), 0) + coalesce(max(dropped_queue), 0) from vnd_meta" 2>/dev/null | tail -1)
+DROPS=$(( $(host_drops) - DROPS0 + ${TSDROPS:-0} ))
 echo "# captured streams: $NSTREAM_CAP, short of what the server received: $BAD; copies the host dropped before the table server: $DROPS"
 if [ "$BAD" -gt 0 ] && [ "$DROPS" -gt 0 ]; then
     skip "each captured stream has every byte: the host dropped $DROPS copies on the mirror port (a loaded machine), not the switch"

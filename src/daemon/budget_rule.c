@@ -64,9 +64,8 @@ double vnd_budget_fixed_share(double s1, double q1, double s2, double q2)
 
 double vnd_budget_drop(double share, double fixed)
 {
-    if (!(share > 0) || fixed >= share)
-        return 0;
-    return (share - (fixed > 0 ? fixed : 0)) / share;
+    const struct measure m = {share, fixed > 0 ? fixed : 0};
+    return scaled(&m, 1);
 }
 
 enum vnd_budget_step vnd_budget_drop_step(struct vnd_budget_rule *r, double share, double fixed,

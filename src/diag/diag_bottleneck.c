@@ -269,20 +269,15 @@ void vnd_bottleneck_judge(int nhops, struct vnd_hop_slot *const *series, const i
         /* A queue that overflowed once and then carried the traffic at a
          * level it already had (TCP backed off: seen on the live bed when
          * the second client joined an ids already busy with the first)
-         * is never congested in half the slots after; it became the
-         * bottleneck when it first overflowed. */
-        for (int i = 0; isnan(v->since) && lossy && i < n[h]; i++)
-            if (slot_lossy(&s[i]))
-                v->since = s[i].t;
-        /* Nor is one whose queue overflowed, TCP backing off, and filled
-         * again slowly to stay full (seen on the live bed: 72 packets
-         * lost when the second client joined at 6 s, the processing time
-         * at its quiet level for 4 s, above it from 10 s on): a hop
-         * ranked for what it lost became the bottleneck when it first
-         * lost, before any later rise. */
-        for (int i = 0; lossy && i < n[h] && !isnan(v->since) && s[i].t < v->since; i++)
+         * is never congested in half the slots after; nor is one that
+         * filled again slowly to stay full only later (72 packets lost
+         * when the second client joined at 6 s, the processing time at
+         * its quiet level for 4 s, above it from 10 s on).  A hop ranked
+         * for what it lost became the bottleneck when it first lost. */
+        for (int i = 0; lossy && i < n[h]; i++)
             if (slot_lossy(&s[i])) {
-                v->since = s[i].t;
+                if (isnan(v->since) || s[i].t < v->since)
+                    v->since = s[i].t;
                 break;
             }
     }

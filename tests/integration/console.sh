@@ -107,13 +107,20 @@ ip netns exec "$TB_ALICE_SERVER" iperf3 -s -D -1 >/dev/null 2>&1
 sleep 0.5
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 4 -b 20M >/dev/null 2>&1
 check "iperf3 through alice's ids" test $? -eq 0
-# a slow stream while the browser watches (follow mode)
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
+# a slow stream while the browser watches (follow mode), on a port of its own:
+# the one-off server above may still hold 5201 a moment after its client ends
+ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 -p 5203 >/dev/null 2>&1 &
 BG=$!
-sleep 0.5
-ip netns exec "$TB_ALICE_CLIENT" timeout 200 iperf3 -c 10.0.2.2 -t 150 -b 2M >/dev/null 2>&1 &
-BG="$BG $!"
+for _ in $(seq 50); do
+    ip netns exec "$TB_ALICE_SERVER" ss -Hltn 'sport = :5203' | grep -q . && break
+    sleep 0.1
+done
+ip netns exec "$TB_ALICE_CLIENT" timeout 200 iperf3 -c 10.0.2.2 -p 5203 -t 150 -b 2M >"$W/slow.out" 2>&1 &
+SLOW=$!
+BG="$BG $SLOW"
 sleep 2
+check "the slow stream for follow mode runs" kill -0 "$SLOW"
+kill -0 "$SLOW" 2>/dev/null || sed 's/^/#   /' "$W/slow.out" | tail -5
 
 # ---- the browser ----
 SHOTS=$W/shots

@@ -22,7 +22,7 @@
 #include "tabled/api.h"
 #include "tabled/budget.h"
 #include "capture/pcap_live.h"
-#include "tabled/retain.h"
+#include "store/retain.h"
 #include "tabled/tabled.h"
 #include "tabled/traces.h"
 #include "util/util.h"

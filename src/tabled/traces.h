@@ -19,7 +19,7 @@
 #include "capture/flowrec.h"
 #include "lang/filter.h"
 #include "lang/parseconf.h"
-#include "tabled/retain.h"
+#include "store/retain.h"
 #include "tabled/tabled.h"
 
 struct vnd_tabled_trace {

@@ -5,8 +5,8 @@
  * Files are DIR/NNNNNNNN.pcap; a new one starts at 1/8 of the bound, and
  * the oldest go when the total passes it, so between 7/8 and all of the
  * bound is kept.  A restarted table server continues the ring. */
-#ifndef VND_TABLED_RETAIN_H
-#define VND_TABLED_RETAIN_H
+#ifndef VND_STORE_RETAIN_H
+#define VND_STORE_RETAIN_H
 
 #include <stdint.h>
 #include <sys/types.h>

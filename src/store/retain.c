@@ -1,5 +1,5 @@
-/* retain.c — bounded rings of pcap files. */
-#include "tabled/retain.h"
+/* retain.c — bounded rings of pcap files (see retain.h). */
+#include "store/retain.h"
 
 #include <dirent.h>
 #include <errno.h>

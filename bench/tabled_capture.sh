@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 SECS=${2:-5}
 TABLED=$PWD/$BUILD/vnd-tabled
+source tests/lib.sh
 source tests/integration/lib-ovs.sh
 W=$(mktemp -d /tmp/vnd-bench.XXXXXX)
 PID= IPERF= TCPD=

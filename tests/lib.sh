@@ -19,3 +19,23 @@ CORPUS=${CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/corp
 # fd 9 until the script exits.  Start daemons with 9>&- so that they never
 # keep it.  Returns 1 when it was not free within 600 s.
 bed_lock() { exec 9>>/tmp/vnd-ovs-bed.lock; flock -w 600 9; }
+# listening NS PORT: something listens on TCP PORT in namespace NS.
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .; }
+# iperf3_server NS [PORT]: a one-off iperf3 server (-s -1) in namespace NS,
+# started once the port is free (the last one-off server may still hold it
+# a moment after its client ended) and returned from once it listens, so
+# that a client started next finds it even on a loaded machine.  Its pid is
+# in IPERF_SRV; returns 1 (and says why) when it did not come up in 5 s.
+iperf3_server() {
+    local ns=$1 port=${2:-5201} i
+    for i in $(seq 50); do listening "$ns" "$port" || break; sleep 0.1; done
+    ip netns exec "$ns" iperf3 -s -1 -p "$port" >/dev/null 2>&1 9>&- &
+    IPERF_SRV=$!
+    for i in $(seq 50); do
+        listening "$ns" "$port" && return 0
+        kill -0 "$IPERF_SRV" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "# iperf3 server in $ns did not listen on port $port"
+    return 1
+}

@@ -103,18 +103,11 @@ check "tenant A's diagnosis ($ID)" test "$(jq -r .state "$W/create.json")" = run
 # bob has one of his own too
 curl -s -H "Authorization: Bearer $VND_TOKEN_BOB" -d "{\"collect\": \"Appliance Node : ids\\nCap input\\nproto=ICMP\\n\"}" \
     "$VND_URL/v1/diagnoses" >/dev/null
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -D -1 >/dev/null 2>&1
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"; BG=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 4 -b 20M >/dev/null 2>&1
 check "iperf3 through alice's ids" test $? -eq 0
-# a slow stream while the browser watches (follow mode), on a port of its own:
-# the one-off server above may still hold 5201 a moment after its client ends
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 -p 5203 >/dev/null 2>&1 &
-BG=$!
-for _ in $(seq 50); do
-    ip netns exec "$TB_ALICE_SERVER" ss -Hltn 'sport = :5203' | grep -q . && break
-    sleep 0.1
-done
+# a slow stream while the browser watches (follow mode), on a port of its own
+iperf3_server "$TB_ALICE_SERVER" 5203; BG="$BG $IPERF_SRV"
 ip netns exec "$TB_ALICE_CLIENT" timeout 200 iperf3 -c 10.0.2.2 -p 5203 -t 150 -b 2M >"$W/slow.out" 2>&1 &
 SLOW=$!
 BG="$BG $SLOW"

@@ -115,9 +115,7 @@ check_eq "... and as its table server records it (vnd_sampling)" \
     "$(bob query --diagnosis "$BID" -f csv 'select sampling, method, reason from vnd_sampling' 2>&1 | tail -n +2)" \
     "2,hash,configured"
 
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-IPS=$!
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"; IPS=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 3 -b 30M -J >"$W/iperf.json" 2>&1
 check "iperf3 alice client -> server through the ids" test $? -eq 0
 wait $IPS
@@ -182,9 +180,7 @@ check "vnd diag rtt --diagnosis on a table with no ACKs answers (empty or rows)"
 BROWS=$(bob query --diagnosis "$BID" -f csv 'select count(*) from ids_in' | tail -1)
 check_eq "bob's ids_in holds none of alice's packets" "$BROWS" 0
 AROWS0=$(alice query --diagnosis "$ID" -f csv 'select count(*) from ids_in' | tail -1)
-ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-IPS=$!
-sleep 0.3
+iperf3_server "$TB_BOB_SERVER"; IPS=$IPERF_SRV
 ip netns exec "$TB_BOB_CLIENT" timeout 20 iperf3 -c 10.0.2.2 -t 1 -b 5M >/dev/null 2>&1
 wait $IPS
 sleep 1.5

@@ -57,15 +57,11 @@ ovs_capture_rule 0x11 1 201 && ovs_capture_rule 0x12 12 201 &&
     ovs_capture_rule 0x21 10 202 && ovs_capture_rule 0x22 11 202
 check_eq "four capture rules in table 0" "$(ofctl dump-flows "$B_BR" table=0 | grep -c 'cookie=0x[12][12]')" 4
 
-ip netns exec "$B_NS_sv" iperf3 -s -1 >/dev/null 2>&1 9>&- &
-SRV=$!
-sleep 0.5
+iperf3_server "$B_NS_sv"; SRV=$IPERF_SRV
 ip netns exec "$B_H1" timeout 20 iperf3 -c 10.78.0.1 -t 3 >"$W/tcp" 2>&1 9>&-
 check "TCP flow through the router" test $? -eq 0
 wait "$SRV" 2>/dev/null
-ip netns exec "$B_NS_sv" iperf3 -s -1 >/dev/null 2>&1 9>&- &
-SRV=$!
-sleep 0.5
+iperf3_server "$B_NS_sv"; SRV=$IPERF_SRV
 ip netns exec "$B_H1" timeout 20 iperf3 -c 10.78.0.1 -u -b 60M -l 1400 -t 2 >"$W/udp" 2>&1 9>&-
 check "UDP flow at 60 Mbit/s through the 40 Mbit/s router" test $? -eq 0
 wait "$SRV" 2>/dev/null; SRV=

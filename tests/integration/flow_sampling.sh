@@ -74,9 +74,7 @@ host_drops() {
 }
 DROPS0=$(host_drops)
 # 40 streams (and iperf3's control connection) through the ids
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-SRV=$!
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"; SRV=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" timeout 60 iperf3 -c 10.0.2.2 -P 40 -t 3 -b 1M -J >"$W/iperf.json" 2>&1
 check "iperf3 -P 40 alice client -> server through the ids" test $? -eq 0
 wait "$SRV" 2>/dev/null

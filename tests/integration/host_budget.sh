@@ -107,9 +107,7 @@ agent_sampling() {
 # flows that a flow sample of 1 in 4 holds some (3/4 to the 32nd: 0.01%
 # that it holds none; 1.4% at 1 in 8; with 16 streams a run lost its
 # estimate so); 64 made the start's share too far from the rest's
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-SRV=$!
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"; SRV=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 55 -b 1500K -J >"$W/iperf.json" 2>&1 &
 CLI=$!
 T0=$(date +%s.%N)
@@ -264,9 +262,7 @@ check_eq "its vnd_meta says the agent's rate now" \
 # takes to forward alone (the part the shares before and after a change
 # say does not depend on the copies), with the same traffic again (after
 # the throughput check above, so that its rates are the two phases')
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-SRV=$!
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"; SRV=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 80 -b 1500K >/dev/null 2>&1 &
 CLI=$!
 sleep 6

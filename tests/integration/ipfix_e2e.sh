@@ -59,9 +59,8 @@ check "one capture rule, sampling 1 in 1 into set 22094 (no copy to the mirror p
     sh -c "test \$(wc -l <'$W/rule') -eq 1 && grep -q 'sample(probability=65535,collector_set_id=22094,obs_domain_id=22094,obs_point_id=[0-9]*)' '$W/rule' && ! grep -q 'push_vlan' '$W/rule'"
 
 # bob's traffic (same addresses) and alice's, at the same time
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"
+iperf3_server "$TB_BOB_SERVER" 5202
 ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 3 -b 20M >/dev/null 2>&1 &
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 3 -b 40M -J >"$W/iperf.json" 2>&1
 check "iperf3 alice client -> server through the ids" test $? -eq 0

@@ -100,9 +100,8 @@ NRULES2=$(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV2" | grep -c 'cookie=0
 check "no capture rule for an sflow trace" test $((NRULES + NRULES2)) -eq 0
 
 # bob's traffic (same addresses) and alice's, at the same time
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"
+iperf3_server "$TB_BOB_SERVER" 5202
 ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 4 -b 20M >/dev/null 2>&1 &
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 4 -b 40M -J >"$W/iperf.json" 2>&1
 check "iperf3 alice client -> server through the ids" test $? -eq 0
@@ -164,8 +163,7 @@ grep -q 'max_len=100' <(ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1") || M
 timeout 8 tcpdump -i "$MIR" -c 200 -w "$W/mirror.pcap" >/dev/null 2>&1 9>&- &
 TD=$!
 sleep 1
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 2 -b 20M >/dev/null 2>&1
 wait $TD
 tcpdump -r "$W/mirror.pcap" -nn -e 2>/dev/null | awk '{for (i = 1; i <= NF; i++) if ($i == "length") { v = $(i + 1); sub(/[:,]/, "", v); if (v + 0 > m) m = v + 0 } n++} END {print n + 0, m + 0}' >"$W/mir.txt"

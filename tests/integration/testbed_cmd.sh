@@ -129,9 +129,7 @@ check_eq "alice's client and server know alice's ids" \
 check_eq "bob's client and server know bob's ids" \
     "$(mac "$TB_BOB_CLIENT" 10.0.1.1) $(mac "$TB_BOB_SERVER" 10.0.2.1)" "02:00:00:b1:00:01 02:00:00:b1:00:11"
 
-nx "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-PIDS=$!
-sleep 0.3
+iperf3_server "$TB_ALICE_SERVER"; PIDS=$IPERF_SRV
 nx "$TB_ALICE_CLIENT" timeout 20 iperf3 -c 10.0.2.2 -t 2 >"$W/iperf" 2>&1
 check "iperf3 -t 2 alice client -> server ($(grep receiver "$W/iperf" | grep -o '[0-9.]* [MG]bits/sec'))" test $? -eq 0
 wait $PIDS 2>/dev/null; PIDS=

@@ -62,9 +62,8 @@ check "alice submits ids output (hv1) and server input (hv2)" test $? -eq 0 || s
 ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
 N=${ID#d}
 
-ip netns exec "$TB_ALICE_SERVER" iperf3 -s -1 >/dev/null 2>&1 &
-ip netns exec "$TB_BOB_SERVER" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
-sleep 0.5
+iperf3_server "$TB_ALICE_SERVER"
+iperf3_server "$TB_BOB_SERVER" 5202
 ip netns exec "$TB_BOB_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -p 5202 -t 2 -b 10M >/dev/null 2>&1 &
 ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 2 -b 20M >/dev/null 2>&1
 check "iperf3 alice client -> server" test $? -eq 0

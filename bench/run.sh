@@ -12,7 +12,8 @@ cap=$(mktemp /tmp/vnd-bench-XXXXXX.pcap)
 "$B/bench/gen_capture" "$cap" 300000 64
 run "$B/bench/decode_bench" "$cap"
 rm -f "$cap"
-run "$B/bench/retain_bench" /var/tmp 2000000 5
+run "$B/bench/retain_bench" /var/tmp 2000000 5 128
+run "$B/bench/retain_bench" /var/tmp 400000 5 1514
 [ -x bench/diag_bench.sh ] && run bench/diag_bench.sh
 run bench/guard_bench.sh 1000000 "$B"
 [ -x bench/simulate.sh ] && run bench/simulate.sh

@@ -211,14 +211,15 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             if (p[i].cpu_pct)
                 cpu_step = vnd_budget_rule_step(&e->rule, share, limit, &kc, &over);
             /* The switch's share is taken as its forwarding, the table
-             * server's as the copies': on the userspace datapath copying
-             * every packet moved the switch's share by under a point at
-             * 100 Mbit/s (docs/cost.md), on the kernel's the copies are
-             * not in ovs-vswitchd's CPU at all.  (Not the fixed part the
-             * floor learns: from two polls that swing by points it put 6
-             * of the switch's 17 points on the copies in one run, an
-             * estimate of 42% for 9%, and as it follows the share down it
-             * says 0% at each new low.) */
+             * server's as the copies': the estimate is the table server's
+             * part.  On the userspace datapath the switch also pays per
+             * copied packet, by under a point at 100 Mbit/s one day and
+             * by 12% of its share another (docs/cost.md), so the true
+             * drop may be larger.  (Not the fixed part the floor learns:
+             * from two polls that swing by points it put 6 of the
+             * switch's 17 points on the copies in one run, an estimate of
+             * 42% for 9%, and as it follows the share down it says 0% at
+             * each new low.) */
             double f = ovs;
             e->drop = vnd_budget_drop(share, f);
             if (p[i].drop_pct)

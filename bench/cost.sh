@@ -130,6 +130,18 @@ teardown() {
     sflow|vnd) [ -n "$DIAG" ] && alice stop "$DIAG" >/dev/null 2>&1; DIAG= ;;
     esac
 }
+# settle: waits (at most 10 s) until the table server is idle again, so that
+# what a stopped configuration left to do (dropping its trace's tables and raw
+# files, a checkpoint) is not counted against the next one.  Without it the
+# configuration after a full mirror ("none", in round robin) carried 0.6-1.1%
+# of a core that was the mirror's, where an idle table server takes 0.1%.
+settle() {
+    local a b
+    for _ in $(seq 20); do
+        a=$(cpu_ticks "$TABLED_PID"); sleep 0.5; b=$(cpu_ticks "$TABLED_PID")
+        [ $((b - a)) -le 0 ] && return
+    done
+}
 # One run: iperf3 (at most RATE Mbit/s in all when given) with the CPU of
 # ovs-vswitchd and the table server over it.  Prints MBIT OVS_CPU% TABLED_CPU%
 measure() {
@@ -151,6 +163,7 @@ for rep in $(seq "$REPS"); do
         IFS='|' read -r name kind args <<<"$c"
         [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]] && continue
         # shellcheck disable=SC2086
+        settle
         if ! setup "$kind" $args; then echo "cost.sh: $name: setup failed" >&2; teardown "$kind"; continue; fi
         sleep 1    # the agent, the exporter or the rules in place
         read -r mbit ocpu tcpu < <(measure)

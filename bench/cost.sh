@@ -132,9 +132,7 @@ teardown() {
 }
 # settle: waits (at most 10 s) until the table server is idle again, so that
 # what a stopped configuration left to do (dropping its trace's tables and raw
-# files, a checkpoint) is not counted against the next one.  Without it the
-# configuration after a full mirror ("none", in round robin) carried 0.6-1.1%
-# of a core that was the mirror's, where an idle table server takes 0.1%.
+# files, a checkpoint) cannot be counted against the next one.
 settle() {
     local a b
     for _ in $(seq 20); do

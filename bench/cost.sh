@@ -164,8 +164,8 @@ for rep in $(seq "$REPS"); do
     for c in "${CONFIGS[@]}"; do
         IFS='|' read -r name kind args <<<"$c"
         [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]] && continue
-        # shellcheck disable=SC2086
         settle
+        # shellcheck disable=SC2086
         if ! setup "$kind" $args; then echo "cost.sh: $name: setup failed" >&2; teardown "$kind"; continue; fi
         sleep 1    # the agent, the exporter or the rules in place
         read -r mbit ocpu tcpu < <(measure)

@@ -107,11 +107,15 @@ agent_sampling() {
 # flows that a flow sample of 1 in 4 holds some (3/4 to the 32nd: 0.01%
 # that it holds none; 1.4% at 1 in 8; with 16 streams a run lost its
 # estimate so); 64 made the start's share too far from the rest's
+DUR=70
 iperf3_server "$TB_ALICE_SERVER"; SRV=$IPERF_SRV
-ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 55 -b 1500K -J >"$W/iperf.json" 2>&1 &
+ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t $DUR -b 1500K -J >"$W/iperf.json" 2>&1 &
 CLI=$!
 T0=$(date +%s.%N)
-sleep 4
+# past the start: the switch's share while the 32 flows are set up (their
+# upcalls) ran a quarter over the rest's in a CI run, which put a budget
+# taken from it over what the steady streams then cost
+sleep 8
 read -r S1 T1S < <(mean_share 2)
 echo "# ovs-vswitchd + table server with every flow copied: ${S1:-?}% of a core (table server ${T1S:-?}%)"
 # bytes per second of copies reaching the table server's capture interface
@@ -125,17 +129,31 @@ check "... and changes nothing under a budget of 6400%" \
     test "$(budget | jq -r .changes)" = 0
 # below the share with every flow copied, above what forwarding alone takes
 # (the switch's share cannot fall below it: docs/cost.md); the header-only
-# traces go to the cut alone whatever the rule's k (a burst's is 2 or 3)
-B=$(printf '%.0f' "$(echo "${S1:-10} * 0.9" | bc -l)")
-[ "$B" -ge 1 ] || B=1
-echo "# hv1's budget lowered to $B% of a core"
-sed -i "0,/\"cpu_pct\": 6400/s//\"cpu_pct\": $B/" "$TB_NIB"
+# traces go to the cut alone whatever the rule's k (a burst's is 2 or 3).
+# The control server acts above 0.9 of the budget: 0.8 of the share puts
+# that at 0.72 of it, under the swings between polls noted below.
 CPID=$(awk '$1 == "pid" && $2 == "controld" { print $3 }' "$BED/state")
+OLD_B=6400
+lower_budget() {  # NEW: hv1's CPU budget in the NIB, read again on SIGHUP
+    sed -i "0,/\"cpu_pct\": $OLD_B\b/s//\"cpu_pct\": $1/" "$TB_NIB"
+    OLD_B=$1
+    echo "# hv1's budget lowered to $1% of a core"
+    kill -HUP "$CPID"
+}
+B=$(printf '%.0f' "$(echo "${S1:-10} * 0.8" | bc -l)")
+[ "$B" -ge 1 ] || B=1
 T1=$(date +%s.%N)
-kill -HUP "$CPID"
-for _ in $(seq 40); do
+lower_budget "$B"
+for i in $(seq 30); do
     sleep 1
     [ "$(budget | jq -r '.changes // 0')" -ge 1 ] && break
+    # still under 0.9 of it after three polls: the share sank since S1;
+    # once more, below the share the control server reads now
+    if [ "$i" = 15 ]; then
+        S=$(budget | jq -r '.share_pct // empty')
+        echo "# no change in 15 s at $B% (the share now ${S:-?}%)"
+        [ -n "$S" ] && B=$(printf '%.0f' "$(echo "$S * 0.8" | bc -l)") && [ "$B" -ge 1 ] && lower_budget "$B"
+    fi
 done
 budget | sed 's/^/# after SIGHUP: /'
 check "the budget changed the levers of hv1's traces" \
@@ -232,7 +250,7 @@ read -r BEFORE CUTRATE SEG_WHOLE SEG_CUT < <(alice query --diagnosis "$ID" -f cs
          (select avg(payload_len) from w), (select avg(payload_len) from k)" 2>&1 |
   tail -1 | tr ',' ' ')
 echo "# ids_in's data segments: ${SEG_WHOLE:-?} payload bytes each whole, ${SEG_CUT:-?} cut to 128 bytes"
-echo "# ids_in's payload rate: ${BEFORE:-?} bit/s whole, ${CUTRATE:-?} bit/s cut (iperf3: $((SENT * 8 / 55)) bit/s over 55 s)"
+echo "# ids_in's payload rate: ${BEFORE:-?} bit/s whole, ${CUTRATE:-?} bit/s cut (iperf3: $((SENT * 8 / DUR)) bit/s over $DUR s)"
 check "... and counts every byte: a data segment's mean payload while cut is the whole copies' within 1%" \
     awk -v a="$SEG_WHOLE" -v b="$SEG_CUT" 'BEGIN { exit !(a > 128 && b >= 0.99 * a && b <= 1.01 * a) }'
 check "... and so the payload rate while cut is the whole copies' within 10%" \
@@ -266,8 +284,7 @@ iperf3_server "$TB_ALICE_SERVER"; SRV=$IPERF_SRV
 ip netns exec "$TB_ALICE_CLIENT" iperf3 -c 10.0.2.2 -P 32 -t 80 -b 1500K >/dev/null 2>&1 &
 CLI=$!
 sleep 6
-sed -i "0,/\"cpu_pct\": $B\b/s//\"cpu_pct\": 5/" "$TB_NIB"
-kill -HUP "$CPID"
+lower_budget 5
 for _ in $(seq 40); do
     sleep 1
     # (the state may be "at floor" of the old budget until the NIB is read)

@@ -1,7 +1,8 @@
 /* retain_bench.c — what keeping raw packets costs the table server: the
  * CPU (user + system, this process) to write N frames of B bytes (cut to
- * 128 in the switch, or whole) into a ring of pcap files, through VND's ring (store/retain.c: blocks
- * reserved per file) beside libpcap's own writer (pcap_dump, as
+ * 128 in the switch, or whole) into a ring of pcap files, through VND's
+ * ring (store/retain.c: its own buffer, the oldest file reused as the
+ * next) beside libpcap's own writer (pcap_dump, as
  * `tcpdump -w F -C 8 -W 8` writes: each file grown write by write), in
  * the same run, flushed every 5000 frames as the table server flushes
  * each batch.  Best of REPS runs each.
@@ -144,11 +145,11 @@ int main(int argc, char **argv)
         }
     }
     double mb = frames * (16.0 + snap) / 1e6;
-    printf("retain_bench: %ld frames of %u bytes (%.0f MB) into a ring of 8 files of %u MB "
+    printf("retain_bench: %ld frames of %u bytes (%.0f MB) into a ring of %u MB (pcap_dump: 8 files of %u MB) "
            "under %s, flushed every %d; best of %d\n",
-           frames, snap, mb, FILE_BYTES >> 20, base, FLUSH_EVERY, reps);
+           frames, snap, mb, RING_BYTES >> 20, FILE_BYTES >> 20, base, FLUSH_EVERY, reps);
     printf("%-44s %12s %14s\n", "writer", "cpu-s/Mframe", "ns/byte");
-    printf("%-44s %12.3f %14.2f\n", "VND ring (store/retain.c, blocks reserved)",
+    printf("%-44s %12.3f %14.2f\n", "VND ring (store/retain.c, files reused)",
            best_v / (frames / 1e6), best_v * 1e9 / (mb * 1e6));
     printf("%-44s %12.3f %14.2f\n", "libpcap pcap_dump (tcpdump -C 8 -W 8 style)",
            best_p / (frames / 1e6), best_p * 1e9 / (mb * 1e6));

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +16,30 @@
 #define PCAP_HDR 24
 #define REC_HDR 16
 
+/* Held by the ring and by each download's view of it: while a view holds
+ * files open, the ring does not overwrite any (it recycles files only when
+ * it holds the only reference). */
+struct vnd_retain_pins {
+    atomic_int refs;
+};
+
+static void unpin(struct vnd_retain_pins *p)
+{
+    if (atomic_fetch_sub(&p->refs, 1) == 1)
+        free(p);
+}
+
 struct vnd_retain {
     char *dir;
     uint64_t limit, file_limit, total;
     uint32_t snaplen;
     uint32_t *seqs;          /* files in the ring, oldest first */
-    uint64_t *sizes;
+    uint64_t *sizes;         /* their sizes in records written (buffered ones
+                              * included); a recycled file's own size may be
+                              * larger until it is closed */
     int n;
     int cur;                 /* the newest file, open for appending; -1 none */
-    uint64_t cur_size;       /* its size, buffered bytes included */
+    struct vnd_retain_pins *pins;
     /* Records are gathered here and written in large pieces: a write per
      * record (or stdio's two calls per record) cost more than the copy. */
     uint8_t *buf;
@@ -61,8 +77,16 @@ static char *file_path(const struct vnd_retain *r, uint32_t seq)
     return vnd_strdup_printf("%s/%08u.pcap", r->dir, seq);
 }
 
+static uint32_t get32le(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Cuts a file a crash left mid-record back to its last whole record, so
- * downloads stay valid pcap. */
+ * downloads stay valid pcap.  A reused file (start_file) holds its older
+ * records past the new ones until it is closed: a record stamped before
+ * the file's first, or one no capture could have written, ends the file
+ * (a capture's stamps do not go back). */
 static void repair(const char *path)
 {
     struct stat st;
@@ -73,18 +97,23 @@ static void repair(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return;
-    uint8_t h[REC_HDR];
+    uint8_t fh[PCAP_HDR], h[REC_HDR];
     off_t good = 0;
-    if (fseeko(f, PCAP_HDR, SEEK_SET) == 0) {
+    if (fread(fh, 1, PCAP_HDR, f) == PCAP_HDR) {
         good = PCAP_HDR;
+        uint64_t first = 0;
         while (fread(h, 1, REC_HDR, f) == REC_HDR) {
-            uint32_t caplen = h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24;
-            if (caplen > 262144 || fseeko(f, caplen, SEEK_CUR))
+            uint64_t ts = (uint64_t)get32le(h) * 1000000000u + get32le(h + 4);
+            uint32_t caplen = get32le(h + 8);
+            if (get32le(h + 4) >= 1000000000u || caplen > 262144 || (first && ts < first)
+                || fseeko(f, caplen, SEEK_CUR))
                 break;
             off_t end = ftello(f);
             struct stat sb;
             if (fstat(fileno(f), &sb) || end > sb.st_size)
                 break;
+            if (!first)
+                first = ts;
             good = end;
         }
     }
@@ -110,27 +139,59 @@ static void close_file(struct vnd_retain *r)
     if (r->cur < 0)
         return;
     if (write_out(r) == 0)
-        (void)ftruncate(r->cur, (off_t)r->cur_size);
+        (void)ftruncate(r->cur, (off_t)r->sizes[r->n - 1]);
     close(r->cur);
     r->cur = -1;
     r->used = 0;
+}
+
+/* Forgets the oldest file (the caller unlinks or reuses it). */
+static void drop_oldest(struct vnd_retain *r)
+{
+    r->total -= r->sizes[0];
+    memmove(r->seqs, r->seqs + 1, (size_t)(r->n - 1) * sizeof *r->seqs);
+    memmove(r->sizes, r->sizes + 1, (size_t)(r->n - 1) * sizeof *r->sizes);
+    r->n--;
+}
+
+/* When the next file would push the oldest out, the oldest becomes the
+ * next file: renamed and written over in place, its pages in the page
+ * cache and its blocks on disk already.  A new file costs the kernel a
+ * page and a block per 4 KiB written, and the unlink of the old one their
+ * eviction: together half the ring's CPU on ext4 with whole frames
+ * (bench/retain_bench.c).  Not while a download holds files open.
+ * Returns the open file, or -1 (then a new file is made). */
+static int recycle_oldest(struct vnd_retain *r, const char *path)
+{
+    if (r->n < 2 || r->total + r->file_limit <= r->limit || atomic_load(&r->pins->refs) != 1)
+        return -1;
+    char *old = file_path(r, r->seqs[0]);
+    int fd = rename(old, path) == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+    free(old);
+    if (fd >= 0)
+        drop_oldest(r);
+    return fd;
 }
 
 static int start_file(struct vnd_retain *r)
 {
     uint32_t seq = r->n ? r->seqs[r->n - 1] + 1 : 1;
     char *path = file_path(r, seq);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    close_file(r);
+    int fd = recycle_oldest(r, path);
+    if (fd < 0) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        /* Reserve the file's blocks now, past its end so that a download
+         * sees only what is written: appending into reserved blocks saves
+         * the kernel the allocation per write (a fifth of the ring's CPU
+         * on ext4, bench/retain_bench.c).  Best effort: a filesystem that
+         * cannot reserve grows the file write by write. */
+        if (fd >= 0)
+            (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(r->file_limit + 65536));
+    }
     free(path);
     if (fd < 0)
         return errno;
-    /* Reserve the file's blocks now, past its end so that a download sees
-     * only what is written: appending into reserved blocks saves the
-     * kernel the allocation per write (a fifth of the ring's CPU on ext4,
-     * bench/retain_bench.c).  Best effort: a filesystem that cannot
-     * reserve grows the file write by write. */
-    (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(r->file_limit + 65536));
-    close_file(r);
     r->cur = fd;
     uint8_t *h = r->buf;
     memset(h, 0, PCAP_HDR);
@@ -139,7 +200,6 @@ static int start_file(struct vnd_retain *r)
     put32le(h + 16, r->snaplen ? r->snaplen : 262144);
     put32le(h + 20, 1);              /* LINKTYPE_ETHERNET */
     r->used = PCAP_HDR;
-    r->cur_size = PCAP_HDR;
     r->seqs = vnd_xrealloc(r->seqs, (size_t)(r->n + 1) * sizeof *r->seqs);
     r->sizes = vnd_xrealloc(r->sizes, (size_t)(r->n + 1) * sizeof *r->sizes);
     r->seqs[r->n] = seq;
@@ -159,9 +219,13 @@ int vnd_retain_open(const char *dir, uint64_t limit, uint32_t snaplen,
     struct vnd_retain *r = vnd_xcalloc(1, sizeof *r);
     r->dir = vnd_xstrdup(dir);
     r->limit = limit;
-    r->file_limit = limit / 8 > 65536 ? limit / 8 : 65536;
+    /* files of 1/16 of the bound: reusing the oldest as the next file
+     * gives it up a file early, so 7/8 of the bound stays kept */
+    r->file_limit = limit / 16 > 65536 ? limit / 16 : 65536;
     r->snaplen = snaplen;
     r->cur = -1;
+    r->pins = vnd_xcalloc(1, sizeof *r->pins);
+    atomic_init(&r->pins->refs, 1);
     r->buf = vnd_xmalloc(BUF_BYTES);
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -205,10 +269,7 @@ static void trim(struct vnd_retain *r)
         char *p = file_path(r, r->seqs[0]);
         unlink(p);
         free(p);
-        r->total -= r->sizes[0];
-        memmove(r->seqs, r->seqs + 1, (size_t)(r->n - 1) * sizeof *r->seqs);
-        memmove(r->sizes, r->sizes + 1, (size_t)(r->n - 1) * sizeof *r->sizes);
-        r->n--;
+        drop_oldest(r);
     }
 }
 
@@ -217,7 +278,7 @@ int vnd_retain_write(struct vnd_retain *r, int64_t ts_ns, const uint8_t *data,
 {
     if (r->cur < 0)
         return EIO;
-    if (r->cur_size >= r->file_limit) {
+    if (r->sizes[r->n - 1] >= r->file_limit) {
         int rc = start_file(r);
         if (rc)
             return rc;
@@ -245,7 +306,6 @@ int vnd_retain_write(struct vnd_retain *r, int64_t ts_ns, const uint8_t *data,
         memcpy(r->buf + r->used, data, caplen);
         r->used += caplen;
     }
-    r->cur_size += add;
     r->sizes[r->n - 1] += add;
     r->total += add;
     trim(r);
@@ -273,17 +333,20 @@ int vnd_retain_snapshot(struct vnd_retain *r, struct vnd_retain_view **out)
         char *p = file_path(r, r->seqs[i]);
         int fd = open(p, O_RDONLY | O_CLOEXEC);
         free(p);
-        struct stat sb;
-        if (fd < 0 || fstat(fd, &sb) || sb.st_size < PCAP_HDR) {
-            if (fd >= 0)
-                close(fd);
+        if (fd < 0)
+            continue;
+        if (r->sizes[i] < PCAP_HDR) {
+            close(fd);
             continue;
         }
         v->fds[v->n] = fd;
-        v->sizes[v->n] = sb.st_size;
+        v->sizes[v->n] = (off_t)r->sizes[i];     /* what was written, not the file's size */
         v->n++;
     }
     v->off = 0;
+    /* no file is written over while this view holds it */
+    v->pins = r->pins;
+    atomic_fetch_add(&r->pins->refs, 1);
     *out = v;
     return 0;
 }
@@ -317,6 +380,7 @@ void vnd_retain_view_free(struct vnd_retain_view *v)
         return;
     for (int i = 0; i < v->n; i++)
         close(v->fds[i]);
+    unpin(v->pins);
     free(v->fds);
     free(v->sizes);
     free(v);
@@ -328,6 +392,7 @@ void vnd_retain_close(struct vnd_retain *r, int remove)
         return;
     close_file(r);
     free(r->buf);
+    unpin(r->pins);
     if (remove) {
         for (int i = 0; i < r->n; i++) {
             char *p = file_path(r, r->seqs[i]);

@@ -2,9 +2,12 @@
  * files (nanosecond pcap, Ethernet, tag removed, cut to the trace's snap
  * length, after sampling: exactly the packets its tables describe).
  *
- * Files are DIR/NNNNNNNN.pcap; a new one starts at 1/8 of the bound, and
- * the oldest go when the total passes it, so between 7/8 and all of the
- * bound is kept.  A restarted table server continues the ring. */
+ * Files are DIR/NNNNNNNN.pcap; a new one starts at 1/16 of the bound.
+ * When the next would push the total past the bound, the oldest becomes it
+ * (renamed and written over) unless a download holds files open; else the
+ * oldest go when the total passes the bound.  Between 7/8 and all of the
+ * bound is kept.  A restarted table server
+ * continues the ring. */
 #ifndef VND_STORE_RETAIN_H
 #define VND_STORE_RETAIN_H
 
@@ -36,6 +39,7 @@ struct vnd_retain_view {
     off_t *sizes;
     int cur;                 /* reading position: file, offset */
     off_t off;
+    struct vnd_retain_pins *pins;       /* the ring's: held while the view lives */
 };
 int vnd_retain_snapshot(struct vnd_retain *r, struct vnd_retain_view **out);
 /* Copies up to `max` bytes of the stream at `pos`; returns bytes, 0 at the

@@ -1,7 +1,8 @@
 /* test_retain.c — the raw packet ring (store/retain.h): what a download
  * gives back, read by libpcap itself; the bound; the blocks reserved past a
  * file's end given back; frames larger than the ring's buffer; a file a
- * crash cut mid-record. */
+ * crash cut mid-record; files reused, but not while a download holds them,
+ * and a crash in a reused file. */
 #include "../tap.h"
 
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/retain.h"
@@ -127,6 +129,54 @@ static uint64_t on_disk(const char *dir, uint64_t *over, int *files)
     return total;
 }
 
+/* The ring's files' inode numbers (up to 64), sorted; returns how many. */
+static int inodes(const char *dir, ino_t *out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)) && n < 64) {
+        if (!strstr(e->d_name, ".pcap"))
+            continue;
+        char p[4608];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &st) == 0)
+            out[n++] = st.st_ino;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int all_in(const ino_t *a, int na, const ino_t *b, int nb)
+{
+    for (int i = 0; i < na; i++) {
+        int found = 0;
+        for (int k = 0; k < nb; k++)
+            found |= a[i] == b[k];
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* The newest file's path and size. */
+static off_t newest_file(const char *dir, char *path, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char best[256] = "";
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".pcap") && strcmp(e->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", e->d_name);
+    if (d)
+        closedir(d);
+    snprintf(path, cap, "%s/%s", dir, best);
+    struct stat st;
+    return stat(path, &st) ? -1 : st.st_size;
+}
+
 int main(void)
 {
     char base[] = "/tmp/vnd-test-retain.XXXXXX";
@@ -164,8 +214,7 @@ int main(void)
     free(buf);
     uint64_t over;
     int files;
-    uint64_t sizes = on_disk(dir, &over, &files);
-    CHECK_EQ_INT(sizes, kept, "the files' sizes add up to what the ring counts (%d files)", files);
+    on_disk(dir, &over, &files);
     CHECK_EQ_INT(over, 0, "the blocks reserved past a file's end are given back when the next starts");
 
     /* frames larger than the ring's buffer, between small ones */
@@ -191,7 +240,11 @@ int main(void)
     buf = download(r, &len);
     long before = read_back(buf, len, 128).n;
     free(buf);
+    kept = vnd_retain_bytes(r);
     vnd_retain_close(r, 0);
+    /* (a reused file is as long as it was until it is closed) */
+    uint64_t sizes = on_disk(dir, &over, &files);
+    CHECK_EQ_INT(sizes, kept, "closed, the files' sizes add up to what the ring counts (%d files)", files);
     char newest[4608] = "";
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -216,6 +269,83 @@ int main(void)
     rb = read_back(buf, len, 0);
     CHECK(rb.n == before + 10 && rb.first + rb.n == 20010,
           "the cut record is gone, the frames before it kept, the new ones after (%ld, want %ld) %s", rb.n, before + 10, rb.err);
+    free(buf);
+    vnd_retain_close(r, 1);
+
+    /* Files are reused: once the ring is full, the oldest becomes the next
+     * (records of 144 bytes: 455 to a file of 64 KiB, 15 to 17 files). */
+    char dir3[300];
+    snprintf(dir3, sizeof dir3, "%s/reuse", base);
+    CHECK(vnd_retain_open(dir3, limit, 128, &r, &err) == 0, "a third ring opens");
+    failed = 0;
+    write_frames(r, 0, 20000, 128, &failed);
+    vnd_retain_flush(r);
+    ino_t full[64], later[64];
+    int nfull = inodes(dir3, full);
+    write_frames(r, 20000, 40000, 128, &failed);
+    vnd_retain_flush(r);
+    int nlater = inodes(dir3, later);
+    CHECK(failed == 0 && nlater > 0 && all_in(later, nlater, full, nfull),
+          "20,000 frames more (44 files' worth) go into the files the full ring had (%d files, %d before)",
+          nlater, nfull);
+    buf = download(r, &len);
+    rb = read_back(buf, len, 128);
+    CHECK(rb.all_right && rb.first + rb.n == 40000 && rb.n >= (long)(limit / 8 * 7 / 144),
+          "its download is the newest frames, in order, to the last (%ld from %ld) %s", rb.n, rb.first, rb.err);
+    free(buf);
+
+    /* ... but not while a download holds them: the view reads what was
+     * there when it was taken, however much is written meanwhile */
+    struct vnd_retain_view *v;
+    CHECK(vnd_retain_snapshot(r, &v) == 0, "a download starts");
+    write_frames(r, 40000, 60000, 128, &failed);
+    size_t cap = 4 << 20;
+    buf = malloc(cap);
+    len = 0;
+    for (ssize_t got; (got = vnd_retain_view_read(v, buf + len, cap - len)) > 0;)
+        len += (size_t)got;
+    vnd_retain_view_free(v);
+    rb = read_back(buf, len, 128);
+    CHECK(failed == 0 && rb.all_right && rb.first + rb.n == 40000,
+          "a download taken at 40,000 frames gives those, whole, with 20,000 written while it ran (%ld from %ld) %s",
+          rb.n, rb.first, rb.err);
+    free(buf);
+    nfull = inodes(dir3, full);
+    write_frames(r, 60000, 80000, 128, &failed);
+    nlater = inodes(dir3, later);
+    CHECK(all_in(later, nlater, full, nfull), "once it ends, files are reused again");
+    vnd_retain_close(r, 0);
+
+    /* A crash while writing into a reused file: its older records are still
+     * past the new ones.  Reopened, the ring cuts them off. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct vnd_retain *c;
+        char *e2 = NULL;
+        int f2 = 0;
+        if (vnd_retain_open(dir3, limit, 128, &c, &e2))
+            _exit(1);
+        /* a fresh file at open, 23 more full ones (the oldest reused), half of the 25th */
+        write_frames(c, 80000, 80000 + 455 * 24 + 227, 128, &f2);
+        vnd_retain_flush(c);
+        _exit(f2 ? 1 : 0);          /* no close: as a crash */
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    char np[4608];
+    off_t crashed = newest_file(dir3, np, sizeof np);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && crashed == 24 + 455 * 144,
+          "a writer dies halfway through a reused file, its older records past the new ones (%lld bytes)",
+          (long long)crashed);
+    CHECK(vnd_retain_open(dir3, limit, 128, &r, &err) == 0, "the ring reopens after it");
+    struct stat cst;
+    CHECK(stat(np, &cst) == 0 && cst.st_size == 24 + 227 * 144,
+          "... cut back to the 227 records written into it (%lld bytes)", (long long)cst.st_size);
+    buf = download(r, &len);
+    rb = read_back(buf, len, 128);
+    CHECK(rb.all_right && rb.first + rb.n == 80000 + 455 * 24 + 227,
+          "its download ends at the last frame written, no older record after it (%ld from %ld) %s",
+          rb.n, rb.first, rb.err);
     free(buf);
     vnd_retain_close(r, 1);
     rmdir(base);

@@ -318,6 +318,7 @@ int main(void)
 
     /* A crash while writing into a reused file: its older records are still
      * past the new ones.  Reopened, the ring cuts them off. */
+    fflush(stdout);     /* the child must not print the parent's buffered lines */
     pid_t pid = fork();
     if (pid == 0) {
         struct vnd_retain *c;

@@ -132,6 +132,9 @@ def summarize(order, runs):
                                if all(x[3] > 0 for x in v) else float("nan")),
         })
     base = next((r for r in rows if r["config"] == "none"), None)
+    nan2 = (float("nan"),) * 2
+    for r in rows:      # costs need "none" (--only without it: none)
+        r["cost_ci"] = r["cpu_cost_ci"] = r["fixed_cost_ci"] = nan2
     if base:
         for r in rows:
             r["cost_ci"] = bootstrap(runs["none"], runs[r["config"]], thr_cost)
@@ -192,7 +195,9 @@ def drop_model(rows):
         s = r["fixed_ovs_cpu"] + r["fixed_tabled_cpu"]
         est = 100 * r["fixed_tabled_cpu"] / s if s > 0 else 0.0
         lo, hi = r["cost_ci"]
-        where = "above" if est > hi else "below" if est < lo else "within"
+        where = ("(no \"none\" run to measure against)" if lo != lo
+                 else "above the interval" if est > hi
+                 else "below the interval" if est < lo else "within the interval")
         out.append((r["config"], est, r["cost_pct"], lo, hi, where))
     return out
 
@@ -242,7 +247,7 @@ def print_table(rows, checks):
               " fixed rate) against the throughput cost measured flat out:")
         for name, est, cost, lo, hi, where in model:
             print(f"  {name:<24} estimate {est:5.1f}%   measured {cost:5.1f}% "
-                  f"[{lo:5.1f},{hi:5.1f}]   {where} the interval")
+                  f"[{lo:5.1f},{hi:5.1f}]   {where}")
 
 
 def color(name):

@@ -953,6 +953,14 @@ int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
         *err = vnd_xstrdup(ing->store_errmsg ? ing->store_errmsg : "store error");
         return ing->store_error;
     }
+    /* A store whose traces are all gone (a stopped diagnosis, kept for its
+     * queries) has nothing to write: no empty transaction every flush.  A
+     * table server with 76 of them spent 1% of a core on those. */
+    bool live = ing->in_txn;
+    for (int i = 0; !live && i < ing->ntraces; i++)
+        live = ing->traces[i] != NULL;
+    if (!live)
+        return 0;
     int rc = begin_batch(ing, err);
     for (int i = 0; !rc && i < ing->ntraces; i++) {
         struct trace *t = ing->traces[i];

@@ -461,6 +461,7 @@ out:
     for (int i = 0; i < td.ncoll; i++)
         vnd_source_free(td.coll[i]);
     free(td.coll);
+    free(td.coll_saved);
     vnd_traces_free_all(&td);
     vnd_budget_free(td.budget);
     vnd_pktq_free(q);

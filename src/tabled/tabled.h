@@ -74,6 +74,7 @@ struct vnd_tabled {
     int nslots;
     struct vnd_source **coll;
     int ncoll;
+    struct vnd_source_stats *coll_saved; /* each source's counters as vnd_capture has them */
 
     struct vnd_portmap *portmap;         /* sFlow samples by port; NULL: no collector */
     struct vnd_obsmap *obsmap;           /* IPFIX records by observation point; NULL: none */

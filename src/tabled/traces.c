@@ -22,7 +22,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS vnd_capture ("
     " interface TEXT PRIMARY KEY, received INTEGER, untagged INTEGER,"
     " unknown_tag INTEGER, queue_dropped INTEGER, kernel_received INTEGER,"
-    " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL);"
+    " kernel_dropped INTEGER, if_dropped INTEGER, updated REAL);"  /* updated: when they changed */
     "CREATE TABLE IF NOT EXISTS vnd_trace_source ("
     " id TEXT PRIMARY KEY, mode TEXT NOT NULL, ifindex INTEGER, match TEXT)";
 
@@ -631,9 +631,16 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
 
 void vnd_traces_save_capture(struct vnd_tabled *td)
 {
+    if (!td->coll_saved) {      /* none saved yet: every source differs */
+        td->coll_saved = vnd_xmalloc(((size_t)td->ncoll + 1) * sizeof *td->coll_saved);
+        memset(td->coll_saved, 0xff, ((size_t)td->ncoll + 1) * sizeof *td->coll_saved);
+    }
     for (int c = 0; c < td->ncoll; c++) {
         struct vnd_source_stats cs;
         vnd_source_stats(td->coll[c], &cs);
+        /* unchanged: no write (each is a commit of its own, a WAL frame) */
+        if (!memcmp(&cs, &td->coll_saved[c], sizeof cs))
+            continue;
         int64_t v[] = {(int64_t)cs.received, (int64_t)cs.untagged, (int64_t)cs.unknown_tag,
                        (int64_t)cs.queue_dropped, (int64_t)cs.kernel_received,
                        (int64_t)cs.kernel_dropped, (int64_t)cs.if_dropped};
@@ -644,6 +651,8 @@ void vnd_traces_save_capture(struct vnd_tabled *td)
                     " julianday('now'))", "siiiiiii", args, &err)) {
             vnd_warn("vnd_capture: %s", err);
             free(err);
+        } else {
+            td->coll_saved[c] = cs;
         }
     }
 }

@@ -166,10 +166,14 @@ static int recycle_oldest(struct vnd_retain *r, const char *path)
     if (r->n < 2 || r->total + r->file_limit <= r->limit || atomic_load(&r->pins->refs) != 1)
         return -1;
     char *old = file_path(r, r->seqs[0]);
-    int fd = rename(old, path) == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+    int moved = rename(old, path) == 0;
     free(old);
-    if (fd >= 0)
-        drop_oldest(r);
+    if (!moved)
+        return -1;
+    drop_oldest(r);             /* it is the new name's now, whatever follows */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        unlink(path);           /* then a new file takes the name */
     return fd;
 }
 

@@ -97,15 +97,15 @@ static void repair(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return;
-    uint8_t fh[PCAP_HDR], h[REC_HDR];
+    uint8_t h[REC_HDR];
     off_t good = 0;
-    if (fread(fh, 1, PCAP_HDR, f) == PCAP_HDR) {
+    if (fseeko(f, PCAP_HDR, SEEK_SET) == 0) {
         good = PCAP_HDR;
         uint64_t first = 0;
         while (fread(h, 1, REC_HDR, f) == REC_HDR) {
-            uint64_t ts = (uint64_t)get32le(h) * 1000000000u + get32le(h + 4);
-            uint32_t caplen = get32le(h + 8);
-            if (get32le(h + 4) >= 1000000000u || caplen > 262144 || (first && ts < first)
+            uint32_t ns = get32le(h + 4), caplen = get32le(h + 8);
+            uint64_t ts = (uint64_t)get32le(h) * 1000000000u + ns;
+            if (ns >= 1000000000u || caplen > 262144 || (first && ts < first)
                 || fseeko(f, caplen, SEEK_CUR))
                 break;
             off_t end = ftello(f);
@@ -334,15 +334,13 @@ int vnd_retain_snapshot(struct vnd_retain *r, struct vnd_retain_view **out)
     v->fds = vnd_xcalloc((size_t)r->n, sizeof *v->fds);
     v->sizes = vnd_xcalloc((size_t)r->n, sizeof *v->sizes);
     for (int i = 0; i < r->n; i++) {
+        if (r->sizes[i] < PCAP_HDR)
+            continue;
         char *p = file_path(r, r->seqs[i]);
         int fd = open(p, O_RDONLY | O_CLOEXEC);
         free(p);
         if (fd < 0)
             continue;
-        if (r->sizes[i] < PCAP_HDR) {
-            close(fd);
-            continue;
-        }
         v->fds[v->n] = fd;
         v->sizes[v->n] = (off_t)r->sizes[i];     /* what was written, not the file's size */
         v->n++;

@@ -6,8 +6,7 @@
  * When the next would push the total past the bound, the oldest becomes it
  * (renamed and written over) unless a download holds files open; else the
  * oldest go when the total passes the bound.  Between 7/8 and all of the
- * bound is kept.  A restarted table server
- * continues the ring. */
+ * bound is kept.  A restarted table server continues the ring. */
 #ifndef VND_STORE_RETAIN_H
 #define VND_STORE_RETAIN_H
 

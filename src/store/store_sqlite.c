@@ -27,7 +27,7 @@ struct sq_store {
     pthread_t ckpt_thread;
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_cond;
-    unsigned commits;       /* commits not yet checkpointed */
+    unsigned commits;       /* checkpoints asked for (a WAL past CKPT_FRAMES) since the last */
     bool ckpt_running, ckpt_quit;
 };
 

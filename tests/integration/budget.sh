@@ -9,8 +9,11 @@
 # of the test's own namespace, as a capture rule would push them.
 #
 # The budget is calibrated on this machine first (the run without a
-# budget): BUDGET = the table server's share at rate R over 0.65, so R
-# runs at 65% of it (between the controller's 40% and 90% marks), or
+# budget): BUDGET = the table server's share at rate R over 0.5, so R
+# runs at half of it (between the controller's 40% and 90% marks, with
+# room for a shared machine: CI once measured R's share 23% above the
+# calibration, and a 2 s period more than that, and the controller rose
+# before the traffic did), or
 # lower when 4R costs less than that over again (a sanitizer's build, whose
 # fixed cost per wakeup is large): halfway between the two shares, R still
 # under 80% of it.  4R at
@@ -133,7 +136,7 @@ got=$(tdb "select (select count(*) from b) + dropped_kernel + dropped_queue as n
            from vnd_meta where trace = 'b' and tbl = 'b'")
 check "no budget: every frame stored or counted as dropped ($got of $SENT, $SENT_BYTES bytes)" \
     test "${got%%,*}" = "$SENT"
-BUDGET=$(awk -v s="$S1" -v s2="$S2" 'BEGIN { b = s / 0.65; m = (s + s2) / 2; if (m < b) b = m;
+BUDGET=$(awk -v s="$S1" -v s2="$S2" 'BEGIN { b = s / 0.5; m = (s + s2) / 2; if (m < b) b = m;
                                              if (b < s / 0.8) b = s / 0.8; b *= 100; printf "%.1f", b < 1 ? 1 : b }')
 check "calibration: ${MULT}x the traffic costs more than the budget of ${BUDGET}% at 1:1 (${S2})" \
     awk -v s="$S2" -v b="$BUDGET" 'BEGIN { exit !(100 * s > 1.1 * b) }'

@@ -521,20 +521,24 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
     /* "budget": {"cpu_pct": N, "drop_pct": D}, either or both: the share
      * of one core ovs-vswitchd and the table server may take together,
      * the drop in tenant throughput copying may cost, in percent
-     * (controld/host_budget.c) */
-    static const char *const budget_known[] = {"cpu_pct", "drop_pct", NULL};
+     * (controld/host_budget.c); "copy_ns": the switch's CPU per copied
+     * packet on this host (bench/cost.sh prints it), which the drop
+     * estimate counts when given */
+    static const char *const budget_known[] = {"cpu_pct", "drop_pct", "copy_ns", NULL};
     char bp[160];
     sub(bp, sizeof bp, path, "budget");
     json_t *budget = member(c, path, obj, "budget", JSON_OBJECT, false,
                             "{\"cpu_pct\": N} or {\"drop_pct\": D}");
     if (budget) {
-        json_int_t pct = 0, drop = 0;
-        bool has_drop;
+        json_int_t pct = 0, drop = 0, copy_ns = 0;
+        bool has_drop, has_copy;
         if (only_keys(c, bp, budget, budget_known)
             || get_int(c, bp, budget, "cpu_pct", false, "percent of one core for ovs-vswitchd "
                        "and the table server together", 1, 6400, &pct, &present)
             || get_int(c, bp, budget, "drop_pct", false, "percent of tenant throughput copying "
-                       "may cost", 1, 90, &drop, &has_drop))
+                       "may cost", 1, 90, &drop, &has_drop)
+            || get_int(c, bp, budget, "copy_ns", false, "nanoseconds of the switch's CPU per "
+                       "copied packet (bench/cost.sh)", 1, 10000000, &copy_ns, &has_copy))
             return -1;
         if (!present && !has_drop)
             return fail(c, bp, "says no budget: give \"cpu_pct\" (percent of one core for "
@@ -542,6 +546,7 @@ static int parse_host(struct ctx *c, const char *path, json_t *obj, struct vnd_n
                         "throughput copying may cost), or both");
         h->budget_cpu_pct = (int)pct;
         h->budget_drop_pct = (int)drop;
+        h->budget_copy_ns = (int)copy_ns;
     } else if (c->err) {
         return -1;
     }

@@ -63,6 +63,7 @@ struct vnd_nib_host {
     int mirror_port;        /* OpenFlow port number */
     int budget_cpu_pct;     /* "budget": ovs-vswitchd + table server, % of a core; 0: none */
     int budget_drop_pct;    /* "budget": tenant throughput copying may cost, %; 0: none */
+    int budget_copy_ns;     /* "budget": the switch's CPU per copied packet, ns; 0: unknown */
     char *tabled_url;       /* without a trailing '/' */
     char *tabled_secret;    /* read from secret_file, trailing blanks cut */
     /* table_server.postgres (distributed mode): NULL when not given */

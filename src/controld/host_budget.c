@@ -30,6 +30,8 @@ struct hb {
     bool floor_said;                /* the log said this fixed part is over the budget */
     double kept;                    /* of what the tenants asked, kept now */
     double changed_share, changed_kept;  /* before the last change, to judge it; -1: none */
+    double copies, copies_at;       /* copies the table server had received, when; -1: none */
+    double copy_work;               /* share of a core the switch spent on them; -1: unknown */
 };
 
 /* A fixed part is learnt again once the share grows FIXED_DRIFT over
@@ -107,7 +109,8 @@ static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pc
     struct hb *e = &b->hosts[b->n++];
     *e = (struct hb){.host = vnd_xstrdup(host), .cpu_pct = cpu_pct, .drop_pct = drop_pct,
                      .share = -1, .tabled = -1, .ovs = -1, .drop = -1, .state = "unmeasured",
-                     .fixed = -1, .kept = 1, .changed_share = -1};
+                     .fixed = -1, .kept = 1, .changed_share = -1, .copies = -1,
+                     .copy_work = -1};
     return e;
 }
 
@@ -117,6 +120,27 @@ static double pct_of(json_t *budget, const char *key)
 {
     json_t *v = json_object_get(budget, key);
     return json_is_number(v) ? json_number_value(v) / 100 : -1;
+}
+
+/* The copies a table server's mirror captures have had so far (read or
+ * lost in its ring), from GET /v1/traces' "capture"; -1: none listed. */
+static double copies_of(json_t *reply)
+{
+    json_t *cap = json_object_get(reply, "capture"), *src;
+    size_t i;
+    double n = -1;
+    json_array_foreach(cap, i, src) {
+        if (!json_is_string(json_object_get(src, "kind"))
+            || strcmp(json_string_value(json_object_get(src, "kind")), "pcap") != 0)
+            continue;
+        json_t *got = json_object_get(src, "received");
+        json_t *lost = json_object_get(src, "kernel_dropped");
+        if (!json_is_integer(got))
+            continue;
+        n = (n < 0 ? 0 : n) + (double)json_integer_value(got)
+            + (json_is_integer(lost) ? (double)json_integer_value(lost) : 0);
+    }
+    return n;
 }
 
 /* The poll after a change of the levers learns the fixed part from the
@@ -144,7 +168,7 @@ static bool learn_fixed(struct hb *e, double share)
 
 struct polled {
     char *host, *url, *secret;
-    int cpu_pct, drop_pct;
+    int cpu_pct, drop_pct, copy_ns;
 };
 
 /* The two forms' steps as one: a raise when either raises (by the larger
@@ -178,19 +202,21 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
         if (h->budget_cpu_pct > 0 || h->budget_drop_pct > 0)
             p[n++] = (struct polled){vnd_xstrdup(h->name), vnd_xstrdup(h->tabled_url),
                                      vnd_xstrdup(h->tabled_secret ? h->tabled_secret : ""),
-                                     h->budget_cpu_pct, h->budget_drop_pct};
+                                     h->budget_cpu_pct, h->budget_drop_pct,
+                                     h->budget_copy_ns};
     }
     pthread_rwlock_unlock(&cd->nib_lock);
     for (int i = 0; i < n; i++) {
         json_t *reply = NULL;
         long status = 0;
         char *why = NULL;
-        double tabled = -1, ovs = -1;
+        double tabled = -1, ovs = -1, copies = -1, now = vnd_now();
         if (vnd_ts_call(p[i].url, p[i].secret, "GET", "/v1/traces", NULL, &status, &reply,
                         &why) == 0 && status == 200) {
             json_t *budget = json_object_get(reply, "budget");
             tabled = pct_of(budget, "share_pct");
             ovs = pct_of(budget, "ovs_share_pct");
+            copies = copies_of(reply);
         }
         json_decref(reply);
         free(why);
@@ -200,6 +226,16 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
         e->tabled = tabled;
         e->ovs = ovs;
         e->share = tabled >= 0 && ovs >= 0 ? tabled + ovs : -1;
+        /* the switch's work for the copies since the last poll, when the
+         * NIB gives its cost per copy (a counter that went back: a
+         * restarted table server, measured from the next poll) */
+        e->copy_work = p[i].copy_ns > 0 && copies >= e->copies && e->copies >= 0
+                               && now > e->copies_at
+                           ? p[i].copy_ns * 1e-9 * (copies - e->copies) / (now - e->copies_at)
+                           : -1;
+        e->copies = copies;
+        e->copies_at = now;
+        double copy_work = e->copy_work;
         double share = e->share;
         int k = 0, kc = 0, kd = 0, over = 0, drop_over = 0;
         enum vnd_budget_step step = VND_BUDGET_HOLD, cpu_step = VND_BUDGET_HOLD,
@@ -210,17 +246,17 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             learnt = learn_fixed(e, share);
             if (p[i].cpu_pct)
                 cpu_step = vnd_budget_rule_step(&e->rule, share, limit, &kc, &over);
-            /* The switch's share is taken as its forwarding, the table
-             * server's as the copies': the estimate is the table server's
-             * part.  On the userspace datapath the switch also pays per
-             * copied packet, by under a point at 100 Mbit/s one day and
-             * by 12% of its share another (docs/cost.md), so the true
-             * drop may be larger.  (Not the fixed part the floor learns:
-             * from two polls that swing by points it put 6 of the
-             * switch's 17 points on the copies in one run, an estimate of
-             * 42% for 9%, and as it follows the share down it says 0% at
-             * each new low.) */
-            double f = ovs;
+            /* The table server's share is the copies', and of the
+             * switch's the part its cost per copy (NIB "copy_ns") says;
+             * without it the switch's share is taken as forwarding and
+             * the estimate is the table server's part, low where the
+             * switch pays per copied packet (the userspace datapath:
+             * docs/cost.md).  (Not the fixed part the floor learns: from
+             * two polls that swing by points it put 6 of the switch's 17
+             * points on the copies in one run, an estimate of 42% for 9%,
+             * and as it follows the share down it says 0% at each new
+             * low.) */
+            double f = vnd_budget_drop_fixed(ovs, tabled, copy_work);
             e->drop = vnd_budget_drop(share, f);
             if (p[i].drop_pct)
                 drop_step = vnd_budget_drop_step(&e->drop_rule, share, f, e->kept, drop_limit,
@@ -263,10 +299,13 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             char reason[240];
             bool by_drop = step == VND_BUDGET_RAISE ? drop_step == VND_BUDGET_RAISE
                                                     : drop_step == VND_BUDGET_LOWER;
+            char switch_part[48] = "";
+            if (copy_work >= 0)
+                snprintf(switch_part, sizeof switch_part, " (its copies %.1f%%)", 100 * copy_work);
             if (by_drop)
                 snprintf(reason, sizeof reason, "host budget: copies estimated to cost %.1f%% "
-                         "of tenant throughput (ovs-vswitchd %.0f%% + table server %.0f%% of a "
-                         "core), %s of the %d%% tolerated", 100 * drop, 100 * ovs,
+                         "of tenant throughput (ovs-vswitchd %.0f%%%s + table server %.0f%% of a "
+                         "core), %s of the %d%% tolerated", 100 * drop, 100 * ovs, switch_part,
                          100 * tabled, step == VND_BUDGET_RAISE ? "over 90%"
                                                                 : "under 70% with twice the copies",
                          p[i].drop_pct);
@@ -320,7 +359,8 @@ json_t *vnd_host_budgets_json(struct vnd_host_budgets *b)
     pthread_mutex_lock(&b->lock);
     for (int i = 0; i < b->n; i++) {
         const struct hb *e = &b->hosts[i];
-        json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}",
+        json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+                                               "s:s, s:I}",
                                                "host", e->host,
                                                "cpu_pct", e->cpu_pct ? json_integer(e->cpu_pct)
                                                                      : json_null(),
@@ -330,6 +370,7 @@ json_t *vnd_host_budgets_json(struct vnd_host_budgets *b)
                                                "share_pct", share_json(e->share),
                                                "tabled_share_pct", share_json(e->tabled),
                                                "ovs_share_pct", share_json(e->ovs),
+                                               "ovs_copies_pct", share_json(e->copy_work),
                                                "fixed_pct", share_json(e->fixed),
                                                "state", e->state,
                                                "changes", (json_int_t)e->changes));

@@ -68,6 +68,18 @@ double vnd_budget_drop(double share, double fixed)
     return scaled(&m, 1);
 }
 
+double vnd_budget_drop_fixed(double ovs, double tabled, double copy_work)
+{
+    double share = ovs + tabled;
+    if (!(copy_work >= 0) || !(ovs > 0) || !(share > 0))
+        return ovs;
+    double by_tabled = tabled / share, by_switch = copy_work / ovs;
+    double e = by_switch > by_tabled ? by_switch : by_tabled;
+    if (e > 1)
+        e = 1;
+    return share * (1 - e);
+}
+
 enum vnd_budget_step vnd_budget_drop_step(struct vnd_budget_rule *r, double share, double fixed,
                                           double kept, double limit, int *k, int *over)
 {

@@ -62,6 +62,17 @@ double vnd_budget_fixed_share(double s1, double q1, double s2, double q2);
  * 12.2%; docs/cost.md, "A tolerated drop"): it is not a bound. */
 double vnd_budget_drop(double share, double fixed);
 
+/* The fixed part to give vnd_budget_drop and vnd_budget_drop_step when
+ * the switch's own work for the copies is known: `copy_work`, the share
+ * of a core ovs-vswitchd spends on them (the host's CPU per copy, measured
+ * by bench/cost.sh, times the copies per second; < 0: not known).  The
+ * estimate is then the larger of the table server's part, tabled / (ovs +
+ * tabled), and the switch's, copy_work / ovs: the tenants' flows are held
+ * back by whichever core runs out first, so the larger part and not the
+ * sum.  Unknown: the switch's share is the fixed part (the table
+ * server's part alone). */
+double vnd_budget_drop_fixed(double ovs, double tabled, double copy_work);
+
 /* One period's step for a tolerated drop `limit` (a fraction), with
  * `kept` the mean fraction of what the tenants asked for that the switch
  * keeps: the estimate over VND_BUDGET_HIGH of the limit for two periods

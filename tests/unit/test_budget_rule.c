@@ -64,6 +64,24 @@ int main(void)
     CHECK_NEAR(vnd_budget_drop(0.40, 0.30), 0.25, 1e-12, "the copies add 0.10 of 0.40: 25%%");
     CHECK_NEAR(vnd_budget_drop(0.40, 0.45), 0, 1e-12, "a fixed part over the share: 0");
     CHECK_NEAR(vnd_budget_drop(0, 0), 0, 1e-12, "no share: 0");
+    /* the switch's part: 0.36 ovs-vswitchd (0.054 of it the copies') + 0.04 table server */
+    CHECK_NEAR(vnd_budget_drop_fixed(0.36, 0.04, -1), 0.36, 1e-12,
+               "the switch's work per copy unknown: its share is the fixed part");
+    CHECK_NEAR(vnd_budget_drop(0.40, vnd_budget_drop_fixed(0.36, 0.04, -1)), 0.10, 1e-12,
+               "... the estimate the table server's part, 10%%");
+    CHECK_NEAR(vnd_budget_drop(0.40, vnd_budget_drop_fixed(0.36, 0.04, 0.054)), 0.15, 1e-12,
+               "0.054 of the switch's 0.36 on the copies: 15%%, the larger part");
+    CHECK_NEAR(vnd_budget_drop(0.40, vnd_budget_drop_fixed(0.36, 0.04, 0.018)), 0.10, 1e-12,
+               "0.018 of 0.36 (5%%): the table server's 10%% is larger");
+    CHECK_NEAR(vnd_budget_drop(0.40, vnd_budget_drop_fixed(0.36, 0.04, 0.50)), 1, 1e-12,
+               "more copy work than the switch's share: 100%%, never more");
+    CHECK_NEAR(vnd_budget_drop_fixed(0, 0.04, 0.01), 0, 1e-12,
+               "no switch share measured: the fixed part as before (0)");
+    r = (struct vnd_budget_rule){0};
+    CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, vnd_budget_drop_fixed(0.36, 0.04, 0.054), 1, 0.12,
+                                      &k, &over), VND_BUDGET_HOLD,
+                 "15%% against 12%%: one period over holds (10%% alone was under 90%% of 12%%)");
+    CHECK(over, "... over");
     r = (struct vnd_budget_rule){0};
     CHECK_EQ_INT(vnd_budget_drop_step(&r, 0.40, 0.30, 1, 0.20, &k, &over), VND_BUDGET_HOLD,
                  "25%% against 20%% tolerated: one period over holds");

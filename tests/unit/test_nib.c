@@ -265,7 +265,24 @@ static void errors(void)
                      "ovs-vswitchd and the table server together: 1 to 6400)");
     mutated_error_is("hosts.0.budget", json_pack("{s:i}", "cpus", 30),
                      "t.json: hosts[0].budget: unknown key \"cpus\"; the keys here are cpu_pct, "
-                     "drop_pct");
+                     "drop_pct, copy_ns");
+    mutated_error_is("hosts.0.budget", json_pack("{s:i}", "copy_ns", 2800),
+                     "t.json: hosts[0].budget: says no budget: give \"cpu_pct\" (percent of one "
+                     "core for ovs-vswitchd and the table server), \"drop_pct\" (percent of tenant "
+                     "throughput copying may cost), or both");
+    mutated_error_is("hosts.0.budget", json_pack("{s:i, s:i}", "drop_pct", 10, "copy_ns", 0),
+                     "t.json: hosts[0].budget.copy_ns: 0 is out of range (nanoseconds of the "
+                     "switch's CPU per copied packet (bench/cost.sh): 1 to 10000000)");
+    {
+        char *text = mutate("hosts.0.budget", json_pack("{s:i, s:i}", "drop_pct", 10,
+                                                        "copy_ns", 2800));
+        struct vnd_nib *nib = parse(text, NULL);
+        CHECK(nib && nib->hosts[0].budget_drop_pct == 10 && nib->hosts[0].budget_copy_ns == 2800
+                  && nib->hosts[1].budget_copy_ns == 0,
+              "the switch's CPU per copy is read with a budget (2800 ns); unknown elsewhere");
+        vnd_nib_free(nib);
+        free(text);
+    }
     mutated_error_is("hosts.0.budget", json_object(),
                      "t.json: hosts[0].budget: says no budget: give \"cpu_pct\" (percent of one "
                      "core for ovs-vswitchd and the table server), \"drop_pct\" (percent of tenant "

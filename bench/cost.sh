@@ -145,21 +145,27 @@ settle() {
     echo "cost.sh: the table server did not go idle in 10 s" >&2
 }
 # One run: iperf3 (at most RATE Mbit/s in all when given) with the CPU of
-# ovs-vswitchd and the table server over it.  Prints MBIT OVS_CPU% TABLED_CPU%
+# ovs-vswitchd and the table server over it, and the copies that reached
+# the mirror port's capture end (its kernel counter: what the switch sent
+# there, whatever the table server made of them).
+# Prints MBIT OVS_CPU% TABLED_CPU% COPIES_PER_S
+copies() { cat "/sys/class/net/$TB_MIRROR_HV1/statistics/rx_packets" 2>/dev/null || echo 0; }
 measure() {
-    local o0 t0 o1 t1 w0 w1 rate=()
+    local o0 t0 o1 t1 w0 w1 p0 p1 rate=()
     [ -n "${1:-}" ] && rate=(-b "$(awk -v r="$1" -v p="$STREAMS" 'BEGIN { printf "%.3fM", r / p }')")
-    o0=$(cpu_ticks "$OVS_PID"); t0=$(cpu_ticks "$TABLED_PID"); w0=$(date +%s.%N)
+    o0=$(cpu_ticks "$OVS_PID"); t0=$(cpu_ticks "$TABLED_PID"); p0=$(copies); w0=$(date +%s.%N)
     ip netns exec "$TB_ALICE_CLIENT" timeout $((SECS + 20)) iperf3 -c 10.0.1.1 -t "$SECS" \
         -P "$STREAMS" "${rate[@]}" -J >"$W/iperf.json" 2>/dev/null 9>&-
-    o1=$(cpu_ticks "$OVS_PID"); t1=$(cpu_ticks "$TABLED_PID"); w1=$(date +%s.%N)
+    o1=$(cpu_ticks "$OVS_PID"); t1=$(cpu_ticks "$TABLED_PID"); p1=$(copies); w1=$(date +%s.%N)
     local mbit
     mbit=$(jq '.end.sum_received.bits_per_second / 1e6' "$W/iperf.json" 2>/dev/null)
-    awk -v m="${mbit:-0}" -v o=$((o1 - o0)) -v t=$((t1 - t0)) -v w0="$w0" -v w1="$w1" -v k="$TICK" \
-        'BEGIN { printf "%.1f %.1f %.1f\n", m, 100 * o / k / (w1 - w0), 100 * t / k / (w1 - w0) }'
+    awk -v m="${mbit:-0}" -v o=$((o1 - o0)) -v t=$((t1 - t0)) -v p=$((p1 - p0)) -v w0="$w0" \
+        -v w1="$w1" -v k="$TICK" \
+        'BEGIN { printf "%.1f %.1f %.1f %.0f\n", m, 100 * o / k / (w1 - w0), 100 * t / k / (w1 - w0),
+                 p / (w1 - w0) }'
 }
 
-echo "config,rep,mbit,ovs_cpu_pct,tabled_cpu_pct,fixed_mbit,fixed_ovs_cpu_pct,fixed_tabled_cpu_pct" >"$W/runs.csv"
+echo "config,rep,mbit,ovs_cpu_pct,tabled_cpu_pct,fixed_mbit,fixed_ovs_cpu_pct,fixed_tabled_cpu_pct,copies_per_s,fixed_copies_per_s" >"$W/runs.csv"
 for rep in $(seq "$REPS"); do
     for c in "${CONFIGS[@]}"; do
         IFS='|' read -r name kind args <<<"$c"
@@ -168,10 +174,10 @@ for rep in $(seq "$REPS"); do
         # shellcheck disable=SC2086
         if ! setup "$kind" $args; then echo "cost.sh: $name: setup failed" >&2; teardown "$kind"; continue; fi
         sleep 1    # the agent, the exporter or the rules in place
-        read -r mbit ocpu tcpu < <(measure)
-        read -r fmbit focpu ftcpu < <(measure "$RATE")
+        read -r mbit ocpu tcpu cps < <(measure)
+        read -r fmbit focpu ftcpu fcps < <(measure "$RATE")
         teardown "$kind"
-        echo "$name,$rep,$mbit,$ocpu,$tcpu,$fmbit,$focpu,$ftcpu" >>"$W/runs.csv"
+        echo "$name,$rep,$mbit,$ocpu,$tcpu,$fmbit,$focpu,$ftcpu,$cps,$fcps" >>"$W/runs.csv"
         printf '# run %d %-24s %7.1f Mbit/s  ovs-vswitchd %5.1f%%  table server %5.1f%% | at %s: %5.1f%% + %5.1f%%\n' \
             "$rep" "$name" "$mbit" "$ocpu" "$tcpu" "$fmbit" "$focpu" "$ftcpu" >&2
     done

@@ -6,7 +6,10 @@ bars are drawn here) with what the paper (CloudNet 2018) found beside ours.
     bench/cost_plot.py --runs cost-runs.csv --csv cost.csv --svg cost.svg [--note TEXT]
 
 The runs CSV has config,rep,mbit,ovs_cpu_pct,tabled_cpu_pct, one line per
-run; configurations keep the order of their first run."""
+run, then the same at the fixed rate (fixed_*) and the copies per second
+that reached the mirror's capture end (copies_per_s, fixed_copies_per_s;
+absent in runs made before them); configurations keep the order of their
+first run."""
 import argparse
 import csv
 import random
@@ -47,9 +50,11 @@ def load(path):
                 mbit = float(row["mbit"])
                 fixed = (float(row.get("fixed_mbit") or 0), float(row.get("fixed_ovs_cpu_pct") or 0),
                          float(row.get("fixed_tabled_cpu_pct") or 0))
+                copies = (float(row.get("copies_per_s") or "nan"),
+                          float(row.get("fixed_copies_per_s") or "nan"))
                 if mbit > 0:
                     runs[name].append((mbit, float(row["ovs_cpu_pct"]),
-                                       float(row["tabled_cpu_pct"])) + fixed)
+                                       float(row["tabled_cpu_pct"])) + fixed + copies)
             except ValueError:
                 continue
     return order, runs
@@ -130,6 +135,8 @@ def summarize(order, runs):
             "fixed_tabled_cpu": statistics.median(x[5] for x in v),
             "fixed_per_gbit": (statistics.median(map(fixed_per_gbit, v))
                                if all(x[3] > 0 for x in v) else float("nan")),
+            # copies per second at the fixed rate (nan: not recorded)
+            "fixed_copies": statistics.median(x[7] for x in v),
         })
     base = next((r for r in rows if r["config"] == "none"), None)
     nan2 = (float("nan"),) * 2
@@ -182,23 +189,40 @@ def targets(rows, runs):
     return out
 
 
+def copy_ns(base, r):
+    """The switch's CPU per copy at the fixed rate, in ns: what its share
+    grew by over none's, per copy that reached the capture end (the NIB's
+    budget.copy_ns for this host); nan without copies or without none."""
+    if not base or not r["fixed_copies"] > 0:
+        return float("nan")
+    return (r["fixed_ovs_cpu"] - base["fixed_ovs_cpu"]) / 100 / r["fixed_copies"] * 1e9
+
+
 def drop_model(rows):
     """The control server's estimate of the drop copying costs the
-    tenants (controld/host_budget.c, vnd_budget_drop with the switch's
-    share as the fixed part): the table server's part of the share at
-    the fixed rate; beside it the throughput cost measured flat out, to
-    show where it errs."""
+    tenants (controld/host_budget.c, vnd_budget_drop_fixed) at the fixed
+    rate: the table server's part of the share, and with the switch's CPU
+    per copy known (copy_ns) the larger of that and the switch's part, the
+    copies' work over its share; beside them the throughput cost measured
+    flat out, to show where each errs."""
     out = []
+    base = next((r for r in rows if r["config"] == "none"), None)
     for r in rows:
         if r["config"] == "none" or not r["fixed_mbit"] > 0:
             continue
         s = r["fixed_ovs_cpu"] + r["fixed_tabled_cpu"]
         est = 100 * r["fixed_tabled_cpu"] / s if s > 0 else 0.0
+        ns = copy_ns(base, r)
+        # copy_ns x copies/s is the growth of the switch's share itself
+        sw = (100 * max(0.0, ns) * 1e-9 * r["fixed_copies"] / (r["fixed_ovs_cpu"] / 100) / 100
+              if ns == ns and r["fixed_ovs_cpu"] > 0 else float("nan"))
+        both = max(est, sw) if sw == sw else float("nan")
         lo, hi = r["cost_ci"]
-        where = ("(no \"none\" run to measure against)" if lo != lo
-                 else "above the interval" if est > hi
-                 else "below the interval" if est < lo else "within the interval")
-        out.append((r["config"], est, r["cost_pct"], lo, hi, where))
+
+        def where(e):
+            return ("-" if e != e else "(no none run)" if lo != lo
+                    else "above" if e > hi else "below" if e < lo else "within")
+        out.append((r["config"], est, where(est), ns, both, where(both), r["cost_pct"], lo, hi))
     return out
 
 
@@ -211,7 +235,9 @@ def write_csv(rows, path):
                     "cpu_cost_pct", "cpu_cost_ci90_lo", "cpu_cost_ci90_hi",
                     "fixed_mbit_median", "fixed_ovs_cpu_pct_median",
                     "fixed_tabled_cpu_pct_median", "fixed_cpu_pct_per_gbit_median",
-                    "fixed_cost_pct", "fixed_cost_ci90_lo", "fixed_cost_ci90_hi"])
+                    "fixed_cost_pct", "fixed_cost_ci90_lo", "fixed_cost_ci90_hi",
+                    "fixed_copies_per_s_median", "copy_ns"])
+        base = next((r for r in rows if r["config"] == "none"), None)
         for r in rows:
             w.writerow([r["config"], r["runs"], f"{r['mbit']:.1f}", f"{r['mbit_min']:.1f}",
                         f"{r['mbit_max']:.1f}", f"{r['cost_pct']:.1f}",
@@ -221,7 +247,10 @@ def write_csv(rows, path):
                         f"{r['cpu_cost_ci'][1]:.1f}", f"{r['fixed_mbit']:.1f}",
                         f"{r['fixed_ovs_cpu']:.1f}", f"{r['fixed_tabled_cpu']:.1f}",
                         f"{r['fixed_per_gbit']:.1f}", f"{r['fixed_cost_pct']:.1f}",
-                        f"{r['fixed_cost_ci'][0]:.1f}", f"{r['fixed_cost_ci'][1]:.1f}"])
+                        f"{r['fixed_cost_ci'][0]:.1f}", f"{r['fixed_cost_ci'][1]:.1f}",
+                        f"{r['fixed_copies']:.0f}" if r["fixed_copies"] == r["fixed_copies"]
+                        else "", f"{copy_ns(base, r):.0f}" if copy_ns(base, r) == copy_ns(base, r)
+                        else ""])
 
 
 def print_table(rows, checks):
@@ -243,11 +272,15 @@ def print_table(rows, checks):
     model = drop_model(rows)
     if model:
         print()
-        print("the control server's drop estimate (the table server's part of the share at the"
-              " fixed rate) against the throughput cost measured flat out:")
-        for name, est, cost, lo, hi, where in model:
-            print(f"  {name:<24} estimate {est:5.1f}%   measured {cost:5.1f}% "
-                  f"[{lo:5.1f},{hi:5.1f}]   {where}")
+        print("the control server's drop estimate at the fixed rate, against the throughput"
+              " cost measured flat out [90% CI]:\n"
+              "  the table server's part; the switch's CPU per copy (NIB budget.copy_ns); the"
+              " estimate given it (the larger of the two parts)")
+        for name, est, w1, ns, both, w2, cost, lo, hi in model:
+            nstxt = f"{ns:7.0f} ns" if ns == ns else "      - ns"
+            bothtxt = f"{both:5.1f}%" if both == both else "     -"
+            print(f"  {name:<24} {est:5.1f}% ({w1:<6}) {nstxt}  {bothtxt} ({w2:<6})   "
+                  f"measured {cost:5.1f}% [{lo:5.1f},{hi:5.1f}]")
 
 
 def color(name):

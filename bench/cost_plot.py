@@ -137,6 +137,7 @@ def summarize(order, runs):
                                if all(x[3] > 0 for x in v) else float("nan")),
             # copies per second at the fixed rate (nan: not recorded)
             "fixed_copies": statistics.median(x[7] for x in v),
+            "copies": statistics.median(x[6] for x in v),
         })
     base = next((r for r in rows if r["config"] == "none"), None)
     nan2 = (float("nan"),) * 2
@@ -191,39 +192,47 @@ def targets(rows, runs):
 
 def copy_ns(base, r):
     """The switch's CPU per copy at the fixed rate, in ns: what its share
-    grew by over none's, per copy that reached the capture end (the NIB's
-    budget.copy_ns for this host); nan without copies or without none."""
-    if not base or not r["fixed_copies"] > 0:
+    grew by over none's, per copy that reached the capture end; nan
+    without none or with too few copies to tell (under 1000 a second)."""
+    if not base or not r["fixed_copies"] >= 1000:
         return float("nan")
     return (r["fixed_ovs_cpu"] - base["fixed_ovs_cpu"]) / 100 / r["fixed_copies"] * 1e9
 
 
+def host_copy_ns(rows):
+    """The host's figure for the NIB's budget.copy_ns: the full mirror's
+    (the most copies, the steadiest), else the first configuration's that
+    has one."""
+    base = next((r for r in rows if r["config"] == "none"), None)
+    ns = [(r["config"] != "mirror full", copy_ns(base, r)) for r in rows]
+    ns = sorted(x for x in ns if x[1] == x[1])
+    return ns[0][1] if ns else float("nan")
+
+
 def drop_model(rows):
     """The control server's estimate of the drop copying costs the
-    tenants (controld/host_budget.c, vnd_budget_drop_fixed) at the fixed
-    rate: the table server's part of the share, and with the switch's CPU
-    per copy known (copy_ns) the larger of that and the switch's part, the
-    copies' work over its share; beside them the throughput cost measured
-    flat out, to show where each errs."""
+    tenants (controld/host_budget.c, vnd_budget_drop_fixed) from the
+    shares and copies flat out, where the throughput cost is measured:
+    the table server's part of the share, and with the switch's CPU per
+    copy (host_copy_ns, from the fixed rate) the switch's part, the copies'
+    work over its share; the estimate given both is the larger."""
     out = []
-    base = next((r for r in rows if r["config"] == "none"), None)
+    ns = host_copy_ns(rows)
     for r in rows:
-        if r["config"] == "none" or not r["fixed_mbit"] > 0:
+        if r["config"] == "none":
             continue
-        s = r["fixed_ovs_cpu"] + r["fixed_tabled_cpu"]
-        est = 100 * r["fixed_tabled_cpu"] / s if s > 0 else 0.0
-        ns = copy_ns(base, r)
-        # copy_ns x copies/s is the growth of the switch's share itself
-        sw = (100 * max(0.0, ns) * 1e-9 * r["fixed_copies"] / (r["fixed_ovs_cpu"] / 100) / 100
-              if ns == ns and r["fixed_ovs_cpu"] > 0 else float("nan"))
+        s = r["ovs_cpu"] + r["tabled_cpu"]
+        est = 100 * r["tabled_cpu"] / s if s > 0 else 0.0
+        sw = (100 * max(0.0, ns) * 1e-9 * r["copies"] / (r["ovs_cpu"] / 100)
+              if ns == ns and r["copies"] == r["copies"] and r["ovs_cpu"] > 0 else float("nan"))
         both = max(est, sw) if sw == sw else float("nan")
         lo, hi = r["cost_ci"]
 
         def where(e):
             return ("-" if e != e else "(no none run)" if lo != lo
                     else "above" if e > hi else "below" if e < lo else "within")
-        out.append((r["config"], est, where(est), ns, both, where(both), r["cost_pct"], lo, hi))
-    return out
+        out.append((r["config"], est, where(est), sw, both, where(both), r["cost_pct"], lo, hi))
+    return out, ns
 
 
 def write_csv(rows, path):
@@ -269,17 +278,18 @@ def print_table(rows, checks):
     print()
     for what, verdict, detail in checks:
         print(f"target: {what}: {verdict} ({detail})")
-    model = drop_model(rows)
+    model, ns = drop_model(rows)
     if model:
         print()
-        print("the control server's drop estimate at the fixed rate, against the throughput"
-              " cost measured flat out [90% CI]:\n"
-              "  the table server's part; the switch's CPU per copy (NIB budget.copy_ns); the"
-              " estimate given it (the larger of the two parts)")
-        for name, est, w1, ns, both, w2, cost, lo, hi in model:
-            nstxt = f"{ns:7.0f} ns" if ns == ns else "      - ns"
-            bothtxt = f"{both:5.1f}%" if both == both else "     -"
-            print(f"  {name:<24} {est:5.1f}% ({w1:<6}) {nstxt}  {bothtxt} ({w2:<6})   "
+        print("the control server's drop estimate from the shares flat out, against the throughput"
+              " cost measured there [90% CI]: the table server's part; the switch's (the copies"
+              " x its CPU per copy over its share); the estimate given both (the larger)")
+        print("  the switch's CPU per copy (the NIB's budget.copy_ns): "
+              + (f"{ns:.0f} ns" if ns == ns else "- (no mirror run with copies counted)"))
+        for name, est, w1, sw, both, w2, cost, lo, hi in model:
+            swtxt = f"{sw:5.1f}%" if sw == sw else "     -"
+            bothtxt = f"{both:5.1f}% ({w2})" if both == both else "     -"
+            print(f"  {name:<24} {est:5.1f}% ({w1:<6}) {swtxt}  {bothtxt:<16}   "
                   f"measured {cost:5.1f}% [{lo:5.1f},{hi:5.1f}]")
 
 

@@ -53,9 +53,10 @@ double vnd_budget_fixed_share(double s1, double q1, double s2, double q2);
  * gives the switch's share): (share - fixed) / share, 0 for no share.
  * It is what the tenants' flows lose when that work is what limits them
  * (a switch flat out, or a host whose cores the tenants' own processes
- * need); with room to spare they lose less.  It is the table server's
- * part only: on the userspace datapath the switch also pays per copied
- * packet, which it misses.  On the test bed it erred high on one day
+ * need); with room to spare they lose less.  With the switch's share as
+ * the fixed part it is the table server's part only: on the userspace
+ * datapath the switch also pays per copied packet, which that misses
+ * (vnd_budget_drop_fixed counts it).  On the test bed it erred high on one day
  * (15.5%, 8.6%, 6.2% and 13.1% for every packet mirrored, cut to 128
  * bytes, 1 flow in 10 and sFlow 1:1, against 5.6%, 4.7%, 0.1% and 10.5%
  * measured flat out) and low for cut copies on another (7.2% against

@@ -45,7 +45,8 @@ struct vnd_host_budgets {
     pthread_mutex_t lock;           /* hosts: the API reads them */
     struct hb *hosts;
     int n;
-    struct vnd_metric *m_share, *m_limit, *m_fixed, *m_changes, *m_drop, *m_drop_limit;
+    struct vnd_metric *m_share, *m_limit, *m_fixed, *m_changes, *m_drop, *m_drop_limit,
+        *m_copies;
 };
 
 struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
@@ -65,8 +66,14 @@ struct vnd_host_budgets *vnd_host_budgets_new(struct vnd_metrics *reg)
                                        "before and after the last change, by host", "host");
         b->m_drop = vnd_metrics_gauge(reg, "vnd_controld_host_drop_estimate",
                                       "The drop in tenant throughput copying is estimated to "
-                                      "cost: the part of ovs-vswitchd's and the table server's "
-                                      "share the copies add, by host (docs/cost.md)", "host");
+                                      "cost: the larger of the table server's part of its and "
+                                      "ovs-vswitchd's share and, given the NIB's copy_ns, the "
+                                      "switch's part, by host (docs/cost.md)", "host");
+        b->m_copies = vnd_metrics_gauge(reg, "vnd_controld_host_copies_ovs_share",
+                                        "Share of one core ovs-vswitchd spends on the copies: "
+                                        "the NIB's copy_ns times the copies per second the "
+                                        "table server's capture counted, by host (hosts with "
+                                        "copy_ns)", "host");
         b->m_drop_limit = vnd_metrics_gauge(reg, "vnd_controld_host_drop_budget",
                                             "The tolerated drop in tenant throughput (NIB), "
                                             "a fraction", "host");
@@ -272,6 +279,8 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
             vnd_metric_set(b->m_share, share, p[i].host);
             vnd_metric_set(b->m_drop, drop, p[i].host);
         }
+        if (copy_work >= 0)
+            vnd_metric_set(b->m_copies, copy_work, p[i].host);
         if (learnt) {
             vnd_metric_set(b->m_fixed, fixed, p[i].host);
             vnd_info("budget %s: %.0f%% of a core with %.3g of the asked copies kept: about "

@@ -113,6 +113,11 @@ def bootstrap_diff(none, a, b, f, n=2000):
     return xs[int(0.05 * n)], xs[int(0.95 * n) - 1]
 
 
+def baseline(rows):
+    """The "none" row, None without one (--only without it)."""
+    return next((r for r in rows if r["config"] == "none"), None)
+
+
 def summarize(order, runs):
     rows = []
     for name in order:
@@ -139,7 +144,7 @@ def summarize(order, runs):
             "fixed_copies": statistics.median(x[7] for x in v),
             "copies": statistics.median(x[6] for x in v),
         })
-    base = next((r for r in rows if r["config"] == "none"), None)
+    base = baseline(rows)
     nan2 = (float("nan"),) * 2
     for r in rows:      # costs need "none" (--only without it: none)
         r["cost_ci"] = r["cpu_cost_ci"] = r["fixed_cost_ci"] = nan2
@@ -203,7 +208,7 @@ def host_copy_ns(rows):
     """The host's figure for the NIB's budget.copy_ns: the full mirror's
     (the most copies, the steadiest), else the first configuration's that
     has one."""
-    base = next((r for r in rows if r["config"] == "none"), None)
+    base = baseline(rows)
     ns = [(r["config"] != "mirror full", copy_ns(base, r)) for r in rows]
     ns = sorted(x for x in ns if x[1] == x[1])
     return ns[0][1] if ns else float("nan")
@@ -246,8 +251,9 @@ def write_csv(rows, path):
                     "fixed_tabled_cpu_pct_median", "fixed_cpu_pct_per_gbit_median",
                     "fixed_cost_pct", "fixed_cost_ci90_lo", "fixed_cost_ci90_hi",
                     "fixed_copies_per_s_median", "copy_ns"])
-        base = next((r for r in rows if r["config"] == "none"), None)
+        base = baseline(rows)
         for r in rows:
+            ns = copy_ns(base, r)
             w.writerow([r["config"], r["runs"], f"{r['mbit']:.1f}", f"{r['mbit_min']:.1f}",
                         f"{r['mbit_max']:.1f}", f"{r['cost_pct']:.1f}",
                         f"{r['cost_ci'][0]:.1f}", f"{r['cost_ci'][1]:.1f}", f"{r['ovs_cpu']:.1f}",
@@ -258,8 +264,7 @@ def write_csv(rows, path):
                         f"{r['fixed_per_gbit']:.1f}", f"{r['fixed_cost_pct']:.1f}",
                         f"{r['fixed_cost_ci'][0]:.1f}", f"{r['fixed_cost_ci'][1]:.1f}",
                         f"{r['fixed_copies']:.0f}" if r["fixed_copies"] == r["fixed_copies"]
-                        else "", f"{copy_ns(base, r):.0f}" if copy_ns(base, r) == copy_ns(base, r)
-                        else ""])
+                        else "", f"{ns:.0f}" if ns == ns else ""])
 
 
 def print_table(rows, checks):

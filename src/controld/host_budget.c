@@ -137,8 +137,8 @@ static double copies_of(json_t *reply)
     size_t i;
     double n = -1;
     json_array_foreach(cap, i, src) {
-        if (!json_is_string(json_object_get(src, "kind"))
-            || strcmp(json_string_value(json_object_get(src, "kind")), "pcap") != 0)
+        const char *kind = json_string_value(json_object_get(src, "kind"));
+        if (!kind || strcmp(kind, "pcap") != 0)
             continue;
         json_t *got = json_object_get(src, "received");
         json_t *lost = json_object_get(src, "kernel_dropped");

@@ -22,7 +22,7 @@ BUILD   ?= build-tsan
 OPT     := -O1 -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD   ?= build
-OPT     := -O2
+OPT     := -O2 -D_FORTIFY_SOURCE=2
 endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

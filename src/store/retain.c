@@ -138,8 +138,11 @@ static void close_file(struct vnd_retain *r)
 {
     if (r->cur < 0)
         return;
-    if (write_out(r) == 0)
-        (void)ftruncate(r->cur, (off_t)r->sizes[r->n - 1]);
+    if (write_out(r) == 0 && ftruncate(r->cur, (off_t)r->sizes[r->n - 1]) != 0) {
+        /* Harmless: the reserved blocks stay until the file is reused or
+         * dropped, downloads read only sizes[] bytes, and a restart's
+         * repair cuts a reused file's older records. */
+    }
     close(r->cur);
     r->cur = -1;
     r->used = 0;

@@ -266,9 +266,14 @@ check "throughput says it scaled by each interval's flow sampling" \
 # t,packets,bytes,bps,bps_low,bps_high: the slots' bytes and their intervals, summed
 read -r EST LO HI < <(awk -F, 'NR > 1 && !/^#/ { b += $3; l += $5 * 10 / 8; h += $6 * 10 / 8 }
                                 END { printf "%d %d %d\n", b, l, h }' "$W/tput.csv")
-echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' intervals summed: $LO .. $HI)"
-check "what iperf3 received is within the estimate's interval" \
-    awk -v l="$LO" -v h="$HI" -v s="$SENT" 'BEGIN { exit !(s > 0 && s >= l && s <= h) }'
+echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' 95% intervals summed: $LO .. $HI)"
+# A live run holds a 95% interval 19 times in 20 (the switch's hash picked
+# 23 of 32 flows at 1-in-2 once in five runs here), so the check widens it
+# to 99.9% (3.29/1.96 times the half-width): a miss then is a wrong
+# estimate or interval, not chance.
+check "what iperf3 received is within the estimate's 99.9% interval" \
+    awk -v e="$EST" -v h="$HI" -v s="$SENT" \
+        'BEGIN { w = (h - e) * 3.29 / 1.96; exit !(s > 0 && h > e && s >= e - w && s <= e + w) }'
 alice query --diagnosis "$SID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/ssamp.csv" 2>&1
 sed 's/^/# sflow vnd_sampling: /' "$W/ssamp.csv"
 check "vnd_sampling records the agent's rates of the sflow trace from when they changed" \

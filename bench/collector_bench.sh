@@ -4,24 +4,29 @@
 #   sFlow v5: vnd-tabled --sflow-listen   vs  pmacct's sfacctd (SQLite plugin)
 #   IPFIX:    vnd-tabled --ipfix-listen   vs  pmacct's nfacctd (SQLite plugin)
 #                                         and nfdump's nfcapd (its flow files)
-# bench/flowsend sends DATAGRAMS datagrams as fast as the socket takes them
-# (sFlow: 7 samples of 128-byte headers each, IPFIX: 16 records of OVS's
-# template each, about 1400 bytes, as OVS fills them).  Per collector:
-#   records/s   records the collector got / the time from the first send
-#               until its socket is empty and its CPU idle
-#   CPU s/M     its CPU seconds (every process and thread of it, user +
-#               system) per million records got
-#   lost        datagrams the kernel dropped on its full socket
-#               (/proc/net/udp "drops" of its port)
-# Best of 3 runs (the highest records/s); every socket asks for 8 MB
-# (what net.core.rmem_max allows is the same for all).  VND writes every
-# record as a row of a queryable trace table (checked: the rows are
-# counted); pmacct aggregates by the 5-tuple into its SQLite table each
-# second; nfcapd writes binary flow files.
+# bench/flowsend sends the datagrams (sFlow: 7 samples of 128-byte headers
+# each, IPFIX: 16 records of OVS's template each, about 1400 bytes, as OVS
+# fills them).  Two figures per collector:
+#   flat out    DATAGRAMS sent as fast as the socket takes them; records/s
+#               = the records it stored / the time from the first send
+#               until its socket is empty and its CPU idle (best of 3); CPU
+#               s per million records stored (every process and thread of
+#               it, user + system); lost: datagrams the kernel dropped on its
+#               full socket (/proc/net/udp "drops" of its port)
+#   no loss     the highest offered rate, stepped up from 25,000 datagrams/s,
+#               at which it stored every record of 2 s of datagrams (the
+#               sender keeping to the rate): what a collector takes without
+#               losing any, the figure an operator sizes it by
+# "Stored" is what the collector's own output holds: VND's rows of a
+# queryable trace table, nfcapd's flows (nfdump -I), pmacct's table
+# counted by the packets it sums (it aggregates by the 5-tuple into its
+# SQLite table each second), in records.  Every socket asks for 8 MB
+# (what net.core.rmem_max allows is the same for all).
 #
 #   bench/collector_bench.sh [DATAGRAMS] [BUILD]     (root: apt-get for the peers)
+#   VERBOSE=1: every step of the no-loss search; RATES="...": its steps
 set -u
-N=${1:-20000}
+N=${1:-100000}
 B=${2:-build}
 RUNS=${RUNS:-3}
 cd "$(dirname "$0")/.."
@@ -59,7 +64,6 @@ cleanup() {
 }
 trap cleanup EXIT
 CLK=$(getconf CLK_TCK)
-PORT=7690
 
 # the process and its descendants
 tree() {
@@ -89,42 +93,6 @@ bound() {
 }
 now() { date +%s.%N; }
 
-# measure NAME KIND PID PORT: sends, waits for the collector to finish,
-# prints "records/s cpu_s_per_M lost records"; PACKETS_SENT is left for
-# the caller.
-measure() {
-    local kind=$2 pid=$3 port=$4 d0 d1 c0 c1 t0 t1 out sent recs q last cur
-    read -r _ d0 < <(udp "$port")
-    c0=$(cpu "$pid")
-    t0=$(now)
-    out=$("$SEND" -k "$kind" -d "127.0.0.1:$port" -n "$N" -i 1 -s 7) || return 1
-    read -r sent recs _ PACKETS_SENT <<<"$out"
-    # drained: its socket empty and its CPU still for 0.2 s
-    last=-1
-    for _ in $(seq 600); do
-        read -r q _ < <(udp "$port")
-        cur=$(cpu "$pid")
-        if [ "${q:-1}" = 0 ] && [ "$cur" = "$last" ]; then break; fi
-        last=$cur
-        t1=$(now)
-        sleep 0.2
-    done
-    read -r _ d1 < <(udp "$port")
-    # what it does after (VND's last commit, pmacct's next write each
-    # second) is its work too: the CPU is read once that is surely over
-    sleep 1.5
-    c1=$(cpu "$pid")
-    local lost=$((d1 - d0)) per=$((recs / sent))
-    local got=$(( (sent - lost) * per ))
-    awk -v g="$got" -v t0="$t0" -v t1="$t1" -v c="$((c1 - c0))" -v k="$CLK" -v l="$lost" \
-        'BEGIN { printf "%.0f %.2f %d %d\n", g / (t1 - t0), (g ? c / k / g * 1e6 : 0), l, g }'
-}
-
-# best NAME: the best of $RUNS lines on stdin (highest records/s)
-best() { sort -k1,1nr | head -1; }
-
-row() { local a=$1 b=$2 c=$3 d=$4 e=$5; shift 5; printf '%-30s %10s %8s %7s %9s  %s\n' "$a" "$b" "$c" "$d" "$e" "$*"; }
-# settled CMD...: its output once two reads 0.5 s apart agree (at most 10 s)
 settled() {
     local a b
     a=$("$@")
@@ -137,53 +105,45 @@ settled() {
     echo "$a"
 }
 
-vnd_run() {
-    local kind=$1 i port=$PORT
-    for i in $(seq "$RUNS"); do
-        port=$((port + 1))
-        rm -rf "$W"/vnd*
-        echo secret-of-the-bench >"$W/secret"
-        chmod 600 "$W/secret"
-        "$TABLED" --db "$W/vnd.db" --listen "127.0.0.1:$((port + 100))" \
-            --secret-file "$W/secret" --"$kind"-listen "127.0.0.1:$port" \
-            --log-file "$W/vnd.log" >/dev/null 2>&1 &
-        local pid=$!
-        PIDS+=("$pid")
-        bound "$port" || { echo "# vnd-tabled did not listen"; continue; }
-        local body
-        if [ "$kind" = sflow ]; then
-            body='{"id":"bench","tag":1,"mode":"sflow","ifindex":1,"direction":"out"}'
-        else
-            body='{"id":"bench","tag":1,"mode":"ipfix"}'
-        fi
-        for _ in $(seq 50); do
-            curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer secret-of-the-bench" \
-                -d "$body" "http://127.0.0.1:$((port + 100))/v1/traces" | grep -q 201 && break
-            sleep 0.1
-        done
-        local m
-        measure vnd "$kind" "$pid" "$port" >"$W/m"
-        m=$(cat "$W/m")
-        local rows
-        rows=$(settled sqlite3 "$W/vnd.db.tenants/default.db" "select count(*) from bench" 2>/dev/null)
-        echo "$m ${rows:-0} rows"
-        stop "$pid"
-    done
-}
 
-pmacct_run() {
-    local daemon=$1 i port=$PORT
-    for i in $(seq "$RUNS"); do
-        port=$((port + 1))
-        rm -f "$W/pm.db"
-        sqlite3 "$W/pm.db" "CREATE TABLE acct (ip_src CHAR(45) NOT NULL DEFAULT '0.0.0.0',
-            ip_dst CHAR(45) NOT NULL DEFAULT '0.0.0.0', src_port INT(4) NOT NULL DEFAULT 0,
-            dst_port INT(4) NOT NULL DEFAULT 0, ip_proto CHAR(6) NOT NULL DEFAULT 0,
-            packets INT NOT NULL, bytes BIGINT NOT NULL,
-            stamp_inserted DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', stamp_updated DATETIME,
-            PRIMARY KEY (ip_src, ip_dst, src_port, dst_port, ip_proto, stamp_inserted))"
-        local p=${daemon%d}     # sfacct, nfacct
-        cat >"$W/pm.conf" <<EOF
+# ---- starting a collector, counting what it stored ----
+
+start_vnd() {
+    local kind=$1 port=$2 body
+    rm -rf "$W"/vnd*
+    echo secret-of-the-bench >"$W/secret"
+    chmod 600 "$W/secret"
+    "$TABLED" --db "$W/vnd.db" --listen "127.0.0.1:$((port + 100))" \
+        --secret-file "$W/secret" --"$kind"-listen "127.0.0.1:$port" \
+        --log-file "$W/vnd.log" >/dev/null 2>&1 &
+    PID=$!
+    PIDS+=("$PID")
+    bound "$port" || { echo "# vnd-tabled did not listen" >&2; return 1; }
+    if [ "$kind" = sflow ]; then
+        body='{"id":"bench","tag":1,"mode":"sflow","ifindex":1,"direction":"out"}'
+    else
+        body='{"id":"bench","tag":1,"mode":"ipfix"}'
+    fi
+    for _ in $(seq 50); do
+        curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer secret-of-the-bench" \
+            -d "$body" "http://127.0.0.1:$((port + 100))/v1/traces" | grep -q 201 && return 0
+        sleep 0.1
+    done
+    echo "# vnd-tabled took no trace" >&2
+    return 1
+}
+stored_vnd() { settled sqlite3 "$W/vnd.db.tenants/default.db" "select count(*) from bench" 2>/dev/null; }
+
+start_pmacct() {
+    local daemon=$1 port=$2 p=${1%d}     # sfacct, nfacct
+    rm -f "$W/pm.db"
+    sqlite3 "$W/pm.db" "CREATE TABLE acct (ip_src CHAR(45) NOT NULL DEFAULT '0.0.0.0',
+        ip_dst CHAR(45) NOT NULL DEFAULT '0.0.0.0', src_port INT(4) NOT NULL DEFAULT 0,
+        dst_port INT(4) NOT NULL DEFAULT 0, ip_proto CHAR(6) NOT NULL DEFAULT 0,
+        packets INT NOT NULL, bytes BIGINT NOT NULL,
+        stamp_inserted DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', stamp_updated DATETIME,
+        PRIMARY KEY (ip_src, ip_dst, src_port, dst_port, ip_proto, stamp_inserted))"
+    cat >"$W/pm.conf" <<EOF
 daemonize: false
 ${p}d_ip: 127.0.0.1
 ${p}d_port: $port
@@ -197,53 +157,139 @@ sql_optimize_clauses: true
 sql_refresh_time: 1
 aggregate: src_host, dst_host, src_port, dst_port, proto
 EOF
-        "$daemon" -f "$W/pm.conf" >"$W/pm.log" 2>&1 &
-        local pid=$!
-        PIDS+=("$pid")
-        bound "$port" || { echo "# $daemon did not listen"; sed 's/^/#   /' "$W/pm.log" | tail -3; continue; }
-        sleep 0.3
-        local m kind=sflow
-        [ "$daemon" = nfacctd ] && kind=ipfix
-        measure "$daemon" "$kind" "$pid" "$port" >"$W/m"
-        m=$(cat "$W/m")
-        local pk rows
-        read -r pk rows < <(settled sqlite3 -separator ' ' "$W/pm.db" "select coalesce(sum(packets),0), count(*) from acct" 2>/dev/null)
-        echo "$m packets:${pk:-0}/$PACKETS_SENT in ${rows:-0} rows"
-        stop "$pid"
+    "$daemon" -f "$W/pm.conf" >"$W/pm.log" 2>&1 &
+    PID=$!
+    PIDS+=("$PID")
+    bound "$port" || { echo "# $daemon did not listen" >&2; sed 's/^/#   /' "$W/pm.log" | tail -3 >&2; return 1; }
+    sleep 0.3
+}
+# the records its table accounts for: the packets it sums, as a share of
+# the packets the records sent counted
+stored_pmacct() {
+    local pk
+    pk=$(settled sqlite3 "$W/pm.db" "select coalesce(sum(packets),0) from acct" 2>/dev/null)
+    awk -v p="${pk:-0}" -v s="$PACKETS_SENT" -v r="$RECORDS_SENT" \
+        'BEGIN { printf "%.0f\n", s ? r * p / s : 0 }'
+}
+
+start_nfcapd() {
+    rm -rf "$W/nf"
+    mkdir -p "$W/nf"
+    nfcapd -b 127.0.0.1 -p "$1" -w "$W/nf" -B 8388608 >"$W/nf.log" 2>&1 &
+    PID=$!
+    PIDS+=("$PID")
+    bound "$1" || { echo "# nfcapd did not listen" >&2; sed 's/^/#   /' "$W/nf.log" | tail -3 >&2; return 1; }
+}
+stored_nfcapd() { nfdump -R "$W/nf" -I 2>/dev/null | sed -n 's/^Flows: *//p'; }
+
+# start COLLECTOR KIND PORT: sets PID (COLLECTOR: vnd, sfacctd, nfacctd, nfcapd)
+start() {
+    case $1 in
+        vnd) start_vnd "$2" "$3" ;;
+        nfcapd) start_nfcapd "$3" ;;
+        *) start_pmacct "$1" "$3" ;;
+    esac
+}
+# stored COLLECTOR: the records it stored, and stops it.  nfcapd writes its
+# file on exit; pmacct's core holds its last, partly filled buffer
+# (plugin_buffer_size) until the next datagrams or its exit, when it hands
+# it to the plugin, which writes it: both are counted once stopped.
+stored() {
+    case $1 in
+        vnd) stored_vnd; stop "$PID" ;;
+        nfcapd) stop "$PID"; stored_nfcapd ;;
+        *)  kill -INT "$PID"
+            for _ in $(seq 50); do     # gone, or a zombie until `stop` reaps it
+                case $(ps -o stat= -p "$PID" 2>/dev/null) in ""|Z*) break ;; esac
+                sleep 0.1
+            done
+            stored_pmacct; stop "$PID" ;;
+    esac
+}
+
+# drained PORT: waits until the socket is empty and the collector's CPU has
+# been still for 0.2 s; T1 is when it last moved
+drained() {
+    local q last=-1 cur
+    T1=$(now)
+    for _ in $(seq 600); do
+        read -r q _ < <(udp "$1")
+        cur=$(cpu "$PID")
+        if [ "${q:-1}" = 0 ] && [ "$cur" = "$last" ]; then return; fi
+        last=$cur
+        T1=$(now)
+        sleep 0.2
     done
 }
 
-nfcapd_run() {
-    local i port=$PORT
+# ---- flat out ----
+# flat COLLECTOR KIND: $RUNS lines "records/s cpu_s_per_M lost stored"
+flat() {
+    local who=$1 kind=$2 i port d0 d1 c0 c1 t0 out got
     for i in $(seq "$RUNS"); do
-        port=$((port + 1))
-        rm -rf "$W/nf"
-        mkdir -p "$W/nf"
-        nfcapd -b 127.0.0.1 -p "$port" -w "$W/nf" -B 8388608 >"$W/nf.log" 2>&1 &
-        local pid=$!
-        PIDS+=("$pid")
-        bound "$port" || { echo "# nfcapd did not listen"; sed 's/^/#   /' "$W/nf.log" | tail -3; continue; }
-        local m
-        measure nfcapd ipfix "$pid" "$port" >"$W/m"
-        m=$(cat "$W/m")
-        stop "$pid"      # it writes its file on exit
-        local flows
-        flows=$(nfdump -R "$W/nf" -I 2>/dev/null | sed -n 's/^Flows: *//p')
-        echo "$m flows:${flows:-0}"
+        PORT=$((PORT + 1)); port=$PORT
+        start "$who" "$kind" "$port" || continue
+        read -r _ d0 < <(udp "$port")
+        c0=$(cpu "$PID")
+        t0=$(now)
+        out=$("$SEND" -k "$kind" -d "127.0.0.1:$port" -n "$N" -i 1 -s 7) || { stop "$PID"; continue; }
+        read -r _ RECORDS_SENT _ PACKETS_SENT <<<"$out"
+        drained "$port"
+        read -r _ d1 < <(udp "$port")
+        # what it does after (VND's last commit, pmacct's next write each
+        # second) is its work too: the CPU is read once that is surely over
+        sleep 1.5
+        c1=$(cpu "$PID")
+        got=$(stored "$who")
+        awk -v g="${got:-0}" -v t0="$t0" -v t1="$T1" -v c="$((c1 - c0))" -v k="$CLK" \
+            -v l="$((d1 - d0))" \
+            'BEGIN { printf "%.0f %.2f %d %d\n", g / (t1 - t0), (g ? c / k / g * 1e6 : 0), l, g }'
     done
 }
 
-echo "# collector_bench: $N datagrams per run, best of $RUNS, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-row collector records/s "CPU s/M" lost records "stored"
-# (not in a subshell: PIDS must reach the cleanup)
-PORT=7690; vnd_run sflow >"$W/r"; row "vnd-tabled --sflow-listen" $(best <"$W/r")
-if command -v sfacctd >/dev/null; then
-    PORT=7700; pmacct_run sfacctd >"$W/r"; row "pmacct sfacctd -> SQLite" $(best <"$W/r")
-fi
-PORT=7710; vnd_run ipfix >"$W/r"; row "vnd-tabled --ipfix-listen" $(best <"$W/r")
-if command -v nfacctd >/dev/null; then
-    PORT=7720; pmacct_run nfacctd >"$W/r"; row "pmacct nfacctd -> SQLite" $(best <"$W/r")
-fi
-if command -v nfcapd >/dev/null; then
-    PORT=7730; nfcapd_run >"$W/r"; row "nfdump nfcapd -> flow files" $(best <"$W/r")
-fi
+# ---- the highest rate without loss ----
+# noloss COLLECTOR KIND: the records/s of the highest of RATES (datagrams/s)
+# at which it stored every record; 0 when it lost some at the lowest
+noloss() {
+    local who=$1 kind=$2 r best=0 out sent secs got
+    for r in $RATES; do
+        PORT=$((PORT + 1))
+        start "$who" "$kind" "$PORT" || break
+        out=$("$SEND" -k "$kind" -d "127.0.0.1:$PORT" -n "$((r * 2))" -p "$r" -i 1 -s 7) \
+            || { stop "$PID"; break; }
+        read -r sent RECORDS_SENT secs PACKETS_SENT <<<"$out"
+        drained "$PORT"
+        sleep 1.2      # pmacct writes its table each second
+        got=$(stored "$who")
+        echo "#   $who at $r datagrams/s: sent $sent in ${secs} s, stored ${got:-0} of $RECORDS_SENT records" >&2
+        # the sender fell behind: this rate and those above were not offered
+        awk -v s="$secs" 'BEGIN { exit !(s <= 2.1) }' || break
+        [ "${got:-0}" -ge "$RECORDS_SENT" ] || break
+        best=$((RECORDS_SENT / 2))
+    done
+    echo "$best"
+}
+
+# best: the best of the runs on stdin (highest records/s)
+best() { sort -k1,1nr | head -1; }
+
+row() { printf '%-28s %10s %8s %7s %9s %14s\n' "$@"; }
+
+RATES=${RATES:-"25000 50000 75000 100000 125000 150000 175000 200000"}
+echo "# collector_bench: $N datagrams flat out (best of $RUNS); no loss: 2 s at each of $RATES datagrams/s; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+row collector "records/s" "CPU s/M" lost stored "no loss rec/s"
+# measure NAME COLLECTOR KIND PORT_BASE (not in a subshell: PIDS must
+# reach the cleanup)
+measure() {
+    local a b c d
+    PORT=$4; flat "$2" "$3" >"$W/r"
+    read -r a b c d < <(best <"$W/r")
+    PORT=$(($4 + 50)); noloss "$2" "$3" >"$W/n" 2>"$W/log"
+    [ -n "${VERBOSE:-}" ] && cat "$W/log"
+    row "$1" "${a:--}" "${b:--}" "${c:--}" "${d:--}" "$(cat "$W/n")"
+}
+measure "vnd-tabled --sflow-listen" vnd sflow 7600
+if command -v sfacctd >/dev/null; then measure "pmacct sfacctd -> SQLite" sfacctd sflow 7700; fi
+measure "vnd-tabled --ipfix-listen" vnd ipfix 7800
+if command -v nfacctd >/dev/null; then measure "pmacct nfacctd -> SQLite" nfacctd ipfix 7900; fi
+if command -v nfcapd >/dev/null; then measure "nfdump nfcapd -> flow files" nfcapd ipfix 8000; fi

@@ -95,7 +95,7 @@ static void on_flow(void *ctx, const struct vnd_sflow_datagram *d, const struct 
         caplen = len;
     uint32_t rate = f->sampling_rate ? f->sampling_rate : 1;
     bool any = false;
-    pthread_mutex_lock(&S->map->lock);
+    /* the map is locked by read_datagram, once a datagram */
     for (int i = 0; i < S->map->n; i++) {
         struct pentry *e = &S->map->v[i];
         uint32_t fmt = e->from_port ? f->in_format : f->out_format;
@@ -110,7 +110,6 @@ static void on_flow(void *ctx, const struct vnd_sflow_datagram *d, const struct 
         }
         put(S, e, VND_REC_PACKET, f->header, caplen, len);
     }
-    pthread_mutex_unlock(&S->map->lock);
     if (!any)
         vnd_udp_count(&S->c.untagged, 1);
 }
@@ -120,20 +119,24 @@ static void on_counters(void *ctx, const struct vnd_sflow_datagram *d,
 {
     (void)d;
     struct sflow_src *S = ctx;
-    pthread_mutex_lock(&S->map->lock);
     for (int i = 0; i < S->map->n; i++)
         if (S->map->v[i].ifindex == k->if_index && k->if_index)
             put(S, &S->map->v[i], VND_REC_COUNTERS, k, sizeof *k, sizeof *k);
-    pthread_mutex_unlock(&S->map->lock);
 }
 
 static const char *read_datagram(struct vnd_udp_collector *c, const uint8_t *buf, size_t n,
                                  const struct sockaddr_storage *from)
 {
     (void)from;
+    struct sflow_src *S = (struct sflow_src *)c;
     struct vnd_sflow_handler h = {on_flow, on_counters, c};
     const char *why = NULL;
-    return vnd_sflow_parse(buf, n, &h, NULL, &why) ? why : NULL;
+    /* one lock a datagram, not a sample: the map changes only when a
+     * trace starts or ends */
+    pthread_mutex_lock(&S->map->lock);
+    int bad = vnd_sflow_parse(buf, n, &h, NULL, &why);
+    pthread_mutex_unlock(&S->map->lock);
+    return bad ? why : NULL;
 }
 
 int vnd_sflow_source_open(const char *addr, struct vnd_portmap *map, struct vnd_pktq *q,

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +118,9 @@ unsigned char *vnd_udp_collector_put(struct vnd_udp_collector *c, const struct v
 static void *run(void *arg)
 {
     struct vnd_udp_collector *c = arg;
+    char name[16];
+    snprintf(name, sizeof name, "vnd-%s", c->up.cls->kind);   /* vnd-sflow, vnd-ipfix */
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     static _Thread_local uint8_t buf[65536];
     int64_t handed_ns = 0;
     while (!atomic_load(&c->stop)) {

@@ -16,7 +16,10 @@
 #   no loss     the highest offered rate, stepped up from 25,000 datagrams/s,
 #               at which it stored every record of 2 s of datagrams (the
 #               sender keeping to the rate): what a collector takes without
-#               losing any, the figure an operator sizes it by
+#               losing any, the figure an operator sizes it by; "+": it
+#               lost none at any rate offered (the sender kept to a rate
+#               within 5% beside it, up to the last step): the limit found
+#               is the sender's, not the collector's
 # "Stored" is what the collector's own output holds: VND's rows of a
 # queryable trace table, nfcapd's flows (nfdump -I), pmacct's table
 # counted by the packets it sums (it aggregates by the 5-tuple into its
@@ -249,9 +252,10 @@ flat() {
 
 # ---- the highest rate without loss ----
 # noloss COLLECTOR KIND: the records/s of the highest of RATES (datagrams/s)
-# at which it stored every record; 0 when it lost some at the lowest
+# at which it stored every record; 0 when it lost some at the lowest; a
+# "+" when it lost none at any rate offered
 noloss() {
-    local who=$1 kind=$2 r best=0 out sent secs got
+    local who=$1 kind=$2 r best=0 out sent secs got mark=+
     for r in $RATES; do
         PORT=$((PORT + 1))
         start "$who" "$kind" "$PORT" || break
@@ -264,10 +268,10 @@ noloss() {
         echo "#   $who at $r datagrams/s: sent $sent in ${secs} s, stored ${got:-0} of $RECORDS_SENT records" >&2
         # the sender fell behind: this rate and those above were not offered
         awk -v s="$secs" 'BEGIN { exit !(s <= 2.1) }' || break
-        [ "${got:-0}" -ge "$RECORDS_SENT" ] || break
+        [ "${got:-0}" -ge "$RECORDS_SENT" ] || { mark=; break; }
         best=$((RECORDS_SENT / 2))
     done
-    echo "$best"
+    echo "$best$mark"
 }
 
 # best: the best of the runs on stdin (highest records/s)

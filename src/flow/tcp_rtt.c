@@ -292,6 +292,45 @@ static void sift_down(struct dir *d, int i)
     d->heap[i] = x;
 }
 
+/* Lets the lower half (by e) of d's segments go, in linear time: a
+ * quickselect puts the half to keep at the top of the array, which then
+ * becomes the heap.  Once every VND_RTT_OPEN_MAX / 2 segments at most,
+ * where a pop for each push cost the parser as much as all else per row. */
+static void heap_halve(struct dir *d)
+{
+    struct seg *h = d->heap;
+    int n = d->nheap, k = n / 2, lo = 0, hi = n - 1;
+    while (lo < hi) {                   /* h[k] the k-th smallest e */
+        int64_t pivot = h[lo + (hi - lo) / 2].e;
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (h[i].e < pivot)
+                i++;
+            while (h[j].e > pivot)
+                j--;
+            if (i <= j) {
+                struct seg t = h[i];
+                h[i++] = h[j];
+                h[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    memmove(h, h + k, (size_t)(n - k) * sizeof *h);
+    d->nheap = n - k;
+    d->ncov = 0;
+    for (int i = 0; i < d->nheap; i++)
+        d->ncov += (h[i].fl & SEG_COVERED) != 0;
+    d->wasted = 0;
+    for (int i = d->nheap / 2 - 1; i >= 0; i--)
+        sift_down(d, i);
+}
+
 /* Drops the SACK-covered segments from r's heap. */
 static void heap_rebuild(struct dir *r)
 {
@@ -429,8 +468,11 @@ static void process_data(struct state *S, const struct row *rw)
             d->max_e = sg.e;
         d->any_seg = 1;
         /* first covered before it was sent: no ACK claims it */
-        if (!(d->rev && d->rev->have_a0 && sg.e <= ack_ra(d, d->rev)))
+        if (!(d->rev && d->rev->have_a0 && sg.e <= ack_ra(d, d->rev))) {
+            if (d->nheap >= VND_RTT_OPEN_MAX)
+                heap_halve(d);
             heap_push(d, sg);
+        }
     }
 }
 

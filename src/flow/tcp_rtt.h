@@ -23,6 +23,14 @@
  * are never copies. */
 #define VND_RTT_ID_COL "id"
 #define VND_RTT_DUP_WINDOW 0.2
+/* A direction keeps at most this many segments waiting for the ACK that
+ * covers them; at more, the one lowest in sequence is let go (its ACK, if
+ * it comes, gives no sample).  Without a bound a capture that sees data
+ * but not its ACKs (one direction of a flow, or sampled) grew the table
+ * server by 24 bytes a packet for the trace's life, and an rtt query over
+ * such a table as much.  16,384 segments are a 23 MB window of full-size
+ * ones, above Linux's largest default send buffer. */
+#define VND_RTT_OPEN_MAX 16384
 /* The blocks of tcp.sack's text "L-R,L-R" (raw 32-bit edges) into edges
  * (L0, R0, L1, R1, ...); returns how many.  NULL, empty or malformed text
  * (anything but 1 to 4 blocks of 1-10 digit numbers below 2^32) is 0: no

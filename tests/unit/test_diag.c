@@ -847,6 +847,7 @@ static void test_judge(void)
 }
 
 static void test_rtt_ties(void);
+static void test_rtt_open_bound(void);
 
 int main(void)
 {
@@ -866,6 +867,7 @@ int main(void)
     test_steps_equal_sql();
     test_rtt_sack();
     test_rtt_ties();
+    test_rtt_open_bound();
     test_judge();
     sqlite3_close(db);
     return tap_done();
@@ -946,4 +948,71 @@ static void test_rtt_ties(void)
     o.by_flow = true;
     o.slot = 0.01;
     same(&vnd_diag_rtt, &o, "ties with SACK by flow");
+}
+
+/* ---- rtt: segments waiting for ACKs are bounded ---- */
+
+static void count_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind)
+{
+    (void)flow, (void)kind;
+    int *n = arg;
+    if (fabs(ack_ts - seg_ts - 1.0) < 1e-9)     /* each ACK follows its segment by 1 s */
+        n[0]++;
+    n[1]++;
+}
+
+static void rtt_in(struct vnd_rtt_machine *m, double ts, int flow, uint32_t seq, uint32_t ack,
+                   int flags, int64_t len)
+{
+    struct vnd_rtt_in in = {.ts = ts, .flow = flow, .seq = seq, .ack = ack, .flags = flags,
+                            .len = len, .id_null = 1};
+    vnd_rtt_machine_row(m, &in);
+}
+
+/* A data direction a→b sends N > VND_RTT_OPEN_MAX segments before any
+ * ACK.  When the bound is reached the lower half is let go at once: of
+ * segments 1..N, those above N - (what the halvings kept) still wait.  b's
+ * ACKs then cover them one by one, each a second after its segment: every
+ * one still waiting gives its sample (the heap is whole after halving),
+ * the ones let go none.  Then the same with the segments' sequence numbers
+ * in a scrambled order (no ACKs, many retransmissions by Karn's rule), as
+ * the synthetic one-direction capture that showed the table server's
+ * growth had: no sample, and (under ASan) the halving of an unsorted heap
+ * stays within it. */
+static void test_rtt_open_bound(void)
+{
+    const int N = VND_RTT_OPEN_MAX * 2 + 1000, LEN = 100;
+    int n[2] = {0, 0};
+    struct vnd_rtt_machine *m = vnd_rtt_machine_new(false, false, count_sample, n);
+    struct vnd_flows *fl = vnd_rtt_machine_flows(m);
+    int ab = vnd_flows_get(fl, "10.0.0.1", 8, 1000, "10.0.0.2", 8, 80, 0);
+    int ba = vnd_flows_get(fl, "10.0.0.2", 8, 80, "10.0.0.1", 8, 1000, 0);
+    rtt_in(m, 0.5, ba, 5000, 1000, 16, 0);           /* b's first ACK: nothing sent yet */
+    for (int i = 0; i < N; i++)
+        rtt_in(m, 1.0 + i * 1e-5, ab, 1000 + (uint32_t)(i * LEN), 5000, 16, LEN);
+    /* what the halvings kept: 16,384 fill it; each next one halves to
+     * 8,192 and adds itself, so after N the last (N - 16,384) % 8,192 +
+     * 8,192 wait */
+    int waiting = (N - VND_RTT_OPEN_MAX) % (VND_RTT_OPEN_MAX / 2) + VND_RTT_OPEN_MAX / 2;
+    for (int i = 0; i < N; i++)
+        rtt_in(m, 2.0 + i * 1e-5, ba, 5000, 1000 + (uint32_t)((i + 1) * LEN), 16, 0);
+    vnd_rtt_machine_end(m);
+    CHECK(n[1] == waiting && n[0] == waiting,
+           "rtt: %d segments before any ACK: the %d still waiting give their samples (%d, "
+           "%d of them 1 s), the ones let go none", N, waiting, n[1], n[0]);
+    vnd_rtt_machine_free(m);
+
+    n[0] = n[1] = 0;
+    m = vnd_rtt_machine_new(false, false, count_sample, n);
+    fl = vnd_rtt_machine_flows(m);
+    ab = vnd_flows_get(fl, "10.0.0.1", 8, 1000, "10.0.0.2", 8, 80, 0);
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 4 * VND_RTT_OPEN_MAX; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        rtt_in(m, 1.0 + i * 1e-3, ab, (uint32_t)x, 0, 16, LEN);
+    }
+    vnd_rtt_machine_end(m);
+    CHECK(n[1] == 0, "rtt: %d scrambled segments of one direction, no ACK: no sample (%d)",
+           4 * VND_RTT_OPEN_MAX, n[1]);
+    vnd_rtt_machine_free(m);
 }

@@ -5,12 +5,13 @@
  * its fields; the same bytes for every collector of a run (SEED).
  *
  *   flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]
- *            [-i ID] [-s SEED]
+ *            [-i ID] [-s SEED] [-f FLOWS]
  *
  * -r: samples or records per datagram (default 7 sFlow, 16 IPFIX: about
  * 1400 bytes, as OVS fills them); -i: the sFlow samples' input ifIndex or
  * the IPFIX records' observationPointId (default 1); -p: datagrams per
- * second (default: as fast as the socket takes them).  Prints
+ * second (default: as fast as the socket takes them); -f: the TCP flows
+ * the sFlow samples are spread over (default 64).  Prints
  * "DATAGRAMS RECORDS SECONDS PACKETS", PACKETS the packets the records
  * count (sFlow: one a sample; IPFIX: their packetDeltaCount). */
 #include <arpa/inet.h>
@@ -29,7 +30,7 @@
 static void usage(void)
 {
     fputs("usage: flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]"
-          " [-i ID] [-s SEED]\n", stderr);
+          " [-i ID] [-s SEED] [-f FLOWS]\n", stderr);
     exit(2);
 }
 
@@ -51,6 +52,8 @@ static double now(void)
 }
 
 /* sFlow v5 (XDR: big-endian words). */
+static uint32_t nflows = 64;
+
 static size_t sflow_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint32_t ifindex)
 {
     w->n = 0;
@@ -66,8 +69,9 @@ static size_t sflow_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint3
     static uint8_t frame[VND_FRAME_MAX];
     static uint8_t payload[VND_FRAME_MSS];
     for (int i = 0; i < nrec; i++) {
-        struct vnd_tcp_frame f = {.src = 0x0a000006, .dst = 0x0a000008,
-                                  .sport = (uint16_t)(40000 + next() % 64), .dport = 5201,
+        uint32_t k = next() % nflows;                 /* the sample's flow */
+        struct vnd_tcp_frame f = {.src = 0x0a000006 + k / 16384, .dst = 0x0a000008,
+                                  .sport = (uint16_t)(40000 + k % 16384), .dport = 5201,
                                   .seq = next(), .ack = next(), .flags = VND_TCP_ACK,
                                   .ipid = (uint16_t)next(), .payload = payload,
                                   .len = VND_FRAME_MSS};
@@ -135,7 +139,7 @@ int main(int argc, char **argv)
     int nrec = 0, c;
     double pps = 0;
     uint32_t id = 1;
-    while ((c = getopt(argc, argv, "k:d:n:r:p:i:s:")) != -1) {
+    while ((c = getopt(argc, argv, "k:d:n:r:p:i:s:f:")) != -1) {
         switch (c) {
         case 'k': kind = optarg; break;
         case 'd': dest = optarg; break;
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
         case 'p': pps = atof(optarg); break;
         case 'i': id = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': rng = strtoull(optarg, NULL, 10) * 2654435761ULL + 1; break;
+        case 'f': nflows = (uint32_t)strtoul(optarg, NULL, 10); if (!nflows) usage(); break;
         default: usage();
         }
     }

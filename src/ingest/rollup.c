@@ -59,6 +59,18 @@ static const struct vnd_store_index rollup_indexes[] = {
  * rewritten when touched again); older ones are let go (a late sample
  * then makes another row of that key, which readers add) */
 #define KEEP_SLOTS 2
+/* Flows are interned (their index keys cells and the RTT machine's
+ * state).  A trace sees new flows for as long as it runs, and every flow
+ * it ever saw cost about 600 bytes and a step of each batch's walk: a
+ * table server taking sFlow samples of 2.8 M flows had grown to 1 GB.  So
+ * once more than FLOWS_FLOOR are interned and under half of them had a row
+ * in the slots still kept, a batch starts the flows afresh (the cells
+ * written and let go, the RTT machine made anew): a memory of at most
+ * about twice the live flows.  What that loses: the RTT samples of the
+ * segments waiting for their ACK then (about one RTT of the live flows,
+ * once per such batch), and copies of one frame across the reset are
+ * taken as a retransmission (no sample). */
+#define FLOWS_FLOOR 16384
 
 struct cell {
     uint64_t packets, bytes;
@@ -634,9 +646,37 @@ static int delete_op(void *arg, char **msg)
     return rc;
 }
 
+/* True when most interned flows had no row in the slots kept. */
+static bool flows_stale(const struct vnd_rollup *r)
+{
+    size_t n = (size_t)vnd_rtt_machine_flows(r->m)->n, live = 0;
+    if (n <= FLOWS_FLOOR)
+        return false;
+    for (size_t i = 0; i < n && i < r->fccap; i++)
+        live += r->fc[i].slot >= r->slot_max - KEEP_SLOTS;
+    return n > 2 * live;
+}
+
+/* The flows afresh (FLOWS_FLOOR), once the batch's cells are written. */
+static void flows_restart(struct vnd_rollup *r)
+{
+    cells_evict(r, INT64_MAX);
+    for (size_t i = 0; i < r->fccap; i++)
+        free(r->fc[i].dc);
+    free(r->fc);
+    r->fc = NULL;
+    r->fccap = 0;
+    memset(r->fcache, 0, sizeof r->fcache);
+    vnd_rtt_machine_free(r->m);
+    r->m = vnd_rtt_machine_new(r->col[C_ID] >= 0, r->col[C_SACK] >= 0, emit_sample, r);
+}
+
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
     drain(r);
+    bool restart = flows_stale(r);
+    if (restart && r->rtt)
+        vnd_rtt_machine_end(r->m);      /* its buffered rows' samples, into this batch */
     for (size_t i = 0; i < r->fccap; i++) {
         fold(r, (int)i);
         fold_rtt(r, (int)i);
@@ -722,7 +762,10 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
     }
     if (del)
         vnd_rowpipe_run(pipe, delete_op, del);
-    cells_evict(r, r->slot_max - KEEP_SLOTS);
+    if (restart)
+        flows_restart(r);
+    else
+        cells_evict(r, r->slot_max - KEEP_SLOTS);
 }
 
 const char *vnd_rollup_table(const struct vnd_rollup *r)

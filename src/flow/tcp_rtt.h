@@ -24,8 +24,8 @@
 #define VND_RTT_ID_COL "id"
 #define VND_RTT_DUP_WINDOW 0.2
 /* A direction keeps at most this many segments waiting for the ACK that
- * covers them; at more, the one lowest in sequence is let go (its ACK, if
- * it comes, gives no sample).  Without a bound a capture that sees data
+ * covers them; at more, the lower half by sequence is let go (their ACKs,
+ * if they come, give no sample).  Without a bound a capture that sees data
  * but not its ACKs (one direction of a flow, or sampled) grew the table
  * server by 24 bytes a packet for the trace's life, and an rtt query over
  * such a table as much.  16,384 segments are a 23 MB window of full-size

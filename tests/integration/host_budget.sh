@@ -216,16 +216,16 @@ alice query --diagnosis "$PID" -f csv "select tbl, from_ts, sampling, flow_sampl
 sed 's/^/# client vnd_sampling: /' "$W/psamp.csv"
 check "vnd_sampling records client_out's new flow sampling from when it changed" \
     awk -F, -v t1="$T1" '$1 == "client_out" && $2 > t1 && $2 < t1 + 60 && $4 > 1 && $5 == 0 && $6 ~ /host budget/ { f = 1 } END { exit !f }' "$W/psamp.csv"
-FS=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'weight:[0-9]*' | head -1 | cut -d: -f2)
-echo "# the group copies ${FS:-no} of 256 hash values"
+# hv1 has a select group for each flow-sampled trace (ids_in's too, whose
+# rate may differ by then); bucket 0 of each is the copying one
+WEIGHTS=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'bucket_id:0,weight:[0-9]*' | cut -d: -f3 | sort -u | tr '\n' ' ')
+FS=${WEIGHTS%% *}
+echo "# the groups copy ${WEIGHTS:-none} of 256 hash values"
 check "the switch copies by a select group now (fewer than 256 of 256 hash values)" \
     test -n "$FS" -a "${FS:-256}" -lt 256
 alice query --diagnosis "$PID" -f csv "select tbl, flow_sampling from vnd_meta order by tbl" >"$W/meta.csv" 2>&1
 sed 's/^/# vnd_meta: /' "$W/meta.csv"
-# hv1 has a group for each flow-sampled trace (ids_in's too, whose rate
-# may differ by then): client_out's rate is one of theirs
-WEIGHTS=$(ovs-ofctl -O OpenFlow15 dump-groups "$TB_OFCTL_HV1" | grep -o 'bucket_id:0,weight:[0-9]*' | cut -d: -f3 | sort -u | tr '\n' ' ')
-echo "# the groups copy ${WEIGHTS:-none} of 256 hash values"
+# client_out's rate is one of the groups'
 check "vnd_meta says a rate the switch applies now" \
     awk -F, -v ws="$WEIGHTS" 'BEGIN { n = split(ws, w, " ") }
         NR > 1 && $1 == "client_out" { for (i = 1; i <= n; i++) if ($2 - 256 / w[i] < 0.01 && 256 / w[i] - $2 < 0.01) f = 1 }

@@ -4,7 +4,7 @@
  * (beyond net.core.rmem_max when the process may: SO_RCVBUFFORCE), and the
  * kernel's count of datagrams dropped on a full buffer (SO_RXQ_OVFL).
  *
- * The thread: it reads datagrams in bursts, hands each to the kind's
+ * The thread: it reads datagrams in bursts (recvmmsg, 32 a call), hands each to the kind's
  * reader, and hands the batch of records they made to the packet queue
  * (capture/pktq.h) at the latest 50 ms after the last one.
  *

@@ -176,32 +176,56 @@ int main(int argc, char **argv)
         return 1;
     }
     freeaddrinfo(ai);
-    static struct vnd_ipfixw w;
+    /* Datagrams go 16 to a sendmmsg call, each built in its own writer,
+     * and the sender keeps to the rate by sleeping once it is 0.2 ms
+     * ahead: a send and a sleep per datagram (8 us apart at 125,000/s)
+     * took half a core beside the collector under test, on the same two
+     * cores.  The rate holds to 0.2 ms; within it datagrams come in
+     * bursts, as an exporter flushing its cache sends them. */
+    enum { BURST = 16 };
+    static struct vnd_ipfixw w[BURST];
+    struct mmsghdr mm[BURST];
+    struct iovec iov[BURST];
     double t0 = now();
     long records = 0;
-    for (long i = 0; i < n; i++) {
-        size_t len = sflow ? sflow_datagram(&w, (uint32_t)i, nrec, id)
-                           : ipfix_datagram(&w, (uint32_t)i, nrec, id);
-        if (w.overflow) {
-            fputs("flowsend: a datagram does not fit\n", stderr);
-            return 1;
+    for (long i = 0; i < n; ) {
+        long k = BURST;
+        if (pps > 0) {
+            double due = t0 + (double)i / pps, t = now();
+            if (due > t + 0.0002) {
+                struct timespec d = {(time_t)(due - t), (long)((due - t - (long)(due - t)) * 1e9)};
+                nanosleep(&d, NULL);
+                t = now();
+            }
+            long owed = (long)((t - t0) * pps) + 1 - i;   /* due by now */
+            k = owed < 1 ? 1 : owed < BURST ? owed : BURST;
+        }
+        if (k > n - i)
+            k = n - i;
+        for (long j = 0; j < k; j++) {
+            size_t len = sflow ? sflow_datagram(&w[j], (uint32_t)(i + j), nrec, id)
+                               : ipfix_datagram(&w[j], (uint32_t)(i + j), nrec, id);
+            if (w[j].overflow) {
+                fputs("flowsend: a datagram does not fit\n", stderr);
+                return 1;
+            }
+            iov[j] = (struct iovec){w[j].buf, len};
+            mm[j] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[j], .msg_iovlen = 1}};
         }
         /* loopback: send blocks while the receiver's buffer is full only
          * for the sender's own queue; a full receiver drops */
-        if (send(fd, w.buf, len, 0) < 0) {
-            perror("flowsend: send");
-            return 1;
-        }
-        records += nrec;
-        if (sflow)
-            packets_sent += (uint64_t)nrec;
-        if (pps > 0) {
-            double due = t0 + (double)(i + 1) / pps, t = now();
-            if (due > t) {
-                struct timespec d = {(time_t)(due - t), (long)((due - t - (long)(due - t)) * 1e9)};
-                nanosleep(&d, NULL);
+        for (long sent = 0; sent < k; ) {
+            int m = sendmmsg(fd, mm + sent, (unsigned)(k - sent), 0);
+            if (m < 0) {
+                perror("flowsend: send");
+                return 1;
             }
+            sent += m;
         }
+        records += k * nrec;
+        if (sflow)
+            packets_sent += (uint64_t)(k * nrec);
+        i += k;
     }
     printf("%ld %ld %.3f %llu\n", n, records, now() - t0, (unsigned long long)packets_sent);
     close(fd);

@@ -6,7 +6,9 @@
 #                                         and nfdump's nfcapd (its flow files)
 # bench/flowsend sends the datagrams (sFlow: 7 samples of 128-byte headers
 # each, IPFIX: 16 records of OVS's template each, about 1400 bytes, as OVS
-# fills them).  Two figures per collector:
+# fills them; 16 datagrams to a sendmmsg call, so that the sender takes
+# less of the two cores than the collector it feeds).  Two figures per
+# collector:
 #   flat out    DATAGRAMS sent as fast as the socket takes them; records/s
 #               = the records it stored / the time from the first send
 #               until its socket is empty and its CPU idle (best of 3); CPU

@@ -189,7 +189,7 @@ static void *run(void *arg)
          * Waiting 0.5 ms lets the socket gather a larger burst: at most
          * 2,000 wake-ups a second, and at 200,000 datagrams/s 100 of them
          * waiting, which even a socket held to the default rmem_max takes. */
-        if (k < 32 && !atomic_load(&c->stop))
+        if (k < BURST && !atomic_load(&c->stop))
             nanosleep(&(struct timespec){0, 500000}, NULL);
     }
     vnd_pktq_hand_over(&c->w);

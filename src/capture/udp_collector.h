@@ -4,9 +4,10 @@
  * (beyond net.core.rmem_max when the process may: SO_RCVBUFFORCE), and the
  * kernel's count of datagrams dropped on a full buffer (SO_RXQ_OVFL).
  *
- * The thread: it reads datagrams in bursts (recvmmsg, 32 a call), hands each to the kind's
- * reader, and hands the batch of records they made to the packet queue
- * (capture/pktq.h) at the latest 50 ms after the last one.
+ * The thread: it reads datagrams in bursts (recvmmsg, 32 a call), hands
+ * each to the kind's reader, and hands the batch of records they made to
+ * the packet queue (capture/pktq.h) at the latest 50 ms after the last
+ * one.
  *
  * The counters of source.h, kept here; the reader bumps received,
  * untagged and unknown_tag, and puts records with vnd_udp_collector_put,

@@ -262,6 +262,19 @@ dg '{"app": "throughput", "options": {"table": "nosuch"}, "tenant": "t2"}'
 check_eq "another tenant's table: 400 exactly as a missing one" "$CODE ${other//tr_1/nosuch}" "400 $BODY"
 dg '{"app": "throughput", "options": {"table": "tr_1"}, "tenant": "t3"}'
 check_eq "a tenant with no traces here: 404" "$CODE" 404
+threads=$(ls "/proc/$PID/task" | wc -l)
+check "tenant t2's database is there while it has a trace" test -f "$W/t.db.tenants/t2.db"
+api DELETE /v1/traces/tr_t2
+# its last trace gone, the tenant's store closes: its writer and
+# checkpoint threads end and its files go (a diagnosis's store, kept open,
+# left them all behind for every diagnosis ever deleted)
+check_eq "DELETE tenant t2's last trace: 200" "$CODE" 200
+check "... and its database goes" bash -c '! ls "$1"/t.db.tenants/t2.db* 2>/dev/null | grep -q .' _ "$W"
+check_eq "... and its two threads end" "$(ls "/proc/$PID/task" | wc -l)" "$((threads - 2))"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "tenant": "t2"}'
+check_eq "... and it is a tenant with no traces here: 404" "$CODE" 404
+api POST /v1/traces '{"id": "tr_t2", "tag": 20, "tenant": "t2"}'
+check_eq "a new trace of t2 opens a new store: 201" "$CODE $(test -f "$W/t.db.tenants/t2.db" && echo file)" "201 file"
 api DELETE /v1/traces/tr_t2
 
 # --- SIGKILL: committed batches stay, the traces come back

@@ -116,8 +116,12 @@ check "... shown with its method and its rate now" \
     bash -c 'grep -q "\"sampling_method\": *\"hash\"" <<<"$1" && grep -q "\"sampling_now\": *8" <<<"$1"' _ "$BODY"
 check_eq "... and its vnd_sampling row" "$(tdb "select sampling, method, reason from vnd_sampling where trace = 'h'")" \
     "8,hash,configured"
+# (a second trace keeps the tenant's store open: with its last trace the
+# whole database goes, tabled_api.sh)
+api POST /v1/traces '{"id": "h_keep", "tag": 13}'
 api DELETE /v1/traces/h
 check_eq "... deleted: its vnd_sampling rows go" "$CODE,$(tdb "select count(*) from vnd_sampling where trace = 'h'")" "200,0"
+api DELETE /v1/traces/h_keep
 api POST /v1/traces '{"id": "h2", "tag": 12, "sampling_method": "often"}'
 check "sampling_method other than count or hash: 400 saying so" \
     bash -c '[ "$1" = 400 ] && grep -q "must be \\\\\"count\\\\\"" <<<"$2"' _ "$CODE" "$BODY"

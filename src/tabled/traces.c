@@ -165,6 +165,15 @@ static struct vnd_tabled_tenant *tenant_get(struct vnd_tabled *td, const char *n
     return tn;
 }
 
+/* Stops a tenant's parser (its writer thread) and closes its store. */
+static void tenant_free(struct vnd_tabled_tenant *tn)
+{
+    vnd_ingest_free(tn->ing);
+    vnd_store_close(tn->st);
+    free(tn->name);
+    free(tn);
+}
+
 /* Closes a tenant whose last trace was deleted: its parser's writer and
  * checkpoint threads end, and its database goes (nothing of it is left
  * in it).  A tenant is a diagnosis's store when the control server
@@ -182,24 +191,21 @@ static void tenant_close_if_unused(struct vnd_tabled *td, struct vnd_tabled_tena
     if (at == td->ntenants)
         return;
     td->tenants[at] = td->tenants[--td->ntenants];
-    vnd_ingest_free(tn->ing);
-    vnd_store_close(tn->st);
-    if (!td->trace_store) {
+    vnd_info("tenant %s: no traces left, its store closed", tn->name);
+    char *path = td->trace_store ? NULL : vnd_tenant_db_path(td->db_path, tn->name);
+    tenant_free(tn);
+    if (path) {
         /* (a query that has the file open reads on; the next trace of
          * this tenant makes a new one) */
-        char *path = vnd_tenant_db_path(td->db_path, tn->name);
         static const char *const suffix[] = {"", "-wal", "-shm"};
         for (int i = 0; i < 3; i++) {
             char *f = vnd_strdup_printf("%s%s", path, suffix[i]);
             if (unlink(f) && errno != ENOENT)
-                vnd_warn("tenant %s: cannot remove %s: %s", tn->name, f, strerror(errno));
+                vnd_warn("cannot remove %s: %s", f, strerror(errno));
             free(f);
         }
         free(path);
     }
-    vnd_info("tenant %s: no traces left, its store closed", tn->name);
-    free(tn->name);
-    free(tn);
 }
 
 /* Links a trace the parser knows into the registry and the tag map. */
@@ -969,12 +975,8 @@ void vnd_traces_free_all(struct vnd_tabled *td)
     td->traces = NULL;
     td->by_slot = NULL;
     td->ntraces = td->nslots = 0;
-    for (int i = 0; i < td->ntenants; i++) {
-        vnd_ingest_free(td->tenants[i]->ing);
-        vnd_store_close(td->tenants[i]->st);
-        free(td->tenants[i]->name);
-        free(td->tenants[i]);
-    }
+    for (int i = 0; i < td->ntenants; i++)
+        tenant_free(td->tenants[i]);
     free(td->tenants);
     td->tenants = NULL;
     td->ntenants = 0;

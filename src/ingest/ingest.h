@@ -52,6 +52,9 @@ struct vnd_trace_opts {
     /* The source sampled already (sFlow, IPFIX): `sampling` is what
      * vnd_meta records, not applied again. */
     bool presampled;
+    /* New tables keep their rows in blocks (store/packed.h): a collector's
+     * flow records, at rates SQLite cannot insert row by row. */
+    bool packed;
     /* vnd_meta description (may be NULL) */
     const char *source, *tenant, *cap_point, *direction, *pattern;
     /* Mirror with flow sampling: the switch copied 1 flow in this many

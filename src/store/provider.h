@@ -101,9 +101,11 @@ struct vnd_store_provider {
     void (*close)(struct vnd_store *);
 
     /* Creates `table` with the rule's columns, or checks that an existing
-     * one has exactly those columns: 0, EEXIST or another errno, *err. */
+     * one has exactly those columns: 0, EEXIST or another errno, *err.
+     * `packed`: a new table's rows are kept in blocks (packed.h), where
+     * the provider does that (SQLite); a hint, not a requirement. */
     int (*ensure_table)(struct vnd_store *, const char *table,
-                        const struct vnd_parse_rule *rule, char **err);
+                        const struct vnd_parse_rule *rule, bool packed, char **err);
 
     int (*begin)(struct vnd_store *, char **err);
     int (*commit)(struct vnd_store *, char **err);

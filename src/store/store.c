@@ -45,9 +45,9 @@ sqlite3 *vnd_store_db(struct vnd_store *st)
 }
 
 int vnd_store_ensure_table(struct vnd_store *st, const char *table,
-                           const struct vnd_parse_rule *rule, char **err)
+                           const struct vnd_parse_rule *rule, bool packed, char **err)
 {
-    return st->cls->ensure_table(st, table, rule, err);
+    return st->cls->ensure_table(st, table, rule, packed, err);
 }
 
 int vnd_store_trace_rows(struct vnd_store *st, const char *trace, const char *table,

@@ -48,9 +48,12 @@ bool vnd_store_valid_identifier(const char *name);
 const char *vnd_store_identifier_problem(const char *name);
 
 /* Creates `table` with the rule's columns, or checks that an existing one
- * has exactly those columns.  Returns 0, or EEXIST/EINVAL and *err. */
+ * has exactly those columns.  `packed`: a new table keeps its rows in
+ * blocks (store/packed.h), for flow records at collector rates, where the
+ * store can (SQLite); an existing table stays as it is.  Returns 0, or
+ * EEXIST/EINVAL and *err. */
 int vnd_store_ensure_table(struct vnd_store *st, const char *table,
-                           const struct vnd_parse_rule *rule, char **err);
+                           const struct vnd_parse_rule *rule, bool packed, char **err);
 
 /* Rowid slots: which rows of a table are whose.
  *

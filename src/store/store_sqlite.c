@@ -1,6 +1,7 @@
 /* store_sqlite.c — the SQLite provider of the trace store (provider.h):
  * one file, WAL, vnd_meta, rowid slots, batches. */
 #include "store/store.h"
+#include "store/packed.h"
 #include "store/provider.h"
 #include "util/sb.h"
 
@@ -29,6 +30,9 @@ struct sq_store {
     pthread_cond_t ckpt_cond;
     unsigned commits;       /* checkpoints asked for (a WAL past CKPT_FRAMES) since the last */
     bool ckpt_running, ckpt_quit;
+    /* writers of packed tables: their open blocks go in before a commit */
+    struct sq_writer **packed;
+    int npacked;
 };
 
 static void *checkpointer(void *arg)
@@ -198,6 +202,10 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
     /* No connection mutex: one thread at a time uses a store (see the
      * threading note in ingest/ingest.h). */
     sqlite3_busy_timeout(st->db, 5000);
+    if (vnd_packed_register(st->db, NULL, NULL) != SQLITE_OK) {
+        fail(st->db, err, path);
+        goto out_close;
+    }
     /* WAL: readers (tenant queries, --follow) never block the writer, and
      * a killed writer loses only the uncommitted batch.  synchronous=NORMAL
      * is durable against process death; only power loss may drop the last
@@ -252,6 +260,7 @@ static void sq_close(struct vnd_store *vs)
     stop_checkpointer(st);
     sqlite3_finalize(st->put_meta);
     sqlite3_close(st->db);   /* the last connection checkpoints the rest */
+    free(st->packed);
     free(st);
 }
 
@@ -275,7 +284,7 @@ static char *existing_columns(sqlite3 *db, const char *table)
 }
 
 static int sq_ensure_table(struct vnd_store *vs, const char *table,
-                           const struct vnd_parse_rule *rule, char **err)
+                           const struct vnd_parse_rule *rule, bool packed, char **err)
 {
     struct sq_store *st = (struct sq_store *)vs;
     const char *why = vnd_store_identifier_problem(table);
@@ -320,7 +329,15 @@ static int sq_ensure_table(struct vnd_store *vs, const char *table,
             rc = EEXIST;
         }
     } else {
-        char *sql = vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, cols);
+        /* packed: the blocks (a leftover's go), then T over them */
+        char *sql = packed ? vnd_strdup_printf("DROP TABLE IF EXISTS \"%s" VND_PACKED_SUFFIX "\";"
+                                               " CREATE TABLE \"%s" VND_PACKED_SUFFIX "\" (last"
+                                               " INTEGER PRIMARY KEY, first INTEGER NOT NULL,"
+                                               " n INTEGER NOT NULL, ncols INTEGER NOT NULL,"
+                                               " rows BLOB NOT NULL); CREATE VIRTUAL TABLE"
+                                               " \"%s\" USING vnd_packed(%s)", table, table,
+                                               table, cols)
+                           : vnd_strdup_printf("CREATE TABLE \"%s\" (%s)", table, cols);
         rc = exec(st->db, sql, err);
         free(sql);
         /* slots of a table of the same name that someone else dropped */
@@ -385,6 +402,18 @@ static bool table_exists(sqlite3 *db, const char *table)
                      " name = ? COLLATE NOCASE", "s", table), &n, "", &e);
     free(e);
     return n > 0;
+}
+
+/* The table that holds `table`'s rows by rowid, malloc'd: its blocks when
+ * it is packed (a block's rowid is its last row's, and a block holds one
+ * slot's rows), else itself. */
+static char *rows_table(sqlite3 *db, const char *table)
+{
+    char *blocks = vnd_strdup_printf("%s" VND_PACKED_SUFFIX, table);
+    if (table_exists(db, blocks))
+        return blocks;
+    free(blocks);
+    return vnd_xstrdup(table);
 }
 
 /* True when no trace but `trace` has a vnd_meta row or a slot in `table`. */
@@ -459,13 +488,15 @@ static int sq_trace_rows(struct vnd_store *vs, const char *trace, const char *ta
         /* A new trace of the table: slot 0 when nobody has rows there
          * (the usual table of one trace keeps rowids 1, 2, 3...). */
         int64_t zero_used = 0, top = -1;
+        char *rows = rows_table(db, table);
         char *sql = vnd_strdup_printf("SELECT EXISTS (SELECT 1 FROM vnd_slots WHERE tbl = ?1 AND"
                                       " slot = 0) OR EXISTS (SELECT 1 FROM vnd_meta WHERE"
                                       " tbl = ?1 COLLATE NOCASE) OR EXISTS (SELECT 1 FROM \"%s\""
-                                      " WHERE rowid BETWEEN ?2 AND ?3)", table);
+                                      " WHERE rowid BETWEEN ?2 AND ?3)", rows);
         rc = run(db, prep(db, sql, "sii", table, (int64_t)INT64_MIN, SLOT_ROWS - 1),
                  &zero_used, table, err);
         free(sql);
+        free(rows);
         if (!rc && zero_used)
             rc = run(db, prep(db, "SELECT max(slot) FROM vnd_slots WHERE tbl = ?", "s", table),
                      &top, "vnd_slots", err);
@@ -483,10 +514,12 @@ static int sq_trace_rows(struct vnd_store *vs, const char *trace, const char *ta
         return rc;
     slot_range(slot, out);
     int64_t last = -1;
+    char *rows = rows_table(db, table);
     char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\" WHERE rowid BETWEEN ? AND ?",
-                                  table);
+                                  rows);
     rc = run(db, prep(db, sql, "ii", out->lo, out->hi), &last, table, err);
     free(sql);
+    free(rows);
     if (!rc && last >= out->next)
         out->next = last + 1;
     return rc;
@@ -509,10 +542,12 @@ static int delete_rows(sqlite3 *db, const char *trace, const char *table, char *
     slot_range(slot, &r);
     if (slot == 0)
         r.lo = INT64_MIN;   /* and whatever an older VND wrote below 1 */
+    char *rows = rows_table(db, table);
     char *sql = vnd_strdup_printf(only ? "DELETE FROM \"%s\"" : "DELETE FROM \"%s\" WHERE rowid"
-                                  " BETWEEN ? AND ?", table);
+                                  " BETWEEN ? AND ?", rows);
     rc = run(db, only ? prep(db, sql, "") : prep(db, sql, "ii", r.lo, r.hi), NULL, table, err);
     free(sql);
+    free(rows);
     return rc;
 }
 
@@ -721,15 +756,22 @@ static int sq_begin(struct vnd_store *vs, char **err)
     return exec(st->db, "BEGIN IMMEDIATE", err);
 }
 
+static int put_blocks(struct sq_store *st, char **err);
+static void clear_blocks(struct sq_store *st);
+
 static int sq_commit(struct vnd_store *vs, char **err)
 {
     struct sq_store *st = (struct sq_store *)vs;
+    if (put_blocks(st, err))
+        return EIO;
     return exec(st->db, "COMMIT", err);
 }
 
 static int sq_rollback(struct vnd_store *vs)
 {
     struct sq_store *st = (struct sq_store *)vs;
+    /* the open blocks' rows belong to the batch that goes */
+    clear_blocks(st);
     char *err = NULL;
     int rc = exec(st->db, "ROLLBACK", &err);
     free(err);
@@ -746,6 +788,11 @@ struct sq_writer {
     struct sq_store *st;
     sqlite3_stmt *one, *many;
     int ncols;
+    /* a packed table's: the block being filled, and its INSERT */
+    bool packed;
+    struct vnd_packed_block blk;
+    sqlite3_stmt *put_block;
+    char *table;
 };
 
 /* "INSERT INTO "t" (rowid,"a","b") VALUES (?,?,?),..." with `rows` rows of
@@ -780,13 +827,62 @@ static int prepare_insert_rows(sqlite3 *db, const char *table, char *const *colu
     return rc;
 }
 
+/* Writes a packed writer's block as a row of its blocks table. */
+static int put_block(struct sq_writer *w, char **err)
+{
+    if (!w->blk.n)
+        return 0;
+    sqlite3_stmt *s = w->put_block;
+    sqlite3_bind_int64(s, 1, w->blk.last);
+    sqlite3_bind_int64(s, 2, w->blk.first);
+    sqlite3_bind_int(s, 3, w->blk.n);
+    sqlite3_bind_int(s, 4, w->ncols - 1);
+    sqlite3_bind_blob64(s, 5, w->blk.p, w->blk.len, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    vnd_packed_clear(&w->blk);
+    if (rc != SQLITE_DONE) {
+        *err = vnd_strdup_printf("table %s: %s", w->table, sqlite3_errmsg(w->st->db));
+        return EIO;
+    }
+    return 0;
+}
+
+/* Before a commit: every packed writer's open block goes in. */
+static int put_blocks(struct sq_store *st, char **err)
+{
+    for (int i = 0; i < st->npacked; i++)
+        if (put_block(st->packed[i], err))
+            return EIO;
+    return 0;
+}
+
+static void clear_blocks(struct sq_store *st)
+{
+    for (int i = 0; i < st->npacked; i++)
+        vnd_packed_clear(&st->packed[i]->blk);
+}
+
 static void sq_writer_free(struct vnd_store_writer *vw)
 {
     struct sq_writer *w = (struct sq_writer *)vw;
     if (!w)
         return;
+    if (w->packed) {
+        /* rows of the open batch: its commit would have written them */
+        char *e = NULL;
+        put_block(w, &e);
+        free(e);
+        struct sq_store *st = w->st;
+        for (int i = 0; i < st->npacked; i++)
+            if (st->packed[i] == w)
+                st->packed[i] = st->packed[--st->npacked];
+    }
     sqlite3_finalize(w->one);
     sqlite3_finalize(w->many);
+    sqlite3_finalize(w->put_block);
+    vnd_packed_free(&w->blk);
+    free(w->table);
     free(w);
 }
 
@@ -799,6 +895,26 @@ static struct vnd_store_writer *sq_writer_new(struct vnd_store *vs, const char *
     w->up.cls = &vnd_store_sqlite;
     w->st = st;
     w->ncols = ncols + rowid;
+    w->table = vnd_xstrdup(table);
+    char *blocks = rows_table(st->db, table);
+    w->packed = strcmp(blocks, table) != 0;
+    if (w->packed) {
+        char *sql = vnd_strdup_printf("INSERT INTO \"%s\" (last, first, n, ncols, rows)"
+                                      " VALUES (?, ?, ?, ?, ?)", blocks);
+        int rc = rowid ? sqlite3_prepare_v2(st->db, sql, -1, &w->put_block, NULL) : SQLITE_MISUSE;
+        free(sql);
+        free(blocks);
+        if (rc != SQLITE_OK) {
+            *err = vnd_strdup_printf("table %s: %s", table, rowid ? sqlite3_errmsg(st->db)
+                                     : "a packed table takes rows with their rowids");
+            sq_writer_free(&w->up);
+            return NULL;
+        }
+        st->packed = vnd_xrealloc(st->packed, (size_t)(st->npacked + 1) * sizeof *st->packed);
+        st->packed[st->npacked++] = w;
+        return &w->up;
+    }
+    free(blocks);
     if (prepare_insert_rows(st->db, table, columns, rowid, w->ncols, 1, &w->one) != SQLITE_OK
         || prepare_insert_rows(st->db, table, columns, rowid, w->ncols, MANY, &w->many)
                != SQLITE_OK) {
@@ -827,6 +943,22 @@ static int sq_write_rows(struct vnd_store_writer *vw, const struct vnd_value *va
                          char **err)
 {
     struct sq_writer *w = (struct sq_writer *)vw;
+    if (w->packed) {
+        for (int r = 0; r < nrows; r++) {
+            const struct vnd_value *v = values + (size_t)r * (size_t)w->ncols;
+            int64_t id = v[0].i;
+            /* a block holds one slot's rows, in rowid order */
+            if (w->blk.n && (id <= w->blk.last || (id >> VND_STORE_SLOT_BITS)
+                                                      != (w->blk.last >> VND_STORE_SLOT_BITS))
+                && put_block(w, err))
+                return EIO;
+            vnd_packed_add(&w->blk, id, v + 1, w->ncols - 1);
+            if ((w->blk.n >= VND_PACKED_ROWS || w->blk.len >= VND_PACKED_BYTES)
+                && put_block(w, err))
+                return EIO;
+        }
+        return 0;
+    }
     int r = 0;
     while (r < nrows) {
         int n = nrows - r >= MANY ? MANY : 1;
@@ -900,6 +1032,11 @@ static int64_t sq_max_rowid(struct vnd_store *vs, const char *table)
     struct sq_store *st = (struct sq_store *)vs;
     int64_t top = 0;
     char *e = NULL;
+    char *blocks = vnd_strdup_printf("%s" VND_PACKED_SUFFIX, table);
+    bool packed = table_exists(st->db, blocks);
+    free(blocks);
+    if (packed)
+        return -1;  /* its rows come with their rowids */
     char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\"", table);
     run(st->db, prep(st->db, sql, ""), &top, table, &e);
     free(sql);

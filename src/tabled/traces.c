@@ -258,6 +258,8 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
         .direction = direction, .pattern = pattern, .flow_sampling = t->flow_sampling,
         /* a mirror trace's Snaplen is the switch's output max_len */
         .cut_in_switch = !is_collected(t),
+        /* IPFIX records come at millions a second (docs/benchmarks.md) */
+        .packed = is_ipfix(t),
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
     return t->index < 0 ? 400 : 0;

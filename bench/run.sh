@@ -14,6 +14,7 @@ run "$B/bench/decode_bench" "$cap"
 rm -f "$cap"
 run "$B/bench/retain_bench" /var/tmp 2000000 5 128
 run "$B/bench/retain_bench" /var/tmp 400000 5 1514
+run "$B/bench/packed_bench" 2000000 3 /var/tmp
 [ -x bench/diag_bench.sh ] && run bench/diag_bench.sh
 run bench/guard_bench.sh 1000000 "$B"
 [ -x bench/simulate.sh ] && run bench/simulate.sh

@@ -43,12 +43,19 @@ static void put_bytes(struct vnd_packed_block *b, uint8_t tag, const char *s, si
 }
 
 /* memcmp() == 0 for the short values of a row, without a call per column
- * (libc's memcmp was an eighth of the writer's time) */
+ * (libc's memcmp was an eighth of the writer's time, a byte loop a
+ * twentieth of the collector's): eight bytes at a time */
 static inline bool same(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    uint8_t d = 0;
-    for (size_t i = 0; i < n; i++)
-        d |= a[i] ^ b[i];
+    uint64_t x, y, d = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    for (; i < n; i++)
+        d |= (uint64_t)(a[i] ^ b[i]);
     return d == 0;
 }
 

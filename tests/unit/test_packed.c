@@ -16,6 +16,7 @@
 #include "store/packed.h"
 #include "store/provider.h"
 #include "store/store.h"
+#include "../sqlone.h"
 #include "../tap.h"
 
 #define NCOLS 5
@@ -123,14 +124,7 @@ static char dir[] = "/tmp/vnd-test-packed.XXXXXX";
 
 static int64_t one_int(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *s;
-    int64_t v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    else
-        printf("# %s: %s\n", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return v;
+    return sql_one(db, sql, -999);
 }
 
 static char *one_text(sqlite3 *db, const char *sql)

@@ -13,6 +13,7 @@
 #include "ingest/sampling.h"
 #include "lang/parseconf.h"
 #include "store/store.h"
+#include "../sqlone.h"
 #include "../tap.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -81,14 +82,7 @@ static void key(void)
 
 static int64_t one(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *s;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    else
-        printf("# %s: %s\n", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return v;
+    return sql_one(db, sql, -1);
 }
 
 static void feed(struct vnd_ingest *ing, int t, int from, int to)

@@ -416,6 +416,14 @@ static char *rows_table(sqlite3 *db, const char *table)
     return vnd_xstrdup(table);
 }
 
+static bool is_packed(sqlite3 *db, const char *table)
+{
+    char *rows = rows_table(db, table);
+    bool packed = strcmp(rows, table) != 0;
+    free(rows);
+    return packed;
+}
+
 /* True when no trace but `trace` has a vnd_meta row or a slot in `table`. */
 static int only_trace(sqlite3 *db, const char *trace, const char *table, bool *only, char **err)
 {
@@ -788,8 +796,8 @@ struct sq_writer {
     struct sq_store *st;
     sqlite3_stmt *one, *many;
     int ncols;
-    /* a packed table's: the block being filled, and its INSERT */
-    bool packed;
+    /* a packed table's: the block being filled, and its INSERT (NULL for
+     * a plain table) */
     struct vnd_packed_block blk;
     sqlite3_stmt *put_block;
     char *table;
@@ -868,7 +876,7 @@ static void sq_writer_free(struct vnd_store_writer *vw)
     struct sq_writer *w = (struct sq_writer *)vw;
     if (!w)
         return;
-    if (w->packed) {
+    if (w->put_block) {
         /* rows of the open batch: its commit would have written them */
         char *e = NULL;
         put_block(w, &e);
@@ -896,14 +904,11 @@ static struct vnd_store_writer *sq_writer_new(struct vnd_store *vs, const char *
     w->st = st;
     w->ncols = ncols + rowid;
     w->table = vnd_xstrdup(table);
-    char *blocks = rows_table(st->db, table);
-    w->packed = strcmp(blocks, table) != 0;
-    if (w->packed) {
-        char *sql = vnd_strdup_printf("INSERT INTO \"%s\" (last, first, n, ncols, rows)"
-                                      " VALUES (?, ?, ?, ?, ?)", blocks);
+    if (is_packed(st->db, table)) {
+        char *sql = vnd_strdup_printf("INSERT INTO \"%s" VND_PACKED_SUFFIX "\" (last, first, n,"
+                                      " ncols, rows) VALUES (?, ?, ?, ?, ?)", table);
         int rc = rowid ? sqlite3_prepare_v2(st->db, sql, -1, &w->put_block, NULL) : SQLITE_MISUSE;
         free(sql);
-        free(blocks);
         if (rc != SQLITE_OK) {
             *err = vnd_strdup_printf("table %s: %s", table, rowid ? sqlite3_errmsg(st->db)
                                      : "a packed table takes rows with their rowids");
@@ -914,7 +919,6 @@ static struct vnd_store_writer *sq_writer_new(struct vnd_store *vs, const char *
         st->packed[st->npacked++] = w;
         return &w->up;
     }
-    free(blocks);
     if (prepare_insert_rows(st->db, table, columns, rowid, w->ncols, 1, &w->one) != SQLITE_OK
         || prepare_insert_rows(st->db, table, columns, rowid, w->ncols, MANY, &w->many)
                != SQLITE_OK) {
@@ -943,7 +947,7 @@ static int sq_write_rows(struct vnd_store_writer *vw, const struct vnd_value *va
                          char **err)
 {
     struct sq_writer *w = (struct sq_writer *)vw;
-    if (w->packed) {
+    if (w->put_block) {
         for (int r = 0; r < nrows; r++) {
             const struct vnd_value *v = values + (size_t)r * (size_t)w->ncols;
             int64_t id = v[0].i;
@@ -1032,10 +1036,7 @@ static int64_t sq_max_rowid(struct vnd_store *vs, const char *table)
     struct sq_store *st = (struct sq_store *)vs;
     int64_t top = 0;
     char *e = NULL;
-    char *blocks = vnd_strdup_printf("%s" VND_PACKED_SUFFIX, table);
-    bool packed = table_exists(st->db, blocks);
-    free(blocks);
-    if (packed)
+    if (is_packed(st->db, table))
         return -1;  /* its rows come with their rowids */
     char *sql = vnd_strdup_printf("SELECT max(rowid) FROM \"%s\"", table);
     run(st->db, prep(st->db, sql, ""), &top, table, &e);

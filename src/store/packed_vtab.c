@@ -25,12 +25,17 @@ struct pk_vtab {
     int ncols;
 };
 
+/* Rows are decoded lazily: the cursor moves by counting (row `pos` of the
+ * block's `n`), and the reader walks up to it only when a value or the
+ * rowid is asked for, so count(*) costs a block, not its rows' values. */
 struct pk_cursor {
     sqlite3_vtab_cursor base;
-    sqlite3_stmt *blocks;   /* last, first, n, ncols, rows in rowid order */
+    sqlite3_stmt *blocks;   /* last, first, ncols, rows, n in rowid order */
     struct vnd_packed_reader rd;
     const uint8_t **col;
     int64_t block;          /* its last rowid, for an error message */
+    int64_t n, pos;         /* the block's rows; the cursor's row in it */
+    int64_t at;             /* the row the reader is on (-1: none yet) */
     int eof;
 };
 
@@ -133,7 +138,7 @@ static int pk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
     struct pk_vtab *v = (struct pk_vtab *)vt;
     struct pk_cursor *c = sqlite3_malloc(sizeof *c);
     const uint8_t **col = sqlite3_malloc64(sizeof *col * (size_t)v->ncols);
-    char *sql = sqlite3_mprintf("SELECT last, first, ncols, rows FROM \"%w" VND_PACKED_SUFFIX
+    char *sql = sqlite3_mprintf("SELECT last, first, ncols, rows, n FROM \"%w" VND_PACKED_SUFFIX
                                 "\" ORDER BY last", v->name);
     if (!c || !col || !sql) {
         sqlite3_free(c);
@@ -176,37 +181,49 @@ static int damaged(struct pk_cursor *c)
     return SQLITE_CORRUPT_VTAB;
 }
 
+/* Walks the reader up to the cursor's row; at a block's last row, also
+ * checks that the block ends there. */
+static int reach(struct pk_cursor *c)
+{
+    struct pk_vtab *v = (struct pk_vtab *)c->base.pVtab;
+    while (c->at < c->pos) {
+        if (vnd_packed_next(&c->rd, c->col, v->ncols) <= 0)
+            return damaged(c);          /* fewer rows than the block says */
+        c->at++;
+    }
+    return SQLITE_OK;
+}
+
 /* The next row, from the next block when this one is done. */
 static int pk_next(sqlite3_vtab_cursor *cur)
 {
     struct pk_cursor *c = (struct pk_cursor *)cur;
     struct pk_vtab *v = (struct pk_vtab *)cur->pVtab;
-    for (;;) {
-        if (!c->eof) {
-            int r = vnd_packed_next(&c->rd, c->col, v->ncols);
-            if (r > 0)
-                return SQLITE_OK;
-            if (r < 0)
-                return damaged(c);
-        }
-        int rc = sqlite3_step(c->blocks);
-        if (rc == SQLITE_DONE) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
-        if (rc != SQLITE_ROW) {
-            sqlite3_free(v->base.zErrMsg);
-            v->base.zErrMsg = sqlite3_mprintf("%s: %s", v->name, sqlite3_errmsg(v->db));
-            return rc;
-        }
-        c->block = sqlite3_column_int64(c->blocks, 0);
-        const void *p = sqlite3_column_blob(c->blocks, 3);
-        int n = sqlite3_column_bytes(c->blocks, 3);
-        if (sqlite3_column_int64(c->blocks, 2) != v->ncols
-            || vnd_packed_open(&c->rd, p, (size_t)n, sqlite3_column_int64(c->blocks, 1)))
-            return damaged(c);
-        c->eof = 0;
+    if (!c->eof && ++c->pos < c->n)
+        return SQLITE_OK;
+    if (!c->eof && c->at == c->n - 1 && vnd_packed_next(&c->rd, c->col, v->ncols) != 0)
+        return damaged(c);              /* more rows than the block says */
+    int rc = sqlite3_step(c->blocks);
+    if (rc == SQLITE_DONE) {
+        c->eof = 1;
+        return SQLITE_OK;
     }
+    if (rc != SQLITE_ROW) {
+        sqlite3_free(v->base.zErrMsg);
+        v->base.zErrMsg = sqlite3_mprintf("%s: %s", v->name, sqlite3_errmsg(v->db));
+        return rc;
+    }
+    c->block = sqlite3_column_int64(c->blocks, 0);
+    const void *p = sqlite3_column_blob(c->blocks, 3);
+    int n = sqlite3_column_bytes(c->blocks, 3);
+    c->n = sqlite3_column_int64(c->blocks, 4);
+    c->pos = 0;
+    c->at = -1;
+    if (sqlite3_column_int64(c->blocks, 2) != v->ncols || c->n < 1
+        || vnd_packed_open(&c->rd, p, (size_t)n, sqlite3_column_int64(c->blocks, 1)))
+        return damaged(c);
+    c->eof = 0;
+    return SQLITE_OK;
 }
 
 static int pk_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
@@ -230,6 +247,9 @@ static int pk_eof(sqlite3_vtab_cursor *cur)
 static int pk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
 {
     struct pk_cursor *c = (struct pk_cursor *)cur;
+    int rc = reach(c);
+    if (rc != SQLITE_OK)
+        return rc;
     struct vnd_value v;
     vnd_packed_value(c->col[i], c->rd.end, &v);
     switch (v.type) {
@@ -244,8 +264,10 @@ static int pk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
 
 static int pk_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 {
-    *rowid = ((struct pk_cursor *)cur)->rd.rowid;
-    return SQLITE_OK;
+    struct pk_cursor *c = (struct pk_cursor *)cur;
+    int rc = reach(c);
+    *rowid = c->rd.rowid;
+    return rc;
 }
 
 static const sqlite3_module packed_module = {

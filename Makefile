@@ -32,8 +32,9 @@ CPPFLAGS += -Isrc -D_GNU_SOURCE
 ALLCFLAGS = -std=c11 -g $(OPT) $(WARN) $(CFLAGS) $(shell pkg-config --cflags libpq 2>/dev/null)
 LDLIBS  := -lpcap -lsqlite3 -ljansson -lmicrohttpd -lcurl -lpq -lcrypto -lm -lpthread
 
-# The library: every folder under src/ except the programs'.
-PROG_DIRS := src/cli src/tabled src/controld
+# The library: every folder under src/ except the programs' and the SQLite
+# extension's.
+PROG_DIRS := src/cli src/tabled src/controld src/ext
 LIB_SRCS  := $(filter-out $(addsuffix /%,$(PROG_DIRS)),$(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvnd.a
@@ -55,7 +56,14 @@ BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 PROGS := $(BUILD)/vnd $(BUILD)/vnd-tabled $(BUILD)/vnd-controld
 
-all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) $(TESTTOOL_BINS) www
+# SQLite's loadable extension that reads packed tables (src/ext/): its own
+# position-independent objects, and never a sanitizer's, as the programs
+# that load it (SQLite's shell) have none.
+EXT      := $(BUILD)/vnd_packed.so
+EXT_SRCS := src/ext/vnd_packed_ext.c src/store/packed_vtab.c src/store/packed.c src/util/util.c
+EXT_OBJS := $(EXT_SRCS:%.c=$(BUILD)/obj-ext/%.o)
+
+all: $(PROGS) $(EXT) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) $(TESTTOOL_BINS) www
 
 # The web console's chart library, uPlot, from the npm registry at the
 # version www/package-lock.json pins, copied into www/vendor/ (served by
@@ -75,6 +83,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC  $<"
 	@$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj-ext/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC  $< (extension)"
+	@$(CC) $(CPPFLAGS) -DVND_SQLITE_EXTENSION -std=c11 -g -O2 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP \
+	    -c $< -o $@
+
+$(EXT): $(EXT_OBJS)
+	@echo "  LD  $@"
+	@$(CC) -shared $(CFLAGS) -fPIC $^ -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -164,7 +182,7 @@ clean:
 
 # Installation: dist/install.sh does the copying (docs/packaging.md).
 PREFIX  ?= /usr/local
-install: $(PROGS)
+install: $(PROGS) $(EXT)
 	BUILD=$(BUILD) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) dist/install.sh install
 uninstall:
 	BUILD=$(BUILD) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) dist/install.sh uninstall
@@ -172,5 +190,5 @@ package-check:
 	scripts/package-check.sh
 
 .PHONY: all san fuzz fuzz-targets deps check demo bench clean install uninstall package-check www
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-ext -name '*.d' 2>/dev/null)
 .SECONDARY:

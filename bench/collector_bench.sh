@@ -23,7 +23,8 @@
 #               within 5% beside it, up to the last step): the limit found
 #               is the sender's, not the collector's
 # "Stored" is what the collector's own output holds: VND's rows of a
-# queryable trace table (IPFIX's packed: blocks of rows, src/store/packed.h), nfcapd's flows (nfdump -I), pmacct's table
+# queryable trace table (IPFIX's packed: blocks of rows, src/store/packed.h,
+# read with the extension vnd_packed.so), nfcapd's flows (nfdump -I), pmacct's table
 # counted by the packets it sums (it aggregates by the 5-tuple into its
 # SQLite table each second), in records.  Every socket asks for 8 MB
 # (what net.core.rmem_max allows is the same for all).
@@ -37,7 +38,7 @@ RUNS=${RUNS:-3}
 cd "$(dirname "$0")/.."
 SEND=$B/bench/flowsend
 TABLED=$B/vnd-tabled
-for f in "$SEND" "$TABLED"; do
+for f in "$SEND" "$TABLED" "$B/vnd_packed.so"; do
     [ -x "$f" ] || { echo "collector_bench: $f is not built (make)" >&2; exit 1; }
 done
 if ! command -v sfacctd >/dev/null || ! command -v nfcapd >/dev/null; then
@@ -137,13 +138,11 @@ start_vnd() {
     echo "# vnd-tabled took no trace" >&2
     return 1
 }
-# IPFIX's table is packed (src/store/packed.h), which SQLite's shell
-# cannot read: its rows are counted by its blocks' row counts
+# IPFIX's table is packed (src/store/packed.h): SQLite's shell reads it
+# with the extension VND builds
 stored_vnd() {
-    local db="$W/vnd.db.tenants/default.db" q="select count(*) from bench"
-    [ "$(sqlite3 "$db" "select count(*) from sqlite_schema where name = 'bench:packed'" 2>/dev/null)" = 1 ] \
-        && q='select coalesce(sum(n), 0) from "bench:packed"'
-    settled sqlite3 "$db" "$q" 2>/dev/null
+    settled sqlite3 -readonly -cmd ".load ${B}/vnd_packed" "$W/vnd.db.tenants/default.db" \
+        "select count(*) from bench" 2>/dev/null
 }
 
 start_pmacct() {

@@ -4,7 +4,8 @@
 # build), PREFIX (/usr/local), DESTDIR (empty), and, derived from PREFIX
 # unless set: BINDIR, SBINDIR, DATADIR, MANDIR, DOCDIR, SYSCONFDIR (/etc for
 # PREFIX=/usr, else PREFIX/etc), UNITDIR (PREFIX/lib/systemd/system),
-# COMPLETIONDIR (DATADIR/bash-completion/completions).
+# COMPLETIONDIR (DATADIR/bash-completion/completions), LIBDIR (PREFIX/lib:
+# SQLite's extension for packed tables goes to LIBDIR/vnd/).
 # Configuration files are installed only where none exists yet, and
 # uninstall leaves them (and /etc/vnd's secrets) in place.  Neither makes
 # the user vnd nor a secret: docs/packaging.md says how (the Debian
@@ -23,6 +24,7 @@ DOCDIR=${DOCDIR:-$DATADIR/doc/vnd}
 if [ "$PREFIX" = /usr ]; then SYSCONFDIR=${SYSCONFDIR:-/etc}; else SYSCONFDIR=${SYSCONFDIR:-$PREFIX/etc}; fi
 UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
 COMPLETIONDIR=${COMPLETIONDIR:-$DATADIR/bash-completion/completions}
+LIBDIR=${LIBDIR:-$PREFIX/lib}
 D=$DESTDIR
 
 MAN1="man/vnd.1"
@@ -40,15 +42,17 @@ fix_paths() {
 
 case $action in
 install)
-    for p in vnd vnd-tabled vnd-controld; do
+    for p in vnd vnd-tabled vnd-controld vnd_packed.so; do
         [ -x "$BUILD/$p" ] || { echo "install.sh: $BUILD/$p not built (make BUILD=$BUILD)" >&2; exit 1; }
     done
     install -d "$D$BINDIR" "$D$SBINDIR" "$D$DATADIR/vnd" "$D$MANDIR/man1" "$D$MANDIR/man5" \
                "$D$MANDIR/man8" "$D$DOCDIR/api" "$D$DOCDIR/examples" "$D$UNITDIR" \
-               "$D$COMPLETIONDIR" "$D$SYSCONFDIR/vnd"
+               "$D$COMPLETIONDIR" "$D$SYSCONFDIR/vnd" "$D$LIBDIR/vnd"
     install -m 755 "$BUILD/vnd" "$D$BINDIR/vnd"
     install -m 755 "$BUILD/vnd-tabled" "$BUILD/vnd-controld" "$D$SBINDIR/"
     install -m 755 scripts/vnd-pg-setup "$D$SBINDIR/vnd-pg-setup"
+    # SQLite's shell reads packed tables with it (docs/capture.md)
+    install -m 644 "$BUILD/vnd_packed.so" "$D$LIBDIR/vnd/vnd_packed.so"
     install -m 755 scripts/testbed.sh "$D$DATADIR/vnd/testbed.sh"
     install -m 755 scripts/demo-live.sh "$D$DATADIR/vnd/demo-live.sh"
     # the web console (vnd-controld --www-dir; its chart library from npm)
@@ -79,6 +83,8 @@ uninstall)
     rm -f "$D$BINDIR/vnd" "$D$SBINDIR/vnd-tabled" "$D$SBINDIR/vnd-controld" "$D$SBINDIR/vnd-pg-setup" \
           "$D$DATADIR/vnd/testbed.sh" "$D$DATADIR/vnd/demo-live.sh" "$D$COMPLETIONDIR/vnd"
     rm -rf "$D$DATADIR/vnd/www"
+    rm -f "$D$LIBDIR/vnd/vnd_packed.so"
+    rmdir "$D$LIBDIR/vnd" 2>/dev/null || true
     for m in $MAN1; do rm -f "$D$MANDIR/man1/${m#man/}"; done
     for m in $MAN5; do rm -f "$D$MANDIR/man5/${m#man/}"; done
     for m in $MAN8; do rm -f "$D$MANDIR/man8/${m#man/}"; done

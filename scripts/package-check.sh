@@ -161,6 +161,14 @@ check "POST /v1/traces: 201" test "$code" = 201
 check "the store is in the state directory $STATEDIR" test -s "$DB" -a "${DB#"$STATEDIR"/}" != "$DB"
 check "the tenant database was written there" test -s "$DB.tenants/default.db"
 check "state files belong to vnd" test -z "$(find "$STATEDIR" ! -user vnd)"
+if command -v sqlite3 >/dev/null; then
+    # SQLite's shell with the installed extension reads a packed table
+    out=$(sqlite3 :memory: -cmd '.load /usr/lib/vnd/vnd_packed' 'create table "t:packed" (last
+        integer primary key, first integer not null, n integer not null, ncols integer not null,
+        rows blob not null); create virtual table t using vnd_packed("a" INTEGER);
+        select count(*) from t' 2>&1)
+    check "sqlite3 loads /usr/lib/vnd/vnd_packed.so and reads a packed table ($out)" test "$out" = 0
+fi
 if [ "$SYSTEMD" = 1 ]; then
     check "systemctl reload vnd-tabled" systemctl reload vnd-tabled
     check "systemctl stop vnd-tabled" systemctl stop vnd-tabled

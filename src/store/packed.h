@@ -21,7 +21,8 @@
  *
  * Every connection that reads a packed table needs the module
  * (vnd_packed_register: the store's and the guard's connections do it);
- * SQLite's shell does not have it, `vnd query` does. */
+ * other SQLite clients, its shell too, load it as the extension
+ * vnd_packed.so (src/ext/). */
 #ifndef VND_STORE_PACKED_H
 #define VND_STORE_PACKED_H
 

@@ -9,7 +9,15 @@
  * dropping T drops its blocks. */
 #include "store/packed.h"
 
+/* Built twice: into libvnd, calling SQLite directly, and into the loadable
+ * extension vnd_packed.so (src/ext/), calling it through the routines
+ * table the loading connection hands over. */
+#ifdef VND_SQLITE_EXTENSION
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+#else
 #include <sqlite3.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 

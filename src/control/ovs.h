@@ -69,6 +69,9 @@ struct vnd_capture_rule {
 /* The flow sample collector set (and observation domain) of VND's ipfix
  * rules on every bridge: "VN". */
 #define VND_IPFIX_SET 22094
+/* The sample action's probability is a count of 65535ths: 1 in N for N up
+ * to this (the switch scales each sample by 65535/floor(65535/N)). */
+#define VND_IPFIX_SAMPLING_MAX 65535
 
 /* Of the 256 hash values, how many the copying bucket of `flow_sampling`
  * N gets (round(256/N), at least 1), and the 1-in-X share that makes

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "control/ovs.h"
 #include "lang/filter.h"
 #include "util/util.h"
 
@@ -108,6 +109,10 @@ static int compile_cap(struct vnd_policy *p, const struct vnd_nib_tenant *t,
         return fail(err, origin, cap->line, cap->col,
                     "ActiveTimeout and MaxFlows set OVS's IPFIX cache: they go with Mode "
                     "ipfix, not Mode %s", vnd_cc_mode_name(cap->mode));
+    if (cap->mode == VND_CC_IPFIX && cap->sampling > VND_IPFIX_SAMPLING_MAX)
+        return fail(err, origin, cap->line, cap->col,
+                    "Mode ipfix samples with the switch's sample action, 1 in at most %d "
+                    "packets: Sampling %d is past it", VND_IPFIX_SAMPLING_MAX, cap->sampling);
     if (cap->mode == VND_CC_IPFIX && cap->snaplen)
         return fail(err, origin, cap->line, cap->col,
                     "Mode ipfix exports flow records, not packet bytes: Snaplen goes with "

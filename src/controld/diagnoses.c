@@ -1449,14 +1449,15 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
     int n, changed = 0, nsflow = 0;
     struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t"
                                                 " JOIN diagnosis d ON d.num = t.diag WHERE"
-                                                " t.host = ? AND d.state = 'running'"
-                                                " AND (t.mode = 'mirror' OR t.bit < 0)", "s",
-                                                host), &n);
+                                                " t.host = ? AND d.state = 'running'",
+                                                "s", host), &n);
     int *was = vnd_xcalloc((size_t)n + 1, sizeof *was);
     double sum_before = 0, sum_after = 0;
     for (int i = 0; i < n; i++) {
         struct trow *r = &v[i];
-        bool sflow = TROW_SFLOW(r);
+        /* the switch samples packets for sflow and ipfix traces, and
+         * flows (or cuts the copies) for mirror ones */
+        bool sflow = TROW_SFLOW(r), ipfix = TROW_IPFIX(r), packets = sflow || ipfix;
         if (on_header_ladder(r)) {
             double k[2] = {0, 0};
             changed += climb_header_ladder(cd, &h, r, shift, reason, at_limit, k);
@@ -1464,9 +1465,10 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
             sum_after += k[1];
             continue;
         }
-        int cap = sflow ? VND_SFLOW_SAMPLING_MAX : VND_FLOW_HASH_VALUES;
-        int asked = sflow ? r->sampling_asked : r->flow_sampling_asked;
-        int cur = sflow ? r->sampling : r->flow_sampling;
+        int cap = sflow ? VND_SFLOW_SAMPLING_MAX
+                  : ipfix ? VND_IPFIX_SAMPLING_MAX : VND_FLOW_HASH_VALUES;
+        int asked = packets ? r->sampling_asked : r->flow_sampling_asked;
+        int cur = packets ? r->sampling : r->flow_sampling;
         asked = asked > 1 ? asked : 1;
         cur = cur > 1 ? cur : 1;
         int to = scaled(cur, shift, asked, cap);
@@ -1487,23 +1489,26 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
             continue;
         }
         /* the switch first: the table server's interval starts when the
-         * switch copies under the new rate (within this call's time) */
-        r->flow_sampling = to;
+         * switch copies (or samples) under the new rate (within this
+         * call's time); an ipfix trace's rule carries its own rate */
+        *(ipfix ? &r->sampling : &r->flow_sampling) = to;
+        const char *lever = ipfix ? "IPFIX sampling" : "flow sampling";
         struct vnd_capture_rule rule = rule_of(r, h.mirror);
         char *why = NULL;
         if (vnd_ovs_add(h.ofctl, &rule, 1, &why)) {
-            vnd_err("budget %s: d%lld %s: flow sampling 1/%d -> 1/%d: %s", host, r->diag,
-                    r->name, cur, to, why);
+            vnd_err("budget %s: d%lld %s: %s 1/%d -> 1/%d: %s", host, r->diag, r->name, lever,
+                    cur, to, why);
             free(why);
             continue;
         }
         double from = vnd_wall_now();
-        vnd_state_exec(cd->db, "UPDATE trace SET flow_sampling = ? WHERE diag = ? AND idx = ?",
-                       "iIi", to, r->diag, r->idx);
+        vnd_state_exec(cd->db, ipfix ? "UPDATE trace SET sampling = ? WHERE diag = ? AND idx = ?"
+                                     : "UPDATE trace SET flow_sampling = ? WHERE diag = ? AND"
+                                       " idx = ?", "iIi", to, r->diag, r->idx);
         changed++;
-        vnd_info("budget %s: d%lld %s: flow sampling 1/%d -> 1/%d (%s)", host, r->diag, r->name,
+        vnd_info("budget %s: d%lld %s: %s 1/%d -> 1/%d (%s)", host, r->diag, r->name, lever,
                  cur, to, reason);
-        tell_rates(&h, r, 0, to, -1, from, reason);
+        tell_rates(&h, r, ipfix ? to : 0, ipfix ? 0 : to, -1, from, reason);
     }
     if (nsflow) {
         /* the agent samples 1 in the smallest N of the bridge's traces; a

@@ -58,9 +58,11 @@ void vnd_diagnosis_maintain(struct vnd_controld *cd);
 
 /* The switch's sampling on `host` times 2^shift (shift -1: halved): the
  * flow sampling of every running mirror trace (its rule and select group
- * rewritten; at most 1 flow in VND_FLOW_HASH_VALUES) and the 1-in-N of
- * every running sflow trace (the bridge's agent set again; at most
- * VND_SFLOW_SAMPLING_MAX), never below what its tenant asked for.  Each
+ * rewritten; at most 1 flow in VND_FLOW_HASH_VALUES; or its header ladder,
+ * header_ladder.h), the 1-in-N of every running sflow trace (the bridge's
+ * agent set again; at most VND_SFLOW_SAMPLING_MAX) and of every running
+ * ipfix trace (its rule's sample action rewritten; at most
+ * VND_IPFIX_SAMPLING_MAX), never below what its tenant asked for.  Each
  * trace's table server is told since when (PATCH /v1/traces/{id}) and
  * why (`reason`).  Returns how many traces changed; *at_limit when none
  * could go further that way (or there are none); kept[0] and kept[1] the

@@ -252,9 +252,12 @@ static void describe(struct vnd_sb *sb, const struct vnd_samp *s)
             *(v->hash ? &hash : &count) = true;
     }
     vnd_sb_printf(sb, "%s: ", s->mode);
-    if (!strcmp(s->mode, "ipfix"))
+    if (!strcmp(s->mode, "ipfix") && nlo == nhi)
         vnd_sb_printf(sb, "flow records; the switch sampled 1-in-%lld packets and scaled the "
                           "counts", (long long)nhi);
+    else if (!strcmp(s->mode, "ipfix"))
+        vnd_sb_printf(sb, "flow records; the switch sampled 1-in-%lld to 1-in-%lld packets and "
+                          "scaled the counts", (long long)nlo, (long long)nhi);
     else if (!strcmp(s->mode, "sflow") && nlo == nhi)
         vnd_sb_printf(sb, "1-in-%lld packets sampled by the switch (sFlow)", (long long)nhi);
     else if (!strcmp(s->mode, "sflow"))

@@ -623,9 +623,10 @@ int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id,
         return 404;
     }
     bool mirror = !t->mode || !strcmp(t->mode, "mirror");
-    if (((r->flow_sampling || r->snaplen >= 0) && !mirror) || (r->sampling && !is_sflow(t))) {
+    if (((r->flow_sampling || r->snaplen >= 0) && !mirror) || (r->sampling && !is_collected(t))) {
         *err = vnd_strdup_printf("trace %s is a %s trace: %s", id, mirror ? "mirror" : t->mode,
-                                 r->sampling ? "the switch samples packets for an sflow trace only"
+                                 r->sampling ? "the switch samples packets for an sflow or ipfix "
+                                               "trace only"
                                              : "flow sampling and snaplen are a mirror trace's");
         return 409;
     }
@@ -648,12 +649,19 @@ int vnd_traces_switch_rates(struct vnd_tabled *td, const char *id,
         vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
         keep_rate(td, t, "snaplen", (double)t->snaplen);
     }
-    if (r->sampling) {
+    if (r->sampling && is_sflow(t)) {
         vnd_info("trace %s: the sFlow agent's 1/%u -> 1/%u from %.6f (%s)", t->id, t->sampling,
                  r->sampling, from_ts, why);
-        t->sampling = r->sampling;
         /* the collector keeps 1 in sampling/(the agent's rate) of the port's samples */
         vnd_portmap_set(td->portmap, t->slot, t->tag, t->ifindex, t->cap_dir_out, r->sampling);
+    } else if (r->sampling) {
+        /* the trace's own sample action: its records' counts come scaled
+         * by the switch, so only vnd_meta and vnd_sampling change */
+        vnd_info("trace %s: the switch's IPFIX sampling 1/%u -> 1/%u from %.6f (%s)", t->id,
+                 t->sampling, r->sampling, from_ts, why);
+    }
+    if (r->sampling) {
+        t->sampling = r->sampling;
         keep_rate(td, t, "sampling", r->sampling);
     }
     return 0;

@@ -18,6 +18,11 @@
 #     (vnd_sampling's from_ts, flow_sampling, snaplen, reason), which the
 #     tenant sees: throughput on the cut copies is still exact, on the
 #     flow-sampled ones scaled with its interval;
+#   - she also has every TCP packet out of her ids sampled into IPFIX flow
+#     records (Mode ipfix, Sampling 1): the same raise samples it 1 in N
+#     in the switch (its rule's sample action), the table server records
+#     the rate from when it changed, and the records' bytes, which the
+#     switch scales by its rate, still add up to what iperf3 sent;
 #   - a budget under what the switch's forwarding alone takes: the control
 #     server learns, from the shares before and after its changes, the
 #     part copying less does not lower, says "at floor" and stops raising
@@ -100,6 +105,17 @@ printf 'Trace ID all\nFields: timestamp as ts, pkt.id as id, ip.src as src_ip, i
 alice submit -c "$W/client.conf" -p "$W/payload.parse" >"$W/submit3.out" 2>&1
 check "... and every TCP flow out of her client, reading the payload" test $? -eq 0 || sed "s/^/#   /" "$W/submit3.out"
 PID=$(grep -o 'd[0-9]*' "$W/submit3.out" | head -1)
+printf 'Appliance Node : ids\nCap output\nproto=TCP\nMode ipfix\nSampling 1\nActiveTimeout 1\n' >"$W/ipfix.conf"
+alice submit -c "$W/ipfix.conf" >"$W/submit4.out" 2>&1
+check "... and has every TCP packet out of her ids sampled into IPFIX records" test $? -eq 0 \
+    || sed "s/^/#   /" "$W/submit4.out"
+XID=$(grep -o 'd[0-9]*' "$W/submit4.out" | head -1)
+# the sample action's probability in 65535ths (VND's only sample rule)
+ipfix_probability() {
+    ovs-ofctl -O OpenFlow13 dump-flows "$TB_OFCTL_HV1" | grep -o 'sample(probability=[0-9]*' \
+        | cut -d= -f2 | head -1
+}
+check_eq "its rule samples every packet (probability 65535 of 65535)" "$(ipfix_probability)" 65535
 agent_sampling() {
     ovs-vsctl --db="$TB_OVSDB" --columns=sampling list sflow | awk '{ print $3 }' | head -1
 }
@@ -195,6 +211,12 @@ echo "# the bridge's sFlow agent samples 1 in ${AS:-?} (asked: 4)"
 check "the sFlow agent samples fewer (1 in ${AS:-?}, asked 1 in 4)" test "${AS:-4}" -gt 4
 check "the control server's log names the sflow trace and its rates" \
     grep -Eq "budget hv1: $SID ids_out: sFlow sampling 1/4 -> 1/(8|16|32|64|128|256) \(host budget" "$BED/controld.log"
+P=$(ipfix_probability)
+echo "# the IPFIX trace's sample action: probability ${P:-?} of 65535"
+check "the control server's log names the ipfix trace and its rates" \
+    grep -Eq "budget hv1: $XID ids_out: IPFIX sampling 1/1 -> 1/(2|4|8|16|32|64|128|256) \(host budget" "$BED/controld.log"
+check "... and its rule samples fewer in the switch (probability ${P:-?} = 65535/N, N > 1)" \
+    awk -v p="$P" 'BEGIN { exit !(p > 0 && p < 65535) }'
 
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=
@@ -280,6 +302,26 @@ echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' 95% int
 check "what iperf3 received is within the estimate's 99.9% interval" \
     awk -v e="$EST" -v h="$HI" -v s="$SENT" \
         'BEGIN { w = (h - e) * 3.29 / 1.96; exit !(s > 0 && h > e && s >= e - w && s <= e + w) }'
+# IPFIX: the switch scales each sample by its rate (65535/probability),
+# so the records' bytes estimate all of the flow's at any rate: the IP
+# bytes out of the ids, data segments and ACKs, against iperf3's payload
+# (1,448 of 1,500 bytes a segment; ACKs add some percent)
+for _ in $(seq 10); do
+    N=$(alice query --diagnosis "$XID" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
+    [ "${N:-0}" -ge 1 ] && break
+    sleep 1
+done
+alice query --diagnosis "$XID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/xsamp.csv" 2>&1
+sed 's/^/# ipfix vnd_sampling: /' "$W/xsamp.csv"
+check "vnd_sampling records the ipfix trace's rate from when the switch changed it" \
+    awk -F, -v t1="$T1" 'NR > 1 && $2 > t1 && $2 < t1 + 60 && $3 > 1 && $4 ~ /host budget/ { f = 1 } END { exit !f }' "$W/xsamp.csv"
+XN=$(alice query --diagnosis "$XID" -f csv "select sampling from vnd_meta" 2>&1 | tail -1)
+check "its vnd_meta says the rate the switch samples at now (1 in ${XN:-?}: probability 65535/${XN:-?} = $(ipfix_probability))" \
+    test -n "$XN" -a "$((65535 / ${XN:-1}))" = "$(ipfix_probability)"
+XB=$(alice query --diagnosis "$XID" -f csv "select coalesce(sum(bytes), 0) from ids_out" 2>&1 | tail -1)
+echo "# IPFIX: the records' IP bytes ${XB:-?} against iperf3's payload $SENT"
+check "the records' bytes, scaled by the switch at each rate, are 1.0 to 1.15 times iperf3's payload" \
+    awk -v x="$XB" -v s="$SENT" 'BEGIN { exit !(s > 0 && x >= s && x <= 1.15 * s) }'
 alice query --diagnosis "$SID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/ssamp.csv" 2>&1
 sed 's/^/# sflow vnd_sampling: /' "$W/ssamp.csv"
 check "vnd_sampling records the agent's rates of the sflow trace from when they changed" \
@@ -372,4 +414,5 @@ wait "$SRV"; SRV=
 alice stop "$ID" >/dev/null 2>&1
 alice stop "$SID" >/dev/null 2>&1
 alice stop "$PID" >/dev/null 2>&1
+alice stop "$XID" >/dev/null 2>&1
 done_testing

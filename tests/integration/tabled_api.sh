@@ -88,7 +88,7 @@ api PATCH /v1/traces/nope '{"flow_sampling": 4, "from_ts": 1700000000}'
 check_eq "PATCH an unknown trace: 404" "$CODE" 404
 api PATCH /v1/traces/tr_p '{"sampling": 8, "from_ts": 1700000000}'
 check "PATCH an sFlow agent's rate onto a mirror trace: 409 saying why" \
-    bash -c '[ "$1" = 409 ] && grep -q "sflow trace only" <<<"$2"' _ "$CODE" "$BODY"
+    bash -c '[ "$1" = 409 ] && grep -q "sflow or ipfix trace only" <<<"$2"' _ "$CODE" "$BODY"
 api PATCH /v1/traces/nope '{"flow_sampling": 4, "from_ts": 1700000000}'
 check_eq "PATCH an unknown trace: 404" "$CODE" 404
 api PATCH /v1/traces/tr_p '{"flow_sampling": 4, "from_ts": 1700000000.5, "reason": "test budget"}'

@@ -452,6 +452,15 @@ static void saying(void)
     CHECK(strstr(t, "1-in-4 to 1-in-8 packets") && strstr(t, "1-in-1 to 1-in-2 flows")
               && strstr(t, "varied over 2 intervals"), "table: a history that varied");
     free(t);
+    /* IPFIX records whose rate a host budget raised: the range said, the
+     * counts left as the switch scaled them */
+    exec("INSERT INTO vnd_sampling VALUES ('fx', 'fx', 0, 1, 'count', 1, 'configured'),"
+         " ('fx', 'fx', 100, 4, 'count', 1, 'host budget'),"
+         " ('fx', 'fx', 130, 16, 'count', 1, 'host budget')");
+    t = output(&vnd_diag_throughput, "fx", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "flow records; the switch sampled 1-in-1 to 1-in-16 packets and scaled the "
+                    "counts"), "table: IPFIX at rates that varied, the range");
+    free(t);
 }
 
 /* Copies cut to their headers (a host budget's first lever): no factor,

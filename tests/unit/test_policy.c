@@ -187,6 +187,13 @@ int main(void)
     refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSnaplen 64\n",
             "c.conf:2:5: Mode ipfix exports flow records, not packet bytes: Snaplen goes with "
             "Mode mirror or Mode sflow");
+    /* the sample action's probability is in 65535ths: 1 in 65535 at most */
+    refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSampling 65536\n",
+            "c.conf:2:5: Mode ipfix samples with the switch's sample action, 1 in at most "
+            "65535 packets: Sampling 65536 is past it");
+    pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSampling 65535\n", &err);
+    CHECK(pi && pi->traces[0].sampling == 65535, "Mode ipfix, Sampling 65535: probability 1");
+    vnd_policy_free(pi);
     /* bob's server has only an iface_id: not placed until filled from OVS */
     refused("bob", "VM Node : server\nCap input\n",
             "c.conf:2:5: server.eth0 cannot be captured now: its placement is not known "

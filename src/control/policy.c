@@ -83,6 +83,7 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
     t->active_timeout = cap->active_timeout >= 0 ? cap->active_timeout
                                                  : VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT;
     t->max_flows = cap->max_flows >= 0 ? cap->max_flows : VND_IPFIX_MAX_FLOWS_DEFAULT;
+    t->polling = cap->polling > 0 ? cap->polling : VND_SFLOW_POLLING_DEFAULT;
     return 0;
 }
 
@@ -109,6 +110,10 @@ static int compile_cap(struct vnd_policy *p, const struct vnd_nib_tenant *t,
         return fail(err, origin, cap->line, cap->col,
                     "ActiveTimeout and MaxFlows set OVS's IPFIX cache: they go with Mode "
                     "ipfix, not Mode %s", vnd_cc_mode_name(cap->mode));
+    if (cap->mode != VND_CC_SFLOW && cap->polling >= 0)
+        return fail(err, origin, cap->line, cap->col,
+                    "Polling sets how often the sFlow agent sends its interface counters: it "
+                    "goes with Mode sflow, not Mode %s", vnd_cc_mode_name(cap->mode));
     if (cap->mode == VND_CC_IPFIX && cap->sampling > VND_IPFIX_SAMPLING_MAX)
         return fail(err, origin, cap->line, cap->col,
                     "Mode ipfix samples with the switch's sample action, 1 in at most %d "

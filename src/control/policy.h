@@ -65,10 +65,12 @@ struct vnd_policy_trace {
     bool sampling_hash;             /* mirror: the table server samples by packet ID */
     int flow_sampling;              /* mirror: 1 flow in N copied by the switch */
     int active_timeout, max_flows;  /* ipfix: the switch's flow cache */
+    int polling;                    /* sflow: seconds between the agent's counters */
 };
 
 #define VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT 5   /* seconds */
 #define VND_IPFIX_MAX_FLOWS_DEFAULT 8192
+#define VND_SFLOW_POLLING_DEFAULT 5          /* seconds */
 
 struct vnd_policy {
     struct vnd_policy_trace *traces;

@@ -134,6 +134,7 @@ struct trow {
     char *tenant, *state;
     char *mode;                     /* "mirror", "sflow" or "ipfix" */
     int ipfix_timeout, ipfix_flows;
+    int sflow_polling;              /* at creation only (sflow_wanted reads the state) */
     bool sampling_hash;             /* sampling_method "hash" (ingest/sampling.h) */
 };
 
@@ -365,27 +366,30 @@ static struct vnd_capture_rule rule_of(const struct trow *r, int mirror)
 
 /* What the sFlow agent of `host`'s bridge should be, from the sFlow traces
  * of diagnoses starting or running there: 1 in the smallest N they ask
- * (the table server keeps 1 in N of each trace's), the largest header.
- * OVS samples per bridge, so this is the one setting of the bridge.
+ * (the table server keeps 1 in N of each trace's), the largest header,
+ * the shortest counter polling.  OVS samples per bridge, so this is the
+ * one setting of the bridge.
  * Returns how many traces want it; c->target is malloc'd (NULL when the
  * host's table server never said where it collects).  cd->lock held. */
-#define SFLOW_POLLING 5
 #define SFLOW_HEADER 128
 static int sflow_wanted(struct vnd_controld *cd, const char *host, struct vnd_sflow_conf *c)
 {
     sqlite3_stmt *st = vnd_state_query(cd->db, "SELECT count(*), min(t.sampling),"
-                                       " max(t.snaplen) FROM trace t JOIN diagnosis d"
+                                       " max(t.snaplen), min(nullif(t.sflow_polling, 0))"
+                                       " FROM trace t JOIN diagnosis d"
                                        " ON d.num = t.diag WHERE t.host = ? AND t.bit < 0"
                                        " AND d.state IN ('starting', 'running')", "s", host);
-    int count = 0, sampling = 1, header = 0;
+    int count = 0, sampling = 1, header = 0, polling = 0;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
         count = sqlite3_column_int(st, 0);
         sampling = sqlite3_column_int(st, 1);
         header = sqlite3_column_int(st, 2);
+        polling = sqlite3_column_int(st, 3);
     }
     sqlite3_finalize(st);
     *c = (struct vnd_sflow_conf){collector_target(cd, "sflow", host), sampling > 0 ? sampling : 1,
-                                 header > 0 ? header : SFLOW_HEADER, SFLOW_POLLING, NULL};
+                                 header > 0 ? header : SFLOW_HEADER,
+                                 polling > 0 ? polling : VND_SFLOW_POLLING_DEFAULT, NULL};
     return count;
 }
 
@@ -829,6 +833,7 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
             r->header_bytes = vnd_policy_header_bytes(pc, pt->name);
         r->ipfix_timeout = pt->active_timeout;
         r->ipfix_flows = pt->max_flows;
+        r->sflow_polling = pt->polling;
         char **tables = NULL;
         int ntables = 0;
         /* flow records get the flow columns unless the tenant chose */
@@ -848,14 +853,14 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
             "INSERT INTO trace (diag, idx, name, node, point, direction, pattern, tables, host,"
             " port, ofport, tag, bit, match, sampling, snaplen, parse_text, match_blob, mode,"
             " ipfix_timeout, ipfix_flows, flow_sampling, sampling_method, flow_sampling_asked,"
-            " sampling_asked, snaplen_asked, header_bytes)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            "Iissssssssiiisiisssiiisiiii",
+            " sampling_asked, snaplen_asked, header_bytes, sflow_polling)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "Iissssssssiiisiisssiiisiiiii",
             num, r->idx, r->name, r->node, r->point, r->direction, r->pattern, r->tables,
             r->host, r->port, r->ofport, r->tag, r->bit, r->match, r->sampling, r->snaplen,
             r->parse_text, "", r->mode, r->ipfix_timeout, r->ipfix_flows, r->flow_sampling,
             r->sampling_hash ? "hash" : "count", r->flow_sampling > 1 ? r->flow_sampling : 1,
-            r->sampling, r->snaplen, r->header_bytes);
+            r->sampling, r->snaplen, r->header_bytes, r->sflow_polling);
         if (ins) {
             sqlite3_bind_blob(ins, 18, &r->m, (int)sizeof r->m, SQLITE_TRANSIENT);
             if (sqlite3_step(ins) != SQLITE_DONE)

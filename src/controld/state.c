@@ -69,6 +69,8 @@ int vnd_state_open(const char *path, sqlite3 **db, char **err)
         "ALTER TABLE trace ADD COLUMN snaplen_asked INTEGER NOT NULL DEFAULT -1",
         "UPDATE trace SET snaplen_asked = snaplen WHERE snaplen_asked = -1",
         "ALTER TABLE trace ADD COLUMN header_bytes INTEGER NOT NULL DEFAULT 0",
+        /* an sflow trace's Polling (0: a state from before it, the default) */
+        "ALTER TABLE trace ADD COLUMN sflow_polling INTEGER NOT NULL DEFAULT 0",
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
         sqlite3_exec(*db, added[i], NULL, NULL, NULL);

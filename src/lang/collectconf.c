@@ -22,10 +22,10 @@
 
 /* What a Cap block may set, each at most once. */
 enum fld { F_SRCIP, F_DSTIP, F_PROTO, F_SRCPORT, F_DSTPORT, F_DUAL, F_MODE, F_SNAPLEN,
-           F_SAMPLING, F_ACTIVE_TIMEOUT, F_MAX_FLOWS, F_FLOW_SAMPLING, F_COUNT };
+           F_SAMPLING, F_ACTIVE_TIMEOUT, F_MAX_FLOWS, F_FLOW_SAMPLING, F_POLLING, F_COUNT };
 static const char *const fld_name[F_COUNT] = {
     "srcIP", "dstIP", "proto", "srcPort", "dstPort", "dualDirect", "Mode", "Snaplen",
-    "Sampling", "ActiveTimeout", "MaxFlows", "Flow Sampling",
+    "Sampling", "ActiveTimeout", "MaxFlows", "Flow Sampling", "Polling",
 };
 
 #define BLOCK_HEADERS "\"VM Node :\", \"Appliance Node :\" or \"Virtual Appliance Link :\""
@@ -378,7 +378,7 @@ static int cap_line(struct cc *p, int kcol, const char *kw, const char *q)
     c->mode = VND_CC_MIRROR;
     c->snaplen = 0;
     c->sampling = 1;
-    c->active_timeout = c->max_flows = -1;
+    c->active_timeout = c->max_flows = c->polling = -1;
     c->flow_sampling = 1;
     c->line = p->line;
     c->col = pcol;
@@ -470,9 +470,8 @@ static int flow_sampling_agrees(struct cc *p, enum fld f, int col)
     return 0;
 }
 
-/* Mode, Snaplen, Sampling, Flow Sampling; q is past the keyword. */
-/* Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows, Flow Sampling; q is past
- * the keyword. */
+/* Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows, Flow Sampling, Polling;
+ * q is past the keyword. */
 static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
 {
     char sh[200], fb[220];
@@ -504,11 +503,14 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
     long hi = f == F_SNAPLEN ? VND_CC_SNAPLEN_MAX
               : f == F_ACTIVE_TIMEOUT ? VND_CC_ACTIVE_TIMEOUT_MAX
               : f == F_MAX_FLOWS ? VND_CC_MAX_FLOWS_MAX
+              : f == F_POLLING ? VND_CC_POLLING_MAX
               : f == F_FLOW_SAMPLING ? VND_CC_FLOW_SAMPLING_MAX : VND_CC_SAMPLING_MAX;
     const char *meaning = f == F_SNAPLEN ? "bytes kept of each packet, 0: whole packets"
                           : f == F_ACTIVE_TIMEOUT ? "seconds the switch aggregates a flow "
                                                     "before exporting it, 0: no cache"
                           : f == F_MAX_FLOWS ? "flows the switch's IPFIX cache holds"
+                          : f == F_POLLING ? "seconds between the sFlow agent's interface "
+                                             "counters"
                           : f == F_FLOW_SAMPLING ? "1 flow in N picked in the switch, 1: every "
                                                    "flow"
                                              : "1 packet in N, 1: every packet";
@@ -527,6 +529,8 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
         c->active_timeout = (int)x;
     else if (f == F_MAX_FLOWS)
         c->max_flows = (int)x;
+    else if (f == F_POLLING)
+        c->polling = (int)x;
     else
         c->sampling = (int)x;
     if (f == F_SAMPLING) {
@@ -774,8 +778,8 @@ static int unknown_keyword(struct cc *p, const char *q, int kcol)
 {
     char fb[220];
     return fail(p, p->line, kcol, "unknown keyword %s (expected " BLOCK_HEADERS ", Cap, a "
-                "pattern field such as srcIP=, Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows or "
-                "Flow Sampling)",
+                "pattern field such as srcIP=, Mode, Snaplen, Sampling, ActiveTimeout, MaxFlows, "
+                "Polling or Flow Sampling)",
                 found(p, q, ":=", fb, sizeof fb));
 }
 
@@ -842,6 +846,8 @@ static int handle_line(struct cc *p)
         f = F_ACTIVE_TIMEOUT;
     else if (word_is(w, n, "maxflows"))
         f = F_MAX_FLOWS;
+    else if (word_is(w, n, "polling"))
+        f = F_POLLING;
     if (f != F_COUNT)
         return setting_line(p, f, kcol, after);
     f = field_word(w, n);

@@ -56,6 +56,7 @@
 #define VND_CC_FLOW_SAMPLING_MAX 256  /* a select group hashes to 256 values */
 #define VND_CC_ACTIVE_TIMEOUT_MAX 3600
 #define VND_CC_MAX_FLOWS_MAX 1000000
+#define VND_CC_POLLING_MAX 3600
 #define VND_CC_MAX_CAPS 256      /* Cap blocks in one configuration */
 
 /* An address prefix as written: IPv4 or IPv6. */
@@ -90,6 +91,8 @@ struct vnd_cc_cap {
     int flow_sampling;      /* mirror: 1 flow in N picked in the switch; 1: all */
     int active_timeout;     /* ipfix: seconds; -1: not given */
     int max_flows;          /* ipfix: flows in the switch's cache; -1: not given */
+    int polling;            /* sflow: seconds between the agent's counter
+                               samples; -1: not given */
     int line, col;          /* of the point's name, for the policy's errors */
 };
 

@@ -42,14 +42,14 @@ alice() { VND_TOKEN=$VND_TOKEN_ALICE "$VND" "$@"; }
 bob() { VND_TOKEN=$VND_TOKEN_BOB "$VND" "$@"; }
 vsctl() { ovs-vsctl --db="$TB_OVSDB" "$@"; }
 
-printf 'Appliance Node : ids\nCap input\nproto=TCP\nMode sflow\nSampling 10\n' >"$W/sflow.conf"
+printf 'Appliance Node : ids\nCap input\nproto=TCP\nMode sflow\nSampling 10\nPolling 2\n' >"$W/sflow.conf"
 alice submit -c "$W/sflow.conf" >"$W/submit.out" 2>&1
-check "alice submits Mode sflow, Sampling 10" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
+check "alice submits Mode sflow, Sampling 10, Polling 2" test $? -eq 0 || sed "s/^/#   /" "$W/submit.out"
 check "vnd submit's table says how the point is captured: sflow, 1 in 10" \
     grep -qE '[| ]sflow +[| ]? *10 ' "$W/submit.out"
 ID=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1)
-check "OVS's sFlow agent is on the bridge, 1 in 10" \
-    sh -c "ovs-vsctl --db='$TB_OVSDB' --columns=sampling,header,polling,targets list sflow | tee '$W/sflow.list' | grep -q 'sampling *: 10'"
+check "OVS's sFlow agent is on the bridge, 1 in 10, its counters every 2 s" \
+    sh -c "ovs-vsctl --db='$TB_OVSDB' --columns=sampling,header,polling,targets list sflow | tee '$W/sflow.list' | grep -q 'sampling *: 10' && grep -q 'polling *: 2\$' '$W/sflow.list'"
 sed 's/^/# /' "$W/sflow.list"
 TARGET=$(ovs-vsctl --db="$TB_OVSDB" get sflow "$(ovs-vsctl --db="$TB_OVSDB" get bridge "$TB_BRIDGE_HV1" sflow)" targets | grep -o '[0-9.]*:[0-9]*' | head -1)
 echo "# the table server's sFlow collector: ${TARGET:-none}"
@@ -58,7 +58,7 @@ echo "# the table server's sFlow collector: ${TARGET:-none}"
 VND_ADMIN_SECRET_FILE=$VND_ADMIN_SECRET_FILE "$VND" admin policy "$ID" >"$W/policy.txt" 2>&1
 sed 's/^/# /' "$W/policy.txt"
 check "the policy view shows the sFlow agent (bridge, sampling, header, polling, target)" \
-    grep -qF "sFlow agent hv1/$TB_BRIDGE_HV1: sampling 1 in 10, header 128 bytes, polling 5 s, target $TARGET" "$W/policy.txt"
+    grep -qF "sFlow agent hv1/$TB_BRIDGE_HV1: sampling 1 in 10, header 128 bytes, polling 2 s, target $TARGET" "$W/policy.txt"
 check "... and the port and pattern the table server keeps" \
     grep -qF "no capture rule; the table server keeps the samples of port 3 that match: eth.dst = 02:00:00:a1:00:01 and ip.proto = 6, 1 in 10" "$W/policy.txt"
 check "... and no mirror rule" sh -c "! grep -qE '^Rule |mirror port' '$W/policy.txt'"
@@ -137,6 +137,10 @@ alice query --diagnosis "$ID" -f csv "select count(*), max(in_octets) > 0 from s
 check "the sflow_counters table fills from the interface counters" \
     sh -c "tail -n +2 '$W/cnt.csv' | grep -q '^[1-9][0-9]*,1'"
 sed 's/^/# /' "$W/cnt.csv"
+GAP=$(alice query --diagnosis "$ID" -f csv "select round(avg(d), 2) from (select ts - lag(ts) over (order by ts) as d from sflow_counters) where d is not null" 2>&1 | tail -1)
+echo "# the agent's counter samples of the port: ${GAP:-?} s apart on average"
+check "... every 2 s, as Polling asked (${GAP:-?} s apart)" \
+    awk -v g="$GAP" 'BEGIN { exit !(g >= 1.5 && g <= 3) }'
 alice stop "$ID" >/dev/null 2>&1
 check "stopping the last sflow trace clears the bridge's sFlow" \
     sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --columns=sflow --bare list bridge | tr -d ' \n')\""

@@ -334,7 +334,7 @@ static void limits_and_bytes(void)
 
 #define BLOCKS "\"VM Node :\", \"Appliance Node :\" or \"Virtual Appliance Link :\""
 #define KEYWORDS "(expected " BLOCKS ", Cap, a pattern field such as srcIP=, Mode, Snaplen, " \
-                 "Sampling, ActiveTimeout, MaxFlows or Flow Sampling)"
+                 "Sampling, ActiveTimeout, MaxFlows, Polling or Flow Sampling)"
 #define VC "VM Node : a\nCap input\n"
 
 static void errors(void)
@@ -399,6 +399,16 @@ static void errors(void)
     error_is(VC "Mode ipfix\nActiveTimeout 4000\n", "collect.conf:4:15: ActiveTimeout 4000 is out "
              "of range (expected 0..3600: seconds the switch aggregates a flow before exporting "
              "it, 0: no cache)");
+    error_is(VC "Mode sflow\nPolling 0\n", "collect.conf:4:9: Polling 0 is out of range "
+             "(expected 1..3600: seconds between the sFlow agent's interface counters)");
+    error_is(VC "Polling 5\npolling=6\n", "collect.conf:4:1: Polling given twice in one Cap "
+             "block (first at line 3)");
+    struct vnd_collect_conf *pc = parse(VC "Mode sflow\nPolling: 2\n");
+    CHECK(pc && pc->targets[0].caps[0].polling == 2, "Polling 2 (the colon optional)");
+    vnd_collectconf_free(pc);
+    pc = parse(VC "Mode sflow\n");
+    CHECK(pc && pc->targets[0].caps[0].polling == -1, "no Polling: not given");
+    vnd_collectconf_free(pc);
     error_is(VC "Mode ipfix\nMaxFlows 0\n", "collect.conf:4:10: MaxFlows 0 is out of range "
              "(expected 1..1000000: flows the switch's IPFIX cache holds)");
     error_is(VC "MaxFlows 5\nmaxflows=6\n", "collect.conf:4:1: MaxFlows given twice in one Cap "

@@ -187,6 +187,16 @@ int main(void)
     refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSnaplen 64\n",
             "c.conf:2:5: Mode ipfix exports flow records, not packet bytes: Snaplen goes with "
             "Mode mirror or Mode sflow");
+    /* sFlow's counter polling: its default, a tenant's, and nowhere else */
+    pi = compile("alice", "Appliance Node : ids\nCap input\nMode sflow\n", &err);
+    CHECK(pi && pi->traces[0].polling == VND_SFLOW_POLLING_DEFAULT, "sflow: polling 5 s");
+    vnd_policy_free(pi);
+    pi = compile("alice", "Appliance Node : ids\nCap input\nMode sflow\nPolling 2\n", &err);
+    CHECK(pi && pi->traces[0].polling == 2, "sflow: Polling 2");
+    vnd_policy_free(pi);
+    refused("alice", "Appliance Node : ids\nCap input\nPolling 2\n",
+            "c.conf:2:5: Polling sets how often the sFlow agent sends its interface counters: "
+            "it goes with Mode sflow, not Mode mirror");
     /* the sample action's probability is in 65535ths: 1 in 65535 at most */
     refused("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSampling 65536\n",
             "c.conf:2:5: Mode ipfix samples with the switch's sample action, 1 in at most "

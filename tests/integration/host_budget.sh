@@ -298,10 +298,25 @@ echo "# payload bytes: iperf3 received $SENT; estimated $EST (the slots' 95% int
 # A live run holds a 95% interval 19 times in 20 (the switch's hash picked
 # 23 of 32 flows at 1-in-2 once in five runs here), so the check widens it
 # to 99.9% (3.29/1.96 times the half-width): a miss then is a wrong
-# estimate or interval, not chance.
-check "what iperf3 received is within the estimate's 99.9% interval" \
-    awk -v e="$EST" -v h="$HI" -v s="$SENT" \
-        'BEGIN { w = (h - e) * 3.29 / 1.96; exit !(s > 0 && h > e && s >= e - w && s <= e + w) }'
+# estimate or interval, not chance.  Unless the switch picked none of the
+# 32 flows at some rate (at 1 in 16: (15/16)^32, 13% of runs; CI saw it):
+# then no row holds anything of that time, nothing can be estimated for
+# it, and the check says so instead of failing.
+alice query --diagnosis "$PID" -f csv "
+  with iv as (select from_ts, lead(from_ts) over (order by from_ts) as to_ts, flow_sampling
+              from vnd_sampling where tbl = 'client_out')
+  select group_concat('1-in-' || flow_sampling || ' from ' || printf('%.1f', from_ts), '; ')
+  from iv where from_ts > 0 and not exists (select 1 from client_out
+    where ts >= iv.from_ts and (iv.to_ts is null or ts < iv.to_ts))" >"$W/empty.csv" 2>&1
+check "alice asks which rates of the switch picked no flow" test $? -eq 0 || sed 's/^/#   /' "$W/empty.csv"
+EMPTY=$(tail -n +2 "$W/empty.csv" | tr -d '"')
+if [ -n "$EMPTY" ]; then
+    skip "what iperf3 received is within the estimate's 99.9% interval: the switch picked no flow at $EMPTY, so the rows hold nothing of that time"
+else
+    check "what iperf3 received is within the estimate's 99.9% interval" \
+        awk -v e="$EST" -v h="$HI" -v s="$SENT" \
+            'BEGIN { w = (h - e) * 3.29 / 1.96; exit !(s > 0 && h > e && s >= e - w && s <= e + w) }'
+fi
 # IPFIX: the switch scales each sample by its rate (65535/probability),
 # so the records' bytes estimate all of the flow's at any rate: the IP
 # bytes out of the ids, data segments and ACKs, against iperf3's payload

@@ -462,8 +462,49 @@ bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_
 
 /* ---- saying it ---- */
 
-/* The sentence for table i: the description and what the app did. */
-static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, enum treat t)
+/* Per interval of a scaled table's history: 1 when a row of it falls in
+ * the interval, 0 when none does, -1 when not asked (an interval that
+ * kept everything, or one under a second long) or the table has no ts.
+ * A sampled interval without a row is time the estimate knows nothing of
+ * (the switch picked none of the flows, or there was no traffic): its
+ * slots are missing, not zero.  NULL unless scaled. */
+static int *kept_rows(sqlite3 *db, const struct vnd_samp *s, enum treat t)
+{
+    if (t != T_SCALED || !db)
+        return NULL;
+    sqlite3_stmt *st = NULL;
+    char *sql = sqlite3_mprintf("SELECT EXISTS (SELECT 1 FROM \"%w\" WHERE ts >= ?1"
+                                " AND (?2 IS NULL OR ts < ?2))", s->table);
+    int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    int *kept = calloc((size_t)s->niv, sizeof *kept);
+    for (int k = 0; kept && k < s->niv; k++) {
+        const struct vnd_samp_iv *v = &s->iv[k];
+        bool last = k == s->niv - 1;
+        kept[k] = -1;
+        if ((v->n <= 1 && v->m <= 1) || (!last && s->iv[k + 1].from_ts - v->from_ts < 1))
+            continue;
+        sqlite3_bind_double(st, 1, v->from_ts);
+        if (last)
+            sqlite3_bind_null(st, 2);
+        else
+            sqlite3_bind_double(st, 2, s->iv[k + 1].from_ts);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            kept[k] = sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return kept;
+}
+
+/* The sentence for table i: the description and what the app did
+ * (`kept`: kept_rows's, or NULL). */
+static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, enum treat t,
+                      const int *kept)
 {
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "%s (", s->table);
@@ -474,6 +515,22 @@ static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, 
     case T_EXACT: case T_SWITCH: break;
     case T_SCALED:
         vnd_sb_printf(&sb, "; scaled by each row's rate, 95%% interval in bps_low..bps_high");
+        for (int k = 0; kept && k < s->niv; k++)
+            if (kept[k] == 0) {
+                const struct vnd_samp_iv *v = &s->iv[k];
+                vnd_sb_printf(&sb, "; no row was kept under ");
+                if (v->n > 1)
+                    vnd_sb_printf(&sb, "1-in-%lld packets%s", (long long)v->n,
+                                  v->m > 1 ? " of " : "");
+                if (v->m > 1)
+                    vnd_sb_printf(&sb, "1-in-%g flows", v->m);
+                vnd_sb_printf(&sb, " from %.3f", v->from_ts);
+                if (k < s->niv - 1)
+                    vnd_sb_printf(&sb, " to %.3f", s->iv[k + 1].from_ts);
+                vnd_sb_printf(&sb, ": the switch picked none of the flows then, or there was "
+                                   "no traffic; that time is missing from the estimate, not "
+                                   "zero");
+            }
         break;
     case T_CONSISTENT:
         vnd_sb_printf(&sb, "; measured on consistent 1-in-%lld samples (%s)",
@@ -503,16 +560,20 @@ void vnd_diag_sampling_out(struct vnd_out *out, sqlite3 *db, const struct vnd_di
         vnd_samp_read(db, tabs[i], &s);
         enum treat t = treatment(app, &s, n);
         const struct vnd_samp_iv *cur = &s.iv[s.niv - 1];
+        int *kept = kept_rows(db, &s, t);
         json_t *ivs = json_array();
-        for (int k = 0; k < s.niv; k++)
-            json_array_append_new(ivs, json_pack("{s:f, s:I, s:s, s:f, s:I}", "from_ts",
-                                                 s.iv[k].from_ts, "sampling",
-                                                 (json_int_t)s.iv[k].n, "method",
-                                                 s.iv[k].hash ? "hash" : "count",
-                                                 "flow_sampling", s.iv[k].m,
-                                                 "snaplen", (json_int_t)s.iv[k].snaplen));
+        for (int k = 0; k < s.niv; k++) {
+            json_t *iv = json_pack("{s:f, s:I, s:s, s:f, s:I}", "from_ts", s.iv[k].from_ts,
+                                   "sampling", (json_int_t)s.iv[k].n, "method",
+                                   s.iv[k].hash ? "hash" : "count", "flow_sampling",
+                                   s.iv[k].m, "snaplen", (json_int_t)s.iv[k].snaplen);
+            if (kept && kept[k] >= 0)
+                json_object_set_new(iv, "kept_rows", json_boolean(kept[k]));
+            json_array_append_new(ivs, iv);
+        }
         struct vnd_samp_iv one;
-        char *text = sentence(app, &s, t);
+        char *text = sentence(app, &s, t, kept);
+        free(kept);
         sampled = sampled || t != T_EXACT;
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s, s:f, s:b, s:b, s:o, s:s, "
                                              "s:s}", "table", s.table, "mode", s.mode,
@@ -540,9 +601,12 @@ void vnd_diag_sampling_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app
     for (int i = 0; i < n; i++) {
         struct vnd_samp s;
         vnd_samp_read(db, tabs[i], &s);
-        char *text = sentence(app, &s, treatment(app, &s, n));
+        enum treat t = treatment(app, &s, n);
+        int *kept = kept_rows(db, &s, t);
+        char *text = sentence(app, &s, t, kept);
         fprintf(f, "sampling: %s\n", text);
         free(text);
+        free(kept);
         vnd_samp_free(&s);
     }
 }

@@ -312,7 +312,11 @@ check "alice asks which rates of the switch picked no flow" test $? -eq 0 || sed
 EMPTY=$(tail -n +2 "$W/empty.csv" | tr -d '"')
 if [ -n "$EMPTY" ]; then
     skip "what iperf3 received is within the estimate's 99.9% interval: the switch picked no flow at $EMPTY, so the rows hold nothing of that time"
+    check "... and throughput says so: that time is missing from its estimate, not zero" \
+        sh -c "grep -q '\"kept_rows\":false' '$W/tput.csv' && grep -q 'no row was kept under 1-in-[0-9]* flows from' '$W/tput.csv'"
 else
+    check "throughput's sampled intervals each kept rows (kept_rows true)" \
+        sh -c "grep -q '\"kept_rows\":true' '$W/tput.csv' && ! grep -q '\"kept_rows\":false' '$W/tput.csv'"
     check "what iperf3 received is within the estimate's 99.9% interval" \
         awk -v e="$EST" -v h="$HI" -v s="$SENT" \
             'BEGIN { w = (h - e) * 3.29 / 1.96; exit !(s > 0 && h > e && s >= e - w && s <= e + w) }'

@@ -452,6 +452,32 @@ static void saying(void)
     CHECK(strstr(t, "1-in-4 to 1-in-8 packets") && strstr(t, "1-in-1 to 1-in-2 flows")
               && strstr(t, "varied over 2 intervals"), "table: a history that varied");
     free(t);
+    /* flow-sampled 1-in-4 from 50 and 1-in-16 from 100: rows under the
+     * first, none under the second (the switch picked no flow): said as
+     * time missing from the estimate, and per interval in JSON */
+    exec("CREATE TABLE gap (" STD_COLS ")");
+    meta("gap", "vnd-tabled", 1, 16);
+    exec("INSERT INTO vnd_sampling VALUES ('gap', 'gap', 0, 1, 'count', 1, 'configured'),"
+         " ('gap', 'gap', 50, 1, 'count', 4, 'host budget'),"
+         " ('gap', 'gap', 100, 1, 'count', 16, 'host budget')");
+    exec("INSERT INTO gap (ts, src_ip, dst_ip, src_port, dst_port, payload_len) VALUES"
+         " (10, 'a', 'b', 1, 2, 100), (60, 'a', 'b', 1, 2, 100), (99, 'a', 'b', 1, 2, 100)");
+    t = output(&vnd_diag_throughput, "gap", NULL, NULL, VND_FMT_TABLE);
+    CHECK(strstr(t, "; no row was kept under 1-in-16 flows from 100.000: the "
+                    "switch picked none of the flows then, or there was no traffic; that time "
+                    "is missing from the estimate, not zero\n")
+              && !strstr(t, "of 1-in-4 flows from"), "table: a sampled interval without a row said");
+    free(t);
+    j = output(&vnd_diag_throughput, "gap", NULL, NULL, VND_FMT_JSON);
+    CHECK(strstr(j, "\"flow_sampling\":1.0,\"snaplen\":0},{") && strstr(j, "\"kept_rows\":true}")
+              && strstr(j, "\"flow_sampling\":16.0,\"snaplen\":0,\"kept_rows\":false}"),
+          "JSON: kept_rows for the sampled intervals only");
+    free(j);
+    exec("INSERT INTO gap (ts, src_ip, dst_ip, src_port, dst_port, payload_len) VALUES"
+         " (130, 'a', 'b', 1, 2, 100)");
+    t = output(&vnd_diag_throughput, "gap", NULL, NULL, VND_FMT_TABLE);
+    CHECK(!strstr(t, "no row was kept"), "a row under every sampled rate: nothing to say");
+    free(t);
     /* IPFIX records whose rate a host budget raised: the range said, the
      * counts left as the switch scaled them */
     exec("INSERT INTO vnd_sampling VALUES ('fx', 'fx', 0, 1, 'count', 1, 'configured'),"

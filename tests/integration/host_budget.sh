@@ -218,22 +218,24 @@ check "the control server's log names the ipfix trace and its rates" \
 check "... and its rule samples fewer in the switch (probability ${P:-?} = 65535/N, N > 1)" \
     awk -v p="$P" 'BEGIN { exit !(p > 0 && p < 65535) }'
 
+# waits (10 s at most) until diagnosis $1's vnd_sampling holds $2 rows of
+# changes (the table server writes one with the next row it keeps)
+await_sampling_rows() {
+    local n
+    for _ in $(seq 10); do
+        sleep 1
+        n=$(alice query --diagnosis "$1" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
+        [ "${n:-0}" -ge "$2" ] && return 0
+    done
+}
 wait "$CLI"; CLI=
 wait "$SRV"; SRV=
-for _ in $(seq 10); do
-    sleep 1
-    N=$(alice query --diagnosis "$ID" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
-    [ "${N:-0}" -ge 2 ] && break
-done
+await_sampling_rows "$ID" 2
 alice query --diagnosis "$ID" -f csv "select tbl, from_ts, sampling, flow_sampling, snaplen, reason from vnd_sampling order by tbl, from_ts" >"$W/samp.csv" 2>&1
 sed 's/^/# vnd_sampling: /' "$W/samp.csv"
 check "vnd_sampling records ids_in's copies cut to 128 bytes from when the switch cut them" \
     awk -F, -v t1="$T1" '$1 == "ids_in" && $2 > t1 && $2 < t1 + 60 && $4 == 1 && $5 == 128 && $6 ~ /host budget/ { f = 1 } END { exit !f }' "$W/samp.csv"
-for _ in $(seq 10); do
-    N=$(alice query --diagnosis "$PID" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
-    [ "${N:-0}" -ge 1 ] && break
-    sleep 1
-done
+await_sampling_rows "$PID" 1
 alice query --diagnosis "$PID" -f csv "select tbl, from_ts, sampling, flow_sampling, snaplen, reason from vnd_sampling order by tbl, from_ts" >"$W/psamp.csv" 2>&1
 sed 's/^/# client vnd_sampling: /' "$W/psamp.csv"
 check "vnd_sampling records client_out's new flow sampling from when it changed" \
@@ -325,11 +327,7 @@ fi
 # so the records' bytes estimate all of the flow's at any rate: the IP
 # bytes out of the ids, data segments and ACKs, against iperf3's payload
 # (1,448 of 1,500 bytes a segment; ACKs add some percent)
-for _ in $(seq 10); do
-    N=$(alice query --diagnosis "$XID" -f csv "select count(*) from vnd_sampling where from_ts > 0" 2>/dev/null | tail -1)
-    [ "${N:-0}" -ge 1 ] && break
-    sleep 1
-done
+await_sampling_rows "$XID" 1
 alice query --diagnosis "$XID" -f csv "select tbl, from_ts, sampling, reason from vnd_sampling order by from_ts" >"$W/xsamp.csv" 2>&1
 sed 's/^/# ipfix vnd_sampling: /' "$W/xsamp.csv"
 check "vnd_sampling records the ipfix trace's rate from when the switch changed it" \

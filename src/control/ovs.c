@@ -36,6 +36,15 @@ double vnd_flow_sampling_effective(int flow_sampling)
     return (double)VND_FLOW_HASH_VALUES / vnd_flow_sampling_share(flow_sampling);
 }
 
+int vnd_ipfix_sampling_effective(int n)
+{
+    if (n <= 1)
+        return 1;
+    int p = 65535 / (n < VND_IPFIX_SAMPLING_MAX ? n : VND_IPFIX_SAMPLING_MAX);
+    /* rounded down: 65535 / that is p again, the same rule */
+    return 65535 / p;
+}
+
 /* OVS_HASH_ALG_SYM_L4 (datapath/linux/compat/include/linux/openvswitch.h):
  * in selection_method_param's upper 32 bits, the basis (0) in the lower. */
 #define OVS_HASH_ALG_SYM_L4 1

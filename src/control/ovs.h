@@ -72,6 +72,11 @@ struct vnd_capture_rule {
 /* The sample action's probability is a count of 65535ths: 1 in N for N up
  * to this (the switch scales each sample by 65535/floor(65535/N)). */
 #define VND_IPFIX_SAMPLING_MAX 65535
+/* The 1-in-N the switch really samples at for an asked N (1 to
+ * VND_IPFIX_SAMPLING_MAX), rounded down to a whole N that gives the same
+ * probability: 1000 asks for 65, which is 1 in 1008.2, so 1008; 30000 for
+ * 2, 1 in 32767.  What vnd_meta records. */
+int vnd_ipfix_sampling_effective(int n);
 
 /* Of the 256 hash values, how many the copying bucket of `flow_sampling`
  * N gets (round(256/N), at least 1), and the 1-in-X share that makes

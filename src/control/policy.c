@@ -84,6 +84,9 @@ static int add_trace(struct vnd_policy *p, const char *name, const struct vnd_ni
                                                  : VND_IPFIX_ACTIVE_TIMEOUT_DEFAULT;
     t->max_flows = cap->max_flows >= 0 ? cap->max_flows : VND_IPFIX_MAX_FLOWS_DEFAULT;
     t->polling = cap->polling > 0 ? cap->polling : VND_SFLOW_POLLING_DEFAULT;
+    /* the switch samples in whole 65535ths: say the rate it applies */
+    if (t->mode == VND_CC_IPFIX)
+        t->sampling = vnd_ipfix_sampling_effective(t->sampling);
     return 0;
 }
 

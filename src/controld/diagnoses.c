@@ -1477,6 +1477,8 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
         asked = asked > 1 ? asked : 1;
         cur = cur > 1 ? cur : 1;
         int to = scaled(cur, shift, asked, cap);
+        if (ipfix)
+            to = vnd_ipfix_sampling_effective(to);
         if (shift > 0 ? to < cap : to > asked)
             *at_limit = false;
         /* what is kept of what the tenant asked for: the mean over traces */

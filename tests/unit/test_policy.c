@@ -204,6 +204,17 @@ int main(void)
     pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSampling 65535\n", &err);
     CHECK(pi && pi->traces[0].sampling == 65535, "Mode ipfix, Sampling 65535: probability 1");
     vnd_policy_free(pi);
+    /* the rate the switch applies, whole 65535ths: 1000 is 1 in 1008 */
+    pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\nSampling 1000\n", &err);
+    CHECK(pi && pi->traces[0].sampling == 1008, "Mode ipfix, Sampling 1000: 1 in 1008 said");
+    vnd_policy_free(pi);
+    int same = 1;
+    for (int n = 1; n <= VND_IPFIX_SAMPLING_MAX; n++) {
+        int e = vnd_ipfix_sampling_effective(n);
+        if (65535 / e != 65535 / n || e < n)
+            same = 0;
+    }
+    CHECK(same, "every N's rate gives its probability again, and is no denser");
     /* bob's server has only an iface_id: not placed until filled from OVS */
     refused("bob", "VM Node : server\nCap input\n",
             "c.conf:2:5: server.eth0 cannot be captured now: its placement is not known "

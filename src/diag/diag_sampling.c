@@ -466,8 +466,8 @@ bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_
  * the interval, 0 when none does, -1 when not asked (an interval that
  * kept everything, or one under a second long) or the table has no ts.
  * A sampled interval without a row is time the estimate knows nothing of
- * (the switch picked none of the flows, or there was no traffic): its
- * slots are missing, not zero.  NULL unless scaled. */
+ * (nothing was sampled: the switch picked none of the flows, say; or there
+ * was no traffic): its slots are missing, not zero.  NULL unless scaled. */
 static int *kept_rows(sqlite3 *db, const struct vnd_samp *s, enum treat t)
 {
     if (t != T_SCALED || !db)
@@ -527,9 +527,8 @@ static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, 
                 vnd_sb_printf(&sb, " from %.3f", v->from_ts);
                 if (k < s->niv - 1)
                     vnd_sb_printf(&sb, " to %.3f", s->iv[k + 1].from_ts);
-                vnd_sb_printf(&sb, ": the switch picked none of the flows then, or there was "
-                                   "no traffic; that time is missing from the estimate, not "
-                                   "zero");
+                vnd_sb_printf(&sb, ": nothing was sampled then (or there was no traffic), so "
+                                   "that time is missing from the estimate, not zero");
             }
         break;
     case T_CONSISTENT:

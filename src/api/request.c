@@ -110,7 +110,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     static const char *const known[] = {"id", "tag", "parse", "snaplen", "sampling",
                                         "retain_mb", "tenant", "cap_point", "direction",
                                         "pattern", "mode", "ifindex", "match",
-                                        "flow_sampling", "sampling_method", NULL};
+                                        "flow_sampling", "sampling_method", "filter", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -144,7 +144,7 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     struct { const char *key; char **dst; } desc[] = {
         {"tenant", &r->tenant}, {"cap_point", &r->cap_point},
         {"direction", &r->direction}, {"pattern", &r->pattern},
-        {"mode", &r->mode}, {"match", &r->match},
+        {"mode", &r->mode}, {"match", &r->match}, {"filter", &r->filter},
     };
     for (size_t i = 0; i < sizeof desc / sizeof *desc; i++) {
         json_t *v = json_object_get(obj, desc[i].key);
@@ -166,9 +166,13 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
     /* sFlow: the samples of the tenant's port (its ifIndex) matching the
      * trace's pattern ("match", a filter) */
     if (r->mode && strcmp(r->mode, "mirror") && strcmp(r->mode, "sflow")
-        && strcmp(r->mode, "ipfix"))
-        return refuse(err, 400, "\"mode\" must be \"mirror\", \"sflow\" or \"ipfix\", not "
-                      "\"%.20s\"", r->mode);
+        && strcmp(r->mode, "ipfix") && strcmp(r->mode, "tap"))
+        return refuse(err, 400, "\"mode\" must be \"mirror\", \"sflow\", \"ipfix\" or \"tap\", "
+                      "not \"%.20s\"", r->mode);
+    bool tap = r->mode && !strcmp(r->mode, "tap");
+    if (r->filter && !tap)
+        return refuse(err, 400, "%s", "\"filter\" (the kernel's, libpcap's language) goes with "
+                                      "mode tap only");
     if ((rc = get_uint(obj, "ifindex", 1, 0x3fffffff, &r->ifindex, err)))
         return rc;
     if ((rc = get_flow_sampling(obj, false, &r->flow_sampling, err)))
@@ -183,15 +187,15 @@ static int parse_create(json_t *obj, struct vnd_api_request *r, char **err)
                                           "packet) or \"hash\" (packets whose ID hashes to 0 "
                                           "mod N: the same at every capture point)");
         r->sampling_hash = !strcmp(json_string_value(sm), "hash");
-        if (r->sampling_hash && r->mode && strcmp(r->mode, "mirror"))
+        if (r->sampling_hash && r->mode && strcmp(r->mode, "mirror") && !tap)
             return refuse(err, 400, "\"sampling_method\" \"hash\" goes with mode mirror only "
                                     "(%s traces are sampled by the switch)", r->mode);
     }
-    if (r->mode && !strcmp(r->mode, "sflow")
+    if (r->mode && (!strcmp(r->mode, "sflow") || tap)
         && (!r->ifindex || !r->direction
             || (strcmp(r->direction, "in") && strcmp(r->direction, "out"))))
-        return refuse(err, 400, "%s", "an sflow trace needs \"ifindex\" (its port's) and "
-                                      "\"direction\" (\"in\" or \"out\")");
+        return refuse(err, 400, "an %s trace needs \"ifindex\" (its port's) and "
+                                "\"direction\" (\"in\" or \"out\")", r->mode);
     return 0;
 }
 
@@ -397,6 +401,7 @@ void vnd_api_request_clear(struct vnd_api_request *r)
     free(r->direction);
     free(r->pattern);
     free(r->mode);
+    free(r->filter);
     free(r->match);
     free(r->sql);
     free(r->reason);

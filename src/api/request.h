@@ -3,7 +3,8 @@
  *
  *   POST   /v1/traces            {"id", "tag", "parse", "snaplen", "sampling", "retain_mb",
  *                                  "tenant", "cap_point", "direction", "pattern",
- *                                  "mode", "ifindex", "match"}
+ *                                  "mode", "ifindex", "match", "filter", "flow_sampling",
+ *                                  "sampling_method"}
  *   GET    /v1/traces            every trace with its counters
  *   GET    /v1/traces/{id}       one trace
  *   DELETE /v1/traces/{id}       the trace, its tables and raw files
@@ -64,10 +65,12 @@ struct vnd_api_request {
     char *tenant;
     /* optional description for vnd_meta (virtual names only) */
     char *cap_point, *direction, *pattern;
-    /* CREATE: "mirror" (NULL), "sflow" or "ipfix"; an sflow trace's port
-     * (ifIndex) and pattern as a filter expression (lang/filter.h); an
-     * ipfix trace takes the records whose observationPointId is its tag */
+    /* CREATE: "mirror" (NULL), "sflow", "ipfix" or "tap"; an sflow or tap
+     * trace's port (ifIndex) and pattern as a filter expression
+     * (lang/filter.h); an ipfix trace takes the records whose
+     * observationPointId is its tag */
     char *mode, *match;
+    char *filter;              /* mode tap: the kernel's filter, libpcap's language */
     uint32_t ifindex;
     /* CREATE, mirror: 1 flow in this many (a real: the switch's share,
      * control/ovs.h) is copied by the switch; 1: every flow.  Recorded in

@@ -25,7 +25,9 @@ void vnd_tagmap_clear(struct vnd_tagmap *m, int tag)
 struct pcap_live {
     struct vnd_source up;
     pcap_t *pcap;
-    struct vnd_tagmap *map;
+    struct vnd_tagmap *map;      /* the mirror port's; NULL for a tap */
+    int tap_slot, tap_tag;       /* a tap: the one trace it feeds */
+    uint32_t tap_snaplen;
     struct vnd_pktq_writer w;
     pthread_t thread;
     bool running;
@@ -40,21 +42,22 @@ struct pcap_live {
 
 static const struct vnd_source_class pcap_live_class;
 
-int vnd_pcap_live_open(const char *ifname, const struct vnd_pcap_live_opts *o,
-                       struct vnd_tagmap *map, struct vnd_pktq *q,
-                       struct vnd_source **out, char **err)
+/* An Ethernet interface opened for capture (pcap_activate done). */
+static pcap_t *open_ethernet(const char *ifname, int buffer_mb, int snaplen, const char *what,
+                             int *e, char **err)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(ifname, ebuf);
     if (!p) {
         *err = vnd_strdup_printf("interface %s: %s", ifname, ebuf);
-        return ENODEV;
+        *e = ENODEV;
+        return NULL;
     }
-    pcap_set_snaplen(p, o->snaplen);
+    pcap_set_snaplen(p, snaplen);
     pcap_set_promisc(p, 1);
     pcap_set_timeout(p, 100);
     pcap_set_immediate_mode(p, 0);
-    pcap_set_buffer_size(p, o->buffer_mb * 1024 * 1024);
+    pcap_set_buffer_size(p, buffer_mb * 1024 * 1024);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
     int rc = pcap_activate(p);
     if (rc < 0) {
@@ -63,26 +66,80 @@ int vnd_pcap_live_open(const char *ifname, const struct vnd_pcap_live_opts *o,
                                  rc == PCAP_ERROR_PERM_DENIED
                                      ? " (run as root or give CAP_NET_RAW)" : "");
         pcap_close(p);
-        return rc == PCAP_ERROR_PERM_DENIED ? EPERM : ENODEV;
+        *e = rc == PCAP_ERROR_PERM_DENIED ? EPERM : ENODEV;
+        return NULL;
     }
     if (rc > 0)
         vnd_warn("interface %s: %s", ifname, pcap_geterr(p));
     if (pcap_datalink(p) != DLT_EN10MB) {
-        *err = vnd_strdup_printf("interface %s: link type %s, not Ethernet: a mirror port "
-                                 "carries Ethernet frames", ifname,
-                                 pcap_datalink_val_to_name(pcap_datalink(p)));
+        *err = vnd_strdup_printf("interface %s: link type %s, not Ethernet: %s", ifname,
+                                 pcap_datalink_val_to_name(pcap_datalink(p)), what);
         pcap_close(p);
-        return EINVAL;
+        *e = EINVAL;
+        return NULL;
     }
-    /* Only what arrives: a mirror port sends nothing of interest. */
-    if (pcap_setdirection(p, PCAP_D_IN))
-        vnd_warn("interface %s: cannot capture inbound only: %s", ifname, pcap_geterr(p));
+    return p;
+}
+
+static struct pcap_live *live_new(pcap_t *p, const char *ifname, struct vnd_pktq *q)
+{
     struct pcap_live *c = vnd_xcalloc(1, sizeof *c);
     c->up.cls = &pcap_live_class;
     c->up.name = vnd_xstrdup(ifname);
     c->pcap = p;
-    c->map = map;
     c->w.q = q;
+    return c;
+}
+
+int vnd_pcap_live_open(const char *ifname, const struct vnd_pcap_live_opts *o,
+                       struct vnd_tagmap *map, struct vnd_pktq *q,
+                       struct vnd_source **out, char **err)
+{
+    int e = 0;
+    pcap_t *p = open_ethernet(ifname, o->buffer_mb, o->snaplen,
+                              "a mirror port carries Ethernet frames", &e, err);
+    if (!p)
+        return e;
+    /* Only what arrives: a mirror port sends nothing of interest. */
+    if (pcap_setdirection(p, PCAP_D_IN))
+        vnd_warn("interface %s: cannot capture inbound only: %s", ifname, pcap_geterr(p));
+    struct pcap_live *c = live_new(p, ifname, q);
+    c->map = map;
+    *out = &c->up;
+    return 0;
+}
+
+int vnd_pcap_tap_open(const char *ifname, const struct vnd_pcap_tap_opts *o, struct vnd_pktq *q,
+                      struct vnd_source **out, char **err)
+{
+    int e = 0;
+    /* the kernel copies at most snaplen bytes of each frame into the ring */
+    int snap = o->snaplen ? (int)o->snaplen : 262144;
+    pcap_t *p = open_ethernet(ifname, o->buffer_mb, snap,
+                              "a tap reads a port of Ethernet frames", &e, err);
+    if (!p)
+        return e;
+    if (pcap_setdirection(p, o->sent ? PCAP_D_OUT : PCAP_D_IN)) {
+        *err = vnd_strdup_printf("interface %s: cannot capture only what it %s: %s", ifname,
+                                 o->sent ? "sends" : "receives", pcap_geterr(p));
+        pcap_close(p);
+        return EINVAL;
+    }
+    if (o->filter && *o->filter) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN)
+            || pcap_setfilter(p, &prog)) {
+            *err = vnd_strdup_printf("interface %s: filter \"%s\": %s", ifname, o->filter,
+                                     pcap_geterr(p));
+            pcap_close(p);
+            return EINVAL;
+        }
+        pcap_freecode(&prog);
+    }
+    struct pcap_live *c = live_new(p, ifname, q);
+    c->tap_slot = o->slot;
+    c->tap_tag = o->tag & (VND_TAGS - 1);
+    c->tap_snaplen = o->snaplen;
     *out = &c->up;
     return 0;
 }
@@ -131,6 +188,29 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     bump(&c->queued);
 }
 
+/* A tap's frame: its trace's whatever it holds (the filter chose it). */
+static void on_tap_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct pcap_live *c = (struct pcap_live *)user;
+    bump(&c->received);
+    uint32_t caplen = h->caplen;
+    if (c->tap_snaplen && caplen > c->tap_snaplen)
+        caplen = c->tap_snaplen;
+    struct vnd_pktrec r = {
+        .ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec,
+        .index = c->tap_slot, .caplen = caplen, .len = h->len, .tag = (uint16_t)c->tap_tag,
+        .type = VND_REC_PACKET,
+    };
+    unsigned char *d = vnd_pktq_append(&c->w, &r);
+    if (!d) {
+        bump(&c->queue_dropped);
+        bump(&c->tag_drops[c->tap_tag]);
+        return;
+    }
+    memcpy(d, bytes, caplen);
+    bump(&c->queued);
+}
+
 static void update_kernel_stats(struct pcap_live *c)
 {
     struct pcap_stat ps;
@@ -147,7 +227,7 @@ static void *run(void *arg)
 {
     struct pcap_live *c = arg;
     while (!atomic_load(&c->stop)) {
-        int n = pcap_dispatch(c->pcap, -1, on_frame, (u_char *)c);
+        int n = pcap_dispatch(c->pcap, -1, c->map ? on_frame : on_tap_frame, (u_char *)c);
         vnd_pktq_hand_over(&c->w);
         if (n == PCAP_ERROR) {
             c->error = vnd_strdup_printf("interface %s: capture failed: %s", c->up.name,

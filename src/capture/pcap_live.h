@@ -1,4 +1,5 @@
-/* pcap_live.h — the live mirror port as a capture source (source.h).
+/* pcap_live.h — the live mirror port, and a port's own interface (a
+ * tap), as capture sources (source.h).
  *
  * One source per mirror interface, each on its own thread: libpcap
  * (TPACKET_V3 ring of buffer_mb, immediate mode off, 100 ms timeout)
@@ -16,6 +17,7 @@
 #define VND_CAPTURE_PCAP_LIVE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture/source.h"
@@ -39,5 +41,22 @@ struct vnd_pcap_live_opts {
 int vnd_pcap_live_open(const char *ifname, const struct vnd_pcap_live_opts *o,
                        struct vnd_tagmap *map, struct vnd_pktq *q,
                        struct vnd_source **out, char **err);
+
+/* A tap: the frames a port's own interface receives or sends (a
+ * packet socket on it, the kernel's copy of each frame: the switch copies
+ * nothing), those `filter` (a libpcap expression; NULL: all) passes, cut
+ * to `snaplen` by the kernel, every one the trace's in `slot` (its tag for
+ * the queue-drop counts).  For Mode tap (docs/capture.md). */
+struct vnd_pcap_tap_opts {
+    int buffer_mb;           /* kernel ring */
+    uint32_t snaplen;        /* 0: whole frames */
+    bool sent;               /* the frames the interface sends (else receives) */
+    const char *filter;
+    int slot, tag;
+};
+
+/* Opens `ifname` as a tap (not started).  Returns 0, or errno and *err. */
+int vnd_pcap_tap_open(const char *ifname, const struct vnd_pcap_tap_opts *o, struct vnd_pktq *q,
+                      struct vnd_source **out, char **err);
 
 #endif

@@ -6,7 +6,9 @@
  * trace (the slot of the table server's trace registry):
  *
  *   pcap   a live mirror port (pcap_live.h): the outer 802.1Q tag the
- *          capture rule pushed names the trace (vnd_tagmap);
+ *          capture rule pushed names the trace (vnd_tagmap); or a tap,
+ *          a port's own interface read for one trace (Mode tap: the
+ *          kernel's copy of each frame, the switch copies nothing);
  *   sflow  an sFlow v5 collector on UDP (sflow_source.h): a flow sample's
  *          input or output ifIndex names the tenant's port, the trace's
  *          pattern is applied by the parser (vnd_keymap);

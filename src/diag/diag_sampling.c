@@ -18,6 +18,8 @@ static const char *mode_of(const char *source)
         return "sflow";
     if (!strcmp(source, "vnd-tabled ipfix"))
         return "ipfix";
+    if (!strcmp(source, "vnd-tabled tap"))
+        return "tap";
     if (!strncmp(source, "vnd-tabled", 10))
         return "mirror";
     return "file";                  /* vnd parse: the capture file's path */

@@ -7,7 +7,7 @@
  * of the rates, when it is there; else one interval from vnd_meta
  * (sampling, flow_sampling, snaplen) with method 'count'.  The mode comes from vnd_meta's
  * source: "vnd-tabled" mirror, "vnd-tabled sflow", "vnd-tabled ipfix",
- * anything else (a capture file's path, from `vnd parse`) file.
+ * "vnd-tabled tap" tap (every packet, like mirror), anything else (a capture file's path, from `vnd parse`) file.
  *
  * What the apps do with it:
  *  - throughput scales each row by its interval's factor (table-server N
@@ -41,7 +41,7 @@ struct vnd_samp_iv {
 
 struct vnd_samp {
     char *table;
-    const char *mode;               /* "mirror", "sflow", "ipfix", "file", "unknown" */
+    const char *mode;               /* "mirror", "sflow", "ipfix", "tap", "file", "unknown" */
     bool known;                     /* vnd_meta has the table */
     bool history;                   /* read from vnd_sampling */
     bool mixed;                     /* the table's traces were sampled differently */

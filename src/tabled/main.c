@@ -53,7 +53,8 @@ static const char usage_text[] =
     "  -s, --secret-file F    file holding the secret shared with the control server\n"
     "  -c, --config FILE      read options from FILE first\n"
     "      --raw-dir DIR      retained pcap files (default PATH.raw)\n"
-    "      --buffer-mb N      kernel capture ring per interface (default 64)\n"
+    "      --buffer-mb N      kernel capture ring per interface (default 64; a Mode tap\n"
+    "                         trace's own ring: a quarter of it, at least 4)\n"
     "      --queue-mb N       tabled's own packet queue (default 64)\n"
     "      --capture-snaplen N  bytes libpcap keeps per frame (default 65535)\n"
     "      --query-timeout S  time limit of one query (default 30)\n"
@@ -346,6 +347,8 @@ int main(int argc, char **argv)
         goto out;
     }
     q = vnd_pktq_new((int)s.queue_mb, 1024 * 1024);
+    td.queue = q;
+    td.tap_buffer_mb = s.buffer_mb / 4 > 4 ? (int)s.buffer_mb / 4 : 4;
     struct scrape_ctx scrape = {&td, q};
     vnd_metrics_on_collect(td.mx.reg, collect_metrics, &scrape);
     struct vnd_pcap_live_opts co = {.buffer_mb = (int)s.buffer_mb,
@@ -434,6 +437,9 @@ int main(int argc, char **argv)
     api = NULL;
     for (int i = 0; i < td.ncoll; i++)
         vnd_source_stop(td.coll[i]);
+    for (int i = 0; i < td.ntraces; i++)
+        if (td.traces[i]->tap)
+            vnd_source_stop(td.traces[i]->tap);
     struct vnd_batch *b;
     pthread_mutex_lock(&td.lock);
     while ((b = vnd_pktq_take(q, 0))) {

@@ -74,6 +74,8 @@ struct vnd_tabled {
     int nslots;
     struct vnd_source **coll;
     int ncoll;
+    struct vnd_pktq *queue;              /* what every source feeds */
+    int tap_buffer_mb;                   /* a tap trace's kernel ring (Mode tap) */
     struct vnd_source_stats *coll_saved; /* each source's counters as vnd_capture has them */
 
     struct vnd_portmap *portmap;         /* sFlow samples by port; NULL: no collector */

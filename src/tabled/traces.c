@@ -2,6 +2,7 @@
 #include "tabled/traces.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static const char schema[] =
 static const char *const schema_added[] = {
     "ALTER TABLE vnd_traces ADD COLUMN flow_sampling REAL",
     "ALTER TABLE vnd_traces ADD COLUMN sampling_method TEXT",
+    "ALTER TABLE vnd_trace_source ADD COLUMN filter TEXT",
 };
 
 static const char counters_schema[] =
@@ -70,6 +72,8 @@ static void trace_free(struct vnd_tabled_trace *t)
     free(t->mode);
     free(t->match);
     free(t->collector);
+    free(t->filter);
+    vnd_source_free(t->tap);    /* stops it first */
     vnd_filter_free(t->matchf);
     free(t->counters);
     free(t->counters_ts);
@@ -84,6 +88,33 @@ static bool is_sflow(const struct vnd_tabled_trace *t)
 static bool is_ipfix(const struct vnd_tabled_trace *t)
 {
     return t->mode && !strcmp(t->mode, "ipfix");
+}
+
+/* A trace whose port's interface this table server reads itself. */
+static bool is_tap(const struct vnd_tabled_trace *t)
+{
+    return t->mode && !strcmp(t->mode, "tap");
+}
+
+/* Opens trace t's tap on the interface with its ifindex, to feed `slot`
+ * (not started: its slot is not enlisted yet).  0, or an HTTP status and
+ * *err. */
+static int open_tap(struct vnd_tabled *td, struct vnd_tabled_trace *t, int slot, char **err)
+{
+    char ifname[IF_NAMESIZE];
+    if (!if_indextoname(t->ifindex, ifname)) {
+        *err = vnd_strdup_printf("no interface has ifindex %u on this host: %s", t->ifindex,
+                                 strerror(errno));
+        return 400;
+    }
+    /* "in": what goes into the tenant's node, which the switch sends on
+     * the port's interface; "out": what the node sends, which the
+     * interface receives */
+    struct vnd_pcap_tap_opts o = {.buffer_mb = td->tap_buffer_mb, .snaplen = t->snaplen,
+                                  .sent = !t->cap_dir_out, .filter = t->filter,
+                                  .slot = slot, .tag = t->tag};
+    int e = vnd_pcap_tap_open(ifname, &o, td->queue, &t->tap, err);
+    return e == EINVAL ? 400 : e ? 409 : 0;
 }
 
 /* A trace fed by a collector (sampled in the switch), not the mirror port. */
@@ -239,7 +270,10 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
                         t->cap_dir_out, t->sampling);
     else if (is_ipfix(t))
         vnd_obsmap_set(td->obsmap, t->slot, t->tag, (uint64_t)t->tag);
-    else
+    else if (t->tap && vnd_source_start(t->tap))
+        vnd_err("trace %s: cannot start the capture thread of %s", t->id,
+                vnd_source_name(t->tap));
+    else if (!t->tap)
         vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
 }
 
@@ -254,10 +288,12 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
         .snaplen = t->snaplen, .append = append, .conf = t->conf,
         .match = t->matchf, .presampled = is_collected(t),
         .source = is_sflow(t) ? "vnd-tabled sflow" : is_ipfix(t) ? "vnd-tabled ipfix"
-                  : "vnd-tabled", .tenant = t->tenant->name, .cap_point = cap_point,
+                  : is_tap(t) ? "vnd-tabled tap" : "vnd-tabled",
+        .tenant = t->tenant->name, .cap_point = cap_point,
         .direction = direction, .pattern = pattern, .flow_sampling = t->flow_sampling,
-        /* a mirror trace's Snaplen is the switch's output max_len */
-        .cut_in_switch = !is_collected(t),
+        /* a mirror trace's Snaplen is the switch's output max_len (a
+         * tap's is the kernel's, which keeps the frame's length) */
+        .cut_in_switch = !is_collected(t) && !is_tap(t),
         /* IPFIX records come at millions a second (docs/benchmarks.md) */
         .packed = is_ipfix(t),
     };
@@ -280,7 +316,7 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
     if (sqlite3_prepare_v2(vnd_store_db(td->st),
             "SELECT t.id, t.tag, t.parse, t.snaplen, t.sampling, t.retain_mb, t.tenant,"
             " t.cap_point, t.direction, t.pattern, s.mode, s.ifindex, s.match,"
-            " t.flow_sampling, t.sampling_method"
+            " t.flow_sampling, t.sampling_method, s.filter"
             " FROM vnd_traces t LEFT JOIN vnd_trace_source s ON s.id = t.id"
             " ORDER BY t.created, t.id", -1, &s, NULL)
         != SQLITE_OK) {
@@ -300,6 +336,8 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         t->match = col_text(s, 12) ? vnd_xstrdup(col_text(s, 12)) : NULL;
         t->flow_sampling = sqlite3_column_double(s, 13) > 1 ? sqlite3_column_double(s, 13) : 1;
         t->sampling_hash = col_text(s, 14) && !strcmp(col_text(s, 14), "hash");
+        t->filter = col_text(s, 15) ? vnd_xstrdup(col_text(s, 15)) : NULL;
+        t->cap_dir_out = col_text(s, 8) && !strcmp(col_text(s, 8), "out");
         char *msg = NULL;
         if ((is_sflow(t) && !td->portmap) || (is_ipfix(t) && !td->obsmap)) {
             vnd_err("trace %s: an %s trace, but no --%s-listen: not restored", t->id, t->mode,
@@ -309,6 +347,7 @@ int vnd_traces_restore(struct vnd_tabled *td, char **err)
         }
         if ((t->match && !(t->matchf = vnd_filter_compile(t->match, "match", 1, 1, &msg)))
             || vnd_parseconf_parse(t->parse, t->id, &t->conf, &msg)
+            || (is_tap(t) && open_tap(td, t, td->nslots, &msg))
             || !(t->tenant = tenant_get(td, col_text(s, 6), &msg))
             || add_to_parser(t, true, col_text(s, 7), col_text(s, 8), col_text(s, 9), &msg)) {
             vnd_err("trace %s: cannot restore, its rows stay but nothing is added: %s",
@@ -459,6 +498,8 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     t->match = req->match ? vnd_xstrdup(req->match) : NULL;
     t->flow_sampling = req->flow_sampling > 1 ? req->flow_sampling : 1;
     t->sampling_hash = req->sampling_hash;
+    t->filter = req->filter ? vnd_xstrdup(req->filter) : NULL;
+    t->cap_dir_out = req->direction && !strcmp(req->direction, "out");
     int status = 400;
     if (is_sflow(t) && !td->portmap) {
         *err = vnd_strdup_printf("this table server has no sFlow collector (start it with "
@@ -494,6 +535,9 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
          * agree and keeps each trace's rows apart (vnd_slots). */
     }
 
+    /* the next slot is its: enlist() below takes it (under td->lock) */
+    if (is_tap(t) && (status = open_tap(td, t, td->nslots, err)))
+        goto out_free;
     status = 500;
     if (!(t->tenant = tenant_get(td, req->tenant, err)))
         goto out_free;
@@ -522,9 +566,9 @@ int vnd_traces_create(struct vnd_tabled *td, const struct vnd_api_request *req,
     }
     sqlite3_finalize(fs);
     int64_t ifx = t->ifindex;
-    const void *sargs[] = {t->id, t->mode ? t->mode : "mirror", &ifx, t->match};
-    if ((status = run(td->st, "INSERT OR REPLACE INTO vnd_trace_source VALUES (?,?,?,?)",
-                      "ssis", sargs, err)))
+    const void *sargs[] = {t->id, t->mode ? t->mode : "mirror", &ifx, t->match, t->filter};
+    if ((status = run(td->st, "INSERT OR REPLACE INTO vnd_trace_source (id, mode, ifindex,"
+                              " match, filter) VALUES (?,?,?,?,?)", "ssiss", sargs, err)))
         goto out_free;
     if ((status = open_retain(td, t, err) ? 500 : 0)
         || (status = add_to_parser(t, false, req->cap_point, req->direction, req->pattern,
@@ -567,6 +611,8 @@ int vnd_traces_delete(struct vnd_tabled *td, const char *id, char **err)
         vnd_portmap_clear(td->portmap, t->slot);
     else if (is_ipfix(t))
         vnd_obsmap_clear(td->obsmap, t->slot);
+    else if (t->tap)
+        vnd_source_stop(t->tap);
     else
         vnd_tagmap_clear(&td->tagmap, t->tag);
     const void *args[] = {t->id};
@@ -680,6 +726,12 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
             /* a datagram that could not be read may have held its records */
             if (t->mode && !strcmp(vnd_source_kind(td->coll[c]), t->mode))
                 bad += cs.malformed - t->malformed_at;
+        }
+        if (t->tap) {           /* its own, since it opened */
+            struct vnd_source_stats cs;
+            vnd_source_stats(t->tap, &cs);
+            k += cs.kernel_dropped;
+            q += cs.queue_dropped;
         }
         vnd_ingest_set_drops(t->tenant->ing, t->index, k, q);
         vnd_ingest_set_malformed(t->tenant->ing, t->index, bad);
@@ -795,8 +847,15 @@ json_t *vnd_traces_json(const struct vnd_tabled_trace *t)
                                                                      NULL)));
     if (t->flow_sampling > 1)
         json_object_set_new(o, "flow_sampling", json_real(t->flow_sampling));
-    if (is_sflow(t))
+    if (is_sflow(t) || is_tap(t))
         json_object_set_new(o, "ifindex", json_integer((json_int_t)t->ifindex));
+    if (t->tap) {
+        json_object_set_new(o, "interface", json_string(vnd_source_name(t->tap)));
+        if (t->filter)
+            json_object_set_new(o, "filter", json_string(t->filter));
+        if (vnd_source_error(t->tap))
+            json_object_set_new(o, "capture_error", json_string(vnd_source_error(t->tap)));
+    }
     if (t->collector)
         json_object_set_new(o, "collector", json_string(t->collector));
     json_object_set_new(o, "seen", json_integer((json_int_t)s->seen));

@@ -31,14 +31,18 @@ struct vnd_tabled_trace {
     bool sampling_hash;          /* sampling_method "hash" (ingest/sampling.h) */
     /* "mirror" (tagged copies on the mirror port), "sflow" (samples of
      * the port with `ifindex`, `match` applied here; see
-     * capture/sflow_source.h) or "ipfix" (flow records whose
-     * observationPointId is the trace's tag: capture/ipfix_source.h);
-     * kept in vnd_trace_source */
+     * capture/sflow_source.h), "ipfix" (flow records whose
+     * observationPointId is the trace's tag: capture/ipfix_source.h) or
+     * "tap" (the frames the interface with `ifindex` sends, direction
+     * "in", or receives, "out": capture/pcap_live.h); kept in
+     * vnd_trace_source */
     char *mode;
     uint32_t ifindex;
     char *match;
     struct vnd_filter *matchf;
     char *collector;             /* sflow, ipfix: where OVS is to send (the reply says) */
+    char *filter;                /* tap: the kernel's filter (libpcap's language) */
+    struct vnd_source *tap;      /* tap: its own capture source */
     double flow_sampling;        /* mirror: 1 flow in this many copied by the switch */
     /* counter samples of its port waiting for the next commit */
     bool cap_dir_out;            /* direction "out": samples whose input is the port */

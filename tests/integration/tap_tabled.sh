@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# tap_tabled.sh — Mode tap at the table server, without OVS: a trace reads
+# a port's own interface (a packet socket on it, the kernel's filter and
+# snap length) instead of tagged copies on the mirror port.  Two
+# namespaces joined by a veth (pa in the table server's, pb in a second
+# one); ping across it.  Direction "in" (into the tenant's node) is what
+# the interface sends, "out" what it receives; the kernel keeps the
+# frame's true length under a snap length; the filter and the match pick
+# the frames; refusals; a restart restores the taps; DELETE closes the
+# packet socket.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib-tabled.sh"
+tabled_setup tap 7436 120
+NS2=vndtap2$$
+ip netns add "$NS2" || { not_ok "a second namespace"; done_testing; exit 1; }
+trap 'kill $WATCHDOG 2>/dev/null; ip netns del "$NS2" 2>/dev/null; tabled_cleanup' EXIT
+nsx ip link add pa type veth peer name pb netns "$NS2"
+nsx ip addr add 10.78.0.1/24 dev pa
+nsx ip link set pa up
+ip -n "$NS2" addr add 10.78.0.2/24 dev pb
+ip -n "$NS2" link set pb up
+ip -n "$NS2" link set lo up
+IFX=$(nsx cat /sys/class/net/pa/ifindex)
+q() { api POST /v1/query "{\"sql\": \"$1\", \"format\": \"csv\"}"; tail -n +2 <<<"$BODY"; }
+pings() { nsx ping -c "$1" -i 0.05 -q 10.78.0.2 >/dev/null; sleep 1.2; }
+# packet sockets bound to pa in the namespace (the table server's taps)
+taps() { nsx awk -v i="$IFX" 'NR > 1 && $5 == i' /proc/net/packet | wc -l; }
+
+check "vnd-tabled starts" tabled_start
+
+# --- refusals
+api POST /v1/traces '{"id": "x", "tag": 9, "mode": "tap", "direction": "in"}'
+check_eq "a tap without ifindex: 400" "$CODE" 400
+check "... saying what it needs" grep -q 'needs \\"ifindex' <<<"$BODY"
+api POST /v1/traces '{"id": "x", "tag": 9, "mode": "tap", "ifindex": 999999, "direction": "in"}'
+check_eq "an ifindex no interface has: 400" "$CODE" 400
+check "... naming it" grep -q 'no interface has ifindex 999999' <<<"$BODY"
+api POST /v1/traces "{\"id\": \"x\", \"tag\": 9, \"mode\": \"tap\", \"ifindex\": $IFX, \"direction\": \"in\", \"filter\": \"icmp and nonsense\"}"
+check_eq "a filter libpcap cannot compile: 400" "$CODE" 400
+check "... naming the interface and the filter" grep -q 'interface pa: filter' <<<"$BODY"
+api POST /v1/traces '{"id": "x", "tag": 9, "filter": "icmp"}'
+check_eq "a filter on a mirror trace: 400" "$CODE" 400
+api POST /v1/traces "{\"id\": \"x\", \"tag\": 9, \"mode\": \"tap\", \"ifindex\": $IFX, \"direction\": \"in\", \"flow_sampling\": 10}"
+check_eq "flow sampling (the switch's) on a tap: 400" "$CODE" 400
+check_eq "no packet socket left by the refusals" "$(taps)" 0
+
+# --- both directions, a snap length
+api POST /v1/traces "{\"id\": \"t_in\", \"tag\": 10, \"mode\": \"tap\", \"ifindex\": $IFX, \"direction\": \"in\", \"filter\": \"icmp\", \"match\": \"ip.proto = 1\"}"
+check_eq "a tap of what pa sends (direction in): 201" "$CODE" 201
+api POST /v1/traces "{\"id\": \"t_out\", \"tag\": 11, \"mode\": \"tap\", \"ifindex\": $IFX, \"direction\": \"out\", \"snaplen\": 60, \"match\": \"ip.proto = 1\",
+  \"parse\": \"Trace ID all\\nFields: timestamp as ts, ip.src as src_ip, frame.caplen as caplen, frame.len as len\\n\"}"
+check_eq "a tap of what pa receives, cut to 60 bytes (direction out): 201" "$CODE" 201
+check_eq "two packet sockets on pa" "$(taps)" 2
+api GET /v1/traces/t_in
+check "GET says mode tap" grep -q '"mode":"tap"' <<<"$BODY"
+check "... the interface and the filter" grep -q '"interface":"pa".*"filter":"icmp"' <<<"$BODY"
+pings 20
+check_eq "t_in: the 20 echo requests, from pa's address" "$(q "select count(*), min(src_ip), max(src_ip) from t_in")" "20,10.78.0.1,10.78.0.1"
+check_eq "t_out: the 20 replies, to it" "$(q "select count(*), min(src_ip), max(src_ip) from t_out")" "20,10.78.0.2,10.78.0.2"
+check_eq "t_out: 60 bytes kept, the frame's 98 said" "$(q "select min(caplen), max(caplen), min(len), max(len) from t_out")" "60,60,98,98"
+check_eq "vnd_meta: the source is a tap, its snap length 60" "$(q "select source, snaplen, packets_stored from vnd_meta where trace = 't_out'")" "vnd-tabled tap,60,20"
+api GET /v1/traces
+check "the mirror port (vb) received none of it" grep -q '"interface":"vb","received":0,' <<<"$BODY"
+
+# --- a restart restores the taps
+kill -TERM "$PID"; wait "$JOB" 2>/dev/null
+check "restarts" tabled_start
+check_eq "the two taps are back" "$(taps)" 2
+pings 10
+check_eq "t_in goes on: 30 requests" "$(q "select count(*) from t_in")" 30
+check_eq "t_out goes on: 30 replies" "$(q "select count(*) from t_out")" 30
+
+# --- DELETE closes the tap
+api DELETE /v1/traces/t_in
+check_eq "DELETE t_in: 200" "$CODE" 200
+check_eq "one packet socket left on pa" "$(taps)" 1
+api DELETE /v1/traces/t_out
+check_eq "none after t_out's DELETE" "$(taps)" 0
+check "no error in the log" bash -c "! grep -q ' error ' '$W/log'"
+done_testing

@@ -323,6 +323,57 @@ char *vnd_capture_filter_text(const struct vnd_capture_match *m)
     return vnd_xstrdup(s);
 }
 
+/* The match in libpcap's language, for a tap's kernel filter: what it
+ * passes is a superset of what vnd_capture_filter_text keeps (the table
+ * server applies that too), so that the filter only spares the copies of
+ * frames the trace would not keep.  IPv6's protocol is left to the match
+ * (extension headers may stand before it). */
+char *vnd_capture_bpf_text(const struct vnd_capture_match *m)
+{
+    char s[640];
+    size_t n = 0;
+    s[0] = 0;
+#define ADD(...) do { \
+        if (n < sizeof s) \
+            n += (size_t)snprintf(s + n, sizeof s - n, "%s", n ? " and " : ""); \
+        if (n < sizeof s) \
+            n += (size_t)snprintf(s + n, sizeof s - n, __VA_ARGS__); \
+    } while (0)
+    if (m->dl_dst[0])
+        ADD("ether dst %s", m->dl_dst);
+    const struct vnd_cc_pattern *p = &m->pattern;
+    char a[INET6_ADDRSTRLEN];
+    if (p->proto_kind == VND_CC_ARP) {
+        ADD("arp");
+    } else {
+        /* the family a prefix gives; none: either (the match's ip.proto) */
+        bool set = p->src.set || p->dst.set;
+        if (p->proto_kind == VND_CC_IPPROTO && set && pattern_family(p) == AF_INET6)
+            ADD("ip6");
+        else if (p->proto_kind == VND_CC_IPPROTO && set)
+            ADD("ip proto %d", p->proto);
+        else if (p->proto_kind == VND_CC_IPPROTO)
+            ADD("(ip proto %d or ip6)", p->proto);
+        if (p->src.set) {
+            inet_ntop(p->src.family, p->src.addr, a, sizeof a);
+            ADD("src net %s/%d", a, p->src.len);
+        }
+        if (p->dst.set) {
+            inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
+            ADD("dst net %s/%d", a, p->dst.len);
+        }
+        if (p->src_port >= 0)
+            ADD("src port %d", p->src_port);
+        if (p->dst_port >= 0)
+            ADD("dst port %d", p->dst_port);
+    }
+#undef ADD
+    if (n >= sizeof s || !n)
+        return vnd_xstrdup("");     /* too long to say: the match alone */
+    /* the same inside one VLAN tag (a trunk port's frames) */
+    return vnd_strdup_printf("(%s) or (vlan and %s)", s, s);
+}
+
 /* True when one prefix contains the other (both set, same family). */
 static bool prefixes_meet(const struct vnd_cc_prefix *a, const struct vnd_cc_prefix *b)
 {

@@ -97,6 +97,12 @@ char *vnd_capture_match_text(const struct vnd_capture_match *m);
  * keyed to its port by the sample's ifIndex.  malloc'd. */
 char *vnd_capture_filter_text(const struct vnd_capture_match *m);
 
+/* The match in libpcap's filter language, for a tap (Mode tap): "ether
+ * dst 02:.. and ip proto 6 and src net 10.0.0.6/32 and dst port 80", and
+ * the same inside a VLAN tag; it passes at least what the filter
+ * expression above keeps.  "" when it takes everything.  malloc'd. */
+char *vnd_capture_bpf_text(const struct vnd_capture_match *m);
+
 /* False when no packet can match both (conservative: true when unsure). */
 bool vnd_capture_match_overlap(const struct vnd_capture_match *a,
                                const struct vnd_capture_match *b);

@@ -252,7 +252,13 @@ static char *ts_trace_id(long long num, int idx)
 /* ---- table servers ---- */
 
 /* An sFlow trace has no rule (and no reg7 bit): its host's bridge samples. */
-#define TROW_SFLOW(r) ((r)->bit < 0)
+/* A tap: the table server reads the port's interface, the switch has no
+ * rule of it. */
+#define TROW_TAP(r) (strcmp((r)->mode, "tap") == 0)
+/* No capture rule in the switch: sflow (the bridge's agent) and tap. */
+#define TROW_RULELESS(r) ((r)->bit < 0)
+/* (by the bit, as before the mode was kept: a state of then says mirror) */
+#define TROW_SFLOW(r) (TROW_RULELESS(r) && !TROW_TAP(r))
 /* An IPFIX trace's rule samples into the bridge's VND collector set. */
 #define TROW_IPFIX(r) (strcmp((r)->mode, "ipfix") == 0)
 
@@ -295,8 +301,10 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
                             json_real(vnd_flow_sampling_effective(r->flow_sampling)));
     if (r->sampling_hash)
         json_object_set_new(body, "sampling_method", json_string("hash"));
-    if (TROW_SFLOW(r)) {
-        /* the samples of the port's ifIndex, the pattern applied there */
+    if (TROW_SFLOW(r) || TROW_TAP(r)) {
+        /* sflow: the samples of the port's ifIndex, the pattern applied
+         * there; tap: that interface read by the table server, the pattern
+         * its kernel's filter too */
         uint32_t ifindex = 0;
         if (vnd_ovs_ifindex(h->ovsdb, h->bridge, r->ofport, &ifindex, why)) {
             json_decref(body);
@@ -306,11 +314,15 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
             return -1;
         }
         char *match = vnd_capture_filter_text(&r->m);
-        json_object_set_new(body, "mode", json_string("sflow"));
+        json_object_set_new(body, "mode", json_string(r->mode));
         json_object_set_new(body, "ifindex", json_integer(ifindex));
         if (*match)
             json_object_set_new(body, "match", json_string(match));
         free(match);
+        char *bpf = TROW_TAP(r) ? vnd_capture_bpf_text(&r->m) : NULL;
+        if (bpf && *bpf)
+            json_object_set_new(body, "filter", json_string(bpf));
+        free(bpf);
     } else if (TROW_IPFIX(r)) {
         /* the records whose observation point is the trace's tag */
         json_object_set_new(body, "mode", json_string("ipfix"));
@@ -378,6 +390,7 @@ static int sflow_wanted(struct vnd_controld *cd, const char *host, struct vnd_sf
                                        " max(t.snaplen), min(nullif(t.sflow_polling, 0))"
                                        " FROM trace t JOIN diagnosis d"
                                        " ON d.num = t.diag WHERE t.host = ? AND t.bit < 0"
+                                       " AND t.mode <> 'tap'"
                                        " AND d.state IN ('starting', 'running')", "s", host);
     int count = 0, sampling = 1, header = 0, polling = 0;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -505,7 +518,7 @@ static int *group_tags(const struct trow *v, int n, const char *host, int *k)
     int *tags = vnd_xcalloc((size_t)n + 1, sizeof *tags);
     *k = 0;
     for (int i = 0; i < n; i++)
-        if (v[i].flow_sampling > 1 && !TROW_SFLOW(&v[i]) && strcmp(v[i].host, host) == 0)
+        if (v[i].flow_sampling > 1 && !TROW_RULELESS(&v[i]) && strcmp(v[i].host, host) == 0)
             tags[(*k)++] = v[i].tag;
     return tags;
 }
@@ -531,7 +544,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
     bool *done = vnd_xcalloc((size_t)n, sizeof *done);
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
-        if (done[i] || TROW_SFLOW(&v[i]))
+        if (done[i] || TROW_RULELESS(&v[i]))
             continue;
         struct host h;
         if (!host_get(cd, v[i].host, &h)) {
@@ -542,7 +555,7 @@ static int rules_install(struct vnd_controld *cd, long long num, struct trow *v,
         struct vnd_capture_rule *rules = vnd_xcalloc((size_t)n, sizeof *rules);
         int k = 0;
         for (int j = i; j < n; j++)
-            if (!done[j] && !TROW_SFLOW(&v[j]) && strcmp(v[j].host, v[i].host) == 0) {
+            if (!done[j] && !TROW_RULELESS(&v[j]) && strcmp(v[j].host, v[i].host) == 0) {
                 rules[k++] = rule_of(&v[j], h.mirror);
                 done[j] = true;
             }
@@ -637,7 +650,7 @@ static json_t *trace_json(const struct trow *r)
                      "sampling", r->sampling,
                      "sampling_method", r->sampling_hash ? "hash" : "count",
                      "snaplen", r->snaplen,
-                     "mode", TROW_SFLOW(r) ? "sflow" : TROW_IPFIX(r) ? "ipfix" : "mirror",
+                     "mode", r->mode,
                      "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
 
@@ -810,8 +823,8 @@ int vnd_diagnosis_create(struct vnd_controld *cd, const char *tenant,
             goto out_undo;
         }
         n++;
-        if (pt->mode == VND_CC_SFLOW)
-            r->bit = -1;
+        if (pt->mode == VND_CC_SFLOW || pt->mode == VND_CC_TAP)
+            r->bit = -1;                /* no rule in the switch */
         r->name = vnd_xstrdup(pt->name);
         r->node = vnd_xstrdup(pt->node);
         r->point = vnd_xstrdup(pt->point);
@@ -1103,8 +1116,17 @@ int vnd_diagnosis_policy(struct vnd_controld *cd, const char *id, char **text, c
                     c.target ? c.target : "not known yet", users, users == 1 ? "" : "s");
             free(filter);
             free((char *)c.target);
+        } else if (TROW_TAP(r)) {
+            /* no rule: the table server reads the port's own interface */
+            char *filter = vnd_capture_filter_text(&r->m), *bpf = vnd_capture_bpf_text(&r->m);
+            fprintf(f, "Mode tap: no capture rule; the table server reads the interface of "
+                    "port %d, what it %s%s%s (kernel filter: %s), tag %d for its counters\n",
+                    r->ofport, strcmp(r->direction, "in") ? "receives" : "sends",
+                    *filter ? " that matches " : "", filter, *bpf ? bpf : "none", r->tag);
+            free(filter);
+            free(bpf);
         } else {
-            /* (an sflow trace has no reg7 bit: no rule text for it) */
+            /* (an sflow or tap trace has no reg7 bit: no rule text for it) */
             struct vnd_capture_rule rule = rule_of(r, known ? h.mirror : 0);
             char *rt = vnd_capture_rule_text(&rule);
             fprintf(f, "Path %s/%s (%s), mirror port %d with VLAN tag %d, %s\n", r->host,
@@ -1397,7 +1419,7 @@ static void tell_rates(const struct host *h, const struct trow *r, int sampling,
 
 static bool on_header_ladder(const struct trow *r)
 {
-    return r->header_bytes > 0 && !TROW_SFLOW(r);
+    return r->header_bytes > 0 && !TROW_RULELESS(r);
 }
 
 /* Moves trace r of host h up or down its header ladder by `shift` levels
@@ -1451,7 +1473,7 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
     if (!host_get(cd, host, &h))
         return 0;
     pthread_mutex_lock(&cd->lock);
-    int n, changed = 0, nsflow = 0;
+    int n, changed = 0, nsflow = 0, nswitch = 0;
     struct trow *v = trows_load(vnd_state_query(cd->db, "SELECT " TROW_COLS " FROM trace t"
                                                 " JOIN diagnosis d ON d.num = t.diag WHERE"
                                                 " t.host = ? AND d.state = 'running'",
@@ -1463,6 +1485,11 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
         /* the switch samples packets for sflow and ipfix traces, and
          * flows (or cuts the copies) for mirror ones */
         bool sflow = TROW_SFLOW(r), ipfix = TROW_IPFIX(r), packets = sflow || ipfix;
+        /* the switch copies nothing of a tap: no lever of its here (the
+         * table server's own budget samples it, tabled --cpu-budget) */
+        if (TROW_TAP(r))
+            continue;
+        nswitch++;
         if (on_header_ladder(r)) {
             double k[2] = {0, 0};
             changed += climb_header_ladder(cd, &h, r, shift, reason, at_limit, k);
@@ -1536,9 +1563,9 @@ int vnd_diagnosis_scale_switch_sampling(struct vnd_controld *cd, const char *hos
             }
     }
     pthread_mutex_unlock(&cd->lock);
-    if (n) {
-        kept[0] = sum_before / n;
-        kept[1] = sum_after / n;
+    if (nswitch) {
+        kept[0] = sum_before / nswitch;
+        kept[1] = sum_after / nswitch;
     }
     free(was);
     trows_free(v, n);
@@ -1686,7 +1713,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
     for (int g = 0; g < ng; g++) {
         bool wanted = false;
         for (int i = 0; i < n && !wanted; i++)
-            wanted = strcmp(v[i].state, "running") == 0 && !TROW_SFLOW(&v[i])
+            wanted = strcmp(v[i].state, "running") == 0 && !TROW_RULELESS(&v[i])
                      && v[i].flow_sampling > 1 && v[i].tag == gtags[g];
         if (wanted)
             continue;
@@ -1706,7 +1733,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         for (int c = 0; c < nc; c++) {
             bool wanted = false;
             for (int i = 0; i < n && !wanted; i++)
-                wanted = strcmp(v[i].state, "running") == 0 && !TROW_SFLOW(&v[i])
+                wanted = strcmp(v[i].state, "running") == 0 && !TROW_RULELESS(&v[i])
                          && VND_COOKIE(v[i].diag, v[i].idx) == cookies[c];
             if (wanted)
                 continue;
@@ -1719,7 +1746,7 @@ static int reconcile_host(struct vnd_controld *cd, const struct host *h)
         struct vnd_capture_rule *missing = vnd_xcalloc((size_t)n + 1, sizeof *missing);
         int nm = 0;
         for (int i = 0; i < n; i++) {
-            if (strcmp(v[i].state, "running") != 0 || TROW_SFLOW(&v[i]))
+            if (strcmp(v[i].state, "running") != 0 || TROW_RULELESS(&v[i]))
                 continue;
             bool present = false;
             for (int c = 0; c < nc && !present; c++)

@@ -439,14 +439,14 @@ static int flow_sampling_agrees(struct cc *p, enum fld f, int col)
     const struct vnd_cc_cap *c = cap(p);
     /* hash sampling is the table server's, on the packets it receives:
      * sflow and ipfix records come sampled by the switch */
-    if (c->sampling_hash && c->mode != VND_CC_MIRROR)
+    if (c->sampling_hash && c->mode != VND_CC_MIRROR && c->mode != VND_CC_TAP)
         return f == F_MODE
             ? fail(p, p->line, col, "Mode %s cannot take \"Sampling N hash\" (line %d): the "
-                   "switch samples %s; hash sampling is for Mode mirror",
+                   "switch samples %s; hash sampling is for Mode mirror or tap",
                    vnd_cc_mode_name(c->mode), p->seen_line[F_SAMPLING],
                    vnd_cc_mode_name(c->mode))
-            : fail(p, p->line, col, "\"Sampling N hash\" needs Mode mirror, but Mode is %s "
-                   "(line %d): the switch samples %s", vnd_cc_mode_name(c->mode),
+            : fail(p, p->line, col, "\"Sampling N hash\" needs Mode mirror or tap, but Mode "
+                   "is %s (line %d): the switch samples %s", vnd_cc_mode_name(c->mode),
                    p->seen_line[F_MODE], vnd_cc_mode_name(c->mode));
     if (c->flow_sampling <= 1)
         return 0;
@@ -486,17 +486,19 @@ static int setting_line(struct cc *p, enum fld f, int kcol, const char *q)
     int vcol = COL(p, v);
     if (f == F_MODE) {
         if (n == 0)
-            return fail(p, p->line, vcol, "expected a mode after \"Mode\" (mirror, sflow or "
-                        "ipfix), found end of line");
+            return fail(p, p->line, vcol, "expected a mode after \"Mode\" (mirror, sflow, "
+                        "ipfix or tap), found end of line");
         if (word_is(v, n, "mirror"))
             c->mode = VND_CC_MIRROR;
         else if (word_is(v, n, "sflow"))
             c->mode = VND_CC_SFLOW;
         else if (word_is(v, n, "ipfix"))
             c->mode = VND_CC_IPFIX;
+        else if (word_is(v, n, "tap"))
+            c->mode = VND_CC_TAP;
         else
-            return fail(p, p->line, vcol, "unknown mode \"%s\" (expected mirror, sflow or "
-                        "ipfix)", show(sh, sizeof sh, v, n));
+            return fail(p, p->line, vcol, "unknown mode \"%s\" (expected mirror, sflow, "
+                        "ipfix or tap)", show(sh, sizeof sh, v, n));
         return end_of_line(p, q, v, n) || flow_sampling_agrees(p, f, kcol);
     }
     long lo = f == F_SNAPLEN || f == F_ACTIVE_TIMEOUT ? 0 : 1;
@@ -939,7 +941,8 @@ void vnd_collectconf_free(struct vnd_collect_conf *c)
 
 const char *vnd_cc_mode_name(enum vnd_cc_mode m)
 {
-    return m == VND_CC_SFLOW ? "sflow" : m == VND_CC_IPFIX ? "ipfix" : "mirror";
+    return m == VND_CC_SFLOW ? "sflow" : m == VND_CC_IPFIX ? "ipfix"
+           : m == VND_CC_TAP ? "tap" : "mirror";
 }
 
 static void add_prefix(char *buf, size_t size, size_t *o, const char *name,

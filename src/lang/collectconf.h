@@ -76,7 +76,10 @@ struct vnd_cc_pattern {
     int src_port, dst_port; /* -1: any (ports need proto TCP or UDP) */
 };
 
-enum vnd_cc_mode { VND_CC_MIRROR, VND_CC_SFLOW, VND_CC_IPFIX };
+/* mirror: the switch copies to the mirror port; sflow, ipfix: the switch's
+ * agent or exporter; tap: the table server reads the port's own
+ * interface (the switch copies nothing) */
+enum vnd_cc_mode { VND_CC_MIRROR, VND_CC_SFLOW, VND_CC_IPFIX, VND_CC_TAP };
 
 /* One `Cap` block. */
 struct vnd_cc_cap {
@@ -128,7 +131,7 @@ void vnd_collectconf_free(struct vnd_collect_conf *c);
 int vnd_collectconf_parse_n(const char *text, size_t len, const char *origin,
                             struct vnd_collect_conf **out, char **err);
 
-/* "mirror", "sflow" or "ipfix". */
+/* "mirror", "sflow", "ipfix" or "tap". */
 const char *vnd_cc_mode_name(enum vnd_cc_mode m);
 
 /* The pattern in the configuration's own words, for vnd_meta and for

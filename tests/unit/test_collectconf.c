@@ -528,10 +528,10 @@ static void errors(void)
     /* dualDirect, Mode, Snaplen, Sampling */
     error_is(VC "dualDirect=yes\n", "collect.conf:3:12: expected True or False after "
              "dualDirect=, found \"yes\"");
-    error_is(VC "Mode spy\n", "collect.conf:3:6: unknown mode \"spy\" (expected mirror, sflow or "
-             "ipfix)");
-    error_is(VC "Mode\n", "collect.conf:3:5: expected a mode after \"Mode\" (mirror, sflow or "
-             "ipfix), found end of line");
+    error_is(VC "Mode spy\n", "collect.conf:3:6: unknown mode \"spy\" (expected mirror, sflow, "
+             "ipfix or tap)");
+    error_is(VC "Mode\n", "collect.conf:3:5: expected a mode after \"Mode\" (mirror, sflow, "
+             "ipfix or tap), found end of line");
     error_is(VC "Mode mirror sflow\n", "collect.conf:3:13: expected the end of the line after "
              "\"mirror\", found \"sflow\"");
     error_is(VC "Snaplen 65536\n", "collect.conf:3:9: Snaplen 65536 is out of range (expected "
@@ -655,9 +655,31 @@ static void sampling_method(void)
              "\"hash\", found \"2\"");
     error_is(VC "Sampling 8 hash\nMode sflow\n", "collect.conf:4:1: Mode sflow cannot take "
              "\"Sampling N hash\" (line 3): the switch samples sflow; hash sampling is for Mode "
-             "mirror");
+             "mirror or tap");
     error_is(VC "Mode ipfix\nSampling 8 hash\n", "collect.conf:4:1: \"Sampling N hash\" needs "
-             "Mode mirror, but Mode is ipfix (line 3): the switch samples ipfix");
+             "Mode mirror or tap, but Mode is ipfix (line 3): the switch samples ipfix");
+    /* a tap's packets reach the table server whole: it samples them */
+    c = parse(VC "Mode tap\nSampling 8 hash\n");
+    CHECK(c && c->targets[0].caps[0].mode == VND_CC_TAP && c->targets[0].caps[0].sampling_hash,
+          "Mode tap takes Sampling N hash");
+    vnd_collectconf_free(c);
+}
+
+/* Mode tap: the table server reads the port's interface; Snaplen is the
+ * kernel's there; flows are picked in the switch for mirror only. */
+static void mode_tap(void)
+{
+    struct vnd_collect_conf *c = parse(VC "mode TAP\nSnaplen 128\nSampling 4\n");
+    CHECK(c != NULL, "Mode tap parses (any case)");
+    if (c) {
+        const struct vnd_cc_cap *k = c->targets[0].caps;
+        CHECK(k->mode == VND_CC_TAP && k->snaplen == 128 && k->sampling == 4,
+              "Mode tap, Snaplen 128, Sampling 4");
+        CHECK(strcmp(vnd_cc_mode_name(k->mode), "tap") == 0, "its name: tap");
+    }
+    vnd_collectconf_free(c);
+    error_is(VC "Mode tap\nFlow Sampling 4\n", "collect.conf:4:1: Flow Sampling needs Mode "
+             "mirror, but Mode is tap (line 3): use Sampling for tap");
 }
 
 int main(void)
@@ -671,5 +693,6 @@ int main(void)
     errors();
     flow_sampling();
     sampling_method();
+    mode_tap();
     return tap_done();
 }

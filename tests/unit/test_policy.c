@@ -6,6 +6,7 @@
 #include "../tap.h"
 
 #include <stdbool.h>
+#include <pcap/pcap.h>
 
 #include "control/nib.h"
 #include "control/ovs.h"
@@ -50,6 +51,29 @@ static void match_is(const struct vnd_policy_trace *t, const char *want)
     char *m = vnd_capture_match_text(&t->match);
     CHECK_EQ_STR(m, want, "match of %s", t->name);
     free(m);
+}
+
+/* An Ethernet frame to 02:00:00:00:01:03 (in one VLAN tag when `tagged`):
+ * IPv4 TCP from `src` to 10.0.1.3, destination port `dport`. */
+static void tcp_frame(uint8_t *f, bool tagged, uint32_t src, int dport)
+{
+    memset(f, 0, 64);
+    static const uint8_t dst[6] = {2, 0, 0, 0, 1, 3}, from[6] = {2, 0, 0, 0, 1, 2};
+    memcpy(f, dst, 6);
+    memcpy(f + 6, from, 6);
+    int o = 12;
+    if (tagged) {
+        f[o] = 0x81, f[o + 1] = 0x00, f[o + 3] = 7;
+        o += 4;
+    }
+    f[o] = 0x08, f[o + 1] = 0x00;
+    uint8_t *ip = f + o + 2;
+    ip[0] = 0x45, ip[3] = 40, ip[8] = 64, ip[9] = 6;
+    ip[12] = (uint8_t)(src >> 24), ip[13] = (uint8_t)(src >> 16), ip[14] = (uint8_t)(src >> 8);
+    ip[15] = (uint8_t)src;
+    ip[16] = 10, ip[17] = 0, ip[18] = 1, ip[19] = 3;
+    ip[20] = 0xc0, ip[21] = 0x01, ip[22] = (uint8_t)(dport >> 8), ip[23] = (uint8_t)dport;
+    ip[32] = 0x50;
 }
 
 int main(void)
@@ -167,6 +191,65 @@ int main(void)
     }
     free(err);
     err = NULL;
+    /* Mode tap: the same pattern as the kernel's filter, which passes the
+     * frames the match keeps, tagged or not, and not the others */
+    struct vnd_policy *ptap = compile("alice",
+        "Appliance Node : ids\n"
+        "Cap input\n"
+        "srcIP=10.0.1.2/32\n"
+        "proto=TCP\n"
+        "dstPort=5201\n"
+        "Mode tap\n"
+        "Sampling 4 hash\n"
+        "Snaplen 128\n", &err);
+    CHECK(ptap != NULL, "Mode tap compiles%s%s", err ? ": " : "", err ? err : "");
+    if (ptap) {
+        CHECK(ptap->ntraces == 1 && ptap->traces[0].mode == VND_CC_TAP, "a tap trace");
+        CHECK(ptap->traces[0].sampling == 4 && ptap->traces[0].sampling_hash
+              && ptap->traces[0].snaplen == 128, "its sampling (hash) and snap length");
+        char *b = vnd_capture_bpf_text(&ptap->traces[0].match);
+        CHECK_EQ_STR(b, "(ether dst 02:00:00:00:01:03 and ip proto 6 and src net 10.0.1.2/32 and "
+                        "dst port 5201) or (vlan and ether dst 02:00:00:00:01:03 and ip proto 6 "
+                        "and src net 10.0.1.2/32 and dst port 5201)", "the pattern as a BPF filter");
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+        struct bpf_program prog;
+        bool compiled = pcap_compile(dead, &prog, b, 1, PCAP_NETMASK_UNKNOWN) == 0;
+        CHECK(compiled, "libpcap compiles it%s%s", compiled ? "" : ": ", compiled ? ""
+              : pcap_geterr(dead));
+        if (compiled) {
+            uint8_t f[64];
+            struct pcap_pkthdr h = {.caplen = 58, .len = 58};
+            tcp_frame(f, false, 0x0a000102, 5201);
+            CHECK(pcap_offline_filter(&prog, &h, f), "it passes 10.0.1.2 -> :5201");
+            tcp_frame(f, false, 0x0a000102, 80);
+            CHECK(!pcap_offline_filter(&prog, &h, f), "not :80");
+            tcp_frame(f, false, 0x0a000109, 5201);
+            CHECK(!pcap_offline_filter(&prog, &h, f), "not from 10.0.1.9");
+            h.caplen = h.len = 62;
+            tcp_frame(f, true, 0x0a000102, 5201);
+            CHECK(pcap_offline_filter(&prog, &h, f), "and the same in a VLAN tag");
+            pcap_freecode(&prog);
+        }
+        pcap_close(dead);
+        free(b);
+        struct vnd_capture_match any = {0};
+        any.pattern.src_port = any.pattern.dst_port = -1;
+        b = vnd_capture_bpf_text(&any);
+        CHECK_EQ_STR(b, "", "no pattern: no filter");
+        free(b);
+        any.pattern.proto_kind = VND_CC_IPPROTO;
+        any.pattern.proto = 17;
+        b = vnd_capture_bpf_text(&any);
+        CHECK_EQ_STR(b, "((ip proto 17 or ip6)) or (vlan and (ip proto 17 or ip6))",
+                     "a protocol without an address: IPv6 too (the match decides)");
+        free(b);
+        vnd_policy_free(ptap);
+    }
+    free(err);
+    err = NULL;
+    refused("alice", "Appliance Node : ids\nCap input\nMode tap\nPolling 3\n",
+            "c.conf:2:5: Polling sets how often the sFlow agent sends its interface counters: it "
+            "goes with Mode sflow, not Mode tap");
     /* Mode ipfix: the rule's traces, with the flow cache's settings */
     struct vnd_policy *pi = compile("alice", "Appliance Node : ids\nCap input\nMode ipfix\n"
                                     "Sampling 10\nActiveTimeout 2\nMaxFlows 100\n", &err);

@@ -10,7 +10,10 @@
 #   cache (4096 flows) and active timeouts of 1 s and 60 s;
 #   VND Mode mirror: every packet; Snaplen 128 (cut in the switch); Flow
 #   Sampling 10 (1 flow in 10 copied by the switch); Sampling 10 (1 packet
-#   in 10 kept by the table server, every packet still copied).
+#   in 10 kept by the table server, every packet still copied);
+#   VND Mode tap: every packet read off the port's interface by the
+#   table server (the switch copies nothing), whole and cut to 128 bytes
+#   by the kernel.
 # The tenant flow: alice's client -> her ids's input (10.0.1.1), P parallel
 # iperf3 TCP connections for SECONDS (default 8 and 4), through hv1's
 # userspace datapath; the capture point is the ids's input.  (The rest of
@@ -103,6 +106,8 @@ CONFIGS=(
     "mirror snaplen 128|vnd|Snaplen 128"
     "mirror flow 1:10|vnd|Flow Sampling 10"
     "mirror tabled 1:10|vnd|Sampling 10"
+    "tap full|vnd|Mode tap"
+    "tap snaplen 128|vnd|Mode tap\\nSnaplen 128"
 )
 
 DIAG=
@@ -119,7 +124,8 @@ setup() {
         vsctl -- set bridge "$BR" ipfix=@i -- --id=@i create ipfix 'targets="127.0.0.1:9"' \
             "sampling=$1" "cache_max_flows=$2" "cache_active_timeout=$3" >/dev/null ;;
     vnd)
-        printf 'Appliance Node : ids\nCap input\nproto=TCP\n%s\n' "$*" >"$W/c.conf"
+        # (ARGS: settings, "\\n" between them)
+        printf 'Appliance Node : ids\nCap input\nproto=TCP\n%b\n' "$*" >"$W/c.conf"
         alice submit -c "$W/c.conf" >"$W/submit.out" 2>&1 || { cat "$W/submit.out"; return 1; }
         DIAG=$(grep -o 'd[0-9]*' "$W/submit.out" | head -1) ;;
     esac

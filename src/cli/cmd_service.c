@@ -122,7 +122,7 @@ static const char submit_usage[] =
     "nodes, links, capture points), the parse configuration which packets\n"
     "become rows of which tables with which columns (default: the standard\n"
     "columns).  Prints the new diagnosis's id on the first line, then its\n"
-    "traces and how each is captured: mode (mirror, sflow, ipfix), sampling\n"
+    "traces and how each is captured: mode (mirror, sflow, ipfix, tap), sampling\n"
     "(1 in N packets) and its method (count or hash), snaplen (bytes kept)\n"
     "and flow_sampling (1 flow in N copied by the switch, as really set).\n"
     "An error in a file is reported at its place, e.g. collect.conf:3:7: ...,\n"

@@ -60,7 +60,7 @@ struct vnd_policy_trace {
     int ofport;                     /* the capture point's port */
     char *port_name;                /* node.port, for the operator's view */
     struct vnd_capture_match match;
-    enum vnd_cc_mode mode;          /* mirror, sflow or ipfix */
+    enum vnd_cc_mode mode;          /* mirror, sflow, ipfix or tap */
     int sampling, snaplen;          /* sflow: 1 in N in the switch, header bytes */
     bool sampling_hash;             /* mirror: the table server samples by packet ID */
     int flow_sampling;              /* mirror: 1 flow in N copied by the switch */

@@ -132,7 +132,7 @@ struct trow {
     long long stored, bytes;
     struct vnd_capture_match m;
     char *tenant, *state;
-    char *mode;                     /* "mirror", "sflow" or "ipfix" */
+    char *mode;                     /* "mirror", "sflow", "ipfix" or "tap" */
     int ipfix_timeout, ipfix_flows;
     int sflow_polling;              /* at creation only (sflow_wanted reads the state) */
     bool sampling_hash;             /* sampling_method "hash" (ingest/sampling.h) */

@@ -9,7 +9,7 @@
  *   srcPort=*
  *   dstPort=80
  *   dualDirect=True                # also the reverse direction
- *   Mode mirror                    # mirror (default) | sflow | ipfix
+ *   Mode mirror                    # mirror (default) | sflow | ipfix | tap
  *   Snaplen 128                    # bytes kept of each packet (0: all)
  *   Sampling 10                    # 1 in N (1: every packet); "Sampling 8 hash":
  *                                  #   by packet ID, the same packets at every point

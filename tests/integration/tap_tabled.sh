@@ -51,6 +51,9 @@ api POST /v1/traces "{\"id\": \"t_out\", \"tag\": 11, \"mode\": \"tap\", \"ifind
   \"parse\": \"Trace ID all\\nFields: timestamp as ts, ip.src as src_ip, frame.caplen as caplen, frame.len as len\\n\"}"
 check_eq "a tap of what pa receives, cut to 60 bytes (direction out): 201" "$CODE" 201
 check_eq "two packet sockets on pa" "$(taps)" 2
+# named, not the API request's thread's name, which the CPU budget leaves out
+check_eq "two capture threads named vnd-tap (the CPU budget counts them)" \
+    "$(cat /proc/"$PID"/task/*/comm | grep -c '^vnd-tap$')" 2
 api GET /v1/traces/t_in
 check "GET says mode tap" grep -q '"mode":"tap"' <<<"$BODY"
 check "... the interface and the filter" grep -q '"interface":"pa".*"filter":"icmp"' <<<"$BODY"

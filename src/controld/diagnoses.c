@@ -650,7 +650,7 @@ static json_t *trace_json(const struct trow *r)
                      "sampling", r->sampling,
                      "sampling_method", r->sampling_hash ? "hash" : "count",
                      "snaplen", r->snaplen,
-                     "mode", r->mode,
+                     "mode", TROW_SFLOW(r) ? "sflow" : r->mode,
                      "flow_sampling", r->flow_sampling > 1 ? r->flow_sampling : 1);
 }
 

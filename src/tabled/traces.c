@@ -718,7 +718,8 @@ void vnd_traces_update_drops(struct vnd_tabled *td)
     for (int i = 0; i < td->ntraces; i++) {
         struct vnd_tabled_trace *t = td->traces[i];
         uint64_t k = t->kdrop_base, q = t->qdrop_base, bad = t->malformed_base;
-        for (int c = 0; c < td->ncoll; c++) {
+        /* a tap's frames come through no shared source: its own counts */
+        for (int c = 0; c < td->ncoll && !t->tap; c++) {
             struct vnd_source_stats cs;
             vnd_source_stats(td->coll[c], &cs);
             k += cs.kernel_dropped - t->kdrop_at[c];

@@ -194,29 +194,42 @@ void vnd_policy_free(struct vnd_policy *p)
 
 /* ---- matches ---- */
 
+/* Clauses joined by `sep` ("," when NULL); `cut` once one did not fit. */
 struct vnd_sbuf {
-    char s[512];
+    char s[640];
     size_t n;
+    const char *sep;
+    bool cut;
 };
 
 static void put(struct vnd_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct vnd_sbuf *b, const char *fmt, ...)
 {
+    const char *sep = b->sep ? b->sep : ",";
+    if (b->n) {
+        int k = snprintf(b->s + b->n, sizeof b->s - b->n, "%s", sep);
+        b->n += k > 0 && (size_t)k < sizeof b->s - b->n ? (size_t)k : 0;
+    }
     va_list ap;
     va_start(ap, fmt);
-    if (b->n && b->n < sizeof b->s - 1)
-        b->s[b->n++] = ',';
     int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
     va_end(ap);
-    if (k > 0)
-        b->n += (size_t)k < sizeof b->s - b->n ? (size_t)k : sizeof b->s - b->n - 1;
+    if (k < 0 || (size_t)k >= sizeof b->s - b->n) {
+        b->cut = true;
+        b->n = sizeof b->s - 1;
+    } else {
+        b->n += (size_t)k;
+    }
 }
 
-static void put_prefix(struct vnd_sbuf *b, const char *field, const struct vnd_cc_prefix *x)
+/* A prefix as `fmt` says it, e.g. "nw_src=%s/%d". */
+static void put_prefix(struct vnd_sbuf *b, const char *fmt, const struct vnd_cc_prefix *x)
+    __attribute__((format(printf, 2, 0)));
+static void put_prefix(struct vnd_sbuf *b, const char *fmt, const struct vnd_cc_prefix *x)
 {
     char a[INET6_ADDRSTRLEN];
     inet_ntop(x->family, x->addr, a, sizeof a);
-    put(b, "%s=%s/%d", field, a, x->len);
+    put(b, fmt, a, x->len);
 }
 
 static int pattern_family(const struct vnd_cc_pattern *p)
@@ -241,9 +254,9 @@ char *vnd_capture_match_text(const struct vnd_capture_match *m)
     if (p->proto_kind == VND_CC_ARP) {
         put(&b, "arp");
         if (p->src.set)
-            put_prefix(&b, "arp_spa", &p->src);
+            put_prefix(&b, "arp_spa=%s/%d", &p->src);
         if (p->dst.set)
-            put_prefix(&b, "arp_tpa", &p->dst);
+            put_prefix(&b, "arp_tpa=%s/%d", &p->dst);
         return vnd_xstrdup(b.s);
     }
     if (p->proto_kind == VND_CC_IPPROTO) {
@@ -264,9 +277,9 @@ char *vnd_capture_match_text(const struct vnd_capture_match *m)
         put(&b, v6 ? "ipv6" : "ip");
     }
     if (p->src.set)
-        put_prefix(&b, v6 ? "ipv6_src" : "nw_src", &p->src);
+        put_prefix(&b, v6 ? "ipv6_src=%s/%d" : "nw_src=%s/%d", &p->src);
     if (p->dst.set)
-        put_prefix(&b, v6 ? "ipv6_dst" : "nw_dst", &p->dst);
+        put_prefix(&b, v6 ? "ipv6_dst=%s/%d" : "nw_dst=%s/%d", &p->dst);
     if (p->src_port >= 0)
         put(&b, "tp_src=%d", p->src_port);
     if (p->dst_port >= 0)
@@ -276,51 +289,33 @@ char *vnd_capture_match_text(const struct vnd_capture_match *m)
 
 char *vnd_capture_filter_text(const struct vnd_capture_match *m)
 {
-    char s[640];
-    size_t n = 0;
-    s[0] = 0;
-#define ADD(...) do { \
-        if (n < sizeof s) \
-            n += (size_t)snprintf(s + n, sizeof s - n, "%s", n ? " and " : ""); \
-        if (n < sizeof s) \
-            n += (size_t)snprintf(s + n, sizeof s - n, __VA_ARGS__); \
-    } while (0)
+    struct vnd_sbuf b = {.sep = " and "};
     if (m->dl_dst[0])
-        ADD("eth.dst = %s", m->dl_dst);
+        put(&b, "eth.dst = %s", m->dl_dst);
     const struct vnd_cc_pattern *p = &m->pattern;
-    char a[INET6_ADDRSTRLEN];
     if (p->proto_kind == VND_CC_ARP) {
-        ADD("eth.type = 0x0806");
-        if (p->src.set) {
-            inet_ntop(p->src.family, p->src.addr, a, sizeof a);
-            ADD("arp.spa = %s/%d", a, p->src.len);
-        }
-        if (p->dst.set) {
-            inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
-            ADD("arp.tpa = %s/%d", a, p->dst.len);
-        }
-        return vnd_xstrdup(s);
+        put(&b, "eth.type = 0x0806");
+        if (p->src.set)
+            put_prefix(&b, "arp.spa = %s/%d", &p->src);
+        if (p->dst.set)
+            put_prefix(&b, "arp.tpa = %s/%d", &p->dst);
+        return vnd_xstrdup(b.s);
     }
     if (p->proto_kind == VND_CC_IPPROTO) {
         int proto = p->proto;
         if (pattern_family(p) == AF_INET6 && proto == 1)
             proto = 58;
-        ADD("ip.proto = %d", proto);
+        put(&b, "ip.proto = %d", proto);
     }
-    if (p->src.set) {
-        inet_ntop(p->src.family, p->src.addr, a, sizeof a);
-        ADD("ip.src = %s/%d", a, p->src.len);
-    }
-    if (p->dst.set) {
-        inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
-        ADD("ip.dst = %s/%d", a, p->dst.len);
-    }
+    if (p->src.set)
+        put_prefix(&b, "ip.src = %s/%d", &p->src);
+    if (p->dst.set)
+        put_prefix(&b, "ip.dst = %s/%d", &p->dst);
     if (p->src_port >= 0)
-        ADD("(tcp.src = %d or udp.src = %d)", p->src_port, p->src_port);
+        put(&b, "(tcp.src = %d or udp.src = %d)", p->src_port, p->src_port);
     if (p->dst_port >= 0)
-        ADD("(tcp.dst = %d or udp.dst = %d)", p->dst_port, p->dst_port);
-#undef ADD
-    return vnd_xstrdup(s);
+        put(&b, "(tcp.dst = %d or udp.dst = %d)", p->dst_port, p->dst_port);
+    return vnd_xstrdup(b.s);
 }
 
 /* The match in libpcap's language, for a tap's kernel filter: what it
@@ -330,48 +325,34 @@ char *vnd_capture_filter_text(const struct vnd_capture_match *m)
  * (extension headers may stand before it). */
 char *vnd_capture_bpf_text(const struct vnd_capture_match *m)
 {
-    char s[640];
-    size_t n = 0;
-    s[0] = 0;
-#define ADD(...) do { \
-        if (n < sizeof s) \
-            n += (size_t)snprintf(s + n, sizeof s - n, "%s", n ? " and " : ""); \
-        if (n < sizeof s) \
-            n += (size_t)snprintf(s + n, sizeof s - n, __VA_ARGS__); \
-    } while (0)
+    struct vnd_sbuf b = {.sep = " and "};
     if (m->dl_dst[0])
-        ADD("ether dst %s", m->dl_dst);
+        put(&b, "ether dst %s", m->dl_dst);
     const struct vnd_cc_pattern *p = &m->pattern;
-    char a[INET6_ADDRSTRLEN];
     if (p->proto_kind == VND_CC_ARP) {
-        ADD("arp");
+        put(&b, "arp");
     } else {
         /* the family a prefix gives; none: either (the match's ip.proto) */
         bool set = p->src.set || p->dst.set;
         if (p->proto_kind == VND_CC_IPPROTO && set && pattern_family(p) == AF_INET6)
-            ADD("ip6");
+            put(&b, "ip6");
         else if (p->proto_kind == VND_CC_IPPROTO && set)
-            ADD("ip proto %d", p->proto);
+            put(&b, "ip proto %d", p->proto);
         else if (p->proto_kind == VND_CC_IPPROTO)
-            ADD("(ip proto %d or ip6)", p->proto);
-        if (p->src.set) {
-            inet_ntop(p->src.family, p->src.addr, a, sizeof a);
-            ADD("src net %s/%d", a, p->src.len);
-        }
-        if (p->dst.set) {
-            inet_ntop(p->dst.family, p->dst.addr, a, sizeof a);
-            ADD("dst net %s/%d", a, p->dst.len);
-        }
+            put(&b, "(ip proto %d or ip6)", p->proto);
+        if (p->src.set)
+            put_prefix(&b, "src net %s/%d", &p->src);
+        if (p->dst.set)
+            put_prefix(&b, "dst net %s/%d", &p->dst);
         if (p->src_port >= 0)
-            ADD("src port %d", p->src_port);
+            put(&b, "src port %d", p->src_port);
         if (p->dst_port >= 0)
-            ADD("dst port %d", p->dst_port);
+            put(&b, "dst port %d", p->dst_port);
     }
-#undef ADD
-    if (n >= sizeof s || !n)
+    if (b.cut || !b.n)
         return vnd_xstrdup("");     /* too long to say: the match alone */
     /* the same inside one VLAN tag (a trunk port's frames) */
-    return vnd_strdup_printf("(%s) or (vlan and %s)", s, s);
+    return vnd_strdup_printf("(%s) or (vlan and %s)", b.s, b.s);
 }
 
 /* True when one prefix contains the other (both set, same family). */

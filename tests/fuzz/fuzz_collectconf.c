@@ -132,7 +132,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(cp->snaplen >= 0 && cp->snaplen <= VND_CC_SNAPLEN_MAX, "snaplen");
             check(cp->sampling >= 1 && cp->sampling <= VND_CC_SAMPLING_MAX, "sampling");
             check(cp->mode == VND_CC_MIRROR || cp->mode == VND_CC_SFLOW
-                  || cp->mode == VND_CC_IPFIX, "mode");
+                  || cp->mode == VND_CC_IPFIX || cp->mode == VND_CC_TAP, "mode");
+            check(cp->flow_sampling <= 1 || cp->mode == VND_CC_MIRROR,
+                  "flow sampling (the switch's) with Mode mirror only");
+            check(!cp->sampling_hash || cp->mode == VND_CC_MIRROR || cp->mode == VND_CC_TAP,
+                  "hash sampling (the table server's) with Mode mirror or tap only");
             check_prefix(&pt->src);
             check_prefix(&pt->dst);
             check(!pt->src.set || !pt->dst.set || pt->src.family == pt->dst.family,

@@ -28,7 +28,6 @@ struct pcap_live {
     pcap_t *pcap;
     struct vnd_tagmap *map;      /* the mirror port's; NULL for a tap */
     int tap_slot, tap_tag;       /* a tap: the one trace it feeds */
-    uint32_t tap_snaplen;
     struct vnd_pktq_writer w;
     pthread_t thread;
     bool running;
@@ -140,7 +139,6 @@ int vnd_pcap_tap_open(const char *ifname, const struct vnd_pcap_tap_opts *o, str
     struct pcap_live *c = live_new(p, ifname, q);
     c->tap_slot = o->slot;
     c->tap_tag = o->tag & (VND_TAGS - 1);
-    c->tap_snaplen = o->snaplen;
     *out = &c->up;
     return 0;
 }
@@ -189,17 +187,15 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     bump(&c->queued);
 }
 
-/* A tap's frame: its trace's whatever it holds (the filter chose it). */
+/* A tap's frame: its trace's whatever it holds (the filter chose it), cut
+ * already by the kernel to the trace's snap length. */
 static void on_tap_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct pcap_live *c = (struct pcap_live *)user;
     bump(&c->received);
-    uint32_t caplen = h->caplen;
-    if (c->tap_snaplen && caplen > c->tap_snaplen)
-        caplen = c->tap_snaplen;
     struct vnd_pktrec r = {
         .ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec,
-        .index = c->tap_slot, .caplen = caplen, .len = h->len, .tag = (uint16_t)c->tap_tag,
+        .index = c->tap_slot, .caplen = h->caplen, .len = h->len, .tag = (uint16_t)c->tap_tag,
         .type = VND_REC_PACKET,
     };
     unsigned char *d = vnd_pktq_append(&c->w, &r);
@@ -208,7 +204,7 @@ static void on_tap_frame(u_char *user, const struct pcap_pkthdr *h, const u_char
         bump(&c->tag_drops[c->tap_tag]);
         return;
     }
-    memcpy(d, bytes, caplen);
+    memcpy(d, bytes, h->caplen);
     bump(&c->queued);
 }
 

@@ -314,7 +314,8 @@ static int ts_create(struct vnd_controld *cd, const struct host *h, const char *
             return -1;
         }
         char *match = vnd_capture_filter_text(&r->m);
-        json_object_set_new(body, "mode", json_string(r->mode));
+        /* (by TROW_TAP: a state of before the mode column says mirror) */
+        json_object_set_new(body, "mode", json_string(TROW_TAP(r) ? "tap" : "sflow"));
         json_object_set_new(body, "ifindex", json_integer(ifindex));
         if (*match)
             json_object_set_new(body, "match", json_string(match));

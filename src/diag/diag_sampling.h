@@ -7,7 +7,8 @@
  * of the rates, when it is there; else one interval from vnd_meta
  * (sampling, flow_sampling, snaplen) with method 'count'.  The mode comes from vnd_meta's
  * source: "vnd-tabled" mirror, "vnd-tabled sflow", "vnd-tabled ipfix",
- * "vnd-tabled tap" tap (every packet, like mirror), anything else (a capture file's path, from `vnd parse`) file.
+ * "vnd-tabled tap" tap (every packet, like mirror), anything else (a
+ * capture file's path, from `vnd parse`) file.
  *
  * What the apps do with it:
  *  - throughput scales each row by its interval's factor (table-server N

@@ -170,8 +170,6 @@ static void trace_free(struct trace *t)
     free(t);
 }
 
-/* Groups the rule's fields by column, in the order written, so binding a
- * row walks each column's candidates and takes the first present. */
 /* How a column's value is read: a column of one integer field, or of one
  * timestamp in nanoseconds shown as seconds, straight from the packet
  * (vnd_field_value's call and type switch per column were a third of an
@@ -192,6 +190,8 @@ static enum col_how col_how_of(const enum vnd_field *f, int n)
     return COL_GENERIC;
 }
 
+/* Groups the rule's fields by column, in the order written, so binding a
+ * row walks each column's candidates and takes the first present. */
 static void sink_layout(struct sink *k)
 {
     const struct vnd_parse_rule *r = k->rule;

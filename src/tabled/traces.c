@@ -270,11 +270,11 @@ static void enlist(struct vnd_tabled *td, struct vnd_tabled_trace *t)
                         t->cap_dir_out, t->sampling);
     else if (is_ipfix(t))
         vnd_obsmap_set(td->obsmap, t->slot, t->tag, (uint64_t)t->tag);
-    else if (t->tap && vnd_source_start(t->tap))
-        vnd_err("trace %s: cannot start the capture thread of %s", t->id,
-                vnd_source_name(t->tap));
     else if (!t->tap)
         vnd_tagmap_set(&td->tagmap, t->tag, t->slot, t->snaplen);
+    else if (vnd_source_start(t->tap))
+        vnd_err("trace %s: cannot start the capture thread of %s", t->id,
+                vnd_source_name(t->tap));
 }
 
 static int add_to_parser(struct vnd_tabled_trace *t, bool append,

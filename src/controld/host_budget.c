@@ -28,6 +28,7 @@ struct hb {
     double fixed;
     double fixed_at;                /* the share it was learnt at */
     bool floor_said;                /* the log said this fixed part is over the budget */
+    bool floored;                   /* the last poll found this budget at its floor */
     double kept;                    /* of what the tenants asked, kept now */
     double changed_share, changed_kept;  /* before the last change, to judge it; -1: none */
     double copies, copies_at;       /* copies the table server had received, when; -1: none */
@@ -102,8 +103,10 @@ static struct hb *entry(struct vnd_host_budgets *b, const char *host, int cpu_pc
     for (int i = 0; i < b->n; i++)
         if (!strcmp(b->hosts[i].host, host)) {
             struct hb *e = &b->hosts[i];
-            if (e->cpu_pct != cpu_pct)
+            if (e->cpu_pct != cpu_pct) {
                 e->floor_said = false;      /* a new budget: said again */
+                e->floored = false;
+            }
             if (!cpu_pct)
                 e->rule = (struct vnd_budget_rule){0};
             if (!drop_pct)
@@ -168,7 +171,9 @@ static bool learn_fixed(struct hb *e, double share)
         return false;
     if (share < e->fixed)
         e->fixed = share;
-    if (share > (1 + FIXED_DRIFT) * e->fixed_at)
+    /* (not at a floor: more traffic, more forwarding, and the floor
+     * stands; forgetting it there raised, a change for nothing) */
+    if (share > (1 + FIXED_DRIFT) * e->fixed_at && !e->floored)
         e->fixed = -1;
     return false;
 }
@@ -293,7 +298,16 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
          * rough to size them, which the rule's proportional k does.)  A
          * tolerated drop has no floor: copying less always lowers it. */
         bool at_floor = false;
-        if (cpu_step == VND_BUDGET_RAISE && fixed > VND_BUDGET_HIGH * limit) {
+        /* With hysteresis: the fixed part follows the share down, and one
+         * poll a few tenths of a point low must not end a floor found
+         * (a raise, then another floor, a change each time); it ends
+         * when the fixed part falls under 40% of the budget, as with
+         * less traffic to forward. */
+        pthread_mutex_lock(&b->lock);
+        double floor_at = (e->floored ? VND_BUDGET_LOW : VND_BUDGET_HIGH) * limit;
+        e->floored = p[i].cpu_pct && fixed >= 0 && fixed > floor_at;
+        pthread_mutex_unlock(&b->lock);
+        if (cpu_step == VND_BUDGET_RAISE && fixed > floor_at) {
             cpu_step = VND_BUDGET_HOLD;
             at_floor = true;
             if (drop_step != VND_BUDGET_RAISE)

@@ -1,6 +1,7 @@
 /* packed.c — a packed table's block format (see packed.h). */
 #include "store/packed.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,19 +40,41 @@ static inline bool has_bytes(const struct vnd_value *v)
 
 /* memcmp() == 0 for the short values of a row, without a call per column
  * (libc's memcmp was an eighth of the writer's time, a byte loop a
- * twentieth of the collector's): eight bytes at a time */
+ * twentieth of the collector's): eight bytes at a time, and the tail as
+ * one load that overlaps what was compared (a byte loop over it was a
+ * sixth of vnd_packed_add on IPFIX rows, their addresses 8 to 15 bytes) */
 static inline bool same(const uint8_t *a, const uint8_t *b, size_t n)
 {
     uint64_t x, y, d = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        d |= x ^ y;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            d |= x ^ y;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return !(d | (x ^ y));
     }
-    for (; i < n; i++)
-        d |= (uint64_t)(a[i] ^ b[i]);
-    return d == 0;
+    uint32_t u, v;
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        d = u ^ v;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return !(d | (u ^ v));
+    }
+    uint16_t h, k;
+    if (n >= 2) {
+        memcpy(&h, a, 2);
+        memcpy(&k, b, 2);
+        d = (uint16_t)(h ^ k);
+        memcpy(&h, a + n - 2, 2);
+        memcpy(&k, b + n - 2, 2);
+        return !(d | (uint16_t)(h ^ k));
+    }
+    return n == 0 || a[0] == b[0];
 }
 
 void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_value *v,
@@ -92,8 +115,9 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             uint64_t u;
             memcpy(&u, &v[c].d, 8);
             *o++ = TAG_REAL;
-            for (int k = 0; k < 8; k++)
-                *o++ = (uint8_t)(u >> (8 * k));
+            u = htole64(u);             /* one store, not eight */
+            memcpy(o, &u, 8);
+            o += 8;
             break;
         }
         case VND_SQL_TEXT:

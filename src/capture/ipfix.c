@@ -91,12 +91,14 @@ enum { OP_FIELD, OP_NUM };
         s->has = bit; \
         break
 
-/* The op of an IANA field: OP_NUM for those field() would store whole
- * and unconditionally (it stays the reference for what each IE means). */
-static void compile_field(struct fspec *s)
+/* The op of an IANA field of a data template: OP_NUM for those field()
+ * would store whole and unconditionally (it stays the reference for what
+ * each IE means).  Only fixed lengths of 1 to 8 bytes: a variable one
+ * (65535) goes through field(). */
+static void compile_field(struct fspec *s, bool options)
 {
     s->op = OP_FIELD;
-    if (s->pen || s->len < 1 || s->len > 8)
+    if (options || s->pen || s->len < 1 || s->len > 8)
         return;
     switch (s->ie) {
     NUM(1, octets, VND_IPFIX_HAS_OCTETS);
@@ -269,7 +271,7 @@ static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, b
     t->refreshed = now;
     for (uint16_t i = 0; i < nfields; i++) {
         t->f[i] = f[i];
-        compile_field(&t->f[i]);
+        compile_field(&t->f[i], options);
         t->min_len += f[i].len == 65535 ? 1 : f[i].len;
     }
     unsigned b = bucket(k, id);
@@ -549,9 +551,7 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
                 return -1;
             }
             const struct fspec *s = &t->f[i];
-            if (s->op == OP_NUM && len == s->len && !t->options) {
-                /* (a field of the template's own length: one sent as
-                 * variable goes through field()) */
+            if (s->op == OP_NUM) {
                 uint64_t x = be(v.p, len);
                 uint8_t *d = (uint8_t *)&f + s->dst;
                 switch (s->dw) {

@@ -275,6 +275,13 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
                                                  &kd, &drop_over);
         }
         double fixed = e->fixed, kept_now = e->kept, drop = e->drop;
+        /* With hysteresis: the fixed part follows the share down, and one
+         * poll a few tenths of a point low must not end a floor found
+         * (a raise, then another floor, a change each time); it ends
+         * when the fixed part falls under 40% of the budget, as with
+         * less traffic to forward. */
+        double floor_at = (e->floored ? VND_BUDGET_LOW : VND_BUDGET_HIGH) * limit;
+        e->floored = p[i].cpu_pct && fixed >= 0 && fixed > floor_at;
         pthread_mutex_unlock(&b->lock);
         if (p[i].cpu_pct)
             vnd_metric_set(b->m_limit, limit, p[i].host);
@@ -298,15 +305,6 @@ void vnd_host_budgets_poll(struct vnd_controld *cd, struct vnd_host_budgets *b)
          * rough to size them, which the rule's proportional k does.)  A
          * tolerated drop has no floor: copying less always lowers it. */
         bool at_floor = false;
-        /* With hysteresis: the fixed part follows the share down, and one
-         * poll a few tenths of a point low must not end a floor found
-         * (a raise, then another floor, a change each time); it ends
-         * when the fixed part falls under 40% of the budget, as with
-         * less traffic to forward. */
-        pthread_mutex_lock(&b->lock);
-        double floor_at = (e->floored ? VND_BUDGET_LOW : VND_BUDGET_HIGH) * limit;
-        e->floored = p[i].cpu_pct && fixed >= 0 && fixed > floor_at;
-        pthread_mutex_unlock(&b->lock);
         if (cpu_step == VND_BUDGET_RAISE && fixed > floor_at) {
             cpu_step = VND_BUDGET_HOLD;
             at_floor = true;

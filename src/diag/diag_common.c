@@ -483,7 +483,9 @@ void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *
 int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const char *tables[] = {c->o->in, c->o->out, NULL};
-    vnd_sb_printf(sb, "WITH vnd_origin AS (");
+    /* materialized: a planner that misjudges how few pairs there are
+     * (PostgreSQL guesses one) must not read both tables again per pair */
+    vnd_sb_printf(sb, "WITH vnd_origin AS MATERIALIZED (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, ")");
     return vnd_diag_pairs(c, sb, err);
@@ -510,23 +512,49 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         /* empty payloads all hash alike: they cannot be told apart */
         vnd_sb_printf(sb, " s WHERE %s)", payload ? "payload_len > 0" : "id IS NOT NULL");
     }
+    static const char *const col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
     vnd_sb_printf(sb, ",\nvnd_match AS (SELECT vnd_pi.ts AS i_ts, vnd_pi.k AS i_k, vnd_pi.src_ip AS i_src_ip,"
                       " vnd_pi.src_port AS i_src_port,\n"
                       "       vnd_pi.dst_ip AS i_dst_ip, vnd_pi.dst_port AS i_dst_port,"
                       " vnd_pi.proto AS i_proto, vnd_po.ts AS o_ts,\n"
                       "       vnd_po.src_ip AS o_src_ip, vnd_po.src_port AS o_src_port,"
                       " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
-                      "       vnd_po.ts - vnd_pi.ts AS d,\n"
-                      /* the nearest; ties by time, then by the tuples, so the
-                       * choice does not depend on how the rows are stored */
-                      "       row_number() OVER (PARTITION BY vnd_pi.k, vnd_pi.ts"
-                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts), vnd_po.ts,\n"
-                      "         vnd_po.src_ip, vnd_po.src_port, vnd_po.dst_ip, vnd_po.dst_port,"
-                      " vnd_pi.src_ip, vnd_pi.src_port, vnd_pi.dst_ip, vnd_pi.dst_port) AS vnd_r\n"
-                      "  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
+                      "       vnd_po.ts - vnd_pi.ts AS d, row_number() OVER vnd_wi AS vnd_r,"
+                      " row_number() OVER vnd_wo AS vnd_rb");
+    /* b_: the in-row nearest to this out-row; f_: the out-row nearest to
+     * this in-row */
+    for (int i = 0; i < 4; i++)
+        vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s,"
+                          " first_value(vnd_po.%s) OVER vnd_wi AS f_%s",
+                      col[i], col[i], col[i], col[i]);
+    vnd_sb_printf(sb, "\n  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
     vnd_sb_printf(sb, " AND vnd_pi.ts + ");
     vnd_sb_real(sb, o->window);
-    vnd_sb_printf(sb, "),\nvnd_pairs AS (SELECT * FROM vnd_match WHERE vnd_r = 1)");
+    /* the nearest each way; ties by time, then by the tuples, so the
+     * choice does not depend on how the rows are stored */
+    vnd_sb_printf(sb, "\n  WINDOW vnd_wi AS (PARTITION BY vnd_pi.k, vnd_pi.ts"
+                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts), vnd_po.ts,\n"
+                      "         vnd_po.src_ip, vnd_po.src_port, vnd_po.dst_ip, vnd_po.dst_port,"
+                      " vnd_pi.src_ip, vnd_pi.src_port, vnd_pi.dst_ip, vnd_pi.dst_port),\n"
+                      "    vnd_wo AS (PARTITION BY vnd_po.k, vnd_po.ts"
+                      " ORDER BY abs(vnd_po.ts - vnd_pi.ts), vnd_pi.ts,\n"
+                      "         vnd_pi.src_ip, vnd_pi.src_port, vnd_pi.dst_ip, vnd_pi.dst_port,"
+                      " vnd_po.src_ip, vnd_po.src_port, vnd_po.dst_ip, vnd_po.dst_port))");
+    /* an in-row's nearest out-row, unless that is nearer still to an
+     * in-row of another flow, whose copy it is: a packet the hop dropped
+     * cannot take the place of another flow's packet that left with the
+     * same key (a UDP flow's 16-bit IP ID meets another's often enough).
+     * Rows of one flow with one key (pure ACKs whose IP ID is 0) are not
+     * told apart, as before. */
+    vnd_sb_printf(sb, ",\nvnd_pairs AS (SELECT * FROM vnd_match WHERE vnd_r = 1");
+    char a[16], b[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "b_%s", col[i]);
+        snprintf(b, sizeof b, "i_%s", col[i]);
+        vnd_sb_printf(sb, " AND ");
+        vnd_diag_same(c, sb, a, b);
+    }
+    vnd_sb_printf(sb, ")");
     return 0;
 }

@@ -6,8 +6,9 @@
  * (most were seen first in --in, or first in --out); a direction with no
  * matched packet takes the opposite of its reverse direction, and one with
  * neither is taken to travel --in to --out.  A packet counts as lost when
- * it entered on its side and no packet with its key was seen on the other
- * within --window seconds.  Matching by payload cannot follow packets
+ * it entered on its side and is no end of a pair (vnd_diag_pairs: the
+ * nearest packet with its key on the other side within --window seconds,
+ * unless that one is nearer still to a packet of another flow).  Matching by payload cannot follow packets
  * without payload (pure ACKs): they are left out. */
 #include "diag/diag.h"
 
@@ -31,17 +32,30 @@ static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const c
     vnd_sb_printf(sb, "\n");
 }
 
-/* "EXISTS (...)": a row of `other` with e's key within --window of e.ts.
- * In a WHERE clause, EXISTS and NOT EXISTS are semi- and anti-joins that
- * PostgreSQL hashes on the key; in a select list they would be a subquery
- * run per row. */
-static void found(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *other)
+/* "EXISTS (...)": e's key and time are an end of a pair: of vnd_pairs
+ * for what entered from --in, of vnd_back (the same rule the other way)
+ * for what entered from --out.  In a WHERE clause, EXISTS and NOT EXISTS are
+ * semi- and anti-joins that PostgreSQL hashes on the key; in a select list
+ * they would be a subquery run per row. */
+static void found(struct vnd_sb *sb, bool out)
 {
-    vnd_sb_printf(sb, "EXISTS (SELECT 1 FROM %s y WHERE y.k = e.k AND y.ts BETWEEN e.ts - ",
-                  other);
-    vnd_sb_real(sb, c->o->window);
-    vnd_sb_printf(sb, " AND e.ts + ");
-    vnd_sb_real(sb, c->o->window);
+    vnd_sb_printf(sb, "EXISTS (SELECT 1 FROM %s y WHERE y.i_k = e.k AND y.%s_ts = e.ts)",
+                  out ? "vnd_back" : "vnd_pairs", out ? "o" : "i");
+}
+
+/* vnd_pairs seen from --out: an out-row's nearest in-row, unless that is
+ * nearer still to an out-row of another flow */
+static void back(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
+{
+    static const char *const col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
+    vnd_sb_printf(sb, ",\nvnd_back AS (SELECT i_k, o_ts FROM vnd_match WHERE vnd_rb = 1");
+    char a[16], b[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "f_%s", col[i]);
+        snprintf(b, sizeof b, "o_%s", col[i]);
+        vnd_sb_printf(sb, " AND ");
+        vnd_diag_same(c, sb, a, b);
+    }
     vnd_sb_printf(sb, ")");
 }
 
@@ -59,6 +73,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     }
     if (vnd_diag_hop_prologue(c, sb, err))
         return -1;
+    back(c, sb);
     /* +1: the direction travels in→out */
     vnd_sb_printf(sb, ",\nvnd_orient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"
                       " i_dst_ip AS dst_ip, i_dst_port AS dst_port,\n"
@@ -85,7 +100,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_sb_printf(sb, "%sSELECT e.dirn, e.ts, e.k, e.src_ip, e.src_port, e.dst_ip, e.dst_port,"
                           " %d AS lost FROM %s e\n    WHERE %s", k ? "\n  UNION ALL " : "",
                       lost, out ? "vnd_eo" : "vnd_ei", lost ? "NOT " : "");
-        found(c, sb, out ? "vnd_pi" : "vnd_po");
+        found(sb, out);
     }
     vnd_sb_printf(sb, ")\n");
     if (o->list) {

@@ -5,11 +5,12 @@
  * Without indexes (the tenant's connection cannot make any) SQLite builds
  * an automatic index on every run and probes it per row.  Here each table
  * is read once; its rows are grouped by key (id or payload hash) in a
- * hash table and sorted by time within a group, so every in-row finds
- * the out-rows of its key within --window by binary search, as the SQL's
- * join does: `po.k = pi.k AND po.ts BETWEEN pi.ts - w AND pi.ts + w`,
- * keeping, per (key, ts) of --in, the nearest out-row (ties: earlier, then
- * the smaller tuples, as the SQL's ORDER BY).  The tests compare the rows
+ * hash table and sorted by time within a group, so every row finds the
+ * other table's rows of its key within --window in one sweep, as the
+ * SQL's join does: `po.k = pi.k AND po.ts BETWEEN pi.ts - w AND pi.ts + w`.
+ * Per (key, ts) of each side the nearest row of the other (ties: earlier,
+ * then the smaller tuples, as the SQL's ORDER BY); a pair is kept unless
+ * its far end is nearer still to a row of another flow.  The tests compare the rows
  * with the SQL's through `vnd query`. */
 #include "diag/step.h"
 
@@ -38,8 +39,11 @@ struct pairs_state {
     struct side s[2];               /* in, out */
     struct pair *p;
     size_t np, capp;
+    uint32_t *rep[2], *best[2];     /* per row of in, out: see nearest() */
     double t0;
 };
+
+#define NONE UINT32_MAX
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -110,34 +114,6 @@ static int read_side(struct pairs_state *S, struct side *sd, const char *table, 
     return ret;
 }
 
-/* First position in group rows r[0..m) with ts >= lo. */
-static uint32_t lower(const struct side *sd, const uint32_t *r, uint32_t m, double lo)
-{
-    uint32_t a = 0, b = m;
-    while (a < b) {
-        uint32_t mid = a + (b - a) / 2;
-        if (sd->ts[r[mid]] < lo)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    return a;
-}
-
-/* A row of `sd` with key k within the window of ts (the SQL's EXISTS). */
-static bool exists(const struct side *sd, bool has, int64_t k, double ts, double w)
-{
-    if (!has)
-        return false;
-    int64_t g = vnd_keyidx_find(&sd->idx, k);
-    if (g < 0)
-        return false;
-    const uint32_t *r = sd->idx.rows + sd->idx.start[g];
-    uint32_t m = sd->idx.start[g + 1] - sd->idx.start[g];
-    uint32_t a = lower(sd, r, m, ts - w);
-    return a < m && sd->ts[r[a]] <= ts + w;
-}
-
 static void push_pair(struct pairs_state *S, uint32_t i, uint32_t o, double d)
 {
     if (S->np == S->capp) {
@@ -147,56 +123,95 @@ static void push_pair(struct pairs_state *S, uint32_t i, uint32_t o, double d)
     S->p[S->np++] = (struct pair){i, o, d};
 }
 
-/* vnd_pairs: per (key, ts) of --in, the nearest out-row in the window. */
-static void make_pairs(struct pairs_state *S)
+/* For every row of `a`: rep, the row of smallest tuple among a's rows of
+ * its key and time (they cannot be told apart), and best, the row of `b`
+ * its run would pair with: the nearest of b's rows with its key within
+ * the window, ties to the earlier, then the smaller tuple (NONE: none).
+ * The same rule both ways: the SQL's two row_number()s. */
+static void nearest(const struct pairs_state *S, int from, uint32_t *rep, uint32_t *best)
 {
-    const struct side *in = &S->s[0], *out = &S->s[1];
+    const struct side *a = &S->s[from], *b = &S->s[1 - from];
     double w = S->c->o->window;
-    for (uint32_t g = 0; g < in->idx.ngroups; g++) {
-        int64_t og = vnd_keyidx_find(&out->idx, in->idx.keys[g]);
-        if (og < 0)
-            continue;
-        const uint32_t *ir = in->idx.rows + in->idx.start[g];
-        uint32_t im = in->idx.start[g + 1] - in->idx.start[g];
-        const uint32_t *orw = out->idx.rows + out->idx.start[og];
-        uint32_t om = out->idx.start[og + 1] - out->idx.start[og];
-        uint32_t lo = 0;
-        for (uint32_t a = 0; a < im;) {
-            double ts = in->ts[ir[a]];
-            uint32_t b = a + 1;
-            while (b < im && in->ts[ir[b]] == ts)
-                b++;
-            double from = ts - w, to = ts + w;
-            while (lo < om && out->ts[orw[lo]] < from)
+    for (uint32_t r = 0; r < a->n; r++)
+        rep[r] = best[r] = NONE;
+    for (uint32_t g = 0; g < a->idx.ngroups; g++) {
+        const uint32_t *ar = a->idx.rows + a->idx.start[g];
+        uint32_t am = a->idx.start[g + 1] - a->idx.start[g];
+        int64_t bg = vnd_keyidx_find(&b->idx, a->idx.keys[g]);
+        const uint32_t *br = NULL;
+        uint32_t bm = 0, lo = 0;
+        if (bg >= 0) {
+            br = b->idx.rows + b->idx.start[bg];
+            bm = b->idx.start[bg + 1] - b->idx.start[bg];
+        }
+        for (uint32_t x = 0; x < am;) {
+            double ts = a->ts[ar[x]];
+            uint32_t y = x + 1, first = ar[x];
+            while (y < am && a->ts[ar[y]] == ts) {
+                if (vnd_flows_cmp_tuple(&S->flows, a->flow[ar[y]], a->flow[first]) < 0)
+                    first = ar[y];
+                y++;
+            }
+            /* the SQL's one test, po.ts BETWEEN pi.ts - w AND pi.ts + w,
+             * both ways (rounded alike) */
+            while (lo < bm && (from == 0 ? b->ts[br[lo]] < ts - w : b->ts[br[lo]] + w < ts))
                 lo++;
-            int64_t best = -1;
-            double bd = 0;
-            for (uint32_t j = lo; j < om && out->ts[orw[j]] <= to; j++) {
-                uint32_t o = orw[j];
-                double ad = fabs(out->ts[o] - ts);
-                if (best >= 0) {
-                    if (ad > bd)
+            uint32_t pick = NONE;
+            double pd = 0;
+            for (uint32_t j = lo;
+                 j < bm && (from == 0 ? b->ts[br[j]] <= ts + w : b->ts[br[j]] - w <= ts); j++) {
+                uint32_t o = br[j];
+                double ad = fabs(b->ts[o] - ts);
+                if (pick != NONE) {
+                    if (ad > pd)
                         continue;
-                    if (ad == bd) {
-                        uint32_t bo = (uint32_t)best;
-                        if (out->ts[o] > out->ts[bo])
+                    if (ad == pd) {
+                        if (b->ts[o] > b->ts[pick])
                             continue;
-                        if (out->ts[o] == out->ts[bo]
-                            && vnd_flows_cmp_tuple(&S->flows, out->flow[o], out->flow[bo]) >= 0)
+                        if (b->ts[o] == b->ts[pick]
+                            && vnd_flows_cmp_tuple(&S->flows, b->flow[o], b->flow[pick]) >= 0)
                             continue;
                     }
                 }
-                best = o;
-                bd = ad;
+                pick = o;
+                pd = ad;
             }
-            if (best >= 0) {
-                uint32_t i = ir[a];
-                for (uint32_t k = a + 1; k < b; k++)
-                    if (vnd_flows_cmp_tuple(&S->flows, in->flow[ir[k]], in->flow[i]) < 0)
-                        i = ir[k];
-                push_pair(S, i, (uint32_t)best, out->ts[best] - ts);
+            for (uint32_t k = x; k < y; k++) {
+                rep[ar[k]] = first;
+                best[ar[k]] = pick;
             }
-            a = b;
+            x = y;
+        }
+    }
+}
+
+/* Whether row r of side `s` is an end of a pair: the row it picked is not
+ * nearer still to a row of another flow on r's side, whose copy it is. */
+static bool paired(const struct pairs_state *S, int s, uint32_t r)
+{
+    uint32_t o = S->best[s][r];
+    return o != NONE && S->s[s].flow[S->best[1 - s][o]] == S->s[s].flow[S->rep[s][r]];
+}
+
+/* vnd_pairs: per (key, ts) of --in, its nearest out-row, unless that is
+ * nearer still to an in-row of another flow: a packet the hop dropped
+ * cannot take the place of another flow's packet that left with the same
+ * key (a UDP flow's 16-bit IP ID meets another's often enough).  Rows of
+ * one flow with one key (pure ACKs whose IP ID is 0) are not told apart. */
+static void make_pairs(struct pairs_state *S)
+{
+    const struct side *in = &S->s[0], *out = &S->s[1];
+    for (int s = 0; s < 2; s++) {
+        S->rep[s] = xrealloc(NULL, (S->s[s].n + 1) * sizeof(uint32_t));
+        S->best[s] = xrealloc(NULL, (S->s[s].n + 1) * sizeof(uint32_t));
+    }
+    nearest(S, 0, S->rep[0], S->best[0]);
+    nearest(S, 1, S->rep[1], S->best[1]);
+    for (uint32_t k = 0; k < in->idx.start[in->idx.ngroups]; k++) {
+        uint32_t i = in->idx.rows[k];
+        if (S->rep[0][i] == i && paired(S, 0, i)) {
+            uint32_t o = S->best[0][i];
+            push_pair(S, i, o, out->ts[o] - in->ts[i]);
         }
     }
 }
@@ -232,6 +247,10 @@ static void unload(struct pairs_state *S)
     side_free(&S->s[0]);
     side_free(&S->s[1]);
     free(S->p);
+    for (int s = 0; s < 2; s++) {
+        free(S->rep[s]);
+        free(S->best[s]);
+    }
     vnd_flows_free(&S->flows);
 }
 
@@ -416,12 +435,11 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
     signed char *enters[2] = {calloc(nf, 1), calloc(nf, 1)};
     if (!enters[0] || !enters[1])
         abort();
-    double w = c->o->window;
     struct vnd_gmap m = {0};
     struct lgroup *gs = NULL;
     size_t capg = 0;
     for (int side = 0; side < 2; side++) {
-        const struct side *x = &S.s[side], *other = &S.s[1 - side];
+        const struct side *x = &S.s[side];
         int want = side == 0 ? 1 : -1;
         for (uint32_t i = 0; i < x->n; i++) {
             int f = x->flow[i];
@@ -439,7 +457,7 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
             if (m.n != before)
                 gs[g] = (struct lgroup){t, side, 0, 0};
             gs[g].packets++;
-            gs[g].lost += !exists(other, x->has[i], x->k[i], x->ts[i], w);
+            gs[g].lost += !paired(&S, side, i);
         }
     }
     struct dirs dn;

@@ -340,6 +340,44 @@ static void test_loss_delay(void)
     free(r);
 }
 
+/* Keys meet: a dropped packet of one flow and a packet of another flow
+ * that left with the same ID (a UDP reply's 16-bit IP ID inside the data
+ * flow's run), and a run of one flow's rows with one key (pure ACKs with
+ * IP ID 0) whose delays jitter past their spacing. */
+static void test_key_collisions(void)
+{
+    table("ci");
+    table("co");
+    row("ci", 30.0, 77, 1, 1, 1, 0x10, 0);          /* b→a, crosses in 0.1 ms */
+    row("co", 30.0001, 77, 1, 1, 1, 0x10, 0);
+    row("ci", 30.5, 77, 0, 1, 1, 0x18, 10);         /* a→b, dropped */
+    const double in[3] = {31.0, 31.0003, 31.0006}, out[3] = {31.0004, 31.0005, 31.0009};
+    for (int k = 0; k < 3; k++) {
+        row("ci", in[k], 88, 0, 2, 1, 0x10, 0);
+        row("co", out[k], 88, 0, 2, 1, 0x10, 0);
+    }
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.in = "ci";
+    o.out = "co";
+    o.slot = 100;
+    char *r = run(&vnd_diag_correlate, &o);
+    CHECK_EQ_INT(rows(r), 2, "correlate: two flow pairs, none across flows");
+    CHECK(strstr(r, "10.0.0.1:1000>10.0.0.2:80,10.0.0.1:1000>10.0.0.2:80,3,") != NULL,
+          "correlate: the dropped packet is not paired with the other flow's copy");
+    CHECK(strstr(r, "10.0.0.2:80>10.0.0.1:1000,10.0.0.2:80>10.0.0.1:1000,1,") != NULL,
+          "correlate: the other flow keeps its own pair");
+    free(r);
+    r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,ci>co,5,1,0.2\n",
+                 "loss: the dropped packet alone is lost; the run of one key is not");
+    free(r);
+    o.list = true;
+    r = run(&vnd_diag_loss, &o);
+    CHECK(rows(r) == 1 && strstr(r, ",30.5,") != NULL, "loss --list names the dropped packet");
+    free(r);
+}
+
 static void test_correlate_order(void)
 {
     /* clients c1, c2 connect to a balancer 10.0.0.100; it opens server
@@ -542,7 +580,7 @@ static void test_steps_equal_sql(void)
     exec("CREATE TABLE shuf AS SELECT * FROM r ORDER BY id DESC");
     struct vnd_diag_opts o;
     const char *pairs[][2] = {{"di", "do_"}, {"do_", "di"}, {"li", "lo"}, {"empty", "empty2"},
-                              {"li", "empty"}};
+                              {"li", "empty"}, {"ci", "co"}, {"co", "ci"}};
     for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
         char what[64];
         snprintf(what, sizeof what, "%s→%s", pairs[k][0], pairs[k][1]);
@@ -859,6 +897,7 @@ int main(void)
     test_rtt();
     test_rtt_kind();
     test_loss_delay();
+    test_key_collisions();
     test_correlate_order();
     test_correlate_order_reuse();
     test_distribution_groups();

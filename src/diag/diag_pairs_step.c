@@ -10,8 +10,8 @@
  * SQL's join does: `po.k = pi.k AND po.ts BETWEEN pi.ts - w AND pi.ts + w`.
  * Per (key, ts) of each side the nearest row of the other (ties: earlier,
  * then the smaller tuples, as the SQL's ORDER BY); a pair is kept unless
- * its far end is nearer still to a row of another flow.  The tests compare the rows
- * with the SQL's through `vnd query`. */
+ * its far end is nearer still to a row of another flow.  The tests
+ * compare the rows with the SQL's through `vnd query`. */
 #include "diag/step.h"
 
 #include <math.h>

@@ -255,16 +255,19 @@ const char *vnd_diag_is(const struct vnd_diag_ctx *c);
 void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *a,
                    const char *b);
 
-/* Appends the CTE bodies `pi` and `po`: the rows of --in and --out with
- * their matching key k (id, or payload_hash for payloads), and `pairs`:
- * each in-row with its nearest out-row of the same key within --window
- * (columns i_*, o_* for ts and the 4-tuple, d = o_ts - i_ts).  Starts with
- * ", pi AS (...)".  Returns 0 or -1 and *err. */
-int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+/* Appends the CTE bodies `vnd_pi` and `vnd_po`: the rows of --in and
+ * --out with their matching key k (id, or payload_hash for payloads), and
+ * `vnd_pairs`: each (key, ts) of --in with its nearest out-row of the same
+ * key within --window, unless that one is nearer still to an in-row of
+ * another flow (columns i_*, o_* for ts and the 4-tuple, d = o_ts - i_ts).
+ * With `back`, also `vnd_back` (i_k, o_ts): the same rule from --out.
+ * Starts with ", vnd_pi AS (...)".  Returns 0 or -1 and *err. */
+int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, char **err);
 
 /* "WITH vnd_origin AS (...)" over --in and --out, then vnd_diag_pairs:
  * how delay, loss and correlate start. */
-int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err);
+int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back,
+                          char **err);
 
 /* Appends CASE giving the direction 'IN>OUT' when `d` >= 0, else
  * 'OUT>IN' (table names of --in and --out). */

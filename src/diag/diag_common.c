@@ -480,7 +480,8 @@ void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *
                       " AND %s IS NOT DISTINCT FROM %s", a, b, a, b);
 }
 
-int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back,
+                          char **err)
 {
     const char *tables[] = {c->o->in, c->o->out, NULL};
     /* materialized: a planner that misjudges how few pairs there are
@@ -488,10 +489,25 @@ int vnd_diag_hop_prologue(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char 
     vnd_sb_printf(sb, "WITH vnd_origin AS MATERIALIZED (");
     vnd_diag_origin(c, sb, tables);
     vnd_sb_printf(sb, ")");
-    return vnd_diag_pairs(c, sb, err);
+    return vnd_diag_pairs(c, sb, back, err);
 }
 
-int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+static const char *const tuple_col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
+
+/* " AND " and the null-safe equality of the 4-tuples `a`_* and `b`_* */
+static void same_tuple(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *a,
+                       const char *b)
+{
+    char x[16], y[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(x, sizeof x, "%s_%s", a, tuple_col[i]);
+        snprintf(y, sizeof y, "%s_%s", b, tuple_col[i]);
+        vnd_sb_printf(sb, " AND ");
+        vnd_diag_same(c, sb, x, y);
+    }
+}
+
+int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     bool payload = o->by == VND_BY_PAYLOAD;
@@ -512,7 +528,7 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         /* empty payloads all hash alike: they cannot be told apart */
         vnd_sb_printf(sb, " s WHERE %s)", payload ? "payload_len > 0" : "id IS NOT NULL");
     }
-    static const char *const col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
+    const char *const *col = tuple_col;
     vnd_sb_printf(sb, ",\nvnd_match AS (SELECT vnd_pi.ts AS i_ts, vnd_pi.k AS i_k, vnd_pi.src_ip AS i_src_ip,"
                       " vnd_pi.src_port AS i_src_port,\n"
                       "       vnd_pi.dst_ip AS i_dst_ip, vnd_pi.dst_port AS i_dst_port,"
@@ -521,12 +537,13 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
                       "       vnd_po.ts - vnd_pi.ts AS d, row_number() OVER vnd_wi AS vnd_r,"
                       " row_number() OVER vnd_wo AS vnd_rb");
-    /* b_: the in-row nearest to this out-row; f_: the out-row nearest to
-     * this in-row */
-    for (int i = 0; i < 4; i++)
-        vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s,"
-                          " first_value(vnd_po.%s) OVER vnd_wi AS f_%s",
-                      col[i], col[i], col[i], col[i]);
+    /* b_: the in-row nearest to this out-row; f_ (for vnd_back): the
+     * out-row nearest to this in-row */
+    for (int i = 0; i < 4; i++) {
+        vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s", col[i], col[i]);
+        if (back)
+            vnd_sb_printf(sb, ", first_value(vnd_po.%s) OVER vnd_wi AS f_%s", col[i], col[i]);
+    }
     vnd_sb_printf(sb, "\n  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
     vnd_sb_printf(sb, " AND vnd_pi.ts + ");
@@ -548,13 +565,12 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
      * Rows of one flow with one key (pure ACKs whose IP ID is 0) are not
      * told apart, as before. */
     vnd_sb_printf(sb, ",\nvnd_pairs AS (SELECT * FROM vnd_match WHERE vnd_r = 1");
-    char a[16], b[16];
-    for (int i = 0; i < 4; i++) {
-        snprintf(a, sizeof a, "b_%s", col[i]);
-        snprintf(b, sizeof b, "i_%s", col[i]);
-        vnd_sb_printf(sb, " AND ");
-        vnd_diag_same(c, sb, a, b);
-    }
+    same_tuple(c, sb, "b", "i");
     vnd_sb_printf(sb, ")");
+    if (back) {
+        vnd_sb_printf(sb, ",\nvnd_back AS (SELECT i_k, o_ts FROM vnd_match WHERE vnd_rb = 1");
+        same_tuple(c, sb, "f", "o");
+        vnd_sb_printf(sb, ")");
+    }
     return 0;
 }

@@ -98,7 +98,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     const struct vnd_diag_opts *o = c->o;
     if (o->by == VND_BY_ORDER)
         return build_order(c, sb, err);
-    if (vnd_diag_hop_prologue(c, sb, err))
+    if (vnd_diag_hop_prologue(c, sb, false, err))
         return -1;
     vnd_sb_printf(sb, "\nSELECT ");
     vnd_diag_flow_label(sb, "i_");

@@ -32,7 +32,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                              " pairs connections (use correlate)");
         return -1;
     }
-    if (vnd_diag_hop_prologue(c, sb, err))
+    if (vnd_diag_hop_prologue(c, sb, false, err))
         return -1;
     vnd_sb_printf(sb, ",\nvnd_dl AS (SELECT ");
     vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "vnd_origin.t0");

@@ -43,22 +43,6 @@ static void found(struct vnd_sb *sb, bool out)
                   out ? "vnd_back" : "vnd_pairs", out ? "o" : "i");
 }
 
-/* vnd_pairs seen from --out: an out-row's nearest in-row, unless that is
- * nearer still to an out-row of another flow */
-static void back(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
-{
-    static const char *const col[4] = {"src_ip", "src_port", "dst_ip", "dst_port"};
-    vnd_sb_printf(sb, ",\nvnd_back AS (SELECT i_k, o_ts FROM vnd_match WHERE vnd_rb = 1");
-    char a[16], b[16];
-    for (int i = 0; i < 4; i++) {
-        snprintf(a, sizeof a, "f_%s", col[i]);
-        snprintf(b, sizeof b, "o_%s", col[i]);
-        vnd_sb_printf(sb, " AND ");
-        vnd_diag_same(c, sb, a, b);
-    }
-    vnd_sb_printf(sb, ")");
-}
-
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
@@ -71,9 +55,8 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         if (vnd_diag_require(c, o->in, need, err) || vnd_diag_require(c, o->out, need, err))
             return -1;
     }
-    if (vnd_diag_hop_prologue(c, sb, err))
+    if (vnd_diag_hop_prologue(c, sb, true, err))
         return -1;
-    back(c, sb);
     /* +1: the direction travels in→out */
     vnd_sb_printf(sb, ",\nvnd_orient_i AS (SELECT i_src_ip AS src_ip, i_src_port AS src_port,"
                       " i_dst_ip AS dst_ip, i_dst_port AS dst_port,\n"

@@ -290,6 +290,15 @@ static void test_rtt_kind(void)
     }
 }
 
+/* Options of a hop app: --in, --out, one 100 s slot. */
+static void hop_opts(struct vnd_diag_opts *o, const char *in, const char *out)
+{
+    vnd_diag_opts_init(o);
+    o->in = in;
+    o->out = out;
+    o->slot = 100;
+}
+
 static void test_loss_delay(void)
 {
     table("li");
@@ -307,10 +316,7 @@ static void test_loss_delay(void)
             row("li", 20.05 + k * 0.1 + 0.001, 100 + k, 1, 1, 1000, 0x10, 0);
     }
     struct vnd_diag_opts o;
-    vnd_diag_opts_init(&o);
-    o.in = "li";
-    o.out = "lo";
-    o.slot = 100;
+    hop_opts(&o, "li", "lo");
     char *r = run(&vnd_diag_loss, &o);
     CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,5,2,0.4\n0.0,lo>li,3,1,"
                     "0.3333333333333333\n",
@@ -330,10 +336,7 @@ static void test_loss_delay(void)
 
     /* everything lost */
     table("gone");
-    vnd_diag_opts_init(&o);
-    o.in = "li";
-    o.out = "gone";
-    o.slot = 100;
+    hop_opts(&o, "li", "gone");
     r = run(&vnd_diag_loss, &o);
     CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
                  "all packets lost: every packet of --in counted");
@@ -357,10 +360,7 @@ static void test_key_collisions(void)
         row("co", out[k], 88, 0, 2, 1, 0x10, 0);
     }
     struct vnd_diag_opts o;
-    vnd_diag_opts_init(&o);
-    o.in = "ci";
-    o.out = "co";
-    o.slot = 100;
+    hop_opts(&o, "ci", "co");
     char *r = run(&vnd_diag_correlate, &o);
     CHECK_EQ_INT(rows(r), 2, "correlate: two flow pairs, none across flows");
     CHECK(strstr(r, "10.0.0.1:1000>10.0.0.2:80,10.0.0.1:1000>10.0.0.2:80,3,") != NULL,

@@ -535,15 +535,15 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, c
                       " vnd_pi.proto AS i_proto, vnd_po.ts AS o_ts,\n"
                       "       vnd_po.src_ip AS o_src_ip, vnd_po.src_port AS o_src_port,"
                       " vnd_po.dst_ip AS o_dst_ip, vnd_po.dst_port AS o_dst_port,\n"
-                      "       vnd_po.ts - vnd_pi.ts AS d, row_number() OVER vnd_wi AS vnd_r,"
-                      " row_number() OVER vnd_wo AS vnd_rb");
-    /* b_: the in-row nearest to this out-row; f_ (for vnd_back): the
-     * out-row nearest to this in-row */
-    for (int i = 0; i < 4; i++) {
+                      "       vnd_po.ts - vnd_pi.ts AS d, row_number() OVER vnd_wi AS vnd_r");
+    /* f_ (for vnd_back): the out-row nearest to this in-row; b_: the
+     * in-row nearest to this out-row.  Each window's functions together:
+     * SQLite sorts again where the window changes */
+    for (int i = 0; back && i < 4; i++)
+        vnd_sb_printf(sb, ",\n       first_value(vnd_po.%s) OVER vnd_wi AS f_%s", col[i], col[i]);
+    vnd_sb_printf(sb, ",\n       row_number() OVER vnd_wo AS vnd_rb");
+    for (int i = 0; i < 4; i++)
         vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s", col[i], col[i]);
-        if (back)
-            vnd_sb_printf(sb, ", first_value(vnd_po.%s) OVER vnd_wi AS f_%s", col[i], col[i]);
-    }
     vnd_sb_printf(sb, "\n  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
     vnd_sb_printf(sb, " AND vnd_pi.ts + ");

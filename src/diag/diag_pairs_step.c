@@ -190,7 +190,12 @@ static void nearest(const struct pairs_state *S, int from, uint32_t *rep, uint32
 static bool paired(const struct pairs_state *S, int s, uint32_t r)
 {
     uint32_t o = S->best[s][r];
-    return o != NONE && S->s[s].flow[S->best[1 - s][o]] == S->s[s].flow[S->rep[s][r]];
+    if (o == NONE)
+        return false;
+    /* r's run is among o's candidates (both sweeps test one predicate):
+     * checked all the same, so that no disagreement reads out of bounds */
+    uint32_t back = S->best[1 - s][o];
+    return back != NONE && S->s[s].flow[back] == S->s[s].flow[S->rep[s][r]];
 }
 
 /* vnd_pairs: per (key, ts) of --in, its nearest out-row, unless that is

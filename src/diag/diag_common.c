@@ -528,7 +528,6 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, c
         /* empty payloads all hash alike: they cannot be told apart */
         vnd_sb_printf(sb, " s WHERE %s)", payload ? "payload_len > 0" : "id IS NOT NULL");
     }
-    const char *const *col = tuple_col;
     vnd_sb_printf(sb, ",\nvnd_match AS (SELECT vnd_pi.ts AS i_ts, vnd_pi.k AS i_k, vnd_pi.src_ip AS i_src_ip,"
                       " vnd_pi.src_port AS i_src_port,\n"
                       "       vnd_pi.dst_ip AS i_dst_ip, vnd_pi.dst_port AS i_dst_port,"
@@ -540,10 +539,12 @@ int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, c
      * in-row nearest to this out-row.  Each window's functions together:
      * SQLite sorts again where the window changes */
     for (int i = 0; back && i < 4; i++)
-        vnd_sb_printf(sb, ",\n       first_value(vnd_po.%s) OVER vnd_wi AS f_%s", col[i], col[i]);
+        vnd_sb_printf(sb, ",\n       first_value(vnd_po.%s) OVER vnd_wi AS f_%s", tuple_col[i],
+                      tuple_col[i]);
     vnd_sb_printf(sb, ",\n       row_number() OVER vnd_wo AS vnd_rb");
     for (int i = 0; i < 4; i++)
-        vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s", col[i], col[i]);
+        vnd_sb_printf(sb, ",\n       first_value(vnd_pi.%s) OVER vnd_wo AS b_%s", tuple_col[i],
+                      tuple_col[i]);
     vnd_sb_printf(sb, "\n  FROM vnd_pi JOIN vnd_po ON vnd_po.k = vnd_pi.k AND vnd_po.ts BETWEEN vnd_pi.ts - ");
     vnd_sb_real(sb, o->window);
     vnd_sb_printf(sb, " AND vnd_pi.ts + ");

@@ -8,8 +8,9 @@
  * neither is taken to travel --in to --out.  A packet counts as lost when
  * it entered on its side and is no end of a pair (vnd_diag_pairs: the
  * nearest packet with its key on the other side within --window seconds,
- * unless that one is nearer still to a packet of another flow).  Matching by payload cannot follow packets
- * without payload (pure ACKs): they are left out. */
+ * unless that one is nearer still to a packet of another flow).  Matching
+ * by payload cannot follow packets without payload (pure ACKs): they are
+ * left out. */
 #include "diag/diag.h"
 
 /* orientation of a direction by its own pairs, else its reverse's; the
@@ -34,9 +35,9 @@ static void orient_join(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const c
 
 /* "EXISTS (...)": e's key and time are an end of a pair: of vnd_pairs
  * for what entered from --in, of vnd_back (the same rule the other way)
- * for what entered from --out.  In a WHERE clause, EXISTS and NOT EXISTS are
- * semi- and anti-joins that PostgreSQL hashes on the key; in a select list
- * they would be a subquery run per row. */
+ * for what entered from --out.  In a WHERE clause, EXISTS and NOT EXISTS
+ * are semi- and anti-joins that PostgreSQL hashes on the key; in a select
+ * list they would be a subquery run per row. */
 static void found(struct vnd_sb *sb, bool out)
 {
     vnd_sb_printf(sb, "EXISTS (SELECT 1 FROM %s y WHERE y.i_k = e.k AND y.%s_ts = e.ts)",

@@ -123,15 +123,18 @@ static void push_pair(struct pairs_state *S, uint32_t i, uint32_t o, double d)
     S->p[S->np++] = (struct pair){i, o, d};
 }
 
-/* For every row of `a`: rep, the row of smallest tuple among a's rows of
- * its key and time (they cannot be told apart), and best, the row of `b`
- * its run would pair with: the nearest of b's rows with its key within
- * the window, ties to the earlier, then the smaller tuple (NONE: none).
- * The same rule both ways: the SQL's two row_number()s. */
-static void nearest(const struct pairs_state *S, int from, uint32_t *rep, uint32_t *best)
+/* For every row of side `from` (a): rep, the row of smallest tuple among
+ * a's rows of its key and time (they cannot be told apart), and best, the
+ * row of the other side (b) its run would pair with: the nearest of b's
+ * rows with its key within the window, ties to the earlier, then the
+ * smaller tuple (NONE: none).  The same rule both ways: the SQL's two
+ * row_number()s. */
+static void nearest(struct pairs_state *S, int from)
 {
     const struct side *a = &S->s[from], *b = &S->s[1 - from];
     double w = S->c->o->window;
+    uint32_t *rep = S->rep[from] = xrealloc(NULL, (a->n + 1) * sizeof(uint32_t));
+    uint32_t *best = S->best[from] = xrealloc(NULL, (a->n + 1) * sizeof(uint32_t));
     for (uint32_t r = 0; r < a->n; r++)
         rep[r] = best[r] = NONE;
     for (uint32_t g = 0; g < a->idx.ngroups; g++) {
@@ -206,12 +209,8 @@ static bool paired(const struct pairs_state *S, int s, uint32_t r)
 static void make_pairs(struct pairs_state *S)
 {
     const struct side *in = &S->s[0], *out = &S->s[1];
-    for (int s = 0; s < 2; s++) {
-        S->rep[s] = xrealloc(NULL, (S->s[s].n + 1) * sizeof(uint32_t));
-        S->best[s] = xrealloc(NULL, (S->s[s].n + 1) * sizeof(uint32_t));
-    }
-    nearest(S, 0, S->rep[0], S->best[0]);
-    nearest(S, 1, S->rep[1], S->best[1]);
+    nearest(S, 0);
+    nearest(S, 1);
     for (uint32_t k = 0; k < in->idx.start[in->idx.ngroups]; k++) {
         uint32_t i = in->idx.rows[k];
         if (S->rep[0][i] == i && paired(S, 0, i)) {

@@ -14,16 +14,9 @@
 #define BLOCK_TEXT (BLOCK_ROWS * 48)
 #define RUN_ROWS 256            /* rows per call of a store writer */
 
-struct cell {
-    uint8_t type;               /* VND_SQL_* or CELL_NULL */
-    uint32_t len;
-    union { int64_t i; double d; uint32_t off; } u;
-};
-#define CELL_NULL 255
-
 struct row {
     const struct vnd_rowpipe_target *target;
-    uint32_t first, n;          /* cells[first .. first + n) */
+    uint32_t first, n;          /* values[first .. first + n) */
 };
 
 struct block {
@@ -33,7 +26,11 @@ struct block {
     int (*op)(void *arg, char **msg);
     void *op_arg;
     struct row rows[BLOCK_ROWS];
-    struct cell cells[BLOCK_CELLS];
+    /* the rows' values as the store takes them, text in text[]: a run
+     * of one writer's rows is handed over where it lies (converting each
+     * value to a smaller cell and back was a tenth of an IPFIX
+     * collector's instructions) */
+    struct vnd_value values[BLOCK_CELLS];
     char text[BLOCK_TEXT];
     struct block *next;
 };
@@ -49,23 +46,7 @@ struct vnd_rowpipe {
     bool quit;
     int error;                             /* first failed write */
     char *errmsg;
-    struct vnd_value *values;              /* the writer thread's run of rows */
-    size_t nvalues;
 };
-
-/* Cell c of block b as the store's value. */
-static void cell_value(const struct block *b, const struct cell *cl, struct vnd_value *v)
-{
-    v->type = cl->type == CELL_NULL ? VND_SQL_NULL : (enum vnd_sql_type)cl->type;
-    if (cl->type == VND_SQL_INTEGER) {
-        v->i = cl->u.i;
-    } else if (cl->type == VND_SQL_REAL) {
-        v->d = cl->u.d;
-    } else if (cl->type == VND_SQL_TEXT || cl->type == VND_SQL_BLOB) {
-        v->s = b->text + cl->u.off;
-        v->slen = cl->len;
-    }
-}
 
 /* Hands the block's rows to their writers, a run of rows of one writer at
  * a time (a writer batches its statements: SQLite binds 16 rows to one
@@ -75,21 +56,13 @@ static void write_block(struct vnd_rowpipe *p, struct block *b)
     uint32_t r = 0;
     while (r < b->nrows) {
         const struct vnd_rowpipe_target *t = b->rows[r].target;
-        uint32_t n = 1;
-        while (r + n < b->nrows && b->rows[r + n].target == t && n < RUN_ROWS)
+        uint32_t ncols = (uint32_t)t->ncols, first = b->rows[r].first, n = 1;
+        /* a row of ncols values each, one after the other */
+        while (r + n < b->nrows && b->rows[r + n].target == t && n < RUN_ROWS
+               && b->rows[r + n].first == first + n * ncols)
             n++;
-        size_t need = (size_t)n * (size_t)t->ncols;
-        if (need > p->nvalues) {
-            p->values = vnd_xrealloc(p->values, need * sizeof *p->values);
-            p->nvalues = need;
-        }
-        for (uint32_t k = 0; k < n; k++) {
-            const struct row *row = &b->rows[r + k];
-            for (uint32_t c = 0; c < row->n; c++)
-                cell_value(b, &b->cells[row->first + c], &p->values[k * (size_t)t->ncols + c]);
-        }
         char *msg = NULL;
-        int rc = vnd_store_write_rows(t->writer, p->values, (int)n, &msg);
+        int rc = vnd_store_write_rows(t->writer, &b->values[first], (int)n, &msg);
         if (rc) {
             pthread_mutex_lock(&p->lock);
             if (!p->error) {
@@ -232,23 +205,16 @@ char *vnd_rowpipe_text_buf(struct vnd_rowpipe *p)
 void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v)
 {
     struct block *b = p->cur;
-    struct cell *c = &b->cells[b->ncells++];
+    struct vnd_value *c = &b->values[b->ncells++];
     b->rows[b->nrows].n++;
     if (!v) {
-        c->type = CELL_NULL;
+        c->type = VND_SQL_NULL;
         return;
     }
-    c->type = (uint8_t)v->type;
-    if (v->type == VND_SQL_INTEGER) {
-        c->u.i = v->i;
-    } else if (v->type == VND_SQL_REAL) {
-        c->u.d = v->d;
-    } else {
-        /* The registry formatted the text into our buffer (text_buf). */
-        c->u.off = b->ntext;
-        c->len = (uint32_t)v->slen;
+    *c = *v;
+    /* text was formatted into our buffer (text_buf): it stays there */
+    if (v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB)
         b->ntext += (uint32_t)v->slen;
-    }
 }
 
 void vnd_rowpipe_end_row(struct vnd_rowpipe *p)
@@ -309,7 +275,6 @@ void vnd_rowpipe_free(struct vnd_rowpipe *p)
         p->free_list = b->next;
         free(b);
     }
-    free(p->values);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);

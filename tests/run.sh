@@ -5,7 +5,9 @@
 # measure rates, delays or accuracy under load (MEASURING: the sanitizer
 # slows the programs past what they measure), which run against build/;
 # the multi-threaded ones again against the thread-sanitizer build
-# (build-tsan/); then short libFuzzer runs, two at a time (one a core).
+# (build-tsan/); then short libFuzzer runs.  What shares nothing with
+# another test runs two at a time (one a core): the fuzzers, and the tests
+# in PAIRED.
 # With -b, every test runs against each build named.  Ends with the line
 # "N passed, N failed, N skipped".
 #
@@ -37,6 +39,12 @@ MEASURING=(budget.sh correlate_haproxy.sh demo_live.sh diag_postgres.sh host_bud
 # ... and those with a check of their own for the optimized build (peak
 # memory) run against both
 BOTH=(parse_query.sh)
+# Tests that share nothing with another (no OVS bed, namespace, fixed port,
+# several threads or timing under load; their PostgreSQL instances their
+# own, on Unix sockets or a free port): run two at a time, longest first
+PAIRED=(distributed_pg.sh diag_cli.sh rollup.sh parse_errors.sh diag_accuracy.sh
+        parse_pg_restart.sh distributed_tls.sh diag_lb_order.sh openapi_check_self.sh
+        simulate_cli.sh man_pages.sh diag_sampling.sh golden.sh ipfix_tshark.sh tshark_diff.sh)
 # integration tests split between build/ and build-san/ when both run
 SPLIT=
 if [[ " ${BUILDS[*]} " == *" build "* && " ${BUILDS[*]} " == *" build-san "* ]]; then SPLIT=1; fi
@@ -74,6 +82,30 @@ run_one() {
     fi
 }
 
+# Two at a time: pool_start NAME CMD... starts a test in the background
+# once fewer than two run; pool_reap counts the next one to end (run_one on
+# its output); pool_drain waits for all.
+declare -A POOL_NAME=() POOL_T0=()
+raw_of() { echo "$LOG/raw-$(echo "$1" | tr '/ ' '__')"; }
+ended() { cat "$1"; return "$(cat "$1.rc")"; }
+pool_reap() {
+    local pid=
+    wait -n -p pid
+    [ -n "$pid" ] && [ -n "${POOL_NAME[$pid]:-}" ] || return 0
+    RUN_T0=${POOL_T0[$pid]} run_one "${POOL_NAME[$pid]}" ended "$(raw_of "${POOL_NAME[$pid]}")"
+    unset "POOL_NAME[$pid]" "POOL_T0[$pid]"
+}
+pool_start() {
+    local name=$1 raw; shift
+    if [ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]]; then return; fi
+    while [ ${#POOL_NAME[@]} -ge 2 ]; do pool_reap; done
+    raw=$(raw_of "$name")
+    ("$@" >"$raw" 2>&1 </dev/null; echo $? >"$raw.rc") &
+    POOL_NAME[$!]=$name
+    POOL_T0[$!]=$SECONDS
+}
+pool_drain() { while [ ${#POOL_NAME[@]} -gt 0 ]; do pool_reap; done; }
+
 # replay NAME BIN DIR...: a fuzz target on every stored input.
 replay() {
     local bin=$2; shift 2
@@ -98,41 +130,37 @@ for B in "${BUILDS[@]}"; do
         n=${r##*/replay_fuzz_}
         run_one "$B/fuzz-replay/$n" replay "$n" "$r" "tests/fuzz/crashers/$n" "tests/fuzz/seeds/$n"
     done
+    scripts=()
     for s in tests/golden/*.sh tests/integration/*.sh; do
         n=$(basename "$s")
         [[ $n == lib-* ]] && continue   # sourced by tests, not one
         if [ -n "$SPLIT" ] && [[ $s == tests/integration/* ]] && ! listed "$n" "${BOTH[@]}"; then
             if listed "$n" "${MEASURING[@]}"; then [ "$B" = build ] || continue; else [ "$B" = build-san ] || continue; fi
         fi
-        # a backstop: a test that hangs (seen: LeakSanitizer's exit-time
-        # stop-the-world, google/sanitizers#777) fails after TEST_SECONDS
-        # instead of stalling the suite; status 124
-        [ -f "$s" ] && run_one "$B/${s#tests/}" timeout -k 10 "${TEST_SECONDS:-900}" bash "$s"
+        [ -f "$s" ] && scripts+=("$s")
+    done
+    # a backstop: a test that hangs (seen: LeakSanitizer's exit-time
+    # stop-the-world, google/sanitizers#777) fails after TEST_SECONDS
+    # instead of stalling the suite; status 124
+    for n in "${PAIRED[@]}"; do
+        for s in "${scripts[@]}"; do
+            [ "$(basename "$s")" = "$n" ] && pool_start "$B/${s#tests/}" timeout -k 10 "${TEST_SECONDS:-900}" bash "$s"
+        done
+    done
+    pool_drain
+    for s in "${scripts[@]}"; do
+        listed "$(basename "$s")" "${PAIRED[@]}" && continue
+        run_one "$B/${s#tests/}" timeout -k 10 "${TEST_SECONDS:-900}" bash "$s"
     done
 done
 
-# Short coverage-guided runs of every fuzz target (clang libFuzzer build).
-# Two at a time (a fuzzer keeps one core busy); each one's output is
-# counted when the pair is done.
-fuzzed() { cat "$1"; return "$(cat "$1.rc")"; }
+# Short coverage-guided runs of every fuzz target (clang libFuzzer build),
+# two at a time (a fuzzer keeps one core busy).
 if [ -d build-fuzz/fuzz ] && [ "$FUZZ_SECONDS" -gt 0 ]; then
-    targets=()
     for f in build-fuzz/fuzz/fuzz_*; do
-        [ -x "$f" ] || continue
-        if [ -n "$PATTERN" ] && [[ fuzz/$(basename "$f") != *$PATTERN* ]]; then continue; fi
-        targets+=("$f")
+        [ -x "$f" ] && pool_start "fuzz/${f##*/}" tests/fuzz/run-libfuzzer.sh "$f" "$FUZZ_SECONDS"
     done
-    for ((i = 0; i < ${#targets[@]}; i += 2)); do
-        RUN_T0=$SECONDS
-        pair=("${targets[@]:i:2}")
-        for f in "${pair[@]}"; do
-            (tests/fuzz/run-libfuzzer.sh "$f" "$FUZZ_SECONDS" >"$LOG/raw-${f##*/}" 2>&1 </dev/null
-             echo $? >"$LOG/raw-${f##*/}.rc") &
-        done
-        wait
-        for f in "${pair[@]}"; do run_one "fuzz/${f##*/}" fuzzed "$LOG/raw-${f##*/}"; done
-        unset RUN_T0
-    done
+    pool_drain
 fi
 
 echo

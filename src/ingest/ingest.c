@@ -170,24 +170,32 @@ static void trace_free(struct trace *t)
     free(t);
 }
 
-/* How a column's value is read: a column of one integer field, or of one
- * timestamp in nanoseconds shown as seconds, straight from the packet
+/* How a column's value is read: a column of integer fields (the first
+ * present: tcp.src or udp.src), of addresses, or of one timestamp in
+ * nanoseconds shown as seconds, straight from the packet
  * (vnd_field_value's call and type switch per column were a third of an
  * IPFIX collector's parsing thread); any other through the registry. */
-enum col_how { COL_GENERIC, COL_UINT, COL_NS_SECONDS, COL_TIMESTAMP };
+enum col_how { COL_GENERIC, COL_UINT, COL_IP, COL_NS_SECONDS, COL_TIMESTAMP };
+
+/* The type all n fields have, or -1. */
+static int common_type(const enum vnd_field *f, int n)
+{
+    int type = n > 0 ? (int)vnd_field_info(f[0])->type : -1;
+    for (int i = 0; i < n; i++)
+        /* (the payload's hash is computed from the payload, not kept) */
+        if (f[i] == VND_F_PAYLOAD_HASH || (int)vnd_field_info(f[i])->type != type)
+            return -1;
+    return type;
+}
 
 static enum col_how col_how_of(const enum vnd_field *f, int n)
 {
-    if (n != 1)
-        return COL_GENERIC;
-    if (f[0] == VND_F_FLOW_START || f[0] == VND_F_FLOW_END)
+    if (n == 1 && (f[0] == VND_F_FLOW_START || f[0] == VND_F_FLOW_END))
         return COL_NS_SECONDS;
-    if (f[0] == VND_F_TIMESTAMP)
+    if (n == 1 && f[0] == VND_F_TIMESTAMP)
         return COL_TIMESTAMP;
-    /* (the payload's hash is computed from the payload, not kept) */
-    if (f[0] != VND_F_PAYLOAD_HASH && vnd_field_info(f[0])->type == VND_FT_UINT)
-        return COL_UINT;
-    return COL_GENERIC;
+    int type = common_type(f, n);
+    return type == VND_FT_UINT ? COL_UINT : type == VND_FT_IP ? COL_IP : COL_GENERIC;
 }
 
 /* Groups the rule's fields by column, in the order written, so binding a
@@ -737,10 +745,21 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
         const enum vnd_field *f = &k->col_fields[k->col_first[c]];
         switch (k->col_how[c]) {
         case COL_UINT:
-            if ((found = vnd_pkt_has(pkt, f[0]))) {
-                v.type = VND_SQL_INTEGER;
-                v.i = (int64_t)pkt->v[f[0]].u;
-            }
+            for (int i = 0; i < k->col_nfields[c] && !found; i++)
+                if ((found = vnd_pkt_has(pkt, f[i]))) {
+                    v.type = VND_SQL_INTEGER;
+                    v.i = (int64_t)pkt->v[f[i]].u;
+                }
+            break;
+        case COL_IP:
+            for (int i = 0; i < k->col_nfields[c] && !found; i++)
+                if (vnd_pkt_has(pkt, f[i])) {
+                    char *buf = vnd_rowpipe_text_buf(pipe);
+                    v.type = VND_SQL_TEXT;
+                    v.s = buf;
+                    v.slen = vnd_format_ip(pkt->v[f[i]].b.p, pkt->v[f[i]].b.n, buf);
+                    found = v.slen > 0;
+                }
             break;
         case COL_NS_SECONDS:
         case COL_TIMESTAMP: {

@@ -51,13 +51,18 @@ enum vnd_sql_type vnd_field_sql_type(enum vnd_field f);
 bool vnd_field_needs_payload(enum vnd_field f);
 const char *vnd_sql_type_name(enum vnd_sql_type t);
 
-/* A field's value as a trace table stores it. */
+/* A field's value as a trace table stores it: one of i, d, s as `type`
+ * says.  A union: 24 bytes, not 40 (the collectors move every value of
+ * every row through a block between two threads, and the cache misses of
+ * a 40-byte value were an eighth of the IPFIX collector's time). */
 struct vnd_value {
-    enum vnd_sql_type type;
-    int64_t i;
-    double d;
-    const char *s;           /* TEXT: points into the caller's buffer */
+    union {
+        int64_t i;
+        double d;
+        const char *s;       /* TEXT, BLOB: points into the caller's buffer */
+    };
     size_t slen;
+    enum vnd_sql_type type;
 };
 
 #define VND_VALUE_TEXT_MAX 320 /* enough for any text field */

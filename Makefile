@@ -60,7 +60,8 @@ PROGS := $(BUILD)/vnd $(BUILD)/vnd-tabled $(BUILD)/vnd-controld
 # position-independent objects, and never a sanitizer's, as the programs
 # that load it (SQLite's shell) have none.
 EXT      := $(BUILD)/vnd_packed.so
-EXT_SRCS := src/ext/vnd_packed_ext.c src/store/packed_vtab.c src/store/packed.c src/util/util.c
+EXT_SRCS := src/ext/vnd_packed_ext.c src/store/packed_vtab.c src/store/packed.c src/util/util.c \
+            src/fields/registry.c
 EXT_OBJS := $(EXT_SRCS:%.c=$(BUILD)/obj-ext/%.o)
 
 all: $(PROGS) $(EXT) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS) $(TOOL_BINS) $(TESTTOOL_BINS) www
@@ -92,7 +93,7 @@ $(BUILD)/obj-ext/%.o: %.c
 
 $(EXT): $(EXT_OBJS)
 	@echo "  LD  $@"
-	@$(CC) -shared $(CFLAGS) -fPIC $^ -o $@
+	@$(CC) -shared $(CFLAGS) -fPIC -Wl,-z,defs $^ -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

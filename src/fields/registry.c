@@ -212,6 +212,20 @@ const char *vnd_sql_type_name(enum vnd_sql_type t)
            : t == VND_SQL_BLOB ? "BLOB" : t == VND_SQL_NULL ? "NULL" : "TEXT";
 }
 
+bool vnd_value_eq(const struct vnd_value *a, const struct vnd_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case VND_SQL_INTEGER: return a->i == b->i;
+    case VND_SQL_REAL: return !memcmp(&a->d, &b->d, sizeof a->d);
+    case VND_SQL_TEXT:
+    case VND_SQL_BLOB:
+    case VND_SQL_ADDR: return a->slen == b->slen && (!a->slen || !memcmp(a->s, b->s, a->slen));
+    default: return true;
+    }
+}
+
 size_t vnd_format_mac(const uint8_t m[6], char buf[18])
 {
     static const char hex[] = "0123456789abcdef";

@@ -26,7 +26,12 @@ enum vnd_field_type {
 
 /* The stored types of columns; BLOB and NULL occur only in values read
  * back (a cursor's cells), never as a field's type. */
-enum vnd_sql_type { VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_TEXT, VND_SQL_BLOB, VND_SQL_NULL };
+/* VND_SQL_ADDR: an IPv4 or IPv6 address as its 4 or 16 bytes (s, slen),
+ * stored as TEXT: a collector's rows carry it so, and a store makes the
+ * text (SQLite's row tables, PostgreSQL) or keeps the bytes (a packed
+ * table, whose reader makes the text: packed.h). */
+enum vnd_sql_type { VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_TEXT, VND_SQL_BLOB, VND_SQL_NULL,
+                    VND_SQL_ADDR };
 
 struct vnd_field_info {
     enum vnd_field id;
@@ -66,6 +71,9 @@ struct vnd_value {
 };
 
 #define VND_VALUE_TEXT_MAX 320 /* enough for any text field */
+
+/* The same type and value (text and blobs by their bytes). */
+bool vnd_value_eq(const struct vnd_value *a, const struct vnd_value *b);
 
 /* Fills `out` with field `f` of `pkt`; text is formatted into `buf` (at
  * least VND_VALUE_TEXT_MAX bytes).  Returns 0 when the field is absent (the

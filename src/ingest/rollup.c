@@ -525,13 +525,30 @@ static int flow_of(struct vnd_rollup *r, const char *src, size_t sl, int64_t spo
     return flow;
 }
 
+/* An address column's text: TEXT as it is, an address's bytes (ingest's
+ * VND_SQL_ADDR) made text in buf, as the trace table shows it. */
+static const char *text_of(const struct vnd_value *v, char buf[46], size_t *n)
+{
+    if (v->type != VND_SQL_ADDR) {
+        *n = v->slen;
+        return v->s;
+    }
+    *n = vnd_format_ip((const uint8_t *)v->s, (uint32_t)v->slen, buf);
+    return buf;
+}
+
+static bool is_address(const struct vnd_value *v)
+{
+    return v->type == VND_SQL_TEXT || v->type == VND_SQL_ADDR;
+}
+
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
 {
     const int *col = r->col;
     /* the types the apps' SQL and the rollup agree on */
     int s = col[C_SRC], d = col[C_DST], sp = col[C_SPORT], dp = col[C_DPORT];
     int pr = col[C_PROTO], ln = col[C_LEN];
-    if ((present[s] && v[s].type != VND_SQL_TEXT) || (present[d] && v[d].type != VND_SQL_TEXT)
+    if ((present[s] && !is_address(&v[s])) || (present[d] && !is_address(&v[d]))
         || (present[sp] && v[sp].type != VND_SQL_INTEGER)
         || (present[dp] && v[dp].type != VND_SQL_INTEGER)
         || (present[pr] && (v[pr].type != VND_SQL_INTEGER || v[pr].i < 0 || v[pr].i > 65535))
@@ -539,9 +556,11 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
         degrade(r, VND_ROLLUP_STATUS_NONE, "a flow column or payload_len of another type");
         return;
     }
-    int flow = flow_of(r, present[s] ? v[s].s : NULL, present[s] ? v[s].slen : 0,
-                       present[sp] ? v[sp].i : 0, present[d] ? v[d].s : NULL,
-                       present[d] ? v[d].slen : 0, present[dp] ? v[dp].i : 0,
+    char sbuf[46], dbuf[46];
+    size_t sl = 0, dl = 0;
+    const char *src = present[s] ? text_of(&v[s], sbuf, &sl) : NULL;
+    const char *dst = present[d] ? text_of(&v[d], dbuf, &dl) : NULL;
+    int flow = flow_of(r, src, sl, present[sp] ? v[sp].i : 0, dst, dl, present[dp] ? v[dp].i : 0,
                        (unsigned)!present[sp] | (unsigned)!present[dp] << 1);
     if (flow < 0) {
         degrade(r, VND_ROLLUP_STATUS_NONE, "an address with a NUL inside");

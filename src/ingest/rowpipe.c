@@ -213,7 +213,7 @@ void vnd_rowpipe_put(struct vnd_rowpipe *p, const struct vnd_value *v)
     }
     *c = *v;
     /* text was formatted into our buffer (text_buf): it stays there */
-    if (v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB)
+    if (v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB || v->type == VND_SQL_ADDR)
         b->ntext += (uint32_t)v->slen;
 }
 

@@ -7,7 +7,9 @@
 
 #include "util/util.h"
 
-enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, VERSION = 1 };
+enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, TAG_IP4, TAG_IP6 };
+/* the version written; version 1 (no address tags) is read too */
+enum { VERSION = 2 };
 
 /* room for n more bytes */
 static uint8_t *reserve(struct vnd_packed_block *b, size_t n)
@@ -35,7 +37,7 @@ static inline uint8_t *varint_at(uint8_t *o, uint64_t v)
 
 static inline bool has_bytes(const struct vnd_value *v)
 {
-    return v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB;
+    return v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB || v->type == VND_SQL_ADDR;
 }
 
 /* The first and the last w bytes of a and b alike (w <= n, w <= 8): two
@@ -124,6 +126,17 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
                 memcpy(o, v[c].s, v[c].slen);
             o += v[c].slen;
             break;
+        case VND_SQL_ADDR:
+            /* its 4 or 16 bytes, as they came (not its text: 5 bytes for
+             * an IPv4 address, not 9 to 16) */
+            if (v[c].slen == 4 || v[c].slen == 16) {
+                *o++ = v[c].slen == 4 ? TAG_IP4 : TAG_IP6;
+                memcpy(o, v[c].s, v[c].slen);
+                o += v[c].slen;
+            } else {
+                *o++ = TAG_NULL;
+            }
+            break;
         default:
             *o++ = TAG_NULL;
             break;
@@ -174,7 +187,7 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 
 int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first)
 {
-    if (!p || n < 1 || p[0] != VERSION)
+    if (!p || n < 1 || (p[0] != VERSION && p[0] != 1))
         return -1;
     r->p = p + 1;
     r->end = p + n;
@@ -201,6 +214,13 @@ static int skip_value(const uint8_t **p, const uint8_t *end)
     case TAG_TEXT:
     case TAG_BLOB:
         if (get_varint(p, end, &n) || n > (uint64_t)(end - *p))
+            return -1;
+        *p += n;
+        return 0;
+    case TAG_IP4:
+    case TAG_IP6:
+        n = tag == TAG_IP4 ? 4 : 16;
+        if ((uint64_t)(end - *p) < n)
             return -1;
         *p += n;
         return 0;
@@ -261,6 +281,12 @@ void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *o
         out->type = *at == TAG_TEXT ? VND_SQL_TEXT : VND_SQL_BLOB;
         out->s = (const char *)p;
         out->slen = (size_t)u;
+        break;
+    case TAG_IP4:
+    case TAG_IP6:
+        out->type = VND_SQL_ADDR;
+        out->s = (const char *)p;
+        out->slen = *at == TAG_IP4 ? 4 : 16;
         break;
     default: break;
     }

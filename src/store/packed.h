@@ -12,12 +12,14 @@
  * The blocks table: `last` INTEGER PRIMARY KEY (the rowid of the block's
  * last row: store.h's rowid slots select blocks as they select rows, as a
  * block never holds two slots' rows), `first`, `n`, `ncols`, `rows` BLOB.
- * A block's bytes, version 1: the byte 1, then per row the varint
+ * A block's bytes, version 2: the byte 2, then per row the varint
  * (rowid − previous rowid; the first row: rowid − first, 0), then per
  * column a tag: 0 NULL; 1 INTEGER, a zigzag varint; 2 REAL, 8 bytes
  * little-endian; 3 TEXT and 4 BLOB, a varint length and the bytes; 5 the
  * same value as the row before (a flow's addresses, protocol and ports
- * repeat: a third fewer bytes to write, twice, through the WAL).
+ * repeat: a third fewer bytes to write, twice, through the WAL); 6 and 7
+ * an IPv4 or IPv6 address, its 4 or 16 bytes (VND_SQL_ADDR), read as
+ * its text.  Version 1 (tags 0 to 5) is read as well.
  *
  * Every connection that reads a packed table needs the module
  * (vnd_packed_register: the store's and the guard's connections do it);
@@ -70,7 +72,8 @@ int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int
  * an unknown tag, a rowid that does not grow). */
 int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols);
 /* The value at `at` (a col[] pointer of the current row; `end` the
- * block's end); text and blobs point into the block. */
+ * block's end); text, blobs and addresses (VND_SQL_ADDR, their bytes)
+ * point into the block. */
 void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *out);
 
 /* Registers the vnd_packed module on a connection: SQLITE_OK or

@@ -265,6 +265,13 @@ static int pk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
     case VND_SQL_REAL: sqlite3_result_double(ctx, v.d); break;
     case VND_SQL_TEXT: sqlite3_result_text64(ctx, v.s, v.slen, SQLITE_TRANSIENT, SQLITE_UTF8); break;
     case VND_SQL_BLOB: sqlite3_result_blob64(ctx, v.s, v.slen, SQLITE_TRANSIENT); break;
+    case VND_SQL_ADDR: {
+        /* an address kept as its bytes: TEXT, as the column is declared */
+        char text[46];
+        size_t n = vnd_format_ip((const uint8_t *)v.s, (uint32_t)v.slen, text);
+        sqlite3_result_text64(ctx, text, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    }
     default: sqlite3_result_null(ctx); break;
     }
     return SQLITE_OK;

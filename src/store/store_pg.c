@@ -830,6 +830,13 @@ static int pg_write_rows(struct vnd_store_writer *vw, const struct vnd_value *va
                 put_u32(w, (uint32_t)v[c].slen);
                 put_bytes(w, v[c].s, v[c].slen);
                 break;
+            case VND_SQL_ADDR: {
+                char text[46];
+                size_t len = vnd_format_ip((const uint8_t *)v[c].s, (uint32_t)v[c].slen, text);
+                put_u32(w, (uint32_t)len);
+                put_bytes(w, text, len);
+                break;
+            }
             default:
                 put_u32(w, 0xffffffffu);         /* NULL */
                 break;

@@ -42,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct vnd_value a, b;
                 vnd_packed_value(col[c], rd.end, &a);
                 vnd_packed_value(col2[c], back.end, &b);
-                if (a.type != b.type || a.i != b.i || memcmp(&a.d, &b.d, sizeof a.d)
-                    || a.slen != b.slen || (a.slen && memcmp(a.s, b.s, a.slen)))
+                if (!vnd_value_eq(&a, &b))
                     abort();
             }
         }

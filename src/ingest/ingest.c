@@ -40,10 +40,9 @@ struct sink {
      * trace is alone in its table with slot 0.  Checked at every commit
      * (check_auto); off once another trace writes the table. */
     bool auto_rowid;
-    /* The table's rollup (rollup.h; owners only, NULL: none) and a
-     * stored row's values as it sees them. */
+    /* The table's rollup (rollup.h; owners only, NULL: none) and which
+     * of a stored row's values it sees are there. */
     struct vnd_rollup *rollup;
-    struct vnd_value *vals;
     bool *present;
 };
 
@@ -139,7 +138,6 @@ static void sink_free(struct sink *k)
 {
     vnd_store_writer_free(k->insert.writer);
     vnd_rollup_free(k->rollup);
-    free(k->vals);
     free(k->present);
     free(k->table);
     free(k->col_first);
@@ -207,7 +205,6 @@ static void sink_layout(struct sink *k)
     k->col_nfields = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_nfields);
     k->col_fields = vnd_xcalloc((size_t)r->nfields, sizeof *k->col_fields);
     k->col_how = vnd_xcalloc((size_t)r->ncolumns, sizeof *k->col_how);
-    k->vals = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->vals);
     k->present = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->present);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
@@ -735,20 +732,21 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
 {
     const struct vnd_parse_rule *r = k->rule;
     vnd_rowpipe_begin_row(pipe, &k->insert);
-    struct vnd_value id = {.type = VND_SQL_INTEGER, .i = k->owner->rows.next++};
+    struct vnd_value *cell = vnd_rowpipe_cells(pipe);
+    uint32_t ncells = 0;
     if (!k->owner->auto_rowid)
-        vnd_rowpipe_put(pipe, &id);
-    struct vnd_rollup *rollup = k->owner->rollup;
+        cell[ncells++] = (struct vnd_value){.type = VND_SQL_INTEGER, .i = k->owner->rows.next++};
+    struct vnd_value *vals = cell + ncells;
     for (int c = 0; c < r->ncolumns; c++) {
-        struct vnd_value v;
-        int found = 0;
+        struct vnd_value *v = &vals[c];
+        bool found = false;
         const enum vnd_field *f = &k->col_fields[k->col_first[c]];
         switch (k->col_how[c]) {
         case COL_UINT:
             for (int i = 0; i < k->col_nfields[c] && !found; i++)
                 if ((found = vnd_pkt_has(pkt, f[i]))) {
-                    v.type = VND_SQL_INTEGER;
-                    v.i = (int64_t)pkt->v[f[i]].u;
+                    v->type = VND_SQL_INTEGER;
+                    v->i = (int64_t)pkt->v[f[i]].u;
                 }
             break;
         case COL_IP:
@@ -759,11 +757,15 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
                 if (vnd_pkt_has(pkt, f[i])
                     && (pkt->v[f[i]].b.n == 4 || pkt->v[f[i]].b.n == 16)) {
                     char *buf = vnd_rowpipe_text_buf(pipe);
-                    memcpy(buf, pkt->v[f[i]].b.p, pkt->v[f[i]].b.n);
-                    v.type = VND_SQL_ADDR;
-                    v.s = buf;
-                    v.slen = pkt->v[f[i]].b.n;
-                    found = 1;
+                    if (pkt->v[f[i]].b.n == 4)     /* constant sizes: no call */
+                        memcpy(buf, pkt->v[f[i]].b.p, 4);
+                    else
+                        memcpy(buf, pkt->v[f[i]].b.p, 16);
+                    v->type = VND_SQL_ADDR;
+                    v->s = buf;
+                    v->slen = pkt->v[f[i]].b.n;
+                    vnd_rowpipe_text_taken(pipe, v->slen);
+                    found = true;
                 }
             break;
         case COL_NS_SECONDS:
@@ -771,26 +773,28 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
             /* the packet's time is kept in nanoseconds, as a flow's are */
             enum vnd_field ns = k->col_how[c] == COL_TIMESTAMP ? VND_F_TIMESTAMP_NS : f[0];
             if ((found = vnd_pkt_has(pkt, ns))) {
-                v.type = VND_SQL_REAL;
-                v.d = (double)(int64_t)pkt->v[ns].u / 1e9;
+                v->type = VND_SQL_REAL;
+                v->d = (double)(int64_t)pkt->v[ns].u / 1e9;
             }
             break;
         }
         default:
             for (int i = 0; i < k->col_nfields[c] && !found; i++)
-                found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), &v);
+                found = vnd_field_value(pkt, f[i], vnd_rowpipe_text_buf(pipe), v);
+            if (found && (v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB))
+                vnd_rowpipe_text_taken(pipe, v->slen);
         }
-        vnd_rowpipe_put(pipe, found ? &v : NULL);
-        /* only a rollup reads them: the copy costs a stalled load per
-         * column (5% of an IPFIX collector's CPU) */
-        if (rollup) {
-            k->vals[c] = v;
-            k->present[c] = found;
-        }
+        if (!found)
+            v->type = VND_SQL_NULL;
     }
-    if (rollup)
-        vnd_rollup_row(rollup, k->vals, k->present);
-    vnd_rowpipe_end_row(pipe);
+    vnd_rowpipe_end_cells(pipe, ncells + (uint32_t)r->ncolumns);
+    /* the row's values where they lie (valid until the next row begins) */
+    struct vnd_rollup *rollup = k->owner->rollup;
+    if (rollup) {
+        for (int c = 0; c < r->ncolumns; c++)
+            k->present[c] = vals[c].type != VND_SQL_NULL;
+        vnd_rollup_row(rollup, vals, k->present);
+    }
 }
 
 /* True when hash sampling needs the packet decoded before admit(). */

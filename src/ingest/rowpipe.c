@@ -222,6 +222,23 @@ void vnd_rowpipe_end_row(struct vnd_rowpipe *p)
     p->cur->nrows++;
 }
 
+struct vnd_value *vnd_rowpipe_cells(struct vnd_rowpipe *p)
+{
+    return &p->cur->values[p->cur->ncells];
+}
+
+void vnd_rowpipe_text_taken(struct vnd_rowpipe *p, size_t n)
+{
+    p->cur->ntext += (uint32_t)n;
+}
+
+void vnd_rowpipe_end_cells(struct vnd_rowpipe *p, uint32_t ncols)
+{
+    struct block *b = p->cur;
+    b->rows[b->nrows++].n = ncols;
+    b->ncells += ncols;
+}
+
 void vnd_rowpipe_run(struct vnd_rowpipe *p, int (*op)(void *arg, char **msg), void *arg)
 {
     if (!p->cur)

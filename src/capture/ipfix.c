@@ -625,7 +625,12 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
                     f.unknown_fields++;
                     break;
                 }
-                memcpy(d, v, len);
+                /* its exact length (compile_field): a copy of a constant
+                 * size is two moves, not a call */
+                if (version == 4)
+                    memcpy(d, v, 4);
+                else
+                    memcpy(d, v, 16);
                 f.has |= s->has | VND_IPFIX_HAS_IP_VERSION;
                 f.ip_version = version;
                 break;

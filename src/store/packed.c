@@ -35,11 +35,6 @@ static inline uint8_t *varint_at(uint8_t *o, uint64_t v)
     return o;
 }
 
-static inline bool has_bytes(const struct vnd_value *v)
-{
-    return v->type == VND_SQL_TEXT || v->type == VND_SQL_BLOB || v->type == VND_SQL_ADDR;
-}
-
 /* The first and the last w bytes of a and b alike (w <= n, w <= 8): two
  * loads each side, which overlap when n < 2w. */
 static inline bool ends_same(const uint8_t *a, const uint8_t *b, size_t n, size_t w)
@@ -90,13 +85,12 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         b->prev_len = vnd_xrealloc(b->prev_len, (size_t)ncols * sizeof *b->prev_len);
         b->prev_cols = ncols;
     }
-    /* room for the whole row at once (a varint is at most 10 bytes), then
-     * written through one pointer: a capacity check per value was a
-     * quarter of the writer's time */
-    size_t need = 10;
-    for (int c = 0; c < ncols; c++)
-        need += 11 + (has_bytes(&v[c]) ? v[c].slen : 0);
-    uint8_t *o = reserve(b, need);
+    /* room for the row's fixed-size values at once (a varint is at most
+     * 10 bytes, an IPv6 address 17 with its tag), then written through one
+     * pointer: a capacity check per value was a quarter of the writer's
+     * time, and a pass over the row to size it a tenth; text and blobs
+     * check for their bytes */
+    uint8_t *o = reserve(b, 10 + (size_t)ncols * 17);
     o = varint_at(o, (uint64_t)rowid - (uint64_t)b->last);
     b->last = rowid;
     b->n++;
@@ -120,6 +114,13 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         }
         case VND_SQL_TEXT:
         case VND_SQL_BLOB:
+            /* its tag, length and bytes, and the rest of the row's fixed room */
+            if (v[c].slen > 15) {     /* more than the 17 bytes each column has */
+                size_t at = (size_t)(o - b->p), prev = (size_t)(start - b->p);
+                b->len = at;
+                o = reserve(b, v[c].slen + (size_t)(ncols - c) * 17);
+                start = b->p + prev;
+            }
             *o++ = v[c].type == VND_SQL_TEXT ? TAG_TEXT : TAG_BLOB;
             o = varint_at(o, v[c].slen);
             if (v[c].slen)
@@ -129,10 +130,14 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         case VND_SQL_ADDR:
             /* its 4 or 16 bytes, as they came (not its text: 5 bytes for
              * an IPv4 address, not 9 to 16) */
-            if (v[c].slen == 4 || v[c].slen == 16) {
-                *o++ = v[c].slen == 4 ? TAG_IP4 : TAG_IP6;
-                memcpy(o, v[c].s, v[c].slen);
-                o += v[c].slen;
+            if (v[c].slen == 4) {
+                *o++ = TAG_IP4;
+                memcpy(o, v[c].s, 4);
+                o += 4;
+            } else if (v[c].slen == 16) {
+                *o++ = TAG_IP6;
+                memcpy(o, v[c].s, 16);
+                o += 16;
             } else {
                 *o++ = TAG_NULL;
             }

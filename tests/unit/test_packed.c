@@ -168,6 +168,46 @@ static void test_same_edges(void)
     CHECK_EQ_INT(repeats, tried, "and a value equal to the one before is written as a repeat");
 }
 
+/* Values longer than a row's room set aside for them (17 bytes a column):
+ * text and blobs of up to 300,000 bytes between short values, a block's
+ * buffer growing in the middle of a row, every value read back */
+static void test_long_values(void)
+{
+    struct vnd_packed_block b = {0};
+    static const size_t lens[] = {15, 16, 17, 4095, 4096, 70000, 300000};
+    size_t nlens = sizeof lens / sizeof lens[0];
+    char *big = malloc(300000 + 16);      /* values start at big + row */
+    for (size_t i = 0; i < 300000; i++)
+        big[i] = (char)('a' + i % 26);
+    uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+    struct vnd_value v[4];
+    for (size_t r = 0; r < nlens; r++) {
+        v[0] = ival((int64_t)r);
+        v[1] = (struct vnd_value){.type = r % 2 ? VND_SQL_BLOB : VND_SQL_TEXT, .s = big + r,
+                                  .slen = lens[r]};
+        v[2] = (struct vnd_value){.type = VND_SQL_ADDR, .s = (const char *)addr, .slen = 16};
+        v[3] = (struct vnd_value){.type = VND_SQL_TEXT, .s = big, .slen = lens[nlens - 1 - r]};
+        vnd_packed_add(&b, (int64_t)r + 1, v, 4);
+    }
+    struct vnd_packed_reader rd;
+    const uint8_t *col[4];
+    int bad = 0, rows = 0;
+    vnd_packed_open(&rd, b.p, b.len, b.first);
+    while (vnd_packed_next(&rd, col, 4) == 1) {
+        size_t r = (size_t)rows++;
+        struct vnd_value got[4];
+        for (int c = 0; c < 4; c++)
+            vnd_packed_value(col[c], rd.end, &got[c]);
+        bad += got[0].i != (int64_t)r || got[1].slen != lens[r] || memcmp(got[1].s, big + r, lens[r])
+               || got[2].type != VND_SQL_ADDR || got[2].slen != 16 || memcmp(got[2].s, addr, 16)
+               || got[3].slen != lens[nlens - 1 - r] || memcmp(got[3].s, big, got[3].slen);
+    }
+    CHECK_EQ_INT(rows, (long long)nlens, "rows with values of 15 to 300,000 bytes");
+    CHECK_EQ_INT(bad, 0, "read back whole, beside the short values of their rows");
+    vnd_packed_free(&b);
+    free(big);
+}
+
 static char dir[] = "/tmp/vnd-test-packed.XXXXXX";
 
 static int64_t one_int(sqlite3 *db, const char *sql)
@@ -370,6 +410,7 @@ int main(void)
         return 2;
     test_codec();
     test_same_edges();
+    test_long_values();
     test_store();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

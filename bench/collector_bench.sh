@@ -30,7 +30,8 @@
 # (what net.core.rmem_max allows is the same for all).
 #
 #   bench/collector_bench.sh [DATAGRAMS] [BUILD]     (root: apt-get for the peers)
-#   VERBOSE=1: every step of the no-loss search; RATES="...": its steps
+#   VERBOSE=1: every step of the no-loss search; RATES="...": its steps;
+#   KINDS="sflow" or "ipfix": one protocol's collectors only
 set -u
 N=${1:-100000}
 B=${2:-build}
@@ -288,6 +289,7 @@ best() { sort -k1,1nr | head -1; }
 row() { printf '%-28s %10s %8s %7s %9s %14s\n' "$@"; }
 
 RATES=${RATES:-"25000 50000 75000 100000 125000 150000 175000 200000"}
+KINDS=${KINDS:-"sflow ipfix"}
 echo "# collector_bench: $N datagrams flat out (best of $RUNS); no loss: 2 s at each of $RATES datagrams/s; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 row collector "records/s" "CPU s/M" lost stored "no loss rec/s"
 # measure NAME COLLECTOR KIND PORT_BASE (not in a subshell: PIDS must
@@ -300,8 +302,12 @@ measure() {
     [ -n "${VERBOSE:-}" ] && cat "$W/log"
     row "$1" "${a:--}" "${b:--}" "${c:--}" "${d:--}" "$(cat "$W/n")"
 }
-measure "vnd-tabled --sflow-listen" vnd sflow 7600
-if command -v sfacctd >/dev/null; then measure "pmacct sfacctd -> SQLite" sfacctd sflow 7700; fi
-measure "vnd-tabled --ipfix-listen" vnd ipfix 7800
-if command -v nfacctd >/dev/null; then measure "pmacct nfacctd -> SQLite" nfacctd ipfix 7900; fi
-if command -v nfcapd >/dev/null; then measure "nfdump nfcapd -> flow files" nfcapd ipfix 8000; fi
+if [[ " $KINDS " == *" sflow "* ]]; then
+    measure "vnd-tabled --sflow-listen" vnd sflow 7600
+    if command -v sfacctd >/dev/null; then measure "pmacct sfacctd -> SQLite" sfacctd sflow 7700; fi
+fi
+if [[ " $KINDS " == *" ipfix "* ]]; then
+    measure "vnd-tabled --ipfix-listen" vnd ipfix 7800
+    if command -v nfacctd >/dev/null; then measure "pmacct nfacctd -> SQLite" nfacctd ipfix 7900; fi
+    if command -v nfcapd >/dev/null; then measure "nfdump nfcapd -> flow files" nfcapd ipfix 8000; fi
+fi

@@ -294,8 +294,10 @@ static int add_to_parser(struct vnd_tabled_trace *t, bool append,
         /* a mirror trace's Snaplen is the switch's output max_len (a
          * tap's is the kernel's, which keeps the frame's length) */
         .cut_in_switch = !is_collected(t) && !is_tap(t),
-        /* IPFIX records come at millions a second (docs/benchmarks.md) */
-        .packed = is_ipfix(t),
+        /* IPFIX records and sFlow samples come at a million a second
+         * and more (docs/benchmarks.md); a mirror or tap trace's table,
+         * which the per-packet apps join, stays plain */
+        .packed = is_collected(t),
     };
     t->index = vnd_ingest_add_trace(t->tenant->ing, &o, err);
     return t->index < 0 ? 400 : 0;

@@ -85,7 +85,13 @@ struct fspec {
     uint32_t has;
 };
 
-enum { OP_FIELD, OP_NUM, OP_MAC, OP_ADDR4, OP_ADDR6, OP_SKIP };
+/* OP_N11 .. OP_N48: an OP_NUM whose length and width are the digits (a
+ * one-byte protocol, two-byte ports, four-byte interfaces, eight-byte
+ * counters, a four-byte observation point in eight): a load, a byte swap
+ * and a store, without be()'s and the width's switches (a seventh of the
+ * parser's instructions) */
+enum { OP_FIELD, OP_NUM, OP_MAC, OP_ADDR4, OP_ADDR6, OP_SKIP,
+       OP_N11, OP_N22, OP_N44, OP_N88, OP_N48 };
 
 /* The IEs field() decodes (the rest are skipped without a call). */
 static bool known_ie(uint16_t ie)
@@ -158,7 +164,12 @@ static void compile_field(struct fspec *s, bool options)
     default:
         return;
     }
-    s->op = OP_NUM;
+    s->op = s->len == 1 && s->dw == 1   ? OP_N11
+            : s->len == 2 && s->dw == 2 ? OP_N22
+            : s->len == 4 && s->dw == 4 ? OP_N44
+            : s->len == 8 && s->dw == 8 ? OP_N88
+            : s->len == 4 && s->dw == 8 ? OP_N48
+                                        : OP_NUM;
 }
 #undef NUM
 #undef BYTES
@@ -602,6 +613,42 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
             p += len;
             uint8_t *d = (uint8_t *)&f + s->dst;
             switch (s->op) {
+            case OP_N11:
+                *d = *v;
+                f.has |= s->has;
+                break;
+            case OP_N22: {
+                uint16_t y;
+                memcpy(&y, v, 2);
+                y = ntohs(y);
+                memcpy(d, &y, 2);
+                f.has |= s->has;
+                break;
+            }
+            case OP_N44: {
+                uint32_t y;
+                memcpy(&y, v, 4);
+                y = ntohl(y);
+                memcpy(d, &y, 4);
+                f.has |= s->has;
+                break;
+            }
+            case OP_N88: {
+                uint64_t y;
+                memcpy(&y, v, 8);
+                y = be64toh(y);
+                memcpy(d, &y, 8);
+                f.has |= s->has;
+                break;
+            }
+            case OP_N48: {
+                uint32_t y;
+                memcpy(&y, v, 4);
+                uint64_t x = ntohl(y);
+                memcpy(d, &x, 8);
+                f.has |= s->has;
+                break;
+            }
             case OP_NUM: {
                 uint64_t x = be(v, len);
                 switch (s->dw) {

@@ -390,9 +390,57 @@ static void test_v9(void)
     vnd_ipfix_cache_free(c);
 }
 
+/* An integer IE at each length RFC 7011's reduced-size encoding allows
+ * for it, beside the parser's one-load cases (1/1, 2/2, 4/4, 8/8 and 4 in
+ * 8 bytes): octetDeltaCount (8 bytes) in 1 to 8, sourceTransportPort (2)
+ * in 1 and 2, ingressInterface (4) in 1 to 4, observationPointId (8) in
+ * 4 and 8, protocolIdentifier (1) in 1: each value as its bytes say */
+static void test_integer_widths(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    static const uint8_t bytes[8] = {0x81, 0x72, 0x63, 0x54, 0x45, 0x36, 0x27, 0x18};
+    int wrong = 0, tried = 0;
+    struct { uint16_t ie, len; } cases[] = {
+        {1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {7, 1}, {7, 2},
+        {10, 1}, {10, 2}, {10, 3}, {10, 4}, {138, 4}, {138, 8}, {4, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        uint16_t ie = cases[k].ie, len = cases[k].len;
+        vnd_ipfixw_begin(&w, 1700000000, (uint32_t)k, 1);
+        vnd_ipfixw_set(&w, 2);
+        vnd_ipfixw_u16(&w, 400);
+        vnd_ipfixw_u16(&w, 2);
+        vnd_ipfixw_field(&w, 138, 4, 0);       /* a record needs its point */
+        vnd_ipfixw_field(&w, ie, len, 0);
+        vnd_ipfixw_set(&w, 400);
+        vnd_ipfixw_u32(&w, 9);
+        vnd_ipfixw_bytes(&w, bytes, len);
+        size_t n = vnd_ipfixw_end(&w);
+        uint64_t want = 0;
+        for (int i = 0; i < len; i++)
+            want = want << 8 | bytes[i];
+        parse(c, "w", 1, w.buf, n);
+        uint64_t have = ngot != 1 ? ~0ULL
+                        : ie == 1   ? got[0].octets
+                        : ie == 7   ? got[0].sport
+                        : ie == 10  ? got[0].in_if
+                        : ie == 138 ? got[0].obs_point
+                                    : got[0].proto;
+        tried++;
+        if (have != want) {
+            wrong++;
+            printf("# IE %u in %u bytes: %llx, not %llx\n", ie, len, (unsigned long long)have,
+                   (unsigned long long)want);
+        }
+    }
+    CHECK_EQ_INT(wrong, 0, "%d integer fields of 1 to 8 bytes read as their bytes say", tried);
+    vnd_ipfix_cache_free(c);
+}
+
 int main(void)
 {
     test_ovs_template();
+    test_integer_widths();
     test_unknown_first();
     test_options_and_variable();
     test_refused_and_caps();

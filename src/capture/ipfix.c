@@ -43,6 +43,11 @@ static inline __attribute__((always_inline)) uint64_t be(const uint8_t *p, size_
     }
 }
 
+/* unaligned loads, in the wire's byte order */
+static inline uint16_t load16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t load32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t load64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
 static uint32_t rd_n(struct rd *r, size_t n)
 {
     if (r->bad || left(r) < n) {
@@ -613,42 +618,11 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
             p += len;
             uint8_t *d = (uint8_t *)&f + s->dst;
             switch (s->op) {
-            case OP_N11:
-                *d = *v;
-                f.has |= s->has;
-                break;
-            case OP_N22: {
-                uint16_t y;
-                memcpy(&y, v, 2);
-                y = ntohs(y);
-                memcpy(d, &y, 2);
-                f.has |= s->has;
-                break;
-            }
-            case OP_N44: {
-                uint32_t y;
-                memcpy(&y, v, 4);
-                y = ntohl(y);
-                memcpy(d, &y, 4);
-                f.has |= s->has;
-                break;
-            }
-            case OP_N88: {
-                uint64_t y;
-                memcpy(&y, v, 8);
-                y = be64toh(y);
-                memcpy(d, &y, 8);
-                f.has |= s->has;
-                break;
-            }
-            case OP_N48: {
-                uint32_t y;
-                memcpy(&y, v, 4);
-                uint64_t x = ntohl(y);
-                memcpy(d, &x, 8);
-                f.has |= s->has;
-                break;
-            }
+            case OP_N11: *d = *v; f.has |= s->has; break;
+            case OP_N22: { uint16_t y = ntohs(load16(v)); memcpy(d, &y, 2); f.has |= s->has; break; }
+            case OP_N44: { uint32_t y = ntohl(load32(v)); memcpy(d, &y, 4); f.has |= s->has; break; }
+            case OP_N88: { uint64_t y = be64toh(load64(v)); memcpy(d, &y, 8); f.has |= s->has; break; }
+            case OP_N48: { uint64_t y = ntohl(load32(v)); memcpy(d, &y, 8); f.has |= s->has; break; }
             case OP_NUM: {
                 uint64_t x = be(v, len);
                 switch (s->dw) {

@@ -87,7 +87,7 @@ mean_share() {
         sum=$(echo "$sum + $s" | bc -l); tsum=$(echo "$tsum + $ts" | bc -l); got=$((got + 1))
         [ "$got" -ge "$n" ] && break
     done
-    [ "$got" -gt 0 ] && printf '%.1f %.1f\n' "$(echo "$sum / $got" | bc -l)" "$(echo "$tsum / $got" | bc -l)"
+    [ "$got" -gt 0 ] && printf '%.1f %.2f\n' "$(echo "$sum / $got" | bc -l)" "$(echo "$tsum / $got" | bc -l)"
 }
 
 printf 'Appliance Node : ids\nCap input\nproto=TCP\ndualDirect=True\n' >"$W/all.conf"
@@ -191,8 +191,14 @@ kill -0 "$CLI" 2>/dev/null; RUNNING=$?
 sleep 2
 read -r S2 T2S < <(mean_share 3)
 echo "# after: ${S2:-?}% of a core (budget $B%, before $S1%); the table server ${T2S:-?}% (before $T1S%)"
+# A fifth less with a third of the copies: the table server's share has a
+# part that does not depend on them (about 2.5% of a core in a CI run,
+# fitted from its two figures and the copies), the larger since ingest got
+# cheaper a packet (3.7% -> 2.9% there; 5.2% -> 3.7% and 4.6% -> 3.1% on
+# the machine of that session).  bc -l: plain bc kept one decimal of
+# 3.7 * 0.8 (2.9) and failed 2.9 < 2.96.
 check "the table server's share dropped with fewer flows copied ($T1S% -> ${T2S:-?}%)" \
-    sh -c "[ -n '$T2S' ] && [ \$(echo '$T2S < $T1S * 0.8' | bc) = 1 ]"
+    sh -c "[ -n '$T2S' ] && [ \$(echo '$T2S < $T1S * 0.8' | bc -l) = 1 ]"
 # What is not asserted: that the whole share got under the budget.  The
 # switch's share is mostly its forwarding, swings by a tenth and more
 # between polls here (31% and 43% with the same copies), and a flow-

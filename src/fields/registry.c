@@ -262,6 +262,11 @@ size_t vnd_format_ip(const uint8_t *addr, uint32_t n, char buf[46])
     return 0;
 }
 
+size_t vnd_format_addr(const struct vnd_value *v, char buf[46])
+{
+    return vnd_format_ip((const uint8_t *)v->s, (uint32_t)v->slen, buf);
+}
+
 uint64_t vnd_payload_hash(const uint8_t *p, size_t n)
 {
     /* 64-bit multiply-xorshift over 8-byte words; the tail is folded in

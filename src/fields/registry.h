@@ -84,6 +84,8 @@ int vnd_field_value(const struct vnd_pkt *pkt, enum vnd_field f,
 /* Text forms; each returns the length written (buffers as noted). */
 size_t vnd_format_mac(const uint8_t mac[6], char buf[18]);
 size_t vnd_format_ip(const uint8_t *addr, uint32_t n, char buf[46]);
+/* A VND_SQL_ADDR value's text, as its TEXT column shows it. */
+size_t vnd_format_addr(const struct vnd_value *v, char buf[46]);
 
 /* The hash payload.hash stores: 64 bits of a fast non-cryptographic hash
  * over the captured payload bytes. */

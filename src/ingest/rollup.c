@@ -533,7 +533,7 @@ static const char *text_of(const struct vnd_value *v, char buf[46], size_t *n)
         *n = v->slen;
         return v->s;
     }
-    *n = vnd_format_ip((const uint8_t *)v->s, (uint32_t)v->slen, buf);
+    *n = vnd_format_addr(v, buf);
     return buf;
 }
 

@@ -268,7 +268,7 @@ static int pk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
     case VND_SQL_ADDR: {
         /* an address kept as its bytes: TEXT, as the column is declared */
         char text[46];
-        size_t n = vnd_format_ip((const uint8_t *)v.s, (uint32_t)v.slen, text);
+        size_t n = vnd_format_addr(&v, text);
         sqlite3_result_text64(ctx, text, n, SQLITE_TRANSIENT, SQLITE_UTF8);
         break;
     }

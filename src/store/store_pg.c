@@ -832,7 +832,7 @@ static int pg_write_rows(struct vnd_store_writer *vw, const struct vnd_value *va
                 break;
             case VND_SQL_ADDR: {
                 char text[46];
-                size_t len = vnd_format_ip((const uint8_t *)v[c].s, (uint32_t)v[c].slen, text);
+                size_t len = vnd_format_addr(&v[c], text);
                 put_u32(w, (uint32_t)len);
                 put_bytes(w, text, len);
                 break;

@@ -940,7 +940,7 @@ static void bind_values(sqlite3_stmt *s, int base, const struct vnd_value *v, in
         case VND_SQL_BLOB: sqlite3_bind_blob(s, i, v[c].s, (int)v[c].slen, SQLITE_STATIC); break;
         case VND_SQL_ADDR: {
             char text[46];
-            size_t len = vnd_format_ip((const uint8_t *)v[c].s, (uint32_t)v[c].slen, text);
+            size_t len = vnd_format_addr(&v[c], text);
             sqlite3_bind_text(s, i, text, (int)len, SQLITE_TRANSIENT);
             break;
         }

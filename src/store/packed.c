@@ -7,9 +7,14 @@
 
 #include "util/util.h"
 
-enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, TAG_IP4, TAG_IP6 };
-/* the version written; version 1 (no address tags) is read too */
-enum { VERSION = 2 };
+enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, TAG_IP4, TAG_IP6, TAG_XREAL };
+/* the version written; versions 1 (no address tags) and 2 (no TAG_XREAL)
+ * are read too */
+enum { VERSION = 3 };
+
+/* A REAL is written as TAG_XREAL when its bits XOR the row before's take
+ * fewer varint bytes than its own 8: up to 49 bits, 7 bytes. */
+#define XREAL_MAX (UINT64_C(1) << 49)
 
 /* room for n more bytes */
 static uint8_t *reserve(struct vnd_packed_block *b, size_t n)
@@ -83,6 +88,9 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
     if (ncols > b->prev_cols) {
         b->prev_off = vnd_xrealloc(b->prev_off, (size_t)ncols * sizeof *b->prev_off);
         b->prev_len = vnd_xrealloc(b->prev_len, (size_t)ncols * sizeof *b->prev_len);
+        b->prev_real = vnd_xrealloc(b->prev_real, (size_t)ncols * sizeof *b->prev_real);
+        b->prev_was_real = vnd_xrealloc(b->prev_was_real,
+                                        (size_t)ncols * sizeof *b->prev_was_real);
         b->prev_cols = ncols;
     }
     /* room for the row's fixed-size values at once (a varint is at most
@@ -104,13 +112,28 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             break;
         }
         case VND_SQL_REAL: {
-            uint64_t u;
+            /* times: a flow's start, end and arrival differ from the row
+             * before's in their low bits only, so their XOR is a short
+             * varint (IPFIX rows: 27 bytes of 52 were times, now 10) */
+            uint64_t u, x;
             memcpy(&u, &v[c].d, 8);
-            *o++ = TAG_REAL;
-            u = htole64(u);             /* one store, not eight */
-            memcpy(o, &u, 8);
-            o += 8;
-            break;
+            bool after_real = b->n > 1 && b->prev_was_real[c];
+            x = u ^ b->prev_real[c];
+            b->prev_real[c] = u;
+            b->prev_was_real[c] = true;
+            b->prev_len[c] = 0;         /* not a value same() may compare with */
+            if (after_real && !x) {
+                *o++ = TAG_SAME;
+            } else if (after_real && x < XREAL_MAX) {
+                *o++ = TAG_XREAL;
+                o = varint_at(o, x);
+            } else {
+                *o++ = TAG_REAL;
+                u = htole64(u);         /* one store, not eight */
+                memcpy(o, &u, 8);
+                o += 8;
+            }
+            continue;
         }
         case VND_SQL_TEXT:
         case VND_SQL_BLOB:
@@ -146,6 +169,7 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             *o++ = TAG_NULL;
             break;
         }
+        b->prev_was_real[c] = false;
         size_t len = (size_t)(o - start), off = (size_t)(start - b->p);
         if (b->n > 1 && len > 1 && b->prev_len[c] == len
             && same(b->p + b->prev_off[c], start, len)) {
@@ -170,6 +194,8 @@ void vnd_packed_free(struct vnd_packed_block *b)
     free(b->p);
     free(b->prev_off);
     free(b->prev_len);
+    free(b->prev_real);
+    free(b->prev_was_real);
     memset(b, 0, sizeof *b);
 }
 
@@ -190,10 +216,12 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
     return -1;
 }
 
-int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first)
+int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first,
+                    uint8_t *reals)
 {
-    if (!p || n < 1 || (p[0] != VERSION && p[0] != 1))
+    if (!p || n < 1 || p[0] < 1 || p[0] > VERSION)
         return -1;
+    r->reals = reals;
     r->p = p + 1;
     r->end = p + n;
     r->rowid = first;
@@ -233,6 +261,26 @@ static int skip_value(const uint8_t **p, const uint8_t *end)
     }
 }
 
+/* A TAG_XREAL at r->p of column c, whose row before's value is at *col:
+ * the REAL rebuilt in the reader's room for column c, and *col pointed at
+ * it.  0, or -1 when it does not follow a REAL or does not fit. */
+static int xreal(struct vnd_packed_reader *r, const uint8_t **col, int c)
+{
+    uint64_t x, u = 0;
+    r->p++;
+    if (**col != TAG_REAL || get_varint(&r->p, r->end, &x) || x >= XREAL_MAX)
+        return -1;
+    for (int k = 0; k < 8; k++)
+        u |= (uint64_t)(*col)[1 + k] << (8 * k);
+    u ^= x;
+    uint8_t *at = r->reals + (size_t)c * 9;     /* *col may be here: read first */
+    at[0] = TAG_REAL;
+    for (int k = 0; k < 8; k++)
+        at[1 + k] = (uint8_t)(u >> (8 * k));
+    *col = at;
+    return 0;
+}
+
 int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols)
 {
     if (r->p >= r->end)
@@ -252,6 +300,11 @@ int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols)
             if (first)
                 return -1;
             r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == TAG_XREAL) {
+            if (first || !r->reals || xreal(r, &col[c], c))
+                return -1;
             continue;
         }
         col[c] = r->p;

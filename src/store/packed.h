@@ -12,14 +12,17 @@
  * The blocks table: `last` INTEGER PRIMARY KEY (the rowid of the block's
  * last row: store.h's rowid slots select blocks as they select rows, as a
  * block never holds two slots' rows), `first`, `n`, `ncols`, `rows` BLOB.
- * A block's bytes, version 2: the byte 2, then per row the varint
+ * A block's bytes, version 3: the byte 3, then per row the varint
  * (rowid − previous rowid; the first row: rowid − first, 0), then per
  * column a tag: 0 NULL; 1 INTEGER, a zigzag varint; 2 REAL, 8 bytes
  * little-endian; 3 TEXT and 4 BLOB, a varint length and the bytes; 5 the
  * same value as the row before (a flow's addresses, protocol and ports
  * repeat: a third fewer bytes to write, twice, through the WAL); 6 and 7
  * an IPv4 or IPv6 address, its 4 or 16 bytes (VND_SQL_ADDR), read as
- * its text.  Version 1 (tags 0 to 5) is read as well.
+ * its text; 8 a REAL whose row before was a REAL too, as a varint (under
+ * 2^49) of its bits XOR that REAL's (times close to the row before's
+ * differ in their low bits: 3 bytes, not 9).  Versions 1 (tags 0 to 5)
+ * and 2 (tags 0 to 7) are read as well.
  *
  * Every connection that reads a packed table needs the module
  * (vnd_packed_register: the store's and the guard's connections do it);
@@ -47,6 +50,9 @@ struct vnd_packed_block {
     /* where each column's last value written out in full starts, and
      * its length */
     size_t *prev_off, *prev_len;
+    /* each column's REAL in the row before (when it was one), in bits */
+    uint64_t *prev_real;
+    bool *prev_was_real;
     int prev_cols;
 };
 
@@ -64,10 +70,18 @@ struct vnd_packed_reader {
     const uint8_t *p, *end;
     int64_t rowid;
     int started;
+    uint8_t *reals;
 };
 
-/* 0, or -1 when the bytes are not a block of this version. */
-int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first);
+/* The room a reader of ncols columns needs to rebuild REALs written as
+ * the row before's XOR something (9 bytes a column). */
+#define VND_PACKED_REALS(ncols) ((size_t)(ncols) * 9)
+
+/* 0, or -1 when the bytes are not a block of a version this reads.
+ * `reals`: VND_PACKED_REALS(ncols) bytes of the caller's, kept while the
+ * reader's values are read (a REAL written as an XOR points there). */
+int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first,
+                    uint8_t *reals);
 /* 1: a row; 0: no more; -1: the block is damaged (a length past its end,
  * an unknown tag, a rowid that does not grow). */
 int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols);

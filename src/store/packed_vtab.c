@@ -41,6 +41,7 @@ struct pk_cursor {
     sqlite3_stmt *blocks;   /* last, first, ncols, rows, n in rowid order */
     struct vnd_packed_reader rd;
     const uint8_t **col;
+    uint8_t *reals;         /* the reader's room for REALs (packed.h) */
     int64_t block;          /* its last rowid, for an error message */
     int64_t n, pos;         /* the block's rows; the cursor's row in it */
     int64_t at;             /* the row the reader is on (-1: none yet) */
@@ -146,16 +147,19 @@ static int pk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
     struct pk_vtab *v = (struct pk_vtab *)vt;
     struct pk_cursor *c = sqlite3_malloc(sizeof *c);
     const uint8_t **col = sqlite3_malloc64(sizeof *col * (size_t)v->ncols);
+    uint8_t *reals = sqlite3_malloc64(VND_PACKED_REALS(v->ncols));
     char *sql = sqlite3_mprintf("SELECT last, first, ncols, rows, n FROM \"%w" VND_PACKED_SUFFIX
                                 "\" ORDER BY last", v->name);
-    if (!c || !col || !sql) {
+    if (!c || !col || !reals || !sql) {
         sqlite3_free(c);
         sqlite3_free(col);
+        sqlite3_free(reals);
         sqlite3_free(sql);
         return SQLITE_NOMEM;
     }
     memset(c, 0, sizeof *c);
     c->col = col;
+    c->reals = reals;
     c->eof = 1;
     int rc = sqlite3_prepare_v2(v->db, sql, -1, &c->blocks, NULL);
     sqlite3_free(sql);
@@ -164,6 +168,7 @@ static int pk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
         vt->zErrMsg = sqlite3_mprintf("%s: its blocks cannot be read: %s", v->name,
                                       sqlite3_errmsg(v->db));
         sqlite3_free(col);
+        sqlite3_free(reals);
         sqlite3_free(c);
         return rc;
     }
@@ -176,6 +181,7 @@ static int pk_close(sqlite3_vtab_cursor *cur)
     struct pk_cursor *c = (struct pk_cursor *)cur;
     sqlite3_finalize(c->blocks);
     sqlite3_free(c->col);
+    sqlite3_free(c->reals);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -228,7 +234,8 @@ static int pk_next(sqlite3_vtab_cursor *cur)
     c->pos = 0;
     c->at = -1;
     if (sqlite3_column_int64(c->blocks, 2) != v->ncols || c->n < 1
-        || vnd_packed_open(&c->rd, p, (size_t)n, sqlite3_column_int64(c->blocks, 1)))
+        || vnd_packed_open(&c->rd, p, (size_t)n, sqlite3_column_int64(c->blocks, 1),
+                           c->reals))
         return damaged(c);
     c->eof = 0;
     return SQLITE_OK;

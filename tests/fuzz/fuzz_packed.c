@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ncols = 1 + data[0] % 8;
     struct vnd_packed_reader rd;
     const uint8_t *col[8];
-    if (vnd_packed_open(&rd, data + 1, size - 1, 1) != 0)
+    uint8_t reals[VND_PACKED_REALS(8)], reals2[VND_PACKED_REALS(8)];
+    if (vnd_packed_open(&rd, data + 1, size - 1, 1, reals) != 0)
         return 0;
     struct vnd_packed_block again = {0};
     struct vnd_value v[8];
@@ -31,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (r == 0 && rows) {
         struct vnd_packed_reader back;
-        if (vnd_packed_open(&back, again.p, again.len, again.first) != 0)
+        if (vnd_packed_open(&back, again.p, again.len, again.first, reals2) != 0)
             abort();
-        vnd_packed_open(&rd, data + 1, size - 1, 1);
+        vnd_packed_open(&rd, data + 1, size - 1, 1, reals);
         const uint8_t *col2[8];
         while (vnd_packed_next(&rd, col, ncols) == 1) {
             if (vnd_packed_next(&back, col2, ncols) != 1 || back.rowid != rd.rowid)

@@ -66,7 +66,8 @@ static void test_codec(void)
     CHECK_EQ_INT(b.last, 1000 + 3 * 299, "its last rowid");
     struct vnd_packed_reader rd;
     const uint8_t *col[NCOLS];
-    CHECK(vnd_packed_open(&rd, b.p, b.len, b.first) == 0, "the block opens");
+    uint8_t reals[VND_PACKED_REALS(NCOLS)];
+    CHECK(vnd_packed_open(&rd, b.p, b.len, b.first, reals) == 0, "the block opens");
     int rows = 0, bad = 0;
     while (vnd_packed_next(&rd, col, NCOLS) == 1) {
         make_row(rows, v, text);
@@ -90,7 +91,7 @@ static void test_codec(void)
     for (size_t n = 1; n < b.len; n++) {
         uint8_t *copy = malloc(n);
         memcpy(copy, b.p, n);
-        vnd_packed_open(&rd, copy, n, b.first);
+        vnd_packed_open(&rd, copy, n, b.first, reals);
         int r, k = 0;
         while ((r = vnd_packed_next(&rd, col, NCOLS)) == 1)
             for (int c = 0; c < NCOLS; c++, k++) {
@@ -104,26 +105,30 @@ static void test_codec(void)
 
     uint8_t v1[] = {1, 0, 1, 2};
     struct vnd_value got;
-    CHECK(vnd_packed_open(&rd, v1, sizeof v1, 1) == 0 && vnd_packed_next(&rd, col, 1) == 1
+    CHECK(vnd_packed_open(&rd, v1, sizeof v1, 1, reals) == 0 && vnd_packed_next(&rd, col, 1) == 1
               && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_INTEGER && got.i == 1),
           "a block of version 1 (before addresses as bytes) is read");
+    uint8_t v2[] = {2, 0, 6, 10, 0, 0, 1};
+    CHECK(vnd_packed_open(&rd, v2, sizeof v2, 1, reals) == 0 && vnd_packed_next(&rd, col, 1) == 1
+              && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_ADDR && got.slen == 4),
+          "a block of version 2 (before REALs as XORs) is read");
     uint8_t short_addr[] = {2, 0, 7, 0x20, 0x01, 0x0d, 0xb8};
-    vnd_packed_open(&rd, short_addr, sizeof short_addr, 1);
+    vnd_packed_open(&rd, short_addr, sizeof short_addr, 1, reals);
     CHECK(vnd_packed_next(&rd, col, 1) == -1, "an IPv6 address cut short is damage");
-    uint8_t wrong_version[] = {3, 0, 0};
-    CHECK(vnd_packed_open(&rd, wrong_version, sizeof wrong_version, 1) == -1,
+    uint8_t wrong_version[] = {4, 0, 0};
+    CHECK(vnd_packed_open(&rd, wrong_version, sizeof wrong_version, 1, reals) == -1,
           "another version is refused");
     uint8_t same_first[] = {1, 0, 5, 0, 0, 0, 0};
-    vnd_packed_open(&rd, same_first, sizeof same_first, 1);
+    vnd_packed_open(&rd, same_first, sizeof same_first, 1, reals);
     CHECK(vnd_packed_next(&rd, col, NCOLS) == -1, "a first row that repeats a row before it is damage");
     uint8_t bad_tag[] = {1, 0, 9, 0, 0, 0, 0};
-    vnd_packed_open(&rd, bad_tag, sizeof bad_tag, 1);
+    vnd_packed_open(&rd, bad_tag, sizeof bad_tag, 1, reals);
     CHECK(vnd_packed_next(&rd, col, NCOLS) == -1, "an unknown tag is damage");
     uint8_t long_text[] = {1, 0, 3, 0x7f, 'a'};
-    vnd_packed_open(&rd, long_text, sizeof long_text, 1);
+    vnd_packed_open(&rd, long_text, sizeof long_text, 1, reals);
     CHECK(vnd_packed_next(&rd, col, 1) == -1, "a length past the end is damage");
     uint8_t no_growth[] = {1, 0, 0, 0, 0};
-    vnd_packed_open(&rd, no_growth, sizeof no_growth, 1);
+    vnd_packed_open(&rd, no_growth, sizeof no_growth, 1, reals);
     CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
           "a rowid that does not grow is damage");
     vnd_packed_free(&b);
@@ -149,7 +154,8 @@ static void test_same_edges(void)
                 vnd_packed_add(&b, r + 1, &v[r], 1);
             struct vnd_packed_reader rd;
             const uint8_t *col[1];
-            vnd_packed_open(&rd, b.p, b.len, b.first);
+            uint8_t reals[VND_PACKED_REALS(1)];
+            vnd_packed_open(&rd, b.p, b.len, b.first, reals);
             for (int r = 0; r < 3; r++) {
                 struct vnd_value got;
                 if (vnd_packed_next(&rd, col, 1) != 1) {
@@ -191,8 +197,9 @@ static void test_long_values(void)
     }
     struct vnd_packed_reader rd;
     const uint8_t *col[4];
+    uint8_t reals[VND_PACKED_REALS(4)];
     int bad = 0, rows = 0;
-    vnd_packed_open(&rd, b.p, b.len, b.first);
+    vnd_packed_open(&rd, b.p, b.len, b.first, reals);
     while (vnd_packed_next(&rd, col, 4) == 1) {
         size_t r = (size_t)rows++;
         struct vnd_value got[4];
@@ -404,6 +411,94 @@ static void test_store(void)
     vnd_store_close(st);
 }
 
+/* REALs written as their XOR with the row before's (tag 8): times a few
+ * ms apart in a few bytes; each value read back bit for bit across every
+ * change of kind (the same, far apart, the sign, NaN, after a NULL or a
+ * text whose bytes must not be taken for the row before's); and the
+ * damaged forms */
+static void test_xreal(void)
+{
+    struct vnd_packed_block b = {0};
+    struct vnd_value v[2];
+    uint64_t seed = 7;
+    double t = 1796595109.99944;
+    for (int r = 0; r < 1000; r++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        t += (double)(seed >> 44) * 1e-9;       /* up to 1 ms later */
+        v[0] = dval(t);
+        v[1] = dval(t - 1.5);
+        vnd_packed_add(&b, r + 1, v, 2);
+    }
+    struct vnd_packed_reader rd;
+    const uint8_t *col[2];
+    uint8_t reals[VND_PACKED_REALS(2)];
+    vnd_packed_open(&rd, b.p, b.len, b.first, reals);
+    int rows = 0, bad = 0;
+    t = 1796595109.99944;
+    seed = 7;
+    while (vnd_packed_next(&rd, col, 2) == 1) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        t += (double)(seed >> 44) * 1e-9;
+        struct vnd_value got[2];
+        vnd_packed_value(col[0], rd.end, &got[0]);
+        vnd_packed_value(col[1], rd.end, &got[1]);
+        struct vnd_value want[2] = {dval(t), dval(t - 1.5)};
+        bad += !vnd_value_eq(&got[0], &want[0]) || !vnd_value_eq(&got[1], &want[1]);
+        rows++;
+    }
+    CHECK(rows == 1000 && bad == 0, "1000 rows of two times up to 1 ms apart read back bit for bit (%d wrong)", bad);
+    double per = (double)(b.len - 1 - 1000) / 2000;   /* less the version and rowid steps */
+    CHECK(per <= 5.0, "a time takes %.2f bytes, not 9", per);
+    vnd_packed_free(&b);
+
+    /* one column through every change of kind */
+    struct vnd_value seq[] = {
+        dval(1.0), dval(1.0), dval(1.0 + 0x1p-40), dval(-1.0), dval(0.0), dval(-0.0),
+        dval(NAN), dval(INFINITY), dval(1e300), dval(1e-300), nval(), dval(2.0),
+        tval("\x02\x00\x00\x00\x00\x00\x00\x00@"), dval(2.0), tval("\x02\x00\x00\x00\x00\x00\x00\x00@"),
+        ival(3), dval(3.0), dval(3.0 + 0x1p-20)};
+    int n = (int)(sizeof seq / sizeof seq[0]);
+    for (int r = 0; r < n; r++)
+        vnd_packed_add(&b, r + 1, &seq[r], 1);
+    vnd_packed_open(&rd, b.p, b.len, b.first, reals);
+    rows = bad = 0;
+    while (vnd_packed_next(&rd, col, 1) == 1) {
+        struct vnd_value got;
+        vnd_packed_value(col[0], rd.end, &got);
+        bad += !vnd_value_eq(&got, &seq[rows++]);
+    }
+    CHECK(rows == n && bad == 0, "%d values: the same, close, far, signed zeros, NaN, after NULL, text and integers (%d wrong)", n, bad);
+    vnd_packed_free(&b);
+
+    /* damaged: no REAL before it, in the first row, too wide, no room */
+    uint8_t first[] = {3, 0, 8, 1};
+    vnd_packed_open(&rd, first, sizeof first, 1, reals);
+    CHECK(vnd_packed_next(&rd, col, 1) == -1, "an XOR in a block's first row is damage");
+    uint8_t after_int[] = {3, 0, 1, 2, 1, 8, 1};
+    vnd_packed_open(&rd, after_int, sizeof after_int, 1, reals);
+    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
+          "an XOR after an integer is damage");
+    uint8_t ok[] = {3, 0, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 1, 8, 1};
+    struct vnd_value got;
+    vnd_packed_open(&rd, ok, sizeof ok, 1, reals);
+    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == 1
+              && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_REAL)
+              && got.d == nextafter(1.0, 2.0),
+          "an XOR of 1 after 1.0 is the next double");
+    vnd_packed_open(&rd, ok, sizeof ok, 1, NULL);
+    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
+          "a reader without room for REALs calls an XOR damage, not a crash");
+    uint8_t wide[] = {3, 0, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 1, 8,
+                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    vnd_packed_open(&rd, wide, sizeof wide, 1, reals);
+    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
+          "an XOR of 2^49 or more (the writer's limit) is damage");
+    uint8_t cut[] = {3, 0, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 1, 8, 0x80};
+    vnd_packed_open(&rd, cut, sizeof cut, 1, reals);
+    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
+          "an XOR cut short is damage");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -411,6 +506,7 @@ int main(void)
     test_codec();
     test_same_edges();
     test_long_values();
+    test_xreal();
     test_store();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

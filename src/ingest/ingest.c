@@ -451,6 +451,15 @@ static int put_switch_change(struct vnd_ingest *ing, struct trace *t, char **err
 }
 
 /* A batch boundary: the rate changes asked for take effect. */
+/* Trace t's packet sampling, as its rollups' RTT samples need to know
+ * (rollup.h: none under sampling). */
+static void rollups_sampled(struct trace *t)
+{
+    for (int k = 0; k < t->nsinks; k++)
+        if (t->sinks[k].owner == &t->sinks[k] && t->sinks[k].rollup)
+            vnd_rollup_sampled(t->sinks[k].rollup, t->o.sampling);
+}
+
 static void apply_changes(struct vnd_ingest *ing)
 {
     for (int i = 0; i < ing->ntraces; i++) {
@@ -463,6 +472,7 @@ static void apply_changes(struct vnd_ingest *ing)
         t->o.sampling = t->next_sampling;
         t->o.sampling_method = t->next_method;
         t->sample_count = 0;
+        rollups_sampled(t);
         t->row_due = true;
         t->row_from_set = false;
         free(t->row_reason);
@@ -683,6 +693,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
                 goto out_rollback;
         }
     }
+    rollups_sampled(t);
     t->replace_due = t->nold > 0;
     ing->traces = vnd_xrealloc(ing->traces, (size_t)(ing->ntraces + 1) * sizeof *ing->traces);
     ing->traces[ing->ntraces] = t;
@@ -961,8 +972,10 @@ int vnd_ingest_switch_rates(struct vnd_ingest *ing, int ti, const struct vnd_swi
      * in (packets already queued were copied under the old rate); a row
      * not yet written for an earlier change is replaced: no row was kept
      * under it. */
-    if (r->sampling)
+    if (r->sampling) {
         t->o.sampling = r->sampling;
+        rollups_sampled(t);
+    }
     if (r->flow_sampling)
         t->o.flow_sampling = r->flow_sampling;
     if (r->snaplen >= 0) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -153,6 +154,15 @@ static void degrade(struct vnd_rollup *r, const char *status, const char *why)
 }
 
 static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int kind);
+
+void vnd_rollup_sampled(struct vnd_rollup *r, uint32_t n)
+{
+    if (n <= 1 || !r->rtt)
+        return;
+    char why[80];
+    snprintf(why, sizeof why, "packets sampled 1 in %u (few segments keep their ACK)", n);
+    degrade(r, VND_ROLLUP_STATUS_NO_RTT, why);
+}
 
 void vnd_rollup_columns(const char *const **names, const enum vnd_sql_type **types, int *n)
 {

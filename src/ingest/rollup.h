@@ -57,6 +57,13 @@ int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err);
  * row pipe got them; `present[c]` false: SQL NULL). */
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *vals, const bool *present);
 
+/* The table's packets are sampled 1 in n from now on: n > 1 ends its RTT
+ * samples (status rollup-no-rtt).  Sampling separates a segment from its
+ * ACK, so pairs would be made of a segment and a later one's ACK, long
+ * RTTs that no connection had; the rtt app refuses such a table, and a
+ * tenant reading the rollup must not find them there either. */
+void vnd_rollup_sampled(struct vnd_rollup *r, uint32_t n);
+
 /* The trace ended: the RTT samples still pending are counted. */
 void vnd_rollup_finish(struct vnd_rollup *r);
 

@@ -195,4 +195,15 @@ compare "$T/churn.db" rollup throughput -t churn --slot 5
 compare "$T/churn.db" rollup groups -t churn --fields dst_port,proto
 compare "$T/churn.db" rollup rtt -t churn --slot 10
 compare "$T/churn.db" rollup rtt -t churn --kind handshake --slot 10
+
+# packet sampling separates segments from their ACKs: the rollup of a
+# sampled trace keeps no RTT samples (the rtt app refuses such a table),
+# and its packets and bytes as before
+"$VND" parse -q --sampling 4 -o "$T/sampled.db" "A=$T/A.pcap"
+check_eq "--sampling 4: the rollup says it has no RTT, and why" \
+    "$("$VND" query -d "$T/sampled.db" -f csv "select rollup_status from vnd_meta where tbl = 'A'" | tail -1)" \
+    "rollup-no-rtt: packets sampled 1 in 4 (few segments keep their ACK)"
+check_eq "... it keeps no RTT sample, and counts every stored packet" \
+    "$("$VND" query -d "$T/sampled.db" -f csv "select (select count(*) from A__rollup where kind is not null),
+        (select sum(packets) from A__rollup) = (select count(*) from A)" | tail -1)" "0,1"
 done_testing

@@ -161,6 +161,14 @@ static void changes(void)
                  "vnd_meta.sampling is the current rate");
     CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'sf' and sampling = 16"),
                  1, "a presampled trace's row: the switch's rate");
+    /* sampling separates segments from their ACKs: the rollups keep no
+     * RTT samples from the first sampled packet on, and say why */
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_meta where trace = 't' and rollup_status ="
+                         " 'rollup-no-rtt: packets sampled 1 in 4 (few segments keep their ACK)'"),
+                 1, "the rollup of a trace sampled from 1:1 to 1-in-4 stops its RTT samples");
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_meta where trace = 'sf' and rollup_status"
+                         " like 'rollup-no-rtt: packets sampled 1 in 16 %'"),
+                 1, "a trace the switch samples 1 in 16 keeps none from the start");
 
     /* the switch changes a mirror trace's levers and no packet follows
      * (its flow sample holds none of the flows): on record at the flush
@@ -182,6 +190,8 @@ static void changes(void)
     CHECK(vnd_ingest_flush(ing, &err) == 0, "flush");
     CHECK_EQ_INT(one(db, "select count(*) from vnd_sampling where trace = 'm'"), 2,
                  "... and not again when packets come");
+    CHECK_EQ_INT(one(db, "select count(*) from vnd_meta where trace = 'm' and rollup_status = 'rollup'"),
+                 1, "flow sampling keeps whole connections: the rollup keeps its RTT samples");
 
     /* --replace starts the history again; drop removes it */
     vnd_ingest_free(ing);

@@ -266,17 +266,15 @@ static int skip_value(const uint8_t **p, const uint8_t *end)
  * it.  0, or -1 when it does not follow a REAL or does not fit. */
 static int xreal(struct vnd_packed_reader *r, const uint8_t **col, int c)
 {
-    uint64_t x, u = 0;
+    uint64_t x, u;
     r->p++;
     if (**col != TAG_REAL || get_varint(&r->p, r->end, &x) || x >= XREAL_MAX)
         return -1;
-    for (int k = 0; k < 8; k++)
-        u |= (uint64_t)(*col)[1 + k] << (8 * k);
-    u ^= x;
+    memcpy(&u, *col + 1, 8);                    /* little-endian, as written */
+    u = htole64(le64toh(u) ^ x);
     uint8_t *at = r->reals + (size_t)c * 9;     /* *col may be here: read first */
     at[0] = TAG_REAL;
-    for (int k = 0; k < 8; k++)
-        at[1 + k] = (uint8_t)(u >> (8 * k));
+    memcpy(at + 1, &u, 8);
     *col = at;
     return 0;
 }
@@ -328,8 +326,8 @@ void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *o
         out->i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
         break;
     case TAG_REAL:
-        for (int k = 0; k < 8; k++)
-            u |= (uint64_t)p[k] << (8 * k);
+        memcpy(&u, p, 8);
+        u = le64toh(u);
         out->type = VND_SQL_REAL;
         memcpy(&out->d, &u, 8);
         break;

@@ -26,6 +26,7 @@
 
 #include "synth/frame.h"
 #include "synth/ipfix.h"
+#include "synth/sflow.h"
 
 static void usage(void)
 {
@@ -56,46 +57,26 @@ static uint32_t nflows = 64;
 
 static size_t sflow_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint32_t ifindex)
 {
-    w->n = 0;
-    w->set_at = 0;
-    w->overflow = false;
-    vnd_ipfixw_u32(w, 5);
-    vnd_ipfixw_u32(w, 1);                  /* agent IPv4 */
-    vnd_ipfixw_bytes(w, "\x7f\0\0\x01", 4);
-    vnd_ipfixw_u32(w, 0);                  /* sub-agent */
-    vnd_ipfixw_u32(w, seq);
-    vnd_ipfixw_u32(w, seq * 10);           /* uptime ms */
-    vnd_ipfixw_u32(w, (uint32_t)nrec);
+    struct vnd_sflow_datagram d = {.agent_af = 4, .agent = {127, 0, 0, 1}, .sequence = seq,
+                                   .uptime_ms = seq * 10, .nsamples = (uint32_t)nrec};
+    vnd_sflow_begin(w, &d);
     static uint8_t frame[VND_FRAME_MAX];
     static uint8_t payload[VND_FRAME_MSS];
     for (int i = 0; i < nrec; i++) {
         uint32_t k = next() % nflows;                 /* the sample's flow */
-        struct vnd_tcp_frame f = {.src = 0x0a000006 + k / 16384, .dst = 0x0a000008,
+        struct vnd_tcp_frame t = {.src = 0x0a000006 + k / 16384, .dst = 0x0a000008,
                                   .sport = (uint16_t)(40000 + k % 16384), .dport = 5201,
                                   .seq = next(), .ack = next(), .flags = VND_TCP_ACK,
                                   .ipid = (uint16_t)next(), .payload = payload,
                                   .len = VND_FRAME_MSS};
-        uint32_t flen = vnd_frame_tcp(frame, &f);
-        uint32_t hlen = 128;
-        uint32_t rec_len = 16 + hlen;                 /* raw header record */
-        uint32_t sample_len = 32 + 8 + rec_len;       /* 8 words, nrec, fmt+len */
-        vnd_ipfixw_u32(w, 1);                         /* flow sample */
-        vnd_ipfixw_u32(w, sample_len);
-        vnd_ipfixw_u32(w, seq * 64 + (uint32_t)i);
-        vnd_ipfixw_u32(w, ifindex);                   /* source id: class 0 */
-        vnd_ipfixw_u32(w, 1);                         /* sampling rate */
-        vnd_ipfixw_u32(w, seq * 64 + (uint32_t)i);    /* pool */
-        vnd_ipfixw_u32(w, 0);                         /* drops */
-        vnd_ipfixw_u32(w, ifindex);                   /* input */
-        vnd_ipfixw_u32(w, ifindex + 1);               /* output */
-        vnd_ipfixw_u32(w, 1);                         /* one record */
-        vnd_ipfixw_u32(w, 1);                         /* raw packet header */
-        vnd_ipfixw_u32(w, rec_len);
-        vnd_ipfixw_u32(w, 1);                         /* Ethernet */
-        vnd_ipfixw_u32(w, flen + 4);                  /* frame length, FCS included */
-        vnd_ipfixw_u32(w, 4);                         /* stripped: the FCS */
-        vnd_ipfixw_u32(w, hlen);
-        vnd_ipfixw_bytes(w, frame, hlen);
+        uint32_t flen = vnd_frame_tcp(frame, &t);
+        struct vnd_sflow_flow f = {
+            .sequence = seq * 64 + (uint32_t)i, .source_index = ifindex, .sampling_rate = 1,
+            .sample_pool = seq * 64 + (uint32_t)i, .in_value = ifindex,
+            .out_value = ifindex + 1, .header_protocol = 1,   /* Ethernet */
+            .frame_length = flen + 4, .stripped = 4,          /* the FCS */
+            .header_length = 128, .header = frame};
+        vnd_sflow_flow_sample(w, false, &f);
     }
     return w->n;
 }

@@ -28,19 +28,22 @@ static uint64_t u64(struct rd *r)
     return hi << 32 | u32(r);
 }
 
-/* A sub-reader over the next `len` bytes (rounded up to 4: lengths in
- * sFlow count the bytes, data is padded). */
+/* A sub-reader over the next `len` bytes, and past them and their padding
+ * to 4 (lengths in sFlow count the bytes, data is padded).  The padding
+ * may end with the structure around it: an agent that counts a sample
+ * without the last record's padding counts that record without it too. */
 static struct rd sub(struct rd *r, uint32_t len)
 {
     struct rd s = {r->p, r->p, 1};
+    size_t left = (size_t)(r->end - r->p);
     size_t padded = ((size_t)len + 3) & ~(size_t)3;
-    if (r->bad || (size_t)(r->end - r->p) < padded) {
+    if (r->bad || left < len) {
         r->bad = 1;
         return s;
     }
     s.end = r->p + len;
     s.bad = 0;
-    r->p += padded;
+    r->p += padded < left ? padded : left;
     return s;
 }
 

@@ -44,7 +44,8 @@ BOTH=(parse_query.sh)
 # own, on Unix sockets or a free port): run two at a time, longest first
 PAIRED=(distributed_pg.sh diag_cli.sh rollup.sh parse_errors.sh diag_accuracy.sh
         parse_pg_restart.sh distributed_tls.sh diag_lb_order.sh openapi_check_self.sh
-        simulate_cli.sh man_pages.sh diag_sampling.sh golden.sh ipfix_tshark.sh tshark_diff.sh)
+        simulate_cli.sh man_pages.sh diag_sampling.sh golden.sh ipfix_tshark.sh sflow_tshark.sh
+        tshark_diff.sh)
 # integration tests split between build/ and build-san/ when both run
 SPLIT=
 if [[ " ${BUILDS[*]} " == *" build "* && " ${BUILDS[*]} " == *" build-san "* ]]; then SPLIT=1; fi

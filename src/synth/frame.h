@@ -39,6 +39,12 @@ void vnd_frame_dump(pcap_dumper_t *d, int64_t ns, const uint8_t *f, uint32_t len
 /* A pcap_t that writes nanosecond Ethernet captures (pcap_dump_open). */
 pcap_t *vnd_frame_dead(void);
 
+/* Writes `msg` (n bytes, at most 65507) as a UDP datagram from port
+ * `sport` of 10.0.0.1 to port `dport` of 10.0.0.2 into f (n + 42 bytes):
+ * what a collector's capture holds.  Returns the frame's length. */
+uint32_t vnd_frame_udp(uint8_t *f, const uint8_t *msg, size_t n, uint16_t sport,
+                       uint16_t dport);
+
 /* "10.1.0.7": a host-order IPv4 address in dotted form. */
 void vnd_frame_ip_str(uint32_t ip, char *buf, size_t n);
 

@@ -32,38 +32,6 @@ static uint64_t next(void)
     return rng;
 }
 
-/* Ethernet + IPv4 + UDP around `msg`. */
-static uint32_t udp_frame(uint8_t *f, const uint8_t *msg, size_t n, uint16_t sport,
-                          uint16_t dport)
-{
-    static const uint8_t head[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0};
-    memcpy(f, head, 14);
-    uint8_t *ip = f + 14, *udp = ip + 20;
-    size_t tot = 20 + 8 + n;
-    memset(ip, 0, 28);
-    ip[0] = 0x45;
-    ip[2] = (uint8_t)(tot >> 8);
-    ip[3] = (uint8_t)tot;
-    ip[8] = 64;
-    ip[9] = 17;
-    memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)ip[i] << 8 | ip[i + 1];
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
-    udp[0] = (uint8_t)(sport >> 8);
-    udp[1] = (uint8_t)sport;
-    udp[2] = (uint8_t)(dport >> 8);
-    udp[3] = (uint8_t)dport;
-    udp[4] = (uint8_t)((8 + n) >> 8);
-    udp[5] = (uint8_t)(8 + n);
-    memcpy(udp + 8, msg, n);
-    return (uint32_t)(14 + tot);
-}
-
 static struct vnd_ipfix_flow random_flow(void)
 {
     struct vnd_ipfix_flow f;
@@ -203,7 +171,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "golden_ipfix_pcap: message %d does not fit\n", i);
             return 1;
         }
-        uint32_t n = udp_frame(frame, w.buf, w.n, v9 ? 40001 : 40000, v9 ? 2055 : 4739);
+        uint32_t n = vnd_frame_udp(frame, w.buf, w.n, v9 ? 40001 : 40000, v9 ? 2055 : 4739);
         vnd_frame_dump(d, (1700000000LL + i) * 1000000000LL, frame, n, 0);
         memset(cols.n, 0, sizeof cols.n);
         const char *why = NULL;

@@ -21,16 +21,7 @@
 #include "capture/ipfix.h"
 #include "synth/frame.h"
 #include "synth/ipfix.h"
-
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "gen_capture.h"
 
 static struct vnd_ipfix_flow random_flow(void)
 {
@@ -146,18 +137,12 @@ static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fputs("usage: golden_ipfix_pcap OUT.pcap MESSAGES SEED\n", stderr);
+    int nmsg;
+    pcap_t *dead;
+    pcap_dumper_t *d = gen_open(argc, argv, "golden_ipfix_pcap OUT.pcap MESSAGES SEED", &nmsg,
+                                &dead);
+    if (!d)
         return 2;
-    }
-    int nmsg = atoi(argv[2]);
-    rng = strtoull(argv[3], NULL, 10) * 2654435761u + 1;
-    pcap_t *dead = vnd_frame_dead();
-    pcap_dumper_t *d = pcap_dump_open(dead, argv[1]);
-    if (!d) {
-        fprintf(stderr, "golden_ipfix_pcap: %s: %s\n", argv[1], pcap_geterr(dead));
-        return 1;
-    }
     struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
     static struct vnd_ipfixw w;
     static uint8_t frame[65535 + 64];

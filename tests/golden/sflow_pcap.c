@@ -25,20 +25,11 @@
 #include "synth/frame.h"
 #include "synth/sflow.h"
 #include "util/sb.h"
+#include "gen_capture.h"
 
 enum { NCOLS = 11 };
 static struct vnd_sb col[NCOLS];
 static struct vnd_sflow_datagram header;   /* as VND read it */
-
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void put(int c, unsigned long long v)
 {
@@ -113,18 +104,12 @@ static void datagram(struct vnd_ipfixw *w, uint32_t seq)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fputs("usage: golden_sflow_pcap OUT.pcap DATAGRAMS SEED\n", stderr);
+    int n;
+    pcap_t *dead;
+    pcap_dumper_t *dump = gen_open(argc, argv, "golden_sflow_pcap OUT.pcap DATAGRAMS SEED", &n,
+                                   &dead);
+    if (!dump)
         return 2;
-    }
-    int n = atoi(argv[2]);
-    rng = strtoull(argv[3], NULL, 10) * 2654435761u + 1;
-    pcap_t *dead = vnd_frame_dead();
-    pcap_dumper_t *dump = pcap_dump_open(dead, argv[1]);
-    if (!dump) {
-        fprintf(stderr, "golden_sflow_pcap: %s: %s\n", argv[1], pcap_geterr(dead));
-        return 1;
-    }
     static struct vnd_ipfixw w;
     static uint8_t frame[65535 + 64];
     const struct vnd_sflow_handler h = {on_flow, on_counters, NULL};

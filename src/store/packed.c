@@ -16,6 +16,9 @@ enum { VERSION = 3 };
  * fewer varint bytes than its own 8: up to 49 bits, 7 bytes. */
 #define XREAL_MAX (UINT64_C(1) << 49)
 
+/* What a column held in the row before, when a number (prev_num's bits) */
+enum { PREV_OTHER, PREV_INT, PREV_REAL };
+
 /* room for n more bytes */
 static uint8_t *reserve(struct vnd_packed_block *b, size_t n)
 {
@@ -88,9 +91,8 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
     if (ncols > b->prev_cols) {
         b->prev_off = vnd_xrealloc(b->prev_off, (size_t)ncols * sizeof *b->prev_off);
         b->prev_len = vnd_xrealloc(b->prev_len, (size_t)ncols * sizeof *b->prev_len);
-        b->prev_real = vnd_xrealloc(b->prev_real, (size_t)ncols * sizeof *b->prev_real);
-        b->prev_was_real = vnd_xrealloc(b->prev_was_real,
-                                        (size_t)ncols * sizeof *b->prev_was_real);
+        b->prev_num = vnd_xrealloc(b->prev_num, (size_t)ncols * sizeof *b->prev_num);
+        b->prev_kind = vnd_xrealloc(b->prev_kind, (size_t)ncols * sizeof *b->prev_kind);
         b->prev_cols = ncols;
     }
     /* room for the row's fixed-size values at once (a varint is at most
@@ -106,10 +108,20 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         uint8_t *start = o;
         switch (v[c].type) {
         case VND_SQL_INTEGER: {
+            /* the same as the row before's: compared as a number, not
+             * encoded and compared as bytes (the same tags either way) */
             uint64_t u = (uint64_t)v[c].i;
-            *o++ = TAG_INT;
-            o = varint_at(o, (u << 1) ^ (uint64_t)(v[c].i >> 63));   /* zigzag */
-            break;
+            bool same_int = b->n > 1 && b->prev_kind[c] == PREV_INT && b->prev_num[c] == u;
+            b->prev_num[c] = u;
+            b->prev_kind[c] = PREV_INT;
+            b->prev_len[c] = 0;         /* not a value same() may compare with */
+            if (same_int) {
+                *o++ = TAG_SAME;
+            } else {
+                *o++ = TAG_INT;
+                o = varint_at(o, (u << 1) ^ (uint64_t)(v[c].i >> 63));   /* zigzag */
+            }
+            continue;
         }
         case VND_SQL_REAL: {
             /* times: a flow's start, end and arrival differ from the row
@@ -117,11 +129,11 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
              * varint (IPFIX rows: 27 bytes of 52 were times, now 10) */
             uint64_t u, x;
             memcpy(&u, &v[c].d, 8);
-            bool after_real = b->n > 1 && b->prev_was_real[c];
-            x = u ^ b->prev_real[c];
-            b->prev_real[c] = u;
-            b->prev_was_real[c] = true;
-            b->prev_len[c] = 0;         /* not a value same() may compare with */
+            bool after_real = b->n > 1 && b->prev_kind[c] == PREV_REAL;
+            x = u ^ b->prev_num[c];
+            b->prev_num[c] = u;
+            b->prev_kind[c] = PREV_REAL;
+            b->prev_len[c] = 0;
             if (after_real && !x) {
                 *o++ = TAG_SAME;
             } else if (after_real && x < XREAL_MAX) {
@@ -169,7 +181,7 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             *o++ = TAG_NULL;
             break;
         }
-        b->prev_was_real[c] = false;
+        b->prev_kind[c] = PREV_OTHER;
         size_t len = (size_t)(o - start), off = (size_t)(start - b->p);
         if (b->n > 1 && len > 1 && b->prev_len[c] == len
             && same(b->p + b->prev_off[c], start, len)) {
@@ -194,8 +206,8 @@ void vnd_packed_free(struct vnd_packed_block *b)
     free(b->p);
     free(b->prev_off);
     free(b->prev_len);
-    free(b->prev_real);
-    free(b->prev_was_real);
+    free(b->prev_num);
+    free(b->prev_kind);
     memset(b, 0, sizeof *b);
 }
 

@@ -50,9 +50,10 @@ struct vnd_packed_block {
     /* where each column's last value written out in full starts, and
      * its length */
     size_t *prev_off, *prev_len;
-    /* each column's REAL in the row before (when it was one), in bits */
-    uint64_t *prev_real;
-    bool *prev_was_real;
+    /* each column's number in the row before (when it was one), in bits,
+     * and whether it was an INTEGER or a REAL */
+    uint64_t *prev_num;
+    uint8_t *prev_kind;
     int prev_cols;
 };
 

@@ -450,7 +450,6 @@ static int put_switch_change(struct vnd_ingest *ing, struct trace *t, char **err
     return rc;
 }
 
-/* A batch boundary: the rate changes asked for take effect. */
 /* Trace t's packet sampling, as its rollups' RTT samples need to know
  * (rollup.h: none under sampling). */
 static void rollups_sampled(struct trace *t)
@@ -460,6 +459,7 @@ static void rollups_sampled(struct trace *t)
             vnd_rollup_sampled(t->sinks[k].rollup, t->o.sampling);
 }
 
+/* A batch boundary: the rate changes asked for take effect. */
 static void apply_changes(struct vnd_ingest *ing)
 {
     for (int i = 0; i < ing->ntraces; i++) {

@@ -11,6 +11,30 @@ static void u64(struct vnd_ipfixw *w, uint64_t v)
     vnd_ipfixw_u64(w, v);
 }
 
+/* A sample's source id: class and index in one word (8 and 24 bits), or
+ * in two when `expanded`. */
+static void source_id(struct vnd_ipfixw *w, bool expanded, uint32_t class, uint32_t index)
+{
+    if (expanded) {
+        u32(w, class);
+        u32(w, index);
+    } else {
+        u32(w, class << 24 | (index & 0xffffff));
+    }
+}
+
+/* A flow sample's interface: format and value in one word (2 and 30
+ * bits), or in two when `expanded`. */
+static void interface(struct vnd_ipfixw *w, bool expanded, uint32_t format, uint32_t value)
+{
+    if (expanded) {
+        u32(w, format);
+        u32(w, value);
+    } else {
+        u32(w, format << 30 | (value & 0x3fffffff));
+    }
+}
+
 void vnd_sflow_begin(struct vnd_ipfixw *w, const struct vnd_sflow_datagram *d)
 {
     w->n = 0;
@@ -33,24 +57,12 @@ void vnd_sflow_flow_sample(struct vnd_ipfixw *w, bool expanded, const struct vnd
     u32(w, expanded ? 3 : 1);
     u32(w, head + 4 + 8 + rec_len);
     u32(w, f->sequence);
-    if (expanded) {
-        u32(w, f->source_class);
-        u32(w, f->source_index);
-    } else {
-        u32(w, f->source_class << 24 | (f->source_index & 0xffffff));
-    }
+    source_id(w, expanded, f->source_class, f->source_index);
     u32(w, f->sampling_rate);
     u32(w, f->sample_pool);
     u32(w, f->drops);
-    if (expanded) {
-        u32(w, f->in_format);
-        u32(w, f->in_value);
-        u32(w, f->out_format);
-        u32(w, f->out_value);
-    } else {
-        u32(w, f->in_format << 30 | (f->in_value & 0x3fffffff));
-        u32(w, f->out_format << 30 | (f->out_value & 0x3fffffff));
-    }
+    interface(w, expanded, f->in_format, f->in_value);
+    interface(w, expanded, f->out_format, f->out_value);
     u32(w, 1);                                      /* one record */
     u32(w, 1);                                      /* raw packet header */
     u32(w, rec_len);
@@ -70,12 +82,7 @@ void vnd_sflow_counter_sample(struct vnd_ipfixw *w, bool expanded, uint32_t sour
     u32(w, expanded ? 4 : 2);
     u32(w, (expanded ? 12 : 8) + 4 + 8 + rec_len);
     u32(w, k->sequence);
-    if (expanded) {
-        u32(w, source_class);
-        u32(w, source_index);
-    } else {
-        u32(w, source_class << 24 | (source_index & 0xffffff));
-    }
+    source_id(w, expanded, source_class, source_index);
     u32(w, 1);                                      /* one record */
     u32(w, 1);                                      /* generic interface counters */
     u32(w, rec_len);

@@ -191,6 +191,11 @@ double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newes
 int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
                      const char *const *cols, char **err);
 
+/* True when vnd_meta says an IPFIX collector wrote `table`: a row per
+ * flow record, not per packet (no vnd_meta, as in a database of other
+ * origin: false). */
+bool vnd_diag_flow_records(sqlite3 *db, const char *table);
+
 /* True when `table` has column `col` (false when either is absent). */
 bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
                          const char *col);
@@ -211,7 +216,8 @@ int vnd_diag_source_if(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
 bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where);
 
 /* Appends the expression giving time 0: the option's origin, or the
- * smallest ts of the NULL-terminated `tables`. */
+ * smallest ts of the NULL-terminated `tables` (of a table of flow
+ * records, the smallest start_ts: its first packet). */
 void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                      const char *const *tables);
 

@@ -125,9 +125,7 @@ bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
     return found;
 }
 
-/* True when vnd_meta says an IPFIX collector wrote `table` (no vnd_meta,
- * as in a database of other origin: false). */
-static bool flow_records(sqlite3 *db, const char *table)
+bool vnd_diag_flow_records(sqlite3 *db, const char *table)
 {
     sqlite3_stmt *st = NULL;
     bool yes = false;
@@ -163,12 +161,12 @@ int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
         if (found)
             continue;
         const char *f = vnd_diag_field_of(*n);
-        if (flow_records(c->db, table))
+        if (vnd_diag_flow_records(c->db, table))
             *err = vnd_diag_errf("table %s holds flow records (Mode ipfix: a row per flow, not "
                                  "per packet), so it has no column '%s': this application "
-                                 "needs packets (Mode mirror or sflow).  Ask flow records with "
-                                 "SQL, e.g. the throughput in bits/s: SELECT sum(bytes) * 8 / "
-                                 "(max(end_ts) - min(start_ts)) FROM %s (docs/capture.md)",
+                                 "needs packets (Mode mirror or sflow).  Of the applications, "
+                                 "throughput reads flow records (`vnd diag throughput -t %s`); "
+                                 "ask them anything else with SQL (docs/capture.md)",
                                  table, *n, table);
         else if (f)
             *err = vnd_diag_errf("table %s has no column '%s' (parse field %s provides it;"
@@ -280,7 +278,11 @@ void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
     }
     vnd_sb_printf(sb, "SELECT min(m) AS t0 FROM (");
     for (int i = 0; tables[i]; i++) {
-        vnd_sb_printf(sb, "%sSELECT min(ts) AS m FROM ", i ? " UNION ALL " : "");
+        /* a flow record's first packet is at its start (ts is its end) */
+        bool records = vnd_diag_flow_records(c->db, tables[i])
+                       && vnd_diag_has_column(c, tables[i], "start_ts");
+        vnd_sb_printf(sb, "%sSELECT min(%s) AS m FROM ", i ? " UNION ALL " : "",
+                      records ? "coalesce(start_ts, ts)" : "ts");
         vnd_sb_ident(sb, tables[i]);
     }
     vnd_sb_printf(sb, ") om");

@@ -199,11 +199,12 @@ static bool constant(const struct vnd_samp *s, struct vnd_samp_iv *iv)
     return true;
 }
 
-static void factor_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts, bool flows)
+static void factor_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts, bool flows,
+                       bool switch_scaled)
 {
     /* sFlow's N is the switch's, and flow sampling is Mode mirror's only;
-     * IPFIX counts are scaled already */
-    bool ipfix = !strcmp(s->mode, "ipfix");
+     * IPFIX counts are scaled already (but for their variance) */
+    bool ipfix = !switch_scaled && !strcmp(s->mode, "ipfix");
     struct vnd_samp_iv one;
     if (ipfix || constant(s, &one)) {
         double v = ipfix ? 1 : flows ? one.m : (double)one.n;
@@ -224,12 +225,17 @@ static void factor_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *
 
 void vnd_samp_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
 {
-    factor_sql(sb, s, ts, false);
+    factor_sql(sb, s, ts, false, false);
 }
 
 void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
 {
-    factor_sql(sb, s, ts, true);
+    factor_sql(sb, s, ts, true, false);
+}
+
+void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
+{
+    factor_sql(sb, s, ts, false, true);
 }
 
 /* ---- words ---- */

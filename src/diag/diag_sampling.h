@@ -70,6 +70,10 @@ bool vnd_samp_scaled(const struct vnd_samp *s);
  * constant). */
 void vnd_samp_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
 void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+/* The same N for an IPFIX table: the 1-in-N its switch sampled at and
+ * scaled the records' counts by (vnd_samp_n_sql says 1, as the counts
+ * need no factor), for the estimate's variance. */
+void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
 
 /* Refuses a run of `app` whose per-packet pairing sampling would make
  * wrong (delay, loss, correlate, bottleneck, rtt): -1 and *err naming the

@@ -80,7 +80,7 @@ app() {
     local name=$1; shift
     # the rows on both (a rollup's p50/p99 are a sketch's: docs/rollups.md)
     "$VND" diag "$@" -d "$DB" -f csv --no-rollup > "$W/lite.csv" 2>"$W/err" || { not_ok "$name: vnd diag failed: $(cat "$W/err")"; return; }
-    sed -i '/^# verdict: /d' "$W/lite.csv"     # bottleneck's verdict: not a row
+    sed -i '/^# verdict: /d; /^# sampling: /d' "$W/lite.csv"   # bottleneck's verdict, a sampled table's note: not rows
     "$VND" diag "$@" -d "$DB" --show-sql --pg > "$W/q.sql"
     if ! psql_ --csv -f "$W/q.sql" > "$W/pg.csv" 2>"$W/err"; then
         not_ok "$name: PostgreSQL refused the SQL: $(head -3 "$W/err")"; return
@@ -110,6 +110,25 @@ app bottleneck   bottleneck --path A,B,C
 app "rtt sack"   rtt -t SB
 app "rtt sack by flow" rtt -t SA --by-flow --slot 0.25
 app "bottleneck sack" bottleneck --path SA,SB,SC
+
+# Flow records (Mode ipfix), sampled 1-in-100 by the switch: throughput
+# spreads them over their durations in a recursive query on both.
+sqlite3 "$DB" "CREATE TABLE FR (ts REAL, src_ip TEXT, dst_ip TEXT, proto INTEGER,
+    src_port INTEGER, dst_port INTEGER, start_ts REAL, end_ts REAL, packets INTEGER,
+    bytes INTEGER);
+  INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling)
+    VALUES ('fr', 'FR', 'vnd-tabled ipfix', 100, 1);
+  WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 299)
+  INSERT INTO FR SELECT 1000 + i * 0.031, '10.0.0.' || (i % 5), '10.0.1.1', 6, 1000 + i % 7,
+    80, 1000 + i * 0.031 - (i % 11) * 0.37, 1000 + i * 0.031, 100 * (1 + i % 13),
+    150000 * (1 + i % 13) - i FROM k"
+"$VND" query -d "$DB" -f csv "select * from FR" > "$W/FR.csv"
+psql_ -c "CREATE TABLE \"FR\" (ts double precision, src_ip text, dst_ip text, proto integer,
+          src_port integer, dst_port integer, start_ts double precision,
+          end_ts double precision, packets bigint, bytes bigint)" \
+      -c "\\copy \"FR\" FROM '$W/FR.csv' WITH (FORMAT csv, HEADER true)"
+app "throughput of flow records" throughput -t FR --slot 0.5
+app "throughput of flow records by flow" throughput -t FR --by-flow --where 'ip.src = 10.0.0.3'
 
 # ---- the larger case: ~100,000 rows per table, no index ----
 # load_big DB TABLE...: copies SQLite tables into PostgreSQL, no index.

@@ -469,7 +469,8 @@ static void test_pg_dialect(void)
 }
 
 /* A table of flow records (vnd_meta: an IPFIX collector wrote it): a
- * packet app refuses it, saying why; one whose columns it has runs. */
+ * packet app refuses it, saying why and what reads it; throughput spreads
+ * its records over their durations; one whose columns it has runs. */
 static void test_flow_records(void)
 {
     sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS vnd_meta (trace TEXT, tbl TEXT, source TEXT);"
@@ -483,13 +484,21 @@ static void test_flow_records(void)
     vnd_diag_opts_init(&o);
     o.table = "fr";
     char *err = NULL;
-    char *sql = vnd_diag_sql(&vnd_diag_throughput, db, &o, &err);
-    CHECK(!sql && err && strstr(err, "holds flow records") && strstr(err, "payload_len")
-          && strstr(err, "sum(bytes) * 8"), "throughput refuses flow records, saying what to "
-          "do: %s", err ? err : "(none)");
+    char *sql = vnd_diag_sql(&vnd_diag_rtt, db, &o, &err);
+    CHECK(!sql && err && strstr(err, "holds flow records") && strstr(err, "'seq'")
+          && strstr(err, "throughput reads flow records (`vnd diag throughput -t fr`)"),
+          "rtt refuses flow records, saying what reads them: %s", err ? err : "(none)");
     free(sql);
     free(err);
     err = NULL;
+    /* the record's 1000 bytes from 1 s to 2 s: all in the first slot (it
+     * ends where the second starts) */
+    char *text = run(&vnd_diag_throughput, &o);
+    bool as_said = strstr(text, "t,packets,bytes,bps,records\n0.0,10.0,1000.0,8000.0,1\n")
+                   && !strstr(text, "\n1.0,");
+    CHECK(as_said, "throughput reads flow records%s%s", as_said ? "" : ": ",
+          as_said ? "" : text);
+    free(text);
     o.field = "bytes";
     sql = vnd_diag_sql(&vnd_diag_distribution, db, &o, &err);
     CHECK(sql != NULL, "an app whose columns a flow table has runs on it%s%s", err ? ": " : "",

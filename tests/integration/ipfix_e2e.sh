@@ -11,7 +11,9 @@
 #     observation point: the sum of their Ethernet bytes and packets
 #     equals her rule's n_bytes and n_packets exactly (OVS's counters of
 #     the very packets sampled 1 in 1); none of bob's records (port 5202)
-#     in her table; vnd_meta says sampling 1 and ipfix; the collector
+#     in her table; `vnd diag throughput` spreads them over the slots,
+#     every byte of them, and the data direction's are iperf3's payload
+#     and headers; vnd_meta says sampling 1 and ipfix; the collector
 #     counted templates and no malformed message;
 #   - stopping removes the collector set.
 # Skips without root or when OVS cannot start.
@@ -76,6 +78,21 @@ check "flow records arrived ($NR)" test "${NR:-0}" -gt 0
 check "the records' Ethernet bytes equal the rule's n_bytes ($L2 = $NB)" test "${L2:-x}" = "${NB:-y}"
 check "the records' packets equal the rule's n_packets ($PK = $NP)" test "${PK:-x}" = "${NP:-y}"
 check "none of bob's records (port 5202) in alice's table" test "${BOBS:-1}" = 0
+# throughput over the records: every byte in some slot, and the data
+# direction's IP bytes iperf3's payload plus its headers (52 a segment of
+# at most 1448: 3.6%, more for shorter ones)
+alice diag throughput --diagnosis "$ID" -t ids_in -f csv >"$W/thr.csv" 2>&1
+check "alice's throughput over her flow records" test $? -eq 0 || sed 's/^/#   /' "$W/thr.csv"
+SLOTB=$(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3 } END { printf "%.0f", b }' "$W/thr.csv")
+check "the slots hold the records' IP bytes ($SLOTB of $IPB)" \
+    awk -v a="${SLOTB:-0}" -v b="${IPB:--1}" 'BEGIN { exit !(a - b < 1e-6 * b && b - a < 1e-6 * b) }'
+alice diag throughput --diagnosis "$ID" -t ids_in --where 'tcp.dst = 5201' -f csv >"$W/thr5201.csv" 2>&1
+DATAB=$(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3 } END { printf "%.0f", b }' "$W/thr5201.csv")
+SENT=$(jq -r '.end.sum_sent.bytes // 0' "$W/iperf.json" 2>/dev/null)
+sed -n '2,6p' "$W/thr5201.csv" | sed 's/^/# throughput to 5201: /'
+echo "# data direction: $DATAB IP bytes in the slots, iperf3 sent $SENT bytes of payload"
+check "the data direction's bytes are iperf3's payload and headers (ratio in [1.0, 1.1])" \
+    awk -v a="${DATAB:-0}" -v b="${SENT:-0}" 'BEGIN { exit !(b > 0 && a >= b && a <= 1.1 * b) }'
 alice query --diagnosis "$ID" -f csv "select sampling, source from vnd_meta" >"$W/meta.csv" 2>&1
 check "vnd_meta says sampling 1 and ipfix" grep -q '^1,vnd-tabled ipfix' "$W/meta.csv"
 SECRET=$(cat "$BED/hv1/secret" 2>/dev/null)

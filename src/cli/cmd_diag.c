@@ -35,9 +35,11 @@ static void usage(FILE *f)
             "Every result says how each table it read was sampled (a line under the\n"
             "table, \"sampling\" in JSON, a last line \"# sampling:\" in CSV when one\n"
             "was).  throughput scales a sampled table's rows and adds bps_low and\n"
-            "bps_high, a 95%% interval; delay, loss, correlate, bottleneck and rtt\n"
-            "refuse sampled tables unless the sampling is consistent (method hash at\n"
-            "one 1-in-N on both points, or flow sampling alike).\n\napplications:\n");
+            "bps_high, a 95%% interval; of flow records (Mode ipfix) it spreads each\n"
+            "record's packets and IP bytes over its start to end; delay, loss,\n"
+            "correlate, bottleneck and rtt refuse sampled tables unless the sampling\n"
+            "is consistent (method hash at one 1-in-N on both points, or flow\n"
+            "sampling alike).\n\napplications:\n");
     for (int i = 0; vnd_diag_apps[i]; i++)
         fprintf(f, "  %-12s %s\n  %-12s   %s\n", vnd_diag_apps[i]->name,
                 vnd_diag_apps[i]->summary, "", vnd_diag_apps[i]->usage);

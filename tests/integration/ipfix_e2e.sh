@@ -15,7 +15,10 @@
 #     every byte of them, and the data direction's are iperf3's payload
 #     and headers; vnd_meta says sampling 1 and ipfix; the collector
 #     counted templates and no malformed message;
-#   - stopping removes the collector set.
+#   - stopping removes the collector set;
+#   - again at `Sampling 10`: throughput's estimate of the IP bytes from
+#     the scaled records is within 10% of the rule's counters, and within
+#     twice its 95% interval.
 # Skips without root or when OVS cannot start.
 source "$(dirname "$0")/../lib.sh"
 VND=${VND:-$VND_BUILD/vnd}
@@ -117,5 +120,33 @@ check "vnd_meta counts the malformed message, the records stored before stay" gr
 alice stop "$ID" >/dev/null 2>&1
 check "stopping the last ipfix trace removes the collector set" \
     sh -c "test -z \"\$(ovs-vsctl --db='$TB_OVSDB' --bare --columns=_uuid list flow_sample_collector_set)\""
+
+# 1 in 10: the switch scales the records' counts; throughput's estimate of
+# the IP bytes against the rule's counters (every packet: n_bytes less 14
+# Ethernet bytes a packet), within 10% and within twice its 95% interval
+sed 's/^Sampling 1$/Sampling 10/' "$W/ipfix.conf" >"$W/ipfix10.conf"
+alice submit -c "$W/ipfix10.conf" >"$W/submit10.out" 2>&1
+check "alice submits Mode ipfix, Sampling 10" test $? -eq 0 || sed "s/^/#   /" "$W/submit10.out"
+ID10=$(grep -o 'd[0-9]*' "$W/submit10.out" | head -1)
+OFCTL=$TB_OFCTL_HV1
+ovs-ofctl -O OpenFlow13 dump-flows "$OFCTL" | grep -q 'sample(' || OFCTL=$TB_OFCTL_HV2
+iperf3_server "$TB_ALICE_SERVER"
+ip netns exec "$TB_ALICE_CLIENT" timeout 30 iperf3 -c 10.0.2.2 -t 3 -b 40M >/dev/null 2>&1
+sleep 3
+read -r NP NB < <(ovs-ofctl -O OpenFlow13 dump-flows "$OFCTL" | grep 'sample(' \
+    | sed -n 's/.*n_packets=\([0-9]*\), n_bytes=\([0-9]*\).*/\1 \2/p')
+alice diag throughput --diagnosis "$ID10" -t ids_in -f csv >"$W/thr10.csv" 2>&1
+check "throughput over 1-in-10 flow records" test $? -eq 0 || sed 's/^/#   /' "$W/thr10.csv"
+sed -n '1,6p' "$W/thr10.csv" | sed 's/^/# 1 in 10: /'
+# the estimate, and the total's 95% half-width from the slots' (independent)
+read -r EST HW < <(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3; h = ($6 - $4) / 8; v += h * h }
+    END { printf "%.0f %.0f\n", b, sqrt(v) }' "$W/thr10.csv")
+TRUTH=$(( ${NB:-0} - 14 * ${NP:-0} ))
+echo "# 1 in 10: estimate $EST IP bytes +- $HW (95%), the rule's $TRUTH ($NP packets)"
+check "the 1-in-10 estimate is within 10% of the rule's IP bytes" \
+    awk -v e="${EST:-0}" -v t="$TRUTH" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= 0.1 * t) }'
+check "and within twice its 95% interval's half-width ($HW)" \
+    awk -v e="${EST:-0}" -v t="$TRUTH" -v h="${HW:-0}" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(h > 0 && d <= 2 * h) }'
+alice stop "$ID10" >/dev/null 2>&1
 echo "# $(( $(date +%s) - T0 )) s on the bed"
 done_testing

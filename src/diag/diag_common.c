@@ -165,8 +165,9 @@ int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
             *err = vnd_diag_errf("table %s holds flow records (Mode ipfix: a row per flow, not "
                                  "per packet), so it has no column '%s': this application "
                                  "needs packets (Mode mirror or sflow).  Of the applications, "
-                                 "throughput reads flow records (`vnd diag throughput -t %s`); "
-                                 "ask them anything else with SQL (docs/capture.md)",
+                                 "throughput, groups and distribution read flow records "
+                                 "(e.g. `vnd diag throughput -t %s`); ask them anything else "
+                                 "with SQL (docs/capture.md)",
                                  table, *n, table);
         else if (f)
             *err = vnd_diag_errf("table %s has no column '%s' (parse field %s provides it;"

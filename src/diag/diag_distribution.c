@@ -1,11 +1,33 @@
 /* diag_distribution.c — `distribution`: how a field's values are spread
  * (paper §3.3.1, Statistics): value, count, fraction of all rows.  A flow
  * column's comes from the table's rollup (diag_rollup.c), any other's
- * from this SQL. */
+ * from this SQL.  Of a table of flow records, each record weighs its
+ * packets: value, packets, fraction of all packets, IP bytes, records. */
 #include "diag/diag.h"
+
+static int build_records(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
+{
+    const char *need[] = {c->o->field, "packets", "bytes", NULL};
+    if (vnd_diag_require(c, c->o->table, need, err))
+        return -1;
+    vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
+    vnd_sb_ident(sb, c->o->field);
+    vnd_sb_printf(sb, " AS v, coalesce(packets, 0) AS p, coalesce(bytes, 0) AS y FROM ");
+    if (vnd_diag_source(c, sb, c->o->table, true, err))
+        return -1;
+    vnd_sb_printf(sb, " s)\nSELECT v AS ");
+    vnd_sb_ident(sb, c->o->field);
+    vnd_sb_printf(sb, ", sum(p) AS packets,\n"
+                      "       sum(p) * 1.0 / (SELECT nullif(sum(p), 0) FROM vnd_src) AS fraction,"
+                      " sum(y) AS bytes, count(*) AS records\n"
+                      "FROM vnd_src GROUP BY v ORDER BY packets DESC, v");
+    return 0;
+}
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
+    if (vnd_diag_flow_records(c->db, c->o->table))
+        return build_records(c, sb, err);
     const char *need[] = {c->o->field, NULL};
     if (vnd_diag_require(c, c->o->table, need, err))
         return -1;

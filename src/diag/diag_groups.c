@@ -1,15 +1,23 @@
 /* diag_groups.c — `groups`: the distinct tuples of some fields (paper
- * §3.3.1, Groups), with the packets and payload bytes of each. */
+ * §3.3.1, Groups), with the packets and payload bytes of each; of a table
+ * of flow records, the sums of their packets and IP bytes, and how many
+ * records. */
 #include "diag/diag.h"
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
-    const char *need[VND_DIAG_FIELDS_MAX + 2];
+    bool records = vnd_diag_flow_records(c->db, o->table);
+    const char *need[VND_DIAG_FIELDS_MAX + 3];
     int n = 0;
     for (int i = 0; i < o->nfields; i++)
         need[n++] = o->fields[i];
-    need[n++] = "payload_len";
+    if (records) {
+        need[n++] = "packets";
+        need[n++] = "bytes";
+    } else {
+        need[n++] = "payload_len";
+    }
     need[n] = NULL;
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
@@ -18,7 +26,11 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_sb_ident(sb, o->fields[i]);
         vnd_sb_printf(sb, ", ");
     }
-    vnd_sb_printf(sb, "count(*) AS packets, coalesce(sum(payload_len), 0) AS bytes\nFROM ");
+    if (records)
+        vnd_sb_printf(sb, "coalesce(sum(packets), 0) AS packets, coalesce(sum(bytes), 0) AS bytes,"
+                          " count(*) AS records\nFROM ");
+    else
+        vnd_sb_printf(sb, "count(*) AS packets, coalesce(sum(payload_len), 0) AS bytes\nFROM ");
     if (vnd_diag_source(c, sb, o->table, true, err))
         return -1;
     vnd_sb_printf(sb, " s\nGROUP BY ");

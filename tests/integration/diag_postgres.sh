@@ -112,7 +112,8 @@ app "rtt sack by flow" rtt -t SA --by-flow --slot 0.25
 app "bottleneck sack" bottleneck --path SA,SB,SC
 
 # Flow records (Mode ipfix), sampled 1-in-100 by the switch: throughput
-# spreads them over their durations in a recursive query on both.
+# spreads them over their durations in a recursive query on both; groups
+# and distribution weigh them by their packets.
 sqlite3 "$DB" "CREATE TABLE FR (ts REAL, src_ip TEXT, dst_ip TEXT, proto INTEGER,
     src_port INTEGER, dst_port INTEGER, start_ts REAL, end_ts REAL, packets INTEGER,
     bytes INTEGER);
@@ -129,6 +130,8 @@ psql_ -c "CREATE TABLE \"FR\" (ts double precision, src_ip text, dst_ip text, pr
       -c "\\copy \"FR\" FROM '$W/FR.csv' WITH (FORMAT csv, HEADER true)"
 app "throughput of flow records" throughput -t FR --slot 0.5
 app "throughput of flow records by flow" throughput -t FR --by-flow --where 'ip.src = 10.0.0.3'
+app "groups of flow records" groups -t FR --fields src_ip,src_port
+app "distribution of flow records" distribution -t FR --field src_ip
 
 # ---- the larger case: ~100,000 rows per table, no index ----
 # load_big DB TABLE...: copies SQLite tables into PostgreSQL, no index.

@@ -486,7 +486,8 @@ static void test_flow_records(void)
     char *err = NULL;
     char *sql = vnd_diag_sql(&vnd_diag_rtt, db, &o, &err);
     CHECK(!sql && err && strstr(err, "holds flow records") && strstr(err, "'seq'")
-          && strstr(err, "throughput reads flow records (`vnd diag throughput -t fr`)"),
+          && strstr(err, "throughput, groups and distribution read flow records (e.g. "
+                    "`vnd diag throughput -t fr`)"),
           "rtt refuses flow records, saying what reads them: %s", err ? err : "(none)");
     free(sql);
     free(err);
@@ -499,12 +500,27 @@ static void test_flow_records(void)
     CHECK(as_said, "throughput reads flow records%s%s", as_said ? "" : ": ",
           as_said ? "" : text);
     free(text);
-    o.field = "bytes";
-    sql = vnd_diag_sql(&vnd_diag_distribution, db, &o, &err);
-    CHECK(sql != NULL, "an app whose columns a flow table has runs on it%s%s", err ? ": " : "",
-          err ? err : "");
-    free(sql);
-    free(err);
+    /* groups and distribution weigh each record by its packets */
+    sqlite3_exec(db, "INSERT INTO fr VALUES (3, '10.0.0.1', '10.0.0.3', 17, 5, 53, 2, 3, 30,"
+                     " 4000), (4, '10.0.0.1', '10.0.0.2', 6, 7, 2, 3, 4, 20, 2000)",
+                 NULL, NULL, NULL);
+    o.fields[0] = "src_ip";
+    o.fields[1] = "dst_port";
+    o.nfields = 2;
+    text = run(&vnd_diag_groups, &o);
+    as_said = !strcmp(text, "src_ip,dst_port,packets,bytes,records\n10.0.0.1,2,30,3000,2\n"
+                            "10.0.0.1,53,30,4000,1\n");
+    CHECK(as_said, "groups of flow records: their packets and bytes summed%s%s",
+          as_said ? "" : ": ", as_said ? "" : text);
+    free(text);
+    o.field = "proto";
+    text = run(&vnd_diag_distribution, &o);
+    as_said = !strcmp(text, "proto,packets,fraction,bytes,records\n6,30,0.5,3000,2\n"
+                            "17,30,0.5,4000,1\n");
+    CHECK(as_said, "distribution of flow records: by their packets%s%s", as_said ? "" : ": ",
+          as_said ? "" : text);
+    free(text);
+    sqlite3_exec(db, "DELETE FROM fr WHERE ts > 2", NULL, NULL, NULL);
 }
 
 /* The app's SQL run by SQLite, as CSV (what `vnd query` gives). */

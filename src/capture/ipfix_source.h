@@ -19,7 +19,7 @@
  * Counters (source.h): received = flow records; untagged = records with
  * no observation point; unknown_tag = an observation point no trace has;
  * malformed = messages; kernel_received = messages; kernel_dropped = the
- * socket's receive-buffer drops (SO_RXQ_OVFL).  Data sets of a template
+ * socket's receive-buffer drops (SO_MEMINFO).  Data sets of a template
  * not (or no longer) known are counted apart (vnd_ipfix_source_counts). */
 #ifndef VND_CAPTURE_IPFIX_SOURCE_H
 #define VND_CAPTURE_IPFIX_SOURCE_H

@@ -23,7 +23,7 @@
  *
  * Counters (source.h): received = flow samples; untagged = samples of no
  * trace's port; malformed = datagrams; kernel_dropped = the socket's
- * receive-buffer drops (SO_RXQ_OVFL). */
+ * receive-buffer drops (SO_MEMINFO). */
 #ifndef VND_CAPTURE_SFLOW_SOURCE_H
 #define VND_CAPTURE_SFLOW_SOURCE_H
 

@@ -2,7 +2,8 @@
  *
  * The socket: "HOST:PORT" (IPv6 in brackets), an 8 MB receive buffer
  * (beyond net.core.rmem_max when the process may: SO_RCVBUFFORCE), and the
- * kernel's count of datagrams dropped on a full buffer (SO_RXQ_OVFL).
+ * kernel's count of datagrams dropped on a full buffer (sk_drops, read
+ * with SO_MEMINFO when the counters are asked).
  *
  * The thread: it reads datagrams in bursts (recvmmsg, 32 a call), hands
  * each to the kind's reader, and hands the batch of records they made to
@@ -45,7 +46,7 @@ struct vnd_udp_collector {
     atomic_bool stop;
     int64_t now_ns;              /* arrival of the datagram being read */
     _Atomic uint64_t received, untagged, unknown_tag, queued, queue_dropped, malformed;
-    _Atomic uint64_t datagrams, sock_drops;
+    _Atomic uint64_t datagrams;
     _Atomic uint64_t tag_drops[VND_TAGS];
 };
 

@@ -221,6 +221,16 @@ bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where);
 void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                      const char *const *tables);
 
+/* A flow record's time span, as SQL over its columns (prefix "" or
+ * "x."): its end, end_ts (ts, the arrival, when the exporter sent none);
+ * its start, start_ts, unless that is missing, after the end or more than
+ * VND_DIAG_RECORD_SPAN_MAX seconds before it (a time the exporter got
+ * wrong: spread over years, one record would be a billion slots), when
+ * the record is taken as a point at its end. */
+#define VND_DIAG_RECORD_SPAN_MAX 86400.0
+void vnd_diag_record_start(struct vnd_sb *sb, const char *prefix);
+void vnd_diag_record_end(struct vnd_sb *sb, const char *prefix);
+
 /* Appends the SQL that turns text `expr` into the start of its slot
  * relative to `origin_expr`: floor((expr - origin) / slot) * slot. */
 void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,

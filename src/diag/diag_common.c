@@ -281,12 +281,31 @@ void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
     for (int i = 0; tables[i]; i++) {
         /* a flow record's first packet is at its start (ts is its end) */
         bool records = vnd_diag_flow_records(c->db, tables[i])
-                       && vnd_diag_has_column(c, tables[i], "start_ts");
-        vnd_sb_printf(sb, "%sSELECT min(%s) AS m FROM ", i ? " UNION ALL " : "",
-                      records ? "coalesce(start_ts, ts)" : "ts");
+                       && vnd_diag_has_column(c, tables[i], "start_ts")
+                       && vnd_diag_has_column(c, tables[i], "end_ts");
+        vnd_sb_printf(sb, "%sSELECT min(", i ? " UNION ALL " : "");
+        if (records)
+            vnd_diag_record_start(sb, "");
+        else
+            vnd_sb_printf(sb, "ts");
+        vnd_sb_printf(sb, ") AS m FROM ");
         vnd_sb_ident(sb, tables[i]);
     }
     vnd_sb_printf(sb, ") om");
+}
+
+void vnd_diag_record_end(struct vnd_sb *sb, const char *p)
+{
+    vnd_sb_printf(sb, "coalesce(%send_ts, %sts)", p, p);
+}
+
+void vnd_diag_record_start(struct vnd_sb *sb, const char *p)
+{
+    vnd_sb_printf(sb, "CASE WHEN %sstart_ts <= %send_ts AND %send_ts - %sstart_ts <= ", p, p, p, p);
+    vnd_sb_real(sb, VND_DIAG_RECORD_SPAN_MAX);
+    vnd_sb_printf(sb, " THEN %sstart_ts ELSE ", p);
+    vnd_diag_record_end(sb, p);
+    vnd_sb_printf(sb, " END");
 }
 
 void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,

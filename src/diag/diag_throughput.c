@@ -69,7 +69,8 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
 /* A table of flow records (Mode ipfix): each record's packets and bytes
  * (IP bytes, headers included, as the switch counts them) spread evenly
  * over its start to end, so a slot gets the part of each record that
- * overlaps it; a record with start = end goes whole to its slot.  The
+ * overlaps it; a record with start = end goes whole to its slot, as does
+ * one whose start is missing or wrong (vnd_diag_record_start).  The
  * switch scaled the counts of 1-in-N packet sampling already; the 95%
  * interval is Horvitz-Thompson's with each record's packets taken as
  * equal in size, (N - 1) y^2 / p for a record of p packets and y bytes,
@@ -90,8 +91,11 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     const char *flow = o->by_flow ? ", flow" : "";
     vnd_sb_printf(sb, "WITH RECURSIVE vnd_origin AS (");
     vnd_diag_origin(c, sb, tables);
-    vnd_sb_printf(sb, "),\nvnd_r AS (SELECT s.start_ts AS b0, s.end_ts AS b1,"
-                      " coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y, ");
+    vnd_sb_printf(sb, "),\nvnd_r AS (SELECT ");
+    vnd_diag_record_start(sb, "s.");
+    vnd_sb_printf(sb, " AS b0, ");
+    vnd_diag_record_end(sb, "s.");
+    vnd_sb_printf(sb, " AS b1, coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y, ");
     vnd_samp_switch_n_sql(sb, sp, "s.ts");
     vnd_sb_printf(sb, " AS n");
     if (o->by_flow) {
@@ -102,7 +106,9 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_printf(sb, "\n  FROM ");
     if (vnd_diag_source(c, sb, o->table, true, err))
         return -1;
-    vnd_sb_printf(sb, " s\n  WHERE s.start_ts IS NOT NULL AND s.end_ts >= s.start_ts),\n"
+    vnd_sb_printf(sb, " s\n  WHERE ");
+    vnd_diag_record_end(sb, "s.");
+    vnd_sb_printf(sb, " IS NOT NULL),\n"
                       "vnd_k AS (SELECT floor((b0 - t0) / ");
     vnd_sb_real(sb, o->slot);
     vnd_sb_printf(sb, ") AS k, floor((b1 - t0) / ");

@@ -243,6 +243,11 @@ static void flow_records(struct trow *rows)
     for (int k = 0; k < 40; k++)
         execf("INSERT INTO fx VALUES (%f, 'e', 'f', 6, %d, 7, %f, %f, %d, %d)", 110 + k * 0.37,
               k, 110 + k * 0.37 - (k % 7) * 0.61, 110 + k * 0.37, 1 + k, 1000 * (k + 1));
+    /* times an exporter got wrong: a start over a day before the end, a
+     * start after the end, no start: each a point at its end (3 * 1000
+     * bytes and 3 packets more in the sums below) */
+    exec("INSERT INTO fx VALUES (111, 'g', 'h', 6, 1, 2, -100000, 111, 1, 1000),"
+         " (112, 'g', 'h', 6, 1, 2, 113, 112, 1, 1000), (113, 'g', 'h', 6, 1, 2, NULL, NULL, 1, 1000)");
     double slots[] = {1, 0.3, 2.5, 7};
     for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
         o.slot = slots[i];
@@ -258,10 +263,26 @@ static void flow_records(struct trow *rows)
             records = sqlite3_column_double(st, 2);
         }
         sqlite3_finalize(st);
-        CHECK(near(bytes, 600000 + 820000, 1e-12) && near(packets, 800 + 820, 1e-12)
+        CHECK(near(bytes, 600000 + 820000 + 3000, 1e-12) && near(packets, 800 + 820 + 3, 1e-12)
                   && records >= 1, "slot %g s: the slots hold every byte and packet of the "
                   "records (%g bytes, %g packets)%s%s", slots[i], bytes, packets,
               err ? ": " : "", err ? err : "");
+        if (i == 0) {
+            /* time 0 the first good start, the bad records at their ends */
+            char *q2 = sql ? vnd_strdup_printf("SELECT min(t), max(t), count(*) FROM (%s)", sql)
+                           : NULL;
+            double tmin = -1, tmax = -1;
+            if (q2 && sqlite3_prepare_v2(db, q2, -1, &st, NULL) == SQLITE_OK
+                && sqlite3_step(st) == SQLITE_ROW) {
+                tmin = sqlite3_column_double(st, 0);
+                tmax = sqlite3_column_double(st, 1);
+            }
+            sqlite3_finalize(st);
+            st = NULL;
+            CHECK(tmin == 0 && tmax == 24, "a start a day before its end moves neither time 0 "
+                  "nor the slots: t from %g to %g", tmin, tmax);
+            free(q2);
+        }
         free(q);
         free(sql);
         free(err);

@@ -316,6 +316,10 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                             char **err);
+/* throughput's, on a table of flow records (diag_throughput_step.c;
+ * VND_DIAG_USE_SQL on any other) */
+int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                             char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

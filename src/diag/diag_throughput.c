@@ -76,7 +76,8 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
  * equal in size, (N - 1) y^2 / p for a record of p packets and y bytes,
  * times the share a slot gets (a lower bound when sizes vary).  vnd_k
  * walks each record's slots (WITH RECURSIVE: both dialects), vnd_s puts
- * its share w on each. */
+ * its share w on each (a REAL always: the step's sums are REALs too).  On
+ * SQLite the C step vnd_diag_throughput_step gives the same rows. */
 static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
                          struct vnd_sb *sb, char **err)
 {
@@ -125,7 +126,7 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_printf(sb, "vnd_s AS (SELECT k%s, p, y, n, CASE WHEN b1 > b0 THEN"
                       " (CASE WHEN b1 < %s THEN b1 ELSE %s END"
                       " - CASE WHEN b0 > %s THEN b0 ELSE %s END) / (b1 - b0)"
-                      " ELSE 1 END AS w FROM vnd_k)\n", flow, hi.s, hi.s, lo.s, lo.s);
+                      " ELSE 1.0 END AS w FROM vnd_k)\n", flow, hi.s, hi.s, lo.s, lo.s);
     vnd_sb_free(&lo);
     vnd_sb_free(&hi);
     vnd_sb_printf(sb, "SELECT k * ");
@@ -201,4 +202,5 @@ const struct vnd_diag_app vnd_diag_throughput = {
     .need = VND_NEED_TABLE,
     .timed = true,
     .build = build,
+    .run = vnd_diag_throughput_step,
 };

@@ -207,6 +207,52 @@ static int throughput(const char *tbl, struct trow *rows, int max, char **sql_ou
     return n;
 }
 
+/* The C step against the SQL on o->table's flow records, at several
+ * slots, whole and by flow: the same rows, the same t and flow, the sums
+ * equal but for the order they were added in (1e-12). */
+static void step_vs_sql(struct vnd_diag_opts *o)
+{
+    double slots[] = {1, 0.3, 2.5};
+    for (size_t i = 0; i < 2 * sizeof slots / sizeof *slots; i++) {
+        o->slot = slots[i / 2];
+        o->by_flow = i % 2;
+        struct vnd_diag_rows r = {0};
+        char *err = NULL, *sql = vnd_diag_sql(&vnd_diag_throughput, db, o, &err);
+        int rc = vnd_diag_run_step(&vnd_diag_throughput, db, o, &r, &err);
+        sqlite3_stmt *st = NULL;
+        bool same = rc == 0 && sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK
+                    && sqlite3_column_count(st) == r.ncols;
+        size_t n = 0, nrows = r.ncols ? r.n / (size_t)r.ncols : 0;
+        while (same && sqlite3_step(st) == SQLITE_ROW) {
+            for (int j = 0; same && j < r.ncols; j++) {
+                const struct vnd_cell *cell = &r.c[n * (size_t)r.ncols + (size_t)j];
+                int type = sqlite3_column_type(st, j);
+                if (n >= nrows)
+                    same = false;
+                else if (type == SQLITE_TEXT || type == SQLITE_NULL)
+                    same = type == SQLITE_NULL ? cell->type == VND_CELL_NULL
+                                               : cell->type == VND_CELL_TEXT
+                                                     && !strcmp(cell->s, (const char *)
+                                                                sqlite3_column_text(st, j));
+                else if (type == SQLITE_INTEGER)
+                    same = cell->type == VND_CELL_INT && cell->i == sqlite3_column_int64(st, j);
+                else
+                    same = cell->type == VND_CELL_REAL
+                           && near(cell->r, sqlite3_column_double(st, j), 1e-12);
+            }
+            n++;
+        }
+        same = same && n == nrows;
+        sqlite3_finalize(st);
+        CHECK(same && n > 2, "the C step's rows are the SQL's: slot %g s%s, %zu rows%s%s",
+              o->slot, o->by_flow ? ", by flow" : "", n, err ? ": " : "", err ? err : "");
+        vnd_rows_free(&r);
+        free(sql);
+        free(err);
+    }
+    o->by_flow = false;
+}
+
 /* IPFIX records (the switch sampled 1-in-100 and scaled the counts):
  * each spread over its start to end, not scaled again, the interval from
  * each record's packets taken as equal in size: (N - 1) y^2 w / p. */
@@ -287,6 +333,7 @@ static void flow_records(struct trow *rows)
         free(sql);
         free(err);
     }
+    step_vs_sql(&o);
     exec("DELETE FROM fx WHERE ts >= 110");
 }
 

@@ -6,6 +6,20 @@
 #include "diag/diag.h"
 #include "diag/diag_sampling.h"
 
+/* The 95% interval's columns bps_low and bps_high of the estimate `est`
+ * of a slot's bytes, half-width `hw`, the low end never below the bytes
+ * seen (SQL expressions over the slot's rows). */
+static void interval_cols(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *est,
+                          const char *hw, const char *seen)
+{
+    vnd_sb_printf(sb, ",\n       CASE WHEN %s - %s > %s THEN %s - %s ELSE %s END * 8.0 / ", est,
+                  hw, seen, est, hw, seen);
+    vnd_sb_real(sb, c->o->slot);
+    vnd_sb_printf(sb, " AS bps_low,\n       (%s + %s) * 8.0 / ", est, hw);
+    vnd_sb_real(sb, c->o->slot);
+    vnd_sb_printf(sb, " AS bps_high");
+}
+
 /* A sampled table (diag_sampling.h): each row counts N x M times, N and M
  * the rates of the interval its ts falls in, and each slot gets the 95%
  * interval of the Horvitz-Thompson estimate, with the flows (5-tuples) as
@@ -50,13 +64,8 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     vnd_sb_printf(sb, "SELECT t, %ssum(m * pn) AS packets, sum(m * y) AS bytes,"
                       " sum(m * y) * 8.0 / ", o->by_flow ? "flow, " : "");
     vnd_sb_real(sb, o->slot);
-    /* the low end: never below the bytes seen */
-    vnd_sb_printf(sb, " AS bps,\n       CASE WHEN sum(m * y) - %s > sum(seen) THEN"
-                      " sum(m * y) - %s ELSE sum(seen) END * 8.0 / ", hw, hw);
-    vnd_sb_real(sb, o->slot);
-    vnd_sb_printf(sb, " AS bps_low,\n       (sum(m * y) + %s) * 8.0 / ", hw);
-    vnd_sb_real(sb, o->slot);
-    vnd_sb_printf(sb, " AS bps_high");
+    vnd_sb_printf(sb, " AS bps");
+    interval_cols(c, sb, "sum(m * y)", hw, "sum(seen)");
     /* the units of flow sampling the slot's estimate rests on: with a
      * handful the normal interval is too narrow (capture.md) */
     if (flows)
@@ -135,17 +144,10 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
                   flow);
     vnd_sb_real(sb, o->slot);
     vnd_sb_printf(sb, " AS bps");
-    if (sampled) {
-        const char *hw = "1.96 * sqrt(sum(CASE WHEN p > 0 THEN (n - 1) * y * y * w / p"
-                         " ELSE 0 END))";
-        /* the low end: never below the bytes the sampled packets had */
-        vnd_sb_printf(sb, ",\n       CASE WHEN sum(w * y) - %s > sum(w * y / n) THEN"
-                          " sum(w * y) - %s ELSE sum(w * y / n) END * 8.0 / ", hw, hw);
-        vnd_sb_real(sb, o->slot);
-        vnd_sb_printf(sb, " AS bps_low,\n       (sum(w * y) + %s) * 8.0 / ", hw);
-        vnd_sb_real(sb, o->slot);
-        vnd_sb_printf(sb, " AS bps_high");
-    }
+    if (sampled)        /* seen: the bytes of the sampled packets */
+        interval_cols(c, sb, "sum(w * y)",
+                      "1.96 * sqrt(sum(CASE WHEN p > 0 THEN (n - 1) * y * y * w / p ELSE 0 END))",
+                      "sum(w * y / n)");
     /* the records a slot's figures rest on (a share of 0: a record that
      * ends where the slot starts) */
     vnd_sb_printf(sb, ", count(*) AS records\nFROM vnd_s\nWHERE w > 0\nGROUP BY %s\nORDER BY %s",

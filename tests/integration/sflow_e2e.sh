@@ -5,8 +5,10 @@
 #     server configures OVS's own sFlow agent on the bridge (ovs-vsctl list
 #     sflow), installs no capture rule, the table server keys the samples
 #     to her trace by her port's ifIndex; iperf3 through the ids: the
-#     sampled bytes x 10 estimate iperf3's rate within 10%; no sample of
-#     bob's identical addresses reaches her table; the sflow_counters
+#     sampled bytes x 10 estimate iperf3's rate within 10%, and so does
+#     the throughput app, with iperf3's bytes inside twice its 95%
+#     interval; no sample of bob's identical addresses reaches her
+#     table; the sflow_counters
 #     table fills from the agent's interface counters; stopping clears the
 #     bridge's sFlow;
 #     the operator's policy view shows the agent's settings; the agent
@@ -117,6 +119,17 @@ check "samples arrived ($NS)" test "${NS:-0}" -gt 50
 check "1-in-10 estimate of the bytes within 10% of iperf3's" \
     awk -v a="$EST" -v b="$IPERF_BYTES" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.10) }'
 check "none of bob's packets (port 5202) in alice's table" test "${BOBS:-1}" = 0
+# what the tenant's throughput app says: the rows scaled by 10, each
+# slot's 95% interval (the total's from the slots', independent)
+alice diag throughput --diagnosis "$ID" -t ids_in --where 'tcp.dst = 5201' -f csv >"$W/thr.csv" 2>&1
+check "alice's throughput over her sFlow samples" test $? -eq 0 || sed 's/^/#   /' "$W/thr.csv"
+read -r TEST THW < <(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3; h = ($6 - $4) / 8; v += h * h }
+    END { printf "%.0f %.0f\n", b, sqrt(v) }' "$W/thr.csv")
+echo "# throughput app: $TEST payload bytes +- $THW (95%), iperf3 sent $IPERF_BYTES"
+check "the app's estimate is within 10% of iperf3's bytes" \
+    awk -v a="${TEST:-0}" -v b="$IPERF_BYTES" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.10) }'
+check "and iperf3's bytes within twice its 95% interval's half-width ($THW)" \
+    awk -v a="${TEST:-0}" -v b="$IPERF_BYTES" -v h="${THW:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(h > 0 && d <= 2 * h) }'
 # Two datagrams the collector cannot read: counted in vnd_meta, nothing lost
 if [ -n "$TARGET" ]; then
     printf 'not an sFlow datagram' >"$W/bad1"

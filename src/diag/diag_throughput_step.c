@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A slot far shorter than the records (a tenant's --slot 1e-6 over 5-s
+ * records: five million shares each) would hold this loop and its memory
+ * without bound; past these the step leaves the question to the SQL,
+ * which the query guard holds to its time and memory limits. */
+#define SHARES_MAX (64u << 20)          /* (record, slot) shares */
+#define GROUPS_MAX (1u << 20)           /* (flow,) slots */
+
 /* A (flow,) slot's sums, as the SQL's aggregates over its shares. */
 struct acc {
     double packets, bytes, var, seen;
@@ -89,6 +96,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
     struct acc *a = NULL;
     size_t acap = 0;
     int rc, ret = 0;
+    uint64_t shares = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < 5; i++)
             if (!numeric(sqlite3_column_type(st, i))) {
@@ -104,12 +112,20 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
             goto out;
         }
         double k = floor((b0 - t0) / slot), kn = floor((b1 - t0) / slot);
+        if (!(kn - k < SHARES_MAX) || (shares += (uint64_t)(kn - k) + 1) > SHARES_MAX) {
+            ret = VND_DIAG_USE_SQL;
+            goto out;
+        }
         for (; k <= kn; k++) {
             double lo = t0 + k * slot, hi = t0 + (k + 1) * slot;
             double w = b1 > b0 ? ((b1 < hi ? b1 : hi) - (b0 > lo ? b0 : lo)) / (b1 - b0) : 1.0;
             if (!(w > 0))
                 continue;
             uint32_t g = vnd_gmap_get(&m, vnd_dkey(k), flow, 0);
+            if (g >= GROUPS_MAX) {
+                ret = VND_DIAG_USE_SQL;
+                goto out;
+            }
             if (g >= acap) {
                 size_t cap = acap ? 2 * acap : 256;
                 a = vnd_xrealloc(a, cap * sizeof *a);

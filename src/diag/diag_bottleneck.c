@@ -609,6 +609,13 @@ int vnd_bottleneck_run(sqlite3 *db, const struct vnd_diag_opts *o, struct vnd_ou
     return 0;
 }
 
+/* ms to two places, a tiny negative (a hop as fast as the clocks can
+ * tell) as 0.00, not -0.00 */
+static double ms2(double ms)
+{
+    return round(ms * 100) / 100 + 0.0;
+}
+
 char *vnd_bottleneck_verdict_text(const struct vnd_diag_opts *o,
                                   const struct vnd_bottleneck_verdict *v)
 {
@@ -619,11 +626,13 @@ char *vnd_bottleneck_verdict_text(const struct vnd_diag_opts *o,
                   o->path[v->hop + 1]);
     if (!isnan(v->since))       /* no onset when it never stays congested */
         vnd_sb_printf(&sb, ", from t = %g s", v->since);
+    const char *packets = v->lost == 1 ? "packet" : "packets";
     if (isnan(v->base_ms))      /* loss alone, no RTT samples */
-        vnd_sb_printf(&sb, " (%lld packets lost there)", v->lost);
+        vnd_sb_printf(&sb, " (%lld %s lost there)", v->lost, packets);
     else
         vnd_sb_printf(&sb, " (processing time %.2f ms when quiet, %.2f ms at its worst;"
-                      " %lld packets lost there)", v->base_ms, v->peak_ms, v->lost);
+                      " %lld %s lost there)", ms2(v->base_ms), ms2(v->peak_ms), v->lost,
+                      packets);
     return vnd_sb_take(&sb);
 }
 

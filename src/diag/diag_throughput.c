@@ -84,7 +84,8 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
  * interval is Horvitz-Thompson's with each record's packets taken as
  * equal in size, (N - 1) y^2 / p for a record of p packets and y bytes,
  * times the share a slot gets (a lower bound when sizes vary).  vnd_k
- * walks each record's slots (WITH RECURSIVE: both dialects), vnd_s puts
+ * walks each record's slots (WITH RECURSIVE: both dialects; k + 1 > k
+ * ends the walk where a double no longer counts by ones), vnd_s puts
  * its share w on each (a REAL always: the step's sums are REALs too).  On
  * SQLite the C step vnd_diag_throughput_step gives the same rows. */
 static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
@@ -125,7 +126,7 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_real(sb, o->slot);
     vnd_sb_printf(sb, ") AS kn, t0, b0, b1, p, y, n%s FROM vnd_r CROSS JOIN vnd_origin\n"
                       "  UNION ALL SELECT k + 1, kn, t0, b0, b1, p, y, n%s FROM vnd_k"
-                      " WHERE k < kn),\n", flow, flow);
+                      " WHERE k < kn AND k + 1 > k),\n", flow, flow);
     /* the overlap of [b0, b1] with the slot [lo, hi), over b1 - b0 */
     struct vnd_sb lo = {0}, hi = {0};
     vnd_sb_printf(&lo, "t0 + k * ");

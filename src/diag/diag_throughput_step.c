@@ -112,7 +112,10 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
             goto out;
         }
         double k = floor((b0 - t0) / slot), kn = floor((b1 - t0) / slot);
-        if (!(kn - k < SHARES_MAX) || (shares += (uint64_t)(kn - k) + 1) > SHARES_MAX) {
+        /* k + 1 must be the next slot (a double counts by ones below
+         * 2^52; a slot that numbers them past it is the SQL's to end) */
+        if (!(fabs(k) < 0x1p52 && fabs(kn) < 0x1p52) || !(kn - k < SHARES_MAX)
+            || (shares += (uint64_t)(kn - k) + 1) > SHARES_MAX) {
             ret = VND_DIAG_USE_SQL;
             goto out;
         }

@@ -69,9 +69,11 @@ int vnd_diag_opt_add(const char *name, const char *s, const char **list, int *n,
 
 int vnd_diag_opt_seconds(const char *name, double v, bool positive, double *dst, char **err)
 {
-    if (!isfinite(v) || (positive ? !(v > 0) : !(v >= 0))) {
+    /* a slot is at least a nanosecond, the timestamps' own grain: a
+     * shorter one numbers slots past where a double counts by ones */
+    if (!isfinite(v) || (positive ? !(v >= VND_DIAG_SLOT_MIN) : !(v >= 0))) {
         *err = vnd_diag_errf("%s must be a number of seconds %s", name,
-                             positive ? "above 0" : "of 0 or more");
+                             positive ? "of 1e-9 (a nanosecond) or more" : "of 0 or more");
         return -1;
     }
     *dst = v;

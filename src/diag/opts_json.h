@@ -8,7 +8,7 @@
  *   "table" (-t), "in", "out", "field"   a table or column name (non-empty)
  *   "where"                            a filter, parse-configuration language
  *   "path", "fields"                   arrays of names, at most 16
- *   "slot"                             seconds, > 0
+ *   "slot"                             seconds, >= 1e-9 (a nanosecond)
  *   "window"                           seconds, >= 0
  *   "by"                               "id" | "payload" | "order"
  *   "kind"                             "all" | "handshake" | "data" | "fin"
@@ -46,7 +46,9 @@ int vnd_diag_opt_name(const char *name, const char *s, const char **dst, char **
 /* One more name onto a list of at most `max` (path, fields). */
 int vnd_diag_opt_add(const char *name, const char *s, const char **list, int *n, int max,
                      char **err);
-/* Seconds: finite and >= 0, or > 0 when `positive` (slot). */
+/* Seconds: finite and >= 0, or >= VND_DIAG_SLOT_MIN when `positive`
+ * (slot). */
+#define VND_DIAG_SLOT_MIN 1e-9
 int vnd_diag_opt_seconds(const char *name, double v, bool positive, double *dst, char **err);
 /* The same from text ("0.25"). */
 int vnd_diag_opt_seconds_text(const char *name, const char *s, bool positive, double *dst,

@@ -205,6 +205,12 @@ int main(void)
     refused("{\"fields\": {}}", "\"fields\"");
     refused("{\"slot\": 0}", "\"slot\"");
     refused("{\"slot\": -1}", "\"slot\"");
+    /* shorter than a nanosecond: slot numbers past where a double counts
+     * by ones (fuzz_diag hung on 1e-300, tests/fuzz/crashers/diag) */
+    refused("{\"slot\": 1e-300}", "a nanosecond");
+    json_t *ns;
+    accepted("{\"table\": \"t\", \"slot\": 1e-9}", &o, &ns);
+    json_decref(ns);
     refused("{\"slot\": \"1\"}", "\"slot\"");
     refused("{\"window\": -0.5}", "\"window\"");
     refused("{\"window\": false}", "\"window\"");

@@ -55,7 +55,7 @@ static void usage(FILE *f)
             "      --path A,B,C    capture points in the order packets pass them\n"
             "      --field C       --fields C1,C2   columns (distribution, groups)\n"
             "      --where EXPR    a filter in the parse-configuration language\n"
-            "      --slot S        time slot in seconds (default 1)\n"
+            "      --slot S        time slot in seconds, 1e-9 or more (default 1)\n"
             "      --by id|payload|order   how input packets are found in the output\n"
             "      --by-flow       one series per flow\n"
             "      --kind K        rtt: the samples of handshake (SYN to SYN/ACK, SYN/ACK\n"

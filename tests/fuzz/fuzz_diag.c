@@ -23,7 +23,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[] = "/tmp/vnd-fuzz-diag.XXXXXX";
+static char path[4096];
 static struct vnd_guard *guard;
 static FILE *sink;
 static bool show;
@@ -69,8 +69,13 @@ static const char schema[] =
     " (108, 'x', 'y', 6, 1, 2, 24, 109, 108, 10, 1000), (109, NULL, NULL, NULL, NULL, NULL,"
     " NULL, NULL, NULL, NULL, NULL);";
 
+/* The database goes in $TMPDIR (run-libfuzzer.sh's own directory, which
+ * it removes whatever happens: libFuzzer leaves without atexit), else
+ * /tmp, removed at exit. */
 static int setup(void)
 {
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/vnd-fuzz-diag.XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;

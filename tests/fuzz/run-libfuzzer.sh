@@ -17,7 +17,10 @@ if [ -f "$top/tests/fuzz/seed-dirs/$name" ]; then
     while read -r d; do [ -d "$corpus/$d" ] && seeds+=("$corpus/$d"); done <"$top/tests/fuzz/seed-dirs/$name"
 fi
 mkdir -p "$top/tests/fuzz/crashers/$name"
-if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+# a target's own files (fuzz_diag's database) in $work too, apart from
+# the corpus libFuzzer writes (and reloads) there
+mkdir "$work/tmp"
+if TMPDIR=$work/tmp "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$top/tests/fuzz/crashers/$name/" "$work" "${seeds[@]}" >"$work/log" 2>&1; then
     echo "ok 1 - $name fuzzed ${secs}s: $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$work/log") runs"
 else

@@ -21,6 +21,15 @@ CORPUS=${CORPUS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/corp
 bed_lock() { exec 9>>/tmp/vnd-ovs-bed.lock; flock -w 600 9; }
 # listening NS PORT: something listens on TCP PORT in namespace NS.
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .; }
+# throughput_total CSV: the bytes of `vnd diag throughput -f csv` (1-s
+# slots) summed over its slots, and when it has bps_low and bps_high the
+# total's 95% half-width in bytes from the slots' (independent): "B H".
+throughput_total() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $1 !~ /^#/ { b += $c["bytes"]; if ("bps_high" in c) { h = ($c["bps_high"] - $c["bps"]) / 8; v += h * h } }
+        END { printf "%.0f %.0f\n", b, sqrt(v) }' "$1"
+}
+
 # iperf3_server NS [PORT]: a one-off iperf3 server (-s -1) in namespace NS,
 # started once the port is free (the last one-off server may still hold it
 # a moment after its client ended) and returned from once it listens, so

@@ -5,42 +5,29 @@
  * packets: value, packets, fraction of all packets, IP bytes, records. */
 #include "diag/diag.h"
 
-static int build_records(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
-{
-    const char *need[] = {c->o->field, "packets", "bytes", NULL};
-    if (vnd_diag_require(c, c->o->table, need, err))
-        return -1;
-    vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
-    vnd_sb_ident(sb, c->o->field);
-    vnd_sb_printf(sb, " AS v, coalesce(packets, 0) AS p, coalesce(bytes, 0) AS y FROM ");
-    if (vnd_diag_source(c, sb, c->o->table, true, err))
-        return -1;
-    vnd_sb_printf(sb, " s)\nSELECT v AS ");
-    vnd_sb_ident(sb, c->o->field);
-    vnd_sb_printf(sb, ", sum(p) AS packets,\n"
-                      "       sum(p) * 1.0 / (SELECT nullif(sum(p), 0) FROM vnd_src) AS fraction,"
-                      " sum(y) AS bytes, count(*) AS records\n"
-                      "FROM vnd_src GROUP BY v ORDER BY packets DESC, v");
-    return 0;
-}
-
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
-    if (vnd_diag_flow_records(c->db, c->o->table))
-        return build_records(c, sb, err);
-    const char *need[] = {c->o->field, NULL};
+    bool records = vnd_diag_flow_records(c->db, c->o->table);
+    const char *need[] = {c->o->field, records ? "packets" : NULL, "bytes", NULL};
     if (vnd_diag_require(c, c->o->table, need, err))
         return -1;
     vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
     vnd_sb_ident(sb, c->o->field);
-    vnd_sb_printf(sb, " AS v FROM ");
+    vnd_sb_printf(sb, " AS v%s FROM ",
+                  records ? ", coalesce(packets, 0) AS p, coalesce(bytes, 0) AS y" : "");
     if (vnd_diag_source(c, sb, c->o->table, true, err))
         return -1;
     vnd_sb_printf(sb, " s)\nSELECT v AS ");
     vnd_sb_ident(sb, c->o->field);
-    vnd_sb_printf(sb, ", count(*) AS count,\n"
-                      "       count(*) * 1.0 / (SELECT count(*) FROM vnd_src) AS fraction\n"
-                      "FROM vnd_src GROUP BY v ORDER BY count DESC, v");
+    if (records)
+        vnd_sb_printf(sb, ", sum(p) AS packets,\n"
+                          "       sum(p) * 1.0 / (SELECT nullif(sum(p), 0) FROM vnd_src) AS"
+                          " fraction, sum(y) AS bytes, count(*) AS records\n"
+                          "FROM vnd_src GROUP BY v ORDER BY packets DESC, v");
+    else
+        vnd_sb_printf(sb, ", count(*) AS count,\n"
+                          "       count(*) * 1.0 / (SELECT count(*) FROM vnd_src) AS fraction\n"
+                          "FROM vnd_src GROUP BY v ORDER BY count DESC, v");
     return 0;
 }
 

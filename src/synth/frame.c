@@ -110,24 +110,15 @@ uint32_t vnd_frame_udp(uint8_t *f, const uint8_t *msg, size_t n, uint16_t sport,
     size_t tot = 20 + 8 + n;
     memset(ip, 0, 28);
     ip[0] = 0x45;
-    ip[2] = (uint8_t)(tot >> 8);
-    ip[3] = (uint8_t)tot;
+    put16(ip + 2, (uint16_t)tot);
     ip[8] = 64;
     ip[9] = 17;
-    memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)ip[i] << 8 | ip[i + 1];
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
-    udp[0] = (uint8_t)(sport >> 8);
-    udp[1] = (uint8_t)sport;
-    udp[2] = (uint8_t)(dport >> 8);
-    udp[3] = (uint8_t)dport;
-    udp[4] = (uint8_t)((8 + n) >> 8);
-    udp[5] = (uint8_t)(8 + n);
+    put32(ip + 12, 0x0a000001);
+    put32(ip + 16, 0x0a000002);
+    put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    put16(udp, sport);
+    put16(udp + 2, dport);
+    put16(udp + 4, (uint16_t)(8 + n));
     memcpy(udp + 8, msg, n);
     return (uint32_t)(14 + tot);
 }

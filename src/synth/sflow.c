@@ -11,27 +11,16 @@ static void u64(struct vnd_ipfixw *w, uint64_t v)
     vnd_ipfixw_u64(w, v);
 }
 
-/* A sample's source id: class and index in one word (8 and 24 bits), or
- * in two when `expanded`. */
-static void source_id(struct vnd_ipfixw *w, bool expanded, uint32_t class, uint32_t index)
+/* Two fields in one word (`hi` in the bits above the `lo_bits` of `lo`),
+ * or in a word each when `expanded`: a sample's source id (class, 8 bits;
+ * index, 24) and a flow sample's interfaces (format, 2; value, 30). */
+static void pair(struct vnd_ipfixw *w, bool expanded, uint32_t hi, uint32_t lo, int lo_bits)
 {
     if (expanded) {
-        u32(w, class);
-        u32(w, index);
+        u32(w, hi);
+        u32(w, lo);
     } else {
-        u32(w, class << 24 | (index & 0xffffff));
-    }
-}
-
-/* A flow sample's interface: format and value in one word (2 and 30
- * bits), or in two when `expanded`. */
-static void interface(struct vnd_ipfixw *w, bool expanded, uint32_t format, uint32_t value)
-{
-    if (expanded) {
-        u32(w, format);
-        u32(w, value);
-    } else {
-        u32(w, format << 30 | (value & 0x3fffffff));
+        u32(w, hi << lo_bits | (lo & ((UINT32_C(1) << lo_bits) - 1)));
     }
 }
 
@@ -57,12 +46,12 @@ void vnd_sflow_flow_sample(struct vnd_ipfixw *w, bool expanded, const struct vnd
     u32(w, expanded ? 3 : 1);
     u32(w, head + 4 + 8 + rec_len);
     u32(w, f->sequence);
-    source_id(w, expanded, f->source_class, f->source_index);
+    pair(w, expanded, f->source_class, f->source_index, 24);
     u32(w, f->sampling_rate);
     u32(w, f->sample_pool);
     u32(w, f->drops);
-    interface(w, expanded, f->in_format, f->in_value);
-    interface(w, expanded, f->out_format, f->out_value);
+    pair(w, expanded, f->in_format, f->in_value, 30);
+    pair(w, expanded, f->out_format, f->out_value, 30);
     u32(w, 1);                                      /* one record */
     u32(w, 1);                                      /* raw packet header */
     u32(w, rec_len);
@@ -82,7 +71,7 @@ void vnd_sflow_counter_sample(struct vnd_ipfixw *w, bool expanded, uint32_t sour
     u32(w, expanded ? 4 : 2);
     u32(w, (expanded ? 12 : 8) + 4 + 8 + rec_len);
     u32(w, k->sequence);
-    source_id(w, expanded, source_class, source_index);
+    pair(w, expanded, source_class, source_index, 24);
     u32(w, 1);                                      /* one record */
     u32(w, 1);                                      /* generic interface counters */
     u32(w, rec_len);

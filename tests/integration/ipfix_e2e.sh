@@ -86,11 +86,11 @@ check "none of bob's records (port 5202) in alice's table" test "${BOBS:-1}" = 0
 # at most 1448: 3.6%, more for shorter ones)
 alice diag throughput --diagnosis "$ID" -t ids_in -f csv >"$W/thr.csv" 2>&1
 check "alice's throughput over her flow records" test $? -eq 0 || sed 's/^/#   /' "$W/thr.csv"
-SLOTB=$(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3 } END { printf "%.0f", b }' "$W/thr.csv")
+read -r SLOTB _ < <(throughput_total "$W/thr.csv")
 check "the slots hold the records' IP bytes ($SLOTB of $IPB)" \
     awk -v a="${SLOTB:-0}" -v b="${IPB:--1}" 'BEGIN { exit !(a - b < 1e-6 * b && b - a < 1e-6 * b) }'
 alice diag throughput --diagnosis "$ID" -t ids_in --where 'tcp.dst = 5201' -f csv >"$W/thr5201.csv" 2>&1
-DATAB=$(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3 } END { printf "%.0f", b }' "$W/thr5201.csv")
+read -r DATAB _ < <(throughput_total "$W/thr5201.csv")
 SENT=$(jq -r '.end.sum_sent.bytes // 0' "$W/iperf.json" 2>/dev/null)
 sed -n '2,6p' "$W/thr5201.csv" | sed 's/^/# throughput to 5201: /'
 echo "# data direction: $DATAB IP bytes in the slots, iperf3 sent $SENT bytes of payload"
@@ -139,8 +139,7 @@ alice diag throughput --diagnosis "$ID10" -t ids_in -f csv >"$W/thr10.csv" 2>&1
 check "throughput over 1-in-10 flow records" test $? -eq 0 || sed 's/^/#   /' "$W/thr10.csv"
 sed -n '1,6p' "$W/thr10.csv" | sed 's/^/# 1 in 10: /'
 # the estimate, and the total's 95% half-width from the slots' (independent)
-read -r EST HW < <(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3; h = ($6 - $4) / 8; v += h * h }
-    END { printf "%.0f %.0f\n", b, sqrt(v) }' "$W/thr10.csv")
+read -r EST HW < <(throughput_total "$W/thr10.csv")
 TRUTH=$(( ${NB:-0} - 14 * ${NP:-0} ))
 echo "# 1 in 10: estimate $EST IP bytes +- $HW (95%), the rule's $TRUTH ($NP packets)"
 check "the 1-in-10 estimate is within 10% of the rule's IP bytes" \

@@ -123,8 +123,7 @@ check "none of bob's packets (port 5202) in alice's table" test "${BOBS:-1}" = 0
 # slot's 95% interval (the total's from the slots', independent)
 alice diag throughput --diagnosis "$ID" -t ids_in --where 'tcp.dst = 5201' -f csv >"$W/thr.csv" 2>&1
 check "alice's throughput over her sFlow samples" test $? -eq 0 || sed 's/^/#   /' "$W/thr.csv"
-read -r TEST THW < <(awk -F, 'NR > 1 && $1 !~ /^#/ { b += $3; h = ($6 - $4) / 8; v += h * h }
-    END { printf "%.0f %.0f\n", b, sqrt(v) }' "$W/thr.csv")
+read -r TEST THW < <(throughput_total "$W/thr.csv")
 echo "# throughput app: $TEST payload bytes +- $THW (95%), iperf3 sent $IPERF_BYTES"
 check "the app's estimate is within 10% of iperf3's bytes" \
     awk -v a="${TEST:-0}" -v b="$IPERF_BYTES" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.10) }'

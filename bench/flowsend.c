@@ -106,6 +106,7 @@ static size_t ipfix_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint3
         packets_sent += f.packets;
         f.octets = f.packets * 1500;
         f.l2_octets = f.packets * 1514;
+        f.octets_sq = f.packets * 1500 * 1500;
         f.end_reason = 2;
         f.tcp_flags = 0x18;
         vnd_ipfixw_ovs_record(w, &f, 1000000 + next() % 1000000, next() % 1000);

@@ -104,7 +104,7 @@ static bool known_ie(uint16_t ie)
     static const uint16_t ies[] = {1, 2, 4, 6, 7, 8, 10, 11, 12, 14, 21, 22, 27, 28, 32, 34,
                                    56, 58, 60, 61, 80, 85, 86, 136, 138, 139, 150, 151, 152,
                                    153, 154, 155, 156, 157, 158, 159, 160, 176, 177, 178, 179,
-                                   243, 256, 305, 352};
+                                   198, 199, 243, 256, 305, 352};
     for (size_t i = 0; i < sizeof ies / sizeof *ies; i++)
         if (ies[i] == ie)
             return true;
@@ -155,6 +155,7 @@ static void compile_field(struct fspec *s, bool options)
     NUM(1, octets, VND_IPFIX_HAS_OCTETS);
     NUM(2, packets, VND_IPFIX_HAS_PACKETS);
     NUM(352, l2_octets, VND_IPFIX_HAS_L2_OCTETS);
+    NUM(198, octets_sq, VND_IPFIX_HAS_OCTETS_SQ);
     NUM(4, proto, VND_IPFIX_HAS_PROTO);
     NUM(7, sport, VND_IPFIX_HAS_SPORT);
     NUM(11, dport, VND_IPFIX_HAS_DPORT);
@@ -381,6 +382,12 @@ static bool field(struct vnd_ipfix_flow *f, struct times *tm, uint16_t ie, const
             return false;
         f->octets = v;
         f->has |= VND_IPFIX_HAS_OCTETS;
+        return true;
+    case 198:  case 199:         /* octetDelta/TotalSumOfSquares */
+        if (!num || (f->has & VND_IPFIX_HAS_OCTETS_SQ && ie == 199))
+            return false;
+        f->octets_sq = v;
+        f->has |= VND_IPFIX_HAS_OCTETS_SQ;
         return true;
     case 352:                    /* layer2OctetDeltaCount */
         if (!num)

@@ -51,7 +51,7 @@ enum {
     VND_IPFIX_HAS_OBS_POINT = 1u << 16, VND_IPFIX_HAS_L2_OCTETS = 1u << 17,
     VND_IPFIX_HAS_ICMP = 1u << 18, VND_IPFIX_HAS_DIRECTION = 1u << 19,
     VND_IPFIX_HAS_ETH_TYPE = 1u << 20, VND_IPFIX_HAS_SAMPLING = 1u << 21,
-    VND_IPFIX_HAS_IP_VERSION = 1u << 22,
+    VND_IPFIX_HAS_IP_VERSION = 1u << 22, VND_IPFIX_HAS_OCTETS_SQ = 1u << 23,
 };
 
 /* One flow record, its fields resolved to plain values.  Times are
@@ -66,6 +66,9 @@ struct vnd_ipfix_flow {
     int64_t start_ns, end_ns;
     uint64_t octets;             /* octetDeltaCount (IP bytes) or total */
     uint64_t l2_octets;          /* layer2OctetDeltaCount (Ethernet bytes) */
+    uint64_t octets_sq;          /* octetDeltaSumOfSquares (or total): the sum of
+                                    the IP packets' squared lengths, as scaled by a
+                                    sampling exporter (OVS: N L^2 a sampled packet) */
     uint64_t packets;            /* packetDeltaCount or total */
     uint8_t ip_version;          /* 4 or 6 (from the addresses when not sent) */
     uint8_t src[16], dst[16];    /* 4 or 16 bytes, by ip_version */

@@ -114,6 +114,8 @@ void vnd_ipfix_flow_fields(const struct vnd_ipfix_flow *f, struct vnd_pkt *p)
         vnd_pkt_set_u(p, VND_F_FLOW_PACKETS, f->packets);
     if (h & VND_IPFIX_HAS_OCTETS)
         vnd_pkt_set_u(p, VND_F_FLOW_BYTES, f->octets);
+    if (h & VND_IPFIX_HAS_OCTETS_SQ)
+        vnd_pkt_set_u(p, VND_F_FLOW_BYTES_SQ, f->octets_sq);
     if (h & VND_IPFIX_HAS_L2_OCTETS)
         vnd_pkt_set_u(p, VND_F_FLOW_L2_BYTES, f->l2_octets);
     if (h & VND_IPFIX_HAS_END_REASON)

@@ -57,7 +57,7 @@ enum vnd_field {
      * the collector, never by the decoders; times in ns like timestamp_ns */
     VND_F_FLOW_START, VND_F_FLOW_END, VND_F_FLOW_PACKETS, VND_F_FLOW_BYTES,
     VND_F_FLOW_L2_BYTES, VND_F_FLOW_END_REASON, VND_F_FLOW_IN_IF, VND_F_FLOW_OUT_IF,
-    VND_F_FLOW_OBS_POINT,
+    VND_F_FLOW_OBS_POINT, VND_F_FLOW_BYTES_SQ,
     VND_F_COUNT
 };
 

@@ -81,13 +81,33 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
  * overlaps it; a record with start = end goes whole to its slot, as does
  * one whose start is missing or wrong (vnd_diag_record_start).  The
  * switch scaled the counts of 1-in-N packet sampling already; the 95%
- * interval is Horvitz-Thompson's with each record's packets taken as
- * equal in size, (N - 1) y^2 / p for a record of p packets and y bytes,
- * times the share a slot gets (a lower bound when sizes vary).  vnd_k
+ * interval is Horvitz-Thompson's, (N - 1) q for a record whose sampled
+ * packets' squared lengths, scaled as its counts, sum to q, times the
+ * share a slot gets.  q is the record's bytes_sq (octetDeltaSumOfSquares,
+ * which OVS sends) when the table has it, and never below y^2 / p, its
+ * value were the record's p packets of y bytes equal in size: a record
+ * without it, or with a smaller one, gets that lower bound.  vnd_k
  * walks each record's slots (WITH RECURSIVE: both dialects; k + 1 > k
  * ends the walk where a double no longer counts by ones), vnd_s puts
  * its share w on each (a REAL always: the step's sums are REALs too).  On
  * SQLite the C step vnd_diag_throughput_step gives the same rows. */
+/* ", q": a record's sum of squared lengths as the interval takes it
+ * (above), in doubles (y * y passes 2^63 at 3 GB, and PostgreSQL's bigint
+ * would refuse it); the C step computes the same from the same values. */
+static void second_moment(struct vnd_sb *sb, bool has_sq)
+{
+    const char *y2p = "CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION)"
+                      " * CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION) / s.packets";
+    if (has_sq)
+        vnd_sb_printf(sb, ", CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0"
+                          " WHEN CAST(coalesce(s.bytes_sq, 0) AS DOUBLE PRECISION) > %s"
+                          " THEN CAST(s.bytes_sq AS DOUBLE PRECISION) ELSE %s END AS q",
+                      y2p, y2p);
+    else
+        vnd_sb_printf(sb, ", CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0 ELSE %s END AS q",
+                      y2p);
+}
+
 static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
                          struct vnd_sb *sb, char **err)
 {
@@ -109,6 +129,8 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_printf(sb, " AS b1, coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y, ");
     vnd_samp_switch_n_sql(sb, sp, "s.ts");
     vnd_sb_printf(sb, " AS n");
+    if (sampled)
+        second_moment(sb, vnd_diag_has_column(c, o->table, "bytes_sq"));
     if (o->by_flow) {
         vnd_sb_printf(sb, ", ");
         vnd_diag_flow_label(sb, "s.");
@@ -124,19 +146,20 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_real(sb, o->slot);
     vnd_sb_printf(sb, ") AS k, floor((b1 - t0) / ");
     vnd_sb_real(sb, o->slot);
-    vnd_sb_printf(sb, ") AS kn, t0, b0, b1, p, y, n%s FROM vnd_r CROSS JOIN vnd_origin\n"
-                      "  UNION ALL SELECT k + 1, kn, t0, b0, b1, p, y, n%s FROM vnd_k"
-                      " WHERE k < kn AND k + 1 > k),\n", flow, flow);
+    const char *q = sampled ? ", q" : "";
+    vnd_sb_printf(sb, ") AS kn, t0, b0, b1, p, y, n%s%s FROM vnd_r CROSS JOIN vnd_origin\n"
+                      "  UNION ALL SELECT k + 1, kn, t0, b0, b1, p, y, n%s%s FROM vnd_k"
+                      " WHERE k < kn AND k + 1 > k),\n", q, flow, q, flow);
     /* the overlap of [b0, b1] with the slot [lo, hi), over b1 - b0 */
     struct vnd_sb lo = {0}, hi = {0};
     vnd_sb_printf(&lo, "t0 + k * ");
     vnd_sb_real(&lo, o->slot);
     vnd_sb_printf(&hi, "t0 + (k + 1) * ");
     vnd_sb_real(&hi, o->slot);
-    vnd_sb_printf(sb, "vnd_s AS (SELECT k%s, p, y, n, CASE WHEN b1 > b0 THEN"
+    vnd_sb_printf(sb, "vnd_s AS (SELECT k%s, p, y, n%s, CASE WHEN b1 > b0 THEN"
                       " (CASE WHEN b1 < %s THEN b1 ELSE %s END"
                       " - CASE WHEN b0 > %s THEN b0 ELSE %s END) / (b1 - b0)"
-                      " ELSE 1.0 END AS w FROM vnd_k)\n", flow, hi.s, hi.s, lo.s, lo.s);
+                      " ELSE 1.0 END AS w FROM vnd_k)\n", flow, q, hi.s, hi.s, lo.s, lo.s);
     vnd_sb_free(&lo);
     vnd_sb_free(&hi);
     vnd_sb_printf(sb, "SELECT k * ");
@@ -147,7 +170,7 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_printf(sb, " AS bps");
     if (sampled)        /* seen: the bytes of the sampled packets */
         interval_cols(c, sb, "sum(w * y)",
-                      "1.96 * sqrt(sum(CASE WHEN p > 0 THEN (n - 1) * y * y * w / p ELSE 0 END))",
+                      "1.96 * sqrt(sum((n - 1) * q * w))",
                       "sum(w * y / n)");
     /* the records a slot's figures rest on (a share of 0: a record that
      * ends where the slot starts) */

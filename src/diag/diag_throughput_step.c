@@ -48,7 +48,8 @@ static bool numeric(int type)
 }
 
 /* The records of the options' range, as the SQL's vnd_r reads them. */
-static char *scan_sql(const struct vnd_diag_ctx *c, const struct vnd_samp *sp, char **err)
+static char *scan_sql(const struct vnd_diag_ctx *c, const struct vnd_samp *sp, bool has_sq,
+                      char **err)
 {
     struct vnd_sb sb = {0};
     vnd_sb_printf(&sb, "SELECT ");
@@ -57,6 +58,7 @@ static char *scan_sql(const struct vnd_diag_ctx *c, const struct vnd_samp *sp, c
     vnd_diag_record_end(&sb, "s.");
     vnd_sb_printf(&sb, ", coalesce(s.packets, 0), coalesce(s.bytes, 0), ");
     vnd_samp_switch_n_sql(&sb, sp, "s.ts");
+    vnd_sb_printf(&sb, has_sq ? ", s.bytes_sq" : ", NULL");
     if (c->o->by_flow)
         vnd_sb_printf(&sb, ", s.src_ip, s.src_port, s.dst_ip, s.dst_port");
     vnd_sb_printf(&sb, " FROM ");
@@ -83,7 +85,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
     struct vnd_samp sp;
     vnd_samp_read(c->db, o->table, &sp);
     bool sampled = vnd_samp_packets(&sp);
-    char *sql = scan_sql(c, &sp, err);
+    char *sql = scan_sql(c, &sp, vnd_diag_has_column(c, o->table, "bytes_sq"), err);
     vnd_samp_free(&sp);
     sqlite3_stmt *st = NULL;
     if (!sql || vnd_step_prepare(c, "throughput", sql, &st, err)) {
@@ -106,8 +108,16 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
         double b0 = sqlite3_column_double(st, 0), b1 = sqlite3_column_double(st, 1);
         double p = sqlite3_column_double(st, 2), y = sqlite3_column_double(st, 3);
         double n = sqlite3_column_double(st, 4);
+        int sqt = sqlite3_column_type(st, 5);
+        if (sqt != SQLITE_NULL && !numeric(sqt)) {
+            ret = VND_DIAG_USE_SQL;
+            goto out;
+        }
+        /* the SQL's q (diag_throughput.c, second_moment) */
+        double sq = sqt == SQLITE_NULL ? 0 : sqlite3_column_double(st, 5);
+        double q = !(p > 0) ? 0.0 : sq > y * y / p ? sq : y * y / p;
         int flow = 0;
-        if (o->by_flow && (flow = vnd_flows_row(&fl, st, 5)) < 0) {
+        if (o->by_flow && (flow = vnd_flows_row(&fl, st, 6)) < 0) {
             ret = VND_DIAG_USE_SQL;
             goto out;
         }
@@ -138,7 +148,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
             struct acc *s = &a[g];
             s->packets += w * p;
             s->bytes += w * y;
-            s->var += p > 0 ? (n - 1) * y * y * w / p : 0;
+            s->var += (n - 1) * q * w;
             s->seen += w * y / n;
             s->records++;
         }

@@ -143,6 +143,9 @@ static const struct vnd_field_info fields[VND_F_COUNT] = {
       "flow record: packets (the exporter's estimate when it samples)"),
     F(VND_F_FLOW_BYTES, "flow.bytes", "cflow.octets", VND_FT_UINT,
       "flow record: IP bytes (octetDeltaCount)"),
+    F(VND_F_FLOW_BYTES_SQ, "flow.bytes_sq", "cflow.delta_octets_squared", VND_FT_UINT,
+      "flow record: sum of the IP packets' squared lengths (octetDeltaSumOfSquares; "
+      "its 95% interval when the switch samples)"),
     F(VND_F_FLOW_L2_BYTES, "flow.l2_bytes", NULL, VND_FT_UINT,
       "flow record: Ethernet bytes (layer2OctetDeltaCount, what OVS's rule counters count)"),
     F(VND_F_FLOW_END_REASON, "flow.end_reason", NULL, VND_FT_UINT,

@@ -33,7 +33,7 @@ const char vnd_parseconf_flow_default_text[] =
     "        tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port,\n"
     "        udp.dst as dst_port, tcp.flags as flags, flow.start as start_ts,\n"
     "        flow.end as end_ts, flow.packets as packets, flow.bytes as bytes,\n"
-    "        flow.l2_bytes as l2_bytes\n";
+    "        flow.l2_bytes as l2_bytes, flow.bytes_sq as bytes_sq\n";
 
 enum kw { KW_NONE, KW_TRACE, KW_TABLE, KW_FILTER, KW_FIELDS };
 static const char *const kw_name[] = {"", "Trace ID", "Table ID", "Filter:", "Fields:"};

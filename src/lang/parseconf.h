@@ -75,7 +75,8 @@ extern const char vnd_parseconf_default_text[];
 
 /* The default of a flow-record trace (Mode ipfix): ts (the flow's end),
  * src_ip, dst_ip, proto, src_port, dst_port, flags (the OR of the flow's
- * TCP flags), start_ts, end_ts, packets, bytes (IP), l2_bytes (Ethernet). */
+ * TCP flags), start_ts, end_ts, packets, bytes (IP), l2_bytes (Ethernet),
+ * bytes_sq (the sum of the IP packets' squared lengths). */
 extern const char vnd_parseconf_flow_default_text[];
 
 /* True when the rule applies to trace `id`. */

@@ -123,6 +123,7 @@ static const struct { uint16_t ie, len; uint32_t pen; } ovs_fields[] = {
     {352, 8, 0},                 /* layer2OctetDeltaCount */
     {136, 1, 0},                 /* flowEndReason */
     {1, 8, 0},                   /* octetDeltaCount */
+    {198, 8, 0},                 /* octetDeltaSumOfSquares */
     {6, 2, 0},                   /* tcpControlBits */
 };
 
@@ -159,5 +160,6 @@ void vnd_ipfixw_ovs_record(struct vnd_ipfixw *w, const struct vnd_ipfix_flow *f,
     vnd_ipfixw_u64(w, f->l2_octets);
     vnd_ipfixw_u8(w, f->end_reason);
     vnd_ipfixw_u64(w, f->octets);
+    vnd_ipfixw_u64(w, f->octets_sq);
     vnd_ipfixw_u16(w, f->tcp_flags);
 }

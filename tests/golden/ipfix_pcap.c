@@ -38,6 +38,7 @@ static struct vnd_ipfix_flow random_flow(void)
     f.packets = next() % 1000000 + 1;
     f.octets = next() % (1ULL << 40);
     f.l2_octets = f.octets + f.packets * 14;
+    f.octets_sq = next() % (1ULL << 60);
     f.end_reason = (uint8_t)(next() % 5 + 1);
     f.tcp_flags = (uint16_t)(next() & 0x3f);
     memcpy(f.src_mac, "\x02\0\0\0\0\x01", 6);
@@ -100,8 +101,8 @@ static void v9_message(struct vnd_ipfixw *w, uint32_t seq)
 
 /* Per datagram: the records' fields as lists. */
 struct cols {
-    char v[8][65536];
-    size_t n[8];
+    char v[9][65536];
+    size_t n[9];
 };
 static struct cols cols;
 
@@ -133,6 +134,10 @@ static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
     add(6, b);
     snprintf(b, sizeof b, "%u", f->in_if);
     add(7, b);
+    if (f->has & VND_IPFIX_HAS_OCTETS_SQ) {     /* (NetFlow v9's records have none) */
+        snprintf(b, sizeof b, "%llu", (unsigned long long)f->octets_sq);
+        add(8, b);
+    }
 }
 
 int main(int argc, char **argv)
@@ -166,7 +171,7 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("%d", i + 1);
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < 9; k++)
             printf("\t%.*s", (int)cols.n[k], cols.v[k]);
         printf("\n");
     }

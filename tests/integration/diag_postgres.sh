@@ -132,6 +132,19 @@ app "throughput of flow records" throughput -t FR --slot 0.5
 app "throughput of flow records by flow" throughput -t FR --by-flow --where 'ip.src = 10.0.0.3'
 app "groups of flow records" groups -t FR --fields src_ip,src_port
 app "distribution of flow records" distribution -t FR --field src_ip
+# with the records' sums of squared lengths (OVS's octetDeltaSumOfSquares):
+# missing, below the equal-size least, above it
+sqlite3 "$DB" "CREATE TABLE FQ AS SELECT *, CASE rowid % 3 WHEN 0 THEN NULL WHEN 1 THEN 1
+    ELSE 2 * bytes * bytes / packets END AS bytes_sq FROM FR;
+  INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling)
+    VALUES ('fq', 'FQ', 'vnd-tabled ipfix', 100, 1)"
+"$VND" query -d "$DB" -f csv "select * from FQ" > "$W/FQ.csv"
+psql_ -c "CREATE TABLE \"FQ\" (ts double precision, src_ip text, dst_ip text, proto integer,
+          src_port integer, dst_port integer, start_ts double precision,
+          end_ts double precision, packets bigint, bytes bigint, bytes_sq bigint)" \
+      -c "\\copy \"FQ\" FROM '$W/FQ.csv' WITH (FORMAT csv, HEADER true)"
+app "throughput of flow records with bytes_sq" throughput -t FQ --slot 0.5
+app "throughput of flow records with bytes_sq by flow" throughput -t FQ --by-flow
 
 # ---- the larger case: ~100,000 rows per table, no index ----
 # load_big DB TABLE...: copies SQLite tables into PostgreSQL, no index.

@@ -18,7 +18,8 @@
 #   - stopping removes the collector set;
 #   - again at `Sampling 10`: throughput's estimate of the IP bytes from
 #     the scaled records is within 10% of the rule's counters, and within
-#     twice its 95% interval.
+#     twice its 95% interval; every record carries OVS's sum of squared
+#     lengths (flow.bytes_sq), which the interval's variance takes.
 # Skips without root or when OVS cannot start.
 source "$(dirname "$0")/../lib.sh"
 VND=${VND:-$VND_BUILD/vnd}
@@ -146,6 +147,14 @@ check "the 1-in-10 estimate is within 10% of the rule's IP bytes" \
     awk -v e="${EST:-0}" -v t="$TRUTH" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= 0.1 * t) }'
 check "and within twice its 95% interval's half-width ($HW)" \
     awk -v e="${EST:-0}" -v t="$TRUTH" -v h="${HW:-0}" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(h > 0 && d <= 2 * h) }'
+# OVS's octetDeltaSumOfSquares (flow.bytes_sq): on every IP record, never
+# below the equal-size least y^2 / p, and the variance the interval takes
+alice query --diagnosis "$ID10" -f csv "select count(*), sum(bytes_sq is not null), sum(bytes_sq * (1 + 1e-9) >= 1.0 * bytes * bytes / packets), 9 * sum(bytes_sq), 9 * sum(1.0 * bytes * bytes / packets) from ids_in where packets > 0" >"$W/sq.csv" 2>&1
+IFS=, read -r NREC NSQ NGE VSQ VEQ < <(sed -n 2p "$W/sq.csv")
+echo "# 1 in 10: $NREC records, $NSQ with bytes_sq; half-width of the whole from them $(awk -v v="${VSQ:-0}" 'BEGIN { printf "%.0f", 1.96 * sqrt(v) }'), with equal sizes $(awk -v v="${VEQ:-0}" 'BEGIN { printf "%.0f", 1.96 * sqrt(v) }')"
+check "every record carries OVS's sum of squared lengths ($NSQ of $NREC)" \
+    test "${NREC:-0}" -gt 0 -a "${NSQ:-x}" = "$NREC"
+check "and none below its equal-size least y^2/p ($NGE of $NREC)" test "${NGE:-x}" = "$NREC"
 alice stop "$ID10" >/dev/null 2>&1
 echo "# $(( $(date +%s) - T0 )) s on the bed"
 done_testing

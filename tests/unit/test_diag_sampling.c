@@ -348,6 +348,45 @@ static void flow_records(struct trow *rows)
     exec("DELETE FROM fx WHERE ts >= 110");
 }
 
+/* The same with the records' sums of squared lengths (bytes_sq, OVS's
+ * octetDeltaSumOfSquares): the interval is (N - 1) q w with q the record's
+ * bytes_sq, or y^2 / p where that is missing or smaller (the least a
+ * record of p packets and y bytes can have). */
+static void flow_records_sq(struct trow *rows)
+{
+    exec("CREATE TABLE fq (ts REAL, src_ip TEXT, dst_ip TEXT, proto INTEGER, src_port INTEGER,"
+         " dst_port INTEGER, start_ts REAL, end_ts REAL, packets INTEGER, bytes INTEGER,"
+         " bytes_sq INTEGER)");
+    meta("fq", "vnd-tabled ipfix", 100, 1);
+    /* A's sum above its 4e8 of equal sizes, B's below its 2.5e7, C's
+     * missing (7.5e7) */
+    exec("INSERT INTO fq VALUES (102.0, 'a', 'b', 6, 1, 2, 100.0, 102.0, 400, 400000, 500000000),"
+         " (100.5, 'a', 'b', 17, 3, 4, 100.5, 100.5, 100, 50000, 10000000),"
+         " (103.0, 'c', 'd', 6, 5, 6, 101.5, 103.0, 300, 150000, NULL)");
+    int n = throughput("fq", rows, 8, NULL);
+    double var0 = 99.0 * 5e8 * 0.5 + 99.0 * 2.5e7;
+    double seen0 = 0.5 * 4e5 / 100 + 5e4 / 100;
+    double lo0 = 8 * fmax(250000 - 1.96 * sqrt(var0), seen0), hi0 = 8 * (250000 + 1.96 * sqrt(var0));
+    double var1 = 99.0 * 5e8 * 0.5 + 99.0 * 7.5e7 / 3;
+    double hi1 = 8 * (250000 + 1.96 * sqrt(var1));
+    CHECK(n == 3 && near(rows[0].bytes, 250000, 1e-12) && near(rows[0].lo, lo0, 1e-9)
+              && near(rows[0].hi, hi0, 1e-9),
+          "bytes_sq: slot 0's interval from A's sum of squares and B's equal sizes (%g..%g "
+          "against %g..%g)", rows[0].lo, rows[0].hi, lo0, hi0);
+    CHECK(n == 3 && near(rows[1].bytes, 250000, 1e-12) && near(rows[1].hi, hi1, 1e-9),
+          "bytes_sq: slot 1's from A's and C's, whose is missing (%g against %g)", rows[1].hi,
+          hi1);
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = "fq";
+    for (int k = 0; k < 40; k++)
+        execf("INSERT INTO fq VALUES (%f, 'e', 'f', 6, %d, 7, %f, %f, %d, %d, %s)",
+              110 + k * 0.37, k, 110 + k * 0.37 - (k % 7) * 0.61, 110 + k * 0.37, 1 + k,
+              1000 * (k + 1), k % 3 == 0 ? "NULL" : k % 3 == 1 ? "1" : "900000000");
+    step_vs_sql(&o);
+    exec("DROP TABLE fq");
+}
+
 /* The SQL against the C estimator: a table sampled 1-in-4 from ts 0, then
  * 1-in-8 with flows 1-in-2 from ts 101.5 (a slot holds both). */
 static void sql_vs_c(void)
@@ -405,6 +444,7 @@ static void sql_vs_c(void)
     CHECK(n == 3 && isnan(rows[0].lo) && rows[0].packets == 30,
           "every packet: the rows counted as they are, no bps_low/bps_high");
     flow_records(rows);
+    flow_records_sq(rows);
     /* sFlow: the switch's N */
     exec("CREATE TABLE sf AS SELECT * FROM h");
     meta("sf", "vnd-tabled sflow", 50, 1);

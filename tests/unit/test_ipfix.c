@@ -50,6 +50,7 @@ static struct vnd_ipfix_flow sample_flow(uint32_t k)
     f.packets = 10 + k;
     f.l2_octets = 15140 + k;
     f.octets = 15000 + k;
+    f.octets_sq = 22500000 + k;
     f.end_reason = 2;
     f.tcp_flags = 0x18;
     return f;
@@ -89,6 +90,8 @@ static void test_ovs_template(void)
     CHECK_EQ_INT((long long)f->packets, 11, "packetDeltaCount");
     CHECK_EQ_INT((long long)f->octets, 15001, "octetDeltaCount");
     CHECK_EQ_INT((long long)f->l2_octets, 15141, "layer2OctetDeltaCount");
+    CHECK((long long)f->octets_sq == 22500001 && f->has & VND_IPFIX_HAS_OCTETS_SQ,
+          "octetDeltaSumOfSquares");
     CHECK_EQ_INT(f->tcp_flags, 0x18, "tcpControlBits");
     CHECK_EQ_INT(f->end_reason, 2, "flowEndReason");
     CHECK((f->has & (VND_IPFIX_HAS_START | VND_IPFIX_HAS_END))
@@ -390,6 +393,36 @@ static void test_v9(void)
     vnd_ipfix_cache_free(c);
 }
 
+/* octetDeltaSumOfSquares (198) before octetTotalSumOfSquares (199), in
+ * either order of the template; the total alone when no delta is sent. */
+static void test_sum_of_squares(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    static const uint16_t orders[3][2] = {{198, 199}, {199, 198}, {199, 0}};
+    for (int k = 0; k < 3; k++) {
+        int nf = orders[k][1] ? 2 : 1;
+        vnd_ipfixw_begin(&w, 1700000000, (uint32_t)k, 1);
+        vnd_ipfixw_set(&w, 2);
+        vnd_ipfixw_u16(&w, 410);
+        vnd_ipfixw_u16(&w, (uint16_t)(nf + 1));
+        vnd_ipfixw_field(&w, 138, 4, 0);
+        for (int i = 0; i < nf; i++)
+            vnd_ipfixw_field(&w, orders[k][i], 8, 0);
+        vnd_ipfixw_set(&w, 410);
+        vnd_ipfixw_u32(&w, 9);
+        for (int i = 0; i < nf; i++)
+            vnd_ipfixw_u64(&w, orders[k][i] == 198 ? 4500000 : 99000000);
+        size_t n = vnd_ipfixw_end(&w);
+        parse(c, "q", 1, w.buf, n);
+        uint64_t want = k < 2 ? 4500000 : 99000000;
+        CHECK(ngot == 1 && got[0].has & VND_IPFIX_HAS_OCTETS_SQ && got[0].octets_sq == want,
+              "sum of squares, IEs %u then %u: %llu", orders[k][0], orders[k][1],
+              (unsigned long long)want);
+    }
+    vnd_ipfix_cache_free(c);
+}
+
 /* An integer IE at each length RFC 7011's reduced-size encoding allows
  * for it, beside the parser's one-load cases (1/1, 2/2, 4/4, 8/8 and 4 in
  * 8 bytes): octetDeltaCount (8 bytes) in 1 to 8, sourceTransportPort (2)
@@ -403,7 +436,8 @@ static void test_integer_widths(void)
     int wrong = 0, tried = 0;
     struct { uint16_t ie, len; } cases[] = {
         {1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {7, 1}, {7, 2},
-        {10, 1}, {10, 2}, {10, 3}, {10, 4}, {138, 4}, {138, 8}, {4, 1}};
+        {10, 1}, {10, 2}, {10, 3}, {10, 4}, {138, 4}, {138, 8}, {4, 1},
+        {198, 3}, {198, 8}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         uint16_t ie = cases[k].ie, len = cases[k].len;
         vnd_ipfixw_begin(&w, 1700000000, (uint32_t)k, 1);
@@ -425,6 +459,7 @@ static void test_integer_widths(void)
                         : ie == 7   ? got[0].sport
                         : ie == 10  ? got[0].in_if
                         : ie == 138 ? got[0].obs_point
+                        : ie == 198 ? got[0].octets_sq
                                     : got[0].proto;
         tried++;
         if (have != want) {
@@ -441,6 +476,7 @@ int main(void)
 {
     test_ovs_template();
     test_integer_widths();
+    test_sum_of_squares();
     test_unknown_first();
     test_options_and_variable();
     test_refused_and_caps();

@@ -5,13 +5,14 @@
  * its fields; the same bytes for every collector of a run (SEED).
  *
  *   flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]
- *            [-i ID] [-s SEED] [-f FLOWS]
+ *            [-i ID] [-s SEED] [-f FLOWS] [-D DOMAIN]
  *
  * -r: samples or records per datagram (default 7 sFlow, 16 IPFIX: about
  * 1400 bytes, as OVS fills them); -i: the sFlow samples' input ifIndex or
  * the IPFIX records' observationPointId (default 1); -p: datagrams per
  * second (default: as fast as the socket takes them); -f: the TCP flows
- * the sFlow samples are spread over (default 64).  Prints
+ * the sFlow samples are spread over (default 64); -D: the IPFIX
+ * observation domain (default VND's, VND_IPFIX_OBS_DOMAIN).  Prints
  * "DATAGRAMS RECORDS SECONDS PACKETS", PACKETS the packets the records
  * count (sFlow: one a sample; IPFIX: their packetDeltaCount). */
 #include <arpa/inet.h>
@@ -31,7 +32,7 @@
 static void usage(void)
 {
     fputs("usage: flowsend -k sflow|ipfix -d HOST:PORT -n DATAGRAMS [-r RECORDS] [-p PPS]"
-          " [-i ID] [-s SEED] [-f FLOWS]\n", stderr);
+          " [-i ID] [-s SEED] [-f FLOWS] [-D DOMAIN]\n", stderr);
     exit(2);
 }
 
@@ -83,9 +84,11 @@ static size_t sflow_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint3
 
 static uint64_t packets_sent;
 
+static uint32_t domain = VND_IPFIX_OBS_DOMAIN;
+
 static size_t ipfix_datagram(struct vnd_ipfixw *w, uint32_t seq, int nrec, uint32_t obs)
 {
-    vnd_ipfixw_begin(w, (uint32_t)time(NULL), seq, 22094);
+    vnd_ipfixw_begin(w, (uint32_t)time(NULL), seq, domain);
     if (seq % 100 == 0)
         vnd_ipfixw_ovs_template(w, 256);
     vnd_ipfixw_set(w, 256);
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
     int nrec = 0, c;
     double pps = 0;
     uint32_t id = 1;
-    while ((c = getopt(argc, argv, "k:d:n:r:p:i:s:f:")) != -1) {
+    while ((c = getopt(argc, argv, "k:d:n:r:p:i:s:f:D:")) != -1) {
         switch (c) {
         case 'k': kind = optarg; break;
         case 'd': dest = optarg; break;
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
         case 'r': nrec = atoi(optarg); break;
         case 'p': pps = atof(optarg); break;
         case 'i': id = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'D': domain = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': rng = strtoull(optarg, NULL, 10) * 2654435761ULL + 1; break;
         case 'f': nflows = (uint32_t)strtoul(optarg, NULL, 10); if (!nflows) usage(); break;
         default: usage();

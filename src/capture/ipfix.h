@@ -37,6 +37,10 @@
 #define VND_IPFIX_FIELDS_MAX 256          /* fields in one template */
 #define VND_IPFIX_SETS_MAX 1024           /* sets in one message */
 #define VND_IPFIX_SESSION_MAX 20          /* bytes naming a transport session */
+/* The observation domain of VND's own sample actions (control/ovs.h's
+ * capture rules: "VN"): the table server files a record under a trace
+ * only from it (capture/ipfix_source.h). */
+#define VND_IPFIX_OBS_DOMAIN 22094
 
 /* Which fields of a record were present (vnd_ipfix_flow.has). */
 enum {

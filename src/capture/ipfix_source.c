@@ -147,6 +147,12 @@ static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
         vnd_udp_count(&X->c.untagged, 1);
         return;
     }
+    /* another exporter's point (a bridge's own IPFIX, a sender on the
+     * management network) may have a trace's number: not its records */
+    if (f->domain != VND_IPFIX_OBS_DOMAIN) {
+        vnd_udp_count(&X->c.unknown_tag, 1);
+        return;
+    }
     bool any = false;
     int64_t ts = f->has & VND_IPFIX_HAS_END ? f->end_ns : X->c.now_ns;
     /* the map is locked by read_message, once a message */

@@ -6,7 +6,9 @@
  * samples per flow: the capture rule of a Mode ipfix trace runs OVS's
  * `sample` action with the trace's tag as obs_point_id, so each record
  * names its trace by its observationPointId (vnd_obsmap), as the mirror
- * port's copies name theirs by their VLAN tag.  A tenant gets only the
+ * port's copies name theirs by their VLAN tag.  Only records of VND's
+ * observation domain (VND_IPFIX_OBS_DOMAIN, the sample actions') are
+ * filed: another exporter's point numbers are not VND's tags.  A tenant gets only the
  * records of its own rule: the rule matches its port and pattern in the
  * switch, and OVS keys its flow cache by the observation point, so two
  * tenants with the same addresses have separate records.
@@ -17,7 +19,8 @@
  * scales packetDeltaCount and the octet counts by 1/probability itself.
  *
  * Counters (source.h): received = flow records; untagged = records with
- * no observation point; unknown_tag = an observation point no trace has;
+ * no observation point; unknown_tag = an observation point no trace has,
+ * or one of another observation domain;
  * malformed = messages; kernel_received = messages; kernel_dropped = the
  * socket's receive-buffer drops (SO_MEMINFO).  Data sets of a template
  * not (or no longer) known are counted apart (vnd_ipfix_source_counts). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/ipfix.h"
 #include "util/run.h"
 #include "util/util.h"
 
@@ -80,7 +81,8 @@ char *vnd_capture_rule_text(const struct vnd_capture_rule *r)
                                  "obs_domain_id=%d,obs_point_id=%d),"
                                  "load:1->NXM_NX_REG7[%d],resubmit(,0)",
                                  VND_CAPTURE_PRIORITY, r->cookie, 1u << r->bit, r->match,
-                                 65535 / r->sampling, VND_IPFIX_SET, VND_IPFIX_SET, r->tag,
+                                 65535 / r->sampling, VND_IPFIX_SET, VND_IPFIX_OBS_DOMAIN,
+                                 r->tag,
                                  r->bit);
     char out[64];
     if (r->max_len > 0)

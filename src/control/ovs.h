@@ -66,8 +66,8 @@ struct vnd_capture_rule {
     int flow_sampling;      /* 1 flow in N copied (a select group); 0, 1: all */
 };
 
-/* The flow sample collector set (and observation domain) of VND's ipfix
- * rules on every bridge: "VN". */
+/* The flow sample collector set of VND's ipfix rules on every bridge:
+ * "VN", as their observation domain (VND_IPFIX_OBS_DOMAIN). */
 #define VND_IPFIX_SET 22094
 /* The sample action's probability is a count of 65535ths: 1 in N for N up
  * to this (the switch scales each sample by 65535/floor(65535/N)). */

@@ -67,7 +67,13 @@ static const char schema[] =
     /* an exporter's wrong times */
     "INSERT INTO F VALUES (107, 'x', 'y', 6, 1, 2, 24, 0, 107, 10, 1000),"
     " (108, 'x', 'y', 6, 1, 2, 24, 109, 108, 10, 1000), (109, NULL, NULL, NULL, NULL, NULL,"
-    " NULL, NULL, NULL, NULL, NULL);";
+    " NULL, NULL, NULL, NULL, NULL);"
+    /* F with sums of squared lengths, some of no use: missing, text,
+     * negative, past 2^63 */
+    "CREATE TABLE Q AS SELECT *, CASE rowid % 6 WHEN 0 THEN NULL WHEN 1 THEN 2 * bytes * bytes"
+    " WHEN 2 THEN -5 WHEN 3 THEN 'x' WHEN 4 THEN 9.3e18 ELSE 1 END AS bytes_sq FROM F;"
+    "INSERT INTO vnd_meta VALUES ('q', 'Q', 'vnd-tabled ipfix', 10, 1);"
+    "INSERT INTO vnd_sampling VALUES ('q', 'Q', 0, 10, 'count', 1, 'configured');";
 
 /* The database goes in $TMPDIR (run-libfuzzer.sh's own directory, which
  * it removes whatever happens: libFuzzer leaves without atexit), else

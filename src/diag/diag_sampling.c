@@ -367,7 +367,7 @@ static enum treat treatment(const struct vnd_diag_app *app, const struct vnd_sam
     (void)n;
     if (!pk && !fl)
         return T_EXACT;
-    if (app == &vnd_diag_throughput)
+    if (app == &vnd_diag_throughput || app == &vnd_diag_groups)
         return T_SCALED;
     if (pairs_packets(app) || app == &vnd_diag_bottleneck)
         return pk ? T_CONSISTENT : T_FLOWS;
@@ -400,7 +400,8 @@ int vnd_diag_sampling_check(const struct vnd_diag_ctx *c, const struct vnd_diag_
     for (int i = 0; i < n; i++)
         vnd_samp_read(c->db, tabs[i], &s[i]);
     int rc = 0;
-    if (app == &vnd_diag_throughput && n == 1 && s[0].mixed && vnd_samp_scaled(&s[0])) {
+    if ((app == &vnd_diag_throughput || app == &vnd_diag_groups) && n == 1 && s[0].mixed
+        && vnd_samp_scaled(&s[0])) {
         *err = refusal(app, &s[0], "its rows have no single factor per time, and rows do not "
                        "say their trace", "Give each trace its own table (Table ID)");
         rc = -1;
@@ -451,7 +452,7 @@ bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_
                                  char **why)
 {
     *why = NULL;
-    if (app != &vnd_diag_throughput || !c->o->table)
+    if ((app != &vnd_diag_throughput && app != &vnd_diag_groups) || !c->o->table)
         return false;
     struct vnd_samp s;
     vnd_samp_read(c->db, c->o->table, &s);
@@ -522,7 +523,9 @@ static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, 
     switch (t) {
     case T_EXACT: case T_SWITCH: break;
     case T_SCALED:
-        vnd_sb_printf(&sb, "; scaled by each row's rate, 95%% interval in bps_low..bps_high");
+        vnd_sb_printf(&sb, "; scaled by each row's rate, 95%% interval in %s",
+                      app == &vnd_diag_groups ? "packets_low..packets_high and "
+                                                "bytes_low..bytes_high" : "bps_low..bps_high");
         for (int k = 0; kept && k < s->niv; k++)
             if (kept[k] == 0) {
                 const struct vnd_samp_iv *v = &s->iv[k];

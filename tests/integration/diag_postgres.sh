@@ -146,6 +146,26 @@ psql_ -c "CREATE TABLE \"FQ\" (ts double precision, src_ip text, dst_ip text, pr
 app "throughput of flow records with bytes_sq" throughput -t FQ --slot 0.5
 app "throughput of flow records with bytes_sq by flow" throughput -t FQ --by-flow
 
+# A sampled packet table (1-in-2, then 1-in-4 packets of 1-in-2 flows):
+# throughput and groups scale each row by its interval's rates, with
+# their intervals, on both
+sqlite3 "$DB" "CREATE TABLE BS AS SELECT * FROM B WHERE id % 3 = 0;
+  INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling)
+    VALUES ('bs', 'BS', 'vnd-tabled', 4, 2);
+  CREATE TABLE IF NOT EXISTS vnd_sampling(trace TEXT NOT NULL, tbl TEXT NOT NULL,
+    from_ts REAL NOT NULL, sampling INTEGER NOT NULL, method TEXT NOT NULL,
+    flow_sampling REAL NOT NULL, reason TEXT, PRIMARY KEY (trace, tbl, from_ts));
+  INSERT INTO vnd_sampling VALUES ('bs', 'BS', 0, 2, 'count', 1, 'configured');
+  INSERT INTO vnd_sampling SELECT 'bs', 'BS', (min(ts) + max(ts)) / 2, 4, 'count', 2,
+    'budget' FROM BS"
+"$VND" query -d "$DB" -f csv "select * from BS" > "$W/BS.csv"
+psql_ -c "CREATE TABLE \"BS\" (ts double precision, id bigint, src_ip text, dst_ip text,
+          proto integer, src_port integer, dst_port integer, seq bigint, ack bigint,
+          flags integer, payload_len integer)" \
+      -c "\\copy \"BS\" FROM '$W/BS.csv' WITH (FORMAT csv, HEADER true)"
+app "throughput of a sampled table" throughput -t BS --slot 0.5
+app "groups of a sampled table" groups -t BS --fields src_ip,dst_port
+
 # ---- the larger case: ~100,000 rows per table, no index ----
 # load_big DB TABLE...: copies SQLite tables into PostgreSQL, no index.
 load_big() {

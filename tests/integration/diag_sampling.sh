@@ -91,9 +91,22 @@ check "CSV of a sampled table: a last line '# sampling: [...]'" \
     <<<"$("$VND" diag throughput -d "$DB" -t S10 -f csv | tail -1)"
 check "CSV of a whole table: the rows alone" \
     test "$("$VND" diag throughput -d "$DB" -t A -f csv | grep -c '^#')" -eq 0
-check "groups on a sampled table: counts of the rows, said so" \
-    grep -q '^sampling: S10 .*counts are of the sampled rows, not scaled' \
+check "groups on a sampled table: scaled, said so" \
+    grep -q '^sampling: S10 .*scaled by each row.s rate, 95% interval in packets_low..packets_high and bytes_low..bytes_high' \
     <<<"$("$VND" diag groups -d "$DB" -t S10 --fields dst_port)"
+# groups of V (1-in-2, then 1-in-10) by protocol: each group's intervals
+# hold the packets and bytes of the same group of every packet (A)
+"$VND" diag groups -d "$DB" -t A --fields proto -f csv | csv_rows >"$T/gA.csv"
+"$VND" diag groups -d "$DB" -t V --fields proto -f csv | csv_rows >"$T/gV.csv"
+check "groups of a sampled table: the columns of the estimates and their intervals" \
+    grep -q '^proto,packets,bytes,packets_low,packets_high,bytes_low,bytes_high$' \
+    <<<"$("$VND" diag groups -d "$DB" -t V --fields proto -f csv)"
+held=$(awk -F, 'NR == FNR { p[$1] = $2; b[$1] = $3; next }
+    { n++; if ($4 <= p[$1] && p[$1] <= $5 && $6 <= b[$1] && b[$1] <= $7) ok++ }
+    END { printf "%d of %d", ok, n }' "$T/gA.csv" "$T/gV.csv")
+check_eq "groups of a sampled table: every group's intervals hold its truth ($held)" "$held" \
+    "$(wc -l <"$T/gV.csv") of $(wc -l <"$T/gV.csv")"
+check "... and there are groups" test -s "$T/gV.csv"
 
 # ---- the apps that pair packets ----
 # refuse: EXPECTED-PART APP ARGS...

@@ -437,6 +437,65 @@ static void sql_vs_c(void)
               "slot %d: the SQL's estimate and interval are the C estimator's (%g %g..%g vs "
               "%g %g..%g)", s, rows[s].bps, rows[s].lo, rows[s].hi, 8 * h.est, 8 * lo, 8 * hi);
     }
+    /* groups by source port (a flow each): the same estimator over the
+     * whole table, of packets (x = 1) and of bytes */
+    struct vnd_diag_opts go;
+    vnd_diag_opts_init(&go);
+    go.table = "h";
+    go.fields[0] = "src_port";
+    go.nfields = 1;
+    char *gerr = NULL, *gsql = vnd_diag_sql(&vnd_diag_groups, db, &go, &gerr);
+    sqlite3_stmt *gst = NULL;
+    int gn = 0;
+    bool gsame = gsql && sqlite3_prepare_v2(db, gsql, -1, &gst, NULL) == SQLITE_OK
+                 && sqlite3_column_count(gst) == 8
+                 && !strcmp(sqlite3_column_name(gst, 3), "packets_low")
+                 && !strcmp(sqlite3_column_name(gst, 7), "flows_sampled");
+    while (gsame && sqlite3_step(gst) == SQLITE_ROW) {
+        int port = sqlite3_column_int(gst, 0);
+        struct vnd_ht hp = {0}, hb = {0};
+        for (int pass = 0; pass < 2; pass++) {
+            double nn[90], xx[90], ones[90], m = pass ? 2 : 1;
+            size_t k = 0;
+            for (int i = 0; i < 90; i++) {
+                bool late = r[i].ts >= 101.5;
+                if (r[i].port != port || late != pass)
+                    continue;
+                nn[k] = late ? 8 : 4;
+                ones[k] = 1;
+                xx[k++] = r[i].len;
+            }
+            if (k) {
+                vnd_ht_flow(&hp, m, nn, ones, k);
+                vnd_ht_flow(&hb, m, nn, xx, k);
+            }
+        }
+        double plo, phi, blo, bhi;
+        vnd_ht_interval(&hp, &plo, &phi);
+        vnd_ht_interval(&hb, &blo, &bhi);
+        gsame = near(sqlite3_column_double(gst, 1), hp.est, 1e-12)
+                && near(sqlite3_column_double(gst, 2), hb.est, 1e-12)
+                && near(sqlite3_column_double(gst, 3), plo, 1e-9)
+                && near(sqlite3_column_double(gst, 4), phi, 1e-9)
+                && near(sqlite3_column_double(gst, 5), blo, 1e-9)
+                && near(sqlite3_column_double(gst, 6), bhi, 1e-9)
+                && sqlite3_column_int(gst, 7) == 2;
+        if (!gsame)
+            printf("# port %d: %g %g %g..%g %g..%g against %g %g %g..%g %g..%g\n", port,
+                   sqlite3_column_double(gst, 1), sqlite3_column_double(gst, 2),
+                   sqlite3_column_double(gst, 3), sqlite3_column_double(gst, 4),
+                   sqlite3_column_double(gst, 5), sqlite3_column_double(gst, 6), hp.est, hb.est,
+                   plo, phi, blo, bhi);
+        gn++;
+    }
+    sqlite3_finalize(gst);
+    CHECK(gsame && gn == 3, "groups on a sampled table: each group's packets and bytes, and "
+          "their intervals, are the C estimator's (%d groups)%s%s", gn, gerr ? ": " : "",
+          gerr ? gerr : "");
+    CHECK(gsql && strstr(gsql, "/* from the rows, not a rollup: table h is sampled"),
+          "groups: --show-sql says why not the rollup");
+    free(gsql);
+    free(gerr);
     /* unsampled: the columns as before, no interval */
     exec("CREATE TABLE plain AS SELECT * FROM h");
     meta("plain", "plain.pcap", 1, 1);

@@ -37,11 +37,10 @@ static void usage(FILE *f)
             "was).  throughput scales a sampled table's rows and adds bps_low and\n"
             "bps_high, a 95%% interval, and groups its groups' packets and bytes with\n"
             "packets_low..packets_high and bytes_low..bytes_high; of flow records\n"
-            "(Mode ipfix) throughput spreads each\n"
-            "record's packets and IP bytes over its start to end; delay, loss,\n"
-            "correlate, bottleneck and rtt refuse sampled tables unless the sampling\n"
-            "is consistent (method hash at one 1-in-N on both points, or flow\n"
-            "sampling alike).\n\napplications:\n");
+            "(Mode ipfix) throughput spreads each record's packets and IP bytes over\n"
+            "its start to end; delay, loss, correlate, bottleneck and rtt refuse\n"
+            "sampled tables unless the sampling is consistent (method hash at one\n"
+            "1-in-N on both points, or flow sampling alike).\n\napplications:\n");
     for (int i = 0; vnd_diag_apps[i]; i++)
         fprintf(f, "  %-12s %s\n  %-12s   %s\n", vnd_diag_apps[i]->name,
                 vnd_diag_apps[i]->summary, "", vnd_diag_apps[i]->usage);

@@ -35,12 +35,13 @@ static void usage(FILE *f)
             "Every result says how each table it read was sampled (a line under the\n"
             "table, \"sampling\" in JSON, a last line \"# sampling:\" in CSV when one\n"
             "was).  throughput scales a sampled table's rows and adds bps_low and\n"
-            "bps_high, a 95%% interval, and groups its groups' packets and bytes with\n"
-            "packets_low..packets_high and bytes_low..bytes_high; of flow records\n"
-            "(Mode ipfix) throughput spreads each record's packets and IP bytes over\n"
-            "its start to end; delay, loss, correlate, bottleneck and rtt refuse\n"
-            "sampled tables unless the sampling is consistent (method hash at one\n"
-            "1-in-N on both points, or flow sampling alike).\n\napplications:\n");
+            "bps_high, a 95%% interval; groups its groups' packets and bytes with\n"
+            "packets_low..packets_high and bytes_low..bytes_high, distribution each\n"
+            "value's count with count_low..count_high.  Of flow records (Mode ipfix)\n"
+            "throughput spreads each record's packets and IP bytes over its start to\n"
+            "end.  delay, loss, correlate, bottleneck and rtt refuse sampled tables\n"
+            "unless the sampling is consistent (method hash at one 1-in-N on both\n"
+            "points, or flow sampling alike).\n\napplications:\n");
     for (int i = 0; vnd_diag_apps[i]; i++)
         fprintf(f, "  %-12s %s\n  %-12s   %s\n", vnd_diag_apps[i]->name,
                 vnd_diag_apps[i]->summary, "", vnd_diag_apps[i]->usage);

@@ -339,6 +339,14 @@ enum treat { T_EXACT, T_SCALED, T_CONSISTENT, T_FLOWS, T_ROWS, T_SWITCH };
 static const char *const treat_name[] = {"exact", "scaled", "consistent", "whole_flows",
                                          "sampled_rows", "scaled_by_switch"};
 
+/* The apps that scale a sampled table's rows (the rest count them or
+ * refuse). */
+static bool scales(const struct vnd_diag_app *app)
+{
+    return app == &vnd_diag_throughput || app == &vnd_diag_groups
+           || app == &vnd_diag_distribution;
+}
+
 static bool pairs_packets(const struct vnd_diag_app *app)
 {
     return app == &vnd_diag_delay || app == &vnd_diag_loss || app == &vnd_diag_correlate;
@@ -367,7 +375,7 @@ static enum treat treatment(const struct vnd_diag_app *app, const struct vnd_sam
     (void)n;
     if (!pk && !fl)
         return T_EXACT;
-    if (app == &vnd_diag_throughput || app == &vnd_diag_groups)
+    if (scales(app))
         return T_SCALED;
     if (pairs_packets(app) || app == &vnd_diag_bottleneck)
         return pk ? T_CONSISTENT : T_FLOWS;
@@ -400,8 +408,7 @@ int vnd_diag_sampling_check(const struct vnd_diag_ctx *c, const struct vnd_diag_
     for (int i = 0; i < n; i++)
         vnd_samp_read(c->db, tabs[i], &s[i]);
     int rc = 0;
-    if ((app == &vnd_diag_throughput || app == &vnd_diag_groups) && n == 1 && s[0].mixed
-        && vnd_samp_scaled(&s[0])) {
+    if (scales(app) && n == 1 && s[0].mixed && vnd_samp_scaled(&s[0])) {
         *err = refusal(app, &s[0], "its rows have no single factor per time, and rows do not "
                        "say their trace", "Give each trace its own table (Table ID)");
         rc = -1;
@@ -452,7 +459,7 @@ bool vnd_diag_sampling_no_rollup(const struct vnd_diag_ctx *c, const struct vnd_
                                  char **why)
 {
     *why = NULL;
-    if ((app != &vnd_diag_throughput && app != &vnd_diag_groups) || !c->o->table)
+    if (!scales(app) || !c->o->table)
         return false;
     struct vnd_samp s;
     vnd_samp_read(c->db, c->o->table, &s);
@@ -525,7 +532,9 @@ static char *sentence(const struct vnd_diag_app *app, const struct vnd_samp *s, 
     case T_SCALED:
         vnd_sb_printf(&sb, "; scaled by each row's rate, 95%% interval in %s",
                       app == &vnd_diag_groups ? "packets_low..packets_high and "
-                                                "bytes_low..bytes_high" : "bps_low..bps_high");
+                                                "bytes_low..bytes_high"
+                      : app == &vnd_diag_distribution ? "count_low..count_high"
+                                                      : "bps_low..bps_high");
         for (int k = 0; kept && k < s->niv; k++)
             if (kept[k] == 0) {
                 const struct vnd_samp_iv *v = &s->iv[k];

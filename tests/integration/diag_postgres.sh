@@ -165,6 +165,7 @@ psql_ -c "CREATE TABLE \"BS\" (ts double precision, id bigint, src_ip text, dst_
       -c "\\copy \"BS\" FROM '$W/BS.csv' WITH (FORMAT csv, HEADER true)"
 app "throughput of a sampled table" throughput -t BS --slot 0.5
 app "groups of a sampled table" groups -t BS --fields src_ip,dst_port
+app "distribution of a sampled table" distribution -t BS --field dst_port
 
 # ---- the larger case: ~100,000 rows per table, no index ----
 # load_big DB TABLE...: copies SQLite tables into PostgreSQL, no index.

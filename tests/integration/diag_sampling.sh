@@ -107,6 +107,17 @@ held=$(awk -F, 'NR == FNR { p[$1] = $2; b[$1] = $3; next }
 check_eq "groups of a sampled table: every group's intervals hold its truth ($held)" "$held" \
     "$(wc -l <"$T/gV.csv") of $(wc -l <"$T/gV.csv")"
 check "... and there are groups" test -s "$T/gV.csv"
+# distribution of V's protocols: each value's count interval holds A's
+"$VND" diag distribution -d "$DB" -t A --field proto -f csv | csv_rows >"$T/dA.csv"
+"$VND" diag distribution -d "$DB" -t V --field proto -f csv | csv_rows >"$T/dV.csv"
+check "distribution of a sampled table: count, fraction and the count's interval" \
+    grep -q '^proto,count,fraction,count_low,count_high$' \
+    <<<"$("$VND" diag distribution -d "$DB" -t V --field proto -f csv)"
+held=$(awk -F, 'NR == FNR { c[$1] = $2; next }
+    { n++; if ($4 <= c[$1] && c[$1] <= $5) ok++ } END { printf "%d of %d", ok, n }' \
+    "$T/dA.csv" "$T/dV.csv")
+check_eq "distribution of a sampled table: every value's interval holds its count ($held)" \
+    "$held" "$(wc -l <"$T/dV.csv") of $(wc -l <"$T/dV.csv")"
 
 # ---- the apps that pair packets ----
 # refuse: EXPECTED-PART APP ARGS...

@@ -496,6 +496,37 @@ static void sql_vs_c(void)
           "groups: --show-sql says why not the rollup");
     free(gsql);
     free(gerr);
+    /* distribution of the source port: each value's count the same
+     * estimate of packets as groups', its fraction of their sum */
+    go.field = "src_port";
+    gerr = NULL;
+    gsql = vnd_diag_sql(&vnd_diag_distribution, db, &go, &gerr);
+    char *gsql2 = gsql ? vnd_diag_sql(&vnd_diag_groups, db, &go, &gerr) : NULL;
+    char *gq = gsql2 ? vnd_strdup_printf("SELECT d.src_port, d.count, d.fraction, d.count_low,"
+                                         " d.count_high, g.packets, g.packets_low,"
+                                         " g.packets_high, d.flows_sampled FROM (%s) d JOIN (%s)"
+                                         " g ON g.src_port = d.src_port", gsql, gsql2)
+                     : NULL;
+    free(gsql2);
+    gst = NULL;
+    gn = 0;
+    double fsum = 0;
+    gsame = gq && sqlite3_prepare_v2(db, gq, -1, &gst, NULL) == SQLITE_OK;
+    while (gsame && sqlite3_step(gst) == SQLITE_ROW) {
+        gsame = near(sqlite3_column_double(gst, 1), sqlite3_column_double(gst, 5), 1e-12)
+                && near(sqlite3_column_double(gst, 3), sqlite3_column_double(gst, 6), 1e-12)
+                && near(sqlite3_column_double(gst, 4), sqlite3_column_double(gst, 7), 1e-12)
+                && sqlite3_column_int(gst, 8) == 2;
+        fsum += sqlite3_column_double(gst, 2);
+        gn++;
+    }
+    sqlite3_finalize(gst);
+    CHECK(gsame && gn == 3 && near(fsum, 1, 1e-12), "distribution on a sampled table: each "
+          "value's count and interval are groups' packets, the fractions add up to 1 (%d, %g)%s%s",
+          gn, fsum, gerr ? ": " : "", gerr ? gerr : "");
+    free(gq);
+    free(gsql);
+    free(gerr);
     /* unsampled: the columns as before, no interval */
     exec("CREATE TABLE plain AS SELECT * FROM h");
     meta("plain", "plain.pcap", 1, 1);
@@ -681,7 +712,7 @@ static void saying(void)
     free(c);
     char *t = output(&vnd_diag_distribution, "ci", NULL, NULL, VND_FMT_TABLE);
     CHECK(strstr(t, "\nsampling: ci (mirror: 1-in-10 packets at the table server (method count))"
-                    "; counts are of the sampled rows, not scaled\n"),
+                    "; scaled by each row's rate, 95% interval in count_low..count_high"),
           "table: a note line per table");
     free(t);
     t = output(&vnd_diag_throughput, "h", NULL, NULL, VND_FMT_TABLE);

@@ -2,24 +2,19 @@
  * (paper §3.3.1, Statistics): value, count, fraction of all rows.  A flow
  * column's comes from the table's rollup (diag_rollup.c), any other's
  * from this SQL.  Of a sampled table, the estimated count of each value
- * with its 95% interval and its fraction of the estimated whole.  Of a table of flow records, each record weighs its
- * packets: value, packets, fraction of all packets, IP bytes, records. */
+ * with its 95% interval and its fraction of the estimated whole.  Of a
+ * table of flow records, each record weighs its packets: value, packets,
+ * fraction of all packets, IP bytes, records. */
 #include "diag/diag.h"
 #include "diag/diag_sampling.h"
 
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     bool records = vnd_diag_flow_records(c->db, c->o->table);
-    if (!records) {
-        struct vnd_samp sp;
-        vnd_samp_read(c->db, c->o->table, &sp);
-        const char *fields[] = {c->o->field};
-        int rc = vnd_samp_scaled(&sp)
-                     ? vnd_diag_scaled_groups_sql(c, &sp, fields, 1, true, sb, err) : 1;
-        vnd_samp_free(&sp);
-        if (rc <= 0)
-            return rc;
-    }
+    const char *fields[] = {c->o->field};
+    int rc = records ? 1 : vnd_diag_scaled_groups_sql(c, fields, 1, true, sb, err);
+    if (rc <= 0)
+        return rc;
     const char *need[] = {c->o->field, records ? "packets" : NULL, "bytes", NULL};
     if (vnd_diag_require(c, c->o->table, need, err))
         return -1;

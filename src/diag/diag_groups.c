@@ -10,16 +10,10 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     bool records = vnd_diag_flow_records(c->db, o->table);
-    if (!records) {
-        struct vnd_samp sp;
-        vnd_samp_read(c->db, o->table, &sp);
-        int rc = vnd_samp_scaled(&sp)
-                     ? vnd_diag_scaled_groups_sql(c, &sp, o->fields, o->nfields, false, sb, err)
-                     : 1;
-        vnd_samp_free(&sp);
-        if (rc <= 0)
-            return rc;
-    }
+    int rc = records ? 1
+                     : vnd_diag_scaled_groups_sql(c, o->fields, o->nfields, false, sb, err);
+    if (rc <= 0)
+        return rc;
     const char *need[VND_DIAG_FIELDS_MAX + 3];
     int n = 0;
     for (int i = 0; i < o->nfields; i++)

@@ -75,14 +75,14 @@ void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
  * need no factor), for the estimate's variance. */
 void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
 
-/* groups (distribution false) or distribution of a sampled table
- * (vnd_samp_scaled): per group of `fields`, the estimated packets and
- * payload bytes (distribution: count and fraction of the estimated whole)
- * with 95% intervals, *_low and *_high, and flows_sampled under flow
- * sampling (diag_scaled_groups.c).  0, or -1 and *err. */
-int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
-                               const char *const *fields, int nfields, bool distribution,
-                               struct vnd_sb *sb, char **err);
+/* groups (distribution false) or distribution of c->o->table when it is
+ * sampled (vnd_samp_scaled): per group of `fields`, the estimated packets
+ * and payload bytes (distribution: count and fraction of the estimated
+ * whole) with 95% intervals, *_low and *_high, and flows_sampled under
+ * flow sampling (diag_scaled_groups.c).  0 and the SQL in sb; 1 when the
+ * table is not sampled (the app's own SQL then); -1 and *err. */
+int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const char *const *fields,
+                               int nfields, bool distribution, struct vnd_sb *sb, char **err);
 
 /* Refuses a run of `app` whose per-packet pairing sampling would make
  * wrong (delay, loss, correlate, bottleneck, rtt): -1 and *err naming the

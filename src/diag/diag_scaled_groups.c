@@ -19,9 +19,9 @@ static void interval(struct vnd_sb *sb, const char *name, const char *est, const
  * Y_f = sum N x and V_f = sum (N^2 - N) x^2 (x = 1 for packets).  vnd_w:
  * the rows with their factors; vnd_f: the sums per group (and sampled
  * flow when flows were sampled, with its M). */
-int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
-                               const char *const *fields, int nfields, bool distribution,
-                               struct vnd_sb *sb, char **err)
+static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
+                 const char *const *fields, int nfields, bool distribution, struct vnd_sb *sb,
+                 char **err)
 {
     const struct vnd_diag_opts *o = c->o;
     bool flows = vnd_samp_flows(sp);
@@ -90,4 +90,14 @@ int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const struct vnd_sa
     vnd_sb_printf(sb, "\nFROM vnd_f\nGROUP BY %s\nORDER BY %s DESC, %s", g.s, count, g.s);
     vnd_sb_free(&g);
     return 0;
+}
+
+int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const char *const *fields,
+                               int nfields, bool distribution, struct vnd_sb *sb, char **err)
+{
+    struct vnd_samp sp;
+    vnd_samp_read(c->db, c->o->table, &sp);
+    int rc = vnd_samp_scaled(&sp) ? build(c, &sp, fields, nfields, distribution, sb, err) : 1;
+    vnd_samp_free(&sp);
+    return rc;
 }

@@ -238,6 +238,20 @@ void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const ch
     factor_sql(sb, s, ts, false, true);
 }
 
+void vnd_samp_record_q_sql(struct vnd_sb *sb, bool has_sq)
+{
+    /* in doubles: y * y passes 2^63 at 3 GB, and PostgreSQL's bigint
+     * would refuse it */
+    const char *y2p = "CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION)"
+                      " * CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION) / s.packets";
+    if (has_sq)
+        vnd_sb_printf(sb, "CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0"
+                          " WHEN CAST(coalesce(s.bytes_sq, 0) AS DOUBLE PRECISION) > %s"
+                          " THEN CAST(s.bytes_sq AS DOUBLE PRECISION) ELSE %s END", y2p, y2p);
+    else
+        vnd_sb_printf(sb, "CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0 ELSE %s END", y2p);
+}
+
 /* ---- words ---- */
 
 /* "mirror: 1-in-10 packets at the table server (method count), ..." */

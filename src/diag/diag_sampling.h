@@ -74,6 +74,13 @@ void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
  * scaled the records' counts by (vnd_samp_n_sql says 1, as the counts
  * need no factor), for the estimate's variance. */
 void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+/* A flow record's (row s's) sum of its sampled packets' squared lengths,
+ * scaled as its counts: its bytes_sq (OVS's octetDeltaSumOfSquares, N L^2
+ * a sampled packet) when `has_sq`, never below y^2 / p, its value were
+ * the record's p packets of y bytes equal in size (the least it can be).
+ * (N - 1) times it is the Horvitz-Thompson variance of its bytes.  The C
+ * step of throughput computes the same from the same values. */
+void vnd_samp_record_q_sql(struct vnd_sb *sb, bool has_sq);
 
 /* groups (distribution false) or distribution of c->o->table when it is
  * sampled (vnd_samp_scaled): per group of `fields`, the estimated packets
@@ -82,6 +89,15 @@ void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const ch
  * flow sampling (diag_scaled_groups.c).  0 and the SQL in sb; 1 when the
  * table is not sampled (the app's own SQL then); -1 and *err. */
 int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const char *const *fields,
+                               int nfields, bool distribution, struct vnd_sb *sb, char **err);
+
+/* groups or distribution of c->o->table, a table of flow records
+ * (vnd_diag_flow_records): per group of `fields` the sums of the records'
+ * packets and IP bytes (distribution: and their packets' fraction of the
+ * whole) and how many records; when the switch sampled, the 95% intervals
+ * packets_low..packets_high and bytes_low..bytes_high
+ * (diag_scaled_groups.c).  0, or -1 and *err. */
+int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *fields,
                                int nfields, bool distribution, struct vnd_sb *sb, char **err);
 
 /* Refuses a run of `app` whose per-packet pairing sampling would make

@@ -1,7 +1,8 @@
-/* diag_scaled_groups.c — groups and distribution of a sampled table
+/* diag_scaled_groups.c — groups and distribution of a sampled packet table
  * (diag_sampling.h): each group's packets (and payload bytes) as
  * Horvitz-Thompson estimates with their 95% intervals, as throughput
- * scales a slot's. */
+ * scales a slot's; and of a table of flow records, whose counts the switch
+ * scaled already: their sums, with the intervals when it sampled. */
 #include "diag/diag_sampling.h"
 
 /* `est` and its 95% interval NAME_low..NAME_high with half-width `hw`,
@@ -98,6 +99,73 @@ int vnd_diag_scaled_groups_sql(const struct vnd_diag_ctx *c, const char *const *
     struct vnd_samp sp;
     vnd_samp_read(c->db, c->o->table, &sp);
     int rc = vnd_samp_scaled(&sp) ? build(c, &sp, fields, nfields, distribution, sb, err) : 1;
+    vnd_samp_free(&sp);
+    return rc;
+}
+
+/* Flow records: each weighs its packets and IP bytes.  When the switch
+ * sampled 1 in N (its counts scaled), a record of p packets adds
+ * (N - 1) p to its group's packet variance and (N - 1) q to its byte
+ * variance, q its sum of squared lengths (vnd_samp_record_q_sql), as
+ * throughput's interval of records takes it. */
+int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *fields,
+                               int nfields, bool distribution, struct vnd_sb *sb, char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    struct vnd_samp sp;
+    vnd_samp_read(c->db, o->table, &sp);
+    bool sampled = vnd_samp_packets(&sp);
+    const char *need[VND_DIAG_FIELDS_MAX + 4];
+    int n = 0;
+    for (int i = 0; i < nfields && i < VND_DIAG_FIELDS_MAX; i++)
+        need[n++] = fields[i];
+    need[n++] = "packets";
+    need[n++] = "bytes";
+    if (sampled)
+        need[n++] = "ts";       /* the switch's N when the record ended */
+    need[n] = NULL;
+    struct vnd_sb g = {0};
+    int rc = vnd_diag_require(c, o->table, need, err);
+    for (int i = 0; !rc && i < nfields; i++)
+        vnd_sb_printf(&g, "%sg%d", i ? ", " : "", i + 1);
+    if (!rc)
+        vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
+    for (int i = 0; !rc && i < nfields; i++) {
+        vnd_sb_printf(sb, "s.");
+        vnd_sb_ident(sb, fields[i]);
+        vnd_sb_printf(sb, " AS g%d, ", i + 1);
+    }
+    if (!rc) {
+        vnd_sb_printf(sb, "coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y");
+        if (sampled) {
+            vnd_sb_printf(sb, ",\n       ");
+            vnd_samp_switch_n_sql(sb, &sp, "s.ts");
+            vnd_sb_printf(sb, " AS n, ");
+            vnd_samp_record_q_sql(sb, vnd_diag_has_column(c, o->table, "bytes_sq"));
+            vnd_sb_printf(sb, " AS q");
+        }
+        vnd_sb_printf(sb, "\n  FROM ");
+        rc = vnd_diag_source(c, sb, o->table, true, err);
+    }
+    if (!rc) {
+        vnd_sb_printf(sb, " s)\nSELECT ");
+        for (int i = 0; i < nfields; i++) {
+            vnd_sb_printf(sb, "g%d AS ", i + 1);
+            vnd_sb_ident(sb, fields[i]);
+            vnd_sb_printf(sb, ", ");
+        }
+        vnd_sb_printf(sb, "sum(p) AS packets, ");
+        if (distribution)
+            vnd_sb_printf(sb, "sum(p) * 1.0 / (SELECT nullif(sum(p), 0) FROM vnd_src) AS"
+                              " fraction, ");
+        vnd_sb_printf(sb, "sum(y) AS bytes, count(*) AS records");
+        if (sampled) {      /* seen: the packets and bytes of the sampled packets */
+            interval(sb, "packets", "sum(p)", "1.96 * sqrt(sum((n - 1) * p))", "sum(p / n)");
+            interval(sb, "bytes", "sum(y)", "1.96 * sqrt(sum((n - 1) * q))", "sum(y / n)");
+        }
+        vnd_sb_printf(sb, "\nFROM vnd_src\nGROUP BY %s\nORDER BY packets DESC, %s", g.s, g.s);
+    }
+    vnd_sb_free(&g);
     vnd_samp_free(&sp);
     return rc;
 }

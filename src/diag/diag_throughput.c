@@ -91,23 +91,6 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
  * ends the walk where a double no longer counts by ones), vnd_s puts
  * its share w on each (a REAL always: the step's sums are REALs too).  On
  * SQLite the C step vnd_diag_throughput_step gives the same rows. */
-/* ", q": a record's sum of squared lengths as the interval takes it
- * (above), in doubles (y * y passes 2^63 at 3 GB, and PostgreSQL's bigint
- * would refuse it); the C step computes the same from the same values. */
-static void second_moment(struct vnd_sb *sb, bool has_sq)
-{
-    const char *y2p = "CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION)"
-                      " * CAST(coalesce(s.bytes, 0) AS DOUBLE PRECISION) / s.packets";
-    if (has_sq)
-        vnd_sb_printf(sb, ", CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0"
-                          " WHEN CAST(coalesce(s.bytes_sq, 0) AS DOUBLE PRECISION) > %s"
-                          " THEN CAST(s.bytes_sq AS DOUBLE PRECISION) ELSE %s END AS q",
-                      y2p, y2p);
-    else
-        vnd_sb_printf(sb, ", CASE WHEN coalesce(s.packets, 0) <= 0 THEN 0.0 ELSE %s END AS q",
-                      y2p);
-}
-
 static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
                          struct vnd_sb *sb, char **err)
 {
@@ -129,8 +112,11 @@ static int build_records(const struct vnd_diag_ctx *c, const struct vnd_samp *sp
     vnd_sb_printf(sb, " AS b1, coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y, ");
     vnd_samp_switch_n_sql(sb, sp, "s.ts");
     vnd_sb_printf(sb, " AS n");
-    if (sampled)
-        second_moment(sb, vnd_diag_has_column(c, o->table, "bytes_sq"));
+    if (sampled) {
+        vnd_sb_printf(sb, ", ");
+        vnd_samp_record_q_sql(sb, vnd_diag_has_column(c, o->table, "bytes_sq"));
+        vnd_sb_printf(sb, " AS q");
+    }
     if (o->by_flow) {
         vnd_sb_printf(sb, ", ");
         vnd_diag_flow_label(sb, "s.");

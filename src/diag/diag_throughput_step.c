@@ -113,7 +113,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
             ret = VND_DIAG_USE_SQL;
             goto out;
         }
-        /* the SQL's q (diag_throughput.c, second_moment) */
+        /* the SQL's q (vnd_samp_record_q_sql) */
         double sq = sqt == SQLITE_NULL ? 0 : sqlite3_column_double(st, 5);
         double q = !(p > 0) ? 0.0 : sq > y * y / p ? sq : y * y / p;
         int flow = 0;

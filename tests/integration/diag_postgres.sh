@@ -145,6 +145,8 @@ psql_ -c "CREATE TABLE \"FQ\" (ts double precision, src_ip text, dst_ip text, pr
       -c "\\copy \"FQ\" FROM '$W/FQ.csv' WITH (FORMAT csv, HEADER true)"
 app "throughput of flow records with bytes_sq" throughput -t FQ --slot 0.5
 app "throughput of flow records with bytes_sq by flow" throughput -t FQ --by-flow
+app "groups of flow records with bytes_sq" groups -t FQ --fields src_ip
+app "distribution of flow records with bytes_sq" distribution -t FQ --field src_port
 
 # A sampled packet table (1-in-2, then 1-in-4 packets of 1-in-2 flows):
 # throughput and groups scale each row by its interval's rates, with

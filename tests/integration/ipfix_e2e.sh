@@ -147,6 +147,13 @@ check "the 1-in-10 estimate is within 10% of the rule's IP bytes" \
     awk -v e="${EST:-0}" -v t="$TRUTH" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= 0.1 * t) }'
 check "and within twice its 95% interval's half-width ($HW)" \
     awk -v e="${EST:-0}" -v t="$TRUTH" -v h="${HW:-0}" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(h > 0 && d <= 2 * h) }'
+# groups of the records (one protocol): the same estimate of the IP bytes
+# and its interval from the records' sums of squares
+alice diag groups --diagnosis "$ID10" -t ids_in --fields proto -f csv >"$W/g10.csv" 2>&1
+IFS=, read -r _ _ GB _ _ GLO GHI _ < <(grep -v '^#' "$W/g10.csv" | sed -n 2p)
+echo "# 1 in 10, groups: ${GB:-?} IP bytes in [${GLO:-?}, ${GHI:-?}]"
+check "groups of 1-in-10 records: the bytes within twice their interval's half-width of the rule's" \
+    awk -v e="${GB:-0}" -v t="$TRUTH" -v h="${GHI:-0}" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(h > e && d <= 2 * (h - e)) }'
 # OVS's octetDeltaSumOfSquares (flow.bytes_sq): on every IP record, never
 # below the equal-size least y^2 / p, and the variance the interval takes
 alice query --diagnosis "$ID10" -f csv "select count(*), sum(bytes_sq is not null), sum(bytes_sq * (1 + 1e-9) >= 1.0 * bytes * bytes / packets), 9 * sum(bytes_sq), 9 * sum(1.0 * bytes * bytes / packets) from ids_in where packets > 0" >"$W/sq.csv" 2>&1

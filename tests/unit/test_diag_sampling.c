@@ -264,6 +264,34 @@ static void step_vs_sql(struct vnd_diag_opts *o)
     o->slot = 1;
 }
 
+/* groups of o->table's flow records by src_ip: group 'a''s packets,
+ * bytes and their intervals in v[0..5] (NAN when not read). */
+static void record_group_a(const char *table, double v[6])
+{
+    struct vnd_diag_opts o;
+    vnd_diag_opts_init(&o);
+    o.table = table;
+    o.fields[0] = "src_ip";
+    o.nfields = 1;
+    char *err = NULL, *sql = vnd_diag_sql(&vnd_diag_groups, db, &o, &err);
+    char *q = sql ? vnd_strdup_printf("SELECT packets, bytes, packets_low, packets_high,"
+                                      " bytes_low, bytes_high FROM (%s) WHERE src_ip = 'a'", sql)
+                  : NULL;
+    sqlite3_stmt *st = NULL;
+    for (int i = 0; i < 6; i++)
+        v[i] = NAN;
+    if (q && sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        for (int i = 0; i < 6; i++)
+            v[i] = sqlite3_column_double(st, i);
+    if (err)
+        printf("# %s\n", err);
+    sqlite3_finalize(st);
+    free(q);
+    free(sql);
+    free(err);
+}
+
 /* IPFIX records (the switch sampled 1-in-100 and scaled the counts):
  * each spread over its start to end, not scaled again, the interval from
  * each record's packets taken as equal in size: (N - 1) y^2 w / p. */
@@ -292,6 +320,17 @@ static void flow_records(struct trow *rows)
               && near(rows[2].packets, 200, 1e-12) && near(rows[2].bytes, 100000, 1e-12),
           "ipfix slots 1 and 2: each record's share by its overlap (%g, %g bytes)",
           rows[1].bytes, rows[2].bytes);
+    /* groups of the records: A and B make group a; each record adds
+     * (N - 1) p to the packets' variance and (N - 1) y^2 / p to the bytes' */
+    double g[6];
+    record_group_a("fx", g);
+    double php = 1.96 * sqrt(99.0 * 400 + 99.0 * 100);
+    double bhw = 1.96 * sqrt(99.0 * 4e5 * 4e5 / 400 + 99.0 * 5e4 * 5e4 / 100);
+    CHECK(g[0] == 500 && g[1] == 450000 && near(g[2], fmax(500 - php, 5), 1e-12)
+              && near(g[3], 500 + php, 1e-12) && near(g[4], 450000 - bhw, 1e-12)
+              && near(g[5], 450000 + bhw, 1e-12),
+          "groups of 1-in-100 flow records: sums and 95%% intervals (%g %g..%g, %g %g..%g)",
+          g[0], g[2], g[3], g[1], g[4], g[5]);
     /* the records each slot rests on, and every byte in some slot, at
      * any slot length */
     struct vnd_diag_opts o;
@@ -376,6 +415,13 @@ static void flow_records_sq(struct trow *rows)
     CHECK(n == 3 && near(rows[1].bytes, 250000, 1e-12) && near(rows[1].hi, hi1, 1e-9),
           "bytes_sq: slot 1's from A's and C's, whose is missing (%g against %g)", rows[1].hi,
           hi1);
+    double g[6];
+    record_group_a("fq", g);
+    double bhw = 1.96 * sqrt(99.0 * 5e8 + 99.0 * 2.5e7);
+    CHECK(g[1] == 450000 && near(g[4], fmax(450000 - bhw, 4500), 1e-12)
+              && near(g[5], 450000 + bhw, 1e-12),
+          "bytes_sq: groups' bytes interval from A's sum of squares and B's equal sizes (%g..%g)",
+          g[4], g[5]);
     struct vnd_diag_opts o;
     vnd_diag_opts_init(&o);
     o.table = "fq";

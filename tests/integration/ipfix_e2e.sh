@@ -150,7 +150,9 @@ check "and within twice its 95% interval's half-width ($HW)" \
 # groups of the records (one protocol): the same estimate of the IP bytes
 # and its interval from the records' sums of squares
 alice diag groups --diagnosis "$ID10" -t ids_in --fields proto -f csv >"$W/g10.csv" 2>&1
-IFS=, read -r _ _ GB _ _ GLO GHI _ < <(grep -v '^#' "$W/g10.csv" | sed -n 2p)
+check "groups of 1-in-10 records: their columns" \
+    grep -q '^proto,packets,bytes,records,packets_low,packets_high,bytes_low,bytes_high$' "$W/g10.csv"
+IFS=, read -r _ _ GB _ _ _ GLO GHI < <(grep -v '^#' "$W/g10.csv" | sed -n 2p)
 echo "# 1 in 10, groups: ${GB:-?} IP bytes in [${GLO:-?}, ${GHI:-?}]"
 check "groups of 1-in-10 records: the bytes within twice their interval's half-width of the rule's" \
     awk -v e="${GB:-0}" -v t="$TRUTH" -v h="${GHI:-0}" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(h > e && d <= 2 * (h - e)) }'

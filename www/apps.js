@@ -56,25 +56,38 @@ export const APPS = {
 export const SERIES_KEYS = ['flow', 'dir', 'span'];
 
 // rows of several runs ({label, rows}) → {xs, series: [{label, ys}]} on
-// one time axis: one series per (run, flow/dir/span).
+// one time axis: one series per (run, flow/dir/span).  Where the rows
+// carry a 95% interval of the column (a sampled table's throughput:
+// bps_low, bps_high), its two ends follow their series as
+// {label: 'L 95% low' / 'L 95% high', ys, band: 'low' / 'high', of: the
+// series' index}, which the chart draws as a band.
 export function toSeries(runs, yCol) {
   const xsSet = new Set();
   const per = new Map();
+  const ends = [['low', `${yCol}_low`], ['high', `${yCol}_high`]];
   for (const run of runs) {
     for (const r of run.rows) {
       if (typeof r.t !== 'number') continue;
       const key = SERIES_KEYS.find(k => k in r);
       const label = [runs.length > 1 ? run.label : null, key ? r[key] : null]
         .filter(x => x !== null).join(' ') || yCol;
-      if (!per.has(label)) per.set(label, new Map());
-      per.get(label).set(r.t, typeof r[yCol] === 'number' ? r[yCol] : null);
+      if (!per.has(label)) per.set(label, { y: new Map(), low: new Map(), high: new Map() });
+      const m = per.get(label);
+      m.y.set(r.t, typeof r[yCol] === 'number' ? r[yCol] : null);
+      for (const [end, col] of ends)
+        if (typeof r[col] === 'number') m[end].set(r.t, r[col]);
       xsSet.add(r.t);
     }
   }
   const xs = [...xsSet].sort((a, b) => a - b);
-  const series = [...per.entries()].map(([label, m]) => ({
-    label, ys: xs.map(x => (m.has(x) ? m.get(x) : null)),
-  }));
+  const along = m => xs.map(x => (m.has(x) ? m.get(x) : null));
+  const series = [];
+  for (const [label, m] of per) {
+    const of = series.length;
+    series.push({ label, ys: along(m.y) });
+    for (const [end] of ends)
+      if (m[end].size) series.push({ label: `${label} 95% ${end}`, ys: along(m[end]), band: end, of });
+  }
   return { xs, series };
 }
 

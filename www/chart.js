@@ -18,6 +18,9 @@ let firstDrawn = false;
 
 // Draws {xs, series: [{label, ys}]} into `box`; returns the chart (with
 // .update(data)), or null when the chart library is missing (said in box).
+// A series with `band` ('low' or 'high', of series `of`: toSeries) is an
+// end of that series' 95% interval: dashed in its colour, the space
+// between the two ends filled.
 export async function chart(box, data, { y = '', x = 't (s)' } = {}) {
   const uPlot = await lib();
   clear(box);
@@ -26,6 +29,15 @@ export async function chart(box, data, { y = '', x = 't (s)' } = {}) {
     return null;
   }
   const width = Math.max(320, Math.min(box.clientWidth || 900, 1200));
+  // a series' colour: its own, or its series' for an interval's end
+  const main = data.series.map((s, i) => (s.band ? null : i)).filter(i => i !== null);
+  const colour = (s, i) => COLORS[main.indexOf(s.band ? s.of : i) % COLORS.length];
+  const bands = [];
+  data.series.forEach((s, i) => {
+    const hi = s.band === 'low' && data.series.findIndex(t => t.band === 'high' && t.of === s.of);
+    if (hi > 0)   /* uPlot's indexes count the x series first */
+      bands.push({ series: [hi + 1, i + 1], fill: `${colour(s, i)}22` });
+  });
   const opts = {
     width, height: 300,
     scales: { x: { time: false } },
@@ -33,10 +45,12 @@ export async function chart(box, data, { y = '', x = 't (s)' } = {}) {
     cursor: { drag: { x: true, y: false } },
     series: [{ label: 't', value: (u, v) => (v === null || v === undefined ? '–' : fmtNum(v)) },
       ...data.series.map((s, i) => ({
-        label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false,
-        points: { show: data.xs.length < 200 },
+        label: s.label, stroke: colour(s, i), width: s.band ? 1 : 1.5, spanGaps: false,
+        dash: s.band ? [4, 4] : undefined,
+        points: { show: !s.band && data.xs.length < 200 },
         value: (u, v) => (v === null || v === undefined ? '–' : fmtNum(v)),
       }))],
+    bands,
     hooks: {
       draw: [() => {
         if (!firstDrawn) {

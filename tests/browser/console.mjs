@@ -5,7 +5,8 @@
 //   node console.mjs bench   time to the first drawn chart (bench/console_bench.sh)
 //
 // Environment: VND_URL, TOKEN_A, TOKEN_B, DIAG (tenant A's diagnosis, with
-// tables ids_in, ids_in_rev, ids_out), OUT (screenshots), DL (downloads);
+// tables ids_in, ids_in_rev, ids_out, and client_out sampled 1 in 4), OUT
+// (screenshots), DL (downloads);
 // bench: TABLE (the big table), RUNS.
 // Prints one TAP-like line per check ("ok - ..." / "not ok - ..."), which
 // console.sh counts; "# ..." lines are notes.
@@ -211,6 +212,23 @@ async function test() {
     const span2 = await span();
     ok(span1 < span0 * 0.6 && Math.abs(span2 - span0) < 1e-9, `dragging zooms the time axis, a double-click zooms back (${span0} s → ${span1.toFixed(2)} s → ${span2} s)`);
     await shot(page, 'console-throughput.png');
+
+    // a sampled table (client_out, 1 in 4 at the table server): the chart
+    // draws the estimate with its 95% interval, the space between filled
+    await runApp(page, 'throughput', async () => {
+      await page.$$eval('#opt-table input', els => els.forEach(e => { if (e.checked) e.click(); }));
+      await page.check('#opt-table input[value="client_out"]');
+    });
+    const smp = await chartData(page, 3);
+    ok(smp.labels.join() === 'bps,bps 95% low,bps 95% high', 'a sampled table\'s throughput: bps and the two ends of its 95% interval', smp.labels);
+    const [sx, sy, slo, shi] = smp.data;
+    const held = sx.filter((x, i) => sy[i] !== null && slo[i] <= sy[i] && sy[i] <= shi[i]).length;
+    ok(sx.length > 1 && held === sy.filter(v => v !== null).length, `each point between its interval's ends (${held} of ${sx.length})`);
+    ok(await page.$eval('#chart', e => (e.vndPlot.bands || []).length) === 1, 'the interval drawn as a band');
+    const smpSaid = await page.textContent('#verdict');
+    ok(/Sampling: client_out \(mirror: 1-in-4 packets/.test(smpSaid), 'its sampling said under the chart', smpSaid);
+    await shot(page, 'console-sampled.png');
+    await page.uncheck('#opt-table input[value="client_out"]');
 
     // RTT at the ids input: ids_both holds both directions (a Table ID over
     // ids_in and ids_in_rev), so segments meet their ACKs there.

@@ -87,6 +87,10 @@ dualDirect=True
 Cap output
 proto=TCP
 Snaplen 128
+VM Node : client
+Cap output
+proto=TCP
+Sampling 4
 CONF
 # Each trace gets a table of the standard columns; both directions of the
 # ids's input also go into ids_both, where RTT finds segments and their ACKs.

@@ -73,7 +73,12 @@ static const char schema[] =
     "CREATE TABLE Q AS SELECT *, CASE rowid % 6 WHEN 0 THEN NULL WHEN 1 THEN 2 * bytes * bytes"
     " WHEN 2 THEN -5 WHEN 3 THEN 'x' WHEN 4 THEN 9.3e18 ELSE 1 END AS bytes_sq FROM F;"
     "INSERT INTO vnd_meta VALUES ('q', 'Q', 'vnd-tabled ipfix', 10, 1);"
-    "INSERT INTO vnd_sampling VALUES ('q', 'Q', 0, 10, 'count', 1, 'configured');";
+    "INSERT INTO vnd_sampling VALUES ('q', 'Q', 0, 10, 'count', 1, 'configured');"
+    /* packets, then from 101 1-in-2 of 1-in-2 flows (a host budget) */
+    "CREATE TABLE M AS SELECT * FROM A WHERE id < 80 OR (id % 2 = 0 AND src_port = 80);"
+    "INSERT INTO vnd_meta VALUES ('m', 'M', 'vnd-tabled', 2, 2);"
+    "INSERT INTO vnd_sampling VALUES ('m', 'M', 0, 1, 'count', 1, 'configured'),"
+    " ('m', 'M', 101, 2, 'count', 2, 'budget');";
 
 /* The database goes in $TMPDIR (run-libfuzzer.sh's own directory, which
  * it removes whatever happens: libFuzzer leaves without atexit), else

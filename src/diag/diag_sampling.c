@@ -223,6 +223,12 @@ static void factor_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *
     vnd_sb_printf(sb, " END");
 }
 
+bool vnd_samp_varies(const struct vnd_samp *s)
+{
+    struct vnd_samp_iv one;
+    return !constant(s, &one);
+}
+
 void vnd_samp_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
 {
     factor_sql(sb, s, ts, false, false);

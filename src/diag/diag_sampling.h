@@ -65,6 +65,10 @@ bool vnd_samp_flows(const struct vnd_samp *s);
  * (every mode but ipfix). */
 bool vnd_samp_scaled(const struct vnd_samp *s);
 
+/* The rates changed over the table's history, so the factors' SQL
+ * below reads the time column (else it is a constant). */
+bool vnd_samp_varies(const struct vnd_samp *s);
+
 /* The SQL of a row's packet factor N and flow factor M as REAL
  * expressions of the time column `ts` (a CASE over the intervals, or a
  * constant). */

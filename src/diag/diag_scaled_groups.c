@@ -30,7 +30,8 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     int n = 0;
     for (int i = 0; i < nfields && i < VND_DIAG_FIELDS_MAX; i++)
         need[n++] = fields[i];
-    need[n++] = "ts";
+    if (vnd_samp_varies(sp))
+        need[n++] = "ts";       /* each row's rates */
     if (!distribution)
         need[n++] = "payload_len";
     if (flows) {
@@ -121,7 +122,7 @@ int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *
         need[n++] = fields[i];
     need[n++] = "packets";
     need[n++] = "bytes";
-    if (sampled)
+    if (sampled && vnd_samp_varies(&sp))
         need[n++] = "ts";       /* the switch's N when the record ended */
     need[n] = NULL;
     struct vnd_sb g = {0};

@@ -573,6 +573,31 @@ static void sql_vs_c(void)
     free(gq);
     free(gsql);
     free(gerr);
+    /* one rate throughout: no time column needed (a tenant's table of a
+     * few fields) */
+    exec("CREATE TABLE few (src_port INTEGER, payload_len INTEGER);"
+         " INSERT INTO few VALUES (1, 100), (1, 300), (2, 50)");
+    meta("few", "vnd-tabled", 4, 1);
+    go.table = "few";
+    go.field = "src_port";
+    gerr = NULL;
+    gsql = vnd_diag_sql(&vnd_diag_distribution, db, &go, &gerr);
+    gq = gsql ? vnd_strdup_printf("SELECT count, count_high FROM (%s) WHERE src_port = 1", gsql)
+              : NULL;
+    gst = NULL;
+    double fc = -1, fhi = -1;
+    if (gq && sqlite3_prepare_v2(db, gq, -1, &gst, NULL) == SQLITE_OK
+        && sqlite3_step(gst) == SQLITE_ROW) {
+        fc = sqlite3_column_double(gst, 0);
+        fhi = sqlite3_column_double(gst, 1);
+    }
+    sqlite3_finalize(gst);
+    CHECK(fc == 8 && near(fhi, 8 + 1.96 * sqrt(2 * 12.0), 1e-12),
+          "a sampled table without ts, one rate: distribution scales it (%g, to %g)%s%s", fc,
+          fhi, gerr ? ": " : "", gerr ? gerr : "");
+    free(gq);
+    free(gsql);
+    free(gerr);
     /* unsampled: the columns as before, no interval */
     exec("CREATE TABLE plain AS SELECT * FROM h");
     meta("plain", "plain.pcap", 1, 1);

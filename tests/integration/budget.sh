@@ -173,6 +173,14 @@ drop=$(tdb "select dropped_kernel + dropped_queue from vnd_meta where trace = 'b
 want=$(awk -v b="$SENT_BYTES" -v d="$drop" -v n="$SENT" 'BEGIN { printf "%.0f", b * (1 - d / n) }')
 check "bytes estimated from the samples ($est) within 10% of the bytes sent ($SENT_BYTES; $drop frames dropped)" \
     awk -v e="$est" -v w="$want" 'BEGIN { d = e - w; if (d < 0) d = -d; exit !(w > 0 && d <= 0.1 * w) }'
+# groups (as `vnd diag` runs them on the trace's table): the packets
+# estimated from the samples, each row scaled by its interval's rate
+G=$("$VND" diag groups -d "$W/t.db.tenants/default.db" -t b_flows --fields dst_port -f csv 2>&1)
+gest=$(grep -v '^#' <<<"$G" | awk -F, 'NR > 1 { p += $2; lo += $4; hi += $5 } END { printf "%.0f %.0f %.0f", p, lo, hi }')
+echo "# groups: $gest (estimate, 95% low, high) of $((SENT - drop)) frames that reached the table server"
+check "groups: the packets estimated from the samples within 10% of the frames received ($gest)" \
+    awk -v e="${gest%% *}" -v w="$((SENT - drop))" 'BEGIN { d = e - w; if (d < 0) d = -d; exit !(w > 0 && d <= 0.1 * w) }'
+check "groups: said scaled by each row's rate" grep -q "scaled by each row's rate" <<<"$G"
 api GET /v1/traces
 check "GET /v1/traces: the trace samples more now, and the budget's state" \
     bash -c 'grep -qE "\"sampling_now\": *([2-9]|[1-9][0-9]+)[,}]" <<<"$1" && grep -qE "\"budget\": *\{" <<<"$1"' _ "$BODY"

@@ -14,6 +14,32 @@ static void interval(struct vnd_sb *sb, const char *name, const char *est, const
                       " %s + %s AS %s_high", est, hw, seen, est, hw, seen, name, est, hw, name);
 }
 
+/* The group's columns: "s.F AS g1, ..." (as_groups), "g1 AS F, ..."
+ * (named_back), and "g1, g2, ..." in g (group_list). */
+static void as_groups(struct vnd_sb *sb, const char *const *fields, int n)
+{
+    for (int i = 0; i < n; i++) {
+        vnd_sb_printf(sb, "s.");
+        vnd_sb_ident(sb, fields[i]);
+        vnd_sb_printf(sb, " AS g%d, ", i + 1);
+    }
+}
+
+static void named_back(struct vnd_sb *sb, const char *const *fields, int n)
+{
+    for (int i = 0; i < n; i++) {
+        vnd_sb_printf(sb, "g%d AS ", i + 1);
+        vnd_sb_ident(sb, fields[i]);
+        vnd_sb_printf(sb, ", ");
+    }
+}
+
+static void group_list(struct vnd_sb *g, int n)
+{
+    for (int i = 0; i < n; i++)
+        vnd_sb_printf(g, "%sg%d", i ? ", " : "", i + 1);
+}
+
 /* Each row counts N x M times, N and M the rates of the interval its ts
  * falls in; the flows (5-tuples) are the units of flow sampling, so a
  * group's variance is, over its flows f, (M^2 - M) Y_f^2 + M V_f with
@@ -43,15 +69,10 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     need[n] = NULL;
     if (vnd_diag_require(c, o->table, need, err))
         return -1;
-    struct vnd_sb g = {0};          /* g1, g2, ...: the group's columns */
-    for (int i = 0; i < nfields; i++)
-        vnd_sb_printf(&g, "%sg%d", i ? ", " : "", i + 1);
+    struct vnd_sb g = {0};
+    group_list(&g, nfields);
     vnd_sb_printf(sb, "WITH vnd_w AS (SELECT ");
-    for (int i = 0; i < nfields; i++) {
-        vnd_sb_printf(sb, "s.");
-        vnd_sb_ident(sb, fields[i]);
-        vnd_sb_printf(sb, " AS g%d, ", i + 1);
-    }
+    as_groups(sb, fields, nfields);
     if (flows)
         vnd_sb_printf(sb, "s.src_ip AS f1, s.src_port AS f2, s.dst_ip AS f3, s.dst_port AS f4, ");
     vnd_sb_printf(sb, "%s AS x,\n       ", distribution ? "0" : "coalesce(s.payload_len, 0)");
@@ -68,11 +89,7 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
                       " sum(n * n - n) AS pv, sum(x) AS seen, sum(n * x) AS y,"
                       " sum((n * n - n) * x * x) AS v\n  FROM vnd_w GROUP BY %s, %sm)\n"
                       "SELECT ", g.s, g.s, flows ? "f1, f2, f3, f4, " : "");
-    for (int i = 0; i < nfields; i++) {
-        vnd_sb_printf(sb, "g%d AS ", i + 1);
-        vnd_sb_ident(sb, fields[i]);
-        vnd_sb_printf(sb, ", ");
-    }
+    named_back(sb, fields, nfields);
     const char *count = distribution ? "count" : "packets";
     vnd_sb_printf(sb, "sum(m * pn) AS %s", count);
     if (distribution)       /* of the estimated whole, each row weighing N x M */
@@ -126,17 +143,11 @@ int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *
         need[n++] = "ts";       /* the switch's N when the record ended */
     need[n] = NULL;
     struct vnd_sb g = {0};
+    group_list(&g, nfields);
     int rc = vnd_diag_require(c, o->table, need, err);
-    for (int i = 0; !rc && i < nfields; i++)
-        vnd_sb_printf(&g, "%sg%d", i ? ", " : "", i + 1);
-    if (!rc)
-        vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
-    for (int i = 0; !rc && i < nfields; i++) {
-        vnd_sb_printf(sb, "s.");
-        vnd_sb_ident(sb, fields[i]);
-        vnd_sb_printf(sb, " AS g%d, ", i + 1);
-    }
     if (!rc) {
+        vnd_sb_printf(sb, "WITH vnd_src AS (SELECT ");
+        as_groups(sb, fields, nfields);
         vnd_sb_printf(sb, "coalesce(s.packets, 0) AS p, coalesce(s.bytes, 0) AS y");
         if (sampled) {
             vnd_sb_printf(sb, ",\n       ");
@@ -150,11 +161,7 @@ int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *
     }
     if (!rc) {
         vnd_sb_printf(sb, " s)\nSELECT ");
-        for (int i = 0; i < nfields; i++) {
-            vnd_sb_printf(sb, "g%d AS ", i + 1);
-            vnd_sb_ident(sb, fields[i]);
-            vnd_sb_printf(sb, ", ");
-        }
+        named_back(sb, fields, nfields);
         vnd_sb_printf(sb, "sum(p) AS packets, ");
         if (distribution)
             vnd_sb_printf(sb, "sum(p) * 1.0 / (SELECT nullif(sum(p), 0) FROM vnd_src) AS"

@@ -129,6 +129,15 @@ check "the app's estimate is within 10% of iperf3's bytes" \
     awk -v a="${TEST:-0}" -v b="$IPERF_BYTES" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.10) }'
 check "and iperf3's bytes within twice its 95% interval's half-width ($THW)" \
     awk -v a="${TEST:-0}" -v b="$IPERF_BYTES" -v h="${THW:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(h > 0 && d <= 2 * h) }'
+# groups of the same samples (the data direction): scaled as throughput,
+# the bytes' interval from the sampled packets
+alice diag groups --diagnosis "$ID" -t ids_in --where 'tcp.dst = 5201' --fields dst_port -f csv >"$W/grp.csv" 2>&1
+check "groups of sFlow samples: scaled, with intervals" \
+    grep -q '^dst_port,packets,bytes,packets_low,packets_high,bytes_low,bytes_high$' "$W/grp.csv"
+IFS=, read -r _ _ GB _ _ GLO GHI < <(grep -v '^#' "$W/grp.csv" | sed -n 2p)
+echo "# groups: ${GB:-?} payload bytes in [${GLO:-?}, ${GHI:-?}], iperf3 sent $IPERF_BYTES"
+check "groups: iperf3's bytes within twice the interval's half-width" \
+    awk -v e="${GB:-0}" -v b="$IPERF_BYTES" -v h="${GHI:-0}" 'BEGIN { d = e - b; if (d < 0) d = -d; exit !(h > e && d <= 2 * (h - e)) }'
 # Two datagrams the collector cannot read: counted in vnd_meta, nothing lost
 if [ -n "$TARGET" ]; then
     printf 'not an sFlow datagram' >"$W/bad1"

@@ -244,6 +244,14 @@ void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const ch
     factor_sql(sb, s, ts, false, true);
 }
 
+void vnd_samp_interval_sql(struct vnd_sb *sb, const char *name, const char *est, const char *hw,
+                           const char *seen, const char *unit)
+{
+    vnd_sb_printf(sb, ",\n       CASE WHEN %s - %s > %s THEN %s - %s ELSE %s END%s AS %s_low,"
+                      "\n       (%s + %s)%s AS %s_high", est, hw, seen, est, hw, seen, unit, name,
+                  est, hw, unit, name);
+}
+
 void vnd_samp_record_q_sql(struct vnd_sb *sb, bool has_sq)
 {
     /* in doubles: y * y passes 2^63 at 3 GB, and PostgreSQL's bigint

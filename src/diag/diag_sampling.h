@@ -78,6 +78,12 @@ void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
  * scaled the records' counts by (vnd_samp_n_sql says 1, as the counts
  * need no factor), for the estimate's variance. */
 void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+/* ",\n CASE ... END<unit> AS NAME_low,\n (est + hw)<unit> AS NAME_high": the
+ * 95% interval of the estimate `est` with half-width `hw`, its low end
+ * never below `seen`, what was seen (SQL expressions over a group's
+ * rows); `unit` (e.g. " * 8.0 / 1.0", or "") follows each end. */
+void vnd_samp_interval_sql(struct vnd_sb *sb, const char *name, const char *est, const char *hw,
+                           const char *seen, const char *unit);
 /* A flow record's (row s's) sum of its sampled packets' squared lengths,
  * scaled as its counts: its bytes_sq (OVS's octetDeltaSumOfSquares, N L^2
  * a sampled packet) when `has_sq`, never below y^2 / p, its value were

@@ -5,15 +5,6 @@
  * scaled already: their sums, with the intervals when it sampled. */
 #include "diag/diag_sampling.h"
 
-/* `est` and its 95% interval NAME_low..NAME_high with half-width `hw`,
- * the low end never below what was seen (SQL over a group's vnd_f rows). */
-static void interval(struct vnd_sb *sb, const char *name, const char *est, const char *hw,
-                     const char *seen)
-{
-    vnd_sb_printf(sb, ",\n       CASE WHEN %s - %s > %s THEN %s - %s ELSE %s END AS %s_low,"
-                      " %s + %s AS %s_high", est, hw, seen, est, hw, seen, name, est, hw, name);
-}
-
 /* The group's columns: "s.F AS g1, ..." (as_groups), "g1 AS F, ..."
  * (named_back), and "g1, g2, ..." in g (group_list). */
 static void as_groups(struct vnd_sb *sb, const char *const *fields, int n)
@@ -75,7 +66,9 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     as_groups(sb, fields, nfields);
     if (flows)
         vnd_sb_printf(sb, "s.src_ip AS f1, s.src_port AS f2, s.dst_ip AS f3, s.dst_port AS f4, ");
-    vnd_sb_printf(sb, "%s AS x,\n       ", distribution ? "0" : "coalesce(s.payload_len, 0)");
+    if (!distribution)
+        vnd_sb_printf(sb, "coalesce(s.payload_len, 0) AS x, ");
+    vnd_sb_printf(sb, "\n       ");
     vnd_samp_n_sql(sb, sp, "s.ts");
     vnd_sb_printf(sb, " AS n, ");
     vnd_samp_m_sql(sb, sp, "s.ts");
@@ -86,9 +79,9 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     }
     vnd_sb_printf(sb, " s),\n"
                       "vnd_f AS (SELECT %s, m, count(*) AS rows_seen, sum(n) AS pn,"
-                      " sum(n * n - n) AS pv, sum(x) AS seen, sum(n * x) AS y,"
-                      " sum((n * n - n) * x * x) AS v\n  FROM vnd_w GROUP BY %s, %sm)\n"
-                      "SELECT ", g.s, g.s, flows ? "f1, f2, f3, f4, " : "");
+                      " sum(n * n - n) AS pv%s\n  FROM vnd_w GROUP BY %s, %sm)\n"
+                      "SELECT ", g.s, distribution ? "" : ", sum(x) AS seen, sum(n * x) AS y,"
+                      " sum((n * n - n) * x * x) AS v", g.s, flows ? "f1, f2, f3, f4, " : "");
     named_back(sb, fields, nfields);
     const char *count = distribution ? "count" : "packets";
     vnd_sb_printf(sb, "sum(m * pn) AS %s", count);
@@ -97,11 +90,11 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
                           " FROM vnd_f) AS fraction");
     else
         vnd_sb_printf(sb, ", sum(m * y) AS bytes");
-    interval(sb, count, "sum(m * pn)", "1.96 * sqrt(sum((m * m - m) * pn * pn + m * pv))",
-             "sum(rows_seen)");
+    vnd_samp_interval_sql(sb, count, "sum(m * pn)",
+                          "1.96 * sqrt(sum((m * m - m) * pn * pn + m * pv))", "sum(rows_seen)", "");
     if (!distribution)
-        interval(sb, "bytes", "sum(m * y)", "1.96 * sqrt(sum((m * m - m) * y * y + m * v))",
-                 "sum(seen)");
+        vnd_samp_interval_sql(sb, "bytes", "sum(m * y)",
+                              "1.96 * sqrt(sum((m * m - m) * y * y + m * v))", "sum(seen)", "");
     /* the units of flow sampling a group rests on: with a handful the
      * normal interval is too narrow (capture.md) */
     if (flows)
@@ -168,8 +161,10 @@ int vnd_diag_record_groups_sql(const struct vnd_diag_ctx *c, const char *const *
                               " fraction, ");
         vnd_sb_printf(sb, "sum(y) AS bytes, count(*) AS records");
         if (sampled) {      /* seen: the packets and bytes of the sampled packets */
-            interval(sb, "packets", "sum(p)", "1.96 * sqrt(sum((n - 1) * p))", "sum(p / n)");
-            interval(sb, "bytes", "sum(y)", "1.96 * sqrt(sum((n - 1) * q))", "sum(y / n)");
+            vnd_samp_interval_sql(sb, "packets", "sum(p)", "1.96 * sqrt(sum((n - 1) * p))",
+                                  "sum(p / n)", "");
+            vnd_samp_interval_sql(sb, "bytes", "sum(y)", "1.96 * sqrt(sum((n - 1) * q))",
+                                  "sum(y / n)", "");
         }
         vnd_sb_printf(sb, "\nFROM vnd_src\nGROUP BY %s\nORDER BY packets DESC, %s", g.s, g.s);
     }

@@ -12,12 +12,11 @@
 static void interval_cols(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *est,
                           const char *hw, const char *seen)
 {
-    vnd_sb_printf(sb, ",\n       CASE WHEN %s - %s > %s THEN %s - %s ELSE %s END * 8.0 / ", est,
-                  hw, seen, est, hw, seen);
-    vnd_sb_real(sb, c->o->slot);
-    vnd_sb_printf(sb, " AS bps_low,\n       (%s + %s) * 8.0 / ", est, hw);
-    vnd_sb_real(sb, c->o->slot);
-    vnd_sb_printf(sb, " AS bps_high");
+    struct vnd_sb unit = {0};
+    vnd_sb_printf(&unit, " * 8.0 / ");
+    vnd_sb_real(&unit, c->o->slot);
+    vnd_samp_interval_sql(sb, "bps", est, hw, seen, unit.s);
+    vnd_sb_free(&unit);
 }
 
 /* A sampled table (diag_sampling.h): each row counts N x M times, N and M

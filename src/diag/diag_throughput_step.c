@@ -85,7 +85,8 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
     struct vnd_samp sp;
     vnd_samp_read(c->db, o->table, &sp);
     bool sampled = vnd_samp_packets(&sp);
-    char *sql = scan_sql(c, &sp, vnd_diag_has_column(c, o->table, "bytes_sq"), err);
+    /* the sums of squares only for an interval */
+    char *sql = scan_sql(c, &sp, sampled && vnd_diag_has_column(c, o->table, "bytes_sq"), err);
     vnd_samp_free(&sp);
     sqlite3_stmt *st = NULL;
     if (!sql || vnd_step_prepare(c, "throughput", sql, &st, err)) {

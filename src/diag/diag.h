@@ -217,7 +217,7 @@ bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where);
 
 /* Appends the expression giving time 0: the option's origin, or the
  * smallest ts of the NULL-terminated `tables` (of a table of flow
- * records, the smallest start_ts: its first packet). */
+ * records, the whole second of the smallest start_ts: its first packet). */
 void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                      const char *const *tables);
 

@@ -279,16 +279,19 @@ void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
     }
     vnd_sb_printf(sb, "SELECT min(m) AS t0 FROM (");
     for (int i = 0; tables[i]; i++) {
-        /* a flow record's first packet is at its start (ts is its end) */
+        /* a flow record's first packet is at its start (ts is its end);
+         * records start the second the first of them starts in, so that
+         * their slots are the clock's seconds, which the records' rollup
+         * holds whatever order they come in (ingest/rollup_records.h) */
         bool records = vnd_diag_flow_records(c->db, tables[i])
                        && vnd_diag_has_column(c, tables[i], "start_ts")
                        && vnd_diag_has_column(c, tables[i], "end_ts");
-        vnd_sb_printf(sb, "%sSELECT min(", i ? " UNION ALL " : "");
+        vnd_sb_printf(sb, "%sSELECT %smin(", i ? " UNION ALL " : "", records ? "floor(" : "");
         if (records)
             vnd_diag_record_start(sb, "");
         else
             vnd_sb_printf(sb, "ts");
-        vnd_sb_printf(sb, ") AS m FROM ");
+        vnd_sb_printf(sb, ")%s AS m FROM ", records ? ")" : "");
         vnd_sb_ident(sb, tables[i]);
     }
     vnd_sb_printf(sb, ") om");

@@ -26,7 +26,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag/diag_sampling.h"
 #include "ingest/rollup.h"
+#include "ingest/rollup_records.h"
 #include "util/ddsketch.h"
 
 static const char *const flow_cols[] = {"src_ip", "dst_ip", "src_port", "dst_port", "proto"};
@@ -75,6 +77,7 @@ struct rinfo {
     char *name;                     /* the rollup table */
     char *status, *trace_status;
     bool agree;                     /* one trace, as many packets */
+    bool records;                   /* a table of flow records' (rollup_records.h) */
 };
 
 static void rinfo_free(struct rinfo *r)
@@ -126,7 +129,11 @@ static int lookup(sqlite3 *db, const char *table, struct rinfo *r)
      * (a tenant's guard hides sqlite_schema, so it is asked this way) */
     if (found) {
         struct vnd_sb sb = {0};
-        vnd_sb_printf(&sb, "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch, flow FROM ");
+        r->records = !strcmp(r->status, VND_ROLLUP_STATUS_RECORDS)
+                     || vnd_diag_flow_records(db, table);
+        vnd_sb_printf(&sb, r->records ? "SELECT slot, packets, bytes, sq, records, firsts FROM "
+                                      : "SELECT slot, kind, packets, bytes, rtt_n, rtt_sketch,"
+                                        " flow FROM ");
         vnd_sb_ident(&sb, r->name);
         vnd_sb_printf(&sb, " LIMIT 0");
         if (sqlite3_prepare_v2(db, sb.s, -1, &s, NULL) != SQLITE_OK) {
@@ -191,6 +198,33 @@ static bool slot_bound(double x, double t0, double *k)
     return isfinite(*k) && *k == floor(*k);
 }
 
+/* Why the question does not fit a table of flow records' rollup (its
+ * seconds' sums of all records; rollup_records.h), or NULL. */
+static const char *fit_records(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app)
+{
+    const struct vnd_diag_opts *o = c->o;
+    if (app != &vnd_diag_throughput)
+        return "the rollup of flow records holds seconds, not flows";
+    if (o->by_flow)
+        return "the rollup of flow records holds the seconds' totals, not flows";
+    if ((o->where && *o->where) || !isnan(o->since) || !isnan(o->until))
+        return "--where, --since and --until pick records, which the rollup's seconds do not "
+               "keep";
+    double m = o->slot / VND_ROLLUP_SLOT;
+    if (m < 1 || m != floor(m))
+        return "the slot is not a whole number of the rollup's 1 s slots";
+    if (!isnan(o->origin) && o->origin != floor(o->origin))
+        return "time 0 is not a whole second";
+    struct vnd_samp sp;
+    vnd_samp_read(c->db, o->table, &sp);
+    bool varies = vnd_samp_packets(&sp) && vnd_samp_varies(&sp);
+    vnd_samp_free(&sp);
+    if (varies)
+        return "the switch's rate changed over the table's history (each record's is read "
+               "with it)";
+    return NULL;
+}
+
 /* Why the question does not fit the rollup r (a static string), or NULL
  * when it does; the filter's SQL in *cond (malloc'd, NULL: none), the
  * slot range in *lo, *hi (NaN: open). */
@@ -203,6 +237,8 @@ static const char *fit(const struct vnd_diag_ctx *c, const struct vnd_diag_app *
     *lo = *hi = NAN;
     if (!r->agree)
         return "the rollup does not hold the table's rows (another trace, or rows it did not see)";
+    if (r->records && strcmp(r->status, VND_ROLLUP_STATUS_NONE))
+        return fit_records(c, app);
     if (!strcmp(r->status, VND_ROLLUP_STATUS_NONE))
         return "the rollup answers nothing (vnd_meta's rollup_status says why)";
     if (timed && !strcmp(r->status, VND_ROLLUP_STATUS_TOTALS))
@@ -359,6 +395,58 @@ static void build(const struct vnd_diag_ctx *c, const struct vnd_diag_app *app,
     vnd_sb_printf(sb, "\nORDER BY %s", rtt && o->by_flow ? "flow, t" : by);
 }
 
+/* Throughput from a table of flow records' rollup: the columns of the
+ * rows' SQL (diag_throughput.c), each slot of m seconds from the whole
+ * second time 0 the sum of its seconds, and the records it rests on its
+ * seconds' firsts and the records of its first second that began before
+ * it.  When the switch sampled (at one rate: fit_records), the interval
+ * of the rows' SQL: (N - 1) sum w q, the bytes seen sum w y / N. */
+static void build_records(const struct vnd_diag_ctx *c, const char *name, struct vnd_sb *sb)
+{
+    const struct vnd_diag_opts *o = c->o;
+    struct vnd_samp sp;
+    vnd_samp_read(c->db, o->table, &sp);
+    vnd_sb_printf(sb, "/* answered from the rollup %s: per second of the clock it holds the"
+                      " records' shares of it, and the question fits it (docs/rollups.md) */\n"
+                      "WITH vnd_o AS (SELECT ", name);
+    if (isnan(o->origin)) {
+        vnd_sb_printf(sb, "min(slot) AS t0 FROM ");
+        vnd_sb_ident(sb, name);
+    } else {
+        vnd_sb_real(sb, o->origin);
+        vnd_sb_printf(sb, " AS t0");
+    }
+    vnd_sb_printf(sb, ")\nSELECT floor((slot - t0) / ");
+    vnd_sb_real(sb, o->slot);
+    vnd_sb_printf(sb, ") * ");
+    vnd_sb_real(sb, o->slot);
+    vnd_sb_printf(sb, " AS t, sum(packets) AS packets, sum(bytes) AS bytes,"
+                      " sum(bytes) * 8.0 / ");
+    vnd_sb_real(sb, o->slot);
+    vnd_sb_printf(sb, " AS bps");
+    if (vnd_samp_packets(&sp)) {
+        struct vnd_sb n = {0}, hw = {0}, seen = {0}, unit = {0};
+        vnd_samp_switch_n_sql(&n, &sp, "ts");
+        vnd_sb_printf(&hw, "1.96 * sqrt((%s - 1) * sum(sq))", n.s);
+        vnd_sb_printf(&seen, "sum(bytes) / %s", n.s);
+        vnd_sb_printf(&unit, " * 8.0 / ");
+        vnd_sb_real(&unit, o->slot);
+        vnd_samp_interval_sql(sb, "bps", "sum(bytes)", hw.s, seen.s, unit.s);
+        vnd_sb_free(&n);
+        vnd_sb_free(&hw);
+        vnd_sb_free(&seen);
+        vnd_sb_free(&unit);
+    }
+    vnd_sb_printf(sb, ",\n       sum(firsts) + sum(CASE WHEN slot - t0 = floor((slot - t0) / ");
+    vnd_sb_real(sb, o->slot);
+    vnd_sb_printf(sb, ") * ");
+    vnd_sb_real(sb, o->slot);
+    vnd_sb_printf(sb, " THEN records - firsts ELSE 0 END) AS records\nFROM ");
+    vnd_sb_ident(sb, name);
+    vnd_sb_printf(sb, " CROSS JOIN vnd_o\nGROUP BY 1\nORDER BY 1");
+    vnd_samp_free(&sp);
+}
+
 static bool answers(const struct vnd_diag_app *app)
 {
     return app == &vnd_diag_throughput || app == &vnd_diag_groups || app == &vnd_diag_rtt
@@ -404,7 +492,10 @@ int vnd_diag_rollup_sql(const struct vnd_diag_ctx *c, const struct vnd_diag_app 
         return 0;
     }
     struct vnd_sb sb = {0};
-    build(c, app, r.name, cond, lo, hi, &sb);
+    if (r.records)
+        build_records(c, r.name, &sb);
+    else
+        build(c, app, r.name, cond, lo, hi, &sb);
     free(cond);
     rinfo_free(&r);
     *sql = vnd_sb_take(&sb);

@@ -450,6 +450,15 @@ static int put_switch_change(struct vnd_ingest *ing, struct trace *t, char **err
     return rc;
 }
 
+/* Trace t's rows are flow records (an IPFIX collector's), as the apps
+ * tell them by vnd_meta's source (diag_common.c). */
+static bool flow_records(const struct trace *t)
+{
+    const char *s = t->o.source;
+    size_t n = s ? strlen(s) : 0;
+    return n > 6 && !strcmp(s + n - 6, " ipfix");
+}
+
 /* Trace t's packet sampling, as its rollups' RTT samples need to know
  * (rollup.h: none under sampling). */
 static void rollups_sampled(struct trace *t)
@@ -666,7 +675,7 @@ int vnd_ingest_add_trace(struct vnd_ingest *ing, const struct vnd_trace_opts *o,
          * made before no longer holds the rows of a trace parsed again */
         if (vnd_store_only_trace(ing->st, o->id, k->table)) {
             if (ing->rollups && !o->replace && !o->append)
-                k->rollup = vnd_rollup_new(ing->st, k->table, k->rule, err);
+                k->rollup = vnd_rollup_new(ing->st, k->table, k->rule, flow_records(t), err);
             else if (vnd_rollup_drop(ing->st, k->table, err))
                 goto out_rollback;
             if (!k->rollup && *err)

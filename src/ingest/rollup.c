@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "flow/tcp_rtt.h"
+#include "ingest/rollup_records.h"
 #include "store/store.h"
 #include "util/ddsketch.h"
 #include "util/util.h"
@@ -86,6 +87,9 @@ struct cell {
 };
 
 struct vnd_rollup {
+    /* a table of flow records' rollup (rollup_records.h): everything
+     * below but table unused */
+    struct vnd_rec_rollup *rec;
     char *table;
     int col[C_N];                    /* the rule's column, -1: none */
     struct vnd_rowpipe_target ins;   /* rowid first */
@@ -157,7 +161,8 @@ static void emit_sample(void *arg, int flow, double seg_ts, double ack_ts, int k
 
 void vnd_rollup_sampled(struct vnd_rollup *r, uint32_t n)
 {
-    if (n <= 1 || !r->rtt)
+    /* a record rollup's sums need no rate: the apps apply it */
+    if (n <= 1 || !r->rtt || r->rec)
         return;
     char why[80];
     snprintf(why, sizeof why, "packets sampled 1 in %u (few segments keep their ACK)", n);
@@ -192,11 +197,29 @@ bool vnd_rollup_kept_for(const char *const *columns, int ncolumns)
     return standard_columns(columns, ncolumns, col);
 }
 
+/* A table of flow records' rollup, named `name`. */
+static struct vnd_rollup *records_new(struct vnd_store *st, char *name,
+                                      const struct vnd_parse_rule *rule, char **err)
+{
+    struct vnd_rec_rollup *rec = vnd_rec_rollup_new(st, name, rule, err);
+    if (!rec) {
+        free(name);
+        return NULL;
+    }
+    struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
+    r->rec = rec;
+    r->table = name;
+    return r;
+}
+
 struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
-                                  const struct vnd_parse_rule *rule, char **err)
+                                  const struct vnd_parse_rule *rule, bool records, char **err)
 {
     int col[C_N];
-    if (!standard_columns((const char *const *)rule->columns, rule->ncolumns, col))
+    bool packets = !records
+                   && standard_columns((const char *const *)rule->columns, rule->ncolumns, col);
+    if (!packets && !(records && vnd_rec_rollup_kept_for((const char *const *)rule->columns,
+                                                         rule->ncolumns)))
         return NULL;                 /* not a standard table: no rollup */
     char *name = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, table);
     /* a trace may write a table of that name itself (a trace "X__rollup"):
@@ -205,6 +228,8 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         free(name);
         return NULL;
     }
+    if (records)
+        return records_new(st, name, rule, err);
     struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
     memcpy(r->col, col, sizeof col);
     r->table = name;
@@ -282,6 +307,7 @@ void vnd_rollup_free(struct vnd_rollup *r)
 {
     if (!r)
         return;
+    vnd_rec_rollup_free(r->rec);
     cells_evict(r, INT64_MAX);
     vnd_gmap_free(&r->cells);
     free(r->c);
@@ -554,6 +580,10 @@ static bool is_address(const struct vnd_value *v)
 
 void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
 {
+    if (r->rec) {
+        vnd_rec_rollup_row(r->rec, v, present);
+        return;
+    }
     const int *col = r->col;
     /* the types the apps' SQL and the rollup agree on */
     int s = col[C_SRC], d = col[C_DST], sp = col[C_SPORT], dp = col[C_DPORT];
@@ -625,6 +655,8 @@ void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool 
 
 void vnd_rollup_finish(struct vnd_rollup *r)
 {
+    if (r->rec)
+        return;
     drain(r);
     if (r->rtt)
         vnd_rtt_machine_end(r->m);
@@ -675,6 +707,19 @@ static int delete_op(void *arg, char **msg)
     return rc;
 }
 
+void vnd_rollup_queue_delete(struct vnd_rowpipe *pipe, struct vnd_store *st, const char *table,
+                             const int64_t (*ranges)[2], size_t n)
+{
+    if (!n)
+        return;
+    struct deletion *d = vnd_xmalloc(sizeof *d + n * sizeof d->range[0]);
+    d->st = st;
+    d->table = table;
+    d->n = n;
+    memcpy(d->range, ranges, n * sizeof d->range[0]);
+    vnd_rowpipe_run(pipe, delete_op, d);
+}
+
 /* True when most interned flows had no row in the slots kept. */
 static bool flows_stale(const struct vnd_rollup *r)
 {
@@ -702,6 +747,10 @@ static void flows_restart(struct vnd_rollup *r)
 
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
 {
+    if (r->rec) {
+        vnd_rec_rollup_emit(r->rec, pipe);
+        return;
+    }
     drain(r);
     bool restart = flows_stale(r);
     if (restart && r->rtt)
@@ -804,10 +853,10 @@ const char *vnd_rollup_table(const struct vnd_rollup *r)
 
 const char *vnd_rollup_status(const struct vnd_rollup *r)
 {
-    return r->status_text;
+    return r->rec ? vnd_rec_rollup_status(r->rec) : r->status_text;
 }
 
 uint64_t vnd_rollup_packets(const struct vnd_rollup *r)
 {
-    return r->packets;
+    return r->rec ? vnd_rec_rollup_rows(r->rec) : r->packets;
 }

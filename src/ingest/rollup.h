@@ -40,9 +40,10 @@ struct vnd_store;
  * an old one of that name dropped) in the open transaction, through the
  * store's provider (SQLite or PostgreSQL); NULL when the rule lacks a
  * column the rollup needs (no rollup: not an error; docs/rollups.md), or
- * NULL and *err. */
+ * NULL and *err.  `records`: the table holds flow records, and its rollup
+ * is rollup_records.h's (the calls below go there). */
 struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
-                                  const struct vnd_parse_rule *rule, char **err);
+                                  const struct vnd_parse_rule *rule, bool records, char **err);
 void vnd_rollup_free(struct vnd_rollup *r);
 /* True when a table of these columns gets a rollup (it has the standard
  * ts, src_ip, src_port, dst_ip, dst_port, proto and payload_len). */
@@ -71,6 +72,10 @@ void vnd_rollup_finish(struct vnd_rollup *r);
  * accumulators start again from zero). */
 void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe);
 
+/* Queues the deletion of the table's rows of rowids [ranges[i][0],
+ * ranges[i][1]) (copied) on the writer thread, in the open batch. */
+void vnd_rollup_queue_delete(struct vnd_rowpipe *pipe, struct vnd_store *st, const char *table,
+                             const int64_t (*ranges)[2], size_t n);
 /* For the table's vnd_meta row: the rollup's table, its status text
  ("rollup", or "rollup-no-rtt: why" ...) and the rows it holds. */
 const char *vnd_rollup_table(const struct vnd_rollup *r);

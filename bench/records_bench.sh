@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # records_bench.sh — `vnd diag throughput` on a table of IPFIX flow records
-# (docs/capture.md, "Throughput from flow records"), beside:
+# (docs/capture.md, "Throughput from flow records"): from the table's
+# rollup (docs/rollups.md, "Flow records"), and from the records
+# (--no-rollup, the C step), beside:
 #   - the same app's SQL, as `--show-sql` prints it, run by `vnd query`
 #     (what PostgreSQL and a table without the C step run);
 #   - the floor: `vnd query` counting the five columns the app reads, over
@@ -54,21 +56,31 @@ best() {
     done
     echo "$b"
 }
-"$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" --show-sql >"$W/q.sql"
-STEP=$(best step "$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" -f csv)
+"$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" --no-rollup --show-sql >"$W/q.sql"
+ROLLUP=$(best rollup "$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" -f csv)
+STEP=$(best step "$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" --no-rollup -f csv)
 SQL=$(best sql "$B/vnd" query -d "$DB" -f csv --timeout 600 "$(cat "$W/q.sql")")
 FLOOR=$(best floor "$B/vnd" query -d "$DB" -f csv \
     "select count(ts), count(start_ts), count(end_ts), count(packets), count(bytes) from flows")
 BYFLOW=$(best byflow "$B/vnd" diag throughput -d "$DB" -t flows --slot "$SLOT" --by-flow -f csv)
+# a program's start, the floor of any answer
+START=$(best start "$B/vnd" query -d "$DB" -f csv "select 1")
 SLOTS=$(($(grep -vc '^#' "$W/out.step") - 1))
 if ! cmp -s <(grep -v '^#' "$W/out.step" | cut -d, -f1,5) <(grep -v '^#' "$W/out.sql" | cut -d, -f1,5); then
     echo "# note: the step's and the SQL's t and records columns differ"
 fi
+if ! cmp -s <(grep -v '^#' "$W/out.step" | cut -d, -f1,5) <(grep -v '^#' "$W/out.rollup" | cut -d, -f1,5); then
+    echo "# note: the rollup's and the step's t and records columns differ"
+fi
 rate() { awk -v r="$ROWS" -v s="$1" 'BEGIN { printf "%.2f M", r / s / 1e6 }'; }
 printf '%-34s %10s %16s\n' "" "seconds" "records/s"
+printf '%-34s %10s %16s\n' "throughput (the rollup)" "$ROLLUP" "$(rate "$ROLLUP")"
 printf '%-34s %10s %16s\n' "throughput (C step)" "$STEP" "$(rate "$STEP")"
 printf '%-34s %10s %16s\n' "throughput (its SQL, vnd query)" "$SQL" "$(rate "$SQL")"
 printf '%-34s %10s %16s\n' "floor (reading the five columns)" "$FLOOR" "$(rate "$FLOOR")"
 printf '%-34s %10s %16s\n' "throughput --by-flow (C step)" "$BYFLOW" "$(rate "$BYFLOW")"
+printf '%-34s %10s %16s\n' "a program's start (select 1)" "$START" ""
 awk -v a="$SQL" -v b="$STEP" -v f="$FLOOR" -v n="$SLOTS" \
     'BEGIN { printf "the step: %.1fx faster than the SQL, %.1fx the floor'"'"'s time; %d slots out\n", a / b, b / f, n }'
+awk -v r="$ROLLUP" -v b="$STEP" -v s="$START" \
+    'BEGIN { printf "the rollup: %.1fx faster than the step (%.3f s over a program'"'"'s start)\n", b / r, r - s }'

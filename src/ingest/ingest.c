@@ -38,10 +38,8 @@ struct sink {
      * trace is alone in its table with slot 0.  Checked at every commit
      * (check_auto); off once another trace writes the table. */
     bool auto_rowid;
-    /* The table's rollup (rollup.h; owners only, NULL: none) and which
-     * of a stored row's values it sees are there. */
+    /* The table's rollup (rollup.h; owners only, NULL: none). */
     struct vnd_rollup *rollup;
-    bool *present;
 };
 
 struct trace {
@@ -136,7 +134,6 @@ static void sink_free(struct sink *k)
 {
     vnd_store_writer_free(k->insert.writer);
     vnd_rollup_free(k->rollup);
-    free(k->present);
     free(k->table);
     free(k->cols);
     free(k->col_fields);
@@ -208,7 +205,6 @@ static void sink_layout(struct sink *k)
     const struct vnd_parse_rule *r = k->rule;
     k->cols = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->cols);
     k->col_fields = vnd_xcalloc((size_t)r->nfields + 1, sizeof *k->col_fields);
-    k->present = vnd_xcalloc((size_t)r->ncolumns + 1, sizeof *k->present);
     int o = 0;
     for (int c = 0; c < r->ncolumns; c++) {
         struct column *col = &k->cols[c];
@@ -817,11 +813,8 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
     vnd_rowpipe_end_cells(pipe, ncells + (uint32_t)ncolumns);
     /* the row's values where they lie (valid until the next row begins) */
     struct vnd_rollup *rollup = k->owner->rollup;
-    if (rollup) {
-        for (int c = 0; c < ncolumns; c++)
-            k->present[c] = vals[c].type != VND_SQL_NULL;
-        vnd_rollup_row(rollup, vals, k->present);
-    }
+    if (rollup)
+        vnd_rollup_row(rollup, vals);
 }
 
 /* True when hash sampling needs the packet decoded before admit(). */

@@ -92,6 +92,8 @@ struct vnd_rollup {
     struct vnd_rec_rollup *rec;
     char *table;
     int col[C_N];                    /* the rule's column, -1: none */
+    int ncols;                       /* the rule's */
+    bool *present;                   /* of the row being read, by column */
     struct vnd_rowpipe_target ins;   /* rowid first */
     struct vnd_store *st;            /* a cell's old rows are deleted there */
     int64_t next_rowid;
@@ -232,6 +234,8 @@ struct vnd_rollup *vnd_rollup_new(struct vnd_store *st, const char *table,
         return records_new(st, name, rule, err);
     struct vnd_rollup *r = vnd_xcalloc(1, sizeof *r);
     memcpy(r->col, col, sizeof col);
+    r->ncols = rule->ncolumns;
+    r->present = vnd_xcalloc((size_t)rule->ncolumns + 1, sizeof *r->present);
     r->table = name;
     r->st = st;
     r->status = VND_ROLLUP_STATUS_ALL;
@@ -308,6 +312,7 @@ void vnd_rollup_free(struct vnd_rollup *r)
     if (!r)
         return;
     vnd_rec_rollup_free(r->rec);
+    free(r->present);
     cells_evict(r, INT64_MAX);
     vnd_gmap_free(&r->cells);
     free(r->c);
@@ -578,12 +583,15 @@ static bool is_address(const struct vnd_value *v)
     return v->type == VND_SQL_TEXT || v->type == VND_SQL_ADDR;
 }
 
-void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v, const bool *present)
+void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *v)
 {
     if (r->rec) {
-        vnd_rec_rollup_row(r->rec, v, present);
+        vnd_rec_rollup_row(r->rec, v);
         return;
     }
+    bool *present = r->present;
+    for (int c = 0; c < r->ncols; c++)
+        present[c] = v[c].type != VND_SQL_NULL;
     const int *col = r->col;
     /* the types the apps' SQL and the rollup agree on */
     int s = col[C_SRC], d = col[C_DST], sp = col[C_SPORT], dp = col[C_DPORT];

@@ -54,9 +54,9 @@ void vnd_rollup_columns(const char *const **names, const enum vnd_sql_type **typ
  * keeps none: its rows would no longer be the rollup's).  0 or an errno. */
 int vnd_rollup_drop(struct vnd_store *st, const char *table, char **err);
 
-/* One stored row of the table: its values by column (type NULL... as the
- * row pipe got them; `present[c]` false: SQL NULL). */
-void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *vals, const bool *present);
+/* One stored row of the table: its values by the rule's column, as the
+ * row pipe got them (type VND_SQL_NULL: NULL). */
+void vnd_rollup_row(struct vnd_rollup *r, const struct vnd_value *vals);
 
 /* The table's packets are sampled 1 in n from now on: n > 1 ends its RTT
  * samples (status rollup-no-rtt).  Sampling separates a segment from its

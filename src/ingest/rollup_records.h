@@ -56,8 +56,7 @@ void vnd_rec_rollup_free(struct vnd_rec_rollup *r);
 /* The rollup table's columns after its rowid: names, types, *n. */
 void vnd_rec_rollup_columns(const char *const **names, const enum vnd_sql_type **types, int *n);
 /* One stored record: its values by the rule's column. */
-void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *vals,
-                        const bool *present);
+void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *vals);
 /* The rows of the seconds touched since the last call, into the pipe. */
 void vnd_rec_rollup_emit(struct vnd_rec_rollup *r, struct vnd_rowpipe *pipe);
 const char *vnd_rec_rollup_status(const struct vnd_rec_rollup *r);

@@ -12,13 +12,16 @@
 # loopback, which packs them.  Each time is the best of RUNS runs (default
 # 3): the machine is shared.
 #
-#   bench/records_bench.sh [MESSAGES=62500 (1 M records)] [RUNS=3] [SLOT=1]
+#   bench/records_bench.sh [MESSAGES=62500 (1 M records)] [RUNS=3] [SLOT=1] [PPS=20000]
+# (PPS: the messages sent a second; fewer spread the records, and the
+# rollup's rows, over more seconds)
 set -eu
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
 N=${1:-62500}
 RUNS=${2:-3}
 SLOT=${3:-1}
+PPS=${4:-20000}
 W=$(mktemp -d /tmp/vnd-records-bench.XXXXXX)
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$W"' EXIT
@@ -34,15 +37,16 @@ for _ in $(seq 100); do
         2>/dev/null | grep -q 201 && break
     sleep 0.1
 done
-echo "# sending $N messages of 16 records (paced at 20,000 a second)"
-"$B/bench/flowsend" -k ipfix -d "127.0.0.1:$PORT" -n "$N" -p 20000 -i 1 -s 7 >/dev/null
+echo "# sending $N messages of 16 records (paced at $PPS a second)"
+"$B/bench/flowsend" -k ipfix -d "127.0.0.1:$PORT" -n "$N" -p "$PPS" -i 1 -s 7 >/dev/null
 sleep 2
 kill -INT "$PID"
 wait "$PID" || true
 PID=
 DB=$W/t.db.tenants/default.db
 ROWS=$("$B/vnd" query -d "$DB" -f csv "select count(*) from flows" | tail -1)
-echo "# $ROWS records stored; slot $SLOT s"
+echo "# $ROWS records stored; slot $SLOT s;" \
+    "$("$B/vnd" query -d "$DB" -f csv "select count(*) from flows__rollup" | tail -1) rollup rows"
 
 # best NAME CMD...: the best wall time of RUNS runs
 best() {

@@ -3,8 +3,9 @@
  * vnd_diag_opts_from_json and vnd_diag_report on a guarded connection with
  * a time limit, over a database holding a packet table (A, and B its copy
  * 1 ms later with a packet lost), a table sampled 1 in 4 by hash (S) and
- * flow records the switch sampled 1 in 10 (F).  Every app's SQL, its C
- * step and its output meet whatever options get past the checks.  Input:
+ * flow records the switch sampled 1 in 10 (F; R with a rollup).  Every
+ * app's SQL, its C step and its output meet whatever options get past the
+ * checks.  Input:
  * one byte choosing the app, the output format and a plot, then the JSON.
  * Every refusal carries a message; nothing may crash. */
 #include <jansson.h>
@@ -78,7 +79,28 @@ static const char schema[] =
     "CREATE TABLE M AS SELECT * FROM A WHERE id < 80 OR (id % 2 = 0 AND src_port = 80);"
     "INSERT INTO vnd_meta VALUES ('m', 'M', 'vnd-tabled', 2, 2);"
     "INSERT INTO vnd_sampling VALUES ('m', 'M', 0, 1, 'count', 1, 'configured'),"
-    " ('m', 'M', 101, 2, 'count', 2, 'budget');";
+    " ('m', 'M', 101, 2, 'count', 2, 'budget');"
+    /* Q's records with their rollup (ingest/rollup_records.h), which
+     * throughput answers from: seconds as ingest writes them, and rows
+     * no ingest writes (NULLs, text, negatives, seconds past int64's
+     * doubles, a sum past a double's range) */
+    "ALTER TABLE vnd_meta ADD COLUMN status TEXT;"
+    "ALTER TABLE vnd_meta ADD COLUMN packets_stored INTEGER;"
+    "ALTER TABLE vnd_meta ADD COLUMN rollup TEXT;"
+    "ALTER TABLE vnd_meta ADD COLUMN rollup_status TEXT;"
+    "ALTER TABLE vnd_meta ADD COLUMN rollup_packets INTEGER;"
+    "CREATE TABLE R AS SELECT * FROM Q;"
+    "INSERT INTO vnd_meta (trace, tbl, source, sampling, flow_sampling, status, packets_stored,"
+    " rollup, rollup_status, rollup_packets) SELECT 'r', 'R', 'vnd-tabled ipfix', 10, 1,"
+    " 'complete', count(*), 'R__rollup', 'rollup-records', count(*) FROM R;"
+    "INSERT INTO vnd_sampling VALUES ('r', 'R', 0, 10, 'count', 1, 'configured');"
+    "CREATE TABLE R__rollup (slot INTEGER NOT NULL, packets REAL NOT NULL, bytes REAL NOT NULL,"
+    " sq REAL, records INTEGER NOT NULL, firsts INTEGER NOT NULL);"
+    "WITH RECURSIVE k(i) AS (SELECT 95 UNION ALL SELECT i + 1 FROM k WHERE i < 106)"
+    " INSERT INTO R__rollup SELECT i, 40.5 * (i % 3), 60000.25 * (i % 5), 9e8 * i, 1 + i % 4,"
+    " i % 2 FROM k;"
+    "INSERT INTO R__rollup VALUES (100, 'x', -1, NULL, -3, 7), (9.2e18, 1, 1, 1, 1, 1),"
+    " (-9.2e18, 1e308, 1e308, -1, 0, 0), (101, 1, 1, 'sq', 1, 2);";
 
 /* The database goes in $TMPDIR (run-libfuzzer.sh's own directory, which
  * it removes whatever happens: libFuzzer leaves without atexit), else

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "ingest/rollup_records.h"
 #include "output/output.h"
 #include "util/sb.h"
 
@@ -227,7 +228,7 @@ void vnd_diag_origin(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
  * VND_DIAG_RECORD_SPAN_MAX seconds before it (a time the exporter got
  * wrong: spread over years, one record would be a billion slots), when
  * the record is taken as a point at its end. */
-#define VND_DIAG_RECORD_SPAN_MAX 86400.0
+#define VND_DIAG_RECORD_SPAN_MAX VND_RECORD_SPAN_MAX   /* the records' rollup's too */
 void vnd_diag_record_start(struct vnd_sb *sb, const char *prefix);
 void vnd_diag_record_end(struct vnd_sb *sb, const char *prefix);
 

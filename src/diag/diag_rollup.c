@@ -13,6 +13,9 @@
  *    proto), none for rtt (the pairing needs both directions whole);
  *    groups: --fields among the flow columns, distribution: --field.
  *
+ * A table of flow records' rollup (ingest/rollup_records.h) answers
+ * throughput of the whole table in whole seconds (fit_records).
+ *
  * The answer is SQL over the rollup, with a first comment line (a C-style
  * one: `vnd query` would take a leading "--" for an option) saying
  * why it was chosen; when the table has a rollup that does not fit, the
@@ -204,7 +207,8 @@ static const char *fit_records(const struct vnd_diag_ctx *c, const struct vnd_di
 {
     const struct vnd_diag_opts *o = c->o;
     if (app != &vnd_diag_throughput)
-        return "the rollup of flow records holds seconds, not flows";
+        return "the rollup of flow records answers throughput only (it holds the seconds' "
+               "totals)";
     if (o->by_flow)
         return "the rollup of flow records holds the seconds' totals, not flows";
     if ((o->where && *o->where) || !isnan(o->since) || !isnan(o->until))

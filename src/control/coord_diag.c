@@ -113,11 +113,12 @@ static int parts_origin(struct vnd_coord_session *s, char **parts, int n, double
     return st;
 }
 
-/* The throughput app's SQL for the coordinator: the embedded app's rows
- * (t, [flow,] packets, bytes, bps), with time 0 asked first and written
- * as a number and each part grouped by slot on its table server, so only
- * the slots' rows cross (docs/distributed.md).  *sql NULL when the
- * coordinator has no parts of the table (the app's own SQL then). */
+/* The throughput app's SQL for the coordinator, of a table of packets:
+ * the embedded app's rows (t, [flow,] packets, bytes, bps), with time 0
+ * asked first and written as a number and each part grouped by slot on
+ * its table server, so only the slots' rows cross (docs/distributed.md).
+ * *sql NULL when the coordinator has no parts of the table, or the app's
+ * own SQL answers (sampled rows, flow records). */
 static int coord_throughput_sql(struct vnd_coord_session *s, sqlite3 *schema,
                                 struct vnd_diag_opts *o, char **sql, char **err)
 {
@@ -133,7 +134,9 @@ static int coord_throughput_sql(struct vnd_coord_session *s, sqlite3 *schema,
     vnd_samp_read(schema, o->table, &sp);
     bool scaled = vnd_samp_scaled(&sp);
     vnd_samp_free(&sp);
-    if (scaled)
+    /* flow records are spread over their seconds, not counted per row:
+     * the app's own SQL does that too (docs/capture.md) */
+    if (scaled || vnd_diag_flow_records(schema, o->table))
         return 0;
     char **parts;
     int n = table_parts(schema, o->table, &parts);

@@ -16,6 +16,7 @@
 #include "daemon/log.h"
 #include "diag/diag.h"
 #include "ingest/rollup.h"
+#include "ingest/rollup_records.h"
 #include "util/util.h"
 
 
@@ -513,7 +514,8 @@ static void build_parts(const char *schema, const char *priv, const char *remote
 }
 
 /* A table's rollup (ingest/rollup.h), kept by its table server beside a
- * table of the standard columns: foreign table "r<k>_<table>" over
+ * table of the standard columns, or of flow records with the columns of
+ * their rollup (ingest/rollup_records.h): foreign table "r<k>_<table>" over
  * "<table>__rollup" and view "<table>__rollup", the name it has in
  * embedded mode, for the apps (coord_diag.c) and the tenant's SQL.  Only
  * for a table on one host (a rollup holds one trace's rows, its slots
@@ -525,10 +527,14 @@ static void build_rollups(const char *schema, const char *priv, const char *remo
     const char *const *names;
     const enum vnd_sql_type *types;
     int ncols;
-    vnd_rollup_columns(&names, &types, &ncols);
     for (int i = 0; i < n; i++) {
-        if (!vnd_rollup_kept_for(t[i].cols, t[i].ncols))
+        if (t[i].records ? !vnd_rec_rollup_kept_for(t[i].cols, t[i].ncols)
+                         : !vnd_rollup_kept_for(t[i].cols, t[i].ncols))
             continue;
+        if (t[i].records)
+            vnd_rec_rollup_columns(&names, &types, &ncols);
+        else
+            vnd_rollup_columns(&names, &types, &ncols);
         char *view = vnd_strdup_printf("%s" VND_ROLLUP_SUFFIX, t[i].table);
         char *fn = vnd_strdup_printf("r%d_%s", i, t[i].table);
         bool skip = strlen(view) > 63 || strlen(fn) > 63;
@@ -539,7 +545,7 @@ static void build_rollups(const char *schema, const char *priv, const char *remo
             free(fn);
             continue;
         }
-        struct vnd_coord_table r = {t[i].host, view, ncols, names, types};
+        struct vnd_coord_table r = {t[i].host, view, ncols, names, types, false};
         char *srv = server_name(t[i].host);
         foreign_table(sb, priv, fn, srv, remote_schema, &r, "");
         view_over(sb, schema, view, &r, priv, fn);

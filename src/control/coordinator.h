@@ -76,6 +76,7 @@ struct vnd_coord_table {
     int ncols;
     const char *const *cols;
     const enum vnd_sql_type *types;
+    bool records;                   /* flow records: its rollup is rollup_records.h's */
 };
 
 /* Creates (or completes: each step is idempotent) the foreign tables,

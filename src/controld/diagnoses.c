@@ -706,7 +706,8 @@ static int coord_create(struct vnd_controld *cd, const char *tenant, long long n
         return 0;
     struct vnd_dtrace *t = vnd_xcalloc((size_t)n + 1, sizeof *t);
     for (int i = 0; i < n; i++)
-        t[i] = (struct vnd_dtrace){v[i].host, v[i].name, v[i].parse_text};
+        t[i] = (struct vnd_dtrace){v[i].host, v[i].name, v[i].parse_text,
+                                   v[i].mode && !strcmp(v[i].mode, "ipfix")};
     int rc = vnd_distributed_create(cd, tenant, num, t, n, why);
     free(t);
     return rc;

@@ -76,7 +76,7 @@ int vnd_distributed_create(struct vnd_controld *cd, const char *tenant, long lon
             tabs = vnd_xrealloc(tabs, (size_t)(nt + 1) * sizeof *tabs);
             tabs[nt++] = (struct vnd_coord_table){t[i].host, table, rule->ncolumns,
                                                   (const char *const *)rule->columns,
-                                                  rule->coltypes};
+                                                  rule->coltypes, t[i].records};
         }
     }
     if (!rc) {

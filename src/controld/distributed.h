@@ -13,6 +13,7 @@ struct vnd_dtrace {
     const char *host;
     const char *name;           /* its virtual name */
     const char *parse_text;     /* the table server's parse configuration */
+    bool records;               /* its tables hold flow records (Mode ipfix) */
 };
 
 /* A foreign server and user mapping for every NIB host with

@@ -464,7 +464,11 @@ char *vnd_diag_rollup_wanted(sqlite3 *db, const struct vnd_diag_app *app,
     if (!answers(app) || !o->table || disabled(o) || !lookup(db, o->table, &r))
         return NULL;
     char *name = NULL;
-    if (r.agree && strcmp(r.status, VND_ROLLUP_STATUS_NONE)) {
+    /* a records rollup's rows are of no use to a question it cannot
+     * answer (a --since of it has no ts_min to find its window by) */
+    struct vnd_diag_ctx c = {db, o};
+    if (r.agree && strcmp(r.status, VND_ROLLUP_STATUS_NONE)
+        && !(r.records && fit_records(&c, app))) {
         name = r.name;
         r.name = NULL;
     }

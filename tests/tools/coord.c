@@ -5,7 +5,8 @@
  *
  *   tool_coord [-p PWFILE] [-t SECONDS] [-m MB] CONNINFO CMD ARGS...
  *     server HOST CONNINFO [PWFILE]          foreign server + user mapping
- *     create TENANT NUM HOST:TABLE...        a diagnosis (standard columns)
+ *     create TENANT NUM HOST:TABLE[:ipfix]...   a diagnosis (standard columns;
+ *                                            :ipfix, flow records')
  *     drop NUM
  *     query TENANT NUM FORMAT SQL HOST:TABLE...   rows to stdout
  *     diag TENANT NUM FORMAT APP OPTIONS-JSON HOST:TABLE...   (show-sql
@@ -106,14 +107,24 @@ int main(int argc, char **argv)
             ret = die(500, err);
         free(spw);
     } else if (!strcmp(cmd, "create") && na >= 3) {
-        struct vnd_parse_conf *pc = vnd_parseconf_default();
-        const struct vnd_parse_rule *r = &pc->rules[0];
+        /* HOST:TABLE:ipfix: a table of flow records, of their default
+         * parse configuration */
+        struct vnd_parse_conf *pc = vnd_parseconf_default(), *fpc = NULL;
+        if (vnd_parseconf_parse(vnd_parseconf_flow_default_text, "flow", &fpc, &err))
+            return die(500, err);
         int n = na - 2;
         struct vnd_coord_point *p = points_of(a + 2, n);
         struct vnd_coord_table *t = vnd_xcalloc((size_t)n, sizeof *t);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            char *kind = strchr(p[i].point, ':');
+            bool records = kind && !strcmp(kind, ":ipfix");
+            if (kind)
+                *kind = 0;
+            const struct vnd_parse_rule *r = records ? &fpc->rules[0] : &pc->rules[0];
             t[i] = (struct vnd_coord_table){p[i].host, p[i].point, r->ncolumns,
-                                            (const char *const *)r->columns, r->coltypes};
+                                            (const char *const *)r->columns, r->coltypes,
+                                            records};
+        }
         char *remote = vnd_strdup_printf("%s-d%s", a[0], a[1]);
         if (vnd_coord_diagnosis_create(c, a[0], atoll(a[1]), remote, t, n, &err))
             ret = die(500, err);
@@ -121,6 +132,7 @@ int main(int argc, char **argv)
         free(t);
         points_free(p, n);
         vnd_parseconf_free(pc);
+        vnd_parseconf_free(fpc);
     } else if (!strcmp(cmd, "drop") && na == 1) {
         if (vnd_coord_diagnosis_drop(c, atoll(a[0]), &err))
             ret = die(500, err);

@@ -255,7 +255,7 @@ check "a rollup that does not hold the table's rows (vnd_meta): the rows" \
 psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET rollup_packets = rollup_packets + 1 WHERE tbl = 'C'" >/dev/null
 
 # ---- flow records and their rollup (docs/rollups.md, "Flow records") ----
-# a table server writing alice's diagnosis d5 on ts1 (vnd-tabled
+# a table server writing alice's diagnosis d7 on ts1 (vnd-tabled
 # --trace-store pg, IPFIX from bench/flowsend on loopback): throughput of
 # the records through the coordinator reads the rollup's rows, a row a
 # second, and gives the records' answer
@@ -269,36 +269,44 @@ RTPID=$!
 trap 'kill $RTPID 2>/dev/null; stop_controld 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do
     curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$W/ts.secret")" \
-        -d '{"id":"F","tag":1,"mode":"ipfix","tenant":"alice-d5"}' \
+        -d '{"id":"F","tag":1,"mode":"ipfix","tenant":"alice-d7"}' \
         "http://127.0.0.1:$TSPORT/v1/traces" 2>/dev/null | grep -q 201 && break
     sleep 0.1
 done
 "${VND_BUILD:-$(dirname "$VND")}/bench/flowsend" -k ipfix -d "127.0.0.1:$((TSPORT + 1))" \
     -n 1000 -p 500 -i 1 -s 17 >/dev/null
 for _ in $(seq 100); do
-    [ "$(psql_ ts1 -d vnd -At -c "select rollup_packets from \"alice-d5\".vnd_meta where tbl = 'F'" 2>/dev/null)" = 16000 ] && break
+    [ "$(psql_ ts1 -d vnd -At -c "select rollup_packets from \"alice-d7\".vnd_meta where tbl = 'F'" 2>/dev/null)" = 16000 ] && break
     sleep 0.1
 done
 kill -INT $RTPID; wait $RTPID 2>/dev/null
 check_eq "a table server's 16,000 flow records on ts1, with their rollup" \
-    "$(psql_ ts1 -d vnd -At -c "select rollup_status || ' ' || rollup_packets from \"alice-d5\".vnd_meta where tbl = 'F'")" \
+    "$(psql_ ts1 -d vnd -At -c "select rollup_status || ' ' || rollup_packets from \"alice-d7\".vnd_meta where tbl = 'F'")" \
     "rollup-records 16000"
-co create alice 5 ts1:F:ipfix 2>"$W/err"
-check "diagnosis d5 of alice: her records F on ts1 $(cat "$W/err")" [ $? = 0 ]
-rsql=$(co diag alice 5 sql throughput '{"table":"F","slot":2}' ts1:F 2>&1)
+co create alice 7 ts1:F:ipfix 2>"$W/err"
+check "diagnosis d7 of alice: her records F on ts1 $(cat "$W/err")" [ $? = 0 ]
+rsql=$(co diag alice 7 sql throughput '{"table":"F","slot":2}' ts1:F 2>&1)
 check "throughput of the records: answered from the rollup F__rollup" \
     grep -q "^/\* answered from the rollup F__rollup: per second of the clock" <<<"$rsql"
-co diag alice 5 csv throughput '{"table":"F","slot":2}' ts1:F >"$W/rec-a.csv" 2>"$W/err"
-co diag alice 5 csv throughput '{"table":"F","slot":2,"no_rollup":true}' ts1:F >"$W/rec-b.csv" 2>>"$W/err"
+co diag alice 7 csv throughput '{"table":"F","slot":2}' ts1:F >"$W/rec-a.csv" 2>"$W/err"
+co diag alice 7 csv throughput '{"table":"F","slot":2,"no_rollup":true}' ts1:F >"$W/rec-b.csv" 2>>"$W/err"
 if why=$(same_rows "$W/rec-b.csv" "$W/rec-a.csv"); then
     ok "... the records' rows, $(($(grep -vc '^#' "$W/rec-a.csv") - 1)) slots of 2 s"
 else
     not_ok "... the records' rows differ: $why $(cat "$W/err")"
 fi
-rsql=$(co diag alice 5 sql throughput '{"table":"F","by_flow":true}' ts1:F 2>&1)
+rsql=$(co diag alice 7 sql throughput '{"table":"F","by_flow":true}' ts1:F 2>&1)
 check "by flow: the records, and the SQL says why" \
     grep -q "^/\* from the rows, not the rollup F__rollup: the rollup of flow records holds the seconds' totals" <<<"$rsql"
-co drop 5
+# groups and distribution of the records: their own SQL, where they are
+co diag alice 7 csv groups '{"table":"F","fields":["dst_ip"]}' ts1:F >"$W/rec-g.csv" 2>"$W/err"
+check_eq "groups of the records by dst_ip: every packet they carry $(head -c 200 "$W/err")" \
+    "$(awk -F, 'NR > 1 && !/^#/ { p += $2 } END { printf "%.0f", p }' "$W/rec-g.csv")" \
+    "$(co query alice 7 csv 'select sum(packets) from "F"' ts1:F | tail -1)"
+co diag alice 7 csv distribution '{"table":"F","field":"dst_ip"}' ts1:F >"$W/rec-d.csv" 2>"$W/err"
+check "distribution of the records by dst_ip: 16 values $(head -c 200 "$W/err")" \
+    [ "$(grep -vc '^#' "$W/rec-d.csv")" = 17 ]
+co drop 7
 
 # ---- pushdown and joins across hosts ----
 FMT=table q "EXPLAIN VERBOSE SELECT dst_port, count(*) FROM \"C\" WHERE proto = 6 AND payload_len > 0 GROUP BY dst_port" > "$W/plan.txt" 2>&1

@@ -74,7 +74,8 @@ static void usage(FILE *f)
             "                      --show-sql says which)\n"
             "  -f, --format FMT    table (default), csv, json\n"
             "      --plot          draw the time series in the terminal\n"
-            "      --follow        run each slot as rows arrive, until interrupted\n"
+            "      --follow        run each slot as rows arrive, until interrupted (flow\n"
+            "                      records: once no record still to come can reach it)\n"
             "      --interval S    --follow: seconds between runs (default: the slot)\n"
             "      --timeout S     stop a run after S seconds (default 300; 0: none)\n"
             "\nenvironment:\n"
@@ -116,11 +117,11 @@ static int split_list(char *s, const char **list, int *n, int max, const char *o
 /* What --plot draws for an app: one chart per value column. */
 /* One run to stdout, its failure said on stderr.  Returns 0 or -1. */
 static int diag_run(struct vnd_guard *g, const struct vnd_diag_app *app,
-                    const struct vnd_diag_opts *o, enum vnd_fmt fmt, double min_t, bool plot,
-                    bool verdict)
+                    const struct vnd_diag_opts *o, enum vnd_fmt fmt, double min_t,
+                    double max_t, bool plot, bool verdict)
 {
     struct vnd_diag_view r = {.out = stdout, .fmt = fmt, .min_t = min_t, .plot = plot,
-                             .verdict = verdict};
+                             .verdict = verdict, .upto = isfinite(max_t), .max_t = max_t};
     char *err = NULL;
     if (vnd_diag_report(g, app, o, &r, &err) == 0)
         return 0;
@@ -282,7 +283,7 @@ int cmd_diag(int argc, char **argv)
             free(sql);
         }
     } else if (!follow) {
-        status = diag_run(g, app, &o, fmt, -INFINITY, plot, true) ? 1 : 0;
+        status = diag_run(g, app, &o, fmt, -INFINITY, INFINITY, plot, true) ? 1 : 0;
     } else {
         /* the periodic proxy: each complete slot once, as rows arrive */
         signal(SIGINT, on_signal);
@@ -290,19 +291,28 @@ int cmd_diag(int argc, char **argv)
         if (isnan(interval))
             interval = o.slot;
         double next_t = 0;
+        /* flow records are spread over their spans and come when they
+         * end: a slot is done once no record still to come can reach it
+         * (the records' settle), and the records are read whole, not
+         * picked by their ts (each slot printed once, complete) */
+        bool records = o.table && vnd_diag_flow_records(vnd_guard_db(g), o.table);
         while (!stop) {
             if (isnan(o.origin))
                 o.origin = vnd_diag_oldest(vnd_guard_db(g), &o);
             double top = vnd_diag_newest(vnd_guard_db(g), &o);
             if (!isnan(o.origin) && !isnan(top)) {
                 bool two = o.in || o.npath;
-                double done = floor((top - o.origin - (two ? o.window : 0)) / o.slot) * o.slot;
+                double behind = two ? o.window
+                                : records ? vnd_diag_records_settle(vnd_guard_db(g), &o) : 0;
+                double done = floor((top - o.origin - behind) / o.slot) * o.slot;
                 if (done > next_t) {
                     struct vnd_diag_opts w = o;
-                    w.until = o.origin + done;
-                    if (app != &vnd_diag_bottleneck)
+                    if (!records)
+                        w.until = o.origin + done;
+                    if (app != &vnd_diag_bottleneck && !records)
                         w.since = o.origin + next_t;
-                    if (diag_run(g, app, &w, fmt, next_t, plot, app == &vnd_diag_bottleneck)) {
+                    if (diag_run(g, app, &w, fmt, next_t, records ? done : INFINITY, plot,
+                                 app == &vnd_diag_bottleneck)) {
                         status = 1;
                         break;
                     }

@@ -606,7 +606,8 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         struct vnd_cursor *rows = local ? vnd_cursor_sqlite(lst, local_why, schema)
                                         : vnd_coord_cursor(s);
         int code = 0;
-        rc = vnd_diag_cursor_out(rows, out, v->min_t, ycol, plot, &code, err) ? code : 0;
+        rc = vnd_diag_cursor_out(rows, out, v->min_t, v->upto ? v->max_t : INFINITY, ycol, plot,
+                                 &code, err) ? code : 0;
         vnd_cursor_close(rows);
         if (!rc)
             vnd_diag_sampling_out(out, schema, app, &o);

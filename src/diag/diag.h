@@ -101,7 +101,8 @@ size_t vnd_rows_count(const struct vnd_diag_rows *r);
 int vnd_rows_col(const struct vnd_diag_rows *r, const char *name);
 /* Columns, then the rows whose column `t` (if any) is >= min_t, as
  * run_sql writes a statement's rows. */
-void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double min_t);
+void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double min_t,
+                    double max_t);
 void vnd_rows_free(struct vnd_diag_rows *r);
 
 /* ---- applications ---- */
@@ -183,6 +184,10 @@ char *vnd_diag_rollup_timed(sqlite3 *db, const struct vnd_diag_opts *o, const ch
 /* The newest (else oldest) ts of o->table from its rollup, through the
  * rollup's slot index; NaN when it has no rollup fit for time. */
 double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest);
+/* A records table's settle from its rollup (rollup_records.h: how long
+ * past a second the newest ts must be before no record still to come
+ * reaches it); NaN when it has no such rollup. */
+double vnd_diag_rollup_settle(sqlite3 *db, const struct vnd_diag_opts *o);
 
 /* ---- helpers the apps share (diag_common.c) ---- */
 

@@ -428,7 +428,7 @@ int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
     struct vnd_diag_rows rows = {0};
     int rc = vnd_diag_run_step(app, db, o, &rows, err);
     if (rc == 0) {
-        vnd_rows_write(&rows, out, -INFINITY);
+        vnd_rows_write(&rows, out, -INFINITY, INFINITY);
         vnd_rows_free(&rows);
         return 0;
     }

@@ -186,10 +186,39 @@ char *vnd_diag_rollup_timed(sqlite3 *db, const struct vnd_diag_opts *o, const ch
     return name;
 }
 
+/* o->table's rollup when it is a records rollup that holds the table's
+ * rows (malloc'd), else NULL. */
+static char *records_rollup(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    struct rinfo r;
+    if (!o->table || o->pg || disabled(o) || !lookup(db, o->table, &r))
+        return NULL;
+    char *name = NULL;
+    if (r.records && r.agree && !strcmp(r.status, VND_ROLLUP_STATUS_RECORDS)) {
+        name = r.name;
+        r.name = NULL;
+    }
+    rinfo_free(&r);
+    return name;
+}
+
 double vnd_diag_rollup_ts(sqlite3 *db, const struct vnd_diag_opts *o, bool newest)
 {
     char *name = o->table && !o->pg ? vnd_diag_rollup_timed(db, o, o->table) : NULL;
-    double v = name ? rollup_number(db, newest ? TMAX_SQL : T0_SQL, name) : NAN;
+    double v = NAN;
+    if (name)
+        v = rollup_number(db, newest ? TMAX_SQL : T0_SQL, name);
+    else if ((name = records_rollup(db, o)))  /* the newest ts; time 0, the first second */
+        v = rollup_number(db, newest ? "SELECT max(newest) FROM %s" : "SELECT min(slot) FROM %s",
+                          name);
+    free(name);
+    return v;
+}
+
+double vnd_diag_rollup_settle(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    char *name = records_rollup(db, o);
+    double v = name ? rollup_number(db, "SELECT max(settle) FROM %s", name) : NAN;
     free(name);
     return v;
 }

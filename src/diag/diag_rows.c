@@ -66,7 +66,8 @@ int vnd_rows_col(const struct vnd_diag_rows *r, const char *name)
     return -1;
 }
 
-void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double min_t)
+void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double min_t,
+                    double max_t)
 {
     vnd_out_columns(out, r->ncols, (const char *const *)r->cols);
     int tcol = vnd_rows_col(r, "t");
@@ -77,7 +78,7 @@ void vnd_rows_write(const struct vnd_diag_rows *r, struct vnd_out *out, double m
             double tv = t->type == VND_CELL_REAL ? t->r : (double)t->i;
             if (t->type == VND_CELL_NULL)
                 tv = 0;     /* as sqlite3_column_double reads NULL */
-            if (tv < min_t)
+            if (tv < min_t || tv >= max_t)
                 continue;
         }
         for (int i = 0; i < r->ncols; i++)

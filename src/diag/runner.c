@@ -67,7 +67,7 @@ static void append_text(char *key, size_t size, const struct vnd_value *v)
         snprintf(key + at, size - at, "%s%.*s", sep, (int)v->slen, v->s);
 }
 
-int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
+int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t, double max_t,
                         const char *ycol, struct vnd_plot *plot, int *code, char **why)
 {
     int n = c->ncols;
@@ -88,7 +88,7 @@ int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
         if (tcol >= 0) {            /* rows before min_t: nothing else read */
             vnd_cursor_cell(c, tcol, &v[tcol]);
             t = number(&v[tcol]);
-            if (t < min_t)
+            if (t < min_t || t >= max_t)
                 continue;
         }
         for (int i = 0; i < n; i++) {
@@ -111,10 +111,10 @@ int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
     return rc < 0 ? -1 : 0;
 }
 
-/* Runs `sql`: rows with t >= min_t to out, values to plot.  Returns 0,
- * or -1 and *err. */
+/* Runs `sql`: rows with min_t <= t < max_t to out, values to plot.
+ * Returns 0, or -1 and *err. */
 static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, double min_t,
-                   const struct plot_spec *ps, struct vnd_plot *plot, char **err)
+                   double max_t, const struct plot_spec *ps, struct vnd_plot *plot, char **err)
 {
     sqlite3_stmt *st = NULL;
     if (vnd_guard_prepare(g, sql, &st, err))
@@ -122,7 +122,7 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
     struct vnd_cursor *c = vnd_guard_cursor(g, st);
     vnd_guard_start(g);
     char *why = NULL;
-    int rc = vnd_diag_cursor_out(c, out, min_t, ps ? ps->col : NULL, plot, NULL, &why);
+    int rc = vnd_diag_cursor_out(c, out, min_t, max_t, ps ? ps->col : NULL, plot, NULL, &why);
     if (rc) {
         *err = vnd_diag_errf("%s", why);
         free(why);
@@ -132,8 +132,8 @@ static int run_sql(struct vnd_guard *g, const char *sql, struct vnd_out *out, do
 }
 
 /* The plot of rows a C step made, as run_sql draws a statement's. */
-static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct plot_spec *ps,
-                      struct vnd_plot *plot)
+static void plot_rows(const struct vnd_diag_rows *r, double min_t, double max_t,
+                      const struct plot_spec *ps, struct vnd_plot *plot)
 {
     int tcol = vnd_rows_col(r, "t"), ycol = vnd_rows_col(r, ps->col);
     int keys[2] = {vnd_rows_col(r, "dir"), vnd_rows_col(r, "flow")};
@@ -142,7 +142,7 @@ static void plot_rows(const struct vnd_diag_rows *r, double min_t, const struct 
     for (size_t k = 0; k < vnd_rows_count(r); k++) {
         const struct vnd_cell *row = &r->c[k * (size_t)r->ncols];
         double t = row[tcol].type == VND_CELL_REAL ? row[tcol].r : (double)row[tcol].i;
-        if (t < min_t || row[ycol].type == VND_CELL_NULL)
+        if (t < min_t || t >= max_t || row[ycol].type == VND_CELL_NULL)
             continue;
         char key[256] = "";
         for (int i = 0; i < 2; i++)
@@ -180,6 +180,39 @@ double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
     return m;
 }
 
+double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o)
+{
+    double r = vnd_diag_rollup_settle(db, o);
+    if (!isnan(r) || !o->table)
+        return isnan(r) ? 0 : r;
+    /* the rollup's settle from the records: each one's span, and how far
+     * its ts lies behind the largest ts of the records stored before it */
+    struct vnd_sb sb = {0}, x = {0};
+    vnd_sb_printf(&x, "coalesce(ts, ");
+    vnd_diag_record_end(&x, "");
+    vnd_sb_printf(&x, ")");
+    vnd_sb_printf(&sb, "SELECT max(b1 - b0 + CASE WHEN m > x THEN m - x ELSE 0 END) FROM"
+                       " (SELECT ");
+    vnd_diag_record_start(&sb, "");
+    vnd_sb_printf(&sb, " AS b0, ");
+    vnd_diag_record_end(&sb, "");
+    vnd_sb_printf(&sb, " AS b1, %s AS x, max(%s) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED"
+                       " PRECEDING AND 1 PRECEDING) AS m FROM ", x.s, x.s);
+    vnd_sb_ident(&sb, o->table);
+    vnd_sb_printf(&sb, " WHERE ");
+    vnd_diag_record_end(&sb, "");
+    vnd_sb_printf(&sb, " IS NOT NULL)");
+    double v = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    vnd_sb_free(&sb);
+    vnd_sb_free(&x);
+    return v;
+}
+
 double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     double r = vnd_diag_rollup_ts(db, o, false);
@@ -205,7 +238,7 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
 {
     char *err = NULL;
     enum vnd_fmt fmt = r->fmt;
-    double min_t = r->min_t;
+    double min_t = r->min_t, max_t = r->upto ? r->max_t : INFINITY;
     bool plot = r->plot, verdict = r->verdict;
     FILE *f = r->out;
     struct vnd_out *out = vnd_out_new(f, fmt);
@@ -255,14 +288,14 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         vnd_guard_start(g);
         int rc = vnd_diag_run_step(app, vnd_guard_db(g), o, &rows, &err);
         if (rc == 0) {
-            vnd_rows_write(&rows, out, min_t);
+            vnd_rows_write(&rows, out, min_t, max_t);
             if (pl)
-                plot_rows(&rows, min_t, ps, pl);
+                plot_rows(&rows, min_t, max_t, ps, pl);
         } else if (rc == VND_DIAG_USE_SQL) {
             free(err);
             err = NULL;
             char *sql = vnd_diag_sql(app, vnd_guard_db(g), o, &err);
-            if (!sql || run_sql(g, sql, out, min_t, ps, pl, &err))
+            if (!sql || run_sql(g, sql, out, min_t, max_t, ps, pl, &err))
                 ret = -1;
             free(sql);
         } else {

@@ -24,6 +24,8 @@ struct vnd_diag_view {
     double min_t;       /* rows with t < min_t are left out (-INFINITY: none) */
     bool plot;          /* draw the time series under the rows */
     bool verdict;       /* bottleneck: the verdict with the rows */
+    bool upto;          /* rows with t >= max_t are left out too */
+    double max_t;
 };
 
 /* Runs `app` with `o` on the guarded connection `g` (its time limit
@@ -45,12 +47,18 @@ bool vnd_diag_plot_spec(const char *app, const char **col, const char **title,
  * (malloc'd) and *code. */
 struct vnd_cursor;
 struct vnd_plot;
-int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t,
+int vnd_diag_cursor_out(struct vnd_cursor *c, struct vnd_out *out, double min_t, double max_t,
                         const char *ycol, struct vnd_plot *plot, int *code, char **why);
 
 /* The largest ts of the app's tables (of two, the smaller: what both hold)
  * and the origin of its time axis; NaN when empty. */
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o);
 double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o);
+/* A table of flow records is complete up to a slot of its time axis
+ * later than its newest ts: a record still to come may reach back over
+ * its span, and come after records that ended after it.  How far back:
+ * the largest span plus lateness of the records so far (the rollup's
+ * settle, else from the records, rollup_records.h); 0 when empty. */
+double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o);
 
 #endif

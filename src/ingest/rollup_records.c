@@ -18,10 +18,12 @@ enum { R_TS, R_START, R_END, R_PACKETS, R_BYTES, R_SQ, R_N };
 static const char *const col_names[R_N] = {"ts", "start_ts", "end_ts", "packets", "bytes",
                                            "bytes_sq"};
 
-#define COLS 6
-static const char *const names[COLS] = {"slot", "packets", "bytes", "sq", "records", "firsts"};
+#define COLS 8
+static const char *const names[COLS] = {"slot", "packets", "bytes", "sq", "records", "firsts",
+                                        "newest", "settle"};
 static const enum vnd_sql_type types[COLS] = {VND_SQL_INTEGER, VND_SQL_REAL, VND_SQL_REAL,
-                                              VND_SQL_REAL, VND_SQL_INTEGER, VND_SQL_INTEGER};
+                                              VND_SQL_REAL, VND_SQL_INTEGER, VND_SQL_INTEGER,
+                                              VND_SQL_REAL, VND_SQL_REAL};
 static const struct vnd_store_index indexes[] = {{"slot", "slot", NULL}};
 
 /* Cells by second, direct-mapped on its low bits: records touch the last
@@ -34,6 +36,7 @@ struct cell {
     int64_t sec;
     double packets, bytes, sq;
     int64_t records, firsts;
+    double newest, settle;          /* of the records it is the first second of */
     int64_t rowid;                  /* its row in the table (0: none yet) */
     bool used, dirty;
 };
@@ -45,6 +48,7 @@ struct vnd_rec_rollup {
     int col[R_N];                   /* the rule's column, -1: none */
     int64_t next_rowid;
     uint64_t rows;
+    double newest;                  /* the largest ts seen */
     bool live;                      /* it answers (status rollup-records) */
     char *status_text;
     struct cell cells[CELLS];
@@ -91,9 +95,12 @@ struct vnd_rec_rollup *vnd_rec_rollup_new(struct vnd_store *st, const char *name
     r->live = true;
     r->status_text = vnd_xstrdup(VND_ROLLUP_STATUS_RECORDS);
     r->next_rowid = 1;
+    r->newest = -INFINITY;
     struct vnd_store_col cols[COLS];
     for (int i = 0; i < COLS; i++)
-        cols[i] = (struct vnd_store_col){names[i], types[i], strcmp(names[i], "sq") != 0};
+        cols[i] = (struct vnd_store_col){names[i], types[i], types[i] != VND_SQL_REAL
+                                         || !strcmp(names[i], "packets")
+                                         || !strcmp(names[i], "bytes")};
     int rc = vnd_store_make_table(st, r->table, cols, COLS, indexes,
                                   (int)(sizeof indexes / sizeof *indexes), err);
     if (!rc) {
@@ -135,6 +142,7 @@ static struct cell *cell_of(struct vnd_rec_rollup *r, int64_t sec)
     memset(c, 0, sizeof *c);
     c->used = true;
     c->sec = sec;
+    c->newest = c->settle = -INFINITY;
     return c;
 }
 
@@ -198,6 +206,13 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
         double y2p = y * y / p;
         q = r->col[R_SQ] >= 0 && sq > y2p ? sq : y2p;
     }
+    /* how long after the newest ts seen (when it came) a second this
+     * record reaches was still incomplete: its span and how far behind
+     * the newest it came (--follow waits that long; rollup_records.h) */
+    double row_ts = has_ts ? ts : b1;
+    double settle = (b1 - b0) + (r->newest > row_ts ? r->newest - row_ts : 0);
+    if (row_ts > r->newest)
+        r->newest = row_ts;
     double k = floor_of(b0), kn = b1 > b0 ? floor_of(b1) : k;
     bool first = true;
     /* k + 1 > k: where a double no longer counts by ones the walk ends,
@@ -215,7 +230,11 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
         c->bytes += w * y;
         c->sq += w * q;
         c->records++;
-        c->firsts += first;
+        if (first) {
+            c->firsts++;
+            c->newest = row_ts > c->newest ? row_ts : c->newest;
+            c->settle = settle > c->settle ? settle : c->settle;
+        }
         c->dirty = true;
         first = false;
     }
@@ -240,9 +259,12 @@ static void put_cell(struct vnd_rec_rollup *r, struct vnd_rowpipe *pipe, struct 
         {.type = VND_SQL_REAL, .d = c->sq},
         {.type = VND_SQL_INTEGER, .i = c->records},
         {.type = VND_SQL_INTEGER, .i = c->firsts},
+        {.type = VND_SQL_REAL, .d = c->newest},
+        {.type = VND_SQL_REAL, .d = c->settle},
     };
     for (int i = 0; i <= COLS; i++)
-        vnd_rowpipe_put(pipe, i >= 2 && i <= 4 && !isfinite(vals[i].d) ? NULL : &vals[i]);
+        vnd_rowpipe_put(pipe, vals[i].type == VND_SQL_REAL && !isfinite(vals[i].d) ? NULL
+                                                                                 : &vals[i]);
     vnd_rowpipe_end_row(pipe);
 }
 

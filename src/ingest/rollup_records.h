@@ -9,7 +9,12 @@
  *   packets  sum w p,   bytes  sum w y,   sq  sum w q
  * (q the record's sum of squares as the interval takes it,
  * vnd_samp_record_q_sql), `records` the records with w > 0 there and
- * `firsts` those of them whose first such second it is.  These add up:
+ * `firsts` those of them whose first such second it is; and of those
+ * firsts the largest ts, `newest`, and `settle`, the largest span plus
+ * how far behind the newest ts seen the record came: once the table's
+ * newest ts is that far past a second's end, no record still to come
+ * reaches it, as far as the records so far tell (--follow prints a slot
+ * then, vnd_diag_records_done).  These add up:
  * a slot of m seconds from a whole-second time 0 is the sum of its
  * seconds' rows, and the records it rests on are its `firsts` and the
  * records of its first second that began before it (a record's seconds

@@ -161,8 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "options refused: %s\n", err);
     } else {
         /* the byte: app + napps * (format + 3 * plot) */
-        struct vnd_diag_view v = {sink, (enum vnd_fmt)(data[0] / napps % 3), -INFINITY,
-                                  data[0] / (3 * napps) % 2, true};
+        struct vnd_diag_view v = {.out = sink, .fmt = (enum vnd_fmt)(data[0] / napps % 3),
+                                  .min_t = -INFINITY, .plot = data[0] / (3 * napps) % 2,
+                                  .verdict = true};
         if (vnd_diag_report(guard, app, &o, &v, &err)) {
             if (!err)
                 abort();

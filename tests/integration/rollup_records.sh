@@ -8,6 +8,8 @@
 # same t and records, the packets, bytes and bit/s to their rounding.  A
 # question the rollup cannot answer (--by-flow, --where, half seconds)
 # reads the rows and says why; another tenant cannot read the rollup.
+# `vnd diag --follow`, started before the records come, prints each slot
+# once it is complete: the final answer's slot.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib-tabled.sh"
 SEND=${VND_BUILD:-build}/bench/flowsend
@@ -22,9 +24,14 @@ api POST /v1/traces '{"id":"flows","tag":1,"mode":"ipfix","tenant":"alice"}'
 check_eq "alice's ipfix trace: 201" "$CODE" 201
 api POST /v1/traces '{"id":"other","tag":2,"mode":"ipfix","tenant":"bob"}'
 check_eq "bob's: 201" "$CODE" 201
+DB=$W/t.db.tenants/alice.db
+# --follow while the records come: each slot printed once no record still
+# to come can reach it, so every slot it prints is the final one
+"$VND" diag throughput -d "$DB" -t flows -f csv --follow --interval 0.3 >"$W/follow.csv" 2>&1 &
+FPID=$!
+CLEANUP_PIDS="$FPID"
 nsx "$SEND" -k ipfix -d 127.0.0.1:47452 -n 3000 -p 1000 -i 1 -s 11 >/dev/null
 check "flowsend sent 3,000 messages of 16 records" test $? -eq 0
-DB=$W/t.db.tenants/alice.db
 q() { "$VND" query -d "$DB" -f csv "$1" | sed 1d | tr -d '"'; }
 for _ in $(seq 50); do
     [ "$(q "select rollup_packets from vnd_meta where trace = 'flows'")" = 48000 ] && break
@@ -57,6 +64,23 @@ for slot in 1 2 5; do
         same "$W/a.csv" "$W/b.csv" || { sed 's/^/#   rollup: /' "$W/a.csv" | head -5; sed 's/^/#   rows:   /' "$W/b.csv" | head -5; }
 done
 total=$(awk -F, 'NR > 1 { p += $2 } END { printf "%.0f", p }' "$W/a.csv")
+sleep 1
+kill "$FPID" 2>/dev/null
+wait "$FPID" 2>/dev/null
+"$VND" diag throughput -d "$DB" -t flows -f csv >"$W/final.csv"
+# followed slots: t, packets, bytes, records as the final answer has them
+# (1e-6: a record of the same message as the newest may end a millisecond
+# before it)
+fol=$(awk -F, 'NR == FNR { if ($1 ~ /^[0-9]/) f[$1] = $0; next }
+    $1 ~ /^[0-9]/ { n++; split(f[$1], x, ","); if (!($1 in f)) { bad++; next }
+        for (i = 2; i <= NF; i++) { d = x[i] - $i; if (d < 0) d = -d
+            if (d > 1e-6 * (x[i] < 0 ? -x[i] : x[i]) + 1e-9) bad++ } }
+    END { print n + 0, bad + 0 }' "$W/final.csv" "$W/follow.csv")
+read -r nfol badfol <<<"$fol"
+check "--follow printed $nfol slots while the records came, each the final slot ($badfol differ)" \
+    test "$nfol" -ge 2 -a "$badfol" -eq 0 || sed 's/^/#   /' "$W/follow.csv" | head -20
+check_eq "... each slot once" "$(grep -c '^[0-9]' "$W/follow.csv")" \
+    "$(grep '^[0-9]' "$W/follow.csv" | cut -d, -f1 | sort -u | wc -l)"
 check_eq "every packet the records carry is in some slot" "$total" "$(q 'select sum(packets) from flows')"
 api POST /v1/diag '{"app": "throughput", "options": {"table": "flows", "slot": 2}, "show_sql": true, "tenant": "alice"}'
 check "POST /v1/diag: from the rollup too" grep -q "answered from the rollup" <<<"$BODY"

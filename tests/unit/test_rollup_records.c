@@ -15,6 +15,7 @@
 #include "capture/ipfix_source.h"
 #include "decode/packet.h"
 #include "diag/diag.h"
+#include "diag/runner.h"
 #include "ingest/ingest.h"
 #include "ingest/rollup_records.h"
 #include "lang/parseconf.h"
@@ -250,6 +251,20 @@ int main(void)
           "records of hours, 4,096 seconds and more apart: seconds let go and touched again"
           " have another row, which readers add");
 
+    /* what --follow asks of the table: from the rollup, as from the records */
+    for (int k = 0; k < 2; k++) {
+        struct vnd_diag_opts fo;
+        vnd_diag_opts_init(&fo);
+        fo.table = k ? "samp" : "rec";
+        double a[3] = {vnd_diag_newest(db, &fo), vnd_diag_oldest(db, &fo),
+                       vnd_diag_records_settle(db, &fo)};
+        fo.no_rollup = true;
+        double b[3] = {vnd_diag_newest(db, &fo), vnd_diag_oldest(db, &fo),
+                       vnd_diag_records_settle(db, &fo)};
+        CHECK(a[0] == b[0] && a[1] == b[1] && near(a[2], b[2], 1e-12) && b[2] > 0,
+              "%s: newest %.3f, time 0 %.0f, settle %.3f s from the rollup; %.3f, %.0f, %.3f"
+              " from the records", fo.table, a[0], a[1], a[2], b[0], b[1], b[2]);
+    }
     double slots[] = {1, 2, 5, 60, 3600};
     for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
         same_answer(db, "rec", slots[i], NAN, "every record");

@@ -248,7 +248,7 @@ static int parse_query(json_t *obj, struct vnd_api_request *r, char **err)
 static int parse_diag(json_t *obj, struct vnd_api_request *r, char **err)
 {
     static const char *const known[] = {"app", "options", "format", "traces", "tenant",
-                                        "min_t", "plot", "show_sql", NULL};
+                                        "min_t", "complete", "plot", "show_sql", NULL};
     int rc = only_keys(obj, known, err);
     if (rc)
         return rc;
@@ -280,6 +280,12 @@ static int parse_diag(json_t *obj, struct vnd_api_request *r, char **err)
         if (!json_is_number(min_t) || !isfinite(json_number_value(min_t)))
             return refuse(err, 400, "%s", "\"min_t\" must be a number (seconds, as t)");
         r->min_t = json_number_value(min_t);
+    }
+    json_t *complete = json_object_get(obj, "complete");
+    if (complete) {
+        if (!json_is_boolean(complete))
+            return refuse(err, 400, "%s", "\"complete\" must be true or false");
+        r->complete = json_is_true(complete);
     }
     json_t *plot = json_object_get(obj, "plot");
     if (plot) {

@@ -12,14 +12,16 @@
  *   POST   /v1/query             {"sql", "format": "json"|"csv"|"table", "tenant",
  *                                  "traces": [ids]}
  *   POST   /v1/diag              {"app", "options": {...}, "format": "json"|"csv"|"table",
- *                                  "tenant", "traces": [ids], "min_t", "plot"}
+ *                                  "tenant", "traces": [ids], "min_t", "complete",
+ *                                  "plot"}
  *
  * Every trace belongs to a tenant ("tenant" when it is created, else the
  * tenant "default"), and a query or a diagnostic application reads the
  * database of one tenant only.  "app" is a name of vnd_diag_apps and
  * "options" its options as diag/opts_json.h reads them (the long options
- * of `vnd diag`); "min_t" leaves out rows with t below it, "plot" draws
- * the time series under the rows (format table). 
+ * of `vnd diag`); "min_t" leaves out rows with t below it, "complete":
+ * true the slots that may still change (runner.h), "plot" draws the time
+ * series under the rows (format table).
  *
  * Kept apart from the HTTP server (src/tabled/api.c) so that it can be
  * fuzzed on its own and the control server can share the limits.  Bodies
@@ -97,6 +99,7 @@ struct vnd_api_request {
     struct vnd_diag_opts diag;      /* checked; its strings are diag_json's */
     struct json_t *diag_json;       /* the "options" object, held */
     double min_t;                   /* -INFINITY: every row */
+    bool complete;                  /* only the slots that are complete */
     bool plot;
     bool show_sql;                  /* answer the app's SQL, not its rows */
 };

@@ -119,8 +119,8 @@ static int parse_query(struct vnd_treq *r, char **err)
 
 static int parse_diag(struct vnd_treq *r, char **err)
 {
-    static const char *const keys[] = {"app", "options", "format", "min_t", "plot",
-                                       "show_sql", NULL};
+    static const char *const keys[] = {"app", "options", "format", "min_t", "complete",
+                                       "plot", "show_sql", NULL};
     if (only_keys(r->json, keys, err) || get_string(r->json, "app", true, &r->app, err)
         || check_format(r->json, err))
         return 400;
@@ -133,6 +133,9 @@ static int parse_diag(struct vnd_treq *r, char **err)
     json_t *p = json_object_get(r->json, "plot");
     if (p && !json_is_boolean(p))
         return bad(err, "\"%s\" must be true or false", "plot");
+    p = json_object_get(r->json, "complete");
+    if (p && !json_is_boolean(p))
+        return bad(err, "\"%s\" must be true or false", "complete");
     p = json_object_get(r->json, "show_sql");
     if (p && !json_is_boolean(p))
         return bad(err, "\"%s\" must be true or false", "show_sql");

@@ -4,7 +4,8 @@
  *   POST /v1/diagnoses             {"collect", "parse", "collect_name",
  *                                   "parse_name", "duration"}
  *   POST /v1/diagnoses/{id}/query  {"sql", "format"}
- *   POST /v1/diagnoses/{id}/diag   {"app", "options", "format", "min_t", "plot"}
+ *   POST /v1/diagnoses/{id}/diag   {"app", "options", "format", "min_t", "complete",
+ *                                    "plot"}
  *
  * Strict, like the table server's (api/request.h): unknown keys, wrong
  * types and duplicate keys are refused with a message naming the key, so a

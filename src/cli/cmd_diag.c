@@ -292,32 +292,23 @@ int cmd_diag(int argc, char **argv)
             interval = o.slot;
         double next_t = 0;
         /* flow records are spread over their spans and come when they
-         * end: a slot is done once no record still to come can reach it
-         * (the records' settle), and the records are read whole, not
-         * picked by their ts (each slot printed once, complete) */
+         * end: their slots are complete later (vnd_diag_complete_t), and
+         * they are read whole, not picked by their ts */
         bool records = o.table && vnd_diag_flow_records(vnd_guard_db(g), o.table);
         while (!stop) {
-            if (isnan(o.origin))
-                o.origin = vnd_diag_oldest(vnd_guard_db(g), &o);
-            double top = vnd_diag_newest(vnd_guard_db(g), &o);
-            if (!isnan(o.origin) && !isnan(top)) {
-                bool two = o.in || o.npath;
-                double behind = two ? o.window
-                                : records ? vnd_diag_records_settle(vnd_guard_db(g), &o) : 0;
-                double done = floor((top - o.origin - behind) / o.slot) * o.slot;
-                if (done > next_t) {
-                    struct vnd_diag_opts w = o;
-                    if (!records)
-                        w.until = o.origin + done;
-                    if (app != &vnd_diag_bottleneck && !records)
-                        w.since = o.origin + next_t;
-                    if (diag_run(g, app, &w, fmt, next_t, records ? done : INFINITY, plot,
-                                 app == &vnd_diag_bottleneck)) {
-                        status = 1;
-                        break;
-                    }
-                    next_t = done;
+            double done = vnd_diag_complete_t(vnd_guard_db(g), app, &o);
+            if (!isnan(done) && done > next_t) {
+                struct vnd_diag_opts w = o;
+                if (!records)
+                    w.until = o.origin + done;
+                if (app != &vnd_diag_bottleneck && !records)
+                    w.since = o.origin + next_t;
+                if (diag_run(g, app, &w, fmt, next_t, records ? done : INFINITY, plot,
+                             app == &vnd_diag_bottleneck)) {
+                    status = 1;
+                    break;
                 }
+                next_t = done;
             }
             struct timespec ts = {(time_t)interval,
                                   (long)((interval - floor(interval)) * 1e9)};

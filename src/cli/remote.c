@@ -96,7 +96,7 @@ static void on_signal(int sig)
 }
 
 static json_t *diag_body(const struct vnd_diag_app *app, const struct vnd_diag_opts *o,
-                         enum vnd_fmt fmt, bool plot, double min_t)
+                         enum vnd_fmt fmt, bool plot, double min_t, bool complete)
 {
     json_t *options = vnd_diag_opts_to_json(o);
     json_t *body = json_pack("{s:s, s:o, s:s, s:b}", "app", app->name, "options",
@@ -104,6 +104,8 @@ static json_t *diag_body(const struct vnd_diag_app *app, const struct vnd_diag_o
                              "plot", plot);
     if (body && isfinite(min_t))
         json_object_set_new(body, "min_t", json_real(min_t));
+    if (body && complete)
+        json_object_set_new(body, "complete", json_true());
     return body;
 }
 
@@ -203,15 +205,15 @@ int vnd_remote_diag(const char *url, const char *token, const char *id,
     char *err = NULL;
     int status = 0;
     if (!follow) {
-        json_t *body = diag_body(app, o, fmt, plot, -INFINITY);
+        json_t *body = diag_body(app, o, fmt, plot, -INFINITY, false);
         if (!body || vnd_client_stream(&cl, "POST", path, body, stdout, NULL, &err)) {
             fprintf(stderr, "vnd %s: %s\n", cmd, err ? err : "the options are not UTF-8 text");
             status = 1;
         }
         json_decref(body);
     } else {
-        /* the periodic proxy over the API: rows past the last t received,
-         * asked again every interval until interrupted */
+        /* the periodic proxy over the API: the complete slots past the
+         * last t received, asked again every interval until interrupted */
         stop = 0;
         struct sigaction sa = {.sa_handler = on_signal};
         sigemptyset(&sa.sa_mask);
@@ -223,7 +225,7 @@ int vnd_remote_diag(const char *url, const char *token, const char *id,
         double last_t = -INFINITY;
         while (!stop) {
             double min_t = isfinite(last_t) ? nextafter(last_t, INFINITY) : -INFINITY;
-            json_t *body = diag_body(app, o, VND_FMT_JSON, plot, min_t);
+            json_t *body = diag_body(app, o, VND_FMT_JSON, plot, min_t, app->timed);
             struct vnd_response r = {0};
             int rc = body ? vnd_client_request(&cl, "POST", path, body, &r, &err) : -1;
             json_decref(body);

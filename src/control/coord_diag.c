@@ -499,6 +499,80 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
     return rc < 0 ? 400 : rc;
 }
 
+/* The view's "complete" (runner.h) here: the end of the complete slots,
+ * as embedded mode's vnd_diag_complete_t, from the views: time 0 (set in
+ * o->origin), the newest ts, and of a table of flow records its settle,
+ * the rollup's when it has one that answers, else the records' longest
+ * span (the views keep no arrival order to tell lateness by).  Packets
+ * are read up to it (o->until), records whole with the rows past it left
+ * out (*max_t).  0, or a status and *err. */
+static int coord_complete(struct vnd_coord_session *s, sqlite3 *schema,
+                          const struct vnd_diag_app *app, struct vnd_diag_opts *o, double *max_t,
+                          char **err)
+{
+    char *probe = vnd_diag_sql(app, schema, o, err);     /* the tables are there */
+    if (!probe)
+        return 400;
+    free(probe);
+    struct vnd_diag_ctx c = {schema, o};
+    const char *tabs[VND_DIAG_PATH_MAX + 4];
+    int n = vnd_diag_tables(o, tabs);
+    struct vnd_sb sb = {0};
+    int st = 0;
+    if (isnan(o->origin)) {
+        vnd_diag_origin(&c, &sb, tabs);
+        st = coord_number(s, sb.s, NAN, &o->origin, err);
+        vnd_sb_free(&sb);
+    }
+    /* one table's newest; of several, what all of them hold */
+    double top = NAN;
+    vnd_sb_printf(&sb, "SELECT %s(m) FROM (", o->table ? "max" : "min");
+    for (int i = 0; i < n; i++) {
+        vnd_sb_printf(&sb, "%sSELECT max(ts) AS m FROM ", i ? " UNION ALL " : "");
+        vnd_sb_ident(&sb, tabs[i]);
+    }
+    vnd_sb_printf(&sb, ") n");
+    if (!st)
+        st = coord_number(s, sb.s, NAN, &top, err);
+    vnd_sb_free(&sb);
+    if (st || isnan(o->origin) || isnan(top)) {
+        *max_t = -INFINITY;             /* empty: nothing complete */
+        return st;
+    }
+    bool two = o->in || o->npath;
+    bool records = !two && o->table && app == &vnd_diag_throughput
+                   && vnd_diag_flow_records(schema, o->table);
+    double behind = two ? o->window : 0;
+    if (records) {
+        struct vnd_diag_opts lo = *o;
+        lo.pg = false;
+        char *rollup = vnd_diag_rollup_wanted(schema, app, &lo);
+        if (rollup) {
+            vnd_sb_printf(&sb, "SELECT max(settle) FROM ");
+            vnd_sb_ident(&sb, rollup);
+        } else {
+            vnd_sb_printf(&sb, "SELECT max(b1 - b0) FROM (SELECT ");
+            vnd_diag_record_start(&sb, "");
+            vnd_sb_printf(&sb, " AS b0, ");
+            vnd_diag_record_end(&sb, "");
+            vnd_sb_printf(&sb, " AS b1 FROM ");
+            vnd_sb_ident(&sb, o->table);
+            vnd_sb_printf(&sb, ") r");
+        }
+        free(rollup);
+        st = coord_number(s, sb.s, 0, &behind, err);
+        vnd_sb_free(&sb);
+        if (st)
+            return st;
+    }
+    double done = floor((top - o->origin - behind) / o->slot) * o->slot;
+    if (records)
+        *max_t = fmin(*max_t, done);
+    else if (isnan(o->until) || o->until > o->origin + done)
+        o->until = o->origin + done;
+    return 0;
+}
+
 static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
                     const struct vnd_diag_opts *o0, const struct vnd_diag_view *v, char **sql,
                     char **err)
@@ -524,6 +598,12 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
     }
     bool bottleneck = app == &vnd_diag_bottleneck;
     if (bottleneck && isnan(o.origin) && !sql && (st = bottleneck_origin(s, schema, &o, err))) {
+        sqlite3_close(schema);
+        return st;
+    }
+    double max_t = v && v->upto ? v->max_t : INFINITY;
+    if (v && v->complete && app->timed && !sql
+        && (st = coord_complete(s, schema, app, &o, &max_t, err))) {
         sqlite3_close(schema);
         return st;
     }
@@ -606,8 +686,7 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         struct vnd_cursor *rows = local ? vnd_cursor_sqlite(lst, local_why, schema)
                                         : vnd_coord_cursor(s);
         int code = 0;
-        rc = vnd_diag_cursor_out(rows, out, v->min_t, v->upto ? v->max_t : INFINITY, ycol, plot,
-                                 &code, err) ? code : 0;
+        rc = vnd_diag_cursor_out(rows, out, v->min_t, max_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);
         if (!rc)
             vnd_diag_sampling_out(out, schema, app, &o);

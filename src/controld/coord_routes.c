@@ -215,7 +215,8 @@ enum MHD_Result vnd_coord_route_diag(struct vnd_controld *cd, struct MHD_Connect
         static const cookie_io_functions_t io = {.write = result_write};
         FILE *f = fopencookie(&res, "w", io);
         struct vnd_diag_view view = {.out = f, .fmt = req.fmt, .min_t = req.min_t,
-                                     .plot = req.plot, .verdict = true};
+                                     .plot = req.plot, .verdict = true,
+                                     .complete = req.complete};
         status = vnd_coord_diag(s, req.app, &req.diag, &view, NULL, &err);
         fclose(f);
         type = content_type(req.fmt);

@@ -213,6 +213,21 @@ double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o)
     return v;
 }
 
+double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
+                           struct vnd_diag_opts *o)
+{
+    if (isnan(o->origin))
+        o->origin = vnd_diag_oldest(db, o);
+    double top = vnd_diag_newest(db, o);
+    if (isnan(o->origin) || isnan(top))
+        return NAN;
+    bool two = o->in || o->npath;
+    bool records = !two && o->table && app == &vnd_diag_throughput
+                   && vnd_diag_flow_records(db, o->table);
+    double behind = two ? o->window : records ? vnd_diag_records_settle(db, o) : 0;
+    return floor((top - o->origin - behind) / o->slot) * o->slot;
+}
+
 double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     double r = vnd_diag_rollup_ts(db, o, false);
@@ -240,6 +255,21 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
     enum vnd_fmt fmt = r->fmt;
     double min_t = r->min_t, max_t = r->upto ? r->max_t : INFINITY;
     bool plot = r->plot, verdict = r->verdict;
+    struct vnd_diag_opts co;
+    if (r->complete && app->timed) {
+        /* rows up to the complete slots' end: of packets, read up to it
+         * (as --follow's --until); of flow records, all of them, each
+         * spread over its span, and the rows past it left out */
+        co = *o;
+        double done = vnd_diag_complete_t(vnd_guard_db(g), app, &co);
+        if (isnan(done))
+            max_t = -INFINITY;
+        else if (co.table && vnd_diag_flow_records(vnd_guard_db(g), co.table))
+            max_t = fmin(max_t, done);
+        else if (isnan(co.until) || co.until > co.origin + done)
+            co.until = co.origin + done;
+        o = &co;
+    }
     FILE *f = r->out;
     struct vnd_out *out = vnd_out_new(f, fmt);
     int ret = 0;

@@ -26,6 +26,9 @@ struct vnd_diag_view {
     bool verdict;       /* bottleneck: the verdict with the rows */
     bool upto;          /* rows with t >= max_t are left out too */
     double max_t;
+    /* only the slots that are complete (vnd_diag_complete_t): what a
+     * periodic caller prints once, as --follow does */
+    bool complete;
 };
 
 /* Runs `app` with `o` on the guarded connection `g` (its time limit
@@ -60,5 +63,13 @@ double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o);
  * the largest span plus lateness of the records so far (the rollup's
  * settle, else from the records, rollup_records.h); 0 when empty. */
 double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o);
+/* The end of the complete slots of `app` with `o` (t of the first slot
+ * that may still change): rows of the newest ts so far end no slot but
+ * the one before theirs; a two-table app's window, a records table's
+ * settle (vnd_diag_records_settle) further back.  Sets o->origin when
+ * NaN (the run then counts from the same time 0).  NaN when the tables
+ * are empty. */
+double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
+                           struct vnd_diag_opts *o);
 
 #endif

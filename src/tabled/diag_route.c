@@ -131,7 +131,8 @@ enum MHD_Result vnd_tabled_diag(struct vnd_tabled *td, struct MHD_Connection *mc
         goto out;
     }
     struct vnd_diag_view view = {.out = f, .fmt = req->fmt, .min_t = req->min_t,
-                                 .plot = req->plot, .verdict = true};
+                                 .plot = req->plot, .verdict = true,
+                                 .complete = req->complete};
     rc = vnd_diag_report(g, req->app, &req->diag, &view, &err);
     fclose(f);
     if (rc) {

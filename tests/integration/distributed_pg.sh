@@ -115,7 +115,7 @@ check_eq "ts2 holds C's rows" "$(psql_ ts2 -d vnd -At -c 'select count(*) from "
 
 # ---- the coordinator ----
 CI="host=$W/sc dbname=vnd_coord user=vnd_coord"
-co() { "$TOOL" -p "$W/coord.pw" -t "${TIMEOUT:-60}" -m "${MEMORY:-0}" "$CI" "$@"; }
+co() { "$TOOL" -p "$W/coord.pw" -t "${TIMEOUT:-60}" -m "${MEMORY:-0}" ${COMPLETE:+-c} "$CI" "$@"; }
 PTS="ts1:A ts1:B ts2:C"
 if co server ts1 "host=$W/sts1 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>"$W/err" &&
    co server ts2 "host=$W/sts2 dbname=vnd user=vnd_fdw" "$W/fdw.pw" 2>>"$W/err" &&
@@ -172,6 +172,11 @@ app() {     # NAME OPTIONS-JSON VND-DIAG-ARGS...
     fi
 }
 app throughput '{"table":"A","slot":0.5}' throughput -t A --slot 0.5
+# "complete": every slot but the newest packet's
+COMPLETE=1 co diag alice 1 csv throughput '{"table":"A","slot":0.5}' $PTS >"$W/coord-c.csv" 2>"$W/err"
+last=$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { t = $1 } END { print t }' "$W/coord.csv")
+check_eq "throughput, complete: every slot of A but the newest packet's ($last) $(cat "$W/err")" \
+    "$(cat "$W/coord-c.csv")" "$(awk -F, -v l="$last" '!($1 ~ /^[0-9]/ && $1 == l)' "$W/coord.csv")"
 app rtt        '{"table":"B","no_rollup":true}' rtt -t B --no-rollup
 app delay      '{"in":"B","out":"C"}' delay --in B --out C
 app loss       '{"in":"B","out":"C"}' loss --in B --out C
@@ -298,6 +303,14 @@ fi
 rsql=$(co diag alice 7 sql throughput '{"table":"F","by_flow":true}' ts1:F 2>&1)
 check "by flow: the records, and the SQL says why" \
     grep -q "^/\* from the rows, not the rollup F__rollup: the rollup of flow records holds the seconds' totals" <<<"$rsql"
+# "complete" (the API's, what --follow asks): the records' slots before
+# the newest ts less the rollup's settle
+read -r newest settle t0 < <(psql_ ts1 -d vnd -At -F' ' -c "select max(newest), max(settle), min(slot) from \"alice-d7\".\"F__rollup\"")
+done_t=$(awk -v n="$newest" -v s="$settle" -v t="$t0" 'BEGIN { printf "%.0f", int(n - t - s) }')
+COMPLETE=1 co diag alice 7 csv throughput '{"table":"F"}' ts1:F >"$W/rec-c.csv" 2>"$W/err"
+co diag alice 7 csv throughput '{"table":"F"}' ts1:F >"$W/rec-all.csv" 2>>"$W/err"
+check_eq "complete: the records' slots before t = $done_t (settle $settle s) $(cat "$W/err")" \
+    "$(cat "$W/rec-c.csv")" "$(awk -F, -v d="$done_t" '!($1 ~ /^[0-9]/ && $1 + 0 >= d)' "$W/rec-all.csv")"
 # groups and distribution of the records: their own SQL, where they are
 co diag alice 7 csv groups '{"table":"F","fields":["dst_ip"]}' ts1:F >"$W/rec-g.csv" 2>"$W/err"
 check_eq "groups of the records by dst_ip: every packet they carry $(head -c 200 "$W/err")" \

@@ -87,6 +87,15 @@ check "POST /v1/diag: from the rollup too" grep -q "answered from the rollup" <<
 api POST /v1/diag '{"app": "throughput", "options": {"table": "flows", "slot": 2}, "format": "csv", "tenant": "alice"}'
 "$VND" diag throughput -d "$DB" -t flows --slot 2 -f csv >"$W/c.csv"
 check_eq "... the CLI's rows" "$CODE $(sed '/^$/d' <<<"$BODY")" "200 $(sed '/^$/d' "$W/c.csv")"
+# "complete": the slots no record still to come can reach, those before
+# the newest ts less the rollup's settle
+read -r newest settle t0 < <(q "select max(newest), max(settle), min(slot) from flows__rollup" | tr ',' ' ')
+done_t=$(awk -v n="$newest" -v s="$settle" -v t="$t0" 'BEGIN { printf "%.0f", int(n - t - s) }')
+api POST /v1/diag '{"app": "throughput", "options": {"table": "flows"}, "format": "csv", "complete": true, "tenant": "alice"}'
+"$VND" diag throughput -d "$DB" -t flows -f csv >"$W/all.csv"
+check_eq "POST /v1/diag \"complete\": the slots before t = $done_t (settle $settle s)" \
+    "$CODE $(sed '/^$/d' <<<"$BODY")" \
+    "200 $(awk -F, -v d="$done_t" '!($1 ~ /^[0-9]/ && $1 + 0 >= d)' "$W/all.csv" | sed '/^$/d')"
 for args in "--by-flow" "--where tcp.dst=5201" "--slot 0.5"; do
     # shellcheck disable=SC2086
     "$VND" diag throughput -d "$DB" -t flows $args --show-sql >"$W/sql" 2>&1

@@ -197,6 +197,15 @@ dg '{"app": "throughput", "options": {"table": "tr_1", "slot": 1, "by_flow": tru
 check_eq "... the rows of --no-rollup" "$CODE $BODY" \
     "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot 1 --by-flow -f csv --no-rollup)"
 check_eq "... as text/csv" "$(ctype /v1/diag '{"app": "throughput", "options": {"table": "tr_1"}, "format": "csv"}')" "text/csv"
+# "complete": only the slots no later row can change (runner.h): every
+# slot but the one of the newest packet
+dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S}, "format": "csv", "complete": true}'
+last=$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { t = $1 } END { print t }' <<<"$want")
+check_eq "diag \"complete\": true: the rows of every slot but the newest's ($last)" "$CODE $BODY" \
+    "200 $(awk -F, -v l="$last" '!($1 ~ /^[0-9]/ && $1 == l)' <<<"$want")"
+dg '{"app": "throughput", "options": {"table": "tr_1"}, "complete": 1}'
+check_eq "... \"complete\" of another type: 400 saying so" "$CODE $BODY" \
+    '400 {"error":"\"complete\" must be true or false"}'
 dg '{"app": "throughput", "options": {"table": "tr_1", "slot": @S, "by_flow": true}, "format": "csv"}'
 check_eq "diag throughput by flow: the same as --by-flow" "$CODE $BODY" \
     "200 $("$VND" diag throughput -d "$TDB" -t tr_1 --slot $S --by-flow -f csv)"

@@ -3,7 +3,8 @@
  * bridges or table servers needed, the trace tables already in the table
  * servers' PostgreSQL.
  *
- *   tool_coord [-p PWFILE] [-t SECONDS] [-m MB] CONNINFO CMD ARGS...
+ *   tool_coord [-p PWFILE] [-t SECONDS] [-m MB] [-c] CONNINFO CMD ARGS...
+ *     (-c: diag answers only the complete slots, as "complete": true)
  *     server HOST CONNINFO [PWFILE]          foreign server + user mapping
  *     create TENANT NUM HOST:TABLE[:ipfix]...   a diagnosis (standard columns;
  *                                            :ipfix, flow records')
@@ -76,9 +77,12 @@ int main(int argc, char **argv)
     const char *pwfile = NULL;
     double timeout = 60;
     long memory_mb = 0;
+    bool complete = false;
     int o;
-    while ((o = getopt(argc, argv, "+p:t:m:")) != -1) {
-        if (o == 'p')
+    while ((o = getopt(argc, argv, "+p:t:m:c")) != -1) {
+        if (o == 'c')
+            complete = true;
+        else if (o == 'p')
             pwfile = optarg;
         else if (o == 'm')
             memory_mb = atol(optarg);
@@ -88,7 +92,7 @@ int main(int argc, char **argv)
             return 2;
     }
     if (argc - optind < 2) {
-        fprintf(stderr, "usage: tool_coord [-p PWFILE] [-t S] CONNINFO CMD ARGS...\n");
+        fprintf(stderr, "usage: tool_coord [-p PWFILE] [-t S] [-m MB] [-c] CONNINFO CMD ARGS...\n");
         return 2;
     }
     const char *conninfo = argv[optind], *cmd = argv[optind + 1];
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
                 free(sql);
             } else {
                 struct vnd_diag_view v = {.out = stdout, .fmt = fmt, .min_t = -INFINITY,
-                                          .verdict = true};
+                                          .verdict = true, .complete = complete};
                 st = vnd_coord_diag(s, app, &opts, &v, NULL, &err);
             }
             json_decref(j);

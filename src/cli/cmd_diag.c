@@ -51,7 +51,7 @@ static void usage(FILE *f)
             "      --diagnosis ID  run on the control server, on diagnosis ID's\n"
             "                      traces (--url, --token or VND_URL, VND_TOKEN);\n"
             "                      --follow asks every --interval S (default 1) for\n"
-            "                      the rows past the last t received\n"
+            "                      the complete slots past the last t received\n"
             "  -t, --table T       the table (one-table apps)\n"
             "      --in T --out T  a hop's input and output tables\n"
             "      --path A,B,C    capture points in the order packets pass them\n"

@@ -6,7 +6,8 @@
  * flow records the switch sampled 1 in 10 (F; R with a rollup).  Every
  * app's SQL, its C step and its output meet whatever options get past the
  * checks.  Input:
- * one byte choosing the app, the output format and a plot, then the JSON.
+ * one byte choosing the app, the output format, a plot and "complete",
+ * then the JSON.
  * Every refusal carries a message; nothing may crash. */
 #include <jansson.h>
 #include <stdbool.h>
@@ -160,10 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (show)
             fprintf(stderr, "options refused: %s\n", err);
     } else {
-        /* the byte: app + napps * (format + 3 * plot) */
+        /* the byte: app + napps * (format + 3 * (plot + 2 * complete)) */
         struct vnd_diag_view v = {.out = sink, .fmt = (enum vnd_fmt)(data[0] / napps % 3),
                                   .min_t = -INFINITY, .plot = data[0] / (3 * napps) % 2,
-                                  .verdict = true};
+                                  .verdict = true,
+                                  .complete = data[0] / (6 * napps) % 2};
         if (vnd_diag_report(guard, app, &o, &v, &err)) {
             if (!err)
                 abort();

@@ -154,6 +154,19 @@ static void plot_rows(const struct vnd_diag_rows *r, double min_t, double max_t,
     }
 }
 
+/* The first column of `sql`'s first row as a number; `dflt` when there
+ * is none, it is NULL or the statement fails. */
+static double sql_number(sqlite3 *db, const char *sql, double dflt)
+{
+    double v = dflt;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     /* a rollup's newest slot: a cost that does not grow with the table */
@@ -167,14 +180,10 @@ double vnd_diag_newest(sqlite3 *db, const struct vnd_diag_opts *o)
         struct vnd_sb sb = {0};
         vnd_sb_printf(&sb, "SELECT max(ts) FROM ");
         vnd_sb_ident(&sb, tabs[i]);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
-            && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            double v = sqlite3_column_double(st, 0);
-            /* two tables: what the slower one has is what is complete */
+        double v = sql_number(db, sb.s, NAN);
+        /* two tables: what the slower one has is what is complete */
+        if (!isnan(v))
             m = isnan(m) ? v : (o->table ? fmax(m, v) : fmin(m, v));
-        }
-        sqlite3_finalize(st);
         vnd_sb_free(&sb);
     }
     return m;
@@ -202,12 +211,7 @@ double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o)
     vnd_sb_printf(&sb, " WHERE ");
     vnd_diag_record_end(&sb, "");
     vnd_sb_printf(&sb, " IS NOT NULL)");
-    double v = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
+    double v = sql_number(db, sb.s, 0);
     vnd_sb_free(&sb);
     vnd_sb_free(&x);
     return v;
@@ -238,12 +242,7 @@ double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
     vnd_diag_tables(o, tabs);
     struct vnd_diag_ctx c = {db, o};
     vnd_diag_origin(&c, &sb, tabs);
-    double v = NAN;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sb.s, -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
+    double v = sql_number(db, sb.s, NAN);
     vnd_sb_free(&sb);
     return v;
 }

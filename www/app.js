@@ -5,7 +5,7 @@
 import { api, token, ApiError } from './api.js';
 import { h, clear, rowsTable, fmtCount, fmtNum, download } from './dom.js';
 import { drawTopology } from './topology.js';
-import { APPS, toSeries, mergeSince } from './apps.js';
+import { APPS, toSeries, mergeSince, followSince } from './apps.js';
 import { chart } from './chart.js';
 import { errorPlace, sqlErrorPlace, showAt } from './errors.js';
 
@@ -291,9 +291,9 @@ function appsPanel(box, id, tables) {
       .then(r => { sqlPre.textContent = `${r.sql};`; }, e => { sqlPre.textContent = `(${e.message})`; });
     if (follow.checked && APPS[app].y) {
       followTimer = every(REFRESH_MS, async () => {
-        const since = Math.max(0, ...runs.flatMap(r => r.rows.map(x => (typeof x.t === 'number' ? x.t : 0))));
+        const since = followSince(runs);
         try {
-          const fresh = await fetchRuns(since);
+          const fresh = await fetchRuns(isFinite(since) ? since : undefined);
           runs = runs.map((r, i) => ({ ...r, rows: mergeSince(r.rows, fresh[i] ? fresh[i].rows : [], since), verdict: fresh[i] ? fresh[i].verdict : r.verdict }));
           status.textContent = `following: ${new Date().toLocaleTimeString()}`;
           showVerdict();

@@ -95,3 +95,12 @@ export function toSeries(runs, yCol) {
 export function mergeSince(old, fresh, since) {
   return old.filter(r => !(typeof r.t === 'number' && r.t >= since)).concat(fresh);
 }
+
+// Where following asks again from: the last slot, which new rows may
+// still fill; of flow records (their tables' sampling says mode ipfix)
+// everything, as a record that comes spreads back over its span into
+// slots already drawn (cheap: their rollup answers, docs/rollups.md).
+export function followSince(runs) {
+  if (runs.some(r => (r.sampling || []).some(s => s.mode === 'ipfix'))) return -Infinity;
+  return Math.max(0, ...runs.flatMap(r => r.rows.map(x => (typeof x.t === 'number' ? x.t : 0))));
+}

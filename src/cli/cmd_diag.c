@@ -291,19 +291,18 @@ int cmd_diag(int argc, char **argv)
         if (isnan(interval))
             interval = o.slot;
         double next_t = 0;
-        /* flow records are spread over their spans and come when they
-         * end: their slots are complete later (vnd_diag_complete_t), and
-         * they are read whole, not picked by their ts */
-        bool records = o.table && vnd_diag_flow_records(vnd_guard_db(g), o.table);
         while (!stop) {
-            double done = vnd_diag_complete_t(vnd_guard_db(g), app, &o);
+            /* flow records come when they end and spread back over their
+             * spans: read whole, their rows past `done` left out */
+            bool whole;
+            double done = vnd_diag_complete_t(vnd_guard_db(g), app, &o, &whole);
             if (!isnan(done) && done > next_t) {
                 struct vnd_diag_opts w = o;
-                if (!records)
+                if (!whole)
                     w.until = o.origin + done;
-                if (app != &vnd_diag_bottleneck && !records)
+                if (app != &vnd_diag_bottleneck && !whole)
                     w.since = o.origin + next_t;
-                if (diag_run(g, app, &w, fmt, next_t, records ? done : INFINITY, plot,
+                if (diag_run(g, app, &w, fmt, next_t, whole ? done : INFINITY, plot,
                              app == &vnd_diag_bottleneck)) {
                     status = 1;
                     break;

@@ -239,6 +239,16 @@ void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
     factor_sql(sb, s, ts, true, false);
 }
 
+void vnd_samp_row_factors_sql(struct vnd_sb *sb, const struct vnd_samp *s, bool flows)
+{
+    if (flows)
+        vnd_sb_printf(sb, "s.src_ip AS f1, s.src_port AS f2, s.dst_ip AS f3, s.dst_port AS f4, ");
+    vnd_samp_n_sql(sb, s, "s.ts");
+    vnd_sb_printf(sb, " AS n, ");
+    vnd_samp_m_sql(sb, s, "s.ts");
+    vnd_sb_printf(sb, " AS m");
+}
+
 void vnd_samp_switch_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts)
 {
     factor_sql(sb, s, ts, false, true);

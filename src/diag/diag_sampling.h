@@ -74,6 +74,10 @@ bool vnd_samp_varies(const struct vnd_samp *s);
  * constant). */
 void vnd_samp_n_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
 void vnd_samp_m_sql(struct vnd_sb *sb, const struct vnd_samp *s, const char *ts);
+/* A sampled row's columns for the estimator: under flow sampling its
+ * flow, the unit (f1..f4, of row s), then its factors "N AS n, M AS m"
+ * at its time s.ts. */
+void vnd_samp_row_factors_sql(struct vnd_sb *sb, const struct vnd_samp *s, bool flows);
 /* The same N for an IPFIX table: the 1-in-N its switch sampled at and
  * scaled the records' counts by (vnd_samp_n_sql says 1, as the counts
  * need no factor), for the estimate's variance. */

@@ -64,15 +64,11 @@ static int build(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
     group_list(&g, nfields);
     vnd_sb_printf(sb, "WITH vnd_w AS (SELECT ");
     as_groups(sb, fields, nfields);
-    if (flows)
-        vnd_sb_printf(sb, "s.src_ip AS f1, s.src_port AS f2, s.dst_ip AS f3, s.dst_port AS f4, ");
     if (!distribution)
         vnd_sb_printf(sb, "coalesce(s.payload_len, 0) AS x, ");
     vnd_sb_printf(sb, "\n       ");
-    vnd_samp_n_sql(sb, sp, "s.ts");
-    vnd_sb_printf(sb, " AS n, ");
-    vnd_samp_m_sql(sb, sp, "s.ts");
-    vnd_sb_printf(sb, " AS m\n  FROM ");
+    vnd_samp_row_factors_sql(sb, sp, flows);
+    vnd_sb_printf(sb, "\n  FROM ");
     if (vnd_diag_source(c, sb, o->table, true, err)) {
         vnd_sb_free(&g);
         return -1;

@@ -44,13 +44,9 @@ static int build_scaled(const struct vnd_diag_ctx *c, const struct vnd_samp *sp,
         vnd_diag_flow_label(sb, "s.");
         vnd_sb_printf(sb, " AS flow, ");
     }
-    if (flows)
-        vnd_sb_printf(sb, "s.src_ip AS f1, s.src_port AS f2, s.dst_ip AS f3, s.dst_port AS f4, ");
     vnd_sb_printf(sb, "coalesce(s.payload_len, 0) AS x,\n       ");
-    vnd_samp_n_sql(sb, sp, "s.ts");
-    vnd_sb_printf(sb, " AS n, ");
-    vnd_samp_m_sql(sb, sp, "s.ts");
-    vnd_sb_printf(sb, " AS m\n  FROM ");
+    vnd_samp_row_factors_sql(sb, sp, flows);
+    vnd_sb_printf(sb, "\n  FROM ");
     if (vnd_diag_source(c, sb, o->table, true, err))
         return -1;
     vnd_sb_printf(sb, " s CROSS JOIN vnd_origin),\n"

@@ -218,17 +218,17 @@ double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o)
 }
 
 double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
-                           struct vnd_diag_opts *o)
+                           struct vnd_diag_opts *o, bool *whole)
 {
+    bool two = o->in || o->npath;
+    *whole = !two && o->table && app == &vnd_diag_throughput
+             && vnd_diag_flow_records(db, o->table);
     if (isnan(o->origin))
         o->origin = vnd_diag_oldest(db, o);
     double top = vnd_diag_newest(db, o);
     if (isnan(o->origin) || isnan(top))
         return NAN;
-    bool two = o->in || o->npath;
-    bool records = !two && o->table && app == &vnd_diag_throughput
-                   && vnd_diag_flow_records(db, o->table);
-    double behind = two ? o->window : records ? vnd_diag_records_settle(db, o) : 0;
+    double behind = two ? o->window : *whole ? vnd_diag_records_settle(db, o) : 0;
     return floor((top - o->origin - behind) / o->slot) * o->slot;
 }
 
@@ -260,10 +260,11 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
          * (as --follow's --until); of flow records, all of them, each
          * spread over its span, and the rows past it left out */
         co = *o;
-        double done = vnd_diag_complete_t(vnd_guard_db(g), app, &co);
+        bool whole;
+        double done = vnd_diag_complete_t(vnd_guard_db(g), app, &co, &whole);
         if (isnan(done))
             max_t = -INFINITY;
-        else if (co.table && vnd_diag_flow_records(vnd_guard_db(g), co.table))
+        else if (whole)
             max_t = fmin(max_t, done);
         else if (isnan(co.until) || co.until > co.origin + done)
             co.until = co.origin + done;

@@ -67,9 +67,11 @@ double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o);
  * that may still change): rows of the newest ts so far end no slot but
  * the one before theirs; a two-table app's window, a records table's
  * settle (vnd_diag_records_settle) further back.  Sets o->origin when
- * NaN (the run then counts from the same time 0).  NaN when the tables
- * are empty. */
+ * NaN (the run then counts from the same time 0).  *whole: the run must
+ * read the table whole and leave out the rows past it (flow records,
+ * which spread back over their spans), else it may stop reading there
+ * (--until).  NaN when the tables are empty. */
 double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
-                           struct vnd_diag_opts *o);
+                           struct vnd_diag_opts *o, bool *whole);
 
 #endif

@@ -770,16 +770,10 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
     /* one row per cell (the RTT machine's pending samples wait): a cell
      * written before gets its rows replaced, so a (slot, flow, kind) has
      * one row however many batches it spans */
-    size_t nold = 0;
+    size_t nold = 0, ndel = 0;
     for (uint32_t i = 0; i < r->cells.n; i++)
         nold += r->c[i].dirty && r->c[i].nrows;
-    struct deletion *del = NULL;
-    if (nold) {
-        del = vnd_xmalloc(sizeof *del + nold * sizeof del->range[0]);
-        del->st = r->st;
-        del->table = r->table;
-        del->n = 0;
-    }
+    int64_t (*del)[2] = nold ? vnd_xmalloc(nold * sizeof *del) : NULL;
     const struct vnd_flows *fl = vnd_rtt_machine_flows(r->m);
     for (uint32_t i = 0; i < r->cells.n; i++) {
         const int64_t *k = &r->cells.k[3 * (size_t)i];
@@ -788,8 +782,8 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             continue;
         c->dirty = false;
         if (c->nrows) {
-            del->range[del->n][0] = c->rowid;
-            del->range[del->n++][1] = c->rowid + c->nrows;
+            del[ndel][0] = c->rowid;
+            del[ndel++][1] = c->rowid + c->nrows;
         }
         c->rowid = r->next_rowid;
         c->nrows = 0;
@@ -846,8 +840,8 @@ void vnd_rollup_emit(struct vnd_rollup *r, struct vnd_rowpipe *pipe)
             vnd_rowpipe_end_row(pipe);
         } while (from < c->sk->nb);
     }
-    if (del)
-        vnd_rowpipe_run(pipe, delete_op, del);
+    vnd_rollup_queue_delete(pipe, r->st, r->table, (const int64_t (*)[2])del, ndel);
+    free(del);
     if (restart)
         flows_restart(r);
     else

@@ -269,6 +269,32 @@ async function test() {
     await page.uncheck('#follow');
     await page.click('#run-app');
 
+    // follow on flow records (server_in: Mode ipfix, ActiveTimeout 5): a
+    // record comes every 5 s of its flow and spreads back over its
+    // span into slots already drawn, so each round asks for every slot
+    // (followSince); the slots the API calls complete are drawn with their
+    // final values, not the part of them that had come when first drawn
+    await page.$$eval('#opt-table input', els => els.forEach(e => { if (e.checked) e.click(); }));
+    await page.check('#opt-table input[value="server_in"]');
+    await page.check('#follow');
+    await page.click('#run-app');
+    const r0 = await chartData(page, 1);
+    const rl0 = Math.max(...r0.data[0]);
+    await page.waitForFunction(l => { const el = document.getElementById('chart'); return el.vndData && Math.max(...el.vndData[0]) >= l + 8; }, rl0, { timeout: 40000 }).catch(() => {});
+    const rdone = diagRows((await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'throughput', options: { table: 'server_in', slot: 1 }, complete: true })).json);
+    // two more rounds: the second asked after the answer above
+    const drawn0 = await page.$eval('#chart', e => +e.dataset.drawn);
+    await page.waitForFunction(n => +document.getElementById('chart').dataset.drawn >= n + 2, drawn0, { timeout: 30000 }).catch(() => {});
+    const rf = await page.$eval('#chart', e => ({ xs: e.vndData[0], ys: e.vndData[1], drawn: +e.dataset.drawn }));
+    await page.uncheck('#follow');
+    await page.click('#run-app');
+    const byT = new Map(rf.xs.map((x, i) => [x, rf.ys[i]]));
+    const off = rdone.filter(r => byT.get(r.t) !== r.bps).map(r => `t=${r.t}: API ${r.bps}, chart ${byT.get(r.t)}`);
+    ok(rdone.length >= 3 && rf.drawn >= drawn0 + 2 && !off.length,
+       `follow on flow records: the ${rdone.length} complete slots drawn with the API's final values (last t ${rl0} → ${Math.max(...rf.xs)})`,
+       off.slice(0, 3).join('; ') || `complete slots ${rdone.length}, rounds ${rf.drawn - drawn0}`);
+    ok(rdone.every(r => r.records > 0), 'each from the records of its second', rdone.slice(0, 2));
+
     // SQL
     await page.fill('#sql', 'select count(*) as n from ids_out');
     await page.click('#run-sql');

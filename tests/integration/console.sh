@@ -5,7 +5,8 @@
 #     nosniff, MIME types, no directory listing, no path traversal;
 #   - tests/browser/console.mjs (playwright-core driving Debian's chromium):
 #     tenant A signs in, sees its diagnosis and topology, runs throughput
-#     and RTT (the chart has the API's points), follows, runs SQL, downloads
+#     and RTT (the chart has the API's points), follows (packets, and flow
+#     records: the slots complete drawn with their final values), runs SQL, downloads
 #     a pcap (read here by tshark); tenant B sees none of A's; a
 #     configuration error is shown at its line; an injected <script> is
 #     text; screenshots into docs/console-*.png with VND_SCREENSHOTS=1 (a
@@ -91,13 +92,24 @@ VM Node : client
 Cap output
 proto=TCP
 Sampling 4
+VM Node : server
+Cap input
+proto=TCP
+Mode ipfix
+Sampling 1
+ActiveTimeout 5
 CONF
 # Each trace gets a table of the standard columns; both directions of the
 # ids's input also go into ids_both, where RTT finds segments and their ACKs.
 STD='Fields: timestamp as ts, pkt.id as id, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto,
         tcp.src as src_port, udp.src as src_port, tcp.dst as dst_port, udp.dst as dst_port,
         tcp.seq as seq, tcp.ack as ack, tcp.flags as flags, payload.len as payload_len'
-printf 'Trace ID all\n%s\nTrace ID ids_in, ids_in_rev\nTable ID ids_both\n%s\n' "$STD" "$STD" >"$W/parse.conf"
+# The server's input is flow records (Mode ipfix): their own columns.
+FLOW='Fields: timestamp as ts, ip.src as src_ip, ip.dst as dst_ip, ip.proto as proto,
+        tcp.src as src_port, tcp.dst as dst_port, tcp.flags as flags, flow.start as start_ts,
+        flow.end as end_ts, flow.packets as packets, flow.bytes as bytes, flow.bytes_sq as bytes_sq'
+printf 'Trace ID ids_in, ids_in_rev, ids_out, client_out\n%s\nTrace ID ids_in, ids_in_rev\nTable ID ids_both\n%s\nTrace ID server_in\n%s\n' \
+    "$STD" "$STD" "$FLOW" >"$W/parse.conf"
 curl -s -H "Authorization: Bearer $VND_TOKEN_ALICE" -H 'Content-Type: application/json' \
     -d "{\"collect\": $(jq -Rs . "$W/collect.conf"), \"parse\": $(jq -Rs . "$W/parse.conf")}" \
     "$VND_URL/v1/diagnoses" >"$W/create.json"
@@ -115,6 +127,13 @@ iperf3_server "$TB_ALICE_SERVER" 5203; BG="$BG $IPERF_SRV"
 ip netns exec "$TB_ALICE_CLIENT" timeout 200 iperf3 -c 10.0.2.2 -p 5203 -t 150 -b 2M >"$W/slow.out" 2>&1 &
 SLOW=$!
 BG="$BG $SLOW"
+# and another, 2.5 s later: OVS times a flow's records from its start, so
+# the two flows' records end at different times and each spreads back
+# over slots the other's have already reached (server_in, Mode ipfix)
+iperf3_server "$TB_ALICE_SERVER" 5204; BG="$BG $IPERF_SRV"
+sleep 2.5
+ip netns exec "$TB_ALICE_CLIENT" timeout 200 iperf3 -c 10.0.2.2 -p 5204 -t 150 -b 1M >"$W/slow2.out" 2>&1 &
+BG="$BG $!"
 sleep 2
 check "the slow stream for follow mode runs" kill -0 "$SLOW"
 kill -0 "$SLOW" 2>/dev/null || sed 's/^/#   /' "$W/slow.out" | tail -5

@@ -180,8 +180,13 @@ static void compile_field(struct fspec *s, bool options)
 #undef NUM
 #undef BYTES
 
+struct session;
+
 struct tmpl {
     struct tmpl *next;           /* in its bucket */
+    struct tmpl *older, *newer;  /* in the cache's order of arrival */
+    struct tmpl *s_older, *s_newer;     /* in its session's */
+    struct session *sess;
     uint8_t session[VND_IPFIX_SESSION_MAX];
     uint8_t slen, version;
     bool options;
@@ -192,11 +197,32 @@ struct tmpl {
     struct fspec f[];
 };
 
+/* An exporter's transport session and the templates it holds, oldest
+ * first: what it may keep is capped apart from the others' (the cache's
+ * max / VND_IPFIX_SESSION_SHARE), so that one exporter sending ever new
+ * templates evicts its own, not another's. */
+struct session {
+    struct session *next;        /* in its bucket */
+    uint8_t key[VND_IPFIX_SESSION_MAX];
+    uint8_t slen;
+    uint32_t n;
+    struct tmpl *oldest, *newest;
+};
+
 #define NBUCKETS 1024
+#define SBUCKETS 256
 
 struct vnd_ipfix_cache {
     struct tmpl *b[NBUCKETS];
-    uint32_t n, max;
+    struct session *sb[SBUCKETS];
+    /* templates in the order they came (a redefinition or a resend comes
+     * again): the oldest is the least recently refreshed, evicted in
+     * O(1) (a scan of the whole cache for it, at every template once the
+     * cache was full, let a flood of new templates at 2,000 messages/s
+     * take a core and starve the other exporters: 80 of 16,000 records
+     * stored) */
+    struct tmpl *oldest, *newest;
+    uint32_t n, max, per_session;
     double timeout;
 };
 
@@ -204,6 +230,11 @@ struct vnd_ipfix_cache *vnd_ipfix_cache_new(uint32_t max_templates, uint32_t tem
 {
     struct vnd_ipfix_cache *c = vnd_xcalloc(1, sizeof *c);
     c->max = max_templates ? max_templates : 4096;
+    /* a session's share, but room for an exporter's few dozen however
+     * small the cache */
+    c->per_session = c->max / VND_IPFIX_SESSION_SHARE;
+    if (c->per_session < 64)
+        c->per_session = c->max < 64 ? c->max : 64;
     c->timeout = template_timeout ? template_timeout : 1800;
     return c;
 }
@@ -216,6 +247,11 @@ void vnd_ipfix_cache_free(struct vnd_ipfix_cache *c)
         for (struct tmpl *t = c->b[i], *nx; t; t = nx) {
             nx = t->next;
             free(t);
+        }
+    for (int i = 0; i < SBUCKETS; i++)
+        for (struct session *e = c->sb[i], *nx; e; e = nx) {
+            nx = e->next;
+            free(e);
         }
     free(c);
 }
@@ -234,15 +270,26 @@ struct key {
     uint32_t domain;
 };
 
-static unsigned bucket(const struct key *k, uint16_t id)
+static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < k->slen; i++)
-        h = (h ^ k->session[i]) * 16777619u;
-    h = (h ^ k->version) * 16777619u;
-    h = (h ^ k->domain) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static unsigned bucket_of(const uint8_t *session, size_t slen, uint8_t version, uint32_t domain,
+                          uint16_t id)
+{
+    uint32_t h = fnv(2166136261u, session, slen);
+    h = (h ^ version) * 16777619u;
+    h = (h ^ domain) * 16777619u;
     h = (h ^ id) * 16777619u;
     return h % NBUCKETS;
+}
+
+static unsigned bucket(const struct key *k, uint16_t id)
+{
+    return bucket_of(k->session, k->slen, k->version, k->domain, id);
 }
 
 static bool same_domain(const struct tmpl *t, const struct key *k)
@@ -251,12 +298,60 @@ static bool same_domain(const struct tmpl *t, const struct key *k)
            && memcmp(t->session, k->session, k->slen) == 0;
 }
 
+/* The session `key`, made when `make` (else NULL when it holds none). */
+static struct session *session_of(struct vnd_ipfix_cache *c, const uint8_t *key, size_t slen,
+                                  bool make)
+{
+    struct session **at = &c->sb[fnv(2166136261u, key, slen) % SBUCKETS];
+    for (struct session *e = *at; e; e = e->next)
+        if (e->slen == slen && memcmp(e->key, key, slen) == 0)
+            return e;
+    if (!make)
+        return NULL;
+    struct session *e = vnd_xcalloc(1, sizeof *e);
+    memcpy(e->key, key, slen);
+    e->slen = (uint8_t)slen;
+    e->next = *at;
+    *at = e;
+    return e;
+}
+
+static void forget_session(struct vnd_ipfix_cache *c, struct session *e)
+{
+    for (struct session **at = &c->sb[fnv(2166136261u, e->key, e->slen) % SBUCKETS]; *at;
+         at = &(*at)->next)
+        if (*at == e) {
+            *at = e->next;
+            free(e);
+            return;
+        }
+}
+
+/* Takes template *at (in its bucket) out of the cache. */
 static void unlink_at(struct vnd_ipfix_cache *c, struct tmpl **at)
 {
     struct tmpl *t = *at;
     *at = t->next;
+    *(t->older ? &t->older->newer : &c->oldest) = t->newer;
+    *(t->newer ? &t->newer->older : &c->newest) = t->older;
+    struct session *e = t->sess;
+    *(t->s_older ? &t->s_older->s_newer : &e->oldest) = t->s_newer;
+    *(t->s_newer ? &t->s_newer->s_older : &e->newest) = t->s_older;
+    if (--e->n == 0)
+        forget_session(c, e);
     free(t);
     c->n--;
+}
+
+/* Takes template t out of the cache (found in its bucket). */
+static void evict(struct vnd_ipfix_cache *c, struct tmpl *t)
+{
+    for (struct tmpl **at = &c->b[bucket_of(t->session, t->slen, t->version, t->domain, t->id)];
+         *at; at = &(*at)->next)
+        if (*at == t) {
+            unlink_at(c, at);
+            return;
+        }
 }
 
 /* The live template `id`; an expired one is dropped on the way. */
@@ -285,37 +380,39 @@ static void withdraw(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id
         }
 }
 
-/* Every template (options: of options templates) of the domain. */
+/* Every template (options: of options templates) of the domain: the
+ * session's, read in its own list. */
 static void withdraw_all(struct vnd_ipfix_cache *c, const struct key *k, bool options)
 {
-    for (int i = 0; i < NBUCKETS; i++)
-        for (struct tmpl **at = &c->b[i]; *at;)
-            if ((*at)->options == options && same_domain(*at, k))
-                unlink_at(c, at);
-            else
-                at = &(*at)->next;
+    struct session *e = session_of(c, k->session, k->slen, false);
+    for (struct tmpl *t = e ? e->oldest : NULL, *nx; t; t = nx) {
+        nx = t->s_newer;
+        bool last = !nx;
+        if (t->options == options && same_domain(t, k))
+            evict(c, t);        /* may free e with its last template */
+        if (last)
+            break;
+    }
 }
 
-/* Room for one more: the least recently refreshed template goes. */
-static void make_room(struct vnd_ipfix_cache *c)
+/* Room for one more template of key k's session: its own oldest goes
+ * when it holds its share, the cache's oldest when the cache is full.
+ * The session (perhaps freed with its last template on the way, or new). */
+static struct session *make_room(struct vnd_ipfix_cache *c, const struct key *k)
 {
-    while (c->n >= c->max) {
-        struct tmpl **oldest = NULL;
-        for (int i = 0; i < NBUCKETS; i++)
-            for (struct tmpl **at = &c->b[i]; *at; at = &(*at)->next)
-                if (!oldest || (*at)->refreshed < (*oldest)->refreshed)
-                    oldest = at;
-        if (!oldest)
-            return;
-        unlink_at(c, oldest);
-    }
+    struct session *e = session_of(c, k->session, k->slen, false);
+    if (e && e->n >= c->per_session)
+        evict(c, e->oldest);
+    while (c->n >= c->max && c->oldest)
+        evict(c, c->oldest);
+    return session_of(c, k->session, k->slen, true);
 }
 
 static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, bool options,
                   const struct fspec *f, uint16_t nfields, uint16_t nscope, double now)
 {
     withdraw(c, k, id);          /* a redefinition replaces */
-    make_room(c);
+    struct session *e = make_room(c, k);
     struct tmpl *t = vnd_xmalloc(sizeof *t + (size_t)nfields * sizeof *f);
     memset(t, 0, sizeof *t);
     memcpy(t->session, k->session, k->slen);
@@ -335,6 +432,14 @@ static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, b
     unsigned b = bucket(k, id);
     t->next = c->b[b];
     c->b[b] = t;
+    t->older = c->newest;
+    *(c->newest ? &c->newest->newer : &c->oldest) = t;
+    c->newest = t;
+    t->sess = e;
+    t->s_older = e->newest;
+    *(e->newest ? &e->newest->s_newer : &e->oldest) = t;
+    e->newest = t;
+    e->n++;
     c->n++;
 }
 

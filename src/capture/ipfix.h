@@ -15,8 +15,12 @@
  *   - a data set whose template is unknown (not yet sent, withdrawn,
  *     expired) is counted and skipped, not decoded;
  *   - caps: VND_IPFIX_FIELDS_MAX fields in a template, templates in the
- *     cache (`max_templates`; the least recently refreshed goes), sets in
- *     a message VND_IPFIX_SETS_MAX.  A template over the field cap is
+ *     cache (`max_templates`; the least recently refreshed goes) and of
+ *     one session (max_templates / VND_IPFIX_SESSION_SHARE, at least 64 or
+ *     all when the cache is smaller; its own least
+ *     recently refreshed goes: an exporter sending ever new templates
+ *     evicts its own, not another's), sets in a message
+ *     VND_IPFIX_SETS_MAX.  A template over the field cap is
  *     refused and counted; its data sets are then of an unknown template.
  * Variable-length fields (RFC 7011 §7: length 65535, then 1 or 3 bytes of
  * length) and enterprise-specific information elements (bit 15 of the id,
@@ -37,6 +41,9 @@
 #define VND_IPFIX_FIELDS_MAX 256          /* fields in one template */
 #define VND_IPFIX_SETS_MAX 1024           /* sets in one message */
 #define VND_IPFIX_SESSION_MAX 20          /* bytes naming a transport session */
+/* A session may hold this part of the cache's templates: 512 of 4,096 (OVS
+ * sends a few dozen an exporter). */
+#define VND_IPFIX_SESSION_SHARE 8
 /* The observation domain of VND's own sample actions (control/ovs.h's
  * capture rules: "VN"): the table server files a record under a trace
  * only from it (capture/ipfix_source.h). */

@@ -472,6 +472,93 @@ static void test_integer_widths(void)
     vnd_ipfix_cache_free(c);
 }
 
+/* `count` one-field templates (packetDeltaCount, 4 bytes) from id `first`,
+ * one message. */
+static size_t template_message(struct vnd_ipfixw *w, uint16_t first, int count)
+{
+    vnd_ipfixw_begin(w, 1700000000, first, 1);
+    vnd_ipfixw_set(w, 2);
+    for (int i = 0; i < count; i++) {
+        vnd_ipfixw_u16(w, (uint16_t)(first + i));
+        vnd_ipfixw_u16(w, 1);
+        vnd_ipfixw_field(w, 2, 4, 0);
+    }
+    return vnd_ipfixw_end(w);
+}
+
+/* A record of one-field template `id`, `packets` its value. */
+static size_t record_message(struct vnd_ipfixw *w, uint16_t id, uint32_t packets)
+{
+    vnd_ipfixw_begin(w, 1700000000, 1, 1);
+    vnd_ipfixw_set(w, id);
+    vnd_ipfixw_u32(w, packets);
+    return vnd_ipfixw_end(w);
+}
+
+/* An exporter sending ever new templates evicts its own, not another's:
+ * each session holds at most its share (512 of the default 4,096), and a
+ * full cache lets its least recently refreshed go. */
+static void test_session_share(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    size_t n = ovs_message(&w, 1, 2);
+    CHECK(parse(c, "ovs", 100, w.buf, n) == 0 && ngot == 2, "an exporter's template and records");
+    uint32_t templates = 0;
+    for (int m = 0; m < 50; m++) {
+        n = template_message(&w, (uint16_t)(256 + 100 * m), 100);
+        parse(c, "flood", 101 + m, w.buf, n);
+        templates += cnt.templates;
+    }
+    CHECK_EQ_INT(templates, 5000, "another sends 5,000 templates");
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 1 + 512, "it holds its share, 512, the first its one");
+    /* its records alone, the template not sent again */
+    vnd_ipfixw_begin(&w, 1700000000, 2, 1);
+    vnd_ipfixw_set(&w, 256);
+    for (uint32_t i = 0; i < 3; i++) {
+        struct vnd_ipfix_flow f = sample_flow(i);
+        vnd_ipfixw_ovs_record(&w, &f, 2000000, 500000);
+    }
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "ovs", 151, w.buf, n) == 0 && ngot == 3 && cnt.unknown_template == 0,
+          "the first exporter's template is still there");
+    n = record_message(&w, 256 + 4999, 42);
+    CHECK(parse(c, "flood", 152, w.buf, n) == 0 && ngot == 1 && got[0].packets == 42,
+          "the flood's newest template is kept");
+    n = record_message(&w, 256 + 4999 - 512, 43);
+    CHECK(parse(c, "flood", 152, w.buf, n) == 0 && ngot == 0 && cnt.unknown_template == 1,
+          "its 513th newest went");
+    /* withdrawing all of a session's templates: the other's stay */
+    vnd_ipfixw_begin(&w, 1700000000, 2, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 2);
+    vnd_ipfixw_u16(&w, 0);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "flood", 153, w.buf, n) == 0 && cnt.withdrawals == 1
+          && vnd_ipfix_cache_size(c) == 1, "the flood withdraws all of its own: one left");
+    vnd_ipfix_cache_free(c);
+
+    /* a full cache: 10 sessions of 70 templates in a cache of 600 (75 a
+     * session); the 100 least recently refreshed went, the first
+     * session's oldest first */
+    c = vnd_ipfix_cache_new(600, 0);
+    char name[16];
+    for (int k = 0; k < 10; k++) {
+        snprintf(name, sizeof name, "s%d", k);
+        n = template_message(&w, 256, 70);
+        parse(c, name, 200 + k, w.buf, n);
+    }
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 600, "a full cache holds its cap");
+    n = record_message(&w, 256 + 69, 7);
+    CHECK(parse(c, "s0", 300, w.buf, n) == 0 && ngot == 0, "the first session's templates went");
+    CHECK(parse(c, "s1", 300, w.buf, n) == 0 && ngot == 1, "the second's newest stayed");
+    n = record_message(&w, 256 + 29, 7);
+    CHECK(parse(c, "s1", 300, w.buf, n) == 0 && ngot == 0, "its 30 oldest went");
+    n = record_message(&w, 256, 7);
+    CHECK(parse(c, "s9", 300, w.buf, n) == 0 && ngot == 1, "the last session has all of its own");
+    vnd_ipfix_cache_free(c);
+}
+
 int main(void)
 {
     test_ovs_template();
@@ -480,6 +567,7 @@ int main(void)
     test_unknown_first();
     test_options_and_variable();
     test_refused_and_caps();
+    test_session_share();
     test_truncation();
     test_v9();
     return tap_done();

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""flood_datagrams.py — hostile datagrams for a table server's collectors
+(tests/integration/collector_flood.sh).
+
+  flood_datagrams.py templates HOST PORT SECONDS RATE
+      IPFIX messages of 172 new one-field templates each (ids cycling
+      through 256..65535), RATE messages a second from one socket: an
+      exporter that never stops defining templates.
+  flood_datagrams.py junk HOST PORT COUNT RATE KIND
+      COUNT malformed datagrams (KIND ipfix or sflow), RATE a second:
+      random bytes under a wrong version, a header whose length lies, a
+      set whose length lies, a template running past its set (IPFIX); a
+      v5 header cut short, a sample count that lies (sFlow).
+Prints the number of datagrams sent.  Loopback or the test's own
+namespace only."""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def pace(t0, sent, rate):
+    if rate > 0:
+        lag = t0 + sent / rate - time.monotonic()
+        if lag > 0:
+            time.sleep(lag)
+
+
+def templates(host, port, secs, rate):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bodies, tid = [], 256
+    for _ in range(64):
+        recs = b''
+        for _ in range(172):
+            recs += struct.pack('!HHHH', tid, 1, 2, 4)     # packetDeltaCount, 4 bytes
+            tid = tid + 1 if tid < 65535 else 256
+        bodies.append(struct.pack('!HH', 2, 4 + len(recs)) + recs)
+    t0, sent = time.monotonic(), 0
+    while time.monotonic() - t0 < secs:
+        body = bodies[sent % len(bodies)]
+        s.sendto(struct.pack('!HHIII', 10, 16 + len(body), int(time.time()), sent, 7) + body,
+                 (host, port))
+        sent += 1
+        pace(t0, sent, rate)
+    return sent
+
+
+def ipfix_junk(r, i):
+    k = i % 4
+    if k == 0:      # random bytes, a version that is neither 9 nor 10
+        return struct.pack('!H', r.choice([0, 1, 5, 11, 0xffff])) + r.randbytes(r.randint(0, 1400))
+    if k == 1:      # a header whose length lies
+        body = r.randbytes(r.randint(0, 200))
+        return struct.pack('!HHIII', 10, 16 + len(body) + r.randint(1, 5000), 0, i, 1) + body
+    if k == 2:      # a set whose length runs past the message
+        body = struct.pack('!HH', 256, 400) + r.randbytes(40)
+        return struct.pack('!HHIII', 10, 16 + len(body), 0, i, 1) + body
+    # a template whose fields run past its set
+    body = struct.pack('!HHHH', 2, 12, 300 + i % 1000, 50) + struct.pack('!HH', 1, 4)
+    return struct.pack('!HHIII', 10, 16 + len(body), 0, i, 1) + body
+
+
+def sflow_junk(r, i):
+    if i % 2 == 0:  # a v5 header cut short
+        return struct.pack('!II', 5, 1) + r.randbytes(r.randint(0, 15))
+    # a v5 header (agent 127.0.0.1) saying more samples than it holds
+    return struct.pack('!IIIIIII', 5, 1, 0x7f000001, 0, i, 0, 1000) + r.randbytes(r.randint(0, 64))
+
+
+def junk(host, port, count, rate, kind):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r = random.Random(int.from_bytes(os.urandom(4), 'big'))
+    make = ipfix_junk if kind == 'ipfix' else sflow_junk
+    t0 = time.monotonic()
+    for i in range(count):
+        s.sendto(make(r, i), (host, port))
+        pace(t0, i + 1, rate)
+    return count
+
+
+if __name__ == '__main__':
+    a = sys.argv
+    if len(a) == 6 and a[1] == 'templates':
+        print(templates(a[2], int(a[3]), float(a[4]), float(a[5])))
+    elif len(a) == 7 and a[1] == 'junk' and a[6] in ('ipfix', 'sflow'):
+        print(junk(a[2], int(a[3]), int(a[4]), float(a[5]), a[6]))
+    else:
+        sys.exit(__doc__)

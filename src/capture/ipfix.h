@@ -41,8 +41,10 @@
 #define VND_IPFIX_FIELDS_MAX 256          /* fields in one template */
 #define VND_IPFIX_SETS_MAX 1024           /* sets in one message */
 #define VND_IPFIX_SESSION_MAX 20          /* bytes naming a transport session */
-/* A session may hold this part of the cache's templates: 512 of 4,096 (OVS
- * sends a few dozen an exporter). */
+/* A session may hold this part of the cache's templates: 512 of 4,096.
+ * OVS defines 88 an observation domain (ofproto-dpif-ipfix.c: 2 kinds of
+ * L2 x 11 of L3/L4 x tunnelled or not x 2 directions), and an exporter
+ * sends for the domains its sample actions name (VND's: one). */
 #define VND_IPFIX_SESSION_SHARE 8
 /* The observation domain of VND's own sample actions (control/ovs.h's
  * capture rules: "VN"): the table server files a record under a trace

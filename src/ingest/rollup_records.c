@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "ingest/rollup.h"
+#include "lang/collectconf.h"
 #include "store/provider.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -31,6 +32,13 @@ static const struct vnd_store_index indexes[] = {{"slot", "slot", NULL}};
  * second's cell is found without hashing; one that another second takes
  * the place of is written with the next batch and let go. */
 #define CELLS 4096u
+/* Cells let go in one batch, at most: records reaching this many seconds
+ * beyond the CELLS held (records hours apart, or an exporter's times gone
+ * wrong) stop the rollup rather than its memory growing with them. */
+#define GONE_MAX 65536u
+
+_Static_assert(VND_REC_ROLLUP_SPAN_MAX >= VND_CC_ACTIVE_TIMEOUT_MAX,
+               "the rollup spreads the records of every ActiveTimeout VND sets");
 
 struct cell {
     int64_t sec;
@@ -125,14 +133,34 @@ void vnd_rec_rollup_free(struct vnd_rec_rollup *r)
     free(r);
 }
 
+/* The rollup answers nothing from now on, saying why (malloc'd): what
+ * it holds is not written (its rows no reader takes now). */
+static void give_up(struct vnd_rec_rollup *r, char *why)
+{
+    free(r->status_text);
+    r->status_text = why;
+    r->live = false;
+    free(r->gone);
+    r->gone = NULL;
+    r->ngone = r->gonecap = 0;
+    memset(r->cells, 0, sizeof r->cells);
+}
+
 /* The cell of second `sec`: the one in its place let go (kept for the
- * next emit when its sums are not written yet). */
+ * next emit when its sums are not written yet).  NULL when that would let
+ * go more than GONE_MAX in one batch (the rollup gives up). */
 static struct cell *cell_of(struct vnd_rec_rollup *r, int64_t sec)
 {
     struct cell *c = &r->cells[(uint64_t)sec % CELLS];
     if (c->used && c->sec == sec)
         return c;
     if (c->used && c->dirty) {
+        if (r->ngone == GONE_MAX) {
+            give_up(r, vnd_strdup_printf(VND_ROLLUP_STATUS_NONE ": the records of one batch "
+                                         "reached more than %u seconds (throughput reads the "
+                                         "records)", CELLS + GONE_MAX));
+            return NULL;
+        }
         if (r->ngone == r->gonecap) {
             r->gonecap = r->gonecap ? 2 * r->gonecap : 64;
             r->gone = vnd_xrealloc(r->gone, r->gonecap * sizeof *r->gone);
@@ -189,10 +217,8 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
     number(v, r->col[R_SQ], &sq, &bad);
     if (bad || (has_end && isnan(end_ts)) || (has_start && isnan(start_ts)) || isnan(p)
         || isnan(y) || isnan(sq)) {
-        free(r->status_text);
-        r->live = false;
-        r->status_text = vnd_xstrdup(VND_ROLLUP_STATUS_NONE ": a record's time, packets or "
-                                     "bytes is not a number");
+        give_up(r, vnd_xstrdup(VND_ROLLUP_STATUS_NONE ": a record's time, packets or bytes is "
+                               "not a number"));
         return;
     }
     if (!has_end && !has_ts)
@@ -200,6 +226,14 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
     double b1 = has_end ? end_ts : ts;
     double b0 = has_start && has_end && start_ts <= end_ts
                         && end_ts - start_ts <= VND_RECORD_SPAN_MAX ? start_ts : b1;
+    /* a cell a second: a record of a day's span was 86,400 of them (16
+     * such records, one datagram, took 1.3 s and 120 MB) */
+    if (b1 - b0 > VND_REC_ROLLUP_SPAN_MAX) {
+        give_up(r, vnd_strdup_printf(VND_ROLLUP_STATUS_NONE ": a record spans %.0f s, more than "
+                                     "the %.0f s the rollup spreads (throughput reads the "
+                                     "records)", b1 - b0, VND_REC_ROLLUP_SPAN_MAX));
+        return;
+    }
     /* q as vnd_samp_record_q_sql: bytes_sq, never below y^2 / p */
     double q = 0;
     if (p > 0) {
@@ -226,6 +260,8 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
         if (!(fabs(k) < 9e15))
             break;                   /* no second an int64 holds */
         struct cell *c = cell_of(r, (int64_t)k);
+        if (!c)
+            return;
         c->packets += w * p;
         c->bytes += w * y;
         c->sq += w * q;

@@ -42,6 +42,14 @@
  * (vnd_diag_record_start). */
 #define VND_RECORD_SPAN_MAX 86400.0
 
+/* The longest span the rollup spreads: a record of a longer one (an
+ * exporter's time gone wrong, or a hostile one: the rollup adds to a cell
+ * a second) stops it, and throughput reads the records.  OVS's records
+ * span about their ActiveTimeout at most (the export comes at the next
+ * poll after it), which VND sets to an hour at most (lang/collectconf.h):
+ * a minute more. */
+#define VND_REC_ROLLUP_SPAN_MAX 3660.0
+
 /* rollup_status of a records rollup: it answers throughput of the whole
  * table, per slot of whole seconds */
 #define VND_ROLLUP_STATUS_RECORDS "rollup-records"

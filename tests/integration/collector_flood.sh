@@ -15,6 +15,9 @@
 #     (tests/integration/flood_datagrams.py: lying lengths, cut headers,
 #     wrong versions) beside bob's exporter: each counted as malformed by
 #     its collector, bob's 6,400 records all stored, the daemon alive;
+#   - 80 records a day long each (5 messages): stored, the table server's
+#     memory as it was (the records rollup spread each over 86,400 cells,
+#     120 MB and 1.3 s a message), bob's rollup stops saying why;
 #   - every answer bob got was right, each within 2 s.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib-tabled.sh"
@@ -143,5 +146,22 @@ fi
 echo "# bob during the malformed flood: $A (answers, slowest s)"
 check "bob's every answer right" test "${A%% *}" != wrong: -a "${A%% *}" -gt 10
 check "each within 2 s" within "$A"
+
+# ---- records a day long: the rollup would spread each over 86,400 cells ----
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$PID/status"; }
+M0=$(hwm)
+nsx python3 "$FLOOD" longspan 127.0.0.1 47462 5 86000 2 >/dev/null
+check_eq "bob's 80 records of a day's span stored" "$(settled bob calm 8080)" 8080
+M1=$(hwm)
+echo "# the table server's peak memory: $((M0 / 1024)) MB before, $((M1 / 1024)) MB after"
+check "its memory did not grow with their spans (+$(((M1 - M0) / 1024)) MB; it was +120 MB a message)" \
+    test $((M1 - M0)) -lt 65536
+meta_status() {
+    api POST /v1/query '{"tenant": "bob", "sql": "select rollup_status from vnd_meta where trace = '"'calm'"'"}'
+    jq -r '.[0].rollup_status' <<<"$BODY"
+}
+for _ in $(seq 25); do [[ $(meta_status) == rollup-none* ]] && break; sleep 0.2; done
+check_eq "bob's rollup gives up, saying why; throughput reads his records" "$(meta_status)" \
+    "rollup-none: a record spans 86000 s, more than the 3660 s the rollup spreads (throughput reads the records)"
 check "vnd-tabled lives" kill -0 "$PID"
 done_testing

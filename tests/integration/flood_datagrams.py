@@ -6,6 +6,9 @@
       IPFIX messages of 172 new one-field templates each (ids cycling
       through 256..65535), RATE messages a second from one socket: an
       exporter that never stops defining templates.
+  flood_datagrams.py longspan HOST PORT COUNT SPAN POINT
+      COUNT IPFIX messages (VND's observation domain) of 16 records each
+      at observation point POINT, each spanning SPAN seconds up to now.
   flood_datagrams.py junk HOST PORT COUNT RATE KIND
       COUNT malformed datagrams (KIND ipfix or sflow), RATE a second:
       random bytes under a wrong version, a header whose length lies, a
@@ -47,6 +50,24 @@ def templates(host, port, secs, rate):
     return sent
 
 
+def longspan(host, port, count, span, point):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # observationPointId, addresses, protocol, ports, packets, bytes,
+    # flowStartSeconds, flowEndSeconds
+    fields = [(138, 4), (8, 4), (12, 4), (4, 1), (7, 2), (11, 2), (2, 8), (1, 8), (150, 4),
+              (151, 4)]
+    tmpl = struct.pack('!HH', 300, len(fields)) + b''.join(struct.pack('!HH', *f) for f in fields)
+    tset = struct.pack('!HH', 2, 4 + len(tmpl)) + tmpl
+    now = int(time.time())
+    for m in range(count):
+        recs = b''.join(struct.pack('!I4s4sBHHQQII', point, bytes([10, 0, 0, 1]),
+                                    bytes([10, 0, 0, 2]), 6, 40000 + i, 80, 100, 150000,
+                                    now - span, now) for i in range(16))
+        body = tset + struct.pack('!HH', 300, 4 + len(recs)) + recs
+        s.sendto(struct.pack('!HHIII', 10, 16 + len(body), now, m, 22094) + body, (host, port))
+    return count
+
+
 def ipfix_junk(r, i):
     k = i % 4
     if k == 0:      # random bytes, a version that is neither 9 nor 10
@@ -84,6 +105,8 @@ if __name__ == '__main__':
     a = sys.argv
     if len(a) == 6 and a[1] == 'templates':
         print(templates(a[2], int(a[3]), float(a[4]), float(a[5])))
+    elif len(a) == 7 and a[1] == 'longspan':
+        print(longspan(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6])))
     elif len(a) == 7 and a[1] == 'junk' and a[6] in ('ipfix', 'sflow'):
         print(junk(a[2], int(a[3]), int(a[4]), float(a[5]), a[6]))
     else:

@@ -191,8 +191,12 @@ static void feed(struct vnd_ingest *ing, int t, double base, int n, bool sampled
             start = end - 2 * VND_RECORD_SPAN_MAX;   /* wrong by days: a point */
         else if (r < 0.07)
             end = NAN;                       /* no end: its arrival is */
-        else if (hours && r < 0.075)
-            start = end - 5000.5;            /* hours: seconds 4,096 apart meet */
+        else if (hours && r < 0.075) {
+            end -= 4097.5;                   /* hours late: its seconds' cells are those
+                                                of seconds just past, which go and come
+                                                again (4,096 apart meet) */
+            start = end - uniform() * 7;
+        }
         record(ing, t, i % 23, start, end, arrival, packets, octets, sq);
         if (i % 97 == 96)
             CHECK(vnd_ingest_flush(ing, &err) == 0, "flush %d", i);
@@ -328,6 +332,47 @@ int main(void)
     not_from_rollup(db, &q, "answers nothing", "a rollup that answers nothing");
     vnd_ingest_free(ing);
     vnd_store_close(st);
+    vnd_parseconf_free(conf);
+
+    /* what would make the rollup's work grow with a record's span, or with
+     * the seconds one batch reaches, stops it instead, saying why */
+    CHECK(vnd_parseconf_parse(vnd_parseconf_flow_default_text, "flow default", &conf, &err) == 0,
+          "the flow-record default parses again");
+    const char *const why_span = "'rollup-none: a record spans 3700 s, more than the 3660 s%'";
+    const char *const why_gone = "'rollup-none: the records of one batch reached more than "
+                                 "69632 seconds%'";
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/guard%d.db", dir, k);
+        CHECK(vnd_store_open(path, &st, &err) == 0, "store opens");
+        ing = vnd_ingest_new(st, conf, 100000, 60);
+        t = vnd_ingest_add_trace(ing, &o, &err);
+        db = vnd_store_db(st);
+        char sql[256];
+        if (k == 0) {
+            record(ing, t, 1, base, base + VND_REC_ROLLUP_SPAN_MAX, base + 3700, 10, 1000, -1);
+            CHECK(vnd_ingest_flush(ing, &err) == 0, "flush");
+            CHECK(sql_one(db, "SELECT count(*) FROM vnd_meta WHERE rollup_status = "
+                          "'rollup-records'", -1) == 1
+                  && sql_one(db, "SELECT count(*) FROM rec__rollup", -1) == 3661,
+                  "a record of the longest span the rollup spreads: 3,661 seconds' rows");
+            record(ing, t, 2, base, base + 3700, base + 3701, 10, 1000, -1);
+        } else {
+            /* 70,000 points 4,096 s apart: each lets the one before go */
+            for (int i = 0; i < 70000; i++)
+                record(ing, t, 1, base + 4096.0 * i, base + 4096.0 * i, base + 4096.0 * i, 1,
+                       100, -1);
+        }
+        CHECK(vnd_ingest_finish_trace(ing, t, "complete", NULL, &err) == 0, "finish");
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM vnd_meta WHERE rollup_status LIKE %s",
+                 k ? why_gone : why_span);
+        CHECK(sql_one(db, sql, -1) == 1, "%s", k ? "records reaching 70,000 seconds in one "
+              "batch: rollup-none, saying why" : "a record of 3,700 s: rollup-none, saying why");
+        vnd_diag_opts_init(&q);
+        q.table = "rec";
+        not_from_rollup(db, &q, "answers nothing", k ? "seconds past the cap" : "a span past it");
+        vnd_ingest_free(ing);
+        vnd_store_close(st);
+    }
     vnd_parseconf_free(conf);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -37,7 +37,7 @@ static const struct vnd_store_index indexes[] = {{"slot", "slot", NULL}};
  * wrong) stop the rollup rather than its memory growing with them. */
 #define GONE_MAX 65536u
 
-_Static_assert(VND_REC_ROLLUP_SPAN_MAX >= VND_CC_ACTIVE_TIMEOUT_MAX,
+_Static_assert((int)VND_REC_ROLLUP_SPAN_MAX >= VND_CC_ACTIVE_TIMEOUT_MAX,
                "the rollup spreads the records of every ActiveTimeout VND sets");
 
 struct cell {

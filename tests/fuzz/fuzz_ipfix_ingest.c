@@ -9,7 +9,6 @@
  * answer: the same slots and records, the sums within 1e-6.  Input:
  * [1 byte: session (bit 0), flush after (bit 6), a length follows (bit 7)]
  * [2 bytes: length][message]..., the last message takes what is left. */
-#define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <math.h>
 #include <stdint.h>

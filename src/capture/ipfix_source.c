@@ -18,11 +18,28 @@ struct oentry {
     uint64_t obs_point;
 };
 
+/* Entries sorted by observation point: a record finds its traces by a
+ * binary search (a scan of them all was 47% of a table server's CPU with
+ * 1,000 ipfix traces); the map changes only when a trace starts or ends. */
 struct vnd_obsmap {
     pthread_mutex_t lock;
     struct oentry *v;
     int n;
 };
+
+/* The first entry of point `p` or past it; past it alone when `past`. */
+static int bound(const struct vnd_obsmap *m, uint64_t p, bool past)
+{
+    int lo = 0, hi = m->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (m->v[mid].obs_point < p || (past && m->v[mid].obs_point == p))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 struct vnd_obsmap *vnd_obsmap_new(void)
 {
@@ -44,18 +61,21 @@ void vnd_obsmap_set(struct vnd_obsmap *m, int slot, int tag, uint64_t obs_point)
 {
     pthread_mutex_lock(&m->lock);
     m->v = vnd_xrealloc(m->v, (size_t)(m->n + 1) * sizeof *m->v);
-    m->v[m->n++] = (struct oentry){slot, tag, obs_point};
+    int at = bound(m, obs_point, true);         /* after those of its point */
+    memmove(m->v + at + 1, m->v + at, (size_t)(m->n - at) * sizeof *m->v);
+    m->v[at] = (struct oentry){slot, tag, obs_point};
+    m->n++;
     pthread_mutex_unlock(&m->lock);
 }
 
 void vnd_obsmap_clear(struct vnd_obsmap *m, int slot)
 {
     pthread_mutex_lock(&m->lock);
-    for (int i = 0; i < m->n; )
-        if (m->v[i].slot == slot)
-            m->v[i] = m->v[--m->n];
-        else
-            i++;
+    int k = 0;
+    for (int i = 0; i < m->n; i++)      /* in order: the rest stay sorted */
+        if (m->v[i].slot != slot)
+            m->v[k++] = m->v[i];
+    m->n = k;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -156,10 +176,9 @@ static void on_flow(void *ctx, const struct vnd_ipfix_flow *f)
     bool any = false;
     int64_t ts = f->has & VND_IPFIX_HAS_END ? f->end_ns : X->c.now_ns;
     /* the map is locked by read_message, once a message */
-    for (int i = 0; i < X->map->n; i++) {
+    for (int i = bound(X->map, f->obs_point, false);
+         i < X->map->n && X->map->v[i].obs_point == f->obs_point; i++) {
         const struct oentry *e = &X->map->v[i];
-        if (e->obs_point != f->obs_point)
-            continue;
         any = true;
         struct vnd_pktrec r = {.ts_ns = ts, .index = e->slot, .caplen = sizeof *f,
                                .len = sizeof *f, .tag = (uint16_t)e->tag,

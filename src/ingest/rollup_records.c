@@ -60,6 +60,12 @@ struct vnd_rec_rollup {
     bool live;                      /* it answers (status rollup-records) */
     char *status_text;
     struct cell cells[CELLS];
+    /* the cells made dirty since the last emit, so that it visits them,
+     * not all 4,096 (with 1,000 ipfix traces, the visits of every rollup
+     * at every batch were 7% of a table server's CPU) */
+    uint16_t touched[CELLS];
+    unsigned ntouched;
+    bool listed[CELLS];
     struct cell *gone;              /* let go since the last emit, still dirty */
     size_t ngone, gonecap;
 };
@@ -144,6 +150,8 @@ static void give_up(struct vnd_rec_rollup *r, char *why)
     r->gone = NULL;
     r->ngone = r->gonecap = 0;
     memset(r->cells, 0, sizeof r->cells);
+    memset(r->listed, 0, sizeof r->listed);
+    r->ntouched = 0;
 }
 
 /* The cell of second `sec`: the one in its place let go (kept for the
@@ -272,6 +280,11 @@ void vnd_rec_rollup_row(struct vnd_rec_rollup *r, const struct vnd_value *v)
             c->settle = settle > c->settle ? settle : c->settle;
         }
         c->dirty = true;
+        unsigned at = (unsigned)(c - r->cells);
+        if (!r->listed[at]) {
+            r->listed[at] = true;
+            r->touched[r->ntouched++] = (uint16_t)at;
+        }
         first = false;
     }
 }
@@ -306,9 +319,7 @@ static void put_cell(struct vnd_rec_rollup *r, struct vnd_rowpipe *pipe, struct 
 
 void vnd_rec_rollup_emit(struct vnd_rec_rollup *r, struct vnd_rowpipe *pipe)
 {
-    size_t n = r->ngone;
-    for (unsigned i = 0; i < CELLS; i++)
-        n += r->cells[i].dirty;
+    size_t n = r->ngone + r->ntouched;
     if (!n)
         return;
     int64_t (*del)[2] = vnd_xmalloc(n * sizeof *del);
@@ -316,9 +327,13 @@ void vnd_rec_rollup_emit(struct vnd_rec_rollup *r, struct vnd_rowpipe *pipe)
     for (size_t i = 0; i < r->ngone; i++)
         put_cell(r, pipe, &r->gone[i], del, &ndel);
     r->ngone = 0;
-    for (unsigned i = 0; i < CELLS; i++)
-        if (r->cells[i].dirty)
-            put_cell(r, pipe, &r->cells[i], del, &ndel);
+    for (unsigned i = 0; i < r->ntouched; i++) {
+        unsigned at = r->touched[i];
+        r->listed[at] = false;
+        if (r->cells[at].dirty)
+            put_cell(r, pipe, &r->cells[at], del, &ndel);
+    }
+    r->ntouched = 0;
     vnd_rollup_queue_delete(pipe, r->st, r->table, (const int64_t (*)[2])del, ndel);
     free(del);
 }

@@ -17,11 +17,28 @@ struct pentry {
     bool from_port;
 };
 
+/* Entries sorted by ifIndex: a sample finds its traces by binary searches
+ * (as the IPFIX collector its points: a scan grows with the traces); the
+ * map changes only when a trace starts or ends. */
 struct vnd_portmap {
     pthread_mutex_t lock;
     struct pentry *v;
     int n;
 };
+
+/* The first entry of ifIndex `x` or past it; past it alone when `past`. */
+static int bound(const struct vnd_portmap *m, uint32_t x, bool past)
+{
+    int lo = 0, hi = m->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (m->v[mid].ifindex < x || (past && m->v[mid].ifindex == x))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 struct vnd_portmap *vnd_portmap_new(void)
 {
@@ -43,20 +60,29 @@ void vnd_portmap_set(struct vnd_portmap *m, int slot, int tag, uint32_t ifindex,
                      bool from_port, uint32_t sampling)
 {
     pthread_mutex_lock(&m->lock);
+    /* the slot's entry replaced: a change of the agent's rate sets it
+     * again (an entry added beside the old one stored each sample twice) */
+    int k = 0;
+    for (int i = 0; i < m->n; i++)
+        if (m->v[i].slot != slot)
+            m->v[k++] = m->v[i];
+    m->n = k;
     m->v = vnd_xrealloc(m->v, (size_t)(m->n + 1) * sizeof *m->v);
-    m->v[m->n++] = (struct pentry){slot, tag, ifindex, sampling > 1 ? sampling : 1, 0,
-                                   from_port};
+    int at = bound(m, ifindex, true);           /* after those of its ifIndex */
+    memmove(m->v + at + 1, m->v + at, (size_t)(m->n - at) * sizeof *m->v);
+    m->v[at] = (struct pentry){slot, tag, ifindex, sampling > 1 ? sampling : 1, 0, from_port};
+    m->n++;
     pthread_mutex_unlock(&m->lock);
 }
 
 void vnd_portmap_clear(struct vnd_portmap *m, int slot)
 {
     pthread_mutex_lock(&m->lock);
-    for (int i = 0; i < m->n; )
-        if (m->v[i].slot == slot)
-            m->v[i] = m->v[--m->n];
-        else
-            i++;
+    int k = 0;
+    for (int i = 0; i < m->n; i++)      /* in order: the rest stay sorted */
+        if (m->v[i].slot != slot)
+            m->v[k++] = m->v[i];
+    m->n = k;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -95,20 +121,27 @@ static void on_flow(void *ctx, const struct vnd_sflow_datagram *d, const struct 
         caplen = len;
     uint32_t rate = f->sampling_rate ? f->sampling_rate : 1;
     bool any = false;
-    /* the map is locked by read_datagram, once a datagram */
-    for (int i = 0; i < S->map->n; i++) {
-        struct pentry *e = &S->map->v[i];
-        uint32_t fmt = e->from_port ? f->in_format : f->out_format;
-        uint32_t val = e->from_port ? f->in_value : f->out_value;
-        if (fmt != VND_SFLOW_IF_INDEX || val != e->ifindex || !val)
+    /* the map is locked by read_datagram, once a datagram: the traces of
+     * the sample's input port (from_port), then of its output port */
+    for (int side = 0; side < 2; side++) {
+        bool from_port = side == 0;
+        uint32_t fmt = from_port ? f->in_format : f->out_format;
+        uint32_t val = from_port ? f->in_value : f->out_value;
+        if (fmt != VND_SFLOW_IF_INDEX || !val)
             continue;
-        any = true;
-        uint32_t keep = e->sampling > rate ? e->sampling / rate : 1;
-        if (keep > 1 && e->count++ % keep != 0) {
-            vnd_udp_count(&S->subsampled, 1);
-            continue;
+        for (int i = bound(S->map, val, false); i < S->map->n && S->map->v[i].ifindex == val;
+             i++) {
+            struct pentry *e = &S->map->v[i];
+            if (e->from_port != from_port)
+                continue;
+            any = true;
+            uint32_t keep = e->sampling > rate ? e->sampling / rate : 1;
+            if (keep > 1 && e->count++ % keep != 0) {
+                vnd_udp_count(&S->subsampled, 1);
+                continue;
+            }
+            put(S, e, VND_REC_PACKET, f->header, caplen, len);
         }
-        put(S, e, VND_REC_PACKET, f->header, caplen, len);
     }
     if (!any)
         vnd_udp_count(&S->c.untagged, 1);
@@ -119,9 +152,11 @@ static void on_counters(void *ctx, const struct vnd_sflow_datagram *d,
 {
     (void)d;
     struct sflow_src *S = ctx;
-    for (int i = 0; i < S->map->n; i++)
-        if (S->map->v[i].ifindex == k->if_index && k->if_index)
-            put(S, &S->map->v[i], VND_REC_COUNTERS, k, sizeof *k, sizeof *k);
+    if (!k->if_index)
+        return;
+    for (int i = bound(S->map, k->if_index, false);
+         i < S->map->n && S->map->v[i].ifindex == k->if_index; i++)
+        put(S, &S->map->v[i], VND_REC_COUNTERS, k, sizeof *k, sizeof *k);
 }
 
 static const char *read_datagram(struct vnd_udp_collector *c, const uint8_t *buf, size_t n,

@@ -39,7 +39,8 @@ struct vnd_portmap *vnd_portmap_new(void);
 void vnd_portmap_free(struct vnd_portmap *m);
 /* Trace in `slot` (tag `tag`) takes samples whose input (from_port: out
  * of the node) or output (into the node) ifIndex is `ifindex`, kept 1 in
- * `sampling` (0, 1: every sample). */
+ * `sampling` (0, 1: every sample).  Set again, it replaces what the slot
+ * had (a change of the agent's rate). */
 void vnd_portmap_set(struct vnd_portmap *m, int slot, int tag, uint32_t ifindex,
                      bool from_port, uint32_t sampling);
 void vnd_portmap_clear(struct vnd_portmap *m, int slot);

@@ -56,17 +56,23 @@ void vnd_portmap_free(struct vnd_portmap *m)
     free(m);
 }
 
+/* Takes slot's entries out, in order: the rest stay sorted (m locked). */
+static void drop_slot(struct vnd_portmap *m, int slot)
+{
+    int k = 0;
+    for (int i = 0; i < m->n; i++)
+        if (m->v[i].slot != slot)
+            m->v[k++] = m->v[i];
+    m->n = k;
+}
+
 void vnd_portmap_set(struct vnd_portmap *m, int slot, int tag, uint32_t ifindex,
                      bool from_port, uint32_t sampling)
 {
     pthread_mutex_lock(&m->lock);
     /* the slot's entry replaced: a change of the agent's rate sets it
      * again (an entry added beside the old one stored each sample twice) */
-    int k = 0;
-    for (int i = 0; i < m->n; i++)
-        if (m->v[i].slot != slot)
-            m->v[k++] = m->v[i];
-    m->n = k;
+    drop_slot(m, slot);
     m->v = vnd_xrealloc(m->v, (size_t)(m->n + 1) * sizeof *m->v);
     int at = bound(m, ifindex, true);           /* after those of its ifIndex */
     memmove(m->v + at + 1, m->v + at, (size_t)(m->n - at) * sizeof *m->v);
@@ -78,11 +84,7 @@ void vnd_portmap_set(struct vnd_portmap *m, int slot, int tag, uint32_t ifindex,
 void vnd_portmap_clear(struct vnd_portmap *m, int slot)
 {
     pthread_mutex_lock(&m->lock);
-    int k = 0;
-    for (int i = 0; i < m->n; i++)      /* in order: the rest stay sorted */
-        if (m->v[i].slot != slot)
-            m->v[k++] = m->v[i];
-    m->n = k;
+    drop_slot(m, slot);
     pthread_mutex_unlock(&m->lock);
 }
 

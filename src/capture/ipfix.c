@@ -75,28 +75,46 @@ static struct rd sub(struct rd *r, size_t n)
 
 /* ---- the template cache ---- */
 
+/* A field of a template as it came. */
 struct fspec {
     uint16_t ie, len;            /* len 65535: variable */
     uint32_t pen;                /* enterprise number; 0: IANA */
-    /* How a record's value is read, known when the template comes (the
-     * switch over the IE was two thirds of the parser's work): OP_NUM a
-     * counter, port, interface, ... of `len` bytes stored whole at `dst`
-     * (`dw` bytes wide) with the bit `has`; OP_MAC and OP_ADDR4/6 its
-     * bytes copied to `dst`; OP_SKIP not decoded (an enterprise's, an IE
-     * VND does not know); OP_FIELD through field(), which stays the
-     * reference for what each IE means. */
-    uint8_t op, dw;
-    uint16_t dst;
-    uint32_t has;
 };
 
-/* OP_N11 .. OP_N48: an OP_NUM whose length and width are the digits (a
- * one-byte protocol, two-byte ports, four-byte interfaces, eight-byte
- * counters, a four-byte observation point in eight): a load, a byte swap
- * and a store, without be()'s and the width's switches (a seventh of the
- * parser's instructions) */
-enum { OP_FIELD, OP_NUM, OP_MAC, OP_ADDR4, OP_ADDR6, OP_SKIP,
-       OP_N11, OP_N22, OP_N44, OP_N88, OP_N48 };
+/* A template compiled, when it comes, into the steps that read one of
+ * its records (a loop over its fields, each checked for a variable
+ * length, for the bytes left and dispatched by its op, was 40
+ * instructions a field, most of the collector's parsing):
+ *   OP_SEG    a run of fixed-length fields, `len` bytes: checked once,
+ *             the bits `has` of its fields that always set one (counters,
+ *             ports, MACs) set at once, its `unknown` fields (an
+ *             enterprise's, IEs VND does not know) counted, not visited;
+ *             the steps after it read at `off` bytes into it;
+ *   OP_VAR    a variable-length field (RFC 7011 §7: 1 or 3 bytes of
+ *             length first), through field() when `ie` is one it knows;
+ *   OP_N11 .. OP_N48  an unsigned number of `len` bytes into a member
+ *             `dw` bytes wide at `dst` (the digits: one byte protocol, two
+ *             byte ports, four byte interfaces, eight byte counters, a
+ *             four byte observation point in eight): a load, a byte swap
+ *             and a store; OP_NUM the other widths;
+ *   OP_MAC    6 bytes copied to `dst`;
+ *   OP_ADDR4/6  an address copied to `dst` unless the record's addresses
+ *             are of the other version (its bit `has` set then);
+ *   OP_FLAGS2, OP_START/END_DELTA4  what field() does with OVS's
+ *             tcpControlBits (2 bytes) and flowStart/EndDeltaMicroseconds
+ *             (4), without its call (a sixth of the parser's time);
+ *   OP_FIELD  through field(), the reference for what each IE means. */
+enum { OP_SEG, OP_VAR, OP_FIELD, OP_NUM, OP_MAC, OP_ADDR4, OP_ADDR6, OP_FLAGS2,
+       OP_START_DELTA4, OP_END_DELTA4, OP_N11, OP_N22, OP_N44, OP_N88, OP_N48 };
+
+struct step {
+    uint8_t op, dw;
+    uint16_t dst;                /* offset in struct vnd_ipfix_flow */
+    uint16_t ie;                 /* OP_VAR, OP_FIELD (OP_VAR: 0 when not read) */
+    uint16_t unknown;            /* OP_SEG */
+    uint32_t off, len;           /* in the segment; the field's (OP_SEG: the segment's) */
+    uint32_t has;
+};
 
 /* The IEs field() decodes (the rest are skipped without a call). */
 static bool known_ie(uint16_t ie)
@@ -121,37 +139,54 @@ static bool known_ie(uint16_t ie)
 #define BYTES(ie_, op_, want, member, bit) \
     case ie_: \
         if (s->len != want) \
-            return; \
+            return true; \
         s->dst = (uint16_t)offsetof(struct vnd_ipfix_flow, member); \
         s->has = bit; \
         s->op = op_; \
-        return
+        return true
 
-/* The op of a field of a data template.  OP_NUM only for fixed lengths
- * of 1 to 8 bytes (a variable one, 65535, goes through field()); the
- * copies only at their exact length (field() refuses others). */
-static void compile_field(struct fspec *s, bool options)
+/* The step of fixed-length field `f` of a data template into *s (off
+ * and len set): false when it is not read at all.  OP_NUM only for 1 to
+ * 8 bytes, the copies only at their exact length (field() refuses
+ * others).  A total count (octetTotalCount, ...) beside its delta in a
+ * fixed-length field is not read: the delta is the record's, in any
+ * order (its bit is set with its segment's, before the total's step). */
+static bool compile_field(struct step *s, const struct fspec *f, uint32_t deltas)
 {
     s->op = OP_FIELD;
-    if (options)
-        return;
-    if (s->pen || !known_ie(s->ie)) {
-        s->op = OP_SKIP;
-        return;
-    }
-    switch (s->ie) {
+    s->ie = f->ie;
+    if (f->pen || !known_ie(f->ie))
+        return false;
+    switch (f->ie) {
     BYTES(56, OP_MAC, 6, src_mac, VND_IPFIX_HAS_SRC_MAC);
     BYTES(80, OP_MAC, 6, dst_mac, VND_IPFIX_HAS_DST_MAC);
     BYTES(8, OP_ADDR4, 4, src, VND_IPFIX_HAS_SRC);
     BYTES(12, OP_ADDR4, 4, dst, VND_IPFIX_HAS_DST);
     BYTES(27, OP_ADDR6, 16, src, VND_IPFIX_HAS_SRC);
     BYTES(28, OP_ADDR6, 16, dst, VND_IPFIX_HAS_DST);
+    case 6:
+        if (s->len == 2) {
+            s->op = OP_FLAGS2;
+            s->has = VND_IPFIX_HAS_TCP_FLAGS;
+        }
+        return true;
+    case 158:
+    case 159:
+        if (s->len == 4)
+            s->op = f->ie == 158 ? OP_START_DELTA4 : OP_END_DELTA4;
+        return true;
+    case 85:
+        return !(deltas & VND_IPFIX_HAS_OCTETS);
+    case 86:
+        return !(deltas & VND_IPFIX_HAS_PACKETS);
+    case 199:
+        return !(deltas & VND_IPFIX_HAS_OCTETS_SQ);
     default:
         break;
     }
     if (s->len < 1 || s->len > 8)
-        return;
-    switch (s->ie) {
+        return true;
+    switch (f->ie) {
     NUM(1, octets, VND_IPFIX_HAS_OCTETS);
     NUM(2, packets, VND_IPFIX_HAS_PACKETS);
     NUM(352, l2_octets, VND_IPFIX_HAS_L2_OCTETS);
@@ -168,7 +203,7 @@ static void compile_field(struct fspec *s, bool options)
     NUM(34, sampling, VND_IPFIX_HAS_SAMPLING);
     NUM(305, sampling, VND_IPFIX_HAS_SAMPLING);
     default:
-        return;
+        return true;
     }
     s->op = s->len == 1 && s->dw == 1   ? OP_N11
             : s->len == 2 && s->dw == 2 ? OP_N22
@@ -176,9 +211,55 @@ static void compile_field(struct fspec *s, bool options)
             : s->len == 8 && s->dw == 8 ? OP_N88
             : s->len == 4 && s->dw == 8 ? OP_N48
                                         : OP_NUM;
+    return true;
 }
 #undef NUM
 #undef BYTES
+
+/* True when step s always sets its bit (its segment's then). */
+static bool sets_always(const struct step *s)
+{
+    return s->op == OP_MAC || s->op == OP_NUM || s->op == OP_FLAGS2 || s->op >= OP_N11;
+}
+
+/* The steps of a template's `n` fields into `out` (room for 2n + 1):
+ * how many.  An options template's records are read for their lengths
+ * only: its fields are all unknown. */
+static uint16_t compile(const struct fspec *f, uint16_t n, bool options, struct step *out)
+{
+    uint32_t deltas = 0;        /* the deltas read from fixed-length fields */
+    for (uint16_t i = 0; i < n && !options; i++)
+        if (f[i].len >= 1 && f[i].len <= 8 && !f[i].pen)
+            deltas |= f[i].ie == 1     ? VND_IPFIX_HAS_OCTETS
+                       : f[i].ie == 2   ? VND_IPFIX_HAS_PACKETS
+                       : f[i].ie == 198 ? VND_IPFIX_HAS_OCTETS_SQ
+                                        : 0;
+    uint16_t k = 0;
+    struct step *seg = NULL;
+    for (uint16_t i = 0; i < n; i++) {
+        if (f[i].len == 65535) {
+            bool read = !options && !f[i].pen && known_ie(f[i].ie);
+            out[k++] = (struct step){.op = OP_VAR, .ie = read ? f[i].ie : 0};
+            seg = NULL;
+            continue;
+        }
+        if (!seg) {
+            seg = &out[k++];
+            *seg = (struct step){.op = OP_SEG};
+        }
+        struct step *s = &out[k];
+        *s = (struct step){.off = seg->len, .len = f[i].len};
+        seg->len += f[i].len;
+        if (options || !compile_field(s, &f[i], deltas)) {
+            seg->unknown++;
+            continue;
+        }
+        if (sets_always(s))
+            seg->has |= s->has;
+        k++;
+    }
+    return k;
+}
 
 struct session;
 
@@ -191,10 +272,10 @@ struct tmpl {
     uint8_t slen, version;
     bool options;
     uint32_t domain;
-    uint16_t id, nfields, nscope;
+    uint16_t id, nsteps, nscope;
     uint32_t min_len;            /* bytes of the shortest record */
     double refreshed;
-    struct fspec f[];
+    struct step prog[];          /* compile() */
 };
 
 /* An exporter's transport session and the templates it holds, oldest
@@ -413,7 +494,7 @@ static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, b
 {
     withdraw(c, k, id);          /* a redefinition replaces */
     struct session *e = make_room(c, k);
-    struct tmpl *t = vnd_xmalloc(sizeof *t + (size_t)nfields * sizeof *f);
+    struct tmpl *t = vnd_xmalloc(sizeof *t + (2 * (size_t)nfields + 1) * sizeof *t->prog);
     memset(t, 0, sizeof *t);
     memcpy(t->session, k->session, k->slen);
     t->slen = (uint8_t)k->slen;
@@ -421,14 +502,11 @@ static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, b
     t->domain = k->domain;
     t->id = id;
     t->options = options;
-    t->nfields = nfields;
     t->nscope = nscope;
     t->refreshed = now;
-    for (uint16_t i = 0; i < nfields; i++) {
-        t->f[i] = f[i];
-        compile_field(&t->f[i], options);
+    t->nsteps = compile(f, nfields, options, t->prog);
+    for (uint16_t i = 0; i < nfields; i++)
         t->min_len += f[i].len == 65535 ? 1 : f[i].len;
-    }
     unsigned b = bucket(k, id);
     t->next = c->b[b];
     c->b[b] = t;
@@ -696,13 +774,14 @@ static void resolve_times(const struct msg *m, const struct times *tm, struct vn
     }
 }
 
-/* The records of data set `r` (template `t`). */
+/* The records of data set `r` (template `t`): its steps run for each. */
 static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const char **why)
 {
     /* a record starts as a copy of this one: memset() of it was a `rep
      * stos`, a tenth of the parser's time */
     static const struct vnd_ipfix_flow zero;
     const uint8_t *p = r->p, *end = r->end;
+    const struct step *first = t->prog, *stop = t->prog + t->nsteps;
     while ((size_t)(end - p) >= t->min_len && end > p) {
         struct vnd_ipfix_flow f = zero;
         struct times tm = {.start_abs = INT64_MIN, .end_abs = INT64_MIN};
@@ -710,45 +789,64 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
         f.domain = m->k.domain;
         f.export_time = m->export_time;
         f.template_id = t->id;
-        for (uint16_t i = 0; i < t->nfields; i++) {
-            const struct fspec *s = &t->f[i];
-            size_t len = s->len;
-            if (len == 65535) {         /* RFC 7011 §7 */
+        const uint8_t *seg = p;
+        for (const struct step *s = first; s < stop; s++) {
+            const uint8_t *v = seg + s->off;
+            uint8_t *d = (uint8_t *)&f + s->dst;
+            switch (s->op) {
+            case OP_SEG:
+                if ((size_t)(end - p) < s->len)
+                    goto past;
+                seg = p;
+                p += s->len;
+                f.has |= s->has;
+                f.unknown_fields = (uint16_t)(f.unknown_fields + s->unknown);
+                break;
+            case OP_VAR: {                /* RFC 7011 §7 */
                 if (p == end)
                     goto past;
-                len = *p++;
+                size_t len = *p++;
                 if (len == 255) {
                     if (end - p < 2)
                         goto past;
                     len = (size_t)p[0] << 8 | p[1];
                     p += 2;
                 }
+                if ((size_t)(end - p) < len)
+                    goto past;
+                if (!s->ie || !field(&f, &tm, s->ie, p, len))
+                    f.unknown_fields++;
+                p += len;
+                break;
             }
-            if ((size_t)(end - p) < len)
-                goto past;
-            const uint8_t *v = p;
-            p += len;
-            uint8_t *d = (uint8_t *)&f + s->dst;
-            switch (s->op) {
-            case OP_N11: *d = *v; f.has |= s->has; break;
-            case OP_N22: { uint16_t y = ntohs(load16(v)); memcpy(d, &y, 2); f.has |= s->has; break; }
-            case OP_N44: { uint32_t y = ntohl(load32(v)); memcpy(d, &y, 4); f.has |= s->has; break; }
-            case OP_N88: { uint64_t y = be64toh(load64(v)); memcpy(d, &y, 8); f.has |= s->has; break; }
-            case OP_N48: { uint64_t y = ntohl(load32(v)); memcpy(d, &y, 8); f.has |= s->has; break; }
+            case OP_N11: *d = *v; break;
+            case OP_N22: { uint16_t y = ntohs(load16(v)); memcpy(d, &y, 2); break; }
+            case OP_N44: { uint32_t y = ntohl(load32(v)); memcpy(d, &y, 4); break; }
+            case OP_N88: { uint64_t y = be64toh(load64(v)); memcpy(d, &y, 8); break; }
+            case OP_N48: { uint64_t y = ntohl(load32(v)); memcpy(d, &y, 8); break; }
             case OP_NUM: {
-                uint64_t x = be(v, len);
+                uint64_t x = be(v, s->len);
                 switch (s->dw) {
                 case 1: *d = (uint8_t)x; break;
                 case 2: { uint16_t y = (uint16_t)x; memcpy(d, &y, 2); break; }
                 case 4: { uint32_t y = (uint32_t)x; memcpy(d, &y, 4); break; }
                 default: memcpy(d, &x, 8); break;
                 }
-                f.has |= s->has;
                 break;
             }
             case OP_MAC:
                 memcpy(d, v, 6);
-                f.has |= s->has;
+                break;
+            case OP_FLAGS2:
+                f.tcp_flags = ntohs(load16(v)) & 0x1ff;
+                break;
+            case OP_START_DELTA4:
+                tm.start_delta_us = ntohl(load32(v));
+                tm.has_sd = true;
+                break;
+            case OP_END_DELTA4:
+                tm.end_delta_us = ntohl(load32(v));
+                tm.has_ed = true;
                 break;
             case OP_ADDR4:
             case OP_ADDR6: {
@@ -768,11 +866,8 @@ static int data_set(struct msg *m, const struct tmpl *t, struct rd *r, const cha
                 f.ip_version = version;
                 break;
             }
-            case OP_SKIP:
-                f.unknown_fields++;
-                break;
             default:
-                if (t->options || !field(&f, &tm, s->ie, v, len))
+                if (!field(&f, &tm, s->ie, v, s->len))
                     f.unknown_fields++;
             }
         }

@@ -559,11 +559,106 @@ static void test_session_share(void)
     vnd_ipfix_cache_free(c);
 }
 
+/* A total count beside its delta: the delta is the record's whatever
+ * the order and whichever is of variable length; a total alone is read.
+ * Fields around variable-length ones read at their places, and an
+ * address of the other version than the record's first not read. */
+static void test_totals_and_segments(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(0, 0);
+    static struct vnd_ipfixw w;
+    /* IE 1 octetDeltaCount, 85 octetTotalCount; len 65535: variable */
+    struct { uint16_t ie[2], len[2]; uint64_t want; const char *what; } cases[] = {
+        {{85, 1}, {8, 8}, 111, "total, then delta: the delta"},
+        {{1, 85}, {8, 8}, 111, "delta, then total: the delta"},
+        {{85, 1}, {8, 65535}, 111, "total, then a variable delta: the delta"},
+        {{1, 85}, {65535, 8}, 111, "a variable delta, then total: the delta"},
+        {{85, 85}, {4, 8}, 222, "totals alone: the last"},
+    };
+    int wrong = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        vnd_ipfixw_begin(&w, 1700000000, (uint32_t)k, 1);
+        vnd_ipfixw_set(&w, 2);
+        vnd_ipfixw_u16(&w, (uint16_t)(300 + k));
+        vnd_ipfixw_u16(&w, 3);
+        vnd_ipfixw_field(&w, 138, 4, 0);
+        for (int i = 0; i < 2; i++)
+            vnd_ipfixw_field(&w, cases[k].ie[i], cases[k].len[i], 0);
+        vnd_ipfixw_set(&w, (uint16_t)(300 + k));
+        vnd_ipfixw_u32(&w, 9);
+        for (int i = 0; i < 2; i++) {
+            uint64_t v = cases[k].ie[i] == 1 ? 111 : 222;
+            if (cases[k].len[i] == 65535) {
+                vnd_ipfixw_u8(&w, 8);
+                vnd_ipfixw_u64(&w, v);
+            } else if (cases[k].len[i] == 4) {
+                vnd_ipfixw_u32(&w, (uint32_t)v);
+            } else {
+                vnd_ipfixw_u64(&w, v);
+            }
+        }
+        size_t n = vnd_ipfixw_end(&w);
+        parse(c, "t", 1, w.buf, n);
+        if (ngot != 1 || !(got[0].has & VND_IPFIX_HAS_OCTETS) || got[0].octets != cases[k].want) {
+            wrong++;
+            printf("# %s: %d records, octets %llu\n", cases[k].what, ngot,
+                   ngot ? (unsigned long long)got[0].octets : 0ULL);
+        }
+    }
+    CHECK_EQ_INT(wrong, 0, "totals beside deltas in %zu orders and lengths",
+                 sizeof cases / sizeof cases[0]);
+
+    /* point | IPv4 src | variable | IPv6 dst | enterprise | ports | variable | packets */
+    vnd_ipfixw_begin(&w, 1700000000, 9, 1);
+    vnd_ipfixw_set(&w, 2);
+    vnd_ipfixw_u16(&w, 310);
+    vnd_ipfixw_u16(&w, 9);
+    vnd_ipfixw_field(&w, 138, 4, 0);
+    vnd_ipfixw_field(&w, 8, 4, 0);
+    vnd_ipfixw_field(&w, 82, 65535, 0);
+    vnd_ipfixw_field(&w, 28, 16, 0);
+    vnd_ipfixw_field(&w, 100, 4, 32473);
+    vnd_ipfixw_field(&w, 7, 2, 0);
+    vnd_ipfixw_field(&w, 11, 2, 0);
+    vnd_ipfixw_field(&w, 83, 65535, 0);
+    vnd_ipfixw_field(&w, 2, 8, 0);
+    vnd_ipfixw_set(&w, 310);
+    static const uint8_t v6[16] = {0xfe, 0x80, [15] = 1};
+    for (uint32_t r = 0; r < 2; r++) {
+        vnd_ipfixw_u32(&w, 5 + r);
+        vnd_ipfixw_bytes(&w, "\x0a\0\0\x01", 4);
+        vnd_ipfixw_u8(&w, (uint8_t)(r ? 0 : 4));
+        if (!r)
+            vnd_ipfixw_bytes(&w, "eth0", 4);
+        vnd_ipfixw_bytes(&w, v6, 16);
+        vnd_ipfixw_u32(&w, 0xdeadbeef);
+        vnd_ipfixw_u16(&w, (uint16_t)(1000 + r));
+        vnd_ipfixw_u16(&w, 80);
+        vnd_ipfixw_u8(&w, (uint8_t)(r ? 2 : 0));
+        if (r)
+            vnd_ipfixw_bytes(&w, "ab", 2);
+        vnd_ipfixw_u64(&w, 70 + r);
+    }
+    size_t n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "t", 1, w.buf, n) == 0 && ngot == 2, "two records around variable fields "
+          "(%d, %s)", ngot, why ? why : "");
+    bool ok = ngot == 2;
+    for (int r = 0; r < 2 && ok; r++)
+        ok = got[r].obs_point == (uint64_t)(5 + r) && got[r].ip_version == 4
+             && !memcmp(got[r].src, "\x0a\0\0\x01", 4) && !(got[r].has & VND_IPFIX_HAS_DST)
+             && got[r].sport == 1000 + r && got[r].dport == 80 && got[r].packets == (uint64_t)(70 + r)
+             && got[r].unknown_fields == 4;
+    CHECK(ok, "each field at its place; the IPv6 address beside an IPv4 one not read; "
+          "4 fields unknown");
+    vnd_ipfix_cache_free(c);
+}
+
 int main(void)
 {
     test_ovs_template();
     test_integer_widths();
     test_sum_of_squares();
+    test_totals_and_segments();
     test_unknown_first();
     test_options_and_variable();
     test_refused_and_caps();

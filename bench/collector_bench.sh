@@ -9,9 +9,11 @@
 # fills them; 16 datagrams to a sendmmsg call, so that the sender takes
 # less of the two cores than the collector it feeds).  Two figures per
 # collector:
-#   flat out    DATAGRAMS sent as fast as the socket takes them; records/s
-#               = the records it stored / the time from the first send
-#               until its socket is empty and its CPU idle (best of 3); CPU
+#   flat out    DATAGRAMS (300,000: two seconds or so, so that the end of
+#               a run weighs little) sent as fast as the socket takes them;
+#               records/s = the records it stored / the time from the first
+#               send until its socket is empty and its CPU idle (read every
+#               0.05 s, idle for 0.6 s; best of 3); CPU
 #               s per million records stored (every process and thread of
 #               it, user + system); lost: datagrams the kernel dropped on its
 #               full socket (/proc/net/udp "drops" of its port)
@@ -33,7 +35,7 @@
 #   VERBOSE=1: every step of the no-loss search; RATES="...": its steps;
 #   KINDS="sflow" or "ipfix": one protocol's collectors only
 set -u
-N=${1:-100000}
+N=${1:-300000}
 B=${2:-build}
 RUNS=${RUNS:-3}
 cd "$(dirname "$0")/.."
@@ -220,17 +222,24 @@ stored() {
 }
 
 # drained PORT: waits until the socket is empty and the collector's CPU has
-# been still for 0.2 s; T1 is when it last moved
+# been still for 0.6 s (longer than VND's half-second commit, so that the
+# commit of its last rows counts); T1 is when it last moved, to 0.05 s (at
+# 0.2 s a run of half a second was read 30% wrong either way)
 drained() {
-    local q last=-1 cur
+    local q last=-1 cur still=0
     T1=$(now)
-    for _ in $(seq 600); do
+    for _ in $(seq 2400); do
         read -r q _ < <(udp "$1")
         cur=$(cpu "$PID")
-        if [ "${q:-1}" = 0 ] && [ "$cur" = "$last" ]; then return; fi
+        if [ "${q:-1}" = 0 ] && [ "$cur" = "$last" ]; then
+            still=$((still + 1))
+            [ "$still" -ge 12 ] && return
+        else
+            still=0
+            T1=$(now)
+        fi
         last=$cur
-        T1=$(now)
-        sleep 0.2
+        sleep 0.05
     done
 }
 

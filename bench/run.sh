@@ -22,5 +22,5 @@ run bench/guard_bench.sh 1000000 "$B"
 [ -x bench/correlate_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/correlate_bench.sh "$B"
 [ -x bench/capture_overhead.sh ] && [ "$(id -u)" = 0 ] && run bench/capture_overhead.sh "$B"
 [ -x bench/controld_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/controld_bench.sh "$B"
-[ -x bench/collector_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/collector_bench.sh 100000 "$B"
+[ -x bench/collector_bench.sh ] && [ "$(id -u)" = 0 ] && run bench/collector_bench.sh 300000 "$B"
 exit 0

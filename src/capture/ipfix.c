@@ -265,12 +265,13 @@ struct session;
 
 struct tmpl {
     struct tmpl *next;           /* in its bucket */
-    struct tmpl *older, *newer;  /* in the cache's order of arrival */
+    struct tmpl *older, *newer;  /* in its list's order of arrival (used or not) */
     struct tmpl *s_older, *s_newer;     /* in its session's */
     struct session *sess;
     uint8_t session[VND_IPFIX_SESSION_MAX];
     uint8_t slen, version;
     bool options;
+    bool used;                   /* a data set has been read with it */
     uint32_t domain;
     uint16_t id, nsteps, nscope;
     uint32_t min_len;            /* bytes of the shortest record */
@@ -297,12 +298,15 @@ struct vnd_ipfix_cache {
     struct tmpl *b[NBUCKETS];
     struct session *sb[SBUCKETS];
     /* templates in the order they came (a redefinition or a resend comes
-     * again): the oldest is the least recently refreshed, evicted in
-     * O(1) (a scan of the whole cache for it, at every template once the
-     * cache was full, let a flood of new templates at 2,000 messages/s
-     * take a core and starve the other exporters: 80 of 16,000 records
-     * stored) */
-    struct tmpl *oldest, *newest;
+     * again), in two lists: [0] those no data set has used yet, [1] the
+     * others.  A full cache evicts the oldest unused one, else the oldest
+     * used, in O(1) (a scan of the whole cache for the oldest, at every
+     * template once the cache was full, let a flood of new templates at
+     * 2,000 messages/s take a core and starve the other exporters: 80 of
+     * 16,000 records stored).  Templates in use go last: a flood from
+     * many ports, each within its share, evicts its own unused ones, not
+     * an exporter's whose data keeps coming. */
+    struct tmpl *oldest[2], *newest[2];
     uint32_t n, max, per_session;
     double timeout;
 };
@@ -408,13 +412,27 @@ static void forget_session(struct vnd_ipfix_cache *c, struct session *e)
         }
 }
 
+/* Template t out of its list of the cache, and in at its newest end. */
+static void list_unlink(struct vnd_ipfix_cache *c, struct tmpl *t)
+{
+    *(t->older ? &t->older->newer : &c->oldest[t->used]) = t->newer;
+    *(t->newer ? &t->newer->older : &c->newest[t->used]) = t->older;
+}
+
+static void list_append(struct vnd_ipfix_cache *c, struct tmpl *t)
+{
+    t->newer = NULL;
+    t->older = c->newest[t->used];
+    *(t->older ? &t->older->newer : &c->oldest[t->used]) = t;
+    c->newest[t->used] = t;
+}
+
 /* Takes template *at (in its bucket) out of the cache. */
 static void unlink_at(struct vnd_ipfix_cache *c, struct tmpl **at)
 {
     struct tmpl *t = *at;
     *at = t->next;
-    *(t->older ? &t->older->newer : &c->oldest) = t->newer;
-    *(t->newer ? &t->newer->older : &c->newest) = t->older;
+    list_unlink(c, t);
     struct session *e = t->sess;
     *(t->s_older ? &t->s_older->s_newer : &e->oldest) = t->s_newer;
     *(t->s_newer ? &t->s_newer->s_older : &e->newest) = t->s_older;
@@ -447,18 +465,26 @@ static const struct tmpl *find(struct vnd_ipfix_cache *c, const struct key *k, u
             unlink_at(c, at);
             return NULL;
         }
+        if (!t->used) {
+            list_unlink(c, t);
+            t->used = true;
+            list_append(c, t);
+        }
         return t;
     }
     return NULL;
 }
 
-static void withdraw(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id)
+/* Takes template `id` out: whether a data set had used it. */
+static bool withdraw(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id)
 {
     for (struct tmpl **at = &c->b[bucket(k, id)]; *at; at = &(*at)->next)
         if ((*at)->id == id && same_domain(*at, k)) {
+            bool used = (*at)->used;
             unlink_at(c, at);
-            return;
+            return used;
         }
+    return false;
 }
 
 /* Every template (options: of options templates) of the domain: the
@@ -477,22 +503,24 @@ static void withdraw_all(struct vnd_ipfix_cache *c, const struct key *k, bool op
 }
 
 /* Room for one more template of key k's session: its own oldest goes
- * when it holds its share, the cache's oldest when the cache is full.
- * The session (perhaps freed with its last template on the way, or new). */
+ * when it holds its share, the cache's oldest unused (else oldest) when
+ * the cache is full.  The session (perhaps freed with its last template
+ * on the way, or new). */
 static struct session *make_room(struct vnd_ipfix_cache *c, const struct key *k)
 {
     struct session *e = session_of(c, k->session, k->slen, false);
     if (e && e->n >= c->per_session)
         evict(c, e->oldest);
-    while (c->n >= c->max && c->oldest)
-        evict(c, c->oldest);
+    while (c->n >= c->max && (c->oldest[0] || c->oldest[1]))
+        evict(c, c->oldest[0] ? c->oldest[0] : c->oldest[1]);
     return session_of(c, k->session, k->slen, true);
 }
 
 static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, bool options,
                   const struct fspec *f, uint16_t nfields, uint16_t nscope, double now)
 {
-    withdraw(c, k, id);          /* a redefinition replaces */
+    /* a redefinition replaces; a resend stays a template in use */
+    bool used = withdraw(c, k, id);
     struct session *e = make_room(c, k);
     struct tmpl *t = vnd_xmalloc(sizeof *t + (2 * (size_t)nfields + 1) * sizeof *t->prog);
     memset(t, 0, sizeof *t);
@@ -504,15 +532,14 @@ static void store(struct vnd_ipfix_cache *c, const struct key *k, uint16_t id, b
     t->options = options;
     t->nscope = nscope;
     t->refreshed = now;
+    t->used = used;
     t->nsteps = compile(f, nfields, options, t->prog);
     for (uint16_t i = 0; i < nfields; i++)
         t->min_len += f[i].len == 65535 ? 1 : f[i].len;
     unsigned b = bucket(k, id);
     t->next = c->b[b];
     c->b[b] = t;
-    t->older = c->newest;
-    *(c->newest ? &c->newest->newer : &c->oldest) = t;
-    c->newest = t;
+    list_append(c, t);
     t->sess = e;
     t->s_older = e->newest;
     *(e->newest ? &e->newest->s_newer : &e->oldest) = t;

@@ -15,7 +15,10 @@
  *   - a data set whose template is unknown (not yet sent, withdrawn,
  *     expired) is counted and skipped, not decoded;
  *   - caps: VND_IPFIX_FIELDS_MAX fields in a template, templates in the
- *     cache (`max_templates`; the least recently refreshed goes) and of
+ *     cache (`max_templates`; the least recently refreshed of those no
+ *     data set has used goes, else the least recently refreshed: an
+ *     exporter whose records keep coming keeps its templates through a
+ *     flood from many ports) and of
  *     one session (max_templates / VND_IPFIX_SESSION_SHARE, at least 64 or
  *     all when the cache is smaller; its own least
  *     recently refreshed goes: an exporter sending ever new templates

@@ -11,6 +11,9 @@
 #     capture/ipfix.h), the flood's 172,000 templates are counted; before
 #     the cache evicted in O(1), 2,000 such messages a second took a core
 #     and 80 of 16,000 records were stored;
+#   - the same from 16 ports (16 exporters, each within its share of the
+#     cache, twice the cache together) beside alice's: all her records
+#     stored (the templates in use are evicted last; 640 of 12,800 before);
 #   - 8,000 malformed IPFIX and 8,000 malformed sFlow datagrams
 #     (tests/integration/flood_datagrams.py: lying lengths, cut headers,
 #     wrong versions) beside bob's exporter: each counted as malformed by
@@ -109,6 +112,24 @@ A=$(answered "$W/probe1" 1600)
 echo "# bob during the template flood: $A (answers, slowest s)"
 check "bob's every answer right" test "${A%% *}" != wrong: -a "${A%% *}" -gt 10
 check "each within 2 s" within "$A"
+
+# ---- the same from 16 ports beside alice's ----
+# Each port is an exporter within its share (512 templates), together
+# twice the cache: a full cache evicts the templates no data set has used
+# first, so alice's, the oldest, stays (evicting the oldest whatever its
+# use, 640 of these 12,800 records of hers were stored)
+read -r R0 U0 < <(source_counts kernel_received unknown_template)
+nsx python3 "$FLOOD" templates 127.0.0.1 47462 6 1000 16 >"$W/flood3" &
+FPID=$!
+sleep 1
+nsx "$SEND" -k ipfix -d 127.0.0.1:47462 -n 800 -p 200 -i 1 -s 8 >/dev/null
+wait "$FPID"
+SENT3=$(cat "$W/flood3")
+echo "# the template flood from 16 ports: $SENT3 messages, $((SENT3 * 172)) templates"
+check_eq "alice's 12,800 more records all stored beside it" "$(settled alice flows 25600)" 25600
+read -r R1 U1 < <(source_counts kernel_received unknown_template)
+check_eq "all received, none of alice's data of an unknown template" \
+    "$((R1 - R0)) $((U1 - U0))" "$((SENT3 + 800)) 0"
 
 # ---- malformed datagrams to both collectors beside bob's exporter ----
 probe "$W/probe2" &

@@ -2,10 +2,12 @@
 """flood_datagrams.py — hostile datagrams for a table server's collectors
 (tests/integration/collector_flood.sh).
 
-  flood_datagrams.py templates HOST PORT SECONDS RATE
+  flood_datagrams.py templates HOST PORT SECONDS RATE [SOCKETS]
       IPFIX messages of 172 new one-field templates each (ids cycling
-      through 256..65535), RATE messages a second from one socket: an
-      exporter that never stops defining templates.
+      through 256..65535), RATE messages a second from one socket (or
+      from SOCKETS sockets in turn, each its own source port, so each an
+      exporter of its own within its share of the cache): an exporter
+      that never stops defining templates.
   flood_datagrams.py longspan HOST PORT COUNT SPAN POINT
       COUNT IPFIX messages (VND's observation domain) of 16 records each
       at observation point POINT, each spanning SPAN seconds up to now.
@@ -31,8 +33,8 @@ def pace(t0, sent, rate):
             time.sleep(lag)
 
 
-def templates(host, port, secs, rate):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def templates(host, port, secs, rate, nsock=1):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(nsock)]
     bodies, tid = [], 256
     for _ in range(64):
         recs = b''
@@ -42,9 +44,9 @@ def templates(host, port, secs, rate):
         bodies.append(struct.pack('!HH', 2, 4 + len(recs)) + recs)
     t0, sent = time.monotonic(), 0
     while time.monotonic() - t0 < secs:
-        body = bodies[sent % len(bodies)]
-        s.sendto(struct.pack('!HHIII', 10, 16 + len(body), int(time.time()), sent, 7) + body,
-                 (host, port))
+        body = bodies[sent // nsock % len(bodies)]
+        head = struct.pack('!HHIII', 10, 16 + len(body), int(time.time()), sent, 7)
+        socks[sent % nsock].sendto(head + body, (host, port))
         sent += 1
         pace(t0, sent, rate)
     return sent
@@ -103,8 +105,8 @@ def junk(host, port, count, rate, kind):
 
 if __name__ == '__main__':
     a = sys.argv
-    if len(a) == 6 and a[1] == 'templates':
-        print(templates(a[2], int(a[3]), float(a[4]), float(a[5])))
+    if len(a) in (6, 7) and a[1] == 'templates':
+        print(templates(a[2], int(a[3]), float(a[4]), float(a[5]), int(a[6]) if len(a) == 7 else 1))
     elif len(a) == 7 and a[1] == 'longspan':
         print(longspan(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6])))
     elif len(a) == 7 and a[1] == 'junk' and a[6] in ('ipfix', 'sflow'):

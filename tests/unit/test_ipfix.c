@@ -559,6 +559,61 @@ static void test_session_share(void)
     vnd_ipfix_cache_free(c);
 }
 
+/* A full cache evicts the templates no data set has used before those in
+ * use: a flood from many ports, each within its share, does not take an
+ * exporter's template whose records keep coming. */
+static void test_used_go_last(void)
+{
+    struct vnd_ipfix_cache *c = vnd_ipfix_cache_new(600, 0);
+    static struct vnd_ipfixw w;
+    size_t n = ovs_message(&w, 1, 2);
+    CHECK(parse(c, "ovs", 100, w.buf, n) == 0 && ngot == 2, "an exporter's template, used");
+    char name[16];
+    for (int k = 0; k < 10; k++) {
+        snprintf(name, sizeof name, "port%d", k);
+        n = template_message(&w, 256, 70);
+        parse(c, name, 101 + k, w.buf, n);
+    }
+    CHECK_EQ_INT(vnd_ipfix_cache_size(c), 600, "10 ports' 700 templates fill the cache");
+    vnd_ipfixw_begin(&w, 1700000000, 2, 1);
+    vnd_ipfixw_set(&w, 256);
+    struct vnd_ipfix_flow f = sample_flow(0);
+    vnd_ipfixw_ovs_record(&w, &f, 2000000, 500000);
+    n = vnd_ipfixw_end(&w);
+    CHECK(parse(c, "ovs", 120, w.buf, n) == 0 && ngot == 1 && cnt.unknown_template == 0,
+          "the exporter's template, the oldest, stayed: it is in use");
+    n = record_message(&w, 256 + 100, 7);
+    CHECK(parse(c, "port1", 121, w.buf, n) == 0 && ngot == 0, "the unused oldest went instead");
+    vnd_ipfix_cache_free(c);
+
+    /* all in use: the oldest in use goes; a resend stays in use */
+    c = vnd_ipfix_cache_new(64, 0);
+    n = template_message(&w, 256, 64);
+    parse(c, "a", 1, w.buf, n);
+    int used = 0;
+    for (int i = 0; i < 64; i++) {
+        n = record_message(&w, (uint16_t)(256 + i), 1);
+        parse(c, "a", 2, w.buf, n);
+        used += ngot;
+    }
+    CHECK_EQ_INT(used, 64, "64 templates, each used");
+    n = template_message(&w, 400, 1);
+    parse(c, "b", 3, w.buf, n);
+    n = record_message(&w, 256, 1);
+    CHECK(parse(c, "a", 4, w.buf, n) == 0 && ngot == 0, "a full cache of used ones: the oldest went");
+    n = template_message(&w, 257, 1);           /* a's next oldest, sent again */
+    parse(c, "a", 5, w.buf, n);
+    n = template_message(&w, 500, 1);
+    parse(c, "c", 6, w.buf, n);
+    n = template_message(&w, 600, 1);
+    parse(c, "d", 7, w.buf, n);
+    n = record_message(&w, 257, 9);
+    CHECK(parse(c, "a", 8, w.buf, n) == 0 && ngot == 1, "a template sent again stays in use");
+    n = record_message(&w, 400, 9);
+    CHECK(parse(c, "b", 8, w.buf, n) == 0 && ngot == 0, "the unused ones went first");
+    vnd_ipfix_cache_free(c);
+}
+
 /* A total count beside its delta: the delta is the record's whatever
  * the order and whichever is of variable length; a total alone is read.
  * Fields around variable-length ones read at their places, and an
@@ -663,6 +718,7 @@ int main(void)
     test_options_and_variable();
     test_refused_and_caps();
     test_session_share();
+    test_used_go_last();
     test_truncation();
     test_v9();
     return tap_done();

@@ -495,6 +495,28 @@ static size_t record_message(struct vnd_ipfixw *w, uint16_t id, uint32_t packets
     return vnd_ipfixw_end(w);
 }
 
+/* The records a message of one record of template `id` from `session`
+ * gave (-1: malformed). */
+static int records_of(struct vnd_ipfix_cache *c, const char *session, double now, uint16_t id)
+{
+    static struct vnd_ipfixw w;
+    size_t n = record_message(&w, id, 7);
+    return parse(c, session, now, w.buf, n) == 0 ? ngot : -1;
+}
+
+/* 70 templates (ids 256..325) from each of 10 sessions PREFIX0..9, one
+ * message each, at `now`, now + 1, ... */
+static void ten_sessions(struct vnd_ipfix_cache *c, const char *prefix, double now)
+{
+    static struct vnd_ipfixw w;
+    char name[16];
+    for (int k = 0; k < 10; k++) {
+        snprintf(name, sizeof name, "%s%d", prefix, k);
+        size_t n = template_message(&w, 256, 70);
+        parse(c, name, now + k, w.buf, n);
+    }
+}
+
 /* An exporter sending ever new templates evicts its own, not another's:
  * each session holds at most its share (512 of the default 4,096), and a
  * full cache lets its least recently refreshed go. */
@@ -542,20 +564,12 @@ static void test_session_share(void)
      * session); the 100 least recently refreshed went, the first
      * session's oldest first */
     c = vnd_ipfix_cache_new(600, 0);
-    char name[16];
-    for (int k = 0; k < 10; k++) {
-        snprintf(name, sizeof name, "s%d", k);
-        n = template_message(&w, 256, 70);
-        parse(c, name, 200 + k, w.buf, n);
-    }
+    ten_sessions(c, "s", 200);
     CHECK_EQ_INT(vnd_ipfix_cache_size(c), 600, "a full cache holds its cap");
-    n = record_message(&w, 256 + 69, 7);
-    CHECK(parse(c, "s0", 300, w.buf, n) == 0 && ngot == 0, "the first session's templates went");
-    CHECK(parse(c, "s1", 300, w.buf, n) == 0 && ngot == 1, "the second's newest stayed");
-    n = record_message(&w, 256 + 29, 7);
-    CHECK(parse(c, "s1", 300, w.buf, n) == 0 && ngot == 0, "its 30 oldest went");
-    n = record_message(&w, 256, 7);
-    CHECK(parse(c, "s9", 300, w.buf, n) == 0 && ngot == 1, "the last session has all of its own");
+    CHECK(records_of(c, "s0", 300, 256 + 69) == 0, "the first session's templates went");
+    CHECK(records_of(c, "s1", 300, 256 + 69) == 1, "the second's newest stayed");
+    CHECK(records_of(c, "s1", 300, 256 + 29) == 0, "its 30 oldest went");
+    CHECK(records_of(c, "s9", 300, 256) == 1, "the last session has all of its own");
     vnd_ipfix_cache_free(c);
 }
 
@@ -568,12 +582,7 @@ static void test_used_go_last(void)
     static struct vnd_ipfixw w;
     size_t n = ovs_message(&w, 1, 2);
     CHECK(parse(c, "ovs", 100, w.buf, n) == 0 && ngot == 2, "an exporter's template, used");
-    char name[16];
-    for (int k = 0; k < 10; k++) {
-        snprintf(name, sizeof name, "port%d", k);
-        n = template_message(&w, 256, 70);
-        parse(c, name, 101 + k, w.buf, n);
-    }
+    ten_sessions(c, "port", 101);
     CHECK_EQ_INT(vnd_ipfix_cache_size(c), 600, "10 ports' 700 templates fill the cache");
     vnd_ipfixw_begin(&w, 1700000000, 2, 1);
     vnd_ipfixw_set(&w, 256);
@@ -582,8 +591,7 @@ static void test_used_go_last(void)
     n = vnd_ipfixw_end(&w);
     CHECK(parse(c, "ovs", 120, w.buf, n) == 0 && ngot == 1 && cnt.unknown_template == 0,
           "the exporter's template, the oldest, stayed: it is in use");
-    n = record_message(&w, 256 + 100, 7);
-    CHECK(parse(c, "port1", 121, w.buf, n) == 0 && ngot == 0, "the unused oldest went instead");
+    CHECK(records_of(c, "port1", 121, 256 + 100) == 0, "the unused oldest went instead");
     vnd_ipfix_cache_free(c);
 
     /* all in use: the oldest in use goes; a resend stays in use */
@@ -591,26 +599,20 @@ static void test_used_go_last(void)
     n = template_message(&w, 256, 64);
     parse(c, "a", 1, w.buf, n);
     int used = 0;
-    for (int i = 0; i < 64; i++) {
-        n = record_message(&w, (uint16_t)(256 + i), 1);
-        parse(c, "a", 2, w.buf, n);
-        used += ngot;
-    }
+    for (int i = 0; i < 64; i++)
+        used += records_of(c, "a", 2, (uint16_t)(256 + i));
     CHECK_EQ_INT(used, 64, "64 templates, each used");
-    n = template_message(&w, 400, 1);
-    parse(c, "b", 3, w.buf, n);
-    n = record_message(&w, 256, 1);
-    CHECK(parse(c, "a", 4, w.buf, n) == 0 && ngot == 0, "a full cache of used ones: the oldest went");
-    n = template_message(&w, 257, 1);           /* a's next oldest, sent again */
-    parse(c, "a", 5, w.buf, n);
-    n = template_message(&w, 500, 1);
-    parse(c, "c", 6, w.buf, n);
-    n = template_message(&w, 600, 1);
-    parse(c, "d", 7, w.buf, n);
-    n = record_message(&w, 257, 9);
-    CHECK(parse(c, "a", 8, w.buf, n) == 0 && ngot == 1, "a template sent again stays in use");
-    n = record_message(&w, 400, 9);
-    CHECK(parse(c, "b", 8, w.buf, n) == 0 && ngot == 0, "the unused ones went first");
+    /* one template each from b, a (its next oldest, sent again), c, d */
+    static const struct { const char *session; uint16_t id; } sent[] = {
+        {"b", 400}, {"a", 257}, {"c", 500}, {"d", 600}};
+    for (int i = 0; i < 4; i++) {
+        n = template_message(&w, sent[i].id, 1);
+        parse(c, sent[i].session, 3 + i, w.buf, n);
+        if (i == 0)
+            CHECK(records_of(c, "a", 4, 256) == 0, "a full cache of used ones: the oldest went");
+    }
+    CHECK(records_of(c, "a", 8, 257) == 1, "a template sent again stays in use");
+    CHECK(records_of(c, "b", 8, 400) == 0, "the unused ones went first");
     vnd_ipfix_cache_free(c);
 }
 
@@ -666,17 +668,13 @@ static void test_totals_and_segments(void)
     /* point | IPv4 src | variable | IPv6 dst | enterprise | ports | variable | packets */
     vnd_ipfixw_begin(&w, 1700000000, 9, 1);
     vnd_ipfixw_set(&w, 2);
+    static const struct { uint16_t ie, len; uint32_t pen; } fields[] = {
+        {138, 4, 0}, {8, 4, 0}, {82, 65535, 0}, {28, 16, 0}, {100, 4, 32473}, {7, 2, 0},
+        {11, 2, 0}, {83, 65535, 0}, {2, 8, 0}};
     vnd_ipfixw_u16(&w, 310);
-    vnd_ipfixw_u16(&w, 9);
-    vnd_ipfixw_field(&w, 138, 4, 0);
-    vnd_ipfixw_field(&w, 8, 4, 0);
-    vnd_ipfixw_field(&w, 82, 65535, 0);
-    vnd_ipfixw_field(&w, 28, 16, 0);
-    vnd_ipfixw_field(&w, 100, 4, 32473);
-    vnd_ipfixw_field(&w, 7, 2, 0);
-    vnd_ipfixw_field(&w, 11, 2, 0);
-    vnd_ipfixw_field(&w, 83, 65535, 0);
-    vnd_ipfixw_field(&w, 2, 8, 0);
+    vnd_ipfixw_u16(&w, sizeof fields / sizeof *fields);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        vnd_ipfixw_field(&w, fields[i].ie, fields[i].len, fields[i].pen);
     vnd_ipfixw_set(&w, 310);
     static const uint8_t v6[16] = {0xfe, 0x80, [15] = 1};
     for (uint32_t r = 0; r < 2; r++) {

@@ -308,6 +308,7 @@ struct vnd_ipfix_cache {
      * an exporter's whose data keeps coming. */
     struct tmpl *oldest[2], *newest[2];
     uint32_t n, max, per_session;
+    uint64_t evicted;            /* to make room */
     double timeout;
 };
 
@@ -344,6 +345,11 @@ void vnd_ipfix_cache_free(struct vnd_ipfix_cache *c)
 uint32_t vnd_ipfix_cache_size(const struct vnd_ipfix_cache *c)
 {
     return c->n;
+}
+
+uint64_t vnd_ipfix_cache_evicted(const struct vnd_ipfix_cache *c)
+{
+    return c->evicted;
 }
 
 /* What names a template: the session, the version (a v9 and an IPFIX
@@ -509,10 +515,14 @@ static void withdraw_all(struct vnd_ipfix_cache *c, const struct key *k, bool op
 static struct session *make_room(struct vnd_ipfix_cache *c, const struct key *k)
 {
     struct session *e = session_of(c, k->session, k->slen, false);
-    if (e && e->n >= c->per_session)
+    if (e && e->n >= c->per_session) {
         evict(c, e->oldest);
-    while (c->n >= c->max && (c->oldest[0] || c->oldest[1]))
+        c->evicted++;
+    }
+    while (c->n >= c->max && (c->oldest[0] || c->oldest[1])) {
         evict(c, c->oldest[0] ? c->oldest[0] : c->oldest[1]);
+        c->evicted++;
+    }
     return session_of(c, k->session, k->slen, true);
 }
 

@@ -119,8 +119,11 @@ struct vnd_ipfix_cache;
  * `template_timeout` seconds after it was last sent (0: 1800). */
 struct vnd_ipfix_cache *vnd_ipfix_cache_new(uint32_t max_templates, uint32_t template_timeout);
 void vnd_ipfix_cache_free(struct vnd_ipfix_cache *c);
-/* Templates held now. */
+/* Templates held now, and let go so far to make room (an exporter over
+ * its share, a full cache): an operator's sign of a flood or of a cache
+ * too small for the exporters. */
 uint32_t vnd_ipfix_cache_size(const struct vnd_ipfix_cache *c);
+uint64_t vnd_ipfix_cache_evicted(const struct vnd_ipfix_cache *c);
 
 typedef void (*vnd_ipfix_flow_fn)(void *ctx, const struct vnd_ipfix_flow *f);
 

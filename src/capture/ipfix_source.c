@@ -155,6 +155,8 @@ struct ipfix_src {
     struct vnd_obsmap *map;
     struct vnd_ipfix_cache *cache;
     _Atomic uint64_t templates, withdrawals, unknown_template, refused;
+    /* the cache's, read by the API's thread (the cache is this thread's) */
+    _Atomic uint64_t cached, evicted;
 };
 
 static const struct vnd_source_class ipfix_class;
@@ -227,6 +229,8 @@ static const char *read_message(struct vnd_udp_collector *c, const uint8_t *buf,
     vnd_udp_count(&X->withdrawals, cn.withdrawals);
     vnd_udp_count(&X->unknown_template, cn.unknown_template);
     vnd_udp_count(&X->refused, cn.refused_templates);
+    atomic_store_explicit(&X->cached, vnd_ipfix_cache_size(X->cache), memory_order_relaxed);
+    atomic_store_explicit(&X->evicted, vnd_ipfix_cache_evicted(X->cache), memory_order_relaxed);
     return bad ? why : NULL;
 }
 
@@ -262,6 +266,8 @@ void vnd_ipfix_source_counts(const struct vnd_source *s, struct vnd_ipfix_source
     out->withdrawals = atomic_load(&X->withdrawals);
     out->unknown_template = atomic_load(&X->unknown_template);
     out->refused_templates = atomic_load(&X->refused);
+    out->templates_cached = atomic_load(&X->cached);
+    out->templates_evicted = atomic_load(&X->evicted);
 }
 
 static const struct vnd_source_class ipfix_class = {

@@ -50,6 +50,7 @@ int vnd_ipfix_source_open(const char *addr, struct vnd_obsmap *map, struct vnd_p
 /* What the reader counted beyond source.h's counters, since start. */
 struct vnd_ipfix_source_counts {
     uint64_t messages, templates, withdrawals, unknown_template, refused_templates;
+    uint64_t templates_cached, templates_evicted;   /* vnd_ipfix_cache_size, _evicted */
 };
 void vnd_ipfix_source_counts(const struct vnd_source *s, struct vnd_ipfix_source_counts *c);
 

@@ -977,6 +977,10 @@ json_t *vnd_traces_capture_json(struct vnd_tabled *td)
                                 json_integer((json_int_t)ic.unknown_template));
             json_object_set_new(o, "refused_templates",
                                 json_integer((json_int_t)ic.refused_templates));
+            json_object_set_new(o, "templates_cached",
+                                json_integer((json_int_t)ic.templates_cached));
+            json_object_set_new(o, "templates_evicted",
+                                json_integer((json_int_t)ic.templates_evicted));
         }
         if (vnd_source_error(td->coll[c]))
             json_object_set_new(o, "error", json_string(vnd_source_error(td->coll[c])));

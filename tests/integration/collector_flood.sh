@@ -108,6 +108,8 @@ check_eq "the kernel dropped no datagram; all received, none of an unknown templ
     "$(source_counts kernel_received kernel_dropped unknown_template)" "$((SENT + 900)) 0 0"
 check_eq "the flood's templates are counted (with flowsend's 9)" \
     "$(source_counts templates)" "$((SENT * 172 + 9))"
+check_eq "the cache holds the flood's share, alice's and bob's; it evicted the rest of the flood's" \
+    "$(source_counts templates_cached templates_evicted)" "514 $((SENT * 172 - 512))"
 A=$(answered "$W/probe1" 1600)
 echo "# bob during the template flood: $A (answers, slowest s)"
 check "bob's every answer right" test "${A%% *}" != wrong: -a "${A%% *}" -gt 10
@@ -118,7 +120,8 @@ check "each within 2 s" within "$A"
 # twice the cache: a full cache evicts the templates no data set has used
 # first, so alice's, the oldest, stays (evicting the oldest whatever its
 # use, 640 of these 12,800 records of hers were stored)
-read -r R0 U0 < <(source_counts kernel_received unknown_template)
+read -r R0 U0 C0 E0 < <(source_counts kernel_received unknown_template templates_cached \
+    templates_evicted)
 nsx python3 "$FLOOD" templates 127.0.0.1 47462 6 1000 16 >"$W/flood3" &
 FPID=$!
 sleep 1
@@ -127,9 +130,13 @@ wait "$FPID"
 SENT3=$(cat "$W/flood3")
 echo "# the template flood from 16 ports: $SENT3 messages, $((SENT3 * 172)) templates"
 check_eq "alice's 12,800 more records all stored beside it" "$(settled alice flows 25600)" 25600
-read -r R1 U1 < <(source_counts kernel_received unknown_template)
+read -r R1 U1 C1 E1 < <(source_counts kernel_received unknown_template templates_cached \
+    templates_evicted)
 check_eq "all received, none of alice's data of an unknown template" \
     "$((R1 - R0)) $((U1 - U0))" "$((SENT3 + 800)) 0"
+# (alice's exporter comes from a new port: one template more)
+check_eq "a full cache (4,096) that evicted every flood template it could not hold" \
+    "$C1 $((E1 - E0))" "4096 $((C0 + SENT3 * 172 + 1 - C1))"
 
 # ---- malformed datagrams to both collectors beside bob's exporter ----
 probe "$W/probe2" &

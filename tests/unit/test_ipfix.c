@@ -534,6 +534,7 @@ static void test_session_share(void)
     }
     CHECK_EQ_INT(templates, 5000, "another sends 5,000 templates");
     CHECK_EQ_INT(vnd_ipfix_cache_size(c), 1 + 512, "it holds its share, 512, the first its one");
+    CHECK_EQ_INT(vnd_ipfix_cache_evicted(c), 5000 - 512, "the rest of its own were evicted");
     /* its records alone, the template not sent again */
     vnd_ipfixw_begin(&w, 1700000000, 2, 1);
     vnd_ipfixw_set(&w, 256);
@@ -566,6 +567,7 @@ static void test_session_share(void)
     c = vnd_ipfix_cache_new(600, 0);
     ten_sessions(c, "s", 200);
     CHECK_EQ_INT(vnd_ipfix_cache_size(c), 600, "a full cache holds its cap");
+    CHECK_EQ_INT(vnd_ipfix_cache_evicted(c), 100, "and evicted the 100 more");
     CHECK(records_of(c, "s0", 300, 256 + 69) == 0, "the first session's templates went");
     CHECK(records_of(c, "s1", 300, 256 + 69) == 1, "the second's newest stayed");
     CHECK(records_of(c, "s1", 300, 256 + 29) == 0, "its 30 oldest went");

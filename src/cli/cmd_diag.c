@@ -299,9 +299,7 @@ int cmd_diag(int argc, char **argv)
             if (!isnan(done) && done > next_t) {
                 struct vnd_diag_opts w = o;
                 if (!whole)
-                    w.until = o.origin + done;
-                if (app != &vnd_diag_bottleneck && !whole)
-                    w.since = o.origin + next_t;
+                    vnd_diag_bound_slots(&w, app != &vnd_diag_bottleneck ? next_t : NAN, done);
                 if (diag_run(g, app, &w, fmt, next_t, whole ? done : INFINITY, plot,
                              app == &vnd_diag_bottleneck)) {
                     status = 1;

@@ -65,6 +65,13 @@ struct vnd_diag_opts {
     double since;                   /* only rows with ts >= since (--follow);
                                        NaN: every row */
     double until;                   /* only rows with ts < until; NaN: all */
+    double since_slot, until_slot;  /* only rows whose slot of ts (floor((ts -
+                                       origin) / slot)) is >= since_slot and
+                                       < until_slot: complete slots' bounds
+                                       in the slots' own arithmetic (a time
+                                       bound could put a row at a slot's
+                                       edge in the slot before yet cut it
+                                       off); NaN: none */
     bool pg;                        /* PostgreSQL dialect */
     bool no_rollup;                 /* --no-rollup: the rows, never the
                                        rollup (also VND_ROLLUP=0) */

@@ -35,6 +35,8 @@ void vnd_diag_opts_init(struct vnd_diag_opts *o)
     o->origin = NAN;
     o->since = NAN;
     o->until = NAN;
+    o->since_slot = NAN;
+    o->until_slot = NAN;
 }
 
 /* ---- tables and columns ---- */
@@ -223,7 +225,8 @@ char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
 bool vnd_diag_source_plain(const struct vnd_diag_ctx *c, bool with_where)
 {
     const struct vnd_diag_opts *o = c->o;
-    return !(with_where && o->where && *o->where) && isnan(o->since) && isnan(o->until);
+    return !(with_where && o->where && *o->where) && isnan(o->since) && isnan(o->until)
+           && isnan(o->since_slot) && isnan(o->until_slot);
 }
 
 int vnd_diag_source(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
@@ -251,14 +254,29 @@ int vnd_diag_source_if(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
         vnd_sb_printf(sb, "%s%s", and, extra);
         and = " AND ";
     }
+    /* beside a slot bound a time bound is a slot wider: the slot bound
+     * decides, the time bound lets the ts index skip the rest */
     if (!isnan(o->since)) {
         vnd_sb_printf(sb, "%sts >= ", and);
-        vnd_sb_real(sb, o->since);
+        vnd_sb_real(sb, isnan(o->since_slot) ? o->since : o->since - o->slot);
         and = " AND ";
     }
     if (!isnan(o->until)) {
         vnd_sb_printf(sb, "%sts < ", and);
-        vnd_sb_real(sb, o->until);
+        vnd_sb_real(sb, isnan(o->until_slot) ? o->until : o->until + o->slot);
+        and = " AND ";
+    }
+    /* as vnd_diag_slot_expr computes a row's slot, to the bit */
+    for (int i = 0; i < 2; i++) {
+        double b = i ? o->until_slot : o->since_slot;
+        if (isnan(b))
+            continue;
+        vnd_sb_printf(sb, "%sfloor((ts - ", and);
+        vnd_sb_real(sb, o->origin);
+        vnd_sb_printf(sb, ") / ");
+        vnd_sb_real(sb, o->slot);
+        vnd_sb_printf(sb, ") %s ", i ? "<" : ">=");
+        vnd_sb_real(sb, b);
         and = " AND ";
     }
     if (cond)

@@ -232,6 +232,19 @@ double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
     return floor((top - o->origin - behind) / o->slot) * o->slot;
 }
 
+void vnd_diag_bound_slots(struct vnd_diag_opts *o, double from_t, double to_t)
+{
+    double k = nearbyint(to_t / o->slot);
+    if (isnan(o->until_slot) || o->until_slot > k)
+        o->until_slot = k;
+    if (isnan(o->until) || o->until > o->origin + to_t)
+        o->until = o->origin + to_t;
+    if (!isnan(from_t)) {
+        o->since_slot = nearbyint(from_t / o->slot);
+        o->since = o->origin + from_t;
+    }
+}
+
 double vnd_diag_oldest(sqlite3 *db, const struct vnd_diag_opts *o)
 {
     double r = vnd_diag_rollup_ts(db, o, false);
@@ -266,8 +279,8 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
             max_t = -INFINITY;
         else if (whole)
             max_t = fmin(max_t, done);
-        else if (isnan(co.until) || co.until > co.origin + done)
-            co.until = co.origin + done;
+        else
+            vnd_diag_bound_slots(&co, NAN, done);
         o = &co;
     }
     FILE *f = r->out;

@@ -73,5 +73,12 @@ double vnd_diag_records_settle(sqlite3 *db, const struct vnd_diag_opts *o);
  * (--until).  NaN when the tables are empty. */
 double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
                            struct vnd_diag_opts *o, bool *whole);
+/* Reads only the slots from `from_t` (NaN: the first) to before `to_t`
+ * (from o->origin, multiples of o->slot, as vnd_diag_complete_t gives):
+ * since/until at their edges (what a rollup's whole seconds answer), and
+ * bounds on each row's slot index, computed as its slot is, so that a row
+ * at a slot's edge is cut with its slot (the rows' time bounds are then a
+ * slot wider: diag_common.c). */
+void vnd_diag_bound_slots(struct vnd_diag_opts *o, double from_t, double to_t);
 
 #endif

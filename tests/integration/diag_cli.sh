@@ -135,6 +135,28 @@ else
     skip "--follow (editcap not installed)"
 fi
 
+# --follow at a slot's edge: 7 x 787 us after t0 is, in doubles, in the
+# slot before (floor((ts - t0) / slot) = 6) yet not before t0 + 7 slots;
+# the complete slots are bounded as the slots are computed, so that row is
+# reported in its slot (it was cut off: 8 packets where the table has 9)
+if command -v sqlite3 >/dev/null; then
+    sqlite3 "$T/t.db" "CREATE TABLE E AS SELECT * FROM A WHERE 0;
+        WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 100 FROM k WHERE n < 6000)
+        INSERT INTO E (ts, payload_len) SELECT 1700000000.123456 + n * 1e-6, 10 FROM k
+            UNION ALL SELECT 1700000000.123456 + 5509 * 1e-6, 10;"
+    "$VND" diag throughput -d "$T/t.db" -t E --slot 0.000787 --follow --interval 0.2 -f csv \
+        >"$T/edge.csv" &
+    FPID=$!
+    sleep 1.5
+    kill -INT "$FPID"; wait "$FPID"; FPID=
+    want=$("$VND" diag throughput -d "$T/t.db" -t E --slot 0.000787 -f csv | grep '^[0-9]' | head -n 7)
+    check_eq "--follow: a row at a slot's edge in its slot, as the one-shot run has it" \
+        "$(grep '^[0-9]' "$T/edge.csv")" "$want"
+    check_eq "... the seventh slot's 9 packets" "$(sed -n 8p "$T/edge.csv" | cut -d, -f2)" 9
+else
+    skip "--follow at a slot's edge (sqlite3 not installed)"
+fi
+
 out=$("$VND" demo --duration 4 --join 2 --no-plot --seed 3)
 check "demo names the IDS as the bottleneck from when client 2 joins" \
     bash -c "echo '$out' | grep -q 'the IDS (between B and C) is the bottleneck from t = 2 s'"

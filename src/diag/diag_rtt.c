@@ -278,13 +278,19 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       "       FROM vnd_smp CROSS JOIN vnd_origin WHERE retx = 0");
     if (o->rtt_kind != VND_RTT_ALL)
         vnd_sb_printf(sb, " AND kd = %d", vnd_rtt_kind_code(o->rtt_kind));
-    if (!isnan(o->since)) {
-        vnd_sb_printf(sb, " AND vnd_smp.ts >= ");
-        vnd_sb_real(sb, o->since);
-    }
-    if (!isnan(o->until)) {
-        vnd_sb_printf(sb, " AND vnd_smp.ts < ");
-        vnd_sb_real(sb, o->until);
+    /* a sample's slot bounds, as its slot is computed (runner.h) */
+    for (int i = 0; i < 2; i++) {
+        double b = i ? o->until_slot : o->since_slot, t = i ? o->until : o->since;
+        const char *op = i ? "<" : ">=";
+        if (!isnan(b)) {
+            vnd_sb_printf(sb, " AND floor((vnd_smp.ts - vnd_origin.t0) / ");
+            vnd_sb_real(sb, o->slot);
+            vnd_sb_printf(sb, ") %s ", op);
+            vnd_sb_real(sb, b);
+        } else if (!isnan(t)) {
+            vnd_sb_printf(sb, " AND vnd_smp.ts %s ", op);
+            vnd_sb_real(sb, t);
+        }
     }
     vnd_sb_printf(sb, ")\n");
     vnd_diag_stats(sb, "vnd_r", o->by_flow ? "flow, t" : "t", NULL);

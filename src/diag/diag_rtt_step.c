@@ -133,7 +133,11 @@ static void keep_sample(void *arg, int flow, double last, double ts, int kind)
 {
     struct samples *K = arg;
     const struct vnd_diag_opts *o = K->o;
-    if ((!isnan(o->since) && last < o->since) || (!isnan(o->until) && last >= o->until))
+    /* its slot bounds as its slot is computed (runner.h), else its time's */
+    double k = floor((last - K->t0) / o->slot);
+    if (!isnan(o->since_slot) ? k < o->since_slot : !isnan(o->since) && last < o->since)
+        return;
+    if (!isnan(o->until_slot) ? k >= o->until_slot : !isnan(o->until) && last >= o->until)
         return;
     if (o->rtt_kind != VND_RTT_ALL && kind != vnd_rtt_kind_code(o->rtt_kind))
         return;
@@ -145,7 +149,7 @@ static void keep_sample(void *arg, int flow, double last, double ts, int kind)
     }
     struct sample *sm = &K->s[K->ns++];
     sm->flow = o->by_flow ? flow : 0;
-    sm->t = floor((last - K->t0) / o->slot) * o->slot;
+    sm->t = k * o->slot;
     sm->v = ts - last;
 }
 

@@ -234,11 +234,11 @@ double vnd_diag_complete_t(sqlite3 *db, const struct vnd_diag_app *app,
 
 void vnd_diag_bound_slots(struct vnd_diag_opts *o, double from_t, double to_t)
 {
-    double k = nearbyint(to_t / o->slot);
-    if (isnan(o->until_slot) || o->until_slot > k)
-        o->until_slot = k;
-    if (isnan(o->until) || o->until > o->origin + to_t)
+    /* a bound of the caller's before the edge stays a time bound */
+    if (isnan(o->until) || o->until > o->origin + to_t) {
         o->until = o->origin + to_t;
+        o->until_slot = nearbyint(to_t / o->slot);
+    }
     if (!isnan(from_t)) {
         o->since_slot = nearbyint(from_t / o->slot);
         o->since = o->origin + from_t;

@@ -246,6 +246,10 @@ void vnd_diag_record_end(struct vnd_sb *sb, const char *prefix);
 
 /* Appends the SQL that turns text `expr` into the start of its slot
  * relative to `origin_expr`: floor((expr - origin) / slot) * slot. */
+/* floor((expr - origin_expr) / slot): a row's slot index, what the
+ * complete slots' bounds compare (runner.h) */
+void vnd_diag_slot_index(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                         const char *expr, const char *origin_expr);
 void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
                         const char *expr, const char *origin_expr);
 

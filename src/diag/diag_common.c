@@ -271,11 +271,12 @@ int vnd_diag_source_if(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
         double b = i ? o->until_slot : o->since_slot;
         if (isnan(b))
             continue;
-        vnd_sb_printf(sb, "%sfloor((ts - ", and);
-        vnd_sb_real(sb, o->origin);
-        vnd_sb_printf(sb, ") / ");
-        vnd_sb_real(sb, o->slot);
-        vnd_sb_printf(sb, ") %s ", i ? "<" : ">=");
+        struct vnd_sb origin = {0};
+        vnd_sb_real(&origin, o->origin);
+        vnd_sb_printf(sb, "%s", and);
+        vnd_diag_slot_index(c, sb, "ts", origin.s);
+        vnd_sb_free(&origin);
+        vnd_sb_printf(sb, " %s ", i ? "<" : ">=");
         vnd_sb_real(sb, b);
         and = " AND ";
     }
@@ -329,12 +330,19 @@ void vnd_diag_record_start(struct vnd_sb *sb, const char *p)
     vnd_sb_printf(sb, " END");
 }
 
-void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
-                        const char *expr, const char *origin_expr)
+void vnd_diag_slot_index(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                         const char *expr, const char *origin_expr)
 {
     vnd_sb_printf(sb, "floor((%s - %s) / ", expr, origin_expr);
     vnd_sb_real(sb, c->o->slot);
-    vnd_sb_printf(sb, ") * ");
+    vnd_sb_printf(sb, ")");
+}
+
+void vnd_diag_slot_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb,
+                        const char *expr, const char *origin_expr)
+{
+    vnd_diag_slot_index(c, sb, expr, origin_expr);
+    vnd_sb_printf(sb, " * ");
     vnd_sb_real(sb, c->o->slot);
 }
 

@@ -283,9 +283,9 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         double b = i ? o->until_slot : o->since_slot, t = i ? o->until : o->since;
         const char *op = i ? "<" : ">=";
         if (!isnan(b)) {
-            vnd_sb_printf(sb, " AND floor((vnd_smp.ts - vnd_origin.t0) / ");
-            vnd_sb_real(sb, o->slot);
-            vnd_sb_printf(sb, ") %s ", op);
+            vnd_sb_printf(sb, " AND ");
+            vnd_diag_slot_index(c, sb, "vnd_smp.ts", "vnd_origin.t0");
+            vnd_sb_printf(sb, " %s ", op);
             vnd_sb_real(sb, b);
         } else if (!isnan(t)) {
             vnd_sb_printf(sb, " AND vnd_smp.ts %s ", op);

@@ -356,11 +356,20 @@ static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *t
  * answer (the session's transaction is over). */
 static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
-    int rc = copy_rows(s, schema, "vnd_meta", "trace, tbl, source, sampling, flow_sampling,"
-                       " snaplen, status, packets_stored, rollup, rollup_status, rollup_packets",
+    /* updated: when each table's rows were last stored (loss judges the
+     * packets before it); a view without it still gives the rest */
+    sqlite3_stmt *probe = NULL;
+    bool updated = sqlite3_prepare_v2(schema, "SELECT updated FROM vnd_meta", -1, &probe,
+                                      NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    int rc = copy_rows(s, schema, "vnd_meta",
+                       updated ? "trace, tbl, source, sampling, flow_sampling, snaplen, status,"
+                                 " packets_stored, rollup, rollup_status, rollup_packets, updated"
+                               : "trace, tbl, source, sampling, flow_sampling, snaplen, status,"
+                                 " packets_stored, rollup, rollup_status, rollup_packets",
                        NULL, err);
     /* snaplen came later: a diagnosis's foreign table from before lacks it */
-    sqlite3_stmt *probe = NULL;
+    probe = NULL;
     bool snaplen = sqlite3_prepare_v2(schema, "SELECT snaplen FROM vnd_sampling", -1, &probe,
                                       NULL) == SQLITE_OK;
     sqlite3_finalize(probe);

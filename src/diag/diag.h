@@ -209,6 +209,13 @@ int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
  * origin: false). */
 bool vnd_diag_flow_records(sqlite3 *db, const char *table);
 
+/* When `table`'s rows were last stored: the newest vnd_meta.updated of
+ * the traces that write it (a live trace's last commit, a stopped one's
+ * end).  Up to then its rows are whole; a packet that should show up in
+ * it later is not missing yet.  NaN when unknown (no vnd_meta row: a
+ * table made by SQL, a database of other origin). */
+double vnd_diag_stored_until(sqlite3 *db, const char *table);
+
 /* True when `table` has column `col` (false when either is absent). */
 bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
                          const char *col);

@@ -115,6 +115,20 @@ static char *table_list(sqlite3 *db)
     return vnd_sb_take(&sb);
 }
 
+double vnd_diag_stored_until(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *st = NULL;
+    double v = NAN;
+    if (db && sqlite3_prepare_v2(db, "SELECT max(updated) FROM vnd_meta WHERE tbl = ?1"
+                                 " COLLATE NOCASE", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_double(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
 bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
                          const char *col)
 {

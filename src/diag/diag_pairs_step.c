@@ -442,10 +442,17 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
     struct vnd_gmap m = {0};
     struct lgroup *gs = NULL;
     size_t capg = 0;
+    /* judged: entered at least --window before the other side's rows were
+     * last stored (NaN, unknown: every packet), as the SQL's x.ts + w <= until */
+    double w = c->o->window;
+    double until[2] = {vnd_diag_stored_until(c->db, c->o->out),
+                       vnd_diag_stored_until(c->db, c->o->in)};
     for (int side = 0; side < 2; side++) {
         const struct side *x = &S.s[side];
         int want = side == 0 ? 1 : -1;
         for (uint32_t i = 0; i < x->n; i++) {
+            if (x->ts[i] + w > until[side])
+                continue;
             int f = x->flow[i];
             if (!enters[side][f])
                 enters[side][f] = orientation(&S, sum[side], has[side], f) == want ? 1 : -1;

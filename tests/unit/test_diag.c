@@ -341,6 +341,34 @@ static void test_loss_delay(void)
     CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
                  "all packets lost: every packet of --in counted");
     free(r);
+
+    /* The tables' rows as stored so far (vnd_meta.updated): lo's up to
+     * 21.35, li's up to 21.2.  With the 1-s window a packet is judged when
+     * it entered by 20.35 (li>lo: 20.1, 20.2, 20.3, of which 20.3 lost) or
+     * by 20.2 (lo>li: 20.05, 20.15); the lost ACK at 20.25 and li's
+     * 20.4 and 20.5 may yet show up: not judged, neither lost nor sent */
+    exec("CREATE TABLE vnd_meta (trace TEXT, tbl TEXT, updated REAL)");
+    exec("INSERT INTO vnd_meta VALUES ('t1', 'LO', 21.35), ('t1', 'li', 21.1),"
+         " ('t2', 'li', 21.2), ('t3', 'gone', NULL)");
+    hop_opts(&o, "li", "lo");
+    r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,3,1,0.3333333333333333\n"
+                    "0.0,lo>li,2,0,0.0\n",
+                 "loss judges only packets a window before the other side's last store");
+    free(r);
+    same(&vnd_diag_loss, &o, "li→lo, stored until 21.35 and 21.2");
+    o.list = true;
+    r = run(&vnd_diag_loss, &o);
+    CHECK(rows(r) == 1 && strstr(r, ",li>lo,3,") != NULL,
+          "--list: packet 3 alone; 5 and the ACK 102 are not judged yet");
+    free(r);
+    /* unknown (NULL): every packet judged */
+    hop_opts(&o, "li", "gone");
+    r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+                 "a table whose last store is unknown: every packet judged");
+    free(r);
+    exec("DROP TABLE vnd_meta");
 }
 
 /* Keys meet: a dropped packet of one flow and a packet of another flow

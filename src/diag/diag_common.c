@@ -115,16 +115,26 @@ static char *table_list(sqlite3 *db)
     return vnd_sb_take(&sb);
 }
 
-double vnd_diag_stored_until(sqlite3 *db, const char *table)
+/* vnd_meta's answer to `sql` of ?1 = table, stepped onto its first row;
+ * NULL (finalized) when there is none, or no vnd_meta */
+static sqlite3_stmt *meta_row(sqlite3 *db, const char *sql, const char *table)
 {
     sqlite3_stmt *st = NULL;
-    double v = NAN;
-    if (db && sqlite3_prepare_v2(db, "SELECT max(updated) FROM vnd_meta WHERE tbl = ?1"
-                                 " COLLATE NOCASE", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            v = sqlite3_column_double(st, 0);
-    }
+    if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        return st;
+    sqlite3_finalize(st);
+    return NULL;
+}
+
+double vnd_diag_stored_until(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *st = meta_row(db, "SELECT max(updated) FROM vnd_meta WHERE tbl = ?1"
+                                    " COLLATE NOCASE", table);
+    double v = st && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_double(st, 0)
+                                                               : NAN;
     sqlite3_finalize(st);
     return v;
 }
@@ -143,13 +153,9 @@ bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
 
 bool vnd_diag_flow_records(sqlite3 *db, const char *table)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = false;
-    if (db && sqlite3_prepare_v2(db, "SELECT 1 FROM vnd_meta WHERE tbl = ?1 AND source LIKE "
-                                 "'% ipfix' LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW;
-    }
+    sqlite3_stmt *st = meta_row(db, "SELECT 1 FROM vnd_meta WHERE tbl = ?1 AND source LIKE"
+                                    " '% ipfix' LIMIT 1", table);
+    bool yes = st != NULL;
     sqlite3_finalize(st);
     return yes;
 }

@@ -513,8 +513,8 @@ static int coord_rollup_sql(struct vnd_coord_session *s, sqlite3 *schema,
  * o->origin), the newest ts, and of a table of flow records its settle,
  * the rollup's when it has one that answers, else the records' longest
  * span (the views keep no arrival order to tell lateness by).  Packets
- * are read up to it (o->until), records whole with the rows past it left
- * out (*max_t).  0, or a status and *err. */
+ * are read up to it by slot index (vnd_diag_bound_slots), records whole
+ * with the rows past it left out (*max_t).  0, or a status and *err. */
 static int coord_complete(struct vnd_coord_session *s, sqlite3 *schema,
                           const struct vnd_diag_app *app, struct vnd_diag_opts *o, double *max_t,
                           char **err)
@@ -577,8 +577,8 @@ static int coord_complete(struct vnd_coord_session *s, sqlite3 *schema,
     double done = floor((top - o->origin - behind) / o->slot) * o->slot;
     if (records)
         *max_t = fmin(*max_t, done);
-    else if (isnan(o->until) || o->until > o->origin + done)
-        o->until = o->origin + done;
+    else
+        vnd_diag_bound_slots(o, NAN, done);  /* by slot index, as the slots are computed */
     return 0;
 }
 

@@ -177,6 +177,25 @@ COMPLETE=1 co diag alice 1 csv throughput '{"table":"A","slot":0.5}' $PTS >"$W/c
 last=$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { t = $1 } END { print t }' "$W/coord.csv")
 check_eq "throughput, complete: every slot of A but the newest packet's ($last) $(cat "$W/err")" \
     "$(cat "$W/coord-c.csv")" "$(awk -F, -v l="$last" '!($1 ~ /^[0-9]/ && $1 == l)' "$W/coord.csv")"
+# ... at a slot's edge: 7 x 787 us after t0 is, in doubles, in slot 6
+# (floor((ts - t0) / slot)) yet not before t0 + 7 slots; the complete
+# slots are bounded by slot index, as in embedded mode (diag_cli.sh), so
+# the seventh slot keeps that row: 9 packets (a time bound left 8)
+psql_ ts1 -d vnd -c 'CREATE SCHEMA "alice-d5"' \
+    -c "CREATE TABLE \"alice-d5\".vnd_meta ($META, store_lost bigint)" \
+    -c "CREATE TABLE \"alice-d5\".vnd_sampling ($SAMPLING)" \
+    -c "CREATE TABLE \"alice-d5\".\"E\" ($COLS)" \
+    -c "INSERT INTO \"alice-d5\".\"E\" (vnd_rowid, ts, payload_len)
+        SELECT row_number() OVER (), 1700000000.123456::float8 + n::float8 * 1e-6::float8, 10
+        FROM (SELECT generate_series(0, 6000, 100) AS n UNION ALL SELECT 5509) g" \
+    -c "INSERT INTO \"alice-d5\".vnd_meta (trace, tbl, source, sampling, status, packets_stored)
+        VALUES ('E', 'E', 'mirror', 1, 'stopped', 62)" \
+    -c "INSERT INTO \"alice-d5\".vnd_sampling VALUES ('E', 'E', 0, 1, 'count', 1, 'configured', 0)" \
+    >"$W/edge.log" 2>&1 && co create alice 5 ts1:E 2>>"$W/edge.log"
+check "an edge table E (diagnosis d5): $(tail -1 "$W/edge.log")" test $? = 0
+COMPLETE=1 co diag alice 5 csv throughput '{"table":"E","slot":0.000787}' ts1:E >"$W/edge.csv" 2>"$W/err"
+check_eq "complete at a slot's edge: 7 slots, the seventh's 9 packets $(cat "$W/err")" \
+    "$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { n++; p = $2 } END { print n "," p }' "$W/edge.csv")" "7,9"
 app rtt        '{"table":"B","no_rollup":true}' rtt -t B --no-rollup
 app delay      '{"in":"B","out":"C"}' delay --in B --out C
 app loss       '{"in":"B","out":"C"}' loss --in B --out C

@@ -153,6 +153,25 @@ if command -v sqlite3 >/dev/null; then
     check_eq "--follow: a row at a slot's edge in its slot, as the one-shot run has it" \
         "$(grep '^[0-9]' "$T/edge.csv")" "$want"
     check_eq "... the seventh slot's 9 packets" "$(sed -n 8p "$T/edge.csv" | cut -d, -f2)" 9
+    # rtt keeps a sample by its data packet's slot: a segment at that edge
+    # (acked 50 us later) is the seventh slot's ninth sample; a time bound
+    # at t0 + 7 slots leaves 8 (the edge is real in doubles)
+    sqlite3 "$T/t.db" "CREATE TABLE R AS SELECT * FROM A WHERE 0;
+        WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 100 FROM k WHERE n < 6000),
+        d AS (SELECT n, row_number() OVER (ORDER BY n) AS i FROM (SELECT n FROM k UNION ALL SELECT 5509))
+        INSERT INTO R (ts, src_ip, dst_ip, proto, src_port, dst_port, seq, ack, flags, payload_len)
+            SELECT 1700000000.123456 + n * 1e-6, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 1000 + 10 * i, 1, 24, 10 FROM d
+            UNION ALL SELECT 1700000000.123456 + (n + 50) * 1e-6, '10.0.0.2', '10.0.0.1', 6, 80, 1000, 1,
+                             1010 + 10 * i, 16, 0 FROM d;"
+    "$VND" diag rtt -d "$T/t.db" -t R --slot 0.000787 --no-rollup --follow --interval 0.2 -f csv \
+        >"$T/rtt-edge.csv" &
+    FPID=$!
+    sleep 1.5
+    kill -INT "$FPID"; wait "$FPID"; FPID=
+    check_eq "--follow rtt: 7 complete slots, the seventh's 9 samples (one at its edge)" \
+        "$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { n++; p = $2 } END { print n "," p }' "$T/rtt-edge.csv")" "7,9"
+    check_eq "... where a time bound at t0 + 7 slots keeps 8" \
+        "$("$VND" diag rtt -d "$T/t.db" -t R --slot 0.000787 --no-rollup --until 1700000000.128965 -f csv | tail -1 | cut -d, -f2)" 8
 else
     skip "--follow at a slot's edge (sqlite3 not installed)"
 fi

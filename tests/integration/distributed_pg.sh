@@ -191,11 +191,26 @@ psql_ ts1 -d vnd -c 'CREATE SCHEMA "alice-d5"' \
     -c "INSERT INTO \"alice-d5\".vnd_meta (trace, tbl, source, sampling, status, packets_stored)
         VALUES ('E', 'E', 'mirror', 1, 'stopped', 62)" \
     -c "INSERT INTO \"alice-d5\".vnd_sampling VALUES ('E', 'E', 0, 1, 'count', 1, 'configured', 0)" \
-    >"$W/edge.log" 2>&1 && co create alice 5 ts1:E 2>>"$W/edge.log"
-check "an edge table E (diagnosis d5): $(tail -1 "$W/edge.log")" test $? = 0
-COMPLETE=1 co diag alice 5 csv throughput '{"table":"E","slot":0.000787}' ts1:E >"$W/edge.csv" 2>"$W/err"
+    -c "CREATE TABLE \"alice-d5\".\"R\" ($COLS)" \
+    -c "WITH d AS (SELECT n, row_number() OVER (ORDER BY n) AS i
+                   FROM (SELECT generate_series(0, 6000, 100) AS n UNION ALL SELECT 5509) g)
+        INSERT INTO \"alice-d5\".\"R\" (vnd_rowid, ts, src_ip, dst_ip, proto, src_port, dst_port, seq, ack, flags, payload_len)
+        SELECT 2 * i, 1700000000.123456::float8 + n::float8 * 1e-6::float8, '10.0.0.1', '10.0.0.2', 6, 1000, 80, 1000 + 10 * i, 1, 24, 10 FROM d
+        UNION ALL SELECT 2 * i + 1, 1700000000.123456::float8 + (n + 50)::float8 * 1e-6::float8,
+                         '10.0.0.2', '10.0.0.1', 6, 80, 1000, 1, 1010 + 10 * i, 16, 0 FROM d" \
+    -c "INSERT INTO \"alice-d5\".vnd_meta (trace, tbl, source, sampling, status, packets_stored)
+        VALUES ('E', 'R', 'mirror', 1, 'stopped', 124)" \
+    -c "INSERT INTO \"alice-d5\".vnd_sampling VALUES ('E', 'R', 0, 1, 'count', 1, 'configured', 0)" \
+    >"$W/edge.log" 2>&1 && co create alice 5 ts1:E ts1:R 2>>"$W/edge.log"
+check "edge tables E and R (diagnosis d5): $(tail -1 "$W/edge.log")" test $? = 0
+COMPLETE=1 co diag alice 5 csv throughput '{"table":"E","slot":0.000787}' ts1:E ts1:R >"$W/edge.csv" 2>"$W/err"
 check_eq "complete at a slot's edge: 7 slots, the seventh's 9 packets $(cat "$W/err")" \
     "$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { n++; p = $2 } END { print n "," p }' "$W/edge.csv")" "7,9"
+# rtt's SQL (the C step's in diag_cli.sh): a sample at the edge, by its
+# data packet's slot
+COMPLETE=1 co diag alice 5 csv rtt '{"table":"R","slot":0.000787,"no_rollup":true}' ts1:E ts1:R >"$W/rtt-edge.csv" 2>"$W/err"
+check_eq "complete rtt at a slot's edge: 7 slots, the seventh's 9 samples $(cat "$W/err")" \
+    "$(awk -F, 'NR > 1 && $1 ~ /^[0-9]/ { n++; p = $2 } END { print n "," p }' "$W/rtt-edge.csv")" "7,9"
 app rtt        '{"table":"B","no_rollup":true}' rtt -t B --no-rollup
 app delay      '{"in":"B","out":"C"}' delay --in B --out C
 app loss       '{"in":"B","out":"C"}' loss --in B --out C

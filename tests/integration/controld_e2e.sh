@@ -173,6 +173,12 @@ check "delay at the ids recovers the bed's ${TB_DELAY_MS} ms (median within -0.5
 alice diag loss --diagnosis "$ID" --in ids_in --out ids_out -f csv >"$W/loss.csv" 2>&1
 check "vnd diag loss --diagnosis runs" test $? -eq 0
 cat "$W/loss.csv" >>"$W/seen"
+# the table server's live tables: loss judges what entered a window before
+# the other side's last commit (its vnd_meta.updated, a number the
+# tenant's database holds as the traces run)
+api "$VND_TOKEN_ALICE" POST "/v1/diagnoses/$ID/diag" '{"app": "loss", "options": {"in": "ids_in", "out": "ids_out"}, "show_sql": true}'
+check_eq "loss's SQL bounds each side by the other's last store" \
+    "$(jq -r .sql <<<"$BODY" | grep -Ec 'x\.ts \+ 1\.0 <= [0-9]{10}')" 2
 alice query --diagnosis "$ID" -f csv "select (select count(*) from ids_in where payload_len > 0), (select count(*) from ids_in i where payload_len > 0 and not exists (select 1 from ids_out o where o.id = i.id))" >"$W/loss_sql.csv" 2>&1
 read -r NIN NLOST < <(tail -n +2 "$W/loss_sql.csv" | head -1 | tr , ' ')
 echo "# loss at the ids: $NLOST of $NIN data packets (bed: $TB_LOSS_PCT%)"

@@ -15,8 +15,10 @@
 #               send until its socket is empty and its CPU idle (read every
 #               0.05 s, idle for 0.6 s; best of 3); CPU
 #               s per million records stored (every process and thread of
-#               it, user + system); lost: datagrams the kernel dropped on its
-#               full socket (/proc/net/udp "drops" of its port)
+#               it, user + system); sys %: the kernel's part of that CPU
+#               (the copy of each datagram, the writes of what it keeps);
+#               lost: datagrams the kernel dropped on its full socket
+#               (/proc/net/udp "drops" of its port)
 #   no loss     the highest offered rate, stepped up from 25,000 datagrams/s,
 #               at which it stored every record of 2 s of datagrams (the
 #               sender keeping to the rate): what a collector takes without
@@ -80,11 +82,13 @@ tree() {
     echo "$p"
     for c in $(pgrep -P "$p" 2>/dev/null); do tree "$c"; done
 }
-# CPU ticks (user + system) of the tree of $1
+# CPU ticks (user + system; with a second argument "sys", system alone)
+# of the tree of $1
 cpu() {
-    local t=0 p s
+    local t=0 p s f='$14 + $15'
+    [ "${2:-}" = sys ] && f='$15'
     for p in $(tree "$1"); do
-        s=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) && t=$((t + s))
+        s=$(awk "{print $f}" "/proc/$p/stat" 2>/dev/null) && t=$((t + s))
     done
     echo "$t"
 }
@@ -244,14 +248,16 @@ drained() {
 }
 
 # ---- flat out ----
-# flat COLLECTOR KIND: $RUNS lines "records/s cpu_s_per_M lost stored"
+# flat COLLECTOR KIND: $RUNS lines "records/s cpu_s_per_M lost stored sys%"
+# (sys%: the kernel's part of that CPU: the datagrams' copies, the writes)
 flat() {
-    local who=$1 kind=$2 i port d0 d1 c0 c1 t0 out got
+    local who=$1 kind=$2 i port d0 d1 c0 c1 s0 s1 t0 out got
     for i in $(seq "$RUNS"); do
         PORT=$((PORT + 1)); port=$PORT
         start "$who" "$kind" "$port" || continue
         read -r _ d0 < <(udp "$port")
         c0=$(cpu "$PID")
+        s0=$(cpu "$PID" sys)
         t0=$(now)
         out=$("$SEND" -k "$kind" -d "127.0.0.1:$port" -n "$N" -i 1 -s 7) || { stop "$PID"; continue; }
         read -r _ RECORDS_SENT _ PACKETS_SENT <<<"$out"
@@ -261,10 +267,12 @@ flat() {
         # second) is its work too: the CPU is read once that is surely over
         sleep 1.5
         c1=$(cpu "$PID")
+        s1=$(cpu "$PID" sys)
         got=$(stored "$who")
         awk -v g="${got:-0}" -v t0="$t0" -v t1="$T1" -v c="$((c1 - c0))" -v k="$CLK" \
-            -v l="$((d1 - d0))" \
-            'BEGIN { printf "%.0f %.2f %d %d\n", g / (t1 - t0), (g ? c / k / g * 1e6 : 0), l, g }'
+            -v l="$((d1 - d0))" -v sy="$((s1 - s0))" \
+            'BEGIN { printf "%.0f %.2f %d %d %.0f\n", g / (t1 - t0), (g ? c / k / g * 1e6 : 0), l, g,
+                            (c ? 100 * sy / c : 0) }'
     done
 }
 
@@ -295,21 +303,21 @@ noloss() {
 # best: the best of the runs on stdin (highest records/s)
 best() { sort -k1,1nr | head -1; }
 
-row() { printf '%-28s %10s %8s %7s %9s %14s\n' "$@"; }
+row() { printf '%-28s %10s %8s %6s %7s %9s %14s\n' "$@"; }
 
 RATES=${RATES:-"25000 50000 75000 100000 125000 150000 175000 200000"}
 KINDS=${KINDS:-"sflow ipfix"}
 echo "# collector_bench: $N datagrams flat out (best of $RUNS); no loss: 2 s at each of $RATES datagrams/s; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-row collector "records/s" "CPU s/M" lost stored "no loss rec/s"
+row collector "records/s" "CPU s/M" "sys %" lost stored "no loss rec/s"
 # measure NAME COLLECTOR KIND PORT_BASE (not in a subshell: PIDS must
 # reach the cleanup)
 measure() {
-    local a b c d
+    local a b c d e
     PORT=$4; flat "$2" "$3" >"$W/r"
-    read -r a b c d < <(best <"$W/r")
+    read -r a b c d e < <(best <"$W/r")
     PORT=$(($4 + 50)); noloss "$2" "$3" >"$W/n" 2>"$W/log"
     [ -n "${VERBOSE:-}" ] && cat "$W/log"
-    row "$1" "${a:--}" "${b:--}" "${c:--}" "${d:--}" "$(cat "$W/n")"
+    row "$1" "${a:--}" "${b:--}" "${e:--}" "${c:--}" "${d:--}" "$(cat "$W/n")"
 }
 if [[ " $KINDS " == *" sflow "* ]]; then
     measure "vnd-tabled --sflow-listen" vnd sflow 7600

@@ -697,11 +697,27 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, max_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);
-        if (!rc)
+        /* loss: the rows it could not judge yet, counted where they are */
+        struct vnd_loss_wait wait[2] = {0};
+        if (!rc && app == &vnd_diag_loss) {
+            struct vnd_diag_ctx c = {schema, &o};
+            rc = vnd_diag_loss_waits(&c, wait, err) ? 400 : 0;
+            for (int k = 0; k < 2 && !rc; k++) {
+                double n = 0;
+                if (wait[k].count_sql && !(rc = coord_number(s, wait[k].count_sql, 0, &n, err)))
+                    wait[k].rows = (long long)n;
+            }
+        }
+        if (!rc) {
             vnd_diag_sampling_out(out, schema, app, &o);
+            vnd_diag_loss_waits_out(out, wait);
+        }
         vnd_out_finish(out);
-        if (!rc && v->fmt == VND_FMT_TABLE)
+        if (!rc && v->fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(v->out, schema, app, &o);
+            vnd_diag_loss_waits_note(v->out, wait);
+        }
+        vnd_diag_loss_waits_free(wait);
         if (!rc && plot)
             vnd_plot_draw(plot, v->out, 64, 12);
         vnd_plot_free(plot);

@@ -338,6 +338,27 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
  * `run` ---- */
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
+
+/* What loss leaves unjudged, per side (--in, then --out): its packets that
+ * entered less than --window before the other side's last store
+ * (vnd_diag_stored_until) may still show up there.  vnd_diag_loss_waits
+ * fills table, other and stored (NaN: unknown, nothing waits) and the SQL
+ * that counts the side's rows past the bound (NULL: none to ask; the
+ * caller runs it, on SQLite or PostgreSQL, and sets rows). */
+struct vnd_loss_wait {
+    const char *table, *other;
+    double stored;                  /* the other side's last store */
+    char *count_sql;
+    long long rows;                 /* of the side's rows, those waiting */
+};
+int vnd_diag_loss_waits(const struct vnd_diag_ctx *c, struct vnd_loss_wait w[2], char **err);
+/* Counts on SQLite (the embedded mode's and a table server's database). */
+void vnd_diag_loss_count_waits(sqlite3 *db, struct vnd_loss_wait w[2]);
+/* The sides that have rows waiting: a record "waiting" (JSON, and CSV's
+ * comment line), or sentences under the table; nothing when none wait. */
+void vnd_diag_loss_waits_out(struct vnd_out *out, const struct vnd_loss_wait w[2]);
+void vnd_diag_loss_waits_note(FILE *f, const struct vnd_loss_wait w[2]);
+void vnd_diag_loss_waits_free(struct vnd_loss_wait w[2]);
 int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                             char **err);
 /* throughput's, on a table of flow records (diag_throughput_step.c;

@@ -17,7 +17,9 @@
  * counted 24 such packets lost, 10 of them really). */
 #include "diag/diag.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 
 /* orientation of a direction by its own pairs, else its reverse's; the
  * joins are null-safe (ICMP rows have no ports) */
@@ -129,6 +131,85 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " sum(e.lost) * 1.0 / count(*) AS loss_rate\n"
                       "FROM vnd_entered e CROSS JOIN vnd_origin GROUP BY 1, 2 ORDER BY 2, 1");
     return 0;
+}
+
+/* ---- what is not judged yet ---- */
+
+int vnd_diag_loss_waits(const struct vnd_diag_ctx *c, struct vnd_loss_wait w[2], char **err)
+{
+    const struct vnd_diag_opts *o = c->o;
+    bool payload = o->by == VND_BY_PAYLOAD;
+    const char *side[2] = {o->in, o->out};
+    for (int k = 0; k < 2; k++) {
+        w[k] = (struct vnd_loss_wait){side[k], side[1 - k], NAN, NULL, 0};
+        if (!side[0] || !side[1])
+            continue;
+        w[k].stored = vnd_diag_stored_until(c->db, side[1 - k]);
+        if (isnan(w[k].stored))
+            continue;
+        /* the rows loss reads (vnd_pairs' vnd_pi / vnd_po) that its
+         * x.ts + window <= stored leaves out; the first bound, a
+         * millisecond looser, lets the ts index find them */
+        struct vnd_sb sb = {0};
+        vnd_sb_printf(&sb, "SELECT count(*) FROM ");
+        if (vnd_diag_source(c, &sb, side[k], true, err)) {
+            vnd_sb_free(&sb);
+            vnd_diag_loss_waits_free(w);
+            return -1;
+        }
+        vnd_sb_printf(&sb, " s WHERE %s AND s.ts >= ",
+                      payload ? "payload_len > 0" : "id IS NOT NULL");
+        vnd_sb_real(&sb, w[k].stored - o->window - 1e-3);
+        vnd_sb_printf(&sb, " AND s.ts + ");
+        vnd_sb_real(&sb, o->window);
+        vnd_sb_printf(&sb, " > ");
+        vnd_sb_real(&sb, w[k].stored);
+        w[k].count_sql = vnd_sb_take(&sb);
+    }
+    return 0;
+}
+
+void vnd_diag_loss_count_waits(sqlite3 *db, struct vnd_loss_wait w[2])
+{
+    for (int k = 0; k < 2; k++) {
+        sqlite3_stmt *st = NULL;
+        if (w[k].count_sql && sqlite3_prepare_v2(db, w[k].count_sql, -1, &st, NULL) == SQLITE_OK
+            && sqlite3_step(st) == SQLITE_ROW)
+            w[k].rows = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+}
+
+void vnd_diag_loss_waits_out(struct vnd_out *out, const struct vnd_loss_wait w[2])
+{
+    json_t *arr = json_array();
+    for (int k = 0; k < 2; k++)
+        if (w[k].rows > 0)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:I}", "table", w[k].table,
+                                                 "other", w[k].other, "other_stored",
+                                                 w[k].stored, "rows", (json_int_t)w[k].rows));
+    if (json_array_size(arr))
+        vnd_out_record_json(out, "waiting", arr);
+    else
+        json_decref(arr);
+}
+
+void vnd_diag_loss_waits_note(FILE *f, const struct vnd_loss_wait w[2])
+{
+    for (int k = 0; k < 2; k++)
+        if (w[k].rows > 0)
+            fprintf(f, "not judged yet: %lld rows of %s, less than the window before %s's "
+                       "last store (%.6f): a packet among them that entered there may still "
+                       "leave through %s\n",
+                    w[k].rows, w[k].table, w[k].other, w[k].stored, w[k].other);
+}
+
+void vnd_diag_loss_waits_free(struct vnd_loss_wait w[2])
+{
+    for (int k = 0; k < 2; k++) {
+        free(w[k].count_sql);
+        w[k].count_sql = NULL;
+    }
 }
 
 const struct vnd_diag_app vnd_diag_loss = {

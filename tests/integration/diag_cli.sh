@@ -135,6 +135,28 @@ else
     skip "--follow (editcap not installed)"
 fi
 
+# loss on tables still being stored: B last stored half a second before
+# its newest row (as a live trace's other side, or another table server
+# whose last batch is not in), so A's rows of the last window are not
+# judged yet, and the output says how many
+cp "$T/t.db" "$T/w.db"
+U=$(sqlite3 "$T/w.db" "select max(ts) - 0.5 from B")
+sqlite3 "$T/w.db" "UPDATE vnd_meta SET updated = $U WHERE tbl = 'B'"
+WAIT=$(sqlite3 "$T/w.db" "select count(*) from A where id is not null and ts + 1.0 > $U")
+check_eq "loss -f json: \"waiting\" counts A's rows after B's last store less the window" \
+    "$("$VND" diag loss -d "$T/w.db" --in A --out B -f json | jq -c '[.waiting[] | [.table, .other, .rows]]')" \
+    "[[\"A\",\"B\",$WAIT]]"
+check "... the table says so under the rows" \
+    bash -c "'$VND' diag loss -d '$T/w.db' --in A --out B | grep -q '^not judged yet: $WAIT rows of A, less than the window before B'"
+check_eq "... CSV in a comment line after the rows" \
+    "$("$VND" diag loss -d "$T/w.db" --in A --out B -f csv | tail -1 | jq -Rr 'sub("^# waiting: "; "") | fromjson | .[0].rows')" "$WAIT"
+JUDGED=$("$VND" diag loss -d "$T/w.db" --in A --out B -f csv | awk -F, '$2 == "A>B" { n += $3 } END { print n }')
+ALL=$("$VND" diag loss -d "$T/t.db" --in A --out B -f csv | awk -F, '$2 == "A>B" { n += $3 } END { print n }')
+check "... and loss judged fewer of A's packets than when B was stored whole ($JUDGED < $ALL)" \
+    test "$JUDGED" -lt "$ALL"
+check_eq "stored whole (a file parsed after the fact): nothing waits" \
+    "$("$VND" diag loss -d "$T/t.db" --in A --out B -f json | jq -c '.waiting')" null
+
 # --follow at a slot's edge: 7 x 787 us after t0 is, in doubles, in the
 # slot before (floor((ts - t0) / slot) = 6) yet not before t0 + 7 slots;
 # the complete slots are bounded as the slots are computed, so that row is

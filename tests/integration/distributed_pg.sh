@@ -218,6 +218,24 @@ app correlate  '{"in":"A","out":"C","by":"id"}' correlate --in A --out C --by id
 app bottleneck '{"path":["A","B","C"]}' bottleneck --path A,B,C
 check "bottleneck's verdict as on SQLite" \
     [ "$(grep '^# verdict' "$W/coord.csv")" = "$(grep '^# verdict' "$W/lite.csv")" ]
+# loss while C (ts2) is still being stored: its vnd_meta.updated half a
+# second before its newest row; the coordinator judges B's rows as
+# embedded mode does and counts those waiting on ts1, where they are
+UPD=$(psql_ ts2 -d vnd -At -c 'select updated from "alice-d1".vnd_meta where tbl = $$C$$')
+U=$(psql_ ts2 -d vnd -At -c 'select max(ts) - 0.5 from "alice-d1"."C"')
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET updated = $U WHERE tbl = 'C'"
+cp "$W/t.db" "$W/w.db"
+sqlite3 "$W/w.db" "UPDATE vnd_meta SET updated = $U WHERE tbl = 'C'"
+"$VND" diag loss --in B --out C -d "$W/w.db" -f csv >"$W/lite.csv" 2>&1
+co diag alice 1 csv loss '{"in":"B","out":"C"}' $PTS >"$W/coord.csv" 2>"$W/err"
+why=$(same_rows "$W/lite.csv" "$W/coord.csv")
+check "loss while C is still being stored: the same rows as embedded mode $why" test -z "$why"
+co diag alice 1 json loss '{"in":"B","out":"C"}' $PTS >"$W/wait.json" 2>"$W/err"
+check_eq "... its JSON counts B's rows not judged yet, as embedded mode does $(cat "$W/err")" \
+    "$(jq -c '.waiting' "$W/wait.json")" \
+    "$("$VND" diag loss --in B --out C -d "$W/w.db" -f json | jq -c '.waiting')"
+check "... some ($(jq -r '.waiting[0].rows' "$W/wait.json") rows)" jq -e '.waiting[0].rows > 0' "$W/wait.json"
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET updated = $UPD WHERE tbl = 'C'"
 # how the tables were sampled: from the views vnd_meta and vnd_sampling
 # (one interval, 'configured'); A as if sampled 1-in-10 at its table server
 co diag alice 1 json throughput '{"table":"A","slot":1000}' $PTS >"$W/samp.json" 2>"$W/err"

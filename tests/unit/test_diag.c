@@ -87,6 +87,15 @@ static char *run(const struct vnd_diag_app *app, const struct vnd_diag_opts *o)
     return buf;
 }
 
+/* The app's CSV is `want`. */
+static void expect_rows(const struct vnd_diag_app *app, const struct vnd_diag_opts *o,
+                        const char *want, const char *what)
+{
+    char *r = run(app, o);
+    CHECK_EQ_STR(r, want, "%s", what);
+    free(r);
+}
+
 /* The value of column `col` in data row `r` (0-based) of CSV `csv`. */
 static double cell(const char *csv, int r, int col)
 {
@@ -337,10 +346,8 @@ static void test_loss_delay(void)
     /* everything lost */
     table("gone");
     hop_opts(&o, "li", "gone");
-    r = run(&vnd_diag_loss, &o);
-    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
-                 "all packets lost: every packet of --in counted");
-    free(r);
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+                "all packets lost: every packet of --in counted");
 
     /* The tables' rows as stored so far (vnd_meta.updated): lo's up to
      * 21.35, li's up to 21.2.  With the 1-s window a packet is judged when
@@ -351,11 +358,9 @@ static void test_loss_delay(void)
     exec("INSERT INTO vnd_meta VALUES ('t1', 'LO', 21.35), ('t1', 'li', 21.1),"
          " ('t2', 'li', 21.2), ('t3', 'gone', NULL)");
     hop_opts(&o, "li", "lo");
-    r = run(&vnd_diag_loss, &o);
-    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,3,1,0.3333333333333333\n"
-                    "0.0,lo>li,2,0,0.0\n",
-                 "loss judges only packets a window before the other side's last store");
-    free(r);
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>lo,3,1,"
+                "0.3333333333333333\n0.0,lo>li,2,0,0.0\n",
+                "loss judges only packets a window before the other side's last store");
     same(&vnd_diag_loss, &o, "li→lo, stored until 21.35 and 21.2");
     o.list = true;
     r = run(&vnd_diag_loss, &o);
@@ -364,10 +369,8 @@ static void test_loss_delay(void)
     free(r);
     /* unknown (NULL): every packet judged */
     hop_opts(&o, "li", "gone");
-    r = run(&vnd_diag_loss, &o);
-    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
-                 "a table whose last store is unknown: every packet judged");
-    free(r);
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+                "a table whose last store is unknown: every packet judged");
     exec("DROP TABLE vnd_meta");
 }
 

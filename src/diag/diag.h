@@ -338,6 +338,12 @@ int vnd_diag_rtt_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, 
  * `run` ---- */
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
 int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err);
+int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                            char **err);
+/* throughput's, on a table of flow records (diag_throughput_step.c;
+ * VND_DIAG_USE_SQL on any other) */
+int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
+                             char **err);
 
 /* What loss leaves unjudged, per side (--in, then --out): its packets that
  * entered less than --window before the other side's last store
@@ -359,12 +365,6 @@ void vnd_diag_loss_count_waits(sqlite3 *db, struct vnd_loss_wait w[2]);
 void vnd_diag_loss_waits_out(struct vnd_out *out, const struct vnd_loss_wait w[2]);
 void vnd_diag_loss_waits_note(FILE *f, const struct vnd_loss_wait w[2]);
 void vnd_diag_loss_waits_free(struct vnd_loss_wait w[2]);
-int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                            char **err);
-/* throughput's, on a table of flow records (diag_throughput_step.c;
- * VND_DIAG_USE_SQL on any other) */
-int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
-                             char **err);
 
 /* ---- the bottleneck locator's C step (diag_bottleneck.c) ---- */
 struct vnd_hop_slot {

@@ -264,9 +264,11 @@ function appsPanel(box, id, tables) {
       const req = { app, options: tg.options };
       if (since !== undefined) req.min_t = since;
       let rows = await api.diag(id, req);
-      let v = null, sampling = [];
-      if (rows && !Array.isArray(rows)) { v = rows.verdict; sampling = rows.sampling || []; rows = rows.rows; }
-      return { label: tg.label, rows, verdict: v, sampling, options: tg.options };
+      let v = null, sampling = [], waiting = [];
+      if (rows && !Array.isArray(rows)) {
+        v = rows.verdict; sampling = rows.sampling || []; waiting = rows.waiting || []; rows = rows.rows;
+      }
+      return { label: tg.label, rows, verdict: v, sampling, waiting, options: tg.options };
     }));
   }
   async function run() {
@@ -294,7 +296,9 @@ function appsPanel(box, id, tables) {
         const since = followSince(runs);
         try {
           const fresh = await fetchRuns(isFinite(since) ? since : undefined);
-          runs = runs.map((r, i) => ({ ...r, rows: mergeSince(r.rows, fresh[i] ? fresh[i].rows : [], since), verdict: fresh[i] ? fresh[i].verdict : r.verdict }));
+          runs = runs.map((r, i) => ({ ...r, rows: mergeSince(r.rows, fresh[i] ? fresh[i].rows : [], since),
+                                       verdict: fresh[i] ? fresh[i].verdict : r.verdict,
+                                       waiting: fresh[i] ? fresh[i].waiting : r.waiting }));
           status.textContent = `following: ${new Date().toLocaleTimeString()}`;
           showVerdict();
           await drawChart();
@@ -312,6 +316,10 @@ function appsPanel(box, id, tables) {
     const said = s => s.treatment !== 'exact' || (s.intervals || []).some(i => i.snaplen > 0);
     const notes = [...new Set(runs.flatMap(r => (r.sampling || []).filter(said).map(s => s.text)))];
     for (const n of notes) verdict.append(h('br'), h('span', { class: 'sampling' }, `Sampling: ${n}`));
+    // loss: rows it could not judge yet, their other side not stored far enough (docs/diagnosis.md)
+    for (const w of runs.flatMap(r => r.waiting || []))
+      verdict.append(h('br'), h('span', { class: 'sampling' },
+        `Not judged yet: ${w.rows} rows of ${w.table}, less than the window before ${w.other}'s last store; a packet among them that entered there may still leave through ${w.other}`));
   }
 }
 

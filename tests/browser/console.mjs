@@ -251,6 +251,16 @@ async function test() {
     note(`delay at the ids: mean ${meanD.toFixed(2)} ms (the bed's delay line: ${env.DELAY_MS} ms)`);
     ok(meanD > 0, 'the ids\' delay is measured');
     await shot(page, 'console-delay.png');
+    // loss at the ids while the slow streams run: what entered ids_in in the
+    // last window before ids_out's last commit is not judged yet, and the
+    // page says so under the chart, as the API's JSON does
+    const api_loss = (await api(A, 'POST', `/v1/diagnoses/${D}/diag`, { app: 'loss', options: { in: 'ids_in', out: 'ids_out' } })).json;
+    ok(Array.isArray(api_loss.waiting) && api_loss.waiting.some(w => w.table === 'ids_in' && w.other === 'ids_out' && w.rows > 0),
+       'loss: the API says which rows wait for ids_out', api_loss.waiting);
+    await runApp(page, 'loss', async () => { await page.selectOption('#opt-in', 'ids_in'); await page.selectOption('#opt-out', 'ids_out'); });
+    const lossSaid = await page.textContent('#verdict');
+    ok(/Not judged yet: \d+ rows of ids_in, less than the window before ids_out's last store/.test(lossSaid),
+       'loss: the page says what is not judged yet', lossSaid);
 
     // follow: rows arrive while the page watches
     await page.selectOption('#app', 'throughput');

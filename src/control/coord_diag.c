@@ -362,12 +362,11 @@ static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
     bool updated = sqlite3_prepare_v2(schema, "SELECT updated FROM vnd_meta", -1, &probe,
                                       NULL) == SQLITE_OK;
     sqlite3_finalize(probe);
-    int rc = copy_rows(s, schema, "vnd_meta",
-                       updated ? "trace, tbl, source, sampling, flow_sampling, snaplen, status,"
-                                 " packets_stored, rollup, rollup_status, rollup_packets, updated"
-                               : "trace, tbl, source, sampling, flow_sampling, snaplen, status,"
-                                 " packets_stored, rollup, rollup_status, rollup_packets",
-                       NULL, err);
+    char *cols = vnd_strdup_printf("trace, tbl, source, sampling, flow_sampling, snaplen, status,"
+                                   " packets_stored, rollup, rollup_status, rollup_packets%s",
+                                   updated ? ", updated" : "");
+    int rc = copy_rows(s, schema, "vnd_meta", cols, NULL, err);
+    free(cols);
     /* snaplen came later: a diagnosis's foreign table from before lacks it */
     probe = NULL;
     bool snaplen = sqlite3_prepare_v2(schema, "SELECT snaplen FROM vnd_sampling", -1, &probe,

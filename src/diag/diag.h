@@ -72,6 +72,12 @@ struct vnd_diag_opts {
                                        bound could put a row at a slot's
                                        edge in the slot before yet cut it
                                        off); NaN: none */
+    double stored_in, stored_out;   /* loss: when --in's and --out's rows
+                                       were last stored, read once per run
+                                       (vnd_diag_pin_stored) so that its
+                                       judging and its count of what waits
+                                       see one moment of a live trace; NaN:
+                                       read vnd_meta (vnd_diag_stored) */
     bool pg;                        /* PostgreSQL dialect */
     bool no_rollup;                 /* --no-rollup: the rows, never the
                                        rollup (also VND_ROLLUP=0) */
@@ -209,12 +215,17 @@ int vnd_diag_require(const struct vnd_diag_ctx *c, const char *table,
  * origin: false). */
 bool vnd_diag_flow_records(sqlite3 *db, const char *table);
 
-/* When `table`'s rows were last stored: the newest vnd_meta.updated of
- * the traces that write it (a live trace's last commit, a stopped one's
- * end).  Up to then its rows are whole; a packet that should show up in
- * it later is not missing yet.  NaN when unknown (no vnd_meta row: a
- * table made by SQL, a database of other origin). */
-double vnd_diag_stored_until(sqlite3 *db, const char *table);
+/* When loss's --in (side 0) or --out (1) was last stored: the pinned
+ * value (vnd_diag_pin_stored pins both), else the newest vnd_meta.updated
+ * of the traces that write the table (a live trace's last commit, a
+ * stopped one's end).  Up to then its rows are whole; a packet that should
+ * show up in it later is not missing yet.  NaN when unknown (no vnd_meta
+ * row: a table made by SQL, a database of other origin). */
+double vnd_diag_stored(const struct vnd_diag_ctx *c, int side);
+void vnd_diag_pin_stored(sqlite3 *db, struct vnd_diag_opts *o);
+/* Rows of every time: no since/until, no slot bounds (rtt unwraps
+ * sequence numbers from a flow's first segment). */
+void vnd_diag_unbound(struct vnd_diag_opts *o);
 
 /* True when `table` has column `col` (false when either is absent). */
 bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,
@@ -347,7 +358,7 @@ int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows 
 
 /* What loss leaves unjudged, per side (--in, then --out): its packets that
  * entered less than --window before the other side's last store
- * (vnd_diag_stored_until) may still show up there.  vnd_diag_loss_waits
+ * (vnd_diag_stored) may still show up there.  vnd_diag_loss_waits
  * fills table, other and stored (NaN: unknown, nothing waits) and the SQL
  * that counts the side's rows past the bound (NULL: none to ask; the
  * caller runs it, on SQLite or PostgreSQL, and sets rows). */

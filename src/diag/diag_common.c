@@ -37,6 +37,14 @@ void vnd_diag_opts_init(struct vnd_diag_opts *o)
     o->until = NAN;
     o->since_slot = NAN;
     o->until_slot = NAN;
+    o->stored_in = NAN;
+    o->stored_out = NAN;
+}
+
+void vnd_diag_unbound(struct vnd_diag_opts *o)
+{
+    o->since = o->until = NAN;
+    o->since_slot = o->until_slot = NAN;
 }
 
 /* ---- tables and columns ---- */
@@ -129,7 +137,7 @@ static sqlite3_stmt *meta_row(sqlite3 *db, const char *sql, const char *table)
     return NULL;
 }
 
-double vnd_diag_stored_until(sqlite3 *db, const char *table)
+static double stored_until(sqlite3 *db, const char *table)
 {
     sqlite3_stmt *st = meta_row(db, "SELECT max(updated) FROM vnd_meta WHERE tbl = ?1"
                                     " COLLATE NOCASE", table);
@@ -137,6 +145,18 @@ double vnd_diag_stored_until(sqlite3 *db, const char *table)
                                                                : NAN;
     sqlite3_finalize(st);
     return v;
+}
+
+double vnd_diag_stored(const struct vnd_diag_ctx *c, int side)
+{
+    double pinned = side ? c->o->stored_out : c->o->stored_in;
+    return isnan(pinned) ? stored_until(c->db, side ? c->o->out : c->o->in) : pinned;
+}
+
+void vnd_diag_pin_stored(sqlite3 *db, struct vnd_diag_opts *o)
+{
+    o->stored_in = o->in ? stored_until(db, o->in) : NAN;
+    o->stored_out = o->out ? stored_until(db, o->out) : NAN;
 }
 
 bool vnd_diag_has_column(const struct vnd_diag_ctx *c, const char *table,

@@ -11,7 +11,7 @@
  * unless that one is nearer still to a packet of another flow).  Matching
  * by payload cannot follow packets without payload (pure ACKs): they are
  * left out.  So is a packet that entered less than --window before the
- * other side's table was last stored (vnd_diag_stored_until): where it
+ * other side's table was last stored (vnd_diag_stored): where it
  * went is not known yet, as at a live trace's edge, or where one table
  * server's last batch is not in (the last slot of testbed_pg.sh once
  * counted 24 such packets lost, 10 of them really). */
@@ -93,13 +93,13 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       " x.dst_port\n  FROM vnd_pi x");
     orient_join(c, sb, "i");
     vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = 1");
-    judged(c, sb, vnd_diag_stored_until(c->db, o->out));
+    judged(c, sb, vnd_diag_stored(c, 1));
     vnd_sb_printf(sb, "),\n"
                       "vnd_eo AS (SELECT -1 AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
                       " x.dst_port\n  FROM vnd_po x");
     orient_join(c, sb, "o");
     vnd_sb_printf(sb, "  WHERE coalesce(f.s, -vnd_r.s, 1) = -1");
-    judged(c, sb, vnd_diag_stored_until(c->db, o->in));
+    judged(c, sb, vnd_diag_stored(c, 0));
     vnd_sb_printf(sb, "),\n");
     /* every entered packet once: left (lost 0) or not (lost 1) */
     vnd_sb_printf(sb, "vnd_entered AS (");
@@ -144,7 +144,7 @@ int vnd_diag_loss_waits(const struct vnd_diag_ctx *c, struct vnd_loss_wait w[2],
         w[k] = (struct vnd_loss_wait){side[k], side[1 - k], NAN, NULL, 0};
         if (!side[0] || !side[1])
             continue;
-        w[k].stored = vnd_diag_stored_until(c->db, side[1 - k]);
+        w[k].stored = vnd_diag_stored(c, 1 - k);
         if (isnan(w[k].stored))
             continue;
         /* the rows loss reads (vnd_pairs' vnd_pi / vnd_po) that its

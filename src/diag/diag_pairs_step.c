@@ -445,8 +445,7 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
     /* judged: entered at least --window before the other side's rows were
      * last stored (NaN, unknown: every packet), as the SQL's x.ts + w <= until */
     double w = c->o->window;
-    double until[2] = {vnd_diag_stored_until(c->db, c->o->out),
-                       vnd_diag_stored_until(c->db, c->o->in)};
+    double until[2] = {vnd_diag_stored(c, 1), vnd_diag_stored(c, 0)};
     for (int side = 0; side < 2; side++) {
         const struct side *x = &S.s[side];
         int want = side == 0 ? 1 : -1;

@@ -180,8 +180,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                           "      FROM ", sack);
     /* the whole table: unwrapping needs every segment from the first */
     struct vnd_diag_opts all = *o;
-    all.since = all.until = (double)NAN;
-    all.since_slot = all.until_slot = (double)NAN;
+    vnd_diag_unbound(&all);
     struct vnd_diag_ctx call = {c->db, &all};
     if (vnd_diag_source(&call, sb, o->table, true, err))
         return -1;

@@ -166,8 +166,7 @@ static int pass(const struct vnd_diag_ctx *c, struct vnd_rtt_machine *m, bool id
                        " payload_len, %s%s FROM ", ids ? VND_RTT_ID_COL : "NULL",
                   sack ? ", " VND_RTT_SACK_COL : "");
     struct vnd_diag_opts all = *o;
-    all.since = all.until = (double)NAN;
-    all.since_slot = all.until_slot = (double)NAN;
+    vnd_diag_unbound(&all);
     struct vnd_diag_ctx call = {c->db, &all};
     if (vnd_diag_source(&call, &sb, o->table, true, err)) {
         vnd_sb_free(&sb);

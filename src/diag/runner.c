@@ -326,6 +326,14 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         struct vnd_plot *pl = plot && ps ? vnd_plot_new(ps->title, ps->unit) : NULL;
         /* the app's C step when it has one; its SQL otherwise */
         struct vnd_diag_rows rows = {0};
+        /* loss: one moment of the tables' last stores for its judging and
+         * for its count of what waits */
+        struct vnd_diag_opts lo;
+        if (app == &vnd_diag_loss) {
+            lo = *o;
+            vnd_diag_pin_stored(vnd_guard_db(g), &lo);
+            o = &lo;
+        }
         /* JSON: {"rows":[...],"sampling":[...]} */
         vnd_out_object(out);
         vnd_guard_start(g);

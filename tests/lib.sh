@@ -6,8 +6,9 @@ T_FAILED=0
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
 skip() { T_N=$((T_N + 1)); echo "ok $T_N - $* # SKIP"; }
-# check DESC CMD...: runs CMD, ok when it exits 0.
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check DESC CMD...: runs CMD, ok when it exits 0.  Returns 1 when it
+# failed, so that `check ... || { print what explains it; }` runs.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi; }
 # check_eq DESC GOT WANT
 check_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  $2"; echo "#   want: $3"; fi

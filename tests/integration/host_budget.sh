@@ -202,15 +202,18 @@ sleep 2
 read -r S2 T2S < <(mean_share 3)
 echo "# after: ${S2:-?}% of a core (budget $B%, before $S1%); the table server ${T2S:-?}% (before $T1S%)"
 # The table server's work is mostly per packet: the cut copies are as many
-# as before (only shorter), the client's flow-sampled ones half, so about
-# 0.8 of the packets with 0.4 of the bytes; and a part of its share does
-# not depend on them (about 2.5% of a core in a CI run).  The polls' means
-# swing by a quarter at a 4% share (4.08%, 3.85%, 2.98% in one run with the
-# same copies), so the share is read over 6 s from the table server's own
-# threads; a tenth less is well over what those windows differ by.
+# as before (only shorter), the client's flow-sampled ones fewer, so 0.8 to
+# 0.95 of the packets (which flows the group's hash values keep varies:
+# 0.87, 0.77, 0.89 and 0.95 in four runs) with 0.4 of the bytes.  The
+# polls' means swing by a quarter at a 4% share (4.08%, 3.85%, 2.98% in one
+# run with the same copies), so the share is read over 6 s from the table
+# server's own threads, and asked to fall at least as much as the packets
+# did (the cut copies cost less each: 0.73, 0.63, 0.64 and 0.93 of the
+# share in those runs).  A table server whose work did not follow its
+# copies fails this whenever the switch copies a tenth fewer packets.
 echo "# the table server over 6 s: $(printf '%.2f' "$TS1")% of a core with $P1 copies/s, $(printf '%.2f' "$TS2")% with $P2/s"
-check "the table server's share dropped with fewer flows copied ($(printf '%.2f' "$TS1")% -> $(printf '%.2f' "$TS2")% over 6 s; polls $T1S% -> ${T2S:-?}%)" \
-    sh -c "[ -n '$TS2' ] && [ \$(echo '$TS2 < $TS1 * 0.9' | bc -l) = 1 ]"
+check "the table server's share fell with its copies, at least as much as their packets ($(printf '%.2f' "$TS1")% -> $(printf '%.2f' "$TS2")% over 6 s, packets $P1/s -> $P2/s; polls $T1S% -> ${T2S:-?}%)" \
+    sh -c "[ -n '$TS2' ] && [ '$P1' -gt 0 ] && [ \$(echo '$TS2 < $TS1 && $TS2 / $TS1 <= $P2 / $P1' | bc -l) = 1 ]"
 # What is not asserted: that the whole share got under the budget.  The
 # switch's share is mostly its forwarding, swings by a tenth and more
 # between polls here (31% and 43% with the same copies), and a flow-

@@ -2,6 +2,7 @@
 #include "capture/pcap_live.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 
 #include "daemon/log.h"
 #include "util/util.h"
@@ -33,6 +35,7 @@ struct pcap_live {
     bool running;
     atomic_bool stop;
     double last_stats;
+    int64_t newest_ns;           /* the newest frame read (ns), any tag */
     /* written by the capture thread only, read by anyone */
     _Atomic uint64_t received, untagged, unknown_tag, queued, queue_dropped;
     _Atomic uint64_t k_recv, k_drop, k_ifdrop;
@@ -41,6 +44,10 @@ struct pcap_live {
 };
 
 static const struct vnd_source_class pcap_live_class;
+
+/* libpcap's read timeout, which is also the kernel's timer that hands
+ * over a ring block holding frames (TPACKET_V3's retire timeout) */
+#define TIMEOUT_MS 100
 
 /* An Ethernet interface opened for capture (pcap_activate done). */
 static pcap_t *open_ethernet(const char *ifname, int buffer_mb, int snaplen, const char *what,
@@ -55,7 +62,7 @@ static pcap_t *open_ethernet(const char *ifname, int buffer_mb, int snaplen, con
     }
     pcap_set_snaplen(p, snaplen);
     pcap_set_promisc(p, 1);
-    pcap_set_timeout(p, 100);
+    pcap_set_timeout(p, TIMEOUT_MS);
     pcap_set_immediate_mode(p, 0);
     pcap_set_buffer_size(p, buffer_mb * 1024 * 1024);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
@@ -74,6 +81,15 @@ static pcap_t *open_ethernet(const char *ifname, int buffer_mb, int snaplen, con
     if (pcap_datalink(p) != DLT_EN10MB) {
         *err = vnd_strdup_printf("interface %s: link type %s, not Ethernet: %s", ifname,
                                  pcap_datalink_val_to_name(pcap_datalink(p)), what);
+        pcap_close(p);
+        *e = EINVAL;
+        return NULL;
+    }
+    /* the thread polls itself (run): libpcap's own wait on a TPACKET_V3
+     * ring never times out while nothing comes, and the time the ring was
+     * last found empty is what says the capture is complete (say_complete) */
+    if (pcap_setnonblock(p, 1, ebuf) < 0 || pcap_get_selectable_fd(p) < 0) {
+        *err = vnd_strdup_printf("interface %s: cannot poll the capture: %s", ifname, ebuf);
         pcap_close(p);
         *e = EINVAL;
         return NULL;
@@ -155,6 +171,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 {
     struct pcap_live *c = (struct pcap_live *)user;
     bump(&c->received);
+    c->newest_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
     /* The outer 802.1Q tag is ours (libpcap put back the one the kernel
      * took out of band). */
     if (h->caplen < 18 || bytes[12] != 0x81 || bytes[13] != 0x00) {
@@ -172,7 +189,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     if (snap && caplen > snap)
         caplen = snap;
     struct vnd_pktrec r = {
-        .ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec,
+        .ts_ns = c->newest_ns,
         .index = (int32_t)(uint32_t)(e & 0xffffffffu) - 1,
         .caplen = caplen, .len = len, .tag = (uint16_t)tag, .type = VND_REC_PACKET,
     };
@@ -193,8 +210,9 @@ static void on_tap_frame(u_char *user, const struct pcap_pkthdr *h, const u_char
 {
     struct pcap_live *c = (struct pcap_live *)user;
     bump(&c->received);
+    c->newest_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
     struct vnd_pktrec r = {
-        .ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec,
+        .ts_ns = c->newest_ns,
         .index = c->tap_slot, .caplen = h->caplen, .len = h->len, .tag = (uint16_t)c->tap_tag,
         .type = VND_REC_PACKET,
     };
@@ -220,15 +238,43 @@ static void update_kernel_stats(struct pcap_live *c)
     }
 }
 
+static int64_t wall_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* After a pass over the ring, how far the capture is complete
+ * (vnd_pktq_complete_to): the ring is in arrival order, so every frame
+ * before the newest one read is handed over; and a pass that found no
+ * block handed over by the kernel means no frame older than the kernel's
+ * timer (and as long again for its slack) waits in one not yet handed. */
+static void say_complete(struct pcap_live *c, int n)
+{
+    int64_t done = c->newest_ns;
+    if (n == 0) {
+        int64_t idle = wall_ns() - 2 * (int64_t)TIMEOUT_MS * 1000000;
+        done = idle > done ? idle : done;
+    }
+    vnd_pktq_complete_to(&c->w, done);
+}
+
 static void *run(void *arg)
 {
     struct pcap_live *c = arg;
     /* its own name: a tap's thread starts from an API request's, whose
      * name the CPU budget leaves out (tabled/budget.h) */
     prctl(PR_SET_NAME, c->map ? "vnd-pcap" : "vnd-tap", 0, 0, 0);
+    struct pollfd ring = {.fd = pcap_get_selectable_fd(c->pcap), .events = POLLIN};
     while (!atomic_load(&c->stop)) {
+        /* nonblocking: a block of the ring, or 0 when none is handed over */
         int n = pcap_dispatch(c->pcap, -1, c->map ? on_frame : on_tap_frame, (u_char *)c);
         vnd_pktq_hand_over(&c->w);
+        if (n >= 0)
+            say_complete(c, n);
+        if (n == 0)
+            poll(&ring, 1, TIMEOUT_MS);    /* a block, or the timeout to check stop */
         if (n == PCAP_ERROR) {
             c->error = vnd_strdup_printf("interface %s: capture failed: %s", c->up.name,
                                          pcap_geterr(c->pcap));
@@ -249,8 +295,11 @@ static void *run(void *arg)
 static int live_start(struct vnd_source *s)
 {
     struct pcap_live *c = (struct pcap_live *)s;
+    vnd_pktq_watch(&c->w, wall_ns());
     int rc = pthread_create(&c->thread, NULL, run, c);
     c->running = rc == 0;
+    if (rc)
+        vnd_pktq_unwatch(&c->w);
     return rc;
 }
 
@@ -262,6 +311,7 @@ static void live_stop(struct vnd_source *s)
     atomic_store(&c->stop, true);
     pcap_breakloop(c->pcap);
     pthread_join(c->thread, NULL);
+    vnd_pktq_unwatch(&c->w);
     c->running = false;
 }
 

@@ -14,6 +14,8 @@ struct vnd_pktq {
     struct vnd_batch *free_list, *full_head, *full_tail;
     struct vnd_batch **all;
     int nall;
+    struct vnd_pktq_writer *watched;    /* vnd_pktq_watch's, linked */
+    int64_t complete_ns;                /* vnd_pktq_complete's, never back */
 };
 
 #define REC_SIZE ((sizeof(struct vnd_pktrec) + 7) & ~(size_t)7)
@@ -89,9 +91,66 @@ static void put_full(struct vnd_pktq *q, struct vnd_batch *b)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* With q->lock held, the queue found empty by the parser: every batch a
+ * watched writer handed over before saying it was complete to T has been
+ * taken, and so parsed (the parser takes the next only when done).  The
+ * writers' times are loaded first: one handed over after the check below
+ * comes with a later time. */
+static void note_complete(struct vnd_pktq *q)
+{
+    int64_t least = INT64_MAX;
+    for (struct vnd_pktq_writer *w = q->watched; w; w = w->next_watched) {
+        int64_t t = atomic_load_explicit(&w->complete_ns, memory_order_acquire);
+        least = t < least ? t : least;
+    }
+    if (q->watched && !q->full_head && least > q->complete_ns)
+        q->complete_ns = least;
+}
+
+void vnd_pktq_watch(struct vnd_pktq_writer *w, int64_t now_ns)
+{
+    struct vnd_pktq *q = w->q;
+    atomic_store(&w->complete_ns, now_ns);
+    pthread_mutex_lock(&q->lock);
+    if (!w->watched) {
+        w->next_watched = q->watched;
+        q->watched = w;
+        w->watched = true;
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+void vnd_pktq_unwatch(struct vnd_pktq_writer *w)
+{
+    struct vnd_pktq *q = w->q;
+    pthread_mutex_lock(&q->lock);
+    for (struct vnd_pktq_writer **p = &q->watched; *p; p = &(*p)->next_watched)
+        if (*p == w) {
+            *p = w->next_watched;
+            break;
+        }
+    w->watched = false;
+    pthread_mutex_unlock(&q->lock);
+}
+
+void vnd_pktq_complete_to(struct vnd_pktq_writer *w, int64_t ns)
+{
+    if (ns > atomic_load_explicit(&w->complete_ns, memory_order_relaxed))
+        atomic_store_explicit(&w->complete_ns, ns, memory_order_release);
+}
+
+double vnd_pktq_complete(struct vnd_pktq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int64_t ns = q->complete_ns;
+    pthread_mutex_unlock(&q->lock);
+    return (double)ns / 1e9;
+}
+
 struct vnd_batch *vnd_pktq_take(struct vnd_pktq *q, double seconds)
 {
     pthread_mutex_lock(&q->lock);
+    note_complete(q);
     if (!q->full_head && seconds > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -99,6 +158,7 @@ struct vnd_batch *vnd_pktq_take(struct vnd_pktq *q, double seconds)
         ts.tv_sec += (time_t)seconds + ns / 1000000000L;
         ts.tv_nsec = ns % 1000000000L;
         pthread_cond_timedwait(&q->ready, &q->lock, &ts);
+        note_complete(q);
     }
     struct vnd_batch *b = q->full_head;
     if (b) {

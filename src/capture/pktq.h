@@ -15,6 +15,8 @@
 #ifndef VND_CAPTURE_PKTQ_H
 #define VND_CAPTURE_PKTQ_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,7 +60,26 @@ int vnd_pktq_depth(struct vnd_pktq *q, int *capacity);
 struct vnd_pktq_writer {
     struct vnd_pktq *q;
     struct vnd_batch *cur;
+    /* a live capture's (vnd_pktq_watch): every frame that reached its
+     * interface before this (ns, capture clock) is handed over */
+    _Atomic int64_t complete_ns;
+    struct vnd_pktq_writer *next_watched;
+    bool watched;
 };
+
+/* How far the capture is complete, for `loss` (vnd_meta.updated): a
+ * packet that left one hop is judged lost only when the other hop's table
+ * holds everything captured until a window after it.  A live capture
+ * registers its writer (watch) and, after each pass over its ring, says up
+ * to when every frame has been handed over (vnd_pktq_complete_to, with the
+ * writer's own thread).  vnd_pktq_complete: up to when every watched
+ * writer's frames have reached the parser, as of the last time the parser
+ * found the queue empty; 0 when none is watched.  Only the parser calls it
+ * (the thread that takes batches, between batches). */
+void vnd_pktq_watch(struct vnd_pktq_writer *w, int64_t now_ns);
+void vnd_pktq_unwatch(struct vnd_pktq_writer *w);
+void vnd_pktq_complete_to(struct vnd_pktq_writer *w, int64_t ns);
+double vnd_pktq_complete(struct vnd_pktq *q);
 
 /* Appends a record with header `h` (h->caplen bytes of data to follow)
  * and returns where its data goes, or NULL when the queue is full (the

@@ -76,6 +76,7 @@ struct trace {
 struct vnd_ingest {
     struct vnd_store *st;
     const struct vnd_parse_conf *conf;
+    double complete_through;    /* vnd_ingest_set_complete's; 0: unknown */
     uint32_t batch_packets;
     double batch_seconds;
     int ntraces;
@@ -319,7 +320,8 @@ static bool writes_meta(const struct sink *k)
 
 /* The vnd_meta row of a trace's table (k its owner) as of now: the
  * counts of every sink of the trace that writes the table. */
-static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
+static struct vnd_meta meta_of(const struct vnd_ingest *ing, const struct trace *t,
+                               const struct sink *k)
 {
     uint64_t matched = 0, stored = 0, lost = 0;
     for (int i = 0; i < t->nsinks; i++)
@@ -339,7 +341,7 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
         .malformed = t->s.malformed,
         .anomalies = t->s.anomalies, .sampling = t->o.sampling, .snaplen = t->o.snaplen,
         .first_ns = t->s.first_ns, .last_ns = t->s.last_ns,
-        .flow_sampling = t->o.flow_sampling,
+        .flow_sampling = t->o.flow_sampling, .complete_through = ing->complete_through,
         .status = t->status, .message = t->message,
         .rollup = k->rollup ? vnd_rollup_table(k->rollup) : NULL,
         .rollup_status = k->rollup ? vnd_rollup_status(k->rollup) : NULL,
@@ -350,7 +352,7 @@ static struct vnd_meta meta_of(const struct trace *t, const struct sink *k)
 
 static int put_meta(struct vnd_ingest *ing, struct trace *t, struct sink *k, char **err)
 {
-    struct vnd_meta m = meta_of(t, k);
+    struct vnd_meta m = meta_of(ing, t, k);
     return vnd_store_put_meta(ing->st, &m, err);
 }
 
@@ -1034,6 +1036,11 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing)
     return ing->in_txn && vnd_now() - ing->batch_start >= ing->batch_seconds;
 }
 
+void vnd_ingest_set_complete(struct vnd_ingest *ing, double wall)
+{
+    ing->complete_through = wall;
+}
+
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err)
 {
     char *msg = NULL;
@@ -1265,7 +1272,7 @@ int vnd_ingest_flush_async(struct vnd_ingest *ing, char **err)
         struct trace *t = ing->traces[i];
         for (int k = 0; t && k < t->nsinks; k++)
             if (writes_meta(&t->sinks[k])) {
-                j->e[j->n].m = meta_of(t, &t->sinks[k]);
+                j->e[j->n].m = meta_of(ing, t, &t->sinks[k]);
                 j->e[j->n++].check = t->sinks[k].auto_rowid;
             }
     }

@@ -176,6 +176,13 @@ bool vnd_ingest_batch_expired(const struct vnd_ingest *ing);
  * as stored, and the next batch starts. */
 int vnd_ingest_flush(struct vnd_ingest *ing, char **err);
 
+/* The time (Unix seconds, capture clock) before which every packet of a
+ * live capture has been handed to this ingest: the vnd_meta rows the
+ * following flushes write say their tables are whole up to it (`updated`,
+ * what `loss` judges by).  0, and without a call: the time of the write
+ * (a file read after the fact is whole when it is stored). */
+void vnd_ingest_set_complete(struct vnd_ingest *ing, double wall);
+
 /* 0 while the store answers; else the wall-clock time (Unix seconds)
  * since which it has not, and in *msg (may be NULL) its last error. */
 double vnd_ingest_store_down(const struct vnd_ingest *ing, const char **msg);

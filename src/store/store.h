@@ -125,6 +125,9 @@ struct vnd_meta {
     const char *status;          /* ingesting, complete, truncated, failed */
     const char *message;
     double flow_sampling;        /* 1 flow in N copied by the switch; 0: every flow */
+    /* `updated`: every packet captured before it (Unix seconds) is in the
+     * table; 0: the time of the write */
+    double complete_through;
     /* The table's rollup (ingest/rollup.h): its table (NULL: none), what
      * it answers ("rollup", ... and after ": " why not more), and the
      * rows of the table it holds. */

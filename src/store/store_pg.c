@@ -883,7 +883,8 @@ static int pg_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     char updated[32], flow[32], lost[24], rolled[24];
     snprintf(lost, sizeof lost, "%llu", (unsigned long long)m->store_lost);
     snprintf(rolled, sizeof rolled, "%llu", (unsigned long long)m->rollup_packets);
-    snprintf(updated, sizeof updated, "%.6f", vnd_wall_now());
+    snprintf(updated, sizeof updated, "%.6f",
+             m->complete_through > 0 ? m->complete_through : vnd_wall_now());
     snprintf(flow, sizeof flow, "%.6f", m->flow_sampling > 1 ? m->flow_sampling : 1);
     const char *p[] = {m->trace, m->table, m->tenant, m->cap_point, m->direction, m->pattern,
                        m->source, num[0], m->parse_filter, m->parse_fields,

@@ -743,7 +743,7 @@ static int sq_put_meta(struct vnd_store *vs, const struct vnd_meta *m, char **er
     }
     bind_text_or_null(s, i++, m->status);
     bind_text_or_null(s, i++, m->message);
-    sqlite3_bind_double(s, i++, vnd_wall_now());
+    sqlite3_bind_double(s, i++, m->complete_through > 0 ? m->complete_through : vnd_wall_now());
     sqlite3_bind_double(s, i++, m->flow_sampling > 1 ? m->flow_sampling : 1);
     bind_text_or_null(s, i++, m->rollup);
     bind_text_or_null(s, i++, m->rollup_status);

@@ -999,6 +999,7 @@ int vnd_traces_flush(struct vnd_tabled *td, char **err)
         struct vnd_tabled_tenant *tn = td->tenants[i];
         double was = vnd_ingest_store_down(tn->ing, NULL);
         char *e = NULL;
+        vnd_ingest_set_complete(tn->ing, vnd_pktq_complete(td->queue));
         int rc = vnd_ingest_flush(tn->ing, &e);
         const char *why = NULL;
         double since = vnd_ingest_store_down(tn->ing, &why);

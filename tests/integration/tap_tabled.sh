@@ -62,6 +62,18 @@ check_eq "t_in: the 20 echo requests, from pa's address" "$(q "select count(*), 
 check_eq "t_out: the 20 replies, to it" "$(q "select count(*), min(src_ip), max(src_ip) from t_out")" "20,10.78.0.2,10.78.0.2"
 check_eq "t_out: 60 bytes kept, the frame's 98 said" "$(q "select min(caplen), max(caplen), min(len), max(len) from t_out")" "60,60,98,98"
 check_eq "vnd_meta: the source is a tap, its snap length 60" "$(q "select source, snaplen, packets_stored from vnd_meta where trace = 't_out'")" "vnd-tabled tap,60,20"
+# vnd_meta.updated, what loss judges by: the table holds every frame its
+# capture read before it.  Past the newest row; and with pa idle, moved on
+# to 0.2 s before the ring was last found empty, at most a commit (0.5 s)
+# ago (libpcap's own wait never returns on an idle ring: it stayed at the
+# newest row)
+sleep 1
+IFS=, read -r UPD NEWEST < <(q "select (select updated from vnd_meta where trace = 't_out'), (select max(ts) from t_out)")
+NOW=$(date +%s.%N)
+check "vnd_meta.updated is past t_out's newest row ($UPD, newest $NEWEST)" \
+    test "$(echo "$UPD >= $NEWEST" | bc -l)" = 1
+check "... and with pa idle, within 1.2 s of now ($(echo "$NOW - $UPD" | bc -l) s before it)" \
+    test "$(echo "$NOW - $UPD < 1.2 && $UPD <= $NOW" | bc -l)" = 1
 api GET /v1/traces
 check "the mirror port (vb) received none of it" grep -q '"interface":"vb","received":0,' <<<"$BODY"
 

@@ -264,11 +264,12 @@ function appsPanel(box, id, tables) {
       const req = { app, options: tg.options };
       if (since !== undefined) req.min_t = since;
       let rows = await api.diag(id, req);
-      let v = null, sampling = [], waiting = [];
+      let v = null, sampling = [], waiting = [], drops = [];
       if (rows && !Array.isArray(rows)) {
-        v = rows.verdict; sampling = rows.sampling || []; waiting = rows.waiting || []; rows = rows.rows;
+        v = rows.verdict; sampling = rows.sampling || []; waiting = rows.waiting || [];
+        drops = rows.capture_drops || []; rows = rows.rows;
       }
-      return { label: tg.label, rows, verdict: v, sampling, waiting, options: tg.options };
+      return { label: tg.label, rows, verdict: v, sampling, waiting, drops, options: tg.options };
     }));
   }
   async function run() {
@@ -298,7 +299,8 @@ function appsPanel(box, id, tables) {
           const fresh = await fetchRuns(isFinite(since) ? since : undefined);
           runs = runs.map((r, i) => ({ ...r, rows: mergeSince(r.rows, fresh[i] ? fresh[i].rows : [], since),
                                        verdict: fresh[i] ? fresh[i].verdict : r.verdict,
-                                       waiting: fresh[i] ? fresh[i].waiting : r.waiting }));
+                                       waiting: fresh[i] ? fresh[i].waiting : r.waiting,
+                                       drops: fresh[i] ? fresh[i].drops : r.drops }));
           status.textContent = `following: ${new Date().toLocaleTimeString()}`;
           showVerdict();
           await drawChart();
@@ -320,6 +322,10 @@ function appsPanel(box, id, tables) {
     for (const w of runs.flatMap(r => r.waiting || []))
       verdict.append(h('br'), h('span', { class: 'sampling' },
         `Not judged yet: ${w.rows} rows of ${w.table}, less than the window before ${w.other}'s last store; a packet among them that entered there may still leave through ${w.other}`));
+    // loss: frames a capture missed count as lost (the same sentence as the CLI's)
+    for (const d of runs.flatMap(r => r.drops || []))
+      verdict.append(h('br'), h('span', { class: 'sampling' },
+        `The capture of ${d.table} dropped frames (${d.dropped_kernel} in the kernel's ring, counted for its whole interface; ${d.dropped_queue} in the table server's queue): a packet whose copy it missed counts as lost`));
   }
 }
 

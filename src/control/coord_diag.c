@@ -357,13 +357,15 @@ static int copy_rows(struct vnd_coord_session *s, sqlite3 *schema, const char *t
 static int copy_meta(struct vnd_coord_session *s, sqlite3 *schema, char **err)
 {
     /* updated: when each table's rows were last stored (loss judges the
-     * packets before it); a view without it still gives the rest */
+     * packets before it; the drops, it says beside them); a view without
+     * it still gives the rest */
     sqlite3_stmt *probe = NULL;
     bool updated = sqlite3_prepare_v2(schema, "SELECT updated FROM vnd_meta", -1, &probe,
                                       NULL) == SQLITE_OK;
     sqlite3_finalize(probe);
     char *cols = vnd_strdup_printf("trace, tbl, source, sampling, flow_sampling, snaplen, status,"
-                                   " packets_stored, rollup, rollup_status, rollup_packets%s",
+                                   " packets_stored, dropped_kernel, dropped_queue, rollup, rollup_status,"
+                                   " rollup_packets%s",
                                    updated ? ", updated" : "");
     int rc = copy_rows(s, schema, "vnd_meta", cols, NULL, err);
     free(cols);
@@ -696,27 +698,28 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, max_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);
-        /* loss: the rows it could not judge yet, counted where they are */
-        struct vnd_loss_wait wait[2] = {0};
+        /* loss: the rows it could not judge yet (counted where they are), and
+         * what the captures dropped */
+        struct vnd_loss_side sides[2] = {0};
         if (!rc && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {schema, &o};
-            rc = vnd_diag_loss_waits(&c, wait, err) ? 400 : 0;
+            rc = vnd_diag_loss_sides(&c, sides, err) ? 400 : 0;
             for (int k = 0; k < 2 && !rc; k++) {
                 double n = 0;
-                if (wait[k].count_sql && !(rc = coord_number(s, wait[k].count_sql, 0, &n, err)))
-                    wait[k].rows = (long long)n;
+                if (sides[k].count_sql && !(rc = coord_number(s, sides[k].count_sql, 0, &n, err)))
+                    sides[k].rows = (long long)n;
             }
         }
         if (!rc) {
             vnd_diag_sampling_out(out, schema, app, &o);
-            vnd_diag_loss_waits_out(out, wait);
+            vnd_diag_loss_sides_out(out, sides);
         }
         vnd_out_finish(out);
         if (!rc && v->fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(v->out, schema, app, &o);
-            vnd_diag_loss_waits_note(v->out, wait);
+            vnd_diag_loss_sides_note(v->out, sides);
         }
-        vnd_diag_loss_waits_free(wait);
+        vnd_diag_loss_sides_free(sides);
         if (!rc && plot)
             vnd_plot_draw(plot, v->out, 64, 12);
         vnd_plot_free(plot);

@@ -147,6 +147,15 @@ static double stored_until(sqlite3 *db, const char *table)
     return v;
 }
 
+void vnd_diag_capture_drops(sqlite3 *db, const char *table, long long *kernel, long long *queue)
+{
+    sqlite3_stmt *st = meta_row(db, "SELECT sum(dropped_kernel), sum(dropped_queue) FROM vnd_meta"
+                                    " WHERE tbl = ?1 COLLATE NOCASE", table);
+    *kernel = st ? sqlite3_column_int64(st, 0) : 0;
+    *queue = st ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+}
+
 double vnd_diag_stored(const struct vnd_diag_ctx *c, int side)
 {
     double pinned = side ? c->o->stored_out : c->o->stored_in;

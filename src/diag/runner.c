@@ -352,25 +352,26 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         } else {
             ret = -1;
         }
-        /* loss: the rows it could not judge yet, said beside its rows */
-        struct vnd_loss_wait wait[2] = {0};
+        /* loss: the rows it could not judge yet, and what the captures dropped,
+         * said beside its rows */
+        struct vnd_loss_side sides[2] = {0};
         if (!ret && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {vnd_guard_db(g), o};
-            if (vnd_diag_loss_waits(&c, wait, &err) == 0)
-                vnd_diag_loss_count_waits(vnd_guard_db(g), wait);
+            if (vnd_diag_loss_sides(&c, sides, &err) == 0)
+                vnd_diag_loss_count_waits(vnd_guard_db(g), sides);
             else
                 ret = -1;
         }
         if (!ret) {
             vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
-            vnd_diag_loss_waits_out(out, wait);
+            vnd_diag_loss_sides_out(out, sides);
         }
         vnd_out_finish(out);
         if (!ret && fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
-            vnd_diag_loss_waits_note(f, wait);
+            vnd_diag_loss_sides_note(f, sides);
         }
-        vnd_diag_loss_waits_free(wait);
+        vnd_diag_loss_sides_free(sides);
         if (!ret && pl)
             vnd_plot_draw(pl, f, 64, 12);
         vnd_plot_free(pl);

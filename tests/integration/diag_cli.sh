@@ -156,6 +156,22 @@ check "... and loss judged fewer of A's packets than when B was stored whole ($J
     test "$JUDGED" -lt "$ALL"
 check_eq "stored whole (a file parsed after the fact): nothing waits" \
     "$("$VND" diag loss -d "$T/t.db" --in A --out B -f json | jq -c '.waiting')" null
+# what the captures dropped, from vnd_meta: a packet whose copy B's capture
+# missed counts as lost, so loss says so beside its rows
+cp "$T/t.db" "$T/d.db"
+sqlite3 "$T/d.db" "UPDATE vnd_meta SET dropped_kernel = 3, dropped_queue = 2 WHERE tbl = 'B'"
+check_eq "loss -f json: \"capture_drops\" names B's dropped frames" \
+    "$("$VND" diag loss -d "$T/d.db" --in A --out B -f json | jq -c '.capture_drops')" \
+    '[{"table":"B","dropped_kernel":3,"dropped_queue":2}]'
+check "... the table says what they may count" \
+    bash -c "'$VND' diag loss -d '$T/d.db' --in A --out B | grep -q '^the capture of B dropped frames (3 in the kernel.s ring, counted for its whole interface; 2 in the table server.s queue): a packet that entered through A and whose copy it missed counts as lost'"
+check_eq "... CSV in a comment line after the rows" \
+    "$("$VND" diag loss -d "$T/d.db" --in A --out B -f csv | tail -1 | jq -Rr 'sub("^# capture_drops: "; "") | fromjson | .[0].dropped_queue')" 2
+check_eq "... the same rows as without the drops (they are said, not guessed away)" \
+    "$("$VND" diag loss -d "$T/d.db" --in A --out B -f csv | grep -v '^#')" \
+    "$("$VND" diag loss -d "$T/t.db" --in A --out B -f csv | grep -v '^#')"
+check_eq "no frame dropped: nothing said" \
+    "$("$VND" diag loss -d "$T/t.db" --in A --out B -f json | jq -c '.capture_drops')" null
 
 # --follow at a slot's edge: 7 x 787 us after t0 is, in doubles, in the
 # slot before (floor((ts - t0) / slot) = 6) yet not before t0 + 7 slots;

@@ -235,7 +235,15 @@ check_eq "... its JSON counts B's rows not judged yet, as embedded mode does $(c
     "$(jq -c '.waiting' "$W/wait.json")" \
     "$("$VND" diag loss --in B --out C -d "$W/w.db" -f json | jq -c '.waiting')"
 check "... some ($(jq -r '.waiting[0].rows' "$W/wait.json") rows)" jq -e '.waiting[0].rows > 0' "$W/wait.json"
-psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET updated = $UPD WHERE tbl = 'C'"
+# what C's capture dropped, said as embedded mode says it
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET dropped_kernel = 7, dropped_queue = 1 WHERE tbl = 'C'"
+sqlite3 "$W/w.db" "UPDATE vnd_meta SET dropped_kernel = 7, dropped_queue = 1 WHERE tbl = 'C'"
+co diag alice 1 json loss '{"in":"B","out":"C"}' $PTS >"$W/drops.json" 2>"$W/err"
+check_eq "... and what C's capture dropped, from its host's vnd_meta $(cat "$W/err")" \
+    "$(jq -c '.capture_drops' "$W/drops.json")" '[{"table":"C","dropped_kernel":7,"dropped_queue":1}]'
+check_eq "... as embedded mode says it" "$(jq -c '.capture_drops' "$W/drops.json")" \
+    "$("$VND" diag loss --in B --out C -d "$W/w.db" -f json | jq -c '.capture_drops')"
+psql_ ts2 -d vnd -c "UPDATE \"alice-d1\".vnd_meta SET updated = $UPD, dropped_kernel = 0, dropped_queue = 0 WHERE tbl = 'C'"
 # how the tables were sampled: from the views vnd_meta and vnd_sampling
 # (one interval, 'configured'); A as if sampled 1-in-10 at its table server
 co diag alice 1 json throughput '{"table":"A","slot":1000}' $PTS >"$W/samp.json" 2>"$W/err"

@@ -55,12 +55,14 @@ ex "$G" 13 "GET /v1/diagnoses 401 application/json" '{"error":"unknown token"}'
 ex "$G" 14 "DELETE /v1/diagnoses/d3 200 application/json" '{"id":"d3","state":"deleted"}'
 ex "$G" 15 "GET /v1/admin/diagnoses/d3/policy 200 text/plain; charset=utf-8" $'# collection policy\n'
 ex "$G" 16 "POST /v1/diagnoses/d3/diag 502 application/json" '{"error":"the capture host of this trace failed to answer; try again later"}'
+ex "$G" 17 "POST /v1/diagnoses/d3/diag 200 application/json" \
+   '{"rows":[{"t":0,"dir":"A>B","packets":9,"lost":1,"loss_rate":0.111}],"sampling":[],"waiting":[{"table":"A","other":"B","other_stored":1764556201.25,"rows":3}],"capture_drops":[{"table":"B","dropped_kernel":0,"dropped_queue":2}]}'
 out=$("$PY" "$CHECK" "$SPEC" "$G" 2>&1); rc=$?
 check_eq "the valid exchanges pass (exit status)" "$rc" 0
-check_eq "one ok line per exchange" "$(grep -c '^ok ' <<<"$out")" 16
+check_eq "one ok line per exchange (loss's waiting and capture_drops too)" "$(grep -c '^ok ' <<<"$out")" 17
 check "TAP names the template: GET /v1/diagnoses/{id}/traces/{name}/pcap 200" \
     grep -q '^ok 5 - GET /v1/diagnoses/{id}/traces/{name}/pcap 200$' <<<"$out"
-check "the final line counts the checks" grep -qx '# 16 checks, 0 failed' <<<"$out"
+check "the final line counts the checks" grep -qx '# 17 checks, 0 failed' <<<"$out"
 check "documented answers never exercised are listed" \
     grep -q '^#   POST /v1/diagnoses 503$' <<<"$out"
 [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"

@@ -279,6 +279,10 @@ static void *run(void *arg)
             c->error = vnd_strdup_printf("interface %s: capture failed: %s", c->up.name,
                                          pcap_geterr(c->pcap));
             vnd_err("%s", c->error);
+            /* nothing more comes from it: the other sources' traces need
+             * not wait for it to say how far it is complete */
+            vnd_pktq_hand_over(&c->w);
+            vnd_pktq_unwatch(&c->w);
             break;
         }
         double now = vnd_now();

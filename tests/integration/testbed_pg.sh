@@ -118,6 +118,8 @@ check "... each packet it counts lost was sent again by TCP (really dropped: ${R
     # which were not: their time against the trace's end and server_in's
     # last store, their flags and lengths (for the next reader of a failure)
     sed 's/^/#   --list: /' "$W/lost.csv"
+    alice diag loss --diagnosis "$ID" --in ids_out --out server_in -f json 2>&1 \
+        | jq -c '{waiting, capture_drops}' | sed 's/^/#   the captures: /'
     alice query --diagnosis "$ID" -f csv "WITH lost(ts, id) AS (VALUES $LOST)
         SELECT l.ts, l.id, l.src_port, l.dst_port, l.seq, l.flags, l.payload_len,
             (SELECT max(ts) FROM ids_out) AS ids_out_end, (SELECT max(ts) FROM server_in) AS server_in_end,

@@ -34,7 +34,7 @@ if [ ${#BUILDS[@]} -eq 0 ]; then
     [ -x build-tsan/vnd ] && BUILDS+=(build-tsan)
 fi
 THREADED=(integration/diag_parallel.sh integration/parse_query.sh integration/controld_e2e.sh
-          integration/parse_pg_restart.sh)
+          integration/parse_pg_restart.sh integration/tap_tabled.sh)
 MEASURING=(budget.sh correlate_haproxy.sh demo_live.sh diag_postgres.sh host_budget.sh rtt_diff.sh testbed_pg.sh)
 # ... and those with a check of their own for the optimized build (peak
 # memory) run against both

@@ -672,11 +672,15 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         rc = bottleneck_rows(s, &o, v, out, pp, lp, &verdict, err);
         if (!rc && v->verdict && v->fmt != VND_FMT_TABLE)
             vnd_bottleneck_verdict_out(out, &o, &verdict);
-        if (!rc && v->verdict)
+        if (!rc && v->verdict) {
             vnd_diag_sampling_out(out, schema, app, &o);
+            vnd_diag_drops_out(out, schema, app, &o);
+        }
         vnd_out_finish(out);
-        if (!rc && v->verdict && v->fmt == VND_FMT_TABLE)
+        if (!rc && v->verdict && v->fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(v->out, schema, app, &o);
+            vnd_diag_drops_note(v->out, schema, app, &o);
+        }
         if (!rc && pp) {
             vnd_plot_draw(pp, v->out, 64, 12);
             vnd_plot_draw(lp, v->out, 64, 8);
@@ -698,8 +702,8 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, max_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);
-        /* loss: the rows it could not judge yet (counted where they are), and
-         * what the captures dropped */
+        /* loss: the rows it could not judge yet (counted where they are); loss and the
+         * bottleneck: what the captures dropped (diag_drops.c) */
         struct vnd_loss_side sides[2] = {0};
         if (!rc && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {schema, &o};
@@ -713,11 +717,13 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         if (!rc) {
             vnd_diag_sampling_out(out, schema, app, &o);
             vnd_diag_loss_sides_out(out, sides);
+            vnd_diag_drops_out(out, schema, app, &o);
         }
         vnd_out_finish(out);
         if (!rc && v->fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(v->out, schema, app, &o);
             vnd_diag_loss_sides_note(v->out, sides);
+            vnd_diag_drops_note(v->out, schema, app, &o);
         }
         vnd_diag_loss_sides_free(sides);
         if (!rc && plot)

@@ -224,9 +224,20 @@ bool vnd_diag_flow_records(sqlite3 *db, const char *table);
  * made by SQL, a database of other origin). */
 double vnd_diag_stored(const struct vnd_diag_ctx *c, int side);
 void vnd_diag_pin_stored(sqlite3 *db, struct vnd_diag_opts *o);
-/* The frames the captures writing `table` dropped, from vnd_meta: in the
- * kernel's ring (an interface's figure) and in the table server's queue;
- * 0 and 0 without vnd_meta. */
+/* What the captures of the tables an app pairs packets across dropped
+ * (loss: --in and --out; bottleneck: the path), from vnd_meta: frames lost
+ * in the kernel's ring (an interface's figure) and in the table server's
+ * queue (the trace's own).  A packet whose copy a capture missed looks
+ * lost where it should have been seen; the rows cannot tell it from a
+ * hop's drop, so these apps say it beside them: a record "capture_drops",
+ * [{"table", "dropped_kernel", "dropped_queue"}] (JSON, and CSV's comment
+ * line), or a sentence per table under the table; nothing when none
+ * dropped (or the app pairs nothing). */
+void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,
+                        const struct vnd_diag_opts *o);
+void vnd_diag_drops_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app,
+                         const struct vnd_diag_opts *o);
+/* One table's: the sums over its traces' vnd_meta rows (0 and 0 without). */
 void vnd_diag_capture_drops(sqlite3 *db, const char *table, long long *kernel, long long *queue);
 /* Rows of every time: no since/until, no slot bounds (rtt unwraps
  * sequence numbers from a flow's first segment). */
@@ -361,31 +372,23 @@ int vnd_diag_correlate_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *
 int vnd_diag_throughput_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                              char **err);
 
-/* What loss says beside its rows, per side (--in, then --out):
- *   - what it leaves unjudged: the side's packets that entered less than
- *     --window before the other side's last store (vnd_diag_stored) may
- *     still show up there;
- *   - what the side's capture dropped (vnd_meta's dropped_kernel, an
- *     interface's figure, and dropped_queue, the trace's own): a packet
- *     that entered on the other side and whose copy this capture missed
- *     counts as lost.
- * vnd_diag_loss_sides fills table, other, stored (NaN: unknown, nothing
- * waits), the drops, and the SQL that counts the side's rows past the
- * bound (NULL: none to ask; the caller runs it, on SQLite or PostgreSQL,
- * and sets rows). */
+/* What loss leaves unjudged, per side (--in, then --out): its packets that
+ * entered less than --window before the other side's last store
+ * (vnd_diag_stored) may still show up there.  vnd_diag_loss_sides fills
+ * table, other and stored (NaN: unknown, nothing waits) and the SQL that
+ * counts the side's rows past the bound (NULL: none to ask; the caller
+ * runs it, on SQLite or PostgreSQL, and sets rows). */
 struct vnd_loss_side {
     const char *table, *other;
     double stored;                  /* the other side's last store */
     char *count_sql;
     long long rows;                 /* of the side's rows, those waiting */
-    long long dropped_kernel, dropped_queue;
 };
 int vnd_diag_loss_sides(const struct vnd_diag_ctx *c, struct vnd_loss_side w[2], char **err);
 /* Counts on SQLite (the embedded mode's and a table server's database). */
 void vnd_diag_loss_count_waits(sqlite3 *db, struct vnd_loss_side w[2]);
-/* Records "waiting" and "capture_drops" (JSON, and CSV's comment lines),
- * or sentences under the table; each only when some rows wait, or some
- * frames were dropped. */
+/* The sides that have rows waiting: a record "waiting" (JSON, and CSV's
+ * comment line), or sentences under the table; nothing when none wait. */
 void vnd_diag_loss_sides_out(struct vnd_out *out, const struct vnd_loss_side w[2]);
 void vnd_diag_loss_sides_note(FILE *f, const struct vnd_loss_side w[2]);
 void vnd_diag_loss_sides_free(struct vnd_loss_side w[2]);

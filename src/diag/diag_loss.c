@@ -141,10 +141,9 @@ int vnd_diag_loss_sides(const struct vnd_diag_ctx *c, struct vnd_loss_side w[2],
     bool payload = o->by == VND_BY_PAYLOAD;
     const char *side[2] = {o->in, o->out};
     for (int k = 0; k < 2; k++) {
-        w[k] = (struct vnd_loss_side){side[k], side[1 - k], NAN, NULL, 0, 0, 0};
+        w[k] = (struct vnd_loss_side){side[k], side[1 - k], NAN, NULL, 0};
         if (!side[0] || !side[1])
             continue;
-        vnd_diag_capture_drops(c->db, side[k], &w[k].dropped_kernel, &w[k].dropped_queue);
         w[k].stored = vnd_diag_stored(c, 1 - k);
         if (isnan(w[k].stored))
             continue;
@@ -183,27 +182,16 @@ void vnd_diag_loss_count_waits(sqlite3 *db, struct vnd_loss_side w[2])
 
 void vnd_diag_loss_sides_out(struct vnd_out *out, const struct vnd_loss_side w[2])
 {
-    json_t *wait = json_array(), *drops = json_array();
-    for (int k = 0; k < 2; k++) {
+    json_t *arr = json_array();
+    for (int k = 0; k < 2; k++)
         if (w[k].rows > 0)
-            json_array_append_new(wait, json_pack("{s:s, s:s, s:f, s:I}", "table", w[k].table,
-                                                  "other", w[k].other, "other_stored",
-                                                  w[k].stored, "rows", (json_int_t)w[k].rows));
-        if (w[k].dropped_kernel > 0 || w[k].dropped_queue > 0)
-            json_array_append_new(drops, json_pack("{s:s, s:I, s:I}", "table", w[k].table,
-                                                   "dropped_kernel",
-                                                   (json_int_t)w[k].dropped_kernel,
-                                                   "dropped_queue",
-                                                   (json_int_t)w[k].dropped_queue));
-    }
-    json_t *rec[2] = {wait, drops};
-    const char *name[2] = {"waiting", "capture_drops"};
-    for (int i = 0; i < 2; i++) {
-        if (json_array_size(rec[i]))
-            vnd_out_record_json(out, name[i], rec[i]);
-        else
-            json_decref(rec[i]);
-    }
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:I}", "table", w[k].table,
+                                                 "other", w[k].other, "other_stored",
+                                                 w[k].stored, "rows", (json_int_t)w[k].rows));
+    if (json_array_size(arr))
+        vnd_out_record_json(out, "waiting", arr);
+    else
+        json_decref(arr);
 }
 
 void vnd_diag_loss_sides_note(FILE *f, const struct vnd_loss_side w[2])
@@ -214,12 +202,6 @@ void vnd_diag_loss_sides_note(FILE *f, const struct vnd_loss_side w[2])
                        "last store (%.6f): a packet among them that entered there may still "
                        "leave through %s\n",
                     w[k].rows, w[k].table, w[k].other, w[k].stored, w[k].other);
-    for (int k = 0; k < 2; k++)
-        if (w[k].dropped_kernel > 0 || w[k].dropped_queue > 0)
-            fprintf(f, "the capture of %s dropped frames (%lld in the kernel's ring, counted "
-                       "for its whole interface; %lld in the table server's queue): a packet "
-                       "that entered through %s and whose copy it missed counts as lost\n",
-                    w[k].table, w[k].dropped_kernel, w[k].dropped_queue, w[k].other);
 }
 
 void vnd_diag_loss_sides_free(struct vnd_loss_side w[2])

@@ -300,12 +300,16 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
             ret = -1;
         if (!ret && verdict && fmt != VND_FMT_TABLE)
             vnd_bottleneck_verdict_out(out, o, &v);
-        if (!ret && verdict)
+        if (!ret && verdict) {
             vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
+            vnd_diag_drops_out(out, vnd_guard_db(g), app, o);
+        }
         vnd_out_finish(out);
         if (!ret) {
-            if (verdict && fmt == VND_FMT_TABLE)
+            if (verdict && fmt == VND_FMT_TABLE) {
                 vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
+                vnd_diag_drops_note(f, vnd_guard_db(g), app, o);
+            }
             if (pp) {
                 vnd_plot_draw(pp, f, 64, 12);
                 vnd_plot_draw(lp, f, 64, 8);
@@ -352,8 +356,8 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         } else {
             ret = -1;
         }
-        /* loss: the rows it could not judge yet, and what the captures dropped,
-         * said beside its rows */
+        /* loss: the rows it could not judge yet; loss and the
+         * bottleneck: what the captures dropped (diag_drops.c) */
         struct vnd_loss_side sides[2] = {0};
         if (!ret && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {vnd_guard_db(g), o};
@@ -365,11 +369,13 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         if (!ret) {
             vnd_diag_sampling_out(out, vnd_guard_db(g), app, o);
             vnd_diag_loss_sides_out(out, sides);
+            vnd_diag_drops_out(out, vnd_guard_db(g), app, o);
         }
         vnd_out_finish(out);
         if (!ret && fmt == VND_FMT_TABLE) {
             vnd_diag_sampling_note(f, vnd_guard_db(g), app, o);
             vnd_diag_loss_sides_note(f, sides);
+            vnd_diag_drops_note(f, vnd_guard_db(g), app, o);
         }
         vnd_diag_loss_sides_free(sides);
         if (!ret && pl)

@@ -322,10 +322,9 @@ function appsPanel(box, id, tables) {
     for (const w of runs.flatMap(r => r.waiting || []))
       verdict.append(h('br'), h('span', { class: 'sampling' },
         `Not judged yet: ${w.rows} rows of ${w.table}, less than the window before ${w.other}'s last store; a packet among them that entered there may still leave through ${w.other}`));
-    // loss, bottleneck: frames a capture missed count as lost (the CLI's sentence)
+    // what a table's capture dropped, and what that does to this answer (the API's sentence)
     for (const d of runs.flatMap(r => r.drops || []))
-      verdict.append(h('br'), h('span', { class: 'sampling' },
-        `The capture of ${d.table} dropped frames (${d.dropped_kernel} in the kernel's ring, counted for its whole interface; ${d.dropped_queue} in the table server's queue): a packet whose copy it missed counts as lost on its way to ${d.table}`));
+      verdict.append(h('br'), h('span', { class: 'sampling' }, d.text.charAt(0).toUpperCase() + d.text.slice(1)));
   }
 }
 

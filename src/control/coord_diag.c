@@ -702,8 +702,8 @@ static int diag_run(struct vnd_coord_session *s, const struct vnd_diag_app *app,
         int code = 0;
         rc = vnd_diag_cursor_out(rows, out, v->min_t, max_t, ycol, plot, &code, err) ? code : 0;
         vnd_cursor_close(rows);
-        /* loss: the rows it could not judge yet (counted where they are); loss and the
-         * bottleneck: what the captures dropped (diag_drops.c) */
+        /* loss: the rows it could not judge yet (counted where they are); every
+         * app: what the captures dropped (diag_drops.c) */
         struct vnd_loss_side sides[2] = {0};
         if (!rc && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {schema, &o};

@@ -224,15 +224,15 @@ bool vnd_diag_flow_records(sqlite3 *db, const char *table);
  * made by SQL, a database of other origin). */
 double vnd_diag_stored(const struct vnd_diag_ctx *c, int side);
 void vnd_diag_pin_stored(sqlite3 *db, struct vnd_diag_opts *o);
-/* What the captures of the tables an app pairs packets across dropped
- * (loss: --in and --out; bottleneck: the path), from vnd_meta: frames lost
- * in the kernel's ring (an interface's figure) and in the table server's
- * queue (the trace's own).  A packet whose copy a capture missed looks
- * lost where it should have been seen; the rows cannot tell it from a
- * hop's drop, so these apps say it beside them: a record "capture_drops",
- * [{"table", "dropped_kernel", "dropped_queue"}] (JSON, and CSV's comment
- * line), or a sentence per table under the table; nothing when none
- * dropped (or the app pairs nothing). */
+/* What the captures of the tables an app reads dropped (-t, --in and
+ * --out, the path), from vnd_meta: frames lost in the kernel's ring (an
+ * interface's figure) and in the table server's queue (the trace's own).
+ * The rows cannot show a frame the capture missed: loss and the
+ * bottleneck count a missed copy as a lost packet, delay, correlate and
+ * rtt lose pairs, the counting apps count less.  So every app says it
+ * beside its rows: a record "capture_drops", [{"table", "dropped_kernel",
+ * "dropped_queue", "text"}] (JSON, and CSV's comment line), or the text
+ * per table under the table; nothing when none dropped. */
 void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,
                         const struct vnd_diag_opts *o);
 void vnd_diag_drops_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app,

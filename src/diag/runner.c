@@ -356,8 +356,8 @@ int vnd_diag_report(struct vnd_guard *g, const struct vnd_diag_app *app,
         } else {
             ret = -1;
         }
-        /* loss: the rows it could not judge yet; loss and the
-         * bottleneck: what the captures dropped (diag_drops.c) */
+        /* loss: the rows it could not judge yet; every
+         * app: what the captures dropped (diag_drops.c) */
         struct vnd_loss_side sides[2] = {0};
         if (!ret && app == &vnd_diag_loss) {
             struct vnd_diag_ctx c = {vnd_guard_db(g), o};

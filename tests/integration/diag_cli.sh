@@ -160,9 +160,9 @@ check_eq "stored whole (a file parsed after the fact): nothing waits" \
 # missed counts as lost, so loss says so beside its rows
 cp "$T/t.db" "$T/d.db"
 sqlite3 "$T/d.db" "UPDATE vnd_meta SET dropped_kernel = 3, dropped_queue = 2 WHERE tbl = 'B'"
+DROPS='.capture_drops | map([.table, .dropped_kernel, .dropped_queue])'
 check_eq "loss -f json: \"capture_drops\" names B's dropped frames" \
-    "$("$VND" diag loss -d "$T/d.db" --in A --out B -f json | jq -c '.capture_drops')" \
-    '[{"table":"B","dropped_kernel":3,"dropped_queue":2}]'
+    "$("$VND" diag loss -d "$T/d.db" --in A --out B -f json | jq -c "$DROPS")" '[["B",3,2]]'
 check "... the table says what they may count" \
     bash -c "'$VND' diag loss -d '$T/d.db' --in A --out B | grep -q '^the capture of B dropped frames (3 in the kernel.s ring, counted for its whole interface; 2 in the table server.s queue): a packet whose copy it missed counts as lost on its way to B'"
 check_eq "... CSV in a comment line after the rows" \
@@ -173,14 +173,20 @@ check_eq "... the same rows as without the drops (they are said, not guessed awa
 check_eq "no frame dropped: nothing said" \
     "$("$VND" diag loss -d "$T/t.db" --in A --out B -f json | jq -c '.capture_drops')" null
 check_eq "bottleneck -f json: the path's drops, beside its verdict" \
-    "$("$VND" diag bottleneck --path A,B,C -d "$T/d.db" -f json | jq -c '[.capture_drops, (.verdict | type)]')" \
-    '[[{"table":"B","dropped_kernel":3,"dropped_queue":2}],"object"]'
+    "$("$VND" diag bottleneck --path A,B,C -d "$T/d.db" -f json | jq -c "[($DROPS), (.verdict | type)]")" \
+    '[[["B",3,2]],"object"]'
 check "... and a sentence under its table" \
     bash -c "'$VND' diag bottleneck --path A,B,C -d '$T/d.db' | grep -q '^the capture of B dropped frames'"
 check_eq "... none where the captures dropped nothing" \
     "$("$VND" diag bottleneck --path A,B,C -d "$T/t.db" -f json | jq -c '.capture_drops')" null
-check_eq "throughput, which pairs nothing, does not say it" \
-    "$("$VND" diag throughput -t B -d "$T/d.db" -f json | jq -c '.capture_drops')" null
+check_eq "throughput on B says its rows lack them" \
+    "$("$VND" diag throughput -t B -d "$T/d.db" -f json | jq -r '.capture_drops[0].text')" \
+    "the capture of B dropped frames (3 in the kernel's ring, counted for its whole interface; 2 in the table server's queue): its rows lack them: counts and rates are low by up to as many frames"
+check_eq "... delay through B, that it has fewer samples" \
+    "$("$VND" diag delay --in A --out B -d "$T/d.db" -f json | jq -r '.capture_drops[0].text | sub(".*: "; "")')" \
+    "fewer samples, none of them changed"
+check_eq "... throughput on A, whose capture dropped nothing: nothing" \
+    "$("$VND" diag throughput -t A -d "$T/d.db" -f json | jq -c '.capture_drops')" null
 
 # --follow at a slot's edge: 7 x 787 us after t0 is, in doubles, in the
 # slot before (floor((ts - t0) / slot) = 6) yet not before t0 + 7 slots;

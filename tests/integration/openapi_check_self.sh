@@ -56,7 +56,7 @@ ex "$G" 14 "DELETE /v1/diagnoses/d3 200 application/json" '{"id":"d3","state":"d
 ex "$G" 15 "GET /v1/admin/diagnoses/d3/policy 200 text/plain; charset=utf-8" $'# collection policy\n'
 ex "$G" 16 "POST /v1/diagnoses/d3/diag 502 application/json" '{"error":"the capture host of this trace failed to answer; try again later"}'
 ex "$G" 17 "POST /v1/diagnoses/d3/diag 200 application/json" \
-   '{"rows":[{"t":0,"dir":"A>B","packets":9,"lost":1,"loss_rate":0.111}],"sampling":[],"waiting":[{"table":"A","other":"B","other_stored":1764556201.25,"rows":3}],"capture_drops":[{"table":"B","dropped_kernel":0,"dropped_queue":2}]}'
+   '{"rows":[{"t":0,"dir":"A>B","packets":9,"lost":1,"loss_rate":0.111}],"sampling":[],"waiting":[{"table":"A","other":"B","other_stored":1764556201.25,"rows":3}],"capture_drops":[{"table":"B","dropped_kernel":0,"dropped_queue":2,"text":"the capture of B dropped frames (0 in the kernel'"'"'s ring, counted for its whole interface; 2 in the table server'"'"'s queue): a packet whose copy it missed counts as lost on its way to B"}]}'
 out=$("$PY" "$CHECK" "$SPEC" "$G" 2>&1); rc=$?
 check_eq "the valid exchanges pass (exit status)" "$rc" 0
 check_eq "one ok line per exchange (loss's waiting and capture_drops too)" "$(grep -c '^ok ' <<<"$out")" 17

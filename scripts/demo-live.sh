@@ -216,6 +216,8 @@ step "Packets lost at the ids (vnd diag loss --in C --out B):"
 "$VND" diag loss --diagnosis "$ID" --in C --out B -f json >"$WORK/loss.json" 2>&1
 LOST=$(jq '[.rows[] | .lost // 0] | add // 0' "$WORK/loss.json")
 echo "   $LOST packets entered the ids and never left it"
+# what the captures missed counts as lost too, and loss says so
+jq -r '.capture_drops // [] | .[] | .text' "$WORK/loss.json" | fold -s -w 72 | indent
 took
 
 # ------------------------------------------------------------------ truth

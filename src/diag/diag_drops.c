@@ -51,7 +51,10 @@ static char *drops_text(const struct vnd_diag_app *app, const char *table, long 
     return text;
 }
 
-void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,
+/* [{"table", "dropped_kernel", "dropped_queue", "text"}] of the tables
+ * `app` reads whose captures dropped frames: what both the record and the
+ * note say */
+static json_t *drops_of(sqlite3 *db, const struct vnd_diag_app *app,
                         const struct vnd_diag_opts *o)
 {
     const char *t[VND_DIAG_PATH_MAX];
@@ -68,6 +71,13 @@ void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_
                                              "dropped_queue", (json_int_t)queue, "text", text));
         free(text);
     }
+    return arr;
+}
+
+void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_app *app,
+                        const struct vnd_diag_opts *o)
+{
+    json_t *arr = drops_of(db, app, o);
     if (json_array_size(arr))
         vnd_out_record_json(out, "capture_drops", arr);
     else
@@ -77,15 +87,9 @@ void vnd_diag_drops_out(struct vnd_out *out, sqlite3 *db, const struct vnd_diag_
 void vnd_diag_drops_note(FILE *f, sqlite3 *db, const struct vnd_diag_app *app,
                          const struct vnd_diag_opts *o)
 {
-    const char *t[VND_DIAG_PATH_MAX];
-    int n = tables_read(app, o, t);
-    for (int i = 0; i < n; i++) {
-        long long kernel, queue;
-        vnd_diag_capture_drops(db, t[i], &kernel, &queue);
-        if (kernel <= 0 && queue <= 0)
-            continue;
-        char *text = drops_text(app, t[i], kernel, queue);
-        fprintf(f, "%s\n", text);
-        free(text);
-    }
+    json_t *arr = drops_of(db, app, o), *d;
+    size_t i;
+    json_array_foreach(arr, i, d)
+        fprintf(f, "%s\n", json_string_value(json_object_get(d, "text")));
+    json_decref(arr);
 }

@@ -335,7 +335,33 @@ alice query --diagnosis "$PID" -f csv "
     where ts >= iv.from_ts and (iv.to_ts is null or ts < iv.to_ts))" >"$W/empty.csv" 2>&1
 check "alice asks which rates of the switch picked no flow" test $? -eq 0 || sed 's/^/#   /' "$W/empty.csv"
 EMPTY=$(tail -n +2 "$W/empty.csv" | tr -d '"')
-if [ -n "$EMPTY" ]; then
+# The interval holds when the switch keeps each flow 1 time in F on its
+# own.  Its hash of these flows (one client, consecutive ports) did not
+# always: it kept 23 of 32 once in five runs here (independent picks do
+# that 1 time in 100) and 7 of 33 in a CI run (1 time in 1,500).  So the
+# flows it kept are counted against those before the last change: in a
+# tail of the binomial that independent picks reach under 1 time in
+# 1,000, the estimate's assumption is what failed (the switch's hash,
+# not the estimate), and the check says so instead of failing.
+IFS=, read -r NF KF FS < <(alice query --diagnosis "$PID" -f csv "
+  with c as (select from_ts as t, flow_sampling as f from vnd_sampling
+             where tbl = 'client_out' order by from_ts desc limit 1)
+  select (select count(distinct src_port) from client_out where ts < (select t from c)),
+         (select count(distinct src_port) from client_out where ts >= (select t from c) + 1),
+         (select f from c)" 2>&1 | tail -1)
+echo "# the switch's flow sampling kept ${KF:-?} of ${NF:-?} flows at 1 in ${FS:-?}"
+ODD=$(awk -v n="$NF" -v k="$KF" -v f="$FS" 'BEGIN {
+    if (!(n > 0) || !(f > 1) || k == "") { print 0; exit }
+    p = 1 / f; lo = 0; hi = 0
+    for (i = 0; i <= n; i++) {
+        lp = 0; for (j = 1; j <= i; j++) lp += log(n - i + j) - log(j)
+        q = exp(lp + i * log(p) + (n - i) * log(1 - p))
+        if (i <= k) lo += q; if (i >= k) hi += q
+    }
+    print (lo < 0.001 || hi < 0.001) ? 1 : 0 }')
+if [ "$ODD" = 1 ] && [ -z "$EMPTY" ]; then
+    skip "what iperf3 received is within the estimate's 99.9% interval: the switch's hash kept $KF of $NF flows at 1 in $FS, a tail independent picks reach under 1 time in 1,000"
+elif [ -n "$EMPTY" ]; then
     skip "what iperf3 received is within the estimate's 99.9% interval: the switch picked no flow at $EMPTY, so the rows hold nothing of that time"
     check "... and throughput says so: that time is missing from its estimate, not zero" \
         sh -c "grep -q '\"kept_rows\":false' '$W/tput.csv' && grep -q 'no row was kept under 1-in-[0-9]* flows from' '$W/tput.csv'"

@@ -110,15 +110,21 @@ alice diag loss --diagnosis "$ID" --in ids_out --out server_in --list -f csv >"$
 # a retransmission collapses small ones), or, for one without payload, its
 # sequence number (the next segment's)
 COVERS="r.seq <= l.seq AND l.seq < r.seq + greatest(r.payload_len, 1)"
+# ... or it left in its flow's last 0.2 s (TCP's least retransmission
+# timeout) at the ids's output: iperf3 tears the streams down when its time
+# is up, and a segment lost then is never sent again (CI: two of a burst
+# 11 ms before the end)
+LATE="l.ts >= (SELECT max(e.ts) FROM ids_out e WHERE e.src_port = l.src_port
+        AND e.dst_port = l.dst_port) - 0.2"
 LOST=$(awk -F, 'NR > 1 && $3 == "ids_out>server_in" { printf "%s(%s, %s)", (n++ ? ", " : ""), $2, $4 }
                END { if (!n) printf "(0, 0)" }' "$W/lost.csv")
 alice query --diagnosis "$ID" -f csv "WITH lost(ts, id) AS (VALUES $LOST)
     SELECT count(*), coalesce(sum(CASE WHEN EXISTS (SELECT 1 FROM ids_out r WHERE r.src_port = l.src_port
-        AND r.dst_port = l.dst_port AND $COVERS AND r.ts > l.ts) THEN 1 ELSE 0 END), 0)
+        AND r.dst_port = l.dst_port AND $COVERS AND r.ts > l.ts) OR $LATE THEN 1 ELSE 0 END), 0)
     FROM lost JOIN ids_out l ON l.id = lost.id AND abs(l.ts - lost.ts) < 1e-6" >"$W/resent.csv" 2>&1
 R=$(tail -1 "$W/resent.csv")
-NLOST=$(( $(wc -l <"$W/lost.csv") - 1 ))
-check "... each packet it counts lost was sent again by TCP (really dropped: ${R%%,*} lost, ${R#*,} resent)" \
+NLOST=$(awk -F, 'NR > 1 && $3 == "ids_out>server_in"' "$W/lost.csv" | wc -l)
+check "... each packet it counts lost was sent again by TCP, or lost as its stream ended (really dropped: ${R%%,*} lost, ${R#*,} resent or late)" \
     test "$R" = "$NLOST,$NLOST" || {
     # which were not: their time against the trace's end and server_in's
     # last store, their flags and lengths (for the next reader of a failure)
@@ -131,7 +137,8 @@ check "... each packet it counts lost was sent again by TCP (really dropped: ${R
             (SELECT updated FROM vnd_meta WHERE tbl = 'server_in') AS server_in_stored
         FROM lost JOIN ids_out l ON l.id = lost.id AND abs(l.ts - lost.ts) < 1e-6
         WHERE NOT EXISTS (SELECT 1 FROM ids_out r WHERE r.src_port = l.src_port
-            AND r.dst_port = l.dst_port AND $COVERS AND r.ts > l.ts) ORDER BY l.ts" 2>&1 | sed 's/^/#   /'
+            AND r.dst_port = l.dst_port AND $COVERS AND r.ts > l.ts) AND NOT ($LATE)
+        ORDER BY l.ts" 2>&1 | sed 's/^/#   /'
 }
 alice diag delay --diagnosis "$ID" --in ids_out --out server_in -f json >"$W/delay.json" 2>&1
 # the JSON is the rows, or {rows, sampling} when it says how they were sampled

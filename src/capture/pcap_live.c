@@ -279,9 +279,9 @@ static void *run(void *arg)
             c->error = vnd_strdup_printf("interface %s: capture failed: %s", c->up.name,
                                          pcap_geterr(c->pcap));
             vnd_err("%s", c->error);
-            /* nothing more comes from it: the other sources' traces need
-             * not wait for it to say how far it is complete */
-            vnd_pktq_hand_over(&c->w);
+            /* nothing more comes from it (its last batch is handed over
+             * above): the other sources' traces need not wait for it to
+             * say how far it is complete */
             vnd_pktq_unwatch(&c->w);
             break;
         }

@@ -26,7 +26,7 @@ export const APPS = {
     summary: 'packets that entered a hop and never left, per slot and direction',
     opts: [['in', 'table'], ['out', 'table'], ['by', 'choice', 'id', ['id', 'payload']],
            ['slot', 'seconds', 1], ['list', 'flag'], ['window', 'seconds', 1]],
-    y: ['loss_rate', 'lost', 'packets'],
+    y: ['loss_rate', 'lost', 'late', 'packets'],
   },
   bottleneck: {
     summary: 'per-hop processing time and loss along a path; names the bottleneck',

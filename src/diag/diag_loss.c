@@ -8,7 +8,9 @@
  * neither is taken to travel --in to --out.  A packet counts as lost when
  * it entered on its side and is no end of a pair (vnd_diag_pairs: the
  * nearest packet with its key on the other side within --window seconds,
- * unless that one is nearer still to a packet of another flow).  Matching
+ * unless that one is nearer still to a packet of another flow), and
+ * counts as late, not lost, when it left all the same after more than
+ * --window (vnd_late).  Matching
  * by payload cannot follow packets without payload (pure ACKs): they are
  * left out.  So is a packet that entered less than --window before the
  * other side's table was last stored (vnd_diag_stored): where it
@@ -64,6 +66,30 @@ static void judged(const struct vnd_diag_ctx *c, struct vnd_sb *sb, double until
     vnd_sb_real(sb, until);
 }
 
+/* "vnd_late AS (...)": of the packets no pair accounts for, those that
+ * left all the same, later than --window: the other side holds a row of
+ * their key after it that is itself no end of a pair (vnd_back's rule for
+ * an out-row, vnd_pairs' for an in-row).  A hop that stalls (a starved
+ * virtual switch held every packet 1.4 s) delays them, it does not lose
+ * them.  after: how long after entering the first such row was seen.
+ * Joined per lost packet only, on the key: few rows, hashed. */
+static void late(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
+{
+    vnd_sb_printf(sb, "vnd_late AS (");
+    for (int k = 0; k < 2; k++) {
+        bool out = k == 1;      /* entered from --out: left through --in */
+        vnd_sb_printf(sb, "%sSELECT e.dirn, e.ts, e.k, min(x.ts) - e.ts AS after\n"
+                          "    FROM vnd_entered e JOIN %s x ON x.k = e.k AND x.ts > e.ts + ",
+                      k ? "\n  UNION ALL " : "", out ? "vnd_pi" : "vnd_po");
+        vnd_sb_real(sb, c->o->window);
+        vnd_sb_printf(sb, "\n    WHERE e.lost = 1 AND e.dirn = %d AND NOT EXISTS (SELECT 1 FROM %s y"
+                          " WHERE y.i_k = x.k AND y.%s_ts = x.ts)\n"
+                          "    GROUP BY e.dirn, e.ts, e.k",
+                      out ? -1 : 1, out ? "vnd_pairs" : "vnd_back", out ? "i" : "o");
+    }
+    vnd_sb_printf(sb, ")\n");
+}
+
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
@@ -110,26 +136,33 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       lost, out ? "vnd_eo" : "vnd_ei", lost ? "NOT " : "");
         found(sb, out);
     }
-    vnd_sb_printf(sb, ")\n");
+    vnd_sb_printf(sb, "),\n");
+    late(c, sb);
+    const char *left = "vnd_entered e CROSS JOIN vnd_origin\n"
+                       "  LEFT JOIN vnd_late l ON l.dirn = e.dirn AND l.ts = e.ts AND l.k = e.k";
     if (o->list) {
         vnd_sb_printf(sb, "SELECT ");
         vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
         vnd_sb_printf(sb, " AS t, e.ts, ");
         vnd_diag_dir_expr(c, sb, "e.dirn");
-        vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port\n"
-                          "FROM vnd_entered e CROSS JOIN vnd_origin WHERE e.lost = 1\n"
+        vnd_sb_printf(sb, " AS dir, e.k AS %s, e.src_ip, e.src_port, e.dst_ip, e.dst_port,"
+                          " l.after AS left_after\n"
+                          "FROM %s WHERE e.lost = 1\n"
                           "ORDER BY e.ts, e.dirn DESC, e.k, e.src_ip, e.src_port, e.dst_ip,"
                           " e.dst_port",
-                      o->by == VND_BY_PAYLOAD ? "payload_hash" : "id");
+                      o->by == VND_BY_PAYLOAD ? "payload_hash" : "id", left);
         return 0;
     }
     vnd_sb_printf(sb, "SELECT ");
     vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t, ");
     vnd_diag_dir_expr(c, sb, "e.dirn");
-    vnd_sb_printf(sb, " AS dir,\n       count(*) AS packets, sum(e.lost) AS lost,"
-                      " sum(e.lost) * 1.0 / count(*) AS loss_rate\n"
-                      "FROM vnd_entered e CROSS JOIN vnd_origin GROUP BY 1, 2 ORDER BY 2, 1");
+    vnd_sb_printf(sb, " AS dir,\n       count(*) AS packets,"
+                      " sum(CASE WHEN l.after IS NULL THEN e.lost ELSE 0 END) AS lost,"
+                      " count(l.after) AS late,\n"
+                      "       sum(CASE WHEN l.after IS NULL THEN e.lost ELSE 0 END) * 1.0"
+                      " / count(*) AS loss_rate\n"
+                      "FROM %s GROUP BY 1, 2 ORDER BY 2, 1", left);
     return 0;
 }
 

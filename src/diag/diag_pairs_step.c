@@ -389,8 +389,29 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
 struct lgroup {
     double t;
     int dir;
-    int64_t packets, lost;
+    int64_t packets, lost, late;
 };
+
+/* Whether row r of side s, no end of a pair, left all the same later than
+ * --window: the other side has a row of its key after that which is no
+ * end of a pair either (the SQL's vnd_late).  Rows of a key are in time
+ * order. */
+static bool left_late(const struct pairs_state *S, int s, uint32_t r)
+{
+    const struct side *a = &S->s[s], *b = &S->s[1 - s];
+    if (!a->has[r])
+        return false;
+    int64_t g = vnd_keyidx_find(&b->idx, a->k[r]);
+    if (g < 0)
+        return false;
+    double after = a->ts[r] + S->c->o->window;
+    for (uint32_t j = b->idx.start[g]; j < b->idx.start[g + 1]; j++) {
+        uint32_t o = b->idx.rows[j];
+        if (b->ts[o] > after && !paired(S, 1 - s, o))
+            return true;
+    }
+    return false;
+}
 
 static int cmp_lgroup(const void *x, const void *y)
 {
@@ -465,9 +486,14 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
                 gs = xrealloc(gs, capg * sizeof *gs);
             }
             if (m.n != before)
-                gs[g] = (struct lgroup){t, side, 0, 0};
+                gs[g] = (struct lgroup){t, side, 0, 0, 0};
             gs[g].packets++;
-            gs[g].lost += !paired(&S, side, i);
+            if (!paired(&S, side, i)) {
+                if (left_late(&S, side, i))
+                    gs[g].late++;
+                else
+                    gs[g].lost++;
+            }
         }
     }
     struct dirs dn;
@@ -476,13 +502,14 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
     if (m.n)
         qsort(gs, m.n, sizeof *gs, cmp_lgroup);
     sort_dirs = NULL;
-    const char *cols[] = {"t", "dir", "packets", "lost", "loss_rate"};
-    vnd_rows_columns(rows, 5, cols);
+    const char *cols[] = {"t", "dir", "packets", "lost", "late", "loss_rate"};
+    vnd_rows_columns(rows, 6, cols);
     for (uint32_t k = 0; k < m.n; k++) {
         vnd_rows_real(rows, gs[k].t);
         vnd_rows_text(rows, dn.name[gs[k].dir]);
         vnd_rows_int(rows, gs[k].packets);
         vnd_rows_int(rows, gs[k].lost);
+        vnd_rows_int(rows, gs[k].late);
         vnd_rows_real(rows, (double)gs[k].lost * 1.0 / (double)gs[k].packets);
     }
     dirs_free(&dn);

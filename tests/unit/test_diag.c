@@ -327,7 +327,7 @@ static void test_loss_delay(void)
     struct vnd_diag_opts o;
     hop_opts(&o, "li", "lo");
     char *r = run(&vnd_diag_loss, &o);
-    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,li>lo,5,2,0.4\n0.0,lo>li,3,1,"
+    CHECK_EQ_STR(r, "t,dir,packets,lost,late,loss_rate\n0.0,li>lo,5,2,0,0.4\n0.0,lo>li,3,1,0,"
                     "0.3333333333333333\n",
                  "loss per direction: 2 of 5 one way, 1 of 3 the other");
     free(r);
@@ -346,7 +346,7 @@ static void test_loss_delay(void)
     /* everything lost */
     table("gone");
     hop_opts(&o, "li", "gone");
-    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,late,loss_rate\n0.0,li>gone,7,7,0,1.0\n",
                 "all packets lost: every packet of --in counted");
 
     /* The tables' rows as stored so far (vnd_meta.updated): lo's up to
@@ -358,8 +358,8 @@ static void test_loss_delay(void)
     exec("INSERT INTO vnd_meta VALUES ('t1', 'LO', 21.35), ('t1', 'li', 21.1),"
          " ('t2', 'li', 21.2), ('t3', 'gone', NULL)");
     hop_opts(&o, "li", "lo");
-    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>lo,3,1,"
-                "0.3333333333333333\n0.0,lo>li,2,0,0.0\n",
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,late,loss_rate\n0.0,li>lo,3,1,0,"
+                "0.3333333333333333\n0.0,lo>li,2,0,0,0.0\n",
                 "loss judges only packets a window before the other side's last store");
     same(&vnd_diag_loss, &o, "li→lo, stored until 21.35 and 21.2");
     o.list = true;
@@ -369,7 +369,7 @@ static void test_loss_delay(void)
     free(r);
     /* unknown (NULL): every packet judged */
     hop_opts(&o, "li", "gone");
-    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,loss_rate\n0.0,li>gone,7,7,1.0\n",
+    expect_rows(&vnd_diag_loss, &o, "t,dir,packets,lost,late,loss_rate\n0.0,li>gone,7,7,0,1.0\n",
                 "a table whose last store is unknown: every packet judged");
     exec("DROP TABLE vnd_meta");
 }
@@ -400,13 +400,59 @@ static void test_key_collisions(void)
           "correlate: the other flow keeps its own pair");
     free(r);
     r = run(&vnd_diag_loss, &o);
-    CHECK_EQ_STR(r, "t,dir,packets,lost,loss_rate\n0.0,ci>co,5,1,0.2\n",
+    CHECK_EQ_STR(r, "t,dir,packets,lost,late,loss_rate\n0.0,ci>co,5,1,0,0.2\n",
                  "loss: the dropped packet alone is lost; the run of one key is not");
     free(r);
     o.list = true;
     r = run(&vnd_diag_loss, &o);
     CHECK(rows(r) == 1 && strstr(r, ",30.5,") != NULL, "loss --list names the dropped packet");
     free(r);
+}
+
+/* A hop that stalls: packets it held longer than --window (1 s) left all
+ * the same, and count late, not lost; a key seen again later, paired with
+ * another packet that entered then, does not make a lost packet late. */
+static void test_loss_late(void)
+{
+    table("si");
+    table("so");
+    for (int k = 1; k <= 6; k++)
+        row("si", 40 + k * 0.1, k, 0, 1000 + k, 1, 0x18, 10);
+    row("so", 40.102, 1, 0, 1001, 1, 0x18, 10);
+    row("so", 40.202, 2, 0, 1002, 1, 0x18, 10);
+    row("so", 41.7, 3, 0, 1003, 1, 0x18, 10);       /* held 1.4 s */
+    /* 4 dropped; 5 dropped, its ID back 3 s later on another packet */
+    row("si", 43.5, 5, 0, 9005, 1, 0x18, 10);
+    row("so", 43.502, 5, 0, 9005, 1, 0x18, 10);
+    row("so", 41.5, 6, 0, 1006, 1, 0x18, 10);       /* held 0.9 s: paired */
+    row("so", 40.05, 200, 1, 1, 1003, 0x10, 0);     /* an ACK held 1.2 s */
+    row("si", 41.25, 200, 1, 1, 1003, 0x10, 0);
+    struct vnd_diag_opts o;
+    hop_opts(&o, "si", "so");
+    expect_rows(&vnd_diag_loss, &o,
+                "t,dir,packets,lost,late,loss_rate\n0.0,si>so,7,2,1,0.2857142857142857\n"
+                "0.0,so>si,1,0,1,0.0\n",
+                "loss: held past the window is late, not lost; a key paired again is lost");
+    same(&vnd_diag_loss, &o, "late packets");
+    o.list = true;
+    char *r = run(&vnd_diag_loss, &o);
+    CHECK_EQ_INT(rows(r), 4, "--list: the two lost and the two late");
+    CHECK(strstr(r, ",si>so,4,10.0.0.1,1000,10.0.0.2,80,\n") != NULL
+              && strstr(r, ",si>so,5,10.0.0.1,1000,10.0.0.2,80,\n") != NULL,
+          "--list: lost packets have no left_after");
+    CHECK(strstr(r, ",si>so,3,10.0.0.1,1000,10.0.0.2,80,1.4") != NULL
+              && strstr(r, ",so>si,200,10.0.0.2,80,10.0.0.1,1000,1.2") != NULL,
+          "--list: late packets say how long after they left");
+    if (rows(r) != 4 || !strstr(r, ",1.4"))
+        printf("# %s", r);
+    free(r);
+    o.list = false;
+    o.window = 2;
+    expect_rows(&vnd_diag_loss, &o,
+                "t,dir,packets,lost,late,loss_rate\n0.0,si>so,7,2,0,0.2857142857142857\n"
+                "0.0,so>si,1,0,0,0.0\n",
+                "--window 2 pairs what was late");
+    same(&vnd_diag_loss, &o, "--window 2");
 }
 
 static void test_correlate_order(void)
@@ -954,6 +1000,7 @@ int main(void)
     test_rtt_kind();
     test_loss_delay();
     test_key_collisions();
+    test_loss_late();
     test_correlate_order();
     test_correlate_order_reuse();
     test_distribution_groups();

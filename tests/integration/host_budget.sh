@@ -342,7 +342,10 @@ EMPTY=$(tail -n +2 "$W/empty.csv" | tr -d '"')
 # flows it kept are counted against those before the last change: in a
 # tail of the binomial that independent picks reach under 1 time in
 # 1,000, the estimate's assumption is what failed (the switch's hash,
-# not the estimate), and the check says so instead of failing.
+# not the estimate), and the check says so instead of failing.  (OVS's
+# symmetric L4 hash as its source computes it, murmur over the addresses'
+# and ports' XOR, gives 33 consecutive ports counts whose spread matches
+# the binomial's over 28,000 such windows: so far these look like chance.)
 IFS=, read -r NF KF FS < <(alice query --diagnosis "$PID" -f csv "
   with c as (select from_ts as t, flow_sampling as f from vnd_sampling
              where tbl = 'client_out' order by from_ts desc limit 1)

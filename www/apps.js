@@ -20,7 +20,7 @@ export const APPS = {
     summary: 'one-hop delay per slot and direction (input joined to output)',
     opts: [['in', 'table'], ['out', 'table'], ['by', 'choice', 'id', ['id', 'payload']],
            ['slot', 'seconds', 1], ['by_flow', 'flag'], ['window', 'seconds', 1]],
-    y: ['mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'max_ms', 'packets'],
+    y: ['mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'max_ms', 'packets', 'late'],
   },
   loss: {
     summary: 'packets that entered a hop and never left, per slot and direction',

@@ -307,6 +307,10 @@ char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
  * them. */
 void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *group_cols,
                     const char *order);
+/* The same where `from` also has rows of late packets (v NULL): packets,
+ * the statistics and the percentiles are the others', and a last column
+ * late counts them (delay). */
+void vnd_diag_stats_late(struct vnd_sb *sb, const char *from, const char *group_cols);
 
 /* Signed difference of two 32-bit sequence numbers, as SQL around the
  * expression `x`: the value in [-2^31, 2^31) congruent to x mod 2^32. */
@@ -330,6 +334,18 @@ void vnd_diag_same(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *
  * With `back`, also `vnd_back` (i_k, o_ts): the same rule from --out.
  * Starts with ", vnd_pi AS (...)".  Returns 0 or -1 and *err. */
 int vnd_diag_pairs(const struct vnd_diag_ctx *c, struct vnd_sb *sb, bool back, char **err);
+
+/* Appends ", vnd_free_i AS (...), vnd_free_o AS (...)": the rows of
+ * vnd_pi no pair starts at, and of vnd_po none ends at (ts, k, 4-tuple). */
+void vnd_diag_late_free(struct vnd_sb *sb);
+/* Appends "vnd_late AS (...)" (after vnd_diag_late_free): of the rows of
+ * CTE `cand` (dirn: 1 entered from --in, -1 from --out; ts; k), those that
+ * left all the same, later than --window: the other side holds a free row
+ * of their key after that.  Columns dirn, ts, k and after, how long after
+ * entering the first such row came.  (A hop that stalls holds packets
+ * longer than any window a pairing can afford: late, not lost.)  The C
+ * step's rule is left_late (diag_pairs_step.c). */
+void vnd_diag_late(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *cand);
 
 /* "WITH vnd_origin AS (...)" over --in and --out, then vnd_diag_pairs:
  * how delay, loss and correlate start. */

@@ -556,6 +556,48 @@ void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *g,
         vnd_sb_printf(sb, "GROUP BY %s ORDER BY %s", g, order ? order : g);
 }
 
+void vnd_diag_stats_late(struct vnd_sb *sb, const char *from, const char *g)
+{
+    /* NULLS LAST: the late rows after the others, whose ranks stay theirs */
+    vnd_sb_printf(sb,
+                  "SELECT %s, count(v) AS packets, avg(v) * 1000 AS mean_ms,"
+                  " min(v) * 1000 AS min_ms,\n"
+                  "       min(CASE WHEN rn >= 0.5 * cnt THEN v END) * 1000 AS p50_ms,\n"
+                  "       min(CASE WHEN rn >= 0.99 * cnt THEN v END) * 1000 AS p99_ms,"
+                  " max(v) * 1000 AS max_ms,\n"
+                  "       count(*) - count(v) AS late\n"
+                  "FROM (SELECT %s, v, row_number() OVER (PARTITION BY %s ORDER BY v NULLS LAST)"
+                  " AS rn,\n"
+                  "             count(v) OVER (PARTITION BY %s) AS cnt FROM %s) st\n"
+                  "GROUP BY %s ORDER BY %s",
+                  g, g, g, g, from, g, g);
+}
+
+void vnd_diag_late_free(struct vnd_sb *sb)
+{
+    /* over the whole tables, materialized: PostgreSQL hashes the anti-join
+     * (asked per lost packet, its planner guessed a few and looped) */
+    for (int k = 0; k < 2; k++)
+        vnd_sb_printf(sb, ",\nvnd_free_%c AS MATERIALIZED (SELECT x.ts, x.k, x.src_ip, x.src_port,"
+                          " x.dst_ip, x.dst_port FROM %s x\n    WHERE NOT EXISTS (SELECT 1 FROM"
+                          " vnd_pairs y WHERE y.i_k = x.k AND y.%c_ts = x.ts))",
+                      k ? 'o' : 'i', k ? "vnd_po" : "vnd_pi", k ? 'o' : 'i');
+}
+
+void vnd_diag_late(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *cand)
+{
+    vnd_sb_printf(sb, "vnd_late AS (");
+    for (int k = 0; k < 2; k++) {
+        bool back = k == 1;     /* entered from --out: left through --in */
+        vnd_sb_printf(sb, "%sSELECT e.dirn, e.ts, e.k, min(x.ts) - e.ts AS after\n"
+                          "    FROM %s e JOIN vnd_free_%c x ON x.k = e.k AND x.ts > e.ts + ",
+                      k ? "\n  UNION ALL " : "", cand, back ? 'i' : 'o');
+        vnd_sb_real(sb, c->o->window);
+        vnd_sb_printf(sb, "\n    WHERE e.dirn = %d GROUP BY e.dirn, e.ts, e.k", back ? -1 : 1);
+    }
+    vnd_sb_printf(sb, ")");
+}
+
 void vnd_diag_seqdiff(struct vnd_sb *sb, const char *x)
 {
     vnd_sb_printf(sb, "((((%s) %% 4294967296 + 4294967296 + 2147483648) %% 4294967296)"

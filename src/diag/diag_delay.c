@@ -34,6 +34,15 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     }
     if (vnd_diag_hop_prologue(c, sb, false, err))
         return -1;
+    /* rows no pair starts or ends at: packets that may have left late */
+    vnd_diag_late_free(sb);
+    vnd_sb_printf(sb, ",\nvnd_cand AS (");
+    for (int k = 0; k < 2; k++)
+        vnd_sb_printf(sb, "%sSELECT %d AS dirn, x.ts, x.k, x.src_ip, x.src_port, x.dst_ip,"
+                          " x.dst_port FROM vnd_free_%c x", k ? "\n  UNION ALL " : "",
+                      k ? -1 : 1, k ? 'o' : 'i');
+    vnd_sb_printf(sb, "),\n");
+    vnd_diag_late(c, sb, "vnd_cand");
     vnd_sb_printf(sb, ",\nvnd_dl AS (SELECT ");
     vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "vnd_origin.t0");
     vnd_sb_printf(sb, " AS t,\n       ");
@@ -46,8 +55,20 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         vnd_diag_flow_label(sb, "o_");
         vnd_sb_printf(sb, " END AS flow, ");
     }
-    vnd_sb_printf(sb, "abs(d) AS v FROM vnd_pairs CROSS JOIN vnd_origin)\n");
-    vnd_diag_stats(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t", NULL);
+    vnd_sb_printf(sb, "abs(d) AS v FROM vnd_pairs CROSS JOIN vnd_origin\n"
+                      "  UNION ALL SELECT ");
+    /* a late packet: no delay (NULL), counted in its slot as late */
+    vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
+    vnd_sb_printf(sb, ", ");
+    vnd_diag_dir_expr(c, sb, "e.dirn");
+    vnd_sb_printf(sb, ", ");
+    if (o->by_flow) {
+        vnd_diag_flow_label(sb, "e.");
+        vnd_sb_printf(sb, ", ");
+    }
+    vnd_sb_printf(sb, "NULL\n    FROM vnd_cand e JOIN vnd_late l ON l.dirn = e.dirn AND l.ts = e.ts"
+                      " AND l.k = e.k CROSS JOIN vnd_origin)\n");
+    vnd_diag_stats_late(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t");
     return 0;
 }
 

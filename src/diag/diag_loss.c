@@ -10,7 +10,8 @@
  * nearest packet with its key on the other side within --window seconds,
  * unless that one is nearer still to a packet of another flow), and
  * counts as late, not lost, when it left all the same after more than
- * --window (vnd_late).  Matching
+ * --window (vnd_diag_late: a hop that stalls delays packets, it does not
+ * lose them).  Matching
  * by payload cannot follow packets without payload (pure ACKs): they are
  * left out.  So is a packet that entered less than --window before the
  * other side's table was last stored (vnd_diag_stored): where it
@@ -66,30 +67,6 @@ static void judged(const struct vnd_diag_ctx *c, struct vnd_sb *sb, double until
     vnd_sb_real(sb, until);
 }
 
-/* "vnd_late AS (...)": of the packets no pair accounts for, those that
- * left all the same, later than --window: the other side holds a row of
- * their key after it that is itself no end of a pair (vnd_back's rule for
- * an out-row, vnd_pairs' for an in-row).  A hop that stalls (a starved
- * virtual switch held every packet 1.4 s) delays them, it does not lose
- * them.  after: how long after entering the first such row was seen.
- * Joined per lost packet only, on the key: few rows, hashed. */
-static void late(const struct vnd_diag_ctx *c, struct vnd_sb *sb)
-{
-    vnd_sb_printf(sb, "vnd_late AS (");
-    for (int k = 0; k < 2; k++) {
-        bool out = k == 1;      /* entered from --out: left through --in */
-        vnd_sb_printf(sb, "%sSELECT e.dirn, e.ts, e.k, min(x.ts) - e.ts AS after\n"
-                          "    FROM vnd_entered e JOIN %s x ON x.k = e.k AND x.ts > e.ts + ",
-                      k ? "\n  UNION ALL " : "", out ? "vnd_pi" : "vnd_po");
-        vnd_sb_real(sb, c->o->window);
-        vnd_sb_printf(sb, "\n    WHERE e.lost = 1 AND e.dirn = %d AND NOT EXISTS (SELECT 1 FROM %s y"
-                          " WHERE y.i_k = x.k AND y.%s_ts = x.ts)\n"
-                          "    GROUP BY e.dirn, e.ts, e.k",
-                      out ? -1 : 1, out ? "vnd_pairs" : "vnd_back", out ? "i" : "o");
-    }
-    vnd_sb_printf(sb, ")\n");
-}
-
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
@@ -136,8 +113,11 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
                       lost, out ? "vnd_eo" : "vnd_ei", lost ? "NOT " : "");
         found(sb, out);
     }
-    vnd_sb_printf(sb, "),\n");
-    late(c, sb);
+    vnd_sb_printf(sb, ")");
+    vnd_diag_late_free(sb);
+    vnd_sb_printf(sb, ",\nvnd_lost AS (SELECT dirn, ts, k FROM vnd_entered WHERE lost = 1),\n");
+    vnd_diag_late(c, sb, "vnd_lost");
+    vnd_sb_printf(sb, "\n");
     const char *left = "vnd_entered e CROSS JOIN vnd_origin\n"
                        "  LEFT JOIN vnd_late l ON l.dirn = e.dirn AND l.ts = e.ts AND l.k = e.k";
     if (o->list) {

@@ -40,6 +40,11 @@ struct pairs_state {
     struct pair *p;
     size_t np, capp;
     uint32_t *rep[2], *best[2];     /* per row of in, out: see nearest() */
+    /* late_prepare: per row of each side, whether it is no end of a pair
+     * (free); per position of its key index, the next free one of its
+     * group at or after it (NONE: none) */
+    unsigned char *free_row[2];
+    uint32_t *next_free[2];
     double t0;
 };
 
@@ -254,6 +259,8 @@ static void unload(struct pairs_state *S)
     for (int s = 0; s < 2; s++) {
         free(S->rep[s]);
         free(S->best[s]);
+        free(S->free_row[s]);
+        free(S->next_free[s]);
     }
     vnd_flows_free(&S->flows);
 }
@@ -287,6 +294,7 @@ struct dgroup {
     const char *flow;               /* its label; NULL: NULL or not by flow */
     double t;
     uint32_t n, at;
+    int64_t late;                   /* left later than --window: no delay */
 };
 
 static _Thread_local const struct dirs *sort_dirs;
@@ -302,6 +310,83 @@ static int cmp_dgroup(const void *x, const void *y)
     return a->t < b->t ? -1 : a->t > b->t;
 }
 
+/* What vnd_diag_late's SQL asks, for every row at once.  An in-row is free
+ * when no pair starts at it (its key and time are no i_ts of vnd_pairs);
+ * an out-row when no pair ends at its key and time (no o_ts): each pair
+ * marks its out-row and the rows of its key beside it at the same time,
+ * once.  Linear, where asking per row would scan a key's rows each time
+ * (pure ACKs with IP ID 0 make a key of thousands). */
+static void late_prepare(struct pairs_state *S)
+{
+    const struct side *in = &S->s[0], *out = &S->s[1];
+    for (int s = 0; s < 2; s++)
+        S->free_row[s] = xrealloc(NULL, S->s[s].n + 1);
+    for (uint32_t i = 0; i < in->n; i++)
+        S->free_row[0][i] = !paired(S, 0, i);
+    memset(S->free_row[1], 1, out->n + 1);
+    const struct vnd_keyidx *ox = &out->idx;
+    uint32_t npos = ox->start[ox->ngroups];
+    uint32_t *pos = xrealloc(NULL, (out->n + 1) * sizeof *pos), *grp = NULL;
+    grp = xrealloc(NULL, (npos + 1) * sizeof *grp);
+    for (uint32_t g = 0; g < ox->ngroups; g++)
+        for (uint32_t p = ox->start[g]; p < ox->start[g + 1]; p++) {
+            pos[ox->rows[p]] = p;
+            grp[p] = g;
+        }
+    for (uint32_t i = 0; i < in->n; i++) {
+        if (!paired(S, 0, i))
+            continue;
+        uint32_t o = S->best[0][i];
+        if (!S->free_row[1][o])
+            continue;                   /* its time's rows are marked */
+        uint32_t p = pos[o], g = grp[p];
+        double ts = out->ts[o];
+        for (uint32_t q = p; q > ox->start[g] && out->ts[ox->rows[q - 1]] == ts; q--)
+            S->free_row[1][ox->rows[q - 1]] = 0;
+        for (uint32_t q = p; q < ox->start[g + 1] && out->ts[ox->rows[q]] == ts; q++)
+            S->free_row[1][ox->rows[q]] = 0;
+    }
+    free(pos);
+    free(grp);
+    for (int s = 0; s < 2; s++) {
+        const struct vnd_keyidx *x = &S->s[s].idx;
+        uint32_t n = x->start[x->ngroups];
+        uint32_t *nf = S->next_free[s] = xrealloc(NULL, (n + 1) * sizeof *nf);
+        for (uint32_t g = 0; g < x->ngroups; g++) {
+            uint32_t next = NONE;
+            for (uint32_t p = x->start[g + 1]; p-- > x->start[g];) {
+                if (S->free_row[s][x->rows[p]])
+                    next = p;
+                nf[p] = next;
+            }
+        }
+    }
+}
+
+/* vnd_diag_late's rule (late_prepare first): whether row r of side s,
+ * entered there and no end of a pair, left all the same later than
+ * --window: the other side has a free row of its key after that.  A
+ * key's rows are in time order. */
+static bool left_late(const struct pairs_state *S, int s, uint32_t r)
+{
+    const struct side *a = &S->s[s], *b = &S->s[1 - s];
+    if (!a->has[r])
+        return false;
+    int64_t g = vnd_keyidx_find(&b->idx, a->k[r]);
+    if (g < 0)
+        return false;
+    double after = a->ts[r] + S->c->o->window;
+    uint32_t lo = b->idx.start[g], hi = b->idx.start[g + 1];
+    while (lo < hi) {                   /* the first row past `after` */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->ts[b->idx.rows[mid]] > after)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo < b->idx.start[g + 1] && S->next_free[1 - s][lo] != NONE;
+}
+
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
 {
     struct pairs_state S;
@@ -311,16 +396,28 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
         return rc;
     }
     bool by_flow = c->o->by_flow;
+    late_prepare(&S);
     struct vnd_gmap m = {0};
     uint32_t *gof = xrealloc(NULL, (S.np + 1) * sizeof *gof);
+    uint32_t *lof = NULL;               /* the groups of the late packets */
+    size_t nl = 0, capl = 0;
     struct dgroup *gs = NULL;
     size_t capg = 0;
-    for (size_t k = 0; k < S.np; k++) {
-        const struct pair *p = &S.p[k];
-        int dir = p->d >= 0 ? 0 : 1;
-        double t = vnd_step_slot(dir == 0 ? S.s[0].ts[p->i] : S.s[1].ts[p->o], S.t0,
-                                 c->o->slot);
-        int flow = !by_flow ? -1 : dir == 0 ? S.s[0].flow[p->i] : S.s[1].flow[p->o];
+    /* each pair under the side it entered from; then each late packet */
+    for (size_t k = 0; k < S.np + S.s[0].n + S.s[1].n; k++) {
+        int dir;
+        uint32_t row;
+        if (k < S.np) {
+            dir = S.p[k].d >= 0 ? 0 : 1;
+            row = dir == 0 ? S.p[k].i : S.p[k].o;
+        } else {
+            dir = k - S.np < S.s[0].n ? 0 : 1;
+            row = (uint32_t)(k - S.np - (dir ? S.s[0].n : 0));
+            if (!S.free_row[dir][row] || !left_late(&S, dir, row))
+                continue;
+        }
+        double t = vnd_step_slot(S.s[dir].ts[row], S.t0, c->o->slot);
+        int flow = by_flow ? S.s[dir].flow[row] : -1;
         /* NULL labels are one group, as in the SQL's GROUP BY flow */
         if (flow >= 0 && !S.flows.f[flow].label)
             flow = -1;
@@ -329,15 +426,26 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
             capg = capg ? 2 * capg : 256;
             gs = xrealloc(gs, capg * sizeof *gs);
         }
-        gof[k] = g;
+        if (k < S.np) {
+            gof[k] = g;
+        } else {
+            if (nl == capl) {
+                capl = capl ? 2 * capl : 64;
+                lof = xrealloc(lof, capl * sizeof *lof);
+            }
+            lof[nl++] = g;
+        }
     }
     for (uint32_t g = 0; g < m.n; g++) {
         const int64_t *key = &m.k[3 * (size_t)g];
         gs[g] = (struct dgroup){(int)key[2], key[1] >= 0 ? S.flows.f[key[1]].label : NULL,
-                                vnd_keyd(key[0]), 0, 0};
+                                vnd_keyd(key[0]), 0, 0, 0};
     }
     for (size_t k = 0; k < S.np; k++)
         gs[gof[k]].n++;
+    for (size_t k = 0; k < nl; k++)
+        gs[lof[k]].late++;
+    free(lof);
     uint32_t at = 0;
     for (uint32_t g = 0; g < m.n; g++) {
         gs[g].at = at;
@@ -355,24 +463,30 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
     if (m.n)
         qsort(gs, m.n, sizeof *gs, cmp_dgroup);
     const char *cols[] = {"dir", "flow", "t", "packets", "mean_ms", "min_ms", "p50_ms",
-                          "p99_ms", "max_ms"};
+                          "p99_ms", "max_ms", "late"};
     const char *cols_nf[] = {"dir", "t", "packets", "mean_ms", "min_ms", "p50_ms", "p99_ms",
-                             "max_ms"};
+                             "max_ms", "late"};
     if (by_flow)
-        vnd_rows_columns(rows, 9, cols);
+        vnd_rows_columns(rows, 10, cols);
     else
-        vnd_rows_columns(rows, 8, cols_nf);
+        vnd_rows_columns(rows, 9, cols_nf);
     for (uint32_t k = 0; k < m.n; k++) {
         const struct dgroup *g = &gs[k];
-        double st[5];
-        vnd_step_stats(v + g->at, g->n, st);
         vnd_rows_text(rows, dn.name[g->dir]);
         if (by_flow)
             vnd_rows_text(rows, g->flow);
         vnd_rows_real(rows, g->t);
         vnd_rows_int(rows, g->n);
-        for (int i = 0; i < 5; i++)
-            vnd_rows_real(rows, st[i]);
+        if (g->n) {
+            double st[5];
+            vnd_step_stats(v + g->at, g->n, st);
+            for (int i = 0; i < 5; i++)
+                vnd_rows_real(rows, st[i]);
+        } else {
+            for (int i = 0; i < 5; i++)     /* late packets alone: NULL, as avg() */
+                vnd_rows_text(rows, NULL);
+        }
+        vnd_rows_int(rows, g->late);
     }
     sort_dirs = NULL;
     dirs_free(&dn);
@@ -391,27 +505,6 @@ struct lgroup {
     int dir;
     int64_t packets, lost, late;
 };
-
-/* Whether row r of side s, no end of a pair, left all the same later than
- * --window: the other side has a row of its key after that which is no
- * end of a pair either (the SQL's vnd_late).  Rows of a key are in time
- * order. */
-static bool left_late(const struct pairs_state *S, int s, uint32_t r)
-{
-    const struct side *a = &S->s[s], *b = &S->s[1 - s];
-    if (!a->has[r])
-        return false;
-    int64_t g = vnd_keyidx_find(&b->idx, a->k[r]);
-    if (g < 0)
-        return false;
-    double after = a->ts[r] + S->c->o->window;
-    for (uint32_t j = b->idx.start[g]; j < b->idx.start[g + 1]; j++) {
-        uint32_t o = b->idx.rows[j];
-        if (b->ts[o] > after && !paired(S, 1 - s, o))
-            return true;
-    }
-    return false;
-}
 
 static int cmp_lgroup(const void *x, const void *y)
 {
@@ -443,6 +536,7 @@ int vnd_diag_loss_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows,
         unload(&S);
         return rc;
     }
+    late_prepare(&S);
     size_t nf = (size_t)S.flows.n + 1;
     int64_t *sum[2] = {calloc(nf, sizeof(int64_t)), calloc(nf, sizeof(int64_t))};
     unsigned char *has[2] = {calloc(nf, 1), calloc(nf, 1)};

@@ -146,7 +146,7 @@ alice diag delay --diagnosis "$ID" --in ids_out --out server_in -f json >"$W/del
 ROWS='if type == "array" then . else .rows end'
 check "vnd diag delay across the hosts" jq -e "($ROWS) | length > 0" "$W/delay.json"
 check "... a small positive delay (under 50 ms)" \
-    jq -e "[($ROWS)[] | .mean_ms] | length > 0 and all(. >= 0 and . < 50)" "$W/delay.json"
+    jq -e "[($ROWS)[] | .mean_ms | select(. != null)] | length > 0 and all(. >= 0 and . < 50)" "$W/delay.json"
 alice diag throughput --diagnosis "$ID" -t server_in -f csv >"$W/thr.csv" 2>&1
 check "vnd diag throughput on hv2's trace" test $? -eq 0
 check_eq "... counts every row" \

@@ -453,6 +453,17 @@ static void test_loss_late(void)
                 "0.0,so>si,1,0,0,0.0\n",
                 "--window 2 pairs what was late");
     same(&vnd_diag_loss, &o, "--window 2");
+    /* delay: the late packets have no delay, and say so */
+    o.window = 1;
+    r = run(&vnd_diag_delay, &o);
+    CHECK(strstr(r, ",late\n") && strstr(r, "\nsi>so,0.0,4,") && strstr(r, ",1\nso>si,0.0,0,,,,,,1\n"),
+          "delay: 4 delays and 1 late one way, 1 late alone the other (NULL figures)");
+    if (!strstr(r, "so>si,0.0,0,,,,,,1"))
+        printf("# %s", r);
+    free(r);
+    same(&vnd_diag_delay, &o, "late packets");
+    o.by_flow = true;
+    same(&vnd_diag_delay, &o, "late packets, by flow");
 }
 
 static void test_correlate_order(void)

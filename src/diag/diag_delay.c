@@ -24,6 +24,29 @@ void vnd_diag_dir_expr(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const ch
     vnd_sb_free(&b);
 }
 
+/* A row of vnd_dl up to its v: "t, dir, [flow,] " of a packet entered at
+ * time `ts`, in direction `d` (>= 0: --in to --out); its flow's label is
+ * of the columns prefixed `pa` (`pb` where d < 0, when given). */
+static void dl_row(const struct vnd_diag_ctx *c, struct vnd_sb *sb, const char *ts,
+                   const char *d, const char *pa, const char *pb)
+{
+    vnd_diag_slot_expr(c, sb, ts, "vnd_origin.t0");
+    vnd_sb_printf(sb, " AS t,\n       ");
+    vnd_diag_dir_expr(c, sb, d);
+    vnd_sb_printf(sb, " AS dir,\n       ");
+    if (!c->o->by_flow)
+        return;
+    if (pb)
+        vnd_sb_printf(sb, "CASE WHEN %s >= 0 THEN ", d);
+    vnd_diag_flow_label(sb, pa);
+    if (pb) {
+        vnd_sb_printf(sb, " ELSE ");
+        vnd_diag_flow_label(sb, pb);
+        vnd_sb_printf(sb, " END");
+    }
+    vnd_sb_printf(sb, " AS flow, ");
+}
+
 static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
 {
     const struct vnd_diag_opts *o = c->o;
@@ -44,28 +67,11 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     vnd_sb_printf(sb, "),\n");
     vnd_diag_late(c, sb, "vnd_cand");
     vnd_sb_printf(sb, ",\nvnd_dl AS (SELECT ");
-    vnd_diag_slot_expr(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "vnd_origin.t0");
-    vnd_sb_printf(sb, " AS t,\n       ");
-    vnd_diag_dir_expr(c, sb, "d");
-    vnd_sb_printf(sb, " AS dir,\n       ");
-    if (o->by_flow) {
-        vnd_sb_printf(sb, "CASE WHEN d >= 0 THEN ");
-        vnd_diag_flow_label(sb, "i_");
-        vnd_sb_printf(sb, " ELSE ");
-        vnd_diag_flow_label(sb, "o_");
-        vnd_sb_printf(sb, " END AS flow, ");
-    }
+    dl_row(c, sb, "(CASE WHEN d >= 0 THEN i_ts ELSE o_ts END)", "d", "i_", "o_");
     vnd_sb_printf(sb, "abs(d) AS v FROM vnd_pairs CROSS JOIN vnd_origin\n"
                       "  UNION ALL SELECT ");
     /* a late packet: no delay (NULL), counted in its slot as late */
-    vnd_diag_slot_expr(c, sb, "e.ts", "vnd_origin.t0");
-    vnd_sb_printf(sb, ", ");
-    vnd_diag_dir_expr(c, sb, "e.dirn");
-    vnd_sb_printf(sb, ", ");
-    if (o->by_flow) {
-        vnd_diag_flow_label(sb, "e.");
-        vnd_sb_printf(sb, ", ");
-    }
+    dl_row(c, sb, "e.ts", "e.dirn", "e.", NULL);
     vnd_sb_printf(sb, "NULL\n    FROM vnd_cand e JOIN vnd_late l ON l.dirn = e.dirn AND l.ts = e.ts"
                       " AND l.k = e.k CROSS JOIN vnd_origin)\n");
     vnd_diag_stats_late(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t");

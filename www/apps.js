@@ -23,7 +23,7 @@ export const APPS = {
     y: ['mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'max_ms', 'packets', 'late'],
   },
   loss: {
-    summary: 'packets that entered a hop and never left, per slot and direction',
+    summary: 'packets that entered a hop and never left (or left late), per slot and direction',
     opts: [['in', 'table'], ['out', 'table'], ['by', 'choice', 'id', ['id', 'payload']],
            ['slot', 'seconds', 1], ['list', 'flag'], ['window', 'seconds', 1]],
     y: ['loss_rate', 'lost', 'late', 'packets'],

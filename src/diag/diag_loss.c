@@ -227,7 +227,7 @@ void vnd_diag_loss_sides_free(struct vnd_loss_side w[2])
 
 const struct vnd_diag_app vnd_diag_loss = {
     .name = "loss",
-    .summary = "packets that entered a hop and never left: per slot and direction",
+    .summary = "packets that entered a hop and never left (or left late): per slot and direction",
     .usage = "--in TABLE --out TABLE [--by id|payload] [--slot S] [--list] [--window S]",
     .need = VND_NEED_INOUT,
     .timed = true,

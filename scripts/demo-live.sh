@@ -175,11 +175,12 @@ sw_drops() {
         END { print s + 0 }'
 }
 SW_BEFORE=$(sw_drops)
+# the drop counter of tc -s output (a file, or standard input)
+drops() { sed -n 's/.*dropped \([0-9]*\).*/\1/p' "${1:--}" | head -1; }
 # the ids's drop counter over time: when it really began to drop (under
 # load a burst of c1's slow start may overflow it before c2 joins)
 ( while :; do
-      printf '%s %s\n' "$(date +%s.%N)" \
-          "$(tc -s -n "$TB_CAROL_IDS" qdisc show dev out | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)"
+      printf '%s %s\n' "$(date +%s.%N)" "$(tc -s -n "$TB_CAROL_IDS" qdisc show dev out | drops)"
       sleep 0.1
   done ) >"$WORK/tc.series" 2>/dev/null 9>&- & TC_SAMPLER=$!; PIDS+=($TC_SAMPLER)
 T_C1=$(date +%s.%N)
@@ -246,7 +247,6 @@ took
 
 # ------------------------------------------------------------------ truth
 step "VND against the truth"
-drops() { sed -n 's/.*dropped \([0-9]*\).*/\1/p' "$1" | head -1; }
 TC_DROPS=$(( $(drops "$WORK/tc.after") - $(drops "$WORK/tc.before") ))
 FIRST=$(jq '[.traces[] | .first_ts // empty] | min' <("$VND" status "$ID" -f json))
 JOIN_T=$(awk -v a="$T_C2" -v b="$FIRST" 'BEGIN { printf "%.3f", a - b }')

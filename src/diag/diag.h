@@ -304,13 +304,11 @@ char *vnd_diag_where_sql(const struct vnd_diag_ctx *c, const char *table,
  * over the rows of `from` (an SQL FROM item with columns `group_cols`, a
  * comma-separated list, and `v`, seconds), one row per group.  Percentiles
  * are nearest-rank, computed with window functions so both dialects run
- * them. */
+ * them.  With `late`, `from` also has rows of late packets (v NULL):
+ * packets, the statistics and the percentiles are the others', and a last
+ * column late counts them (delay). */
 void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *group_cols,
-                    const char *order);
-/* The same where `from` also has rows of late packets (v NULL): packets,
- * the statistics and the percentiles are the others', and a last column
- * late counts them (delay). */
-void vnd_diag_stats_late(struct vnd_sb *sb, const char *from, const char *group_cols);
+                    const char *order, bool late);
 
 /* Signed difference of two 32-bit sequence numbers, as SQL around the
  * expression `x`: the value in [-2^31, 2^31) congruent to x mod 2^32. */

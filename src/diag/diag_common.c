@@ -537,40 +537,27 @@ int vnd_diag_run(const struct vnd_diag_app *app, sqlite3 *db,
 /* ---- shared SQL pieces ---- */
 
 void vnd_diag_stats(struct vnd_sb *sb, const char *from, const char *g,
-                    const char *order)
+                    const char *order, bool late)
 {
     bool grouped = g && *g;
+    /* with late rows (v NULL): counted apart, ranked after the others
+     * (NULLS LAST), so the others' ranks and count stay theirs */
+    const char *n = late ? "count(v)" : "count(*)";
     vnd_sb_printf(sb,
-                  "SELECT %s%scount(*) AS packets, avg(v) * 1000 AS mean_ms,"
+                  "SELECT %s%s%s AS packets, avg(v) * 1000 AS mean_ms,"
                   " min(v) * 1000 AS min_ms,\n"
                   "       min(CASE WHEN rn >= 0.5 * cnt THEN v END) * 1000 AS p50_ms,\n"
                   "       min(CASE WHEN rn >= 0.99 * cnt THEN v END) * 1000 AS p99_ms,"
-                  " max(v) * 1000 AS max_ms\n"
-                  "FROM (SELECT %s%sv, row_number() OVER (%s%s ORDER BY v) AS rn,\n"
-                  "             count(*) OVER (%s%s) AS cnt FROM %s) st\n",
+                  " max(v) * 1000 AS max_ms%s\n"
+                  "FROM (SELECT %s%sv, row_number() OVER (%s%s ORDER BY v%s) AS rn,\n"
+                  "             %s OVER (%s%s) AS cnt FROM %s) st\n",
+                  grouped ? g : "", grouped ? ", " : "", n,
+                  late ? ",\n       count(*) - count(v) AS late" : "",
                   grouped ? g : "", grouped ? ", " : "",
-                  grouped ? g : "", grouped ? ", " : "",
-                  grouped ? "PARTITION BY " : "", grouped ? g : "",
-                  grouped ? "PARTITION BY " : "", grouped ? g : "", from);
+                  grouped ? "PARTITION BY " : "", grouped ? g : "", late ? " NULLS LAST" : "",
+                  n, grouped ? "PARTITION BY " : "", grouped ? g : "", from);
     if (grouped)
         vnd_sb_printf(sb, "GROUP BY %s ORDER BY %s", g, order ? order : g);
-}
-
-void vnd_diag_stats_late(struct vnd_sb *sb, const char *from, const char *g)
-{
-    /* NULLS LAST: the late rows after the others, whose ranks stay theirs */
-    vnd_sb_printf(sb,
-                  "SELECT %s, count(v) AS packets, avg(v) * 1000 AS mean_ms,"
-                  " min(v) * 1000 AS min_ms,\n"
-                  "       min(CASE WHEN rn >= 0.5 * cnt THEN v END) * 1000 AS p50_ms,\n"
-                  "       min(CASE WHEN rn >= 0.99 * cnt THEN v END) * 1000 AS p99_ms,"
-                  " max(v) * 1000 AS max_ms,\n"
-                  "       count(*) - count(v) AS late\n"
-                  "FROM (SELECT %s, v, row_number() OVER (PARTITION BY %s ORDER BY v NULLS LAST)"
-                  " AS rn,\n"
-                  "             count(v) OVER (PARTITION BY %s) AS cnt FROM %s) st\n"
-                  "GROUP BY %s ORDER BY %s",
-                  g, g, g, g, from, g, g);
 }
 
 void vnd_diag_late_free(struct vnd_sb *sb)

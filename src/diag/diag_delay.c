@@ -74,7 +74,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
     dl_row(c, sb, "e.ts", "e.dirn", "e.", NULL);
     vnd_sb_printf(sb, "NULL\n    FROM vnd_cand e JOIN vnd_late l ON l.dirn = e.dirn AND l.ts = e.ts"
                       " AND l.k = e.k CROSS JOIN vnd_origin)\n");
-    vnd_diag_stats_late(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t");
+    vnd_diag_stats(sb, "vnd_dl", o->by_flow ? "dir, flow, t" : "dir, t", NULL, true);
     return 0;
 }
 

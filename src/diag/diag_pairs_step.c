@@ -326,28 +326,26 @@ static void late_prepare(struct pairs_state *S)
     memset(S->free_row[1], 1, out->n + 1);
     const struct vnd_keyidx *ox = &out->idx;
     uint32_t npos = ox->start[ox->ngroups];
-    uint32_t *pos = xrealloc(NULL, (out->n + 1) * sizeof *pos), *grp = NULL;
-    grp = xrealloc(NULL, (npos + 1) * sizeof *grp);
-    for (uint32_t g = 0; g < ox->ngroups; g++)
-        for (uint32_t p = ox->start[g]; p < ox->start[g + 1]; p++) {
-            pos[ox->rows[p]] = p;
-            grp[p] = g;
-        }
+    uint32_t *pos = xrealloc(NULL, (out->n + 1) * sizeof *pos);
+    for (uint32_t p = 0; p < npos; p++)
+        pos[ox->rows[p]] = p;
+    /* the rows beside o of its key and time: positions are by (key, ts),
+     * so the run ends where either changes */
+#define SAME(q) (out->k[ox->rows[q]] == out->k[o] && out->ts[ox->rows[q]] == out->ts[o])
     for (uint32_t i = 0; i < in->n; i++) {
         if (!paired(S, 0, i))
             continue;
         uint32_t o = S->best[0][i];
         if (!S->free_row[1][o])
             continue;                   /* its time's rows are marked */
-        uint32_t p = pos[o], g = grp[p];
-        double ts = out->ts[o];
-        for (uint32_t q = p; q > ox->start[g] && out->ts[ox->rows[q - 1]] == ts; q--)
+        uint32_t p = pos[o];
+        for (uint32_t q = p; q > 0 && SAME(q - 1); q--)
             S->free_row[1][ox->rows[q - 1]] = 0;
-        for (uint32_t q = p; q < ox->start[g + 1] && out->ts[ox->rows[q]] == ts; q++)
+        for (uint32_t q = p; q < npos && SAME(q); q++)
             S->free_row[1][ox->rows[q]] = 0;
     }
+#undef SAME
     free(pos);
-    free(grp);
     for (int s = 0; s < 2; s++) {
         const struct vnd_keyidx *x = &S->s[s].idx;
         uint32_t n = x->start[x->ngroups];
@@ -387,6 +385,33 @@ static bool left_late(const struct pairs_state *S, int s, uint32_t r)
     return lo < b->idx.start[g + 1] && S->next_free[1 - s][lo] != NONE;
 }
 
+/* delay's groups (slot, flow, direction) as they are met */
+struct dgroups {
+    const struct pairs_state *S;
+    double slot;
+    bool by_flow;
+    struct vnd_gmap m;
+    struct dgroup *gs;
+    size_t capg;
+};
+
+/* The group of the packet that entered at row `row` of side `dir`. */
+static uint32_t dgroup_of(struct dgroups *G, int dir, uint32_t row)
+{
+    const struct pairs_state *S = G->S;
+    double t = vnd_step_slot(S->s[dir].ts[row], S->t0, G->slot);
+    int flow = G->by_flow ? S->s[dir].flow[row] : -1;
+    /* NULL labels are one group, as in the SQL's GROUP BY flow */
+    if (flow >= 0 && !S->flows.f[flow].label)
+        flow = -1;
+    uint32_t g = vnd_gmap_get(&G->m, vnd_dkey(t), flow, dir);
+    if (g >= G->capg) {
+        G->capg = G->capg ? 2 * G->capg : 256;
+        G->gs = xrealloc(G->gs, G->capg * sizeof *G->gs);
+    }
+    return g;
+}
+
 int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows, char **err)
 {
     struct pairs_state S;
@@ -397,45 +422,28 @@ int vnd_diag_delay_step(const struct vnd_diag_ctx *c, struct vnd_diag_rows *rows
     }
     bool by_flow = c->o->by_flow;
     late_prepare(&S);
-    struct vnd_gmap m = {0};
+    struct dgroups G = {&S, c->o->slot, by_flow, {0}, NULL, 0};
     uint32_t *gof = xrealloc(NULL, (S.np + 1) * sizeof *gof);
-    uint32_t *lof = NULL;               /* the groups of the late packets */
+    /* each pair under the side it entered from */
+    for (size_t k = 0; k < S.np; k++) {
+        int dir = S.p[k].d >= 0 ? 0 : 1;
+        gof[k] = dgroup_of(&G, dir, dir == 0 ? S.p[k].i : S.p[k].o);
+    }
+    /* and each late packet, under the side it entered from */
+    uint32_t *lof = NULL;
     size_t nl = 0, capl = 0;
-    struct dgroup *gs = NULL;
-    size_t capg = 0;
-    /* each pair under the side it entered from; then each late packet */
-    for (size_t k = 0; k < S.np + S.s[0].n + S.s[1].n; k++) {
-        int dir;
-        uint32_t row;
-        if (k < S.np) {
-            dir = S.p[k].d >= 0 ? 0 : 1;
-            row = dir == 0 ? S.p[k].i : S.p[k].o;
-        } else {
-            dir = k - S.np < S.s[0].n ? 0 : 1;
-            row = (uint32_t)(k - S.np - (dir ? S.s[0].n : 0));
+    for (int dir = 0; dir < 2; dir++)
+        for (uint32_t row = 0; row < S.s[dir].n; row++) {
             if (!S.free_row[dir][row] || !left_late(&S, dir, row))
                 continue;
-        }
-        double t = vnd_step_slot(S.s[dir].ts[row], S.t0, c->o->slot);
-        int flow = by_flow ? S.s[dir].flow[row] : -1;
-        /* NULL labels are one group, as in the SQL's GROUP BY flow */
-        if (flow >= 0 && !S.flows.f[flow].label)
-            flow = -1;
-        uint32_t g = vnd_gmap_get(&m, vnd_dkey(t), flow, dir);
-        if (g >= capg) {
-            capg = capg ? 2 * capg : 256;
-            gs = xrealloc(gs, capg * sizeof *gs);
-        }
-        if (k < S.np) {
-            gof[k] = g;
-        } else {
             if (nl == capl) {
                 capl = capl ? 2 * capl : 64;
                 lof = xrealloc(lof, capl * sizeof *lof);
             }
-            lof[nl++] = g;
+            lof[nl++] = dgroup_of(&G, dir, row);
         }
-    }
+    struct vnd_gmap m = G.m;
+    struct dgroup *gs = G.gs;
     for (uint32_t g = 0; g < m.n; g++) {
         const int64_t *key = &m.k[3 * (size_t)g];
         gs[g] = (struct dgroup){(int)key[2], key[1] >= 0 ? S.flows.f[key[1]].label : NULL,

@@ -292,7 +292,7 @@ static int build(const struct vnd_diag_ctx *c, struct vnd_sb *sb, char **err)
         }
     }
     vnd_sb_printf(sb, ")\n");
-    vnd_diag_stats(sb, "vnd_r", o->by_flow ? "flow, t" : "t", NULL);
+    vnd_diag_stats(sb, "vnd_r", o->by_flow ? "flow, t" : "t", NULL, false);
     return 0;
 }
 

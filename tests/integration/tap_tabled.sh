@@ -86,7 +86,7 @@ nsx ping -f -w 3 -q 10.78.0.2 >/dev/null 2>&1 & FLOOD=$!
 CLEANUP_PIDS="$CLEANUP_PIDS $FLOOD"
 sleep 0.5; kill -STOP "$PID"; sleep 1; kill -CONT "$PID"
 # updated as the API writes a REAL (17 digits: the same double back);
-# SQLite's printf would round it to 16 (CI: one row off at the edge)
+# SQLite's printf('%.17g') gives 15 digits (CI: one row off at the edge)
 LAGQ="select updated, (select count(*) from t_out where ts < updated) from vnd_meta where trace = 't_out'"
 while kill -0 "$FLOOD" 2>/dev/null; do q "$LAGQ" >>"$W/lag"; done
 for i in 1 2 3 4 5; do q "$LAGQ" >>"$W/lag"; sleep 0.1; done

@@ -7,10 +7,11 @@
 
 #include "util/util.h"
 
-enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, TAG_IP4, TAG_IP6, TAG_XREAL };
-/* the version written; versions 1 (no address tags) and 2 (no TAG_XREAL)
- * are read too */
-enum { VERSION = 3 };
+enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT, TAG_BLOB, TAG_SAME, TAG_IP4, TAG_IP6, TAG_XREAL,
+       TAG_COUNT };
+/* the version written; versions 1 (no address tags), 2 (no TAG_XREAL)
+ * and 3 (a tag before each value, no row header) are read too */
+enum { VERSION = 4 };
 
 /* A REAL is written as TAG_XREAL when its bits XOR the row before's take
  * fewer varint bytes than its own 8: up to 49 bits, 7 bytes. */
@@ -78,6 +79,28 @@ static inline bool same(const uint8_t *a, const uint8_t *b, size_t n)
     return n == 0 || a[0] == b[0];
 }
 
+/* The row header's bits (version 4). */
+enum {
+    HEAD_SAME_TAGS = 1,     /* the row's tags are the row before's: none written */
+    HEAD_NEXT = 2,          /* its rowid is the row before's + 1: no delta written */
+    HEAD_BITS = 3
+};
+
+/* Grows the per-column memory of the row before to ncols columns. */
+static void grow_columns(struct vnd_packed_block *b, int ncols)
+{
+    size_t n = (size_t)ncols;
+    b->prev_off = vnd_xrealloc(b->prev_off, n * sizeof *b->prev_off);
+    b->prev_len = vnd_xrealloc(b->prev_len, n * sizeof *b->prev_len);
+    b->prev_num = vnd_xrealloc(b->prev_num, n * sizeof *b->prev_num);
+    b->prev_kind = vnd_xrealloc(b->prev_kind, n);
+    b->prev_tag = vnd_xrealloc(b->prev_tag, n);
+    b->full_tag = vnd_xrealloc(b->full_tag, n);
+    b->row_tag = vnd_xrealloc(b->row_tag, n);
+    b->row_off = vnd_xrealloc(b->row_off, n * sizeof *b->row_off);
+    b->prev_cols = ncols;
+}
+
 void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_value *v,
                     int ncols)
 {
@@ -88,22 +111,29 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         b->first = rowid;
         b->last = rowid;
     }
-    if (ncols > b->prev_cols) {
-        b->prev_off = vnd_xrealloc(b->prev_off, (size_t)ncols * sizeof *b->prev_off);
-        b->prev_len = vnd_xrealloc(b->prev_len, (size_t)ncols * sizeof *b->prev_len);
-        b->prev_num = vnd_xrealloc(b->prev_num, (size_t)ncols * sizeof *b->prev_num);
-        b->prev_kind = vnd_xrealloc(b->prev_kind, (size_t)ncols * sizeof *b->prev_kind);
-        b->prev_cols = ncols;
-    }
-    /* room for the row's fixed-size values at once (a varint is at most
-     * 10 bytes, an IPv6 address 17 with its tag), then written through one
-     * pointer: a capacity check per value was a quarter of the writer's
-     * time, and a pass over the row to size it a tenth; text and blobs
-     * check for their bytes */
-    uint8_t *o = reserve(b, 10 + (size_t)ncols * 17);
-    o = varint_at(o, (uint64_t)rowid - (uint64_t)b->last);
+    if (ncols > b->prev_cols)
+        grow_columns(b, ncols);
+    /* room for the row's fixed-size parts at once (its header, a delta of
+     * at most 10 bytes, its tags, at most 16 bytes a value), then written
+     * through one pointer: a capacity check per value was a quarter of
+     * the writer's time, and a pass over the row to size it a tenth;
+     * text and blobs check for their bytes */
+    size_t ntag = ((size_t)ncols + 1) / 2;
+    size_t row = b->len;
+    uint8_t *o = reserve(b, 1 + 10 + ntag + (size_t)ncols * 16) + 1;
+    uint8_t head = 0;
+    uint64_t delta = (uint64_t)rowid - (uint64_t)b->last;
+    if (b->n && delta == 1)
+        head |= HEAD_NEXT;
+    else
+        o = varint_at(o, delta);
+    size_t vals = (size_t)(o - b->p) + ntag;      /* the values, after the tags */
+    o = b->p + vals;
     b->last = rowid;
     b->n++;
+    bool later = b->n > 1;
+    uint8_t *tag = b->row_tag;
+    int nfull = 0;              /* values written out in full, for the next row */
     for (int c = 0; c < ncols; c++) {
         uint8_t *start = o;
         switch (v[c].type) {
@@ -111,14 +141,14 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             /* the same as the row before's: compared as a number, not
              * encoded and compared as bytes (the same tags either way) */
             uint64_t u = (uint64_t)v[c].i;
-            bool same_int = b->n > 1 && b->prev_kind[c] == PREV_INT && b->prev_num[c] == u;
+            bool same_int = later && b->prev_kind[c] == PREV_INT && b->prev_num[c] == u;
             b->prev_num[c] = u;
             b->prev_kind[c] = PREV_INT;
             b->prev_len[c] = 0;         /* not a value same() may compare with */
             if (same_int) {
-                *o++ = TAG_SAME;
+                tag[c] = TAG_SAME;
             } else {
-                *o++ = TAG_INT;
+                tag[c] = TAG_INT;
                 o = varint_at(o, (u << 1) ^ (uint64_t)(v[c].i >> 63));   /* zigzag */
             }
             continue;
@@ -129,18 +159,18 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
              * varint (IPFIX rows: 27 bytes of 52 were times, now 10) */
             uint64_t u, x;
             memcpy(&u, &v[c].d, 8);
-            bool after_real = b->n > 1 && b->prev_kind[c] == PREV_REAL;
+            bool after_real = later && b->prev_kind[c] == PREV_REAL;
             x = u ^ b->prev_num[c];
             b->prev_num[c] = u;
             b->prev_kind[c] = PREV_REAL;
             b->prev_len[c] = 0;
             if (after_real && !x) {
-                *o++ = TAG_SAME;
+                tag[c] = TAG_SAME;
             } else if (after_real && x < XREAL_MAX) {
-                *o++ = TAG_XREAL;
+                tag[c] = TAG_XREAL;
                 o = varint_at(o, x);
             } else {
-                *o++ = TAG_REAL;
+                tag[c] = TAG_REAL;
                 u = htole64(u);         /* one store, not eight */
                 memcpy(o, &u, 8);
                 o += 8;
@@ -149,14 +179,14 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         }
         case VND_SQL_TEXT:
         case VND_SQL_BLOB:
-            /* its tag, length and bytes, and the rest of the row's fixed room */
-            if (v[c].slen > 15) {     /* more than the 17 bytes each column has */
-                size_t at = (size_t)(o - b->p), prev = (size_t)(start - b->p);
+            /* its length and bytes, and the rest of the row's fixed room */
+            if (v[c].slen > 15) {     /* more than the 16 bytes each column has */
+                size_t at = (size_t)(o - b->p);
                 b->len = at;
-                o = reserve(b, v[c].slen + (size_t)(ncols - c) * 17);
-                start = b->p + prev;
+                o = reserve(b, 10 + v[c].slen + (size_t)(ncols - c) * 16);
+                start = o;
             }
-            *o++ = v[c].type == VND_SQL_TEXT ? TAG_TEXT : TAG_BLOB;
+            tag[c] = v[c].type == VND_SQL_TEXT ? TAG_TEXT : TAG_BLOB;
             o = varint_at(o, v[c].slen);
             if (v[c].slen)
                 memcpy(o, v[c].s, v[c].slen);
@@ -166,33 +196,55 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             /* its 4 or 16 bytes, as they came (not its text: 5 bytes for
              * an IPv4 address, not 9 to 16) */
             if (v[c].slen == 4) {
-                *o++ = TAG_IP4;
+                tag[c] = TAG_IP4;
                 memcpy(o, v[c].s, 4);
                 o += 4;
             } else if (v[c].slen == 16) {
-                *o++ = TAG_IP6;
+                tag[c] = TAG_IP6;
                 memcpy(o, v[c].s, 16);
                 o += 16;
             } else {
-                *o++ = TAG_NULL;
+                tag[c] = TAG_NULL;
             }
             break;
         default:
-            *o++ = TAG_NULL;
+            tag[c] = TAG_NULL;
             break;
         }
         b->prev_kind[c] = PREV_OTHER;
         size_t len = (size_t)(o - start), off = (size_t)(start - b->p);
-        if (b->n > 1 && len > 1 && b->prev_len[c] == len
+        if (later && len && b->full_tag[c] == tag[c] && b->prev_len[c] == len
             && same(b->p + b->prev_off[c], start, len)) {
-            *start = TAG_SAME;
-            o = start + 1;
-        } else {
-            b->prev_off[c] = off;
+            tag[c] = TAG_SAME;
+            o = start;
+        } else if (tag[c] != TAG_NULL) {
+            b->full_tag[c] = tag[c];
             b->prev_len[c] = len;
+            b->row_off[nfull].c = c;
+            b->row_off[nfull++].off = off;
+        } else {
+            b->prev_len[c] = 0;         /* nothing same() may compare with */
         }
     }
-    b->len = (size_t)(o - b->p);
+    /* the tags: none when they are the row before's (rows of flow records
+     * repeat theirs: 13 of a row's 42 bytes were tags), else two a byte */
+    size_t gap = 0;
+    uint8_t *tags = b->p + vals - ntag;
+    if (later && !memcmp(tag, b->prev_tag, (size_t)ncols)) {
+        head |= HEAD_SAME_TAGS;
+        memmove(tags, b->p + vals, (size_t)(o - (b->p + vals)));
+        gap = ntag;
+    } else {
+        for (size_t i = 0; i < ntag; i++) {
+            int c = 2 * (int)i;
+            tags[i] = (uint8_t)(tag[c] | (c + 1 < ncols ? tag[c + 1] << 4 : 0));
+        }
+        memcpy(b->prev_tag, tag, (size_t)ncols);
+    }
+    b->p[row] = head;
+    for (int i = 0; i < nfull; i++)
+        b->prev_off[b->row_off[i].c] = b->row_off[i].off - gap;
+    b->len = (size_t)(o - b->p) - gap;
 }
 
 void vnd_packed_clear(struct vnd_packed_block *b)
@@ -208,6 +260,10 @@ void vnd_packed_free(struct vnd_packed_block *b)
     free(b->prev_len);
     free(b->prev_num);
     free(b->prev_kind);
+    free(b->prev_tag);
+    free(b->full_tag);
+    free(b->row_tag);
+    free(b->row_off);
     memset(b, 0, sizeof *b);
 }
 
@@ -229,28 +285,29 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 }
 
 int vnd_packed_open(struct vnd_packed_reader *r, const uint8_t *p, size_t n, int64_t first,
-                    uint8_t *reals)
+                    uint8_t *room)
 {
-    if (!p || n < 1 || p[0] < 1 || p[0] > VERSION)
+    if (!p || n < 1 || p[0] < 1 || p[0] > VERSION || !room)
         return -1;
-    r->reals = reals;
+    r->version = p[0];
+    r->room = room;
     r->p = p + 1;
     r->end = p + n;
     r->rowid = first;
     r->started = 0;
+    r->ncols = 0;
     return 0;
 }
 
-/* Skips the value at *p: 0, or -1 when it does not fit. */
-static int skip_value(const uint8_t **p, const uint8_t *end)
+/* Skips a value of `tag` at *p: 0, or -1 when it does not fit or the tag
+ * is not a value's. */
+static int skip_value(uint8_t tag, const uint8_t **p, const uint8_t *end)
 {
-    if (*p >= end)
-        return -1;
-    uint8_t tag = *(*p)++;
     uint64_t n;
     switch (tag) {
     case TAG_NULL: return 0;
-    case TAG_INT: return get_varint(p, end, &n);
+    case TAG_INT:
+    case TAG_XREAL: return get_varint(p, end, &n);
     case TAG_REAL:
         if (end - *p < 8)
             return -1;
@@ -273,67 +330,110 @@ static int skip_value(const uint8_t **p, const uint8_t *end)
     }
 }
 
-/* A TAG_XREAL at r->p of column c, whose row before's value is at *col:
- * the REAL rebuilt in the reader's room for column c, and *col pointed at
- * it.  0, or -1 when it does not follow a REAL or does not fit. */
-static int xreal(struct vnd_packed_reader *r, const uint8_t **col, int c)
+/* The reader's room (packed.h): each column's rebuilt REAL, the tag of
+ * its value, and the tag its row gave it. */
+static uint8_t *real_room(const struct vnd_packed_reader *r, int c)
 {
-    uint64_t x, u;
-    r->p++;
-    if (**col != TAG_REAL || get_varint(&r->p, r->end, &x) || x >= XREAL_MAX)
-        return -1;
-    memcpy(&u, *col + 1, 8);                    /* little-endian, as written */
-    u = htole64(le64toh(u) ^ x);
-    uint8_t *at = r->reals + (size_t)c * 9;     /* *col may be here: read first */
-    at[0] = TAG_REAL;
-    memcpy(at + 1, &u, 8);
-    *col = at;
-    return 0;
+    return r->room + (size_t)c * 8;
+}
+
+static uint8_t *value_tags(const struct vnd_packed_reader *r)
+{
+    return r->room + (size_t)r->ncols * 8;
+}
+
+static uint8_t *row_tags(const struct vnd_packed_reader *r)
+{
+    return r->room + (size_t)r->ncols * 9;
+}
+
+/* Column c's value at *p, of the row's tag t: col[c] and its value's tag
+ * set, *p past it.  TAG_SAME keeps the row before's; TAG_XREAL rebuilds
+ * the REAL from the row before's.  0, or -1 for damage. */
+static int column(struct vnd_packed_reader *r, const uint8_t **col, int c, uint8_t t,
+                  bool first)
+{
+    uint8_t *vt = value_tags(r);
+    if (t == TAG_SAME)
+        return first ? -1 : 0;          /* col[c] still points at the row before's */
+    if (t == TAG_XREAL) {
+        uint64_t x, u;
+        if (first || vt[c] != TAG_REAL || get_varint(&r->p, r->end, &x) || x >= XREAL_MAX)
+            return -1;
+        memcpy(&u, col[c], 8);                  /* little-endian, as written */
+        u = htole64(le64toh(u) ^ x);
+        uint8_t *at = real_room(r, c);          /* col[c] may be here: read first */
+        memcpy(at, &u, 8);
+        col[c] = at;
+        return 0;
+    }
+    vt[c] = t;
+    col[c] = r->p;
+    return skip_value(t, &r->p, r->end);
 }
 
 int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols)
 {
     if (r->p >= r->end)
         return 0;
-    uint64_t delta;
-    if (get_varint(&r->p, r->end, &delta))
+    if (r->started && ncols != r->ncols)
+        return -1;
+    r->ncols = ncols;
+    bool first = !r->started;
+    uint8_t head = 0;
+    uint64_t delta = 1;
+    if (r->version >= 4) {
+        head = *r->p++;
+        if (head & ~HEAD_BITS || (first && head))
+            return -1;
+    }
+    if (!(head & HEAD_NEXT) && get_varint(&r->p, r->end, &delta))
         return -1;
     /* rowids grow within a block: only the first row's delta is 0 */
-    bool first = !r->started;
     if ((delta == 0) != first || delta > (uint64_t)INT64_MAX - (uint64_t)r->rowid)
         return -1;
     r->started = 1;
     r->rowid += (int64_t)delta;
-    for (int c = 0; c < ncols; c++) {
-        if (r->p < r->end && *r->p == TAG_SAME) {
-            /* col[c] still points at the row before's value */
-            if (first)
+    if (r->version < 4) {
+        /* a tag before each value */
+        for (int c = 0; c < ncols; c++) {
+            if (r->p >= r->end || column(r, col, c, *r->p++, first))
                 return -1;
-            r->p++;
-            continue;
         }
-        if (r->p < r->end && *r->p == TAG_XREAL) {
-            if (first || !r->reals || xreal(r, &col[c], c))
-                return -1;
-            continue;
-        }
-        col[c] = r->p;
-        if (skip_value(&r->p, r->end))
-            return -1;
+        return 1;
     }
+    uint8_t *rt = row_tags(r);
+    if (!(head & HEAD_SAME_TAGS)) {
+        size_t ntag = ((size_t)ncols + 1) / 2;
+        if ((size_t)(r->end - r->p) < ntag)
+            return -1;
+        for (int c = 0; c < ncols; c++) {
+            rt[c] = (uint8_t)(r->p[c / 2] >> (c % 2 ? 4 : 0) & 0xf);
+            if (rt[c] >= TAG_COUNT)
+                return -1;
+        }
+        if (ncols % 2 && r->p[ntag - 1] >> 4)
+            return -1;                  /* the unused half of the last byte */
+        r->p += ntag;
+    }
+    for (int c = 0; c < ncols; c++)
+        if (column(r, col, c, rt[c], first))
+            return -1;
     return 1;
 }
 
-void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *out)
+void vnd_packed_value(const struct vnd_packed_reader *r, const uint8_t *const *col, int c,
+                      struct vnd_value *out)
 {
     /* the row was checked by vnd_packed_next */
-    const uint8_t *p = at + 1;
+    const uint8_t *p = col[c];
+    uint8_t tag = value_tags(r)[c];
     uint64_t u = 0;
     memset(out, 0, sizeof *out);
     out->type = VND_SQL_NULL;
-    switch (*at) {
+    switch (tag) {
     case TAG_INT:
-        get_varint(&p, end, &u);
+        get_varint(&p, r->end, &u);
         out->type = VND_SQL_INTEGER;
         out->i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
         break;
@@ -345,8 +445,8 @@ void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *o
         break;
     case TAG_TEXT:
     case TAG_BLOB:
-        get_varint(&p, end, &u);
-        out->type = *at == TAG_TEXT ? VND_SQL_TEXT : VND_SQL_BLOB;
+        get_varint(&p, r->end, &u);
+        out->type = tag == TAG_TEXT ? VND_SQL_TEXT : VND_SQL_BLOB;
         out->s = (const char *)p;
         out->slen = (size_t)u;
         break;
@@ -354,7 +454,7 @@ void vnd_packed_value(const uint8_t *at, const uint8_t *end, struct vnd_value *o
     case TAG_IP6:
         out->type = VND_SQL_ADDR;
         out->s = (const char *)p;
-        out->slen = *at == TAG_IP4 ? 4 : 16;
+        out->slen = tag == TAG_IP4 ? 4 : 16;
         break;
     default: break;
     }

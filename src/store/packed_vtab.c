@@ -41,7 +41,7 @@ struct pk_cursor {
     sqlite3_stmt *blocks;   /* last, first, ncols, rows, n in rowid order */
     struct vnd_packed_reader rd;
     const uint8_t **col;
-    uint8_t *reals;         /* the reader's room for REALs (packed.h) */
+    uint8_t *room;          /* the reader's room (packed.h) */
     int64_t block;          /* its last rowid, for an error message */
     int64_t n, pos;         /* the block's rows; the cursor's row in it */
     int64_t at;             /* the row the reader is on (-1: none yet) */
@@ -147,19 +147,19 @@ static int pk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
     struct pk_vtab *v = (struct pk_vtab *)vt;
     struct pk_cursor *c = sqlite3_malloc(sizeof *c);
     const uint8_t **col = sqlite3_malloc64(sizeof *col * (size_t)v->ncols);
-    uint8_t *reals = sqlite3_malloc64(VND_PACKED_REALS(v->ncols));
+    uint8_t *room = sqlite3_malloc64(VND_PACKED_ROOM(v->ncols));
     char *sql = sqlite3_mprintf("SELECT last, first, ncols, rows, n FROM \"%w" VND_PACKED_SUFFIX
                                 "\" ORDER BY last", v->name);
-    if (!c || !col || !reals || !sql) {
+    if (!c || !col || !room || !sql) {
         sqlite3_free(c);
         sqlite3_free(col);
-        sqlite3_free(reals);
+        sqlite3_free(room);
         sqlite3_free(sql);
         return SQLITE_NOMEM;
     }
     memset(c, 0, sizeof *c);
     c->col = col;
-    c->reals = reals;
+    c->room = room;
     c->eof = 1;
     int rc = sqlite3_prepare_v2(v->db, sql, -1, &c->blocks, NULL);
     sqlite3_free(sql);
@@ -168,7 +168,7 @@ static int pk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
         vt->zErrMsg = sqlite3_mprintf("%s: its blocks cannot be read: %s", v->name,
                                       sqlite3_errmsg(v->db));
         sqlite3_free(col);
-        sqlite3_free(reals);
+        sqlite3_free(room);
         sqlite3_free(c);
         return rc;
     }
@@ -181,7 +181,7 @@ static int pk_close(sqlite3_vtab_cursor *cur)
     struct pk_cursor *c = (struct pk_cursor *)cur;
     sqlite3_finalize(c->blocks);
     sqlite3_free(c->col);
-    sqlite3_free(c->reals);
+    sqlite3_free(c->room);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -235,7 +235,7 @@ static int pk_next(sqlite3_vtab_cursor *cur)
     c->at = -1;
     if (sqlite3_column_int64(c->blocks, 2) != v->ncols || c->n < 1
         || vnd_packed_open(&c->rd, p, (size_t)n, sqlite3_column_int64(c->blocks, 1),
-                           c->reals))
+                           c->room))
         return damaged(c);
     c->eof = 0;
     return SQLITE_OK;
@@ -266,7 +266,7 @@ static int pk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
     if (rc != SQLITE_OK)
         return rc;
     struct vnd_value v;
-    vnd_packed_value(c->col[i], c->rd.end, &v);
+    vnd_packed_value(&c->rd, c->col, i, &v);
     switch (v.type) {
     case VND_SQL_INTEGER: sqlite3_result_int64(ctx, v.i); break;
     case VND_SQL_REAL: sqlite3_result_double(ctx, v.d); break;

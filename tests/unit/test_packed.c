@@ -66,7 +66,7 @@ static void test_codec(void)
     CHECK_EQ_INT(b.last, 1000 + 3 * 299, "its last rowid");
     struct vnd_packed_reader rd;
     const uint8_t *col[NCOLS];
-    uint8_t reals[VND_PACKED_REALS(NCOLS)];
+    uint8_t reals[VND_PACKED_ROOM(NCOLS)];
     CHECK(vnd_packed_open(&rd, b.p, b.len, b.first, reals) == 0, "the block opens");
     int rows = 0, bad = 0;
     while (vnd_packed_next(&rd, col, NCOLS) == 1) {
@@ -75,7 +75,7 @@ static void test_codec(void)
             bad++;
         for (int c = 0; c < NCOLS; c++) {
             struct vnd_value got;
-            vnd_packed_value(col[c], rd.end, &got);
+            vnd_packed_value(&rd, col, c, &got);
             if (!vnd_value_eq(&got, &v[c]))
                 bad++;
         }
@@ -96,7 +96,7 @@ static void test_codec(void)
         while ((r = vnd_packed_next(&rd, col, NCOLS)) == 1)
             for (int c = 0; c < NCOLS; c++, k++) {
                 struct vnd_value got;
-                vnd_packed_value(col[c], rd.end, &got);
+                vnd_packed_value(&rd, col, c, &got);
             }
         cuts_ok += r <= 0;
         free(copy);
@@ -106,16 +106,50 @@ static void test_codec(void)
     uint8_t v1[] = {1, 0, 1, 2};
     struct vnd_value got;
     CHECK(vnd_packed_open(&rd, v1, sizeof v1, 1, reals) == 0 && vnd_packed_next(&rd, col, 1) == 1
-              && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_INTEGER && got.i == 1),
+              && (vnd_packed_value(&rd, col, 0, &got), got.type == VND_SQL_INTEGER && got.i == 1),
           "a block of version 1 (before addresses as bytes) is read");
     uint8_t v2[] = {2, 0, 6, 10, 0, 0, 1};
     CHECK(vnd_packed_open(&rd, v2, sizeof v2, 1, reals) == 0 && vnd_packed_next(&rd, col, 1) == 1
-              && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_ADDR && got.slen == 4),
+              && (vnd_packed_value(&rd, col, 0, &got), got.type == VND_SQL_ADDR && got.slen == 4),
           "a block of version 2 (before REALs as XORs) is read");
+    uint8_t v3[] = {3, 0, 1, 2, 1, 5};
+    CHECK(vnd_packed_open(&rd, v3, sizeof v3, 1, reals) == 0 && vnd_packed_next(&rd, col, 1) == 1
+              && vnd_packed_next(&rd, col, 1) == 1 && rd.rowid == 2
+              && (vnd_packed_value(&rd, col, 0, &got), got.type == VND_SQL_INTEGER && got.i == 1),
+          "a block of version 3 (a tag before each value) is read");
+    /* version 4: a header byte, the delta unless it is 1, the tags two a
+     * byte unless they are the row before's */
+    uint8_t v4[] = {4, 0, 0, 0x01, 2, 3, 4, 0, 3, 0x05, 2, 0x01, 6};
+    int64_t want4[][2] = {{1, 1}, {2, 2}, {5, 2}, {6, 3}};
+    int ok4 = vnd_packed_open(&rd, v4, sizeof v4, 1, reals) == 0;
+    for (int r = 0; r < 4; r++)
+        ok4 = ok4 && vnd_packed_next(&rd, col, 1) == 1 && rd.rowid == want4[r][0]
+              && (vnd_packed_value(&rd, col, 0, &got), got.type == VND_SQL_INTEGER)
+              && got.i == want4[r][1];
+    CHECK(ok4 && vnd_packed_next(&rd, col, 1) == 0,
+          "a block of version 4: rows one after the other, tags repeated, a delta, a repeat");
+    static const struct {
+        uint8_t p[6];
+        size_t n;
+        int ncols;
+        const char *what;
+    } bad4[] = {
+        {{4, 0x04, 0, 0x01, 2}, 5, 1, "a header bit no version has"},
+        {{4, 0x02, 0x01, 2}, 4, 1, "a first row one after the row before"},
+        {{4, 0x01, 0, 2}, 4, 1, "a first row with the row before's tags"},
+        {{4, 0, 0, 0x09}, 4, 1, "a tag past the last"},
+        {{4, 0, 0, 0x11, 2}, 5, 1, "an odd column count's unused half-byte set"},
+        {{4, 0, 0, 0x11}, 4, 3, "tags cut short"},
+        {{4, 0, 0, 0x08, 1}, 5, 1, "an XOR in the first row"},
+    };
+    for (size_t i = 0; i < sizeof bad4 / sizeof bad4[0]; i++) {
+        vnd_packed_open(&rd, bad4[i].p, bad4[i].n, 1, reals);
+        CHECK(vnd_packed_next(&rd, col, bad4[i].ncols) == -1, "version 4: %s is damage", bad4[i].what);
+    }
     uint8_t short_addr[] = {2, 0, 7, 0x20, 0x01, 0x0d, 0xb8};
     vnd_packed_open(&rd, short_addr, sizeof short_addr, 1, reals);
     CHECK(vnd_packed_next(&rd, col, 1) == -1, "an IPv6 address cut short is damage");
-    uint8_t wrong_version[] = {4, 0, 0};
+    uint8_t wrong_version[] = {5, 0, 0};
     CHECK(vnd_packed_open(&rd, wrong_version, sizeof wrong_version, 1, reals) == -1,
           "another version is refused");
     uint8_t same_first[] = {1, 0, 5, 0, 0, 0, 0};
@@ -154,7 +188,7 @@ static void test_same_edges(void)
                 vnd_packed_add(&b, r + 1, &v[r], 1);
             struct vnd_packed_reader rd;
             const uint8_t *col[1];
-            uint8_t reals[VND_PACKED_REALS(1)];
+            uint8_t reals[VND_PACKED_ROOM(1)];
             vnd_packed_open(&rd, b.p, b.len, b.first, reals);
             for (int r = 0; r < 3; r++) {
                 struct vnd_value got;
@@ -162,11 +196,13 @@ static void test_same_edges(void)
                     wrong++;
                     break;
                 }
-                vnd_packed_value(col[0], rd.end, &got);
+                vnd_packed_value(&rd, col, 0, &got);
                 wrong += got.slen != (size_t)len || memcmp(got.s, v[r].s, (size_t)len) != 0;
             }
-            /* version, three rowid steps, two values in full, one repeat tag */
-            repeats += b.len == 1 + 3 + 2 * (2 + (size_t)len) + 1;
+            /* the version; three row headers; the first row's delta and
+             * tags; two values in full (a length and the bytes); the
+             * third row's tags (a repeat, not text) */
+            repeats += b.len == 1 + 3 + 2 + 2 * (1 + (size_t)len) + 1;
             tried++;
             vnd_packed_free(&b);
         }
@@ -197,14 +233,14 @@ static void test_long_values(void)
     }
     struct vnd_packed_reader rd;
     const uint8_t *col[4];
-    uint8_t reals[VND_PACKED_REALS(4)];
+    uint8_t reals[VND_PACKED_ROOM(4)];
     int bad = 0, rows = 0;
     vnd_packed_open(&rd, b.p, b.len, b.first, reals);
     while (vnd_packed_next(&rd, col, 4) == 1) {
         size_t r = (size_t)rows++;
         struct vnd_value got[4];
         for (int c = 0; c < 4; c++)
-            vnd_packed_value(col[c], rd.end, &got[c]);
+            vnd_packed_value(&rd, col, c, &got[c]);
         bad += got[0].i != (int64_t)r || got[1].slen != lens[r] || memcmp(got[1].s, big + r, lens[r])
                || got[2].type != VND_SQL_ADDR || got[2].slen != 16 || memcmp(got[2].s, addr, 16)
                || got[3].slen != lens[nlens - 1 - r] || memcmp(got[3].s, big, got[3].slen);
@@ -431,7 +467,7 @@ static void test_xreal(void)
     }
     struct vnd_packed_reader rd;
     const uint8_t *col[2];
-    uint8_t reals[VND_PACKED_REALS(2)];
+    uint8_t reals[VND_PACKED_ROOM(2)];
     vnd_packed_open(&rd, b.p, b.len, b.first, reals);
     int rows = 0, bad = 0;
     t = 1796595109.99944;
@@ -440,8 +476,8 @@ static void test_xreal(void)
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         t += (double)(seed >> 44) * 1e-9;
         struct vnd_value got[2];
-        vnd_packed_value(col[0], rd.end, &got[0]);
-        vnd_packed_value(col[1], rd.end, &got[1]);
+        vnd_packed_value(&rd, col, 0, &got[0]);
+        vnd_packed_value(&rd, col, 1, &got[1]);
         struct vnd_value want[2] = {dval(t), dval(t - 1.5)};
         bad += !vnd_value_eq(&got[0], &want[0]) || !vnd_value_eq(&got[1], &want[1]);
         rows++;
@@ -464,7 +500,7 @@ static void test_xreal(void)
     rows = bad = 0;
     while (vnd_packed_next(&rd, col, 1) == 1) {
         struct vnd_value got;
-        vnd_packed_value(col[0], rd.end, &got);
+        vnd_packed_value(&rd, col, 0, &got);
         bad += !vnd_value_eq(&got, &seq[rows++]);
     }
     CHECK(rows == n && bad == 0, "%d values: the same, close, far, signed zeros, NaN, after NULL, text and integers (%d wrong)", n, bad);
@@ -482,12 +518,10 @@ static void test_xreal(void)
     struct vnd_value got;
     vnd_packed_open(&rd, ok, sizeof ok, 1, reals);
     CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == 1
-              && (vnd_packed_value(col[0], rd.end, &got), got.type == VND_SQL_REAL)
+              && (vnd_packed_value(&rd, col, 0, &got), got.type == VND_SQL_REAL)
               && got.d == nextafter(1.0, 2.0),
           "an XOR of 1 after 1.0 is the next double");
-    vnd_packed_open(&rd, ok, sizeof ok, 1, NULL);
-    CHECK(vnd_packed_next(&rd, col, 1) == 1 && vnd_packed_next(&rd, col, 1) == -1,
-          "a reader without room for REALs calls an XOR damage, not a crash");
+    CHECK(vnd_packed_open(&rd, ok, sizeof ok, 1, NULL) == -1, "a reader without room is refused");
     uint8_t wide[] = {3, 0, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 1, 8,
                       0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
     vnd_packed_open(&rd, wide, sizeof wide, 1, reals);
@@ -499,12 +533,57 @@ static void test_xreal(void)
           "an XOR cut short is damage");
 }
 
+/* Rows whose tags repeat (flow records': each column keeps its type,
+ * and whether it repeats) take a header byte and their values: no tag
+ * byte a column, no delta for a rowid one after the row before. */
+static void test_row_header(void)
+{
+    for (int gap = 1; gap <= 3; gap += 2) {
+        struct vnd_packed_block b = {0};
+        struct vnd_value v[4];
+        for (int r = 0; r < 200; r++) {
+            v[0] = ival(r % 50);                  /* one byte, not the same */
+            v[1] = tval("same");
+            v[2] = dval(2.5);
+            v[3] = nval();
+            vnd_packed_add(&b, 1 + (int64_t)r * gap, v, 4);
+        }
+        /* the first row: header, delta, two tag bytes, its values
+         * (1 + 5 + 8 + 0); the second's tags differ (repeats), then alike */
+        size_t first = 1 + 1 + 2 + 1 + 5 + 8, second = 1 + (gap > 1) + 2 + 1;
+        size_t want = 1 + first + second + 198 * (1 + (gap > 1) + 1);
+        CHECK(b.len == want, "200 rows of repeated tags, rowids %d apart: %zu bytes (%zu expected)",
+              gap, b.len, want);
+        struct vnd_packed_reader rd;
+        const uint8_t *col[4];
+        uint8_t room[VND_PACKED_ROOM(4)];
+        vnd_packed_open(&rd, b.p, b.len, b.first, room);
+        int rows = 0, bad = 0;
+        while (vnd_packed_next(&rd, col, 4) == 1) {
+            struct vnd_value got;
+            v[0] = ival(rows % 50);
+            v[1] = tval("same");
+            v[2] = dval(2.5);
+            v[3] = nval();
+            bad += rd.rowid != 1 + (int64_t)rows * gap;
+            for (int c = 0; c < 4; c++) {
+                vnd_packed_value(&rd, col, c, &got);
+                bad += !vnd_value_eq(&got, &v[c]);
+            }
+            rows++;
+        }
+        CHECK(rows == 200 && bad == 0, "and read back as written (%d wrong)", bad);
+        vnd_packed_free(&b);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
         return 2;
     test_codec();
     test_same_edges();
+    test_row_header();
     test_long_values();
     test_xreal();
     test_store();

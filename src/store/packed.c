@@ -350,7 +350,7 @@ static uint8_t *row_tags(const struct vnd_packed_reader *r)
 /* Column c's value at *p, of the row's tag t: col[c] and its value's tag
  * set, *p past it.  TAG_SAME keeps the row before's; TAG_XREAL rebuilds
  * the REAL from the row before's.  0, or -1 for damage. */
-static int column(struct vnd_packed_reader *r, const uint8_t **col, int c, uint8_t t,
+static inline int column(struct vnd_packed_reader *r, const uint8_t **col, int c, uint8_t t,
                   bool first)
 {
     uint8_t *vt = value_tags(r);
@@ -407,13 +407,16 @@ int vnd_packed_next(struct vnd_packed_reader *r, const uint8_t **col, int ncols)
         size_t ntag = ((size_t)ncols + 1) / 2;
         if ((size_t)(r->end - r->p) < ntag)
             return -1;
-        for (int c = 0; c < ncols; c++) {
-            rt[c] = (uint8_t)(r->p[c / 2] >> (c % 2 ? 4 : 0) & 0xf);
-            if (rt[c] >= TAG_COUNT)
+        for (size_t i = 0; i < ntag; i++) {
+            uint8_t lo = r->p[i] & 0xf, hi = r->p[i] >> 4;
+            if (lo >= TAG_COUNT || hi >= TAG_COUNT)
                 return -1;
+            rt[2 * i] = lo;
+            if (2 * i + 1 < (size_t)ncols)
+                rt[2 * i + 1] = hi;
+            else if (hi)
+                return -1;              /* the unused half of the last byte */
         }
-        if (ncols % 2 && r->p[ntag - 1] >> 4)
-            return -1;                  /* the unused half of the last byte */
         r->p += ntag;
     }
     for (int c = 0; c < ncols; c++)

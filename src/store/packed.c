@@ -230,7 +230,7 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
      * repeat theirs: 13 of a row's 42 bytes were tags), else two a byte */
     size_t gap = 0;
     uint8_t *tags = b->p + vals - ntag;
-    if (later && !memcmp(tag, b->prev_tag, (size_t)ncols)) {
+    if (later && same(tag, b->prev_tag, (size_t)ncols)) {
         head |= HEAD_SAME_TAGS;
         memmove(tags, b->p + vals, (size_t)(o - (b->p + vals)));
         gap = ntag;

@@ -61,7 +61,7 @@ static inline bool ends_same(const uint8_t *a, const uint8_t *b, size_t n, size_
  * twentieth of the collector's): eight bytes at a time, and the tail as
  * one load that overlaps what was compared (a byte loop over it was a
  * sixth of vnd_packed_add on IPFIX rows, their addresses 8 to 15 bytes) */
-static inline bool same(const uint8_t *a, const uint8_t *b, size_t n)
+static inline __attribute__((always_inline)) bool same(const uint8_t *a, const uint8_t *b, size_t n)
 {
     if (n >= 8) {
         uint64_t x, y, d = 0;

@@ -127,8 +127,9 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         head |= HEAD_NEXT;
     else
         o = varint_at(o, delta);
-    size_t vals = (size_t)(o - b->p) + ntag;      /* the values, after the tags */
-    o = b->p + vals;
+    /* the values, where they go when the tags repeat the row before's
+     * (moved up for the tags when not) */
+    size_t vals = (size_t)(o - b->p);
     b->last = rowid;
     b->n++;
     bool later = b->n > 1;
@@ -183,7 +184,7 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
             if (v[c].slen > 15) {     /* more than the 16 bytes each column has */
                 size_t at = (size_t)(o - b->p);
                 b->len = at;
-                o = reserve(b, 10 + v[c].slen + (size_t)(ncols - c) * 16);
+                o = reserve(b, 10 + v[c].slen + (size_t)(ncols - c) * 16 + ntag);
                 start = o;
             }
             tag[c] = v[c].type == VND_SQL_TEXT ? TAG_TEXT : TAG_BLOB;
@@ -228,23 +229,23 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
     }
     /* the tags: none when they are the row before's (rows of flow records
      * repeat theirs: 13 of a row's 42 bytes were tags), else two a byte */
-    size_t gap = 0;
-    uint8_t *tags = b->p + vals - ntag;
+    size_t shift = 0;
     if (later && same(tag, b->prev_tag, (size_t)ncols)) {
         head |= HEAD_SAME_TAGS;
-        memmove(tags, b->p + vals, (size_t)(o - (b->p + vals)));
-        gap = ntag;
     } else {
+        uint8_t *tags = b->p + vals;
+        memmove(tags + ntag, tags, (size_t)(o - tags));
         for (size_t i = 0; i < ntag; i++) {
             int c = 2 * (int)i;
             tags[i] = (uint8_t)(tag[c] | (c + 1 < ncols ? tag[c + 1] << 4 : 0));
         }
         memcpy(b->prev_tag, tag, (size_t)ncols);
+        shift = ntag;
     }
     b->p[row] = head;
     for (int i = 0; i < nfull; i++)
-        b->prev_off[b->row_off[i].c] = b->row_off[i].off - gap;
-    b->len = (size_t)(o - b->p) - gap;
+        b->prev_off[b->row_off[i].c] = b->row_off[i].off + shift;
+    b->len = (size_t)(o - b->p) + shift;
 }
 
 void vnd_packed_clear(struct vnd_packed_block *b)

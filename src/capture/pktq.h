@@ -42,7 +42,8 @@ struct vnd_batch {
     _Alignas(8) unsigned char data[];
 };
 
-/* Walks a batch: `off` starts at 0; returns NULL at the end. */
+/* Walks a batch: `off` starts at 0; returns NULL at the end.  *data is
+ * 8-aligned (a record read in place, tabled/main.c). */
 const struct vnd_pktrec *vnd_batch_next(const struct vnd_batch *b, size_t *off,
                                         const uint8_t **data);
 

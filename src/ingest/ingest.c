@@ -760,6 +760,8 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
         cell[ncells++] = (struct vnd_value){.type = VND_SQL_INTEGER, .i = k->owner->rows.next++};
     struct vnd_value *vals = cell + ncells;
     const struct column *col = k->cols;
+    int64_t last_ns = INT64_MIN;
+    double last_s = (double)INT64_MIN / 1e9;     /* last_ns's, from the start */
     int ncolumns = r->ncolumns;
     for (int c = 0; c < ncolumns; c++) {
         struct vnd_value *v = &vals[c];
@@ -798,8 +800,14 @@ static void store_row(struct vnd_rowpipe *pipe, struct sink *k, const struct vnd
             /* the packet's time is kept in nanoseconds, as a flow's are */
             enum vnd_field ns = col[c].how == COL_TIMESTAMP ? VND_F_TIMESTAMP_NS : f[0];
             if ((found = vnd_pkt_has(pkt, ns))) {
+                /* a record's time is its end: one division for both */
+                int64_t t = (int64_t)pkt->v[ns].u;
+                if (t != last_ns) {
+                    last_ns = t;
+                    last_s = (double)t / 1e9;
+                }
                 v->type = VND_SQL_REAL;
-                v->d = (double)(int64_t)pkt->v[ns].u / 1e9;
+                v->d = last_s;
             }
             break;
         }

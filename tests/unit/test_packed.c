@@ -16,6 +16,7 @@
 #include "store/packed.h"
 #include "store/provider.h"
 #include "store/store.h"
+#include "util/util.h"
 #include "../sqlone.h"
 #include "../tap.h"
 
@@ -343,6 +344,22 @@ static void test_store(void)
     free(addrs);
     CHECK_EQ_INT(one_int(db, "SELECT count(*) FROM flows WHERE typeof(c) = 'text'"), 3200,
                  "every address column's value is TEXT");
+
+    /* a block written before version 4 (a table server upgraded with its
+     * tables) is read among the new ones: a, b, c, d, e = 7, 1.5,
+     * 10.0.0.9, 80, NULL, tagged value by value */
+    char *put = vnd_strdup_printf("INSERT INTO \"flows:packed\" (last, first, n, ncols, rows)"
+                                  " VALUES (%lld, %lld, 1, 5, X'0300010e02000000"
+                                  "000000f83f060a00000901a00100')",
+                                  (3LL << VND_STORE_SLOT_BITS) + 1, (3LL << VND_STORE_SLOT_BITS) + 1);
+    CHECK(sqlite3_exec(db, put, NULL, NULL, NULL) == SQLITE_OK, "a block of version 3 put in");
+    free(put);
+    char *old = one_text(db, "SELECT printf('%d %.1f %s %d %s', a, b, c, d, typeof(e)) FROM flows"
+                             " WHERE rowid > 3 << 44");
+    CHECK_EQ_STR(old, "7 1.5 10.0.0.9 80 null", "read back among version 4's blocks");
+    free(old);
+    CHECK_EQ_INT(one_int(db, "SELECT count(*) FROM flows"), 3201, "every row of both versions");
+    sqlite3_exec(db, "DELETE FROM \"flows:packed\" WHERE last > 3 << 44", NULL, NULL, NULL);
 
     /* a batch rolled back leaves no block behind */
     CHECK(vnd_store_begin(st, &err) == 0 && feed(wf, 1, 700, 750) == 0, "50 rows, not committed");

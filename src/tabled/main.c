@@ -403,8 +403,13 @@ int main(int argc, char **argv)
         }
     vnd_daemon_catch_signals(&old);
 
+    /* the API is up: a request may be adding a trace already (the
+     * thread sanitizer caught this read racing enlist's write) */
+    pthread_mutex_lock(&td.lock);
+    int ntraces = td.ntraces;
+    pthread_mutex_unlock(&td.lock);
     vnd_info("vnd-tabled up: %d interface%s, %d trace%s, store %s, API on %s",
-             td.ncoll, td.ncoll == 1 ? "" : "s", td.ntraces, td.ntraces == 1 ? "" : "s",
+             td.ncoll, td.ncoll == 1 ? "" : "s", ntraces, ntraces == 1 ? "" : "s",
              td.db_path, s.listen ? s.listen : "127.0.0.1:7410");
     vnd_daemon_notify_ready();
 

@@ -30,6 +30,11 @@ struct sq_store {
     pthread_cond_t ckpt_cond;
     unsigned commits;       /* checkpoints asked for (a WAL past CKPT_FRAMES) since the last */
     bool ckpt_running, ckpt_quit;
+    /* A committer that finds the WAL past WAL_BOUND_FRAMES waits for a
+     * checkpoint begun after its commit: `asked` numbers those waits,
+     * `served` is the number of the last one a checkpoint began after. */
+    pthread_cond_t ckpt_done;
+    uint64_t asked, served;
     /* writers of packed tables: their open blocks go in before a commit */
     struct sq_writer **packed;
     int npacked;
@@ -46,11 +51,14 @@ static void *checkpointer(void *arg)
         if (st->ckpt_quit)
             break;
         st->commits = 0;
+        uint64_t serving = st->asked;
         pthread_mutex_unlock(&st->ckpt_lock);
         /* PASSIVE: copies what no reader still needs, never blocks the
          * writer; the WAL restarts from its beginning once all is copied. */
         sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&st->ckpt_lock);
+        st->served = serving;
+        pthread_cond_broadcast(&st->ckpt_done);
     }
     pthread_mutex_unlock(&st->ckpt_lock);
     return NULL;
@@ -61,6 +69,18 @@ static void *checkpointer(void *arg)
  * taken 0.48 s: each checkpoint syncs both files and copies the hot pages
  * again. */
 #define CKPT_FRAMES 1000
+
+/* The WAL restarts from its beginning only when a writer's transaction
+ * begins after a checkpoint has copied all of it.  A writer that always
+ * has rows (a collector flat out) begins its next transaction before the
+ * checkpointer is done, so the WAL grew by all it wrote: 210 MB in a
+ * 2-s burst of IPFIX, and without end under a steady load as high.  Past
+ * this many frames (64 MB of 16-KiB pages) the committer waits for a
+ * checkpoint begun after its commit (its locks are released by then);
+ * the next transaction starts the WAL over, and journal_size_limit cuts
+ * the file back to this size. */
+#define WAL_BOUND_FRAMES (4 * CKPT_FRAMES)
+#define WAL_BOUND_WAIT_S 2     /* a reader holding old pages: give up waiting */
 
 /* Every commit, autocommit statements' too, hands a checkpoint to the
  * thread.  (Signalled from the explicit commits alone, a store written
@@ -75,6 +95,15 @@ static int wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
     pthread_mutex_lock(&st->ckpt_lock);
     st->commits++;
     pthread_cond_signal(&st->ckpt_cond);
+    if (frames >= WAL_BOUND_FRAMES) {
+        uint64_t ticket = ++st->asked;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += WAL_BOUND_WAIT_S;
+        while (st->served < ticket && !st->ckpt_quit
+               && pthread_cond_timedwait(&st->ckpt_done, &st->ckpt_lock, &until) == 0) {
+        }
+    }
     pthread_mutex_unlock(&st->ckpt_lock);
     return SQLITE_OK;
 }
@@ -98,6 +127,7 @@ static void start_checkpointer(struct sq_store *st, const char *path)
     sqlite3_exec(st->ckpt_db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     pthread_mutex_init(&st->ckpt_lock, NULL);
     pthread_cond_init(&st->ckpt_cond, NULL);
+    pthread_cond_init(&st->ckpt_done, NULL);
     if (pthread_create(&st->ckpt_thread, NULL, checkpointer, st) != 0) {
         sqlite3_close(st->ckpt_db);
         st->ckpt_db = NULL;
@@ -116,11 +146,13 @@ static void stop_checkpointer(struct sq_store *st)
     pthread_mutex_lock(&st->ckpt_lock);
     st->ckpt_quit = true;
     pthread_cond_signal(&st->ckpt_cond);
+    pthread_cond_broadcast(&st->ckpt_done);
     pthread_mutex_unlock(&st->ckpt_lock);
     pthread_join(st->ckpt_thread, NULL);
     sqlite3_close(st->ckpt_db);
     pthread_mutex_destroy(&st->ckpt_lock);
     pthread_cond_destroy(&st->ckpt_cond);
+    pthread_cond_destroy(&st->ckpt_done);
     st->ckpt_running = false;
 }
 
@@ -215,6 +247,7 @@ static int sq_open(const char *path, struct vnd_store **out, char **err)
      * by a sixth; larger pages gained little more here, and every commit
      * of a table server rewrites each active trace's last page. */
     if (exec(st->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA journal_size_limit=67108864;"    /* WAL_BOUND_FRAMES' */
                      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", err)
         || exec(st->db, meta_schema, err) || exec(st->db, slots_schema, err)
         || exec(st->db, sampling_schema, err))

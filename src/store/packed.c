@@ -86,18 +86,24 @@ enum {
     HEAD_BITS = 3
 };
 
-/* Grows the per-column memory of the row before to ncols columns. */
+/* Grows the per-column memory of the row before to ncols columns, the
+ * new columns' zeroed (the tags' fix-up reads every column's offset). */
 static void grow_columns(struct vnd_packed_block *b, int ncols)
 {
-    size_t n = (size_t)ncols;
-    b->prev_off = vnd_xrealloc(b->prev_off, n * sizeof *b->prev_off);
-    b->prev_len = vnd_xrealloc(b->prev_len, n * sizeof *b->prev_len);
-    b->prev_num = vnd_xrealloc(b->prev_num, n * sizeof *b->prev_num);
-    b->prev_kind = vnd_xrealloc(b->prev_kind, n);
-    b->prev_tag = vnd_xrealloc(b->prev_tag, n);
-    b->full_tag = vnd_xrealloc(b->full_tag, n);
-    b->row_tag = vnd_xrealloc(b->row_tag, n);
-    b->row_off = vnd_xrealloc(b->row_off, n * sizeof *b->row_off);
+    size_t n = (size_t)ncols, was = (size_t)b->prev_cols;
+#define GROW(a)                                                   \
+    do {                                                          \
+        b->a = vnd_xrealloc(b->a, n * sizeof *b->a);              \
+        memset(b->a + was, 0, (n - was) * sizeof *b->a);          \
+    } while (0)
+    GROW(prev_off);
+    GROW(prev_len);
+    GROW(prev_num);
+    GROW(prev_kind);
+    GROW(prev_tag);
+    GROW(full_tag);
+    GROW(row_tag);
+#undef GROW
     b->prev_cols = ncols;
 }
 
@@ -134,7 +140,6 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
     b->n++;
     bool later = b->n > 1;
     uint8_t *tag = b->row_tag;
-    int nfull = 0;              /* values written out in full, for the next row */
     for (int c = 0; c < ncols; c++) {
         uint8_t *start = o;
         switch (v[c].type) {
@@ -214,38 +219,39 @@ void vnd_packed_add(struct vnd_packed_block *b, int64_t rowid, const struct vnd_
         }
         b->prev_kind[c] = PREV_OTHER;
         size_t len = (size_t)(o - start), off = (size_t)(start - b->p);
-        if (later && len && b->full_tag[c] == tag[c] && b->prev_len[c] == len
+        if (later && len && b->prev_len[c] == len && b->full_tag[c] == tag[c]
             && same(b->p + b->prev_off[c], start, len)) {
             tag[c] = TAG_SAME;
             o = start;
         } else if (tag[c] != TAG_NULL) {
             b->full_tag[c] = tag[c];
+            b->prev_off[c] = off;
             b->prev_len[c] = len;
-            b->row_off[nfull].c = c;
-            b->row_off[nfull++].off = off;
         } else {
             b->prev_len[c] = 0;         /* nothing same() may compare with */
         }
     }
     /* the tags: none when they are the row before's (rows of flow records
      * repeat theirs: 13 of a row's 42 bytes were tags), else two a byte */
-    size_t shift = 0;
     if (later && same(tag, b->prev_tag, (size_t)ncols)) {
         head |= HEAD_SAME_TAGS;
     } else {
         uint8_t *tags = b->p + vals;
         memmove(tags + ntag, tags, (size_t)(o - tags));
+        o += ntag;
         for (size_t i = 0; i < ntag; i++) {
             int c = 2 * (int)i;
             tags[i] = (uint8_t)(tag[c] | (c + 1 < ncols ? tag[c + 1] << 4 : 0));
         }
         memcpy(b->prev_tag, tag, (size_t)ncols);
-        shift = ntag;
+        /* this row's values moved up with the rest (every earlier row's
+         * lie before `vals`) */
+        for (int c = 0; c < ncols; c++)
+            if (b->prev_off[c] >= vals)
+                b->prev_off[c] += ntag;
     }
     b->p[row] = head;
-    for (int i = 0; i < nfull; i++)
-        b->prev_off[b->row_off[i].c] = b->row_off[i].off + shift;
-    b->len = (size_t)(o - b->p) + shift;
+    b->len = (size_t)(o - b->p);
 }
 
 void vnd_packed_clear(struct vnd_packed_block *b)
@@ -264,7 +270,6 @@ void vnd_packed_free(struct vnd_packed_block *b)
     free(b->prev_tag);
     free(b->full_tag);
     free(b->row_tag);
-    free(b->row_off);
     memset(b, 0, sizeof *b);
 }
 
@@ -352,7 +357,7 @@ static uint8_t *row_tags(const struct vnd_packed_reader *r)
  * set, *p past it.  TAG_SAME keeps the row before's; TAG_XREAL rebuilds
  * the REAL from the row before's.  0, or -1 for damage. */
 static inline int column(struct vnd_packed_reader *r, const uint8_t **col, int c, uint8_t t,
-                  bool first)
+                         bool first)
 {
     uint8_t *vt = value_tags(r);
     if (t == TAG_SAME)

@@ -64,11 +64,9 @@ struct vnd_packed_block {
      * and whether it was an INTEGER or a REAL */
     uint64_t *prev_num;
     uint8_t *prev_kind;
-    /* the row before's tags; each column's last value written out in
-     * full's tag; this row's tags, and its values written out in full
-     * (column, offset), which the next row compares with */
+    /* the row before's tags; the tag of each column's last value written
+     * out in full; this row's tags */
     uint8_t *prev_tag, *full_tag, *row_tag;
-    struct vnd_packed_full { int c; size_t off; } *row_off;
     int prev_cols;
 };
 

@@ -220,7 +220,7 @@ static void test_long_values(void)
     static const size_t lens[] = {15, 16, 17, 4095, 4096, 70000, 300000};
     size_t nlens = sizeof lens / sizeof lens[0];
     char *big = malloc(300000 + 16);      /* values start at big + row */
-    for (size_t i = 0; i < 300000; i++)
+    for (size_t i = 0; i < 300000 + 16; i++)     /* all of it: values start past big */
         big[i] = (char)('a' + i % 26);
     uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
     struct vnd_value v[4];
